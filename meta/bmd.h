@@ -1,0 +1,39 @@
+// BMD: bucket metadata, versioned like the Smap and changed only by the primary.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace ais::meta {
+
+struct EcProps {
+  bool enabled = false;
+  uint32_t dataSlices = 2;
+  uint32_t paritySlices = 2;
+  uint64_t objSizeLimit = 256 * 1024;  // smaller objects are replicated instead of encoded
+  bool operator==(const EcProps&) const = default;
+};
+
+struct BucketProps {
+  std::string checksumType = "xxhash64";  // "xxhash64" | "none"
+  bool versioning = true;                 // LOM versions increase on overwrite
+  bool fsync = false;                     // fsync object files before acknowledging a PUT
+  uint32_t mirrorCopies = 1;
+  EcProps ec;
+  int64_t createdNs = 0;
+  bool operator==(const BucketProps&) const = default;
+};
+
+struct BMD {
+  uint64_t version = 0;
+  std::string uuid;
+  std::map<std::string, BucketProps> buckets;  // provider "ais" only, keyed by name
+
+  const BucketProps* find(const std::string& name) const {
+    auto it = buckets.find(name);
+    return it == buckets.end() ? nullptr : &it->second;
+  }
+};
+
+}  // namespace ais::meta

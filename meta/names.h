@@ -1,0 +1,21 @@
+// Validation of bucket and object names, shared by clients and nodes so both reject the same input.
+#pragma once
+
+#include <string_view>
+
+#include "common/status.h"
+
+namespace ais::meta {
+
+inline constexpr size_t kMaxObjectNameBytes = 1024;
+
+// S3 rules: 3-63 chars of [a-z0-9.-], starts and ends with a letter or digit, no "..",
+// not shaped like an IPv4 address.
+Status validateBucketName(std::string_view name);
+
+// Any UTF-8 up to 1024 bytes, '/' allowed. Rejected: empty, invalid UTF-8, NUL, a leading '/',
+// and ".." components (they would escape the mountpath). Other unusual shapes ("a//b", trailing
+// '/', "." components, over-long components) are legal and stored by hash on disk.
+Status validateObjectName(std::string_view name);
+
+}  // namespace ais::meta

@@ -1,0 +1,43 @@
+// Smap: the versioned cluster map. Only the primary proxy issues new versions; every node keeps
+// the newest one it accepted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ais::meta {
+
+enum class Role : uint8_t { kProxy = 0, kTarget = 1 };
+
+// Node flags (bit set).
+inline constexpr uint32_t kNodeDown = 1;         // missed keepalives; placement does not change
+inline constexpr uint32_t kNodeMaintenance = 2;  // excluded from placement (issue: elasticity)
+
+struct NodeInfo {
+  std::string id;
+  Role role = Role::kTarget;
+  std::string rpcEndpoint;   // host:port of the Cap'n Proto fabric
+  std::string httpEndpoint;  // host:port of the HTTP gateway, empty if none
+  uint32_t flags = 0;
+
+  bool isTarget() const { return role == Role::kTarget; }
+  bool isProxy() const { return role == Role::kProxy; }
+  bool down() const { return flags & kNodeDown; }
+  bool operator==(const NodeInfo&) const = default;
+};
+
+struct Smap {
+  uint64_t version = 0;
+  std::string primaryId;
+  std::string uuid;                // cluster identity; a node never accepts a map of another cluster
+  std::vector<NodeInfo> nodes;     // a --role all node appears twice: as proxy and as target
+
+  const NodeInfo* find(const std::string& id, Role role) const;
+  const NodeInfo* primary() const { return find(primaryId, Role::kProxy); }
+  // Targets that take part in placement (not in maintenance), in Smap order.
+  std::vector<const NodeInfo*> activeTargets() const;
+  size_t countRole(Role role) const;
+};
+
+}  // namespace ais::meta

@@ -1,0 +1,246 @@
+#include "node/cluster/primary.h"
+
+#include <kj/vector.h>
+
+#include <random>
+#include <set>
+
+#include "common/log.h"
+#include "meta/codec.h"
+#include "meta/names.h"
+#include "proto/wire.h"
+
+namespace ais::node {
+namespace {
+
+std::string randomUuid() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  char buf[33];
+  snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(gen()),
+           static_cast<unsigned long long>(gen()));
+  return buf;
+}
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status Primary::bootstrap() {
+  meta::Smap smap = ctx_.meta.smap();
+  bool fresh = smap.version == 0;
+  if (fresh) smap.uuid = randomUuid();
+  smap.primaryId = ctx_.cfg.id;
+  // (Re)register self with current endpoints.
+  auto upsert = [&](meta::Role role) {
+    meta::NodeInfo self = ctx_.selfInfo(role);
+    for (auto& n : smap.nodes) {
+      if (n.id == self.id && n.role == role) {
+        n = self;
+        return;
+      }
+    }
+    smap.nodes.push_back(self);
+  };
+  upsert(meta::Role::kProxy);
+  if (ctx_.cfg.isTarget()) upsert(meta::Role::kTarget);
+  smap.version += 1;
+  AIS_RETURN_IF_ERROR(ctx_.meta.acceptSmap(smap));
+
+  if (ctx_.meta.bmd().version == 0) {
+    meta::BMD bmd;
+    bmd.version = 1;
+    bmd.uuid = smap.uuid;
+    AIS_RETURN_IF_ERROR(ctx_.meta.acceptBmd(bmd));
+  }
+  if (ctx_.meta.config().version == 0) {
+    meta::ClusterConfig cfg = ctx_.cfg.clusterDefaults;
+    cfg.version = 1;
+    AIS_RETURN_IF_ERROR(ctx_.meta.acceptConfig(cfg));
+  }
+  // Everyone gets a full timeout to report in after a primary restart.
+  auto now = Clock::now();
+  for (const auto& n : smap.nodes) lastSeen_[{n.id, n.role}] = now;
+  log::info("primary of cluster {} with Smap v{}", smap.uuid, smap.version);
+  return Status::OK();
+}
+
+kj::Promise<void> Primary::publish(std::optional<meta::Smap> smap, std::optional<meta::BMD> bmd) {
+  if (smap) {
+    Status st = ctx_.meta.acceptSmap(*smap);
+    if (!st.ok()) log::error("cannot accept own Smap: {}", st.toString());
+  }
+  if (bmd) {
+    Status st = ctx_.meta.acceptBmd(*bmd);
+    if (!st.ok()) log::error("cannot accept own BMD: {}", st.toString());
+  }
+  std::set<std::string> endpoints;
+  for (const auto& n : ctx_.meta.smap().nodes) {
+    if (n.id != ctx_.cfg.id) endpoints.insert(n.rpcEndpoint);
+  }
+  kj::Vector<kj::Promise<void>> acks;
+  for (const auto& ep : endpoints) {
+    auto req = ctx_.pool.get(ep).metasyncRequest();
+    meta::toWire(ctx_.meta.smap(), req.initSmap());
+    meta::toWire(ctx_.meta.bmd(), req.initBmd());
+    meta::toWire(ctx_.meta.config(), req.initConfig());
+    auto sent = req.send().then([ep](auto&& r) {
+      Status st = proto::toStatus(r.getStatus());
+      if (!st.ok()) log::warn("metasync to {}: {}", ep, st.toString());
+    });
+    acks.add(ctx_.timer()
+                 .timeoutAfter(5 * kj::SECONDS, kj::mv(sent))
+                 .catch_([this, ep](kj::Exception&& e) {
+                   ctx_.pool.drop(ep);
+                   log::debug("metasync to {} failed: {}", ep, e.getDescription().cStr());
+                 }));
+  }
+  return kj::joinPromises(acks.releaseAsArray());
+}
+
+kj::Promise<void> Primary::watchKeepalives() {
+  const auto& cfg = ctx_.meta.config();
+  auto timeout = std::chrono::milliseconds(cfg.keepaliveTimeoutMs);
+  auto now = Clock::now();
+  meta::Smap smap = ctx_.meta.smap();
+  bool changed = false;
+  for (auto& n : smap.nodes) {
+    if (n.id == ctx_.cfg.id || n.down()) continue;
+    auto it = lastSeen_.find({n.id, n.role});
+    if (it == lastSeen_.end()) {
+      lastSeen_[{n.id, n.role}] = now;
+      continue;
+    }
+    if (now - it->second > timeout) {
+      log::warn("node {} ({}) silent for {} ms: marking it down", n.id,
+                n.isTarget() ? "target" : "proxy",
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second).count());
+      n.flags |= meta::kNodeDown;
+      changed = true;
+    }
+  }
+  kj::Promise<void> done = kj::READY_NOW;
+  if (changed) {
+    smap.version += 1;
+    done = publish(smap, std::nullopt);
+  }
+  uint32_t period = std::max<uint32_t>(100, cfg.keepaliveIntervalMs / 2);
+  return done.then([this, period] { return ctx_.timer().afterDelay(period * kj::MILLISECONDS); })
+      .then([this] { return watchKeepalives(); });
+}
+
+kj::Promise<Status> Primary::join(meta::NodeInfo node) {
+  if (node.id.empty() || node.rpcEndpoint.empty()) {
+    return Status(Code::kInvalidArgument, "join needs a node id and an endpoint");
+  }
+  lastSeen_[{node.id, node.role}] = Clock::now();
+  meta::Smap smap = ctx_.meta.smap();
+  node.flags = 0;
+  for (auto& n : smap.nodes) {
+    if (n.id == node.id && n.role == node.role) {
+      if (n == node) return Status::OK();  // already a member, nothing changes
+      log::info("node {} rejoins at {}", node.id, node.rpcEndpoint);
+      n = node;
+      smap.version += 1;
+      return publish(smap, std::nullopt).then([] { return Status::OK(); });
+    }
+  }
+  log::info("node {} ({}) joins at {}", node.id, node.isTarget() ? "target" : "proxy",
+            node.rpcEndpoint);
+  smap.nodes.push_back(node);
+  smap.version += 1;
+  return publish(smap, std::nullopt).then([] { return Status::OK(); });
+}
+
+kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role) {
+  const meta::NodeInfo* n = ctx_.meta.smap().find(id, role);
+  if (!n) return Status(Code::kNodeNotFound, id + " is not in the cluster map");
+  lastSeen_[{id, role}] = Clock::now();
+  if (!n->down()) return Status::OK();
+  log::info("node {} is back", id);
+  meta::Smap smap = ctx_.meta.smap();
+  for (auto& m : smap.nodes) {
+    if (m.id == id && m.role == role) m.flags &= ~meta::kNodeDown;
+  }
+  smap.version += 1;
+  return publish(smap, std::nullopt).then([] { return Status::OK(); });
+}
+
+kj::Promise<Status> Primary::createBucket(const std::string& name, meta::BucketProps props) {
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
+  if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
+  if (props.checksumType.empty()) props.checksumType = "xxhash64";
+  props.createdNs = nowNs();
+  meta::BMD bmd = ctx_.meta.bmd();
+  bmd.buckets[name] = props;
+  bmd.version += 1;
+  log::info("create bucket ais://{}", name);
+  return publish(std::nullopt, bmd).then([] { return Status::OK(); });
+}
+
+kj::Promise<Status> Primary::allTargetsEmpty(const std::string& bucket) {
+  kj::Vector<kj::Promise<Status>> answers;
+  for (const meta::NodeInfo* t : ctx_.meta.smap().activeTargets()) {
+    std::string ep = t->rpcEndpoint;
+    std::string id = t->id;
+    auto req = ctx_.pool.get(ep).bucketEmptyRequest();
+    req.setName(bucket);
+    auto p = req.send().then([bucket, id](auto&& r) -> Status {
+      Status st = proto::toStatus(r.getStatus());
+      if (!st.ok()) return st;
+      if (!r.getEmpty()) return Status(Code::kBucketNotEmpty, "ais://" + bucket);
+      return Status::OK();
+    });
+    answers.add(ctx_.timer().timeoutAfter(10 * kj::SECONDS, kj::mv(p))
+                    .catch_([this, ep, id](kj::Exception&& e) {
+                      ctx_.pool.drop(ep);
+                      return Status(Code::kUnavailable,
+                                    "target " + id + " did not answer: cannot tell whether the "
+                                    "bucket is empty (use force to destroy anyway)");
+                    }));
+  }
+  return kj::joinPromises(answers.releaseAsArray()).then([](kj::Array<Status>&& all) {
+    for (auto& st : all) {
+      if (st.code() == Code::kBucketNotEmpty) return st;
+    }
+    for (auto& st : all) {
+      if (!st.ok()) return st;
+    }
+    return Status::OK();
+  });
+}
+
+kj::Promise<Status> Primary::destroyBucket(const std::string& name, bool force) {
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
+  if (!ctx_.meta.bmd().find(name)) return Status(Code::kBucketNotFound, "ais://" + name);
+  kj::Promise<Status> check = force ? kj::Promise<Status>(Status::OK()) : allTargetsEmpty(name);
+  return check.then([this, name](Status st) -> kj::Promise<Status> {
+    if (!st.ok()) return st;
+    meta::BMD bmd = ctx_.meta.bmd();
+    if (bmd.buckets.erase(name) == 0) return Status(Code::kBucketNotFound, "ais://" + name);
+    bmd.version += 1;
+    log::info("destroy bucket ais://{}", name);
+    return publish(std::nullopt, bmd).then([] { return Status::OK(); });
+  });
+}
+
+kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::BucketProps props) {
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
+  const meta::BucketProps* cur = ctx_.meta.bmd().find(name);
+  if (!cur) return Status(Code::kBucketNotFound, "ais://" + name);
+  if (props.checksumType != "xxhash64" && props.checksumType != "none") {
+    return Status(Code::kInvalidArgument, "checksum type must be xxhash64 or none");
+  }
+  if (props.mirrorCopies < 1) return Status(Code::kInvalidArgument, "mirror copies must be >= 1");
+  props.createdNs = cur->createdNs;
+  meta::BMD bmd = ctx_.meta.bmd();
+  bmd.buckets[name] = props;
+  bmd.version += 1;
+  return publish(std::nullopt, bmd).then([] { return Status::OK(); });
+}
+
+}  // namespace ais::node

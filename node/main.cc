@@ -1,0 +1,144 @@
+// aisnode: one storage-cluster node. main() wires config, metadata, store, fabric server and the
+// membership loops, then runs the KJ event loop until SIGTERM/SIGINT.
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "common/log.h"
+#include "meta/codec.h"
+#include "node/cluster/membership.h"
+#include "node/cluster/primary.h"
+#include "node/local_config.h"
+#include "node/node_context.h"
+#include "node/node_server.h"
+#include "node/target/target.h"
+
+namespace {
+
+ais::log::Level parseLevel(const std::string& s) {
+  if (s == "debug") return ais::log::Level::kDebug;
+  if (s == "warn") return ais::log::Level::kWarn;
+  if (s == "error") return ais::log::Level::kError;
+  return ais::log::Level::kInfo;
+}
+
+int run(const ais::node::LocalConfig& cfg) {
+  using namespace ais;
+  kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGINT);
+  auto io = kj::setupAsyncIo();
+  proto::ConnectionPool pool(*io.provider);
+  node::NodeContext ctx(cfg, pool);
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.confdir, ec);
+  if (ec) {
+    log::error("cannot create confdir {}: {}", cfg.confdir, ec.message());
+    return 1;
+  }
+  std::string readyPath = cfg.confdir + "/ready";
+  ::unlink(readyPath.c_str());
+  if (Status st = ctx.meta.load(); !st.ok()) {
+    log::error("cannot load persisted metadata: {}", st.toString());
+    return 1;
+  }
+
+  kj::Own<node::TargetService> target;
+  if (cfg.isTarget()) {
+    auto store = store::Store::open(cfg.mountpaths);
+    if (!store.ok()) {
+      log::error("cannot open the store: {}", store.status().toString());
+      return 1;
+    }
+    ctx.store = std::move(*store);
+    target = kj::heap<node::TargetService>(ctx);
+    ctx.meta.onBmdChange = [&target](const meta::BMD& before, const meta::BMD& after) {
+      target->onBmdChange(before, after);
+    };
+  }
+
+  bool primaryRole = cfg.isProxy() && cfg.primaryEndpoint == cfg.rpcEndpoint;
+  kj::Own<node::Primary> primary;
+  if (cfg.isProxy()) primary = kj::heap<node::Primary>(ctx);
+  if (primaryRole) {
+    if (Status st = primary->bootstrap(); !st.ok()) {
+      log::error("cannot bootstrap the cluster: {}", st.toString());
+      return 1;
+    }
+  }
+
+  capnp::TwoPartyServer server(kj::heap<node::NodeServer>(ctx, primary.get(), target.get()));
+  kj::Own<kj::ConnectionReceiver> listener;
+  try {
+    auto addr = io.provider->getNetwork().parseAddress(cfg.rpcEndpoint).wait(io.waitScope);
+    listener = addr->listen();
+  } catch (const kj::Exception& e) {
+    log::error("cannot listen on {}: {}", cfg.rpcEndpoint, e.getDescription().cStr());
+    return 1;
+  }
+  auto serving = server.listen(*listener).eagerlyEvaluate([](kj::Exception&& e) {
+    log::error("fabric listener failed: {}", e.getDescription().cStr());
+  });
+  log::info("{} {} listening on {}", cfg.role, cfg.id, cfg.rpcEndpoint);
+
+  auto writeReady = [&] {
+    Status st = meta::writeFileAtomic(readyPath, std::to_string(::getpid()) + "\n");
+    if (!st.ok()) log::error("cannot write {}: {}", readyPath, st.toString());
+    log::info("ready (Smap v{}, BMD v{})", ctx.meta.smap().version, ctx.meta.bmd().version);
+  };
+
+  node::Membership membership(ctx);
+  kj::Promise<void> background = nullptr;
+  if (primaryRole) {
+    writeReady();
+    background = primary->watchKeepalives();
+  } else {
+    background = membership.join().then([&] {
+      writeReady();
+      return membership.keepalives();
+    });
+  }
+  background = background.eagerlyEvaluate([](kj::Exception&& e) {
+    log::error("membership loop failed: {}", e.getDescription().cStr());
+  });
+
+  auto term = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
+  auto sig = term.wait(io.waitScope);
+  log::info("signal {}: shutting down", sig.si_signo);
+  ::unlink(readyPath.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"aisnode: a storage cluster node (proxy, target, or both)"};
+  std::string role;
+  std::string configPath;
+  app.add_option("--role", role, "proxy | target | all")
+      ->required()
+      ->check(CLI::IsMember({"proxy", "target", "all"}));
+  app.add_option("--config", configPath, "node configuration file (JSON)")->required();
+  CLI11_PARSE(app, argc, argv);
+
+  ::signal(SIGPIPE, SIG_IGN);
+  auto cfg = ais::node::loadLocalConfig(configPath, role);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "aisnode: %s\n", cfg.status().toString().c_str());
+    return 2;
+  }
+  ais::log::setTag(cfg->id);
+  ais::log::setLevel(parseLevel(cfg->logLevel));
+  try {
+    return run(*cfg);
+  } catch (const kj::Exception& e) {
+    ais::log::error("fatal: {}", e.getDescription().cStr());
+    return 1;
+  }
+}

@@ -1,0 +1,80 @@
+#include "node/meta_holder.h"
+
+#include "common/log.h"
+#include "meta/codec.h"
+
+namespace ais::node {
+
+Status MetaHolder::load() {
+  auto s = meta::readFile(confdir_ + "/smap.bin");
+  if (s.ok()) {
+    auto smap = meta::decodeSmap(*s);
+    if (!smap.ok()) return smap.status();
+    smap_ = std::move(*smap);
+  }
+  auto b = meta::readFile(confdir_ + "/bmd.bin");
+  if (b.ok()) {
+    auto bmd = meta::decodeBmd(*b);
+    if (!bmd.ok()) return bmd.status();
+    bmd_ = std::move(*bmd);
+  }
+  auto c = meta::readFile(confdir_ + "/config.bin");
+  if (c.ok()) {
+    auto cfg = meta::decodeConfig(*c);
+    if (!cfg.ok()) return cfg.status();
+    config_ = *cfg;
+  }
+  return Status::OK();
+}
+
+namespace {
+
+template <typename T>
+Status checkVersion(const char* what, const T& current, const T& incoming) {
+  if (!current.uuid.empty() && !incoming.uuid.empty() && current.uuid != incoming.uuid) {
+    return Status(Code::kRejectedVersion, std::string(what) + " of another cluster (uuid " +
+                                              incoming.uuid + ", ours " + current.uuid + ")");
+  }
+  if (incoming.version < current.version) {
+    return Status(Code::kRejectedVersion, std::string(what) + " v" +
+                                              std::to_string(incoming.version) + " is older than v" +
+                                              std::to_string(current.version));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status MetaHolder::acceptSmap(meta::Smap smap) {
+  AIS_RETURN_IF_ERROR(checkVersion("Smap", smap_, smap));
+  if (smap.version == smap_.version) return Status::OK();
+  AIS_RETURN_IF_ERROR(meta::writeFileAtomic(confdir_ + "/smap.bin", meta::encode(smap)));
+  log::info("accepted Smap v{} ({} nodes, primary {})", smap.version, smap.nodes.size(),
+            smap.primaryId);
+  smap_ = std::move(smap);
+  return Status::OK();
+}
+
+Status MetaHolder::acceptBmd(meta::BMD bmd) {
+  AIS_RETURN_IF_ERROR(checkVersion("BMD", bmd_, bmd));
+  if (bmd.version == bmd_.version) return Status::OK();
+  AIS_RETURN_IF_ERROR(meta::writeFileAtomic(confdir_ + "/bmd.bin", meta::encode(bmd)));
+  log::info("accepted BMD v{} ({} buckets)", bmd.version, bmd.buckets.size());
+  meta::BMD before = std::move(bmd_);
+  bmd_ = std::move(bmd);
+  if (onBmdChange) onBmdChange(before, bmd_);
+  return Status::OK();
+}
+
+Status MetaHolder::acceptConfig(meta::ClusterConfig config) {
+  if (config.version < config_.version) {
+    return Status(Code::kRejectedVersion, "config v" + std::to_string(config.version) +
+                                              " is older than v" + std::to_string(config_.version));
+  }
+  if (config.version == config_.version) return Status::OK();
+  AIS_RETURN_IF_ERROR(meta::writeFileAtomic(confdir_ + "/config.bin", meta::encode(config)));
+  config_ = config;
+  return Status::OK();
+}
+
+}  // namespace ais::node

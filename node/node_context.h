@@ -1,0 +1,42 @@
+// What every part of an aisnode shares, built by main() and passed down by reference: local
+// config, accepted metadata, the store (targets), the fabric connection pool and the timer.
+// Loop-thread only.
+#pragma once
+
+#include <kj/timer.h>
+
+#include <chrono>
+#include <memory>
+
+#include "meta/hrw.h"
+#include "node/local_config.h"
+#include "node/meta_holder.h"
+#include "node/store/store.h"
+#include "proto/connection_pool.h"
+
+namespace ais::node {
+
+struct NodeContext {
+  NodeContext(LocalConfig cfg, proto::ConnectionPool& pool)
+      : cfg(std::move(cfg)), meta(this->cfg.confdir), pool(pool),
+        started(std::chrono::steady_clock::now()) {}
+
+  LocalConfig cfg;
+  MetaHolder meta;
+  proto::ConnectionPool& pool;
+  std::unique_ptr<store::Store> store;  // targets only
+  std::chrono::steady_clock::time_point started;
+
+  meta::NodeInfo selfInfo(meta::Role role) const {
+    meta::NodeInfo n;
+    n.id = cfg.id;
+    n.role = role;
+    n.rpcEndpoint = cfg.rpcEndpoint;
+    n.httpEndpoint = cfg.httpEndpoint;
+    return n;
+  }
+  bool isPrimary() const { return cfg.isProxy() && meta.smap().primaryId == cfg.id; }
+  kj::Timer& timer() { return pool.timer(); }
+};
+
+}  // namespace ais::node

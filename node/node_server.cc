@@ -1,0 +1,157 @@
+#include "node/node_server.h"
+
+#include "common/log.h"
+#include "meta/codec.h"
+#include "proto/wire.h"
+
+namespace ais::node {
+
+using proto::setStatus;
+
+namespace {
+const Status kNotPrimaryStatus(Code::kNotPrimary, "ask the primary proxy");
+
+template <typename Context>
+kj::Promise<void> answer(Context& context, kj::Promise<Status> work) {
+  return work.then([context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
+}
+}  // namespace
+
+Status NodeServer::notTarget() const {
+  return Status(Code::kStaleSmap, "node " + ctx_.cfg.id + " is not a storage target");
+}
+
+kj::Promise<void> NodeServer::getMeta(GetMetaContext context) {
+  auto r = context.getResults();
+  meta::toWire(ctx_.meta.smap(), r.initSmap());
+  meta::toWire(ctx_.meta.bmd(), r.initBmd());
+  meta::toWire(ctx_.meta.config(), r.initConfig());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> NodeServer::join(JoinContext context) {
+  Primary* p = primaryOrNull();
+  if (!p) {
+    setStatus(context.getResults().initStatus(), kNotPrimaryStatus);
+    return kj::READY_NOW;
+  }
+  return p->join(meta::fromWire(context.getParams().getNode())).then([this, context](Status st) mutable {
+    auto r = context.getResults();
+    setStatus(r.initStatus(), st);
+    meta::toWire(ctx_.meta.smap(), r.initSmap());
+    meta::toWire(ctx_.meta.bmd(), r.initBmd());
+    meta::toWire(ctx_.meta.config(), r.initConfig());
+  });
+}
+
+kj::Promise<void> NodeServer::metasync(MetasyncContext context) {
+  auto p = context.getParams();
+  Status st;
+  if (p.hasSmap()) {
+    meta::Smap smap = meta::fromWire(p.getSmap());
+    if (ctx_.isPrimary() && smap.primaryId != ctx_.cfg.id) {
+      st = Status(Code::kRejectedVersion, "this node is the primary of its Smap");
+    } else {
+      st = ctx_.meta.acceptSmap(std::move(smap));
+    }
+  }
+  if (st.ok() && p.hasBmd()) st = ctx_.meta.acceptBmd(meta::fromWire(p.getBmd()));
+  if (st.ok() && p.hasConfig()) st = ctx_.meta.acceptConfig(meta::fromWire(p.getConfig()));
+  if (!st.ok()) log::warn("metasync refused: {}", st.toString());
+  setStatus(context.getResults().initStatus(), st);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> NodeServer::keepalive(KeepaliveContext context) {
+  Primary* p = primaryOrNull();
+  if (!p) {
+    setStatus(context.getResults().initStatus(), kNotPrimaryStatus);
+    return kj::READY_NOW;
+  }
+  auto params = context.getParams();
+  meta::Role role =
+      params.getRole() == meta::wire::Role::PROXY ? meta::Role::kProxy : meta::Role::kTarget;
+  return p->keepalive(params.getNodeId(), role).then([this, context](Status st) mutable {
+    auto r = context.getResults();
+    setStatus(r.initStatus(), st);
+    r.setSmapVersion(ctx_.meta.smap().version);
+    r.setBmdVersion(ctx_.meta.bmd().version);
+  });
+}
+
+kj::Promise<void> NodeServer::nodeStatus(NodeStatusContext context) {
+  auto s = context.getResults().initStatus();
+  meta::Role role = ctx_.cfg.isTarget() ? meta::Role::kTarget : meta::Role::kProxy;
+  const meta::NodeInfo* self = ctx_.meta.smap().find(ctx_.cfg.id, role);
+  meta::toWire(self ? *self : ctx_.selfInfo(role), s.initNode());
+  s.setSmapVersion(ctx_.meta.smap().version);
+  if (ctx_.store) {
+    auto cap = ctx_.store->capacity();
+    if (cap.ok()) {
+      s.setCapacityBytes(cap->totalBytes);
+      s.setAvailableBytes(cap->availBytes);
+    }
+    s.setObjectCount(ctx_.store->objectCount());
+  }
+  s.setUptimeSec(std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::steady_clock::now() - ctx_.started)
+                     .count());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> NodeServer::createBucket(CreateBucketContext context) {
+  Primary* p = primaryOrNull();
+  if (!p) return answer(context, kNotPrimaryStatus);
+  auto params = context.getParams();
+  return answer(context, p->createBucket(params.getName(), meta::fromWire(params.getProps())));
+}
+
+kj::Promise<void> NodeServer::destroyBucket(DestroyBucketContext context) {
+  Primary* p = primaryOrNull();
+  if (!p) return answer(context, kNotPrimaryStatus);
+  auto params = context.getParams();
+  return answer(context, p->destroyBucket(params.getName(), params.getForce()));
+}
+
+kj::Promise<void> NodeServer::setBucketProps(SetBucketPropsContext context) {
+  Primary* p = primaryOrNull();
+  if (!p) return answer(context, kNotPrimaryStatus);
+  auto params = context.getParams();
+  return answer(context, p->setBucketProps(params.getName(), meta::fromWire(params.getProps())));
+}
+
+
+kj::Promise<void> NodeServer::bucketEmpty(BucketEmptyContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->bucketEmpty(context);
+}
+kj::Promise<void> NodeServer::putObject(PutObjectContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->putObject(context);
+}
+kj::Promise<void> NodeServer::beginPut(BeginPutContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->beginPut(context);
+}
+kj::Promise<void> NodeServer::getObject(GetObjectContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->getObject(context);
+}
+kj::Promise<void> NodeServer::headObject(HeadObjectContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->headObject(context);
+}
+kj::Promise<void> NodeServer::deleteObject(DeleteObjectContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->deleteObject(context);
+}
+kj::Promise<void> NodeServer::renameObject(RenameObjectContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->renameObject(context);
+}
+kj::Promise<void> NodeServer::listObjects(ListObjectsContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->listObjects(context);
+}
+
+}  // namespace ais::node

@@ -1,0 +1,45 @@
+// The fabric server of an aisnode: a thin capnp layer that unpacks each call and hands it to the
+// primary's duties (Primary), the target's object service (TargetService) or the metadata holder.
+#pragma once
+
+#include "node/cluster/primary.h"
+#include "node/node_context.h"
+#include "node/target/target.h"
+#include "proto/ais.capnp.h"
+
+namespace ais::node {
+
+class NodeServer final : public wire::Node::Server {
+ public:
+  NodeServer(NodeContext& ctx, Primary* primary, TargetService* target)
+      : ctx_(ctx), primary_(primary), target_(target) {}
+
+ protected:
+  kj::Promise<void> getMeta(GetMetaContext context) override;
+  kj::Promise<void> join(JoinContext context) override;
+  kj::Promise<void> metasync(MetasyncContext context) override;
+  kj::Promise<void> keepalive(KeepaliveContext context) override;
+  kj::Promise<void> nodeStatus(NodeStatusContext context) override;
+  kj::Promise<void> createBucket(CreateBucketContext context) override;
+  kj::Promise<void> destroyBucket(DestroyBucketContext context) override;
+  kj::Promise<void> setBucketProps(SetBucketPropsContext context) override;
+  kj::Promise<void> bucketEmpty(BucketEmptyContext context) override;
+  kj::Promise<void> putObject(PutObjectContext context) override;
+  kj::Promise<void> beginPut(BeginPutContext context) override;
+  kj::Promise<void> getObject(GetObjectContext context) override;
+  kj::Promise<void> headObject(HeadObjectContext context) override;
+  kj::Promise<void> deleteObject(DeleteObjectContext context) override;
+  kj::Promise<void> renameObject(RenameObjectContext context) override;
+  kj::Promise<void> listObjects(ListObjectsContext context) override;
+
+ private:
+  // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).
+  Primary* primaryOrNull() const { return ctx_.isPrimary() ? primary_ : nullptr; }
+  Status notTarget() const;
+
+  NodeContext& ctx_;
+  Primary* primary_;        // proxies only
+  TargetService* target_;   // targets only
+};
+
+}  // namespace ais::node

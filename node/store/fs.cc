@@ -1,0 +1,108 @@
+#include "node/store/fs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace ais::store {
+
+Status ioError(std::string_view op, const std::string& path, int err) {
+  Code code = (err == ENOSPC || err == EDQUOT) ? Code::kOutOfSpace : Code::kIoError;
+  return Status(code, std::string(op) + " " + path + ": " + std::strerror(err));
+}
+
+Status makeDirs(const std::string& path, int* errOut) {
+  auto fail = [&](int e, const std::string& p) {
+    if (errOut) *errOut = e;
+    return ioError("mkdir", p, e);
+  };
+  if (path.empty()) return Status::OK();
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    return S_ISDIR(st.st_mode) ? Status::OK() : fail(ENOTDIR, path);
+  }
+  size_t pos = 1;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    std::string sub = path.substr(0, slash);
+    if (::mkdir(sub.c_str(), 0755) != 0) {
+      if (errno != EEXIST) return fail(errno, sub);
+      // EEXIST may be a file in the way: only a directory lets us continue.
+      if (::stat(sub.c_str(), &st) != 0) return fail(errno, sub);
+      if (!S_ISDIR(st.st_mode)) return fail(ENOTDIR, sub);
+    }
+    pos = slash + 1;
+  }
+  return Status::OK();
+}
+
+Status writeAll(int fd, const void* data, size_t len, const std::string& path) {
+  auto p = static_cast<const char*>(data);
+  while (len > 0) {
+    ssize_t n = ::write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ioError("write", path, errno);
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+Status fsyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ioError("open", dir, errno);
+  int rc = ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  return rc == 0 ? Status::OK() : ioError("fsync", dir, e);
+}
+
+Result<FileDigest> digestFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ioError("open", path, errno);
+  std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> state(XXH64_createState(),
+                                                                   &XXH64_freeState);
+  XXH64_reset(state.get(), 0);
+  std::vector<char> buf(1 << 20);
+  FileDigest d;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return ioError("read", path, e);
+    }
+    if (n == 0) break;
+    XXH64_update(state.get(), buf.data(), static_cast<size_t>(n));
+    d.size += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  d.checksum = XXH64_digest(state.get());
+  return d;
+}
+
+void removeEmptyParents(std::string dir, const std::string& stop) {
+  while (dir.size() > stop.size() && dir.compare(0, stop.size(), stop) == 0) {
+    if (::rmdir(dir.c_str()) != 0) return;  // not empty (or gone): stop climbing
+    dir = parentDir(dir);
+  }
+}
+
+std::string parentDir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace ais::store

@@ -1,0 +1,38 @@
+// Small POSIX file helpers for the store: every failure becomes a Status naming the path, with
+// ENOSPC mapped to kOutOfSpace so callers can tell a full disk from a broken one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace ais::store {
+
+// kOutOfSpace for ENOSPC/EDQUOT, kIoError otherwise: "<op> <path>: <strerror>".
+Status ioError(std::string_view op, const std::string& path, int err);
+
+// mkdir -p; returns the failing errno through `err` (ENOTDIR/EEXIST mean a file is in the way).
+Status makeDirs(const std::string& path, int* err = nullptr);
+
+// Writes all bytes, retrying short writes and EINTR.
+Status writeAll(int fd, const void* data, size_t len, const std::string& path);
+
+// fsync of a directory, so a rename inside it survives power loss.
+Status fsyncDir(const std::string& dir);
+
+// Size and XXH64 (seed 0) of a whole file.
+struct FileDigest {
+  uint64_t size = 0;
+  uint64_t checksum = 0;
+};
+Result<FileDigest> digestFile(const std::string& path);
+
+// Removes empty directories from `dir` upward, stopping at (and keeping) `stop`. Best effort.
+void removeEmptyParents(std::string dir, const std::string& stop);
+
+// Directory name of a path ("a/b/c" -> "a/b").
+std::string parentDir(const std::string& path);
+
+}  // namespace ais::store

@@ -1,0 +1,35 @@
+// LOM (local object metadata): what a target knows about one stored object. Kept in the
+// mountpath's LomDb and the source of truth for where the object's file is.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace ais::store {
+
+inline constexpr std::string_view kChecksumXxhash64 = "xxhash64";
+
+struct Lom {
+  std::string name;
+  uint64_t size = 0;
+  uint64_t checksum = 0;  // XXH64, seed 0, of the whole content
+  std::string checksumType = std::string(kChecksumXxhash64);
+  uint64_t version = 0;  // 1 on first PUT, +1 per overwrite
+  int64_t atimeNs = 0;
+  int64_t mtimeNs = 0;
+  std::map<std::string, std::string> custom;  // POSIX attrs, x-amz-meta-*, ...
+  bool hashedPath = false;                    // file lives under %hs/<hash> instead of %ob/<name>
+
+  bool operator==(const Lom&) const = default;
+};
+
+// Compact binary form with a leading format-version byte. decodeLom rejects truncated, trailing
+// or otherwise malformed input with kInternal; it never reads out of bounds.
+std::string encodeLom(const Lom& lom);
+Result<Lom> decodeLom(std::string_view bytes);
+
+}  // namespace ais::store

@@ -1,0 +1,119 @@
+#include "node/store/lom_db.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+namespace ais::store {
+namespace {
+
+rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+Status fromRocks(const rocksdb::Status& s, const std::string& dir) {
+  if (s.ok()) return Status::OK();
+  Code code = s.IsNoSpace() ? Code::kOutOfSpace : Code::kIoError;
+  return Status(code, "lomdb " + dir + ": " + s.ToString());
+}
+
+}  // namespace
+
+std::string lomKey(std::string_view bucket, std::string_view name) {
+  std::string k;
+  k.reserve(bucket.size() + 1 + name.size());
+  k.append(bucket).push_back('\0');
+  k.append(name);
+  return k;
+}
+
+std::string pendingKey(std::string_view bucket, std::string_view name) {
+  return std::string(1, kPendingPrefix) + lomKey(bucket, name);
+}
+
+std::string bucketKeyBegin(std::string_view bucket) { return std::string(bucket) + '\0'; }
+std::string bucketKeyEnd(std::string_view bucket) { return std::string(bucket) + '\x01'; }
+
+bool splitKey(std::string_view key, std::string* bucket, std::string* name) {
+  if (!key.empty() && key.front() == kPendingPrefix) key.remove_prefix(1);
+  size_t nul = key.find('\0');
+  if (nul == std::string_view::npos || nul == 0) return false;
+  bucket->assign(key.substr(0, nul));
+  name->assign(key.substr(nul + 1));
+  return true;
+}
+
+LomDb::LomDb(std::unique_ptr<rocksdb::DB> db, std::string dir)
+    : db_(std::move(db)), dir_(std::move(dir)) {}
+
+LomDb::~LomDb() {
+  if (db_) (void)db_->Close();
+}
+
+Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.keep_log_file_num = 2;
+  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
+  if (!s.ok()) return fromRocks(s, dir);
+  return std::unique_ptr<LomDb>(new LomDb(std::unique_ptr<rocksdb::DB>(raw), dir));
+}
+
+Result<std::optional<std::string>> LomDb::get(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), slice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return fromRocks(s, dir_);
+  return std::optional<std::string>(std::move(value));
+}
+
+Status LomDb::put(std::string_view key, std::string_view value, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return fromRocks(db_->Put(wo, slice(key), slice(value)), dir_);
+}
+
+Status LomDb::del(std::string_view key, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return fromRocks(db_->Delete(wo, slice(key)), dir_);
+}
+
+Status LomDb::write(const Batch& batch, bool sync) {
+  rocksdb::WriteBatch wb;
+  for (const auto& op : batch.ops_) {
+    rocksdb::Status s =
+        op.value ? wb.Put(slice(op.key), slice(*op.value)) : wb.Delete(slice(op.key));
+    if (!s.ok()) return fromRocks(s, dir_);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return fromRocks(db_->Write(wo, &wb), dir_);
+}
+
+Status LomDb::deleteRange(std::string_view begin, std::string_view end) {
+  return fromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(),
+                                    slice(begin), slice(end)),
+                   dir_);
+}
+
+Status LomDb::scan(std::string_view begin, std::string_view end, const Visitor& visit) const {
+  rocksdb::ReadOptions ro;
+  std::string upper(end);
+  rocksdb::Slice upperSlice(upper);
+  if (!upper.empty()) ro.iterate_upper_bound = &upperSlice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(slice(begin)); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key(), v = it->value();
+    if (!visit(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
+  }
+  return fromRocks(it->status(), dir_);
+}
+
+uint64_t LomDb::estimateKeys() const {
+  uint64_t n = 0;
+  if (!db_->GetIntProperty("rocksdb.estimate-num-keys", &n)) return 0;
+  return n;
+}
+
+}  // namespace ais::store

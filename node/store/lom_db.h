@@ -1,0 +1,79 @@
+// LomDb: one RocksDB per mountpath holding LOMs and PUT-pending markers. The only file that sees
+// RocksDB; its Status is converted to ours here. Thread-safe (RocksDB is).
+//
+// Key space (bucket names never contain bytes below '-', so the ranges cannot overlap):
+//   <bucket> \0 <name>          -> encoded LOM; sorted, so a prefix scan is a listing
+//   \x01 <bucket> \0 <name>     -> pending marker: a PUT/rename is between "rename file" and
+//                                  "commit LOM"; startup reconciliation resolves it
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace ais::store {
+
+inline constexpr char kPendingPrefix = '\x01';
+
+std::string lomKey(std::string_view bucket, std::string_view name);
+std::string pendingKey(std::string_view bucket, std::string_view name);
+// [begin, end) of all LOM keys (or pending keys) of a bucket.
+std::string bucketKeyBegin(std::string_view bucket);
+std::string bucketKeyEnd(std::string_view bucket);
+// Splits "<bucket>\0<name>" (after the pending prefix, if any); false if malformed.
+bool splitKey(std::string_view key, std::string* bucket, std::string* name);
+
+class LomDb {
+ public:
+  // Atomic group of puts and deletes.
+  class Batch {
+   public:
+    void put(std::string key, std::string value) {
+      ops_.push_back({std::move(key), std::move(value)});
+    }
+    void del(std::string key) { ops_.push_back({std::move(key), std::nullopt}); }
+
+   private:
+    friend class LomDb;
+    struct Op {
+      std::string key;
+      std::optional<std::string> value;  // nullopt = delete
+    };
+    std::vector<Op> ops_;
+  };
+  // Return false to stop the scan.
+  using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
+
+  static Result<std::unique_ptr<LomDb>> open(const std::string& dir);
+  ~LomDb();
+  LomDb(const LomDb&) = delete;
+  LomDb& operator=(const LomDb&) = delete;
+
+  Result<std::optional<std::string>> get(std::string_view key) const;
+  // sync = fsync the WAL before returning (the bucket asked for fsync); a process crash never loses
+  // an acknowledged write either way, as the WAL is written before returning.
+  Status put(std::string_view key, std::string_view value, bool sync = false);
+  Status del(std::string_view key, bool sync = false);
+  Status write(const Batch& batch, bool sync = false);
+  Status deleteRange(std::string_view begin, std::string_view end);
+  // Keys in [begin, end) in bytewise order; an empty end means "to the last key".
+  Status scan(std::string_view begin, std::string_view end, const Visitor& visit) const;
+  uint64_t estimateKeys() const;
+
+ private:
+  LomDb(std::unique_ptr<rocksdb::DB> db, std::string dir);
+  std::unique_ptr<rocksdb::DB> db_;
+  std::string dir_;
+};
+
+}  // namespace ais::store

@@ -1,0 +1,79 @@
+#include "node/store/object_writer.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "node/store/fs.h"
+#include "node/store/store.h"
+
+namespace ais::store {
+
+ObjectWriter::ObjectWriter(Store& store, Mountpath& mp, std::string bucket, std::string name,
+                           std::string workPath, int fd, PutOptions opts)
+    : store_(store),
+      mp_(mp),
+      bucket_(std::move(bucket)),
+      name_(std::move(name)),
+      workPath_(std::move(workPath)),
+      fd_(fd),
+      opts_(std::move(opts)),
+      hash_(XXH64_createState(), &XXH64_freeState) {
+  XXH64_reset(hash_.get(), 0);
+}
+
+ObjectWriter::~ObjectWriter() { discard(); }
+
+void ObjectWriter::discard() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (!finished_) {
+    ::unlink(workPath_.c_str());  // best effort: startup reconciliation removes leftovers
+    finished_ = true;
+  }
+}
+
+Status ObjectWriter::write(const void* data, size_t len) {
+  if (finished_) return Status(Code::kInternal, "write after commit: " + name_);
+  if (!writeError_.ok()) return writeError_;
+  Status s = writeAll(fd_, data, len, workPath_);
+  if (!s.ok()) {
+    writeError_ = s;
+    return s;
+  }
+  XXH64_update(hash_.get(), data, len);
+  size_ += len;
+  return Status::OK();
+}
+
+Result<Lom> ObjectWriter::commit(std::optional<uint64_t> expectedChecksum) {
+  if (finished_) return Status(Code::kInternal, "commit after commit: " + name_);
+  if (!writeError_.ok()) {
+    discard();
+    return writeError_;
+  }
+  uint64_t checksum = XXH64_digest(hash_.get());
+  if (expectedChecksum && *expectedChecksum != checksum) {
+    discard();
+    return Status(Code::kChecksumMismatch,
+                  fmt::format("{}/{}: expected {:016x}, got {:016x}", bucket_, name_,
+                              *expectedChecksum, checksum));
+  }
+  if (opts_.fsync && ::fsync(fd_) != 0) {
+    Status s = ioError("fsync", workPath_, errno);
+    discard();
+    return s;
+  }
+  ::close(fd_);
+  fd_ = -1;
+  auto lom = store_.commitWork(*this, checksum);
+  if (!lom.ok()) {
+    discard();  // the work file may still be there
+    return lom;
+  }
+  finished_ = true;  // the work file is now the object: never unlink it
+  return lom;
+}
+
+}  // namespace ais::store

@@ -1,0 +1,59 @@
+// ObjectWriter: one streaming PUT. Bytes go to a private work file while their XXH64 is computed;
+// commit() moves the file into place and commits the LOM. Dropping an uncommitted writer removes
+// its work file, so an abandoned PUT leaves nothing behind. Not thread-safe (one writer, one
+// stream); the Store must outlive it.
+#pragma once
+
+#include <xxhash.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "node/store/lom.h"
+
+namespace ais::store {
+
+class Store;
+struct Mountpath;
+
+struct PutOptions {
+  bool fsync = false;  // fsync file, directory and LOM before commit() returns (bucket prop)
+  std::map<std::string, std::string> custom;  // stored in the LOM as is
+};
+
+class ObjectWriter {
+ public:
+  ~ObjectWriter();
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
+
+  Status write(const void* data, size_t len);
+  // kChecksumMismatch (and nothing stored) if expectedChecksum is given and differs. The writer is
+  // finished after commit, whatever the outcome.
+  Result<Lom> commit(std::optional<uint64_t> expectedChecksum = std::nullopt);
+  uint64_t bytesWritten() const { return size_; }
+
+ private:
+  friend class Store;
+  ObjectWriter(Store& store, Mountpath& mp, std::string bucket, std::string name,
+               std::string workPath, int fd, PutOptions opts);
+  void discard();
+
+  Store& store_;
+  Mountpath& mp_;
+  std::string bucket_;
+  std::string name_;
+  std::string workPath_;
+  int fd_;
+  PutOptions opts_;
+  std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> hash_;
+  uint64_t size_ = 0;
+  bool finished_ = false;
+  Status writeError_;  // a failed write poisons the writer: commit must not store a short object
+};
+
+}  // namespace ais::store

@@ -1,0 +1,139 @@
+// The PUT path: work file -> pending marker -> rename into place -> one LomDb batch that commits
+// the LOM and drops the marker. Reconciliation (reconcile.cc) finishes or undoes a crashed one.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "common/log.h"
+#include "meta/hrw.h"
+#include "node/store/fqn.h"
+#include "node/store/fs.h"
+#include "node/store/mountpath.h"
+#include "node/store/store.h"
+
+namespace ais::store {
+namespace {
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// errno values of rename/mkdir that mean "a directory or file is in the way of this path".
+bool pathCollision(int e) { return e == ENOTDIR || e == EISDIR || e == ENOTEMPTY || e == EEXIST; }
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectWriter>> Store::beginPut(std::string_view bucket,
+                                                      std::string_view name, PutOptions opts) {
+  AIS_RETURN_IF_ERROR(validateNames(bucket, name));
+  return newWriter(mountpathFor(bucket, name), bucket, name, std::move(opts));
+}
+
+Result<std::unique_ptr<ObjectWriter>> Store::newWriter(Mountpath& mp, std::string_view bucket,
+                                                       std::string_view name, PutOptions opts) {
+  std::string dir = workDir(mp.path, bucket);
+  std::string path =
+      fmt::format("{}/{:016x}.{}.{}", dir, meta::xxhash64(name), ::getpid(), workSeq_.fetch_add(1));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) {
+    AIS_RETURN_IF_ERROR(makeDirs(dir));
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (fd < 0) return ioError("create", path, errno);
+  return std::unique_ptr<ObjectWriter>(new ObjectWriter(
+      *this, mp, std::string(bucket), std::string(name), std::move(path), fd, std::move(opts)));
+}
+
+Result<Lom> Store::putBytes(std::string_view bucket, std::string_view name, std::string_view data,
+                            PutOptions opts) {
+  auto w = beginPut(bucket, name, std::move(opts));
+  AIS_RETURN_IF_ERROR(w);
+  AIS_RETURN_IF_ERROR((*w)->write(data.data(), data.size()));
+  return (*w)->commit();
+}
+
+Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum) {
+  Lom lom;
+  lom.name = w.name_;
+  lom.size = w.size_;
+  lom.checksum = checksum;
+  lom.mtimeNs = lom.atimeNs = nowNs();
+  lom.custom = w.opts_.custom;
+  std::lock_guard lock(lockFor(w.bucket_, w.name_));
+  return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), w.opts_.fsync, {});
+}
+
+Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const std::string& src,
+                                 Lom lom, bool sync, LomDb::Batch extra) {
+  auto old = readLom(mp, bucket, lom.name);
+  AIS_RETURN_IF_ERROR(old);
+  lom.version = old->has_value() ? (*old)->version + 1 : 1;
+  lom.hashedPath = !storableDirect(lom.name);
+  std::string marker = pendingKey(bucket, lom.name);
+  AIS_RETURN_IF_ERROR(mp.db->put(marker, encodeLom(lom), sync));
+  Status placed = placeFile(mp, bucket, src, lom, marker);
+  if (!placed.ok()) {
+    (void)mp.db->del(marker);  // nothing moved: the old object stays as it was
+    return placed;
+  }
+  Status committed =
+      sync ? fsyncDir(parentDir(objectFqn(mp.path, bucket, lom.name, lom.hashedPath))) : Status();
+  if (committed.ok()) {
+    extra.put(lomKey(bucket, lom.name), encodeLom(lom));
+    extra.del(marker);
+    committed = mp.db->write(extra, sync);
+  }
+  if (!committed.ok()) {
+    // The new bytes are in place but the old LOM is not theirs: hide the object rather than serve
+    // mismatched bytes; the marker lets reconciliation rebuild it at the next start.
+    (void)mp.db->del(lomKey(bucket, lom.name));
+    return committed;
+  }
+  if (old->has_value() && (*old)->hashedPath != lom.hashedPath) {
+    // The previous version lived at the other path; it is unreferenced now.
+    std::string oldPath = objectFqn(mp.path, bucket, lom.name, (*old)->hashedPath);
+    ::unlink(oldPath.c_str());
+    if (!(*old)->hashedPath) removeEmptyParents(parentDir(oldPath), objectDir(mp.path, bucket));
+  }
+  return lom;
+}
+
+Status Store::placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,
+                        const std::string& marker) {
+  if (!lom.hashedPath) {
+    std::string dst = objectFqn(mp.path, bucket, lom.name, false);
+    bool collided = false;
+    // A few attempts: a concurrent remove may prune the parent directories we just created.
+    for (int attempt = 0; attempt < 3 && !collided; ++attempt) {
+      if (::rename(src.c_str(), dst.c_str()) == 0) return Status::OK();
+      int e = errno;
+      if (e == ENOENT) {
+        int mkErr = 0;
+        Status s = makeDirs(parentDir(dst), &mkErr);
+        if (!s.ok() && !pathCollision(mkErr)) return s;
+        collided = !s.ok();
+      } else if (pathCollision(e)) {
+        collided = true;
+      } else {
+        return ioError("rename", dst, e);
+      }
+    }
+    // S3 allows "a/b" and "a/b/c" together; on disk one of them must live by hash.
+    log::debug("{}/{}: path collision, storing by hash", bucket, lom.name);
+    lom.hashedPath = true;
+    AIS_RETURN_IF_ERROR(mp.db->put(marker, encodeLom(lom)));
+  }
+  std::string dst = objectFqn(mp.path, bucket, lom.name, true);
+  if (::rename(src.c_str(), dst.c_str()) != 0) {
+    if (errno != ENOENT) return ioError("rename", dst, errno);
+    AIS_RETURN_IF_ERROR(makeDirs(hashDir(mp.path, bucket)));
+    if (::rename(src.c_str(), dst.c_str()) != 0) return ioError("rename", dst, errno);
+  }
+  return Status::OK();
+}
+
+}  // namespace ais::store

@@ -1,0 +1,85 @@
+// Local rename of an object. Same mountpath: a file rename plus one LomDb batch (the pending
+// marker of `to` covers a crash in between). Different mountpaths: copy into a work file on the
+// destination, commit it like a PUT, then remove the source.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <vector>
+
+#include "meta/names.h"
+#include "node/store/fqn.h"
+#include "node/store/fs.h"
+#include "node/store/mountpath.h"
+#include "node/store/store.h"
+
+namespace ais::store {
+
+Status Store::rename(std::string_view bucket, std::string_view from, std::string_view to) {
+  AIS_RETURN_IF_ERROR(validateNames(bucket, from));
+  AIS_RETURN_IF_ERROR(meta::validateObjectName(to));
+  Mountpath& src = mountpathFor(bucket, from);
+  Mountpath& dst = mountpathFor(bucket, to);
+  std::mutex& fromLock = lockFor(bucket, from);
+  std::mutex& toLock = lockFor(bucket, to);
+  std::unique_lock<std::mutex> l1(fromLock, std::defer_lock), l2(toLock, std::defer_lock);
+  if (&fromLock == &toLock) {
+    l1.lock();
+  } else {
+    std::lock(l1, l2);
+  }
+  auto lom = readLom(src, bucket, from);
+  AIS_RETURN_IF_ERROR(lom);
+  if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, from));
+  if (from == to) return Status::OK();
+  Lom moved = **lom;
+  moved.name = std::string(to);
+  std::string srcPath = objectFqn(src.path, bucket, from, moved.hashedPath);
+
+  if (&src == &dst) {
+    LomDb::Batch extra;
+    extra.del(lomKey(bucket, from));
+    auto installed = installLocked(dst, bucket, srcPath, std::move(moved), false, std::move(extra));
+    AIS_RETURN_IF_ERROR(installed);
+    if (!(*lom)->hashedPath) removeEmptyParents(parentDir(srcPath), objectDir(src.path, bucket));
+    return Status::OK();
+  }
+
+  // Cross-mountpath: copy with the checksum recomputed, so a corrupt source is not propagated.
+  auto w = newWriter(dst, bucket, to, PutOptions{.fsync = false, .custom = moved.custom});
+  AIS_RETURN_IF_ERROR(w);
+  int fd = ::open(srcPath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ioError("open", srcPath, errno);
+  std::vector<char> buf(1 << 20);
+  Status copied;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      copied = ioError("read", srcPath, errno);
+      break;
+    }
+    if (n == 0) break;
+    copied = (*w)->write(buf.data(), static_cast<size_t>(n));
+    if (!copied.ok()) break;
+  }
+  ::close(fd);
+  AIS_RETURN_IF_ERROR(copied);
+  if ((*w)->bytesWritten() != moved.size) {
+    return Status(Code::kIoError, srcPath + ": size differs from its LOM");
+  }
+  ObjectWriter& writer = **w;
+  if (XXH64_digest(writer.hash_.get()) != moved.checksum) {
+    return Status(Code::kChecksumMismatch, srcPath + ": content differs from its LOM");
+  }
+  ::close(writer.fd_);
+  writer.fd_ = -1;
+  moved.mtimeNs = (*lom)->mtimeNs;
+  auto installed = installLocked(dst, bucket, writer.workPath_, std::move(moved), false, {});
+  AIS_RETURN_IF_ERROR(installed);
+  writer.finished_ = true;
+  return removeLocked(src, bucket, **lom);
+}
+
+}  // namespace ais::store

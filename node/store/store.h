@@ -1,0 +1,95 @@
+// Store: a target's objects on its mountpaths. Plain domain class (no RPC): PUT is atomic and
+// streaming, GET reads the LOM then the file, listing is a merge of the per-mountpath LomDbs.
+// Every method is thread-safe. Names are validated here (kBadBucketName, kBadObjectName).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "node/store/lom.h"
+#include "node/store/lom_db.h"
+#include "node/store/name_locks.h"
+#include "node/store/object_reader.h"
+#include "node/store/object_writer.h"
+
+namespace ais::store {
+
+struct Mountpath;
+
+struct Capacity {
+  uint64_t totalBytes = 0;
+  uint64_t availBytes = 0;
+};
+
+class Store {
+ public:
+  // Creates missing mountpath directories, opens their LomDbs and reconciles each after a crash.
+  static Result<std::unique_ptr<Store>> open(std::vector<std::string> mountpaths);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Result<std::unique_ptr<ObjectWriter>> beginPut(std::string_view bucket, std::string_view name,
+                                                 PutOptions opts = {});
+  Result<Lom> putBytes(std::string_view bucket, std::string_view name, std::string_view data,
+                       PutOptions opts = {});
+
+  // kObjectNotFound if there is no LOM or no file.
+  Result<std::unique_ptr<ObjectReader>> openObject(std::string_view bucket, std::string_view name);
+  Result<Lom> head(std::string_view bucket, std::string_view name);
+  Status remove(std::string_view bucket, std::string_view name);
+  // Overwrites an existing `to`; kObjectNotFound if `from` is missing.
+  Status rename(std::string_view bucket, std::string_view from, std::string_view to);
+  // Replaces the custom metadata; the version is unchanged (the bytes are).
+  Result<Lom> setCustom(std::string_view bucket, std::string_view name,
+                        std::map<std::string, std::string> custom);
+
+  // Up to `limit` LOMs with name > startAfter and starting with prefix, bytewise sorted.
+  Result<std::vector<Lom>> list(std::string_view bucket, std::string_view prefix,
+                                std::string_view startAfter, size_t limit);
+  Result<bool> bucketEmpty(std::string_view bucket);
+  // All objects of the bucket on every mountpath: files and LOMs.
+  Status destroyBucket(std::string_view bucket);
+
+  uint64_t objectCount() const;  // estimate
+  Result<Capacity> capacity() const;
+
+  // On-disk path of an existing object.
+  Result<std::string> fqn(std::string_view bucket, std::string_view name);
+  // HRW-selected mountpath of a name (whether or not the object exists).
+  const std::string& mountpathOf(std::string_view bucket, std::string_view name) const;
+  std::vector<std::string> mountpaths() const;
+
+ private:
+  friend class ObjectWriter;
+  explicit Store(std::vector<std::unique_ptr<Mountpath>> mps);
+
+  Mountpath& mountpathFor(std::string_view bucket, std::string_view name) const;
+  std::mutex& lockFor(std::string_view bucket, std::string_view name);
+  Result<std::optional<Lom>> readLom(Mountpath& mp, std::string_view bucket, std::string_view name);
+  Result<std::unique_ptr<ObjectWriter>> newWriter(Mountpath& mp, std::string_view bucket,
+                                                  std::string_view name, PutOptions opts);
+  // Moves `src` into place as `lom.name` and commits the LOM (plus `extra`), under the name lock.
+  Result<Lom> installLocked(Mountpath& mp, std::string_view bucket, const std::string& src, Lom lom,
+                            bool sync, LomDb::Batch extra);
+  // Renames src to the object's path; switches lom to hashed (and re-marks) on a collision.
+  Status placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,
+                   const std::string& marker);
+  Status removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lom);
+  Result<Lom> commitWork(ObjectWriter& w, uint64_t checksum);
+
+  std::vector<std::unique_ptr<Mountpath>> mps_;
+  std::vector<uint64_t> digests_;  // mps_[i]->digest, for hrwSelect
+  NameLocks locks_;
+  std::atomic<uint64_t> workSeq_{0};  // unique work file and trash names
+};
+
+}  // namespace ais::store

@@ -1,0 +1,437 @@
+#include "node/target/target.h"
+
+#include <xxhash.h>
+
+#include "common/log.h"
+#include "meta/names.h"
+#include "proto/wire.h"
+
+namespace ais::node {
+
+using proto::setStatus;
+
+namespace {
+
+void toAttrs(const store::Lom& lom, const std::string& targetId, wire::ObjectAttrs::Builder out) {
+  out.setName(lom.name);
+  out.setSize(lom.size);
+  out.setChecksum(lom.checksum);
+  out.setChecksumType(lom.checksumType);
+  out.setVersion(lom.version);
+  out.setAtimeNs(lom.atimeNs);
+  out.setMtimeNs(lom.mtimeNs);
+  if (!lom.custom.empty()) proto::toWire(lom.custom, out.initCustom(lom.custom.size()));
+  out.setTargetId(targetId);
+}
+
+// The writer's end of a streamed PUT. Dropped without commit: the work file is discarded.
+class PutStreamImpl final : public wire::PutStream::Server {
+ public:
+  PutStreamImpl(std::unique_ptr<store::ObjectWriter> writer, std::string targetId)
+      : writer_(std::move(writer)), targetId_(std::move(targetId)) {}
+
+ protected:
+  kj::Promise<void> write(WriteContext context) override {
+    if (!writer_) return kj::READY_NOW;
+    auto chunk = context.getParams().getChunk();
+    if (error_.ok()) error_ = writer_->write(chunk.begin(), chunk.size());
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> commit(CommitContext context) override {
+    auto results = context.getResults();
+    if (!writer_) {
+      setStatus(results.initStatus(), Status(Code::kInvalidArgument, "already committed"));
+      return kj::READY_NOW;
+    }
+    auto writer = std::move(writer_);
+    if (!error_.ok()) {
+      setStatus(results.initStatus(), error_);
+      return kj::READY_NOW;  // writer dropped: nothing stored
+    }
+    auto lom = writer->commit(context.getParams().getChecksum());
+    if (!lom.ok()) {
+      if (lom.code() == Code::kChecksumMismatch) log::warn("PUT refused: {}", lom.status().toString());
+      setStatus(results.initStatus(), lom.status());
+      return kj::READY_NOW;
+    }
+    toAttrs(*lom, targetId_, results.initAttrs());
+    return kj::READY_NOW;
+  }
+
+ private:
+  std::unique_ptr<store::ObjectWriter> writer_;
+  std::string targetId_;
+  Status error_;
+};
+
+// Streams [offset, offset+length) of an object to the reader's sink in chunks, hashing as it goes.
+class GetStreamer {
+ public:
+  GetStreamer(std::unique_ptr<store::ObjectReader> reader, wire::ByteSink::Client sink,
+              uint64_t offset, uint64_t length, uint32_t chunk)
+      : reader_(std::move(reader)), sink_(kj::mv(sink)), next_(offset), end_(offset + length),
+        chunk_(chunk), hash_(XXH64_createState()) {
+    XXH64_reset(hash_, 0);
+  }
+  ~GetStreamer() { XXH64_freeState(hash_); }
+
+  kj::Promise<Status> run() {
+    if (next_ >= end_) return Status::OK();
+    uint64_t n = std::min<uint64_t>(chunk_, end_ - next_);
+    auto req = sink_.writeRequest();
+    auto buf = req.initChunk(n);
+    size_t got = 0;
+    while (got < n) {
+      auto r = reader_->pread(buf.begin() + got, n - got, next_ + got);
+      if (!r.ok()) return r.status();
+      if (*r == 0) return Status(Code::kIoError, "object file shorter than its metadata");
+      got += *r;
+    }
+    XXH64_update(hash_, buf.begin(), n);
+    next_ += n;
+    sent_ += n;
+    return req.send().then([this] { return run(); });
+  }
+
+  uint64_t digest() const { return XXH64_digest(hash_); }
+  uint64_t sent() const { return sent_; }
+  const store::Lom& lom() const { return reader_->lom(); }
+
+ private:
+  std::unique_ptr<store::ObjectReader> reader_;
+  wire::ByteSink::Client sink_;
+  uint64_t next_;
+  uint64_t end_;
+  uint32_t chunk_;
+  uint64_t sent_ = 0;
+  XXH64_state_t* hash_;
+};
+
+}  // namespace
+
+Status TargetService::checkBucket(const std::string& bucket) {
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  if (!ctx_.meta.bmd().find(bucket)) return Status(Code::kBucketNotFound, "ais://" + bucket);
+  return Status::OK();
+}
+
+Status TargetService::checkRouted(const std::string& bucket, const std::string& name) {
+  AIS_RETURN_IF_ERROR(checkBucket(bucket));
+  AIS_RETURN_IF_ERROR(meta::validateObjectName(name));
+  const meta::Smap& smap = ctx_.meta.smap();
+  const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, name));
+  if (!owner || owner->id != ctx_.cfg.id) {
+    return Status(Code::kStaleSmap, "target " + ctx_.cfg.id + " does not own ais://" + bucket +
+                                        "/" + name + " under Smap v" +
+                                        std::to_string(smap.version));
+  }
+  return Status::OK();
+}
+
+store::PutOptions TargetService::putOptions(const std::string& bucket,
+                                            std::map<std::string, std::string> custom) const {
+  store::PutOptions opts;
+  if (const auto* props = ctx_.meta.bmd().find(bucket)) opts.fsync = props->fsync;
+  opts.custom = std::move(custom);
+  return opts;
+}
+
+kj::Promise<void> TargetService::putObject(PutObjectContext context) {
+  auto p = context.getParams();
+  std::string bucket = p.getRef().getBucket();
+  std::string name = p.getRef().getName();
+  auto results = context.getResults();
+  Status st = checkRouted(bucket, name);
+  if (!st.ok()) {
+    setStatus(results.initStatus(), st);
+    return kj::READY_NOW;
+  }
+  auto writer = ctx_.store->beginPut(bucket, name, putOptions(bucket, proto::fromWire(p.getCustom())));
+  if (!writer.ok()) {
+    setStatus(results.initStatus(), writer.status());
+    return kj::READY_NOW;
+  }
+  auto data = p.getData();
+  st = (*writer)->write(data.begin(), data.size());
+  if (!st.ok()) {
+    setStatus(results.initStatus(), st);
+    return kj::READY_NOW;
+  }
+  auto lom = (*writer)->commit(p.getChecksum());
+  if (!lom.ok()) {
+    setStatus(results.initStatus(), lom.status());
+    return kj::READY_NOW;
+  }
+  toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> TargetService::beginPut(BeginPutContext context) {
+  auto p = context.getParams();
+  std::string bucket = p.getRef().getBucket();
+  std::string name = p.getRef().getName();
+  auto results = context.getResults();
+  Status st = checkRouted(bucket, name);
+  if (!st.ok()) {
+    setStatus(results.initStatus(), st);
+    return kj::READY_NOW;
+  }
+  auto writer = ctx_.store->beginPut(bucket, name, putOptions(bucket, proto::fromWire(p.getCustom())));
+  if (!writer.ok()) {
+    setStatus(results.initStatus(), writer.status());
+    return kj::READY_NOW;
+  }
+  results.setStream(kj::heap<PutStreamImpl>(std::move(*writer), ctx_.cfg.id));
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> TargetService::getObject(GetObjectContext context) {
+  auto p = context.getParams();
+  std::string bucket = p.getRef().getBucket();
+  std::string name = p.getRef().getName();
+  Status st = checkRouted(bucket, name);
+  if (!st.ok()) {
+    setStatus(context.getResults().initStatus(), st);
+    return kj::READY_NOW;
+  }
+  auto reader = ctx_.store->openObject(bucket, name);
+  if (!reader.ok()) {
+    setStatus(context.getResults().initStatus(), reader.status());
+    return kj::READY_NOW;
+  }
+  const store::Lom& lom = (*reader)->lom();
+  uint64_t offset = p.getOffset();
+  bool whole = offset == 0 && p.getToEnd();
+  if (!whole && offset >= lom.size) {
+    setStatus(context.getResults().initStatus(),
+              Status(Code::kRangeNotSatisfiable, "offset " + std::to_string(offset) +
+                                                     " is past the end of ais://" + bucket + "/" +
+                                                     name + " (" + std::to_string(lom.size) +
+                                                     " bytes)"));
+    return kj::READY_NOW;
+  }
+  uint64_t length = p.getToEnd() ? lom.size - offset : std::min(p.getLength(), lom.size - offset);
+  bool checkWhole = whole && lom.checksumType == "xxhash64";
+  auto corrupt = [&](uint64_t got) {
+    log::error("ais://{}/{}: checksum {:016x} does not match the stored {:016x}", bucket, name,
+               got, lom.checksum);
+    return Status(Code::kChecksumMismatch,
+                  "ais://" + bucket + "/" + name + " is corrupt on target " + ctx_.cfg.id);
+  };
+
+  if (length <= p.getInlineMax()) {
+    auto results = context.getResults();
+    auto data = results.initData(length);
+    size_t got = 0;
+    while (got < length) {
+      auto r = (*reader)->pread(data.begin() + got, length - got, offset + got);
+      if (!r.ok() || *r == 0) {
+        std::fill(data.begin(), data.end(), 0);
+        setStatus(results.initStatus(),
+                  r.ok() ? Status(Code::kIoError, "object file shorter than its metadata")
+                         : r.status());
+        return kj::READY_NOW;
+      }
+      got += *r;
+    }
+    uint64_t digest = XXH64(data.begin(), length, 0);
+    if (checkWhole && digest != lom.checksum) {
+      std::fill(data.begin(), data.end(), 0);  // never hand out bad bytes
+      setStatus(results.initStatus(), corrupt(digest));
+      return kj::READY_NOW;
+    }
+    results.setSentBytes(length);
+    results.setDataChecksum(digest);
+    toAttrs(lom, ctx_.cfg.id, results.initAttrs());
+    return kj::READY_NOW;
+  }
+
+  auto streamer = kj::heap<GetStreamer>(std::move(*reader), p.getSink(), offset, length,
+                                        ctx_.meta.config().chunkBytes ? ctx_.meta.config().chunkBytes
+                                                                      : (1u << 20));
+  auto& s = *streamer;
+  std::string what = "ais://" + bucket + "/" + name;
+  return s.run().then([this, context, &s, checkWhole, what](Status st) mutable {
+    auto results = context.getResults();
+    if (st.ok() && checkWhole && s.digest() != s.lom().checksum) {
+      log::error("{}: checksum {:016x} does not match the stored {:016x}", what, s.digest(),
+                 s.lom().checksum);
+      st = Status(Code::kChecksumMismatch, what + " is corrupt on target " + ctx_.cfg.id);
+    }
+    if (!st.ok()) {
+      setStatus(results.initStatus(), st);
+      return;
+    }
+    results.setSentBytes(s.sent());
+    results.setDataChecksum(s.digest());
+    toAttrs(s.lom(), ctx_.cfg.id, results.initAttrs());
+  }).attach(kj::mv(streamer));
+}
+
+kj::Promise<void> TargetService::headObject(HeadObjectContext context) {
+  auto ref = context.getParams().getRef();
+  std::string bucket = ref.getBucket();
+  std::string name = ref.getName();
+  auto results = context.getResults();
+  Status st = checkRouted(bucket, name);
+  if (!st.ok()) {
+    setStatus(results.initStatus(), st);
+    return kj::READY_NOW;
+  }
+  auto lom = ctx_.store->head(bucket, name);
+  if (!lom.ok()) {
+    setStatus(results.initStatus(), lom.status());
+    return kj::READY_NOW;
+  }
+  toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> TargetService::deleteObject(DeleteObjectContext context) {
+  auto ref = context.getParams().getRef();
+  std::string bucket = ref.getBucket();
+  std::string name = ref.getName();
+  Status st = checkRouted(bucket, name);
+  if (st.ok()) st = ctx_.store->remove(bucket, name);
+  setStatus(context.getResults().initStatus(), st);
+  return kj::READY_NOW;
+}
+
+kj::Promise<Status> TargetService::renameRemote(std::string bucket, std::string from,
+                                                std::string newName, const meta::NodeInfo& owner) {
+  auto reader = ctx_.store->openObject(bucket, from);
+  if (!reader.ok()) return reader.status();
+  const store::Lom lom = (*reader)->lom();
+  std::string ep = owner.rpcEndpoint;
+  auto target = ctx_.pool.get(ep);
+  auto req = target.beginPutRequest();
+  auto ref = req.initRef();
+  ref.setBucket(bucket);
+  ref.setName(newName);
+  ref.setSmapVersion(ctx_.meta.smap().version);
+  if (!lom.custom.empty()) proto::toWire(lom.custom, req.initCustom(lom.custom.size()));
+  auto rd = std::shared_ptr<store::ObjectReader>(std::move(*reader));
+  uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
+  return req.send()
+      .then([rd, chunk](capnp::Response<wire::Node::BeginPutResults>&& r) -> kj::Promise<Status> {
+        Status st = proto::toStatus(r.getStatus());
+        if (!st.ok()) return st;
+        wire::PutStream::Client stream = r.getStream();
+        // Stream the object through a sink-shaped loop.
+        struct Pump {
+          std::shared_ptr<store::ObjectReader> rd;
+          wire::PutStream::Client stream;
+          uint32_t chunk;
+          uint64_t off = 0;
+          kj::Promise<Status> run() {
+            uint64_t size = rd->lom().size;
+            if (off >= size) {
+              auto c = stream.commitRequest();
+              c.setChecksum(rd->lom().checksum);
+              return c.send().then([](auto&& r) { return proto::toStatus(r.getStatus()); });
+            }
+            uint64_t n = std::min<uint64_t>(chunk, size - off);
+            auto w = stream.writeRequest();
+            auto buf = w.initChunk(n);
+            size_t got = 0;
+            while (got < n) {
+              auto g = rd->pread(buf.begin() + got, n - got, off + got);
+              if (!g.ok()) return g.status();
+              if (*g == 0) return Status(Code::kIoError, "object file shorter than its metadata");
+              got += *g;
+            }
+            off += n;
+            return w.send().then([this] { return run(); });
+          }
+        };
+        auto pump = kj::heap<Pump>(Pump{rd, stream, chunk});
+        auto& pr = *pump;
+        return pr.run().attach(kj::mv(pump));
+      })
+      .then([this, bucket, from](Status st) -> Status {
+        if (!st.ok()) return st;
+        return ctx_.store->remove(bucket, from);
+      });
+}
+
+kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
+  auto p = context.getParams();
+  std::string bucket = p.getRef().getBucket();
+  std::string from = p.getRef().getName();
+  std::string to = p.getNewName();
+  Status st = checkRouted(bucket, from);
+  if (st.ok()) st = meta::validateObjectName(to);
+  if (!st.ok()) {
+    setStatus(context.getResults().initStatus(), st);
+    return kj::READY_NOW;
+  }
+  if (from == to) {
+    auto head = ctx_.store->head(bucket, from);
+    setStatus(context.getResults().initStatus(), head.status());
+    return kj::READY_NOW;
+  }
+  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, to));
+  if (owner && owner->id == ctx_.cfg.id) {
+    setStatus(context.getResults().initStatus(), ctx_.store->rename(bucket, from, to));
+    return kj::READY_NOW;
+  }
+  if (!owner) {
+    setStatus(context.getResults().initStatus(), Status(Code::kNoTargets));
+    return kj::READY_NOW;
+  }
+  std::string ep = owner->rpcEndpoint;
+  return renameRemote(bucket, from, to, *owner)
+      .catch_([this, ep](kj::Exception&& e) {
+        ctx_.pool.drop(ep);
+        return proto::statusFromException(e);
+      })
+      .then([context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
+}
+
+kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
+  auto p = context.getParams();
+  std::string bucket = p.getBucket();
+  auto results = context.getResults();
+  Status st = checkBucket(bucket);
+  if (!st.ok()) {
+    setStatus(results.initStatus(), st);
+    return kj::READY_NOW;
+  }
+  uint32_t limit = p.getLimit() == 0 ? 1000 : std::min<uint32_t>(p.getLimit(), 100000);
+  auto page = ctx_.store->list(bucket, std::string(p.getPrefix()), std::string(p.getStartAfter()),
+                               limit);
+  if (!page.ok()) {
+    setStatus(results.initStatus(), page.status());
+    return kj::READY_NOW;
+  }
+  auto entries = results.initEntries(page->size());
+  for (size_t i = 0; i < page->size(); ++i) toAttrs((*page)[i], ctx_.cfg.id, entries[i]);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> TargetService::bucketEmpty(BucketEmptyContext context) {
+  auto results = context.getResults();
+  std::string bucket = context.getParams().getName();
+  auto empty = ctx_.store->bucketEmpty(bucket);
+  if (!empty.ok()) {
+    setStatus(results.initStatus(), empty.status());
+    return kj::READY_NOW;
+  }
+  results.setEmpty(*empty);
+  return kj::READY_NOW;
+}
+
+void TargetService::onBmdChange(const meta::BMD& before, const meta::BMD& after) {
+  for (const auto& [name, props] : before.buckets) {
+    if (after.buckets.count(name)) continue;
+    Status st = ctx_.store->destroyBucket(name);
+    if (st.ok()) {
+      log::info("removed the data of destroyed bucket ais://{}", name);
+    } else {
+      log::error("removing the data of destroyed bucket ais://{}: {}", name, st.toString());
+    }
+  }
+}
+
+}  // namespace ais::node

@@ -1,0 +1,53 @@
+// A target's object service: checks that the request is routed right (bucket exists, this target
+// owns the name under its Smap), then runs it against the Store. Data is verified end to end:
+// whole-object reads are checked against the LOM checksum, PUTs against the sender's checksum.
+#pragma once
+
+#include <kj/async.h>
+
+#include <string>
+
+#include "node/node_context.h"
+#include "proto/ais.capnp.h"
+
+namespace ais::node {
+
+class TargetService {
+ public:
+  using PutObjectContext = capnp::CallContext<wire::Node::PutObjectParams, wire::Node::PutObjectResults>;
+  using BeginPutContext = capnp::CallContext<wire::Node::BeginPutParams, wire::Node::BeginPutResults>;
+  using GetObjectContext = capnp::CallContext<wire::Node::GetObjectParams, wire::Node::GetObjectResults>;
+  using HeadObjectContext = capnp::CallContext<wire::Node::HeadObjectParams, wire::Node::HeadObjectResults>;
+  using DeleteObjectContext = capnp::CallContext<wire::Node::DeleteObjectParams, wire::Node::DeleteObjectResults>;
+  using RenameObjectContext = capnp::CallContext<wire::Node::RenameObjectParams, wire::Node::RenameObjectResults>;
+  using ListObjectsContext = capnp::CallContext<wire::Node::ListObjectsParams, wire::Node::ListObjectsResults>;
+  using BucketEmptyContext = capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
+
+  explicit TargetService(NodeContext& ctx) : ctx_(ctx) {}
+
+  kj::Promise<void> putObject(PutObjectContext context);
+  kj::Promise<void> beginPut(BeginPutContext context);
+  kj::Promise<void> getObject(GetObjectContext context);
+  kj::Promise<void> headObject(HeadObjectContext context);
+  kj::Promise<void> deleteObject(DeleteObjectContext context);
+  kj::Promise<void> renameObject(RenameObjectContext context);
+  kj::Promise<void> listObjects(ListObjectsContext context);
+  kj::Promise<void> bucketEmpty(BucketEmptyContext context);
+
+  // Removes local data of buckets that the new BMD no longer has.
+  void onBmdChange(const meta::BMD& before, const meta::BMD& after);
+
+ private:
+  // Bucket known, names valid, and this target is the HRW owner under its Smap.
+  Status checkRouted(const std::string& bucket, const std::string& name);
+  Status checkBucket(const std::string& bucket);
+  store::PutOptions putOptions(const std::string& bucket,
+                               std::map<std::string, std::string> custom) const;
+  // Moves a local object to the target that owns `newName`, then removes it here.
+  kj::Promise<Status> renameRemote(std::string bucket, std::string from, std::string newName,
+                                   const meta::NodeInfo& owner);
+
+  NodeContext& ctx_;
+};
+
+}  // namespace ais::node

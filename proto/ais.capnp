@@ -1,0 +1,93 @@
+# The fabric: one interface every aisnode exports. Control calls go to the primary proxy, object
+# calls straight to the HRW owner target. Never renumber or reuse an ordinal.
+@0xe4d2ed638cb55794;
+
+using Meta = import "/meta/meta.capnp";
+$import "/capnp/c++.capnp".namespace("ais::wire");
+
+# Outcome of every call; code 0 is success, other codes are common/status.h's table.
+struct Status {
+  code @0 :UInt16;
+  message @1 :Text;
+}
+
+struct KeyValue {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+struct ObjectAttrs {
+  name @0 :Text;
+  size @1 :UInt64;
+  checksum @2 :UInt64;
+  checksumType @3 :Text;
+  version @4 :UInt64;
+  atimeNs @5 :Int64;
+  mtimeNs @6 :Int64;
+  custom @7 :List(KeyValue);
+  targetId @8 :Text;
+}
+
+# Names an object and says which Smap the caller routed by (stale-Smap detection).
+struct ObjectRef {
+  bucket @0 :Text;
+  name @1 :Text;
+  smapVersion @2 :UInt64;
+}
+
+struct NodeStatus {
+  node @0 :Meta.NodeInfo;
+  smapVersion @1 :UInt64;
+  capacityBytes @2 :UInt64;
+  availableBytes @3 :UInt64;
+  objectCount @4 :UInt64;
+  uptimeSec @5 :Int64;
+}
+
+# The reader's end of a streamed GET: the target pushes chunks with flow control.
+interface ByteSink {
+  write @0 (chunk :Data) -> stream;
+}
+
+# The writer's end of a streamed PUT; dropping it without commit discards the work file.
+interface PutStream {
+  write @0 (chunk :Data) -> stream;
+  # checksum: xxhash64 of all chunks as the sender computed it; the target refuses a mismatch.
+  commit @1 (checksum :UInt64) -> (status :Status, attrs :ObjectAttrs);
+}
+
+interface Node {
+  # --- cluster control ---
+  getMeta @0 () -> (smap :Meta.Smap, bmd :Meta.Bmd, config :Meta.ClusterConfig);
+  join @1 (node :Meta.NodeInfo) -> (status :Status, smap :Meta.Smap, bmd :Meta.Bmd,
+                                    config :Meta.ClusterConfig);
+  # The primary pushes new versions; a node keeps only newer ones (older → RejectedVersion).
+  metasync @2 (smap :Meta.Smap, bmd :Meta.Bmd, config :Meta.ClusterConfig) -> (status :Status);
+  keepalive @3 (nodeId :Text, role :Meta.Role, smapVersion :UInt64, bmdVersion :UInt64)
+      -> (status :Status, smapVersion :UInt64, bmdVersion :UInt64);
+  nodeStatus @4 () -> (status :NodeStatus);
+
+  # --- buckets (primary proxy) ---
+  createBucket @5 (name :Text, props :Meta.BucketProps) -> (status :Status);
+  destroyBucket @6 (name :Text, force :Bool) -> (status :Status);
+  setBucketProps @7 (name :Text, props :Meta.BucketProps) -> (status :Status);
+  # --- buckets (targets) ---
+  bucketEmpty @8 (name :Text) -> (status :Status, empty :Bool);
+
+  # --- objects (owner target) ---
+  # Small objects inline; checksum as computed by the sender.
+  putObject @9 (ref :ObjectRef, data :Data, checksum :UInt64, custom :List(KeyValue))
+      -> (status :Status, attrs :ObjectAttrs);
+  beginPut @10 (ref :ObjectRef, custom :List(KeyValue)) -> (status :Status, stream :PutStream);
+  # Ranges up to inlineMax bytes come back in `data`; larger ones are pushed to `sink` in chunks.
+  # dataChecksum is the xxhash64 of the bytes sent; for a whole object it equals attrs.checksum.
+  getObject @11 (ref :ObjectRef, offset :UInt64, length :UInt64, toEnd :Bool, inlineMax :UInt32,
+                 sink :ByteSink)
+      -> (status :Status, attrs :ObjectAttrs, data :Data, sentBytes :UInt64, dataChecksum :UInt64);
+  headObject @12 (ref :ObjectRef) -> (status :Status, attrs :ObjectAttrs);
+  deleteObject @13 (ref :ObjectRef) -> (status :Status);
+  renameObject @14 (ref :ObjectRef, newName :Text) -> (status :Status);
+  # Up to `limit` entries with name > startAfter, sorted; the client merges the targets' pages.
+  listObjects @15 (bucket :Text, prefix :Text, startAfter :Text, limit :UInt32)
+      -> (status :Status, entries :List(ObjectAttrs));
+}

@@ -1,0 +1,126 @@
+// The client library that ais, aisloader, aisfs and tests share: holds the Smap, routes each object
+// request straight to its HRW owner target, pools connections, refreshes the Smap and retries on
+// "stale Smap", retries transient failures with backoff. Thread-safe: every method may be called
+// from any thread (calls are executed on the client's own KJ event-loop thread).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "meta/bmd.h"
+#include "meta/config.h"
+#include "meta/smap.h"
+
+namespace ais {
+
+struct ObjectInfo {
+  std::string name;
+  uint64_t size = 0;
+  uint64_t checksum = 0;             // xxhash64 of the whole object
+  std::string checksumType = "xxhash64";
+  uint64_t version = 0;
+  int64_t atimeNs = 0;
+  int64_t mtimeNs = 0;               // time of the last PUT
+  std::map<std::string, std::string> custom;  // user/POSIX metadata
+  std::string targetId;              // the target that holds it
+};
+
+struct ByteRange {
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;    // nullopt: to the end of the object
+};
+
+struct PutOptions {
+  std::map<std::string, std::string> custom;
+};
+
+struct ListOptions {
+  std::string prefix;
+  std::string continuationToken;     // from the previous page; empty for the first
+  uint32_t pageSize = 1000;          // 0 means the default (1000)
+};
+
+struct ListPage {
+  std::vector<ObjectInfo> entries;   // sorted by name
+  std::string continuationToken;     // empty when this is the last page
+};
+
+struct BucketInfo {
+  std::string name;
+  meta::BucketProps props;
+};
+
+struct NodeStatus {
+  meta::NodeInfo node;
+  bool reachable = false;
+  uint64_t smapVersion = 0;
+  uint64_t capacityBytes = 0;        // targets only
+  uint64_t availableBytes = 0;
+  uint64_t objectCount = 0;
+  int64_t uptimeSec = 0;
+};
+
+// Called during long transfers with bytes done so far and the total (0 if unknown).
+using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
+class Client {
+ public:
+  struct Options {
+    std::string endpoint;            // host:port of any node's fabric endpoint (AIS_ENDPOINT)
+    int maxAttempts = 5;             // per request, for transient failures and stale Smaps
+    std::chrono::milliseconds initialBackoff{50};
+    std::chrono::milliseconds requestTimeout{60000};
+  };
+
+  // Connects and fetches the Smap; fails with kUnavailable if the endpoint does not answer.
+  static Result<std::unique_ptr<Client>> connect(const Options& options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Cluster
+  Result<meta::Smap> smap(bool refresh = false);
+  Result<std::vector<NodeStatus>> clusterStatus();   // asks every node of the Smap
+
+  // Buckets (served by the primary proxy)
+  Status createBucket(const std::string& bucket, const meta::BucketProps& props = {});
+  // Fails with kBucketNotEmpty unless force, which destroys the bucket with its objects.
+  Status destroyBucket(const std::string& bucket, bool force = false);
+  Result<std::vector<BucketInfo>> listBuckets();
+  Result<meta::BucketProps> bucketProps(const std::string& bucket);
+  Status setBucketProps(const std::string& bucket, const meta::BucketProps& props);
+
+  // Objects (served by the owner target)
+  Result<ObjectInfo> put(const std::string& bucket, const std::string& name, std::string_view data,
+                         const PutOptions& options = {});
+  // Streams the file in chunks; large files never sit whole in memory.
+  Result<ObjectInfo> putFile(const std::string& bucket, const std::string& name,
+                             const std::string& path, const PutOptions& options = {},
+                             ProgressFn progress = {});
+  Result<std::string> get(const std::string& bucket, const std::string& name,
+                          std::optional<ByteRange> range = std::nullopt);
+  // Writes the object (or range) to fd at its current position; returns the object's info.
+  Result<ObjectInfo> getToFd(const std::string& bucket, const std::string& name, int fd,
+                             std::optional<ByteRange> range = std::nullopt,
+                             ProgressFn progress = {});
+  Result<ObjectInfo> head(const std::string& bucket, const std::string& name);
+  Status remove(const std::string& bucket, const std::string& name);
+  Status rename(const std::string& bucket, const std::string& from, const std::string& to);
+  // Merges the targets' sorted pages into one sorted page.
+  Result<ListPage> list(const std::string& bucket, const ListOptions& options = {});
+
+  class Impl;
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ais

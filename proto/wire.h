@@ -1,0 +1,32 @@
+// Conversions between the fabric's wire types (ais.capnp) and the C++ types both sides use, and
+// the one mapping from KJ exceptions (transport faults) to Status codes.
+#pragma once
+
+#include <kj/exception.h>
+
+#include <map>
+#include <string>
+
+#include "common/status.h"
+#include "proto/ais.capnp.h"
+#include "proto/client.h"
+
+namespace ais::proto {
+
+void setStatus(wire::Status::Builder out, const Status& status);
+Status toStatus(wire::Status::Reader in);
+
+void toWire(const std::map<std::string, std::string>& kv, capnp::List<wire::KeyValue>::Builder out);
+std::map<std::string, std::string> fromWire(capnp::List<wire::KeyValue>::Reader in);
+
+void toWire(const ObjectInfo& info, wire::ObjectAttrs::Builder out);
+ObjectInfo fromWire(wire::ObjectAttrs::Reader in);
+
+// DISCONNECTED and OVERLOADED become kUnavailable (retryable), timeouts kTimeout, the rest kInternal.
+Status statusFromException(const kj::Exception& e);
+
+inline kj::ArrayPtr<const kj::byte> asBytes(std::string_view s) {
+  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+
+}  // namespace ais::proto

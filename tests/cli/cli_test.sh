@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2015  # `cond && pass X || fail X` is fine: pass always succeeds
+# End-to-end test of the `ais` CLI against a real playground cluster (tools/dev up) in a temp dir
+# on free ports. Prints PASS/FAIL/SKIP <name> per check; exits non-zero if any check failed.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEV=$REPO/tools/dev
+export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
+export AIS_DEV_NOBUILD=1
+AIS_BIN=$AIS_BUILD_DIR/tools/ais
+CALL_TIMEOUT=${AIS_CLI_TEST_CALL_TIMEOUT:-60}
+
+if [[ ! -x $AIS_BIN || ! -x $AIS_BUILD_DIR/node/aisnode ]]; then
+  echo "SKIP cli_test: $AIS_BIN or $AIS_BUILD_DIR/node/aisnode not built"
+  exit 0
+fi
+
+FAILS=0
+pass() { echo "PASS $1"; }
+fail() {
+  local detail=${2:-}
+  echo "FAIL $1${detail:+: $(tr -s '\n ' ' ' <<<"$detail" | head -c 300)}"
+  FAILS=$((FAILS + 1))
+}
+
+port_free() {
+  /usr/bin/python3 - "$1" <<'EOF' 2>/dev/null
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+EOF
+}
+
+# A base port with 8 free ports after it (the playground uses base..base+3, `add` the next).
+pick_port() {
+  local base i ok
+  for _ in $(seq 1 50); do
+    base=$((52000 + RANDOM % 8000))
+    ok=1
+    for ((i = 0; i < 8; i++)); do port_free $((base + i)) || { ok=0; break; }; done
+    ((ok)) && { echo "$base"; return 0; }
+  done
+  return 1
+}
+
+AIS_DEV_DIR=$(mktemp -d /tmp/ais-cli-test.XXXXXX)
+WORK=$(mktemp -d /tmp/ais-cli-work.XXXXXX)
+export AIS_DEV_DIR
+cleanup() {
+  "$DEV" down --clean >/dev/null 2>&1
+  rm -rf "$AIS_DEV_DIR" "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+AIS_DEV_PORT=$(pick_port) || { fail setup "no free port range"; exit 1; }
+export AIS_DEV_PORT
+
+ais() { timeout "$CALL_TIMEOUT" "$AIS_BIN" "$@"; }
+
+# check NAME CMD...: the command must succeed.
+check() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"; fi
+}
+
+# expect_rc NAME WANT CMD...: the command must exit with status WANT.
+expect_rc() {
+  local name=$1 want=$2 rc out
+  shift 2
+  out=$("$@" 2>&1)
+  rc=$?
+  if ((rc == want)); then pass "$name"; else fail "$name" "exit $rc, want $want: $(tail -n 2 <<<"$out" | tr '\n' ' ')"; fi
+}
+
+json_field() { # FILE EXPR: evaluates EXPR on the parsed JSON document `d`
+  /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# ---- cluster up ----
+if ! "$DEV" up >"$WORK/up.log" 2>&1; then
+  fail cluster_up "$(tail -n 20 "$WORK/up.log" | tr '\n' ' ')"
+  exit 1
+fi
+pass cluster_up
+eval "$("$DEV" env 2>/dev/null)"
+[[ ${AIS_ENDPOINT:-} == "127.0.0.1:$AIS_DEV_PORT" ]] && pass dev_env || fail dev_env "AIS_ENDPOINT=${AIS_ENDPOINT:-}"
+
+check show_cluster ais show cluster
+if ais show cluster --json >"$WORK/cluster.json" 2>&1 &&
+  [[ $(json_field "$WORK/cluster.json" 'sum(1 for n in d["nodes"] if n["status"] == "up")') == 4 ]]; then
+  pass show_cluster_json
+else
+  fail show_cluster_json "$(head -c 300 "$WORK/cluster.json")"
+fi
+
+# ---- buckets ----
+B=ais://clitest
+check bucket_create ais bucket create $B
+expect_rc bucket_create_exists 4 ais bucket create $B
+expect_rc bucket_bad_name 5 ais bucket create ais://Bad_Name
+expect_rc bucket_bad_scheme 5 ais bucket create s3://clitest
+if ais bucket ls --no-headers | grep -q '^ais://clitest '; then pass bucket_ls; else fail bucket_ls; fi
+if ais ls --json >"$WORK/buckets.json" && [[ $(json_field "$WORK/buckets.json" '[b["name"] for b in d]') == *clitest* ]]; then
+  pass bucket_ls_json
+else
+  fail bucket_ls_json
+fi
+expect_rc bucket_props_bad_key 5 ais bucket props set $B nosuchkey=1
+check bucket_props_set ais bucket props set $B versioning=false
+if ais bucket props $B --json >"$WORK/props.json" && [[ $(json_field "$WORK/props.json" 'd["versioning"]') == False ]]; then
+  pass bucket_props_get
+else
+  fail bucket_props_get "$(head -c 300 "$WORK/props.json")"
+fi
+
+# ---- put ----
+head -c $((3 * 1024 * 1024 + 12345)) /dev/urandom >"$WORK/big.bin"
+echo "small object" >"$WORK/small.txt"
+TREE=$WORK/tree
+mkdir -p "$TREE"
+for d in a a/b a/b/c d; do
+  mkdir -p "$TREE/$d"
+  for i in 1 2 3 4 5; do head -c $((RANDOM * 7 + i)) /dev/urandom >"$TREE/$d/f$i.dat"; done
+done
+: >"$TREE/empty.txt"
+(cd "$TREE" && find . -type f | sed 's|^\./|tree/|' | LC_ALL=C sort) >"$WORK/tree.expected"
+
+check put_file ais put "$WORK/big.bin" $B
+check put_file_named ais put "$WORK/small.txt" $B/docs/small.txt
+check put_dir ais put "$TREE" $B/tree/ --recursive
+if printf 'from stdin\n' | ais put - $B/stdin.txt >/dev/null 2>&1; then pass put_stdin; else fail put_stdin; fi
+expect_rc put_missing_file 5 ais put "$WORK/nope" $B
+expect_rc put_missing_bucket 3 ais put "$WORK/small.txt" ais://no-such-bucket/x
+
+# ---- ls with paging ----
+ais ls $B/tree/ --no-headers >"$WORK/ls.all" 2>&1
+ais ls $B/tree/ --page-size 4 --no-headers >"$WORK/ls.paged" 2>&1
+awk '{ print $1 }' "$WORK/ls.paged" >"$WORK/ls.paged.names"
+if cmp -s "$WORK/ls.paged.names" "$WORK/tree.expected"; then pass ls_paged; else
+  fail ls_paged "$(diff "$WORK/tree.expected" "$WORK/ls.paged.names" | head -n 5 | tr '\n' ' ')"
+fi
+cmp -s "$WORK/ls.all" "$WORK/ls.paged" && pass ls_paged_equals_unpaged || fail ls_paged_equals_unpaged
+if ais ls $B/tree/ --page-size 3 --json >"$WORK/ls.json" &&
+  [[ $(json_field "$WORK/ls.json" 'len(d)') == $(wc -l <"$WORK/tree.expected") ]]; then
+  pass ls_json
+else
+  fail ls_json
+fi
+[[ $(ais ls $B --limit 5 --page-size 2 --no-headers | wc -l) == 5 ]] && pass ls_limit || fail ls_limit
+[[ $(ais ls $B/docs/ --no-headers | awk '{ print $1 }') == docs/small.txt ]] && pass ls_prefix || fail ls_prefix
+
+# ---- get ----
+check get_file ais get $B/big.bin "$WORK/big.out"
+cmp -s "$WORK/big.bin" "$WORK/big.out" && pass get_byte_exact || fail get_byte_exact
+ok=1
+while read -r name; do
+  ais get -q "$B/$name" "$WORK/got" >/dev/null 2>&1 && cmp -s "$TREE/${name#tree/}" "$WORK/got" || { ok=0; echo "  mismatch: $name"; }
+done <"$WORK/tree.expected"
+((ok)) && pass get_tree_byte_exact || fail get_tree_byte_exact
+[[ $(ais get $B/stdin.txt -) == "from stdin" ]] && pass get_stdout || fail get_stdout
+(cd "$WORK" && rm -f small.txt && ais get $B/docs/small.txt >/dev/null && cmp -s small.txt "$WORK/small.txt") &&
+  pass get_default_name || fail get_default_name
+
+ais get $B/big.bin "$WORK/range.out" --offset 1000 --length 5000 >/dev/null 2>&1
+tail -c +1001 "$WORK/big.bin" | head -c 5000 >"$WORK/range.want"
+cmp -s "$WORK/range.out" "$WORK/range.want" && pass get_range || fail get_range
+size=$(stat -c %s "$WORK/big.bin")
+ais get $B/big.bin - --offset $((size - 10)) >"$WORK/tail.out" 2>/dev/null
+tail -c 10 "$WORK/big.bin" | cmp -s - "$WORK/tail.out" && pass get_range_to_end || fail get_range_to_end
+expect_rc get_range_not_satisfiable 10 ais get $B/big.bin - --offset $((size + 10)) --length 5
+expect_rc get_missing_object 3 ais get $B/no-such-object "$WORK/x"
+[[ ! -e $WORK/x ]] && pass get_missing_leaves_no_file || fail get_missing_leaves_no_file
+expect_rc get_missing_bucket 3 ais get ais://no-such-bucket/x "$WORK/x"
+
+# ---- head, mv, rm ----
+if ais object head $B/big.bin --json >"$WORK/head.json" 2>&1 &&
+  [[ $(json_field "$WORK/head.json" 'd["size"]') == "$size" ]]; then
+  pass head_json
+else
+  fail head_json "$(head -c 300 "$WORK/head.json")"
+fi
+check head_alias ais head $B/big.bin
+check object_mv ais object mv $B/docs/small.txt docs/moved.txt
+expect_rc object_mv_old_gone 3 ais object head $B/docs/small.txt
+[[ $(ais get $B/docs/moved.txt -) == "small object" ]] && pass object_mv_content || fail object_mv_content
+check object_rm ais object rm $B/docs/moved.txt
+expect_rc object_rm_gone 3 ais head $B/docs/moved.txt
+expect_rc object_rm_missing 3 ais rm $B/docs/moved.txt
+expect_rc bucket_rm_not_empty 6 ais bucket rm $B
+
+# ---- unreachable endpoint ----
+dead_port=$((AIS_DEV_PORT + 7))
+port_free $dead_port || dead_port=1
+expect_rc endpoint_down 7 env AIS_ENDPOINT=127.0.0.1:$dead_port timeout "$CALL_TIMEOUT" "$AIS_BIN" ls
+expect_rc endpoint_missing 2 env -u AIS_ENDPOINT timeout "$CALL_TIMEOUT" "$AIS_BIN" ls
+
+# ---- node restart keeps data ----
+check dev_kill_t2 "$DEV" kill t2
+check dev_start_t2 "$DEV" start t2
+# The restarted target re-joins asynchronously: wait (bounded) until every object reads back.
+deadline=$((SECONDS + 30))
+while :; do
+  ok=1
+  while read -r name; do
+    ais get -q "$B/$name" "$WORK/got" >/dev/null 2>&1 && cmp -s "$TREE/${name#tree/}" "$WORK/got" || { ok=0; break; }
+  done <"$WORK/tree.expected"
+  ((ok)) && ais get -q $B/big.bin "$WORK/big.out2" >/dev/null 2>&1 && cmp -s "$WORK/big.bin" "$WORK/big.out2" || ok=0
+  ((ok || SECONDS >= deadline)) && break
+  sleep 0.5
+done
+((ok)) && pass data_after_restart || fail data_after_restart "last failing object: ${name:-big.bin}"
+
+# ---- teardown ----
+check bucket_rm_force ais bucket rm $B --force
+if ais bucket ls --no-headers | grep -q '^ais://clitest '; then fail bucket_rm_gone; else pass bucket_rm_gone; fi
+check dev_down "$DEV" down --clean
+[[ ! -e $AIS_DEV_DIR ]] && pass dev_down_clean || fail dev_down_clean
+
+echo "cli_test: $FAILS failed"
+((FAILS == 0))

@@ -1,0 +1,312 @@
+// Object and bucket operations against a real 1-proxy + 3-target cluster on 127.0.0.1.
+#include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "meta/hrw.h"
+#include "tests/integration/test_cluster.h"
+
+namespace ais::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new TestCluster(TestCluster::Options{});
+    Status st = cluster_->start();
+    ASSERT_TRUE(st.ok()) << st.toString();
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(cluster_, nullptr);
+    auto c = cluster_->client();
+    ASSERT_TRUE(c.ok()) << c.status().toString();
+    client_ = std::move(*c);
+  }
+
+  // A fresh bucket per test keeps tests independent.
+  std::string newBucket(const std::string& base) {
+    std::string b = base + "-" + std::to_string(counter_++);
+    Status st = client_->createBucket(b);
+    EXPECT_TRUE(st.ok()) << st.toString();
+    return b;
+  }
+
+  static TestCluster* cluster_;
+  static int counter_;
+  std::unique_ptr<Client> client_;
+};
+
+TestCluster* ClusterTest::cluster_ = nullptr;
+int ClusterTest::counter_ = 0;
+
+TEST_F(ClusterTest, ShowsEveryNodeWithThePrimary) {
+  auto smap = client_->smap(true);
+  ASSERT_TRUE(smap.ok());
+  EXPECT_EQ(smap->nodes.size(), 4u);
+  EXPECT_EQ(smap->primaryId, "p1");
+  EXPECT_EQ(smap->activeTargets().size(), 3u);
+  auto status = client_->clusterStatus();
+  ASSERT_TRUE(status.ok());
+  for (const auto& ns : *status) {
+    EXPECT_TRUE(ns.reachable) << ns.node.id;
+    EXPECT_EQ(ns.smapVersion, smap->version) << ns.node.id;
+    if (ns.node.isTarget()) {
+      EXPECT_GT(ns.capacityBytes, 0u);
+    }
+  }
+}
+
+TEST_F(ClusterTest, PutsAndReadsBackThousandObjectsOnTheirOwners) {
+  std::string bucket = newBucket("thousand");
+  std::mt19937_64 gen(42);
+  std::vector<std::pair<std::string, size_t>> objs;
+  for (int i = 0; i < 1000; ++i) {
+    size_t size;
+    if (i == 0) size = 0;
+    else if (i == 1) size = 8 << 20;
+    else if (i % 20 == 0) size = gen() % ((8 << 20) + 1);  // some large: streamed in chunks
+    else size = gen() % (64 << 10);
+    objs.emplace_back("dir" + std::to_string(i % 7) + "/obj-" + std::to_string(i), size);
+  }
+  for (size_t i = 0; i < objs.size(); ++i) {
+    auto info = client_->put(bucket, objs[i].first, patternBytes(i, objs[i].second));
+    ASSERT_TRUE(info.ok()) << objs[i].first << ": " << info.status().toString();
+    EXPECT_EQ(info->size, objs[i].second);
+  }
+  auto smap = client_->smap();
+  ASSERT_TRUE(smap.ok());
+  for (size_t i = 0; i < objs.size(); ++i) {
+    auto data = client_->get(bucket, objs[i].first);
+    ASSERT_TRUE(data.ok()) << objs[i].first << ": " << data.status().toString();
+    ASSERT_EQ(*data, patternBytes(i, objs[i].second)) << objs[i].first;
+    // The file lies on a mountpath of the HRW owner, and nowhere else.
+    const meta::NodeInfo* owner = meta::ownerTarget(*smap, meta::uname(bucket, objs[i].first));
+    ASSERT_NE(owner, nullptr);
+    int found = 0;
+    for (const auto& id : cluster_->targetIds()) {
+      for (const auto& mp : cluster_->node(id).mountpaths) {
+        if (fs::exists(mp + "/@ais/" + bucket + "/%ob/" + objs[i].first)) {
+          EXPECT_EQ(id, owner->id) << objs[i].first;
+          ++found;
+        }
+      }
+    }
+    EXPECT_EQ(found, 1) << objs[i].first;
+  }
+}
+
+TEST_F(ClusterTest, ListsExactlyAndSortedInPages) {
+  std::string bucket = newBucket("list");
+  std::set<std::string> names;
+  for (int i = 0; i < 2500; ++i) {
+    std::string name = "l/" + std::to_string(i * 7919 % 100000);
+    names.insert(name);
+    auto r = client_->put(bucket, name, name);
+    ASSERT_TRUE(r.ok()) << r.status().toString();
+  }
+  ASSERT_TRUE(client_->put(bucket, "other/x", "x").ok());
+  std::vector<std::string> listed;
+  ListOptions opts;
+  opts.prefix = "l/";
+  opts.pageSize = 1000;
+  int pages = 0;
+  for (;;) {
+    auto page = client_->list(bucket, opts);
+    ASSERT_TRUE(page.ok()) << page.status().toString();
+    ++pages;
+    EXPECT_LE(page->entries.size(), 1000u);
+    for (auto& e : page->entries) {
+      listed.push_back(e.name);
+      EXPECT_EQ(e.size, e.name.size());
+    }
+    if (page->continuationToken.empty()) break;
+    opts.continuationToken = page->continuationToken;
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
+  EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), names);
+  EXPECT_EQ(listed.size(), names.size());
+}
+
+TEST_F(ClusterTest, RangedReadsAtTheEdges) {
+  std::string bucket = newBucket("range");
+  for (size_t size : {size_t(1000), size_t(3 << 20)}) {  // inline and streamed
+    std::string data = patternBytes(size, size);
+    std::string name = "r" + std::to_string(size);
+    ASSERT_TRUE(client_->put(bucket, name, data).ok());
+    auto first = client_->get(bucket, name, ByteRange{0, 1});
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(*first, data.substr(0, 1));
+    auto last = client_->get(bucket, name, ByteRange{size - 1, 1});
+    ASSERT_TRUE(last.ok());
+    EXPECT_EQ(*last, data.substr(size - 1));
+    auto tail = client_->get(bucket, name, ByteRange{size / 3, std::nullopt});
+    ASSERT_TRUE(tail.ok());
+    EXPECT_EQ(*tail, data.substr(size / 3));
+    auto mid = client_->get(bucket, name, ByteRange{17, size / 2});
+    ASSERT_TRUE(mid.ok());
+    EXPECT_EQ(*mid, data.substr(17, size / 2));
+    auto clipped = client_->get(bucket, name, ByteRange{size - 10, 100});
+    ASSERT_TRUE(clipped.ok());
+    EXPECT_EQ(*clipped, data.substr(size - 10));
+    auto past = client_->get(bucket, name, ByteRange{size, 1});
+    EXPECT_EQ(past.code(), Code::kRangeNotSatisfiable);
+    auto farPast = client_->get(bucket, name, ByteRange{size + 100, std::nullopt});
+    EXPECT_EQ(farPast.code(), Code::kRangeNotSatisfiable);
+  }
+}
+
+TEST_F(ClusterTest, RenamesWithinTheBucketAcrossTargets) {
+  std::string bucket = newBucket("rename");
+  auto smap = client_->smap();
+  ASSERT_TRUE(smap.ok());
+  int crossTarget = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string from = "from-" + std::to_string(i);
+    std::string to = "moved/to-" + std::to_string(i);
+    std::string data = patternBytes(i, 1000 + i * 100000);
+    ASSERT_TRUE(client_->put(bucket, from, data, PutOptions{{{"k", "v"}}}).ok());
+    crossTarget += meta::ownerTarget(*smap, meta::uname(bucket, from))->id !=
+                   meta::ownerTarget(*smap, meta::uname(bucket, to))->id;
+    Status st = client_->rename(bucket, from, to);
+    ASSERT_TRUE(st.ok()) << st.toString();
+    EXPECT_EQ(client_->head(bucket, from).code(), Code::kObjectNotFound);
+    auto got = client_->get(bucket, to);
+    ASSERT_TRUE(got.ok()) << got.status().toString();
+    EXPECT_EQ(*got, data);
+    auto head = client_->head(bucket, to);
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(head->custom.at("k"), "v");
+  }
+  EXPECT_GT(crossTarget, 0);  // both paths (local and target-to-target) were taken
+  EXPECT_EQ(client_->rename(bucket, "missing", "x").code(), Code::kObjectNotFound);
+}
+
+TEST_F(ClusterTest, DeletesAndReportsTypedErrors) {
+  std::string bucket = newBucket("delete");
+  ASSERT_TRUE(client_->put(bucket, "a", "hello").ok());
+  auto head = client_->head(bucket, "a");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->size, 5u);
+  EXPECT_EQ(head->checksum, XXH64("hello", 5, 0));
+  EXPECT_EQ(head->version, 1u);
+  auto again = client_->put(bucket, "a", "hello, again");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version, 2u);
+  ASSERT_TRUE(client_->remove(bucket, "a").ok());
+  EXPECT_EQ(client_->get(bucket, "a").code(), Code::kObjectNotFound);
+  EXPECT_EQ(client_->remove(bucket, "a").code(), Code::kObjectNotFound);
+  EXPECT_EQ(client_->get("no-such-bucket", "a").code(), Code::kBucketNotFound);
+  EXPECT_EQ(client_->put("no-such-bucket", "a", "x").code(), Code::kBucketNotFound);
+  EXPECT_EQ(client_->put(bucket, "../x", "x").code(), Code::kBadObjectName);
+  EXPECT_EQ(client_->put(bucket, std::string("a\0b", 3), "x").code(), Code::kBadObjectName);
+  EXPECT_EQ(client_->put(bucket, std::string(1025, 'n'), "x").code(), Code::kBadObjectName);
+  EXPECT_EQ(client_->createBucket("Bad_Name").code(), Code::kBadBucketName);
+  EXPECT_EQ(client_->createBucket(bucket).code(), Code::kBucketExists);
+}
+
+TEST_F(ClusterTest, StoresOddButLegalNames) {
+  std::string bucket = newBucket("odd");
+  std::vector<std::string> names = {"a/b", "a/b/c", "dir/", "x//y", "./dot", std::string(300, 'l'),
+                                    "ünï/cödé ✓", std::string(1024, 'm')};
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto r = client_->put(bucket, names[i], "v" + std::to_string(i));
+    ASSERT_TRUE(r.ok()) << names[i] << ": " << r.status().toString();
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto r = client_->get(bucket, names[i]);
+    ASSERT_TRUE(r.ok()) << names[i];
+    EXPECT_EQ(*r, "v" + std::to_string(i));
+  }
+  auto page = client_->list(bucket);
+  ASSERT_TRUE(page.ok());
+  std::set<std::string> listed;
+  for (auto& e : page->entries) listed.insert(e.name);
+  EXPECT_EQ(listed, std::set<std::string>(names.begin(), names.end()));
+}
+
+TEST_F(ClusterTest, DestroysOnlyEmptyBucketsUnlessForced) {
+  std::string bucket = newBucket("destroy");
+  ASSERT_TRUE(client_->put(bucket, "keep", "me").ok());
+  EXPECT_EQ(client_->destroyBucket(bucket).code(), Code::kBucketNotEmpty);
+  EXPECT_TRUE(client_->get(bucket, "keep").ok());
+  ASSERT_TRUE(client_->remove(bucket, "keep").ok());
+  EXPECT_TRUE(client_->destroyBucket(bucket).ok());
+  EXPECT_EQ(client_->bucketProps(bucket).code(), Code::kBucketNotFound);
+
+  std::string forced = newBucket("forced");
+  ASSERT_TRUE(client_->put(forced, "x", "y").ok());
+  EXPECT_TRUE(client_->destroyBucket(forced, true).ok());
+  // Recreated under the same name: empty.
+  ASSERT_TRUE(client_->createBucket(forced).ok());
+  EXPECT_EQ(client_->get(forced, "x").code(), Code::kObjectNotFound);
+  auto page = client_->list(forced);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->entries.empty());
+}
+
+TEST_F(ClusterTest, KeepsBucketProps) {
+  std::string bucket = newBucket("props");
+  auto props = client_->bucketProps(bucket);
+  ASSERT_TRUE(props.ok());
+  EXPECT_EQ(props->checksumType, "xxhash64");
+  meta::BucketProps p = *props;
+  p.fsync = true;
+  p.mirrorCopies = 2;
+  ASSERT_TRUE(client_->setBucketProps(bucket, p).ok());
+  auto after = client_->bucketProps(bucket);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->fsync);
+  EXPECT_EQ(after->mirrorCopies, 2u);
+  EXPECT_TRUE(client_->put(bucket, "synced", "data").ok());
+  p.checksumType = "md7";
+  EXPECT_EQ(client_->setBucketProps(bucket, p).code(), Code::kInvalidArgument);
+}
+
+TEST_F(ClusterTest, PutsAFileInChunksAndGetsItToAFile) {
+  std::string bucket = newBucket("files");
+  std::string src = "/tmp/ais-it-src-" + std::to_string(::getpid());
+  std::string dst = src + ".out";
+  std::string data = patternBytes(7, (5 << 20) + 123);
+  {
+    FILE* f = std::fopen(src.c_str(), "wb");
+    std::fwrite(data.data(), 1, data.size(), f);
+    std::fclose(f);
+  }
+  uint64_t lastProgress = 0;
+  auto info = client_->putFile(bucket, "big", src, {}, [&](uint64_t done, uint64_t) {
+    lastProgress = done;
+  });
+  ASSERT_TRUE(info.ok()) << info.status().toString();
+  EXPECT_EQ(info->size, data.size());
+  EXPECT_EQ(lastProgress, data.size());
+  int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  auto got = client_->getToFd(bucket, "big", fd);
+  ::close(fd);
+  ASSERT_TRUE(got.ok()) << got.status().toString();
+  std::ifstream in(dst, std::ios::binary);
+  std::string back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(back, data);
+  std::remove(src.c_str());
+  std::remove(dst.c_str());
+}
+
+}  // namespace
+}  // namespace ais::testing

@@ -1,0 +1,259 @@
+// `ais bucket ...`: create, list, remove buckets; show and set their properties.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "tools/ais/cli.h"
+#include "tools/ais/exit_codes.h"
+#include "tools/ais/format.h"
+#include "tools/ais/uri.h"
+
+namespace ais::cli {
+namespace {
+
+nlohmann::ordered_json propsJson(const meta::BucketProps& p) {
+  return {{"checksum", p.checksumType},
+          {"versioning", p.versioning},
+          {"fsync", p.fsync},
+          {"mirror", {{"copies", p.mirrorCopies}}},
+          {"ec",
+           {{"enabled", p.ec.enabled},
+            {"data", p.ec.dataSlices},
+            {"parity", p.ec.paritySlices},
+            {"objsize_limit", p.ec.objSizeLimit}}},
+          {"created", formatTime(p.createdNs)}};
+}
+
+std::string onOff(bool b) { return b ? "true" : "false"; }
+
+Result<bool> parseBool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
+  if (v == "false" || v == "no" || v == "off" || v == "0") return false;
+  return Status(Code::kInvalidArgument, key + ": expected true or false, got '" + v + "'");
+}
+
+Result<uint32_t> parseCount(const std::string& key, const std::string& v, uint32_t min,
+                            uint32_t max) {
+  char* end = nullptr;
+  unsigned long n = std::strtoul(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < min || n > max) {
+    return Status(Code::kInvalidArgument,
+                  fmt::format("{}: expected an integer in [{}, {}], got '{}'", key, min, max, v));
+  }
+  return static_cast<uint32_t>(n);
+}
+
+constexpr const char* kPropKeys =
+    "checksum, versioning, fsync, mirror.copies, ec.enabled, ec.data, ec.parity, ec.objsize_limit";
+
+Status applyProp(meta::BucketProps& p, const std::string& kv) {
+  auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Status(Code::kInvalidArgument, "expected key=value, got '" + kv + "'");
+  }
+  std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+  if (key == "checksum") {
+    if (value != "xxhash64" && value != "none") {
+      return Status(Code::kInvalidArgument,
+                    "checksum: expected xxhash64 or none, got '" + value + "'");
+    }
+    p.checksumType = value;
+  } else if (key == "versioning" || key == "fsync" || key == "ec.enabled") {
+    auto b = parseBool(key, value);
+    if (!b.ok()) return b.status();
+    (key == "versioning" ? p.versioning : key == "fsync" ? p.fsync : p.ec.enabled) = *b;
+  } else if (key == "mirror.copies") {
+    auto n = parseCount(key, value, 1, 32);
+    if (!n.ok()) return n.status();
+    p.mirrorCopies = *n;
+  } else if (key == "ec.data" || key == "ec.parity") {
+    auto n = parseCount(key, value, 1, 32);
+    if (!n.ok()) return n.status();
+    (key == "ec.data" ? p.ec.dataSlices : p.ec.paritySlices) = *n;
+  } else if (key == "ec.objsize_limit") {
+    auto n = parseSize(value);
+    if (!n) {
+      return Status(Code::kInvalidArgument,
+                    "ec.objsize_limit: expected a size (e.g. 262144, 256KiB), got '" + value + "'");
+    }
+    p.ec.objSizeLimit = *n;
+  } else {
+    return Status(Code::kInvalidArgument,
+                  "unknown bucket property '" + key + "' (valid: " + kPropKeys + ")");
+  }
+  return Status::OK();
+}
+
+int createBuckets(Cli& cli, const std::vector<std::string>& args) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  int rc = kExitOk;
+  for (const auto& arg : args) {
+    auto uri = parseBucketUri(arg);
+    Status st = uri.ok() ? (*client)->createBucket(uri->bucket) : uri.status();
+    if (!st.ok()) {
+      rc = fail(st);
+      continue;
+    }
+    std::printf("Created bucket %s\n", uri->toString().c_str());
+  }
+  return rc;
+}
+
+int removeBuckets(Cli& cli, const std::vector<std::string>& args, bool force) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  int rc = kExitOk;
+  for (const auto& arg : args) {
+    auto uri = parseBucketUri(arg);
+    Status st = uri.ok() ? (*client)->destroyBucket(uri->bucket, force) : uri.status();
+    if (!st.ok()) {
+      if (st.code() == Code::kBucketNotEmpty && st.message().find("--force") == std::string::npos) {
+        st = Status(st.code(), (st.message().empty() ? uri->toString() : st.message()) +
+                                   " (use --force to destroy it with its objects)");
+      }
+      rc = fail(st);
+      continue;
+    }
+    std::printf("Removed bucket %s\n", uri->toString().c_str());
+  }
+  return rc;
+}
+
+int showProps(Cli& cli, const std::string& arg, bool json) {
+  auto uri = parseBucketUri(arg);
+  if (!uri.ok()) return fail(uri.status());
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto props = (*client)->bucketProps(uri->bucket);
+  if (!props.ok()) return fail(props.status());
+  if (json) {
+    std::printf("%s\n", propsJson(*props).dump(2).c_str());
+    return kExitOk;
+  }
+  Table t({"PROPERTY", "VALUE"});
+  t.addRow({"checksum", props->checksumType});
+  t.addRow({"versioning", onOff(props->versioning)});
+  t.addRow({"fsync", onOff(props->fsync)});
+  t.addRow({"mirror.copies", std::to_string(props->mirrorCopies)});
+  t.addRow({"ec.enabled", onOff(props->ec.enabled)});
+  t.addRow({"ec.data", std::to_string(props->ec.dataSlices)});
+  t.addRow({"ec.parity", std::to_string(props->ec.paritySlices)});
+  t.addRow({"ec.objsize_limit", std::to_string(props->ec.objSizeLimit)});
+  t.addRow({"created", formatTime(props->createdNs)});
+  std::fputs(t.render().c_str(), stdout);
+  return kExitOk;
+}
+
+int setProps(Cli& cli, const std::string& arg, const std::vector<std::string>& kvs) {
+  auto uri = parseBucketUri(arg);
+  if (!uri.ok()) return fail(uri.status());
+  // Validate every key=value before touching the cluster.
+  meta::BucketProps probe;
+  for (const auto& kv : kvs) {
+    if (auto st = applyProp(probe, kv); !st.ok()) return fail(st);
+  }
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto props = (*client)->bucketProps(uri->bucket);
+  if (!props.ok()) return fail(props.status());
+  meta::BucketProps updated = *props;
+  for (const auto& kv : kvs) {
+    if (auto st = applyProp(updated, kv); !st.ok()) return fail(st);
+  }
+  if (auto st = (*client)->setBucketProps(uri->bucket, updated); !st.ok()) return fail(st);
+  std::printf("Updated %s: %s\n", uri->toString().c_str(),
+              fmt::format("{}", fmt::join(kvs, " ")).c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+int listBuckets(Cli& cli, bool json, bool noHeaders) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto buckets = (*client)->listBuckets();
+  if (!buckets.ok()) return fail(buckets.status());
+  if (json) {
+    auto out = nlohmann::ordered_json::array();
+    for (const auto& b : *buckets) {
+      out.push_back({{"name", b.name}, {"provider", "ais"}, {"props", propsJson(b.props)}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  Table t({"NAME", "CHECKSUM", "VERSIONING", "MIRROR", "EC", "CREATED"});
+  for (const auto& b : *buckets) {
+    const auto& p = b.props;
+    t.addRow({"ais://" + b.name, p.checksumType, onOff(p.versioning),
+              std::to_string(p.mirrorCopies),
+              p.ec.enabled ? fmt::format("{}:{}", p.ec.dataSlices, p.ec.paritySlices) : "-",
+              formatTime(p.createdNs)});
+  }
+  std::fputs(t.render(!noHeaders).c_str(), stdout);
+  return kExitOk;
+}
+
+void addBucketCommands(CLI::App& app, Cli& cli) {
+  auto* bucket = app.add_subcommand("bucket", "Create, list, remove buckets; show/set properties");
+  bucket->require_subcommand(1);
+
+  {
+    auto args = std::make_shared<std::vector<std::string>>();
+    auto* cmd = bucket->add_subcommand("create", "Create buckets");
+    cmd->add_option("BUCKET", *args, "ais://BUCKET ...")->required();
+    cmd->callback(
+        [&cli, args] { cli.action = [&cli, args] { return createBuckets(cli, *args); }; });
+  }
+  {
+    auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
+    auto* cmd = bucket->add_subcommand("ls", "List buckets");
+    cmd->alias("list");
+    cmd->add_flag("--json,-j", *json, "JSON output");
+    cmd->add_flag("--no-headers,-H", *noHeaders, "Table without headers");
+    cmd->callback([&cli, json, noHeaders] {
+      cli.action = [&cli, json, noHeaders] { return listBuckets(cli, *json, *noHeaders); };
+    });
+  }
+  {
+    auto args = std::make_shared<std::vector<std::string>>();
+    auto force = std::make_shared<bool>(false);
+    auto* cmd = bucket->add_subcommand("rm", "Remove buckets (must be empty unless --force)");
+    cmd->alias("destroy");
+    cmd->add_option("BUCKET", *args, "ais://BUCKET ...")->required();
+    cmd->add_flag("--force,-f", *force, "Destroy non-empty buckets with all their objects");
+    cmd->callback([&cli, args, force] {
+      cli.action = [&cli, args, force] { return removeBuckets(cli, *args, *force); };
+    });
+  }
+  {
+    auto arg = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    auto* props = bucket->add_subcommand("props", "Show bucket properties, or `props set`");
+    props->add_option("BUCKET", *arg, "ais://BUCKET");
+    props->add_flag("--json,-j", *json, "JSON output");
+
+    auto setArg = std::make_shared<std::string>();
+    auto kvs = std::make_shared<std::vector<std::string>>();
+    auto* set = props->add_subcommand(
+        "set", std::string("Set properties: key=value ... (keys: ") + kPropKeys + ")");
+    set->add_option("BUCKET", *setArg, "ais://BUCKET")->required();
+    set->add_option("KEY=VALUE", *kvs, "Properties to set")->required();
+    set->callback([&cli, setArg, kvs] {
+      cli.action = [&cli, setArg, kvs] { return setProps(cli, *setArg, *kvs); };
+    });
+
+    // Children's callbacks run first: `props set` has already chosen its action.
+    props->callback([&cli, props, set, arg, json] {
+      if (set->parsed()) return;
+      if (arg->empty()) throw CLI::RequiredError("BUCKET");
+      cli.action = [&cli, arg, json] { return showProps(cli, *arg, *json); };
+    });
+  }
+}
+
+}  // namespace ais::cli

@@ -1,0 +1,36 @@
+// State shared by every command: global options, the lazily connected client, and the action
+// the parsed subcommand chose (run by main after parsing so errors map to exit codes in one place).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "proto/client.h"
+
+namespace CLI {
+class App;
+}
+
+namespace ais::cli {
+
+struct Cli {
+  std::string endpoint;  // --endpoint or AIS_ENDPOINT
+  double timeoutSec = 60;
+  std::function<int()> action;  // returns the process exit code
+
+  // Connects on first use; kInvalidArgument if no endpoint was given.
+  Result<Client*> client();
+
+ private:
+  std::unique_ptr<Client> client_;
+};
+
+// Shared by `ais bucket ls` and `ais ls` without a bucket.
+int listBuckets(Cli& cli, bool json, bool noHeaders);
+
+void addClusterCommands(CLI::App& app, Cli& cli);
+void addBucketCommands(CLI::App& app, Cli& cli);
+void addObjectCommands(CLI::App& app, Cli& cli);
+
+}  // namespace ais::cli

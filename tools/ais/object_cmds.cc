@@ -1,0 +1,488 @@
+// Object commands: ls, put, get, rm, head, mv (under `ais object` and as top-level shortcuts).
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+
+#include "meta/names.h"
+#include "tools/ais/cli.h"
+#include "tools/ais/exit_codes.h"
+#include "tools/ais/format.h"
+#include "tools/ais/progress.h"
+#include "tools/ais/uri.h"
+
+namespace ais::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// stdin larger than this is spooled to a temp file so it streams through putFile.
+constexpr size_t kStdinInlineMax = 64 << 20;
+
+Status errnoStatus(const std::string& what) {
+  return Status(errno == ENOENT ? Code::kInvalidArgument : Code::kIoError,
+                what + ": " + std::strerror(errno));
+}
+
+std::string baseName(const std::string& path) {
+  auto trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  auto slash = trimmed.rfind('/');
+  return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+}
+
+// ---- ls ----
+
+struct LsArgs {
+  std::string target;
+  uint32_t pageSize = 0;
+  uint64_t limit = 0;
+  bool json = false;
+  bool noHeaders = false;
+};
+
+int listObjects(Cli& cli, const LsArgs& a) {
+  if (a.target.empty()) return listBuckets(cli, a.json, a.noHeaders);
+  auto uri = parseUri(a.target);
+  if (!uri.ok()) return fail(uri.status());
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+
+  std::vector<ObjectInfo> entries;
+  ListOptions opts;
+  opts.prefix = uri->name;
+  opts.pageSize = a.pageSize;
+  while (true) {
+    auto page = (*client)->list(uri->bucket, opts);
+    if (!page.ok()) return fail(page.status());
+    for (auto& e : page->entries) {
+      if (a.limit && entries.size() >= a.limit) break;
+      entries.push_back(std::move(e));
+    }
+    if (page->continuationToken.empty() || (a.limit && entries.size() >= a.limit)) break;
+    if (page->continuationToken == opts.continuationToken) {
+      return fail(Status(Code::kInternal, "listing did not advance (same continuation token)"));
+    }
+    opts.continuationToken = page->continuationToken;
+  }
+
+  if (a.json) {
+    auto out = nlohmann::ordered_json::array();
+    for (const auto& e : entries) {
+      out.push_back({{"name", e.name},
+                     {"size", e.size},
+                     {"checksum", checksumHex(e.checksum)},
+                     {"version", e.version},
+                     {"mtime", formatTime(e.mtimeNs)}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  Table t({"NAME", "SIZE"});
+  for (const auto& e : entries) t.addRow({e.name, humanSize(e.size)});
+  std::fputs(t.render(!a.noHeaders).c_str(), stdout);
+  return kExitOk;
+}
+
+// ---- put ----
+
+struct PutArgs {
+  std::string src;
+  std::string dst;
+  bool recursive = false;  // accepted for NVIDIA CLI compatibility: directories always recurse
+  bool quiet = false;
+  int conc = 4;
+};
+
+Result<ObjectInfo> putStdin(Client& client, const Uri& dst) {
+  std::string data;
+  char buf[1 << 16];
+  while (data.size() <= kStdinInlineMax) {
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errnoStatus("reading stdin");
+    if (n == 0) return client.put(dst.bucket, dst.name, data);
+    data.append(buf, static_cast<size_t>(n));
+  }
+  // Too big to hold: spool to a temp file and stream it.
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/ais-stdin-XXXXXX";
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) return errnoStatus("creating a temp file for stdin");
+  ::unlink(tmpl.c_str());  // the fd keeps it; /proc/self/fd/N names it for putFile
+  auto writeAll = [fd](const char* p, size_t len) {
+    while (len > 0) {
+      ssize_t n = ::write(fd, p, len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return false;
+      p += n;
+      len -= static_cast<size_t>(n);
+    }
+    return true;
+  };
+  bool ok = writeAll(data.data(), data.size());
+  data.clear();
+  while (ok) {
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    ok = writeAll(buf, static_cast<size_t>(n));
+  }
+  if (!ok) {
+    auto st = errnoStatus("spooling stdin");
+    ::close(fd);
+    return st;
+  }
+  auto info = client.putFile(dst.bucket, dst.name, "/proc/self/fd/" + std::to_string(fd));
+  ::close(fd);
+  return info;
+}
+
+int putDir(Client& client, const PutArgs& a, const Uri& dst) {
+  std::string prefix = dst.name;
+  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+  struct Item {
+    std::string path, name;
+    uint64_t size;
+  };
+  std::vector<Item> items;
+  std::error_code ec;
+  fs::path root(a.src);
+  for (auto it = fs::recursive_directory_iterator(
+           root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;  // follows symlinks to files; skips dirs, sockets, ...
+    auto rel = fs::relative(it->path(), root, ec).generic_string();
+    items.push_back({it->path().string(), prefix + rel, it->file_size(ec)});
+  }
+  if (ec) return fail(Status(Code::kIoError, "walking " + a.src + ": " + ec.message()));
+  std::sort(items.begin(), items.end(), [](auto& x, auto& y) { return x.name < y.name; });
+  if (items.empty()) {
+    if (!a.quiet) std::printf("No files under %s: nothing to put\n", a.src.c_str());
+    return kExitOk;
+  }
+
+  uint64_t totalBytes = 0;
+  for (const auto& item : items) totalBytes += item.size;
+  ProgressBar bar(fmt::format("PUT {} files", items.size()), !a.quiet);
+  bar.add(0, totalBytes);
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  std::mutex mu;  // guards rc and stderr lines
+  int rc = kExitOk;
+  auto worker = [&] {
+    for (size_t i = next++; i < items.size(); i = next++) {
+      const auto& item = items[i];
+      uint64_t last = 0;
+      auto info = client.putFile(dst.bucket, item.name, item.path, {}, [&](uint64_t d, uint64_t) {
+        bar.add(d > last ? d - last : 0);
+        last = std::max(last, d);
+      });
+      if (!info.ok()) {
+        std::lock_guard lock(mu);
+        bar.finish();
+        std::fprintf(stderr, "Error: %s (%s)\n", info.status().toString().c_str(),
+                     item.path.c_str());
+        rc = exitCodeFor(info.code());
+        continue;
+      }
+      bar.add(item.size > last ? item.size - last : 0);
+      ++done;
+    }
+  };
+  int conc = std::clamp(a.conc, 1, 64);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < conc && static_cast<size_t>(i) < items.size(); ++i)
+    threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  bar.finish();
+  if (!a.quiet || rc != kExitOk) {
+    std::printf("PUT %zu of %zu objects (%s) from %s => %s\n", done.load(), items.size(),
+                humanSize(totalBytes).c_str(), a.src.c_str(),
+                Uri{dst.bucket, prefix}.toString().c_str());
+  }
+  return rc;
+}
+
+int putObjects(Cli& cli, const PutArgs& a) {
+  auto dst = parseUri(a.dst);
+  if (!dst.ok()) return fail(dst.status());
+
+  struct stat st {};
+  bool fromStdin = a.src == "-";
+  if (!fromStdin && ::stat(a.src.c_str(), &st) != 0) return fail(errnoStatus(a.src));
+  bool isDir = !fromStdin && S_ISDIR(st.st_mode);
+
+  if (!isDir) {
+    if (fromStdin && (dst->name.empty() || dst->name.back() == '/')) {
+      return fail(
+          Status(Code::kInvalidArgument, "put from stdin needs an object name: ais://BUCKET/NAME"));
+    }
+    if (dst->name.empty() || dst->name.back() == '/') dst->name += baseName(a.src);
+    if (auto vs = meta::validateObjectName(dst->name); !vs.ok()) return fail(vs);
+  }
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  if (isDir) return putDir(**client, a, *dst);
+
+  Result<ObjectInfo> info = Status(Code::kInternal);
+  if (fromStdin) {
+    info = putStdin(**client, *dst);
+  } else {
+    ProgressBar bar("PUT " + dst->name, !a.quiet);
+    info = (*client)->putFile(dst->bucket, dst->name, a.src, {}, bar.fn());
+  }
+  if (!info.ok()) return fail(info.status());
+  if (!a.quiet) {
+    std::printf("PUT \"%s\" => %s (%s)\n", fromStdin ? "stdin" : a.src.c_str(),
+                dst->toString().c_str(), humanSize(info->size).c_str());
+  }
+  return kExitOk;
+}
+
+// ---- get ----
+
+struct GetArgs {
+  std::string src;
+  std::string dst;
+  std::optional<uint64_t> offset;
+  std::optional<uint64_t> length;
+  bool quiet = false;
+};
+
+int getObject(Cli& cli, const GetArgs& a) {
+  auto uri = parseObjectUri(a.src);
+  if (!uri.ok()) return fail(uri.status());
+  std::optional<ByteRange> range;
+  if (a.offset || a.length) range = ByteRange{a.offset.value_or(0), a.length};
+
+  std::string dst = a.dst;
+  if (dst.empty() || fs::is_directory(dst)) {
+    std::string base = baseName(uri->name);
+    if (base.empty() || uri->name.back() == '/') {
+      return fail(Status(Code::kInvalidArgument, "cannot derive a file name from '" + uri->name +
+                                                     "': give a destination FILE"));
+    }
+    dst = dst.empty() ? base : (fs::path(dst) / base).string();
+  }
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+
+  if (dst == "-") {
+    auto info = (*client)->getToFd(uri->bucket, uri->name, STDOUT_FILENO, range);
+    return info.ok() ? kExitOk : fail(info.status());
+  }
+
+  // Regular files are written to a temp name and renamed, so a failed GET never clobbers or
+  // half-writes the destination; devices and FIFOs are written in place.
+  struct stat st {};
+  bool inPlace = ::stat(dst.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+  std::string tmp = inPlace ? dst : dst + fmt::format(".ais-part-{}", ::getpid());
+  int fd = inPlace ? ::open(dst.c_str(), O_WRONLY | O_CLOEXEC)
+                   : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(errnoStatus(dst));
+  Result<ObjectInfo> info = Status(Code::kInternal);
+  {
+    ProgressBar bar("GET " + uri->name, !a.quiet);
+    info = (*client)->getToFd(uri->bucket, uri->name, fd, range, bar.fn());
+  }
+  bool closed = ::close(fd) == 0;
+  if (info.ok() && !closed) info = errnoStatus("closing " + dst);
+  if (info.ok() && !inPlace && ::rename(tmp.c_str(), dst.c_str()) != 0) {
+    info = errnoStatus("renaming to " + dst);
+  }
+  if (!info.ok()) {
+    if (!inPlace) ::unlink(tmp.c_str());
+    return fail(info.status());
+  }
+  if (!a.quiet) {
+    uint64_t bytes = info->size;
+    if (range) {
+      uint64_t from = std::min(range->offset, info->size);
+      bytes = std::min(info->size - from, range->length.value_or(UINT64_MAX));
+    }
+    std::printf("GET %s => %s (%s)\n", uri->toString().c_str(), dst.c_str(),
+                humanSize(bytes).c_str());
+  }
+  return kExitOk;
+}
+
+// ---- rm, head, mv ----
+
+int removeObjects(Cli& cli, const std::vector<std::string>& args, bool quiet) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  int rc = kExitOk;
+  for (const auto& arg : args) {
+    auto uri = parseObjectUri(arg);
+    Status st = uri.ok() ? (*client)->remove(uri->bucket, uri->name) : uri.status();
+    if (!st.ok()) {
+      rc = fail(st);
+      continue;
+    }
+    if (!quiet) std::printf("Deleted %s\n", uri->toString().c_str());
+  }
+  return rc;
+}
+
+int headObject(Cli& cli, const std::string& arg, bool json) {
+  auto uri = parseObjectUri(arg);
+  if (!uri.ok()) return fail(uri.status());
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto info = (*client)->head(uri->bucket, uri->name);
+  if (!info.ok()) return fail(info.status());
+  if (json) {
+    nlohmann::ordered_json doc = {{"bucket", uri->bucket},
+                                  {"name", info->name.empty() ? uri->name : info->name},
+                                  {"size", info->size},
+                                  {"checksum", checksumHex(info->checksum)},
+                                  {"checksum_type", info->checksumType},
+                                  {"version", info->version},
+                                  {"atime", formatTime(info->atimeNs)},
+                                  {"mtime", formatTime(info->mtimeNs)},
+                                  {"target", info->targetId},
+                                  {"custom", info->custom}};
+    std::printf("%s\n", doc.dump(2).c_str());
+    return kExitOk;
+  }
+  Table t({"PROPERTY", "VALUE"});
+  t.addRow({"name", uri->toString()});
+  t.addRow({"size", fmt::format("{} ({} bytes)", humanSize(info->size), info->size)});
+  t.addRow({"checksum", info->checksumType + ":" + checksumHex(info->checksum)});
+  t.addRow({"version", std::to_string(info->version)});
+  t.addRow({"atime", formatTime(info->atimeNs)});
+  t.addRow({"mtime", formatTime(info->mtimeNs)});
+  t.addRow({"target", info->targetId.empty() ? "-" : info->targetId});
+  for (const auto& [k, v] : info->custom) t.addRow({"custom." + k, v});
+  std::fputs(t.render().c_str(), stdout);
+  return kExitOk;
+}
+
+int moveObject(Cli& cli, const std::string& fromArg, const std::string& toArg) {
+  auto from = parseObjectUri(fromArg);
+  if (!from.ok()) return fail(from.status());
+  std::string to = toArg;
+  if (toArg.find("://") != std::string::npos) {
+    auto dst = parseObjectUri(toArg);
+    if (!dst.ok()) return fail(dst.status());
+    if (dst->bucket != from->bucket) {
+      return fail(Status(Code::kInvalidArgument, "mv renames within one bucket: '" + fromArg +
+                                                     "' and '" + toArg + "' differ"));
+    }
+    to = dst->name;
+  }
+  if (auto st = meta::validateObjectName(to); !st.ok()) return fail(st);
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  if (auto st = (*client)->rename(from->bucket, from->name, to); !st.ok()) return fail(st);
+  std::printf("Moved %s => %s\n", from->toString().c_str(),
+              Uri{from->bucket, to}.toString().c_str());
+  return kExitOk;
+}
+
+// ---- registration: each command can hang under several parents ----
+
+void addLs(CLI::App& parent, Cli& cli) {
+  auto a = std::make_shared<LsArgs>();
+  auto* cmd = parent.add_subcommand("ls", "List buckets, or objects of ais://BUCKET[/PREFIX]");
+  cmd->add_option("BUCKET", a->target, "ais://BUCKET[/PREFIX]; none lists buckets");
+  cmd->add_option("--page-size", a->pageSize, "Objects per request (0: server default)");
+  cmd->add_option("--limit", a->limit, "Stop after this many objects (0: all)");
+  cmd->add_flag("--json,-j", a->json, "JSON array of {name,size,checksum,version,mtime}");
+  cmd->add_flag("--no-headers,-H", a->noHeaders, "Table without headers");
+  cmd->callback([&cli, a] { cli.action = [&cli, a] { return listObjects(cli, *a); }; });
+}
+
+void addPut(CLI::App& parent, Cli& cli) {
+  auto a = std::make_shared<PutArgs>();
+  auto* cmd = parent.add_subcommand(
+      "put", "Put a file (or stdin: -) as an object, or a directory tree under a prefix");
+  cmd->add_option("SRC", a->src, "FILE, DIR, or - for stdin")->required();
+  cmd->add_option("DST", a->dst, "ais://BUCKET[/NAME] (NAME ending in / is a prefix)")->required();
+  cmd->add_flag("--recursive,-r", a->recursive, "Accepted for compatibility (always recursive)");
+  cmd->add_flag("--quiet,-q", a->quiet, "No progress bar or summary");
+  cmd->add_option("--conc", a->conc, "Parallel uploads for directories")->capture_default_str();
+  cmd->callback([&cli, a] { cli.action = [&cli, a] { return putObjects(cli, *a); }; });
+}
+
+void addGet(CLI::App& parent, Cli& cli) {
+  auto a = std::make_shared<GetArgs>();
+  auto* cmd =
+      parent.add_subcommand("get", "Get an object into a file (default ./NAME) or stdout (-)");
+  cmd->add_option("OBJECT", a->src, "ais://BUCKET/NAME")->required();
+  cmd->add_option("DST", a->dst, "FILE, DIR, or - for stdout");
+  cmd->add_option("--offset", a->offset, "Range start (bytes)");
+  cmd->add_option("--length", a->length, "Range length (bytes; default to the end)");
+  cmd->add_flag("--quiet,-q", a->quiet, "No progress bar or summary");
+  cmd->callback([&cli, a] { cli.action = [&cli, a] { return getObject(cli, *a); }; });
+}
+
+void addRm(CLI::App& parent, Cli& cli) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  auto quiet = std::make_shared<bool>(false);
+  auto* cmd = parent.add_subcommand("rm", "Remove objects");
+  cmd->add_option("OBJECT", *args, "ais://BUCKET/NAME ...")->required();
+  cmd->add_flag("--quiet,-q", *quiet, "No output on success");
+  cmd->callback([&cli, args, quiet] {
+    cli.action = [&cli, args, quiet] { return removeObjects(cli, *args, *quiet); };
+  });
+}
+
+void addHead(CLI::App& parent, Cli& cli, const std::string& name) {
+  auto arg = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = parent.add_subcommand(name, "Show an object's properties");
+  cmd->add_option("OBJECT", *arg, "ais://BUCKET/NAME")->required();
+  cmd->add_flag("--json,-j", *json, "JSON output");
+  cmd->callback([&cli, arg, json] {
+    cli.action = [&cli, arg, json] { return headObject(cli, *arg, *json); };
+  });
+}
+
+void addMv(CLI::App& parent, Cli& cli) {
+  auto from = std::make_shared<std::string>(), to = std::make_shared<std::string>();
+  auto* cmd = parent.add_subcommand("mv", "Rename an object within its bucket");
+  cmd->alias("rename");
+  cmd->add_option("FROM", *from, "ais://BUCKET/NAME")->required();
+  cmd->add_option("TO", *to, "NEW_NAME or ais://BUCKET/NEW_NAME")->required();
+  cmd->callback(
+      [&cli, from, to] { cli.action = [&cli, from, to] { return moveObject(cli, *from, *to); }; });
+}
+
+}  // namespace
+
+void addObjectCommands(CLI::App& app, Cli& cli) {
+  auto* object = app.add_subcommand("object", "Object commands: put, get, ls, rm, head, mv");
+  object->require_subcommand(1);
+  addPut(*object, cli);
+  addGet(*object, cli);
+  addLs(*object, cli);
+  addRm(*object, cli);
+  addHead(*object, cli, "head");
+  addHead(*object, cli, "show");
+  addMv(*object, cli);
+
+  addLs(app, cli);
+  addPut(app, cli);
+  addGet(app, cli);
+  addRm(app, cli);
+  addHead(app, cli, "head");
+}
+
+}  // namespace ais::cli

@@ -9,6 +9,10 @@ namespace ais::meta {
 
 inline constexpr size_t kMaxObjectNameBytes = 1024;
 
+// Appended to a common prefix to list past every name under it: U+10FFFF, the largest code
+// point, sorts bytewise after any valid UTF-8 continuation (but a name holding U+10FFFF itself).
+inline constexpr std::string_view kAfterAllNames = "\xf4\x8f\xbf\xbf";
+
 // S3 rules: 3-63 chars of [a-z0-9.-], starts and ends with a letter or digit, no "..",
 // not shaped like an IPv4 address.
 Status validateBucketName(std::string_view name);

@@ -154,4 +154,13 @@ kj::Promise<void> NodeServer::listObjects(ListObjectsContext context) {
   return target_->listObjects(context);
 }
 
+kj::Promise<void> NodeServer::setCustom(SetCustomContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->setCustom(context);
+}
+kj::Promise<void> NodeServer::copyObject(CopyObjectContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->copyObject(context);
+}
+
 }  // namespace ais::node

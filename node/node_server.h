@@ -31,6 +31,8 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> deleteObject(DeleteObjectContext context) override;
   kj::Promise<void> renameObject(RenameObjectContext context) override;
   kj::Promise<void> listObjects(ListObjectsContext context) override;
+  kj::Promise<void> setCustom(SetCustomContext context) override;
+  kj::Promise<void> copyObject(CopyObjectContext context) override;
 
  private:
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).

@@ -88,6 +88,15 @@ interface Node {
   deleteObject @13 (ref :ObjectRef) -> (status :Status);
   renameObject @14 (ref :ObjectRef, newName :Text) -> (status :Status);
   # Up to `limit` entries with name > startAfter, sorted; the client merges the targets' pages.
-  listObjects @15 (bucket :Text, prefix :Text, startAfter :Text, limit :UInt32)
-      -> (status :Status, entries :List(ObjectAttrs));
+  # With a delimiter, names are rolled up into `prefixes` (each counts against `limit`).
+  listObjects @15 (bucket :Text, prefix :Text, startAfter :Text, limit :UInt32, delimiter :Text)
+      -> (status :Status, entries :List(ObjectAttrs), prefixes :List(Text));
+  # Custom metadata only; bytes and version unchanged. merge: update keys, "" deletes a key.
+  setCustom @16 (ref :ObjectRef, custom :List(KeyValue), merge :Bool)
+      -> (status :Status, attrs :ObjectAttrs);
+  # Served by the source's owner, which streams the object to the destination's owner.
+  copyObject @17 (ref :ObjectRef, dstBucket :Text, dstName :Text, replaceCustom :Bool,
+                  custom :List(KeyValue))
+      -> (status :Status, attrs :ObjectAttrs);
+  # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -2,317 +2,9 @@
 // attempt on that thread through kj::Executor and retry from the caller's thread.
 #include "proto/client.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <kj/vector.h>
-#include <xxhash.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <future>
-#include <mutex>
-#include <thread>
-
-#include "meta/codec.h"
-#include "meta/hrw.h"
-#include "meta/names.h"
-#include "proto/connection_pool.h"
-#include "proto/data_sink.h"
-#include "proto/wire.h"
+#include "proto/client_impl.h"
 
 namespace ais {
-
-using proto::asBytes;
-using proto::fromWire;
-using proto::toStatus;
-
-namespace {
-
-constexpr size_t kChunkBytes = 1 << 20;        // stream chunk size
-constexpr uint32_t kInlineGetMax = 256 << 10;  // GET replies up to this size come inline
-constexpr size_t kInlinePutMax = 1 << 20;      // PUTs up to this size go in one message
-
-bool retryable(Code code) {
-  return code == Code::kStaleSmap || code == Code::kNotPrimary || code == Code::kUnavailable ||
-         code == Code::kTimeout;
-}
-
-Status checkNames(const std::string& bucket, const std::string& name) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
-  return meta::validateObjectName(name);
-}
-
-// Reads a file or a memory buffer chunk by chunk while hashing, for streamed PUTs.
-class ChunkSource {
- public:
-  ChunkSource(std::string_view mem) : mem_(mem), fd_(-1) {}
-  ChunkSource(int fd, uint64_t total) : fd_(fd), total_(total) {}
-  ~ChunkSource() {
-    if (state_) XXH64_freeState(state_);
-  }
-  Status reset() {
-    if (!state_) state_ = XXH64_createState();
-    XXH64_reset(state_, 0);
-    done_ = 0;
-    if (fd_ >= 0 && ::lseek(fd_, 0, SEEK_SET) < 0) {
-      return Status(Code::kIoError, std::string("seek: ") + std::strerror(errno));
-    }
-    return Status::OK();
-  }
-  // Next chunk; empty at the end.
-  Result<kj::ArrayPtr<const kj::byte>> next() {
-    if (fd_ < 0) {
-      size_t n = std::min(kChunkBytes, mem_.size() - done_);
-      auto chunk = asBytes(mem_.substr(done_, n));
-      XXH64_update(state_, chunk.begin(), n);
-      done_ += n;
-      return chunk;
-    }
-    buf_.resize(kChunkBytes);
-    size_t got = 0;
-    while (got < kChunkBytes) {
-      ssize_t n = ::read(fd_, buf_.data() + got, kChunkBytes - got);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Status(Code::kIoError, std::string("read: ") + std::strerror(errno));
-      }
-      if (n == 0) break;
-      got += static_cast<size_t>(n);
-    }
-    XXH64_update(state_, buf_.data(), got);
-    done_ += got;
-    return kj::ArrayPtr<const kj::byte>(buf_.data(), got);
-  }
-  uint64_t digest() const { return XXH64_digest(state_); }
-  uint64_t done() const { return done_; }
-  uint64_t total() const { return fd_ < 0 ? mem_.size() : total_; }
-
-  ProgressFn progress;  // called from the loop thread after each chunk
-
- private:
-  std::string_view mem_;
-  int fd_;
-  uint64_t total_ = 0;
-  uint64_t done_ = 0;
-  XXH64_state_t* state_ = nullptr;
-  std::vector<kj::byte> buf_;
-};
-
-}  // namespace
-
-class Client::Impl {
- public:
-  explicit Impl(const Options& options) : options_(options) {
-    std::promise<void> ready;
-    auto readyFuture = ready.get_future();
-    thread_ = std::thread([this, &ready] {
-      auto io = kj::setupAsyncIo();
-      pool_ = kj::heap<proto::ConnectionPool>(*io.provider);
-      auto paf = kj::newPromiseAndFulfiller<void>();
-      stop_ = kj::mv(paf.fulfiller);
-      executor_ = &kj::getCurrentThreadExecutor();
-      ready.set_value();
-      paf.promise.wait(io.waitScope);
-      pool_ = nullptr;
-    });
-    readyFuture.wait();
-  }
-
-  ~Impl() {
-    executor_->executeSync([this] { stop_->fulfill(); });
-    thread_.join();
-  }
-
-  // Runs `attempt` (returning kj::Promise<Result<T>>) on the loop thread and waits for it.
-  template <typename T, typename F>
-  Result<T> onLoop(F&& attempt) {
-    try {
-      return executor_->executeSync([&]() -> kj::Promise<Result<T>> {
-        return pool_->timer()
-            .timeoutAfter(options_.requestTimeout.count() * kj::MILLISECONDS,
-                          attempt())
-            .catch_([](kj::Exception&& e) -> Result<T> { return proto::statusFromException(e); });
-      });
-    } catch (const kj::Exception& e) {
-      return proto::statusFromException(e);
-    }
-  }
-
-  // One attempt per Smap; refreshes the Smap and backs off on retryable failures.
-  template <typename T, typename F>
-  Result<T> withRetry(F&& attempt) {
-    auto backoff = options_.initialBackoff;
-    for (int i = 1;; ++i) {
-      std::shared_ptr<const meta::Smap> smap = currentSmap();
-      Result<T> r = onLoop<T>([&] { return attempt(*smap); });
-      if (r.ok() || i >= options_.maxAttempts || !retryable(r.code())) return r;
-      std::this_thread::sleep_for(backoff);
-      backoff *= 2;
-      (void)refreshMeta();
-    }
-  }
-
-  std::shared_ptr<const meta::Smap> currentSmap() {
-    std::lock_guard lock(mu_);
-    return smap_;
-  }
-
-  // Asks the primary (else the configured endpoint, else any node) for the newest metadata.
-  Status refreshMeta() {
-    std::vector<std::string> candidates;
-    if (auto s = currentSmap()) {
-      if (auto* p = s->primary()) candidates.push_back(p->rpcEndpoint);
-    }
-    candidates.push_back(options_.endpoint);
-    if (auto s = currentSmap()) {
-      for (const auto& n : s->nodes) candidates.push_back(n.rpcEndpoint);
-    }
-    Status last(Code::kUnavailable, "no node answered");
-    for (const auto& ep : candidates) {
-      auto r = onLoop<bool>([&] {
-        return pool_->get(ep).getMetaRequest().send().then(
-            [this](capnp::Response<wire::Node::GetMetaResults>&& resp) -> Result<bool> {
-              auto smap = std::make_shared<const meta::Smap>(meta::fromWire(resp.getSmap()));
-              auto bmd = std::make_shared<const meta::BMD>(meta::fromWire(resp.getBmd()));
-              std::lock_guard lock(mu_);
-              if (!smap_ || smap->version >= smap_->version) smap_ = smap;
-              if (!bmd_ || bmd->version >= bmd_->version) bmd_ = bmd;
-              config_ = meta::fromWire(resp.getConfig());
-              return true;
-            });
-      });
-      if (r.ok()) return Status::OK();
-      dropOnLoop(ep);
-      last = Status(r.code(), ep + ": " + r.status().message());
-    }
-    return last;
-  }
-
-  void dropOnLoop(const std::string& ep) {
-    executor_->executeSync([&] { pool_->drop(ep); });
-  }
-
-  // Continuation helper: drops the connection on transport faults so the next attempt redials.
-  template <typename T>
-  kj::Promise<Result<T>> guard(const std::string& ep, kj::Promise<Result<T>> p) {
-    return p.catch_([this, ep](kj::Exception&& e) -> Result<T> {
-      pool_->drop(ep);
-      return proto::statusFromException(e);
-    });
-  }
-
-  Result<const meta::NodeInfo*> owner(const meta::Smap& smap, const std::string& bucket,
-                                      const std::string& name) {
-    const meta::NodeInfo* t = meta::ownerTarget(smap, meta::uname(bucket, name));
-    if (!t) return Status(Code::kNoTargets);
-    return t;
-  }
-
-  Result<const meta::NodeInfo*> primary(const meta::Smap& smap) {
-    const meta::NodeInfo* p = smap.primary();
-    if (!p) return Status(Code::kUnavailable, "the cluster map names no primary proxy");
-    return p;
-  }
-
-  void fillRef(wire::ObjectRef::Builder ref, const meta::Smap& smap, const std::string& bucket,
-               const std::string& name) {
-    ref.setBucket(bucket);
-    ref.setName(name);
-    ref.setSmapVersion(smap.version);
-  }
-
-  // Streams `src` into a PutStream then commits with the sender's checksum.
-  kj::Promise<Result<ObjectInfo>> streamPut(wire::Node::Client target, const meta::Smap& smap,
-                                            const std::string& bucket, const std::string& name,
-                                            const PutOptions& opts, ChunkSource& src) {
-    auto req = target.beginPutRequest();
-    fillRef(req.initRef(), smap, bucket, name);
-    if (!opts.custom.empty()) proto::toWire(opts.custom, req.initCustom(opts.custom.size()));
-    // Wait for the target's go-ahead: a refused PUT (no bucket, stale Smap) must not look like a
-    // broken stream.
-    return req.send().then([this, &src](
-                               capnp::Response<wire::Node::BeginPutResults>&& r)
-                               -> kj::Promise<Result<ObjectInfo>> {
-      Status s = toStatus(r.getStatus());
-      if (!s.ok()) return Result<ObjectInfo>(s);
-      wire::PutStream::Client stream = r.getStream();
-      return writeChunks(stream, src)
-          .then([stream, &src](Status st) mutable -> kj::Promise<Result<ObjectInfo>> {
-            if (!st.ok()) return Result<ObjectInfo>(st);
-            auto commit = stream.commitRequest();
-            commit.setChecksum(src.digest());
-            return commit.send().then(
-                [](capnp::Response<wire::PutStream::CommitResults>&& r) -> Result<ObjectInfo> {
-                  Status s = toStatus(r.getStatus());
-                  if (!s.ok()) return s;
-                  return fromWire(r.getAttrs());
-                });
-          });
-    });
-  }
-
-  kj::Promise<Status> writeChunks(wire::PutStream::Client stream, ChunkSource& src) {
-    auto chunk = src.next();
-    if (!chunk.ok()) return chunk.status();
-    if (chunk->size() == 0) return Status::OK();
-    auto req = stream.writeRequest();
-    req.setChunk(*chunk);
-    if (src.progress) src.progress(src.done(), src.total());
-    return req.send().then([this, stream, &src]() mutable { return writeChunks(stream, src); });
-  }
-
-  // GET into `sink`; verifies the bytes against the target's checksum of what it sent.
-  kj::Promise<Result<ObjectInfo>> getInto(wire::Node::Client target, const meta::Smap& smap,
-                                          const std::string& bucket, const std::string& name,
-                                          std::optional<ByteRange> range,
-                                          std::shared_ptr<proto::SinkState> state) {
-    auto req = target.getObjectRequest();
-    fillRef(req.initRef(), smap, bucket, name);
-    if (range) {
-      req.setOffset(range->offset);
-      req.setToEnd(!range->length.has_value());
-      req.setLength(range->length.value_or(0));
-    } else {
-      req.setToEnd(true);
-    }
-    req.setInlineMax(kInlineGetMax);
-    req.setSink(kj::heap<proto::DataSink>(state));
-    return req.send().then(
-        [state](capnp::Response<wire::Node::GetObjectResults>&& r) -> Result<ObjectInfo> {
-          Status s = toStatus(r.getStatus());
-          if (!s.ok()) return s;
-          auto data = r.getData();
-          if (data.size() > 0) {
-            Status st = state->consume(data.begin(), data.size());
-            if (!st.ok()) return st;
-          }
-          state->closed = true;
-          if (!state->error.ok()) return state->error;
-          if (state->bytes != r.getSentBytes() || state->digest() != r.getDataChecksum()) {
-            return Status(Code::kChecksumMismatch, "data damaged in transit");
-          }
-          return fromWire(r.getAttrs());
-        })
-        .catch_([state](kj::Exception&& e) -> Result<ObjectInfo> {
-          // A failing local write aborts the stream; report it rather than the transport error.
-          if (!state->error.ok()) return state->error;
-          kj::throwFatalException(kj::mv(e));
-        });
-  }
-
-  Options options_;
-  std::thread thread_;
-  const kj::Executor* executor_ = nullptr;
-  kj::Own<kj::PromiseFulfiller<void>> stop_;
-  kj::Own<proto::ConnectionPool> pool_;  // loop thread only
-
-  std::mutex mu_;  // guards the metadata snapshots below
-  std::shared_ptr<const meta::Smap> smap_;
-  std::shared_ptr<const meta::BMD> bmd_;
-  meta::ClusterConfig config_;
-};
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
@@ -591,54 +283,251 @@ Status Client::rename(const std::string& bucket, const std::string& from, const 
 Result<ListPage> Client::list(const std::string& bucket, const ListOptions& options) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
   uint32_t pageSize = options.pageSize == 0 ? 1000 : options.pageSize;
+  // One sorted item stream: objects and common prefixes (isPrefix) by key.
+  struct Item {
+    std::string key;
+    bool isPrefix;
+    ObjectInfo info;
+  };
   return impl_->withRetry<ListPage>([&](const meta::Smap& smap) -> kj::Promise<Result<ListPage>> {
     auto targets = smap.activeTargets();
     if (targets.empty()) return Result<ListPage>(Status(Code::kNoTargets));
-    kj::Vector<kj::Promise<Result<std::vector<ObjectInfo>>>> pages;
+    kj::Vector<kj::Promise<Result<std::vector<Item>>>> pages;
     for (const meta::NodeInfo* t : targets) {
       auto req = impl_->pool_->get(t->rpcEndpoint).listObjectsRequest();
       req.setBucket(bucket);
       req.setPrefix(options.prefix);
       req.setStartAfter(options.continuationToken);
       req.setLimit(pageSize);
+      req.setDelimiter(options.delimiter);
       std::string tid = t->id;
-      pages.add(impl_->guard<std::vector<ObjectInfo>>(
-          t->rpcEndpoint,
-          req.send().then([tid](auto&& r) -> Result<std::vector<ObjectInfo>> {
+      pages.add(impl_->guard<std::vector<Item>>(
+          t->rpcEndpoint, req.send().then([tid](auto&& r) -> Result<std::vector<Item>> {
             Status s = toStatus(r.getStatus());
             if (!s.ok()) return s;
-            std::vector<ObjectInfo> v;
+            std::vector<Item> v;
             for (auto e : r.getEntries()) {
-              v.push_back(fromWire(e));
-              v.back().targetId = tid;
+              Item it{e.getName(), false, fromWire(e)};
+              it.info.targetId = tid;
+              v.push_back(std::move(it));
             }
+            for (auto p : r.getPrefixes()) v.push_back(Item{p, true, {}});
             return v;
           })));
     }
     return kj::joinPromises(pages.releaseAsArray())
-        .then([pageSize](kj::Array<Result<std::vector<ObjectInfo>>>&& results) -> Result<ListPage> {
-          ListPage page;
+        .then([pageSize](kj::Array<Result<std::vector<Item>>>&& results) -> Result<ListPage> {
+          // Each target sent its first pageSize items after the token, so the first pageSize of
+          // the union are exactly the cluster's next page.
+          std::vector<Item> all;
           bool maybeMore = false;
           for (auto& r : results) {
             if (!r.ok()) return r.status();
             maybeMore |= r->size() >= pageSize;
-            for (auto& e : *r) page.entries.push_back(std::move(e));
+            for (auto& it : *r) all.push_back(std::move(it));
           }
-          std::sort(page.entries.begin(), page.entries.end(),
-                    [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
-          page.entries.erase(std::unique(page.entries.begin(), page.entries.end(),
-                                         [](const ObjectInfo& a, const ObjectInfo& b) {
-                                           return a.name == b.name;
-                                         }),
-                             page.entries.end());
-          if (page.entries.size() > pageSize) {
-            page.entries.resize(pageSize);
+          std::sort(all.begin(), all.end(), [](const Item& a, const Item& b) {
+            return a.key != b.key ? a.key < b.key : a.isPrefix < b.isPrefix;
+          });
+          all.erase(std::unique(all.begin(), all.end(),
+                                [](const Item& a, const Item& b) {
+                                  return a.key == b.key && a.isPrefix == b.isPrefix;
+                                }),
+                    all.end());
+          if (all.size() > pageSize) {
+            all.resize(pageSize);
             maybeMore = true;
           }
-          if (maybeMore && !page.entries.empty()) page.continuationToken = page.entries.back().name;
+          ListPage page;
+          if (maybeMore && !all.empty()) {
+            const Item& last = all.back();
+            page.continuationToken =
+                last.isPrefix ? last.key + std::string(meta::kAfterAllNames) : last.key;
+          }
+          for (auto& it : all) {
+            if (it.isPrefix) {
+              page.commonPrefixes.push_back(std::move(it.key));
+            } else {
+              page.entries.push_back(std::move(it.info));
+            }
+          }
           return page;
         });
   });
+}
+
+Result<ObjectInfo> Client::setCustom(const std::string& bucket, const std::string& name,
+                                     const std::map<std::string, std::string>& custom, bool merge) {
+  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  return impl_->withRetry<ObjectInfo>(
+      [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+        auto t = impl_->owner(smap, bucket, name);
+        if (!t.ok()) return Result<ObjectInfo>(t.status());
+        const std::string& ep = (*t)->rpcEndpoint;
+        auto req = impl_->pool_->get(ep).setCustomRequest();
+        impl_->fillRef(req.initRef(), smap, bucket, name);
+        if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
+        req.setMerge(merge);
+        return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
+          Status s = toStatus(r.getStatus());
+          if (!s.ok()) return s;
+          return fromWire(r.getAttrs());
+        }));
+      });
+}
+
+Result<ObjectInfo> Client::copy(const std::string& srcBucket, const std::string& srcName,
+                                const std::string& dstBucket, const std::string& dstName,
+                                std::optional<std::map<std::string, std::string>> custom) {
+  AIS_RETURN_IF_ERROR(checkNames(srcBucket, srcName));
+  AIS_RETURN_IF_ERROR(checkNames(dstBucket, dstName));
+  return impl_->withRetry<ObjectInfo>(
+      [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+        auto t = impl_->owner(smap, srcBucket, srcName);
+        if (!t.ok()) return Result<ObjectInfo>(t.status());
+        const std::string& ep = (*t)->rpcEndpoint;
+        auto req = impl_->pool_->get(ep).copyObjectRequest();
+        impl_->fillRef(req.initRef(), smap, srcBucket, srcName);
+        req.setDstBucket(dstBucket);
+        req.setDstName(dstName);
+        req.setReplaceCustom(custom.has_value());
+        if (custom && !custom->empty()) proto::toWire(*custom, req.initCustom(custom->size()));
+        return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
+          Status s = toStatus(r.getStatus());
+          if (!s.ok()) return s;
+          return fromWire(r.getAttrs());
+        }));
+      });
+}
+
+// --- PutHandle: a caller-driven streamed PUT -------------------------------------------------
+
+class PutHandle::Impl {
+ public:
+  Impl(Client::Impl& client, std::string endpoint, wire::PutStream::Client stream)
+      : client_(client), endpoint_(std::move(endpoint)), stream_(kj::mv(stream)),
+        hash_(XXH64_createState()) {
+    XXH64_reset(hash_, 0);
+  }
+  ~Impl() {
+    release();
+    XXH64_freeState(hash_);
+  }
+
+  Status write(std::string_view chunk) {
+    if (!error_.ok()) return error_;
+    if (done_) return Status(Code::kInvalidArgument, "PUT already finished");
+    for (size_t off = 0; off < chunk.size(); off += kChunkBytes) {
+      auto part = chunk.substr(off, kChunkBytes);
+      XXH64_update(hash_, part.data(), part.size());
+      auto r = client_.onLoop<bool>([&]() -> kj::Promise<Result<bool>> {
+        KJ_IF_MAYBE(s, stream_) {
+          auto req = s->writeRequest();
+          req.setChunk(asBytes(part));
+          return req.send().then([]() -> Result<bool> { return true; });
+        }
+        return Result<bool>(Status(Code::kInvalidArgument, "PUT aborted"));
+      });
+      if (!r.ok()) {
+        error_ = r.status();
+        release();
+        return error_;
+      }
+      bytes_ += part.size();
+    }
+    return Status::OK();
+  }
+
+  Result<ObjectInfo> commit() {
+    if (!error_.ok()) return error_;
+    if (done_) return Status(Code::kInvalidArgument, "PUT already finished");
+    done_ = true;
+    uint64_t digest = XXH64_digest(hash_);
+    auto r = client_.onLoop<ObjectInfo>([&]() -> kj::Promise<Result<ObjectInfo>> {
+      KJ_IF_MAYBE(s, stream_) {
+        auto req = s->commitRequest();
+        req.setChecksum(digest);
+        return req.send().then([](auto&& r) -> Result<ObjectInfo> {
+          Status st = toStatus(r.getStatus());
+          if (!st.ok()) return st;
+          return fromWire(r.getAttrs());
+        });
+      }
+      return Result<ObjectInfo>(Status(Code::kInvalidArgument, "PUT aborted"));
+    });
+    release();
+    return r;
+  }
+
+  void abort() {
+    done_ = true;
+    release();
+  }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  // Capabilities belong to the loop thread: drop ours there (the target then discards the work).
+  void release() {
+    if (stream_ == nullptr) return;
+    client_.executor_->executeSync([this] { stream_ = nullptr; });
+  }
+
+  Client::Impl& client_;
+  std::string endpoint_;
+  kj::Maybe<wire::PutStream::Client> stream_;
+  XXH64_state_t* hash_;
+  uint64_t bytes_ = 0;
+  bool done_ = false;
+  Status error_;
+};
+
+PutHandle::PutHandle(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PutHandle::~PutHandle() = default;
+Status PutHandle::write(std::string_view chunk) { return impl_->write(chunk); }
+Result<ObjectInfo> PutHandle::commit() { return impl_->commit(); }
+void PutHandle::abort() { impl_->abort(); }
+uint64_t PutHandle::bytesWritten() const { return impl_->bytes(); }
+
+Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
+                                                    const std::string& name,
+                                                    const PutOptions& options) {
+  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  std::string endpoint;
+  // The stream capability is created on the loop thread and handed out wrapped in a Maybe.
+  struct Started {
+    kj::Own<kj::Maybe<wire::PutStream::Client>> stream;
+  };
+  auto r = impl_->withRetry<std::shared_ptr<Started>>(
+      [&](const meta::Smap& smap) -> kj::Promise<Result<std::shared_ptr<Started>>> {
+        auto t = impl_->owner(smap, bucket, name);
+        if (!t.ok()) return Result<std::shared_ptr<Started>>(t.status());
+        endpoint = (*t)->rpcEndpoint;
+        auto req = impl_->pool_->get(endpoint).beginPutRequest();
+        impl_->fillRef(req.initRef(), smap, bucket, name);
+        if (!options.custom.empty()) {
+          proto::toWire(options.custom, req.initCustom(options.custom.size()));
+        }
+        return impl_->guard<std::shared_ptr<Started>>(
+            endpoint, req.send().then([](capnp::Response<wire::Node::BeginPutResults>&& r)
+                                          -> Result<std::shared_ptr<Started>> {
+              Status s = toStatus(r.getStatus());
+              if (!s.ok()) return s;
+              auto started = std::make_shared<Started>();
+              started->stream = kj::heap<kj::Maybe<wire::PutStream::Client>>(r.getStream());
+              return started;
+            }));
+      });
+  if (!r.ok()) return r.status();
+  // Capabilities are refcounted without atomics: move ours into the handle on the loop thread.
+  std::unique_ptr<PutHandle::Impl> handle;
+  impl_->executor_->executeSync([&] {
+    KJ_IF_MAYBE(s, *(*r)->stream) {
+      handle = std::make_unique<PutHandle::Impl>(*impl_, endpoint, kj::mv(*s));
+    }
+    (*r)->stream = nullptr;
+  });
+  if (!handle) return Status(Code::kInternal, "target returned no stream");
+  return std::make_unique<PutHandle>(std::move(handle));
 }
 
 }  // namespace ais

@@ -44,12 +44,16 @@ struct PutOptions {
 struct ListOptions {
   std::string prefix;
   std::string continuationToken;     // from the previous page; empty for the first
-  uint32_t pageSize = 1000;          // 0 means the default (1000)
+  uint32_t pageSize = 1000;          // 0 means the default (1000); counts entries + prefixes
+  // If set (e.g. "/"), names with the delimiter after the prefix are rolled up into
+  // commonPrefixes ("prefix...delimiter"), as S3 does; the page then holds each once.
+  std::string delimiter;
 };
 
 struct ListPage {
   std::vector<ObjectInfo> entries;   // sorted by name
-  std::string continuationToken;     // empty when this is the last page
+  std::vector<std::string> commonPrefixes;  // sorted; only with a delimiter
+  std::string continuationToken;     // opaque; empty when this is the last page
 };
 
 struct BucketInfo {
@@ -69,6 +73,27 @@ struct NodeStatus {
 
 // Called during long transfers with bytes done so far and the total (0 if unknown).
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
+class Client;
+
+// A streamed PUT in progress: write() chunks in order, then commit(). Dropping it (or abort())
+// without commit stores nothing. Not thread-safe; the Client must outlive it.
+class PutHandle {
+ public:
+  ~PutHandle();
+  PutHandle(const PutHandle&) = delete;
+  PutHandle& operator=(const PutHandle&) = delete;
+  Status write(std::string_view chunk);
+  Result<ObjectInfo> commit();
+  void abort();
+  uint64_t bytesWritten() const;
+
+  class Impl;
+  explicit PutHandle(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 class Client {
  public:
@@ -110,7 +135,19 @@ class Client {
   Result<ObjectInfo> getToFd(const std::string& bucket, const std::string& name, int fd,
                              std::optional<ByteRange> range = std::nullopt,
                              ProgressFn progress = {});
+  // Streamed PUT driven by the caller (e.g. a FUSE write stream). No retries once bytes went out.
+  Result<std::unique_ptr<PutHandle>> beginPut(const std::string& bucket, const std::string& name,
+                                              const PutOptions& options = {});
   Result<ObjectInfo> head(const std::string& bucket, const std::string& name);
+  // Replaces (merge=false) or updates (merge=true; an empty value deletes a key) the object's
+  // custom metadata; bytes and version stay as they are.
+  Result<ObjectInfo> setCustom(const std::string& bucket, const std::string& name,
+                               const std::map<std::string, std::string>& custom,
+                               bool merge = true);
+  // Server-side copy (owner to owner); the copy's custom metadata is the source's unless given.
+  Result<ObjectInfo> copy(const std::string& srcBucket, const std::string& srcName,
+                          const std::string& dstBucket, const std::string& dstName,
+                          std::optional<std::map<std::string, std::string>> custom = std::nullopt);
   Status remove(const std::string& bucket, const std::string& name);
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);
   // Merges the targets' sorted pages into one sorted page.

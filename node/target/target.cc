@@ -298,60 +298,98 @@ kj::Promise<void> TargetService::deleteObject(DeleteObjectContext context) {
   return kj::READY_NOW;
 }
 
-kj::Promise<Status> TargetService::renameRemote(std::string bucket, std::string from,
-                                                std::string newName, const meta::NodeInfo& owner) {
-  auto reader = ctx_.store->openObject(bucket, from);
-  if (!reader.ok()) return reader.status();
-  const store::Lom lom = (*reader)->lom();
-  std::string ep = owner.rpcEndpoint;
-  auto target = ctx_.pool.get(ep);
-  auto req = target.beginPutRequest();
-  auto ref = req.initRef();
-  ref.setBucket(bucket);
-  ref.setName(newName);
-  ref.setSmapVersion(ctx_.meta.smap().version);
-  if (!lom.custom.empty()) proto::toWire(lom.custom, req.initCustom(lom.custom.size()));
-  auto rd = std::shared_ptr<store::ObjectReader>(std::move(*reader));
-  uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
-  return req.send()
-      .then([rd, chunk](capnp::Response<wire::Node::BeginPutResults>&& r) -> kj::Promise<Status> {
+namespace {
+
+// Pushes an open object through a PutStream in chunks, then commits with the LOM's checksum so
+// the receiver verifies what arrived.
+struct ObjectPump {
+  std::shared_ptr<store::ObjectReader> rd;
+  wire::PutStream::Client stream;
+  uint32_t chunk;
+  uint64_t off = 0;
+
+  kj::Promise<Result<store::Lom>> run() {
+    uint64_t size = rd->lom().size;
+    if (off >= size) {
+      auto c = stream.commitRequest();
+      c.setChecksum(rd->lom().checksum);
+      return c.send().then([](auto&& r) -> Result<store::Lom> {
         Status st = proto::toStatus(r.getStatus());
         if (!st.ok()) return st;
-        wire::PutStream::Client stream = r.getStream();
-        // Stream the object through a sink-shaped loop.
-        struct Pump {
-          std::shared_ptr<store::ObjectReader> rd;
-          wire::PutStream::Client stream;
-          uint32_t chunk;
-          uint64_t off = 0;
-          kj::Promise<Status> run() {
-            uint64_t size = rd->lom().size;
-            if (off >= size) {
-              auto c = stream.commitRequest();
-              c.setChecksum(rd->lom().checksum);
-              return c.send().then([](auto&& r) { return proto::toStatus(r.getStatus()); });
-            }
-            uint64_t n = std::min<uint64_t>(chunk, size - off);
-            auto w = stream.writeRequest();
-            auto buf = w.initChunk(n);
-            size_t got = 0;
-            while (got < n) {
-              auto g = rd->pread(buf.begin() + got, n - got, off + got);
-              if (!g.ok()) return g.status();
-              if (*g == 0) return Status(Code::kIoError, "object file shorter than its metadata");
-              got += *g;
-            }
-            off += n;
-            return w.send().then([this] { return run(); });
-          }
-        };
-        auto pump = kj::heap<Pump>(Pump{rd, stream, chunk});
-        auto& pr = *pump;
-        return pr.run().attach(kj::mv(pump));
+        auto a = r.getAttrs();
+        store::Lom lom;
+        lom.name = a.getName();
+        lom.size = a.getSize();
+        lom.checksum = a.getChecksum();
+        lom.checksumType = a.getChecksumType();
+        lom.version = a.getVersion();
+        lom.atimeNs = a.getAtimeNs();
+        lom.mtimeNs = a.getMtimeNs();
+        lom.custom = proto::fromWire(a.getCustom());
+        return lom;
+      });
+    }
+    uint64_t n = std::min<uint64_t>(chunk, size - off);
+    auto w = stream.writeRequest();
+    auto buf = w.initChunk(n);
+    size_t got = 0;
+    while (got < n) {
+      auto g = rd->pread(buf.begin() + got, n - got, off + got);
+      if (!g.ok()) return Result<store::Lom>(g.status());
+      if (*g == 0) return Result<store::Lom>(Status(Code::kIoError, "object file shorter than its metadata"));
+      got += *g;
+    }
+    off += n;
+    return w.send().then([this] { return run(); });
+  }
+};
+
+}  // namespace
+
+Result<store::Lom> TargetService::copyLocal(store::ObjectReader& rd, const std::string& bucket,
+                                            const std::string& name,
+                                            std::map<std::string, std::string> custom) {
+  auto writer = ctx_.store->beginPut(bucket, name, putOptions(bucket, std::move(custom)));
+  if (!writer.ok()) return writer.status();
+  std::vector<char> buf(1 << 20);
+  uint64_t size = rd.lom().size;
+  for (uint64_t off = 0; off < size;) {
+    auto n = rd.pread(buf.data(), std::min<uint64_t>(buf.size(), size - off), off);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return Status(Code::kIoError, "object file shorter than its metadata");
+    AIS_RETURN_IF_ERROR((*writer)->write(buf.data(), *n));
+    off += *n;
+  }
+  return (*writer)->commit(rd.lom().checksum);
+}
+
+kj::Promise<Result<store::Lom>> TargetService::sendObject(std::unique_ptr<store::ObjectReader> reader,
+                                                          std::string bucket, std::string name,
+                                                          std::map<std::string, std::string> custom) {
+  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
+  if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
+  if (owner->id == ctx_.cfg.id) return copyLocal(*reader, bucket, name, std::move(custom));
+  std::string ep = owner->rpcEndpoint;
+  auto req = ctx_.pool.get(ep).beginPutRequest();
+  auto ref = req.initRef();
+  ref.setBucket(bucket);
+  ref.setName(name);
+  ref.setSmapVersion(ctx_.meta.smap().version);
+  if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
+  auto rd = std::shared_ptr<store::ObjectReader>(std::move(reader));
+  uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
+  return req.send()
+      .then([rd, chunk](capnp::Response<wire::Node::BeginPutResults>&& r)
+                -> kj::Promise<Result<store::Lom>> {
+        Status st = proto::toStatus(r.getStatus());
+        if (!st.ok()) return Result<store::Lom>(st);
+        auto pump = kj::heap<ObjectPump>(ObjectPump{rd, r.getStream(), chunk});
+        auto& p = *pump;
+        return p.run().attach(kj::mv(pump));
       })
-      .then([this, bucket, from](Status st) -> Status {
-        if (!st.ok()) return st;
-        return ctx_.store->remove(bucket, from);
+      .catch_([this, ep](kj::Exception&& e) -> Result<store::Lom> {
+        ctx_.pool.drop(ep);
+        return proto::statusFromException(e);
       });
 }
 
@@ -380,13 +418,18 @@ kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
     setStatus(context.getResults().initStatus(), Status(Code::kNoTargets));
     return kj::READY_NOW;
   }
-  std::string ep = owner->rpcEndpoint;
-  return renameRemote(bucket, from, to, *owner)
-      .catch_([this, ep](kj::Exception&& e) {
-        ctx_.pool.drop(ep);
-        return proto::statusFromException(e);
-      })
-      .then([context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
+  auto reader = ctx_.store->openObject(bucket, from);
+  if (!reader.ok()) {
+    setStatus(context.getResults().initStatus(), reader.status());
+    return kj::READY_NOW;
+  }
+  auto custom = (*reader)->lom().custom;
+  return sendObject(std::move(*reader), bucket, to, std::move(custom))
+      .then([this, context, bucket, from](Result<store::Lom> moved) mutable {
+        // Remove the source only once the destination committed.
+        Status st = moved.ok() ? ctx_.store->remove(bucket, from) : moved.status();
+        setStatus(context.getResults().initStatus(), st);
+      });
 }
 
 kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
@@ -398,16 +441,118 @@ kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
     setStatus(results.initStatus(), st);
     return kj::READY_NOW;
   }
-  uint32_t limit = p.getLimit() == 0 ? 1000 : std::min<uint32_t>(p.getLimit(), 100000);
-  auto page = ctx_.store->list(bucket, std::string(p.getPrefix()), std::string(p.getStartAfter()),
-                               limit);
+  size_t limit = p.getLimit() == 0 ? 1000 : std::min<uint32_t>(p.getLimit(), 100000);
+  auto page = listPage(bucket, p.getPrefix(), p.getStartAfter(), p.getDelimiter(), limit);
   if (!page.ok()) {
     setStatus(results.initStatus(), page.status());
     return kj::READY_NOW;
   }
-  auto entries = results.initEntries(page->size());
-  for (size_t i = 0; i < page->size(); ++i) toAttrs((*page)[i], ctx_.cfg.id, entries[i]);
+  auto entries = results.initEntries(page->entries.size());
+  for (size_t i = 0; i < page->entries.size(); ++i) {
+    toAttrs(page->entries[i], ctx_.cfg.id, entries[i]);
+  }
+  if (!page->prefixes.empty()) {
+    auto prefixes = results.initPrefixes(page->prefixes.size());
+    for (size_t i = 0; i < page->prefixes.size(); ++i) prefixes.set(i, page->prefixes[i]);
+  }
   return kj::READY_NOW;
+}
+
+Result<TargetService::Page> TargetService::listPage(const std::string& bucket,
+                                                    const std::string& prefix,
+                                                    std::string startAfter,
+                                                    const std::string& delimiter, size_t limit) {
+  Page out;
+  while (out.entries.size() + out.prefixes.size() < limit) {
+    size_t want = limit - out.entries.size() - out.prefixes.size();
+    auto batch = ctx_.store->list(bucket, prefix, startAfter, want);
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) break;
+    bool rolledUp = false;
+    for (auto& lom : *batch) {
+      size_t pos = delimiter.empty() ? std::string::npos : lom.name.find(delimiter, prefix.size());
+      if (pos != std::string::npos) {
+        // Everything under this common prefix is one item; continue listing past all of it.
+        std::string common = lom.name.substr(0, pos + delimiter.size());
+        if (out.prefixes.empty() || out.prefixes.back() != common) out.prefixes.push_back(common);
+        startAfter = common + std::string(meta::kAfterAllNames);
+        rolledUp = true;
+        break;
+      }
+      startAfter = lom.name;
+      out.entries.push_back(std::move(lom));
+    }
+    if (!rolledUp && batch->size() < want) break;
+  }
+  return out;
+}
+
+kj::Promise<void> TargetService::setCustom(SetCustomContext context) {
+  auto p = context.getParams();
+  std::string bucket = p.getRef().getBucket();
+  std::string name = p.getRef().getName();
+  auto results = context.getResults();
+  Status st = checkRouted(bucket, name);
+  if (!st.ok()) {
+    setStatus(results.initStatus(), st);
+    return kj::READY_NOW;
+  }
+  auto incoming = proto::fromWire(p.getCustom());
+  std::map<std::string, std::string> custom;
+  if (p.getMerge()) {
+    auto cur = ctx_.store->head(bucket, name);
+    if (!cur.ok()) {
+      setStatus(results.initStatus(), cur.status());
+      return kj::READY_NOW;
+    }
+    custom = cur->custom;
+    for (auto& [k, v] : incoming) {
+      if (v.empty()) {
+        custom.erase(k);
+      } else {
+        custom[k] = v;
+      }
+    }
+  } else {
+    custom = std::move(incoming);
+  }
+  auto lom = ctx_.store->setCustom(bucket, name, std::move(custom));
+  if (!lom.ok()) {
+    setStatus(results.initStatus(), lom.status());
+    return kj::READY_NOW;
+  }
+  toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> TargetService::copyObject(CopyObjectContext context) {
+  auto p = context.getParams();
+  std::string bucket = p.getRef().getBucket();
+  std::string name = p.getRef().getName();
+  std::string dstBucket = p.getDstBucket();
+  std::string dstName = p.getDstName();
+  Status st = checkRouted(bucket, name);
+  if (st.ok()) st = checkBucket(dstBucket);
+  if (st.ok()) st = meta::validateObjectName(dstName);
+  if (!st.ok()) {
+    setStatus(context.getResults().initStatus(), st);
+    return kj::READY_NOW;
+  }
+  auto reader = ctx_.store->openObject(bucket, name);
+  if (!reader.ok()) {
+    setStatus(context.getResults().initStatus(), reader.status());
+    return kj::READY_NOW;
+  }
+  auto custom = p.getReplaceCustom() ? proto::fromWire(p.getCustom()) : (*reader)->lom().custom;
+  return sendObject(std::move(*reader), dstBucket, dstName, std::move(custom))
+      .then([this, context](Result<store::Lom> lom) mutable {
+        auto results = context.getResults();
+        if (!lom.ok()) {
+          setStatus(results.initStatus(), lom.status());
+          return;
+        }
+        toAttrs(*lom, "", results.initAttrs());
+      });
 }
 
 kj::Promise<void> TargetService::bucketEmpty(BucketEmptyContext context) {

@@ -21,6 +21,8 @@ class TargetService {
   using DeleteObjectContext = capnp::CallContext<wire::Node::DeleteObjectParams, wire::Node::DeleteObjectResults>;
   using RenameObjectContext = capnp::CallContext<wire::Node::RenameObjectParams, wire::Node::RenameObjectResults>;
   using ListObjectsContext = capnp::CallContext<wire::Node::ListObjectsParams, wire::Node::ListObjectsResults>;
+  using SetCustomContext = capnp::CallContext<wire::Node::SetCustomParams, wire::Node::SetCustomResults>;
+  using CopyObjectContext = capnp::CallContext<wire::Node::CopyObjectParams, wire::Node::CopyObjectResults>;
   using BucketEmptyContext = capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
   explicit TargetService(NodeContext& ctx) : ctx_(ctx) {}
@@ -33,6 +35,8 @@ class TargetService {
   kj::Promise<void> renameObject(RenameObjectContext context);
   kj::Promise<void> listObjects(ListObjectsContext context);
   kj::Promise<void> bucketEmpty(BucketEmptyContext context);
+  kj::Promise<void> setCustom(SetCustomContext context);
+  kj::Promise<void> copyObject(CopyObjectContext context);
 
   // Removes local data of buckets that the new BMD no longer has.
   void onBmdChange(const meta::BMD& before, const meta::BMD& after);
@@ -43,9 +47,20 @@ class TargetService {
   Status checkBucket(const std::string& bucket);
   store::PutOptions putOptions(const std::string& bucket,
                                std::map<std::string, std::string> custom) const;
-  // Moves a local object to the target that owns `newName`, then removes it here.
-  kj::Promise<Status> renameRemote(std::string bucket, std::string from, std::string newName,
-                                   const meta::NodeInfo& owner);
+  // Stores the reader's object as bucket/name on its owner target (this one or another).
+  kj::Promise<Result<store::Lom>> sendObject(std::unique_ptr<store::ObjectReader> reader,
+                                             std::string bucket, std::string name,
+                                             std::map<std::string, std::string> custom);
+  Result<store::Lom> copyLocal(store::ObjectReader& reader, const std::string& bucket,
+                               const std::string& name, std::map<std::string, std::string> custom);
+
+  struct Page {
+    std::vector<store::Lom> entries;
+    std::vector<std::string> prefixes;
+  };
+  // Up to `limit` entries + common prefixes after startAfter (see ListOptions::delimiter).
+  Result<Page> listPage(const std::string& bucket, const std::string& prefix,
+                        std::string startAfter, const std::string& delimiter, size_t limit);
 
   NodeContext& ctx_;
 };

@@ -308,5 +308,109 @@ TEST_F(ClusterTest, PutsAFileInChunksAndGetsItToAFile) {
   std::remove(dst.c_str());
 }
 
+TEST_F(ClusterTest, ListsWithADelimiterLikeS3) {
+  std::string bucket = newBucket("delim");
+  std::vector<std::string> names = {"a.txt", "b/1", "b/2", "b/c/3", "c/1", "d", "e/f/g"};
+  for (int i = 0; i < 300; ++i) names.push_back("many/" + std::to_string(1000 + i));
+  for (const auto& n : names) ASSERT_TRUE(client_->put(bucket, n, n).ok());
+  ListOptions opts;
+  opts.delimiter = "/";
+  auto top = client_->list(bucket, opts);
+  ASSERT_TRUE(top.ok()) << top.status().toString();
+  std::vector<std::string> objs;
+  for (auto& e : top->entries) objs.push_back(e.name);
+  EXPECT_EQ(objs, (std::vector<std::string>{"a.txt", "d"}));
+  EXPECT_EQ(top->commonPrefixes, (std::vector<std::string>{"b/", "c/", "e/", "many/"}));
+  EXPECT_TRUE(top->continuationToken.empty());
+
+  opts.prefix = "b/";
+  auto sub = client_->list(bucket, opts);
+  ASSERT_TRUE(sub.ok());
+  ASSERT_EQ(sub->entries.size(), 2u);
+  EXPECT_EQ(sub->entries[0].name, "b/1");
+  EXPECT_EQ(sub->commonPrefixes, (std::vector<std::string>{"b/c/"}));
+
+  // Paging with two items a page walks prefixes and objects exactly once.
+  opts.prefix.clear();
+  opts.pageSize = 2;
+  std::vector<std::string> walked;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = client_->list(bucket, opts);
+    ASSERT_TRUE(page.ok());
+    EXPECT_LE(page->entries.size() + page->commonPrefixes.size(), 2u);
+    for (auto& e : page->entries) walked.push_back(e.name);
+    for (auto& p : page->commonPrefixes) walked.push_back(p);
+    if (page->continuationToken.empty()) break;
+    opts.continuationToken = page->continuationToken;
+  }
+  std::sort(walked.begin(), walked.end());
+  EXPECT_EQ(walked, (std::vector<std::string>{"a.txt", "b/", "c/", "d", "e/", "many/"}));
+}
+
+TEST_F(ClusterTest, StreamsAPutDrivenByTheCaller) {
+  std::string bucket = newBucket("handle");
+  std::string data = patternBytes(99, (3 << 20) + 5);
+  auto h = client_->beginPut(bucket, "streamed", PutOptions{{{"posix.mode", "100644"}}});
+  ASSERT_TRUE(h.ok()) << h.status().toString();
+  for (size_t off = 0; off < data.size(); off += 100000) {
+    ASSERT_TRUE((*h)->write(std::string_view(data).substr(off, 100000)).ok());
+  }
+  EXPECT_EQ(client_->head(bucket, "streamed").code(), Code::kObjectNotFound);  // not yet visible
+  auto info = (*h)->commit();
+  ASSERT_TRUE(info.ok()) << info.status().toString();
+  EXPECT_EQ(info->size, data.size());
+  auto got = client_->get(bucket, "streamed");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, data);
+
+  // Abandoned: nothing becomes visible.
+  auto a = client_->beginPut(bucket, "abandoned");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE((*a)->write("partial").ok());
+  (*a)->abort();
+  auto b = client_->beginPut(bucket, "dropped");
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE((*b)->write("partial").ok());
+  b->reset();
+  EXPECT_EQ(client_->head(bucket, "abandoned").code(), Code::kObjectNotFound);
+  EXPECT_EQ(client_->head(bucket, "dropped").code(), Code::kObjectNotFound);
+  EXPECT_EQ(client_->beginPut("no-such-bucket", "x").code(), Code::kBucketNotFound);
+}
+
+TEST_F(ClusterTest, UpdatesMetadataWithoutTouchingBytes) {
+  std::string bucket = newBucket("custom");
+  ASSERT_TRUE(client_->put(bucket, "f", "bytes", PutOptions{{{"a", "1"}, {"b", "2"}}}).ok());
+  auto merged = client_->setCustom(bucket, "f", {{"b", ""}, {"c", "3"}});
+  ASSERT_TRUE(merged.ok()) << merged.status().toString();
+  EXPECT_EQ(merged->custom, (std::map<std::string, std::string>{{"a", "1"}, {"c", "3"}}));
+  EXPECT_EQ(merged->version, 1u);
+  auto replaced = client_->setCustom(bucket, "f", {{"z", "9"}}, false);
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(replaced->custom, (std::map<std::string, std::string>{{"z", "9"}}));
+  EXPECT_EQ(*client_->get(bucket, "f"), "bytes");
+  EXPECT_EQ(client_->setCustom(bucket, "missing", {{"a", "b"}}).code(), Code::kObjectNotFound);
+}
+
+TEST_F(ClusterTest, CopiesServerSideWithinAndAcrossBuckets) {
+  std::string src = newBucket("copysrc");
+  std::string dst = newBucket("copydst");
+  std::string data = patternBytes(5, (2 << 20) + 77);
+  ASSERT_TRUE(client_->put(src, "orig", data, PutOptions{{{"k", "v"}}}).ok());
+  for (int i = 0; i < 6; ++i) {
+    std::string name = "copy-" + std::to_string(i);
+    auto c1 = client_->copy(src, "orig", src, name);
+    ASSERT_TRUE(c1.ok()) << c1.status().toString();
+    auto c2 = client_->copy(src, "orig", dst, name, std::map<std::string, std::string>{{"n", "m"}});
+    ASSERT_TRUE(c2.ok()) << c2.status().toString();
+    EXPECT_EQ(*client_->get(src, name), data);
+    EXPECT_EQ(*client_->get(dst, name), data);
+    EXPECT_EQ(client_->head(src, name)->custom.at("k"), "v");
+    EXPECT_EQ(client_->head(dst, name)->custom, (std::map<std::string, std::string>{{"n", "m"}}));
+  }
+  EXPECT_EQ(*client_->get(src, "orig"), data);
+  EXPECT_EQ(client_->copy(src, "missing", dst, "x").code(), Code::kObjectNotFound);
+  EXPECT_EQ(client_->copy(src, "orig", "no-such-bucket", "x").code(), Code::kBucketNotFound);
+}
+
 }  // namespace
 }  // namespace ais::testing

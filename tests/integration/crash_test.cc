@@ -130,6 +130,31 @@ TEST(CrashTest, KillNineSingleNodeDuringWritesLosesNothingAcknowledged) {
   killDuringWrites(cluster, "n1");
 }
 
+TEST(CrashTest, SilentTargetIsMarkedDownAndComesBack) {
+  TestCluster cluster(TestCluster::Options{});  // keepalive timeout 3 s in tests
+  ASSERT_TRUE(cluster.start().ok());
+  auto c = cluster.client();
+  ASSERT_TRUE(c.ok());
+  auto state = [&](bool wantDown) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto smap = (*c)->smap(true);
+      if (smap.ok()) {
+        const meta::NodeInfo* n = smap->find("t3", meta::Role::kTarget);
+        if (n && n->down() == wantDown) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  auto killedAt = std::chrono::steady_clock::now();
+  cluster.kill("t3");
+  EXPECT_TRUE(state(true)) << "t3 never marked down";
+  EXPECT_LT(std::chrono::steady_clock::now() - killedAt, std::chrono::seconds(6));
+  ASSERT_TRUE(cluster.restart("t3").ok());
+  EXPECT_TRUE(state(false)) << "t3 never marked up again";
+}
+
 TEST(CrashTest, GracefulShutdownOnSigterm) {
   TestCluster cluster(TestCluster::Options{});
   ASSERT_TRUE(cluster.start().ok());

@@ -1,0 +1,321 @@
+// Internals of the client library shared by its .cc files (client.cc, and per-feature files that
+// add Client methods): the loop thread, retries, Smap snapshots, chunked streaming helpers.
+// Not part of the public surface: only proto/*.cc include it.
+#pragma once
+
+#include <fcntl.h>
+#include <kj/vector.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "meta/codec.h"
+#include "meta/hrw.h"
+#include "meta/names.h"
+#include "proto/client.h"
+#include "proto/connection_pool.h"
+#include "proto/data_sink.h"
+#include "proto/wire.h"
+
+namespace ais {
+
+using proto::asBytes;
+using proto::fromWire;
+using proto::toStatus;
+
+namespace client_detail {
+
+constexpr size_t kChunkBytes = 1 << 20;        // stream chunk size
+constexpr uint32_t kInlineGetMax = 256 << 10;  // GET replies up to this size come inline
+constexpr size_t kInlinePutMax = 1 << 20;      // PUTs up to this size go in one message
+
+inline bool retryable(Code code) {
+  return code == Code::kStaleSmap || code == Code::kNotPrimary || code == Code::kUnavailable ||
+         code == Code::kTimeout;
+}
+
+inline Status checkNames(const std::string& bucket, const std::string& name) {
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  return meta::validateObjectName(name);
+}
+
+// Reads a file or a memory buffer chunk by chunk while hashing, for streamed PUTs.
+class ChunkSource {
+ public:
+  ChunkSource(std::string_view mem) : mem_(mem), fd_(-1) {}
+  ChunkSource(int fd, uint64_t total) : fd_(fd), total_(total) {}
+  ~ChunkSource() {
+    if (state_) XXH64_freeState(state_);
+  }
+  Status reset() {
+    if (!state_) state_ = XXH64_createState();
+    XXH64_reset(state_, 0);
+    done_ = 0;
+    if (fd_ >= 0 && ::lseek(fd_, 0, SEEK_SET) < 0) {
+      return Status(Code::kIoError, std::string("seek: ") + std::strerror(errno));
+    }
+    return Status::OK();
+  }
+  // Next chunk; empty at the end.
+  Result<kj::ArrayPtr<const kj::byte>> next() {
+    if (fd_ < 0) {
+      size_t n = std::min(kChunkBytes, mem_.size() - done_);
+      auto chunk = asBytes(mem_.substr(done_, n));
+      XXH64_update(state_, chunk.begin(), n);
+      done_ += n;
+      return chunk;
+    }
+    buf_.resize(kChunkBytes);
+    size_t got = 0;
+    while (got < kChunkBytes) {
+      ssize_t n = ::read(fd_, buf_.data() + got, kChunkBytes - got);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Status(Code::kIoError, std::string("read: ") + std::strerror(errno));
+      }
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    XXH64_update(state_, buf_.data(), got);
+    done_ += got;
+    return kj::ArrayPtr<const kj::byte>(buf_.data(), got);
+  }
+  uint64_t digest() const { return XXH64_digest(state_); }
+  uint64_t done() const { return done_; }
+  uint64_t total() const { return fd_ < 0 ? mem_.size() : total_; }
+
+  ProgressFn progress;  // called from the loop thread after each chunk
+
+ private:
+  std::string_view mem_;
+  int fd_;
+  uint64_t total_ = 0;
+  uint64_t done_ = 0;
+  XXH64_state_t* state_ = nullptr;
+  std::vector<kj::byte> buf_;
+};
+
+}  // namespace client_detail
+
+using namespace client_detail;
+
+class Client::Impl {
+ public:
+  explicit Impl(const Options& options) : options_(options) {
+    std::promise<void> ready;
+    auto readyFuture = ready.get_future();
+    thread_ = std::thread([this, &ready] {
+      auto io = kj::setupAsyncIo();
+      pool_ = kj::heap<proto::ConnectionPool>(*io.provider);
+      auto paf = kj::newPromiseAndFulfiller<void>();
+      stop_ = kj::mv(paf.fulfiller);
+      executor_ = &kj::getCurrentThreadExecutor();
+      ready.set_value();
+      paf.promise.wait(io.waitScope);
+      pool_ = nullptr;
+    });
+    readyFuture.wait();
+  }
+
+  ~Impl() {
+    executor_->executeSync([this] { stop_->fulfill(); });
+    thread_.join();
+  }
+
+  // Runs `attempt` (returning kj::Promise<Result<T>>) on the loop thread and waits for it.
+  template <typename T, typename F>
+  Result<T> onLoop(F&& attempt) {
+    try {
+      return executor_->executeSync([&]() -> kj::Promise<Result<T>> {
+        return pool_->timer()
+            .timeoutAfter(options_.requestTimeout.count() * kj::MILLISECONDS,
+                          attempt())
+            .catch_([](kj::Exception&& e) -> Result<T> { return proto::statusFromException(e); });
+      });
+    } catch (const kj::Exception& e) {
+      return proto::statusFromException(e);
+    }
+  }
+
+  // One attempt per Smap; refreshes the Smap and backs off on retryable failures.
+  template <typename T, typename F>
+  Result<T> withRetry(F&& attempt) {
+    auto backoff = options_.initialBackoff;
+    for (int i = 1;; ++i) {
+      std::shared_ptr<const meta::Smap> smap = currentSmap();
+      Result<T> r = onLoop<T>([&] { return attempt(*smap); });
+      if (r.ok() || i >= options_.maxAttempts || !retryable(r.code())) return r;
+      std::this_thread::sleep_for(backoff);
+      backoff *= 2;
+      (void)refreshMeta();
+    }
+  }
+
+  std::shared_ptr<const meta::Smap> currentSmap() {
+    std::lock_guard lock(mu_);
+    return smap_;
+  }
+
+  // Asks the primary (else the configured endpoint, else any node) for the newest metadata.
+  Status refreshMeta() {
+    std::vector<std::string> candidates;
+    if (auto s = currentSmap()) {
+      if (auto* p = s->primary()) candidates.push_back(p->rpcEndpoint);
+    }
+    candidates.push_back(options_.endpoint);
+    if (auto s = currentSmap()) {
+      for (const auto& n : s->nodes) candidates.push_back(n.rpcEndpoint);
+    }
+    Status last(Code::kUnavailable, "no node answered");
+    for (const auto& ep : candidates) {
+      auto r = onLoop<bool>([&] {
+        return pool_->get(ep).getMetaRequest().send().then(
+            [this](capnp::Response<wire::Node::GetMetaResults>&& resp) -> Result<bool> {
+              auto smap = std::make_shared<const meta::Smap>(meta::fromWire(resp.getSmap()));
+              auto bmd = std::make_shared<const meta::BMD>(meta::fromWire(resp.getBmd()));
+              std::lock_guard lock(mu_);
+              if (!smap_ || smap->version >= smap_->version) smap_ = smap;
+              if (!bmd_ || bmd->version >= bmd_->version) bmd_ = bmd;
+              config_ = meta::fromWire(resp.getConfig());
+              return true;
+            });
+      });
+      if (r.ok()) return Status::OK();
+      dropOnLoop(ep);
+      last = Status(r.code(), ep + ": " + r.status().message());
+    }
+    return last;
+  }
+
+  void dropOnLoop(const std::string& ep) {
+    executor_->executeSync([&] { pool_->drop(ep); });
+  }
+
+  // Continuation helper: drops the connection on transport faults so the next attempt redials.
+  template <typename T>
+  kj::Promise<Result<T>> guard(const std::string& ep, kj::Promise<Result<T>> p) {
+    return p.catch_([this, ep](kj::Exception&& e) -> Result<T> {
+      pool_->drop(ep);
+      return proto::statusFromException(e);
+    });
+  }
+
+  Result<const meta::NodeInfo*> owner(const meta::Smap& smap, const std::string& bucket,
+                                      const std::string& name) {
+    const meta::NodeInfo* t = meta::ownerTarget(smap, meta::uname(bucket, name));
+    if (!t) return Status(Code::kNoTargets);
+    return t;
+  }
+
+  Result<const meta::NodeInfo*> primary(const meta::Smap& smap) {
+    const meta::NodeInfo* p = smap.primary();
+    if (!p) return Status(Code::kUnavailable, "the cluster map names no primary proxy");
+    return p;
+  }
+
+  void fillRef(wire::ObjectRef::Builder ref, const meta::Smap& smap, const std::string& bucket,
+               const std::string& name) {
+    ref.setBucket(bucket);
+    ref.setName(name);
+    ref.setSmapVersion(smap.version);
+  }
+
+  // Streams `src` into a PutStream then commits with the sender's checksum.
+  kj::Promise<Result<ObjectInfo>> streamPut(wire::Node::Client target, const meta::Smap& smap,
+                                            const std::string& bucket, const std::string& name,
+                                            const PutOptions& opts, ChunkSource& src) {
+    auto req = target.beginPutRequest();
+    fillRef(req.initRef(), smap, bucket, name);
+    if (!opts.custom.empty()) proto::toWire(opts.custom, req.initCustom(opts.custom.size()));
+    // Wait for the target's go-ahead: a refused PUT (no bucket, stale Smap) must not look like a
+    // broken stream.
+    return req.send().then([this, &src](
+                               capnp::Response<wire::Node::BeginPutResults>&& r)
+                               -> kj::Promise<Result<ObjectInfo>> {
+      Status s = toStatus(r.getStatus());
+      if (!s.ok()) return Result<ObjectInfo>(s);
+      wire::PutStream::Client stream = r.getStream();
+      return writeChunks(stream, src)
+          .then([stream, &src](Status st) mutable -> kj::Promise<Result<ObjectInfo>> {
+            if (!st.ok()) return Result<ObjectInfo>(st);
+            auto commit = stream.commitRequest();
+            commit.setChecksum(src.digest());
+            return commit.send().then(
+                [](capnp::Response<wire::PutStream::CommitResults>&& r) -> Result<ObjectInfo> {
+                  Status s = toStatus(r.getStatus());
+                  if (!s.ok()) return s;
+                  return fromWire(r.getAttrs());
+                });
+          });
+    });
+  }
+
+  kj::Promise<Status> writeChunks(wire::PutStream::Client stream, ChunkSource& src) {
+    auto chunk = src.next();
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->size() == 0) return Status::OK();
+    auto req = stream.writeRequest();
+    req.setChunk(*chunk);
+    if (src.progress) src.progress(src.done(), src.total());
+    return req.send().then([this, stream, &src]() mutable { return writeChunks(stream, src); });
+  }
+
+  // GET into `sink`; verifies the bytes against the target's checksum of what it sent.
+  kj::Promise<Result<ObjectInfo>> getInto(wire::Node::Client target, const meta::Smap& smap,
+                                          const std::string& bucket, const std::string& name,
+                                          std::optional<ByteRange> range,
+                                          std::shared_ptr<proto::SinkState> state) {
+    auto req = target.getObjectRequest();
+    fillRef(req.initRef(), smap, bucket, name);
+    if (range) {
+      req.setOffset(range->offset);
+      req.setToEnd(!range->length.has_value());
+      req.setLength(range->length.value_or(0));
+    } else {
+      req.setToEnd(true);
+    }
+    req.setInlineMax(kInlineGetMax);
+    req.setSink(kj::heap<proto::DataSink>(state));
+    return req.send().then(
+        [state](capnp::Response<wire::Node::GetObjectResults>&& r) -> Result<ObjectInfo> {
+          Status s = toStatus(r.getStatus());
+          if (!s.ok()) return s;
+          auto data = r.getData();
+          if (data.size() > 0) {
+            Status st = state->consume(data.begin(), data.size());
+            if (!st.ok()) return st;
+          }
+          state->closed = true;
+          if (!state->error.ok()) return state->error;
+          if (state->bytes != r.getSentBytes() || state->digest() != r.getDataChecksum()) {
+            return Status(Code::kChecksumMismatch, "data damaged in transit");
+          }
+          return fromWire(r.getAttrs());
+        })
+        .catch_([state](kj::Exception&& e) -> Result<ObjectInfo> {
+          // A failing local write aborts the stream; report it rather than the transport error.
+          if (!state->error.ok()) return state->error;
+          kj::throwFatalException(kj::mv(e));
+        });
+  }
+
+  Options options_;
+  std::thread thread_;
+  const kj::Executor* executor_ = nullptr;
+  kj::Own<kj::PromiseFulfiller<void>> stop_;
+  kj::Own<proto::ConnectionPool> pool_;  // loop thread only
+
+  std::mutex mu_;  // guards the metadata snapshots below
+  std::shared_ptr<const meta::Smap> smap_;
+  std::shared_ptr<const meta::BMD> bmd_;
+  meta::ClusterConfig config_;
+};
+
+}  // namespace ais

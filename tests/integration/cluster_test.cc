@@ -97,11 +97,18 @@ TEST_F(ClusterTest, PutsAndReadsBackThousandObjectsOnTheirOwners) {
     // The file lies on a mountpath of the HRW owner, and nowhere else.
     const meta::NodeInfo* owner = meta::ownerTarget(*smap, meta::uname(bucket, objs[i].first));
     ASSERT_NE(owner, nullptr);
+    // ... and on the owner's HRW-selected mountpath.
+    const auto& ownerMps = cluster_->node(owner->id).mountpaths;
+    std::vector<uint64_t> mpDigests;
+    for (const auto& mp : ownerMps) mpDigests.push_back(meta::xxhash64(mp));
+    const std::string& ownerMp =
+        ownerMps[meta::hrwSelect(meta::xxhash64(meta::uname(bucket, objs[i].first)), mpDigests)];
     int found = 0;
     for (const auto& id : cluster_->targetIds()) {
       for (const auto& mp : cluster_->node(id).mountpaths) {
         if (fs::exists(mp + "/@ais/" + bucket + "/%ob/" + objs[i].first)) {
           EXPECT_EQ(id, owner->id) << objs[i].first;
+          EXPECT_EQ(mp, ownerMp) << objs[i].first;
           ++found;
         }
       }

@@ -33,7 +33,8 @@ namespace ais {
   X(kBadObjectName, 402, "invalid object name")                        \
   X(kRangeNotSatisfiable, 403, "range not satisfiable")                \
   X(kChecksumMismatch, 404, "checksum mismatch")                       \
-  X(kObjectExists, 405, "object already exists")
+  X(kObjectExists, 405, "object already exists")                       \
+  X(kObjectMoved, 406, "object is held by another target")
 
 enum class Code : uint16_t {
 #define AIS_X(name, num, msg) name = num,

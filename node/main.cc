@@ -14,9 +14,11 @@
 #include "meta/codec.h"
 #include "node/cluster/membership.h"
 #include "node/cluster/primary.h"
+#include "node/gateway/gateway.h"
 #include "node/local_config.h"
 #include "node/node_context.h"
 #include "node/node_server.h"
+#include "node/target/rebalance.h"
 #include "node/target/target.h"
 
 namespace {
@@ -50,6 +52,7 @@ int run(const ais::node::LocalConfig& cfg) {
   }
 
   kj::Own<node::TargetService> target;
+  kj::Own<node::Rebalancer> rebalancer;
   if (cfg.isTarget()) {
     auto store = store::Store::open(cfg.mountpaths);
     if (!store.ok()) {
@@ -61,6 +64,8 @@ int run(const ais::node::LocalConfig& cfg) {
     ctx.meta.onBmdChange = [&target](const meta::BMD& before, const meta::BMD& after) {
       target->onBmdChange(before, after);
     };
+    rebalancer = kj::heap<node::Rebalancer>(ctx, *target);
+
   }
 
   bool primaryRole = cfg.isProxy() && cfg.primaryEndpoint == cfg.rpcEndpoint;
@@ -87,6 +92,25 @@ int run(const ais::node::LocalConfig& cfg) {
   });
   log::info("{} {} listening on {}", cfg.role, cfg.id, cfg.rpcEndpoint);
 
+  // HTTP gateway (S3 + native REST) on its own threads; it reaches the cluster through a client
+  // of this node's fabric endpoint, so it never touches this loop's objects.
+  std::unique_ptr<gateway::Gateway> gw;
+  if (!cfg.httpEndpoint.empty()) {
+    gw = std::make_unique<gateway::Gateway>(gateway::gatewayOptions(cfg), ctx.store.get());
+    if (Status st = gw->start(); !st.ok()) {
+      log::error("cannot start the gateway: {}", st.toString());
+      return 1;
+    }
+  }
+
+  // Rebalance once the node is in the cluster (first pass at start-up: objects misplaced while
+  // this node was away), then on every change of the active targets.
+  auto startRebalancing = [&] {
+    if (!rebalancer) return;
+    rebalancer->onSmap(ctx.meta.smap());
+    ctx.meta.onSmapChange = [&](const meta::Smap& smap) { rebalancer->onSmap(smap); };
+  };
+
   auto writeReady = [&] {
     Status st = meta::writeFileAtomic(readyPath, std::to_string(::getpid()) + "\n");
     if (!st.ok()) log::error("cannot write {}: {}", readyPath, st.toString());
@@ -97,10 +121,12 @@ int run(const ais::node::LocalConfig& cfg) {
   kj::Promise<void> background = nullptr;
   if (primaryRole) {
     writeReady();
+    startRebalancing();
     background = primary->watchKeepalives();
   } else {
     background = membership.join().then([&] {
       writeReady();
+      startRebalancing();
       return membership.keepalives();
     });
   }
@@ -111,6 +137,7 @@ int run(const ais::node::LocalConfig& cfg) {
   auto term = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   auto sig = term.wait(io.waitScope);
   log::info("signal {}: shutting down", sig.si_signo);
+  if (gw) gw->stop();  // before the store and the fabric it forwards to go away
   ::unlink(readyPath.c_str());
   return 0;
 }

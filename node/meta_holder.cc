@@ -52,6 +52,7 @@ Status MetaHolder::acceptSmap(meta::Smap smap) {
   log::info("accepted Smap v{} ({} nodes, primary {})", smap.version, smap.nodes.size(),
             smap.primaryId);
   smap_ = std::move(smap);
+  if (onSmapChange) onSmapChange(smap_);
   return Status::OK();
 }
 

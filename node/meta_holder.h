@@ -29,6 +29,8 @@ class MetaHolder {
   Status acceptBmd(meta::BMD bmd);
   Status acceptConfig(meta::ClusterConfig config);
 
+  // Called after a new Smap was accepted.
+  std::function<void(const meta::Smap& smap)> onSmapChange;
   // Called after a new BMD was accepted, with the previous one.
   std::function<void(const meta::BMD& before, const meta::BMD& after)> onBmdChange;
 

@@ -33,6 +33,11 @@ struct ObjectRef {
   bucket @0 :Text;
   name @1 :Text;
   smapVersion @2 :UInt64;
+  # Serve from this target's own store, whoever the owner is (misplaced copies during rebalance).
+  localOnly @3 :Bool;
+  # PUT only if the object does not exist yet (ObjectExists otherwise): rebalance transfers never
+  # overwrite a newer copy on the new owner.
+  ifAbsent @4 :Bool;
 }
 
 struct NodeStatus {

@@ -193,9 +193,7 @@ Result<std::string> Client::get(const std::string& bucket, const std::string& na
         auto t = impl_->owner(smap, bucket, name);
         if (!t.ok()) return Result<ObjectInfo>(t.status());
         state = std::make_shared<proto::SinkState>();
-        const std::string& ep = (*t)->rpcEndpoint;
-        return impl_->guard(
-            ep, impl_->getInto(impl_->pool_->get(ep), smap, bucket, name, range, state));
+        return impl_->getFollowingMoves(smap, **t, bucket, name, range, state);
       });
   if (!r.ok()) return r.status();
   return std::move(state->buffer);
@@ -220,9 +218,7 @@ Result<ObjectInfo> Client::getToFd(const std::string& bucket, const std::string&
         state = std::make_shared<proto::SinkState>();
         state->fd = fd;
         state->progress = progress;
-        const std::string& ep = (*t)->rpcEndpoint;
-        return impl_->guard(
-            ep, impl_->getInto(impl_->pool_->get(ep), smap, bucket, name, range, state));
+        return impl_->getFollowingMoves(smap, **t, bucket, name, range, state);
       });
   return r;
 }
@@ -233,14 +229,24 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
       [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
         auto t = impl_->owner(smap, bucket, name);
         if (!t.ok()) return Result<ObjectInfo>(t.status());
-        const std::string& ep = (*t)->rpcEndpoint;
-        auto req = impl_->pool_->get(ep).headObjectRequest();
-        impl_->fillRef(req.initRef(), smap, bucket, name);
-        return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
-          Status s = toStatus(r.getStatus());
-          if (!s.ok()) return s;
-          return fromWire(r.getAttrs());
-        }));
+        auto headAt = [this, &smap, &bucket, &name](const std::string& ep, bool localOnly) {
+          auto req = impl_->pool_->get(ep).headObjectRequest();
+          impl_->fillRef(req.initRef(), smap, bucket, name);
+          req.getRef().setLocalOnly(localOnly);
+          return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
+            Status s = toStatus(r.getStatus());
+            if (!s.ok()) return s;
+            return fromWire(r.getAttrs());
+          }));
+        };
+        return headAt((*t)->rpcEndpoint, false)
+            .then([&smap, headAt](Result<ObjectInfo> r) -> kj::Promise<Result<ObjectInfo>> {
+              // A rebalance has not moved it to its owner yet: read the holder's copy.
+              if (r.code() != Code::kObjectMoved) return r;
+              const meta::NodeInfo* holder = smap.find(r.status().message(), meta::Role::kTarget);
+              if (!holder) return Result<ObjectInfo>(Status(Code::kStaleSmap, "unknown holder"));
+              return headAt(holder->rpcEndpoint, true);
+            });
       });
 }
 

@@ -152,6 +152,12 @@ class Client {
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);
   // Merges the targets' sorted pages into one sorted page.
   Result<ListPage> list(const std::string& bucket, const ListOptions& options = {});
+  // Builds bucket/name from objects of partsBucket concatenated in order (S3 multipart Complete,
+  // proto/client_gateway.cc); the parts stay. options.custom becomes the object's metadata.
+  Result<ObjectInfo> assemble(const std::string& bucket, const std::string& name,
+                              const std::string& partsBucket,
+                              const std::vector<std::string>& parts,
+                              const PutOptions& options = {});
 
   class Impl;
 

@@ -271,9 +271,11 @@ class Client::Impl {
   kj::Promise<Result<ObjectInfo>> getInto(wire::Node::Client target, const meta::Smap& smap,
                                           const std::string& bucket, const std::string& name,
                                           std::optional<ByteRange> range,
-                                          std::shared_ptr<proto::SinkState> state) {
+                                          std::shared_ptr<proto::SinkState> state,
+                                          bool localOnly) {
     auto req = target.getObjectRequest();
     fillRef(req.initRef(), smap, bucket, name);
+    req.getRef().setLocalOnly(localOnly);
     if (range) {
       req.setOffset(range->offset);
       req.setToEnd(!range->length.has_value());
@@ -303,6 +305,25 @@ class Client::Impl {
           // A failing local write aborts the stream; report it rather than the transport error.
           if (!state->error.ok()) return state->error;
           kj::throwFatalException(kj::mv(e));
+        });
+  }
+
+  // GET from the owner; if a rebalance has not moved the object there yet, from its holder.
+  kj::Promise<Result<ObjectInfo>> getFollowingMoves(const meta::Smap& smap,
+                                                    const meta::NodeInfo& owner,
+                                                    const std::string& bucket,
+                                                    const std::string& name,
+                                                    std::optional<ByteRange> range,
+                                                    std::shared_ptr<proto::SinkState> state) {
+    const std::string& ep = owner.rpcEndpoint;
+    return guard(ep, getInto(pool_->get(ep), smap, bucket, name, range, state, false))
+        .then([this, &smap, &bucket, &name, range,
+               state](Result<ObjectInfo> r) -> kj::Promise<Result<ObjectInfo>> {
+          if (r.code() != Code::kObjectMoved) return r;
+          const meta::NodeInfo* holder = smap.find(r.status().message(), meta::Role::kTarget);
+          if (!holder) return Result<ObjectInfo>(Status(Code::kStaleSmap, "unknown holder"));
+          const std::string& hep = holder->rpcEndpoint;
+          return guard(hep, getInto(pool_->get(hep), smap, bucket, name, range, state, true));
         });
   }
 

@@ -1,5 +1,6 @@
 #include "node/target/target.h"
 
+#include <kj/vector.h>
 #include <xxhash.h>
 
 #include "common/log.h"
@@ -116,9 +117,11 @@ Status TargetService::checkBucket(const std::string& bucket) {
   return Status::OK();
 }
 
-Status TargetService::checkRouted(const std::string& bucket, const std::string& name) {
+Status TargetService::checkRouted(const std::string& bucket, const std::string& name,
+                                  bool localOnly) {
   AIS_RETURN_IF_ERROR(checkBucket(bucket));
   AIS_RETURN_IF_ERROR(meta::validateObjectName(name));
+  if (localOnly) return Status::OK();
   const meta::Smap& smap = ctx_.meta.smap();
   const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, name));
   if (!owner || owner->id != ctx_.cfg.id) {
@@ -142,7 +145,7 @@ kj::Promise<void> TargetService::putObject(PutObjectContext context) {
   std::string bucket = p.getRef().getBucket();
   std::string name = p.getRef().getName();
   auto results = context.getResults();
-  Status st = checkRouted(bucket, name);
+  Status st = checkPut(bucket, name, p.getRef());
   if (!st.ok()) {
     setStatus(results.initStatus(), st);
     return kj::READY_NOW;
@@ -172,7 +175,7 @@ kj::Promise<void> TargetService::beginPut(BeginPutContext context) {
   std::string bucket = p.getRef().getBucket();
   std::string name = p.getRef().getName();
   auto results = context.getResults();
-  Status st = checkRouted(bucket, name);
+  Status st = checkPut(bucket, name, p.getRef());
   if (!st.ok()) {
     setStatus(results.initStatus(), st);
     return kj::READY_NOW;
@@ -190,13 +193,19 @@ kj::Promise<void> TargetService::getObject(GetObjectContext context) {
   auto p = context.getParams();
   std::string bucket = p.getRef().getBucket();
   std::string name = p.getRef().getName();
-  Status st = checkRouted(bucket, name);
+  bool localOnly = p.getRef().getLocalOnly();
+  Status st = checkRouted(bucket, name, localOnly);
   if (!st.ok()) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
   auto reader = ctx_.store->openObject(bucket, name);
   if (!reader.ok()) {
+    if (reader.code() == Code::kObjectNotFound && !localOnly) {
+      return findElsewhere(bucket, name).then([context](Status st) mutable {
+        setStatus(context.getResults().initStatus(), st);
+      });
+    }
     setStatus(context.getResults().initStatus(), reader.status());
     return kj::READY_NOW;
   }
@@ -273,13 +282,19 @@ kj::Promise<void> TargetService::headObject(HeadObjectContext context) {
   auto ref = context.getParams().getRef();
   std::string bucket = ref.getBucket();
   std::string name = ref.getName();
+  bool localOnly = ref.getLocalOnly();
   auto results = context.getResults();
-  Status st = checkRouted(bucket, name);
+  Status st = checkRouted(bucket, name, localOnly);
   if (!st.ok()) {
     setStatus(results.initStatus(), st);
     return kj::READY_NOW;
   }
   auto lom = ctx_.store->head(bucket, name);
+  if (!lom.ok() && lom.code() == Code::kObjectNotFound && !localOnly) {
+    return findElsewhere(bucket, name).then([context](Status st) mutable {
+      setStatus(context.getResults().initStatus(), st);
+    });
+  }
   if (!lom.ok()) {
     setStatus(results.initStatus(), lom.status());
     return kj::READY_NOW;
@@ -292,10 +307,17 @@ kj::Promise<void> TargetService::deleteObject(DeleteObjectContext context) {
   auto ref = context.getParams().getRef();
   std::string bucket = ref.getBucket();
   std::string name = ref.getName();
-  Status st = checkRouted(bucket, name);
+  bool localOnly = ref.getLocalOnly();
+  Status st = checkRouted(bucket, name, localOnly);
   if (st.ok()) st = ctx_.store->remove(bucket, name);
-  setStatus(context.getResults().initStatus(), st);
-  return kj::READY_NOW;
+  if (localOnly || (!st.ok() && st.code() != Code::kObjectNotFound)) {
+    setStatus(context.getResults().initStatus(), st);
+    return kj::READY_NOW;
+  }
+  // Misplaced copies (a rebalance not finished) must go too, or a later GET would find them.
+  return removeElsewhere(bucket, name).then([context, st](bool removed) mutable {
+    setStatus(context.getResults().initStatus(), removed ? Status::OK() : st);
+  });
 }
 
 namespace {
@@ -365,16 +387,23 @@ Result<store::Lom> TargetService::copyLocal(store::ObjectReader& rd, const std::
 
 kj::Promise<Result<store::Lom>> TargetService::sendObject(std::unique_ptr<store::ObjectReader> reader,
                                                           std::string bucket, std::string name,
-                                                          std::map<std::string, std::string> custom) {
+                                                          std::map<std::string, std::string> custom,
+                                                          bool ifAbsent) {
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
   if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
-  if (owner->id == ctx_.cfg.id) return copyLocal(*reader, bucket, name, std::move(custom));
+  if (owner->id == ctx_.cfg.id) {
+    if (ifAbsent && ctx_.store->head(bucket, name).ok()) {
+      return Result<store::Lom>(Status(Code::kObjectExists));
+    }
+    return copyLocal(*reader, bucket, name, std::move(custom));
+  }
   std::string ep = owner->rpcEndpoint;
   auto req = ctx_.pool.get(ep).beginPutRequest();
   auto ref = req.initRef();
   ref.setBucket(bucket);
   ref.setName(name);
   ref.setSmapVersion(ctx_.meta.smap().version);
+  ref.setIfAbsent(ifAbsent);
   if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
   auto rd = std::shared_ptr<store::ObjectReader>(std::move(reader));
   uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
@@ -398,7 +427,7 @@ kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
   std::string bucket = p.getRef().getBucket();
   std::string from = p.getRef().getName();
   std::string to = p.getNewName();
-  Status st = checkRouted(bucket, from);
+  Status st = checkRouted(bucket, from, false);
   if (st.ok()) st = meta::validateObjectName(to);
   if (!st.ok()) {
     setStatus(context.getResults().initStatus(), st);
@@ -424,7 +453,7 @@ kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
     return kj::READY_NOW;
   }
   auto custom = (*reader)->lom().custom;
-  return sendObject(std::move(*reader), bucket, to, std::move(custom))
+  return sendObject(std::move(*reader), bucket, to, std::move(custom), false)
       .then([this, context, bucket, from](Result<store::Lom> moved) mutable {
         // Remove the source only once the destination committed.
         Status st = moved.ok() ? ctx_.store->remove(bucket, from) : moved.status();
@@ -492,7 +521,7 @@ kj::Promise<void> TargetService::setCustom(SetCustomContext context) {
   std::string bucket = p.getRef().getBucket();
   std::string name = p.getRef().getName();
   auto results = context.getResults();
-  Status st = checkRouted(bucket, name);
+  Status st = checkRouted(bucket, name, false);
   if (!st.ok()) {
     setStatus(results.initStatus(), st);
     return kj::READY_NOW;
@@ -531,7 +560,7 @@ kj::Promise<void> TargetService::copyObject(CopyObjectContext context) {
   std::string name = p.getRef().getName();
   std::string dstBucket = p.getDstBucket();
   std::string dstName = p.getDstName();
-  Status st = checkRouted(bucket, name);
+  Status st = checkRouted(bucket, name, false);
   if (st.ok()) st = checkBucket(dstBucket);
   if (st.ok()) st = meta::validateObjectName(dstName);
   if (!st.ok()) {
@@ -544,7 +573,7 @@ kj::Promise<void> TargetService::copyObject(CopyObjectContext context) {
     return kj::READY_NOW;
   }
   auto custom = p.getReplaceCustom() ? proto::fromWire(p.getCustom()) : (*reader)->lom().custom;
-  return sendObject(std::move(*reader), dstBucket, dstName, std::move(custom))
+  return sendObject(std::move(*reader), dstBucket, dstName, std::move(custom), false)
       .then([this, context](Result<store::Lom> lom) mutable {
         auto results = context.getResults();
         if (!lom.ok()) {
@@ -565,6 +594,95 @@ kj::Promise<void> TargetService::bucketEmpty(BucketEmptyContext context) {
   }
   results.setEmpty(*empty);
   return kj::READY_NOW;
+}
+
+Status TargetService::checkPut(const std::string& bucket, const std::string& name,
+                               wire::ObjectRef::Reader ref) {
+  AIS_RETURN_IF_ERROR(checkRouted(bucket, name, ref.getLocalOnly()));
+  if (ref.getIfAbsent() && ctx_.store->head(bucket, name).ok()) {
+    return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
+  }
+  return Status::OK();
+}
+
+std::vector<const meta::NodeInfo*> TargetService::otherTargets() const {
+  std::vector<const meta::NodeInfo*> out;
+  for (const meta::NodeInfo* t : ctx_.meta.smap().activeTargets()) {
+    if (t->id != ctx_.cfg.id) out.push_back(t);
+  }
+  return out;
+}
+
+kj::Promise<Status> TargetService::findElsewhere(const std::string& bucket,
+                                                 const std::string& name) {
+  Status notFound(Code::kObjectNotFound, "ais://" + bucket + "/" + name);
+  kj::Vector<kj::Promise<std::string>> asks;
+  for (const meta::NodeInfo* t : otherTargets()) {
+    std::string ep = t->rpcEndpoint;
+    std::string id = t->id;
+    auto req = ctx_.pool.get(ep).headObjectRequest();
+    auto ref = req.initRef();
+    ref.setBucket(bucket);
+    ref.setName(name);
+    ref.setLocalOnly(true);
+    asks.add(ctx_.timer()
+                 .timeoutAfter(5 * kj::SECONDS, req.send().then([id](auto&& r) -> std::string {
+                   return proto::toStatus(r.getStatus()).ok() ? id : std::string();
+                 }))
+                 .catch_([this, ep](kj::Exception&&) {
+                   ctx_.pool.drop(ep);
+                   return std::string();
+                 }));
+  }
+  return kj::joinPromises(asks.releaseAsArray())
+      .then([notFound](kj::Array<std::string>&& holders) -> Status {
+        for (auto& h : holders) {
+          if (!h.empty()) return Status(Code::kObjectMoved, h);
+        }
+        return notFound;
+      });
+}
+
+kj::Promise<bool> TargetService::removeElsewhere(const std::string& bucket,
+                                                 const std::string& name) {
+  kj::Vector<kj::Promise<bool>> dels;
+  for (const meta::NodeInfo* t : otherTargets()) {
+    std::string ep = t->rpcEndpoint;
+    auto req = ctx_.pool.get(ep).deleteObjectRequest();
+    auto ref = req.initRef();
+    ref.setBucket(bucket);
+    ref.setName(name);
+    ref.setLocalOnly(true);
+    dels.add(ctx_.timer()
+                 .timeoutAfter(5 * kj::SECONDS, req.send().then([](auto&& r) {
+                   return proto::toStatus(r.getStatus()).ok();
+                 }))
+                 .catch_([this, ep](kj::Exception&&) {
+                   ctx_.pool.drop(ep);
+                   return false;
+                 }));
+  }
+  return kj::joinPromises(dels.releaseAsArray()).then([](kj::Array<bool>&& removed) {
+    for (bool r : removed) {
+      if (r) return true;
+    }
+    return false;
+  });
+}
+
+kj::Promise<Status> TargetService::moveToOwner(const std::string& bucket, const std::string& name) {
+  auto reader = ctx_.store->openObject(bucket, name);
+  if (!reader.ok()) return reader.status();
+  uint64_t version = (*reader)->lom().version;
+  auto custom = (*reader)->lom().custom;
+  return sendObject(std::move(*reader), bucket, name, std::move(custom), true)
+      .then([this, bucket, name, version](Result<store::Lom> sent) -> Status {
+        // Delivered, or the owner already has a newer copy: either way this one is redundant.
+        if (!sent.ok() && sent.code() != Code::kObjectExists) return sent.status();
+        auto now = ctx_.store->head(bucket, name);
+        if (now.ok() && now->version != version) return Status::OK();  // changed meanwhile: keep
+        return ctx_.store->remove(bucket, name);
+      });
 }
 
 void TargetService::onBmdChange(const meta::BMD& before, const meta::BMD& after) {

@@ -38,19 +38,32 @@ class TargetService {
   kj::Promise<void> setCustom(SetCustomContext context);
   kj::Promise<void> copyObject(CopyObjectContext context);
 
+  // Rebalance: sends a local object to its HRW owner (never overwriting a copy there), then
+  // deletes it here.
+  kj::Promise<Status> moveToOwner(const std::string& bucket, const std::string& name);
+
   // Removes local data of buckets that the new BMD no longer has.
   void onBmdChange(const meta::BMD& before, const meta::BMD& after);
 
  private:
   // Bucket known, names valid, and this target is the HRW owner under its Smap.
-  Status checkRouted(const std::string& bucket, const std::string& name);
+  // localOnly skips the owner check (the caller wants this target's own copy).
+  Status checkRouted(const std::string& bucket, const std::string& name, bool localOnly);
+  // checkRouted, plus ObjectExists when the PUT asks ifAbsent and the object exists.
+  Status checkPut(const std::string& bucket, const std::string& name, wire::ObjectRef::Reader ref);
+  std::vector<const meta::NodeInfo*> otherTargets() const;
+  // On a local miss: ObjectMoved(holder id) if another target holds a copy, else ObjectNotFound.
+  kj::Promise<Status> findElsewhere(const std::string& bucket, const std::string& name);
+  // Deletes the name's copies on every other target; true if any existed.
+  kj::Promise<bool> removeElsewhere(const std::string& bucket, const std::string& name);
   Status checkBucket(const std::string& bucket);
   store::PutOptions putOptions(const std::string& bucket,
                                std::map<std::string, std::string> custom) const;
   // Stores the reader's object as bucket/name on its owner target (this one or another).
   kj::Promise<Result<store::Lom>> sendObject(std::unique_ptr<store::ObjectReader> reader,
                                              std::string bucket, std::string name,
-                                             std::map<std::string, std::string> custom);
+                                             std::map<std::string, std::string> custom,
+                                             bool ifAbsent);
   Result<store::Lom> copyLocal(store::ObjectReader& reader, const std::string& bucket,
                                const std::string& name, std::map<std::string, std::string> custom);
 

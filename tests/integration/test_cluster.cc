@@ -200,6 +200,23 @@ Status TestCluster::restart(const std::string& id) {
   return waitReady(n, std::chrono::seconds(30));
 }
 
+Result<std::string> TestCluster::addTarget() {
+  int n = 1;
+  while (nodes_.count("t" + std::to_string(n))) ++n;
+  NodeProc p;
+  p.id = "t" + std::to_string(n);
+  p.role = "target";
+  p.port = freePort();
+  p.dir = root_ + "/" + p.id;
+  for (int m = 1; m <= options_.mountpathsPerTarget; ++m) {
+    p.mountpaths.push_back(p.dir + "/mp" + std::to_string(m));
+  }
+  nodes_[p.id] = p;
+  AIS_RETURN_IF_ERROR(launch(nodes_[p.id]));
+  AIS_RETURN_IF_ERROR(waitReady(nodes_[p.id], std::chrono::seconds(20)));
+  return p.id;
+}
+
 std::vector<std::string> TestCluster::targetIds() const {
   std::vector<std::string> out;
   for (const auto& [id, n] : nodes_) {

@@ -48,6 +48,8 @@ class TestCluster {
   Status stop(const std::string& id);           // SIGTERM and wait
   const NodeProc& node(const std::string& id) const { return nodes_.at(id); }
   std::vector<std::string> targetIds() const;
+  // Starts one more target ("t<N+1>") that joins the running cluster; returns its id.
+  Result<std::string> addTarget();
 
  private:
   Status launch(NodeProc& n);

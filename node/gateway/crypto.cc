@@ -1,0 +1,130 @@
+#include "node/gateway/crypto.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+
+namespace ais::gateway {
+
+std::string toHex(std::string_view bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string base64Decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return {};
+  std::string out(3 * text.size() / 4, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return {};
+  size_t len = static_cast<size_t>(n);
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  if (text.back() == '=') --len;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+std::string sha256(std::string_view data) {
+  Hasher h("sha256");
+  h.update(data);
+  return h.finish();
+}
+
+std::string hmacSha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+namespace {
+
+std::array<uint32_t, 256> crcTable(uint32_t poly) {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (poly ^ (c >> 1)) : (c >> 1);
+    t[i] = c;
+  }
+  return t;
+}
+
+const std::array<uint32_t, 256>& crc32Table() {
+  static const auto t = crcTable(0xEDB88320u);
+  return t;
+}
+const std::array<uint32_t, 256>& crc32cTable() {
+  static const auto t = crcTable(0x82F63B78u);
+  return t;
+}
+
+}  // namespace
+
+struct Hasher::State {
+  EVP_MD_CTX* md = nullptr;
+  const std::array<uint32_t, 256>* crc = nullptr;
+  uint32_t crcValue = 0xFFFFFFFFu;
+};
+
+Hasher::Hasher(std::string_view algorithm) : st_(std::make_unique<State>()) {
+  const EVP_MD* md = nullptr;
+  if (algorithm == "md5") md = EVP_md5();
+  if (algorithm == "sha256") md = EVP_sha256();
+  if (algorithm == "sha1") md = EVP_sha1();
+  if (algorithm == "crc32") st_->crc = &crc32Table();
+  if (algorithm == "crc32c") st_->crc = &crc32cTable();
+  if (md) {
+    st_->md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(st_->md, md, nullptr);
+  }
+}
+
+Hasher::~Hasher() {
+  if (st_->md) EVP_MD_CTX_free(st_->md);
+}
+
+bool Hasher::valid() const { return st_->md || st_->crc; }
+
+void Hasher::update(std::string_view data) {
+  if (st_->md) {
+    EVP_DigestUpdate(st_->md, data.data(), data.size());
+  } else if (st_->crc) {
+    uint32_t c = st_->crcValue;
+    for (unsigned char b : data) c = (*st_->crc)[(c ^ b) & 0xFF] ^ (c >> 8);
+    st_->crcValue = c;
+  }
+}
+
+std::string Hasher::finish() {
+  if (st_->md) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(st_->md, out, &len);
+    return std::string(reinterpret_cast<char*>(out), len);
+  }
+  uint32_t v = st_->crcValue ^ 0xFFFFFFFFu;
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
+  return out;
+}
+
+}  // namespace ais::gateway

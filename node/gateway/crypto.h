@@ -1,0 +1,37 @@
+// Digests the S3 protocol needs, behind one adapter over OpenSSL: MD5 (ETags, Content-MD5),
+// SHA-256 and HMAC-SHA256 (SigV4), CRC32/CRC32C (x-amz-checksum-*), hex and base64.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace ais::gateway {
+
+std::string toHex(std::string_view bytes);
+std::string base64Encode(std::string_view bytes);
+// Empty on malformed input.
+std::string base64Decode(std::string_view text);
+
+std::string sha256(std::string_view data);                            // raw 32 bytes
+std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
+
+// Incremental digest: "md5", "sha256", "sha1", "crc32", "crc32c". Raw bytes from finish();
+// CRCs as 4 big-endian bytes, the way x-amz-checksum-crc32* carries them (base64 of those).
+class Hasher {
+ public:
+  explicit Hasher(std::string_view algorithm);
+  ~Hasher();
+  Hasher(const Hasher&) = delete;
+  Hasher& operator=(const Hasher&) = delete;
+  bool valid() const;
+  void update(std::string_view data);
+  std::string finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> st_;
+};
+
+}  // namespace ais::gateway

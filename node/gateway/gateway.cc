@@ -1,0 +1,90 @@
+#include "node/gateway/gateway.h"
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "meta/codec.h"
+#include "meta/hrw.h"
+
+namespace ais::gateway {
+
+GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
+  GatewayOptions o;
+  o.httpEndpoint = cfg.httpEndpoint;
+  o.fabricEndpoint = cfg.rpcEndpoint;
+  o.nodeId = cfg.id;
+  o.role = cfg.role;
+  auto text = meta::readFile(cfg.confdir + "/aisnode.json");
+  if (text.ok()) {
+    try {
+      auto j = nlohmann::json::parse(*text);
+      o.s3.accessKey = j.value("s3_access_key", "");
+      o.s3.secretKey = j.value("s3_secret_key", "");
+      o.s3.region = j.value("s3_region", o.s3.region);
+      o.s3Domain = j.value("s3_domain", o.s3Domain);
+    } catch (const std::exception&) {
+      // loadLocalConfig already vetted the file it was given; this copy is best effort.
+    }
+  }
+  if (const char* v = std::getenv("AIS_S3_ACCESS_KEY")) o.s3.accessKey = v;
+  if (const char* v = std::getenv("AIS_S3_SECRET_KEY")) o.s3.secretKey = v;
+  if (const char* v = std::getenv("AIS_S3_REGION")) o.s3.region = v;
+  return o;
+}
+
+Gateway::Gateway(GatewayOptions options, store::Store* store)
+    : options_(std::move(options)), store_(store) {}
+
+Gateway::~Gateway() { stop(); }
+
+Status Gateway::start() {
+  HttpServerOptions so;
+  so.endpoint = options_.httpEndpoint;
+  so.threads = options_.threads;
+  server_ = std::make_unique<HttpServer>(so, [this](Exchange& ex) { handle(ex); });
+  AIS_RETURN_IF_ERROR(server_->start());
+  log::info("gateway listening on {} (S3 auth {})", options_.httpEndpoint,
+            options_.s3.enabled() ? "on" : "off: anonymous");
+  return Status::OK();
+}
+
+void Gateway::stop() {
+  if (server_) server_->stop();
+  server_.reset();
+  std::lock_guard lock(mu_);
+  client_.reset();
+}
+
+Result<Client*> Gateway::client() {
+  std::lock_guard lock(mu_);
+  if (!client_) {
+    Client::Options co;
+    co.endpoint = options_.fabricEndpoint;
+    auto c = Client::connect(co);
+    if (!c.ok()) return c.status();
+    client_ = std::move(*c);
+  }
+  return client_.get();
+}
+
+bool Gateway::ownsLocally(const std::string& bucket, const std::string& name) {
+  if (!store_) return false;
+  auto c = client();
+  if (!c.ok()) return false;
+  auto smap = (*c)->smap();
+  if (!smap.ok()) return false;
+  const meta::NodeInfo* t = meta::ownerTarget(*smap, meta::uname(bucket, name));
+  return t && t->id == options_.nodeId;
+}
+
+void Gateway::handle(Exchange& ex) {
+  std::string_view target = ex.target();
+  if (target == "/v1" || target.rfind("/v1/", 0) == 0 || target.rfind("/v1?", 0) == 0) {
+    serveNative(*this, ex);
+  } else {
+    serveS3(*this, ex);
+  }
+}
+
+}  // namespace ais::gateway

@@ -1,0 +1,290 @@
+#include "node/gateway/http_server.h"
+
+#include <poll.h>
+#include <sys/sendfile.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "common/log.h"
+
+namespace ais::gateway {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+Exchange::Exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                   http::request_parser<http::buffer_body>& parser)
+    : stream_(stream), buffer_(buffer), parser_(parser) {}
+
+std::string_view Exchange::header(http::field f) const {
+  auto it = req().find(f);
+  return it == req().end() ? std::string_view() : toStd(it->value());
+}
+
+std::string_view Exchange::header(std::string_view name) const {
+  auto it = req().find(beast::string_view(name.data(), name.size()));
+  return it == req().end() ? std::string_view() : toStd(it->value());
+}
+
+std::optional<uint64_t> Exchange::contentLength() const {
+  auto v = parser_.content_length();
+  if (!v) return std::nullopt;
+  return *v;
+}
+
+Result<size_t> Exchange::readBody(char* buf, size_t n) {
+  if (parser_.is_done() || n == 0) return size_t{0};
+  if (!continueSent_) {
+    continueSent_ = true;
+    // The client waits for this before sending the body (awscli does for every PUT).
+    if (beast::iequals(req()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> cont{http::status::continue_, 11};
+      beast::error_code ec;
+      http::write(stream_, cont, ec);
+      if (ec) return Status(Code::kIoError, "write 100-continue: " + ec.message());
+    }
+  }
+  auto& body = parser_.get().body();
+  body.data = buf;
+  body.size = n;
+  beast::error_code ec;
+  http::read(stream_, buffer_, parser_, ec);
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec) {
+    close_ = true;
+    if (ec == http::error::partial_message || ec == net::error::eof ||
+        ec == net::error::connection_reset) {
+      return Status(Code::kIoError, "client disconnected mid-body");
+    }
+    return Status(Code::kInvalidArgument, "bad request body: " + ec.message());
+  }
+  return n - body.size;
+}
+
+Status Exchange::sendHeader(unsigned status, uint64_t contentLength) {
+  if (responded_) return Status(Code::kInternal, "response already sent");
+  responded_ = true;
+  http::response<http::empty_body> res{static_cast<http::status>(status), 11};
+  for (const auto& f : resHeaders_) res.set(f.name_string(), f.value());
+  res.set(http::field::server, "AIStore-cpp");
+  res.content_length(contentLength);
+  // Unread request body: the rest of the stream is not the next request.
+  if (!parser_.is_done()) close_ = true;
+  res.keep_alive(!close_ && parser_.get().keep_alive());
+  if (!res.keep_alive()) close_ = true;
+  http::response_serializer<http::empty_body> sr{res};
+  beast::error_code ec;
+  http::write_header(stream_, sr, ec);
+  if (ec) {
+    close_ = true;
+    return Status(Code::kIoError, "write header: " + ec.message());
+  }
+  return Status::OK();
+}
+
+Status Exchange::respond(unsigned status, std::string body) {
+  if (headOnly()) {
+    // HEAD: the headers describe the body a GET would carry; none follows.
+    auto len = resHeaders_.find(http::field::content_length);
+    uint64_t n = body.size();
+    if (len != resHeaders_.end()) n = std::stoull(std::string(len->value()));
+    return sendHeader(status, n);
+  }
+  AIS_RETURN_IF_ERROR(sendHeader(status, body.size()));
+  remaining_ = body.size();
+  return write(body);
+}
+
+Status Exchange::beginResponse(unsigned status, uint64_t contentLength) {
+  AIS_RETURN_IF_ERROR(sendHeader(status, contentLength));
+  remaining_ = headOnly() ? 0 : contentLength;
+  return Status::OK();
+}
+
+Status Exchange::write(std::string_view data) {
+  if (data.size() > remaining_) return Status(Code::kInternal, "response longer than declared");
+  beast::error_code ec;
+  net::write(stream_.socket(), net::buffer(data.data(), data.size()), ec);
+  if (ec) {
+    close_ = true;
+    return Status(Code::kIoError, "write body: " + ec.message());
+  }
+  remaining_ -= data.size();
+  return Status::OK();
+}
+
+Status Exchange::sendFile(int fd, uint64_t offset, uint64_t length) {
+  if (length > remaining_) return Status(Code::kInternal, "response longer than declared");
+  int sock = stream_.socket().native_handle();
+  off_t off = static_cast<off_t>(offset);
+  uint64_t left = length;
+  while (left > 0) {
+    ssize_t n = ::sendfile(sock, fd, &off, std::min<uint64_t>(left, 1 << 30));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        // Asio keeps the socket non-blocking: wait until it drains.
+        pollfd p{sock, POLLOUT, 0};
+        ::poll(&p, 1, 60000);
+        if (!(p.revents & POLLOUT)) break;
+        continue;
+      }
+      break;
+    }
+    if (n == 0) break;
+    left -= static_cast<uint64_t>(n);
+  }
+  remaining_ -= length - left;
+  if (left > 0) {
+    close_ = true;
+    return Status(Code::kIoError, std::string("sendfile: ") + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// One connection: async header reads, synchronous handling, repeat while keep-alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler)
+      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+
+  void readNext() {
+    parser_.emplace();
+    parser_->header_limit(options_.headerLimit);
+    // PUT bodies are streamed, any size (boost::none trips a comparison bug in Boost 1.74).
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(options_.idleTimeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
+  }
+
+ private:
+  void onHeader(beast::error_code ec) {
+    stream_.expires_never();
+    if (ec) {
+      if (ec == http::error::end_of_stream || ec == net::error::eof ||
+          ec == beast::error::timeout || ec == net::error::connection_reset ||
+          ec == net::error::operation_aborted) {
+        return close();
+      }
+      // Malformed or oversized header: answer once, then drop the connection.
+      unsigned code = ec == http::error::header_limit ? 431 : 400;
+      http::response<http::string_body> res{static_cast<http::status>(code), 11};
+      res.set(http::field::content_type, "text/plain");
+      res.body() = ec.message() + "\n";
+      res.keep_alive(false);
+      res.prepare_payload();
+      beast::error_code wec;
+      http::write(stream_, res, wec);
+      return close();
+    }
+    bool close = false;
+    {
+      Exchange ex(stream_, buffer_, *parser_);
+      try {
+        handler_(ex);
+      } catch (const std::exception& e) {
+        log::error("gateway handler: {}", e.what());
+        if (!ex.responded()) {
+          ex.closeAfter();
+          (void)ex.respond(500, "internal error\n");
+        }
+        close = true;
+      }
+      if (!ex.responded()) {
+        ex.closeAfter();
+        (void)ex.respond(500, "no response\n");
+      }
+      close = close || ex.wantsClose();
+    }
+    if (close) return this->close();
+    readNext();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::buffer_body>> parser_;
+  const HttpServerOptions& options_;
+  const Handler& handler_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler)
+    : options_(std::move(options)), handler_(std::move(handler)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::start() {
+  auto colon = options_.endpoint.rfind(':');
+  if (colon == std::string::npos) {
+    return Status(Code::kInvalidArgument, "http endpoint needs host:port: " + options_.endpoint);
+  }
+  std::string host = options_.endpoint.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  beast::error_code ec;
+  auto addr = net::ip::make_address(host, ec);
+  if (ec) return Status(Code::kInvalidArgument, "http endpoint: bad address " + host);
+  unsigned port = 0;
+  try {
+    port = static_cast<unsigned>(std::stoul(options_.endpoint.substr(colon + 1)));
+  } catch (...) {
+    return Status(Code::kInvalidArgument, "http endpoint: bad port in " + options_.endpoint);
+  }
+  tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  acceptor_.emplace(io_);
+  acceptor_->open(ep.protocol(), ec);
+  if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(ep, ec);
+  if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Status(Code::kUnavailable, "http listen " + options_.endpoint + ": " + ec.message());
+  accept();
+  unsigned n = options_.threads;
+  if (n == 0) n = std::max(8u, 4 * std::max(1u, std::thread::hardware_concurrency()));
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+  return Status::OK();
+}
+
+void HttpServer::accept() {
+  acceptor_->async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket sock) {
+    if (ec == net::error::operation_aborted) return;
+    if (!ec) {
+      beast::error_code nec;
+      sock.set_option(tcp::no_delay(true), nec);
+      std::make_shared<Session>(std::move(sock), options_, handler_)->readNext();
+    }
+    accept();
+  });
+}
+
+void HttpServer::stop() {
+  if (acceptor_) {
+    net::post(io_, [this] {
+      beast::error_code ec;
+      acceptor_->close(ec);
+    });
+  }
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  acceptor_.reset();
+}
+
+}  // namespace ais::gateway

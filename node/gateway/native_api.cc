@@ -1,0 +1,258 @@
+// The native REST API (AIS-style, JSON): /v1/objects/B/NAME, /v1/buckets[/B], /v1/cluster,
+// /v1/daemon, /v1/health. Documented in docs/api.md. Errors: {"code": "...", "message": "..."}
+// with the same HTTP statuses the S3 side uses.
+#include <nlohmann/json.hpp>
+
+#include "meta/names.h"
+#include "node/gateway/gateway.h"
+#include "node/gateway/s3_errors.h"
+#include "node/gateway/url.h"
+
+namespace ais::gateway {
+
+namespace {
+
+using nlohmann::json;
+constexpr size_t kIoBuf = 1 << 20;
+constexpr uint64_t kForwardChunk = 8 << 20;
+
+void sendJson(Exchange& ex, unsigned status, const json& j) {
+  ex.responseHeaders().set(http::field::content_type, "application/json");
+  (void)ex.respond(status, j.dump() + "\n");
+}
+
+void sendError(Exchange& ex, const Status& st) {
+  S3Error e = s3Error(st);
+  sendJson(ex, e.http,
+           json{{"code", std::string(codeName(st.code()))}, {"message", st.toString()}});
+}
+
+json objectJson(const ObjectInfo& o) {
+  return json{{"name", o.name},         {"size", o.size},
+              {"checksum", o.checksum}, {"checksum_type", o.checksumType},
+              {"version", o.version},   {"atime_ns", o.atimeNs},
+              {"mtime_ns", o.mtimeNs},  {"custom", o.custom},
+              {"target", o.targetId}};
+}
+
+json propsJson(const meta::BucketProps& p) {
+  return json{{"checksum_type", p.checksumType},
+              {"versioning", p.versioning},
+              {"fsync", p.fsync},
+              {"mirror_copies", p.mirrorCopies},
+              {"created_ns", p.createdNs}};
+}
+
+json nodeJson(const meta::NodeInfo& n) {
+  return json{{"id", n.id},
+              {"role", n.isTarget() ? "target" : "proxy"},
+              {"rpc", n.rpcEndpoint},
+              {"http", n.httpEndpoint},
+              {"down", n.down()}};
+}
+
+void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
+             const std::string& name, const Query& q) {
+  switch (ex.method()) {
+    case http::verb::get: {
+      auto info = c->head(bucket, name);
+      if (!info.ok()) return sendError(ex, info.status());
+      uint64_t off = 0, len = info->size;
+      std::string_view range = ex.header(http::field::range);
+      unsigned status = 200;
+      if (!range.empty()) {
+        unsigned long long a = 0, b = 0;
+        int n = std::sscanf(std::string(range).c_str(), "bytes=%llu-%llu", &a, &b);
+        if (n < 1 || a >= info->size || (n == 2 && b < a)) {
+          return sendError(ex, Status(Code::kRangeNotSatisfiable, std::string(range)));
+        }
+        off = a;
+        len = (n == 2 ? std::min<uint64_t>(b, info->size - 1) : info->size - 1) - a + 1;
+        status = 206;
+        ex.responseHeaders().set(http::field::content_range, "bytes " + std::to_string(off) + "-" +
+                                                                 std::to_string(off + len - 1) +
+                                                                 "/" + std::to_string(info->size));
+      }
+      ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
+      ex.responseHeaders().set("ais-version", std::to_string(info->version));
+      ex.responseHeaders().set("ais-checksum-value", std::to_string(info->checksum));
+      if (!ex.beginResponse(status, len).ok()) return;
+      if (gw.ownsLocally(bucket, name)) {
+        auto rd = gw.localStore()->openObject(bucket, name);
+        if (rd.ok() && (*rd)->lom().version == info->version) {
+          (void)ex.sendFile((*rd)->fd(), off, len);
+          return;
+        }
+      }
+      for (uint64_t done = 0; done < len;) {
+        uint64_t k = std::min(kForwardChunk, len - done);
+        auto data = c->get(bucket, name, ByteRange{off + done, k});
+        if (!data.ok() || data->size() != k || !ex.write(*data).ok()) {
+          ex.closeAfter();
+          return;
+        }
+        done += k;
+      }
+      return;
+    }
+    case http::verb::head: {
+      auto info = c->head(bucket, name);
+      if (!info.ok()) return sendError(ex, info.status());
+      ex.responseHeaders().set("ais-version", std::to_string(info->version));
+      ex.responseHeaders().set("ais-checksum-value", std::to_string(info->checksum));
+      ex.responseHeaders().set(http::field::content_length, std::to_string(info->size));
+      (void)ex.respond(200);
+      return;
+    }
+    case http::verb::put: {
+      auto h = c->beginPut(bucket, name, {});
+      if (!h.ok()) return sendError(ex, h.status());
+      std::vector<char> buf(kIoBuf);
+      while (true) {
+        auto n = ex.readBody(buf.data(), buf.size());
+        if (!n.ok()) {
+          (*h)->abort();
+          return sendError(ex, n.status());
+        }
+        if (*n == 0) break;
+        if (Status st = (*h)->write(std::string_view(buf.data(), *n)); !st.ok()) {
+          (*h)->abort();
+          return sendError(ex, st);
+        }
+      }
+      auto info = (*h)->commit();
+      if (!info.ok()) return sendError(ex, info.status());
+      return sendJson(ex, 200, objectJson(*info));
+    }
+    case http::verb::delete_: {
+      Status st = c->remove(bucket, name);
+      if (!st.ok()) return sendError(ex, st);
+      return sendJson(ex, 200, json::object());
+    }
+    default:
+      return sendError(ex, Status(Code::kInvalidArgument, "method not allowed"));
+  }
+  (void)q;
+}
+
+void buckets(Exchange& ex, Client* c, const std::string& bucket, const Query& q) {
+  auto m = ex.method();
+  if (bucket.empty()) {
+    if (m != http::verb::get) return sendError(ex, Status(Code::kInvalidArgument, "GET only"));
+    auto list = c->listBuckets();
+    if (!list.ok()) return sendError(ex, list.status());
+    json arr = json::array();
+    for (const auto& b : *list)
+      arr.push_back(json{{"name", b.name}, {"props", propsJson(b.props)}});
+    return sendJson(ex, 200, json{{"buckets", arr}});
+  }
+  if (m == http::verb::put || m == http::verb::post) {
+    Status st = c->createBucket(bucket);
+    if (!st.ok()) return sendError(ex, st);
+    return sendJson(ex, 200, json::object());
+  }
+  if (m == http::verb::delete_) {
+    Status st = c->destroyBucket(bucket, queryGet(q, "force").value_or("") == "true");
+    if (!st.ok()) return sendError(ex, st);
+    return sendJson(ex, 200, json::object());
+  }
+  if (m == http::verb::head || (m == http::verb::get && q.count("props"))) {
+    auto props = c->bucketProps(bucket);
+    if (!props.ok()) return sendError(ex, props.status());
+    return sendJson(ex, 200, json{{"name", bucket}, {"props", propsJson(*props)}});
+  }
+  if (m != http::verb::get)
+    return sendError(ex, Status(Code::kInvalidArgument, "method not allowed"));
+  ListOptions opts;
+  opts.prefix = queryGet(q, "prefix").value_or("");
+  opts.delimiter = queryGet(q, "delimiter").value_or("");
+  opts.continuationToken = queryGet(q, "continuation_token").value_or("");
+  try {
+    opts.pageSize = static_cast<uint32_t>(std::stoul(queryGet(q, "page_size").value_or("1000")));
+  } catch (...) {
+    return sendError(ex, Status(Code::kInvalidArgument, "bad page_size"));
+  }
+  auto page = c->list(bucket, opts);
+  if (!page.ok()) return sendError(ex, page.status());
+  json entries = json::array();
+  for (const auto& e : page->entries) entries.push_back(objectJson(e));
+  sendJson(ex, 200,
+           json{{"entries", entries},
+                {"prefixes", page->commonPrefixes},
+                {"continuation_token", page->continuationToken}});
+}
+
+}  // namespace
+
+void serveNative(Gateway& gw, Exchange& ex) {
+  std::string_view target = ex.target();
+  size_t qpos = target.find('?');
+  auto path = urlDecode(target.substr(0, qpos), false);
+  auto q = parseQuery(qpos == std::string_view::npos ? "" : target.substr(qpos + 1));
+  if (!path || !q) return sendError(ex, Status(Code::kInvalidArgument, "bad URL"));
+  std::string_view p = *path;
+  if (p == "/v1/health") return sendJson(ex, 200, json{{"status", "ok"}});
+  if (p == "/v1/daemon") {
+    const auto& o = gw.options();
+    json j{{"id", o.nodeId},
+           {"role", o.role},
+           {"rpc", o.fabricEndpoint},
+           {"http", o.httpEndpoint},
+           {"s3_auth", o.s3.enabled()}};
+    if (auto c = gw.client(); c.ok()) {
+      if (auto s = (*c)->smap(); s.ok()) j["smap_version"] = s->version;
+    }
+    return sendJson(ex, 200, j);
+  }
+  auto c = gw.client();
+  if (!c.ok()) return sendError(ex, c.status());
+  if (p == "/v1/cluster") {
+    auto smap = (*c)->smap(true);
+    if (!smap.ok()) return sendError(ex, smap.status());
+    json nodes = json::array();
+    for (const auto& n : smap->nodes) nodes.push_back(nodeJson(n));
+    json j{{"smap",
+            {{"version", smap->version},
+             {"primary", smap->primaryId},
+             {"uuid", smap->uuid},
+             {"nodes", nodes}}}};
+    if (queryGet(*q, "health").value_or("") == "true") {
+      auto st = (*c)->clusterStatus();
+      if (st.ok()) {
+        json h = json::array();
+        for (const auto& s : *st) {
+          h.push_back(json{{"id", s.node.id},
+                           {"reachable", s.reachable},
+                           {"smap_version", s.smapVersion},
+                           {"capacity", s.capacityBytes},
+                           {"available", s.availableBytes},
+                           {"objects", s.objectCount},
+                           {"uptime_sec", s.uptimeSec}});
+        }
+        j["health"] = h;
+      }
+    }
+    return sendJson(ex, 200, j);
+  }
+  if (p == "/v1/buckets" || p == "/v1/buckets/") return buckets(ex, *c, "", *q);
+  if (p.rfind("/v1/buckets/", 0) == 0) {
+    std::string bucket(p.substr(12));
+    if (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
+    if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
+    return buckets(ex, *c, bucket, *q);
+  }
+  if (p.rfind("/v1/objects/", 0) == 0) {
+    std::string_view rest = p.substr(12);
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+      return sendError(ex, Status(Code::kInvalidArgument, "expected /v1/objects/BUCKET/NAME"));
+    }
+    std::string bucket(rest.substr(0, slash)), name(rest.substr(slash + 1));
+    if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
+    if (Status st = meta::validateObjectName(name); !st.ok()) return sendError(ex, st);
+    return objects(gw, ex, *c, bucket, name, *q);
+  }
+  sendError(ex, Status(Code::kNotImplemented, "unknown endpoint " + std::string(p)));
+}
+
+}  // namespace ais::gateway

@@ -1,0 +1,80 @@
+// Internals shared by the S3 handlers: the parsed request and one function per S3 operation.
+// Each handler answers exactly once (a response or an S3 error).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "node/gateway/gateway.h"
+#include "node/gateway/s3_auth_sigv4.h"
+#include "node/gateway/s3_errors.h"
+#include "node/gateway/url.h"
+#include "proto/client.h"
+
+namespace ais::gateway {
+
+struct S3Request {
+  Exchange& ex;
+  Gateway& gw;
+  std::string bucket;  // "" for the service (ListBuckets)
+  std::string key;     // "" for bucket operations
+  std::string rawQuery;
+  Query query;
+  SigV4Context auth;
+  std::string resource;  // "/bucket/key", for error bodies
+
+  bool has(const std::string& param) const { return query.count(param) > 0; }
+  std::string param(const std::string& name, std::string def = {}) const {
+    return queryGet(query, name).value_or(std::move(def));
+  }
+  void fail(const S3Error& e) { sendS3Error(ex, e, resource); }
+  void fail(const Status& st) { fail(s3Error(st)); }
+  // The fabric client, or a 503 sent and nullptr.
+  Client* client();
+};
+
+// Hidden bucket that holds multipart upload state and parts (ListBuckets leaves it out).
+inline constexpr std::string_view kMultipartBucket = "aisgw-multipart";
+
+// Custom metadata keys (the object's LOM custom map).
+inline constexpr std::string_view kMetaEtag = "etag";
+inline constexpr std::string_view kMetaContentType = "content-type";
+
+// Headers of the request that become object metadata (Content-Type, x-amz-meta-*, ...).
+std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex);
+// ETag for responses, quoted; md5 for S3-written objects, else xxhash.
+std::string etagOf(const ObjectInfo& info);
+std::string httpDate(int64_t ns);  // RFC 1123
+std::string isoDate(int64_t ns);   // 2024-01-01T00:00:00.000Z
+
+// Service and buckets (s3_bucket.cc)
+void listBuckets(S3Request& r);
+void createBucket(S3Request& r);
+void deleteBucket(S3Request& r);
+void headBucket(S3Request& r);
+void getBucketLocation(S3Request& r);
+void getBucketVersioning(S3Request& r);
+// Listing (s3_list.cc)
+void listObjects(S3Request& r, bool v2);
+// Objects (s3_object.cc)
+void putObject(S3Request& r);
+void getObject(S3Request& r);
+void deleteObject(S3Request& r);
+void copyObject(S3Request& r);
+void deleteObjects(S3Request& r);
+// Multipart (s3_multipart.cc)
+void createMultipart(S3Request& r);
+void uploadPart(S3Request& r);
+void completeMultipart(S3Request& r);
+void abortMultipart(S3Request& r);
+void listParts(S3Request& r);
+void listMultipartUploads(S3Request& r);
+
+// Stores the request body as bucket/name with the MD5 ETag (after checking every digest the
+// client sent); answers with the error itself and returns nullopt on failure.
+std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
+                                        const std::string& name, PutOptions opts);
+// Reads a small request body (XML) up to limit bytes; nullopt after answering with an error.
+std::optional<std::string> readSmallBody(S3Request& r, size_t limit);
+
+}  // namespace ais::gateway

@@ -1,0 +1,252 @@
+#include "node/gateway/s3_auth_sigv4.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "node/gateway/crypto.h"
+
+namespace ais::gateway {
+
+namespace {
+
+constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+constexpr std::time_t kMaxSkewSec = 15 * 60;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// "20240101T000000Z" → epoch seconds; -1 if malformed.
+std::time_t parseAmzDate(std::string_view s) {
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return -1;
+  std::tm tm{};
+  auto num = [&](size_t pos, size_t len) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return -1;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  tm.tm_year = num(0, 4) - 1900;
+  tm.tm_mon = num(4, 2) - 1;
+  tm.tm_mday = num(6, 2);
+  tm.tm_hour = num(9, 2);
+  tm.tm_min = num(11, 2);
+  tm.tm_sec = num(13, 2);
+  if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
+      tm.tm_sec < 0) {
+    return -1;
+  }
+  return timegm(&tm);
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  while (true) {
+    size_t p = s.find(sep);
+    out.push_back(s.substr(0, p));
+    if (p == std::string_view::npos) break;
+    s.remove_prefix(p + 1);
+  }
+  return out;
+}
+
+std::string canonicalQuery(std::string_view rawQuery, bool dropSignature) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  for (std::string_view part : split(rawQuery, '&')) {
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    auto k = urlDecode(part.substr(0, eq), true).value_or(std::string(part.substr(0, eq)));
+    std::string_view rawV = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    auto v = urlDecode(rawV, true).value_or(std::string(rawV));
+    if (dropSignature && k == "X-Amz-Signature") continue;
+    kv.emplace_back(uriEncode(k, false), uriEncode(v, false));
+  }
+  std::sort(kv.begin(), kv.end());
+  std::string out;
+  for (const auto& [k, v] : kv) {
+    if (!out.empty()) out += '&';
+    out += k;
+    out += '=';
+    out += v;
+  }
+  return out;
+}
+
+std::string canonicalHeaderValue(const Exchange& ex, std::string_view name) {
+  std::string joined;
+  auto range = ex.headers().equal_range(boost::beast::string_view(name.data(), name.size()));
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view v = trim(std::string_view(it->value().data(), it->value().size()));
+    if (!joined.empty()) joined += ',';
+    bool space = false;
+    for (char c : v) {  // sequential spaces collapse to one
+      if (c == ' ') {
+        if (!space) joined += c;
+        space = true;
+      } else {
+        joined += c;
+        space = false;
+      }
+    }
+  }
+  return joined;
+}
+
+struct Parsed {
+  std::string accessKey, date, region, service, signedHeaders, signature, amzDate;
+  std::time_t expires = 0;  // presigned only
+  bool presigned = false;
+};
+
+std::variant<Parsed, S3Error> parseCredential(std::string_view cred, Parsed p) {
+  auto parts = split(cred, '/');
+  if (parts.size() != 5 || parts[4] != "aws4_request") {
+    return s3Error("AuthorizationHeaderMalformed", "bad Credential scope");
+  }
+  p.accessKey = parts[0];
+  p.date = parts[1];
+  p.region = parts[2];
+  p.service = parts[3];
+  return p;
+}
+
+}  // namespace
+
+std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_view rawPath,
+                                                std::string_view rawQuery, const Query& query,
+                                                const S3Credentials& creds, std::time_t now) {
+  SigV4Context ctx;
+  ctx.payloadHash = std::string(ex.header("x-amz-content-sha256"));
+  if (!creds.enabled()) return ctx;
+
+  Parsed p;
+  std::string_view auth = ex.header(http::field::authorization);
+  if (!auth.empty()) {
+    if (auth.rfind(kAlgorithm, 0) != 0) {
+      if (auth.rfind("AWS ", 0) == 0) return s3Error("AccessDenied", "SigV2 is not supported");
+      return s3Error("AuthorizationHeaderMalformed", "unsupported algorithm");
+    }
+    std::string_view rest = auth.substr(kAlgorithm.size());
+    std::string credential;
+    for (std::string_view item : split(rest, ',')) {
+      item = trim(item);
+      size_t eq = item.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string_view k = item.substr(0, eq), v = item.substr(eq + 1);
+      if (k == "Credential") credential = v;
+      if (k == "SignedHeaders") p.signedHeaders = v;
+      if (k == "Signature") p.signature = v;
+    }
+    if (credential.empty() || p.signedHeaders.empty() || p.signature.empty()) {
+      return s3Error("AuthorizationHeaderMalformed", "missing Credential/SignedHeaders/Signature");
+    }
+    auto r = parseCredential(credential, p);
+    if (auto* e = std::get_if<S3Error>(&r)) return *e;
+    p = std::get<Parsed>(r);
+    p.amzDate = ex.header("x-amz-date");
+    if (ctx.payloadHash.empty()) {
+      return s3Error("InvalidRequest", "missing x-amz-content-sha256");
+    }
+  } else if (auto alg = queryGet(query, "X-Amz-Algorithm")) {
+    if (*alg != kAlgorithm) return s3Error("AuthorizationQueryParametersError", "bad algorithm");
+    p.presigned = true;
+    auto r = parseCredential(queryGet(query, "X-Amz-Credential").value_or(""), p);
+    if (auto* e = std::get_if<S3Error>(&r)) return *e;
+    p = std::get<Parsed>(r);
+    p.signedHeaders = queryGet(query, "X-Amz-SignedHeaders").value_or("");
+    p.signature = queryGet(query, "X-Amz-Signature").value_or("");
+    p.amzDate = queryGet(query, "X-Amz-Date").value_or("");
+    try {
+      p.expires = std::stol(queryGet(query, "X-Amz-Expires").value_or("0"));
+    } catch (...) {
+      return s3Error("AuthorizationQueryParametersError", "bad X-Amz-Expires");
+    }
+    if (p.expires <= 0 || p.expires > 7 * 24 * 3600) {
+      return s3Error("AuthorizationQueryParametersError", "X-Amz-Expires out of range");
+    }
+    ctx.payloadHash = "UNSIGNED-PAYLOAD";
+  } else {
+    return s3Error("AccessDenied", "anonymous access is disabled");
+  }
+
+  if (p.accessKey != creds.accessKey) return s3Error("InvalidAccessKeyId");
+  if (p.region != creds.region) {
+    return s3Error("AuthorizationHeaderMalformed",
+                   "the region '" + p.region + "' is wrong; expecting '" + creds.region + "'");
+  }
+  if (p.service != "s3") return s3Error("AuthorizationHeaderMalformed", "service must be s3");
+  std::time_t t = parseAmzDate(p.amzDate);
+  if (t < 0 || p.amzDate.substr(0, 8) != p.date) {
+    return s3Error("AccessDenied", "missing or malformed X-Amz-Date");
+  }
+  if (p.presigned) {
+    if (now > t + p.expires) return s3Error("AccessDenied", "Request has expired");
+    if (t > now + kMaxSkewSec) return s3Error("RequestTimeTooSkewed");
+  } else if (t > now + kMaxSkewSec || t < now - kMaxSkewSec) {
+    return s3Error("RequestTimeTooSkewed");
+  }
+
+  std::string canon;
+  canon += ex.methodString();
+  canon += '\n';
+  auto path = urlDecode(rawPath, false);
+  if (!path) return s3Error("InvalidURI", "bad escape in path");
+  canon += uriEncode(*path, true);
+  canon += '\n';
+  canon += canonicalQuery(rawQuery, p.presigned);
+  canon += '\n';
+  for (std::string_view h : split(p.signedHeaders, ';')) {
+    canon += lower(h);
+    canon += ':';
+    canon += canonicalHeaderValue(ex, h);
+    canon += '\n';
+  }
+  canon += '\n';
+  canon += p.signedHeaders;
+  canon += '\n';
+  canon += ctx.payloadHash;
+
+  ctx.scope = p.date + "/" + p.region + "/" + p.service + "/aws4_request";
+  ctx.amzDate = p.amzDate;
+  std::string sts =
+      std::string(kAlgorithm) + "\n" + p.amzDate + "\n" + ctx.scope + "\n" + toHex(sha256(canon));
+  std::string k = hmacSha256("AWS4" + creds.secretKey, p.date);
+  k = hmacSha256(k, p.region);
+  k = hmacSha256(k, p.service);
+  k = hmacSha256(k, "aws4_request");
+  std::string sig = toHex(hmacSha256(k, sts));
+  if (sig != p.signature) return s3Error("SignatureDoesNotMatch");
+  ctx.verified = true;
+  ctx.signingKey = std::move(k);
+  ctx.seedSignature = std::move(sig);
+  return ctx;
+}
+
+std::string chunkSignature(const SigV4Context& ctx, std::string_view prevSignature,
+                           std::string_view chunkData) {
+  static const std::string kEmptyHash = toHex(sha256(""));
+  std::string sts = "AWS4-HMAC-SHA256-PAYLOAD\n" + ctx.amzDate + "\n" + ctx.scope + "\n" +
+                    std::string(prevSignature) + "\n" + kEmptyHash + "\n" +
+                    toHex(sha256(chunkData));
+  return toHex(hmacSha256(ctx.signingKey, sts));
+}
+
+std::string trailerSignature(const SigV4Context& ctx, std::string_view prevSignature,
+                             std::string_view trailers) {
+  std::string sts = "AWS4-HMAC-SHA256-TRAILER\n" + ctx.amzDate + "\n" + ctx.scope + "\n" +
+                    std::string(prevSignature) + "\n" + toHex(sha256(trailers));
+  return toHex(hmacSha256(ctx.signingKey, sts));
+}
+
+}  // namespace ais::gateway

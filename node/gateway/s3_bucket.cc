@@ -1,0 +1,120 @@
+// S3 service and bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket,
+// GetBucketLocation, GetBucketVersioning.
+#include <chrono>
+
+#include "node/gateway/s3_api.h"
+#include "node/gateway/s3_xml.h"
+
+namespace ais::gateway {
+
+namespace {
+
+void sendXml(S3Request& r, const XmlWriter& x) {
+  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
+  (void)r.ex.respond(200, x.str());
+}
+
+}  // namespace
+
+std::string isoDate(int64_t ns) {
+  std::time_t t = static_cast<std::time_t>(ns / 1000000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char ms[16];
+  std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>((ns / 1000000) % 1000));
+  return std::string(buf) + ms;
+}
+
+std::string httpDate(int64_t ns) {
+  std::time_t t = static_cast<std::time_t>(ns / 1000000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+void listBuckets(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  auto buckets = c->listBuckets();
+  if (!buckets.ok()) return r.fail(buckets.status());
+  XmlWriter x;
+  x.root("ListAllMyBucketsResult");
+  x.open("Owner");
+  x.leaf("ID", "ais");
+  x.leaf("DisplayName", "ais");
+  x.close("Owner");
+  x.open("Buckets");
+  for (const auto& b : *buckets) {
+    if (b.name == kMultipartBucket) continue;
+    x.open("Bucket");
+    x.leaf("Name", b.name);
+    x.leaf("CreationDate", isoDate(b.props.createdNs));
+    x.close("Bucket");
+  }
+  x.close("Buckets");
+  x.close("ListAllMyBucketsResult");
+  sendXml(r, x);
+}
+
+void createBucket(S3Request& r) {
+  // The body may carry a CreateBucketConfiguration (LocationConstraint): accepted and ignored.
+  if (!readSmallBody(r, 64 << 10)) return;
+  Client* c = r.client();
+  if (!c) return;
+  Status st = c->createBucket(r.bucket);
+  if (!st.ok()) return r.fail(st);
+  r.ex.responseHeaders().set(http::field::location, "/" + r.bucket);
+  (void)r.ex.respond(200);
+}
+
+void deleteBucket(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  Status st = c->destroyBucket(r.bucket, false);
+  if (!st.ok()) return r.fail(st);
+  (void)r.ex.respond(204);
+}
+
+void headBucket(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  auto props = c->bucketProps(r.bucket);
+  if (!props.ok()) return r.fail(props.status());
+  r.ex.responseHeaders().set("x-amz-bucket-region", r.gw.options().s3.region);
+  (void)r.ex.respond(200);
+}
+
+void getBucketLocation(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  auto props = c->bucketProps(r.bucket);
+  if (!props.ok()) return r.fail(props.status());
+  // us-east-1 is spelled as an empty constraint, as S3 does.
+  const std::string& region = r.gw.options().s3.region;
+  std::string body =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" +
+      (region == "us-east-1" ? std::string() : xmlEscape(region)) + "</LocationConstraint>";
+  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
+  (void)r.ex.respond(200, body);
+}
+
+void getBucketVersioning(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  auto props = c->bucketProps(r.bucket);
+  if (!props.ok()) return r.fail(props.status());
+  XmlWriter x;
+  x.root("VersioningConfiguration");
+  // The bucket's own setting (AIS keeps the newest version only; the setting says whether
+  // overwrites are versioned).
+  if (props->versioning) x.leaf("Status", "Enabled");
+  x.close("VersioningConfiguration");
+  sendXml(r, x);
+}
+
+}  // namespace ais::gateway

@@ -1,0 +1,108 @@
+// ListObjects (v1) and ListObjectsV2: prefix, delimiter (CommonPrefixes), max-keys, marker /
+// continuation-token / start-after, encoding-type=url. Pages come from the cluster's merged,
+// sorted listing, so pagination is exact.
+#include "node/gateway/crypto.h"
+#include "node/gateway/s3_api.h"
+#include "node/gateway/s3_xml.h"
+
+namespace ais::gateway {
+
+void listObjects(S3Request& r, bool v2) {
+  std::string prefix = r.param("prefix");
+  std::string delimiter = r.param("delimiter");
+  std::string encoding = r.param("encoding-type");
+  if (!encoding.empty() && encoding != "url") {
+    return r.fail(s3Error("InvalidArgument", "Invalid Encoding Method specified in Request"));
+  }
+  bool url = encoding == "url";
+  int maxKeys = 1000;
+  if (r.has("max-keys")) {
+    try {
+      size_t pos = 0;
+      std::string v = r.param("max-keys");
+      maxKeys = std::stoi(v, &pos);
+      if (pos != v.size() || maxKeys < 0) throw std::invalid_argument(v);
+    } catch (...) {
+      return r.fail(s3Error("InvalidArgument", "max-keys must be a non-negative integer"));
+    }
+  }
+  maxKeys = std::min(maxKeys, 1000);
+
+  // Where to start: v2's token is ours (base64 of the listing's own token), start-after and v1's
+  // marker are keys; the listing continues after either.
+  std::string start;
+  std::string token = r.param("continuation-token");
+  if (v2 && r.has("continuation-token")) {
+    start = base64Decode(token);
+    if (start.empty())
+      return r.fail(s3Error("InvalidArgument", "The continuation token provided is incorrect"));
+  } else if (v2) {
+    start = r.param("start-after");
+  } else {
+    start = r.param("marker");
+  }
+
+  Client* c = r.client();
+  if (!c) return;
+  ListPage page;
+  if (maxKeys > 0) {
+    ListOptions opts;
+    opts.prefix = prefix;
+    opts.delimiter = delimiter;
+    opts.continuationToken = start;
+    opts.pageSize = static_cast<uint32_t>(maxKeys);
+    auto p = c->list(r.bucket, opts);
+    if (!p.ok()) return r.fail(p.status());
+    page = std::move(*p);
+  } else {
+    auto props = c->bucketProps(r.bucket);
+    if (!props.ok()) return r.fail(props.status());
+  }
+  bool truncated = !page.continuationToken.empty();
+  auto enc = [url](const std::string& s) { return url ? uriEncode(s, true) : s; };
+
+  XmlWriter x;
+  x.root("ListBucketResult");
+  x.leaf("Name", r.bucket);
+  x.leaf("Prefix", enc(prefix));
+  if (!delimiter.empty()) x.leaf("Delimiter", enc(delimiter));
+  x.leaf("MaxKeys", std::to_string(maxKeys));
+  if (url) x.leaf("EncodingType", "url");
+  x.leaf("IsTruncated", truncated ? "true" : "false");
+  if (v2) {
+    x.leaf("KeyCount", std::to_string(page.entries.size() + page.commonPrefixes.size()));
+    if (r.has("continuation-token")) x.leaf("ContinuationToken", token);
+    if (r.has("start-after")) x.leaf("StartAfter", enc(r.param("start-after")));
+    if (truncated) x.leaf("NextContinuationToken", base64Encode(page.continuationToken));
+  } else {
+    x.leaf("Marker", enc(start));
+    // v1 clients page by the last key; S3 sends NextMarker only with a delimiter.
+    if (truncated && !delimiter.empty()) x.leaf("NextMarker", enc(page.continuationToken));
+  }
+  bool owner = !v2 || r.param("fetch-owner") == "true";
+  for (const auto& e : page.entries) {
+    x.open("Contents");
+    x.leaf("Key", enc(e.name));
+    x.leaf("LastModified", isoDate(e.mtimeNs));
+    x.leaf("ETag", etagOf(e));
+    x.leaf("Size", std::to_string(e.size));
+    x.leaf("StorageClass", "STANDARD");
+    if (owner) {
+      x.open("Owner");
+      x.leaf("ID", "ais");
+      x.leaf("DisplayName", "ais");
+      x.close("Owner");
+    }
+    x.close("Contents");
+  }
+  for (const auto& p : page.commonPrefixes) {
+    x.open("CommonPrefixes");
+    x.leaf("Prefix", enc(p));
+    x.close("CommonPrefixes");
+  }
+  x.close("ListBucketResult");
+  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
+  (void)r.ex.respond(200, x.str());
+}
+
+}  // namespace ais::gateway

@@ -1,0 +1,362 @@
+// S3 multipart upload. State lives in the hidden bucket kMultipartBucket: the upload record
+// "<bucket>/u/<uploadId>" (custom: key, initiation time, the object's metadata) and the parts
+// "<bucket>/p/<uploadId>/<00001>" (custom etag: the part's MD5). Complete assembles the parts
+// into the object and removes them; Abort removes them. ETag of the result: md5-of-md5s "-N".
+#include <openssl/rand.h>
+
+#include <chrono>
+
+#include "common/log.h"
+#include "node/gateway/crypto.h"
+#include "node/gateway/s3_api.h"
+#include "node/gateway/s3_xml.h"
+
+namespace ais::gateway {
+
+namespace {
+
+constexpr int kMaxParts = 10000;
+constexpr uint64_t kMinPartSize = 5 << 20;
+constexpr uint64_t kCopyChunk = 8 << 20;
+const std::string kHidden(kMultipartBucket);
+
+std::string uploadRecord(const std::string& bucket, const std::string& id) {
+  return bucket + "/u/" + id;
+}
+std::string partPrefix(const std::string& bucket, const std::string& id) {
+  return bucket + "/p/" + id + "/";
+}
+std::string partName(const std::string& bucket, const std::string& id, int n) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%05d", n);
+  return partPrefix(bucket, id) + buf;
+}
+
+std::string newUploadId() {
+  unsigned char b[16];
+  RAND_bytes(b, sizeof b);
+  return toHex(std::string_view(reinterpret_cast<char*>(b), sizeof b));
+}
+
+bool validUploadId(const std::string& id) {
+  return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The upload's record, or nullopt after answering NoSuchUpload (or another error).
+std::optional<ObjectInfo> findUpload(S3Request& r, Client* c, const std::string& id) {
+  if (!validUploadId(id)) {
+    r.fail(s3Error("NoSuchUpload"));
+    return std::nullopt;
+  }
+  auto rec = c->head(kHidden, uploadRecord(r.bucket, id));
+  if (!rec.ok()) {
+    if (rec.code() == Code::kObjectNotFound || rec.code() == Code::kBucketNotFound) {
+      r.fail(s3Error("NoSuchUpload"));
+    } else {
+      r.fail(rec.status());
+    }
+    return std::nullopt;
+  }
+  if (rec->custom["key"] != r.key) {
+    r.fail(s3Error("NoSuchUpload", "the upload belongs to another key"));
+    return std::nullopt;
+  }
+  return std::move(*rec);
+}
+
+// Every entry under prefix in the hidden bucket (all pages).
+Result<std::vector<ObjectInfo>> listAll(Client* c, const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  ListOptions opts;
+  opts.prefix = prefix;
+  while (true) {
+    auto page = c->list(kHidden, opts);
+    if (!page.ok()) {
+      if (page.code() == Code::kBucketNotFound) return out;
+      return page.status();
+    }
+    for (auto& e : page->entries) out.push_back(std::move(e));
+    if (page->continuationToken.empty()) return out;
+    opts.continuationToken = page->continuationToken;
+  }
+}
+
+void removeUpload(Client* c, const std::string& bucket, const std::string& id) {
+  auto parts = listAll(c, partPrefix(bucket, id));
+  if (parts.ok()) {
+    for (const auto& p : *parts) (void)c->remove(kHidden, p.name);
+  }
+  (void)c->remove(kHidden, uploadRecord(bucket, id));
+}
+
+void sendXml(S3Request& r, const XmlWriter& x) {
+  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
+  (void)r.ex.respond(200, x.str());
+}
+
+Result<int> partNumber(const S3Request& r) {
+  try {
+    std::string v = r.param("partNumber");
+    size_t pos = 0;
+    int n = std::stoi(v, &pos);
+    if (pos == v.size() && n >= 1 && n <= kMaxParts) return n;
+  } catch (...) {
+  }
+  return Status(Code::kInvalidArgument, "Part number must be an integer between 1 and 10000");
+}
+
+}  // namespace
+
+void createMultipart(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  auto props = c->bucketProps(r.bucket);
+  if (!props.ok()) return r.fail(props.status());
+  Status st = c->createBucket(kHidden);
+  if (!st.ok() && st.code() != Code::kBucketExists) return r.fail(st);
+  std::string id = newUploadId();
+  PutOptions opts;
+  opts.custom = metadataFromHeaders(r.ex);
+  opts.custom["key"] = r.key;
+  opts.custom["initiated"] = std::to_string(nowNs());
+  auto rec = c->put(kHidden, uploadRecord(r.bucket, id), "", opts);
+  if (!rec.ok()) return r.fail(rec.status());
+  XmlWriter x;
+  x.root("InitiateMultipartUploadResult");
+  x.leaf("Bucket", r.bucket);
+  x.leaf("Key", r.key);
+  x.leaf("UploadId", id);
+  x.close("InitiateMultipartUploadResult");
+  sendXml(r, x);
+}
+
+void uploadPart(S3Request& r) {
+  auto n = partNumber(r);
+  if (!n.ok()) return r.fail(s3Error("InvalidArgument", n.status().message()));
+  Client* c = r.client();
+  if (!c) return;
+  std::string id = r.param("uploadId");
+  if (!findUpload(r, c, id)) return;
+  std::string name = partName(r.bucket, id, *n);
+  std::string_view copySource = r.ex.header("x-amz-copy-source");
+  if (copySource.empty()) {
+    auto info = receiveObject(r, kHidden, name, {});
+    if (!info) return;
+    r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
+    (void)r.ex.respond(200);
+    return;
+  }
+  // UploadPartCopy: the source range is read and stored as the part, hashing for its ETag.
+  auto src = urlDecode(copySource, false);
+  if (!src) return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
+  std::string s = *src;
+  if (size_t q = s.find("?versionId="); q != std::string::npos) s.resize(q);
+  if (!s.empty() && s.front() == '/') s.erase(0, 1);
+  size_t slash = s.find('/');
+  if (slash == std::string::npos)
+    return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
+  std::string srcBucket = s.substr(0, slash), srcKey = s.substr(slash + 1);
+  auto srcInfo = c->head(srcBucket, srcKey);
+  if (!srcInfo.ok()) return r.fail(srcInfo.status());
+  uint64_t off = 0, len = srcInfo->size;
+  std::string_view range = r.ex.header("x-amz-copy-source-range");
+  if (!range.empty()) {
+    unsigned long long a = 0, b = 0;
+    if (std::sscanf(std::string(range).c_str(), "bytes=%llu-%llu", &a, &b) != 2 || b < a ||
+        b >= srcInfo->size) {
+      return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source-range"));
+    }
+    off = a;
+    len = b - a + 1;
+  }
+  auto handle = c->beginPut(kHidden, name, {});
+  if (!handle.ok()) return r.fail(handle.status());
+  Hasher md5("md5");
+  for (uint64_t done = 0; done < len;) {
+    uint64_t k = std::min(kCopyChunk, len - done);
+    auto data = c->get(srcBucket, srcKey, ByteRange{off + done, k});
+    if (!data.ok() || data->size() != k) {
+      (*handle)->abort();
+      return r.fail(data.ok() ? Status(Code::kIoError, "short read") : data.status());
+    }
+    md5.update(*data);
+    if (Status st = (*handle)->write(*data); !st.ok()) {
+      (*handle)->abort();
+      return r.fail(st);
+    }
+    done += k;
+  }
+  auto info = (*handle)->commit();
+  if (!info.ok()) return r.fail(info.status());
+  std::string etag = toHex(md5.finish());
+  auto tagged = c->setCustom(kHidden, name, {{std::string(kMetaEtag), etag}}, true);
+  if (!tagged.ok()) return r.fail(tagged.status());
+  XmlWriter x;
+  x.root("CopyPartResult");
+  x.leaf("LastModified", isoDate(tagged->mtimeNs));
+  x.leaf("ETag", etagOf(*tagged));
+  x.close("CopyPartResult");
+  sendXml(r, x);
+}
+
+void completeMultipart(S3Request& r) {
+  auto body = readSmallBody(r, 4 << 20);
+  if (!body) return;
+  auto parts = parseCompleteMultipart(*body);
+  if (!parts.ok()) return r.fail(s3Error("MalformedXML"));
+  Client* c = r.client();
+  if (!c) return;
+  std::string id = r.param("uploadId");
+  auto rec = findUpload(r, c, id);
+  if (!rec) return;
+  // Every listed part must exist with the ETag the client saw, in ascending order, and all but
+  // the last must be at least 5 MiB.
+  std::vector<ObjectInfo> infos;
+  int prev = 0;
+  std::string md5s;
+  for (size_t i = 0; i < parts->size(); ++i) {
+    const CompletePart& p = (*parts)[i];
+    if (p.number <= prev) return r.fail(s3Error("InvalidPartOrder"));
+    prev = p.number;
+    auto info = c->head(kHidden, partName(r.bucket, id, p.number));
+    if (!info.ok()) {
+      if (info.code() == Code::kObjectNotFound) return r.fail(s3Error("InvalidPart"));
+      return r.fail(info.status());
+    }
+    std::string etag = info->custom[std::string(kMetaEtag)];
+    if (etag != p.etag)
+      return r.fail(s3Error("InvalidPart", "ETag mismatch for part " + std::to_string(p.number)));
+    if (i + 1 < parts->size() && info->size < kMinPartSize)
+      return r.fail(s3Error("EntityTooSmall"));
+    std::string raw;
+    for (size_t k = 0; k + 1 < etag.size(); k += 2) {
+      raw += static_cast<char>(std::stoi(etag.substr(k, 2), nullptr, 16));
+    }
+    md5s += raw;
+    infos.push_back(std::move(*info));
+  }
+  Hasher h("md5");
+  h.update(md5s);
+  std::string etag = toHex(h.finish()) + "-" + std::to_string(parts->size());
+  PutOptions opts;
+  for (const auto& [k, v] : rec->custom) {
+    if (k != "key" && k != "initiated") opts.custom[k] = v;
+  }
+  opts.custom[std::string(kMetaEtag)] = etag;
+  std::vector<std::string> names;
+  for (const auto& p : *parts) names.push_back(partName(r.bucket, id, p.number));
+  auto out = c->assemble(r.bucket, r.key, kHidden, names, opts);
+  if (!out.ok()) return r.fail(out.status());
+  removeUpload(c, r.bucket, id);
+  XmlWriter x;
+  x.root("CompleteMultipartUploadResult");
+  x.leaf("Location", "/" + r.bucket + "/" + r.key);
+  x.leaf("Bucket", r.bucket);
+  x.leaf("Key", r.key);
+  x.leaf("ETag", etagOf(*out));
+  x.close("CompleteMultipartUploadResult");
+  sendXml(r, x);
+}
+
+void abortMultipart(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  std::string id = r.param("uploadId");
+  if (!findUpload(r, c, id)) return;
+  removeUpload(c, r.bucket, id);
+  (void)r.ex.respond(204);
+}
+
+void listParts(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  std::string id = r.param("uploadId");
+  if (!findUpload(r, c, id)) return;
+  auto parts = listAll(c, partPrefix(r.bucket, id));
+  if (!parts.ok()) return r.fail(parts.status());
+  int marker = 0, maxParts = 1000;
+  try {
+    marker = std::stoi(r.param("part-number-marker", "0"));
+    maxParts = std::clamp(std::stoi(r.param("max-parts", "1000")), 0, 1000);
+  } catch (...) {
+    return r.fail(s3Error("InvalidArgument", "bad part-number-marker or max-parts"));
+  }
+  XmlWriter x;
+  x.root("ListPartsResult");
+  x.leaf("Bucket", r.bucket);
+  x.leaf("Key", r.key);
+  x.leaf("UploadId", id);
+  x.leaf("PartNumberMarker", std::to_string(marker));
+  x.leaf("MaxParts", std::to_string(maxParts));
+  int count = 0, last = marker;
+  bool truncated = false;
+  std::string body;
+  for (const auto& p : *parts) {
+    int n = std::atoi(p.name.substr(p.name.rfind('/') + 1).c_str());
+    if (n <= marker) continue;
+    if (count == maxParts) {
+      truncated = true;
+      break;
+    }
+    ++count;
+    last = n;
+    XmlWriter px;
+    px.open("Part");
+    px.leaf("PartNumber", std::to_string(n));
+    px.leaf("LastModified", isoDate(p.mtimeNs));
+    px.leaf("ETag", etagOf(p));
+    px.leaf("Size", std::to_string(p.size));
+    px.close("Part");
+    body += px.str().substr(px.str().find('>') + 2);  // drop the XML declaration
+  }
+  x.leaf("NextPartNumberMarker", std::to_string(last));
+  x.leaf("IsTruncated", truncated ? "true" : "false");
+  std::string doc = x.str() + body + "</ListPartsResult>";
+  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
+  (void)r.ex.respond(200, doc);
+}
+
+void listMultipartUploads(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  auto props = c->bucketProps(r.bucket);
+  if (!props.ok()) return r.fail(props.status());
+  auto recs = listAll(c, r.bucket + "/u/");
+  if (!recs.ok()) return r.fail(recs.status());
+  std::string prefix = r.param("prefix");
+  XmlWriter x;
+  x.root("ListMultipartUploadsResult");
+  x.leaf("Bucket", r.bucket);
+  x.leaf("KeyMarker", "");
+  x.leaf("UploadIdMarker", "");
+  x.leaf("Prefix", prefix);
+  x.leaf("MaxUploads", "1000");
+  x.leaf("IsTruncated", "false");
+  for (auto& rec : *recs) {
+    // A record's custom holds the key; listing should return it with the entry.
+    ObjectInfo h = rec;
+    if (!h.custom.count("key")) {
+      auto full = c->head(kHidden, rec.name);
+      if (!full.ok()) continue;
+      h = std::move(*full);
+    }
+    const std::string& key = h.custom["key"];
+    if (key.rfind(prefix, 0) != 0) continue;
+    x.open("Upload");
+    x.leaf("Key", key);
+    x.leaf("UploadId", rec.name.substr(rec.name.rfind('/') + 1));
+    x.leaf("Initiated", isoDate(std::atoll(h.custom["initiated"].c_str())));
+    x.leaf("StorageClass", "STANDARD");
+    x.close("Upload");
+  }
+  x.close("ListMultipartUploadsResult");
+  sendXml(r, x);
+}
+
+}  // namespace ais::gateway

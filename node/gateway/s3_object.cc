@@ -1,0 +1,409 @@
+// S3 object operations: PutObject (streamed, MD5 ETag computed on the way), GetObject/HeadObject
+// (ranges, conditionals; the co-located owner serves with sendfile), DeleteObject, CopyObject,
+// DeleteObjects.
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "common/log.h"
+#include "node/gateway/s3_api.h"
+#include "node/gateway/s3_payload.h"
+#include "node/gateway/s3_xml.h"
+
+namespace ais::gateway {
+
+namespace {
+
+// Bodies up to this size are read whole and stored in one message together with their ETag;
+// larger ones stream through a PutHandle.
+constexpr uint64_t kInlinePutMax = 8 << 20;
+constexpr uint64_t kForwardChunk = 8 << 20;  // ranged GETs to a remote owner
+constexpr size_t kIoBuf = 1 << 20;
+
+// Standard headers kept with the object besides Content-Type and x-amz-meta-*.
+constexpr std::string_view kKeptHeaders[] = {"content-type",        "cache-control",
+                                             "content-disposition", "content-encoding",
+                                             "content-language",    "expires"};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::string unquote(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return std::string(s);
+}
+
+// -1 if unparseable.
+std::time_t parseHttpDate(std::string_view s) {
+  std::tm tm{};
+  std::string str(s);
+  if (!strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return -1;
+  return timegm(&tm);
+}
+
+bool etagMatches(std::string_view list, const std::string& etag) {
+  // "*" or a comma-separated list of quoted tags.
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    std::string_view item =
+        list.substr(pos, comma == std::string_view::npos ? list.npos : comma - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.rfind("W/", 0) == 0) item.remove_prefix(2);
+    if (item == "*" || unquote(item) == unquote(etag)) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+void setObjectHeaders(S3Request& r, const ObjectInfo& info) {
+  auto& h = r.ex.responseHeaders();
+  h.set(http::field::etag, etagOf(info));
+  h.set(http::field::last_modified, httpDate(info.mtimeNs));
+  h.set(http::field::accept_ranges, "bytes");
+  bool typed = false;
+  for (const auto& [k, v] : info.custom) {
+    if (k.rfind("x-amz-meta-", 0) == 0) h.set(k, v);
+    for (std::string_view kept : kKeptHeaders) {
+      if (k == kept) {
+        h.set(k, v);
+        typed |= k == kMetaContentType;
+      }
+    }
+  }
+  if (!typed) h.set(http::field::content_type, "binary/octet-stream");
+}
+
+ObjectInfo infoFromLom(const store::Lom& lom) {
+  ObjectInfo i;
+  i.name = lom.name;
+  i.size = lom.size;
+  i.checksum = lom.checksum;
+  i.version = lom.version;
+  i.mtimeNs = lom.mtimeNs;
+  i.custom = lom.custom;
+  return i;
+}
+
+// Evaluates If-Match & co; returns true if it answered (304/412).
+bool preconditionsAnswered(S3Request& r, const ObjectInfo& info) {
+  std::string etag = etagOf(info);
+  std::time_t mtime = static_cast<std::time_t>(info.mtimeNs / 1000000000);
+  std::string_view im = r.ex.header(http::field::if_match);
+  std::string_view inm = r.ex.header(http::field::if_none_match);
+  std::string_view ims = r.ex.header(http::field::if_modified_since);
+  std::string_view ius = r.ex.header(http::field::if_unmodified_since);
+  if (!im.empty() && !etagMatches(im, etag)) {
+    r.fail(s3Error("PreconditionFailed"));
+    return true;
+  }
+  if (im.empty() && !ius.empty()) {
+    std::time_t t = parseHttpDate(ius);
+    if (t >= 0 && mtime > t) {
+      r.fail(s3Error("PreconditionFailed"));
+      return true;
+    }
+  }
+  bool notModified = false;
+  if (!inm.empty()) {
+    notModified = etagMatches(inm, etag);
+  } else if (!ims.empty()) {
+    std::time_t t = parseHttpDate(ims);
+    notModified = t >= 0 && mtime <= t;
+  }
+  if (notModified) {
+    r.ex.responseHeaders().set(http::field::etag, etag);
+    r.ex.responseHeaders().set(http::field::last_modified, httpDate(info.mtimeNs));
+    (void)r.ex.respond(304);
+    return true;
+  }
+  return false;
+}
+
+struct Span {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool partial = false;
+};
+
+// Range header → span; nullopt if unsatisfiable. Unparseable or multi-range: the whole object.
+std::optional<Span> parseRange(std::string_view h, uint64_t size) {
+  Span whole{0, size, false};
+  if (h.empty() || h.rfind("bytes=", 0) != 0) return whole;
+  std::string_view spec = h.substr(6);
+  if (spec.find(',') != std::string_view::npos) return whole;
+  size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return whole;
+  std::string a(spec.substr(0, dash)), b(spec.substr(dash + 1));
+  auto num = [](const std::string& s, uint64_t& out) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    try {
+      out = std::stoull(s);
+    } catch (...) {
+      return false;
+    }
+    return true;
+  };
+  uint64_t x = 0, y = 0;
+  if (a.empty()) {  // suffix: the last y bytes
+    if (!num(b, y)) return whole;
+    if (y == 0 || size == 0) return std::nullopt;
+    y = std::min(y, size);
+    return Span{size - y, y, true};
+  }
+  if (!num(a, x)) return whole;
+  if (x >= size) return std::nullopt;
+  if (b.empty()) return Span{x, size - x, true};
+  if (!num(b, y) || y < x) return whole;
+  y = std::min(y, size - 1);
+  return Span{x, y - x + 1, true};
+}
+
+}  // namespace
+
+std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex) {
+  std::map<std::string, std::string> m;
+  for (const auto& f : ex.headers()) {
+    std::string name = lower(std::string_view(f.name_string().data(), f.name_string().size()));
+    std::string value(toStd(f.value()));
+    if (name.rfind("x-amz-meta-", 0) == 0) {
+      m[name] = value;
+      continue;
+    }
+    for (std::string_view kept : kKeptHeaders) {
+      // aws-chunked is transport framing, not the object's encoding.
+      if (name == kept && !(name == "content-encoding" && value == "aws-chunked")) m[name] = value;
+    }
+  }
+  return m;
+}
+
+std::string etagOf(const ObjectInfo& info) {
+  auto it = info.custom.find(std::string(kMetaEtag));
+  if (it != info.custom.end()) return "\"" + it->second + "\"";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(info.checksum));
+  return buf;
+}
+
+std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
+                                        const std::string& name, PutOptions opts) {
+  PayloadReader body(r.ex, r.auth);
+  if (body.error()) {
+    r.fail(*body.error());
+    return std::nullopt;
+  }
+  if (!r.ex.contentLength() && !r.ex.chunked()) {
+    r.fail(s3Error("MissingContentLength"));
+    return std::nullopt;
+  }
+  Client* c = r.client();
+  if (!c) return std::nullopt;
+  std::vector<char> buf(kIoBuf);
+  auto declared = body.declaredLength();
+  if (declared && *declared <= kInlinePutMax) {
+    std::string data;
+    data.reserve(*declared);
+    while (size_t n = body.read(buf.data(), buf.size())) data.append(buf.data(), n);
+    if (!body.finish()) {
+      r.fail(*body.error());
+      return std::nullopt;
+    }
+    opts.custom[std::string(kMetaEtag)] = body.md5Hex();
+    auto info = c->put(bucket, name, data, opts);
+    if (!info.ok()) {
+      r.fail(info.status());
+      return std::nullopt;
+    }
+    return std::move(*info);
+  }
+  auto handle = c->beginPut(bucket, name, opts);
+  if (!handle.ok()) {
+    r.fail(handle.status());
+    return std::nullopt;
+  }
+  while (size_t n = body.read(buf.data(), buf.size())) {
+    if (Status st = (*handle)->write(std::string_view(buf.data(), n)); !st.ok()) {
+      (*handle)->abort();
+      r.fail(st);
+      return std::nullopt;
+    }
+  }
+  if (!body.finish()) {
+    (*handle)->abort();  // nothing partial becomes visible
+    r.fail(*body.error());
+    return std::nullopt;
+  }
+  auto info = (*handle)->commit();
+  if (!info.ok()) {
+    r.fail(info.status());
+    return std::nullopt;
+  }
+  // The MD5 is known only now; until setCustom lands, readers see the xxhash ETag.
+  auto tagged = c->setCustom(bucket, name, {{std::string(kMetaEtag), body.md5Hex()}}, true);
+  if (!tagged.ok()) {
+    r.fail(tagged.status());
+    return std::nullopt;
+  }
+  return std::move(*tagged);
+}
+
+void putObject(S3Request& r) {
+  PutOptions opts;
+  opts.custom = metadataFromHeaders(r.ex);
+  auto info = receiveObject(r, r.bucket, r.key, std::move(opts));
+  if (!info) return;
+  r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
+  (void)r.ex.respond(200);
+}
+
+void getObject(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  // The co-located owner serves from its own disk: one open gives the LOM and the bytes.
+  std::unique_ptr<store::ObjectReader> local;
+  ObjectInfo info;
+  if (r.gw.ownsLocally(r.bucket, r.key)) {
+    auto rd = r.gw.localStore()->openObject(r.bucket, r.key);
+    if (rd.ok()) {
+      local = std::move(*rd);
+      info = infoFromLom(local->lom());
+    }
+  }
+  if (!local) {
+    auto h = c->head(r.bucket, r.key);
+    if (!h.ok()) return r.fail(h.status());
+    info = std::move(*h);
+  }
+  if (preconditionsAnswered(r, info)) return;
+  auto span = parseRange(r.ex.header(http::field::range), info.size);
+  if (!span) {
+    r.ex.responseHeaders().set(http::field::content_range, "bytes */" + std::to_string(info.size));
+    return r.fail(s3Error("InvalidRange"));
+  }
+  setObjectHeaders(r, info);
+  unsigned status = 200;
+  if (span->partial) {
+    status = 206;
+    r.ex.responseHeaders().set(http::field::content_range,
+                               "bytes " + std::to_string(span->offset) + "-" +
+                                   std::to_string(span->offset + span->length - 1) + "/" +
+                                   std::to_string(info.size));
+  }
+  if (Status st = r.ex.beginResponse(status, span->length); !st.ok() || r.ex.headOnly()) return;
+  if (local) {
+    (void)r.ex.sendFile(local->fd(), span->offset, span->length);
+    return;
+  }
+  uint64_t off = span->offset, end = span->offset + span->length;
+  while (off < end) {
+    uint64_t n = std::min(kForwardChunk, end - off);
+    auto data = c->get(r.bucket, r.key, ByteRange{off, n});
+    if (!data.ok() || data->size() != n) {
+      log::warn("GET {}/{} failed mid-stream at {}: {}", r.bucket, r.key, off,
+                data.ok() ? "short read" : data.status().toString());
+      r.ex.closeAfter();  // the client sees a short body, never wrong bytes
+      return;
+    }
+    if (!r.ex.write(*data).ok()) return;
+    off += n;
+  }
+}
+
+void deleteObject(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  Status st = c->remove(r.bucket, r.key);
+  // S3 deletes are idempotent: a missing key is success (a missing bucket is not).
+  if (!st.ok() && st.code() != Code::kObjectNotFound) return r.fail(st);
+  (void)r.ex.respond(204);
+}
+
+void copyObject(S3Request& r) {
+  auto src = urlDecode(r.ex.header("x-amz-copy-source"), false);
+  if (!src) return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
+  std::string s = *src;
+  if (size_t q = s.find("?versionId="); q != std::string::npos) s.resize(q);
+  if (!s.empty() && s.front() == '/') s.erase(0, 1);
+  size_t slash = s.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == s.size()) {
+    return r.fail(s3Error("InvalidArgument", "x-amz-copy-source must be bucket/key"));
+  }
+  std::string srcBucket = s.substr(0, slash), srcKey = s.substr(slash + 1);
+  if (srcBucket == kMultipartBucket) return r.fail(s3Error("AccessDenied"));
+  bool replace = r.ex.header("x-amz-metadata-directive") == "REPLACE";
+  Client* c = r.client();
+  if (!c) return;
+  auto srcInfo = c->head(srcBucket, srcKey);
+  if (!srcInfo.ok()) return r.fail(srcInfo.status());
+  std::string_view cim = r.ex.header("x-amz-copy-source-if-match");
+  std::string_view cinm = r.ex.header("x-amz-copy-source-if-none-match");
+  if ((!cim.empty() && !etagMatches(cim, etagOf(*srcInfo))) ||
+      (!cinm.empty() && etagMatches(cinm, etagOf(*srcInfo)))) {
+    return r.fail(s3Error("PreconditionFailed"));
+  }
+  std::optional<std::map<std::string, std::string>> custom;
+  if (replace) {
+    custom = metadataFromHeaders(r.ex);
+    auto it = srcInfo->custom.find(std::string(kMetaEtag));
+    if (it != srcInfo->custom.end()) (*custom)[std::string(kMetaEtag)] = it->second;
+  }
+  Result<ObjectInfo> out = Status(Code::kInternal);
+  if (srcBucket == r.bucket && srcKey == r.key) {
+    if (!replace) {
+      return r.fail(s3Error("InvalidRequest",
+                            "This copy request is illegal because it is trying to copy an object "
+                            "to itself without changing the object's metadata"));
+    }
+    out = c->setCustom(r.bucket, r.key, *custom, false);
+  } else {
+    out = c->copy(srcBucket, srcKey, r.bucket, r.key, custom);
+  }
+  if (!out.ok()) return r.fail(out.status());
+  XmlWriter x;
+  x.root("CopyObjectResult");
+  x.leaf("LastModified", isoDate(out->mtimeNs));
+  x.leaf("ETag", etagOf(*out));
+  x.close("CopyObjectResult");
+  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
+  (void)r.ex.respond(200, x.str());
+}
+
+void deleteObjects(S3Request& r) {
+  auto body = readSmallBody(r, 2 << 20);
+  if (!body) return;
+  auto req = parseDeleteObjects(*body);
+  if (!req.ok()) return r.fail(s3Error("MalformedXML"));
+  Client* c = r.client();
+  if (!c) return;
+  XmlWriter x;
+  x.root("DeleteResult");
+  for (const auto& key : req->keys) {
+    Status st = c->remove(r.bucket, key);
+    if (st.ok() || st.code() == Code::kObjectNotFound) {
+      if (req->quiet) continue;
+      x.open("Deleted");
+      x.leaf("Key", key);
+      x.close("Deleted");
+    } else {
+      if (st.code() == Code::kBucketNotFound) return r.fail(st);
+      S3Error e = s3Error(st);
+      x.open("Error");
+      x.leaf("Key", key);
+      x.leaf("Code", e.code);
+      x.leaf("Message", e.message);
+      x.close("Error");
+    }
+  }
+  x.close("DeleteResult");
+  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
+  (void)r.ex.respond(200, x.str());
+}
+
+}  // namespace ais::gateway

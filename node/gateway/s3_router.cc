@@ -1,0 +1,193 @@
+// S3 request routing: bucket and key from the path (path-style) or the Host (virtual-host style),
+// SigV4 verification, name checks, then the operation chosen by method and query.
+#include <ctime>
+
+#include "meta/names.h"
+#include "node/gateway/s3_api.h"
+
+namespace ais::gateway {
+
+Client* S3Request::client() {
+  auto c = gw.client();
+  if (!c.ok()) {
+    fail(s3Error("ServiceUnavailable", "cluster not reachable: " + c.status().toString()));
+    return nullptr;
+  }
+  return *c;
+}
+
+namespace {
+
+bool isIpLiteral(std::string_view host) {
+  if (host.empty()) return false;
+  if (host.front() == '[') return true;
+  for (char c : host) {
+    if (!((c >= '0' && c <= '9') || c == '.')) return false;
+  }
+  return true;
+}
+
+// "<bucket>.<domain>[:port]" → bucket; "" for path-style.
+std::string vhostBucket(std::string_view host, const std::string& domain) {
+  if (host.empty() || host.front() == '[') return {};
+  host = host.substr(0, host.find(':'));
+  if (isIpLiteral(host) || domain.empty()) return {};
+  std::string suffix = "." + domain;
+  if (host.size() <= suffix.size() || host.substr(host.size() - suffix.size()) != suffix) return {};
+  return std::string(host.substr(0, host.size() - suffix.size()));
+}
+
+// Query parameters that name sub-resources we do not serve.
+constexpr std::string_view kUnsupported[] = {"acl",
+                                             "policy",
+                                             "cors",
+                                             "lifecycle",
+                                             "tagging",
+                                             "website",
+                                             "logging",
+                                             "notification",
+                                             "replication",
+                                             "encryption",
+                                             "object-lock",
+                                             "retention",
+                                             "legal-hold",
+                                             "torrent",
+                                             "restore",
+                                             "select",
+                                             "accelerate",
+                                             "analytics",
+                                             "inventory",
+                                             "metrics",
+                                             "ownershipControls",
+                                             "publicAccessBlock",
+                                             "requestPayment",
+                                             "intelligent-tiering",
+                                             "attributes"};
+
+void dispatch(S3Request& r) {
+  auto m = r.ex.method();
+  for (std::string_view u : kUnsupported) {
+    if (r.has(std::string(u))) {
+      return r.fail(s3Error("NotImplemented", "?" + std::string(u) + " is not supported"));
+    }
+  }
+  if (r.bucket.empty()) {
+    if (m == http::verb::get) return listBuckets(r);
+    return r.fail(s3Error("MethodNotAllowed"));
+  }
+  if (r.key.empty()) {
+    switch (m) {
+      case http::verb::get:
+        if (r.has("location")) return getBucketLocation(r);
+        if (r.has("versioning")) return getBucketVersioning(r);
+        if (r.has("uploads")) return listMultipartUploads(r);
+        if (r.has("versions")) return r.fail(s3Error("NotImplemented", "ListObjectVersions"));
+        return listObjects(r, r.param("list-type") == "2");
+      case http::verb::put:
+        if (r.has("versioning")) return r.fail(s3Error("NotImplemented", "PutBucketVersioning"));
+        return createBucket(r);
+      case http::verb::delete_:
+        return deleteBucket(r);
+      case http::verb::head:
+        return headBucket(r);
+      case http::verb::post:
+        if (r.has("delete")) return deleteObjects(r);
+        return r.fail(s3Error("NotImplemented", "POST on a bucket"));
+      default:
+        return r.fail(s3Error("MethodNotAllowed"));
+    }
+  }
+  switch (m) {
+    case http::verb::get:
+      if (r.has("uploadId")) return listParts(r);
+      return getObject(r);
+    case http::verb::head:
+      return getObject(r);
+    case http::verb::put:
+      if (r.has("uploadId") || r.has("partNumber")) return uploadPart(r);
+      if (!r.ex.header("x-amz-copy-source").empty()) return copyObject(r);
+      return putObject(r);
+    case http::verb::delete_:
+      if (r.has("uploadId")) return abortMultipart(r);
+      return deleteObject(r);
+    case http::verb::post:
+      if (r.has("uploads")) return createMultipart(r);
+      if (r.has("uploadId")) return completeMultipart(r);
+      return r.fail(s3Error("NotImplemented", "POST on an object"));
+    default:
+      return r.fail(s3Error("MethodNotAllowed"));
+  }
+}
+
+}  // namespace
+
+void serveS3(Gateway& gw, Exchange& ex) {
+  std::string_view target = ex.target();
+  size_t q = target.find('?');
+  std::string_view rawPath = target.substr(0, q);
+  std::string_view rawQuery =
+      q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  S3Request r{ex, gw, {}, {}, std::string(rawQuery), {}, {}, std::string(rawPath)};
+  auto path = urlDecode(rawPath, false);
+  auto query = parseQuery(rawQuery);
+  if (!path || !query || rawPath.empty() || rawPath.front() != '/') {
+    return r.fail(s3Error("InvalidURI", "Couldn't parse the specified URI."));
+  }
+  r.query = std::move(*query);
+  r.resource = *path;
+  std::string bucket = vhostBucket(ex.header(http::field::host), gw.options().s3Domain);
+  std::string_view p = std::string_view(*path).substr(1);
+  if (bucket.empty()) {
+    size_t slash = p.find('/');
+    bucket = std::string(p.substr(0, slash));
+    if (slash != std::string_view::npos) r.key = std::string(p.substr(slash + 1));
+  } else {
+    r.key = std::string(p);
+    r.resource = "/" + bucket + *path;
+  }
+  r.bucket = std::move(bucket);
+
+  auto auth = verifySigV4(ex, rawPath, rawQuery, r.query, gw.options().s3, std::time(nullptr));
+  if (auto* e = std::get_if<S3Error>(&auth)) return r.fail(*e);
+  r.auth = std::move(std::get<SigV4Context>(auth));
+
+  if (!r.bucket.empty()) {
+    if (r.bucket == kMultipartBucket) return r.fail(s3Error("AccessDenied", "reserved bucket"));
+    if (Status st = meta::validateBucketName(r.bucket); !st.ok()) {
+      return r.fail(s3Error("InvalidBucketName", st.message()));
+    }
+  }
+  if (!r.key.empty()) {
+    if (r.key.size() > meta::kMaxObjectNameBytes) return r.fail(s3Error("KeyTooLongError"));
+    if (Status st = meta::validateObjectName(r.key); !st.ok()) {
+      return r.fail(s3Error("InvalidArgument", "invalid key: " + st.message()));
+    }
+  }
+  dispatch(r);
+}
+
+std::optional<std::string> readSmallBody(S3Request& r, size_t limit) {
+  auto len = r.ex.contentLength();
+  if (len && *len > limit) {
+    r.fail(s3Error("EntityTooLarge", "request body too large"));
+    return std::nullopt;
+  }
+  std::string body;
+  char buf[16 << 10];
+  while (true) {
+    auto n = r.ex.readBody(buf, sizeof buf);
+    if (!n.ok()) {
+      r.fail(s3Error("IncompleteBody", n.status().message()));
+      return std::nullopt;
+    }
+    if (*n == 0) break;
+    body.append(buf, *n);
+    if (body.size() > limit) {
+      r.fail(s3Error("EntityTooLarge", "request body too large"));
+      return std::nullopt;
+    }
+  }
+  return body;
+}
+
+}  // namespace ais::gateway

@@ -1,0 +1,127 @@
+#include "node/gateway/s3_xml.h"
+
+#include <pugixml.hpp>
+
+namespace ais::gateway {
+
+std::string xmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // XML 1.0 cannot carry most control characters even escaped; S3 clients expect
+        // encoding-type=url for such keys, so escape them numerically for the rest.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += "&#" + std::to_string(static_cast<int>(c)) + ";";
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+void XmlWriter::root(std::string_view tag) {
+  out_ += "<";
+  out_ += tag;
+  out_ += " xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+}
+
+void XmlWriter::open(std::string_view tag) {
+  out_ += "<";
+  out_ += tag;
+  out_ += ">";
+}
+
+void XmlWriter::close(std::string_view tag) {
+  out_ += "</";
+  out_ += tag;
+  out_ += ">";
+}
+
+void XmlWriter::leaf(std::string_view tag, std::string_view text) {
+  open(tag);
+  out_ += xmlEscape(text);
+  close(tag);
+}
+
+namespace {
+
+Result<pugi::xml_node> parseRoot(pugi::xml_document& doc, std::string_view xml, const char* root) {
+  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!r) return Status(Code::kInvalidArgument, std::string("XML: ") + r.description());
+  pugi::xml_node n = doc.document_element();
+  if (std::string_view(n.name()) != root) {
+    return Status(Code::kInvalidArgument, std::string("XML root is not ") + root);
+  }
+  return n;
+}
+
+std::string unquote(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  if (s.size() >= 12 && s.rfind("&quot;", 0) == 0) return s.substr(6, s.size() - 12);
+  return s;
+}
+
+}  // namespace
+
+Result<DeleteRequest> parseDeleteObjects(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = parseRoot(doc, xml, "Delete");
+  if (!root.ok()) return root.status();
+  DeleteRequest req;
+  for (pugi::xml_node n : root->children()) {
+    std::string_view name = n.name();
+    if (name == "Quiet") {
+      req.quiet = std::string_view(n.child_value()) == "true";
+    } else if (name == "Object") {
+      pugi::xml_node key = n.child("Key");
+      if (!key) return Status(Code::kInvalidArgument, "Object without Key");
+      req.keys.emplace_back(key.child_value());
+    }
+  }
+  if (req.keys.empty() || req.keys.size() > 1000) {
+    return Status(Code::kInvalidArgument, "Delete needs 1 to 1000 keys");
+  }
+  return req;
+}
+
+Result<std::vector<CompletePart>> parseCompleteMultipart(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = parseRoot(doc, xml, "CompleteMultipartUpload");
+  if (!root.ok()) return root.status();
+  std::vector<CompletePart> parts;
+  for (pugi::xml_node n : root->children("Part")) {
+    CompletePart p;
+    std::string num = n.child_value("PartNumber");
+    try {
+      size_t pos = 0;
+      p.number = std::stoi(num, &pos);
+      if (pos != num.size()) throw std::invalid_argument(num);
+    } catch (...) {
+      return Status(Code::kInvalidArgument, "bad PartNumber");
+    }
+    p.etag = unquote(n.child_value("ETag"));
+    parts.push_back(std::move(p));
+  }
+  if (parts.empty()) return Status(Code::kInvalidArgument, "no parts");
+  return parts;
+}
+
+}  // namespace ais::gateway

@@ -1,0 +1,43 @@
+// S3 XML: a small writer for responses (escaping is the only subtle part) and the parsers of the
+// request bodies S3 defines (DeleteObjects, CompleteMultipartUpload), on pugixml.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ais::gateway {
+
+class XmlWriter {
+ public:
+  XmlWriter() { out_ = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"; }
+  // <tag xmlns="http://s3.amazonaws.com/doc/2006-03-01/"> for the document root.
+  void root(std::string_view tag);
+  void open(std::string_view tag);
+  void close(std::string_view tag);
+  void leaf(std::string_view tag, std::string_view text);
+  const std::string& str() const { return out_; }
+
+ private:
+  std::string out_;
+};
+
+std::string xmlEscape(std::string_view s);
+
+struct DeleteRequest {
+  bool quiet = false;
+  std::vector<std::string> keys;
+};
+// kInvalidArgument (→ MalformedXML) on bad XML or more than 1000 keys.
+Result<DeleteRequest> parseDeleteObjects(std::string_view xml);
+
+struct CompletePart {
+  int number = 0;
+  std::string etag;  // without quotes
+};
+Result<std::vector<CompletePart>> parseCompleteMultipart(std::string_view xml);
+
+}  // namespace ais::gateway

@@ -1,0 +1,46 @@
+// Rebalance on a target: after the set of active targets changes (a node joined or left), move
+// every local object that this target no longer owns to its new HRW owner, then delete it here.
+// Runs on the loop thread, one object at a time, restarted from scratch on a newer change.
+// Invariants: an object is deleted locally only after its owner committed it (or already had a
+// copy, which is then the newer one: transfers never overwrite, see ObjectRef.ifAbsent).
+#pragma once
+
+#include <kj/async.h>
+
+#include <string>
+
+#include "node/node_context.h"
+
+namespace ais::node {
+
+class TargetService;
+
+class Rebalancer {
+ public:
+  Rebalancer(NodeContext& ctx, TargetService& target) : ctx_(ctx), target_(target) {}
+
+  // Call after a new Smap was accepted; starts a pass if the active targets differ from the last
+  // pass's (always true for the first call after start-up).
+  void onSmap(const meta::Smap& smap);
+
+  struct Stats {
+    uint64_t generation = 0;
+    uint64_t moved = 0;
+    uint64_t failed = 0;
+    bool running = false;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  kj::Promise<void> runPass(uint64_t generation);
+  kj::Promise<void> scanBucket(uint64_t generation, std::string bucket, std::string after);
+
+  NodeContext& ctx_;
+  TargetService& target_;
+  std::string lastTargets_;  // sorted active target ids of the last pass
+  Stats stats_;
+  kj::Promise<void> task_ = nullptr;
+  kj::Promise<void> retry_ = nullptr;
+};
+
+}  // namespace ais::node

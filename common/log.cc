@@ -28,8 +28,9 @@ void write(Level level, const std::string& line) {
   tm t;
   localtime_r(&tv.tv_sec, &t);
   std::lock_guard lock(mu);
-  std::fprintf(stderr, "%s %02d:%02d:%02d.%06ld %s %s\n", kNames[static_cast<int>(level)], t.tm_hour,
-               t.tm_min, t.tm_sec, static_cast<long>(tv.tv_usec), tag.c_str(), line.c_str());
+  std::fprintf(stderr, "%s %02d:%02d:%02d.%06ld %s %s\n", kNames[static_cast<int>(level)],
+               t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(tv.tv_usec), tag.c_str(),
+               line.c_str());
 }
 
 }  // namespace ais::log

@@ -9,7 +9,7 @@ namespace ais::log {
 
 enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
-void setTag(std::string tag);      // e.g. "t1"; printed on every line
+void setTag(std::string tag);  // e.g. "t1"; printed on every line
 void setLevel(Level level);
 bool enabled(Level level);
 void write(Level level, const std::string& line);

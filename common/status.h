@@ -1,5 +1,6 @@
-// One error vocabulary for every layer: codes grouped by area, a [[nodiscard]] Status and Result<T>.
-// Edges convert once: to capnp on the wire (proto/), to exit codes (tools/), to errno (fusefs/).
+// One error vocabulary for every layer: codes grouped by area, a [[nodiscard]] Status and
+// Result<T>. Edges convert once: to capnp on the wire (proto/), to exit codes (tools/), to errno
+// (fusefs/).
 #pragma once
 
 #include <cstdint>
@@ -11,29 +12,29 @@
 namespace ais {
 
 // X(name, number, default message). Numbers are on the wire: never renumber or reuse.
-#define AIS_STATUS_CODES(X)                                            \
-  X(kOk, 0, "ok")                                                      \
-  X(kInvalidArgument, 101, "invalid argument")                         \
-  X(kInternal, 102, "internal error")                                  \
-  X(kIoError, 103, "I/O error")                                        \
-  X(kUnavailable, 104, "node unavailable")                             \
-  X(kTimeout, 105, "timed out")                                        \
-  X(kNotImplemented, 106, "not implemented")                           \
-  X(kOutOfSpace, 107, "out of space")                                  \
-  X(kStaleSmap, 201, "stale cluster map")                              \
-  X(kNotPrimary, 202, "not the primary proxy")                         \
-  X(kNodeNotFound, 203, "node not found")                              \
-  X(kRejectedVersion, 204, "metadata version rejected")                \
-  X(kNoTargets, 205, "cluster has no storage targets")                 \
-  X(kBucketNotFound, 301, "bucket does not exist")                     \
-  X(kBucketExists, 302, "bucket already exists")                       \
-  X(kBucketNotEmpty, 303, "bucket is not empty")                       \
-  X(kBadBucketName, 304, "invalid bucket name")                        \
-  X(kObjectNotFound, 401, "object does not exist")                     \
-  X(kBadObjectName, 402, "invalid object name")                        \
-  X(kRangeNotSatisfiable, 403, "range not satisfiable")                \
-  X(kChecksumMismatch, 404, "checksum mismatch")                       \
-  X(kObjectExists, 405, "object already exists")                       \
+#define AIS_STATUS_CODES(X)                             \
+  X(kOk, 0, "ok")                                       \
+  X(kInvalidArgument, 101, "invalid argument")          \
+  X(kInternal, 102, "internal error")                   \
+  X(kIoError, 103, "I/O error")                         \
+  X(kUnavailable, 104, "node unavailable")              \
+  X(kTimeout, 105, "timed out")                         \
+  X(kNotImplemented, 106, "not implemented")            \
+  X(kOutOfSpace, 107, "out of space")                   \
+  X(kStaleSmap, 201, "stale cluster map")               \
+  X(kNotPrimary, 202, "not the primary proxy")          \
+  X(kNodeNotFound, 203, "node not found")               \
+  X(kRejectedVersion, 204, "metadata version rejected") \
+  X(kNoTargets, 205, "cluster has no storage targets")  \
+  X(kBucketNotFound, 301, "bucket does not exist")      \
+  X(kBucketExists, 302, "bucket already exists")        \
+  X(kBucketNotEmpty, 303, "bucket is not empty")        \
+  X(kBadBucketName, 304, "invalid bucket name")         \
+  X(kObjectNotFound, 401, "object does not exist")      \
+  X(kBadObjectName, 402, "invalid object name")         \
+  X(kRangeNotSatisfiable, 403, "range not satisfiable") \
+  X(kChecksumMismatch, 404, "checksum mismatch")        \
+  X(kObjectExists, 405, "object already exists")        \
   X(kObjectMoved, 406, "object is held by another target")
 
 enum class Code : uint16_t {
@@ -42,9 +43,9 @@ enum class Code : uint16_t {
 #undef AIS_X
 };
 
-std::string_view codeName(Code code);       // "ObjectNotFound"
-std::string_view codeMessage(Code code);    // "object does not exist"
-Code codeFromNumber(uint32_t num);           // unknown numbers map to kInternal
+std::string_view codeName(Code code);     // "ObjectNotFound"
+std::string_view codeMessage(Code code);  // "object does not exist"
+Code codeFromNumber(uint32_t num);        // unknown numbers map to kInternal
 
 class [[nodiscard]] Status {
  public:
@@ -94,12 +95,14 @@ class [[nodiscard]] Result {
 namespace ais {
 inline const Status& statusOf(const Status& s) { return s; }
 template <typename T>
-const Status& statusOf(const Result<T>& r) { return r.status(); }
+const Status& statusOf(const Result<T>& r) {
+  return r.status();
+}
 }  // namespace ais
 
 // Early return of a failed Status/Result from a function returning Status or Result<U>.
-#define AIS_RETURN_IF_ERROR(expr)                   \
-  do {                                              \
-    auto&& ais_st_ = (expr);                        \
+#define AIS_RETURN_IF_ERROR(expr)                       \
+  do {                                                  \
+    auto&& ais_st_ = (expr);                            \
     if (!ais_st_.ok()) return ::ais::statusOf(ais_st_); \
   } while (0)

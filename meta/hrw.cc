@@ -57,7 +57,8 @@ const NodeInfo* ownerTarget(const Smap& smap, std::string_view uname) {
 std::vector<const NodeInfo*> targetsInHrwOrder(const Smap& smap, std::string_view uname) {
   uint64_t h = xxhash64(uname);
   std::vector<std::pair<uint64_t, const NodeInfo*>> weighted;
-  for (const NodeInfo* n : smap.activeTargets()) weighted.emplace_back(mix64(h ^ xxhash64(n->id)), n);
+  for (const NodeInfo* n : smap.activeTargets())
+    weighted.emplace_back(mix64(h ^ xxhash64(n->id)), n);
   std::sort(weighted.begin(), weighted.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<const NodeInfo*> out;

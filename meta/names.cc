@@ -56,7 +56,8 @@ Status validateBucketName(std::string_view name) {
     }
   }
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(name.front()) || !alnum(name.back())) return bad("must begin and end with a letter or digit");
+  if (!alnum(name.front()) || !alnum(name.back()))
+    return bad("must begin and end with a letter or digit");
   if (name.find("..") != std::string_view::npos) return bad("must not contain \"..\"");
   int dots = 0;
   bool digitsAndDots = true;

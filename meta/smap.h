@@ -30,8 +30,8 @@ struct NodeInfo {
 struct Smap {
   uint64_t version = 0;
   std::string primaryId;
-  std::string uuid;                // cluster identity; a node never accepts a map of another cluster
-  std::vector<NodeInfo> nodes;     // a --role all node appears twice: as proxy and as target
+  std::string uuid;             // cluster identity; a node never accepts a map of another cluster
+  std::vector<NodeInfo> nodes;  // a --role all node appears twice: as proxy and as target
 
   const NodeInfo* find(const std::string& id, Role role) const;
   const NodeInfo* primary() const { return find(primaryId, Role::kProxy); }

@@ -12,12 +12,12 @@ namespace ais::node {
 
 struct LocalConfig {
   std::string id;
-  std::string role;                    // "proxy" | "target" | "all" (from --role)
-  std::string rpcEndpoint;             // listen host:port of the fabric
-  std::string httpEndpoint;            // gateway (later issue); kept in the Smap
-  std::string primaryEndpoint;         // fabric endpoint of the primary proxy
-  std::string confdir;                 // persisted metadata, ready file
-  std::vector<std::string> mountpaths; // targets only
+  std::string role;                     // "proxy" | "target" | "all" (from --role)
+  std::string rpcEndpoint;              // listen host:port of the fabric
+  std::string httpEndpoint;             // gateway (later issue); kept in the Smap
+  std::string primaryEndpoint;          // fabric endpoint of the primary proxy
+  std::string confdir;                  // persisted metadata, ready file
+  std::vector<std::string> mountpaths;  // targets only
   std::string logLevel = "info";
   meta::ClusterConfig clusterDefaults;
 

@@ -37,8 +37,8 @@ Status checkVersion(const char* what, const T& current, const T& incoming) {
   }
   if (incoming.version < current.version) {
     return Status(Code::kRejectedVersion, std::string(what) + " v" +
-                                              std::to_string(incoming.version) + " is older than v" +
-                                              std::to_string(current.version));
+                                              std::to_string(incoming.version) +
+                                              " is older than v" + std::to_string(current.version));
   }
   return Status::OK();
 }

@@ -18,7 +18,9 @@ namespace ais::node {
 
 struct NodeContext {
   NodeContext(LocalConfig cfg, proto::ConnectionPool& pool)
-      : cfg(std::move(cfg)), meta(this->cfg.confdir), pool(pool),
+      : cfg(std::move(cfg)),
+        meta(this->cfg.confdir),
+        pool(pool),
         started(std::chrono::steady_clock::now()) {}
 
   LocalConfig cfg;

@@ -88,7 +88,8 @@ kj::Promise<void> Membership::keepaliveOnce(meta::Role role) {
 
 kj::Promise<void> Membership::keepalives() {
   const std::string ep = ctx_.cfg.primaryEndpoint;
-  kj::Promise<void> p = keepaliveOnce(ctx_.cfg.isProxy() ? meta::Role::kProxy : meta::Role::kTarget);
+  kj::Promise<void> p =
+      keepaliveOnce(ctx_.cfg.isProxy() ? meta::Role::kProxy : meta::Role::kTarget);
   if (ctx_.cfg.isProxy() && ctx_.cfg.isTarget()) {
     p = p.then([this] { return keepaliveOnce(meta::Role::kTarget); });
   }

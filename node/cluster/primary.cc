@@ -195,12 +195,14 @@ kj::Promise<Status> Primary::allTargetsEmpty(const std::string& bucket) {
       if (!r.getEmpty()) return Status(Code::kBucketNotEmpty, "ais://" + bucket);
       return Status::OK();
     });
-    answers.add(ctx_.timer().timeoutAfter(10 * kj::SECONDS, kj::mv(p))
+    answers.add(ctx_.timer()
+                    .timeoutAfter(10 * kj::SECONDS, kj::mv(p))
                     .catch_([this, ep, id](kj::Exception&& e) {
                       ctx_.pool.drop(ep);
                       return Status(Code::kUnavailable,
-                                    "target " + id + " did not answer: cannot tell whether the "
-                                    "bucket is empty (use force to destroy anyway)");
+                                    "target " + id +
+                                        " did not answer: cannot tell whether the "
+                                        "bucket is empty (use force to destroy anyway)");
                     }));
   }
   return kj::joinPromises(answers.releaseAsArray()).then([](kj::Array<Status>&& all) {

@@ -84,9 +84,12 @@ int main(int argc, char** argv) {
   double seconds = 3;
   bool single = false;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--single")) single = true;
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc)
+      seconds = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--single"))
+      single = true;
   }
   TestCluster::Options o;
   o.single = single;
@@ -111,7 +114,9 @@ int main(int argc, char** argv) {
   for (size_t size : {size_t(16 << 10), size_t(1 << 20)}) {
     std::string data = ais::testing::patternBytes(size, size);
     uint64_t keys = size >= (1 << 20) ? 200 : kKeys;
-    auto name = [&](int t, uint64_t i) { return "o-" + std::to_string(t) + "-" + std::to_string(i % keys); };
+    auto name = [&](int t, uint64_t i) {
+      return "o-" + std::to_string(t) + "-" + std::to_string(i % keys);
+    };
     // Seed every key once so GETs always find their object.
     for (int t = 0; t < threads; ++t) {
       for (uint64_t i = 0; i < keys / threads + 1; ++i) {

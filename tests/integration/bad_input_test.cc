@@ -68,8 +68,9 @@ TestCluster* BadInputTest::cluster_ = nullptr;
 
 TEST_F(BadInputTest, RejectsNamesThatWouldEscapeTheMountpath) {
   auto raw = connectToOwner("bad", "anything");
-  std::vector<std::string> hostile = {"../x", "a/../../b", "..", "/etc/passwd",
-                                      std::string(2048, 'n'), "bad\xff\xfeutf8", "\xc0\xaf"};
+  std::vector<std::string> hostile = {
+      "../x",    "a/../../b", "..", "/etc/passwd", std::string(2048, 'n'), "bad\xff\xfeutf8",
+      "\xc0\xaf"};
   for (const auto& name : hostile) {
     EXPECT_EQ(rawPut(raw, "bad", name, "x", XXH64("x", 1, 0)), Code::kBadObjectName) << name;
   }

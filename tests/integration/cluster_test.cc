@@ -1,11 +1,10 @@
 // Object and bucket operations against a real 1-proxy + 3-target cluster on 127.0.0.1.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -77,10 +76,14 @@ TEST_F(ClusterTest, PutsAndReadsBackThousandObjectsOnTheirOwners) {
   std::vector<std::pair<std::string, size_t>> objs;
   for (int i = 0; i < 1000; ++i) {
     size_t size;
-    if (i == 0) size = 0;
-    else if (i == 1) size = 8 << 20;
-    else if (i % 20 == 0) size = gen() % ((8 << 20) + 1);  // some large: streamed in chunks
-    else size = gen() % (64 << 10);
+    if (i == 0)
+      size = 0;
+    else if (i == 1)
+      size = 8 << 20;
+    else if (i % 20 == 0)
+      size = gen() % ((8 << 20) + 1);  // some large: streamed in chunks
+    else
+      size = gen() % (64 << 10);
     objs.emplace_back("dir" + std::to_string(i % 7) + "/obj-" + std::to_string(i), size);
   }
   for (size_t i = 0; i < objs.size(); ++i) {
@@ -230,7 +233,9 @@ TEST_F(ClusterTest, DeletesAndReportsTypedErrors) {
 
 TEST_F(ClusterTest, StoresOddButLegalNames) {
   std::string bucket = newBucket("odd");
-  std::vector<std::string> names = {"a/b", "a/b/c", "dir/", "x//y", "./dot", std::string(300, 'l'),
+  std::vector<std::string> names = {"a/b",        "a/b/c",
+                                    "dir/",       "x//y",
+                                    "./dot",      std::string(300, 'l'),
                                     "ünï/cödé ✓", std::string(1024, 'm')};
   for (size_t i = 0; i < names.size(); ++i) {
     auto r = client_->put(bucket, names[i], "v" + std::to_string(i));
@@ -297,9 +302,8 @@ TEST_F(ClusterTest, PutsAFileInChunksAndGetsItToAFile) {
     std::fclose(f);
   }
   uint64_t lastProgress = 0;
-  auto info = client_->putFile(bucket, "big", src, {}, [&](uint64_t done, uint64_t) {
-    lastProgress = done;
-  });
+  auto info = client_->putFile(bucket, "big", src, {},
+                               [&](uint64_t done, uint64_t) { lastProgress = done; });
   ASSERT_TRUE(info.ok()) << info.status().toString();
   EXPECT_EQ(info->size, data.size());
   EXPECT_EQ(lastProgress, data.size());

@@ -112,8 +112,7 @@ Status TestCluster::launch(NodeProc& n) {
     int fd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 2);
     ::dup2(fd, 1);
-    ::execl(AISNODE_BIN, "aisnode", "--role", n.role.c_str(), "--config", cfgPath.c_str(),
-            nullptr);
+    ::execl(AISNODE_BIN, "aisnode", "--role", n.role.c_str(), "--config", cfgPath.c_str(), nullptr);
     ::_exit(127);
   }
   n.pid = pid;
@@ -130,7 +129,8 @@ Status TestCluster::waitReady(const NodeProc& n, std::chrono::seconds timeout) {
     int wstatus;
     if (::waitpid(n.pid, &wstatus, WNOHANG) == n.pid) {
       const_cast<NodeProc&>(n).pid = -1;
-      return Status(Code::kInternal, n.id + " exited during start-up; see " + n.dir + "/aisnode.log");
+      return Status(Code::kInternal,
+                    n.id + " exited during start-up; see " + n.dir + "/aisnode.log");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

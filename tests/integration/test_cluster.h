@@ -21,7 +21,7 @@ class TestCluster {
   struct Options {
     int proxies = 1;
     int targets = 3;
-    bool single = false;          // one --role all node instead
+    bool single = false;  // one --role all node instead
     int mountpathsPerTarget = 2;
     uint32_t keepaliveIntervalMs = 300;
     uint32_t keepaliveTimeoutMs = 3000;
@@ -29,7 +29,7 @@ class TestCluster {
 
   struct NodeProc {
     std::string id;
-    std::string role;             // proxy | target | all
+    std::string role;  // proxy | target | all
     int port = 0;
     std::string dir;
     std::vector<std::string> mountpaths;
@@ -40,12 +40,12 @@ class TestCluster {
   ~TestCluster();
 
   Status start();
-  std::string endpoint() const;   // the primary's fabric endpoint
+  std::string endpoint() const;  // the primary's fabric endpoint
   Result<std::unique_ptr<Client>> client() const;
 
-  void kill(const std::string& id);             // SIGKILL
-  Status restart(const std::string& id);        // same config and data; waits until ready
-  Status stop(const std::string& id);           // SIGTERM and wait
+  void kill(const std::string& id);       // SIGKILL
+  Status restart(const std::string& id);  // same config and data; waits until ready
+  Status stop(const std::string& id);     // SIGTERM and wait
   const NodeProc& node(const std::string& id) const { return nodes_.at(id); }
   std::vector<std::string> targetIds() const;
   // Starts one more target ("t<N+1>") that joins the running cluster; returns its id.

@@ -1,0 +1,111 @@
+// setattr (chmod, chown, utimens, truncate) kept in custom metadata, and statfs from the
+// cluster's capacity.
+#include "common/log.h"
+#include "fusefs/fs.h"
+#include "fusefs/names.h"
+#include "fusefs/write_state.h"
+
+namespace ais::fusefs {
+namespace {
+
+int64_t toNs(const timespec& ts) { return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec; }
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int toSet, bool haveFh) {
+  auto inode = inodes_.get(ino);
+  if (!inode) return Errno{ENOENT};
+  std::lock_guard l(inode->mu);
+  Kind kind = inode->kind;
+  // Bucket roots have no object to hold metadata: changes are accepted and not kept.
+  if (kind == Kind::kClusterRoot || kind == Kind::kBucket) return statOf(*inode);
+  if (toSet & FUSE_SET_ATTR_SIZE) {
+    if (kind == Kind::kDir) return Errno{EISDIR};
+    int err = truncateLocked(*inode, static_cast<uint64_t>(attr.st_size));
+    if (err != 0) return Errno{err};
+    if (!haveFh) {  // truncate(2) without an open file takes effect at once
+      Status st = storeLocked(*inode);
+      if (!st.ok()) return errnoOf(st);
+    }
+  }
+  std::map<std::string, std::string> changes;
+  if (toSet & FUSE_SET_ATTR_MODE) {
+    char buf[16];
+    snprintf(buf, sizeof buf, "%o", static_cast<unsigned>(attr.st_mode & 07777));
+    changes[kKeyMode] = buf;
+  }
+  if (toSet & FUSE_SET_ATTR_UID) changes[kKeyUid] = std::to_string(attr.st_uid);
+  if (toSet & FUSE_SET_ATTR_GID) changes[kKeyGid] = std::to_string(attr.st_gid);
+  if (toSet & FUSE_SET_ATTR_MTIME_NOW) {
+    changes[kKeyMtime] = std::to_string(nowNs());
+  } else if (toSet & FUSE_SET_ATTR_MTIME) {
+    changes[kKeyMtime] = std::to_string(toNs(attr.st_mtim));
+  }
+  if (changes.empty()) return statOf(*inode);  // e.g. atime only: not kept
+
+  if (inode->ws && inode->ws->dirty) {
+    // Travels with the data on flush.
+    for (auto& [k, v] : changes) inode->info.custom[k] = v;
+    if (changes.count(kKeyMtime)) inode->ws->mtimeSet = true;
+    return statOf(*inode);
+  }
+  std::string bucket = inode->bucket();
+  std::string name = inode->name();  // a directory's marker for kDir
+  auto updated = client_.setCustom(bucket, name, changes, true);
+  if (!updated.ok() && updated.code() == Code::kObjectNotFound && kind == Kind::kDir) {
+    // An implicit directory gets a marker to hold its metadata.
+    PutOptions po{.custom = inode->haveInfo
+                                ? inode->info.custom
+                                : newCustom(defaults_.dirMode, defaults_.uid, defaults_.gid)};
+    for (auto& [k, v] : changes) po.custom[k] = v;
+    updated = client_.put(bucket, name, "", po);
+  }
+  if (!updated.ok()) return errnoOf(updated.status());
+  inode->info = std::move(*updated);
+  inode->haveInfo = true;
+  inode->attrAt = Clock::now();
+  // Listings carry attributes (readdirplus): keep the cached one in step.
+  std::string path = kind == Kind::kDir ? name.substr(0, name.size() - 1) : name;
+  auto slash = path.rfind('/');
+  std::string prefix = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  dirs_.upsert(
+      bucket, prefix, path.substr(prefix.size()),
+      DirEntry{
+          .kind = kind, .haveInfo = true, .hasMarker = kind == Kind::kDir, .info = inode->info});
+  return statOf(*inode);
+}
+
+ErrOr<struct statvfs> Fs::doStatfs() {
+  std::lock_guard l(statfsMu_);
+  if (Clock::now() - statfsAt_ < std::chrono::seconds(2)) return statfs_;
+  auto status = client_.clusterStatus();
+  if (!status.ok()) return errnoOf(status.status());
+  uint64_t capacity = 0, available = 0, objects = 0;
+  for (auto& n : *status) {
+    if (!n.node.isTarget() || !n.reachable) continue;
+    capacity += n.capacityBytes;
+    available += n.availableBytes;
+    objects += n.objectCount;
+  }
+  struct statvfs st {};
+  st.f_bsize = 1 << 20;
+  st.f_frsize = 4096;
+  st.f_blocks = capacity / st.f_frsize;
+  st.f_bfree = available / st.f_frsize;
+  st.f_bavail = st.f_bfree;
+  st.f_files = objects + (1ull << 32);  // no inode limit: report plenty free
+  st.f_ffree = 1ull << 32;
+  st.f_favail = st.f_ffree;
+  st.f_namemax = kMaxComponent;
+  statfs_ = st;
+  statfsAt_ = Clock::now();
+  return st;
+}
+
+}  // namespace ais::fusefs

@@ -1,0 +1,66 @@
+// The listing cache (see dir_cache.h).
+#include "fusefs/dir_cache.h"
+
+namespace ais::fusefs {
+
+std::optional<std::optional<DirEntry>> DirCache::child(const std::string& bucket,
+                                                       const std::string& prefix,
+                                                       const std::string& name,
+                                                       Clock::duration ttl) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end() || Clock::now() - it->second.at > ttl) return std::nullopt;
+  auto c = it->second.children.find(name);
+  if (c == it->second.children.end()) return std::optional<DirEntry>();
+  return std::optional<DirEntry>(c->second);
+}
+
+std::optional<std::vector<std::pair<std::string, DirEntry>>> DirCache::snapshot(
+    const std::string& bucket, const std::string& prefix, Clock::duration ttl) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end() || Clock::now() - it->second.at > ttl) return std::nullopt;
+  return std::vector<std::pair<std::string, DirEntry>>(it->second.children.begin(),
+                                                       it->second.children.end());
+}
+
+std::optional<size_t> DirCache::cachedSize(const std::string& bucket, const std::string& prefix) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end()) return std::nullopt;
+  return it->second.children.size();
+}
+
+void DirCache::put(const std::string& bucket, const std::string& prefix, Listing listing) {
+  std::lock_guard l(mu_);
+  listings_[key(bucket, prefix)] = std::move(listing);
+}
+
+void DirCache::upsert(const std::string& bucket, const std::string& prefix, const std::string& name,
+                      const DirEntry& entry) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it != listings_.end()) it->second.children[name] = entry;
+}
+
+void DirCache::erase(const std::string& bucket, const std::string& prefix,
+                     const std::string& name) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it != listings_.end()) it->second.children.erase(name);
+}
+
+void DirCache::invalidate(const std::string& bucket, const std::string& prefix) {
+  std::lock_guard l(mu_);
+  listings_.erase(key(bucket, prefix));
+}
+
+void DirCache::invalidateTree(const std::string& bucket, const std::string& prefix) {
+  std::lock_guard l(mu_);
+  std::string k = key(bucket, prefix);
+  for (auto it = listings_.begin(); it != listings_.end();) {
+    it = it->first.starts_with(k) ? listings_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace ais::fusefs

@@ -1,0 +1,135 @@
+// Directories: listing (readdir / readdirplus from the listing cache), mkdir (a marker object,
+// or a bucket at the cluster root) and rmdir (only when nothing but the marker is left).
+#include "common/log.h"
+#include "fusefs/fs.h"
+#include "fusefs/names.h"
+
+namespace ais::fusefs {
+namespace {
+
+constexpr ino_t kUnknownIno = 0xffffffff;  // readdir without plus: the kernel ignores d_ino
+
+mode_t typeBits(Kind kind) {
+  switch (kind) {
+    case Kind::kFile:
+      return S_IFREG;
+    case Kind::kSymlink:
+      return S_IFLNK;
+    default:
+      return S_IFDIR;
+  }
+}
+
+}  // namespace
+
+ErrOr<std::unique_ptr<DirHandle>> Fs::doOpendir(fuse_ino_t ino) {
+  auto inode = inodes_.get(ino);
+  if (!inode) return Errno{ENOENT};
+  if (!isDirKind(inode->kind)) return Errno{ENOTDIR};
+  auto children = listDir(*inode);
+  if (!children.ok()) return Errno{children.err()};
+  auto dir = std::make_unique<DirHandle>();
+  dir->children.reserve(children->size());
+  for (auto& [name, entry] : *children) dir->children.push_back({name, std::move(entry)});
+  return dir;
+}
+
+ErrOr<std::string> Fs::doReaddir(fuse_req_t req, fuse_ino_t ino, DirHandle& dir, size_t size,
+                                 off_t off, bool plus) {
+  auto inode = inodes_.get(ino);
+  if (!inode) return Errno{ENOENT};
+  std::string bucket = inode->bucket();
+  std::string prefix = inode->name();
+  bool clusterRoot = inode->kind == Kind::kClusterRoot;
+  std::string buf(size, '\0');
+  size_t pos = 0;
+  // Entries 0 and 1 are "." and ".."; child i is entry i + 2. An entry's offset is the next one's.
+  for (size_t i = static_cast<size_t>(off); i < dir.children.size() + 2; ++i) {
+    const char* name = i == 0 ? "." : i == 1 ? ".." : dir.children[i - 2].name.c_str();
+    off_t next = static_cast<off_t>(i + 1);
+    size_t left = size - pos;
+    if (!plus) {
+      struct stat st {};
+      st.st_ino = i < 2 ? ino : kUnknownIno;
+      st.st_mode = i < 2 ? S_IFDIR : typeBits(dir.children[i - 2].entry.kind);
+      size_t len = fuse_add_direntry(req, buf.data() + pos, left, name, &st, next);
+      if (len > left) break;
+      pos += len;
+      continue;
+    }
+    fuse_entry_param e{};
+    if (i < 2) {
+      e.attr.st_ino = ino;
+      e.attr.st_mode = S_IFDIR;  // the kernel takes no reference on "." and ".."
+      size_t len = fuse_add_direntry_plus(req, buf.data() + pos, left, name, &e, next);
+      if (len > left) break;
+      pos += len;
+      continue;
+    }
+    // Check the fit first: entryFor takes a lookup reference the kernel must get.
+    if (fuse_add_direntry_plus(req, nullptr, 0, name, &e, next) > left) break;
+    const auto& child = dir.children[i - 2];
+    std::string object = clusterRoot ? child.name : childName(prefix, child.name);
+    e = entryFor(bucket, object, child.entry);
+    pos += fuse_add_direntry_plus(req, buf.data() + pos, left, name, &e, next);
+  }
+  buf.resize(pos);
+  return buf;
+}
+
+ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& name, mode_t mode,
+                                    const fuse_ctx& ctx) {
+  auto parent = inodes_.get(parentIno);
+  if (!parent) return Errno{ENOENT};
+  if (parent->kind == Kind::kClusterRoot) {
+    Status st = client_.createBucket(name);
+    if (!st.ok()) return errnoOf(st);
+    dirs_.upsert("", "", name, DirEntry{.kind = Kind::kBucket});
+    dirs_.put(name, "", Listing{Clock::now(), {}});
+    return entryFor("", name, DirEntry{.kind = Kind::kBucket});
+  }
+  auto marker = childObject(*parent, name, true);
+  if (!marker.ok()) return Errno{marker.err()};
+  std::string bucket = parent->bucket();
+  auto put =
+      client_.put(bucket, *marker, "", PutOptions{.custom = newCustom(mode, ctx.uid, ctx.gid)});
+  if (!put.ok()) return errnoOf(put.status());
+  DirEntry entry{.kind = Kind::kDir, .haveInfo = true, .hasMarker = true, .info = std::move(*put)};
+  dirs_.upsert(bucket, parent->name(), name, entry);
+  // A directory we just made is empty: lookups in it (tar x, cp -r) need not ask the cluster.
+  dirs_.put(bucket, *marker, Listing{Clock::now(), {}});
+  return entryFor(bucket, childName(parent->name(), name), entry);
+}
+
+int Fs::doRmdir(fuse_ino_t parentIno, const std::string& name) {
+  auto parent = inodes_.get(parentIno);
+  if (!parent) return ENOENT;
+  if (parent->kind == Kind::kClusterRoot) {
+    int err = toErrno(client_.destroyBucket(name, false));
+    if (err == 0) {
+      dirs_.erase("", "", name);
+      dirs_.invalidateTree(name, "");
+    }
+    return err;
+  }
+  auto marker = childObject(*parent, name, true);
+  if (!marker.ok()) return marker.err();
+  std::string bucket = parent->bucket();
+  auto page = client_.list(bucket, ListOptions{.prefix = *marker, .pageSize = 2});
+  if (!page.ok()) return toErrno(page.status());
+  bool hasMarker = false;
+  for (auto& e : page->entries) {
+    if (e.name != *marker) return ENOTEMPTY;  // hidden names count too (docs/aisfs.md)
+    hasMarker = true;
+  }
+  if (!page->commonPrefixes.empty()) return ENOTEMPTY;
+  if (!hasMarker) return page->entries.empty() ? ENOENT : ENOTEMPTY;
+  Status st = client_.remove(bucket, *marker);
+  if (!st.ok() && st.code() != Code::kObjectNotFound) return toErrno(st);
+  dirs_.erase(bucket, parent->name(), name);
+  dirs_.invalidateTree(bucket, *marker);
+  inodes_.detach(bucket, *marker);
+  return 0;
+}
+
+}  // namespace ais::fusefs

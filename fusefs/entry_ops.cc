@@ -1,0 +1,172 @@
+// Names: unlink, rename (server-side for a file; object by object for a directory), symlinks
+// (an empty object with posix.symlink), mknod of regular files. Hard links are refused (EPERM).
+#include <fcntl.h>
+
+#include "common/log.h"
+#include "fusefs/fs.h"
+#include "fusefs/names.h"
+#include "fusefs/write_state.h"
+
+namespace ais::fusefs {
+
+int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
+  auto parent = inodes_.get(parentIno);
+  if (!parent) return ENOENT;
+  auto object = childObject(*parent, name, false);
+  if (!object.ok()) return object.err();
+  std::string bucket = parent->bucket();
+  bool localOnly = false;
+  if (auto inode = inodes_.find(bucket, *object)) {
+    std::lock_guard l(inode->mu);
+    // Open handles keep working on their local state, but nothing is stored for them.
+    localOnly = inode->ws != nullptr && inode->ws->dirty;
+    inode->unlinked = true;
+  }
+  Status st = client_.remove(bucket, *object);
+  if (!st.ok() && !(localOnly && st.code() == Code::kObjectNotFound)) return toErrno(st);
+  dirs_.erase(bucket, parent->name(), name);
+  inodes_.detach(bucket, *object);
+  return 0;
+}
+
+int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newParentIno,
+                 const std::string& newName, unsigned flags) {
+  if (flags & RENAME_EXCHANGE) return EINVAL;
+  auto parent = inodes_.get(parentIno);
+  auto newParent = inodes_.get(newParentIno);
+  if (!parent || !newParent) return ENOENT;
+  if (parent->kind == Kind::kClusterRoot || newParent->kind == Kind::kClusterRoot) {
+    return EPERM;  // buckets are not renamed
+  }
+  std::string bucket = parent->bucket();
+  if (newParent->bucket() != bucket) return EXDEV;  // mv falls back to copy + remove
+  auto src = resolve(*parent, name);
+  if (!src.ok()) return src.err();
+  bool isDir = src->kind == Kind::kDir;
+  auto from = childObject(*parent, name, isDir);
+  auto to = childObject(*newParent, newName, isDir);
+  if (!from.ok()) return from.err();
+  if (!to.ok()) return to.err();
+  auto dst = resolve(*newParent, newName);
+  if (!dst.ok() && dst.err() != ENOENT) return dst.err();
+  if (dst.ok()) {
+    if (flags & RENAME_NOREPLACE) return EEXIST;
+    if (isDir && dst->kind != Kind::kDir) return ENOTDIR;
+    if (!isDir && dst->kind == Kind::kDir) return EISDIR;
+  }
+
+  if (!isDir) {
+    if (auto inode = inodes_.find(bucket, *from)) {
+      std::lock_guard l(inode->mu);
+      Status st = storeLocked(*inode);  // an open, changed file: store it before it moves
+      if (!st.ok()) return toErrno(st);
+    }
+    if (auto old = inodes_.find(bucket, *to)) {
+      std::lock_guard l(old->mu);
+      old->unlinked = true;  // replaced: its open handles must not store over the moved file
+    }
+    Status st = client_.rename(bucket, *from, *to);
+    if (st.code() == Code::kObjectExists) {
+      st = client_.remove(bucket, *to);
+      if (st.ok()) st = client_.rename(bucket, *from, *to);
+    }
+    if (!st.ok()) return toErrno(st);
+    inodes_.rename(bucket, *from, *to);
+    dirs_.erase(bucket, parent->name(), name);
+    DirEntry moved = *src;
+    moved.info.name = *to;
+    dirs_.upsert(bucket, newParent->name(), newName, moved);
+    return 0;
+  }
+
+  if (dst.ok()) {
+    auto page = client_.list(bucket, ListOptions{.prefix = *to, .pageSize = 2});
+    if (!page.ok()) return toErrno(page.status());
+    for (auto& e : page->entries) {
+      if (e.name != *to) return ENOTEMPTY;
+    }
+  }
+  for (auto& inode : inodes_.all()) {
+    if (inode->bucket() != bucket || !inode->name().starts_with(*from)) continue;
+    std::lock_guard l(inode->mu);
+    Status st = storeLocked(*inode);
+    if (!st.ok()) return toErrno(st);
+  }
+  // Every object under the prefix moves; names are collected first, since listing pages
+  // would shift under the renames.
+  std::vector<std::string> names;
+  ListOptions lo{.prefix = *from, .pageSize = 1000};
+  do {
+    auto page = client_.list(bucket, lo);
+    if (!page.ok()) return toErrno(page.status());
+    for (auto& e : page->entries) names.push_back(e.name);
+    lo.continuationToken = page->continuationToken;
+  } while (!lo.continuationToken.empty());
+  int err = 0;
+  size_t done = 0;
+  for (auto& n : names) {
+    Status st = client_.rename(bucket, n, *to + n.substr(from->size()));
+    if (!st.ok()) {
+      log::error("aisfs: rename of directory ais://{}/{} stopped at {}: {}", bucket, *from, n,
+                 st.toString());
+      err = toErrno(st) == ENOENT ? EIO : toErrno(st);
+      break;
+    }
+    ++done;
+  }
+  // Even a partial move changed both trees: forget what we knew of them.
+  inodes_.renamePrefix(bucket, *from, *to);
+  dirs_.invalidateTree(bucket, *from);
+  dirs_.invalidateTree(bucket, *to);
+  dirs_.erase(bucket, parent->name(), name);
+  dirs_.upsert(bucket, newParent->name(), newName, DirEntry{.kind = Kind::kDir});
+  if (err != 0) {
+    dirs_.invalidate(bucket, parent->name());
+    log::error("aisfs: moved {} of {} objects", done, names.size());
+  }
+  return err;
+}
+
+ErrOr<fuse_entry_param> Fs::doSymlink(const std::string& target, fuse_ino_t parentIno,
+                                      const std::string& name, const fuse_ctx& ctx) {
+  auto parent = inodes_.get(parentIno);
+  if (!parent) return Errno{ENOENT};
+  auto object = childObject(*parent, name, false);
+  if (!object.ok()) return Errno{object.err()};
+  std::string bucket = parent->bucket();
+  PutOptions po{.custom = newCustom(0777, ctx.uid, ctx.gid)};
+  po.custom[kKeySymlink] = target;
+  auto put = client_.put(bucket, *object, "", po);
+  if (!put.ok()) return errnoOf(put.status());
+  DirEntry entry{.kind = Kind::kSymlink, .haveInfo = true, .info = std::move(*put)};
+  dirs_.upsert(bucket, parent->name(), name, entry);
+  return entryFor(bucket, *object, entry);
+}
+
+ErrOr<std::string> Fs::doReadlink(fuse_ino_t ino) {
+  auto inode = inodes_.get(ino);
+  if (!inode) return Errno{ENOENT};
+  std::lock_guard l(inode->mu);
+  Status st = refreshLocked(*inode, false);
+  if (!st.ok()) return errnoOf(st);
+  auto it = inode->info.custom.find(kKeySymlink);
+  if (it == inode->info.custom.end()) return Errno{EINVAL};
+  return it->second;
+}
+
+ErrOr<fuse_entry_param> Fs::doMknod(fuse_ino_t parent, const std::string& name, mode_t mode,
+                                    const fuse_ctx& ctx) {
+  if (!S_ISREG(mode)) return Errno{EPERM};  // no devices, FIFOs or sockets in an object store
+  auto created = doCreate(parent, name, mode, O_WRONLY, ctx);
+  if (!created.ok()) return Errno{created.err()};
+  auto& [entry, fh] = *created;
+  int err = doFlush(*fh);
+  doRelease(std::move(fh));
+  if (err != 0) {
+    doForget(entry.ino, 1);
+    return Errno{err};
+  }
+  return entry;
+}
+
+}  // namespace ais::fusefs

@@ -1,0 +1,113 @@
+// File handles: open (with close-to-open revalidation), create, flush/fsync (where stores happen
+// and their errors reach close()), release, and the final store at unmount.
+#include <fcntl.h>
+
+#include "common/log.h"
+#include "fusefs/fs.h"
+#include "fusefs/names.h"
+#include "fusefs/write_state.h"
+
+namespace ais::fusefs {
+
+ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& keepCache) {
+  auto inode = inodes_.get(ino);
+  if (!inode) return Errno{ENOENT};
+  if (isDirKind(inode->kind)) return Errno{EISDIR};
+  bool writable = (flags & O_ACCMODE) != O_RDONLY;
+  std::lock_guard l(inode->mu);
+  // Close-to-open: attributes older than attrTtl are re-read, so a new version is seen.
+  Status st = refreshLocked(*inode, false);
+  if (!st.ok()) return errnoOf(st);
+  if (inode->ws) {
+    keepCache = true;  // the kernel's pages hold our own unstored writes
+  } else {
+    uint64_t tag = cacheTag(inode->info);
+    keepCache = inode->pageCacheValid && inode->pageCacheVersion == tag;
+    inode->pageCacheValid = true;
+    inode->pageCacheVersion = tag;
+  }
+  if (writable && (flags & O_TRUNC)) {
+    int err = truncateLocked(*inode, 0);
+    if (err != 0) return Errno{err};
+    keepCache = false;
+  }
+  auto fh = std::make_unique<FileHandle>();
+  fh->inode = inode;
+  fh->writable = writable;
+  fh->append = (flags & O_APPEND) != 0;
+  fh->size = inode->info.size;
+  ++inode->openCount;
+  return fh;
+}
+
+ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> Fs::doCreate(
+    fuse_ino_t parentIno, const std::string& name, mode_t mode, int flags, const fuse_ctx& ctx) {
+  auto parent = inodes_.get(parentIno);
+  if (!parent) return Errno{ENOENT};
+  auto object = childObject(*parent, name, false);
+  if (!object.ok()) return Errno{object.err()};
+  std::string bucket = parent->bucket();
+  auto inode = inodes_.lookup(bucket, *object, Kind::kFile);
+  fuse_entry_param e{};
+  {
+    std::lock_guard l(inode->mu);
+    dropWriteStateLocked(*inode);
+    inode->kind = Kind::kFile;
+    inode->ws = std::make_unique<WriteState>();  // stored on flush, even if nothing is written
+    inode->info = ObjectInfo{};
+    inode->info.name = *object;
+    inode->info.mtimeNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    inode->info.custom = newCustom(mode, ctx.uid, ctx.gid);
+    inode->haveInfo = true;
+    inode->attrAt = Clock::now();
+    inode->unlinked = false;
+    inode->pageCacheValid = false;
+    ++inode->openCount;
+    e.ino = inode->ino;
+    e.attr = statOf(*inode);
+    e.attr_timeout = attrTimeout();
+    e.entry_timeout = entryTimeout();
+    dirs_.upsert(bucket, parent->name(), name,
+                 DirEntry{.kind = Kind::kFile, .haveInfo = true, .info = inode->info});
+  }
+  auto fh = std::make_unique<FileHandle>();
+  fh->inode = inode;
+  fh->writable = true;
+  fh->append = (flags & O_APPEND) != 0;
+  return std::make_pair(e, std::move(fh));
+}
+
+int Fs::doFlush(FileHandle& fh) {
+  std::lock_guard l(fh.inode->mu);
+  return toErrno(storeLocked(*fh.inode));
+}
+
+void Fs::doRelease(std::unique_ptr<FileHandle> fh) {
+  Inode& inode = *fh->inode;
+  std::lock_guard l(inode.mu);
+  --inode.openCount;
+  // flush() has normally stored everything; this catches handles closed without one.
+  Status st = storeLocked(inode);
+  if (!st.ok()) {
+    log::error("aisfs: lost changes to ais://{}/{}: {}", inode.bucket(), inode.name(),
+               st.toString());
+    dropWriteStateLocked(inode);
+  }
+  if (inode.openCount <= 0 && inode.ws && !inode.ws->dirty) dropWriteStateLocked(inode);
+}
+
+void Fs::doDestroy() {
+  for (auto& inode : inodes_.all()) {
+    std::lock_guard l(inode->mu);
+    Status st = storeLocked(*inode);
+    if (!st.ok()) {
+      log::error("aisfs: at unmount, lost changes to ais://{}/{}: {}", inode->bucket(),
+                 inode->name(), st.toString());
+    }
+    dropWriteStateLocked(*inode);
+  }
+}
+
+}  // namespace ais::fusefs

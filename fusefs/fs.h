@@ -1,0 +1,151 @@
+// The file system: the state every FUSE handler reaches through fuse_req_userdata(req), and the
+// do* workers. Workers return an errno or a value; the handlers in ops.cc reply exactly once.
+// Lock order: InodeTable/DirCache locks are leaves; Inode::mu may be held while calling them,
+// never the other way round; FileHandle::mu before Inode::mu.
+#pragma once
+
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fusefs/dir_cache.h"
+#include "fusefs/errno_map.h"
+#include "fusefs/inode_table.h"
+#include "fusefs/options.h"
+#include "fusefs/posix_meta.h"
+#include "fusefs/thread_pool.h"
+#include "proto/client.h"
+
+namespace ais::fusefs {
+
+using Chunk = std::shared_future<std::shared_ptr<const Result<std::string>>>;
+
+// One open() of a file.
+struct FileHandle {
+  std::shared_ptr<Inode> inode;
+  bool writable = false;
+  bool append = false;
+  std::mutex mu;      // read state below
+  uint64_t size = 0;  // object size at open (reads of a clean file stop there)
+  std::shared_ptr<const std::string> whole;  // a small object, fetched in one GET
+  std::map<uint64_t, Chunk> chunks;          // read-ahead by chunk index
+  uint64_t lastEnd = 0;                      // end of the previous read, for sequential detection
+};
+
+// One opendir(): the listing as it was then, so offsets stay stable.
+struct DirHandle {
+  struct Child {
+    std::string name;
+    DirEntry entry;
+  };
+  std::vector<Child> children;
+};
+
+// Bytes to hand the kernel for a read: `data` keeps them alive.
+struct ReadReply {
+  std::shared_ptr<const std::string> data;
+  size_t offset = 0;
+  size_t size = 0;
+};
+
+class Fs {
+ public:
+  Fs(const Options& options, Client& client);
+  ~Fs();
+
+  const Options& options() const { return options_; }
+  double attrTimeout() const { return options_.attrTtl.count() / 1000.0; }
+  double entryTimeout() const { return options_.listTtl.count() / 1000.0; }
+
+  // lookup.cc
+  ErrOr<fuse_entry_param> doLookup(fuse_ino_t parent, const std::string& name);
+  void doForget(fuse_ino_t ino, uint64_t n);
+  ErrOr<struct stat> doGetattr(fuse_ino_t ino);
+  // attr.cc
+  ErrOr<struct stat> doSetattr(fuse_ino_t ino, const struct stat& attr, int toSet, bool haveFh);
+  ErrOr<struct statvfs> doStatfs();
+  // dir_ops.cc
+  ErrOr<std::unique_ptr<DirHandle>> doOpendir(fuse_ino_t ino);
+  // Fills a readdir(plus) reply buffer of at most `size` bytes from entry `off`.
+  ErrOr<std::string> doReaddir(fuse_req_t req, fuse_ino_t ino, DirHandle& dir, size_t size,
+                               off_t off, bool plus);
+  ErrOr<fuse_entry_param> doMkdir(fuse_ino_t parent, const std::string& name, mode_t mode,
+                                  const fuse_ctx& ctx);
+  int doRmdir(fuse_ino_t parent, const std::string& name);
+  // entry_ops.cc
+  int doUnlink(fuse_ino_t parent, const std::string& name);
+  int doRename(fuse_ino_t parent, const std::string& name, fuse_ino_t newParent,
+               const std::string& newName, unsigned flags);
+  ErrOr<fuse_entry_param> doSymlink(const std::string& target, fuse_ino_t parent,
+                                    const std::string& name, const fuse_ctx& ctx);
+  ErrOr<std::string> doReadlink(fuse_ino_t ino);
+  ErrOr<fuse_entry_param> doMknod(fuse_ino_t parent, const std::string& name, mode_t mode,
+                                  const fuse_ctx& ctx);
+  // file_ops.cc
+  ErrOr<std::unique_ptr<FileHandle>> doOpen(fuse_ino_t ino, int flags, bool& keepCache);
+  ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> doCreate(fuse_ino_t parent,
+                                                                           const std::string& name,
+                                                                           mode_t mode, int flags,
+                                                                           const fuse_ctx& ctx);
+  int doFlush(FileHandle& fh);
+  void doRelease(std::unique_ptr<FileHandle> fh);
+  void doDestroy();  // unmount: store what is still dirty
+  // read.cc
+  ErrOr<ReadReply> doRead(FileHandle& fh, size_t size, off_t off);
+  // write.cc
+  ErrOr<size_t> doWrite(FileHandle& fh, const char* data, size_t size, off_t off);
+
+  // write.cc, with inode.mu held: the file's local state.
+  Status storeLocked(Inode& inode);  // PUT local changes, if any
+  int truncateLocked(Inode& inode, uint64_t size);
+  ErrOr<size_t> readDirtyLocked(Inode& inode, char* out, size_t size, uint64_t off);
+
+ private:
+  struct Child {
+    Kind kind;
+    std::string bucket;
+    std::string name;  // object name or directory prefix
+  };
+  // lookup.cc
+  // Resolves (parent, component) to a child: the inode table's dirty files first, then the
+  // listing cache, then the cluster (HEAD of the object, else a 1-entry list of the prefix).
+  ErrOr<DirEntry> resolve(Inode& parent, const std::string& component);
+  ErrOr<Listing> fetchListing(const std::string& bucket, const std::string& prefix);
+  // Fresh listing of a directory (fetched when stale); nullopt on a failure.
+  ErrOr<std::vector<std::pair<std::string, DirEntry>>> listDir(Inode& dir);
+  fuse_entry_param entryFor(const std::string& bucket, const std::string& name,
+                            const DirEntry& entry);
+  struct stat statOf(Inode& inode);  // inode.mu held
+  // Re-reads an inode's object/marker from the cluster when older than attrTtl (inode.mu held).
+  Status refreshLocked(Inode& inode, bool force);
+  // The object name of a child; EINVAL/ENAMETOOLONG for names the store cannot hold.
+  ErrOr<std::string> childObject(Inode& parent, const std::string& component, bool dir);
+  // write.cc
+  Status ensureSpoolLocked(Inode& inode);
+  void dropWriteStateLocked(Inode& inode);
+  ErrOr<size_t> writeLocked(Inode& inode, const char* data, size_t size, uint64_t off);
+  Status growSpool(WriteState& ws, uint64_t newSize);
+  // read.cc
+  Chunk startChunk(const std::string& bucket, const std::string& name, uint64_t index,
+                   uint64_t objSize);
+
+ public:
+  const Options options_;
+  Client& client_;
+  AttrDefaults defaults_;
+  InodeTable inodes_;
+  DirCache dirs_;
+  ThreadPool readPool_;
+  std::atomic<uint64_t> spoolBytes_{0};
+  std::mutex statfsMu_;
+  Clock::time_point statfsAt_{};
+  struct statvfs statfs_ {};
+};
+
+}  // namespace ais::fusefs

@@ -1,0 +1,120 @@
+// The inode table: lookup counting (passthrough_hp's model) keyed by object name.
+#include "fusefs/inode_table.h"
+
+#include "fusefs/write_state.h"
+
+namespace ais::fusefs {
+
+Inode::Inode(fuse_ino_t id, Kind k, std::string b, std::string n)
+    : ino(id), kind(k), bucket_(std::move(b)), name_(std::move(n)) {}
+
+Inode::~Inode() = default;
+
+std::string Inode::bucket() const {
+  std::lock_guard l(nameMu_);
+  return bucket_;
+}
+
+std::string Inode::name() const {
+  std::lock_guard l(nameMu_);
+  return name_;
+}
+
+void Inode::setName(std::string n) {
+  std::lock_guard l(nameMu_);
+  name_ = std::move(n);
+}
+
+InodeTable::InodeTable(Kind rootKind, std::string rootBucket) {
+  auto root = std::make_shared<Inode>(FUSE_ROOT_ID, rootKind, rootBucket, "");
+  root->nlookup_ = 1;  // the kernel never forgets the root
+  byIno_[FUSE_ROOT_ID] = root;
+  byName_[key(rootBucket, "")] = FUSE_ROOT_ID;
+}
+
+std::shared_ptr<Inode> InodeTable::get(fuse_ino_t ino) {
+  std::lock_guard l(mu_);
+  auto it = byIno_.find(ino);
+  return it == byIno_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Inode> InodeTable::lookup(const std::string& bucket, const std::string& name,
+                                          Kind kind) {
+  std::lock_guard l(mu_);
+  std::string k = key(bucket, name);
+  auto it = byName_.find(k);
+  if (it != byName_.end()) {
+    auto& inode = byIno_.at(it->second);
+    ++inode->nlookup_;
+    if (inode->kind != kind && !isDirKind(kind)) inode->kind = kind;  // file <-> symlink
+    return inode;
+  }
+  auto inode = std::make_shared<Inode>(next_++, kind, bucket, name);
+  inode->nlookup_ = 1;
+  byIno_[inode->ino] = inode;
+  byName_[k] = inode->ino;
+  return inode;
+}
+
+std::shared_ptr<Inode> InodeTable::find(const std::string& bucket, const std::string& name) {
+  std::lock_guard l(mu_);
+  auto it = byName_.find(key(bucket, name));
+  return it == byName_.end() ? nullptr : byIno_.at(it->second);
+}
+
+void InodeTable::forget(fuse_ino_t ino, uint64_t n) {
+  std::lock_guard l(mu_);
+  auto it = byIno_.find(ino);
+  if (it == byIno_.end() || ino == FUSE_ROOT_ID) return;
+  auto& inode = it->second;
+  inode->nlookup_ = n >= inode->nlookup_ ? 0 : inode->nlookup_ - n;
+  if (inode->nlookup_ > 0) return;
+  auto nameIt = byName_.find(key(inode->bucket(), inode->name()));
+  if (nameIt != byName_.end() && nameIt->second == ino) byName_.erase(nameIt);
+  byIno_.erase(it);  // open handles still hold the shared_ptr
+}
+
+void InodeTable::rename(const std::string& bucket, const std::string& from, const std::string& to) {
+  std::lock_guard l(mu_);
+  auto dst = byName_.find(key(bucket, to));
+  if (dst != byName_.end()) byName_.erase(dst);
+  auto src = byName_.find(key(bucket, from));
+  if (src == byName_.end()) return;
+  fuse_ino_t ino = src->second;
+  byName_.erase(src);
+  byIno_.at(ino)->setName(to);
+  byName_[key(bucket, to)] = ino;
+}
+
+void InodeTable::renamePrefix(const std::string& bucket, const std::string& from,
+                              const std::string& to) {
+  std::lock_guard l(mu_);
+  std::vector<std::pair<std::string, fuse_ino_t>> moved;
+  for (auto it = byName_.begin(); it != byName_.end();) {
+    auto& inode = byIno_.at(it->second);
+    std::string name = inode->name();
+    if (inode->bucket() == bucket && name.starts_with(from)) {
+      std::string renamed = to + name.substr(from.size());
+      inode->setName(renamed);
+      moved.emplace_back(key(bucket, renamed), it->second);
+      it = byName_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [k, ino] : moved) byName_[k] = ino;
+}
+
+void InodeTable::detach(const std::string& bucket, const std::string& name) {
+  std::lock_guard l(mu_);
+  byName_.erase(key(bucket, name));
+}
+
+std::vector<std::shared_ptr<Inode>> InodeTable::all() {
+  std::lock_guard l(mu_);
+  std::vector<std::shared_ptr<Inode>> v;
+  for (auto& [ino, inode] : byIno_) v.push_back(inode);
+  return v;
+}
+
+}  // namespace ais::fusefs

@@ -1,0 +1,93 @@
+// Inodes: the kernel's node ids mapped to (bucket, object name or directory prefix). Ids are never
+// reused (a 64-bit counter), so generation is always 0. An inode lives while the kernel holds a
+// lookup reference on it or an open handle holds its shared_ptr.
+#pragma once
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 312
+#endif
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proto/client.h"
+
+namespace ais::fusefs {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Kind : uint8_t { kClusterRoot, kBucket, kDir, kFile, kSymlink };
+
+inline bool isDirKind(Kind k) {
+  return k == Kind::kClusterRoot || k == Kind::kBucket || k == Kind::kDir;
+}
+
+struct WriteState;
+
+struct Inode {
+  Inode(fuse_ino_t id, Kind k, std::string b, std::string n);
+  ~Inode();
+
+  const fuse_ino_t ino;
+  std::atomic<Kind> kind;
+
+  // bucket/name change on rename; read them through these accessors (leaf lock nameMu_).
+  std::string bucket() const;
+  std::string name() const;  // object name (file), prefix ending in '/' (dir), "" (bucket root)
+  void setName(std::string n);
+
+  // Guards everything below. Held across a cluster call that changes this file's bytes, which
+  // serialises writers of one file; never taken while holding the table's lock.
+  std::mutex mu;
+  ObjectInfo info;  // last known object (file) or marker (dir)
+  bool haveInfo = false;
+  Clock::time_point attrAt{};   // when info was fetched
+  bool pageCacheValid = false;  // the kernel's cached pages belong to pageCacheVersion
+  uint64_t pageCacheVersion = 0;
+  std::unique_ptr<WriteState> ws;  // local changes (or a spool kept for open writers)
+  int openCount = 0;
+  bool unlinked = false;  // removed while open: nothing is stored on close
+
+ private:
+  friend class InodeTable;
+  uint64_t nlookup_ = 0;  // the table's lock
+  mutable std::mutex nameMu_;
+  std::string bucket_;
+  std::string name_;
+};
+
+class InodeTable {
+ public:
+  explicit InodeTable(Kind rootKind, std::string rootBucket);
+
+  std::shared_ptr<Inode> get(fuse_ino_t ino);
+  // The inode for (bucket, name), made with `kind` if new; adds one kernel lookup reference.
+  std::shared_ptr<Inode> lookup(const std::string& bucket, const std::string& name, Kind kind);
+  // Without taking a reference; nullptr if unknown.
+  std::shared_ptr<Inode> find(const std::string& bucket, const std::string& name);
+  void forget(fuse_ino_t ino, uint64_t n);
+  // The object moved: the inode at `from` now answers to `to`; an inode that was at `to` is
+  // detached (it keeps its id until forgotten, but lookups no longer find it).
+  void rename(const std::string& bucket, const std::string& from, const std::string& to);
+  // Every inode under the directory prefix `from` moves under `to`.
+  void renamePrefix(const std::string& bucket, const std::string& from, const std::string& to);
+  void detach(const std::string& bucket, const std::string& name);
+  std::vector<std::shared_ptr<Inode>> all();
+
+ private:
+  static std::string key(const std::string& bucket, const std::string& name) {
+    return bucket + '\0' + name;
+  }
+  std::mutex mu_;
+  fuse_ino_t next_ = FUSE_ROOT_ID + 1;
+  std::unordered_map<fuse_ino_t, std::shared_ptr<Inode>> byIno_;
+  std::unordered_map<std::string, fuse_ino_t> byName_;
+};
+
+}  // namespace ais::fusefs

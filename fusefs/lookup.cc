@@ -1,0 +1,249 @@
+// Name resolution and attributes: lookup, forget, getattr, and the listing fetch they share.
+#include <algorithm>
+
+#include "common/log.h"
+#include "fusefs/fs.h"
+#include "fusefs/names.h"
+#include "fusefs/write_state.h"
+
+namespace ais::fusefs {
+namespace {
+
+constexpr size_t kRelistMax = 20000;  // larger directories are probed name by name
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+size_t readPoolSize(const Options& o) {
+  uint64_t n = o.readChunk ? o.readAhead / o.readChunk : 0;
+  return std::clamp<uint64_t>(n, 2, 8);
+}
+
+}  // namespace
+
+Fs::Fs(const Options& options, Client& client)
+    : options_(options),
+      client_(client),
+      defaults_{options.uid, options.gid, options.fileMode, options.dirMode, nowNs()},
+      inodes_(options.bucket.empty() ? Kind::kClusterRoot : Kind::kBucket, options.bucket),
+      readPool_(readPoolSize(options)) {}
+
+Fs::~Fs() = default;
+
+ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& prefix) {
+  Listing listing;
+  listing.at = Clock::now();
+  if (bucket.empty()) {
+    auto buckets = client_.listBuckets();
+    if (!buckets.ok()) return errnoOf(buckets.status());
+    for (auto& b : *buckets) {
+      if (visibleComponent(b.name)) listing.children[b.name] = DirEntry{.kind = Kind::kBucket};
+    }
+    return listing;
+  }
+  ListOptions lo{.prefix = prefix, .continuationToken = {}, .pageSize = 1000, .delimiter = "/"};
+  do {
+    auto page = client_.list(bucket, lo);
+    if (!page.ok()) return errnoOf(page.status());
+    for (auto& e : page->entries) {
+      if (!e.name.starts_with(prefix)) continue;
+      std::string rel = e.name.substr(prefix.size());
+      // The directory's own marker (rel empty), names under a hidden component, or a server
+      // that ignored the delimiter: not an entry of this directory.
+      if (rel.find('/') != std::string::npos) {
+        std::string first = rel.substr(0, rel.find('/'));
+        if (visibleComponent(first)) listing.children.emplace(first, DirEntry{.kind = Kind::kDir});
+        continue;
+      }
+      if (!visibleComponent(rel)) continue;
+      Kind kind = isSymlink(e) ? Kind::kSymlink : Kind::kFile;
+      // An object and a directory of the same name: the object wins (docs/aisfs.md).
+      listing.children[rel] = DirEntry{.kind = kind, .haveInfo = true, .info = std::move(e)};
+    }
+    for (auto& cp : page->commonPrefixes) {
+      if (!cp.starts_with(prefix) || cp.size() <= prefix.size()) continue;
+      std::string rel = cp.substr(prefix.size(), cp.size() - prefix.size() - 1);
+      if (visibleComponent(rel)) listing.children.emplace(rel, DirEntry{.kind = Kind::kDir});
+    }
+    lo.continuationToken = page->continuationToken;
+  } while (!lo.continuationToken.empty());
+  return listing;
+}
+
+ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listDir(Inode& dir) {
+  std::string bucket = dir.bucket();
+  std::string prefix = dir.name();
+  if (auto snap = dirs_.snapshot(bucket, prefix, options_.listTtl)) return std::move(*snap);
+  auto listing = fetchListing(bucket, prefix);
+  if (!listing.ok()) return Errno{listing.err()};
+  std::vector<std::pair<std::string, DirEntry>> v(listing->children.begin(),
+                                                  listing->children.end());
+  dirs_.put(bucket, prefix, std::move(*listing));
+  return v;
+}
+
+ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
+  if (!visibleComponent(component)) return Errno{ENOENT};
+  if (parent.kind == Kind::kClusterRoot) {
+    auto cached = dirs_.child("", "", component, options_.listTtl);
+    if (!cached) {
+      auto listing = fetchListing("", "");
+      if (!listing.ok()) return Errno{listing.err()};
+      dirs_.put("", "", std::move(*listing));
+      cached = dirs_.child("", "", component, std::chrono::hours(1));
+    }
+    if (!cached || !*cached) return Errno{ENOENT};
+    return **cached;
+  }
+  std::string bucket = parent.bucket();
+  std::string prefix = parent.name();
+  std::string object = childName(prefix, component);
+  // A file written here and not yet stored exists only in our inode.
+  if (auto inode = inodes_.find(bucket, object)) {
+    std::lock_guard l(inode->mu);
+    if (inode->ws && !inode->unlinked) {
+      return DirEntry{.kind = inode->kind, .haveInfo = true, .info = inode->info};
+    }
+  }
+  auto cached = dirs_.child(bucket, prefix, component, options_.listTtl);
+  if (!cached) {
+    // A directory in use (tar x, rsync: mostly misses) is re-listed once per TTL rather than
+    // probed name by name (a HEAD plus a list on every target per miss).
+    auto size = dirs_.cachedSize(bucket, prefix);
+    if (size && *size <= kRelistMax) {
+      auto listing = fetchListing(bucket, prefix);
+      if (!listing.ok()) return Errno{listing.err()};
+      dirs_.put(bucket, prefix, std::move(*listing));
+      cached = dirs_.child(bucket, prefix, component, std::chrono::hours(1));
+    }
+  }
+  if (cached) {
+    if (!*cached) return Errno{ENOENT};
+    return **cached;
+  }
+  auto head = client_.head(bucket, object);
+  if (head.ok()) {
+    Kind kind = isSymlink(*head) ? Kind::kSymlink : Kind::kFile;
+    return DirEntry{.kind = kind, .haveInfo = true, .info = std::move(*head)};
+  }
+  if (head.code() != Code::kObjectNotFound) return errnoOf(head.status());
+  // A directory exists while any object (its marker included) has its prefix. The marker sorts
+  // first, so one entry tells both.
+  std::string dirPrefix = asDirPrefix(object);
+  auto page = client_.list(bucket, ListOptions{.prefix = dirPrefix, .pageSize = 1});
+  if (!page.ok()) return errnoOf(page.status());
+  if (page->entries.empty() && page->commonPrefixes.empty()) return Errno{ENOENT};
+  DirEntry dir{.kind = Kind::kDir, .haveInfo = true};
+  if (!page->entries.empty() && page->entries[0].name == dirPrefix) {
+    dir.hasMarker = true;
+    dir.info = page->entries[0];
+  }
+  return dir;
+}
+
+struct stat Fs::statOf(Inode& inode) {
+  struct stat st {};
+  switch (inode.kind.load()) {
+    case Kind::kClusterRoot:
+    case Kind::kBucket:
+      st = dirStat(nullptr, defaults_);
+      break;
+    case Kind::kDir:
+      st = dirStat(inode.haveInfo ? &inode.info : nullptr, defaults_);
+      break;
+    case Kind::kFile:
+    case Kind::kSymlink:
+      st = fileStat(inode.info, defaults_);
+      if (inode.ws) st.st_size = static_cast<off_t>(inode.ws->size);
+      st.st_blocks = (st.st_size + 511) / 512;
+      break;
+  }
+  st.st_ino = inode.ino;
+  return st;
+}
+
+Status Fs::refreshLocked(Inode& inode, bool force) {
+  if (inode.ws || inode.kind == Kind::kClusterRoot || inode.kind == Kind::kBucket) {
+    return Status::OK();
+  }
+  if (!force && Clock::now() - inode.attrAt < options_.attrTtl) return Status::OK();
+  std::string name = inode.name();
+  auto head = client_.head(inode.bucket(), name);
+  if (inode.kind == Kind::kDir) {
+    if (!head.ok() && head.code() != Code::kObjectNotFound) return head.status();
+    inode.haveInfo = head.ok();
+    if (head.ok()) inode.info = std::move(*head);
+  } else {
+    if (!head.ok()) return head.status();
+    inode.kind = isSymlink(*head) ? Kind::kSymlink : Kind::kFile;
+    inode.info = std::move(*head);
+    inode.haveInfo = true;
+  }
+  inode.attrAt = Clock::now();
+  return Status::OK();
+}
+
+fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name,
+                              const DirEntry& entry) {
+  std::string key = entry.kind == Kind::kDir ? asDirPrefix(name) : name;
+  auto inode = entry.kind == Kind::kBucket ? inodes_.lookup(name, "", Kind::kBucket)
+                                           : inodes_.lookup(bucket, key, entry.kind);
+  fuse_entry_param e{};
+  std::lock_guard l(inode->mu);
+  // What the inode learnt within the TTL (e.g. a setattr reply) is newer than a cached listing.
+  bool fresh = Clock::now() - inode->attrAt < options_.attrTtl;
+  if (!inode->ws && !fresh) {
+    if (entry.haveInfo && (entry.kind != Kind::kDir || entry.hasMarker)) {
+      inode->info = entry.info;
+      inode->haveInfo = true;
+      inode->attrAt = Clock::now();
+    } else if (entry.kind == Kind::kDir && entry.haveInfo) {
+      inode->haveInfo = false;  // checked: no marker
+      inode->attrAt = Clock::now();
+    } else if (entry.kind == Kind::kDir) {
+      // From a listing: the marker (mode, owner, mtime of the directory) is fetched here.
+      Status st = refreshLocked(*inode, true);
+      if (!st.ok()) log::warn("aisfs: head {}/{}: {}", bucket, key, st.toString());
+    }
+  }
+  e.ino = inode->ino;
+  e.attr = statOf(*inode);
+  e.attr_timeout = attrTimeout();
+  e.entry_timeout = entryTimeout();
+  return e;
+}
+
+ErrOr<fuse_entry_param> Fs::doLookup(fuse_ino_t parentIno, const std::string& name) {
+  auto parent = inodes_.get(parentIno);
+  if (!parent) return Errno{ENOENT};
+  if (!isDirKind(parent->kind)) return Errno{ENOTDIR};
+  auto entry = resolve(*parent, name);
+  if (!entry.ok()) return Errno{entry.err()};
+  std::string object = parent->kind == Kind::kClusterRoot ? name : childName(parent->name(), name);
+  return entryFor(parent->bucket(), object, *entry);
+}
+
+void Fs::doForget(fuse_ino_t ino, uint64_t n) { inodes_.forget(ino, n); }
+
+ErrOr<struct stat> Fs::doGetattr(fuse_ino_t ino) {
+  auto inode = inodes_.get(ino);
+  if (!inode) return Errno{ENOENT};
+  std::lock_guard l(inode->mu);
+  Status st = refreshLocked(*inode, false);
+  if (!st.ok()) return errnoOf(st);
+  return statOf(*inode);
+}
+
+ErrOr<std::string> Fs::childObject(Inode& parent, const std::string& component, bool dir) {
+  if (!visibleComponent(component)) return Errno{EINVAL};
+  if (parent.kind == Kind::kClusterRoot) return Errno{EPERM};  // only buckets live at the root
+  std::string name = childName(parent.name(), component);
+  if (dir) name.push_back('/');
+  if (name.size() > kMaxObjectName) return Errno{ENAMETOOLONG};
+  return name;
+}
+
+}  // namespace ais::fusefs

@@ -1,0 +1,46 @@
+// Command line of aisfs: what to mount, where, and the knobs of its caches, read-ahead and spool.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ais::fusefs {
+
+struct Options {
+  std::string endpoint;  // host:port of the cluster's fabric (ENDPOINT, --endpoint, AIS_ENDPOINT)
+  std::string bucket;    // set when mounting one bucket (ais://BUCKET)
+  std::string mountpoint;
+  bool foreground = false;            // -f
+  bool debug = false;                 // -d: libfuse request tracing, implies -f
+  bool singleThread = false;          // -s
+  bool allowOther = false;            // -o allow_other
+  bool readOnly = false;              // -o ro
+  std::vector<std::string> fuseOpts;  // other -o options, passed to the kernel/libfuse
+  // How long the kernel and aisfs trust attributes; an open after this re-checks the version.
+  std::chrono::milliseconds attrTtl{5000};
+  // How long a directory listing (and a negative lookup) is trusted.
+  std::chrono::milliseconds listTtl{5000};
+  uint64_t readAhead = 8ull << 20;       // bytes fetched ahead of a sequential reader
+  uint64_t readChunk = 1ull << 20;       // size of one ranged GET of the read-ahead
+  uint64_t wholeObjectMax = 1ull << 20;  // objects up to this size are fetched in one GET
+  std::string spoolDir;                  // default $TMPDIR or /tmp
+  uint64_t spoolLimit = 0;               // bytes of spooled (non-sequential) writes; 0: no limit
+  uint32_t uid = 0;                      // owner of objects without posix.uid (default: caller)
+  uint32_t gid = 0;
+  mode_t fileMode = 0644;
+  mode_t dirMode = 0755;
+  int maxIdleThreads = 16;
+};
+
+// Parses argv. Returns kInvalidArgument with a message on a bad command line; `help`/`version`
+// are set when the caller only wants text printed.
+Result<Options> parseOptions(int argc, char** argv, bool& help, bool& version);
+std::string usage(const char* prog);
+
+}  // namespace ais::fusefs

@@ -1,0 +1,66 @@
+// ObjectInfo <-> POSIX attributes.
+#include "fusefs/posix_meta.h"
+
+#include <cstdlib>
+
+namespace ais::fusefs {
+namespace {
+
+template <typename T>
+T customNumber(const ObjectInfo& info, const char* key, T fallback, int base = 10) {
+  auto it = info.custom.find(key);
+  if (it == info.custom.end() || it->second.empty()) return fallback;
+  char* end = nullptr;
+  long long v = std::strtoll(it->second.c_str(), &end, base);
+  if (end == nullptr || *end != '\0') return fallback;
+  return static_cast<T>(v);
+}
+
+void setTimes(struct stat& st, int64_t ns) {
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  st.st_mtim = ts;
+  st.st_ctim = ts;
+  st.st_atim = ts;
+}
+
+}  // namespace
+
+bool isSymlink(const ObjectInfo& info) { return info.custom.count(kKeySymlink) != 0; }
+
+struct stat fileStat(const ObjectInfo& info, const AttrDefaults& d) {
+  struct stat st {};
+  bool link = isSymlink(info);
+  mode_t perm = customNumber<mode_t>(info, kKeyMode, link ? 0777 : d.fileMode, 8) & 07777;
+  st.st_mode = (link ? S_IFLNK : S_IFREG) | perm;
+  st.st_nlink = 1;
+  st.st_uid = customNumber<uid_t>(info, kKeyUid, d.uid);
+  st.st_gid = customNumber<gid_t>(info, kKeyGid, d.gid);
+  st.st_size =
+      link ? static_cast<off_t>(info.custom.at(kKeySymlink).size()) : static_cast<off_t>(info.size);
+  // Large blocks: cp and friends size their buffers by st_blksize.
+  st.st_blksize = 1 << 20;
+  st.st_blocks = (st.st_size + 511) / 512;
+  setTimes(st, customNumber<int64_t>(info, kKeyMtime, info.mtimeNs));
+  return st;
+}
+
+struct stat dirStat(const ObjectInfo* marker, const AttrDefaults& d) {
+  struct stat st {};
+  ObjectInfo none;
+  const ObjectInfo& info = marker != nullptr ? *marker : none;
+  st.st_mode = S_IFDIR | (customNumber<mode_t>(info, kKeyMode, d.dirMode, 8) & 07777);
+  st.st_nlink = 2;
+  st.st_uid = customNumber<uid_t>(info, kKeyUid, d.uid);
+  st.st_gid = customNumber<gid_t>(info, kKeyGid, d.gid);
+  st.st_blksize = 1 << 20;
+  setTimes(st, customNumber<int64_t>(info, kKeyMtime, marker ? info.mtimeNs : d.mountTimeNs));
+  return st;
+}
+
+std::map<std::string, std::string> newCustom(mode_t mode, uint32_t uid, uint32_t gid) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "%o", static_cast<unsigned>(mode & 07777));
+  return {{kKeyMode, buf}, {kKeyUid, std::to_string(uid)}, {kKeyGid, std::to_string(gid)}};
+}
+
+}  // namespace ais::fusefs

@@ -1,0 +1,295 @@
+// The write path: sequential writes from offset 0 stream to the owner target (PutHandle); any
+// other pattern spools the object into an unlinked temp file, PUT whole on flush/fsync/close.
+// Every failure is kept in WriteState::error and returned by the next flush, so close() reports it.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "fusefs/fs.h"
+#include "fusefs/names.h"
+#include "fusefs/write_state.h"
+
+namespace ais::fusefs {
+namespace {
+
+constexpr size_t kStreamBatch = 1 << 20;  // ~1 MiB per PutHandle::write: the fabric's sweet spot
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status ioStatus(const char* what, int err) {
+  if (err == ENOSPC) return Status(Code::kOutOfSpace, std::string("spool: ") + what);
+  return Status(Code::kIoError, std::string("spool ") + what + ": " + std::strerror(err));
+}
+
+// An anonymous temp file: it vanishes with the process, whatever happens.
+Result<int> openSpoolFile(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  std::string path = dir + "/aisfs-spool-XXXXXX";
+  fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd < 0) return ioStatus("create", errno);
+  ::unlink(path.c_str());
+  return fd;
+}
+
+Status pwriteAll(int fd, const char* data, size_t size, uint64_t off) {
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ioStatus("write", errno);
+    data += n;
+    size -= static_cast<size_t>(n);
+    off += static_cast<uint64_t>(n);
+  }
+  return Status::OK();
+}
+
+std::string parentPrefix(const std::string& name) {
+  auto slash = name.rfind('/');
+  return slash == std::string::npos ? std::string() : name.substr(0, slash + 1);
+}
+
+}  // namespace
+
+void Fs::dropWriteStateLocked(Inode& inode) {
+  if (!inode.ws) return;
+  spoolBytes_ -= inode.ws->spoolAccounted;
+  inode.ws.reset();
+}
+
+Status Fs::growSpool(WriteState& ws, uint64_t newSize) {
+  if (newSize <= ws.spoolAccounted) return Status::OK();
+  uint64_t delta = newSize - ws.spoolAccounted;
+  uint64_t before = spoolBytes_.fetch_add(delta);
+  if (options_.spoolLimit != 0 && before + delta > options_.spoolLimit) {
+    spoolBytes_ -= delta;
+    return Status(Code::kOutOfSpace, "spool limit reached (--spool-limit)");
+  }
+  ws.spoolAccounted = newSize;
+  return Status::OK();
+}
+
+Status Fs::ensureSpoolLocked(Inode& inode) {
+  if (inode.ws && inode.ws->mode == WriteState::Mode::kSpool) return Status::OK();
+  if (inode.ws && inode.ws->mode == WriteState::Mode::kEmpty) {
+    auto fd = openSpoolFile(options_.spoolDir);
+    AIS_RETURN_IF_ERROR(fd);
+    inode.ws->fd = *fd;
+    inode.ws->mode = WriteState::Mode::kSpool;
+    return Status::OK();
+  }
+  if (inode.ws) {
+    // A stream that stops being sequential: finish it, then continue from the stored object.
+    AIS_RETURN_IF_ERROR(storeLocked(inode));
+  }
+  auto fd = openSpoolFile(options_.spoolDir);
+  AIS_RETURN_IF_ERROR(fd);
+  auto ws = std::make_unique<WriteState>();
+  ws->mode = WriteState::Mode::kSpool;
+  ws->dirty = false;
+  ws->fd = *fd;
+  if (inode.haveInfo && inode.info.size > 0) {
+    Status grown = growSpool(*ws, inode.info.size);
+    if (!grown.ok()) {
+      spoolBytes_ -= ws->spoolAccounted;
+      return grown;
+    }
+    auto got = client_.getToFd(inode.bucket(), inode.name(), *fd);
+    if (!got.ok()) {
+      spoolBytes_ -= ws->spoolAccounted;
+      return got.status();
+    }
+    std::string bucket = inode.bucket();
+    // The object may have changed since we looked: the spool holds what GET returned.
+    Status regrown = growSpool(*ws, got->size);
+    if (!regrown.ok()) {
+      spoolBytes_ -= ws->spoolAccounted;
+      return regrown;
+    }
+    inode.info = std::move(*got);
+    inode.attrAt = Clock::now();
+  }
+  ws->size = inode.haveInfo ? inode.info.size : 0;
+  inode.ws = std::move(ws);
+  return Status::OK();
+}
+
+ErrOr<size_t> Fs::writeLocked(Inode& inode, const char* data, size_t size, uint64_t off) {
+  if (inode.ws && !inode.ws->error.ok()) return errnoOf(inode.ws->error);
+  if (!inode.ws && off == 0 && inode.haveInfo && inode.info.size == 0) {
+    inode.ws = std::make_unique<WriteState>();  // an empty object: written afresh
+  }
+  WriteState* ws = inode.ws.get();
+  if (ws && ws->mode == WriteState::Mode::kEmpty && off == 0) {
+    // The PutHandle opens once a full batch is buffered: a small file is one PUT on close.
+    ws->mode = WriteState::Mode::kStream;
+  }
+  if (ws && ws->mode == WriteState::Mode::kStream && off == ws->size) {
+    ws->buf.append(data, size);
+    ws->size += size;
+    ws->dirty = true;
+    if (ws->buf.size() >= kStreamBatch) {
+      if (!ws->put) {
+        PutOptions po{.custom = inode.info.custom};
+        po.custom.erase(kKeyMtime);  // the PUT time is the new mtime
+        auto put = client_.beginPut(inode.bucket(), inode.name(), po);
+        if (!put.ok()) {
+          ws->error = put.status();
+          return errnoOf(put.status());
+        }
+        ws->put = std::move(*put);
+      }
+      Status st = ws->put->write(ws->buf);
+      ws->buf.clear();
+      if (!st.ok()) {
+        ws->error = st;  // the stream is gone; close() reports it too
+        return errnoOf(st);
+      }
+    }
+  } else {
+    Status st = ensureSpoolLocked(inode);
+    if (!st.ok()) return errnoOf(st);
+    ws = inode.ws.get();
+    uint64_t end = off + size;
+    st = growSpool(*ws, end);
+    if (!st.ok()) return errnoOf(st);
+    st = pwriteAll(ws->fd, data, size, off);
+    if (!st.ok()) return errnoOf(st);
+    if (end > ws->size) ws->size = end;
+    ws->dirty = true;
+  }
+  inode.info.mtimeNs = nowNs();
+  inode.info.custom.erase(kKeyMtime);
+  ws->mtimeSet = false;
+  return size;
+}
+
+ErrOr<size_t> Fs::doWrite(FileHandle& fh, const char* data, size_t size, off_t off) {
+  Inode& inode = *fh.inode;
+  std::lock_guard l(inode.mu);
+  uint64_t at = static_cast<uint64_t>(off);
+  if (fh.append) at = inode.ws ? inode.ws->size : inode.info.size;
+  return writeLocked(inode, data, size, at);
+}
+
+int Fs::truncateLocked(Inode& inode, uint64_t size) {
+  WriteState* ws = inode.ws.get();
+  if (size == 0) {
+    if (!(ws && ws->mode == WriteState::Mode::kEmpty)) {
+      dropWriteStateLocked(inode);
+      inode.ws = std::make_unique<WriteState>();
+    }
+  } else if (ws && ws->mode == WriteState::Mode::kStream && ws->size == size) {
+    return 0;
+  } else if (!ws && inode.haveInfo && inode.info.size == size) {
+    return 0;
+  } else {
+    Status st = ensureSpoolLocked(inode);
+    if (!st.ok()) return toErrno(st);
+    ws = inode.ws.get();
+    st = growSpool(*ws, size);
+    if (!st.ok()) return toErrno(st);
+    if (::ftruncate(ws->fd, static_cast<off_t>(size)) != 0) return errno;
+    ws->size = size;
+    ws->dirty = true;
+  }
+  inode.info.mtimeNs = nowNs();
+  inode.info.custom.erase(kKeyMtime);
+  return 0;
+}
+
+ErrOr<size_t> Fs::readDirtyLocked(Inode& inode, char* out, size_t size, uint64_t off) {
+  if (inode.ws->mode == WriteState::Mode::kEmpty) return size_t{0};
+  if (inode.ws->mode == WriteState::Mode::kStream) {
+    Status st = ensureSpoolLocked(inode);  // reading back what is being streamed: rare
+    if (!st.ok()) return errnoOf(st);
+  }
+  WriteState& ws = *inode.ws;
+  if (off >= ws.size) return size_t{0};
+  size = static_cast<size_t>(std::min<uint64_t>(size, ws.size - off));
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(ws.fd, out + done, size - done, static_cast<off_t>(off + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno{EIO};
+    if (n == 0) {  // a hole at the end (ftruncate grew the file)
+      std::memset(out + done, 0, size - done);
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return size;
+}
+
+Status Fs::storeLocked(Inode& inode) {
+  WriteState* ws = inode.ws.get();
+  if (!ws || !ws->dirty) return Status::OK();
+  if (inode.unlinked) {
+    dropWriteStateLocked(inode);
+    return Status::OK();
+  }
+  if (!ws->error.ok()) {
+    Status failed = ws->error;
+    dropWriteStateLocked(inode);  // reported once; the stored object is what others see
+    return failed;
+  }
+  std::string bucket = inode.bucket();
+  std::string name = inode.name();
+  PutOptions po{.custom = inode.info.custom};
+  Result<ObjectInfo> stored = Status(Code::kInternal);
+  switch (ws->mode) {
+    case WriteState::Mode::kEmpty:
+      stored = client_.put(bucket, name, "", po);
+      break;
+    case WriteState::Mode::kStream: {
+      if (!ws->put) {
+        stored = client_.put(bucket, name, ws->buf, po);
+        break;
+      }
+      Status st = ws->buf.empty() ? Status::OK() : ws->put->write(ws->buf);
+      ws->buf.clear();
+      stored = st.ok() ? ws->put->commit() : Result<ObjectInfo>(st);
+      ws->put.reset();
+      // Metadata set while streaming (cp -a sets times before close) did not travel with it.
+      if (stored.ok() && stored->custom != po.custom) {
+        stored = client_.setCustom(bucket, name, po.custom, false);
+      }
+      break;
+    }
+    case WriteState::Mode::kSpool:
+      stored = client_.putFile(bucket, name, "/proc/self/fd/" + std::to_string(ws->fd), po);
+      if (stored.ok() && stored->size != ws->size) {
+        stored = Status(Code::kIoError, "stored size differs from the spool");
+      }
+      break;
+  }
+  if (!stored.ok()) {
+    log::warn("aisfs: store ais://{}/{}: {}", bucket, name, stored.status().toString());
+    if (ws->mode != WriteState::Mode::kSpool) dropWriteStateLocked(inode);  // bytes are gone
+    return stored.status();
+  }
+  inode.info = std::move(*stored);
+  inode.haveInfo = true;
+  inode.attrAt = Clock::now();
+  inode.pageCacheValid = true;  // the kernel's pages came from our own writes
+  inode.pageCacheVersion = cacheTag(inode.info);
+  if (ws->mode == WriteState::Mode::kSpool) {
+    ws->dirty = false;  // keep the spool while the file is open: later writes need no GET
+  } else {
+    dropWriteStateLocked(inode);
+  }
+  std::string prefix = parentPrefix(name);
+  dirs_.upsert(bucket, prefix, name.substr(prefix.size()),
+               DirEntry{.kind = inode.kind, .haveInfo = true, .info = inode.info});
+  return Status::OK();
+}
+
+}  // namespace ais::fusefs

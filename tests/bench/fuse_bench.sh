@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Side-by-side run of /work/shared/bench/fs-workloads.sh (quick mode by default) on a local
+# directory, the minimal libfuse passthrough (the FUSE ceiling of this machine) and an aisfs mount
+# of a playground cluster (1 proxy + 3 targets on loopback); prints the figures and the ratios.
+# Usage: tests/bench/fuse_bench.sh [QUICK=1]      (root; needs fio, rsync, python3, cc, fuse3)
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH=${AIS_BENCH_DIR:-/work/shared/bench}
+QUICK=${1:-1}
+# shellcheck source=tests/fuse/lib.sh
+source "$REPO/tests/fuse/lib.sh"
+require_built fuse_bench
+
+cc -O2 "$BENCH/passthrough.c" -o "$WORK/passthrough" $(pkg-config --cflags --libs fuse3) || exit 1
+mkdir -p "$WORK/local" "$WORK/pt_src" "$WORK/pt_mnt"
+"$WORK/passthrough" "$WORK/pt_src" "$WORK/pt_mnt" || exit 1
+trap 'fusermount3 -u "$WORK/pt_mnt" 2>/dev/null; cleanup' EXIT
+
+cluster_up >/dev/null
+ais bucket create ais://bench >/dev/null
+mount_fs
+
+OUT=$WORK/figures
+bash "$BENCH/fs-workloads.sh" "$WORK/local/run" local "$QUICK" | tee -a "$OUT"
+bash "$BENCH/fs-workloads.sh" "$WORK/pt_mnt/run" passthrough "$QUICK" | tee -a "$OUT"
+bash "$BENCH/fs-workloads.sh" "$MNT/bench/run" aisfs "$QUICK" | tee -a "$OUT"
+
+echo
+$PY - "$OUT" <<'PYEOF'
+import sys, collections
+v = collections.defaultdict(dict); units = {}; order = []
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) != 4: continue
+    label, fig, val, unit = p
+    v[fig][label] = float(val); units[fig] = unit
+    if fig not in order: order.append(fig)
+print("| figure | local dir | passthrough | aisfs | aisfs/passthrough | aisfs/local |")
+print("|---|---|---|---|---|---|")
+for f in order:
+    l, p, a = (v[f].get(k) for k in ("local", "passthrough", "aisfs"))
+    r = lambda x, y: f"{x / y:.2f}" if x is not None and y else "-"
+    s = lambda x: f"{x:g}" if x is not None else "-"
+    print(f"| {f} ({units[f]}) | {s(l)} | {s(p)} | {s(a)} | {r(a, p)} | {r(a, l)} |")
+PYEOF

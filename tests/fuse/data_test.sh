@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# aisfs data path: a big file (1 GiB; 5 GiB with AIS_FUSE_BIG=1) written with dd and read back
+# with cmp, an fsx-style random-operation loop against a local reference, and a target killed
+# in the middle of a read (EIO after bounded retries, never wrong bytes; works again after restart).
+# shellcheck source=tests/fuse/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_built data_test
+cluster_up
+B=fusedata
+ais bucket create ais://$B >/dev/null || fail bucket_create
+mount_fs
+M=$MNT/$B
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
+
+# ---- big file ----
+GIB=1
+[[ ${AIS_FUSE_BIG:-0} == 1 ]] && GIB=5
+head -c $((GIB << 30)) /dev/urandom >"$WORK/big" 2>/dev/null ||
+  dd if=/dev/urandom of="$WORK/big" bs=1M count=$((GIB * 1024)) status=none
+start=$(date +%s.%N)
+if dd if="$WORK/big" of="$M/big" bs=1M status=none conv=fsync; then pass "big_write_${GIB}g"; else fail "big_write_${GIB}g"; fi
+mid=$(date +%s.%N)
+drop_caches
+if cmp "$WORK/big" "$M/big"; then pass "big_read_cmp_${GIB}g"; else fail "big_read_cmp_${GIB}g"; fi
+end=$(date +%s.%N)
+echo "INFO big file: write $(echo "$GIB * 1024 / ($mid - $start)" | bc) MiB/s, read $(echo "$GIB * 1024 / ($end - $mid)" | bc) MiB/s"
+if [[ $GIB == 5 ]]; then
+  # A random write past 4 GiB: spooled, stored on close.
+  printf 'tail-bytes' | dd of="$M/big" bs=1 seek=$(((5 << 30) - 100)) conv=notrunc status=none
+  printf 'tail-bytes' | dd of="$WORK/big" bs=1 seek=$(((5 << 30) - 100)) conv=notrunc status=none
+  drop_caches
+  if cmp "$WORK/big" "$M/big"; then pass big_random_write_past_4g; else fail big_random_write_past_4g; fi
+fi
+rm -f "$M/big" "$WORK/big"
+
+# ---- fsx ----
+if out=$(timeout 300 $PY "$REPO/tests/fuse/fsx.py" "$M/fsx" "$WORK/fsx.ref" "${AIS_FUSE_FSX_OPS:-2000}" "${AIS_FUSE_FSX_SEED:-$RANDOM}" 2>&1); then
+  pass fsx
+else
+  fail fsx "$out"
+fi
+drop_caches
+if cmp -s "$M/fsx" "$WORK/fsx.ref"; then pass fsx_final_content; else fail fsx_final_content; fi
+
+# ---- a target down mid-read ----
+head -c $((96 << 20)) /dev/urandom >"$WORK/fault"
+ais put -q "$WORK/fault" ais://$B/fault >/dev/null
+owner=$(ais head ais://$B/fault --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+drop_caches
+cat >"$WORK/fault.py" <<PYEOF
+import os, subprocess, sys
+ref = open("$WORK/fault", "rb").read()
+f = os.open("$M/fault", os.O_RDONLY)
+off, killed = 0, False
+try:
+    while off < len(ref):
+        b = os.pread(f, 1 << 20, off)
+        if b != ref[off:off + len(b)]:
+            sys.exit(f"wrong bytes at {off}")
+        if not b:
+            sys.exit(f"short file at {off}")
+        off += len(b)
+        if off >= (8 << 20) and not killed:
+            subprocess.run(["$DEV", "kill", "$owner"], check=True, capture_output=True)
+            killed = True
+except OSError as e:
+    print(f"errno {e.errno} at {off}")
+    sys.exit(0 if e.errno == 5 else 1)
+print(f"read all {off} bytes (prefetched before the kill)")
+PYEOF
+if out=$(timeout 180 $PY "$WORK/fault.py" 2>&1); then pass "fault_eio_not_wrong_bytes ($out)"; else fail fault_eio_not_wrong_bytes "$out"; fi
+timeout 60 "$DEV" start "$owner" >/dev/null 2>&1 || fail fault_restart
+drop_caches
+if timeout 120 cmp -s "$WORK/fault" "$M/fault"; then pass fault_mount_works_after_restart; else fail fault_mount_works_after_restart; fi
+
+unmount_fs || fail unmount
+finish data_test

@@ -1,0 +1,124 @@
+# Shared by tests/fuse/*_test.sh (sourced): a playground cluster in a temp dir on free ports in
+# 53000-53999, an aisfs mount of it, PASS/FAIL/SKIP bookkeeping, and cleanup on any exit.
+# shellcheck shell=bash disable=SC2034
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEV=$REPO/tools/dev
+export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
+export AIS_DEV_NOBUILD=1
+AISFS=$AIS_BUILD_DIR/fusefs/aisfs
+AIS_BIN=$AIS_BUILD_DIR/tools/ais
+PY=/usr/bin/python3
+
+FAILS=0
+pass() { echo "PASS $1"; }
+fail() {
+  local detail=${2:-}
+  echo "FAIL $1${detail:+: $(tr -s '\n ' ' ' <<<"$detail" | head -c 400)}"
+  FAILS=$((FAILS + 1))
+}
+skip() { echo "SKIP $1${2:+: $2}"; }
+# check NAME CMD...: the command must succeed.
+check() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(tail -n 5 <<<"$out")"; fi
+}
+
+require_built() {
+  if [[ ! -x $AISFS || ! -x $AIS_BUILD_DIR/node/aisnode ]]; then
+    echo "SKIP $1: $AISFS or $AIS_BUILD_DIR/node/aisnode not built"
+    exit 0
+  fi
+  if [[ ! -c /dev/fuse ]] || ! command -v fusermount3 >/dev/null; then
+    echo "SKIP $1: no /dev/fuse or fusermount3"
+    exit 0
+  fi
+}
+
+port_free() {
+  $PY - "$1" <<'PYEOF' 2>/dev/null
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PYEOF
+}
+
+# A base port in 53000-53999 with the playground's ports free (base..base+7 for the fabric,
+# base+500.. for HTTP).
+pick_port() {
+  local base i ok
+  for _ in $(seq 1 100); do
+    base=$((53000 + RANDOM % 480))
+    ok=1
+    for ((i = 0; i < 8; i++)); do
+      port_free $((base + i)) && port_free $((base + 500 + i)) || { ok=0; break; }
+    done
+    ((ok)) && { echo "$base"; return 0; }
+  done
+  return 1
+}
+
+WORK=$(mktemp -d /tmp/aisfs-test.XXXXXX)
+export AIS_DEV_DIR=$WORK/cluster
+MNT=$WORK/mnt
+mkdir -p "$MNT" "$WORK/spool"
+MOUNTED=0
+
+cleanup() {
+  if ((MOUNTED)); then
+    fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null
+  fi
+  "$DEV" down --clean >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cluster_up() {
+  AIS_DEV_PORT=$(pick_port) || { fail cluster_up "no free port range"; exit 1; }
+  export AIS_DEV_PORT
+  if ! timeout 120 "$DEV" up >"$WORK/up.log" 2>&1; then
+    fail cluster_up "$(tail -n 20 "$WORK/up.log")"
+    exit 1
+  fi
+  eval "$("$DEV" env 2>/dev/null)"
+  export AIS_ENDPOINT
+  pass cluster_up
+}
+
+ais() { timeout 120 "$AIS_BIN" "$@"; }
+
+# mount_fs [aisfs options...]: mounts the cluster at $MNT (root lists buckets).
+mount_fs() {
+  if ! AISFS_LOG=$WORK/aisfs.log timeout 30 "$AISFS" --spool-dir "$WORK/spool" "$@" \
+    "$AIS_ENDPOINT" "$MNT"; then
+    fail mount "$(cat "$WORK/aisfs.log" 2>/dev/null)"
+    exit 1
+  fi
+  MOUNTED=1
+}
+
+unmount_fs() {
+  fusermount3 -u "$MNT" && MOUNTED=0
+  # The daemon exits once the kernel lets go; wait for it so the next mount starts clean.
+  for _ in $(seq 1 50); do
+    mountpoint -q "$MNT" || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+finish() {
+  if ((FAILS)); then
+    echo "$1: $FAILS check(s) failed"
+    exit 1
+  fi
+  echo "$1: all checks passed"
+  exit 0
+}

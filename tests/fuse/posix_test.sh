@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# aisfs POSIX behaviour against a real playground cluster: tar, rsync -a and cp -a round trips
+# (content, modes, mtimes, symlinks), directories, rename, truncate/append, hard links, statfs,
+# cross-visibility with the ais CLI, close-to-open, and hostile object names.
+# Prints PASS/FAIL/SKIP <name>; exits non-zero if any check failed.
+# shellcheck source=tests/fuse/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_built posix_test
+cluster_up
+B=fusetest
+ais bucket create ais://$B >/dev/null || fail bucket_create
+mount_fs --attr-ttl 1 --list-ttl 1
+M=$MNT/$B
+
+# Lists path, mode, mtime (to the second: tar keeps no more), type and link target.
+meta_list() { (cd "$1" && find . -printf '%p %m %T@ %y %l\n' | sed -E 's/\.[0-9]+ / /' | sort); }
+
+[[ -d $M ]] && pass root_lists_buckets || fail root_lists_buckets "$(ls -la "$MNT")"
+
+# ---- tar x / tar c ----
+SRC=/usr/include/linux
+mkdir -p "$M/tar"
+if tar -C "$(dirname $SRC)" -cf - "$(basename $SRC)" | tar -C "$M/tar" -xf - 2>"$WORK/tar.err"; then
+  pass tar_extract
+else
+  fail tar_extract "$(head -5 "$WORK/tar.err")"
+fi
+check tar_diff diff -r $SRC "$M/tar/linux"
+if diff <(meta_list $SRC) <(meta_list "$M/tar/linux") >"$WORK/meta.diff"; then
+  pass tar_modes_mtimes
+else
+  fail tar_modes_mtimes "$(head -6 "$WORK/meta.diff")"
+fi
+mkdir -p "$WORK/tarout"
+if tar -C "$M/tar" -cf - linux | tar -C "$WORK/tarout" -xf -; then pass tar_create; else fail tar_create; fi
+check tar_create_diff diff -r $SRC "$WORK/tarout/linux"
+if diff <(meta_list $SRC) <(meta_list "$WORK/tarout/linux") >"$WORK/meta2.diff"; then
+  pass tar_create_modes_mtimes
+else
+  fail tar_create_modes_mtimes "$(head -6 "$WORK/meta2.diff")"
+fi
+
+# ---- rsync -a ----
+if command -v rsync >/dev/null; then
+  RS=$WORK/rsrc
+  cp -a /usr/include/linux "$RS"
+  ln -s types.h "$RS/a_symlink"
+  chmod 600 "$RS/types.h"
+  check rsync_in rsync -a "$RS/" "$M/rsync/"
+  check rsync_out rsync -a "$M/rsync/" "$WORK/rout/"
+  if diff -r "$RS" "$WORK/rout" >/dev/null && diff <(meta_list "$RS") <(meta_list "$WORK/rout") >"$WORK/rs.diff"; then
+    pass rsync_round_trip
+  else
+    fail rsync_round_trip "$(head -6 "$WORK/rs.diff")"
+  fi
+  n=$(rsync -a --stats "$RS/" "$M/rsync/" | awk -F: '/Number of regular files transferred/ {gsub(/[ ,]/, "", $2); print $2}')
+  [[ $n == 0 ]] && pass rsync_noop || fail rsync_noop "transferred $n files"
+else
+  skip rsync "rsync not installed"
+fi
+
+# ---- cp -a ----
+CPS=$WORK/cpsrc
+mkdir -p "$CPS/d/e"
+echo one >"$CPS/d/one"
+head -c 300000 /dev/urandom >"$CPS/d/e/blob"
+ln -s one "$CPS/d/link"
+chmod 640 "$CPS/d/one"
+chmod 711 "$CPS/d/e"
+chown 1234:2345 "$CPS/d/e/blob"
+touch -d 2001-02-03 "$CPS/d/one" "$CPS/d/e"
+check cp_in cp -a "$CPS/d" "$M/cpa"
+check cp_out cp -a "$M/cpa" "$WORK/cpout"
+if diff -r "$CPS/d" "$WORK/cpout" >/dev/null && diff <(meta_list "$CPS/d") <(meta_list "$WORK/cpout") >"$WORK/cp.diff"; then
+  pass cp_a_round_trip
+else
+  fail cp_a_round_trip "$(head -6 "$WORK/cp.diff")"
+fi
+[[ $(stat -c %u:%g "$M/cpa/e/blob") == 1234:2345 ]] && pass chown_kept || fail chown_kept "$(stat -c %u:%g "$M/cpa/e/blob")"
+[[ $(readlink "$M/cpa/link") == one ]] && pass symlink || fail symlink
+
+# ---- directories ----
+check mkdir mkdir "$M/dirs/a/b" -p
+[[ -d $M/dirs/a/b ]] && pass mkdir_visible || fail mkdir_visible
+if ais ls -H ais://$B/dirs/a/b/ 2>/dev/null | grep -q "^dirs/a/b/ "; then pass mkdir_marker; else fail mkdir_marker "$(ais ls -H ais://$B/dirs/a/b/ 2>&1)"; fi
+echo x >"$M/dirs/a/f"
+if rmdir "$M/dirs/a" 2>"$WORK/rmdir.err"; then fail rmdir_notempty "removed a non-empty directory"; elif grep -q "not empty" "$WORK/rmdir.err"; then pass rmdir_notempty; else fail rmdir_notempty "$(cat "$WORK/rmdir.err")"; fi
+check rmdir_empty rmdir "$M/dirs/a/b"
+[[ ! -e $M/dirs/a/b ]] && pass rmdir_gone || fail rmdir_gone
+
+# ---- rename ----
+echo first >"$M/dirs/r1"
+echo second >"$M/dirs/r2"
+check rename_file mv "$M/dirs/r1" "$M/dirs/r3"
+[[ $(cat "$M/dirs/r3") == first && ! -e $M/dirs/r1 ]] && pass rename_file_content || fail rename_file_content
+check rename_over mv "$M/dirs/r3" "$M/dirs/r2"
+[[ $(cat "$M/dirs/r2") == first && ! -e $M/dirs/r3 ]] && pass rename_over_content || fail rename_over_content
+mkdir -p "$M/dirs/tree/x/y"
+for i in 1 2 3; do echo "$i" >"$M/dirs/tree/x/y/f$i"; done
+echo top >"$M/dirs/tree/top"
+check rename_dir mv "$M/dirs/tree" "$M/dirs/moved"
+if [[ ! -e $M/dirs/tree && $(cat "$M/dirs/moved/x/y/f2") == 2 && $(cat "$M/dirs/moved/top") == top ]]; then
+  pass rename_dir_content
+else
+  fail rename_dir_content "$(find "$M/dirs" | head)"
+fi
+
+# ---- truncate, append, overwrite ----
+F=$M/dirs/trunc
+printf 'hello world' >"$F"
+check truncate truncate -s 5 "$F"
+[[ $(cat "$F") == hello ]] && pass truncate_content || fail truncate_content "$(cat "$F")"
+echo -n ' again' >>"$F"
+[[ $(cat "$F") == "hello again" ]] && pass append || fail append "$(cat "$F")"
+printf 'J' | dd of="$F" bs=1 seek=0 conv=notrunc status=none
+[[ $(cat "$F") == "Jello again" ]] && pass overwrite || fail overwrite "$(cat "$F")"
+truncate -s 100000 "$F"
+[[ $(stat -c %s "$F") == 100000 && $(head -c 11 "$F") == "Jello again" ]] && pass truncate_grow || fail truncate_grow
+echo new >"$F"
+[[ $(cat "$F") == new ]] && pass o_trunc || fail o_trunc
+
+# ---- hard links, statfs, chmod ----
+if ln "$M/dirs/r2" "$M/dirs/hard" 2>"$WORK/ln.err"; then fail hardlink "succeeded"; elif grep -qi "not permitted\|not supported" "$WORK/ln.err"; then pass hardlink_refused; else fail hardlink_refused "$(cat "$WORK/ln.err")"; fi
+total=$(stat -f -c %b "$M")
+[[ $total -gt 0 ]] && pass statfs || fail statfs "blocks=$total"
+chmod 604 "$M/dirs/r2"
+[[ $(stat -c %a "$M/dirs/r2") == 604 ]] && pass chmod || fail chmod
+
+# ---- cross-visibility with the CLI ----
+if [[ -x $AIS_BIN ]]; then
+  head -c 200000 /dev/urandom >"$WORK/x1"
+  cp "$WORK/x1" "$M/cross1"
+  if ais get -q ais://$B/cross1 "$WORK/x1.back" && cmp -s "$WORK/x1" "$WORK/x1.back"; then pass mount_to_cli; else fail mount_to_cli; fi
+  head -c 150000 /dev/urandom >"$WORK/x2"
+  ais put -q "$WORK/x2" ais://$B/cross2 >/dev/null
+  if cmp -s "$WORK/x2" "$M/cross2"; then pass cli_to_mount; else fail cli_to_mount; fi
+  # Close-to-open: a new version written by another client is seen after the attribute TTL.
+  cat "$M/cross2" >/dev/null
+  head -c 150001 /dev/urandom >"$WORK/x3"
+  ais put -q "$WORK/x3" ais://$B/cross2 >/dev/null
+  sleep 1.5
+  if cmp -s "$WORK/x3" "$M/cross2"; then pass close_to_open_new_version; else fail close_to_open_new_version; fi
+  # ---- hostile names ----
+  echo hi >"$WORK/hi"
+  long=$(printf 'L%.0s' $(seq 1 300))
+  for n in 'hostile/a//b' 'hostile/./c' "hostile/$long/x" 'hostile/ok' 'hostile/both' 'hostile/both/inner'; do
+    ais put -q "$WORK/hi" "ais://$B/$n" >/dev/null || fail "hostile_put $n"
+  done
+  if ls -la "$M/hostile" >"$WORK/hostile.ls" 2>&1 && find "$M/hostile" >/dev/null 2>&1; then pass hostile_listing; else fail hostile_listing "$(cat "$WORK/hostile.ls")"; fi
+  entries=$(ls -A "$M/hostile" | sort | tr '\n' ' ')
+  [[ $entries == "a both ok " ]] && pass hostile_rule || fail hostile_rule "got: $entries"
+  [[ -f $M/hostile/both && $(ls -A "$M/hostile/a" | wc -l) == 0 ]] && pass hostile_object_wins_and_hidden || fail hostile_object_wins_and_hidden
+  [[ $(cat "$M/hostile/ok") == hi ]] && pass hostile_mount_alive || fail hostile_mount_alive
+else
+  skip cross_visibility "ais CLI not built"
+fi
+
+# ---- unmount ----
+exec 3>"$M/dirs/busy"
+if fusermount3 -u "$MNT" 2>/dev/null; then fail unmount_busy "unmounted with an open file"; MOUNTED=0; else pass unmount_busy_refused; fi
+echo late >&3
+exec 3>&-
+if unmount_fs; then pass unmount; else fail unmount; fi
+if [[ -x $AIS_BIN ]] && [[ $(ais get -q ais://$B/dirs/busy - 2>/dev/null) == late ]]; then pass stored_before_unmount; else fail stored_before_unmount; fi
+finish posix_test

@@ -162,5 +162,9 @@ kj::Promise<void> NodeServer::copyObject(CopyObjectContext context) {
   if (!target_) return answer(context, notTarget());
   return target_->copyObject(context);
 }
+kj::Promise<void> NodeServer::assembleObject(AssembleObjectContext context) {
+  if (!assembler_) return answer(context, notTarget());
+  return assembler_->assembleObject(context);
+}
 
 }  // namespace ais::node

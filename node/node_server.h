@@ -2,8 +2,11 @@
 // primary's duties (Primary), the target's object service (TargetService) or the metadata holder.
 #pragma once
 
+#include <memory>
+
 #include "node/cluster/primary.h"
 #include "node/node_context.h"
+#include "node/target/assemble.h"
 #include "node/target/target.h"
 #include "proto/ais.capnp.h"
 
@@ -12,7 +15,10 @@ namespace ais::node {
 class NodeServer final : public wire::Node::Server {
  public:
   NodeServer(NodeContext& ctx, Primary* primary, TargetService* target)
-      : ctx_(ctx), primary_(primary), target_(target) {}
+      : ctx_(ctx),
+        primary_(primary),
+        target_(target),
+        assembler_(target ? std::make_unique<Assembler>(ctx) : nullptr) {}
 
  protected:
   kj::Promise<void> getMeta(GetMetaContext context) override;
@@ -33,6 +39,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> listObjects(ListObjectsContext context) override;
   kj::Promise<void> setCustom(SetCustomContext context) override;
   kj::Promise<void> copyObject(CopyObjectContext context) override;
+  kj::Promise<void> assembleObject(AssembleObjectContext context) override;
 
  private:
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).
@@ -42,6 +49,7 @@ class NodeServer final : public wire::Node::Server {
   NodeContext& ctx_;
   Primary* primary_;        // proxies only
   TargetService* target_;   // targets only
+  std::unique_ptr<Assembler> assembler_;  // targets only
 };
 
 }  // namespace ais::node

@@ -58,7 +58,10 @@ interface ByteSink {
 interface PutStream {
   write @0 (chunk :Data) -> stream;
   # checksum: xxhash64 of all chunks as the sender computed it; the target refuses a mismatch.
-  commit @1 (checksum :UInt64) -> (status :Status, attrs :ObjectAttrs);
+  # custom (with replaceCustom): the object's metadata instead of beginPut's, committed with the
+  # bytes in one step (e.g. an S3 ETag known only once the last byte arrived).
+  commit @1 (checksum :UInt64, custom :List(KeyValue), replaceCustom :Bool)
+      -> (status :Status, attrs :ObjectAttrs);
 }
 
 interface Node {
@@ -102,6 +105,12 @@ interface Node {
   # Served by the source's owner, which streams the object to the destination's owner.
   copyObject @17 (ref :ObjectRef, dstBucket :Text, dstName :Text, replaceCustom :Bool,
                   custom :List(KeyValue))
+      -> (status :Status, attrs :ObjectAttrs);
+  # Served by ref's owner: concatenates the objects `parts` of partsBucket, in order, into ref
+  # (local parts read from its store, others streamed from their owners); nothing is visible
+  # before the commit, and the parts stay. A missing part: ObjectNotFound naming it.
+  assembleObject @18 (ref :ObjectRef, partsBucket :Text, parts :List(Text),
+                      custom :List(KeyValue))
       -> (status :Status, attrs :ObjectAttrs);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -245,7 +245,9 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
               if (r.code() != Code::kObjectMoved) return r;
               const meta::NodeInfo* holder = smap.find(r.status().message(), meta::Role::kTarget);
               if (!holder) return Result<ObjectInfo>(Status(Code::kStaleSmap, "unknown holder"));
-              return headAt(holder->rpcEndpoint, true);
+              return headAt(holder->rpcEndpoint, true).then([](Result<ObjectInfo> r) {
+                return Impl::movedMeanwhile(std::move(r));
+              });
             });
       });
 }
@@ -444,7 +446,7 @@ class PutHandle::Impl {
     return Status::OK();
   }
 
-  Result<ObjectInfo> commit() {
+  Result<ObjectInfo> commit(const std::optional<std::map<std::string, std::string>>& custom) {
     if (!error_.ok()) return error_;
     if (done_) return Status(Code::kInvalidArgument, "PUT already finished");
     done_ = true;
@@ -453,6 +455,10 @@ class PutHandle::Impl {
       KJ_IF_MAYBE(s, stream_) {
         auto req = s->commitRequest();
         req.setChecksum(digest);
+        if (custom) {
+          req.setReplaceCustom(true);
+          if (!custom->empty()) proto::toWire(*custom, req.initCustom(custom->size()));
+        }
         return req.send().then([](auto&& r) -> Result<ObjectInfo> {
           Status st = toStatus(r.getStatus());
           if (!st.ok()) return st;
@@ -490,7 +496,9 @@ class PutHandle::Impl {
 PutHandle::PutHandle(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PutHandle::~PutHandle() = default;
 Status PutHandle::write(std::string_view chunk) { return impl_->write(chunk); }
-Result<ObjectInfo> PutHandle::commit() { return impl_->commit(); }
+Result<ObjectInfo> PutHandle::commit(std::optional<std::map<std::string, std::string>> custom) {
+  return impl_->commit(custom);
+}
 void PutHandle::abort() { impl_->abort(); }
 uint64_t PutHandle::bytesWritten() const { return impl_->bytes(); }
 

@@ -84,7 +84,10 @@ class PutHandle {
   PutHandle(const PutHandle&) = delete;
   PutHandle& operator=(const PutHandle&) = delete;
   Status write(std::string_view chunk);
-  Result<ObjectInfo> commit();
+  // custom, if given, replaces the metadata of beginPut and is committed with the bytes in one
+  // step (readers never see the object without it).
+  Result<ObjectInfo> commit(
+      std::optional<std::map<std::string, std::string>> custom = std::nullopt);
   void abort();
   uint64_t bytesWritten() const;
 
@@ -152,8 +155,13 @@ class Client {
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);
   // Merges the targets' sorted pages into one sorted page.
   Result<ListPage> list(const std::string& bucket, const ListOptions& options = {});
+  // Reads range into *out and returns the whole object's info (size, version, custom) in the same
+  // call: a gateway learns the headers and the first bytes in one round trip.
+  Result<ObjectInfo> getRange(const std::string& bucket, const std::string& name, ByteRange range,
+                              std::string* out);
   // Builds bucket/name from objects of partsBucket concatenated in order (S3 multipart Complete,
-  // proto/client_gateway.cc); the parts stay. options.custom becomes the object's metadata.
+  // proto/client_gateway.cc); the owner target of bucket/name assembles it, the parts stay.
+  // options.custom becomes the object's metadata. A missing part: kObjectNotFound naming it.
   Result<ObjectInfo> assemble(const std::string& bucket, const std::string& name,
                               const std::string& partsBucket,
                               const std::vector<std::string>& parts,

@@ -1,46 +1,55 @@
 // Client methods the HTTP gateway needs beyond the core set (client.cc).
 #include "proto/client.h"
+#include "proto/client_impl.h"
 
 namespace ais {
 
-namespace {
-constexpr uint64_t kAssembleChunk = 8 << 20;
-}  // namespace
+Result<ObjectInfo> Client::getRange(const std::string& bucket, const std::string& name,
+                                    ByteRange range, std::string* out) {
+  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  std::shared_ptr<proto::SinkState> state;
+  auto r =
+      impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+        auto t = impl_->owner(smap, bucket, name);
+        if (!t.ok()) return Result<ObjectInfo>(t.status());
+        state = std::make_shared<proto::SinkState>();
+        return impl_->getFollowingMoves(smap, **t, bucket, name, range, state);
+      });
+  if (r.ok()) *out = std::move(state->buffer);
+  return r;
+}
 
-// Streams each part through this client into one PUT: bounded memory, nothing visible until the
-// commit. (A target-side assemble over the fabric would save the extra hop; see docs/s3.md.)
+// The owner target of bucket/name does the work (assembleObject): part bytes go target to target,
+// never through this client, and nothing is visible until its commit.
 Result<ObjectInfo> Client::assemble(const std::string& bucket, const std::string& name,
                                     const std::string& partsBucket,
                                     const std::vector<std::string>& parts,
                                     const PutOptions& options) {
-  std::vector<uint64_t> sizes;
-  for (const auto& p : parts) {
-    auto info = head(partsBucket, p);
-    if (!info.ok()) return info.status();
-    sizes.push_back(info->size);
-  }
-  auto handle = beginPut(bucket, name, options);
-  if (!handle.ok()) return handle.status();
-  for (size_t i = 0; i < parts.size(); ++i) {
-    for (uint64_t off = 0; off < sizes[i];) {
-      uint64_t n = std::min(kAssembleChunk, sizes[i] - off);
-      auto data = get(partsBucket, parts[i], ByteRange{off, n});
-      if (!data.ok()) {
-        (*handle)->abort();
-        return data.status();
-      }
-      if (data->size() != n) {
-        (*handle)->abort();
-        return Status(Code::kIoError, "part " + parts[i] + " changed while assembling");
-      }
-      if (Status st = (*handle)->write(*data); !st.ok()) {
-        (*handle)->abort();
-        return st;
-      }
-      off += n;
-    }
-  }
-  return (*handle)->commit();
+  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(partsBucket));
+  for (const auto& p : parts) AIS_RETURN_IF_ERROR(meta::validateObjectName(p));
+  // Moving every part may take a while: each part gets a request's time.
+  auto timeout = impl_->options_.requestTimeout * static_cast<int64_t>(parts.size() + 1);
+  return impl_->withRetry<ObjectInfo>(
+      [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+        auto t = impl_->owner(smap, bucket, name);
+        if (!t.ok()) return Result<ObjectInfo>(t.status());
+        const std::string& ep = (*t)->rpcEndpoint;
+        auto req = impl_->pool_->get(ep).assembleObjectRequest();
+        impl_->fillRef(req.initRef(), smap, bucket, name);
+        req.setPartsBucket(partsBucket);
+        auto list = req.initParts(parts.size());
+        for (size_t i = 0; i < parts.size(); ++i) list.set(i, parts[i]);
+        if (!options.custom.empty()) {
+          proto::toWire(options.custom, req.initCustom(options.custom.size()));
+        }
+        return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
+          Status s = toStatus(r.getStatus());
+          if (!s.ok()) return s;
+          return fromWire(r.getAttrs());
+        }));
+      },
+      timeout);
 }
 
 }  // namespace ais

@@ -130,13 +130,14 @@ class Client::Impl {
   }
 
   // Runs `attempt` (returning kj::Promise<Result<T>>) on the loop thread and waits for it.
+  // timeout: the whole attempt's limit (default options_.requestTimeout).
   template <typename T, typename F>
-  Result<T> onLoop(F&& attempt) {
+  Result<T> onLoop(F&& attempt, std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    auto limit = timeout.value_or(options_.requestTimeout);
     try {
       return executor_->executeSync([&]() -> kj::Promise<Result<T>> {
         return pool_->timer()
-            .timeoutAfter(options_.requestTimeout.count() * kj::MILLISECONDS,
-                          attempt())
+            .timeoutAfter(limit.count() * kj::MILLISECONDS, attempt())
             .catch_([](kj::Exception&& e) -> Result<T> { return proto::statusFromException(e); });
       });
     } catch (const kj::Exception& e) {
@@ -146,11 +147,12 @@ class Client::Impl {
 
   // One attempt per Smap; refreshes the Smap and backs off on retryable failures.
   template <typename T, typename F>
-  Result<T> withRetry(F&& attempt) {
+  Result<T> withRetry(F&& attempt,
+                      std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     auto backoff = options_.initialBackoff;
     for (int i = 1;; ++i) {
       std::shared_ptr<const meta::Smap> smap = currentSmap();
-      Result<T> r = onLoop<T>([&] { return attempt(*smap); });
+      Result<T> r = onLoop<T>([&] { return attempt(*smap); }, timeout);
       if (r.ok() || i >= options_.maxAttempts || !retryable(r.code())) return r;
       std::this_thread::sleep_for(backoff);
       backoff *= 2;
@@ -308,6 +310,15 @@ class Client::Impl {
         });
   }
 
+  // The holder's copy went away between the owner's answer and our read: the move finished, so
+  // the owner has it now. StaleSmap makes withRetry() ask the owner again.
+  static Result<ObjectInfo> movedMeanwhile(Result<ObjectInfo> r) {
+    if (r.code() == Code::kObjectNotFound) {
+      return Status(Code::kStaleSmap, "object moved to its owner during the read");
+    }
+    return r;
+  }
+
   // GET from the owner; if a rebalance has not moved the object there yet, from its holder.
   kj::Promise<Result<ObjectInfo>> getFollowingMoves(const meta::Smap& smap,
                                                     const meta::NodeInfo& owner,
@@ -323,7 +334,8 @@ class Client::Impl {
           const meta::NodeInfo* holder = smap.find(r.status().message(), meta::Role::kTarget);
           if (!holder) return Result<ObjectInfo>(Status(Code::kStaleSmap, "unknown holder"));
           const std::string& hep = holder->rpcEndpoint;
-          return guard(hep, getInto(pool_->get(hep), smap, bucket, name, range, state, true));
+          return guard(hep, getInto(pool_->get(hep), smap, bucket, name, range, state, true))
+              .then([](Result<ObjectInfo> r) { return movedMeanwhile(std::move(r)); });
         });
   }
 

@@ -192,10 +192,9 @@ void uploadPart(S3Request& r) {
     }
     done += k;
   }
-  auto info = (*handle)->commit();
-  if (!info.ok()) return r.fail(info.status());
   std::string etag = toHex(md5.finish());
-  auto tagged = c->setCustom(kHidden, name, {{std::string(kMetaEtag), etag}}, true);
+  auto tagged =
+      (*handle)->commit(std::map<std::string, std::string>{{std::string(kMetaEtag), etag}});
   if (!tagged.ok()) return r.fail(tagged.status());
   XmlWriter x;
   x.root("CopyPartResult");
@@ -252,7 +251,13 @@ void completeMultipart(S3Request& r) {
   std::vector<std::string> names;
   for (const auto& p : *parts) names.push_back(partName(r.bucket, id, p.number));
   auto out = c->assemble(r.bucket, r.key, kHidden, names, opts);
-  if (!out.ok()) return r.fail(out.status());
+  if (!out.ok()) {
+    // A part removed since the check above (e.g. a concurrent Abort).
+    if (out.code() == Code::kObjectNotFound) {
+      return r.fail(s3Error("InvalidPart", out.status().message()));
+    }
+    return r.fail(out.status());
+  }
   removeUpload(c, r.bucket, id);
   XmlWriter x;
   x.root("CompleteMultipartUploadResult");

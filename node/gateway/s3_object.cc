@@ -240,18 +240,14 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
     r.fail(*body.error());
     return std::nullopt;
   }
-  auto info = (*handle)->commit();
+  // The MD5 is known only now: it is committed together with the bytes.
+  opts.custom[std::string(kMetaEtag)] = body.md5Hex();
+  auto info = (*handle)->commit(opts.custom);
   if (!info.ok()) {
     r.fail(info.status());
     return std::nullopt;
   }
-  // The MD5 is known only now; until setCustom lands, readers see the xxhash ETag.
-  auto tagged = c->setCustom(bucket, name, {{std::string(kMetaEtag), body.md5Hex()}}, true);
-  if (!tagged.ok()) {
-    r.fail(tagged.status());
-    return std::nullopt;
-  }
-  return std::move(*tagged);
+  return std::move(*info);
 }
 
 void putObject(S3Request& r) {
@@ -276,8 +272,15 @@ void getObject(S3Request& r) {
       info = infoFromLom(local->lom());
     }
   }
+  // Another owner: a plain GET fetches its first chunk together with the info (one round trip);
+  // HEAD and ranged GETs ask for the info alone.
+  std::string first;
   if (!local) {
-    auto h = c->head(r.bucket, r.key);
+    bool prefetch = !r.ex.headOnly() && r.ex.header(http::field::range).empty();
+    Result<ObjectInfo> h = Status(Code::kRangeNotSatisfiable);
+    if (prefetch) h = c->getRange(r.bucket, r.key, ByteRange{0, kForwardChunk}, &first);
+    // (An empty object has no byte 0.)
+    if (h.code() == Code::kRangeNotSatisfiable) h = c->head(r.bucket, r.key);
     if (!h.ok()) return r.fail(h.status());
     info = std::move(*h);
   }
@@ -302,16 +305,27 @@ void getObject(S3Request& r) {
     return;
   }
   uint64_t off = span->offset, end = span->offset + span->length;
+  if (!first.empty() && off == 0) {
+    if (first.size() != std::min(kForwardChunk, end) || !r.ex.write(first).ok()) {
+      r.ex.closeAfter();
+      return;
+    }
+    off = first.size();
+  }
+  std::string data;
   while (off < end) {
     uint64_t n = std::min(kForwardChunk, end - off);
-    auto data = c->get(r.bucket, r.key, ByteRange{off, n});
-    if (!data.ok() || data->size() != n) {
-      log::warn("GET {}/{} failed mid-stream at {}: {}", r.bucket, r.key, off,
-                data.ok() ? "short read" : data.status().toString());
+    auto got = c->getRange(r.bucket, r.key, ByteRange{off, n}, &data);
+    // Every chunk must come from the version whose headers went out.
+    if (!got.ok() || data.size() != n || got->version != info.version) {
+      std::string why = !got.ok()          ? got.status().toString()
+                        : data.size() != n ? std::string("short read")
+                                           : std::string("overwritten meanwhile");
+      log::warn("GET {}/{} failed mid-stream at {}: {}", r.bucket, r.key, off, why);
       r.ex.closeAfter();  // the client sees a short body, never wrong bytes
       return;
     }
-    if (!r.ex.write(*data).ok()) return;
+    if (!r.ex.write(data).ok()) return;
     off += n;
   }
 }

@@ -35,6 +35,9 @@ class ObjectWriter {
   // kChecksumMismatch (and nothing stored) if expectedChecksum is given and differs. The writer is
   // finished after commit, whatever the outcome.
   Result<Lom> commit(std::optional<uint64_t> expectedChecksum = std::nullopt);
+  // Replaces the custom metadata given to beginPut; lands in the LOM with the bytes at commit
+  // (e.g. an ETag known only after the last byte).
+  void setCustom(std::map<std::string, std::string> custom) { opts_.custom = std::move(custom); }
   uint64_t bytesWritten() const { return size_; }
 
  private:

@@ -18,7 +18,7 @@ std::string activeTargetKey(const meta::Smap& smap) {
 }
 
 constexpr size_t kScanBatch = 256;
-constexpr uint64_t kRetryDelaySec = 30;
+constexpr uint64_t kMaxRetryDelayMs = 30000;
 
 }  // namespace
 
@@ -52,10 +52,15 @@ kj::Promise<void> Rebalancer::runPass(uint64_t generation) {
     if (moved > 0 || failed > 0) {
       log::info("rebalance pass {} done: {} objects moved, {} failed", generation, moved, failed);
     }
-    if (failed > 0) {
-      // Owners that were unreachable get another pass later.
+    if (failed == 0) {
+      retries_ = 0;
+    } else {
+      // Owners that were unreachable, or had not yet seen the new metadata (a joining target
+      // learns it a moment after the others), get another pass: soon first, then less often.
+      uint64_t delayMs = std::min<uint64_t>(kMaxRetryDelayMs, 500ull << std::min(retries_, 6u));
+      ++retries_;
       retry_ = ctx_.timer()
-                   .afterDelay(kRetryDelaySec * kj::SECONDS)
+                   .afterDelay(delayMs * kj::MILLISECONDS)
                    .then([this] {
                      lastTargets_.clear();
                      onSmap(ctx_.meta.smap());

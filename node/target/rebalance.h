@@ -41,6 +41,7 @@ class Rebalancer {
   Stats stats_;
   kj::Promise<void> task_ = nullptr;
   kj::Promise<void> retry_ = nullptr;
+  uint32_t retries_ = 0;  // consecutive passes with failures
 };
 
 }  // namespace ais::node

@@ -50,7 +50,9 @@ class PutStreamImpl final : public wire::PutStream::Server {
       setStatus(results.initStatus(), error_);
       return kj::READY_NOW;  // writer dropped: nothing stored
     }
-    auto lom = writer->commit(context.getParams().getChecksum());
+    auto params = context.getParams();
+    if (params.getReplaceCustom()) writer->setCustom(proto::fromWire(params.getCustom()));
+    auto lom = writer->commit(params.getChecksum());
     if (!lom.ok()) {
       if (lom.code() == Code::kChecksumMismatch) log::warn("PUT refused: {}", lom.status().toString());
       setStatus(results.initStatus(), lom.status());
@@ -635,10 +637,12 @@ kj::Promise<Status> TargetService::findElsewhere(const std::string& bucket,
                  }));
   }
   return kj::joinPromises(asks.releaseAsArray())
-      .then([notFound](kj::Array<std::string>&& holders) -> Status {
+      .then([this, bucket, name, notFound](kj::Array<std::string>&& holders) -> Status {
         for (auto& h : holders) {
           if (!h.empty()) return Status(Code::kObjectMoved, h);
         }
+        // The move may have landed here while we were asking: then this target is the holder.
+        if (ctx_.store->head(bucket, name).ok()) return Status(Code::kObjectMoved, ctx_.cfg.id);
         return notFound;
       });
 }

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# HTTP gateway throughput next to nginx on the same machine. A private playground (1 proxy +
+# 3 targets, S3 keys on) holds a 1 MiB and a 16 KiB object; wrk GETs them (presigned SigV4 URLs)
+# through the proxy's gateway (bytes forwarded over the fabric) and through the owner target's
+# gateway (sendfile from the object file), and from nginx serving the same files (sendfile on).
+# Then signed 1 MiB PUTs with boto3 vs writing the same bytes to local files. Prints markdown.
+# Usage: AIS_BUILD_DIR=build tests/bench/gateway_bench.sh   (BENCH_DURATION=10s by default)
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
+export AIS_DEV_NOBUILD=1
+DURATION=${BENCH_DURATION:-10s}
+WORK=$(mktemp -d)
+export AIS_DEV_DIR=$WORK/cluster
+NGINX_PID=""
+
+cleanup() {
+  [[ -n $NGINX_PID ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+  "$REPO/tools/dev" down >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for tool in nginx wrk; do
+  command -v "$tool" >/dev/null ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$tool" >/dev/null
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Ports 56000-56999: 4 rpc ports at base, their gateways at base+500, nginx at base+4.
+for _ in $(seq 1 100); do
+  base=$((56000 + (RANDOM % 124) * 4))
+  ok=1
+  for p in $base $((base + 1)) $((base + 2)) $((base + 3)) $((base + 4)) $((base + 500)) \
+    $((base + 501)) $((base + 502)) $((base + 503)); do
+    port_free "$p" || ok=0
+  done
+  ((ok)) && break
+done
+((ok)) || { echo "no free ports in 56000-56999" >&2; exit 1; }
+export AIS_DEV_PORT=$base
+NGINX_PORT=$((base + 4))
+export AIS_S3_ACCESS_KEY=benchkey AIS_S3_SECRET_KEY=benchsecret AIS_S3_REGION=us-east-1
+"$REPO/tools/dev" up >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
+S3=http://127.0.0.1:$((base + 500))
+for _ in $(seq 1 100); do
+  curl -sf "$S3/v1/health" >/dev/null && break
+  sleep 0.1
+done
+
+mkdir -p "$WORK/www" "$WORK/nginx" "$WORK/local"
+chmod 755 "$WORK" "$WORK/www"  # nginx workers run as an unprivileged user
+head -c $((1 << 20)) /dev/urandom >"$WORK/www/obj-1m"
+head -c $((16 << 10)) /dev/urandom >"$WORK/www/obj-16k"
+
+cat >"$WORK/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; }
+}
+EOF
+"$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+NGINX_PID=$!
+for _ in $(seq 1 50); do
+  curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/obj-16k" && break
+  sleep 0.1
+done
+
+# Upload with boto3, find each object's owner target, presign GET URLs for both gateways.
+cat >"$WORK/s3.py" <<'EOF'
+import concurrent.futures, json, os, sys, time, urllib.request
+import boto3
+from botocore.config import Config
+
+S3, WORK = sys.argv[2], sys.argv[3]
+def client(endpoint):
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="benchkey",
+                        aws_secret_access_key="benchsecret", region_name="us-east-1",
+                        config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                                      max_pool_connections=32))
+
+if sys.argv[1] == "setup":
+    c = client(S3)
+    c.create_bucket(Bucket="bench")
+    nodes = json.load(urllib.request.urlopen(S3 + "/v1/cluster"))["smap"]["nodes"]
+    http = {n["id"]: "http://" + n["http"] for n in nodes if n["role"] == "target"}
+    for name in ("obj-1m", "obj-16k"):
+        c.put_object(Bucket="bench", Key=name, Body=open(f"{WORK}/www/{name}", "rb").read())
+        listing = json.load(urllib.request.urlopen(f"{S3}/v1/buckets/bench?prefix={name}"))
+        owner = http[listing["entries"][0]["target"]]
+        for label, ep in (("proxy", S3), ("owner", owner)):
+            url = client(ep).generate_presigned_url(
+                "get_object", Params={"Bucket": "bench", "Key": name}, ExpiresIn=3600)
+            print(label, name, url)
+elif sys.argv[1] == "put":  # signed 1 MiB PUTs for the duration, 8 in flight
+    seconds, threads = float(sys.argv[4]), 8
+    data = os.urandom(1 << 20)
+    def worker(i):
+        c, n, end = client(S3), 0, time.time() + seconds
+        while time.time() < end:
+            c.put_object(Bucket="bench", Key=f"put/{i}/{n}", Body=data)
+            n += 1
+        return n
+    t0 = time.time()
+    with concurrent.futures.ThreadPoolExecutor(threads) as ex:
+        total = sum(ex.map(worker, range(threads)))
+    print(total / (time.time() - t0))
+elif sys.argv[1] == "disk":  # the same bytes to local files (no fsync), same concurrency
+    seconds, threads = float(sys.argv[4]), 8
+    data = os.urandom(1 << 20)
+    def worker(i):
+        n, end = 0, time.time() + seconds
+        while time.time() < end:
+            with open(f"{WORK}/local/{i}-{n}", "wb") as f:
+                f.write(data)
+            n += 1
+        return n
+    t0 = time.time()
+    with concurrent.futures.ThreadPoolExecutor(threads) as ex:
+        total = sum(ex.map(worker, range(threads)))
+    print(total / (time.time() - t0))
+EOF
+python3 "$WORK/s3.py" setup "$S3" "$WORK" >"$WORK/urls"
+url() { awk -v l="$1" -v n="$2" '$1 == l && $2 == n {print $3}' "$WORK/urls"; }
+for n in obj-1m obj-16k; do  # every server must serve the same bytes
+  for u in "$(url proxy $n)" "$(url owner $n)" "http://127.0.0.1:$NGINX_PORT/$n"; do
+    curl -sf "$u" | cmp -s - "$WORK/www/$n" || { echo "$u: wrong bytes" >&2; exit 1; }
+  done
+done
+
+# wrk URL -> requests/s (only successful responses count: any error aborts the run)
+rps() {
+  local out
+  out=$(wrk -t2 -c16 -d"$DURATION" "$1")
+  if grep -qE "Non-2xx|Socket errors" <<<"$out"; then
+    echo "wrk $1: errors" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  awk '/^Requests\/sec:/ {print $2}' <<<"$out"
+}
+mib() { awk -v r="$1" -v s="$2" 'BEGIN {printf "%.0f", r * s / 1048576}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+echo "| GET (wrk -t2 -c16 -d$DURATION) | nginx req/s | nginx MiB/s | proxy gw req/s | proxy gw MiB/s | ratio | owner gw req/s | owner gw MiB/s | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for n in obj-1m obj-16k; do
+  size=$(stat -c %s "$WORK/www/$n")
+  ng=$(rps "http://127.0.0.1:$NGINX_PORT/$n")
+  px=$(rps "$(url proxy $n)")
+  ow=$(rps "$(url owner $n)")
+  printf "| %s | %.0f | %s | %.0f | %s | %s | %.0f | %s | %s |\n" "${n#obj-}" "$ng" "$(mib "$ng" "$size")" \
+    "$px" "$(mib "$px" "$size")" "$(ratio "$px" "$ng")" "$ow" "$(mib "$ow" "$size")" "$(ratio "$ow" "$ng")"
+done
+secs=${DURATION%s}
+put=$(python3 "$WORK/s3.py" put "$S3" "$WORK" "$secs")
+disk=$(python3 "$WORK/s3.py" disk "$S3" "$WORK" "$secs")
+echo
+echo "| 1 MiB PUT, 8 in flight, ${secs}s | MiB/s |"
+echo "|---|---|"
+printf "| signed PUT (boto3, SigV4 payload hash) through the proxy's gateway | %.0f |\n" "$put"
+printf "| local files, same bytes, no fsync (python) | %.0f |\n" "$disk"

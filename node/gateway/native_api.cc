@@ -5,6 +5,7 @@
 
 #include "meta/names.h"
 #include "node/gateway/gateway.h"
+#include "node/gateway/s3_auth_sigv4.h"
 #include "node/gateway/s3_errors.h"
 #include "node/gateway/url.h"
 
@@ -192,6 +193,21 @@ void serveNative(Gateway& gw, Exchange& ex) {
   if (!path || !q) return sendError(ex, Status(Code::kInvalidArgument, "bad URL"));
   std::string_view p = *path;
   if (p == "/v1/health") return sendJson(ex, 200, json{{"status", "ok"}});
+  // With access keys configured, the native API takes the same SigV4 signatures as S3 (e.g.
+  // curl --aws-sigv4 aws:amz:REGION:s3 --user KEY:SECRET); only the health probe stays open.
+  // TODO(security): verify a signed payload hash on native PUTs as the S3 path does.
+  if (gw.options().s3.enabled()) {
+    std::string_view rawQuery = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
+    // Without x-amz-content-sha256 a bodiless request signs the hash of the empty payload.
+    static constexpr std::string_view kEmptySha256 =
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    bool bodiless = ex.contentLength().value_or(0) == 0;
+    auto auth = verifySigV4(ex, target.substr(0, qpos), rawQuery, *q, gw.options().s3,
+                            std::time(nullptr), bodiless ? kEmptySha256 : std::string_view());
+    if (auto* e = std::get_if<S3Error>(&auth)) {
+      return sendJson(ex, e->http, json{{"code", e->code}, {"message", e->message}});
+    }
+  }
   if (p == "/v1/daemon") {
     const auto& o = gw.options();
     json j{{"id", o.nodeId},

@@ -125,9 +125,11 @@ std::variant<Parsed, S3Error> parseCredential(std::string_view cred, Parsed p) {
 
 std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_view rawPath,
                                                 std::string_view rawQuery, const Query& query,
-                                                const S3Credentials& creds, std::time_t now) {
+                                                const S3Credentials& creds, std::time_t now,
+                                                std::string_view defaultPayloadHash) {
   SigV4Context ctx;
   ctx.payloadHash = std::string(ex.header("x-amz-content-sha256"));
+  if (ctx.payloadHash.empty()) ctx.payloadHash = std::string(defaultPayloadHash);
   if (!creds.enabled()) return ctx;
 
   Parsed p;

@@ -31,9 +31,12 @@ struct SigV4Context {
 };
 
 // rawPath: the request path as sent (still percent-encoded); rawQuery: after '?'.
+// defaultPayloadHash: used when x-amz-content-sha256 is absent (plain SigV4 clients such as
+// curl --aws-sigv4 leave it out); S3 requires the header, so S3 passes none.
 std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_view rawPath,
                                                 std::string_view rawQuery, const Query& query,
-                                                const S3Credentials& creds, std::time_t now);
+                                                const S3Credentials& creds, std::time_t now,
+                                                std::string_view defaultPayloadHash = {});
 
 // Signature of one aws-chunked chunk, given the previous chunk's (or the seed) signature.
 std::string chunkSignature(const SigV4Context& ctx, std::string_view prevSignature,

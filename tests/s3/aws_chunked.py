@@ -87,9 +87,22 @@ def request(method, key, body_chunks, tamper=None):
 
 
 def get(key):
-    # Read back through the native /v1 API, which needs no signature.
+    """A SigV4-signed GET of the object (UNSIGNED-PAYLOAD)."""
+    now = datetime.datetime.utcnow()
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    scope = f"{day}/{region}/{service}/aws4_request"
+    path = f"/{bucket}/{urllib.parse.quote(key)}"
+    h = {"host": host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": amz_date}
+    signed = sorted(h)
+    canonical = "\n".join(["GET", path, "", "".join(f"{k}:{h[k]}\n" for k in signed),
+                           ";".join(signed), "UNSIGNED-PAYLOAD"])
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                     hashlib.sha256(canonical.encode()).hexdigest()])
+    sig = hmac.new(signing_key(day), sts.encode(), hashlib.sha256).hexdigest()
+    h["authorization"] = (f"AWS4-HMAC-SHA256 Credential={access}/{scope}, "
+                          f"SignedHeaders={';'.join(signed)}, Signature={sig}")
     conn = http.client.HTTPConnection(host, timeout=30)
-    conn.request("GET", f"/v1/objects/{bucket}/{urllib.parse.quote(key)}")
+    conn.request("GET", path, headers=h)
     resp = conn.getresponse()
     return resp.status, resp.read()
 

@@ -7,7 +7,15 @@ export AIS_S3_ACCESS_KEY=AKCHUNK AIS_S3_SECRET_KEY=chunksecret
 start_cluster
 unset AIS_S3_ACCESS_KEY AIS_S3_SECRET_KEY
 
-check "create bucket" curl -sf -X PUT "$S3_ENDPOINT/v1/buckets/chunky"
+SIGN=(--aws-sigv4 "aws:amz:us-east-1:s3" --user AKCHUNK:chunksecret)
+check "native API refuses unsigned requests when keys are set" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/v1/buckets")" = 403
+check "native API refuses a wrong secret" test "$(curl -s -o /dev/null -w '%{http_code}' \
+  --aws-sigv4 "aws:amz:us-east-1:s3" --user AKCHUNK:wrong "$S3_ENDPOINT/v1/buckets")" = 403
+check "health stays open" curl -sf "$S3_ENDPOINT/v1/health"
+check "create bucket (signed native API)" curl -sf "${SIGN[@]}" -X PUT "$S3_ENDPOINT/v1/buckets/chunky"
+check "list buckets (signed native API)" bash -c "curl -sf --aws-sigv4 aws:amz:us-east-1:s3 \
+  --user AKCHUNK:chunksecret $S3_ENDPOINT/v1/buckets | grep -q chunky"
 /usr/bin/python3 "$(dirname "$0")/aws_chunked.py" "$S3_ENDPOINT" AKCHUNK chunksecret chunky ||
   FAILS=$((FAILS + 1))
 

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "meta/hrw.h"
 #include "meta/names.h"
+#include "node/target/target.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -98,14 +99,7 @@ Status Assembler::checkRequest(wire::Node::AssembleObjectParams::Reader p) const
   if (!bmd.find(bucket)) return Status(Code::kBucketNotFound, "ais://" + bucket);
   if (!bmd.find(partsBucket)) return Status(Code::kBucketNotFound, "ais://" + partsBucket);
   if (p.getRef().getLocalOnly()) return Status::OK();
-  const meta::Smap& smap = ctx_.meta.smap();
-  const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, name));
-  if (!owner || owner->id != ctx_.cfg.id) {
-    return Status(Code::kStaleSmap, "target " + ctx_.cfg.id + " does not own ais://" + bucket +
-                                        "/" + name + " under Smap v" +
-                                        std::to_string(smap.version));
-  }
-  return Status::OK();
+  return checkOwnedHere(ctx_, bucket, name);
 }
 
 kj::Promise<void> Assembler::assembleObject(AssembleObjectContext context) {

@@ -124,10 +124,14 @@ Status TargetService::checkRouted(const std::string& bucket, const std::string& 
   AIS_RETURN_IF_ERROR(checkBucket(bucket));
   AIS_RETURN_IF_ERROR(meta::validateObjectName(name));
   if (localOnly) return Status::OK();
-  const meta::Smap& smap = ctx_.meta.smap();
+  return checkOwnedHere(ctx_, bucket, name);
+}
+
+Status checkOwnedHere(const NodeContext& ctx, const std::string& bucket, const std::string& name) {
+  const meta::Smap& smap = ctx.meta.smap();
   const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, name));
-  if (!owner || owner->id != ctx_.cfg.id) {
-    return Status(Code::kStaleSmap, "target " + ctx_.cfg.id + " does not own ais://" + bucket +
+  if (!owner || owner->id != ctx.cfg.id) {
+    return Status(Code::kStaleSmap, "target " + ctx.cfg.id + " does not own ais://" + bucket +
                                         "/" + name + " under Smap v" +
                                         std::to_string(smap.version));
   }

@@ -12,18 +12,31 @@
 
 namespace ais::node {
 
+// StaleSmap unless this target is the HRW owner of the name under its Smap.
+Status checkOwnedHere(const NodeContext& ctx, const std::string& bucket, const std::string& name);
+
 class TargetService {
  public:
-  using PutObjectContext = capnp::CallContext<wire::Node::PutObjectParams, wire::Node::PutObjectResults>;
-  using BeginPutContext = capnp::CallContext<wire::Node::BeginPutParams, wire::Node::BeginPutResults>;
-  using GetObjectContext = capnp::CallContext<wire::Node::GetObjectParams, wire::Node::GetObjectResults>;
-  using HeadObjectContext = capnp::CallContext<wire::Node::HeadObjectParams, wire::Node::HeadObjectResults>;
-  using DeleteObjectContext = capnp::CallContext<wire::Node::DeleteObjectParams, wire::Node::DeleteObjectResults>;
-  using RenameObjectContext = capnp::CallContext<wire::Node::RenameObjectParams, wire::Node::RenameObjectResults>;
-  using ListObjectsContext = capnp::CallContext<wire::Node::ListObjectsParams, wire::Node::ListObjectsResults>;
-  using SetCustomContext = capnp::CallContext<wire::Node::SetCustomParams, wire::Node::SetCustomResults>;
-  using CopyObjectContext = capnp::CallContext<wire::Node::CopyObjectParams, wire::Node::CopyObjectResults>;
-  using BucketEmptyContext = capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
+  using PutObjectContext =
+      capnp::CallContext<wire::Node::PutObjectParams, wire::Node::PutObjectResults>;
+  using BeginPutContext =
+      capnp::CallContext<wire::Node::BeginPutParams, wire::Node::BeginPutResults>;
+  using GetObjectContext =
+      capnp::CallContext<wire::Node::GetObjectParams, wire::Node::GetObjectResults>;
+  using HeadObjectContext =
+      capnp::CallContext<wire::Node::HeadObjectParams, wire::Node::HeadObjectResults>;
+  using DeleteObjectContext =
+      capnp::CallContext<wire::Node::DeleteObjectParams, wire::Node::DeleteObjectResults>;
+  using RenameObjectContext =
+      capnp::CallContext<wire::Node::RenameObjectParams, wire::Node::RenameObjectResults>;
+  using ListObjectsContext =
+      capnp::CallContext<wire::Node::ListObjectsParams, wire::Node::ListObjectsResults>;
+  using SetCustomContext =
+      capnp::CallContext<wire::Node::SetCustomParams, wire::Node::SetCustomResults>;
+  using CopyObjectContext =
+      capnp::CallContext<wire::Node::CopyObjectParams, wire::Node::CopyObjectResults>;
+  using BucketEmptyContext =
+      capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
   explicit TargetService(NodeContext& ctx) : ctx_(ctx) {}
 

@@ -6,27 +6,16 @@
 #include <set>
 
 #include "meta/hrw.h"
-#include "tests/integration/test_cluster.h"
+#include "tests/integration/cluster_fixture.h"
 
 namespace ais::testing {
 namespace {
 
-class AssembleTest : public ::testing::Test {
+class AssembleTest : public ClusterFixture {
  protected:
-  static void SetUpTestSuite() {
-    cluster_ = new TestCluster(TestCluster::Options{});
-    Status st = cluster_->start();
-    ASSERT_TRUE(st.ok()) << st.toString();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr);
-    auto c = cluster_->client();
-    ASSERT_TRUE(c.ok()) << c.status().toString();
-    client_ = std::move(*c);
+    ClusterFixture::SetUp();
+    if (HasFatalFailure()) return;
     bucket_ = "asm-" + std::to_string(counter_++);
     parts_ = bucket_ + "-parts";
     ASSERT_TRUE(client_->createBucket(bucket_).ok());
@@ -48,15 +37,10 @@ class AssembleTest : public ::testing::Test {
     }
   }
 
-  static TestCluster* cluster_;
-  static int counter_;
-  std::unique_ptr<Client> client_;
+  static inline int counter_ = 0;
   std::string bucket_;
   std::string parts_;
 };
-
-TestCluster* AssembleTest::cluster_ = nullptr;
-int AssembleTest::counter_ = 0;
 
 TEST_F(AssembleTest, ConcatenatesPartsFromEveryTarget) {
   std::string dest = "big/object";

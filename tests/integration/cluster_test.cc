@@ -12,31 +12,15 @@
 #include <set>
 
 #include "meta/hrw.h"
-#include "tests/integration/test_cluster.h"
+#include "tests/integration/cluster_fixture.h"
 
 namespace ais::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public ClusterFixture {
  protected:
-  static void SetUpTestSuite() {
-    cluster_ = new TestCluster(TestCluster::Options{});
-    Status st = cluster_->start();
-    ASSERT_TRUE(st.ok()) << st.toString();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(cluster_, nullptr);
-    auto c = cluster_->client();
-    ASSERT_TRUE(c.ok()) << c.status().toString();
-    client_ = std::move(*c);
-  }
-
   // A fresh bucket per test keeps tests independent.
   std::string newBucket(const std::string& base) {
     std::string b = base + "-" + std::to_string(counter_++);
@@ -45,13 +29,8 @@ class ClusterTest : public ::testing::Test {
     return b;
   }
 
-  static TestCluster* cluster_;
-  static int counter_;
-  std::unique_ptr<Client> client_;
+  static inline int counter_ = 0;
 };
-
-TestCluster* ClusterTest::cluster_ = nullptr;
-int ClusterTest::counter_ = 0;
 
 TEST_F(ClusterTest, ShowsEveryNodeWithThePrimary) {
   auto smap = client_->smap(true);

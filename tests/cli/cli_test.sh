@@ -7,7 +7,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEV=$REPO/tools/dev
 export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
-export AIS_DEV_NOBUILD=1
+export AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1
 AIS_BIN=$AIS_BUILD_DIR/tools/ais
 CALL_TIMEOUT=${AIS_CLI_TEST_CALL_TIMEOUT:-60}
 

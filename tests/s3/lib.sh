@@ -4,7 +4,7 @@
 # shellcheck shell=bash
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
-export AIS_DEV_NOBUILD=1
+export AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1
 FAILS=0
 WORK=$(mktemp -d)
 export AIS_DEV_DIR=$WORK/cluster

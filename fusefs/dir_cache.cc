@@ -5,11 +5,12 @@ namespace ais::fusefs {
 
 std::optional<std::optional<DirEntry>> DirCache::child(const std::string& bucket,
                                                        const std::string& prefix,
-                                                       const std::string& name,
-                                                       Clock::duration ttl) {
+                                                       const std::string& name, Clock::duration ttl,
+                                                       Clock::time_point* at) {
   std::lock_guard l(mu_);
   auto it = listings_.find(key(bucket, prefix));
   if (it == listings_.end() || Clock::now() - it->second.at > ttl) return std::nullopt;
+  if (at) *at = it->second.at;
   auto c = it->second.children.find(name);
   if (c == it->second.children.end()) return std::optional<DirEntry>();
   return std::optional<DirEntry>(c->second);

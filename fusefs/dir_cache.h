@@ -30,9 +30,11 @@ struct Listing {
 
 class DirCache {
  public:
-  // nullopt: not cached or older than ttl. Otherwise whether the child exists, and its entry.
+  // nullopt: not cached or older than ttl. Otherwise whether the child exists, and its entry;
+  // `at`, if given, gets the time of the listing.
   std::optional<std::optional<DirEntry>> child(const std::string& bucket, const std::string& prefix,
-                                               const std::string& name, Clock::duration ttl);
+                                               const std::string& name, Clock::duration ttl,
+                                               Clock::time_point* at = nullptr);
   // A copy of the listing if fresh.
   std::optional<std::vector<std::pair<std::string, DirEntry>>> snapshot(const std::string& bucket,
                                                                         const std::string& prefix,

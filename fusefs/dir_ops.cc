@@ -22,12 +22,44 @@ mode_t typeBits(Kind kind) {
 
 }  // namespace
 
+void Fs::fetchMarkers(const std::string& bucket, const std::string& prefix,
+                      std::vector<std::pair<std::string, DirEntry>>& children) {
+  // readdirplus needs each subdirectory's marker (mode, owner, mtime), which a delimited listing
+  // does not carry: HEAD them in parallel here rather than one by one in entryFor (ls -lR,
+  // rsync and find walk trees with many small directories).
+  std::vector<std::pair<DirEntry*, std::future<Result<ObjectInfo>>>> heads;
+  for (auto& [name, entry] : children) {
+    if (entry.kind != Kind::kDir || entry.haveInfo) continue;
+    std::string marker = childName(prefix, name) + "/";
+    if (auto known = inodes_.find(bucket, marker)) {
+      std::lock_guard l(known->mu);
+      if (Clock::now() - known->attrAt < options_.attrTtl) continue;  // entryFor keeps it
+    }
+    auto task = std::make_shared<std::packaged_task<Result<ObjectInfo>()>>(
+        [this, bucket, marker] { return client_.head(bucket, marker); });
+    heads.emplace_back(&entry, task->get_future());
+    readPool_.submit([task] { (*task)(); });
+  }
+  for (auto& [entry, future] : heads) {
+    auto head = future.get();
+    if (!head.ok() && head.code() != Code::kObjectNotFound) continue;  // entryFor retries
+    entry->haveInfo = true;
+    entry->hasMarker = head.ok();
+    if (head.ok()) entry->info = std::move(*head);
+  }
+  if (heads.empty()) return;
+  for (auto& [name, entry] : children) {  // later lookups in this listing need no HEAD either
+    if (entry.kind == Kind::kDir && entry.haveInfo) dirs_.upsert(bucket, prefix, name, entry);
+  }
+}
+
 ErrOr<std::unique_ptr<DirHandle>> Fs::doOpendir(fuse_ino_t ino) {
   auto inode = inodes_.get(ino);
   if (!inode) return Errno{ENOENT};
   if (!isDirKind(inode->kind)) return Errno{ENOTDIR};
   auto children = listDir(*inode);
   if (!children.ok()) return Errno{children.err()};
+  if (inode->kind != Kind::kClusterRoot) fetchMarkers(inode->bucket(), inode->name(), *children);
   auto dir = std::make_unique<DirHandle>();
   dir->children.reserve(children->size());
   for (auto& [name, entry] : *children) dir->children.push_back({name, std::move(entry)});

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,9 @@ class Fs {
   ErrOr<struct statvfs> doStatfs();
   // dir_ops.cc
   ErrOr<std::unique_ptr<DirHandle>> doOpendir(fuse_ino_t ino);
+  // Fills in the markers of the subdirectories in `children` (a listing of bucket/prefix).
+  void fetchMarkers(const std::string& bucket, const std::string& prefix,
+                    std::vector<std::pair<std::string, DirEntry>>& children);
   // Fills a readdir(plus) reply buffer of at most `size` bytes from entry `off`.
   ErrOr<std::string> doReaddir(fuse_req_t req, fuse_ino_t ino, DirHandle& dir, size_t size,
                                off_t off, bool plus);
@@ -124,6 +128,10 @@ class Fs {
   struct stat statOf(Inode& inode);  // inode.mu held
   // Re-reads an inode's object/marker from the cluster when older than attrTtl (inode.mu held).
   Status refreshLocked(Inode& inode, bool force);
+  // A file's attributes from its parent's listing younger than attrTtl (a small parent is
+  // re-listed once); nullopt when no such listing exists (inode.mu held).
+  std::optional<Status> refreshFromListingLocked(Inode& inode, const std::string& bucket,
+                                                 const std::string& name);
   // The object name of a child; EINVAL/ENAMETOOLONG for names the store cannot hold.
   ErrOr<std::string> childObject(Inode& parent, const std::string& component, bool dir);
   // write.cc

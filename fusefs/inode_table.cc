@@ -49,11 +49,22 @@ std::shared_ptr<Inode> InodeTable::lookup(const std::string& bucket, const std::
     if (inode->kind != kind && !isDirKind(kind)) inode->kind = kind;  // file <-> symlink
     return inode;
   }
-  auto inode = std::make_shared<Inode>(next_++, kind, bucket, name);
+  auto inode = std::make_shared<Inode>(idFor(k), kind, bucket, name);
   inode->nlookup_ = 1;
   byIno_[inode->ino] = inode;
   byName_[k] = inode->ino;
   return inode;
+}
+
+fuse_ino_t InodeTable::idFor(const std::string& key) const {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a, then a splitmix64 finish to spread the bits
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  h >>= 1;  // 63 bits: st_ino stays positive for tools that print it signed
+  while (h <= FUSE_ROOT_ID || byIno_.count(h)) ++h;
+  return h;
 }
 
 std::shared_ptr<Inode> InodeTable::find(const std::string& bucket, const std::string& name) {

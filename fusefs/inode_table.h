@@ -1,6 +1,7 @@
-// Inodes: the kernel's node ids mapped to (bucket, object name or directory prefix). Ids are never
-// reused (a 64-bit counter), so generation is always 0. An inode lives while the kernel holds a
-// lookup reference on it or an open handle holds its shared_ptr.
+// Inodes: the kernel's node ids mapped to (bucket, object name or directory prefix). An id is a
+// hash of the name, so a name keeps its st_ino after the kernel forgot the inode (tar x compares a
+// directory's st_ino at mkdir and at the end; find and du detect loops by it). An inode lives while
+// the kernel holds a lookup reference on it or an open handle holds its shared_ptr.
 #pragma once
 
 #ifndef FUSE_USE_VERSION
@@ -84,8 +85,10 @@ class InodeTable {
   static std::string key(const std::string& bucket, const std::string& name) {
     return bucket + '\0' + name;
   }
+  // The id for a new inode of `key`: its hash, or the next free number while the kernel still
+  // holds another inode with that id (e.g. one renamed or unlinked while in use). mu_ held.
+  fuse_ino_t idFor(const std::string& key) const;
   std::mutex mu_;
-  fuse_ino_t next_ = FUSE_ROOT_ID + 1;
   std::unordered_map<fuse_ino_t, std::shared_ptr<Inode>> byIno_;
   std::unordered_map<std::string, fuse_ino_t> byName_;
 };

@@ -10,6 +10,9 @@ namespace ais::fusefs {
 namespace {
 
 constexpr size_t kRelistMax = 20000;  // larger directories are probed name by name
+// A stat pass (rsync, cp -r, tar c, ls -l) re-lists a stale directory of up to one page rather
+// than HEAD each file: a LIST is one request per target, a HEAD per file is one each.
+constexpr size_t kRelistForAttrsMax = 1000;
 
 int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -171,7 +174,11 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
   }
   if (!force && Clock::now() - inode.attrAt < options_.attrTtl) return Status::OK();
   std::string name = inode.name();
-  auto head = client_.head(inode.bucket(), name);
+  std::string bucket = inode.bucket();
+  if (!force && inode.kind != Kind::kDir) {
+    if (auto st = refreshFromListingLocked(inode, bucket, name)) return *st;
+  }
+  auto head = client_.head(bucket, name);
   if (inode.kind == Kind::kDir) {
     if (!head.ok() && head.code() != Code::kObjectNotFound) return head.status();
     inode.haveInfo = head.ok();
@@ -183,6 +190,33 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
     inode.haveInfo = true;
   }
   inode.attrAt = Clock::now();
+  return Status::OK();
+}
+
+std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::string& bucket,
+                                                   const std::string& name) {
+  auto slash = name.rfind('/');
+  std::string prefix = slash == std::string::npos ? "" : name.substr(0, slash + 1);
+  std::string component = name.substr(prefix.size());
+  Clock::time_point at;
+  auto cached = dirs_.child(bucket, prefix, component, options_.attrTtl, &at);
+  if (!cached) {
+    auto size = dirs_.cachedSize(bucket, prefix);
+    if (!size || *size > kRelistForAttrsMax) return std::nullopt;
+    auto listing = fetchListing(bucket, prefix);
+    if (!listing.ok()) return std::nullopt;  // the HEAD reports the error
+    dirs_.put(bucket, prefix, std::move(*listing));
+    cached = dirs_.child(bucket, prefix, component, options_.attrTtl, &at);
+    if (!cached) return std::nullopt;
+  }
+  // The listing is younger than attrTtl and so newer than this stale inode: as good as a HEAD.
+  if (!*cached) return Status(Code::kObjectNotFound, bucket + "/" + name);
+  const DirEntry& e = **cached;
+  if ((e.kind != Kind::kFile && e.kind != Kind::kSymlink) || !e.haveInfo) return std::nullopt;
+  inode.kind = e.kind;
+  inode.info = e.info;
+  inode.haveInfo = true;
+  inode.attrAt = at;
   return Status::OK();
 }
 

@@ -136,6 +136,8 @@ void fsOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     return;
   }
   fi->keep_cache = keepCache;
+  // A read-only handle has nothing to store on close: no FLUSH round trip per close().
+  fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
   fi->fh = reinterpret_cast<uint64_t>(fh->release());
   if (fuse_reply_open(req, fi) == -ENOENT) {  // interrupted: the kernel will not release it
     fsOf(req).doRelease(std::unique_ptr<FileHandle>(&fileOf(fi)));

@@ -28,9 +28,9 @@ done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Ports 56000-56999: 4 rpc ports at base, their gateways at base+500, nginx at base+4.
+# Ports 26000-26999 (below the ephemeral range): 4 rpc ports at base, their gateways at base+500, nginx at base+4.
 for _ in $(seq 1 100); do
-  base=$((56000 + (RANDOM % 124) * 4))
+  base=$((26000 + (RANDOM % 124) * 4))
   ok=1
   for p in $base $((base + 1)) $((base + 2)) $((base + 3)) $((base + 4)) $((base + 500)) \
     $((base + 501)) $((base + 502)) $((base + 503)); do
@@ -38,7 +38,7 @@ for _ in $(seq 1 100); do
   done
   ((ok)) && break
 done
-((ok)) || { echo "no free ports in 56000-56999" >&2; exit 1; }
+((ok)) || { echo "no free ports in 26000-26999" >&2; exit 1; }
 export AIS_DEV_PORT=$base
 NGINX_PORT=$((base + 4))
 export AIS_S3_ACCESS_KEY=benchkey AIS_S3_SECRET_KEY=benchsecret AIS_S3_REGION=us-east-1

@@ -40,7 +40,7 @@ EOF
 pick_port() {
   local base i ok
   for _ in $(seq 1 50); do
-    base=$((52000 + RANDOM % 8000))
+    base=$((20000 + RANDOM % 2000))  # below the ephemeral port range (32768+)
     ok=1
     for ((i = 0; i < 8; i++)); do port_free $((base + i)) || { ok=0; break; }; done
     ((ok)) && { echo "$base"; return 0; }

@@ -1,5 +1,5 @@
 # Shared by tests/fuse/*_test.sh (sourced): a playground cluster in a temp dir on free ports in
-# 53000-53999, an aisfs mount of it, PASS/FAIL/SKIP bookkeeping, and cleanup on any exit.
+# 23000-23999 (below the ephemeral port range), an aisfs mount of it, PASS/FAIL/SKIP bookkeeping, and cleanup on any exit.
 # shellcheck shell=bash disable=SC2034
 set -uo pipefail
 
@@ -49,12 +49,12 @@ except OSError:
 PYEOF
 }
 
-# A base port in 53000-53999 with the playground's ports free (base..base+7 for the fabric,
+# A base port in 23000-23999 with the playground's ports free (base..base+7 for the fabric,
 # base+500.. for HTTP).
 pick_port() {
   local base i ok
   for _ in $(seq 1 100); do
-    base=$((53000 + RANDOM % 480))
+    base=$((23000 + RANDOM % 480))
     ok=1
     for ((i = 0; i < 8; i++)); do
       port_free $((base + i)) && port_free $((base + 500 + i)) || { ok=0; break; }

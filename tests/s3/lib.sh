@@ -1,6 +1,6 @@
-# Shared by tests/s3/*_test.sh: starts a private playground cluster on free ports in
-# 54000-54999 (tools/dev, data in a temp dir), exports S3_ENDPOINT/AIS_ENDPOINT, counts PASS/FAIL
-# and tears everything down on exit.
+# Shared by tests/s3/*_test.sh: starts a private playground cluster (tools/dev, data in a temp
+# dir) on free ports in 24000-24999 (below the ephemeral range, so no outgoing connection can hold
+# one), exports S3_ENDPOINT/AIS_ENDPOINT, counts PASS/FAIL and tears everything down on exit.
 # shellcheck shell=bash
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
@@ -12,7 +12,7 @@ export AIS_DEV_DIR=$WORK/cluster
 free_base() {  # a base port whose 4 rpc and 4 http (base+500) ports are all free
   local base p ok
   for _ in $(seq 1 50); do
-    base=$((54000 + (RANDOM % 100) * 4))
+    base=$((24000 + (RANDOM % 100) * 4))
     ok=1
     for p in $base $((base + 1)) $((base + 2)) $((base + 3)) $((base + 500)) $((base + 501)) \
       $((base + 502)) $((base + 503)); do

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #ifndef AISNODE_BIN
@@ -23,18 +24,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A free port below the ephemeral range (32768+), so no outgoing connection can take it between
+// this check and the node's bind.
 int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+  static std::mt19937 gen(std::random_device{}());
+  static std::set<int> handedOut;  // not yet bound by their nodes: never give one out twice
+  for (;;) {
+    int port = 28000 + static_cast<int>(gen() % 4700);
+    if (handedOut.count(port)) continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free) {
+      handedOut.insert(port);
+      return port;
+    }
+  }
 }
 
 std::string endpointOf(int port) { return "127.0.0.1:" + std::to_string(port); }

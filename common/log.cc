@@ -21,6 +21,20 @@ void setTag(std::string t) {
 void setLevel(Level level) { minLevel = static_cast<int>(level); }
 bool enabled(Level level) { return static_cast<int>(level) >= minLevel.load(); }
 
+std::string escapeControl(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 void write(Level level, const std::string& line) {
   static const char* kNames[] = {"D", "I", "W", "E"};
   timeval tv;
@@ -30,7 +44,7 @@ void write(Level level, const std::string& line) {
   std::lock_guard lock(mu);
   std::fprintf(stderr, "%s %02d:%02d:%02d.%06ld %s %s\n", kNames[static_cast<int>(level)],
                t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(tv.tv_usec), tag.c_str(),
-               line.c_str());
+               escapeControl(line).c_str());
 }
 
 }  // namespace ais::log

@@ -60,12 +60,13 @@ int run(const ais::node::LocalConfig& cfg) {
       return 1;
     }
     ctx.store = std::move(*store);
+    ctx.io = std::make_unique<node::IoWorkers>(ctx.store->mountpaths().size(),
+                                               node::kIoWorkersPerMountpath);
     target = kj::heap<node::TargetService>(ctx);
     ctx.meta.onBmdChange = [&target](const meta::BMD& before, const meta::BMD& after) {
       target->onBmdChange(before, after);
     };
     rebalancer = kj::heap<node::Rebalancer>(ctx, *target);
-
   }
 
   bool primaryRole = cfg.isProxy() && cfg.primaryEndpoint == cfg.rpcEndpoint;

@@ -12,6 +12,7 @@
 #include "node/local_config.h"
 #include "node/meta_holder.h"
 #include "node/store/store.h"
+#include "node/target/io_workers.h"
 #include "proto/connection_pool.h"
 
 namespace ais::node {
@@ -27,6 +28,7 @@ struct NodeContext {
   MetaHolder meta;
   proto::ConnectionPool& pool;
   std::unique_ptr<store::Store> store;  // targets only
+  std::unique_ptr<IoWorkers> io;        // targets only: the store's disk work runs there
   std::chrono::steady_clock::time_point started;
 
   meta::NodeInfo selfInfo(meta::Role role) const {

@@ -13,7 +13,8 @@ const Status kNotPrimaryStatus(Code::kNotPrimary, "ask the primary proxy");
 
 template <typename Context>
 kj::Promise<void> answer(Context& context, kj::Promise<Status> work) {
-  return work.then([context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
+  return work.then(
+      [context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
 }
 }  // namespace
 
@@ -35,13 +36,14 @@ kj::Promise<void> NodeServer::join(JoinContext context) {
     setStatus(context.getResults().initStatus(), kNotPrimaryStatus);
     return kj::READY_NOW;
   }
-  return p->join(meta::fromWire(context.getParams().getNode())).then([this, context](Status st) mutable {
-    auto r = context.getResults();
-    setStatus(r.initStatus(), st);
-    meta::toWire(ctx_.meta.smap(), r.initSmap());
-    meta::toWire(ctx_.meta.bmd(), r.initBmd());
-    meta::toWire(ctx_.meta.config(), r.initConfig());
-  });
+  return p->join(meta::fromWire(context.getParams().getNode()))
+      .then([this, context](Status st) mutable {
+        auto r = context.getResults();
+        setStatus(r.initStatus(), st);
+        meta::toWire(ctx_.meta.smap(), r.initSmap());
+        meta::toWire(ctx_.meta.bmd(), r.initBmd());
+        meta::toWire(ctx_.meta.config(), r.initConfig());
+      });
 }
 
 kj::Promise<void> NodeServer::metasync(MetasyncContext context) {
@@ -92,9 +94,17 @@ kj::Promise<void> NodeServer::nodeStatus(NodeStatusContext context) {
       s.setAvailableBytes(cap->availBytes);
     }
     s.setObjectCount(ctx_.store->objectCount());
+    store::IntegrityStats is = ctx_.store->integrityStats();
+    auto out = s.initIntegrity();
+    out.setCorruptReads(is.corruptReads);
+    out.setMissingFiles(is.missingFiles);
+    out.setQuarantined(is.quarantined);
+    out.setLomsDropped(is.lomsDropped);
+    out.setLomsRebuilt(is.lomsRebuilt);
+    out.setOrphans(is.orphans);
   }
-  s.setUptimeSec(std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::steady_clock::now() - ctx_.started)
+  s.setUptimeSec(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                  ctx_.started)
                      .count());
   return kj::READY_NOW;
 }
@@ -103,23 +113,24 @@ kj::Promise<void> NodeServer::createBucket(CreateBucketContext context) {
   Primary* p = primaryOrNull();
   if (!p) return answer(context, kNotPrimaryStatus);
   auto params = context.getParams();
-  return answer(context, p->createBucket(params.getName(), meta::fromWire(params.getProps())));
+  return answer(context,
+                p->createBucket(proto::str(params.getName()), meta::fromWire(params.getProps())));
 }
 
 kj::Promise<void> NodeServer::destroyBucket(DestroyBucketContext context) {
   Primary* p = primaryOrNull();
   if (!p) return answer(context, kNotPrimaryStatus);
   auto params = context.getParams();
-  return answer(context, p->destroyBucket(params.getName(), params.getForce()));
+  return answer(context, p->destroyBucket(proto::str(params.getName()), params.getForce()));
 }
 
 kj::Promise<void> NodeServer::setBucketProps(SetBucketPropsContext context) {
   Primary* p = primaryOrNull();
   if (!p) return answer(context, kNotPrimaryStatus);
   auto params = context.getParams();
-  return answer(context, p->setBucketProps(params.getName(), meta::fromWire(params.getProps())));
+  return answer(context,
+                p->setBucketProps(proto::str(params.getName()), meta::fromWire(params.getProps())));
 }
-
 
 kj::Promise<void> NodeServer::bucketEmpty(BucketEmptyContext context) {
   if (!target_) return answer(context, notTarget());
@@ -165,6 +176,10 @@ kj::Promise<void> NodeServer::copyObject(CopyObjectContext context) {
 kj::Promise<void> NodeServer::assembleObject(AssembleObjectContext context) {
   if (!assembler_) return answer(context, notTarget());
   return assembler_->assembleObject(context);
+}
+kj::Promise<void> NodeServer::validateBucket(ValidateBucketContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->validateBucket(context);
 }
 
 }  // namespace ais::node

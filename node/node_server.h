@@ -40,6 +40,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> setCustom(SetCustomContext context) override;
   kj::Promise<void> copyObject(CopyObjectContext context) override;
   kj::Promise<void> assembleObject(AssembleObjectContext context) override;
+  kj::Promise<void> validateBucket(ValidateBucketContext context) override;
 
  private:
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).
@@ -47,8 +48,8 @@ class NodeServer final : public wire::Node::Server {
   Status notTarget() const;
 
   NodeContext& ctx_;
-  Primary* primary_;        // proxies only
-  TargetService* target_;   // targets only
+  Primary* primary_;                      // proxies only
+  TargetService* target_;                 // targets only
   std::unique_ptr<Assembler> assembler_;  // targets only
 };
 

@@ -47,6 +47,27 @@ struct NodeStatus {
   availableBytes @3 :UInt64;
   objectCount @4 :UInt64;
   uptimeSec @5 :Int64;
+  integrity @6 :IntegrityStats;
+}
+
+# Damage a target found since it started (reads refused, startup reconciliation, scrubs).
+struct IntegrityStats {
+  corruptReads @0 :UInt64;   # a block failed its checksum, or the file was short
+  missingFiles @1 :UInt64;   # the LOM's file was gone
+  quarantined @2 :UInt64;    # files moved to <mountpath>/%lost at startup
+  lomsDropped @3 :UInt64;    # LOMs dropped at startup (their file was gone)
+  lomsRebuilt @4 :UInt64;    # LOMs rebuilt from files (lost LOM database)
+  orphans @5 :UInt64;        # object files without a LOM found by scrubs
+}
+
+# One target's scrub of a bucket: every object read whole and verified block by block.
+struct ValidateReport {
+  objects @0 :UInt64;        # LOMs checked
+  bytes @1 :UInt64;
+  corrupt @2 :List(Text);    # names whose bytes fail their checksums (or short files)
+  missing @3 :List(Text);    # names whose file is gone
+  orphaned @4 :List(Text);   # files under the bucket with no LOM (paths relative to the mountpath)
+  errors @5 :List(Text);     # objects that could not be checked (I/O errors)
 }
 
 # The reader's end of a streamed GET: the target pushes chunks with flow control.
@@ -112,5 +133,7 @@ interface Node {
   assembleObject @18 (ref :ObjectRef, partsBucket :Text, parts :List(Text),
                       custom :List(KeyValue))
       -> (status :Status, attrs :ObjectAttrs);
+  # Scrub of a bucket on this target (every mountpath in parallel, on the I/O workers).
+  validateBucket @19 (bucket :Text) -> (status :Status, report :ValidateReport);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

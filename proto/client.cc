@@ -31,27 +31,77 @@ Result<std::vector<NodeStatus>> Client::clusterStatus() {
     NodeStatus ns;
     ns.node = n;
     auto r = impl_->onLoop<NodeStatus>([&]() -> kj::Promise<Result<NodeStatus>> {
-      auto p = impl_->pool_->get(n.rpcEndpoint)
-                   .nodeStatusRequest()
-                   .send()
-                   .then([n](capnp::Response<wire::Node::NodeStatusResults>&& r)
-                             -> Result<NodeStatus> {
-                     auto s = r.getStatus();
-                     NodeStatus ns;
-                     ns.node = n;
-                     ns.reachable = true;
-                     ns.smapVersion = s.getSmapVersion();
-                     ns.capacityBytes = s.getCapacityBytes();
-                     ns.availableBytes = s.getAvailableBytes();
-                     ns.objectCount = s.getObjectCount();
-                     ns.uptimeSec = s.getUptimeSec();
-                     return ns;
-                   });
-      return impl_->pool_->timer().timeoutAfter(3 * kj::SECONDS, impl_->guard(n.rpcEndpoint, kj::mv(p)));
+      auto p =
+          impl_->pool_->get(n.rpcEndpoint)
+              .nodeStatusRequest()
+              .send()
+              .then([n](capnp::Response<wire::Node::NodeStatusResults>&& r) -> Result<NodeStatus> {
+                auto s = r.getStatus();
+                NodeStatus ns;
+                ns.node = n;
+                ns.reachable = true;
+                ns.smapVersion = s.getSmapVersion();
+                ns.capacityBytes = s.getCapacityBytes();
+                ns.availableBytes = s.getAvailableBytes();
+                ns.objectCount = s.getObjectCount();
+                ns.uptimeSec = s.getUptimeSec();
+                auto i = s.getIntegrity();
+                ns.integrity =
+                    IntegrityCounts{i.getCorruptReads(), i.getMissingFiles(), i.getQuarantined(),
+                                    i.getLomsDropped(),  i.getLomsRebuilt(),  i.getOrphans()};
+                return ns;
+              });
+      return impl_->pool_->timer().timeoutAfter(3 * kj::SECONDS,
+                                                impl_->guard(n.rpcEndpoint, kj::mv(p)));
     });
     out.push_back(r.ok() ? *r : ns);
   }
   return out;
+}
+
+Result<std::vector<ValidateResult>> Client::validateBucket(const std::string& bucket) {
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  auto smap = impl_->currentSmap();
+  std::vector<const meta::NodeInfo*> targets = smap->activeTargets();
+  if (targets.empty()) return Status(Code::kNoTargets);
+  using Results = std::vector<ValidateResult>;
+  return impl_->onLoop<Results>(
+      [&]() -> kj::Promise<Result<Results>> {
+        kj::Vector<kj::Promise<ValidateResult>> asks;
+        for (const meta::NodeInfo* t : targets) {
+          std::string ep = t->rpcEndpoint, id = t->id;
+          auto req = impl_->pool_->get(ep).validateBucketRequest();
+          req.setBucket(bucket);
+          asks.add(req.send()
+                       .then([id](capnp::Response<wire::Node::ValidateBucketResults>&& r) {
+                         ValidateResult v;
+                         v.targetId = id;
+                         v.status = toStatus(r.getStatus());
+                         auto rep = r.getReport();
+                         v.objects = rep.getObjects();
+                         v.bytes = rep.getBytes();
+                         for (auto n : rep.getCorrupt()) v.corrupt.push_back(proto::str(n));
+                         for (auto n : rep.getMissing()) v.missing.push_back(proto::str(n));
+                         for (auto n : rep.getOrphaned()) v.orphaned.push_back(proto::str(n));
+                         for (auto n : rep.getErrors()) v.errors.push_back(proto::str(n));
+                         return v;
+                       })
+                       .catch_([this, ep, id](kj::Exception&& e) {
+                         impl_->pool_->drop(ep);
+                         ValidateResult v;
+                         v.targetId = id;
+                         v.status = proto::statusFromException(e);
+                         return v;
+                       }));
+        }
+        return kj::joinPromises(asks.releaseAsArray())
+            .then([](kj::Array<ValidateResult>&& all) -> Result<Results> {
+              Results out;
+              for (auto& v : all) out.push_back(std::move(v));
+              return out;
+            });
+      },
+      std::chrono::hours(24));
 }
 
 Status Client::createBucket(const std::string& bucket, const meta::BucketProps& props) {
@@ -170,15 +220,15 @@ Result<ObjectInfo> Client::putFile(const std::string& bucket, const std::string&
   }
   ChunkSource src(fd, static_cast<uint64_t>(st.st_size));
   src.progress = std::move(progress);
-  auto r = impl_->withRetry<ObjectInfo>(
-      [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+  auto r =
+      impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
         auto t = impl_->owner(smap, bucket, name);
         if (!t.ok()) return Result<ObjectInfo>(t.status());
         Status rs = src.reset();
         if (!rs.ok()) return Result<ObjectInfo>(rs);
         const std::string& ep = (*t)->rpcEndpoint;
-        return impl_->guard(ep, impl_->streamPut(impl_->pool_->get(ep), smap, bucket, name,
-                                                 options, src));
+        return impl_->guard(
+            ep, impl_->streamPut(impl_->pool_->get(ep), smap, bucket, name, options, src));
       });
   ::close(fd);
   return r;
@@ -188,8 +238,8 @@ Result<std::string> Client::get(const std::string& bucket, const std::string& na
                                 std::optional<ByteRange> range) {
   AIS_RETURN_IF_ERROR(checkNames(bucket, name));
   std::shared_ptr<proto::SinkState> state;
-  auto r = impl_->withRetry<ObjectInfo>(
-      [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+  auto r =
+      impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
         auto t = impl_->owner(smap, bucket, name);
         if (!t.ok()) return Result<ObjectInfo>(t.status());
         state = std::make_shared<proto::SinkState>();
@@ -204,13 +254,13 @@ Result<ObjectInfo> Client::getToFd(const std::string& bucket, const std::string&
   AIS_RETURN_IF_ERROR(checkNames(bucket, name));
   off_t start = ::lseek(fd, 0, SEEK_CUR);  // -1 for pipes: then no retry after bytes were written
   std::shared_ptr<proto::SinkState> state;
-  auto r = impl_->withRetry<ObjectInfo>(
-      [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+  auto r =
+      impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
         if (state && state->bytes > 0) {
           if (start < 0 || ::lseek(fd, start, SEEK_SET) < 0 || ::ftruncate(fd, start) != 0) {
             // Not retryable: part of the object already went to an output we cannot rewind.
-            return Result<ObjectInfo>(Status(
-                Code::kIoError, "transfer interrupted and the output cannot be rewound"));
+            return Result<ObjectInfo>(
+                Status(Code::kIoError, "transfer interrupted and the output cannot be rewound"));
           }
         }
         auto t = impl_->owner(smap, bucket, name);
@@ -413,7 +463,9 @@ Result<ObjectInfo> Client::copy(const std::string& srcBucket, const std::string&
 class PutHandle::Impl {
  public:
   Impl(Client::Impl& client, std::string endpoint, wire::PutStream::Client stream)
-      : client_(client), endpoint_(std::move(endpoint)), stream_(kj::mv(stream)),
+      : client_(client),
+        endpoint_(std::move(endpoint)),
+        stream_(kj::mv(stream)),
         hash_(XXH64_createState()) {
     XXH64_reset(hash_, 0);
   }
@@ -429,7 +481,7 @@ class PutHandle::Impl {
       auto part = chunk.substr(off, kChunkBytes);
       XXH64_update(hash_, part.data(), part.size());
       auto r = client_.onLoop<bool>([&]() -> kj::Promise<Result<bool>> {
-        KJ_IF_MAYBE(s, stream_) {
+        KJ_IF_MAYBE (s, stream_) {
           auto req = s->writeRequest();
           req.setChunk(asBytes(part));
           return req.send().then([]() -> Result<bool> { return true; });
@@ -452,7 +504,7 @@ class PutHandle::Impl {
     done_ = true;
     uint64_t digest = XXH64_digest(hash_);
     auto r = client_.onLoop<ObjectInfo>([&]() -> kj::Promise<Result<ObjectInfo>> {
-      KJ_IF_MAYBE(s, stream_) {
+      KJ_IF_MAYBE (s, stream_) {
         auto req = s->commitRequest();
         req.setChecksum(digest);
         if (custom) {
@@ -535,7 +587,7 @@ Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
   // Capabilities are refcounted without atomics: move ours into the handle on the loop thread.
   std::unique_ptr<PutHandle::Impl> handle;
   impl_->executor_->executeSync([&] {
-    KJ_IF_MAYBE(s, *(*r)->stream) {
+    KJ_IF_MAYBE (s, *(*r)->stream) {
       handle = std::make_unique<PutHandle::Impl>(*impl_, endpoint, kj::mv(*s));
     }
     (*r)->stream = nullptr;

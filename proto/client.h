@@ -23,18 +23,18 @@ namespace ais {
 struct ObjectInfo {
   std::string name;
   uint64_t size = 0;
-  uint64_t checksum = 0;             // xxhash64 of the whole object
+  uint64_t checksum = 0;  // xxhash64 of the whole object
   std::string checksumType = "xxhash64";
   uint64_t version = 0;
   int64_t atimeNs = 0;
-  int64_t mtimeNs = 0;               // time of the last PUT
+  int64_t mtimeNs = 0;                        // time of the last PUT
   std::map<std::string, std::string> custom;  // user/POSIX metadata
-  std::string targetId;              // the target that holds it
+  std::string targetId;                       // the target that holds it
 };
 
 struct ByteRange {
   uint64_t offset = 0;
-  std::optional<uint64_t> length;    // nullopt: to the end of the object
+  std::optional<uint64_t> length;  // nullopt: to the end of the object
 };
 
 struct PutOptions {
@@ -43,17 +43,17 @@ struct PutOptions {
 
 struct ListOptions {
   std::string prefix;
-  std::string continuationToken;     // from the previous page; empty for the first
-  uint32_t pageSize = 1000;          // 0 means the default (1000); counts entries + prefixes
+  std::string continuationToken;  // from the previous page; empty for the first
+  uint32_t pageSize = 1000;       // 0 means the default (1000); counts entries + prefixes
   // If set (e.g. "/"), names with the delimiter after the prefix are rolled up into
   // commonPrefixes ("prefix...delimiter"), as S3 does; the page then holds each once.
   std::string delimiter;
 };
 
 struct ListPage {
-  std::vector<ObjectInfo> entries;   // sorted by name
+  std::vector<ObjectInfo> entries;          // sorted by name
   std::vector<std::string> commonPrefixes;  // sorted; only with a delimiter
-  std::string continuationToken;     // opaque; empty when this is the last page
+  std::string continuationToken;            // opaque; empty when this is the last page
 };
 
 struct BucketInfo {
@@ -61,14 +61,30 @@ struct BucketInfo {
   meta::BucketProps props;
 };
 
+// Damage a target found since it started (see IntegrityStats in ais.capnp).
+struct IntegrityCounts {
+  uint64_t corruptReads = 0, missingFiles = 0, quarantined = 0, lomsDropped = 0, lomsRebuilt = 0,
+           orphans = 0;
+};
+
+// One target's scrub of a bucket (lists capped at 1,000 names each).
+struct ValidateResult {
+  std::string targetId;
+  Status status;  // the target could not scrub (unreachable, ...): the counts are empty
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> corrupt, missing, orphaned, errors;
+};
+
 struct NodeStatus {
   meta::NodeInfo node;
   bool reachable = false;
   uint64_t smapVersion = 0;
-  uint64_t capacityBytes = 0;        // targets only
+  uint64_t capacityBytes = 0;  // targets only
   uint64_t availableBytes = 0;
   uint64_t objectCount = 0;
   int64_t uptimeSec = 0;
+  IntegrityCounts integrity;  // targets only
 };
 
 // Called during long transfers with bytes done so far and the total (0 if unknown).
@@ -101,8 +117,8 @@ class PutHandle {
 class Client {
  public:
   struct Options {
-    std::string endpoint;            // host:port of any node's fabric endpoint (AIS_ENDPOINT)
-    int maxAttempts = 5;             // per request, for transient failures and stale Smaps
+    std::string endpoint;  // host:port of any node's fabric endpoint (AIS_ENDPOINT)
+    int maxAttempts = 5;   // per request, for transient failures and stale Smaps
     std::chrono::milliseconds initialBackoff{50};
     std::chrono::milliseconds requestTimeout{60000};
   };
@@ -115,7 +131,7 @@ class Client {
 
   // Cluster
   Result<meta::Smap> smap(bool refresh = false);
-  Result<std::vector<NodeStatus>> clusterStatus();   // asks every node of the Smap
+  Result<std::vector<NodeStatus>> clusterStatus();  // asks every node of the Smap
 
   // Buckets (served by the primary proxy)
   Status createBucket(const std::string& bucket, const meta::BucketProps& props = {});
@@ -145,8 +161,7 @@ class Client {
   // Replaces (merge=false) or updates (merge=true; an empty value deletes a key) the object's
   // custom metadata; bytes and version stay as they are.
   Result<ObjectInfo> setCustom(const std::string& bucket, const std::string& name,
-                               const std::map<std::string, std::string>& custom,
-                               bool merge = true);
+                               const std::map<std::string, std::string>& custom, bool merge = true);
   // Server-side copy (owner to owner); the copy's custom metadata is the source's unless given.
   Result<ObjectInfo> copy(const std::string& srcBucket, const std::string& srcName,
                           const std::string& dstBucket, const std::string& dstName,
@@ -159,12 +174,14 @@ class Client {
   // call: a gateway learns the headers and the first bytes in one round trip.
   Result<ObjectInfo> getRange(const std::string& bucket, const std::string& name, ByteRange range,
                               std::string* out);
+  // Scrub: every active target reads and verifies each of its objects of the bucket and looks for
+  // files without metadata; one result per target. Runs as long as the bucket takes.
+  Result<std::vector<ValidateResult>> validateBucket(const std::string& bucket);
   // Builds bucket/name from objects of partsBucket concatenated in order (S3 multipart Complete,
   // proto/client_gateway.cc); the owner target of bucket/name assembles it, the parts stay.
   // options.custom becomes the object's metadata. A missing part: kObjectNotFound naming it.
   Result<ObjectInfo> assemble(const std::string& bucket, const std::string& name,
-                              const std::string& partsBucket,
-                              const std::vector<std::string>& parts,
+                              const std::string& partsBucket, const std::vector<std::string>& parts,
                               const PutOptions& options = {});
 
   class Impl;

@@ -22,8 +22,13 @@ std::map<std::string, std::string> fromWire(capnp::List<wire::KeyValue>::Reader 
 void toWire(const ObjectInfo& info, wire::ObjectAttrs::Builder out);
 ObjectInfo fromWire(wire::ObjectAttrs::Reader in);
 
-// DISCONNECTED and OVERLOADED become kUnavailable (retryable), timeouts kTimeout, the rest kInternal.
+// DISCONNECTED and OVERLOADED become kUnavailable (retryable), timeouts kTimeout, the rest
+// kInternal.
 Status statusFromException(const kj::Exception& e);
+
+// Text as received, embedded NULs included (the implicit conversion stops at the first NUL, so a
+// name "a\0b" would silently become "a"); validators then refuse NUL.
+inline std::string str(capnp::Text::Reader t) { return std::string(t.begin(), t.size()); }
 
 inline kj::ArrayPtr<const kj::byte> asBytes(std::string_view s) {
   return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());

@@ -5,6 +5,7 @@
 
 #include "meta/names.h"
 #include "node/gateway/gateway.h"
+#include "node/gateway/local_read.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/gateway/s3_errors.h"
 #include "node/gateway/url.h"
@@ -74,20 +75,32 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
                                                                  std::to_string(off + len - 1) +
                                                                  "/" + std::to_string(info->size));
       }
+      std::unique_ptr<store::ObjectReader> local;
+      bool verified = false;
+      if (gw.ownsLocally(bucket, name)) {
+        auto rd = gw.localStore()->openObject(bucket, name);
+        if (!rd.ok() && rd.code() == Code::kObjectCorrupted) return sendError(ex, rd.status());
+        if (rd.ok() && (*rd)->lom().version == info->version) {
+          local = std::move(*rd);
+          if (Status st = verifyBeforeStatus(*local, off, len); !st.ok()) return sendError(ex, st);
+          verified = len <= kVerifyBeforeStatus;
+        }
+      }
+      // From another owner: the first piece (the whole of a small object) arrives verified before
+      // the status line, so a damaged object gets an error response, not a truncated 200.
+      Result<std::string> first = std::string();
+      if (!local && len > 0) {
+        first = c->get(bucket, name, ByteRange{off, std::min(kForwardChunk, len)});
+        if (!first.ok()) return sendError(ex, first.status());
+      }
       ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
       ex.responseHeaders().set("ais-checksum-value", std::to_string(info->checksum));
       if (!ex.beginResponse(status, len).ok()) return;
-      if (gw.ownsLocally(bucket, name)) {
-        auto rd = gw.localStore()->openObject(bucket, name);
-        if (rd.ok() && (*rd)->lom().version == info->version) {
-          (void)ex.sendFile((*rd)->fd(), off, len);
-          return;
-        }
-      }
+      if (local) return sendVerified(ex, *local, off, len, verified);
       for (uint64_t done = 0; done < len;) {
         uint64_t k = std::min(kForwardChunk, len - done);
-        auto data = c->get(bucket, name, ByteRange{off + done, k});
+        auto data = done == 0 ? std::move(first) : c->get(bucket, name, ByteRange{off + done, k});
         if (!data.ok() || data->size() != k || !ex.write(*data).ok()) {
           ex.closeAfter();
           return;

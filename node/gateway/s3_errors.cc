@@ -95,6 +95,8 @@ S3Error s3Error(const Status& st) {
       return s3Error("BadDigest", m);
     case Code::kInvalidArgument:
       return s3Error("InvalidArgument", m);
+    case Code::kObjectCorrupted:
+      return s3Error("InternalError", st.toString());
     case Code::kNotImplemented:
       return s3Error("NotImplemented", m);
     case Code::kOutOfSpace:

@@ -6,9 +6,11 @@
 #include <ctime>
 
 #include "common/log.h"
+#include "node/gateway/local_read.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_payload.h"
 #include "node/gateway/s3_xml.h"
+#include "node/target/object_attrs.h"
 
 namespace ais::gateway {
 
@@ -78,17 +80,6 @@ void setObjectHeaders(S3Request& r, const ObjectInfo& info) {
     }
   }
   if (!typed) h.set(http::field::content_type, "binary/octet-stream");
-}
-
-ObjectInfo infoFromLom(const store::Lom& lom) {
-  ObjectInfo i;
-  i.name = lom.name;
-  i.size = lom.size;
-  i.checksum = lom.checksum;
-  i.version = lom.version;
-  i.mtimeNs = lom.mtimeNs;
-  i.custom = lom.custom;
-  return i;
 }
 
 // Evaluates If-Match & co; returns true if it answered (304/412).
@@ -265,11 +256,14 @@ void getObject(S3Request& r) {
   // The co-located owner serves from its own disk: one open gives the LOM and the bytes.
   std::unique_ptr<store::ObjectReader> local;
   ObjectInfo info;
-  if (r.gw.ownsLocally(r.bucket, r.key)) {
+  // (HEAD reads metadata only, the same through every gateway.)
+  if (!r.ex.headOnly() && r.gw.ownsLocally(r.bucket, r.key)) {
     auto rd = r.gw.localStore()->openObject(r.bucket, r.key);
     if (rd.ok()) {
       local = std::move(*rd);
-      info = infoFromLom(local->lom());
+      info = node::infoFromLom(local->lom());
+    } else if (rd.code() == Code::kObjectCorrupted) {
+      return r.fail(rd.status());
     }
   }
   // Another owner: a plain GET fetches its first chunk together with the info (one round trip);
@@ -290,6 +284,23 @@ void getObject(S3Request& r) {
     r.ex.responseHeaders().set(http::field::content_range, "bytes */" + std::to_string(info.size));
     return r.fail(s3Error("InvalidRange"));
   }
+  bool verified = false;
+  if (local && !r.ex.headOnly()) {
+    if (Status st = verifyBeforeStatus(*local, span->offset, span->length); !st.ok()) {
+      return r.fail(st);
+    }
+    verified = span->length <= kVerifyBeforeStatus;
+  }
+  if (!local && !r.ex.headOnly() && span->length > 0 && (first.empty() || span->offset != 0)) {
+    // A ranged GET from another owner: its first piece arrives verified before the status line.
+    first.clear();
+    uint64_t n = std::min(kForwardChunk, span->length);
+    auto got = c->getRange(r.bucket, r.key, ByteRange{span->offset, n}, &first);
+    if (!got.ok()) return r.fail(got.status());
+    if (got->version != info.version || first.size() != n) {
+      return r.fail(Status(Code::kUnavailable, "object changed while being read; retry"));
+    }
+  }
   setObjectHeaders(r, info);
   unsigned status = 200;
   if (span->partial) {
@@ -300,17 +311,17 @@ void getObject(S3Request& r) {
                                    std::to_string(info.size));
   }
   if (Status st = r.ex.beginResponse(status, span->length); !st.ok() || r.ex.headOnly()) return;
-  if (local) {
-    (void)r.ex.sendFile(local->fd(), span->offset, span->length);
-    return;
-  }
+  if (local) return sendVerified(r.ex, *local, span->offset, span->length, verified);
   uint64_t off = span->offset, end = span->offset + span->length;
-  if (!first.empty() && off == 0) {
-    if (first.size() != std::min(kForwardChunk, end) || !r.ex.write(first).ok()) {
+  if (!first.empty()) {
+    // The span's first piece: a plain GET's prefetch, or a ranged GET's first fetch.
+    uint64_t n = std::min<uint64_t>(first.size(), end - off);
+    if (n != std::min(kForwardChunk, end - off) ||
+        !r.ex.write(std::string_view(first).substr(0, n)).ok()) {
       r.ex.closeAfter();
       return;
     }
-    off = first.size();
+    off += n;
   }
   std::string data;
   while (off < end) {

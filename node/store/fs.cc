@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <cerrno>
 #include <cstring>
@@ -69,9 +68,7 @@ Status fsyncDir(const std::string& dir) {
 Result<FileDigest> digestFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ioError("open", path, errno);
-  std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> state(XXH64_createState(),
-                                                                   &XXH64_freeState);
-  XXH64_reset(state.get(), 0);
+  BlockHasher hasher;
   std::vector<char> buf(1 << 20);
   FileDigest d;
   for (;;) {
@@ -83,11 +80,12 @@ Result<FileDigest> digestFile(const std::string& path) {
       return ioError("read", path, e);
     }
     if (n == 0) break;
-    XXH64_update(state.get(), buf.data(), static_cast<size_t>(n));
-    d.size += static_cast<uint64_t>(n);
+    hasher.update(buf.data(), static_cast<size_t>(n));
   }
   ::close(fd);
-  d.checksum = XXH64_digest(state.get());
+  d.size = hasher.size();
+  d.checksum = hasher.wholeChecksum();
+  d.blocks = hasher.blocks();
   return d;
 }
 

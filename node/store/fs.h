@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "node/store/block_sums.h"
 
 namespace ais::store {
 
@@ -22,10 +23,11 @@ Status writeAll(int fd, const void* data, size_t len, const std::string& path);
 // fsync of a directory, so a rename inside it survives power loss.
 Status fsyncDir(const std::string& dir);
 
-// Size and XXH64 (seed 0) of a whole file.
+// Size, XXH64 (seed 0) and block checksums of a whole file.
 struct FileDigest {
   uint64_t size = 0;
   uint64_t checksum = 0;
+  BlockSums blocks;
 };
 Result<FileDigest> digestFile(const std::string& path);
 

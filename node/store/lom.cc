@@ -4,6 +4,7 @@ namespace ais::store {
 namespace {
 
 constexpr uint8_t kFormatV1 = 1;
+constexpr uint8_t kFormatV2 = 2;  // + blockSize
 constexpr uint8_t kFlagHashed = 1;
 
 void putVarint(std::string& out, uint64_t v) {
@@ -69,7 +70,7 @@ class Reader {
 std::string encodeLom(const Lom& lom) {
   std::string out;
   out.reserve(64 + lom.name.size());
-  out.push_back(static_cast<char>(kFormatV1));
+  out.push_back(static_cast<char>(kFormatV2));
   out.push_back(static_cast<char>(lom.hashedPath ? kFlagHashed : 0));
   putString(out, lom.name);
   putVarint(out, lom.size);
@@ -83,6 +84,7 @@ std::string encodeLom(const Lom& lom) {
     putString(out, k);
     putString(out, v);
   }
+  putVarint(out, lom.blockSize);
   return out;
 }
 
@@ -93,7 +95,7 @@ Result<Lom> decodeLom(std::string_view bytes) {
   Reader r(bytes);
   uint8_t format, flags;
   if (!r.byte(&format)) return bad("empty");
-  if (format != kFormatV1) return bad("unknown format version");
+  if (format != kFormatV1 && format != kFormatV2) return bad("unknown format version");
   if (!r.byte(&flags) || (flags & ~kFlagHashed)) return bad("bad flags");
   Lom lom;
   lom.hashedPath = flags & kFlagHashed;
@@ -109,6 +111,11 @@ Result<Lom> decodeLom(std::string_view bytes) {
     std::string k, v;
     if (!r.string(&k) || !r.string(&v)) return bad("truncated custom metadata");
     lom.custom.emplace(std::move(k), std::move(v));
+  }
+  if (format >= kFormatV2) {
+    uint64_t bs;
+    if (!r.varint(&bs) || bs > UINT32_MAX) return bad("truncated block size");
+    lom.blockSize = static_cast<uint32_t>(bs);
   }
   if (!r.done()) return bad("trailing bytes");
   return lom;

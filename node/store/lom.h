@@ -23,12 +23,18 @@ struct Lom {
   int64_t mtimeNs = 0;
   std::map<std::string, std::string> custom;  // POSIX attrs, x-amz-meta-*, ...
   bool hashedPath = false;                    // file lives under %hs/<hash> instead of %ob/<name>
+  // Block size of the per-block checksums (block_sums.h); 0 for an object stored before them.
+  // Objects of more than one block keep their sums under LomDb's blocks key.
+  uint32_t blockSize = 0;
 
   bool operator==(const Lom&) const = default;
+  // True if LomDb holds a blocks key for this object (more than one block).
+  bool hasBlocksKey() const { return blockSize != 0 && size > blockSize; }
 };
 
-// Compact binary form with a leading format-version byte. decodeLom rejects truncated, trailing
-// or otherwise malformed input with kInternal; it never reads out of bounds.
+// Compact binary form with a leading format-version byte (v1 had no blockSize; read as 0).
+// decodeLom rejects truncated, trailing or otherwise malformed input with kInternal; it never reads
+// out of bounds.
 std::string encodeLom(const Lom& lom);
 Result<Lom> decodeLom(std::string_view bytes);
 

@@ -29,11 +29,17 @@ std::string pendingKey(std::string_view bucket, std::string_view name) {
   return std::string(1, kPendingPrefix) + lomKey(bucket, name);
 }
 
+std::string blocksKey(std::string_view bucket, std::string_view name) {
+  return std::string(1, kBlocksPrefix) + lomKey(bucket, name);
+}
+
 std::string bucketKeyBegin(std::string_view bucket) { return std::string(bucket) + '\0'; }
 std::string bucketKeyEnd(std::string_view bucket) { return std::string(bucket) + '\x01'; }
 
 bool splitKey(std::string_view key, std::string* bucket, std::string* name) {
-  if (!key.empty() && key.front() == kPendingPrefix) key.remove_prefix(1);
+  if (!key.empty() && (key.front() == kPendingPrefix || key.front() == kBlocksPrefix)) {
+    key.remove_prefix(1);
+  }
   size_t nul = key.find('\0');
   if (nul == std::string_view::npos || nul == 0) return false;
   bucket->assign(key.substr(0, nul));

@@ -5,6 +5,8 @@
 //   <bucket> \0 <name>          -> encoded LOM; sorted, so a prefix scan is a listing
 //   \x01 <bucket> \0 <name>     -> pending marker: a PUT/rename is between "rename file" and
 //                                  "commit LOM"; startup reconciliation resolves it
+//   \x02 <bucket> \0 <name>     -> block checksums (block_sums.h) of an object of 2+ blocks,
+//                                  written and deleted in the same batch as its LOM
 #pragma once
 
 #include <cstdint>
@@ -24,13 +26,18 @@ class DB;
 namespace ais::store {
 
 inline constexpr char kPendingPrefix = '\x01';
+inline constexpr char kBlocksPrefix = '\x02';
+inline constexpr char kFirstLomKey = '\x03';  // LOM keys sort at or after this
+// Present while a rebuild from the files (rebuildLoms) has not finished.
+inline constexpr std::string_view kRebuildMarkerKey{"\0rebuilding", 11};
 
 std::string lomKey(std::string_view bucket, std::string_view name);
 std::string pendingKey(std::string_view bucket, std::string_view name);
+std::string blocksKey(std::string_view bucket, std::string_view name);
 // [begin, end) of all LOM keys (or pending keys) of a bucket.
 std::string bucketKeyBegin(std::string_view bucket);
 std::string bucketKeyEnd(std::string_view bucket);
-// Splits "<bucket>\0<name>" (after the pending prefix, if any); false if malformed.
+// Splits "<bucket>\0<name>" (after the pending or blocks prefix, if any); false if malformed.
 bool splitKey(std::string_view key, std::string* bucket, std::string* name);
 
 class LomDb {

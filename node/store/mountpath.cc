@@ -1,7 +1,9 @@
 #include "node/store/mountpath.h"
 
+#include <ctime>
 #include <filesystem>
 
+#include "common/log.h"
 #include "meta/hrw.h"
 #include "node/store/fs.h"
 
@@ -22,8 +24,28 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   auto mp = std::make_unique<Mountpath>();
   mp->path = std::move(normalized).value();
   mp->digest = meta::xxhash64(mp->path);
-  auto db = LomDb::open(mp->path + "/.ais.lomdb");
+  std::string dbDir = mp->path + "/.ais.lomdb";
+  std::error_code ec;
+  bool hadDb = std::filesystem::exists(dbDir + "/CURRENT", ec);
+  bool hasObjects = std::filesystem::exists(mp->path + "/@ais", ec);
+  auto db = LomDb::open(dbDir);
+  if (!db.ok() && hadDb) {
+    std::string aside = dbDir + ".damaged." + std::to_string(::time(nullptr));
+    log::error("{}: cannot open the LOM database ({}); moving it to {} and rebuilding", mp->path,
+               db.status().toString(), aside);
+    std::filesystem::rename(dbDir, aside, ec);
+    if (ec) return ioError("rename", dbDir, ec.value());
+    db = LomDb::open(dbDir);
+    hadDb = false;
+  }
   AIS_RETURN_IF_ERROR(db);
+  if (!hadDb && hasObjects) {
+    log::error("{}: the LOM database is missing but object files exist", mp->path);
+    mp->lomDbLost = true;
+  }
+  auto unfinished = (*db)->get(kRebuildMarkerKey);
+  AIS_RETURN_IF_ERROR(unfinished);
+  if (unfinished->has_value()) mp->lomDbLost = true;  // a rebuild was interrupted: redo it
   mp->db = std::move(db).value();
   return mp;
 }

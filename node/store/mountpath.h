@@ -10,19 +10,28 @@
 
 namespace ais::store {
 
+struct IntegrityStats;
+
 struct Mountpath {
   std::string path;     // absolute, no trailing '/'
   uint64_t digest = 0;  // xxhash64(path): its HRW id
   std::unique_ptr<LomDb> db;
+  // The LomDb was missing or unreadable and is new: rebuildLoms must run.
+  bool lomDbLost = false;
 };
 
 // Creates the directory if missing and returns its canonical absolute path.
 Result<std::string> normalizeMountpath(const std::string& path);
-// normalizeMountpath, then opens the LomDb.
+// normalizeMountpath, then opens the LomDb. A missing LomDb beside existing objects, or one that
+// cannot be opened (moved aside to .ais.lomdb.damaged.<time>), is created anew with lomDbLost set.
 Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path);
 
-// Crash recovery, run before serving: resolves pending markers, removes work files and trash, and
-// deletes LOMs whose file is gone. See README.md for the invariants it restores.
-Status reconcile(Mountpath& mp);
+// Crash recovery, run before serving: resolves pending markers, removes work files and trash,
+// deletes LOMs whose file is gone and quarantines files that contradict their LOM. See README.md
+// for the invariants it restores. Counts what it found in stats.
+Status reconcile(Mountpath& mp, IntegrityStats* stats);
+// After a lost LomDb: a LOM for every file under %ob (checksums recomputed, loudly); files stored
+// by hash (their names were in the database) are quarantined.
+Status rebuildLoms(Mountpath& mp, IntegrityStats* stats);
 
 }  // namespace ais::store

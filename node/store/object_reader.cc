@@ -1,30 +1,110 @@
 #include "node/store/object_reader.h"
 
 #include <unistd.h>
+#include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
 
+#include "common/log.h"
 #include "node/store/fs.h"
 
 namespace ais::store {
+
+bool verifyReadsEnabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("AIS_BENCH_SKIP_VERIFY");
+    bool skip = v && std::string_view(v) == "1";
+    if (skip) log::error("AIS_BENCH_SKIP_VERIFY=1: reads are NOT verified (benchmarks only)");
+    return !skip;
+  }();
+  return enabled;
+}
+
+ObjectReader::ObjectReader(Lom lom, BlockSums blocks, int fd, std::string what,
+                           std::atomic<uint64_t>* corruptCount, size_t mountpath)
+    : lom_(std::move(lom)),
+      blocks_(std::move(blocks)),
+      fd_(fd),
+      what_(std::move(what)),
+      corruptCount_(corruptCount),
+      mountpath_(mountpath),
+      verify_(verifyReadsEnabled()) {}
 
 ObjectReader::~ObjectReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<size_t> ObjectReader::pread(void* buf, size_t len, uint64_t off) const {
+uint64_t ObjectReader::blockBytes(uint64_t b) const {
+  uint64_t start = b * blocks_.blockSize;
+  return std::min<uint64_t>(blocks_.blockSize, lom_.size - start);
+}
+
+Status ObjectReader::rawRead(char* dst, size_t len, uint64_t off) {
   size_t done = 0;
-  auto p = static_cast<char*>(buf);
   while (done < len) {
-    ssize_t n = ::pread(fd_, p + done, len - done, static_cast<off_t>(off + done));
+    ssize_t n = ::pread(fd_, dst + done, len - done, static_cast<off_t>(off + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ioError("pread", lom_.name, errno);
+      return ioError("pread", what_, errno);
     }
-    if (n == 0) break;
+    if (n == 0) {
+      if (corruptCount_) corruptCount_->fetch_add(1, std::memory_order_relaxed);
+      log::error("{}: file ends at {} but its LOM says {} bytes", what_, off + done, lom_.size);
+      return Status(Code::kObjectCorrupted, what_ + ": file shorter than its metadata");
+    }
     done += static_cast<size_t>(n);
   }
-  return done;
+  return Status::OK();
+}
+
+Status ObjectReader::readBlock(uint64_t b, char* dst) {
+  uint64_t n = blockBytes(b);
+  AIS_RETURN_IF_ERROR(rawRead(dst, n, b * blocks_.blockSize));
+  if (!verify_) return Status::OK();
+  uint64_t got = XXH64(dst, n, 0);
+  if (got != blocks_.sums[b]) {
+    std::memset(dst, 0, n);  // never leave bad bytes in a caller's buffer
+    if (corruptCount_) corruptCount_->fetch_add(1, std::memory_order_relaxed);
+    log::error("{}: block {} (bytes {}..{}) has checksum {:016x}, expected {:016x}", what_, b,
+               b * blocks_.blockSize, b * blocks_.blockSize + n, got, blocks_.sums[b]);
+    return Status(Code::kObjectCorrupted,
+                  fmt::format("{}: bad block at offset {}", what_, b * blocks_.blockSize));
+  }
+  return Status::OK();
+}
+
+Result<size_t> ObjectReader::read(void* buf, size_t len, uint64_t off) {
+  if (off >= lom_.size || len == 0) return size_t{0};
+  len = std::min<uint64_t>(len, lom_.size - off);
+  const uint64_t bs = blocks_.blockSize;
+  auto out = static_cast<char*>(buf);
+  uint64_t end = off + len;
+  for (uint64_t b = off / bs; b * bs < end; ++b) {
+    uint64_t start = b * bs, n = blockBytes(b);
+    if (start >= off && start + n <= end) {
+      AIS_RETURN_IF_ERROR(readBlock(b, out + (start - off)));  // whole block wanted: in place
+      continue;
+    }
+    if (!scratch_) scratch_ = std::make_unique<char[]>(bs);
+    AIS_RETURN_IF_ERROR(readBlock(b, scratch_.get()));
+    uint64_t from = std::max(start, off), to = std::min(start + n, end);
+    std::memcpy(out + (from - off), scratch_.get() + (from - start), to - from);
+  }
+  return len;
+}
+
+Status ObjectReader::verify(uint64_t off, uint64_t len) {
+  if (off >= lom_.size || len == 0 || !verify_) return Status::OK();
+  uint64_t end = std::min(off + len, lom_.size);
+  if (!scratch_) scratch_ = std::make_unique<char[]>(blocks_.blockSize);
+  for (uint64_t b = off / blocks_.blockSize; b * blocks_.blockSize < end; ++b) {
+    AIS_RETURN_IF_ERROR(readBlock(b, scratch_.get()));
+  }
+  return Status::OK();
 }
 
 }  // namespace ais::store

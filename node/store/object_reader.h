@@ -1,31 +1,57 @@
-// ObjectReader: an open object file together with the LOM that describes exactly those bytes
-// (both are taken under the name lock, so a concurrent overwrite cannot mix them).
+// ObjectReader: an open object file together with the LOM and block checksums that describe
+// exactly those bytes (all taken under the name lock, so a concurrent overwrite cannot mix them).
+// Every byte it hands out has been verified against its block checksum first: a block that does
+// not match fails the read with kObjectCorrupted, and nothing of that block is returned.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "common/status.h"
+#include "node/store/block_sums.h"
 #include "node/store/lom.h"
 
 namespace ais::store {
 
+// Benchmarks only: AIS_BENCH_SKIP_VERIFY=1 in a target's environment turns block verification
+// off (logged as an error at startup), to measure what verification costs. Never in production.
+bool verifyReadsEnabled();
+
 class ObjectReader {
  public:
-  ObjectReader(Lom lom, int fd) : lom_(std::move(lom)), fd_(fd) {}
+  // corruptCount (may be null) is incremented on each corrupt block found.
+  ObjectReader(Lom lom, BlockSums blocks, int fd, std::string what,
+               std::atomic<uint64_t>* corruptCount = nullptr, size_t mountpath = 0);
   ~ObjectReader();
   ObjectReader(const ObjectReader&) = delete;
   ObjectReader& operator=(const ObjectReader&) = delete;
 
   const Lom& lom() const { return lom_; }
-  // Borrowed; valid while the reader lives (e.g. for sendfile).
+  size_t mountpathIndex() const { return mountpath_; }  // of the Store that opened it
+  // Borrowed; valid while the reader lives. For sendfile: call verify() on the range first.
   int fd() const { return fd_; }
-  // Reads up to len bytes at off; fewer only at the end of the object (0 at or past the end).
-  Result<size_t> pread(void* buf, size_t len, uint64_t off) const;
+  // Reads min(len, size - off) verified bytes at off (0 at or past the end).
+  Result<size_t> read(void* buf, size_t len, uint64_t off);
+  // Reads and verifies every block that [off, off+len) touches (leaving them in the page cache),
+  // without copying them out.
+  Status verify(uint64_t off, uint64_t len);
 
  private:
+  // Reads block b whole into dst (its size: blockBytes(b)) and checks it.
+  Status readBlock(uint64_t b, char* dst);
+  uint64_t blockBytes(uint64_t b) const;
+  Status rawRead(char* dst, size_t len, uint64_t off);
+
   Lom lom_;
+  BlockSums blocks_;
   int fd_;
+  std::string what_;  // "<mountpath>: ais://bucket/name" for errors
+  std::atomic<uint64_t>* corruptCount_;
+  size_t mountpath_;
+  bool verify_;
+  std::unique_ptr<char[]> scratch_;  // one block, for partially requested blocks
 };
 
 }  // namespace ais::store

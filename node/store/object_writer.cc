@@ -16,10 +16,7 @@ ObjectWriter::ObjectWriter(Store& store, Mountpath& mp, std::string bucket, std:
       name_(std::move(name)),
       workPath_(std::move(workPath)),
       fd_(fd),
-      opts_(std::move(opts)),
-      hash_(XXH64_createState(), &XXH64_freeState) {
-  XXH64_reset(hash_.get(), 0);
-}
+      opts_(std::move(opts)) {}
 
 ObjectWriter::~ObjectWriter() { discard(); }
 
@@ -42,7 +39,7 @@ Status ObjectWriter::write(const void* data, size_t len) {
     writeError_ = s;
     return s;
   }
-  XXH64_update(hash_.get(), data, len);
+  hasher_.update(data, len);
   size_ += len;
   return Status::OK();
 }
@@ -53,7 +50,7 @@ Result<Lom> ObjectWriter::commit(std::optional<uint64_t> expectedChecksum) {
     discard();
     return writeError_;
   }
-  uint64_t checksum = XXH64_digest(hash_.get());
+  uint64_t checksum = hasher_.wholeChecksum();
   if (expectedChecksum && *expectedChecksum != checksum) {
     discard();
     return Status(Code::kChecksumMismatch,
@@ -67,7 +64,7 @@ Result<Lom> ObjectWriter::commit(std::optional<uint64_t> expectedChecksum) {
   }
   ::close(fd_);
   fd_ = -1;
-  auto lom = store_.commitWork(*this, checksum);
+  auto lom = store_.commitWork(*this, checksum, hasher_.blocks());
   if (!lom.ok()) {
     discard();  // the work file may still be there
     return lom;

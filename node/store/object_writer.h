@@ -1,10 +1,9 @@
-// ObjectWriter: one streaming PUT. Bytes go to a private work file while their XXH64 is computed;
+// ObjectWriter: one streaming PUT. Bytes go to a private work file while their XXH64 and block
+// checksums are computed;
 // commit() moves the file into place and commits the LOM. Dropping an uncommitted writer removes
 // its work file, so an abandoned PUT leaves nothing behind. Not thread-safe (one writer, one
 // stream); the Store must outlive it.
 #pragma once
-
-#include <xxhash.h>
 
 #include <cstdint>
 #include <map>
@@ -13,6 +12,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "node/store/block_sums.h"
 #include "node/store/lom.h"
 
 namespace ais::store {
@@ -53,7 +53,7 @@ class ObjectWriter {
   std::string workPath_;
   int fd_;
   PutOptions opts_;
-  std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> hash_;
+  BlockHasher hasher_;
   uint64_t size_ = 0;
   bool finished_ = false;
   Status writeError_;  // a failed write poisons the writer: commit must not store a short object

@@ -56,7 +56,7 @@ Result<Lom> Store::putBytes(std::string_view bucket, std::string_view name, std:
   return (*w)->commit();
 }
 
-Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum) {
+Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks) {
   Lom lom;
   lom.name = w.name_;
   lom.size = w.size_;
@@ -64,15 +64,16 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum) {
   lom.mtimeNs = lom.atimeNs = nowNs();
   lom.custom = w.opts_.custom;
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
-  return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), w.opts_.fsync, {});
+  return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});
 }
 
 Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const std::string& src,
-                                 Lom lom, bool sync, LomDb::Batch extra) {
+                                 Lom lom, const BlockSums& blocks, bool sync, LomDb::Batch extra) {
   auto old = readLom(mp, bucket, lom.name);
   AIS_RETURN_IF_ERROR(old);
   lom.version = old->has_value() ? (*old)->version + 1 : 1;
   lom.hashedPath = !storableDirect(lom.name);
+  lom.blockSize = blocks.blockSize;
   std::string marker = pendingKey(bucket, lom.name);
   AIS_RETURN_IF_ERROR(mp.db->put(marker, encodeLom(lom), sync));
   Status placed = placeFile(mp, bucket, src, lom, marker);
@@ -84,6 +85,11 @@ Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const s
       sync ? fsyncDir(parentDir(objectFqn(mp.path, bucket, lom.name, lom.hashedPath))) : Status();
   if (committed.ok()) {
     extra.put(lomKey(bucket, lom.name), encodeLom(lom));
+    if (blocks.sums.size() > 1) {
+      extra.put(blocksKey(bucket, lom.name), encodeBlockSums(blocks));
+    } else if (old->has_value() && (*old)->hasBlocksKey()) {
+      extra.del(blocksKey(bucket, lom.name));  // one block: its sum is the whole checksum
+    }
     extra.del(marker);
     committed = mp.db->write(extra, sync);
   }

@@ -1,9 +1,13 @@
-// Startup reconciliation of one mountpath after a crash (kill -9 at any instant). Invariant it
-// restores: every LOM describes the bytes of an existing file, and no work file or trash remains.
+// Startup reconciliation of one mountpath after a crash (kill -9 at any instant) or damage.
+// Invariants it restores: every LOM describes the bytes of an existing file, no work file or
+// trash remains, and no file that contradicts its LOM is ever adopted: such a file goes to
+// <mountpath>/%lost (quarantine) and is counted, and the LOM's view is kept.
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
+#include <set>
 #include <vector>
 
 #include "common/log.h"
@@ -11,6 +15,7 @@
 #include "node/store/fs.h"
 #include "node/store/lom.h"
 #include "node/store/mountpath.h"
+#include "node/store/store.h"
 
 namespace ais::store {
 namespace {
@@ -20,9 +25,37 @@ bool isRegularFile(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+std::string quarantineDir(const Mountpath& mp) { return mp.path + "/%lost"; }
+
+// Moves a file that must not be served out of the object namespace, keeping its bytes for a
+// human to look at.
+Status quarantine(Mountpath& mp, const std::string& path, std::string_view why,
+                  IntegrityStats* stats) {
+  static std::atomic<uint64_t> seq{0};
+  std::string dir = quarantineDir(mp);
+  AIS_RETURN_IF_ERROR(makeDirs(dir));
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::string dst =
+      fmt::format("{}/{}.{}.{}", dir, std::chrono::duration_cast<std::chrono::seconds>(now).count(),
+                  seq.fetch_add(1), std::filesystem::path(path).filename().string().substr(0, 200));
+  if (::rename(path.c_str(), dst.c_str()) != 0) return ioError("rename", path, errno);
+  ++stats->quarantined;
+  log::error("{}: {}: {}; quarantined as {}", mp.path, path, why, dst);
+  return Status::OK();
+}
+
+Status writeLom(Mountpath& mp, const std::string& bucket, Lom& lom, const BlockSums& blocks,
+                LomDb::Batch batch) {
+  lom.blockSize = blocks.blockSize;
+  batch.put(lomKey(bucket, lom.name), encodeLom(lom));
+  if (blocks.sums.size() > 1) batch.put(blocksKey(bucket, lom.name), encodeBlockSums(blocks));
+  return mp.db->write(batch);
+}
+
 // A pending marker means: the file may or may not have been renamed into place, and the LOM was
-// not committed. Whatever file is at the marked path now gets a LOM that matches its bytes.
-Status resolvePending(Mountpath& mp, const std::string& key, std::string_view value) {
+// not committed. The file at the marked path is adopted only if it holds the marked bytes.
+Status resolvePending(Mountpath& mp, const std::string& key, std::string_view value,
+                      IntegrityStats* stats, std::set<std::string>* keptLoms) {
   std::string bucket, name;
   auto marker = decodeLom(value);
   if (!splitKey(key, &bucket, &name) || !marker.ok() || marker->name != name) {
@@ -44,22 +77,23 @@ Status resolvePending(Mountpath& mp, const std::string& key, std::string_view va
   auto digest = digestFile(path);
   AIS_RETURN_IF_ERROR(digest);
   bool oldAtPath = old && old->hashedPath == marker->hashedPath;
-  if (oldAtPath && digest->size == old->size && digest->checksum == old->checksum &&
-      (digest->size != marker->size || digest->checksum != marker->checksum)) {
+  bool isOld = oldAtPath && digest->size == old->size && digest->checksum == old->checksum;
+  bool isNew = digest->size == marker->size && digest->checksum == marker->checksum;
+  if (isOld && !isNew) {
     log::info("{}: {}/{}: interrupted PUT before rename; old version kept", mp.path, bucket, name);
     return mp.db->del(key);
   }
-  Lom lom = std::move(marker).value();
-  if (digest->size != lom.size || digest->checksum != lom.checksum) {
-    log::warn("{}: {}/{}: file matches neither LOM; rebuilt from the file", mp.path, bucket, name);
-    lom.size = digest->size;
-    lom.checksum = digest->checksum;
+  if (!isNew) {
+    // Neither the old nor the new bytes: damaged. Keep the LOM's view (the old one, if any).
+    AIS_RETURN_IF_ERROR(quarantine(mp, path, "matches neither its old nor its new LOM", stats));
+    keptLoms->insert(lomKey(bucket, name));  // reads as corrupted, not as absent
+    return mp.db->del(key);
   }
+  Lom lom = std::move(marker).value();
   lom.version = old ? old->version + 1 : 1;
   LomDb::Batch batch;
-  batch.put(lomKey(bucket, name), encodeLom(lom));
   batch.del(key);
-  AIS_RETURN_IF_ERROR(mp.db->write(batch));
+  AIS_RETURN_IF_ERROR(writeLom(mp, bucket, lom, digest->blocks, std::move(batch)));
   if (old && !oldAtPath) {
     ::unlink(objectFqn(mp.path, bucket, name, old->hashedPath).c_str());
   }
@@ -100,64 +134,119 @@ Status removeLeftovers(Mountpath& mp) {
   return Status::OK();
 }
 
-// LOMs whose file vanished (e.g. the source of an interrupted rename) are deleted; a size that
-// disagrees with the file is corrected from the file.
-Status checkLoms(Mountpath& mp) {
+// A LOM whose file vanished is the source of an interrupted same-mountpath rename (or a lost
+// file): dropped, loudly. A file whose size contradicts its LOM is quarantined, the LOM kept: the
+// object then reads as corrupted (never as the wrong bytes).
+Status checkLoms(Mountpath& mp, IntegrityStats* stats, const std::set<std::string>& keptLoms) {
   LomDb::Batch batch;
-  size_t dropped = 0, rebuilt = 0;
-  Status err;
-  std::string begin(1, static_cast<char>(kPendingPrefix + 1));
+  size_t dropped = 0;
+  std::vector<std::string> damaged;
+  std::string begin(1, kFirstLomKey);
   AIS_RETURN_IF_ERROR(mp.db->scan(begin, "", [&](std::string_view key, std::string_view value) {
     std::string bucket, name;
     auto lom = decodeLom(value);
     if (!splitKey(key, &bucket, &name) || !lom.ok() || lom->name != name) {
-      log::warn("{}: dropping malformed LOM entry", mp.path);
+      log::error("{}: dropping malformed LOM entry", mp.path);
       batch.del(std::string(key));
       ++dropped;
       return true;
     }
     std::string path = objectFqn(mp.path, bucket, name, lom->hashedPath);
     struct stat st;
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    bool present = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    if (!present && keptLoms.count(std::string(key))) return true;
+    if (!present) {
       log::warn("{}: {}/{}: file missing; LOM dropped", mp.path, bucket, name);
       batch.del(std::string(key));
+      if (lom->hasBlocksKey()) batch.del(blocksKey(bucket, name));
       ++dropped;
       return true;
     }
-    if (static_cast<uint64_t>(st.st_size) != lom->size) {
-      auto digest = digestFile(path);
-      if (!digest.ok()) {
-        err = digest.status();
-        return false;
-      }
-      log::warn("{}: {}/{}: size differs from LOM; rebuilt from the file", mp.path, bucket, name);
-      lom->size = digest->size;
-      lom->checksum = digest->checksum;
-      batch.put(std::string(key), encodeLom(*lom));
-      ++rebuilt;
-    }
+    if (static_cast<uint64_t>(st.st_size) != lom->size) damaged.push_back(path);
     return true;
   }));
-  AIS_RETURN_IF_ERROR(err);
-  if (dropped + rebuilt > 0) {
-    log::info("{}: {} LOMs dropped, {} rebuilt", mp.path, dropped, rebuilt);
-    AIS_RETURN_IF_ERROR(mp.db->write(batch));
+  for (const auto& path : damaged) {
+    AIS_RETURN_IF_ERROR(quarantine(mp, path, "size differs from its LOM", stats));
   }
+  stats->lomsDropped += dropped;
+  if (dropped > 0) AIS_RETURN_IF_ERROR(mp.db->write(batch));
   return Status::OK();
 }
 
 }  // namespace
 
-Status reconcile(Mountpath& mp) {
+Status reconcile(Mountpath& mp, IntegrityStats* stats) {
   std::vector<std::pair<std::string, std::string>> pending;
-  std::string begin(1, kPendingPrefix), end(1, static_cast<char>(kPendingPrefix + 1));
+  std::string begin(1, kPendingPrefix), end(1, kBlocksPrefix);
   AIS_RETURN_IF_ERROR(mp.db->scan(begin, end, [&](std::string_view k, std::string_view v) {
     pending.emplace_back(k, v);
     return true;
   }));
-  for (const auto& [key, value] : pending) AIS_RETURN_IF_ERROR(resolvePending(mp, key, value));
+  std::set<std::string> keptLoms;
+  for (const auto& [key, value] : pending) {
+    AIS_RETURN_IF_ERROR(resolvePending(mp, key, value, stats, &keptLoms));
+  }
   AIS_RETURN_IF_ERROR(removeLeftovers(mp));
-  return checkLoms(mp);
+  return checkLoms(mp, stats, keptLoms);
+}
+
+Status rebuildLoms(Mountpath& mp, IntegrityStats* stats) {
+  std::string root = mp.path + "/@ais";
+  std::error_code ec;
+  if (!std::filesystem::exists(root, ec)) return Status::OK();
+  log::error(
+      "{}: rebuilding the LOM database from the object files (checksums recomputed; "
+      "versions restart at 1, custom metadata is lost)",
+      mp.path);
+  AIS_RETURN_IF_ERROR(mp.db->put(kRebuildMarkerKey, "1", true));
+  std::vector<std::string> buckets;
+  for (auto it = std::filesystem::directory_iterator(root, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::string b = it->path().filename().string();
+    if (b.rfind(".trash.", 0) != 0) buckets.push_back(b);
+  }
+  if (ec) return ioError("readdir", root, ec.value());
+  for (const auto& bucket : buckets) {
+    std::string obDir = objectDir(mp.path, bucket);
+    std::vector<std::string> files;
+    for (auto it = std::filesystem::recursive_directory_iterator(obDir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec)) files.push_back(it->path().string());
+    }
+    for (const auto& path : files) {
+      Lom lom;
+      lom.name = path.substr(obDir.size() + 1);
+      struct stat st;
+      if (!validateNames(bucket, lom.name).ok() || ::stat(path.c_str(), &st) != 0) {
+        AIS_RETURN_IF_ERROR(quarantine(mp, path, "not a valid object path", stats));
+        continue;
+      }
+      auto digest = digestFile(path);
+      AIS_RETURN_IF_ERROR(digest);
+      lom.size = digest->size;
+      lom.checksum = digest->checksum;
+      lom.version = 1;
+      lom.mtimeNs = lom.atimeNs =
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      AIS_RETURN_IF_ERROR(writeLom(mp, bucket, lom, digest->blocks, {}));
+      ++stats->lomsRebuilt;
+    }
+    // Objects stored by hash keep their names only in the lost database.
+    std::string hsDir = hashDir(mp.path, bucket);
+    std::vector<std::string> hashed;
+    for (auto it = std::filesystem::directory_iterator(hsDir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      hashed.push_back(it->path().string());
+    }
+    for (const auto& path : hashed) {
+      AIS_RETURN_IF_ERROR(
+          quarantine(mp, path, "stored by hash, its name was in the lost LOM database", stats));
+    }
+  }
+  AIS_RETURN_IF_ERROR(mp.db->del(kRebuildMarkerKey, true));
+  log::error("{}: LOM database rebuilt: {} objects recovered, {} files quarantined", mp.path,
+             stats->lomsRebuilt, stats->quarantined);
+  return Status::OK();
 }
 
 }  // namespace ais::store

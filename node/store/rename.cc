@@ -38,9 +38,13 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   std::string srcPath = objectFqn(src.path, bucket, from, moved.hashedPath);
 
   if (&src == &dst) {
+    auto blocks = readBlocks(src, bucket, **lom);
+    AIS_RETURN_IF_ERROR(blocks);
     LomDb::Batch extra;
     extra.del(lomKey(bucket, from));
-    auto installed = installLocked(dst, bucket, srcPath, std::move(moved), false, std::move(extra));
+    if ((*lom)->hasBlocksKey()) extra.del(blocksKey(bucket, from));
+    auto installed = installLocked(dst, bucket, srcPath, std::move(moved), std::move(*blocks),
+                                   false, std::move(extra));
     AIS_RETURN_IF_ERROR(installed);
     if (!(*lom)->hashedPath) removeEmptyParents(parentDir(srcPath), objectDir(src.path, bucket));
     return Status::OK();
@@ -67,16 +71,17 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   ::close(fd);
   AIS_RETURN_IF_ERROR(copied);
   if ((*w)->bytesWritten() != moved.size) {
-    return Status(Code::kIoError, srcPath + ": size differs from its LOM");
+    return Status(Code::kObjectCorrupted, srcPath + ": size differs from its LOM");
   }
   ObjectWriter& writer = **w;
-  if (XXH64_digest(writer.hash_.get()) != moved.checksum) {
-    return Status(Code::kChecksumMismatch, srcPath + ": content differs from its LOM");
+  if (writer.hasher_.wholeChecksum() != moved.checksum) {
+    return Status(Code::kObjectCorrupted, srcPath + ": content differs from its LOM");
   }
   ::close(writer.fd_);
   writer.fd_ = -1;
   moved.mtimeNs = (*lom)->mtimeNs;
-  auto installed = installLocked(dst, bucket, writer.workPath_, std::move(moved), false, {});
+  auto installed = installLocked(dst, bucket, writer.workPath_, std::move(moved),
+                                 writer.hasher_.blocks(), false, {});
   AIS_RETURN_IF_ERROR(installed);
   writer.finished_ = true;
   return removeLocked(src, bucket, **lom);

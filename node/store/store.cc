@@ -31,13 +31,17 @@ Result<std::unique_ptr<Store>> Store::open(std::vector<std::string> mountpaths) 
     }
     normalizedPaths.push_back(std::move(normalized).value());
   }
+  IntegrityStats found;
   for (const auto& path : normalizedPaths) {
     auto mp = openMountpath(path);
     AIS_RETURN_IF_ERROR(mp);
-    AIS_RETURN_IF_ERROR(reconcile(**mp));
+    AIS_RETURN_IF_ERROR(reconcile(**mp, &found));
+    if ((*mp)->lomDbLost) AIS_RETURN_IF_ERROR(rebuildLoms(**mp, &found));
     mps.push_back(std::move(mp).value());
   }
-  return std::unique_ptr<Store>(new Store(std::move(mps)));
+  auto store = std::unique_ptr<Store>(new Store(std::move(mps)));
+  store->startup_ = found;
+  return store;
 }
 
 Store::Store(std::vector<std::unique_ptr<Mountpath>> mps) : mps_(std::move(mps)) {
@@ -48,6 +52,10 @@ Store::~Store() = default;
 
 Mountpath& Store::mountpathFor(std::string_view bucket, std::string_view name) const {
   return *mps_[meta::hrwSelect(meta::xxhash64(meta::uname(bucket, name)), digests_)];
+}
+
+size_t Store::mountpathIndex(std::string_view bucket, std::string_view name) const {
+  return meta::hrwSelect(meta::xxhash64(meta::uname(bucket, name)), digests_);
 }
 
 const std::string& Store::mountpathOf(std::string_view bucket, std::string_view name) const {
@@ -77,32 +85,101 @@ Result<std::optional<Lom>> Store::readLom(Mountpath& mp, std::string_view bucket
   return std::optional<Lom>(std::move(lom).value());
 }
 
+Result<BlockSums> Store::readBlocks(Mountpath& mp, std::string_view bucket, const Lom& lom) {
+  if (lom.blockSize == 0) return BlockSums{};
+  uint64_t count = blockCount(lom.size, lom.blockSize);
+  if (count <= 1) {
+    BlockSums one{lom.blockSize, {}};
+    if (count == 1) one.sums.push_back(lom.checksum);
+    return one;
+  }
+  auto damaged = [&](std::string_view why) {
+    return Status(Code::kObjectCorrupted, fmt::format("{}: ais://{}/{}: block checksums {}",
+                                                      mp.path, bucket, lom.name, why));
+  };
+  auto raw = mp.db->get(blocksKey(bucket, lom.name));
+  AIS_RETURN_IF_ERROR(raw);
+  if (!raw->has_value()) return damaged("missing");
+  auto blocks = decodeBlockSums(**raw);
+  if (!blocks.ok()) return damaged(blocks.status().message());
+  if (blocks->blockSize != lom.blockSize || blocks->sums.size() != count) {
+    return damaged("do not match the object's size");
+  }
+  return blocks;
+}
+
+Result<BlockSums> Store::addBlocksLocked(Mountpath& mp, std::string_view bucket, Lom& lom, int fd,
+                                         const std::string& what) {
+  BlockHasher hasher;
+  std::vector<char> buf(1 << 20);
+  for (uint64_t off = 0;;) {
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ioError("read", what, errno);
+    if (n == 0) break;
+    hasher.update(buf.data(), static_cast<size_t>(n));
+    off += static_cast<uint64_t>(n);
+  }
+  if (hasher.size() != lom.size || hasher.wholeChecksum() != lom.checksum) {
+    corruptReads_.fetch_add(1, std::memory_order_relaxed);
+    log::error("{}: content does not match its LOM (checksum {:016x}, expected {:016x})", what,
+               hasher.wholeChecksum(), lom.checksum);
+    return Status(Code::kObjectCorrupted, what + ": content does not match its checksum");
+  }
+  BlockSums blocks = hasher.blocks();
+  lom.blockSize = blocks.blockSize;
+  LomDb::Batch batch;
+  batch.put(lomKey(bucket, lom.name), encodeLom(lom));
+  if (blocks.sums.size() > 1) batch.put(blocksKey(bucket, lom.name), encodeBlockSums(blocks));
+  AIS_RETURN_IF_ERROR(mp.db->write(batch));
+  log::info("{}: verified whole and given block checksums", what);
+  return blocks;
+}
+
 Result<std::unique_ptr<ObjectReader>> Store::openObject(std::string_view bucket,
                                                         std::string_view name) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
   Mountpath& mp = mountpathFor(bucket, name);
-  auto notFound = [&] { return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name)); };
-  // LOM and fd under the name lock: a concurrent overwrite renames a new inode into place and
-  // commits its LOM under the same lock, so the pair we take describes the same bytes.
+  // LOM, block sums and fd under the name lock: a concurrent overwrite renames a new inode into
+  // place and commits its LOM under the same lock, so what we take describes the same bytes.
   std::lock_guard lock(lockFor(bucket, name));
   auto lom = readLom(mp, bucket, name);
   AIS_RETURN_IF_ERROR(lom);
-  if (!lom->has_value()) return notFound();
+  if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+  std::string what = fmt::format("{}: ais://{}/{}", mp.path, bucket, name);
   std::string path = objectFqn(mp.path, bucket, name, (*lom)->hashedPath);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return notFound();
-    return ioError("open", path, errno);
+    if (errno != ENOENT && errno != ENOTDIR) return ioError("open", path, errno);
+    // The LOM says the object exists: its bytes are lost, not elsewhere.
+    missingFiles_.fetch_add(1, std::memory_order_relaxed);
+    log::error("{}: file {} is missing", what, path);
+    return Status(Code::kObjectCorrupted, what + ": object file is missing");
   }
-  auto reader = std::make_unique<ObjectReader>(std::move(**lom), fd);
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } guard{fd};
   struct stat st;
   if (::fstat(fd, &st) != 0) return ioError("fstat", path, errno);
-  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != reader->lom().size) {
+  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != (*lom)->size) {
     // Never serve bytes the LOM does not describe.
-    log::error("{}: size {} differs from LOM size {}", path, st.st_size, reader->lom().size);
-    return Status(Code::kIoError, path + ": file does not match its LOM");
+    corruptReads_.fetch_add(1, std::memory_order_relaxed);
+    log::error("{}: file size {} differs from the LOM's {}", what, st.st_size, (*lom)->size);
+    return Status(Code::kObjectCorrupted, what + ": file size does not match its metadata");
   }
-  return reader;
+  auto blocks = readBlocks(mp, bucket, **lom);
+  if (!blocks.ok() && blocks.code() != Code::kObjectCorrupted) return blocks.status();
+  if (!blocks.ok() || blocks->blockSize == 0) {
+    if (!blocks.ok()) log::error("{}", blocks.status().message());
+    blocks = addBlocksLocked(mp, bucket, **lom, fd, what);
+    AIS_RETURN_IF_ERROR(blocks);
+  }
+  guard.fd = -1;
+  return std::make_unique<ObjectReader>(std::move(**lom), std::move(*blocks), fd, std::move(what),
+                                        &corruptReads_, mountpathIndex(bucket, name));
 }
 
 Result<Lom> Store::head(std::string_view bucket, std::string_view name) {
@@ -121,7 +198,10 @@ Result<std::string> Store::fqn(std::string_view bucket, std::string_view name) {
 
 Status Store::removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lom) {
   // LOM first: a crash in between leaves an invisible orphan file, never a LOM without bytes.
-  AIS_RETURN_IF_ERROR(mp.db->del(lomKey(bucket, lom.name)));
+  LomDb::Batch batch;
+  batch.del(lomKey(bucket, lom.name));
+  if (lom.hasBlocksKey()) batch.del(blocksKey(bucket, lom.name));
+  AIS_RETURN_IF_ERROR(mp.db->write(batch));
   std::string path = objectFqn(mp.path, bucket, lom.name, lom.hashedPath);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ioError("unlink", path, errno);
   if (!lom.hashedPath) removeEmptyParents(parentDir(path), objectDir(mp.path, bucket));
@@ -197,7 +277,14 @@ Result<bool> Store::bucketEmpty(std::string_view bucket) {
 }
 
 Status Store::destroyBucket(std::string_view bucket) {
+  auto trash = detachBucket(bucket);
+  AIS_RETURN_IF_ERROR(trash);
+  return removeTrash(*trash);
+}
+
+Result<std::vector<std::string>> Store::detachBucket(std::string_view bucket) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  std::vector<std::string> trashed;
   for (const auto& mp : mps_) {
     // Move the tree aside first (atomic), so a crash leaves either the whole bucket or trash that
     // reconciliation removes, plus LOMs whose files are gone (also removed there).
@@ -206,15 +293,22 @@ Status Store::destroyBucket(std::string_view bucket) {
         fmt::format("{}/@ais/.trash.{}.{}.{}", mp->path, bucket, ::getpid(), workSeq_.fetch_add(1));
     bool moved = ::rename(dir.c_str(), trash.c_str()) == 0;
     if (!moved && errno != ENOENT) return ioError("rename", dir, errno);
+    if (moved) trashed.push_back(trash);
     AIS_RETURN_IF_ERROR(mp->db->deleteRange(bucketKeyBegin(bucket), bucketKeyEnd(bucket)));
-    std::string pend(1, kPendingPrefix);
-    AIS_RETURN_IF_ERROR(
-        mp->db->deleteRange(pend + bucketKeyBegin(bucket), pend + bucketKeyEnd(bucket)));
-    if (moved) {
-      std::error_code ec;
-      std::filesystem::remove_all(trash, ec);
-      if (ec) return ioError("remove", trash, ec.value());
+    for (char prefix : {kPendingPrefix, kBlocksPrefix}) {
+      std::string p(1, prefix);
+      AIS_RETURN_IF_ERROR(
+          mp->db->deleteRange(p + bucketKeyBegin(bucket), p + bucketKeyEnd(bucket)));
     }
+  }
+  return trashed;
+}
+
+Status Store::removeTrash(const std::vector<std::string>& trash) {
+  for (const auto& dir : trash) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) return ioError("remove", dir, ec.value());
   }
   return Status::OK();
 }
@@ -223,6 +317,14 @@ uint64_t Store::objectCount() const {
   uint64_t n = 0;
   for (const auto& mp : mps_) n += mp->db->estimateKeys();
   return n;
+}
+
+IntegrityStats Store::integrityStats() const {
+  IntegrityStats s = startup_;
+  s.corruptReads += corruptReads_.load(std::memory_order_relaxed);
+  s.missingFiles += missingFiles_.load(std::memory_order_relaxed);
+  s.orphans += orphans_.load(std::memory_order_relaxed);
+  return s;
 }
 
 Result<Capacity> Store::capacity() const {

@@ -24,6 +24,25 @@ namespace ais::store {
 
 struct Mountpath;
 
+// Damage found while serving or at startup, since the process started.
+struct IntegrityStats {
+  uint64_t corruptReads = 0;  // reads refused: a block failed its checksum or the file was short
+  uint64_t missingFiles = 0;  // reads refused: the LOM's file is gone
+  uint64_t quarantined = 0;   // files that contradicted their LOM, moved to <mountpath>/%lost
+  uint64_t lomsDropped = 0;   // LOMs removed at startup because their file was gone
+  uint64_t lomsRebuilt = 0;   // LOMs rebuilt from files (a lost or unreadable LomDb)
+  uint64_t orphans = 0;       // object files without a LOM found by validate()
+};
+
+// What validate() found on one mountpath (names capped at kMaxReportedNames per list).
+struct ValidateReport {
+  static constexpr size_t kMaxReportedNames = 1000;
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+  uint64_t corruptCount = 0, missingCount = 0, orphanedCount = 0, errorCount = 0;
+  std::vector<std::string> corrupt, missing, orphaned, errors;
+};
+
 struct Capacity {
   uint64_t totalBytes = 0;
   uint64_t availBytes = 0;
@@ -42,7 +61,9 @@ class Store {
   Result<Lom> putBytes(std::string_view bucket, std::string_view name, std::string_view data,
                        PutOptions opts = {});
 
-  // kObjectNotFound if there is no LOM or no file.
+  // kObjectNotFound if there is no LOM; kObjectCorrupted if the LOM's file is missing or does not
+  // match it. The reader verifies every block it reads. An object stored before block checksums
+  // is verified whole here and gets them.
   Result<std::unique_ptr<ObjectReader>> openObject(std::string_view bucket, std::string_view name);
   Result<Lom> head(std::string_view bucket, std::string_view name);
   Status remove(std::string_view bucket, std::string_view name);
@@ -58,14 +79,26 @@ class Store {
   Result<bool> bucketEmpty(std::string_view bucket);
   // All objects of the bucket on every mountpath: files and LOMs.
   Status destroyBucket(std::string_view bucket);
+  // destroyBucket in two steps: detach is quick (each mountpath's tree renamed aside, the LOMs
+  // dropped), so the name can be used again at once; removeTrash deletes the detached trees.
+  // A crash in between leaves trash that startup reconciliation removes.
+  Result<std::vector<std::string>> detachBucket(std::string_view bucket);
+  Status removeTrash(const std::vector<std::string>& trash);
+
+  // Scrub of a bucket's objects on one mountpath: every object read whole and verified block by
+  // block (objects without block checksums get them), files without a LOM reported as orphans.
+  Result<ValidateReport> validate(size_t mountpath, std::string_view bucket);
 
   uint64_t objectCount() const;  // estimate
+  IntegrityStats integrityStats() const;
   Result<Capacity> capacity() const;
 
   // On-disk path of an existing object.
   Result<std::string> fqn(std::string_view bucket, std::string_view name);
   // HRW-selected mountpath of a name (whether or not the object exists).
   const std::string& mountpathOf(std::string_view bucket, std::string_view name) const;
+  // Its index in mountpaths() (I/O workers are per mountpath).
+  size_t mountpathIndex(std::string_view bucket, std::string_view name) const;
   std::vector<std::string> mountpaths() const;
 
  private:
@@ -75,21 +108,30 @@ class Store {
   Mountpath& mountpathFor(std::string_view bucket, std::string_view name) const;
   std::mutex& lockFor(std::string_view bucket, std::string_view name);
   Result<std::optional<Lom>> readLom(Mountpath& mp, std::string_view bucket, std::string_view name);
+  // The LOM's block checksums ({0, {}} for an object stored before them).
+  Result<BlockSums> readBlocks(Mountpath& mp, std::string_view bucket, const Lom& lom);
+  // Hashes the whole file behind fd; if it matches the LOM, stores its block checksums.
+  Result<BlockSums> addBlocksLocked(Mountpath& mp, std::string_view bucket, Lom& lom, int fd,
+                                    const std::string& what);
   Result<std::unique_ptr<ObjectWriter>> newWriter(Mountpath& mp, std::string_view bucket,
                                                   std::string_view name, PutOptions opts);
   // Moves `src` into place as `lom.name` and commits the LOM (plus `extra`), under the name lock.
   Result<Lom> installLocked(Mountpath& mp, std::string_view bucket, const std::string& src, Lom lom,
-                            bool sync, LomDb::Batch extra);
+                            const BlockSums& blocks, bool sync, LomDb::Batch extra);
   // Renames src to the object's path; switches lom to hashed (and re-marks) on a collision.
   Status placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,
                    const std::string& marker);
   Status removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lom);
-  Result<Lom> commitWork(ObjectWriter& w, uint64_t checksum);
+  Result<Lom> commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks);
 
   std::vector<std::unique_ptr<Mountpath>> mps_;
   std::vector<uint64_t> digests_;  // mps_[i]->digest, for hrwSelect
   NameLocks locks_;
   std::atomic<uint64_t> workSeq_{0};  // unique work file and trash names
+  std::atomic<uint64_t> corruptReads_{0};
+  std::atomic<uint64_t> missingFiles_{0};
+  std::atomic<uint64_t> orphans_{0};
+  IntegrityStats startup_;  // what reconciliation found
 };
 
 }  // namespace ais::store

@@ -2,9 +2,12 @@
 
 #include <xxhash.h>
 
+#include <atomic>
+
 #include "common/log.h"
 #include "meta/hrw.h"
 #include "meta/names.h"
+#include "node/target/object_attrs.h"
 #include "node/target/target.h"
 #include "proto/wire.h"
 
@@ -43,42 +46,67 @@ struct PartSinkState {
   HashPtr hash = newHash();
   uint64_t bytes = 0;
   Status error;
-  bool closed = false;
+  std::atomic<bool> closed{false};  // set by the loop on failure, read by workers
 };
 
+// How far a part's chunks have been written. Loop-thread only (never captured by worker
+// functions). The reply to getObject is not ordered after the sink's writes (capnp serializes
+// calls per capability only), so the reply's handler waits here until every byte it was told of
+// has been written.
+struct SinkProgress final : public kj::Refcounted {
+  uint64_t written = 0;
+  bool failed = false;
+  kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> waiter;
+
+  void wake() {
+    KJ_IF_MAYBE (w, waiter) {
+      (*w)->fulfill();
+      waiter = nullptr;
+    }
+  }
+  kj::Promise<void> until(uint64_t bytes) {
+    if (written >= bytes || failed) return kj::READY_NOW;
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    waiter = kj::mv(paf.fulfiller);
+    return paf.promise.then([this, bytes] { return until(bytes); });
+  }
+};
+
+// Chunks are written by the destination's I/O worker. Capnp delivers a streaming call only after
+// the previous one finished, so writes happen one at a time in arrival order.
 class PartSink final : public wire::ByteSink::Server {
  public:
-  explicit PartSink(std::shared_ptr<PartSinkState> state) : state_(std::move(state)) {}
+  PartSink(std::shared_ptr<PartSinkState> state, kj::Own<SinkProgress> progress, IoWorkers& io,
+           size_t mountpath)
+      : state_(std::move(state)), progress_(kj::mv(progress)), io_(io), mp_(mountpath) {}
 
  protected:
   kj::Promise<void> write(WriteContext context) override {
-    auto chunk = context.getParams().getChunk();
-    Status st = state_->consume(chunk.begin(), chunk.size());
-    KJ_REQUIRE(st.ok(), "assemble sink refused data", st.toString());
-    return kj::READY_NOW;
+    auto chunk = context.getParams().getChunk();  // lives until the promise we return resolves
+    return io_
+        .run(mp_, [state = state_, chunk] { return state->consume(chunk.begin(), chunk.size()); })
+        .then([this, n = chunk.size()](Status st) {
+          if (st.ok()) {
+            progress_->written += n;
+          } else {
+            progress_->failed = true;
+          }
+          progress_->wake();
+          KJ_REQUIRE(st.ok(), "assemble sink refused data", st.toString());
+        });
   }
 
  private:
   std::shared_ptr<PartSinkState> state_;
+  kj::Own<SinkProgress> progress_;
+  IoWorkers& io_;
+  size_t mp_;
 };
-
-void toAttrs(const store::Lom& lom, const std::string& targetId, wire::ObjectAttrs::Builder out) {
-  ObjectInfo info;
-  info.name = lom.name;
-  info.size = lom.size;
-  info.checksum = lom.checksum;
-  info.checksumType = lom.checksumType;
-  info.version = lom.version;
-  info.atimeNs = lom.atimeNs;
-  info.mtimeNs = lom.mtimeNs;
-  info.custom = lom.custom;
-  info.targetId = targetId;
-  proto::toWire(info, out);
-}
 
 }  // namespace
 
 struct Assembler::Job {
+  size_t mp = 0;  // the destination's mountpath: its I/O workers write
   std::string partsBucket;
   std::vector<std::string> parts;
   std::shared_ptr<store::ObjectWriter> writer;
@@ -86,9 +114,9 @@ struct Assembler::Job {
 };
 
 Status Assembler::checkRequest(wire::Node::AssembleObjectParams::Reader p) const {
-  std::string bucket = p.getRef().getBucket();
-  std::string name = p.getRef().getName();
-  std::string partsBucket = p.getPartsBucket();
+  std::string bucket = proto::str(p.getRef().getBucket());
+  std::string name = proto::str(p.getRef().getName());
+  std::string partsBucket = proto::str(p.getPartsBucket());
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
   AIS_RETURN_IF_ERROR(meta::validateBucketName(partsBucket));
   AIS_RETURN_IF_ERROR(meta::validateObjectName(name));
@@ -109,33 +137,36 @@ kj::Promise<void> Assembler::assembleObject(AssembleObjectContext context) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  std::string bucket = p.getRef().getBucket();
+  std::string bucket = proto::str(p.getRef().getBucket());
+  std::string name = proto::str(p.getRef().getName());
   store::PutOptions opts;
   if (const auto* props = ctx_.meta.bmd().find(bucket)) opts.fsync = props->fsync;
   opts.custom = proto::fromWire(p.getCustom());
-  auto writer = ctx_.store->beginPut(bucket, std::string(p.getRef().getName()), std::move(opts));
-  if (!writer.ok()) {
-    setStatus(context.getResults().initStatus(), writer.status());
-    return kj::READY_NOW;
-  }
   auto job = std::make_shared<Job>();
-  job->partsBucket = p.getPartsBucket();
-  for (auto part : p.getParts()) job->parts.emplace_back(part);
-  job->writer = std::move(*writer);
-  return appendFrom(job, 0).then([this, context, job](Status st) mutable {
-    auto results = context.getResults();
-    if (!st.ok()) {
-      setStatus(results.initStatus(), st);
-      return;  // job dropped with the writer: nothing stored
-    }
-    // The parts were verified one by one against their senders' checksums.
-    auto lom = job->writer->commit();
-    if (!lom.ok()) {
-      setStatus(results.initStatus(), lom.status());
-      return;
-    }
-    toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
-  });
+  job->mp = ctx_.store->mountpathIndex(bucket, name);
+  job->partsBucket = proto::str(p.getPartsBucket());
+  for (auto part : p.getParts()) job->parts.push_back(proto::str(part));
+  return ctx_.io
+      ->run(job->mp,
+            [store = ctx_.store.get(), bucket, name, opts = std::move(opts)]() mutable {
+              return store->beginPut(bucket, name, std::move(opts));
+            })
+      .then(
+          [this, job](Result<std::unique_ptr<store::ObjectWriter>> writer) -> kj::Promise<Status> {
+            if (!writer.ok()) return writer.status();
+            job->writer = std::move(*writer);
+            return appendFrom(job, 0);
+          })
+      .then([this, job](Status st) -> kj::Promise<Result<store::Lom>> {
+        if (!st.ok()) return Result<store::Lom>(st);  // job dropped with the writer: nothing stored
+        // The parts were verified one by one against their senders' checksums.
+        return ctx_.io->run(job->mp, [job] { return job->writer->commit(); });
+      })
+      .then([this, context](Result<store::Lom> lom) mutable {
+        auto results = context.getResults();
+        if (!lom.ok()) return setStatus(results.initStatus(), lom.status());
+        toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
+      });
 }
 
 kj::Promise<Status> Assembler::appendFrom(std::shared_ptr<Job> job, size_t part) {
@@ -157,16 +188,26 @@ kj::Promise<Status> Assembler::appendPart(std::shared_ptr<Job> job, size_t part)
   const meta::NodeInfo* owner =
       meta::ownerTarget(ctx_.meta.smap(), meta::uname(job->partsBucket, name));
   if (!owner) return Status(Code::kNoTargets);
-  if (owner->id == ctx_.cfg.id) {
-    auto rd = ctx_.store->openObject(job->partsBucket, name);
-    if (rd.ok()) {
-      XXH64_reset(job->localHash.get(), 0);
-      return appendLocal(job, std::shared_ptr<store::ObjectReader>(std::move(*rd)), 0);
-    }
-    if (rd.code() != Code::kObjectNotFound) return rd.status();
-    // A rebalance may not have brought it here yet: our own getObject looks for the holder.
-  }
-  return appendRemote(job, name, owner->rpcEndpoint, false);
+  std::string ep = owner->rpcEndpoint;
+  if (owner->id != ctx_.cfg.id) return appendRemote(job, name, ep, false);
+  return ctx_.io
+      ->run(
+          ctx_.store->mountpathIndex(job->partsBucket, name),
+          [store = ctx_.store.get(), job, name]() -> Result<std::shared_ptr<store::ObjectReader>> {
+            auto rd = store->openObject(job->partsBucket, name);
+            if (!rd.ok()) return rd.status();
+            return std::shared_ptr<store::ObjectReader>(std::move(*rd));
+          })
+      .then([this, job, name,
+             ep](Result<std::shared_ptr<store::ObjectReader>> rd) -> kj::Promise<Status> {
+        if (rd.ok()) {
+          XXH64_reset(job->localHash.get(), 0);
+          return appendLocal(job, std::move(*rd), 0);
+        }
+        if (rd.code() != Code::kObjectNotFound) return rd.status();
+        // A rebalance may not have brought it here yet: our own getObject looks for the holder.
+        return appendRemote(job, name, ep, false);
+      });
 }
 
 kj::Promise<Status> Assembler::appendLocal(std::shared_ptr<Job> job,
@@ -177,23 +218,29 @@ kj::Promise<Status> Assembler::appendLocal(std::shared_ptr<Job> job,
     if (lom.checksumType == "xxhash64" && digest != lom.checksum) {
       log::error("ais://{}/{}: checksum {:016x} does not match the stored {:016x}",
                  job->partsBucket, lom.name, digest, lom.checksum);
-      return Status(Code::kChecksumMismatch, "part ais://" + job->partsBucket + "/" + lom.name +
-                                                 " is corrupt on target " + ctx_.cfg.id);
+      return Status(Code::kObjectCorrupted, "part ais://" + job->partsBucket + "/" + lom.name +
+                                                " is corrupt on target " + ctx_.cfg.id);
     }
     return Status::OK();
   }
-  std::vector<char> buf(std::min<uint64_t>(kLocalChunk, lom.size - off));
-  size_t got = 0;
-  while (got < buf.size()) {
-    auto n = rd->pread(buf.data() + got, buf.size() - got, off + got);
-    if (!n.ok()) return n.status();
-    if (*n == 0) return Status(Code::kIoError, "object file shorter than its metadata");
-    got += *n;
-  }
-  XXH64_update(job->localHash.get(), buf.data(), got);
-  if (Status st = job->writer->write(buf.data(), got); !st.ok()) return st;
-  // Yield between chunks: a large part must not hold up every other call on this loop.
-  return kj::evalLater([this, job, rd, next = off + got] { return appendLocal(job, rd, next); });
+  // One chunk per worker call: read (verified) from the part, write into the new object.
+  size_t n = std::min<uint64_t>(kLocalChunk, lom.size - off);
+  return ctx_.io
+      ->run(job->mp,
+            [job, rd, off, n]() -> Status {
+              std::vector<char> buf(n);
+              auto got = rd->read(buf.data(), n, off);
+              if (!got.ok()) return got.status();
+              if (*got != n) {
+                return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+              }
+              XXH64_update(job->localHash.get(), buf.data(), n);
+              return job->writer->write(buf.data(), n);
+            })
+      .then([this, job, rd, next = off + n](Status st) -> kj::Promise<Status> {
+        if (!st.ok()) return st;
+        return appendLocal(job, rd, next);
+      });
 }
 
 kj::Promise<Status> Assembler::appendRemote(std::shared_ptr<Job> job, const std::string& part,
@@ -207,11 +254,11 @@ kj::Promise<Status> Assembler::appendRemote(std::shared_ptr<Job> job, const std:
   req.setToEnd(true);
   req.setInlineMax(kInlineMax);
   auto state = std::make_shared<PartSinkState>(job->writer);
-  req.setSink(kj::heap<PartSink>(state));
+  auto progress = kj::refcounted<SinkProgress>();
+  req.setSink(kj::heap<PartSink>(state, kj::addRef(*progress), *ctx_.io, job->mp));
   return req.send()
-      .then([this, job, part, localOnly,
-             state](capnp::Response<wire::Node::GetObjectResults>&& r) -> kj::Promise<Status> {
-        state->closed = true;
+      .then([this, job, part, localOnly, state, progress = kj::mv(progress)](
+                capnp::Response<wire::Node::GetObjectResults>&& r) mutable -> kj::Promise<Status> {
         Status st = proto::toStatus(r.getStatus());
         if (st.code() == Code::kObjectMoved && !localOnly) {
           const meta::NodeInfo* holder = ctx_.meta.smap().find(st.message(), meta::Role::kTarget);
@@ -221,18 +268,31 @@ kj::Promise<Status> Assembler::appendRemote(std::shared_ptr<Job> job, const std:
         if (!st.ok()) return st;
         if (!state->error.ok()) return state->error;
         auto data = r.getData();
-        if (data.size() > 0) {
-          state->closed = false;
-          Status cs = state->consume(data.begin(), data.size());
-          state->closed = true;
-          if (!cs.ok()) return cs;
-        }
-        if (state->bytes != r.getSentBytes() ||
-            XXH64_digest(state->hash.get()) != r.getDataChecksum()) {
-          return Status(Code::kChecksumMismatch,
-                        "part ais://" + job->partsBucket + "/" + part + " damaged in transit");
-        }
-        return Status::OK();
+        uint64_t sentBytes = r.getSentBytes(), sentChecksum = r.getDataChecksum();
+        std::string what = "part ais://" + job->partsBucket + "/" + part;
+        // The inline bytes live in the response, kept alive by the continuation. Streamed chunks
+        // may still be on their way to the sink: wait for them (a sender that claims more than
+        // it sent times out).
+        auto resp = kj::heap(kj::mv(r));
+        uint64_t streamed = data.size() > 0 ? 0 : sentBytes;
+        auto written = ctx_.timer().timeoutAfter(60 * kj::SECONDS, progress->until(streamed));
+        return written.attach(kj::mv(progress))
+            .then([this, job, state, data, sentBytes, sentChecksum, what] {
+              return ctx_.io->run(
+                  job->mp, [state, data, sentBytes, sentChecksum, what]() -> Status {
+                    if (data.size() > 0)
+                      AIS_RETURN_IF_ERROR(state->consume(data.begin(), data.size()));
+                    state->closed = true;  // from here on, a late chunk is refused
+                    if (state->bytes != sentBytes ||
+                        XXH64_digest(state->hash.get()) != sentChecksum) {
+                      return Status(Code::kChecksumMismatch,
+                                    fmt::format("{} damaged in transit ({} of {} bytes)", what,
+                                                state->bytes, sentBytes));
+                    }
+                    return Status::OK();
+                  });
+            })
+            .attach(kj::mv(resp));
       })
       .catch_([this, ep, state](kj::Exception&& e) -> Status {
         state->closed = true;

@@ -73,34 +73,36 @@ kj::Promise<void> Rebalancer::runPass(uint64_t generation) {
 kj::Promise<void> Rebalancer::scanBucket(uint64_t generation, std::string bucket,
                                          std::string after) {
   if (generation != stats_.generation) return kj::READY_NOW;
-  auto batch = ctx_.store->list(bucket, "", after, kScanBatch);
-  if (!batch.ok() || batch->empty()) return kj::READY_NOW;
-  const meta::Smap& smap = ctx_.meta.smap();
-  std::vector<std::string> misplaced;
-  for (const auto& lom : *batch) {
-    const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, lom.name));
-    if (owner && owner->id != ctx_.cfg.id) misplaced.push_back(lom.name);
-  }
-  std::string next = batch->back().name;
-  bool more = batch->size() == kScanBatch;
-  kj::Promise<void> chain = kj::READY_NOW;
-  for (auto& name : misplaced) {
-    chain = chain.then([this, generation, bucket, name]() -> kj::Promise<void> {
-      if (generation != stats_.generation) return kj::READY_NOW;
-      return target_.moveToOwner(bucket, name).then([this, bucket, name](Status st) {
-        if (st.ok()) {
-          ++stats_.moved;
-        } else if (st.code() != Code::kObjectNotFound) {
-          ++stats_.failed;
-          log::warn("rebalance of ais://{}/{}: {}", bucket, name, st.toString());
+  return target_.listLocal(bucket, after, kScanBatch)
+      .then([this, generation, bucket](Result<std::vector<store::Lom>> batch) -> kj::Promise<void> {
+        if (!batch.ok() || batch->empty() || generation != stats_.generation) return kj::READY_NOW;
+        const meta::Smap& smap = ctx_.meta.smap();
+        std::vector<std::string> misplaced;
+        for (const auto& lom : *batch) {
+          const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, lom.name));
+          if (owner && owner->id != ctx_.cfg.id) misplaced.push_back(lom.name);
         }
+        std::string next = batch->back().name;
+        bool more = batch->size() == kScanBatch;
+        kj::Promise<void> chain = kj::READY_NOW;
+        for (auto& name : misplaced) {
+          chain = chain.then([this, generation, bucket, name]() -> kj::Promise<void> {
+            if (generation != stats_.generation) return kj::READY_NOW;
+            return target_.moveToOwner(bucket, name).then([this, bucket, name](Status st) {
+              if (st.ok()) {
+                ++stats_.moved;
+              } else if (st.code() != Code::kObjectNotFound) {
+                ++stats_.failed;
+                log::warn("rebalance of ais://{}/{}: {}", bucket, name, st.toString());
+              }
+            });
+          });
+        }
+        return chain.then([this, generation, bucket, next, more]() -> kj::Promise<void> {
+          if (!more) return kj::READY_NOW;
+          return scanBucket(generation, bucket, next);
+        });
       });
-    });
-  }
-  return chain.then([this, generation, bucket, next, more]() -> kj::Promise<void> {
-    if (!more) return kj::READY_NOW;
-    return scanBucket(generation, bucket, next);
-  });
 }
 
 }  // namespace ais::node

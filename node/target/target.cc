@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "meta/names.h"
+#include "node/target/object_attrs.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -13,68 +14,91 @@ using proto::setStatus;
 
 namespace {
 
-void toAttrs(const store::Lom& lom, const std::string& targetId, wire::ObjectAttrs::Builder out) {
-  out.setName(lom.name);
-  out.setSize(lom.size);
-  out.setChecksum(lom.checksum);
-  out.setChecksumType(lom.checksumType);
-  out.setVersion(lom.version);
-  out.setAtimeNs(lom.atimeNs);
-  out.setMtimeNs(lom.mtimeNs);
-  if (!lom.custom.empty()) proto::toWire(lom.custom, out.initCustom(lom.custom.size()));
-  out.setTargetId(targetId);
-}
+using ReaderPtr = std::shared_ptr<store::ObjectReader>;
 
-// The writer's end of a streamed PUT. Dropped without commit: the work file is discarded.
+// The writer's end of a streamed PUT. Chunks are written by the object's I/O worker one at a time
+// in arrival order (each write waits for the previous one). Dropped without commit: the work file
+// is discarded.
 class PutStreamImpl final : public wire::PutStream::Server {
  public:
-  PutStreamImpl(std::unique_ptr<store::ObjectWriter> writer, std::string targetId)
-      : writer_(std::move(writer)), targetId_(std::move(targetId)) {}
+  PutStreamImpl(std::unique_ptr<store::ObjectWriter> writer, std::string targetId, IoWorkers& io,
+                size_t mountpath)
+      : writer_(std::move(writer)), targetId_(std::move(targetId)), io_(io), mp_(mountpath) {}
 
  protected:
   kj::Promise<void> write(WriteContext context) override {
     if (!writer_) return kj::READY_NOW;
-    auto chunk = context.getParams().getChunk();
-    if (error_.ok()) error_ = writer_->write(chunk.begin(), chunk.size());
-    return kj::READY_NOW;
+    auto chunk = context.getParams().getChunk();  // lives until the promise we return resolves
+    auto done = tail_
+                    .then([this, chunk] {
+                      return io_.run(mp_, [w = writer_, err = &error_, chunk] {
+                        if (err->ok()) *err = w->write(chunk.begin(), chunk.size());
+                      });
+                    })
+                    .fork();
+    tail_ = done.addBranch();
+    return done.addBranch();
   }
 
   kj::Promise<void> commit(CommitContext context) override {
-    auto results = context.getResults();
     if (!writer_) {
-      setStatus(results.initStatus(), Status(Code::kInvalidArgument, "already committed"));
+      setStatus(context.getResults().initStatus(),
+                Status(Code::kInvalidArgument, "already committed"));
       return kj::READY_NOW;
     }
     auto writer = std::move(writer_);
-    if (!error_.ok()) {
-      setStatus(results.initStatus(), error_);
-      return kj::READY_NOW;  // writer dropped: nothing stored
-    }
     auto params = context.getParams();
-    if (params.getReplaceCustom()) writer->setCustom(proto::fromWire(params.getCustom()));
-    auto lom = writer->commit(params.getChecksum());
-    if (!lom.ok()) {
-      if (lom.code() == Code::kChecksumMismatch) log::warn("PUT refused: {}", lom.status().toString());
-      setStatus(results.initStatus(), lom.status());
-      return kj::READY_NOW;
-    }
-    toAttrs(*lom, targetId_, results.initAttrs());
-    return kj::READY_NOW;
+    std::optional<std::map<std::string, std::string>> custom;
+    if (params.getReplaceCustom()) custom = proto::fromWire(params.getCustom());
+    uint64_t checksum = params.getChecksum();
+    auto pending = kj::mv(tail_);
+    tail_ = kj::READY_NOW;
+    return pending
+        .then([this, writer, custom = std::move(custom), checksum]() mutable {
+          return io_.run(mp_,
+                         [writer, err = error_, custom = std::move(custom),
+                          checksum]() mutable -> Result<store::Lom> {
+                           if (!err.ok()) return err;  // the writer's drop discards the work file
+                           if (custom) writer->setCustom(std::move(*custom));
+                           return writer->commit(checksum);
+                         });
+        })
+        .then([this, context](Result<store::Lom> lom) mutable {
+          auto results = context.getResults();
+          if (!lom.ok()) {
+            if (lom.code() == Code::kChecksumMismatch) {
+              log::warn("PUT refused: {}", lom.status().toString());
+            }
+            setStatus(results.initStatus(), lom.status());
+            return;
+          }
+          toAttrs(*lom, targetId_, results.initAttrs());
+        });
   }
 
  private:
-  std::unique_ptr<store::ObjectWriter> writer_;
+  std::shared_ptr<store::ObjectWriter> writer_;
   std::string targetId_;
-  Status error_;
+  IoWorkers& io_;
+  size_t mp_;
+  Status error_;                            // written by the worker, read after the queue drained
+  kj::Promise<void> tail_ = kj::READY_NOW;  // the last queued write; destroyed first
 };
 
 // Streams [offset, offset+length) of an object to the reader's sink in chunks, hashing as it goes.
+// Each chunk is read (and block-verified) by the object's I/O worker into the outgoing message.
 class GetStreamer {
  public:
-  GetStreamer(std::unique_ptr<store::ObjectReader> reader, wire::ByteSink::Client sink,
-              uint64_t offset, uint64_t length, uint32_t chunk)
-      : reader_(std::move(reader)), sink_(kj::mv(sink)), next_(offset), end_(offset + length),
-        chunk_(chunk), hash_(XXH64_createState()) {
+  GetStreamer(ReaderPtr reader, wire::ByteSink::Client sink, uint64_t offset, uint64_t length,
+              uint32_t chunk, IoWorkers& io, size_t mountpath)
+      : reader_(std::move(reader)),
+        sink_(kj::mv(sink)),
+        next_(offset),
+        end_(offset + length),
+        chunk_(chunk),
+        io_(io),
+        mp_(mountpath),
+        hash_(XXH64_createState()) {
     XXH64_reset(hash_, 0);
   }
   ~GetStreamer() { XXH64_freeState(hash_); }
@@ -82,19 +106,26 @@ class GetStreamer {
   kj::Promise<Status> run() {
     if (next_ >= end_) return Status::OK();
     uint64_t n = std::min<uint64_t>(chunk_, end_ - next_);
-    auto req = sink_.writeRequest();
-    auto buf = req.initChunk(n);
-    size_t got = 0;
-    while (got < n) {
-      auto r = reader_->pread(buf.begin() + got, n - got, next_ + got);
-      if (!r.ok()) return r.status();
-      if (*r == 0) return Status(Code::kIoError, "object file shorter than its metadata");
-      got += *r;
-    }
-    XXH64_update(hash_, buf.begin(), n);
-    next_ += n;
-    sent_ += n;
-    return req.send().then([this] { return run(); });
+    auto req = kj::heap(sink_.writeRequest());
+    auto buf = req->initChunk(n);
+    // Verified before it leaves: a bad block ends the stream with kObjectCorrupted.
+    return io_
+        .run(mp_,
+             [rd = reader_, buf, off = next_, hash = hash_]() mutable -> Status {
+               auto r = rd->read(buf.begin(), buf.size(), off);
+               if (!r.ok()) return r.status();
+               if (*r != buf.size()) {
+                 return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+               }
+               XXH64_update(hash, buf.begin(), buf.size());
+               return Status::OK();
+             })
+        .then([this, n, req = kj::mv(req)](Status st) mutable -> kj::Promise<Status> {
+          if (!st.ok()) return st;
+          next_ += n;
+          sent_ += n;
+          return req->send().then([this] { return run(); });
+        });
   }
 
   uint64_t digest() const { return XXH64_digest(hash_); }
@@ -102,11 +133,13 @@ class GetStreamer {
   const store::Lom& lom() const { return reader_->lom(); }
 
  private:
-  std::unique_ptr<store::ObjectReader> reader_;
+  ReaderPtr reader_;
   wire::ByteSink::Client sink_;
   uint64_t next_;
   uint64_t end_;
   uint32_t chunk_;
+  IoWorkers& io_;
+  size_t mp_;
   uint64_t sent_ = 0;
   XXH64_state_t* hash_;
 };
@@ -131,9 +164,8 @@ Status checkOwnedHere(const NodeContext& ctx, const std::string& bucket, const s
   const meta::Smap& smap = ctx.meta.smap();
   const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, name));
   if (!owner || owner->id != ctx.cfg.id) {
-    return Status(Code::kStaleSmap, "target " + ctx.cfg.id + " does not own ais://" + bucket +
-                                        "/" + name + " under Smap v" +
-                                        std::to_string(smap.version));
+    return Status(Code::kStaleSmap, "target " + ctx.cfg.id + " does not own ais://" + bucket + "/" +
+                                        name + " under Smap v" + std::to_string(smap.version));
   }
   return Status::OK();
 }
@@ -146,194 +178,240 @@ store::PutOptions TargetService::putOptions(const std::string& bucket,
   return opts;
 }
 
+size_t TargetService::mountpathOf(const std::string& bucket, const std::string& name) const {
+  return ctx_.store->mountpathIndex(bucket, name);
+}
+
 kj::Promise<void> TargetService::putObject(PutObjectContext context) {
   auto p = context.getParams();
-  std::string bucket = p.getRef().getBucket();
-  std::string name = p.getRef().getName();
-  auto results = context.getResults();
-  Status st = checkPut(bucket, name, p.getRef());
+  std::string bucket = proto::str(p.getRef().getBucket());
+  std::string name = proto::str(p.getRef().getName());
+  Status st = checkRouted(bucket, name, p.getRef().getLocalOnly());
   if (!st.ok()) {
-    setStatus(results.initStatus(), st);
+    setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  auto writer = ctx_.store->beginPut(bucket, name, putOptions(bucket, proto::fromWire(p.getCustom())));
-  if (!writer.ok()) {
-    setStatus(results.initStatus(), writer.status());
-    return kj::READY_NOW;
-  }
-  auto data = p.getData();
-  st = (*writer)->write(data.begin(), data.size());
-  if (!st.ok()) {
-    setStatus(results.initStatus(), st);
-    return kj::READY_NOW;
-  }
-  auto lom = (*writer)->commit(p.getChecksum());
-  if (!lom.ok()) {
-    setStatus(results.initStatus(), lom.status());
-    return kj::READY_NOW;
-  }
-  toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
-  return kj::READY_NOW;
+  auto data = p.getData();  // read by the worker; the call's params outlive the promise
+  return ctx_.io
+      ->run(mountpathOf(bucket, name),
+            [store = ctx_.store.get(), bucket, name, ifAbsent = p.getRef().getIfAbsent(), data,
+             checksum = p.getChecksum(),
+             opts = putOptions(bucket,
+                               proto::fromWire(p.getCustom()))]() mutable -> Result<store::Lom> {
+              if (ifAbsent && store->head(bucket, name).ok()) {
+                return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
+              }
+              auto writer = store->beginPut(bucket, name, std::move(opts));
+              if (!writer.ok()) return writer.status();
+              AIS_RETURN_IF_ERROR((*writer)->write(data.begin(), data.size()));
+              return (*writer)->commit(checksum);
+            })
+      .then([this, context](Result<store::Lom> lom) mutable {
+        auto results = context.getResults();
+        if (!lom.ok()) return setStatus(results.initStatus(), lom.status());
+        toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
+      });
 }
 
 kj::Promise<void> TargetService::beginPut(BeginPutContext context) {
   auto p = context.getParams();
-  std::string bucket = p.getRef().getBucket();
-  std::string name = p.getRef().getName();
-  auto results = context.getResults();
-  Status st = checkPut(bucket, name, p.getRef());
+  std::string bucket = proto::str(p.getRef().getBucket());
+  std::string name = proto::str(p.getRef().getName());
+  Status st = checkRouted(bucket, name, p.getRef().getLocalOnly());
   if (!st.ok()) {
-    setStatus(results.initStatus(), st);
+    setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  auto writer = ctx_.store->beginPut(bucket, name, putOptions(bucket, proto::fromWire(p.getCustom())));
-  if (!writer.ok()) {
-    setStatus(results.initStatus(), writer.status());
-    return kj::READY_NOW;
-  }
-  results.setStream(kj::heap<PutStreamImpl>(std::move(*writer), ctx_.cfg.id));
-  return kj::READY_NOW;
+  size_t mp = mountpathOf(bucket, name);
+  return ctx_.io
+      ->run(mp,
+            [store = ctx_.store.get(), bucket, name, ifAbsent = p.getRef().getIfAbsent(),
+             opts = putOptions(bucket, proto::fromWire(p.getCustom()))]() mutable
+            -> Result<std::unique_ptr<store::ObjectWriter>> {
+              if (ifAbsent && store->head(bucket, name).ok()) {
+                return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
+              }
+              return store->beginPut(bucket, name, std::move(opts));
+            })
+      .then([this, context, mp](Result<std::unique_ptr<store::ObjectWriter>> writer) mutable {
+        auto results = context.getResults();
+        if (!writer.ok()) return setStatus(results.initStatus(), writer.status());
+        results.setStream(kj::heap<PutStreamImpl>(std::move(*writer), ctx_.cfg.id, *ctx_.io, mp));
+      });
+}
+
+kj::Promise<Result<TargetService::ReaderPtr>> TargetService::openOnDisk(const std::string& bucket,
+                                                                        const std::string& name) {
+  return ctx_.io->run(mountpathOf(bucket, name),
+                      [store = ctx_.store.get(), bucket, name]() -> Result<ReaderPtr> {
+                        auto rd = store->openObject(bucket, name);
+                        if (!rd.ok()) return rd.status();
+                        return ReaderPtr(std::move(*rd));
+                      });
 }
 
 kj::Promise<void> TargetService::getObject(GetObjectContext context) {
   auto p = context.getParams();
-  std::string bucket = p.getRef().getBucket();
-  std::string name = p.getRef().getName();
+  std::string bucket = proto::str(p.getRef().getBucket());
+  std::string name = proto::str(p.getRef().getName());
   bool localOnly = p.getRef().getLocalOnly();
   Status st = checkRouted(bucket, name, localOnly);
   if (!st.ok()) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  auto reader = ctx_.store->openObject(bucket, name);
-  if (!reader.ok()) {
-    if (reader.code() == Code::kObjectNotFound && !localOnly) {
-      return findElsewhere(bucket, name).then([context](Status st) mutable {
-        setStatus(context.getResults().initStatus(), st);
+  return openOnDisk(bucket, name)
+      .then([this, context, bucket, name,
+             localOnly](Result<ReaderPtr> reader) mutable -> kj::Promise<void> {
+        if (!reader.ok()) {
+          if (reader.code() == Code::kObjectNotFound && !localOnly) {
+            return findElsewhere(bucket, name).then([context](Status st) mutable {
+              setStatus(context.getResults().initStatus(), st);
+            });
+          }
+          setStatus(context.getResults().initStatus(), reader.status());
+          return kj::READY_NOW;
+        }
+        return sendObjectBytes(context, bucket, name, std::move(*reader));
       });
-    }
-    setStatus(context.getResults().initStatus(), reader.status());
-    return kj::READY_NOW;
-  }
-  const store::Lom& lom = (*reader)->lom();
+}
+
+kj::Promise<void> TargetService::sendObjectBytes(GetObjectContext context,
+                                                 const std::string& bucket, const std::string& name,
+                                                 ReaderPtr reader) {
+  auto p = context.getParams();
+  const store::Lom& lom = reader->lom();
   uint64_t offset = p.getOffset();
   bool whole = offset == 0 && p.getToEnd();
   if (!whole && offset >= lom.size) {
     setStatus(context.getResults().initStatus(),
-              Status(Code::kRangeNotSatisfiable, "offset " + std::to_string(offset) +
-                                                     " is past the end of ais://" + bucket + "/" +
-                                                     name + " (" + std::to_string(lom.size) +
-                                                     " bytes)"));
+              Status(Code::kRangeNotSatisfiable,
+                     "offset " + std::to_string(offset) + " is past the end of ais://" + bucket +
+                         "/" + name + " (" + std::to_string(lom.size) + " bytes)"));
     return kj::READY_NOW;
   }
   uint64_t length = p.getToEnd() ? lom.size - offset : std::min(p.getLength(), lom.size - offset);
   bool checkWhole = whole && lom.checksumType == "xxhash64";
-  auto corrupt = [&](uint64_t got) {
-    log::error("ais://{}/{}: checksum {:016x} does not match the stored {:016x}", bucket, name,
-               got, lom.checksum);
-    return Status(Code::kChecksumMismatch,
-                  "ais://" + bucket + "/" + name + " is corrupt on target " + ctx_.cfg.id);
-  };
+  std::string what = "ais://" + bucket + "/" + name;
+  size_t mp = mountpathOf(bucket, name);
 
   if (length <= p.getInlineMax()) {
-    auto results = context.getResults();
-    auto data = results.initData(length);
-    size_t got = 0;
-    while (got < length) {
-      auto r = (*reader)->pread(data.begin() + got, length - got, offset + got);
-      if (!r.ok() || *r == 0) {
-        std::fill(data.begin(), data.end(), 0);
-        setStatus(results.initStatus(),
-                  r.ok() ? Status(Code::kIoError, "object file shorter than its metadata")
-                         : r.status());
-        return kj::READY_NOW;
-      }
-      got += *r;
-    }
-    uint64_t digest = XXH64(data.begin(), length, 0);
-    if (checkWhole && digest != lom.checksum) {
-      std::fill(data.begin(), data.end(), 0);  // never hand out bad bytes
-      setStatus(results.initStatus(), corrupt(digest));
-      return kj::READY_NOW;
-    }
-    results.setSentBytes(length);
-    results.setDataChecksum(digest);
-    toAttrs(lom, ctx_.cfg.id, results.initAttrs());
-    return kj::READY_NOW;
+    auto data = context.getResults().initData(length);
+    return ctx_.io
+        ->run(mp,
+              [reader, data, offset]() mutable -> Result<uint64_t> {
+                auto r = reader->read(data.begin(), data.size(), offset);
+                if (!r.ok() || *r != data.size()) {
+                  std::fill(data.begin(), data.end(), 0);  // never hand out bad bytes
+                  return r.ok() ? Status(Code::kObjectCorrupted,
+                                         "object file shorter than its metadata")
+                                : r.status();
+                }
+                return XXH64(data.begin(), data.size(), 0);
+              })
+        .then([this, context, reader, checkWhole, what](Result<uint64_t> digest) mutable {
+          auto results = context.getResults();
+          if (digest.ok() && checkWhole && *digest != reader->lom().checksum) {
+            log::error("{}: checksum {:016x} does not match the stored {:016x}", what, *digest,
+                       reader->lom().checksum);
+            digest = Status(Code::kObjectCorrupted, what + " is corrupt on target " + ctx_.cfg.id);
+          }
+          if (!digest.ok()) {
+            auto data = results.getData();
+            std::fill(data.begin(), data.end(), 0);
+            return setStatus(results.initStatus(), digest.status());
+          }
+          results.setSentBytes(results.getData().size());
+          results.setDataChecksum(*digest);
+          toAttrs(reader->lom(), ctx_.cfg.id, results.initAttrs());
+        });
   }
 
-  auto streamer = kj::heap<GetStreamer>(std::move(*reader), p.getSink(), offset, length,
-                                        ctx_.meta.config().chunkBytes ? ctx_.meta.config().chunkBytes
-                                                                      : (1u << 20));
+  uint32_t chunk = ctx_.meta.config().chunkBytes ? ctx_.meta.config().chunkBytes : (1u << 20);
+  auto streamer = kj::heap<GetStreamer>(reader, p.getSink(), offset, length, chunk, *ctx_.io, mp);
   auto& s = *streamer;
-  std::string what = "ais://" + bucket + "/" + name;
-  return s.run().then([this, context, &s, checkWhole, what](Status st) mutable {
-    auto results = context.getResults();
-    if (st.ok() && checkWhole && s.digest() != s.lom().checksum) {
-      log::error("{}: checksum {:016x} does not match the stored {:016x}", what, s.digest(),
-                 s.lom().checksum);
-      st = Status(Code::kChecksumMismatch, what + " is corrupt on target " + ctx_.cfg.id);
-    }
-    if (!st.ok()) {
-      setStatus(results.initStatus(), st);
-      return;
-    }
-    results.setSentBytes(s.sent());
-    results.setDataChecksum(s.digest());
-    toAttrs(s.lom(), ctx_.cfg.id, results.initAttrs());
-  }).attach(kj::mv(streamer));
+  return s.run()
+      .then([this, context, &s, checkWhole, what](Status st) mutable {
+        auto results = context.getResults();
+        if (st.ok() && checkWhole && s.digest() != s.lom().checksum) {
+          log::error("{}: checksum {:016x} does not match the stored {:016x}", what, s.digest(),
+                     s.lom().checksum);
+          st = Status(Code::kObjectCorrupted, what + " is corrupt on target " + ctx_.cfg.id);
+        }
+        if (!st.ok()) return setStatus(results.initStatus(), st);
+        results.setSentBytes(s.sent());
+        results.setDataChecksum(s.digest());
+        toAttrs(s.lom(), ctx_.cfg.id, results.initAttrs());
+      })
+      .attach(kj::mv(streamer));
 }
 
 kj::Promise<void> TargetService::headObject(HeadObjectContext context) {
   auto ref = context.getParams().getRef();
-  std::string bucket = ref.getBucket();
-  std::string name = ref.getName();
+  std::string bucket = proto::str(ref.getBucket());
+  std::string name = proto::str(ref.getName());
   bool localOnly = ref.getLocalOnly();
-  auto results = context.getResults();
   Status st = checkRouted(bucket, name, localOnly);
   if (!st.ok()) {
-    setStatus(results.initStatus(), st);
+    setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  auto lom = ctx_.store->head(bucket, name);
-  if (!lom.ok() && lom.code() == Code::kObjectNotFound && !localOnly) {
-    return findElsewhere(bucket, name).then([context](Status st) mutable {
-      setStatus(context.getResults().initStatus(), st);
-    });
-  }
-  if (!lom.ok()) {
-    setStatus(results.initStatus(), lom.status());
-    return kj::READY_NOW;
-  }
-  toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
-  return kj::READY_NOW;
+  return ctx_.io
+      ->run(mountpathOf(bucket, name),
+            [store = ctx_.store.get(), bucket, name] { return store->head(bucket, name); })
+      .then([this, context, bucket, name,
+             localOnly](Result<store::Lom> lom) mutable -> kj::Promise<void> {
+        if (!lom.ok() && lom.code() == Code::kObjectNotFound && !localOnly) {
+          return findElsewhere(bucket, name).then([context](Status st) mutable {
+            setStatus(context.getResults().initStatus(), st);
+          });
+        }
+        auto results = context.getResults();
+        if (!lom.ok()) {
+          setStatus(results.initStatus(), lom.status());
+        } else {
+          toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
+        }
+        return kj::READY_NOW;
+      });
 }
 
 kj::Promise<void> TargetService::deleteObject(DeleteObjectContext context) {
   auto ref = context.getParams().getRef();
-  std::string bucket = ref.getBucket();
-  std::string name = ref.getName();
+  std::string bucket = proto::str(ref.getBucket());
+  std::string name = proto::str(ref.getName());
   bool localOnly = ref.getLocalOnly();
   Status st = checkRouted(bucket, name, localOnly);
-  if (st.ok()) st = ctx_.store->remove(bucket, name);
-  if (localOnly || (!st.ok() && st.code() != Code::kObjectNotFound)) {
+  if (!st.ok()) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  // Misplaced copies (a rebalance not finished) must go too, or a later GET would find them.
-  return removeElsewhere(bucket, name).then([context, st](bool removed) mutable {
-    setStatus(context.getResults().initStatus(), removed ? Status::OK() : st);
-  });
+  return ctx_.io
+      ->run(mountpathOf(bucket, name),
+            [store = ctx_.store.get(), bucket, name] { return store->remove(bucket, name); })
+      .then([this, context, bucket, name, localOnly](Status st) mutable -> kj::Promise<void> {
+        if (localOnly || (!st.ok() && st.code() != Code::kObjectNotFound)) {
+          setStatus(context.getResults().initStatus(), st);
+          return kj::READY_NOW;
+        }
+        // Misplaced copies (a rebalance not finished) must go too, or a later GET would find
+        // them.
+        return removeElsewhere(bucket, name).then([context, st](bool removed) mutable {
+          setStatus(context.getResults().initStatus(), removed ? Status::OK() : st);
+        });
+      });
 }
 
 namespace {
 
-// Pushes an open object through a PutStream in chunks, then commits with the LOM's checksum so
-// the receiver verifies what arrived.
+// Pushes an open object through a PutStream in chunks (each read and verified by the object's
+// I/O worker), then commits with the LOM's checksum so the receiver verifies what arrived.
 struct ObjectPump {
-  std::shared_ptr<store::ObjectReader> rd;
+  ReaderPtr rd;
   wire::PutStream::Client stream;
   uint32_t chunk;
+  IoWorkers& io;
+  size_t mp;
   uint64_t off = 0;
 
   kj::Promise<Result<store::Lom>> run() {
@@ -344,163 +422,38 @@ struct ObjectPump {
       return c.send().then([](auto&& r) -> Result<store::Lom> {
         Status st = proto::toStatus(r.getStatus());
         if (!st.ok()) return st;
-        auto a = r.getAttrs();
-        store::Lom lom;
-        lom.name = a.getName();
-        lom.size = a.getSize();
-        lom.checksum = a.getChecksum();
-        lom.checksumType = a.getChecksumType();
-        lom.version = a.getVersion();
-        lom.atimeNs = a.getAtimeNs();
-        lom.mtimeNs = a.getMtimeNs();
-        lom.custom = proto::fromWire(a.getCustom());
-        return lom;
+        return lomFromInfo(proto::fromWire(r.getAttrs()));
       });
     }
     uint64_t n = std::min<uint64_t>(chunk, size - off);
-    auto w = stream.writeRequest();
-    auto buf = w.initChunk(n);
-    size_t got = 0;
-    while (got < n) {
-      auto g = rd->pread(buf.begin() + got, n - got, off + got);
-      if (!g.ok()) return Result<store::Lom>(g.status());
-      if (*g == 0) return Result<store::Lom>(Status(Code::kIoError, "object file shorter than its metadata"));
-      got += *g;
-    }
-    off += n;
-    return w.send().then([this] { return run(); });
+    auto w = kj::heap(stream.writeRequest());
+    auto buf = w->initChunk(n);
+    return io
+        .run(mp,
+             [rd = rd, buf, at = off]() mutable -> Status {
+               auto g = rd->read(buf.begin(), buf.size(), at);
+               if (!g.ok()) return g.status();
+               if (*g != buf.size()) {
+                 return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+               }
+               return Status::OK();
+             })
+        .then([this, n, w = kj::mv(w)](Status st) mutable -> kj::Promise<Result<store::Lom>> {
+          if (!st.ok()) return Result<store::Lom>(st);
+          off += n;
+          return w->send().then([this] { return run(); });
+        });
   }
 };
 
-}  // namespace
-
-Result<store::Lom> TargetService::copyLocal(store::ObjectReader& rd, const std::string& bucket,
-                                            const std::string& name,
-                                            std::map<std::string, std::string> custom) {
-  auto writer = ctx_.store->beginPut(bucket, name, putOptions(bucket, std::move(custom)));
-  if (!writer.ok()) return writer.status();
-  std::vector<char> buf(1 << 20);
-  uint64_t size = rd.lom().size;
-  for (uint64_t off = 0; off < size;) {
-    auto n = rd.pread(buf.data(), std::min<uint64_t>(buf.size(), size - off), off);
-    if (!n.ok()) return n.status();
-    if (*n == 0) return Status(Code::kIoError, "object file shorter than its metadata");
-    AIS_RETURN_IF_ERROR((*writer)->write(buf.data(), *n));
-    off += *n;
-  }
-  return (*writer)->commit(rd.lom().checksum);
-}
-
-kj::Promise<Result<store::Lom>> TargetService::sendObject(std::unique_ptr<store::ObjectReader> reader,
-                                                          std::string bucket, std::string name,
-                                                          std::map<std::string, std::string> custom,
-                                                          bool ifAbsent) {
-  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
-  if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
-  if (owner->id == ctx_.cfg.id) {
-    if (ifAbsent && ctx_.store->head(bucket, name).ok()) {
-      return Result<store::Lom>(Status(Code::kObjectExists));
-    }
-    return copyLocal(*reader, bucket, name, std::move(custom));
-  }
-  std::string ep = owner->rpcEndpoint;
-  auto req = ctx_.pool.get(ep).beginPutRequest();
-  auto ref = req.initRef();
-  ref.setBucket(bucket);
-  ref.setName(name);
-  ref.setSmapVersion(ctx_.meta.smap().version);
-  ref.setIfAbsent(ifAbsent);
-  if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
-  auto rd = std::shared_ptr<store::ObjectReader>(std::move(reader));
-  uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
-  return req.send()
-      .then([rd, chunk](capnp::Response<wire::Node::BeginPutResults>&& r)
-                -> kj::Promise<Result<store::Lom>> {
-        Status st = proto::toStatus(r.getStatus());
-        if (!st.ok()) return Result<store::Lom>(st);
-        auto pump = kj::heap<ObjectPump>(ObjectPump{rd, r.getStream(), chunk});
-        auto& p = *pump;
-        return p.run().attach(kj::mv(pump));
-      })
-      .catch_([this, ep](kj::Exception&& e) -> Result<store::Lom> {
-        ctx_.pool.drop(ep);
-        return proto::statusFromException(e);
-      });
-}
-
-kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
-  auto p = context.getParams();
-  std::string bucket = p.getRef().getBucket();
-  std::string from = p.getRef().getName();
-  std::string to = p.getNewName();
-  Status st = checkRouted(bucket, from, false);
-  if (st.ok()) st = meta::validateObjectName(to);
-  if (!st.ok()) {
-    setStatus(context.getResults().initStatus(), st);
-    return kj::READY_NOW;
-  }
-  if (from == to) {
-    auto head = ctx_.store->head(bucket, from);
-    setStatus(context.getResults().initStatus(), head.status());
-    return kj::READY_NOW;
-  }
-  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, to));
-  if (owner && owner->id == ctx_.cfg.id) {
-    setStatus(context.getResults().initStatus(), ctx_.store->rename(bucket, from, to));
-    return kj::READY_NOW;
-  }
-  if (!owner) {
-    setStatus(context.getResults().initStatus(), Status(Code::kNoTargets));
-    return kj::READY_NOW;
-  }
-  auto reader = ctx_.store->openObject(bucket, from);
-  if (!reader.ok()) {
-    setStatus(context.getResults().initStatus(), reader.status());
-    return kj::READY_NOW;
-  }
-  auto custom = (*reader)->lom().custom;
-  return sendObject(std::move(*reader), bucket, to, std::move(custom), false)
-      .then([this, context, bucket, from](Result<store::Lom> moved) mutable {
-        // Remove the source only once the destination committed.
-        Status st = moved.ok() ? ctx_.store->remove(bucket, from) : moved.status();
-        setStatus(context.getResults().initStatus(), st);
-      });
-}
-
-kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
-  auto p = context.getParams();
-  std::string bucket = p.getBucket();
-  auto results = context.getResults();
-  Status st = checkBucket(bucket);
-  if (!st.ok()) {
-    setStatus(results.initStatus(), st);
-    return kj::READY_NOW;
-  }
-  size_t limit = p.getLimit() == 0 ? 1000 : std::min<uint32_t>(p.getLimit(), 100000);
-  auto page = listPage(bucket, p.getPrefix(), p.getStartAfter(), p.getDelimiter(), limit);
-  if (!page.ok()) {
-    setStatus(results.initStatus(), page.status());
-    return kj::READY_NOW;
-  }
-  auto entries = results.initEntries(page->entries.size());
-  for (size_t i = 0; i < page->entries.size(); ++i) {
-    toAttrs(page->entries[i], ctx_.cfg.id, entries[i]);
-  }
-  if (!page->prefixes.empty()) {
-    auto prefixes = results.initPrefixes(page->prefixes.size());
-    for (size_t i = 0; i < page->prefixes.size(); ++i) prefixes.set(i, page->prefixes[i]);
-  }
-  return kj::READY_NOW;
-}
-
-Result<TargetService::Page> TargetService::listPage(const std::string& bucket,
-                                                    const std::string& prefix,
-                                                    std::string startAfter,
-                                                    const std::string& delimiter, size_t limit) {
-  Page out;
+// Up to `limit` entries + common prefixes after startAfter (see ListOptions::delimiter).
+Result<TargetService::Page> listPage(store::Store& store, const std::string& bucket,
+                                     const std::string& prefix, std::string startAfter,
+                                     const std::string& delimiter, size_t limit) {
+  TargetService::Page out;
   while (out.entries.size() + out.prefixes.size() < limit) {
     size_t want = limit - out.entries.size() - out.prefixes.size();
-    auto batch = ctx_.store->list(bucket, prefix, startAfter, want);
+    auto batch = store.list(bucket, prefix, startAfter, want);
     if (!batch.ok()) return batch.status();
     if (batch->empty()) break;
     bool rolledUp = false;
@@ -522,50 +475,181 @@ Result<TargetService::Page> TargetService::listPage(const std::string& bucket,
   return out;
 }
 
+}  // namespace
+
+// Runs on an I/O worker: copies a verified local object into a new local object.
+Result<store::Lom> TargetService::copyLocal(store::Store& store, store::ObjectReader& rd,
+                                            const std::string& bucket, const std::string& name,
+                                            store::PutOptions opts) {
+  auto writer = store.beginPut(bucket, name, std::move(opts));
+  if (!writer.ok()) return writer.status();
+  std::vector<char> buf(1 << 20);
+  uint64_t size = rd.lom().size;
+  for (uint64_t off = 0; off < size;) {
+    auto n = rd.read(buf.data(), std::min<uint64_t>(buf.size(), size - off), off);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+    AIS_RETURN_IF_ERROR((*writer)->write(buf.data(), *n));
+    off += *n;
+  }
+  return (*writer)->commit(rd.lom().checksum);
+}
+
+kj::Promise<Result<store::Lom>> TargetService::sendObject(ReaderPtr reader, std::string bucket,
+                                                          std::string name,
+                                                          std::map<std::string, std::string> custom,
+                                                          bool ifAbsent) {
+  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
+  if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
+  if (owner->id == ctx_.cfg.id) {
+    return ctx_.io->run(
+        mountpathOf(bucket, name),
+        [store = ctx_.store.get(), reader, bucket, name, ifAbsent,
+         opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
+          if (ifAbsent && store->head(bucket, name).ok()) return Status(Code::kObjectExists);
+          return copyLocal(*store, *reader, bucket, name, std::move(opts));
+        });
+  }
+  std::string ep = owner->rpcEndpoint;
+  auto req = ctx_.pool.get(ep).beginPutRequest();
+  auto ref = req.initRef();
+  ref.setBucket(bucket);
+  ref.setName(name);
+  ref.setSmapVersion(ctx_.meta.smap().version);
+  ref.setIfAbsent(ifAbsent);
+  if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
+  uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
+  // The source's mountpath: the reader reads from there.
+  size_t mp = reader->mountpathIndex();
+  return req.send()
+      .then([this, reader, chunk, mp](capnp::Response<wire::Node::BeginPutResults>&& r)
+                -> kj::Promise<Result<store::Lom>> {
+        Status st = proto::toStatus(r.getStatus());
+        if (!st.ok()) return Result<store::Lom>(st);
+        auto pump = kj::heap<ObjectPump>(ObjectPump{reader, r.getStream(), chunk, *ctx_.io, mp});
+        auto& p = *pump;
+        return p.run().attach(kj::mv(pump));
+      })
+      .catch_([this, ep](kj::Exception&& e) -> Result<store::Lom> {
+        ctx_.pool.drop(ep);
+        return proto::statusFromException(e);
+      });
+}
+
+kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
+  auto p = context.getParams();
+  std::string bucket = proto::str(p.getRef().getBucket());
+  std::string from = proto::str(p.getRef().getName());
+  std::string to = proto::str(p.getNewName());
+  Status st = checkRouted(bucket, from, false);
+  if (st.ok()) st = meta::validateObjectName(to);
+  if (!st.ok()) {
+    setStatus(context.getResults().initStatus(), st);
+    return kj::READY_NOW;
+  }
+  store::Store* store = ctx_.store.get();
+  size_t mp = mountpathOf(bucket, from);
+  auto answer = [context](Status st) mutable { setStatus(context.getResults().initStatus(), st); };
+  if (from == to) {
+    return ctx_.io->run(mp, [store, bucket, from] { return store->head(bucket, from).status(); })
+        .then(kj::mv(answer));
+  }
+  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, to));
+  if (!owner) {
+    answer(Status(Code::kNoTargets));
+    return kj::READY_NOW;
+  }
+  if (owner->id == ctx_.cfg.id) {
+    return ctx_.io->run(mp, [store, bucket, from, to] { return store->rename(bucket, from, to); })
+        .then(kj::mv(answer));
+  }
+  return openOnDisk(bucket, from)
+      .then([this, bucket, from, to](Result<ReaderPtr> reader) -> kj::Promise<Status> {
+        if (!reader.ok()) return reader.status();
+        auto custom = (*reader)->lom().custom;
+        return sendObject(*reader, bucket, to, std::move(custom), false)
+            .then([this, bucket, from](Result<store::Lom> moved) -> kj::Promise<Status> {
+              if (!moved.ok()) return moved.status();
+              // Remove the source only once the destination committed.
+              return ctx_.io->run(
+                  mountpathOf(bucket, from),
+                  [store = ctx_.store.get(), bucket, from] { return store->remove(bucket, from); });
+            });
+      })
+      .then(kj::mv(answer));
+}
+
+kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
+  auto p = context.getParams();
+  std::string bucket = proto::str(p.getBucket());
+  Status st = checkBucket(bucket);
+  if (!st.ok()) {
+    setStatus(context.getResults().initStatus(), st);
+    return kj::READY_NOW;
+  }
+  size_t limit = p.getLimit() == 0 ? 1000 : std::min<uint32_t>(p.getLimit(), 100000);
+  return ctx_.io
+      ->runAny([store = ctx_.store.get(), bucket, prefix = proto::str(p.getPrefix()),
+                startAfter = proto::str(p.getStartAfter()),
+                delimiter = proto::str(p.getDelimiter()),
+                limit] { return listPage(*store, bucket, prefix, startAfter, delimiter, limit); })
+      .then([this, context](Result<Page> page) mutable {
+        auto results = context.getResults();
+        if (!page.ok()) return setStatus(results.initStatus(), page.status());
+        auto entries = results.initEntries(page->entries.size());
+        for (size_t i = 0; i < page->entries.size(); ++i) {
+          toAttrs(page->entries[i], ctx_.cfg.id, entries[i]);
+        }
+        if (!page->prefixes.empty()) {
+          auto prefixes = results.initPrefixes(page->prefixes.size());
+          for (size_t i = 0; i < page->prefixes.size(); ++i) prefixes.set(i, page->prefixes[i]);
+        }
+      });
+}
+
 kj::Promise<void> TargetService::setCustom(SetCustomContext context) {
   auto p = context.getParams();
-  std::string bucket = p.getRef().getBucket();
-  std::string name = p.getRef().getName();
-  auto results = context.getResults();
+  std::string bucket = proto::str(p.getRef().getBucket());
+  std::string name = proto::str(p.getRef().getName());
   Status st = checkRouted(bucket, name, false);
   if (!st.ok()) {
-    setStatus(results.initStatus(), st);
+    setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  auto incoming = proto::fromWire(p.getCustom());
-  std::map<std::string, std::string> custom;
-  if (p.getMerge()) {
-    auto cur = ctx_.store->head(bucket, name);
-    if (!cur.ok()) {
-      setStatus(results.initStatus(), cur.status());
-      return kj::READY_NOW;
-    }
-    custom = cur->custom;
-    for (auto& [k, v] : incoming) {
-      if (v.empty()) {
-        custom.erase(k);
-      } else {
-        custom[k] = v;
-      }
-    }
-  } else {
-    custom = std::move(incoming);
-  }
-  auto lom = ctx_.store->setCustom(bucket, name, std::move(custom));
-  if (!lom.ok()) {
-    setStatus(results.initStatus(), lom.status());
-    return kj::READY_NOW;
-  }
-  toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
-  return kj::READY_NOW;
+  return ctx_.io
+      ->run(mountpathOf(bucket, name),
+            [store = ctx_.store.get(), bucket, name, incoming = proto::fromWire(p.getCustom()),
+             merge = p.getMerge()]() mutable -> Result<store::Lom> {
+              std::map<std::string, std::string> custom;
+              if (merge) {
+                auto cur = store->head(bucket, name);
+                if (!cur.ok()) return cur.status();
+                custom = cur->custom;
+                for (auto& [k, v] : incoming) {
+                  if (v.empty()) {
+                    custom.erase(k);
+                  } else {
+                    custom[k] = v;
+                  }
+                }
+              } else {
+                custom = std::move(incoming);
+              }
+              return store->setCustom(bucket, name, std::move(custom));
+            })
+      .then([this, context](Result<store::Lom> lom) mutable {
+        auto results = context.getResults();
+        if (!lom.ok()) return setStatus(results.initStatus(), lom.status());
+        toAttrs(*lom, ctx_.cfg.id, results.initAttrs());
+      });
 }
 
 kj::Promise<void> TargetService::copyObject(CopyObjectContext context) {
   auto p = context.getParams();
-  std::string bucket = p.getRef().getBucket();
-  std::string name = p.getRef().getName();
-  std::string dstBucket = p.getDstBucket();
-  std::string dstName = p.getDstName();
+  std::string bucket = proto::str(p.getRef().getBucket());
+  std::string name = proto::str(p.getRef().getName());
+  std::string dstBucket = proto::str(p.getDstBucket());
+  std::string dstName = proto::str(p.getDstName());
   Status st = checkRouted(bucket, name, false);
   if (st.ok()) st = checkBucket(dstBucket);
   if (st.ok()) st = meta::validateObjectName(dstName);
@@ -573,42 +657,73 @@ kj::Promise<void> TargetService::copyObject(CopyObjectContext context) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  auto reader = ctx_.store->openObject(bucket, name);
-  if (!reader.ok()) {
-    setStatus(context.getResults().initStatus(), reader.status());
-    return kj::READY_NOW;
-  }
-  auto custom = p.getReplaceCustom() ? proto::fromWire(p.getCustom()) : (*reader)->lom().custom;
-  return sendObject(std::move(*reader), dstBucket, dstName, std::move(custom), false)
-      .then([this, context](Result<store::Lom> lom) mutable {
+  std::optional<std::map<std::string, std::string>> replaced;
+  if (p.getReplaceCustom()) replaced = proto::fromWire(p.getCustom());
+  return openOnDisk(bucket, name)
+      .then([this, dstBucket, dstName, replaced = std::move(replaced)](
+                Result<ReaderPtr> reader) mutable -> kj::Promise<Result<store::Lom>> {
+        if (!reader.ok()) return Result<store::Lom>(reader.status());
+        auto custom = replaced ? std::move(*replaced) : (*reader)->lom().custom;
+        return sendObject(*reader, dstBucket, dstName, std::move(custom), false);
+      })
+      .then([context](Result<store::Lom> lom) mutable {
         auto results = context.getResults();
-        if (!lom.ok()) {
-          setStatus(results.initStatus(), lom.status());
-          return;
-        }
+        if (!lom.ok()) return setStatus(results.initStatus(), lom.status());
         toAttrs(*lom, "", results.initAttrs());
       });
 }
 
 kj::Promise<void> TargetService::bucketEmpty(BucketEmptyContext context) {
-  auto results = context.getResults();
-  std::string bucket = context.getParams().getName();
-  auto empty = ctx_.store->bucketEmpty(bucket);
-  if (!empty.ok()) {
-    setStatus(results.initStatus(), empty.status());
-    return kj::READY_NOW;
-  }
-  results.setEmpty(*empty);
-  return kj::READY_NOW;
+  std::string bucket = proto::str(context.getParams().getName());
+  return ctx_.io->runAny([store = ctx_.store.get(), bucket] { return store->bucketEmpty(bucket); })
+      .then([context](Result<bool> empty) mutable {
+        auto results = context.getResults();
+        if (!empty.ok()) return setStatus(results.initStatus(), empty.status());
+        results.setEmpty(*empty);
+      });
 }
 
-Status TargetService::checkPut(const std::string& bucket, const std::string& name,
-                               wire::ObjectRef::Reader ref) {
-  AIS_RETURN_IF_ERROR(checkRouted(bucket, name, ref.getLocalOnly()));
-  if (ref.getIfAbsent() && ctx_.store->head(bucket, name).ok()) {
-    return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
+kj::Promise<void> TargetService::validateBucket(ValidateBucketContext context) {
+  std::string bucket = proto::str(context.getParams().getBucket());
+  Status st = checkBucket(bucket);
+  if (!st.ok()) {
+    setStatus(context.getResults().initStatus(), st);
+    return kj::READY_NOW;
   }
-  return Status::OK();
+  kj::Vector<kj::Promise<Result<store::ValidateReport>>> parts;
+  for (size_t i = 0; i < ctx_.io->mountpaths(); ++i) {
+    parts.add(ctx_.io->run(
+        i, [store = ctx_.store.get(), i, bucket] { return store->validate(i, bucket); }));
+  }
+  return kj::joinPromises(parts.releaseAsArray())
+      .then([context](kj::Array<Result<store::ValidateReport>>&& reports) mutable {
+        auto results = context.getResults();
+        store::ValidateReport all;
+        auto append = [](std::vector<std::string>& to, std::vector<std::string>& from) {
+          for (auto& s : from) {
+            if (to.size() < store::ValidateReport::kMaxReportedNames) to.push_back(std::move(s));
+          }
+        };
+        for (auto& r : reports) {
+          if (!r.ok()) return setStatus(results.initStatus(), r.status());
+          all.objects += r->objects;
+          all.bytes += r->bytes;
+          append(all.corrupt, r->corrupt);
+          append(all.missing, r->missing);
+          append(all.orphaned, r->orphaned);
+          append(all.errors, r->errors);
+        }
+        auto out = results.initReport();
+        out.setObjects(all.objects);
+        out.setBytes(all.bytes);
+        auto list = [](std::vector<std::string>& names, capnp::List<capnp::Text>::Builder b) {
+          for (size_t i = 0; i < names.size(); ++i) b.set(i, names[i]);
+        };
+        list(all.corrupt, out.initCorrupt(all.corrupt.size()));
+        list(all.missing, out.initMissing(all.missing.size()));
+        list(all.orphaned, out.initOrphaned(all.orphaned.size()));
+        list(all.errors, out.initErrors(all.errors.size()));
+      });
 }
 
 std::vector<const meta::NodeInfo*> TargetService::otherTargets() const {
@@ -641,14 +756,19 @@ kj::Promise<Status> TargetService::findElsewhere(const std::string& bucket,
                  }));
   }
   return kj::joinPromises(asks.releaseAsArray())
-      .then([this, bucket, name, notFound](kj::Array<std::string>&& holders) -> Status {
-        for (auto& h : holders) {
-          if (!h.empty()) return Status(Code::kObjectMoved, h);
-        }
-        // The move may have landed here while we were asking: then this target is the holder.
-        if (ctx_.store->head(bucket, name).ok()) return Status(Code::kObjectMoved, ctx_.cfg.id);
-        return notFound;
-      });
+      .then(
+          [this, bucket, name, notFound](kj::Array<std::string>&& holders) -> kj::Promise<Status> {
+            for (auto& h : holders) {
+              if (!h.empty()) return Status(Code::kObjectMoved, h);
+            }
+            // The move may have landed here while we were asking: then this target is the holder.
+            return ctx_.io
+                ->run(mountpathOf(bucket, name), [store = ctx_.store.get(), bucket,
+                                                  name] { return store->head(bucket, name).ok(); })
+                .then([this, notFound](bool here) {
+                  return here ? Status(Code::kObjectMoved, ctx_.cfg.id) : notFound;
+                });
+          });
 }
 
 kj::Promise<bool> TargetService::removeElsewhere(const std::string& bucket,
@@ -679,30 +799,59 @@ kj::Promise<bool> TargetService::removeElsewhere(const std::string& bucket,
 }
 
 kj::Promise<Status> TargetService::moveToOwner(const std::string& bucket, const std::string& name) {
-  auto reader = ctx_.store->openObject(bucket, name);
-  if (!reader.ok()) return reader.status();
-  uint64_t version = (*reader)->lom().version;
-  auto custom = (*reader)->lom().custom;
-  return sendObject(std::move(*reader), bucket, name, std::move(custom), true)
-      .then([this, bucket, name, version](Result<store::Lom> sent) -> Status {
-        // Delivered, or the owner already has a newer copy: either way this one is redundant.
-        if (!sent.ok() && sent.code() != Code::kObjectExists) return sent.status();
-        auto now = ctx_.store->head(bucket, name);
-        if (now.ok() && now->version != version) return Status::OK();  // changed meanwhile: keep
-        return ctx_.store->remove(bucket, name);
+  return openOnDisk(bucket, name)
+      .then([this, bucket, name](Result<ReaderPtr> reader) -> kj::Promise<Status> {
+        if (!reader.ok()) return reader.status();
+        uint64_t version = (*reader)->lom().version;
+        auto custom = (*reader)->lom().custom;
+        return sendObject(*reader, bucket, name, std::move(custom), true)
+            .then([this, bucket, name, version](Result<store::Lom> sent) -> kj::Promise<Status> {
+              // Delivered, or the owner already has a newer copy: either way this one is redundant.
+              if (!sent.ok() && sent.code() != Code::kObjectExists) return sent.status();
+              return ctx_.io->run(mountpathOf(bucket, name),
+                                  [store = ctx_.store.get(), bucket, name, version]() -> Status {
+                                    auto now = store->head(bucket, name);
+                                    // Changed meanwhile: keep it.
+                                    if (now.ok() && now->version != version) return Status::OK();
+                                    return store->remove(bucket, name);
+                                  });
+            });
       });
+}
+
+kj::Promise<Result<std::vector<store::Lom>>> TargetService::listLocal(const std::string& bucket,
+                                                                      const std::string& after,
+                                                                      size_t limit) {
+  return ctx_.io->runAny([store = ctx_.store.get(), bucket, after, limit] {
+    return store->list(bucket, "", after, limit);
+  });
 }
 
 void TargetService::onBmdChange(const meta::BMD& before, const meta::BMD& after) {
   for (const auto& [name, props] : before.buckets) {
     if (after.buckets.count(name)) continue;
-    Status st = ctx_.store->destroyBucket(name);
-    if (st.ok()) {
-      log::info("removed the data of destroyed bucket ais://{}", name);
-    } else {
-      log::error("removing the data of destroyed bucket ais://{}: {}", name, st.toString());
+    // Detaching is quick (the tree is renamed aside and the bucket's LOMs dropped), so a bucket
+    // created again under the same name right after starts empty; deleting the detached files
+    // can take long and runs on an I/O worker, never inside the metasync answer.
+    auto detached = ctx_.store->detachBucket(name);
+    if (!detached.ok()) {
+      log::error("removing the data of destroyed bucket ais://{}: {}", name,
+                 detached.status().toString());
+      continue;
     }
+    background_.add(ctx_.io->runAny([store = ctx_.store.get(), name, trash = std::move(*detached)] {
+      Status st = store->removeTrash(trash);
+      if (st.ok()) {
+        log::info("removed the data of destroyed bucket ais://{}", name);
+      } else {
+        log::error("removing the data of destroyed bucket ais://{}: {}", name, st.toString());
+      }
+    }));
   }
+}
+
+void TargetService::taskFailed(kj::Exception&& e) {
+  log::error("target background task: {}", e.getDescription().cStr());
 }
 
 }  // namespace ais::node

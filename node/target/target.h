@@ -1,13 +1,18 @@
 // A target's object service: checks that the request is routed right (bucket exists, this target
-// owns the name under its Smap), then runs it against the Store. Data is verified end to end:
-// whole-object reads are checked against the LOM checksum, PUTs against the sender's checksum.
+// owns the name under its Smap) on the loop thread, then runs the Store work on the object's
+// mountpath I/O workers (io_workers.h) and answers back on the loop thread. Data is verified end
+// to end: every read is block-verified by the Store, PUTs are checked against the sender's
+// checksum.
 #pragma once
 
 #include <kj/async.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "node/node_context.h"
+#include "node/target/io_workers.h"
 #include "proto/ais.capnp.h"
 
 namespace ais::node {
@@ -15,8 +20,14 @@ namespace ais::node {
 // StaleSmap unless this target is the HRW owner of the name under its Smap.
 Status checkOwnedHere(const NodeContext& ctx, const std::string& bucket, const std::string& name);
 
-class TargetService {
+class TargetService final : private kj::TaskSet::ErrorHandler {
  public:
+  using ReaderPtr = std::shared_ptr<store::ObjectReader>;
+  struct Page {
+    std::vector<store::Lom> entries;
+    std::vector<std::string> prefixes;
+  };
+
   using PutObjectContext =
       capnp::CallContext<wire::Node::PutObjectParams, wire::Node::PutObjectResults>;
   using BeginPutContext =
@@ -35,10 +46,12 @@ class TargetService {
       capnp::CallContext<wire::Node::SetCustomParams, wire::Node::SetCustomResults>;
   using CopyObjectContext =
       capnp::CallContext<wire::Node::CopyObjectParams, wire::Node::CopyObjectResults>;
+  using ValidateBucketContext =
+      capnp::CallContext<wire::Node::ValidateBucketParams, wire::Node::ValidateBucketResults>;
   using BucketEmptyContext =
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
-  explicit TargetService(NodeContext& ctx) : ctx_(ctx) {}
+  explicit TargetService(NodeContext& ctx) : ctx_(ctx), background_(*this) {}
 
   kj::Promise<void> putObject(PutObjectContext context);
   kj::Promise<void> beginPut(BeginPutContext context);
@@ -50,20 +63,22 @@ class TargetService {
   kj::Promise<void> bucketEmpty(BucketEmptyContext context);
   kj::Promise<void> setCustom(SetCustomContext context);
   kj::Promise<void> copyObject(CopyObjectContext context);
+  kj::Promise<void> validateBucket(ValidateBucketContext context);
 
   // Rebalance: sends a local object to its HRW owner (never overwriting a copy there), then
   // deletes it here.
   kj::Promise<Status> moveToOwner(const std::string& bucket, const std::string& name);
 
-  // Removes local data of buckets that the new BMD no longer has.
+  // Removes local data of buckets that the new BMD no longer has (in the background).
   void onBmdChange(const meta::BMD& before, const meta::BMD& after);
+  // Up to `limit` local LOMs of a bucket after `after`, read on an I/O worker (rebalance scans).
+  kj::Promise<Result<std::vector<store::Lom>>> listLocal(const std::string& bucket,
+                                                         const std::string& after, size_t limit);
 
  private:
   // Bucket known, names valid, and this target is the HRW owner under its Smap.
   // localOnly skips the owner check (the caller wants this target's own copy).
   Status checkRouted(const std::string& bucket, const std::string& name, bool localOnly);
-  // checkRouted, plus ObjectExists when the PUT asks ifAbsent and the object exists.
-  Status checkPut(const std::string& bucket, const std::string& name, wire::ObjectRef::Reader ref);
   std::vector<const meta::NodeInfo*> otherTargets() const;
   // On a local miss: ObjectMoved(holder id) if another target holds a copy, else ObjectNotFound.
   kj::Promise<Status> findElsewhere(const std::string& bucket, const std::string& name);
@@ -72,23 +87,24 @@ class TargetService {
   Status checkBucket(const std::string& bucket);
   store::PutOptions putOptions(const std::string& bucket,
                                std::map<std::string, std::string> custom) const;
+  size_t mountpathOf(const std::string& bucket, const std::string& name) const;
+  // Store::openObject on the object's I/O worker.
+  kj::Promise<Result<ReaderPtr>> openOnDisk(const std::string& bucket, const std::string& name);
+  // The bytes of an open object for getObject: inline or streamed to the caller's sink.
+  kj::Promise<void> sendObjectBytes(GetObjectContext context, const std::string& bucket,
+                                    const std::string& name, ReaderPtr reader);
   // Stores the reader's object as bucket/name on its owner target (this one or another).
-  kj::Promise<Result<store::Lom>> sendObject(std::unique_ptr<store::ObjectReader> reader,
-                                             std::string bucket, std::string name,
+  kj::Promise<Result<store::Lom>> sendObject(ReaderPtr reader, std::string bucket, std::string name,
                                              std::map<std::string, std::string> custom,
                                              bool ifAbsent);
-  Result<store::Lom> copyLocal(store::ObjectReader& reader, const std::string& bucket,
-                               const std::string& name, std::map<std::string, std::string> custom);
-
-  struct Page {
-    std::vector<store::Lom> entries;
-    std::vector<std::string> prefixes;
-  };
-  // Up to `limit` entries + common prefixes after startAfter (see ListOptions::delimiter).
-  Result<Page> listPage(const std::string& bucket, const std::string& prefix,
-                        std::string startAfter, const std::string& delimiter, size_t limit);
+  // On an I/O worker: a verified local copy.
+  static Result<store::Lom> copyLocal(store::Store& store, store::ObjectReader& reader,
+                                      const std::string& bucket, const std::string& name,
+                                      store::PutOptions opts);
+  void taskFailed(kj::Exception&& exception) override;
 
   NodeContext& ctx_;
+  kj::TaskSet background_;  // bucket data removal
 };
 
 }  // namespace ais::node

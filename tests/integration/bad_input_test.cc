@@ -53,8 +53,9 @@ class BadInputTest : public ::testing::Test {
               uint64_t checksum) {
     auto req = raw.node.putObjectRequest();
     auto ref = req.initRef();
-    ref.setBucket(bucket);
-    ref.setName(name);
+    // Exactly these bytes, embedded NULs included (std::string converts through c_str()).
+    ref.setBucket(capnp::Text::Reader(bucket.data(), bucket.size()));
+    ref.setName(capnp::Text::Reader(name.data(), name.size()));
     ref.setSmapVersion(raw.smapVersion);
     req.setData(proto::asBytes(data));
     req.setChecksum(checksum);
@@ -68,18 +69,27 @@ TestCluster* BadInputTest::cluster_ = nullptr;
 
 TEST_F(BadInputTest, RejectsNamesThatWouldEscapeTheMountpath) {
   auto raw = connectToOwner("bad", "anything");
-  std::vector<std::string> hostile = {
-      "../x",    "a/../../b", "..", "/etc/passwd", std::string(2048, 'n'), "bad\xff\xfeutf8",
-      "\xc0\xaf"};
+  std::vector<std::string> hostile = {"../x",
+                                      "a/../../b",
+                                      "..",
+                                      "/etc/passwd",
+                                      std::string(2048, 'n'),
+                                      "bad\xff\xfeutf8",
+                                      "\xc0\xaf",
+                                      std::string("nul\0tail", 8),
+                                      std::string("\0", 1)};
   for (const auto& name : hostile) {
     EXPECT_EQ(rawPut(raw, "bad", name, "x", XXH64("x", 1, 0)), Code::kBadObjectName) << name;
   }
   EXPECT_EQ(rawPut(raw, "../../etc", "x", "x", XXH64("x", 1, 0)), Code::kBadBucketName);
+  EXPECT_EQ(rawPut(raw, std::string("bad\0x", 5), "x", "x", XXH64("x", 1, 0)),
+            Code::kBadBucketName);
   // Nothing escaped: no file outside the mountpaths' object trees, and the node still serves.
   for (const auto& id : cluster_->targetIds()) {
     EXPECT_FALSE(fs::exists(cluster_->node(id).dir + "/x")) << id;
   }
   auto c = cluster_->client();
+  EXPECT_EQ((*c)->head("bad", "nul").code(), Code::kObjectNotFound);  // not truncated and stored
   ASSERT_TRUE((*c)->put("bad", "after-hostile", "ok").ok());
   EXPECT_EQ(*(*c)->get("bad", "after-hostile"), "ok");
 }
@@ -148,18 +158,23 @@ TEST_F(BadInputTest, ClientVanishingMidStreamLeavesNothing) {
   EXPECT_FALSE(leftover);
 }
 
+std::string objectPath(TestCluster& cluster, const std::string& bucket, const std::string& name) {
+  for (const auto& id : cluster.targetIds()) {
+    for (const auto& mp : cluster.node(id).mountpaths) {
+      std::string p = mp + "/@ais/" + bucket + "/%ob/" + name;
+      if (fs::exists(p)) return p;
+    }
+  }
+  return "";
+}
+
 TEST_F(BadInputTest, CorruptionOnDiskFailsTheReadInsteadOfReturningBadBytes) {
   auto c = cluster_->client();
   for (size_t size : {size_t(1000), size_t(3 << 20)}) {  // inline and streamed replies
     std::string name = "rot-" + std::to_string(size);
     std::string data = patternBytes(size, size);
     ASSERT_TRUE((*c)->put("bad", name, data).ok());
-    std::string path;
-    for (const auto& id : cluster_->targetIds()) {
-      for (const auto& mp : cluster_->node(id).mountpaths) {
-        if (fs::exists(mp + "/@ais/bad/%ob/" + name)) path = mp + "/@ais/bad/%ob/" + name;
-      }
-    }
+    std::string path = objectPath(*cluster_, "bad", name);
     ASSERT_FALSE(path.empty());
     {
       std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -167,11 +182,37 @@ TEST_F(BadInputTest, CorruptionOnDiskFailsTheReadInsteadOfReturningBadBytes) {
       char flipped = static_cast<char>(data[size / 2] ^ 0x5a);
       f.write(&flipped, 1);
     }
-    auto got = (*c)->get("bad", name);
-    EXPECT_EQ(got.code(), Code::kChecksumMismatch) << name;
+    EXPECT_EQ((*c)->get("bad", name).code(), Code::kObjectCorrupted) << name;
+    // Ranges: the damaged block fails, the others are served (64 KiB block checksums).
+    EXPECT_EQ((*c)->get("bad", name, ByteRange{size / 2, 1}).code(), Code::kObjectCorrupted);
+    if (size > (1 << 20)) {
+      auto head = (*c)->get("bad", name, ByteRange{0, 1 << 20});
+      ASSERT_TRUE(head.ok()) << head.status().toString();
+      EXPECT_EQ(*head, data.substr(0, 1 << 20));
+      auto tail = (*c)->get("bad", name, ByteRange{size - 100000, 100000});
+      ASSERT_TRUE(tail.ok()) << tail.status().toString();
+      EXPECT_EQ(*tail, data.substr(size - 100000));
+    }
   }
   ASSERT_TRUE((*c)->put("bad", "healthy", "fine").ok());
   EXPECT_EQ(*(*c)->get("bad", "healthy"), "fine");
+}
+
+TEST_F(BadInputTest, DeletedOrTruncatedFileIsAnErrorNeverAMove) {
+  auto c = cluster_->client();
+  std::string data = patternBytes(200000, 9);
+  ASSERT_TRUE((*c)->put("bad", "deleted", data).ok());
+  ASSERT_TRUE((*c)->put("bad", "truncated", data).ok());
+  fs::remove(objectPath(*cluster_, "bad", "deleted"));
+  fs::resize_file(objectPath(*cluster_, "bad", "truncated"), 1000);
+  EXPECT_EQ((*c)->get("bad", "deleted").code(), Code::kObjectCorrupted);
+  EXPECT_EQ((*c)->get("bad", "truncated").code(), Code::kObjectCorrupted);
+  EXPECT_EQ((*c)->get("bad", "truncated", ByteRange{0, 10}).code(), Code::kObjectCorrupted);
+  // A new PUT replaces the damaged object; deleting the other works.
+  ASSERT_TRUE((*c)->put("bad", "truncated", "new").ok());
+  EXPECT_EQ(*(*c)->get("bad", "truncated"), "new");
+  EXPECT_TRUE((*c)->remove("bad", "deleted").ok());
+  EXPECT_EQ((*c)->head("bad", "deleted").code(), Code::kObjectNotFound);
 }
 
 TEST_F(BadInputTest, WrongOwnerAnswersStaleSmap) {

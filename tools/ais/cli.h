@@ -32,5 +32,6 @@ int listBuckets(Cli& cli, bool json, bool noHeaders);
 void addClusterCommands(CLI::App& app, Cli& cli);
 void addBucketCommands(CLI::App& app, Cli& cli);
 void addObjectCommands(CLI::App& app, Cli& cli);
+void addStorageCommands(CLI::App& app, Cli& cli);
 
 }  // namespace ais::cli

@@ -18,6 +18,24 @@ std::string nodeState(const NodeStatus& st) {
   return "up";
 }
 
+// "none", or what the target found since it started: "corrupt=2,quarantined=1" (no spaces, so
+// scripts can split the table on whitespace).
+std::string integritySummary(const IntegrityCounts& i) {
+  std::string out;
+  auto add = [&](uint64_t n, const char* what) {
+    if (n == 0) return;
+    if (!out.empty()) out += ",";
+    out += fmt::format("{}={}", what, n);
+  };
+  add(i.corruptReads, "corrupt");
+  add(i.missingFiles, "missing");
+  add(i.quarantined, "quarantined");
+  add(i.lomsDropped, "lom-dropped");
+  add(i.lomsRebuilt, "lom-rebuilt");
+  add(i.orphans, "orphans");
+  return out.empty() ? "none" : out;
+}
+
 int showCluster(Cli& cli, bool json, bool noHeaders) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
@@ -47,6 +65,10 @@ int showCluster(Cli& cli, bool json, bool noHeaders) {
         n["used_bytes"] =
             st.capacityBytes > st.availableBytes ? st.capacityBytes - st.availableBytes : 0;
         n["object_count"] = st.objectCount;
+        const IntegrityCounts& i = st.integrity;
+        n["integrity"] = {{"corrupt_reads", i.corruptReads}, {"missing_files", i.missingFiles},
+                          {"quarantined", i.quarantined},    {"loms_dropped", i.lomsDropped},
+                          {"loms_rebuilt", i.lomsRebuilt},   {"orphans", i.orphans}};
       }
       out.push_back(std::move(n));
     }
@@ -60,11 +82,11 @@ int showCluster(Cli& cli, bool json, bool noHeaders) {
     return kExitOk;
   }
 
-  Table table(
-      {"ROLE", "ID", "ENDPOINT", "STATUS", "SMAP", "CAPACITY", "USED", "OBJECTS", "UPTIME"});
+  Table table({"ROLE", "ID", "ENDPOINT", "STATUS", "SMAP", "CAPACITY", "USED", "OBJECTS", "DAMAGE",
+               "UPTIME"});
   for (const auto& st : *nodes) {
     bool primary = st.node.isProxy() && st.node.id == smap->primaryId;
-    std::string capacity = "-", used = "-", objects = "-";
+    std::string capacity = "-", used = "-", objects = "-", damage = "-";
     if (st.node.isTarget() && st.reachable) {
       uint64_t usedBytes =
           st.capacityBytes > st.availableBytes ? st.capacityBytes - st.availableBytes : 0;
@@ -74,11 +96,12 @@ int showCluster(Cli& cli, bool json, bool noHeaders) {
                                     : 0;
       used = humanSize(usedBytes) + fmt::format(" ({:.0f}%)", pct);
       objects = std::to_string(st.objectCount);
+      damage = integritySummary(st.integrity);
     }
     table.addRow({st.node.isProxy() ? "proxy" : "target", st.node.id + (primary ? "[P]" : ""),
                   st.node.rpcEndpoint, nodeState(st),
                   st.reachable ? std::to_string(st.smapVersion) : "-", capacity, used, objects,
-                  st.reachable ? fmt::format("{}s", st.uptimeSec) : "-"});
+                  damage, st.reachable ? fmt::format("{}s", st.uptimeSec) : "-"});
   }
   std::fputs(table.render(!noHeaders).c_str(), stdout);
   if (!noHeaders) {

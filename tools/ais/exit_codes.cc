@@ -28,6 +28,7 @@ int exitCodeFor(Code code) {
     case Code::kOutOfSpace:
       return kExitNoSpace;
     case Code::kChecksumMismatch:
+    case Code::kObjectCorrupted:
       return kExitChecksum;
     case Code::kRangeNotSatisfiable:
       return kExitRange;

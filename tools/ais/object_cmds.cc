@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/log.h"
 #include "meta/names.h"
 #include "tools/ais/cli.h"
 #include "tools/ais/exit_codes.h"
@@ -90,7 +91,7 @@ int listObjects(Cli& cli, const LsArgs& a) {
     return kExitOk;
   }
   Table t({"NAME", "SIZE"});
-  for (const auto& e : entries) t.addRow({e.name, humanSize(e.size)});
+  for (const auto& e : entries) t.addRow({log::escapeControl(e.name), humanSize(e.size)});
   std::fputs(t.render(!a.noHeaders).c_str(), stdout);
   return kExitOk;
 }

@@ -17,16 +17,8 @@
 namespace ais::store {
 namespace {
 
+using testing::pattern;
 using testing::TempDir;
-
-std::string pattern(size_t n, uint64_t seed = 1) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    s[i] = static_cast<char>(seed >> 56);
-  }
-  return s;
-}
 
 uint64_t xxh(std::string_view s) { return XXH64(s.data(), s.size(), 0); }
 
@@ -56,7 +48,7 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << name << ": " << r.status().toString();
     if (!r.ok()) return "<error>";
     std::string out((*r)->lom().size, '\0');
-    auto n = (*r)->pread(out.data(), out.size(), 0);
+    auto n = (*r)->read(out.data(), out.size(), 0);
     EXPECT_TRUE(n.ok());
     EXPECT_EQ(*n, out.size());
     EXPECT_EQ(xxh(out), (*r)->lom().checksum) << name;
@@ -159,18 +151,18 @@ TEST_F(StoreTest, RangeReadsAtEdges) {
   ASSERT_TRUE(r.ok());
   EXPECT_GE((*r)->fd(), 0);
   char buf[100];
-  auto n = (*r)->pread(buf, 100, 0);
+  auto n = (*r)->read(buf, 100, 0);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(std::string(buf, *n), data.substr(0, 100));
-  n = (*r)->pread(buf, 100, 9950);
+  n = (*r)->read(buf, 100, 9950);
   EXPECT_EQ(*n, 50u);
   EXPECT_EQ(std::string(buf, *n), data.substr(9950));
-  n = (*r)->pread(buf, 100, 9999);
+  n = (*r)->read(buf, 100, 9999);
   EXPECT_EQ(*n, 1u);
   EXPECT_EQ(buf[0], data[9999]);
-  EXPECT_EQ(*(*r)->pread(buf, 100, 10000), 0u);
-  EXPECT_EQ(*(*r)->pread(buf, 100, 1 << 30), 0u);
-  EXPECT_EQ(*(*r)->pread(buf, 0, 5), 0u);
+  EXPECT_EQ(*(*r)->read(buf, 100, 10000), 0u);
+  EXPECT_EQ(*(*r)->read(buf, 100, 1 << 30), 0u);
+  EXPECT_EQ(*(*r)->read(buf, 0, 5), 0u);
 }
 
 TEST_F(StoreTest, ReaderKeepsItsBytesAcrossOverwrite) {
@@ -180,7 +172,7 @@ TEST_F(StoreTest, ReaderKeepsItsBytesAcrossOverwrite) {
   ASSERT_TRUE(r.ok());
   put("v", "version-two-longer");
   std::string buf((*r)->lom().size, '\0');
-  ASSERT_EQ(*(*r)->pread(buf.data(), buf.size(), 0), buf.size());
+  ASSERT_EQ(*(*r)->read(buf.data(), buf.size(), 0), buf.size());
   EXPECT_EQ(buf, "version-one");
   EXPECT_EQ(get("v"), "version-two-longer");
 }
@@ -412,7 +404,7 @@ TEST_F(StoreTest, ConcurrentPutsOfOneNameKeepLomAndBytesTogether) {
         auto rd = store_->openObject("bkt", "hot");
         if (!rd.ok()) continue;
         std::string buf((*rd)->lom().size, '\0');
-        EXPECT_EQ(*(*rd)->pread(buf.data(), buf.size(), 0), buf.size());
+        EXPECT_EQ(*(*rd)->read(buf.data(), buf.size(), 0), buf.size());
         EXPECT_EQ(xxh(buf), (*rd)->lom().checksum);
         if (r % 10 == 0) (void)store_->rename("bkt", "hot", "hot2/" + std::to_string(t));
         if (r % 15 == 0) (void)store_->remove("bkt", "hot2/" + std::to_string(t));

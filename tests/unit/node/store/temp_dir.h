@@ -1,9 +1,11 @@
-// A per-test directory under /tmp, removed with everything in it when the test ends (pass or fail).
+// Store test helpers: a per-test directory under /tmp, removed with everything in it when the
+// test ends (pass or fail), and deterministic test bytes.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -28,5 +30,15 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Deterministic pseudo-random bytes (an LCG), different per seed.
+inline std::string pattern(size_t n, uint64_t seed = 1) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    s[i] = static_cast<char>(seed >> 56);
+  }
+  return s;
+}
 
 }  // namespace ais::store::testing

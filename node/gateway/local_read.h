@@ -1,0 +1,26 @@
+// Serving a co-located object's bytes with sendfile, never a byte that failed its block checksum:
+// a range of up to kVerifyBeforeStatus bytes is verified before the status line goes out (a bad
+// block becomes an error response); a larger one is verified piece by piece just before each
+// piece is sent (the blocks are then in the page cache, which sendfile reads), and a bad block
+// aborts the connection mid-body, so the client sees a truncated response, never a complete 200.
+#pragma once
+
+#include <cstdint>
+
+#include "common/status.h"
+#include "node/gateway/http_server.h"
+#include "node/store/object_reader.h"
+
+namespace ais::gateway {
+
+inline constexpr uint64_t kVerifyBeforeStatus = 4 << 20;
+
+// Verifies [off, off+len) when it is small enough to do so before the status line; OK otherwise.
+Status verifyBeforeStatus(store::ObjectReader& rd, uint64_t off, uint64_t len);
+
+// The body after beginResponse: verified sendfile of [off, off+len) (`verified`: the range has
+// passed verifyBeforeStatus already). On a bad block or a send failure the connection is closed
+// after this exchange.
+void sendVerified(Exchange& ex, store::ObjectReader& rd, uint64_t off, uint64_t len, bool verified);
+
+}  // namespace ais::gateway

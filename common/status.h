@@ -36,7 +36,8 @@ namespace ais {
   X(kChecksumMismatch, 404, "checksum mismatch")           \
   X(kObjectExists, 405, "object already exists")           \
   X(kObjectMoved, 406, "object is held by another target") \
-  X(kObjectCorrupted, 407, "object is damaged on disk")
+  X(kObjectCorrupted, 407, "object is damaged on disk")    \
+  X(kVersionChanged, 408, "object changed while being read")
 
 enum class Code : uint16_t {
 #define AIS_X(name, num, msg) name = num,

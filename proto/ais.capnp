@@ -110,8 +110,10 @@ interface Node {
   beginPut @10 (ref :ObjectRef, custom :List(KeyValue)) -> (status :Status, stream :PutStream);
   # Ranges up to inlineMax bytes come back in `data`; larger ones are pushed to `sink` in chunks.
   # dataChecksum is the xxhash64 of the bytes sent; for a whole object it equals attrs.checksum.
+  # ifVersion (non-zero): VersionChanged, before any byte, unless the object is that version (a
+  # reader that already sent headers for one version never mixes in another's bytes).
   getObject @11 (ref :ObjectRef, offset :UInt64, length :UInt64, toEnd :Bool, inlineMax :UInt32,
-                 sink :ByteSink)
+                 sink :ByteSink, ifVersion :UInt64)
       -> (status :Status, attrs :ObjectAttrs, data :Data, sentBytes :UInt64, dataChecksum :UInt64);
   headObject @12 (ref :ObjectRef) -> (status :Status, attrs :ObjectAttrs);
   deleteObject @13 (ref :ObjectRef) -> (status :Status);

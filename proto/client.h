@@ -154,6 +154,15 @@ class Client {
   Result<ObjectInfo> getToFd(const std::string& bucket, const std::string& name, int fd,
                              std::optional<ByteRange> range = std::nullopt,
                              ProgressFn progress = {});
+  // Streams a range of the object to `consume`, called on this thread chunk by chunk as the owner
+  // sends them, with flow control (a few chunks buffered at most): a slow consumer slows the
+  // sender. Every chunk was block-verified by the target; the transfer is checked against the
+  // target's checksum at the end. ifVersion (non-zero): kVersionChanged, before any byte, if the
+  // object is no longer that version. A consume error stops the transfer and is returned. Retries
+  // (stale Smap, rebalance) only before the first byte.
+  Result<ObjectInfo> getStream(const std::string& bucket, const std::string& name, ByteRange range,
+                               uint64_t ifVersion,
+                               const std::function<Status(std::string_view)>& consume);
   // Streamed PUT driven by the caller (e.g. a FUSE write stream). No retries once bytes went out.
   Result<std::unique_ptr<PutHandle>> beginPut(const std::string& bucket, const std::string& name,
                                               const PutOptions& options = {});

@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 constexpr size_t kIoBuf = 1 << 20;
-constexpr uint64_t kForwardChunk = 8 << 20;
+constexpr uint64_t kForwardChunk = 4 << 20;  // a remote owner's first piece, before the status
 
 void sendJson(Exchange& ex, unsigned status, const json& j) {
   ex.responseHeaders().set(http::field::content_type, "application/json");
@@ -88,24 +88,27 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       }
       // From another owner: the first piece (the whole of a small object) arrives verified before
       // the status line, so a damaged object gets an error response, not a truncated 200.
-      Result<std::string> first = std::string();
+      std::string first;
       if (!local && len > 0) {
-        first = c->get(bucket, name, ByteRange{off, std::min(kForwardChunk, len)});
-        if (!first.ok()) return sendError(ex, first.status());
+        auto got = c->getRange(bucket, name, ByteRange{off, std::min(kForwardChunk, len)}, &first);
+        if (!got.ok()) return sendError(ex, got.status());
+        if (got->version != info->version) {
+          return sendError(ex,
+                           Status(Code::kVersionChanged, "overwritten while being read; retry"));
+        }
       }
       ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
       ex.responseHeaders().set("ais-checksum-value", std::to_string(info->checksum));
       if (!ex.beginResponse(status, len).ok()) return;
       if (local) return sendVerified(ex, *local, off, len, verified);
-      for (uint64_t done = 0; done < len;) {
-        uint64_t k = std::min(kForwardChunk, len - done);
-        auto data = done == 0 ? std::move(first) : c->get(bucket, name, ByteRange{off + done, k});
-        if (!data.ok() || data->size() != k || !ex.write(*data).ok()) {
-          ex.closeAfter();
-          return;
-        }
-        done += k;
+      if (!first.empty() && !ex.write(first).ok()) return ex.closeAfter();
+      if (first.size() < len) {
+        // The rest as one fabric stream piped to the socket, pinned to the headers' version.
+        auto rest =
+            c->getStream(bucket, name, ByteRange{off + first.size(), len - first.size()},
+                         info->version, [&](std::string_view chunk) { return ex.write(chunk); });
+        if (!rest.ok()) ex.closeAfter();  // a short body, never wrong bytes
       }
       return;
     }

@@ -101,6 +101,7 @@ S3Error s3Error(const Status& st) {
       return s3Error("NotImplemented", m);
     case Code::kOutOfSpace:
       return s3Error("InsufficientStorage", m);
+    case Code::kVersionChanged:  // overwritten while being read: a retry reads the new version
     case Code::kUnavailable:
     case Code::kTimeout:
     case Code::kStaleSmap:

@@ -19,7 +19,8 @@ namespace {
 // Bodies up to this size are read whole and stored in one message together with their ETag;
 // larger ones stream through a PutHandle.
 constexpr uint64_t kInlinePutMax = 8 << 20;
-constexpr uint64_t kForwardChunk = 8 << 20;  // ranged GETs to a remote owner
+// The first piece of a GET from a remote owner, read (verified) before the status line.
+constexpr uint64_t kForwardChunk = 4 << 20;
 constexpr size_t kIoBuf = 1 << 20;
 
 // Standard headers kept with the object besides Content-Type and x-amz-meta-*.
@@ -298,7 +299,7 @@ void getObject(S3Request& r) {
     auto got = c->getRange(r.bucket, r.key, ByteRange{span->offset, n}, &first);
     if (!got.ok()) return r.fail(got.status());
     if (got->version != info.version || first.size() != n) {
-      return r.fail(Status(Code::kUnavailable, "object changed while being read; retry"));
+      return r.fail(Status(Code::kVersionChanged, "overwritten while being read; retry"));
     }
   }
   setObjectHeaders(r, info);
@@ -323,21 +324,15 @@ void getObject(S3Request& r) {
     }
     off += n;
   }
-  std::string data;
-  while (off < end) {
-    uint64_t n = std::min(kForwardChunk, end - off);
-    auto got = c->getRange(r.bucket, r.key, ByteRange{off, n}, &data);
-    // Every chunk must come from the version whose headers went out.
-    if (!got.ok() || data.size() != n || got->version != info.version) {
-      std::string why = !got.ok()          ? got.status().toString()
-                        : data.size() != n ? std::string("short read")
-                                           : std::string("overwritten meanwhile");
-      log::warn("GET {}/{} failed mid-stream at {}: {}", r.bucket, r.key, off, why);
-      r.ex.closeAfter();  // the client sees a short body, never wrong bytes
-      return;
-    }
-    if (!r.ex.write(data).ok()) return;
-    off += n;
+  if (off >= end) return;
+  // The rest as one fabric stream piped to the socket (flow control both ways), pinned to the
+  // version whose headers went out.
+  auto rest = c->getStream(r.bucket, r.key, ByteRange{off, end - off}, info.version,
+                           [&](std::string_view chunk) { return r.ex.write(chunk); });
+  if (!rest.ok()) {
+    log::warn("GET {}/{} failed mid-stream after byte {}: {}", r.bucket, r.key, off,
+              rest.status().toString());
+    r.ex.closeAfter();  // the client sees a short body, never wrong bytes
   }
 }
 

@@ -9,6 +9,7 @@
 #include "meta/names.h"
 #include "node/target/object_attrs.h"
 #include "node/target/target.h"
+#include "proto/sink_progress.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -49,35 +50,12 @@ struct PartSinkState {
   std::atomic<bool> closed{false};  // set by the loop on failure, read by workers
 };
 
-// How far a part's chunks have been written. Loop-thread only (never captured by worker
-// functions). The reply to getObject is not ordered after the sink's writes (capnp serializes
-// calls per capability only), so the reply's handler waits here until every byte it was told of
-// has been written.
-struct SinkProgress final : public kj::Refcounted {
-  uint64_t written = 0;
-  bool failed = false;
-  kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> waiter;
-
-  void wake() {
-    KJ_IF_MAYBE (w, waiter) {
-      (*w)->fulfill();
-      waiter = nullptr;
-    }
-  }
-  kj::Promise<void> until(uint64_t bytes) {
-    if (written >= bytes || failed) return kj::READY_NOW;
-    auto paf = kj::newPromiseAndFulfiller<void>();
-    waiter = kj::mv(paf.fulfiller);
-    return paf.promise.then([this, bytes] { return until(bytes); });
-  }
-};
-
 // Chunks are written by the destination's I/O worker. Capnp delivers a streaming call only after
 // the previous one finished, so writes happen one at a time in arrival order.
 class PartSink final : public wire::ByteSink::Server {
  public:
-  PartSink(std::shared_ptr<PartSinkState> state, kj::Own<SinkProgress> progress, IoWorkers& io,
-           size_t mountpath)
+  PartSink(std::shared_ptr<PartSinkState> state, kj::Own<proto::SinkProgress> progress,
+           IoWorkers& io, size_t mountpath)
       : state_(std::move(state)), progress_(kj::mv(progress)), io_(io), mp_(mountpath) {}
 
  protected:
@@ -87,18 +65,17 @@ class PartSink final : public wire::ByteSink::Server {
         .run(mp_, [state = state_, chunk] { return state->consume(chunk.begin(), chunk.size()); })
         .then([this, n = chunk.size()](Status st) {
           if (st.ok()) {
-            progress_->written += n;
+            progress_->add(n);
           } else {
-            progress_->failed = true;
+            progress_->fail();
           }
-          progress_->wake();
           KJ_REQUIRE(st.ok(), "assemble sink refused data", st.toString());
         });
   }
 
  private:
   std::shared_ptr<PartSinkState> state_;
-  kj::Own<SinkProgress> progress_;
+  kj::Own<proto::SinkProgress> progress_;
   IoWorkers& io_;
   size_t mp_;
 };
@@ -254,7 +231,7 @@ kj::Promise<Status> Assembler::appendRemote(std::shared_ptr<Job> job, const std:
   req.setToEnd(true);
   req.setInlineMax(kInlineMax);
   auto state = std::make_shared<PartSinkState>(job->writer);
-  auto progress = kj::refcounted<SinkProgress>();
+  auto progress = kj::refcounted<proto::SinkProgress>();
   req.setSink(kj::heap<PartSink>(state, kj::addRef(*progress), *ctx_.io, job->mp));
   return req.send()
       .then([this, job, part, localOnly, state, progress = kj::mv(progress)](

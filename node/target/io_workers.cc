@@ -8,53 +8,61 @@ IoWorkers::IoWorkers(size_t mountpaths, unsigned perMountpath) {
   for (size_t m = 0; m < mountpaths; ++m) {
     auto pool = std::make_unique<Pool>();
     for (unsigned i = 0; i < perMountpath; ++i) {
-      auto w = std::make_unique<Worker>();
-      Worker* raw = w.get();
-      w->thread = std::thread([this, raw] { workerMain(raw); });
-      pool->workers.push_back(std::move(w));
+      pool->threads.emplace_back([p = pool.get()] { workerMain(*p); });
     }
     pools_.push_back(std::move(pool));
   }
-  // Every executor exists before anyone can call run().
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] {
-    for (auto& p : pools_) {
-      for (auto& w : p->workers) {
-        if (!w->executor) return false;
-      }
-    }
-    return true;
-  });
-}
-
-void IoWorkers::workerMain(Worker* w) {
-  kj::EventLoop loop;
-  kj::WaitScope waitScope(loop);
-  auto paf = kj::newPromiseAndFulfiller<void>();
-  {
-    std::lock_guard lock(mu_);
-    w->stop = kj::mv(paf.fulfiller);
-    w->executor = &kj::getCurrentThreadExecutor();
-  }
-  cv_.notify_all();
-  paf.promise.wait(waitScope);
 }
 
 IoWorkers::~IoWorkers() {
   for (auto& p : pools_) {
-    for (auto& w : p->workers) {
-      w->executor->executeSync([w = w.get()] {
-        w->stop->fulfill();
-        w->stop = nullptr;  // destroyed on its own thread
-      });
-      w->thread.join();
+    {
+      std::lock_guard lock(p->mu);
+      p->stopping = true;
     }
+    p->cv.notify_all();
+  }
+  for (auto& p : pools_) {
+    for (auto& t : p->threads) t.join();
+    p->queue.clear();  // never started: their promises are rejected
   }
 }
 
-const kj::Executor& IoWorkers::pick(size_t mountpath) {
+void IoWorkers::enqueue(size_t mountpath, std::shared_ptr<Job> job) {
   Pool& p = *pools_[mountpath % pools_.size()];
-  return *p.workers[p.next.fetch_add(1, std::memory_order_relaxed) % p.workers.size()]->executor;
+  {
+    std::lock_guard lock(p.mu);
+    p.queue.push_back(std::move(job));
+  }
+  p.cv.notify_one();
+}
+
+void IoWorkers::workerMain(Pool& p) {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock lock(p.mu);
+      p.cv.wait(lock, [&] { return p.stopping || !p.queue.empty(); });
+      if (p.stopping) return;
+      job = std::move(p.queue.front());
+      p.queue.pop_front();
+    }
+    int expected = kQueued;
+    if (!job->state.compare_exchange_strong(expected, kRunning)) continue;  // canceled
+    job->run();
+    {
+      std::lock_guard lock(job->mu);
+      job->state = kDone;
+    }
+    job->cv.notify_all();
+  }
+}
+
+IoWorkers::JobGuard::~JobGuard() {
+  int expected = kQueued;
+  if (job->state.compare_exchange_strong(expected, kCanceled)) return;
+  std::unique_lock lock(job->mu);
+  job->cv.wait(lock, [&] { return job->state.load() == kDone; });
 }
 
 }  // namespace ais::node

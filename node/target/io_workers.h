@@ -1,19 +1,26 @@
 // I/O workers: the threads that do a target's disk work (pread/write/fsync/rename and RocksDB),
-// a small fixed pool per mountpath, so the KJ loop thread does network only. Each worker runs its
-// own KJ event loop; run() hands a plain function to one and returns a promise on the calling
-// (loop) thread that resolves with the function's result once it has run there.
+// a small fixed pool per mountpath sharing one queue, so the KJ loop thread does network only and
+// a slow call (an fsync, a bucket's removal) holds up one worker, not the requests behind it.
+// run() queues a plain function and returns a promise on the calling (loop) thread that resolves
+// with the function's result, through a cross-thread fulfiller.
 //
-// The rule for what crosses: functions take plain C++ values and raw byte spans into messages the
-// caller keeps alive; capnp builders, contexts and capabilities stay on the loop thread.
+// What crosses: plain C++ values and raw byte spans into messages the caller keeps alive. That is
+// safe because dropping the promise cancels a function that has not started and waits for one
+// that has (as kj::Executor::executeAsync does), so the spans outlive every use. capnp builders,
+// contexts and capabilities stay on the loop thread.
 #pragma once
 
 #include <kj/async.h>
+#include <kj/debug.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace ais::node {
@@ -24,41 +31,78 @@ inline constexpr unsigned kIoWorkersPerMountpath = 4;
 class IoWorkers {
  public:
   IoWorkers(size_t mountpaths, unsigned perMountpath);
-  ~IoWorkers();  // waits for running functions, then stops every worker
+  ~IoWorkers();  // finishes running functions, drops queued ones, stops every worker
   IoWorkers(const IoWorkers&) = delete;
   IoWorkers& operator=(const IoWorkers&) = delete;
 
-  // fn runs on a worker of `mountpath` (round robin among its pool). Dropping the promise before
-  // fn starts cancels it; once started, the drop waits for it to finish.
+  // fn runs on a worker of `mountpath`'s pool; its result resolves the returned promise.
   template <typename Fn>
-  auto run(size_t mountpath, Fn&& fn) {
-    return pick(mountpath).executeAsync(kj::fwd<Fn>(fn));
+  auto run(size_t mountpath, Fn&& fn) -> kj::Promise<std::invoke_result_t<Fn&>> {
+    using T = std::invoke_result_t<Fn&>;
+    auto paf = kj::newPromiseAndCrossThreadFulfiller<T>();
+    auto job =
+        std::make_shared<JobImpl<std::decay_t<Fn>, T>>(kj::fwd<Fn>(fn), kj::mv(paf.fulfiller));
+    enqueue(mountpath, job);
+    return kj::mv(paf.promise).attach(kj::heap<JobGuard>(std::move(job)));
   }
   // Work that is not about one object (listing, bucket-wide scans): any mountpath's pool.
   template <typename Fn>
   auto runAny(Fn&& fn) {
-    return run(anyNext_.fetch_add(1, std::memory_order_relaxed) % pools_.size(), kj::fwd<Fn>(fn));
+    return run(anyNext_.fetch_add(1, std::memory_order_relaxed), kj::fwd<Fn>(fn));
   }
 
   size_t mountpaths() const { return pools_.size(); }
 
  private:
-  struct Worker {
-    std::thread thread;
-    const kj::Executor* executor = nullptr;
-    kj::Own<kj::PromiseFulfiller<void>> stop;  // owned and fulfilled on the worker's thread
+  enum State : int { kQueued, kRunning, kDone, kCanceled };
+  struct Job {
+    virtual ~Job() noexcept(false) = default;  // kj::Own members may throw
+    virtual void run() = 0;  // calls the function and fulfills (or rejects) the promise
+    std::atomic<int> state{kQueued};
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+  template <typename Fn, typename T>
+  struct JobImpl final : Job {
+    JobImpl(Fn f, kj::Own<kj::CrossThreadPromiseFulfiller<T>> p)
+        : fn(std::move(f)), fulfiller(kj::mv(p)) {}
+    void run() override {
+      try {
+        if constexpr (std::is_void_v<T>) {
+          fn();
+          fulfiller->fulfill();
+        } else {
+          fulfiller->fulfill(fn());
+        }
+      } catch (const kj::Exception& e) {
+        fulfiller->reject(kj::cp(e));
+      } catch (const std::exception& e) {
+        fulfiller->reject(KJ_EXCEPTION(FAILED, "I/O worker", e.what()));
+      }
+    }
+    Fn fn;
+    kj::Own<kj::CrossThreadPromiseFulfiller<T>> fulfiller;
+  };
+  // Attached to the promise: dropping it before the job started cancels the job; once it runs,
+  // waits until it finished (it may be using memory the promise's owner is about to free).
+  struct JobGuard {
+    explicit JobGuard(std::shared_ptr<Job> j) : job(std::move(j)) {}
+    ~JobGuard();
+    std::shared_ptr<Job> job;
   };
   struct Pool {
-    std::vector<std::unique_ptr<Worker>> workers;
-    std::atomic<size_t> next{0};
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::shared_ptr<Job>> queue;
+    bool stopping = false;
+    std::vector<std::thread> threads;
   };
-  const kj::Executor& pick(size_t mountpath);
-  void workerMain(Worker* w);
+
+  void enqueue(size_t mountpath, std::shared_ptr<Job> job);
+  static void workerMain(Pool& pool);
 
   std::vector<std::unique_ptr<Pool>> pools_;
   std::atomic<size_t> anyNext_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
 };
 
 }  // namespace ais::node

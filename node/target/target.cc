@@ -290,6 +290,13 @@ kj::Promise<void> TargetService::sendObjectBytes(GetObjectContext context,
                          "/" + name + " (" + std::to_string(lom.size) + " bytes)"));
     return kj::READY_NOW;
   }
+  if (p.getIfVersion() != 0 && lom.version != p.getIfVersion()) {
+    setStatus(context.getResults().initStatus(),
+              Status(Code::kVersionChanged, "ais://" + bucket + "/" + name + " is version " +
+                                                std::to_string(lom.version) + ", not " +
+                                                std::to_string(p.getIfVersion())));
+    return kj::READY_NOW;
+  }
   uint64_t length = p.getToEnd() ? lom.size - offset : std::min(p.getLength(), lom.size - offset);
   bool checkWhole = whole && lom.checksumType == "xxhash64";
   std::string what = "ais://" + bucket + "/" + name;

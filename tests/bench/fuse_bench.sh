@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Side-by-side run of /work/shared/bench/fs-workloads.sh (quick mode by default) on a local
+# Side-by-side run of ../shared/bench/fs-workloads.sh (quick mode by default) on a local
 # directory, the minimal libfuse passthrough (the FUSE ceiling of this machine) and an aisfs mount
 # of a playground cluster (1 proxy + 3 targets on loopback); prints the figures and the ratios.
 # Usage: tests/bench/fuse_bench.sh [QUICK=1]      (root; needs fio, rsync, python3, cc, fuse3)
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BENCH=${AIS_BENCH_DIR:-/work/shared/bench}
+BENCH=${AIS_BENCH_DIR:-$REPO/../shared/bench}
 QUICK=${1:-1}
 # shellcheck source=tests/fuse/lib.sh
 source "$REPO/tests/fuse/lib.sh"

@@ -135,7 +135,7 @@ elif sys.argv[1] == "disk":  # the same bytes to local files (no fsync), same co
         total = sum(ex.map(worker, range(threads)))
     print(total / (time.time() - t0))
 EOF
-python3 "$WORK/s3.py" setup "$S3" "$WORK" >"$WORK/urls"
+/usr/bin/python3 "$WORK/s3.py" setup "$S3" "$WORK" >"$WORK/urls"
 url() { awk -v l="$1" -v n="$2" '$1 == l && $2 == n {print $3}' "$WORK/urls"; }
 for n in obj-1m obj-16k; do  # every server must serve the same bytes
   for u in "$(url proxy $n)" "$(url owner $n)" "http://127.0.0.1:$NGINX_PORT/$n"; do
@@ -168,8 +168,8 @@ for n in obj-1m obj-16k; do
     "$px" "$(mib "$px" "$size")" "$(ratio "$px" "$ng")" "$ow" "$(mib "$ow" "$size")" "$(ratio "$ow" "$ng")"
 done
 secs=${DURATION%s}
-put=$(python3 "$WORK/s3.py" put "$S3" "$WORK" "$secs")
-disk=$(python3 "$WORK/s3.py" disk "$S3" "$WORK" "$secs")
+put=$(/usr/bin/python3 "$WORK/s3.py" put "$S3" "$WORK" "$secs")
+disk=$(/usr/bin/python3 "$WORK/s3.py" disk "$S3" "$WORK" "$secs")
 echo
 echo "| 1 MiB PUT, 8 in flight, ${secs}s | MiB/s |"
 echo "|---|---|"

@@ -101,29 +101,22 @@ class GetStreamer {
         hash_(XXH64_createState()) {
     XXH64_reset(hash_, 0);
   }
-  ~GetStreamer() { XXH64_freeState(hash_); }
+  ~GetStreamer() {
+    ahead_.reset();  // waits for a read in progress, which uses hash_
+    XXH64_freeState(hash_);
+  }
 
+  // The next chunk is read while the current one is being sent: one read ahead, in order (the
+  // running hash sees the chunks in sequence).
   kj::Promise<Status> run() {
     if (next_ >= end_) return Status::OK();
-    uint64_t n = std::min<uint64_t>(chunk_, end_ - next_);
-    auto req = kj::heap(sink_.writeRequest());
-    auto buf = req->initChunk(n);
-    // Verified before it leaves: a bad block ends the stream with kObjectCorrupted.
-    return io_
-        .run(mp_,
-             [rd = reader_, buf, off = next_, hash = hash_]() mutable -> Status {
-               auto r = rd->read(buf.begin(), buf.size(), off);
-               if (!r.ok()) return r.status();
-               if (*r != buf.size()) {
-                 return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
-               }
-               XXH64_update(hash, buf.begin(), buf.size());
-               return Status::OK();
-             })
-        .then([this, n, req = kj::mv(req)](Status st) mutable -> kj::Promise<Status> {
-          if (!st.ok()) return st;
+    Pending cur = ahead_.has_value() ? takeAhead() : startRead(next_);
+    return cur.read.then(
+        [this, req = kj::mv(cur.req), n = cur.n](Status st) mutable -> kj::Promise<Status> {
+          if (!st.ok()) return st;  // verified before it leaves: a bad block ends the stream
           next_ += n;
           sent_ += n;
+          if (next_ < end_) ahead_ = startRead(next_);
           return req->send().then([this] { return run(); });
         });
   }
@@ -142,6 +135,34 @@ class GetStreamer {
   size_t mp_;
   uint64_t sent_ = 0;
   XXH64_state_t* hash_;
+
+  struct Pending {
+    kj::Own<capnp::StreamingRequest<wire::ByteSink::WriteParams>> req;
+    uint64_t n;
+    kj::Promise<Status> read;
+  };
+  std::optional<Pending> ahead_;  // a read in flight uses hash_: reset before it is freed
+
+  Pending takeAhead() {
+    Pending p = std::move(*ahead_);
+    ahead_.reset();
+    return p;
+  }
+  Pending startRead(uint64_t off) {
+    uint64_t n = std::min<uint64_t>(chunk_, end_ - off);
+    auto req = kj::heap(sink_.writeRequest());
+    auto buf = req->initChunk(n);
+    auto read = io_.run(mp_, [rd = reader_, buf, off, hash = hash_]() mutable -> Status {
+      auto r = rd->read(buf.begin(), buf.size(), off);
+      if (!r.ok()) return r.status();
+      if (*r != buf.size()) {
+        return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+      }
+      XXH64_update(hash, buf.begin(), buf.size());
+      return Status::OK();
+    });
+    return Pending{kj::mv(req), n, kj::mv(read)};
+  }
 };
 
 }  // namespace
@@ -176,6 +197,10 @@ store::PutOptions TargetService::putOptions(const std::string& bucket,
   if (const auto* props = ctx_.meta.bmd().find(bucket)) opts.fsync = props->fsync;
   opts.custom = std::move(custom);
   return opts;
+}
+
+uint32_t TargetService::chunkBytes() const {
+  return ctx_.meta.config().chunkBytes ? ctx_.meta.config().chunkBytes : (1u << 20);
 }
 
 size_t TargetService::mountpathOf(const std::string& bucket, const std::string& name) const {
@@ -260,26 +285,53 @@ kj::Promise<void> TargetService::getObject(GetObjectContext context) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
-  return openOnDisk(bucket, name)
+  // One worker call opens the object and, when the reply is small enough to go inline, reads
+  // (and verifies) its bytes too: a small GET costs one hop to a worker and back.
+  return ctx_.io
+      ->run(mountpathOf(bucket, name),
+            [store = ctx_.store.get(), bucket, name, offset = p.getOffset(), toEnd = p.getToEnd(),
+             length = p.getLength(), inlineMax = p.getInlineMax()]() -> Result<Opened> {
+              auto rd = store->openObject(bucket, name);
+              if (!rd.ok()) return rd.status();
+              Opened o{ReaderPtr(std::move(*rd)), std::nullopt};
+              uint64_t size = o.reader->lom().size;
+              if (offset >= size && !(offset == 0 && toEnd)) return o;  // answered on the loop
+              uint64_t len = toEnd ? size - offset : std::min(length, size - offset);
+              if (len > inlineMax) return o;  // streamed: chunks go straight into the messages
+              Inline in;
+              in.bytes.resize(len);
+              auto r = o.reader->read(in.bytes.data(), len, offset);
+              if (!r.ok() || *r != len) {
+                in.bytes.clear();  // never hand out bad bytes
+                in.error =
+                    r.ok() ? Status(Code::kObjectCorrupted, "object file shorter than its metadata")
+                           : r.status();
+              } else {
+                in.digest = XXH64(in.bytes.data(), len, 0);
+              }
+              o.inlined = std::move(in);
+              return o;
+            })
       .then([this, context, bucket, name,
-             localOnly](Result<ReaderPtr> reader) mutable -> kj::Promise<void> {
-        if (!reader.ok()) {
-          if (reader.code() == Code::kObjectNotFound && !localOnly) {
+             localOnly](Result<Opened> opened) mutable -> kj::Promise<void> {
+        if (!opened.ok()) {
+          if (opened.code() == Code::kObjectNotFound && !localOnly) {
             return findElsewhere(bucket, name).then([context](Status st) mutable {
               setStatus(context.getResults().initStatus(), st);
             });
           }
-          setStatus(context.getResults().initStatus(), reader.status());
+          setStatus(context.getResults().initStatus(), opened.status());
           return kj::READY_NOW;
         }
-        return sendObjectBytes(context, bucket, name, std::move(*reader));
+        return sendObjectBytes(context, bucket, name, std::move(*opened));
       });
 }
 
 kj::Promise<void> TargetService::sendObjectBytes(GetObjectContext context,
                                                  const std::string& bucket, const std::string& name,
-                                                 ReaderPtr reader) {
+                                                 Opened opened) {
   auto p = context.getParams();
+  ReaderPtr reader = opened.reader;
   const store::Lom& lom = reader->lom();
   uint64_t offset = p.getOffset();
   bool whole = offset == 0 && p.getToEnd();
@@ -302,40 +354,27 @@ kj::Promise<void> TargetService::sendObjectBytes(GetObjectContext context,
   std::string what = "ais://" + bucket + "/" + name;
   size_t mp = mountpathOf(bucket, name);
 
-  if (length <= p.getInlineMax()) {
-    auto data = context.getResults().initData(length);
-    return ctx_.io
-        ->run(mp,
-              [reader, data, offset]() mutable -> Result<uint64_t> {
-                auto r = reader->read(data.begin(), data.size(), offset);
-                if (!r.ok() || *r != data.size()) {
-                  std::fill(data.begin(), data.end(), 0);  // never hand out bad bytes
-                  return r.ok() ? Status(Code::kObjectCorrupted,
-                                         "object file shorter than its metadata")
-                                : r.status();
-                }
-                return XXH64(data.begin(), data.size(), 0);
-              })
-        .then([this, context, reader, checkWhole, what](Result<uint64_t> digest) mutable {
-          auto results = context.getResults();
-          if (digest.ok() && checkWhole && *digest != reader->lom().checksum) {
-            log::error("{}: checksum {:016x} does not match the stored {:016x}", what, *digest,
-                       reader->lom().checksum);
-            digest = Status(Code::kObjectCorrupted, what + " is corrupt on target " + ctx_.cfg.id);
-          }
-          if (!digest.ok()) {
-            auto data = results.getData();
-            std::fill(data.begin(), data.end(), 0);
-            return setStatus(results.initStatus(), digest.status());
-          }
-          results.setSentBytes(results.getData().size());
-          results.setDataChecksum(*digest);
-          toAttrs(reader->lom(), ctx_.cfg.id, results.initAttrs());
-        });
+  if (opened.inlined) {
+    auto results = context.getResults();
+    Inline& in = *opened.inlined;
+    if (in.error.ok() && checkWhole && in.digest != lom.checksum) {
+      log::error("{}: checksum {:016x} does not match the stored {:016x}", what, in.digest,
+                 lom.checksum);
+      in.error = Status(Code::kObjectCorrupted, what + " is corrupt on target " + ctx_.cfg.id);
+    }
+    if (!in.error.ok()) {
+      setStatus(results.initStatus(), in.error);
+      return kj::READY_NOW;
+    }
+    results.setData(proto::asBytes(in.bytes));
+    results.setSentBytes(in.bytes.size());
+    results.setDataChecksum(in.digest);
+    toAttrs(lom, ctx_.cfg.id, results.initAttrs());
+    return kj::READY_NOW;
   }
 
-  uint32_t chunk = ctx_.meta.config().chunkBytes ? ctx_.meta.config().chunkBytes : (1u << 20);
-  auto streamer = kj::heap<GetStreamer>(reader, p.getSink(), offset, length, chunk, *ctx_.io, mp);
+  auto streamer =
+      kj::heap<GetStreamer>(reader, p.getSink(), offset, length, chunkBytes(), *ctx_.io, mp);
   auto& s = *streamer;
   return s.run()
       .then([this, context, &s, checkWhole, what](Status st) mutable {

@@ -8,6 +8,7 @@
 #include <kj/async.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,17 @@ Status checkOwnedHere(const NodeContext& ctx, const std::string& bucket, const s
 class TargetService final : private kj::TaskSet::ErrorHandler {
  public:
   using ReaderPtr = std::shared_ptr<store::ObjectReader>;
+  // What a GET's worker call brings back: the open object and, for a reply small enough to go
+  // inline, its (verified) bytes or the reason they could not be read.
+  struct Inline {
+    std::string bytes;
+    uint64_t digest = 0;
+    Status error;
+  };
+  struct Opened {
+    ReaderPtr reader;
+    std::optional<Inline> inlined;
+  };
   struct Page {
     std::vector<store::Lom> entries;
     std::vector<std::string> prefixes;
@@ -88,11 +100,12 @@ class TargetService final : private kj::TaskSet::ErrorHandler {
   store::PutOptions putOptions(const std::string& bucket,
                                std::map<std::string, std::string> custom) const;
   size_t mountpathOf(const std::string& bucket, const std::string& name) const;
+  uint32_t chunkBytes() const;  // of a streamed GET
   // Store::openObject on the object's I/O worker.
   kj::Promise<Result<ReaderPtr>> openOnDisk(const std::string& bucket, const std::string& name);
   // The bytes of an open object for getObject: inline or streamed to the caller's sink.
   kj::Promise<void> sendObjectBytes(GetObjectContext context, const std::string& bucket,
-                                    const std::string& name, ReaderPtr reader);
+                                    const std::string& name, Opened opened);
   // Stores the reader's object as bucket/name on its owner target (this one or another).
   kj::Promise<Result<store::Lom>> sendObject(ReaderPtr reader, std::string bucket, std::string name,
                                              std::map<std::string, std::string> custom,

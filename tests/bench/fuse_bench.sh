@@ -11,10 +11,7 @@ QUICK=${1:-1}
 source "$REPO/tests/fuse/lib.sh"
 require_built fuse_bench
 
-cc -O2 "$BENCH/passthrough.c" -o "$WORK/passthrough" $(pkg-config --cflags --libs fuse3) || exit 1
-mkdir -p "$WORK/local" "$WORK/pt_src" "$WORK/pt_mnt"
-"$WORK/passthrough" "$WORK/pt_src" "$WORK/pt_mnt" || exit 1
-trap 'fusermount3 -u "$WORK/pt_mnt" 2>/dev/null; cleanup' EXIT
+mount_passthrough
 
 cluster_up >/dev/null
 ais bucket create ais://bench >/dev/null

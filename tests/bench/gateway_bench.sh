@@ -94,24 +94,20 @@ def client(endpoint):
                         config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
                                       max_pool_connections=32))
 
-if sys.argv[1] == "setup":
+if sys.argv[1] == "setup":  # bucket and objects
     c = client(S3)
     c.create_bucket(Bucket="bench")
-    nodes = json.load(urllib.request.urlopen(S3 + "/v1/cluster"))["smap"]["nodes"]
-    http = {n["id"]: "http://" + n["http"] for n in nodes if n["role"] == "target"}
     for name in ("obj-1m", "obj-16k"):
         c.put_object(Bucket="bench", Key=name, Body=open(f"{WORK}/www/{name}", "rb").read())
-        listing = json.load(urllib.request.urlopen(f"{S3}/v1/buckets/bench?prefix={name}"))
-        owner = http[listing["entries"][0]["target"]]
-        for label, ep in (("proxy", S3), ("owner", owner)):
-            url = client(ep).generate_presigned_url(
-                "get_object", Params={"Bucket": "bench", "Key": name}, ExpiresIn=3600)
-            print(label, name, url)
+elif sys.argv[1] == "presign":  # ENDPOINT NAME
+    print(client(sys.argv[4]).generate_presigned_url(
+        "get_object", Params={"Bucket": "bench", "Key": sys.argv[5]}, ExpiresIn=3600))
 elif sys.argv[1] == "put":  # signed 1 MiB PUTs for the duration, 8 in flight
     seconds, threads = float(sys.argv[4]), 8
     data = os.urandom(1 << 20)
+    clients = [client(S3) for _ in range(threads)]  # botocore clients are not made thread-safely
     def worker(i):
-        c, n, end = client(S3), 0, time.time() + seconds
+        c, n, end = clients[i], 0, time.time() + seconds
         while time.time() < end:
             c.put_object(Bucket="bench", Key=f"put/{i}/{n}", Body=data)
             n += 1
@@ -135,7 +131,21 @@ elif sys.argv[1] == "disk":  # the same bytes to local files (no fsync), same co
         total = sum(ex.map(worker, range(threads)))
     print(total / (time.time() - t0))
 EOF
-/usr/bin/python3 "$WORK/s3.py" setup "$S3" "$WORK" >"$WORK/urls"
+/usr/bin/python3 "$WORK/s3.py" setup "$S3" "$WORK"
+# Each object's owner target (its gateway serves with sendfile) from the CLI; the proxy forwards.
+AIS=$AIS_BUILD_DIR/tools/ais
+export AIS_ENDPOINT=127.0.0.1:$base
+"$AIS" show cluster --json >"$WORK/cluster.json"
+for name in obj-1m obj-16k; do
+  owner=$("$AIS" object head "ais://bench/$name" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+  ownerHttp=http://$(/usr/bin/python3 -c '
+import json, sys
+for n in json.load(open(sys.argv[1]))["nodes"]:
+    if n["id"] == sys.argv[2] and n["role"] == "target": print(n["http_endpoint"])' "$WORK/cluster.json" "$owner")
+  for pair in "proxy $S3" "owner $ownerHttp"; do
+    echo "${pair%% *} $name $(/usr/bin/python3 "$WORK/s3.py" presign "$S3" "$WORK" "${pair#* }" "$name")"
+  done
+done >"$WORK/urls"
 url() { awk -v l="$1" -v n="$2" '$1 == l && $2 == n {print $3}' "$WORK/urls"; }
 for n in obj-1m obj-16k; do  # every server must serve the same bytes
   for u in "$(url proxy $n)" "$(url owner $n)" "http://127.0.0.1:$NGINX_PORT/$n"; do

@@ -80,6 +80,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Benchmarks: builds and mounts the minimal libfuse passthrough (the FUSE ceiling of the machine)
+# of $WORK/pt_src at $WORK/pt_mnt, unmounted on exit. $BENCH is ../shared/bench.
+mount_passthrough() {
+  cc -O2 "$BENCH/passthrough.c" -o "$WORK/passthrough" $(pkg-config --cflags --libs fuse3) || exit 1
+  mkdir -p "$WORK/local" "$WORK/pt_src" "$WORK/pt_mnt"
+  "$WORK/passthrough" "$WORK/pt_src" "$WORK/pt_mnt" || exit 1
+  trap 'fusermount3 -u "$WORK/pt_mnt" 2>/dev/null; cleanup' EXIT
+}
+
 cluster_up() {
   AIS_DEV_PORT=$(pick_port) || { fail cluster_up "no free port range"; exit 1; }
   export AIS_DEV_PORT

@@ -70,6 +70,11 @@ struct ValidateReport {
   errors @5 :List(Text);     # objects that could not be checked (I/O errors)
 }
 
+# A scrub's caller: running totals of one target (objects checked, their bytes, damaged found).
+interface ScrubProgress {
+  update @0 (objects :UInt64, bytes :UInt64, damaged :UInt64);
+}
+
 # The reader's end of a streamed GET: the target pushes chunks with flow control.
 interface ByteSink {
   write @0 (chunk :Data) -> stream;
@@ -135,7 +140,9 @@ interface Node {
   assembleObject @18 (ref :ObjectRef, partsBucket :Text, parts :List(Text),
                       custom :List(KeyValue))
       -> (status :Status, attrs :ObjectAttrs);
-  # Scrub of a bucket on this target (every mountpath in parallel, on the I/O workers).
-  validateBucket @19 (bucket :Text) -> (status :Status, report :ValidateReport);
+  # Scrub of a bucket on this target (every mountpath in parallel, on the I/O workers). While it
+  # runs, the target reports its running totals to `progress` (if given) about once a second.
+  validateBucket @19 (bucket :Text, progress :ScrubProgress)
+      -> (status :Status, report :ValidateReport);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

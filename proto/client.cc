@@ -59,51 +59,6 @@ Result<std::vector<NodeStatus>> Client::clusterStatus() {
   return out;
 }
 
-Result<std::vector<ValidateResult>> Client::validateBucket(const std::string& bucket) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
-  auto smap = impl_->currentSmap();
-  std::vector<const meta::NodeInfo*> targets = smap->activeTargets();
-  if (targets.empty()) return Status(Code::kNoTargets);
-  using Results = std::vector<ValidateResult>;
-  return impl_->onLoop<Results>(
-      [&]() -> kj::Promise<Result<Results>> {
-        kj::Vector<kj::Promise<ValidateResult>> asks;
-        for (const meta::NodeInfo* t : targets) {
-          std::string ep = t->rpcEndpoint, id = t->id;
-          auto req = impl_->pool_->get(ep).validateBucketRequest();
-          req.setBucket(bucket);
-          asks.add(req.send()
-                       .then([id](capnp::Response<wire::Node::ValidateBucketResults>&& r) {
-                         ValidateResult v;
-                         v.targetId = id;
-                         v.status = toStatus(r.getStatus());
-                         auto rep = r.getReport();
-                         v.objects = rep.getObjects();
-                         v.bytes = rep.getBytes();
-                         for (auto n : rep.getCorrupt()) v.corrupt.push_back(proto::str(n));
-                         for (auto n : rep.getMissing()) v.missing.push_back(proto::str(n));
-                         for (auto n : rep.getOrphaned()) v.orphaned.push_back(proto::str(n));
-                         for (auto n : rep.getErrors()) v.errors.push_back(proto::str(n));
-                         return v;
-                       })
-                       .catch_([this, ep, id](kj::Exception&& e) {
-                         impl_->pool_->drop(ep);
-                         ValidateResult v;
-                         v.targetId = id;
-                         v.status = proto::statusFromException(e);
-                         return v;
-                       }));
-        }
-        return kj::joinPromises(asks.releaseAsArray())
-            .then([](kj::Array<ValidateResult>&& all) -> Result<Results> {
-              Results out;
-              for (auto& v : all) out.push_back(std::move(v));
-              return out;
-            });
-      },
-      std::chrono::hours(24));
-}
-
 Status Client::createBucket(const std::string& bucket, const meta::BucketProps& props) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
   auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {

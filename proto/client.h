@@ -184,8 +184,11 @@ class Client {
   Result<ObjectInfo> getRange(const std::string& bucket, const std::string& name, ByteRange range,
                               std::string* out);
   // Scrub: every active target reads and verifies each of its objects of the bucket and looks for
-  // files without metadata; one result per target. Runs as long as the bucket takes.
-  Result<std::vector<ValidateResult>> validateBucket(const std::string& bucket);
+  // files without metadata; one result per target. Runs as long as the bucket takes; `progress`
+  // (if set) gets the cluster's running totals about once a second, on the client's loop thread.
+  using ScrubProgressFn = std::function<void(uint64_t objects, uint64_t bytes, uint64_t damaged)>;
+  Result<std::vector<ValidateResult>> validateBucket(const std::string& bucket,
+                                                     ScrubProgressFn progress = {});
   // Builds bucket/name from objects of partsBucket concatenated in order (S3 multipart Complete,
   // proto/client_gateway.cc); the owner target of bucket/name assembles it, the parts stay.
   // options.custom becomes the object's metadata. A missing part: kObjectNotFound naming it.

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,13 @@ struct IntegrityStats {
   uint64_t lomsDropped = 0;   // LOMs removed at startup because their file was gone
   uint64_t lomsRebuilt = 0;   // LOMs rebuilt from files (a lost or unreadable LomDb)
   uint64_t orphans = 0;       // object files without a LOM found by validate()
+};
+
+// Running totals of scrubs in progress, updated by validate() object by object (readable from any
+// thread).
+struct ScrubCounters {
+  std::atomic<uint64_t> objects{0}, bytes{0}, damaged{0};
+  std::function<bool()> stopRequested;  // polled per object: true ends the scrub (kInternal)
 };
 
 // What validate() found on one mountpath (names capped at kMaxReportedNames per list).
@@ -87,7 +95,8 @@ class Store {
 
   // Scrub of a bucket's objects on one mountpath: every object read whole and verified block by
   // block (objects without block checksums get them), files without a LOM reported as orphans.
-  Result<ValidateReport> validate(size_t mountpath, std::string_view bucket);
+  Result<ValidateReport> validate(size_t mountpath, std::string_view bucket,
+                                  ScrubCounters* progress = nullptr);
 
   uint64_t objectCount() const;  // estimate
   IntegrityStats integrityStats() const;

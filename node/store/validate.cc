@@ -21,7 +21,8 @@ void note(std::vector<std::string>& list, uint64_t& count, std::string item) {
 
 }  // namespace
 
-Result<ValidateReport> Store::validate(size_t index, std::string_view bucket) {
+Result<ValidateReport> Store::validate(size_t index, std::string_view bucket,
+                                       ScrubCounters* progress) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
   if (index >= mps_.size()) return Status(Code::kInvalidArgument, "no such mountpath");
   Mountpath& mp = *mps_[index];
@@ -43,8 +44,12 @@ Result<ValidateReport> Store::validate(size_t index, std::string_view bucket) {
                                     names.push_back(std::move(name));
                                     return true;
                                   }));
-  std::vector<char> buf(1 << 20);
+  ScrubCounters unused;
+  ScrubCounters& live = progress ? *progress : unused;  // shared by the mountpaths of one scrub
   for (const auto& name : names) {
+    if (live.stopRequested && live.stopRequested()) {
+      return Status(Code::kInternal, "validate ais://" + std::string(bucket) + " stopped");
+    }
     auto rd = openObject(bucket, name);
     if (!rd.ok()) {
       if (rd.code() == Code::kObjectNotFound) continue;  // removed meanwhile
@@ -62,12 +67,17 @@ Result<ValidateReport> Store::validate(size_t index, std::string_view bucket) {
         note(report.corrupt, report.corruptCount, name);
       }
       ++report.objects;
+      live.objects.fetch_add(1, std::memory_order_relaxed);
+      live.damaged.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     ++report.objects;
     report.bytes += (*rd)->lom().size;
     Status st = (*rd)->verify(0, (*rd)->lom().size);
+    live.objects.fetch_add(1, std::memory_order_relaxed);
+    live.bytes.fetch_add((*rd)->lom().size, std::memory_order_relaxed);
     if (st.code() == Code::kObjectCorrupted) {
+      live.damaged.fetch_add(1, std::memory_order_relaxed);
       note(report.corrupt, report.corruptCount, name);
     } else if (!st.ok()) {
       note(report.errors, report.errorCount, name + ": " + st.toString());

@@ -1,6 +1,11 @@
 #include "node/target/io_workers.h"
 
 namespace ais::node {
+namespace {
+thread_local const std::atomic<bool>* tCancel = nullptr;  // of the job this worker runs
+}  // namespace
+
+bool IoWorkers::cancelRequested() { return tCancel && tCancel->load(std::memory_order_relaxed); }
 
 IoWorkers::IoWorkers(size_t mountpaths, unsigned perMountpath) {
   if (mountpaths == 0) mountpaths = 1;
@@ -49,7 +54,9 @@ void IoWorkers::workerMain(Pool& p) {
     }
     int expected = kQueued;
     if (!job->state.compare_exchange_strong(expected, kRunning)) continue;  // canceled
+    tCancel = &job->cancelRequested;
     job->run();
+    tCancel = nullptr;
     {
       std::lock_guard lock(job->mu);
       job->state = kDone;
@@ -61,6 +68,7 @@ void IoWorkers::workerMain(Pool& p) {
 IoWorkers::JobGuard::~JobGuard() {
   int expected = kQueued;
   if (job->state.compare_exchange_strong(expected, kCanceled)) return;
+  job->cancelRequested = true;
   std::unique_lock lock(job->mu);
   job->cv.wait(lock, [&] { return job->state.load() == kDone; });
 }

@@ -53,12 +53,17 @@ class IoWorkers {
 
   size_t mountpaths() const { return pools_.size(); }
 
+  // Inside a running function: true once its promise was dropped. Long functions (a scrub) poll
+  // it and return early, so the drop does not wait for them to run to the end.
+  static bool cancelRequested();
+
  private:
   enum State : int { kQueued, kRunning, kDone, kCanceled };
   struct Job {
     virtual ~Job() noexcept(false) = default;  // kj::Own members may throw
     virtual void run() = 0;  // calls the function and fulfills (or rejects) the promise
     std::atomic<int> state{kQueued};
+    std::atomic<bool> cancelRequested{false};
     std::mutex mu;
     std::condition_variable cv;
   };
@@ -84,7 +89,8 @@ class IoWorkers {
     kj::Own<kj::CrossThreadPromiseFulfiller<T>> fulfiller;
   };
   // Attached to the promise: dropping it before the job started cancels the job; once it runs,
-  // waits until it finished (it may be using memory the promise's owner is about to free).
+  // asks it to stop (cancelRequested) and waits until it finished (it may be using memory the
+  // promise's owner is about to free).
   struct JobGuard {
     explicit JobGuard(std::shared_ptr<Job> j) : job(std::move(j)) {}
     ~JobGuard();

@@ -736,12 +736,25 @@ kj::Promise<void> TargetService::validateBucket(ValidateBucketContext context) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   }
+  auto counters = std::make_shared<store::ScrubCounters>();
+  // A caller that goes away (the call is canceled) stops the scrub at the next object.
+  counters->stopRequested = [] { return IoWorkers::cancelRequested(); };
   kj::Vector<kj::Promise<Result<store::ValidateReport>>> parts;
   for (size_t i = 0; i < ctx_.io->mountpaths(); ++i) {
-    parts.add(ctx_.io->run(
-        i, [store = ctx_.store.get(), i, bucket] { return store->validate(i, bucket); }));
+    parts.add(ctx_.io->run(i, [store = ctx_.store.get(), i, bucket, counters] {
+      return store->validate(i, bucket, counters.get());
+    }));
+  }
+  using Reports = kj::Array<Result<store::ValidateReport>>;
+  kj::Promise<Reports> reporting = kj::NEVER_DONE;
+  if (context.getParams().hasProgress()) {
+    reporting =
+        reportScrub(context.getParams().getProgress(), counters).then([]() -> kj::Promise<Reports> {
+          return kj::NEVER_DONE;
+        });
   }
   return kj::joinPromises(parts.releaseAsArray())
+      .exclusiveJoin(kj::mv(reporting))
       .then([context](kj::Array<Result<store::ValidateReport>>&& reports) mutable {
         auto results = context.getResults();
         store::ValidateReport all;
@@ -770,6 +783,21 @@ kj::Promise<void> TargetService::validateBucket(ValidateBucketContext context) {
         list(all.orphaned, out.initOrphaned(all.orphaned.size()));
         list(all.errors, out.initErrors(all.errors.size()));
       });
+}
+
+kj::Promise<void> TargetService::reportScrub(wire::ScrubProgress::Client progress,
+                                             std::shared_ptr<store::ScrubCounters> counters) {
+  return ctx_.timer().afterDelay(1 * kj::SECONDS).then([this, progress, counters]() mutable {
+    auto req = progress.updateRequest();
+    req.setObjects(counters->objects.load(std::memory_order_relaxed));
+    req.setBytes(counters->bytes.load(std::memory_order_relaxed));
+    req.setDamaged(counters->damaged.load(std::memory_order_relaxed));
+    // A caller that stopped listening does not stop the scrub.
+    return req.send()
+        .ignoreResult()
+        .catch_([](kj::Exception&&) {})
+        .then([this, progress, counters]() mutable { return reportScrub(progress, counters); });
+  });
 }
 
 std::vector<const meta::NodeInfo*> TargetService::otherTargets() const {

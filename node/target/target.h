@@ -114,6 +114,9 @@ class TargetService final : private kj::TaskSet::ErrorHandler {
   static Result<store::Lom> copyLocal(store::Store& store, store::ObjectReader& reader,
                                       const std::string& bucket, const std::string& name,
                                       store::PutOptions opts);
+  // Sends the scrub's running totals to its caller every second, until dropped.
+  kj::Promise<void> reportScrub(wire::ScrubProgress::Client progress,
+                                std::shared_ptr<store::ScrubCounters> counters);
   void taskFailed(kj::Exception&& exception) override;
 
   NodeContext& ctx_;

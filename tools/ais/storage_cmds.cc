@@ -10,6 +10,7 @@
 #include "tools/ais/cli.h"
 #include "tools/ais/exit_codes.h"
 #include "tools/ais/format.h"
+#include "tools/ais/progress.h"
 #include "tools/ais/uri.h"
 
 namespace ais::cli {
@@ -23,8 +24,14 @@ int validate(Cli& cli, const std::string& target, bool json) {
   }
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
-  if (!json) std::fprintf(stderr, "Validating ais://%s on every target...\n", uri->bucket.c_str());
-  auto results = (*client)->validateBucket(uri->bucket);
+  // On a terminal: the running totals of every target, about once a second.
+  ProgressBar bar("validate ais://" + uri->bucket, !json);
+  auto results = (*client)->validateBucket(
+      uri->bucket, [&bar](uint64_t objects, uint64_t bytes, uint64_t damaged) {
+        bar.setLabel(fmt::format("validate: {} objects, {} damaged,", objects, damaged));
+        bar.update(bytes, 0);
+      });
+  bar.finish();
   if (!results.ok()) return fail(results.status());
 
   uint64_t objects = 0, bytes = 0, corrupt = 0, missing = 0, orphaned = 0, errors = 0;

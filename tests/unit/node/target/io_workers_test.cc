@@ -76,5 +76,24 @@ TEST_F(IoWorkersTest, DroppedPromiseCancelsQueuedAndWaitsForRunning) {
   EXPECT_FALSE(queuedRan);
 }
 
+TEST_F(IoWorkersTest, ARunningJobSeesItsCancellation) {
+  IoWorkers io(1, 1);
+  std::atomic<bool> started{false}, sawCancel{false};
+  auto longJob = io.run(0, [&] {
+    started = true;
+    // A scrub-like loop: stops at the next item once its caller went away.
+    for (int i = 0; i < 100000 && !IoWorkers::cancelRequested(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    sawCancel = IoWorkers::cancelRequested();
+  });
+  while (!started) std::this_thread::yield();
+  EXPECT_FALSE(IoWorkers::cancelRequested());  // not inside a job
+  auto t0 = std::chrono::steady_clock::now();
+  longJob = nullptr;  // asks it to stop, then waits for it
+  EXPECT_TRUE(sawCancel);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+}
+
 }  // namespace
 }  // namespace ais::node

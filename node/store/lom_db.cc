@@ -4,8 +4,14 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <vector>
+
 namespace ais::store {
 namespace {
+
+// Block checksums live in their own column family: the LOM family's key estimate stays a count
+// of objects, and listing scans never step over them.
+const std::string kBlocksFamily = "blocks";
 
 rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
@@ -51,7 +57,10 @@ LomDb::LomDb(std::unique_ptr<rocksdb::DB> db, std::string dir)
     : db_(std::move(db)), dir_(std::move(dir)) {}
 
 LomDb::~LomDb() {
-  if (db_) (void)db_->Close();
+  if (db_) {
+    if (blocks_) (void)db_->DestroyColumnFamilyHandle(blocks_);
+    (void)db_->Close();
+  }
 }
 
 Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir) {
@@ -59,15 +68,27 @@ Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir) {
   options.create_if_missing = true;
   options.keep_log_file_num = 2;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {kBlocksFamily, rocksdb::ColumnFamilyOptions(options)}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, families, &handles, &raw);
   if (!s.ok()) return fromRocks(s, dir);
-  return std::unique_ptr<LomDb>(new LomDb(std::unique_ptr<rocksdb::DB>(raw), dir));
+  auto db = std::unique_ptr<LomDb>(new LomDb(std::unique_ptr<rocksdb::DB>(raw), dir));
+  db->blocks_ = handles[1];
+  delete handles[0];  // the default family's handle is the DB's own
+  return db;
+}
+
+rocksdb::ColumnFamilyHandle* LomDb::family(std::string_view key) const {
+  return !key.empty() && key.front() == kBlocksPrefix ? blocks_ : db_->DefaultColumnFamily();
 }
 
 Result<std::optional<std::string>> LomDb::get(std::string_view key) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), slice(key), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family(key), slice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return fromRocks(s, dir_);
   return std::optional<std::string>(std::move(value));
@@ -76,20 +97,20 @@ Result<std::optional<std::string>> LomDb::get(std::string_view key) const {
 Status LomDb::put(std::string_view key, std::string_view value, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return fromRocks(db_->Put(wo, slice(key), slice(value)), dir_);
+  return fromRocks(db_->Put(wo, family(key), slice(key), slice(value)), dir_);
 }
 
 Status LomDb::del(std::string_view key, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return fromRocks(db_->Delete(wo, slice(key)), dir_);
+  return fromRocks(db_->Delete(wo, family(key), slice(key)), dir_);
 }
 
 Status LomDb::write(const Batch& batch, bool sync) {
-  rocksdb::WriteBatch wb;
+  rocksdb::WriteBatch wb;  // atomic across the families
   for (const auto& op : batch.ops_) {
-    rocksdb::Status s =
-        op.value ? wb.Put(slice(op.key), slice(*op.value)) : wb.Delete(slice(op.key));
+    rocksdb::Status s = op.value ? wb.Put(family(op.key), slice(op.key), slice(*op.value))
+                                 : wb.Delete(family(op.key), slice(op.key));
     if (!s.ok()) return fromRocks(s, dir_);
   }
   rocksdb::WriteOptions wo;
@@ -98,9 +119,8 @@ Status LomDb::write(const Batch& batch, bool sync) {
 }
 
 Status LomDb::deleteRange(std::string_view begin, std::string_view end) {
-  return fromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(),
-                                    slice(begin), slice(end)),
-                   dir_);
+  return fromRocks(
+      db_->DeleteRange(rocksdb::WriteOptions(), family(begin), slice(begin), slice(end)), dir_);
 }
 
 Status LomDb::scan(std::string_view begin, std::string_view end, const Visitor& visit) const {

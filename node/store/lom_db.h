@@ -6,7 +6,8 @@
 //   \x01 <bucket> \0 <name>     -> pending marker: a PUT/rename is between "rename file" and
 //                                  "commit LOM"; startup reconciliation resolves it
 //   \x02 <bucket> \0 <name>     -> block checksums (block_sums.h) of an object of 2+ blocks,
-//                                  written and deleted in the same batch as its LOM
+//                                  written and deleted in the same batch as its LOM; keys with
+//                                  this prefix live in their own column family ("blocks")
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,8 @@
 
 namespace rocksdb {
 class DB;
-}
+class ColumnFamilyHandle;
+}  // namespace rocksdb
 
 namespace ais::store {
 
@@ -75,11 +77,13 @@ class LomDb {
   Status deleteRange(std::string_view begin, std::string_view end);
   // Keys in [begin, end) in bytewise order; an empty end means "to the last key".
   Status scan(std::string_view begin, std::string_view end, const Visitor& visit) const;
-  uint64_t estimateKeys() const;
+  uint64_t estimateKeys() const;  // of the LOM family: objects (plus a few pending markers)
 
  private:
   LomDb(std::unique_ptr<rocksdb::DB> db, std::string dir);
+  rocksdb::ColumnFamilyHandle* family(std::string_view key) const;  // by the key's prefix
   std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* blocks_ = nullptr;
   std::string dir_;
 };
 

@@ -70,6 +70,10 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
 Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const std::string& src,
                                  Lom lom, const BlockSums& blocks, bool sync, LomDb::Batch extra) {
   auto old = readLom(mp, bucket, lom.name);
+  // A damaged LOM is replaced like a missing one (its file, if at the other path, is then an
+  // orphan that a scrub reports).
+  bool oldDamaged = old.code() == Code::kObjectCorrupted;
+  if (oldDamaged) old = std::optional<Lom>();
   AIS_RETURN_IF_ERROR(old);
   lom.version = old->has_value() ? (*old)->version + 1 : 1;
   lom.hashedPath = !storableDirect(lom.name);
@@ -87,7 +91,7 @@ Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const s
     extra.put(lomKey(bucket, lom.name), encodeLom(lom));
     if (blocks.sums.size() > 1) {
       extra.put(blocksKey(bucket, lom.name), encodeBlockSums(blocks));
-    } else if (old->has_value() && (*old)->hasBlocksKey()) {
+    } else if (oldDamaged || (old->has_value() && (*old)->hasBlocksKey())) {
       extra.del(blocksKey(bucket, lom.name));  // one block: its sum is the whole checksum
     }
     extra.del(marker);

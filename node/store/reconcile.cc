@@ -145,10 +145,17 @@ Status checkLoms(Mountpath& mp, IntegrityStats* stats, const std::set<std::strin
   AIS_RETURN_IF_ERROR(mp.db->scan(begin, "", [&](std::string_view key, std::string_view value) {
     std::string bucket, name;
     auto lom = decodeLom(value);
-    if (!splitKey(key, &bucket, &name) || !lom.ok() || lom->name != name) {
-      log::error("{}: dropping malformed LOM entry", mp.path);
+    if (!splitKey(key, &bucket, &name)) {
+      log::error("{}: dropping a LOM entry with a malformed key", mp.path);
       batch.del(std::string(key));
       ++dropped;
+      return true;
+    }
+    if (!lom.ok() || lom->name != name) {
+      // Kept: the object stays listed and reads as corrupted until it is overwritten or
+      // deleted (dropping it would make it vanish without a trace).
+      log::error("{}: ais://{}/{}: damaged LOM kept (reads answer ObjectCorrupted)", mp.path,
+                 bucket, name);
       return true;
     }
     std::string path = objectFqn(mp.path, bucket, name, lom->hashedPath);

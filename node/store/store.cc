@@ -79,8 +79,13 @@ Result<std::optional<Lom>> Store::readLom(Mountpath& mp, std::string_view bucket
   if (!raw->has_value()) return std::optional<Lom>();
   auto lom = decodeLom(**raw);
   if (!lom.ok()) {
-    return Status(Code::kInternal,
-                  fmt::format("{} {}/{}: {}", mp.path, bucket, name, lom.status().message()));
+    // The metadata itself is damaged: the object reads as corrupted (an overwrite or a delete
+    // still works: see installLocked and remove).
+    corruptReads_.fetch_add(1, std::memory_order_relaxed);
+    log::error("{}: ais://{}/{}: damaged LOM: {}", mp.path, bucket, name, lom.status().message());
+    return Status(Code::kObjectCorrupted,
+                  fmt::format("{}: ais://{}/{}: damaged metadata ({})", mp.path, bucket, name,
+                              lom.status().message()));
   }
   return std::optional<Lom>(std::move(lom).value());
 }
@@ -213,6 +218,15 @@ Status Store::remove(std::string_view bucket, std::string_view name) {
   Mountpath& mp = mountpathFor(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
   auto lom = readLom(mp, bucket, name);
+  if (lom.code() == Code::kObjectCorrupted) {
+    // Damaged metadata: drop it, and the file wherever it may live.
+    LomDb::Batch batch;
+    batch.del(lomKey(bucket, name));
+    batch.del(blocksKey(bucket, name));
+    AIS_RETURN_IF_ERROR(mp.db->write(batch));
+    for (bool hashed : {false, true}) ::unlink(objectFqn(mp.path, bucket, name, hashed).c_str());
+    return Status::OK();
+  }
   AIS_RETURN_IF_ERROR(lom);
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
   return removeLocked(mp, bucket, **lom);
@@ -242,20 +256,26 @@ Result<std::vector<Lom>> Store::list(std::string_view bucket, std::string_view p
   // Each mountpath contributes at most `limit` names; the merged first `limit` are exact.
   for (const auto& mp : mps_) {
     size_t taken = 0;
-    Status decodeError;
-    AIS_RETURN_IF_ERROR(mp->db->scan(
-        begin, bucketKeyEnd(bucket), [&](std::string_view key, std::string_view value) {
-          if (key.substr(0, keyPrefix.size()) != keyPrefix) return false;
-          if (key == after) return true;
-          auto lom = decodeLom(value);
-          if (!lom.ok()) {
-            decodeError = Status(Code::kInternal, mp->path + ": " + lom.status().message());
-            return false;
-          }
-          out.push_back(std::move(lom).value());
-          return ++taken < limit;
-        }));
-    AIS_RETURN_IF_ERROR(decodeError);
+    AIS_RETURN_IF_ERROR(mp->db->scan(begin, bucketKeyEnd(bucket),
+                                     [&](std::string_view key, std::string_view value) {
+                                       if (key.substr(0, keyPrefix.size()) != keyPrefix)
+                                         return false;
+                                       if (key == after) return true;
+                                       auto lom = decodeLom(value);
+                                       if (!lom.ok()) {
+                                         // Listed by name (its GET answers ObjectCorrupted): a
+                                         // damaged entry must neither hide the object nor break the
+                                         // listing.
+                                         std::string b, name;
+                                         if (!splitKey(key, &b, &name)) return true;
+                                         log::error("{}: ais://{}/{}: damaged LOM: {}", mp->path, b,
+                                                    name, lom.status().message());
+                                         lom = Lom{};
+                                         lom->name = std::move(name);
+                                       }
+                                       out.push_back(std::move(lom).value());
+                                       return ++taken < limit;
+                                     }));
   }
   std::sort(out.begin(), out.end(), [](const Lom& a, const Lom& b) { return a.name < b.name; });
   if (out.size() > limit) out.resize(limit);

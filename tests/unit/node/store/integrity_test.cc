@@ -99,6 +99,33 @@ TEST_F(IntegrityTest, FlippedByteFailsOnlyTheRangesThatTouchItsBlock) {
   EXPECT_GE(store_->integrityStats().corruptReads, 4u);
 }
 
+TEST_F(IntegrityTest, DamagedLomReadsAsCorruptedListsAndCanBeReplacedOrDeleted) {
+  ASSERT_TRUE(store_->putBytes("bkt", "a", "alpha").ok());
+  ASSERT_TRUE(store_->putBytes("bkt", "b", pattern(200000, 8)).ok());
+  ASSERT_TRUE(store_->putBytes("bkt", "c", "gamma").ok());
+  store_.reset();
+  {
+    auto db = LomDb::open(mp_ + "/.ais.lomdb");
+    ASSERT_TRUE(db.ok());
+    for (const char* name : {"a", "b"}) {
+      ASSERT_TRUE((*db)->put(lomKey("bkt", name), "\x02garbage").ok());
+    }
+  }
+  reopen();  // startup keeps a damaged LOM: the object must not vanish
+  EXPECT_EQ(store_->openObject("bkt", "a").code(), Code::kObjectCorrupted);
+  EXPECT_EQ(store_->head("bkt", "b").code(), Code::kObjectCorrupted);
+  auto all = store_->list("bkt", "", "", 10);
+  ASSERT_TRUE(all.ok()) << all.status().toString();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ(all->at(0).name, "a");
+  EXPECT_EQ(all->at(1).name, "b");
+  ASSERT_TRUE(store_->putBytes("bkt", "a", "alpha again").ok());
+  EXPECT_EQ(*read("a", 0, 100), "alpha again");
+  EXPECT_TRUE(store_->remove("bkt", "b").ok());
+  EXPECT_EQ(store_->head("bkt", "b").code(), Code::kObjectNotFound);
+  EXPECT_EQ(*read("c", 0, 100), "gamma");
+}
+
 TEST_F(IntegrityTest, BlockSumsDoNotCountAsObjects) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(store_->putBytes("bkt", "big" + std::to_string(i), pattern(300000, i)).ok());

@@ -26,6 +26,9 @@ struct StreamQueue {
   Result<ObjectInfo> result = Status(Code::kInternal, "stream not finished");
   bool abandoned = false;                                      // the caller stopped reading
   kj::Own<kj::CrossThreadPromiseFulfiller<void>> spaceWaiter;  // a write waiting for room
+  // Fulfilled when the caller stops reading: the reply's wait for held-back chunks ends (they
+  // will never be taken, and the sink may never hear of them again).
+  kj::Own<kj::CrossThreadPromiseFulfiller<void>> abandonSignal;
 
   // Loop-thread only: what arrived, for the end-to-end check against the sender's checksum.
   XXH64_state_t* hash = XXH64_createState();
@@ -96,7 +99,13 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
       req.setInlineMax(0);
       auto progress = kj::refcounted<proto::SinkProgress>();
       req.setSink(kj::heap<StreamSink>(q, kj::addRef(*progress)));
-      auto call = req.send().then([q, progress = kj::mv(progress)](
+      auto abandoned = kj::newPromiseAndCrossThreadFulfiller<void>();
+      {
+        std::lock_guard lock(q->mu);
+        q->abandonSignal = kj::mv(abandoned.fulfiller);
+      }
+      auto call = req.send().then([q, progress = kj::mv(progress),
+                                   abandonedPromise = kj::mv(abandoned.promise)](
                                       capnp::Response<wire::Node::GetObjectResults>&& r) mutable
                                   -> kj::Promise<Result<ObjectInfo>> {
         Status s = proto::toStatus(r.getStatus());
@@ -104,7 +113,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
         // Chunks held back by flow control may still be on their way to the sink.
         uint64_t sent = r.getSentBytes();
         auto resp = kj::heap(kj::mv(r));
-        auto arrived = progress->until(sent);
+        auto arrived = progress->until(sent).exclusiveJoin(kj::mv(abandonedPromise));
         return arrived.attach(kj::mv(progress))
             .then([q, resp = kj::mv(resp)]() -> Result<ObjectInfo> {
               auto& r = *resp;
@@ -149,8 +158,10 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
       std::unique_lock lock(q->mu);
       q->abandoned = true;
       auto waiter = kj::mv(q->spaceWaiter);
+      auto signal = kj::mv(q->abandonSignal);
       lock.unlock();
       if (waiter) waiter->reject(KJ_EXCEPTION(DISCONNECTED, "the reader went away"));
+      if (signal) signal->fulfill();
       return consumeError;
     }
     Result<ObjectInfo> r = [&] {

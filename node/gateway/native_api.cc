@@ -1,6 +1,8 @@
 // The native REST API (AIS-style, JSON): /v1/objects/B/NAME, /v1/buckets[/B], /v1/cluster,
 // /v1/daemon, /v1/health. Documented in docs/api.md. Errors: {"code": "...", "message": "..."}
 // with the same HTTP statuses the S3 side uses.
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "meta/names.h"
@@ -99,7 +101,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       }
       ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
-      ex.responseHeaders().set("ais-checksum-value", std::to_string(info->checksum));
+      ex.responseHeaders().set("ais-checksum-value", fmt::format("{:016x}", info->checksum));
       if (!ex.beginResponse(status, len).ok()) return;
       if (local) return sendVerified(ex, *local, off, len, verified);
       if (!first.empty() && !ex.write(first).ok()) return ex.closeAfter();
@@ -116,7 +118,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       auto info = c->head(bucket, name);
       if (!info.ok()) return sendError(ex, info.status());
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
-      ex.responseHeaders().set("ais-checksum-value", std::to_string(info->checksum));
+      ex.responseHeaders().set("ais-checksum-value", fmt::format("{:016x}", info->checksum));
       ex.responseHeaders().set(http::field::content_length, std::to_string(info->size));
       (void)ex.respond(200);
       return;

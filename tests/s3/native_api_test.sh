@@ -23,6 +23,9 @@ check "get object byte-exact" bash -c "curl -sf $V1/objects/nat/dir/big.bin | cm
 check "range get" bash -c "curl -sf -r 100-199 $V1/objects/nat/dir/big.bin | cmp - <(tail -c +101 $data | head -c 100)"
 check "range past the end is 416" test "$(status -r 5000000-5000010 "$V1/objects/nat/dir/big.bin")" = 416
 check "head has length" bash -c "curl -sfI $V1/objects/nat/dir/big.bin | grep -qi '^content-length: 3000000'"
+# The checksum header is the xxhash64 in hex, the same value the CLI prints.
+cli_ck=$("$AIS_BUILD_DIR/tools/ais" object head ais://nat/dir/big.bin --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["checksum"])')
+check "checksum header is the CLI's hex xxhash64" bash -c "curl -sfI $V1/objects/nat/dir/big.bin | tr -d '\r' | grep -qix 'ais-checksum-value: ${cli_ck##*:}'"
 check "missing object is 404" test "$(status "$V1/objects/nat/nope")" = 404
 check "missing bucket is 404" test "$(status "$V1/objects/nobucket/x")" = 404
 for i in $(seq 1 25); do curl -sf -X PUT --data-binary "v$i" "$V1/objects/nat/p/o$i" >/dev/null; done

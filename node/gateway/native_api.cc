@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "meta/names.h"
+#include "node/gateway/forward_read.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/local_read.h"
 #include "node/gateway/s3_auth_sigv4.h"
@@ -18,7 +19,6 @@ namespace {
 
 using nlohmann::json;
 constexpr size_t kIoBuf = 1 << 20;
-constexpr uint64_t kForwardChunk = 4 << 20;  // a remote owner's first piece, before the status
 
 void sendJson(Exchange& ex, unsigned status, const json& j) {
   ex.responseHeaders().set(http::field::content_type, "application/json");
@@ -92,26 +92,16 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       // the status line, so a damaged object gets an error response, not a truncated 200.
       std::string first;
       if (!local && len > 0) {
-        auto got = c->getRange(bucket, name, ByteRange{off, std::min(kForwardChunk, len)}, &first);
+        auto got = fetchFirstPiece(*c, bucket, name, off, len, info->version);
         if (!got.ok()) return sendError(ex, got.status());
-        if (got->version != info->version) {
-          return sendError(ex,
-                           Status(Code::kVersionChanged, "overwritten while being read; retry"));
-        }
+        first = std::move(*got);
       }
       ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
       ex.responseHeaders().set("ais-checksum-value", fmt::format("{:016x}", info->checksum));
       if (!ex.beginResponse(status, len).ok()) return;
       if (local) return sendVerified(ex, *local, off, len, verified);
-      if (!first.empty() && !ex.write(first).ok()) return ex.closeAfter();
-      if (first.size() < len) {
-        // The rest as one fabric stream piped to the socket, pinned to the headers' version.
-        auto rest =
-            c->getStream(bucket, name, ByteRange{off + first.size(), len - first.size()},
-                         info->version, [&](std::string_view chunk) { return ex.write(chunk); });
-        if (!rest.ok()) ex.closeAfter();  // a short body, never wrong bytes
-      }
+      sendForwarded(ex, *c, bucket, name, off, len, info->version, first);
       return;
     }
     case http::verb::head: {

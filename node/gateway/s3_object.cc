@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/log.h"
+#include "node/gateway/forward_read.h"
 #include "node/gateway/local_read.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_payload.h"
@@ -19,8 +20,6 @@ namespace {
 // Bodies up to this size are read whole and stored in one message together with their ETag;
 // larger ones stream through a PutHandle.
 constexpr uint64_t kInlinePutMax = 8 << 20;
-// The first piece of a GET from a remote owner, read (verified) before the status line.
-constexpr uint64_t kForwardChunk = 4 << 20;
 constexpr size_t kIoBuf = 1 << 20;
 
 // Standard headers kept with the object besides Content-Type and x-amz-meta-*.
@@ -273,7 +272,7 @@ void getObject(S3Request& r) {
   if (!local) {
     bool prefetch = !r.ex.headOnly() && r.ex.header(http::field::range).empty();
     Result<ObjectInfo> h = Status(Code::kRangeNotSatisfiable);
-    if (prefetch) h = c->getRange(r.bucket, r.key, ByteRange{0, kForwardChunk}, &first);
+    if (prefetch) h = c->getRange(r.bucket, r.key, ByteRange{0, kForwardFirstPiece}, &first);
     // (An empty object has no byte 0.)
     if (h.code() == Code::kRangeNotSatisfiable) h = c->head(r.bucket, r.key);
     if (!h.ok()) return r.fail(h.status());
@@ -294,13 +293,9 @@ void getObject(S3Request& r) {
   }
   if (!local && !r.ex.headOnly() && span->length > 0 && (first.empty() || span->offset != 0)) {
     // A ranged GET from another owner: its first piece arrives verified before the status line.
-    first.clear();
-    uint64_t n = std::min(kForwardChunk, span->length);
-    auto got = c->getRange(r.bucket, r.key, ByteRange{span->offset, n}, &first);
+    auto got = fetchFirstPiece(*c, r.bucket, r.key, span->offset, span->length, info.version);
     if (!got.ok()) return r.fail(got.status());
-    if (got->version != info.version || first.size() != n) {
-      return r.fail(Status(Code::kVersionChanged, "overwritten while being read; retry"));
-    }
+    first = std::move(*got);
   }
   setObjectHeaders(r, info);
   unsigned status = 200;
@@ -313,27 +308,7 @@ void getObject(S3Request& r) {
   }
   if (Status st = r.ex.beginResponse(status, span->length); !st.ok() || r.ex.headOnly()) return;
   if (local) return sendVerified(r.ex, *local, span->offset, span->length, verified);
-  uint64_t off = span->offset, end = span->offset + span->length;
-  if (!first.empty()) {
-    // The span's first piece: a plain GET's prefetch, or a ranged GET's first fetch.
-    uint64_t n = std::min<uint64_t>(first.size(), end - off);
-    if (n != std::min(kForwardChunk, end - off) ||
-        !r.ex.write(std::string_view(first).substr(0, n)).ok()) {
-      r.ex.closeAfter();
-      return;
-    }
-    off += n;
-  }
-  if (off >= end) return;
-  // The rest as one fabric stream piped to the socket (flow control both ways), pinned to the
-  // version whose headers went out.
-  auto rest = c->getStream(r.bucket, r.key, ByteRange{off, end - off}, info.version,
-                           [&](std::string_view chunk) { return r.ex.write(chunk); });
-  if (!rest.ok()) {
-    log::warn("GET {}/{} failed mid-stream after byte {}: {}", r.bucket, r.key, off,
-              rest.status().toString());
-    r.ex.closeAfter();  // the client sees a short body, never wrong bytes
-  }
+  sendForwarded(r.ex, *c, r.bucket, r.key, span->offset, span->length, info.version, first);
 }
 
 void deleteObject(S3Request& r) {

@@ -68,21 +68,25 @@ Status fsyncDir(const std::string& dir) {
 Result<FileDigest> digestFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ioError("open", path, errno);
+  auto d = digestFd(fd, path);
+  ::close(fd);
+  return d;
+}
+
+Result<FileDigest> digestFd(int fd, const std::string& path) {
   BlockHasher hasher;
   std::vector<char> buf(1 << 20);
-  FileDigest d;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+  for (uint64_t off = 0;;) {
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off));
     if (n < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return ioError("read", path, e);
+      return ioError("read", path, errno);
     }
     if (n == 0) break;
     hasher.update(buf.data(), static_cast<size_t>(n));
+    off += static_cast<uint64_t>(n);
   }
-  ::close(fd);
+  FileDigest d;
   d.size = hasher.size();
   d.checksum = hasher.wholeChecksum();
   d.blocks = hasher.blocks();

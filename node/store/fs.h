@@ -30,6 +30,8 @@ struct FileDigest {
   BlockSums blocks;
 };
 Result<FileDigest> digestFile(const std::string& path);
+// The same of an open file, from offset 0 (`path` names it in errors).
+Result<FileDigest> digestFd(int fd, const std::string& path);
 
 // Removes empty directories from `dir` upward, stopping at (and keeping) `stop`. Best effort.
 void removeEmptyParents(std::string dir, const std::string& stop);

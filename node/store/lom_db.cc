@@ -6,6 +6,9 @@
 
 #include <vector>
 
+#include "node/store/block_sums.h"
+#include "node/store/lom.h"
+
 namespace ais::store {
 namespace {
 
@@ -51,6 +54,12 @@ bool splitKey(std::string_view key, std::string* bucket, std::string* name) {
   bucket->assign(key.substr(0, nul));
   name->assign(key.substr(nul + 1));
   return true;
+}
+
+void LomDb::Batch::putLom(std::string_view bucket, Lom& lom, const BlockSums& blocks) {
+  lom.blockSize = blocks.blockSize;
+  put(lomKey(bucket, lom.name), encodeLom(lom));
+  if (blocks.sums.size() > 1) put(blocksKey(bucket, lom.name), encodeBlockSums(blocks));
 }
 
 LomDb::LomDb(std::unique_ptr<rocksdb::DB> db, std::string dir)

@@ -42,6 +42,9 @@ std::string bucketKeyEnd(std::string_view bucket);
 // Splits "<bucket>\0<name>" (after the pending or blocks prefix, if any); false if malformed.
 bool splitKey(std::string_view key, std::string* bucket, std::string* name);
 
+struct Lom;
+struct BlockSums;
+
 class LomDb {
  public:
   // Atomic group of puts and deletes.
@@ -51,6 +54,9 @@ class LomDb {
       ops_.push_back({std::move(key), std::move(value)});
     }
     void del(std::string key) { ops_.push_back({std::move(key), std::nullopt}); }
+    // An object's LOM with its block checksums (the blocks key only for 2+ blocks; lom.blockSize
+    // is set from blocks). The one way a LOM and its sums are written together.
+    void putLom(std::string_view bucket, Lom& lom, const BlockSums& blocks);
 
    private:
     friend class LomDb;

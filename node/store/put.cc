@@ -77,7 +77,7 @@ Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const s
   AIS_RETURN_IF_ERROR(old);
   lom.version = old->has_value() ? (*old)->version + 1 : 1;
   lom.hashedPath = !storableDirect(lom.name);
-  lom.blockSize = blocks.blockSize;
+  lom.blockSize = blocks.blockSize;  // the marker describes the new bytes too
   std::string marker = pendingKey(bucket, lom.name);
   AIS_RETURN_IF_ERROR(mp.db->put(marker, encodeLom(lom), sync));
   Status placed = placeFile(mp, bucket, src, lom, marker);
@@ -88,12 +88,10 @@ Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const s
   Status committed =
       sync ? fsyncDir(parentDir(objectFqn(mp.path, bucket, lom.name, lom.hashedPath))) : Status();
   if (committed.ok()) {
-    extra.put(lomKey(bucket, lom.name), encodeLom(lom));
-    if (blocks.sums.size() > 1) {
-      extra.put(blocksKey(bucket, lom.name), encodeBlockSums(blocks));
-    } else if (oldDamaged || (old->has_value() && (*old)->hasBlocksKey())) {
+    if (blocks.sums.size() <= 1 && (oldDamaged || (old->has_value() && (*old)->hasBlocksKey()))) {
       extra.del(blocksKey(bucket, lom.name));  // one block: its sum is the whole checksum
     }
+    extra.putLom(bucket, lom, blocks);
     extra.del(marker);
     committed = mp.db->write(extra, sync);
   }

@@ -44,14 +44,6 @@ Status quarantine(Mountpath& mp, const std::string& path, std::string_view why,
   return Status::OK();
 }
 
-Status writeLom(Mountpath& mp, const std::string& bucket, Lom& lom, const BlockSums& blocks,
-                LomDb::Batch batch) {
-  lom.blockSize = blocks.blockSize;
-  batch.put(lomKey(bucket, lom.name), encodeLom(lom));
-  if (blocks.sums.size() > 1) batch.put(blocksKey(bucket, lom.name), encodeBlockSums(blocks));
-  return mp.db->write(batch);
-}
-
 // A pending marker means: the file may or may not have been renamed into place, and the LOM was
 // not committed. The file at the marked path is adopted only if it holds the marked bytes.
 Status resolvePending(Mountpath& mp, const std::string& key, std::string_view value,
@@ -93,7 +85,8 @@ Status resolvePending(Mountpath& mp, const std::string& key, std::string_view va
   lom.version = old ? old->version + 1 : 1;
   LomDb::Batch batch;
   batch.del(key);
-  AIS_RETURN_IF_ERROR(writeLom(mp, bucket, lom, digest->blocks, std::move(batch)));
+  batch.putLom(bucket, lom, digest->blocks);
+  AIS_RETURN_IF_ERROR(mp.db->write(batch));
   if (old && !oldAtPath) {
     ::unlink(objectFqn(mp.path, bucket, name, old->hashedPath).c_str());
   }
@@ -235,7 +228,9 @@ Status rebuildLoms(Mountpath& mp, IntegrityStats* stats) {
       lom.version = 1;
       lom.mtimeNs = lom.atimeNs =
           static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-      AIS_RETURN_IF_ERROR(writeLom(mp, bucket, lom, digest->blocks, {}));
+      LomDb::Batch batch;
+      batch.putLom(bucket, lom, digest->blocks);
+      AIS_RETURN_IF_ERROR(mp.db->write(batch));
       ++stats->lomsRebuilt;
     }
     // Objects stored by hash keep their names only in the lost database.

@@ -115,30 +115,19 @@ Result<BlockSums> Store::readBlocks(Mountpath& mp, std::string_view bucket, cons
 
 Result<BlockSums> Store::addBlocksLocked(Mountpath& mp, std::string_view bucket, Lom& lom, int fd,
                                          const std::string& what) {
-  BlockHasher hasher;
-  std::vector<char> buf(1 << 20);
-  for (uint64_t off = 0;;) {
-    ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ioError("read", what, errno);
-    if (n == 0) break;
-    hasher.update(buf.data(), static_cast<size_t>(n));
-    off += static_cast<uint64_t>(n);
-  }
-  if (hasher.size() != lom.size || hasher.wholeChecksum() != lom.checksum) {
+  auto digest = digestFd(fd, what);
+  AIS_RETURN_IF_ERROR(digest);
+  if (digest->size != lom.size || digest->checksum != lom.checksum) {
     corruptReads_.fetch_add(1, std::memory_order_relaxed);
     log::error("{}: content does not match its LOM (checksum {:016x}, expected {:016x})", what,
-               hasher.wholeChecksum(), lom.checksum);
+               digest->checksum, lom.checksum);
     return Status(Code::kObjectCorrupted, what + ": content does not match its checksum");
   }
-  BlockSums blocks = hasher.blocks();
-  lom.blockSize = blocks.blockSize;
   LomDb::Batch batch;
-  batch.put(lomKey(bucket, lom.name), encodeLom(lom));
-  if (blocks.sums.size() > 1) batch.put(blocksKey(bucket, lom.name), encodeBlockSums(blocks));
+  batch.putLom(bucket, lom, digest->blocks);
   AIS_RETURN_IF_ERROR(mp.db->write(batch));
   log::info("{}: verified whole and given block checksums", what);
-  return blocks;
+  return std::move(digest->blocks);
 }
 
 Result<std::unique_ptr<ObjectReader>> Store::openObject(std::string_view bucket,

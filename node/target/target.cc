@@ -16,9 +16,19 @@ namespace {
 
 using ReaderPtr = std::shared_ptr<store::ObjectReader>;
 
-// The writer's end of a streamed PUT. Chunks are written by the object's I/O worker one at a time
-// in arrival order (each write waits for the previous one). Dropped without commit: the work file
-// is discarded.
+// On an I/O worker: ObjectExists when a PUT asked ifAbsent and the object is there (rebalance
+// transfers never overwrite a newer copy).
+Status checkAbsent(store::Store& store, bool ifAbsent, const std::string& bucket,
+                   const std::string& name) {
+  if (ifAbsent && store.head(bucket, name).ok()) {
+    return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
+  }
+  return Status::OK();
+}
+
+// The writer's end of a streamed PUT. Chunks are written by the object's I/O worker; capnp
+// delivers a streaming call (and the commit after it) only once the previous one completed, so
+// they reach the file one at a time, in order. Dropped without commit: the work file is discarded.
 class PutStreamImpl final : public wire::PutStream::Server {
  public:
   PutStreamImpl(std::unique_ptr<store::ObjectWriter> writer, std::string targetId, IoWorkers& io,
@@ -29,15 +39,9 @@ class PutStreamImpl final : public wire::PutStream::Server {
   kj::Promise<void> write(WriteContext context) override {
     if (!writer_) return kj::READY_NOW;
     auto chunk = context.getParams().getChunk();  // lives until the promise we return resolves
-    auto done = tail_
-                    .then([this, chunk] {
-                      return io_.run(mp_, [w = writer_, err = &error_, chunk] {
-                        if (err->ok()) *err = w->write(chunk.begin(), chunk.size());
-                      });
-                    })
-                    .fork();
-    tail_ = done.addBranch();
-    return done.addBranch();
+    return io_.run(mp_, [w = writer_, err = &error_, chunk] {
+      if (err->ok()) *err = w->write(chunk.begin(), chunk.size());
+    });
   }
 
   kj::Promise<void> commit(CommitContext context) override {
@@ -51,18 +55,14 @@ class PutStreamImpl final : public wire::PutStream::Server {
     std::optional<std::map<std::string, std::string>> custom;
     if (params.getReplaceCustom()) custom = proto::fromWire(params.getCustom());
     uint64_t checksum = params.getChecksum();
-    auto pending = kj::mv(tail_);
-    tail_ = kj::READY_NOW;
-    return pending
-        .then([this, writer, custom = std::move(custom), checksum]() mutable {
-          return io_.run(mp_,
-                         [writer, err = error_, custom = std::move(custom),
-                          checksum]() mutable -> Result<store::Lom> {
-                           if (!err.ok()) return err;  // the writer's drop discards the work file
-                           if (custom) writer->setCustom(std::move(*custom));
-                           return writer->commit(checksum);
-                         });
-        })
+    return io_
+        .run(mp_,
+             [writer, err = error_, custom = std::move(custom),
+              checksum]() mutable -> Result<store::Lom> {
+               if (!err.ok()) return err;  // the writer's drop discards the work file
+               if (custom) writer->setCustom(std::move(*custom));
+               return writer->commit(checksum);
+             })
         .then([this, context](Result<store::Lom> lom) mutable {
           auto results = context.getResults();
           if (!lom.ok()) {
@@ -81,8 +81,7 @@ class PutStreamImpl final : public wire::PutStream::Server {
   std::string targetId_;
   IoWorkers& io_;
   size_t mp_;
-  Status error_;                            // written by the worker, read after the queue drained
-  kj::Promise<void> tail_ = kj::READY_NOW;  // the last queued write; destroyed first
+  Status error_;  // written by the workers, one call at a time
 };
 
 // Streams [offset, offset+length) of an object to the reader's sink in chunks, hashing as it goes.
@@ -223,9 +222,7 @@ kj::Promise<void> TargetService::putObject(PutObjectContext context) {
              checksum = p.getChecksum(),
              opts = putOptions(bucket,
                                proto::fromWire(p.getCustom()))]() mutable -> Result<store::Lom> {
-              if (ifAbsent && store->head(bucket, name).ok()) {
-                return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
-              }
+              AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name));
               auto writer = store->beginPut(bucket, name, std::move(opts));
               if (!writer.ok()) return writer.status();
               AIS_RETURN_IF_ERROR((*writer)->write(data.begin(), data.size()));
@@ -253,9 +250,7 @@ kj::Promise<void> TargetService::beginPut(BeginPutContext context) {
             [store = ctx_.store.get(), bucket, name, ifAbsent = p.getRef().getIfAbsent(),
              opts = putOptions(bucket, proto::fromWire(p.getCustom()))]() mutable
             -> Result<std::unique_ptr<store::ObjectWriter>> {
-              if (ifAbsent && store->head(bucket, name).ok()) {
-                return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
-              }
+              AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name));
               return store->beginPut(bucket, name, std::move(opts));
             })
       .then([this, context, mp](Result<std::unique_ptr<store::ObjectWriter>> writer) mutable {
@@ -552,7 +547,7 @@ kj::Promise<Result<store::Lom>> TargetService::sendObject(ReaderPtr reader, std:
         mountpathOf(bucket, name),
         [store = ctx_.store.get(), reader, bucket, name, ifAbsent,
          opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
-          if (ifAbsent && store->head(bucket, name).ok()) return Status(Code::kObjectExists);
+          AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name));
           return copyLocal(*store, *reader, bucket, name, std::move(opts));
         });
   }

@@ -75,20 +75,7 @@ void craftCrash(const std::string& mp, const std::string& name, std::string_view
   writeFile(workDir(mp, "bkt") + "/stray.work", "half a put");
 }
 
-class CrashTest : public ::testing::Test {
- protected:
-  void SetUp() override { reopen(); }
-  void reopen() {
-    store_.reset();
-    auto s = Store::open({tmp_.sub("mp")});
-    ASSERT_TRUE(s.ok()) << s.status().toString();
-    store_ = std::move(s).value();
-    mp_ = store_->mountpaths().at(0);
-  }
-  TempDir tmp_;
-  std::unique_ptr<Store> store_;
-  std::string mp_;
-};
+using CrashTest = testing::OneMountpathStoreTest;
 
 TEST_F(CrashTest, RenameDoneLomNotCommitted) {
   ASSERT_TRUE(store_->putBytes("bkt", "obj", "old content").ok());

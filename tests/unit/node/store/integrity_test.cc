@@ -53,16 +53,8 @@ TEST(BlockSums, SameSumsWhateverTheChunking) {
   EXPECT_FALSE(decodeBlockSums(std::string(4, '\0')).ok());  // block size 0
 }
 
-class IntegrityTest : public ::testing::Test {
+class IntegrityTest : public testing::OneMountpathStoreTest {
  protected:
-  void SetUp() override { reopen(); }
-  void reopen() {
-    store_.reset();
-    auto s = Store::open({tmp_.sub("mp")});
-    ASSERT_TRUE(s.ok()) << s.status().toString();
-    store_ = std::move(s).value();
-    mp_ = store_->mountpaths().at(0);
-  }
   // Reads [off, off+len) in one call.
   Result<std::string> read(std::string_view name, uint64_t off, uint64_t len) {
     auto r = store_->openObject("bkt", name);
@@ -73,10 +65,6 @@ class IntegrityTest : public ::testing::Test {
     out.resize(*n);
     return out;
   }
-
-  TempDir tmp_;
-  std::string mp_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(IntegrityTest, FlippedByteFailsOnlyTheRangesThatTouchItsBlock) {

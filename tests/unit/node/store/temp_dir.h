@@ -1,5 +1,5 @@
-// Store test helpers: a per-test directory under /tmp, removed with everything in it when the
-// test ends (pass or fail), and deterministic test bytes.
+// Store test helpers: a per-test directory under /tmp (removed with everything in it when the
+// test ends, pass or fail), a fixture holding a one-mountpath store there, deterministic bytes.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,7 +7,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
+
+#include "node/store/store.h"
 
 namespace ais::store::testing {
 
@@ -29,6 +32,23 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A store on one mountpath in a TempDir; reopen() closes and opens it again (a restart, with its
+// startup reconciliation).
+class OneMountpathStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+  void reopen() {
+    store_.reset();
+    auto s = Store::open({tmp_.sub("mp")});
+    ASSERT_TRUE(s.ok()) << s.status().toString();
+    store_ = std::move(s).value();
+    mp_ = store_->mountpaths().at(0);
+  }
+  TempDir tmp_;
+  std::unique_ptr<Store> store_;
+  std::string mp_;
 };
 
 // Deterministic pseudo-random bytes (an LCG), different per seed.

@@ -1,0 +1,29 @@
+// Serving an object owned by another target: the first piece of the range (all of a small one)
+// is fetched, verified by the owner, before the status line, so a damaged object gets an error
+// response; the rest follows as one fabric stream piped to the socket with flow control, pinned
+// to the version whose headers went out.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "node/gateway/http_server.h"
+#include "proto/client.h"
+
+namespace ais::gateway {
+
+inline constexpr uint64_t kForwardFirstPiece = 4 << 20;
+
+// Up to kForwardFirstPiece bytes at off (len bytes wanted in all); kVersionChanged unless they
+// come from `version`.
+Result<std::string> fetchFirstPiece(Client& c, const std::string& bucket, const std::string& name,
+                                    uint64_t off, uint64_t len, uint64_t version);
+
+// The body after beginResponse: `first` (bytes at off, fetched before the status line), then the
+// rest of [off, off+len) as one stream. A failure closes the connection after a short body.
+void sendForwarded(Exchange& ex, Client& c, const std::string& bucket, const std::string& name,
+                   uint64_t off, uint64_t len, uint64_t version, std::string_view first);
+
+}  // namespace ais::gateway

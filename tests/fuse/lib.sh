@@ -9,22 +9,8 @@ export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
 export AIS_DEV_NOBUILD=1
 AISFS=$AIS_BUILD_DIR/fusefs/aisfs
 AIS_BIN=$AIS_BUILD_DIR/tools/ais
-PY=/usr/bin/python3
-
-FAILS=0
-pass() { echo "PASS $1"; }
-fail() {
-  local detail=${2:-}
-  echo "FAIL $1${detail:+: $(tr -s '\n ' ' ' <<<"$detail" | head -c 400)}"
-  FAILS=$((FAILS + 1))
-}
-skip() { echo "SKIP $1${2:+: $2}"; }
-# check NAME CMD...: the command must succeed.
-check() {
-  local name=$1 out
-  shift
-  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(tail -n 5 <<<"$out")"; fi
-}
+# shellcheck source=tests/lib/checks.sh
+source "$REPO/tests/lib/checks.sh"
 
 require_built() {
   if [[ ! -x $AISFS || ! -x $AIS_BUILD_DIR/node/aisnode ]]; then
@@ -37,32 +23,9 @@ require_built() {
   fi
 }
 
-port_free() {
-  $PY - "$1" <<'PYEOF' 2>/dev/null
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-PYEOF
-}
-
-# A base port in 23000-23999 with the playground's ports free (base..base+7 for the fabric,
+# A base port in 23000-23479 with the playground's ports free (base..base+7 for the fabric,
 # base+500.. for HTTP).
-pick_port() {
-  local base i ok
-  for _ in $(seq 1 100); do
-    base=$((23000 + RANDOM % 480))
-    ok=1
-    for ((i = 0; i < 8; i++)); do
-      port_free $((base + i)) && port_free $((base + 500 + i)) || { ok=0; break; }
-    done
-    ((ok)) && { echo "$base"; return 0; }
-  done
-  return 1
-}
+pick_port() { pick_port_in 23000 480 1 8; }
 
 WORK=$(mktemp -d /tmp/aisfs-test.XXXXXX)
 export AIS_DEV_DIR=$WORK/cluster

@@ -13,28 +13,11 @@ export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
 export AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1  # the suite mounts aisfs itself, under $WORK
 AISFS=$AIS_BUILD_DIR/fusefs/aisfs
 AIS_BIN=$AIS_BUILD_DIR/tools/ais
-PY=/usr/bin/python3
 HTTP_OFFSET=500 # a node's HTTP gateway listens on its rpc port + this (tools/dev)
 TMO=60          # every client call runs under `timeout $TMO`: a hang is a failure, not a stall
 
-FAILS=0
-PASSES=0
-pass() {
-  echo "PASS $1"
-  PASSES=$((PASSES + 1))
-}
-fail() {
-  local detail=${2:-}
-  echo "FAIL $1${detail:+: $(tr -s '\n ' ' ' <<<"$detail" | head -c 600)}"
-  FAILS=$((FAILS + 1))
-}
-skip() { echo "SKIP $1${2:+: $2}"; }
-# check NAME CMD...: the command must succeed.
-check() {
-  local name=$1 out
-  shift
-  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(tail -n 5 <<<"$out")"; fi
-}
+# shellcheck source=tests/lib/checks.sh
+source "$REPO/tests/lib/checks.sh"
 
 require_built() {
   local bin
@@ -48,34 +31,8 @@ require_built() {
 
 have_fuse() { [[ -x $AISFS && -c /dev/fuse ]] && command -v fusermount3 >/dev/null; }
 
-port_free() {
-  $PY - "$1" <<'PYEOF' 2>/dev/null
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-PYEOF
-}
-
 # A base port in 25000-25495 (step 4) whose 4 rpc ports and their gateways (+500) are free.
-pick_port() {
-  local base i ok
-  for _ in $(seq 1 100); do
-    base=$((25000 + (RANDOM % 124) * 4))
-    ok=1
-    for ((i = 0; i < 4; i++)); do
-      if ! port_free $((base + i)) || ! port_free $((base + HTTP_OFFSET + i)); then
-        ok=0
-        break
-      fi
-    done
-    ((ok)) && { echo "$base"; return 0; }
-  done
-  return 1
-}
+pick_port() { pick_port_in 25000 124 4 4; }
 
 WORK=$(mktemp -d /tmp/ais-integrity.XXXXXX)
 export AIS_DEV_DIR=$WORK/cluster

@@ -1,0 +1,52 @@
+# Shared by the test suites' libraries (sourced): PASS/FAIL/SKIP bookkeeping and free-port picking
+# for a private playground. Each suite keeps its own port range (below the ephemeral range and
+# apart from the others': cli 20000-22xxx, fuse 23000-23999, s3 24000-24999, integrity
+# 25000-25999, bench 26000-26999, integration 28000+).
+# shellcheck shell=bash
+PY=/usr/bin/python3
+
+FAILS=0
+PASSES=0
+pass() {
+  echo "PASS $1"
+  PASSES=$((PASSES + 1))
+}
+fail() {
+  local detail=${2:-}
+  echo "FAIL $1${detail:+: $(tr -s '\n ' ' ' <<<"$detail" | head -c 600)}"
+  FAILS=$((FAILS + 1))
+}
+skip() { echo "SKIP $1${2:+: $2}"; }
+# check NAME CMD...: the command must succeed.
+check() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(tail -n 5 <<<"$out")"; fi
+}
+
+port_free() {
+  $PY - "$1" <<'PYEOF' 2>/dev/null
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PYEOF
+}
+
+# pick_port_in FIRST CHOICES STEP N: a base port FIRST + k*STEP (k < CHOICES) whose N ports from
+# the base, and their HTTP gateways at +500 (tools/dev), are all free.
+pick_port_in() {
+  local first=$1 choices=$2 step=$3 n=$4 base i ok
+  for _ in $(seq 1 100); do
+    base=$((first + (RANDOM % choices) * step))
+    ok=1
+    for ((i = 0; i < n; i++)); do
+      port_free $((base + i)) && port_free $((base + 500 + i)) || { ok=0; break; }
+    done
+    ((ok)) && { echo "$base"; return 0; }
+  done
+  return 1
+}

@@ -170,10 +170,32 @@ kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role) {
   return publish(smap, std::nullopt).then([] { return Status::OK(); });
 }
 
+namespace {
+
+// Props the data path honours; the rest are refused rather than kept and ignored.
+Status checkProps(const meta::BucketProps& props) {
+  if (props.checksumType != "xxhash64" && props.checksumType != "none") {
+    return Status(Code::kInvalidArgument, "checksum type must be xxhash64 or none");
+  }
+  if (props.mirrorCopies < 1) return Status(Code::kInvalidArgument, "mirror copies must be >= 1");
+  // TODO(issue 13): n-way mirroring and erasure coding. Until objects really get the extra
+  // copies or slices, a bucket that asks for them would only look protected.
+  if (props.mirrorCopies > 1) {
+    return Status(Code::kNotImplemented, "mirroring (mirror copies > 1) is not supported yet");
+  }
+  if (props.ec.enabled) {
+    return Status(Code::kNotImplemented, "erasure coding (ec enabled) is not supported yet");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 kj::Promise<Status> Primary::createBucket(const std::string& name, meta::BucketProps props) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
   if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
   if (props.checksumType.empty()) props.checksumType = "xxhash64";
+  AIS_RETURN_IF_ERROR(checkProps(props));
   props.createdNs = nowNs();
   meta::BMD bmd = ctx_.meta.bmd();
   bmd.buckets[name] = props;
@@ -234,10 +256,7 @@ kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::Bucke
   AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
   const meta::BucketProps* cur = ctx_.meta.bmd().find(name);
   if (!cur) return Status(Code::kBucketNotFound, "ais://" + name);
-  if (props.checksumType != "xxhash64" && props.checksumType != "none") {
-    return Status(Code::kInvalidArgument, "checksum type must be xxhash64 or none");
-  }
-  if (props.mirrorCopies < 1) return Status(Code::kInvalidArgument, "mirror copies must be >= 1");
+  AIS_RETURN_IF_ERROR(checkProps(props));
   props.createdNs = cur->createdNs;
   meta::BMD bmd = ctx_.meta.bmd();
   bmd.buckets[name] = props;

@@ -113,6 +113,14 @@ else
   fail bucket_ls_json
 fi
 expect_rc bucket_props_bad_key 5 ais bucket props set $B nosuchkey=1
+# Mirroring and EC are refused until the data path gives them (never stored and ignored).
+expect_rc bucket_props_mirror_refused 1 ais bucket props set $B mirror.copies=2
+expect_rc bucket_props_ec_refused 1 ais bucket props set $B ec.enabled=true
+if [[ $(ais bucket props set $B mirror.copies=2 2>&1) == *"not supported yet"* ]]; then
+  pass bucket_props_refusal_says_why
+else
+  fail bucket_props_refusal_says_why
+fi
 check bucket_props_set ais bucket props set $B versioning=false
 if ais bucket props $B --json >"$WORK/props.json" && [[ $(json_field "$WORK/props.json" 'd["versioning"]') == False ]]; then
   pass bucket_props_get

@@ -259,12 +259,23 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   EXPECT_EQ(props->checksumType, "xxhash64");
   meta::BucketProps p = *props;
   p.fsync = true;
-  p.mirrorCopies = 2;
+  p.checksumType = "none";
   ASSERT_TRUE(client_->setBucketProps(bucket, p).ok());
   auto after = client_->bucketProps(bucket);
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->fsync);
-  EXPECT_EQ(after->mirrorCopies, 2u);
+  EXPECT_EQ(after->checksumType, "none");
+  // Protection the data path does not give yet is refused, not stored and ignored.
+  meta::BucketProps mirrored = p;
+  mirrored.mirrorCopies = 2;
+  EXPECT_EQ(client_->setBucketProps(bucket, mirrored).code(), Code::kNotImplemented);
+  meta::BucketProps coded = p;
+  coded.ec.enabled = true;
+  EXPECT_EQ(client_->setBucketProps(bucket, coded).code(), Code::kNotImplemented);
+  after = client_->bucketProps(bucket);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->mirrorCopies, 1u);
+  EXPECT_FALSE(after->ec.enabled);
   EXPECT_TRUE(client_->put(bucket, "synced", "data").ok());
   p.checksumType = "md7";
   EXPECT_EQ(client_->setBucketProps(bucket, p).code(), Code::kInvalidArgument);

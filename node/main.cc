@@ -64,9 +64,9 @@ int run(const ais::node::LocalConfig& cfg) {
                                                node::kIoWorkersPerMountpath);
     target = kj::heap<node::TargetService>(ctx);
     ctx.meta.onBmdChange = [&target](const meta::BMD& before, const meta::BMD& after) {
-      target->onBmdChange(before, after);
+      target->objects().onBmdChange(before, after);
     };
-    rebalancer = kj::heap<node::Rebalancer>(ctx, *target);
+    rebalancer = kj::heap<node::Rebalancer>(ctx, target->objects());
   }
 
   bool primaryRole = cfg.isProxy() && cfg.primaryEndpoint == cfg.rpcEndpoint;

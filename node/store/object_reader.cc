@@ -25,13 +25,15 @@ bool verifyReadsEnabled() {
 }
 
 ObjectReader::ObjectReader(Lom lom, BlockSums blocks, int fd, std::string what,
-                           std::atomic<uint64_t>* corruptCount, size_t mountpath)
+                           std::atomic<uint64_t>* corruptCount, size_t mountpath,
+                           DiskFaults* faults)
     : lom_(std::move(lom)),
       blocks_(std::move(blocks)),
       fd_(fd),
       what_(std::move(what)),
       corruptCount_(corruptCount),
       mountpath_(mountpath),
+      faults_(faults),
       verify_(verifyReadsEnabled()) {}
 
 ObjectReader::~ObjectReader() {
@@ -57,6 +59,9 @@ Status ObjectReader::rawRead(char* dst, size_t len, uint64_t off) {
       return Status(Code::kObjectCorrupted, what_ + ": file shorter than its metadata");
     }
     done += static_cast<size_t>(n);
+  }
+  if (faults_) {
+    if (int err = faults_->afterRead(what_, off, dst, len)) return ioError("pread", what_, err);
   }
   return Status::OK();
 }

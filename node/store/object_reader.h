@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "node/store/block_sums.h"
+#include "node/store/disk_faults.h"
 #include "node/store/lom.h"
 
 namespace ais::store {
@@ -21,9 +22,11 @@ bool verifyReadsEnabled();
 
 class ObjectReader {
  public:
-  // corruptCount (may be null) is incremented on each corrupt block found.
+  // corruptCount (may be null) is incremented on each corrupt block found; faults (tests, may be
+  // null) sees every pread.
   ObjectReader(Lom lom, BlockSums blocks, int fd, std::string what,
-               std::atomic<uint64_t>* corruptCount = nullptr, size_t mountpath = 0);
+               std::atomic<uint64_t>* corruptCount = nullptr, size_t mountpath = 0,
+               DiskFaults* faults = nullptr);
   ~ObjectReader();
   ObjectReader(const ObjectReader&) = delete;
   ObjectReader& operator=(const ObjectReader&) = delete;
@@ -50,6 +53,7 @@ class ObjectReader {
   std::string what_;  // "<mountpath>: ais://bucket/name" for errors
   std::atomic<uint64_t>* corruptCount_;
   size_t mountpath_;
+  DiskFaults* faults_;
   bool verify_;
   std::unique_ptr<char[]> scratch_;  // one block, for partially requested blocks
 };

@@ -34,7 +34,8 @@ void ObjectWriter::discard() {
 Status ObjectWriter::write(const void* data, size_t len) {
   if (finished_) return Status(Code::kInternal, "write after commit: " + name_);
   if (!writeError_.ok()) return writeError_;
-  Status s = writeAll(fd_, data, len, workPath_);
+  int injected = store_.faults_ ? store_.faults_->beforeWrite(workPath_, len) : 0;
+  Status s = injected ? ioError("write", workPath_, injected) : writeAll(fd_, data, len, workPath_);
   if (!s.ok()) {
     writeError_ = s;
     return s;
@@ -57,8 +58,9 @@ Result<Lom> ObjectWriter::commit(std::optional<uint64_t> expectedChecksum) {
                   fmt::format("{}/{}: expected {:016x}, got {:016x}", bucket_, name_,
                               *expectedChecksum, checksum));
   }
-  if (opts_.fsync && ::fsync(fd_) != 0) {
-    Status s = ioError("fsync", workPath_, errno);
+  int injected = opts_.fsync && store_.faults_ ? store_.faults_->beforeFsync(workPath_) : 0;
+  if (opts_.fsync && (injected || ::fsync(fd_) != 0)) {
+    Status s = ioError("fsync", workPath_, injected ? injected : errno);
     discard();
     return s;
   }

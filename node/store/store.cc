@@ -173,7 +173,8 @@ Result<std::unique_ptr<ObjectReader>> Store::openObject(std::string_view bucket,
   }
   guard.fd = -1;
   return std::make_unique<ObjectReader>(std::move(**lom), std::move(*blocks), fd, std::move(what),
-                                        &corruptReads_, mountpathIndex(bucket, name));
+                                        &corruptReads_, mountpathIndex(bucket, name),
+                                        faults_);
 }
 
 Result<Lom> Store::head(std::string_view bucket, std::string_view name) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "node/store/disk_faults.h"
 #include "node/store/lom.h"
 #include "node/store/lom_db.h"
 #include "node/store/name_locks.h"
@@ -110,6 +111,10 @@ class Store {
   size_t mountpathIndex(std::string_view bucket, std::string_view name) const;
   std::vector<std::string> mountpaths() const;
 
+  // Tests: every object read, write and fsync goes through `faults` from now on (call before
+  // serving; it must outlive the store).
+  void setDiskFaults(DiskFaults* faults) { faults_ = faults; }
+
  private:
   friend class ObjectWriter;
   explicit Store(std::vector<std::unique_ptr<Mountpath>> mps);
@@ -141,6 +146,7 @@ class Store {
   std::atomic<uint64_t> missingFiles_{0};
   std::atomic<uint64_t> orphans_{0};
   IntegrityStats startup_;  // what reconciliation found
+  DiskFaults* faults_ = nullptr;
 };
 
 }  // namespace ais::store

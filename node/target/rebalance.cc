@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
-#include "node/target/target.h"
+#include "node/target/object_service.h"
 
 namespace ais::node {
 namespace {

@@ -13,11 +13,11 @@
 
 namespace ais::node {
 
-class TargetService;
+class ObjectService;
 
 class Rebalancer {
  public:
-  Rebalancer(NodeContext& ctx, TargetService& target) : ctx_(ctx), target_(target) {}
+  Rebalancer(NodeContext& ctx, ObjectService& target) : ctx_(ctx), target_(target) {}
 
   // Call after a new Smap was accepted; starts a pass if the active targets differ from the last
   // pass's (always true for the first call after start-up).
@@ -36,7 +36,7 @@ class Rebalancer {
   kj::Promise<void> scanBucket(uint64_t generation, std::string bucket, std::string after);
 
   NodeContext& ctx_;
-  TargetService& target_;
+  ObjectService& target_;
   std::string lastTargets_;  // sorted active target ids of the last pass
   Stats stats_;
   kj::Promise<void> task_ = nullptr;

@@ -1,0 +1,776 @@
+#include "node/target/object_service.h"
+
+#include <kj/vector.h>
+#include <xxhash.h>
+
+#include "common/log.h"
+#include "meta/names.h"
+#include "node/target/object_attrs.h"
+#include "proto/wire.h"
+
+namespace ais::node {
+
+// AIS_RETURN_IF_ERROR for functions that return kj::Promise<Result<T>>.
+#define AIS_RETURN_PROMISE_IF_ERROR(T, expr)                 \
+  do {                                                       \
+    Status ais_st_ = (expr);                                 \
+    if (!ais_st_.ok()) return Result<T>(std::move(ais_st_)); \
+  } while (0)
+
+namespace {
+
+using ReaderPtr = std::shared_ptr<store::ObjectReader>;
+
+// On an I/O worker: ObjectExists when a PUT asked ifAbsent and the object is there (rebalance
+// transfers never overwrite a newer copy).
+Status checkAbsent(store::Store& store, bool ifAbsent, const std::string& bucket,
+                   const std::string& name) {
+  if (ifAbsent && store.head(bucket, name).ok()) {
+    return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
+  }
+  return Status::OK();
+}
+
+// The writer's end of a streamed PUT. Chunks are written by the object's I/O worker; capnp
+// delivers a streaming call (and the commit after it) only once the previous one completed, so
+// they reach the file one at a time, in order. Dropped without commit: the work file is discarded.
+class PutStreamImpl final : public wire::PutStream::Server {
+ public:
+  PutStreamImpl(std::unique_ptr<store::ObjectWriter> writer, std::string targetId, IoWorkers& io,
+                size_t mountpath)
+      : writer_(std::move(writer)), targetId_(std::move(targetId)), io_(io), mp_(mountpath) {}
+
+ protected:
+  kj::Promise<void> write(WriteContext context) override {
+    if (!writer_) return kj::READY_NOW;
+    auto chunk = context.getParams().getChunk();  // lives until the promise we return resolves
+    return io_.run(mp_, [w = writer_, err = &error_, chunk] {
+      if (err->ok()) *err = w->write(chunk.begin(), chunk.size());
+    });
+  }
+
+  kj::Promise<void> commit(CommitContext context) override {
+    if (!writer_) {
+      proto::setStatus(context.getResults().initStatus(),
+                       Status(Code::kInvalidArgument, "already committed"));
+      return kj::READY_NOW;
+    }
+    auto writer = std::move(writer_);
+    auto params = context.getParams();
+    std::optional<std::map<std::string, std::string>> custom;
+    if (params.getReplaceCustom()) custom = proto::fromWire(params.getCustom());
+    uint64_t checksum = params.getChecksum();
+    return io_
+        .run(mp_,
+             [writer, err = error_, custom = std::move(custom),
+              checksum]() mutable -> Result<store::Lom> {
+               if (!err.ok()) return err;  // the writer's drop discards the work file
+               if (custom) writer->setCustom(std::move(*custom));
+               return writer->commit(checksum);
+             })
+        .then([this, context](Result<store::Lom> lom) mutable {
+          auto results = context.getResults();
+          if (!lom.ok()) {
+            if (lom.code() == Code::kChecksumMismatch) {
+              log::warn("PUT refused: {}", lom.status().toString());
+            }
+            proto::setStatus(results.initStatus(), lom.status());
+            return;
+          }
+          toAttrs(*lom, targetId_, results.initAttrs());
+        });
+  }
+
+ private:
+  std::shared_ptr<store::ObjectWriter> writer_;
+  std::string targetId_;
+  IoWorkers& io_;
+  size_t mp_;
+  Status error_;  // written by the workers, one call at a time
+};
+
+// Streams [offset, offset+length) of an object to the reader's sink in chunks, hashing as it goes.
+// Each chunk is read (and block-verified) by the object's I/O worker into the outgoing message.
+class GetStreamer {
+ public:
+  GetStreamer(ReaderPtr reader, wire::ByteSink::Client sink, uint64_t offset, uint64_t length,
+              uint32_t chunk, IoWorkers& io, size_t mountpath)
+      : reader_(std::move(reader)),
+        sink_(kj::mv(sink)),
+        next_(offset),
+        end_(offset + length),
+        chunk_(chunk),
+        io_(io),
+        mp_(mountpath),
+        hash_(XXH64_createState()) {
+    XXH64_reset(hash_, 0);
+  }
+  ~GetStreamer() {
+    ahead_.reset();  // waits for a read in progress, which uses hash_
+    XXH64_freeState(hash_);
+  }
+
+  // The next chunk is read while the current one is being sent: one read ahead, in order (the
+  // running hash sees the chunks in sequence).
+  kj::Promise<Status> run() {
+    if (next_ >= end_) return Status::OK();
+    Pending cur = ahead_.has_value() ? takeAhead() : startRead(next_);
+    return cur.read.then(
+        [this, req = kj::mv(cur.req), n = cur.n](Status st) mutable -> kj::Promise<Status> {
+          if (!st.ok()) return st;  // verified before it leaves: a bad block ends the stream
+          next_ += n;
+          sent_ += n;
+          if (next_ < end_) ahead_ = startRead(next_);
+          return req->send().then([this] { return run(); });
+        });
+  }
+
+  uint64_t digest() const { return XXH64_digest(hash_); }
+  uint64_t sent() const { return sent_; }
+  const store::Lom& lom() const { return reader_->lom(); }
+
+ private:
+  ReaderPtr reader_;
+  wire::ByteSink::Client sink_;
+  uint64_t next_;
+  uint64_t end_;
+  uint32_t chunk_;
+  IoWorkers& io_;
+  size_t mp_;
+  uint64_t sent_ = 0;
+  XXH64_state_t* hash_;
+
+  struct Pending {
+    kj::Own<capnp::StreamingRequest<wire::ByteSink::WriteParams>> req;
+    uint64_t n;
+    kj::Promise<Status> read;
+  };
+  std::optional<Pending> ahead_;  // a read in flight uses hash_: reset before it is freed
+
+  Pending takeAhead() {
+    Pending p = std::move(*ahead_);
+    ahead_.reset();
+    return p;
+  }
+  Pending startRead(uint64_t off) {
+    uint64_t n = std::min<uint64_t>(chunk_, end_ - off);
+    auto req = kj::heap(sink_.writeRequest());
+    auto buf = req->initChunk(n);
+    auto read = io_.run(mp_, [rd = reader_, buf, off, hash = hash_]() mutable -> Status {
+      auto r = rd->read(buf.begin(), buf.size(), off);
+      if (!r.ok()) return r.status();
+      if (*r != buf.size()) {
+        return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+      }
+      XXH64_update(hash, buf.begin(), buf.size());
+      return Status::OK();
+    });
+    return Pending{kj::mv(req), n, kj::mv(read)};
+  }
+};
+
+// Runs on an I/O worker: copies a verified local object into a new local object.
+Result<store::Lom> copyLocal(store::Store& store, store::ObjectReader& rd,
+                             const std::string& bucket, const std::string& name,
+                             store::PutOptions opts) {
+  auto writer = store.beginPut(bucket, name, std::move(opts));
+  if (!writer.ok()) return writer.status();
+  std::vector<char> buf(1 << 20);
+  uint64_t size = rd.lom().size;
+  for (uint64_t off = 0; off < size;) {
+    auto n = rd.read(buf.data(), std::min<uint64_t>(buf.size(), size - off), off);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+    AIS_RETURN_IF_ERROR((*writer)->write(buf.data(), *n));
+    off += *n;
+  }
+  return (*writer)->commit(rd.lom().checksum);
+}
+
+// Pushes an open object through a PutStream in chunks (each read and verified by the object's
+// I/O worker), then commits with the LOM's checksum so the receiver verifies what arrived.
+struct ObjectPump {
+  ReaderPtr rd;
+  wire::PutStream::Client stream;
+  uint32_t chunk;
+  IoWorkers& io;
+  size_t mp;
+  uint64_t off = 0;
+
+  kj::Promise<Result<store::Lom>> run() {
+    uint64_t size = rd->lom().size;
+    if (off >= size) {
+      auto c = stream.commitRequest();
+      c.setChecksum(rd->lom().checksum);
+      return c.send().then([](auto&& r) -> Result<store::Lom> {
+        Status st = proto::toStatus(r.getStatus());
+        if (!st.ok()) return st;
+        return lomFromInfo(proto::fromWire(r.getAttrs()));
+      });
+    }
+    uint64_t n = std::min<uint64_t>(chunk, size - off);
+    auto w = kj::heap(stream.writeRequest());
+    auto buf = w->initChunk(n);
+    return io
+        .run(mp,
+             [rd = rd, buf, at = off]() mutable -> Status {
+               auto g = rd->read(buf.begin(), buf.size(), at);
+               if (!g.ok()) return g.status();
+               if (*g != buf.size()) {
+                 return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+               }
+               return Status::OK();
+             })
+        .then([this, n, w = kj::mv(w)](Status st) mutable -> kj::Promise<Result<store::Lom>> {
+          if (!st.ok()) return Result<store::Lom>(st);
+          off += n;
+          return w->send().then([this] { return run(); });
+        });
+  }
+};
+
+// Up to `limit` entries + common prefixes after startAfter (see ListOptions::delimiter).
+Result<ListPage> listPage(store::Store& store, const std::string& bucket, const std::string& prefix,
+                          std::string startAfter, const std::string& delimiter, size_t limit) {
+  ListPage out;
+  while (out.entries.size() + out.prefixes.size() < limit) {
+    size_t want = limit - out.entries.size() - out.prefixes.size();
+    auto batch = store.list(bucket, prefix, startAfter, want);
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) break;
+    bool rolledUp = false;
+    for (auto& lom : *batch) {
+      size_t pos = delimiter.empty() ? std::string::npos : lom.name.find(delimiter, prefix.size());
+      if (pos != std::string::npos) {
+        // Everything under this common prefix is one item; continue listing past all of it.
+        std::string common = lom.name.substr(0, pos + delimiter.size());
+        if (out.prefixes.empty() || out.prefixes.back() != common) out.prefixes.push_back(common);
+        startAfter = common + std::string(meta::kAfterAllNames);
+        rolledUp = true;
+        break;
+      }
+      startAfter = lom.name;
+      out.entries.push_back(std::move(lom));
+    }
+    if (!rolledUp && batch->size() < want) break;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status checkOwnedHere(const NodeContext& ctx, const std::string& bucket, const std::string& name) {
+  const meta::Smap& smap = ctx.meta.smap();
+  const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, name));
+  if (!owner || owner->id != ctx.cfg.id) {
+    return Status(Code::kStaleSmap, "target " + ctx.cfg.id + " does not own ais://" + bucket + "/" +
+                                        name + " under Smap v" + std::to_string(smap.version));
+  }
+  return Status::OK();
+}
+
+Status ObjectService::checkBucket(const std::string& bucket) {
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  if (!ctx_.meta.bmd().find(bucket)) return Status(Code::kBucketNotFound, "ais://" + bucket);
+  return Status::OK();
+}
+
+Status ObjectService::checkRouted(const ObjectRef& ref) {
+  AIS_RETURN_IF_ERROR(checkBucket(ref.bucket));
+  AIS_RETURN_IF_ERROR(meta::validateObjectName(ref.name));
+  if (ref.localOnly) return Status::OK();
+  return checkOwnedHere(ctx_, ref.bucket, ref.name);
+}
+
+store::PutOptions ObjectService::putOptions(const std::string& bucket,
+                                            std::map<std::string, std::string> custom) const {
+  store::PutOptions opts;
+  if (const auto* props = ctx_.meta.bmd().find(bucket)) opts.fsync = props->fsync;
+  opts.custom = std::move(custom);
+  return opts;
+}
+
+uint32_t ObjectService::chunkBytes() const {
+  return ctx_.meta.config().chunkBytes ? ctx_.meta.config().chunkBytes : (1u << 20);
+}
+
+size_t ObjectService::mountpathOf(const std::string& bucket, const std::string& name) const {
+  return ctx_.store->mountpathIndex(bucket, name);
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<const kj::byte> data,
+                                                   uint64_t checksum,
+                                                   std::map<std::string, std::string> custom) {
+  AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
+  size_t mp = mountpathOf(ref.bucket, ref.name);
+  store::PutOptions opts = putOptions(ref.bucket, std::move(custom));
+  return ctx_.io->run(mp,
+                      [store = ctx_.store.get(), ref = std::move(ref), data, checksum,
+                       opts = std::move(opts)]() mutable -> Result<store::Lom> {
+                        AIS_RETURN_PROMISE_IF_ERROR(
+                            store::Lom, checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name));
+                        auto writer = store->beginPut(ref.bucket, ref.name, std::move(opts));
+                        if (!writer.ok()) return writer.status();
+                        AIS_RETURN_PROMISE_IF_ERROR(store::Lom,
+                                                    (*writer)->write(data.begin(), data.size()));
+                        return (*writer)->commit(checksum);
+                      });
+}
+
+kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
+    ObjectRef ref, std::map<std::string, std::string> custom) {
+  using Out = Result<kj::Own<wire::PutStream::Server>>;
+  Status st = checkRouted(ref);
+  if (!st.ok()) return Out(st);
+  size_t mp = mountpathOf(ref.bucket, ref.name);
+  return ctx_.io
+      ->run(mp,
+            [store = ctx_.store.get(), ref,
+             opts = putOptions(ref.bucket, std::move(custom))]() mutable
+            -> Result<std::unique_ptr<store::ObjectWriter>> {
+              AIS_RETURN_IF_ERROR(checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name));
+              return store->beginPut(ref.bucket, ref.name, std::move(opts));
+            })
+      .then([this, mp](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {
+        if (!writer.ok()) return writer.status();
+        return kj::Own<wire::PutStream::Server>(
+            kj::heap<PutStreamImpl>(std::move(*writer), ctx_.cfg.id, *ctx_.io, mp));
+      });
+}
+
+kj::Promise<Result<ObjectService::ReaderPtr>> ObjectService::openOnDisk(const std::string& bucket,
+                                                                        const std::string& name) {
+  return ctx_.io->run(mountpathOf(bucket, name),
+                      [store = ctx_.store.get(), bucket, name]() -> Result<ReaderPtr> {
+                        auto rd = store->openObject(bucket, name);
+                        if (!rd.ok()) return rd.status();
+                        return ReaderPtr(std::move(*rd));
+                      });
+}
+
+kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
+                                                 kj::Maybe<wire::ByteSink::Client> sink) {
+  AIS_RETURN_PROMISE_IF_ERROR(GetReply, checkRouted(ref));
+  // One worker call opens the object and, when the reply is small enough to go inline, reads
+  // (and verifies) its bytes too: a small GET costs one hop to a worker and back.
+  return ctx_.io
+      ->run(mountpathOf(ref.bucket, ref.name),
+            [store = ctx_.store.get(), ref, range]() -> Result<Opened> {
+              auto rd = store->openObject(ref.bucket, ref.name);
+              if (!rd.ok()) return rd.status();
+              Opened o{ReaderPtr(std::move(*rd)), std::nullopt};
+              uint64_t size = o.reader->lom().size;
+              uint64_t offset = range.offset;
+              if (offset >= size && !(offset == 0 && range.toEnd)) return o;  // answered later
+              uint64_t len = range.toEnd ? size - offset : std::min(range.length, size - offset);
+              if (len > range.inlineMax) return o;  // streamed: chunks go straight to the sink
+              Inline in;
+              in.bytes.resize(len);
+              auto r = o.reader->read(in.bytes.data(), len, offset);
+              if (!r.ok() || *r != len) {
+                in.bytes.clear();  // never hand out bad bytes
+                in.error =
+                    r.ok() ? Status(Code::kObjectCorrupted, "object file shorter than its metadata")
+                           : r.status();
+              } else {
+                in.digest = XXH64(in.bytes.data(), len, 0);
+              }
+              o.inlined = std::move(in);
+              return o;
+            })
+      .then([this, ref, range,
+             sink = kj::mv(sink)](Result<Opened> opened) mutable -> kj::Promise<Result<GetReply>> {
+        if (!opened.ok()) {
+          if (opened.code() == Code::kObjectNotFound && !ref.localOnly) {
+            return findElsewhere(ref.bucket, ref.name).then([](Status st) -> Result<GetReply> {
+              return st;
+            });
+          }
+          return Result<GetReply>(opened.status());
+        }
+        return sendBytes(ref, range, kj::mv(sink), std::move(*opened));
+      });
+}
+
+kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, const GetRange& range,
+                                                       kj::Maybe<wire::ByteSink::Client> sink,
+                                                       Opened opened) {
+  ReaderPtr reader = opened.reader;
+  const store::Lom& lom = reader->lom();
+  std::string what = "ais://" + ref.bucket + "/" + ref.name;
+  uint64_t offset = range.offset;
+  bool whole = offset == 0 && range.toEnd;
+  if (!whole && offset >= lom.size) {
+    return Result<GetReply>(Status(Code::kRangeNotSatisfiable,
+                                   "offset " + std::to_string(offset) + " is past the end of " +
+                                       what + " (" + std::to_string(lom.size) + " bytes)"));
+  }
+  if (range.ifVersion != 0 && lom.version != range.ifVersion) {
+    return Result<GetReply>(
+        Status(Code::kVersionChanged, what + " is version " + std::to_string(lom.version) +
+                                          ", not " + std::to_string(range.ifVersion)));
+  }
+  uint64_t length = range.toEnd ? lom.size - offset : std::min(range.length, lom.size - offset);
+  bool checkWhole = whole && lom.checksumType == "xxhash64";
+  auto corrupt = [this, what](uint64_t got, uint64_t want) {
+    log::error("{}: checksum {:016x} does not match the stored {:016x}", what, got, want);
+    return Status(Code::kObjectCorrupted, what + " is corrupt on target " + ctx_.cfg.id);
+  };
+
+  if (opened.inlined) {
+    Inline& in = *opened.inlined;
+    if (in.error.ok() && checkWhole && in.digest != lom.checksum) {
+      in.error = corrupt(in.digest, lom.checksum);
+    }
+    if (!in.error.ok()) return Result<GetReply>(in.error);
+    GetReply reply{lom, std::move(in.bytes), 0, in.digest};
+    reply.sentBytes = reply.inlined->size();
+    return Result<GetReply>(std::move(reply));
+  }
+
+  KJ_IF_MAYBE (s, sink) {
+    auto streamer = kj::heap<GetStreamer>(reader, kj::mv(*s), offset, length, chunkBytes(),
+                                          *ctx_.io, mountpathOf(ref.bucket, ref.name));
+    auto& st = *streamer;
+    return st.run()
+        .then([&st, checkWhole, corrupt](Status status) -> Result<GetReply> {
+          if (status.ok() && checkWhole && st.digest() != st.lom().checksum) {
+            status = corrupt(st.digest(), st.lom().checksum);
+          }
+          if (!status.ok()) return status;
+          return GetReply{st.lom(), std::nullopt, st.sent(), st.digest()};
+        })
+        .attach(kj::mv(streamer));
+  }
+  return Result<GetReply>(
+      Status(Code::kInvalidArgument, "a reply of " + std::to_string(length) +
+                                         " bytes is over the inline limit and no sink was given"));
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
+  AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
+  return ctx_.io
+      ->run(mountpathOf(ref.bucket, ref.name),
+            [store = ctx_.store.get(), ref] { return store->head(ref.bucket, ref.name); })
+      .then([this, ref](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
+        if (!lom.ok() && lom.code() == Code::kObjectNotFound && !ref.localOnly) {
+          return findElsewhere(ref.bucket, ref.name).then([](Status st) -> Result<store::Lom> {
+            return st;
+          });
+        }
+        return kj::mv(lom);
+      });
+}
+
+kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
+  AIS_RETURN_IF_ERROR(checkRouted(ref));
+  return ctx_.io
+      ->run(mountpathOf(ref.bucket, ref.name),
+            [store = ctx_.store.get(), ref] { return store->remove(ref.bucket, ref.name); })
+      .then([this, ref](Status st) -> kj::Promise<Status> {
+        if (ref.localOnly || (!st.ok() && st.code() != Code::kObjectNotFound)) return st;
+        // Misplaced copies (a rebalance not finished) must go too, or a later GET would find
+        // them.
+        return removeElsewhere(ref.bucket, ref.name).then([st](bool removed) {
+          return removed ? Status::OK() : st;
+        });
+      });
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std::string bucket,
+                                                          std::string name,
+                                                          std::map<std::string, std::string> custom,
+                                                          bool ifAbsent) {
+  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
+  if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
+  if (owner->id == ctx_.cfg.id) {
+    return ctx_.io->run(
+        mountpathOf(bucket, name),
+        [store = ctx_.store.get(), reader, bucket, name, ifAbsent,
+         opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
+          AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name));
+          return copyLocal(*store, *reader, bucket, name, std::move(opts));
+        });
+  }
+  std::string ep = owner->rpcEndpoint;
+  auto req = ctx_.pool.get(ep).beginPutRequest();
+  auto ref = req.initRef();
+  ref.setBucket(bucket);
+  ref.setName(name);
+  ref.setSmapVersion(ctx_.meta.smap().version);
+  ref.setIfAbsent(ifAbsent);
+  if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
+  uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
+  // The source's mountpath: the reader reads from there.
+  size_t mp = reader->mountpathIndex();
+  return req.send()
+      .then([this, reader, chunk, mp](capnp::Response<wire::Node::BeginPutResults>&& r)
+                -> kj::Promise<Result<store::Lom>> {
+        Status st = proto::toStatus(r.getStatus());
+        if (!st.ok()) return Result<store::Lom>(st);
+        auto pump = kj::heap<ObjectPump>(ObjectPump{reader, r.getStream(), chunk, *ctx_.io, mp});
+        auto& p = *pump;
+        return p.run().attach(kj::mv(pump));
+      })
+      .catch_([this, ep](kj::Exception&& e) -> Result<store::Lom> {
+        ctx_.pool.drop(ep);
+        return proto::statusFromException(e);
+      });
+}
+
+kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
+  ref.localOnly = false;
+  AIS_RETURN_IF_ERROR(checkRouted(ref));
+  AIS_RETURN_IF_ERROR(meta::validateObjectName(to));
+  store::Store* store = ctx_.store.get();
+  std::string bucket = ref.bucket, from = ref.name;
+  size_t mp = mountpathOf(bucket, from);
+  if (from == to) {
+    return ctx_.io->run(mp, [store, bucket, from] { return store->head(bucket, from).status(); });
+  }
+  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, to));
+  if (!owner) return Status(Code::kNoTargets);
+  if (owner->id == ctx_.cfg.id) {
+    return ctx_.io->run(mp, [store, bucket, from, to] { return store->rename(bucket, from, to); });
+  }
+  return openOnDisk(bucket, from)
+      .then([this, bucket, from, to](Result<ReaderPtr> reader) -> kj::Promise<Status> {
+        if (!reader.ok()) return reader.status();
+        auto custom = (*reader)->lom().custom;
+        return sendObject(*reader, bucket, to, std::move(custom), false)
+            .then([this, bucket, from](Result<store::Lom> moved) -> kj::Promise<Status> {
+              if (!moved.ok()) return moved.status();
+              // Remove the source only once the destination committed.
+              return ctx_.io->run(
+                  mountpathOf(bucket, from),
+                  [store = ctx_.store.get(), bucket, from] { return store->remove(bucket, from); });
+            });
+      });
+}
+
+kj::Promise<Result<ListPage>> ObjectService::list(ListQuery q) {
+  Status st = checkBucket(q.bucket);
+  if (!st.ok()) return Result<ListPage>(st);
+  q.limit = q.limit == 0 ? 1000 : std::min<size_t>(q.limit, 100000);
+  return ctx_.io->runAny([store = ctx_.store.get(), q] {
+    return listPage(*store, q.bucket, q.prefix, q.startAfter, q.delimiter, q.limit);
+  });
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::setCustom(
+    ObjectRef ref, std::map<std::string, std::string> incoming, bool merge) {
+  ref.localOnly = false;
+  AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
+  return ctx_.io->run(mountpathOf(ref.bucket, ref.name),
+                      [store = ctx_.store.get(), ref, incoming = std::move(incoming),
+                       merge]() mutable -> Result<store::Lom> {
+                        std::map<std::string, std::string> custom;
+                        if (merge) {
+                          auto cur = store->head(ref.bucket, ref.name);
+                          if (!cur.ok()) return cur.status();
+                          custom = cur->custom;
+                          for (auto& [k, v] : incoming) {
+                            if (v.empty()) {
+                              custom.erase(k);
+                            } else {
+                              custom[k] = v;
+                            }
+                          }
+                        } else {
+                          custom = std::move(incoming);
+                        }
+                        return store->setCustom(ref.bucket, ref.name, std::move(custom));
+                      });
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::copy(
+    ObjectRef ref, std::string dstBucket, std::string dstName,
+    std::optional<std::map<std::string, std::string>> replaced) {
+  ref.localOnly = false;
+  AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
+  AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkBucket(dstBucket));
+  AIS_RETURN_PROMISE_IF_ERROR(store::Lom, meta::validateObjectName(dstName));
+  return openOnDisk(ref.bucket, ref.name)
+      .then([this, dstBucket, dstName, replaced = std::move(replaced)](
+                Result<ReaderPtr> reader) mutable -> kj::Promise<Result<store::Lom>> {
+        if (!reader.ok()) return Result<store::Lom>(reader.status());
+        auto custom = replaced ? std::move(*replaced) : (*reader)->lom().custom;
+        return sendObject(*reader, dstBucket, dstName, std::move(custom), false);
+      });
+}
+
+kj::Promise<Result<bool>> ObjectService::bucketEmpty(std::string bucket) {
+  return ctx_.io->runAny([store = ctx_.store.get(), bucket] { return store->bucketEmpty(bucket); });
+}
+
+kj::Promise<Result<store::ValidateReport>> ObjectService::validate(
+    std::string bucket, std::shared_ptr<store::ScrubCounters> counters) {
+  AIS_RETURN_PROMISE_IF_ERROR(store::ValidateReport, checkBucket(bucket));
+  kj::Vector<kj::Promise<Result<store::ValidateReport>>> parts;
+  for (size_t i = 0; i < ctx_.io->mountpaths(); ++i) {
+    parts.add(ctx_.io->run(i, [store = ctx_.store.get(), i, bucket, counters] {
+      return store->validate(i, bucket, counters.get());
+    }));
+  }
+  return kj::joinPromises(parts.releaseAsArray())
+      .then(
+          [](kj::Array<Result<store::ValidateReport>>&& reports) -> Result<store::ValidateReport> {
+            store::ValidateReport all;
+            auto append = [](std::vector<std::string>& to, std::vector<std::string>& from) {
+              for (auto& s : from) {
+                if (to.size() < store::ValidateReport::kMaxReportedNames)
+                  to.push_back(std::move(s));
+              }
+            };
+            for (auto& r : reports) {
+              if (!r.ok()) return r.status();
+              all.objects += r->objects;
+              all.bytes += r->bytes;
+              all.corruptCount += r->corruptCount;
+              all.missingCount += r->missingCount;
+              all.orphanedCount += r->orphanedCount;
+              all.errorCount += r->errorCount;
+              append(all.corrupt, r->corrupt);
+              append(all.missing, r->missing);
+              append(all.orphaned, r->orphaned);
+              append(all.errors, r->errors);
+            }
+            return all;
+          });
+}
+
+std::vector<const meta::NodeInfo*> ObjectService::otherTargets() const {
+  std::vector<const meta::NodeInfo*> out;
+  for (const meta::NodeInfo* t : ctx_.meta.smap().activeTargets()) {
+    if (t->id != ctx_.cfg.id) out.push_back(t);
+  }
+  return out;
+}
+
+namespace {
+
+// Asks every target in `targets` about one object (5 s each, in parallel); a target that cannot
+// be reached answers `unreachable` and its connection is dropped.
+template <typename T, typename Ask>
+kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::NodeInfo*> targets,
+                                  T unreachable, Ask ask) {
+  kj::Vector<kj::Promise<T>> answers;
+  for (const meta::NodeInfo* t : targets) {
+    std::string ep = t->rpcEndpoint;
+    answers.add(ctx.timer()
+                    .timeoutAfter(5 * kj::SECONDS, ask(ctx.pool.get(ep), t->id))
+                    .catch_([&ctx, ep, unreachable](kj::Exception&&) {
+                      ctx.pool.drop(ep);
+                      return unreachable;
+                    }));
+  }
+  return kj::joinPromises(answers.releaseAsArray());
+}
+
+// The ref of a call about that target's own copy.
+void setLocalRef(wire::ObjectRef::Builder ref, const std::string& bucket, const std::string& name) {
+  ref.setBucket(bucket);
+  ref.setName(name);
+  ref.setLocalOnly(true);
+}
+
+}  // namespace
+
+kj::Promise<Status> ObjectService::findElsewhere(const std::string& bucket,
+                                                 const std::string& name) {
+  Status notFound(Code::kObjectNotFound, "ais://" + bucket + "/" + name);
+  auto asks =
+      askEach(ctx_, otherTargets(), std::string(), [&](wire::Node::Client node, std::string id) {
+        auto req = node.headObjectRequest();
+        setLocalRef(req.initRef(), bucket, name);
+        return req.send().then([id](auto&& r) -> std::string {
+          return proto::toStatus(r.getStatus()).ok() ? id : std::string();
+        });
+      });
+  return asks.then([this, bucket, name,
+                    notFound](kj::Array<std::string>&& holders) -> kj::Promise<Status> {
+    for (auto& h : holders) {
+      if (!h.empty()) return Status(Code::kObjectMoved, h);
+    }
+    // The move may have landed here while we were asking: then this target is the holder.
+    return ctx_.io
+        ->run(mountpathOf(bucket, name),
+              [store = ctx_.store.get(), bucket, name] { return store->head(bucket, name).ok(); })
+        .then([this, notFound](bool here) {
+          return here ? Status(Code::kObjectMoved, ctx_.cfg.id) : notFound;
+        });
+  });
+}
+
+kj::Promise<bool> ObjectService::removeElsewhere(const std::string& bucket,
+                                                 const std::string& name) {
+  auto dels = askEach(ctx_, otherTargets(), false, [&](wire::Node::Client node, std::string) {
+    auto req = node.deleteObjectRequest();
+    setLocalRef(req.initRef(), bucket, name);
+    return req.send().then([](auto&& r) { return proto::toStatus(r.getStatus()).ok(); });
+  });
+  return dels.then([](kj::Array<bool>&& removed) {
+    for (bool r : removed) {
+      if (r) return true;
+    }
+    return false;
+  });
+}
+
+kj::Promise<Status> ObjectService::moveToOwner(const std::string& bucket, const std::string& name) {
+  return openOnDisk(bucket, name)
+      .then([this, bucket, name](Result<ReaderPtr> reader) -> kj::Promise<Status> {
+        if (!reader.ok()) return reader.status();
+        uint64_t version = (*reader)->lom().version;
+        auto custom = (*reader)->lom().custom;
+        return sendObject(*reader, bucket, name, std::move(custom), true)
+            .then([this, bucket, name, version](Result<store::Lom> sent) -> kj::Promise<Status> {
+              // Delivered, or the owner already has a newer copy: either way this one is redundant.
+              if (!sent.ok() && sent.code() != Code::kObjectExists) return sent.status();
+              return ctx_.io->run(mountpathOf(bucket, name),
+                                  [store = ctx_.store.get(), bucket, name, version]() -> Status {
+                                    auto now = store->head(bucket, name);
+                                    // Changed meanwhile: keep it.
+                                    if (now.ok() && now->version != version) return Status::OK();
+                                    return store->remove(bucket, name);
+                                  });
+            });
+      });
+}
+
+kj::Promise<Result<std::vector<store::Lom>>> ObjectService::listLocal(const std::string& bucket,
+                                                                      const std::string& after,
+                                                                      size_t limit) {
+  return ctx_.io->runAny([store = ctx_.store.get(), bucket, after, limit] {
+    return store->list(bucket, "", after, limit);
+  });
+}
+
+void ObjectService::onBmdChange(const meta::BMD& before, const meta::BMD& after) {
+  for (const auto& [name, props] : before.buckets) {
+    if (after.buckets.count(name)) continue;
+    // Detaching is quick (the tree is renamed aside and the bucket's LOMs dropped), so a bucket
+    // created again under the same name right after starts empty; deleting the detached files
+    // can take long and runs on an I/O worker, never inside the metasync answer.
+    auto detached = ctx_.store->detachBucket(name);
+    if (!detached.ok()) {
+      log::error("removing the data of destroyed bucket ais://{}: {}", name,
+                 detached.status().toString());
+      continue;
+    }
+    background_.add(ctx_.io->runAny([store = ctx_.store.get(), name, trash = std::move(*detached)] {
+      Status st = store->removeTrash(trash);
+      if (st.ok()) {
+        log::info("removed the data of destroyed bucket ais://{}", name);
+      } else {
+        log::error("removing the data of destroyed bucket ais://{}: {}", name, st.toString());
+      }
+    }));
+  }
+}
+
+void ObjectService::taskFailed(kj::Exception&& e) {
+  log::error("target background task: {}", e.getDescription().cStr());
+}
+
+}  // namespace ais::node

@@ -1,0 +1,149 @@
+// ObjectService: a target's object logic as a plain domain class. It checks that a request is
+// routed right (bucket known, names valid, this target the HRW owner under its Smap) on the loop
+// thread, runs the Store work on the object's mountpath I/O workers (io_workers.h), streams bytes
+// to a sink, and makes the few calls to peer targets (finding or removing a misplaced copy,
+// sending an object to its owner). Data is verified end to end: every read is block-verified by
+// the Store, whole-object reads are checked against the object checksum, PUTs against the
+// sender's.
+//
+// No capnp call contexts here: TargetService (target.h) translates the fabric's calls, and the
+// unit tests drive this class directly, without a network, over a disk that fails or lies
+// (store/disk_faults.h). Loop-thread only.
+#pragma once
+
+#include <kj/async.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/node_context.h"
+#include "node/target/io_workers.h"
+#include "proto/ais.capnp.h"
+
+namespace ais::node {
+
+// StaleSmap unless this target is the HRW owner of the name under its Smap.
+Status checkOwnedHere(const NodeContext& ctx, const std::string& bucket, const std::string& name);
+
+struct ObjectRef {
+  std::string bucket;
+  std::string name;
+  bool localOnly = false;  // this target's own copy: no owner check, no search elsewhere
+  bool ifAbsent = false;   // PUT: ObjectExists if there is one (rebalance never overwrites)
+};
+
+// Which bytes a GET wants and how they travel.
+struct GetRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool toEnd = true;       // from offset to the end (length ignored)
+  uint64_t ifVersion = 0;  // non-zero: VersionChanged if the object is another version
+  uint64_t inlineMax = 0;  // replies up to this many bytes come back inline, larger ones stream
+};
+
+struct GetReply {
+  store::Lom lom;
+  std::optional<std::string> inlined;  // the bytes, if they came back inline
+  uint64_t sentBytes = 0;              // inline or streamed
+  uint64_t dataChecksum = 0;           // xxhash64 of exactly those bytes
+};
+
+struct ListQuery {
+  std::string bucket, prefix, startAfter, delimiter;
+  size_t limit = 1000;
+};
+
+struct ListPage {
+  std::vector<store::Lom> entries;
+  std::vector<std::string> prefixes;  // common prefixes rolled up at the delimiter
+};
+
+class ObjectService final : private kj::TaskSet::ErrorHandler {
+ public:
+  using ReaderPtr = std::shared_ptr<store::ObjectReader>;
+
+  explicit ObjectService(NodeContext& ctx) : ctx_(ctx), background_(*this) {}
+
+  // One-shot PUT of `data`, which must stay valid until the promise resolves. The commit fails
+  // (ChecksumMismatch, nothing stored) unless the bytes hash to `checksum`.
+  kj::Promise<Result<store::Lom>> put(ObjectRef ref, kj::ArrayPtr<const kj::byte> data,
+                                      uint64_t checksum, std::map<std::string, std::string> custom);
+  // Streaming PUT: the returned stream takes chunks, then commit (see PutStream in ais.capnp).
+  kj::Promise<Result<kj::Own<wire::PutStream::Server>>> beginPut(
+      ObjectRef ref, std::map<std::string, std::string> custom);
+  // The range's bytes, inline or written to `sink` chunk by chunk, every one verified before it
+  // leaves; a miss that another target can answer is ObjectMoved(holder).
+  kj::Promise<Result<GetReply>> get(ObjectRef ref, GetRange range,
+                                    kj::Maybe<wire::ByteSink::Client> sink);
+  kj::Promise<Result<store::Lom>> head(ObjectRef ref);
+  // Also removes misplaced copies on other targets (unless localOnly).
+  kj::Promise<Status> remove(ObjectRef ref);
+  kj::Promise<Status> rename(ObjectRef ref, std::string to);
+  kj::Promise<Result<ListPage>> list(ListQuery query);
+  kj::Promise<Result<bool>> bucketEmpty(std::string bucket);
+  // merge: keys are added or replaced, an empty value removes its key; else all are replaced.
+  kj::Promise<Result<store::Lom>> setCustom(ObjectRef ref,
+                                            std::map<std::string, std::string> custom, bool merge);
+  // custom: the copy's metadata (nullopt: the source's).
+  kj::Promise<Result<store::Lom>> copy(ObjectRef ref, std::string dstBucket, std::string dstName,
+                                       std::optional<std::map<std::string, std::string>> custom);
+  // Scrub of the bucket on every mountpath, merged; `counters` runs while it goes and its
+  // stopRequested is polled between objects.
+  kj::Promise<Result<store::ValidateReport>> validate(
+      std::string bucket, std::shared_ptr<store::ScrubCounters> counters);
+
+  // Rebalance: sends a local object to its HRW owner (never overwriting a copy there), then
+  // deletes it here.
+  kj::Promise<Status> moveToOwner(const std::string& bucket, const std::string& name);
+  // Up to `limit` local LOMs of a bucket after `after`, read on an I/O worker (rebalance scans).
+  kj::Promise<Result<std::vector<store::Lom>>> listLocal(const std::string& bucket,
+                                                         const std::string& after, size_t limit);
+  // Removes local data of buckets that the new BMD no longer has (in the background).
+  void onBmdChange(const meta::BMD& before, const meta::BMD& after);
+
+  const std::string& targetId() const { return ctx_.cfg.id; }
+
+ private:
+  // What a GET's worker call brings back: the open object and, for a reply small enough to go
+  // inline, its (verified) bytes or the reason they could not be read.
+  struct Inline {
+    std::string bytes;
+    uint64_t digest = 0;
+    Status error;
+  };
+  struct Opened {
+    ReaderPtr reader;
+    std::optional<Inline> inlined;
+  };
+
+  // Bucket known, names valid, and (unless localOnly) this target is the HRW owner.
+  Status checkRouted(const ObjectRef& ref);
+  Status checkBucket(const std::string& bucket);
+  std::vector<const meta::NodeInfo*> otherTargets() const;
+  // On a local miss: ObjectMoved(holder id) if another target holds a copy, else ObjectNotFound.
+  kj::Promise<Status> findElsewhere(const std::string& bucket, const std::string& name);
+  // Deletes the name's copies on every other target; true if any existed.
+  kj::Promise<bool> removeElsewhere(const std::string& bucket, const std::string& name);
+  store::PutOptions putOptions(const std::string& bucket,
+                               std::map<std::string, std::string> custom) const;
+  size_t mountpathOf(const std::string& bucket, const std::string& name) const;
+  uint32_t chunkBytes() const;  // of a streamed GET
+  // Store::openObject on the object's I/O worker.
+  kj::Promise<Result<ReaderPtr>> openOnDisk(const std::string& bucket, const std::string& name);
+  // The bytes of an open object: inline or streamed to the sink.
+  kj::Promise<Result<GetReply>> sendBytes(const ObjectRef& ref, const GetRange& range,
+                                          kj::Maybe<wire::ByteSink::Client> sink, Opened opened);
+  // Stores the reader's object as bucket/name on its owner target (this one or another).
+  kj::Promise<Result<store::Lom>> sendObject(ReaderPtr reader, std::string bucket, std::string name,
+                                             std::map<std::string, std::string> custom,
+                                             bool ifAbsent);
+  void taskFailed(kj::Exception&& exception) override;
+
+  NodeContext& ctx_;
+  kj::TaskSet background_;  // bucket data removal
+};
+
+}  // namespace ais::node

@@ -97,7 +97,8 @@ int run(const ais::node::LocalConfig& cfg) {
   // of this node's fabric endpoint, so it never touches this loop's objects.
   std::unique_ptr<gateway::Gateway> gw;
   if (!cfg.httpEndpoint.empty()) {
-    gw = std::make_unique<gateway::Gateway>(gateway::gatewayOptions(cfg), ctx.store.get());
+    gw = std::make_unique<gateway::Gateway>(gateway::gatewayOptions(cfg), ctx.store.get(),
+                                            ctx.io.get());
     if (Status st = gw->start(); !st.ok()) {
       log::error("cannot start the gateway: {}", st.toString());
       return 1;

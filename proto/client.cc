@@ -488,7 +488,7 @@ class PutHandle::Impl {
   // Capabilities belong to the loop thread: drop ours there (the target then discards the work).
   void release() {
     if (stream_ == nullptr) return;
-    client_.executor_->executeSync([this] { stream_ = nullptr; });
+    client_.runOnLoop([this] { stream_ = nullptr; });
   }
 
   Client::Impl& client_;
@@ -541,7 +541,7 @@ Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
   if (!r.ok()) return r.status();
   // Capabilities are refcounted without atomics: move ours into the handle on the loop thread.
   std::unique_ptr<PutHandle::Impl> handle;
-  impl_->executor_->executeSync([&] {
+  impl_->runOnLoop([&] {
     KJ_IF_MAYBE (s, *(*r)->stream) {
       handle = std::make_unique<PutHandle::Impl>(*impl_, endpoint, kj::mv(*s));
     }

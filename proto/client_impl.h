@@ -22,6 +22,8 @@
 #include "proto/client.h"
 #include "proto/connection_pool.h"
 #include "proto/data_sink.h"
+#include "proto/loop_mailbox.h"
+#include "proto/wait_hook.h"
 #include "proto/wire.h"
 
 namespace ais {
@@ -117,8 +119,11 @@ class Client::Impl {
       auto paf = kj::newPromiseAndFulfiller<void>();
       stop_ = kj::mv(paf.fulfiller);
       executor_ = &kj::getCurrentThreadExecutor();
+      auto pump = mailbox_.run().eagerlyEvaluate(nullptr);
       ready.set_value();
       paf.promise.wait(io.waitScope);
+      mailbox_.close();
+      pump = nullptr;
       pool_ = nullptr;
     });
     readyFuture.wait();
@@ -134,6 +139,31 @@ class Client::Impl {
   template <typename T, typename F>
   Result<T> onLoop(F&& attempt, std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     auto limit = timeout.value_or(options_.requestTimeout);
+    if (WaitHook::current()) {
+      // A coroutine caller: hand the attempt over and suspend until its result is in (the
+      // caller's stack, which `attempt` may use, stays put while it is suspended).
+      std::optional<Result<T>> out;
+      awaitCompletion([&](std::function<void()> done) {
+        mailbox_.post([this, &out, &attempt, limit, done = std::move(done)]() mutable {
+          auto finish = [&out, done](Result<T> r) {
+            out = std::move(r);
+            done();
+          };
+          kj::Promise<Result<T>> p = nullptr;
+          try {
+            p = attempt();
+          } catch (const kj::Exception& e) {
+            return finish(proto::statusFromException(e));
+          }
+          pool_->timer()
+              .timeoutAfter(limit.count() * kj::MILLISECONDS, kj::mv(p))
+              .then([finish](Result<T> r) mutable { finish(std::move(r)); },
+                    [finish](kj::Exception&& e) mutable { finish(proto::statusFromException(e)); })
+              .detach([](kj::Exception&&) {});
+        });
+      });
+      return std::move(*out);
+    }
     try {
       return executor_->executeSync([&]() -> kj::Promise<Result<T>> {
         return pool_->timer()
@@ -154,7 +184,7 @@ class Client::Impl {
       std::shared_ptr<const meta::Smap> smap = currentSmap();
       Result<T> r = onLoop<T>([&] { return attempt(*smap); }, timeout);
       if (r.ok() || i >= options_.maxAttempts || !retryable(r.code())) return r;
-      std::this_thread::sleep_for(backoff);
+      sleepOrSuspend(std::chrono::duration_cast<std::chrono::milliseconds>(backoff));
       backoff *= 2;
       (void)refreshMeta();
     }
@@ -197,7 +227,20 @@ class Client::Impl {
   }
 
   void dropOnLoop(const std::string& ep) {
-    executor_->executeSync([&] { pool_->drop(ep); });
+    runOnLoop([&] { pool_->drop(ep); });
+  }
+
+  // Runs fn (short, synchronous) on the loop thread and returns when it ran; a coroutine caller
+  // is suspended meanwhile instead of blocking its thread.
+  template <typename F>
+  void runOnLoop(F&& fn) {
+    if (!WaitHook::current()) return executor_->executeSync(fn);
+    awaitCompletion([&](std::function<void()> done) {
+      mailbox_.post([&fn, done = std::move(done)] {
+        fn();
+        done();
+      });
+    });
   }
 
   // Continuation helper: drops the connection on transport faults so the next attempt redials.
@@ -238,8 +281,7 @@ class Client::Impl {
     if (!opts.custom.empty()) proto::toWire(opts.custom, req.initCustom(opts.custom.size()));
     // Wait for the target's go-ahead: a refused PUT (no bucket, stale Smap) must not look like a
     // broken stream.
-    return req.send().then([this, &src](
-                               capnp::Response<wire::Node::BeginPutResults>&& r)
+    return req.send().then([this, &src](capnp::Response<wire::Node::BeginPutResults>&& r)
                                -> kj::Promise<Result<ObjectInfo>> {
       Status s = toStatus(r.getStatus());
       if (!s.ok()) return Result<ObjectInfo>(s);
@@ -273,8 +315,7 @@ class Client::Impl {
   kj::Promise<Result<ObjectInfo>> getInto(wire::Node::Client target, const meta::Smap& smap,
                                           const std::string& bucket, const std::string& name,
                                           std::optional<ByteRange> range,
-                                          std::shared_ptr<proto::SinkState> state,
-                                          bool localOnly) {
+                                          std::shared_ptr<proto::SinkState> state, bool localOnly) {
     auto req = target.getObjectRequest();
     fillRef(req.initRef(), smap, bucket, name);
     req.getRef().setLocalOnly(localOnly);
@@ -287,8 +328,8 @@ class Client::Impl {
     }
     req.setInlineMax(kInlineGetMax);
     req.setSink(kj::heap<proto::DataSink>(state));
-    return req.send().then(
-        [state](capnp::Response<wire::Node::GetObjectResults>&& r) -> Result<ObjectInfo> {
+    return req.send()
+        .then([state](capnp::Response<wire::Node::GetObjectResults>&& r) -> Result<ObjectInfo> {
           Status s = toStatus(r.getStatus());
           if (!s.ok()) return s;
           auto data = r.getData();
@@ -342,6 +383,7 @@ class Client::Impl {
   Options options_;
   std::thread thread_;
   const kj::Executor* executor_ = nullptr;
+  proto::LoopMailbox mailbox_;  // work from coroutine callers (see WaitHook)
   kj::Own<kj::PromiseFulfiller<void>> stop_;
   kj::Own<proto::ConnectionPool> pool_;  // loop thread only
 

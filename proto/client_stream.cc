@@ -37,11 +37,37 @@ struct StreamQueue {
   StreamQueue() { XXH64_reset(hash, 0); }
   ~StreamQueue() { XXH64_freeState(hash); }
 
+  // A coroutine consumer waiting for a chunk or the end (see waitReady).
+  std::function<void()> waker;
+
+  // Under mu: wakes the consumer.
+  void notifyLocked() {
+    cv.notify_all();
+    if (waker) std::exchange(waker, nullptr)();
+  }
+
   void finish(Result<ObjectInfo> r) {
     std::lock_guard lock(mu);
     done = true;
     result = std::move(r);
-    cv.notify_all();
+    notifyLocked();
+  }
+
+  bool ready() const { return !chunks.empty() || done; }
+
+  // The consumer (lock held on entry and exit): until a chunk is queued or the reply came. A
+  // coroutine consumer is suspended rather than blocking its thread.
+  void waitReady(std::unique_lock<std::mutex>& lock) {
+    if (!WaitHook::current()) return cv.wait(lock, [&] { return ready(); });
+    while (!ready()) {
+      lock.unlock();
+      awaitCompletion([this](std::function<void()> done) {
+        std::lock_guard l(mu);
+        if (ready()) return done();
+        waker = std::move(done);
+      });
+      lock.lock();
+    }
   }
 };
 
@@ -60,7 +86,7 @@ class StreamSink final : public wire::ByteSink::Server {
     if (q_->abandoned) progress_->fail();
     KJ_REQUIRE(!q_->abandoned, "the reader went away");
     q_->chunks.emplace_back(reinterpret_cast<const char*>(chunk.begin()), chunk.size());
-    q_->cv.notify_all();
+    q_->notifyLocked();
     if (q_->chunks.size() < kWindow) return kj::READY_NOW;
     auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();
     q_->spaceWaiter = kj::mv(paf.fulfiller);
@@ -88,7 +114,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
     std::string ep = holderEp.empty() ? (*owner)->rpcEndpoint : holderEp;
     bool localOnly = !holderEp.empty();
     auto q = std::make_shared<StreamQueue>();
-    impl_->executor_->executeSync([&] {
+    impl_->runOnLoop([&] {
       auto req = impl_->pool_->get(ep).getObjectRequest();
       impl_->fillRef(req.initRef(), *smap, bucket, name);
       req.getRef().setLocalOnly(localOnly);
@@ -142,7 +168,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
     Status consumeError;
     for (;;) {
       std::unique_lock lock(q->mu);
-      q->cv.wait(lock, [&] { return !q->chunks.empty() || q->done; });
+      q->waitReady(lock);
       if (q->chunks.empty()) break;  // done, all handed over
       std::string chunk = std::move(q->chunks.front());
       q->chunks.pop_front();
@@ -181,7 +207,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
       return r;
     }
     holderEp.clear();
-    std::this_thread::sleep_for(backoff);
+    sleepOrSuspend(std::chrono::duration_cast<std::chrono::milliseconds>(backoff));
     backoff *= 2;
     (void)impl_->refreshMeta();
   }

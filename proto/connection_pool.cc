@@ -5,25 +5,28 @@ namespace ais::proto {
 wire::Node::Client ConnectionPool::get(const std::string& endpoint) {
   auto it = entries_.find(endpoint);
   if (it != entries_.end()) {
-    KJ_IF_MAYBE(cap, it->second->cap) { return *cap; }
+    KJ_IF_MAYBE (cap, it->second->cap) {
+      return *cap;
+    }
   }
   auto entry = kj::heap<Entry>();
   entry->holder = std::make_shared<Holder>();
-  auto promise = io_.getNetwork()
-                     .parseAddress(endpoint)
-                     .then([](kj::Own<kj::NetworkAddress> addr) {
-                       auto connect = addr->connect();
-                       return connect.attach(kj::mv(addr));
-                     })
-                     .then([holder = entry->holder](kj::Own<kj::AsyncIoStream> stream) -> wire::Node::Client {
-                       auto conn = kj::heap<Connection>();
-                       conn->stream = kj::mv(stream);
-                       // Default reader limits (64 MiB a message) fit: data travels in 1 MiB chunks.
-                       conn->rpc = kj::heap<capnp::TwoPartyClient>(*conn->stream);
-                       auto cap = conn->rpc->bootstrap().castAs<wire::Node>();
-                       holder->conn = kj::mv(conn);
-                       return cap;
-                     });
+  auto promise =
+      io_.getNetwork()
+          .parseAddress(endpoint)
+          .then([](kj::Own<kj::NetworkAddress> addr) {
+            auto connect = addr->connect();
+            return connect.attach(kj::mv(addr));
+          })
+          .then([holder = entry->holder](kj::Own<kj::AsyncIoStream> stream) -> wire::Node::Client {
+            auto conn = kj::heap<Connection>();
+            conn->stream = kj::mv(stream);
+            // Default reader limits (64 MiB a message) fit: data travels in 1 MiB chunks.
+            conn->rpc = kj::heap<capnp::TwoPartyClient>(*conn->stream);
+            auto cap = conn->rpc->bootstrap().castAs<wire::Node>();
+            holder->conn = kj::mv(conn);
+            return cap;
+          });
   wire::Node::Client cap(kj::mv(promise));
   entry->cap = cap;
   entries_[endpoint] = kj::mv(entry);

@@ -12,7 +12,8 @@ Status toStatus(wire::Status::Reader in) {
   return Status(codeFromNumber(in.getCode()), in.getMessage());
 }
 
-void toWire(const std::map<std::string, std::string>& kv, capnp::List<wire::KeyValue>::Builder out) {
+void toWire(const std::map<std::string, std::string>& kv,
+            capnp::List<wire::KeyValue>::Builder out) {
   size_t i = 0;
   for (const auto& [k, v] : kv) {
     out[i].setKey(k);

@@ -23,6 +23,8 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
       o.s3.secretKey = j.value("s3_secret_key", "");
       o.s3.region = j.value("s3_region", o.s3.region);
       o.s3Domain = j.value("s3_domain", o.s3Domain);
+      o.stallTimeout = std::chrono::seconds(
+          j.value("http_stall_timeout_s", static_cast<int64_t>(o.stallTimeout.count())));
     } catch (const std::exception&) {
       // loadLocalConfig already vetted the file it was given; this copy is best effort.
     }
@@ -30,11 +32,21 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
   if (const char* v = std::getenv("AIS_S3_ACCESS_KEY")) o.s3.accessKey = v;
   if (const char* v = std::getenv("AIS_S3_SECRET_KEY")) o.s3.secretKey = v;
   if (const char* v = std::getenv("AIS_S3_REGION")) o.s3.region = v;
+  if (const char* v = std::getenv("AIS_HTTP_STALL_TIMEOUT_S")) {
+    char* end = nullptr;
+    long n = std::strtol(v, &end, 10);
+    if (end && *end == '\0' && n > 0) {
+      o.stallTimeout = std::chrono::seconds(n);
+    } else {
+      log::error("AIS_HTTP_STALL_TIMEOUT_S={}: not a positive number of seconds; keeping {}", v,
+                 o.stallTimeout.count());
+    }
+  }
   return o;
 }
 
-Gateway::Gateway(GatewayOptions options, store::Store* store)
-    : options_(std::move(options)), store_(store) {}
+Gateway::Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io)
+    : options_(std::move(options)), store_(store), io_(io) {}
 
 Gateway::~Gateway() { stop(); }
 
@@ -42,6 +54,7 @@ Status Gateway::start() {
   HttpServerOptions so;
   so.endpoint = options_.httpEndpoint;
   so.threads = options_.threads;
+  so.stallTimeout = options_.stallTimeout;
   server_ = std::make_unique<HttpServer>(so, [this](Exchange& ex) { handle(ex); });
   AIS_RETURN_IF_ERROR(server_->start());
   log::info("gateway listening on {} (S3 auth {})", options_.httpEndpoint,
@@ -59,6 +72,14 @@ void Gateway::stop() {
 Result<Client*> Gateway::client() {
   std::lock_guard lock(mu_);
   if (!client_) {
+    // Connecting blocks this thread (once, while the node joins): a coroutine must not be
+    // suspended while holding mu_, which another one on this thread may want.
+    WaitHook* hook = WaitHook::current();
+    WaitHook::setCurrent(nullptr);
+    struct Restore {
+      WaitHook* hook;
+      ~Restore() { WaitHook::setCurrent(hook); }
+    } restore{hook};
     Client::Options co;
     co.endpoint = options_.fabricEndpoint;
     auto c = Client::connect(co);

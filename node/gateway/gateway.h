@@ -1,17 +1,22 @@
 // The HTTP gateway of an aisnode: S3 (everything not under /v1) and the native REST API (/v1/...).
 // Requests reach owner targets through an ais::Client connected to this node's own fabric
-// endpoint; when this node is the owner target, GETs are served straight from its Store with
-// sendfile. Runs on its own thread pool and never touches the KJ loop thread's objects.
+// endpoint; when this node is the owner target, GETs are served straight from its Store (opened
+// and verified on the object's I/O workers, then sendfile). Runs on its own threads, which never
+// block (http_server.h), and never touches the KJ loop thread's objects.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <type_traits>
 
 #include "node/gateway/http_server.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/local_config.h"
 #include "node/store/store.h"
+#include "node/target/io_workers.h"
 #include "proto/client.h"
 
 namespace ais::gateway {
@@ -24,6 +29,9 @@ struct GatewayOptions {
   S3Credentials s3;                    // access key empty: anonymous
   std::string s3Domain = "localhost";  // virtual-host style: <bucket>.<s3Domain>[:port]
   unsigned threads = 0;
+  // A client that sends or takes no bytes for this long is dropped ("http_stall_timeout_s" in
+  // the node's JSON config or AIS_HTTP_STALL_TIMEOUT_S).
+  std::chrono::seconds stallTimeout{60};
 };
 
 // From the node's config: "http", and "s3_access_key"/"s3_secret_key"/"s3_region"/"s3_domain"
@@ -33,8 +41,9 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg);
 
 class Gateway {
  public:
-  // store: this node's Store (targets), else nullptr. Must outlive the gateway.
-  Gateway(GatewayOptions options, store::Store* store);
+  // store, io: this node's Store and its I/O workers (targets), else nullptr. Must outlive the
+  // gateway.
+  Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io);
   ~Gateway();
 
   Status start();
@@ -43,6 +52,21 @@ class Gateway {
   // The fabric client, connected on first use (the node may still be joining at start).
   Result<Client*> client();
   store::Store* localStore() const { return store_; }
+  // Runs fn (disk work on bucket/name) on the object's I/O workers; the exchange's coroutine
+  // waits without holding its thread.
+  template <typename F>
+  auto onDisk(Exchange& ex, const std::string& bucket, const std::string& name, F&& fn)
+      -> std::invoke_result_t<F&> {
+    if (!io_) return fn();
+    std::optional<std::invoke_result_t<F&>> out;
+    ex.offload([&](std::function<void()> done) {
+      io_->post(store_->mountpathIndex(bucket, name), [&out, &fn, done = std::move(done)] {
+        out.emplace(fn());
+        done();
+      });
+    });
+    return std::move(*out);
+  }
   // True if this node is the owner target of bucket/name under the client's Smap.
   bool ownsLocally(const std::string& bucket, const std::string& name);
   const GatewayOptions& options() const { return options_; }
@@ -52,6 +76,7 @@ class Gateway {
 
   GatewayOptions options_;
   store::Store* store_;
+  node::IoWorkers* io_;
   std::mutex mu_;  // guards client_ creation
   std::unique_ptr<Client> client_;
   std::unique_ptr<HttpServer> server_;

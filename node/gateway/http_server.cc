@@ -1,9 +1,11 @@
 #include "node/gateway/http_server.h"
 
+#include <kj/exception.h>
 #include <poll.h>
 #include <sys/sendfile.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <cerrno>
@@ -18,9 +20,42 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+void CoroutineWait::await(const std::function<void(std::function<void()> done)>& start) {
+  // The completion posts to this connection's strand, which cannot run it before this coroutine
+  // (itself running on the strand) is suspended in the wait below.
+  struct State {
+    explicit State(const net::any_io_executor& ex)
+        : timer(ex, net::steady_timer::time_point::max()) {}
+    net::steady_timer timer;
+    bool done = false;
+  };
+  auto state = std::make_shared<State>(strand_);
+  WaitHook::setCurrent(nullptr);
+  start([state, strand = strand_] {
+    net::post(strand, [state] {
+      state->done = true;
+      state->timer.cancel();
+    });
+  });
+  while (!state->done) {
+    beast::error_code ec;
+    state->timer.async_wait(yield_[ec]);
+  }
+  WaitHook::setCurrent(this);
+}
+
+void CoroutineWait::sleepFor(std::chrono::milliseconds d) {
+  net::steady_timer timer(strand_, d);
+  beast::error_code ec;
+  WaitHook::setCurrent(nullptr);
+  timer.async_wait(yield_[ec]);
+  WaitHook::setCurrent(this);
+}
+
 Exchange::Exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                   http::request_parser<http::buffer_body>& parser)
-    : stream_(stream), buffer_(buffer), parser_(parser) {}
+                   http::request_parser<http::buffer_body>& parser, CoroutineWait& wait,
+                   const HttpServerOptions& options)
+    : stream_(stream), buffer_(buffer), parser_(parser), wait_(wait), options_(options) {}
 
 std::string_view Exchange::header(http::field f) const {
   auto it = req().find(f);
@@ -46,7 +81,9 @@ Result<size_t> Exchange::readBody(char* buf, size_t n) {
     if (beast::iequals(req()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, 11};
       beast::error_code ec;
-      http::write(stream_, cont, ec);
+      stream_.expires_after(options_.stallTimeout);
+      http::async_write(stream_, cont, wait_.yield()[ec]);
+      resumed();
       if (ec) return Status(Code::kIoError, "write 100-continue: " + ec.message());
     }
   }
@@ -54,13 +91,19 @@ Result<size_t> Exchange::readBody(char* buf, size_t n) {
   body.data = buf;
   body.size = n;
   beast::error_code ec;
-  http::read(stream_, buffer_, parser_, ec);
+  stream_.expires_after(options_.stallTimeout);
+  http::async_read(stream_, buffer_, parser_, wait_.yield()[ec]);
+  resumed();
   if (ec == http::error::need_buffer) ec = {};
   if (ec) {
     close_ = true;
     if (ec == http::error::partial_message || ec == net::error::eof ||
         ec == net::error::connection_reset) {
       return Status(Code::kIoError, "client disconnected mid-body");
+    }
+    if (ec == beast::error::timeout) {
+      return Status(Code::kTimeout, "client sent no body bytes for " +
+                                        std::to_string(options_.stallTimeout.count()) + " s");
     }
     return Status(Code::kInvalidArgument, "bad request body: " + ec.message());
   }
@@ -80,7 +123,9 @@ Status Exchange::sendHeader(unsigned status, uint64_t contentLength) {
   if (!res.keep_alive()) close_ = true;
   http::response_serializer<http::empty_body> sr{res};
   beast::error_code ec;
-  http::write_header(stream_, sr, ec);
+  stream_.expires_after(options_.stallTimeout);
+  http::async_write_header(stream_, sr, wait_.yield()[ec]);
+  resumed();
   if (ec) {
     close_ = true;
     return Status(Code::kIoError, "write header: " + ec.message());
@@ -110,7 +155,9 @@ Status Exchange::beginResponse(unsigned status, uint64_t contentLength) {
 Status Exchange::write(std::string_view data) {
   if (data.size() > remaining_) return Status(Code::kInternal, "response longer than declared");
   beast::error_code ec;
-  net::write(stream_.socket(), net::buffer(data.data(), data.size()), ec);
+  stream_.expires_after(options_.stallTimeout);
+  net::async_write(stream_, net::buffer(data.data(), data.size()), wait_.yield()[ec]);
+  resumed();
   if (ec) {
     close_ = true;
     return Status(Code::kIoError, "write body: " + ec.message());
@@ -129,10 +176,20 @@ Status Exchange::sendFile(int fd, uint64_t offset, uint64_t length) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
-        // Asio keeps the socket non-blocking: wait until it drains.
-        pollfd p{sock, POLLOUT, 0};
-        ::poll(&p, 1, 60000);
-        if (!(p.revents & POLLOUT)) break;
+        // The socket is full: suspend until the client drained some (or gave up).
+        net::steady_timer limit(stream_.get_executor(), options_.stallTimeout);
+        auto& socket = stream_.socket();
+        limit.async_wait([&socket](beast::error_code ec) {
+          if (!ec) socket.cancel();  // stalled: the wait below fails
+        });
+        beast::error_code ec;
+        socket.async_wait(tcp::socket::wait_write, wait_.yield()[ec]);
+        resumed();
+        limit.cancel();
+        if (ec) {
+          errno = ETIMEDOUT;
+          break;
+        }
         continue;
       }
       break;
@@ -150,31 +207,54 @@ Status Exchange::sendFile(int fd, uint64_t offset, uint64_t length) {
 
 namespace {
 
-// One connection: async header reads, synchronous handling, repeat while keep-alive.
+// One connection: a coroutine reading a request header, running its handler, and repeating while
+// the connection is kept alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+  Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler,
+          std::atomic<int>& live)
+      : stream_(std::move(socket)), options_(options), handler_(handler), live_(live) {
+    live_.fetch_add(1);
+  }
+  ~Session() { live_.fetch_sub(1); }
 
-  void readNext() {
+  void start() {
+    net::spawn(
+        stream_.get_executor(),
+        [self = shared_from_this()](net::yield_context yield) { self->run(yield); },
+        boost::coroutines::attributes(options_.coroutineStack));
+  }
+
+ private:
+  void run(net::yield_context yield) {
+    CoroutineWait wait(yield, stream_.get_executor());
+    try {
+      while (serveOne(wait)) {
+      }
+    } catch (const std::exception& e) {  // (not the coroutine's forced unwind: it must pass)
+      log::error("gateway connection: {}", e.what());
+    } catch (const kj::Exception& e) {
+      log::error("gateway connection: {}", e.getDescription().cStr());
+    }
+    WaitHook::setCurrent(nullptr);
+    close();
+  }
+
+  // False once the connection is to be closed.
+  bool serveOne(CoroutineWait& wait) {
     parser_.emplace();
     parser_->header_limit(options_.headerLimit);
     // PUT bodies are streamed, any size (boost::none trips a comparison bug in Boost 1.74).
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(options_.idleTimeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
-  }
-
- private:
-  void onHeader(beast::error_code ec) {
-    stream_.expires_never();
+    beast::error_code ec;
+    WaitHook::setCurrent(nullptr);
+    http::async_read_header(stream_, buffer_, *parser_, wait.yield()[ec]);
     if (ec) {
       if (ec == http::error::end_of_stream || ec == net::error::eof ||
           ec == beast::error::timeout || ec == net::error::connection_reset ||
           ec == net::error::operation_aborted) {
-        return close();
+        return false;
       }
       // Malformed or oversized header: answer once, then drop the connection.
       unsigned code = ec == http::error::header_limit ? 431 : 400;
@@ -184,30 +264,36 @@ class Session : public std::enable_shared_from_this<Session> {
       res.keep_alive(false);
       res.prepare_payload();
       beast::error_code wec;
-      http::write(stream_, res, wec);
-      return close();
+      stream_.expires_after(options_.stallTimeout);
+      http::async_write(stream_, res, wait.yield()[wec]);
+      return false;
     }
+    WaitHook::setCurrent(&wait);
+    Exchange ex(stream_, buffer_, *parser_, wait, options_);
     bool close = false;
-    {
-      Exchange ex(stream_, buffer_, *parser_);
-      try {
-        handler_(ex);
-      } catch (const std::exception& e) {
-        log::error("gateway handler: {}", e.what());
-        if (!ex.responded()) {
-          ex.closeAfter();
-          (void)ex.respond(500, "internal error\n");
-        }
-        close = true;
-      }
+    try {
+      handler_(ex);
+    } catch (const kj::Exception& e) {
+      log::error("gateway handler: {}", e.getDescription().cStr());
       if (!ex.responded()) {
         ex.closeAfter();
-        (void)ex.respond(500, "no response\n");
+        (void)ex.respond(500, "internal error\n");
       }
-      close = close || ex.wantsClose();
+      close = true;
+    } catch (const std::exception& e) {
+      log::error("gateway handler: {}", e.what());
+      if (!ex.responded()) {
+        ex.closeAfter();
+        (void)ex.respond(500, "internal error\n");
+      }
+      close = true;
     }
-    if (close) return this->close();
-    readNext();
+    if (!ex.responded()) {
+      ex.closeAfter();
+      (void)ex.respond(500, "no response\n");
+    }
+    stream_.expires_never();
+    return !(close || ex.wantsClose());
   }
 
   void close() {
@@ -221,6 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::buffer_body>> parser_;
   const HttpServerOptions& options_;
   const Handler& handler_;
+  std::atomic<int>& live_;
 };
 
 }  // namespace
@@ -248,7 +335,7 @@ Status HttpServer::start() {
     return Status(Code::kInvalidArgument, "http endpoint: bad port in " + options_.endpoint);
   }
   tcp::endpoint ep(addr, static_cast<unsigned short>(port));
-  acceptor_.emplace(io_);
+  acceptor_.emplace(*io_);
   acceptor_->open(ep.protocol(), ec);
   if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_->bind(ep, ec);
@@ -257,18 +344,18 @@ Status HttpServer::start() {
     return Status(Code::kUnavailable, "http listen " + options_.endpoint + ": " + ec.message());
   accept();
   unsigned n = options_.threads;
-  if (n == 0) n = std::max(8u, 4 * std::max(1u, std::thread::hardware_concurrency()));
-  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+  if (n == 0) n = std::max(2u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { io_->run(); });
   return Status::OK();
 }
 
 void HttpServer::accept() {
-  acceptor_->async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket sock) {
+  acceptor_->async_accept(net::make_strand(*io_), [this](beast::error_code ec, tcp::socket sock) {
     if (ec == net::error::operation_aborted) return;
     if (!ec) {
       beast::error_code nec;
       sock.set_option(tcp::no_delay(true), nec);
-      std::make_shared<Session>(std::move(sock), options_, handler_)->readNext();
+      std::make_shared<Session>(std::move(sock), options_, handler_, liveSessions_)->start();
     }
     accept();
   });
@@ -276,15 +363,21 @@ void HttpServer::accept() {
 
 void HttpServer::stop() {
   if (acceptor_) {
-    net::post(io_, [this] {
+    net::post(*io_, [this] {
       beast::error_code ec;
       acceptor_->close(ec);
     });
   }
-  io_.stop();
+  io_->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
   acceptor_.reset();
+  if (int live = liveSessions_.load(); live > 0) {
+    // Their coroutines are suspended in fabric calls or disk work that may still complete into
+    // their stacks: unwinding them now could race with that. The process is exiting; leave them.
+    log::info("gateway stopped with {} connections open", live);
+    (void)io_.release();
+  }
 }
 
 }  // namespace ais::gateway

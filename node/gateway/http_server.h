@@ -1,12 +1,24 @@
-// The gateway's HTTP/1.1 server (Boost.Asio + Beast): keep-alive connections on a small thread
-// pool. Waiting for the next request header is asynchronous (idle connections cost no thread);
-// once a header arrived, its handler runs synchronously on that pool thread and may block (on the
-// fabric client, on disk), reading the request body and writing the response as streams — a large
-// object never sits whole in memory.
+// The gateway's HTTP/1.1 server (Boost.Asio + Beast): keep-alive connections served by one thread
+// per core, none of which ever blocks. Each connection is a stackful coroutine (asio::spawn): its
+// handler is written as plain sequential code, and every wait in it suspends the coroutine
+// instead of the thread — socket reads and writes (with timeouts, so a stalled or vanished client
+// costs a little memory until it is dropped, never a thread), fabric client calls (through the
+// client's WaitHook, proto/wait_hook.h), and disk work handed to the target's I/O workers
+// (Exchange::offload). Request bodies and responses are streams: a large object never sits whole
+// in memory.
 #pragma once
 
+#ifndef BOOST_COROUTINES_NO_DEPRECATION_WARNING
+#define BOOST_COROUTINES_NO_DEPRECATION_WARNING
+#endif
+#ifndef BOOST_ALLOW_DEPRECATED_HEADERS
+#define BOOST_ALLOW_DEPRECATED_HEADERS
+#endif
+
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/spawn.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -19,6 +31,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "proto/wait_hook.h"
 
 namespace ais::gateway {
 
@@ -27,11 +40,29 @@ namespace http = boost::beast::http;
 // Beast (Boost 1.74) has its own string_view.
 inline std::string_view toStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
-// One request/response on a connection. Handlers use it from one thread only.
+struct HttpServerOptions;
+
+// Suspends the connection's coroutine while a fabric call or disk work completes elsewhere; the
+// completion (from any thread) resumes it on its strand.
+class CoroutineWait final : public WaitHook {
+ public:
+  CoroutineWait(boost::asio::yield_context yield, boost::asio::any_io_executor strand)
+      : yield_(std::move(yield)), strand_(std::move(strand)) {}
+  void await(const std::function<void(std::function<void()> done)>& start) override;
+  void sleepFor(std::chrono::milliseconds d) override;
+  boost::asio::yield_context& yield() { return yield_; }
+
+ private:
+  boost::asio::yield_context yield_;
+  boost::asio::any_io_executor strand_;
+};
+
+// One request/response on a connection, used by its coroutine only.
 class Exchange {
  public:
   Exchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
-           http::request_parser<http::buffer_body>& parser);
+           http::request_parser<http::buffer_body>& parser, CoroutineWait& wait,
+           const HttpServerOptions& options);
 
   // --- request ---
   http::verb method() const { return req().method(); }
@@ -55,8 +86,14 @@ class Exchange {
   // Streamed response of exactly contentLength bytes, sent by write()/sendFile() calls.
   Status beginResponse(unsigned status, uint64_t contentLength);
   Status write(std::string_view data);
-  // sendfile(2) from fd straight to the socket (the co-located owner's fast path).
+  // sendfile(2) from fd straight to the socket (the co-located owner's fast path): the file's
+  // bytes must be in the page cache (just verified), so the call does not wait for the disk.
   Status sendFile(int fd, uint64_t offset, uint64_t length);
+  // Runs blocking work (disk) through `post`, which must run it elsewhere (an I/O worker) and
+  // call the function it is given when done; this connection waits without holding its thread.
+  void offload(const std::function<void(std::function<void()> done)>& post) {
+    awaitCompletion(post);
+  }
   bool responded() const { return responded_; }
   // The connection closes after this response (e.g. the request body was not consumed).
   void closeAfter() { close_ = true; }
@@ -66,10 +103,14 @@ class Exchange {
  private:
   const http::request<http::buffer_body>& req() const { return parser_.get(); }
   Status sendHeader(unsigned status, uint64_t contentLength);
+  // After each suspension: this coroutine may have moved to another thread.
+  void resumed() { WaitHook::setCurrent(&wait_); }
 
   boost::beast::tcp_stream& stream_;
   boost::beast::flat_buffer& buffer_;
   http::request_parser<http::buffer_body>& parser_;
+  CoroutineWait& wait_;
+  const HttpServerOptions& options_;
   http::fields resHeaders_;
   bool continueSent_ = false;
   bool responded_ = false;
@@ -81,9 +122,13 @@ using Handler = std::function<void(Exchange&)>;
 
 struct HttpServerOptions {
   std::string endpoint;                   // host:port to listen on
-  unsigned threads = 0;                   // 0: 4 per core, at least 8 (handlers block)
+  unsigned threads = 0;                   // 0: one per core (at least 2)
   uint32_t headerLimit = 16 << 10;        // larger headers: 431
   std::chrono::seconds idleTimeout{120};  // keep-alive connection with no request
+  // A request header, a piece of request body or a piece of response that makes no progress for
+  // this long drops the connection (a stalled or vanished client).
+  std::chrono::seconds stallTimeout{60};
+  size_t coroutineStack = 512 << 10;  // per connection (virtual memory, touched as used)
 };
 
 class HttpServer {
@@ -101,7 +146,9 @@ class HttpServer {
 
   HttpServerOptions options_;
   Handler handler_;
-  boost::asio::io_context io_;
+  // Leaked, not destroyed, if connections were still suspended at stop() (see stop()).
+  std::unique_ptr<boost::asio::io_context> io_ = std::make_unique<boost::asio::io_context>();
+  std::atomic<int> liveSessions_{0};
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
   std::vector<std::thread> threads_;
 };

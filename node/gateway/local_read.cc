@@ -11,20 +11,30 @@ constexpr uint64_t kPiece = 1 << 20;
 
 }  // namespace
 
-Status verifyBeforeStatus(store::ObjectReader& rd, uint64_t off, uint64_t len) {
-  if (len > kVerifyBeforeStatus) return Status::OK();
-  return rd.verify(off, len);
+Result<LocalObject> openLocal(Gateway& gw, Exchange& ex, const std::string& bucket,
+                              const std::string& name) {
+  auto rd = gw.onDisk(ex, bucket, name, [&] { return gw.localStore()->openObject(bucket, name); });
+  if (!rd.ok()) return rd.status();
+  return LocalObject{bucket, name, std::move(*rd)};
 }
 
-void sendVerified(Exchange& ex, store::ObjectReader& rd, uint64_t off, uint64_t len,
+Status verifyBeforeStatus(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uint64_t len) {
+  if (len > kVerifyBeforeStatus) return Status::OK();
+  return gw.onDisk(ex, obj.bucket, obj.name, [&] { return obj.reader->verify(off, len); });
+}
+
+void sendVerified(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uint64_t len,
                   bool verified) {
+  store::ObjectReader& rd = *obj.reader;
   if (verified) {
     (void)ex.sendFile(rd.fd(), off, len);
     return;
   }
   for (uint64_t done = 0; done < len;) {
     uint64_t n = std::min(kPiece, len - done);
-    if (Status st = rd.verify(off + done, n); !st.ok()) {
+    // Verified on a worker into the page cache, which sendfile then reads without waiting.
+    Status st = gw.onDisk(ex, obj.bucket, obj.name, [&] { return rd.verify(off + done, n); });
+    if (!st.ok()) {
       log::error("GET aborted after {} of {} bytes: {}", done, len, st.toString());
       ex.closeAfter();
       return;

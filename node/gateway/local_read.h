@@ -6,8 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "common/status.h"
+#include "node/gateway/gateway.h"
 #include "node/gateway/http_server.h"
 #include "node/store/object_reader.h"
 
@@ -15,12 +18,23 @@ namespace ais::gateway {
 
 inline constexpr uint64_t kVerifyBeforeStatus = 4 << 20;
 
+// A co-located object being served; all its disk work runs on the object's I/O workers.
+struct LocalObject {
+  std::string bucket, name;
+  std::unique_ptr<store::ObjectReader> reader;
+};
+
+// Opens bucket/name from this node's store (on its I/O worker).
+Result<LocalObject> openLocal(Gateway& gw, Exchange& ex, const std::string& bucket,
+                              const std::string& name);
+
 // Verifies [off, off+len) when it is small enough to do so before the status line; OK otherwise.
-Status verifyBeforeStatus(store::ObjectReader& rd, uint64_t off, uint64_t len);
+Status verifyBeforeStatus(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uint64_t len);
 
 // The body after beginResponse: verified sendfile of [off, off+len) (`verified`: the range has
 // passed verifyBeforeStatus already). On a bad block or a send failure the connection is closed
 // after this exchange.
-void sendVerified(Exchange& ex, store::ObjectReader& rd, uint64_t off, uint64_t len, bool verified);
+void sendVerified(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uint64_t len,
+                  bool verified);
 
 }  // namespace ais::gateway

@@ -77,14 +77,15 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
                                                                  std::to_string(off + len - 1) +
                                                                  "/" + std::to_string(info->size));
       }
-      std::unique_ptr<store::ObjectReader> local;
+      std::optional<LocalObject> local;
       bool verified = false;
       if (gw.ownsLocally(bucket, name)) {
-        auto rd = gw.localStore()->openObject(bucket, name);
+        auto rd = openLocal(gw, ex, bucket, name);
         if (!rd.ok() && rd.code() == Code::kObjectCorrupted) return sendError(ex, rd.status());
-        if (rd.ok() && (*rd)->lom().version == info->version) {
+        if (rd.ok() && rd->reader->lom().version == info->version) {
           local = std::move(*rd);
-          if (Status st = verifyBeforeStatus(*local, off, len); !st.ok()) return sendError(ex, st);
+          Status st = verifyBeforeStatus(gw, ex, *local, off, len);
+          if (!st.ok()) return sendError(ex, st);
           verified = len <= kVerifyBeforeStatus;
         }
       }
@@ -100,7 +101,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
       ex.responseHeaders().set("ais-checksum-value", fmt::format("{:016x}", info->checksum));
       if (!ex.beginResponse(status, len).ok()) return;
-      if (local) return sendVerified(ex, *local, off, len, verified);
+      if (local) return sendVerified(gw, ex, *local, off, len, verified);
       sendForwarded(ex, *c, bucket, name, off, len, info->version, first);
       return;
     }

@@ -254,14 +254,14 @@ void getObject(S3Request& r) {
   Client* c = r.client();
   if (!c) return;
   // The co-located owner serves from its own disk: one open gives the LOM and the bytes.
-  std::unique_ptr<store::ObjectReader> local;
+  std::optional<LocalObject> local;
   ObjectInfo info;
   // (HEAD reads metadata only, the same through every gateway.)
   if (!r.ex.headOnly() && r.gw.ownsLocally(r.bucket, r.key)) {
-    auto rd = r.gw.localStore()->openObject(r.bucket, r.key);
+    auto rd = openLocal(r.gw, r.ex, r.bucket, r.key);
     if (rd.ok()) {
       local = std::move(*rd);
-      info = node::infoFromLom(local->lom());
+      info = node::infoFromLom(local->reader->lom());
     } else if (rd.code() == Code::kObjectCorrupted) {
       return r.fail(rd.status());
     }
@@ -286,7 +286,7 @@ void getObject(S3Request& r) {
   }
   bool verified = false;
   if (local && !r.ex.headOnly()) {
-    if (Status st = verifyBeforeStatus(*local, span->offset, span->length); !st.ok()) {
+    if (Status st = verifyBeforeStatus(r.gw, r.ex, *local, span->offset, span->length); !st.ok()) {
       return r.fail(st);
     }
     verified = span->length <= kVerifyBeforeStatus;
@@ -307,7 +307,7 @@ void getObject(S3Request& r) {
                                    std::to_string(info.size));
   }
   if (Status st = r.ex.beginResponse(status, span->length); !st.ok() || r.ex.headOnly()) return;
-  if (local) return sendVerified(r.ex, *local, span->offset, span->length, verified);
+  if (local) return sendVerified(r.gw, r.ex, *local, span->offset, span->length, verified);
   sendForwarded(r.ex, *c, r.bucket, r.key, span->offset, span->length, info.version, first);
 }
 

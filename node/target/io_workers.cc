@@ -1,5 +1,7 @@
 #include "node/target/io_workers.h"
 
+#include "common/log.h"
+
 namespace ais::node {
 namespace {
 thread_local const std::atomic<bool>* tCancel = nullptr;  // of the job this worker runs
@@ -31,6 +33,23 @@ IoWorkers::~IoWorkers() {
     for (auto& t : p->threads) t.join();
     p->queue.clear();  // never started: their promises are rejected
   }
+}
+
+void IoWorkers::post(size_t mountpath, std::function<void()> fn) {
+  struct Posted final : Job {
+    explicit Posted(std::function<void()> f) : fn(std::move(f)) {}
+    void run() override {
+      try {
+        fn();
+      } catch (const std::exception& e) {
+        log::error("I/O worker: {}", e.what());
+      } catch (const kj::Exception& e) {
+        log::error("I/O worker: {}", e.getDescription().cStr());
+      }
+    }
+    std::function<void()> fn;
+  };
+  enqueue(mountpath, std::make_shared<Posted>(std::move(fn)));
 }
 
 void IoWorkers::enqueue(size_t mountpath, std::shared_ptr<Job> job) {

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -50,6 +51,11 @@ class IoWorkers {
   auto runAny(Fn&& fn) {
     return run(anyNext_.fetch_add(1, std::memory_order_relaxed), kj::fwd<Fn>(fn));
   }
+
+  // fn runs on a worker of `mountpath`'s pool, with no promise: for callers outside a KJ loop
+  // (the HTTP gateway's coroutines), which signal their own completion from inside fn.
+  // Exceptions escaping fn are logged and dropped.
+  void post(size_t mountpath, std::function<void()> fn);
 
   size_t mountpaths() const { return pools_.size(); }
 

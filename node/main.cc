@@ -94,11 +94,20 @@ int run(const ais::node::LocalConfig& cfg) {
   log::info("{} {} listening on {}", cfg.role, cfg.id, cfg.rpcEndpoint);
 
   // HTTP gateway (S3 + native REST) on its own threads; it reaches the cluster through a client
-  // of this node's fabric endpoint, so it never touches this loop's objects.
+  // of this node's fabric endpoint and, on a target, calls this node's ObjectService in-process
+  // through a mailbox this loop pumps (it never touches this loop's objects directly).
+  proto::LoopMailbox gatewayMailbox;
+  auto gatewayCalls = gatewayMailbox.run().eagerlyEvaluate([](kj::Exception&& e) {
+    log::error("gateway mailbox failed: {}", e.getDescription().cStr());
+  });
+  std::unique_ptr<gateway::LocalTarget> localTarget;
+  if (target) {
+    localTarget = std::make_unique<gateway::LocalTarget>(gatewayMailbox, target->objects());
+  }
   std::unique_ptr<gateway::Gateway> gw;
   if (!cfg.httpEndpoint.empty()) {
     gw = std::make_unique<gateway::Gateway>(gateway::gatewayOptions(cfg), ctx.store.get(),
-                                            ctx.io.get());
+                                            ctx.io.get(), localTarget.get());
     if (Status st = gw->start(); !st.ok()) {
       log::error("cannot start the gateway: {}", st.toString());
       return 1;
@@ -140,6 +149,7 @@ int run(const ais::node::LocalConfig& cfg) {
   auto sig = term.wait(io.waitScope);
   log::info("signal {}: shutting down", sig.si_signo);
   if (gw) gw->stop();  // before the store and the fabric it forwards to go away
+  gatewayMailbox.close();
   ::unlink(readyPath.c_str());
   return 0;
 }

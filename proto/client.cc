@@ -3,6 +3,7 @@
 #include "proto/client.h"
 
 #include "proto/client_impl.h"
+#include "proto/put_stream.h"
 
 namespace ais {
 
@@ -415,34 +416,27 @@ Result<ObjectInfo> Client::copy(const std::string& srcBucket, const std::string&
 
 // --- PutHandle: a caller-driven streamed PUT -------------------------------------------------
 
-class PutHandle::Impl {
+class FabricPutHandle final : public PutHandle {
  public:
-  Impl(Client::Impl& client, std::string endpoint, wire::PutStream::Client stream)
+  FabricPutHandle(Client::Impl& client, std::string endpoint, wire::PutStream::Client stream)
       : client_(client),
         endpoint_(std::move(endpoint)),
         stream_(kj::mv(stream)),
         hash_(XXH64_createState()) {
     XXH64_reset(hash_, 0);
   }
-  ~Impl() {
+  ~FabricPutHandle() noexcept override {
     release();
     XXH64_freeState(hash_);
   }
 
-  Status write(std::string_view chunk) {
+  Status write(std::string_view chunk) override {
     if (!error_.ok()) return error_;
     if (done_) return Status(Code::kInvalidArgument, "PUT already finished");
     for (size_t off = 0; off < chunk.size(); off += kChunkBytes) {
       auto part = chunk.substr(off, kChunkBytes);
       XXH64_update(hash_, part.data(), part.size());
-      auto r = client_.onLoop<bool>([&]() -> kj::Promise<Result<bool>> {
-        KJ_IF_MAYBE (s, stream_) {
-          auto req = s->writeRequest();
-          req.setChunk(asBytes(part));
-          return req.send().then([]() -> Result<bool> { return true; });
-        }
-        return Result<bool>(Status(Code::kInvalidArgument, "PUT aborted"));
-      });
+      auto r = client_.onLoop<bool>([&] { return proto::putStreamWrite(stream_, part); });
       if (!r.ok()) {
         error_ = r.status();
         release();
@@ -453,36 +447,22 @@ class PutHandle::Impl {
     return Status::OK();
   }
 
-  Result<ObjectInfo> commit(const std::optional<std::map<std::string, std::string>>& custom) {
+  Result<ObjectInfo> commit(std::optional<std::map<std::string, std::string>> custom) override {
     if (!error_.ok()) return error_;
     if (done_) return Status(Code::kInvalidArgument, "PUT already finished");
     done_ = true;
     uint64_t digest = XXH64_digest(hash_);
-    auto r = client_.onLoop<ObjectInfo>([&]() -> kj::Promise<Result<ObjectInfo>> {
-      KJ_IF_MAYBE (s, stream_) {
-        auto req = s->commitRequest();
-        req.setChecksum(digest);
-        if (custom) {
-          req.setReplaceCustom(true);
-          if (!custom->empty()) proto::toWire(*custom, req.initCustom(custom->size()));
-        }
-        return req.send().then([](auto&& r) -> Result<ObjectInfo> {
-          Status st = toStatus(r.getStatus());
-          if (!st.ok()) return st;
-          return fromWire(r.getAttrs());
-        });
-      }
-      return Result<ObjectInfo>(Status(Code::kInvalidArgument, "PUT aborted"));
-    });
+    auto r =
+        client_.onLoop<ObjectInfo>([&] { return proto::putStreamCommit(stream_, digest, custom); });
     release();
     return r;
   }
 
-  void abort() {
+  void abort() override {
     done_ = true;
     release();
   }
-  uint64_t bytes() const { return bytes_; }
+  uint64_t bytesWritten() const override { return bytes_; }
 
  private:
   // Capabilities belong to the loop thread: drop ours there (the target then discards the work).
@@ -499,15 +479,6 @@ class PutHandle::Impl {
   bool done_ = false;
   Status error_;
 };
-
-PutHandle::PutHandle(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-PutHandle::~PutHandle() = default;
-Status PutHandle::write(std::string_view chunk) { return impl_->write(chunk); }
-Result<ObjectInfo> PutHandle::commit(std::optional<std::map<std::string, std::string>> custom) {
-  return impl_->commit(custom);
-}
-void PutHandle::abort() { impl_->abort(); }
-uint64_t PutHandle::bytesWritten() const { return impl_->bytes(); }
 
 Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
                                                     const std::string& name,
@@ -540,15 +511,15 @@ Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
       });
   if (!r.ok()) return r.status();
   // Capabilities are refcounted without atomics: move ours into the handle on the loop thread.
-  std::unique_ptr<PutHandle::Impl> handle;
+  std::unique_ptr<FabricPutHandle> handle;
   impl_->runOnLoop([&] {
     KJ_IF_MAYBE (s, *(*r)->stream) {
-      handle = std::make_unique<PutHandle::Impl>(*impl_, endpoint, kj::mv(*s));
+      handle = std::make_unique<FabricPutHandle>(*impl_, endpoint, kj::mv(*s));
     }
     (*r)->stream = nullptr;
   });
   if (!handle) return Status(Code::kInternal, "target returned no stream");
-  return std::make_unique<PutHandle>(std::move(handle));
+  return std::unique_ptr<PutHandle>(std::move(handle));
 }
 
 }  // namespace ais

@@ -93,25 +93,22 @@ using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 class Client;
 
 // A streamed PUT in progress: write() chunks in order, then commit(). Dropping it (or abort())
-// without commit stores nothing. Not thread-safe; the Client must outlive it.
+// without commit stores nothing. Not thread-safe; whatever made it (the Client) must outlive it.
+// Client::beginPut gives one that streams over the fabric; a gateway's in-process PUTs to its own
+// target are another kind.
 class PutHandle {
  public:
-  ~PutHandle();
+  PutHandle() = default;
+  virtual ~PutHandle() = default;
   PutHandle(const PutHandle&) = delete;
   PutHandle& operator=(const PutHandle&) = delete;
-  Status write(std::string_view chunk);
+  virtual Status write(std::string_view chunk) = 0;
   // custom, if given, replaces the metadata of beginPut and is committed with the bytes in one
   // step (readers never see the object without it).
-  Result<ObjectInfo> commit(
-      std::optional<std::map<std::string, std::string>> custom = std::nullopt);
-  void abort();
-  uint64_t bytesWritten() const;
-
-  class Impl;
-  explicit PutHandle(std::unique_ptr<Impl> impl);
-
- private:
-  std::unique_ptr<Impl> impl_;
+  virtual Result<ObjectInfo> commit(
+      std::optional<std::map<std::string, std::string>> custom = std::nullopt) = 0;
+  virtual void abort() = 0;
+  virtual uint64_t bytesWritten() const = 0;
 };
 
 class Client {

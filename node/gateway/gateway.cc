@@ -45,8 +45,9 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
   return o;
 }
 
-Gateway::Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io)
-    : options_(std::move(options)), store_(store), io_(io) {}
+Gateway::Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io,
+                 LocalTarget* local)
+    : options_(std::move(options)), store_(store), io_(io), local_(local) {}
 
 Gateway::~Gateway() { stop(); }
 
@@ -97,6 +98,32 @@ bool Gateway::ownsLocally(const std::string& bucket, const std::string& name) {
   if (!smap.ok()) return false;
   const meta::NodeInfo* t = meta::ownerTarget(*smap, meta::uname(bucket, name));
   return t && t->id == options_.nodeId;
+}
+
+Result<ObjectInfo> Gateway::head(Client& c, const std::string& bucket, const std::string& name) {
+  if (local_ && ownsLocally(bucket, name)) {
+    auto r = local_->head(bucket, name);
+    if (!takeTheFabric(r.code())) return r;
+  }
+  return c.head(bucket, name);
+}
+
+Status Gateway::remove(Client& c, const std::string& bucket, const std::string& name) {
+  if (local_ && ownsLocally(bucket, name)) {
+    Status st = local_->remove(bucket, name);
+    if (!takeTheFabric(st.code())) return st;
+  }
+  return c.remove(bucket, name);
+}
+
+Result<std::unique_ptr<PutHandle>> Gateway::beginPut(Client& c, const std::string& bucket,
+                                                     const std::string& name,
+                                                     const PutOptions& opts) {
+  if (local_ && ownsLocally(bucket, name)) {
+    auto h = local_->beginPut(bucket, name, opts.custom);
+    if (!takeTheFabric(h.code())) return h;
+  }
+  return c.beginPut(bucket, name, opts);
 }
 
 void Gateway::handle(Exchange& ex) {

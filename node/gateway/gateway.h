@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "node/gateway/http_server.h"
+#include "node/gateway/local_target.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/local_config.h"
 #include "node/store/store.h"
@@ -41,9 +42,9 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg);
 
 class Gateway {
  public:
-  // store, io: this node's Store and its I/O workers (targets), else nullptr. Must outlive the
-  // gateway.
-  Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io);
+  // store, io, local: this node's Store, its I/O workers and the door to its ObjectService
+  // (targets), else nullptr. Must outlive the gateway.
+  Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io, LocalTarget* local);
   ~Gateway();
 
   Status start();
@@ -71,12 +72,20 @@ class Gateway {
   bool ownsLocally(const std::string& bucket, const std::string& name);
   const GatewayOptions& options() const { return options_; }
 
+  // Object calls that go in-process when this node is the owner target (LocalTarget), else (or
+  // when the target's placement differs) through the fabric client.
+  Result<ObjectInfo> head(Client& c, const std::string& bucket, const std::string& name);
+  Status remove(Client& c, const std::string& bucket, const std::string& name);
+  Result<std::unique_ptr<PutHandle>> beginPut(Client& c, const std::string& bucket,
+                                              const std::string& name, const PutOptions& opts);
+
  private:
   void handle(Exchange& ex);
 
   GatewayOptions options_;
   store::Store* store_;
   node::IoWorkers* io_;
+  LocalTarget* local_;
   std::mutex mu_;  // guards client_ creation
   std::unique_ptr<Client> client_;
   std::unique_ptr<HttpServer> server_;

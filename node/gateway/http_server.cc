@@ -1,9 +1,10 @@
 #include "node/gateway/http_server.h"
 
 #include <kj/exception.h>
-#include <poll.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <sstream>
 
 #include "common/log.h"
 
@@ -121,16 +123,31 @@ Status Exchange::sendHeader(unsigned status, uint64_t contentLength) {
   if (!parser_.is_done()) close_ = true;
   res.keep_alive(!close_ && parser_.get().keep_alive());
   if (!res.keep_alive()) close_ = true;
-  http::response_serializer<http::empty_body> sr{res};
+  std::ostringstream head;
+  head << res.base();
+  pendingHeader_ = head.str();
+  // With a body to follow, the header goes out with its first bytes (one write, or one send
+  // with MSG_MORE before sendfile): a small response costs one segment, not two.
+  if (contentLength == 0 || headOnly()) return flushHeader();
+  return Status::OK();
+}
+
+Status Exchange::flushHeader() {
+  if (pendingHeader_.empty()) return Status::OK();
   beast::error_code ec;
   stream_.expires_after(options_.stallTimeout);
-  http::async_write_header(stream_, sr, wait_.yield()[ec]);
+  net::async_write(stream_, net::buffer(pendingHeader_), wait_.yield()[ec]);
   resumed();
+  pendingHeader_.clear();
   if (ec) {
     close_ = true;
     return Status(Code::kIoError, "write header: " + ec.message());
   }
   return Status::OK();
+}
+
+void Exchange::finishResponse() {
+  if (!flushHeader().ok() || remaining_ > 0) close_ = true;  // a short body ends the connection
 }
 
 Status Exchange::respond(unsigned status, std::string body) {
@@ -156,8 +173,11 @@ Status Exchange::write(std::string_view data) {
   if (data.size() > remaining_) return Status(Code::kInternal, "response longer than declared");
   beast::error_code ec;
   stream_.expires_after(options_.stallTimeout);
-  net::async_write(stream_, net::buffer(data.data(), data.size()), wait_.yield()[ec]);
+  std::array<net::const_buffer, 2> pieces{net::buffer(pendingHeader_),
+                                          net::buffer(data.data(), data.size())};
+  net::async_write(stream_, pieces, wait_.yield()[ec]);
   resumed();
+  pendingHeader_.clear();
   if (ec) {
     close_ = true;
     return Status(Code::kIoError, "write body: " + ec.message());
@@ -169,6 +189,13 @@ Status Exchange::write(std::string_view data) {
 Status Exchange::sendFile(int fd, uint64_t offset, uint64_t length) {
   if (length > remaining_) return Status(Code::kInternal, "response longer than declared");
   int sock = stream_.socket().native_handle();
+  if (!pendingHeader_.empty()) {
+    // Corked by MSG_MORE: the kernel sends the header with the file's first bytes.
+    ssize_t n = ::send(sock, pendingHeader_.data(), pendingHeader_.size(),
+                       MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) pendingHeader_.erase(0, static_cast<size_t>(n));
+    AIS_RETURN_IF_ERROR(flushHeader());  // whatever did not fit
+  }
   off_t off = static_cast<off_t>(offset);
   uint64_t left = length;
   while (left > 0) {
@@ -292,6 +319,7 @@ class Session : public std::enable_shared_from_this<Session> {
       ex.closeAfter();
       (void)ex.respond(500, "no response\n");
     }
+    ex.finishResponse();
     stream_.expires_never();
     return !(close || ex.wantsClose());
   }

@@ -99,10 +99,14 @@ class Exchange {
   void closeAfter() { close_ = true; }
   bool wantsClose() const { return close_; }
   bool headOnly() const { return method() == http::verb::head; }
+  // After the handler: sends a header still held back; a body shorter than declared closes the
+  // connection (the next response must not be read as its rest).
+  void finishResponse();
 
  private:
   const http::request<http::buffer_body>& req() const { return parser_.get(); }
   Status sendHeader(unsigned status, uint64_t contentLength);
+  Status flushHeader();
   // After each suspension: this coroutine may have moved to another thread.
   void resumed() { WaitHook::setCurrent(&wait_); }
 
@@ -112,6 +116,7 @@ class Exchange {
   CoroutineWait& wait_;
   const HttpServerOptions& options_;
   http::fields resHeaders_;
+  std::string pendingHeader_;  // serialized, waiting to go out with the body's first bytes
   bool continueSent_ = false;
   bool responded_ = false;
   bool close_ = false;

@@ -12,14 +12,22 @@ constexpr uint64_t kPiece = 1 << 20;
 }  // namespace
 
 Result<LocalObject> openLocal(Gateway& gw, Exchange& ex, const std::string& bucket,
-                              const std::string& name) {
-  auto rd = gw.onDisk(ex, bucket, name, [&] { return gw.localStore()->openObject(bucket, name); });
-  if (!rd.ok()) return rd.status();
-  return LocalObject{bucket, name, std::move(*rd)};
+                              const std::string& name, uint64_t verifyWholeUpTo) {
+  return gw.onDisk(ex, bucket, name, [&]() -> Result<LocalObject> {
+    auto rd = gw.localStore()->openObject(bucket, name);
+    if (!rd.ok()) return rd.status();
+    LocalObject obj{bucket, name, std::move(*rd)};
+    uint64_t size = obj.reader->lom().size;
+    if (size <= verifyWholeUpTo) {
+      AIS_RETURN_IF_ERROR(obj.reader->verify(0, size));
+      obj.verifiedWhole = true;
+    }
+    return obj;
+  });
 }
 
 Status verifyBeforeStatus(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uint64_t len) {
-  if (len > kVerifyBeforeStatus) return Status::OK();
+  if (obj.verifiedWhole || len > kVerifyBeforeStatus) return Status::OK();
   return gw.onDisk(ex, obj.bucket, obj.name, [&] { return obj.reader->verify(off, len); });
 }
 

@@ -22,11 +22,14 @@ inline constexpr uint64_t kVerifyBeforeStatus = 4 << 20;
 struct LocalObject {
   std::string bucket, name;
   std::unique_ptr<store::ObjectReader> reader;
+  bool verifiedWhole = false;  // every block already checked (by openLocal)
 };
 
-// Opens bucket/name from this node's store (on its I/O worker).
+// Opens bucket/name from this node's store (on its I/O worker). An object of at most
+// `verifyWholeUpTo` bytes is verified whole in the same worker call (one hop for a small GET);
+// a bad block fails the open with ObjectCorrupted.
 Result<LocalObject> openLocal(Gateway& gw, Exchange& ex, const std::string& bucket,
-                              const std::string& name);
+                              const std::string& name, uint64_t verifyWholeUpTo = 0);
 
 // Verifies [off, off+len) when it is small enough to do so before the status line; OK otherwise.
 Status verifyBeforeStatus(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uint64_t len);

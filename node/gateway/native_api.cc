@@ -59,7 +59,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
              const std::string& name, const Query& q) {
   switch (ex.method()) {
     case http::verb::get: {
-      auto info = c->head(bucket, name);
+      auto info = gw.head(*c, bucket, name);
       if (!info.ok()) return sendError(ex, info.status());
       uint64_t off = 0, len = info->size;
       std::string_view range = ex.header(http::field::range);
@@ -106,7 +106,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       return;
     }
     case http::verb::head: {
-      auto info = c->head(bucket, name);
+      auto info = gw.head(*c, bucket, name);
       if (!info.ok()) return sendError(ex, info.status());
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
       ex.responseHeaders().set("ais-checksum-value", fmt::format("{:016x}", info->checksum));
@@ -115,7 +115,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       return;
     }
     case http::verb::put: {
-      auto h = c->beginPut(bucket, name, {});
+      auto h = gw.beginPut(*c, bucket, name, {});
       if (!h.ok()) return sendError(ex, h.status());
       std::vector<char> buf(kIoBuf);
       while (true) {
@@ -135,7 +135,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       return sendJson(ex, 200, objectJson(*info));
     }
     case http::verb::delete_: {
-      Status st = c->remove(bucket, name);
+      Status st = gw.remove(*c, bucket, name);
       if (!st.ok()) return sendError(ex, st);
       return sendJson(ex, 200, json::object());
     }

@@ -162,7 +162,7 @@ void uploadPart(S3Request& r) {
   if (slash == std::string::npos)
     return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
   std::string srcBucket = s.substr(0, slash), srcKey = s.substr(slash + 1);
-  auto srcInfo = c->head(srcBucket, srcKey);
+  auto srcInfo = r.gw.head(*c, srcBucket, srcKey);
   if (!srcInfo.ok()) return r.fail(srcInfo.status());
   uint64_t off = 0, len = srcInfo->size;
   std::string_view range = r.ex.header("x-amz-copy-source-range");
@@ -175,7 +175,7 @@ void uploadPart(S3Request& r) {
     off = a;
     len = b - a + 1;
   }
-  auto handle = c->beginPut(kHidden, name, {});
+  auto handle = r.gw.beginPut(*c, kHidden, name, {});
   if (!handle.ok()) return r.fail(handle.status());
   Hasher md5("md5");
   for (uint64_t done = 0; done < len;) {

@@ -214,7 +214,7 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
     }
     return std::move(*info);
   }
-  auto handle = c->beginPut(bucket, name, opts);
+  auto handle = r.gw.beginPut(*c, bucket, name, opts);
   if (!handle.ok()) {
     r.fail(handle.status());
     return std::nullopt;
@@ -258,7 +258,9 @@ void getObject(S3Request& r) {
   ObjectInfo info;
   // (HEAD reads metadata only, the same through every gateway.)
   if (!r.ex.headOnly() && r.gw.ownsLocally(r.bucket, r.key)) {
-    auto rd = openLocal(r.gw, r.ex, r.bucket, r.key);
+    // A whole small object is opened and verified in one hop to its I/O worker.
+    bool whole = r.ex.header(http::field::range).empty();
+    auto rd = openLocal(r.gw, r.ex, r.bucket, r.key, whole ? kVerifyBeforeStatus : 0);
     if (rd.ok()) {
       local = std::move(*rd);
       info = node::infoFromLom(local->reader->lom());
@@ -274,7 +276,7 @@ void getObject(S3Request& r) {
     Result<ObjectInfo> h = Status(Code::kRangeNotSatisfiable);
     if (prefetch) h = c->getRange(r.bucket, r.key, ByteRange{0, kForwardFirstPiece}, &first);
     // (An empty object has no byte 0.)
-    if (h.code() == Code::kRangeNotSatisfiable) h = c->head(r.bucket, r.key);
+    if (h.code() == Code::kRangeNotSatisfiable) h = r.gw.head(*c, r.bucket, r.key);
     if (!h.ok()) return r.fail(h.status());
     info = std::move(*h);
   }
@@ -314,7 +316,7 @@ void getObject(S3Request& r) {
 void deleteObject(S3Request& r) {
   Client* c = r.client();
   if (!c) return;
-  Status st = c->remove(r.bucket, r.key);
+  Status st = r.gw.remove(*c, r.bucket, r.key);
   // S3 deletes are idempotent: a missing key is success (a missing bucket is not).
   if (!st.ok() && st.code() != Code::kObjectNotFound) return r.fail(st);
   (void)r.ex.respond(204);
@@ -335,7 +337,7 @@ void copyObject(S3Request& r) {
   bool replace = r.ex.header("x-amz-metadata-directive") == "REPLACE";
   Client* c = r.client();
   if (!c) return;
-  auto srcInfo = c->head(srcBucket, srcKey);
+  auto srcInfo = r.gw.head(*c, srcBucket, srcKey);
   if (!srcInfo.ok()) return r.fail(srcInfo.status());
   std::string_view cim = r.ex.header("x-amz-copy-source-if-match");
   std::string_view cinm = r.ex.header("x-amz-copy-source-if-none-match");
@@ -380,7 +382,7 @@ void deleteObjects(S3Request& r) {
   XmlWriter x;
   x.root("DeleteResult");
   for (const auto& key : req->keys) {
-    Status st = c->remove(r.bucket, key);
+    Status st = r.gw.remove(*c, r.bucket, key);
     if (st.ok() || st.code() == Code::kObjectNotFound) {
       if (req->quiet) continue;
       x.open("Deleted");

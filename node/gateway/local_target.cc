@@ -1,0 +1,131 @@
+#include "node/gateway/local_target.h"
+
+#include <xxhash.h>
+
+#include <optional>
+
+#include "node/target/object_attrs.h"
+#include "proto/put_stream.h"
+#include "proto/wait_hook.h"
+#include "proto/wire.h"
+
+namespace ais::gateway {
+
+template <typename T, typename Start>
+Result<T> LocalTarget::call(Start&& start) {
+  std::optional<Result<T>> out;
+  awaitCompletion([&](std::function<void()> done) {
+    mailbox_.post([&out, &start, done = std::move(done)] {
+      auto finish = [&out, done](Result<T> r) {
+        out = std::move(r);
+        done();
+      };
+      kj::Promise<Result<T>> p = nullptr;
+      try {
+        p = start();
+      } catch (const kj::Exception& e) {
+        return finish(proto::statusFromException(e));
+      }
+      // The caller waits for this, so it cannot be lost: detached on the loop.
+      p.then([finish](Result<T> r) mutable { finish(std::move(r)); },
+             [finish](kj::Exception&& e) mutable { finish(proto::statusFromException(e)); })
+          .detach([](kj::Exception&&) {});
+    });
+  });
+  return std::move(*out);
+}
+
+Result<ObjectInfo> LocalTarget::head(const std::string& bucket, const std::string& name) {
+  auto lom = call<store::Lom>([&] { return objects_.head(node::ObjectRef{bucket, name}); });
+  if (!lom.ok()) return lom.status();
+  return node::infoFromLom(*lom, objects_.targetId());
+}
+
+Status LocalTarget::remove(const std::string& bucket, const std::string& name) {
+  auto r = call<bool>([&] {
+    return objects_.remove(node::ObjectRef{bucket, name}).then([](Status st) -> Result<bool> {
+      if (!st.ok()) return st;
+      return true;
+    });
+  });
+  return r.status();
+}
+
+namespace {
+
+// A PUT streaming into the ObjectService's writer on the node's loop. The stream capability lives
+// on the loop thread: created, used and dropped there only.
+class LocalPutHandle final : public PutHandle {
+ public:
+  struct Box {
+    kj::Maybe<wire::PutStream::Client> stream;
+  };
+
+  LocalPutHandle(LocalTarget& target, proto::LoopMailbox& mailbox, Box* box)
+      : target_(target), mailbox_(mailbox), box_(box), hash_(XXH64_createState()) {
+    XXH64_reset(hash_, 0);
+  }
+  ~LocalPutHandle() noexcept override {
+    release();
+    XXH64_freeState(hash_);
+  }
+
+  Status write(std::string_view chunk) override {
+    if (!error_.ok()) return error_;
+    if (!box_) return Status(Code::kInvalidArgument, "PUT already finished");
+    XXH64_update(hash_, chunk.data(), chunk.size());
+    auto r = target_.call<bool>([&] { return proto::putStreamWrite(box_->stream, chunk); });
+    if (!r.ok()) {
+      error_ = r.status();
+      release();
+      return error_;
+    }
+    bytes_ += chunk.size();
+    return Status::OK();
+  }
+
+  Result<ObjectInfo> commit(std::optional<std::map<std::string, std::string>> custom) override {
+    if (!error_.ok()) return error_;
+    if (!box_) return Status(Code::kInvalidArgument, "PUT already finished");
+    uint64_t digest = XXH64_digest(hash_);
+    auto r = target_.call<ObjectInfo>(
+        [&] { return proto::putStreamCommit(box_->stream, digest, custom); });
+    release();
+    return r;
+  }
+
+  void abort() override { release(); }
+  uint64_t bytesWritten() const override { return bytes_; }
+
+ private:
+  // Drops the stream on the loop thread (uncommitted: the target discards the work file).
+  void release() {
+    if (!box_) return;
+    Box* box = std::exchange(box_, nullptr);
+    mailbox_.post([box] { delete box; });
+  }
+
+  LocalTarget& target_;
+  proto::LoopMailbox& mailbox_;
+  Box* box_;
+  XXH64_state_t* hash_;
+  uint64_t bytes_ = 0;
+  Status error_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PutHandle>> LocalTarget::beginPut(
+    const std::string& bucket, const std::string& name, std::map<std::string, std::string> custom) {
+  auto box = call<LocalPutHandle::Box*>([&] {
+    return objects_.beginPut(node::ObjectRef{bucket, name}, std::move(custom))
+        .then([](Result<kj::Own<wire::PutStream::Server>> server) -> Result<LocalPutHandle::Box*> {
+          if (!server.ok()) return server.status();
+          return new LocalPutHandle::Box{wire::PutStream::Client(kj::mv(*server))};
+        });
+  });
+  if (!box.ok()) return box.status();
+  return std::unique_ptr<PutHandle>(std::make_unique<LocalPutHandle>(*this, mailbox_, *box));
+}
+
+}  // namespace ais::gateway

@@ -1,5 +1,6 @@
 // What every part of an aisnode shares, built by main() and passed down by reference: local
-// config, accepted metadata, the store (targets), the fabric connection pool and the timer.
+// config, accepted metadata, the store (targets), the fabric connection pool, the timer and the
+// node's jobs.
 // Loop-thread only.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <memory>
 
 #include "meta/hrw.h"
+#include "node/jobs.h"
 #include "node/local_config.h"
 #include "node/meta_holder.h"
 #include "node/store/store.h"
@@ -30,6 +32,7 @@ struct NodeContext {
   std::unique_ptr<store::Store> store;  // targets only
   std::unique_ptr<IoWorkers> io;        // targets only: the store's disk work runs there
   std::chrono::steady_clock::time_point started;
+  JobRegistry jobs;  // last: its jobs stop before the workers and store they use go away
 
   meta::NodeInfo selfInfo(meta::Role role) const {
     meta::NodeInfo n;

@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "meta/codec.h"
+#include "meta/names.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -177,9 +178,77 @@ kj::Promise<void> NodeServer::assembleObject(AssembleObjectContext context) {
   if (!assembler_) return answer(context, notTarget());
   return assembler_->assembleObject(context);
 }
-kj::Promise<void> NodeServer::validateBucket(ValidateBucketContext context) {
-  if (!target_) return answer(context, notTarget());
-  return target_->validateBucket(context);
+namespace {
+
+void toWire(const store::ValidateReport& report, wire::ValidateReport::Builder out) {
+  out.setObjects(report.objects);
+  out.setBytes(report.bytes);
+  auto list = [](const std::vector<std::string>& names, capnp::List<capnp::Text>::Builder b) {
+    for (size_t i = 0; i < names.size(); ++i) b.set(i, names[i]);
+  };
+  list(report.corrupt, out.initCorrupt(report.corrupt.size()));
+  list(report.missing, out.initMissing(report.missing.size()));
+  list(report.orphaned, out.initOrphaned(report.orphaned.size()));
+  list(report.errors, out.initErrors(report.errors.size()));
+}
+
+}  // namespace
+
+kj::Promise<void> NodeServer::startJob(StartJobContext context) {
+  auto p = context.getParams();
+  std::string id = proto::str(p.getId()), kind = proto::str(p.getKind());
+  std::string bucket = proto::str(p.getBucket());
+  auto answerNow = [&](Status st) {
+    setStatus(context.getResults().initStatus(), st);
+    return kj::READY_NOW;
+  };
+  if (kind != "validate") {
+    return answerNow(Status(Code::kInvalidArgument,
+                            "unknown job kind '" + kind + "' (startJob runs: validate)"));
+  }
+  if (!target_) return answerNow(notTarget());
+  if (Status st = meta::validateBucketName(bucket); !st.ok()) return answerNow(st);
+  if (!ctx_.meta.bmd().find(bucket)) {
+    return answerNow(Status(Code::kBucketNotFound, "ais://" + bucket));
+  }
+  ObjectService& objects = target_->objects();
+  return answerNow(ctx_.jobs.start(id, kind, bucket, [&objects, bucket](Job& job) {
+    return objects.validate(bucket, job.counters)
+        .then([&job](Result<store::ValidateReport> report) -> Status {
+          if (!report.ok()) return report.status();
+          job.report = std::move(*report);
+          return Status::OK();
+        });
+  }));
+}
+
+kj::Promise<void> NodeServer::listJobs(ListJobsContext context) {
+  auto p = context.getParams();
+  auto jobs = ctx_.jobs.list(proto::str(p.getId()), proto::str(p.getKind()));
+  auto out = context.getResults().initJobs(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const Job& j = *jobs[i];
+    auto w = out[i];
+    w.setId(j.id);
+    w.setKind(j.kind);
+    w.setBucket(j.bucket);
+    w.setNode(ctx_.cfg.id);
+    w.setState(jobStateName(j.state));
+    w.setStartNs(j.startNs);
+    w.setEndNs(j.endNs);
+    w.setObjects(j.counters->objects.load());
+    w.setBytes(j.counters->bytes.load());
+    w.setErrors(j.counters->damaged.load());
+    w.setMessage(j.message);
+    if (j.report) toWire(*j.report, w.initReport());
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> NodeServer::stopJob(StopJobContext context) {
+  auto p = context.getParams();
+  context.getResults().setStopped(ctx_.jobs.stop(proto::str(p.getId()), proto::str(p.getKind())));
+  return kj::READY_NOW;
 }
 
 }  // namespace ais::node

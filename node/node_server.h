@@ -40,7 +40,9 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> setCustom(SetCustomContext context) override;
   kj::Promise<void> copyObject(CopyObjectContext context) override;
   kj::Promise<void> assembleObject(AssembleObjectContext context) override;
-  kj::Promise<void> validateBucket(ValidateBucketContext context) override;
+  kj::Promise<void> startJob(StartJobContext context) override;
+  kj::Promise<void> listJobs(ListJobsContext context) override;
+  kj::Promise<void> stopJob(StopJobContext context) override;
 
  private:
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).

@@ -70,9 +70,21 @@ struct ValidateReport {
   errors @5 :List(Text);     # objects that could not be checked (I/O errors)
 }
 
-# A scrub's caller: running totals of one target (objects checked, their bytes, damaged found).
-interface ScrubProgress {
-  update @0 (objects :UInt64, bytes :UInt64, damaged :UInt64);
+# One node's part of a job (a long-running cluster action: scrub, rebalance, ...). A job has one
+# id across the nodes that run it; each reports its own part.
+struct JobInfo {
+  id @0 :Text;
+  kind @1 :Text;        # "validate", "rebalance"
+  bucket @2 :Text;      # empty: not about one bucket
+  node @3 :Text;        # the node running this part
+  state @4 :Text;       # "running" | "finished" | "aborted" (stopped) | "failed"
+  startNs @5 :Int64;
+  endNs @6 :Int64;      # 0 while running
+  objects @7 :UInt64;   # done so far
+  bytes @8 :UInt64;
+  errors @9 :UInt64;    # validate: damaged objects found; rebalance: objects that failed to move
+  message @10 :Text;    # why it failed or stopped
+  report @11 :ValidateReport;  # validate, once finished
 }
 
 # The reader's end of a streamed GET: the target pushes chunks with flow control.
@@ -140,9 +152,12 @@ interface Node {
   assembleObject @18 (ref :ObjectRef, partsBucket :Text, parts :List(Text),
                       custom :List(KeyValue))
       -> (status :Status, attrs :ObjectAttrs);
-  # Scrub of a bucket on this target (every mountpath in parallel, on the I/O workers). While it
-  # runs, the target reports its running totals to `progress` (if given) about once a second.
-  validateBucket @19 (bucket :Text, progress :ScrubProgress)
-      -> (status :Status, report :ValidateReport);
+  # Jobs. startJob starts this node's part of job `id` (kind "validate": the scrub of `bucket` on
+  # every mountpath, on the I/O workers) and returns at once; it runs until done or stopped, and
+  # whoever started it may go away. listJobs: this node's jobs (running and the last finished),
+  # filtered by id and/or kind when given. stopJob: stops the running ones matching id or kind.
+  startJob @19 (id :Text, kind :Text, bucket :Text) -> (status :Status);
+  listJobs @20 (id :Text, kind :Text) -> (status :Status, jobs :List(JobInfo));
+  stopJob @21 (id :Text, kind :Text) -> (status :Status, stopped :UInt32);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -76,6 +76,23 @@ struct ValidateResult {
   std::vector<std::string> corrupt, missing, orphaned, errors;
 };
 
+// One node's part of a job (see JobInfo in ais.capnp).
+struct JobInfo {
+  std::string id, kind, bucket, node;
+  std::string state;  // "running" | "finished" | "aborted" | "failed"
+  int64_t startNs = 0, endNs = 0;
+  uint64_t objects = 0, bytes = 0, errors = 0;
+  std::string message;
+  std::optional<ValidateResult> report;  // validate, once finished
+  bool running() const { return state == "running"; }
+};
+
+// The jobs of every node that answered, and the nodes that did not.
+struct JobList {
+  std::vector<JobInfo> parts;
+  std::vector<std::pair<std::string, Status>> unreachable;  // node id, why
+};
+
 struct NodeStatus {
   meta::NodeInfo node;
   bool reachable = false;
@@ -180,12 +197,24 @@ class Client {
   // call: a gateway learns the headers and the first bytes in one round trip.
   Result<ObjectInfo> getRange(const std::string& bucket, const std::string& name, ByteRange range,
                               std::string* out);
-  // Scrub: every active target reads and verifies each of its objects of the bucket and looks for
-  // files without metadata; one result per target. Runs as long as the bucket takes; `progress`
-  // (if set) gets the cluster's running totals about once a second, on the client's loop thread.
+  // Jobs (proto/client_jobs.cc). startJob starts job `id` of `kind` on every active target; if
+  // one refuses, the others' parts are stopped and its error returned (naming it). listJobs asks
+  // every node for its parts of the jobs matching id/kind (empty: all). stopJob stops the running
+  // parts matching id or kind everywhere; how many were asked.
+  Status startJob(const std::string& id, const std::string& kind, const std::string& bucket);
+  Result<JobList> listJobs(const std::string& id = "", const std::string& kind = "");
+  Result<uint32_t> stopJob(const std::string& id, const std::string& kind = "");
+  // A fresh job id ("<kind>-" and 8 random letters and digits).
+  static std::string newJobId(const std::string& kind);
+
+  // Scrub (a "validate" job): every active target reads and verifies each of its objects of the
+  // bucket and looks for files without metadata; one result per target. Waits for the job to end,
+  // polling it; `started` (if set) gets the job id at once, `progress` the cluster's running
+  // totals about twice a second. The job runs on whether or not the caller waits for it.
   using ScrubProgressFn = std::function<void(uint64_t objects, uint64_t bytes, uint64_t damaged)>;
-  Result<std::vector<ValidateResult>> validateBucket(const std::string& bucket,
-                                                     ScrubProgressFn progress = {});
+  Result<std::vector<ValidateResult>> validateBucket(
+      const std::string& bucket, ScrubProgressFn progress = {},
+      std::function<void(const std::string& jobId)> started = {});
   // Builds bucket/name from objects of partsBucket concatenated in order (S3 multipart Complete,
   // proto/client_gateway.cc); the owner target of bucket/name assembles it, the parts stay.
   // options.custom becomes the object's metadata. A missing part: kObjectNotFound naming it.

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/names.h"
@@ -20,12 +21,6 @@ std::string randomUuid() {
   snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(gen()),
            static_cast<unsigned long long>(gen()));
   return buf;
-}
-
-int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -196,7 +191,7 @@ kj::Promise<Status> Primary::createBucket(const std::string& name, meta::BucketP
   if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
   if (props.checksumType.empty()) props.checksumType = "xxhash64";
   AIS_RETURN_IF_ERROR(checkProps(props));
-  props.createdNs = nowNs();
+  props.createdNs = unixNowNs();
   meta::BMD bmd = ctx_.meta.bmd();
   bmd.buckets[name] = props;
   bmd.version += 1;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "node/gateway/crypto.h"
 #include "node/gateway/s3_api.h"
@@ -40,12 +41,6 @@ std::string newUploadId() {
 
 bool validUploadId(const std::string& id) {
   return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
-int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The upload's record, or nullopt after answering NoSuchUpload (or another error).
@@ -124,7 +119,7 @@ void createMultipart(S3Request& r) {
   PutOptions opts;
   opts.custom = metadataFromHeaders(r.ex);
   opts.custom["key"] = r.key;
-  opts.custom["initiated"] = std::to_string(nowNs());
+  opts.custom["initiated"] = std::to_string(unixNowNs());
   auto rec = c->put(kHidden, uploadRecord(r.bucket, id), "", opts);
   if (!rec.ok()) return r.fail(rec.status());
   XmlWriter x;

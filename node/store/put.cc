@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "meta/hrw.h"
 #include "node/store/fqn.h"
@@ -15,12 +16,6 @@
 
 namespace ais::store {
 namespace {
-
-int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // errno values of rename/mkdir that mean "a directory or file is in the way of this path".
 bool pathCollision(int e) { return e == ENOTDIR || e == EISDIR || e == ENOTEMPTY || e == EEXIST; }
@@ -61,7 +56,7 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   lom.name = w.name_;
   lom.size = w.size_;
   lom.checksum = checksum;
-  lom.mtimeNs = lom.atimeNs = nowNs();
+  lom.mtimeNs = lom.atimeNs = unixNowNs();
   lom.custom = w.opts_.custom;
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
   return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});

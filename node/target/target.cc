@@ -125,49 +125,4 @@ kj::Promise<void> TargetService::bucketEmpty(BucketEmptyContext context) {
       });
 }
 
-kj::Promise<void> TargetService::validateBucket(ValidateBucketContext context) {
-  auto counters = std::make_shared<store::ScrubCounters>();
-  // A caller that goes away (the call is canceled) stops the scrub at the next object.
-  counters->stopRequested = [] { return IoWorkers::cancelRequested(); };
-  using Report = Result<store::ValidateReport>;
-  kj::Promise<Report> reporting = kj::NEVER_DONE;
-  if (context.getParams().hasProgress()) {
-    reporting =
-        reportScrub(context.getParams().getProgress(), counters).then([]() -> kj::Promise<Report> {
-          return kj::NEVER_DONE;
-        });
-  }
-  return objects_.validate(proto::str(context.getParams().getBucket()), counters)
-      .exclusiveJoin(kj::mv(reporting))
-      .then([context](Report report) mutable {
-        auto results = context.getResults();
-        if (!report.ok()) return setStatus(results.initStatus(), report.status());
-        auto out = results.initReport();
-        out.setObjects(report->objects);
-        out.setBytes(report->bytes);
-        auto list = [](std::vector<std::string>& names, capnp::List<capnp::Text>::Builder b) {
-          for (size_t i = 0; i < names.size(); ++i) b.set(i, names[i]);
-        };
-        list(report->corrupt, out.initCorrupt(report->corrupt.size()));
-        list(report->missing, out.initMissing(report->missing.size()));
-        list(report->orphaned, out.initOrphaned(report->orphaned.size()));
-        list(report->errors, out.initErrors(report->errors.size()));
-      });
-}
-
-kj::Promise<void> TargetService::reportScrub(wire::ScrubProgress::Client progress,
-                                             std::shared_ptr<store::ScrubCounters> counters) {
-  return ctx_.timer().afterDelay(1 * kj::SECONDS).then([this, progress, counters]() mutable {
-    auto req = progress.updateRequest();
-    req.setObjects(counters->objects.load(std::memory_order_relaxed));
-    req.setBytes(counters->bytes.load(std::memory_order_relaxed));
-    req.setDamaged(counters->damaged.load(std::memory_order_relaxed));
-    // A caller that stopped listening does not stop the scrub.
-    return req.send()
-        .ignoreResult()
-        .catch_([](kj::Exception&&) {})
-        .then([this, progress, counters]() mutable { return reportScrub(progress, counters); });
-  });
-}
-
 }  // namespace ais::node

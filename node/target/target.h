@@ -31,8 +31,6 @@ class TargetService {
       capnp::CallContext<wire::Node::SetCustomParams, wire::Node::SetCustomResults>;
   using CopyObjectContext =
       capnp::CallContext<wire::Node::CopyObjectParams, wire::Node::CopyObjectResults>;
-  using ValidateBucketContext =
-      capnp::CallContext<wire::Node::ValidateBucketParams, wire::Node::ValidateBucketResults>;
   using BucketEmptyContext =
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
@@ -50,13 +48,8 @@ class TargetService {
   kj::Promise<void> bucketEmpty(BucketEmptyContext context);
   kj::Promise<void> setCustom(SetCustomContext context);
   kj::Promise<void> copyObject(CopyObjectContext context);
-  kj::Promise<void> validateBucket(ValidateBucketContext context);
 
  private:
-  // Sends the scrub's running totals to its caller every second, until dropped.
-  kj::Promise<void> reportScrub(wire::ScrubProgress::Client progress,
-                                std::shared_ptr<store::ScrubCounters> counters);
-
   NodeContext& ctx_;
   ObjectService objects_;
 };

@@ -187,6 +187,32 @@ expect_rc get_missing_object 3 ais get $B/no-such-object "$WORK/x"
 [[ ! -e $WORK/x ]] && pass get_missing_leaves_no_file || fail get_missing_leaves_no_file
 expect_rc get_missing_bucket 3 ais get ais://no-such-bucket/x "$WORK/x"
 
+# ---- jobs: the scrub is one ----
+ais storage validate $B >"$WORK/validate.out" 2>"$WORK/validate.err"
+rc=$?
+jobid=$(grep -o 'validate-[a-z0-9]*' "$WORK/validate.err" | head -n 1)
+if ((rc == 0)) && [[ -n $jobid ]]; then
+  pass validate_is_a_job
+else
+  fail validate_is_a_job "exit $rc: $(head -c 300 "$WORK/validate.err")"
+fi
+if ais job ls --all --json >"$WORK/jobs.json" &&
+  [[ $(json_field "$WORK/jobs.json" "[(j['state'], j['kind'], j['nodes']) for j in d if j['id'] == '$jobid']") == "[('finished', 'validate', 3)]" ]]; then
+  pass job_ls_all
+else
+  fail job_ls_all "$(head -c 300 "$WORK/jobs.json")"
+fi
+if [[ $(ais job ls 2>&1) == *"No running jobs"* ]]; then pass job_ls_running; else fail job_ls_running; fi
+if ais job show "$jobid" --json >"$WORK/job.json" &&
+  [[ $(json_field "$WORK/job.json" "sorted(p['state'] for p in d['parts'])") == "['finished', 'finished', 'finished']" ]]; then
+  pass job_show
+else
+  fail job_show "$(head -c 300 "$WORK/job.json")"
+fi
+check job_wait_finished ais job wait "$jobid"
+expect_rc job_show_unknown 3 ais job show validate-nosuch0
+expect_rc job_stop_none_running 3 ais job stop validate
+
 # ---- head, mv, rm ----
 if ais object head $B/big.bin --json >"$WORK/head.json" 2>&1 &&
   [[ $(json_field "$WORK/head.json" 'd["size"]') == "$size" ]]; then

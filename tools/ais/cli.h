@@ -33,5 +33,6 @@ void addClusterCommands(CLI::App& app, Cli& cli);
 void addBucketCommands(CLI::App& app, Cli& cli);
 void addObjectCommands(CLI::App& app, Cli& cli);
 void addStorageCommands(CLI::App& app, Cli& cli);
+void addJobCommands(CLI::App& app, Cli& cli);
 
 }  // namespace ais::cli

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   addClusterCommands(app, cli);
   addBucketCommands(app, cli);
   addStorageCommands(app, cli);
+  addJobCommands(app, cli);
   addObjectCommands(app, cli);
 
   if (argc == 1) {  // bare `ais`: show what there is, like NVIDIA's CLI

@@ -1,5 +1,5 @@
-// `ais storage validate ais://BUCKET`: the scrub. Every target reads and verifies each of its
-// objects of the bucket block by block and reports damaged, missing and orphaned ones.
+// `ais storage validate ais://BUCKET`: the scrub, a "validate" job. Every target reads and verifies
+// each of its objects of the bucket block by block and reports damaged, missing and orphaned ones.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -26,10 +26,18 @@ int validate(Cli& cli, const std::string& target, bool json) {
   if (!client.ok()) return fail(client.status());
   // On a terminal: the running totals of every target, about once a second.
   ProgressBar bar("validate ais://" + uri->bucket, !json);
+  std::string jobId;
   auto results = (*client)->validateBucket(
-      uri->bucket, [&bar](uint64_t objects, uint64_t bytes, uint64_t damaged) {
+      uri->bucket,
+      [&bar](uint64_t objects, uint64_t bytes, uint64_t damaged) {
         bar.setLabel(fmt::format("validate: {} objects, {} damaged,", objects, damaged));
         bar.update(bytes, 0);
+      },
+      [&jobId](const std::string& id) {
+        jobId = id;
+        // The scrub is a job: it goes on if this command is interrupted.
+        std::fprintf(stderr, "validate job %s (ais job show %s; ais job stop %s)\n", id.c_str(),
+                     id.c_str(), id.c_str());
       });
   bar.finish();
   if (!results.ok()) return fail(results.status());
@@ -61,7 +69,8 @@ int validate(Cli& cli, const std::string& target, bool json) {
                          {"orphaned", r.orphaned},
                          {"errors", r.errors}});
     }
-    nlohmann::ordered_json doc = {{"bucket", "ais://" + uri->bucket},
+    nlohmann::ordered_json doc = {{"job", jobId},
+                                  {"bucket", "ais://" + uri->bucket},
                                   {"objects", objects},
                                   {"bytes", bytes},
                                   {"corrupt", corrupt},

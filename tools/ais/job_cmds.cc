@@ -1,0 +1,263 @@
+// `ais job ls|show|stop|wait`: the cluster's jobs (scrubs, ...). Each node runs its part of a job
+// under the job's id; these commands merge the parts by id.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tools/ais/cli.h"
+#include "tools/ais/exit_codes.h"
+#include "tools/ais/format.h"
+#include "tools/ais/progress.h"
+
+namespace ais::cli {
+namespace {
+
+// One job as the cluster sees it: its parts summed.
+struct Merged {
+  std::string id, kind, bucket, state;
+  int64_t startNs = 0, endNs = 0;
+  uint64_t objects = 0, bytes = 0, errors = 0;
+  std::vector<const JobInfo*> parts;
+};
+
+// running if any part runs, else failed / aborted if any part did, else finished.
+std::vector<Merged> merge(const JobList& list) {
+  std::map<std::string, Merged> byId;
+  for (const auto& p : list.parts) {
+    Merged& m = byId[p.id];
+    if (m.parts.empty()) {
+      m.id = p.id;
+      m.kind = p.kind;
+      m.bucket = p.bucket;
+      m.startNs = p.startNs;
+    }
+    m.startNs = std::min(m.startNs, p.startNs);
+    m.endNs = std::max(m.endNs, p.endNs);
+    m.objects += p.objects;
+    m.bytes += p.bytes;
+    m.errors += p.errors;
+    m.parts.push_back(&p);
+  }
+  std::vector<Merged> out;
+  for (auto& [id, m] : byId) {
+    auto any = [&](const char* s) {
+      return std::any_of(m.parts.begin(), m.parts.end(),
+                         [&](const JobInfo* p) { return p->state == s; });
+    };
+    m.state = any("running")   ? "running"
+              : any("failed")  ? "failed"
+              : any("aborted") ? "aborted"
+                               : "finished";
+    if (m.state == "running") m.endNs = 0;
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Merged& a, const Merged& b) { return a.startNs < b.startNs; });
+  return out;
+}
+
+std::string elapsed(const Merged& m) {
+  int64_t end = m.endNs;
+  if (end == 0) {
+    end = std::chrono::duration_cast<std::chrono::nanoseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+  }
+  double s = static_cast<double>(end - m.startNs) / 1e9;
+  return fmt::format("{:.1f}s", std::max(0.0, s));
+}
+
+nlohmann::ordered_json partJson(const JobInfo& p) {
+  return {{"node", p.node},
+          {"state", p.state},
+          {"objects", p.objects},
+          {"bytes", p.bytes},
+          {"errors", p.errors},
+          {"start", formatTime(p.startNs)},
+          {"end", formatTime(p.endNs)},
+          {"message", p.message}};
+}
+
+nlohmann::ordered_json jobJson(const Merged& m, bool withParts) {
+  nlohmann::ordered_json j = {{"id", m.id},
+                              {"kind", m.kind},
+                              {"bucket", m.bucket.empty() ? "" : "ais://" + m.bucket},
+                              {"state", m.state},
+                              {"objects", m.objects},
+                              {"bytes", m.bytes},
+                              {"errors", m.errors},
+                              {"start", formatTime(m.startNs)},
+                              {"end", formatTime(m.endNs)},
+                              {"nodes", m.parts.size()}};
+  if (withParts) {
+    auto parts = nlohmann::ordered_json::array();
+    for (const JobInfo* p : m.parts) parts.push_back(partJson(*p));
+    j["parts"] = std::move(parts);
+  }
+  return j;
+}
+
+void warnUnreachable(const JobList& list) {
+  for (const auto& [node, why] : list.unreachable) {
+    std::fprintf(stderr, "warning: node %s did not answer (%s): its jobs are not shown\n",
+                 node.c_str(), why.toString().c_str());
+  }
+}
+
+int ls(Cli& cli, const std::string& kind, bool all, bool json) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto list = (*client)->listJobs("", kind);
+  if (!list.ok()) return fail(list.status());
+  warnUnreachable(*list);
+  auto jobs = merge(*list);
+  if (!all) {
+    jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
+                              [](const Merged& m) { return m.state != "running"; }),
+               jobs.end());
+  }
+  if (json) {
+    auto arr = nlohmann::ordered_json::array();
+    for (const auto& m : jobs) arr.push_back(jobJson(m, false));
+    std::printf("%s\n", arr.dump(2).c_str());
+    return kExitOk;
+  }
+  if (jobs.empty()) {
+    std::printf(all ? "No jobs.\n" : "No running jobs (--all shows finished ones too).\n");
+    return kExitOk;
+  }
+  Table t(
+      {"ID", "KIND", "BUCKET", "STATE", "OBJECTS", "SIZE", "ERRORS", "NODES", "START", "ELAPSED"});
+  for (const auto& m : jobs) {
+    t.addRow({m.id, m.kind, m.bucket.empty() ? "-" : "ais://" + m.bucket, m.state,
+              std::to_string(m.objects), humanSize(m.bytes), std::to_string(m.errors),
+              std::to_string(m.parts.size()), formatTime(m.startNs), elapsed(m)});
+  }
+  std::fputs(t.render().c_str(), stdout);
+  return kExitOk;
+}
+
+Result<Merged> findJob(const JobList& list, const std::string& id) {
+  auto jobs = merge(list);
+  for (auto& m : jobs) {
+    if (m.id == id) return m;
+  }
+  return Status(Code::kObjectNotFound, "no job " + id + " on any node that answered");
+}
+
+int show(Cli& cli, const std::string& id, bool json) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto list = (*client)->listJobs(id);
+  if (!list.ok()) return fail(list.status());
+  warnUnreachable(*list);
+  auto m = findJob(*list, id);
+  if (!m.ok()) return fail(m.status());
+  if (json) {
+    std::printf("%s\n", jobJson(*m, true).dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("%s: %s%s, %s (%s), %llu objects, %s, %llu errors\n", m->id.c_str(), m->kind.c_str(),
+              m->bucket.empty() ? "" : (" ais://" + m->bucket).c_str(), m->state.c_str(),
+              elapsed(*m).c_str(), static_cast<unsigned long long>(m->objects),
+              humanSize(m->bytes).c_str(), static_cast<unsigned long long>(m->errors));
+  Table t({"NODE", "STATE", "OBJECTS", "SIZE", "ERRORS", "START", "END", "MESSAGE"});
+  for (const JobInfo* p : m->parts) {
+    t.addRow({p->node, p->state, std::to_string(p->objects), humanSize(p->bytes),
+              std::to_string(p->errors), formatTime(p->startNs), formatTime(p->endNs),
+              p->message.empty() ? "-" : p->message});
+  }
+  std::fputs(t.render().c_str(), stdout);
+  return kExitOk;
+}
+
+int stop(Cli& cli, const std::string& what) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  // An id has a dash ("validate-x1y2z3w4"); a kind does not.
+  bool isId = what.find('-') != std::string::npos;
+  auto n = (*client)->stopJob(isId ? what : "", isId ? "" : what);
+  if (!n.ok()) return fail(n.status());
+  if (*n == 0) return fail(Status(Code::kObjectNotFound, "no running job " + what));
+  std::printf("asked %u running part%s of %s to stop\n", *n, *n == 1 ? "" : "s", what.c_str());
+  return kExitOk;
+}
+
+// Exit 0 once finished; 1 if it failed or was stopped; 7 on timeout.
+int wait(Cli& cli, const std::string& id, double timeoutSec) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(timeoutSec * 1000));
+  ProgressBar bar("job " + id, true);
+  for (;;) {
+    auto list = (*client)->listJobs(id);
+    if (!list.ok()) return fail(list.status());
+    auto m = findJob(*list, id);
+    if (!m.ok()) return fail(m.status());
+    bar.setLabel(fmt::format("{} {}: {} objects, {} errors,", m->kind, id, m->objects, m->errors));
+    bar.update(m->bytes, 0);
+    if (m->state != "running") {
+      bar.finish();
+      std::printf("%s %s: %llu objects, %s, %llu errors\n", id.c_str(), m->state.c_str(),
+                  static_cast<unsigned long long>(m->objects), humanSize(m->bytes).c_str(),
+                  static_cast<unsigned long long>(m->errors));
+      return m->state == "finished" ? kExitOk : kExitOther;
+    }
+    if (timeoutSec > 0 && std::chrono::steady_clock::now() >= deadline) {
+      bar.finish();
+      return fail(Status(Code::kTimeout, "job " + id + " still running"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+}  // namespace
+
+void addJobCommands(CLI::App& app, Cli& cli) {
+  auto* job =
+      app.add_subcommand("job", "Jobs (long-running cluster actions): ls, show, stop, wait");
+  job->require_subcommand(1);
+
+  auto* l = job->add_subcommand("ls", "List running jobs (--all: finished ones too)");
+  auto kind = std::make_shared<std::string>();
+  auto all = std::make_shared<bool>(false);
+  auto json = std::make_shared<bool>(false);
+  l->add_option("KIND", *kind, "only jobs of this kind (validate, ...)");
+  l->add_flag("--all,-a", *all, "include finished, stopped and failed jobs");
+  l->add_flag("--json,-j", *json, "JSON output");
+  l->callback([&cli, kind, all, json] {
+    cli.action = [&cli, kind, all, json] { return ls(cli, *kind, *all, *json); };
+  });
+
+  auto* s = job->add_subcommand("show", "One job, part by part");
+  auto id = std::make_shared<std::string>();
+  auto showJson = std::make_shared<bool>(false);
+  s->add_option("ID", *id, "job id")->required();
+  s->add_flag("--json,-j", *showJson, "JSON output");
+  s->callback([&cli, id, showJson] {
+    cli.action = [&cli, id, showJson] { return show(cli, *id, *showJson); };
+  });
+
+  auto* st = job->add_subcommand("stop", "Stop a job (by id) or every running job of a kind");
+  auto what = std::make_shared<std::string>();
+  st->add_option("ID|KIND", *what, "job id or kind")->required();
+  st->callback([&cli, what] { cli.action = [&cli, what] { return stop(cli, *what); }; });
+
+  auto* w = job->add_subcommand("wait", "Wait until a job ends (exit 0 if it finished)");
+  auto waitId = std::make_shared<std::string>();
+  auto timeout = std::make_shared<double>(0);
+  w->add_option("ID", *waitId, "job id")->required();
+  w->add_option("--timeout", *timeout, "give up after this many seconds (exit 7); 0: never");
+  w->callback([&cli, waitId, timeout] {
+    cli.action = [&cli, waitId, timeout] { return wait(cli, *waitId, *timeout); };
+  });
+}
+
+}  // namespace ais::cli

@@ -1,5 +1,7 @@
 #include "node/target/rebalance.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "common/log.h"
@@ -28,79 +30,105 @@ void Rebalancer::onSmap(const meta::Smap& smap) {
   lastTargets_ = key;
   uint64_t generation = ++stats_.generation;
   stats_.running = true;
-  // A newer pass replaces the running one (dropping a promise cancels it).
-  task_ = runPass(generation).eagerlyEvaluate([this](kj::Exception&& e) {
-    stats_.running = false;
-    log::error("rebalance failed: {}", e.getDescription().cStr());
+  // A newer pass supersedes the running one, which stops at its next object.
+  if (!jobId_.empty()) ctx_.jobs.stop(jobId_, "");
+  std::string id = fmt::format("rebalance-v{}", smap.version);
+  if (retries_ > 0) id += fmt::format("-retry{}", retries_);
+  for (int n = 2; !ctx_.jobs.list(id, "").empty(); ++n) {
+    id = fmt::format("rebalance-v{}-{}", smap.version, n);  // same Smap, a pass again
+  }
+  jobId_ = id;
+  Status st = ctx_.jobs.start(id, "rebalance", "", [this, generation](Job& job) {
+    return runPass(generation, job.counters);
   });
+  if (!st.ok()) log::error("rebalance: {}", st.toString());
 }
 
-kj::Promise<void> Rebalancer::runPass(uint64_t generation) {
+bool Rebalancer::superseded(uint64_t generation, const JobCounters& counters) const {
+  return generation != stats_.generation || counters.stopRequested();
+}
+
+kj::Promise<Status> Rebalancer::runPass(uint64_t generation,
+                                        std::shared_ptr<JobCounters> counters) {
   std::vector<std::string> buckets;
   for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
   kj::Promise<void> chain = kj::READY_NOW;
   for (auto& b : buckets) {
-    chain = chain.then([this, generation, b] { return scanBucket(generation, b, ""); });
+    chain = chain.then(
+        [this, generation, counters, b] { return scanBucket(generation, counters, b, ""); });
   }
   uint64_t movedBefore = stats_.moved;
   uint64_t failedBefore = stats_.failed;
-  return chain.then([this, generation, movedBefore, failedBefore] {
-    if (generation != stats_.generation) return;
-    stats_.running = false;
+  return chain.then([this, generation, counters, movedBefore, failedBefore]() -> Status {
     uint64_t moved = stats_.moved - movedBefore;
     uint64_t failed = stats_.failed - failedBefore;
+    if (generation != stats_.generation)
+      return Status(Code::kInternal, "superseded by a newer pass");
+    stats_.running = false;
+    if (counters->stopRequested()) return Status::OK();  // stopped: no retry
     if (moved > 0 || failed > 0) {
       log::info("rebalance pass {} done: {} objects moved, {} failed", generation, moved, failed);
     }
     if (failed == 0) {
       retries_ = 0;
-    } else {
-      // Owners that were unreachable, or had not yet seen the new metadata (a joining target
-      // learns it a moment after the others), get another pass: soon first, then less often.
-      uint64_t delayMs = std::min<uint64_t>(kMaxRetryDelayMs, 500ull << std::min(retries_, 6u));
-      ++retries_;
-      retry_ = ctx_.timer()
-                   .afterDelay(delayMs * kj::MILLISECONDS)
-                   .then([this] {
-                     lastTargets_.clear();
-                     onSmap(ctx_.meta.smap());
-                   })
-                   .eagerlyEvaluate(nullptr);
+      return Status::OK();
     }
+    // Owners that were unreachable, or had not yet seen the new metadata (a joining target
+    // learns it a moment after the others), get another pass: soon first, then less often.
+    uint64_t delayMs = std::min<uint64_t>(kMaxRetryDelayMs, 500ull << std::min(retries_, 6u));
+    ++retries_;
+    retry_ = ctx_.timer()
+                 .afterDelay(delayMs * kj::MILLISECONDS)
+                 .then([this] {
+                   lastTargets_.clear();
+                   onSmap(ctx_.meta.smap());
+                 })
+                 .eagerlyEvaluate(nullptr);
+    return Status(
+        Code::kIoError,
+        fmt::format("{} objects could not be moved; another pass in {} ms", failed, delayMs));
   });
 }
 
-kj::Promise<void> Rebalancer::scanBucket(uint64_t generation, std::string bucket,
-                                         std::string after) {
-  if (generation != stats_.generation) return kj::READY_NOW;
+kj::Promise<void> Rebalancer::scanBucket(uint64_t generation, std::shared_ptr<JobCounters> counters,
+                                         std::string bucket, std::string after) {
+  if (superseded(generation, *counters)) return kj::READY_NOW;
   return target_.listLocal(bucket, after, kScanBatch)
-      .then([this, generation, bucket](Result<std::vector<store::Lom>> batch) -> kj::Promise<void> {
-        if (!batch.ok() || batch->empty() || generation != stats_.generation) return kj::READY_NOW;
+      .then([this, generation, counters,
+             bucket](Result<std::vector<store::Lom>> batch) -> kj::Promise<void> {
+        if (!batch.ok() || batch->empty() || superseded(generation, *counters)) {
+          return kj::READY_NOW;
+        }
         const meta::Smap& smap = ctx_.meta.smap();
-        std::vector<std::string> misplaced;
+        std::vector<std::pair<std::string, uint64_t>> misplaced;  // name, size
         for (const auto& lom : *batch) {
           const meta::NodeInfo* owner = meta::ownerTarget(smap, meta::uname(bucket, lom.name));
-          if (owner && owner->id != ctx_.cfg.id) misplaced.push_back(lom.name);
+          if (owner && owner->id != ctx_.cfg.id) misplaced.emplace_back(lom.name, lom.size);
         }
         std::string next = batch->back().name;
         bool more = batch->size() == kScanBatch;
         kj::Promise<void> chain = kj::READY_NOW;
-        for (auto& name : misplaced) {
-          chain = chain.then([this, generation, bucket, name]() -> kj::Promise<void> {
-            if (generation != stats_.generation) return kj::READY_NOW;
-            return target_.moveToOwner(bucket, name).then([this, bucket, name](Status st) {
-              if (st.ok()) {
-                ++stats_.moved;
-              } else if (st.code() != Code::kObjectNotFound) {
-                ++stats_.failed;
-                log::warn("rebalance of ais://{}/{}: {}", bucket, name, st.toString());
-              }
-            });
+        for (auto& [name, size] : misplaced) {
+          chain = chain.then([this, generation, counters, bucket, name = name,
+                              size = size]() -> kj::Promise<void> {
+            if (superseded(generation, *counters)) return kj::READY_NOW;
+            return target_.moveToOwner(bucket, name)
+                .then([this, counters, bucket, name, size](Status st) {
+                  if (st.ok()) {
+                    ++stats_.moved;
+                    counters->objects.fetch_add(1);
+                    counters->bytes.fetch_add(size);
+                  } else if (st.code() != Code::kObjectNotFound) {
+                    ++stats_.failed;
+                    counters->damaged.fetch_add(1);
+                    log::warn("rebalance of ais://{}/{}: {}", bucket, name, st.toString());
+                  }
+                });
           });
         }
-        return chain.then([this, generation, bucket, next, more]() -> kj::Promise<void> {
+        return chain.then([this, generation, counters, bucket, next, more]() -> kj::Promise<void> {
           if (!more) return kj::READY_NOW;
-          return scanBucket(generation, bucket, next);
+          return scanBucket(generation, counters, bucket, next);
         });
       });
 }

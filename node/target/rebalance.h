@@ -32,14 +32,19 @@ class Rebalancer {
   const Stats& stats() const { return stats_; }
 
  private:
-  kj::Promise<void> runPass(uint64_t generation);
-  kj::Promise<void> scanBucket(uint64_t generation, std::string bucket, std::string after);
+  // One pass is a job (kind "rebalance", id "rebalance-v<Smap version>", the same on every
+  // target; a retry adds "-retry<n>"): it resolves OK when everything misplaced moved, with an
+  // error naming how many objects did not.
+  kj::Promise<Status> runPass(uint64_t generation, std::shared_ptr<JobCounters> counters);
+  kj::Promise<void> scanBucket(uint64_t generation, std::shared_ptr<JobCounters> counters,
+                               std::string bucket, std::string after);
+  bool superseded(uint64_t generation, const JobCounters& counters) const;
 
   NodeContext& ctx_;
   ObjectService& target_;
   std::string lastTargets_;  // sorted active target ids of the last pass
   Stats stats_;
-  kj::Promise<void> task_ = nullptr;
+  std::string jobId_;  // of the running (or last) pass
   kj::Promise<void> retry_ = nullptr;
   uint32_t retries_ = 0;  // consecutive passes with failures
 };

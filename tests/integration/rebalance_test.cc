@@ -83,6 +83,28 @@ TEST(RebalanceTest, JoiningTargetTakesItsShareAndNothingIsLost) {
   auto page = (*c)->list("reb", ListOptions{"", "", 10000});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->entries.size(), kObjects - 1u);
+
+  // The pass that moved them is a job, under one id on every target, with what it moved.
+  std::string id = "rebalance-v" + std::to_string(smap->version);
+  Result<JobList> jobs = Status(Code::kInternal);
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    jobs = (*c)->listJobs(id);
+    ASSERT_TRUE(jobs.ok());
+    bool running = false;
+    for (const auto& p : jobs->parts) running |= p.running();
+    if (!running) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  uint64_t moved = 0, bytes = 0;
+  for (const auto& p : jobs->parts) {
+    EXPECT_EQ(p.kind, "rebalance");
+    EXPECT_EQ(p.state, "finished") << p.node << ": " << p.message;
+    moved += p.objects;
+    bytes += p.bytes;
+  }
+  EXPECT_EQ(jobs->parts.size(), 4u);
+  EXPECT_GE(moved, onNew);  // (a pass may also move an overwritten copy again)
+  EXPECT_GT(bytes, 0u);
 }
 
 }  // namespace

@@ -93,6 +93,17 @@ struct JobList {
   std::vector<std::pair<std::string, Status>> unreachable;  // node id, why
 };
 
+// A job as the cluster sees it: its parts' counts summed; running if any part runs, else failed
+// or aborted if any part was, else finished.
+struct JobSummary {
+  std::string id, kind, bucket, state;
+  int64_t startNs = 0, endNs = 0;  // earliest start; latest end (0 while running)
+  uint64_t objects = 0, bytes = 0, errors = 0;
+  std::vector<JobInfo> parts;
+};
+// The jobs of a listing, oldest first.
+std::vector<JobSummary> summarizeJobs(const JobList& list);
+
 struct NodeStatus {
   meta::NodeInfo node;
   bool reachable = false;

@@ -168,6 +168,41 @@ Result<uint32_t> Client::stopJob(const std::string& id, const std::string& kind)
   return n;
 }
 
+std::vector<JobSummary> summarizeJobs(const JobList& list) {
+  std::map<std::string, JobSummary> byId;
+  for (const auto& p : list.parts) {
+    JobSummary& m = byId[p.id];
+    if (m.parts.empty()) {
+      m.id = p.id;
+      m.kind = p.kind;
+      m.bucket = p.bucket;
+      m.startNs = p.startNs;
+    }
+    m.startNs = std::min(m.startNs, p.startNs);
+    m.endNs = std::max(m.endNs, p.endNs);
+    m.objects += p.objects;
+    m.bytes += p.bytes;
+    m.errors += p.errors;
+    m.parts.push_back(p);
+  }
+  std::vector<JobSummary> out;
+  for (auto& [id, m] : byId) {
+    auto any = [&](const char* s) {
+      return std::any_of(m.parts.begin(), m.parts.end(),
+                         [&](const JobInfo& p) { return p.state == s; });
+    };
+    m.state = any("running")   ? "running"
+              : any("failed")  ? "failed"
+              : any("aborted") ? "aborted"
+                               : "finished";
+    if (m.state == "running") m.endNs = 0;
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const JobSummary& a, const JobSummary& b) { return a.startNs < b.startNs; });
+  return out;
+}
+
 Result<std::vector<ValidateResult>> Client::validateBucket(
     const std::string& bucket, ScrubProgressFn progress,
     std::function<void(const std::string& jobId)> started) {

@@ -192,6 +192,66 @@ void buckets(Exchange& ex, Client* c, const std::string& bucket, const Query& q)
                 {"continuation_token", page->continuationToken}});
 }
 
+json jobJson(const JobSummary& m) {
+  json parts = json::array();
+  for (const auto& p : m.parts) {
+    parts.push_back(json{{"node", p.node},
+                         {"state", p.state},
+                         {"objects", p.objects},
+                         {"bytes", p.bytes},
+                         {"errors", p.errors},
+                         {"start_ns", p.startNs},
+                         {"end_ns", p.endNs},
+                         {"message", p.message}});
+  }
+  return json{{"id", m.id},         {"kind", m.kind},        {"bucket", m.bucket},
+              {"state", m.state},   {"objects", m.objects},  {"bytes", m.bytes},
+              {"errors", m.errors}, {"start_ns", m.startNs}, {"end_ns", m.endNs},
+              {"parts", parts}};
+}
+
+// /v1/jobs: list (GET), start (POST ?kind=validate&bucket=B), stop (DELETE /v1/jobs/ID or
+// ?kind=K).
+void jobs(Exchange& ex, Client* c, const std::string& id, const Query& q) {
+  std::string kind = queryGet(q, "kind").value_or("");
+  switch (ex.method()) {
+    case http::verb::get: {
+      auto list = c->listJobs(id, kind);
+      if (!list.ok()) return sendError(ex, list.status());
+      bool all = !id.empty() || queryGet(q, "all").value_or("") == "true";
+      json out = json::array();
+      for (const auto& m : summarizeJobs(*list)) {
+        if (all || m.state == "running") out.push_back(jobJson(m));
+      }
+      json unreachable = json::array();
+      for (const auto& [node, why] : list->unreachable) {
+        unreachable.push_back(json{{"node", node}, {"error", why.toString()}});
+      }
+      if (!id.empty() && out.empty()) {
+        return sendError(ex, Status(Code::kObjectNotFound, "no job " + id));
+      }
+      return sendJson(ex, 200, json{{"jobs", out}, {"unreachable", unreachable}});
+    }
+    case http::verb::post: {
+      if (!id.empty()) return sendError(ex, Status(Code::kInvalidArgument, "POST /v1/jobs?kind="));
+      std::string bucket = queryGet(q, "bucket").value_or("");
+      std::string newId = Client::newJobId(kind);
+      Status st = c->startJob(newId, kind, bucket);
+      if (!st.ok()) return sendError(ex, st);
+      return sendJson(ex, 200, json{{"id", newId}});
+    }
+    case http::verb::delete_: {
+      auto n = c->stopJob(id, kind);
+      if (!n.ok()) return sendError(ex, n.status());
+      if (*n == 0)
+        return sendError(ex, Status(Code::kObjectNotFound, "no running job " + id + kind));
+      return sendJson(ex, 200, json{{"stopped", *n}});
+    }
+    default:
+      return sendError(ex, Status(Code::kInvalidArgument, "jobs: GET, POST or DELETE"));
+  }
+}
+
 }  // namespace
 
 void serveNative(Gateway& gw, Exchange& ex) {
@@ -259,6 +319,8 @@ void serveNative(Gateway& gw, Exchange& ex) {
     }
     return sendJson(ex, 200, j);
   }
+  if (p == "/v1/jobs" || p == "/v1/jobs/") return jobs(ex, *c, "", *q);
+  if (p.rfind("/v1/jobs/", 0) == 0) return jobs(ex, *c, std::string(p.substr(9)), *q);
   if (p == "/v1/buckets" || p == "/v1/buckets/") return buckets(ex, *c, "", *q);
   if (p.rfind("/v1/buckets/", 0) == 0) {
     std::string bucket(p.substr(12));

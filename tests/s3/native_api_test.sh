@@ -44,6 +44,29 @@ assert sorted(names) == sorted(f"p/o{i}" for i in range(1, 26)), names
 assert len(names) == 25
 PY
 check "delimiter rolls up prefixes" bash -c "curl -sf '$V1/buckets/nat?delimiter=/' | grep -q '\"p/\"'"
+check "a scrub job starts, runs and is listed" /usr/bin/python3 - "$V1" <<'PY'
+import json, sys, time, urllib.request
+v1 = sys.argv[1]
+def call(method, path):
+    req = urllib.request.Request(v1 + path, method=method)
+    return json.load(urllib.request.urlopen(req))
+job = call("POST", "/jobs?kind=validate&bucket=nat")["id"]
+assert job.startswith("validate-"), job
+for _ in range(100):
+    d = call("GET", "/jobs/" + job)
+    if d["jobs"][0]["state"] != "running":
+        break
+    time.sleep(0.1)
+j = d["jobs"][0]
+assert j["state"] == "finished" and j["kind"] == "validate" and j["bucket"] == "nat", j
+assert j["objects"] == 26 and j["errors"] == 0 and len(j["parts"]) == 3, j
+assert job not in [x["id"] for x in call("GET", "/jobs")["jobs"]]  # running only
+assert job in [x["id"] for x in call("GET", "/jobs?all=true")["jobs"]]
+PY
+check "stopping a job that is not running is 404" test "$(status -X DELETE "$V1/jobs?kind=validate")" = 404
+check "an unknown job is 404" test "$(status "$V1/jobs/validate-nosuch00")" = 404
+check "a scrub of a missing bucket is 404" test "$(status -X POST "$V1/jobs?kind=validate&bucket=nobucket")" = 404
+check "an unknown job kind is 400" test "$(status -X POST "$V1/jobs?kind=defrag")" = 400
 check "non-empty bucket delete is 409" test "$(status -X DELETE "$V1/buckets/nat")" = 409
 check "delete object" test "$(status -X DELETE "$V1/objects/nat/dir/big.bin")" = 200
 check "deleted object is 404" test "$(status "$V1/objects/nat/dir/big.bin")" = 404

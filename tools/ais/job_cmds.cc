@@ -18,51 +18,7 @@
 namespace ais::cli {
 namespace {
 
-// One job as the cluster sees it: its parts summed.
-struct Merged {
-  std::string id, kind, bucket, state;
-  int64_t startNs = 0, endNs = 0;
-  uint64_t objects = 0, bytes = 0, errors = 0;
-  std::vector<const JobInfo*> parts;
-};
-
-// running if any part runs, else failed / aborted if any part did, else finished.
-std::vector<Merged> merge(const JobList& list) {
-  std::map<std::string, Merged> byId;
-  for (const auto& p : list.parts) {
-    Merged& m = byId[p.id];
-    if (m.parts.empty()) {
-      m.id = p.id;
-      m.kind = p.kind;
-      m.bucket = p.bucket;
-      m.startNs = p.startNs;
-    }
-    m.startNs = std::min(m.startNs, p.startNs);
-    m.endNs = std::max(m.endNs, p.endNs);
-    m.objects += p.objects;
-    m.bytes += p.bytes;
-    m.errors += p.errors;
-    m.parts.push_back(&p);
-  }
-  std::vector<Merged> out;
-  for (auto& [id, m] : byId) {
-    auto any = [&](const char* s) {
-      return std::any_of(m.parts.begin(), m.parts.end(),
-                         [&](const JobInfo* p) { return p->state == s; });
-    };
-    m.state = any("running")   ? "running"
-              : any("failed")  ? "failed"
-              : any("aborted") ? "aborted"
-                               : "finished";
-    if (m.state == "running") m.endNs = 0;
-    out.push_back(std::move(m));
-  }
-  std::sort(out.begin(), out.end(),
-            [](const Merged& a, const Merged& b) { return a.startNs < b.startNs; });
-  return out;
-}
-
-std::string elapsed(const Merged& m) {
+std::string elapsed(const JobSummary& m) {
   int64_t end = m.endNs;
   if (end == 0) {
     end = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -84,7 +40,7 @@ nlohmann::ordered_json partJson(const JobInfo& p) {
           {"message", p.message}};
 }
 
-nlohmann::ordered_json jobJson(const Merged& m, bool withParts) {
+nlohmann::ordered_json jobJson(const JobSummary& m, bool withParts) {
   nlohmann::ordered_json j = {{"id", m.id},
                               {"kind", m.kind},
                               {"bucket", m.bucket.empty() ? "" : "ais://" + m.bucket},
@@ -97,7 +53,7 @@ nlohmann::ordered_json jobJson(const Merged& m, bool withParts) {
                               {"nodes", m.parts.size()}};
   if (withParts) {
     auto parts = nlohmann::ordered_json::array();
-    for (const JobInfo* p : m.parts) parts.push_back(partJson(*p));
+    for (const JobInfo& p : m.parts) parts.push_back(partJson(p));
     j["parts"] = std::move(parts);
   }
   return j;
@@ -116,10 +72,10 @@ int ls(Cli& cli, const std::string& kind, bool all, bool json) {
   auto list = (*client)->listJobs("", kind);
   if (!list.ok()) return fail(list.status());
   warnUnreachable(*list);
-  auto jobs = merge(*list);
+  auto jobs = summarizeJobs(*list);
   if (!all) {
     jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
-                              [](const Merged& m) { return m.state != "running"; }),
+                              [](const JobSummary& m) { return m.state != "running"; }),
                jobs.end());
   }
   if (json) {
@@ -143,8 +99,8 @@ int ls(Cli& cli, const std::string& kind, bool all, bool json) {
   return kExitOk;
 }
 
-Result<Merged> findJob(const JobList& list, const std::string& id) {
-  auto jobs = merge(list);
+Result<JobSummary> findJob(const JobList& list, const std::string& id) {
+  auto jobs = summarizeJobs(list);
   for (auto& m : jobs) {
     if (m.id == id) return m;
   }
@@ -168,10 +124,10 @@ int show(Cli& cli, const std::string& id, bool json) {
               elapsed(*m).c_str(), static_cast<unsigned long long>(m->objects),
               humanSize(m->bytes).c_str(), static_cast<unsigned long long>(m->errors));
   Table t({"NODE", "STATE", "OBJECTS", "SIZE", "ERRORS", "START", "END", "MESSAGE"});
-  for (const JobInfo* p : m->parts) {
-    t.addRow({p->node, p->state, std::to_string(p->objects), humanSize(p->bytes),
-              std::to_string(p->errors), formatTime(p->startNs), formatTime(p->endNs),
-              p->message.empty() ? "-" : p->message});
+  for (const JobInfo& p : m->parts) {
+    t.addRow({p.node, p.state, std::to_string(p.objects), humanSize(p.bytes),
+              std::to_string(p.errors), formatTime(p.startNs), formatTime(p.endNs),
+              p.message.empty() ? "-" : p.message});
   }
   std::fputs(t.render().c_str(), stdout);
   return kExitOk;

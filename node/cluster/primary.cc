@@ -172,6 +172,15 @@ Status checkProps(const meta::BucketProps& props) {
   if (props.checksumType != "xxhash64" && props.checksumType != "none") {
     return Status(Code::kInvalidArgument, "checksum type must be xxhash64 or none");
   }
+  // TODO(issue 13): checksum types. Every object is stored with its xxhash64 (and block sums).
+  if (props.checksumType != "xxhash64") {
+    return Status(Code::kNotImplemented,
+                  "checksum type " + props.checksumType + " is not supported yet (xxhash64 only)");
+  }
+  // Versions always increase on overwrite (readers pin them); an unversioned bucket would not.
+  if (!props.versioning) {
+    return Status(Code::kNotImplemented, "versioning cannot be turned off (not supported yet)");
+  }
   if (props.mirrorCopies < 1) return Status(Code::kInvalidArgument, "mirror copies must be >= 1");
   // TODO(issue 13): n-way mirroring and erasure coding. Until objects really get the extra
   // copies or slices, a bucket that asks for them would only look protected.

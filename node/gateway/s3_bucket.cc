@@ -110,9 +110,8 @@ void getBucketVersioning(S3Request& r) {
   if (!props.ok()) return r.fail(props.status());
   XmlWriter x;
   x.root("VersioningConfiguration");
-  // The bucket's own setting (AIS keeps the newest version only; the setting says whether
-  // overwrites are versioned).
-  if (props->versioning) x.leaf("Status", "Enabled");
+  // No Status: S3 versioning (older versions kept, ListObjectVersions, versionId) is not
+  // supported, so it is never enabled. (AIS's own object versions are a counter of overwrites.)
   x.close("VersioningConfiguration");
   sendXml(r, x);
 }

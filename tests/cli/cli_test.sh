@@ -121,8 +121,11 @@ if [[ $(ais bucket props set $B mirror.copies=2 2>&1) == *"not supported yet"* ]
 else
   fail bucket_props_refusal_says_why
 fi
-check bucket_props_set ais bucket props set $B versioning=false
-if ais bucket props $B --json >"$WORK/props.json" && [[ $(json_field "$WORK/props.json" 'd["versioning"]') == False ]]; then
+check bucket_props_set ais bucket props set $B fsync=true
+expect_rc bucket_props_versioning_off_refused 1 ais bucket props set $B versioning=false
+expect_rc bucket_props_checksum_none_refused 1 ais bucket props set $B checksum=none
+if ais bucket props $B --json >"$WORK/props.json" &&
+  [[ $(json_field "$WORK/props.json" '(d["fsync"], d["versioning"], d["checksum"])') == "(True, True, 'xxhash64')" ]]; then
   pass bucket_props_get
 else
   fail bucket_props_get "$(head -c 300 "$WORK/props.json")"

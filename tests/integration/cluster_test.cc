@@ -259,13 +259,18 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   EXPECT_EQ(props->checksumType, "xxhash64");
   meta::BucketProps p = *props;
   p.fsync = true;
-  p.checksumType = "none";
   ASSERT_TRUE(client_->setBucketProps(bucket, p).ok());
   auto after = client_->bucketProps(bucket);
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->fsync);
-  EXPECT_EQ(after->checksumType, "none");
-  // Protection the data path does not give yet is refused, not stored and ignored.
+  // What the data path does not do yet is refused, not stored and ignored: other checksum
+  // types, unversioned buckets, mirroring, erasure coding.
+  meta::BucketProps unchecked = p;
+  unchecked.checksumType = "none";
+  EXPECT_EQ(client_->setBucketProps(bucket, unchecked).code(), Code::kNotImplemented);
+  meta::BucketProps unversioned = p;
+  unversioned.versioning = false;
+  EXPECT_EQ(client_->setBucketProps(bucket, unversioned).code(), Code::kNotImplemented);
   meta::BucketProps mirrored = p;
   mirrored.mirrorCopies = 2;
   EXPECT_EQ(client_->setBucketProps(bucket, mirrored).code(), Code::kNotImplemented);
@@ -276,6 +281,8 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->mirrorCopies, 1u);
   EXPECT_FALSE(after->ec.enabled);
+  EXPECT_EQ(after->checksumType, "xxhash64");
+  EXPECT_TRUE(after->versioning);
   EXPECT_TRUE(client_->put(bucket, "synced", "data").ok());
   p.checksumType = "md7";
   EXPECT_EQ(client_->setBucketProps(bucket, p).code(), Code::kInvalidArgument);

@@ -139,44 +139,54 @@ kj::Promise<void> NodeServer::bucketEmpty(BucketEmptyContext context) {
 }
 kj::Promise<void> NodeServer::putObject(PutObjectContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->putObject(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->putObject(context); });
 }
 kj::Promise<void> NodeServer::beginPut(BeginPutContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->beginPut(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->beginPut(context); });
 }
 kj::Promise<void> NodeServer::getObject(GetObjectContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->getObject(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->getObject(context); });
 }
 kj::Promise<void> NodeServer::headObject(HeadObjectContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->headObject(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->headObject(context); });
 }
 kj::Promise<void> NodeServer::deleteObject(DeleteObjectContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->deleteObject(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->deleteObject(context); });
 }
 kj::Promise<void> NodeServer::renameObject(RenameObjectContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->renameObject(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->renameObject(context); });
 }
 kj::Promise<void> NodeServer::listObjects(ListObjectsContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->listObjects(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getBucket()))
+      .then([this, context]() mutable { return target_->listObjects(context); });
 }
 
 kj::Promise<void> NodeServer::setCustom(SetCustomContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->setCustom(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->setCustom(context); });
 }
 kj::Promise<void> NodeServer::copyObject(CopyObjectContext context) {
   if (!target_) return answer(context, notTarget());
-  return target_->copyObject(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->copyObject(context); });
 }
 kj::Promise<void> NodeServer::assembleObject(AssembleObjectContext context) {
   if (!assembler_) return answer(context, notTarget());
-  return assembler_->assembleObject(context);
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return assembler_->assembleObject(context); });
 }
 namespace {
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "node/cluster/primary.h"
+#include "node/meta_catch_up.h"
 #include "node/node_context.h"
 #include "node/target/assemble.h"
 #include "node/target/target.h"
@@ -18,7 +19,8 @@ class NodeServer final : public wire::Node::Server {
       : ctx_(ctx),
         primary_(primary),
         target_(target),
-        assembler_(target ? std::make_unique<Assembler>(ctx) : nullptr) {}
+        assembler_(target ? std::make_unique<Assembler>(ctx) : nullptr),
+        catchUp_(ctx) {}
 
  protected:
   kj::Promise<void> getMeta(GetMetaContext context) override;
@@ -53,6 +55,7 @@ class NodeServer final : public wire::Node::Server {
   Primary* primary_;                      // proxies only
   TargetService* target_;                 // targets only
   std::unique_ptr<Assembler> assembler_;  // targets only
+  MetaCatchUp catchUp_;                   // buckets this node's BMD may have missed
 };
 
 }  // namespace ais::node

@@ -2,6 +2,7 @@
 
 #include <kj/vector.h>
 
+#include <map>
 #include <random>
 #include <set>
 
@@ -64,7 +65,8 @@ Status Primary::bootstrap() {
   return Status::OK();
 }
 
-kj::Promise<void> Primary::publish(std::optional<meta::Smap> smap, std::optional<meta::BMD> bmd) {
+kj::Promise<std::string> Primary::publish(std::optional<meta::Smap> smap,
+                                          std::optional<meta::BMD> bmd) {
   if (smap) {
     Status st = ctx_.meta.acceptSmap(*smap);
     if (!st.ok()) log::error("cannot accept own Smap: {}", st.toString());
@@ -73,28 +75,57 @@ kj::Promise<void> Primary::publish(std::optional<meta::Smap> smap, std::optional
     Status st = ctx_.meta.acceptBmd(*bmd);
     if (!st.ok()) log::error("cannot accept own BMD: {}", st.toString());
   }
-  std::set<std::string> endpoints;
+  std::map<std::string, const meta::NodeInfo*> byEndpoint;  // a node in both roles: once
   for (const auto& n : ctx_.meta.smap().nodes) {
-    if (n.id != ctx_.cfg.id) endpoints.insert(n.rpcEndpoint);
+    if (n.id != ctx_.cfg.id) byEndpoint.emplace(n.rpcEndpoint, &n);
   }
-  kj::Vector<kj::Promise<void>> acks;
-  for (const auto& ep : endpoints) {
-    auto req = ctx_.pool.get(ep).metasyncRequest();
-    meta::toWire(ctx_.meta.smap(), req.initSmap());
-    meta::toWire(ctx_.meta.bmd(), req.initBmd());
-    meta::toWire(ctx_.meta.config(), req.initConfig());
-    auto sent = req.send().then([ep](auto&& r) {
-      Status st = proto::toStatus(r.getStatus());
-      if (!st.ok()) log::warn("metasync to {}: {}", ep, st.toString());
-    });
-    acks.add(ctx_.timer()
-                 .timeoutAfter(5 * kj::SECONDS, kj::mv(sent))
-                 .catch_([this, ep](kj::Exception&& e) {
-                   ctx_.pool.drop(ep);
-                   log::debug("metasync to {} failed: {}", ep, e.getDescription().cStr());
-                 }));
+  kj::Vector<kj::Promise<std::string>> acks;
+  for (const auto& [ep, node] : byEndpoint) {
+    // A node marked down is expected to miss it: it pulls the metadata when it reports back.
+    bool down = node->down();
+    std::string id = node->id;
+    acks.add(metasyncTo(ep, 1).then([down, id](std::string why) {
+      return why.empty() || down ? std::string() : id + ": " + why;
+    }));
   }
-  return kj::joinPromises(acks.releaseAsArray());
+  return kj::joinPromises(acks.releaseAsArray()).then([](kj::Array<std::string>&& failed) {
+    std::string out;
+    for (auto& f : failed) {
+      if (f.empty()) continue;
+      if (!out.empty()) out += "; ";
+      out += f;
+    }
+    return out;
+  });
+}
+
+kj::Promise<std::string> Primary::metasyncTo(std::string ep, int attempt) {
+  auto req = ctx_.pool.get(ep).metasyncRequest();
+  meta::toWire(ctx_.meta.smap(), req.initSmap());
+  meta::toWire(ctx_.meta.bmd(), req.initBmd());
+  meta::toWire(ctx_.meta.config(), req.initConfig());
+  auto sent = req.send().then([](auto&& r) {
+    Status st = proto::toStatus(r.getStatus());
+    return st.ok() ? std::string() : st.toString();
+  });
+  return ctx_.timer()
+      .timeoutAfter(5 * kj::SECONDS, kj::mv(sent))
+      .catch_([this, ep](kj::Exception&& e) {
+        ctx_.pool.drop(ep);
+        return std::string(e.getDescription().cStr());
+      })
+      .then([this, ep, attempt](std::string why) -> kj::Promise<std::string> {
+        if (why.empty()) return why;
+        // A newer version it already has is no failure (another publication overtook this).
+        if (why.find("older than") != std::string::npos) return std::string();
+        if (attempt >= 3) {
+          log::warn("metasync to {} failed {} times: {}", ep, attempt, why);
+          return why;
+        }
+        return ctx_.timer().afterDelay(300 * kj::MILLISECONDS * attempt).then([this, ep, attempt] {
+          return metasyncTo(ep, attempt + 1);
+        });
+      });
 }
 
 kj::Promise<void> Primary::watchKeepalives() {
@@ -121,7 +152,7 @@ kj::Promise<void> Primary::watchKeepalives() {
   kj::Promise<void> done = kj::READY_NOW;
   if (changed) {
     smap.version += 1;
-    done = publish(smap, std::nullopt);
+    done = publish(smap, std::nullopt).ignoreResult();
   }
   uint32_t period = std::max<uint32_t>(100, cfg.keepaliveIntervalMs / 2);
   return done.then([this, period] { return ctx_.timer().afterDelay(period * kj::MILLISECONDS); })
@@ -141,14 +172,14 @@ kj::Promise<Status> Primary::join(meta::NodeInfo node) {
       log::info("node {} rejoins at {}", node.id, node.rpcEndpoint);
       n = node;
       smap.version += 1;
-      return publish(smap, std::nullopt).then([] { return Status::OK(); });
+      return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
     }
   }
   log::info("node {} ({}) joins at {}", node.id, node.isTarget() ? "target" : "proxy",
             node.rpcEndpoint);
   smap.nodes.push_back(node);
   smap.version += 1;
-  return publish(smap, std::nullopt).then([] { return Status::OK(); });
+  return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
 }
 
 kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role) {
@@ -162,10 +193,19 @@ kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role) {
     if (m.id == id && m.role == role) m.flags &= ~meta::kNodeDown;
   }
   smap.version += 1;
-  return publish(smap, std::nullopt).then([] { return Status::OK(); });
+  return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
 }
 
 namespace {
+
+// A bucket change is done once every live node took the new BMD; if one did not (after retries),
+// the caller hears which and why. (Not a retryable code: the change itself is in place, and the
+// node catches up from the primary before it serves that bucket.)
+Status bmdAcknowledged(const std::string& what, const std::string& missed) {
+  if (missed.empty()) return Status::OK();
+  return Status(Code::kInternal, what + ", but not every node took the change: " + missed +
+                                     " (it catches up from the primary before serving the bucket)");
+}
 
 // Props the data path honours; the rest are refused rather than kept and ignored.
 Status checkProps(const meta::BucketProps& props) {
@@ -205,7 +245,9 @@ kj::Promise<Status> Primary::createBucket(const std::string& name, meta::BucketP
   bmd.buckets[name] = props;
   bmd.version += 1;
   log::info("create bucket ais://{}", name);
-  return publish(std::nullopt, bmd).then([] { return Status::OK(); });
+  return publish(std::nullopt, bmd).then([name](std::string missed) {
+    return bmdAcknowledged("created ais://" + name, missed);
+  });
 }
 
 kj::Promise<Status> Primary::allTargetsEmpty(const std::string& bucket) {
@@ -252,7 +294,9 @@ kj::Promise<Status> Primary::destroyBucket(const std::string& name, bool force) 
     if (bmd.buckets.erase(name) == 0) return Status(Code::kBucketNotFound, "ais://" + name);
     bmd.version += 1;
     log::info("destroy bucket ais://{}", name);
-    return publish(std::nullopt, bmd).then([] { return Status::OK(); });
+    return publish(std::nullopt, bmd).then([name](std::string missed) {
+      return bmdAcknowledged("destroyed ais://" + name, missed);
+    });
   });
 }
 
@@ -265,7 +309,9 @@ kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::Bucke
   meta::BMD bmd = ctx_.meta.bmd();
   bmd.buckets[name] = props;
   bmd.version += 1;
-  return publish(std::nullopt, bmd).then([] { return Status::OK(); });
+  return publish(std::nullopt, bmd).then([name](std::string missed) {
+    return bmdAcknowledged("changed the props of ais://" + name, missed);
+  });
 }
 
 }  // namespace ais::node

@@ -31,7 +31,11 @@ class Primary {
  private:
   using Clock = std::chrono::steady_clock;
   // Accepts locally and pushes to every other node; resolves when all answered or timed out.
-  kj::Promise<void> publish(std::optional<meta::Smap> smap, std::optional<meta::BMD> bmd);
+  // Accepts the new Smap/BMD here and sends them to every other node (3 tries each, 5 s per
+  // try). Resolves with the live (not down) nodes that did not take them, "id: why; ...", or "".
+  kj::Promise<std::string> publish(std::optional<meta::Smap> smap, std::optional<meta::BMD> bmd);
+  // One node's metasync, retried; "" once it took it, else why not.
+  kj::Promise<std::string> metasyncTo(std::string endpoint, int attempt);
   kj::Promise<Status> allTargetsEmpty(const std::string& bucket);
 
   NodeContext& ctx_;

@@ -422,3 +422,39 @@ TEST_F(ClusterTest, CopiesServerSideWithinAndAcrossBuckets) {
 
 }  // namespace
 }  // namespace ais::testing
+
+namespace ais::testing {
+namespace {
+
+// A bucket created while a target is dead: the create says which target did not take it, and
+// once that target is back it serves the bucket at once (it asks the primary for the metadata it
+// missed) instead of answering "bucket does not exist".
+TEST(MetasyncTest, ATargetThatMissedABucketCatchesUpBeforeServingIt) {
+  TestCluster cluster(TestCluster::Options{});
+  ASSERT_TRUE(cluster.start().ok());
+  auto c = cluster.client();
+  ASSERT_TRUE(c.ok());
+  std::string victim = cluster.targetIds().back();
+  cluster.kill(victim);
+  Status created = (*c)->createBucket("missed");
+  EXPECT_EQ(created.code(), Code::kInternal) << created.toString();
+  EXPECT_NE(created.message().find(victim), std::string::npos) << created.toString();
+  EXPECT_NE(created.message().find("created ais://missed"), std::string::npos);
+  ASSERT_TRUE(cluster.restart(victim).ok());
+  // Right away, before any keepalive could bring it the BMD: every PUT and GET works.
+  for (int i = 0; i < 30; ++i) {
+    std::string name = "o" + std::to_string(i);
+    Status st = (*c)->put("missed", name, patternBytes(i, 100 + i)).status();
+    ASSERT_TRUE(st.ok()) << name << ": " << st.toString();
+  }
+  for (int i = 0; i < 30; ++i) {
+    auto got = (*c)->get("missed", "o" + std::to_string(i));
+    ASSERT_TRUE(got.ok()) << got.status().toString();
+    EXPECT_EQ(*got, patternBytes(i, 100 + i));
+  }
+  // With every target up, bucket changes are acknowledged by all.
+  EXPECT_TRUE((*c)->createBucket("everyone").ok());
+}
+
+}  // namespace
+}  // namespace ais::testing

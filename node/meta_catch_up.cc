@@ -1,0 +1,57 @@
+#include "node/meta_catch_up.h"
+
+#include "common/log.h"
+#include "meta/codec.h"
+#include "meta/names.h"
+#include "proto/wire.h"
+
+namespace ais::node {
+
+kj::Promise<void> MetaCatchUp::knowBucket(const std::string& bucket) {
+  if (ctx_.meta.bmd().find(bucket) || !meta::validateBucketName(bucket).ok() || ctx_.isPrimary()) {
+    return kj::READY_NOW;
+  }
+  if (!pulling_ && std::chrono::steady_clock::now() - lastPull_ < std::chrono::milliseconds(500)) {
+    return kj::READY_NOW;
+  }
+  auto paf = kj::newPromiseAndFulfiller<void>();
+  waiters_.push_back(kj::mv(paf.fulfiller));
+  if (!pulling_) {
+    pulling_ = true;
+    pullTask_ = pull()
+                    .then([this] {
+                      pulling_ = false;
+                      lastPull_ = std::chrono::steady_clock::now();
+                      auto waiters = std::move(waiters_);
+                      waiters_.clear();
+                      for (auto& w : waiters) w->fulfill();
+                    })
+                    .eagerlyEvaluate(nullptr);
+  }
+  return kj::mv(paf.promise);
+}
+
+kj::Promise<void> MetaCatchUp::pull() {
+  const meta::NodeInfo* primary = ctx_.meta.smap().primary();
+  std::string ep = primary ? primary->rpcEndpoint : ctx_.cfg.primaryEndpoint;
+  uint64_t before = ctx_.meta.bmd().version;
+  auto req = ctx_.pool.get(ep).getMetaRequest();
+  auto fetched = req.send().then([this, before](capnp::Response<wire::Node::GetMetaResults>&& r) {
+    // Smap and config first: a BMD may name buckets created under them.
+    Status st = ctx_.meta.acceptSmap(meta::fromWire(r.getSmap()));
+    if (st.ok()) st = ctx_.meta.acceptConfig(meta::fromWire(r.getConfig()));
+    if (st.ok()) st = ctx_.meta.acceptBmd(meta::fromWire(r.getBmd()));
+    if (!st.ok()) log::warn("catching up with the primary's metadata: {}", st.toString());
+    if (ctx_.meta.bmd().version > before) {
+      log::info("caught up with the primary: BMD v{} (had v{})", ctx_.meta.bmd().version, before);
+    }
+  });
+  return ctx_.timer()
+      .timeoutAfter(2 * kj::SECONDS, kj::mv(fetched))
+      .catch_([this, ep](kj::Exception&& e) {
+        ctx_.pool.drop(ep);
+        log::warn("cannot reach the primary at {} for metadata: {}", ep, e.getDescription().cStr());
+      });
+}
+
+}  // namespace ais::node

@@ -1,0 +1,36 @@
+// MetaCatchUp: a node that is asked about a bucket it does not know may have missed the metasync
+// that created it (it was restarting, or the message was lost): before answering BucketNotFound
+// it asks the primary for the newest metadata. Concurrent askers share one pull; a bucket that is
+// still unknown right after a pull is answered at once (no pull per request for a bucket that
+// really does not exist). Loop-thread only.
+#pragma once
+
+#include <kj/async.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "node/node_context.h"
+
+namespace ais::node {
+
+class MetaCatchUp {
+ public:
+  explicit MetaCatchUp(NodeContext& ctx) : ctx_(ctx) {}
+
+  // Resolves once the BMD knows `bucket`, or a pull from the primary (at most one per 500 ms)
+  // found it still missing, or the primary could not be asked. Never fails.
+  kj::Promise<void> knowBucket(const std::string& bucket);
+
+ private:
+  kj::Promise<void> pull();
+
+  NodeContext& ctx_;
+  bool pulling_ = false;
+  std::vector<kj::Own<kj::PromiseFulfiller<void>>> waiters_;  // of the pull in flight
+  kj::Promise<void> pullTask_ = nullptr;
+  std::chrono::steady_clock::time_point lastPull_{};
+};
+
+}  // namespace ais::node

@@ -142,8 +142,10 @@ class PutHandle {
 class Client {
  public:
   struct Options {
-    std::string endpoint;  // host:port of any node's fabric endpoint (AIS_ENDPOINT)
-    int maxAttempts = 5;   // per request, for transient failures and stale Smaps
+    // host:port of any node's fabric endpoint (AIS_ENDPOINT), or several, comma-separated: the
+    // first that answers gives the cluster map, which then names every node.
+    std::string endpoint;
+    int maxAttempts = 5;  // per request, for transient failures and stale Smaps
     std::chrono::milliseconds initialBackoff{50};
     std::chrono::milliseconds requestTimeout{60000};
   };

@@ -201,7 +201,12 @@ class Client::Impl {
     if (auto s = currentSmap()) {
       if (auto* p = s->primary()) candidates.push_back(p->rpcEndpoint);
     }
-    candidates.push_back(options_.endpoint);
+    for (size_t at = 0; at <= options_.endpoint.size();) {
+      size_t comma = std::min(options_.endpoint.find(',', at), options_.endpoint.size());
+      std::string ep = options_.endpoint.substr(at, comma - at);
+      if (!ep.empty()) candidates.push_back(ep);
+      at = comma + 1;
+    }
     if (auto s = currentSmap()) {
       for (const auto& n : s->nodes) candidates.push_back(n.rpcEndpoint);
     }

@@ -237,6 +237,9 @@ dead_port=$((AIS_DEV_PORT + 7))
 port_free $dead_port || dead_port=1
 expect_rc endpoint_down 7 env AIS_ENDPOINT=127.0.0.1:$dead_port timeout "$CALL_TIMEOUT" "$AIS_BIN" ls
 expect_rc endpoint_missing 2 env -u AIS_ENDPOINT timeout "$CALL_TIMEOUT" "$AIS_BIN" ls
+# Several endpoints: the first that answers gives the cluster map.
+expect_rc endpoint_list_skips_dead 0 env AIS_ENDPOINT="127.0.0.1:$dead_port,$AIS_ENDPOINT" \
+  timeout "$CALL_TIMEOUT" "$AIS_BIN" ls
 
 # ---- node restart keeps data ----
 check dev_kill_t2 "$DEV" kill t2

@@ -303,11 +303,18 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
     bool isPrefix;
     ObjectInfo info;
   };
+  int attempt = 0;
   return impl_->withRetry<ListPage>([&](const meta::Smap& smap) -> kj::Promise<Result<ListPage>> {
+    // Unreachable targets fail the attempt (so it is retried) until the last one, which answers
+    // without them if the caller allows it.
+    bool lastTry = ++attempt >= impl_->options_.maxAttempts;
+    bool partialOk = options.allowPartial && lastTry;
     auto targets = smap.activeTargets();
     if (targets.empty()) return Result<ListPage>(Status(Code::kNoTargets));
     kj::Vector<kj::Promise<Result<std::vector<Item>>>> pages;
+    std::vector<std::string> ids;
     for (const meta::NodeInfo* t : targets) {
+      ids.push_back(t->id);
       auto req = impl_->pool_->get(t->rpcEndpoint).listObjectsRequest();
       req.setBucket(bucket);
       req.setPrefix(options.prefix);
@@ -330,13 +337,24 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
           })));
     }
     return kj::joinPromises(pages.releaseAsArray())
-        .then([pageSize](kj::Array<Result<std::vector<Item>>>&& results) -> Result<ListPage> {
+        .then([pageSize, partialOk, ids = std::move(ids)](
+                  kj::Array<Result<std::vector<Item>>>&& results) -> Result<ListPage> {
           // Each target sent its first pageSize items after the token, so the first pageSize of
           // the union are exactly the cluster's next page.
           std::vector<Item> all;
           bool maybeMore = false;
-          for (auto& r : results) {
-            if (!r.ok()) return r.status();
+          std::vector<std::pair<std::string, Status>> missing;
+          for (size_t i = 0; i < results.size(); ++i) {
+            auto& r = results[i];
+            if (!r.ok()) {
+              bool unreachable = r.code() == Code::kUnavailable || r.code() == Code::kTimeout;
+              if (!unreachable) return r.status();
+              if (!partialOk) {
+                return Status(r.code(), "target " + ids[i] + ": " + r.status().message());
+              }
+              missing.emplace_back(ids[i], r.status());
+              continue;
+            }
             maybeMore |= r->size() >= pageSize;
             for (auto& it : *r) all.push_back(std::move(it));
           }
@@ -353,6 +371,7 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
             maybeMore = true;
           }
           ListPage page;
+          page.missingTargets = std::move(missing);
           if (maybeMore && !all.empty()) {
             const Item& last = all.back();
             page.continuationToken =

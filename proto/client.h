@@ -48,12 +48,18 @@ struct ListOptions {
   // If set (e.g. "/"), names with the delimiter after the prefix are rolled up into
   // commonPrefixes ("prefix...delimiter"), as S3 does; the page then holds each once.
   std::string delimiter;
+  // A target that cannot be reached (after the retries) does not fail the listing: the page
+  // comes from the others and names it in missingTargets. Off: the listing fails.
+  bool allowPartial = false;
 };
 
 struct ListPage {
   std::vector<ObjectInfo> entries;          // sorted by name
   std::vector<std::string> commonPrefixes;  // sorted; only with a delimiter
   std::string continuationToken;            // opaque; empty when this is the last page
+  // With ListOptions::allowPartial: targets that could not be asked (id, why); their objects
+  // are missing from this page.
+  std::vector<std::pair<std::string, Status>> missingTargets;
 };
 
 struct BucketInfo {

@@ -182,14 +182,20 @@ void buckets(Exchange& ex, Client* c, const std::string& bucket, const Query& q)
   } catch (...) {
     return sendError(ex, Status(Code::kInvalidArgument, "bad page_size"));
   }
+  opts.allowPartial = true;  // a dead target: the rest, and missing_targets names it
   auto page = c->list(bucket, opts);
   if (!page.ok()) return sendError(ex, page.status());
   json entries = json::array();
   for (const auto& e : page->entries) entries.push_back(objectJson(e));
+  json missing = json::array();
+  for (const auto& [id, why] : page->missingTargets) {
+    missing.push_back(json{{"target", id}, {"error", why.toString()}});
+  }
   sendJson(ex, 200,
            json{{"entries", entries},
                 {"prefixes", page->commonPrefixes},
-                {"continuation_token", page->continuationToken}});
+                {"continuation_token", page->continuationToken},
+                {"missing_targets", missing}});
 }
 
 json jobJson(const JobSummary& m) {

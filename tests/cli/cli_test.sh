@@ -243,6 +243,14 @@ expect_rc endpoint_list_skips_dead 0 env AIS_ENDPOINT="127.0.0.1:$dead_port,$AIS
 
 # ---- node restart keeps data ----
 check dev_kill_t2 "$DEV" kill t2
+# A dead target does not fail a listing: the rest is listed, the dead one named, exit 7.
+ais ls $B >"$WORK/partial.out" 2>"$WORK/partial.err"
+rc=$?
+if ((rc == 7)) && grep -q 'target t2 could not be asked' "$WORK/partial.err" && [[ -s $WORK/partial.out ]]; then
+  pass ls_with_a_dead_target
+else
+  fail ls_with_a_dead_target "exit $rc: $(head -c 300 "$WORK/partial.err")"
+fi
 check dev_start_t2 "$DEV" start t2
 # The restarted target re-joins asynchronously: wait (bounded) until every object reads back.
 deadline=$((SECONDS + 30))

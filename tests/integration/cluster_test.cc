@@ -458,3 +458,47 @@ TEST(MetasyncTest, ATargetThatMissedABucketCatchesUpBeforeServingIt) {
 
 }  // namespace
 }  // namespace ais::testing
+
+namespace ais::testing {
+namespace {
+
+// A dead target does not fail a listing that allows it: the page holds exactly the other
+// targets' objects and names the dead one; without allowPartial the listing fails naming it.
+TEST(ListingTest, ADeadTargetIsNamedNotFatal) {
+  TestCluster cluster(TestCluster::Options{});
+  ASSERT_TRUE(cluster.start().ok());
+  auto c = cluster.client();
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->createBucket("partial").ok());
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE((*c)->put("partial", "o" + std::to_string(i), "x").ok());
+  }
+  auto smap = (*c)->smap(true);
+  ASSERT_TRUE(smap.ok());
+  std::string victim = cluster.targetIds().back();
+  std::set<std::string> expected;
+  for (int i = 0; i < 60; ++i) {
+    std::string name = "o" + std::to_string(i);
+    if (meta::ownerTarget(*smap, meta::uname("partial", name))->id != victim) expected.insert(name);
+  }
+  ASSERT_LT(expected.size(), 60u);
+  cluster.kill(victim);
+
+  ListOptions opts;
+  opts.allowPartial = true;
+  auto page = (*c)->list("partial", opts);
+  ASSERT_TRUE(page.ok()) << page.status().toString();
+  ASSERT_EQ(page->missingTargets.size(), 1u);
+  EXPECT_EQ(page->missingTargets[0].first, victim);
+  std::set<std::string> got;
+  for (const auto& e : page->entries) got.insert(e.name);
+  EXPECT_EQ(got, expected);
+
+  auto strict = (*c)->list("partial", ListOptions{});
+  EXPECT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find(victim), std::string::npos)
+      << strict.status().toString();
+}
+
+}  // namespace
+}  // namespace ais::testing

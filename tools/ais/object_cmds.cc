@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -64,9 +65,12 @@ int listObjects(Cli& cli, const LsArgs& a) {
   ListOptions opts;
   opts.prefix = uri->name;
   opts.pageSize = a.pageSize;
+  opts.allowPartial = true;  // a dead target: list the rest, say so, exit 7
+  std::map<std::string, Status> missing;
   while (true) {
     auto page = (*client)->list(uri->bucket, opts);
     if (!page.ok()) return fail(page.status());
+    for (auto& [id, why] : page->missingTargets) missing.emplace(id, why);
     for (auto& e : page->entries) {
       if (a.limit && entries.size() >= a.limit) break;
       entries.push_back(std::move(e));
@@ -88,12 +92,16 @@ int listObjects(Cli& cli, const LsArgs& a) {
                      {"mtime", formatTime(e.mtimeNs)}});
     }
     std::printf("%s\n", out.dump(2).c_str());
-    return kExitOk;
+  } else {
+    Table t({"NAME", "SIZE"});
+    for (const auto& e : entries) t.addRow({log::escapeControl(e.name), humanSize(e.size)});
+    std::fputs(t.render(!a.noHeaders).c_str(), stdout);
   }
-  Table t({"NAME", "SIZE"});
-  for (const auto& e : entries) t.addRow({log::escapeControl(e.name), humanSize(e.size)});
-  std::fputs(t.render(!a.noHeaders).c_str(), stdout);
-  return kExitOk;
+  for (const auto& [id, why] : missing) {
+    std::fprintf(stderr, "warning: target %s could not be asked (%s): its objects are not listed\n",
+                 id.c_str(), why.toString().c_str());
+  }
+  return missing.empty() ? kExitOk : kExitUnavailable;
 }
 
 // ---- put ----

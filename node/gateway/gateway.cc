@@ -126,6 +126,19 @@ Result<std::unique_ptr<PutHandle>> Gateway::beginPut(Client& c, const std::strin
   return c.beginPut(bucket, name, opts);
 }
 
+Result<ObjectInfo> Gateway::put(Client& c, const std::string& bucket, const std::string& name,
+                                std::string_view data, const PutOptions& opts) {
+  if (local_ && ownsLocally(bucket, name)) {
+    auto h = local_->beginPut(bucket, name, opts.custom);
+    if (!takeTheFabric(h.code())) {
+      if (!h.ok()) return h.status();
+      AIS_RETURN_IF_ERROR((*h)->write(data));
+      return (*h)->commit();
+    }
+  }
+  return c.put(bucket, name, data, opts);
+}
+
 void Gateway::handle(Exchange& ex) {
   std::string_view target = ex.target();
   if (target == "/v1" || target.rfind("/v1/", 0) == 0 || target.rfind("/v1?", 0) == 0) {

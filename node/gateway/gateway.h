@@ -78,6 +78,9 @@ class Gateway {
   Status remove(Client& c, const std::string& bucket, const std::string& name);
   Result<std::unique_ptr<PutHandle>> beginPut(Client& c, const std::string& bucket,
                                               const std::string& name, const PutOptions& opts);
+  // A whole body at once (one write into the target's writer when in-process).
+  Result<ObjectInfo> put(Client& c, const std::string& bucket, const std::string& name,
+                         std::string_view data, const PutOptions& opts);
 
  private:
   void handle(Exchange& ex);

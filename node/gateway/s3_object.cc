@@ -207,7 +207,7 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
       return std::nullopt;
     }
     opts.custom[std::string(kMetaEtag)] = body.md5Hex();
-    auto info = c->put(bucket, name, data, opts);
+    auto info = r.gw.put(*c, bucket, name, data, opts);
     if (!info.ok()) {
       r.fail(info.status());
       return std::nullopt;

@@ -38,6 +38,7 @@ struct Smap {
   // Targets that take part in placement (not in maintenance), in Smap order.
   std::vector<const NodeInfo*> activeTargets() const;
   size_t countRole(Role role) const;
+  bool operator==(const Smap&) const = default;
 };
 
 }  // namespace ais::meta

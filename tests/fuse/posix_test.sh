@@ -138,8 +138,13 @@ if [[ -x $AIS_BIN ]]; then
   cat "$M/cross2" >/dev/null
   head -c 150001 /dev/urandom >"$WORK/x3"
   ais put -q "$WORK/x3" ais://$B/cross2 >/dev/null
-  sleep 1.5
-  if cmp -s "$WORK/x3" "$M/cross2"; then pass close_to_open_new_version; else fail close_to_open_new_version; fi
+  # Seen once the attribute TTL (1 s here) has passed: poll, bounded, instead of sleeping.
+  seen=0
+  for _ in $(seq 1 50); do
+    if cmp -s "$WORK/x3" "$M/cross2"; then seen=1; break; fi
+    sleep 0.1
+  done
+  if ((seen)); then pass close_to_open_new_version; else fail close_to_open_new_version; fi
   # ---- hostile names ----
   echo hi >"$WORK/hi"
   long=$(printf 'L%.0s' $(seq 1 300))

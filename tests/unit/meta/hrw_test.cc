@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,12 +78,18 @@ TEST(HrwTest, MountpathSelectionIsBalanced) {
   for (size_t i = 0; i < counts.size(); ++i) EXPECT_NEAR(counts[i], mean, mean * 0.05) << i;
 }
 
-TEST(HrwTest, SelectionIsDeterministic) {
+TEST(HrwTest, SelectionDependsOnTheCandidatesNotTheirOrder) {
   std::vector<uint64_t> digests = {xxhash64("/a"), xxhash64("/b"), xxhash64("/c")};
+  std::vector<uint64_t> reversed(digests.rbegin(), digests.rend());
+  std::set<uint64_t> chosen;
   for (int i = 0; i < 100; ++i) {
     uint64_t h = xxhash64(objName(i));
-    EXPECT_EQ(hrwSelect(h, digests), hrwSelect(h, digests));
+    // The same candidate wins whatever order the list is in (a restart may list mountpaths or
+    // targets differently).
+    EXPECT_EQ(digests[hrwSelect(h, digests)], reversed[hrwSelect(h, reversed)]) << i;
+    chosen.insert(digests[hrwSelect(h, digests)]);
   }
+  EXPECT_EQ(chosen.size(), digests.size());  // and every candidate wins some names
   EXPECT_EQ(hrwSelect(123, {xxhash64("/only")}), 0u);
 }
 

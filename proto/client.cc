@@ -62,36 +62,22 @@ Result<std::vector<NodeStatus>> Client::clusterStatus() {
 
 Status Client::createBucket(const std::string& bucket, const meta::BucketProps& props) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
-  auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
-    auto p = impl_->primary(smap);
-    if (!p.ok()) return Result<bool>(p.status());
-    auto req = impl_->pool_->get((*p)->rpcEndpoint).createBucketRequest();
+  return impl_->askPrimary([&](wire::Node::Client node) {
+    auto req = node.createBucketRequest();
     req.setName(bucket);
     meta::toWire(props, req.initProps());
-    return impl_->guard<bool>((*p)->rpcEndpoint, req.send().then([](auto&& r) -> Result<bool> {
-      Status s = toStatus(r.getStatus());
-      if (!s.ok()) return s;
-      return true;
-    }));
+    return req.send();
   });
-  return r.status();
 }
 
 Status Client::destroyBucket(const std::string& bucket, bool force) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
-  auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
-    auto p = impl_->primary(smap);
-    if (!p.ok()) return Result<bool>(p.status());
-    auto req = impl_->pool_->get((*p)->rpcEndpoint).destroyBucketRequest();
+  return impl_->askPrimary([&](wire::Node::Client node) {
+    auto req = node.destroyBucketRequest();
     req.setName(bucket);
     req.setForce(force);
-    return impl_->guard<bool>((*p)->rpcEndpoint, req.send().then([](auto&& r) -> Result<bool> {
-      Status s = toStatus(r.getStatus());
-      if (!s.ok()) return s;
-      return true;
-    }));
+    return req.send();
   });
-  return r.status();
 }
 
 Result<std::vector<BucketInfo>> Client::listBuckets() {
@@ -118,19 +104,12 @@ Result<meta::BucketProps> Client::bucketProps(const std::string& bucket) {
 
 Status Client::setBucketProps(const std::string& bucket, const meta::BucketProps& props) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
-  auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
-    auto p = impl_->primary(smap);
-    if (!p.ok()) return Result<bool>(p.status());
-    auto req = impl_->pool_->get((*p)->rpcEndpoint).setBucketPropsRequest();
+  return impl_->askPrimary([&](wire::Node::Client node) {
+    auto req = node.setBucketPropsRequest();
     req.setName(bucket);
     meta::toWire(props, req.initProps());
-    return impl_->guard<bool>((*p)->rpcEndpoint, req.send().then([](auto&& r) -> Result<bool> {
-      Status s = toStatus(r.getStatus());
-      if (!s.ok()) return s;
-      return true;
-    }));
+    return req.send();
   });
-  return r.status();
 }
 
 Result<ObjectInfo> Client::put(const std::string& bucket, const std::string& name,

@@ -264,6 +264,23 @@ class Client::Impl {
     return t;
   }
 
+  // A control call to the primary whose reply is a status: `send(node)` makes and sends the
+  // request. Retried like every call (a new primary, a stale map).
+  template <typename Send>
+  Status askPrimary(Send send) {
+    auto r = withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
+      auto p = primary(smap);
+      if (!p.ok()) return Result<bool>(p.status());
+      const std::string& ep = (*p)->rpcEndpoint;
+      return guard<bool>(ep, send(pool_->get(ep)).then([](auto&& r) -> Result<bool> {
+        Status s = toStatus(r.getStatus());
+        if (!s.ok()) return s;
+        return true;
+      }));
+    });
+    return r.status();
+  }
+
   Result<const meta::NodeInfo*> primary(const meta::Smap& smap) {
     const meta::NodeInfo* p = smap.primary();
     if (!p) return Status(Code::kUnavailable, "the cluster map names no primary proxy");

@@ -16,37 +16,12 @@ if [[ ! -x $AIS_BIN || ! -x $AIS_BUILD_DIR/node/aisnode ]]; then
   exit 0
 fi
 
-FAILS=0
-pass() { echo "PASS $1"; }
-fail() {
-  local detail=${2:-}
-  echo "FAIL $1${detail:+: $(tr -s '\n ' ' ' <<<"$detail" | head -c 300)}"
-  FAILS=$((FAILS + 1))
-}
+# shellcheck source=tests/lib/checks.sh
+source "$REPO/tests/lib/checks.sh"
 
-port_free() {
-  /usr/bin/python3 - "$1" <<'EOF' 2>/dev/null
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-EOF
-}
-
-# A base port with 8 free ports after it (the playground uses base..base+3, `add` the next).
-pick_port() {
-  local base i ok
-  for _ in $(seq 1 50); do
-    base=$((20000 + RANDOM % 2000))  # below the ephemeral port range (32768+)
-    ok=1
-    for ((i = 0; i < 8; i++)); do port_free $((base + i)) || { ok=0; break; }; done
-    ((ok)) && { echo "$base"; return 0; }
-  done
-  return 1
-}
+# A base port with 8 free ports after it (the playground uses base..base+3, `add` the next), and
+# their gateways at +500.
+pick_port() { pick_port_in 20000 2000 1 8; }
 
 AIS_DEV_DIR=$(mktemp -d /tmp/ais-cli-test.XXXXXX)
 WORK=$(mktemp -d /tmp/ais-cli-work.XXXXXX)
@@ -62,13 +37,6 @@ AIS_DEV_PORT=$(pick_port) || { fail setup "no free port range"; exit 1; }
 export AIS_DEV_PORT
 
 ais() { timeout "$CALL_TIMEOUT" "$AIS_BIN" "$@"; }
-
-# check NAME CMD...: the command must succeed.
-check() {
-  local name=$1 out
-  shift
-  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"; fi
-}
 
 # expect_rc NAME WANT CMD...: the command must exit with status WANT.
 expect_rc() {

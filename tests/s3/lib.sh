@@ -5,23 +5,10 @@
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
 export AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1
-FAILS=0
+# shellcheck source=tests/lib/checks.sh
+source "$REPO/tests/lib/checks.sh"
 WORK=$(mktemp -d)
 export AIS_DEV_DIR=$WORK/cluster
-
-free_base() {  # a base port whose 4 rpc and 4 http (base+500) ports are all free
-  local base p ok
-  for _ in $(seq 1 50); do
-    base=$((24000 + (RANDOM % 100) * 4))
-    ok=1
-    for p in $base $((base + 1)) $((base + 2)) $((base + 3)) $((base + 500)) $((base + 501)) \
-      $((base + 502)) $((base + 503)); do
-      if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then ok=0; fi
-    done
-    ((ok)) && { echo "$base"; return 0; }
-  done
-  return 1
-}
 
 cleanup() {
   "$REPO/tools/dev" down >/dev/null 2>&1 || true
@@ -30,7 +17,8 @@ cleanup() {
 trap cleanup EXIT
 
 start_cluster() {
-  AIS_DEV_PORT=$(free_base) || { echo "FAIL no free ports"; exit 1; }
+  # 4 rpc ports at a base in 24000-24399 and their gateways at base+500.
+  AIS_DEV_PORT=$(pick_port_in 24000 100 4 4) || { echo "FAIL no free ports"; exit 1; }
   export AIS_DEV_PORT
   "$REPO/tools/dev" up "$@" >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; echo "FAIL cluster up"; exit 1; }
   export AIS_ENDPOINT=127.0.0.1:$AIS_DEV_PORT
@@ -42,19 +30,6 @@ start_cluster() {
   done
   echo "FAIL gateway not answering on $S3_ENDPOINT"
   exit 1
-}
-
-# check NAME CMD...: PASS if CMD succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@" >"$WORK/last.log" 2>&1; then
-    echo "PASS $name"
-  else
-    echo "FAIL $name"
-    sed 's/^/    /' "$WORK/last.log" | tail -n 15
-    FAILS=$((FAILS + 1))
-  fi
 }
 
 finish() {

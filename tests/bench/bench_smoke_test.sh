@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Smoke mode of the benchmarks, so they cannot rot: each runs for about a second and must print
+# its table with non-zero figures. (Their numbers mean nothing here; docs/performance.md has the
+# real runs and their commands.) The FUSE benches need ../shared/bench and are skipped without it.
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
+# shellcheck source=tests/lib/checks.sh
+source "$REPO/tests/lib/checks.sh"
+OUT=$(mktemp -d /tmp/ais-bench-smoke.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+
+# NAME FILE AWK-ARGS...: awk (which checks the table's figures) succeeds on the output.
+figures_ok() {
+  local name=$1 file=$2
+  shift 2
+  if awk "$@" "$file"; then pass "$name"; else fail "$name" "$(tail -n 12 "$file")"; fi
+}
+
+if [[ -x $AIS_BUILD_DIR/tests/bench/fabric_bench ]]; then
+  timeout 300 "$AIS_BUILD_DIR/tests/bench/fabric_bench" --threads 2 --seconds 0.5 >"$OUT/fabric" 2>&1
+  # Rows: size unit op local-obj/s local-MiB/s fabric-obj/s fabric-MiB/s ratio
+  figures_ok fabric_bench "$OUT/fabric" \
+    '$3 == "PUT" || $3 == "GET" { n++; if (!($6 > 0)) bad = 1 } END { exit !(n >= 4 && !bad) }'
+else
+  fail fabric_bench "$AIS_BUILD_DIR/tests/bench/fabric_bench is missing"
+fi
+
+BENCH_DURATION=1s timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gateway" 2>&1
+# Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ...
+figures_ok gateway_bench "$OUT/gateway" \
+  -F'|' '$2 ~ /^ (1m|16k) $/ { n++; if (!($3 > 0 && $5 > 0 && $8 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
+
+if [[ -d $REPO/../shared/bench && -c /dev/fuse ]]; then
+  BENCH_RUNTIME=1 timeout 600 "$REPO/tests/bench/fuse_randread_bench.sh" >"$OUT/randread" 2>&1
+  figures_ok fuse_randread_bench "$OUT/randread" \
+    -F'|' '$2 ~ /^ aisfs $/ { n++; if (!($3 > 0 && $4 > 0)) bad = 1 } END { exit !(n == 1 && !bad) }'
+else
+  skip fuse_randread_bench "needs ../shared/bench and /dev/fuse"
+fi
+echo "bench_smoke_test: $FAILS failed"
+((FAILS == 0))

@@ -20,6 +20,8 @@ Result<std::unique_ptr<Client>> Client::connect(const Options& options) {
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
+std::shared_ptr<const meta::Smap> Client::smapSnapshot() { return impl_->currentSmap(); }
+
 Result<meta::Smap> Client::smap(bool refresh) {
   if (refresh) AIS_RETURN_IF_ERROR(impl_->refreshMeta());
   return *impl_->currentSmap();

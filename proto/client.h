@@ -164,6 +164,8 @@ class Client {
 
   // Cluster
   Result<meta::Smap> smap(bool refresh = false);
+  // The client's current Smap without a copy (per-request routing decisions).
+  std::shared_ptr<const meta::Smap> smapSnapshot();
   Result<std::vector<NodeStatus>> clusterStatus();  // asks every node of the Smap
 
   // Buckets (served by the primary proxy)

@@ -94,8 +94,8 @@ bool Gateway::ownsLocally(const std::string& bucket, const std::string& name) {
   if (!store_) return false;
   auto c = client();
   if (!c.ok()) return false;
-  auto smap = (*c)->smap();
-  if (!smap.ok()) return false;
+  auto smap = (*c)->smapSnapshot();
+  if (!smap) return false;
   const meta::NodeInfo* t = meta::ownerTarget(*smap, meta::uname(bucket, name));
   return t && t->id == options_.nodeId;
 }

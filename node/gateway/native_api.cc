@@ -267,7 +267,11 @@ void serveNative(Gateway& gw, Exchange& ex) {
   auto q = parseQuery(qpos == std::string_view::npos ? "" : target.substr(qpos + 1));
   if (!path || !q) return sendError(ex, Status(Code::kInvalidArgument, "bad URL"));
   std::string_view p = *path;
-  if (p == "/v1/health") return sendJson(ex, 200, json{{"status", "ok"}});
+  // Open even with S3 keys; names this node's fabric endpoint, so a client given the gateway's
+  // URL (AIStore's AIS_ENDPOINT form) can find the fabric.
+  if (p == "/v1/health") {
+    return sendJson(ex, 200, json{{"status", "ok"}, {"rpc", gw.options().fabricEndpoint}});
+  }
   // With access keys configured, the native API takes the same SigV4 signatures as S3 (e.g.
   // curl --aws-sigv4 aws:amz:REGION:s3 --user KEY:SECRET); only the health probe stays open.
   // TODO(security): verify a signed payload hash on native PUTs as the S3 path does.

@@ -209,6 +209,22 @@ expect_rc endpoint_missing 2 env -u AIS_ENDPOINT timeout "$CALL_TIMEOUT" "$AIS_B
 expect_rc endpoint_list_skips_dead 0 env AIS_ENDPOINT="127.0.0.1:$dead_port,$AIS_ENDPOINT" \
   timeout "$CALL_TIMEOUT" "$AIS_BIN" ls
 
+# ---- AIStore's shapes: http:// endpoint, create/rmb/rmo, props show, AIS prop names ----
+HTTP_EP=http://127.0.0.1:$((AIS_DEV_PORT + 500))
+expect_rc ais_endpoint_http_url 0 env AIS_ENDPOINT="$HTTP_EP" timeout "$CALL_TIMEOUT" "$AIS_BIN" ls
+expect_rc ais_endpoint_https_refused 5 env AIS_ENDPOINT="https://127.0.0.1:1" "$AIS_BIN" ls
+check ais_create ais create ais://aisshape
+check ais_props_aisnames ais bucket props set ais://aisshape checksum.type=xxhash ec.data_slices=4 ec.parity_slices=1
+if ais bucket props show ais://aisshape --json >"$WORK/shape.json" &&
+  [[ $(json_field "$WORK/shape.json" '(d["checksum"], d["ec"]["data"], d["ec"]["parity"])') == "('xxhash64', 4, 1)" ]]; then
+  pass ais_props_show
+else
+  fail ais_props_show "$(head -c 300 "$WORK/shape.json")"
+fi
+echo shape | ais put - ais://aisshape/o >/dev/null
+check ais_rmo ais rmo ais://aisshape/o
+check ais_rmb ais rmb ais://aisshape
+
 # ---- node restart keeps data ----
 check dev_kill_t2 "$DEV" kill t2
 # A dead target does not fail a listing: the rest is listed, the dead one named, exit 7.

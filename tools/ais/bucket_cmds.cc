@@ -48,18 +48,29 @@ Result<uint32_t> parseCount(const std::string& key, const std::string& v, uint32
 }
 
 constexpr const char* kPropKeys =
-    "checksum, versioning, fsync, mirror.copies, ec.enabled, ec.data, ec.parity, ec.objsize_limit";
+    "checksum (or checksum.type), versioning (or versioning.enabled), fsync, mirror.copies, "
+    "ec.enabled, ec.data (or ec.data_slices), ec.parity (or ec.parity_slices), ec.objsize_limit";
+
+// AIStore's names for the same keys and values.
+std::string canonicalKey(const std::string& key) {
+  if (key == "checksum.type") return "checksum";
+  if (key == "versioning.enabled") return "versioning";
+  if (key == "ec.data_slices") return "ec.data";
+  if (key == "ec.parity_slices") return "ec.parity";
+  return key;
+}
 
 Status applyProp(meta::BucketProps& p, const std::string& kv) {
   auto eq = kv.find('=');
   if (eq == std::string::npos || eq == 0) {
     return Status(Code::kInvalidArgument, "expected key=value, got '" + kv + "'");
   }
-  std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+  std::string key = canonicalKey(kv.substr(0, eq)), value = kv.substr(eq + 1);
   if (key == "checksum") {
+    if (value == "xxhash") value = "xxhash64";  // AIStore's name
     if (value != "xxhash64" && value != "none") {
       return Status(Code::kInvalidArgument,
-                    "checksum: expected xxhash64 or none, got '" + value + "'");
+                    "checksum: expected xxhash64 (xxhash) or none, got '" + value + "'");
     }
     p.checksumType = value;
   } else if (key == "versioning" || key == "fsync" || key == "ec.enabled") {
@@ -198,17 +209,32 @@ int listBuckets(Cli& cli, bool json, bool noHeaders) {
   return kExitOk;
 }
 
+void addCreate(CLI::App& parent, Cli& cli, const std::string& name) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  auto* cmd = parent.add_subcommand(name, "Create buckets");
+  cmd->add_option("BUCKET", *args, "ais://BUCKET ...")->required();
+  cmd->callback([&cli, args] { cli.action = [&cli, args] { return createBuckets(cli, *args); }; });
+}
+
+void addRemove(CLI::App& parent, Cli& cli, const std::string& name) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  auto force = std::make_shared<bool>(false);
+  auto* cmd = parent.add_subcommand(name, "Remove buckets (must be empty unless --force)");
+  cmd->add_option("BUCKET", *args, "ais://BUCKET ...")->required();
+  cmd->add_flag("--force,-f", *force, "Destroy non-empty buckets with all their objects");
+  cmd->callback([&cli, args, force] {
+    cli.action = [&cli, args, force] { return removeBuckets(cli, *args, *force); };
+  });
+  if (name == "rm") cmd->alias("destroy");
+}
+
 void addBucketCommands(CLI::App& app, Cli& cli) {
   auto* bucket = app.add_subcommand("bucket", "Create, list, remove buckets; show/set properties");
   bucket->require_subcommand(1);
-
-  {
-    auto args = std::make_shared<std::vector<std::string>>();
-    auto* cmd = bucket->add_subcommand("create", "Create buckets");
-    cmd->add_option("BUCKET", *args, "ais://BUCKET ...")->required();
-    cmd->callback(
-        [&cli, args] { cli.action = [&cli, args] { return createBuckets(cli, *args); }; });
-  }
+  addCreate(*bucket, cli, "create");
+  addCreate(app, cli, "create");  // AIStore's `ais create`
+  addRemove(*bucket, cli, "rm");
+  addRemove(app, cli, "rmb");  // AIStore's `ais rmb`
   {
     auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
     auto* cmd = bucket->add_subcommand("ls", "List buckets");
@@ -217,17 +243,6 @@ void addBucketCommands(CLI::App& app, Cli& cli) {
     cmd->add_flag("--no-headers,-H", *noHeaders, "Table without headers");
     cmd->callback([&cli, json, noHeaders] {
       cli.action = [&cli, json, noHeaders] { return listBuckets(cli, *json, *noHeaders); };
-    });
-  }
-  {
-    auto args = std::make_shared<std::vector<std::string>>();
-    auto force = std::make_shared<bool>(false);
-    auto* cmd = bucket->add_subcommand("rm", "Remove buckets (must be empty unless --force)");
-    cmd->alias("destroy");
-    cmd->add_option("BUCKET", *args, "ais://BUCKET ...")->required();
-    cmd->add_flag("--force,-f", *force, "Destroy non-empty buckets with all their objects");
-    cmd->callback([&cli, args, force] {
-      cli.action = [&cli, args, force] { return removeBuckets(cli, *args, *force); };
     });
   }
   {
@@ -246,10 +261,19 @@ void addBucketCommands(CLI::App& app, Cli& cli) {
     set->callback([&cli, setArg, kvs] {
       cli.action = [&cli, setArg, kvs] { return setProps(cli, *setArg, *kvs); };
     });
+    // AIStore's `ais bucket props show ais://B`.
+    auto showArg = std::make_shared<std::string>();
+    auto showJson = std::make_shared<bool>(false);
+    auto* show = props->add_subcommand("show", "Show bucket properties");
+    show->add_option("BUCKET", *showArg, "ais://BUCKET")->required();
+    show->add_flag("--json,-j", *showJson, "JSON output");
+    show->callback([&cli, showArg, showJson] {
+      cli.action = [&cli, showArg, showJson] { return showProps(cli, *showArg, *showJson); };
+    });
 
-    // Children's callbacks run first: `props set` has already chosen its action.
-    props->callback([&cli, props, set, arg, json] {
-      if (set->parsed()) return;
+    // Children's callbacks run first: `props set|show` has already chosen its action.
+    props->callback([&cli, props, set, show, arg, json] {
+      if (set->parsed() || show->parsed()) return;
       if (arg->empty()) throw CLI::RequiredError("BUCKET");
       cli.action = [&cli, arg, json] { return showProps(cli, *arg, *json); };
     });

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "tools/ais/cli.h"
+#include "tools/ais/endpoint.h"
 #include "tools/ais/exit_codes.h"
 
 #ifndef AIS_VERSION
@@ -15,8 +16,10 @@ namespace ais::cli {
 Result<Client*> Cli::client() {
   if (client_) return client_.get();
   if (endpoint.empty()) return Status(Code::kInvalidArgument, "no cluster endpoint");
+  auto resolved = resolveEndpoint(endpoint, timeoutSec);
+  if (!resolved.ok()) return resolved.status();
   Client::Options options;
-  options.endpoint = endpoint;
+  options.endpoint = *resolved;
   options.requestTimeout = std::chrono::milliseconds(static_cast<int64_t>(timeoutSec * 1000));
   auto connected = Client::connect(options);
   if (!connected.ok()) {

@@ -442,10 +442,10 @@ void addGet(CLI::App& parent, Cli& cli) {
   cmd->callback([&cli, a] { cli.action = [&cli, a] { return getObject(cli, *a); }; });
 }
 
-void addRm(CLI::App& parent, Cli& cli) {
+void addRm(CLI::App& parent, Cli& cli, const std::string& name = "rm") {
   auto args = std::make_shared<std::vector<std::string>>();
   auto quiet = std::make_shared<bool>(false);
-  auto* cmd = parent.add_subcommand("rm", "Remove objects");
+  auto* cmd = parent.add_subcommand(name, "Remove objects");
   cmd->add_option("OBJECT", *args, "ais://BUCKET/NAME ...")->required();
   cmd->add_flag("--quiet,-q", *quiet, "No output on success");
   cmd->callback([&cli, args, quiet] {
@@ -491,6 +491,7 @@ void addObjectCommands(CLI::App& app, Cli& cli) {
   addPut(app, cli);
   addGet(app, cli);
   addRm(app, cli);
+  addRm(app, cli, "rmo");  // AIStore's `ais rmo`
   addHead(app, cli, "head");
 }
 

@@ -1,0 +1,355 @@
+// aisloader: AIStore's load generator, for this cluster's native (fabric) API. Workers PUT and GET
+// objects of random sizes in one bucket for a duration; it prints the throughput every interval
+// and, at the end, per operation: count, ops/s, MiB/s, latency percentiles and errors.
+//
+// Flags take AIStore's aisloader spellings (`-bucket=ais://b -duration=30s -numworkers=8
+// -pctput=50 -minsize=4KiB -maxsize=1MiB -cleanup=true`) as well as `--name value`.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proto/client.h"
+#include "tools/ais/format.h"
+
+namespace ais::loader {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Config {
+  std::string endpoint;  // fabric host:port (AIS_ENDPOINT), or -ip/-port
+  std::string ip, bucket = "", durationText = "10s", minSizeText = "1MiB", maxSizeText = "1MiB";
+  int port = 0;
+  int workers = 4;
+  int pctPut = 50;
+  bool cleanup = true, verify = false, json = false;
+  uint64_t seed = 0;
+  std::string statsIntervalText = "10s";
+  std::string s3endpoint;
+};
+
+// One operation kind's results.
+struct OpStats {
+  uint64_t count = 0, bytes = 0, errors = 0;
+  std::vector<double> latenciesMs;
+  void merge(const OpStats& o) {
+    count += o.count;
+    bytes += o.bytes;
+    errors += o.errors;
+    latenciesMs.insert(latenciesMs.end(), o.latenciesMs.begin(), o.latenciesMs.end());
+  }
+};
+
+// The bytes of object `name`: derived from it, so a GET can verify content without keeping it.
+std::string contentOf(const std::string& name, uint64_t size) {
+  std::string s(size, '\0');
+  uint64_t x = std::hash<std::string>{}(name) | 1;
+  for (uint64_t i = 0; i < size; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    s[i] = static_cast<char>(x);
+  }
+  return s;
+}
+
+std::optional<double> parseDuration(const std::string& t) {
+  try {
+    size_t pos = 0;
+    double v = std::stod(t, &pos);
+    std::string unit = t.substr(pos);
+    if (unit.empty() || unit == "s") return v;
+    if (unit == "ms") return v / 1000;
+    if (unit == "m") return v * 60;
+    if (unit == "h") return v * 3600;
+  } catch (...) {
+  }
+  return std::nullopt;
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+// Shared by the workers: names of objects that exist (to GET), and the running totals.
+struct Shared {
+  std::mutex mu;
+  std::vector<std::pair<std::string, uint64_t>> objects;  // name, size
+  std::atomic<uint64_t> puts{0}, gets{0}, putBytes{0}, getBytes{0}, errors{0};
+  std::atomic<bool> stop{false};
+};
+
+int run(const Config& cfg) {
+  if (!cfg.s3endpoint.empty()) {
+    std::fprintf(stderr,
+                 "aisloader: -s3endpoint (S3 mode) is not supported yet; use the native "
+                 "endpoint (-ip/-port or AIS_ENDPOINT)\n");
+    return 2;
+  }
+  std::string endpoint = cfg.endpoint;
+  if (!cfg.ip.empty()) endpoint = cfg.ip + ":" + std::to_string(cfg.port);
+  if (endpoint.empty()) {
+    std::fprintf(stderr, "aisloader: no endpoint: set AIS_ENDPOINT or -ip and -port\n");
+    return 2;
+  }
+  std::string bucket = cfg.bucket;
+  if (bucket.rfind("ais://", 0) == 0) bucket = bucket.substr(6);
+  while (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
+  auto duration = parseDuration(cfg.durationText);
+  auto interval = parseDuration(cfg.statsIntervalText);
+  auto minSize = cli::parseSize(cfg.minSizeText), maxSize = cli::parseSize(cfg.maxSizeText);
+  if (bucket.empty() || !duration || !interval || !minSize || !maxSize || *minSize > *maxSize ||
+      cfg.workers < 1 || cfg.pctPut < 0 || cfg.pctPut > 100) {
+    std::fprintf(stderr,
+                 "aisloader: need -bucket, a -duration (e.g. 30s, 2m), 0 <= -pctput <= 100, "
+                 "-numworkers >= 1 and -minsize <= -maxsize\n");
+    return 2;
+  }
+
+  Client::Options opts;
+  opts.endpoint = endpoint;
+  auto admin = Client::connect(opts);
+  if (!admin.ok()) {
+    std::fprintf(stderr, "aisloader: %s\n", admin.status().toString().c_str());
+    return 7;
+  }
+  Shared shared;
+  {
+    Status st = (*admin)->createBucket(bucket);
+    if (!st.ok() && st.code() != Code::kBucketExists) {
+      std::fprintf(stderr, "aisloader: create ais://%s: %s\n", bucket.c_str(),
+                   st.toString().c_str());
+      return 1;
+    }
+    if (cfg.pctPut < 100) {  // GETs also read what the bucket already holds
+      ListOptions lo;
+      for (;;) {
+        auto page = (*admin)->list(bucket, lo);
+        if (!page.ok()) break;
+        for (auto& e : page->entries) shared.objects.emplace_back(e.name, e.size);
+        if (page->continuationToken.empty()) break;
+        lo.continuationToken = page->continuationToken;
+      }
+    }
+  }
+  if (cfg.pctPut == 0 && shared.objects.empty()) {
+    std::fprintf(stderr, "aisloader: -pctput=0 and ais://%s is empty: nothing to GET\n",
+                 bucket.c_str());
+    return 1;
+  }
+
+  uint64_t seed =
+      cfg.seed ? cfg.seed : static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+  std::string runId = fmt::format("{:08x}", static_cast<uint32_t>(seed));
+  std::vector<OpStats> putStats(cfg.workers), getStats(cfg.workers);
+  std::vector<std::vector<std::string>> written(cfg.workers);
+  std::vector<std::thread> threads;
+  auto start = Clock::now();
+  for (int w = 0; w < cfg.workers; ++w) {
+    threads.emplace_back([&, w] {
+      auto client = Client::connect(opts);
+      if (!client.ok()) {
+        shared.errors.fetch_add(1);
+        return;
+      }
+      std::mt19937_64 rng(seed + static_cast<uint64_t>(w) * 7919);
+      for (uint64_t i = 0; !shared.stop; ++i) {
+        bool put = static_cast<int>(rng() % 100) < cfg.pctPut;
+        std::pair<std::string, uint64_t> target;
+        if (!put) {
+          std::lock_guard lock(shared.mu);
+          if (shared.objects.empty()) {
+            put = true;
+          } else {
+            target = shared.objects[rng() % shared.objects.size()];
+          }
+        }
+        auto t0 = Clock::now();
+        if (put) {
+          uint64_t size = *minSize + (*maxSize > *minSize ? rng() % (*maxSize - *minSize + 1) : 0);
+          std::string name = fmt::format("aisloader-{}/{}-{}", runId, w, i);
+          auto r = (*client)->put(bucket, name, contentOf(name, size));
+          double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+          OpStats& s = putStats[w];
+          if (!r.ok()) {
+            ++s.errors;
+            shared.errors.fetch_add(1);
+            continue;
+          }
+          ++s.count;
+          s.bytes += size;
+          s.latenciesMs.push_back(ms);
+          shared.puts.fetch_add(1);
+          shared.putBytes.fetch_add(size);
+          written[w].push_back(name);
+          std::lock_guard lock(shared.mu);
+          shared.objects.emplace_back(name, size);
+        } else {
+          auto r = (*client)->get(bucket, target.first);
+          double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+          OpStats& s = getStats[w];
+          bool bad = !r.ok();
+          // Objects this run wrote carry derived bytes: -verify compares them.
+          if (!bad && cfg.verify && target.first.rfind("aisloader-" + runId, 0) == 0) {
+            bad = *r != contentOf(target.first, target.second);
+          }
+          if (bad) {
+            ++s.errors;
+            shared.errors.fetch_add(1);
+            continue;
+          }
+          ++s.count;
+          s.bytes += r->size();
+          s.latenciesMs.push_back(ms);
+          shared.gets.fetch_add(1);
+          shared.getBytes.fetch_add(r->size());
+        }
+      }
+    });
+  }
+
+  // Periodic figures while it runs.
+  auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*duration));
+  auto next =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*interval));
+  uint64_t lastPuts = 0, lastGets = 0, lastPutB = 0, lastGetB = 0;
+  auto lastAt = start;
+  if (!cfg.json) {
+    std::printf("%-10s %-6s %12s %12s %8s\n", "TIME", "OP", "OPS/s", "MiB/s", "ERRORS");
+  }
+  while (Clock::now() < end) {
+    std::this_thread::sleep_until(std::min(end, next));
+    if (Clock::now() < next || cfg.json) continue;
+    double secs = std::chrono::duration<double>(Clock::now() - lastAt).count();
+    double at = std::chrono::duration<double>(Clock::now() - start).count();
+    uint64_t p = shared.puts, g = shared.gets, pb = shared.putBytes, gb = shared.getBytes;
+    std::printf("%-10s %-6s %12.0f %12.1f %8llu\n", fmt::format("{:.0f}s", at).c_str(), "PUT",
+                (p - lastPuts) / secs, (pb - lastPutB) / secs / (1 << 20),
+                static_cast<unsigned long long>(shared.errors.load()));
+    std::printf("%-10s %-6s %12.0f %12.1f\n", "", "GET", (g - lastGets) / secs,
+                (gb - lastGetB) / secs / (1 << 20));
+    std::fflush(stdout);
+    lastPuts = p, lastGets = g, lastPutB = pb, lastGetB = gb, lastAt = Clock::now();
+    next += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*interval));
+  }
+  shared.stop = true;
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+
+  OpStats puts, gets;
+  for (int w = 0; w < cfg.workers; ++w) {
+    puts.merge(putStats[w]);
+    gets.merge(getStats[w]);
+  }
+  uint64_t cleaned = 0, cleanupErrors = 0;
+  if (cfg.cleanup) {
+    for (auto& names : written) {
+      for (auto& n : names) {
+        if ((*admin)->remove(bucket, n).ok()) {
+          ++cleaned;
+        } else {
+          ++cleanupErrors;
+        }
+      }
+    }
+  }
+
+  auto opJson = [&](const char* op, OpStats& s) {
+    return nlohmann::ordered_json{
+        {"op", op},
+        {"count", s.count},
+        {"bytes", s.bytes},
+        {"ops_per_sec", s.count / elapsed},
+        {"mib_per_sec", s.bytes / elapsed / (1 << 20)},
+        {"latency_ms",
+         {{"p50", percentile(s.latenciesMs, 50)},
+          {"p90", percentile(s.latenciesMs, 90)},
+          {"p99", percentile(s.latenciesMs, 99)},
+          {"max", s.latenciesMs.empty()
+                      ? 0.0
+                      : *std::max_element(s.latenciesMs.begin(), s.latenciesMs.end())}}},
+        {"errors", s.errors}};
+  };
+  auto pj = opJson("PUT", puts), gj = opJson("GET", gets);
+  if (cfg.json) {
+    nlohmann::ordered_json doc = {{"bucket", "ais://" + bucket}, {"duration_sec", elapsed},
+                                  {"workers", cfg.workers},      {"ops", {pj, gj}},
+                                  {"cleaned_up", cleaned},       {"cleanup_errors", cleanupErrors}};
+    std::printf("%s\n", doc.dump(2).c_str());
+  } else {
+    std::printf("\n%-4s %10s %10s %10s %9s %9s %9s %9s %8s\n", "OP", "COUNT", "OPS/s", "MiB/s",
+                "p50 ms", "p90 ms", "p99 ms", "max ms", "ERRORS");
+    for (auto* j : {&pj, &gj}) {
+      auto& l = (*j)["latency_ms"];
+      std::printf("%-4s %10llu %10.0f %10.1f %9.2f %9.2f %9.2f %9.2f %8llu\n",
+                  (*j)["op"].get<std::string>().c_str(),
+                  static_cast<unsigned long long>((*j)["count"].get<uint64_t>()),
+                  (*j)["ops_per_sec"].get<double>(), (*j)["mib_per_sec"].get<double>(),
+                  l["p50"].get<double>(), l["p90"].get<double>(), l["p99"].get<double>(),
+                  l["max"].get<double>(),
+                  static_cast<unsigned long long>((*j)["errors"].get<uint64_t>()));
+    }
+    if (cfg.cleanup) {
+      std::printf("cleanup: removed %llu objects%s\n", static_cast<unsigned long long>(cleaned),
+                  cleanupErrors ? fmt::format(", {} failed", cleanupErrors).c_str() : "");
+    }
+  }
+  return (puts.errors + gets.errors + cleanupErrors) == 0 ? 0 : 1;
+}
+
+// AIStore's aisloader takes Go-style flags (-name=value, -name value); CLI11 wants --name.
+std::vector<std::string> goFlagsToLong(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a[0] == '-' && a[1] != '-') a = "-" + a;
+    out.push_back(a);
+  }
+  std::reverse(out.begin(), out.end());  // CLI11's parse(vector) takes them reversed
+  return out;
+}
+
+}  // namespace
+}  // namespace ais::loader
+
+int main(int argc, char** argv) {
+  using ais::loader::Config;
+  Config cfg;
+  CLI::App app{"aisloader: load generator for AIStore in C++ (native fabric API)"};
+  app.add_option("--endpoint", cfg.endpoint, "fabric host:port of any node")
+      ->envname("AIS_ENDPOINT");
+  app.add_option("--ip", cfg.ip, "node address (with --port; instead of --endpoint)");
+  app.add_option("--port", cfg.port, "node fabric port");
+  app.add_option("--bucket", cfg.bucket, "ais://BUCKET (created if missing)")->required();
+  app.add_option("--duration", cfg.durationText, "how long: 30s, 2m, 1h (default 10s)");
+  app.add_option("--numworkers", cfg.workers, "concurrent workers (default 4)");
+  app.add_option("--pctput", cfg.pctPut, "percent of operations that are PUTs (default 50)");
+  app.add_option("--minsize", cfg.minSizeText, "smallest object: 4KiB, 1MiB, ... (default 1MiB)");
+  app.add_option("--maxsize", cfg.maxSizeText, "largest object (default 1MiB)");
+  app.add_option("--cleanup", cfg.cleanup, "remove the objects this run wrote (default true)");
+  app.add_option("--verify", cfg.verify, "check the bytes of GETs of objects this run wrote");
+  app.add_option("--seed", cfg.seed, "random seed (default: from the clock)");
+  app.add_option("--statsinterval", cfg.statsIntervalText, "periodic figures every (default 10s)");
+  app.add_flag("--json", cfg.json, "final report as JSON only");
+  app.add_option("--s3endpoint", cfg.s3endpoint, "S3 mode (not supported yet: refused)");
+  try {
+    app.parse(ais::loader::goFlagsToLong(argc, argv));
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return ais::loader::run(cfg);
+}

@@ -178,6 +178,8 @@ std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_
       return s3Error("AuthorizationQueryParametersError", "X-Amz-Expires out of range");
     }
     ctx.payloadHash = "UNSIGNED-PAYLOAD";
+  } else if (queryGet(query, "AWSAccessKeyId") || queryGet(query, "Signature")) {
+    return s3Error("AccessDenied", "SigV2 presigned URLs are not supported: presign with SigV4");
   } else {
     return s3Error("AccessDenied", "anonymous access is disabled");
   }

@@ -1,6 +1,7 @@
 // ListObjects (v1) and ListObjectsV2: prefix, delimiter (CommonPrefixes), max-keys, marker /
 // continuation-token / start-after, encoding-type=url. Pages come from the cluster's merged,
 // sorted listing, so pagination is exact.
+#include "meta/names.h"
 #include "node/gateway/crypto.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_xml.h"
@@ -40,6 +41,11 @@ void listObjects(S3Request& r, bool v2) {
     start = r.param("start-after");
   } else {
     start = r.param("marker");
+    // A NextMarker that was a common prefix: continue after everything under it.
+    if (!delimiter.empty() && start.size() > prefix.size() && start.rfind(prefix, 0) == 0 &&
+        start.compare(start.size() - delimiter.size(), delimiter.size(), delimiter) == 0) {
+      start += meta::kAfterAllNames;
+    }
   }
 
   Client* c = r.client();
@@ -76,8 +82,15 @@ void listObjects(S3Request& r, bool v2) {
     if (truncated) x.leaf("NextContinuationToken", base64Encode(page.continuationToken));
   } else {
     x.leaf("Marker", enc(start));
-    // v1 clients page by the last key; S3 sends NextMarker only with a delimiter.
-    if (truncated && !delimiter.empty()) x.leaf("NextMarker", enc(page.continuationToken));
+    // v1 clients page by the last key; S3 sends NextMarker only with a delimiter: the last key
+    // or common prefix of this page (a marker that is a common prefix skips all under it).
+    if (truncated && !delimiter.empty()) {
+      std::string last = page.entries.empty() ? std::string() : page.entries.back().name;
+      if (!page.commonPrefixes.empty() && page.commonPrefixes.back() > last) {
+        last = page.commonPrefixes.back();
+      }
+      x.leaf("NextMarker", enc(last));
+    }
   }
   bool owner = !v2 || r.param("fetch-owner") == "true";
   for (const auto& e : page.entries) {

@@ -80,6 +80,18 @@ void setObjectHeaders(S3Request& r, const ObjectInfo& info) {
     }
   }
   if (!typed) h.set(http::field::content_type, "binary/octet-stream");
+  // A GET (typically presigned) may override these headers of the response.
+  static constexpr std::pair<const char*, const char*> kOverrides[] = {
+      {"response-content-type", "Content-Type"},
+      {"response-content-language", "Content-Language"},
+      {"response-expires", "Expires"},
+      {"response-cache-control", "Cache-Control"},
+      {"response-content-disposition", "Content-Disposition"},
+      {"response-content-encoding", "Content-Encoding"},
+  };
+  for (const auto& [param, header] : kOverrides) {
+    if (r.has(param)) h.set(header, r.param(param));
+  }
 }
 
 // Evaluates If-Match & co; returns true if it answered (304/412).

@@ -97,11 +97,22 @@ void dispatch(S3Request& r) {
         return r.fail(s3Error("MethodNotAllowed"));
     }
   }
+  // Server-side encryption is not built: storing or serving the bytes in clear while the client
+  // asked for encryption would be a lie.
+  for (const auto& f : r.ex.headers()) {
+    if (toStd(f.name_string()).size() >= 28 &&
+        boost::beast::iequals(f.name_string().substr(0, 28), "x-amz-server-side-encryption")) {
+      return r.fail(s3Error("NotImplemented", "server-side encryption is not supported"));
+    }
+  }
   switch (m) {
     case http::verb::get:
-      if (r.has("uploadId")) return listParts(r);
-      return getObject(r);
     case http::verb::head:
+      if (m == http::verb::get && r.has("uploadId")) return listParts(r);
+      // Part boundaries of a completed upload are not kept.
+      if (r.has("partNumber")) {
+        return r.fail(s3Error("NotImplemented", "GET or HEAD of one part (partNumber)"));
+      }
       return getObject(r);
     case http::verb::put:
       if (r.has("uploadId") || r.has("partNumber")) return uploadPart(r);

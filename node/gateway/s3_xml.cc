@@ -64,7 +64,9 @@ void XmlWriter::leaf(std::string_view tag, std::string_view text) {
 namespace {
 
 Result<pugi::xml_node> parseRoot(pugi::xml_document& doc, std::string_view xml, const char* root) {
-  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  // parse_ws_pcdata_single: a key of only spaces (<Key> </Key>) is a key, not an empty one.
+  auto r = doc.load_buffer(xml.data(), xml.size(),
+                           pugi::parse_default | pugi::parse_ws_pcdata_single, pugi::encoding_utf8);
   if (!r) return Status(Code::kInvalidArgument, std::string("XML: ") + r.description());
   pugi::xml_node n = doc.document_element();
   if (std::string_view(n.name()) != root) {

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# S3 requests the gateway must not pretend to honour, and edge cases that lost or leaked data:
+# server-side encryption and partNumber are refused (never stored or served in clear), a key of
+# one space is deleted as itself, v1 NextMarker is a real key or prefix (pages walk every item
+# once), response-* overrides apply, SigV2 presigned URLs get a clear refusal.
+set -u
+source "$(dirname "$0")/lib.sh"
+export AIS_S3_ACCESS_KEY=AKSAFE AIS_S3_SECRET_KEY=safesecret
+start_cluster
+unset AIS_S3_ACCESS_KEY AIS_S3_SECRET_KEY
+
+/usr/bin/python3 - "$S3_ENDPOINT" <<'PY' || FAILS=$((FAILS + 1))
+import sys, urllib.request, urllib.error, boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ep = sys.argv[1]
+s3 = boto3.client("s3", endpoint_url=ep, aws_access_key_id="AKSAFE",
+                  aws_secret_access_key="safesecret", region_name="us-east-1",
+                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+fails = 0
+def check(name, ok, detail=""):
+    global fails
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + str(detail)))
+    fails += not ok
+def code(fn):
+    try:
+        fn()
+        return "OK"
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+
+s3.create_bucket(Bucket="safe")
+c = code(lambda: s3.put_object(Bucket="safe", Key="enc", Body=b"secret", ServerSideEncryption="AES256"))
+check("SSE-S3 PUT is refused", c == "NotImplemented", c)
+check("and nothing was stored", code(lambda: s3.head_object(Bucket="safe", Key="enc")) in ("404", "NoSuchKey"))
+key = b"k" * 32
+c = code(lambda: s3.put_object(Bucket="safe", Key="encc", Body=b"x", SSECustomerAlgorithm="AES256",
+                               SSECustomerKey=key.decode()))
+check("SSE-C PUT is refused", c == "NotImplemented", c)
+s3.put_object(Bucket="safe", Key="plain", Body=b"0123456789")
+c = code(lambda: s3.get_object(Bucket="safe", Key="plain", PartNumber=1))
+check("GET by partNumber is refused", c == "NotImplemented", c)
+
+# A key of one space, next to others: deleting it deletes exactly it.
+s3.put_object(Bucket="safe", Key=" ", Body=b"space")
+s3.put_object(Bucket="safe", Key="keep", Body=b"keep")
+r = s3.delete_objects(Bucket="safe", Delete={"Objects": [{"Key": " "}]})
+check("DeleteObjects names the space key", [d["Key"] for d in r.get("Deleted", [])] == [" "], r)
+check("the space key is gone", code(lambda: s3.head_object(Bucket="safe", Key=" ")) in ("404", "NoSuchKey"))
+check("the others stay", s3.get_object(Bucket="safe", Key="keep")["Body"].read() == b"keep")
+
+# v1 pages by NextMarker through common prefixes and keys: every item once, no internal marker.
+names = ["a/1", "a/2", "b", "c/1", "d", "e/x/1", "f"]
+for n in names:
+    s3.put_object(Bucket="safe", Key="list/" + n, Body=b"x")
+seen, marker, markers = [], "", []
+for _ in range(20):
+    kw = {"Bucket": "safe", "Prefix": "list/", "Delimiter": "/", "MaxKeys": 2}
+    if marker:
+        kw["Marker"] = marker
+    page = s3.list_objects(**kw)
+    seen += [o["Key"] for o in page.get("Contents", [])]
+    seen += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+    if not page.get("IsTruncated"):
+        break
+    marker = page["NextMarker"]
+    markers.append(marker)
+want = ["list/a/", "list/b", "list/c/", "list/d", "list/e/", "list/f"]
+check("v1 NextMarker pages walk every key and prefix once", sorted(seen) == want, seen)
+check("NextMarker is a key or prefix returned", all(m in want for m in markers) and
+      not any("\U0010ffff" in m for m in markers), markers)
+
+# Response header overrides (what presigned download links use).
+r = s3.get_object(Bucket="safe", Key="plain", ResponseContentType="text/x-test",
+                  ResponseContentDisposition='attachment; filename="p.txt"',
+                  ResponseCacheControl="no-cache")
+h = r["ResponseMetadata"]["HTTPHeaders"]
+check("response-content-type applies", h.get("content-type") == "text/x-test", h)
+check("response-content-disposition applies",
+      h.get("content-disposition") == 'attachment; filename="p.txt"', h)
+check("response-cache-control applies", h.get("cache-control") == "no-cache", h)
+
+# A SigV2 presigned URL: refused saying so, not as anonymous access.
+try:
+    urllib.request.urlopen(ep + "/safe/plain?AWSAccessKeyId=AKSAFE&Expires=9999999999&Signature=abc")
+    check("SigV2 presigned is refused", False, "200")
+except urllib.error.HTTPError as e:
+    body = e.read().decode()
+    check("SigV2 presigned is refused saying why", e.code == 403 and "SigV2" in body, body[:200])
+sys.exit(1 if fails else 0)
+PY
+finish

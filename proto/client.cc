@@ -131,6 +131,7 @@ Result<ObjectInfo> Client::put(const std::string& bucket, const std::string& nam
         }
         auto req = target.putObjectRequest();
         impl_->fillRef(req.initRef(), smap, bucket, name);
+        req.getRef().setIfAbsent(options.ifAbsent);
         req.setData(asBytes(data));
         req.setChecksum(XXH64(data.data(), data.size(), 0));
         if (!options.custom.empty()) {
@@ -496,6 +497,7 @@ Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
         endpoint = (*t)->rpcEndpoint;
         auto req = impl_->pool_->get(endpoint).beginPutRequest();
         impl_->fillRef(req.initRef(), smap, bucket, name);
+        req.getRef().setIfAbsent(options.ifAbsent);
         if (!options.custom.empty()) {
           proto::toWire(options.custom, req.initCustom(options.custom.size()));
         }

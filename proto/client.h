@@ -39,6 +39,9 @@ struct ByteRange {
 
 struct PutOptions {
   std::map<std::string, std::string> custom;
+  // Store only if the object does not exist yet (atomic with the commit): ObjectExists otherwise
+  // (S3 `If-None-Match: *`).
+  bool ifAbsent = false;
 };
 
 struct ListOptions {

@@ -300,6 +300,7 @@ class Client::Impl {
                                             const PutOptions& opts, ChunkSource& src) {
     auto req = target.beginPutRequest();
     fillRef(req.initRef(), smap, bucket, name);
+    req.getRef().setIfAbsent(opts.ifAbsent);
     if (!opts.custom.empty()) proto::toWire(opts.custom, req.initCustom(opts.custom.size()));
     // Wait for the target's go-ahead: a refused PUT (no bucket, stale Smap) must not look like a
     // broken stream.

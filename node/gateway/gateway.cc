@@ -120,7 +120,7 @@ Result<std::unique_ptr<PutHandle>> Gateway::beginPut(Client& c, const std::strin
                                                      const std::string& name,
                                                      const PutOptions& opts) {
   if (local_ && ownsLocally(bucket, name)) {
-    auto h = local_->beginPut(bucket, name, opts.custom);
+    auto h = local_->beginPut(bucket, name, opts.custom, opts.ifAbsent);
     if (!takeTheFabric(h.code())) return h;
   }
   return c.beginPut(bucket, name, opts);
@@ -129,7 +129,7 @@ Result<std::unique_ptr<PutHandle>> Gateway::beginPut(Client& c, const std::strin
 Result<ObjectInfo> Gateway::put(Client& c, const std::string& bucket, const std::string& name,
                                 std::string_view data, const PutOptions& opts) {
   if (local_ && ownsLocally(bucket, name)) {
-    auto h = local_->beginPut(bucket, name, opts.custom);
+    auto h = local_->beginPut(bucket, name, opts.custom, opts.ifAbsent);
     if (!takeTheFabric(h.code())) {
       if (!h.ok()) return h.status();
       AIS_RETURN_IF_ERROR((*h)->write(data));

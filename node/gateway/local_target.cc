@@ -115,10 +115,12 @@ class LocalPutHandle final : public PutHandle {
 
 }  // namespace
 
-Result<std::unique_ptr<PutHandle>> LocalTarget::beginPut(
-    const std::string& bucket, const std::string& name, std::map<std::string, std::string> custom) {
+Result<std::unique_ptr<PutHandle>> LocalTarget::beginPut(const std::string& bucket,
+                                                         const std::string& name,
+                                                         std::map<std::string, std::string> custom,
+                                                         bool ifAbsent) {
   auto box = call<LocalPutHandle::Box*>([&] {
-    return objects_.beginPut(node::ObjectRef{bucket, name}, std::move(custom))
+    return objects_.beginPut(node::ObjectRef{bucket, name, false, ifAbsent}, std::move(custom))
         .then([](Result<kj::Own<wire::PutStream::Server>> server) -> Result<LocalPutHandle::Box*> {
           if (!server.ok()) return server.status();
           return new LocalPutHandle::Box{wire::PutStream::Client(kj::mv(*server))};

@@ -27,7 +27,8 @@ class LocalTarget {
   Result<ObjectInfo> head(const std::string& bucket, const std::string& name);
   Status remove(const std::string& bucket, const std::string& name);
   Result<std::unique_ptr<PutHandle>> beginPut(const std::string& bucket, const std::string& name,
-                                              std::map<std::string, std::string> custom);
+                                              std::map<std::string, std::string> custom,
+                                              bool ifAbsent = false);
 
   // Runs start() on the loop (it returns a kj::Promise<Result<T>>) and waits for its result.
   template <typename T, typename Start>

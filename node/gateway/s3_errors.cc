@@ -99,6 +99,8 @@ S3Error s3Error(const Status& st) {
       return s3Error("InternalError", st.toString());
     case Code::kNotImplemented:
       return s3Error("NotImplemented", m);
+    case Code::kObjectExists:  // a conditional write (If-None-Match: *) found the key taken
+      return s3Error("PreconditionFailed", m);
     case Code::kOutOfSpace:
       return s3Error("InsufficientStorage", m);
     case Code::kVersionChanged:  // overwritten while being read: a retry reads the new version

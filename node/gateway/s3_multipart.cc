@@ -200,6 +200,10 @@ void uploadPart(S3Request& r) {
 }
 
 void completeMultipart(S3Request& r) {
+  if (!r.ex.header(http::field::if_match).empty() ||
+      !r.ex.header(http::field::if_none_match).empty()) {
+    return r.fail(s3Error("NotImplemented", "conditional CompleteMultipartUpload"));
+  }
   auto body = readSmallBody(r, 4 << 20);
   if (!body) return;
   auto parts = parseCompleteMultipart(*body);

@@ -253,8 +253,26 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
   return std::move(*info);
 }
 
+// Conditional writes: `If-None-Match: *` stores only if the key is free, atomically with the
+// commit (412 otherwise). Other conditions on writes are refused, never ignored.
+bool conditionalWrite(S3Request& r, PutOptions& opts) {
+  if (!r.ex.header(http::field::if_match).empty()) {
+    r.fail(s3Error("NotImplemented", "If-Match on a write"));
+    return false;
+  }
+  std::string_view inm = r.ex.header(http::field::if_none_match);
+  if (inm.empty()) return true;
+  if (inm != "*") {
+    r.fail(s3Error("NotImplemented", "If-None-Match other than * on a write"));
+    return false;
+  }
+  opts.ifAbsent = true;
+  return true;
+}
+
 void putObject(S3Request& r) {
   PutOptions opts;
+  if (!conditionalWrite(r, opts)) return;
   opts.custom = metadataFromHeaders(r.ex);
   auto info = receiveObject(r, r.bucket, r.key, std::move(opts));
   if (!info) return;
@@ -326,6 +344,9 @@ void getObject(S3Request& r) {
 }
 
 void deleteObject(S3Request& r) {
+  if (!r.ex.header(http::field::if_match).empty()) {
+    return r.fail(s3Error("NotImplemented", "If-Match on DELETE"));
+  }
   Client* c = r.client();
   if (!c) return;
   Status st = r.gw.remove(*c, r.bucket, r.key);
@@ -335,6 +356,10 @@ void deleteObject(S3Request& r) {
 }
 
 void copyObject(S3Request& r) {
+  if (!r.ex.header(http::field::if_match).empty() ||
+      !r.ex.header(http::field::if_none_match).empty()) {
+    return r.fail(s3Error("NotImplemented", "conditional write of a copy's destination"));
+  }
   auto src = urlDecode(r.ex.header("x-amz-copy-source"), false);
   if (!src) return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
   std::string s = *src;

@@ -23,6 +23,9 @@ struct Mountpath;
 struct PutOptions {
   bool fsync = false;  // fsync file, directory and LOM before commit() returns (bucket prop)
   std::map<std::string, std::string> custom;  // stored in the LOM as is
+  // Commit only if no object of this name exists (checked under the name lock, atomically with
+  // the commit): kObjectExists otherwise, and nothing is stored.
+  bool ifAbsent = false;
 };
 
 class ObjectWriter {

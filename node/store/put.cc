@@ -59,6 +59,13 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   lom.mtimeNs = lom.atimeNs = unixNowNs();
   lom.custom = w.opts_.custom;
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
+  if (w.opts_.ifAbsent) {
+    auto cur = readLom(w.mp_, w.bucket_, w.name_);
+    if (!cur.ok()) return cur.status();
+    if (cur->has_value()) {
+      return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_);
+    }
+  }
   return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});
 }
 

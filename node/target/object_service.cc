@@ -304,6 +304,7 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   size_t mp = mountpathOf(ref.bucket, ref.name);
   store::PutOptions opts = putOptions(ref.bucket, std::move(custom));
+  opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
   return ctx_.io->run(mp,
                       [store = ctx_.store.get(), ref = std::move(ref), data, checksum,
                        opts = std::move(opts)]() mutable -> Result<store::Lom> {
@@ -329,6 +330,7 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
              opts = putOptions(ref.bucket, std::move(custom))]() mutable
             -> Result<std::unique_ptr<store::ObjectWriter>> {
               AIS_RETURN_IF_ERROR(checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name));
+              opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
               return store->beginPut(ref.bucket, ref.name, std::move(opts));
             })
       .then([this, mp](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {

@@ -379,3 +379,37 @@ TEST_F(ObjectServiceTest, ValidateReportsWhatTheDiskDamaged) {
 
 }  // namespace
 }  // namespace ais::node
+
+namespace ais::node {
+namespace {
+
+// ifAbsent is decided at the commit, under the name lock: of two PUTs that both began while the
+// name was free, the second to commit is refused and the first's bytes stay.
+TEST_F(ObjectServiceTest, IfAbsentIsAtomicWithTheCommit) {
+  auto begin = [&](const std::string& data) {
+    auto s = svc_->beginPut(ObjectRef{kBucket, "race", false, /*ifAbsent=*/true}, {}).wait(ws());
+    EXPECT_TRUE(s.ok()) << s.status().toString();
+    wire::PutStream::Client c = kj::mv(*s);
+    auto w = c.writeRequest();
+    w.setChunk(bytesOf(data));
+    w.send().wait(ws());
+    return c;
+  };
+  auto commit = [&](wire::PutStream::Client& c, const std::string& data) {
+    auto req = c.commitRequest();
+    req.setChecksum(xxh(data));
+    return proto::toStatus(req.send().wait(ws()).getStatus());
+  };
+  auto first = begin("first"), second = begin("second");
+  EXPECT_TRUE(commit(first, "first").ok());
+  EXPECT_EQ(commit(second, "second").code(), Code::kObjectExists);
+  EXPECT_TRUE(*getInline("race")->inlined == "first");
+  // A one-shot PUT asking the same is refused too.
+  auto again =
+      svc_->put(ObjectRef{kBucket, "race", false, true}, bytesOf("third"), xxh("third"), {})
+          .wait(ws());
+  EXPECT_EQ(again.code(), Code::kObjectExists);
+}
+
+}  // namespace
+}  // namespace ais::node

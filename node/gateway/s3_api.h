@@ -38,6 +38,9 @@ inline constexpr std::string_view kMultipartBucket = "aisgw-multipart";
 
 // Custom metadata keys (the object's LOM custom map).
 inline constexpr std::string_view kMetaEtag = "etag";
+// On an object made by CompleteMultipartUpload: the upload's id, so a retried Complete (the
+// client did not see the first answer) gets the same success instead of NoSuchUpload.
+inline constexpr std::string_view kMetaUploadId = "s3-upload-id";
 inline constexpr std::string_view kMetaContentType = "content-type";
 
 // Headers of the request that become object metadata (Content-Type, x-amz-meta-*, ...).

@@ -211,6 +211,21 @@ void completeMultipart(S3Request& r) {
   Client* c = r.client();
   if (!c) return;
   std::string id = r.param("uploadId");
+  auto sendResult = [&r](const ObjectInfo& out) {
+    XmlWriter x;
+    x.root("CompleteMultipartUploadResult");
+    x.leaf("Location", "/" + r.bucket + "/" + r.key);
+    x.leaf("Bucket", r.bucket);
+    x.leaf("Key", r.key);
+    x.leaf("ETag", etagOf(out));
+    x.close("CompleteMultipartUploadResult");
+    sendXml(r, x);
+  };
+  // A retry of a Complete that already succeeded: the same answer.
+  if (auto done = r.gw.head(*c, r.bucket, r.key); done.ok()) {
+    auto it = done->custom.find(std::string(kMetaUploadId));
+    if (it != done->custom.end() && it->second == id) return sendResult(*done);
+  }
   auto rec = findUpload(r, c, id);
   if (!rec) return;
   // Every listed part must exist with the ETag the client saw, in ascending order, and all but
@@ -247,6 +262,7 @@ void completeMultipart(S3Request& r) {
     if (k != "key" && k != "initiated") opts.custom[k] = v;
   }
   opts.custom[std::string(kMetaEtag)] = etag;
+  opts.custom[std::string(kMetaUploadId)] = id;
   std::vector<std::string> names;
   for (const auto& p : *parts) names.push_back(partName(r.bucket, id, p.number));
   auto out = c->assemble(r.bucket, r.key, kHidden, names, opts);
@@ -258,14 +274,7 @@ void completeMultipart(S3Request& r) {
     return r.fail(out.status());
   }
   removeUpload(c, r.bucket, id);
-  XmlWriter x;
-  x.root("CompleteMultipartUploadResult");
-  x.leaf("Location", "/" + r.bucket + "/" + r.key);
-  x.leaf("Bucket", r.bucket);
-  x.leaf("Key", r.key);
-  x.leaf("ETag", etagOf(*out));
-  x.close("CompleteMultipartUploadResult");
-  sendXml(r, x);
+  sendResult(*out);
 }
 
 void abortMultipart(S3Request& r) {

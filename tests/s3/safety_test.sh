@@ -107,6 +107,19 @@ c = put_with("cond-small", b"x", **{"If-Match": '"abc"'})
 check("If-Match on PUT is refused", c == "NotImplemented", c)
 check("the object is unchanged", s3.get_object(Bucket="safe", Key="cond-small")["Body"].read() == b"first")
 
+# A retried CompleteMultipartUpload (the client missed the first answer) gets the same answer.
+up = s3.create_multipart_upload(Bucket="safe", Key="mp")["UploadId"]
+e1 = s3.upload_part(Bucket="safe", Key="mp", UploadId=up, PartNumber=1, Body=b"part one")["ETag"]
+parts = {"Parts": [{"PartNumber": 1, "ETag": e1}]}
+first = s3.complete_multipart_upload(Bucket="safe", Key="mp", UploadId=up, MultipartUpload=parts)
+again = code(lambda: s3.complete_multipart_upload(Bucket="safe", Key="mp", UploadId=up,
+                                                  MultipartUpload=parts))
+check("a retried Complete succeeds", again == "OK", again)
+check("the object is the upload's", s3.get_object(Bucket="safe", Key="mp")["Body"].read() == b"part one")
+other = code(lambda: s3.complete_multipart_upload(Bucket="safe", Key="mp", UploadId="nosuch",
+                                                  MultipartUpload=parts))
+check("another upload id still gets NoSuchUpload", other == "NoSuchUpload", other)
+
 # A SigV2 presigned URL: refused saying so, not as anonymous access.
 try:
     urllib.request.urlopen(ep + "/safe/plain?AWSAccessKeyId=AKSAFE&Expires=9999999999&Signature=abc")

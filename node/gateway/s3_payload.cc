@@ -71,6 +71,16 @@ PayloadReader::PayloadReader(Exchange& ex, const SigV4Context& auth) : ex_(ex), 
   if (!trailer.empty() && checksumHeader_.empty()) {
     fail(s3Error("InvalidRequest", "unsupported trailer " + trailer));
   }
+  // A checksum in an algorithm not listed above (e.g. crc64nvme) cannot be checked: refused, never
+  // accepted unchecked. (x-amz-checksum-type describes the others; it carries no value to check.)
+  for (const auto& f : ex.headers()) {
+    std::string name = lower(toStd(f.name_string()));
+    if (name.rfind("x-amz-checksum-", 0) != 0 || name == "x-amz-checksum-type") continue;
+    std::string alg = name.substr(15);
+    if (alg != "crc32" && alg != "crc32c" && alg != "sha256" && alg != "sha1") {
+      fail(s3Error("NotImplemented", "checksum algorithm " + alg + " is not supported"));
+    }
+  }
 }
 
 bool PayloadReader::fill() {

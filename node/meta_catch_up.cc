@@ -37,11 +37,8 @@ kj::Promise<void> MetaCatchUp::pull() {
   uint64_t before = ctx_.meta.bmd().version;
   auto req = ctx_.pool.get(ep).getMetaRequest();
   auto fetched = req.send().then([this, before](capnp::Response<wire::Node::GetMetaResults>&& r) {
-    // Smap and config first: a BMD may name buckets created under them.
-    Status st = ctx_.meta.acceptSmap(meta::fromWire(r.getSmap()));
-    if (st.ok()) st = ctx_.meta.acceptConfig(meta::fromWire(r.getConfig()));
-    if (st.ok()) st = ctx_.meta.acceptBmd(meta::fromWire(r.getBmd()));
-    if (!st.ok()) log::warn("catching up with the primary's metadata: {}", st.toString());
+    ctx_.meta.acceptNewer(meta::fromWire(r.getSmap()), meta::fromWire(r.getBmd()),
+                          meta::fromWire(r.getConfig()));
     if (ctx_.meta.bmd().version > before) {
       log::info("caught up with the primary: BMD v{} (had v{})", ctx_.meta.bmd().version, before);
     }

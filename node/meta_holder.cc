@@ -67,6 +67,13 @@ Status MetaHolder::acceptBmd(meta::BMD bmd) {
   return Status::OK();
 }
 
+void MetaHolder::acceptNewer(meta::Smap smap, meta::BMD bmd, meta::ClusterConfig config) {
+  for (Status st :
+       {acceptSmap(std::move(smap)), acceptBmd(std::move(bmd)), acceptConfig(std::move(config))}) {
+    if (!st.ok()) log::warn("{}", st.toString());
+  }
+}
+
 Status MetaHolder::acceptConfig(meta::ClusterConfig config) {
   if (config.version < config_.version) {
     return Status(Code::kRejectedVersion, "config v" + std::to_string(config.version) +

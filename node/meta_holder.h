@@ -28,6 +28,9 @@ class MetaHolder {
   Status acceptSmap(meta::Smap smap);
   Status acceptBmd(meta::BMD bmd);
   Status acceptConfig(meta::ClusterConfig config);
+  // All three from another node (join reply, pull from the primary): each is taken if it is not
+  // older than ours; a refused one is logged, not fatal.
+  void acceptNewer(meta::Smap smap, meta::BMD bmd, meta::ClusterConfig config);
 
   // Called after a new Smap was accepted.
   std::function<void(const meta::Smap& smap)> onSmapChange;

@@ -20,6 +20,16 @@ Result<std::unique_ptr<Client>> Client::connect(const Options& options) {
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
+std::vector<std::string> splitEndpoints(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at <= list.size();) {
+    size_t comma = std::min(list.find(',', at), list.size());
+    if (comma > at) out.push_back(list.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
 std::shared_ptr<const meta::Smap> Client::smapSnapshot() { return impl_->currentSmap(); }
 
 Result<meta::Smap> Client::smap(bool refresh) {

@@ -102,6 +102,9 @@ struct JobList {
   std::vector<std::pair<std::string, Status>> unreachable;  // node id, why
 };
 
+// The elements of an endpoint list "a,b,..." (empty ones dropped), in order.
+std::vector<std::string> splitEndpoints(const std::string& list);
+
 // A job as the cluster sees it: its parts' counts summed; running if any part runs, else failed
 // or aborted if any part was, else finished.
 struct JobSummary {

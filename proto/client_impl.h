@@ -23,6 +23,7 @@
 #include "proto/connection_pool.h"
 #include "proto/data_sink.h"
 #include "proto/loop_mailbox.h"
+#include "proto/mailbox_call.h"
 #include "proto/wait_hook.h"
 #include "proto/wire.h"
 
@@ -142,27 +143,10 @@ class Client::Impl {
     if (WaitHook::current()) {
       // A coroutine caller: hand the attempt over and suspend until its result is in (the
       // caller's stack, which `attempt` may use, stays put while it is suspended).
-      std::optional<Result<T>> out;
-      awaitCompletion([&](std::function<void()> done) {
-        mailbox_.post([this, &out, &attempt, limit, done = std::move(done)]() mutable {
-          auto finish = [&out, done](Result<T> r) {
-            out = std::move(r);
-            done();
-          };
-          kj::Promise<Result<T>> p = nullptr;
-          try {
-            p = attempt();
-          } catch (const kj::Exception& e) {
-            return finish(proto::statusFromException(e));
-          }
-          pool_->timer()
-              .timeoutAfter(limit.count() * kj::MILLISECONDS, kj::mv(p))
-              .then([finish](Result<T> r) mutable { finish(std::move(r)); },
-                    [finish](kj::Exception&& e) mutable { finish(proto::statusFromException(e)); })
-              .detach([](kj::Exception&&) {});
-        });
-      });
-      return std::move(*out);
+      auto start = [&] {
+        return pool_->timer().timeoutAfter(limit.count() * kj::MILLISECONDS, attempt());
+      };
+      return proto::callThroughMailbox<T>(mailbox_, start);
     }
     try {
       return executor_->executeSync([&]() -> kj::Promise<Result<T>> {
@@ -201,12 +185,7 @@ class Client::Impl {
     if (auto s = currentSmap()) {
       if (auto* p = s->primary()) candidates.push_back(p->rpcEndpoint);
     }
-    for (size_t at = 0; at <= options_.endpoint.size();) {
-      size_t comma = std::min(options_.endpoint.find(',', at), options_.endpoint.size());
-      std::string ep = options_.endpoint.substr(at, comma - at);
-      if (!ep.empty()) candidates.push_back(ep);
-      at = comma + 1;
-    }
+    for (auto& ep : splitEndpoints(options_.endpoint)) candidates.push_back(std::move(ep));
     if (auto s = currentSmap()) {
       for (const auto& n : s->nodes) candidates.push_back(n.rpcEndpoint);
     }

@@ -10,12 +10,8 @@ namespace {
 // Accepts whatever the response carries; older versions are simply not taken.
 template <typename Resp>
 void acceptAll(MetaHolder& meta, Resp& r) {
-  auto smap = meta.acceptSmap(meta::fromWire(r.getSmap()));
-  if (!smap.ok()) log::warn("{}", smap.toString());
-  auto bmd = meta.acceptBmd(meta::fromWire(r.getBmd()));
-  if (!bmd.ok()) log::warn("{}", bmd.toString());
-  auto cfg = meta.acceptConfig(meta::fromWire(r.getConfig()));
-  if (!cfg.ok()) log::warn("{}", cfg.toString());
+  meta.acceptNewer(meta::fromWire(r.getSmap()), meta::fromWire(r.getBmd()),
+                   meta::fromWire(r.getConfig()));
 }
 }  // namespace
 

@@ -6,34 +6,9 @@
 
 #include "node/target/object_attrs.h"
 #include "proto/put_stream.h"
-#include "proto/wait_hook.h"
 #include "proto/wire.h"
 
 namespace ais::gateway {
-
-template <typename T, typename Start>
-Result<T> LocalTarget::call(Start&& start) {
-  std::optional<Result<T>> out;
-  awaitCompletion([&](std::function<void()> done) {
-    mailbox_.post([&out, &start, done = std::move(done)] {
-      auto finish = [&out, done](Result<T> r) {
-        out = std::move(r);
-        done();
-      };
-      kj::Promise<Result<T>> p = nullptr;
-      try {
-        p = start();
-      } catch (const kj::Exception& e) {
-        return finish(proto::statusFromException(e));
-      }
-      // The caller waits for this, so it cannot be lost: detached on the loop.
-      p.then([finish](Result<T> r) mutable { finish(std::move(r)); },
-             [finish](kj::Exception&& e) mutable { finish(proto::statusFromException(e)); })
-          .detach([](kj::Exception&&) {});
-    });
-  });
-  return std::move(*out);
-}
 
 Result<ObjectInfo> LocalTarget::head(const std::string& bucket, const std::string& name) {
   auto lom = call<store::Lom>([&] { return objects_.head(node::ObjectRef{bucket, name}); });

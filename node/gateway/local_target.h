@@ -14,6 +14,7 @@
 #include "node/target/object_service.h"
 #include "proto/client.h"
 #include "proto/loop_mailbox.h"
+#include "proto/mailbox_call.h"
 
 namespace ais::gateway {
 
@@ -32,7 +33,9 @@ class LocalTarget {
 
   // Runs start() on the loop (it returns a kj::Promise<Result<T>>) and waits for its result.
   template <typename T, typename Start>
-  Result<T> call(Start&& start);
+  Result<T> call(Start&& start) {
+    return proto::callThroughMailbox<T>(mailbox_, start);
+  }
 
   node::ObjectService& objects() { return objects_; }
 

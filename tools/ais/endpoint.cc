@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proto/client.h"
+
 namespace ais::cli {
 namespace {
 
@@ -57,11 +59,7 @@ Result<std::string> fabricOf(const std::string& hostport, double timeoutSec) {
 
 Result<std::string> resolveEndpoint(const std::string& given, double timeoutSec) {
   std::string out;
-  for (size_t at = 0; at <= given.size();) {
-    size_t comma = std::min(given.find(',', at), given.size());
-    std::string ep = given.substr(at, comma - at);
-    at = comma + 1;
-    if (ep.empty()) continue;
+  for (std::string ep : splitEndpoints(given)) {
     if (ep.rfind("https://", 0) == 0) {
       return Status(Code::kInvalidArgument,
                     ep + ": https is not supported (the gateway has no TLS)");

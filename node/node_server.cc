@@ -200,6 +200,7 @@ void toWire(const store::ValidateReport& report, wire::ValidateReport::Builder o
   list(report.missing, out.initMissing(report.missing.size()));
   list(report.orphaned, out.initOrphaned(report.orphaned.size()));
   list(report.errors, out.initErrors(report.errors.size()));
+  list(report.repaired, out.initRepaired(report.repaired.size()));
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ struct ValidateReport {
   missing @3 :List(Text);    # names whose file is gone
   orphaned @4 :List(Text);   # files under the bucket with no LOM (paths relative to the mountpath)
   errors @5 :List(Text);     # objects that could not be checked (I/O errors)
+  repaired @6 :List(Text);   # damaged or missing here, rewritten from an intact copy elsewhere
 }
 
 # One node's part of a job (a long-running cluster action: scrub, rebalance, ...). A job has one

@@ -83,6 +83,7 @@ struct ValidateResult {
   uint64_t objects = 0;
   uint64_t bytes = 0;
   std::vector<std::string> corrupt, missing, orphaned, errors;
+  std::vector<std::string> repaired;  // damaged copies rewritten from an intact one
 };
 
 // One node's part of a job (see JobInfo in ais.capnp).

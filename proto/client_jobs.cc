@@ -21,6 +21,7 @@ ValidateResult reportFromWire(const std::string& target, wire::ValidateReport::R
   for (auto n : rep.getMissing()) v.missing.push_back(proto::str(n));
   for (auto n : rep.getOrphaned()) v.orphaned.push_back(proto::str(n));
   for (auto n : rep.getErrors()) v.errors.push_back(proto::str(n));
+  for (auto n : rep.getRepaired()) v.repaired.push_back(proto::str(n));
   return v;
 }
 

@@ -207,6 +207,9 @@ Status bmdAcknowledged(const std::string& what, const std::string& missed) {
                                      " (it catches up from the primary before serving the bucket)");
 }
 
+// Copies live on distinct mountpaths of a target; a target with fewer refuses the bucket's PUTs.
+constexpr uint32_t kMaxMirrorCopies = 32;
+
 // Props the data path honours; the rest are refused rather than kept and ignored.
 Status checkProps(const meta::BucketProps& props) {
   if (props.checksumType != "xxhash64" && props.checksumType != "none") {
@@ -222,11 +225,12 @@ Status checkProps(const meta::BucketProps& props) {
     return Status(Code::kNotImplemented, "versioning cannot be turned off (not supported yet)");
   }
   if (props.mirrorCopies < 1) return Status(Code::kInvalidArgument, "mirror copies must be >= 1");
-  // TODO(issue 13): n-way mirroring and erasure coding. Until objects really get the extra
-  // copies or slices, a bucket that asks for them would only look protected.
-  if (props.mirrorCopies > 1) {
-    return Status(Code::kNotImplemented, "mirroring (mirror copies > 1) is not supported yet");
+  if (props.mirrorCopies > kMaxMirrorCopies) {
+    return Status(Code::kInvalidArgument,
+                  "mirror copies must be <= " + std::to_string(kMaxMirrorCopies));
   }
+  // TODO(issue 13): erasure coding. Until objects really get their slices, a bucket that asks
+  // for them would only look protected.
   if (props.ec.enabled) {
     return Status(Code::kNotImplemented, "erasure coding (ec enabled) is not supported yet");
   }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "node/gateway/crypto.h"
+#include "common/digest.h"
 
 namespace ais::gateway {
 

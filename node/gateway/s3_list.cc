@@ -2,7 +2,7 @@
 // continuation-token / start-after, encoding-type=url. Pages come from the cluster's merged,
 // sorted listing, so pagination is exact.
 #include "meta/names.h"
-#include "node/gateway/crypto.h"
+#include "common/digest.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_xml.h"
 

@@ -8,7 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "node/gateway/crypto.h"
+#include "common/digest.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_xml.h"
 

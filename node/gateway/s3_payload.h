@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "node/gateway/crypto.h"
+#include "common/digest.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/gateway/s3_errors.h"

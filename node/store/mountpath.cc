@@ -39,6 +39,7 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
     hadDb = false;
   }
   AIS_RETURN_IF_ERROR(db);
+  mp->createdDb = !hadDb;
   if (!hadDb && hasObjects) {
     log::error("{}: the LOM database is missing but object files exist", mp->path);
     mp->lomDbLost = true;

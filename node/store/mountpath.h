@@ -18,6 +18,9 @@ struct Mountpath {
   std::unique_ptr<LomDb> db;
   // The LomDb was missing or unreadable and is new: rebuildLoms must run.
   bool lomDbLost = false;
+  // The LomDb did not exist before this open (a new, wiped or lost mountpath): its objects, if
+  // any, are elsewhere (Store::needsResilver).
+  bool createdDb = false;
 };
 
 // Creates the directory if missing and returns its canonical absolute path.

@@ -82,6 +82,23 @@ Status ObjectReader::readBlock(uint64_t b, char* dst) {
   return Status::OK();
 }
 
+Status ObjectReader::readBlockAnyCopy(uint64_t b, char* dst) {
+  Status st = readBlock(b, dst);
+  while (!st.ok() && failover_) {
+    auto other = failover_(*this);
+    if (!other) break;
+    if (other->blocks_.blockSize != blocks_.blockSize || other->lom_.size != lom_.size) continue;
+    log::warn("{}: reading {} instead", what_, other->what_);
+    std::swap(fd_, other->fd_);
+    std::swap(blocks_, other->blocks_);
+    std::swap(what_, other->what_);
+    mountpath_ = other->mountpath_;
+    degraded_ = true;
+    st = readBlock(b, dst);
+  }
+  return st;
+}
+
 Result<size_t> ObjectReader::read(void* buf, size_t len, uint64_t off) {
   if (off >= lom_.size || len == 0) return size_t{0};
   len = std::min<uint64_t>(len, lom_.size - off);
@@ -91,11 +108,12 @@ Result<size_t> ObjectReader::read(void* buf, size_t len, uint64_t off) {
   for (uint64_t b = off / bs; b * bs < end; ++b) {
     uint64_t start = b * bs, n = blockBytes(b);
     if (start >= off && start + n <= end) {
-      AIS_RETURN_IF_ERROR(readBlock(b, out + (start - off)));  // whole block wanted: in place
+      AIS_RETURN_IF_ERROR(
+          readBlockAnyCopy(b, out + (start - off)));  // whole block wanted: in place
       continue;
     }
     if (!scratch_) scratch_ = std::make_unique<char[]>(bs);
-    AIS_RETURN_IF_ERROR(readBlock(b, scratch_.get()));
+    AIS_RETURN_IF_ERROR(readBlockAnyCopy(b, scratch_.get()));
     uint64_t from = std::max(start, off), to = std::min(start + n, end);
     std::memcpy(out + (from - off), scratch_.get() + (from - start), to - from);
   }
@@ -107,7 +125,7 @@ Status ObjectReader::verify(uint64_t off, uint64_t len) {
   uint64_t end = std::min(off + len, lom_.size);
   if (!scratch_) scratch_ = std::make_unique<char[]>(blocks_.blockSize);
   for (uint64_t b = off / blocks_.blockSize; b * blocks_.blockSize < end; ++b) {
-    AIS_RETURN_IF_ERROR(readBlock(b, scratch_.get()));
+    AIS_RETURN_IF_ERROR(readBlockAnyCopy(b, scratch_.get()));
   }
   return Status::OK();
 }

@@ -1,11 +1,14 @@
 // ObjectReader: an open object file together with the LOM and block checksums that describe
 // exactly those bytes (all taken under the name lock, so a concurrent overwrite cannot mix them).
 // Every byte it hands out has been verified against its block checksum first: a block that does
-// not match fails the read with kObjectCorrupted, and nothing of that block is returned.
+// not match fails the read with kObjectCorrupted, and nothing of that block is returned — unless a
+// failover is set (mirrored objects): then the reader switches to another copy of the same bytes
+// (same version and checksum, on another mountpath) and goes on from the same block.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,9 +34,18 @@ class ObjectReader {
   ObjectReader(const ObjectReader&) = delete;
   ObjectReader& operator=(const ObjectReader&) = delete;
 
+  // Another copy of the same bytes for a reader that met a bad block, a short file or an I/O
+  // error; nullptr when there is none left. Called without any Store lock held.
+  using Failover = std::function<std::unique_ptr<ObjectReader>(const ObjectReader& failed)>;
+  void setFailover(Failover failover) { failover_ = std::move(failover); }
+  // True if the bytes come (or came) from a copy because another one was missing or damaged.
+  bool degraded() const { return degraded_; }
+  void setDegraded() { degraded_ = true; }
+
   const Lom& lom() const { return lom_; }
   size_t mountpathIndex() const { return mountpath_; }  // of the Store that opened it
-  // Borrowed; valid while the reader lives. For sendfile: call verify() on the range first.
+  // Borrowed; valid while the reader lives, and may change when a read fails over to another
+  // copy. For sendfile: call verify() on the range first, then fd().
   int fd() const { return fd_; }
   // Reads min(len, size - off) verified bytes at off (0 at or past the end).
   Result<size_t> read(void* buf, size_t len, uint64_t off);
@@ -44,6 +56,8 @@ class ObjectReader {
  private:
   // Reads block b whole into dst (its size: blockBytes(b)) and checks it.
   Status readBlock(uint64_t b, char* dst);
+  // readBlock, switching to other copies (failover_) while it fails.
+  Status readBlockAnyCopy(uint64_t b, char* dst);
   uint64_t blockBytes(uint64_t b) const;
   Status rawRead(char* dst, size_t len, uint64_t off);
 
@@ -56,6 +70,8 @@ class ObjectReader {
   DiskFaults* faults_;
   bool verify_;
   std::unique_ptr<char[]> scratch_;  // one block, for partially requested blocks
+  Failover failover_;
+  bool degraded_ = false;
 };
 
 }  // namespace ais::store

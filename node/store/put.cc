@@ -25,6 +25,12 @@ bool pathCollision(int e) { return e == ENOTDIR || e == EISDIR || e == ENOTEMPTY
 Result<std::unique_ptr<ObjectWriter>> Store::beginPut(std::string_view bucket,
                                                       std::string_view name, PutOptions opts) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
+  if (uint32_t copies = copiesOf(bucket); copies > mps_.size()) {
+    return Status(Code::kInvalidArgument,
+                  fmt::format("ais://{} keeps {} copies of each object (mirror.copies) but this "
+                              "target has {} mountpath(s)",
+                              bucket, copies, mps_.size()));
+  }
   return newWriter(mountpathFor(bucket, name), bucket, name, std::move(opts));
 }
 
@@ -66,18 +72,46 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
       return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_);
     }
   }
-  return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});
+  uint32_t copies = std::min<uint32_t>(copiesOf(w.bucket_), static_cast<uint32_t>(mps_.size()));
+  if (copies <= 1) {
+    return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});
+  }
+  // Mirrored: the copies first, with the version the main copy is about to get, so a PUT that
+  // fails midway leaves the main copy (which reads prefer) as it was.
+  auto old = readLom(w.mp_, w.bucket_, w.name_);
+  lom.version = old.ok() && old->has_value() ? (*old)->version + 1 : 1;
+  int fd = ::open(w.workPath_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ioError("open", w.workPath_, errno);
+  auto order = mountpathOrder(w.bucket_, w.name_);
+  for (uint32_t k = 1; k < copies; ++k) {
+    auto copied = copyToLocked(
+        *mps_[order[k]], w.bucket_, lom,
+        [fd, &w](char* buf, size_t len, uint64_t off) -> Result<size_t> {
+          ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(off));
+          if (n < 0) return ioError("pread", w.workPath_, errno);
+          return static_cast<size_t>(n);
+        },
+        w.opts_.fsync);
+    if (!copied.ok()) {
+      ::close(fd);
+      return copied;
+    }
+  }
+  ::close(fd);
+  return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {},
+                       true);
 }
 
 Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const std::string& src,
-                                 Lom lom, const BlockSums& blocks, bool sync, LomDb::Batch extra) {
+                                 Lom lom, const BlockSums& blocks, bool sync, LomDb::Batch extra,
+                                 bool keepVersion) {
   auto old = readLom(mp, bucket, lom.name);
   // A damaged LOM is replaced like a missing one (its file, if at the other path, is then an
   // orphan that a scrub reports).
   bool oldDamaged = old.code() == Code::kObjectCorrupted;
   if (oldDamaged) old = std::optional<Lom>();
   AIS_RETURN_IF_ERROR(old);
-  lom.version = old->has_value() ? (*old)->version + 1 : 1;
+  if (!keepVersion) lom.version = old->has_value() ? (*old)->version + 1 : 1;
   lom.hashedPath = !storableDirect(lom.name);
   lom.blockSize = blocks.blockSize;  // the marker describes the new bytes too
   std::string marker = pendingKey(bucket, lom.name);

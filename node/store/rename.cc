@@ -31,22 +31,49 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   }
   auto lom = readLom(src, bucket, from);
   AIS_RETURN_IF_ERROR(lom);
+  if (!lom->has_value() && mps_.size() > 1) {
+    // The main copy is gone: put it back from another first.
+    auto synced = syncCopiesLocked(bucket, from, copiesOf(bucket));
+    if (!synced.ok() && synced.code() != Code::kObjectNotFound) return synced.status();
+    lom = readLom(src, bucket, from);
+    AIS_RETURN_IF_ERROR(lom);
+  }
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, from));
   if (from == to) return Status::OK();
-  Lom moved = **lom;
+  AIS_RETURN_IF_ERROR(renameMainLocked(bucket, src, dst, **lom, to));
+  if (mps_.size() == 1) return Status::OK();
+  // The copies follow: `from` loses its others, `to` gets its bucket's copies (and loses the
+  // stale ones of what it was before).
+  auto fromOrder = mountpathOrder(bucket, from);
+  for (size_t k = 1; k < fromOrder.size(); ++k) {
+    AIS_RETURN_IF_ERROR(removeAtLocked(fromOrder[k], bucket, from));
+  }
+  if (uint32_t copies = copiesOf(bucket); copies > 1) {
+    return syncCopiesLocked(bucket, to, copies).status();
+  }
+  auto toOrder = mountpathOrder(bucket, to);
+  for (size_t k = 1; k < toOrder.size(); ++k) {
+    AIS_RETURN_IF_ERROR(removeAtLocked(toOrder[k], bucket, to));
+  }
+  return Status::OK();
+}
+
+Status Store::renameMainLocked(std::string_view bucket, Mountpath& src, Mountpath& dst,
+                               const Lom& from, std::string_view to) {
+  Lom moved = from;
   moved.name = std::string(to);
-  std::string srcPath = objectFqn(src.path, bucket, from, moved.hashedPath);
+  std::string srcPath = objectFqn(src.path, bucket, from.name, moved.hashedPath);
 
   if (&src == &dst) {
-    auto blocks = readBlocks(src, bucket, **lom);
+    auto blocks = readBlocks(src, bucket, from);
     AIS_RETURN_IF_ERROR(blocks);
     LomDb::Batch extra;
-    extra.del(lomKey(bucket, from));
-    if ((*lom)->hasBlocksKey()) extra.del(blocksKey(bucket, from));
+    extra.del(lomKey(bucket, from.name));
+    if (from.hasBlocksKey()) extra.del(blocksKey(bucket, from.name));
     auto installed = installLocked(dst, bucket, srcPath, std::move(moved), std::move(*blocks),
                                    false, std::move(extra));
     AIS_RETURN_IF_ERROR(installed);
-    if (!(*lom)->hashedPath) removeEmptyParents(parentDir(srcPath), objectDir(src.path, bucket));
+    if (!from.hashedPath) removeEmptyParents(parentDir(srcPath), objectDir(src.path, bucket));
     return Status::OK();
   }
 
@@ -79,12 +106,12 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   }
   ::close(writer.fd_);
   writer.fd_ = -1;
-  moved.mtimeNs = (*lom)->mtimeNs;
+  moved.mtimeNs = from.mtimeNs;
   auto installed = installLocked(dst, bucket, writer.workPath_, std::move(moved),
                                  writer.hasher_.blocks(), false, {});
   AIS_RETURN_IF_ERROR(installed);
   writer.finished_ = true;
-  return removeLocked(src, bucket, **lom);
+  return removeLocked(src, bucket, from);
 }
 
 }  // namespace ais::store

@@ -133,10 +133,43 @@ Result<BlockSums> Store::addBlocksLocked(Mountpath& mp, std::string_view bucket,
 Result<std::unique_ptr<ObjectReader>> Store::openObject(std::string_view bucket,
                                                         std::string_view name) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
-  Mountpath& mp = mountpathFor(bucket, name);
+  auto order = mountpathOrder(bucket, name);
   // LOM, block sums and fd under the name lock: a concurrent overwrite renames a new inode into
   // place and commits its LOM under the same lock, so what we take describes the same bytes.
   std::lock_guard lock(lockFor(bucket, name));
+  auto main = openAtLocked(order[0], bucket, name);
+  if (order.size() == 1) return main;
+  if (main.ok()) {
+    setFailover(**main, std::string(bucket), {order[0]});
+    return main;
+  }
+  if (main.code() != Code::kObjectNotFound && main.code() != Code::kObjectCorrupted) return main;
+  // The main copy is missing or damaged: a copy on another mountpath (mirroring, or an object
+  // not yet moved to a new HRW mountpath), of the main's version if its LOM names one.
+  std::optional<uint64_t> want;
+  if (main.code() == Code::kObjectCorrupted) {
+    auto lom = readLom(*mps_[order[0]], bucket, name);
+    if (lom.ok() && lom->has_value()) want = (*lom)->version;
+  }
+  std::unique_ptr<ObjectReader> best;
+  for (size_t k = 1; k < order.size(); ++k) {
+    auto r = openAtLocked(order[k], bucket, name);
+    if (!r.ok()) continue;
+    uint64_t v = (*r)->lom().version;
+    if (want && v != *want) continue;
+    if (!best || v > best->lom().version) best = std::move(*r);
+  }
+  if (!best) return main;
+  std::set<size_t> tried{order[0], best->mountpathIndex()};
+  best->setDegraded();
+  requestRepair(bucket, name);
+  setFailover(*best, std::string(bucket), std::move(tried));
+  return std::unique_ptr<ObjectReader>(std::move(best));
+}
+
+Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_view bucket,
+                                                          std::string_view name) {
+  Mountpath& mp = *mps_[i];
   auto lom = readLom(mp, bucket, name);
   AIS_RETURN_IF_ERROR(lom);
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
@@ -173,22 +206,50 @@ Result<std::unique_ptr<ObjectReader>> Store::openObject(std::string_view bucket,
   }
   guard.fd = -1;
   return std::make_unique<ObjectReader>(std::move(**lom), std::move(*blocks), fd, std::move(what),
-                                        &corruptReads_, mountpathIndex(bucket, name),
-                                        faults_);
+                                        &corruptReads_, i, faults_);
 }
 
 Result<Lom> Store::head(std::string_view bucket, std::string_view name) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
-  auto lom = readLom(mountpathFor(bucket, name), bucket, name);
-  AIS_RETURN_IF_ERROR(lom);
-  if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
-  return std::move(**lom);
+  auto order = mountpathOrder(bucket, name);
+  auto lom = readLom(*mps_[order[0]], bucket, name);
+  if (lom.ok() && lom->has_value()) return std::move(**lom);
+  if (!lom.ok() && lom.code() != Code::kObjectCorrupted) return lom.status();
+  // No main copy (or its LOM is damaged): the newest copy elsewhere, if any.
+  std::optional<Lom> best;
+  for (size_t k = 1; k < order.size(); ++k) {
+    auto other = readLom(*mps_[order[k]], bucket, name);
+    if (other.ok() && other->has_value() && (!best || (*other)->version > best->version)) {
+      best = std::move(**other);
+    }
+  }
+  if (!best) {
+    AIS_RETURN_IF_ERROR(lom);
+    return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+  }
+  requestRepair(bucket, name);
+  return std::move(*best);
 }
 
 Result<std::string> Store::fqn(std::string_view bucket, std::string_view name) {
-  auto lom = head(bucket, name);
+  AIS_RETURN_IF_ERROR(validateNames(bucket, name));
+  Mountpath& mp = mountpathFor(bucket, name);
+  auto lom = readLom(mp, bucket, name);
   AIS_RETURN_IF_ERROR(lom);
-  return objectFqn(mountpathFor(bucket, name).path, bucket, name, lom->hashedPath);
+  if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+  return objectFqn(mp.path, bucket, name, (*lom)->hashedPath);
+}
+
+std::vector<std::string> Store::copyFqns(std::string_view bucket, std::string_view name) {
+  std::vector<std::string> out;
+  if (!validateNames(bucket, name).ok()) return out;
+  for (size_t i : mountpathOrder(bucket, name)) {
+    auto lom = readLom(*mps_[i], bucket, name);
+    if (lom.ok() && lom->has_value()) {
+      out.push_back(objectFqn(mps_[i]->path, bucket, name, (*lom)->hashedPath));
+    }
+  }
+  return out;
 }
 
 Status Store::removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lom) {
@@ -205,33 +266,44 @@ Status Store::removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lo
 
 Status Store::remove(std::string_view bucket, std::string_view name) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
-  Mountpath& mp = mountpathFor(bucket, name);
+  auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
-  auto lom = readLom(mp, bucket, name);
-  if (lom.code() == Code::kObjectCorrupted) {
-    // Damaged metadata: drop it, and the file wherever it may live.
-    LomDb::Batch batch;
-    batch.del(lomKey(bucket, name));
-    batch.del(blocksKey(bucket, name));
-    AIS_RETURN_IF_ERROR(mp.db->write(batch));
-    for (bool hashed : {false, true}) ::unlink(objectFqn(mp.path, bucket, name, hashed).c_str());
-    return Status::OK();
+  // Every mountpath's copy, the main one last: a crash midway leaves the object readable.
+  bool found = false;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    auto removed = removeAtLocked(*it, bucket, name);
+    AIS_RETURN_IF_ERROR(removed);
+    found = found || *removed;
   }
-  AIS_RETURN_IF_ERROR(lom);
-  if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
-  return removeLocked(mp, bucket, **lom);
+  if (!found) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+  return Status::OK();
 }
 
 Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
                              std::map<std::string, std::string> custom) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
-  Mountpath& mp = mountpathFor(bucket, name);
+  auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
+  Mountpath& mp = *mps_[order[0]];
   auto lom = readLom(mp, bucket, name);
   AIS_RETURN_IF_ERROR(lom);
+  if (!lom->has_value() && order.size() > 1) {
+    // The main copy is gone: put it back from another before changing it.
+    auto synced = syncCopiesLocked(bucket, name, copiesOf(bucket));
+    AIS_RETURN_IF_ERROR(synced);
+    lom = readLom(mp, bucket, name);
+    AIS_RETURN_IF_ERROR(lom);
+  }
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
   (*lom)->custom = std::move(custom);
   AIS_RETURN_IF_ERROR(mp.db->put(lomKey(bucket, name), encodeLom(**lom)));
+  // The copies of this version carry the same metadata (they may serve it).
+  for (size_t k = 1; k < order.size(); ++k) {
+    auto copy = readLom(*mps_[order[k]], bucket, name);
+    if (!copy.ok() || !copy->has_value() || (*copy)->version != (*lom)->version) continue;
+    (*copy)->custom = (*lom)->custom;
+    AIS_RETURN_IF_ERROR(mps_[order[k]]->db->put(lomKey(bucket, name), encodeLom(**copy)));
+  }
   return std::move(**lom);
 }
 
@@ -267,7 +339,13 @@ Result<std::vector<Lom>> Store::list(std::string_view bucket, std::string_view p
                                        return ++taken < limit;
                                      }));
   }
-  std::sort(out.begin(), out.end(), [](const Lom& a, const Lom& b) { return a.name < b.name; });
+  // A mirrored object is in several mountpaths' LomDbs: listed once, its newest version.
+  std::sort(out.begin(), out.end(), [](const Lom& a, const Lom& b) {
+    return a.name != b.name ? a.name < b.name : a.version > b.version;
+  });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const Lom& a, const Lom& b) { return a.name == b.name; }),
+            out.end());
   if (out.size() > limit) out.resize(limit);
   return out;
 }

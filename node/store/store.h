@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +50,16 @@ struct ValidateReport {
   uint64_t objects = 0;
   uint64_t bytes = 0;
   uint64_t corruptCount = 0, missingCount = 0, orphanedCount = 0, errorCount = 0;
+  uint64_t repairedCount = 0;
   std::vector<std::string> corrupt, missing, orphaned, errors;
+  std::vector<std::string> repaired;  // damaged here, rewritten from an intact copy elsewhere
+};
+
+// What syncCopies did to one object.
+struct SyncReport {
+  uint32_t copied = 0;   // copies written (missing, damaged or stale ones)
+  uint32_t removed = 0;  // copies removed from mountpaths that should not hold one
+  uint64_t bytes = 0;    // bytes written
 };
 
 struct Capacity {
@@ -96,15 +106,39 @@ class Store {
 
   // Scrub of a bucket's objects on one mountpath: every object read whole and verified block by
   // block (objects without block checksums get them), files without a LOM reported as orphans.
+  // A damaged or missing copy of an object that has an intact one elsewhere is repaired
+  // (syncCopies) and reported as such.
   Result<ValidateReport> validate(size_t mountpath, std::string_view bucket,
                                   ScrubCounters* progress = nullptr);
+
+  // Mirroring (mirror.cc). How many copies each bucket's objects keep on distinct mountpaths, in
+  // HRW order over the mountpaths (the first is the main copy); unnamed buckets keep one. Set
+  // from the BMD. A PUT writes every copy before it returns; reads that find the main copy
+  // missing or damaged are served from another copy of the same version.
+  void setBucketCopies(std::map<std::string, uint32_t, std::less<>> copies);
+  uint32_t copiesOf(std::string_view bucket) const;
+  // Brings one object to its bucket's copies: the main copy if intact (else the newest intact
+  // one) is written to each of the first `copies` mountpaths in HRW order that lacks it or holds
+  // a damaged or different one; copies on other mountpaths are then removed (which also moves an
+  // object whose HRW mountpath changed). Every existing copy is read whole to check it.
+  // kObjectNotFound if no mountpath has the object, kObjectCorrupted if no copy is intact.
+  Result<SyncReport> syncCopies(std::string_view bucket, std::string_view name);
+  // hook(bucket, name): a read met a missing or damaged copy of the object (once per object until
+  // syncCopies ran for it). Called on the reading thread, maybe under the name lock: it must only
+  // queue the syncCopies.
+  void setRepairHook(std::function<void(const std::string&, const std::string&)> hook);
+  // True if a mountpath came up with a new LomDb beside others that had one (added, wiped or
+  // lost): objects may be off their HRW mountpath or miss copies until syncCopies ran for each.
+  bool needsResilver() const;
 
   uint64_t objectCount() const;  // estimate
   IntegrityStats integrityStats() const;
   Result<Capacity> capacity() const;
 
-  // On-disk path of an existing object.
+  // On-disk path of an existing object's main copy.
   Result<std::string> fqn(std::string_view bucket, std::string_view name);
+  // On-disk paths of every copy (with a LOM) of an object, main copy first if there is one.
+  std::vector<std::string> copyFqns(std::string_view bucket, std::string_view name);
   // HRW-selected mountpath of a name (whether or not the object exists).
   const std::string& mountpathOf(std::string_view bucket, std::string_view name) const;
   // Its index in mountpaths() (I/O workers are per mountpath).
@@ -120,6 +154,24 @@ class Store {
   explicit Store(std::vector<std::unique_ptr<Mountpath>> mps);
 
   Mountpath& mountpathFor(std::string_view bucket, std::string_view name) const;
+  // Every mountpath's index, by decreasing HRW weight for the name (the first is mountpathFor).
+  std::vector<size_t> mountpathOrder(std::string_view bucket, std::string_view name) const;
+  // The object as mountpath i's LOM describes it (no failover): kObjectNotFound without a LOM,
+  // kObjectCorrupted if its file is missing or not its size.
+  Result<std::unique_ptr<ObjectReader>> openAtLocked(size_t i, std::string_view bucket,
+                                                     std::string_view name);
+  // Lets `reader` switch to the other mountpaths' copies of the same bytes (not `tried`).
+  void setFailover(ObjectReader& reader, std::string bucket, std::set<size_t> tried);
+  void requestRepair(std::string_view bucket, std::string_view name);
+  // Writes size bytes from readAt to a work file on mp, checks them against like.checksum and
+  // installs them as a copy of `like` (same version, times and custom metadata).
+  using ReadAt = std::function<Result<size_t>(char* buf, size_t len, uint64_t off)>;
+  Result<Lom> copyToLocked(Mountpath& mp, std::string_view bucket, const Lom& like,
+                           const ReadAt& readAt, bool sync);
+  Result<SyncReport> syncCopiesLocked(std::string_view bucket, std::string_view name,
+                                      uint32_t copies);
+  // Removes the object from mountpath i (a damaged LOM included); false if it had none.
+  Result<bool> removeAtLocked(size_t i, std::string_view bucket, std::string_view name);
   std::mutex& lockFor(std::string_view bucket, std::string_view name);
   Result<std::optional<Lom>> readLom(Mountpath& mp, std::string_view bucket, std::string_view name);
   // The LOM's block checksums ({0, {}} for an object stored before them).
@@ -130,12 +182,17 @@ class Store {
   Result<std::unique_ptr<ObjectWriter>> newWriter(Mountpath& mp, std::string_view bucket,
                                                   std::string_view name, PutOptions opts);
   // Moves `src` into place as `lom.name` and commits the LOM (plus `extra`), under the name lock.
+  // keepVersion: lom.version as given (a copy), else the old LOM's + 1.
   Result<Lom> installLocked(Mountpath& mp, std::string_view bucket, const std::string& src, Lom lom,
-                            const BlockSums& blocks, bool sync, LomDb::Batch extra);
+                            const BlockSums& blocks, bool sync, LomDb::Batch extra,
+                            bool keepVersion = false);
   // Renames src to the object's path; switches lom to hashed (and re-marks) on a collision.
   Status placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,
                    const std::string& marker);
   Status removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lom);
+  // Renames the main copy (LOM `from` on src) to `to` on dst (both names locked).
+  Status renameMainLocked(std::string_view bucket, Mountpath& src, Mountpath& dst, const Lom& from,
+                          std::string_view to);
   Result<Lom> commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks);
 
   std::vector<std::unique_ptr<Mountpath>> mps_;
@@ -147,6 +204,11 @@ class Store {
   std::atomic<uint64_t> orphans_{0};
   IntegrityStats startup_;  // what reconciliation found
   DiskFaults* faults_ = nullptr;
+  mutable std::mutex copiesMu_;
+  std::map<std::string, uint32_t, std::less<>> copies_;
+  std::mutex repairMu_;
+  std::set<std::string> repairing_;  // uname of objects whose repair is queued
+  std::function<void(const std::string&, const std::string&)> repairHook_;
 };
 
 }  // namespace ais::store

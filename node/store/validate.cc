@@ -50,24 +50,40 @@ Result<ValidateReport> Store::validate(size_t index, std::string_view bucket,
     if (live.stopRequested && live.stopRequested()) {
       return Status(Code::kInternal, "validate ais://" + std::string(bucket) + " stopped");
     }
-    auto rd = openObject(bucket, name);
+    // This mountpath's copy, whichever it is (main or mirror).
+    Result<std::unique_ptr<ObjectReader>> rd = Status(Code::kInternal);
+    {
+      std::lock_guard lock(lockFor(bucket, name));
+      rd = openAtLocked(index, bucket, name);
+    }
+    // A damaged copy is rewritten from an intact one, if the object has one elsewhere.
+    auto repaired = [&] {
+      if (mps_.size() < 2) return false;
+      auto fixed = syncCopies(bucket, name);
+      if (!fixed.ok()) return false;
+      log::warn("{}: validate: ais://{}/{} was damaged here; repaired from another copy", mp.path,
+                bucket, name);
+      note(report.repaired, report.repairedCount, name);
+      return true;
+    };
     if (!rd.ok()) {
       if (rd.code() == Code::kObjectNotFound) continue;  // removed meanwhile
       if (rd.code() != Code::kObjectCorrupted) {
         note(report.errors, report.errorCount, name + ": " + rd.status().toString());
         continue;
       }
-      auto lom = head(bucket, name);
+      auto lom = readLom(mp, bucket, name);
       struct stat st;
-      bool gone =
-          lom.ok() && ::stat(objectFqn(mp.path, bucket, name, lom->hashedPath).c_str(), &st) != 0;
+      bool gone = lom.ok() && lom->has_value() &&
+                  ::stat(objectFqn(mp.path, bucket, name, (*lom)->hashedPath).c_str(), &st) != 0;
+      ++report.objects;
+      live.objects.fetch_add(1, std::memory_order_relaxed);
+      if (repaired()) continue;
       if (gone) {
         note(report.missing, report.missingCount, name);
       } else {
         note(report.corrupt, report.corruptCount, name);
       }
-      ++report.objects;
-      live.objects.fetch_add(1, std::memory_order_relaxed);
       live.damaged.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
@@ -76,6 +92,8 @@ Result<ValidateReport> Store::validate(size_t index, std::string_view bucket,
     Status st = (*rd)->verify(0, (*rd)->lom().size);
     live.objects.fetch_add(1, std::memory_order_relaxed);
     live.bytes.fetch_add((*rd)->lom().size, std::memory_order_relaxed);
+    rd->reset();
+    if (st.code() == Code::kObjectCorrupted && repaired()) continue;
     if (st.code() == Code::kObjectCorrupted) {
       live.damaged.fetch_add(1, std::memory_order_relaxed);
       note(report.corrupt, report.corruptCount, name);

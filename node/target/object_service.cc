@@ -632,10 +632,12 @@ kj::Promise<Result<store::ValidateReport>> ObjectService::validate(
               all.missingCount += r->missingCount;
               all.orphanedCount += r->orphanedCount;
               all.errorCount += r->errorCount;
+              all.repairedCount += r->repairedCount;
               append(all.corrupt, r->corrupt);
               append(all.missing, r->missing);
               append(all.orphaned, r->orphaned);
               append(all.errors, r->errors);
+              append(all.repaired, r->repaired);
             }
             return all;
           });

@@ -81,14 +81,46 @@ else
   fail bucket_ls_json
 fi
 expect_rc bucket_props_bad_key 5 ais bucket props set $B nosuchkey=1
-# Mirroring and EC are refused until the data path gives them (never stored and ignored).
-expect_rc bucket_props_mirror_refused 1 ais bucket props set $B mirror.copies=2
+# EC is refused until the data path gives it (never stored and ignored).
 expect_rc bucket_props_ec_refused 1 ais bucket props set $B ec.enabled=true
-if [[ $(ais bucket props set $B mirror.copies=2 2>&1) == *"not supported yet"* ]]; then
+if [[ $(ais bucket props set $B ec.enabled=true 2>&1) == *"not supported yet"* ]]; then
   pass bucket_props_refusal_says_why
 else
   fail bucket_props_refusal_says_why
 fi
+# Mirroring (the playground's targets have 2 mountpaths): AIS's key names, a copy per mountpath,
+# the make-n-copies job; more copies than mountpaths are refused at PUT, saying why.
+M=ais://climirror
+check bucket_mirror_create ais bucket create $M
+check bucket_mirror_set ais bucket props set $M mirror.enabled=true
+if ais bucket props show $M --json >"$WORK/mprops.json" &&
+  [[ $(json_field "$WORK/mprops.json" '(d["mirror"]["enabled"], d["mirror"]["copies"])') == "(True, 2)" ]]; then
+  pass bucket_mirror_props
+else
+  fail bucket_mirror_props "$(head -c 300 "$WORK/mprops.json")"
+fi
+head -c 300000 /dev/urandom >"$WORK/mirrored.bin"
+check bucket_mirror_put ais put "$WORK/mirrored.bin" $M/m.bin
+if ais get $M/m.bin "$WORK/mirrored.out" >/dev/null 2>&1 && cmp -s "$WORK/mirrored.bin" "$WORK/mirrored.out"; then
+  pass bucket_mirror_get
+else
+  fail bucket_mirror_get
+fi
+mcopies=$(find "$AIS_DEV_DIR" -path '*/@ais/climirror/%ob/m.bin' -type f | wc -l)
+[[ $mcopies == 2 ]] && pass bucket_mirror_two_files || fail bucket_mirror_two_files "$mcopies files"
+if ais job ls make-n-copies --all 2>/dev/null | grep -q climirror; then
+  pass bucket_mirror_job_listed
+else
+  fail bucket_mirror_job_listed
+fi
+check bucket_mirror_three ais bucket props set $M mirror.copies=3
+out=$(ais put "$WORK/mirrored.bin" $M/three.bin 2>&1)
+[[ $? != 0 && $out == *mountpath* ]] && pass bucket_mirror_too_many_refused || fail bucket_mirror_too_many_refused "$out"
+check bucket_mirror_off ais bucket props set $M mirror.enabled=false
+check bucket_mirror_rmo ais rm $M/m.bin
+[[ $(find "$AIS_DEV_DIR" -path '*/@ais/climirror/%ob/m.bin' -type f | wc -l) == 0 ]] &&
+  pass bucket_mirror_rm_all_copies || fail bucket_mirror_rm_all_copies
+check bucket_mirror_rmb ais bucket rm $M
 check bucket_props_set ais bucket props set $B fsync=true
 expect_rc bucket_props_versioning_off_refused 1 ais bucket props set $B versioning=false
 expect_rc bucket_props_checksum_none_refused 1 ais bucket props set $B checksum=none

@@ -264,7 +264,7 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->fsync);
   // What the data path does not do yet is refused, not stored and ignored: other checksum
-  // types, unversioned buckets, mirroring, erasure coding.
+  // types, unversioned buckets, erasure coding.
   meta::BucketProps unchecked = p;
   unchecked.checksumType = "none";
   EXPECT_EQ(client_->setBucketProps(bucket, unchecked).code(), Code::kNotImplemented);
@@ -272,8 +272,8 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   unversioned.versioning = false;
   EXPECT_EQ(client_->setBucketProps(bucket, unversioned).code(), Code::kNotImplemented);
   meta::BucketProps mirrored = p;
-  mirrored.mirrorCopies = 2;
-  EXPECT_EQ(client_->setBucketProps(bucket, mirrored).code(), Code::kNotImplemented);
+  mirrored.mirrorCopies = 33;  // copies live on distinct mountpaths: 32 at most
+  EXPECT_EQ(client_->setBucketProps(bucket, mirrored).code(), Code::kInvalidArgument);
   meta::BucketProps coded = p;
   coded.ec.enabled = true;
   EXPECT_EQ(client_->setBucketProps(bucket, coded).code(), Code::kNotImplemented);

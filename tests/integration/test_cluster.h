@@ -61,6 +61,9 @@ class TestCluster {
   std::map<std::string, NodeProc> nodes_;
 };
 
+// Damage behind a target's back: one byte at `off` of the file XOR 0x5A.
+void flipByte(const std::string& path, uint64_t off);
+
 // Deterministic pseudo-random bytes for (seed, size): lets tests regenerate what they wrote.
 std::string patternBytes(uint64_t seed, size_t size);
 

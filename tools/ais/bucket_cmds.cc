@@ -19,7 +19,7 @@ nlohmann::ordered_json propsJson(const meta::BucketProps& p) {
   return {{"checksum", p.checksumType},
           {"versioning", p.versioning},
           {"fsync", p.fsync},
-          {"mirror", {{"copies", p.mirrorCopies}}},
+          {"mirror", {{"enabled", p.mirrorCopies > 1}, {"copies", p.mirrorCopies}}},
           {"ec",
            {{"enabled", p.ec.enabled},
             {"data", p.ec.dataSlices},
@@ -48,7 +48,8 @@ Result<uint32_t> parseCount(const std::string& key, const std::string& v, uint32
 }
 
 constexpr const char* kPropKeys =
-    "checksum (or checksum.type), versioning (or versioning.enabled), fsync, mirror.copies, "
+    "checksum (or checksum.type), versioning (or versioning.enabled), fsync, mirror.enabled, "
+    "mirror.copies, "
     "ec.enabled, ec.data (or ec.data_slices), ec.parity (or ec.parity_slices), ec.objsize_limit";
 
 // AIStore's names for the same keys and values.
@@ -77,6 +78,11 @@ Status applyProp(meta::BucketProps& p, const std::string& kv) {
     auto b = parseBool(key, value);
     if (!b.ok()) return b.status();
     (key == "versioning" ? p.versioning : key == "fsync" ? p.fsync : p.ec.enabled) = *b;
+  } else if (key == "mirror.enabled") {
+    // Enabled means more than one copy (2 unless mirror.copies says how many).
+    auto b = parseBool(key, value);
+    if (!b.ok()) return b.status();
+    p.mirrorCopies = *b ? std::max<uint32_t>(p.mirrorCopies, 2) : 1;
   } else if (key == "mirror.copies") {
     auto n = parseCount(key, value, 1, 32);
     if (!n.ok()) return n.status();
@@ -150,6 +156,7 @@ int showProps(Cli& cli, const std::string& arg, bool json) {
   t.addRow({"checksum", props->checksumType});
   t.addRow({"versioning", onOff(props->versioning)});
   t.addRow({"fsync", onOff(props->fsync)});
+  t.addRow({"mirror.enabled", onOff(props->mirrorCopies > 1)});
   t.addRow({"mirror.copies", std::to_string(props->mirrorCopies)});
   t.addRow({"ec.enabled", onOff(props->ec.enabled)});
   t.addRow({"ec.data", std::to_string(props->ec.dataSlices)});

@@ -43,6 +43,7 @@ int validate(Cli& cli, const std::string& target, bool json) {
   if (!results.ok()) return fail(results.status());
 
   uint64_t objects = 0, bytes = 0, corrupt = 0, missing = 0, orphaned = 0, errors = 0;
+  uint64_t repaired = 0;
   Status firstFailure;
   for (const auto& r : *results) {
     if (!r.status.ok()) {
@@ -56,6 +57,7 @@ int validate(Cli& cli, const std::string& target, bool json) {
     missing += r.missing.size();
     orphaned += r.orphaned.size();
     errors += r.errors.size();
+    repaired += r.repaired.size();
   }
   if (json) {
     auto targets = nlohmann::ordered_json::array();
@@ -67,28 +69,26 @@ int validate(Cli& cli, const std::string& target, bool json) {
                          {"corrupt", r.corrupt},
                          {"missing", r.missing},
                          {"orphaned", r.orphaned},
-                         {"errors", r.errors}});
+                         {"errors", r.errors},
+                         {"repaired", r.repaired}});
     }
-    nlohmann::ordered_json doc = {{"job", jobId},
-                                  {"bucket", "ais://" + uri->bucket},
-                                  {"objects", objects},
-                                  {"bytes", bytes},
-                                  {"corrupt", corrupt},
-                                  {"missing", missing},
-                                  {"orphaned", orphaned},
-                                  {"errors", errors},
-                                  {"targets", std::move(targets)}};
+    nlohmann::ordered_json doc = {{"job", jobId},         {"bucket", "ais://" + uri->bucket},
+                                  {"objects", objects},   {"bytes", bytes},
+                                  {"corrupt", corrupt},   {"missing", missing},
+                                  {"orphaned", orphaned}, {"errors", errors},
+                                  {"repaired", repaired}, {"targets", std::move(targets)}};
     std::printf("%s\n", doc.dump(2).c_str());
   } else {
-    Table t({"TARGET", "OBJECTS", "SIZE", "CORRUPT", "MISSING", "ORPHANED", "ERRORS"});
+    Table t({"TARGET", "OBJECTS", "SIZE", "CORRUPT", "MISSING", "ORPHANED", "ERRORS", "REPAIRED"});
     for (const auto& r : *results) {
       if (!r.status.ok()) {
-        t.addRow({r.targetId, "-", "-", "-", "-", "-", r.status.toString()});
+        t.addRow({r.targetId, "-", "-", "-", "-", "-", r.status.toString(), "-"});
         continue;
       }
       t.addRow({r.targetId, std::to_string(r.objects), humanSize(r.bytes),
                 std::to_string(r.corrupt.size()), std::to_string(r.missing.size()),
-                std::to_string(r.orphaned.size()), std::to_string(r.errors.size())});
+                std::to_string(r.orphaned.size()), std::to_string(r.errors.size()),
+                std::to_string(r.repaired.size())});
     }
     std::fputs(t.render().c_str(), stdout);
     for (const auto& r : *results) {
@@ -104,15 +104,21 @@ int validate(Cli& cli, const std::string& target, bool json) {
         std::printf("orphaned  %s (target %s: a file with no metadata, not served)\n",
                     log::escapeControl(n).c_str(), r.targetId.c_str());
       }
+      for (const auto& n : r.repaired) {
+        std::printf("repaired  ais://%s/%s (target %s: a damaged copy rewritten from a good one)\n",
+                    uri->bucket.c_str(), log::escapeControl(n).c_str(), r.targetId.c_str());
+      }
       for (const auto& n : r.errors) {
         std::printf("error     %s (target %s)\n", log::escapeControl(n).c_str(),
                     r.targetId.c_str());
       }
     }
-    std::printf("\n%llu objects (%s) checked: %llu corrupt, %llu missing, %llu orphaned files\n",
-                static_cast<unsigned long long>(objects), humanSize(bytes).c_str(),
-                static_cast<unsigned long long>(corrupt), static_cast<unsigned long long>(missing),
-                static_cast<unsigned long long>(orphaned));
+    std::printf(
+        "\n%llu objects (%s) checked: %llu corrupt, %llu missing, %llu orphaned files, %llu "
+        "repaired\n",
+        static_cast<unsigned long long>(objects), humanSize(bytes).c_str(),
+        static_cast<unsigned long long>(corrupt), static_cast<unsigned long long>(missing),
+        static_cast<unsigned long long>(orphaned), static_cast<unsigned long long>(repaired));
   }
   if (!firstFailure.ok()) return fail(firstFailure);
   if (corrupt + missing > 0) return kExitChecksum;

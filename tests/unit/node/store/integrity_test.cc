@@ -14,17 +14,9 @@
 namespace ais::store {
 namespace {
 
+using testing::flipByte;
 using testing::pattern;
 using testing::TempDir;
-
-void flipByte(const std::string& path, uint64_t off) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(off));
-  char c;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(off));
-  f.put(static_cast<char>(c ^ 0x5A));
-}
 
 TEST(BlockSums, SameSumsWhateverTheChunking) {
   for (size_t size : {size_t{0}, size_t{1}, size_t{kBlockSize - 1}, size_t{kBlockSize},

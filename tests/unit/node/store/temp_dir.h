@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -50,6 +51,16 @@ class OneMountpathStoreTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
   std::string mp_;
 };
+
+// Damage behind the store's back: one byte at `off` of the file XOR 0x5A.
+inline void flipByte(const std::string& path, uint64_t off) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(off));
+  char c;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(off));
+  f.put(static_cast<char>(c ^ 0x5A));
+}
 
 // Deterministic pseudo-random bytes (an LCG), different per seed.
 inline std::string pattern(size_t n, uint64_t seed = 1) {

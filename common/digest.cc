@@ -1,11 +1,12 @@
-#include "node/gateway/crypto.h"
+#include "common/digest.h"
 
+#include <isa-l/crc.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <array>
+#include <algorithm>
 
-namespace ais::gateway {
+namespace ais {
 
 std::string toHex(std::string_view bytes) {
   static const char* kHex = "0123456789abcdef";
@@ -56,33 +57,11 @@ std::string hmacSha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-namespace {
-
-std::array<uint32_t, 256> crcTable(uint32_t poly) {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (poly ^ (c >> 1)) : (c >> 1);
-    t[i] = c;
-  }
-  return t;
-}
-
-const std::array<uint32_t, 256>& crc32Table() {
-  static const auto t = crcTable(0xEDB88320u);
-  return t;
-}
-const std::array<uint32_t, 256>& crc32cTable() {
-  static const auto t = crcTable(0x82F63B78u);
-  return t;
-}
-
-}  // namespace
-
 struct Hasher::State {
+  enum class Crc { kNone, kCrc32, kCrc32c };
   EVP_MD_CTX* md = nullptr;
-  const std::array<uint32_t, 256>* crc = nullptr;
-  uint32_t crcValue = 0xFFFFFFFFu;
+  Crc crc = Crc::kNone;
+  uint32_t crcValue = 0;  // the CRC of what was hashed so far (standard, finalized form)
 };
 
 Hasher::Hasher(std::string_view algorithm) : st_(std::make_unique<State>()) {
@@ -90,8 +69,8 @@ Hasher::Hasher(std::string_view algorithm) : st_(std::make_unique<State>()) {
   if (algorithm == "md5") md = EVP_md5();
   if (algorithm == "sha256") md = EVP_sha256();
   if (algorithm == "sha1") md = EVP_sha1();
-  if (algorithm == "crc32") st_->crc = &crc32Table();
-  if (algorithm == "crc32c") st_->crc = &crc32cTable();
+  if (algorithm == "crc32") st_->crc = State::Crc::kCrc32;
+  if (algorithm == "crc32c") st_->crc = State::Crc::kCrc32c;
   if (md) {
     st_->md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(st_->md, md, nullptr);
@@ -102,15 +81,23 @@ Hasher::~Hasher() {
   if (st_->md) EVP_MD_CTX_free(st_->md);
 }
 
-bool Hasher::valid() const { return st_->md || st_->crc; }
+bool Hasher::valid() const { return st_->md || st_->crc != State::Crc::kNone; }
 
 void Hasher::update(std::string_view data) {
   if (st_->md) {
     EVP_DigestUpdate(st_->md, data.data(), data.size());
-  } else if (st_->crc) {
-    uint32_t c = st_->crcValue;
-    for (unsigned char b : data) c = (*st_->crc)[(c ^ b) & 0xFF] ^ (c >> 8);
-    st_->crcValue = c;
+  } else if (st_->crc != State::Crc::kNone) {
+    auto p = reinterpret_cast<const unsigned char*>(data.data());
+    if (st_->crc == State::Crc::kCrc32) {
+      st_->crcValue = crc32_gzip_refl(st_->crcValue, p, data.size());  // finalizes itself
+    } else {
+      // ISA-L's iSCSI CRC works on the raw register: invert in and out for the standard form.
+      for (size_t off = 0; off < data.size();) {
+        int n = static_cast<int>(std::min<size_t>(data.size() - off, 1 << 30));
+        st_->crcValue = ~crc32_iscsi(const_cast<unsigned char*>(p + off), n, ~st_->crcValue);
+        off += static_cast<size_t>(n);
+      }
+    }
   }
 }
 
@@ -121,10 +108,10 @@ std::string Hasher::finish() {
     EVP_DigestFinal_ex(st_->md, out, &len);
     return std::string(reinterpret_cast<char*>(out), len);
   }
-  uint32_t v = st_->crcValue ^ 0xFFFFFFFFu;
+  uint32_t v = st_->crcValue;
   std::string out(4, '\0');
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
   return out;
 }
 
-}  // namespace ais::gateway
+}  // namespace ais

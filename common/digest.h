@@ -1,5 +1,6 @@
-// Digests the S3 protocol needs, behind one adapter over OpenSSL: MD5 (ETags, Content-MD5),
-// SHA-256 and HMAC-SHA256 (SigV4), CRC32/CRC32C (x-amz-checksum-*), hex and base64.
+// Digests behind one adapter over OpenSSL and ISA-L: MD5 (S3 ETags, Content-MD5, the md5
+// checksum type), SHA-256 and HMAC-SHA256 (SigV4, the sha256 checksum type), CRC32/CRC32C
+// (x-amz-checksum-*, the crc32c checksum type), hex and base64.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace ais::gateway {
+namespace ais {
 
 std::string toHex(std::string_view bytes);
 std::string base64Encode(std::string_view bytes);
@@ -34,4 +35,4 @@ class Hasher {
   std::unique_ptr<State> st_;
 };
 
-}  // namespace ais::gateway
+}  // namespace ais

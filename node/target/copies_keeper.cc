@@ -1,0 +1,104 @@
+#include "node/target/copies_keeper.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+namespace ais::node {
+namespace {
+
+std::map<std::string, uint32_t, std::less<>> copiesOf(const meta::BMD& bmd) {
+  std::map<std::string, uint32_t, std::less<>> out;
+  for (const auto& [name, props] : bmd.buckets) {
+    if (props.mirrorCopies > 1) out[name] = props.mirrorCopies;
+  }
+  return out;
+}
+
+constexpr size_t kPage = 1000;
+
+// Every object of the buckets through syncCopies; runs on one I/O worker.
+Status syncAll(store::Store& store, const std::vector<std::string>& buckets,
+               store::ScrubCounters& counters) {
+  for (const auto& bucket : buckets) {
+    std::string after;
+    for (;;) {
+      if (counters.stopRequested && counters.stopRequested()) {
+        return Status(Code::kInternal, "stopped");
+      }
+      if (IoWorkers::cancelRequested()) return Status(Code::kInternal, "canceled");
+      auto page = store.list(bucket, "", after, kPage);
+      if (!page.ok()) return page.status();
+      for (const auto& lom : *page) {
+        auto r = store.syncCopies(bucket, lom.name);
+        counters.objects.fetch_add(1, std::memory_order_relaxed);
+        if (r.ok()) {
+          counters.bytes.fetch_add(r->bytes, std::memory_order_relaxed);
+        } else if (r.code() != Code::kObjectNotFound) {  // deleted meanwhile: nothing to keep
+          counters.damaged.fetch_add(1, std::memory_order_relaxed);
+          log::error("ais://{}/{}: cannot restore its copies: {}", bucket, lom.name,
+                     r.status().toString());
+        }
+      }
+      if (page->size() < kPage) break;
+      after = page->back().name;
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+CopiesKeeper::CopiesKeeper(NodeContext& ctx) : ctx_(ctx) {
+  ctx_.store->setBucketCopies(copiesOf(ctx_.meta.bmd()));
+  store::Store* store = ctx_.store.get();
+  IoWorkers* io = ctx_.io.get();
+  store->setRepairHook([store, io](const std::string& bucket, const std::string& name) {
+    io->post(store->mountpathIndex(bucket, name), [store, bucket, name] {
+      auto r = store->syncCopies(bucket, name);
+      if (r.ok()) {
+        log::info("ais://{}/{}: repaired ({} copies written, {} removed)", bucket, name, r->copied,
+                  r->removed);
+      } else {
+        log::error("ais://{}/{}: repair failed: {}", bucket, name, r.status().toString());
+      }
+    });
+  });
+}
+
+void CopiesKeeper::onBmdChange(const meta::BMD& before, const meta::BMD& after) {
+  ctx_.store->setBucketCopies(copiesOf(after));
+  for (const auto& [name, props] : after.buckets) {
+    const meta::BucketProps* old = before.find(name);
+    if (!old || old->mirrorCopies == props.mirrorCopies) continue;
+    // Every target derives the same id from the BMD: the cluster sees one job.
+    std::string id = fmt::format("make-n-copies-{}-v{}", name, after.version);
+    Status st = startJob(id, "make-n-copies", {name});
+    if (!st.ok()) log::error("ais://{}: make-n-copies: {}", name, st.toString());
+  }
+}
+
+void CopiesKeeper::onJoined() {
+  if (!ctx_.store->needsResilver()) return;
+  std::vector<std::string> buckets;
+  for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
+  log::warn("a mountpath came up without its objects: resilvering {} bucket(s)", buckets.size());
+  std::string id = fmt::format("resilver-{}-{}", ctx_.cfg.id, unixNowNs() / 1000000000);
+  Status st = startJob(id, "resilver", std::move(buckets));
+  if (!st.ok()) log::error("resilver: {}", st.toString());
+}
+
+Status CopiesKeeper::startJob(const std::string& id, const std::string& kind,
+                              std::vector<std::string> buckets) {
+  std::string label = buckets.size() == 1 ? buckets[0] : "";
+  return ctx_.jobs.start(id, kind, label, [this, buckets = std::move(buckets)](Job& job) {
+    return ctx_.io->runAny([store = ctx_.store.get(), buckets, counters = job.counters] {
+      return syncAll(*store, buckets, *counters);
+    });
+  });
+}
+
+}  // namespace ais::node

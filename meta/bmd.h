@@ -4,8 +4,16 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace ais::meta {
+
+// The checksum types a bucket may keep (checksum.type): the digest stored with each object and
+// returned with it. "none" keeps none (every object still has its XXH64 and block checksums).
+inline bool checksumTypeSupported(std::string_view type) {
+  return type == "xxhash64" || type == "md5" || type == "crc32c" || type == "sha256" ||
+         type == "none";
+}
 
 struct EcProps {
   bool enabled = false;
@@ -16,7 +24,7 @@ struct EcProps {
 };
 
 struct BucketProps {
-  std::string checksumType = "xxhash64";  // "xxhash64" | "none"
+  std::string checksumType = "xxhash64";  // checksumTypeSupported
   bool versioning = true;                 // LOM versions increase on overwrite
   bool fsync = false;                     // fsync object files before acknowledging a PUT
   uint32_t mirrorCopies = 1;

@@ -26,6 +26,7 @@ struct ObjectAttrs {
   mtimeNs @6 :Int64;
   custom @7 :List(KeyValue);
   targetId @8 :Text;
+  checksumValue @9 :Text;  # checksumType's digest of the content, lowercase hex ("" for none)
 }
 
 # Names an object and says which Smap the caller routed by (stale-Smap detection).

@@ -23,8 +23,11 @@ namespace ais {
 struct ObjectInfo {
   std::string name;
   uint64_t size = 0;
-  uint64_t checksum = 0;  // xxhash64 of the whole object
+  uint64_t checksum = 0;  // xxhash64 of the whole object (always kept; transfers check it)
+  // The bucket's checksum type (checksum.type) when the object was stored, and its digest of the
+  // content in lowercase hex ("" for "none"): what users see and compare.
   std::string checksumType = "xxhash64";
+  std::string checksumValue;
   uint64_t version = 0;
   int64_t atimeNs = 0;
   int64_t mtimeNs = 0;                        // time of the last PUT

@@ -33,6 +33,7 @@ void toWire(const ObjectInfo& info, wire::ObjectAttrs::Builder out) {
   out.setSize(info.size);
   out.setChecksum(info.checksum);
   out.setChecksumType(info.checksumType);
+  out.setChecksumValue(info.checksumValue);
   out.setVersion(info.version);
   out.setAtimeNs(info.atimeNs);
   out.setMtimeNs(info.mtimeNs);
@@ -46,6 +47,7 @@ ObjectInfo fromWire(wire::ObjectAttrs::Reader in) {
   info.size = in.getSize();
   info.checksum = in.getChecksum();
   info.checksumType = in.getChecksumType();
+  info.checksumValue = in.getChecksumValue();
   info.version = in.getVersion();
   info.atimeNs = in.getAtimeNs();
   info.mtimeNs = in.getMtimeNs();

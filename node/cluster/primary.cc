@@ -210,15 +210,14 @@ Status bmdAcknowledged(const std::string& what, const std::string& missed) {
 // Copies live on distinct mountpaths of a target; a target with fewer refuses the bucket's PUTs.
 constexpr uint32_t kMaxMirrorCopies = 32;
 
-// Props the data path honours; the rest are refused rather than kept and ignored.
-Status checkProps(const meta::BucketProps& props) {
-  if (props.checksumType != "xxhash64" && props.checksumType != "none") {
-    return Status(Code::kInvalidArgument, "checksum type must be xxhash64 or none");
-  }
-  // TODO(issue 13): checksum types. Every object is stored with its xxhash64 (and block sums).
-  if (props.checksumType != "xxhash64") {
-    return Status(Code::kNotImplemented,
-                  "checksum type " + props.checksumType + " is not supported yet (xxhash64 only)");
+// Props the data path honours; the rest are refused rather than kept and ignored. Normalizes
+// AIStore's names ("xxhash") and the empty default.
+Status checkProps(meta::BucketProps& props) {
+  if (props.checksumType.empty() || props.checksumType == "xxhash") props.checksumType = "xxhash64";
+  if (!meta::checksumTypeSupported(props.checksumType)) {
+    return Status(Code::kInvalidArgument, "checksum type '" + props.checksumType +
+                                              "': expected xxhash64 (xxhash), md5, crc32c, "
+                                              "sha256 or none");
   }
   // Versions always increase on overwrite (readers pin them); an unversioned bucket would not.
   if (!props.versioning) {
@@ -242,7 +241,6 @@ Status checkProps(const meta::BucketProps& props) {
 kj::Promise<Status> Primary::createBucket(const std::string& name, meta::BucketProps props) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
   if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
-  if (props.checksumType.empty()) props.checksumType = "xxhash64";
   AIS_RETURN_IF_ERROR(checkProps(props));
   props.createdNs = unixNowNs();
   meta::BMD bmd = ctx_.meta.bmd();

@@ -17,6 +17,13 @@ namespace ais::gateway {
 
 namespace {
 
+// The object's checksum as its bucket keeps it (checksum.type), under AIStore's header names.
+void setChecksumHeaders(Exchange& ex, const ObjectInfo& info) {
+  ex.responseHeaders().set("ais-checksum-type", info.checksumType);
+  if (!info.checksumValue.empty())
+    ex.responseHeaders().set("ais-checksum-value", info.checksumValue);
+}
+
 using nlohmann::json;
 constexpr size_t kIoBuf = 1 << 20;
 
@@ -99,7 +106,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       }
       ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
-      ex.responseHeaders().set("ais-checksum-value", fmt::format("{:016x}", info->checksum));
+      setChecksumHeaders(ex, *info);
       if (!ex.beginResponse(status, len).ok()) return;
       if (local) return sendVerified(gw, ex, *local, off, len, verified);
       sendForwarded(ex, *c, bucket, name, off, len, info->version, first);
@@ -109,7 +116,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       auto info = gw.head(*c, bucket, name);
       if (!info.ok()) return sendError(ex, info.status());
       ex.responseHeaders().set("ais-version", std::to_string(info->version));
-      ex.responseHeaders().set("ais-checksum-value", fmt::format("{:016x}", info->checksum));
+      setChecksumHeaders(ex, *info);
       ex.responseHeaders().set(http::field::content_length, std::to_string(info->size));
       (void)ex.respond(200);
       return;

@@ -1,10 +1,13 @@
 #include "node/store/lom.h"
 
+#include <fmt/format.h>
+
 namespace ais::store {
 namespace {
 
 constexpr uint8_t kFormatV1 = 1;
 constexpr uint8_t kFormatV2 = 2;  // + blockSize
+constexpr uint8_t kFormatV3 = 3;  // + checksumValue
 constexpr uint8_t kFlagHashed = 1;
 
 void putVarint(std::string& out, uint64_t v) {
@@ -70,7 +73,7 @@ class Reader {
 std::string encodeLom(const Lom& lom) {
   std::string out;
   out.reserve(64 + lom.name.size());
-  out.push_back(static_cast<char>(kFormatV2));
+  out.push_back(static_cast<char>(kFormatV3));
   out.push_back(static_cast<char>(lom.hashedPath ? kFlagHashed : 0));
   putString(out, lom.name);
   putVarint(out, lom.size);
@@ -85,6 +88,7 @@ std::string encodeLom(const Lom& lom) {
     putString(out, v);
   }
   putVarint(out, lom.blockSize);
+  putString(out, lom.checksumValue);
   return out;
 }
 
@@ -95,7 +99,7 @@ Result<Lom> decodeLom(std::string_view bytes) {
   Reader r(bytes);
   uint8_t format, flags;
   if (!r.byte(&format)) return bad("empty");
-  if (format != kFormatV1 && format != kFormatV2) return bad("unknown format version");
+  if (format < kFormatV1 || format > kFormatV3) return bad("unknown format version");
   if (!r.byte(&flags) || (flags & ~kFlagHashed)) return bad("bad flags");
   Lom lom;
   lom.hashedPath = flags & kFlagHashed;
@@ -116,6 +120,11 @@ Result<Lom> decodeLom(std::string_view bytes) {
     uint64_t bs;
     if (!r.varint(&bs) || bs > UINT32_MAX) return bad("truncated block size");
     lom.blockSize = static_cast<uint32_t>(bs);
+  }
+  if (format >= kFormatV3) {
+    if (!r.string(&lom.checksumValue)) return bad("truncated checksum value");
+  } else if (lom.checksumType == kChecksumXxhash64) {
+    lom.checksumValue = fmt::format("{:016x}", lom.checksum);
   }
   if (!r.done()) return bad("trailing bytes");
   return lom;

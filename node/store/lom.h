@@ -16,8 +16,11 @@ inline constexpr std::string_view kChecksumXxhash64 = "xxhash64";
 struct Lom {
   std::string name;
   uint64_t size = 0;
-  uint64_t checksum = 0;  // XXH64, seed 0, of the whole content
+  uint64_t checksum = 0;  // XXH64, seed 0, of the whole content: always kept, whatever the type
+  // The bucket's checksum type when the object was stored, and that digest of the content in
+  // lowercase hex ("" for "none"; for xxhash64 the 16 hex digits of `checksum`).
   std::string checksumType = std::string(kChecksumXxhash64);
+  std::string checksumValue;
   uint64_t version = 0;  // 1 on first PUT, +1 per overwrite
   int64_t atimeNs = 0;
   int64_t mtimeNs = 0;
@@ -32,7 +35,8 @@ struct Lom {
   bool hasBlocksKey() const { return blockSize != 0 && size > blockSize; }
 };
 
-// Compact binary form with a leading format-version byte (v1 had no blockSize; read as 0).
+// Compact binary form with a leading format-version byte (v1 had no blockSize, read as 0; v1 and
+// v2 had no checksumValue: an xxhash64 LOM gets its hex checksum).
 // decodeLom rejects truncated, trailing or otherwise malformed input with kInternal; it never reads
 // out of bounds.
 std::string encodeLom(const Lom& lom);

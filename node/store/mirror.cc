@@ -32,15 +32,19 @@ std::vector<size_t> Store::mountpathOrder(std::string_view bucket, std::string_v
   return order;
 }
 
-void Store::setBucketCopies(std::map<std::string, uint32_t, std::less<>> copies) {
-  std::lock_guard lock(copiesMu_);
-  copies_ = std::move(copies);
+void Store::setBucketPolicies(std::map<std::string, BucketPolicy, std::less<>> policies) {
+  std::lock_guard lock(policiesMu_);
+  policies_ = std::move(policies);
+}
+
+BucketPolicy Store::policyOf(std::string_view bucket) const {
+  std::lock_guard lock(policiesMu_);
+  auto it = policies_.find(bucket);
+  return it == policies_.end() ? BucketPolicy{} : it->second;
 }
 
 uint32_t Store::copiesOf(std::string_view bucket) const {
-  std::lock_guard lock(copiesMu_);
-  auto it = copies_.find(bucket);
-  return it == copies_.end() ? 1 : std::max<uint32_t>(it->second, 1);
+  return std::max<uint32_t>(policyOf(bucket).copies, 1);
 }
 
 void Store::setRepairHook(std::function<void(const std::string&, const std::string&)> hook) {
@@ -165,7 +169,7 @@ Result<SyncReport> Store::syncCopiesLocked(std::string_view bucket, std::string_
     held[k].present = true;
     if (r.code() == Code::kObjectCorrupted) continue;
     AIS_RETURN_IF_ERROR(r);
-    held[k].intact = (*r)->verify(0, (*r)->lom().size).ok();
+    held[k].intact = (*r)->verifyAll().ok();
     held[k].reader = std::move(*r);
   }
   // The source: the main copy if intact; else the newest intact one, of the main's version if

@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "node/store/fs.h"
 
@@ -118,6 +120,30 @@ Result<size_t> ObjectReader::read(void* buf, size_t len, uint64_t off) {
     std::memcpy(out + (from - off), scratch_.get() + (from - start), to - from);
   }
   return len;
+}
+
+Status ObjectReader::verifyAll() {
+  bool typed = !lom_.checksumValue.empty() && lom_.checksumType != kChecksumXxhash64 &&
+               lom_.checksumType != "none";
+  Hasher h(typed ? lom_.checksumType : "");
+  if (!h.valid()) return verify(0, lom_.size);
+  std::vector<char> buf(std::min<uint64_t>(lom_.size, 1 << 20));
+  for (uint64_t off = 0; off < lom_.size;) {
+    auto n = read(buf.data(), buf.size(), off);
+    AIS_RETURN_IF_ERROR(n);
+    if (*n == 0) break;
+    h.update(std::string_view(buf.data(), *n));
+    off += *n;
+  }
+  std::string got = toHex(h.finish());
+  if (got != lom_.checksumValue) {
+    if (corruptCount_) corruptCount_->fetch_add(1, std::memory_order_relaxed);
+    log::error("{}: {} checksum {} does not match the stored {}", what_, lom_.checksumType, got,
+               lom_.checksumValue);
+    return Status(Code::kObjectCorrupted,
+                  what_ + ": content does not match its " + lom_.checksumType + " checksum");
+  }
+  return Status::OK();
 }
 
 Status ObjectReader::verify(uint64_t off, uint64_t len) {

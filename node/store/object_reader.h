@@ -52,6 +52,9 @@ class ObjectReader {
   // Reads and verifies every block that [off, off+len) touches (leaving them in the page cache),
   // without copying them out.
   Status verify(uint64_t off, uint64_t len);
+  // The whole object: every block, and the typed checksum of the LOM (md5, sha256, crc32c) when it
+  // has one (a scrub's check; reads rely on the blocks).
+  Status verifyAll();
 
  private:
   // Reads block b whole into dst (its size: blockBytes(b)) and checks it.

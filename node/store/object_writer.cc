@@ -31,6 +31,14 @@ void ObjectWriter::discard() {
   }
 }
 
+void ObjectWriter::setChecksumType(std::string type) {
+  checksumType_ = std::move(type);
+  typed_.reset();
+  if (checksumType_ != kChecksumXxhash64 && checksumType_ != "none") {
+    typed_ = std::make_unique<Hasher>(checksumType_);
+  }
+}
+
 Status ObjectWriter::write(const void* data, size_t len) {
   if (finished_) return Status(Code::kInternal, "write after commit: " + name_);
   if (!writeError_.ok()) return writeError_;
@@ -41,6 +49,7 @@ Status ObjectWriter::write(const void* data, size_t len) {
     return s;
   }
   hasher_.update(data, len);
+  if (typed_) typed_->update(std::string_view(static_cast<const char*>(data), len));
   size_ += len;
   return Status::OK();
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "common/digest.h"
 #include "common/status.h"
 #include "node/store/block_sums.h"
 #include "node/store/lom.h"
@@ -41,6 +42,8 @@ class ObjectWriter {
   // Replaces the custom metadata given to beginPut; lands in the LOM with the bytes at commit
   // (e.g. an ETag known only after the last byte).
   void setCustom(std::map<std::string, std::string> custom) { opts_.custom = std::move(custom); }
+  // The checksum type the LOM keeps (the bucket's checksum.type); set before the first write.
+  void setChecksumType(std::string type);
   uint64_t bytesWritten() const { return size_; }
 
  private:
@@ -57,6 +60,8 @@ class ObjectWriter {
   int fd_;
   PutOptions opts_;
   BlockHasher hasher_;
+  std::string checksumType_ = std::string(kChecksumXxhash64);
+  std::unique_ptr<Hasher> typed_;  // md5, sha256, crc32c: computed beside the XXH64
   uint64_t size_ = 0;
   bool finished_ = false;
   Status writeError_;  // a failed write poisons the writer: commit must not store a short object

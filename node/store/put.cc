@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "meta/bmd.h"
 #include "meta/hrw.h"
 #include "node/store/fqn.h"
 #include "node/store/fs.h"
@@ -31,7 +32,13 @@ Result<std::unique_ptr<ObjectWriter>> Store::beginPut(std::string_view bucket,
                               "target has {} mountpath(s)",
                               bucket, copies, mps_.size()));
   }
-  return newWriter(mountpathFor(bucket, name), bucket, name, std::move(opts));
+  BucketPolicy policy = policyOf(bucket);
+  if (!meta::checksumTypeSupported(policy.checksumType)) {
+    return Status(Code::kInvalidArgument, "checksum type " + policy.checksumType);
+  }
+  auto w = newWriter(mountpathFor(bucket, name), bucket, name, std::move(opts));
+  if (w.ok()) (*w)->setChecksumType(policy.checksumType);
+  return w;
 }
 
 Result<std::unique_ptr<ObjectWriter>> Store::newWriter(Mountpath& mp, std::string_view bucket,
@@ -62,6 +69,12 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   lom.name = w.name_;
   lom.size = w.size_;
   lom.checksum = checksum;
+  lom.checksumType = w.checksumType_;
+  if (w.typed_) {
+    lom.checksumValue = toHex(w.typed_->finish());
+  } else if (lom.checksumType == kChecksumXxhash64) {
+    lom.checksumValue = fmt::format("{:016x}", checksum);
+  }
   lom.mtimeNs = lom.atimeNs = unixNowNs();
   lom.custom = w.opts_.custom;
   std::lock_guard lock(lockFor(w.bucket_, w.name_));

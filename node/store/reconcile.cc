@@ -225,6 +225,8 @@ Status rebuildLoms(Mountpath& mp, IntegrityStats* stats) {
       AIS_RETURN_IF_ERROR(digest);
       lom.size = digest->size;
       lom.checksum = digest->checksum;
+      // The bucket's type is not known here: the XXH64 recomputed from the bytes stands in.
+      lom.checksumValue = fmt::format("{:016x}", lom.checksum);
       lom.version = 1;
       lom.mtimeNs = lom.atimeNs =
           static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;

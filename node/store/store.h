@@ -62,6 +62,15 @@ struct SyncReport {
   uint64_t bytes = 0;    // bytes written
 };
 
+// How a bucket's objects are stored (from its BMD props).
+struct BucketPolicy {
+  uint32_t copies = 1;  // mirror.copies
+  // checksum.type: the digest kept with each object and returned with it (lom.h); every object
+  // also keeps its XXH64 and block checksums, which guard every read whatever this is.
+  std::string checksumType = std::string(kChecksumXxhash64);
+  bool operator==(const BucketPolicy&) const = default;
+};
+
 struct Capacity {
   uint64_t totalBytes = 0;
   uint64_t availBytes = 0;
@@ -111,11 +120,13 @@ class Store {
   Result<ValidateReport> validate(size_t mountpath, std::string_view bucket,
                                   ScrubCounters* progress = nullptr);
 
-  // Mirroring (mirror.cc). How many copies each bucket's objects keep on distinct mountpaths, in
-  // HRW order over the mountpaths (the first is the main copy); unnamed buckets keep one. Set
-  // from the BMD. A PUT writes every copy before it returns; reads that find the main copy
-  // missing or damaged are served from another copy of the same version.
-  void setBucketCopies(std::map<std::string, uint32_t, std::less<>> copies);
+  // Each bucket's policy, from the BMD (buckets not named get the defaults).
+  void setBucketPolicies(std::map<std::string, BucketPolicy, std::less<>> policies);
+  BucketPolicy policyOf(std::string_view bucket) const;
+  // Mirroring (mirror.cc). How many copies a bucket's objects keep on distinct mountpaths, in
+  // HRW order over the mountpaths (the first is the main copy). A PUT writes every copy before it
+  // returns; reads that find the main copy missing or damaged are served from another copy of
+  // the same version.
   uint32_t copiesOf(std::string_view bucket) const;
   // Brings one object to its bucket's copies: the main copy if intact (else the newest intact
   // one) is written to each of the first `copies` mountpaths in HRW order that lacks it or holds
@@ -204,8 +215,8 @@ class Store {
   std::atomic<uint64_t> orphans_{0};
   IntegrityStats startup_;  // what reconciliation found
   DiskFaults* faults_ = nullptr;
-  mutable std::mutex copiesMu_;
-  std::map<std::string, uint32_t, std::less<>> copies_;
+  mutable std::mutex policiesMu_;
+  std::map<std::string, BucketPolicy, std::less<>> policies_;
   std::mutex repairMu_;
   std::set<std::string> repairing_;  // uname of objects whose repair is queued
   std::function<void(const std::string&, const std::string&)> repairHook_;

@@ -89,7 +89,7 @@ Result<ValidateReport> Store::validate(size_t index, std::string_view bucket,
     }
     ++report.objects;
     report.bytes += (*rd)->lom().size;
-    Status st = (*rd)->verify(0, (*rd)->lom().size);
+    Status st = (*rd)->verifyAll();
     live.objects.fetch_add(1, std::memory_order_relaxed);
     live.bytes.fetch_add((*rd)->lom().size, std::memory_order_relaxed);
     rd->reset();

@@ -192,7 +192,7 @@ kj::Promise<Status> Assembler::appendLocal(std::shared_ptr<Job> job,
   const store::Lom& lom = rd->lom();
   if (off >= lom.size) {
     uint64_t digest = XXH64_digest(job->localHash.get());
-    if (lom.checksumType == "xxhash64" && digest != lom.checksum) {
+    if (digest != lom.checksum) {  // the XXH64, whatever the checksum type
       log::error("ais://{}/{}: checksum {:016x} does not match the stored {:016x}",
                  job->partsBucket, lom.name, digest, lom.checksum);
       return Status(Code::kObjectCorrupted, "part ais://" + job->partsBucket + "/" + lom.name +

@@ -10,10 +10,11 @@
 namespace ais::node {
 namespace {
 
-std::map<std::string, uint32_t, std::less<>> copiesOf(const meta::BMD& bmd) {
-  std::map<std::string, uint32_t, std::less<>> out;
+std::map<std::string, store::BucketPolicy, std::less<>> policiesOf(const meta::BMD& bmd) {
+  std::map<std::string, store::BucketPolicy, std::less<>> out;
   for (const auto& [name, props] : bmd.buckets) {
-    if (props.mirrorCopies > 1) out[name] = props.mirrorCopies;
+    out[name] =
+        store::BucketPolicy{.copies = props.mirrorCopies, .checksumType = props.checksumType};
   }
   return out;
 }
@@ -53,7 +54,7 @@ Status syncAll(store::Store& store, const std::vector<std::string>& buckets,
 }  // namespace
 
 CopiesKeeper::CopiesKeeper(NodeContext& ctx) : ctx_(ctx) {
-  ctx_.store->setBucketCopies(copiesOf(ctx_.meta.bmd()));
+  ctx_.store->setBucketPolicies(policiesOf(ctx_.meta.bmd()));
   store::Store* store = ctx_.store.get();
   IoWorkers* io = ctx_.io.get();
   store->setRepairHook([store, io](const std::string& bucket, const std::string& name) {
@@ -70,7 +71,7 @@ CopiesKeeper::CopiesKeeper(NodeContext& ctx) : ctx_(ctx) {
 }
 
 void CopiesKeeper::onBmdChange(const meta::BMD& before, const meta::BMD& after) {
-  ctx_.store->setBucketCopies(copiesOf(after));
+  ctx_.store->setBucketPolicies(policiesOf(after));
   for (const auto& [name, props] : after.buckets) {
     const meta::BucketProps* old = before.find(name);
     if (!old || old->mirrorCopies == props.mirrorCopies) continue;

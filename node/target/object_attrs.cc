@@ -10,6 +10,7 @@ ObjectInfo infoFromLom(const store::Lom& lom, const std::string& targetId) {
   info.size = lom.size;
   info.checksum = lom.checksum;
   info.checksumType = lom.checksumType;
+  info.checksumValue = lom.checksumValue;
   info.version = lom.version;
   info.atimeNs = lom.atimeNs;
   info.mtimeNs = lom.mtimeNs;
@@ -24,6 +25,7 @@ store::Lom lomFromInfo(ObjectInfo info) {
   lom.size = info.size;
   lom.checksum = info.checksum;
   lom.checksumType = std::move(info.checksumType);
+  lom.checksumValue = std::move(info.checksumValue);
   lom.version = info.version;
   lom.atimeNs = info.atimeNs;
   lom.mtimeNs = info.mtimeNs;

@@ -413,7 +413,7 @@ kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, con
                                           ", not " + std::to_string(range.ifVersion)));
   }
   uint64_t length = range.toEnd ? lom.size - offset : std::min(range.length, lom.size - offset);
-  bool checkWhole = whole && lom.checksumType == "xxhash64";
+  bool checkWhole = whole;  // lom.checksum is the XXH64 whatever the bucket's checksum type
   auto corrupt = [this, what](uint64_t got, uint64_t want) {
     log::error("{}: checksum {:016x} does not match the stored {:016x}", what, got, want);
     return Status(Code::kObjectCorrupted, what + " is corrupt on target " + ctx_.cfg.id);

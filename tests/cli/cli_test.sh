@@ -123,7 +123,21 @@ check bucket_mirror_rmo ais rm $M/m.bin
 check bucket_mirror_rmb ais bucket rm $M
 check bucket_props_set ais bucket props set $B fsync=true
 expect_rc bucket_props_versioning_off_refused 1 ais bucket props set $B versioning=false
-expect_rc bucket_props_checksum_none_refused 1 ais bucket props set $B checksum=none
+expect_rc bucket_props_checksum_unknown 5 ais bucket props set $B checksum=md7
+# checksum.type: each object keeps its bucket's digest (here md5: what md5sum prints).
+K=ais://clicksum
+check bucket_checksum_create ais bucket create $K
+check bucket_checksum_md5 ais bucket props set $K checksum.type=md5
+head -c 100000 /dev/urandom >"$WORK/ck.bin"
+check bucket_checksum_put ais put "$WORK/ck.bin" $K/ck.bin
+if ais object head $K/ck.bin --json >"$WORK/ck.json" &&
+  [[ $(json_field "$WORK/ck.json" '(d["checksum_type"], d["checksum"])') == "('md5', '$(md5sum <"$WORK/ck.bin" | cut -d' ' -f1)')" ]]; then
+  pass bucket_checksum_md5_value
+else
+  fail bucket_checksum_md5_value "$(head -c 300 "$WORK/ck.json")"
+fi
+check bucket_checksum_rmo ais rm $K/ck.bin
+check bucket_checksum_rmb ais bucket rm $K
 if ais bucket props $B --json >"$WORK/props.json" &&
   [[ $(json_field "$WORK/props.json" '(d["fsync"], d["versioning"], d["checksum"])') == "(True, True, 'xxhash64')" ]]; then
   pass bucket_props_get

@@ -263,11 +263,8 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   auto after = client_->bucketProps(bucket);
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->fsync);
-  // What the data path does not do yet is refused, not stored and ignored: other checksum
-  // types, unversioned buckets, erasure coding.
-  meta::BucketProps unchecked = p;
-  unchecked.checksumType = "none";
-  EXPECT_EQ(client_->setBucketProps(bucket, unchecked).code(), Code::kNotImplemented);
+  // What the data path does not do yet is refused, not stored and ignored: unversioned
+  // buckets, erasure coding.
   meta::BucketProps unversioned = p;
   unversioned.versioning = false;
   EXPECT_EQ(client_->setBucketProps(bucket, unversioned).code(), Code::kNotImplemented);
@@ -286,6 +283,33 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   EXPECT_TRUE(client_->put(bucket, "synced", "data").ok());
   p.checksumType = "md7";
   EXPECT_EQ(client_->setBucketProps(bucket, p).code(), Code::kInvalidArgument);
+}
+
+TEST_F(ClusterTest, ChecksumTypesAreKeptAndReturned) {
+  // Objects keep the digest of their bucket's type when they were stored; AIStore's "xxhash"
+  // is xxhash64.
+  const std::string data = "abc";
+  const std::map<std::string, std::string> want = {
+      {"md5", "900150983cd24fb0d6963f7d28e17f72"},
+      {"sha256", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"crc32c", "364b3fb7"},
+      {"xxhash", "44bc2cf5ad770999"},
+      {"none", ""}};
+  for (const auto& [type, value] : want) {
+    std::string bucket = newBucket("ck" + type);
+    auto props = client_->bucketProps(bucket);
+    ASSERT_TRUE(props.ok());
+    props->checksumType = type;
+    ASSERT_TRUE(client_->setBucketProps(bucket, *props).ok()) << type;
+    ASSERT_TRUE(client_->put(bucket, "o", data).ok()) << type;
+    auto info = client_->head(bucket, "o");
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->checksumType, type == "xxhash" ? "xxhash64" : type);
+    EXPECT_EQ(info->checksumValue, value) << type;
+    auto got = client_->get(bucket, "o");  // reads are block-verified whatever the type
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, data);
+  }
 }
 
 TEST_F(ClusterTest, PutsAFileInChunksAndGetsItToAFile) {

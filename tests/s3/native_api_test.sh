@@ -26,6 +26,15 @@ check "head has length" bash -c "curl -sfI $V1/objects/nat/dir/big.bin | grep -q
 # The checksum header is the xxhash64 in hex, the same value the CLI prints.
 cli_ck=$("$AIS_BUILD_DIR/tools/ais" object head ais://nat/dir/big.bin --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["checksum"])')
 check "checksum header is the CLI's hex xxhash64" bash -c "curl -sfI $V1/objects/nat/dir/big.bin | tr -d '\r' | grep -qix 'ais-checksum-value: ${cli_ck##*:}'"
+check "checksum type header" bash -c "curl -sfI $V1/objects/nat/dir/big.bin | tr -d '\r' | grep -qix 'ais-checksum-type: xxhash64'"
+# An md5 bucket (checksum.type=md5): the headers carry the content's MD5, and S3 clients get it
+# as the ETag of an object stored through the native API.
+"$AIS_BUILD_DIR/tools/ais" bucket create ais://natmd5 >/dev/null
+check "md5 bucket prop" "$AIS_BUILD_DIR/tools/ais" bucket props set ais://natmd5 checksum.type=md5
+curl -sf -X PUT --data-binary @"$data" "$V1/objects/natmd5/m.bin" >/dev/null
+md5=$(md5sum <"$data" | cut -d' ' -f1)
+check "md5 checksum header" bash -c "curl -sfI $V1/objects/natmd5/m.bin | tr -d '\r' | grep -qix 'ais-checksum-value: $md5'"
+check "md5 bucket ETag is the MD5" bash -c "curl -sfI $S3_ENDPOINT/natmd5/m.bin | tr -d '\r' | grep -qix 'etag: \"$md5\"'"
 check "missing object is 404" test "$(status "$V1/objects/nat/nope")" = 404
 check "missing bucket is 404" test "$(status "$V1/objects/nobucket/x")" = 404
 for i in $(seq 1 25); do curl -sf -X PUT --data-binary "v$i" "$V1/objects/nat/p/o$i" >/dev/null; done

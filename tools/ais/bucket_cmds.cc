@@ -69,9 +69,10 @@ Status applyProp(meta::BucketProps& p, const std::string& kv) {
   std::string key = canonicalKey(kv.substr(0, eq)), value = kv.substr(eq + 1);
   if (key == "checksum") {
     if (value == "xxhash") value = "xxhash64";  // AIStore's name
-    if (value != "xxhash64" && value != "none") {
-      return Status(Code::kInvalidArgument,
-                    "checksum: expected xxhash64 (xxhash) or none, got '" + value + "'");
+    if (!meta::checksumTypeSupported(value)) {
+      return Status(
+          Code::kInvalidArgument,
+          "checksum: expected xxhash64 (xxhash), md5, crc32c, sha256 or none, got '" + value + "'");
     }
     p.checksumType = value;
   } else if (key == "versioning" || key == "fsync" || key == "ec.enabled") {

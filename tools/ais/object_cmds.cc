@@ -360,7 +360,7 @@ int headObject(Cli& cli, const std::string& arg, bool json) {
     nlohmann::ordered_json doc = {{"bucket", uri->bucket},
                                   {"name", info->name.empty() ? uri->name : info->name},
                                   {"size", info->size},
-                                  {"checksum", checksumHex(info->checksum)},
+                                  {"checksum", info->checksumValue},
                                   {"checksum_type", info->checksumType},
                                   {"version", info->version},
                                   {"atime", formatTime(info->atimeNs)},
@@ -373,7 +373,9 @@ int headObject(Cli& cli, const std::string& arg, bool json) {
   Table t({"PROPERTY", "VALUE"});
   t.addRow({"name", uri->toString()});
   t.addRow({"size", fmt::format("{} ({} bytes)", humanSize(info->size), info->size)});
-  t.addRow({"checksum", info->checksumType + ":" + checksumHex(info->checksum)});
+  t.addRow({"checksum", info->checksumValue.empty()
+                            ? info->checksumType
+                            : info->checksumType + ":" + info->checksumValue});
   t.addRow({"version", std::to_string(info->version)});
   t.addRow({"atime", formatTime(info->atimeNs)});
   t.addRow({"mtime", formatTime(info->mtimeNs)});

@@ -21,6 +21,8 @@ Lom sampleLom() {
                 {"x-amz-meta-empty", ""},
                 {"bin", std::string("\0\1\2", 3)}};
   lom.hashedPath = true;
+  lom.checksumType = "md5";
+  lom.checksumValue = "900150983cd24fb0d6963f7d28e17f72";
   return lom;
 }
 
@@ -35,6 +37,21 @@ TEST(LomTest, RoundTrip) {
   ASSERT_TRUE(out2.ok());
   EXPECT_EQ(*out2, empty);
   EXPECT_EQ(out2->checksumType, "xxhash64");
+}
+
+TEST(LomTest, AnOlderFormatGetsItsXxhashAsTheChecksumValue) {
+  Lom lom;
+  lom.checksum = 0x0123456789abcdefULL;
+  lom.blockSize = 65536;
+  std::string v3 = encodeLom(lom);
+  ASSERT_EQ(v3.back(), '\0');  // the empty checksum value, last
+  std::string v2 = v3.substr(0, v3.size() - 1);
+  v2[0] = 2;
+  auto out = decodeLom(v2);
+  ASSERT_TRUE(out.ok()) << out.status().toString();
+  EXPECT_EQ(out->checksumType, "xxhash64");
+  EXPECT_EQ(out->checksumValue, "0123456789abcdef");
+  EXPECT_EQ(out->blockSize, 65536u);
 }
 
 TEST(LomTest, EveryTruncationIsAnError) {

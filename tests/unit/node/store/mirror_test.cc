@@ -33,7 +33,7 @@ class MirrorTest : public ::testing::Test {
     auto s = Store::open(mps);
     ASSERT_TRUE(s.ok()) << s.status().toString();
     store_ = std::move(s).value();
-    store_->setBucketCopies({{"mir", 2}});
+    store_->setBucketPolicies({{"mir", {.copies = 2}}});
     store_->setRepairHook([this](const std::string& b, const std::string& n) {
       std::lock_guard lock(mu_);
       repairs_.insert(b + "/" + n);
@@ -147,7 +147,7 @@ TEST_F(MirrorTest, ABadCopyIsRewrittenAndNeverServed) {
 
 TEST_F(MirrorTest, AnOlderCopyIsNeverServedForANewerVersion) {
   ASSERT_TRUE(store_->putBytes("mir", "o", pattern(100000, 1)).ok());
-  store_->setBucketCopies({});  // mirroring off: the second copy stays at version 1
+  store_->setBucketPolicies({});  // mirroring off: the second copy stays at version 1
   std::string v2 = pattern(100000, 2);
   ASSERT_TRUE(store_->putBytes("mir", "o", v2).ok());
   std::filesystem::remove(*store_->fqn("mir", "o"));
@@ -155,15 +155,16 @@ TEST_F(MirrorTest, AnOlderCopyIsNeverServedForANewerVersion) {
 }
 
 TEST_F(MirrorTest, FewerCopiesRemoveTheExtraOnes) {
-  store_->setBucketCopies({{"mir", 3}});
+  store_->setBucketPolicies({{"mir", {.copies = 3}}});
   ASSERT_TRUE(store_->putBytes("mir", "o", pattern(5000)).ok());
   EXPECT_EQ(store_->copyFqns("mir", "o").size(), 3u);
-  store_->setBucketCopies({{"mir", 2}});
+  store_->setBucketPolicies({{"mir", {.copies = 2}}});
   auto r = store_->syncCopies("mir", "o");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->removed, 1u);
   EXPECT_EQ(store_->copyFqns("mir", "o").size(), 2u);
-  store_->setBucketCopies({{"mir", 4}});  // more copies than mountpaths: refused, clearly
+  store_->setBucketPolicies(
+      {{"mir", {.copies = 4}}});  // more copies than mountpaths: refused, clearly
   auto w = store_->beginPut("mir", "x");
   EXPECT_EQ(w.code(), Code::kInvalidArgument);
   EXPECT_NE(w.status().message().find("mountpath"), std::string::npos);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fusefs/block_cache.h"
 #include "fusefs/dir_cache.h"
 #include "fusefs/errno_map.h"
 #include "fusefs/inode_table.h"
@@ -102,6 +103,15 @@ class Fs {
   void doDestroy();  // unmount: store what is still dirty
   // read.cc
   ErrOr<ReadReply> doRead(FileHandle& fh, size_t size, off_t off);
+  // Random reads through the block cache.
+  ErrOr<ReadReply> readBlocks(const std::string& object, uint64_t tag, const std::string& bucket,
+                              const std::string& name, uint64_t objSize, uint64_t off, size_t n);
+  // The range from the block cache if every block of it is there.
+  std::optional<ReadReply> cachedRange(const std::string& object, uint64_t tag, uint64_t objSize,
+                                       uint64_t off, size_t n);
+  // Caches the 64 KiB blocks of bytes fetched at `start` (a block boundary).
+  void cacheBlocks(const std::string& object, uint64_t tag, uint64_t start,
+                   const std::string& bytes);
   // write.cc
   ErrOr<size_t> doWrite(FileHandle& fh, const char* data, size_t size, off_t off);
 
@@ -150,6 +160,7 @@ class Fs {
   InodeTable inodes_;
   DirCache dirs_;
   ThreadPool readPool_;
+  BlockCache blockCache_;
   std::atomic<uint64_t> spoolBytes_{0};
   std::mutex statfsMu_;
   Clock::time_point statfsAt_{};

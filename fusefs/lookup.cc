@@ -32,7 +32,8 @@ Fs::Fs(const Options& options, Client& client)
       client_(client),
       defaults_{options.uid, options.gid, options.fileMode, options.dirMode, nowNs()},
       inodes_(options.bucket.empty() ? Kind::kClusterRoot : Kind::kBucket, options.bucket),
-      readPool_(readPoolSize(options)) {}
+      readPool_(readPoolSize(options)),
+      blockCache_(options.blockCache) {}
 
 Fs::~Fs() = default;
 

@@ -70,11 +70,14 @@ Status applyOption(Options& o, const std::string& key, const std::optional<std::
     if (!d) return bad("bad duration for " + key + ": " + *value);
     (key[0] == 'a' ? o.attrTtl : o.listTtl) = *d;
   } else if (key == "read-ahead" || key == "read_ahead" || key == "spool-limit" ||
-             key == "spool_limit" || key == "read-chunk" || key == "read_chunk") {
+             key == "spool_limit" || key == "read-chunk" || key == "read_chunk" ||
+             key == "block-cache" || key == "block_cache") {
     AIS_RETURN_IF_ERROR(need());
     auto n = parseSize(*value);
     if (!n) return bad("bad size for " + key + ": " + *value);
-    if (key.starts_with("read-a") || key.starts_with("read_a")) {
+    if (key.starts_with("block")) {
+      o.blockCache = *n;
+    } else if (key.starts_with("read-a") || key.starts_with("read_a")) {
       o.readAhead = *n;
     } else if (key.starts_with("read")) {
       if (*n < 4096) return bad("read-chunk must be at least 4K");
@@ -127,6 +130,8 @@ std::string usage(const char* prog) {
     << "  --attr-ttl DUR        attribute cache lifetime (default 5s; e.g. 0, 500ms, 2)\n"
     << "  --list-ttl DUR        directory listing and negative lookup lifetime (default 5s)\n"
     << "  --read-ahead SIZE     bytes read ahead of a sequential reader (default 8M)\n"
+    << "  --block-cache SIZE    memory for bytes already read, in 64K blocks (default 256M; 0: "
+       "off)\n"
     << "  --read-chunk SIZE     bytes per ranged GET; objects up to this size are fetched\n"
     << "                        whole (default 1M)\n"
     << "  --spool-dir DIR       where non-sequential writes are staged (default $TMPDIR or /tmp)\n"

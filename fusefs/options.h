@@ -29,6 +29,7 @@ struct Options {
   uint64_t readAhead = 8ull << 20;       // bytes fetched ahead of a sequential reader
   uint64_t readChunk = 1ull << 20;       // size of one ranged GET of the read-ahead
   uint64_t wholeObjectMax = 1ull << 20;  // objects up to this size are fetched in one GET
+  uint64_t blockCache = 256ull << 20;    // memory for read bytes (block_cache.h); 0: none
   std::string spoolDir;                  // default $TMPDIR or /tmp
   uint64_t spoolLimit = 0;               // bytes of spooled (non-sequential) writes; 0: no limit
   uint32_t uid = 0;                      // owner of objects without posix.uid (default: caller)

@@ -1,10 +1,14 @@
 // The read path: a small object is fetched whole once per open; a larger one by ranged GETs of
 // readChunk bytes, with up to readAhead bytes fetched in parallel ahead of a sequential reader.
-// A random reader gets exactly the range it asked for. Failed GETs (after the client's bounded
-// retries) are EIO; a chunk shorter than expected is a short read, never made-up bytes.
+// A random reader gets the 64 KiB blocks its range touches, from the block cache (shared by all
+// opens, keyed by the object's version) or in one ranged GET of the missing ones, which are then
+// cached; the sequential path caches the blocks of its chunks too. Failed GETs (after the
+// client's bounded retries) are EIO; a chunk shorter than expected is a short read, never
+// made-up bytes.
 #include <algorithm>
 
 #include "fusefs/fs.h"
+#include "fusefs/posix_meta.h"
 #include "fusefs/write_state.h"
 
 namespace ais::fusefs {
@@ -32,7 +36,7 @@ Chunk Fs::startChunk(const std::string& bucket, const std::string& name, uint64_
 ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   Inode& inode = *fh.inode;
   uint64_t off = static_cast<uint64_t>(offset);
-  uint64_t objSize;
+  uint64_t objSize, tag;
   std::string bucket, name;
   {
     std::lock_guard l(inode.mu);
@@ -43,6 +47,7 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
       return ReadReply{buf, 0, *n};
     }
     objSize = inode.info.size;
+    tag = cacheTag(inode.info);
     bucket = inode.bucket();
     name = inode.name();
   }
@@ -59,6 +64,10 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
     if (off >= fh.whole->size()) return ReadReply{};
     return ReadReply{fh.whole, off, std::min<size_t>(n, fh.whole->size() - off)};
   }
+
+  const std::string object = bucket + "/" + name;
+  // Everything already in memory: no GET, and no read-ahead started for it.
+  if (auto cached = cachedRange(object, tag, objSize, off, n)) return std::move(*cached);
 
   const uint64_t c = options_.readChunk;
   uint64_t first = off / c;
@@ -80,11 +89,14 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
       for (uint64_t i = first; i <= last; ++i) wanted.emplace_back(i, fh.chunks.at(i));
     }
   }
-  if (wanted.empty()) {  // random access: just the bytes asked for
-    auto got = client_.get(bucket, name, ByteRange{off, n});
-    if (!got.ok()) return errnoOf(got.status());
-    auto data = std::make_shared<const std::string>(std::move(*got));
-    return ReadReply{data, 0, std::min(n, data->size())};
+  if (wanted.empty()) {            // random access
+    if (!blockCache_.enabled()) {  // just the bytes asked for
+      auto got = client_.get(bucket, name, ByteRange{off, n});
+      if (!got.ok()) return errnoOf(got.status());
+      auto data = std::make_shared<const std::string>(std::move(*got));
+      return ReadReply{data, 0, std::min(n, data->size())};
+    }
+    return readBlocks(object, tag, bucket, name, objSize, off, n);
   }
   std::shared_ptr<std::string> joined;
   for (auto& [index, chunk] : wanted) {
@@ -96,6 +108,7 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
     }
     auto bytes = bytesOf(result);
     uint64_t chunkStart = index * c;
+    cacheBlocks(object, tag, chunkStart, *bytes);
     uint64_t from = std::max(off, chunkStart) - chunkStart;
     uint64_t to = std::min<uint64_t>(off + n - chunkStart, bytes->size());
     if (from >= to) break;  // the object shrank: a short read
@@ -103,6 +116,92 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
     if (!joined) joined = std::make_shared<std::string>();
     joined->append(*bytes, from, to - from);
     if (to < std::min(c, objSize - chunkStart)) break;
+  }
+  if (!joined) return ReadReply{};
+  size_t len = joined->size();
+  return ReadReply{std::move(joined), 0, len};
+}
+
+std::optional<ReadReply> Fs::cachedRange(const std::string& object, uint64_t tag, uint64_t objSize,
+                                         uint64_t off, size_t n) {
+  constexpr uint64_t B = BlockCache::kBlock;
+  if (!blockCache_.enabled()) return std::nullopt;
+  const uint64_t first = off / B, last = (off + n - 1) / B;
+  if (first == last) {
+    auto block = blockCache_.get(object, tag, first);
+    uint64_t lo = off - first * B;
+    if (!block || block->size() < std::min(B, objSize - first * B) || lo + n > block->size()) {
+      return std::nullopt;
+    }
+    return ReadReply{block, lo, n};
+  }
+  auto joined = std::make_shared<std::string>();
+  joined->reserve(n);
+  for (uint64_t b = first; b <= last; ++b) {
+    auto block = blockCache_.get(object, tag, b);
+    if (!block || block->size() < std::min(B, objSize - b * B)) return std::nullopt;
+    uint64_t start = b * B;
+    uint64_t lo = std::max(off, start) - start,
+             hi = std::min<uint64_t>(off + n - start, block->size());
+    joined->append(*block, lo, hi - lo);
+  }
+  size_t len = joined->size();
+  return ReadReply{std::move(joined), 0, len};
+}
+
+void Fs::cacheBlocks(const std::string& object, uint64_t tag, uint64_t start,
+                     const std::string& bytes) {
+  constexpr uint64_t B = BlockCache::kBlock;
+  if (!blockCache_.enabled() || start % B != 0) return;
+  for (uint64_t from = 0; from < bytes.size(); from += B) {
+    uint64_t block = (start + from) / B;
+    if (blockCache_.get(object, tag, block)) continue;
+    blockCache_.put(
+        object, tag, block,
+        std::make_shared<const std::string>(bytes, from, std::min(B, bytes.size() - from)));
+  }
+}
+
+ErrOr<ReadReply> Fs::readBlocks(const std::string& object, uint64_t tag, const std::string& bucket,
+                                const std::string& name, uint64_t objSize, uint64_t off, size_t n) {
+  constexpr uint64_t B = BlockCache::kBlock;
+  const uint64_t first = off / B, last = (off + n - 1) / B;
+  std::vector<std::shared_ptr<const std::string>> blocks(last - first + 1);
+  uint64_t missFirst = UINT64_MAX, missLast = 0;
+  for (uint64_t b = first; b <= last; ++b) {
+    blocks[b - first] = blockCache_.get(object, tag, b);
+    if (!blocks[b - first]) {
+      missFirst = std::min(missFirst, b);
+      missLast = b;
+    }
+  }
+  if (missFirst != UINT64_MAX) {
+    // One GET for the blocks from the first missing one to the last (cached ones between are
+    // fetched again: one round trip beats several).
+    uint64_t from = missFirst * B, to = std::min((missLast + 1) * B, objSize);
+    auto got = client_.get(bucket, name, ByteRange{from, to - from});
+    if (!got.ok()) return errnoOf(got.status());
+    cacheBlocks(object, tag, from, *got);
+    for (uint64_t b = missFirst; b <= missLast; ++b) {
+      uint64_t at = (b - missFirst) * B;
+      if (at >= got->size()) break;  // the object shrank: a short read from here
+      blocks[b - first] =
+          std::make_shared<const std::string>(*got, at, std::min(B, got->size() - at));
+    }
+  }
+  // The requested bytes, up to the first block that is missing or short.
+  std::shared_ptr<std::string> joined;
+  for (uint64_t b = first; b <= last; ++b) {
+    const auto& block = blocks[b - first];
+    if (!block) break;
+    uint64_t start = b * B;
+    uint64_t lo = std::max(off, start) - start;
+    uint64_t hi = std::min<uint64_t>(off + n - start, block->size());
+    if (lo >= hi) break;
+    if (first == last) return ReadReply{block, lo, hi - lo};
+    if (!joined) joined = std::make_shared<std::string>();
+    joined->append(*block, lo, hi - lo);
+    if (block->size() < std::min(B, objSize - start)) break;
   }
   if (!joined) return ReadReply{};
   size_t len = joined->size();

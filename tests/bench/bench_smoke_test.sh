@@ -26,6 +26,15 @@ else
   fail fabric_bench "$AIS_BUILD_DIR/tests/bench/fabric_bench is missing"
 fi
 
+if [[ -x $AIS_BUILD_DIR/tests/bench/ec_bench ]]; then
+  timeout 300 "$AIS_BUILD_DIR/tests/bench/ec_bench" --benchmark_min_time=0.01 >"$OUT/ec" 2>&1
+  # Rows: BM_<name>/<args> time cpu iterations bytes_per_second=...
+  figures_ok ec_bench "$OUT/ec" \
+    '/^BM_(Memcpy|Encode|Reconstruct)/ { n++; if ($0 !~ /bytes_per_second=[0-9.]+[kMG]?i?\/s/) bad = 1 } END { exit !(n == 10 && !bad) }'
+else
+  fail ec_bench "$AIS_BUILD_DIR/tests/bench/ec_bench is missing"
+fi
+
 BENCH_DURATION=1s timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gateway" 2>&1
 # Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ...
 figures_ok gateway_bench "$OUT/gateway" \

@@ -1,10 +1,13 @@
 // PUT and GET of 16 KiB and 1 MiB objects through the fabric (client library → owner target)
 // against writing/reading the same bytes to/from local files, in one run, printed as ratios.
-// Usage: fabric_bench [--threads N] [--seconds S] [--single]
+// --mirror N: the bucket keeps N copies (mirror.copies) on N mountpaths per target.
+// --big: 16 MiB objects too.
+// Usage: fabric_bench [--threads N] [--seconds S] [--single] [--mirror N] [--big]
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -82,7 +85,8 @@ bool readFile(const std::string& path, std::string& buf) {
 int main(int argc, char** argv) {
   int threads = 8;
   double seconds = 3;
-  bool single = false;
+  bool single = false, big = false;
+  int mirror = 1;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
       threads = std::atoi(argv[++i]);
@@ -90,10 +94,14 @@ int main(int argc, char** argv) {
       seconds = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--single"))
       single = true;
+    else if (!std::strcmp(argv[i], "--mirror") && i + 1 < argc)
+      mirror = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--big"))
+      big = true;
   }
   TestCluster::Options o;
   o.single = single;
-  o.mountpathsPerTarget = 1;
+  o.mountpathsPerTarget = mirror;
   TestCluster cluster(o);
   if (auto st = cluster.start(); !st.ok()) {
     std::fprintf(stderr, "cluster: %s\n", st.toString().c_str());
@@ -102,18 +110,27 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<ais::Client>> clients;
   for (int t = 0; t < threads; ++t) clients.push_back(cluster.client().value());
   if (!clients[0]->createBucket("bench").ok()) return 1;
+  if (mirror > 1) {
+    auto props = clients[0]->bucketProps("bench");
+    if (!props.ok()) return 1;
+    props->mirrorCopies = static_cast<uint32_t>(mirror);
+    if (!clients[0]->setBucketProps("bench", *props).ok()) return 1;
+  }
 
   char tmpl[] = "/tmp/ais-bench-local-XXXXXX";
   std::string local = ::mkdtemp(tmpl);
   const uint64_t kKeys = 2000;  // objects rewritten in a ring: a bounded working set
 
-  std::printf("fabric vs local files: %d threads, %.0f s per figure, %s\n", threads, seconds,
-              single ? "1 node (--role all)" : "1 proxy + 3 targets");
+  std::printf("fabric vs local files: %d threads, %.0f s per figure, %s, %d cop%s per object\n",
+              threads, seconds, single ? "1 node (--role all)" : "1 proxy + 3 targets", mirror,
+              mirror == 1 ? "y" : "ies");
   std::printf("%-10s %-4s %14s %12s %14s %12s %8s\n", "size", "op", "local obj/s", "local MiB/s",
               "fabric obj/s", "fabric MiB/s", "ratio");
-  for (size_t size : {size_t(16 << 10), size_t(1 << 20)}) {
+  std::vector<size_t> sizes = {size_t(16 << 10), size_t(1 << 20)};
+  if (big) sizes.push_back(size_t(16 << 20));
+  for (size_t size : sizes) {
     std::string data = ais::testing::patternBytes(size, size);
-    uint64_t keys = size >= (1 << 20) ? 200 : kKeys;
+    uint64_t keys = size >= (16 << 20) ? 24 : size >= (1 << 20) ? 200 : kKeys;
     auto name = [&](int t, uint64_t i) {
       return "o-" + std::to_string(t) + "-" + std::to_string(i % keys);
     };
@@ -146,7 +163,7 @@ int main(int argc, char** argv) {
       auto r = clients[t]->get("bench", name(t, i));
       return r.ok() && r->size() == size;
     });
-    const char* label = size == (16 << 10) ? "16 KiB" : "1 MiB";
+    const char* label = size == (16 << 10) ? "16 KiB" : size == (1 << 20) ? "1 MiB" : "16 MiB";
     std::printf("%-10s %-4s %14.0f %12.1f %14.0f %12.1f %8.2f\n", label, "PUT", lp.objsPerSec,
                 lp.mibPerSec, fp.objsPerSec, fp.mibPerSec, fp.objsPerSec / lp.objsPerSec);
     std::printf("%-10s %-4s %14.0f %12.1f %14.0f %12.1f %8.2f\n", label, "GET", lg.objsPerSec,

@@ -18,7 +18,6 @@
 #include "node/local_config.h"
 #include "node/node_context.h"
 #include "node/node_server.h"
-#include "node/target/copies_keeper.h"
 #include "node/target/rebalance.h"
 #include "node/target/target.h"
 
@@ -54,7 +53,6 @@ int run(const ais::node::LocalConfig& cfg) {
 
   kj::Own<node::TargetService> target;
   kj::Own<node::Rebalancer> rebalancer;
-  kj::Own<node::CopiesKeeper> copiesKeeper;
   if (cfg.isTarget()) {
     auto store = store::Store::open(cfg.mountpaths);
     if (!store.ok()) {
@@ -65,10 +63,9 @@ int run(const ais::node::LocalConfig& cfg) {
     ctx.io = std::make_unique<node::IoWorkers>(ctx.store->mountpaths().size(),
                                                node::kIoWorkersPerMountpath);
     target = kj::heap<node::TargetService>(ctx);
-    copiesKeeper = kj::heap<node::CopiesKeeper>(ctx);
     ctx.meta.onBmdChange = [&](const meta::BMD& before, const meta::BMD& after) {
       target->objects().onBmdChange(before, after);
-      copiesKeeper->onBmdChange(before, after);
+      target->copies().onBmdChange(before, after);
     };
     rebalancer = kj::heap<node::Rebalancer>(ctx, target->objects());
   }
@@ -122,7 +119,7 @@ int run(const ais::node::LocalConfig& cfg) {
   // this node was away), then on every change of the active targets.
   auto startRebalancing = [&] {
     if (!rebalancer) return;
-    copiesKeeper->onJoined();
+    target->copies().onJoined();
     rebalancer->onSmap(ctx.meta.smap());
     ctx.meta.onSmapChange = [&](const meta::Smap& smap) { rebalancer->onSmap(smap); };
   };

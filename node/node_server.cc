@@ -262,4 +262,45 @@ kj::Promise<void> NodeServer::stopJob(StopJobContext context) {
   return kj::READY_NOW;
 }
 
+kj::Promise<void> NodeServer::mountpaths(MountpathsContext context) {
+  auto res = context.getResults();
+  if (!target_) {
+    setStatus(res.initStatus(), notTarget());
+    return kj::READY_NOW;
+  }
+  auto states = ctx_.store->mountpathStates();
+  auto out = res.initMountpaths(states.size());
+  for (size_t i = 0; i < states.size(); ++i) {
+    out[i].setPath(states[i].path);
+    out[i].setEnabled(states[i].enabled);
+  }
+  setStatus(res.initStatus(), Status::OK());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> NodeServer::setMountpath(SetMountpathContext context) {
+  if (!target_) {
+    setStatus(context.getResults().initStatus(), notTarget());
+    return kj::READY_NOW;
+  }
+  std::string path = proto::str(context.getParams().getPath());
+  bool enabled = context.getParams().getEnabled();
+  // The marker file is disk work: on an I/O worker.
+  return ctx_.io
+      ->runAny([store = ctx_.store.get(), path, enabled] {
+        return store->setMountpathEnabled(path, enabled);
+      })
+      .then([this, context](Result<bool> changed) mutable {
+        auto res = context.getResults();
+        if (!changed.ok()) return setStatus(res.initStatus(), changed.status());
+        res.setChanged(*changed);
+        if (*changed) {
+          auto id = target_->copies().resilver();
+          if (!id.ok()) return setStatus(res.initStatus(), id.status());
+          res.setJobId(*id);
+        }
+        setStatus(res.initStatus(), Status::OK());
+      });
+}
+
 }  // namespace ais::node

@@ -45,6 +45,8 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> startJob(StartJobContext context) override;
   kj::Promise<void> listJobs(ListJobsContext context) override;
   kj::Promise<void> stopJob(StopJobContext context) override;
+  kj::Promise<void> mountpaths(MountpathsContext context) override;
+  kj::Promise<void> setMountpath(SetMountpathContext context) override;
 
  private:
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).

@@ -16,6 +16,11 @@ struct KeyValue {
   value @1 :Text;
 }
 
+struct MountpathState {
+  path @0 :Text;
+  enabled @1 :Bool;
+}
+
 struct ObjectAttrs {
   name @0 :Text;
   size @1 :UInt64;
@@ -161,5 +166,11 @@ interface Node {
   startJob @19 (id :Text, kind :Text, bucket :Text) -> (status :Status);
   listJobs @20 (id :Text, kind :Text) -> (status :Status, jobs :List(JobInfo));
   stopJob @21 (id :Text, kind :Text) -> (status :Status, stopped :UInt32);
+
+  # A target's mountpaths, and enabling or disabling one (kept across restarts). A change starts
+  # the target's resilver job (its id in jobId): objects move to their HRW mountpaths among the
+  # enabled ones, and are read from wherever they are meanwhile.
+  mountpaths @22 () -> (status :Status, mountpaths :List(MountpathState));
+  setMountpath @23 (path :Text, enabled :Bool) -> (status :Status, changed :Bool, jobId :Text);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

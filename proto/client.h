@@ -100,6 +100,11 @@ struct JobInfo {
   bool running() const { return state == "running"; }
 };
 
+struct MountpathInfo {
+  std::string path;
+  bool enabled = true;
+};
+
 // The jobs of every node that answered, and the nodes that did not.
 struct JobList {
   std::vector<JobInfo> parts;
@@ -234,6 +239,12 @@ class Client {
   // parts matching id or kind everywhere; how many were asked.
   Status startJob(const std::string& id, const std::string& kind, const std::string& bucket);
   Result<JobList> listJobs(const std::string& id = "", const std::string& kind = "");
+  // A target's mountpaths (client_mountpaths.cc).
+  Result<std::vector<MountpathInfo>> mountpaths(const std::string& targetId);
+  // Enables or disables a target's mountpath; the id of the resilver job it started ("" when the
+  // mountpath already was in that state).
+  Result<std::string> setMountpath(const std::string& targetId, const std::string& path,
+                                   bool enabled);
   Result<uint32_t> stopJob(const std::string& id, const std::string& kind = "");
   // A fresh job id ("<kind>-" and 8 random letters and digits).
   static std::string newJobId(const std::string& kind);

@@ -23,8 +23,11 @@ std::vector<size_t> Store::mountpathOrder(std::string_view bucket, std::string_v
   std::vector<std::pair<uint64_t, size_t>> weighted;
   for (size_t i = 0; i < digests_.size(); ++i)
     weighted.emplace_back(meta::mix64(h ^ digests_[i]), i);
-  // Ties go to the lower index, as in hrwSelect, so the first is always mountpathFor.
-  std::sort(weighted.begin(), weighted.end(), [](const auto& a, const auto& b) {
+  // Enabled mountpaths first (disabled ones only hold what has not moved yet); ties go to the
+  // lower index, as in mountpathIndex, so the first is always mountpathFor.
+  auto enabled = [this](size_t i) { return mps_[i]->enabled.load(std::memory_order_relaxed); };
+  std::sort(weighted.begin(), weighted.end(), [&](const auto& a, const auto& b) {
+    if (enabled(a.second) != enabled(b.second)) return enabled(a.second);
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
   std::vector<size_t> order;
@@ -156,7 +159,8 @@ Result<SyncReport> Store::syncCopies(std::string_view bucket, std::string_view n
 Result<SyncReport> Store::syncCopiesLocked(std::string_view bucket, std::string_view name,
                                            uint32_t copies) {
   auto order = mountpathOrder(bucket, name);
-  copies = std::clamp<uint32_t>(copies, 1, static_cast<uint32_t>(order.size()));
+  copies =
+      std::clamp<uint32_t>(copies, 1, static_cast<uint32_t>(std::max<size_t>(enabledCount(), 1)));
   struct Held {
     std::unique_ptr<ObjectReader> reader;  // set if the LOM and its file are there
     bool present = false;                  // a LOM (maybe damaged) is there

@@ -40,6 +40,7 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   }
   AIS_RETURN_IF_ERROR(db);
   mp->createdDb = !hadDb;
+  mp->enabled = !std::filesystem::exists(mp->path + "/" + kDisabledMarker, ec);
   if (!hadDb && hasObjects) {
     log::error("{}: the LOM database is missing but object files exist", mp->path);
     mp->lomDbLost = true;

@@ -1,6 +1,7 @@
 // A mountpath: one directory (normally one disk) with its own LomDb at <mp>/.ais.lomdb.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,7 +22,12 @@ struct Mountpath {
   // The LomDb did not exist before this open (a new, wiped or lost mountpath): its objects, if
   // any, are elsewhere (Store::needsResilver).
   bool createdDb = false;
+  // Disabled (by an operator, kept across restarts by <mp>/.ais.disabled): no new object or
+  // copy goes here; what is here is still read until the resilver job has moved it.
+  std::atomic<bool> enabled{true};
 };
+
+inline constexpr const char* kDisabledMarker = ".ais.disabled";
 
 // Creates the directory if missing and returns its canonical absolute path.
 Result<std::string> normalizeMountpath(const std::string& path);

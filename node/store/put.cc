@@ -26,11 +26,11 @@ bool pathCollision(int e) { return e == ENOTDIR || e == EISDIR || e == ENOTEMPTY
 Result<std::unique_ptr<ObjectWriter>> Store::beginPut(std::string_view bucket,
                                                       std::string_view name, PutOptions opts) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
-  if (uint32_t copies = copiesOf(bucket); copies > mps_.size()) {
+  if (uint32_t copies = copiesOf(bucket); copies > enabledCount()) {
     return Status(Code::kInvalidArgument,
                   fmt::format("ais://{} keeps {} copies of each object (mirror.copies) but this "
-                              "target has {} mountpath(s)",
-                              bucket, copies, mps_.size()));
+                              "target has {} enabled mountpath(s)",
+                              bucket, copies, enabledCount()));
   }
   BucketPolicy policy = policyOf(bucket);
   if (!meta::checksumTypeSupported(policy.checksumType)) {
@@ -85,7 +85,7 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
       return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_);
     }
   }
-  uint32_t copies = std::min<uint32_t>(copiesOf(w.bucket_), static_cast<uint32_t>(mps_.size()));
+  uint32_t copies = std::min<uint32_t>(copiesOf(w.bucket_), static_cast<uint32_t>(enabledCount()));
   if (copies <= 1) {
     return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});
   }

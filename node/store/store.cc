@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "meta/codec.h"
 #include "meta/hrw.h"
 #include "meta/names.h"
 #include "node/store/fqn.h"
@@ -51,11 +52,62 @@ Store::Store(std::vector<std::unique_ptr<Mountpath>> mps) : mps_(std::move(mps))
 Store::~Store() = default;
 
 Mountpath& Store::mountpathFor(std::string_view bucket, std::string_view name) const {
-  return *mps_[meta::hrwSelect(meta::xxhash64(meta::uname(bucket, name)), digests_)];
+  return *mps_[mountpathIndex(bucket, name)];
 }
 
 size_t Store::mountpathIndex(std::string_view bucket, std::string_view name) const {
-  return meta::hrwSelect(meta::xxhash64(meta::uname(bucket, name)), digests_);
+  // HRW over the enabled mountpaths (all of them if none is: setMountpathEnabled prevents it).
+  uint64_t h = meta::xxhash64(meta::uname(bucket, name));
+  size_t best = 0;
+  uint64_t bestWeight = 0;
+  bool found = false, any = enabledCount() > 0;
+  for (size_t i = 0; i < mps_.size(); ++i) {
+    if (any && !mps_[i]->enabled.load(std::memory_order_relaxed)) continue;
+    uint64_t w = meta::mix64(h ^ digests_[i]);
+    if (!found || w > bestWeight) {
+      best = i;
+      bestWeight = w;
+      found = true;
+    }
+  }
+  return best;
+}
+
+size_t Store::enabledCount() const {
+  size_t n = 0;
+  for (const auto& mp : mps_) n += mp->enabled.load(std::memory_order_relaxed) ? 1 : 0;
+  return n;
+}
+
+std::vector<MountpathState> Store::mountpathStates() const {
+  std::vector<MountpathState> out;
+  for (const auto& mp : mps_) out.push_back({mp->path, mp->enabled.load()});
+  return out;
+}
+
+Result<bool> Store::setMountpathEnabled(const std::string& path, bool enabled) {
+  std::lock_guard lock(policiesMu_);  // one toggle at a time
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(path, ec);
+  Mountpath* mp = nullptr;
+  for (const auto& m : mps_) {
+    if (m->path == path || (!ec && m->path == canonical.string())) mp = m.get();
+  }
+  if (!mp) return Status(Code::kInvalidArgument, "no mountpath " + path + " on this target");
+  if (mp->enabled == enabled) return false;
+  std::string marker = mp->path + "/" + kDisabledMarker;
+  if (!enabled) {
+    if (enabledCount() <= 1) {
+      return Status(Code::kInvalidArgument, "cannot disable " + mp->path +
+                                                ": it is the last enabled mountpath of the target");
+    }
+    AIS_RETURN_IF_ERROR(meta::writeFileAtomic(marker, "disabled\n"));
+  } else if (::unlink(marker.c_str()) != 0 && errno != ENOENT) {
+    return ioError("unlink", marker, errno);
+  }
+  mp->enabled = enabled;
+  log::warn("mountpath {} {}", mp->path, enabled ? "enabled" : "disabled");
+  return true;
 }
 
 const std::string& Store::mountpathOf(std::string_view bucket, std::string_view name) const {

@@ -71,6 +71,11 @@ struct BucketPolicy {
   bool operator==(const BucketPolicy&) const = default;
 };
 
+struct MountpathState {
+  std::string path;
+  bool enabled = true;
+};
+
 struct Capacity {
   uint64_t totalBytes = 0;
   uint64_t availBytes = 0;
@@ -155,6 +160,12 @@ class Store {
   // Its index in mountpaths() (I/O workers are per mountpath).
   size_t mountpathIndex(std::string_view bucket, std::string_view name) const;
   std::vector<std::string> mountpaths() const;
+  std::vector<MountpathState> mountpathStates() const;
+  // Enables or disables a mountpath (kept across restarts). A disabled one gets no new object or
+  // copy, and objects move off it as syncCopies runs for them (the resilver job); until then
+  // they are read from it. The last enabled mountpath cannot be disabled. Returns whether the
+  // state changed.
+  Result<bool> setMountpathEnabled(const std::string& path, bool enabled);
 
   // Tests: every object read, write and fsync goes through `faults` from now on (call before
   // serving; it must outlive the store).
@@ -207,7 +218,8 @@ class Store {
   Result<Lom> commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks);
 
   std::vector<std::unique_ptr<Mountpath>> mps_;
-  std::vector<uint64_t> digests_;  // mps_[i]->digest, for hrwSelect
+  std::vector<uint64_t> digests_;  // mps_[i]->digest, for HRW
+  size_t enabledCount() const;
   NameLocks locks_;
   std::atomic<uint64_t> workSeq_{0};  // unique work file and trash names
   std::atomic<uint64_t> corruptReads_{0};

@@ -84,12 +84,18 @@ void CopiesKeeper::onBmdChange(const meta::BMD& before, const meta::BMD& after) 
 
 void CopiesKeeper::onJoined() {
   if (!ctx_.store->needsResilver()) return;
+  log::warn("a mountpath came up without its objects: resilvering");
+  auto id = resilver();
+  if (!id.ok()) log::error("resilver: {}", id.status().toString());
+}
+
+Result<std::string> CopiesKeeper::resilver() {
   std::vector<std::string> buckets;
   for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
-  log::warn("a mountpath came up without its objects: resilvering {} bucket(s)", buckets.size());
-  std::string id = fmt::format("resilver-{}-{}", ctx_.cfg.id, unixNowNs() / 1000000000);
-  Status st = startJob(id, "resilver", std::move(buckets));
-  if (!st.ok()) log::error("resilver: {}", st.toString());
+  ctx_.jobs.stop("", "resilver");
+  std::string id = fmt::format("resilver-{}-{}", ctx_.cfg.id, unixNowNs() / 1000000);
+  AIS_RETURN_IF_ERROR(startJob(id, "resilver", std::move(buckets)));
+  return id;
 }
 
 Status CopiesKeeper::startJob(const std::string& id, const std::string& kind,

@@ -21,6 +21,9 @@ class CopiesKeeper {
   void onBmdChange(const meta::BMD& before, const meta::BMD& after);
   // Once the node has the cluster's BMD: the resilver job, if a mountpath needs it.
   void onJoined();
+  // The resilver job over every bucket (a running one is stopped first: this one supersedes
+  // it); its id.
+  Result<std::string> resilver();
   // A job (kind "make-n-copies" or "resilver") that runs Store::syncCopies for every object of
   // `buckets`, one I/O worker at a time; progress in the job's counters (damaged = objects that
   // could not be brought to their copies).

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "node/target/copies_keeper.h"
 #include "node/target/object_service.h"
 #include "proto/ais.capnp.h"
 
@@ -34,9 +35,10 @@ class TargetService {
   using BucketEmptyContext =
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
-  explicit TargetService(NodeContext& ctx) : ctx_(ctx), objects_(ctx) {}
+  explicit TargetService(NodeContext& ctx) : ctx_(ctx), objects_(ctx), copies_(ctx) {}
 
   ObjectService& objects() { return objects_; }
+  CopiesKeeper& copies() { return copies_; }
 
   kj::Promise<void> putObject(PutObjectContext context);
   kj::Promise<void> beginPut(BeginPutContext context);
@@ -52,6 +54,7 @@ class TargetService {
  private:
   NodeContext& ctx_;
   ObjectService objects_;
+  CopiesKeeper copies_;
 };
 
 }  // namespace ais::node

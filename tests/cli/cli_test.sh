@@ -246,6 +246,34 @@ expect_rc object_rm_gone 3 ais head $B/docs/moved.txt
 expect_rc object_rm_missing 3 ais rm $B/docs/moved.txt
 expect_rc bucket_rm_not_empty 6 ais bucket rm $B
 
+# ---- mountpaths: show, disable (a resilver job moves the objects), enable ----
+ais bucket create ais://climp >/dev/null
+mkdir -p "$WORK/mpsrc"
+for i in $(seq 1 30); do head -c $((i * 977)) /dev/urandom >"$WORK/mpsrc/f$i"; done
+check mountpath_put_dir ais put -r -q "$WORK/mpsrc" ais://climp/d/
+if ais storage mountpath show --json >"$WORK/mps.json" &&
+  [[ $(json_field "$WORK/mps.json" 'sum(1 for m in d if m["enabled"])') == 6 ]]; then
+  pass mountpath_show
+else
+  fail mountpath_show "$(head -c 300 "$WORK/mps.json")"
+fi
+mp=$(json_field "$WORK/mps.json" '[m["mountpath"] for m in d if m["target"] == "t1"][0]')
+out=$(ais storage mountpath disable "t1=$mp" 2>&1)
+job=$(grep -o 'resilver-[^ )]*' <<<"$out" | head -1)
+[[ -n $job ]] && pass mountpath_disable || fail mountpath_disable "$out"
+check mountpath_resilver_wait ais job wait "$job" --timeout 60
+[[ $(ais storage mountpath show t1 2>/dev/null | grep -c disabled) == 1 ]] && pass mountpath_shown_disabled ||
+  fail mountpath_shown_disabled "$(ais storage mountpath show t1 2>&1)"
+[[ $(find "$mp/@ais" -type f 2>/dev/null | wc -l) == 0 ]] && pass mountpath_emptied ||
+  fail mountpath_emptied "$(find "$mp/@ais" -type f | head -3)"
+badget=0
+for i in $(seq 1 30); do
+  ais get -q ais://climp/d/f$i "$WORK/mpout" >/dev/null 2>&1 && cmp -s "$WORK/mpout" "$WORK/mpsrc/f$i" || badget=$((badget + 1))
+done
+((badget == 0)) && pass mountpath_objects_readable || fail mountpath_objects_readable "$badget bad"
+check mountpath_enable ais storage mountpath enable t1 "$mp"
+expect_rc mountpath_unknown 5 ais storage mountpath disable t1 /no/such/mountpath
+
 # ---- unreachable endpoint ----
 dead_port=$((AIS_DEV_PORT + 7))
 port_free $dead_port || dead_port=1

@@ -4,9 +4,11 @@
 // copy.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "tests/integration/test_cluster.h"
@@ -20,12 +22,13 @@ constexpr int kObjects = 40;
 std::string objectData(int i) { return patternBytes(i, 1000 + i * 7919); }
 
 // Object files of the bucket on every mountpath of the given targets.
-std::vector<std::string> objectFiles(const TestCluster& cluster) {
+std::vector<std::string> objectFiles(const TestCluster& cluster,
+                                     const std::string& bucket = kBucket) {
   std::vector<std::string> out;
   for (const auto& id : cluster.targetIds()) {
     for (const auto& mp : cluster.node(id).mountpaths) {
       std::error_code ec;
-      std::string dir = mp + "/@ais/" + kBucket + "/%ob";
+      std::string dir = mp + "/@ais/" + bucket + "/%ob";
       for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
            !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
         if (it->is_regular_file()) out.push_back(it->path().string());
@@ -35,10 +38,12 @@ std::vector<std::string> objectFiles(const TestCluster& cluster) {
   return out;
 }
 
-// Waits until every part of the jobs of `kind` has ended; returns the parts.
-std::vector<JobInfo> waitJobs(Client& c, const std::string& kind, size_t parts) {
-  for (int i = 0; i < 300; ++i) {
-    auto list = c.listJobs("", kind);
+// Waits until every part of the jobs with this id (or of this kind, with at least `parts` parts)
+// has ended; returns the parts.
+std::vector<JobInfo> waitJobs(Client& c, const std::string& id, const std::string& kind,
+                              size_t parts = 1) {
+  for (int i = 0; i < 600; ++i) {
+    auto list = c.listJobs(id, kind);
     if (list.ok() && list->parts.size() >= parts) {
       bool running = false;
       for (const auto& p : list->parts) running |= p.running();
@@ -46,38 +51,49 @@ std::vector<JobInfo> waitJobs(Client& c, const std::string& kind, size_t parts) 
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ADD_FAILURE() << "jobs " << kind << " did not end";
+  ADD_FAILURE() << "jobs " << id << kind << " did not end";
   return {};
 }
 
+// 2 targets with 3 mountpaths each, and a client.
+class MirrorTest : public ::testing::Test {
+ protected:
+  static TestCluster::Options options() {
+    TestCluster::Options opts;
+    opts.targets = 2;
+    opts.mountpathsPerTarget = 3;
+    return opts;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(cluster.start().ok());
+    auto client = cluster.client();
+    ASSERT_TRUE(client.ok());
+    c = std::move(*client);
+  }
+  TestCluster cluster{options()};
+  std::unique_ptr<Client> c;
+};
 
-TEST(MirrorTest, CopiesSurviveCorruptionAndAWipedMountpath) {
-  TestCluster::Options opts;
-  opts.targets = 2;
-  opts.mountpathsPerTarget = 3;
-  TestCluster cluster(opts);
-  ASSERT_TRUE(cluster.start().ok());
-  auto c = cluster.client();
-  ASSERT_TRUE(c.ok());
-  ASSERT_TRUE((*c)->createBucket(kBucket).ok());
+TEST_F(MirrorTest, CopiesSurviveCorruptionAndAWipedMountpath) {
+  ASSERT_TRUE(c->createBucket(kBucket).ok());
   for (int i = 0; i < kObjects; ++i) {
-    ASSERT_TRUE((*c)->put(kBucket, "o" + std::to_string(i), objectData(i)).ok());
+    ASSERT_TRUE(c->put(kBucket, "o" + std::to_string(i), objectData(i)).ok());
   }
   EXPECT_EQ(objectFiles(cluster).size(), size_t{kObjects});
 
   // Two copies of a populated bucket: make-n-copies on each target.
-  auto props = (*c)->bucketProps(kBucket);
+  auto props = c->bucketProps(kBucket);
   ASSERT_TRUE(props.ok());
   props->mirrorCopies = 2;
-  ASSERT_TRUE((*c)->setBucketProps(kBucket, *props).ok());
-  for (const auto& p : waitJobs(**c, "make-n-copies", cluster.targetIds().size())) {
+  ASSERT_TRUE(c->setBucketProps(kBucket, *props).ok());
+  for (const auto& p : waitJobs(*c, "", "make-n-copies", cluster.targetIds().size())) {
     EXPECT_EQ(p.state, "finished") << p.node << ": " << p.message;
     EXPECT_EQ(p.bucket, kBucket);
     EXPECT_EQ(p.errors, 0u);
   }
   EXPECT_EQ(objectFiles(cluster).size(), size_t{2 * kObjects});
   // New objects get both copies before the PUT returns.
-  ASSERT_TRUE((*c)->put(kBucket, "late", objectData(99)).ok());
+  ASSERT_TRUE(c->put(kBucket, "late", objectData(99)).ok());
   EXPECT_EQ(objectFiles(cluster).size(), size_t{2 * kObjects + 2});
 
   // A flipped byte in every file of o0..o9 except one copy each: always the right bytes.
@@ -90,10 +106,10 @@ TEST(MirrorTest, CopiesSurviveCorruptionAndAWipedMountpath) {
       }
     }
     ASSERT_EQ(flipped, 2) << name;
-    auto got = (*c)->get(kBucket, name);
+    auto got = c->get(kBucket, name);
     ASSERT_TRUE(got.ok()) << name << ": " << got.status().toString();
     EXPECT_TRUE(*got == objectData(i)) << name;
-    auto range = (*c)->get(kBucket, name, ByteRange{100, 500});
+    auto range = c->get(kBucket, name, ByteRange{100, 500});
     ASSERT_TRUE(range.ok()) << name << ": " << range.status().toString();
     EXPECT_TRUE(*range == objectData(i).substr(100, 500)) << name;
   }
@@ -101,7 +117,7 @@ TEST(MirrorTest, CopiesSurviveCorruptionAndAWipedMountpath) {
   // The scrub rewrites the damaged copies that reads did not meet (reads repair what they meet
   // in the background); a second scrub finds nothing left to do.
   auto scrub = [&] {
-    auto results = (*c)->validateBucket(kBucket);
+    auto results = c->validateBucket(kBucket);
     EXPECT_TRUE(results.ok());
     size_t repaired = 0, damaged = 0;
     for (const auto& r : results.ok() ? *results : std::vector<ValidateResult>{}) {
@@ -121,11 +137,11 @@ TEST(MirrorTest, CopiesSurviveCorruptionAndAWipedMountpath) {
   std::filesystem::remove_all(cluster.node(victim).mountpaths.at(1));
   ASSERT_TRUE(cluster.restart(victim).ok());
   for (int i = 0; i < kObjects; ++i) {
-    auto got = (*c)->get(kBucket, "o" + std::to_string(i));
+    auto got = c->get(kBucket, "o" + std::to_string(i));
     ASSERT_TRUE(got.ok()) << i << ": " << got.status().toString();
     EXPECT_TRUE(*got == objectData(i)) << i;
   }
-  for (const auto& p : waitJobs(**c, "resilver", 1)) {
+  for (const auto& p : waitJobs(*c, "", "resilver")) {
     EXPECT_EQ(p.state, "finished") << p.node << ": " << p.message;
     EXPECT_EQ(p.node, victim);
   }
@@ -137,14 +153,88 @@ TEST(MirrorTest, CopiesSurviveCorruptionAndAWipedMountpath) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(files, size_t{2 * kObjects + 2});
-  auto listed = (*c)->list(kBucket);
+  auto listed = c->list(kBucket);
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->entries.size(), size_t{kObjects + 1});
 
   // A delete takes every copy.
-  ASSERT_TRUE((*c)->remove(kBucket, "late").ok());
+  ASSERT_TRUE(c->remove(kBucket, "late").ok());
   EXPECT_EQ(objectFiles(cluster).size(), size_t{2 * kObjects});
-  EXPECT_EQ((*c)->head(kBucket, "late").code(), Code::kObjectNotFound);
+  EXPECT_EQ(c->head(kBucket, "late").code(), Code::kObjectNotFound);
+}
+
+TEST_F(MirrorTest, DisablingAMountpathMovesItsObjectsWhileReadsGoOn) {
+  constexpr const char* kPlain = "resilvered";
+  constexpr int kCount = 1000;
+  ASSERT_TRUE(c->createBucket(kPlain).ok());
+  auto data = [](int i) { return patternBytes(i, 500 + (i * 37) % 3000); };
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(c->put(kPlain, "o" + std::to_string(i), data(i)).ok());
+  }
+  std::string victim = cluster.targetIds().at(0);
+  std::string off = cluster.node(victim).mountpaths.at(0);
+  auto filesOn = [&](const std::string& mp) {
+    size_t n = 0;
+    for (const auto& f : objectFiles(cluster, kPlain)) n += f.rfind(mp + "/", 0) == 0;
+    return n;
+  };
+  ASSERT_GT(filesOn(off), 0u);
+
+  // A reader checks random objects the whole time.
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, bad{0};
+  struct Joiner {  // the reader ends with the test, also when an assertion returns early
+    std::atomic<bool>& stop;
+    std::thread t;
+    ~Joiner() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } reader{stop, std::thread([&] {
+             auto rc = cluster.client();
+             if (!rc.ok()) return (void)++bad;
+             std::mt19937 rng(7);
+             while (!stop) {
+               int i = static_cast<int>(rng() % kCount);
+               auto got = (*rc)->get(kPlain, "o" + std::to_string(i));
+               if (!got.ok() || *got != data(i)) ++bad;
+               ++reads;
+             }
+           })};
+  auto job = c->setMountpath(victim, off, false);
+  ASSERT_TRUE(job.ok()) << job.status().toString();
+  ASSERT_FALSE(job->empty());
+  for (const auto& p : waitJobs(*c, *job, "")) {
+    EXPECT_EQ(p.state, "finished") << p.message;
+    EXPECT_EQ(p.kind, "resilver");
+  }
+  EXPECT_EQ(filesOn(off), 0u);
+  auto again = c->setMountpath(victim, off, false);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());  // already disabled: nothing to do
+
+  // Kept across a restart; enabled again, objects come back to it.
+  ASSERT_TRUE(cluster.stop(victim).ok());
+  ASSERT_TRUE(cluster.restart(victim).ok());
+  auto states = c->mountpaths(victim);
+  ASSERT_TRUE(states.ok()) << states.status().toString();
+  bool sawDisabled = false;
+  for (const auto& m : *states) sawDisabled |= (m.path == off && !m.enabled);
+  EXPECT_TRUE(sawDisabled);
+  job = c->setMountpath(victim, off, true);
+  ASSERT_TRUE(job.ok()) << job.status().toString();
+  for (const auto& p : waitJobs(*c, *job, "")) EXPECT_EQ(p.state, "finished") << p.message;
+  EXPECT_GT(filesOn(off), 0u);
+  stop = true;
+  reader.t.join();
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(bad.load(), 0);
+  for (int i = 0; i < kCount; ++i) {
+    auto got = c->get(kPlain, "o" + std::to_string(i));
+    ASSERT_TRUE(got.ok()) << i;
+    EXPECT_TRUE(*got == data(i)) << i;
+  }
+  EXPECT_EQ(c->setMountpath(victim, "/no/such", false).code(), Code::kInvalidArgument);
 }
 
 }  // namespace

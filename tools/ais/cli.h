@@ -33,6 +33,7 @@ void addClusterCommands(CLI::App& app, Cli& cli);
 void addBucketCommands(CLI::App& app, Cli& cli);
 void addObjectCommands(CLI::App& app, Cli& cli);
 void addStorageCommands(CLI::App& app, Cli& cli);
+void addMountpathCommands(CLI::App& storage, Cli& cli);  // under `storage`
 void addJobCommands(CLI::App& app, Cli& cli);
 
 }  // namespace ais::cli

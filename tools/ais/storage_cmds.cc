@@ -128,8 +128,9 @@ int validate(Cli& cli, const std::string& target, bool json) {
 }  // namespace
 
 void addStorageCommands(CLI::App& app, Cli& cli) {
-  auto* storage = app.add_subcommand("storage", "Storage commands: validate");
+  auto* storage = app.add_subcommand("storage", "Storage commands: validate, mountpath");
   storage->require_subcommand(1);
+  addMountpathCommands(*storage, cli);
   auto* v = storage->add_subcommand(
       "validate", "Scrub ais://BUCKET: read and verify every object, report damaged ones");
   auto target = std::make_shared<std::string>();

@@ -243,5 +243,61 @@ TEST_F(MirrorTest, AnAddedMountpathIsResilvered) {
   EXPECT_LT(moved, kObjects * 2 / 3);
 }
 
+TEST_F(MirrorTest, ADisabledMountpathIsEmptiedAndStaysDisabled) {
+  constexpr int kObjects = 60;
+  auto data = [](int i) { return pattern(100 + i * 31, i); };
+  for (int i = 0; i < kObjects; ++i) {
+    ASSERT_TRUE(store_->putBytes("plain", "o" + std::to_string(i), data(i)).ok());
+    ASSERT_TRUE(store_->putBytes("mir", "m" + std::to_string(i), data(i)).ok());
+  }
+  std::string off = store_->mountpaths().at(1);
+  ASSERT_TRUE(*store_->setMountpathEnabled(off, false));
+  EXPECT_FALSE(*store_->setMountpathEnabled(off, false));  // already
+  auto onDisabled = [&] {
+    size_t n = 0;
+    for (int i = 0; i < kObjects; ++i) {
+      for (const char* b : {"plain", "mir"}) {
+        std::string name = (b[0] == 'p' ? "o" : "m") + std::to_string(i);
+        for (const auto& path : store_->copyFqns(b, name)) n += mountpathOfFile(path) == off;
+      }
+    }
+    return n;
+  };
+  EXPECT_GT(onDisabled(), 0u);
+  for (int i = 0; i < kObjects; ++i) {  // readable before the resilver
+    auto got = readAll("plain", "o" + std::to_string(i));
+    ASSERT_TRUE(got.ok()) << i << ": " << got.status().toString();
+    EXPECT_TRUE(*got == data(i));
+    ASSERT_TRUE(store_->putBytes("plain", "new" + std::to_string(i), data(i)).ok());
+  }
+  for (int i = 0; i < kObjects; ++i) {  // the resilver
+    ASSERT_TRUE(store_->syncCopies("plain", "o" + std::to_string(i)).ok());
+    ASSERT_TRUE(store_->syncCopies("mir", "m" + std::to_string(i)).ok());
+    EXPECT_EQ(store_->copyFqns("mir", "m" + std::to_string(i)).size(), 2u);
+  }
+  EXPECT_EQ(onDisabled(), 0u);
+  for (int i = 0; i < kObjects; ++i) {
+    EXPECT_NE(mountpathOfFile(*store_->fqn("plain", "new" + std::to_string(i))), off);
+  }
+  // Kept across a restart; the last enabled mountpath stays; copies beyond the enabled ones are
+  // refused.
+  open(3);
+  auto states = store_->mountpathStates();
+  ASSERT_EQ(states.size(), 3u);
+  EXPECT_FALSE(states[1].enabled);
+  ASSERT_TRUE(*store_->setMountpathEnabled(store_->mountpaths().at(0), false));
+  EXPECT_EQ(store_->setMountpathEnabled(store_->mountpaths().at(2), false).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(store_->beginPut("mir", "x").code(), Code::kInvalidArgument);
+  ASSERT_TRUE(*store_->setMountpathEnabled(store_->mountpaths().at(0), true));
+  ASSERT_TRUE(*store_->setMountpathEnabled(off, true));
+  EXPECT_EQ(store_->setMountpathEnabled("/nope", true).code(), Code::kInvalidArgument);
+  for (int i = 0; i < kObjects; ++i) {
+    auto got = readAll("plain", "o" + std::to_string(i));
+    ASSERT_TRUE(got.ok()) << i;
+    EXPECT_TRUE(*got == data(i));
+  }
+}
+
 }  // namespace
 }  // namespace ais::store

@@ -2,7 +2,9 @@
 // /v1/daemon, /v1/health. Documented in docs/api.md. Errors: {"code": "...", "message": "..."}
 // with the same HTTP statuses the S3 side uses.
 #include <fmt/format.h>
+#include <xxhash.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "meta/names.h"
@@ -11,6 +13,7 @@
 #include "node/gateway/local_read.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/gateway/s3_errors.h"
+#include "node/gateway/s3_payload.h"
 #include "node/gateway/url.h"
 
 namespace ais::gateway {
@@ -62,8 +65,65 @@ json nodeJson(const meta::NodeInfo& n) {
               {"down", n.down()}};
 }
 
+// PUT /v1/objects/B/NAME. The body goes through the S3 payload reader, so everything the client
+// asserted about it is checked before the object is committed: a signed x-amz-content-sha256,
+// Content-MD5, x-amz-checksum-*, and AIStore's ais-checksum-type/ais-checksum-value (xxhash,
+// md5, crc32c, sha256). A mismatch stores nothing (400 BadDigest).
+void putObject(Gateway& gw, Exchange& ex, Client& c, const std::string& bucket,
+               const std::string& name, const SigV4Context& auth) {
+  auto badDigest = [&](const std::string& why) {
+    return sendJson(ex, 400, json{{"code", "BadDigest"}, {"message", why}});
+  };
+  PayloadReader body(ex, auth);
+  if (const auto& e = body.error()) {
+    return sendJson(ex, e->http, json{{"code", e->code}, {"message", e->message}});
+  }
+  std::string aisType(ex.header("ais-checksum-type")), aisValue(ex.header("ais-checksum-value"));
+  for (auto& ch : aisValue) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (aisType == "xxhash") aisType = "xxhash64";
+  std::unique_ptr<Hasher> aisHash;
+  if (!aisType.empty() && aisType != "none") {
+    if (aisValue.empty()) return badDigest("ais-checksum-type without ais-checksum-value");
+    if (aisType != "xxhash64") {
+      aisHash = std::make_unique<Hasher>(aisType);
+      if (!aisHash->valid()) return badDigest("unknown ais-checksum-type " + aisType);
+    }
+  }
+  auto h = gw.beginPut(c, bucket, name, {});
+  if (!h.ok()) return sendError(ex, h.status());
+  XXH64_state_t* xxh = XXH64_createState();
+  XXH64_reset(xxh, 0);
+  std::vector<char> buf(kIoBuf);
+  while (size_t n = body.read(buf.data(), buf.size())) {
+    XXH64_update(xxh, buf.data(), n);
+    if (aisHash) aisHash->update(std::string_view(buf.data(), n));
+    if (Status st = (*h)->write(std::string_view(buf.data(), n)); !st.ok()) {
+      XXH64_freeState(xxh);
+      (*h)->abort();
+      return sendError(ex, st);
+    }
+  }
+  uint64_t digest = XXH64_digest(xxh);
+  XXH64_freeState(xxh);
+  if (!body.finish()) {
+    (*h)->abort();  // nothing partial becomes visible
+    const auto& e = *body.error();
+    return sendJson(ex, e.http, json{{"code", e.code}, {"message", e.message}});
+  }
+  if (!aisValue.empty() && !aisType.empty() && aisType != "none") {
+    std::string got = aisHash ? toHex(aisHash->finish()) : fmt::format("{:016x}", digest);
+    if (got != aisValue) {
+      (*h)->abort();
+      return badDigest(aisType + " of the body is " + got + ", not " + aisValue);
+    }
+  }
+  auto info = (*h)->commit();
+  if (!info.ok()) return sendError(ex, info.status());
+  return sendJson(ex, 200, objectJson(*info));
+}
+
 void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
-             const std::string& name, const Query& q) {
+             const std::string& name, const Query& q, const SigV4Context& auth) {
   switch (ex.method()) {
     case http::verb::get: {
       auto info = gw.head(*c, bucket, name);
@@ -121,26 +181,8 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       (void)ex.respond(200);
       return;
     }
-    case http::verb::put: {
-      auto h = gw.beginPut(*c, bucket, name, {});
-      if (!h.ok()) return sendError(ex, h.status());
-      std::vector<char> buf(kIoBuf);
-      while (true) {
-        auto n = ex.readBody(buf.data(), buf.size());
-        if (!n.ok()) {
-          (*h)->abort();
-          return sendError(ex, n.status());
-        }
-        if (*n == 0) break;
-        if (Status st = (*h)->write(std::string_view(buf.data(), *n)); !st.ok()) {
-          (*h)->abort();
-          return sendError(ex, st);
-        }
-      }
-      auto info = (*h)->commit();
-      if (!info.ok()) return sendError(ex, info.status());
-      return sendJson(ex, 200, objectJson(*info));
-    }
+    case http::verb::put:
+      return putObject(gw, ex, *c, bucket, name, auth);
     case http::verb::delete_: {
       Status st = gw.remove(*c, bucket, name);
       if (!st.ok()) return sendError(ex, st);
@@ -281,7 +323,7 @@ void serveNative(Gateway& gw, Exchange& ex) {
   }
   // With access keys configured, the native API takes the same SigV4 signatures as S3 (e.g.
   // curl --aws-sigv4 aws:amz:REGION:s3 --user KEY:SECRET); only the health probe stays open.
-  // TODO(security): verify a signed payload hash on native PUTs as the S3 path does.
+  SigV4Context authCtx;  // anonymous unless keys are configured
   if (gw.options().s3.enabled()) {
     std::string_view rawQuery = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
     // Without x-amz-content-sha256 a bodiless request signs the hash of the empty payload.
@@ -293,6 +335,7 @@ void serveNative(Gateway& gw, Exchange& ex) {
     if (auto* e = std::get_if<S3Error>(&auth)) {
       return sendJson(ex, e->http, json{{"code", e->code}, {"message", e->message}});
     }
+    authCtx = std::get<SigV4Context>(std::move(auth));
   }
   if (p == "/v1/daemon") {
     const auto& o = gw.options();
@@ -354,7 +397,7 @@ void serveNative(Gateway& gw, Exchange& ex) {
     std::string bucket(rest.substr(0, slash)), name(rest.substr(slash + 1));
     if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
     if (Status st = meta::validateObjectName(name); !st.ok()) return sendError(ex, st);
-    return objects(gw, ex, *c, bucket, name, *q);
+    return objects(gw, ex, *c, bucket, name, *q, authCtx);
   }
   sendError(ex, Status(Code::kNotImplemented, "unknown endpoint " + std::string(p)));
 }

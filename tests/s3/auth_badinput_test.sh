@@ -62,4 +62,12 @@ check still_serving bash -c 'good s3 ls s3://authb | grep -q hi.txt'
 check native_health bash -c 'curl -sf $S3_ENDPOINT/v1/health | grep -q ok'
 check native_cluster_signed bash -c 'curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user AKTEST:secret123 $S3_ENDPOINT/v1/cluster | grep -q "\"primary\""'
 check native_cluster_unsigned_refused test "$(curl -s -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/v1/cluster")" = 403
+# A signed native PUT whose body is not the one its signed payload hash names: refused, and
+# nothing stored; the right body goes in.
+printf 'the real body' >"$WORK/native_body"
+other_sha=$(printf 'another body' | sha256sum | cut -d' ' -f1)
+real_sha=$(sha256sum <"$WORK/native_body" | cut -d' ' -f1)
+check native_put_payload_mismatch bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user AKTEST:secret123 -H 'x-amz-content-sha256: $other_sha' -X PUT --data-binary @$WORK/native_body $S3_ENDPOINT/v1/objects/authb/signed)\" = 400 ]"
+check native_put_mismatch_stored_nothing test "$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user AKTEST:secret123 -I "$S3_ENDPOINT/v1/objects/authb/signed")" = 404
+check native_put_payload_signed bash -c "curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user AKTEST:secret123 -H 'x-amz-content-sha256: $real_sha' -X PUT --data-binary @$WORK/native_body $S3_ENDPOINT/v1/objects/authb/signed >/dev/null"
 finish

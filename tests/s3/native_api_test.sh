@@ -26,6 +26,14 @@ check "head has length" bash -c "curl -sfI $V1/objects/nat/dir/big.bin | grep -q
 # The checksum header is the xxhash64 in hex, the same value the CLI prints.
 cli_ck=$("$AIS_BUILD_DIR/tools/ais" object head ais://nat/dir/big.bin --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["checksum"])')
 check "checksum header is the CLI's hex xxhash64" bash -c "curl -sfI $V1/objects/nat/dir/big.bin | tr -d '\r' | grep -qix 'ais-checksum-value: ${cli_ck##*:}'"
+# What the client asserts about a PUT's body is checked; a mismatch stores nothing.
+xxh=$(curl -sfI $V1/objects/nat/dir/big.bin | tr -d '\r' | sed -n 's/^ais-checksum-value: //Ip')
+check "put with the right ais-checksum (xxhash)" test "$(status -X PUT -H "ais-checksum-type: xxhash" -H "ais-checksum-value: $xxh" --data-binary @"$data" "$V1/objects/nat/ck/good")" = 200
+check "put with the right ais-checksum (md5)" test "$(status -X PUT -H "ais-checksum-type: md5" -H "ais-checksum-value: $(md5sum <"$data" | cut -d' ' -f1)" --data-binary @"$data" "$V1/objects/nat/ck/md5")" = 200
+check "put with a wrong ais-checksum is 400" test "$(status -X PUT -H "ais-checksum-type: xxhash" -H "ais-checksum-value: 0123456789abcdef" --data-binary @"$data" "$V1/objects/nat/ck/bad")" = 400
+check "put with a wrong Content-MD5 is 400" test "$(status -X PUT -H "Content-MD5: 1B2M2Y8AsgTpgAmY7PhCfg==" --data-binary @"$data" "$V1/objects/nat/ck/badmd5")" = 400
+check "a refused put stores nothing" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -I $V1/objects/nat/ck/bad)\" = 404 ] && [ \"\$(curl -s -o /dev/null -w '%{http_code}' -I $V1/objects/nat/ck/badmd5)\" = 404 ]"
+check "unknown ais-checksum-type is 400" test "$(status -X PUT -H "ais-checksum-type: md7" -H "ais-checksum-value: 00" --data-binary x "$V1/objects/nat/ck/x")" = 400
 check "checksum type header" bash -c "curl -sfI $V1/objects/nat/dir/big.bin | tr -d '\r' | grep -qix 'ais-checksum-type: xxhash64'"
 # An md5 bucket (checksum.type=md5): the headers carry the content's MD5, and S3 clients get it
 # as the ETag of an object stored through the native API.
@@ -68,7 +76,7 @@ for _ in range(100):
     time.sleep(0.1)
 j = d["jobs"][0]
 assert j["state"] == "finished" and j["kind"] == "validate" and j["bucket"] == "nat", j
-assert j["objects"] == 26 and j["errors"] == 0 and len(j["parts"]) == 3, j
+assert j["objects"] == 28 and j["errors"] == 0 and len(j["parts"]) == 3, j
 assert job not in [x["id"] for x in call("GET", "/jobs")["jobs"]]  # running only
 assert job in [x["id"] for x in call("GET", "/jobs?all=true")["jobs"]]
 PY

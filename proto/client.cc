@@ -166,6 +166,22 @@ Result<ObjectInfo> Client::putFile(const std::string& bucket, const std::string&
     ::close(fd);
     return Status(Code::kInvalidArgument, path + ": not a regular file");
   }
+  if (static_cast<uint64_t>(st.st_size) <= kInlinePutMax) {
+    // A small file goes in one message (one round trip), not a stream of three calls.
+    std::string data(static_cast<size_t>(st.st_size), '\0');
+    size_t got = 0;
+    while (got < data.size()) {
+      ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    if (got != data.size()) return Status(Code::kIoError, path + ": changed while being read");
+    auto r = put(bucket, name, data, options);
+    if (r.ok() && progress) progress(data.size(), data.size());
+    return r;
+  }
   ChunkSource src(fd, static_cast<uint64_t>(st.st_size));
   src.progress = std::move(progress);
   auto r =

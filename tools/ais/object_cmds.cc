@@ -175,7 +175,10 @@ int putDir(Client& client, const PutArgs& a, const Uri& dst) {
            root, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;  // follows symlinks to files; skips dirs, sockets, ...
-    auto rel = fs::relative(it->path(), root, ec).generic_string();
+    // The walk's paths start with root's: strip it (fs::relative resolves symlinks per file).
+    std::string path = it->path().generic_string(), base = root.generic_string();
+    std::string rel = path.substr(std::min(path.size(), base.size()));
+    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
     items.push_back({it->path().string(), prefix + rel, it->file_size(ec)});
   }
   if (ec) return fail(Status(Code::kIoError, "walking " + a.src + ": " + ec.message()));

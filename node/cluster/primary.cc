@@ -242,48 +242,88 @@ kj::Promise<Status> Primary::createBucket(const std::string& name, meta::BucketP
   AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
   if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
   AIS_RETURN_IF_ERROR(checkProps(props));
-  props.createdNs = unixNowNs();
-  meta::BMD bmd = ctx_.meta.bmd();
-  bmd.buckets[name] = props;
-  bmd.version += 1;
-  log::info("create bucket ais://{}", name);
-  return publish(std::nullopt, bmd).then([name](std::string missed) {
-    return bmdAcknowledged("created ais://" + name, missed);
-  });
+  return targetsCanMirror(props.mirrorCopies)
+      .then([this, name, props](Status st) mutable -> kj::Promise<Status> {
+        if (!st.ok()) return st;
+        if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
+        props.createdNs = unixNowNs();
+        meta::BMD bmd = ctx_.meta.bmd();
+        bmd.buckets[name] = props;
+        bmd.version += 1;
+        log::info("create bucket ais://{}", name);
+        return publish(std::nullopt, bmd).then([name](std::string missed) {
+          return bmdAcknowledged("created ais://" + name, missed);
+        });
+      });
 }
 
-kj::Promise<Status> Primary::allTargetsEmpty(const std::string& bucket) {
+namespace {
+
+// Sends ask(node, id) (a promise of Status) to every active target at once, 10 s each; one that
+// does not answer gives kUnavailable: "target <id> did not answer: <silence>".
+template <typename Ask>
+kj::Promise<kj::Array<Status>> askTargets(NodeContext& ctx, Ask ask, std::string silence) {
   kj::Vector<kj::Promise<Status>> answers;
-  for (const meta::NodeInfo* t : ctx_.meta.smap().activeTargets()) {
-    std::string ep = t->rpcEndpoint;
-    std::string id = t->id;
-    auto req = ctx_.pool.get(ep).bucketEmptyRequest();
+  for (const meta::NodeInfo* t : ctx.meta.smap().activeTargets()) {
+    std::string ep = t->rpcEndpoint, id = t->id;
+    answers.add(ctx.timer()
+                    .timeoutAfter(10 * kj::SECONDS, ask(ctx.pool.get(ep), id))
+                    .catch_([&ctx, ep, id, silence](kj::Exception&&) {
+                      ctx.pool.drop(ep);
+                      return Status(Code::kUnavailable,
+                                    "target " + id + " did not answer: " + silence);
+                    }));
+  }
+  return kj::joinPromises(answers.releaseAsArray());
+}
+
+Status firstError(const kj::Array<Status>& all) {
+  for (const auto& st : all) {
+    if (!st.ok()) return st;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+kj::Promise<Status> Primary::allTargetsEmpty(const std::string& bucket) {
+  auto ask = [bucket](wire::Node::Client node, const std::string&) {
+    auto req = node.bucketEmptyRequest();
     req.setName(bucket);
-    auto p = req.send().then([bucket, id](auto&& r) -> Status {
+    return req.send().then([bucket](auto&& r) -> Status {
       Status st = proto::toStatus(r.getStatus());
       if (!st.ok()) return st;
       if (!r.getEmpty()) return Status(Code::kBucketNotEmpty, "ais://" + bucket);
       return Status::OK();
     });
-    answers.add(ctx_.timer()
-                    .timeoutAfter(10 * kj::SECONDS, kj::mv(p))
-                    .catch_([this, ep, id](kj::Exception&& e) {
-                      ctx_.pool.drop(ep);
-                      return Status(Code::kUnavailable,
-                                    "target " + id +
-                                        " did not answer: cannot tell whether the "
-                                        "bucket is empty (use force to destroy anyway)");
-                    }));
-  }
-  return kj::joinPromises(answers.releaseAsArray()).then([](kj::Array<Status>&& all) {
-    for (auto& st : all) {
-      if (st.code() == Code::kBucketNotEmpty) return st;
-    }
-    for (auto& st : all) {
+  };
+  return askTargets(ctx_, ask,
+                    "cannot tell whether the bucket is empty (use force to destroy anyway)")
+      .then([](kj::Array<Status>&& all) {
+        for (auto& st : all) {
+          if (st.code() == Code::kBucketNotEmpty) return st;
+        }
+        return firstError(all);
+      });
+}
+
+kj::Promise<Status> Primary::targetsCanMirror(uint32_t copies) {
+  if (copies <= 1) return Status::OK();
+  auto ask = [copies](wire::Node::Client node, const std::string& id) {
+    return node.mountpathsRequest().send().then([copies, id](auto&& r) -> Status {
+      Status st = proto::toStatus(r.getStatus());
       if (!st.ok()) return st;
-    }
-    return Status::OK();
-  });
+      uint32_t enabled = 0;
+      for (auto m : r.getMountpaths()) enabled += m.getEnabled() ? 1 : 0;
+      if (enabled >= copies) return Status::OK();
+      return Status(Code::kInvalidArgument,
+                    fmt::format("mirror.copies={} needs {} enabled mountpaths on every target; "
+                                "target {} has {}",
+                                copies, copies, id, enabled));
+    });
+  };
+  return askTargets(ctx_, ask, "cannot tell whether it has the mountpaths for the copies")
+      .then([](kj::Array<Status>&& all) { return firstError(all); });
 }
 
 kj::Promise<Status> Primary::destroyBucket(const std::string& name, bool force) {
@@ -307,13 +347,20 @@ kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::Bucke
   const meta::BucketProps* cur = ctx_.meta.bmd().find(name);
   if (!cur) return Status(Code::kBucketNotFound, "ais://" + name);
   AIS_RETURN_IF_ERROR(checkProps(props));
-  props.createdNs = cur->createdNs;
-  meta::BMD bmd = ctx_.meta.bmd();
-  bmd.buckets[name] = props;
-  bmd.version += 1;
-  return publish(std::nullopt, bmd).then([name](std::string missed) {
-    return bmdAcknowledged("changed the props of ais://" + name, missed);
-  });
+  uint32_t copies = props.mirrorCopies == cur->mirrorCopies ? 1 : props.mirrorCopies;
+  return targetsCanMirror(copies).then(
+      [this, name, props](Status st) mutable -> kj::Promise<Status> {
+        if (!st.ok()) return st;
+        const meta::BucketProps* now = ctx_.meta.bmd().find(name);
+        if (!now) return Status(Code::kBucketNotFound, "ais://" + name);
+        props.createdNs = now->createdNs;
+        meta::BMD bmd = ctx_.meta.bmd();
+        bmd.buckets[name] = props;
+        bmd.version += 1;
+        return publish(std::nullopt, bmd).then([name](std::string missed) {
+          return bmdAcknowledged("changed the props of ais://" + name, missed);
+        });
+      });
 }
 
 }  // namespace ais::node

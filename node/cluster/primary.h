@@ -37,6 +37,9 @@ class Primary {
   // One node's metasync, retried; "" once it took it, else why not.
   kj::Promise<std::string> metasyncTo(std::string endpoint, int attempt);
   kj::Promise<Status> allTargetsEmpty(const std::string& bucket);
+  // OK if every active target has at least `copies` enabled mountpaths (mirror.copies), else
+  // an error naming the first that has not (or did not answer).
+  kj::Promise<Status> targetsCanMirror(uint32_t copies);
 
   NodeContext& ctx_;
   std::map<std::pair<std::string, meta::Role>, Clock::time_point> lastSeen_;

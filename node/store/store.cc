@@ -101,6 +101,14 @@ Result<bool> Store::setMountpathEnabled(const std::string& path, bool enabled) {
       return Status(Code::kInvalidArgument, "cannot disable " + mp->path +
                                                 ": it is the last enabled mountpath of the target");
     }
+    for (const auto& [bucket, policy] : policies_) {  // (policiesMu_ is held)
+      if (policy.copies > enabledCount() - 1) {
+        return Status(Code::kInvalidArgument,
+                      fmt::format("cannot disable {}: ais://{} keeps {} copies (mirror.copies) "
+                                  "and {} enabled mountpath(s) would be left",
+                                  mp->path, bucket, policy.copies, enabledCount() - 1));
+      }
+    }
     AIS_RETURN_IF_ERROR(meta::writeFileAtomic(marker, "disabled\n"));
   } else if (::unlink(marker.c_str()) != 0 && errno != ENOENT) {
     return ioError("unlink", marker, errno);

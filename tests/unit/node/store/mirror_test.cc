@@ -285,9 +285,14 @@ TEST_F(MirrorTest, ADisabledMountpathIsEmptiedAndStaysDisabled) {
   auto states = store_->mountpathStates();
   ASSERT_EQ(states.size(), 3u);
   EXPECT_FALSE(states[1].enabled);
+  auto below = store_->setMountpathEnabled(store_->mountpaths().at(0), false);
+  EXPECT_EQ(below.code(), Code::kInvalidArgument);  // ais://mir needs its 2 copies
+  EXPECT_NE(below.status().message().find("ais://mir"), std::string::npos);
+  store_->setBucketPolicies({});
   ASSERT_TRUE(*store_->setMountpathEnabled(store_->mountpaths().at(0), false));
   EXPECT_EQ(store_->setMountpathEnabled(store_->mountpaths().at(2), false).code(),
-            Code::kInvalidArgument);
+            Code::kInvalidArgument);  // the last enabled one
+  store_->setBucketPolicies({{"mir", {.copies = 2}}});
   EXPECT_EQ(store_->beginPut("mir", "x").code(), Code::kInvalidArgument);
   ASSERT_TRUE(*store_->setMountpathEnabled(store_->mountpaths().at(0), true));
   ASSERT_TRUE(*store_->setMountpathEnabled(off, true));

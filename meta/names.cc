@@ -93,4 +93,10 @@ Status validateObjectName(std::string_view name) {
   return Status::OK();
 }
 
+Status refuseReservedBucket(std::string_view name) {
+  if (!isReservedBucket(name)) return Status::OK();
+  return Status(Code::kBadBucketName,
+                "ais://" + std::string(name) + " is reserved (the S3 gateway's multipart uploads)");
+}
+
 }  // namespace ais::meta

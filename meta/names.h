@@ -17,6 +17,14 @@ inline constexpr std::string_view kAfterAllNames = "\xf4\x8f\xbf\xbf";
 // not shaped like an IPv4 address.
 Status validateBucketName(std::string_view name);
 
+// The S3 gateway's hidden bucket of multipart uploads in progress: only the gateways use it; every
+// other front end (the client library by default, so `ais`, aisfs, aisloader; and the native
+// API) neither lists nor touches it.
+inline constexpr std::string_view kMultipartBucket = "aisgw-multipart";
+inline bool isReservedBucket(std::string_view name) { return name == kMultipartBucket; }
+// kBadBucketName for a reserved bucket, naming why.
+Status refuseReservedBucket(std::string_view name);
+
 // Any UTF-8 up to 1024 bytes, '/' allowed. Rejected: empty, invalid UTF-8, NUL, a leading '/',
 // and ".." components (they would escape the mountpath). Other unusual shapes ("a//b", trailing
 // '/', "." components, over-long components) are legal and stored by hash on disk.

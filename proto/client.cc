@@ -73,7 +73,7 @@ Result<std::vector<NodeStatus>> Client::clusterStatus() {
 }
 
 Status Client::createBucket(const std::string& bucket, const meta::BucketProps& props) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   return impl_->askPrimary([&](wire::Node::Client node) {
     auto req = node.createBucketRequest();
     req.setName(bucket);
@@ -83,7 +83,7 @@ Status Client::createBucket(const std::string& bucket, const meta::BucketProps& 
 }
 
 Status Client::destroyBucket(const std::string& bucket, bool force) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   return impl_->askPrimary([&](wire::Node::Client node) {
     auto req = node.destroyBucketRequest();
     req.setName(bucket);
@@ -100,12 +100,15 @@ Result<std::vector<BucketInfo>> Client::listBuckets() {
     bmd = impl_->bmd_;
   }
   std::vector<BucketInfo> out;
-  for (const auto& [name, props] : bmd->buckets) out.push_back({name, props});
+  for (const auto& [name, props] : bmd->buckets) {
+    if (meta::isReservedBucket(name) && !impl_->options_.reservedBuckets) continue;
+    out.push_back({name, props});
+  }
   return out;
 }
 
 Result<meta::BucketProps> Client::bucketProps(const std::string& bucket) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   auto buckets = listBuckets();
   if (!buckets.ok()) return buckets.status();
   for (auto& b : *buckets) {
@@ -115,7 +118,7 @@ Result<meta::BucketProps> Client::bucketProps(const std::string& bucket) {
 }
 
 Status Client::setBucketProps(const std::string& bucket, const meta::BucketProps& props) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   return impl_->askPrimary([&](wire::Node::Client node) {
     auto req = node.setBucketPropsRequest();
     req.setName(bucket);
@@ -126,7 +129,7 @@ Status Client::setBucketProps(const std::string& bucket, const meta::BucketProps
 
 Result<ObjectInfo> Client::put(const std::string& bucket, const std::string& name,
                                std::string_view data, const PutOptions& options) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   ChunkSource src(data);
   return impl_->withRetry<ObjectInfo>(
       [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
@@ -158,7 +161,7 @@ Result<ObjectInfo> Client::put(const std::string& bucket, const std::string& nam
 Result<ObjectInfo> Client::putFile(const std::string& bucket, const std::string& name,
                                    const std::string& path, const PutOptions& options,
                                    ProgressFn progress) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status(Code::kIoError, path + ": " + std::strerror(errno));
   struct stat st;
@@ -200,7 +203,7 @@ Result<ObjectInfo> Client::putFile(const std::string& bucket, const std::string&
 
 Result<std::string> Client::get(const std::string& bucket, const std::string& name,
                                 std::optional<ByteRange> range) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   std::shared_ptr<proto::SinkState> state;
   auto r =
       impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
@@ -215,7 +218,7 @@ Result<std::string> Client::get(const std::string& bucket, const std::string& na
 
 Result<ObjectInfo> Client::getToFd(const std::string& bucket, const std::string& name, int fd,
                                    std::optional<ByteRange> range, ProgressFn progress) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   off_t start = ::lseek(fd, 0, SEEK_CUR);  // -1 for pipes: then no retry after bytes were written
   std::shared_ptr<proto::SinkState> state;
   auto r =
@@ -238,7 +241,7 @@ Result<ObjectInfo> Client::getToFd(const std::string& bucket, const std::string&
 }
 
 Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& name) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   return impl_->withRetry<ObjectInfo>(
       [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
         auto t = impl_->owner(smap, bucket, name);
@@ -267,7 +270,7 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
 }
 
 Status Client::remove(const std::string& bucket, const std::string& name) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
     auto t = impl_->owner(smap, bucket, name);
     if (!t.ok()) return Result<bool>(t.status());
@@ -284,7 +287,7 @@ Status Client::remove(const std::string& bucket, const std::string& name) {
 }
 
 Status Client::rename(const std::string& bucket, const std::string& from, const std::string& to) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, from));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, from));
   AIS_RETURN_IF_ERROR(meta::validateObjectName(to));
   auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
     auto t = impl_->owner(smap, bucket, from);
@@ -303,7 +306,7 @@ Status Client::rename(const std::string& bucket, const std::string& from, const 
 }
 
 Result<ListPage> Client::list(const std::string& bucket, const ListOptions& options) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   uint32_t pageSize = options.pageSize == 0 ? 1000 : options.pageSize;
   // One sorted item stream: objects and common prefixes (isPrefix) by key.
   struct Item {
@@ -399,7 +402,7 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
 
 Result<ObjectInfo> Client::setCustom(const std::string& bucket, const std::string& name,
                                      const std::map<std::string, std::string>& custom, bool merge) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   return impl_->withRetry<ObjectInfo>(
       [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
         auto t = impl_->owner(smap, bucket, name);
@@ -420,8 +423,8 @@ Result<ObjectInfo> Client::setCustom(const std::string& bucket, const std::strin
 Result<ObjectInfo> Client::copy(const std::string& srcBucket, const std::string& srcName,
                                 const std::string& dstBucket, const std::string& dstName,
                                 std::optional<std::map<std::string, std::string>> custom) {
-  AIS_RETURN_IF_ERROR(checkNames(srcBucket, srcName));
-  AIS_RETURN_IF_ERROR(checkNames(dstBucket, dstName));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, srcBucket, srcName));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, dstBucket, dstName));
   return impl_->withRetry<ObjectInfo>(
       [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
         auto t = impl_->owner(smap, srcBucket, srcName);
@@ -510,7 +513,7 @@ class FabricPutHandle final : public PutHandle {
 Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
                                                     const std::string& name,
                                                     const PutOptions& options) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   std::string endpoint;
   // The stream capability is created on the loop thread and handed out wrapped in a Maybe.
   struct Started {

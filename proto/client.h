@@ -169,6 +169,8 @@ class Client {
     int maxAttempts = 5;  // per request, for transient failures and stale Smaps
     std::chrono::milliseconds initialBackoff{50};
     std::chrono::milliseconds requestTimeout{60000};
+    // The S3 gateways only: may list and use reserved buckets (meta::isReservedBucket).
+    bool reservedBuckets = false;
   };
 
   // Connects and fetches the Smap; fails with kUnavailable if the endpoint does not answer.

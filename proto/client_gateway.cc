@@ -6,7 +6,7 @@ namespace ais {
 
 Result<ObjectInfo> Client::getRange(const std::string& bucket, const std::string& name,
                                     ByteRange range, std::string* out) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   std::shared_ptr<proto::SinkState> state;
   auto r =
       impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
@@ -25,8 +25,8 @@ Result<ObjectInfo> Client::assemble(const std::string& bucket, const std::string
                                     const std::string& partsBucket,
                                     const std::vector<std::string>& parts,
                                     const PutOptions& options) {
-  AIS_RETURN_IF_ERROR(checkNames(bucket, name));
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(partsBucket));
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, partsBucket));
   for (const auto& p : parts) AIS_RETURN_IF_ERROR(meta::validateObjectName(p));
   // Moving every part may take a while: each part gets a request's time.
   auto timeout = impl_->options_.requestTimeout * static_cast<int64_t>(parts.size() + 1);

@@ -44,8 +44,14 @@ inline bool retryable(Code code) {
          code == Code::kTimeout;
 }
 
-inline Status checkNames(const std::string& bucket, const std::string& name) {
+// A bucket name this client may use: valid, and not reserved unless the client is a gateway's.
+inline Status checkBucket(const Client::Options& options, const std::string& bucket) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  return options.reservedBuckets ? Status::OK() : meta::refuseReservedBucket(bucket);
+}
+inline Status checkNames(const Client::Options& options, const std::string& bucket,
+                         const std::string& name) {
+  AIS_RETURN_IF_ERROR(checkBucket(options, bucket));
   return meta::validateObjectName(name);
 }
 

@@ -207,7 +207,7 @@ std::vector<JobSummary> summarizeJobs(const JobList& list) {
 Result<std::vector<ValidateResult>> Client::validateBucket(
     const std::string& bucket, ScrubProgressFn progress,
     std::function<void(const std::string& jobId)> started) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   auto targets = impl_->currentSmap()->activeTargets();
   std::string id = newJobId("validate");
   AIS_RETURN_IF_ERROR(startJob(id, "validate", bucket));

@@ -103,7 +103,7 @@ class StreamSink final : public wire::ByteSink::Server {
 Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::string& name,
                                      ByteRange range, uint64_t ifVersion,
                                      const std::function<Status(std::string_view)>& consume) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   AIS_RETURN_IF_ERROR(meta::validateObjectName(name));
   auto backoff = impl_->options_.initialBackoff;
   std::string holderEp;  // set when the owner said ObjectMoved: read the holder's copy

@@ -83,6 +83,7 @@ Result<Client*> Gateway::client() {
     } restore{hook};
     Client::Options co;
     co.endpoint = options_.fabricEndpoint;
+    co.reservedBuckets = true;  // S3 multipart staging; the native API refuses it itself
     auto c = Client::connect(co);
     if (!c.ok()) return c.status();
     client_ = std::move(*c);

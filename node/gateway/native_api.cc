@@ -201,8 +201,10 @@ void buckets(Exchange& ex, Client* c, const std::string& bucket, const Query& q)
     auto list = c->listBuckets();
     if (!list.ok()) return sendError(ex, list.status());
     json arr = json::array();
-    for (const auto& b : *list)
+    for (const auto& b : *list) {
+      if (meta::isReservedBucket(b.name)) continue;  // the gateway's client sees it; users not
       arr.push_back(json{{"name", b.name}, {"props", propsJson(b.props)}});
+    }
     return sendJson(ex, 200, json{{"buckets", arr}});
   }
   if (m == http::verb::put || m == http::verb::post) {
@@ -290,6 +292,7 @@ void jobs(Exchange& ex, Client* c, const std::string& id, const Query& q) {
     case http::verb::post: {
       if (!id.empty()) return sendError(ex, Status(Code::kInvalidArgument, "POST /v1/jobs?kind="));
       std::string bucket = queryGet(q, "bucket").value_or("");
+      if (Status st = meta::refuseReservedBucket(bucket); !st.ok()) return sendError(ex, st);
       std::string newId = Client::newJobId(kind);
       Status st = c->startJob(newId, kind, bucket);
       if (!st.ok()) return sendError(ex, st);
@@ -386,6 +389,7 @@ void serveNative(Gateway& gw, Exchange& ex) {
     std::string bucket(p.substr(12));
     if (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
     if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
+    if (Status st = meta::refuseReservedBucket(bucket); !st.ok()) return sendError(ex, st);
     return buckets(ex, *c, bucket, *q);
   }
   if (p.rfind("/v1/objects/", 0) == 0) {
@@ -396,6 +400,7 @@ void serveNative(Gateway& gw, Exchange& ex) {
     }
     std::string bucket(rest.substr(0, slash)), name(rest.substr(slash + 1));
     if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
+    if (Status st = meta::refuseReservedBucket(bucket); !st.ok()) return sendError(ex, st);
     if (Status st = meta::validateObjectName(name); !st.ok()) return sendError(ex, st);
     return objects(gw, ex, *c, bucket, name, *q, authCtx);
   }

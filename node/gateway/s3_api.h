@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "meta/names.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/gateway/s3_errors.h"
@@ -34,7 +35,7 @@ struct S3Request {
 };
 
 // Hidden bucket that holds multipart upload state and parts (ListBuckets leaves it out).
-inline constexpr std::string_view kMultipartBucket = "aisgw-multipart";
+using meta::kMultipartBucket;
 
 // Custom metadata keys (the object's LOM custom map).
 inline constexpr std::string_view kMetaEtag = "etag";

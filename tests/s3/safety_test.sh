@@ -132,4 +132,34 @@ except urllib.error.HTTPError as e:
     check("SigV2 presigned is refused saying why", e.code == 403 and "SigV2" in body, body[:200])
 sys.exit(1 if fails else 0)
 PY
+
+# The gateway's multipart staging bucket is invisible and untouchable outside S3, while an
+# upload in it goes on.
+mpu() {  # python snippet with s3 and the bucket "safe"
+  /usr/bin/python3 - "$S3_ENDPOINT" "$WORK/mpu" "$1" <<'PY'
+import sys, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="AKSAFE",
+                  aws_secret_access_key="safesecret", region_name="us-east-1",
+                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+if sys.argv[3] == "start":
+    u = s3.create_multipart_upload(Bucket="safe", Key="mp")["UploadId"]
+    e = s3.upload_part(Bucket="safe", Key="mp", UploadId=u, PartNumber=1, Body=b"x" * 1000)["ETag"]
+    open(sys.argv[2], "w").write(u + " " + e)
+else:
+    u, e = open(sys.argv[2]).read().split()
+    s3.complete_multipart_upload(Bucket="safe", Key="mp", UploadId=u,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+    assert s3.get_object(Bucket="safe", Key="mp")["Body"].read() == b"x" * 1000
+PY
+}
+AIS=$AIS_BUILD_DIR/tools/ais
+check "a multipart upload starts" mpu start
+check "ais ls does not list the staging bucket" bash -c "! '$AIS' ls --no-headers | grep -q aisgw-multipart"
+check "ais ls of the staging bucket is refused" bash -c "'$AIS' ls ais://aisgw-multipart >/dev/null 2>&1; [ \$? = 5 ]"
+check "ais bucket rm of the staging bucket is refused" bash -c "'$AIS' bucket rm ais://aisgw-multipart >/dev/null 2>&1; [ \$? = 5 ]"
+sig=(--aws-sigv4 aws:amz:us-east-1:s3 --user AKSAFE:safesecret)
+check "/v1/buckets does not list it" bash -c "curl -sf ${sig[*]} $S3_ENDPOINT/v1/buckets | grep -q '\"safe\"' && ! curl -sf ${sig[*]} $S3_ENDPOINT/v1/buckets | grep -q aisgw-multipart"
+check "/v1 objects of it are refused" test "$(curl -s -o /dev/null -w '%{http_code}' "${sig[@]}" "$S3_ENDPOINT/v1/objects/aisgw-multipart/safe/u/x")" = 400
+check "the upload completes" mpu complete
 finish

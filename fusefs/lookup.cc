@@ -90,6 +90,7 @@ ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listDir(Inode& dir) {
 }
 
 ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
+  if (component.size() > kMaxComponent) return Errno{ENAMETOOLONG};
   if (!visibleComponent(component)) return Errno{ENOENT};
   if (parent.kind == Kind::kClusterRoot) {
     auto cached = dirs_.child("", "", component, options_.listTtl);
@@ -273,6 +274,7 @@ ErrOr<struct stat> Fs::doGetattr(fuse_ino_t ino) {
 }
 
 ErrOr<std::string> Fs::childObject(Inode& parent, const std::string& component, bool dir) {
+  if (component.size() > kMaxComponent) return Errno{ENAMETOOLONG};
   if (!visibleComponent(component)) return Errno{EINVAL};
   if (parent.kind == Kind::kClusterRoot) return Errno{EPERM};  // only buckets live at the root
   std::string name = childName(parent.name(), component);

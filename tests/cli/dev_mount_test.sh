@@ -27,6 +27,10 @@ MNT=$AIS_DEV_DIR/mnt
 
 check dev_up_with_mount "$DEV" up
 check mount_lists_buckets ls "$MNT"
+# Every user may use the playground mount (root runs this test).
+if grep " $MNT " /proc/mounts | grep -q allow_other; then pass mount_allow_other; else fail mount_allow_other "$(grep " $MNT " /proc/mounts)"; fi
+chmod o+x "$AIS_DEV_DIR"  # mktemp dirs are 0700
+if su nobody -s /bin/sh -c "ls '$MNT'" >/dev/null 2>&1; then pass mount_other_user_lists; else fail mount_other_user_lists; fi
 pid=$(pgrep -f "fusefs/aisfs .* $MNT" | head -n 1)
 if [[ -n $pid ]]; then pass found_aisfs; else fail found_aisfs "no aisfs process for $MNT"; fi
 kill -9 "$pid" 2>/dev/null

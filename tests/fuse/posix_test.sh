@@ -169,6 +169,22 @@ if [[ -x $AIS_BIN ]]; then
   else
     fail random_reads_new_version
   fi
+  # ---- name lengths: 255 bytes work, 256 are ENAMETOOLONG (create and lookup) ----
+  if $PY - "$M" <<'PY'
+import errno, os, sys
+m = sys.argv[1]
+ok = os.path.join(m, "n" * 255)
+open(ok, "w").write("x")
+assert open(ok).read() == "x"
+for op in (lambda p: open(p, "w"), os.stat, os.mkdir):
+    try:
+        op(os.path.join(m, "n" * 256))
+        sys.exit("no error")
+    except OSError as e:
+        assert e.errno == errno.ENAMETOOLONG, e
+os.unlink(ok)
+PY
+  then pass name_lengths; else fail name_lengths; fi
   # ---- hostile names ----
   echo hi >"$WORK/hi"
   long=$(printf 'L%.0s' $(seq 1 300))

@@ -44,6 +44,9 @@ struct ObjectRef {
   # PUT only if the object does not exist yet (ObjectExists otherwise): rebalance transfers never
   # overwrite a newer copy on the new owner.
   ifAbsent @4 :Bool;
+  # PUT of an object that moves (rebalance, rename to another target): keep this modification
+  # time instead of the time of the PUT. 0: now.
+  mtimeNs @5 :Int64;
 }
 
 struct NodeStatus {

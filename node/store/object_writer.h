@@ -27,6 +27,8 @@ struct PutOptions {
   // Commit only if no object of this name exists (checked under the name lock, atomically with
   // the commit): kObjectExists otherwise, and nothing is stored.
   bool ifAbsent = false;
+  // The LOM's modification time (an object moved between targets keeps its own); 0: now.
+  int64_t mtimeNs = 0;
 };
 
 class ObjectWriter {

@@ -76,6 +76,7 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
     lom.checksumValue = fmt::format("{:016x}", checksum);
   }
   lom.mtimeNs = lom.atimeNs = unixNowNs();
+  if (w.opts_.mtimeNs > 0) lom.mtimeNs = w.opts_.mtimeNs;
   lom.custom = w.opts_.custom;
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
   if (w.opts_.ifAbsent) {

@@ -305,6 +305,7 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
   size_t mp = mountpathOf(ref.bucket, ref.name);
   store::PutOptions opts = putOptions(ref.bucket, std::move(custom));
   opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
+  opts.mtimeNs = ref.mtimeNs;
   return ctx_.io->run(mp,
                       [store = ctx_.store.get(), ref = std::move(ref), data, checksum,
                        opts = std::move(opts)]() mutable -> Result<store::Lom> {
@@ -331,6 +332,7 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
             -> Result<std::unique_ptr<store::ObjectWriter>> {
               AIS_RETURN_IF_ERROR(checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name));
               opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
+              opts.mtimeNs = ref.mtimeNs;
               return store->beginPut(ref.bucket, ref.name, std::move(opts));
             })
       .then([this, mp](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {
@@ -482,15 +484,16 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
 kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std::string bucket,
                                                           std::string name,
                                                           std::map<std::string, std::string> custom,
-                                                          bool ifAbsent) {
+                                                          bool ifAbsent, bool keepMtime) {
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
   if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
   if (owner->id == ctx_.cfg.id) {
     return ctx_.io->run(
         mountpathOf(bucket, name),
-        [store = ctx_.store.get(), reader, bucket, name, ifAbsent,
+        [store = ctx_.store.get(), reader, bucket, name, ifAbsent, keepMtime,
          opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
           AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name));
+          if (keepMtime) opts.mtimeNs = reader->lom().mtimeNs;
           return copyLocal(*store, *reader, bucket, name, std::move(opts));
         });
   }
@@ -501,6 +504,7 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
   ref.setName(name);
   ref.setSmapVersion(ctx_.meta.smap().version);
   ref.setIfAbsent(ifAbsent);
+  if (keepMtime) ref.setMtimeNs(reader->lom().mtimeNs);
   if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
   uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
   // The source's mountpath: the reader reads from there.
@@ -539,7 +543,8 @@ kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
       .then([this, bucket, from, to](Result<ReaderPtr> reader) -> kj::Promise<Status> {
         if (!reader.ok()) return reader.status();
         auto custom = (*reader)->lom().custom;
-        return sendObject(*reader, bucket, to, std::move(custom), false)
+        // A rename is not a modification: the object keeps its mtime.
+        return sendObject(*reader, bucket, to, std::move(custom), false, true)
             .then([this, bucket, from](Result<store::Lom> moved) -> kj::Promise<Status> {
               if (!moved.ok()) return moved.status();
               // Remove the source only once the destination committed.
@@ -597,7 +602,7 @@ kj::Promise<Result<store::Lom>> ObjectService::copy(
                 Result<ReaderPtr> reader) mutable -> kj::Promise<Result<store::Lom>> {
         if (!reader.ok()) return Result<store::Lom>(reader.status());
         auto custom = replaced ? std::move(*replaced) : (*reader)->lom().custom;
-        return sendObject(*reader, dstBucket, dstName, std::move(custom), false);
+        return sendObject(*reader, dstBucket, dstName, std::move(custom), false, false);
       });
 }
 
@@ -727,7 +732,7 @@ kj::Promise<Status> ObjectService::moveToOwner(const std::string& bucket, const 
         if (!reader.ok()) return reader.status();
         uint64_t version = (*reader)->lom().version;
         auto custom = (*reader)->lom().custom;
-        return sendObject(*reader, bucket, name, std::move(custom), true)
+        return sendObject(*reader, bucket, name, std::move(custom), true, true)
             .then([this, bucket, name, version](Result<store::Lom> sent) -> kj::Promise<Status> {
               // Delivered, or the owner already has a newer copy: either way this one is redundant.
               if (!sent.ok() && sent.code() != Code::kObjectExists) return sent.status();

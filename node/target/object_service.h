@@ -33,6 +33,7 @@ struct ObjectRef {
   std::string name;
   bool localOnly = false;  // this target's own copy: no owner check, no search elsewhere
   bool ifAbsent = false;   // PUT: ObjectExists if there is one (rebalance never overwrites)
+  int64_t mtimeNs = 0;     // PUT: the modification time to keep (a moved object); 0: now
 };
 
 // Which bytes a GET wants and how they travel.
@@ -137,9 +138,10 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<Result<GetReply>> sendBytes(const ObjectRef& ref, const GetRange& range,
                                           kj::Maybe<wire::ByteSink::Client> sink, Opened opened);
   // Stores the reader's object as bucket/name on its owner target (this one or another).
+  // keepMtime: the copy keeps the source's modification time (the object moves).
   kj::Promise<Result<store::Lom>> sendObject(ReaderPtr reader, std::string bucket, std::string name,
                                              std::map<std::string, std::string> custom,
-                                             bool ifAbsent);
+                                             bool ifAbsent, bool keepMtime);
   void taskFailed(kj::Exception&& exception) override;
 
   NodeContext& ctx_;

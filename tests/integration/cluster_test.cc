@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "meta/hrw.h"
 #include "tests/integration/cluster_fixture.h"
@@ -283,6 +284,28 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   EXPECT_TRUE(client_->put(bucket, "synced", "data").ok());
   p.checksumType = "md7";
   EXPECT_EQ(client_->setBucketProps(bucket, p).code(), Code::kInvalidArgument);
+}
+
+TEST_F(ClusterTest, RenamesKeepTheModificationTime) {
+  // A rename is not a modification, also when the new name lives on another target.
+  std::string bucket = newBucket("mtime");
+  ASSERT_TRUE(client_->put(bucket, "n0", patternBytes(3, 300000)).ok());
+  auto first = client_->head(bucket, "n0");
+  ASSERT_TRUE(first.ok());
+  std::set<std::string> holders{first->targetId};
+  for (int i = 1; i <= 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::string from = "n" + std::to_string(i - 1), to = "n" + std::to_string(i);
+    ASSERT_TRUE(client_->rename(bucket, from, to).ok()) << to;
+    auto h = client_->head(bucket, to);
+    ASSERT_TRUE(h.ok()) << to;
+    EXPECT_EQ(h->mtimeNs, first->mtimeNs) << to;
+    holders.insert(h->targetId);
+  }
+  EXPECT_GT(holders.size(), 1u);  // some renames crossed targets
+  auto got = client_->get(bucket, "n10");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(*got == patternBytes(3, 300000));
 }
 
 TEST_F(ClusterTest, ChecksumTypesAreKeptAndReturned) {

@@ -39,6 +39,9 @@ TEST(RebalanceTest, JoiningTargetTakesItsShareAndNothingIsLost) {
     ASSERT_TRUE((*c)->put("reb", nameOf(i), patternBytes(i, size)).ok());
   }
 
+  std::map<std::string, int64_t> mtimes;  // moving an object does not modify it
+  for (int i = 0; i < kObjects; ++i) mtimes[nameOf(i)] = (*c)->head("reb", nameOf(i))->mtimeNs;
+
   auto added = cluster.addTarget();
   ASSERT_TRUE(added.ok()) << added.status().toString();
   // Reads right away (the move may be in progress): every object, byte-exact.
@@ -83,6 +86,10 @@ TEST(RebalanceTest, JoiningTargetTakesItsShareAndNothingIsLost) {
   auto page = (*c)->list("reb", ListOptions{"", "", 10000});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->entries.size(), kObjects - 1u);
+  for (const auto& e : page->entries) {
+    if (e.name == nameOf(1)) continue;  // rewritten meanwhile
+    EXPECT_EQ(e.mtimeNs, mtimes[e.name]) << e.name;
+  }
 
   // The pass that moved them is a job, under one id on every target, with what it moved.
   std::string id = "rebalance-v" + std::to_string(smap->version);

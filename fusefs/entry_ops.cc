@@ -18,7 +18,18 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
   bool localOnly = false;
   if (auto inode = inodes_.find(bucket, *object)) {
     std::lock_guard l(inode->mu);
-    // Open handles keep working on their local state, but nothing is stored for them.
+    if (inode->openCount > 0) {
+      // POSIX: the open descriptors keep the file. The name goes from this mount now; the
+      // object stays in the cluster, read and written through them, until the last close.
+      inode->removeAtLastClose = true;
+      {
+        std::lock_guard u(unlinkedMu_);
+        unlinkedOpen_.insert(bucket + "/" + *object);
+      }
+      dirs_.erase(bucket, parent->name(), name);
+      inodes_.detach(bucket, *object);
+      return 0;
+    }
     localOnly = inode->ws != nullptr && inode->ws->dirty;
     inode->unlinked = true;
   }

@@ -47,6 +47,11 @@ ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> Fs::doCreate(
   auto object = childObject(*parent, name, false);
   if (!object.ok()) return Errno{object.err()};
   std::string bucket = parent->bucket();
+  {
+    // The name is this new file's now, even if an unlinked one of that name is still open.
+    std::lock_guard u(unlinkedMu_);
+    unlinkedOpen_.erase(bucket + "/" + *object);
+  }
   auto inode = inodes_.lookup(bucket, *object, Kind::kFile);
   fuse_entry_param e{};
   {
@@ -96,6 +101,21 @@ void Fs::doRelease(std::unique_ptr<FileHandle> fh) {
     dropWriteStateLocked(inode);
   }
   if (inode.openCount <= 0 && inode.ws && !inode.ws->dirty) dropWriteStateLocked(inode);
+  if (inode.openCount <= 0 && inode.removeAtLastClose) {
+    inode.removeAtLastClose = false;
+    dropWriteStateLocked(inode);
+    // Unless the name was created again on this mount meanwhile (that object is another file).
+    auto now = inodes_.find(inode.bucket(), inode.name());
+    if (!now || now.get() == &inode) {
+      Status rm = client_.remove(inode.bucket(), inode.name());
+      if (!rm.ok() && rm.code() != Code::kObjectNotFound) {
+        log::error("aisfs: removing unlinked ais://{}/{} at its last close: {}", inode.bucket(),
+                   inode.name(), rm.toString());
+      }
+    }
+    std::lock_guard u(unlinkedMu_);
+    unlinkedOpen_.erase(inode.bucket() + "/" + inode.name());
+  }
 }
 
 void Fs::doDestroy() {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,11 @@ class Fs {
   AttrDefaults defaults_;
   InodeTable inodes_;
   DirCache dirs_;
+  // "bucket/name" of files unlinked while open: hidden from listings and lookups of this mount
+  // until their last close removes them from the cluster.
+  std::mutex unlinkedMu_;
+  std::set<std::string> unlinkedOpen_;
+  bool unlinkedOpen(const std::string& bucket, const std::string& object);
   ThreadPool readPool_;
   BlockCache blockCache_;
   std::atomic<uint64_t> spoolBytes_{0};

@@ -53,7 +53,10 @@ struct Inode {
   uint64_t pageCacheVersion = 0;
   std::unique_ptr<WriteState> ws;  // local changes (or a spool kept for open writers)
   int openCount = 0;
-  bool unlinked = false;  // removed while open: nothing is stored on close
+  bool unlinked = false;  // replaced by a rename while open: nothing is stored on close
+  // Unlinked while open: hidden from this mount at once; the object is removed from the cluster
+  // at the last close (until then the open descriptors read and write it as before).
+  bool removeAtLastClose = false;
 
  private:
   friend class InodeTable;

@@ -37,6 +37,11 @@ Fs::Fs(const Options& options, Client& client)
 
 Fs::~Fs() = default;
 
+bool Fs::unlinkedOpen(const std::string& bucket, const std::string& object) {
+  std::lock_guard l(unlinkedMu_);
+  return !unlinkedOpen_.empty() && unlinkedOpen_.count(bucket + "/" + object) != 0;
+}
+
 ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& prefix) {
   Listing listing;
   listing.at = Clock::now();
@@ -63,6 +68,7 @@ ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& pr
         continue;
       }
       if (!visibleComponent(rel)) continue;
+      if (unlinkedOpen(bucket, e.name)) continue;  // gone from this mount already
       Kind kind = isSymlink(e) ? Kind::kSymlink : Kind::kFile;
       // An object and a directory of the same name: the object wins (docs/aisfs.md).
       listing.children[rel] = DirEntry{.kind = kind, .haveInfo = true, .info = std::move(e)};
@@ -106,6 +112,7 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
   std::string bucket = parent.bucket();
   std::string prefix = parent.name();
   std::string object = childName(prefix, component);
+  if (unlinkedOpen(bucket, object)) return Errno{ENOENT};
   // A file written here and not yet stored exists only in our inode.
   if (auto inode = inodes_.find(bucket, object)) {
     std::lock_guard l(inode->mu);

@@ -169,6 +169,40 @@ if [[ -x $AIS_BIN ]]; then
   else
     fail random_reads_new_version
   fi
+  # ---- a file unlinked while open keeps working through its descriptors; the name is gone
+  # from the mount at once and from the cluster at the last close ----
+  mkdir -p "$M/unl"
+  if $PY - "$M/unl" <<'PY'
+import os, sys, time
+d = sys.argv[1]
+p = os.path.join(d, "f")
+fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+os.unlink(p)
+assert not os.path.exists(p)
+os.write(fd, b"a" * 10000)
+assert len(os.pread(fd, 20000, 0)) == 10000
+open(p, "wb").write(b"new")  # the name again while the unlinked file is open: another file
+os.close(fd)
+time.sleep(0.5)
+assert open(p, "rb").read() == b"new"
+g = os.path.join(d, "g")
+open(g, "wb").write(b"b" * 3000000)
+fd = os.open(g, os.O_RDONLY)
+os.unlink(g)
+assert "g" not in os.listdir(d)
+assert os.pread(fd, 4000000, 0) == b"b" * 3000000
+os.close(fd)
+PY
+  then pass unlinked_while_open; else fail unlinked_while_open; fi
+  for _ in $(seq 1 30); do
+    ais ls -H ais://$B/unl/ 2>/dev/null | grep -q '^unl/g ' || break
+    sleep 0.1
+  done
+  if ais ls -H ais://$B/unl/ 2>/dev/null | grep -q '^unl/g '; then
+    fail unlinked_removed_at_last_close
+  else
+    pass unlinked_removed_at_last_close
+  fi
   # ---- name lengths: 255 bytes work, 256 are ENAMETOOLONG (create and lookup) ----
   if $PY - "$M" <<'PY'
 import errno, os, sys

@@ -95,6 +95,16 @@ check rename_file mv "$M/dirs/r1" "$M/dirs/r3"
 [[ $(cat "$M/dirs/r3") == first && ! -e $M/dirs/r1 ]] && pass rename_file_content || fail rename_file_content
 check rename_over mv "$M/dirs/r3" "$M/dirs/r2"
 [[ $(cat "$M/dirs/r2") == first && ! -e $M/dirs/r3 ]] && pass rename_over_content || fail rename_over_content
+# A rename is not a modification: the file keeps its mtime, whichever target the new name is on.
+for i in $(seq 1 8); do echo "m$i" >"$M/dirs/mt$i"; done
+sleep 1.1
+mt_ok=1
+for i in $(seq 1 8); do
+  before=$(stat -c %Y "$M/dirs/mt$i")
+  mv "$M/dirs/mt$i" "$M/dirs/moved-mt$i"
+  [[ $(stat -c %Y "$M/dirs/moved-mt$i") == "$before" ]] || mt_ok=0
+done
+((mt_ok)) && pass rename_keeps_mtime || fail rename_keeps_mtime
 mkdir -p "$M/dirs/tree/x/y"
 for i in 1 2 3; do echo "$i" >"$M/dirs/tree/x/y/f$i"; done
 echo top >"$M/dirs/tree/top"

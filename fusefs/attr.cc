@@ -47,7 +47,8 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
   } else if (toSet & FUSE_SET_ATTR_MTIME) {
     changes[kKeyMtime] = std::to_string(toNs(attr.st_mtim));
   }
-  if (changes.empty()) return statOf(*inode);  // e.g. atime only: not kept
+  if (changes.empty()) return statOf(*inode);    // e.g. atime only: not kept
+  changes[kKeyCtime] = std::to_string(nowNs());  // a metadata change is a status change
 
   if (inode->ws && inode->ws->dirty) {
     // Travels with the data on flush.

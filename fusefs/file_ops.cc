@@ -121,6 +121,13 @@ void Fs::doRelease(std::unique_ptr<FileHandle> fh) {
 void Fs::doDestroy() {
   for (auto& inode : inodes_.all()) {
     std::lock_guard l(inode->mu);
+    if (inode->removeAtLastClose) {
+      // Unlinked while open and the mount goes away: that was its last close.
+      dropWriteStateLocked(*inode);
+      auto now = inodes_.find(inode->bucket(), inode->name());
+      if (!now || now.get() == inode.get()) (void)client_.remove(inode->bucket(), inode->name());
+      continue;
+    }
     Status st = storeLocked(*inode);
     if (!st.ok()) {
       log::error("aisfs: at unmount, lost changes to ais://{}/{}: {}", inode->bucket(),

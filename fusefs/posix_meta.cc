@@ -1,6 +1,7 @@
 // ObjectInfo <-> POSIX attributes.
 #include "fusefs/posix_meta.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace ais::fusefs {
@@ -16,11 +17,15 @@ T customNumber(const ObjectInfo& info, const char* key, T fallback, int base = 1
   return static_cast<T>(v);
 }
 
-void setTimes(struct stat& st, int64_t ns) {
-  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-  st.st_mtim = ts;
-  st.st_ctim = ts;
-  st.st_atim = ts;
+timespec toTimespec(int64_t ns) {
+  return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+}
+
+// mtime (and atime, not kept) from `mtimeNs`; ctime the latest of the metadata change, the last
+// write and mtime.
+void setTimes(struct stat& st, int64_t mtimeNs, int64_t writtenNs, int64_t metaChangedNs) {
+  st.st_mtim = st.st_atim = toTimespec(mtimeNs);
+  st.st_ctim = toTimespec(std::max({mtimeNs, writtenNs, metaChangedNs}));
 }
 
 }  // namespace
@@ -40,7 +45,8 @@ struct stat fileStat(const ObjectInfo& info, const AttrDefaults& d) {
   // Large blocks: cp and friends size their buffers by st_blksize.
   st.st_blksize = 1 << 20;
   st.st_blocks = (st.st_size + 511) / 512;
-  setTimes(st, customNumber<int64_t>(info, kKeyMtime, info.mtimeNs));
+  setTimes(st, customNumber<int64_t>(info, kKeyMtime, info.mtimeNs), info.mtimeNs,
+           customNumber<int64_t>(info, kKeyCtime, 0));
   return st;
 }
 
@@ -53,7 +59,9 @@ struct stat dirStat(const ObjectInfo* marker, const AttrDefaults& d) {
   st.st_uid = customNumber<uid_t>(info, kKeyUid, d.uid);
   st.st_gid = customNumber<gid_t>(info, kKeyGid, d.gid);
   st.st_blksize = 1 << 20;
-  setTimes(st, customNumber<int64_t>(info, kKeyMtime, marker ? info.mtimeNs : d.mountTimeNs));
+  int64_t written = marker ? info.mtimeNs : d.mountTimeNs;
+  setTimes(st, customNumber<int64_t>(info, kKeyMtime, written), written,
+           customNumber<int64_t>(info, kKeyCtime, 0));
   return st;
 }
 

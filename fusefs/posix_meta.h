@@ -16,6 +16,9 @@ inline constexpr char kKeyMode[] = "posix.mode";  // permission bits, octal ("64
 inline constexpr char kKeyUid[] = "posix.uid";
 inline constexpr char kKeyGid[] = "posix.gid";
 inline constexpr char kKeyMtime[] = "posix.mtime_ns";
+// Time of the last metadata change (chmod, chown, utimes); the status change time is the later of
+// it and the last write (the object's PUT time).
+inline constexpr char kKeyCtime[] = "posix.ctime_ns";
 inline constexpr char kKeySymlink[] = "posix.symlink";  // link target; the object is a symlink
 
 struct AttrDefaults {

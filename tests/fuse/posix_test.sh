@@ -95,6 +95,19 @@ check rename_file mv "$M/dirs/r1" "$M/dirs/r3"
 [[ $(cat "$M/dirs/r3") == first && ! -e $M/dirs/r1 ]] && pass rename_file_content || fail rename_file_content
 check rename_over mv "$M/dirs/r3" "$M/dirs/r2"
 [[ $(cat "$M/dirs/r2") == first && ! -e $M/dirs/r3 ]] && pass rename_over_content || fail rename_over_content
+# ctime follows metadata changes (chmod, utimes) and writes; mtime only writes and utimes.
+echo c >"$M/dirs/ct"
+sleep 1.1
+m1=$(stat -c %Y "$M/dirs/ct")
+c1=$(stat -c %Z "$M/dirs/ct")
+chmod 600 "$M/dirs/ct"
+m2=$(stat -c %Y "$M/dirs/ct")
+c2=$(stat -c %Z "$M/dirs/ct")
+((m2 == m1 && c2 > c1)) && pass chmod_changes_ctime_only || fail chmod_changes_ctime_only "m $m1->$m2 c $c1->$c2"
+touch -d '2001-01-01 00:00:00 UTC' "$M/dirs/ct"
+m3=$(stat -c %Y "$M/dirs/ct")
+c3=$(stat -c %Z "$M/dirs/ct")
+((m3 == 978307200 && c3 >= c2)) && pass utimes_sets_mtime_and_ctime || fail utimes_sets_mtime_and_ctime "m $m3 c $c3"
 # A rename is not a modification: the file keeps its mtime, whichever target the new name is on.
 for i in $(seq 1 8); do echo "m$i" >"$M/dirs/mt$i"; done
 sleep 1.1

@@ -49,6 +49,12 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
   }
   if (changes.empty()) return statOf(*inode);    // e.g. atime only: not kept
   changes[kKeyCtime] = std::to_string(nowNs());  // a metadata change is a status change
+  if (changes.count(kKeyMtime) && kind == Kind::kDir) {
+    // An explicit mtime (tar, cp -a, rsync set it after filling the directory) wins over the
+    // entry changes seen so far.
+    std::lock_guard d(dirTimesMu_);
+    dirTimes_.erase(inode->bucket() + '\0' + inode->name());
+  }
 
   if (inode->ws && inode->ws->dirty) {
     // Travels with the data on flush.

@@ -128,6 +128,7 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
   if (!put.ok()) return errnoOf(put.status());
   DirEntry entry{.kind = Kind::kDir, .haveInfo = true, .hasMarker = true, .info = std::move(*put)};
   dirs_.upsert(bucket, parent->name(), name, entry);
+  dirChanged(*parent);
   // A directory we just made is empty: lookups in it (tar x, cp -r) need not ask the cluster.
   dirs_.put(bucket, *marker, Listing{Clock::now(), {}});
   return entryFor(bucket, childName(parent->name(), name), entry);
@@ -161,6 +162,7 @@ int Fs::doRmdir(fuse_ino_t parentIno, const std::string& name) {
   dirs_.erase(bucket, parent->name(), name);
   dirs_.invalidateTree(bucket, *marker);
   inodes_.detach(bucket, *marker);
+  dirChanged(*parent);
   return 0;
 }
 

@@ -28,6 +28,7 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
       }
       dirs_.erase(bucket, parent->name(), name);
       inodes_.detach(bucket, *object);
+      dirChanged(*parent);
       return 0;
     }
     localOnly = inode->ws != nullptr && inode->ws->dirty;
@@ -37,6 +38,7 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
   if (!st.ok() && !(localOnly && st.code() == Code::kObjectNotFound)) return toErrno(st);
   dirs_.erase(bucket, parent->name(), name);
   inodes_.detach(bucket, *object);
+  dirChanged(*parent);
   return 0;
 }
 
@@ -87,6 +89,8 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
     DirEntry moved = *src;
     moved.info.name = *to;
     dirs_.upsert(bucket, newParent->name(), newName, moved);
+    dirChanged(*parent);
+    dirChanged(*newParent);
     return 0;
   }
 
@@ -131,6 +135,8 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
   dirs_.invalidateTree(bucket, *to);
   dirs_.erase(bucket, parent->name(), name);
   dirs_.upsert(bucket, newParent->name(), newName, DirEntry{.kind = Kind::kDir});
+  dirChanged(*parent);
+  dirChanged(*newParent);
   if (err != 0) {
     dirs_.invalidate(bucket, parent->name());
     log::error("aisfs: moved {} of {} objects", done, names.size());
@@ -151,6 +157,7 @@ ErrOr<fuse_entry_param> Fs::doSymlink(const std::string& target, fuse_ino_t pare
   if (!put.ok()) return errnoOf(put.status());
   DirEntry entry{.kind = Kind::kSymlink, .haveInfo = true, .info = std::move(*put)};
   dirs_.upsert(bucket, parent->name(), name, entry);
+  dirChanged(*parent);
   return entryFor(bucket, *object, entry);
 }
 

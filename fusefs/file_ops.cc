@@ -77,6 +77,7 @@ ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> Fs::doCreate(
     dirs_.upsert(bucket, parent->name(), name,
                  DirEntry{.kind = Kind::kFile, .haveInfo = true, .info = inode->info});
   }
+  dirChanged(*parent);
   auto fh = std::make_unique<FileHandle>();
   fh->inode = inode;
   fh->writable = true;

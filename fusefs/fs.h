@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "fusefs/block_cache.h"
@@ -162,6 +163,12 @@ class Fs {
   DirCache dirs_;
   // "bucket/name" of files unlinked while open: hidden from listings and lookups of this mount
   // until their last close removes them from the cluster.
+  // When entries of a directory ("bucket\0prefix") were last created, removed or renamed through
+  // this mount: its mtime and ctime (kept in memory, not in the cluster).
+  std::mutex dirTimesMu_;
+  std::unordered_map<std::string, int64_t> dirTimes_;
+  void dirChanged(const Inode& dir);
+  int64_t dirChangedAt(const Inode& dir);
   std::mutex unlinkedMu_;
   std::set<std::string> unlinkedOpen_;
   bool unlinkedOpen(const std::string& bucket, const std::string& object);

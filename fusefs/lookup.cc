@@ -37,6 +37,20 @@ Fs::Fs(const Options& options, Client& client)
 
 Fs::~Fs() = default;
 
+void Fs::dirChanged(const Inode& dir) {
+  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  std::lock_guard l(dirTimesMu_);
+  dirTimes_[dir.bucket() + '\0' + dir.name()] = now;
+}
+
+int64_t Fs::dirChangedAt(const Inode& dir) {
+  std::lock_guard l(dirTimesMu_);
+  auto it = dirTimes_.find(dir.bucket() + '\0' + dir.name());
+  return it == dirTimes_.end() ? 0 : it->second;
+}
+
 bool Fs::unlinkedOpen(const std::string& bucket, const std::string& object) {
   std::lock_guard l(unlinkedMu_);
   return !unlinkedOpen_.empty() && unlinkedOpen_.count(bucket + "/" + object) != 0;
@@ -172,6 +186,15 @@ struct stat Fs::statOf(Inode& inode) {
       if (inode.ws) st.st_size = static_cast<off_t>(inode.ws->size);
       st.st_blocks = (st.st_size + 511) / 512;
       break;
+  }
+  if (inode.kind != Kind::kFile && inode.kind != Kind::kSymlink) {
+    // An entry created, removed or renamed in it through this mount.
+    int64_t changed = dirChangedAt(inode);
+    int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    if (changed > mtime) {
+      st.st_mtim = st.st_ctim = timespec{static_cast<time_t>(changed / 1000000000),
+                                         static_cast<long>(changed % 1000000000)};
+    }
   }
   st.st_ino = inode.ino;
   return st;

@@ -95,6 +95,20 @@ check rename_file mv "$M/dirs/r1" "$M/dirs/r3"
 [[ $(cat "$M/dirs/r3") == first && ! -e $M/dirs/r1 ]] && pass rename_file_content || fail rename_file_content
 check rename_over mv "$M/dirs/r3" "$M/dirs/r2"
 [[ $(cat "$M/dirs/r2") == first && ! -e $M/dirs/r3 ]] && pass rename_over_content || fail rename_over_content
+# A directory's mtime moves when entries are created or removed in it (find -newer sees it).
+mkdir "$M/dirs/dt"
+sleep 1.1
+d1=$(stat -c %Y "$M/dirs/dt")
+touch "$WORK/newer-ref"
+sleep 1.1
+echo x >"$M/dirs/dt/x"
+d2=$(stat -c %Y "$M/dirs/dt")
+sleep 1.1
+rm "$M/dirs/dt/x"
+d3=$(stat -c %Y "$M/dirs/dt")
+((d2 > d1 && d3 > d2)) && pass dir_mtime_follows_entries || fail dir_mtime_follows_entries "$d1 $d2 $d3"
+[[ $(find "$M/dirs" -maxdepth 1 -name dt -newer "$WORK/newer-ref") == "$M/dirs/dt" ]] &&
+  pass find_newer_sees_dir || fail find_newer_sees_dir
 # ctime follows metadata changes (chmod, utimes) and writes; mtime only writes and utimes.
 echo c >"$M/dirs/ct"
 sleep 1.1

@@ -1,6 +1,7 @@
 #include "common/digest.h"
 
 #include <isa-l/crc.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -41,6 +42,10 @@ std::string base64Decode(std::string_view text) {
   if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
   out.resize(len);
   return out;
+}
+
+bool constantTimeEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string sha256(std::string_view data) {

@@ -15,6 +15,9 @@ std::string base64Encode(std::string_view bytes);
 // Empty on malformed input.
 std::string base64Decode(std::string_view text);
 
+// Equal bytes, compared in time that depends only on the lengths (signatures, MACs).
+bool constantTimeEquals(std::string_view a, std::string_view b);
+
 std::string sha256(std::string_view data);                            // raw 32 bytes
 std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 

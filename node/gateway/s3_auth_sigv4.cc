@@ -230,7 +230,7 @@ std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_
   k = hmacSha256(k, p.service);
   k = hmacSha256(k, "aws4_request");
   std::string sig = toHex(hmacSha256(k, sts));
-  if (sig != p.signature) return s3Error("SignatureDoesNotMatch");
+  if (!constantTimeEquals(sig, p.signature)) return s3Error("SignatureDoesNotMatch");
   ctx.verified = true;
   ctx.signingKey = std::move(k);
   ctx.seedSignature = std::move(sig);

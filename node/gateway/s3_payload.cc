@@ -195,7 +195,8 @@ size_t PayloadReader::readChunked(char* buf, size_t n) {
       }
     }
     if (size == 0) {
-      if (signedChunks_ && auth_.verified && chunkSignature(auth_, prevSig_, "") != sig) {
+      if (signedChunks_ && auth_.verified &&
+          !constantTimeEquals(chunkSignature(auth_, prevSig_, ""), sig)) {
         fail(s3Error("SignatureDoesNotMatch", "last chunk signature"));
         return 0;
       }
@@ -223,7 +224,7 @@ size_t PayloadReader::readChunked(char* buf, size_t n) {
         if (name == checksumHeader_) expectChecksum_ = value;
       }
       if (auth_.payloadHash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" && auth_.verified &&
-          trailerSignature(auth_, prevSig_, trailers) != trailerSig) {
+          !constantTimeEquals(trailerSignature(auth_, prevSig_, trailers), trailerSig)) {
         fail(s3Error("SignatureDoesNotMatch", "trailer signature"));
         return 0;
       }
@@ -257,7 +258,7 @@ size_t PayloadReader::read(char* buf, size_t n) {
       std::string sts = "AWS4-HMAC-SHA256-PAYLOAD\n" + auth_.amzDate + "\n" + auth_.scope + "\n" +
                         prevSig_ + "\n" + kEmptyHash + "\n" + h;
       std::string expect = toHex(hmacSha256(auth_.signingKey, sts));
-      if (expect != chunkSig_) {
+      if (!constantTimeEquals(expect, chunkSig_)) {
         fail(s3Error("SignatureDoesNotMatch", "chunk signature"));
         return 0;
       }

@@ -30,6 +30,10 @@ TEST(Digest, CheckValuesWholeAndInPieces) {
   EXPECT_EQ(digestHex("crc32c", big, 1 << 20), digestHex("crc32c", big, 4093));
   EXPECT_FALSE(Hasher("crc64nvme").valid());
   EXPECT_EQ(base64Decode(base64Encode("hello")), "hello");
+  EXPECT_TRUE(constantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(constantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(constantTimeEquals("abc", "abcd"));
+  EXPECT_TRUE(constantTimeEquals("", ""));
 }
 
 }  // namespace

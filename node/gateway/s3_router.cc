@@ -148,6 +148,10 @@ void serveS3(Gateway& gw, Exchange& ex) {
   r.resource = *path;
   std::string bucket = vhostBucket(ex.header(http::field::host), gw.options().s3Domain);
   std::string_view p = std::string_view(*path).substr(1);
+  // AIStore serves S3 under /s3/ (an endpoint of http://host:port/s3): the same here. "s3" cannot
+  // be a bucket name (3 characters at least), so the prefix is never ambiguous. Signatures cover
+  // the path as sent (rawPath).
+  if (bucket.empty() && (p == "s3" || p.starts_with("s3/"))) p.remove_prefix(p.size() == 2 ? 2 : 3);
   if (bucket.empty()) {
     size_t slash = p.find('/');
     bucket = std::string(p.substr(0, slash));

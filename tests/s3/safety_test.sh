@@ -162,4 +162,24 @@ sig=(--aws-sigv4 aws:amz:us-east-1:s3 --user AKSAFE:safesecret)
 check "/v1/buckets does not list it" bash -c "curl -sf ${sig[*]} $S3_ENDPOINT/v1/buckets | grep -q '\"safe\"' && ! curl -sf ${sig[*]} $S3_ENDPOINT/v1/buckets | grep -q aisgw-multipart"
 check "/v1 objects of it are refused" test "$(curl -s -o /dev/null -w '%{http_code}' "${sig[@]}" "$S3_ENDPOINT/v1/objects/aisgw-multipart/safe/u/x")" = 400
 check "the upload completes" mpu complete
+
+# AIStore's S3 endpoint shape: http://host:port/s3 (signed requests, path style).
+check "S3 under /s3 works for a signing client" /usr/bin/python3 - "$S3_ENDPOINT/s3" <<'PY'
+import sys, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="AKSAFE",
+                  aws_secret_access_key="safesecret", region_name="us-east-1",
+                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+s3.create_bucket(Bucket="prefixed")
+s3.put_object(Bucket="prefixed", Key="a/b.txt", Body=b"under s3")
+assert s3.get_object(Bucket="prefixed", Key="a/b.txt")["Body"].read() == b"under s3"
+assert [o["Key"] for o in s3.list_objects_v2(Bucket="prefixed")["Contents"]] == ["a/b.txt"]
+assert "prefixed" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+u = s3.create_multipart_upload(Bucket="prefixed", Key="mp")["UploadId"]
+e = s3.upload_part(Bucket="prefixed", Key="mp", UploadId=u, PartNumber=1, Body=b"p" * 100)["ETag"]
+s3.complete_multipart_upload(Bucket="prefixed", Key="mp", UploadId=u,
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+assert s3.get_object(Bucket="prefixed", Key="mp")["Body"].read() == b"p" * 100
+s3.delete_object(Bucket="prefixed", Key="a/b.txt")
+PY
 finish

@@ -88,7 +88,10 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   }
   uint32_t copies = std::min<uint32_t>(copiesOf(w.bucket_), static_cast<uint32_t>(enabledCount()));
   if (copies <= 1) {
-    return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});
+    auto installed =
+        installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});
+    if (installed.ok()) AIS_RETURN_IF_ERROR(dropExtraCopiesLocked(w.bucket_, w.name_, 1));
+    return installed;
   }
   // Mirrored: the copies first, with the version the main copy is about to get, so a PUT that
   // fails midway leaves the main copy (which reads prefer) as it was.
@@ -112,8 +115,24 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
     }
   }
   ::close(fd);
-  return installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {},
-                       true);
+  auto installed =
+      installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {}, true);
+  if (installed.ok()) AIS_RETURN_IF_ERROR(dropExtraCopiesLocked(w.bucket_, w.name_, copies));
+  return installed;
+}
+
+Status Store::dropExtraCopiesLocked(std::string_view bucket, std::string_view name,
+                                    uint32_t copies) {
+  if (mps_.size() <= copies) return Status::OK();
+  auto order = mountpathOrder(bucket, name);
+  for (size_t k = copies; k < order.size(); ++k) {
+    // An older version left where no copy belongs now (fewer copies, a moved mountpath): it
+    // must never be served for this one.
+    auto lom = readLom(*mps_[order[k]], bucket, name);
+    if (lom.ok() && !lom->has_value()) continue;
+    AIS_RETURN_IF_ERROR(removeAtLocked(order[k], bucket, name).status());
+  }
+  return Status::OK();
 }
 
 Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const std::string& src,

@@ -192,6 +192,8 @@ class Store {
                            const ReadAt& readAt, bool sync);
   Result<SyncReport> syncCopiesLocked(std::string_view bucket, std::string_view name,
                                       uint32_t copies);
+  // After a PUT: removes the object from the mountpaths beyond its first `copies` in HRW order.
+  Status dropExtraCopiesLocked(std::string_view bucket, std::string_view name, uint32_t copies);
   // Removes the object from mountpath i (a damaged LOM included); false if it had none.
   Result<bool> removeAtLocked(size_t i, std::string_view bucket, std::string_view name);
   std::mutex& lockFor(std::string_view bucket, std::string_view name);

@@ -147,11 +147,15 @@ TEST_F(MirrorTest, ABadCopyIsRewrittenAndNeverServed) {
 
 TEST_F(MirrorTest, AnOlderCopyIsNeverServedForANewerVersion) {
   ASSERT_TRUE(store_->putBytes("mir", "o", pattern(100000, 1)).ok());
-  store_->setBucketPolicies({});  // mirroring off: the second copy stays at version 1
+  auto copies = store_->copyFqns("mir", "o");
+  ASSERT_EQ(copies.size(), 2u);
+  store_->setBucketPolicies({});  // mirroring off: a PUT drops the second copy
   std::string v2 = pattern(100000, 2);
   ASSERT_TRUE(store_->putBytes("mir", "o", v2).ok());
+  EXPECT_EQ(store_->copyFqns("mir", "o").size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(copies[1]));
   std::filesystem::remove(*store_->fqn("mir", "o"));
-  EXPECT_EQ(readAll("mir", "o").code(), Code::kObjectCorrupted);
+  EXPECT_EQ(readAll("mir", "o").code(), Code::kObjectCorrupted);  // never the old bytes
 }
 
 TEST_F(MirrorTest, FewerCopiesRemoveTheExtraOnes) {

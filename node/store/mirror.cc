@@ -94,7 +94,7 @@ void Store::setFailover(ObjectReader& reader, std::string bucket, std::set<size_
 }
 
 Result<Lom> Store::copyToLocked(Mountpath& mp, std::string_view bucket, const Lom& like,
-                                const ReadAt& readAt, bool sync) {
+                                const ReadAt& readAt, bool sync, bool keepVersion) {
   auto w = newWriter(mp, bucket, like.name, PutOptions{});
   AIS_RETURN_IF_ERROR(w);
   ObjectWriter& out = **w;
@@ -121,7 +121,7 @@ Result<Lom> Store::copyToLocked(Mountpath& mp, std::string_view bucket, const Lo
   ::close(out.fd_);
   out.fd_ = -1;
   auto installed =
-      installLocked(mp, bucket, out.workPath_, like, out.hasher_.blocks(), sync, {}, true);
+      installLocked(mp, bucket, out.workPath_, like, out.hasher_.blocks(), sync, {}, keepVersion);
   if (installed.ok()) out.finished_ = true;  // the work file is the copy now
   return installed;
 }

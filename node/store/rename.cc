@@ -1,12 +1,9 @@
 // Local rename of an object. Same mountpath: a file rename plus one LomDb batch (the pending
-// marker of `to` covers a crash in between). Different mountpaths: copy into a work file on the
-// destination, commit it like a PUT, then remove the source.
-#include <fcntl.h>
+// marker of `to` covers a crash in between). Different mountpaths: a block-verified copy into a
+// work file on the destination, committed like a PUT, then the source removed.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <mutex>
-#include <vector>
 
 #include "meta/names.h"
 #include "node/store/fqn.h"
@@ -40,7 +37,7 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   }
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, from));
   if (from == to) return Status::OK();
-  AIS_RETURN_IF_ERROR(renameMainLocked(bucket, src, dst, **lom, to));
+  AIS_RETURN_IF_ERROR(renameMainLocked(bucket, mountpathIndex(bucket, from), dst, **lom, to));
   if (mps_.size() == 1) return Status::OK();
   // The copies follow: `from` loses its others, `to` gets its bucket's copies (and loses the
   // stale ones of what it was before).
@@ -58,8 +55,9 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   return Status::OK();
 }
 
-Status Store::renameMainLocked(std::string_view bucket, Mountpath& src, Mountpath& dst,
+Status Store::renameMainLocked(std::string_view bucket, size_t srcIndex, Mountpath& dst,
                                const Lom& from, std::string_view to) {
+  Mountpath& src = *mps_[srcIndex];
   Lom moved = from;
   moved.name = std::string(to);
   std::string srcPath = objectFqn(src.path, bucket, from.name, moved.hashedPath);
@@ -77,40 +75,16 @@ Status Store::renameMainLocked(std::string_view bucket, Mountpath& src, Mountpat
     return Status::OK();
   }
 
-  // Cross-mountpath: copy with the checksum recomputed, so a corrupt source is not propagated.
-  auto w = newWriter(dst, bucket, to, PutOptions{.fsync = false, .custom = moved.custom});
-  AIS_RETURN_IF_ERROR(w);
-  int fd = ::open(srcPath.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ioError("open", srcPath, errno);
-  std::vector<char> buf(1 << 20);
-  Status copied;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      copied = ioError("read", srcPath, errno);
-      break;
-    }
-    if (n == 0) break;
-    copied = (*w)->write(buf.data(), static_cast<size_t>(n));
-    if (!copied.ok()) break;
-  }
-  ::close(fd);
+  // Cross-mountpath: a copy read through the source's block checksums and checked whole, so a
+  // corrupt source is not propagated.
+  auto rd = openAtLocked(srcIndex, bucket, from.name);
+  AIS_RETURN_IF_ERROR(rd);
+  auto copied = copyToLocked(
+      dst, bucket, moved,
+      [&rd](char* buf, size_t len, uint64_t off) { return (*rd)->read(buf, len, off); }, false,
+      /*keepVersion=*/false);
   AIS_RETURN_IF_ERROR(copied);
-  if ((*w)->bytesWritten() != moved.size) {
-    return Status(Code::kObjectCorrupted, srcPath + ": size differs from its LOM");
-  }
-  ObjectWriter& writer = **w;
-  if (writer.hasher_.wholeChecksum() != moved.checksum) {
-    return Status(Code::kObjectCorrupted, srcPath + ": content differs from its LOM");
-  }
-  ::close(writer.fd_);
-  writer.fd_ = -1;
-  moved.mtimeNs = from.mtimeNs;
-  auto installed = installLocked(dst, bucket, writer.workPath_, std::move(moved),
-                                 writer.hasher_.blocks(), false, {});
-  AIS_RETURN_IF_ERROR(installed);
-  writer.finished_ = true;
+  rd->reset();
   return removeLocked(src, bucket, from);
 }
 

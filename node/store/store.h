@@ -186,10 +186,11 @@ class Store {
   void setFailover(ObjectReader& reader, std::string bucket, std::set<size_t> tried);
   void requestRepair(std::string_view bucket, std::string_view name);
   // Writes size bytes from readAt to a work file on mp, checks them against like.checksum and
-  // installs them as a copy of `like` (same version, times and custom metadata).
+  // installs them as `like` (times, custom metadata; its version too with keepVersion, else the
+  // old LOM's + 1 on mp): a mirror copy, or a cross-mountpath rename.
   using ReadAt = std::function<Result<size_t>(char* buf, size_t len, uint64_t off)>;
   Result<Lom> copyToLocked(Mountpath& mp, std::string_view bucket, const Lom& like,
-                           const ReadAt& readAt, bool sync);
+                           const ReadAt& readAt, bool sync, bool keepVersion = true);
   Result<SyncReport> syncCopiesLocked(std::string_view bucket, std::string_view name,
                                       uint32_t copies);
   // After a PUT: removes the object from the mountpaths beyond its first `copies` in HRW order.
@@ -214,8 +215,8 @@ class Store {
   Status placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,
                    const std::string& marker);
   Status removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lom);
-  // Renames the main copy (LOM `from` on src) to `to` on dst (both names locked).
-  Status renameMainLocked(std::string_view bucket, Mountpath& src, Mountpath& dst, const Lom& from,
+  // Renames the main copy (LOM `from` on mountpath srcIndex) to `to` on dst (both names locked).
+  Status renameMainLocked(std::string_view bucket, size_t srcIndex, Mountpath& dst, const Lom& from,
                           std::string_view to);
   Result<Lom> commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks);
 

@@ -52,8 +52,7 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
   if (changes.count(kKeyMtime) && kind == Kind::kDir) {
     // An explicit mtime (tar, cp -a, rsync set it after filling the directory) wins over the
     // entry changes seen so far.
-    std::lock_guard d(dirTimesMu_);
-    dirTimes_.erase(inode->bucket() + '\0' + inode->name());
+    forgetDirChanges(*inode);
   }
 
   if (inode->ws && inode->ws->dirty) {

@@ -22,10 +22,7 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
       // POSIX: the open descriptors keep the file. The name goes from this mount now; the
       // object stays in the cluster, read and written through them, until the last close.
       inode->removeAtLastClose = true;
-      {
-        std::lock_guard u(unlinkedMu_);
-        unlinkedOpen_.insert(bucket + "/" + *object);
-      }
+      setUnlinkedOpen(bucket, *object, true);
       dirs_.erase(bucket, parent->name(), name);
       inodes_.detach(bucket, *object);
       dirChanged(*parent);

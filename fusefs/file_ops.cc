@@ -47,11 +47,8 @@ ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> Fs::doCreate(
   auto object = childObject(*parent, name, false);
   if (!object.ok()) return Errno{object.err()};
   std::string bucket = parent->bucket();
-  {
-    // The name is this new file's now, even if an unlinked one of that name is still open.
-    std::lock_guard u(unlinkedMu_);
-    unlinkedOpen_.erase(bucket + "/" + *object);
-  }
+  // The name is this new file's now, even if an unlinked one of that name is still open.
+  setUnlinkedOpen(bucket, *object, false);
   auto inode = inodes_.lookup(bucket, *object, Kind::kFile);
   fuse_entry_param e{};
   {
@@ -102,31 +99,28 @@ void Fs::doRelease(std::unique_ptr<FileHandle> fh) {
     dropWriteStateLocked(inode);
   }
   if (inode.openCount <= 0 && inode.ws && !inode.ws->dirty) dropWriteStateLocked(inode);
-  if (inode.openCount <= 0 && inode.removeAtLastClose) {
-    inode.removeAtLastClose = false;
-    dropWriteStateLocked(inode);
-    // Unless the name was created again on this mount meanwhile (that object is another file).
-    auto now = inodes_.find(inode.bucket(), inode.name());
-    if (!now || now.get() == &inode) {
-      Status rm = client_.remove(inode.bucket(), inode.name());
-      if (!rm.ok() && rm.code() != Code::kObjectNotFound) {
-        log::error("aisfs: removing unlinked ais://{}/{} at its last close: {}", inode.bucket(),
-                   inode.name(), rm.toString());
-      }
+  if (inode.openCount <= 0 && inode.removeAtLastClose) removeUnlinkedLocked(inode);
+}
+
+void Fs::removeUnlinkedLocked(Inode& inode) {
+  inode.removeAtLastClose = false;
+  dropWriteStateLocked(inode);
+  // Unless the name was created again on this mount meanwhile (that object is another file).
+  if (holdsName(inode)) {
+    Status rm = client_.remove(inode.bucket(), inode.name());
+    if (!rm.ok() && rm.code() != Code::kObjectNotFound) {
+      log::error("aisfs: removing unlinked ais://{}/{} at its last close: {}", inode.bucket(),
+                 inode.name(), rm.toString());
     }
-    std::lock_guard u(unlinkedMu_);
-    unlinkedOpen_.erase(inode.bucket() + "/" + inode.name());
   }
+  setUnlinkedOpen(inode.bucket(), inode.name(), false);
 }
 
 void Fs::doDestroy() {
   for (auto& inode : inodes_.all()) {
     std::lock_guard l(inode->mu);
-    if (inode->removeAtLastClose) {
-      // Unlinked while open and the mount goes away: that was its last close.
-      dropWriteStateLocked(*inode);
-      auto now = inodes_.find(inode->bucket(), inode->name());
-      if (!now || now.get() == inode.get()) (void)client_.remove(inode->bucket(), inode->name());
+    if (inode->removeAtLastClose) {  // the mount going away is its last close
+      removeUnlinkedLocked(*inode);
       continue;
     }
     Status st = storeLocked(*inode);

@@ -51,6 +51,12 @@ struct DirHandle {
   std::vector<Child> children;
 };
 
+// The 64 KiB blocks of a read from `first` on (block_cache.h); null where not cached.
+struct BlockRange {
+  uint64_t first = 0;
+  std::vector<std::shared_ptr<const std::string>> blocks;
+};
+
 // Bytes to hand the kernel for a read: `data` keeps them alive.
 struct ReadReply {
   std::shared_ptr<const std::string> data;
@@ -105,12 +111,12 @@ class Fs {
   void doDestroy();  // unmount: store what is still dirty
   // read.cc
   ErrOr<ReadReply> doRead(FileHandle& fh, size_t size, off_t off);
-  // Random reads through the block cache.
+  // The cached blocks of [off, off+n) (null where missing; none with the cache off).
+  BlockRange cachedBlocks(const std::string& object, uint64_t tag, uint64_t off, size_t n);
+  // A random read: the range's missing blocks in one GET (then cached), the reply from them.
   ErrOr<ReadReply> readBlocks(const std::string& object, uint64_t tag, const std::string& bucket,
-                              const std::string& name, uint64_t objSize, uint64_t off, size_t n);
-  // The range from the block cache if every block of it is there.
-  std::optional<ReadReply> cachedRange(const std::string& object, uint64_t tag, uint64_t objSize,
-                                       uint64_t off, size_t n);
+                              const std::string& name, uint64_t objSize, uint64_t off, size_t n,
+                              BlockRange cached);
   // Caches the 64 KiB blocks of bytes fetched at `start` (a block boundary).
   void cacheBlocks(const std::string& object, uint64_t tag, uint64_t start,
                    const std::string& bytes);
@@ -169,9 +175,16 @@ class Fs {
   std::unordered_map<std::string, int64_t> dirTimes_;
   void dirChanged(const Inode& dir);
   int64_t dirChangedAt(const Inode& dir);
+  void forgetDirChanges(const Inode& dir);  // an explicit mtime replaces them
   std::mutex unlinkedMu_;
   std::set<std::string> unlinkedOpen_;
   bool unlinkedOpen(const std::string& bucket, const std::string& object);
+  void setUnlinkedOpen(const std::string& bucket, const std::string& object, bool unlinked);
+  // The inode still holds its name on this mount: not created again as another file since it
+  // was unlinked while open.
+  bool holdsName(const Inode& inode);
+  // inode.mu held: the last close (or unmount) of a file unlinked while open removes its object.
+  void removeUnlinkedLocked(Inode& inode);
   ThreadPool readPool_;
   BlockCache blockCache_;
   std::atomic<uint64_t> spoolBytes_{0};

@@ -37,23 +37,51 @@ Fs::Fs(const Options& options, Client& client)
 
 Fs::~Fs() = default;
 
+namespace {
+
+std::string dirKey(const Inode& dir) { return dir.bucket() + '\0' + dir.name(); }
+std::string objectKey(const std::string& bucket, const std::string& object) {
+  return bucket + '\0' + object;
+}
+
+}  // namespace
+
 void Fs::dirChanged(const Inode& dir) {
   int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   std::lock_guard l(dirTimesMu_);
-  dirTimes_[dir.bucket() + '\0' + dir.name()] = now;
+  dirTimes_[dirKey(dir)] = now;
 }
 
 int64_t Fs::dirChangedAt(const Inode& dir) {
   std::lock_guard l(dirTimesMu_);
-  auto it = dirTimes_.find(dir.bucket() + '\0' + dir.name());
+  auto it = dirTimes_.find(dirKey(dir));
   return it == dirTimes_.end() ? 0 : it->second;
+}
+
+void Fs::forgetDirChanges(const Inode& dir) {
+  std::lock_guard l(dirTimesMu_);
+  dirTimes_.erase(dirKey(dir));
 }
 
 bool Fs::unlinkedOpen(const std::string& bucket, const std::string& object) {
   std::lock_guard l(unlinkedMu_);
-  return !unlinkedOpen_.empty() && unlinkedOpen_.count(bucket + "/" + object) != 0;
+  return !unlinkedOpen_.empty() && unlinkedOpen_.count(objectKey(bucket, object)) != 0;
+}
+
+void Fs::setUnlinkedOpen(const std::string& bucket, const std::string& object, bool unlinked) {
+  std::lock_guard l(unlinkedMu_);
+  if (unlinked) {
+    unlinkedOpen_.insert(objectKey(bucket, object));
+  } else {
+    unlinkedOpen_.erase(objectKey(bucket, object));
+  }
+}
+
+bool Fs::holdsName(const Inode& inode) {
+  auto now = inodes_.find(inode.bucket(), inode.name());
+  return !now || now.get() == &inode;
 }
 
 ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& prefix) {

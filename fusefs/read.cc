@@ -18,6 +18,39 @@ std::shared_ptr<const std::string> bytesOf(std::shared_ptr<const Result<std::str
   return std::shared_ptr<const std::string>(r, &r->value());
 }
 
+// Every block of the range is there, whole.
+bool complete(const BlockRange& r, uint64_t objSize) {
+  if (r.blocks.empty()) return false;
+  for (size_t k = 0; k < r.blocks.size(); ++k) {
+    uint64_t start = (r.first + k) * BlockCache::kBlock;
+    if (!r.blocks[k] || r.blocks[k]->size() < std::min(BlockCache::kBlock, objSize - start)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The bytes [off, off+n) out of the range's blocks, up to the first one missing or short.
+ReadReply replyFrom(const BlockRange& r, uint64_t objSize, uint64_t off, size_t n) {
+  constexpr uint64_t B = BlockCache::kBlock;
+  std::shared_ptr<std::string> joined;
+  for (size_t k = 0; k < r.blocks.size(); ++k) {
+    const auto& block = r.blocks[k];
+    if (!block) break;
+    uint64_t start = (r.first + k) * B;
+    uint64_t lo = std::max(off, start) - start;
+    uint64_t hi = std::min<uint64_t>(off + n - start, block->size());
+    if (lo >= hi) break;
+    if (r.blocks.size() == 1) return ReadReply{block, lo, hi - lo};
+    if (!joined) joined = std::make_shared<std::string>();
+    joined->append(*block, lo, hi - lo);
+    if (block->size() < std::min(B, objSize - start)) break;
+  }
+  if (!joined) return ReadReply{};
+  size_t len = joined->size();
+  return ReadReply{std::move(joined), 0, len};
+}
+
 }  // namespace
 
 Chunk Fs::startChunk(const std::string& bucket, const std::string& name, uint64_t index,
@@ -67,7 +100,8 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
 
   const std::string object = bucket + "/" + name;
   // Everything already in memory: no GET, and no read-ahead started for it.
-  if (auto cached = cachedRange(object, tag, objSize, off, n)) return std::move(*cached);
+  BlockRange cached = cachedBlocks(object, tag, off, n);
+  if (complete(cached, objSize)) return replyFrom(cached, objSize, off, n);
 
   const uint64_t c = options_.readChunk;
   uint64_t first = off / c;
@@ -96,7 +130,7 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
       auto data = std::make_shared<const std::string>(std::move(*got));
       return ReadReply{data, 0, std::min(n, data->size())};
     }
-    return readBlocks(object, tag, bucket, name, objSize, off, n);
+    return readBlocks(object, tag, bucket, name, objSize, off, n, std::move(cached));
   }
   std::shared_ptr<std::string> joined;
   for (auto& [index, chunk] : wanted) {
@@ -122,33 +156,6 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   return ReadReply{std::move(joined), 0, len};
 }
 
-std::optional<ReadReply> Fs::cachedRange(const std::string& object, uint64_t tag, uint64_t objSize,
-                                         uint64_t off, size_t n) {
-  constexpr uint64_t B = BlockCache::kBlock;
-  if (!blockCache_.enabled()) return std::nullopt;
-  const uint64_t first = off / B, last = (off + n - 1) / B;
-  if (first == last) {
-    auto block = blockCache_.get(object, tag, first);
-    uint64_t lo = off - first * B;
-    if (!block || block->size() < std::min(B, objSize - first * B) || lo + n > block->size()) {
-      return std::nullopt;
-    }
-    return ReadReply{block, lo, n};
-  }
-  auto joined = std::make_shared<std::string>();
-  joined->reserve(n);
-  for (uint64_t b = first; b <= last; ++b) {
-    auto block = blockCache_.get(object, tag, b);
-    if (!block || block->size() < std::min(B, objSize - b * B)) return std::nullopt;
-    uint64_t start = b * B;
-    uint64_t lo = std::max(off, start) - start,
-             hi = std::min<uint64_t>(off + n - start, block->size());
-    joined->append(*block, lo, hi - lo);
-  }
-  size_t len = joined->size();
-  return ReadReply{std::move(joined), 0, len};
-}
-
 void Fs::cacheBlocks(const std::string& object, uint64_t tag, uint64_t start,
                      const std::string& bytes) {
   constexpr uint64_t B = BlockCache::kBlock;
@@ -162,18 +169,24 @@ void Fs::cacheBlocks(const std::string& object, uint64_t tag, uint64_t start,
   }
 }
 
+BlockRange Fs::cachedBlocks(const std::string& object, uint64_t tag, uint64_t off, size_t n) {
+  BlockRange r;
+  if (!blockCache_.enabled()) return r;
+  r.first = off / BlockCache::kBlock;
+  uint64_t last = (off + n - 1) / BlockCache::kBlock;
+  for (uint64_t b = r.first; b <= last; ++b) r.blocks.push_back(blockCache_.get(object, tag, b));
+  return r;
+}
+
 ErrOr<ReadReply> Fs::readBlocks(const std::string& object, uint64_t tag, const std::string& bucket,
-                                const std::string& name, uint64_t objSize, uint64_t off, size_t n) {
+                                const std::string& name, uint64_t objSize, uint64_t off, size_t n,
+                                BlockRange r) {
   constexpr uint64_t B = BlockCache::kBlock;
-  const uint64_t first = off / B, last = (off + n - 1) / B;
-  std::vector<std::shared_ptr<const std::string>> blocks(last - first + 1);
   uint64_t missFirst = UINT64_MAX, missLast = 0;
-  for (uint64_t b = first; b <= last; ++b) {
-    blocks[b - first] = blockCache_.get(object, tag, b);
-    if (!blocks[b - first]) {
-      missFirst = std::min(missFirst, b);
-      missLast = b;
-    }
+  for (size_t k = 0; k < r.blocks.size(); ++k) {
+    if (r.blocks[k]) continue;
+    missFirst = std::min(missFirst, r.first + k);
+    missLast = r.first + k;
   }
   if (missFirst != UINT64_MAX) {
     // One GET for the blocks from the first missing one to the last (cached ones between are
@@ -185,27 +198,11 @@ ErrOr<ReadReply> Fs::readBlocks(const std::string& object, uint64_t tag, const s
     for (uint64_t b = missFirst; b <= missLast; ++b) {
       uint64_t at = (b - missFirst) * B;
       if (at >= got->size()) break;  // the object shrank: a short read from here
-      blocks[b - first] =
+      r.blocks[b - r.first] =
           std::make_shared<const std::string>(*got, at, std::min(B, got->size() - at));
     }
   }
-  // The requested bytes, up to the first block that is missing or short.
-  std::shared_ptr<std::string> joined;
-  for (uint64_t b = first; b <= last; ++b) {
-    const auto& block = blocks[b - first];
-    if (!block) break;
-    uint64_t start = b * B;
-    uint64_t lo = std::max(off, start) - start;
-    uint64_t hi = std::min<uint64_t>(off + n - start, block->size());
-    if (lo >= hi) break;
-    if (first == last) return ReadReply{block, lo, hi - lo};
-    if (!joined) joined = std::make_shared<std::string>();
-    joined->append(*block, lo, hi - lo);
-    if (block->size() < std::min(B, objSize - start)) break;
-  }
-  if (!joined) return ReadReply{};
-  size_t len = joined->size();
-  return ReadReply{std::move(joined), 0, len};
+  return replyFrom(r, objSize, off, n);
 }
 
 }  // namespace ais::fusefs

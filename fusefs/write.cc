@@ -236,14 +236,11 @@ Status Fs::storeLocked(Inode& inode) {
     dropWriteStateLocked(inode);
     return Status::OK();
   }
-  if (inode.removeAtLastClose) {
+  if (inode.removeAtLastClose && !holdsName(inode)) {
     // Unlinked while open: its bytes still go to its object (read back through the open
     // descriptors) unless the name was created again on this mount, which is another file.
-    auto now = inodes_.find(inode.bucket(), inode.name());
-    if (now && now.get() != &inode) {
-      dropWriteStateLocked(inode);
-      return Status::OK();
-    }
+    dropWriteStateLocked(inode);
+    return Status::OK();
   }
   if (!ws->error.ok()) {
     Status failed = ws->error;

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <xxhash.h>
 
 #include <algorithm>
 
@@ -65,6 +66,7 @@ std::string hmacSha256(std::string_view key, std::string_view data) {
 struct Hasher::State {
   enum class Crc { kNone, kCrc32, kCrc32c };
   EVP_MD_CTX* md = nullptr;
+  XXH64_state_t* xxh = nullptr;
   Crc crc = Crc::kNone;
   uint32_t crcValue = 0;  // the CRC of what was hashed so far (standard, finalized form)
 };
@@ -76,6 +78,10 @@ Hasher::Hasher(std::string_view algorithm) : st_(std::make_unique<State>()) {
   if (algorithm == "sha1") md = EVP_sha1();
   if (algorithm == "crc32") st_->crc = State::Crc::kCrc32;
   if (algorithm == "crc32c") st_->crc = State::Crc::kCrc32c;
+  if (algorithm == "xxhash64") {
+    st_->xxh = XXH64_createState();
+    XXH64_reset(st_->xxh, 0);
+  }
   if (md) {
     st_->md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(st_->md, md, nullptr);
@@ -84,13 +90,16 @@ Hasher::Hasher(std::string_view algorithm) : st_(std::make_unique<State>()) {
 
 Hasher::~Hasher() {
   if (st_->md) EVP_MD_CTX_free(st_->md);
+  if (st_->xxh) XXH64_freeState(st_->xxh);
 }
 
-bool Hasher::valid() const { return st_->md || st_->crc != State::Crc::kNone; }
+bool Hasher::valid() const { return st_->md || st_->xxh || st_->crc != State::Crc::kNone; }
 
 void Hasher::update(std::string_view data) {
   if (st_->md) {
     EVP_DigestUpdate(st_->md, data.data(), data.size());
+  } else if (st_->xxh) {
+    XXH64_update(st_->xxh, data.data(), data.size());
   } else if (st_->crc != State::Crc::kNone) {
     auto p = reinterpret_cast<const unsigned char*>(data.data());
     if (st_->crc == State::Crc::kCrc32) {
@@ -112,6 +121,11 @@ std::string Hasher::finish() {
     unsigned int len = 0;
     EVP_DigestFinal_ex(st_->md, out, &len);
     return std::string(reinterpret_cast<char*>(out), len);
+  }
+  if (st_->xxh) {
+    XXH64_canonical_t c;
+    XXH64_canonicalFromHash(&c, XXH64_digest(st_->xxh));  // big-endian, like the CRCs
+    return std::string(reinterpret_cast<const char*>(c.digest), sizeof c.digest);
   }
   uint32_t v = st_->crcValue;
   std::string out(4, '\0');

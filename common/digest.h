@@ -21,8 +21,9 @@ bool constantTimeEquals(std::string_view a, std::string_view b);
 std::string sha256(std::string_view data);                            // raw 32 bytes
 std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 
-// Incremental digest: "md5", "sha256", "sha1", "crc32", "crc32c". Raw bytes from finish();
-// CRCs as 4 big-endian bytes, the way x-amz-checksum-crc32* carries them (base64 of those).
+// Incremental digest: "md5", "sha256", "sha1", "crc32", "crc32c", "xxhash64". Raw bytes from
+// finish(); CRCs as 4 big-endian bytes, the way x-amz-checksum-crc32* carries them (base64 of
+// those), xxhash64 (seed 0) as 8 big-endian bytes.
 class Hasher {
  public:
   explicit Hasher(std::string_view algorithm);

@@ -22,6 +22,7 @@ TEST(Digest, CheckValuesWholeAndInPieces) {
     EXPECT_EQ(digestHex("crc32", nine, piece), "cbf43926");
     EXPECT_EQ(digestHex("crc32c", nine, piece), "e3069283");
     EXPECT_EQ(digestHex("md5", "abc", piece), "900150983cd24fb0d6963f7d28e17f72");
+    EXPECT_EQ(digestHex("xxhash64", "abc", piece), "44bc2cf5ad770999");
     EXPECT_EQ(digestHex("sha256", "abc", piece),
               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   }

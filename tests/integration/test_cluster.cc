@@ -50,15 +50,6 @@ std::string endpointOf(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 }  // namespace
 
-void flipByte(const std::string& path, uint64_t off) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(off));
-  char c;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(off));
-  f.put(static_cast<char>(c ^ 0x5A));
-}
-
 std::string patternBytes(uint64_t seed, size_t size) {
   std::string out(size, '\0');
   std::mt19937_64 gen(seed * 0x9E3779B97F4A7C15ULL + 1);

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "proto/client.h"
+#include "tests/lib/file_damage.h"
 
 namespace ais::testing {
 
@@ -60,9 +61,6 @@ class TestCluster {
   std::string primaryEndpoint_;
   std::map<std::string, NodeProc> nodes_;
 };
-
-// Damage behind a target's back: one byte at `off` of the file XOR 0x5A.
-void flipByte(const std::string& path, uint64_t off);
 
 // Deterministic pseudo-random bytes for (seed, size): lets tests regenerate what they wrote.
 std::string patternBytes(uint64_t seed, size_t size);

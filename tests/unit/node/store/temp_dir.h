@@ -7,11 +7,11 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "node/store/store.h"
+#include "tests/lib/file_damage.h"
 
 namespace ais::store::testing {
 
@@ -52,15 +52,7 @@ class OneMountpathStoreTest : public ::testing::Test {
   std::string mp_;
 };
 
-// Damage behind the store's back: one byte at `off` of the file XOR 0x5A.
-inline void flipByte(const std::string& path, uint64_t off) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(off));
-  char c;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(off));
-  f.put(static_cast<char>(c ^ 0x5A));
-}
+using ais::testing::flipByte;
 
 // Deterministic pseudo-random bytes (an LCG), different per seed.
 inline std::string pattern(size_t n, uint64_t seed = 1) {

@@ -14,16 +14,8 @@ if [[ ! -x $LOADER ]]; then
   fail aisloader_built "$LOADER is missing"
   exit 1
 fi
-AIS_DEV_DIR=$(mktemp -d /tmp/ais-loader-test.XXXXXX)
 WORK=$(mktemp -d /tmp/ais-loader-work.XXXXXX)
-export AIS_DEV_DIR
-AIS_DEV_PORT=$(pick_port_in 21200 100 8 8) || { fail setup "no free port range"; exit 1; }
-export AIS_DEV_PORT
-cleanup() {
-  "$DEV" down --clean >/dev/null 2>&1
-  rm -rf "$AIS_DEV_DIR" "$WORK"
-}
-trap cleanup EXIT
+own_playground loader-test 21200 100 8 8
 check dev_up "$DEV" up
 export AIS_ENDPOINT=127.0.0.1:$AIS_DEV_PORT
 jq_() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }

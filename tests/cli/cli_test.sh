@@ -19,22 +19,11 @@ fi
 # shellcheck source=tests/lib/checks.sh
 source "$REPO/tests/lib/checks.sh"
 
+WORK=$(mktemp -d /tmp/ais-cli-work.XXXXXX)
+trap 'exit 130' INT TERM
 # A base port with 8 free ports after it (the playground uses base..base+3, `add` the next), and
 # their gateways at +500.
-pick_port() { pick_port_in 20000 2000 1 8; }
-
-AIS_DEV_DIR=$(mktemp -d /tmp/ais-cli-test.XXXXXX)
-WORK=$(mktemp -d /tmp/ais-cli-work.XXXXXX)
-export AIS_DEV_DIR
-cleanup() {
-  "$DEV" down --clean >/dev/null 2>&1
-  rm -rf "$AIS_DEV_DIR" "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-AIS_DEV_PORT=$(pick_port) || { fail setup "no free port range"; exit 1; }
-export AIS_DEV_PORT
+own_playground cli-test 20000 2000 1 8
 
 ais() { timeout "$CALL_TIMEOUT" "$AIS_BIN" "$@"; }
 

@@ -14,15 +14,7 @@ if [[ ! -x $AIS_BUILD_DIR/fusefs/aisfs || ! -e /dev/fuse ]]; then
   skip dev_mount "aisfs not built or no /dev/fuse"
   exit 0
 fi
-AIS_DEV_DIR=$(mktemp -d /tmp/ais-dev-mount.XXXXXX)
-export AIS_DEV_DIR
-AIS_DEV_PORT=$(pick_port_in 22200 100 8 8) || { fail setup "no free port range"; exit 1; }
-export AIS_DEV_PORT
-cleanup() {
-  "$DEV" down --clean >/dev/null 2>&1
-  rm -rf "$AIS_DEV_DIR"
-}
-trap cleanup EXIT
+own_playground dev-mount 22200 100 8 8
 MNT=$AIS_DEV_DIR/mnt
 
 check dev_up_with_mount "$DEV" up

@@ -50,3 +50,16 @@ pick_port_in() {
   done
   return 1
 }
+
+# A playground of its own for one test script (tools/dev at $DEV): a temp AIS_DEV_DIR named after
+# NAME and a base of free ports picked by pick_port_in's arguments (AIS_DEV_PORT), both
+# exported; on exit the playground is stopped and AIS_DEV_DIR (and $WORK, if set) removed.
+own_playground() {  # NAME FIRST CHOICES STEP N
+  local name=$1
+  shift
+  AIS_DEV_DIR=$(mktemp -d "/tmp/ais-$name.XXXXXX")
+  export AIS_DEV_DIR
+  trap '"$DEV" down --clean >/dev/null 2>&1; rm -rf "$AIS_DEV_DIR" ${WORK:+"$WORK"}' EXIT
+  AIS_DEV_PORT=$(pick_port_in "$@") || { fail setup "no free port range"; exit 1; }
+  export AIS_DEV_PORT
+}

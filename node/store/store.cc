@@ -56,21 +56,23 @@ Mountpath& Store::mountpathFor(std::string_view bucket, std::string_view name) c
 }
 
 size_t Store::mountpathIndex(std::string_view bucket, std::string_view name) const {
-  // HRW over the enabled mountpaths (all of them if none is: setMountpathEnabled prevents it).
+  // HRW over the enabled mountpaths (over all of them if none is: setMountpathEnabled prevents
+  // that). One pass: the best enabled one, else the best of all.
   uint64_t h = meta::xxhash64(meta::uname(bucket, name));
-  size_t best = 0;
-  uint64_t bestWeight = 0;
-  bool found = false, any = enabledCount() > 0;
+  std::optional<size_t> bestEnabled, bestAny;
+  uint64_t enabledWeight = 0, anyWeight = 0;
   for (size_t i = 0; i < mps_.size(); ++i) {
-    if (any && !mps_[i]->enabled.load(std::memory_order_relaxed)) continue;
     uint64_t w = meta::mix64(h ^ digests_[i]);
-    if (!found || w > bestWeight) {
-      best = i;
-      bestWeight = w;
-      found = true;
+    if (!bestAny || w > anyWeight) {
+      bestAny = i;
+      anyWeight = w;
+    }
+    if (mps_[i]->enabled.load(std::memory_order_relaxed) && (!bestEnabled || w > enabledWeight)) {
+      bestEnabled = i;
+      enabledWeight = w;
     }
   }
-  return best;
+  return bestEnabled.value_or(*bestAny);
 }
 
 size_t Store::enabledCount() const {

@@ -257,7 +257,7 @@ check mountpath_resilver_wait ais job wait "$job" --timeout 60
   fail mountpath_emptied "$(find "$mp/@ais" -type f | head -3)"
 badget=0
 for i in $(seq 1 30); do
-  ais get -q ais://climp/d/f$i "$WORK/mpout" >/dev/null 2>&1 && cmp -s "$WORK/mpout" "$WORK/mpsrc/f$i" || badget=$((badget + 1))
+  ais get -q "ais://climp/d/f$i" "$WORK/mpout" >/dev/null 2>&1 && cmp -s "$WORK/mpout" "$WORK/mpsrc/f$i" || badget=$((badget + 1))
 done
 ((badget == 0)) && pass mountpath_objects_readable || fail mountpath_objects_readable "$badget bad"
 check mountpath_enable ais storage mountpath enable t1 "$mp"

@@ -21,6 +21,7 @@ namespace ais {
   X(kTimeout, 105, "timed out")                            \
   X(kNotImplemented, 106, "not implemented")               \
   X(kOutOfSpace, 107, "out of space")                      \
+  X(kWouldBlock, 108, "would wait for the disk")           \
   X(kStaleSmap, 201, "stale cluster map")                  \
   X(kNotPrimary, 202, "not the primary proxy")             \
   X(kNodeNotFound, 203, "node not found")                  \

@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <sstream>
 
 #include "common/log.h"
 
@@ -23,8 +22,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 void CoroutineWait::await(const std::function<void(std::function<void()> done)>& start) {
-  // The completion posts to this connection's strand, which cannot run it before this coroutine
-  // (itself running on the strand) is suspended in the wait below.
+  // The completion posts to this connection's thread, which cannot run it before this coroutine
+  // (itself running on that thread) is suspended in the wait below.
   struct State {
     explicit State(const net::any_io_executor& ex)
         : timer(ex, net::steady_timer::time_point::max()) {}
@@ -115,17 +114,32 @@ Result<size_t> Exchange::readBody(char* buf, size_t n) {
 Status Exchange::sendHeader(unsigned status, uint64_t contentLength) {
   if (responded_) return Status(Code::kInternal, "response already sent");
   responded_ = true;
-  http::response<http::empty_body> res{static_cast<http::status>(status), 11};
-  for (const auto& f : resHeaders_) res.set(f.name_string(), f.value());
-  res.set(http::field::server, "AIStore-cpp");
-  res.content_length(contentLength);
   // Unread request body: the rest of the stream is not the next request.
   if (!parser_.is_done()) close_ = true;
-  res.keep_alive(!close_ && parser_.get().keep_alive());
-  if (!res.keep_alive()) close_ = true;
-  std::ostringstream head;
-  head << res.base();
-  pendingHeader_ = head.str();
+  if (!parser_.get().keep_alive()) close_ = true;
+  // Serialized by hand: this runs for every response, and a stream plus a header map cost more
+  // than the rest of a small GET's user-space work.
+  std::string& head = pendingHeader_;
+  head.clear();
+  head += "HTTP/1.1 ";
+  head += std::to_string(status);
+  head += ' ';
+  head += toStd(http::obsolete_reason(static_cast<http::status>(status)));
+  head += "\r\n";
+  for (const auto& f : resHeaders_) {
+    auto name = f.name();
+    if (name == http::field::content_length || name == http::field::connection ||
+        name == http::field::server) {
+      continue;  // set below
+    }
+    head += toStd(f.name_string());
+    head += ": ";
+    head += toStd(f.value());
+    head += "\r\n";
+  }
+  head += "Server: AIStore-cpp\r\nContent-Length: ";
+  head += std::to_string(contentLength);
+  head += close_ ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n";
   // With a body to follow, the header goes out with its first bytes (one write, or one send
   // with MSG_MORE before sendfile): a small response costs one segment, not two.
   if (contentLength == 0 || headOnly()) return flushHeader();
@@ -363,7 +377,11 @@ Status HttpServer::start() {
     return Status(Code::kInvalidArgument, "http endpoint: bad port in " + options_.endpoint);
   }
   tcp::endpoint ep(addr, static_cast<unsigned short>(port));
-  acceptor_.emplace(*io_);
+  unsigned n = options_.threads;
+  if (n == 0) n = std::max(2u, std::thread::hardware_concurrency());
+  // (Concurrency hint 1: each context is run by exactly one thread.)
+  for (unsigned i = 0; i < n; ++i) ios_.push_back(std::make_unique<net::io_context>(1));
+  acceptor_.emplace(*ios_[0]);
   acceptor_->open(ep.protocol(), ec);
   if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_->bind(ep, ec);
@@ -371,14 +389,19 @@ Status HttpServer::start() {
   if (ec)
     return Status(Code::kUnavailable, "http listen " + options_.endpoint + ": " + ec.message());
   accept();
-  unsigned n = options_.threads;
-  if (n == 0) n = std::max(2u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { io_->run(); });
+  for (auto& io : ios_) {
+    // A work guard keeps a context running while it has no connection, until stop().
+    threads_.emplace_back([ctx = io.get()] {
+      auto guard = net::make_work_guard(*ctx);
+      ctx->run();
+    });
+  }
   return Status::OK();
 }
 
 void HttpServer::accept() {
-  acceptor_->async_accept(net::make_strand(*io_), [this](beast::error_code ec, tcp::socket sock) {
+  net::io_context& home = *ios_[nextIo_++ % ios_.size()];
+  acceptor_->async_accept(home, [this](beast::error_code ec, tcp::socket sock) {
     if (ec == net::error::operation_aborted) return;
     if (!ec) {
       beast::error_code nec;
@@ -391,12 +414,14 @@ void HttpServer::accept() {
 
 void HttpServer::stop() {
   if (acceptor_) {
-    net::post(*io_, [this] {
+    net::post(*ios_[0], [this] {
       beast::error_code ec;
       acceptor_->close(ec);
     });
   }
-  io_->stop();
+  for (auto& io : ios_) {
+    if (io) io->stop();
+  }
   for (auto& t : threads_) t.join();
   threads_.clear();
   acceptor_.reset();
@@ -404,7 +429,7 @@ void HttpServer::stop() {
     // Their coroutines are suspended in fabric calls or disk work that may still complete into
     // their stacks: unwinding them now could race with that. The process is exiting; leave them.
     log::info("gateway stopped with {} connections open", live);
-    (void)io_.release();
+    for (auto& io : ios_) (void)io.release();
   }
 }
 

@@ -1,11 +1,13 @@
 // The gateway's HTTP/1.1 server (Boost.Asio + Beast): keep-alive connections served by one thread
-// per core, none of which ever blocks. Each connection is a stackful coroutine (asio::spawn): its
-// handler is written as plain sequential code, and every wait in it suspends the coroutine
-// instead of the thread — socket reads and writes (with timeouts, so a stalled or vanished client
-// costs a little memory until it is dropped, never a thread), fabric client calls (through the
-// client's WaitHook, proto/wait_hook.h), and disk work handed to the target's I/O workers
-// (Exchange::offload). Request bodies and responses are streams: a large object never sits whole
-// in memory.
+// per core, none of which ever blocks. Each thread runs its own io_context and owns the
+// connections handed to it at accept (round robin): a request is read, handled and answered on
+// one thread, with no lock or wake-up shared with the others. Each connection is a stackful
+// coroutine (asio::spawn): its handler is written as plain sequential code, and every wait in it
+// suspends the coroutine instead of the thread — socket reads and writes (with timeouts, so a
+// stalled or vanished client costs a little memory until it is dropped, never a thread), fabric
+// client calls (through the client's WaitHook, proto/wait_hook.h), and disk work handed to the
+// target's I/O workers (Exchange::offload). Request bodies and responses are streams: a large
+// object never sits whole in memory.
 #pragma once
 
 #ifndef BOOST_COROUTINES_NO_DEPRECATION_WARNING
@@ -43,7 +45,7 @@ inline std::string_view toStd(boost::beast::string_view s) { return {s.data(), s
 struct HttpServerOptions;
 
 // Suspends the connection's coroutine while a fabric call or disk work completes elsewhere; the
-// completion (from any thread) resumes it on its strand.
+// completion (from any thread) resumes it on its connection's thread.
 class CoroutineWait final : public WaitHook {
  public:
   CoroutineWait(boost::asio::yield_context yield, boost::asio::any_io_executor strand)
@@ -151,8 +153,10 @@ class HttpServer {
 
   HttpServerOptions options_;
   Handler handler_;
-  // Leaked, not destroyed, if connections were still suspended at stop() (see stop()).
-  std::unique_ptr<boost::asio::io_context> io_ = std::make_unique<boost::asio::io_context>();
+  // One per thread; the acceptor runs on the first. Leaked, not destroyed, if connections were
+  // still suspended at stop() (see stop()).
+  std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
+  size_t nextIo_ = 0;  // the next accepted connection's (acceptor's handler only)
   std::atomic<int> liveSessions_{0};
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
   std::vector<std::thread> threads_;

@@ -13,6 +13,18 @@ constexpr uint64_t kPiece = 1 << 20;
 
 Result<LocalObject> openLocal(Gateway& gw, Exchange& ex, const std::string& bucket,
                               const std::string& name, uint64_t verifyWholeUpTo) {
+  // On this thread when all of it is in memory (the common case for hot objects), else on the
+  // object's I/O worker, which also handles and reports whatever is wrong with it.
+  if (auto rd = gw.localStore()->openCached(bucket, name); rd.ok()) {
+    LocalObject obj{bucket, name, std::move(*rd)};
+    uint64_t size = obj.reader->lom().size;
+    if (size > verifyWholeUpTo) return obj;
+    // (Then sent with sendfile: a copy through a write would cost more, even for 16 KiB.)
+    if (obj.reader->verifyCached(0, size).ok()) {
+      obj.verifiedWhole = true;
+      return obj;
+    }
+  }
   return gw.onDisk(ex, bucket, name, [&]() -> Result<LocalObject> {
     auto rd = gw.localStore()->openObject(bucket, name);
     if (!rd.ok()) return rd.status();
@@ -28,6 +40,7 @@ Result<LocalObject> openLocal(Gateway& gw, Exchange& ex, const std::string& buck
 
 Status verifyBeforeStatus(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uint64_t len) {
   if (obj.verifiedWhole || len > kVerifyBeforeStatus) return Status::OK();
+  if (obj.reader->verifyCached(off, len).ok()) return Status::OK();
   return gw.onDisk(ex, obj.bucket, obj.name, [&] { return obj.reader->verify(off, len); });
 }
 
@@ -40,8 +53,11 @@ void sendVerified(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uin
   }
   for (uint64_t done = 0; done < len;) {
     uint64_t n = std::min(kPiece, len - done);
-    // Verified on a worker into the page cache, which sendfile then reads without waiting.
-    Status st = gw.onDisk(ex, obj.bucket, obj.name, [&] { return rd.verify(off + done, n); });
+    // Verified from the page cache here if it is all there, else on a worker into the page
+    // cache, which sendfile then reads without waiting.
+    Status st = rd.verifyCached(off + done, n);
+    if (!st.ok())
+      st = gw.onDisk(ex, obj.bucket, obj.name, [&] { return rd.verify(off + done, n); });
     if (!st.ok()) {
       log::error("GET aborted after {} of {} bytes: {}", done, len, st.toString());
       ex.closeAfter();

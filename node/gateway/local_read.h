@@ -18,16 +18,18 @@ namespace ais::gateway {
 
 inline constexpr uint64_t kVerifyBeforeStatus = 4 << 20;
 
-// A co-located object being served; all its disk work runs on the object's I/O workers.
+// A co-located object being served; its disk work runs on the object's I/O workers unless all of
+// it is in memory.
 struct LocalObject {
   std::string bucket, name;
   std::unique_ptr<store::ObjectReader> reader;
   bool verifiedWhole = false;  // every block already checked (by openLocal)
 };
 
-// Opens bucket/name from this node's store (on its I/O worker). An object of at most
-// `verifyWholeUpTo` bytes is verified whole in the same worker call (one hop for a small GET);
-// a bad block fails the open with ObjectCorrupted.
+// Opens bucket/name from this node's store: on this thread if its metadata and bytes are in
+// memory, else on its I/O worker. An object of at most `verifyWholeUpTo` bytes is verified whole
+// at open (one worker hop for a small GET, none if cached); a bad block fails the open with
+// ObjectCorrupted.
 Result<LocalObject> openLocal(Gateway& gw, Exchange& ex, const std::string& bucket,
                               const std::string& name, uint64_t verifyWholeUpTo = 0);
 

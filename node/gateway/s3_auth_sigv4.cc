@@ -1,6 +1,7 @@
 #include "node/gateway/s3_auth_sigv4.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include <vector>
 
 #include "common/digest.h"
@@ -48,6 +49,27 @@ std::time_t parseAmzDate(std::string_view s) {
     return -1;
   }
   return timegm(&tm);
+}
+
+// The key derived from the secret for a day, region and service: four HMACs, the same for every
+// request of that day, so each thread keeps the few it has derived.
+std::string signingKey(const std::string& secret, const std::string& date,
+                       const std::string& region, const std::string& service) {
+  thread_local std::unordered_map<std::string, std::string> derived;
+  std::string id;
+  for (const std::string* part : {&date, &region, &service, &secret}) {
+    id += std::to_string(part->size());
+    id += ':';
+    id += *part;
+  }
+  if (auto it = derived.find(id); it != derived.end()) return it->second;
+  std::string k = hmacSha256("AWS4" + secret, date);
+  k = hmacSha256(k, region);
+  k = hmacSha256(k, service);
+  k = hmacSha256(k, "aws4_request");
+  if (derived.size() >= 16) derived.clear();  // (clients' scopes are few; stale days go)
+  derived.emplace(std::move(id), k);
+  return k;
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -225,10 +247,7 @@ std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_
   ctx.amzDate = p.amzDate;
   std::string sts =
       std::string(kAlgorithm) + "\n" + p.amzDate + "\n" + ctx.scope + "\n" + toHex(sha256(canon));
-  std::string k = hmacSha256("AWS4" + creds.secretKey, p.date);
-  k = hmacSha256(k, p.region);
-  k = hmacSha256(k, p.service);
-  k = hmacSha256(k, "aws4_request");
+  std::string k = signingKey(creds.secretKey, p.date, p.region, p.service);
   std::string sig = toHex(hmacSha256(k, sts));
   if (!constantTimeEquals(sig, p.signature)) return s3Error("SignatureDoesNotMatch");
   ctx.verified = true;

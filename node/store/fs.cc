@@ -1,9 +1,12 @@
 #include "node/store/fs.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -14,6 +17,23 @@ namespace ais::store {
 Status ioError(std::string_view op, const std::string& path, int err) {
   Code code = (err == ENOSPC || err == EDQUOT) ? Code::kOutOfSpace : Code::kIoError;
   return Status(code, std::string(op) + " " + path + ": " + std::strerror(err));
+}
+
+int openCachedPath(const std::string& path) {
+  // An older kernel (no openat2, or no RESOLVE_CACHED) is remembered: no syscall per call.
+  static std::atomic<bool> unsupported{false};
+  if (unsupported.load(std::memory_order_relaxed)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  struct open_how how {};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_CACHED;
+  long fd = ::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how);
+  if (fd < 0 && (errno == ENOSYS || errno == EINVAL || errno == E2BIG)) {
+    unsupported.store(true, std::memory_order_relaxed);
+  }
+  return static_cast<int>(fd);
 }
 
 Status makeDirs(const std::string& path, int* errOut) {

@@ -36,6 +36,11 @@ Result<FileDigest> digestFd(int fd, const std::string& path);
 // Removes empty directories from `dir` upward, stopping at (and keeping) `stop`. Best effort.
 void removeEmptyParents(std::string dir, const std::string& stop);
 
+// open(path, O_RDONLY) only if every component of the path is in the kernel's dentry cache
+// (openat2 RESOLVE_CACHED, Linux 5.12+), so the call never waits for the disk; -1 otherwise
+// (errno EAGAIN when the lookup would have to read a directory from disk).
+int openCachedPath(const std::string& path);
+
 // Directory name of a path ("a/b/c" -> "a/b").
 std::string parentDir(const std::string& path);
 

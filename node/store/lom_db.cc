@@ -95,10 +95,13 @@ rocksdb::ColumnFamilyHandle* LomDb::family(std::string_view key) const {
   return !key.empty() && key.front() == kBlocksPrefix ? blocks_ : db_->DefaultColumnFamily();
 }
 
-Result<std::optional<std::string>> LomDb::get(std::string_view key) const {
+Result<std::optional<std::string>> LomDb::get(std::string_view key, bool cachedOnly) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family(key), slice(key), &value);
+  rocksdb::ReadOptions ro;
+  if (cachedOnly) ro.read_tier = rocksdb::kBlockCacheTier;
+  rocksdb::Status s = db_->Get(ro, family(key), slice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
+  if (cachedOnly && s.IsIncomplete()) return Status(Code::kWouldBlock, dir_);
   if (!s.ok()) return fromRocks(s, dir_);
   return std::optional<std::string>(std::move(value));
 }

@@ -74,7 +74,8 @@ class LomDb {
   LomDb(const LomDb&) = delete;
   LomDb& operator=(const LomDb&) = delete;
 
-  Result<std::optional<std::string>> get(std::string_view key) const;
+  // cachedOnly: from memory (memtables, block cache) or kWouldBlock, never waiting for the disk.
+  Result<std::optional<std::string>> get(std::string_view key, bool cachedOnly = false) const;
   // sync = fsync the WAL before returning (the bucket asked for fsync); a process crash never loses
   // an acknowledged write either way, as the WAL is written before returning.
   Status put(std::string_view key, std::string_view value, bool sync = false);

@@ -1,5 +1,6 @@
 #include "node/store/object_reader.h"
 
+#include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -50,12 +51,18 @@ uint64_t ObjectReader::blockBytes(uint64_t b) const {
 Status ObjectReader::rawRead(char* dst, size_t len, uint64_t off) {
   size_t done = 0;
   while (done < len) {
-    ssize_t n = ::pread(fd_, dst + done, len - done, static_cast<off_t>(off + done));
+    struct iovec iov {
+      dst + done, len - done
+    };
+    ssize_t n =
+        ::preadv2(fd_, &iov, 1, static_cast<off_t>(off + done), cachedOnly_ ? RWF_NOWAIT : 0);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (cachedOnly_) return Status(Code::kWouldBlock, what_);
       return ioError("pread", what_, errno);
     }
     if (n == 0) {
+      if (cachedOnly_) return Status(Code::kWouldBlock, what_);
       if (corruptCount_) corruptCount_->fetch_add(1, std::memory_order_relaxed);
       log::error("{}: file ends at {} but its LOM says {} bytes", what_, off + done, lom_.size);
       return Status(Code::kObjectCorrupted, what_ + ": file shorter than its metadata");
@@ -63,7 +70,10 @@ Status ObjectReader::rawRead(char* dst, size_t len, uint64_t off) {
     done += static_cast<size_t>(n);
   }
   if (faults_) {
-    if (int err = faults_->afterRead(what_, off, dst, len)) return ioError("pread", what_, err);
+    if (int err = faults_->afterRead(what_, off, dst, len)) {
+      if (cachedOnly_) return Status(Code::kWouldBlock, what_);
+      return ioError("pread", what_, err);
+    }
   }
   return Status::OK();
 }
@@ -75,6 +85,7 @@ Status ObjectReader::readBlock(uint64_t b, char* dst) {
   uint64_t got = XXH64(dst, n, 0);
   if (got != blocks_.sums[b]) {
     std::memset(dst, 0, n);  // never leave bad bytes in a caller's buffer
+    if (cachedOnly_) return Status(Code::kWouldBlock, what_);  // verify() reports it
     if (corruptCount_) corruptCount_->fetch_add(1, std::memory_order_relaxed);
     log::error("{}: block {} (bytes {}..{}) has checksum {:016x}, expected {:016x}", what_, b,
                b * blocks_.blockSize, b * blocks_.blockSize + n, got, blocks_.sums[b]);
@@ -86,6 +97,7 @@ Status ObjectReader::readBlock(uint64_t b, char* dst) {
 
 Status ObjectReader::readBlockAnyCopy(uint64_t b, char* dst) {
   Status st = readBlock(b, dst);
+  if (cachedOnly_) return st;  // (failing over may wait for a disk)
   while (!st.ok() && failover_) {
     auto other = failover_(*this);
     if (!other) break;
@@ -114,7 +126,7 @@ Result<size_t> ObjectReader::read(void* buf, size_t len, uint64_t off) {
           readBlockAnyCopy(b, out + (start - off)));  // whole block wanted: in place
       continue;
     }
-    if (!scratch_) scratch_ = std::make_unique<char[]>(bs);
+    if (!scratch_) scratch_.reset(new char[bs]);  // (not zeroed: always written before read)
     AIS_RETURN_IF_ERROR(readBlockAnyCopy(b, scratch_.get()));
     uint64_t from = std::max(start, off), to = std::min(start + n, end);
     std::memcpy(out + (from - off), scratch_.get() + (from - start), to - from);
@@ -149,11 +161,25 @@ Status ObjectReader::verifyAll() {
 Status ObjectReader::verify(uint64_t off, uint64_t len) {
   if (off >= lom_.size || len == 0 || !verify_) return Status::OK();
   uint64_t end = std::min(off + len, lom_.size);
-  if (!scratch_) scratch_ = std::make_unique<char[]>(blocks_.blockSize);
+  if (!scratch_) scratch_.reset(new char[blocks_.blockSize]);
   for (uint64_t b = off / blocks_.blockSize; b * blocks_.blockSize < end; ++b) {
     AIS_RETURN_IF_ERROR(readBlockAnyCopy(b, scratch_.get()));
   }
   return Status::OK();
+}
+
+Status ObjectReader::verifyCached(uint64_t off, uint64_t len) {
+  cachedOnly_ = true;
+  Status st = verify(off, len);
+  cachedOnly_ = false;
+  return st;
+}
+
+Result<size_t> ObjectReader::readCached(void* buf, size_t len, uint64_t off) {
+  cachedOnly_ = true;
+  auto n = read(buf, len, off);
+  cachedOnly_ = false;
+  return n;
 }
 
 }  // namespace ais::store

@@ -52,6 +52,12 @@ class ObjectReader {
   // Reads and verifies every block that [off, off+len) touches (leaving them in the page cache),
   // without copying them out.
   Status verify(uint64_t off, uint64_t len);
+  // verify() for a network thread: only from the page cache (preadv2 RWF_NOWAIT), no failover.
+  // kWouldBlock if a block is not in memory, and also if one fails (verify() on an I/O worker
+  // then fails over, counts and reports it).
+  Status verifyCached(uint64_t off, uint64_t len);
+  // read() under verifyCached's rules.
+  Result<size_t> readCached(void* buf, size_t len, uint64_t off);
   // The whole object: every block, and the typed checksum of the LOM (md5, sha256, crc32c) when it
   // has one (a scrub's check; reads rely on the blocks).
   Status verifyAll();
@@ -75,6 +81,7 @@ class ObjectReader {
   std::unique_ptr<char[]> scratch_;  // one block, for partially requested blocks
   Failover failover_;
   bool degraded_ = false;
+  bool cachedOnly_ = false;  // during verifyCached and readCached
 };
 
 }  // namespace ais::store

@@ -18,9 +18,9 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   AIS_RETURN_IF_ERROR(meta::validateObjectName(to));
   Mountpath& src = mountpathFor(bucket, from);
   Mountpath& dst = mountpathFor(bucket, to);
-  std::mutex& fromLock = lockFor(bucket, from);
-  std::mutex& toLock = lockFor(bucket, to);
-  std::unique_lock<std::mutex> l1(fromLock, std::defer_lock), l2(toLock, std::defer_lock);
+  std::shared_mutex& fromLock = lockFor(bucket, from);
+  std::shared_mutex& toLock = lockFor(bucket, to);
+  std::unique_lock<std::shared_mutex> l1(fromLock, std::defer_lock), l2(toLock, std::defer_lock);
   if (&fromLock == &toLock) {
     l1.lock();
   } else {

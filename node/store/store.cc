@@ -130,17 +130,18 @@ std::vector<std::string> Store::mountpaths() const {
   return out;
 }
 
-std::mutex& Store::lockFor(std::string_view bucket, std::string_view name) {
+std::shared_mutex& Store::lockFor(std::string_view bucket, std::string_view name) {
   return locks_.forHash(meta::xxhash64(meta::uname(bucket, name)));
 }
 
 Result<std::optional<Lom>> Store::readLom(Mountpath& mp, std::string_view bucket,
-                                          std::string_view name) {
-  auto raw = mp.db->get(lomKey(bucket, name));
+                                          std::string_view name, bool cachedOnly) {
+  auto raw = mp.db->get(lomKey(bucket, name), cachedOnly);
   AIS_RETURN_IF_ERROR(raw);
   if (!raw->has_value()) return std::optional<Lom>();
   auto lom = decodeLom(**raw);
   if (!lom.ok()) {
+    if (cachedOnly) return Status(Code::kWouldBlock, "damaged LOM");  // reported by openObject
     // The metadata itself is damaged: the object reads as corrupted (an overwrite or a delete
     // still works: see installLocked and remove).
     corruptReads_.fetch_add(1, std::memory_order_relaxed);
@@ -152,7 +153,8 @@ Result<std::optional<Lom>> Store::readLom(Mountpath& mp, std::string_view bucket
   return std::optional<Lom>(std::move(lom).value());
 }
 
-Result<BlockSums> Store::readBlocks(Mountpath& mp, std::string_view bucket, const Lom& lom) {
+Result<BlockSums> Store::readBlocks(Mountpath& mp, std::string_view bucket, const Lom& lom,
+                                    bool cachedOnly) {
   if (lom.blockSize == 0) return BlockSums{};
   uint64_t count = blockCount(lom.size, lom.blockSize);
   if (count <= 1) {
@@ -164,7 +166,7 @@ Result<BlockSums> Store::readBlocks(Mountpath& mp, std::string_view bucket, cons
     return Status(Code::kObjectCorrupted, fmt::format("{}: ais://{}/{}: block checksums {}",
                                                       mp.path, bucket, lom.name, why));
   };
-  auto raw = mp.db->get(blocksKey(bucket, lom.name));
+  auto raw = mp.db->get(blocksKey(bucket, lom.name), cachedOnly);
   AIS_RETURN_IF_ERROR(raw);
   if (!raw->has_value()) return damaged("missing");
   auto blocks = decodeBlockSums(**raw);
@@ -229,15 +231,29 @@ Result<std::unique_ptr<ObjectReader>> Store::openObject(std::string_view bucket,
   return std::unique_ptr<ObjectReader>(std::move(best));
 }
 
+Result<std::unique_ptr<ObjectReader>> Store::openCached(std::string_view bucket,
+                                                        std::string_view name) {
+  AIS_RETURN_IF_ERROR(validateNames(bucket, name));
+  auto order = mountpathOrder(bucket, name);
+  std::shared_lock lock(lockFor(bucket, name), std::try_to_lock);
+  if (!lock.owns_lock()) return Status(Code::kWouldBlock, "name lock busy");
+  auto rd = openAtLocked(order[0], bucket, name, /*cachedOnly=*/true);
+  if (!rd.ok()) return Status(Code::kWouldBlock, rd.status().message());
+  lock.unlock();
+  if (order.size() > 1) setFailover(**rd, std::string(bucket), {order[0]});
+  return rd;
+}
+
 Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_view bucket,
-                                                          std::string_view name) {
+                                                          std::string_view name, bool cachedOnly) {
   Mountpath& mp = *mps_[i];
-  auto lom = readLom(mp, bucket, name);
+  auto lom = readLom(mp, bucket, name, cachedOnly);
   AIS_RETURN_IF_ERROR(lom);
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
   std::string what = fmt::format("{}: ais://{}/{}", mp.path, bucket, name);
   std::string path = objectFqn(mp.path, bucket, name, (*lom)->hashedPath);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = cachedOnly ? openCachedPath(path) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && cachedOnly) return Status(Code::kWouldBlock, path);
   if (fd < 0) {
     if (errno != ENOENT && errno != ENOTDIR) return ioError("open", path, errno);
     // The LOM says the object exists: its bytes are lost, not elsewhere.
@@ -254,12 +270,16 @@ Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_
   struct stat st;
   if (::fstat(fd, &st) != 0) return ioError("fstat", path, errno);
   if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != (*lom)->size) {
+    if (cachedOnly) return Status(Code::kWouldBlock, path);  // reported by the full open
     // Never serve bytes the LOM does not describe.
     corruptReads_.fetch_add(1, std::memory_order_relaxed);
     log::error("{}: file size {} differs from the LOM's {}", what, st.st_size, (*lom)->size);
     return Status(Code::kObjectCorrupted, what + ": file size does not match its metadata");
   }
-  auto blocks = readBlocks(mp, bucket, **lom);
+  auto blocks = readBlocks(mp, bucket, **lom, cachedOnly);
+  if (cachedOnly && (!blocks.ok() || blocks->blockSize == 0)) {
+    return Status(Code::kWouldBlock, path);  // the full open reports, or adds the checksums
+  }
   if (!blocks.ok() && blocks.code() != Code::kObjectCorrupted) return blocks.status();
   if (!blocks.ok() || blocks->blockSize == 0) {
     if (!blocks.ok()) log::error("{}", blocks.status().message());

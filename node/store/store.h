@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,6 +99,12 @@ class Store {
   // match it. The reader verifies every block it reads. An object stored before block checksums
   // is verified whole here and gets them.
   Result<std::unique_ptr<ObjectReader>> openObject(std::string_view bucket, std::string_view name);
+  // openObject for a network thread: only what is already in memory (LOM and block checksums in
+  // RocksDB's memtables or block cache, the path in the dentry cache), never waiting for the disk
+  // or for a writer's name lock. kWouldBlock when any of it would wait, and also when anything
+  // is wrong (a missing or damaged copy): openObject on an I/O worker then does the full work,
+  // failover and reporting. Read it with the reader's verifyCached/readCached.
+  Result<std::unique_ptr<ObjectReader>> openCached(std::string_view bucket, std::string_view name);
   Result<Lom> head(std::string_view bucket, std::string_view name);
   Status remove(std::string_view bucket, std::string_view name);
   // Overwrites an existing `to`; kObjectNotFound if `from` is missing.
@@ -180,8 +187,10 @@ class Store {
   std::vector<size_t> mountpathOrder(std::string_view bucket, std::string_view name) const;
   // The object as mountpath i's LOM describes it (no failover): kObjectNotFound without a LOM,
   // kObjectCorrupted if its file is missing or not its size.
+  // cachedOnly: openCached's rules (kWouldBlock instead of waiting or reporting).
   Result<std::unique_ptr<ObjectReader>> openAtLocked(size_t i, std::string_view bucket,
-                                                     std::string_view name);
+                                                     std::string_view name,
+                                                     bool cachedOnly = false);
   // Lets `reader` switch to the other mountpaths' copies of the same bytes (not `tried`).
   void setFailover(ObjectReader& reader, std::string bucket, std::set<size_t> tried);
   void requestRepair(std::string_view bucket, std::string_view name);
@@ -197,10 +206,12 @@ class Store {
   Status dropExtraCopiesLocked(std::string_view bucket, std::string_view name, uint32_t copies);
   // Removes the object from mountpath i (a damaged LOM included); false if it had none.
   Result<bool> removeAtLocked(size_t i, std::string_view bucket, std::string_view name);
-  std::mutex& lockFor(std::string_view bucket, std::string_view name);
-  Result<std::optional<Lom>> readLom(Mountpath& mp, std::string_view bucket, std::string_view name);
+  std::shared_mutex& lockFor(std::string_view bucket, std::string_view name);
+  Result<std::optional<Lom>> readLom(Mountpath& mp, std::string_view bucket, std::string_view name,
+                                     bool cachedOnly = false);
   // The LOM's block checksums ({0, {}} for an object stored before them).
-  Result<BlockSums> readBlocks(Mountpath& mp, std::string_view bucket, const Lom& lom);
+  Result<BlockSums> readBlocks(Mountpath& mp, std::string_view bucket, const Lom& lom,
+                               bool cachedOnly = false);
   // Hashes the whole file behind fd; if it matches the LOM, stores its block checksums.
   Result<BlockSums> addBlocksLocked(Mountpath& mp, std::string_view bucket, Lom& lom, int fd,
                                     const std::string& what);

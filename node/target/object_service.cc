@@ -355,45 +355,54 @@ kj::Promise<Result<ObjectService::ReaderPtr>> ObjectService::openOnDisk(const st
 kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
                                                  kj::Maybe<wire::ByteSink::Client> sink) {
   AIS_RETURN_PROMISE_IF_ERROR(GetReply, checkRouted(ref));
-  // One worker call opens the object and, when the reply is small enough to go inline, reads
-  // (and verifies) its bytes too: a small GET costs one hop to a worker and back.
-  return ctx_.io
-      ->run(mountpathOf(ref.bucket, ref.name),
-            [store = ctx_.store.get(), ref, range]() -> Result<Opened> {
-              auto rd = store->openObject(ref.bucket, ref.name);
-              if (!rd.ok()) return rd.status();
-              Opened o{ReaderPtr(std::move(*rd)), std::nullopt};
-              uint64_t size = o.reader->lom().size;
-              uint64_t offset = range.offset;
-              if (offset >= size && !(offset == 0 && range.toEnd)) return o;  // answered later
-              uint64_t len = range.toEnd ? size - offset : std::min(range.length, size - offset);
-              if (len > range.inlineMax) return o;  // streamed: chunks go straight to the sink
-              Inline in;
-              in.bytes.resize(len);
-              auto r = o.reader->read(in.bytes.data(), len, offset);
-              if (!r.ok() || *r != len) {
-                in.bytes.clear();  // never hand out bad bytes
-                in.error =
-                    r.ok() ? Status(Code::kObjectCorrupted, "object file shorter than its metadata")
-                           : r.status();
-              } else {
-                in.digest = XXH64(in.bytes.data(), len, 0);
-              }
-              o.inlined = std::move(in);
-              return o;
-            })
-      .then([this, ref, range,
-             sink = kj::mv(sink)](Result<Opened> opened) mutable -> kj::Promise<Result<GetReply>> {
-        if (!opened.ok()) {
-          if (opened.code() == Code::kObjectNotFound && !ref.localOnly) {
-            return findElsewhere(ref.bucket, ref.name).then([](Status st) -> Result<GetReply> {
-              return st;
-            });
-          }
-          return Result<GetReply>(opened.status());
-        }
-        return sendBytes(ref, range, kj::mv(sink), std::move(*opened));
-      });
+  // A hot object is opened and its inline bytes read right here, from memory; otherwise one
+  // worker call does both: a small GET costs one hop to a worker and back.
+  auto cached = openForGet(*ctx_.store, ref, range, /*cachedOnly=*/true);
+  kj::Promise<Result<Opened>> opening =
+      cached.ok() ? kj::Promise<Result<Opened>>(std::move(cached))
+                  : ctx_.io->run(mountpathOf(ref.bucket, ref.name),
+                                 [store = ctx_.store.get(), ref, range]() -> Result<Opened> {
+                                   return openForGet(*store, ref, range, /*cachedOnly=*/false);
+                                 });
+  return opening.then([this, ref, range, sink = kj::mv(sink)](
+                          Result<Opened> opened) mutable -> kj::Promise<Result<GetReply>> {
+    if (!opened.ok()) {
+      if (opened.code() == Code::kObjectNotFound && !ref.localOnly) {
+        return findElsewhere(ref.bucket, ref.name).then([](Status st) -> Result<GetReply> {
+          return st;
+        });
+      }
+      return Result<GetReply>(opened.status());
+    }
+    return sendBytes(ref, range, kj::mv(sink), std::move(*opened));
+  });
+}
+
+Result<ObjectService::Opened> ObjectService::openForGet(store::Store& store, const ObjectRef& ref,
+                                                        const GetRange& range, bool cachedOnly) {
+  auto rd =
+      cachedOnly ? store.openCached(ref.bucket, ref.name) : store.openObject(ref.bucket, ref.name);
+  if (!rd.ok()) return rd.status();
+  Opened o{ReaderPtr(std::move(*rd)), std::nullopt};
+  uint64_t size = o.reader->lom().size;
+  uint64_t offset = range.offset;
+  if (offset >= size && !(offset == 0 && range.toEnd)) return o;  // answered later
+  uint64_t len = range.toEnd ? size - offset : std::min(range.length, size - offset);
+  if (len > range.inlineMax) return o;  // streamed: chunks go straight to the sink
+  Inline in;
+  in.bytes.resize(len);
+  auto r = cachedOnly ? o.reader->readCached(in.bytes.data(), len, offset)
+                      : o.reader->read(in.bytes.data(), len, offset);
+  if (cachedOnly && (!r.ok() || *r != len)) return Status(Code::kWouldBlock, "not in memory");
+  if (!r.ok() || *r != len) {
+    in.bytes.clear();  // never hand out bad bytes
+    in.error = r.ok() ? Status(Code::kObjectCorrupted, "object file shorter than its metadata")
+                      : r.status();
+  } else {
+    in.digest = XXH64(in.bytes.data(), len, 0);
+  }
+  o.inlined = std::move(in);
+  return o;
 }
 
 kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, const GetRange& range,

@@ -134,6 +134,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   uint32_t chunkBytes() const;  // of a streamed GET
   // Store::openObject on the object's I/O worker.
   kj::Promise<Result<ReaderPtr>> openOnDisk(const std::string& bucket, const std::string& name);
+  // Opens ref for a GET and, when the reply goes inline, reads (verifies) its bytes. cachedOnly:
+  // on the loop thread, from memory only (kWouldBlock if any of it would wait for the disk or
+  // if anything is wrong); else on an I/O worker.
+  static Result<Opened> openForGet(store::Store& store, const ObjectRef& ref, const GetRange& range,
+                                   bool cachedOnly);
   // The bytes of an open object: inline or streamed to the sink.
   kj::Promise<Result<GetReply>> sendBytes(const ObjectRef& ref, const GetRange& range,
                                           kj::Maybe<wire::ByteSink::Client> sink, Opened opened);

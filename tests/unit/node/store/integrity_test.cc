@@ -1,6 +1,8 @@
 // Per-block verification and honest recovery: flipped, truncated and deleted bytes behind the
 // store's back are never served; lost or damaged LOM databases are rebuilt from the files.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <filesystem>
@@ -239,6 +241,60 @@ TEST_F(IntegrityTest, UnreadableLomDatabaseIsMovedAsideAndRebuilt) {
     aside |= e.path().filename().string().rfind(".ais.lomdb.damaged.", 0) == 0;
   }
   EXPECT_TRUE(aside);
+}
+
+// The network thread's open: served from memory when all of it is there, and "would block" (never
+// a wrong byte, never a report of its own) when anything is missing, damaged or not in memory.
+TEST_F(IntegrityTest, CachedOpenServesHotObjectsAndDefersEverythingElse) {
+  std::string data = pattern(3 * kBlockSize + 7);
+  ASSERT_TRUE(store_->putBytes("bkt", "hot", data).ok());
+  auto rd = store_->openCached("bkt", "hot");
+  ASSERT_TRUE(rd.ok()) << rd.status().toString();
+  std::string out(data.size(), '\0');
+  auto n = (*rd)->readCached(out.data(), out.size(), 0);
+  ASSERT_TRUE(n.ok()) << n.status().toString();
+  EXPECT_EQ(out, data);
+  EXPECT_TRUE((*rd)->verifyCached(kBlockSize, 10).ok());
+
+  // A missing object is not answered here (mirrors, other targets: the full open decides).
+  EXPECT_EQ(store_->openCached("bkt", "absent").code(), Code::kWouldBlock);
+
+  // Pages dropped from the page cache: the read would wait for the disk.
+  std::string path = *store_->fqn("bkt", "hot");
+  {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    ::fdatasync(fd);
+    ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    ::close(fd);
+  }
+  auto cold = store_->openCached("bkt", "hot");
+  if (cold.ok()) {  // (the dentry may still be cached; the bytes are not)
+    EXPECT_EQ((*cold)->verifyCached(0, data.size()).code(), Code::kWouldBlock);
+  }
+  auto full = read("hot", 0, data.size());
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(*full, data);
+
+  // A flipped byte: deferred without being counted, then refused and counted by the full open.
+  flipByte(path, 2 * kBlockSize + 1);
+  uint64_t before = store_->integrityStats().corruptReads;
+  auto hot = store_->openCached("bkt", "hot");
+  ASSERT_TRUE(hot.ok());
+  std::string bad(kBlockSize, 'x');
+  EXPECT_EQ((*hot)->readCached(bad.data(), kBlockSize, 2 * kBlockSize).code(), Code::kWouldBlock);
+  EXPECT_EQ(bad, std::string(kBlockSize, '\0'));  // no bad byte left in the buffer
+  EXPECT_EQ((*hot)->verifyCached(0, data.size()).code(), Code::kWouldBlock);
+  EXPECT_TRUE((*hot)->verifyCached(0, kBlockSize).ok());  // the other blocks are fine
+  EXPECT_EQ(store_->integrityStats().corruptReads, before);
+  EXPECT_EQ(read("hot", 0, data.size()).code(), Code::kObjectCorrupted);
+  EXPECT_EQ(store_->integrityStats().corruptReads, before + 1);
+
+  // A truncated file: not opened here at all.
+  ASSERT_TRUE(store_->putBytes("bkt", "short", data).ok());
+  std::filesystem::resize_file(*store_->fqn("bkt", "short"), 100);
+  EXPECT_EQ(store_->openCached("bkt", "short").code(), Code::kWouldBlock);
+  EXPECT_EQ(read("short", 0, 10).code(), Code::kObjectCorrupted);
 }
 
 }  // namespace

@@ -98,6 +98,7 @@ void toWire(const ClusterConfig& c, wire::ClusterConfig::Builder out) {
   out.setKeepaliveTimeoutMs(c.keepaliveTimeoutMs);
   out.setInlineMaxBytes(c.inlineMaxBytes);
   out.setChunkBytes(c.chunkBytes);
+  out.setDownGraceMs(c.downGraceMs);
 }
 
 ClusterConfig fromWire(wire::ClusterConfig::Reader in) {
@@ -107,6 +108,7 @@ ClusterConfig fromWire(wire::ClusterConfig::Reader in) {
   c.keepaliveTimeoutMs = in.getKeepaliveTimeoutMs();
   c.inlineMaxBytes = in.getInlineMaxBytes();
   c.chunkBytes = in.getChunkBytes();
+  c.downGraceMs = in.getDownGraceMs();
   return c;
 }
 

@@ -53,4 +53,6 @@ struct ClusterConfig {
   keepaliveTimeoutMs @2 :UInt32;
   inlineMaxBytes @3 :UInt32;
   chunkBytes @4 :UInt32;
+  # A target down this long leaves the Smap (placement moves to the others); 0: never.
+  downGraceMs @5 :UInt32 = 120000;
 }

@@ -17,6 +17,14 @@ std::vector<const NodeInfo*> Smap::activeTargets() const {
   return out;
 }
 
+std::vector<const NodeInfo*> Smap::allTargets() const {
+  std::vector<const NodeInfo*> out;
+  for (const auto& n : nodes) {
+    if (n.isTarget()) out.push_back(&n);
+  }
+  return out;
+}
+
 size_t Smap::countRole(Role role) const {
   size_t c = 0;
   for (const auto& n : nodes) c += n.role == role;

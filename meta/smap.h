@@ -11,8 +11,13 @@ namespace ais::meta {
 enum class Role : uint8_t { kProxy = 0, kTarget = 1 };
 
 // Node flags (bit set).
-inline constexpr uint32_t kNodeDown = 1;         // missed keepalives; placement does not change
-inline constexpr uint32_t kNodeMaintenance = 2;  // excluded from placement (issue: elasticity)
+inline constexpr uint32_t kNodeDown = 1;  // missed keepalives; placement does not change
+// Excluded from placement; a target keeps its objects (served from it when asked, used again
+// when it returns).
+inline constexpr uint32_t kNodeMaintenance = 2;
+// Leaving the cluster (always with kNodeMaintenance): a target moves its objects to their owners,
+// then the primary stops it and removes it from the Smap.
+inline constexpr uint32_t kNodeDecommission = 4;
 
 struct NodeInfo {
   std::string id;
@@ -24,6 +29,8 @@ struct NodeInfo {
   bool isTarget() const { return role == Role::kTarget; }
   bool isProxy() const { return role == Role::kProxy; }
   bool down() const { return flags & kNodeDown; }
+  bool inMaintenance() const { return flags & kNodeMaintenance; }
+  bool decommissioning() const { return flags & kNodeDecommission; }
   bool operator==(const NodeInfo&) const = default;
 };
 
@@ -37,6 +44,8 @@ struct Smap {
   const NodeInfo* primary() const { return find(primaryId, Role::kProxy); }
   // Targets that take part in placement (not in maintenance), in Smap order.
   std::vector<const NodeInfo*> activeTargets() const;
+  // Every target, in maintenance or not: those that may hold objects (listings, lookups).
+  std::vector<const NodeInfo*> allTargets() const;
   size_t countRole(Role role) const;
   bool operator==(const Smap&) const = default;
 };

@@ -24,6 +24,7 @@ Result<LocalConfig> loadLocalConfig(const std::string& path, const std::string& 
         j.value("keepalive_interval_ms", c.clusterDefaults.keepaliveIntervalMs);
     c.clusterDefaults.keepaliveTimeoutMs =
         j.value("keepalive_timeout_ms", c.clusterDefaults.keepaliveTimeoutMs);
+    c.clusterDefaults.downGraceMs = j.value("down_grace_ms", c.clusterDefaults.downGraceMs);
   } catch (const std::exception& e) {
     return Status(Code::kInvalidArgument, path + ": " + e.what());
   }

@@ -32,6 +32,9 @@ struct NodeContext {
   std::unique_ptr<store::Store> store;  // targets only
   std::unique_ptr<IoWorkers> io;        // targets only: the store's disk work runs there
   std::chrono::steady_clock::time_point started;
+  // Decommissioned and about to exit: never join the cluster again (a keepalive answered "not a
+  // member" after the primary removed it).
+  bool leaving = false;
   JobRegistry jobs;  // last: its jobs stop before the workers and store they use go away
 
   meta::NodeInfo selfInfo(meta::Role role) const {

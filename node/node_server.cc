@@ -1,5 +1,8 @@
 #include "node/node_server.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/names.h"
@@ -301,6 +304,53 @@ kj::Promise<void> NodeServer::setMountpath(SetMountpathContext context) {
         }
         setStatus(res.initStatus(), Status::OK());
       });
+}
+
+kj::Promise<void> NodeServer::setNodeState(SetNodeStateContext context) {
+  Primary* p = primaryOrNull();
+  if (!p) return answer(context, kNotPrimaryStatus);
+  auto params = context.getParams();
+  return p
+      ->setNodeState(proto::str(params.getNodeId()), proto::str(params.getAction()),
+                     params.getRmUserData())
+      .then([context](Result<uint64_t> version) mutable {
+        auto r = context.getResults();
+        setStatus(r.initStatus(), version.status());
+        if (version.ok()) r.setSmapVersion(*version);
+      });
+}
+
+kj::Promise<void> NodeServer::shutdown(ShutdownContext context) {
+  meta::Role role = ctx_.cfg.isTarget() ? meta::Role::kTarget : meta::Role::kProxy;
+  const meta::NodeInfo* self = ctx_.meta.smap().find(ctx_.cfg.id, role);
+  // Only a node the primary is decommissioning stops on request.
+  if (!self || !self->decommissioning()) {
+    setStatus(context.getResults().initStatus(),
+              Status(Code::kInvalidArgument, ctx_.cfg.id + " is not being decommissioned"));
+    return kj::READY_NOW;
+  }
+  bool wipe = context.getParams().getRmUserData();
+  kj::Promise<void> wiped = kj::READY_NOW;
+  if (wipe && ctx_.store) {
+    std::vector<std::string> buckets;
+    for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
+    wiped = ctx_.io->runAny([store = ctx_.store.get(), buckets] {
+      for (const auto& b : buckets) {
+        Status st = store->destroyBucket(b);
+        if (!st.ok()) log::warn("decommission: removing the data of {}: {}", b, st.toString());
+      }
+    });
+  }
+  return wiped.then([this, context, wipe]() mutable {
+    log::info("decommissioned{}: shutting down", wipe ? " (data removed)" : "");
+    setStatus(context.getResults().initStatus(), Status::OK());
+    // The answer goes out first; then the usual SIGTERM path stops the node.
+    ctx_.leaving = true;
+    ctx_.timer()
+        .afterDelay(200 * kj::MILLISECONDS)
+        .then([] { ::kill(::getpid(), SIGTERM); })
+        .detach([](kj::Exception&&) {});
+  });
 }
 
 }  // namespace ais::node

@@ -47,6 +47,8 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> stopJob(StopJobContext context) override;
   kj::Promise<void> mountpaths(MountpathsContext context) override;
   kj::Promise<void> setMountpath(SetMountpathContext context) override;
+  kj::Promise<void> setNodeState(SetNodeStateContext context) override;
+  kj::Promise<void> shutdown(ShutdownContext context) override;
 
  private:
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).

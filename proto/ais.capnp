@@ -175,5 +175,16 @@ interface Node {
   # enabled ones, and are read from wherever they are meanwhile.
   mountpaths @22 () -> (status :Status, mountpaths :List(MountpathState));
   setMountpath @23 (path :Text, enabled :Bool) -> (status :Status, changed :Bool, jobId :Text);
+
+  # Membership (primary). action "start-maintenance": the target leaves placement and keeps its
+  # objects (served from it when asked, used again on return); "stop-maintenance": it returns;
+  # "decommission": it leaves placement, moves every object to its owner, is stopped (its data
+  # wiped with rmUserData) and removed from the Smap. Returns once the new Smap is published;
+  # `smapVersion` names it (the targets' rebalance job is "rebalance-v<smapVersion>").
+  setNodeState @24 (nodeId :Text, action :Text, rmUserData :Bool)
+      -> (status :Status, smapVersion :UInt64);
+  # Sent by the primary to a decommissioned node once it holds no object: it answers, then exits
+  # (after removing its buckets' data with rmUserData).
+  shutdown @25 (rmUserData :Bool) -> (status :Status);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

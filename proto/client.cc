@@ -320,7 +320,8 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
     // without them if the caller allows it.
     bool lastTry = ++attempt >= impl_->options_.maxAttempts;
     bool partialOk = options.allowPartial && lastTry;
-    auto targets = smap.activeTargets();
+    // Targets in maintenance keep their objects: they are listed too.
+    auto targets = smap.allTargets();
     if (targets.empty()) return Result<ListPage>(Status(Code::kNoTargets));
     kj::Vector<kj::Promise<Result<std::vector<Item>>>> pages;
     std::vector<std::string> ids;

@@ -248,6 +248,11 @@ class Client {
   Result<std::string> setMountpath(const std::string& targetId, const std::string& path,
                                    bool enabled);
   Result<uint32_t> stopJob(const std::string& id, const std::string& kind = "");
+  // Membership (client_membership.cc): action "start-maintenance", "stop-maintenance" or
+  // "decommission" of a target (rmUserData: a decommissioned target wipes its buckets' data
+  // before it stops). Returns the version of the Smap that made the change.
+  Result<uint64_t> setNodeState(const std::string& nodeId, const std::string& action,
+                                bool rmUserData = false);
   // A fresh job id ("<kind>-" and 8 random letters and digits).
   static std::string newJobId(const std::string& kind);
 

@@ -71,6 +71,7 @@ kj::Promise<void> Membership::keepaliveOnce(meta::Role role) {
   return req.send().then([this, role](auto&& r) -> kj::Promise<void> {
     Status st = proto::toStatus(r.getStatus());
     if (st.code() == Code::kNodeNotFound) {
+      if (ctx_.leaving) return kj::READY_NOW;  // decommissioned: it is exiting
       log::warn("primary does not know this node: joining again");
       return joinRole(role, 0);
     }

@@ -2,6 +2,7 @@
 
 #include <kj/vector.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -66,7 +67,8 @@ Status Primary::bootstrap() {
 }
 
 kj::Promise<std::string> Primary::publish(std::optional<meta::Smap> smap,
-                                          std::optional<meta::BMD> bmd) {
+                                          std::optional<meta::BMD> bmd,
+                                          const std::string& excused) {
   if (smap) {
     Status st = ctx_.meta.acceptSmap(*smap);
     if (!st.ok()) log::error("cannot accept own Smap: {}", st.toString());
@@ -82,7 +84,7 @@ kj::Promise<std::string> Primary::publish(std::optional<meta::Smap> smap,
   kj::Vector<kj::Promise<std::string>> acks;
   for (const auto& [ep, node] : byEndpoint) {
     // A node marked down is expected to miss it: it pulls the metadata when it reports back.
-    bool down = node->down();
+    bool down = node->down() || node->id == excused;
     std::string id = node->id;
     acks.add(metasyncTo(ep, 1).then([down, id](std::string why) {
       return why.empty() || down ? std::string() : id + ": " + why;
@@ -134,7 +136,16 @@ kj::Promise<void> Primary::watchKeepalives() {
   auto now = Clock::now();
   meta::Smap smap = ctx_.meta.smap();
   bool changed = false;
+  for (const auto& n : smap.nodes) {
+    // (A decommission a previous primary started, or one interrupted by a restart.)
+    if (n.isTarget() && n.decommissioning()) watchDecommission(n.id);
+  }
+  std::vector<std::string> expired;  // targets down for longer than the grace period
   for (auto& n : smap.nodes) {
+    if (n.down() && n.isTarget() && cfg.downGraceMs > 0) {
+      auto since = downSince_.try_emplace(n.id, now).first->second;
+      if (now - since > std::chrono::milliseconds(cfg.downGraceMs)) expired.push_back(n.id);
+    }
     if (n.id == ctx_.cfg.id || n.down()) continue;
     auto it = lastSeen_.find({n.id, n.role});
     if (it == lastSeen_.end()) {
@@ -154,6 +165,17 @@ kj::Promise<void> Primary::watchKeepalives() {
     smap.version += 1;
     done = publish(smap, std::nullopt).ignoreResult();
   }
+  for (const auto& id : expired) {
+    // Out of placement, so that the names it owned are written to the others; what it holds
+    // is back when it rejoins (newer versions written meanwhile win, see store::supersedes).
+    size_t others = 0;
+    for (const meta::NodeInfo* t : smap.activeTargets()) others += t->id != id && !t->down();
+    if (others == 0) continue;  // (the last target standing stays: nothing could take over)
+    log::warn("target {} down for more than {} ms: removing it from the cluster map", id,
+              cfg.downGraceMs);
+    downSince_.erase(id);
+    done = done.then([this, id] { return removeNode(id, meta::Role::kTarget).ignoreResult(); });
+  }
   uint32_t period = std::max<uint32_t>(100, cfg.keepaliveIntervalMs / 2);
   return done.then([this, period] { return ctx_.timer().afterDelay(period * kj::MILLISECONDS); })
       .then([this] { return watchKeepalives(); });
@@ -168,6 +190,8 @@ kj::Promise<Status> Primary::join(meta::NodeInfo node) {
   node.flags = 0;
   for (auto& n : smap.nodes) {
     if (n.id == node.id && n.role == node.role) {
+      // A node restarted in maintenance (or while leaving) stays so until told otherwise.
+      node.flags = n.flags & (meta::kNodeMaintenance | meta::kNodeDecommission);
       if (n == node) return Status::OK();  // already a member, nothing changes
       log::info("node {} rejoins at {}", node.id, node.rpcEndpoint);
       n = node;
@@ -182,12 +206,179 @@ kj::Promise<Status> Primary::join(meta::NodeInfo node) {
   return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
 }
 
+kj::Promise<Result<uint64_t>> Primary::setNodeState(const std::string& id,
+                                                    const std::string& action, bool rmUserData) {
+  using Out = Result<uint64_t>;
+  meta::Smap smap = ctx_.meta.smap();
+  meta::NodeInfo* n = nullptr;
+  for (auto& m : smap.nodes) {
+    if (m.id == id && m.isTarget()) n = &m;
+  }
+  if (!n) {
+    if (smap.find(id, meta::Role::kProxy)) {
+      return Out(Status(Code::kNotImplemented,
+                        id + " is a proxy: only targets can be put in maintenance or "
+                             "decommissioned (not supported for proxies yet)"));
+    }
+    return Out(Status(Code::kNodeNotFound, id + " is not a target of the cluster"));
+  }
+  uint32_t before = n->flags;
+  if (action == "start-maintenance") {
+    if (n->decommissioning()) {
+      return Out(Status(Code::kInvalidArgument, id + " is being decommissioned"));
+    }
+    n->flags |= meta::kNodeMaintenance;
+  } else if (action == "stop-maintenance") {
+    if (n->decommissioning()) {
+      return Out(Status(Code::kInvalidArgument,
+                        id + " is being decommissioned: it cannot return to the cluster"));
+    }
+    n->flags &= ~meta::kNodeMaintenance;
+  } else if (action == "decommission") {
+    n->flags |= meta::kNodeMaintenance | meta::kNodeDecommission;
+  } else {
+    return Out(Status(
+        Code::kInvalidArgument,
+        "action '" + action + "': expected start-maintenance, stop-maintenance or decommission"));
+  }
+  if (smap.activeTargets().empty()) {
+    return Out(Status(Code::kInvalidArgument,
+                      id + " is the last target in placement: it cannot leave it"));
+  }
+  bool down = n->down();
+  if (action == "decommission") rmUserData_[id] = rmUserData;
+  if (action == "decommission" && down) {
+    // Nothing to move from a node that does not answer: it leaves now, and what only it held
+    // (objects without a mirror elsewhere) is gone with it.
+    log::warn("decommission of {}, which is down: removing it from the cluster map", id);
+    return removeNode(id, meta::Role::kTarget).then([this](Status st) -> Out {
+      if (!st.ok()) return st;
+      return ctx_.meta.smap().version;
+    });
+  }
+  if (n->flags == before) {
+    if (n->decommissioning()) watchDecommission(id);
+    return Out(smap.version);
+  }
+  smap.version += 1;
+  uint64_t version = smap.version;
+  log::info("{} of target {} (Smap v{})", action, id, version);
+  // (The node itself may be leaving because it does not answer: its miss is no failure.)
+  return publish(smap, std::nullopt, id)
+      .then([this, id, action, version](std::string missed) -> Out {
+        if (action == "decommission") watchDecommission(id);
+        if (!missed.empty()) {
+          return Status(Code::kInternal, action + " of " + id + " is in the cluster map (v" +
+                                             std::to_string(version) +
+                                             "), but not every node took it: " + missed);
+        }
+        return version;
+      });
+}
+
+void Primary::watchDecommission(const std::string& id) {
+  if (!leaving_.insert(id).second) return;  // already watched
+  tasks_.add(decommissionStep(id));
+}
+
+kj::Promise<void> Primary::decommissionStep(std::string id) {
+  const meta::NodeInfo* n = ctx_.meta.smap().find(id, meta::Role::kTarget);
+  if (!ctx_.isPrimary() || !n || !n->decommissioning()) {
+    leaving_.erase(id);
+    return kj::READY_NOW;
+  }
+  if (n->down()) {
+    // Died while leaving: what it still held goes with it (objects not yet moved, unless
+    // mirrored elsewhere), and waiting would not bring it back.
+    log::warn("decommission: {} is down; removing it from the cluster map", id);
+    return removeNode(id, meta::Role::kTarget).then([this, id](Status) {
+      leaving_.erase(id);
+      rmUserData_.erase(id);
+    });
+  }
+  std::string ep = n->rpcEndpoint;
+  std::vector<std::string> buckets;
+  for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
+  auto again = [this, id] {
+    return ctx_.timer().afterDelay(1 * kj::SECONDS).then([this, id] {
+      return decommissionStep(id);
+    });
+  };
+  return holdsObjects(ep, std::move(buckets))
+      .then([this, id, ep, again](Result<bool> holds) -> kj::Promise<void> {
+        if (!holds.ok() || *holds) return again();  // still moving (or not answering): wait
+        log::info("decommission: {} holds no object any more; stopping it", id);
+        auto req = ctx_.pool.get(ep).shutdownRequest();
+        req.setRmUserData(rmUserData_.count(id) ? rmUserData_[id] : false);
+        return ctx_.timer()
+            .timeoutAfter(10 * kj::SECONDS, req.send().ignoreResult())
+            .catch_([this, id, ep](kj::Exception&& e) {
+              ctx_.pool.drop(ep);
+              log::warn("decommission: shutdown of {}: {}", id, e.getDescription().cStr());
+            })
+            // (It answers, then exits: give it the moment before it leaves the Smap, so it
+            // does not rejoin after a keepalive sent meanwhile.)
+            .then([this] { return ctx_.timer().afterDelay(1 * kj::SECONDS); })
+            .then([this, id] { return removeNode(id, meta::Role::kTarget); })
+            .then([this, id](Status st) {
+              leaving_.erase(id);
+              rmUserData_.erase(id);
+              if (st.ok()) {
+                log::info("decommission of {} done: removed from the cluster map", id);
+              } else {
+                log::warn("decommission of {}: {}", id, st.toString());
+              }
+            });
+      });
+}
+
+kj::Promise<Result<bool>> Primary::holdsObjects(std::string ep, std::vector<std::string> buckets) {
+  if (buckets.empty()) return Result<bool>(false);
+  std::string bucket = buckets.back();
+  buckets.pop_back();
+  auto req = ctx_.pool.get(ep).listObjectsRequest();
+  req.setBucket(bucket);
+  req.setLimit(1);
+  auto listed = req.send().then([](auto&& r) -> Result<bool> {
+    Status st = proto::toStatus(r.getStatus());
+    if (!st.ok()) return st;
+    return r.getEntries().size() > 0;
+  });
+  return ctx_.timer()
+      .timeoutAfter(10 * kj::SECONDS, kj::mv(listed))
+      .catch_([this, ep](kj::Exception&& e) -> Result<bool> {
+        ctx_.pool.drop(ep);
+        return Status(Code::kUnavailable, e.getDescription().cStr());
+      })
+      .then([this, ep,
+             buckets = std::move(buckets)](Result<bool> here) mutable -> kj::Promise<Result<bool>> {
+        if (!here.ok() || *here) return here;
+        return holdsObjects(ep, std::move(buckets));
+      });
+}
+
+kj::Promise<Status> Primary::removeNode(const std::string& id, meta::Role role) {
+  meta::Smap smap = ctx_.meta.smap();
+  auto it = std::find_if(smap.nodes.begin(), smap.nodes.end(),
+                         [&](const meta::NodeInfo& n) { return n.id == id && n.role == role; });
+  if (it == smap.nodes.end()) return Status::OK();
+  smap.nodes.erase(it);
+  smap.version += 1;
+  lastSeen_.erase({id, role});
+  return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
+}
+
+void Primary::taskFailed(kj::Exception&& e) {
+  log::error("primary background task: {}", e.getDescription().cStr());
+}
+
 kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role) {
   const meta::NodeInfo* n = ctx_.meta.smap().find(id, role);
   if (!n) return Status(Code::kNodeNotFound, id + " is not in the cluster map");
   lastSeen_[{id, role}] = Clock::now();
   if (!n->down()) return Status::OK();
   log::info("node {} is back", id);
+  downSince_.erase(id);
   meta::Smap smap = ctx_.meta.smap();
   for (auto& m : smap.nodes) {
     if (m.id == id && m.role == role) m.flags &= ~meta::kNodeDown;

@@ -35,6 +35,13 @@ struct Lom {
   bool hasBlocksKey() const { return blockSize != 0 && size > blockSize; }
 };
 
+// A copy that moves in (rebalance) with modification time movedMtimeNs replaces `existing` only
+// if it is newer: a target back from maintenance gets what was written elsewhere meanwhile, and a
+// client's newer write is never overwritten by a transfer. 0 (not a move): never.
+inline bool supersedes(int64_t movedMtimeNs, const Lom& existing) {
+  return movedMtimeNs > 0 && existing.mtimeNs < movedMtimeNs;
+}
+
 // Compact binary form with a leading format-version byte (v1 had no blockSize, read as 0; v1 and
 // v2 had no checksumValue: an xxhash64 LOM gets its hex checksum).
 // decodeLom rejects truncated, trailing or otherwise malformed input with kInternal; it never reads

@@ -25,7 +25,9 @@ struct PutOptions {
   bool fsync = false;  // fsync file, directory and LOM before commit() returns (bucket prop)
   std::map<std::string, std::string> custom;  // stored in the LOM as is
   // Commit only if no object of this name exists (checked under the name lock, atomically with
-  // the commit): kObjectExists otherwise, and nothing is stored.
+  // the commit): kObjectExists otherwise, and nothing is stored. With mtimeNs (an object that
+  // moves), an existing copy older than it is replaced: a target back from maintenance gets the
+  // version written elsewhere meanwhile, and a newer copy is never overwritten.
   bool ifAbsent = false;
   // The LOM's modification time (an object moved between targets keeps its own); 0: now.
   int64_t mtimeNs = 0;

@@ -82,7 +82,7 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   if (w.opts_.ifAbsent) {
     auto cur = readLom(w.mp_, w.bucket_, w.name_);
     if (!cur.ok()) return cur.status();
-    if (cur->has_value()) {
+    if (cur->has_value() && !supersedes(w.opts_.mtimeNs, **cur)) {
       return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_);
     }
   }

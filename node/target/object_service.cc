@@ -22,10 +22,12 @@ namespace {
 using ReaderPtr = std::shared_ptr<store::ObjectReader>;
 
 // On an I/O worker: ObjectExists when a PUT asked ifAbsent and the object is there (rebalance
-// transfers never overwrite a newer copy).
+// transfers, mtimeNs set, never overwrite a newer copy; they replace an older one).
 Status checkAbsent(store::Store& store, bool ifAbsent, const std::string& bucket,
-                   const std::string& name) {
-  if (ifAbsent && store.head(bucket, name).ok()) {
+                   const std::string& name, int64_t mtimeNs) {
+  if (!ifAbsent) return Status::OK();
+  auto cur = store.head(bucket, name);
+  if (cur.ok() && !store::supersedes(mtimeNs, *cur)) {
     return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
   }
   return Status::OK();
@@ -306,17 +308,17 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
   store::PutOptions opts = putOptions(ref.bucket, std::move(custom));
   opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
   opts.mtimeNs = ref.mtimeNs;
-  return ctx_.io->run(mp,
-                      [store = ctx_.store.get(), ref = std::move(ref), data, checksum,
-                       opts = std::move(opts)]() mutable -> Result<store::Lom> {
-                        AIS_RETURN_PROMISE_IF_ERROR(
-                            store::Lom, checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name));
-                        auto writer = store->beginPut(ref.bucket, ref.name, std::move(opts));
-                        if (!writer.ok()) return writer.status();
-                        AIS_RETURN_PROMISE_IF_ERROR(store::Lom,
-                                                    (*writer)->write(data.begin(), data.size()));
-                        return (*writer)->commit(checksum);
-                      });
+  return ctx_.io->run(
+      mp,
+      [store = ctx_.store.get(), ref = std::move(ref), data, checksum,
+       opts = std::move(opts)]() mutable -> Result<store::Lom> {
+        AIS_RETURN_PROMISE_IF_ERROR(
+            store::Lom, checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name, ref.mtimeNs));
+        auto writer = store->beginPut(ref.bucket, ref.name, std::move(opts));
+        if (!writer.ok()) return writer.status();
+        AIS_RETURN_PROMISE_IF_ERROR(store::Lom, (*writer)->write(data.begin(), data.size()));
+        return (*writer)->commit(checksum);
+      });
 }
 
 kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
@@ -330,7 +332,8 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
             [store = ctx_.store.get(), ref,
              opts = putOptions(ref.bucket, std::move(custom))]() mutable
             -> Result<std::unique_ptr<store::ObjectWriter>> {
-              AIS_RETURN_IF_ERROR(checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name));
+              AIS_RETURN_IF_ERROR(
+                  checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name, ref.mtimeNs));
               opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
               opts.mtimeNs = ref.mtimeNs;
               return store->beginPut(ref.bucket, ref.name, std::move(opts));
@@ -501,8 +504,9 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
         mountpathOf(bucket, name),
         [store = ctx_.store.get(), reader, bucket, name, ifAbsent, keepMtime,
          opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
-          AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name));
           if (keepMtime) opts.mtimeNs = reader->lom().mtimeNs;
+          AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name, opts.mtimeNs));
+          opts.ifAbsent = ifAbsent;
           return copyLocal(*store, *reader, bucket, name, std::move(opts));
         });
   }
@@ -659,7 +663,8 @@ kj::Promise<Result<store::ValidateReport>> ObjectService::validate(
 
 std::vector<const meta::NodeInfo*> ObjectService::otherTargets() const {
   std::vector<const meta::NodeInfo*> out;
-  for (const meta::NodeInfo* t : ctx_.meta.smap().activeTargets()) {
+  // (Targets in maintenance too: they keep their objects and serve them when asked.)
+  for (const meta::NodeInfo* t : ctx_.meta.smap().allTargets()) {
     if (t->id != ctx_.cfg.id) out.push_back(t);
   }
   return out;

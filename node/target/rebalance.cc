@@ -10,12 +10,16 @@
 namespace ais::node {
 namespace {
 
-std::string activeTargetKey(const meta::Smap& smap) {
+// What a pass depends on: the active targets, and whether this one is leaving (a target in
+// maintenance that is then decommissioned has objects to move although placement is the same).
+std::string activeTargetKey(const meta::Smap& smap, const std::string& self) {
   std::vector<std::string> ids;
   for (const meta::NodeInfo* t : smap.activeTargets()) ids.push_back(t->id);
   std::sort(ids.begin(), ids.end());
   std::string key;
   for (auto& id : ids) key += id + ",";
+  const meta::NodeInfo* me = smap.find(self, meta::Role::kTarget);
+  if (me && me->decommissioning()) key += "leaving";
   return key;
 }
 
@@ -25,7 +29,7 @@ constexpr uint64_t kMaxRetryDelayMs = 30000;
 }  // namespace
 
 void Rebalancer::onSmap(const meta::Smap& smap) {
-  std::string key = activeTargetKey(smap);
+  std::string key = activeTargetKey(smap, ctx_.cfg.id);
   if (key == lastTargets_) return;
   lastTargets_ = key;
   uint64_t generation = ++stats_.generation;
@@ -50,6 +54,14 @@ bool Rebalancer::superseded(uint64_t generation, const JobCounters& counters) co
 
 kj::Promise<Status> Rebalancer::runPass(uint64_t generation,
                                         std::shared_ptr<JobCounters> counters) {
+  const meta::NodeInfo* self = ctx_.meta.smap().find(ctx_.cfg.id, meta::Role::kTarget);
+  if (self && self->inMaintenance() && !self->decommissioning()) {
+    // Out of placement for a while: the objects stay here, served when asked, and are this
+    // target's again when it returns (nothing moves twice).
+    stats_.running = false;
+    log::info("in maintenance: keeping this target's objects");
+    return Status::OK();
+  }
   std::vector<std::string> buckets;
   for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
   kj::Promise<void> chain = kj::READY_NOW;

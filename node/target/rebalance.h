@@ -1,5 +1,6 @@
 // Rebalance on a target: after the set of active targets changes (a node joined or left), move
 // every local object that this target no longer owns to its new HRW owner, then delete it here.
+// A target in maintenance keeps its objects; one being decommissioned moves them all.
 // Runs on the loop thread, one object at a time, restarted from scratch on a newer change.
 // Invariants: an object is deleted locally only after its owner committed it (or already had a
 // copy, which is then the newer one: transfers never overwrite, see ObjectRef.ifAbsent).

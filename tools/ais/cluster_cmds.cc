@@ -1,9 +1,13 @@
-// `ais show cluster`: the Smap and every node's status, as a table or JSON.
+// `ais show cluster`: the Smap and every node's status, as a table or JSON. `ais cluster
+// add-remove-nodes start-maintenance|stop-maintenance|decommission` (AIStore's names) and
+// `ais cluster rm-node --mode`: a target out of placement for a while, back, or gone for good.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tools/ais/cli.h"
 #include "tools/ais/exit_codes.h"
@@ -13,7 +17,8 @@ namespace ais::cli {
 namespace {
 
 std::string nodeState(const NodeStatus& st) {
-  if (st.node.flags & meta::kNodeMaintenance) return "maintenance";
+  if (st.node.decommissioning()) return "decommissioning";
+  if (st.node.inMaintenance()) return "maintenance";
   if (st.node.down() || !st.reachable) return "down";
   return "up";
 }
@@ -112,6 +117,64 @@ int showCluster(Cli& cli, bool json, bool noHeaders) {
   return kExitOk;
 }
 
+struct NodeStateArgs {
+  std::string node;
+  bool rmUserData = false;
+  bool wait = false;
+  unsigned timeoutSec = 600;
+};
+
+int setNodeState(Cli& cli, const std::string& action, const NodeStateArgs& a) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto before = (*client)->smap(/*refresh=*/true);
+  if (!before.ok()) return fail(before.status());
+  const meta::NodeInfo* n = before->find(a.node, meta::Role::kTarget);
+  bool wasDown = n && n->down();
+  auto version = (*client)->setNodeState(a.node, action, a.rmUserData);
+  if (!version.ok()) return fail(version.status());
+  if (action == "start-maintenance") {
+    std::printf(
+        "%s is in maintenance (Smap v%llu): out of placement, its objects stay on it and "
+        "are read from it while it runs\n",
+        a.node.c_str(), static_cast<unsigned long long>(*version));
+    return kExitOk;
+  }
+  if (action == "stop-maintenance") {
+    std::printf(
+        "%s is back in the cluster (Smap v%llu): objects written meanwhile move to it "
+        "(job rebalance-v%llu)\n",
+        a.node.c_str(), static_cast<unsigned long long>(*version),
+        static_cast<unsigned long long>(*version));
+    return kExitOk;
+  }
+  if (wasDown) {
+    std::printf(
+        "%s was down: removed from the cluster map (Smap v%llu); objects only it held "
+        "are not available\n",
+        a.node.c_str(), static_cast<unsigned long long>(*version));
+    return kExitOk;
+  }
+  std::printf(
+      "%s is being decommissioned (Smap v%llu): its objects move to the other targets "
+      "(job rebalance-v%llu), then it stops%s and leaves the cluster map\n",
+      a.node.c_str(), static_cast<unsigned long long>(*version),
+      static_cast<unsigned long long>(*version), a.rmUserData ? " with its data removed" : "");
+  if (!a.wait) return kExitOk;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.timeoutSec);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto smap = (*client)->smap(/*refresh=*/true);
+    if (smap.ok() && !smap->find(a.node, meta::Role::kTarget)) {
+      std::printf("%s left the cluster (Smap v%llu)\n", a.node.c_str(),
+                  static_cast<unsigned long long>(smap->version));
+      return kExitOk;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return fail(Status(Code::kTimeout, a.node + " still in the cluster map after " +
+                                         std::to_string(a.timeoutSec) + " s"));
+}
+
 }  // namespace
 
 void addClusterCommands(CLI::App& app, Cli& cli) {
@@ -124,6 +187,48 @@ void addClusterCommands(CLI::App& app, Cli& cli) {
   cluster->add_flag("--no-headers,-H", *noHeaders, "Table without headers and footer");
   cluster->callback([&cli, json, noHeaders] {
     cli.action = [&cli, json, noHeaders] { return showCluster(cli, *json, *noHeaders); };
+  });
+
+  auto* group = app.add_subcommand("cluster", "Cluster membership: maintenance, decommission");
+  group->require_subcommand(1);
+  auto addOptions = [](CLI::App* cmd, NodeStateArgs& a, bool leaving) {
+    cmd->add_option("NODE", a.node, "Target id (ais show cluster)")->required();
+    if (!leaving) return;
+    cmd->add_flag("--rm-user-data", a.rmUserData,
+                  "Remove the node's object data once its objects have moved");
+    cmd->add_flag("--wait", a.wait, "Wait until the node has left the cluster map");
+    cmd->add_option("--timeout", a.timeoutSec, "Seconds to wait with --wait (default 600)");
+  };
+  auto* arn = group->add_subcommand("add-remove-nodes",
+                                    "Put a target in or out of maintenance, "
+                                    "or decommission it");
+  arn->require_subcommand(1);
+  for (const char* action : {"start-maintenance", "stop-maintenance", "decommission"}) {
+    std::string what = std::string(action) == "start-maintenance"
+                           ? "Take a target out of placement for a while (its objects stay on it)"
+                       : std::string(action) == "stop-maintenance"
+                           ? "Bring a target in maintenance back into placement"
+                           : "Move a target's objects to the others, then stop it and remove it";
+    auto args = std::make_shared<NodeStateArgs>();
+    auto* cmd = arn->add_subcommand(action, what);
+    addOptions(cmd, *args, std::string(action) == "decommission");
+    cmd->callback([&cli, args, action = std::string(action)] {
+      cli.action = [&cli, args, action] { return setNodeState(cli, action, *args); };
+    });
+  }
+  auto rmArgs = std::make_shared<NodeStateArgs>();
+  auto rmMode = std::make_shared<std::string>("decommission");
+  auto* rm = group->add_subcommand("rm-node",
+                                   "Remove a target: --mode maintenance (for a while, "
+                                   "its objects stay) or decommission (for good)");
+  addOptions(rm, *rmArgs, true);
+  rm->add_option("--mode", *rmMode, "maintenance | decommission (default)")
+      ->check(CLI::IsMember({"maintenance", "decommission"}));
+  rm->callback([&cli, rmArgs, rmMode] {
+    cli.action = [&cli, rmArgs, rmMode] {
+      return setNodeState(cli, *rmMode == "maintenance" ? "start-maintenance" : "decommission",
+                          *rmArgs);
+    };
   });
 }
 

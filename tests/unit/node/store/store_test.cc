@@ -112,6 +112,28 @@ TEST_F(StoreTest, OverwriteBumpsVersion) {
   EXPECT_EQ(get("x"), "three");
 }
 
+// Rebalance transfers (ifAbsent with the moving copy's mtime): a newer copy is never overwritten,
+// an older one (a target back from maintenance) is replaced.
+TEST_F(StoreTest, TransferReplacesOnlyAnOlderCopy) {
+  open(1);
+  put("obj", "written while the other target was away");
+  int64_t mtime = store_->head("bkt", "obj")->mtimeNs;
+  PutOptions older;
+  older.ifAbsent = true;
+  older.mtimeNs = mtime - 1'000'000'000;
+  EXPECT_EQ(store_->putBytes("bkt", "obj", "stale copy moving in", older).code(),
+            Code::kObjectExists);
+  EXPECT_EQ(get("obj"), "written while the other target was away");
+  PutOptions newer = older;
+  newer.mtimeNs = mtime + 1'000'000'000;
+  ASSERT_TRUE(store_->putBytes("bkt", "obj", "newer copy moving in", newer).ok());
+  EXPECT_EQ(get("obj"), "newer copy moving in");
+  EXPECT_EQ(store_->head("bkt", "obj")->mtimeNs, newer.mtimeNs);
+  PutOptions plain;  // a client's If-None-Match: * (no mtime): never replaces
+  plain.ifAbsent = true;
+  EXPECT_EQ(store_->putBytes("bkt", "obj", "x", plain).code(), Code::kObjectExists);
+}
+
 TEST_F(StoreTest, ChecksumMismatchStoresNothing) {
   open(1);
   put("keep", "old bytes");

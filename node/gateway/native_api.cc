@@ -36,6 +36,7 @@ void sendJson(Exchange& ex, unsigned status, const json& j) {
 
 void sendError(Exchange& ex, const Status& st) {
   S3Error e = s3Error(st);
+  if (st.code() == Code::kNodeNotFound) e.http = 404;  // (S3 has no nodes)
   sendJson(ex, e.http,
            json{{"code", std::string(codeName(st.code()))}, {"message", st.toString()}});
 }
@@ -61,7 +62,51 @@ json nodeJson(const meta::NodeInfo& n) {
               {"role", n.isTarget() ? "target" : "proxy"},
               {"rpc", n.rpcEndpoint},
               {"http", n.httpEndpoint},
-              {"down", n.down()}};
+              {"down", n.down()},
+              {"maintenance", n.inMaintenance()},
+              {"decommissioning", n.decommissioning()}};
+}
+
+// PUT (or POST) /v1/cluster with AIStore's action message {"action": A, "value": {"sid": NODE,
+// "rm_user_data": BOOL}}: A is start-maintenance, stop-maintenance or decommission-node (also
+// "decommission"). Answers {"smap_version": N} once the new Smap is published.
+void clusterAction(Exchange& ex, Client& c, const SigV4Context& auth) {
+  constexpr size_t kMaxMessage = 64 << 10;
+  PayloadReader body(ex, auth);
+  if (const auto& e = body.error()) {
+    return sendJson(ex, e->http, json{{"code", e->code}, {"message", e->message}});
+  }
+  std::string text;
+  char buf[4096];
+  while (size_t n = body.read(buf, sizeof buf)) {
+    text.append(buf, n);
+    if (text.size() > kMaxMessage) {
+      ex.closeAfter();
+      return sendError(ex, Status(Code::kInvalidArgument, "action message over 64 KiB"));
+    }
+  }
+  if (!body.finish()) {
+    const auto& e = *body.error();
+    return sendJson(ex, e.http, json{{"code", e.code}, {"message", e.message}});
+  }
+  json msg = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!msg.is_object() || !msg.contains("action") || !msg["action"].is_string()) {
+    return sendError(ex, Status(Code::kInvalidArgument,
+                                "expected {\"action\": ..., \"value\": {\"sid\": ...}}"));
+  }
+  std::string action = msg["action"].get<std::string>();
+  if (action == "decommission-node") action = "decommission";
+  json value = msg.value("value", json::object());
+  if (!value.is_object() || !value.contains("sid") || !value["sid"].is_string()) {
+    return sendError(ex, Status(Code::kInvalidArgument, "value.sid: the node id is required"));
+  }
+  if (value.contains("rm_user_data") && !value["rm_user_data"].is_boolean()) {
+    return sendError(ex, Status(Code::kInvalidArgument, "value.rm_user_data: true or false"));
+  }
+  bool rmUserData = value.value("rm_user_data", false);
+  auto version = c.setNodeState(value["sid"].get<std::string>(), action, rmUserData);
+  if (!version.ok()) return sendError(ex, version.status());
+  return sendJson(ex, 200, json{{"smap_version", *version}});
 }
 
 // PUT /v1/objects/B/NAME. The body goes through the S3 payload reader, so everything the client
@@ -346,6 +391,12 @@ void serveNative(Gateway& gw, Exchange& ex) {
   auto c = gw.client();
   if (!c.ok()) return sendError(ex, c.status());
   if (p == "/v1/cluster") {
+    if (ex.method() == http::verb::put || ex.method() == http::verb::post) {
+      return clusterAction(ex, **c, authCtx);
+    }
+    if (ex.method() != http::verb::get && ex.method() != http::verb::head) {
+      return sendError(ex, Status(Code::kInvalidArgument, "cluster: GET, or PUT an action"));
+    }
     auto smap = (*c)->smap(true);
     if (!smap.ok()) return sendError(ex, smap.status());
     json nodes = json::array();

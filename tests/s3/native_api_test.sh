@@ -89,4 +89,28 @@ check "delete object" test "$(status -X DELETE "$V1/objects/nat/dir/big.bin")" =
 check "deleted object is 404" test "$(status "$V1/objects/nat/dir/big.bin")" = 404
 check "forced bucket delete" test "$(status -X DELETE "$V1/buckets/nat?force=true")" = 200
 check "bucket is gone" test "$(status "$V1/objects/nat/p/o1")" = 404
+# Membership with AIStore's action message: a target into maintenance and back.
+check "maintenance through /v1/cluster" /usr/bin/python3 - "$V1" <<'PY'
+import json, sys, urllib.request
+v1 = sys.argv[1]
+def call(body):
+    req = urllib.request.Request(v1 + "/cluster", data=json.dumps(body).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+def node(nid):
+    nodes = json.load(urllib.request.urlopen(v1 + "/cluster"))["smap"]["nodes"]
+    return [n for n in nodes if n["id"] == nid and n["role"] == "target"][0]
+t = [n["id"] for n in json.load(urllib.request.urlopen(v1 + "/cluster"))["smap"]["nodes"]
+     if n["role"] == "target"][0]
+v = call({"action": "start-maintenance", "value": {"sid": t}})["smap_version"]
+assert v > 0 and node(t)["maintenance"] and not node(t)["decommissioning"], node(t)
+v2 = call({"action": "stop-maintenance", "value": {"sid": t}})["smap_version"]
+assert v2 > v and not node(t)["maintenance"], node(t)
+PY
+check "cluster action: unknown action is 400" test "$(status -X PUT --data '{"action":"defrag","value":{"sid":"t1"}}' "$V1/cluster")" = 400
+check "cluster action: no sid is 400" test "$(status -X PUT --data '{"action":"start-maintenance"}' "$V1/cluster")" = 400
+check "cluster action: malformed JSON is 400" test "$(status -X PUT --data '{"action":' "$V1/cluster")" = 400
+check "cluster action: bad rm_user_data is 400" test "$(status -X PUT --data '{"action":"decommission-node","value":{"sid":"t1","rm_user_data":"yes"}}' "$V1/cluster")" = 400
+check "cluster action: unknown node is 404" test "$(status -X PUT --data '{"action":"start-maintenance","value":{"sid":"t99"}}' "$V1/cluster")" = 404
+check "cluster: DELETE is refused" test "$(status -X DELETE "$V1/cluster")" = 400
 finish

@@ -142,7 +142,9 @@ kj::Promise<void> Primary::watchKeepalives() {
   }
   std::vector<std::string> expired;  // targets down for longer than the grace period
   for (auto& n : smap.nodes) {
-    if (n.down() && n.isTarget() && cfg.downGraceMs > 0) {
+    // (A target in maintenance may be down as long as it takes: it is out of placement already
+    // and keeps its place in the Smap until stop-maintenance.)
+    if (n.down() && n.isTarget() && !n.inMaintenance() && cfg.downGraceMs > 0) {
       auto since = downSince_.try_emplace(n.id, now).first->second;
       if (now - since > std::chrono::milliseconds(cfg.downGraceMs)) expired.push_back(n.id);
     }

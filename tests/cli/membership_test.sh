@@ -96,6 +96,14 @@ fi
 bad=$(verify_all)
 if [[ -z $bad ]]; then pass maintenance_reads_new_versions; else fail maintenance_reads_new_versions "differ:$bad"; fi
 check stop_refused_for_unknown_node bash -c "! '$AIS' cluster add-remove-nodes stop-maintenance t99"
+# Stopped while in maintenance, away past the grace period (10 s keepalive timeout + 3 s): it
+# keeps its place in the cluster map, still in maintenance, and comes back with its objects.
+"$DEV" kill "$M" >/dev/null 2>&1
+sleep 16
+if [[ $(state_of "$M") == maintenance ]]; then pass maintenance_outlives_grace; else
+  fail maintenance_outlives_grace "state '$(state_of "$M")'"
+fi
+check maintenance_node_restarts "$DEV" start "$M"
 
 # --- back: what was written meanwhile moves to it; the newer versions win ---
 out=$("$AIS" cluster add-remove-nodes stop-maintenance "$M" 2>&1)

@@ -247,9 +247,7 @@ kj::Promise<Result<uint64_t>> Primary::setNodeState(const std::string& id,
     return Out(Status(Code::kInvalidArgument,
                       id + " is the last target in placement: it cannot leave it"));
   }
-  bool down = n->down();
-  if (action == "decommission") rmUserData_[id] = rmUserData;
-  if (action == "decommission" && down) {
+  if (action == "decommission" && n->down()) {
     // Nothing to move from a node that does not answer: it leaves now, and what only it held
     // (objects without a mirror elsewhere) is gone with it.
     log::warn("decommission of {}, which is down: removing it from the cluster map", id);
@@ -258,6 +256,8 @@ kj::Promise<Result<uint64_t>> Primary::setNodeState(const std::string& id,
       return ctx_.meta.smap().version;
     });
   }
+  // (Kept only for a decommission that is watched: the node above is removed at once.)
+  if (action == "decommission") rmUserData_[id] = rmUserData;
   if (n->flags == before) {
     if (n->decommissioning()) watchDecommission(id);
     return Out(smap.version);

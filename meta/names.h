@@ -1,6 +1,7 @@
 // Validation of bucket and object names, shared by clients and nodes so both reject the same input.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -24,6 +25,18 @@ inline constexpr std::string_view kMultipartBucket = "aisgw-multipart";
 inline bool isReservedBucket(std::string_view name) { return name == kMultipartBucket; }
 // kBadBucketName for a reserved bucket, naming why.
 Status refuseReservedBucket(std::string_view name);
+
+// Where a target keeps the erasure-coding slices and replicas it holds of other targets' objects
+// of `bucket`: the internal bucket "%ec.<bucket>" ('%' never starts a user bucket name). Only
+// targets use it, with localOnly calls; no front end lists or names it.
+inline constexpr std::string_view kEcBucketPrefix = "%ec.";
+inline bool isEcBucket(std::string_view name) { return name.starts_with(kEcBucketPrefix); }
+inline std::string ecBucket(std::string_view bucket) {
+  return std::string(kEcBucketPrefix) + std::string(bucket);
+}
+inline std::string_view bucketOfEc(std::string_view ecName) {
+  return ecName.substr(kEcBucketPrefix.size());
+}
 
 // Any UTF-8 up to 1024 bytes, '/' allowed. Rejected: empty, invalid UTF-8, NUL, a leading '/',
 // and ".." components (they would escape the mountpath). Other unusual shapes ("a//b", trailing

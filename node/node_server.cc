@@ -216,9 +216,9 @@ kj::Promise<void> NodeServer::startJob(StartJobContext context) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   };
-  if (kind != "validate") {
-    return answerNow(Status(Code::kInvalidArgument,
-                            "unknown job kind '" + kind + "' (startJob runs: validate)"));
+  if (kind != "validate" && kind != "ec-encode") {
+    return answerNow(Status(Code::kInvalidArgument, "unknown job kind '" + kind +
+                                                        "' (startJob runs: validate, ec-encode)"));
   }
   if (!target_) return answerNow(notTarget());
   if (Status st = meta::validateBucketName(bucket); !st.ok()) return answerNow(st);
@@ -226,6 +226,7 @@ kj::Promise<void> NodeServer::startJob(StartJobContext context) {
     return answerNow(Status(Code::kBucketNotFound, "ais://" + bucket));
   }
   ObjectService& objects = target_->objects();
+  if (kind == "ec-encode") return answerNow(objects.ec().startEncodeJob(id, bucket));
   return answerNow(ctx_.jobs.start(id, kind, bucket, [&objects, bucket](Job& job) {
     return objects.validate(bucket, job.counters)
         .then([&job](Result<store::ValidateReport> report) -> Status {

@@ -19,7 +19,7 @@ class NodeServer final : public wire::Node::Server {
       : ctx_(ctx),
         primary_(primary),
         target_(target),
-        assembler_(target ? std::make_unique<Assembler>(ctx) : nullptr),
+        assembler_(target ? std::make_unique<Assembler>(ctx, target->objects()) : nullptr),
         catchUp_(ctx) {}
 
  protected:

@@ -47,6 +47,9 @@ struct ObjectRef {
   # PUT of an object that moves (rebalance, rename to another target): keep this modification
   # time instead of the time of the PUT. 0: now.
   mtimeNs @5 :Int64;
+  # GET or HEAD sent past an owner that does not answer, to a target after it in HRW order: serve
+  # the object from the erasure-coding slices or replicas (buckets with EC only).
+  degraded @6 :Bool;
 }
 
 struct NodeStatus {

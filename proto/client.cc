@@ -32,6 +32,8 @@ std::vector<std::string> splitEndpoints(const std::string& list) {
 
 std::shared_ptr<const meta::Smap> Client::smapSnapshot() { return impl_->currentSmap(); }
 
+bool Client::ecEnabled(const std::string& bucket) { return impl_->ecEnabled(bucket); }
+
 Result<meta::Smap> Client::smap(bool refresh) {
   if (refresh) AIS_RETURN_IF_ERROR(impl_->refreshMeta());
   return *impl_->currentSmap();
@@ -247,17 +249,18 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
         auto t = impl_->owner(smap, bucket, name);
         if (!t.ok()) return Result<ObjectInfo>(t.status());
         auto headAt = [this, &smap, &bucket, &name](const std::string& ep, bool localOnly) {
-          auto req = impl_->pool_->get(ep).headObjectRequest();
-          impl_->fillRef(req.initRef(), smap, bucket, name);
-          req.getRef().setLocalOnly(localOnly);
-          return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
-            Status s = toStatus(r.getStatus());
-            if (!s.ok()) return s;
-            return fromWire(r.getAttrs());
-          }));
+          return impl_->headAt(ep, smap, bucket, name, localOnly, false);
         };
+        // The owner down and the bucket with EC: a degraded HEAD from the target after it.
+        bool ec = impl_->ecEnabled(bucket);
+        auto headDegraded = [this, &smap, &bucket, &name]() {
+          return impl_->headDegraded(smap, bucket, name, {});
+        };
+        if (ec && (*t)->down()) return headDegraded();
         return headAt((*t)->rpcEndpoint, false)
-            .then([&smap, headAt](Result<ObjectInfo> r) -> kj::Promise<Result<ObjectInfo>> {
+            .then([&smap, headAt, ec,
+                   headDegraded](Result<ObjectInfo> r) -> kj::Promise<Result<ObjectInfo>> {
+              if (ec && Impl::unreachable(r.code())) return headDegraded();
               // A rebalance has not moved it to its owner yet: read the holder's copy.
               if (r.code() != Code::kObjectMoved) return r;
               const meta::NodeInfo* holder = smap.find(r.status().message(), meta::Role::kTarget);

@@ -183,6 +183,8 @@ class Client {
   Result<meta::Smap> smap(bool refresh = false);
   // The client's current Smap without a copy (per-request routing decisions).
   std::shared_ptr<const meta::Smap> smapSnapshot();
+  // True if the bucket has erasure coding in the client's BMD (no call made).
+  bool ecEnabled(const std::string& bucket);
   Result<std::vector<NodeStatus>> clusterStatus();  // asks every node of the Smap
 
   // Buckets (served by the primary proxy)

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "meta/codec.h"
@@ -323,10 +324,12 @@ class Client::Impl {
   kj::Promise<Result<ObjectInfo>> getInto(wire::Node::Client target, const meta::Smap& smap,
                                           const std::string& bucket, const std::string& name,
                                           std::optional<ByteRange> range,
-                                          std::shared_ptr<proto::SinkState> state, bool localOnly) {
+                                          std::shared_ptr<proto::SinkState> state, bool localOnly,
+                                          bool degraded = false) {
     auto req = target.getObjectRequest();
     fillRef(req.initRef(), smap, bucket, name);
     req.getRef().setLocalOnly(localOnly);
+    req.getRef().setDegraded(degraded);
     if (range) {
       req.setOffset(range->offset);
       req.setToEnd(!range->length.has_value());
@@ -368,17 +371,90 @@ class Client::Impl {
     return r;
   }
 
-  // GET from the owner; if a rebalance has not moved the object there yet, from its holder.
+  // True if the bucket has erasure coding in this client's BMD: its objects can be read while
+  // their owner is down.
+  bool ecEnabled(const std::string& bucket) {
+    std::lock_guard lock(mu_);
+    const meta::BucketProps* p = bmd_ ? bmd_->find(bucket) : nullptr;
+    return p && p->ec.enabled;
+  }
+  static bool unreachable(Code code) {
+    return code == Code::kUnavailable || code == Code::kTimeout;
+  }
+  // Where a degraded read goes (the owner is down or did not answer): the first target after
+  // the owner in HRW order that is not marked down nor in `silent` (did not answer this read);
+  // it rebuilds the object from the EC slices.
+  static const meta::NodeInfo* degradedTarget(const meta::Smap& smap, const std::string& bucket,
+                                              const std::string& name,
+                                              const std::set<std::string>& silent = {}) {
+    auto order = meta::targetsInHrwOrder(smap, meta::uname(bucket, name));
+    for (size_t i = 1; i < order.size(); ++i) {
+      if (!order[i]->down() && !silent.count(order[i]->id)) return order[i];
+    }
+    return nullptr;
+  }
+  kj::Promise<Result<ObjectInfo>> getDegraded(const meta::Smap& smap, const std::string& bucket,
+                                              const std::string& name,
+                                              std::optional<ByteRange> range,
+                                              std::shared_ptr<proto::SinkState> state,
+                                              std::set<std::string> silent = {}) {
+    const meta::NodeInfo* t = degradedTarget(smap, bucket, name, silent);
+    if (!t) return Result<ObjectInfo>(Status(Code::kUnavailable, "no target answers"));
+    const std::string& ep = t->rpcEndpoint;
+    return guard(ep, getInto(pool_->get(ep), smap, bucket, name, range, state, false, true))
+        .then([this, &smap, &bucket, &name, range, state, silent,
+               id = t->id](Result<ObjectInfo> r) mutable -> kj::Promise<Result<ObjectInfo>> {
+          if (!unreachable(r.code()) || state->bytes != 0) return r;
+          silent.insert(id);  // down too: the next one
+          return getDegraded(smap, bucket, name, range, state, std::move(silent));
+        });
+  }
+
+  kj::Promise<Result<ObjectInfo>> headAt(const std::string& ep, const meta::Smap& smap,
+                                         const std::string& bucket, const std::string& name,
+                                         bool localOnly, bool degraded) {
+    auto req = pool_->get(ep).headObjectRequest();
+    fillRef(req.initRef(), smap, bucket, name);
+    req.getRef().setLocalOnly(localOnly);
+    req.getRef().setDegraded(degraded);
+    return guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
+      Status s = toStatus(r.getStatus());
+      if (!s.ok()) return s;
+      return fromWire(r.getAttrs());
+    }));
+  }
+  // A degraded HEAD: each target after the owner in turn until one answers (see getDegraded).
+  kj::Promise<Result<ObjectInfo>> headDegraded(const meta::Smap& smap, const std::string& bucket,
+                                               const std::string& name,
+                                               std::set<std::string> silent) {
+    const meta::NodeInfo* t = degradedTarget(smap, bucket, name, silent);
+    if (!t) return Result<ObjectInfo>(Status(Code::kUnavailable, "no target answers"));
+    return headAt(t->rpcEndpoint, smap, bucket, name, false, true)
+        .then([this, &smap, &bucket, &name, silent,
+               id = t->id](Result<ObjectInfo> r) mutable -> kj::Promise<Result<ObjectInfo>> {
+          if (!unreachable(r.code())) return r;
+          silent.insert(id);
+          return headDegraded(smap, bucket, name, std::move(silent));
+        });
+  }
+
+  // GET from the owner; if a rebalance has not moved the object there yet, from its holder; if
+  // the owner is down and the bucket has EC, a degraded read from the target after it.
   kj::Promise<Result<ObjectInfo>> getFollowingMoves(const meta::Smap& smap,
                                                     const meta::NodeInfo& owner,
                                                     const std::string& bucket,
                                                     const std::string& name,
                                                     std::optional<ByteRange> range,
                                                     std::shared_ptr<proto::SinkState> state) {
+    bool ec = ecEnabled(bucket);
+    if (ec && owner.down()) return getDegraded(smap, bucket, name, range, state);
     const std::string& ep = owner.rpcEndpoint;
     return guard(ep, getInto(pool_->get(ep), smap, bucket, name, range, state, false))
-        .then([this, &smap, &bucket, &name, range,
-               state](Result<ObjectInfo> r) -> kj::Promise<Result<ObjectInfo>> {
+        .then([this, &smap, &bucket, &name, range, state,
+               ec](Result<ObjectInfo> r) -> kj::Promise<Result<ObjectInfo>> {
+          if (ec && unreachable(r.code()) && state->bytes == 0) {
+            return getDegraded(smap, bucket, name, range, state);
+          }
           if (r.code() != Code::kObjectMoved) return r;
           const meta::NodeInfo* holder = smap.find(r.status().message(), meta::Role::kTarget);
           if (!holder) return Result<ObjectInfo>(Status(Code::kStaleSmap, "unknown holder"));

@@ -107,17 +107,31 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
   AIS_RETURN_IF_ERROR(meta::validateObjectName(name));
   auto backoff = impl_->options_.initialBackoff;
   std::string holderEp;  // set when the owner said ObjectMoved: read the holder's copy
+  bool ec = impl_->ecEnabled(bucket);
+  bool ownerSilent = false;      // the owner did not answer the last attempt
+  std::set<std::string> silent;  // targets that did not answer a degraded read
   for (int attempt = 1;; ++attempt) {
     auto smap = impl_->currentSmap();
     auto owner = impl_->owner(*smap, bucket, name);
     if (!owner.ok()) return owner.status();
     std::string ep = holderEp.empty() ? (*owner)->rpcEndpoint : holderEp;
     bool localOnly = !holderEp.empty();
+    // The owner down and the bucket with EC: a degraded read from the target after it.
+    bool degraded = false;
+    std::string degradedId;
+    if (ec && holderEp.empty() && (ownerSilent || (*owner)->down())) {
+      if (const meta::NodeInfo* d = Impl::degradedTarget(*smap, bucket, name, silent)) {
+        ep = d->rpcEndpoint;
+        degraded = true;
+        degradedId = d->id;
+      }
+    }
     auto q = std::make_shared<StreamQueue>();
     impl_->runOnLoop([&] {
       auto req = impl_->pool_->get(ep).getObjectRequest();
       impl_->fillRef(req.initRef(), *smap, bucket, name);
       req.getRef().setLocalOnly(localOnly);
+      req.getRef().setDegraded(degraded);
       req.setOffset(range.offset);
       req.setToEnd(!range.length.has_value());
       req.setLength(range.length.value_or(0));
@@ -206,7 +220,11 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
         !(localOnly && r.code() == Code::kObjectNotFound)) {
       return r;
     }
+    bool silentNow = Impl::unreachable(r.code());
+    if (degraded && silentNow) silent.insert(degradedId);
+    ownerSilent = ownerSilent || (!degraded && silentNow);
     holderEp.clear();
+    if (silentNow && ec) continue;  // straight to the (next) degraded read
     sleepOrSuspend(std::chrono::duration_cast<std::chrono::milliseconds>(backoff));
     backoff *= 2;
     (void)impl_->refreshMeta();

@@ -421,10 +421,36 @@ Status checkProps(meta::BucketProps& props) {
     return Status(Code::kInvalidArgument,
                   "mirror copies must be <= " + std::to_string(kMaxMirrorCopies));
   }
-  // TODO(issue 13): erasure coding. Until objects really get their slices, a bucket that asks
-  // for them would only look protected.
-  if (props.ec.enabled) {
-    return Status(Code::kNotImplemented, "erasure coding (ec enabled) is not supported yet");
+  const meta::EcProps& ec = props.ec;
+  if (ec.dataSlices < 1 || ec.paritySlices < 1 || ec.dataSlices + ec.paritySlices > 32) {
+    return Status(Code::kInvalidArgument,
+                  fmt::format("ec.data_slices={} ec.parity_slices={}: each must be >= 1 and "
+                              "together <= 32",
+                              ec.dataSlices, ec.paritySlices));
+  }
+  return Status::OK();
+}
+
+// EC places D + P slices on distinct targets other than the owner: enabling it needs that many.
+// Once enabled, the slice counts stay (objects already encoded keep theirs; turn EC off first).
+Status checkEcChange(const meta::Smap& smap, const meta::BucketProps* cur,
+                     const meta::BucketProps& next) {
+  const meta::EcProps& ec = next.ec;
+  if (!ec.enabled) return Status::OK();
+  if (cur && cur->ec.enabled &&
+      (cur->ec.dataSlices != ec.dataSlices || cur->ec.paritySlices != ec.paritySlices)) {
+    return Status(Code::kInvalidArgument,
+                  fmt::format("ec.data_slices and ec.parity_slices cannot change while EC is "
+                              "enabled ({}:{}); set ec.enabled=false first",
+                              cur->ec.dataSlices, cur->ec.paritySlices));
+  }
+  size_t targets = smap.activeTargets().size();
+  if (targets < ec.dataSlices + ec.paritySlices + 1) {
+    return Status(
+        Code::kInvalidArgument,
+        fmt::format("EC {}:{} needs at least {} targets (the owner and one per slice); "
+                    "the cluster has {}",
+                    ec.dataSlices, ec.paritySlices, ec.dataSlices + ec.paritySlices + 1, targets));
   }
   return Status::OK();
 }
@@ -435,6 +461,7 @@ kj::Promise<Status> Primary::createBucket(const std::string& name, meta::BucketP
   AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
   if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
   AIS_RETURN_IF_ERROR(checkProps(props));
+  AIS_RETURN_IF_ERROR(checkEcChange(ctx_.meta.smap(), nullptr, props));
   return targetsCanMirror(props.mirrorCopies)
       .then([this, name, props](Status st) mutable -> kj::Promise<Status> {
         if (!st.ok()) return st;
@@ -540,6 +567,7 @@ kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::Bucke
   const meta::BucketProps* cur = ctx_.meta.bmd().find(name);
   if (!cur) return Status(Code::kBucketNotFound, "ais://" + name);
   AIS_RETURN_IF_ERROR(checkProps(props));
+  AIS_RETURN_IF_ERROR(checkEcChange(ctx_.meta.smap(), cur, props));
   uint32_t copies = props.mirrorCopies == cur->mirrorCopies ? 1 : props.mirrorCopies;
   return targetsCanMirror(copies).then(
       [this, name, props](Status st) mutable -> kj::Promise<Status> {

@@ -184,11 +184,16 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       bool verified = false;
       if (gw.ownsLocally(bucket, name)) {
         auto rd = openLocal(gw, ex, bucket, name);
-        if (!rd.ok() && rd.code() == Code::kObjectCorrupted) return sendError(ex, rd.status());
+        // With EC, a damaged copy is restored by the owner's fabric GET below.
+        bool ec = c->ecEnabled(bucket);
+        if (!rd.ok() && rd.code() == Code::kObjectCorrupted && !ec) {
+          return sendError(ex, rd.status());
+        }
         if (rd.ok() && rd->reader->lom().version == info->version) {
           local = std::move(*rd);
           Status st = verifyBeforeStatus(gw, ex, *local, off, len);
-          if (!st.ok()) return sendError(ex, st);
+          if (!st.ok() && (st.code() != Code::kObjectCorrupted || !ec)) return sendError(ex, st);
+          if (!st.ok()) local.reset();
           verified = len <= kVerifyBeforeStatus;
         }
       }

@@ -298,9 +298,9 @@ void getObject(S3Request& r) {
     if (rd.ok()) {
       local = std::move(*rd);
       info = node::infoFromLom(local->reader->lom());
-    } else if (rd.code() == Code::kObjectCorrupted) {
+    } else if (rd.code() == Code::kObjectCorrupted && !c->ecEnabled(r.bucket)) {
       return r.fail(rd.status());
-    }
+    }  // (with EC, the owner's fabric GET below restores it)
   }
   // Another owner: a plain GET fetches its first chunk together with the info (one round trip);
   // HEAD and ranged GETs ask for the info alone.
@@ -323,7 +323,8 @@ void getObject(S3Request& r) {
   bool verified = false;
   if (local && !r.ex.headOnly()) {
     if (Status st = verifyBeforeStatus(r.gw, r.ex, *local, span->offset, span->length); !st.ok()) {
-      return r.fail(st);
+      if (st.code() != Code::kObjectCorrupted || !c->ecEnabled(r.bucket)) return r.fail(st);
+      local.reset();  // with EC, the owner's fabric GET below restores it
     }
     verified = span->length <= kVerifyBeforeStatus;
   }

@@ -11,8 +11,13 @@ namespace {
 constexpr size_t kMaxComponentBytes = 255;
 }  // namespace
 
+Status validateBucket(std::string_view bucket) {
+  // A target's internal EC bucket of a valid bucket is path-safe too.
+  return meta::validateBucketName(meta::isEcBucket(bucket) ? meta::bucketOfEc(bucket) : bucket);
+}
+
 Status validateNames(std::string_view bucket, std::string_view name) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(validateBucket(bucket));
   return meta::validateObjectName(name);
 }
 

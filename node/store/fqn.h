@@ -12,6 +12,8 @@
 
 namespace ais::store {
 
+// A bucket name, or the internal EC bucket of one (meta::ecBucket): kBadBucketName otherwise.
+Status validateBucket(std::string_view bucket);
 // Bucket name (kBadBucketName) then object name (kBadObjectName).
 Status validateNames(std::string_view bucket, std::string_view name);
 

@@ -391,7 +391,7 @@ Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
 
 Result<std::vector<Lom>> Store::list(std::string_view bucket, std::string_view prefix,
                                      std::string_view startAfter, size_t limit) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(validateBucket(bucket));
   std::vector<Lom> out;
   if (limit == 0) return out;
   std::string keyPrefix = lomKey(bucket, prefix);
@@ -433,7 +433,7 @@ Result<std::vector<Lom>> Store::list(std::string_view bucket, std::string_view p
 }
 
 Result<bool> Store::bucketEmpty(std::string_view bucket) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(validateBucket(bucket));
   bool empty = true;
   for (const auto& mp : mps_) {
     AIS_RETURN_IF_ERROR(mp->db->scan(bucketKeyBegin(bucket), bucketKeyEnd(bucket),
@@ -453,7 +453,7 @@ Status Store::destroyBucket(std::string_view bucket) {
 }
 
 Result<std::vector<std::string>> Store::detachBucket(std::string_view bucket) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(validateBucket(bucket));
   std::vector<std::string> trashed;
   for (const auto& mp : mps_) {
     // Move the tree aside first (atomic), so a crash leaves either the whole bucket or trash that

@@ -23,7 +23,7 @@ void note(std::vector<std::string>& list, uint64_t& count, std::string item) {
 
 Result<ValidateReport> Store::validate(size_t index, std::string_view bucket,
                                        ScrubCounters* progress) {
-  AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
+  AIS_RETURN_IF_ERROR(validateBucket(bucket));
   if (index >= mps_.size()) return Status(Code::kInvalidArgument, "no such mountpath");
   Mountpath& mp = *mps_[index];
   ValidateReport report;

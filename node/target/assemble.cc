@@ -139,6 +139,9 @@ kj::Promise<void> Assembler::assembleObject(AssembleObjectContext context) {
         // The parts were verified one by one against their senders' checksums.
         return ctx_.io->run(job->mp, [job] { return job->writer->commit(); });
       })
+      .then([this, bucket, name](Result<store::Lom> lom) {
+        return objects_.protectCommitted(ObjectRef{bucket, name}, std::move(lom));
+      })
       .then([this, context](Result<store::Lom> lom) mutable {
         auto results = context.getResults();
         if (!lom.ok()) return setStatus(results.initStatus(), lom.status());

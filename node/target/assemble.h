@@ -10,6 +10,7 @@
 #include <string>
 
 #include "node/node_context.h"
+#include "node/target/object_service.h"
 #include "proto/ais.capnp.h"
 
 namespace ais::node {
@@ -19,7 +20,7 @@ class Assembler {
   using AssembleObjectContext =
       capnp::CallContext<wire::Node::AssembleObjectParams, wire::Node::AssembleObjectResults>;
 
-  explicit Assembler(NodeContext& ctx) : ctx_(ctx) {}
+  Assembler(NodeContext& ctx, ObjectService& objects) : ctx_(ctx), objects_(objects) {}
 
   kj::Promise<void> assembleObject(AssembleObjectContext context);
 
@@ -37,6 +38,7 @@ class Assembler {
                                    const std::string& ep, bool localOnly);
 
   NodeContext& ctx_;
+  ObjectService& objects_;  // the assembled object's EC protection
 };
 
 }  // namespace ais::node

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "meta/names.h"
 #include "node/target/object_attrs.h"
+#include "node/target/peer_calls.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -38,9 +39,15 @@ Status checkAbsent(store::Store& store, bool ifAbsent, const std::string& bucket
 // they reach the file one at a time, in order. Dropped without commit: the work file is discarded.
 class PutStreamImpl final : public wire::PutStream::Server {
  public:
+  // afterCommit: what follows a commit before the answer (EC protection).
+  using AfterCommit = std::function<kj::Promise<Result<store::Lom>>(Result<store::Lom>)>;
   PutStreamImpl(std::unique_ptr<store::ObjectWriter> writer, std::string targetId, IoWorkers& io,
-                size_t mountpath)
-      : writer_(std::move(writer)), targetId_(std::move(targetId)), io_(io), mp_(mountpath) {}
+                size_t mountpath, AfterCommit afterCommit)
+      : writer_(std::move(writer)),
+        targetId_(std::move(targetId)),
+        io_(io),
+        mp_(mountpath),
+        afterCommit_(std::move(afterCommit)) {}
 
  protected:
   kj::Promise<void> write(WriteContext context) override {
@@ -70,6 +77,7 @@ class PutStreamImpl final : public wire::PutStream::Server {
                if (custom) writer->setCustom(std::move(*custom));
                return writer->commit(checksum);
              })
+        .then([after = afterCommit_](Result<store::Lom> lom) { return after(std::move(lom)); })
         .then([this, context](Result<store::Lom> lom) mutable {
           auto results = context.getResults();
           if (!lom.ok()) {
@@ -88,7 +96,25 @@ class PutStreamImpl final : public wire::PutStream::Server {
   std::string targetId_;
   IoWorkers& io_;
   size_t mp_;
+  AfterCommit afterCommit_;
   Status error_;  // written by the workers, one call at a time
+};
+
+// Sends [next, end) of an object held in memory to a sink, chunk by chunk with flow control.
+struct MemoryStreamer {
+  wire::ByteSink::Client sink;
+  std::shared_ptr<const std::string> bytes;
+  uint64_t next, end;
+  uint32_t chunk;
+
+  kj::Promise<void> run() {
+    if (next >= end) return kj::READY_NOW;
+    uint64_t n = std::min<uint64_t>(chunk, end - next);
+    auto req = sink.writeRequest();
+    req.setChunk(kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes->data() + next), n));
+    next += n;
+    return req.send().then([this] { return run(); });
+  }
 };
 
 // Streams [offset, offset+length) of an object to the reader's sink in chunks, hashing as it goes.
@@ -278,7 +304,22 @@ Status ObjectService::checkBucket(const std::string& bucket) {
 }
 
 Status ObjectService::checkRouted(const ObjectRef& ref) {
+  if (meta::isEcBucket(ref.bucket)) {
+    // What this target holds of another's object: only its peers ask, about this copy.
+    if (!ref.localOnly) return Status(Code::kBadBucketName, "an internal bucket");
+    AIS_RETURN_IF_ERROR(checkBucket(std::string(meta::bucketOfEc(ref.bucket))));
+    return meta::validateObjectName(ref.name);
+  }
   AIS_RETURN_IF_ERROR(checkBucket(ref.bucket));
+  if (ref.degraded) {
+    AIS_RETURN_IF_ERROR(meta::validateObjectName(ref.name));
+    if (!ec_.propsOf(ref.bucket)) {
+      return Status(
+          Code::kInvalidArgument,
+          "a degraded read is for buckets with erasure coding; ais://" + ref.bucket + " has none");
+    }
+    return Status::OK();
+  }
   AIS_RETURN_IF_ERROR(meta::validateObjectName(ref.name));
   if (ref.localOnly) return Status::OK();
   return checkOwnedHere(ctx_, ref.bucket, ref.name);
@@ -308,16 +349,27 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
   store::PutOptions opts = putOptions(ref.bucket, std::move(custom));
   opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
   opts.mtimeNs = ref.mtimeNs;
-  return ctx_.io->run(
-      mp,
-      [store = ctx_.store.get(), ref = std::move(ref), data, checksum,
-       opts = std::move(opts)]() mutable -> Result<store::Lom> {
-        AIS_RETURN_PROMISE_IF_ERROR(
-            store::Lom, checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name, ref.mtimeNs));
-        auto writer = store->beginPut(ref.bucket, ref.name, std::move(opts));
-        if (!writer.ok()) return writer.status();
-        AIS_RETURN_PROMISE_IF_ERROR(store::Lom, (*writer)->write(data.begin(), data.size()));
-        return (*writer)->commit(checksum);
+  return ctx_.io
+      ->run(mp,
+            [store = ctx_.store.get(), ref, data, checksum,
+             opts = std::move(opts)]() mutable -> Result<store::Lom> {
+              AIS_RETURN_PROMISE_IF_ERROR(
+                  store::Lom, checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name, ref.mtimeNs));
+              auto writer = store->beginPut(ref.bucket, ref.name, std::move(opts));
+              if (!writer.ok()) return writer.status();
+              AIS_RETURN_PROMISE_IF_ERROR(store::Lom, (*writer)->write(data.begin(), data.size()));
+              return (*writer)->commit(checksum);
+            })
+      .then([this, ref](Result<store::Lom> lom) { return protectCommitted(ref, std::move(lom)); });
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::protectCommitted(const ObjectRef& ref,
+                                                                Result<store::Lom> lom) {
+  if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
+  return ec_.protect(ref.bucket, ref.name)
+      .then([lom = std::move(lom)](Status st) mutable -> Result<store::Lom> {
+        if (!st.ok()) return st;
+        return std::move(lom);
       });
 }
 
@@ -338,10 +390,13 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
               opts.mtimeNs = ref.mtimeNs;
               return store->beginPut(ref.bucket, ref.name, std::move(opts));
             })
-      .then([this, mp](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {
+      .then([this, mp, ref](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {
         if (!writer.ok()) return writer.status();
+        auto after = [this, ref](Result<store::Lom> lom) {
+          return protectCommitted(ref, std::move(lom));
+        };
         return kj::Own<wire::PutStream::Server>(
-            kj::heap<PutStreamImpl>(std::move(*writer), ctx_.cfg.id, *ctx_.io, mp));
+            kj::heap<PutStreamImpl>(std::move(*writer), ctx_.cfg.id, *ctx_.io, mp, after));
       });
 }
 
@@ -358,6 +413,10 @@ kj::Promise<Result<ObjectService::ReaderPtr>> ObjectService::openOnDisk(const st
 kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
                                                  kj::Maybe<wire::ByteSink::Client> sink) {
   AIS_RETURN_PROMISE_IF_ERROR(GetReply, checkRouted(ref));
+  if (ref.degraded) {
+    return restoreAndServe(ref, range, kj::mv(sink), /*writeBack=*/false,
+                           Status(Code::kObjectNotFound, "ais://" + ref.bucket + "/" + ref.name));
+  }
   // A hot object is opened and its inline bytes read right here, from memory; otherwise one
   // worker call does both: a small GET costs one hop to a worker and back.
   auto cached = openForGet(*ctx_.store, ref, range, /*cachedOnly=*/true);
@@ -369,16 +428,112 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
                                  });
   return opening.then([this, ref, range, sink = kj::mv(sink)](
                           Result<Opened> opened) mutable -> kj::Promise<Result<GetReply>> {
+    bool ec = !ref.localOnly && ec_.propsOf(ref.bucket);
     if (!opened.ok()) {
       if (opened.code() == Code::kObjectNotFound && !ref.localOnly) {
-        return findElsewhere(ref.bucket, ref.name).then([](Status st) -> Result<GetReply> {
-          return st;
-        });
+        return findElsewhere(ref.bucket, ref.name)
+            .then([this, ec, ref, range,
+                   sink = kj::mv(sink)](Status st) mutable -> kj::Promise<Result<GetReply>> {
+              if (ec && st.code() == Code::kObjectNotFound) {
+                return restoreAndServe(ref, range, kj::mv(sink), true, st);
+              }
+              return Result<GetReply>(st);
+            });
+      }
+      if (ec && opened.code() == Code::kObjectCorrupted) {
+        return restoreAndServe(ref, range, kj::mv(sink), true, opened.status());
       }
       return Result<GetReply>(opened.status());
     }
-    return sendBytes(ref, range, kj::mv(sink), std::move(*opened));
+    kj::Maybe<wire::ByteSink::Client> again;  // the sink, for a restored answer
+    KJ_IF_MAYBE (s, sink) {
+      again = *s;
+    }
+    auto streamed = std::make_shared<uint64_t>(0);
+    return sendBytes(ref, range, kj::mv(sink), std::move(*opened), streamed)
+        .then([this, ec, ref, range, streamed, again = kj::mv(again)](
+                  Result<GetReply> reply) mutable -> kj::Promise<Result<GetReply>> {
+          if (!ec || reply.code() != Code::kObjectCorrupted) return kj::mv(reply);
+          // Nothing went out yet: answer from the slices.
+          if (*streamed == 0) {
+            return restoreAndServe(ref, range, kj::mv(again), true, reply.status());
+          }
+          // A stream under way cannot take other bytes: the copy is restored before the
+          // answer, which tells the reader to read again (kUnavailable: clients retry).
+          std::string what = "ais://" + ref.bucket + "/" + ref.name;
+          return ec_.restore(ref.bucket, ref.name)
+              .then([this, bucket = ref.bucket, what, reply = kj::mv(reply)](
+                        Result<EcRestored> r) mutable -> kj::Promise<Result<GetReply>> {
+                if (!r.ok()) return kj::mv(reply);
+                return ec_.writeBackNow(bucket, std::move(*r)).then([this, what]() {
+                  return Result<GetReply>(
+                      Status(Code::kUnavailable, what + " was damaged on target " + ctx_.cfg.id +
+                                                     " and has been restored from its EC slices "
+                                                     "during the read: read it again"));
+                });
+              });
+        });
   });
+}
+
+kj::Promise<Result<GetReply>> ObjectService::restoreAndServe(const ObjectRef& ref,
+                                                             const GetRange& range,
+                                                             kj::Maybe<wire::ByteSink::Client> sink,
+                                                             bool writeBack, Status original) {
+  return ec_.restore(ref.bucket, ref.name)
+      .then([this, ref, range, sink = kj::mv(sink), writeBack,
+             original](Result<EcRestored> restored) mutable -> kj::Promise<Result<GetReply>> {
+        if (!restored.ok()) {
+          if (restored.code() == Code::kObjectNotFound) return Result<GetReply>(original);
+          return Result<GetReply>(restored.status());
+        }
+        if (writeBack) ec_.writeBack(ref.bucket, *restored);
+        return sendMemory(ref, range, kj::mv(sink), std::move(*restored));
+      });
+}
+
+kj::Promise<Result<GetReply>> ObjectService::sendMemory(const ObjectRef& ref, const GetRange& range,
+                                                        kj::Maybe<wire::ByteSink::Client> sink,
+                                                        EcRestored restored) {
+  auto length = rangeLength(ref, range, restored.lom);
+  if (!length.ok()) return Result<GetReply>(length.status());
+  uint64_t offset = range.offset;
+  const char* at = restored.bytes->data() + offset;
+  uint64_t digest = XXH64(at, *length, 0);
+  if (*length <= range.inlineMax) {
+    GetReply reply{restored.lom, std::string(at, *length), *length, digest};
+    return Result<GetReply>(std::move(reply));
+  }
+  KJ_IF_MAYBE (s, sink) {
+    auto streamer = kj::heap<MemoryStreamer>(
+        MemoryStreamer{kj::mv(*s), restored.bytes, offset, offset + *length, chunkBytes()});
+    auto& st = *streamer;
+    return st.run()
+        .then([reply = GetReply{restored.lom, std::nullopt, *length, digest}]() mutable {
+          return Result<GetReply>(std::move(reply));
+        })
+        .attach(kj::mv(streamer));
+  }
+  return Result<GetReply>(
+      Status(Code::kInvalidArgument, "a reply of " + std::to_string(*length) +
+                                         " bytes is over the inline limit and no sink was given"));
+}
+
+Result<uint64_t> ObjectService::rangeLength(const ObjectRef& ref, const GetRange& range,
+                                            const store::Lom& lom) const {
+  std::string what = "ais://" + ref.bucket + "/" + ref.name;
+  uint64_t offset = range.offset;
+  bool whole = offset == 0 && range.toEnd;
+  if (!whole && offset >= lom.size) {
+    return Status(Code::kRangeNotSatisfiable, "offset " + std::to_string(offset) +
+                                                  " is past the end of " + what + " (" +
+                                                  std::to_string(lom.size) + " bytes)");
+  }
+  if (range.ifVersion != 0 && lom.version != range.ifVersion) {
+    return Status(Code::kVersionChanged, what + " is version " + std::to_string(lom.version) +
+                                             ", not " + std::to_string(range.ifVersion));
+  }
+  return range.toEnd ? lom.size - offset : std::min(range.length, lom.size - offset);
 }
 
 Result<ObjectService::Opened> ObjectService::openForGet(store::Store& store, const ObjectRef& ref,
@@ -410,24 +565,17 @@ Result<ObjectService::Opened> ObjectService::openForGet(store::Store& store, con
 
 kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, const GetRange& range,
                                                        kj::Maybe<wire::ByteSink::Client> sink,
-                                                       Opened opened) {
+                                                       Opened opened,
+                                                       std::shared_ptr<uint64_t> streamed) {
   ReaderPtr reader = opened.reader;
   const store::Lom& lom = reader->lom();
   std::string what = "ais://" + ref.bucket + "/" + ref.name;
   uint64_t offset = range.offset;
-  bool whole = offset == 0 && range.toEnd;
-  if (!whole && offset >= lom.size) {
-    return Result<GetReply>(Status(Code::kRangeNotSatisfiable,
-                                   "offset " + std::to_string(offset) + " is past the end of " +
-                                       what + " (" + std::to_string(lom.size) + " bytes)"));
-  }
-  if (range.ifVersion != 0 && lom.version != range.ifVersion) {
-    return Result<GetReply>(
-        Status(Code::kVersionChanged, what + " is version " + std::to_string(lom.version) +
-                                          ", not " + std::to_string(range.ifVersion)));
-  }
-  uint64_t length = range.toEnd ? lom.size - offset : std::min(range.length, lom.size - offset);
-  bool checkWhole = whole;  // lom.checksum is the XXH64 whatever the bucket's checksum type
+  auto len = rangeLength(ref, range, lom);
+  if (!len.ok()) return Result<GetReply>(len.status());
+  uint64_t length = *len;
+  bool checkWhole =
+      offset == 0 && range.toEnd;  // lom.checksum is the XXH64 whatever the bucket's checksum type
   auto corrupt = [this, what](uint64_t got, uint64_t want) {
     log::error("{}: checksum {:016x} does not match the stored {:016x}", what, got, want);
     return Status(Code::kObjectCorrupted, what + " is corrupt on target " + ctx_.cfg.id);
@@ -449,7 +597,8 @@ kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, con
                                           *ctx_.io, mountpathOf(ref.bucket, ref.name));
     auto& st = *streamer;
     return st.run()
-        .then([&st, checkWhole, corrupt](Status status) -> Result<GetReply> {
+        .then([&st, checkWhole, corrupt, streamed](Status status) -> Result<GetReply> {
+          if (streamed) *streamed = st.sent();
           if (status.ok() && checkWhole && st.digest() != st.lom().checksum) {
             status = corrupt(st.digest(), st.lom().checksum);
           }
@@ -465,14 +614,20 @@ kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, con
 
 kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
+  if (ref.degraded) return ec_.restoreMeta(ref.bucket, ref.name);
   return ctx_.io
       ->run(mountpathOf(ref.bucket, ref.name),
             [store = ctx_.store.get(), ref] { return store->head(ref.bucket, ref.name); })
       .then([this, ref](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
         if (!lom.ok() && lom.code() == Code::kObjectNotFound && !ref.localOnly) {
-          return findElsewhere(ref.bucket, ref.name).then([](Status st) -> Result<store::Lom> {
-            return st;
-          });
+          return findElsewhere(ref.bucket, ref.name)
+              .then([this, ref](Status st) -> kj::Promise<Result<store::Lom>> {
+                // Lost here but protected: its slices or replicas still describe it.
+                if (st.code() == Code::kObjectNotFound && ec_.propsOf(ref.bucket)) {
+                  return ec_.restoreMeta(ref.bucket, ref.name);
+                }
+                return Result<store::Lom>(st);
+              });
         }
         return kj::mv(lom);
       });
@@ -482,7 +637,14 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
   AIS_RETURN_IF_ERROR(checkRouted(ref));
   return ctx_.io
       ->run(mountpathOf(ref.bucket, ref.name),
-            [store = ctx_.store.get(), ref] { return store->remove(ref.bucket, ref.name); })
+            [store = ctx_.store.get(), ref] {
+              Status st = store->remove(ref.bucket, ref.name);
+              if (meta::isEcBucket(ref.bucket)) return st;
+              // What this target holds for the object's EC goes with it (kept even if EC was
+              // turned off since).
+              Status held = store->remove(meta::ecBucket(ref.bucket), ref.name);
+              return st.code() == Code::kObjectNotFound && held.ok() ? held : st;
+            })
       .then([this, ref](Status st) -> kj::Promise<Status> {
         if (ref.localOnly || (!st.ok() && st.code() != Code::kObjectNotFound)) return st;
         // Misplaced copies (a rebalance not finished) must go too, or a later GET would find
@@ -500,14 +662,17 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
   if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
   if (owner->id == ctx_.cfg.id) {
-    return ctx_.io->run(
-        mountpathOf(bucket, name),
-        [store = ctx_.store.get(), reader, bucket, name, ifAbsent, keepMtime,
-         opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
-          if (keepMtime) opts.mtimeNs = reader->lom().mtimeNs;
-          AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name, opts.mtimeNs));
-          opts.ifAbsent = ifAbsent;
-          return copyLocal(*store, *reader, bucket, name, std::move(opts));
+    return ctx_.io
+        ->run(mountpathOf(bucket, name),
+              [store = ctx_.store.get(), reader, bucket, name, ifAbsent, keepMtime,
+               opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
+                if (keepMtime) opts.mtimeNs = reader->lom().mtimeNs;
+                AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name, opts.mtimeNs));
+                opts.ifAbsent = ifAbsent;
+                return copyLocal(*store, *reader, bucket, name, std::move(opts));
+              })
+        .then([this, bucket, name](Result<store::Lom> lom) {
+          return protectCommitted(ObjectRef{bucket, name}, std::move(lom));
         });
   }
   std::string ep = owner->rpcEndpoint;
@@ -550,7 +715,13 @@ kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, to));
   if (!owner) return Status(Code::kNoTargets);
   if (owner->id == ctx_.cfg.id) {
-    return ctx_.io->run(mp, [store, bucket, from, to] { return store->rename(bucket, from, to); });
+    return ctx_.io->run(mp, [store, bucket, from, to] { return store->rename(bucket, from, to); })
+        .then([this, bucket, from, to](Status st) -> kj::Promise<Status> {
+          if (!st.ok() || !ec_.propsOf(bucket)) return st;
+          return ec_.protect(bucket, to).then([this, bucket, from](Status st) {
+            return ec_.dropSlices(bucket, from).then([st] { return st; });
+          });
+        });
   }
   return openOnDisk(bucket, from)
       .then([this, bucket, from, to](Result<ReaderPtr> reader) -> kj::Promise<Status> {
@@ -560,10 +731,14 @@ kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
         return sendObject(*reader, bucket, to, std::move(custom), false, true)
             .then([this, bucket, from](Result<store::Lom> moved) -> kj::Promise<Status> {
               if (!moved.ok()) return moved.status();
-              // Remove the source only once the destination committed.
-              return ctx_.io->run(
-                  mountpathOf(bucket, from),
-                  [store = ctx_.store.get(), bucket, from] { return store->remove(bucket, from); });
+              // Remove the source only once the destination committed (and protected).
+              return ctx_.io
+                  ->run(mountpathOf(bucket, from), [store = ctx_.store.get(), bucket,
+                                                    from] { return store->remove(bucket, from); })
+                  .then([this, bucket, from](Status st) -> kj::Promise<Status> {
+                    if (!st.ok() || !ec_.propsOf(bucket)) return st;
+                    return ec_.dropSlices(bucket, from).then([st] { return st; });
+                  });
             });
       });
 }
@@ -581,26 +756,31 @@ kj::Promise<Result<store::Lom>> ObjectService::setCustom(
     ObjectRef ref, std::map<std::string, std::string> incoming, bool merge) {
   ref.localOnly = false;
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
-  return ctx_.io->run(mountpathOf(ref.bucket, ref.name),
-                      [store = ctx_.store.get(), ref, incoming = std::move(incoming),
-                       merge]() mutable -> Result<store::Lom> {
-                        std::map<std::string, std::string> custom;
-                        if (merge) {
-                          auto cur = store->head(ref.bucket, ref.name);
-                          if (!cur.ok()) return cur.status();
-                          custom = cur->custom;
-                          for (auto& [k, v] : incoming) {
-                            if (v.empty()) {
-                              custom.erase(k);
-                            } else {
-                              custom[k] = v;
-                            }
-                          }
-                        } else {
-                          custom = std::move(incoming);
-                        }
-                        return store->setCustom(ref.bucket, ref.name, std::move(custom));
-                      });
+  return ctx_.io
+      ->run(mountpathOf(ref.bucket, ref.name),
+            [store = ctx_.store.get(), ref, incoming = std::move(incoming),
+             merge]() mutable -> Result<store::Lom> {
+              std::map<std::string, std::string> custom;
+              if (merge) {
+                auto cur = store->head(ref.bucket, ref.name);
+                if (!cur.ok()) return cur.status();
+                custom = cur->custom;
+                for (auto& [k, v] : incoming) {
+                  if (v.empty()) {
+                    custom.erase(k);
+                  } else {
+                    custom[k] = v;
+                  }
+                }
+              } else {
+                custom = std::move(incoming);
+              }
+              return store->setCustom(ref.bucket, ref.name, std::move(custom));
+            })
+      .then([this, ref](Result<store::Lom> lom) {
+        // The slices carry the object's metadata too.
+        return protectCommitted(ref, std::move(lom));
+      });
 }
 
 kj::Promise<Result<store::Lom>> ObjectService::copy(
@@ -658,7 +838,51 @@ kj::Promise<Result<store::ValidateReport>> ObjectService::validate(
               append(all.repaired, r->repaired);
             }
             return all;
-          });
+          })
+      .then([this, bucket](
+                Result<store::ValidateReport> r) -> kj::Promise<Result<store::ValidateReport>> {
+        if (!r.ok() || !ec_.propsOf(bucket) || (r->corrupt.empty() && r->missing.empty())) {
+          return kj::mv(r);
+        }
+        // Damaged here beyond what mirrors could mend: restored from the EC slices.
+        auto report = std::make_shared<store::ValidateReport>(std::move(*r));
+        std::vector<std::string> damaged = report->corrupt;
+        damaged.insert(damaged.end(), report->missing.begin(), report->missing.end());
+        return restoreDamaged(bucket, report, std::move(damaged), 0)
+            .then([report]() -> Result<store::ValidateReport> { return std::move(*report); });
+      });
+}
+
+kj::Promise<void> ObjectService::restoreDamaged(std::string bucket,
+                                                std::shared_ptr<store::ValidateReport> report,
+                                                std::vector<std::string> names, size_t next) {
+  if (next >= names.size()) return kj::READY_NOW;
+  std::string name = names[next];
+  return ec_.restore(bucket, name)
+      .then([this, bucket, report, name](Result<EcRestored> r) -> kj::Promise<void> {
+        if (!r.ok()) {
+          log::warn("scrub: ais://{}/{} cannot be restored: {}", bucket, name,
+                    r.status().toString());
+          return kj::READY_NOW;
+        }
+        return ec_.writeBackNow(bucket, std::move(*r)).then([report, name] {
+          auto drop = [&name](std::vector<std::string>& v, uint64_t& count) {
+            auto it = std::find(v.begin(), v.end(), name);
+            if (it == v.end()) return false;
+            v.erase(it);
+            --count;
+            return true;
+          };
+          if (drop(report->corrupt, report->corruptCount) ||
+              drop(report->missing, report->missingCount)) {
+            report->repaired.push_back(name);
+            ++report->repairedCount;
+          }
+        });
+      })
+      .then([this, bucket, report, names = std::move(names), next]() mutable {
+        return restoreDamaged(std::move(bucket), report, std::move(names), next + 1);
+      });
 }
 
 std::vector<const meta::NodeInfo*> ObjectService::otherTargets() const {
@@ -670,46 +894,17 @@ std::vector<const meta::NodeInfo*> ObjectService::otherTargets() const {
   return out;
 }
 
-namespace {
-
-// Asks every target in `targets` about one object (5 s each, in parallel); a target that cannot
-// be reached answers `unreachable` and its connection is dropped.
-template <typename T, typename Ask>
-kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::NodeInfo*> targets,
-                                  T unreachable, Ask ask) {
-  kj::Vector<kj::Promise<T>> answers;
-  for (const meta::NodeInfo* t : targets) {
-    std::string ep = t->rpcEndpoint;
-    answers.add(ctx.timer()
-                    .timeoutAfter(5 * kj::SECONDS, ask(ctx.pool.get(ep), t->id))
-                    .catch_([&ctx, ep, unreachable](kj::Exception&&) {
-                      ctx.pool.drop(ep);
-                      return unreachable;
-                    }));
-  }
-  return kj::joinPromises(answers.releaseAsArray());
-}
-
-// The ref of a call about that target's own copy.
-void setLocalRef(wire::ObjectRef::Builder ref, const std::string& bucket, const std::string& name) {
-  ref.setBucket(bucket);
-  ref.setName(name);
-  ref.setLocalOnly(true);
-}
-
-}  // namespace
-
 kj::Promise<Status> ObjectService::findElsewhere(const std::string& bucket,
                                                  const std::string& name) {
   Status notFound(Code::kObjectNotFound, "ais://" + bucket + "/" + name);
-  auto asks =
-      askEach(ctx_, otherTargets(), std::string(), [&](wire::Node::Client node, std::string id) {
-        auto req = node.headObjectRequest();
-        setLocalRef(req.initRef(), bucket, name);
-        return req.send().then([id](auto&& r) -> std::string {
-          return proto::toStatus(r.getStatus()).ok() ? id : std::string();
-        });
-      });
+  auto asks = askEach(ctx_, otherTargets(), std::string(),
+                      [bucket, name](wire::Node::Client node, std::string id) {
+                        auto req = node.headObjectRequest();
+                        setLocalRef(req.initRef(), bucket, name);
+                        return req.send().then([id](auto&& r) -> std::string {
+                          return proto::toStatus(r.getStatus()).ok() ? id : std::string();
+                        });
+                      });
   return asks.then([this, bucket, name,
                     notFound](kj::Array<std::string>&& holders) -> kj::Promise<Status> {
     for (auto& h : holders) {
@@ -727,11 +922,12 @@ kj::Promise<Status> ObjectService::findElsewhere(const std::string& bucket,
 
 kj::Promise<bool> ObjectService::removeElsewhere(const std::string& bucket,
                                                  const std::string& name) {
-  auto dels = askEach(ctx_, otherTargets(), false, [&](wire::Node::Client node, std::string) {
-    auto req = node.deleteObjectRequest();
-    setLocalRef(req.initRef(), bucket, name);
-    return req.send().then([](auto&& r) { return proto::toStatus(r.getStatus()).ok(); });
-  });
+  auto dels =
+      askEach(ctx_, otherTargets(), false, [bucket, name](wire::Node::Client node, std::string) {
+        auto req = node.deleteObjectRequest();
+        setLocalRef(req.initRef(), bucket, name);
+        return req.send().then([](auto&& r) { return proto::toStatus(r.getStatus()).ok(); });
+      });
   return dels.then([](kj::Array<bool>&& removed) {
     for (bool r : removed) {
       if (r) return true;
@@ -770,26 +966,34 @@ kj::Promise<Result<std::vector<store::Lom>>> ObjectService::listLocal(const std:
 }
 
 void ObjectService::onBmdChange(const meta::BMD& before, const meta::BMD& after) {
-  for (const auto& [name, props] : before.buckets) {
-    if (after.buckets.count(name)) continue;
-    // Detaching is quick (the tree is renamed aside and the bucket's LOMs dropped), so a bucket
-    // created again under the same name right after starts empty; deleting the detached files
-    // can take long and runs on an I/O worker, never inside the metasync answer.
-    auto detached = ctx_.store->detachBucket(name);
-    if (!detached.ok()) {
-      log::error("removing the data of destroyed bucket ais://{}: {}", name,
-                 detached.status().toString());
-      continue;
+  ec_.onBmdChange(before, after);
+  for (const auto& [bucketName, props] : before.buckets) {
+    if (after.buckets.count(bucketName)) continue;
+    for (const std::string& name : {bucketName, meta::ecBucket(bucketName)}) {
+      detachBucketData(name);
     }
-    background_.add(ctx_.io->runAny([store = ctx_.store.get(), name, trash = std::move(*detached)] {
-      Status st = store->removeTrash(trash);
-      if (st.ok()) {
-        log::info("removed the data of destroyed bucket ais://{}", name);
-      } else {
-        log::error("removing the data of destroyed bucket ais://{}: {}", name, st.toString());
-      }
-    }));
   }
+}
+
+void ObjectService::detachBucketData(const std::string& name) {
+  // Detaching is quick (the tree is renamed aside and the bucket's LOMs dropped), so a bucket
+  // created again under the same name right after starts empty; deleting the detached files
+  // can take long and runs on an I/O worker, never inside the metasync answer.
+  auto detached = ctx_.store->detachBucket(name);
+  if (!detached.ok()) {
+    log::error("removing the data of destroyed bucket ais://{}: {}", name,
+               detached.status().toString());
+    return;
+  }
+  if (detached->empty() && meta::isEcBucket(name)) return;
+  background_.add(ctx_.io->runAny([store = ctx_.store.get(), name, trash = std::move(*detached)] {
+    Status st = store->removeTrash(trash);
+    if (st.ok()) {
+      log::info("removed the data of destroyed bucket ais://{}", name);
+    } else {
+      log::error("removing the data of destroyed bucket ais://{}: {}", name, st.toString());
+    }
+  }));
 }
 
 void ObjectService::taskFailed(kj::Exception&& e) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "node/node_context.h"
+#include "node/target/ec_service.h"
 #include "node/target/io_workers.h"
 #include "proto/ais.capnp.h"
 
@@ -34,6 +35,7 @@ struct ObjectRef {
   bool localOnly = false;  // this target's own copy: no owner check, no search elsewhere
   bool ifAbsent = false;   // PUT: ObjectExists if there is one (rebalance never overwrites)
   int64_t mtimeNs = 0;     // PUT: the modification time to keep (a moved object); 0: now
+  bool degraded = false;   // GET/HEAD: the owner is down; serve from EC slices or replicas
 };
 
 // Which bytes a GET wants and how they travel.
@@ -66,7 +68,12 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
  public:
   using ReaderPtr = std::shared_ptr<store::ObjectReader>;
 
-  explicit ObjectService(NodeContext& ctx) : ctx_(ctx), background_(*this) {}
+  explicit ObjectService(NodeContext& ctx) : ctx_(ctx), ec_(ctx), background_(*this) {}
+
+  EcService& ec() { return ec_; }
+  // After a commit of ref's object on its owner: the bucket's EC protection of it (the result as
+  // is without EC, for a target's own copies, or if the commit failed).
+  kj::Promise<Result<store::Lom>> protectCommitted(const ObjectRef& ref, Result<store::Lom> lom);
 
   // One-shot PUT of `data`, which must stay valid until the promise resolves. The commit fails
   // (ChecksumMismatch, nothing stored) unless the bytes hash to `checksum`.
@@ -139,17 +146,40 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // if anything is wrong); else on an I/O worker.
   static Result<Opened> openForGet(store::Store& store, const ObjectRef& ref, const GetRange& range,
                                    bool cachedOnly);
-  // The bytes of an open object: inline or streamed to the sink.
+  // The length a GET of `range` reads from `lom` (from offset, cut at the end); or why it cannot
+  // (offset past the end, another version wanted).
+  Result<uint64_t> rangeLength(const ObjectRef& ref, const GetRange& range,
+                               const store::Lom& lom) const;
+  // Restores ref's object from EC slices or replicas and serves the range from memory; the owner
+  // (writeBack) also stores the restored copy. `original` is the local failure, answered if
+  // there is nothing to restore from.
+  kj::Promise<Result<GetReply>> restoreAndServe(const ObjectRef& ref, const GetRange& range,
+                                                kj::Maybe<wire::ByteSink::Client> sink,
+                                                bool writeBack, Status original);
+  kj::Promise<Result<GetReply>> sendMemory(const ObjectRef& ref, const GetRange& range,
+                                           kj::Maybe<wire::ByteSink::Client> sink,
+                                           EcRestored restored);
+  // The bytes of an open object: inline or streamed to the sink (`streamed`, if given, gets how
+  // many went to it, also when the stream failed).
   kj::Promise<Result<GetReply>> sendBytes(const ObjectRef& ref, const GetRange& range,
-                                          kj::Maybe<wire::ByteSink::Client> sink, Opened opened);
+                                          kj::Maybe<wire::ByteSink::Client> sink, Opened opened,
+                                          std::shared_ptr<uint64_t> streamed = nullptr);
   // Stores the reader's object as bucket/name on its owner target (this one or another).
   // keepMtime: the copy keeps the source's modification time (the object moves).
   kj::Promise<Result<store::Lom>> sendObject(ReaderPtr reader, std::string bucket, std::string name,
                                              std::map<std::string, std::string> custom,
                                              bool ifAbsent, bool keepMtime);
+  // The scrub's damaged objects of an EC bucket, one after another: restored from the slices,
+  // written back, and moved in the report from corrupt/missing to repaired.
+  kj::Promise<void> restoreDamaged(std::string bucket,
+                                   std::shared_ptr<store::ValidateReport> report,
+                                   std::vector<std::string> names, size_t next);
+  // Moves a destroyed bucket's tree aside and deletes it in the background.
+  void detachBucketData(const std::string& name);
   void taskFailed(kj::Exception&& exception) override;
 
   NodeContext& ctx_;
+  EcService ec_;
   kj::TaskSet background_;  // bucket data removal
 };
 

@@ -69,6 +69,17 @@ kj::Promise<Status> Rebalancer::runPass(uint64_t generation,
     chain = chain.then(
         [this, generation, counters, b] { return scanBucket(generation, counters, b, ""); });
   }
+  // Then the objects whose main copy left with a target: their owners restore them from EC.
+  for (auto& b : buckets) {
+    chain = chain.then([this, generation, counters, b] {
+      return target_.ec()
+          .rebuildMissing(
+              b, [this, generation, counters] { return superseded(generation, *counters); })
+          .then([b](uint64_t restored) {
+            if (restored > 0) log::info("ais://{}: {} objects restored from EC", b, restored);
+          });
+    });
+  }
   uint64_t movedBefore = stats_.moved;
   uint64_t failedBefore = stats_.failed;
   return chain.then([this, generation, counters, movedBefore, failedBefore]() -> Status {

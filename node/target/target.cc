@@ -12,7 +12,7 @@ namespace {
 template <typename Ref>
 ObjectRef objectRef(Ref ref) {
   return ObjectRef{proto::str(ref.getBucket()), proto::str(ref.getName()), ref.getLocalOnly(),
-                   ref.getIfAbsent(), ref.getMtimeNs()};
+                   ref.getIfAbsent(),           ref.getMtimeNs(),          ref.getDegraded()};
 }
 
 // Fills the results' attrs from a LOM, or their status from the error.

@@ -18,47 +18,16 @@
 #include <thread>
 #include <vector>
 
+#include "tests/bench/bench_cluster.h"
+#include "tests/bench/run_for.h"
 #include "tests/integration/test_cluster.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using ais::testing::TestCluster;
 
-struct Figures {
-  double objsPerSec = 0;
-  double mibPerSec = 0;
-};
-
-// Runs `op(thread, i)` on `threads` threads for about `seconds`; op returns false on failure.
-Figures runFor(int threads, double seconds, size_t objSize,
-               const std::function<bool(int, uint64_t)>& op) {
-  std::atomic<uint64_t> done{0};
-  std::atomic<bool> stop{false};
-  std::atomic<bool> failed{false};
-  std::vector<std::thread> ts;
-  auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    ts.emplace_back([&, t] {
-      for (uint64_t i = 0; !stop; ++i) {
-        if (!op(t, i)) {
-          failed = true;
-          return;
-        }
-        ++done;
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& th : ts) th.join();
-  double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failed) std::fprintf(stderr, "an operation failed\n");
-  Figures f;
-  f.objsPerSec = done / secs;
-  f.mibPerSec = f.objsPerSec * objSize / (1 << 20);
-  return f;
-}
+using ais::bench::Figures;
+using ais::bench::runFor;
 
 bool writeFile(const std::string& path, const std::string& data) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -103,12 +72,8 @@ int main(int argc, char** argv) {
   o.single = single;
   o.mountpathsPerTarget = mirror;
   TestCluster cluster(o);
-  if (auto st = cluster.start(); !st.ok()) {
-    std::fprintf(stderr, "cluster: %s\n", st.toString().c_str());
-    return 1;
-  }
-  std::vector<std::unique_ptr<ais::Client>> clients;
-  for (int t = 0; t < threads; ++t) clients.push_back(cluster.client().value());
+  auto clients = ais::bench::startWithClients(cluster, threads);
+  if (clients.empty()) return 1;
   if (!clients[0]->createBucket("bench").ok()) return 1;
   if (mirror > 1) {
     auto props = clients[0]->bucketProps("bench");

@@ -3,11 +3,8 @@
 # -verify finds no bad bytes, -cleanup removes what it wrote, bad flags are refused.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEV=$REPO/tools/dev
-export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
-export AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1
-# shellcheck source=tests/lib/checks.sh
-source "$REPO/tests/lib/checks.sh"
+# shellcheck source=tests/lib/cli_suite.sh
+source "$REPO/tests/lib/cli_suite.sh"
 LOADER=$AIS_BUILD_DIR/tools/aisloader
 AIS_BIN=$AIS_BUILD_DIR/tools/ais
 if [[ ! -x $LOADER ]]; then

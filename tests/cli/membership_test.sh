@@ -8,12 +8,8 @@
 # serves what it holds).
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEV=$REPO/tools/dev
-export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
-export AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1
-# shellcheck source=tests/lib/checks.sh
-source "$REPO/tests/lib/checks.sh"
-AIS=$AIS_BUILD_DIR/tools/ais
+# shellcheck source=tests/lib/cli_suite.sh
+source "$REPO/tests/lib/cli_suite.sh"
 WORK=$(mktemp -d /tmp/ais-membership-work.XXXXXX)
 own_playground membership-test 21600 100 8 8
 export AIS_DEV_DOWN_GRACE_MS=3000  # (default 2 min)

@@ -264,8 +264,8 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   auto after = client_->bucketProps(bucket);
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->fsync);
-  // What the data path does not do yet is refused, not stored and ignored: unversioned
-  // buckets, erasure coding.
+  // What the data path does not do (yet) is refused, not stored and ignored: unversioned
+  // buckets, EC with more slices than the cluster has targets for.
   meta::BucketProps unversioned = p;
   unversioned.versioning = false;
   EXPECT_EQ(client_->setBucketProps(bucket, unversioned).code(), Code::kNotImplemented);
@@ -274,7 +274,8 @@ TEST_F(ClusterTest, KeepsBucketProps) {
   EXPECT_EQ(client_->setBucketProps(bucket, mirrored).code(), Code::kInvalidArgument);
   meta::BucketProps coded = p;
   coded.ec.enabled = true;
-  EXPECT_EQ(client_->setBucketProps(bucket, coded).code(), Code::kNotImplemented);
+  coded.ec.dataSlices = 8;
+  EXPECT_EQ(client_->setBucketProps(bucket, coded).code(), Code::kInvalidArgument);
   after = client_->bucketProps(bucket);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->mirrorCopies, 1u);

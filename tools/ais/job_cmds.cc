@@ -176,6 +176,10 @@ int wait(Cli& cli, const std::string& id, double timeoutSec) {
 
 }  // namespace
 
+int waitForJob(Cli& cli, const std::string& id, double timeoutSec) {
+  return wait(cli, id, timeoutSec);
+}
+
 void addJobCommands(CLI::App& app, Cli& cli) {
   auto* job =
       app.add_subcommand("job", "Jobs (long-running cluster actions): ls, show, stop, wait");

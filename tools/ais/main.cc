@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   addBucketCommands(app, cli);
   addStorageCommands(app, cli);
   addJobCommands(app, cli);
+  addEcCommands(app, cli);
   addObjectCommands(app, cli);
 
   if (argc == 1) {  // bare `ais`: show what there is, like NVIDIA's CLI

@@ -1,0 +1,94 @@
+// Erasure coding across targets (bucket prop `ec`). After the owner target commits an object, it
+// is protected: at or above ec.objsize_limit it is cut into D data + P parity slices (ISA-L
+// Reed-Solomon, ec/reed_solomon.h), below it P full replicas are made; they go to the D + P
+// (or P) targets that follow the owner in the object's HRW order. Each target keeps what it
+// holds for others in its internal bucket meta::ecBucket(bucket), under the object's name, with
+// the slice's metadata in the LOM's custom map (which slice, the object's size, checksum,
+// version, custom metadata and generation: its modification time).
+//
+// A read whose main copy is missing or damaged, or that was sent past a dead owner (a degraded
+// read), restores the object: every reachable target is asked for what it holds, the newest
+// generation is picked (slices of different generations are never combined), D slices (or one
+// replica) are fetched and decoded, and the result is served only if it matches the object's
+// checksum. The owner writes the restored copy back. The ec-encode job protects what a target
+// owns and finds unprotected (EC just enabled, slices lost with a target, placement changed).
+// Loop-thread only.
+#pragma once
+
+#include <kj/async.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "meta/bmd.h"
+#include "node/node_context.h"
+#include "node/store/lom.h"
+
+namespace ais::node {
+
+// An object rebuilt from its slices or a replica: the bytes match lom.checksum.
+struct EcRestored {
+  store::Lom lom;
+  std::shared_ptr<const std::string> bytes;
+};
+
+class EcService final : private kj::TaskSet::ErrorHandler {
+ public:
+  explicit EcService(NodeContext& ctx) : ctx_(ctx), background_(*this) {}
+
+  // The bucket's EC props if EC is on for it, else nullptr.
+  const meta::EcProps* propsOf(const std::string& bucket) const;
+
+  // Protects the local object bucket/name (its current version): slices or replicas onto the
+  // targets after the owner. OK once the object survives the loss of this target (at least D
+  // slices or one replica placed; the rest is logged and left to ec-encode); kUnavailable
+  // otherwise. OK at once for a bucket without EC.
+  kj::Promise<Status> protect(std::string bucket, std::string name);
+  // True if every target of the placement holds its slice (or replica) of the object's
+  // generation `lom` (this target being the owner).
+  kj::Promise<bool> isProtected(std::string bucket, store::Lom lom);
+  // The object's metadata as its newest slices carry it (no bytes moved).
+  kj::Promise<Result<store::Lom>> restoreMeta(std::string bucket, std::string name);
+  // The object rebuilt from what the other targets (and this one) hold. kObjectNotFound if no
+  // one holds anything of it; kObjectCorrupted if too few slices of its newest generation are
+  // readable or the rebuilt bytes fail the checksum.
+  kj::Promise<Result<EcRestored>> restore(std::string bucket, std::string name);
+  // In the background: stores a restored object as this target's main copy, unless a newer one
+  // was written meanwhile (the damaged copy it replaces is removed first).
+  void writeBack(std::string bucket, EcRestored restored);
+  kj::Promise<void> writeBackNow(std::string bucket, EcRestored restored);  // the same, awaited
+  // Removes what every target (this one too) holds of bucket/name in the EC bucket.
+  kj::Promise<void> dropSlices(std::string bucket, std::string name);
+  // Job "ec-encode": protects every object of `bucket` that this target owns and that is not
+  // fully protected; progress in the job's counters (damaged = objects that failed).
+  Status startEncodeJob(const std::string& id, const std::string& bucket);
+  // After a rebalance pass (a target left or joined): for every piece this target holds of
+  // `bucket`'s objects, the object's owner under the current Smap is asked whether it has the main
+  // copy; if not (its old owner left with it), the owner is made to restore it (a one-byte GET,
+  // which restores, writes back and re-protects). Stops early when `stop` says so; how many
+  // objects were restored.
+  kj::Promise<uint64_t> rebuildMissing(std::string bucket, std::function<bool()> stop);
+  // A bucket's EC turned on: its ec-encode job (the same id on every target).
+  void onBmdChange(const meta::BMD& before, const meta::BMD& after);
+
+ private:
+  struct Holding;  // what one target holds of an object (a slice or replica)
+  struct Plan;     // the newest generation's holdings, and how to rebuild from them
+
+  kj::Promise<std::vector<Holding>> gather(const std::string& bucket, const std::string& name);
+  kj::Promise<Result<EcRestored>> rebuild(std::shared_ptr<Plan> plan, size_t next);
+  kj::Promise<Status> encodeLoop(std::shared_ptr<struct EncodeState> st);
+  // Whether the owner holds the object's main copy; if not, it restores it. True if it did.
+  kj::Promise<bool> ensureMain(const std::string& bucket, const std::string& name);
+  kj::Promise<uint64_t> rebuildFrom(std::string bucket, std::string after,
+                                    std::function<bool()> stop, uint64_t restored);
+  void taskFailed(kj::Exception&& exception) override;
+
+  NodeContext& ctx_;
+  kj::TaskSet background_;  // write-backs
+};
+
+}  // namespace ais::node

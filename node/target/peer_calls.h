@@ -1,0 +1,61 @@
+// Calls a target makes to its peers about one object's copies: asked of many targets at once,
+// each with a deadline, so one dead or slow peer never stalls the caller. Loop-thread only.
+#pragma once
+
+#include <kj/async.h>
+#include <kj/vector.h>
+
+#include <string>
+#include <vector>
+
+#include "node/node_context.h"
+#include "proto/ais.capnp.h"
+
+namespace ais::node {
+
+// call(node) on the peer at ep within `deadline`. A peer that restarted leaves a broken pooled
+// connection: a disconnect drops it and the call is made once more on a fresh one. Throws what
+// the last attempt threw (its connection dropped). `call` is kept for the retry: it must own
+// what it uses.
+template <typename Call>
+auto callPeer(NodeContext& ctx, const std::string& ep, kj::Duration deadline, Call call)
+    -> decltype(call(ctx.pool.get(ep))) {
+  return ctx.timer()
+      .timeoutAfter(deadline, call(ctx.pool.get(ep)))
+      .catch_([&ctx, ep, deadline,
+               call](kj::Exception&& e) mutable -> decltype(call(ctx.pool.get(ep))) {
+        ctx.pool.drop(ep);
+        if (e.getType() != kj::Exception::Type::DISCONNECTED) kj::throwFatalException(kj::mv(e));
+        return ctx.timer()
+            .timeoutAfter(deadline, call(ctx.pool.get(ep)))
+            .catch_([&ctx, ep](kj::Exception&& e) -> decltype(call(ctx.pool.get(ep))) {
+              ctx.pool.drop(ep);
+              kj::throwFatalException(kj::mv(e));
+            });
+      });
+}
+
+// Asks every target in `targets` (ask(node, id) -> promise of T), 5 s each, in parallel (see
+// callPeer); a target that cannot be reached answers `unreachable`. `ask` must own what it uses.
+template <typename T, typename Ask>
+kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::NodeInfo*> targets,
+                                  T unreachable, Ask ask) {
+  kj::Vector<kj::Promise<T>> answers;
+  for (const meta::NodeInfo* t : targets) {
+    answers.add(
+        callPeer(ctx, t->rpcEndpoint, 5 * kj::SECONDS, [ask, id = t->id](wire::Node::Client node) {
+          return ask(node, id);
+        }).catch_([unreachable](kj::Exception&&) { return unreachable; }));
+  }
+  return kj::joinPromises(answers.releaseAsArray());
+}
+
+// The ref of a call about that target's own copy.
+inline void setLocalRef(wire::ObjectRef::Builder ref, const std::string& bucket,
+                        const std::string& name) {
+  ref.setBucket(bucket);
+  ref.setName(name);
+  ref.setLocalOnly(true);
+}
+
+}  // namespace ais::node

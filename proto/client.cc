@@ -133,30 +133,36 @@ Result<ObjectInfo> Client::put(const std::string& bucket, const std::string& nam
                                std::string_view data, const PutOptions& options) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   ChunkSource src(data);
+  std::set<std::string> silent;  // targets that did not answer an attempt
   return impl_->withRetry<ObjectInfo>(
       [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
-        auto t = impl_->owner(smap, bucket, name);
-        if (!t.ok()) return Result<ObjectInfo>(t.status());
-        const std::string& ep = (*t)->rpcEndpoint;
+        auto route = impl_->putRoute(smap, bucket, name, silent);
+        if (!route.ok()) return Result<ObjectInfo>(route.status());
+        const std::string& ep = route->target->rpcEndpoint;
         auto target = impl_->pool_->get(ep);
         if (data.size() > kInlinePutMax) {
           Status st = src.reset();
           if (!st.ok()) return Result<ObjectInfo>(st);
-          return impl_->guard(ep, impl_->streamPut(target, smap, bucket, name, options, src));
+          return Impl::noteSilent(impl_->guard(ep, impl_->streamPut(target, smap, bucket, name,
+                                                                    options, src, route->degraded)),
+                                  silent, route->target->id);
         }
         auto req = target.putObjectRequest();
         impl_->fillRef(req.initRef(), smap, bucket, name);
         req.getRef().setIfAbsent(options.ifAbsent);
+        req.getRef().setDegraded(route->degraded);
         req.setData(asBytes(data));
         req.setChecksum(XXH64(data.data(), data.size(), 0));
         if (!options.custom.empty()) {
           proto::toWire(options.custom, req.initCustom(options.custom.size()));
         }
-        return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
-          Status s = toStatus(r.getStatus());
-          if (!s.ok()) return s;
-          return fromWire(r.getAttrs());
-        }));
+        return Impl::noteSilent(
+            impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
+              Status s = toStatus(r.getStatus());
+              if (!s.ok()) return s;
+              return fromWire(r.getAttrs());
+            })),
+            silent, route->target->id);
       });
 }
 
@@ -189,15 +195,18 @@ Result<ObjectInfo> Client::putFile(const std::string& bucket, const std::string&
   }
   ChunkSource src(fd, static_cast<uint64_t>(st.st_size));
   src.progress = std::move(progress);
+  std::set<std::string> silent;  // targets that did not answer an attempt
   auto r =
       impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
-        auto t = impl_->owner(smap, bucket, name);
-        if (!t.ok()) return Result<ObjectInfo>(t.status());
+        auto route = impl_->putRoute(smap, bucket, name, silent);
+        if (!route.ok()) return Result<ObjectInfo>(route.status());
         Status rs = src.reset();
         if (!rs.ok()) return Result<ObjectInfo>(rs);
-        const std::string& ep = (*t)->rpcEndpoint;
-        return impl_->guard(
-            ep, impl_->streamPut(impl_->pool_->get(ep), smap, bucket, name, options, src));
+        const std::string& ep = route->target->rpcEndpoint;
+        return Impl::noteSilent(
+            impl_->guard(ep, impl_->streamPut(impl_->pool_->get(ep), smap, bucket, name, options,
+                                              src, route->degraded)),
+            silent, route->target->id);
       });
   ::close(fd);
   return r;
@@ -523,26 +532,30 @@ Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
   struct Started {
     kj::Own<kj::Maybe<wire::PutStream::Client>> stream;
   };
+  std::set<std::string> silent;  // targets that did not answer an attempt
   auto r = impl_->withRetry<std::shared_ptr<Started>>(
       [&](const meta::Smap& smap) -> kj::Promise<Result<std::shared_ptr<Started>>> {
-        auto t = impl_->owner(smap, bucket, name);
-        if (!t.ok()) return Result<std::shared_ptr<Started>>(t.status());
-        endpoint = (*t)->rpcEndpoint;
+        auto route = impl_->putRoute(smap, bucket, name, silent);
+        if (!route.ok()) return Result<std::shared_ptr<Started>>(route.status());
+        endpoint = route->target->rpcEndpoint;
         auto req = impl_->pool_->get(endpoint).beginPutRequest();
         impl_->fillRef(req.initRef(), smap, bucket, name);
         req.getRef().setIfAbsent(options.ifAbsent);
+        req.getRef().setDegraded(route->degraded);
         if (!options.custom.empty()) {
           proto::toWire(options.custom, req.initCustom(options.custom.size()));
         }
-        return impl_->guard<std::shared_ptr<Started>>(
-            endpoint, req.send().then([](capnp::Response<wire::Node::BeginPutResults>&& r)
-                                          -> Result<std::shared_ptr<Started>> {
-              Status s = toStatus(r.getStatus());
-              if (!s.ok()) return s;
-              auto started = std::make_shared<Started>();
-              started->stream = kj::heap<kj::Maybe<wire::PutStream::Client>>(r.getStream());
-              return started;
-            }));
+        return Impl::noteSilent(
+            impl_->guard<std::shared_ptr<Started>>(
+                endpoint, req.send().then([](capnp::Response<wire::Node::BeginPutResults>&& r)
+                                              -> Result<std::shared_ptr<Started>> {
+                  Status s = toStatus(r.getStatus());
+                  if (!s.ok()) return s;
+                  auto started = std::make_shared<Started>();
+                  started->stream = kj::heap<kj::Maybe<wire::PutStream::Client>>(r.getStream());
+                  return started;
+                })),
+            silent, route->target->id);
       });
   if (!r.ok()) return r.status();
   // Capabilities are refcounted without atomics: move ours into the handle on the loop thread.

@@ -283,10 +283,12 @@ class Client::Impl {
   // Streams `src` into a PutStream then commits with the sender's checksum.
   kj::Promise<Result<ObjectInfo>> streamPut(wire::Node::Client target, const meta::Smap& smap,
                                             const std::string& bucket, const std::string& name,
-                                            const PutOptions& opts, ChunkSource& src) {
+                                            const PutOptions& opts, ChunkSource& src,
+                                            bool degraded = false) {
     auto req = target.beginPutRequest();
     fillRef(req.initRef(), smap, bucket, name);
     req.getRef().setIfAbsent(opts.ifAbsent);
+    req.getRef().setDegraded(degraded);
     if (!opts.custom.empty()) proto::toWire(opts.custom, req.initCustom(opts.custom.size()));
     // Wait for the target's go-ahead: a refused PUT (no bucket, stale Smap) must not look like a
     // broken stream.
@@ -393,6 +395,34 @@ class Client::Impl {
     }
     return nullptr;
   }
+  // Where a PUT goes: the owner; in a bucket with EC whose owner is marked down or did not answer
+  // (`silent`), the next target after it in HRW order that may answer, which stores the object,
+  // protects it, and hands it to the owner once it is back (a degraded PUT).
+  struct PutRoute {
+    const meta::NodeInfo* target;
+    bool degraded;
+  };
+  Result<PutRoute> putRoute(const meta::Smap& smap, const std::string& bucket,
+                            const std::string& name, const std::set<std::string>& silent) {
+    auto t = owner(smap, bucket, name);
+    if (!t.ok()) return t.status();
+    if (!((*t)->down() || silent.count((*t)->id)) || !ecEnabled(bucket)) {
+      return PutRoute{*t, false};
+    }
+    const meta::NodeInfo* d = degradedTarget(smap, bucket, name, silent);
+    if (!d) return Status(Code::kUnavailable, "no target answers");
+    return PutRoute{d, true};
+  }
+  // Notes in `silent` a target that did not answer the call.
+  template <typename T>
+  static kj::Promise<Result<T>> noteSilent(kj::Promise<Result<T>> p, std::set<std::string>& silent,
+                                           std::string id) {
+    return p.then([&silent, id](Result<T> r) {
+      if (unreachable(r.code())) silent.insert(id);
+      return r;
+    });
+  }
+
   kj::Promise<Result<ObjectInfo>> getDegraded(const meta::Smap& smap, const std::string& bucket,
                                               const std::string& name,
                                               std::optional<ByteRange> range,

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <set>
 
@@ -19,6 +20,14 @@
 #include "proto/wire.h"
 
 namespace ais::node {
+
+// An object read whole from the local store and cut for its holders.
+struct Encoded {
+  store::Lom lom;
+  std::vector<std::string> parts;  // D + P slices, or the one replica
+  bool replica = false;
+  uint32_t data = 0, parity = 0;
+};
 
 namespace {
 
@@ -82,14 +91,6 @@ std::vector<const meta::NodeInfo*> placement(const NodeContext& ctx, const std::
 }
 
 bool encodes(const meta::EcProps& ec, uint64_t size) { return size >= ec.objSizeLimit; }
-
-// An object read whole from the local store and cut for its holders.
-struct Encoded {
-  store::Lom lom;
-  std::vector<std::string> parts;  // D + P slices, or the one replica
-  bool replica = false;
-  uint32_t data = 0, parity = 0;
-};
 
 Result<std::string> readWhole(store::Store& store, const std::string& bucket,
                               const std::string& name, store::Lom* lomOut) {
@@ -241,79 +242,128 @@ const meta::EcProps* EcService::propsOf(const std::string& bucket) const {
   return p && p->ec.enabled ? &p->ec : nullptr;
 }
 
+namespace {
+
+// The object's slices (or its replica) for a bucket's EC props.
+Status cut(Encoded& enc, const meta::EcProps& ec, std::string_view bytes) {
+  enc.data = ec.dataSlices;
+  enc.parity = ec.paritySlices;
+  if (!encodes(ec, bytes.size())) {
+    enc.replica = true;
+    enc.parts.emplace_back(bytes);
+    return Status::OK();
+  }
+  auto rs =
+      ec::ReedSolomon::make(static_cast<int>(ec.dataSlices), static_cast<int>(ec.paritySlices));
+  if (!rs.ok()) return rs.status();
+  enc.parts = rs->encode(bytes);
+  return Status::OK();
+}
+
+}  // namespace
+
 kj::Promise<Status> EcService::protect(std::string bucket, std::string name) {
   const meta::EcProps* props = propsOf(bucket);
   if (!props) return Status::OK();
   meta::EcProps ec = *props;
-  std::string ecb = meta::ecBucket(bucket);
   return ctx_.io
       ->run(ctx_.store->mountpathIndex(bucket, name),
             [store = ctx_.store.get(), bucket, name, ec]() -> Result<std::shared_ptr<Encoded>> {
               auto enc = std::make_shared<Encoded>();
               auto bytes = readWhole(*store, bucket, name, &enc->lom);
               if (!bytes.ok()) return bytes.status();
-              enc->data = ec.dataSlices;
-              enc->parity = ec.paritySlices;
-              if (encodes(ec, bytes->size())) {
-                auto rs = ec::ReedSolomon::make(static_cast<int>(ec.dataSlices),
-                                                static_cast<int>(ec.paritySlices));
-                if (!rs.ok()) return rs.status();
-                enc->parts = rs->encode(*bytes);
-              } else {
-                enc->replica = true;
-                enc->parts.push_back(std::move(*bytes));
-              }
+              AIS_RETURN_IF_ERROR(cut(*enc, ec, *bytes));
               return enc;
             })
-      .then([this, bucket, name,
-             ecb](Result<std::shared_ptr<Encoded>> encoded) -> kj::Promise<Status> {
-        if (!encoded.ok()) return encoded.status();
-        std::shared_ptr<const Encoded> enc = std::move(*encoded);
-        size_t count = enc->replica ? enc->parity : enc->data + enc->parity;
-        auto holders = placement(ctx_, bucket, name, count);
-        uint64_t smapVersion = ctx_.meta.smap().version;
-        kj::Vector<kj::Promise<Status>> sends;
-        for (size_t i = 0; i < holders.size(); ++i) {
-          std::string ep = holders[i]->rpcEndpoint, id = holders[i]->id;
-          int index = enc->replica ? -1 : static_cast<int>(i);
-          auto meta = sliceMeta(enc->lom, index, enc->data, enc->parity);
-          size_t part = enc->replica ? 0 : i;
-          sends.add(callPeer(ctx_, ep, kSliceDeadline,
-                             [smapVersion, ecb, name, enc, part,
-                              meta = std::move(meta)](wire::Node::Client node) {
-                               return putHeld(node, smapVersion, ecb, name, enc, part, meta);
-                             })
-                        .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
-                        .then([id](Status st) {
-                          if (st.ok()) return st;
-                          return Status(st.code(), "target " + id + ": " + st.message());
-                        }));
+      .then([this, bucket, name](Result<std::shared_ptr<Encoded>> encoded) {
+        return place(bucket, name, std::move(encoded));
+      });
+}
+
+kj::Promise<Status> EcService::protectBytes(std::string bucket, store::Lom lom,
+                                            kj::ArrayPtr<const kj::byte> bytes) {
+  const meta::EcProps* props = propsOf(bucket);
+  if (!props) return Status::OK();
+  meta::EcProps ec = *props;
+  std::string name = lom.name;
+  return ctx_.io
+      ->runAny([lom = std::move(lom), bytes, ec]() mutable -> Result<std::shared_ptr<Encoded>> {
+        auto enc = std::make_shared<Encoded>();
+        enc->lom = std::move(lom);
+        AIS_RETURN_IF_ERROR(
+            cut(*enc, ec,
+                std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size())));
+        return enc;
+      })
+      .then([this, bucket, name](Result<std::shared_ptr<Encoded>> encoded) {
+        return place(bucket, name, std::move(encoded));
+      });
+}
+
+kj::Promise<Status> EcService::place(std::string bucket, std::string name,
+                                     Result<std::shared_ptr<Encoded>> encoded) {
+  std::string ecb = meta::ecBucket(bucket);
+  if (!encoded.ok()) return encoded.status();
+  std::shared_ptr<const Encoded> enc = std::move(*encoded);
+  size_t count = enc->replica ? enc->parity : enc->data + enc->parity;
+  // Every other candidate in HRW order: the first `count` are the placement, the rest stand in
+  // for holders that fail (restore asks every target; ec-encode moves pieces back in place).
+  auto all = placement(ctx_, bucket, name, SIZE_MAX);
+  auto spares = std::make_shared<std::deque<std::pair<std::string, std::string>>>();
+  for (size_t i = count; i < all.size(); ++i) spares->emplace_back(all[i]->id, all[i]->rpcEndpoint);
+  kj::Vector<kj::Promise<Status>> sends;
+  for (size_t i = 0; i < std::min(count, all.size()); ++i) {
+    sends.add(placePart(ecb, name, enc, enc->replica ? -1 : int(i), all[i]->id, all[i]->rpcEndpoint,
+                        spares, ""));
+  }
+  return kj::joinPromises(sends.releaseAsArray())
+      .then([bucket, name, enc, count](kj::Array<Status>&& results) -> Status {
+        size_t placed = 0;
+        std::string failed;
+        for (auto& st : results) {
+          if (st.ok()) {
+            ++placed;
+          } else {
+            failed += (failed.empty() ? "" : "; ") + st.message();
+          }
         }
-        return kj::joinPromises(sends.releaseAsArray())
-            .then([bucket, name, enc, count](kj::Array<Status>&& results) -> Status {
-              size_t placed = 0;
-              std::string failed;
-              for (auto& st : results) {
-                if (st.ok()) {
-                  ++placed;
-                } else {
-                  failed += (failed.empty() ? "" : "; ") + st.message();
-                }
-              }
-              size_t needed = enc->replica ? 1 : enc->data;
-              std::string what = fmt::format("ais://{}/{}", bucket, name);
-              if (placed < count) {
-                log::warn("{}: {} of {} EC {} placed ({}); ec-encode completes them", what, placed,
-                          count, enc->replica ? "replicas" : "slices",
-                          failed.empty() ? "too few targets" : failed);
-              }
-              if (placed >= needed) return Status::OK();
-              return Status(Code::kUnavailable,
-                            fmt::format("{} is stored but not protected: {} of {} EC {} placed, "
-                                        "{} needed ({})",
-                                        what, placed, count, enc->replica ? "replicas" : "slices",
-                                        needed, failed.empty() ? "too few targets" : failed));
-            });
+        size_t needed = enc->replica ? 1 : enc->data;
+        std::string what = fmt::format("ais://{}/{}", bucket, name);
+        if (placed < count) {
+          log::warn("{}: {} of {} EC {} placed ({}); ec-encode completes them", what, placed, count,
+                    enc->replica ? "replicas" : "slices",
+                    failed.empty() ? "too few targets" : failed);
+        }
+        if (placed >= needed) return Status::OK();
+        return Status(Code::kUnavailable,
+                      fmt::format("{} is stored but not protected: {} of {} EC {} placed, "
+                                  "{} needed ({})",
+                                  what, placed, count, enc->replica ? "replicas" : "slices", needed,
+                                  failed.empty() ? "too few targets" : failed));
+      });
+}
+
+kj::Promise<Status> EcService::placePart(
+    std::string ecb, std::string name, std::shared_ptr<const Encoded> enc, int index,
+    std::string id, std::string ep,
+    std::shared_ptr<std::deque<std::pair<std::string, std::string>>> spares, std::string failed) {
+  uint64_t smapVersion = ctx_.meta.smap().version;
+  auto meta = sliceMeta(enc->lom, index, enc->data, enc->parity);
+  size_t part = index < 0 ? 0 : size_t(index);
+  return callPeer(
+             ctx_, ep, kSliceDeadline,
+             [smapVersion, ecb, name, enc, part, meta = std::move(meta)](wire::Node::Client node) {
+               return putHeld(node, smapVersion, ecb, name, enc, part, meta);
+             })
+      .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
+      .then([this, ecb, name, enc, index, id, spares,
+             failed](Status st) mutable -> kj::Promise<Status> {
+        if (st.ok()) return st;
+        failed += (failed.empty() ? "" : "; ") + ("target " + id + ": " + st.message());
+        if (spares->empty()) return Status(st.code(), failed);
+        auto [nextId, nextEp] = spares->front();
+        spares->pop_front();
+        return placePart(ecb, name, enc, index, nextId, nextEp, spares, failed);
       });
 }
 

@@ -17,6 +17,7 @@
 
 #include <kj/async.h>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +48,10 @@ class EcService final : private kj::TaskSet::ErrorHandler {
   // slices or one replica placed; the rest is logged and left to ec-encode); kUnavailable
   // otherwise. OK at once for a bucket without EC.
   kj::Promise<Status> protect(std::string bucket, std::string name);
+  // The same for an object just committed whose bytes are at hand (a one-message PUT): no read
+  // back. `bytes` must stay valid until the promise resolves.
+  kj::Promise<Status> protectBytes(std::string bucket, store::Lom lom,
+                                   kj::ArrayPtr<const kj::byte> bytes);
   // True if every target of the placement holds its slice (or replica) of the object's
   // generation `lom` (this target being the owner).
   kj::Promise<bool> isProtected(std::string bucket, store::Lom lom);
@@ -77,6 +82,15 @@ class EcService final : private kj::TaskSet::ErrorHandler {
  private:
   struct Holding;  // what one target holds of an object (a slice or replica)
   struct Plan;     // the newest generation's holdings, and how to rebuild from them
+
+  // Sends an object's slices or replicas (cut from its bytes) to the placement's targets.
+  kj::Promise<Status> place(std::string bucket, std::string name,
+                            Result<std::shared_ptr<struct Encoded>> encoded);
+  // One slice (index) or replica (-1) to the target id at ep; if it fails, to the next spare.
+  kj::Promise<Status> placePart(
+      std::string ecb, std::string name, std::shared_ptr<const struct Encoded> enc, int index,
+      std::string id, std::string ep,
+      std::shared_ptr<std::deque<std::pair<std::string, std::string>>> spares, std::string failed);
 
   kj::Promise<std::vector<Holding>> gather(const std::string& bucket, const std::string& name);
   kj::Promise<Result<EcRestored>> rebuild(std::shared_ptr<Plan> plan, size_t next);

@@ -360,17 +360,63 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
               AIS_RETURN_PROMISE_IF_ERROR(store::Lom, (*writer)->write(data.begin(), data.size()));
               return (*writer)->commit(checksum);
             })
-      .then([this, ref](Result<store::Lom> lom) { return protectCommitted(ref, std::move(lom)); });
+      .then([this, ref, data](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
+        if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
+        // The bytes are at hand: cut them, no read back.
+        return ec_.protectBytes(ref.bucket, *lom, data)
+            .then([this, ref, lom = std::move(lom)](Status st) mutable -> Result<store::Lom> {
+              if (ref.degraded) handOff(ref.bucket, ref.name);  // stored, protected or not
+              if (!st.ok()) return st;
+              return std::move(lom);
+            });
+      });
 }
 
 kj::Promise<Result<store::Lom>> ObjectService::protectCommitted(const ObjectRef& ref,
                                                                 Result<store::Lom> lom) {
   if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
   return ec_.protect(ref.bucket, ref.name)
-      .then([lom = std::move(lom)](Status st) mutable -> Result<store::Lom> {
+      .then([this, ref, lom = std::move(lom)](Status st) mutable -> Result<store::Lom> {
+        if (ref.degraded) handOff(ref.bucket, ref.name);  // stored, protected or not
         if (!st.ok()) return st;
         return std::move(lom);
       });
+}
+
+void ObjectService::handOff(const std::string& bucket, const std::string& name) {
+  log::info("ais://{}/{}: stored here while its owner is down; handed over when it is back", bucket,
+            name);
+  handoffs_.emplace(bucket, name);
+  if (handoffs_.size() == 1) handoffLoop_ = handOffRound().eagerlyEvaluate(nullptr);
+}
+
+kj::Promise<void> ObjectService::handOffRound() {
+  return ctx_.timer().afterDelay(1 * kj::SECONDS).then([this] {
+    kj::Vector<kj::Promise<void>> moves;
+    std::vector<std::pair<std::string, std::string>> pending(handoffs_.begin(), handoffs_.end());
+    for (auto& [bucket, name] : pending) {
+      const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
+      if (!owner) continue;
+      if (owner->id == ctx_.cfg.id) {  // placement changed: it is this target's own now
+        handoffs_.erase({bucket, name});
+        continue;
+      }
+      // (Tried whether or not the owner is marked down yet: the sooner it has the newest copy,
+      // the shorter it serves an older one.)
+      moves.add(ctx_.timer()
+                    .timeoutAfter(30 * kj::SECONDS, moveToOwner(bucket, name))
+                    .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
+                    .then([this, bucket = bucket, name = name](Status st) {
+                      if (!st.ok() && st.code() != Code::kObjectNotFound) return;
+                      handoffs_.erase({bucket, name});
+                      log::info("ais://{}/{}: handed over to its owner", bucket, name);
+                    }));
+    }
+    return kj::joinPromises(moves.releaseAsArray()).then([this]() -> kj::Promise<void> {
+      if (handoffs_.empty()) return kj::READY_NOW;
+      return handOffRound();
+    });
+  });
 }
 
 kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
@@ -393,7 +439,7 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
       .then([this, mp, ref](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {
         if (!writer.ok()) return writer.status();
         auto after = [this, ref](Result<store::Lom> lom) {
-          return protectCommitted(ref, std::move(lom));
+          return protectCommitted(ref, std::move(lom));  // (and hands a degraded PUT off)
         };
         return kj::Own<wire::PutStream::Server>(
             kj::heap<PutStreamImpl>(std::move(*writer), ctx_.cfg.id, *ctx_.io, mp, after));

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -174,13 +175,19 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<void> restoreDamaged(std::string bucket,
                                    std::shared_ptr<store::ValidateReport> report,
                                    std::vector<std::string> names, size_t next);
+  // A degraded PUT stored here (its owner did not answer): the object is moved to its owner once
+  // that answers (tried every second, the newer copy wins there), then removed here.
+  void handOff(const std::string& bucket, const std::string& name);
+  kj::Promise<void> handOffRound();
   // Moves a destroyed bucket's tree aside and deletes it in the background.
   void detachBucketData(const std::string& name);
   void taskFailed(kj::Exception&& exception) override;
 
   NodeContext& ctx_;
   EcService ec_;
-  kj::TaskSet background_;  // bucket data removal
+  std::set<std::pair<std::string, std::string>> handoffs_;  // (bucket, name) held for owners
+  kj::Promise<void> handoffLoop_ = nullptr;                 // runs while handoffs_ is not empty
+  kj::TaskSet background_;                                  // bucket data removal
 };
 
 }  // namespace ais::node

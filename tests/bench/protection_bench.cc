@@ -62,13 +62,16 @@ int main(int argc, char** argv) {
   auto clients = ais::bench::startWithClients(cluster, threads);
   if (clients.empty()) return 1;
   ais::Client& c0 = *clients[0];
-  const std::vector<std::string> buckets = {"plain", "mirror", "ec"};
+  const std::vector<std::string> buckets = {"plain", "mirror", "coded"};
   for (const auto& b : buckets) {
-    if (!c0.createBucket(b).ok()) return 1;
-    auto props = c0.bucketProps(b);
-    if (!props.ok()) return 1;
+    auto created = c0.createBucket(b);
+    auto props = created.ok() ? c0.bucketProps(b) : ais::Result<ais::meta::BucketProps>(created);
+    if (!props.ok()) {
+      std::fprintf(stderr, "bucket %s: %s\n", b.c_str(), props.status().toString().c_str());
+      return 1;
+    }
     if (b == "mirror") props->mirrorCopies = 2;
-    if (b == "ec") {
+    if (b == "coded") {
       props->ec.enabled = true;
       props->ec.dataSlices = static_cast<uint32_t>(data);
       props->ec.paritySlices = static_cast<uint32_t>(parity);
@@ -139,7 +142,8 @@ int main(int argc, char** argv) {
   for (auto& k : kept) {
     std::vector<std::string> owned;
     for (auto& n : k.names) {
-      const ais::meta::NodeInfo* owner = ais::meta::ownerTarget(*smap, ais::meta::uname("ec", n));
+      const ais::meta::NodeInfo* owner =
+          ais::meta::ownerTarget(*smap, ais::meta::uname("coded", n));
       if (owner && std::find(victims.begin(), victims.end(), owner->id) != victims.end()) {
         owned.push_back(n);
       }
@@ -150,7 +154,7 @@ int main(int argc, char** argv) {
       continue;
     }
     Figures h = runFor(threads, seconds, k.size, [&](int t, uint64_t i) {
-      auto r = clients[t]->get("ec", k.names[(t * 7 + i) % k.names.size()]);
+      auto r = clients[t]->get("coded", k.names[(t * 7 + i) % k.names.size()]);
       return r.ok() && r->size() == k.size;
     });
     healthy.push_back(h.objsPerSec);
@@ -165,7 +169,7 @@ int main(int argc, char** argv) {
     const Kept& k = kept[j];
     if (k.names.empty()) continue;
     Figures d = runFor(threads, seconds, k.size, [&](int t, uint64_t i) {
-      auto r = clients[t]->get("ec", k.names[(t * 7 + i) % k.names.size()]);
+      auto r = clients[t]->get("coded", k.names[(t * 7 + i) % k.names.size()]);
       return r.ok() && r->size() == k.size;
     });
     row(label(k.size), "EC, " + std::to_string(parity) + " targets down", "GET", d, healthy[j]);

@@ -317,15 +317,56 @@ Status Client::rename(const std::string& bucket, const std::string& from, const 
   return r.status();
 }
 
+namespace {
+
+// One sorted item stream of a listing: objects and common prefixes (isPrefix) by key.
+struct ListItem {
+  std::string key;
+  bool isPrefix;
+  ObjectInfo info;
+};
+
+// The next page from every source's first pageSize items after the token: their union sorted,
+// deduplicated and cut at pageSize (exactly the cluster's next page).
+Result<ListPage> finishPage(std::vector<ListItem> all, bool maybeMore,
+                            std::vector<std::pair<std::string, Status>> missing,
+                            uint32_t pageSize) {
+  using Item = ListItem;
+  std::sort(all.begin(), all.end(), [](const Item& a, const Item& b) {
+    return a.key != b.key ? a.key < b.key : a.isPrefix < b.isPrefix;
+  });
+  all.erase(std::unique(all.begin(), all.end(),
+                        [](const Item& a, const Item& b) {
+                          return a.key == b.key && a.isPrefix == b.isPrefix;
+                        }),
+            all.end());
+  if (all.size() > pageSize) {
+    all.resize(pageSize);
+    maybeMore = true;
+  }
+  ListPage page;
+  page.missingTargets = std::move(missing);
+  if (maybeMore && !all.empty()) {
+    const Item& last = all.back();
+    page.continuationToken =
+        last.isPrefix ? last.key + std::string(meta::kAfterAllNames) : last.key;
+  }
+  for (auto& it : all) {
+    if (it.isPrefix) {
+      page.commonPrefixes.push_back(std::move(it.key));
+    } else {
+      page.entries.push_back(std::move(it.info));
+    }
+  }
+  return page;
+}
+
+}  // namespace
+
 Result<ListPage> Client::list(const std::string& bucket, const ListOptions& options) {
   AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   uint32_t pageSize = options.pageSize == 0 ? 1000 : options.pageSize;
-  // One sorted item stream: objects and common prefixes (isPrefix) by key.
-  struct Item {
-    std::string key;
-    bool isPrefix;
-    ObjectInfo info;
-  };
+  using Item = ListItem;
   int attempt = 0;
   return impl_->withRetry<ListPage>([&](const meta::Smap& smap) -> kj::Promise<Result<ListPage>> {
     // Unreachable targets fail the attempt (so it is retried) until the last one, which answers
@@ -335,18 +376,17 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
     // Targets in maintenance keep their objects: they are listed too.
     auto targets = smap.allTargets();
     if (targets.empty()) return Result<ListPage>(Status(Code::kNoTargets));
-    kj::Vector<kj::Promise<Result<std::vector<Item>>>> pages;
-    std::vector<std::string> ids;
-    for (const meta::NodeInfo* t : targets) {
-      ids.push_back(t->id);
+    // One target's first pageSize items after the token, of `b`: the bucket, or the EC pieces
+    // the target holds of its objects (meta::ecBucket: entries carry the objects' attributes).
+    auto listOn = [this, &options, pageSize](const meta::NodeInfo* t, const std::string& b) {
       auto req = impl_->pool_->get(t->rpcEndpoint).listObjectsRequest();
-      req.setBucket(bucket);
+      req.setBucket(b);
       req.setPrefix(options.prefix);
       req.setStartAfter(options.continuationToken);
       req.setLimit(pageSize);
       req.setDelimiter(options.delimiter);
       std::string tid = t->id;
-      pages.add(impl_->guard<std::vector<Item>>(
+      return impl_->guard<std::vector<Item>>(
           t->rpcEndpoint, req.send().then([tid](auto&& r) -> Result<std::vector<Item>> {
             Status s = toStatus(r.getStatus());
             if (!s.ok()) return s;
@@ -358,57 +398,62 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
             }
             for (auto p : r.getPrefixes()) v.push_back(Item{p, true, {}});
             return v;
-          })));
-    }
+          }));
+    };
+    kj::Vector<kj::Promise<Result<std::vector<Item>>>> pages;
+    for (const meta::NodeInfo* t : targets) pages.add(listOn(t, bucket));
+    uint32_t parity = impl_->ecParity(bucket);
     return kj::joinPromises(pages.releaseAsArray())
-        .then([pageSize, partialOk, ids = std::move(ids)](
-                  kj::Array<Result<std::vector<Item>>>&& results) -> Result<ListPage> {
+        .then([&smap, &bucket, pageSize, partialOk, targets, parity, listOn](
+                  kj::Array<Result<std::vector<Item>>>&& results) -> kj::Promise<Result<ListPage>> {
           // Each target sent its first pageSize items after the token, so the first pageSize of
           // the union are exactly the cluster's next page.
-          std::vector<Item> all;
+          auto all = std::make_shared<std::vector<Item>>();
           bool maybeMore = false;
           std::vector<std::pair<std::string, Status>> missing;
           for (size_t i = 0; i < results.size(); ++i) {
             auto& r = results[i];
             if (!r.ok()) {
               bool unreachable = r.code() == Code::kUnavailable || r.code() == Code::kTimeout;
-              if (!unreachable) return r.status();
-              if (!partialOk) {
-                return Status(r.code(), "target " + ids[i] + ": " + r.status().message());
-              }
-              missing.emplace_back(ids[i], r.status());
+              if (!unreachable) return Result<ListPage>(r.status());
+              missing.emplace_back(targets[i]->id, r.status());
               continue;
             }
             maybeMore |= r->size() >= pageSize;
-            for (auto& it : *r) all.push_back(std::move(it));
+            for (auto& it : *r) all->push_back(std::move(it));
           }
-          std::sort(all.begin(), all.end(), [](const Item& a, const Item& b) {
-            return a.key != b.key ? a.key < b.key : a.isPrefix < b.isPrefix;
-          });
-          all.erase(std::unique(all.begin(), all.end(),
-                                [](const Item& a, const Item& b) {
-                                  return a.key == b.key && a.isPrefix == b.isPrefix;
-                                }),
-                    all.end());
-          if (all.size() > pageSize) {
-            all.resize(pageSize);
-            maybeMore = true;
-          }
-          ListPage page;
-          page.missingTargets = std::move(missing);
-          if (maybeMore && !all.empty()) {
-            const Item& last = all.back();
-            page.continuationToken =
-                last.isPrefix ? last.key + std::string(meta::kAfterAllNames) : last.key;
-          }
-          for (auto& it : all) {
-            if (it.isPrefix) {
-              page.commonPrefixes.push_back(std::move(it.key));
-            } else {
-              page.entries.push_back(std::move(it.info));
+          if (missing.empty()) return finishPage(std::move(*all), maybeMore, {}, pageSize);
+          if (missing.size() > parity) {
+            if (!partialOk) {
+              const auto& [id, why] = missing.front();
+              return Result<ListPage>(Status(why.code(), "target " + id + ": " + why.message()));
             }
+            return finishPage(std::move(*all), maybeMore, std::move(missing), pageSize);
           }
-          return page;
+          // EC: what the missing targets own is listed from the pieces the others hold of it.
+          std::set<std::string> gone;
+          for (auto& [id, why] : missing) gone.insert(id);
+          kj::Vector<kj::Promise<Result<std::vector<Item>>>> held;
+          for (size_t i = 0; i < results.size(); ++i) {
+            if (results[i].ok()) held.add(listOn(targets[i], meta::ecBucket(bucket)));
+          }
+          return kj::joinPromises(held.releaseAsArray())
+              .then([&smap, &bucket, all, maybeMore, pageSize, gone, missing](
+                        kj::Array<Result<std::vector<Item>>>&& pieces) mutable -> Result<ListPage> {
+                for (auto& r : pieces) {
+                  if (!r.ok())
+                    return Status(r.code(), "listing EC pieces: " + r.status().message());
+                  maybeMore |= r->size() >= pageSize;
+                  for (auto& it : *r) {
+                    const meta::NodeInfo* owner =
+                        it.isPrefix ? nullptr
+                                    : meta::ownerTarget(smap, meta::uname(bucket, it.key));
+                    if (it.isPrefix || (owner && gone.count(owner->id)))
+                      all->push_back(std::move(it));
+                  }
+                }
+                return finishPage(std::move(*all), maybeMore, {}, pageSize);
+              });
         });
   });
 }

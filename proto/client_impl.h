@@ -380,6 +380,13 @@ class Client::Impl {
     const meta::BucketProps* p = bmd_ ? bmd_->find(bucket) : nullptr;
     return p && p->ec.enabled;
   }
+  // The bucket's EC parity slices P in this client's BMD (0 without EC): a listing missing up
+  // to P targets is completed from the pieces the others hold.
+  uint32_t ecParity(const std::string& bucket) {
+    std::lock_guard lock(mu_);
+    const meta::BucketProps* p = bmd_ ? bmd_->find(bucket) : nullptr;
+    return p && p->ec.enabled ? p->ec.paritySlices : 0;
+  }
   static bool unreachable(Code code) {
     return code == Code::kUnavailable || code == Code::kTimeout;
   }

@@ -236,6 +236,12 @@ struct EcService::Plan {
   std::vector<std::string> failures;
 };
 
+std::optional<store::Lom> EcService::objectOf(const store::Lom& held) {
+  auto h = Holding::of(held);
+  if (!h) return std::nullopt;
+  return h->lom(held.name);
+}
+
 const meta::EcProps* EcService::propsOf(const std::string& bucket) const {
   if (meta::isEcBucket(bucket)) return nullptr;
   const meta::BucketProps* p = ctx_.meta.bmd().find(bucket);

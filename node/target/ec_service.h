@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -40,6 +41,9 @@ class EcService final : private kj::TaskSet::ErrorHandler {
  public:
   explicit EcService(NodeContext& ctx) : ctx_(ctx), background_(*this) {}
 
+  // The object a held piece (a LOM of the EC bucket) is part of, as its metadata says; nullopt
+  // if the piece's metadata is malformed.
+  static std::optional<store::Lom> objectOf(const store::Lom& held);
   // The bucket's EC props if EC is on for it, else nullptr.
   const meta::EcProps* propsOf(const std::string& bucket) const;
 

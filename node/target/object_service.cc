@@ -790,11 +790,19 @@ kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
 }
 
 kj::Promise<Result<ListPage>> ObjectService::list(ListQuery q) {
-  Status st = checkBucket(q.bucket);
+  // The EC pieces held here list as the objects they are pieces of (a listing that misses a
+  // target completes itself from them).
+  bool held = meta::isEcBucket(q.bucket);
+  Status st = checkBucket(held ? std::string(meta::bucketOfEc(q.bucket)) : q.bucket);
   if (!st.ok()) return Result<ListPage>(st);
   q.limit = q.limit == 0 ? 1000 : std::min<size_t>(q.limit, 100000);
-  return ctx_.io->runAny([store = ctx_.store.get(), q] {
-    return listPage(*store, q.bucket, q.prefix, q.startAfter, q.delimiter, q.limit);
+  return ctx_.io->runAny([store = ctx_.store.get(), q, held]() -> Result<ListPage> {
+    auto page = listPage(*store, q.bucket, q.prefix, q.startAfter, q.delimiter, q.limit);
+    if (!page.ok() || !held) return page;
+    for (auto& entry : page->entries) {
+      if (auto obj = EcService::objectOf(entry)) entry = std::move(*obj);
+    }
+    return page;
   });
 }
 

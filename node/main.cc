@@ -119,7 +119,9 @@ int run(const ais::node::LocalConfig& cfg) {
   // this node was away), then on every change of the active targets.
   auto startRebalancing = [&] {
     if (!rebalancer) return;
+    bool mountpathLost = ctx.store->needsResilver();
     target->copies().onJoined();
+    if (mountpathLost) target->objects().ec().repairCluster("a mountpath came up empty");
     rebalancer->onSmap(ctx.meta.smap());
     ctx.meta.onSmapChange = [&](const meta::Smap& smap) { rebalancer->onSmap(smap); };
   };

@@ -117,6 +117,11 @@ Status Client::startJob(const std::string& id, const std::string& kind, const st
   });
   if (!answers.ok()) return answers.status();
   for (const auto& a : *answers) {
+    if (a.status.code() != Code::kObjectExists) continue;
+    // The id is taken: a job of that id runs (or ran) there, which a rollback would stop.
+    return Status(a.status.code(), "target " + a.node + ": job " + id + " exists");
+  }
+  for (const auto& a : *answers) {
     if (a.status.ok()) continue;
     (void)stopJob(id);  // all or nothing: the parts that started stop
     return Status(a.status.code(), "target " + a.node + ": " + a.status.message());

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "meta/hrw.h"
 #include "meta/names.h"
@@ -677,8 +678,45 @@ Status EcService::startEncodeJob(const std::string& id, const std::string& bucke
     auto st = std::make_shared<EncodeState>();
     st->bucket = bucket;
     st->counters = job.counters;
-    return encodeLoop(st);
+    auto counters = job.counters;
+    // Then the objects whose main copy is gone from their owner (restored there).
+    return encodeLoop(st).then([this, bucket, counters](Status s) -> kj::Promise<Status> {
+      if (!s.ok()) return s;
+      return rebuildMissing(
+                 bucket,
+                 [counters] { return counters->stopRequested && counters->stopRequested(); })
+          .then([bucket](uint64_t restored) {
+            if (restored > 0) log::info("ais://{}: {} objects restored from EC", bucket, restored);
+            return Status::OK();
+          });
+    });
   });
+}
+
+void EcService::repairCluster(const std::string& why) {
+  for (const auto& [bucket, props] : ctx_.meta.bmd().buckets) {
+    if (!props.ec.enabled) continue;
+    std::string id = fmt::format("ec-encode-{}-{}-{}", bucket, ctx_.cfg.id, unixNowNs() / 1000000);
+    log::warn("{}: ec-encode of ais://{} on every target ({})", why, bucket, id);
+    Status st = startEncodeJob(id, bucket);
+    if (!st.ok()) log::error("ec-encode of ais://{}: {}", bucket, st.toString());
+    std::vector<const meta::NodeInfo*> peers;
+    for (const meta::NodeInfo* t : ctx_.meta.smap().activeTargets()) {
+      if (t->id != ctx_.cfg.id) peers.push_back(t);
+    }
+    background_.add(askEach(ctx_, peers, false, [id, bucket](wire::Node::Client node, std::string) {
+                      auto req = node.startJobRequest();
+                      req.setId(id);
+                      req.setKind("ec-encode");
+                      req.setBucket(bucket);
+                      return req.send().then(
+                          [](auto&& r) { return proto::toStatus(r.getStatus()).ok(); });
+                    }).then([id](kj::Array<bool>&& started) {
+      for (bool s : started) {
+        if (!s) log::warn("{}: a target did not start its part", id);
+      }
+    }));
+  }
 }
 
 kj::Promise<Status> EcService::encodeLoop(std::shared_ptr<EncodeState> st) {
@@ -757,7 +795,8 @@ kj::Promise<uint64_t> EcService::rebuildFrom(std::string bucket, std::string aft
 
 kj::Promise<bool> EcService::ensureMain(const std::string& bucket, const std::string& name) {
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
-  if (!owner || owner->down()) return false;
+  // (Asked even if marked down: a target that just came back may not be marked up yet.)
+  if (!owner) return false;
   if (owner->id == ctx_.cfg.id) {
     return ctx_.io
         ->run(ctx_.store->mountpathIndex(bucket, name),

@@ -72,7 +72,8 @@ class EcService final : private kj::TaskSet::ErrorHandler {
   // Removes what every target (this one too) holds of bucket/name in the EC bucket.
   kj::Promise<void> dropSlices(std::string bucket, std::string name);
   // Job "ec-encode": protects every object of `bucket` that this target owns and that is not
-  // fully protected; progress in the job's counters (damaged = objects that failed).
+  // fully protected, then has the owners restore the objects this target holds pieces of and
+  // they lack (rebuildMissing); progress in the job's counters (damaged = objects that failed).
   Status startEncodeJob(const std::string& id, const std::string& bucket);
   // After a rebalance pass (a target left or joined): for every piece this target holds of
   // `bucket`'s objects, the object's owner under the current Smap is asked whether it has the main
@@ -80,6 +81,9 @@ class EcService final : private kj::TaskSet::ErrorHandler {
   // which restores, writes back and re-protects). Stops early when `stop` says so; how many
   // objects were restored.
   kj::Promise<uint64_t> rebuildMissing(std::string bucket, std::function<bool()> stop);
+  // Every EC bucket's ec-encode job on every active target (this one included): after this
+  // target lost a mountpath, its objects there and the pieces it held come back.
+  void repairCluster(const std::string& why);
   // A bucket's EC turned on: its ec-encode job (the same id on every target).
   void onBmdChange(const meta::BMD& before, const meta::BMD& after);
 

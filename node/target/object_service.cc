@@ -895,16 +895,68 @@ kj::Promise<Result<store::ValidateReport>> ObjectService::validate(
           })
       .then([this, bucket](
                 Result<store::ValidateReport> r) -> kj::Promise<Result<store::ValidateReport>> {
-        if (!r.ok() || !ec_.propsOf(bucket) || (r->corrupt.empty() && r->missing.empty())) {
-          return kj::mv(r);
-        }
+        if (!r.ok() || !ec_.propsOf(bucket)) return kj::mv(r);
         // Damaged here beyond what mirrors could mend: restored from the EC slices.
         auto report = std::make_shared<store::ValidateReport>(std::move(*r));
         std::vector<std::string> damaged = report->corrupt;
         damaged.insert(damaged.end(), report->missing.begin(), report->missing.end());
         return restoreDamaged(bucket, report, std::move(damaged), 0)
+            .then([this, bucket, report] { return scrubHeld(bucket, report); })
             .then([report]() -> Result<store::ValidateReport> { return std::move(*report); });
       });
+}
+
+kj::Promise<void> ObjectService::scrubHeld(std::string bucket,
+                                           std::shared_ptr<store::ValidateReport> report) {
+  std::string ecb = meta::ecBucket(bucket);
+  kj::Vector<kj::Promise<Result<store::ValidateReport>>> parts;
+  for (size_t i = 0; i < ctx_.io->mountpaths(); ++i) {
+    parts.add(ctx_.io->run(
+        i, [store = ctx_.store.get(), i, ecb] { return store->validate(i, ecb, nullptr); }));
+  }
+  return kj::joinPromises(parts.releaseAsArray())
+      .then([this, bucket, ecb, report](kj::Array<Result<store::ValidateReport>>&& held) {
+        kj::Vector<kj::Promise<void>> fixes;
+        for (auto& r : held) {
+          if (!r.ok()) continue;
+          std::vector<std::string> bad = r->corrupt;
+          bad.insert(bad.end(), r->missing.begin(), r->missing.end());
+          for (const auto& name : bad) {
+            // The damaged piece goes; its owner places the object's pieces again (a metadata
+            // merge of nothing re-protects it, same version).
+            fixes.add(ctx_.io
+                          ->run(mountpathOf(ecb, name), [store = ctx_.store.get(), ecb,
+                                                         name] { (void)store->remove(ecb, name); })
+                          .then([this, bucket, name] { return reprotect(bucket, name); })
+                          .then([report, name](Status st) {
+                            std::string what = name + " (EC piece held here)";
+                            if (st.ok()) {
+                              report->repaired.push_back(what);
+                              ++report->repairedCount;
+                            } else {
+                              report->errors.push_back(what + ": " + st.toString());
+                              ++report->errorCount;
+                            }
+                          }));
+          }
+        }
+        return kj::joinPromises(fixes.releaseAsArray());
+      });
+}
+
+kj::Promise<Status> ObjectService::reprotect(const std::string& bucket, const std::string& name) {
+  const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
+  if (!owner) return Status(Code::kNoTargets);
+  if (owner->id == ctx_.cfg.id) return ec_.protect(bucket, name);
+  return callPeer(ctx_, owner->rpcEndpoint, 60 * kj::SECONDS,
+                  [bucket, name](wire::Node::Client node) {
+                    auto req = node.setCustomRequest();
+                    req.initRef().setBucket(bucket);
+                    req.getRef().setName(name);
+                    req.setMerge(true);
+                    return req.send().then([](auto&& r) { return proto::toStatus(r.getStatus()); });
+                  })
+      .catch_([](kj::Exception&& e) { return proto::statusFromException(e); });
 }
 
 kj::Promise<void> ObjectService::restoreDamaged(std::string bucket,

@@ -179,6 +179,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // that answers (tried every second, the newer copy wins there), then removed here.
   void handOff(const std::string& bucket, const std::string& name);
   kj::Promise<void> handOffRound();
+  // The scrub of the EC pieces this target holds of the bucket's objects: a damaged or missing
+  // piece is removed and its owner re-protects the object (listed in the report as repaired).
+  kj::Promise<void> scrubHeld(std::string bucket, std::shared_ptr<store::ValidateReport> report);
+  // Has the owner of bucket/name place its EC pieces again.
+  kj::Promise<Status> reprotect(const std::string& bucket, const std::string& name);
   // Moves a destroyed bucket's tree aside and deletes it in the background.
   void detachBucketData(const std::string& name);
   void taskFailed(kj::Exception&& exception) override;

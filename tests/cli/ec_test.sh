@@ -159,15 +159,17 @@ if cmp -s <(cat "$(main_file ec21 "$gone")" 2>/dev/null) "$WORK/src/$gone"; then
   fail lost_copy_recreated "main copy of $gone not back on disk"
 fi
 
-# The scrub restores what it finds damaged from the slices (nothing left to report).
+# The scrub restores what it finds damaged from the slices, and has the pieces damaged above
+# placed again (nothing left to report: 1 main copy + 15 pieces repaired).
 n=$(sed -n 2p <<<"$mains")
 flip_byte "$(main_file ec21 "$n")"
 out=$("$AIS" storage validate ais://ec21 --json 2>/dev/null)
 if [[ $? -eq 0 ]] && cmp -s "$(main_file ec21 "$n")" "$WORK/src/$n" &&
-  [[ $($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["repaired"], d["corrupt"])' <<<"$out") == "1 0" ]]; then
+  [[ $($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["repaired"], d["corrupt"], d["errors"])' <<<"$out") == "16 0 0" ]] &&
+  [[ -z $(underprotected ec21 2 1 65536) ]]; then
   pass scrub_restores_from_ec
 else
-  fail scrub_restores_from_ec "$(head -c 300 <<<"$out")"
+  fail scrub_restores_from_ec "$(head -c 300 <<<"$out"); under-protected: $(underprotected ec21 2 1 65536 | head -c 200)"
 fi
 
 # Overwrite: the new content everywhere, also with the owner down (never the older generation).
@@ -195,6 +197,27 @@ if [[ -z ${left// /} ]] && (($(held_files ec21) < before)); then pass delete_rem
 fi
 for n in $dels; do rm -f "$WORK/src/$n"; done
 N=$((N - 10))
+
+# A mountpath lost (wiped while its target was down): at restart the target has every EC bucket
+# repaired: its objects that were there come back and the pieces it held are placed again.
+mp=$(ls -d "$AIS_DEV_DIR"/t3/mp* | head -n 1)
+"$DEV" kill t3 >/dev/null 2>&1
+rm -rf "${mp:?}"/* "${mp:?}"/.ais.lomdb
+"$DEV" start t3 >/dev/null 2>&1
+mains() { find "$AIS_DEV_DIR" -type f -path "*@ais/$1/%ob/*" 2>/dev/null | wc -l; }
+repaired=0
+for _ in $(seq 1 60); do
+  (($(mains ec21) == N)) && [[ -z $(underprotected ec21 2 1 65536) ]] && { repaired=1; break; }
+  sleep 0.5
+done
+if ((repaired)); then pass lost_mountpath_repaired; else
+  nomain=""
+  for f in "$WORK"/src/*; do
+    [[ -n $(main_file ec21 "$(basename "$f")") ]] || nomain+=" $(basename "$f")"
+  done
+  [[ -n ${DEBUG_EC:-} ]] && for n in $nomain; do grep -h "$n" "$AIS_DEV_DIR"/*/aisnode.log | tail -5; find "$AIS_DEV_DIR" -path "*/$n" | head; done
+  fail lost_mountpath_repaired "$(mains ec21) main copies of $N (none:$nomain); under-protected:$(underprotected ec21 2 1 65536 | head -c 300)"
+fi
 
 # ec-encode of a populated bucket, interrupted by a kill, run again: everything protected.
 "$AIS" bucket create ais://plain >/dev/null

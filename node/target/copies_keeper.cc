@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "meta/names.h"
 
 namespace ais::node {
 namespace {
@@ -91,7 +92,10 @@ void CopiesKeeper::onJoined() {
 
 Result<std::string> CopiesKeeper::resilver() {
   std::vector<std::string> buckets;
-  for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
+  for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
+    buckets.push_back(name);
+    buckets.push_back(meta::ecBucket(name));  // the EC pieces held here move along
+  }
   ctx_.jobs.stop("", "resilver");
   std::string id = fmt::format("resilver-{}-{}", ctx_.cfg.id, unixNowNs() / 1000000);
   AIS_RETURN_IF_ERROR(startJob(id, "resilver", std::move(buckets)));

@@ -443,40 +443,54 @@ kj::Promise<std::vector<EcService::Holding>> EcService::gather(const std::string
   });
 }
 
+Result<std::vector<EcService::Holding>> EcService::newestRestorable(std::vector<Holding> all,
+                                                                    const std::string& what) {
+  const Holding* newest = nullptr;
+  for (const auto& h : all) {
+    if (!newest || h.gen > newest->gen) newest = &h;
+  }
+  if (!newest) return Status(Code::kObjectNotFound, what);
+  Holding ref = *newest;
+  std::vector<Holding> out;
+  std::set<int> seen;
+  bool replica = false;
+  for (auto& h : all) {
+    if (!h.sameObject(ref)) continue;  // another generation: never combined
+    if (h.index >= 0 && !seen.insert(h.index).second) continue;
+    replica |= h.index < 0;
+    out.push_back(std::move(h));
+  }
+  // Fewer pieces than a rebuild needs: leftovers (say, of a delete a holder missed while it was
+  // down), not an object.
+  if (!replica && seen.size() < ref.data) {
+    return Status(Code::kObjectNotFound,
+                  fmt::format("{} (only {} of the {} slices a rebuild needs are left)", what,
+                              seen.size(), ref.data));
+  }
+  return out;
+}
+
 kj::Promise<Result<store::Lom>> EcService::restoreMeta(std::string bucket, std::string name) {
   return gather(bucket, name).then([bucket, name](std::vector<Holding> all) -> Result<store::Lom> {
-    const Holding* newest = nullptr;
-    for (const auto& h : all) {
-      if (!newest || h.gen > newest->gen) newest = &h;
-    }
-    if (!newest) return Status(Code::kObjectNotFound, "ais://" + bucket + "/" + name);
-    return newest->lom(name);
+    auto pieces = newestRestorable(std::move(all), "ais://" + bucket + "/" + name);
+    if (!pieces.ok()) return pieces.status();
+    return pieces->front().lom(name);
   });
 }
 
 kj::Promise<Result<EcRestored>> EcService::restore(std::string bucket, std::string name) {
   return gather(bucket, name)
       .then([this, bucket, name](std::vector<Holding> all) -> kj::Promise<Result<EcRestored>> {
-        std::string what = "ais://" + bucket + "/" + name;
-        const Holding* newest = nullptr;
-        for (const auto& h : all) {
-          if (!newest || h.gen > newest->gen) newest = &h;
-        }
-        if (!newest) return Result<EcRestored>(Status(Code::kObjectNotFound, what));
+        auto pieces = newestRestorable(std::move(all), "ais://" + bucket + "/" + name);
+        if (!pieces.ok()) return Result<EcRestored>(pieces.status());
         auto plan = std::make_shared<Plan>();
         plan->bucket = bucket;
         plan->name = name;
-        Holding ref = *newest;
-        std::set<int> seen;
-        for (auto& h : all) {
-          if (!h.sameObject(ref)) continue;  // another generation: never combined
-          if (h.index >= 0 && !seen.insert(h.index).second) continue;
-          plan->candidates.push_back(std::move(h));
-        }
+        plan->candidates = std::move(*pieces);
+        plan->slices.resize(plan->candidates.front().data + plan->candidates.front().parity);
         // Replicas first (no decoding), then data slices (none to rebuild), then parity.
         std::stable_sort(plan->candidates.begin(), plan->candidates.end(),
                          [](const Holding& a, const Holding& b) { return a.index < b.index; });
-        plan->slices.resize(ref.data + ref.parity);
         return rebuild(plan, 0);
       });
 }

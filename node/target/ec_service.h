@@ -101,6 +101,10 @@ class EcService final : private kj::TaskSet::ErrorHandler {
       std::shared_ptr<std::deque<std::pair<std::string, std::string>>> spares, std::string failed);
 
   kj::Promise<std::vector<Holding>> gather(const std::string& bucket, const std::string& name);
+  // The pieces of the newest generation, one per slice index; kObjectNotFound if there are none
+  // or too few to rebuild from.
+  static Result<std::vector<Holding>> newestRestorable(std::vector<Holding> all,
+                                                       const std::string& what);
   kj::Promise<Result<EcRestored>> rebuild(std::shared_ptr<Plan> plan, size_t next);
   kj::Promise<Status> encodeLoop(std::shared_ptr<struct EncodeState> st);
   // Whether the owner holds the object's main copy; if not, it restores it. True if it did.

@@ -3,6 +3,7 @@
 #include <kj/vector.h>
 #include <xxhash.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "meta/names.h"
 #include "node/target/object_attrs.h"
@@ -362,6 +363,7 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
             })
       .then([this, ref, data](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
         if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
+        tombstones_.erase({ref.bucket, ref.name});  // written again
         // The bytes are at hand: cut them, no read back.
         return ec_.protectBytes(ref.bucket, *lom, data)
             .then([this, ref, lom = std::move(lom)](Status st) mutable -> Result<store::Lom> {
@@ -375,6 +377,7 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
 kj::Promise<Result<store::Lom>> ObjectService::protectCommitted(const ObjectRef& ref,
                                                                 Result<store::Lom> lom) {
   if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
+  tombstones_.erase({ref.bucket, ref.name});  // written again: its newer pieces are the ones
   return ec_.protect(ref.bucket, ref.name)
       .then([this, ref, lom = std::move(lom)](Status st) mutable -> Result<store::Lom> {
         if (ref.degraded) handOff(ref.bucket, ref.name);  // stored, protected or not
@@ -480,7 +483,8 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
         return findElsewhere(ref.bucket, ref.name)
             .then([this, ec, ref, range,
                    sink = kj::mv(sink)](Status st) mutable -> kj::Promise<Result<GetReply>> {
-              if (ec && st.code() == Code::kObjectNotFound) {
+              // (Not what a delete left behind on a target that missed it.)
+              if (ec && st.code() == Code::kObjectNotFound && !tombstoned(ref.bucket, ref.name)) {
                 return restoreAndServe(ref, range, kj::mv(sink), true, st);
               }
               return Result<GetReply>(st);
@@ -669,7 +673,8 @@ kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
           return findElsewhere(ref.bucket, ref.name)
               .then([this, ref](Status st) -> kj::Promise<Result<store::Lom>> {
                 // Lost here but protected: its slices or replicas still describe it.
-                if (st.code() == Code::kObjectNotFound && ec_.propsOf(ref.bucket)) {
+                if (st.code() == Code::kObjectNotFound && ec_.propsOf(ref.bucket) &&
+                    !tombstoned(ref.bucket, ref.name)) {
                   return ec_.restoreMeta(ref.bucket, ref.name);
                 }
                 return Result<store::Lom>(st);
@@ -681,24 +686,86 @@ kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
 
 kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
   AIS_RETURN_IF_ERROR(checkRouted(ref));
+  int64_t deletedNs = unixNowNs();
   return ctx_.io
       ->run(mountpathOf(ref.bucket, ref.name),
             [store = ctx_.store.get(), ref] {
-              Status st = store->remove(ref.bucket, ref.name);
+              // A late delete (ref.mtimeNs): only what was written before it.
+              auto older = [&](const std::string& b) {
+                if (ref.mtimeNs == 0) return true;
+                auto cur = store->head(b, ref.name);
+                return cur.ok() && cur->mtimeNs < ref.mtimeNs;
+              };
+              Status st = older(ref.bucket) ? store->remove(ref.bucket, ref.name)
+                                            : Status(Code::kObjectNotFound, ref.name);
               if (meta::isEcBucket(ref.bucket)) return st;
               // What this target holds for the object's EC goes with it (kept even if EC was
               // turned off since).
-              Status held = store->remove(meta::ecBucket(ref.bucket), ref.name);
+              std::string ecb = meta::ecBucket(ref.bucket);
+              Status held =
+                  older(ecb) ? store->remove(ecb, ref.name) : Status(Code::kObjectNotFound, "");
               return st.code() == Code::kObjectNotFound && held.ok() ? held : st;
             })
-      .then([this, ref](Status st) -> kj::Promise<Status> {
+      .then([this, ref, deletedNs](Status st) -> kj::Promise<Status> {
         if (ref.localOnly || (!st.ok() && st.code() != Code::kObjectNotFound)) return st;
         // Misplaced copies (a rebalance not finished) must go too, or a later GET would find
-        // them.
-        return removeElsewhere(ref.bucket, ref.name).then([st](bool removed) {
-          return removed ? Status::OK() : st;
-        });
+        // them; so must the EC pieces.
+        return removeElsewhere(ref.bucket, ref.name)
+            .then([this, ref, st, deletedNs](RemovedElsewhere r) {
+              if (!r.silent.empty() && ec_.propsOf(ref.bucket)) {
+                remember(ref.bucket, ref.name, deletedNs, std::move(r.silent));
+              }
+              return r.removed ? Status::OK() : st;
+            });
       });
+}
+
+void ObjectService::remember(const std::string& bucket, const std::string& name, int64_t deletedNs,
+                             std::set<std::string> silent) {
+  log::info("ais://{}/{}: deleted while {} target(s) were silent; the delete is repeated there",
+            bucket, name, silent.size());
+  tombstones_[{bucket, name}] = Tombstone{deletedNs, std::move(silent)};
+  if (tombstones_.size() == 1) tombstoneLoop_ = tombstoneRound().eagerlyEvaluate(nullptr);
+}
+
+bool ObjectService::tombstoned(const std::string& bucket, const std::string& name) const {
+  return tombstones_.count({bucket, name}) > 0;
+}
+
+kj::Promise<void> ObjectService::tombstoneRound() {
+  return ctx_.timer().afterDelay(2 * kj::SECONDS).then([this] {
+    kj::Vector<kj::Promise<void>> sends;
+    for (auto& [key, stone] : tombstones_) {
+      for (const std::string& id : stone.silent) {
+        const meta::NodeInfo* t = ctx_.meta.smap().find(id, meta::Role::kTarget);
+        if (!t) {  // left the cluster: nothing to repeat
+          sends.add(kj::evalLater([this, key = key, id] { dropSilent(key, id); }));
+          continue;
+        }
+        sends.add(
+            callPeer(ctx_, t->rpcEndpoint, 5 * kj::SECONDS,
+                     [key = key, ts = stone.deletedNs](wire::Node::Client node) {
+                       auto req = node.deleteObjectRequest();
+                       setLocalRef(req.initRef(), key.first, key.second);
+                       req.getRef().setMtimeNs(ts);
+                       return req.send().then([](auto&&) {});
+                     })
+                .then([this, key = key, id] { dropSilent(key, id); }, [](kj::Exception&&) {}));
+      }
+    }
+    return kj::joinPromises(sends.releaseAsArray()).then([this]() -> kj::Promise<void> {
+      if (tombstones_.empty()) return kj::READY_NOW;
+      return tombstoneRound();
+    });
+  });
+}
+
+void ObjectService::dropSilent(const std::pair<std::string, std::string>& key,
+                               const std::string& id) {
+  auto it = tombstones_.find(key);
+  if (it == tombstones_.end()) return;
+  it->second.silent.erase(id);
+  if (it->second.silent.empty()) tombstones_.erase(it);
 }
 
 kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std::string bucket,
@@ -1026,19 +1093,22 @@ kj::Promise<Status> ObjectService::findElsewhere(const std::string& bucket,
   });
 }
 
-kj::Promise<bool> ObjectService::removeElsewhere(const std::string& bucket,
-                                                 const std::string& name) {
-  auto dels =
-      askEach(ctx_, otherTargets(), false, [bucket, name](wire::Node::Client node, std::string) {
-        auto req = node.deleteObjectRequest();
-        setLocalRef(req.initRef(), bucket, name);
-        return req.send().then([](auto&& r) { return proto::toStatus(r.getStatus()).ok(); });
-      });
-  return dels.then([](kj::Array<bool>&& removed) {
-    for (bool r : removed) {
-      if (r) return true;
+kj::Promise<ObjectService::RemovedElsewhere> ObjectService::removeElsewhere(
+    const std::string& bucket, const std::string& name) {
+  auto targets = otherTargets();
+  // 1: removed there, 0: nothing there, -1: no answer.
+  auto dels = askEach(ctx_, targets, -1, [bucket, name](wire::Node::Client node, std::string) {
+    auto req = node.deleteObjectRequest();
+    setLocalRef(req.initRef(), bucket, name);
+    return req.send().then([](auto&& r) { return proto::toStatus(r.getStatus()).ok() ? 1 : 0; });
+  });
+  return dels.then([targets](kj::Array<int>&& answers) {
+    RemovedElsewhere out;
+    for (size_t i = 0; i < answers.size(); ++i) {
+      out.removed |= answers[i] == 1;
+      if (answers[i] < 0) out.silent.insert(targets[i]->id);
     }
-    return false;
+    return out;
   });
 }
 

@@ -134,8 +134,21 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   std::vector<const meta::NodeInfo*> otherTargets() const;
   // On a local miss: ObjectMoved(holder id) if another target holds a copy, else ObjectNotFound.
   kj::Promise<Status> findElsewhere(const std::string& bucket, const std::string& name);
-  // Deletes the name's copies on every other target; true if any existed.
-  kj::Promise<bool> removeElsewhere(const std::string& bucket, const std::string& name);
+  // Deletes the name's copies (and EC pieces) on every other target: whether any existed, and
+  // which targets did not answer.
+  struct RemovedElsewhere {
+    bool removed = false;
+    std::set<std::string> silent;
+  };
+  kj::Promise<RemovedElsewhere> removeElsewhere(const std::string& bucket, const std::string& name);
+  // A delete of an EC object that some targets missed (down): repeated there every 2 s, for
+  // what was written before it only, until each answered; meanwhile the pieces they may still
+  // hold never bring the object back (tombstoned). In memory: a restart of this target forgets.
+  void remember(const std::string& bucket, const std::string& name, int64_t deletedNs,
+                std::set<std::string> silent);
+  bool tombstoned(const std::string& bucket, const std::string& name) const;
+  kj::Promise<void> tombstoneRound();
+  void dropSilent(const std::pair<std::string, std::string>& key, const std::string& id);
   store::PutOptions putOptions(const std::string& bucket,
                                std::map<std::string, std::string> custom) const;
   size_t mountpathOf(const std::string& bucket, const std::string& name) const;
@@ -192,7 +205,13 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   EcService ec_;
   std::set<std::pair<std::string, std::string>> handoffs_;  // (bucket, name) held for owners
   kj::Promise<void> handoffLoop_ = nullptr;                 // runs while handoffs_ is not empty
-  kj::TaskSet background_;                                  // bucket data removal
+  struct Tombstone {
+    int64_t deletedNs;
+    std::set<std::string> silent;  // targets the delete is still to reach
+  };
+  std::map<std::pair<std::string, std::string>, Tombstone> tombstones_;
+  kj::Promise<void> tombstoneLoop_ = nullptr;  // runs while tombstones_ is not empty
+  kj::TaskSet background_;                     // bucket data removal
 };
 
 }  // namespace ais::node

@@ -198,6 +198,36 @@ fi
 for n in $dels; do rm -f "$WORK/src/$n"; done
 N=$((N - 10))
 
+# Deletes while a target that holds pieces is down: the objects stay deleted (never restored from
+# what it held), and once it is back the delete reaches it too.
+# (Objects t4 does not own: a delete goes to the owner, so one whose owner is down fails.)
+dels=""
+for n in $(ls "$WORK/src" | tail -n 40); do
+  [[ $("$AIS" object head "ais://ec21/$n" --json 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])') != t4 ]] && dels+=" $n"
+  (($(wc -w <<<"$dels") == 10)) && break
+done
+"$DEV" kill t4 >/dev/null 2>&1
+for n in $dels; do "$AIS" object rm "ais://ec21/$n" >/dev/null 2>&1 || true; done
+"$DEV" start t4 >/dev/null 2>&1
+back=""
+for n in $dels; do
+  "$AIS" object head "ais://ec21/$n" >/dev/null 2>&1 && back+=" $n"
+  "$AIS" get -q "ais://ec21/$n" "$WORK/got/x" >/dev/null 2>&1 && back+=" $n(get)"
+done
+if [[ -z $back ]]; then pass deleted_stay_deleted; else fail deleted_stay_deleted "back:$back"; fi
+left=1
+for _ in $(seq 1 30); do
+  left=0
+  for n in $dels; do left=$((left + $(find "$AIS_DEV_DIR" -type f -path "*@ais/%ec.ec21/%ob/$n" | wc -l))); done
+  ((left == 0)) && break
+  sleep 0.5
+done
+if ((left == 0)); then pass late_delete_reaches_returned_target; else
+  fail late_delete_reaches_returned_target "$left pieces of deleted objects remain"
+fi
+for n in $dels; do rm -f "$WORK/src/$n"; done
+N=$((N - $(wc -w <<<"$dels")))
+
 # A mountpath lost (wiped while its target was down): at restart the target has every EC bucket
 # repaired: its objects that were there come back and the pieces it held are placed again.
 mp=$(ls -d "$AIS_DEV_DIR"/t3/mp* | head -n 1)

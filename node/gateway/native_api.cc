@@ -54,6 +54,11 @@ json propsJson(const meta::BucketProps& p) {
               {"versioning", p.versioning},
               {"fsync", p.fsync},
               {"mirror_copies", p.mirrorCopies},
+              {"ec",
+               {{"enabled", p.ec.enabled},
+                {"data_slices", p.ec.dataSlices},
+                {"parity_slices", p.ec.paritySlices},
+                {"objsize_limit", p.ec.objSizeLimit}}},
               {"created_ns", p.createdNs}};
 }
 

@@ -131,6 +131,12 @@ print(" ".join(ts[:int(sys.argv[1])]))' "$p")
 
 # ---------------- EC 2+1 on 4 targets ----------------
 setup 4 ec21 2 1
+# The native API shows the EC props as set.
+if [[ $(curl -sf "http://$HTTP/v1/buckets/ec21?props" | $PY -c 'import json,sys; e=json.load(sys.stdin)["props"]["ec"]; print(e["enabled"], e["data_slices"], e["parity_slices"], e["objsize_limit"])') == "True 2 1 65536" ]]; then
+  pass native_api_shows_ec_props
+else
+  fail native_api_shows_ec_props "$(curl -s "http://$HTTP/v1/buckets/ec21?props" | head -c 300)"
+fi
 kill_and_read ec21 1
 
 # Damage on disk: 15 main copies and 15 slices or replicas of other objects, bytes flipped; one

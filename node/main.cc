@@ -9,13 +9,16 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include "common/log.h"
 #include "meta/codec.h"
+#include "node/cluster/election.h"
 #include "node/cluster/membership.h"
 #include "node/cluster/primary.h"
 #include "node/gateway/gateway.h"
 #include "node/local_config.h"
+#include "node/meta_catch_up.h"
 #include "node/node_context.h"
 #include "node/node_server.h"
 #include "node/target/rebalance.h"
@@ -70,9 +73,26 @@ int run(const ais::node::LocalConfig& cfg) {
     rebalancer = kj::heap<node::Rebalancer>(ctx, target->objects());
   }
 
-  bool primaryRole = cfg.isProxy() && cfg.primaryEndpoint == cfg.rpcEndpoint;
+  // Primary at start-up: the proxy its persisted Smap names, or on a fresh node the configured
+  // one. Unless another proxy knows a newer Smap (an election while this one was away): then it
+  // follows that.
+  bool primaryRole =
+      cfg.isProxy() && (ctx.meta.smap().version == 0 ? cfg.primaryEndpoint == cfg.rpcEndpoint
+                                                     : ctx.meta.smap().primaryId == cfg.id);
+  if (primaryRole && ctx.meta.smap().countRole(meta::Role::kProxy) > 1) {
+    node::pullFromProxies(ctx).wait(io.waitScope);
+    primaryRole = ctx.isPrimary();
+    if (!primaryRole) {
+      log::info("Smap v{} names {} primary: joining it", ctx.meta.smap().version,
+                ctx.meta.smap().primaryId);
+    }
+  }
   kj::Own<node::Primary> primary;
-  if (cfg.isProxy()) primary = kj::heap<node::Primary>(ctx);
+  kj::Own<node::Election> election;
+  if (cfg.isProxy()) {
+    primary = kj::heap<node::Primary>(ctx);
+    election = kj::heap<node::Election>(ctx, *primary);
+  }
   if (primaryRole) {
     if (Status st = primary->bootstrap(); !st.ok()) {
       log::error("cannot bootstrap the cluster: {}", st.toString());
@@ -80,7 +100,8 @@ int run(const ais::node::LocalConfig& cfg) {
     }
   }
 
-  capnp::TwoPartyServer server(kj::heap<node::NodeServer>(ctx, primary.get(), target.get()));
+  capnp::TwoPartyServer server(
+      kj::heap<node::NodeServer>(ctx, primary.get(), election.get(), target.get()));
   kj::Own<kj::ConnectionReceiver> listener;
   try {
     auto addr = io.provider->getNetwork().parseAddress(cfg.rpcEndpoint).wait(io.waitScope);
@@ -132,19 +153,19 @@ int run(const ais::node::LocalConfig& cfg) {
     log::info("ready (Smap v{}, BMD v{})", ctx.meta.smap().version, ctx.meta.bmd().version);
   };
 
-  node::Membership membership(ctx);
-  kj::Promise<void> background = nullptr;
-  if (primaryRole) {
+  // The node's duties follow its role in the Smap, which an election or a newer Smap changes:
+  // the primary's keepalive watch, or a member's keepalives (and a proxy's elections).
+  node::Membership membership(ctx, election.get());
+  std::function<kj::Promise<void>()> roleLoop = [&]() -> kj::Promise<void> {
+    kj::Promise<void> duty = ctx.isPrimary() ? primary->watchKeepalives() : membership.keepalives();
+    return duty.then([&] { return roleLoop(); });
+  };
+  kj::Promise<void> joined = primaryRole ? kj::Promise<void>(kj::READY_NOW) : membership.join();
+  kj::Promise<void> background = joined.then([&] {
     writeReady();
     startRebalancing();
-    background = primary->watchKeepalives();
-  } else {
-    background = membership.join().then([&] {
-      writeReady();
-      startRebalancing();
-      return membership.keepalives();
-    });
-  }
+    return roleLoop();
+  });
   background = background.eagerlyEvaluate([](kj::Exception&& e) {
     log::error("membership loop failed: {}", e.getDescription().cStr());
   });

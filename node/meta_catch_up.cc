@@ -1,5 +1,7 @@
 #include "node/meta_catch_up.h"
 
+#include <kj/vector.h>
+
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/names.h"
@@ -49,6 +51,26 @@ kj::Promise<void> MetaCatchUp::pull() {
         ctx_.pool.drop(ep);
         log::warn("cannot reach the primary at {} for metadata: {}", ep, e.getDescription().cStr());
       });
+}
+
+kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip) {
+  kj::Vector<kj::Promise<void>> asks;
+  for (const auto& n : ctx.meta.smap().nodes) {
+    if (!n.isProxy() || n.id == ctx.cfg.id || n.id == skip) continue;
+    std::string ep = n.rpcEndpoint;
+    auto got = ctx.pool.get(ep).getMetaRequest().send().then(
+        [&ctx](capnp::Response<wire::Node::GetMetaResults>&& r) {
+          meta::Smap smap = meta::fromWire(r.getSmap());
+          if (smap.version <= ctx.meta.smap().version) return;
+          ctx.meta.acceptNewer(std::move(smap), meta::fromWire(r.getBmd()),
+                               meta::fromWire(r.getConfig()));
+        });
+    asks.add(
+        ctx.timer().timeoutAfter(2 * kj::SECONDS, kj::mv(got)).catch_([&ctx, ep](kj::Exception&&) {
+          ctx.pool.drop(ep);
+        }));
+  }
+  return kj::joinPromises(asks.releaseAsArray());
 }
 
 }  // namespace ais::node

@@ -15,6 +15,10 @@
 
 namespace ais::node {
 
+// Asks every other proxy of the Smap (but `skip`) for its metadata and takes what is newer: a
+// primary elected while this node was away, cut off or silent is learnt this way. Never fails.
+kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip = "");
+
 class MetaCatchUp {
  public:
   explicit MetaCatchUp(NodeContext& ctx) : ctx_(ctx) {}

@@ -47,7 +47,16 @@ Status checkVersion(const char* what, const T& current, const T& incoming) {
 
 Status MetaHolder::acceptSmap(meta::Smap smap) {
   AIS_RETURN_IF_ERROR(checkVersion("Smap", smap_, smap));
-  if (smap.version == smap_.version) return Status::OK();
+  if (smap.version == smap_.version) {
+    // One Smap per version: two proposals of the same version (an old primary's and an elected
+    // one's) never both count, which is what keeps two primaries from sharing a version.
+    if (smap.version != 0 && !(smap == smap_)) {
+      return Status(Code::kRejectedVersion,
+                    "conflicting Smap v" + std::to_string(smap.version) + " (primary " +
+                        smap.primaryId + "; this node holds one from " + smap_.primaryId + ")");
+    }
+    return Status::OK();
+  }
   AIS_RETURN_IF_ERROR(meta::writeFileAtomic(confdir_ + "/smap.bin", meta::encode(smap)));
   log::info("accepted Smap v{} ({} nodes, primary {})", smap.version, smap.nodes.size(),
             smap.primaryId);

@@ -24,7 +24,8 @@ class MetaHolder {
   const meta::BMD& bmd() const { return bmd_; }
   const meta::ClusterConfig& config() const { return config_; }
 
-  // OK if newer (accepted and persisted) or the same version; kRejectedVersion if older.
+  // OK if newer (accepted and persisted) or the same version; kRejectedVersion if older (or, for
+  // a Smap, the same version with other contents).
   Status acceptSmap(meta::Smap smap);
   Status acceptBmd(meta::BMD bmd);
   Status acceptConfig(meta::ClusterConfig config);

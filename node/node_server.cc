@@ -37,7 +37,14 @@ kj::Promise<void> NodeServer::getMeta(GetMetaContext context) {
 kj::Promise<void> NodeServer::join(JoinContext context) {
   Primary* p = primaryOrNull();
   if (!p) {
-    setStatus(context.getResults().initStatus(), kNotPrimaryStatus);
+    // With the metadata that names the primary (the joiner goes there next).
+    auto r = context.getResults();
+    setStatus(r.initStatus(), kNotPrimaryStatus);
+    if (ctx_.meta.smap().version > 0) {
+      meta::toWire(ctx_.meta.smap(), r.initSmap());
+      meta::toWire(ctx_.meta.bmd(), r.initBmd());
+      meta::toWire(ctx_.meta.config(), r.initConfig());
+    }
     return kj::READY_NOW;
   }
   return p->join(meta::fromWire(context.getParams().getNode()))
@@ -55,8 +62,12 @@ kj::Promise<void> NodeServer::metasync(MetasyncContext context) {
   Status st;
   if (p.hasSmap()) {
     meta::Smap smap = meta::fromWire(p.getSmap());
-    if (ctx_.isPrimary() && smap.primaryId != ctx_.cfg.id) {
-      st = Status(Code::kRejectedVersion, "this node is the primary of its Smap");
+    // A primary takes a Smap naming another one only if it is newer (an election while it was
+    // away or cut off): it then follows it.
+    if (ctx_.isPrimary() && smap.primaryId != ctx_.cfg.id &&
+        smap.version <= ctx_.meta.smap().version) {
+      st = Status(Code::kRejectedVersion,
+                  "this node is the primary of Smap v" + std::to_string(ctx_.meta.smap().version));
     } else {
       st = ctx_.meta.acceptSmap(std::move(smap));
     }
@@ -71,18 +82,22 @@ kj::Promise<void> NodeServer::metasync(MetasyncContext context) {
 kj::Promise<void> NodeServer::keepalive(KeepaliveContext context) {
   Primary* p = primaryOrNull();
   if (!p) {
-    setStatus(context.getResults().initStatus(), kNotPrimaryStatus);
+    auto r = context.getResults();
+    setStatus(r.initStatus(), kNotPrimaryStatus);
+    r.setSmapVersion(ctx_.meta.smap().version);
+    r.setBmdVersion(ctx_.meta.bmd().version);
     return kj::READY_NOW;
   }
   auto params = context.getParams();
   meta::Role role =
       params.getRole() == meta::wire::Role::PROXY ? meta::Role::kProxy : meta::Role::kTarget;
-  return p->keepalive(params.getNodeId(), role).then([this, context](Status st) mutable {
-    auto r = context.getResults();
-    setStatus(r.initStatus(), st);
-    r.setSmapVersion(ctx_.meta.smap().version);
-    r.setBmdVersion(ctx_.meta.bmd().version);
-  });
+  return p->keepalive(params.getNodeId(), role, params.getSmapVersion())
+      .then([this, context](Status st) mutable {
+        auto r = context.getResults();
+        setStatus(r.initStatus(), st);
+        r.setSmapVersion(ctx_.meta.smap().version);
+        r.setBmdVersion(ctx_.meta.bmd().version);
+      });
 }
 
 kj::Promise<void> NodeServer::nodeStatus(NodeStatusContext context) {
@@ -91,6 +106,7 @@ kj::Promise<void> NodeServer::nodeStatus(NodeStatusContext context) {
   const meta::NodeInfo* self = ctx_.meta.smap().find(ctx_.cfg.id, role);
   meta::toWire(self ? *self : ctx_.selfInfo(role), s.initNode());
   s.setSmapVersion(ctx_.meta.smap().version);
+  s.setSmapPrimary(ctx_.meta.smap().primaryId);
   if (ctx_.store) {
     auto cap = ctx_.store->capacity();
     if (cap.ok()) {
@@ -352,6 +368,22 @@ kj::Promise<void> NodeServer::shutdown(ShutdownContext context) {
         .then([] { ::kill(::getpid(), SIGTERM); })
         .detach([](kj::Exception&&) {});
   });
+}
+
+kj::Promise<void> NodeServer::requestVote(RequestVoteContext context) {
+  auto params = context.getParams();
+  if (!election_) {
+    auto r = context.getResults();
+    setStatus(r.initStatus(), Status(Code::kInvalidArgument, "not a proxy: it has no vote"));
+    return kj::READY_NOW;
+  }
+  return election_->vote(proto::str(params.getCandidateId()), params.getSmapVersion())
+      .then([this, context](Status st) mutable {
+        auto r = context.getResults();
+        setStatus(r.initStatus(), st);
+        r.setGranted(st.ok());
+        meta::toWire(ctx_.meta.smap(), r.initSmap());
+      });
 }
 
 }  // namespace ais::node

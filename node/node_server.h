@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "node/cluster/election.h"
 #include "node/cluster/primary.h"
 #include "node/meta_catch_up.h"
 #include "node/node_context.h"
@@ -15,9 +16,10 @@ namespace ais::node {
 
 class NodeServer final : public wire::Node::Server {
  public:
-  NodeServer(NodeContext& ctx, Primary* primary, TargetService* target)
+  NodeServer(NodeContext& ctx, Primary* primary, Election* election, TargetService* target)
       : ctx_(ctx),
         primary_(primary),
+        election_(election),
         target_(target),
         assembler_(target ? std::make_unique<Assembler>(ctx, target->objects()) : nullptr),
         catchUp_(ctx) {}
@@ -49,6 +51,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> setMountpath(SetMountpathContext context) override;
   kj::Promise<void> setNodeState(SetNodeStateContext context) override;
   kj::Promise<void> shutdown(ShutdownContext context) override;
+  kj::Promise<void> requestVote(RequestVoteContext context) override;
 
  private:
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).
@@ -57,6 +60,7 @@ class NodeServer final : public wire::Node::Server {
 
   NodeContext& ctx_;
   Primary* primary_;                      // proxies only
+  Election* election_;                    // proxies only
   TargetService* target_;                 // targets only
   std::unique_ptr<Assembler> assembler_;  // targets only
   MetaCatchUp catchUp_;                   // buckets this node's BMD may have missed

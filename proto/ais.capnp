@@ -60,6 +60,7 @@ struct NodeStatus {
   objectCount @4 :UInt64;
   uptimeSec @5 :Int64;
   integrity @6 :IntegrityStats;
+  smapPrimary @7 :Text;  # the primary of the node's Smap (nodes that disagree are catching up)
 }
 
 # Damage a target found since it started (reads refused, startup reconciliation, scrubs).
@@ -189,5 +190,10 @@ interface Node {
   # Sent by the primary to a decommissioned node once it holds no object: it answers, then exits
   # (after removing its buckets' data with rmUserData).
   shutdown @25 (rmUserData :Bool) -> (status :Status);
+  # Primary election (proxies): the candidate, which no longer reaches the primary of Smap
+  # `smapVersion`, asks for this proxy's vote. Granted once per Smap version, and only if this
+  # proxy holds no newer Smap and does not reach that primary either. `smap`: the voter's.
+  requestVote @26 (candidateId :Text, smapVersion :UInt64)
+      -> (status :Status, granted :Bool, smap :Meta.Smap);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -56,6 +56,7 @@ Result<std::vector<NodeStatus>> Client::clusterStatus() {
                 ns.node = n;
                 ns.reachable = true;
                 ns.smapVersion = s.getSmapVersion();
+                ns.smapPrimary = s.getSmapPrimary();
                 ns.capacityBytes = s.getCapacityBytes();
                 ns.availableBytes = s.getAvailableBytes();
                 ns.objectCount = s.getObjectCount();

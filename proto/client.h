@@ -129,6 +129,7 @@ struct NodeStatus {
   meta::NodeInfo node;
   bool reachable = false;
   uint64_t smapVersion = 0;
+  std::string smapPrimary;     // the primary the node's own Smap names
   uint64_t capacityBytes = 0;  // targets only
   uint64_t availableBytes = 0;
   uint64_t objectCount = 0;

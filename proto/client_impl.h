@@ -181,6 +181,19 @@ class Client::Impl {
     }
   }
 
+  // withRetry for a call to the primary: while no primary answers (an election takes a few
+  // seconds after the old one died), keeps trying for up to 20 s, refreshing the Smap.
+  template <typename T, typename F>
+  Result<T> withPrimary(F&& attempt) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      Result<T> r = withRetry<T>(attempt);
+      if (r.ok() || !retryable(r.code()) || std::chrono::steady_clock::now() >= deadline) return r;
+      sleepOrSuspend(std::chrono::milliseconds(500));
+      (void)refreshMeta();
+    }
+  }
+
   std::shared_ptr<const meta::Smap> currentSmap() {
     std::lock_guard lock(mu_);
     return smap_;
@@ -198,18 +211,20 @@ class Client::Impl {
     }
     Status last(Code::kUnavailable, "no node answered");
     for (const auto& ep : candidates) {
-      auto r = onLoop<bool>([&] {
-        return pool_->get(ep).getMetaRequest().send().then(
-            [this](capnp::Response<wire::Node::GetMetaResults>&& resp) -> Result<bool> {
-              auto smap = std::make_shared<const meta::Smap>(meta::fromWire(resp.getSmap()));
-              auto bmd = std::make_shared<const meta::BMD>(meta::fromWire(resp.getBmd()));
-              std::lock_guard lock(mu_);
-              if (!smap_ || smap->version >= smap_->version) smap_ = smap;
-              if (!bmd_ || bmd->version >= bmd_->version) bmd_ = bmd;
-              config_ = meta::fromWire(resp.getConfig());
-              return true;
-            });
-      });
+      auto r = onLoop<bool>(
+          [&] {
+            return pool_->get(ep).getMetaRequest().send().then(
+                [this](capnp::Response<wire::Node::GetMetaResults>&& resp) -> Result<bool> {
+                  auto smap = std::make_shared<const meta::Smap>(meta::fromWire(resp.getSmap()));
+                  auto bmd = std::make_shared<const meta::BMD>(meta::fromWire(resp.getBmd()));
+                  std::lock_guard lock(mu_);
+                  if (!smap_ || smap->version >= smap_->version) smap_ = smap;
+                  if (!bmd_ || bmd->version >= bmd_->version) bmd_ = bmd;
+                  config_ = meta::fromWire(resp.getConfig());
+                  return true;
+                });
+          },
+          std::chrono::milliseconds(3000));  // (a frozen node must not hold the caller long)
       if (r.ok()) return Status::OK();
       dropOnLoop(ep);
       last = Status(r.code(), ep + ": " + r.status().message());
@@ -254,7 +269,7 @@ class Client::Impl {
   // request. Retried like every call (a new primary, a stale map).
   template <typename Send>
   Status askPrimary(Send send) {
-    auto r = withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
+    auto r = withPrimary<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
       auto p = primary(smap);
       if (!p.ok()) return Result<bool>(p.status());
       const std::string& ep = (*p)->rpcEndpoint;

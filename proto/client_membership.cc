@@ -7,7 +7,7 @@ namespace ais {
 
 Result<uint64_t> Client::setNodeState(const std::string& nodeId, const std::string& action,
                                       bool rmUserData) {
-  auto version = impl_->withRetry<uint64_t>([&](const meta::Smap& smap) {
+  auto version = impl_->withPrimary<uint64_t>([&](const meta::Smap& smap) {
     auto p = impl_->primary(smap);
     if (!p.ok()) return kj::Promise<Result<uint64_t>>(p.status());
     const std::string& ep = (*p)->rpcEndpoint;

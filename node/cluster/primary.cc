@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/names.h"
+#include "node/meta_catch_up.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -45,8 +46,12 @@ Status Primary::bootstrap() {
   };
   upsert(meta::Role::kProxy);
   if (ctx_.cfg.isTarget()) upsert(meta::Role::kTarget);
-  smap.version += 1;
-  AIS_RETURN_IF_ERROR(ctx_.meta.acceptSmap(smap));
+  // (A restart with nothing changed keeps the version: a new one would be published without the
+  // other proxies' say.)
+  if (fresh || !(smap == ctx_.meta.smap())) {
+    smap.version += 1;
+    AIS_RETURN_IF_ERROR(ctx_.meta.acceptSmap(smap));
+  }
 
   if (ctx_.meta.bmd().version == 0) {
     meta::BMD bmd;
@@ -66,12 +71,101 @@ Status Primary::bootstrap() {
   return Status::OK();
 }
 
+kj::Promise<std::string> Primary::changeSmap(std::function<bool(meta::Smap&)> edit,
+                                             std::string excused, bool takingOver) {
+  auto turn =
+      smapTail_.addBranch().then([this, edit = std::move(edit), excused = std::move(excused),
+                                  takingOver]() mutable -> kj::Promise<std::string> {
+        if (!takingOver && !ctx_.isPrimary()) return std::string("no longer the primary");
+        meta::Smap smap = ctx_.meta.smap();
+        if (!edit(smap)) return std::string();
+        smap.version += 1;
+        return publish(std::move(smap), std::nullopt, excused);
+      });
+  auto forked = turn.fork();
+  smapTail_ = forked.addBranch()
+                  .ignoreResult()
+                  .catch_([](kj::Exception&& e) {
+                    log::error("Smap change failed: {}", e.getDescription().cStr());
+                  })
+                  .fork();
+  return forked.addBranch();
+}
+
+kj::Promise<std::string> Primary::proposeToProxies(const meta::Smap& smap) {
+  size_t proxies = smap.countRole(meta::Role::kProxy);
+  if (proxies <= 1) return std::string();
+  size_t need = proxies / 2 + 1;
+  kj::Vector<kj::Promise<std::string>> answers;
+  for (const auto& n : smap.nodes) {
+    // (A proxy marked down counts, but is not waited for: it gets the Smap with the rest.)
+    if (!n.isProxy() || n.id == ctx_.cfg.id || n.down()) continue;
+    auto req = ctx_.pool.get(n.rpcEndpoint).metasyncRequest();
+    meta::toWire(smap, req.initSmap());
+    meta::toWire(ctx_.meta.bmd(), req.initBmd());
+    meta::toWire(ctx_.meta.config(), req.initConfig());
+    auto sent = req.send().then([](auto&& r) {
+      Status st = proto::toStatus(r.getStatus());
+      return st.ok() ? std::string("OK") : st.toString();
+    });
+    std::string id = n.id, ep = n.rpcEndpoint;
+    answers.add(ctx_.timer()
+                    .timeoutAfter(3 * kj::SECONDS, kj::mv(sent))
+                    .catch_([this, ep](kj::Exception&& e) {
+                      ctx_.pool.drop(ep);
+                      return std::string(e.getDescription().cStr());
+                    })
+                    .then([id](std::string st) { return st == "OK" ? st : id + ": " + st; }));
+  }
+  return kj::joinPromises(answers.releaseAsArray())
+      .then([need, proxies, version = smap.version](kj::Array<std::string>&& got) {
+        size_t took = 1;  // this proxy
+        std::string why;
+        for (auto& g : got) {
+          if (g == "OK") {
+            ++took;
+          } else {
+            why += (why.empty() ? "" : "; ") + g;
+          }
+        }
+        if (took >= need) return std::string();
+        if (why.empty()) why = "the other proxies are marked down";
+        return "no quorum: " + std::to_string(took) + " of " + std::to_string(proxies) +
+               " proxies took Smap v" + std::to_string(version) + " (" + std::to_string(need) +
+               " needed): " + why;
+      });
+}
+
 kj::Promise<std::string> Primary::publish(std::optional<meta::Smap> smap,
                                           std::optional<meta::BMD> bmd,
                                           const std::string& excused) {
+  if (!smap) return publishAccepted(std::nullopt, std::move(bmd), excused);
+  if (smap->version <= ctx_.meta.smap().version) {
+    return "Smap v" + std::to_string(smap->version) + " is not newer than this node's v" +
+           std::to_string(ctx_.meta.smap().version);
+  }
+  auto proposed = proposeToProxies(*smap);
+  return proposed.then([this, smap = std::move(*smap), bmd = std::move(bmd),
+                        excused](std::string noQuorum) mutable -> kj::Promise<std::string> {
+    if (!noQuorum.empty()) {
+      log::warn("Smap v{} not published: {}", smap.version, noQuorum);
+      tasks_.add(catchUp());
+      return noQuorum;
+    }
+    return publishAccepted(std::move(smap), std::move(bmd), excused);
+  });
+}
+
+kj::Promise<std::string> Primary::publishAccepted(std::optional<meta::Smap> smap,
+                                                  std::optional<meta::BMD> bmd,
+                                                  const std::string& excused) {
   if (smap) {
     Status st = ctx_.meta.acceptSmap(*smap);
-    if (!st.ok()) log::error("cannot accept own Smap: {}", st.toString());
+    if (!st.ok()) {
+      log::error("cannot accept own Smap: {}", st.toString());
+      return st.toString();
+    }
+    log::info("published Smap v{} as primary {}", smap->version, smap->primaryId);
   }
   if (bmd) {
     Status st = ctx_.meta.acceptBmd(*bmd);
@@ -83,11 +177,16 @@ kj::Promise<std::string> Primary::publish(std::optional<meta::Smap> smap,
   }
   kj::Vector<kj::Promise<std::string>> acks;
   for (const auto& [ep, node] : byEndpoint) {
-    // A node marked down is expected to miss it: it pulls the metadata when it reports back.
-    bool down = node->down() || node->id == excused;
+    // A node marked down is expected to miss it (it pulls the metadata when it reports back):
+    // one try, not waited for (a frozen node would hold the change up for 15 s).
+    if (node->down()) {
+      tasks_.add(metasyncTo(ep, 3).ignoreResult());
+      continue;
+    }
+    bool excuse = node->id == excused;
     std::string id = node->id;
-    acks.add(metasyncTo(ep, 1).then([down, id](std::string why) {
-      return why.empty() || down ? std::string() : id + ": " + why;
+    acks.add(metasyncTo(ep, 1).then([excuse, id](std::string why) {
+      return why.empty() || excuse ? std::string() : id + ": " + why;
     }));
   }
   return kj::joinPromises(acks.releaseAsArray()).then([](kj::Array<std::string>&& failed) {
@@ -131,16 +230,21 @@ kj::Promise<std::string> Primary::metasyncTo(std::string ep, int attempt) {
 }
 
 kj::Promise<void> Primary::watchKeepalives() {
+  if (!ctx_.isPrimary()) {
+    log::info("no longer the primary (Smap v{} names {})", ctx_.meta.smap().version,
+              ctx_.meta.smap().primaryId);
+    return kj::READY_NOW;
+  }
   const auto& cfg = ctx_.meta.config();
   auto timeout = std::chrono::milliseconds(cfg.keepaliveTimeoutMs);
   auto now = Clock::now();
   meta::Smap smap = ctx_.meta.smap();
-  bool changed = false;
   for (const auto& n : smap.nodes) {
     // (A decommission a previous primary started, or one interrupted by a restart.)
     if (n.isTarget() && n.decommissioning()) watchDecommission(n.id);
   }
   std::vector<std::string> expired;  // targets down for longer than the grace period
+  std::set<std::pair<std::string, meta::Role>> silent;
   for (auto& n : smap.nodes) {
     // (A target in maintenance may be down as long as it takes: it is out of placement already
     // and keeps its place in the Smap until stop-maintenance.)
@@ -158,14 +262,21 @@ kj::Promise<void> Primary::watchKeepalives() {
       log::warn("node {} ({}) silent for {} ms: marking it down", n.id,
                 n.isTarget() ? "target" : "proxy",
                 std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second).count());
-      n.flags |= meta::kNodeDown;
-      changed = true;
+      silent.insert({n.id, n.role});
     }
   }
   kj::Promise<void> done = kj::READY_NOW;
-  if (changed) {
-    smap.version += 1;
-    done = publish(smap, std::nullopt).ignoreResult();
+  if (!silent.empty()) {
+    done = changeSmap([silent](meta::Smap& s) {
+             bool changed = false;
+             for (auto& n : s.nodes) {
+               if (silent.count({n.id, n.role}) && !n.down()) {
+                 n.flags |= meta::kNodeDown;
+                 changed = true;
+               }
+             }
+             return changed;
+           }).ignoreResult();
   }
   for (const auto& id : expired) {
     // Out of placement, so that the names it owned are written to the others; what it holds
@@ -183,29 +294,110 @@ kj::Promise<void> Primary::watchKeepalives() {
       .then([this] { return watchKeepalives(); });
 }
 
+kj::Promise<bool> Primary::takeOver(std::string previous) {
+  return changeSmap(
+             [this, previous](meta::Smap& smap) {
+               if (smap.primaryId != previous) return false;  // somebody else moved first
+               smap.primaryId = ctx_.cfg.id;
+               for (auto& n : smap.nodes) {
+                 if (n.id == previous && n.isProxy()) n.flags |= meta::kNodeDown;
+               }
+               return true;
+             },
+             "", true)
+      .then([this, previous](std::string why) {
+        if (!ctx_.isPrimary()) {
+          log::warn("election won, but the new Smap was not published: {}", why);
+          return false;
+        }
+        log::info("primary of Smap v{} (took over from {})", ctx_.meta.smap().version, previous);
+        // Everyone gets a full timeout to report to the new primary.
+        auto now = Clock::now();
+        lastSeen_.clear();
+        downSince_.clear();
+        for (const auto& n : ctx_.meta.smap().nodes) lastSeen_[{n.id, n.role}] = now;
+        tasks_.add(markSilentDown());
+        return true;
+      });
+}
+
+kj::Promise<void> Primary::markSilentDown() {
+  kj::Vector<kj::Promise<std::string>> asks;  // ids that did not answer
+  for (const auto& n : ctx_.meta.smap().nodes) {
+    if (n.id == ctx_.cfg.id || n.down()) continue;
+    std::string id = n.id, ep = n.rpcEndpoint;
+    auto asked =
+        ctx_.pool.get(ep).getMetaRequest().send().then([](auto&&) { return std::string(); });
+    asks.add(ctx_.timer()
+                 .timeoutAfter(2 * kj::SECONDS, kj::mv(asked))
+                 .catch_([this, id, ep](kj::Exception&&) {
+                   ctx_.pool.drop(ep);
+                   return id;
+                 }));
+  }
+  return kj::joinPromises(asks.releaseAsArray()).then([this](kj::Array<std::string>&& silent) {
+    std::set<std::string> ids;
+    for (auto& id : silent) {
+      if (!id.empty()) ids.insert(id);
+    }
+    if (ids.empty()) return kj::Promise<void>(kj::READY_NOW);
+    return changeSmap([this, ids](meta::Smap& smap) {
+             bool changed = false;
+             for (auto& n : smap.nodes) {
+               if (ids.count(n.id) && !n.down()) {
+                 log::warn("node {} does not answer the new primary: marking it down", n.id);
+                 n.flags |= meta::kNodeDown;
+                 changed = true;
+               }
+             }
+             return changed;
+           })
+        .ignoreResult();
+  });
+}
+
+kj::Promise<void> Primary::catchUp() {
+  if (catchingUp_) return kj::READY_NOW;
+  catchingUp_ = true;
+  return pullFromProxies(ctx_).then([this] {
+    catchingUp_ = false;
+    if (!ctx_.isPrimary()) {
+      log::warn("Smap v{} names {} primary: this proxy follows it", ctx_.meta.smap().version,
+                ctx_.meta.smap().primaryId);
+    }
+  });
+}
+
 kj::Promise<Status> Primary::join(meta::NodeInfo node) {
   if (node.id.empty() || node.rpcEndpoint.empty()) {
     return Status(Code::kInvalidArgument, "join needs a node id and an endpoint");
   }
   lastSeen_[{node.id, node.role}] = Clock::now();
-  meta::Smap smap = ctx_.meta.smap();
   node.flags = 0;
-  for (auto& n : smap.nodes) {
-    if (n.id == node.id && n.role == node.role) {
-      // A node restarted in maintenance (or while leaving) stays so until told otherwise.
-      node.flags = n.flags & (meta::kNodeMaintenance | meta::kNodeDecommission);
-      if (n == node) return Status::OK();  // already a member, nothing changes
-      log::info("node {} rejoins at {}", node.id, node.rpcEndpoint);
-      n = node;
-      smap.version += 1;
-      return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
-    }
-  }
-  log::info("node {} ({}) joins at {}", node.id, node.isTarget() ? "target" : "proxy",
-            node.rpcEndpoint);
-  smap.nodes.push_back(node);
-  smap.version += 1;
-  return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
+  return changeSmap([node](meta::Smap& smap) mutable {
+           for (auto& n : smap.nodes) {
+             if (n.id == node.id && n.role == node.role) {
+               // A node restarted in maintenance (or while leaving) stays so until told
+               // otherwise.
+               node.flags = n.flags & (meta::kNodeMaintenance | meta::kNodeDecommission);
+               if (n == node) return false;  // already a member, nothing changes
+               log::info("node {} rejoins at {}", node.id, node.rpcEndpoint);
+               n = node;
+               return true;
+             }
+           }
+           log::info("node {} ({}) joins at {}", node.id, node.isTarget() ? "target" : "proxy",
+                     node.rpcEndpoint);
+           smap.nodes.push_back(node);
+           return true;
+         })
+      .then([](std::string why) {
+        // (A change that found no quorum is not taken: the node is not a member yet.)
+        if (why.rfind("no quorum", 0) == 0 || why == "no longer the primary") {
+          return Status(Code::kUnavailable, why);
+        }
+        return Status::OK();
+      });
 }
 
 kj::Promise<Result<uint64_t>> Primary::setNodeState(const std::string& id,
@@ -262,12 +454,25 @@ kj::Promise<Result<uint64_t>> Primary::setNodeState(const std::string& id,
     if (n->decommissioning()) watchDecommission(id);
     return Out(smap.version);
   }
-  smap.version += 1;
-  uint64_t version = smap.version;
-  log::info("{} of target {} (Smap v{})", action, id, version);
+  uint32_t flags = n->flags & ~meta::kNodeDown;
+  log::info("{} of target {}", action, id);
   // (The node itself may be leaving because it does not answer: its miss is no failure.)
-  return publish(smap, std::nullopt, id)
-      .then([this, id, action, version](std::string missed) -> Out {
+  return changeSmap(
+             [id, flags](meta::Smap& s) {
+               for (auto& m : s.nodes) {
+                 if (m.id == id && m.isTarget() && (m.flags & ~meta::kNodeDown) != flags) {
+                   m.flags = flags | (m.flags & meta::kNodeDown);
+                   return true;
+                 }
+               }
+               return false;
+             },
+             id)
+      .then([this, id, action](std::string missed) -> Out {
+        uint64_t version = ctx_.meta.smap().version;
+        if (missed.rfind("no quorum", 0) == 0 || missed == "no longer the primary") {
+          return Status(Code::kUnavailable, action + " of " + id + " not published: " + missed);
+        }
         if (action == "decommission") watchDecommission(id);
         if (!missed.empty()) {
           return Status(Code::kInternal, action + " of " + id + " is in the cluster map (v" +
@@ -360,33 +565,43 @@ kj::Promise<Result<bool>> Primary::holdsObjects(std::string ep, std::vector<std:
 }
 
 kj::Promise<Status> Primary::removeNode(const std::string& id, meta::Role role) {
-  meta::Smap smap = ctx_.meta.smap();
-  auto it = std::find_if(smap.nodes.begin(), smap.nodes.end(),
-                         [&](const meta::NodeInfo& n) { return n.id == id && n.role == role; });
-  if (it == smap.nodes.end()) return Status::OK();
-  smap.nodes.erase(it);
-  smap.version += 1;
   lastSeen_.erase({id, role});
-  return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
+  return changeSmap([id, role](meta::Smap& smap) {
+           auto it =
+               std::find_if(smap.nodes.begin(), smap.nodes.end(),
+                            [&](const meta::NodeInfo& n) { return n.id == id && n.role == role; });
+           if (it == smap.nodes.end()) return false;
+           smap.nodes.erase(it);
+           return true;
+         })
+      .then([](std::string) { return Status::OK(); });
 }
 
 void Primary::taskFailed(kj::Exception&& e) {
   log::error("primary background task: {}", e.getDescription().cStr());
 }
 
-kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role) {
+kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role,
+                                       uint64_t smapVersion) {
+  // A node with a newer Smap: another proxy was elected meanwhile (this one was away or cut off).
+  if (smapVersion > ctx_.meta.smap().version) tasks_.add(catchUp());
   const meta::NodeInfo* n = ctx_.meta.smap().find(id, role);
   if (!n) return Status(Code::kNodeNotFound, id + " is not in the cluster map");
   lastSeen_[{id, role}] = Clock::now();
   if (!n->down()) return Status::OK();
   log::info("node {} is back", id);
   downSince_.erase(id);
-  meta::Smap smap = ctx_.meta.smap();
-  for (auto& m : smap.nodes) {
-    if (m.id == id && m.role == role) m.flags &= ~meta::kNodeDown;
-  }
-  smap.version += 1;
-  return publish(smap, std::nullopt).then([](std::string) { return Status::OK(); });
+  return changeSmap([id, role](meta::Smap& smap) {
+           bool changed = false;
+           for (auto& m : smap.nodes) {
+             if (m.id == id && m.role == role && m.down()) {
+               m.flags &= ~meta::kNodeDown;
+               changed = true;
+             }
+           }
+           return changed;
+         })
+      .then([](std::string) { return Status::OK(); });
 }
 
 namespace {

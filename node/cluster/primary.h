@@ -5,6 +5,7 @@
 #include <kj/async.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -19,13 +20,20 @@ class Primary final : private kj::TaskSet::ErrorHandler {
 
   // Creates (or resumes) the cluster's metadata with this node as primary.
   Status bootstrap();
-  // Runs forever: marks nodes down after keepaliveTimeoutMs of silence, and removes targets
-  // down for longer than downGraceMs from the Smap.
+  // Runs while this node is the primary (resolves once another one took over): marks nodes down
+  // after keepaliveTimeoutMs of silence, and removes targets down for longer than downGraceMs.
   kj::Promise<void> watchKeepalives();
+  // Election won (node/cluster/election.h): publishes a Smap naming this proxy primary and
+  // `previous` down. True once a majority of the proxies took it.
+  kj::Promise<bool> takeOver(std::string previous);
+  // Asks every other proxy for its metadata and takes what is newer: a primary that lost its
+  // place (it was away, or cut off) learns who leads now, and stops acting as primary.
+  kj::Promise<void> catchUp();
 
   kj::Promise<Status> join(meta::NodeInfo node);
   // Returns the primary's current Smap version; kNodeNotFound tells the node to join again.
-  kj::Promise<Status> keepalive(const std::string& id, meta::Role role);
+  // smapVersion: the sender's.
+  kj::Promise<Status> keepalive(const std::string& id, meta::Role role, uint64_t smapVersion);
   kj::Promise<Status> createBucket(const std::string& name, meta::BucketProps props);
   kj::Promise<Status> destroyBucket(const std::string& name, bool force);
   kj::Promise<Status> setBucketProps(const std::string& name, meta::BucketProps props);
@@ -42,10 +50,29 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   // Accepts the new Smap/BMD here and sends them to every other node (3 tries each, 5 s per
   // try). Resolves with the live (not down) nodes that did not take them, "id: why; ...", or "".
   // `excused`: a node whose miss is expected (one being put out of the cluster).
+  // A new Smap goes first to the other proxies and is taken here only once a majority of all the
+  // proxies it lists (this one included) accepted it: a proxy takes one Smap per version, so two
+  // primaries never publish the same version, and one cut off from the majority publishes none
+  // ("no quorum: ...", and it catches up). Then the rest of the nodes get it.
   kj::Promise<std::string> publish(std::optional<meta::Smap> smap, std::optional<meta::BMD> bmd,
                                    const std::string& excused = "");
+  // publish() past the quorum: takes them here, then sends them to every other node.
+  kj::Promise<std::string> publishAccepted(std::optional<meta::Smap> smap,
+                                           std::optional<meta::BMD> bmd,
+                                           const std::string& excused);
+  // "" once a majority of smap's proxies took it, else why not.
+  kj::Promise<std::string> proposeToProxies(const meta::Smap& smap);
+  // Smap changes run one at a time, each on the Smap the previous one left: `edit` changes a
+  // copy (false: nothing to change), which is then published as the next version. `excused` as
+  // for publish; `takingOver`: run by a proxy that is not the primary yet.
+  kj::Promise<std::string> changeSmap(std::function<bool(meta::Smap&)> edit,
+                                      std::string excused = "", bool takingOver = false);
   // One node's metasync, retried; "" once it took it, else why not.
   kj::Promise<std::string> metasyncTo(std::string endpoint, int attempt);
+  // Right after an election nobody knows which nodes went down with the old primary: each is
+  // asked once, and those that do not answer are marked down at once (not after
+  // keepaliveTimeoutMs), so that bucket changes do not wait for them.
+  kj::Promise<void> markSilentDown();
   kj::Promise<Status> allTargetsEmpty(const std::string& bucket);
   // OK if every active target has at least `copies` enabled mountpaths (mirror.copies), else
   // an error naming the first that has not (or did not answer).
@@ -65,6 +92,8 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   std::map<std::string, Clock::time_point> downSince_;  // targets seen down, since when
   std::set<std::string> leaving_;           // targets whose decommission is being watched
   std::map<std::string, bool> rmUserData_;  // decommissioned targets whose data is wiped
+  kj::ForkedPromise<void> smapTail_ = kj::Promise<void>(kj::READY_NOW).fork();
+  bool catchingUp_ = false;
   kj::TaskSet tasks_;
 };
 

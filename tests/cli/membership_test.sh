@@ -17,10 +17,7 @@ check dev_up "$DEV" up --targets 4
 export AIS_ENDPOINT=127.0.0.1:$AIS_DEV_PORT
 
 N=120
-mkdir -p "$WORK/src" "$WORK/got"
-for i in $(seq -w 1 $N); do head -c $((RANDOM % 40000 + 1)) /dev/urandom >"$WORK/src/o$i"; done
-"$AIS" bucket create ais://memb >/dev/null && "$AIS" put -q "$WORK/src" ais://memb >/dev/null
-check put_all test "$("$AIS" ls ais://memb --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')" = $N
+put_random_objects ais://memb $N 40000
 
 # Target holding each object, as the cluster reports it ("-" for one that is gone: after a target
 # died, what only it held).

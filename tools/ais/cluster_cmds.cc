@@ -62,6 +62,7 @@ int showCluster(Cli& cli, bool json, bool noHeaders) {
           {"reachable", st.reachable},
           {"primary", st.node.isProxy() && st.node.id == smap->primaryId},
           {"smap_version", st.smapVersion},
+          {"smap_primary", st.smapPrimary},
           {"uptime_sec", st.uptimeSec},
       };
       if (st.node.isTarget()) {

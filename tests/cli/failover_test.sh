@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Primary failover on a real 3 proxy + 3 target playground, driven through the CLI: the primary
+# is killed (a new one within 10 s, bucket create works after, through any proxy), a target that
+# was down meanwhile rejoins although its config names the dead primary, the old primary comes
+# back and follows the new one, a primary frozen (SIGSTOP) long enough to be replaced steps down
+# when it wakes, and no two proxies ever published the same Smap version. Objects read back
+# byte-exact throughout.
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/lib/cli_suite.sh
+source "$REPO/tests/lib/cli_suite.sh"
+WORK=$(mktemp -d /tmp/ais-failover-work.XXXXXX)
+own_playground failover-test 20600 50 8 8
+check dev_up "$DEV" up --proxies 3 --targets 3
+eval "$("$DEV" env)"
+export AIS_ENDPOINT  # every proxy, p1 first
+PIDS() { awk -v id="$1" '$1 == id { print $4 }' "$AIS_DEV_DIR/cluster"; }
+
+N=60
+put_random_objects ais://fover $N 30000
+
+# "PRIMARY AGREED": the primary by the cluster map, and "yes" if every node that answers holds
+# the same Smap version naming it.
+view() {
+  "$AIS" show cluster --json 2>/dev/null | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+up = [n for n in d["nodes"] if n["reachable"]]
+same = all(n["smap_primary"] == d["primary"] and n["smap_version"] == d["smap_version"] for n in up)
+print(d["primary"], "yes" if same else "no")' 2>/dev/null || echo "- no"
+}
+# wait_primary NOT SECONDS: waits until every node agrees on a primary other than NOT; prints it
+# and the seconds it took.
+wait_primary() {
+  local not=$1 limit=$2 start=$SECONDS p agreed
+  while ((SECONDS - start <= limit)); do
+    read -r p agreed <<<"$(view)"
+    if [[ $p != "-" && $p != "$not" && $agreed == yes ]]; then
+      echo "$p $((SECONDS - start))"
+      return 0
+    fi
+    sleep 0.3
+  done
+  echo "- $((SECONDS - start))"
+  return 1
+}
+verify_all() {
+  local bad=""
+  for f in "$WORK"/src/*; do
+    local n
+    n=$(basename "$f")
+    "$AIS" get -q "ais://fover/$n" "$WORK/got/$n" >/dev/null 2>&1 && cmp -s "$f" "$WORK/got/$n" || bad+=" $n"
+  done
+  echo "$bad"
+}
+
+read -r P0 _ <<<"$(view)"
+check first_primary_p1 test "$P0" = p1
+
+# Readers through the whole drill: every GET must return the right bytes (of objects on t1 and t3:
+# t2 is down for a while, and this bucket keeps no copies elsewhere).
+READ_SET=()
+for f in "$WORK"/src/o0*; do
+  t=$("$AIS" object head "ais://fover/$(basename "$f")" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+  [[ $t != t2 ]] && READ_SET+=("$f")
+done
+check readers_have_objects test ${#READ_SET[@]} -ge 3
+(
+  end=$((SECONDS + 40))
+  while ((SECONDS < end)); do
+    for f in "${READ_SET[@]}"; do
+      n=$(basename "$f")
+      if ! out=$("$AIS" get -q "ais://fover/$n" "$WORK/reader.$n" 2>&1) || ! cmp -s "$f" "$WORK/reader.$n"; then
+        echo "$n: $out" >>"$WORK/reader.bad"
+      fi
+    done
+  done
+) &
+READER=$!
+
+# A target goes down first; it comes back after the failover, its config still naming p1.
+"$DEV" kill t2 >/dev/null
+kill -9 "$(PIDS p1)"
+read -r P1 took <<<"$(wait_primary p1 10)"
+if [[ $P1 == p2 || $P1 == p3 ]]; then pass "new_primary_within_10s ($P1 in ${took}s)"; else
+  fail new_primary_within_10s "$(view); $("$AIS" show cluster 2>&1 | tail -3)"
+fi
+# The new primary asks every node once and marks those that do not answer down (t2), so that
+# bucket changes do not wait for them.
+t2flags() { "$AIS" show cluster --json | $PY -c '
+import json, sys
+print(next((n["flags"] & 1 for n in json.load(sys.stdin)["nodes"] if n["id"] == "t2"), "-"))'; }
+ok=0
+for _ in $(seq 1 20); do [[ $(t2flags) == 1 ]] && { ok=1; break; }; sleep 0.3; done
+check dead_target_marked_down test $ok = 1
+# Control calls reach the new primary through whichever proxy answers, the dead one listed first.
+check bucket_create_after_failover "$AIS" bucket create ais://fover-after
+other=$( [[ $P1 == p2 ]] && echo p3 || echo p2 )
+oport=$(awk -v id="$other" '$1 == id { print $3 }' "$AIS_DEV_DIR/cluster")
+check create_via_nonprimary_proxy env AIS_ENDPOINT="127.0.0.1:$oport" "$AIS" bucket create ais://fover-via
+check put_after_failover sh -c "echo after | '$AIS' put - ais://fover-after/x"
+
+"$DEV" start t2 >/dev/null
+t2state() { "$AIS" show cluster --json | $PY -c '
+import json, sys
+print(next((n["status"] for n in json.load(sys.stdin)["nodes"] if n["id"] == "t2" and n["role"] == "target"), "-"))'; }
+ok=0
+for _ in $(seq 1 40); do [[ $(t2state) == up ]] && { ok=1; break; }; sleep 0.5; done
+check target_rejoins_new_primary test $ok = 1
+
+# The old primary returns: it follows the new one (no second primary, nothing published by it).
+"$DEV" start p1 >/dev/null
+ok=0
+for _ in $(seq 1 40); do
+  read -r p agreed <<<"$(view)"
+  st=$("$AIS" show cluster --json | $PY -c 'import json,sys; print([n["status"] for n in json.load(sys.stdin)["nodes"] if n["id"] == "p1"][0])')
+  [[ $p == "$P1" && $agreed == yes && $st == up ]] && { ok=1; break; }
+  sleep 0.5
+done
+if ((ok)); then pass old_primary_follows; else fail old_primary_follows "$(view); $("$AIS" show cluster 2>&1)"; fi
+
+# A frozen primary (no answer, socket open) is replaced; woken, it steps down.
+FROZEN=$P1
+kill -STOP "$(PIDS "$FROZEN")"
+read -r P2 took <<<"$(wait_primary "$FROZEN" 12)"
+if [[ $P2 != "-" && $P2 != "$FROZEN" ]]; then pass "frozen_primary_replaced ($P2 in ${took}s)"; else
+  fail frozen_primary_replaced "$(view)"
+fi
+kill -CONT "$(PIDS "$FROZEN")"
+ok=0
+for _ in $(seq 1 30); do
+  read -r p agreed <<<"$(view)"
+  [[ $p == "$P2" && $agreed == yes ]] && "$AIS" show cluster --json | $PY -c '
+import json, sys
+sys.exit(0 if all(n["reachable"] for n in json.load(sys.stdin)["nodes"]) else 1)' && { ok=1; break; }
+  sleep 0.5
+done
+if ((ok)); then pass woken_primary_steps_down; else fail woken_primary_steps_down "$(view)"; fi
+check bucket_create_after_second_failover "$AIS" bucket create ais://fover-again
+
+wait "$READER"
+if [[ -s $WORK/reader.bad ]]; then fail reads_during_failovers "$(sort -u "$WORK/reader.bad" | head)"; else
+  pass reads_during_failovers
+fi
+check all_objects_intact test -z "$(verify_all)"
+check listing_complete test "$(listed_count ais://fover)" = $N
+
+# Every Smap version was published by one primary only (each node logs what it publishes).
+dups=$(grep -h "published Smap v" "$AIS_DEV_DIR"/*/aisnode.log | sed -E 's/.*published Smap (v[0-9]+) as primary ([^ ]+).*/\1 \2/' |
+  sort -u | awk '{ n[$1]++ } END { for (v in n) if (n[v] > 1) print v }')
+published=$(grep -h "published Smap v" "$AIS_DEV_DIR"/*/aisnode.log | grep -c .)
+if [[ -z $dups && $published -gt 5 ]]; then pass "one_primary_per_smap_version ($published publications)"; else
+  fail one_primary_per_smap_version "versions published by two primaries: $dups"
+fi
+
+echo "failover_test: $FAILS failed"
+((FAILS == 0))

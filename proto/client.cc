@@ -41,38 +41,46 @@ Result<meta::Smap> Client::smap(bool refresh) {
 
 Result<std::vector<NodeStatus>> Client::clusterStatus() {
   auto smap = impl_->currentSmap();
-  std::vector<NodeStatus> out;
-  for (const auto& n : smap->nodes) {
-    NodeStatus ns;
-    ns.node = n;
-    auto r = impl_->onLoop<NodeStatus>([&]() -> kj::Promise<Result<NodeStatus>> {
-      auto p =
-          impl_->pool_->get(n.rpcEndpoint)
-              .nodeStatusRequest()
-              .send()
-              .then([n](capnp::Response<wire::Node::NodeStatusResults>&& r) -> Result<NodeStatus> {
-                auto s = r.getStatus();
-                NodeStatus ns;
-                ns.node = n;
-                ns.reachable = true;
-                ns.smapVersion = s.getSmapVersion();
-                ns.smapPrimary = s.getSmapPrimary();
-                ns.capacityBytes = s.getCapacityBytes();
-                ns.availableBytes = s.getAvailableBytes();
-                ns.objectCount = s.getObjectCount();
-                ns.uptimeSec = s.getUptimeSec();
-                auto i = s.getIntegrity();
-                ns.integrity =
-                    IntegrityCounts{i.getCorruptReads(), i.getMissingFiles(), i.getQuarantined(),
-                                    i.getLomsDropped(),  i.getLomsRebuilt(),  i.getOrphans()};
-                return ns;
-              });
-      return impl_->pool_->timer().timeoutAfter(3 * kj::SECONDS,
-                                                impl_->guard(n.rpcEndpoint, kj::mv(p)));
-    });
-    out.push_back(r.ok() ? *r : ns);
-  }
-  return out;
+  // Every node at once, 3 s each: one that does not answer (dead, frozen) is shown unreachable.
+  using Statuses = std::vector<NodeStatus>;
+  return impl_->onLoop<Statuses>([&]() -> kj::Promise<Result<Statuses>> {
+    auto asks = kj::heapArrayBuilder<kj::Promise<NodeStatus>>(smap->nodes.size());
+    for (const auto& n : smap->nodes) {
+      auto p = impl_->pool_->get(n.rpcEndpoint)
+                   .nodeStatusRequest()
+                   .send()
+                   .then([n](capnp::Response<wire::Node::NodeStatusResults>&& r) {
+                     auto s = r.getStatus();
+                     NodeStatus ns;
+                     ns.node = n;
+                     ns.reachable = true;
+                     ns.smapVersion = s.getSmapVersion();
+                     ns.smapPrimary = s.getSmapPrimary();
+                     ns.capacityBytes = s.getCapacityBytes();
+                     ns.availableBytes = s.getAvailableBytes();
+                     ns.objectCount = s.getObjectCount();
+                     ns.uptimeSec = s.getUptimeSec();
+                     auto i = s.getIntegrity();
+                     ns.integrity = IntegrityCounts{i.getCorruptReads(), i.getMissingFiles(),
+                                                    i.getQuarantined(),  i.getLomsDropped(),
+                                                    i.getLomsRebuilt(),  i.getOrphans()};
+                     return ns;
+                   });
+      std::string ep = n.rpcEndpoint;
+      asks.add(impl_->pool_->timer()
+                   .timeoutAfter(3 * kj::SECONDS, kj::mv(p))
+                   .catch_([this, n](kj::Exception&&) {
+                     impl_->pool_->drop(n.rpcEndpoint);
+                     NodeStatus ns;
+                     ns.node = n;
+                     return ns;
+                   }));
+    }
+    return kj::joinPromises(asks.finish())
+        .then([](kj::Array<NodeStatus>&& got) -> Result<Statuses> {
+          return Statuses(std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
+        });
+  });
 }
 
 Status Client::createBucket(const std::string& bucket, const meta::BucketProps& props) {

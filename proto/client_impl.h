@@ -199,15 +199,22 @@ class Client::Impl {
     return smap_;
   }
 
-  // Asks the primary (else the configured endpoint, else any node) for the newest metadata.
+  // Asks the Smap's primary, else the configured endpoints, else any node of the Smap for the
+  // newest metadata (each endpoint once, 3 s each: a frozen node must not hold the caller long).
   Status refreshMeta() {
     std::vector<std::string> candidates;
-    if (auto s = currentSmap()) {
-      if (auto* p = s->primary()) candidates.push_back(p->rpcEndpoint);
+    auto add = [&](const std::string& ep) {
+      if (std::find(candidates.begin(), candidates.end(), ep) == candidates.end()) {
+        candidates.push_back(ep);
+      }
+    };
+    auto s = currentSmap();
+    if (s) {
+      if (auto* p = s->primary()) add(p->rpcEndpoint);
     }
-    for (auto& ep : splitEndpoints(options_.endpoint)) candidates.push_back(std::move(ep));
-    if (auto s = currentSmap()) {
-      for (const auto& n : s->nodes) candidates.push_back(n.rpcEndpoint);
+    for (const auto& ep : splitEndpoints(options_.endpoint)) add(ep);
+    if (s) {
+      for (const auto& n : s->nodes) add(n.rpcEndpoint);
     }
     Status last(Code::kUnavailable, "no node answered");
     for (const auto& ep : candidates) {
@@ -224,7 +231,7 @@ class Client::Impl {
                   return true;
                 });
           },
-          std::chrono::milliseconds(3000));  // (a frozen node must not hold the caller long)
+          std::chrono::milliseconds(3000));
       if (r.ok()) return Status::OK();
       dropOnLoop(ep);
       last = Status(r.code(), ep + ": " + r.status().message());

@@ -72,15 +72,16 @@ Status Primary::bootstrap() {
 }
 
 kj::Promise<std::string> Primary::changeSmap(std::function<bool(meta::Smap&)> edit,
-                                             std::string excused, bool takingOver) {
-  auto turn =
-      smapTail_.addBranch().then([this, edit = std::move(edit), excused = std::move(excused),
-                                  takingOver]() mutable -> kj::Promise<std::string> {
+                                             std::string excused, bool takingOver,
+                                             std::function<void()> taken) {
+  auto turn = smapTail_.addBranch().then(
+      [this, edit = std::move(edit), excused = std::move(excused), takingOver,
+       taken = std::move(taken)]() mutable -> kj::Promise<std::string> {
         if (!takingOver && !ctx_.isPrimary()) return std::string("no longer the primary");
         meta::Smap smap = ctx_.meta.smap();
         if (!edit(smap)) return std::string();
         smap.version += 1;
-        return publish(std::move(smap), std::nullopt, excused);
+        return publish(std::move(smap), std::nullopt, excused, std::move(taken));
       });
   auto forked = turn.fork();
   smapTail_ = forked.addBranch()
@@ -137,28 +138,30 @@ kj::Promise<std::string> Primary::proposeToProxies(const meta::Smap& smap) {
 }
 
 kj::Promise<std::string> Primary::publish(std::optional<meta::Smap> smap,
-                                          std::optional<meta::BMD> bmd,
-                                          const std::string& excused) {
-  if (!smap) return publishAccepted(std::nullopt, std::move(bmd), excused);
+                                          std::optional<meta::BMD> bmd, const std::string& excused,
+                                          std::function<void()> taken) {
+  if (!smap) return publishAccepted(std::nullopt, std::move(bmd), excused, std::move(taken));
   if (smap->version <= ctx_.meta.smap().version) {
     return "Smap v" + std::to_string(smap->version) + " is not newer than this node's v" +
            std::to_string(ctx_.meta.smap().version);
   }
   auto proposed = proposeToProxies(*smap);
-  return proposed.then([this, smap = std::move(*smap), bmd = std::move(bmd),
-                        excused](std::string noQuorum) mutable -> kj::Promise<std::string> {
-    if (!noQuorum.empty()) {
-      log::warn("Smap v{} not published: {}", smap.version, noQuorum);
-      tasks_.add(catchUp());
-      return noQuorum;
-    }
-    return publishAccepted(std::move(smap), std::move(bmd), excused);
-  });
+  return proposed.then(
+      [this, smap = std::move(*smap), bmd = std::move(bmd), excused,
+       taken = std::move(taken)](std::string noQuorum) mutable -> kj::Promise<std::string> {
+        if (!noQuorum.empty()) {
+          log::warn("Smap v{} not published: {}", smap.version, noQuorum);
+          tasks_.add(catchUp());
+          return noQuorum;
+        }
+        return publishAccepted(std::move(smap), std::move(bmd), excused, std::move(taken));
+      });
 }
 
 kj::Promise<std::string> Primary::publishAccepted(std::optional<meta::Smap> smap,
                                                   std::optional<meta::BMD> bmd,
-                                                  const std::string& excused) {
+                                                  const std::string& excused,
+                                                  std::function<void()> taken) {
   if (smap) {
     Status st = ctx_.meta.acceptSmap(*smap);
     if (!st.ok()) {
@@ -166,6 +169,7 @@ kj::Promise<std::string> Primary::publishAccepted(std::optional<meta::Smap> smap
       return st.toString();
     }
     log::info("published Smap v{} as primary {}", smap->version, smap->primaryId);
+    if (taken) taken();
   }
   if (bmd) {
     Status st = ctx_.meta.acceptBmd(*bmd);
@@ -295,30 +299,36 @@ kj::Promise<void> Primary::watchKeepalives() {
 }
 
 kj::Promise<bool> Primary::takeOver(std::string previous) {
-  return changeSmap(
-             [this, previous](meta::Smap& smap) {
-               if (smap.primaryId != previous) return false;  // somebody else moved first
-               smap.primaryId = ctx_.cfg.id;
-               for (auto& n : smap.nodes) {
-                 if (n.id == previous && n.isProxy()) n.flags |= meta::kNodeDown;
-               }
-               return true;
-             },
-             "", true)
-      .then([this, previous](std::string why) {
-        if (!ctx_.isPrimary()) {
-          log::warn("election won, but the new Smap was not published: {}", why);
-          return false;
-        }
-        log::info("primary of Smap v{} (took over from {})", ctx_.meta.smap().version, previous);
-        // Everyone gets a full timeout to report to the new primary.
-        auto now = Clock::now();
-        lastSeen_.clear();
-        downSince_.clear();
-        for (const auto& n : ctx_.meta.smap().nodes) lastSeen_[{n.id, n.role}] = now;
-        tasks_.add(markSilentDown());
-        return true;
-      });
+  // Resolved as soon as the Smap is taken here: the other nodes get it while this proxy already
+  // acts as primary.
+  auto paf = kj::newPromiseAndFulfiller<bool>();
+  auto won = std::make_shared<kj::Own<kj::PromiseFulfiller<bool>>>(kj::mv(paf.fulfiller));
+  auto taken = [this, previous, won] {
+    log::info("primary of Smap v{} (took over from {})", ctx_.meta.smap().version, previous);
+    // Everyone gets a full timeout to report to the new primary.
+    auto now = Clock::now();
+    lastSeen_.clear();
+    downSince_.clear();
+    for (const auto& n : ctx_.meta.smap().nodes) lastSeen_[{n.id, n.role}] = now;
+    tasks_.add(markSilentDown());
+    (*won)->fulfill(true);
+  };
+  tasks_.add(changeSmap(
+                 [this, previous](meta::Smap& smap) {
+                   if (smap.primaryId != previous) return false;  // somebody else moved first
+                   smap.primaryId = ctx_.cfg.id;
+                   for (auto& n : smap.nodes) {
+                     if (n.id == previous && n.isProxy()) n.flags |= meta::kNodeDown;
+                   }
+                   return true;
+                 },
+                 "", true, taken)
+                 .then([won](std::string why) {
+                   if (!(*won)->isWaiting()) return;
+                   log::warn("election won, but the new Smap was not published: {}", why);
+                   (*won)->fulfill(false);
+                 }));
+  return kj::mv(paf.promise);
 }
 
 kj::Promise<void> Primary::markSilentDown() {

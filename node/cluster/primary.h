@@ -54,19 +54,23 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   // proxies it lists (this one included) accepted it: a proxy takes one Smap per version, so two
   // primaries never publish the same version, and one cut off from the majority publishes none
   // ("no quorum: ...", and it catches up). Then the rest of the nodes get it.
+  // `taken`: called once the Smap is taken here (before the other nodes have it).
   kj::Promise<std::string> publish(std::optional<meta::Smap> smap, std::optional<meta::BMD> bmd,
-                                   const std::string& excused = "");
+                                   const std::string& excused = "",
+                                   std::function<void()> taken = nullptr);
   // publish() past the quorum: takes them here, then sends them to every other node.
   kj::Promise<std::string> publishAccepted(std::optional<meta::Smap> smap,
                                            std::optional<meta::BMD> bmd,
-                                           const std::string& excused);
+                                           const std::string& excused,
+                                           std::function<void()> taken = nullptr);
   // "" once a majority of smap's proxies took it, else why not.
   kj::Promise<std::string> proposeToProxies(const meta::Smap& smap);
   // Smap changes run one at a time, each on the Smap the previous one left: `edit` changes a
   // copy (false: nothing to change), which is then published as the next version. `excused` as
   // for publish; `takingOver`: run by a proxy that is not the primary yet.
   kj::Promise<std::string> changeSmap(std::function<bool(meta::Smap&)> edit,
-                                      std::string excused = "", bool takingOver = false);
+                                      std::string excused = "", bool takingOver = false,
+                                      std::function<void()> taken = nullptr);
   // One node's metasync, retried; "" once it took it, else why not.
   kj::Promise<std::string> metasyncTo(std::string endpoint, int attempt);
   // Right after an election nobody knows which nodes went down with the old primary: each is

@@ -157,7 +157,7 @@ int run(const ais::node::LocalConfig& cfg) {
   // the primary's keepalive watch, or a member's keepalives (and a proxy's elections).
   node::Membership membership(ctx, election.get());
   std::function<kj::Promise<void>()> roleLoop = [&]() -> kj::Promise<void> {
-    kj::Promise<void> duty = ctx.isPrimary() ? primary->watchKeepalives() : membership.keepalives();
+    kj::Promise<void> duty = ctx.isPrimary() ? primary->watchKeepalives() : membership.follow();
     return duty.then([&] { return roleLoop(); });
   };
   kj::Promise<void> joined = primaryRole ? kj::Promise<void>(kj::READY_NOW) : membership.join();

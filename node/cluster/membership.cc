@@ -126,6 +126,11 @@ kj::Promise<void> Membership::primarySilent() {
   return pullFromProxies(ctx_);
 }
 
+kj::Promise<void> Membership::follow() {
+  primaryAnswered_ = Clock::now();
+  return keepalives();
+}
+
 kj::Promise<void> Membership::keepalives() {
   if (ctx_.isPrimary()) return kj::READY_NOW;
   const std::string ep = primaryEndpoint();

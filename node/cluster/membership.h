@@ -21,14 +21,16 @@ class Membership {
 
   // Resolves once every role of this node is in an accepted Smap.
   kj::Promise<void> join();
-  // Runs until this node is the primary (an election it won).
-  kj::Promise<void> keepalives();
+  // Keepalives until this node is the primary (an election it won); the primary's silence is
+  // counted from now (a former primary starts following here).
+  kj::Promise<void> follow();
 
  private:
   using Clock = std::chrono::steady_clock;
   // Where to join on attempt n: the Smap's primary, the configured one, then the other proxies.
   std::string joinEndpoint(uint32_t attempt) const;
   std::string primaryEndpoint() const;
+  kj::Promise<void> keepalives();
   kj::Promise<void> joinRole(meta::Role role, uint32_t attempt);
   kj::Promise<void> pullMeta(std::string ep);
   // OK once the primary answered; kNotPrimary: the node asked is not (its metadata was pulled).

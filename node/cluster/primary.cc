@@ -418,14 +418,10 @@ kj::Promise<Result<uint64_t>> Primary::setNodeState(const std::string& id,
   for (auto& m : smap.nodes) {
     if (m.id == id && m.isTarget()) n = &m;
   }
-  if (!n) {
-    if (smap.find(id, meta::Role::kProxy)) {
-      return Out(Status(Code::kNotImplemented,
-                        id + " is a proxy: only targets can be put in maintenance or "
-                             "decommissioned (not supported for proxies yet)"));
-    }
-    return Out(Status(Code::kNodeNotFound, id + " is not a target of the cluster"));
+  if (action == "set-primary" || (!n && smap.find(id, meta::Role::kProxy))) {
+    return setProxyState(id, action);
   }
+  if (!n) return Out(Status(Code::kNodeNotFound, id + " is not a node of the cluster"));
   uint32_t before = n->flags;
   if (action == "start-maintenance") {
     if (n->decommissioning()) {
@@ -490,6 +486,110 @@ kj::Promise<Result<uint64_t>> Primary::setNodeState(const std::string& id,
                                              "), but not every node took it: " + missed);
         }
         return version;
+      });
+}
+
+kj::Promise<Result<uint64_t>> Primary::setProxyState(const std::string& id,
+                                                     const std::string& action) {
+  using Out = Result<uint64_t>;
+  const meta::NodeInfo* p = ctx_.meta.smap().find(id, meta::Role::kProxy);
+  if (!p) return Out(Status(Code::kNodeNotFound, id + " is not a proxy of the cluster"));
+  auto published = [this, id, action](std::string why) -> Out {
+    if (why.rfind("no quorum", 0) == 0 || why == "no longer the primary") {
+      return Status(Code::kUnavailable, action + " of " + id + " not published: " + why);
+    }
+    if (!why.empty()) {
+      return Status(Code::kInternal, action + " of " + id + " is in the cluster map (v" +
+                                         std::to_string(ctx_.meta.smap().version) +
+                                         "), but not every node took it: " + why);
+    }
+    return ctx_.meta.smap().version;
+  };
+  auto setFlags = [id](uint32_t set, uint32_t clear) {
+    return [id, set, clear](meta::Smap& s) {
+      for (auto& m : s.nodes) {
+        if (m.id != id || !m.isProxy()) continue;
+        uint32_t flags = (m.flags | set) & ~clear;
+        if (flags == m.flags) return false;
+        m.flags = flags;
+        return true;
+      }
+      return false;
+    };
+  };
+  if (action == "set-primary") {
+    if (id == ctx_.cfg.id) return Out(ctx_.meta.smap().version);
+    if (p->down() || p->inMaintenance()) {
+      return Out(Status(Code::kInvalidArgument, id + " is down or in maintenance: it cannot lead"));
+    }
+    log::info("handing the primary role to {}", id);
+    return changeSmap([id](meta::Smap& s) {
+             s.primaryId = id;
+             return true;
+           })
+        .then(std::move(published));
+  }
+  if (id == ctx_.cfg.id && action != "stop-maintenance") {
+    return Out(
+        Status(Code::kInvalidArgument, id + " is the primary: hand the role to another proxy first "
+                                            "(ais cluster set-primary NODE)"));
+  }
+  if (action == "start-maintenance") {
+    // Out of the running for primary; it keeps its vote and serves clients.
+    return changeSmap(setFlags(meta::kNodeMaintenance, 0)).then(std::move(published));
+  }
+  if (action == "stop-maintenance") {
+    return changeSmap(setFlags(0, meta::kNodeMaintenance)).then(std::move(published));
+  }
+  if (action != "decommission") {
+    return Out(Status(Code::kInvalidArgument, "action '" + action +
+                                                  "': expected start-maintenance, "
+                                                  "stop-maintenance, decommission or set-primary"));
+  }
+  // The proxies left must still hold a live majority among them, or no Smap change could ever be
+  // published again.
+  size_t remaining = 0, live = 0;
+  std::string dead;
+  for (const auto& m : ctx_.meta.smap().nodes) {
+    if (!m.isProxy() || m.id == id) continue;
+    ++remaining;
+    if (m.down()) {
+      dead += (dead.empty() ? "" : ", ") + m.id;
+    } else {
+      ++live;
+    }
+  }
+  if (live < remaining / 2 + 1) {
+    return Out(Status(Code::kInvalidArgument,
+                      "decommissioning " + id + " would leave " + std::to_string(remaining) +
+                          " proxies of which only " + std::to_string(live) +
+                          " answer: no majority for any further change; bring back or "
+                          "decommission " +
+                          dead + " first"));
+  }
+  // A proxy holds no data: it is flagged, stopped and removed (at once if it is down).
+  bool down = p->down();
+  std::string ep = p->rpcEndpoint;
+  kj::Promise<void> stopped = kj::READY_NOW;
+  if (!down) {
+    stopped =
+        changeSmap(setFlags(meta::kNodeMaintenance | meta::kNodeDecommission, 0), id)
+            .then([this, ep, id](std::string) {
+              auto req = ctx_.pool.get(ep).shutdownRequest();
+              return ctx_.timer()
+                  .timeoutAfter(10 * kj::SECONDS, req.send().ignoreResult())
+                  .catch_([this, ep, id](kj::Exception&& e) {
+                    ctx_.pool.drop(ep);
+                    log::warn("decommission: shutdown of {}: {}", id, e.getDescription().cStr());
+                  });
+            })
+            .then([this] { return ctx_.timer().afterDelay(1 * kj::SECONDS); });
+  }
+  return stopped.then([this, id] { return removeNode(id, meta::Role::kProxy); })
+      .then([this, id](Status st) -> Out {
+        if (!st.ok()) return st;
+        log::info("decommission of proxy {} done: removed from the cluster map", id);
+        return ctx_.meta.smap().version;
       });
 }
 

@@ -43,6 +43,10 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   // resumed by a new primary from the Smap's flags); one that is down is removed at once.
   kj::Promise<Result<uint64_t>> setNodeState(const std::string& id, const std::string& action,
                                              bool rmUserData);
+  // A proxy's membership: start-/stop-maintenance (out of the running for primary, keeps its
+  // vote), decommission (stopped and removed from the Smap), set-primary (this primary hands the
+  // role over; the Smap naming the new one is quorum-checked like any other). The primary itself
+  // can only hand its role over.
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -60,8 +64,7 @@ class Primary final : private kj::TaskSet::ErrorHandler {
                                    std::function<void()> taken = nullptr);
   // publish() past the quorum: takes them here, then sends them to every other node.
   kj::Promise<std::string> publishAccepted(std::optional<meta::Smap> smap,
-                                           std::optional<meta::BMD> bmd,
-                                           const std::string& excused,
+                                           std::optional<meta::BMD> bmd, const std::string& excused,
                                            std::function<void()> taken = nullptr);
   // "" once a majority of smap's proxies took it, else why not.
   kj::Promise<std::string> proposeToProxies(const meta::Smap& smap);
@@ -84,6 +87,7 @@ class Primary final : private kj::TaskSet::ErrorHandler {
 
   // Decommission, one step a second: once the target lists no object in any bucket, it is told to
   // shut down, then removed from the Smap.
+  kj::Promise<Result<uint64_t>> setProxyState(const std::string& id, const std::string& action);
   void watchDecommission(const std::string& id);
   kj::Promise<void> decommissionStep(std::string id);
   // True if the target at ep lists an object in any bucket of the BMD.

@@ -113,6 +113,33 @@ fi
 check all_objects_intact test -z "$(verify_all)"
 check listing_complete test "$(listed_count ais://fover)" = $N
 
+
+# Proxy membership: the role handed over on purpose, a proxy in maintenance never elected, the
+# primary refusing maintenance of itself, a proxy decommissioned.
+read -r A B <<<"$(printf '%s\n' p1 p2 p3 | grep -vx "$P2" | tr '\n' ' ')"
+check set_primary "$AIS" cluster set-primary "$A"
+check_follows handed_over "$A" "$P2"
+check proxy_maintenance "$AIS" cluster add-remove-nodes start-maintenance "$B"
+out=$("$AIS" cluster add-remove-nodes start-maintenance "$A" 2>&1)
+if [[ $? -ne 0 && $out == *"set-primary"* ]]; then pass primary_maintenance_refused; else
+  fail primary_maintenance_refused "$out"
+fi
+T0=$(date +%s.%N)
+kill -9 "$(PIDS "$A")"
+read -r P3 _ <<<"$(wait_primary "$A" 20)"
+check maintenance_proxy_not_elected test "$P3" = "$P2"
+check_took_over elected_without_maintenance_proxy "$T0" "$A" 10
+out=$("$AIS" cluster add-remove-nodes decommission "$B" 2>&1)
+if [[ $? -ne 0 && $out == *"no majority"* ]]; then pass decommission_refused_without_majority; else
+  fail decommission_refused_without_majority "$out"
+fi
+check dead_proxy_decommissioned "$AIS" cluster add-remove-nodes decommission "$A"
+check proxy_decommission "$AIS" cluster add-remove-nodes decommission "$B"
+gone=1
+for _ in $(seq 1 20); do kill -0 "$(PIDS "$B")" 2>/dev/null || { gone=0; break; }; sleep 0.3; done
+check decommissioned_proxy_exited test $gone = 0
+check decommissioned_proxy_left_map test "$(node_json "$B" status)" = "-"
+check bucket_create_after_proxy_changes "$AIS" bucket create ais://fover-last
 check_one_primary_per_version
 
 echo "failover_test: $FAILS failed"

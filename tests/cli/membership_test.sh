@@ -198,7 +198,7 @@ if [[ -z $bad && $(state_of "$G") == up ]]; then pass grace_rejoined_serves_all;
 fi
 
 out=$("$AIS" cluster rm-node p1 2>&1)
-if [[ $? -ne 0 && $out == *"proxy"* ]]; then pass proxy_refused_clearly; else fail proxy_refused_clearly "$out"; fi
+if [[ $? -ne 0 && $out == *"set-primary"* ]]; then pass primary_rm_refused_clearly; else fail primary_rm_refused_clearly "$out"; fi
 
 echo "membership_test: $FAILS failed"
 ((FAILS == 0))

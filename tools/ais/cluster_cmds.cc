@@ -132,8 +132,30 @@ int setNodeState(Cli& cli, const std::string& action, const NodeStateArgs& a) {
   if (!before.ok()) return fail(before.status());
   const meta::NodeInfo* n = before->find(a.node, meta::Role::kTarget);
   bool wasDown = n && n->down();
+  bool proxy = !n && before->find(a.node, meta::Role::kProxy);
   auto version = (*client)->setNodeState(a.node, action, a.rmUserData);
   if (!version.ok()) return fail(version.status());
+  auto v = static_cast<unsigned long long>(*version);
+  if (action == "set-primary") {
+    std::printf("%s is the primary (Smap v%llu)\n", a.node.c_str(), v);
+    return kExitOk;
+  }
+  if (proxy) {
+    if (action == "start-maintenance") {
+      std::printf(
+          "proxy %s is in maintenance (Smap v%llu): it serves and votes, but is never "
+          "elected primary\n",
+          a.node.c_str(), v);
+    } else if (action == "stop-maintenance") {
+      std::printf("proxy %s is back (Smap v%llu)\n", a.node.c_str(), v);
+    } else {
+      std::printf(
+          "proxy %s is decommissioned: stopped and removed from the cluster map (Smap "
+          "v%llu)\n",
+          a.node.c_str(), v);
+    }
+    return kExitOk;
+  }
   if (action == "start-maintenance") {
     std::printf(
         "%s is in maintenance (Smap v%llu): out of placement, its objects stay on it and "
@@ -193,7 +215,7 @@ void addClusterCommands(CLI::App& app, Cli& cli) {
   auto* group = app.add_subcommand("cluster", "Cluster membership: maintenance, decommission");
   group->require_subcommand(1);
   auto addOptions = [](CLI::App* cmd, NodeStateArgs& a, bool leaving) {
-    cmd->add_option("NODE", a.node, "Target id (ais show cluster)")->required();
+    cmd->add_option("NODE", a.node, "Node id (ais show cluster)")->required();
     if (!leaving) return;
     cmd->add_flag("--rm-user-data", a.rmUserData,
                   "Remove the node's object data once its objects have moved");
@@ -201,7 +223,7 @@ void addClusterCommands(CLI::App& app, Cli& cli) {
     cmd->add_option("--timeout", a.timeoutSec, "Seconds to wait with --wait (default 600)");
   };
   auto* arn = group->add_subcommand("add-remove-nodes",
-                                    "Put a target in or out of maintenance, "
+                                    "Put a node in or out of maintenance, "
                                     "or decommission it");
   arn->require_subcommand(1);
   for (const char* action : {"start-maintenance", "stop-maintenance", "decommission"}) {
@@ -217,6 +239,13 @@ void addClusterCommands(CLI::App& app, Cli& cli) {
       cli.action = [&cli, args, action] { return setNodeState(cli, action, *args); };
     });
   }
+  auto primaryArgs = std::make_shared<NodeStateArgs>();
+  auto* setPrimary = group->add_subcommand(
+      "set-primary", "Hand the primary role to another proxy (the Smap naming it is published)");
+  addOptions(setPrimary, *primaryArgs, false);
+  setPrimary->callback([&cli, primaryArgs] {
+    cli.action = [&cli, primaryArgs] { return setNodeState(cli, "set-primary", *primaryArgs); };
+  });
   auto rmArgs = std::make_shared<NodeStateArgs>();
   auto rmMode = std::make_shared<std::string>("decommission");
   auto* rm = group->add_subcommand("rm-node",

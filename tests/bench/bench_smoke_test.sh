@@ -40,6 +40,11 @@ BENCH_DURATION=1s timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gatewa
 figures_ok gateway_bench "$OUT/gateway" \
   -F'|' '$2 ~ /^ (1m|16k) $/ { n++; if (!($3 > 0 && $5 > 0 && $8 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
 
+OBJS=24 SIZE_KB=64 timeout 600 "$REPO/tests/bench/rebalance_bench.sh" >"$OUT/rebalance" 2>&1
+# Rows: | raw copy ... | N MiB/s |, | rebalance throughput | N MiB/s (...) |, | GET before ... |
+figures_ok rebalance_bench "$OUT/rebalance" -F'|' \
+  '$2 ~ /raw copy|rebalance throughput|GET before/ { n++; if (!($3 + 0 > 0)) bad = 1 } END { exit !(n == 3 && !bad) }'
+
 if [[ -d $REPO/../shared/bench && -c /dev/fuse ]]; then
   BENCH_RUNTIME=1 timeout 600 "$REPO/tests/bench/fuse_randread_bench.sh" >"$OUT/randread" 2>&1
   figures_ok fuse_randread_bench "$OUT/randread" \

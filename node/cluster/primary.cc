@@ -237,7 +237,17 @@ kj::Promise<void> Primary::watchKeepalives() {
   if (!ctx_.isPrimary()) {
     log::info("no longer the primary (Smap v{} names {})", ctx_.meta.smap().version,
               ctx_.meta.smap().primaryId);
+    watching_ = false;
     return kj::READY_NOW;
+  }
+  if (!watching_) {
+    // A new stint as primary (elected, handed the role, or at start-up): what an earlier stint
+    // saw is stale; every node gets a full timeout from now.
+    watching_ = true;
+    auto now = Clock::now();
+    lastSeen_.clear();
+    downSince_.clear();
+    for (const auto& n : ctx_.meta.smap().nodes) lastSeen_[{n.id, n.role}] = now;
   }
   const auto& cfg = ctx_.meta.config();
   auto timeout = std::chrono::milliseconds(cfg.keepaliveTimeoutMs);
@@ -305,11 +315,7 @@ kj::Promise<bool> Primary::takeOver(std::string previous) {
   auto won = std::make_shared<kj::Own<kj::PromiseFulfiller<bool>>>(kj::mv(paf.fulfiller));
   auto taken = [this, previous, won] {
     log::info("primary of Smap v{} (took over from {})", ctx_.meta.smap().version, previous);
-    // Everyone gets a full timeout to report to the new primary.
-    auto now = Clock::now();
-    lastSeen_.clear();
-    downSince_.clear();
-    for (const auto& n : ctx_.meta.smap().nodes) lastSeen_[{n.id, n.role}] = now;
+    // (Everyone gets a full timeout to report to the new primary: watchKeepalives starts anew.)
     tasks_.add(markSilentDown());
     (*won)->fulfill(true);
   };

@@ -102,6 +102,7 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   std::map<std::string, bool> rmUserData_;  // decommissioned targets whose data is wiped
   kj::ForkedPromise<void> smapTail_ = kj::Promise<void>(kj::READY_NOW).fork();
   bool catchingUp_ = false;
+  bool watching_ = false;  // watchKeepalives is in a stint as primary
   kj::TaskSet tasks_;
 };
 

@@ -67,6 +67,7 @@ writer 1 &
 writer 2 &
 sleep 2
 
+holders_report >"$WORK/holders0"
 v=$(smap_version)
 "$DEV" add target >/dev/null 2>&1
 check add_t4 test "$(smap_version)" -gt "$v"
@@ -75,6 +76,8 @@ check rebalance_finished "$AIS" job wait "rebalance-v$v" --timeout 300
 moved=$("$AIS" job ls --all --json | $PY -c '
 import json, sys
 print([j for j in json.load(sys.stdin) if j["id"] == "rebalance-v'"$v"'"][0]["objects"])')
+shown=$("$AIS" show rebalance --json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["state"], d["objects"], len(d["parts"]))')
+check show_rebalance test "$shown" = "rebalance-v$v finished $moved 4"
 sleep 1
 holders_report >"$WORK/holders1"
 read -r total doubles <"$WORK/holders1"
@@ -89,6 +92,10 @@ else
   fail t4_took_a_quarter "$share of $N on t4 (job moved $moved)"
 fi
 check job_moved_at_least_that test "$moved" -ge "$share"
+# Nothing moved between the old targets: each of the 3,000 is where it was, or on t4.
+between=$(join <(awk 'NR > 1 && $1 ~ /^o/' "$WORK/holders0" | sort) <(awk 'NR > 1 && $1 ~ /^o/' "$WORK/holders1" | sort) |
+  awk '$3 != $2 && $3 != "t4"' | head -5)
+check nothing_moved_between_old_targets test -z "$between"
 # HRW owners as the cluster routes them, for a sample: the target that answers is the holder.
 bad=""
 while read -r n t; do

@@ -133,6 +133,34 @@ int show(Cli& cli, const std::string& id, bool json) {
   return kExitOk;
 }
 
+// `ais show rebalance`: the newest rebalance (the highest Smap version in its id), node by node.
+int showRebalance(Cli& cli, bool json) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto list = (*client)->listJobs("", "rebalance");
+  if (!list.ok()) return fail(list.status());
+  std::string newest;
+  uint64_t newestVersion = 0;
+  for (const auto& m : summarizeJobs(*list)) {
+    constexpr std::string_view kPrefix = "rebalance-v";
+    if (m.id.rfind(kPrefix, 0) != 0) continue;
+    uint64_t v = std::strtoull(m.id.c_str() + kPrefix.size(), nullptr, 10);
+    if (newest.empty() || v > newestVersion) {
+      newest = m.id;
+      newestVersion = v;
+    }
+  }
+  if (newest.empty()) {
+    if (json) {
+      std::printf("null\n");
+    } else {
+      std::printf("No rebalance has run since the targets started.\n");
+    }
+    return kExitOk;
+  }
+  return show(cli, newest, json);
+}
+
 int stop(Cli& cli, const std::string& what) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
@@ -185,6 +213,15 @@ void addJobCommands(CLI::App& app, Cli& cli) {
       app.add_subcommand("job", "Jobs (long-running cluster actions): ls, show, stop, wait");
   job->require_subcommand(1);
 
+  {
+    auto* showCmd = app.get_subcommand("show");  // (addClusterCommands made it)
+    auto* reb = showCmd->add_subcommand(
+        "rebalance", "The newest rebalance, target by target: state, objects and bytes moved");
+    auto rebJson = std::make_shared<bool>(false);
+    reb->add_flag("--json,-j", *rebJson, "JSON output");
+    reb->callback(
+        [&cli, rebJson] { cli.action = [&cli, rebJson] { return showRebalance(cli, *rebJson); }; });
+  }
   auto* l = job->add_subcommand("ls", "List running jobs (--all: finished ones too)");
   auto kind = std::make_shared<std::string>();
   auto all = std::make_shared<bool>(false);

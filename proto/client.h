@@ -256,6 +256,10 @@ class Client {
   // before it stops). Returns the version of the Smap that made the change.
   Result<uint64_t> setNodeState(const std::string& nodeId, const std::string& action,
                                 bool rmUserData = false);
+  // Admits the running node at `endpoint` (fabric host:port) into the cluster: asks it who it is,
+  // then has the primary add it and send it the metadata (a node started without, or with a
+  // wrong, primary address then follows the primary). Returns the node's id and the Smap version.
+  Result<std::pair<std::string, uint64_t>> addNode(const std::string& endpoint);
   // A fresh job id ("<kind>-" and 8 random letters and digits).
   static std::string newJobId(const std::string& kind);
 

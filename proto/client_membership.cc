@@ -26,4 +26,31 @@ Result<uint64_t> Client::setNodeState(const std::string& nodeId, const std::stri
   return version;
 }
 
+Result<std::pair<std::string, uint64_t>> Client::addNode(const std::string& endpoint) {
+  auto node = impl_->onLoop<meta::NodeInfo>(
+      [&]() -> kj::Promise<Result<meta::NodeInfo>> {
+        return impl_->guard<meta::NodeInfo>(
+            endpoint, impl_->pool_->get(endpoint).nodeStatusRequest().send().then(
+                          [](auto&& r) -> Result<meta::NodeInfo> {
+                            return meta::fromWire(r.getStatus().getNode());
+                          }));
+      },
+      std::chrono::milliseconds(5000));
+  if (!node.ok()) {
+    return Status(node.code(),
+                  "no aisnode answers at " + endpoint + ": " + node.status().message());
+  }
+  if (node->id.empty() || node->rpcEndpoint.empty()) {
+    return Status(Code::kInvalidArgument, "the node at " + endpoint + " did not say who it is");
+  }
+  node->flags = 0;
+  AIS_RETURN_IF_ERROR(impl_->askPrimary([&](wire::Node::Client primary) {
+    auto req = primary.joinRequest();
+    meta::toWire(*node, req.initNode());
+    return req.send();
+  }));
+  (void)impl_->refreshMeta();
+  return std::make_pair(node->id, impl_->currentSmap()->version);
+}
+
 }  // namespace ais

@@ -3,11 +3,14 @@
 # readers checking bytes, 2 writers) running throughout: a 4th target joins (moves within 10% of
 # 1/4 of the objects, all to it; every object then on exactly one target, its HRW owner; no read
 # failed or returned wrong bytes); then a 5th joins and an old target is killed while the
-# rebalance runs and restarted: the rebalance completes and nothing is lost or duplicated.
+# rebalance runs and restarted: the rebalance completes and nothing is lost or duplicated. Last, a
+# target started with a wrong primary address is admitted with `ais cluster add-node`.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
+# shellcheck source=tests/lib/primary_checks.sh
+source "$REPO/tests/lib/primary_checks.sh"
 WORK=$(mktemp -d /tmp/ais-rebalance-work.XXXXXX)
 own_playground rebalance-test 21000 100 8 8
 check dev_up "$DEV" up --targets 3
@@ -158,6 +161,28 @@ done
 check written_during_drill_intact test -z "$bad"
 written=$(find "$WORK"/w1 "$WORK"/w2 -type f | wc -l)
 check listing_complete test "$(listed_count ais://reb)" = $((N + written))
+
+# A target started with a wrong primary address joins once admitted by `ais cluster add-node`.
+port=$(awk '{ if ($3 > m) m = $3 } END { print m + 1 }' "$AIS_DEV_DIR/cluster")
+confdir=$AIS_DEV_DIR/t9
+mkdir -p "$confdir/mp1"
+cat >"$confdir/aisnode.json" <<EOF
+{"id": "t9", "rpc": "127.0.0.1:$port", "primary": "127.0.0.1:1", "confdir": "$confdir",
+ "mountpaths": ["$confdir/mp1"]}
+EOF
+setsid "$AIS_BUILD_DIR/node/aisnode" --role target --config "$confdir/aisnode.json" \
+  </dev/null >>"$confdir/aisnode.log" 2>&1 &
+echo "t9 target $port $! $confdir" >>"$AIS_DEV_DIR/cluster"  # (tools/dev down stops it)
+sleep 1
+check t9_not_ready_alone test ! -e "$confdir/ready"
+check add_node "$AIS" cluster add-node "127.0.0.1:$port"
+ok=0
+for _ in $(seq 1 40); do [[ -e $confdir/ready && $(node_json t9 status) == up ]] && { ok=1; break; }; sleep 0.25; done
+check added_node_joined test $ok = 1
+out=$("$AIS" cluster add-node 127.0.0.1:1 2>&1)
+if [[ $? -ne 0 && $out == *"no aisnode answers"* ]]; then pass add_node_nobody_there; else
+  fail add_node_nobody_there "$out"
+fi
 
 echo "rebalance_test: $FAILS failed"
 ((FAILS == 0))

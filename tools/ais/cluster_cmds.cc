@@ -239,6 +239,25 @@ void addClusterCommands(CLI::App& app, Cli& cli) {
       cli.action = [&cli, args, action] { return setNodeState(cli, action, *args); };
     });
   }
+  auto addEndpoint = std::make_shared<std::string>();
+  auto addNodeCmd = [&cli, addEndpoint] {
+    cli.action = [&cli, addEndpoint]() -> int {
+      auto client = cli.client();
+      if (!client.ok()) return fail(client.status());
+      auto added = (*client)->addNode(*addEndpoint);
+      if (!added.ok()) return fail(added.status());
+      std::printf("%s (%s) is in the cluster map (Smap v%llu)\n", added->first.c_str(),
+                  addEndpoint->c_str(), static_cast<unsigned long long>(added->second));
+      return kExitOk;
+    };
+  };
+  auto* addNode = group->add_subcommand(
+      "add-node", "Admit a running node (its fabric HOST:PORT) into the cluster");
+  addNode->add_option("ENDPOINT", *addEndpoint, "The node's fabric host:port")->required();
+  addNode->callback(addNodeCmd);
+  auto* join = arn->add_subcommand("join", "Admit a running node (its fabric HOST:PORT)");
+  join->add_option("ENDPOINT", *addEndpoint, "The node's fabric host:port")->required();
+  join->callback(addNodeCmd);
   auto primaryArgs = std::make_shared<NodeStateArgs>();
   auto* setPrimary = group->add_subcommand(
       "set-primary", "Hand the primary role to another proxy (the Smap naming it is published)");

@@ -19,6 +19,7 @@
 #include "node/gateway/gateway.h"
 #include "node/local_config.h"
 #include "node/meta_catch_up.h"
+#include "node/mountpath_overrides.h"
 #include "node/node_context.h"
 #include "node/node_server.h"
 #include "node/target/rebalance.h"
@@ -57,7 +58,7 @@ int run(const ais::node::LocalConfig& cfg) {
   kj::Own<node::TargetService> target;
   kj::Own<node::Rebalancer> rebalancer;
   if (cfg.isTarget()) {
-    auto store = store::Store::open(cfg.mountpaths);
+    auto store = store::Store::open(node::effectiveMountpaths(cfg.confdir, cfg.mountpaths));
     if (!store.ok()) {
       log::error("cannot open the store: {}", store.status().toString());
       return 1;

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/names.h"
+#include "node/mountpath_overrides.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -321,6 +322,45 @@ kj::Promise<void> NodeServer::setMountpath(SetMountpathContext context) {
         }
         setStatus(res.initStatus(), Status::OK());
       });
+}
+
+kj::Promise<void> NodeServer::attachMountpath(AttachMountpathContext context) {
+  if (!target_) {
+    setStatus(context.getResults().initStatus(), notTarget());
+    return kj::READY_NOW;
+  }
+  std::string path = proto::str(context.getParams().getPath());
+  // Opening and reconciling its LomDb is disk work: on an I/O worker.
+  return ctx_.io
+      ->runAny(
+          [store = ctx_.store.get(), confdir = ctx_.cfg.confdir, path]() -> Result<std::string> {
+            auto attached = store->attachMountpath(path);
+            AIS_RETURN_IF_ERROR(attached);
+            AIS_RETURN_IF_ERROR(recordMountpath(confdir, *attached, true));
+            return attached;
+          })
+      .then([this, context](Result<std::string> attached) mutable {
+        auto res = context.getResults();
+        if (!attached.ok()) return setStatus(res.initStatus(), attached.status());
+        auto id = target_->copies().resilver();
+        if (!id.ok()) return setStatus(res.initStatus(), id.status());
+        res.setJobId(*id);
+        setStatus(res.initStatus(), Status::OK());
+      });
+}
+
+kj::Promise<void> NodeServer::detachMountpath(DetachMountpathContext context) {
+  if (!target_) {
+    setStatus(context.getResults().initStatus(), notTarget());
+    return kj::READY_NOW;
+  }
+  std::string path = proto::str(context.getParams().getPath());
+  return ctx_.io
+      ->runAny([store = ctx_.store.get(), confdir = ctx_.cfg.confdir, path]() -> Status {
+        AIS_RETURN_IF_ERROR(store->detachMountpath(path));
+        return recordMountpath(confdir, path, false);
+      })
+      .then([context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
 }
 
 kj::Promise<void> NodeServer::setNodeState(SetNodeStateContext context) {

@@ -52,6 +52,8 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> setNodeState(SetNodeStateContext context) override;
   kj::Promise<void> shutdown(ShutdownContext context) override;
   kj::Promise<void> requestVote(RequestVoteContext context) override;
+  kj::Promise<void> attachMountpath(AttachMountpathContext context) override;
+  kj::Promise<void> detachMountpath(DetachMountpathContext context) override;
 
  private:
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).

@@ -195,5 +195,10 @@ interface Node {
   # proxy holds no newer Smap and does not reach that primary either. `smap`: the voter's.
   requestVote @26 (candidateId :Text, smapVersion :UInt64)
       -> (status :Status, granted :Bool, smap :Meta.Smap);
+  # A target's mountpaths at runtime (kept across restarts in <confdir>/mountpaths.override):
+  # attach adds one (created if missing) and starts the resilver job (its id in jobId) that moves
+  # objects to it by HRW; detach takes out one that is disabled and empty.
+  attachMountpath @27 (path :Text) -> (status :Status, jobId :Text);
+  detachMountpath @28 (path :Text) -> (status :Status);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

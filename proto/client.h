@@ -250,6 +250,10 @@ class Client {
   // mountpath already was in that state).
   Result<std::string> setMountpath(const std::string& targetId, const std::string& path,
                                    bool enabled);
+  // Adds a mountpath to a running target (kept across restarts); returns the resilver job's id.
+  Result<std::string> attachMountpath(const std::string& targetId, const std::string& path);
+  // Takes a disabled, empty mountpath out of a running target (kept across restarts).
+  Status detachMountpath(const std::string& targetId, const std::string& path);
   Result<uint32_t> stopJob(const std::string& id, const std::string& kind = "");
   // Membership (client_membership.cc): action "start-maintenance", "stop-maintenance" or
   // "decommission" of a target (rmUserData: a decommissioned target wipes its buckets' data

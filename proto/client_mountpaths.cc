@@ -62,4 +62,34 @@ Result<std::string> Client::setMountpath(const std::string& targetId, const std:
   });
 }
 
+Result<std::string> Client::attachMountpath(const std::string& targetId, const std::string& path) {
+  auto ep = targetEndpoint(*impl_->currentSmap(), targetId);
+  AIS_RETURN_IF_ERROR(ep);
+  return callTarget<std::string>(*impl_, *ep, [&](wire::Node::Client node) {
+    auto req = node.attachMountpathRequest();
+    req.setPath(path);
+    return req.send().then([](auto&& r) -> Result<std::string> {
+      Status st = proto::toStatus(r.getStatus());
+      if (!st.ok()) return st;
+      return proto::str(r.getJobId());
+    });
+  });
+}
+
+Status Client::detachMountpath(const std::string& targetId, const std::string& path) {
+  auto ep = targetEndpoint(*impl_->currentSmap(), targetId);
+  AIS_RETURN_IF_ERROR(ep);
+  return callTarget<bool>(*impl_, *ep,
+                          [&](wire::Node::Client node) {
+                            auto req = node.detachMountpathRequest();
+                            req.setPath(path);
+                            return req.send().then([](auto&& r) -> Result<bool> {
+                              Status st = proto::toStatus(r.getStatus());
+                              if (!st.ok()) return st;
+                              return true;
+                            });
+                          })
+      .status();
+}
+
 }  // namespace ais

@@ -140,7 +140,20 @@ kj::Promise<std::string> Primary::proposeToProxies(const meta::Smap& smap) {
 kj::Promise<std::string> Primary::publish(std::optional<meta::Smap> smap,
                                           std::optional<meta::BMD> bmd, const std::string& excused,
                                           std::function<void()> taken) {
-  if (!smap) return publishAccepted(std::nullopt, std::move(bmd), excused, std::move(taken));
+  if (!smap) {
+    // A bucket change, too, needs a majority of the proxies still following this primary (they
+    // take its current Smap again): a primary cut off, or replaced while frozen, changes nothing.
+    return proposeToProxies(ctx_.meta.smap())
+        .then([this, bmd = std::move(bmd), excused,
+               taken = std::move(taken)](std::string noQuorum) mutable -> kj::Promise<std::string> {
+          if (!noQuorum.empty()) {
+            log::warn("BMD change not published: {}", noQuorum);
+            tasks_.add(catchUp());
+            return noQuorum;
+          }
+          return publishAccepted(std::nullopt, std::move(bmd), excused, std::move(taken));
+        });
+  }
   if (smap->version <= ctx_.meta.smap().version) {
     return "Smap v" + std::to_string(smap->version) + " is not newer than this node's v" +
            std::to_string(ctx_.meta.smap().version);
@@ -727,6 +740,11 @@ namespace {
 // node catches up from the primary before it serves that bucket.)
 Status bmdAcknowledged(const std::string& what, const std::string& missed) {
   if (missed.empty()) return Status::OK();
+  if (missed.rfind("no quorum", 0) == 0) {
+    // Nothing changed: this proxy could not show it still leads a majority of the proxies.
+    return Status(Code::kUnavailable,
+                  "not done: this proxy may no longer be the primary (" + missed + ")");
+  }
   return Status(Code::kInternal, what + ", but not every node took the change: " + missed +
                                      " (it catches up from the primary before serving the bucket)");
 }

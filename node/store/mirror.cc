@@ -21,8 +21,8 @@ namespace ais::store {
 std::vector<size_t> Store::mountpathOrder(std::string_view bucket, std::string_view name) const {
   uint64_t h = meta::xxhash64(meta::uname(bucket, name));
   std::vector<std::pair<uint64_t, size_t>> weighted;
-  for (size_t i = 0; i < digests_.size(); ++i)
-    weighted.emplace_back(meta::mix64(h ^ digests_[i]), i);
+  for (size_t i = 0, n = mps_.size(); i < n; ++i)
+    weighted.emplace_back(meta::mix64(h ^ mps_.digest(i)), i);
   // Enabled mountpaths first (disabled ones only hold what has not moved yet); ties go to the
   // lower index, as in mountpathIndex, so the first is always mountpathFor.
   auto enabled = [this](size_t i) { return mps_[i]->enabled.load(std::memory_order_relaxed); };

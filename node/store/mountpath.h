@@ -1,6 +1,7 @@
 // A mountpath: one directory (normally one disk) with its own LomDb at <mp>/.ais.lomdb.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -25,6 +26,39 @@ struct Mountpath {
   // Disabled (by an operator, kept across restarts by <mp>/.ais.disabled): no new object or
   // copy goes here; what is here is still read until the resilver job has moved it.
   std::atomic<bool> enabled{true};
+  // Detached at runtime (empty, and disabled): out of every use until the process restarts
+  // without it (the node's mountpath overrides drop it from the list).
+  std::atomic<bool> detached{false};
+};
+
+// The target's mountpaths. Attached ones are appended while the node runs and none is removed
+// before it restarts (a detached one stays, empty and disabled), so threads that read them take
+// no lock: a slot is filled first, then published by the count (release/acquire). Appends are
+// serialized by the caller.
+class MountpathSet {
+ public:
+  static constexpr size_t kMax = 64;
+  size_t size() const { return size_.load(std::memory_order_acquire); }
+  const std::unique_ptr<Mountpath>& operator[](size_t i) const { return slots_[i]; }
+  const std::unique_ptr<Mountpath>* begin() const { return slots_.data(); }
+  const std::unique_ptr<Mountpath>* end() const { return slots_.data() + size(); }
+  uint64_t digest(size_t i) const { return digests_[i]; }  // its HRW id
+  Status append(std::unique_ptr<Mountpath> mp) {
+    size_t n = size_.load(std::memory_order_relaxed);
+    if (n == kMax) {
+      return Status(Code::kInvalidArgument,
+                    "a target has at most " + std::to_string(kMax) + " mountpaths");
+    }
+    digests_[n] = mp->digest;
+    slots_[n] = std::move(mp);
+    size_.store(n + 1, std::memory_order_release);
+    return Status::OK();
+  }
+
+ private:
+  std::array<std::unique_ptr<Mountpath>, kMax> slots_;
+  std::array<uint64_t, kMax> digests_{};
+  std::atomic<size_t> size_{0};
 };
 
 inline constexpr const char* kDisabledMarker = ".ais.disabled";

@@ -45,8 +45,11 @@ Result<std::unique_ptr<Store>> Store::open(std::vector<std::string> mountpaths) 
   return store;
 }
 
-Store::Store(std::vector<std::unique_ptr<Mountpath>> mps) : mps_(std::move(mps)) {
-  for (const auto& mp : mps_) digests_.push_back(mp->digest);
+Store::Store(std::vector<std::unique_ptr<Mountpath>> mps) {
+  for (auto& mp : mps) {
+    Status st = mps_.append(std::move(mp));
+    if (!st.ok()) log::error("{}", st.toString());
+  }
 }
 
 Store::~Store() = default;
@@ -62,7 +65,7 @@ size_t Store::mountpathIndex(std::string_view bucket, std::string_view name) con
   std::optional<size_t> bestEnabled, bestAny;
   uint64_t enabledWeight = 0, anyWeight = 0;
   for (size_t i = 0; i < mps_.size(); ++i) {
-    uint64_t w = meta::mix64(h ^ digests_[i]);
+    uint64_t w = meta::mix64(h ^ mps_.digest(i));
     if (!bestAny || w > anyWeight) {
       bestAny = i;
       anyWeight = w;
@@ -83,19 +86,28 @@ size_t Store::enabledCount() const {
 
 std::vector<MountpathState> Store::mountpathStates() const {
   std::vector<MountpathState> out;
-  for (const auto& mp : mps_) out.push_back({mp->path, mp->enabled.load()});
+  for (const auto& mp : mps_) {
+    if (!mp->detached) out.push_back({mp->path, mp->enabled.load()});
+  }
   return out;
+}
+
+Result<Mountpath*> Store::findMountpath(const std::string& path) const {
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(path, ec);
+  for (const auto& m : mps_) {
+    if (!m->detached && (m->path == path || (!ec && m->path == canonical.string()))) {
+      return m.get();
+    }
+  }
+  return Status(Code::kInvalidArgument, "no mountpath " + path + " on this target");
 }
 
 Result<bool> Store::setMountpathEnabled(const std::string& path, bool enabled) {
   std::lock_guard lock(policiesMu_);  // one toggle at a time
-  std::error_code ec;
-  auto canonical = std::filesystem::weakly_canonical(path, ec);
-  Mountpath* mp = nullptr;
-  for (const auto& m : mps_) {
-    if (m->path == path || (!ec && m->path == canonical.string())) mp = m.get();
-  }
-  if (!mp) return Status(Code::kInvalidArgument, "no mountpath " + path + " on this target");
+  auto found = findMountpath(path);
+  AIS_RETURN_IF_ERROR(found);
+  Mountpath* mp = *found;
   if (mp->enabled == enabled) return false;
   std::string marker = mp->path + "/" + kDisabledMarker;
   if (!enabled) {
@@ -118,6 +130,64 @@ Result<bool> Store::setMountpathEnabled(const std::string& path, bool enabled) {
   mp->enabled = enabled;
   log::warn("mountpath {} {}", mp->path, enabled ? "enabled" : "disabled");
   return true;
+}
+
+Result<std::string> Store::attachMountpath(const std::string& path) {
+  std::lock_guard lock(policiesMu_);  // one mountpath change at a time
+  auto normalized = normalizeMountpath(path);
+  AIS_RETURN_IF_ERROR(normalized);
+  for (const auto& m : mps_) {
+    if (m->path != *normalized) continue;
+    if (!m->detached) {
+      return Status(Code::kInvalidArgument, m->path + " is a mountpath of this target already");
+    }
+    // Detached earlier in this run: back in use (empty, as it was left).
+    std::string marker = m->path + "/" + kDisabledMarker;
+    if (::unlink(marker.c_str()) != 0 && errno != ENOENT) return ioError("unlink", marker, errno);
+    m->detached = false;
+    m->enabled = true;
+    log::warn("mountpath {} attached again", m->path);
+    return m->path;
+  }
+  // (A path disabled before it was detached comes back enabled.)
+  std::string marker = *normalized + "/" + kDisabledMarker;
+  if (::unlink(marker.c_str()) != 0 && errno != ENOENT) return ioError("unlink", marker, errno);
+  IntegrityStats found;
+  auto mp = openMountpath(*normalized);
+  AIS_RETURN_IF_ERROR(mp);
+  AIS_RETURN_IF_ERROR(reconcile(**mp, &found));
+  if ((*mp)->lomDbLost) AIS_RETURN_IF_ERROR(rebuildLoms(**mp, &found));
+  std::string canonical = (*mp)->path;
+  AIS_RETURN_IF_ERROR(mps_.append(std::move(mp).value()));
+  log::warn("mountpath {} attached", canonical);
+  return canonical;
+}
+
+Status Store::detachMountpath(const std::string& path) {
+  std::lock_guard lock(policiesMu_);
+  auto found = findMountpath(path);
+  AIS_RETURN_IF_ERROR(found);
+  Mountpath* mp = *found;
+  if (mp->enabled) {
+    return Status(Code::kInvalidArgument,
+                  mp->path +
+                      " is enabled: disable it first (its objects move off in the "
+                      "resilver job), then detach it");
+  }
+  std::string left;
+  AIS_RETURN_IF_ERROR(
+      mp->db->scan("", std::string(8, '\xff'), [&](std::string_view key, std::string_view) {
+        left = std::string(key.substr(0, key.find('\0')));
+        return false;
+      }));
+  if (!left.empty()) {
+    return Status(Code::kInvalidArgument,
+                  mp->path + " still holds objects (of ais://" + left +
+                      "): wait for the resilver job to move them off, then detach it");
+  }
+  mp->detached = true;
+  log::warn("mountpath {} detached", mp->path);
+  return Status::OK();
 }
 
 const std::string& Store::mountpathOf(std::string_view bucket, std::string_view name) const {
@@ -501,6 +571,7 @@ Result<Capacity> Store::capacity() const {
   Capacity cap;
   std::set<dev_t> devices;  // several mountpaths on one filesystem count once
   for (const auto& mp : mps_) {
+    if (mp->detached) continue;
     struct stat st;
     if (::stat(mp->path.c_str(), &st) != 0) return ioError("stat", mp->path, errno);
     if (!devices.insert(st.st_dev).second) continue;

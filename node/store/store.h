@@ -20,6 +20,7 @@
 #include "node/store/disk_faults.h"
 #include "node/store/lom.h"
 #include "node/store/lom_db.h"
+#include "node/store/mountpath.h"
 #include "node/store/name_locks.h"
 #include "node/store/object_reader.h"
 #include "node/store/object_writer.h"
@@ -27,6 +28,7 @@
 namespace ais::store {
 
 struct Mountpath;
+class MountpathSet;
 
 // Damage found while serving or at startup, since the process started.
 struct IntegrityStats {
@@ -173,6 +175,14 @@ class Store {
   // they are read from it. The last enabled mountpath cannot be disabled. Returns whether the
   // state changed.
   Result<bool> setMountpathEnabled(const std::string& path, bool enabled);
+  // Adds a mountpath while the target runs (the directory is created if missing, its LomDb opened
+  // and reconciled like at start-up); a detached one comes back. New objects and copies go there
+  // by HRW at once; what already is elsewhere moves in the resilver job. Its I/O runs on the
+  // existing mountpaths' workers. Returns its path (canonical).
+  Result<std::string> attachMountpath(const std::string& path);
+  // Takes an empty, disabled mountpath out of use (disable it first: the resilver job moves its
+  // objects off); kInvalidArgument, naming what is left, otherwise.
+  Status detachMountpath(const std::string& path);
 
   // Tests: every object read, write and fsync goes through `faults` from now on (call before
   // serving; it must outlive the store).
@@ -183,6 +193,8 @@ class Store {
   explicit Store(std::vector<std::unique_ptr<Mountpath>> mps);
 
   Mountpath& mountpathFor(std::string_view bucket, std::string_view name) const;
+  // The mountpath (not detached) at `path`, as given or canonical; kInvalidArgument if none.
+  Result<Mountpath*> findMountpath(const std::string& path) const;
   // Every mountpath's index, by decreasing HRW weight for the name (the first is mountpathFor).
   std::vector<size_t> mountpathOrder(std::string_view bucket, std::string_view name) const;
   // The object as mountpath i's LOM describes it (no failover): kObjectNotFound without a LOM,
@@ -231,8 +243,7 @@ class Store {
                           std::string_view to);
   Result<Lom> commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks);
 
-  std::vector<std::unique_ptr<Mountpath>> mps_;
-  std::vector<uint64_t> digests_;  // mps_[i]->digest, for HRW
+  MountpathSet mps_;
   size_t enabledCount() const;
   NameLocks locks_;
   std::atomic<uint64_t> workSeq_{0};  // unique work file and trash names

@@ -288,6 +288,40 @@ done
 check mountpath_enable ais storage mountpath enable t1 "$mp"
 expect_rc mountpath_unknown 5 ais storage mountpath disable t1 /no/such/mountpath
 
+# ---- mountpaths at runtime: attach (objects move to it), detach once disabled and emptied;
+# both kept across a restart of the target ----
+newmp=$AIS_DEV_DIR/t1/mp3
+out=$(ais storage mountpath attach t1 "$newmp" 2>&1)
+job=$(grep -o 'resilver-[^ )]*' <<<"$out" | head -1)
+[[ -n $job ]] && pass mountpath_attach || fail mountpath_attach "$out"
+check mountpath_attach_resilver ais job wait "$job" --timeout 60
+moved_in=$(find "$newmp/@ais" -type f 2>/dev/null | wc -l)
+((moved_in > 0)) && pass "mountpath_attached_took_objects ($moved_in)" || fail mountpath_attached_took_objects
+expect_rc mountpath_attach_twice 5 ais storage mountpath attach t1 "$newmp"
+all_mp_objects_ok() {
+  local bad=0 i
+  for i in $(seq 1 30); do
+    ais get -q "ais://climp/d/f$i" "$WORK/mpout" >/dev/null 2>&1 && cmp -s "$WORK/mpout" "$WORK/mpsrc/f$i" || bad=$((bad + 1))
+  done
+  ((bad == 0))
+}
+check mountpath_attached_objects_readable all_mp_objects_ok
+mp_count() { ais storage mountpath show t1 --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+"$DEV" kill t1 >/dev/null 2>&1 && "$DEV" start t1 >/dev/null 2>&1
+check mountpath_attach_kept_after_restart test "$(mp_count)" = 3
+out=$(ais storage mountpath detach t1 "$newmp" 2>&1)
+[[ $? == 5 && $out == *"disable it first"* ]] && pass mountpath_detach_enabled_refused ||
+  fail mountpath_detach_enabled_refused "$out"
+out=$(ais storage mountpath disable t1 "$newmp" 2>&1)
+job=$(grep -o 'resilver-[^ )]*' <<<"$out" | head -1)
+check mountpath_disable_before_detach ais job wait "$job" --timeout 60
+check mountpath_detach ais storage mountpath detach t1 "$newmp"
+check mountpath_detached_not_shown test "$(mp_count)" = 2
+check mountpath_detached_objects_readable all_mp_objects_ok
+"$DEV" kill t1 >/dev/null 2>&1 && "$DEV" start t1 >/dev/null 2>&1
+check mountpath_detach_kept_after_restart test "$(mp_count)" = 2
+check mountpath_objects_after_restart all_mp_objects_ok
+
 # ---- unreachable endpoint ----
 dead_port=$((AIS_DEV_PORT + 7))
 port_free $dead_port || dead_port=1

@@ -50,6 +50,12 @@ published_by_p1() { grep -c "published Smap v" "$AIS_DEV_DIR/p1/aisnode.log"; }
 before=$(published_by_p1)
 T0=$(date +%s.%N)
 "$DEV" cut p1 >/dev/null
+# A client on p1's side of the cut asks it (still primary in its own eyes) for a bucket: refused,
+# since no majority of the proxies follows it any more.
+p1addr=$(awk '$1 == "p1" { print $6 ":" $3 }' "$AIS_DEV_DIR/cluster")
+(ip netns exec "ais$AIS_DEV_PORT-p1" env AIS_ENDPOINT="$p1addr" timeout 60 "$AIS" bucket create ais://split-side \
+  >"$WORK/split.out" 2>&1; echo "rc=$?" >>"$WORK/split.out") &
+SPLIT=$!
 read -r P took <<<"$(wait_primary p1 20)"
 if [[ $P == p2 || $P == p3 ]]; then pass "primary_elected_across_partition ($P seen in ${took}s)"; else
   fail primary_elected_across_partition "$(primary_view)"
@@ -59,11 +65,18 @@ check bucket_create_in_majority "$AIS" bucket create ais://netns-after
 check reads_during_partition test -z "$(read_all_but none)"
 sleep 12  # past the cut-off primary's keepalive timeout: it tries to mark everyone down
 check cutoff_primary_published_nothing test "$(published_by_p1)" = "$before"
+wait "$SPLIT"
+if grep -q "rc=0" "$WORK/split.out" || ! grep -q "no quorum" "$WORK/split.out"; then
+  fail cutoff_primary_refuses_bucket_change "$(cat "$WORK/split.out")"
+else
+  pass cutoff_primary_refuses_bucket_change
+fi
 grep -q "no quorum" "$AIS_DEV_DIR/p1/aisnode.log"
 check cutoff_primary_saw_no_quorum test $? = 0
 
 "$DEV" heal p1 >/dev/null
 check_follows healed_primary_follows "$P" p1
+check no_bucket_from_the_cutoff_side test -z "$("$AIS" bucket ls 2>&1 | grep split-side)"
 
 # A target cut off: marked down by the keepalives, the rest keeps serving; healed, it serves.
 "$DEV" cut t1 >/dev/null

@@ -1,6 +1,6 @@
-// `ais storage mountpath show|enable|disable`: a target's mountpaths. Disabling one sends no new
-// object or copy there and starts the target's resilver job, which moves what it holds to the
-// enabled ones (reads keep working meanwhile); enabling brings it back the same way.
+// `ais storage mountpath show|enable|disable|attach|detach`: a target's mountpaths. Disabling one
+// sends no new object or copy there and starts the target's resilver job, which moves what it holds
+// to the enabled ones (reads keep working meanwhile); enabling brings it back the same way.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -47,7 +47,8 @@ int show(Cli& cli, const std::string& only, bool json) {
   return firstFailure.ok() ? kExitOk : fail(firstFailure);
 }
 
-int toggle(Cli& cli, std::string target, std::string path, bool enable) {
+// action: enable, disable, attach or detach.
+int change(Cli& cli, std::string target, std::string path, const std::string& action) {
   if (path.empty()) {  // AIStore's TARGET=MOUNTPATH form
     auto eq = target.find('=');
     if (eq == std::string::npos) {
@@ -58,6 +59,23 @@ int toggle(Cli& cli, std::string target, std::string path, bool enable) {
   }
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
+  if (action == "detach") {
+    Status st = (*client)->detachMountpath(target, path);
+    if (!st.ok()) return fail(st);
+    std::printf("%s %s detached (not used again, also after a restart)\n", target.c_str(),
+                path.c_str());
+    return kExitOk;
+  }
+  if (action == "attach") {
+    auto job = (*client)->attachMountpath(target, path);
+    if (!job.ok()) return fail(job.status());
+    std::printf(
+        "%s %s attached (kept across restarts); objects move to it in resilver job %s "
+        "(ais job wait %s)\n",
+        target.c_str(), path.c_str(), job->c_str(), job->c_str());
+    return kExitOk;
+  }
+  bool enable = action == "enable";
   auto job = (*client)->setMountpath(target, path, enable);
   if (!job.ok()) return fail(job.status());
   const char* state = enable ? "enabled" : "disabled";
@@ -73,7 +91,8 @@ int toggle(Cli& cli, std::string target, std::string path, bool enable) {
 }  // namespace
 
 void addMountpathCommands(CLI::App& storage, Cli& cli) {
-  auto* mp = storage.add_subcommand("mountpath", "A target's mountpaths: show, enable, disable");
+  auto* mp = storage.add_subcommand("mountpath",
+                                    "A target's mountpaths: show, enable, disable, attach, detach");
   mp->require_subcommand(1);
 
   auto* s = mp->add_subcommand("show", "Mountpaths of every target (or one) and their state");
@@ -84,18 +103,27 @@ void addMountpathCommands(CLI::App& storage, Cli& cli) {
   s->callback(
       [&cli, only, json] { cli.action = [&cli, only, json] { return show(cli, *only, *json); }; });
 
-  for (bool enable : {true, false}) {
-    auto* c = mp->add_subcommand(
-        enable ? "enable" : "disable",
-        enable ? "Enable a target's mountpath again (objects move back in a resilver job)"
-               : "Disable a target's mountpath: nothing new goes there, a resilver job moves "
-                 "its objects to the others (kept across restarts)");
+  const std::pair<const char*, const char*> actions[] = {
+      {"enable", "Enable a target's mountpath again (objects move back in a resilver job)"},
+      {"disable",
+       "Disable a target's mountpath: nothing new goes there, a resilver job moves its objects "
+       "to the others (kept across restarts)"},
+      {"attach",
+       "Add a mountpath to a running target (the directory is created if missing); objects "
+       "move to it in a resilver job (kept across restarts)"},
+      {"detach",
+       "Take a disabled, empty mountpath out of a running target (disable it first and wait "
+       "for its resilver job)"},
+  };
+  for (const auto& [name, help] : actions) {
+    std::string action = name;
+    auto* c = mp->add_subcommand(name, help);
     auto target = std::make_shared<std::string>();
     auto path = std::make_shared<std::string>();
     c->add_option("TARGET", *target, "target id (or TARGET=MOUNTPATH)")->required();
     c->add_option("MOUNTPATH", *path, "the mountpath's directory");
-    c->callback([&cli, target, path, enable] {
-      cli.action = [&cli, target, path, enable] { return toggle(cli, *target, *path, enable); };
+    c->callback([&cli, target, path, action] {
+      cli.action = [&cli, target, path, action] { return change(cli, *target, *path, action); };
     });
   }
 }

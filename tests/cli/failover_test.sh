@@ -13,9 +13,7 @@ source "$REPO/tests/lib/cli_suite.sh"
 source "$REPO/tests/lib/primary_checks.sh"
 WORK=$(mktemp -d /tmp/ais-failover-work.XXXXXX)
 own_playground failover-test 20600 50 8 8
-check dev_up "$DEV" up --proxies 3 --targets 3
-eval "$("$DEV" env)"
-export AIS_ENDPOINT  # every proxy, p1 first
+playground_up --proxies 3 --targets 3  # (AIS_ENDPOINT: every proxy, p1 first)
 PIDS() { awk -v id="$1" '$1 == id { print $4 }' "$AIS_DEV_DIR/cluster"; }
 
 N=60

@@ -17,9 +17,7 @@ if ((EUID != 0)) || ! ip netns list >/dev/null 2>&1; then
 fi
 WORK=$(mktemp -d /tmp/ais-netns-work.XXXXXX)
 own_playground netns-test 20000 400 8 8
-check dev_up_netns "$DEV" up --netns --proxies 3 --targets 3
-eval "$("$DEV" env)"
-export AIS_ENDPOINT
+playground_up --netns --proxies 3 --targets 3
 
 hosts=$(awk '{ print $6 }' "$AIS_DEV_DIR/cluster" | sort -u | grep -c .)
 check six_hosts test "$hosts" = 6

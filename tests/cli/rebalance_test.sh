@@ -13,9 +13,7 @@ source "$REPO/tests/lib/cli_suite.sh"
 source "$REPO/tests/lib/primary_checks.sh"
 WORK=$(mktemp -d /tmp/ais-rebalance-work.XXXXXX)
 own_playground rebalance-test 21000 100 8 8
-check dev_up "$DEV" up --targets 3
-eval "$("$DEV" env)"
-export AIS_ENDPOINT
+playground_up --targets 3
 N=3000
 put_random_objects ais://reb $N 4000
 
@@ -41,19 +39,6 @@ PYEOF
 # fell in), writers add objects w/1..w/N and check them at the end.
 echo join >"$WORK/phase"
 STOP=$WORK/stop
-reader() {
-  local files=("$WORK"/src/*) f n
-  while [[ ! -e $STOP ]]; do
-    f=${files[RANDOM % ${#files[@]}]}
-    n=$(basename "$f")
-    if ! "$AIS" get -q "ais://reb/$n" "$WORK/r$1.$n" >/dev/null 2>&1; then
-      echo "$(cat "$WORK/phase") ERR $n" >>"$WORK/reads.log"
-    elif ! cmp -s "$f" "$WORK/r$1.$n"; then
-      echo "$(cat "$WORK/phase") WRONG $n" >>"$WORK/reads.log"
-    fi
-    rm -f "$WORK/r$1.$n"
-  done
-}
 writer() {
   local i=0
   mkdir -p "$WORK/w$1"
@@ -64,8 +49,8 @@ writer() {
       { echo "$(cat "$WORK/phase") PUTERR w$1/$i" >>"$WORK/writes.log"; rm -f "$WORK/w$1/$i"; }
   done
 }
-reader 1 &
-reader 2 &
+verifying_reader ais://reb 1 &
+verifying_reader ais://reb 2 &
 writer 1 &
 writer 2 &
 sleep 2

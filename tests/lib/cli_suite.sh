@@ -19,3 +19,27 @@ put_random_objects() {
   "$AIS" bucket create "$bucket" >/dev/null && "$AIS" put -q "$WORK/src" "$bucket" >/dev/null
   check put_all test "$(listed_count "$bucket")" = "$n"
 }
+
+# playground_up UP-ARGS...: `tools/dev up` (checked as dev_up) and its environment exported.
+playground_up() {
+  check dev_up "$DEV" up "$@"
+  eval "$("$DEV" env)"
+  export AIS_ENDPOINT
+}
+
+# verifying_reader BUCKET ID: GETs random objects of $WORK/src from BUCKET until $WORK/stop exists;
+# each failed read ("ERR name") or wrong bytes ("WRONG name") goes to $WORK/reads.log, after the
+# drill's phase (the content of $WORK/phase, "-" without it). Run it in the background.
+verifying_reader() {
+  local bucket=$1 id=$2 files=("$WORK"/src/*) f n phase
+  while [[ ! -e $WORK/stop ]]; do
+    f=${files[RANDOM % ${#files[@]}]}
+    n=$(basename "$f")
+    phase=$(cat "$WORK/phase" 2>/dev/null || echo -)
+    if ! "$AIS" get -q "$bucket/$n" "$WORK/r$id" >/dev/null 2>&1; then
+      echo "$phase ERR $n" >>"$WORK/reads.log"
+    elif ! cmp -s "$f" "$WORK/r$id"; then
+      echo "$phase WRONG $n" >>"$WORK/reads.log"
+    fi
+  done
+}

@@ -66,6 +66,8 @@ import json, sys
 print([j for j in json.load(sys.stdin) if j["id"] == "rebalance-v'"$v"'"][0]["objects"])')
 shown=$("$AIS" show rebalance --json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["state"], d["objects"], len(d["parts"]))')
 check show_rebalance test "$shown" = "rebalance-v$v finished $moved 4"
+check job_wait_by_kind "$AIS" job wait rebalance --timeout 60
+check job_show_by_kind test "$("$AIS" job show rebalance --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')" = "rebalance-v$v"
 sleep 1
 holders_report >"$WORK/holders1"
 read -r total doubles <"$WORK/holders1"

@@ -107,9 +107,36 @@ Result<JobSummary> findJob(const JobList& list, const std::string& id) {
   return Status(Code::kObjectNotFound, "no job " + id + " on any node that answered");
 }
 
-int show(Cli& cli, const std::string& id, bool json) {
+// A job id as given, or for a kind (rebalance, resilver, ...) its newest job: the running one
+// started last, else the one started last.
+Result<std::string> resolveJobId(Client& client, const std::string& idOrKind) {
+  auto byId = client.listJobs(idOrKind);
+  AIS_RETURN_IF_ERROR(byId);
+  if (findJob(*byId, idOrKind).ok()) return idOrKind;
+  auto byKind = client.listJobs("", idOrKind);
+  AIS_RETURN_IF_ERROR(byKind);
+  const JobSummary* best = nullptr;
+  auto jobs = summarizeJobs(*byKind);
+  for (const auto& m : jobs) {
+    bool running = m.state == "running";
+    if (!best || running > (best->state == "running") ||
+        (running == (best->state == "running") && m.startNs > best->startNs)) {
+      best = &m;
+    }
+  }
+  if (!best) {
+    return Status(Code::kObjectNotFound,
+                  "no job with id or kind " + idOrKind + " on any node that answered");
+  }
+  return best->id;
+}
+
+int show(Cli& cli, const std::string& idOrKind, bool json) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
+  auto resolved = resolveJobId(**client, idOrKind);
+  if (!resolved.ok()) return fail(resolved.status());
+  const std::string& id = *resolved;
   auto list = (*client)->listJobs(id);
   if (!list.ok()) return fail(list.status());
   warnUnreachable(*list);
@@ -174,9 +201,12 @@ int stop(Cli& cli, const std::string& what) {
 }
 
 // Exit 0 once finished; 1 if it failed or was stopped; 7 on timeout.
-int wait(Cli& cli, const std::string& id, double timeoutSec) {
+int wait(Cli& cli, const std::string& idOrKind, double timeoutSec) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
+  auto resolved = resolveJobId(**client, idOrKind);
+  if (!resolved.ok()) return fail(resolved.status());
+  const std::string& id = *resolved;
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<int64_t>(timeoutSec * 1000));
   ProgressBar bar("job " + id, true);
@@ -236,7 +266,7 @@ void addJobCommands(CLI::App& app, Cli& cli) {
   auto* s = job->add_subcommand("show", "One job, part by part");
   auto id = std::make_shared<std::string>();
   auto showJson = std::make_shared<bool>(false);
-  s->add_option("ID", *id, "job id")->required();
+  s->add_option("ID|KIND", *id, "job id, or a kind: its newest job")->required();
   s->add_flag("--json,-j", *showJson, "JSON output");
   s->callback([&cli, id, showJson] {
     cli.action = [&cli, id, showJson] { return show(cli, *id, *showJson); };
@@ -250,7 +280,7 @@ void addJobCommands(CLI::App& app, Cli& cli) {
   auto* w = job->add_subcommand("wait", "Wait until a job ends (exit 0 if it finished)");
   auto waitId = std::make_shared<std::string>();
   auto timeout = std::make_shared<double>(0);
-  w->add_option("ID", *waitId, "job id")->required();
+  w->add_option("ID|KIND", *waitId, "job id, or a kind: its newest job")->required();
   w->add_option("--timeout", *timeout, "give up after this many seconds (exit 7); 0: never");
   w->callback([&cli, waitId, timeout] {
     cli.action = [&cli, waitId, timeout] { return wait(cli, *waitId, *timeout); };

@@ -73,4 +73,12 @@ kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip) {
   return kj::joinPromises(asks.releaseAsArray());
 }
 
+kj::Promise<bool> nodeAnswers(NodeContext& ctx, std::string endpoint, kj::Duration timeout) {
+  auto asked = ctx.pool.get(endpoint).getMetaRequest().send().then([](auto&&) { return true; });
+  return ctx.timer().timeoutAfter(timeout, kj::mv(asked)).catch_([&ctx, endpoint](kj::Exception&&) {
+    ctx.pool.drop(endpoint);
+    return false;
+  });
+}
+
 }  // namespace ais::node

@@ -18,6 +18,8 @@ namespace ais::node {
 // Asks every other proxy of the Smap (but `skip`) for its metadata and takes what is newer: a
 // primary elected while this node was away, cut off or silent is learnt this way. Never fails.
 kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip = "");
+// True if the node at `endpoint` answers a getMeta within `timeout` (dead, frozen or cut off: no).
+kj::Promise<bool> nodeAnswers(NodeContext& ctx, std::string endpoint, kj::Duration timeout);
 
 class MetaCatchUp {
  public:

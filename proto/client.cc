@@ -66,7 +66,6 @@ Result<std::vector<NodeStatus>> Client::clusterStatus() {
                                                     i.getLomsRebuilt(),  i.getOrphans()};
                      return ns;
                    });
-      std::string ep = n.rpcEndpoint;
       asks.add(impl_->pool_->timer()
                    .timeoutAfter(3 * kj::SECONDS, kj::mv(p))
                    .catch_([this, n](kj::Exception&&) {

@@ -34,16 +34,6 @@ std::vector<const meta::NodeInfo*> Election::candidates(const meta::Smap& smap) 
   return out;
 }
 
-kj::Promise<bool> Election::answers(std::string endpoint) {
-  auto asked = ctx_.pool.get(endpoint).getMetaRequest().send().then([](auto&&) { return true; });
-  return ctx_.timer()
-      .timeoutAfter(1500 * kj::MILLISECONDS, kj::mv(asked))
-      .catch_([this, endpoint](kj::Exception&&) {
-        ctx_.pool.drop(endpoint);
-        return false;
-      });
-}
-
 kj::Promise<bool> Election::run() {
   std::string previous = ctx_.meta.smap().primaryId;
   return pullFromProxies(ctx_, previous)
@@ -146,13 +136,18 @@ kj::Promise<bool> Election::askVotes(std::string previous, uint64_t version) {
   });
 }
 
-std::string Election::pledge(uint64_t version, const std::string& candidate) {
-  auto now = Clock::now();
-  auto [it, fresh] = votedFor_.try_emplace(version, candidate, now);
-  if (!fresh && it->second.first != candidate && now - it->second.second < kPledgeLasts) {
-    return it->second.first;
+std::string Election::pledgedTo(uint64_t version, const std::string& candidate) const {
+  auto it = votedFor_.find(version);
+  if (it == votedFor_.end() || it->second.first == candidate ||
+      Clock::now() - it->second.second >= kPledgeLasts) {
+    return "";
   }
-  it->second = {candidate, now};
+  return it->second.first;
+}
+
+std::string Election::pledge(uint64_t version, const std::string& candidate) {
+  if (std::string other = pledgedTo(version, candidate); !other.empty()) return other;
+  votedFor_[version] = {candidate, Clock::now()};
   while (votedFor_.size() > 16) votedFor_.erase(votedFor_.begin());
   return "";
 }
@@ -171,15 +166,15 @@ kj::Promise<Status> Election::vote(std::string candidate, uint64_t smapVersion) 
     return Status(Code::kNodeNotFound,
                   candidate + " is not a proxy of Smap v" + std::to_string(smap.version));
   }
-  auto voted = votedFor_.find(smapVersion);
-  if (voted != votedFor_.end() && voted->second.first != candidate &&
-      Clock::now() - voted->second.second < kPledgeLasts) {
+  // (Checked again when pledging, after the primary was asked.)
+  if (std::string other = pledgedTo(smapVersion, candidate); !other.empty()) {
     return Status(Code::kRejectedVersion,
-                  "voted for " + voted->second.first + " at Smap v" + std::to_string(smapVersion));
+                  "voted for " + other + " at Smap v" + std::to_string(smapVersion));
   }
   const meta::NodeInfo* primary = smap.primary();
-  kj::Promise<bool> alive = primary && primary->id != candidate ? answers(primary->rpcEndpoint)
-                                                                : kj::Promise<bool>(false);
+  kj::Promise<bool> alive = primary && primary->id != candidate
+                                ? nodeAnswers(ctx_, primary->rpcEndpoint, 1500 * kj::MILLISECONDS)
+                                : kj::Promise<bool>(false);
   std::string primaryId = primary ? primary->id : "";
   return alive.then([this, candidate, smapVersion, primaryId](bool alive) -> Status {
     if (alive) return Status(Code::kRejectedVersion, "primary " + primaryId + " answers");

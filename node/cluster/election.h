@@ -37,7 +37,6 @@ class Election {
  private:
   // Proxies that may lead, the silent primary excluded, best first (HRW over their ids).
   std::vector<const meta::NodeInfo*> candidates(const meta::Smap& smap) const;
-  kj::Promise<bool> answers(std::string endpoint);
   kj::Promise<bool> askVotes(std::string previous, uint64_t version);
 
   NodeContext& ctx_;
@@ -47,6 +46,8 @@ class Election {
   // A vote binds for a while: then a split vote (two candidates that each voted for themselves)
   // can be retried with the same Smap version.
   static constexpr std::chrono::seconds kPledgeLasts{10};
+  // The other candidate this proxy's vote at `version` still binds it to, or "".
+  std::string pledgedTo(uint64_t version, const std::string& candidate) const;
   // Records the vote for `candidate` at `version`; "" if given, else the one voted for before.
   std::string pledge(uint64_t version, const std::string& candidate);
 

@@ -26,6 +26,27 @@ std::string randomUuid() {
   return buf;
 }
 
+constexpr std::string_view kNoQuorum = "no quorum";
+constexpr std::string_view kNoLongerPrimary = "no longer the primary";
+
+// True if publish()/changeSmap() answered that nothing was published (no majority of the proxies
+// took it, or this proxy is not the primary any more): the change did not happen.
+bool notPublished(const std::string& why) {
+  return why.rfind(kNoQuorum, 0) == 0 || why == kNoLongerPrimary;
+}
+
+// A membership change's answer: the published Smap's version, or why it was not published
+// (Unavailable) or not taken by every node (Internal: the change stands).
+Result<uint64_t> membershipOutcome(const std::string& what, const std::string& missed,
+                                   uint64_t version) {
+  if (notPublished(missed)) return Status(Code::kUnavailable, what + " not published: " + missed);
+  if (!missed.empty()) {
+    return Status(Code::kInternal, what + " is in the cluster map (v" + std::to_string(version) +
+                                       "), but not every node took it: " + missed);
+  }
+  return version;
+}
+
 }  // namespace
 
 Status Primary::bootstrap() {
@@ -77,7 +98,7 @@ kj::Promise<std::string> Primary::changeSmap(std::function<bool(meta::Smap&)> ed
   auto turn = smapTail_.addBranch().then(
       [this, edit = std::move(edit), excused = std::move(excused), takingOver,
        taken = std::move(taken)]() mutable -> kj::Promise<std::string> {
-        if (!takingOver && !ctx_.isPrimary()) return std::string("no longer the primary");
+        if (!takingOver && !ctx_.isPrimary()) return std::string(kNoLongerPrimary);
         meta::Smap smap = ctx_.meta.smap();
         if (!edit(smap)) return std::string();
         smap.version += 1;
@@ -131,9 +152,9 @@ kj::Promise<std::string> Primary::proposeToProxies(const meta::Smap& smap) {
         }
         if (took >= need) return std::string();
         if (why.empty()) why = "the other proxies are marked down";
-        return "no quorum: " + std::to_string(took) + " of " + std::to_string(proxies) +
-               " proxies took Smap v" + std::to_string(version) + " (" + std::to_string(need) +
-               " needed): " + why;
+        return std::string(kNoQuorum) + ": " + std::to_string(took) + " of " +
+               std::to_string(proxies) + " proxies took Smap v" + std::to_string(version) + " (" +
+               std::to_string(need) + " needed): " + why;
       });
 }
 
@@ -354,15 +375,9 @@ kj::Promise<void> Primary::markSilentDown() {
   kj::Vector<kj::Promise<std::string>> asks;  // ids that did not answer
   for (const auto& n : ctx_.meta.smap().nodes) {
     if (n.id == ctx_.cfg.id || n.down()) continue;
-    std::string id = n.id, ep = n.rpcEndpoint;
-    auto asked =
-        ctx_.pool.get(ep).getMetaRequest().send().then([](auto&&) { return std::string(); });
-    asks.add(ctx_.timer()
-                 .timeoutAfter(2 * kj::SECONDS, kj::mv(asked))
-                 .catch_([this, id, ep](kj::Exception&&) {
-                   ctx_.pool.drop(ep);
-                   return id;
-                 }));
+    asks.add(nodeAnswers(ctx_, n.rpcEndpoint, 2 * kj::SECONDS).then([id = n.id](bool answered) {
+      return answered ? std::string() : id;
+    }));
   }
   return kj::joinPromises(asks.releaseAsArray()).then([this](kj::Array<std::string>&& silent) {
     std::set<std::string> ids;
@@ -422,10 +437,7 @@ kj::Promise<Status> Primary::join(meta::NodeInfo node) {
          })
       .then([](std::string why) {
         // (A change that found no quorum is not taken: the node is not a member yet.)
-        if (why.rfind("no quorum", 0) == 0 || why == "no longer the primary") {
-          return Status(Code::kUnavailable, why);
-        }
-        return Status::OK();
+        return notPublished(why) ? Status(Code::kUnavailable, why) : Status::OK();
       });
 }
 
@@ -494,17 +506,8 @@ kj::Promise<Result<uint64_t>> Primary::setNodeState(const std::string& id,
              },
              id)
       .then([this, id, action](std::string missed) -> Out {
-        uint64_t version = ctx_.meta.smap().version;
-        if (missed.rfind("no quorum", 0) == 0 || missed == "no longer the primary") {
-          return Status(Code::kUnavailable, action + " of " + id + " not published: " + missed);
-        }
-        if (action == "decommission") watchDecommission(id);
-        if (!missed.empty()) {
-          return Status(Code::kInternal, action + " of " + id + " is in the cluster map (v" +
-                                             std::to_string(version) +
-                                             "), but not every node took it: " + missed);
-        }
-        return version;
+        if (action == "decommission" && !notPublished(missed)) watchDecommission(id);
+        return membershipOutcome(action + " of " + id, missed, ctx_.meta.smap().version);
       });
 }
 
@@ -514,15 +517,7 @@ kj::Promise<Result<uint64_t>> Primary::setProxyState(const std::string& id,
   const meta::NodeInfo* p = ctx_.meta.smap().find(id, meta::Role::kProxy);
   if (!p) return Out(Status(Code::kNodeNotFound, id + " is not a proxy of the cluster"));
   auto published = [this, id, action](std::string why) -> Out {
-    if (why.rfind("no quorum", 0) == 0 || why == "no longer the primary") {
-      return Status(Code::kUnavailable, action + " of " + id + " not published: " + why);
-    }
-    if (!why.empty()) {
-      return Status(Code::kInternal, action + " of " + id + " is in the cluster map (v" +
-                                         std::to_string(ctx_.meta.smap().version) +
-                                         "), but not every node took it: " + why);
-    }
-    return ctx_.meta.smap().version;
+    return membershipOutcome(action + " of " + id, why, ctx_.meta.smap().version);
   };
   auto setFlags = [id](uint32_t set, uint32_t clear) {
     return [id, set, clear](meta::Smap& s) {
@@ -740,7 +735,7 @@ namespace {
 // node catches up from the primary before it serves that bucket.)
 Status bmdAcknowledged(const std::string& what, const std::string& missed) {
   if (missed.empty()) return Status::OK();
-  if (missed.rfind("no quorum", 0) == 0) {
+  if (notPublished(missed)) {
     // Nothing changed: this proxy could not show it still leads a majority of the proxies.
     return Status(Code::kUnavailable,
                   "not done: this proxy may no longer be the primary (" + missed + ")");

@@ -76,14 +76,22 @@ Status writeAll(int fd, const void* data, size_t len, const std::string& path) {
   return Status::OK();
 }
 
-Status fsyncDir(const std::string& dir) {
+namespace {
+
+Status syncThrough(const std::string& dir, bool wholeFilesystem) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ioError("open", dir, errno);
-  int rc = ::fsync(fd);
+  int rc = wholeFilesystem ? ::syncfs(fd) : ::fsync(fd);
   int e = errno;
   ::close(fd);
-  return rc == 0 ? Status::OK() : ioError("fsync", dir, e);
+  return rc == 0 ? Status::OK() : ioError(wholeFilesystem ? "syncfs" : "fsync", dir, e);
 }
+
+}  // namespace
+
+Status fsyncDir(const std::string& dir) { return syncThrough(dir, false); }
+
+Status syncFilesystem(const std::string& dir) { return syncThrough(dir, true); }
 
 Result<FileDigest> digestFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

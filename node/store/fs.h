@@ -22,6 +22,8 @@ Status writeAll(int fd, const void* data, size_t len, const std::string& path);
 
 // fsync of a directory, so a rename inside it survives power loss.
 Status fsyncDir(const std::string& dir);
+// syncfs of the filesystem holding `dir`: everything written to it before is on disk.
+Status syncFilesystem(const std::string& dir);
 
 // Size, XXH64 (seed 0) and block checksums of a whole file.
 struct FileDigest {

@@ -54,7 +54,7 @@ Status ObjectWriter::write(const void* data, size_t len) {
   return Status::OK();
 }
 
-Result<Lom> ObjectWriter::commit(std::optional<uint64_t> expectedChecksum) {
+Result<uint64_t> ObjectWriter::seal(std::optional<uint64_t> expectedChecksum, bool fsyncNow) {
   if (finished_) return Status(Code::kInternal, "commit after commit: " + name_);
   if (!writeError_.ok()) {
     discard();
@@ -68,14 +68,20 @@ Result<Lom> ObjectWriter::commit(std::optional<uint64_t> expectedChecksum) {
                               *expectedChecksum, checksum));
   }
   int injected = opts_.fsync && store_.faults_ ? store_.faults_->beforeFsync(workPath_) : 0;
-  if (opts_.fsync && (injected || ::fsync(fd_) != 0)) {
+  if (injected || (fsyncNow && opts_.fsync && ::fsync(fd_) != 0)) {
     Status s = ioError("fsync", workPath_, injected ? injected : errno);
     discard();
     return s;
   }
   ::close(fd_);
   fd_ = -1;
-  auto lom = store_.commitWork(*this, checksum, hasher_.blocks());
+  return checksum;
+}
+
+Result<Lom> ObjectWriter::commit(std::optional<uint64_t> expectedChecksum) {
+  auto checksum = seal(expectedChecksum, /*fsyncNow=*/true);
+  if (!checksum.ok()) return checksum.status();
+  auto lom = store_.commitWork(*this, *checksum, hasher_.blocks());
   if (!lom.ok()) {
     discard();  // the work file may still be there
     return lom;

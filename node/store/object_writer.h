@@ -55,6 +55,10 @@ class ObjectWriter {
   ObjectWriter(Store& store, Mountpath& mp, std::string bucket, std::string name,
                std::string workPath, int fd, PutOptions opts);
   void discard();
+  // Checks the bytes against expectedChecksum, fsyncs them if asked and the PUT wants it (a group
+  // commit makes them durable with one syncfs instead) and closes the file: the XXH64, or an
+  // error with the writer discarded.
+  Result<uint64_t> seal(std::optional<uint64_t> expectedChecksum, bool fsyncNow);
 
   Store& store_;
   Mountpath& mp_;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -64,7 +65,7 @@ Result<Lom> Store::putBytes(std::string_view bucket, std::string_view name, std:
   return (*w)->commit();
 }
 
-Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks) {
+Lom Store::newLom(const ObjectWriter& w, uint64_t checksum) const {
   Lom lom;
   lom.name = w.name_;
   lom.size = w.size_;
@@ -78,6 +79,11 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   lom.mtimeNs = lom.atimeNs = unixNowNs();
   if (w.opts_.mtimeNs > 0) lom.mtimeNs = w.opts_.mtimeNs;
   lom.custom = w.opts_.custom;
+  return lom;
+}
+
+Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks) {
+  Lom lom = newLom(w, checksum);
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
   if (w.opts_.ifAbsent) {
     auto cur = readLom(w.mp_, w.bucket_, w.name_);
@@ -138,45 +144,99 @@ Status Store::dropExtraCopiesLocked(std::string_view bucket, std::string_view na
 Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const std::string& src,
                                  Lom lom, const BlockSums& blocks, bool sync, LomDb::Batch extra,
                                  bool keepVersion) {
-  auto old = readLom(mp, bucket, lom.name);
-  // A damaged LOM is replaced like a missing one (its file, if at the other path, is then an
-  // orphan that a scrub reports).
-  bool oldDamaged = old.code() == Code::kObjectCorrupted;
-  if (oldDamaged) old = std::optional<Lom>();
-  AIS_RETURN_IF_ERROR(old);
-  if (!keepVersion) lom.version = old->has_value() ? (*old)->version + 1 : 1;
-  lom.hashedPath = !storableDirect(lom.name);
-  lom.blockSize = blocks.blockSize;  // the marker describes the new bytes too
-  std::string marker = pendingKey(bucket, lom.name);
-  AIS_RETURN_IF_ERROR(mp.db->put(marker, encodeLom(lom), sync));
-  Status placed = placeFile(mp, bucket, src, lom, marker);
-  if (!placed.ok()) {
-    (void)mp.db->del(marker);  // nothing moved: the old object stays as it was
-    return placed;
-  }
-  Status committed =
-      sync ? fsyncDir(parentDir(objectFqn(mp.path, bucket, lom.name, lom.hashedPath))) : Status();
-  if (committed.ok()) {
-    if (blocks.sums.size() <= 1 && (oldDamaged || (old->has_value() && (*old)->hasBlocksKey()))) {
-      extra.del(blocksKey(bucket, lom.name));  // one block: its sum is the whole checksum
+  std::vector<Install> one(1);
+  one[0].src = src;
+  one[0].lom = std::move(lom);
+  one[0].blocks = blocks;
+  one[0].keepVersion = keepVersion;
+  installGroupLocked(mp, bucket, one, sync, std::move(extra));
+  if (!one[0].status.ok()) return one[0].status;
+  return std::move(one[0].lom);
+}
+
+void Store::installGroupLocked(Mountpath& mp, std::string_view bucket,
+                               std::vector<Install>& installs, bool sync, LomDb::Batch extra) {
+  struct Step {
+    Install* in;
+    std::optional<Lom> old;
+    bool oldDamaged = false;
+    std::string marker;
+  };
+  std::vector<Step> steps;
+  LomDb::Batch markers;
+  for (Install& in : installs) {
+    auto old = readLom(mp, bucket, in.lom.name);
+    // A damaged LOM is replaced like a missing one (its file, if at the other path, is then an
+    // orphan that a scrub reports).
+    bool oldDamaged = old.code() == Code::kObjectCorrupted;
+    if (oldDamaged) old = std::optional<Lom>();
+    if (!old.ok()) {
+      in.status = old.status();
+      continue;
     }
-    extra.putLom(bucket, lom, blocks);
-    extra.del(marker);
-    committed = mp.db->write(extra, sync);
+    Lom& lom = in.lom;
+    if (!in.keepVersion) lom.version = old->has_value() ? (*old)->version + 1 : 1;
+    lom.hashedPath = !storableDirect(lom.name);
+    lom.blockSize = in.blocks.blockSize;  // the marker describes the new bytes too
+    std::string marker = pendingKey(bucket, lom.name);
+    markers.put(marker, encodeLom(lom));
+    steps.push_back({&in, std::move(*old), oldDamaged, std::move(marker)});
   }
-  if (!committed.ok()) {
-    // The new bytes are in place but the old LOM is not theirs: hide the object rather than serve
-    // mismatched bytes; the marker lets reconciliation rebuild it at the next start.
-    (void)mp.db->del(lomKey(bucket, lom.name));
-    return committed;
+  if (steps.empty()) return;
+  if (Status st = mp.db->write(markers, sync); !st.ok()) {
+    for (Step& s : steps) s.in->status = st;
+    return;
   }
-  if (old->has_value() && (*old)->hashedPath != lom.hashedPath) {
-    // The previous version lived at the other path; it is unreferenced now.
-    std::string oldPath = objectFqn(mp.path, bucket, lom.name, (*old)->hashedPath);
-    ::unlink(oldPath.c_str());
-    if (!(*old)->hashedPath) removeEmptyParents(parentDir(oldPath), objectDir(mp.path, bucket));
+  // The renames; a file that cannot be placed leaves its old object as it was.
+  std::vector<Step*> placed;
+  std::set<std::string> dirs;
+  LomDb::Batch unplaced;
+  for (Step& s : steps) {
+    Status st = placeFile(mp, bucket, s.in->src, s.in->lom, s.marker);
+    if (!st.ok()) {
+      s.in->status = st;
+      unplaced.del(s.marker);
+      continue;
+    }
+    placed.push_back(&s);
+    if (sync)
+      dirs.insert(parentDir(objectFqn(mp.path, bucket, s.in->lom.name, s.in->lom.hashedPath)));
   }
-  return lom;
+  if (placed.size() < steps.size()) (void)mp.db->write(unplaced, false);
+  if (placed.empty()) return;
+  Status committed;
+  for (const auto& dir : dirs) {
+    committed = fsyncDir(dir);
+    if (!committed.ok()) break;
+  }
+  if (committed.ok()) {
+    LomDb::Batch lomsBatch = placed.size() == steps.size() ? std::move(extra) : LomDb::Batch();
+    for (Step* s : placed) {
+      Lom& lom = s->in->lom;
+      if (s->in->blocks.sums.size() <= 1 && (s->oldDamaged || (s->old && s->old->hasBlocksKey()))) {
+        lomsBatch.del(blocksKey(bucket, lom.name));  // one block: its sum is the whole checksum
+      }
+      lomsBatch.putLom(bucket, lom, s->in->blocks);
+      lomsBatch.del(s->marker);
+    }
+    committed = mp.db->write(lomsBatch, sync);
+  }
+  for (Step* s : placed) {
+    const Lom& lom = s->in->lom;
+    if (!committed.ok()) {
+      // The new bytes are in place but the old LOM is not theirs: hide the object rather than
+      // serve mismatched bytes; the marker lets reconciliation rebuild it at the next start.
+      (void)mp.db->del(lomKey(bucket, lom.name));
+      s->in->status = committed;
+      continue;
+    }
+    if (s->old && s->old->hashedPath != lom.hashedPath) {
+      // The previous version lived at the other path; it is unreferenced now.
+      std::string oldPath = objectFqn(mp.path, bucket, lom.name, s->old->hashedPath);
+      ::unlink(oldPath.c_str());
+      if (!s->old->hashedPath) removeEmptyParents(parentDir(oldPath), objectDir(mp.path, bucket));
+    }
+  }
 }
 
 Status Store::placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,

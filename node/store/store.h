@@ -96,6 +96,18 @@ class Store {
                                                  PutOptions opts = {});
   Result<Lom> putBytes(std::string_view bucket, std::string_view name, std::string_view data,
                        PutOptions opts = {});
+  // Group commit (put_group.cc): stores small objects of one bucket together: per mountpath one
+  // RocksDB batch for their pending markers and one for their LOMs, and, when they ask for fsync,
+  // one syncfs and one fsync per directory instead of all of it per object. Each item is
+  // acknowledged only as durable as a single PUT of it would be. Results in item order;
+  // checksum: the sender's XXH64, refused (kChecksumMismatch) if the bytes differ.
+  struct GroupPut {
+    std::string name;
+    std::string_view data;
+    std::optional<uint64_t> checksum;
+    PutOptions opts;
+  };
+  std::vector<Result<Lom>> putGroup(std::string_view bucket, std::vector<GroupPut>& items);
 
   // kObjectNotFound if there is no LOM; kObjectCorrupted if the LOM's file is missing or does not
   // match it. The reader verifies every block it reads. An object stored before block checksums
@@ -234,6 +246,21 @@ class Store {
   Result<Lom> installLocked(Mountpath& mp, std::string_view bucket, const std::string& src, Lom lom,
                             const BlockSums& blocks, bool sync, LomDb::Batch extra,
                             bool keepVersion = false);
+  // One file to move into place as lom.name; `status` and `lom` are the outcome.
+  struct Install {
+    std::string src;
+    Lom lom;
+    BlockSums blocks;
+    bool keepVersion = false;
+    Status status;
+  };
+  // installLocked for several distinct names of one mountpath, all locked: one marker batch, the
+  // renames, the directory fsyncs (sync), one LOM batch. `extra` is committed with the LOMs only
+  // if every file was placed.
+  void installGroupLocked(Mountpath& mp, std::string_view bucket, std::vector<Install>& installs,
+                          bool sync, LomDb::Batch extra);
+  // The LOM a sealed writer's bytes get (version set at install).
+  Lom newLom(const ObjectWriter& w, uint64_t checksum) const;
   // Renames src to the object's path; switches lom to hashed (and re-marks) on a collision.
   Status placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,
                    const std::string& marker);

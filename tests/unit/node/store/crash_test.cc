@@ -190,6 +190,21 @@ TEST(CrashChild, Workload) {
       case 1:
         (void)(*store)->remove("bkt", name);
         break;
+      case 2: {  // a group commit of a few objects
+        std::vector<std::string> datas;
+        std::vector<Store::GroupPut> items;
+        for (int k = 0, n = 2 + int(rng() % 6); k < n; ++k)
+          datas.push_back(content(rng(), 20 + rng() % 20000));
+        for (auto& d : datas) {
+          Store::GroupPut g;
+          g.name = "dir" + std::to_string(rng() % 3) + "/obj-" + std::to_string(rng() % 40);
+          g.data = d;
+          g.opts.fsync = rng() % 2;
+          items.push_back(std::move(g));
+        }
+        (void)(*store)->putGroup("bkt", items);
+        break;
+      }
       default: {
         std::string data = content(rng(), 20 + rng() % 200000);
         auto w = (*store)->beginPut("bkt", name);

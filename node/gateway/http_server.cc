@@ -121,6 +121,14 @@ Status Exchange::sendHeader(unsigned status, uint64_t contentLength) {
   // than the rest of a small GET's user-space work.
   std::string& head = pendingHeader_;
   head.clear();
+  // A client that asked for 100-continue and sent an empty body still waits for it: botocore
+  // otherwise keeps this final status line as the next response's (a keep-alive connection then
+  // misreads every response after it until a timeout).
+  if (!continueSent_ && parser_.is_done() &&
+      beast::iequals(req()[http::field::expect], "100-continue")) {
+    continueSent_ = true;
+    head += "HTTP/1.1 100 Continue\r\n\r\n";
+  }
   head += "HTTP/1.1 ";
   head += std::to_string(status);
   head += ' ';

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/names.h"
@@ -161,6 +163,22 @@ kj::Promise<void> NodeServer::putObject(PutObjectContext context) {
   if (!target_) return answer(context, notTarget());
   return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
       .then([this, context]() mutable { return target_->putObject(context); });
+}
+kj::Promise<void> NodeServer::putBatch(PutBatchContext context) {
+  if (!target_) {
+    auto items = context.getParams().getItems();
+    auto out = context.getResults().initResults(items.size());
+    for (auto r : out) proto::setStatus(r.initStatus(), notTarget());
+    return kj::READY_NOW;
+  }
+  std::set<std::string> buckets;
+  for (auto it : context.getParams().getItems())
+    buckets.insert(proto::str(it.getRef().getBucket()));
+  kj::Vector<kj::Promise<void>> known;
+  for (const auto& b : buckets) known.add(catchUp_.knowBucket(b));
+  return kj::joinPromises(known.releaseAsArray()).then([this, context]() mutable {
+    return target_->putBatch(context);
+  });
 }
 kj::Promise<void> NodeServer::beginPut(BeginPutContext context) {
   if (!target_) return answer(context, notTarget());

@@ -36,6 +36,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> bucketEmpty(BucketEmptyContext context) override;
   kj::Promise<void> putObject(PutObjectContext context) override;
   kj::Promise<void> beginPut(BeginPutContext context) override;
+  kj::Promise<void> putBatch(PutBatchContext context) override;
   kj::Promise<void> getObject(GetObjectContext context) override;
   kj::Promise<void> headObject(HeadObjectContext context) override;
   kj::Promise<void> deleteObject(DeleteObjectContext context) override;

@@ -116,6 +116,18 @@ interface PutStream {
       -> (status :Status, attrs :ObjectAttrs);
 }
 
+# One object of a putBatch and its outcome.
+struct PutItem {
+  ref @0 :ObjectRef;
+  data @1 :Data;
+  checksum @2 :UInt64;
+  custom @3 :List(KeyValue);
+}
+struct PutOutcome {
+  status @0 :Status;
+  attrs @1 :ObjectAttrs;
+}
+
 interface Node {
   # --- cluster control ---
   getMeta @0 () -> (smap :Meta.Smap, bmd :Meta.Bmd, config :Meta.ClusterConfig);
@@ -200,5 +212,10 @@ interface Node {
   # objects to it by HRW; detach takes out one that is disabled and empty.
   attachMountpath @27 (path :Text) -> (status :Status, jobId :Text);
   detachMountpath @28 (path :Text) -> (status :Status);
+  # Many small objects in one call (each as putObject: its ref, bytes, sender's XXH64, metadata),
+  # each with its own outcome, in order. Plain objects are committed in groups (one RocksDB batch
+  # and, for fsync buckets, one syncfs per group and mountpath), each acknowledged only once it is
+  # as durable as its bucket asks. An item this target does not own answers StaleSmap.
+  putBatch @29 (items :List(PutItem)) -> (results :List(PutOutcome));
   # Ordinals are sequential: new methods take the next free number at the end.
 }

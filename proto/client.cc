@@ -2,6 +2,7 @@
 // attempt on that thread through kj::Executor and retry from the caller's thread.
 #include "proto/client.h"
 
+#include "common/read_file.h"
 #include "proto/client_impl.h"
 #include "proto/put_stream.h"
 
@@ -187,18 +188,11 @@ Result<ObjectInfo> Client::putFile(const std::string& bucket, const std::string&
   }
   if (static_cast<uint64_t>(st.st_size) <= kInlinePutMax) {
     // A small file goes in one message (one round trip), not a stream of three calls.
-    std::string data(static_cast<size_t>(st.st_size), '\0');
-    size_t got = 0;
-    while (got < data.size()) {
-      ssize_t n = ::read(fd, data.data() + got, data.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
+    auto data = readExactly(fd, static_cast<size_t>(st.st_size), path, /*checkGrown=*/false);
     ::close(fd);
-    if (got != data.size()) return Status(Code::kIoError, path + ": changed while being read");
-    auto r = put(bucket, name, data, options);
-    if (r.ok() && progress) progress(data.size(), data.size());
+    if (!data.ok()) return data.status();
+    auto r = put(bucket, name, *data, options);
+    if (r.ok() && progress) progress(data->size(), data->size());
     return r;
   }
   ChunkSource src(fd, static_cast<uint64_t>(st.st_size));

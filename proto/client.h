@@ -47,6 +47,13 @@ struct PutOptions {
   bool ifAbsent = false;
 };
 
+// One object of a putBatch: its bytes must stay valid for the call.
+struct BatchPut {
+  std::string name;
+  std::string_view data;
+  PutOptions options;
+};
+
 struct ListOptions {
   std::string prefix;
   std::string continuationToken;  // from the previous page; empty for the first
@@ -199,6 +206,11 @@ class Client {
   // Objects (served by the owner target)
   Result<ObjectInfo> put(const std::string& bucket, const std::string& name, std::string_view data,
                          const PutOptions& options = {});
+  // Many objects at once (client_batch.cc): one putBatch call per owner target carries many
+  // small objects (over 1 MiB: one put each), which the target commits in groups. Every object
+  // has its own result, in order, and is retried on its own like put() (a new owner, a down one).
+  std::vector<Result<ObjectInfo>> putBatch(const std::string& bucket,
+                                           const std::vector<BatchPut>& items);
   // Streams the file in chunks; large files never sit whole in memory.
   Result<ObjectInfo> putFile(const std::string& bucket, const std::string& name,
                              const std::string& path, const PutOptions& options = {},
@@ -234,6 +246,15 @@ class Client {
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);
   // Merges the targets' sorted pages into one sorted page.
   Result<ListPage> list(const std::string& bucket, const ListOptions& options = {});
+  // Every object of the bucket under options.prefix (after options.continuationToken), in name
+  // order, streamed (client_list_all.cc): each target's entries are read page after page from
+  // its own last name, so nothing is fetched twice, and merged as they come. `each` returns
+  // false to stop. options.pageSize: entries per target call (0: 5,000). With a delimiter, or
+  // once a target does not answer, it goes on page by page through list() (allowPartial as
+  // there: the targets not listed are added to *missing).
+  Status listAll(const std::string& bucket, const ListOptions& options,
+                 const std::function<bool(ObjectInfo&)>& each,
+                 std::vector<std::pair<std::string, Status>>* missing = nullptr);
   // Reads range into *out and returns the whole object's info (size, version, custom) in the same
   // call: a gateway learns the headers and the first bytes in one round trip.
   Result<ObjectInfo> getRange(const std::string& bucket, const std::string& name, ByteRange range,

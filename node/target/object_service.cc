@@ -374,6 +374,51 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
       });
 }
 
+kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector<BatchItem> items) {
+  // Up to this many objects per group commit: a big batch still spreads over the workers.
+  constexpr size_t kGroupMax = 128;
+  auto out = std::make_shared<std::vector<Result<store::Lom>>>(
+      items.size(), Result<store::Lom>(Status(Code::kInternal, "not stored")));
+  kj::Vector<kj::Promise<void>> work;
+  std::map<std::pair<std::string, size_t>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const ObjectRef& ref = items[i].ref;
+    if (Status st = checkRouted(ref); !st.ok()) {
+      (*out)[i] = st;
+      continue;
+    }
+    if (ref.localOnly || ref.ifAbsent || ref.degraded || ref.mtimeNs || ec_.propsOf(ref.bucket)) {
+      work.add(put(ref, items[i].data, items[i].checksum, std::move(items[i].custom))
+                   .then([out, i](Result<store::Lom> r) { (*out)[i] = std::move(r); }));
+      continue;
+    }
+    groups[{ref.bucket, mountpathOf(ref.bucket, ref.name)}].push_back(i);
+  }
+  for (auto& [where, indexes] : groups) {
+    const auto& [bucket, mp] = where;
+    for (size_t begin = 0; begin < indexes.size(); begin += kGroupMax) {
+      std::vector<size_t> part(indexes.begin() + begin,
+                               indexes.begin() + std::min(indexes.size(), begin + kGroupMax));
+      std::vector<store::Store::GroupPut> group;
+      for (size_t i : part) {
+        BatchItem& it = items[i];
+        group.push_back(
+            {it.ref.name,
+             std::string_view(reinterpret_cast<const char*>(it.data.begin()), it.data.size()),
+             it.checksum, putOptions(bucket, std::move(it.custom))});
+      }
+      work.add(ctx_.io
+                   ->run(mp, [store = ctx_.store.get(), bucket = bucket,
+                              group = std::move(
+                                  group)]() mutable { return store->putGroup(bucket, group); })
+                   .then([out, part = std::move(part)](std::vector<Result<store::Lom>> r) {
+                     for (size_t k = 0; k < part.size(); ++k) (*out)[part[k]] = std::move(r[k]);
+                   }));
+    }
+  }
+  return kj::joinPromises(work.releaseAsArray()).then([out] { return std::move(*out); });
+}
+
 kj::Promise<Result<store::Lom>> ObjectService::protectCommitted(const ObjectRef& ref,
                                                                 Result<store::Lom> lom) {
   if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);

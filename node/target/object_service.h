@@ -80,6 +80,16 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // (ChecksumMismatch, nothing stored) unless the bytes hash to `checksum`.
   kj::Promise<Result<store::Lom>> put(ObjectRef ref, kj::ArrayPtr<const kj::byte> data,
                                       uint64_t checksum, std::map<std::string, std::string> custom);
+  // Many one-shot PUTs (putBatch in ais.capnp); every item's data stays valid until the promise
+  // resolves. Plain objects are committed in groups per bucket and mountpath (Store::putGroup);
+  // the others (EC buckets, moved copies, conditional or degraded PUTs) one by one as put().
+  struct BatchItem {
+    ObjectRef ref;
+    kj::ArrayPtr<const kj::byte> data;
+    uint64_t checksum = 0;
+    std::map<std::string, std::string> custom;
+  };
+  kj::Promise<std::vector<Result<store::Lom>>> putBatch(std::vector<BatchItem> items);
   // Streaming PUT: the returned stream takes chunks, then commit (see PutStream in ais.capnp).
   kj::Promise<Result<kj::Own<wire::PutStream::Server>>> beginPut(
       ObjectRef ref, std::map<std::string, std::string> custom);

@@ -34,6 +34,22 @@ kj::Promise<void> TargetService::putObject(PutObjectContext context) {
       });
 }
 
+kj::Promise<void> TargetService::putBatch(PutBatchContext context) {
+  auto in = context.getParams().getItems();
+  std::vector<ObjectService::BatchItem> items;
+  items.reserve(in.size());
+  for (auto it : in) {
+    // The data is read by I/O workers; the call's params outlive the promise.
+    items.push_back(
+        {objectRef(it.getRef()), it.getData(), it.getChecksum(), proto::fromWire(it.getCustom())});
+  }
+  return objects_.putBatch(std::move(items))
+      .then([this, context](std::vector<Result<store::Lom>> results) mutable {
+        auto out = context.getResults().initResults(static_cast<unsigned>(results.size()));
+        for (size_t i = 0; i < results.size(); ++i) answerLom(out[i], results[i], ctx_.cfg.id);
+      });
+}
+
 kj::Promise<void> TargetService::beginPut(BeginPutContext context) {
   auto p = context.getParams();
   return objects_.beginPut(objectRef(p.getRef()), proto::fromWire(p.getCustom()))

@@ -16,6 +16,8 @@ class TargetService {
  public:
   using PutObjectContext =
       capnp::CallContext<wire::Node::PutObjectParams, wire::Node::PutObjectResults>;
+  using PutBatchContext =
+      capnp::CallContext<wire::Node::PutBatchParams, wire::Node::PutBatchResults>;
   using BeginPutContext =
       capnp::CallContext<wire::Node::BeginPutParams, wire::Node::BeginPutResults>;
   using GetObjectContext =
@@ -41,6 +43,7 @@ class TargetService {
   CopiesKeeper& copies() { return copies_; }
 
   kj::Promise<void> putObject(PutObjectContext context);
+  kj::Promise<void> putBatch(PutBatchContext context);
   kj::Promise<void> beginPut(BeginPutContext context);
   kj::Promise<void> getObject(GetObjectContext context);
   kj::Promise<void> headObject(HeadObjectContext context);

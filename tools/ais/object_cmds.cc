@@ -7,8 +7,10 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -17,6 +19,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/read_file.h"
 #include "meta/names.h"
 #include "tools/ais/cli.h"
 #include "tools/ais/exit_codes.h"
@@ -66,21 +69,17 @@ int listObjects(Cli& cli, const LsArgs& a) {
   opts.prefix = uri->name;
   opts.pageSize = a.pageSize;
   opts.allowPartial = true;  // a dead target: list the rest, say so, exit 7
-  std::map<std::string, Status> missing;
-  while (true) {
-    auto page = (*client)->list(uri->bucket, opts);
-    if (!page.ok()) return fail(page.status());
-    for (auto& [id, why] : page->missingTargets) missing.emplace(id, why);
-    for (auto& e : page->entries) {
-      if (a.limit && entries.size() >= a.limit) break;
-      entries.push_back(std::move(e));
-    }
-    if (page->continuationToken.empty() || (a.limit && entries.size() >= a.limit)) break;
-    if (page->continuationToken == opts.continuationToken) {
-      return fail(Status(Code::kInternal, "listing did not advance (same continuation token)"));
-    }
-    opts.continuationToken = page->continuationToken;
-  }
+  std::vector<std::pair<std::string, Status>> missed;
+  Status st = (*client)->listAll(
+      uri->bucket, opts,
+      [&](ObjectInfo& e) {
+        if (a.limit && entries.size() >= a.limit) return false;
+        entries.push_back(std::move(e));
+        return true;
+      },
+      &missed);
+  if (!st.ok()) return fail(st);
+  std::map<std::string, Status> missing(missed.begin(), missed.end());
 
   if (a.json) {
     auto out = nlohmann::ordered_json::array();
@@ -161,70 +160,140 @@ Result<ObjectInfo> putStdin(Client& client, const Uri& dst) {
   return info;
 }
 
+// Reads a whole (small) file; kIoError naming it if it cannot, or changed size meanwhile.
+Result<std::string> readSmallFile(const std::string& path, uint64_t size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errnoStatus(path);
+  auto data = readExactly(fd, size, path);
+  ::close(fd);
+  return data;
+}
+
+// A directory upload: the walk feeds a queue while `conc` workers upload what it found so far,
+// small files many per call (Client::putBatch), large ones streamed one by one.
 int putDir(Client& client, const PutArgs& a, const Uri& dst) {
+  constexpr uint64_t kSmallFile = 1 << 20;  // up to this size a file goes in a batch
+  constexpr size_t kBatchFiles = 128, kBatchBytes = 4 << 20;
   std::string prefix = dst.name;
   if (!prefix.empty() && prefix.back() != '/') prefix += '/';
   struct Item {
     std::string path, name;
     uint64_t size;
   };
-  std::vector<Item> items;
+  std::mutex mu;  // guards the queue, the walk's state, rc and stderr lines
+  std::condition_variable cv;
+  std::deque<Item> queue;
+  bool walked = false;
+  size_t found = 0;
+  uint64_t totalBytes = 0;
+  std::atomic<size_t> done{0};
+  int rc = kExitOk;
+  ProgressBar bar("PUT files", !a.quiet);
+  auto report = [&](const Status& st, const std::string& path) {
+    std::lock_guard lock(mu);
+    bar.finish();
+    std::fprintf(stderr, "Error: %s (%s)\n", st.toString().c_str(), path.c_str());
+    rc = exitCodeFor(st.code());
+  };
+  auto worker = [&] {
+    for (;;) {
+      std::vector<Item> batch;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !queue.empty() || walked; });
+        if (queue.empty()) return;
+        // A large file alone; else small files up to the batch limits.
+        size_t bytes = 0;
+        while (!queue.empty() && batch.size() < kBatchFiles) {
+          const Item& next = queue.front();
+          bool large = next.size > kSmallFile;
+          if (!batch.empty() && (large || bytes + next.size > kBatchBytes)) break;
+          bytes += next.size;
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+          if (large) break;
+        }
+      }
+      if (batch.size() == 1 && batch[0].size > kSmallFile) {
+        const Item& item = batch[0];
+        uint64_t last = 0;
+        auto info = client.putFile(dst.bucket, item.name, item.path, {}, [&](uint64_t d, uint64_t) {
+          bar.add(d > last ? d - last : 0);
+          last = std::max(last, d);
+        });
+        if (!info.ok()) {
+          report(info.status(), item.path);
+          continue;
+        }
+        bar.add(item.size > last ? item.size - last : 0);
+        ++done;
+        continue;
+      }
+      std::vector<std::string> contents;
+      std::vector<BatchPut> puts;
+      std::vector<const Item*> sent;
+      contents.reserve(batch.size());
+      for (const Item& item : batch) {
+        auto data = readSmallFile(item.path, item.size);
+        if (!data.ok()) {
+          report(data.status(), item.path);
+          continue;
+        }
+        contents.push_back(std::move(*data));
+        sent.push_back(&item);
+      }
+      for (size_t k = 0; k < sent.size(); ++k) puts.push_back({sent[k]->name, contents[k], {}});
+      auto results = client.putBatch(dst.bucket, puts);
+      for (size_t k = 0; k < results.size(); ++k) {
+        if (!results[k].ok()) {
+          report(results[k].status(), sent[k]->path);
+          continue;
+        }
+        bar.add(sent[k]->size);
+        ++done;
+      }
+    }
+  };
+  int conc = std::clamp(a.conc, 1, 64);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < conc; ++i) threads.emplace_back(worker);
+
   std::error_code ec;
   fs::path root(a.src);
+  std::string base = root.generic_string();
   for (auto it = fs::recursive_directory_iterator(
            root, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;  // follows symlinks to files; skips dirs, sockets, ...
     // The walk's paths start with root's: strip it (fs::relative resolves symlinks per file).
-    std::string path = it->path().generic_string(), base = root.generic_string();
+    std::string path = it->path().generic_string();
     std::string rel = path.substr(std::min(path.size(), base.size()));
     while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-    items.push_back({it->path().string(), prefix + rel, it->file_size(ec)});
+    uint64_t size = it->file_size(ec);
+    if (ec) break;
+    bar.add(0, size);
+    {
+      std::lock_guard lock(mu);
+      queue.push_back({it->path().string(), prefix + rel, size});
+      ++found;
+      totalBytes += size;
+    }
+    cv.notify_one();
   }
+  {
+    std::lock_guard lock(mu);
+    walked = true;
+  }
+  cv.notify_all();
+  for (auto& t : threads) t.join();
+  bar.finish();
   if (ec) return fail(Status(Code::kIoError, "walking " + a.src + ": " + ec.message()));
-  std::sort(items.begin(), items.end(), [](auto& x, auto& y) { return x.name < y.name; });
-  if (items.empty()) {
+  if (found == 0) {
     if (!a.quiet) std::printf("No files under %s: nothing to put\n", a.src.c_str());
     return kExitOk;
   }
-
-  uint64_t totalBytes = 0;
-  for (const auto& item : items) totalBytes += item.size;
-  ProgressBar bar(fmt::format("PUT {} files", items.size()), !a.quiet);
-  bar.add(0, totalBytes);
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
-  std::mutex mu;  // guards rc and stderr lines
-  int rc = kExitOk;
-  auto worker = [&] {
-    for (size_t i = next++; i < items.size(); i = next++) {
-      const auto& item = items[i];
-      uint64_t last = 0;
-      auto info = client.putFile(dst.bucket, item.name, item.path, {}, [&](uint64_t d, uint64_t) {
-        bar.add(d > last ? d - last : 0);
-        last = std::max(last, d);
-      });
-      if (!info.ok()) {
-        std::lock_guard lock(mu);
-        bar.finish();
-        std::fprintf(stderr, "Error: %s (%s)\n", info.status().toString().c_str(),
-                     item.path.c_str());
-        rc = exitCodeFor(info.code());
-        continue;
-      }
-      bar.add(item.size > last ? item.size - last : 0);
-      ++done;
-    }
-  };
-  int conc = std::clamp(a.conc, 1, 64);
-  std::vector<std::thread> threads;
-  for (int i = 1; i < conc && static_cast<size_t>(i) < items.size(); ++i)
-    threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  bar.finish();
   if (!a.quiet || rc != kExitOk) {
-    std::printf("PUT %zu of %zu objects (%s) from %s => %s\n", done.load(), items.size(),
+    std::printf("PUT %zu of %zu objects (%s) from %s => %s\n", done.load(), found,
                 humanSize(totalBytes).c_str(), a.src.c_str(),
                 Uri{dst.bucket, prefix}.toString().c_str());
   }

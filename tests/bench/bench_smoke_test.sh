@@ -45,6 +45,17 @@ OBJS=24 SIZE_KB=64 timeout 600 "$REPO/tests/bench/rebalance_bench.sh" >"$OUT/reb
 figures_ok rebalance_bench "$OUT/rebalance" -F'|' \
   '$2 ~ /raw copy|rebalance throughput|GET before/ { n++; if (!($3 + 0 > 0)) bad = 1 } END { exit !(n == 3 && !bad) }'
 
+timeout 300 "$REPO/tests/bench/ingest_bench.sh" 300 64 >"$OUT/ingest" 2>&1
+# Rows: local copy loop[, fsync] N / ais put DIR --conc 16[, bucket fsync=true] N
+figures_ok ingest_bench "$OUT/ingest" \
+  '/^(local copy loop|ais put DIR)/ { n++; if (!($NF > 0)) bad = 1 } END { exit !(n == 4 && !bad) }'
+if [[ -x $AIS_BUILD_DIR/tests/bench/listing_bench ]]; then
+  timeout 300 "$AIS_BUILD_DIR/tests/bench/listing_bench" --objects 3000 --threads 2 >"$OUT/listing" 2>&1
+  figures_ok listing_bench "$OUT/listing" \
+    '/^(ingest|list)/ { n++; if ($0 !~ / [1-9][0-9]* (objects|entries)\/s/) bad = 1 } END { exit !(n == 2 && !bad) }'
+else
+  fail listing_bench "$AIS_BUILD_DIR/tests/bench/listing_bench is missing"
+fi
 if [[ -d $REPO/../shared/bench && -c /dev/fuse ]]; then
   BENCH_RUNTIME=1 timeout 600 "$REPO/tests/bench/fuse_randread_bench.sh" >"$OUT/randread" 2>&1
   figures_ok fuse_randread_bench "$OUT/randread" \

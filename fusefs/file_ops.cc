@@ -83,6 +83,20 @@ ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> Fs::doCreate(
 }
 
 int Fs::doFlush(FileHandle& fh) {
+  Inode& inode = *fh.inode;
+  std::lock_guard l(inode.mu);
+  if (batcher_ && batchableLocked(inode)) {
+    if (!inode.ws->queued) {
+      inode.ws->queued = true;
+      inode.writeBehind = true;
+      batcher_->add(fh.inode, inode.ws->buf.size());
+    }
+    return 0;
+  }
+  return toErrno(storeLocked(inode));
+}
+
+int Fs::doFsync(FileHandle& fh) {
   std::lock_guard l(fh.inode->mu);
   return toErrno(storeLocked(*fh.inode));
 }
@@ -91,8 +105,8 @@ void Fs::doRelease(std::unique_ptr<FileHandle> fh) {
   Inode& inode = *fh->inode;
   std::lock_guard l(inode.mu);
   --inode.openCount;
-  // flush() has normally stored everything; this catches handles closed without one.
-  Status st = storeLocked(inode);
+  // flush() has normally stored (or queued) everything; this catches handles closed without one.
+  Status st = inode.ws && inode.ws->queued ? Status::OK() : storeLocked(inode);
   if (!st.ok()) {
     log::error("aisfs: lost changes to ais://{}/{}: {}", inode.bucket(), inode.name(),
                st.toString());
@@ -117,6 +131,7 @@ void Fs::removeUnlinkedLocked(Inode& inode) {
 }
 
 void Fs::doDestroy() {
+  if (batcher_) batcher_->stop();  // what is queued is stored first
   for (auto& inode : inodes_.all()) {
     std::lock_guard l(inode->mu);
     if (inode->removeAtLastClose) {  // the mount going away is its last close

@@ -24,6 +24,7 @@
 #include "fusefs/options.h"
 #include "fusefs/posix_meta.h"
 #include "fusefs/thread_pool.h"
+#include "fusefs/write_batcher.h"
 #include "proto/client.h"
 
 namespace ais::fusefs {
@@ -106,7 +107,8 @@ class Fs {
                                                                            const std::string& name,
                                                                            mode_t mode, int flags,
                                                                            const fuse_ctx& ctx);
-  int doFlush(FileHandle& fh);
+  int doFlush(FileHandle& fh);  // close(): stores the file's changes (or queues them)
+  int doFsync(FileHandle& fh);  // stores them now, queued or not
   void doRelease(std::unique_ptr<FileHandle> fh);
   void doDestroy();  // unmount: store what is still dirty
   // read.cc
@@ -125,6 +127,10 @@ class Fs {
 
   // write.cc, with inode.mu held: the file's local state.
   Status storeLocked(Inode& inode);  // PUT local changes, if any
+  // The object now stored from the inode's local changes: they are dropped (a spool stays).
+  void storedLocked(Inode& inode, ObjectInfo stored);
+  // The file's changes are small bytes in memory that write-behind may store later.
+  bool batchableLocked(const Inode& inode) const;
   int truncateLocked(Inode& inode, uint64_t size);
   ErrOr<size_t> readDirtyLocked(Inode& inode, char* out, size_t size, uint64_t off);
 
@@ -191,6 +197,7 @@ class Fs {
   std::mutex statfsMu_;
   Clock::time_point statfsAt_{};
   struct statvfs statfs_ {};
+  std::unique_ptr<WriteBatcher> batcher_;  // --batch-writes; last: stopped before the rest goes
 };
 
 }  // namespace ais::fusefs

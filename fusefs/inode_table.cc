@@ -79,7 +79,7 @@ void InodeTable::forget(fuse_ino_t ino, uint64_t n) {
   if (it == byIno_.end() || ino == FUSE_ROOT_ID) return;
   auto& inode = it->second;
   inode->nlookup_ = n >= inode->nlookup_ ? 0 : inode->nlookup_ - n;
-  if (inode->nlookup_ > 0) return;
+  if (inode->nlookup_ > 0 || inode->writeBehind.load()) return;
   auto nameIt = byName_.find(key(inode->bucket(), inode->name()));
   if (nameIt != byName_.end() && nameIt->second == ino) byName_.erase(nameIt);
   byIno_.erase(it);  // open handles still hold the shared_ptr

@@ -57,6 +57,9 @@ struct Inode {
   // Unlinked while open: hidden from this mount at once; the object is removed from the cluster
   // at the last close (until then the open descriptors read and write it as before).
   bool removeAtLastClose = false;
+  // Queued for write-behind (write_batcher.h): the table keeps it while the kernel forgets it, so
+  // lookups still find the unstored file. Read without mu.
+  std::atomic<bool> writeBehind{false};
 
  private:
   friend class InodeTable;

@@ -33,9 +33,15 @@ Fs::Fs(const Options& options, Client& client)
       defaults_{options.uid, options.gid, options.fileMode, options.dirMode, nowNs()},
       inodes_(options.bucket.empty() ? Kind::kClusterRoot : Kind::kBucket, options.bucket),
       readPool_(readPoolSize(options)),
-      blockCache_(options.blockCache) {}
+      blockCache_(options.blockCache) {
+  if (options.batchWrites.count() > 0) {
+    batcher_ = std::make_unique<WriteBatcher>(*this, options.batchWrites);
+  }
+}
 
-Fs::~Fs() = default;
+Fs::~Fs() {
+  if (batcher_) batcher_->stop();
+}
 
 namespace {
 

@@ -185,7 +185,7 @@ void fsFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 void fsFsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info* fi) {
-  fuse_reply_err(req, fsOf(req).doFlush(fileOf(fi)));
+  fuse_reply_err(req, fsOf(req).doFsync(fileOf(fi)));
 }
 
 void fsRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {

@@ -69,6 +69,11 @@ Status applyOption(Options& o, const std::string& key, const std::optional<std::
     auto d = parseDuration(*value);
     if (!d) return bad("bad duration for " + key + ": " + *value);
     (key[0] == 'a' ? o.attrTtl : o.listTtl) = *d;
+  } else if (key == "batch-writes" || key == "batch_writes") {
+    auto d = value ? parseDuration(*value) : std::optional<std::chrono::milliseconds>(10);
+    if (!d || d->count() > 10000)
+      return bad("bad window for " + key + " (0 to 10s): " + value.value_or(""));
+    o.batchWrites = *d;
   } else if (key == "read-ahead" || key == "read_ahead" || key == "spool-limit" ||
              key == "spool_limit" || key == "read-chunk" || key == "read_chunk" ||
              key == "block-cache" || key == "block_cache") {
@@ -129,6 +134,9 @@ std::string usage(const char* prog) {
     << "  --endpoint HOST:PORT  cluster endpoint (default $AIS_ENDPOINT)\n"
     << "  --attr-ttl DUR        attribute cache lifetime (default 5s; e.g. 0, 500ms, 2)\n"
     << "  --list-ttl DUR        directory listing and negative lookup lifetime (default 5s)\n"
+    << "  --batch-writes DUR    write-behind of small files: close() returns once queued, queued\n"
+    << "                        files are stored together within DUR (-o batch_writes: 10ms)\n"
+    << "                        or at fsync (default off: close() returns once stored)\n"
     << "  --read-ahead SIZE     bytes read ahead of a sequential reader (default 8M)\n"
     << "  --block-cache SIZE    memory for bytes already read, in 64K blocks (default 256M; 0: "
        "off)\n"

@@ -37,6 +37,10 @@ struct Options {
   mode_t fileMode = 0644;
   mode_t dirMode = 0755;
   int maxIdleThreads = 16;
+  // Write-behind of small files (0: off): close() of a file up to 1 MiB written whole returns once
+  // it is queued, and queued files are stored together (Client::putBatch) within this window or
+  // at fsync/unmount (write_batcher.h).
+  std::chrono::milliseconds batchWrites{0};
 };
 
 // Parses argv. Returns kInvalidArgument with a message on a bad command line; `help`/`version`

@@ -60,6 +60,7 @@ std::string parentPrefix(const std::string& name) {
 }  // namespace
 
 void Fs::dropWriteStateLocked(Inode& inode) {
+  inode.writeBehind = false;
   if (!inode.ws) return;
   spoolBytes_ -= inode.ws->spoolAccounted;
   inode.ws.reset();
@@ -229,8 +230,18 @@ ErrOr<size_t> Fs::readDirtyLocked(Inode& inode, char* out, size_t size, uint64_t
   return size;
 }
 
+bool Fs::batchableLocked(const Inode& inode) const {
+  const WriteState* ws = inode.ws.get();
+  return ws && ws->dirty && ws->error.ok() && !inode.unlinked && !inode.removeAtLastClose &&
+         (ws->mode == WriteState::Mode::kEmpty ||
+          (ws->mode == WriteState::Mode::kStream && !ws->put &&
+           ws->buf.size() <= WriteBatcher::kMaxFileBytes));
+}
+
 Status Fs::storeLocked(Inode& inode) {
   WriteState* ws = inode.ws.get();
+  inode.writeBehind = false;
+  if (ws) ws->queued = false;  // stored here and now: the write batcher skips it
   if (!ws || !ws->dirty) return Status::OK();
   if (inode.unlinked) {
     dropWriteStateLocked(inode);
@@ -282,20 +293,26 @@ Status Fs::storeLocked(Inode& inode) {
     if (ws->mode != WriteState::Mode::kSpool) dropWriteStateLocked(inode);  // bytes are gone
     return stored.status();
   }
-  inode.info = std::move(*stored);
+  storedLocked(inode, std::move(*stored));
+  return Status::OK();
+}
+
+void Fs::storedLocked(Inode& inode, ObjectInfo stored) {
+  inode.writeBehind = false;
+  inode.info = std::move(stored);
   inode.haveInfo = true;
   inode.attrAt = Clock::now();
   inode.pageCacheValid = true;  // the kernel's pages came from our own writes
   inode.pageCacheVersion = cacheTag(inode.info);
-  if (ws->mode == WriteState::Mode::kSpool) {
-    ws->dirty = false;  // keep the spool while the file is open: later writes need no GET
+  if (inode.ws && inode.ws->mode == WriteState::Mode::kSpool) {
+    inode.ws->dirty = false;  // keep the spool while the file is open: later writes need no GET
   } else {
     dropWriteStateLocked(inode);
   }
+  std::string name = inode.name();
   std::string prefix = parentPrefix(name);
-  dirs_.upsert(bucket, prefix, name.substr(prefix.size()),
+  dirs_.upsert(inode.bucket(), prefix, name.substr(prefix.size()),
                DirEntry{.kind = inode.kind, .haveInfo = true, .info = inode.info});
-  return Status::OK();
 }
 
 }  // namespace ais::fusefs

@@ -29,6 +29,7 @@ struct WriteState {
   uint64_t spoolAccounted = 0;     // bytes counted against the spool limit
   Status error;           // first failure since the last store: reported by flush/fsync/close
   bool mtimeSet = false;  // utimens after the last write: keep posix.mtime_ns on store
+  bool queued = false;    // closed and waiting in the write batcher (write-behind)
 };
 
 }  // namespace ais::fusefs

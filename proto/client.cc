@@ -368,6 +368,8 @@ Result<ListPage> finishPage(std::vector<ListItem> all, bool maybeMore,
 Result<ListPage> Client::list(const std::string& bucket, const ListOptions& options) {
   AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   uint32_t pageSize = options.pageSize == 0 ? 1000 : options.pageSize;
+  // Without a delimiter a page continues the cursor of the listing it follows (or starts one).
+  if (auto page = impl_->pageFromCursor(bucket, options, pageSize)) return std::move(*page);
   using Item = ListItem;
   int attempt = 0;
   return impl_->withRetry<ListPage>([&](const meta::Smap& smap) -> kj::Promise<Result<ListPage>> {

@@ -23,6 +23,7 @@
 #include "proto/client.h"
 #include "proto/connection_pool.h"
 #include "proto/data_sink.h"
+#include "proto/list_cursor.h"
 #include "proto/loop_mailbox.h"
 #include "proto/mailbox_call.h"
 #include "proto/wait_hook.h"
@@ -138,6 +139,7 @@ class Client::Impl {
   }
 
   ~Impl() {
+    cursors_.clear();  // their fetches live on the loop
     executor_->executeSync([this] { stop_->fulfill(); });
     thread_.join();
   }
@@ -534,6 +536,13 @@ class Client::Impl {
   std::shared_ptr<const meta::Smap> smap_;
   std::shared_ptr<const meta::BMD> bmd_;
   meta::ClusterConfig config_;
+
+  // A page of a listing without a delimiter from the cursor of the listing that stopped at the
+  // page's token, or a new one (client_list_cursor.cc); nullopt if a target did not answer.
+  std::optional<ListPage> pageFromCursor(const std::string& bucket, const ListOptions& options,
+                                         uint32_t pageSize);
+  std::mutex cursorsMu_;
+  std::map<std::string, std::unique_ptr<ListCursor>> cursors_;  // by bucket, prefix, position
 };
 
 }  // namespace ais

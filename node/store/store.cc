@@ -467,38 +467,54 @@ Result<std::vector<Lom>> Store::list(std::string_view bucket, std::string_view p
   std::string keyPrefix = lomKey(bucket, prefix);
   std::string after = lomKey(bucket, startAfter);
   std::string begin = std::max(keyPrefix, after);
-  // Each mountpath contributes at most `limit` names; the merged first `limit` are exact.
+  const size_t nameAt = bucketKeyBegin(bucket).size();
+  // Each mountpath's first `limit` names (their LOMs still encoded), merged in order: the first
+  // `limit` of the merge are exact, and only those are decoded.
+  struct Raw {
+    std::string name, value;
+  };
+  std::vector<std::vector<Raw>> runs;
   for (const auto& mp : mps_) {
-    size_t taken = 0;
-    AIS_RETURN_IF_ERROR(mp->db->scan(begin, bucketKeyEnd(bucket),
-                                     [&](std::string_view key, std::string_view value) {
-                                       if (key.substr(0, keyPrefix.size()) != keyPrefix)
-                                         return false;
-                                       if (key == after) return true;
-                                       auto lom = decodeLom(value);
-                                       if (!lom.ok()) {
-                                         // Listed by name (its GET answers ObjectCorrupted): a
-                                         // damaged entry must neither hide the object nor break the
-                                         // listing.
-                                         std::string b, name;
-                                         if (!splitKey(key, &b, &name)) return true;
-                                         log::error("{}: ais://{}/{}: damaged LOM: {}", mp->path, b,
-                                                    name, lom.status().message());
-                                         lom = Lom{};
-                                         lom->name = std::move(name);
-                                       }
-                                       out.push_back(std::move(lom).value());
-                                       return ++taken < limit;
-                                     }));
+    auto& run = runs.emplace_back();
+    AIS_RETURN_IF_ERROR(mp->db->scan(
+        begin, bucketKeyEnd(bucket), [&](std::string_view key, std::string_view value) {
+          if (!key.starts_with(keyPrefix)) return false;
+          if (key == after) return true;
+          run.push_back({std::string(key.substr(nameAt)), std::string(value)});
+          return run.size() < limit;
+        }));
   }
-  // A mirrored object is in several mountpaths' LomDbs: listed once, its newest version.
-  std::sort(out.begin(), out.end(), [](const Lom& a, const Lom& b) {
-    return a.name != b.name ? a.name < b.name : a.version > b.version;
-  });
-  out.erase(std::unique(out.begin(), out.end(),
-                        [](const Lom& a, const Lom& b) { return a.name == b.name; }),
-            out.end());
-  if (out.size() > limit) out.resize(limit);
+  std::vector<size_t> pos(runs.size(), 0);
+  auto decoded = [&](size_t mp, Raw& raw) {
+    auto lom = decodeLom(raw.value);
+    if (lom.ok()) return std::move(lom).value();
+    // Listed by name (its GET answers ObjectCorrupted): a damaged entry must neither hide the
+    // object nor break the listing.
+    log::error("{}: ais://{}/{}: damaged LOM: {}", mps_[mp]->path, bucket, raw.name,
+               lom.status().message());
+    Lom named;
+    named.name = std::move(raw.name);
+    return named;
+  };
+  while (out.size() < limit) {
+    size_t first = runs.size();
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (pos[i] < runs[i].size() &&
+          (first == runs.size() || runs[i][pos[i]].name < runs[first][pos[first]].name)) {
+        first = i;
+      }
+    }
+    if (first == runs.size()) break;
+    // A mirrored object is in several mountpaths' LomDbs: listed once, its newest version.
+    std::string name = runs[first][pos[first]].name;
+    std::optional<Lom> best;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (pos[i] >= runs[i].size() || runs[i][pos[i]].name != name) continue;
+      Lom lom = decoded(i, runs[i][pos[i]++]);
+      if (!best || lom.version > best->version) best = std::move(lom);
+    }
+    out.push_back(std::move(*best));
+  }
   return out;
 }
 

@@ -13,18 +13,7 @@ N=${INGEST_FILES:-20000}
 start_cluster --targets 3
 
 SRC=$WORK/src
-$PY - "$SRC" "$N" <<'PYEOF'
-import os, random, sys
-src, n = sys.argv[1], int(sys.argv[2])
-rnd = random.Random(20)
-for i in range(n):
-    d = os.path.join(src, "dir%03d" % (i % 200), "sub%d" % (i % 3))
-    os.makedirs(d, exist_ok=True)
-    name = ("with space %05d" % i) if i % 97 == 0 else ("ünïcode-%05d" % i) if i % 89 == 0 else "f%05d" % i
-    size = rnd.choice([0, 1, 64, rnd.randint(1, 16384), rnd.randint(1, 16384)])
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(rnd.randbytes(size))
-PYEOF
+$PY "$REPO/tests/lib/make_small_files.py" "$SRC" "$N" 20
 check files_made test "$(find "$SRC" -type f | wc -l)" = "$N"
 check bucket "$AIS" bucket create ais://ingest
 

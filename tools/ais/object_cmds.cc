@@ -82,15 +82,21 @@ int listObjects(Cli& cli, const LsArgs& a) {
   std::map<std::string, Status> missing(missed.begin(), missed.end());
 
   if (a.json) {
-    auto out = nlohmann::ordered_json::array();
-    for (const auto& e : entries) {
-      out.push_back({{"name", e.name},
-                     {"size", e.size},
-                     {"checksum", checksumHex(e.checksum)},
-                     {"version", e.version},
-                     {"mtime", formatTime(e.mtimeNs)}});
+    // One object per line, written as it goes: a million entries must not become one document
+    // in memory first.
+    std::string line;
+    std::fputs("[", stdout);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      line.assign(i ? ",\n  " : "\n  ");
+      line += "{\"name\": ";
+      line += nlohmann::json(e.name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line +=
+          fmt::format(", \"size\": {}, \"checksum\": \"{}\", \"version\": {}, \"mtime\": \"{}\"}}",
+                      e.size, checksumHex(e.checksum), e.version, formatTime(e.mtimeNs));
+      std::fwrite(line.data(), 1, line.size(), stdout);
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::fputs(entries.empty() ? "]\n" : "\n]\n", stdout);
   } else {
     Table t({"NAME", "SIZE"});
     for (const auto& e : entries) t.addRow({log::escapeControl(e.name), humanSize(e.size)});

@@ -17,7 +17,7 @@ WriteBatcher::~WriteBatcher() { stop(); }
 void WriteBatcher::add(std::shared_ptr<Inode> inode, uint64_t bytes) {
   {
     std::lock_guard l(mu_);
-    queue_.push_back(std::move(inode));
+    queue_.emplace_back(std::move(inode), bytes);
     queuedBytes_ += bytes;
   }
   cv_.notify_one();
@@ -44,11 +44,13 @@ void WriteBatcher::run() {
       return stopping_ || queue_.size() >= kMaxFiles || queuedBytes_ >= kMaxBytes;
     });
     std::vector<std::shared_ptr<Inode>> batch;
-    while (!queue_.empty() && batch.size() < kMaxFiles) {
-      batch.push_back(std::move(queue_.front()));
+    uint64_t bytes = 0;
+    while (!queue_.empty() && batch.size() < kMaxFiles && bytes < kMaxBytes) {
+      bytes += queue_.front().second;
+      queuedBytes_ -= queue_.front().second;
+      batch.push_back(std::move(queue_.front().first));
       queue_.pop_front();
     }
-    queuedBytes_ = queue_.empty() ? 0 : queuedBytes_;
     l.unlock();
     storeBatch(std::move(batch));
     l.lock();

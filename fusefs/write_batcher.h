@@ -41,7 +41,7 @@ class WriteBatcher {
   const std::chrono::milliseconds window_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<Inode>> queue_;
+  std::deque<std::pair<std::shared_ptr<Inode>, uint64_t>> queue_;  // with its bytes
   uint64_t queuedBytes_ = 0;
   bool stopping_ = false;
   std::thread thread_;

@@ -13,7 +13,8 @@ ListCursor::ListCursor(Client::Impl& impl, const meta::Smap& smap, std::string b
       prefix_(std::move(prefix)),
       fetch_(fetch),
       targets_(smap.allTargets().size()),
-      last_(after) {
+      last_(after),
+      smapVersion_(smap.version) {
   size_t i = 0;
   for (const meta::NodeInfo* t : smap.allTargets()) {
     targets_[i].endpoint = t->rpcEndpoint;
@@ -189,7 +190,8 @@ std::optional<ListPage> Client::Impl::pageFromCursor(const std::string& bucket,
     if (!options.continuationToken.empty()) {
       auto it = cursors_.find(key(options.continuationToken));
       if (it != cursors_.end()) {
-        cursor = std::move(it->second);
+        // Targets joined or left since: start over from the token with the current ones.
+        if (it->second->smapVersion() == currentSmap()->version) cursor = std::move(it->second);
         cursors_.erase(it);
       }
     }

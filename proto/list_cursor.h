@@ -32,6 +32,7 @@ class ListCursor {
   Result<std::vector<ObjectInfo>> next(size_t max);
   bool done() const { return done_; }
   const std::string& position() const { return last_; }  // the last name handed out
+  uint64_t smapVersion() const { return smapVersion_; }  // the map whose targets it lists
   std::chrono::steady_clock::time_point usedAt;
 
  private:
@@ -53,6 +54,7 @@ class ListCursor {
   std::vector<Target> targets_;
   std::string last_;
   bool done_ = false;
+  uint64_t smapVersion_ = 0;
 };
 
 }  // namespace ais

@@ -99,7 +99,9 @@ void WriteBatcher::storeBatch(std::vector<std::shared_ptr<Inode>> batch) {
       inode.ws->queued = false;
       if (!results[i].ok()) {
         inode.writeBehind = false;
-        // Kept for the file's next flush, fsync or close; the bytes stay queued-for-nothing.
+        // Returned by the file's next flush, fsync or close on this mount (which drops the
+        // bytes); until then this mount still shows the unstored file, as a local filesystem
+        // shows pages whose write-back failed.
         log::warn("aisfs: store ais://{}/{}: {}", bucket, inode.name(),
                   results[i].status().toString());
         inode.ws->error = results[i].status();

@@ -82,16 +82,20 @@ Lom Store::newLom(const ObjectWriter& w, uint64_t checksum) const {
   return lom;
 }
 
+Status Store::checkAbsentLocked(const ObjectWriter& w) {
+  if (!w.opts_.ifAbsent) return Status::OK();
+  auto cur = readLom(w.mp_, w.bucket_, w.name_);
+  if (!cur.ok()) return cur.status();
+  if (cur->has_value() && !supersedes(w.opts_.mtimeNs, **cur)) {
+    return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_);
+  }
+  return Status::OK();
+}
+
 Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks) {
   Lom lom = newLom(w, checksum);
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
-  if (w.opts_.ifAbsent) {
-    auto cur = readLom(w.mp_, w.bucket_, w.name_);
-    if (!cur.ok()) return cur.status();
-    if (cur->has_value() && !supersedes(w.opts_.mtimeNs, **cur)) {
-      return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_);
-    }
-  }
+  AIS_RETURN_IF_ERROR(checkAbsentLocked(w));
   uint32_t copies = std::min<uint32_t>(copiesOf(w.bucket_), static_cast<uint32_t>(enabledCount()));
   if (copies <= 1) {
     auto installed =

@@ -71,14 +71,9 @@ std::vector<Result<Lom>> Store::putGroup(std::string_view bucket, std::vector<Gr
       std::vector<size_t> installed;  // staged index of each install
       for (size_t k = begin; k < end; ++k) {
         ObjectWriter& w = *staged[k].writer;
-        if (w.opts_.ifAbsent) {
-          auto cur = readLom(*mp, bucket, w.name_);
-          if (!cur.ok() || (cur->has_value() && !supersedes(w.opts_.mtimeNs, **cur))) {
-            out[staged[k].index] =
-                cur.ok() ? Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_)
-                         : cur.status();
-            continue;
-          }
+        if (Status absent = checkAbsentLocked(w); !absent.ok()) {
+          out[staged[k].index] = absent;
+          continue;
         }
         Install in;
         in.src = w.workPath_;

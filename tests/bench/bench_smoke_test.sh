@@ -17,23 +17,23 @@ figures_ok() {
   if awk "$@" "$file"; then pass "$name"; else fail "$name" "$(tail -n 12 "$file")"; fi
 }
 
-if [[ -x $AIS_BUILD_DIR/tests/bench/fabric_bench ]]; then
-  timeout 300 "$AIS_BUILD_DIR/tests/bench/fabric_bench" --threads 2 --seconds 0.5 >"$OUT/fabric" 2>&1
-  # Rows: size unit op local-obj/s local-MiB/s fabric-obj/s fabric-MiB/s ratio
-  figures_ok fabric_bench "$OUT/fabric" \
-    '$3 == "PUT" || $3 == "GET" { n++; if (!($6 > 0)) bad = 1 } END { exit !(n >= 4 && !bad) }'
-else
-  fail fabric_bench "$AIS_BUILD_DIR/tests/bench/fabric_bench is missing"
-fi
-
-if [[ -x $AIS_BUILD_DIR/tests/bench/ec_bench ]]; then
-  timeout 300 "$AIS_BUILD_DIR/tests/bench/ec_bench" --benchmark_min_time=0.01 >"$OUT/ec" 2>&1
-  # Rows: BM_<name>/<args> time cpu iterations bytes_per_second=...
-  figures_ok ec_bench "$OUT/ec" \
-    '/^BM_(Memcpy|Encode|Reconstruct)/ { n++; if ($0 !~ /bytes_per_second=[0-9.]+[kMG]?i?\/s/) bad = 1 } END { exit !(n == 10 && !bad) }'
-else
-  fail ec_bench "$AIS_BUILD_DIR/tests/bench/ec_bench is missing"
-fi
+# NAME ARGS...: runs the built benchmark NAME into $OUT/NAME (false, and a failure, if missing).
+run_built() {
+  local name=$1
+  shift
+  if [[ ! -x $AIS_BUILD_DIR/tests/bench/$name ]]; then
+    fail "$name" "$AIS_BUILD_DIR/tests/bench/$name is missing"
+    return 1
+  fi
+  timeout 300 "$AIS_BUILD_DIR/tests/bench/$name" "$@" >"$OUT/$name" 2>&1
+  return 0
+}
+# Rows: size unit op local-obj/s local-MiB/s fabric-obj/s fabric-MiB/s ratio
+run_built fabric_bench --threads 2 --seconds 0.5 && figures_ok fabric_bench "$OUT/fabric_bench" \
+  '$3 == "PUT" || $3 == "GET" { n++; if (!($6 > 0)) bad = 1 } END { exit !(n >= 4 && !bad) }'
+# Rows: BM_<name>/<args> time cpu iterations bytes_per_second=...
+run_built ec_bench --benchmark_min_time=0.01 && figures_ok ec_bench "$OUT/ec_bench" \
+  '/^BM_(Memcpy|Encode|Reconstruct)/ { n++; if ($0 !~ /bytes_per_second=[0-9.]+[kMG]?i?\/s/) bad = 1 } END { exit !(n == 10 && !bad) }'
 
 BENCH_DURATION=1s timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gateway" 2>&1
 # Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ...
@@ -49,13 +49,8 @@ timeout 300 "$REPO/tests/bench/ingest_bench.sh" 300 64 >"$OUT/ingest" 2>&1
 # Rows: local copy loop[, fsync] N / ais put DIR --conc 16[, bucket fsync=true] N
 figures_ok ingest_bench "$OUT/ingest" \
   '/^(local copy loop|ais put DIR)/ { n++; if (!($NF > 0)) bad = 1 } END { exit !(n == 4 && !bad) }'
-if [[ -x $AIS_BUILD_DIR/tests/bench/listing_bench ]]; then
-  timeout 300 "$AIS_BUILD_DIR/tests/bench/listing_bench" --objects 3000 --threads 2 >"$OUT/listing" 2>&1
-  figures_ok listing_bench "$OUT/listing" \
-    '/^(ingest|list)/ { n++; if ($0 !~ / [1-9][0-9]* (objects|entries)\/s/) bad = 1 } END { exit !(n == 2 && !bad) }'
-else
-  fail listing_bench "$AIS_BUILD_DIR/tests/bench/listing_bench is missing"
-fi
+run_built listing_bench --objects 3000 --threads 2 && figures_ok listing_bench "$OUT/listing_bench" \
+  '/^(ingest|list)/ { n++; if ($0 !~ / [1-9][0-9]* (objects|entries)\/s/) bad = 1 } END { exit !(n == 2 && !bad) }'
 if [[ -d $REPO/../shared/bench && -c /dev/fuse ]]; then
   BENCH_RUNTIME=1 timeout 600 "$REPO/tests/bench/fuse_randread_bench.sh" >"$OUT/randread" 2>&1
   figures_ok fuse_randread_bench "$OUT/randread" \

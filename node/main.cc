@@ -67,6 +67,7 @@ int run(const ais::node::LocalConfig& cfg) {
     ctx.io = std::make_unique<node::IoWorkers>(ctx.store->mountpaths().size(),
                                                node::kIoWorkersPerMountpath);
     target = kj::heap<node::TargetService>(ctx);
+    target->objects().resumePending();
     ctx.meta.onBmdChange = [&](const meta::BMD& before, const meta::BMD& after) {
       target->objects().onBmdChange(before, after);
       target->copies().onBmdChange(before, after);

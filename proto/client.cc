@@ -285,17 +285,22 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
 
 Status Client::remove(const std::string& bucket, const std::string& name) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
+  std::set<std::string> silent;  // targets that did not answer an attempt
   auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
-    auto t = impl_->owner(smap, bucket, name);
-    if (!t.ok()) return Result<bool>(t.status());
-    const std::string& ep = (*t)->rpcEndpoint;
+    // The owner down in a bucket with EC: a degraded delete at the target after it, which
+    // repeats it on the owner once that is back (like a degraded PUT).
+    auto route = impl_->putRoute(smap, bucket, name, silent);
+    if (!route.ok()) return Result<bool>(route.status());
+    const std::string& ep = route->target->rpcEndpoint;
     auto req = impl_->pool_->get(ep).deleteObjectRequest();
     impl_->fillRef(req.initRef(), smap, bucket, name);
-    return impl_->guard<bool>(ep, req.send().then([](auto&& r) -> Result<bool> {
+    req.getRef().setDegraded(route->degraded);
+    return Impl::noteSilent(impl_->guard<bool>(ep, req.send().then([](auto&& r) -> Result<bool> {
       Status s = toStatus(r.getStatus());
       if (!s.ok()) return s;
       return true;
-    }));
+    })),
+                            silent, route->target->id);
   });
   return r.status();
 }

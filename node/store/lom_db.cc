@@ -42,6 +42,12 @@ std::string blocksKey(std::string_view bucket, std::string_view name) {
   return std::string(1, kBlocksPrefix) + lomKey(bucket, name);
 }
 
+std::string noteKey(std::string_view kind, std::string_view bucket, std::string_view name) {
+  std::string k(kNotePrefix);
+  k.append(kind).push_back('\0');
+  return k + lomKey(bucket, name);
+}
+
 std::string bucketKeyBegin(std::string_view bucket) { return std::string(bucket) + '\0'; }
 std::string bucketKeyEnd(std::string_view bucket) { return std::string(bucket) + '\x01'; }
 

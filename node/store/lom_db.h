@@ -8,6 +8,8 @@
 //   \x02 <bucket> \0 <name>     -> block checksums (block_sums.h) of an object of 2+ blocks,
 //                                  written and deleted in the same batch as its LOM; keys with
 //                                  this prefix live in their own column family ("blocks")
+//   \0note\0 <kind> \0 <bucket> \0 <name>
+//                               -> a note (notes.cc): the target's pending work on an object
 #pragma once
 
 #include <cstdint>
@@ -36,6 +38,8 @@ inline constexpr std::string_view kRebuildMarkerKey{"\0rebuilding", 11};
 std::string lomKey(std::string_view bucket, std::string_view name);
 std::string pendingKey(std::string_view bucket, std::string_view name);
 std::string blocksKey(std::string_view bucket, std::string_view name);
+inline constexpr std::string_view kNotePrefix{"\0note\0", 6};
+std::string noteKey(std::string_view kind, std::string_view bucket, std::string_view name);
 // [begin, end) of all LOM keys (or pending keys) of a bucket.
 std::string bucketKeyBegin(std::string_view bucket);
 std::string bucketKeyEnd(std::string_view bucket);

@@ -174,17 +174,19 @@ Status Store::detachMountpath(const std::string& path) {
                       " is enabled: disable it first (its objects move off in the "
                       "resilver job), then detach it");
   }
+  // (From the pending markers on: the notes below them are moved off, not objects.)
   std::string left;
-  AIS_RETURN_IF_ERROR(
-      mp->db->scan("", std::string(8, '\xff'), [&](std::string_view key, std::string_view) {
-        left = std::string(key.substr(0, key.find('\0')));
-        return false;
-      }));
+  AIS_RETURN_IF_ERROR(mp->db->scan(std::string(1, kPendingPrefix), std::string(8, '\xff'),
+                                   [&](std::string_view key, std::string_view) {
+                                     left = std::string(key.substr(0, key.find('\0')));
+                                     return false;
+                                   }));
   if (!left.empty()) {
     return Status(Code::kInvalidArgument,
                   mp->path + " still holds objects (of ais://" + left +
                       "): wait for the resilver job to move them off, then detach it");
   }
+  AIS_RETURN_IF_ERROR(moveNotesOff(*mp));
   mp->detached = true;
   log::warn("mountpath {} detached", mp->path);
   return Status::OK();

@@ -192,6 +192,18 @@ class Store {
   // by HRW at once; what already is elsewhere moves in the resilver job. Its I/O runs on the
   // existing mountpaths' workers. Returns its path (canonical).
   Result<std::string> attachMountpath(const std::string& path);
+  // Notes (notes.cc): small durable records of work this target still owes an object (a
+  // delete to repeat on a target that was down, a copy to hand to its owner), kept in the
+  // LomDbs so a restart resumes them. `kind` names the queue; one note per kind and object, a
+  // put replaces it. Synced to disk before returning.
+  struct Note {
+    std::string bucket, name, value;
+  };
+  Status putNote(std::string_view kind, std::string_view bucket, std::string_view name,
+                 std::string_view value);
+  Status dropNote(std::string_view kind, std::string_view bucket, std::string_view name);
+  Result<std::vector<Note>> notes(std::string_view kind) const;
+
   // Takes an empty, disabled mountpath out of use (disable it first: the resilver job moves its
   // objects off); kInvalidArgument, naming what is left, otherwise.
   Status detachMountpath(const std::string& path);
@@ -268,6 +280,8 @@ class Store {
   Status placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,
                    const std::string& marker);
   Status removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lom);
+  // Before a detach: the mountpath's notes go to their objects' mountpaths now.
+  Status moveNotesOff(Mountpath& from);
   // Renames the main copy (LOM `from` on mountpath srcIndex) to `to` on dst (both names locked).
   Status renameMainLocked(std::string_view bucket, size_t srcIndex, Mountpath& dst, const Lom& from,
                           std::string_view to);

@@ -3,6 +3,9 @@
 #include <kj/vector.h>
 #include <xxhash.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include "common/clock.h"
 #include "common/log.h"
 #include "meta/names.h"
@@ -363,13 +366,11 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
             })
       .then([this, ref, data](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
         if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
-        tombstones_.erase({ref.bucket, ref.name});  // written again
+        forgetTombstone(ref.bucket, ref.name);  // written again
         // The bytes are at hand: cut them, no read back.
         return ec_.protectBytes(ref.bucket, *lom, data)
-            .then([this, ref, lom = std::move(lom)](Status st) mutable -> Result<store::Lom> {
-              if (ref.degraded) handOff(ref.bucket, ref.name);  // stored, protected or not
-              if (!st.ok()) return st;
-              return std::move(lom);
+            .then([this, ref, lom = std::move(lom)](Status st) mutable {
+              return afterProtect(ref, std::move(*lom), st);
             });
       });
 }
@@ -422,20 +423,87 @@ kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector
 kj::Promise<Result<store::Lom>> ObjectService::protectCommitted(const ObjectRef& ref,
                                                                 Result<store::Lom> lom) {
   if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
-  tombstones_.erase({ref.bucket, ref.name});  // written again: its newer pieces are the ones
+  forgetTombstone(ref.bucket, ref.name);  // written again: its newer pieces are the ones
   return ec_.protect(ref.bucket, ref.name)
-      .then([this, ref, lom = std::move(lom)](Status st) mutable -> Result<store::Lom> {
-        if (ref.degraded) handOff(ref.bucket, ref.name);  // stored, protected or not
-        if (!st.ok()) return st;
-        return std::move(lom);
+      .then([this, ref, lom = std::move(lom)](Status st) mutable {
+        return afterProtect(ref, std::move(*lom), st);
       });
 }
 
-void ObjectService::handOff(const std::string& bucket, const std::string& name) {
+kj::Promise<Result<store::Lom>> ObjectService::afterProtect(const ObjectRef& ref, store::Lom lom,
+                                                            Status protectStatus) {
+  auto answer = [lom = std::move(lom), protectStatus]() mutable -> Result<store::Lom> {
+    if (!protectStatus.ok()) return protectStatus;
+    return std::move(lom);
+  };
+  if (!ref.degraded) return answer();
+  return handOff(ref.bucket, ref.name).then(kj::mv(answer));  // stored, protected or not
+}
+
+kj::Promise<void> ObjectService::handOff(const std::string& bucket, const std::string& name) {
   log::info("ais://{}/{}: stored here while its owner is down; handed over when it is back", bucket,
             name);
   handoffs_.emplace(bucket, name);
   if (handoffs_.size() == 1) handoffLoop_ = handOffRound().eagerlyEvaluate(nullptr);
+  return keepNote(kHandoffNote, bucket, name, "");
+}
+
+void ObjectService::handedOver(const std::string& bucket, const std::string& name) {
+  if (handoffs_.erase({bucket, name}) > 0) dropNote(kHandoffNote, bucket, name);
+}
+
+void ObjectService::resumePending() {
+  auto handoffs = ctx_.store->notes(kHandoffNote);
+  auto deletes = ctx_.store->notes(kDeleteNote);
+  if (!handoffs.ok() || !deletes.ok()) {
+    log::error("cannot read the pending handovers and deletes: {}",
+               (handoffs.ok() ? deletes.status() : handoffs.status()).toString());
+    return;
+  }
+  for (auto& n : *handoffs) handoffs_.emplace(n.bucket, n.name);
+  for (auto& n : *deletes) {
+    auto stone = decodeTombstone(n.value);
+    if (!stone) {
+      log::error("ais://{}/{}: dropping an unreadable delete note", n.bucket, n.name);
+      (void)ctx_.store->dropNote(kDeleteNote, n.bucket, n.name);
+      continue;
+    }
+    tombstones_[{n.bucket, n.name}] = std::move(*stone);
+  }
+  if (!handoffs_.empty() || !tombstones_.empty()) {
+    log::info("resuming {} handover(s) and {} repeated delete(s) left by the last run",
+              handoffs_.size(), tombstones_.size());
+  }
+  if (!handoffs_.empty()) handoffLoop_ = handOffRound().eagerlyEvaluate(nullptr);
+  if (!tombstones_.empty()) tombstoneLoop_ = tombstoneRound().eagerlyEvaluate(nullptr);
+}
+
+kj::Promise<void> ObjectService::keepNote(std::string kind, std::string bucket, std::string name,
+                                          std::string value) {
+  std::string what = kind + " note of ais://" + bucket + "/" + name;
+  return noteOp([kind, bucket, name,
+                 value](store::Store& st) { return st.putNote(kind, bucket, name, value); },
+                std::move(what));
+}
+
+void ObjectService::dropNote(std::string kind, std::string bucket, std::string name) {
+  std::string what = "drop of the " + kind + " note of ais://" + bucket + "/" + name;
+  background_.add(
+      noteOp([kind, bucket, name](store::Store& st) { return st.dropNote(kind, bucket, name); },
+             std::move(what)));
+}
+
+kj::Promise<void> ObjectService::noteOp(std::function<Status(store::Store&)> op, std::string what) {
+  auto forked = notesTail_
+                    .then([this, op = std::move(op)] {
+                      return ctx_.io->runAny([store = ctx_.store.get(), op] { return op(*store); });
+                    })
+                    .then([what](Status st) {
+                      if (!st.ok()) log::error("{} failed: {}", what, st.toString());
+                    })
+                    .fork();
+  notesTail_ = forked.addBranch();
+  return forked.addBranch();
 }
 
 kj::Promise<void> ObjectService::handOffRound() {
@@ -446,7 +514,7 @@ kj::Promise<void> ObjectService::handOffRound() {
       const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
       if (!owner) continue;
       if (owner->id == ctx_.cfg.id) {  // placement changed: it is this target's own now
-        handoffs_.erase({bucket, name});
+        handedOver(bucket, name);
         continue;
       }
       // (Tried whether or not the owner is marked down yet: the sooner it has the newest copy,
@@ -456,7 +524,7 @@ kj::Promise<void> ObjectService::handOffRound() {
                     .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
                     .then([this, bucket = bucket, name = name](Status st) {
                       if (!st.ok() && st.code() != Code::kObjectNotFound) return;
-                      handoffs_.erase({bucket, name});
+                      handedOver(bucket, name);
                       log::info("ais://{}/{}: handed over to its owner", bucket, name);
                     }));
     }
@@ -753,28 +821,68 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
             })
       .then([this, ref, deletedNs](Status st) -> kj::Promise<Status> {
         if (ref.localOnly || (!st.ok() && st.code() != Code::kObjectNotFound)) return st;
+        // A degraded delete (the owner down) takes this target's copy of a degraded PUT: it is
+        // no longer to be handed over.
+        if (ref.degraded) handedOver(ref.bucket, ref.name);
         // Misplaced copies (a rebalance not finished) must go too, or a later GET would find
         // them; so must the EC pieces.
         return removeElsewhere(ref.bucket, ref.name)
-            .then([this, ref, st, deletedNs](RemovedElsewhere r) {
-              if (!r.silent.empty() && ec_.propsOf(ref.bucket)) {
-                remember(ref.bucket, ref.name, deletedNs, std::move(r.silent));
-              }
-              return r.removed ? Status::OK() : st;
+            .then([this, ref, st, deletedNs](RemovedElsewhere r) -> kj::Promise<Status> {
+              Status out = r.removed ? Status::OK() : st;
+              if (r.silent.empty() || !ec_.propsOf(ref.bucket)) return out;
+              return remember(ref.bucket, ref.name, deletedNs, std::move(r.silent)).then([out] {
+                return out;
+              });
             });
       });
 }
 
-void ObjectService::remember(const std::string& bucket, const std::string& name, int64_t deletedNs,
-                             std::set<std::string> silent) {
+kj::Promise<void> ObjectService::remember(const std::string& bucket, const std::string& name,
+                                          int64_t deletedNs, std::set<std::string> silent) {
   log::info("ais://{}/{}: deleted while {} target(s) were silent; the delete is repeated there",
             bucket, name, silent.size());
-  tombstones_[{bucket, name}] = Tombstone{deletedNs, std::move(silent)};
+  Tombstone stone{deletedNs, std::move(silent)};
+  std::string note = encodeTombstone(stone);
+  tombstones_[{bucket, name}] = std::move(stone);
   if (tombstones_.size() == 1) tombstoneLoop_ = tombstoneRound().eagerlyEvaluate(nullptr);
+  return keepNote(kDeleteNote, bucket, name, std::move(note));
 }
 
 bool ObjectService::tombstoned(const std::string& bucket, const std::string& name) const {
   return tombstones_.count({bucket, name}) > 0;
+}
+
+bool ObjectService::tombstonedAt(const std::string& bucket, const std::string& name,
+                                 const std::string& targetId) const {
+  auto it = tombstones_.find({bucket, name});
+  return it != tombstones_.end() && it->second.silent.count(targetId) > 0;
+}
+
+std::string ObjectService::encodeTombstone(const Tombstone& stone) {
+  std::string out = std::to_string(stone.deletedNs);
+  for (const std::string& id : stone.silent) out += "\n" + id;
+  return out;
+}
+
+std::optional<ObjectService::Tombstone> ObjectService::decodeTombstone(std::string_view value) {
+  Tombstone stone{0, {}};
+  size_t nl = value.find('\n');
+  std::string_view ns = value.substr(0, nl);
+  auto [end, ec] = std::from_chars(ns.data(), ns.data() + ns.size(), stone.deletedNs);
+  if (ec != std::errc() || end != ns.data() + ns.size() || nl == std::string_view::npos) {
+    return std::nullopt;
+  }
+  for (size_t at = nl + 1; at <= value.size();) {
+    size_t next = std::min(value.find('\n', at), value.size());
+    if (next > at) stone.silent.emplace(value.substr(at, next - at));
+    at = next + 1;
+  }
+  if (stone.silent.empty()) return std::nullopt;
+  return stone;
+}
+
+void ObjectService::forgetTombstone(const std::string& bucket, const std::string& name) {
+  if (tombstones_.erase({bucket, name}) > 0) dropNote(kDeleteNote, bucket, name);
 }
 
 kj::Promise<void> ObjectService::tombstoneRound() {
@@ -808,9 +916,13 @@ kj::Promise<void> ObjectService::tombstoneRound() {
 void ObjectService::dropSilent(const std::pair<std::string, std::string>& key,
                                const std::string& id) {
   auto it = tombstones_.find(key);
-  if (it == tombstones_.end()) return;
-  it->second.silent.erase(id);
-  if (it->second.silent.empty()) tombstones_.erase(it);
+  if (it == tombstones_.end() || it->second.silent.erase(id) == 0) return;
+  if (it->second.silent.empty()) {
+    tombstones_.erase(it);
+    dropNote(kDeleteNote, key.first, key.second);
+  } else {
+    background_.add(keepNote(kDeleteNote, key.first, key.second, encodeTombstone(it->second)));
+  }
 }
 
 kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std::string bucket,
@@ -1126,7 +1238,8 @@ kj::Promise<Status> ObjectService::findElsewhere(const std::string& bucket,
   return asks.then([this, bucket, name,
                     notFound](kj::Array<std::string>&& holders) -> kj::Promise<Status> {
     for (auto& h : holders) {
-      if (!h.empty()) return Status(Code::kObjectMoved, h);
+      // (A copy on a target that missed the object's delete is not the object.)
+      if (!h.empty() && !tombstonedAt(bucket, name, h)) return Status(Code::kObjectMoved, h);
     }
     // The move may have landed here while we were asking: then this target is the holder.
     return ctx_.io

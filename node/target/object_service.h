@@ -13,6 +13,7 @@
 
 #include <kj/async.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -70,6 +71,9 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   using ReaderPtr = std::shared_ptr<store::ObjectReader>;
 
   explicit ObjectService(NodeContext& ctx) : ctx_(ctx), ec_(ctx), background_(*this) {}
+  // At start-up, before serving: the handovers and repeated deletes a previous run left
+  // unfinished (its notes) are resumed.
+  void resumePending();
 
   EcService& ec() { return ec_; }
   // After a commit of ref's object on its owner: the bucket's EC protection of it (the result as
@@ -153,12 +157,24 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<RemovedElsewhere> removeElsewhere(const std::string& bucket, const std::string& name);
   // A delete of an EC object that some targets missed (down): repeated there every 2 s, for
   // what was written before it only, until each answered; meanwhile the pieces they may still
-  // hold never bring the object back (tombstoned). In memory: a restart of this target forgets.
-  void remember(const std::string& bucket, const std::string& name, int64_t deletedNs,
-                std::set<std::string> silent);
+  // hold never bring the object back (tombstoned). Kept as a note: a restart resumes it.
+  kj::Promise<void> remember(const std::string& bucket, const std::string& name, int64_t deletedNs,
+                             std::set<std::string> silent);
   bool tombstoned(const std::string& bucket, const std::string& name) const;
+  // A target a tombstone still waits for (what it holds of the object is not the object).
+  bool tombstonedAt(const std::string& bucket, const std::string& name,
+                    const std::string& targetId) const;
   kj::Promise<void> tombstoneRound();
   void dropSilent(const std::pair<std::string, std::string>& key, const std::string& id);
+  // The object written again: its tombstone (if any) goes.
+  void forgetTombstone(const std::string& bucket, const std::string& name);
+  // The durable notes (Store::putNote) behind tombstones_ and handoffs_: written one after
+  // another in the order asked, on an I/O worker, so a drop never overtakes the put before it.
+  // A failure is logged (the queue still runs; only a restart would forget).
+  kj::Promise<void> keepNote(std::string kind, std::string bucket, std::string name,
+                             std::string value);
+  void dropNote(std::string kind, std::string bucket, std::string name);
+  kj::Promise<void> noteOp(std::function<Status(store::Store&)> op, std::string what);
   store::PutOptions putOptions(const std::string& bucket,
                                std::map<std::string, std::string> custom) const;
   size_t mountpathOf(const std::string& bucket, const std::string& name) const;
@@ -199,8 +215,14 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                                    std::shared_ptr<store::ValidateReport> report,
                                    std::vector<std::string> names, size_t next);
   // A degraded PUT stored here (its owner did not answer): the object is moved to its owner once
-  // that answers (tried every second, the newer copy wins there), then removed here.
-  void handOff(const std::string& bucket, const std::string& name);
+  // that answers (tried every second, the newer copy wins there), then removed here. Kept as a
+  // note: a restart resumes it. Resolves once the note is written.
+  kj::Promise<void> handOff(const std::string& bucket, const std::string& name);
+  // A protected commit's answer: lom, or the protection's failure; a degraded PUT's handover
+  // noted first.
+  kj::Promise<Result<store::Lom>> afterProtect(const ObjectRef& ref, store::Lom lom,
+                                               Status protectStatus);
+  void handedOver(const std::string& bucket, const std::string& name);
   kj::Promise<void> handOffRound();
   // The scrub of the EC pieces this target holds of the bucket's objects: a damaged or missing
   // piece is removed and its owner re-protects the object (listed in the report as repaired).
@@ -219,9 +241,15 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
     int64_t deletedNs;
     std::set<std::string> silent;  // targets the delete is still to reach
   };
+  // A tombstone as its note's value: the time, then one target id per line.
+  static std::string encodeTombstone(const Tombstone& stone);
+  static std::optional<Tombstone> decodeTombstone(std::string_view value);
+  static constexpr const char* kHandoffNote = "handoff";
+  static constexpr const char* kDeleteNote = "delete";
   std::map<std::pair<std::string, std::string>, Tombstone> tombstones_;
-  kj::Promise<void> tombstoneLoop_ = nullptr;  // runs while tombstones_ is not empty
-  kj::TaskSet background_;                     // bucket data removal
+  kj::Promise<void> tombstoneLoop_ = nullptr;    // runs while tombstones_ is not empty
+  kj::Promise<void> notesTail_ = kj::READY_NOW;  // the last note operation asked
+  kj::TaskSet background_;                       // bucket data removal
 };
 
 }  // namespace ais::node

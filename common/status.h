@@ -12,33 +12,35 @@
 namespace ais {
 
 // X(name, number, default message). Numbers are on the wire: never renumber or reuse.
-#define AIS_STATUS_CODES(X)                                \
-  X(kOk, 0, "ok")                                          \
-  X(kInvalidArgument, 101, "invalid argument")             \
-  X(kInternal, 102, "internal error")                      \
-  X(kIoError, 103, "I/O error")                            \
-  X(kUnavailable, 104, "node unavailable")                 \
-  X(kTimeout, 105, "timed out")                            \
-  X(kNotImplemented, 106, "not implemented")               \
-  X(kOutOfSpace, 107, "out of space")                      \
-  X(kWouldBlock, 108, "would wait for the disk")           \
-  X(kStaleSmap, 201, "stale cluster map")                  \
-  X(kNotPrimary, 202, "not the primary proxy")             \
-  X(kNodeNotFound, 203, "node not found")                  \
-  X(kRejectedVersion, 204, "metadata version rejected")    \
-  X(kNoTargets, 205, "cluster has no storage targets")     \
-  X(kBucketNotFound, 301, "bucket does not exist")         \
-  X(kBucketExists, 302, "bucket already exists")           \
-  X(kBucketNotEmpty, 303, "bucket is not empty")           \
-  X(kBadBucketName, 304, "invalid bucket name")            \
-  X(kObjectNotFound, 401, "object does not exist")         \
-  X(kBadObjectName, 402, "invalid object name")            \
-  X(kRangeNotSatisfiable, 403, "range not satisfiable")    \
-  X(kChecksumMismatch, 404, "checksum mismatch")           \
-  X(kObjectExists, 405, "object already exists")           \
-  X(kObjectMoved, 406, "object is held by another target") \
-  X(kObjectCorrupted, 407, "object is damaged on disk")    \
-  X(kVersionChanged, 408, "object changed while being read")
+#define AIS_STATUS_CODES(X)                                  \
+  X(kOk, 0, "ok")                                            \
+  X(kInvalidArgument, 101, "invalid argument")               \
+  X(kInternal, 102, "internal error")                        \
+  X(kIoError, 103, "I/O error")                              \
+  X(kUnavailable, 104, "node unavailable")                   \
+  X(kTimeout, 105, "timed out")                              \
+  X(kNotImplemented, 106, "not implemented")                 \
+  X(kOutOfSpace, 107, "out of space")                        \
+  X(kWouldBlock, 108, "would wait for the disk")             \
+  X(kStaleSmap, 201, "stale cluster map")                    \
+  X(kNotPrimary, 202, "not the primary proxy")               \
+  X(kNodeNotFound, 203, "node not found")                    \
+  X(kRejectedVersion, 204, "metadata version rejected")      \
+  X(kNoTargets, 205, "cluster has no storage targets")       \
+  X(kBucketNotFound, 301, "bucket does not exist")           \
+  X(kBucketExists, 302, "bucket already exists")             \
+  X(kBucketNotEmpty, 303, "bucket is not empty")             \
+  X(kBadBucketName, 304, "invalid bucket name")              \
+  X(kObjectNotFound, 401, "object does not exist")           \
+  X(kBadObjectName, 402, "invalid object name")              \
+  X(kRangeNotSatisfiable, 403, "range not satisfiable")      \
+  X(kChecksumMismatch, 404, "checksum mismatch")             \
+  X(kObjectExists, 405, "object already exists")             \
+  X(kObjectMoved, 406, "object is held by another target")   \
+  X(kObjectCorrupted, 407, "object is damaged on disk")      \
+  X(kVersionChanged, 408, "object changed while being read") \
+  X(kBadArchive, 409, "not a readable archive")              \
+  X(kMemberNotFound, 410, "archive member does not exist")
 
 enum class Code : uint16_t {
 #define AIS_X(name, num, msg) name = num,

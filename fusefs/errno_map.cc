@@ -9,6 +9,7 @@ int toErrno(const Status& status) {
       return 0;
     case Code::kObjectNotFound:
     case Code::kBucketNotFound:
+    case Code::kMemberNotFound:
       return ENOENT;
     case Code::kBucketExists:
     case Code::kObjectExists:

@@ -211,6 +211,12 @@ kj::Promise<void> NodeServer::listObjects(ListObjectsContext context) {
       .then([this, context]() mutable { return target_->listObjects(context); });
 }
 
+kj::Promise<void> NodeServer::listArchive(ListArchiveContext context) {
+  if (!target_) return answer(context, notTarget());
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->listArchive(context); });
+}
+
 kj::Promise<void> NodeServer::setCustom(SetCustomContext context) {
   if (!target_) return answer(context, notTarget());
   return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))

@@ -128,6 +128,17 @@ struct PutOutcome {
   attrs @1 :ObjectAttrs;
 }
 
+# One member of an archive shard (listArchive): where its data lies in the shard.
+struct ArchiveMember {
+  name @0 :Text;        # sanitized: no leading '/', no '.' or '..' components
+  offset @1 :UInt64;
+  size @2 :UInt64;
+  mtimeSec @3 :Int64;
+  mode @4 :UInt32;
+  type @5 :UInt8;       # 0 file, 1 directory, 2 symlink, 3 hard link, 4 other
+  linkTarget @6 :Text;
+}
+
 interface Node {
   # --- cluster control ---
   getMeta @0 () -> (smap :Meta.Smap, bmd :Meta.Bmd, config :Meta.ClusterConfig);
@@ -155,8 +166,10 @@ interface Node {
   # dataChecksum is the xxhash64 of the bytes sent; for a whole object it equals attrs.checksum.
   # ifVersion (non-zero): VersionChanged, before any byte, unless the object is that version (a
   # reader that already sent headers for one version never mixes in another's bytes).
+  # archpath (non-empty): the range is of that member of the archive shard (attrs: the shard's,
+  # with the member's size; no whole-object checksum).
   getObject @11 (ref :ObjectRef, offset :UInt64, length :UInt64, toEnd :Bool, inlineMax :UInt32,
-                 sink :ByteSink, ifVersion :UInt64)
+                 sink :ByteSink, ifVersion :UInt64, archpath :Text)
       -> (status :Status, attrs :ObjectAttrs, data :Data, sentBytes :UInt64, dataChecksum :UInt64);
   headObject @12 (ref :ObjectRef) -> (status :Status, attrs :ObjectAttrs);
   deleteObject @13 (ref :ObjectRef) -> (status :Status);
@@ -217,5 +230,9 @@ interface Node {
   # and, for fsync buckets, one syncfs per group and mountpath), each acknowledged only once it is
   # as durable as its bucket asks. An item this target does not own answers StaleSmap.
   putBatch @29 (items :List(PutItem)) -> (results :List(PutOutcome));
+  # The members of an archive shard (TAR), from its index (built on first use, kept per object
+  # version); archpath (non-empty): that member only (MemberNotFound if none).
+  listArchive @30 (ref :ObjectRef, archpath :Text)
+      -> (status :Status, attrs :ObjectAttrs, members :List(ArchiveMember));
   # Ordinals are sequential: new methods take the next free number at the end.
 }

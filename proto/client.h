@@ -38,6 +38,25 @@ struct ObjectInfo {
 struct ByteRange {
   uint64_t offset = 0;
   std::optional<uint64_t> length;  // nullopt: to the end of the object
+  // Non-empty: the range is of this member of the archive shard (a TAR), not of the shard; the
+  // ObjectInfo returned is the shard's with the member's size and no checksum.
+  std::string archpath;
+};
+
+// One member of an archive shard (Client::listArchive).
+struct ArchiveMember {
+  enum class Type : uint8_t { kFile, kDir, kSymlink, kHardlink, kOther };
+  std::string name;  // sanitized: no leading '/', no '.' or '..' components
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  int64_t mtimeSec = 0;
+  uint32_t mode = 0;
+  Type type = Type::kFile;
+  std::string linkTarget;
+};
+struct ArchiveListing {
+  ObjectInfo shard;
+  std::vector<ArchiveMember> members;
 };
 
 struct PutOptions {
@@ -255,6 +274,11 @@ class Client {
   Status listAll(const std::string& bucket, const ListOptions& options,
                  const std::function<bool(ObjectInfo&)>& each,
                  std::vector<std::pair<std::string, Status>>* missing = nullptr);
+  // The members of a TAR shard, in archive order, from the index its owner keeps per version;
+  // archpath (non-empty): that member only (kMemberNotFound if none). kBadArchive (with the
+  // reason) for a shard that is not a readable TAR.
+  Result<ArchiveListing> listArchive(const std::string& bucket, const std::string& name,
+                                     const std::string& archpath = "");
   // Reads range into *out and returns the whole object's info (size, version, custom) in the same
   // call: a gateway learns the headers and the first bytes in one round trip.
   Result<ObjectInfo> getRange(const std::string& bucket, const std::string& name, ByteRange range,

@@ -360,6 +360,7 @@ class Client::Impl {
       req.setOffset(range->offset);
       req.setToEnd(!range->length.has_value());
       req.setLength(range->length.value_or(0));
+      if (!range->archpath.empty()) req.setArchpath(range->archpath);
     } else {
       req.setToEnd(true);
     }

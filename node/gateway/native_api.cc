@@ -200,60 +200,120 @@ void putObject(Gateway& gw, Exchange& ex, Client& c, const std::string& bucket,
   return sendJson(ex, 200, objectJson(*info));
 }
 
+// The bytes a GET asked for (Range: bytes=a-b of `size`): 206 with Content-Range, or 200.
+struct Span {
+  uint64_t off = 0, len = 0;
+  unsigned status = 200;
+};
+Result<Span> rangeOf(Exchange& ex, uint64_t size) {
+  Span out{0, size, 200};
+  std::string_view range = ex.header(http::field::range);
+  if (range.empty()) return out;
+  unsigned long long a = 0, b = 0;
+  int n = std::sscanf(std::string(range).c_str(), "bytes=%llu-%llu", &a, &b);
+  if (n < 1 || a >= size || (n == 2 && b < a)) {
+    return Status(Code::kRangeNotSatisfiable, std::string(range));
+  }
+  out.off = a;
+  out.len = (n == 2 ? std::min<uint64_t>(b, size - 1) : size - 1) - a + 1;
+  out.status = 206;
+  ex.responseHeaders().set(http::field::content_range, "bytes " + std::to_string(out.off) + "-" +
+                                                           std::to_string(out.off + out.len - 1) +
+                                                           "/" + std::to_string(size));
+  return out;
+}
+
+// Sends [base + span.off, +span.len) of the object at info->version (base: a member's offset in
+// its shard, which then sends no checksum headers): from this node's own copy when it has it, else
+// forwarded from the owner; every byte verified before it leaves.
+void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
+               const std::string& name, const ObjectInfo& objectInfo, const Span& span,
+               uint64_t base = 0) {
+  const ObjectInfo* info = &objectInfo;
+  uint64_t off = base + span.off, len = span.len;
+  unsigned status = span.status;
+  std::optional<LocalObject> local;
+  bool verified = false;
+  if (gw.ownsLocally(bucket, name)) {
+    auto rd = openLocal(gw, ex, bucket, name);
+    // With EC, a damaged copy is restored by the owner's fabric GET below.
+    bool ec = c->ecEnabled(bucket);
+    if (!rd.ok() && rd.code() == Code::kObjectCorrupted && !ec) {
+      return sendError(ex, rd.status());
+    }
+    if (rd.ok() && rd->reader->lom().version == info->version &&
+        rd->reader->lom().checksum == info->checksum) {
+      local = std::move(*rd);
+      Status st = verifyBeforeStatus(gw, ex, *local, off, len);
+      if (!st.ok() && (st.code() != Code::kObjectCorrupted || !ec)) return sendError(ex, st);
+      if (!st.ok()) local.reset();
+      verified = len <= kVerifyBeforeStatus;
+    }
+  }
+  // From another owner: the first piece (the whole of a small object) arrives verified before
+  // the status line, so a damaged object gets an error response, not a truncated 200.
+  std::string first;
+  if (!local && len > 0) {
+    auto got = fetchFirstPiece(*c, bucket, name, off, len, info->version);
+    if (!got.ok()) return sendError(ex, got.status());
+    first = std::move(*got);
+  }
+  ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
+  ex.responseHeaders().set("ais-version", std::to_string(info->version));
+  if (base == 0) setChecksumHeaders(ex, *info);  // (a member has no checksum of its own)
+  if (!ex.beginResponse(status, len).ok()) return;
+  if (local) return sendVerified(gw, ex, *local, off, len, verified);
+  sendForwarded(ex, *c, bucket, name, off, len, info->version, first);
+}
+
+json memberJson(const ArchiveMember& m) {
+  static const char* kTypes[] = {"file", "dir", "symlink", "hardlink", "other"};
+  json e = {{"name", m.name},     {"size", m.size},
+            {"offset", m.offset}, {"type", kTypes[static_cast<int>(m.type)]},
+            {"mode", m.mode},     {"mtime", m.mtimeSec}};
+  if (!m.linkTarget.empty()) e["link"] = m.linkTarget;
+  return e;
+}
+
+// GET /v1/objects/B/SHARD?archpath= : the shard's members.
+void archiveListing(Exchange& ex, Client& c, const std::string& bucket, const std::string& name) {
+  auto listing = c.listArchive(bucket, name);
+  if (!listing.ok()) return sendError(ex, listing.status());
+  json members = json::array();
+  for (const auto& m : listing->members) members.push_back(memberJson(m));
+  sendJson(ex, 200, json{{"shard", objectJson(listing->shard)}, {"members", std::move(members)}});
+}
+
+// GET /v1/objects/B/SHARD?archpath=M : the member's bytes, a range of the shard's (Range:
+// within the member), pinned to the shard version its index describes.
+void getMember(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
+               const std::string& name, const std::string& archpath) {
+  auto listing = c->listArchive(bucket, name, archpath);
+  if (!listing.ok()) return sendError(ex, listing.status());
+  const ArchiveMember& m = listing->members.at(0);
+  if (m.type != ArchiveMember::Type::kFile) {
+    return sendError(
+        ex, Status(Code::kInvalidArgument, "ais://" + bucket + "/" + name + ": member '" + m.name +
+                                               "' is not a regular file"));
+  }
+  auto span = rangeOf(ex, m.size);
+  if (!span.ok()) return sendError(ex, span.status());
+  sendBytes(gw, ex, c, bucket, name, listing->shard, *span, m.offset);
+}
+
 void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
              const std::string& name, const Query& q, const SigV4Context& auth) {
   switch (ex.method()) {
     case http::verb::get: {
+      if (auto archpath = queryGet(q, "archpath")) {
+        return archpath->empty() ? archiveListing(ex, *c, bucket, name)
+                                 : getMember(gw, ex, c, bucket, name, *archpath);
+      }
       auto info = gw.head(*c, bucket, name);
       if (!info.ok()) return sendError(ex, info.status());
-      uint64_t off = 0, len = info->size;
-      std::string_view range = ex.header(http::field::range);
-      unsigned status = 200;
-      if (!range.empty()) {
-        unsigned long long a = 0, b = 0;
-        int n = std::sscanf(std::string(range).c_str(), "bytes=%llu-%llu", &a, &b);
-        if (n < 1 || a >= info->size || (n == 2 && b < a)) {
-          return sendError(ex, Status(Code::kRangeNotSatisfiable, std::string(range)));
-        }
-        off = a;
-        len = (n == 2 ? std::min<uint64_t>(b, info->size - 1) : info->size - 1) - a + 1;
-        status = 206;
-        ex.responseHeaders().set(http::field::content_range, "bytes " + std::to_string(off) + "-" +
-                                                                 std::to_string(off + len - 1) +
-                                                                 "/" + std::to_string(info->size));
-      }
-      std::optional<LocalObject> local;
-      bool verified = false;
-      if (gw.ownsLocally(bucket, name)) {
-        auto rd = openLocal(gw, ex, bucket, name);
-        // With EC, a damaged copy is restored by the owner's fabric GET below.
-        bool ec = c->ecEnabled(bucket);
-        if (!rd.ok() && rd.code() == Code::kObjectCorrupted && !ec) {
-          return sendError(ex, rd.status());
-        }
-        if (rd.ok() && rd->reader->lom().version == info->version) {
-          local = std::move(*rd);
-          Status st = verifyBeforeStatus(gw, ex, *local, off, len);
-          if (!st.ok() && (st.code() != Code::kObjectCorrupted || !ec)) return sendError(ex, st);
-          if (!st.ok()) local.reset();
-          verified = len <= kVerifyBeforeStatus;
-        }
-      }
-      // From another owner: the first piece (the whole of a small object) arrives verified before
-      // the status line, so a damaged object gets an error response, not a truncated 200.
-      std::string first;
-      if (!local && len > 0) {
-        auto got = fetchFirstPiece(*c, bucket, name, off, len, info->version);
-        if (!got.ok()) return sendError(ex, got.status());
-        first = std::move(*got);
-      }
-      ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
-      ex.responseHeaders().set("ais-version", std::to_string(info->version));
-      setChecksumHeaders(ex, *info);
-      if (!ex.beginResponse(status, len).ok()) return;
-      if (local) return sendVerified(gw, ex, *local, off, len, verified);
-      sendForwarded(ex, *c, bucket, name, off, len, info->version, first);
-      return;
+      auto span = rangeOf(ex, info->size);
+      if (!span.ok()) return sendError(ex, span.status());
+      return sendBytes(gw, ex, c, bucket, name, *info, *span);
     }
     case http::verb::head: {
       auto info = gw.head(*c, bucket, name);

@@ -87,6 +87,10 @@ S3Error s3Error(const Status& st) {
       return s3Error("InvalidBucketName", m);
     case Code::kObjectNotFound:
       return s3Error("NoSuchKey");
+    case Code::kMemberNotFound:
+      return s3Error("NoSuchKey", st.toString());
+    case Code::kBadArchive:  // the shard is not an archive we can read: the request's fault
+      return s3Error("InvalidArgument", st.toString());
     case Code::kBadObjectName:
       return s3Error("InvalidArgument", "invalid object name: " + m);
     case Code::kRangeNotSatisfiable:

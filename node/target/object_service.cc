@@ -686,15 +686,19 @@ Result<uint64_t> ObjectService::rangeLength(const ObjectRef& ref, const GetRange
                                             const store::Lom& lom) const {
   std::string what = "ais://" + ref.bucket + "/" + ref.name;
   uint64_t offset = range.offset;
+  if (range.ifVersion != 0 && lom.version != range.ifVersion) {
+    return Status(Code::kVersionChanged, what + " is version " + std::to_string(lom.version) +
+                                             ", not " + std::to_string(range.ifVersion));
+  }
+  if (range.ifChecksum != 0 && lom.checksum != range.ifChecksum) {
+    return Status(Code::kVersionChanged, what + " changed (other content, same version)");
+  }
+  // (After the version checks: a range of another version is no error of the range.)
   bool whole = offset == 0 && range.toEnd;
   if (!whole && offset >= lom.size) {
     return Status(Code::kRangeNotSatisfiable, "offset " + std::to_string(offset) +
                                                   " is past the end of " + what + " (" +
                                                   std::to_string(lom.size) + " bytes)");
-  }
-  if (range.ifVersion != 0 && lom.version != range.ifVersion) {
-    return Status(Code::kVersionChanged, what + " is version " + std::to_string(lom.version) +
-                                             ", not " + std::to_string(range.ifVersion));
   }
   return range.toEnd ? lom.size - offset : std::min(range.length, lom.size - offset);
 }

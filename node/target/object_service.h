@@ -44,9 +44,10 @@ struct ObjectRef {
 struct GetRange {
   uint64_t offset = 0;
   uint64_t length = 0;
-  bool toEnd = true;       // from offset to the end (length ignored)
-  uint64_t ifVersion = 0;  // non-zero: VersionChanged if the object is another version
-  uint64_t inlineMax = 0;  // replies up to this many bytes come back inline, larger ones stream
+  bool toEnd = true;        // from offset to the end (length ignored)
+  uint64_t ifVersion = 0;   // non-zero: VersionChanged if the object is another version
+  uint64_t inlineMax = 0;   // replies up to this many bytes come back inline, larger ones stream
+  uint64_t ifChecksum = 0;  // non-zero: VersionChanged unless the object's xxhash64 is this
 };
 
 struct GetReply {
@@ -129,6 +130,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
 
   const std::string& targetId() const { return ctx_.cfg.id; }
 
+  // Bucket known, names valid, and (unless localOnly) this target is the HRW owner.
+  Status checkRouted(const ObjectRef& ref);
+  // Store::openObject on the object's I/O worker.
+  kj::Promise<Result<ReaderPtr>> openOnDisk(const std::string& bucket, const std::string& name);
+
  private:
   // What a GET's worker call brings back: the open object and, for a reply small enough to go
   // inline, its (verified) bytes or the reason they could not be read.
@@ -142,8 +148,6 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
     std::optional<Inline> inlined;
   };
 
-  // Bucket known, names valid, and (unless localOnly) this target is the HRW owner.
-  Status checkRouted(const ObjectRef& ref);
   Status checkBucket(const std::string& bucket);
   std::vector<const meta::NodeInfo*> otherTargets() const;
   // On a local miss: ObjectMoved(holder id) if another target holds a copy, else ObjectNotFound.
@@ -179,8 +183,6 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                                std::map<std::string, std::string> custom) const;
   size_t mountpathOf(const std::string& bucket, const std::string& name) const;
   uint32_t chunkBytes() const;  // of a streamed GET
-  // Store::openObject on the object's I/O worker.
-  kj::Promise<Result<ReaderPtr>> openOnDisk(const std::string& bucket, const std::string& name);
   // Opens ref for a GET and, when the reply goes inline, reads (verifies) its bytes. cachedOnly:
   // on the loop thread, from memory only (kWouldBlock if any of it would wait for the disk or
   // if anything is wrong); else on an I/O worker.

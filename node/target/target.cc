@@ -65,14 +65,52 @@ kj::Promise<void> TargetService::getObject(GetObjectContext context) {
   GetRange range{p.getOffset(), p.getLength(), p.getToEnd(), p.getIfVersion(), p.getInlineMax()};
   kj::Maybe<wire::ByteSink::Client> sink;
   if (p.hasSink()) sink = p.getSink();
-  return objects_.get(objectRef(p.getRef()), range, kj::mv(sink))
-      .then([this, context](Result<GetReply> reply) mutable {
+  auto reply = p.getArchpath().size() > 0
+                   ? archives_.getMember(objectRef(p.getRef()), proto::str(p.getArchpath()), range,
+                                         kj::mv(sink))
+                   : objects_.get(objectRef(p.getRef()), range, kj::mv(sink));
+  return reply.then([this, context](Result<GetReply> reply) mutable {
+    auto results = context.getResults();
+    if (!reply.ok()) return setStatus(results.initStatus(), reply.status());
+    if (reply->inlined) results.setData(proto::asBytes(*reply->inlined));
+    results.setSentBytes(reply->sentBytes);
+    results.setDataChecksum(reply->dataChecksum);
+    toAttrs(reply->lom, ctx_.cfg.id, results.initAttrs());
+  });
+}
+
+kj::Promise<void> TargetService::listArchive(ListArchiveContext context) {
+  auto p = context.getParams();
+  std::string archpath = proto::str(p.getArchpath());
+  ObjectRef ref = objectRef(p.getRef());
+  std::string shardName = "ais://" + ref.bucket + "/" + ref.name;
+  return archives_.index(std::move(ref))
+      .then([this, context, archpath, shardName](Result<ArchiveService::Indexed> ix) mutable {
         auto results = context.getResults();
-        if (!reply.ok()) return setStatus(results.initStatus(), reply.status());
-        if (reply->inlined) results.setData(proto::asBytes(*reply->inlined));
-        results.setSentBytes(reply->sentBytes);
-        results.setDataChecksum(reply->dataChecksum);
-        toAttrs(reply->lom, ctx_.cfg.id, results.initAttrs());
+        if (!ix.ok()) return setStatus(results.initStatus(), ix.status());
+        std::vector<const archive::Member*> out;
+        if (archpath.empty()) {
+          for (const auto& m : ix->index->members()) out.push_back(&m);
+        } else if (const archive::Member* m = ix->index->find(archpath)) {
+          out.push_back(m);
+        } else {
+          return setStatus(
+              results.initStatus(),
+              Status(Code::kMemberNotFound, shardName + " has no member '" + archpath + "'"));
+        }
+        toAttrs(ix->lom, ctx_.cfg.id, results.initAttrs());
+        auto members = results.initMembers(out.size());
+        for (size_t i = 0; i < out.size(); ++i) {
+          const archive::Member& m = *out[i];
+          auto w = members[i];
+          w.setName(m.name);
+          w.setOffset(m.offset);
+          w.setSize(m.size);
+          w.setMtimeSec(m.mtimeSec);
+          w.setMode(m.mode);
+          w.setType(static_cast<uint8_t>(m.type));
+          if (!m.linkTarget.empty()) w.setLinkTarget(m.linkTarget);
+        }
       });
 }
 

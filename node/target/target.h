@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "node/target/archive_service.h"
 #include "node/target/copies_keeper.h"
 #include "node/target/object_service.h"
 #include "proto/ais.capnp.h"
@@ -34,10 +35,13 @@ class TargetService {
       capnp::CallContext<wire::Node::SetCustomParams, wire::Node::SetCustomResults>;
   using CopyObjectContext =
       capnp::CallContext<wire::Node::CopyObjectParams, wire::Node::CopyObjectResults>;
+  using ListArchiveContext =
+      capnp::CallContext<wire::Node::ListArchiveParams, wire::Node::ListArchiveResults>;
   using BucketEmptyContext =
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
-  explicit TargetService(NodeContext& ctx) : ctx_(ctx), objects_(ctx), copies_(ctx) {}
+  explicit TargetService(NodeContext& ctx)
+      : ctx_(ctx), objects_(ctx), copies_(ctx), archives_(ctx, objects_) {}
 
   ObjectService& objects() { return objects_; }
   CopiesKeeper& copies() { return copies_; }
@@ -53,11 +57,13 @@ class TargetService {
   kj::Promise<void> bucketEmpty(BucketEmptyContext context);
   kj::Promise<void> setCustom(SetCustomContext context);
   kj::Promise<void> copyObject(CopyObjectContext context);
+  kj::Promise<void> listArchive(ListArchiveContext context);
 
  private:
   NodeContext& ctx_;
   ObjectService objects_;
   CopiesKeeper copies_;
+  ArchiveService archives_;
 };
 
 }  // namespace ais::node

@@ -36,6 +36,7 @@ void addStorageCommands(CLI::App& app, Cli& cli);
 void addMountpathCommands(CLI::App& storage, Cli& cli);  // under `storage`
 void addJobCommands(CLI::App& app, Cli& cli);
 void addEcCommands(CLI::App& app, Cli& cli);
+void addArchiveCommands(CLI::App& app, Cli& cli);
 // `ais job wait ID`: exit 0 once the job finished, 1 if it failed or stopped, 7 on timeout.
 int waitForJob(Cli& cli, const std::string& id, double timeoutSec);
 

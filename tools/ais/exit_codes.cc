@@ -10,6 +10,7 @@ int exitCodeFor(Code code) {
       return kExitOk;
     case Code::kObjectNotFound:
     case Code::kBucketNotFound:
+    case Code::kMemberNotFound:
     case Code::kNodeNotFound:
       return kExitNotFound;
     case Code::kBucketExists:
@@ -18,6 +19,7 @@ int exitCodeFor(Code code) {
     case Code::kInvalidArgument:
     case Code::kBadBucketName:
     case Code::kBadObjectName:
+    case Code::kBadArchive:
       return kExitInvalid;
     case Code::kBucketNotEmpty:
       return kExitNotEmpty;

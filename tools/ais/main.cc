@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   addStorageCommands(app, cli);
   addJobCommands(app, cli);
   addEcCommands(app, cli);
+  addArchiveCommands(app, cli);
   addObjectCommands(app, cli);
 
   if (argc == 1) {  // bare `ais`: show what there is, like NVIDIA's CLI

@@ -349,6 +349,7 @@ struct GetArgs {
   std::string dst;
   std::optional<uint64_t> offset;
   std::optional<uint64_t> length;
+  std::string archpath;  // a member of the shard, not the shard
   bool quiet = false;
 };
 
@@ -356,14 +357,17 @@ int getObject(Cli& cli, const GetArgs& a) {
   auto uri = parseObjectUri(a.src);
   if (!uri.ok()) return fail(uri.status());
   std::optional<ByteRange> range;
-  if (a.offset || a.length) range = ByteRange{a.offset.value_or(0), a.length};
+  if (a.offset || a.length || !a.archpath.empty()) {
+    range = ByteRange{a.offset.value_or(0), a.length, a.archpath};
+  }
 
   std::string dst = a.dst;
   if (dst.empty() || fs::is_directory(dst)) {
-    std::string base = baseName(uri->name);
-    if (base.empty() || uri->name.back() == '/') {
-      return fail(Status(Code::kInvalidArgument, "cannot derive a file name from '" + uri->name +
-                                                     "': give a destination FILE"));
+    const std::string& from = a.archpath.empty() ? uri->name : a.archpath;
+    std::string base = baseName(from);
+    if (base.empty() || from.back() == '/') {
+      return fail(Status(Code::kInvalidArgument,
+                         "cannot derive a file name from '" + from + "': give a destination FILE"));
     }
     dst = dst.empty() ? base : (fs::path(dst) / base).string();
   }
@@ -403,8 +407,8 @@ int getObject(Cli& cli, const GetArgs& a) {
       uint64_t from = std::min(range->offset, info->size);
       bytes = std::min(info->size - from, range->length.value_or(UINT64_MAX));
     }
-    std::printf("GET %s => %s (%s)\n", uri->toString().c_str(), dst.c_str(),
-                humanSize(bytes).c_str());
+    std::string what = uri->toString() + (a.archpath.empty() ? "" : "[" + a.archpath + "]");
+    std::printf("GET %s => %s (%s)\n", what.c_str(), dst.c_str(), humanSize(bytes).c_str());
   }
   return kExitOk;
 }
@@ -518,6 +522,8 @@ void addGet(CLI::App& parent, Cli& cli) {
   cmd->add_option("DST", a->dst, "FILE, DIR, or - for stdout");
   cmd->add_option("--offset", a->offset, "Range start (bytes)");
   cmd->add_option("--length", a->length, "Range length (bytes; default to the end)");
+  cmd->add_option("--archpath", a->archpath,
+                  "A member of the archive shard (TAR) to get; --offset/--length are within it");
   cmd->add_flag("--quiet,-q", a->quiet, "No progress bar or summary");
   cmd->callback([&cli, a] { cli.action = [&cli, a] { return getObject(cli, *a); }; });
 }

@@ -1,0 +1,60 @@
+// TarIndex: where each member of a TAR shard lies (ustar, pax and GNU long names), read from the
+// shard's headers only, so that a member read is a ranged read of the shard. Pure: the bytes
+// come through a ReadAt callback, so the same code indexes a file, an object or a buffer.
+//
+// Hostile shards get a clear error, never a read outside [0, shardSize): a header whose checksum
+// is wrong, a member that runs past the end, a size field that is not a number, more members or
+// metadata than the limits. Names are sanitized for the listing as GNU tar does on extraction
+// (leading "/" and "./" dropped, "." and ".." components resolved, never above the top); a name
+// that is empty afterwards, or holds a NUL (pax), is refused.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ais::archive {
+
+struct Member {
+  enum class Type : uint8_t { kFile, kDir, kSymlink, kHardlink, kOther };
+  std::string name;     // sanitized (see above); directories without the trailing '/'
+  uint64_t offset = 0;  // of the member's data in the shard
+  uint64_t size = 0;    // of the data (0 for anything but files)
+  int64_t mtimeSec = 0;
+  uint32_t mode = 0;  // permission bits
+  Type type = Type::kFile;
+  std::string linkTarget;  // symlinks and hard links
+};
+
+class TarIndex {
+ public:
+  // Reads len bytes at off into buf; returns how many (fewer only at the end).
+  using ReadAt = std::function<Result<size_t>(char* buf, size_t len, uint64_t off)>;
+  struct Limits {
+    size_t maxMembers = 4'000'000;
+    size_t maxNameBytes = 4096;    // a name (also a long name or pax path)
+    size_t maxPaxBytes = 1 << 20;  // one pax extended header
+  };
+
+  static Result<TarIndex> build(const ReadAt& readAt, uint64_t shardSize);
+  static Result<TarIndex> build(const ReadAt& readAt, uint64_t shardSize, const Limits& limits);
+
+  const std::vector<Member>& members() const { return members_; }
+  // The member by name (sanitized, or as the header had it): with duplicates, the last one, as
+  // tar extraction leaves it. nullptr if none. Directories also by "name/".
+  const Member* find(std::string_view name) const;
+
+ private:
+  std::vector<Member> members_;
+  std::unordered_map<std::string, size_t> byName_;  // sanitized name -> last index
+};
+
+// The sanitized form of a member name (see above); empty if nothing is left.
+std::string sanitizeMemberName(std::string_view name);
+
+}  // namespace ais::archive

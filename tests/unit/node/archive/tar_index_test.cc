@@ -1,0 +1,216 @@
+// TarIndex over shards made by GNU tar (gnu, ustar and pax formats, long names, directories,
+// links) and over damaged or hostile ones: every member found at the right bytes, every
+// damage a clear error, never a read outside the shard.
+#include "node/archive/tar_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "../store/temp_dir.h"
+
+namespace ais::archive {
+namespace {
+
+using store::testing::TempDir;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const std::string& path, const std::string& data) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+// Reads from `shard`, failing the test on any read outside it.
+TarIndex::ReadAt readerOf(const std::string& shard) {
+  return [&shard](char* buf, size_t len, uint64_t off) -> Result<size_t> {
+    EXPECT_LE(off, shard.size());
+    EXPECT_LE(off + len, shard.size());
+    if (off >= shard.size()) return size_t{0};
+    size_t n = std::min<uint64_t>(len, shard.size() - off);
+    std::memcpy(buf, shard.data() + off, n);
+    return n;
+  };
+}
+
+class TarIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_ = tmp_.sub("src");
+    files_["a.txt"] = "hello";
+    files_["empty"] = "";
+    files_["dir/b.bin"] = std::string(70000, 'b');
+    files_["dir/sub/c"] = std::string(512, 'c');  // exactly one block
+    files_[std::string(150, 'n') + "/" + std::string(120, 'm')] = "long";
+    for (auto& [name, data] : files_) spit(src_ + "/" + name, data);
+    ASSERT_EQ(0, ::symlink("a.txt", (src_ + "/link").c_str()));
+  }
+  std::string tar(const std::string& format) {
+    std::filesystem::create_directories(tmp_.sub("out"));
+    std::string out = tmp_.sub("out") + "/" + format + ".tar";
+    std::string cmd = "tar --format=" + format + " -C " + src_ + " -cf " + out + " . 2>/dev/null";
+    EXPECT_EQ(0, std::system(cmd.c_str())) << cmd;
+    return slurp(out);
+  }
+  void checkAll(const std::string& shard) {
+    auto index = TarIndex::build(readerOf(shard), shard.size());
+    ASSERT_TRUE(index.ok()) << index.status().toString();
+    for (auto& [name, data] : files_) {
+      const Member* m = index->find(name);
+      ASSERT_NE(m, nullptr) << name;
+      EXPECT_EQ(m->type, Member::Type::kFile);
+      EXPECT_EQ(m->size, data.size()) << name;
+      EXPECT_EQ(shard.substr(m->offset, m->size), data) << name;
+      EXPECT_NE(index->find("./" + name), nullptr);  // as tar lists it
+    }
+    const Member* dir = index->find("dir/sub");
+    ASSERT_NE(dir, nullptr);
+    EXPECT_EQ(dir->type, Member::Type::kDir);
+    const Member* link = index->find("link");
+    ASSERT_NE(link, nullptr);
+    EXPECT_EQ(link->type, Member::Type::kSymlink);
+    EXPECT_EQ(link->linkTarget, "a.txt");
+    EXPECT_EQ(index->find("nope"), nullptr);
+  }
+
+  TempDir tmp_;
+  std::string src_;
+  std::map<std::string, std::string> files_;
+};
+
+TEST_F(TarIndexTest, GnuFormatWithLongNames) { checkAll(tar("gnu")); }
+TEST_F(TarIndexTest, PaxFormat) { checkAll(tar("pax")); }
+
+TEST_F(TarIndexTest, UstarPrefixedNames) {
+  files_.erase(std::string(150, 'n') + "/" + std::string(120, 'm'));  // too long for ustar
+  std::filesystem::remove_all(src_ + "/" + std::string(150, 'n'));
+  std::string deep = std::string(60, 'p') + "/" + std::string(60, 'q') + "/r";  // over 100
+  files_[deep] = "prefixed";
+  spit(src_ + "/" + deep, "prefixed");
+  checkAll(tar("ustar"));
+}
+
+TEST_F(TarIndexTest, NotATarIsAClearError) {
+  std::string junk(4096, 'x');
+  auto r = TarIndex::build(readerOf(junk), junk.size());
+  EXPECT_EQ(r.code(), Code::kBadArchive);
+  EXPECT_NE(r.status().message().find("not a TAR archive"), std::string::npos);
+  std::string tiny = "abc";
+  EXPECT_EQ(TarIndex::build(readerOf(tiny), tiny.size()).code(), Code::kBadArchive);
+}
+
+TEST_F(TarIndexTest, CorruptHeaderIsAnError) {
+  std::string shard = tar("gnu");
+  auto index = TarIndex::build(readerOf(shard), shard.size());
+  ASSERT_TRUE(index.ok());
+  const Member* b = index->find("dir/b.bin");
+  shard[b->offset - 512 + 10] ^= 0x5a;  // inside b's header name
+  auto r = TarIndex::build(readerOf(shard), shard.size());
+  EXPECT_EQ(r.code(), Code::kBadArchive);
+  EXPECT_NE(r.status().message().find("corrupt header at offset"), std::string::npos)
+      << r.status().toString();
+}
+
+TEST_F(TarIndexTest, TruncatedShardIsAnError) {
+  std::string shard = tar("gnu");
+  auto index = TarIndex::build(readerOf(shard), shard.size());
+  ASSERT_TRUE(index.ok());
+  const Member* b = index->find("dir/b.bin");
+  shard.resize(b->offset + 1000);  // b's data cut short
+  auto r = TarIndex::build(readerOf(shard), shard.size());
+  EXPECT_EQ(r.code(), Code::kBadArchive);
+  EXPECT_NE(r.status().message().find("past the end"), std::string::npos) << r.status().toString();
+}
+
+// A header built by hand: name, size (octal), type; checksum computed.
+std::string header(const std::string& name, uint64_t size, char type = '0') {
+  std::string h(512, '\0');
+  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
+  std::snprintf(h.data() + 100, 8, "%07o", 0644);
+  std::snprintf(h.data() + 124, 12, "%011llo", static_cast<unsigned long long>(size));
+  std::snprintf(h.data() + 136, 12, "%011o", 0);
+  h[156] = type;
+  std::memcpy(h.data() + 257,
+              "ustar\0"
+              "00",
+              8);
+  std::memset(h.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  return h;
+}
+
+std::string withData(const std::string& name, const std::string& data) {
+  std::string out = header(name, data.size()) + data;
+  out.resize((out.size() + 511) / 512 * 512, '\0');
+  return out;
+}
+
+TEST(TarIndexHostile, HugeDeclaredSizeIsAnError) {
+  std::string shard = header("bomb", 1ull << 40) + std::string(1024, '\0');
+  auto r = TarIndex::build(readerOf(shard), shard.size());
+  EXPECT_EQ(r.code(), Code::kBadArchive);
+  EXPECT_NE(r.status().message().find("'bomb'"), std::string::npos);
+}
+
+TEST(TarIndexHostile, EscapingAndAbsoluteNamesSanitized) {
+  std::string shard = withData("../../etc/passwd", "x") + withData("/abs/y", "yy") +
+                      withData("a/../../z", "zzz") + std::string(1024, '\0');
+  auto r = TarIndex::build(readerOf(shard), shard.size());
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  ASSERT_EQ(r->members().size(), 3u);
+  EXPECT_EQ(r->members()[0].name, "etc/passwd");
+  EXPECT_EQ(r->members()[1].name, "abs/y");
+  EXPECT_EQ(r->members()[2].name, "z");
+  EXPECT_EQ(shard.substr(r->find("z")->offset, 3), "zzz");
+}
+
+TEST(TarIndexHostile, DuplicatesListedLastOneWins) {
+  std::string shard = withData("d", "first") + withData("d", "second") + std::string(1024, '\0');
+  auto r = TarIndex::build(readerOf(shard), shard.size());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->members().size(), 2u);
+  EXPECT_EQ(shard.substr(r->find("d")->offset, r->find("d")->size), "second");
+}
+
+TEST(TarIndexHostile, NulInPaxPathRefused) {
+  std::string rec = "path=a";
+  rec.push_back('\0');
+  rec += "b\n";
+  std::string full = std::to_string(rec.size() + 3) + " " + rec;  // "NN " + rec
+  std::string pax = header("PaxHeader", full.size(), 'x') + full;
+  pax.resize((pax.size() + 511) / 512 * 512, '\0');
+  std::string shard = pax + withData("a", "1") + std::string(1024, '\0');
+  auto r = TarIndex::build(readerOf(shard), shard.size());
+  EXPECT_EQ(r.code(), Code::kBadArchive);
+  EXPECT_NE(r.status().message().find("NUL"), std::string::npos) << r.status().toString();
+}
+
+TEST(TarIndexHostile, EmptyNameRefused) {
+  std::string shard = withData("..", "x") + std::string(1024, '\0');
+  EXPECT_EQ(TarIndex::build(readerOf(shard), shard.size()).code(), Code::kBadArchive);
+}
+
+TEST(TarIndexHostile, MemberLimit) {
+  std::string shard;
+  for (int i = 0; i < 5; ++i) shard += withData("m" + std::to_string(i), "x");
+  shard += std::string(1024, '\0');
+  TarIndex::Limits limits;
+  limits.maxMembers = 4;
+  EXPECT_EQ(TarIndex::build(readerOf(shard), shard.size(), limits).code(), Code::kBadArchive);
+}
+
+}  // namespace
+}  // namespace ais::archive

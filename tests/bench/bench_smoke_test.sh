@@ -51,6 +51,8 @@ figures_ok ingest_bench "$OUT/ingest" \
   '/^(local copy loop|ais put DIR)/ { n++; if (!($NF > 0)) bad = 1 } END { exit !(n == 4 && !bad) }'
 run_built listing_bench --objects 3000 --threads 2 && figures_ok listing_bench "$OUT/listing_bench" \
   '/^(ingest|list)/ { n++; if ($0 !~ / [1-9][0-9]* (objects|entries)\/s/) bad = 1 } END { exit !(n == 2 && !bad) }'
+run_built shard_bench --samples 600 --shards 3 --threads 2 && figures_ok shard_bench "$OUT/shard_bench" \
+  '/^(loose objects|TAR members) .*samples of/ { n++; if ($0 !~ / [1-9][0-9]* samples\/s/ || $0 !~ /\(0 bad\)/) bad = 1 } END { exit !(n == 3 && !bad) }'
 if [[ -d $REPO/../shared/bench && -c /dev/fuse ]]; then
   BENCH_RUNTIME=1 timeout 600 "$REPO/tests/bench/fuse_randread_bench.sh" >"$OUT/randread" 2>&1
   figures_ok fuse_randread_bench "$OUT/randread" \

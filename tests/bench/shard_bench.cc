@@ -1,0 +1,170 @@
+// Shards vs loose objects (issue 17's Measure), through the client library: N samples of S bytes
+// stored both as loose objects and as members of K TAR shards, then all read back in one random
+// order by T threads, each read checked byte for byte; prints samples/s and MiB/s side by side.
+// Usage: shard_bench [--samples N] [--size BYTES] [--shards K] [--threads T]
+// With AIS_ENDPOINT set it uses that cluster; otherwise it starts its own 1 proxy + 3 targets.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/bench/bench_cluster.h"
+#include "tests/integration/test_cluster.h"
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string sampleName(size_t i) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "sample-%06zu.bin", i);
+  return buf;
+}
+
+std::string sampleBytes(size_t i, size_t size) {
+  std::string s(size, '\0');
+  std::mt19937_64 rng(i);
+  for (size_t k = 0; k < size; k += 8) {
+    uint64_t v = rng();
+    std::memcpy(s.data() + k, &v, std::min<size_t>(8, size - k));
+  }
+  return s;
+}
+
+// A ustar member header (the bench builds its shards; the tests use GNU tar's).
+std::string ustarHeader(const std::string& name, size_t size) {
+  std::string h(512, '\0');
+  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 99));
+  std::snprintf(h.data() + 100, 8, "%07o", 0644);
+  std::snprintf(h.data() + 108, 8, "%07o", 0);
+  std::snprintf(h.data() + 116, 8, "%07o", 0);
+  std::snprintf(h.data() + 124, 12, "%011zo", size);
+  std::snprintf(h.data() + 136, 12, "%011o", 0);
+  h[156] = '0';
+  std::memcpy(h.data() + 257,
+              "ustar\0"
+              "00",
+              8);
+  std::memset(h.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  return h;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t samples = 10000, size = 16384, shards = 10;
+  int threads = 4;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--samples") && i + 1 < argc)
+      samples = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--size") && i + 1 < argc)
+      size = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--shards") && i + 1 < argc)
+      shards = std::max<size_t>(1, std::strtoull(argv[++i], nullptr, 10));
+    else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = std::max(1, std::atoi(argv[++i]));
+  }
+  std::unique_ptr<ais::testing::TestCluster> cluster;
+  std::vector<std::unique_ptr<ais::Client>> clients;
+  const char* ep = std::getenv("AIS_ENDPOINT");
+  if (ep && *ep) {
+    for (int t = 0; t < threads; ++t) {
+      ais::Client::Options o;
+      o.endpoint = ep;
+      auto c = ais::Client::connect(o);
+      if (!c.ok()) {
+        std::fprintf(stderr, "connect %s: %s\n", ep, c.status().toString().c_str());
+        return 1;
+      }
+      clients.push_back(std::move(*c));
+    }
+  } else {
+    ais::testing::TestCluster::Options o;
+    o.targets = 3;
+    cluster = std::make_unique<ais::testing::TestCluster>(o);
+    clients = ais::bench::startWithClients(*cluster, threads);
+    if (clients.empty()) return 1;
+  }
+  ais::Client& c0 = *clients[0];
+  const std::string loose = "shard-bench-loose", sharded = "shard-bench-tar";
+  (void)c0.createBucket(loose);
+  (void)c0.createBucket(sharded);
+
+  // Store: loose objects in batches; shard j holds samples j, j+K, j+2K, ...
+  std::vector<ais::BatchPut> batch;
+  std::vector<std::string> keep;
+  keep.reserve(samples);
+  for (size_t i = 0; i < samples; ++i) keep.push_back(sampleBytes(i, size));
+  for (size_t i = 0; i < samples; ++i) batch.push_back({sampleName(i), keep[i], {}});
+  size_t failed = 0;
+  for (size_t first = 0; first < samples; first += 1000) {
+    std::vector<ais::BatchPut> part(batch.begin() + first,
+                                    batch.begin() + std::min(samples, first + 1000));
+    for (auto& r : c0.putBatch(loose, part)) failed += r.ok() ? 0 : 1;
+  }
+  auto shardOf = [&](size_t i) { return "shard-" + std::to_string(i % shards) + ".tar"; };
+  for (size_t j = 0; j < shards; ++j) {
+    std::string tar;
+    for (size_t i = j; i < samples; i += shards) {
+      tar += ustarHeader(sampleName(i), size) + keep[i];
+      tar.resize((tar.size() + 511) / 512 * 512, '\0');
+    }
+    tar.append(1024, '\0');
+    failed += c0.put(sharded, "shard-" + std::to_string(j) + ".tar", tar).ok() ? 0 : 1;
+  }
+  if (failed) {
+    std::fprintf(stderr, "%zu PUTs failed\n", failed);
+    return 1;
+  }
+
+  std::vector<size_t> order(samples);
+  for (size_t i = 0; i < samples; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(42));
+  auto readAll = [&](const char* what, auto&& readOne) {
+    std::atomic<size_t> next{0}, bad{0};
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        for (size_t k = next++; k < samples; k = next++) {
+          auto got = readOne(*clients[t], order[k]);
+          if (!got.ok() || *got != keep[order[k]]) ++bad;
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    double s = secondsSince(t0);
+    std::printf(
+        "%-28s %zu samples of %zu B, %d threads: %.2f s, %.0f samples/s, %.1f MiB/s (%zu bad)\n",
+        what, samples, size, threads, s, samples / s, samples * size / s / (1 << 20), bad.load());
+    return bad.load() == 0 ? samples / s : -1.0;
+  };
+  // (A first pass over the shards' members builds their indexes on the owners, as a loader's
+  // first epoch would; the measured pass is the second.)
+  double looseRate = readAll("loose objects",
+                             [&](ais::Client& c, size_t i) { return c.get(loose, sampleName(i)); });
+  auto member = [&](ais::Client& c, size_t i) {
+    return c.get(sharded, shardOf(i), ais::ByteRange{0, std::nullopt, sampleName(i)});
+  };
+  double first = readAll("TAR members (first epoch)", member);
+  double memberRate = readAll("TAR members", member);
+  if (looseRate > 0 && memberRate > 0) {
+    std::printf("TAR members / loose objects: %.2f (first epoch %.2f)\n", memberRate / looseRate,
+                first / looseRate);
+  }
+  (void)c0.destroyBucket(loose, true);
+  (void)c0.destroyBucket(sharded, true);
+  return looseRate > 0 && memberRate > 0 && first > 0 ? 0 : 1;
+}

@@ -51,26 +51,8 @@ int main(int argc, char** argv) {
       keep = true;
   }
   std::unique_ptr<ais::testing::TestCluster> cluster;
-  std::vector<std::unique_ptr<ais::Client>> clients;
-  const char* ep = std::getenv("AIS_ENDPOINT");
-  if (ep && *ep) {
-    for (int t = 0; t < threads; ++t) {
-      ais::Client::Options o;
-      o.endpoint = ep;
-      auto c = ais::Client::connect(o);
-      if (!c.ok()) {
-        std::fprintf(stderr, "connect %s: %s\n", ep, c.status().toString().c_str());
-        return 1;
-      }
-      clients.push_back(std::move(*c));
-    }
-  } else {
-    ais::testing::TestCluster::Options o;
-    o.targets = 3;
-    cluster = std::make_unique<ais::testing::TestCluster>(o);
-    clients = ais::bench::startWithClients(*cluster, threads);
-    if (clients.empty()) return 1;
-  }
+  auto clients = ais::bench::clientsFor(threads, cluster);
+  if (clients.empty()) return 1;
   ais::Client& c0 = *clients[0];
   bool created = c0.createBucket(bucket).ok();
 

@@ -17,6 +17,7 @@
 
 #include "tests/bench/bench_cluster.h"
 #include "tests/integration/test_cluster.h"
+#include "tests/lib/ustar_header.h"
 
 namespace {
 
@@ -40,27 +41,6 @@ std::string sampleBytes(size_t i, size_t size) {
   return s;
 }
 
-// A ustar member header (the bench builds its shards; the tests use GNU tar's).
-std::string ustarHeader(const std::string& name, size_t size) {
-  std::string h(512, '\0');
-  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 99));
-  std::snprintf(h.data() + 100, 8, "%07o", 0644);
-  std::snprintf(h.data() + 108, 8, "%07o", 0);
-  std::snprintf(h.data() + 116, 8, "%07o", 0);
-  std::snprintf(h.data() + 124, 12, "%011zo", size);
-  std::snprintf(h.data() + 136, 12, "%011o", 0);
-  h[156] = '0';
-  std::memcpy(h.data() + 257,
-              "ustar\0"
-              "00",
-              8);
-  std::memset(h.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  std::snprintf(h.data() + 148, 8, "%06o", sum);
-  return h;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,26 +57,8 @@ int main(int argc, char** argv) {
       threads = std::max(1, std::atoi(argv[++i]));
   }
   std::unique_ptr<ais::testing::TestCluster> cluster;
-  std::vector<std::unique_ptr<ais::Client>> clients;
-  const char* ep = std::getenv("AIS_ENDPOINT");
-  if (ep && *ep) {
-    for (int t = 0; t < threads; ++t) {
-      ais::Client::Options o;
-      o.endpoint = ep;
-      auto c = ais::Client::connect(o);
-      if (!c.ok()) {
-        std::fprintf(stderr, "connect %s: %s\n", ep, c.status().toString().c_str());
-        return 1;
-      }
-      clients.push_back(std::move(*c));
-    }
-  } else {
-    ais::testing::TestCluster::Options o;
-    o.targets = 3;
-    cluster = std::make_unique<ais::testing::TestCluster>(o);
-    clients = ais::bench::startWithClients(*cluster, threads);
-    if (clients.empty()) return 1;
-  }
+  auto clients = ais::bench::clientsFor(threads, cluster);
+  if (clients.empty()) return 1;
   ais::Client& c0 = *clients[0];
   const std::string loose = "shard-bench-loose", sharded = "shard-bench-tar";
   (void)c0.createBucket(loose);
@@ -118,7 +80,7 @@ int main(int argc, char** argv) {
   for (size_t j = 0; j < shards; ++j) {
     std::string tar;
     for (size_t i = j; i < samples; i += shards) {
-      tar += ustarHeader(sampleName(i), size) + keep[i];
+      tar += ais::testing::ustarHeader(sampleName(i), size) + keep[i];
       tar.resize((tar.size() + 511) / 512 * 512, '\0');
     }
     tar.append(1024, '\0');

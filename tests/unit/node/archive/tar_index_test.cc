@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../store/temp_dir.h"
+#include "tests/lib/ustar_header.h"
 
 namespace ais::archive {
 namespace {
@@ -133,33 +134,16 @@ TEST_F(TarIndexTest, TruncatedShardIsAnError) {
   EXPECT_NE(r.status().message().find("past the end"), std::string::npos) << r.status().toString();
 }
 
-// A header built by hand: name, size (octal), type; checksum computed.
-std::string header(const std::string& name, uint64_t size, char type = '0') {
-  std::string h(512, '\0');
-  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
-  std::snprintf(h.data() + 100, 8, "%07o", 0644);
-  std::snprintf(h.data() + 124, 12, "%011llo", static_cast<unsigned long long>(size));
-  std::snprintf(h.data() + 136, 12, "%011o", 0);
-  h[156] = type;
-  std::memcpy(h.data() + 257,
-              "ustar\0"
-              "00",
-              8);
-  std::memset(h.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  std::snprintf(h.data() + 148, 8, "%06o", sum);
-  return h;
-}
+using ais::testing::ustarHeader;
 
 std::string withData(const std::string& name, const std::string& data) {
-  std::string out = header(name, data.size()) + data;
+  std::string out = ustarHeader(name, data.size()) + data;
   out.resize((out.size() + 511) / 512 * 512, '\0');
   return out;
 }
 
 TEST(TarIndexHostile, HugeDeclaredSizeIsAnError) {
-  std::string shard = header("bomb", 1ull << 40) + std::string(1024, '\0');
+  std::string shard = ustarHeader("bomb", 1ull << 40) + std::string(1024, '\0');
   auto r = TarIndex::build(readerOf(shard), shard.size());
   EXPECT_EQ(r.code(), Code::kBadArchive);
   EXPECT_NE(r.status().message().find("'bomb'"), std::string::npos);
@@ -190,7 +174,7 @@ TEST(TarIndexHostile, NulInPaxPathRefused) {
   rec.push_back('\0');
   rec += "b\n";
   std::string full = std::to_string(rec.size() + 3) + " " + rec;  // "NN " + rec
-  std::string pax = header("PaxHeader", full.size(), 'x') + full;
+  std::string pax = ustarHeader("PaxHeader", full.size(), 'x') + full;
   pax.resize((pax.size() + 511) / 512 * 512, '\0');
   std::string shard = pax + withData("a", "1") + std::string(1024, '\0');
   auto r = TarIndex::build(readerOf(shard), shard.size());

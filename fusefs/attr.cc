@@ -23,6 +23,7 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
   if (!inode) return Errno{ENOENT};
   std::lock_guard l(inode->mu);
   Kind kind = inode->kind;
+  if (inShard(kind)) return Errno{EROFS};  // a shard's members (and the shard as a directory)
   // Bucket roots have no object to hold metadata: changes are accepted and not kept.
   if (kind == Kind::kClusterRoot || kind == Kind::kBucket) return statOf(*inode);
   if (toSet & FUSE_SET_ATTR_SIZE) {

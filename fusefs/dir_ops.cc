@@ -12,6 +12,7 @@ constexpr ino_t kUnknownIno = 0xffffffff;  // readdir without plus: the kernel i
 mode_t typeBits(Kind kind) {
   switch (kind) {
     case Kind::kFile:
+    case Kind::kMember:
       return S_IFREG;
     case Kind::kSymlink:
       return S_IFLNK;
@@ -59,7 +60,9 @@ ErrOr<std::unique_ptr<DirHandle>> Fs::doOpendir(fuse_ino_t ino) {
   if (!isDirKind(inode->kind)) return Errno{ENOTDIR};
   auto children = listDir(*inode);
   if (!children.ok()) return Errno{children.err()};
-  if (inode->kind != Kind::kClusterRoot) fetchMarkers(inode->bucket(), inode->name(), *children);
+  if (inode->kind != Kind::kClusterRoot && !inShard(inode->kind)) {
+    fetchMarkers(inode->bucket(), inode->name(), *children);
+  }
   auto dir = std::make_unique<DirHandle>();
   dir->children.reserve(children->size());
   for (auto& [name, entry] : *children) dir->children.push_back({name, std::move(entry)});
@@ -71,8 +74,6 @@ ErrOr<std::string> Fs::doReaddir(fuse_req_t req, fuse_ino_t ino, DirHandle& dir,
   auto inode = inodes_.get(ino);
   if (!inode) return Errno{ENOENT};
   std::string bucket = inode->bucket();
-  std::string prefix = inode->name();
-  bool clusterRoot = inode->kind == Kind::kClusterRoot;
   std::string buf(size, '\0');
   size_t pos = 0;
   // Entries 0 and 1 are "." and ".."; child i is entry i + 2. An entry's offset is the next one's.
@@ -101,8 +102,7 @@ ErrOr<std::string> Fs::doReaddir(fuse_req_t req, fuse_ino_t ino, DirHandle& dir,
     // Check the fit first: entryFor takes a lookup reference the kernel must get.
     if (fuse_add_direntry_plus(req, nullptr, 0, name, &e, next) > left) break;
     const auto& child = dir.children[i - 2];
-    std::string object = clusterRoot ? child.name : childName(prefix, child.name);
-    e = entryFor(bucket, object, child.entry);
+    e = entryFor(bucket, childKey(*inode, child.name), child.entry);
     pos += fuse_add_direntry_plus(req, buf.data() + pos, left, name, &e, next);
   }
   buf.resize(pos);

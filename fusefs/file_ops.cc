@@ -14,6 +14,7 @@ ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& k
   if (!inode) return Errno{ENOENT};
   if (isDirKind(inode->kind)) return Errno{EISDIR};
   bool writable = (flags & O_ACCMODE) != O_RDONLY;
+  if (writable && inShard(inode->kind)) return Errno{EROFS};  // a shard's member
   std::lock_guard l(inode->mu);
   // Close-to-open: attributes older than attrTtl are re-read, so a new version is seen.
   Status st = refreshLocked(*inode, false);

@@ -23,6 +23,7 @@
 #include "fusefs/inode_table.h"
 #include "fusefs/options.h"
 #include "fusefs/posix_meta.h"
+#include "fusefs/shard_view.h"
 #include "fusefs/thread_pool.h"
 #include "fusefs/write_batcher.h"
 #include "proto/client.h"
@@ -116,9 +117,10 @@ class Fs {
   // The cached blocks of [off, off+n) (null where missing; none with the cache off).
   BlockRange cachedBlocks(const std::string& object, uint64_t tag, uint64_t off, size_t n);
   // A random read: the range's missing blocks in one GET (then cached), the reply from them.
+  // (archpath non-empty: name is a shard and the bytes are of that member.)
   ErrOr<ReadReply> readBlocks(const std::string& object, uint64_t tag, const std::string& bucket,
-                              const std::string& name, uint64_t objSize, uint64_t off, size_t n,
-                              BlockRange cached);
+                              const std::string& name, const std::string& archpath,
+                              uint64_t objSize, uint64_t off, size_t n, BlockRange cached);
   // Caches the 64 KiB blocks of bytes fetched at `start` (a block boundary).
   void cacheBlocks(const std::string& object, uint64_t tag, uint64_t start,
                    const std::string& bytes);
@@ -156,16 +158,22 @@ class Fs {
   // re-listed once); nullopt when no such listing exists (inode.mu held).
   std::optional<Status> refreshFromListingLocked(Inode& inode, const std::string& bucket,
                                                  const std::string& name);
-  // The object name of a child; EINVAL/ENAMETOOLONG for names the store cannot hold.
+  // The object name of a child; EINVAL/ENAMETOOLONG for names the store cannot hold; EROFS in
+  // a shard seen as a directory.
   ErrOr<std::string> childObject(Inode& parent, const std::string& component, bool dir);
+  // The inode name of a child found by lookup or readdir (objects, or members in a shard).
+  std::string childKey(const Inode& parent, const std::string& component);
+  // A child of a shard or of a directory in one (shard_view.h).
+  ErrOr<DirEntry> resolveMember(Inode& parent, const std::string& component);
+  ErrOr<std::vector<std::pair<std::string, DirEntry>>> listShardDir(Inode& dir);
   // write.cc
   Status ensureSpoolLocked(Inode& inode);
   void dropWriteStateLocked(Inode& inode);
   ErrOr<size_t> writeLocked(Inode& inode, const char* data, size_t size, uint64_t off);
   Status growSpool(WriteState& ws, uint64_t newSize);
   // read.cc
-  Chunk startChunk(const std::string& bucket, const std::string& name, uint64_t index,
-                   uint64_t objSize);
+  Chunk startChunk(const std::string& bucket, const std::string& name, const std::string& archpath,
+                   uint64_t index, uint64_t objSize);
 
  public:
   const Options options_;
@@ -173,6 +181,7 @@ class Fs {
   AttrDefaults defaults_;
   InodeTable inodes_;
   DirCache dirs_;
+  ShardView shards_;
   // "bucket/name" of files unlinked while open: hidden from listings and lookups of this mount
   // until their last close removes them from the cluster.
   // When entries of a directory ("bucket\0prefix") were last created, removed or renamed through

@@ -23,10 +23,25 @@ namespace ais::fusefs {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Kind : uint8_t { kClusterRoot, kBucket, kDir, kFile, kSymlink };
+// kShard, kMemberDir, kMember: a TAR shard seen as a directory (-o shards=dirs), a directory
+// and a file inside it (shard_view.h); read-only. Their names are "<shard>\0<member path>".
+enum class Kind : uint8_t {
+  kClusterRoot,
+  kBucket,
+  kDir,
+  kFile,
+  kSymlink,
+  kShard,
+  kMemberDir,
+  kMember
+};
 
 inline bool isDirKind(Kind k) {
-  return k == Kind::kClusterRoot || k == Kind::kBucket || k == Kind::kDir;
+  return k == Kind::kClusterRoot || k == Kind::kBucket || k == Kind::kDir || k == Kind::kShard ||
+         k == Kind::kMemberDir;
+}
+inline bool inShard(Kind k) {
+  return k == Kind::kShard || k == Kind::kMemberDir || k == Kind::kMember;
 }
 
 struct WriteState;

@@ -32,6 +32,7 @@ Fs::Fs(const Options& options, Client& client)
       client_(client),
       defaults_{options.uid, options.gid, options.fileMode, options.dirMode, nowNs()},
       inodes_(options.bucket.empty() ? Kind::kClusterRoot : Kind::kBucket, options.bucket),
+      shards_(client),
       readPool_(readPoolSize(options)),
       blockCache_(options.blockCache) {
   if (options.batchWrites.count() > 0) {
@@ -117,7 +118,9 @@ ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& pr
       }
       if (!visibleComponent(rel)) continue;
       if (unlinkedOpen(bucket, e.name)) continue;  // gone from this mount already
-      Kind kind = isSymlink(e) ? Kind::kSymlink : Kind::kFile;
+      Kind kind = isSymlink(e)                                              ? Kind::kSymlink
+                  : options_.shardsAsDirs && ShardView::isShardName(e.name) ? Kind::kShard
+                                                                            : Kind::kFile;
       // An object and a directory of the same name: the object wins (docs/aisfs.md).
       listing.children[rel] = DirEntry{.kind = kind, .haveInfo = true, .info = std::move(e)};
     }
@@ -132,6 +135,7 @@ ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& pr
 }
 
 ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listDir(Inode& dir) {
+  if (inShard(dir.kind)) return listShardDir(dir);
   std::string bucket = dir.bucket();
   std::string prefix = dir.name();
   if (auto snap = dirs_.snapshot(bucket, prefix, options_.listTtl)) return std::move(*snap);
@@ -157,6 +161,7 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
     if (!cached || !*cached) return Errno{ENOENT};
     return **cached;
   }
+  if (inShard(parent.kind)) return resolveMember(parent, component);
   std::string bucket = parent.bucket();
   std::string prefix = parent.name();
   std::string object = childName(prefix, component);
@@ -186,7 +191,9 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
   }
   auto head = client_.head(bucket, object);
   if (head.ok()) {
-    Kind kind = isSymlink(*head) ? Kind::kSymlink : Kind::kFile;
+    Kind kind = isSymlink(*head)                                          ? Kind::kSymlink
+                : options_.shardsAsDirs && ShardView::isShardName(object) ? Kind::kShard
+                                                                          : Kind::kFile;
     return DirEntry{.kind = kind, .haveInfo = true, .info = std::move(*head)};
   }
   if (head.code() != Code::kObjectNotFound) return errnoOf(head.status());
@@ -220,8 +227,25 @@ struct stat Fs::statOf(Inode& inode) {
       if (inode.ws) st.st_size = static_cast<off_t>(inode.ws->size);
       st.st_blocks = (st.st_size + 511) / 512;
       break;
+    case Kind::kShard:  // read-only directories and files, with the shard's (member's) mtime
+    case Kind::kMemberDir:
+      st = dirStat(nullptr, defaults_);
+      st.st_mode &= ~0222;
+      if (inode.haveInfo) {
+        st.st_mtim = st.st_ctim = timespec{static_cast<time_t>(inode.info.mtimeNs / 1000000000),
+                                           static_cast<long>(inode.info.mtimeNs % 1000000000)};
+      }
+      break;
+    case Kind::kMember: {
+      ObjectInfo plain = inode.info;  // (its mode: the mount's file mode, read-only)
+      plain.custom.clear();
+      st = fileStat(plain, defaults_);
+      st.st_mode &= ~0222;
+      st.st_blocks = (st.st_size + 511) / 512;
+      break;
+    }
   }
-  if (inode.kind != Kind::kFile && inode.kind != Kind::kSymlink) {
+  if (isDirKind(inode.kind) && !inShard(inode.kind)) {
     // An entry created, removed or renamed in it through this mount.
     int64_t changed = dirChangedAt(inode);
     int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -235,12 +259,36 @@ struct stat Fs::statOf(Inode& inode) {
 }
 
 Status Fs::refreshLocked(Inode& inode, bool force) {
-  if (inode.ws || inode.kind == Kind::kClusterRoot || inode.kind == Kind::kBucket) {
+  if (inode.ws || inode.kind == Kind::kClusterRoot || inode.kind == Kind::kBucket ||
+      inode.kind == Kind::kMemberDir) {
     return Status::OK();
   }
   if (!force && Clock::now() - inode.attrAt < options_.attrTtl) return Status::OK();
   std::string name = inode.name();
   std::string bucket = inode.bucket();
+  if (inode.kind == Kind::kMember) {  // from the shard's member tree, listed again if stale
+    auto [shard, path] = splitMemberKey(name);
+    auto tree = shards_.tree(bucket, shard, options_.attrTtl);
+    if (!tree.ok()) return Status(Code::kIoError, "listing shard " + shard);
+    size_t cut = path.rfind('/');
+    auto dir = (*tree)->dirs.find(cut == std::string::npos ? "" : path.substr(0, cut));
+    if (dir == (*tree)->dirs.end()) return Status(Code::kObjectNotFound, path);
+    auto it = dir->second.find(cut == std::string::npos ? path : path.substr(cut + 1));
+    if (it == dir->second.end() || it->second.kind != Kind::kMember) {
+      return Status(Code::kObjectNotFound, path);
+    }
+    inode.info = it->second.info;
+    inode.attrAt = Clock::now();
+    return Status::OK();
+  }
+  if (inode.kind == Kind::kShard) {
+    auto head = client_.head(bucket, name);
+    if (!head.ok()) return head.status();
+    inode.info = std::move(*head);
+    inode.haveInfo = true;
+    inode.attrAt = Clock::now();
+    return Status::OK();
+  }
   if (!force && inode.kind != Kind::kDir) {
     if (auto st = refreshFromListingLocked(inode, bucket, name)) return *st;
   }
@@ -288,7 +336,9 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
 
 fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name,
                               const DirEntry& entry) {
-  std::string key = entry.kind == Kind::kDir ? asDirPrefix(name) : name;
+  std::string key = entry.kind == Kind::kDir         ? asDirPrefix(name)
+                    : entry.kind == Kind::kMemberDir ? name + "/"
+                                                     : name;
   auto inode = entry.kind == Kind::kBucket ? inodes_.lookup(name, "", Kind::kBucket)
                                            : inodes_.lookup(bucket, key, entry.kind);
   fuse_entry_param e{};
@@ -322,8 +372,7 @@ ErrOr<fuse_entry_param> Fs::doLookup(fuse_ino_t parentIno, const std::string& na
   if (!isDirKind(parent->kind)) return Errno{ENOTDIR};
   auto entry = resolve(*parent, name);
   if (!entry.ok()) return Errno{entry.err()};
-  std::string object = parent->kind == Kind::kClusterRoot ? name : childName(parent->name(), name);
-  return entryFor(parent->bucket(), object, *entry);
+  return entryFor(parent->bucket(), childKey(*parent, name), *entry);
 }
 
 void Fs::doForget(fuse_ino_t ino, uint64_t n) { inodes_.forget(ino, n); }
@@ -337,7 +386,46 @@ ErrOr<struct stat> Fs::doGetattr(fuse_ino_t ino) {
   return statOf(*inode);
 }
 
+std::string Fs::childKey(const Inode& parent, const std::string& component) {
+  switch (parent.kind.load()) {
+    case Kind::kClusterRoot:
+      return component;
+    case Kind::kShard:
+      return memberKey(parent.name(), component);
+    case Kind::kMemberDir:
+      return parent.name() + component;  // (its name ends in '/')
+    default:
+      return childName(parent.name(), component);
+  }
+}
+
+ErrOr<DirEntry> Fs::resolveMember(Inode& parent, const std::string& component) {
+  std::string bucket = parent.bucket();
+  auto [shard, dirPath] = parent.kind == Kind::kShard
+                              ? std::pair<std::string, std::string>{parent.name(), ""}
+                              : splitMemberKey(parent.name());
+  auto tree = shards_.tree(bucket, shard, options_.listTtl);
+  if (!tree.ok()) return Errno{tree.err()};
+  auto dir = (*tree)->dirs.find(dirPath);
+  if (dir == (*tree)->dirs.end()) return Errno{ENOENT};
+  auto it = dir->second.find(component);
+  if (it == dir->second.end()) return Errno{ENOENT};
+  return it->second;
+}
+
+ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listShardDir(Inode& dir) {
+  auto [shard, dirPath] = dir.kind == Kind::kShard
+                              ? std::pair<std::string, std::string>{dir.name(), ""}
+                              : splitMemberKey(dir.name());
+  auto tree = shards_.tree(dir.bucket(), shard, options_.listTtl);
+  if (!tree.ok()) return Errno{tree.err()};
+  auto it = (*tree)->dirs.find(dirPath);
+  if (it == (*tree)->dirs.end()) return Errno{ENOENT};
+  return std::vector<std::pair<std::string, DirEntry>>(it->second.begin(), it->second.end());
+}
+
 ErrOr<std::string> Fs::childObject(Inode& parent, const std::string& component, bool dir) {
+  if (inShard(parent.kind)) return Errno{EROFS};  // a shard's members are read-only
   if (component.size() > kMaxComponent) return Errno{ENAMETOOLONG};
   if (!visibleComponent(component)) return Errno{EINVAL};
   if (parent.kind == Kind::kClusterRoot) return Errno{EPERM};  // only buckets live at the root

@@ -69,6 +69,10 @@ Status applyOption(Options& o, const std::string& key, const std::optional<std::
     auto d = parseDuration(*value);
     if (!d) return bad("bad duration for " + key + ": " + *value);
     (key[0] == 'a' ? o.attrTtl : o.listTtl) = *d;
+  } else if (key == "shards") {
+    AIS_RETURN_IF_ERROR(need());
+    if (*value != "dirs" && *value != "files") return bad("shards is dirs or files, not " + *value);
+    o.shardsAsDirs = *value == "dirs";
   } else if (key == "batch-writes" || key == "batch_writes") {
     auto d = value ? parseDuration(*value) : std::optional<std::chrono::milliseconds>(10);
     if (!d || d->count() > 10000)
@@ -137,6 +141,8 @@ std::string usage(const char* prog) {
     << "  --batch-writes DUR    write-behind of small files: close() returns once queued, queued\n"
     << "                        files are stored together within DUR (-o batch_writes: 10ms)\n"
     << "                        or at fsync (default off: close() returns once stored)\n"
+    << "  --shards dirs|files   TAR shards (*.tar) as read-only directories of their members,\n"
+    << "                        or as plain files (default; -o shards=dirs)\n"
     << "  --read-ahead SIZE     bytes read ahead of a sequential reader (default 8M)\n"
     << "  --block-cache SIZE    memory for bytes already read, in 64K blocks (default 256M; 0: "
        "off)\n"

@@ -41,6 +41,9 @@ struct Options {
   // it is queued, and queued files are stored together (Client::putBatch) within this window or
   // at fsync/unmount (write_batcher.h).
   std::chrono::milliseconds batchWrites{0};
+  // -o shards=dirs: TAR shards (objects named *.tar) appear as read-only directories of their
+  // members (shard_view.h); shards=files (default): as the files they are.
+  bool shardsAsDirs = false;
 };
 
 // Parses argv. Returns kInvalidArgument with a message on a bad command line; `help`/`version`

@@ -53,14 +53,14 @@ ReadReply replyFrom(const BlockRange& r, uint64_t objSize, uint64_t off, size_t 
 
 }  // namespace
 
-Chunk Fs::startChunk(const std::string& bucket, const std::string& name, uint64_t index,
-                     uint64_t objSize) {
+Chunk Fs::startChunk(const std::string& bucket, const std::string& name,
+                     const std::string& archpath, uint64_t index, uint64_t objSize) {
   uint64_t offset = index * options_.readChunk;
   uint64_t length = std::min(options_.readChunk, objSize - offset);
   auto promise = std::make_shared<std::promise<std::shared_ptr<const Result<std::string>>>>();
   Chunk chunk = promise->get_future().share();
-  readPool_.submit([this, promise, bucket, name, offset, length] {
-    auto r = client_.get(bucket, name, ByteRange{offset, length});
+  readPool_.submit([this, promise, bucket, name, archpath, offset, length] {
+    auto r = client_.get(bucket, name, ByteRange{offset, length, archpath});
     promise->set_value(std::make_shared<const Result<std::string>>(std::move(r)));
   });
   return chunk;
@@ -70,7 +70,7 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   Inode& inode = *fh.inode;
   uint64_t off = static_cast<uint64_t>(offset);
   uint64_t objSize, tag;
-  std::string bucket, name;
+  std::string bucket, name, archpath;  // archpath: a shard's member (name is the shard)
   {
     std::lock_guard l(inode.mu);
     if (inode.ws) {
@@ -83,6 +83,7 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
     tag = cacheTag(inode.info);
     bucket = inode.bucket();
     name = inode.name();
+    if (inode.kind == Kind::kMember) std::tie(name, archpath) = splitMemberKey(name);
   }
   if (off >= objSize || size == 0) return ReadReply{};
   size_t n = static_cast<size_t>(std::min<uint64_t>(size, objSize - off));
@@ -90,7 +91,8 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   if (objSize <= options_.wholeObjectMax) {
     std::lock_guard l(fh.mu);
     if (!fh.whole || fh.whole->size() != objSize) {
-      auto got = client_.get(bucket, name);
+      auto got = archpath.empty() ? client_.get(bucket, name)
+                                  : client_.get(bucket, name, ByteRange{0, std::nullopt, archpath});
       if (!got.ok()) return errnoOf(got.status());
       fh.whole = std::make_shared<const std::string>(std::move(*got));
     }
@@ -98,7 +100,7 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
     return ReadReply{fh.whole, off, std::min<size_t>(n, fh.whole->size() - off)};
   }
 
-  const std::string object = bucket + "/" + name;
+  const std::string object = bucket + "/" + name + (archpath.empty() ? "" : '\0' + archpath);
   // Everything already in memory: no GET, and no read-ahead started for it.
   BlockRange cached = cachedBlocks(object, tag, off, n);
   if (complete(cached, objSize)) return replyFrom(cached, objSize, off, n);
@@ -117,7 +119,9 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
     if (sequential) {
       uint64_t ahead = options_.readAhead / c;
       for (uint64_t i = first; i <= last + ahead && i * c < objSize; ++i) {
-        if (!fh.chunks.count(i)) fh.chunks.emplace(i, startChunk(bucket, name, i, objSize));
+        if (!fh.chunks.count(i)) {
+          fh.chunks.emplace(i, startChunk(bucket, name, archpath, i, objSize));
+        }
       }
       fh.chunks.erase(fh.chunks.begin(), fh.chunks.lower_bound(first == 0 ? 0 : first - 1));
       for (uint64_t i = first; i <= last; ++i) wanted.emplace_back(i, fh.chunks.at(i));
@@ -125,12 +129,12 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   }
   if (wanted.empty()) {            // random access
     if (!blockCache_.enabled()) {  // just the bytes asked for
-      auto got = client_.get(bucket, name, ByteRange{off, n});
+      auto got = client_.get(bucket, name, ByteRange{off, n, archpath});
       if (!got.ok()) return errnoOf(got.status());
       auto data = std::make_shared<const std::string>(std::move(*got));
       return ReadReply{data, 0, std::min(n, data->size())};
     }
-    return readBlocks(object, tag, bucket, name, objSize, off, n, std::move(cached));
+    return readBlocks(object, tag, bucket, name, archpath, objSize, off, n, std::move(cached));
   }
   std::shared_ptr<std::string> joined;
   for (auto& [index, chunk] : wanted) {
@@ -179,8 +183,8 @@ BlockRange Fs::cachedBlocks(const std::string& object, uint64_t tag, uint64_t of
 }
 
 ErrOr<ReadReply> Fs::readBlocks(const std::string& object, uint64_t tag, const std::string& bucket,
-                                const std::string& name, uint64_t objSize, uint64_t off, size_t n,
-                                BlockRange r) {
+                                const std::string& name, const std::string& archpath,
+                                uint64_t objSize, uint64_t off, size_t n, BlockRange r) {
   constexpr uint64_t B = BlockCache::kBlock;
   uint64_t missFirst = UINT64_MAX, missLast = 0;
   for (size_t k = 0; k < r.blocks.size(); ++k) {
@@ -192,7 +196,7 @@ ErrOr<ReadReply> Fs::readBlocks(const std::string& object, uint64_t tag, const s
     // One GET for the blocks from the first missing one to the last (cached ones between are
     // fetched again: one round trip beats several).
     uint64_t from = missFirst * B, to = std::min((missLast + 1) * B, objSize);
-    auto got = client_.get(bucket, name, ByteRange{from, to - from});
+    auto got = client_.get(bucket, name, ByteRange{from, to - from, archpath});
     if (!got.ok()) return errnoOf(got.status());
     cacheBlocks(object, tag, from, *got);
     for (uint64_t b = missFirst; b <= missLast; ++b) {

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# aisfs -o shards=dirs: TAR shards made by GNU tar appear as read-only directories of their
+# members; every member reads back byte-exact (cat, cmp, find, a sequential and a random reader),
+# a PyTorch DataLoader reads members in random order; writes inside a shard fail with EROFS; the
+# default mount (shards=files) shows the same shard as the file it is, byte-exact.
+# shellcheck source=tests/fuse/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_built shards_test
+cluster_up
+B=fuseshards
+ais bucket create ais://$B >/dev/null || fail bucket_create
+
+SRC=$WORK/src
+mkdir -p "$SRC/train/cls0" "$SRC/train/cls1" "$SRC/meta"
+for i in $(seq 0 59); do head -c $((RANDOM % 40000 + 1)) /dev/urandom >"$SRC/train/cls$((i % 2))/s$i.bin"; done
+head -c 3000000 /dev/urandom >"$SRC/meta/big.bin"
+: >"$SRC/meta/empty"
+tar -C "$SRC" -cf "$WORK/shard-0.tar" train meta
+ais put -q "$WORK/shard-0.tar" ais://$B/data/shard-0.tar >/dev/null || fail put_shard
+members=$(cd "$SRC" && find . -type f | sed 's#^\./##' | sort)
+
+mount_fs --shards dirs
+S=$MNT/$B/data/shard-0.tar
+if [[ -d $S && $(stat -c %A "$S") == dr-x* ]]; then pass shard_is_directory; else fail shard_is_directory "$(stat -c %A "$S" 2>&1)"; fi
+listed=$(cd "$S" && find . -type f | sed 's#^\./##' | sort)
+if [[ $listed == "$members" ]]; then pass find_lists_members; else fail find_lists_members "$(diff <(echo "$listed") <(echo "$members") | head -5)"; fi
+bad=""
+for f in $members; do cmp -s "$S/$f" "$SRC/$f" || bad+=" $f"; done
+if [[ -z $bad ]]; then pass members_read_back; else fail members_read_back "differ:$(head -c 300 <<<"$bad")"; fi
+if [[ $(stat -c %s "$S/meta/big.bin") == 3000000 && $(stat -c %F "$S/meta/big.bin") == "regular file" ]]; then
+  pass member_stat
+else
+  fail member_stat "$(stat -c '%s %F' "$S/meta/big.bin")"
+fi
+# Random reads of the big member (block cache path) against the source.
+if $PY - "$S/meta/big.bin" "$SRC/meta/big.bin" <<'PYEOF'; then pass member_random_reads; else fail member_random_reads; fi
+import os, random, sys
+a, b = open(sys.argv[1], "rb"), open(sys.argv[2], "rb")
+rnd = random.Random(3)
+for _ in range(200):
+    off, n = rnd.randrange(0, 3000000), rnd.randrange(1, 300000)
+    a.seek(off); b.seek(off)
+    if a.read(n) != b.read(n):
+        sys.exit(1)
+PYEOF
+out=$(touch "$S/train/new" 2>&1)
+if [[ $? -ne 0 && $out == *"Read-only file system"* ]]; then pass create_in_shard_erofs; else fail create_in_shard_erofs "$out"; fi
+out=$( { echo x >>"$S/train/cls0/s0.bin"; } 2>&1)
+if [[ $? -ne 0 && $out == *"Read-only file system"* ]] && cmp -s "$S/train/cls0/s0.bin" "$SRC/train/cls0/s0.bin"; then
+  pass write_member_erofs
+else
+  fail write_member_erofs "$out"
+fi
+out=$(rm "$S/train/cls0/s0.bin" 2>&1)
+if [[ $? -ne 0 && -e $S/train/cls0/s0.bin ]]; then pass unlink_member_refused; else fail unlink_member_refused "$out"; fi
+if [[ ! -e $S/nope && ! -e $S/train/nope ]]; then pass missing_member_enoent; else fail missing_member_enoent; fi
+
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  if out=$(timeout 300 /usr/bin/python3 - "$S" "$SRC" <<'PYEOF' 2>&1
+import os, sys, warnings
+warnings.filterwarnings("ignore")
+import torch
+from torch.utils.data import DataLoader, Dataset
+root, src = sys.argv[1], sys.argv[2]
+class Members(Dataset):
+    def __init__(self):
+        self.paths = sorted(os.path.relpath(os.path.join(d, f), root)
+                            for d, _, fs in os.walk(os.path.join(root, "train")) for f in fs)
+    def __len__(self):
+        return len(self.paths)
+    def __getitem__(self, i):
+        with open(os.path.join(root, self.paths[i]), "rb") as f:
+            return self.paths[i], f.read() == open(os.path.join(src, self.paths[i]), "rb").read()
+ds = Members()
+assert len(ds) == 60, len(ds)
+ok = 0
+for names, same in DataLoader(ds, batch_size=8, shuffle=True, num_workers=3):
+    ok += int(sum(bool(s) for s in same))
+print(ok)
+sys.exit(0 if ok == 60 else 1)
+PYEOF
+  ); then pass dataloader_reads_members; else fail dataloader_reads_members "$(tail -c 300 <<<"$out")"; fi
+else
+  skip dataloader_reads_members "python3-torch not installed"
+fi
+unmount_fs
+
+# Default (shards=files): the shard is the file it is.
+mount_fs
+if [[ -f $MNT/$B/data/shard-0.tar ]] && cmp -s "$MNT/$B/data/shard-0.tar" "$WORK/shard-0.tar"; then
+  pass default_shard_is_file
+else
+  fail default_shard_is_file
+fi
+unmount_fs
+echo "shards_test: $FAILS failed"
+((FAILS == 0))

@@ -1,5 +1,6 @@
 // setattr (chmod, chown, utimens, truncate) kept in custom metadata, and statfs from the
 // cluster's capacity.
+#include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/names.h"
@@ -9,12 +10,6 @@ namespace ais::fusefs {
 namespace {
 
 int64_t toNs(const timespec& ts) { return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec; }
-
-int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -44,12 +39,12 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
   if (toSet & FUSE_SET_ATTR_UID) changes[kKeyUid] = std::to_string(attr.st_uid);
   if (toSet & FUSE_SET_ATTR_GID) changes[kKeyGid] = std::to_string(attr.st_gid);
   if (toSet & FUSE_SET_ATTR_MTIME_NOW) {
-    changes[kKeyMtime] = std::to_string(nowNs());
+    changes[kKeyMtime] = std::to_string(unixNowNs());
   } else if (toSet & FUSE_SET_ATTR_MTIME) {
     changes[kKeyMtime] = std::to_string(toNs(attr.st_mtim));
   }
-  if (changes.empty()) return statOf(*inode);    // e.g. atime only: not kept
-  changes[kKeyCtime] = std::to_string(nowNs());  // a metadata change is a status change
+  if (changes.empty()) return statOf(*inode);        // e.g. atime only: not kept
+  changes[kKeyCtime] = std::to_string(unixNowNs());  // a metadata change is a status change
   if (changes.count(kKeyMtime) && kind == Kind::kDir) {
     // An explicit mtime (tar, cp -a, rsync set it after filling the directory) wins over the
     // entry changes seen so far.

@@ -1,6 +1,7 @@
 // Name resolution and attributes: lookup, forget, getattr, and the listing fetch they share.
 #include <algorithm>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/names.h"
@@ -14,12 +15,6 @@ constexpr size_t kRelistMax = 20000;  // larger directories are probed name by n
 // than HEAD each file: a LIST is one request per target, a HEAD per file is one each.
 constexpr size_t kRelistForAttrsMax = 1000;
 
-int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 size_t readPoolSize(const Options& o) {
   uint64_t n = o.readChunk ? o.readAhead / o.readChunk : 0;
   return std::clamp<uint64_t>(n, 2, 8);
@@ -30,7 +25,7 @@ size_t readPoolSize(const Options& o) {
 Fs::Fs(const Options& options, Client& client)
     : options_(options),
       client_(client),
-      defaults_{options.uid, options.gid, options.fileMode, options.dirMode, nowNs()},
+      defaults_{options.uid, options.gid, options.fileMode, options.dirMode, unixNowNs()},
       inodes_(options.bucket.empty() ? Kind::kClusterRoot : Kind::kBucket, options.bucket),
       shards_(client),
       readPool_(readPoolSize(options)),

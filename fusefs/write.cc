@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/names.h"
@@ -17,12 +18,6 @@ namespace ais::fusefs {
 namespace {
 
 constexpr size_t kStreamBatch = 1 << 20;  // ~1 MiB per PutHandle::write: the fabric's sweet spot
-
-int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status ioStatus(const char* what, int err) {
   if (err == ENOSPC) return Status(Code::kOutOfSpace, std::string("spool: ") + what);
@@ -167,7 +162,7 @@ ErrOr<size_t> Fs::writeLocked(Inode& inode, const char* data, size_t size, uint6
     if (end > ws->size) ws->size = end;
     ws->dirty = true;
   }
-  inode.info.mtimeNs = nowNs();
+  inode.info.mtimeNs = unixNowNs();
   inode.info.custom.erase(kKeyMtime);
   ws->mtimeSet = false;
   return size;
@@ -202,7 +197,7 @@ int Fs::truncateLocked(Inode& inode, uint64_t size) {
     ws->size = size;
     ws->dirty = true;
   }
-  inode.info.mtimeNs = nowNs();
+  inode.info.mtimeNs = unixNowNs();
   inode.info.custom.erase(kKeyMtime);
   return 0;
 }

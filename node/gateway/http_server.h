@@ -39,6 +39,9 @@ namespace ais::gateway {
 
 namespace http = boost::beast::http;
 
+// Bytes a handler reads from the store per step when it streams a response body.
+inline constexpr size_t kBodyChunk = 1 << 20;
+
 // Beast (Boost 1.74) has its own string_view.
 inline std::string_view toStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
 

@@ -27,7 +27,6 @@ void setChecksumHeaders(Exchange& ex, const ObjectInfo& info) {
 }
 
 using nlohmann::json;
-constexpr size_t kIoBuf = 1 << 20;
 
 void sendJson(Exchange& ex, unsigned status, const json& j) {
   ex.responseHeaders().set(http::field::content_type, "application/json");
@@ -175,7 +174,7 @@ void putObject(Gateway& gw, Exchange& ex, Client& c, const std::string& bucket,
   }
   auto h = gw.beginPut(c, bucket, name, {});
   if (!h.ok()) return sendError(ex, h.status());
-  std::vector<char> buf(kIoBuf);
+  std::vector<char> buf(kBodyChunk);
   while (size_t n = body.read(buf.data(), buf.size())) {
     if (aisHash) aisHash->update(std::string_view(buf.data(), n));
     if (Status st = (*h)->write(std::string_view(buf.data(), n)); !st.ok()) {
@@ -201,12 +200,12 @@ void putObject(Gateway& gw, Exchange& ex, Client& c, const std::string& bucket,
 }
 
 // The bytes a GET asked for (Range: bytes=a-b of `size`): 206 with Content-Range, or 200.
-struct Span {
+struct ByteSpan {
   uint64_t off = 0, len = 0;
   unsigned status = 200;
 };
-Result<Span> rangeOf(Exchange& ex, uint64_t size) {
-  Span out{0, size, 200};
+Result<ByteSpan> rangeOf(Exchange& ex, uint64_t size) {
+  ByteSpan out{0, size, 200};
   std::string_view range = ex.header(http::field::range);
   if (range.empty()) return out;
   unsigned long long a = 0, b = 0;
@@ -227,7 +226,7 @@ Result<Span> rangeOf(Exchange& ex, uint64_t size) {
 // its shard, which then sends no checksum headers): from this node's own copy when it has it, else
 // forwarded from the owner; every byte verified before it leaves.
 void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
-               const std::string& name, const ObjectInfo& objectInfo, const Span& span,
+               const std::string& name, const ObjectInfo& objectInfo, const ByteSpan& span,
                uint64_t base = 0) {
   const ObjectInfo* info = &objectInfo;
   uint64_t off = base + span.off, len = span.len;

@@ -34,6 +34,10 @@ struct S3Request {
   Client* client();
 };
 
+class XmlWriter;
+// A 200 with the document as application/xml.
+void sendXml(S3Request& r, const XmlWriter& x);
+
 // Hidden bucket that holds multipart upload state and parts (ListBuckets leaves it out).
 using meta::kMultipartBucket;
 

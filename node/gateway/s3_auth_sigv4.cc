@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/digest.h"
 
 namespace ais::gateway {
@@ -17,13 +18,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 // "20240101T000000Z" → epoch seconds; -1 if malformed.
@@ -233,7 +227,7 @@ std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_
   canon += canonicalQuery(rawQuery, p.presigned);
   canon += '\n';
   for (std::string_view h : split(p.signedHeaders, ';')) {
-    canon += lower(h);
+    canon += asciiLower(h);
     canon += ':';
     canon += canonicalHeaderValue(ex, h);
     canon += '\n';

@@ -7,14 +7,10 @@
 
 namespace ais::gateway {
 
-namespace {
-
 void sendXml(S3Request& r, const XmlWriter& x) {
   r.ex.responseHeaders().set(http::field::content_type, "application/xml");
   (void)r.ex.respond(200, x.str());
 }
-
-}  // namespace
 
 std::string isoDate(int64_t ns) {
   std::time_t t = static_cast<std::time_t>(ns / 1000000000);

@@ -1,8 +1,8 @@
 // ListObjects (v1) and ListObjectsV2: prefix, delimiter (CommonPrefixes), max-keys, marker /
 // continuation-token / start-after, encoding-type=url. Pages come from the cluster's merged,
 // sorted listing, so pagination is exact.
-#include "meta/names.h"
 #include "common/digest.h"
+#include "meta/names.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_xml.h"
 

@@ -7,8 +7,8 @@
 #include <chrono>
 
 #include "common/clock.h"
-#include "common/log.h"
 #include "common/digest.h"
+#include "common/log.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_xml.h"
 
@@ -88,11 +88,6 @@ void removeUpload(Client* c, const std::string& bucket, const std::string& id) {
     for (const auto& p : *parts) (void)c->remove(kHidden, p.name);
   }
   (void)c->remove(kHidden, uploadRecord(bucket, id));
-}
-
-void sendXml(S3Request& r, const XmlWriter& x) {
-  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
-  (void)r.ex.respond(200, x.str());
 }
 
 Result<int> partNumber(const S3Request& r) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/ascii.h"
 #include "common/log.h"
 #include "node/gateway/forward_read.h"
 #include "node/gateway/local_read.h"
@@ -20,19 +21,11 @@ namespace {
 // Bodies up to this size are read whole and stored in one message together with their ETag;
 // larger ones stream through a PutHandle.
 constexpr uint64_t kInlinePutMax = 8 << 20;
-constexpr size_t kIoBuf = 1 << 20;
 
 // Standard headers kept with the object besides Content-Type and x-amz-meta-*.
 constexpr std::string_view kKeptHeaders[] = {"content-type",        "cache-control",
                                              "content-disposition", "content-encoding",
                                              "content-language",    "expires"};
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string unquote(std::string_view s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
@@ -173,7 +166,7 @@ std::optional<Span> parseRange(std::string_view h, uint64_t size) {
 std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex) {
   std::map<std::string, std::string> m;
   for (const auto& f : ex.headers()) {
-    std::string name = lower(std::string_view(f.name_string().data(), f.name_string().size()));
+    std::string name = asciiLower(std::string_view(f.name_string().data(), f.name_string().size()));
     std::string value(toStd(f.value()));
     if (name.rfind("x-amz-meta-", 0) == 0) {
       m[name] = value;
@@ -212,7 +205,7 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
   }
   Client* c = r.client();
   if (!c) return std::nullopt;
-  std::vector<char> buf(kIoBuf);
+  std::vector<char> buf(kBodyChunk);
   auto declared = body.declaredLength();
   if (declared && *declared <= kInlinePutMax) {
     std::string data;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/ascii.h"
+
 namespace ais::gateway {
 
 namespace {
@@ -10,13 +12,6 @@ bool isHex64(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
          });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 constexpr size_t kMaxLine = 4096;
@@ -57,7 +52,7 @@ PayloadReader::PayloadReader(Exchange& ex, const SigV4Context& auth) : ex_(ex), 
     if (expectMd5_.size() != 16) fail(s3Error("InvalidDigest"));
   }
   // A checksum either as a header now or announced as a trailer (x-amz-trailer).
-  std::string trailer = lower(ex.header("x-amz-trailer"));
+  std::string trailer = asciiLower(ex.header("x-amz-trailer"));
   for (std::string_view alg : {"crc32", "crc32c", "sha256", "sha1"}) {
     std::string h = "x-amz-checksum-" + std::string(alg);
     std::string_view v = ex.header(h);
@@ -74,7 +69,7 @@ PayloadReader::PayloadReader(Exchange& ex, const SigV4Context& auth) : ex_(ex), 
   // A checksum in an algorithm not listed above (e.g. crc64nvme) cannot be checked: refused, never
   // accepted unchecked. (x-amz-checksum-type describes the others; it carries no value to check.)
   for (const auto& f : ex.headers()) {
-    std::string name = lower(toStd(f.name_string()));
+    std::string name = asciiLower(toStd(f.name_string()));
     if (name.rfind("x-amz-checksum-", 0) != 0 || name == "x-amz-checksum-type") continue;
     std::string alg = name.substr(15);
     if (alg != "crc32" && alg != "crc32c" && alg != "sha256" && alg != "sha1") {
@@ -213,7 +208,7 @@ size_t PayloadReader::readChunked(char* buf, size_t n) {
           fail(s3Error("InvalidRequest", "bad trailer"));
           return 0;
         }
-        std::string name = lower(t->substr(0, colon));
+        std::string name = asciiLower(t->substr(0, colon));
         std::string value = t->substr(colon + 1);
         while (!value.empty() && value.front() == ' ') value.erase(0, 1);
         if (name == "x-amz-trailer-signature") {

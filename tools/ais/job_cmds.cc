@@ -131,7 +131,7 @@ Result<std::string> resolveJobId(Client& client, const std::string& idOrKind) {
   return best->id;
 }
 
-int show(Cli& cli, const std::string& idOrKind, bool json) {
+int showJob(Cli& cli, const std::string& idOrKind, bool json) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
   auto resolved = resolveJobId(**client, idOrKind);
@@ -185,7 +185,7 @@ int showRebalance(Cli& cli, bool json) {
     }
     return kExitOk;
   }
-  return show(cli, newest, json);
+  return showJob(cli, newest, json);
 }
 
 int stop(Cli& cli, const std::string& what) {
@@ -269,7 +269,7 @@ void addJobCommands(CLI::App& app, Cli& cli) {
   s->add_option("ID|KIND", *id, "job id, or a kind: its newest job")->required();
   s->add_flag("--json,-j", *showJson, "JSON output");
   s->callback([&cli, id, showJson] {
-    cli.action = [&cli, id, showJson] { return show(cli, *id, *showJson); };
+    cli.action = [&cli, id, showJson] { return showJob(cli, *id, *showJson); };
   });
 
   auto* st = job->add_subcommand("stop", "Stop a job (by id) or every running job of a kind");

@@ -14,7 +14,7 @@
 namespace ais::cli {
 namespace {
 
-int show(Cli& cli, const std::string& only, bool json) {
+int showMountpaths(Cli& cli, const std::string& only, bool json) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
   auto smap = (*client)->smap(/*refresh=*/true);
@@ -100,8 +100,9 @@ void addMountpathCommands(CLI::App& storage, Cli& cli) {
   auto json = std::make_shared<bool>(false);
   s->add_option("TARGET", *only, "only this target");
   s->add_flag("--json,-j", *json, "JSON array of {target, mountpath, enabled}");
-  s->callback(
-      [&cli, only, json] { cli.action = [&cli, only, json] { return show(cli, *only, *json); }; });
+  s->callback([&cli, only, json] {
+    cli.action = [&cli, only, json] { return showMountpaths(cli, *only, *json); };
+  });
 
   const std::pair<const char*, const char*> actions[] = {
       {"enable", "Enable a target's mountpath again (objects move back in a resilver job)"},

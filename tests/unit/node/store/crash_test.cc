@@ -19,6 +19,7 @@
 #include "node/store/lom_db.h"
 #include "node/store/store.h"
 #include "temp_dir.h"
+#include "xxh.h"
 
 extern char** environ;
 
@@ -27,7 +28,7 @@ namespace {
 
 using testing::TempDir;
 
-uint64_t xxh(std::string_view s) { return XXH64(s.data(), s.size(), 0); }
+using testing::xxh;
 
 std::string readAll(Store& store, std::string_view name) {
   auto r = store.openObject("bkt", name);

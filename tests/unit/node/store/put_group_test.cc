@@ -9,6 +9,7 @@
 
 #include "node/store/store.h"
 #include "temp_dir.h"
+#include "xxh.h"
 
 namespace ais::store {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 using testing::pattern;
 using testing::TempDir;
 
-uint64_t xxh(std::string_view s) { return XXH64(s.data(), s.size(), 0); }
+using testing::xxh;
 
 class PutGroupTest : public ::testing::Test {
  protected:

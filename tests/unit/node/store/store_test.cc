@@ -13,6 +13,7 @@
 
 #include "node/store/fqn.h"
 #include "temp_dir.h"
+#include "xxh.h"
 
 namespace ais::store {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 using testing::pattern;
 using testing::TempDir;
 
-uint64_t xxh(std::string_view s) { return XXH64(s.data(), s.size(), 0); }
+using testing::xxh;
 
 size_t countFiles(const std::string& dir) {
   size_t n = 0;

@@ -30,9 +30,15 @@ class ShardView {
  public:
   explicit ShardView(Client& client) : client_(client) {}
 
-  // Objects shown as shard directories: TAR, the format members are served from.
+  // Objects shown as shard directories: the archive formats members are served from, by the
+  // name's extension (.tar, .tgz, .tar.gz, .tar.lz4, .zip), as the targets tell them.
   static bool isShardName(std::string_view object) {
-    return object.size() > 4 && object.substr(object.size() - 4) == ".tar";
+    for (std::string_view ext : {".tar", ".tgz", ".tar.gz", ".tar.lz4", ".zip"}) {
+      if (object.size() > ext.size() && object.substr(object.size() - ext.size()) == ext) {
+        return true;
+      }
+    }
+    return false;
   }
   // The member tree of bucket/shard, listed again when older than ttl.
   ErrOr<std::shared_ptr<const ShardTree>> tree(const std::string& bucket, const std::string& shard,

@@ -167,9 +167,10 @@ interface Node {
   # ifVersion (non-zero): VersionChanged, before any byte, unless the object is that version (a
   # reader that already sent headers for one version never mixes in another's bytes).
   # archpath (non-empty): the range is of that member of the archive shard (attrs: the shard's,
-  # with the member's size; no whole-object checksum).
+  # with the member's size; no whole-object checksum). archiveMime (non-empty): the shard's
+  # format (tar, tgz, tar.gz, tar.lz4, zip), else by its name's extension, else its first bytes.
   getObject @11 (ref :ObjectRef, offset :UInt64, length :UInt64, toEnd :Bool, inlineMax :UInt32,
-                 sink :ByteSink, ifVersion :UInt64, archpath :Text)
+                 sink :ByteSink, ifVersion :UInt64, archpath :Text, archiveMime :Text)
       -> (status :Status, attrs :ObjectAttrs, data :Data, sentBytes :UInt64, dataChecksum :UInt64);
   headObject @12 (ref :ObjectRef) -> (status :Status, attrs :ObjectAttrs);
   deleteObject @13 (ref :ObjectRef) -> (status :Status);
@@ -230,9 +231,10 @@ interface Node {
   # and, for fsync buckets, one syncfs per group and mountpath), each acknowledged only once it is
   # as durable as its bucket asks. An item this target does not own answers StaleSmap.
   putBatch @29 (items :List(PutItem)) -> (results :List(PutOutcome));
-  # The members of an archive shard (TAR), from its index (built on first use, kept per object
-  # version); archpath (non-empty): that member only (MemberNotFound if none).
-  listArchive @30 (ref :ObjectRef, archpath :Text)
-      -> (status :Status, attrs :ObjectAttrs, members :List(ArchiveMember));
+  # The members of an archive shard (TAR, TGZ, TAR.LZ4, ZIP; archiveMime as for getObject), from
+  # its index (built on first use, kept per object version); archpath (non-empty): that member
+  # only (MemberNotFound if none). format: the one the shard was read as.
+  listArchive @30 (ref :ObjectRef, archpath :Text, archiveMime :Text)
+      -> (status :Status, attrs :ObjectAttrs, members :List(ArchiveMember), format :Text);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -38,9 +38,12 @@ struct ObjectInfo {
 struct ByteRange {
   uint64_t offset = 0;
   std::optional<uint64_t> length;  // nullopt: to the end of the object
-  // Non-empty: the range is of this member of the archive shard (a TAR), not of the shard; the
-  // ObjectInfo returned is the shard's with the member's size and no checksum.
+  // Non-empty: the range is of this member of the archive shard (TAR, TGZ, TAR.LZ4, ZIP), not of
+  // the shard; the ObjectInfo returned is the shard's with the member's size and no checksum.
   std::string archpath;
+  // The shard's format (tar, tgz, tar.gz, tar.lz4, zip or a MIME type); empty: by the name's
+  // extension, else by its first bytes.
+  std::string archiveMime;
 };
 
 // One member of an archive shard (Client::listArchive).
@@ -54,9 +57,13 @@ struct ArchiveMember {
   Type type = Type::kFile;
   std::string linkTarget;
 };
+// "file", "dir", "symlink", "hardlink" or "other": how listings (CLI, REST) name a member's type.
+const char* memberTypeName(ArchiveMember::Type t);
+
 struct ArchiveListing {
   ObjectInfo shard;
   std::vector<ArchiveMember> members;
+  std::string format;  // what the shard was read as: tar, tgz, tar.lz4 or zip
 };
 
 struct PutOptions {
@@ -274,11 +281,13 @@ class Client {
   Status listAll(const std::string& bucket, const ListOptions& options,
                  const std::function<bool(ObjectInfo&)>& each,
                  std::vector<std::pair<std::string, Status>>* missing = nullptr);
-  // The members of a TAR shard, in archive order, from the index its owner keeps per version;
-  // archpath (non-empty): that member only (kMemberNotFound if none). kBadArchive (with the
-  // reason) for a shard that is not a readable TAR.
+  // The members of an archive shard (TAR, TGZ, TAR.LZ4, ZIP; archiveMime as in ByteRange), in
+  // archive order, from the index its owner keeps per version; archpath (non-empty): that member
+  // only (kMemberNotFound if none). kBadArchive (with the reason) for a shard that is not a
+  // readable archive of its format.
   Result<ArchiveListing> listArchive(const std::string& bucket, const std::string& name,
-                                     const std::string& archpath = "");
+                                     const std::string& archpath = "",
+                                     const std::string& archiveMime = "");
   // Reads range into *out and returns the whole object's info (size, version, custom) in the same
   // call: a gateway learns the headers and the first bytes in one round trip.
   Result<ObjectInfo> getRange(const std::string& bucket, const std::string& name, ByteRange range,

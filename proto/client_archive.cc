@@ -13,6 +13,7 @@ Result<ArchiveListing> listingFromWire(capnp::Response<wire::Node::ListArchiveRe
   if (!s.ok()) return s;
   ArchiveListing out;
   out.shard = proto::fromWire(r.getAttrs());
+  out.format = proto::str(r.getFormat());
   for (auto m : r.getMembers()) {
     ArchiveMember a;
     a.name = proto::str(m.getName());
@@ -29,19 +30,36 @@ Result<ArchiveListing> listingFromWire(capnp::Response<wire::Node::ListArchiveRe
 
 }  // namespace
 
+const char* memberTypeName(ArchiveMember::Type t) {
+  switch (t) {
+    case ArchiveMember::Type::kFile:
+      return "file";
+    case ArchiveMember::Type::kDir:
+      return "dir";
+    case ArchiveMember::Type::kSymlink:
+      return "symlink";
+    case ArchiveMember::Type::kHardlink:
+      return "hardlink";
+    default:
+      return "other";
+  }
+}
+
 Result<ArchiveListing> Client::listArchive(const std::string& bucket, const std::string& name,
-                                           const std::string& archpath) {
+                                           const std::string& archpath,
+                                           const std::string& archiveMime) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   std::set<std::string> silent;  // targets that did not answer an attempt
   return impl_->withRetry<ArchiveListing>(
       [&](const meta::Smap& smap) -> kj::Promise<Result<ArchiveListing>> {
-        auto ask = [this, &smap, &bucket, &name, &archpath](const std::string& ep, bool localOnly,
-                                                            bool degraded) {
+        auto ask = [this, &smap, &bucket, &name, &archpath, &archiveMime](
+                       const std::string& ep, bool localOnly, bool degraded) {
           auto req = impl_->pool_->get(ep).listArchiveRequest();
           impl_->fillRef(req.initRef(), smap, bucket, name);
           req.getRef().setLocalOnly(localOnly);
           req.getRef().setDegraded(degraded);
           req.setArchpath(archpath);
+          if (!archiveMime.empty()) req.setArchiveMime(archiveMime);
           return impl_->guard<ArchiveListing>(
               ep, req.send().then(
                       [](auto&& r) -> Result<ArchiveListing> { return listingFromWire(r); }));

@@ -137,6 +137,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
       req.setLength(range.length.value_or(0));
       req.setIfVersion(ifVersion);
       if (!range.archpath.empty()) req.setArchpath(range.archpath);
+      if (!range.archiveMime.empty()) req.setArchiveMime(range.archiveMime);
       req.setInlineMax(0);
       auto progress = kj::refcounted<proto::SinkProgress>();
       req.setSink(kj::heap<StreamSink>(q, kj::addRef(*progress)));

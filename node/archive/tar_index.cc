@@ -10,8 +10,6 @@ namespace {
 
 constexpr size_t kBlock = 512;
 
-Status bad(std::string what) { return Status(Code::kBadArchive, std::move(what)); }
-
 uint64_t padded(uint64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
 
 // A NUL-terminated (or full-width) header field.
@@ -68,7 +66,8 @@ class Cursor {
   Cursor(const TarIndex::ReadAt& readAt, uint64_t size) : readAt_(readAt), size_(size) {}
 
   Status read(uint64_t off, size_t len, char* out) {
-    if (off > size_ || len > size_ - off) return bad("truncated at offset " + std::to_string(off));
+    if (off > size_ || len > size_ - off)
+      return badArchive("truncated at offset " + std::to_string(off));
     if (off < bufOff_ || off + len > bufOff_ + buf_.size()) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(len, kWindow), size_ - off));
       buf_.resize(want);
@@ -76,7 +75,7 @@ class Cursor {
       while (got < want) {
         auto n = readAt_(buf_.data() + got, want - got, off + got);
         if (!n.ok()) return n.status();
-        if (*n == 0) return bad("truncated at offset " + std::to_string(off + got));
+        if (*n == 0) return badArchive("truncated at offset " + std::to_string(off + got));
         got += *n;
       }
       bufOff_ = off;
@@ -108,12 +107,12 @@ Status parsePax(std::string_view data, Pax* pax) {
     auto [p, ec] = std::from_chars(data.data(), data.data() + std::min(sp, data.size()), len);
     if (sp == std::string_view::npos || ec != std::errc() || p != data.data() + sp ||
         len <= sp + 1 || len > data.size() || data[len - 1] != '\n') {
-      return bad("malformed pax extended header");
+      return badArchive("malformed pax extended header");
     }
     std::string_view rec = data.substr(sp + 1, len - sp - 2);
     data.remove_prefix(len);
     size_t eq = rec.find('=');
-    if (eq == std::string_view::npos) return bad("malformed pax record");
+    if (eq == std::string_view::npos) return badArchive("malformed pax record");
     std::string_view key = rec.substr(0, eq), value = rec.substr(eq + 1);
     if (key == "path") {
       pax->path = std::string(value);
@@ -122,7 +121,7 @@ Status parsePax(std::string_view data, Pax* pax) {
     } else if (key == "size") {
       uint64_t v = 0;
       auto [q, e2] = std::from_chars(value.data(), value.data() + value.size(), v);
-      if (e2 != std::errc() || q != value.data() + value.size()) return bad("bad pax size");
+      if (e2 != std::errc() || q != value.data() + value.size()) return badArchive("bad pax size");
       pax->size = v;
     } else if (key == "mtime") {
       int64_t v = 0;
@@ -166,7 +165,7 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize) {
 }
 
 Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const Limits& limits) {
-  if (shardSize < kBlock) return bad("not a TAR archive (shorter than one header)");
+  if (shardSize < kBlock) return badArchive("not a TAR archive (shorter than one header)");
   TarIndex index;
   Cursor cur(readAt, shardSize);
   char h[kBlock];
@@ -175,16 +174,17 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const
   uint64_t off = 0;
   while (off < shardSize) {
     if (shardSize - off < kBlock) {
-      return bad("truncated header at offset " + std::to_string(off));
+      return badArchive("truncated header at offset " + std::to_string(off));
     }
     AIS_RETURN_IF_ERROR(cur.read(off, kBlock, h));
     if (std::all_of(h, h + kBlock, [](char c) { return c == '\0'; })) break;  // end of archive
     if (!checksumOk(h)) {
-      return bad(off == 0 ? "not a TAR archive (no valid header at offset 0)"
-                          : "corrupt header at offset " + std::to_string(off));
+      return badArchive(off == 0 ? "not a TAR archive (no valid header at offset 0)"
+                                 : "corrupt header at offset " + std::to_string(off));
     }
     auto hdrSize = number(h, 124, 12);
-    if (!hdrSize) return bad("bad size field in the header at offset " + std::to_string(off));
+    if (!hdrSize)
+      return badArchive("bad size field in the header at offset " + std::to_string(off));
     char type = h[156];
     uint64_t size = type == 'x' || type == 'g' || type == 'L' || type == 'K' || !pax.size
                         ? *hdrSize
@@ -196,19 +196,19 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const
       if (!prefix.empty()) headerName = std::string(prefix) + "/" + headerName;
     }
     if (size > shardSize - dataOff) {
-      return bad("member '" +
-                 (longName   ? *longName
-                  : pax.path ? *pax.path
-                             : headerName) +
-                 "' at offset " + std::to_string(off) + " declares " + std::to_string(size) +
-                 " bytes, past the end of the " + std::to_string(shardSize) + "-byte shard");
+      return badArchive("member '" +
+                        (longName   ? *longName
+                         : pax.path ? *pax.path
+                                    : headerName) +
+                        "' at offset " + std::to_string(off) + " declares " + std::to_string(size) +
+                        " bytes, past the end of the " + std::to_string(shardSize) + "-byte shard");
     }
     uint64_t next = dataOff + padded(size);
     if (type == 'L' || type == 'K' || type == 'x') {
       size_t limit = type == 'x' ? limits.maxPaxBytes : limits.maxNameBytes;
       if (size > limit) {
-        return bad("extended header at offset " + std::to_string(off) + " of " +
-                   std::to_string(size) + " bytes (at most " + std::to_string(limit) + ")");
+        return badArchive("extended header at offset " + std::to_string(off) + " of " +
+                          std::to_string(size) + " bytes (at most " + std::to_string(limit) + ")");
       }
       std::string data(size, '\0');
       AIS_RETURN_IF_ERROR(cur.read(dataOff, size, data.data()));
@@ -224,11 +224,11 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const
     }
     std::string raw = pax.path ? *pax.path : longName ? *longName : headerName;
     if (raw.size() > limits.maxNameBytes) {
-      return bad("member name at offset " + std::to_string(off) + " is over " +
-                 std::to_string(limits.maxNameBytes) + " bytes");
+      return badArchive("member name at offset " + std::to_string(off) + " is over " +
+                        std::to_string(limits.maxNameBytes) + " bytes");
     }
     if (raw.find('\0') != std::string::npos) {
-      return bad("member name at offset " + std::to_string(off) + " holds a NUL byte");
+      return badArchive("member name at offset " + std::to_string(off) + " holds a NUL byte");
     }
     Member m;
     m.name = sanitizeMemberName(raw);
@@ -268,11 +268,11 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const
     off = std::min(next, shardSize);
     if (m.name.empty()) {
       if (m.type == Member::Type::kDir) continue;  // "./": the archive's top
-      return bad("member name '" + raw + "' at offset " + std::to_string(m.offset - kBlock) +
-                 " is empty once sanitized");
+      return badArchive("member name '" + raw + "' at offset " + std::to_string(m.offset - kBlock) +
+                        " is empty once sanitized");
     }
     if (index.members_.size() == limits.maxMembers) {
-      return bad("more than " + std::to_string(limits.maxMembers) + " members");
+      return badArchive("more than " + std::to_string(limits.maxMembers) + " members");
     }
     index.byName_[m.name] = index.members_.size();
     index.members_.push_back(std::move(m));

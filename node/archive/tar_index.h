@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "node/archive/read_at.h"
 
 namespace ais::archive {
 
@@ -29,12 +30,18 @@ struct Member {
   uint32_t mode = 0;  // permission bits
   Type type = Type::kFile;
   std::string linkTarget;  // symlinks and hard links
+  // Compressed members (ZIP): how the data at `offset` is stored.
+  enum class Method : uint8_t { kStored, kDeflate, kUnsupported };
+  Method method = Method::kStored;
+  uint16_t methodCode = 0;  // as the archive says (8: deflate)
+  uint64_t packedSize = 0;  // bytes at `offset` (= size when stored)
+  uint32_t crc32 = 0;
+  bool encrypted = false;
 };
 
 class TarIndex {
  public:
-  // Reads len bytes at off into buf; returns how many (fewer only at the end).
-  using ReadAt = std::function<Result<size_t>(char* buf, size_t len, uint64_t off)>;
+  using ReadAt = archive::ReadAt;
   struct Limits {
     size_t maxMembers = 4'000'000;
     size_t maxNameBytes = 4096;    // a name (also a long name or pax path)

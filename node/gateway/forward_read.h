@@ -16,14 +16,22 @@ namespace ais::gateway {
 
 inline constexpr uint64_t kForwardFirstPiece = 4 << 20;
 
+// Which bytes are meant: the object's, or (archpath non-empty) a member's of the archive shard,
+// decoded by the owner as its format needs; offsets are then within the member.
+struct Within {
+  std::string archpath, archiveMime;
+};
+
 // Up to kForwardFirstPiece bytes at off (len bytes wanted in all); kVersionChanged unless they
-// come from `version`.
+// come from `version` (of the object, or of the shard).
 Result<std::string> fetchFirstPiece(Client& c, const std::string& bucket, const std::string& name,
-                                    uint64_t off, uint64_t len, uint64_t version);
+                                    uint64_t off, uint64_t len, uint64_t version,
+                                    const Within& within = {});
 
 // The body after beginResponse: `first` (bytes at off, fetched before the status line), then the
 // rest of [off, off+len) as one stream. A failure closes the connection after a short body.
 void sendForwarded(Exchange& ex, Client& c, const std::string& bucket, const std::string& name,
-                   uint64_t off, uint64_t len, uint64_t version, std::string_view first);
+                   uint64_t off, uint64_t len, uint64_t version, std::string_view first,
+                   const Within& within = {});
 
 }  // namespace ais::gateway

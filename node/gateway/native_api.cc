@@ -266,28 +266,31 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
 }
 
 json memberJson(const ArchiveMember& m) {
-  static const char* kTypes[] = {"file", "dir", "symlink", "hardlink", "other"};
   json e = {{"name", m.name},     {"size", m.size},
-            {"offset", m.offset}, {"type", kTypes[static_cast<int>(m.type)]},
+            {"offset", m.offset}, {"type", memberTypeName(m.type)},
             {"mode", m.mode},     {"mtime", m.mtimeSec}};
   if (!m.linkTarget.empty()) e["link"] = m.linkTarget;
   return e;
 }
 
-// GET /v1/objects/B/SHARD?archpath= : the shard's members.
-void archiveListing(Exchange& ex, Client& c, const std::string& bucket, const std::string& name) {
-  auto listing = c.listArchive(bucket, name);
+// GET /v1/objects/B/SHARD?archpath= (&archmime=FORMAT): the shard's members.
+void archiveListing(Exchange& ex, Client& c, const std::string& bucket, const std::string& name,
+                    const std::string& mime) {
+  auto listing = c.listArchive(bucket, name, "", mime);
   if (!listing.ok()) return sendError(ex, listing.status());
   json members = json::array();
   for (const auto& m : listing->members) members.push_back(memberJson(m));
-  sendJson(ex, 200, json{{"shard", objectJson(listing->shard)}, {"members", std::move(members)}});
+  sendJson(ex, 200, json{{"shard", objectJson(listing->shard)},
+                         {"format", listing->format},
+                         {"members", std::move(members)}});
 }
 
-// GET /v1/objects/B/SHARD?archpath=M : the member's bytes, a range of the shard's (Range:
-// within the member), pinned to the shard version its index describes.
+// GET /v1/objects/B/SHARD?archpath=M (&archmime=FORMAT): the member's bytes (Range: within the
+// member), pinned to the shard version its index describes. A TAR member is a range of the
+// shard, sent like one; any other is decoded by the owner and forwarded.
 void getMember(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
-               const std::string& name, const std::string& archpath) {
-  auto listing = c->listArchive(bucket, name, archpath);
+               const std::string& name, const std::string& archpath, const std::string& mime) {
+  auto listing = c->listArchive(bucket, name, archpath, mime);
   if (!listing.ok()) return sendError(ex, listing.status());
   const ArchiveMember& m = listing->members.at(0);
   if (m.type != ArchiveMember::Type::kFile) {
@@ -297,7 +300,19 @@ void getMember(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   }
   auto span = rangeOf(ex, m.size);
   if (!span.ok()) return sendError(ex, span.status());
-  sendBytes(gw, ex, c, bucket, name, listing->shard, *span, m.offset);
+  if (listing->format == "tar") return sendBytes(gw, ex, c, bucket, name, listing->shard, *span, m.offset);
+  Within within{archpath, mime};
+  std::string first;
+  if (span->len > 0) {
+    auto got = fetchFirstPiece(*c, bucket, name, span->off, span->len, listing->shard.version,
+                               within);
+    if (!got.ok()) return sendError(ex, got.status());
+    first = std::move(*got);
+  }
+  ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
+  ex.responseHeaders().set("ais-version", std::to_string(listing->shard.version));
+  if (!ex.beginResponse(span->status, span->len).ok()) return;
+  sendForwarded(ex, *c, bucket, name, span->off, span->len, listing->shard.version, first, within);
 }
 
 void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
@@ -305,8 +320,9 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   switch (ex.method()) {
     case http::verb::get: {
       if (auto archpath = queryGet(q, "archpath")) {
-        return archpath->empty() ? archiveListing(ex, *c, bucket, name)
-                                 : getMember(gw, ex, c, bucket, name, *archpath);
+        std::string mime = queryGet(q, "archmime").value_or("");
+        return archpath->empty() ? archiveListing(ex, *c, bucket, name, mime)
+                                 : getMember(gw, ex, c, bucket, name, *archpath, mime);
       }
       auto info = gw.head(*c, bucket, name);
       if (!info.ok()) return sendError(ex, info.status());

@@ -9,43 +9,48 @@
 namespace ais::node {
 namespace {
 
-bool endsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+std::string where(const ObjectRef& ref) { return "ais://" + ref.bucket + "/" + ref.name; }
+
+// A ReadAt over bytes in memory (a restored shard).
+archive::ReadAt memoryReadAt(const std::string& bytes) {
+  return [&bytes](char* buf, size_t len, uint64_t off) -> Result<size_t> {
+    size_t n = off >= bytes.size() ? 0 : std::min<uint64_t>(len, bytes.size() - off);
+    std::memcpy(buf, bytes.data() + off, n);
+    return n;
+  };
 }
 
-std::string where(const ObjectRef& ref) { return "ais://" + ref.bucket + "/" + ref.name; }
+// The format asked for (mime), or by the name; nullopt: sniff the bytes.
+Result<std::optional<archive::Format>> formatFor(const ObjectRef& ref, const std::string& mime) {
+  if (!mime.empty()) {
+    auto f = archive::parseFormat(mime);
+    if (!f) {
+      return Status(Code::kInvalidArgument, "unknown archive format '" + mime +
+                                                "' (tar, tgz, tar.gz, tar.lz4 or zip)");
+    }
+    return std::optional<archive::Format>(*f);
+  }
+  return archive::formatOfName(ref.name);
+}
 
 }  // namespace
 
-std::string archiveFormatOf(const std::string& name) {
-  if (endsWith(name, ".tar")) return "tar";
-  if (endsWith(name, ".tgz") || endsWith(name, ".tar.gz")) return "tgz";
-  if (endsWith(name, ".tar.lz4")) return "tar.lz4";
-  if (endsWith(name, ".zip")) return "zip";
-  return "";
-}
-
-Result<std::shared_ptr<const archive::TarIndex>> ArchiveService::build(
-    const archive::TarIndex::ReadAt& readAt, uint64_t size) {
-  auto ix = archive::TarIndex::build(readAt, size);
-  if (!ix.ok()) return ix.status();
-  return std::make_shared<const archive::TarIndex>(std::move(*ix));
-}
-
-const ArchiveService::Indexed* ArchiveService::cached(const ObjectRef& ref, const store::Lom& lom) {
+const ArchiveService::Indexed* ArchiveService::cached(const ObjectRef& ref, const store::Lom& lom,
+                                                      std::optional<archive::Format> format) {
   auto it = byKey_.find({ref.bucket, ref.name});
   if (it == byKey_.end()) return nullptr;
-  const Indexed& ix = it->second->second;
+  const Indexed& ix = it->second->second.ix;
   if (ix.lom.version != lom.version || ix.lom.checksum != lom.checksum) return nullptr;
+  if (format && ix.index->format() != *format) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
-  return &lru_.front().second;
+  return &lru_.front().second.ix;
 }
 
 void ArchiveService::forget(const Key& key) {
   auto it = byKey_.find(key);
   if (it == byKey_.end()) return;
-  members_ -= it->second->second.index->members().size();
+  members_ -= it->second->second.ix.index->members().size();
+  bytes_ -= it->second->second.bytes;
   lru_.erase(it->second);
   byKey_.erase(it);
 }
@@ -53,79 +58,96 @@ void ArchiveService::forget(const Key& key) {
 void ArchiveService::remember(const ObjectRef& ref, const Indexed& ix) {
   Key key{ref.bucket, ref.name};
   forget(key);
-  lru_.emplace_front(key, ix);
+  size_t bytes = ix.index->memoryBytes();
+  lru_.emplace_front(key, Entry{ix, bytes});
   byKey_[key] = lru_.begin();
   members_ += ix.index->members().size();
-  while (lru_.size() > 1 && (lru_.size() > kMaxShards || members_ > kMaxMembers)) {
-    members_ -= lru_.back().second.index->members().size();
+  bytes_ += bytes;
+  while (lru_.size() > 1 &&
+         (lru_.size() > kMaxShards || members_ > kMaxMembers || bytes_ > kMaxBytes)) {
+    members_ -= lru_.back().second.ix.index->members().size();
+    bytes_ -= lru_.back().second.bytes;
     byKey_.erase(lru_.back().first);
     lru_.pop_back();
   }
 }
 
-kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref) {
-  using Out = Result<Indexed>;
-  Status routed = objects_.checkRouted(ref);
-  if (!routed.ok()) return Out(routed);
-  std::string format = archiveFormatOf(ref.name);
-  if (!format.empty() && format != "tar") {
-    return Out(Status(Code::kNotImplemented,
-                      where(ref) + ": " + format + " shards are not served yet (TAR only)"));
-  }
-  // From the bytes an EC restore brought back (the local copy missing or damaged, or the owner
-  // down: a degraded request); the owner writes the restored copy back.
-  auto fromRestore = [this, ref](Status original) -> kj::Promise<Out> {
+template <class T>
+kj::Promise<Result<T>> ArchiveService::overShard(
+    const ObjectRef& ref, std::function<std::optional<T>(const store::Lom&)> early,
+    std::function<Result<T>(const store::Lom&, const archive::ReadAt&)> fn) {
+  using Out = Result<T>;
+  auto fromRestore = [this, ref, fn](Status original) -> kj::Promise<Out> {
     if (!objects_.ec().propsOf(ref.bucket)) return Out(original);
-    return objects_.ec().restore(ref.bucket, ref.name).then([this, ref](Result<EcRestored> r) {
+    return objects_.ec().restore(ref.bucket, ref.name).then([this, ref, fn](Result<EcRestored> r) {
       if (!r.ok()) return kj::Promise<Out>(Out(r.status()));
       if (!ref.degraded) objects_.ec().writeBack(ref.bucket, *r);
-      return ctx_.io->runAny([restored = std::move(*r)]() -> Out {
-        const std::string& bytes = *restored.bytes;
-        auto readAt = [&bytes](char* buf, size_t len, uint64_t off) -> Result<size_t> {
-          size_t n = off >= bytes.size() ? 0 : std::min<uint64_t>(len, bytes.size() - off);
-          std::memcpy(buf, bytes.data() + off, n);
-          return n;
-        };
-        auto ix = build(readAt, bytes.size());
-        if (!ix.ok()) return ix.status();
-        return Indexed{restored.lom, std::move(*ix)};
+      return ctx_.io->runAny([restored = std::move(*r), fn]() -> Out {
+        return fn(restored.lom, memoryReadAt(*restored.bytes));
       });
     });
   };
-  kj::Promise<Out> built = nullptr;
-  if (ref.degraded) {
-    built = fromRestore(Status(Code::kObjectNotFound, where(ref)));
-  } else {
-    built = objects_.openOnDisk(ref.bucket, ref.name)
-                .then([this, ref, fromRestore](
-                          Result<ObjectService::ReaderPtr> rd) mutable -> kj::Promise<Out> {
-                  if (!rd.ok()) {
-                    if (rd.code() == Code::kObjectNotFound || rd.code() == Code::kObjectCorrupted) {
-                      return fromRestore(rd.status());
-                    }
-                    return Out(rd.status());
-                  }
-                  if (const Indexed* hit = cached(ref, (*rd)->lom())) return Out(*hit);
-                  ObjectService::ReaderPtr reader = std::move(*rd);
-                  return ctx_.io
-                      ->run(ctx_.store->mountpathIndex(ref.bucket, ref.name),
-                            [reader]() -> Out {
-                              auto readAt = [&reader](char* buf, size_t len,
-                                                      uint64_t off) -> Result<size_t> {
-                                return reader->read(buf, len, off);
-                              };
-                              auto ix = build(readAt, reader->lom().size);
-                              if (!ix.ok()) return ix.status();
-                              return Indexed{reader->lom(), std::move(*ix)};
-                            })
-                      .then([fromRestore](Out ix) mutable -> kj::Promise<Out> {
-                        // A block failed its checksum while indexing: from the slices.
-                        if (ix.code() == Code::kObjectCorrupted) return fromRestore(ix.status());
-                        return kj::mv(ix);
-                      });
-                });
-  }
-  return built.then([this, ref](Out ix) -> Out {
+  if (ref.degraded) return fromRestore(Status(Code::kObjectNotFound, where(ref)));
+  return objects_.openOnDisk(ref.bucket, ref.name)
+      .then([this, ref, early, fn,
+             fromRestore](Result<ObjectService::ReaderPtr> rd) mutable -> kj::Promise<Out> {
+        if (!rd.ok()) {
+          if (rd.code() == Code::kObjectNotFound || rd.code() == Code::kObjectCorrupted) {
+            return fromRestore(rd.status());
+          }
+          return Out(rd.status());
+        }
+        if (early) {
+          if (auto answer = early((*rd)->lom())) return Out(std::move(*answer));
+        }
+        ObjectService::ReaderPtr reader = std::move(*rd);
+        return ctx_.io
+            ->run(ctx_.store->mountpathIndex(ref.bucket, ref.name),
+                  [reader, fn]() -> Out {
+                    archive::ReadAt readAt = [&reader](char* buf, size_t len,
+                                                       uint64_t off) -> Result<size_t> {
+                      return reader->read(buf, len, off);
+                    };
+                    return fn(reader->lom(), readAt);
+                  })
+            .then([fromRestore](Out out) mutable -> kj::Promise<Out> {
+              // A block failed its checksum while reading: from the slices.
+              if (out.code() == Code::kObjectCorrupted) return fromRestore(out.status());
+              return kj::mv(out);
+            });
+      });
+}
+
+kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref,
+                                                                   std::string mime) {
+  using Out = Result<Indexed>;
+  Status routed = objects_.checkRouted(ref);
+  if (!routed.ok()) return Out(routed);
+  auto format = formatFor(ref, mime);
+  if (!format.ok()) return Out(format.status());
+  std::optional<archive::Format> want = *format;
+  auto early = [this, ref, want](const store::Lom& lom) -> std::optional<Indexed> {
+    if (const Indexed* hit = cached(ref, lom, want)) return *hit;
+    return std::nullopt;
+  };
+  auto build = [want](const store::Lom& lom, const archive::ReadAt& readAt) -> Out {
+    archive::Format f = archive::Format::kTar;
+    if (want) {
+      f = *want;
+    } else {
+      auto sniffed = archive::sniffFormat(readAt, lom.size);
+      if (!sniffed.ok()) return sniffed.status();
+      f = *sniffed;
+    }
+    auto ix = archive::ShardIndex::build(f, readAt, lom.size);
+    if (!ix.ok()) {
+      if (ix.code() != Code::kBadArchive) return ix.status();
+      return Status(Code::kBadArchive,
+                    std::string(archive::formatName(f)) + ": " + ix.status().message());
+    }
+    return Indexed{lom, std::make_shared<const archive::ShardIndex>(std::move(*ix))};
+  };
+  return overShard<Indexed>(ref, early, build).then([this, ref](Out ix) -> Out {
     if (!ix.ok()) {
       if (ix.code() == Code::kBadArchive) {
         return Status(Code::kBadArchive, where(ref) + ": " + ix.status().message());
@@ -138,13 +160,14 @@ kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref
 }
 
 kj::Promise<Result<GetReply>> ArchiveService::getMember(ObjectRef ref, std::string archpath,
-                                                        GetRange range,
+                                                        std::string mime, GetRange range,
                                                         kj::Maybe<wire::ByteSink::Client> sink) {
-  return getMemberOnce(std::move(ref), std::move(archpath), range, kj::mv(sink), true);
+  return getMemberOnce(std::move(ref), std::move(archpath), std::move(mime), range, kj::mv(sink),
+                       true);
 }
 
 kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::string archpath,
-                                                            GetRange range,
+                                                            std::string mime, GetRange range,
                                                             kj::Maybe<wire::ByteSink::Client> sink,
                                                             bool retry) {
   using Out = Result<GetReply>;
@@ -152,12 +175,15 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
   // to that version and content, so a changed shard answers VersionChanged, never other bytes.
   kj::Promise<Result<Indexed>> indexed = nullptr;
   auto it = byKey_.find({ref.bucket, ref.name});
-  if (it != byKey_.end() && !ref.degraded && objects_.checkRouted(ref).ok()) {
-    indexed = Result<Indexed>(it->second->second);
+  auto format = formatFor(ref, mime);
+  if (!format.ok()) return Out(format.status());
+  if (it != byKey_.end() && !ref.degraded && objects_.checkRouted(ref).ok() &&
+      (!*format || it->second->second.ix.index->format() == **format)) {
+    indexed = Result<Indexed>(it->second->second.ix);
   } else {
-    indexed = index(ref);
+    indexed = index(ref, mime);
   }
-  return indexed.then([this, ref, archpath, range, sink = kj::mv(sink),
+  return indexed.then([this, ref, archpath, mime, range, sink = kj::mv(sink),
                        retry](Result<Indexed> ix) mutable -> kj::Promise<Out> {
     if (!ix.ok()) return Out(ix.status());
     const archive::Member* m = ix->index->find(archpath);
@@ -184,24 +210,61 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
     shard.checksum = 0;  // the shard's whole-object checksums do not describe a member
     shard.checksumValue.clear();
     if (len == 0) return Out(GetReply{shard, std::string(), 0, XXH64(nullptr, 0, 0)});
-    GetRange inShard{m->offset + range.offset, len, false, ix->lom.version, range.inlineMax};
-    inShard.ifChecksum = ix->lom.checksum;
     kj::Maybe<wire::ByteSink::Client> again;
     KJ_IF_MAYBE (s, sink) {
       again = *s;
     }
-    return objects_.get(ref, inShard, kj::mv(sink))
-        .then([this, ref, archpath, range, shard, retry,
-               again = kj::mv(again)](Out reply) mutable -> kj::Promise<Out> {
-          if (reply.code() == Code::kVersionChanged && retry && range.ifVersion == 0) {
-            forget({ref.bucket, ref.name});
-            return getMemberOnce(ref, archpath, range, kj::mv(again), false);
-          }
-          if (!reply.ok()) return kj::mv(reply);
-          reply->lom = shard;
-          return kj::mv(reply);
-        });
+    kj::Promise<Out> reply = nullptr;
+    if (ix->index->isRange(*m)) {
+      GetRange inShard{m->offset + range.offset, len, false, ix->lom.version, range.inlineMax};
+      inShard.ifChecksum = ix->lom.checksum;
+      reply = objects_.get(ref, inShard, kj::mv(sink));
+    } else {
+      GetRange inMember = range;
+      inMember.length = len;
+      inMember.toEnd = false;
+      reply = decodeMember(ref, *ix, *m, inMember, kj::mv(sink));
+    }
+    return reply.then([this, ref, archpath, mime, range, shard, retry,
+                       again = kj::mv(again)](Out reply) mutable -> kj::Promise<Out> {
+      if (reply.code() == Code::kVersionChanged && retry && range.ifVersion == 0) {
+        forget({ref.bucket, ref.name});
+        return getMemberOnce(ref, archpath, mime, range, kj::mv(again), false);
+      }
+      if (!reply.ok()) return kj::mv(reply);
+      reply->lom = shard;
+      return kj::mv(reply);
+    });
   });
+}
+
+kj::Promise<Result<GetReply>> ArchiveService::decodeMember(const ObjectRef& ref,
+                                                           const Indexed& ix,
+                                                           const archive::Member& m,
+                                                           GetRange range,
+                                                           kj::Maybe<wire::ByteSink::Client> sink) {
+  using Bytes = std::shared_ptr<const std::string>;
+  auto decode = [index = ix.index, pinned = ix.lom, member = m, range, ref](
+                    const store::Lom& lom, const archive::ReadAt& readAt) -> Result<Bytes> {
+    if (lom.version != pinned.version || lom.checksum != pinned.checksum) {
+      return Status(Code::kVersionChanged, where(ref) + " changed since it was indexed");
+    }
+    auto bytes = index->read(readAt, member, range.offset, range.length);
+    if (!bytes.ok()) {
+      if (bytes.code() != Code::kBadArchive) return bytes.status();
+      return Status(Code::kBadArchive, where(ref) + ": " + bytes.status().message());
+    }
+    return std::make_shared<const std::string>(std::move(*bytes));
+  };
+  return overShard<Bytes>(ref, nullptr, decode)
+      .then([this, ref, lom = ix.lom, inlineMax = range.inlineMax,
+             sink = kj::mv(sink)](Result<Bytes> bytes) mutable -> kj::Promise<Result<GetReply>> {
+        if (!bytes.ok()) return Result<GetReply>(bytes.status());
+        EcRestored decoded{lom, *bytes};
+        decoded.lom.size = (*bytes)->size();
+        GetRange all{0, 0, true, 0, inlineMax};
+        return objects_.sendMemory(ref, all, kj::mv(sink), std::move(decoded));
+      });
 }
 
 }  // namespace ais::node

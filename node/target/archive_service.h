@@ -1,18 +1,22 @@
-// ArchiveService: archive shards as first-class objects on their owner target. A TAR shard's
-// index (archive/tar_index.h: where each member lies) is built on first use from the verified
-// bytes of the shard and kept in memory per object version (a changed object gets a new index);
-// a member read is then a ranged GET of the shard (ObjectService::get: block-verified, restored
-// from EC when damaged), pinned to the indexed version. Loop-thread only.
+// ArchiveService: archive shards as first-class objects on their owner target. A shard's index
+// (archive/shard_index.h: its members, where each lies, restart points of a compressed TAR) is
+// built on first use from the verified bytes of the shard and kept in memory per object version
+// and content (a changed object gets a new index). A member that is a range of the shard (TAR,
+// stored ZIP) is then a ranged GET of it (ObjectService::get: block-verified, restored from EC
+// when damaged), pinned to the indexed version; a compressed member is decoded from the shard's
+// verified bytes on an I/O thread and served from memory. Loop-thread only.
 #pragma once
 
 #include <kj/async.h>
 
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
-#include "node/archive/tar_index.h"
+#include "node/archive/shard_index.h"
 #include "node/target/object_service.h"
 
 namespace ais::node {
@@ -23,37 +27,52 @@ class ArchiveService {
 
   struct Indexed {
     store::Lom lom;  // the shard's, as indexed
-    std::shared_ptr<const archive::TarIndex> index;
+    std::shared_ptr<const archive::ShardIndex> index;
   };
-  // The shard's index: kBadArchive if it is not a TAR we can read (the reason), kNotImplemented
-  // for the compressed formats not served yet.
-  kj::Promise<Result<Indexed>> index(ObjectRef ref);
+  // The shard's index. The format is `mime` if given (tar, tgz, tar.gz, tar.lz4, zip or their
+  // MIME types), else the name's extension, else what the first bytes say. kBadArchive if it is
+  // not an archive of that format we can read (the reason), kInvalidArgument for an unknown mime.
+  kj::Promise<Result<Indexed>> index(ObjectRef ref, std::string mime = "");
   // Bytes of one member (range within it); reply.lom is the shard's with the member's size.
-  kj::Promise<Result<GetReply>> getMember(ObjectRef ref, std::string archpath, GetRange range,
-                                          kj::Maybe<wire::ByteSink::Client> sink);
+  kj::Promise<Result<GetReply>> getMember(ObjectRef ref, std::string archpath, std::string mime,
+                                          GetRange range, kj::Maybe<wire::ByteSink::Client> sink);
 
  private:
-  kj::Promise<Result<GetReply>> getMemberOnce(ObjectRef ref, std::string archpath, GetRange range,
+  kj::Promise<Result<GetReply>> getMemberOnce(ObjectRef ref, std::string archpath,
+                                              std::string mime, GetRange range,
                                               kj::Maybe<wire::ByteSink::Client> sink, bool retry);
-  // The index built from bytes already verified: a reader of the local copy, or a restore.
-  static Result<std::shared_ptr<const archive::TarIndex>> build(
-      const archive::TarIndex::ReadAt& readAt, uint64_t size);
+  // A compressed member's bytes, decoded from the shard's verified bytes, then served as a
+  // range of them.
+  kj::Promise<Result<GetReply>> decodeMember(const ObjectRef& ref, const Indexed& ix,
+                                             const archive::Member& m, GetRange range,
+                                             kj::Maybe<wire::ByteSink::Client> sink);
+  // Runs `fn` on an I/O thread over the shard's verified bytes: the local copy, or what an EC
+  // restore brings back (the local copy missing or damaged, or a degraded request; the owner
+  // writes the restored copy back). `early` (loop thread) sees the local copy's LOM first and
+  // may answer without reading it (an index already built).
+  template <class T>
+  kj::Promise<Result<T>> overShard(
+      const ObjectRef& ref, std::function<std::optional<T>(const store::Lom&)> early,
+      std::function<Result<T>(const store::Lom&, const archive::ReadAt&)> fn);
   void remember(const ObjectRef& ref, const Indexed& ix);
   using Key = std::pair<std::string, std::string>;
   void forget(const Key& key);
-  const Indexed* cached(const ObjectRef& ref, const store::Lom& lom);
+  const Indexed* cached(const ObjectRef& ref, const store::Lom& lom,
+                        std::optional<archive::Format> format);
 
   NodeContext& ctx_;
   ObjectService& objects_;
-  // Most recently used first; bounded by kMaxShards and kMaxMembers in all.
+  // Most recently used first; bounded by kMaxShards, kMaxMembers and kMaxBytes in all.
   static constexpr size_t kMaxShards = 4096;
   static constexpr size_t kMaxMembers = 8'000'000;
-  std::list<std::pair<Key, Indexed>> lru_;
-  std::map<Key, std::list<std::pair<Key, Indexed>>::iterator> byKey_;
-  size_t members_ = 0;
+  static constexpr size_t kMaxBytes = size_t{1} << 30;
+  struct Entry {
+    Indexed ix;
+    size_t bytes = 0;
+  };
+  std::list<std::pair<Key, Entry>> lru_;
+  std::map<Key, std::list<std::pair<Key, Entry>>::iterator> byKey_;
+  size_t members_ = 0, bytes_ = 0;
 };
-
-// The archive format a shard name says (extension); "" if none we know.
-std::string archiveFormatOf(const std::string& name);
 
 }  // namespace ais::node

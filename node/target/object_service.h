@@ -102,6 +102,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // leaves; a miss that another target can answer is ObjectMoved(holder).
   kj::Promise<Result<GetReply>> get(ObjectRef ref, GetRange range,
                                     kj::Maybe<wire::ByteSink::Client> sink);
+  // The range of bytes already in memory (restored, or decoded from an archive) as get() answers
+  // it: inline, or streamed to the sink. restored.lom describes those bytes.
+  kj::Promise<Result<GetReply>> sendMemory(const ObjectRef& ref, const GetRange& range,
+                                           kj::Maybe<wire::ByteSink::Client> sink,
+                                           EcRestored restored);
   kj::Promise<Result<store::Lom>> head(ObjectRef ref);
   // Also removes misplaced copies on other targets (unless localOnly).
   kj::Promise<Status> remove(ObjectRef ref);
@@ -198,9 +203,6 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<Result<GetReply>> restoreAndServe(const ObjectRef& ref, const GetRange& range,
                                                 kj::Maybe<wire::ByteSink::Client> sink,
                                                 bool writeBack, Status original);
-  kj::Promise<Result<GetReply>> sendMemory(const ObjectRef& ref, const GetRange& range,
-                                           kj::Maybe<wire::ByteSink::Client> sink,
-                                           EcRestored restored);
   // The bytes of an open object: inline or streamed to the sink (`streamed`, if given, gets how
   // many went to it, also when the stream failed).
   kj::Promise<Result<GetReply>> sendBytes(const ObjectRef& ref, const GetRange& range,

@@ -66,8 +66,8 @@ kj::Promise<void> TargetService::getObject(GetObjectContext context) {
   kj::Maybe<wire::ByteSink::Client> sink;
   if (p.hasSink()) sink = p.getSink();
   auto reply = p.getArchpath().size() > 0
-                   ? archives_.getMember(objectRef(p.getRef()), proto::str(p.getArchpath()), range,
-                                         kj::mv(sink))
+                   ? archives_.getMember(objectRef(p.getRef()), proto::str(p.getArchpath()),
+                                         proto::str(p.getArchiveMime()), range, kj::mv(sink))
                    : objects_.get(objectRef(p.getRef()), range, kj::mv(sink));
   return reply.then([this, context](Result<GetReply> reply) mutable {
     auto results = context.getResults();
@@ -84,7 +84,7 @@ kj::Promise<void> TargetService::listArchive(ListArchiveContext context) {
   std::string archpath = proto::str(p.getArchpath());
   ObjectRef ref = objectRef(p.getRef());
   std::string shardName = "ais://" + ref.bucket + "/" + ref.name;
-  return archives_.index(std::move(ref))
+  return archives_.index(std::move(ref), proto::str(p.getArchiveMime()))
       .then([this, context, archpath, shardName](Result<ArchiveService::Indexed> ix) mutable {
         auto results = context.getResults();
         if (!ix.ok()) return setStatus(results.initStatus(), ix.status());
@@ -99,6 +99,7 @@ kj::Promise<void> TargetService::listArchive(ListArchiveContext context) {
               Status(Code::kMemberNotFound, shardName + " has no member '" + archpath + "'"));
         }
         toAttrs(ix->lom, ctx_.cfg.id, results.initAttrs());
+        results.setFormat(std::string(archive::formatName(ix->index->format())));
         auto members = results.initMembers(out.size());
         for (size_t i = 0; i < out.size(); ++i) {
           const archive::Member& m = *out[i];

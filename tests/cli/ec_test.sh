@@ -30,18 +30,12 @@ for i in $(seq -w 1 $N); do
   head -c "$size" /dev/urandom >"$WORK/src/o$i"
 done
 
-# Every object of src/ read back from BUCKET; prints the names that fail or differ.
+# Every object of src/ read back from BUCKET (one parallel bulk GET); prints the names that
+# fail or differ, and the first errors.
 verify_all() {
-  local bucket=$1 bad="" f n
-  for f in "$WORK"/src/*; do
-    n=$(basename "$f")
-    if ! out=$("$AIS" get -q "ais://$bucket/$n" "$WORK/got/$n" 2>&1); then
-      bad+=" $n($(head -c 200 <<<"$out"))"
-    elif ! cmp -s "$f" "$WORK/got/$n"; then
-      bad+=" $n(differs)"
-    fi
-  done
-  echo "$bad"
+  local bad
+  bad=$(differing_objects "ais://$1")
+  [[ -z $bad ]] || echo "$bad; $(head -3 "$WORK/all.log")"
 }
 listed() { "$AIS" ls "ais://$1" --json 2>/dev/null | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 # Files a target holds for others' objects of BUCKET (slices and replicas).
@@ -57,15 +51,25 @@ expected_held() {
 }
 # Objects of src/ with fewer targets holding a piece of them than the placement wants.
 underprotected() {
-  local bucket=$1 d=$2 p=$3 limit=$4 out="" f n s want have
-  for f in "$WORK"/src/*; do
-    n=$(basename "$f")
-    s=$(stat -c %s "$f")
-    if ((s >= limit)); then want=$((d + p)); else want=$p; fi
-    have=$(find "$AIS_DEV_DIR"/t*/ -type f -path "*@ais/%ec.$bucket/%ob/$n" 2>/dev/null | sed "s|^$AIS_DEV_DIR/||; s|/.*||" | sort -u | wc -l)
-    ((have >= want)) || out+=" $n($have/$want)"
-  done
-  echo "$out"
+  local bucket=$1 d=$2 p=$3 limit=$4
+  find "$AIS_DEV_DIR"/t*/ -type f -path "*@ais/%ec.$bucket/%ob/*" >"$WORK/held.txt" 2>/dev/null
+  $PY - "$AIS_DEV_DIR" "$WORK/src" "$bucket" "$d" "$p" "$limit" "$WORK/held.txt" <<'PYEOF'
+import os, sys
+top, src, bucket, d, p, limit = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
+holders = {}
+marker = "@ais/%ec." + bucket + "/%ob/"
+for line in open(sys.argv[7]):
+    path = line.rstrip("\n")
+    target = os.path.relpath(path, top).split("/")[0]
+    holders.setdefault(path.split(marker, 1)[1], set()).add(target)
+out = []
+for n in sorted(os.listdir(src)):
+    want = d + p if os.path.getsize(os.path.join(src, n)) >= limit else p
+    have = len(holders.get(n, ()))
+    if have < want:
+        out.append(f"{n}({have}/{want})")
+print(" ".join(out))
+PYEOF
 }
 main_file() { find "$AIS_DEV_DIR" -type f -path "*@ais/$1/%ob/$2" 2>/dev/null | head -1; }
 flip_byte() { # FILE: one byte in the middle changed

@@ -20,11 +20,9 @@ STOP=$WORK/stop
 verifying_reader ais://mpt 1 &
 verifying_reader ais://mpt 2 &
 all_readable() {
-  local bad=0 f
-  for f in "$WORK"/src/*; do
-    "$AIS" get -q "ais://mpt/$(basename "$f")" "$WORK/got/x" >/dev/null 2>&1 && cmp -s "$f" "$WORK/got/x" || bad=$((bad + 1))
-  done
-  ((bad == 0))
+  local bad
+  bad=$(differing_objects ais://mpt)
+  [[ -z $bad ]] || { echo "differ: $(head -c 300 <<<"$bad"); $(head -3 "$WORK/all.log")"; return 1; }
 }
 mp_count() { "$AIS" storage mountpath show t1 --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 

@@ -131,21 +131,10 @@ if grep -q "^after" "$WORK/reads.log" 2>/dev/null; then
 else
   pass reads_after_restart
 fi
-bad=""
-for f in "$WORK"/src/*; do
-  n=$(basename "$f")
-  "$AIS" get -q "ais://reb/$n" "$WORK/got/$n" >/dev/null 2>&1 && cmp -s "$f" "$WORK/got/$n" || bad+=" $n"
-done
+bad=$(differing_objects ais://reb)
 check all_objects_intact test -z "$bad"
-bad=""
-for d in "$WORK"/w1 "$WORK"/w2; do
-  for f in "$d"/*; do
-    [[ -e $f ]] || continue
-    n=$(basename "$d")/$(basename "$f")
-    "$AIS" get -q "ais://reb/$n" "$WORK/got/x" >/dev/null 2>&1 && cmp -s "$f" "$WORK/got/x" || bad+=" $n"
-  done
-done
-check written_during_drill_intact test -z "$bad"
+bad="$(differing_files "$WORK/w1" "$WORK/all/w1") $(differing_files "$WORK/w2" "$WORK/all/w2")"
+check written_during_drill_intact test -z "${bad// /}"
 written=$(find "$WORK"/w1 "$WORK"/w2 -type f | wc -l)
 check listing_complete test "$(listed_count ais://reb)" = $((N + written))
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# aisfs -o shards=dirs: TAR shards made by GNU tar appear as read-only directories of their
-# members; every member reads back byte-exact (cat, cmp, find, a sequential and a random reader),
+# aisfs -o shards=dirs: TAR shards made by GNU tar (and TGZ, TAR.LZ4, ZIP shards made by gzip,
+# lz4 and zip) appear as read-only directories of their members; every member reads back byte-exact (cat, cmp, find, a sequential and a random reader),
 # a PyTorch DataLoader reads members in random order; writes inside a shard fail with EROFS; the
 # default mount (shards=files) shows the same shard as the file it is, byte-exact.
 # shellcheck source=tests/fuse/lib.sh
@@ -32,6 +32,20 @@ if [[ $(stat -c %s "$S/meta/big.bin") == 3000000 && $(stat -c %F "$S/meta/big.bi
 else
   fail member_stat "$(stat -c '%s %F' "$S/meta/big.bin")"
 fi
+# The compressed formats browse the same way: TGZ (gzip), TAR.LZ4 and ZIP made by Debian's tools.
+tar -C "$SRC" -cf - train meta | gzip -c >"$WORK/shard-1.tgz"
+tar -C "$SRC" -cf - train meta | lz4 -q -c >"$WORK/shard-2.tar.lz4"
+(cd "$SRC" && zip -q -r - train meta) >"$WORK/shard-3.zip"
+for f in shard-1.tgz shard-2.tar.lz4 shard-3.zip; do ais put -q "$WORK/$f" "ais://$B/data/$f" >/dev/null || fail "put_$f"; done
+for f in shard-1.tgz shard-2.tar.lz4 shard-3.zip; do
+  C=$MNT/$B/data/$f
+  listed=$(cd "$C" 2>/dev/null && find . -type f | sed 's#^\./##' | sort)
+  bad=""
+  for m in $members; do cmp -s "$C/$m" "$SRC/$m" || bad+=" $m"; done
+  if [[ -d $C && $listed == "$members" && -z $bad ]]; then pass "compressed_members_read_back_$f"; else
+    fail "compressed_members_read_back_$f" "listed $(wc -l <<<"$listed"); differ:$(head -c 300 <<<"$bad")"
+  fi
+done
 # Random reads of the big member (block cache path) against the source.
 if $PY - "$S/meta/big.bin" "$SRC/meta/big.bin" <<'PYEOF'; then pass member_random_reads; else fail member_random_reads; fi
 import os, random, sys

@@ -20,6 +20,30 @@ put_random_objects() {
   check put_all test "$(listed_count "$bucket")" = "$n"
 }
 
+# differing_objects BUCKET: the files of $WORK/src that BUCKET does not give back byte-exact,
+# all read in one parallel `ais get BUCKET DIR --prefix ""` into $WORK/all (errors in
+# $WORK/all.log).
+differing_objects() {
+  rm -rf "$WORK/all"
+  "$AIS" get -q "$1" "$WORK/all" --prefix "" >"$WORK/all.log" 2>&1
+  differing_files "$WORK/src" "$WORK/all"
+}
+# differing_files SRC GOT: the files under SRC (relative paths) missing from GOT or different.
+differing_files() {
+  $PY - "$1" "$2" <<'PYEOF'
+import filecmp, os, sys
+src, got = sys.argv[1:3]
+bad = []
+for root, _, files in os.walk(src):
+    for f in files:
+        rel = os.path.relpath(os.path.join(root, f), src)
+        there = os.path.join(got, rel)
+        if not os.path.isfile(there) or not filecmp.cmp(os.path.join(src, rel), there, shallow=False):
+            bad.append(rel)
+print(" ".join(sorted(bad)))
+PYEOF
+}
+
 # playground_up UP-ARGS...: `tools/dev up` (checked as dev_up) and its environment exported.
 playground_up() {
   check dev_up "$DEV" up "$@"

@@ -1,5 +1,5 @@
-// `ais archive ls ais://BUCKET/SHARD`: the members of an archive shard (TAR), from the index
-// its owner target keeps. Members are read with `ais get SHARD --archpath MEMBER`.
+// `ais archive ls ais://BUCKET/SHARD`: the members of an archive shard (TAR, TGZ, TAR.LZ4, ZIP),
+// from the index its owner target keeps. Members are read with `ais get SHARD --archpath MEMBER`.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -14,33 +14,18 @@
 namespace ais::cli {
 namespace {
 
-const char* typeName(ArchiveMember::Type t) {
-  switch (t) {
-    case ArchiveMember::Type::kFile:
-      return "file";
-    case ArchiveMember::Type::kDir:
-      return "dir";
-    case ArchiveMember::Type::kSymlink:
-      return "symlink";
-    case ArchiveMember::Type::kHardlink:
-      return "hardlink";
-    default:
-      return "other";
-  }
-}
-
-int listArchive(Cli& cli, const std::string& arg, bool json) {
+int listArchive(Cli& cli, const std::string& arg, const std::string& mime, bool json) {
   auto uri = parseObjectUri(arg);
   if (!uri.ok()) return fail(uri.status());
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
-  auto listing = (*client)->listArchive(uri->bucket, uri->name);
+  auto listing = (*client)->listArchive(uri->bucket, uri->name, "", mime);
   if (!listing.ok()) return fail(listing.status());
   if (json) {
     auto doc = nlohmann::ordered_json::array();
     for (const auto& m : listing->members) {
       nlohmann::ordered_json e = {{"name", m.name},     {"size", m.size},
-                                  {"offset", m.offset}, {"type", typeName(m.type)},
+                                  {"offset", m.offset}, {"type", memberTypeName(m.type)},
                                   {"mode", m.mode},     {"mtime", m.mtimeSec}};
       if (!m.linkTarget.empty()) e["link"] = m.linkTarget;
       doc.push_back(std::move(e));
@@ -52,26 +37,32 @@ int listArchive(Cli& cli, const std::string& arg, bool json) {
   for (const auto& m : listing->members) {
     std::string name = m.name + (m.type == ArchiveMember::Type::kDir ? "/" : "");
     if (!m.linkTarget.empty()) name += " -> " + m.linkTarget;
-    t.addRow({name, humanSize(m.size), typeName(m.type)});
+    t.addRow({name, humanSize(m.size), memberTypeName(m.type)});
   }
   std::printf("%s", t.render().c_str());
-  std::printf("%zu members in %s (%s)\n", listing->members.size(), uri->toString().c_str(),
-              humanSize(listing->shard.size).c_str());
+  std::printf("%zu members in %s (%s, %s)\n", listing->members.size(), uri->toString().c_str(),
+              listing->format.c_str(), humanSize(listing->shard.size).c_str());
   return kExitOk;
 }
 
 }  // namespace
 
 void addArchiveCommands(CLI::App& app, Cli& cli) {
-  auto* archive = app.add_subcommand("archive", "Archive shards (TAR): list members");
+  auto* archive =
+      app.add_subcommand("archive", "Archive shards (TAR, TGZ, TAR.LZ4, ZIP): list members");
   archive->require_subcommand(1);
   auto arg = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
+  auto mime = std::make_shared<std::string>();
   auto* ls = archive->add_subcommand("ls", "List the members of a shard (name, size, type)");
-  ls->add_option("SHARD", *arg, "ais://BUCKET/SHARD.tar")->required();
+  ls->add_option("SHARD", *arg, "ais://BUCKET/SHARD (.tar, .tgz, .tar.gz, .tar.lz4, .zip)")
+      ->required();
+  ls->add_option("--archive-mime,--archmime", *mime,
+                 "The shard's format when its name does not say: tar, tgz, tar.gz, tar.lz4, zip "
+                 "(default: by extension, else by its first bytes)");
   ls->add_flag("--json,-j", *json, "JSON output (offsets, modes, times too)");
-  ls->callback([&cli, arg, json] {
-    cli.action = [&cli, arg, json] { return listArchive(cli, *arg, *json); };
+  ls->callback([&cli, arg, mime, json] {
+    cli.action = [&cli, arg, mime, json] { return listArchive(cli, *arg, *mime, *json); };
   });
 }
 

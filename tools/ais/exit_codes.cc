@@ -1,6 +1,8 @@
 #include "tools/ais/exit_codes.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace ais::cli {
 
@@ -42,6 +44,11 @@ int exitCodeFor(Code code) {
 int fail(const Status& status) {
   std::fprintf(stderr, "Error: %s\n", status.toString().c_str());
   return exitCodeFor(status.code());
+}
+
+Status errnoStatus(const std::string& what) {
+  return Status(errno == ENOENT ? Code::kInvalidArgument : Code::kIoError,
+                what + ": " + std::strerror(errno));
 }
 
 }  // namespace ais::cli

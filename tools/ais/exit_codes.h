@@ -1,6 +1,8 @@
 // The CLI's one edge from Status codes to process exit codes (documented in docs/cli.md).
 #pragma once
 
+#include <string>
+
 #include "common/status.h"
 
 namespace ais::cli {
@@ -23,5 +25,7 @@ int exitCodeFor(Code code);
 
 // Prints "Error: <status>" on stderr and returns the status's exit code.
 int fail(const Status& status);
+// The Status of a failed system call on `what` (errno): a missing file is an invalid argument.
+Status errnoStatus(const std::string& what);
 
 }  // namespace ais::cli

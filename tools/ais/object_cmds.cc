@@ -24,6 +24,7 @@
 #include "tools/ais/cli.h"
 #include "tools/ais/exit_codes.h"
 #include "tools/ais/format.h"
+#include "tools/ais/get_many.h"
 #include "tools/ais/progress.h"
 #include "tools/ais/uri.h"
 
@@ -34,11 +35,6 @@ namespace fs = std::filesystem;
 
 // stdin larger than this is spooled to a temp file so it streams through putFile.
 constexpr size_t kStdinInlineMax = 64 << 20;
-
-Status errnoStatus(const std::string& what) {
-  return Status(errno == ENOENT ? Code::kInvalidArgument : Code::kIoError,
-                what + ": " + std::strerror(errno));
-}
 
 std::string baseName(const std::string& path) {
   auto trimmed = path;
@@ -350,15 +346,32 @@ struct GetArgs {
   std::optional<uint64_t> offset;
   std::optional<uint64_t> length;
   std::string archpath;  // a member of the shard, not the shard
+  std::string archiveMime;
+  std::optional<std::string> prefix;  // set: every object under it, into a directory
+  int conc = 8;
   bool quiet = false;
 };
 
 int getObject(Cli& cli, const GetArgs& a) {
+  if (a.prefix) {
+    auto bucket = parseBucketUri(a.src);
+    if (!bucket.ok()) return fail(bucket.status());
+    if (a.offset || a.length || !a.archpath.empty() || a.dst == "-") {
+      return fail(Status(Code::kInvalidArgument,
+                         "--prefix gets whole objects into a directory: no --offset, --length, "
+                         "--archpath or stdout"));
+    }
+    return getMany(cli,
+                   GetManyArgs{*bucket, *a.prefix, a.dst.empty() ? "." : a.dst, a.conc, a.quiet});
+  }
   auto uri = parseObjectUri(a.src);
   if (!uri.ok()) return fail(uri.status());
   std::optional<ByteRange> range;
+  if (!a.archiveMime.empty() && a.archpath.empty()) {
+    return fail(Status(Code::kInvalidArgument, "--archive-mime goes with --archpath"));
+  }
   if (a.offset || a.length || !a.archpath.empty()) {
-    range = ByteRange{a.offset.value_or(0), a.length, a.archpath};
+    range = ByteRange{a.offset.value_or(0), a.length, a.archpath, a.archiveMime};
   }
 
   std::string dst = a.dst;
@@ -518,12 +531,21 @@ void addGet(CLI::App& parent, Cli& cli) {
   auto a = std::make_shared<GetArgs>();
   auto* cmd =
       parent.add_subcommand("get", "Get an object into a file (default ./NAME) or stdout (-)");
-  cmd->add_option("OBJECT", a->src, "ais://BUCKET/NAME")->required();
-  cmd->add_option("DST", a->dst, "FILE, DIR, or - for stdout");
+  cmd->add_option("OBJECT", a->src, "ais://BUCKET/NAME (ais://BUCKET with --prefix)")->required();
+  cmd->add_option("DST", a->dst, "FILE, DIR, or - for stdout (a DIR with --prefix)");
+  cmd->add_option("--prefix", a->prefix,
+                  "Get every object whose name starts with this (\"\": the whole bucket) into DST "
+                  "as DST/NAME");
+  cmd->add_option("--conc", a->conc, "Parallel downloads with --prefix")->capture_default_str();
   cmd->add_option("--offset", a->offset, "Range start (bytes)");
   cmd->add_option("--length", a->length, "Range length (bytes; default to the end)");
-  cmd->add_option("--archpath", a->archpath,
-                  "A member of the archive shard (TAR) to get; --offset/--length are within it");
+  cmd->add_option(
+      "--archpath", a->archpath,
+      "A member of the archive shard (TAR, TGZ, TAR.LZ4, ZIP) to get; --offset/--length "
+      "are within it");
+  cmd->add_option("--archive-mime,--archmime", a->archiveMime,
+                  "The shard's format when its name does not say: tar, tgz, tar.gz, tar.lz4, zip "
+                  "(default: by extension, else by its first bytes)");
   cmd->add_flag("--quiet,-q", a->quiet, "No progress bar or summary");
   cmd->callback([&cli, a] { cli.action = [&cli, a] { return getObject(cli, *a); }; });
 }

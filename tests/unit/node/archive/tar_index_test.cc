@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../store/temp_dir.h"
+#include "shard_bytes.h"
 #include "tests/lib/ustar_header.h"
 
 namespace ais::archive {
@@ -21,29 +22,9 @@ namespace {
 
 using store::testing::TempDir;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void spit(const std::string& path, const std::string& data) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << data;
-}
-
-// Reads from `shard`, failing the test on any read outside it.
-TarIndex::ReadAt readerOf(const std::string& shard) {
-  return [&shard](char* buf, size_t len, uint64_t off) -> Result<size_t> {
-    EXPECT_LE(off, shard.size());
-    EXPECT_LE(off + len, shard.size());
-    if (off >= shard.size()) return size_t{0};
-    size_t n = std::min<uint64_t>(len, shard.size() - off);
-    std::memcpy(buf, shard.data() + off, n);
-    return n;
-  };
-}
+using testing::readerOf;
+using testing::slurp;
+using testing::spit;
 
 class TarIndexTest : public ::testing::Test {
  protected:

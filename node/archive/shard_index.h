@@ -1,0 +1,64 @@
+// ShardIndex: one archive shard's members whatever its format (TAR, TGZ/TAR.GZ, TAR.LZ4, ZIP),
+// and how to read one. A TAR member, and a stored ZIP member, is a range of the shard; a member
+// of a compressed TAR is a range of the uncompressed stream, read from the restart point before
+// it (stream_index.h); a deflated ZIP member is inflated from its own start (zip_index.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "node/archive/read_at.h"
+#include "node/archive/stream_index.h"
+#include "node/archive/tar_index.h"
+#include "node/archive/zip_index.h"
+
+namespace ais::archive {
+
+enum class Format : uint8_t { kTar, kTgz, kTarLz4, kZip };
+
+// By the shard's name: .tar, .tgz or .tar.gz, .tar.lz4, .zip (case-insensitive); nullopt if none.
+std::optional<Format> formatOfName(std::string_view name);
+// An --archive-mime value: a format's name or extension ("tar", ".tgz", "tar.gz", "application/
+// zip", "application/x-tar", ...); nullopt if none we serve.
+std::optional<Format> parseFormat(std::string_view mime);
+std::string_view formatName(Format f);  // "tar", "tgz", "tar.lz4", "zip"
+// By the first bytes: gzip, LZ4 frame or ZIP magic; anything else is taken for TAR.
+Result<Format> sniffFormat(const ReadAt& readAt, uint64_t shardSize);
+
+class ShardIndex {
+ public:
+  struct Limits {
+    TarIndex::Limits tar;
+    ZipIndex::Limits zip;
+    StreamLimits stream;
+  };
+  static Result<ShardIndex> build(Format format, const ReadAt& readAt, uint64_t shardSize,
+                                  const Limits& limits = {});
+
+  Format format() const { return format_; }
+  const std::vector<Member>& members() const;
+  const Member* find(std::string_view name) const;
+  // The member's bytes [off, off + len) are the shard's [m.offset + off, ...): a plain ranged
+  // read serves them.
+  bool isRange(const Member& m) const {
+    return format_ == Format::kTar ||
+           (format_ == Format::kZip && m.method == Member::Method::kStored && !m.encrypted);
+  }
+  // Bytes [off, off + len) of the member (cut at its end), decoded as its format needs.
+  Result<std::string> read(const ReadAt& readAt, const Member& m, uint64_t off, uint64_t len) const;
+  size_t memoryBytes() const;
+  size_t restartPoints() const { return stream_ ? stream_->points() : 0; }
+
+ private:
+  Format format_ = Format::kTar;
+  std::shared_ptr<const TarIndex> tar_;  // TAR and compressed TAR
+  std::shared_ptr<const ZipIndex> zip_;
+  std::shared_ptr<const StreamIndex> stream_;  // compressed TAR
+};
+
+}  // namespace ais::archive

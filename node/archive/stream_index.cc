@@ -1,0 +1,116 @@
+#include "node/archive/stream_index.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ais::archive {
+
+Result<std::unique_ptr<StreamDecoder>> openGzipDecoder(const ReadAt& readAt, uint64_t packedSize,
+                                                       const RestartPoint& at);
+Result<std::unique_ptr<StreamDecoder>> openLz4Decoder(const ReadAt& readAt, uint64_t packedSize,
+                                                      const RestartPoint& at);
+
+namespace {
+
+constexpr size_t kChunk = 256 * 1024;
+
+}  // namespace
+
+Result<std::unique_ptr<StreamDecoder>> StreamDecoder::open(Codec codec, const ReadAt& readAt,
+                                                           uint64_t packedSize,
+                                                           const RestartPoint& at) {
+  return codec == Codec::kGzip ? openGzipDecoder(readAt, packedSize, at)
+                               : openLz4Decoder(readAt, packedSize, at);
+}
+
+Result<std::shared_ptr<const StreamIndex>> StreamIndex::build(Codec codec, const ReadAt& readAt,
+                                                              uint64_t packedSize,
+                                                              const StreamLimits& limits) {
+  auto ix = std::make_shared<StreamIndex>();
+  ix->codec_ = codec;
+  ix->packedSize_ = packedSize;
+  RestartPoint first;
+  first.streamStart = true;
+  auto dec = StreamDecoder::open(codec, readAt, packedSize, first);
+  if (!dec.ok()) return dec.status();
+  ix->points_.push_back(std::move(first));
+  std::string buf(kChunk, '\0');
+  uint64_t out = 0;
+  for (;;) {
+    auto n = (*dec)->next(buf.data(), buf.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    out += *n;
+    if (out > limits.maxExpanded) {
+      return Status(Code::kBadArchive, "expands to more than " +
+                                           std::to_string(limits.maxExpanded) +
+                                           " bytes (an archive bomb?)");
+    }
+    RestartPoint p;
+    if (out - ix->points_.back().out >= limits.spacing && (*dec)->restartable(&p)) {
+      ix->points_.push_back(std::move(p));
+    }
+  }
+  ix->size_ = out;
+  return std::shared_ptr<const StreamIndex>(std::move(ix));
+}
+
+size_t StreamIndex::memoryBytes() const {
+  size_t n = sizeof(*this) + points_.capacity() * sizeof(RestartPoint);
+  for (const auto& p : points_) n += p.state.capacity();
+  return n;
+}
+
+StreamIndex::Cursor::Cursor(const StreamIndex& index, const ReadAt& readAt)
+    : index_(index), readAt_(readAt) {}
+
+StreamIndex::Cursor::~Cursor() = default;
+
+Status StreamIndex::Cursor::seek(uint64_t off) {
+  const auto& pts = index_.points_;
+  auto it = std::upper_bound(pts.begin(), pts.end(), off,
+                             [](uint64_t o, const RestartPoint& p) { return o < p.out; });
+  const RestartPoint& p = *std::prev(it);  // points_ starts at 0
+  auto dec = StreamDecoder::open(index_.codec_, readAt_, index_.packedSize_, p);
+  if (!dec.ok()) return dec.status();
+  dec_ = std::move(*dec);
+  pos_ = p.out;
+  chunk_.clear();
+  return Status::OK();
+}
+
+Result<size_t> StreamIndex::Cursor::read(char* buf, size_t len, uint64_t off) {
+  if (off >= index_.size_) return size_t{0};
+  len = static_cast<size_t>(std::min<uint64_t>(len, index_.size_ - off));
+  size_t done = 0;
+  while (done < len) {
+    uint64_t at = off + done;
+    uint64_t chunkAt = pos_ - chunk_.size();
+    if (dec_ && at >= chunkAt && at < pos_) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, pos_ - at));
+      std::memcpy(buf + done, chunk_.data() + (at - chunkAt), n);
+      done += n;
+      continue;
+    }
+    // Behind the decoder, or past a restart point it has not reached: start there.
+    const auto& pts = index_.points_;
+    auto after = std::upper_bound(pts.begin(), pts.end(), at,
+                                  [](uint64_t o, const RestartPoint& p) { return o < p.out; });
+    if (!dec_ || at < chunkAt || std::prev(after)->out > pos_) AIS_RETURN_IF_ERROR(seek(at));
+    chunk_.resize(kChunk);
+    auto n = dec_->next(chunk_.data(), chunk_.size());
+    if (!n.ok()) {
+      dec_.reset();
+      return n.status();
+    }
+    chunk_.resize(*n);
+    pos_ += *n;
+    if (*n == 0) {
+      dec_.reset();
+      return Status(Code::kBadArchive, "compressed stream ended before its indexed size");
+    }
+  }
+  return done;
+}
+
+}  // namespace ais::archive

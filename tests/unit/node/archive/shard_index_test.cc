@@ -1,0 +1,270 @@
+// ShardIndex over shards made by Debian's tools (GNU tar piped through gzip and lz4, Info-ZIP
+// zip) and over damaged or hostile ones: every member read back byte-exact (whole and in
+// ranges, across restart points), every damage a clear kBadArchive, never a read outside the
+// shard.
+#include "node/archive/shard_index.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "../store/temp_dir.h"
+#include "shard_bytes.h"
+
+namespace ais::archive {
+namespace {
+
+using store::testing::TempDir;
+
+using testing::readerOf;
+using testing::slurp;
+using testing::spit;
+
+class ShardIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_ = tmp_.sub("src");
+    std::mt19937_64 rng(7);
+    // Compressible and incompressible samples, enough to span many restart points.
+    for (int i = 0; i < 120; ++i) {
+      size_t size = i % 10 == 0 ? 300000 + rng() % 200000 : rng() % 40000;
+      std::string data(size, '\0');
+      for (size_t k = 0; k < size; ++k) {
+        data[k] = i % 2 ? static_cast<char>(rng()) : static_cast<char>('a' + (k / 7) % 26);
+      }
+      files_["d" + std::to_string(i % 4) + "/s" + std::to_string(i) + ".bin"] = std::move(data);
+    }
+    files_["empty"] = "";
+    for (auto& [name, data] : files_) spit(src_ + "/" + name, data);
+  }
+
+  // Runs a shell pipeline in src_, output to a file; returns its bytes.
+  std::string make(const std::string& cmd) {
+    std::string out = tmp_.path() + "/out";
+    std::string full = "cd '" + src_ + "' && ( " + cmd + " ) > '" + out + "' 2>/dev/null";
+    EXPECT_EQ(0, std::system(full.c_str())) << cmd;
+    return slurp(out);
+  }
+
+  ShardIndex::Limits smallSpacing() {
+    ShardIndex::Limits l;
+    l.stream.spacing = 64 * 1024;
+    return l;
+  }
+
+  // Every member whole and in pieces (across restart points), then random ranges.
+  void expectAllReadBack(const ShardIndex& ix, const std::string& shard) {
+    auto rd = readerOf(shard);
+    size_t files = 0;
+    for (const auto& [name, data] : files_) {
+      const Member* m = ix.find(name);
+      ASSERT_NE(m, nullptr) << name;
+      ASSERT_EQ(m->size, data.size()) << name;
+      auto whole = ix.read(rd, *m, 0, m->size);
+      ASSERT_TRUE(whole.ok()) << name << ": " << whole.status().toString();
+      EXPECT_TRUE(*whole == data) << name;
+      ++files;
+    }
+    EXPECT_EQ(files, files_.size());
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 200; ++i) {
+      auto it = files_.begin();
+      std::advance(it, rng() % files_.size());
+      if (it->second.empty()) continue;
+      uint64_t off = rng() % it->second.size(), len = 1 + rng() % 100000;
+      const Member* m = ix.find(it->first);
+      auto got = ix.read(rd, *m, off, len);
+      ASSERT_TRUE(got.ok()) << got.status().toString();
+      EXPECT_TRUE(*got == it->second.substr(off, len)) << it->first << " at " << off;
+    }
+  }
+
+  TempDir tmp_;
+  std::string src_;
+  std::map<std::string, std::string> files_;
+};
+
+TEST_F(ShardIndexTest, FormatsByNameMimeAndBytes) {
+  EXPECT_EQ(formatOfName("a/b.tar"), Format::kTar);
+  EXPECT_EQ(formatOfName("B.TGZ"), Format::kTgz);
+  EXPECT_EQ(formatOfName("x.tar.gz"), Format::kTgz);
+  EXPECT_EQ(formatOfName("x.tar.lz4"), Format::kTarLz4);
+  EXPECT_EQ(formatOfName("x.zip"), Format::kZip);
+  EXPECT_FALSE(formatOfName("x.gz").has_value());
+  EXPECT_EQ(parseFormat(".tar.gz"), Format::kTgz);
+  EXPECT_EQ(parseFormat("application/zip"), Format::kZip);
+  EXPECT_EQ(parseFormat("TAR.LZ4"), Format::kTarLz4);
+  EXPECT_FALSE(parseFormat("rar").has_value());
+  std::string tgz = make("tar cf - . | gzip -c"), lz = make("tar cf - . | lz4 -c"),
+              zip = make("zip -q -r - ."), tar = make("tar cf - .");
+  EXPECT_EQ(*sniffFormat(readerOf(tgz), tgz.size()), Format::kTgz);
+  EXPECT_EQ(*sniffFormat(readerOf(lz), lz.size()), Format::kTarLz4);
+  EXPECT_EQ(*sniffFormat(readerOf(zip), zip.size()), Format::kZip);
+  EXPECT_EQ(*sniffFormat(readerOf(tar), tar.size()), Format::kTar);
+}
+
+TEST_F(ShardIndexTest, TgzMembersReadBackAcrossRestartPoints) {
+  std::string shard = make("tar cf - . | gzip -6 -c");
+  auto ix = ShardIndex::build(Format::kTgz, readerOf(shard), shard.size(), smallSpacing());
+  ASSERT_TRUE(ix.ok()) << ix.status().toString();
+  EXPECT_EQ(ix->format(), Format::kTgz);
+  EXPECT_GT(ix->restartPoints(), 20u);  // ~9 MiB of TAR at 64 KiB spacing
+  expectAllReadBack(*ix, shard);
+}
+
+TEST_F(ShardIndexTest, ConcatenatedGzipMembers) {
+  // `cat a.gz b.gz` is one gzip stream of both: a TAR cut in two, each half gzipped.
+  std::string tar = make("tar cf - .");
+  size_t cut = tar.size() / 3;
+  spit(tmp_.path() + "/h1", tar.substr(0, cut));
+  spit(tmp_.path() + "/h2", tar.substr(cut));
+  std::string shard = make("gzip -c '" + tmp_.path() + "/h1'; gzip -1 -c '" + tmp_.path() + "/h2'");
+  auto ix = ShardIndex::build(Format::kTgz, readerOf(shard), shard.size(), smallSpacing());
+  ASSERT_TRUE(ix.ok()) << ix.status().toString();
+  expectAllReadBack(*ix, shard);
+}
+
+TEST_F(ShardIndexTest, TarLz4IndependentAndLinkedBlocks) {
+  for (std::string flags : {"-B4", "-B4 -BD", "-B7 -BD -BX --content-size"}) {
+    std::string shard = make("tar cf - . | lz4 -c " + flags);
+    auto ix = ShardIndex::build(Format::kTarLz4, readerOf(shard), shard.size(), smallSpacing());
+    ASSERT_TRUE(ix.ok()) << flags << ": " << ix.status().toString();
+    EXPECT_GT(ix->restartPoints(), 2u) << flags;
+    expectAllReadBack(*ix, shard);
+  }
+}
+
+TEST_F(ShardIndexTest, ZipStoredAndDeflatedMembers) {
+  for (std::string level : {"-0", "-6"}) {
+    std::string shard = make("zip -q -r " + level + " - .");
+    auto ix = ShardIndex::build(Format::kZip, readerOf(shard), shard.size());
+    ASSERT_TRUE(ix.ok()) << level << ": " << ix.status().toString();
+    EXPECT_EQ(ix->format(), Format::kZip);
+    const Member* d = ix->find("d1");
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(d->type, Member::Type::kDir);
+    expectAllReadBack(*ix, shard);
+  }
+}
+
+TEST_F(ShardIndexTest, ZipSymlinkAndNamesSanitized) {
+  ASSERT_EQ(0, ::symlink("empty", (src_ + "/link").c_str()));
+  std::string shard = make("zip -q -y -r - .");
+  auto ix = ShardIndex::build(Format::kZip, readerOf(shard), shard.size());
+  ASSERT_TRUE(ix.ok()) << ix.status().toString();
+  const Member* l = ix->find("link");
+  ASSERT_NE(l, nullptr);
+  EXPECT_EQ(l->type, Member::Type::kSymlink);
+  EXPECT_EQ(l->linkTarget, "empty");
+  EXPECT_NE(ix->find("./d0/../d0/s0.bin"), nullptr);  // looked up sanitized
+}
+
+// ---- damaged and hostile shards: kBadArchive, nothing read outside ----
+
+void expectBad(const Result<ShardIndex>& ix, const std::string& what) {
+  ASSERT_FALSE(ix.ok());
+  EXPECT_EQ(ix.code(), Code::kBadArchive) << ix.status().toString();
+  EXPECT_NE(ix.status().message().find(what), std::string::npos) << ix.status().toString();
+}
+
+TEST_F(ShardIndexTest, TruncatedOrCorruptGzipRefused) {
+  std::string shard = make("tar cf - . | gzip -c");
+  std::string cut = shard.substr(0, shard.size() / 2);
+  expectBad(ShardIndex::build(Format::kTgz, readerOf(cut), cut.size()), "truncated");
+  std::string notGzip = "plain text, not gzip at all";
+  expectBad(ShardIndex::build(Format::kTgz, readerOf(notGzip), notGzip.size()), "not a gzip");
+  std::string flipped = shard;
+  for (size_t i = 100; i < 400; ++i) flipped[i] = static_cast<char>(~flipped[i]);
+  auto ix = ShardIndex::build(Format::kTgz, readerOf(flipped), flipped.size());
+  ASSERT_FALSE(ix.ok());
+  EXPECT_EQ(ix.code(), Code::kBadArchive) << ix.status().toString();
+  std::string garbage = shard + "trailing junk";
+  expectBad(ShardIndex::build(Format::kTgz, readerOf(garbage), garbage.size()), "undecodable");
+}
+
+TEST_F(ShardIndexTest, GzipBombRefused) {
+  std::string zeros(8 << 20, '\0');
+  spit(tmp_.path() + "/zeros", zeros);
+  std::string shard = make("gzip -9 -c '" + tmp_.path() + "/zeros'");
+  ShardIndex::Limits l;
+  l.stream.maxExpanded = 1 << 20;
+  expectBad(ShardIndex::build(Format::kTgz, readerOf(shard), shard.size(), l), "archive bomb");
+}
+
+TEST_F(ShardIndexTest, BadLz4FramesRefused) {
+  std::string shard = make("tar cf - . | lz4 -c -B4");
+  std::string cut = shard.substr(0, shard.size() - 1000);
+  expectBad(ShardIndex::build(Format::kTarLz4, readerOf(cut), cut.size()), "truncated");
+  std::string legacy = make("tar cf - . | lz4 -l -c");
+  expectBad(ShardIndex::build(Format::kTarLz4, readerOf(legacy), legacy.size()), "legacy");
+  std::string badHeader = shard;
+  badHeader[6] = static_cast<char>(badHeader[6] ^ 0x55);  // the header checksum byte
+  expectBad(ShardIndex::build(Format::kTarLz4, readerOf(badHeader), badHeader.size()), "LZ4");
+  // A block that claims more than its frame's maximum (64 KiB with -B4).
+  std::string big = shard;
+  uint32_t huge = 0x00100000;
+  std::memcpy(big.data() + 7, &huge, 4);
+  expectBad(ShardIndex::build(Format::kTarLz4, readerOf(big), big.size()), "over its frame");
+}
+
+TEST_F(ShardIndexTest, BadZipsRefused) {
+  std::string shard = make("zip -q -r -6 - .");
+  std::string noEnd = shard.substr(0, shard.size() - 30);
+  expectBad(ShardIndex::build(Format::kZip, readerOf(noEnd), noEnd.size()),
+            "end-of-central-directory");
+  // Central directory offset pointing past the end.
+  std::string past = shard;
+  size_t eocd = past.rfind(std::string("PK\x05\x06", 4));
+  ASSERT_NE(eocd, std::string::npos);
+  uint32_t far = 0x7ffffff0;
+  std::memcpy(past.data() + eocd + 16, &far, 4);
+  expectBad(ShardIndex::build(Format::kZip, readerOf(past), past.size()), "central directory");
+  // A deflated member that declares fewer bytes than it holds (a lie found on read), and one
+  // whose CRC-32 is wrong.
+  std::string liar = shard;
+  size_t cd = liar.find(std::string("PK\x01\x02", 4));
+  ASSERT_NE(cd, std::string::npos);
+  auto ix = ShardIndex::build(Format::kZip, readerOf(liar), liar.size());
+  ASSERT_TRUE(ix.ok());
+  // Find a deflated non-empty member's central entry and shrink its uncompressed size.
+  for (size_t at = cd; at + 46 < liar.size() && liar.compare(at, 4, "PK\x01\x02", 4) == 0;) {
+    auto* h = reinterpret_cast<unsigned char*>(liar.data() + at);
+    uint16_t method = h[10] | h[11] << 8;
+    uint32_t usize = le32(h + 24);
+    size_t nameLen = h[28] | h[29] << 8, extra = h[30] | h[31] << 8, comment = h[32] | h[33] << 8;
+    if (method == 8 && usize > 1000) {
+      std::string name(liar.data() + at + 46, nameLen);
+      std::string crcLiar = liar;
+      uint32_t less = usize / 2;
+      std::memcpy(liar.data() + at + 24, &less, 4);
+      auto lix = ShardIndex::build(Format::kZip, readerOf(liar), liar.size());
+      ASSERT_TRUE(lix.ok());
+      auto got = lix->read(readerOf(liar), *lix->find(name), 0, less);
+      // Reading the declared bytes works; the whole member must not pass its CRC.
+      EXPECT_FALSE(got.ok());
+      EXPECT_EQ(got.code(), Code::kBadArchive);
+      crcLiar[at + 16] = static_cast<char>(crcLiar[at + 16] ^ 1);
+      auto cix = ShardIndex::build(Format::kZip, readerOf(crcLiar), crcLiar.size());
+      ASSERT_TRUE(cix.ok());
+      auto bad = cix->read(readerOf(crcLiar), *cix->find(name), 0, usize);
+      ASSERT_FALSE(bad.ok());
+      EXPECT_NE(bad.status().message().find("CRC"), std::string::npos);
+      auto part = cix->read(readerOf(crcLiar), *cix->find(name), 10, 100);  // ranges: no CRC
+      EXPECT_TRUE(part.ok());
+      return;
+    }
+    at += 46 + nameLen + extra + comment;
+  }
+  FAIL() << "no deflated member found";
+}
+
+}  // namespace
+}  // namespace ais::archive

@@ -13,7 +13,8 @@
 namespace ais::archive {
 namespace {
 
-constexpr size_t kInBuf = 256 * 1024;
+constexpr size_t kInBuf =
+    64 * 1024;  // compressed bytes per read: a member read fetches little more than it decodes
 constexpr int kGzipOnly = 15 + 16;  // windowBits: a gzip header and trailer around deflate
 constexpr int kRawDeflate = -15;
 

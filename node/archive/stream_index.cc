@@ -97,7 +97,9 @@ Result<size_t> StreamIndex::Cursor::read(char* buf, size_t len, uint64_t off) {
     auto after = std::upper_bound(pts.begin(), pts.end(), at,
                                   [](uint64_t o, const RestartPoint& p) { return o < p.out; });
     if (!dec_ || at < chunkAt || std::prev(after)->out > pos_) AIS_RETURN_IF_ERROR(seek(at));
-    chunk_.resize(kChunk);
+    // Decode only up to the end of what was asked (a small member read stops there).
+    uint64_t want = at + (len - done) - pos_;
+    chunk_.resize(static_cast<size_t>(std::clamp<uint64_t>(want, 4096, kChunk)));
     auto n = dec_->next(chunk_.data(), chunk_.size());
     if (!n.ok()) {
       dec_.reset();

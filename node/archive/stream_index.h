@@ -21,7 +21,7 @@ namespace ais::archive {
 enum class Codec : uint8_t { kGzip, kLz4 };
 
 struct StreamLimits {
-  uint64_t spacing = 1 << 20;                 // uncompressed bytes between restart points
+  uint64_t spacing = 256 << 10;               // uncompressed bytes between restart points
   uint64_t maxExpanded = uint64_t{64} << 30;  // larger uncompressed streams are refused
 };
 

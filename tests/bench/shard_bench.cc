@@ -1,8 +1,11 @@
 // Shards vs loose objects (issue 17's Measure), through the client library: N samples of S bytes
-// stored both as loose objects and as members of K TAR shards, then all read back in one random
-// order by T threads, each read checked byte for byte; prints samples/s and MiB/s side by side.
+// stored as loose objects, as members of K TAR shards and of K TGZ shards (the same TARs
+// gzipped), then all read back in one random order by T threads, each read checked byte for
+// byte; prints samples/s and MiB/s side by side.
 // Usage: shard_bench [--samples N] [--size BYTES] [--shards K] [--threads T]
 // With AIS_ENDPOINT set it uses that cluster; otherwise it starts its own 1 proxy + 3 targets.
+#include <zlib.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,6 +42,21 @@ std::string sampleBytes(size_t i, size_t size) {
     std::memcpy(s.data() + k, &v, std::min<size_t>(8, size - k));
   }
   return s;
+}
+
+// gzip of `in` (zlib, default level), as `gzip -c` makes it.
+std::string gzipped(const std::string& in) {
+  z_stream z{};
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, in.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
 }
 
 }  // namespace
@@ -85,6 +103,7 @@ int main(int argc, char** argv) {
     }
     tar.append(1024, '\0');
     failed += c0.put(sharded, "shard-" + std::to_string(j) + ".tar", tar).ok() ? 0 : 1;
+    failed += c0.put(sharded, "shard-" + std::to_string(j) + ".tgz", gzipped(tar)).ok() ? 0 : 1;
   }
   if (failed) {
     std::fprintf(stderr, "%zu PUTs failed\n", failed);
@@ -122,11 +141,20 @@ int main(int argc, char** argv) {
   };
   double first = readAll("TAR members (first epoch)", member);
   double memberRate = readAll("TAR members", member);
-  if (looseRate > 0 && memberRate > 0) {
+  auto tgzMember = [&](ais::Client& c, size_t i) {
+    std::string shard = shardOf(i);
+    shard.replace(shard.size() - 4, 4, ".tgz");
+    return c.get(sharded, shard, ais::ByteRange{0, std::nullopt, sampleName(i)});
+  };
+  double tgzFirst = readAll("TGZ members (first epoch)", tgzMember);
+  double tgzRate = readAll("TGZ members", tgzMember);
+  if (looseRate > 0 && memberRate > 0 && tgzRate > 0) {
     std::printf("TAR members / loose objects: %.2f (first epoch %.2f)\n", memberRate / looseRate,
                 first / looseRate);
+    std::printf("TGZ members / TAR members: %.2f (first epoch %.2f)\n", tgzRate / memberRate,
+                tgzFirst / first);
   }
   (void)c0.destroyBucket(loose, true);
   (void)c0.destroyBucket(sharded, true);
-  return looseRate > 0 && memberRate > 0 && first > 0 ? 0 : 1;
+  return looseRate > 0 && memberRate > 0 && first > 0 && tgzRate > 0 && tgzFirst > 0 ? 0 : 1;
 }

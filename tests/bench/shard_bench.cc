@@ -4,8 +4,6 @@
 // byte; prints samples/s and MiB/s side by side.
 // Usage: shard_bench [--samples N] [--size BYTES] [--shards K] [--threads T]
 // With AIS_ENDPOINT set it uses that cluster; otherwise it starts its own 1 proxy + 3 targets.
-#include <zlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,9 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "node/archive/archive_writer.h"
 #include "tests/bench/bench_cluster.h"
 #include "tests/integration/test_cluster.h"
-#include "tests/lib/ustar_header.h"
 
 namespace {
 
@@ -42,21 +40,6 @@ std::string sampleBytes(size_t i, size_t size) {
     std::memcpy(s.data() + k, &v, std::min<size_t>(8, size - k));
   }
   return s;
-}
-
-// gzip of `in` (zlib, default level), as `gzip -c` makes it.
-std::string gzipped(const std::string& in) {
-  z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, in.size()), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 }  // namespace
@@ -96,14 +79,26 @@ int main(int argc, char** argv) {
   }
   auto shardOf = [&](size_t i) { return "shard-" + std::to_string(i % shards) + ".tar"; };
   for (size_t j = 0; j < shards; ++j) {
-    std::string tar;
-    for (size_t i = j; i < samples; i += shards) {
-      tar += ais::testing::ustarHeader(sampleName(i), size) + keep[i];
-      tar.resize((tar.size() + 511) / 512 * 512, '\0');
+    for (auto format : {ais::archive::Format::kTar, ais::archive::Format::kTgz}) {
+      std::string shard;
+      auto w = ais::archive::ArchiveWriter::make(format, [&](std::string_view b) {
+        shard.append(b);
+        return ais::Status::OK();
+      });
+      for (size_t i = j; i < samples; i += shards) {
+        size_t at = 0;
+        (void)w->add(sampleName(i), size, 0644, 0, [&](char* buf, size_t len) {
+          size_t n = std::min(len, size - at);
+          std::memcpy(buf, keep[i].data() + at, n);
+          at += n;
+          return ais::Result<size_t>(n);
+        });
+      }
+      (void)w->finish();
+      std::string name =
+          "shard-" + std::to_string(j) + "." + std::string(ais::archive::formatName(format));
+      failed += c0.put(sharded, name, shard).ok() ? 0 : 1;
     }
-    tar.append(1024, '\0');
-    failed += c0.put(sharded, "shard-" + std::to_string(j) + ".tar", tar).ok() ? 0 : 1;
-    failed += c0.put(sharded, "shard-" + std::to_string(j) + ".tgz", gzipped(tar)).ok() ? 0 : 1;
   }
   if (failed) {
     std::fprintf(stderr, "%zu PUTs failed\n", failed);

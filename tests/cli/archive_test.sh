@@ -183,6 +183,36 @@ if [[ $out == *"link -> a.txt"*"symlink"* && $out == *"(zip, "* ]]; then pass zi
   fail zip_symlink_listed "$(tail -c 300 <<<"$out")"
 fi
 
+# Shards made by `ais archive put` in each format: the cluster lists and reads every member, and
+# GNU tar, gzip, lz4 and unzip extract them byte-exact.
+mkdir -p "$WORK/plain" && cp -r "$SRC/." "$WORK/plain/" && rm -f "$WORK/plain/link"
+for f in made.tar made.tgz made.tar.lz4 made.zip; do
+  out=$("$AIS" archive put -q "$WORK/plain" "ais://shards/$f" 2>&1) || fail "archive_put_$f" "$out"
+  listed=$(listed_files "ais://shards/$f")
+  bad=$(unreadable_members "$f")
+  rm -rf "$WORK/x" && mkdir -p "$WORK/x"
+  "$AIS" get -q "ais://shards/$f" "$WORK/$f" >/dev/null 2>&1
+  case $f in
+    *.tar) tar -C "$WORK/x" -xf "$WORK/$f" ;;
+    *.tgz) gzip -t "$WORK/$f" && tar -C "$WORK/x" -xzf "$WORK/$f" ;;
+    *.tar.lz4) lz4 -t -q "$WORK/$f" && lz4 -dc "$WORK/$f" | tar -C "$WORK/x" -xf - ;;
+    *.zip) unzip -tq "$WORK/$f" >/dev/null && (cd "$WORK/x" && unzip -q "$WORK/$f") ;;
+  esac
+  extracted=$?
+  if [[ $listed == "$want" && -z $bad && $extracted == 0 ]] && diff -r "$WORK/plain" "$WORK/x" >/dev/null; then
+    pass "archive_put_$f"
+  else
+    fail "archive_put_$f" "listed ok: $([[ $listed == "$want" ]] && echo yes || echo no); unreadable:$(head -c 200 <<<"$bad"); extract $extracted; $(diff -r "$WORK/plain" "$WORK/x" 2>&1 | head -3)"
+  fi
+done
+got=$("$AIS" archive put -q "$SRC/a.txt" ais://shards/one.tar --archpath docs/readme.txt 2>&1 &&
+  "$AIS" get -q ais://shards/one.tar --archpath docs/readme.txt - 2>&1)
+out=$("$AIS" archive put "$WORK/plain" ais://shards/made.bin 2>&1)
+rc=$?
+if [[ $got == hello && $rc -eq 5 && $out == *"does not name an archive format"* ]]; then pass archive_put_archpath_and_refusal; else
+  fail archive_put_archpath_and_refusal "got '$got'; $out"
+fi
+
 # The format by --archive-mime (CLI) or archmime (REST) when the name does not say; else sniffed.
 "$AIS" put -q "$WORK/c.tgz" ais://shards/noext >/dev/null
 "$AIS" put -q "$WORK/c.zip" ais://shards/zip.bin >/dev/null

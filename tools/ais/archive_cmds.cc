@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "tools/ais/archive_put.h"
 #include "tools/ais/cli.h"
 #include "tools/ais/exit_codes.h"
 #include "tools/ais/format.h"
@@ -48,8 +49,8 @@ int listArchive(Cli& cli, const std::string& arg, const std::string& mime, bool 
 }  // namespace
 
 void addArchiveCommands(CLI::App& app, Cli& cli) {
-  auto* archive =
-      app.add_subcommand("archive", "Archive shards (TAR, TGZ, TAR.LZ4, ZIP): list members");
+  auto* archive = app.add_subcommand(
+      "archive", "Archive shards (TAR, TGZ, TAR.LZ4, ZIP): make them, list members");
   archive->require_subcommand(1);
   auto arg = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
@@ -64,6 +65,19 @@ void addArchiveCommands(CLI::App& app, Cli& cli) {
   ls->callback([&cli, arg, mime, json] {
     cli.action = [&cli, arg, mime, json] { return listArchive(cli, *arg, *mime, *json); };
   });
+
+  auto put = std::make_shared<ArchivePutArgs>();
+  auto* p = archive->add_subcommand(
+      "put", "Make a shard from a file or a directory tree (format by the shard's extension)");
+  p->add_option("SRC", put->src, "FILE or DIR")->required();
+  p->add_option("SHARD", put->dst, "ais://BUCKET/SHARD (.tar, .tgz, .tar.gz, .tar.lz4, .zip)")
+      ->required();
+  p->add_option("--archpath", put->archpath,
+                "The member's name for a FILE; the directory the tree goes under for a DIR");
+  p->add_option("--archive-mime,--archmime", put->mime,
+                "The format when the shard's name does not say: tar, tgz, tar.gz, tar.lz4, zip");
+  p->add_flag("--quiet,-q", put->quiet, "No progress bar or summary");
+  p->callback([&cli, put] { cli.action = [&cli, put] { return putArchive(cli, *put); }; });
 }
 
 }  // namespace ais::cli

@@ -4,6 +4,8 @@
 // shard.
 #include "node/archive/shard_index.h"
 
+#include "node/archive/archive_writer.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -165,6 +167,48 @@ TEST_F(ShardIndexTest, ZipSymlinkAndNamesSanitized) {
   EXPECT_EQ(l->type, Member::Type::kSymlink);
   EXPECT_EQ(l->linkTarget, "empty");
   EXPECT_NE(ix->find("./d0/../d0/s0.bin"), nullptr);  // looked up sanitized
+}
+
+// ArchiveWriter in each format, read back by ShardIndex and by Debian's tools; names over 100
+// bytes (ustar prefix, pax path) and the empty file included.
+TEST_F(ShardIndexTest, WrittenShardsReadBack) {
+  files_[std::string(120, 'p') + "/" + std::string(90, 'q')] = "ustar prefix";
+  files_["deep/" + std::string(300, 'x')] = "pax path";
+  for (Format f : {Format::kTar, Format::kTgz, Format::kTarLz4, Format::kZip}) {
+    std::string shard;
+    auto w = ArchiveWriter::make(f, [&](std::string_view b) {
+      shard.append(b);
+      return Status::OK();
+    });
+    for (const auto& [name, data] : files_) {
+      size_t at = 0;
+      ASSERT_TRUE(w->add(name, data.size(), 0640, 1700000000,
+                         [&, d = &data](char* buf, size_t len) -> Result<size_t> {
+                           size_t n = std::min(len, d->size() - at);
+                           std::memcpy(buf, d->data() + at, n);
+                           at += n;
+                           return n;
+                         })
+                      .ok());
+    }
+    ASSERT_TRUE(w->finish().ok());
+    auto ix = ShardIndex::build(f, readerOf(shard), shard.size(), smallSpacing());
+    ASSERT_TRUE(ix.ok()) << formatName(f) << ": " << ix.status().toString();
+    EXPECT_EQ(ix->members().size(), files_.size()) << formatName(f);
+    const Member* m = ix->find("deep/" + std::string(300, 'x'));
+    ASSERT_NE(m, nullptr) << formatName(f);
+    EXPECT_EQ(m->mode, 0640u);
+    EXPECT_EQ(m->mtimeSec, 1700000000);
+    expectAllReadBack(*ix, shard);
+    // Debian's tools agree.
+    spit(tmp_.path() + "/w.out", shard);
+    std::string check = f == Format::kZip  ? "unzip -tq w.out"
+                        : f == Format::kTar ? "tar tf w.out"
+                        : f == Format::kTgz ? "tar tzf w.out"
+                                            : "lz4 -dc w.out | tar tf -";
+    EXPECT_EQ(0, std::system(("cd '" + tmp_.path() + "' && " + check + " >/dev/null").c_str()))
+        << check;
+  }
 }
 
 // ---- damaged and hostile shards: kBadArchive, nothing read outside ----

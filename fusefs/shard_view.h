@@ -1,8 +1,9 @@
-// ShardView (-o shards=dirs): TAR shards seen as read-only directory trees of their members, so
-// data loaders open train/shard-0001.tar/sample42.jpg. A shard's tree comes from its owner's
-// member index (Client::listArchive) and is kept for the listing TTL; member bytes are read with
-// ByteRange.archpath (a ranged read of the shard on its owner, block-verified). Inodes inside a
-// shard are named "<shard object>\0<member path>" (directories with a trailing '/').
+// ShardView (-o shards=dirs): archive shards (TAR and the compressed formats) seen as read-only
+// directory trees of their members, so data loaders open train/shard-0001.tar/sample42.jpg. A
+// shard's tree comes from its owner's member index (Client::listArchive) and is kept for the
+// listing TTL; member bytes are read with ByteRange.archpath (a ranged read of the shard on its
+// owner, block-verified, or decoded there for compressed formats). Inodes inside a shard are named
+// "<shard object>\0<member path>" (directories with a trailing '/').
 #pragma once
 
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "fusefs/dir_cache.h"
 #include "fusefs/errno_map.h"
+#include "node/archive/format.h"
 #include "proto/client.h"
 
 namespace ais::fusefs {
@@ -30,15 +32,10 @@ class ShardView {
  public:
   explicit ShardView(Client& client) : client_(client) {}
 
-  // Objects shown as shard directories: the archive formats members are served from, by the
-  // name's extension (.tar, .tgz, .tar.gz, .tar.lz4, .zip), as the targets tell them.
+  // Objects shown as shard directories: the names the targets serve members of by extension
+  // (archive::formatOfName: .tar, .tgz, .tar.gz, .tar.lz4, .zip, any case).
   static bool isShardName(std::string_view object) {
-    for (std::string_view ext : {".tar", ".tgz", ".tar.gz", ".tar.lz4", ".zip"}) {
-      if (object.size() > ext.size() && object.substr(object.size() - ext.size()) == ext) {
-        return true;
-      }
-    }
-    return false;
+    return archive::formatOfName(object).has_value();
   }
   // The member tree of bucket/shard, listed again when older than ttl.
   ErrOr<std::shared_ptr<const ShardTree>> tree(const std::string& bucket, const std::string& shard,

@@ -3,58 +3,6 @@
 #include <algorithm>
 
 namespace ais::archive {
-namespace {
-
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-bool endsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-}  // namespace
-
-std::optional<Format> formatOfName(std::string_view name) {
-  std::string n = lowered(name);
-  if (endsWith(n, ".tar")) return Format::kTar;
-  if (endsWith(n, ".tgz") || endsWith(n, ".tar.gz")) return Format::kTgz;
-  if (endsWith(n, ".tar.lz4")) return Format::kTarLz4;
-  if (endsWith(n, ".zip")) return Format::kZip;
-  return std::nullopt;
-}
-
-std::optional<Format> parseFormat(std::string_view mime) {
-  std::string m = lowered(mime);
-  if (!m.empty() && m[0] == '.') m.erase(0, 1);
-  if (m == "tar" || m == "application/x-tar") return Format::kTar;
-  if (m == "tgz" || m == "tar.gz" || m == "application/x-gtar" || m == "application/gzip" ||
-      m == "application/x-gzip" || m == "application/x-tgz") {
-    return Format::kTgz;
-  }
-  if (m == "tar.lz4" || m == "application/x-lz4") return Format::kTarLz4;
-  if (m == "zip" || m == "application/zip" || m == "application/x-zip-compressed") {
-    return Format::kZip;
-  }
-  return std::nullopt;
-}
-
-std::string_view formatName(Format f) {
-  switch (f) {
-    case Format::kTar:
-      return "tar";
-    case Format::kTgz:
-      return "tgz";
-    case Format::kTarLz4:
-      return "tar.lz4";
-    case Format::kZip:
-      return "zip";
-  }
-  return "?";
-}
 
 Result<Format> sniffFormat(const ReadAt& readAt, uint64_t shardSize) {
   unsigned char m[4] = {0, 0, 0, 0};

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "node/archive/format.h"
 #include "node/archive/read_at.h"
 #include "node/archive/stream_index.h"
 #include "node/archive/tar_index.h"
@@ -19,14 +20,6 @@
 
 namespace ais::archive {
 
-enum class Format : uint8_t { kTar, kTgz, kTarLz4, kZip };
-
-// By the shard's name: .tar, .tgz or .tar.gz, .tar.lz4, .zip (case-insensitive); nullopt if none.
-std::optional<Format> formatOfName(std::string_view name);
-// An --archive-mime value: a format's name or extension ("tar", ".tgz", "tar.gz", "application/
-// zip", "application/x-tar", ...); nullopt if none we serve.
-std::optional<Format> parseFormat(std::string_view mime);
-std::string_view formatName(Format f);  // "tar", "tgz", "tar.lz4", "zip"
 // By the first bytes: gzip, LZ4 frame or ZIP magic; anything else is taken for TAR.
 Result<Format> sniffFormat(const ReadAt& readAt, uint64_t shardSize);
 

@@ -6,8 +6,8 @@
 # REST on the proxy and the targets (with Range); --archive-mime / archmime, sniffing. Hostile and
 # damaged shards get clear errors and the node keeps serving: not a TAR, truncated, a corrupt
 # header, names with `..` and absolute paths (listed sanitized), bytes flipped on disk inside a
-# member (an error, never wrong bytes); an overwritten shard serves its new members; an EC
-# shard's members are read with its owner down.
+# member or a TGZ (an error on every path, never wrong bytes); an overwritten shard serves its
+# new members; an EC shard's members (TAR, TGZ, ZIP) are read with its owner down.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
@@ -267,6 +267,18 @@ done
 if ((wrong == 0 && failed > 0)); then pass flipped_tgz_never_wrong; else
   fail flipped_tgz_never_wrong "$wrong wrong, $failed failed"
 fi
+# The same through native REST on the proxy (which forwards the member read) and every target:
+# an error status or the right bytes, never a 200 with wrong ones.
+wrong="" failed=0
+for h in $HTTP $TARGET_HTTP; do
+  for m in $files; do
+    code=$(curl -s -o "$WORK/got" -w '%{http_code}' "http://$h/v1/objects/shards/flip.tgz?archpath=$m")
+    if [[ $code == 200 ]]; then cmp -s "$WORK/got" "$SRC/$m" || wrong+=" $h:$m"; else failed=$((failed + 1)); fi
+  done
+done
+if [[ -z $wrong ]] && ((failed > 0)); then pass flipped_tgz_rest_never_wrong; else
+  fail flipped_tgz_rest_never_wrong "200 with wrong bytes:$(head -c 300 <<<"$wrong"); $failed failed"
+fi
 
 # A byte flipped on disk inside a member: that member's reads fail (CLI exit 9, HTTP 500), never
 # wrong bytes; a member in another block still reads.
@@ -312,6 +324,18 @@ for f in a.txt dir/s65536 dir/sub/big.bin; do
 done
 if [[ -z $bad ]]; then pass ec_members_owner_down; else fail ec_members_owner_down "failed:$bad"; fi
 "$DEV" start "$owner" >/dev/null 2>&1
+# Compressed shards too: TGZ and ZIP members decoded from the restored shard, owner down.
+for f in c.tgz c.zip; do "$AIS" put -q "$WORK/$f" "ais://ecshards/$f" >/dev/null; done
+bad=""
+for f in c.tgz c.zip; do
+  owner=$("$AIS" object head "ais://ecshards/$f" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+  "$DEV" kill "$owner" >/dev/null 2>&1
+  for m in a.txt dir/s65536 dir/sub/big.bin; do
+    "$AIS" get -q "ais://ecshards/$f" --archpath "$m" "$WORK/got" >/dev/null 2>&1 && cmp -s "$WORK/got" "$SRC/$m" || bad+=" $f:$m"
+  done
+  "$DEV" start "$owner" >/dev/null 2>&1
+done
+if [[ -z $bad ]]; then pass ec_compressed_members_owner_down; else fail ec_compressed_members_owner_down "failed:$bad"; fi
 
 echo "archive_test: $FAILS failed"
 ((FAILS == 0))

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # aisfs -o shards=dirs: TAR shards made by GNU tar (and TGZ, TAR.LZ4, ZIP shards made by gzip,
-# lz4 and zip) appear as read-only directories of their members; every member reads back byte-exact (cat, cmp, find, a sequential and a random reader),
-# a PyTorch DataLoader reads members in random order; writes inside a shard fail with EROFS; the
-# default mount (shards=files) shows the same shard as the file it is, byte-exact.
+# lz4 and zip) appear as read-only directories of their members; every member reads back
+# byte-exact (cat, cmp, find, a sequential and a random reader); a byte flipped in a TGZ shard on
+# disk fails its member reads (never wrong bytes); a PyTorch DataLoader reads members in random
+# order; writes inside a shard fail with EROFS; the default mount (shards=files) shows the same
+# shard as the file it is, byte-exact.
 # shellcheck source=tests/fuse/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built shards_test
@@ -36,8 +38,9 @@ fi
 tar -C "$SRC" -cf - train meta | gzip -c >"$WORK/shard-1.tgz"
 tar -C "$SRC" -cf - train meta | lz4 -q -c >"$WORK/shard-2.tar.lz4"
 (cd "$SRC" && zip -q -r - train meta) >"$WORK/shard-3.zip"
-for f in shard-1.tgz shard-2.tar.lz4 shard-3.zip; do ais put -q "$WORK/$f" "ais://$B/data/$f" >/dev/null || fail "put_$f"; done
-for f in shard-1.tgz shard-2.tar.lz4 shard-3.zip; do
+cp "$WORK/shard-1.tgz" "$WORK/SHARD-4.TGZ"  # extensions in any case, as the targets take them
+for f in shard-1.tgz shard-2.tar.lz4 shard-3.zip SHARD-4.TGZ; do ais put -q "$WORK/$f" "ais://$B/data/$f" >/dev/null || fail "put_$f"; done
+for f in shard-1.tgz shard-2.tar.lz4 shard-3.zip SHARD-4.TGZ; do
   C=$MNT/$B/data/$f
   listed=$(cd "$C" 2>/dev/null && find . -type f | sed 's#^\./##' | sort)
   bad=""
@@ -57,6 +60,18 @@ for _ in range(200):
     if a.read(n) != b.read(n):
         sys.exit(1)
 PYEOF
+# A byte flipped on disk inside a TGZ shard: reads of its members fail (EIO), never wrong bytes.
+ais put -q "$WORK/shard-1.tgz" "ais://$B/data/flip.tgz" >/dev/null || fail put_flip
+ls "$MNT/$B/data/flip.tgz" >/dev/null 2>&1  # indexed while intact
+file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/$B/%ob/data/flip.tgz" | head -1)
+printf '\x00' | dd of="$file" bs=1 seek=$(($(stat -c %s "$file") / 2)) conv=notrunc status=none
+wrong="" failed=0
+for m in $members; do
+  if cat "$MNT/$B/data/flip.tgz/$m" >"$WORK/got" 2>/dev/null; then cmp -s "$WORK/got" "$SRC/$m" || wrong+=" $m"; else failed=$((failed + 1)); fi
+done
+if [[ -n $file && -z $wrong ]] && ((failed > 0)); then pass flipped_tgz_members_never_wrong; else
+  fail flipped_tgz_members_never_wrong "file '$file'; wrong:$(head -c 300 <<<"$wrong"); $failed failed"
+fi
 out=$(touch "$S/train/new" 2>&1)
 if [[ $? -ne 0 && $out == *"Read-only file system"* ]]; then pass create_in_shard_erofs; else fail create_in_shard_erofs "$out"; fi
 out=$( { echo x >>"$S/train/cls0/s0.bin"; } 2>&1)

@@ -217,6 +217,12 @@ kj::Promise<void> NodeServer::listArchive(ListArchiveContext context) {
       .then([this, context]() mutable { return target_->listArchive(context); });
 }
 
+kj::Promise<void> NodeServer::appendArchive(AppendArchiveContext context) {
+  if (!target_) return answer(context, notTarget());
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->appendArchive(context); });
+}
+
 kj::Promise<void> NodeServer::setCustom(SetCustomContext context) {
   if (!target_) return answer(context, notTarget());
   return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))

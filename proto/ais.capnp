@@ -236,5 +236,11 @@ interface Node {
   # only (MemberNotFound if none). format: the one the shard was read as.
   listArchive @30 (ref :ObjectRef, archpath :Text, archiveMime :Text)
       -> (status :Status, attrs :ObjectAttrs, members :List(ArchiveMember), format :Text);
+  # Appends members to a TAR shard on its owner: the stream takes a TAR archive of the new members
+  # (its commit checksum: xxhash64 of those bytes) and its commit writes the shard's new version,
+  # the shard's entries followed by the sent ones. VersionChanged if the shard changed meanwhile
+  # (nothing appended: send again); InvalidArgument for a compressed shard; BadArchive if the sent
+  # bytes are not a TAR archive; ObjectNotFound if there is no shard. archiveMime as in getObject.
+  appendArchive @31 (ref :ObjectRef, archiveMime :Text) -> (status :Status, stream :PutStream);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -577,51 +577,88 @@ class FabricPutHandle final : public PutHandle {
   Status error_;
 };
 
-Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
-                                                    const std::string& name,
-                                                    const PutOptions& options) {
-  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
+namespace {
+
+// A stream the owner target opens (beginPut, appendArchive), handed out as a PutHandle. send
+// (loop thread) sends the request for this route and answers what the target said: the stream
+// (its results have getStatus and getStream). ownerOnly: no degraded route to another target
+// while the owner is down (kUnavailable instead).
+template <class Send>
+Result<std::unique_ptr<PutHandle>> openPutStream(Client::Impl& impl, const std::string& bucket,
+                                                 const std::string& name, bool ownerOnly,
+                                                 Send send) {
   std::string endpoint;
   // The stream capability is created on the loop thread and handed out wrapped in a Maybe.
   struct Started {
     kj::Own<kj::Maybe<wire::PutStream::Client>> stream;
   };
   std::set<std::string> silent;  // targets that did not answer an attempt
-  auto r = impl_->withRetry<std::shared_ptr<Started>>(
+  auto r = impl.withRetry<std::shared_ptr<Started>>(
       [&](const meta::Smap& smap) -> kj::Promise<Result<std::shared_ptr<Started>>> {
-        auto route = impl_->putRoute(smap, bucket, name, silent);
+        auto route = impl.putRoute(smap, bucket, name, silent);
         if (!route.ok()) return Result<std::shared_ptr<Started>>(route.status());
-        endpoint = route->target->rpcEndpoint;
-        auto req = impl_->pool_->get(endpoint).beginPutRequest();
-        impl_->fillRef(req.initRef(), smap, bucket, name);
-        req.getRef().setIfAbsent(options.ifAbsent);
-        req.getRef().setDegraded(route->degraded);
-        if (!options.custom.empty()) {
-          proto::toWire(options.custom, req.initCustom(options.custom.size()));
+        if (ownerOnly && route->degraded) {
+          return Result<std::shared_ptr<Started>>(
+              Status(Code::kUnavailable,
+                     "ais://" + bucket + "/" + name + ": its owner target " + "is down"));
         }
-        return Impl::noteSilent(
-            impl_->guard<std::shared_ptr<Started>>(
-                endpoint, req.send().then([](capnp::Response<wire::Node::BeginPutResults>&& r)
-                                              -> Result<std::shared_ptr<Started>> {
-                  Status s = toStatus(r.getStatus());
-                  if (!s.ok()) return s;
-                  auto started = std::make_shared<Started>();
-                  started->stream = kj::heap<kj::Maybe<wire::PutStream::Client>>(r.getStream());
-                  return started;
-                })),
+        endpoint = route->target->rpcEndpoint;
+        return Client::Impl::noteSilent(
+            impl.guard<std::shared_ptr<Started>>(
+                endpoint, send(impl.pool_->get(endpoint), smap, route->degraded)
+                              .then([](auto&& r) -> Result<std::shared_ptr<Started>> {
+                                Status s = toStatus(r.getStatus());
+                                if (!s.ok()) return s;
+                                auto started = std::make_shared<Started>();
+                                started->stream =
+                                    kj::heap<kj::Maybe<wire::PutStream::Client>>(r.getStream());
+                                return started;
+                              })),
             silent, route->target->id);
       });
   if (!r.ok()) return r.status();
   // Capabilities are refcounted without atomics: move ours into the handle on the loop thread.
   std::unique_ptr<FabricPutHandle> handle;
-  impl_->runOnLoop([&] {
+  impl.runOnLoop([&] {
     KJ_IF_MAYBE (s, *(*r)->stream) {
-      handle = std::make_unique<FabricPutHandle>(*impl_, endpoint, kj::mv(*s));
+      handle = std::make_unique<FabricPutHandle>(impl, endpoint, kj::mv(*s));
     }
     (*r)->stream = nullptr;
   });
   if (!handle) return Status(Code::kInternal, "target returned no stream");
   return std::unique_ptr<PutHandle>(std::move(handle));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
+                                                    const std::string& name,
+                                                    const PutOptions& options) {
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
+  return openPutStream(*impl_, bucket, name, false,
+                       [&](wire::Node::Client node, const meta::Smap& smap, bool degraded) {
+                         auto req = node.beginPutRequest();
+                         impl_->fillRef(req.initRef(), smap, bucket, name);
+                         req.getRef().setIfAbsent(options.ifAbsent);
+                         req.getRef().setDegraded(degraded);
+                         if (!options.custom.empty()) {
+                           proto::toWire(options.custom, req.initCustom(options.custom.size()));
+                         }
+                         return req.send();
+                       });
+}
+
+Result<std::unique_ptr<PutHandle>> Client::beginAppendArchive(const std::string& bucket,
+                                                              const std::string& name,
+                                                              const std::string& archiveMime) {
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
+  return openPutStream(*impl_, bucket, name, true,
+                       [&](wire::Node::Client node, const meta::Smap& smap, bool) {
+                         auto req = node.appendArchiveRequest();
+                         impl_->fillRef(req.initRef(), smap, bucket, name);
+                         req.setArchiveMime(archiveMime);
+                         return req.send();
+                       });
 }
 
 }  // namespace ais

@@ -259,6 +259,13 @@ class Client {
   // Streamed PUT driven by the caller (e.g. a FUSE write stream). No retries once bytes went out.
   Result<std::unique_ptr<PutHandle>> beginPut(const std::string& bucket, const std::string& name,
                                               const PutOptions& options = {});
+  // A streamed append to the TAR shard bucket/name on its owner (appendArchive in ais.capnp):
+  // write a TAR archive of the members to add, then commit; the shard's new version is its
+  // entries followed by those. kVersionChanged at commit if the shard changed meanwhile (nothing
+  // appended: start over); kUnavailable while the owner is down.
+  Result<std::unique_ptr<PutHandle>> beginAppendArchive(const std::string& bucket,
+                                                        const std::string& name,
+                                                        const std::string& archiveMime = "");
   Result<ObjectInfo> head(const std::string& bucket, const std::string& name);
   // Replaces (merge=false) or updates (merge=true; an empty value deletes a key) the object's
   // custom metadata; bytes and version stay as they are.

@@ -172,6 +172,7 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const
   std::optional<std::string> longName, longLink;
   Pax pax;
   uint64_t off = 0;
+  std::optional<uint64_t> pendingFrom;  // start of extended headers not yet followed by a member
   while (off < shardSize) {
     if (shardSize - off < kBlock) {
       return badArchive("truncated header at offset " + std::to_string(off));
@@ -205,6 +206,7 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const
     }
     uint64_t next = dataOff + padded(size);
     if (type == 'L' || type == 'K' || type == 'x') {
+      if (!pendingFrom) pendingFrom = off;
       size_t limit = type == 'x' ? limits.maxPaxBytes : limits.maxNameBytes;
       if (size > limit) {
         return badArchive("extended header at offset " + std::to_string(off) + " of " +
@@ -265,6 +267,7 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const
     longName.reset();
     longLink.reset();
     pax = Pax{};
+    pendingFrom.reset();
     off = std::min(next, shardSize);
     if (m.name.empty()) {
       if (m.type == Member::Type::kDir) continue;  // "./": the archive's top
@@ -277,6 +280,7 @@ Result<TarIndex> TarIndex::build(const ReadAt& readAt, uint64_t shardSize, const
     index.byName_[m.name] = index.members_.size();
     index.members_.push_back(std::move(m));
   }
+  index.end_ = pendingFrom ? *pendingFrom : std::min(off, shardSize);
   return index;
 }
 

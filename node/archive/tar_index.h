@@ -55,10 +55,14 @@ class TarIndex {
   // The member by name (sanitized, or as the header had it): with duplicates, the last one, as
   // tar extraction leaves it. nullptr if none. Directories also by "name/".
   const Member* find(std::string_view name) const;
+  // Where the archive's entries end: its end-of-archive blocks (or the headers left dangling
+  // before them) start there; the shard's size if it has none. Entries appended go there.
+  uint64_t end() const { return end_; }
 
  private:
   std::vector<Member> members_;
   std::unordered_map<std::string, size_t> byName_;  // sanitized name -> last index
+  uint64_t end_ = 0;
 };
 
 // The sanitized form of a member name (see above); empty if nothing is left.

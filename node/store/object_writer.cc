@@ -54,6 +54,21 @@ Status ObjectWriter::write(const void* data, size_t len) {
   return Status::OK();
 }
 
+Result<size_t> ObjectWriter::readBack(char* buf, size_t len, uint64_t off) const {
+  if (finished_) return Status(Code::kInternal, "read back after commit: " + name_);
+  if (off >= size_) return size_t{0};
+  len = static_cast<size_t>(std::min<uint64_t>(len, size_ - off));
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = ::pread(fd_, buf + got, len - got, static_cast<off_t>(off + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ioError("read back", workPath_, errno);
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return got;
+}
+
 Result<uint64_t> ObjectWriter::seal(std::optional<uint64_t> expectedChecksum, bool fsyncNow) {
   if (finished_) return Status(Code::kInternal, "commit after commit: " + name_);
   if (!writeError_.ok()) {

@@ -31,6 +31,9 @@ struct PutOptions {
   bool ifAbsent = false;
   // The LOM's modification time (an object moved between targets keeps its own); 0: now.
   int64_t mtimeNs = 0;
+  // Commit only if the object is this version now (under the name lock, with the commit):
+  // kVersionChanged otherwise, nothing stored. 0: any (or none).
+  uint64_t ifVersion = 0;
 };
 
 class ObjectWriter {
@@ -49,6 +52,9 @@ class ObjectWriter {
   // The checksum type the LOM keeps (the bucket's checksum.type); set before the first write.
   void setChecksumType(std::string type);
   uint64_t bytesWritten() const { return size_; }
+  // Reads back bytes [off, off + len) written so far (checks of what was streamed in, before
+  // commit); short at the end.
+  Result<size_t> readBack(char* buf, size_t len, uint64_t off) const;
 
  private:
   friend class Store;

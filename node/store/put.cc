@@ -47,10 +47,10 @@ Result<std::unique_ptr<ObjectWriter>> Store::newWriter(Mountpath& mp, std::strin
   std::string dir = workDir(mp.path, bucket);
   std::string path =
       fmt::format("{}/{:016x}.{}.{}", dir, meta::xxhash64(name), ::getpid(), workSeq_.fetch_add(1));
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0 && errno == ENOENT) {
     AIS_RETURN_IF_ERROR(makeDirs(dir));
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   }
   if (fd < 0) return ioError("create", path, errno);
   return std::unique_ptr<ObjectWriter>(new ObjectWriter(
@@ -82,11 +82,18 @@ Lom Store::newLom(const ObjectWriter& w, uint64_t checksum) const {
   return lom;
 }
 
-Status Store::checkAbsentLocked(const ObjectWriter& w) {
-  if (!w.opts_.ifAbsent) return Status::OK();
+Status Store::checkConditionsLocked(const ObjectWriter& w) {
+  if (!w.opts_.ifAbsent && w.opts_.ifVersion == 0) return Status::OK();
   auto cur = readLom(w.mp_, w.bucket_, w.name_);
   if (!cur.ok()) return cur.status();
-  if (cur->has_value() && !supersedes(w.opts_.mtimeNs, **cur)) {
+  if (w.opts_.ifVersion != 0 && (!cur->has_value() || (*cur)->version != w.opts_.ifVersion)) {
+    return Status(Code::kVersionChanged,
+                  fmt::format("ais://{}/{} changed while it was being rewritten (expected version "
+                              "{}, now {})",
+                              w.bucket_, w.name_, w.opts_.ifVersion,
+                              cur->has_value() ? std::to_string((*cur)->version) : "none"));
+  }
+  if (w.opts_.ifAbsent && cur->has_value() && !supersedes(w.opts_.mtimeNs, **cur)) {
     return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_);
   }
   return Status::OK();
@@ -95,7 +102,7 @@ Status Store::checkAbsentLocked(const ObjectWriter& w) {
 Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks) {
   Lom lom = newLom(w, checksum);
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
-  AIS_RETURN_IF_ERROR(checkAbsentLocked(w));
+  AIS_RETURN_IF_ERROR(checkConditionsLocked(w));
   uint32_t copies = std::min<uint32_t>(copiesOf(w.bucket_), static_cast<uint32_t>(enabledCount()));
   if (copies <= 1) {
     auto installed =

@@ -71,7 +71,7 @@ std::vector<Result<Lom>> Store::putGroup(std::string_view bucket, std::vector<Gr
       std::vector<size_t> installed;  // staged index of each install
       for (size_t k = begin; k < end; ++k) {
         ObjectWriter& w = *staged[k].writer;
-        if (Status absent = checkAbsentLocked(w); !absent.ok()) {
+        if (Status absent = checkConditionsLocked(w); !absent.ok()) {
           out[staged[k].index] = absent;
           continue;
         }

@@ -271,9 +271,9 @@ class Store {
   // if every file was placed.
   void installGroupLocked(Mountpath& mp, std::string_view bucket, std::vector<Install>& installs,
                           bool sync, LomDb::Batch extra);
-  // ObjectExists when the writer asked ifAbsent and an object it does not supersede is there
-  // (name locked).
-  Status checkAbsentLocked(const ObjectWriter& w);
+  // ObjectExists when the writer asked ifAbsent and an object it does not supersede is there;
+  // VersionChanged when it asked ifVersion and the object is another version (name locked).
+  Status checkConditionsLocked(const ObjectWriter& w);
   // The LOM a sealed writer's bytes get (version set at install).
   Lom newLom(const ObjectWriter& w, uint64_t checksum) const;
   // Renames src to the object's path; switches lom to hashed (and re-marks) on a collision.

@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "node/target/archive_append.h"
+#include "node/target/put_stream.h"
 
 namespace ais::node {
 namespace {
@@ -25,8 +27,8 @@ Result<std::optional<archive::Format>> formatFor(const ObjectRef& ref, const std
   if (!mime.empty()) {
     auto f = archive::parseFormat(mime);
     if (!f) {
-      return Status(Code::kInvalidArgument, "unknown archive format '" + mime +
-                                                "' (tar, tgz, tar.gz, tar.lz4 or zip)");
+      return Status(Code::kInvalidArgument,
+                    "unknown archive format '" + mime + "' (tar, tgz, tar.gz, tar.lz4 or zip)");
     }
     return std::optional<archive::Format>(*f);
   }
@@ -131,19 +133,13 @@ kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref
     return std::nullopt;
   };
   auto build = [want](const store::Lom& lom, const archive::ReadAt& readAt) -> Out {
-    archive::Format f = archive::Format::kTar;
-    if (want) {
-      f = *want;
-    } else {
-      auto sniffed = archive::sniffFormat(readAt, lom.size);
-      if (!sniffed.ok()) return sniffed.status();
-      f = *sniffed;
-    }
-    auto ix = archive::ShardIndex::build(f, readAt, lom.size);
+    auto f = want ? Result<archive::Format>(*want) : archive::sniffFormat(readAt, lom.size);
+    if (!f.ok()) return f.status();
+    auto ix = archive::ShardIndex::build(*f, readAt, lom.size);
     if (!ix.ok()) {
       if (ix.code() != Code::kBadArchive) return ix.status();
       return Status(Code::kBadArchive,
-                    std::string(archive::formatName(f)) + ": " + ix.status().message());
+                    std::string(archive::formatName(*f)) + ": " + ix.status().message());
     }
     return Indexed{lom, std::make_shared<const archive::ShardIndex>(std::move(*ix))};
   };
@@ -156,6 +152,44 @@ kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref
     }
     remember(ref, *ix);
     return ix;
+  });
+}
+
+kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ArchiveService::beginAppend(
+    ObjectRef ref, std::string mime) {
+  using Out = Result<kj::Own<wire::PutStream::Server>>;
+  using Started = std::shared_ptr<AppendStart>;
+  if (ref.degraded) {
+    return Out(
+        Status(Code::kUnavailable, where(ref) + ": appending to a shard needs its owner up"));
+  }
+  ref.localOnly = false;
+  Status routed = objects_.checkRouted(ref);
+  if (!routed.ok()) return Out(routed);
+  auto format = formatFor(ref, mime);
+  if (!format.ok()) return Out(format.status());
+  auto start = [store = ctx_.store.get(), ref, want = *format,
+                opts = objects_.putOptions(ref.bucket, {})](
+                   const store::Lom& lom, const archive::ReadAt& readAt) -> Result<Started> {
+    auto f = want ? Result<archive::Format>(*want) : archive::sniffFormat(readAt, lom.size);
+    if (!f.ok()) return f.status();
+    auto started = startAppend(*store, ref.bucket, ref.name, lom, readAt, *f, opts);
+    if (!started.ok()) return started.status();
+    return std::make_shared<AppendStart>(std::move(*started));
+  };
+  return overShard<Started>(ref, nullptr, start).then([this, ref](Result<Started> started) -> Out {
+    if (!started.ok()) return started.status();
+    uint64_t regionStart = (*started)->regionStart;
+    auto finish = [regionStart](store::ObjectWriter& w, uint64_t checksum) {
+      return finishAppend(w, regionStart, checksum);
+    };
+    auto after = [this, ref](Result<store::Lom> lom) {
+      if (lom.ok()) forget({ref.bucket, ref.name});
+      return objects_.protectCommitted(ref, std::move(lom));
+    };
+    return kj::Own<wire::PutStream::Server>(
+        kj::heap<PutStreamImpl>(std::move((*started)->writer), ctx_.cfg.id, *ctx_.io,
+                                ctx_.store->mountpathIndex(ref.bucket, ref.name), after, finish));
   });
 }
 
@@ -238,10 +272,8 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
   });
 }
 
-kj::Promise<Result<GetReply>> ArchiveService::decodeMember(const ObjectRef& ref,
-                                                           const Indexed& ix,
-                                                           const archive::Member& m,
-                                                           GetRange range,
+kj::Promise<Result<GetReply>> ArchiveService::decodeMember(const ObjectRef& ref, const Indexed& ix,
+                                                           const archive::Member& m, GetRange range,
                                                            kj::Maybe<wire::ByteSink::Client> sink) {
   using Bytes = std::shared_ptr<const std::string>;
   auto decode = [index = ix.index, pinned = ix.lom, member = m, range, ref](

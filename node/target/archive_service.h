@@ -36,10 +36,14 @@ class ArchiveService {
   // Bytes of one member (range within it); reply.lom is the shard's with the member's size.
   kj::Promise<Result<GetReply>> getMember(ObjectRef ref, std::string archpath, std::string mime,
                                           GetRange range, kj::Maybe<wire::ByteSink::Client> sink);
+  // A stream that takes a TAR archive of members to append to the shard (archive_append.h); its
+  // commit writes the shard's new version (then EC-protected like any PUT).
+  kj::Promise<Result<kj::Own<wire::PutStream::Server>>> beginAppend(ObjectRef ref,
+                                                                    std::string mime);
 
  private:
-  kj::Promise<Result<GetReply>> getMemberOnce(ObjectRef ref, std::string archpath,
-                                              std::string mime, GetRange range,
+  kj::Promise<Result<GetReply>> getMemberOnce(ObjectRef ref, std::string archpath, std::string mime,
+                                              GetRange range,
                                               kj::Maybe<wire::ByteSink::Client> sink, bool retry);
   // A compressed member's bytes, decoded from the shard's verified bytes, then served as a
   // range of them.

@@ -11,6 +11,7 @@
 #include "meta/names.h"
 #include "node/target/object_attrs.h"
 #include "node/target/peer_calls.h"
+#include "node/target/put_stream.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -37,72 +38,6 @@ Status checkAbsent(store::Store& store, bool ifAbsent, const std::string& bucket
   }
   return Status::OK();
 }
-
-// The writer's end of a streamed PUT. Chunks are written by the object's I/O worker; capnp
-// delivers a streaming call (and the commit after it) only once the previous one completed, so
-// they reach the file one at a time, in order. Dropped without commit: the work file is discarded.
-class PutStreamImpl final : public wire::PutStream::Server {
- public:
-  // afterCommit: what follows a commit before the answer (EC protection).
-  using AfterCommit = std::function<kj::Promise<Result<store::Lom>>(Result<store::Lom>)>;
-  PutStreamImpl(std::unique_ptr<store::ObjectWriter> writer, std::string targetId, IoWorkers& io,
-                size_t mountpath, AfterCommit afterCommit)
-      : writer_(std::move(writer)),
-        targetId_(std::move(targetId)),
-        io_(io),
-        mp_(mountpath),
-        afterCommit_(std::move(afterCommit)) {}
-
- protected:
-  kj::Promise<void> write(WriteContext context) override {
-    if (!writer_) return kj::READY_NOW;
-    auto chunk = context.getParams().getChunk();  // lives until the promise we return resolves
-    return io_.run(mp_, [w = writer_, err = &error_, chunk] {
-      if (err->ok()) *err = w->write(chunk.begin(), chunk.size());
-    });
-  }
-
-  kj::Promise<void> commit(CommitContext context) override {
-    if (!writer_) {
-      proto::setStatus(context.getResults().initStatus(),
-                       Status(Code::kInvalidArgument, "already committed"));
-      return kj::READY_NOW;
-    }
-    auto writer = std::move(writer_);
-    auto params = context.getParams();
-    std::optional<std::map<std::string, std::string>> custom;
-    if (params.getReplaceCustom()) custom = proto::fromWire(params.getCustom());
-    uint64_t checksum = params.getChecksum();
-    return io_
-        .run(mp_,
-             [writer, err = error_, custom = std::move(custom),
-              checksum]() mutable -> Result<store::Lom> {
-               if (!err.ok()) return err;  // the writer's drop discards the work file
-               if (custom) writer->setCustom(std::move(*custom));
-               return writer->commit(checksum);
-             })
-        .then([after = afterCommit_](Result<store::Lom> lom) { return after(std::move(lom)); })
-        .then([this, context](Result<store::Lom> lom) mutable {
-          auto results = context.getResults();
-          if (!lom.ok()) {
-            if (lom.code() == Code::kChecksumMismatch) {
-              log::warn("PUT refused: {}", lom.status().toString());
-            }
-            proto::setStatus(results.initStatus(), lom.status());
-            return;
-          }
-          toAttrs(*lom, targetId_, results.initAttrs());
-        });
-  }
-
- private:
-  std::shared_ptr<store::ObjectWriter> writer_;
-  std::string targetId_;
-  IoWorkers& io_;
-  size_t mp_;
-  AfterCommit afterCommit_;
-  Status error_;  // written by the workers, one call at a time
-};
 
 // Sends [next, end) of an object held in memory to a sink, chunk by chunk with flow control.
 struct MemoryStreamer {

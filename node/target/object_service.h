@@ -137,6 +137,9 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
 
   // Bucket known, names valid, and (unless localOnly) this target is the HRW owner.
   Status checkRouted(const ObjectRef& ref);
+  // The bucket's options for a PUT of an object with this metadata (fsync).
+  store::PutOptions putOptions(const std::string& bucket,
+                               std::map<std::string, std::string> custom) const;
   // Store::openObject on the object's I/O worker.
   kj::Promise<Result<ReaderPtr>> openOnDisk(const std::string& bucket, const std::string& name);
 
@@ -184,8 +187,6 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                              std::string value);
   void dropNote(std::string kind, std::string bucket, std::string name);
   kj::Promise<void> noteOp(std::function<Status(store::Store&)> op, std::string what);
-  store::PutOptions putOptions(const std::string& bucket,
-                               std::map<std::string, std::string> custom) const;
   size_t mountpathOf(const std::string& bucket, const std::string& name) const;
   uint32_t chunkBytes() const;  // of a streamed GET
   // Opens ref for a GET and, when the reply goes inline, reads (verifies) its bytes. cachedOnly:

@@ -79,6 +79,16 @@ kj::Promise<void> TargetService::getObject(GetObjectContext context) {
   });
 }
 
+kj::Promise<void> TargetService::appendArchive(AppendArchiveContext context) {
+  auto p = context.getParams();
+  return archives_.beginAppend(objectRef(p.getRef()), proto::str(p.getArchiveMime()))
+      .then([context](Result<kj::Own<wire::PutStream::Server>> stream) mutable {
+        auto results = context.getResults();
+        if (!stream.ok()) return setStatus(results.initStatus(), stream.status());
+        results.setStream(kj::mv(*stream));
+      });
+}
+
 kj::Promise<void> TargetService::listArchive(ListArchiveContext context) {
   auto p = context.getParams();
   std::string archpath = proto::str(p.getArchpath());

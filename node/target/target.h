@@ -37,6 +37,8 @@ class TargetService {
       capnp::CallContext<wire::Node::CopyObjectParams, wire::Node::CopyObjectResults>;
   using ListArchiveContext =
       capnp::CallContext<wire::Node::ListArchiveParams, wire::Node::ListArchiveResults>;
+  using AppendArchiveContext =
+      capnp::CallContext<wire::Node::AppendArchiveParams, wire::Node::AppendArchiveResults>;
   using BucketEmptyContext =
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
@@ -58,6 +60,7 @@ class TargetService {
   kj::Promise<void> setCustom(SetCustomContext context);
   kj::Promise<void> copyObject(CopyObjectContext context);
   kj::Promise<void> listArchive(ListArchiveContext context);
+  kj::Promise<void> appendArchive(AppendArchiveContext context);
 
  private:
   NodeContext& ctx_;

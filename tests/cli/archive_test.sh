@@ -7,7 +7,9 @@
 # damaged shards get clear errors and the node keeps serving: not a TAR, truncated, a corrupt
 # header, names with `..` and absolute paths (listed sanitized), bytes flipped on disk inside a
 # member or a TGZ (an error on every path, never wrong bytes); an overwritten shard serves its
-# new members; an EC shard's members (TAR, TGZ, ZIP) are read with its owner down.
+# new members; an EC shard's members (TAR, TGZ, ZIP) are read with its owner down. `ais archive
+# put --append` adds files to a TAR shard (GNU tar reads the result; racing appends all land; a
+# compressed or missing shard is a clear error).
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
@@ -312,16 +314,68 @@ if [[ $got == "version two" && $out == *"has no member"* ]]; then pass overwritt
   fail overwritten_shard_new_members "got '$got'; $out"
 fi
 
+# ais archive put --append: files added to a TAR shard made by GNU tar; every old member stays,
+# GNU tar reads the result; a long name (pax) and a directory tree go in too.
+"$AIS" put -q "$WORK/gnu.tar" ais://shards/app.tar >/dev/null
+echo "appended" >"$WORK/extra.txt"
+mkdir -p "$WORK/more/$(printf 'q%.0s' $(seq 1 120))" && head -c 100000 /dev/urandom >"$WORK/more/$(printf 'q%.0s' $(seq 1 120))/deep.bin"
+head -c 513 /dev/urandom >"$WORK/more/odd.bin"
+out=$("$AIS" archive put "$WORK/extra.txt" ais://shards/app.tar --append --archpath new/extra.txt 2>&1) &&
+  "$AIS" archive put -q "$WORK/more" ais://shards/app.tar --append --archpath more >/dev/null 2>&1
+rc=$?
+"$AIS" get -q ais://shards/app.tar "$WORK/app.tar" >/dev/null 2>&1
+tarred=$(tar -tf "$WORK/app.tar" 2>&1 | sed 's#^\./##' | grep -v -e '/$' -e '^$' | sort)
+want_names=$( (cd "$SRC" && find . \( -type f -o -type l \) | sed 's#^\./##'; echo new/extra.txt; echo more/odd.bin; echo "more/$(printf 'q%.0s' $(seq 1 120))/deep.bin") | sort)
+bad=$(unreadable_members app.tar)
+if [[ $rc == 0 && $out == *"Appended 1 files"* && $tarred == "$want_names" && -z $bad ]] &&
+  tar -xOf "$WORK/app.tar" new/extra.txt | cmp -s - "$WORK/extra.txt" &&
+  "$AIS" get -q ais://shards/app.tar --archpath more/odd.bin - 2>/dev/null | cmp -s - "$WORK/more/odd.bin" &&
+  "$AIS" get -q ais://shards/app.tar --archpath "more/$(printf 'q%.0s' $(seq 1 120))/deep.bin" - 2>/dev/null | cmp -s - "$WORK/more/$(printf 'q%.0s' $(seq 1 120))/deep.bin"; then
+  pass archive_append_tar
+else
+  fail archive_append_tar "rc $rc; $out; tar lists: $(diff <(echo "$tarred") <(echo "$want_names") | head -5); unreadable:$bad"
+fi
+# Appends racing each other: each is applied (one that lost the race starts over), none lost.
+for i in 1 2 3 4; do echo "racer $i" >"$WORK/race$i.txt"; done
+"$AIS" put -q "$WORK/gnu.tar" ais://shards/race.tar >/dev/null
+pids=()
+for i in 1 2 3 4; do "$AIS" archive put -q "$WORK/race$i.txt" ais://shards/race.tar --append --archpath "race/$i.txt" >/dev/null 2>&1 & pids+=($!); done
+rcs=""
+for p in "${pids[@]}"; do wait "$p"; rcs+="$?"; done
+bad=""
+for i in 1 2 3 4; do
+  [[ $("$AIS" get -q ais://shards/race.tar --archpath "race/$i.txt" - 2>/dev/null) == "racer $i" ]] || bad+=" $i"
+done
+if [[ $rcs == 0000 && -z $bad ]]; then pass archive_append_races_lose_nothing; else
+  fail archive_append_races_lose_nothing "exit codes $rcs; missing:$bad"
+fi
+# Compressed or missing shards: a clear error, the shard as it was.
+before=$("$AIS" object head ais://shards/c.tgz --json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["version"], d["size"])')
+out=$("$AIS" archive put "$WORK/extra.txt" ais://shards/c.tgz --append 2>&1)
+rc=$?
+after=$("$AIS" object head ais://shards/c.tgz --json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["version"], d["size"])')
+out2=$("$AIS" archive put "$WORK/extra.txt" ais://shards/nosuch.tar --append 2>&1)
+rc2=$?
+if [[ $rc != 0 && $out == *"TAR shards only"* && $before == "$after" && $rc2 != 0 && $out2 == *"no such shard to append to"* ]]; then
+  pass archive_append_refused_clearly
+else
+  fail archive_append_refused_clearly "tgz: rc $rc: $out ($before -> $after); missing: rc $rc2: $out2"
+fi
+
 # A shard in a bucket with EC: its members read with its owner down (from the slices).
 "$AIS" bucket create ais://ecshards >/dev/null
 "$AIS" bucket props set ais://ecshards ec.enabled=true ec.data_slices=1 ec.parity_slices=1 ec.objsize_limit=64KiB >/dev/null
 "$AIS" put -q "$WORK/pax.tar" ais://ecshards/pax.tar >/dev/null
+"$AIS" archive put -q "$WORK/extra.txt" ais://ecshards/pax.tar --append --archpath new/extra.txt >/dev/null 2>&1 ||
+  fail ec_append "append to an EC shard failed"
 owner=$("$AIS" object head ais://ecshards/pax.tar --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
 "$DEV" kill "$owner" >/dev/null 2>&1
 bad=""
 for f in a.txt dir/s65536 dir/sub/big.bin; do
   "$AIS" get -q ais://ecshards/pax.tar --archpath "$f" "$WORK/got" >/dev/null 2>&1 && cmp -s "$WORK/got" "$SRC/$f" || bad+=" $f"
 done
+# (the member appended before: in the slices too)
+"$AIS" get -q ais://ecshards/pax.tar --archpath new/extra.txt "$WORK/got" >/dev/null 2>&1 && cmp -s "$WORK/got" "$WORK/extra.txt" || bad+=" new/extra.txt"
 if [[ -z $bad ]]; then pass ec_members_owner_down; else fail ec_members_owner_down "failed:$bad"; fi
 "$DEV" start "$owner" >/dev/null 2>&1
 # Compressed shards too: TGZ and ZIP members decoded from the restored shard, owner down.

@@ -76,6 +76,9 @@ void addArchiveCommands(CLI::App& app, Cli& cli) {
                 "The member's name for a FILE; the directory the tree goes under for a DIR");
   p->add_option("--archive-mime,--archmime", put->mime,
                 "The format when the shard's name does not say: tar, tgz, tar.gz, tar.lz4, zip");
+  p->add_flag("--append", put->append,
+              "Add the files to an existing TAR shard (its other members stay; same names are "
+              "added again and read as the newest)");
   p->add_flag("--quiet,-q", put->quiet, "No progress bar or summary");
   p->callback([&cli, put] { cli.action = [&cli, put] { return putArchive(cli, *put); }; });
 }

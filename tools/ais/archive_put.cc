@@ -1,6 +1,8 @@
 // `ais archive put SRC ais://BUCKET/SHARD`: a shard made here from a file or a directory tree,
 // in the format the shard's name (or --archive-mime) says, streamed through a temporary file and
-// stored with one PUT.
+// stored with one PUT. With --append the files go as a TAR archive to the shard's owner, which
+// writes the shard again with them at its end (archive_append.h); a shard that changed meanwhile
+// is appended to again, from the same temporary file.
 #include "tools/ais/archive_put.h"
 
 #include <fcntl.h>
@@ -40,6 +42,25 @@ Status writeAll(int fd, std::string_view b) {
   return Status::OK();
 }
 
+// A shard changed by another writer between our start and commit: we start over this many times.
+constexpr int kAppendAttempts = 8;
+
+// The TAR archive in fd, appended to the shard in one stream.
+Result<ObjectInfo> appendFile(Client& client, const Uri& uri, const std::string& mime, int fd) {
+  auto handle = client.beginAppendArchive(uri.bucket, uri.name, mime);
+  if (!handle.ok()) return handle.status();
+  std::vector<char> buf(1 << 20);
+  for (off_t off = 0;;) {
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errnoStatus("reading the temporary file");
+    if (n == 0) break;
+    AIS_RETURN_IF_ERROR((*handle)->write(std::string_view(buf.data(), static_cast<size_t>(n))));
+    off += n;
+  }
+  return (*handle)->commit();
+}
+
 }  // namespace
 
 int putArchive(Cli& cli, const ArchivePutArgs& a) {
@@ -47,6 +68,8 @@ int putArchive(Cli& cli, const ArchivePutArgs& a) {
   if (!uri.ok()) return fail(uri.status());
   std::optional<archive::Format> format =
       a.mime.empty() ? archive::formatOfName(uri->name) : archive::parseFormat(a.mime);
+  // Appended members travel as TAR; the owner checks that the shard is one.
+  if (a.append && (format || a.mime.empty())) format = archive::Format::kTar;
   if (!format) {
     return fail(Status(Code::kInvalidArgument,
                        a.mime.empty() ? "'" + uri->name +
@@ -122,6 +145,23 @@ int putArchive(Cli& cli, const ArchivePutArgs& a) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
   Result<ObjectInfo> info = Status(Code::kInternal);
+  if (a.append) {
+    for (int attempt = 0; attempt < kAppendAttempts; ++attempt) {
+      info = appendFile(**client, *uri, a.mime, fd);
+      if (info.code() != Code::kVersionChanged) break;
+    }
+    if (info.code() == Code::kObjectNotFound) {
+      return fail(Status(Code::kObjectNotFound, uri->toString() +
+                                                    ": no such shard to append to (leave out "
+                                                    "--append to make it)"));
+    }
+    if (!info.ok()) return fail(info.status());
+    if (!a.quiet) {
+      std::printf("Appended %zu files (%s) to %s (now %s)\n", files.size(),
+                  humanSize(total).c_str(), uri->toString().c_str(), humanSize(info->size).c_str());
+    }
+    return kExitOk;
+  }
   {
     ProgressBar bar("PUT " + uri->name, !a.quiet);
     info = (*client)->putFile(uri->bucket, uri->name, tmp, {}, bar.fn());

@@ -1,4 +1,4 @@
-// `ais archive put SRC ais://BUCKET/SHARD [--archpath PREFIX] [--archive-mime FORMAT]`.
+// `ais archive put SRC ais://BUCKET/SHARD [--archpath PREFIX] [--archive-mime FORMAT] [--append]`.
 #pragma once
 
 #include <string>
@@ -10,6 +10,7 @@ namespace ais::cli {
 
 struct ArchivePutArgs {
   std::string src, dst, archpath, mime;
+  bool append = false;  // to an existing TAR shard (appendArchive on its owner)
   bool quiet = false;
 };
 

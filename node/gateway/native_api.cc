@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "meta/names.h"
+#include "node/archive/get_batch.h"
 #include "node/gateway/forward_read.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/local_read.h"
@@ -108,29 +109,70 @@ json nodeJson(const meta::NodeInfo& n) {
               {"decommissioning", n.decommissioning()}};
 }
 
-// PUT (or POST) /v1/cluster with AIStore's action message {"action": A, "value": {"sid": NODE,
-// "rm_user_data": BOOL}}: A is start-maintenance, stop-maintenance or decommission-node (also
-// "decommission"). Answers {"smap_version": N} once the new Smap is published.
-void clusterAction(Exchange& ex, Client& c, const SigV4Context& auth) {
-  constexpr size_t kMaxMessage = 64 << 10;
+// A request's (small) body, checked as the S3 payload reader checks any; nullopt once an error
+// was answered (a reader error, or over `limit` bytes).
+std::optional<std::string> readMessage(Exchange& ex, const SigV4Context& auth, size_t limit,
+                                       const std::string& what) {
   PayloadReader body(ex, auth);
   if (const auto& e = body.error()) {
-    return sendJson(ex, e->http, json{{"code", e->code}, {"message", e->message}});
+    sendJson(ex, e->http, json{{"code", e->code}, {"message", e->message}});
+    return std::nullopt;
   }
   std::string text;
   char buf[4096];
   while (size_t n = body.read(buf, sizeof buf)) {
     text.append(buf, n);
-    if (text.size() > kMaxMessage) {
+    if (text.size() > limit) {
       ex.closeAfter();
-      return sendError(ex, Status(Code::kInvalidArgument, "action message over 64 KiB"));
+      sendError(ex,
+                Status(Code::kInvalidArgument, fmt::format("{} over {} KiB", what, limit >> 10)));
+      return std::nullopt;
     }
   }
   if (!body.finish()) {
     const auto& e = *body.error();
-    return sendJson(ex, e.http, json{{"code", e.code}, {"message", e.message}});
+    sendJson(ex, e.http, json{{"code", e.code}, {"message", e.message}});
+    return std::nullopt;
   }
-  json msg = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return text;
+}
+
+// GET (or POST) /v1/ml/moss[/BUCKET] with AIStore's GetBatch request (MossReq JSON; BUCKET is
+// the default for items that name none): the items as one TAR, in order. Every item's size is
+// known before the status line, so a missing one is a 404 (without "coer"), never a cut TAR; an
+// item that changes while the TAR streams cuts it short (the connection closes).
+void getBatch(Exchange& ex, Client& c, const std::string& bucket, const SigV4Context& auth) {
+  auto text = readMessage(ex, auth, 16 << 20, "GetBatch request");
+  if (!text) return;
+  auto req = archive::parseBatchRequest(*text, bucket);
+  if (!req.ok()) return sendError(ex, req.status());
+  for (const auto& it : req->items) {
+    if (Status st = meta::validateBucketName(it.bucket); !st.ok()) return sendError(ex, st);
+    if (Status st = meta::refuseReservedBucket(it.bucket); !st.ok()) return sendError(ex, st);
+  }
+  if (!req->streaming) {
+    return sendError(ex, Status(Code::kNotImplemented,
+                                "GetBatch in buffered mode (\"strm\": false, a multipart reply) "
+                                "is not served: ask with \"strm\": true for the TAR stream"));
+  }
+  auto batch = archive::GetBatch::plan(c, std::move(req->items), req->options);
+  if (!batch.ok()) return sendError(ex, batch.status());
+  ex.responseHeaders().set(http::field::content_type, "application/x-tar");
+  if (!ex.beginResponse(200, batch->tarSize()).ok()) return;
+  Status st = batch->stream(c, [&ex](std::string_view b) { return ex.write(b); });
+  if (!st.ok()) {
+    log::warn("GetBatch failed mid-stream: {}", st.toString());
+    ex.closeAfter();  // the client sees a short TAR, never wrong bytes
+  }
+}
+
+// PUT (or POST) /v1/cluster with AIStore's action message {"action": A, "value": {"sid": NODE,
+// "rm_user_data": BOOL}}: A is start-maintenance, stop-maintenance or decommission-node (also
+// "decommission"). Answers {"smap_version": N} once the new Smap is published.
+void clusterAction(Exchange& ex, Client& c, const SigV4Context& auth) {
+  auto text = readMessage(ex, auth, 64 << 10, "action message");
+  if (!text) return;
+  json msg = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!msg.is_object() || !msg.contains("action") || !msg["action"].is_string()) {
     return sendError(ex, Status(Code::kInvalidArgument,
                                 "expected {\"action\": ..., \"value\": {\"sid\": ...}}"));
@@ -280,9 +322,10 @@ void archiveListing(Exchange& ex, Client& c, const std::string& bucket, const st
   if (!listing.ok()) return sendError(ex, listing.status());
   json members = json::array();
   for (const auto& m : listing->members) members.push_back(memberJson(m));
-  sendJson(ex, 200, json{{"shard", objectJson(listing->shard)},
-                         {"format", listing->format},
-                         {"members", std::move(members)}});
+  sendJson(ex, 200,
+           json{{"shard", objectJson(listing->shard)},
+                {"format", listing->format},
+                {"members", std::move(members)}});
 }
 
 // GET /v1/objects/B/SHARD?archpath=M (&archmime=FORMAT): the member's bytes (Range: within the
@@ -300,12 +343,13 @@ void getMember(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   }
   auto span = rangeOf(ex, m.size);
   if (!span.ok()) return sendError(ex, span.status());
-  if (listing->format == "tar") return sendBytes(gw, ex, c, bucket, name, listing->shard, *span, m.offset);
+  if (listing->format == "tar")
+    return sendBytes(gw, ex, c, bucket, name, listing->shard, *span, m.offset);
   Within within{archpath, mime};
   std::string first;
   if (span->len > 0) {
-    auto got = fetchFirstPiece(*c, bucket, name, span->off, span->len, listing->shard.version,
-                               within);
+    auto got =
+        fetchFirstPiece(*c, bucket, name, span->off, span->len, listing->shard.version, within);
     if (!got.ok()) return sendError(ex, got.status());
     first = std::move(*got);
   }
@@ -546,6 +590,17 @@ void serveNative(Gateway& gw, Exchange& ex) {
     if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
     if (Status st = meta::refuseReservedBucket(bucket); !st.ok()) return sendError(ex, st);
     return buckets(ex, *c, bucket, *q);
+  }
+  if (p == "/v1/ml/moss" || p.rfind("/v1/ml/moss/", 0) == 0) {
+    if (ex.method() != http::verb::get && ex.method() != http::verb::post) {
+      return sendError(ex, Status(Code::kInvalidArgument, "GetBatch is GET (or POST) /v1/ml/moss"));
+    }
+    std::string bucket(p.size() > 12 ? p.substr(12) : "");
+    if (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
+    if (!bucket.empty()) {
+      if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
+    }
+    return getBatch(ex, **c, bucket, authCtx);
   }
   if (p.rfind("/v1/objects/", 0) == 0) {
     std::string_view rest = p.substr(12);

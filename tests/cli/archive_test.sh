@@ -9,7 +9,8 @@
 # member or a TGZ (an error on every path, never wrong bytes); an overwritten shard serves its
 # new members; an EC shard's members (TAR, TGZ, ZIP) are read with its owner down. `ais archive
 # put --append` adds files to a TAR shard (GNU tar reads the result; racing appends all land; a
-# compressed or missing shard is a clear error).
+# compressed or missing shard is a clear error). GetBatch (`ais get --batch`, GET /v1/ml/moss):
+# objects and members of several buckets as one TAR in order; missing items; bad requests.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
@@ -360,6 +361,90 @@ if [[ $rc != 0 && $out == *"TAR shards only"* && $before == "$after" && $rc2 != 
   pass archive_append_refused_clearly
 else
   fail archive_append_refused_clearly "tgz: rc $rc: $out ($before -> $after); missing: rc $rc2: $out2"
+fi
+
+# GetBatch: objects from two buckets and members of TAR, TGZ and ZIP shards as one TAR in the
+# order asked, through `ais get --batch` (lines and JSON) and native GET /v1/ml/moss on the proxy
+# and a target; missing items are an error before any byte or, with coer, __404__/ entries.
+"$AIS" bucket create ais://batch2 >/dev/null
+head -c 3000000 /dev/urandom >"$WORK/big2.bin"
+"$AIS" put -q "$WORK/big2.bin" ais://batch2/big.bin >/dev/null
+"$AIS" put -q "$SRC/dir/s513" ais://batch2/small.bin >/dev/null
+cat >"$WORK/batch.txt" <<EOF
+# objects, then members
+ais://batch2/small.bin
+ais://shards/pax.tar dir/sub/big.bin
+ais://batch2/big.bin
+ais://shards/c.tgz dir/s70000
+ais://shards/c.zip a.txt
+ais://shards/pax.tar dir/s1
+EOF
+rm -rf "$WORK/bx" && mkdir -p "$WORK/bx"
+out=$("$AIS" get --batch "$WORK/batch.txt" "$WORK/b.tar" 2>&1)
+rc=$?
+names=$(tar -tf "$WORK/b.tar" 2>&1 | tr '\n' ' ')
+want="batch2/small.bin shards/pax.tar/dir/sub/big.bin batch2/big.bin shards/c.tgz/dir/s70000 shards/c.zip/a.txt shards/pax.tar/dir/s1 "
+tar -C "$WORK/bx" -xf "$WORK/b.tar" 2>/dev/null
+if [[ $rc == 0 && $out == *"Got 6 items"* && $names == "$want" ]] &&
+  cmp -s "$WORK/bx/batch2/small.bin" "$SRC/dir/s513" && cmp -s "$WORK/bx/batch2/big.bin" "$WORK/big2.bin" &&
+  cmp -s "$WORK/bx/shards/pax.tar/dir/sub/big.bin" "$SRC/dir/sub/big.bin" &&
+  cmp -s "$WORK/bx/shards/c.tgz/dir/s70000" "$SRC/dir/s70000" && cmp -s "$WORK/bx/shards/c.zip/a.txt" "$SRC/a.txt" &&
+  cmp -s "$WORK/bx/shards/pax.tar/dir/s1" "$SRC/dir/s1"; then
+  pass batch_cli_in_order
+else
+  fail batch_cli_in_order "rc $rc: $out; names: $names"
+fi
+# The same as AIStore's JSON, with a range and --only-obj-name, to stdout.
+cat >"$WORK/batch.json" <<EOF
+{"in": [{"objname": "big.bin", "bucket": "batch2", "start": 1000, "length": 5000},
+        {"objname": "pax.tar", "bucket": "shards", "archpath": "dir/s65536"}]}
+EOF
+"$AIS" get --batch "$WORK/batch.json" - --only-obj-name 2>/dev/null >"$WORK/b2.tar"
+names=$(tar -tf "$WORK/b2.tar" 2>&1 | tr '\n' ' ')
+if [[ $names == "big.bin pax.tar/dir/s65536 " ]] &&
+  cmp -s <(tar -xOf "$WORK/b2.tar" big.bin) <(tail -c +1001 "$WORK/big2.bin" | head -c 5000) &&
+  cmp -s <(tar -xOf "$WORK/b2.tar" pax.tar/dir/s65536) "$SRC/dir/s65536"; then
+  pass batch_json_ranges_onob
+else
+  fail batch_json_ranges_onob "names: $names"
+fi
+# Native REST on the proxy and on a target: the same TAR, with its exact Content-Length.
+bad=""
+for h in $HTTP $(head -1 <<<"$TARGET_HTTP"); do
+  code=$(curl -s -X GET --data-binary @"$WORK/batch.json" -D "$WORK/h" -o "$WORK/b3.tar" -w '%{http_code}' "http://$h/v1/ml/moss")
+  len=$(grep -i '^content-length:' "$WORK/h" | tr -d '\r' | awk '{print $2}')
+  names=$(tar -tf "$WORK/b3.tar" 2>&1 | tr '\n' ' ')
+  [[ $code == 200 && $len == $(stat -c %s "$WORK/b3.tar") && $names == "batch2/big.bin shards/pax.tar/dir/s65536 " ]] &&
+    cmp -s <(tar -xOf "$WORK/b3.tar" shards/pax.tar/dir/s65536) "$SRC/dir/s65536" || bad+=" $h:$code:$len:$names"
+done
+if [[ -z $bad ]]; then pass batch_rest_proxy_and_target; else fail batch_rest_proxy_and_target "$bad"; fi
+# Missing items: an error before any byte (CLI exit 3, no file; HTTP 404), or with coer/
+# --cont-on-err empty __404__/ entries in place.
+printf 'ais://batch2/small.bin\nais://batch2/nope.bin\nais://shards/pax.tar no/such/member\n' >"$WORK/miss.txt"
+rm -f "$WORK/m.tar"
+out=$("$AIS" get --batch "$WORK/miss.txt" "$WORK/m.tar" 2>&1)
+rc=$?
+code=$(curl -s -X GET --data '{"in": [{"objname": "small.bin"}, {"objname": "nope.bin"}]}' -o "$WORK/m2" -w '%{http_code}' "http://$HTTP/v1/ml/moss/batch2")
+"$AIS" get --batch "$WORK/miss.txt" "$WORK/m3.tar" --cont-on-err >/dev/null 2>&1
+rc3=$?
+names=$(tar -tvf "$WORK/m3.tar" 2>/dev/null | awk '{print $3, $6}' | tr '\n' ' ')
+if [[ $rc == 3 && $out == *"nope.bin"* && ! -e $WORK/m.tar && $code == 404 && $rc3 == 0 &&
+  $names == "513 batch2/small.bin 0 __404__/batch2/nope.bin 0 __404__/shards/pax.tar/no/such/member " ]]; then
+  pass batch_missing_items
+else
+  fail batch_missing_items "rc $rc ($out), file $([[ -e $WORK/m.tar ]] && echo left); http $code; coer rc $rc3: $names"
+fi
+# Bad requests: a clear 400/501, the gateway keeps serving.
+c1=$(curl -s -X GET --data 'not json' -o /dev/null -w '%{http_code}' "http://$HTTP/v1/ml/moss")
+c2=$(curl -s -X GET --data '{"in": [{"objname": "a", "bucket": "batch2"}], "mime": ".tgz"}' -o "$WORK/e2" -w '%{http_code}' "http://$HTTP/v1/ml/moss")
+c3=$(curl -s -X GET --data '{"in": [{"objname": "small.bin", "bucket": "batch2"}], "strm": false}' -o "$WORK/e3" -w '%{http_code}' "http://$HTTP/v1/ml/moss")
+c4=$(curl -s -X GET --data '{"in": []}' -o /dev/null -w '%{http_code}' "http://$HTTP/v1/ml/moss/batch2")
+c5=$(curl -s -X GET --data '{"in": [{"objname": "small.bin"}]}' -o /dev/null -w '%{http_code}' "http://$HTTP/v1/ml/moss")
+if [[ $c1 == 400 && $c2 == 400 && $c3 == 501 && $c4 == 400 && $c5 == 400 ]] && grep -q "only TAR" "$WORK/e2" &&
+  grep -q "strm" "$WORK/e3"; then
+  pass batch_bad_requests_refused
+else
+  fail batch_bad_requests_refused "not json $c1, tgz $c2, buffered $c3, empty $c4, no bucket $c5"
 fi
 
 # A shard in a bucket with EC: its members read with its owner down (from the slices).

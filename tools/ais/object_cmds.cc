@@ -24,6 +24,7 @@
 #include "tools/ais/cli.h"
 #include "tools/ais/exit_codes.h"
 #include "tools/ais/format.h"
+#include "tools/ais/get_batch.h"
 #include "tools/ais/get_many.h"
 #include "tools/ais/progress.h"
 #include "tools/ais/uri.h"
@@ -348,11 +349,27 @@ struct GetArgs {
   std::string archpath;  // a member of the shard, not the shard
   std::string archiveMime;
   std::optional<std::string> prefix;  // set: every object under it, into a directory
+  std::string batch;                  // set: many items as one TAR (src is then where it goes)
+  bool continueOnError = false, onlyObjName = false;
   int conc = 8;
   bool quiet = false;
 };
 
 int getObject(Cli& cli, const GetArgs& a) {
+  if (!a.batch.empty()) {
+    if (a.prefix || a.offset || a.length || !a.archpath.empty() || !a.dst.empty()) {
+      return fail(Status(Code::kInvalidArgument,
+                         "--batch LIST takes one argument, OUT.tar or -: no --prefix, --offset, "
+                         "--length or --archpath (they go in LIST)"));
+    }
+    return getBatch(
+        cli, GetBatchArgs{a.batch, a.src, a.continueOnError, a.onlyObjName, a.conc, a.quiet});
+  }
+  if (a.continueOnError || a.onlyObjName) {
+    return fail(
+        Status(Code::kInvalidArgument, "--cont-on-err and --only-obj-name go with --batch"));
+  }
+  if (a.src.empty()) return fail(Status(Code::kInvalidArgument, "which object? ais://BUCKET/NAME"));
   if (a.prefix) {
     auto bucket = parseBucketUri(a.src);
     if (!bucket.ok()) return fail(bucket.status());
@@ -531,12 +548,22 @@ void addGet(CLI::App& parent, Cli& cli) {
   auto a = std::make_shared<GetArgs>();
   auto* cmd =
       parent.add_subcommand("get", "Get an object into a file (default ./NAME) or stdout (-)");
-  cmd->add_option("OBJECT", a->src, "ais://BUCKET/NAME (ais://BUCKET with --prefix)")->required();
+  cmd->add_option("OBJECT", a->src,
+                  "ais://BUCKET/NAME (ais://BUCKET with --prefix; OUT.tar or - with --batch)");
   cmd->add_option("DST", a->dst, "FILE, DIR, or - for stdout (a DIR with --prefix)");
+  cmd->add_option("--batch", a->batch,
+                  "Get the objects and archive members listed in this file as one TAR, in order "
+                  "(GetBatch JSON, or lines: ais://BUCKET/NAME [ARCHPATH])");
+  cmd->add_flag("--cont-on-err", a->continueOnError,
+                "--batch: a missing item becomes an empty entry under __404__/ instead of an "
+                "error");
+  cmd->add_flag("--only-obj-name", a->onlyObjName,
+                "--batch: entries named NAME[/ARCHPATH] instead of BUCKET/NAME[/ARCHPATH]");
   cmd->add_option("--prefix", a->prefix,
                   "Get every object whose name starts with this (\"\": the whole bucket) into DST "
                   "as DST/NAME");
-  cmd->add_option("--conc", a->conc, "Parallel downloads with --prefix")->capture_default_str();
+  cmd->add_option("--conc", a->conc, "Parallel downloads with --prefix or --batch")
+      ->capture_default_str();
   cmd->add_option("--offset", a->offset, "Range start (bytes)");
   cmd->add_option("--length", a->length, "Range length (bytes; default to the end)");
   cmd->add_option(

@@ -434,6 +434,24 @@ if [[ $rc == 3 && $out == *"nope.bin"* && ! -e $WORK/m.tar && $code == 404 && $r
 else
   fail batch_missing_items "rc $rc ($out), file $([[ -e $WORK/m.tar ]] && echo left); http $code; coer rc $rc3: $names"
 fi
+# A byte flipped on disk in one item: the CLI exits 9 and leaves no OUT.tar; REST cuts the TAR
+# short (the client sees an error), never a whole TAR with the wrong byte.
+"$AIS" put -q "$SRC/dir/s65536" ais://batch2/flip.bin >/dev/null
+file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/batch2/%ob/flip.bin" | head -1)
+printf '\x00' | dd of="$file" bs=1 seek=30000 conv=notrunc status=none
+printf 'ais://batch2/small.bin\nais://batch2/flip.bin\n' >"$WORK/flip.txt"
+rm -f "$WORK/f.tar"
+"$AIS" get --batch "$WORK/flip.txt" "$WORK/f.tar" >/dev/null 2>&1
+rc=$?
+curl -sf -X GET --data '{"in": [{"objname": "small.bin"}, {"objname": "flip.bin"}]}' -o "$WORK/f2.tar" "http://$HTTP/v1/ml/moss/batch2"
+crc=$?
+if [[ $rc == 9 && ! -e $WORK/f.tar && $crc != 0 ]] && ! cmp -s <(tar -xOf "$WORK/f2.tar" batch2/flip.bin 2>/dev/null) "$SRC/dir/s65536" &&
+  [[ $(tar -xOf "$WORK/f2.tar" batch2/flip.bin 2>/dev/null | wc -c) != 65536 ]]; then
+  pass batch_flipped_item_never_served
+else
+  fail batch_flipped_item_never_served "cli exit $rc ($([[ -e $WORK/f.tar ]] && echo file left)); curl exit $crc"
+fi
+
 # Bad requests: a clear 400/501, the gateway keeps serving.
 c1=$(curl -s -X GET --data 'not json' -o /dev/null -w '%{http_code}' "http://$HTTP/v1/ml/moss")
 c2=$(curl -s -X GET --data '{"in": [{"objname": "a", "bucket": "batch2"}], "mime": ".tgz"}' -o "$WORK/e2" -w '%{http_code}' "http://$HTTP/v1/ml/moss")

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/names.h"
+#include "node/archive_job_part.h"
 #include "node/mountpath_overrides.h"
 #include "proto/wire.h"
 
@@ -263,11 +264,13 @@ kj::Promise<void> NodeServer::startJob(StartJobContext context) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   };
-  if (kind != "validate" && kind != "ec-encode") {
-    return answerNow(Status(Code::kInvalidArgument, "unknown job kind '" + kind +
-                                                        "' (startJob runs: validate, ec-encode)"));
+  if (kind != "validate" && kind != "ec-encode" && kind != "archive") {
+    return answerNow(
+        Status(Code::kInvalidArgument,
+               "unknown job kind '" + kind + "' (startJob runs: validate, ec-encode, archive)"));
   }
   if (!target_) return answerNow(notTarget());
+  if (kind == "archive") return answerNow(startArchivePart(ctx_, id, proto::str(p.getParams())));
   if (Status st = meta::validateBucketName(bucket); !st.ok()) return answerNow(st);
   if (!ctx_.meta.bmd().find(bucket)) {
     return answerNow(Status(Code::kBucketNotFound, "ais://" + bucket));

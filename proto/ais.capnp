@@ -196,7 +196,9 @@ interface Node {
   # every mountpath, on the I/O workers) and returns at once; it runs until done or stopped, and
   # whoever started it may go away. listJobs: this node's jobs (running and the last finished),
   # filtered by id and/or kind when given. stopJob: stops the running ones matching id or kind.
-  startJob @19 (id :Text, kind :Text, bucket :Text) -> (status :Status);
+  # params: what the kind needs beyond the bucket (kind "archive": this target's shards, JSON as
+  # node/target/archive_job.h reads it).
+  startJob @19 (id :Text, kind :Text, bucket :Text, params :Text) -> (status :Status);
   listJobs @20 (id :Text, kind :Text) -> (status :Status, jobs :List(JobInfo));
   stopJob @21 (id :Text, kind :Text) -> (status :Status, stopped :UInt32);
 

@@ -304,6 +304,9 @@ class Client {
   // every node for its parts of the jobs matching id/kind (empty: all). stopJob stops the running
   // parts matching id or kind everywhere; how many were asked.
   Status startJob(const std::string& id, const std::string& kind, const std::string& bucket);
+  // The same with a part on each target named, given its own params (all or nothing too).
+  Status startJob(const std::string& id, const std::string& kind, const std::string& bucket,
+                  const std::map<std::string, std::string>& paramsByTarget);
   Result<JobList> listJobs(const std::string& id = "", const std::string& kind = "");
   // A target's mountpaths (client_mountpaths.cc).
   Result<std::vector<MountpathInfo>> mountpaths(const std::string& targetId);

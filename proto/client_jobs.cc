@@ -104,13 +104,30 @@ std::vector<const meta::NodeInfo*> everyNode(const meta::Smap& smap) {
 
 Status Client::startJob(const std::string& id, const std::string& kind, const std::string& bucket) {
   auto smap = impl_->currentSmap();
-  auto targets = smap->activeTargets();
+  std::map<std::string, std::string> parts;
+  for (const auto* t : smap->activeTargets()) parts[t->id] = "";
+  return startJob(id, kind, bucket, parts);
+}
+
+Status Client::startJob(const std::string& id, const std::string& kind, const std::string& bucket,
+                        const std::map<std::string, std::string>& paramsByTarget) {
+  auto smap = impl_->currentSmap();
+  std::vector<const meta::NodeInfo*> targets;
+  auto active = smap->activeTargets();
+  for (const auto& [tid, params] : paramsByTarget) {
+    auto t = std::find_if(active.begin(), active.end(), [&](auto* n) { return n->id == tid; });
+    if (t == active.end()) {
+      return Status(Code::kUnavailable, "target " + tid + " is not an active target");
+    }
+    targets.push_back(*t);
+  }
   if (targets.empty()) return Status(Code::kNoTargets);
   auto answers = askNodes(*impl_, targets, [&](wire::Node::Client node, std::string nodeId) {
     auto req = node.startJobRequest();
     req.setId(id);
     req.setKind(kind);
     req.setBucket(bucket);
+    req.setParams(paramsByTarget.at(nodeId));
     return req.send().then([nodeId](auto&& r) {
       return NodeAnswer{nodeId, proto::toStatus(r.getStatus()), {}, 0};
     });

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "tools/ais/archive_bucket.h"
 #include "tools/ais/archive_put.h"
 #include "tools/ais/cli.h"
 #include "tools/ais/exit_codes.h"
@@ -81,6 +82,29 @@ void addArchiveCommands(CLI::App& app, Cli& cli) {
               "added again and read as the newest)");
   p->add_flag("--quiet,-q", put->quiet, "No progress bar or summary");
   p->callback([&cli, put] { cli.action = [&cli, put] { return putArchive(cli, *put); }; });
+
+  auto job = std::make_shared<ArchiveBucketArgs>();
+  auto* b = archive->add_subcommand(
+      "bucket",
+      "Archive job: objects of a bucket into shards of a bucket (built by the targets that own "
+      "them)");
+  b->add_option("SRC", job->src, "ais://BUCKET whose objects go into the shards")->required();
+  b->add_option("DST", job->dst,
+                "ais://BUCKET/SHARD: a name with a brace range (shard-{0000..0999}.tar) for many "
+                "shards, a plain name for one")
+      ->required();
+  b->add_option("--prefix", job->prefix, "Only objects whose names start with this");
+  b->add_option("--list", job->list, "Only these objects (comma-separated names)");
+  b->add_option("--template", job->templ,
+                "Only the objects this brace-range template names (obj-{000..999}.jpg)");
+  b->add_option("--shard-size", job->shardSize,
+                "Shards up to this size (e.g. 64MiB; default 1GiB with a range, unbounded "
+                "without)");
+  b->add_option("--archive-mime,--archmime", job->mime,
+                "The shards' format when DST's name does not say: tar, tgz, tar.gz, tar.lz4, zip");
+  b->add_flag("--wait", job->wait, "Wait until the job ends (exit 0 if it finished)");
+  b->add_flag("--quiet,-q", job->quiet, "No summary line");
+  b->callback([&cli, job] { cli.action = [&cli, job] { return archiveBucket(cli, *job); }; });
 }
 
 }  // namespace ais::cli

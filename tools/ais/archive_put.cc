@@ -63,20 +63,24 @@ Result<ObjectInfo> appendFile(Client& client, const Uri& uri, const std::string&
 
 }  // namespace
 
+Result<archive::Format> shardFormatOf(const std::string& shardName, const std::string& mime) {
+  auto format = mime.empty() ? archive::formatOfName(shardName) : archive::parseFormat(mime);
+  if (format) return *format;
+  return Status(Code::kInvalidArgument, mime.empty()
+                                            ? "'" + shardName +
+                                                  "' does not name an archive format (.tar, .tgz, "
+                                                  ".tar.gz, .tar.lz4, .zip): give --archive-mime"
+                                            : "unknown archive format '" + mime + "'");
+}
+
 int putArchive(Cli& cli, const ArchivePutArgs& a) {
   auto uri = parseObjectUri(a.dst);
   if (!uri.ok()) return fail(uri.status());
-  std::optional<archive::Format> format =
-      a.mime.empty() ? archive::formatOfName(uri->name) : archive::parseFormat(a.mime);
   // Appended members travel as TAR; the owner checks that the shard is one.
-  if (a.append && (format || a.mime.empty())) format = archive::Format::kTar;
-  if (!format) {
-    return fail(Status(Code::kInvalidArgument,
-                       a.mime.empty() ? "'" + uri->name +
-                                            "' does not name an archive format (.tar, .tgz, "
-                                            ".tar.gz, .tar.lz4, .zip): give --archive-mime"
-                                      : "unknown archive format '" + a.mime + "'"));
-  }
+  auto format = a.append && a.mime.empty() ? Result<archive::Format>(archive::Format::kTar)
+                                           : shardFormatOf(uri->name, a.mime);
+  if (!format.ok()) return fail(format.status());
+  if (a.append) format = archive::Format::kTar;
   // What goes in: a file (its basename, or --archpath), or every regular file under a directory
   // (relative paths, under --archpath if given), in name order.
   std::vector<Source> files;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "node/archive/format.h"
 #include "tools/ais/cli.h"
 #include "tools/ais/uri.h"
 
@@ -15,5 +16,7 @@ struct ArchivePutArgs {
 };
 
 int putArchive(Cli& cli, const ArchivePutArgs& a);
+// The format of a shard by --archive-mime, else by its name; kInvalidArgument saying which.
+Result<archive::Format> shardFormatOf(const std::string& shardName, const std::string& mime);
 
 }  // namespace ais::cli

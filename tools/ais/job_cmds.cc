@@ -222,6 +222,10 @@ int wait(Cli& cli, const std::string& idOrKind, double timeoutSec) {
       std::printf("%s %s: %llu objects, %s, %llu errors\n", id.c_str(), m->state.c_str(),
                   static_cast<unsigned long long>(m->objects), humanSize(m->bytes).c_str(),
                   static_cast<unsigned long long>(m->errors));
+      for (const JobInfo& p : m->parts) {  // why a part failed or stopped
+        if (!p.message.empty())
+          std::fprintf(stderr, "  %s: %s\n", p.node.c_str(), p.message.c_str());
+      }
       return m->state == "finished" ? kExitOk : kExitOther;
     }
     if (timeoutSec > 0 && std::chrono::steady_clock::now() >= deadline) {

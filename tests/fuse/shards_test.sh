@@ -2,9 +2,9 @@
 # aisfs -o shards=dirs: TAR shards made by GNU tar (and TGZ, TAR.LZ4, ZIP shards made by gzip,
 # lz4 and zip) appear as read-only directories of their members; every member reads back
 # byte-exact (cat, cmp, find, a sequential and a random reader); a byte flipped in a TGZ shard on
-# disk fails its member reads (never wrong bytes); a PyTorch DataLoader reads members in random
-# order; writes inside a shard fail with EROFS; the default mount (shards=files) shows the same
-# shard as the file it is, byte-exact.
+# disk fails its member reads (never wrong bytes); shards made by the archive job browse too; a
+# PyTorch DataLoader reads members in random order; writes inside a shard fail with EROFS; the
+# default mount (shards=files) shows the same shard as the file it is, byte-exact.
 # shellcheck source=tests/fuse/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built shards_test
@@ -84,6 +84,20 @@ out=$(rm "$S/train/cls0/s0.bin" 2>&1)
 if [[ $? -ne 0 && -e $S/train/cls0/s0.bin ]]; then pass unlink_member_refused; else fail unlink_member_refused "$out"; fi
 if [[ ! -e $S/nope && ! -e $S/train/nope ]]; then pass missing_member_enoent; else fail missing_member_enoent; fi
 
+# Shards made by the archive job browse the same way: loose samples into TAR shards, every
+# member read back through the mount.
+ais put -q "$SRC/train" "ais://$B/loose/" >/dev/null || fail put_loose
+ais archive bucket "ais://$B" "ais://$B/job/shard-{0..99}.tar" --prefix loose/ --shard-size 96KiB --wait >/dev/null 2>&1 || fail archive_job_ran
+bad="" n=0
+for f in $(cd "$SRC/train" && find . -type f | sed 's#^\./##'); do
+  hit=$(ls -d "$MNT/$B/job/"shard-*.tar/loose/"$f" 2>/dev/null | head -1)
+  [[ -n $hit ]] && cmp -s "$hit" "$SRC/train/$f" || bad+=" $f"
+  n=$((n + 1))
+done
+shards=$(ls -d "$MNT/$B/job/"shard-*.tar 2>/dev/null | wc -l)
+if [[ -z $bad && $n == 60 && $shards -ge 2 ]]; then pass archive_job_shards_browse; else
+  fail archive_job_shards_browse "$shards shards; unreadable:$(head -c 300 <<<"$bad")"
+fi
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   if out=$(timeout 300 /usr/bin/python3 - "$S" "$SRC" <<'PYEOF' 2>&1
 import os, sys, warnings

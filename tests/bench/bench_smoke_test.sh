@@ -60,5 +60,13 @@ if [[ -d $REPO/../shared/bench && -c /dev/fuse ]]; then
 else
   skip fuse_randread_bench "needs ../shared/bench and /dev/fuse"
 fi
+if [[ -c /dev/fuse ]]; then
+  SAMPLES=200 SHARDS=2 THREADS=2 timeout 300 "$REPO/tests/bench/shard_fuse_bench.sh" >"$OUT/shard_fuse" 2>&1
+  # Rows: | local | N | MiB/s | ratio |, and loose, tar, tgz
+  figures_ok shard_fuse_bench "$OUT/shard_fuse" \
+    -F'|' '$2 ~ /^ (local|loose|tar|tgz) $/ { n++; if (!($3 > 0)) bad = 1 } END { exit !(n == 4 && !bad) }'
+else
+  skip shard_fuse_bench "needs /dev/fuse"
+fi
 echo "bench_smoke_test: $FAILS failed"
 ((FAILS == 0))

@@ -1,6 +1,7 @@
 #include "node/archive/shard_index.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ais::archive {
 
@@ -57,13 +58,35 @@ const Member* ShardIndex::find(std::string_view name) const {
 }
 
 Result<std::string> ShardIndex::read(const ReadAt& readAt, const Member& m, uint64_t off,
-                                     uint64_t len) const {
+                                     uint64_t len, SegmentCache* cache,
+                                     const std::string& cacheKey) const {
   if (zip_) return ZipIndex::read(readAt, m, off, len);
   if (off >= m.size) return std::string();
   len = std::min(len, m.size - off);
   std::string out(static_cast<size_t>(len), '\0');
   if (!stream_) {
     AIS_RETURN_IF_ERROR(readExactly(readAt, out.data(), out.size(), m.offset + off, "TAR member"));
+    return out;
+  }
+  if (cache) {
+    for (size_t done = 0; done < out.size();) {
+      uint64_t at = m.offset + off + done;
+      size_t k = stream_->segmentOf(at);
+      SegmentCache::Bytes seg = cache->find(cacheKey, k);
+      if (!seg) {
+        auto decoded = stream_->decodeSegment(readAt, k);
+        if (!decoded.ok()) return decoded.status();
+        seg = std::make_shared<const std::string>(std::move(*decoded));
+        cache->insert(cacheKey, k, seg);
+      }
+      uint64_t in = at - stream_->segmentStart(k);
+      if (in >= seg->size()) {
+        return Status(Code::kBadArchive, "member '" + m.name + "' runs past the stream");
+      }
+      size_t n = static_cast<size_t>(std::min<uint64_t>(out.size() - done, seg->size() - in));
+      std::memcpy(out.data() + done, seg->data() + in, n);
+      done += n;
+    }
     return out;
   }
   StreamIndex::Cursor cursor(*stream_, readAt);

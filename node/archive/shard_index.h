@@ -14,6 +14,7 @@
 
 #include "node/archive/format.h"
 #include "node/archive/read_at.h"
+#include "node/archive/segment_cache.h"
 #include "node/archive/stream_index.h"
 #include "node/archive/tar_index.h"
 #include "node/archive/zip_index.h"
@@ -42,8 +43,11 @@ class ShardIndex {
     return format_ == Format::kTar ||
            (format_ == Format::kZip && m.method == Member::Method::kStored && !m.encrypted);
   }
-  // Bytes [off, off + len) of the member (cut at its end), decoded as its format needs.
-  Result<std::string> read(const ReadAt& readAt, const Member& m, uint64_t off, uint64_t len) const;
+  // Bytes [off, off + len) of the member (cut at its end), decoded as its format needs. With a
+  // cache, a compressed TAR's segments are taken from it or decoded whole and put in it, under
+  // cacheKey (the shard's identity: name, version, checksum).
+  Result<std::string> read(const ReadAt& readAt, const Member& m, uint64_t off, uint64_t len,
+                           SegmentCache* cache = nullptr, const std::string& cacheKey = "") const;
   size_t memoryBytes() const;
   size_t restartPoints() const { return stream_ ? stream_->points() : 0; }
 

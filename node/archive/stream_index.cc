@@ -66,6 +66,27 @@ StreamIndex::Cursor::Cursor(const StreamIndex& index, const ReadAt& readAt)
 
 StreamIndex::Cursor::~Cursor() = default;
 
+size_t StreamIndex::segmentOf(uint64_t off) const {
+  auto it = std::upper_bound(points_.begin(), points_.end(), off,
+                             [](uint64_t o, const RestartPoint& p) { return o < p.out; });
+  return static_cast<size_t>(std::prev(it) - points_.begin());  // points_ starts at 0
+}
+
+Result<std::string> StreamIndex::decodeSegment(const ReadAt& readAt, size_t k) const {
+  uint64_t from = points_.at(k).out;
+  uint64_t to = k + 1 < points_.size() ? points_[k + 1].out : size_;
+  std::string out(static_cast<size_t>(to - from), '\0');
+  Cursor cursor(*this, readAt);
+  for (size_t done = 0; done < out.size();) {
+    auto n = cursor.read(out.data() + done, out.size() - done, from + done);
+    if (!n.ok()) return n.status();
+    if (*n == 0)
+      return Status(Code::kBadArchive, "compressed stream ended before its indexed size");
+    done += *n;
+  }
+  return out;
+}
+
 Status StreamIndex::Cursor::seek(uint64_t off) {
   const auto& pts = index_.points_;
   auto it = std::upper_bound(pts.begin(), pts.end(), off,

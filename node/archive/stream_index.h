@@ -48,6 +48,10 @@ class StreamIndex {
   uint64_t packedSize() const { return packedSize_; }
   size_t points() const { return points_.size(); }
   size_t memoryBytes() const;
+  // Segment k: the uncompressed bytes from restart point k to the next (or the end).
+  size_t segmentOf(uint64_t off) const;
+  uint64_t segmentStart(size_t k) const { return points_[k].out; }
+  Result<std::string> decodeSegment(const ReadAt& readAt, size_t k) const;
 
   // Reads the uncompressed stream through readAt (the compressed bytes), keeping its place:
   // reads that go forward (TAR headers while indexing, a member read in pieces) continue

@@ -276,12 +276,14 @@ kj::Promise<Result<GetReply>> ArchiveService::decodeMember(const ObjectRef& ref,
                                                            const archive::Member& m, GetRange range,
                                                            kj::Maybe<wire::ByteSink::Client> sink) {
   using Bytes = std::shared_ptr<const std::string>;
-  auto decode = [index = ix.index, pinned = ix.lom, member = m, range, ref](
+  auto decode = [index = ix.index, pinned = ix.lom, member = m, range, ref, cache = segments_](
                     const store::Lom& lom, const archive::ReadAt& readAt) -> Result<Bytes> {
     if (lom.version != pinned.version || lom.checksum != pinned.checksum) {
       return Status(Code::kVersionChanged, where(ref) + " changed since it was indexed");
     }
-    auto bytes = index->read(readAt, member, range.offset, range.length);
+    std::string key =
+        where(ref) + '\0' + std::to_string(lom.version) + '\0' + std::to_string(lom.checksum);
+    auto bytes = index->read(readAt, member, range.offset, range.length, cache.get(), key);
     if (!bytes.ok()) {
       if (bytes.code() != Code::kBadArchive) return bytes.status();
       return Status(Code::kBadArchive, where(ref) + ": " + bytes.status().message());

@@ -4,7 +4,9 @@
 // and content (a changed object gets a new index). A member that is a range of the shard (TAR,
 // stored ZIP) is then a ranged GET of it (ObjectService::get: block-verified, restored from EC
 // when damaged), pinned to the indexed version; a compressed member is decoded from the shard's
-// verified bytes on an I/O thread and served from memory. Loop-thread only.
+// verified bytes on an I/O thread and served from memory; for a compressed TAR through a cache
+// of decoded segments (archive/segment_cache.h, 256 MiB), so neighbouring members decode their
+// segment once. Loop-thread only.
 #pragma once
 
 #include <kj/async.h>
@@ -75,6 +77,10 @@ class ArchiveService {
     size_t bytes = 0;
   };
   std::list<std::pair<Key, Entry>> lru_;
+  // Decoded segments of compressed TAR shards (shared with the I/O threads that decode).
+  static constexpr size_t kDecodedBytes = size_t{256} << 20;
+  std::shared_ptr<archive::SegmentCache> segments_ =
+      std::make_shared<archive::SegmentCache>(kDecodedBytes);
   std::map<Key, std::list<std::pair<Key, Entry>>::iterator> byKey_;
   size_t members_ = 0, bytes_ = 0;
 };

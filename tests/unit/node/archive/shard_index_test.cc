@@ -4,8 +4,6 @@
 // shard.
 #include "node/archive/shard_index.h"
 
-#include "node/archive/archive_writer.h"
-
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -19,6 +17,7 @@
 #include <string>
 
 #include "../store/temp_dir.h"
+#include "node/archive/archive_writer.h"
 #include "shard_bytes.h"
 
 namespace ais::archive {
@@ -63,14 +62,16 @@ class ShardIndexTest : public ::testing::Test {
   }
 
   // Every member whole and in pieces (across restart points), then random ranges.
-  void expectAllReadBack(const ShardIndex& ix, const std::string& shard) {
+  // With a cache: decoded segments come from (and go to) it.
+  void expectAllReadBack(const ShardIndex& ix, const std::string& shard,
+                         SegmentCache* cache = nullptr) {
     auto rd = readerOf(shard);
     size_t files = 0;
     for (const auto& [name, data] : files_) {
       const Member* m = ix.find(name);
       ASSERT_NE(m, nullptr) << name;
       ASSERT_EQ(m->size, data.size()) << name;
-      auto whole = ix.read(rd, *m, 0, m->size);
+      auto whole = ix.read(rd, *m, 0, m->size, cache, "shard");
       ASSERT_TRUE(whole.ok()) << name << ": " << whole.status().toString();
       EXPECT_TRUE(*whole == data) << name;
       ++files;
@@ -83,7 +84,7 @@ class ShardIndexTest : public ::testing::Test {
       if (it->second.empty()) continue;
       uint64_t off = rng() % it->second.size(), len = 1 + rng() % 100000;
       const Member* m = ix.find(it->first);
-      auto got = ix.read(rd, *m, off, len);
+      auto got = ix.read(rd, *m, off, len, cache, "shard");
       ASSERT_TRUE(got.ok()) << got.status().toString();
       EXPECT_TRUE(*got == it->second.substr(off, len)) << it->first << " at " << off;
     }
@@ -120,6 +121,23 @@ TEST_F(ShardIndexTest, TgzMembersReadBackAcrossRestartPoints) {
   EXPECT_EQ(ix->format(), Format::kTgz);
   EXPECT_GT(ix->restartPoints(), 20u);  // ~9 MiB of TAR at 64 KiB spacing
   expectAllReadBack(*ix, shard);
+}
+
+TEST_F(ShardIndexTest, CompressedMembersThroughTheSegmentCache) {
+  for (const char* cmd : {"tar cf - . | gzip -6 -c", "tar cf - . | lz4 -q -c"}) {
+    std::string shard = make(cmd);
+    Format f = std::string(cmd).find("gzip") != std::string::npos ? Format::kTgz : Format::kTarLz4;
+    auto ix = ShardIndex::build(f, readerOf(shard), shard.size(), smallSpacing());
+    ASSERT_TRUE(ix.ok()) << ix.status().toString();
+    SegmentCache big(64 << 20), tiny(100 << 10);  // tiny: segments dropped all the time
+    expectAllReadBack(*ix, shard, &big);
+    size_t held = big.bytes();
+    EXPECT_GT(held, 0u);
+    expectAllReadBack(*ix, shard, &big);  // from the cache now
+    EXPECT_EQ(big.bytes(), held);
+    expectAllReadBack(*ix, shard, &tiny);
+    EXPECT_LE(tiny.bytes(), size_t{100} << 10);
+  }
 }
 
 TEST_F(ShardIndexTest, ConcatenatedGzipMembers) {
@@ -202,7 +220,7 @@ TEST_F(ShardIndexTest, WrittenShardsReadBack) {
     expectAllReadBack(*ix, shard);
     // Debian's tools agree.
     spit(tmp_.path() + "/w.out", shard);
-    std::string check = f == Format::kZip  ? "unzip -tq w.out"
+    std::string check = f == Format::kZip   ? "unzip -tq w.out"
                         : f == Format::kTar ? "tar tf w.out"
                         : f == Format::kTgz ? "tar tzf w.out"
                                             : "lz4 -dc w.out | tar tf -";

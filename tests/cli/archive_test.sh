@@ -508,7 +508,9 @@ rc2=$?
 rm -rf "$WORK/uz" && mkdir -p "$WORK/uz" && unzip -q "$WORK/one.zip" -d "$WORK/uz" 2>/dev/null
 if [[ $rc1 == 0 && $members == "$(printf 'obj-0%02d ' $(seq 0 9))" && $rc2 == 0 ]] &&
   cmp -s "$WORK/uz/obj-017" "$WORK/objs/obj-017" && cmp -s "$WORK/uz/other.txt" "$WORK/objs/other.txt" &&
-  "$AIS" get -q ais://dstb/t-0.tgz --archpath obj-000 - 2>/dev/null | cmp -s - "$WORK/objs/obj-000"; then
+  "$AIS" get -q ais://dstb/t-0.tgz --archpath obj-000 - 2>/dev/null | cmp -s - "$WORK/objs/obj-000" &&
+  curl -sf "http://$HTTP/v1/objects/dstb/t-0.tgz?archpath=obj-001" | cmp -s - "$WORK/objs/obj-001" &&
+  curl -sf "http://$HTTP/v1/objects/dstb/one.zip?archpath=other.txt" | cmp -s - "$WORK/objs/other.txt"; then
   pass archive_job_tgz_template_zip_list
 else
   fail archive_job_tgz_template_zip_list "tgz rc $rc1 members '$members'; zip rc $rc2"

@@ -84,7 +84,10 @@ ErrOr<std::string> Fs::doReaddir(fuse_req_t req, fuse_ino_t ino, DirHandle& dir,
     if (!plus) {
       struct stat st {};
       st.st_ino = i < 2 ? ino : kUnknownIno;
-      st.st_mode = i < 2 ? S_IFDIR : typeBits(dir.children[i - 2].entry.kind);
+      const DirEntry* child = i < 2 ? nullptr : &dir.children[i - 2].entry;
+      st.st_mode = !child                                                   ? S_IFDIR
+                   : child->kind == Kind::kMember && isSymlink(child->info) ? S_IFLNK
+                                                                            : typeBits(child->kind);
       size_t len = fuse_add_direntry(req, buf.data() + pos, left, name, &st, next);
       if (len > left) break;
       pos += len;

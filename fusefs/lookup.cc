@@ -232,6 +232,10 @@ struct stat Fs::statOf(Inode& inode) {
       }
       break;
     case Kind::kMember: {
+      if (isSymlink(inode.info)) {  // lrwxrwxrwx, the target's length
+        st = fileStat(inode.info, defaults_);
+        break;
+      }
       ObjectInfo plain = inode.info;  // (its mode: the mount's file mode, read-only)
       plain.custom.clear();
       st = fileStat(plain, defaults_);

@@ -1,5 +1,9 @@
 #include "fusefs/shard_view.h"
 
+#include <unordered_map>
+
+#include "fusefs/posix_meta.h"
+
 namespace ais::fusefs {
 
 std::shared_ptr<const ShardTree> ShardView::build(ArchiveListing listing) {
@@ -26,13 +30,26 @@ std::shared_ptr<const ShardTree> ShardView::build(ArchiveListing listing) {
       from = slash + 1;
     }
   };
+  std::unordered_map<std::string, const ArchiveMember*> files;  // hard links' targets
+  for (const auto& m : listing.members) {
+    if (m.type == ArchiveMember::Type::kFile) files[m.name] = &m;
+  }
   for (auto& m : listing.members) {
     if (m.name.empty()) continue;
     if (m.type == ArchiveMember::Type::kDir) {
       addDirs(m.name, true);
       continue;
     }
-    if (m.type != ArchiveMember::Type::kFile) continue;
+    // Symlinks show as symlinks (readlink gives the target as archived); a hard link to a file
+    // member is a file with that member's bytes (the owner reads the link as its target).
+    const ArchiveMember* data = &m;
+    if (m.type == ArchiveMember::Type::kHardlink) {
+      auto t = files.find(m.linkTarget);
+      if (t == files.end()) continue;
+      data = t->second;
+    } else if (m.type != ArchiveMember::Type::kFile && m.type != ArchiveMember::Type::kSymlink) {
+      continue;  // devices, FIFOs
+    }
     addDirs(m.name, false);
     size_t cut = m.name.rfind('/');
     std::string parent = cut == std::string::npos ? "" : m.name.substr(0, cut);
@@ -44,7 +61,8 @@ std::shared_ptr<const ShardTree> ShardView::build(ArchiveListing listing) {
     }
     ObjectInfo info;
     info.name = m.name;
-    info.size = m.size;
+    info.size = data->size;
+    if (m.type == ArchiveMember::Type::kSymlink) info.custom[kKeySymlink] = m.linkTarget;
     info.version = listing.shard.version;
     info.checksum = listing.shard.checksum;  // (tells the shard's versions apart in caches)
     info.mtimeNs = info.atimeNs = m.mtimeSec * 1000000000;

@@ -86,6 +86,13 @@ Status describe(Client& client, GetBatch::Entry& e) {
   } else {
     auto listing = client.listArchive(it.bucket, it.name, it.archpath);
     if (!listing.ok()) return listing.status();
+    if (listing->members.at(0).type == ArchiveMember::Type::kHardlink) {
+      // A hard link reads as the member it links to (the owner resolves it the same way).
+      auto target = client.listArchive(it.bucket, it.name, listing->members.at(0).linkTarget);
+      if (target.ok() && target->members.at(0).type == ArchiveMember::Type::kFile) {
+        listing = std::move(target);
+      }
+    }
     const ArchiveMember& m = listing->members.at(0);
     if (m.type != ArchiveMember::Type::kFile) {
       return Status(Code::kInvalidArgument, where(it) + " is not a regular file");

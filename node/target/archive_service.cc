@@ -221,6 +221,11 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
                        retry](Result<Indexed> ix) mutable -> kj::Promise<Out> {
     if (!ix.ok()) return Out(ix.status());
     const archive::Member* m = ix->index->find(archpath);
+    if (m && m->type == archive::Member::Type::kHardlink) {
+      // A hard link reads as the member it links to, as tar extracts it.
+      const archive::Member* target = ix->index->find(m->linkTarget);
+      if (target && target->type == archive::Member::Type::kFile) m = target;
+    }
     if (!m) {
       return Out(Status(Code::kMemberNotFound, where(ref) + " has no member '" + archpath + "'"));
     }

@@ -306,6 +306,25 @@ else
   fail undamaged_member_still_reads
 fi
 
+# Links: a hard link member reads as the member it links to (CLI, REST on the proxy, GetBatch);
+# a symlink member is refused as not a regular file (exit 5).
+mkdir -p "$WORK/links" && echo "linked data" >"$WORK/links/f" && ln "$WORK/links/f" "$WORK/links/h" && ln -s f "$WORK/links/s"
+tar -C "$WORK/links" -cf "$WORK/links.tar" f h s
+"$AIS" put -q "$WORK/links.tar" ais://shards/links.tar >/dev/null
+got=$("$AIS" get -q ais://shards/links.tar --archpath h - 2>/dev/null)
+rest=$(curl -sf "http://$HTTP/v1/objects/shards/links.tar?archpath=h")
+printf 'ais://shards/links.tar h\n' >"$WORK/hl.txt"
+batch=$("$AIS" get --batch "$WORK/hl.txt" - 2>/dev/null | tar -xOf - shards/links.tar/h 2>/dev/null)
+out=$("$AIS" get ais://shards/links.tar --archpath s "$WORK/got" 2>&1)
+rc=$?
+types=$("$AIS" archive ls ais://shards/links.tar --json | $PY -c 'import json,sys; print(" ".join(m["name"]+":"+m["type"] for m in json.load(sys.stdin)))')
+if [[ $got == "linked data" && $rest == "linked data" && $batch == "linked data" && $rc == 5 &&
+  $out == *"not a regular file"* && $types == "f:file h:hardlink s:symlink" ]]; then
+  pass hardlink_member_reads_as_target
+else
+  fail hardlink_member_reads_as_target "cli '$got', rest '$rest', batch '$batch'; symlink rc $rc: $out; $types"
+fi
+
 # An overwritten shard: its new members (the index follows the object's version).
 mkdir -p "$WORK/v2" && echo "version two" >"$WORK/v2/a.txt"
 tar -C "$WORK/v2" -cf "$WORK/v2.tar" a.txt

@@ -2,7 +2,8 @@
 # aisfs -o shards=dirs: TAR shards made by GNU tar (and TGZ, TAR.LZ4, ZIP shards made by gzip,
 # lz4 and zip) appear as read-only directories of their members; every member reads back
 # byte-exact (cat, cmp, find, a sequential and a random reader); a byte flipped in a TGZ shard on
-# disk fails its member reads (never wrong bytes); shards made by the archive job browse too; a
+# disk fails its member reads (never wrong bytes); symlink members are symlinks and hard links
+# files of their targets; shards made by the archive job browse too; a
 # PyTorch DataLoader reads members in random order; writes inside a shard fail with EROFS; the
 # default mount (shards=files) shows the same shard as the file it is, byte-exact.
 # shellcheck source=tests/fuse/lib.sh
@@ -49,6 +50,19 @@ for f in shard-1.tgz shard-2.tar.lz4 shard-3.zip SHARD-4.TGZ; do
     fail "compressed_members_read_back_$f" "listed $(wc -l <<<"$listed"); differ:$(head -c 300 <<<"$bad")"
   fi
 done
+# Links inside a shard: a symlink member is a symlink (readlink: its target as archived; reads
+# follow it), a hard link member a file with its target's bytes.
+mkdir -p "$WORK/links" && echo "linked data" >"$WORK/links/f" && ln "$WORK/links/f" "$WORK/links/h" && ln -s f "$WORK/links/s"
+tar -C "$WORK/links" -cf "$WORK/links.tar" f h s
+ais put -q "$WORK/links.tar" "ais://$B/data/links.tar" >/dev/null || fail put_links
+L=$MNT/$B/data/links.tar
+if [[ $(readlink "$L/s") == f && $(stat -c %F "$L/s") == "symbolic link" && $(cat "$L/s") == "linked data" &&
+  $(stat -c %F "$L/h") == "regular file" && $(cat "$L/h") == "linked data" && $(stat -c %s "$L/h") == 12 &&
+  $(cd "$L" && find . -type l) == "./s" ]]; then
+  pass link_members
+else
+  fail link_members "readlink '$(readlink "$L/s")' ($(stat -c %F "$L/s" 2>&1)); h: '$(cat "$L/h" 2>&1)' $(stat -c '%F %s' "$L/h" 2>&1)"
+fi
 # Random reads of the big member (block cache path) against the source.
 if $PY - "$S/meta/big.bin" "$SRC/meta/big.bin" <<'PYEOF'; then pass member_random_reads; else fail member_random_reads; fi
 import os, random, sys

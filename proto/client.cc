@@ -598,9 +598,8 @@ Result<std::unique_ptr<PutHandle>> openPutStream(Client::Impl& impl, const std::
         auto route = impl.putRoute(smap, bucket, name, silent);
         if (!route.ok()) return Result<std::shared_ptr<Started>>(route.status());
         if (ownerOnly && route->degraded) {
-          return Result<std::shared_ptr<Started>>(
-              Status(Code::kUnavailable,
-                     "ais://" + bucket + "/" + name + ": its owner target " + "is down"));
+          return Result<std::shared_ptr<Started>>(Status(
+              Code::kUnavailable, "ais://" + bucket + "/" + name + ": its owner target is down"));
         }
         endpoint = route->target->rpcEndpoint;
         return Client::Impl::noteSilent(

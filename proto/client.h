@@ -295,6 +295,11 @@ class Client {
   Result<ArchiveListing> listArchive(const std::string& bucket, const std::string& name,
                                      const std::string& archpath = "",
                                      const std::string& archiveMime = "");
+  // The member a read of archpath gets: listArchive of it, a hard link to a file member replaced
+  // by that member (as tar extracts it, and as the owner reads it).
+  Result<ArchiveListing> memberToRead(const std::string& bucket, const std::string& name,
+                                      const std::string& archpath,
+                                      const std::string& archiveMime = "");
   // Reads range into *out and returns the whole object's info (size, version, custom) in the same
   // call: a gateway learns the headers and the first bytes in one round trip.
   Result<ObjectInfo> getRange(const std::string& bucket, const std::string& name, ByteRange range,

@@ -1,4 +1,5 @@
-// Client::listArchive: a shard's members, from the index its owner target keeps.
+// Client::listArchive: a shard's members, from the index its owner target keeps;
+// Client::memberToRead: the member a read of one gets.
 #include "proto/client.h"
 #include "proto/client_impl.h"
 
@@ -78,6 +79,18 @@ Result<ArchiveListing> Client::listArchive(const std::string& bucket, const std:
               return ask(holder->rpcEndpoint, true, false);
             });
       });
+}
+
+Result<ArchiveListing> Client::memberToRead(const std::string& bucket, const std::string& name,
+                                            const std::string& archpath,
+                                            const std::string& archiveMime) {
+  auto listing = listArchive(bucket, name, archpath, archiveMime);
+  if (!listing.ok() || listing->members.at(0).type != ArchiveMember::Type::kHardlink) {
+    return listing;
+  }
+  auto target = listArchive(bucket, name, listing->members.at(0).linkTarget, archiveMime);
+  if (target.ok() && target->members.at(0).type == ArchiveMember::Type::kFile) return target;
+  return listing;
 }
 
 }  // namespace ais

@@ -46,7 +46,8 @@ Result<ArchivePlan> parseArchivePlan(std::string_view text) {
 namespace {
 
 // One shard: members read from their owners in chunks, written through the archive writer into
-// one streamed PUT that commits only once the whole shard went through.
+// one streamed PUT that commits only once the whole shard went through (an early return drops
+// the handle uncommitted: nothing is stored).
 Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shard,
                   const BuildProgress& progress) {
   auto handle = client.beginPut(plan.dst, shard.name);
@@ -55,12 +56,10 @@ Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shar
                                     [&handle](std::string_view b) { return (*handle)->write(b); });
   for (const std::string& name : shard.members) {
     if (progress.stopRequested && progress.stopRequested()) {
-      (*handle)->abort();
       return Status(Code::kInternal, "stopped");  // (the job registry calls it aborted)
     }
     auto info = client.head(plan.src, name);
     if (!info.ok()) {
-      (*handle)->abort();
       return Status(info.code(), "ais://" + plan.src + "/" + name + ": " + info.status().message());
     }
     uint64_t off = 0;
@@ -82,16 +81,11 @@ Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shar
     };
     Status st = writer->add(name, info->size, 0644, info->mtimeNs / 1'000'000'000, source);
     if (!st.ok()) {
-      (*handle)->abort();
       return Status(st.code(), "ais://" + plan.src + "/" + name + ": " + st.message());
     }
     if (progress.memberDone) progress.memberDone(info->size);
   }
-  Status st = writer->finish();
-  if (!st.ok()) {
-    (*handle)->abort();
-    return st;
-  }
+  AIS_RETURN_IF_ERROR(writer->finish());
   auto committed = (*handle)->commit();
   return committed.ok() ? Status::OK() : committed.status();
 }

@@ -84,25 +84,18 @@ Status describe(Client& client, GetBatch::Entry& e) {
     e.version = info->version;
     e.mtimeSec = info->mtimeNs / 1'000'000'000;
   } else {
-    auto listing = client.listArchive(it.bucket, it.name, it.archpath);
+    auto listing = client.memberToRead(it.bucket, it.name, it.archpath);
     if (!listing.ok()) return listing.status();
-    if (listing->members.at(0).type == ArchiveMember::Type::kHardlink) {
-      // A hard link reads as the member it links to (the owner resolves it the same way).
-      auto target = client.listArchive(it.bucket, it.name, listing->members.at(0).linkTarget);
-      if (target.ok() && target->members.at(0).type == ArchiveMember::Type::kFile) {
-        listing = std::move(target);
-      }
-    }
     const ArchiveMember& m = listing->members.at(0);
     if (m.type != ArchiveMember::Type::kFile) {
-      return Status(Code::kInvalidArgument, where(it) + " is not a regular file");
+      return Status(Code::kInvalidArgument, "not a regular file");
     }
     whole = m.size;
     e.version = listing->shard.version;
     e.mtimeSec = m.mtimeSec;
   }
   if (it.start > whole) {
-    return Status(Code::kRangeNotSatisfiable, where(it) + ": start " + std::to_string(it.start) +
+    return Status(Code::kRangeNotSatisfiable, "start " + std::to_string(it.start) +
                                                   " is past its end (" + std::to_string(whole) +
                                                   " bytes)");
   }

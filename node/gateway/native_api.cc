@@ -333,15 +333,8 @@ void archiveListing(Exchange& ex, Client& c, const std::string& bucket, const st
 // shard, sent like one; any other is decoded by the owner and forwarded.
 void getMember(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
                const std::string& name, const std::string& archpath, const std::string& mime) {
-  auto listing = c->listArchive(bucket, name, archpath, mime);
+  auto listing = c->memberToRead(bucket, name, archpath, mime);
   if (!listing.ok()) return sendError(ex, listing.status());
-  if (listing->members.at(0).type == ArchiveMember::Type::kHardlink) {
-    // A hard link reads as the member it links to, as tar extracts it.
-    auto target = c->listArchive(bucket, name, listing->members.at(0).linkTarget, mime);
-    if (target.ok() && target->members.at(0).type == ArchiveMember::Type::kFile) {
-      listing = std::move(target);
-    }
-  }
   const ArchiveMember& m = listing->members.at(0);
   if (m.type != ArchiveMember::Type::kFile) {
     return sendError(

@@ -19,6 +19,7 @@
 #include "tools/ais/exit_codes.h"
 #include "tools/ais/format.h"
 #include "tools/ais/progress.h"
+#include "tools/ais/write_all.h"
 
 namespace ais::cli {
 namespace {
@@ -31,16 +32,6 @@ struct Source {
   uint32_t mode;
   int64_t mtimeSec;
 };
-
-Status writeAll(int fd, std::string_view b) {
-  while (!b.empty()) {
-    ssize_t n = ::write(fd, b.data(), b.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errnoStatus("writing the shard's temporary file");
-    b.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
-}
 
 // A shard changed by another writer between our start and commit: we start over this many times.
 constexpr int kAppendAttempts = 8;
@@ -125,8 +116,8 @@ int putArchive(Cli& cli, const ArchivePutArgs& a) {
       ::unlink(path.c_str());
     }
   } cleanup{tmp, fd};
-  auto writer =
-      archive::ArchiveWriter::make(*format, [fd](std::string_view b) { return writeAll(fd, b); });
+  auto writer = archive::ArchiveWriter::make(
+      *format, [fd](std::string_view b) { return writeAll(fd, b, "the shard's temporary file"); });
   uint64_t total = 0;
   for (const Source& f : files) {
     int in = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);

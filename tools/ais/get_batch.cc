@@ -13,6 +13,7 @@
 #include "tools/ais/exit_codes.h"
 #include "tools/ais/format.h"
 #include "tools/ais/uri.h"
+#include "tools/ais/write_all.h"
 
 namespace ais::cli {
 namespace {
@@ -44,16 +45,6 @@ Result<archive::BatchRequest> parseLines(const std::string& text) {
   return req;
 }
 
-Status writeAll(int fd, std::string_view b) {
-  while (!b.empty()) {
-    ssize_t n = ::write(fd, b.data(), b.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errnoStatus("writing the batch");
-    b.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 int getBatch(Cli& cli, const GetBatchArgs& a) {
@@ -82,7 +73,8 @@ int getBatch(Cli& cli, const GetBatchArgs& a) {
   int fd = toStdout ? STDOUT_FILENO
                     : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail(errnoStatus(a.out));
-  Status st = batch->stream(**client, [fd](std::string_view b) { return writeAll(fd, b); });
+  Status st =
+      batch->stream(**client, [fd](std::string_view b) { return writeAll(fd, b, "the batch"); });
   if (!toStdout) {
     if (::close(fd) != 0 && st.ok()) st = errnoStatus("closing " + a.out);
     if (st.ok() && ::rename(tmp.c_str(), a.out.c_str()) != 0) st = errnoStatus(a.out);

@@ -29,14 +29,20 @@ check s3_put_verified $PY "$CHECK" verify ingest s3/ "$SRC"
 listed=$("$AIS" ls ais://ingest/s3/ --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')
 check ais_ls_counts_s3_put test "$listed" = "$N"
 
-# kill -9 of a target while `ais put DIR` runs.
+# kill -9 of a target while `ais put DIR` runs. The put (under a second for 10,000 files) runs in
+# 50 ms slices, stopped (SIGSTOP) between them, so the kill lands while it is surely mid-way:
+# once some objects are in, never after its last one.
 "$AIS" put -q "$SRC" ais://ingest/kill/ --conc 16 2>"$WORK/kill.err" &
 putpid=$!
-for _ in $(seq 1 100); do
-  [[ $("$AIS" ls ais://ingest/kill/ --limit 2000 --json 2>/dev/null | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null) -ge 1000 ]] && break
+kill -STOP $putpid
+for _ in $(seq 1 200); do
+  kill -CONT $putpid
   sleep 0.05
+  kill -STOP $putpid 2>/dev/null || break  # (ended: the check below says so)
+  [[ $("$AIS" ls ais://ingest/kill/ --limit 10 --json 2>/dev/null | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null) -ge 1 ]] && break
 done
 "$REPO/tools/dev" kill t2 >/dev/null
+kill -CONT $putpid 2>/dev/null
 wait $putpid
 rc=$?
 sed -n 's/^Error: .* (\(.*\))$/\1/p' "$WORK/kill.err" >"$WORK/failed.txt"

@@ -25,6 +25,7 @@ class SegmentCache {
   Bytes find(const std::string& shard, size_t segment);
   void insert(const std::string& shard, size_t segment, Bytes bytes);
   size_t bytes() const;
+  size_t capacity() const { return maxBytes_; }
 
  private:
   using Key = std::pair<std::string, size_t>;

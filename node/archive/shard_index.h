@@ -31,8 +31,12 @@ class ShardIndex {
     ZipIndex::Limits zip;
     StreamLimits stream;
   };
+  // With a cache, what the build pass reads or decodes is kept in it under cacheKey (the shard's
+  // identity) for the member reads that follow: a TAR's verified blocks (shard_blocks.h), a
+  // compressed TAR's decoded segments; only for shards up to a quarter of the cache.
   static Result<ShardIndex> build(Format format, const ReadAt& readAt, uint64_t shardSize,
-                                  const Limits& limits = {});
+                                  const Limits& limits = {}, SegmentCache* cache = nullptr,
+                                  const std::string& cacheKey = "");
 
   Format format() const { return format_; }
   const std::vector<Member>& members() const;
@@ -48,6 +52,10 @@ class ShardIndex {
   // cacheKey (the shard's identity: name, version, checksum).
   Result<std::string> read(const ReadAt& readAt, const Member& m, uint64_t off, uint64_t len,
                            SegmentCache* cache = nullptr, const std::string& cacheKey = "") const;
+  // read() from the cache alone (a compressed TAR's kept segments): nullopt if a segment it
+  // needs is not there, or the member is not in a compressed TAR.
+  std::optional<std::string> readCached(const Member& m, uint64_t off, uint64_t len,
+                                        SegmentCache& cache, const std::string& cacheKey) const;
   size_t memoryBytes() const;
   size_t restartPoints() const { return stream_ ? stream_->points() : 0; }
 
@@ -56,6 +64,10 @@ class ShardIndex {
   std::shared_ptr<const TarIndex> tar_;  // TAR and compressed TAR
   std::shared_ptr<const ZipIndex> zip_;
   std::shared_ptr<const StreamIndex> stream_;  // compressed TAR
+  // Fills out with the member's bytes at off from segments of the cache; when one is missing,
+  // decodes it through readAt and keeps it (readAt null: false instead).
+  Result<bool> fromSegments(const ReadAt* readAt, const Member& m, uint64_t off, std::string& out,
+                            SegmentCache& cache, const std::string& cacheKey) const;
 };
 
 }  // namespace ais::archive

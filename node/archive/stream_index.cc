@@ -25,7 +25,8 @@ Result<std::unique_ptr<StreamDecoder>> StreamDecoder::open(Codec codec, const Re
 
 Result<std::shared_ptr<const StreamIndex>> StreamIndex::build(Codec codec, const ReadAt& readAt,
                                                               uint64_t packedSize,
-                                                              const StreamLimits& limits) {
+                                                              const StreamLimits& limits,
+                                                              const SegmentSink& sink) {
   auto ix = std::make_shared<StreamIndex>();
   ix->codec_ = codec;
   ix->packedSize_ = packedSize;
@@ -36,11 +37,14 @@ Result<std::shared_ptr<const StreamIndex>> StreamIndex::build(Codec codec, const
   ix->points_.push_back(std::move(first));
   std::string buf(kChunk, '\0');
   uint64_t out = 0;
+  bool collecting = static_cast<bool>(sink);
+  std::string segment;  // decoded since the last point, for the sink
   for (;;) {
     auto n = (*dec)->next(buf.data(), buf.size());
     if (!n.ok()) return n.status();
     if (*n == 0) break;
     out += *n;
+    if (collecting) segment.append(buf.data(), *n);
     if (out > limits.maxExpanded) {
       return Status(Code::kBadArchive, "expands to more than " +
                                            std::to_string(limits.maxExpanded) +
@@ -48,9 +52,16 @@ Result<std::shared_ptr<const StreamIndex>> StreamIndex::build(Codec codec, const
     }
     RestartPoint p;
     if (out - ix->points_.back().out >= limits.spacing && (*dec)->restartable(&p)) {
+      if (collecting && p.out != out) collecting = false;  // (never: points are where next() stops)
+      if (collecting) {
+        // The point is at `out`: everything collected belongs to the segment it closes.
+        collecting = sink(ix->points_.size() - 1, std::move(segment));
+        segment = std::string();
+      }
       ix->points_.push_back(std::move(p));
     }
   }
+  if (collecting) sink(ix->points_.size() - 1, std::move(segment));
   ix->size_ = out;
   return std::shared_ptr<const StreamIndex>(std::move(ix));
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,9 +41,13 @@ class StreamDecoder;
 
 class StreamIndex {
  public:
+  // Called with each segment's decoded bytes as the build pass makes them (k, bytes); it
+  // answers whether it wants more.
+  using SegmentSink = std::function<bool(size_t k, std::string bytes)>;
   static Result<std::shared_ptr<const StreamIndex>> build(Codec codec, const ReadAt& readAt,
                                                           uint64_t packedSize,
-                                                          const StreamLimits& limits = {});
+                                                          const StreamLimits& limits = {},
+                                                          const SegmentSink& sink = nullptr);
   Codec codec() const { return codec_; }
   uint64_t size() const { return size_; }  // uncompressed
   uint64_t packedSize() const { return packedSize_; }

@@ -385,6 +385,16 @@ Result<Lom> Store::head(std::string_view bucket, std::string_view name) {
   return std::move(*best);
 }
 
+Result<Lom> Store::headCached(std::string_view bucket, std::string_view name) {
+  AIS_RETURN_IF_ERROR(validateNames(bucket, name));
+  auto order = mountpathOrder(bucket, name);
+  std::shared_lock lock(lockFor(bucket, name), std::try_to_lock);
+  if (!lock.owns_lock()) return Status(Code::kWouldBlock, "name lock busy");
+  auto lom = readLom(*mps_[order[0]], bucket, name, /*cachedOnly=*/true);
+  if (!lom.ok() || !lom->has_value()) return Status(Code::kWouldBlock, "LOM not in memory");
+  return std::move(**lom);
+}
+
 Result<std::string> Store::fqn(std::string_view bucket, std::string_view name) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
   Mountpath& mp = mountpathFor(bucket, name);

@@ -120,6 +120,9 @@ class Store {
   // failover and reporting. Read it with the reader's verifyCached/readCached.
   Result<std::unique_ptr<ObjectReader>> openCached(std::string_view bucket, std::string_view name);
   Result<Lom> head(std::string_view bucket, std::string_view name);
+  // head() for a network thread: the main copy's LOM if it is in memory and its name is not being
+  // written; kWouldBlock otherwise (no LOM there included: head() on an I/O worker decides).
+  Result<Lom> headCached(std::string_view bucket, std::string_view name);
   Status remove(std::string_view bucket, std::string_view name);
   // Overwrites an existing `to`; kObjectNotFound if `from` is missing.
   Status rename(std::string_view bucket, std::string_view from, std::string_view to);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "node/archive/shard_blocks.h"
 #include "node/target/archive_append.h"
 #include "node/target/put_stream.h"
 
@@ -12,6 +13,11 @@ namespace ais::node {
 namespace {
 
 std::string where(const ObjectRef& ref) { return "ais://" + ref.bucket + "/" + ref.name; }
+
+// What cached bytes of a shard are keyed by: its name, version and content.
+std::string shardIdentity(const ObjectRef& ref, const store::Lom& lom) {
+  return where(ref) + '\0' + std::to_string(lom.version) + '\0' + std::to_string(lom.checksum);
+}
 
 // A ReadAt over bytes in memory (a restored shard).
 archive::ReadAt memoryReadAt(const std::string& bytes) {
@@ -122,6 +128,22 @@ kj::Promise<Result<T>> ArchiveService::overShard(
 
 kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref,
                                                                    std::string mime) {
+  BuildKey key{ref.bucket, ref.name, mime, ref.degraded};
+  auto it = building_.find(key);
+  if (it != building_.end()) return it->second.addBranch();
+  auto fork = indexOnce(std::move(ref), std::move(mime)).fork();
+  auto mine = fork.addBranch();
+  cleanups_.add(fork.addBranch().ignoreResult().then([this, key]() { building_.erase(key); }));
+  building_.emplace(key, kj::mv(fork));
+  return mine;
+}
+
+void ArchiveService::taskFailed(kj::Exception&& e) {
+  log::error("archive index cleanup: {}", e.getDescription().cStr());
+}
+
+kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::indexOnce(ObjectRef ref,
+                                                                       std::string mime) {
   using Out = Result<Indexed>;
   Status routed = objects_.checkRouted(ref);
   if (!routed.ok()) return Out(routed);
@@ -132,10 +154,12 @@ kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref
     if (const Indexed* hit = cached(ref, lom, want)) return *hit;
     return std::nullopt;
   };
-  auto build = [want](const store::Lom& lom, const archive::ReadAt& readAt) -> Out {
+  auto build = [want, ref, cache = segments_](const store::Lom& lom,
+                                              const archive::ReadAt& readAt) -> Out {
     auto f = want ? Result<archive::Format>(*want) : archive::sniffFormat(readAt, lom.size);
     if (!f.ok()) return f.status();
-    auto ix = archive::ShardIndex::build(*f, readAt, lom.size);
+    auto ix =
+        archive::ShardIndex::build(*f, readAt, lom.size, {}, cache.get(), shardIdentity(ref, lom));
     if (!ix.ok()) {
       if (ix.code() != Code::kBadArchive) return ix.status();
       return Status(Code::kBadArchive,
@@ -215,7 +239,8 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
       (!*format || it->second->second.ix.index->format() == **format)) {
     indexed = Result<Indexed>(it->second->second.ix);
   } else {
-    indexed = index(ref, mime);
+    // (A retry after VersionChanged builds afresh: a build under way may be of the old version.)
+    indexed = retry ? index(ref, mime) : indexOnce(ref, mime);
   }
   return indexed.then([this, ref, archpath, mime, range, sink = kj::mv(sink),
                        retry](Result<Indexed> ix) mutable -> kj::Promise<Out> {
@@ -254,7 +279,10 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
       again = *s;
     }
     kj::Promise<Out> reply = nullptr;
-    if (ix->index->isRange(*m)) {
+    if (ix->index->isRange(*m) && !ref.degraded && len <= kKeptMemberMax) {
+      reply =
+          readRangeMember(ref, *ix, m->offset + range.offset, len, range.inlineMax, kj::mv(sink));
+    } else if (ix->index->isRange(*m)) {
       GetRange inShard{m->offset + range.offset, len, false, ix->lom.version, range.inlineMax};
       inShard.ifChecksum = ix->lom.checksum;
       reply = objects_.get(ref, inShard, kj::mv(sink));
@@ -277,18 +305,71 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
   });
 }
 
+kj::Promise<Result<GetReply>> ArchiveService::readRangeMember(
+    const ObjectRef& ref, const Indexed& ix, uint64_t at, uint64_t len, uint64_t inlineMax,
+    kj::Maybe<wire::ByteSink::Client> sink) {
+  using Out = Result<GetReply>;
+  std::string key = archive::rawBlocksKey(shardIdentity(ref, ix.lom));
+  if (stillIndexed(ref, ix)) {
+    if (auto bytes = archive::readCachedBlocks(*segments_, key, at, len)) {
+      return sendMember(ref, ix.lom, std::make_shared<const std::string>(std::move(*bytes)),
+                        inlineMax, kj::mv(sink));
+    }
+  }
+  archive::BlockSpan span = archive::blockSpan(at, len, ix.lom.size);
+  GetRange blocks{span.start, span.length, false, ix.lom.version, span.length};
+  blocks.ifChecksum = ix.lom.checksum;
+  return objects_.get(ref, blocks, nullptr)
+      .then([this, ref, lom = ix.lom, key, span, at, len, inlineMax,
+             sink = kj::mv(sink)](Out read) mutable -> kj::Promise<Out> {
+        if (!read.ok()) return kj::mv(read);
+        if (!read->inlined || read->inlined->size() != span.length) {
+          return Out(Status(Code::kInternal, "shard blocks came back short"));
+        }
+        archive::cacheBlocks(*segments_, key, span.start, *read->inlined);
+        return sendMember(ref, lom,
+                          std::make_shared<const std::string>(
+                              read->inlined->substr(static_cast<size_t>(at - span.start), len)),
+                          inlineMax, kj::mv(sink));
+      });
+}
+
+bool ArchiveService::stillIndexed(const ObjectRef& ref, const Indexed& ix) {
+  if (ref.degraded) return false;
+  auto now = ctx_.store->headCached(ref.bucket, ref.name);
+  return now.ok() && now->version == ix.lom.version && now->checksum == ix.lom.checksum;
+}
+
+kj::Promise<Result<GetReply>> ArchiveService::sendMember(const ObjectRef& ref,
+                                                         const store::Lom& shard,
+                                                         std::shared_ptr<const std::string> bytes,
+                                                         uint64_t inlineMax,
+                                                         kj::Maybe<wire::ByteSink::Client> sink) {
+  EcRestored member{shard, std::move(bytes)};
+  member.lom.size = member.bytes->size();
+  return objects_.sendMemory(ref, GetRange{0, 0, true, 0, inlineMax}, kj::mv(sink),
+                             std::move(member));
+}
+
 kj::Promise<Result<GetReply>> ArchiveService::decodeMember(const ObjectRef& ref, const Indexed& ix,
                                                            const archive::Member& m, GetRange range,
                                                            kj::Maybe<wire::ByteSink::Client> sink) {
   using Bytes = std::shared_ptr<const std::string>;
+  // Its segments kept, and the shard still that version: from memory, right here.
+  if (stillIndexed(ref, ix)) {
+    if (auto bytes = ix.index->readCached(m, range.offset, range.length, *segments_,
+                                          shardIdentity(ref, ix.lom))) {
+      return sendMember(ref, ix.lom, std::make_shared<const std::string>(std::move(*bytes)),
+                        range.inlineMax, kj::mv(sink));
+    }
+  }
   auto decode = [index = ix.index, pinned = ix.lom, member = m, range, ref, cache = segments_](
                     const store::Lom& lom, const archive::ReadAt& readAt) -> Result<Bytes> {
     if (lom.version != pinned.version || lom.checksum != pinned.checksum) {
       return Status(Code::kVersionChanged, where(ref) + " changed since it was indexed");
     }
-    std::string key =
-        where(ref) + '\0' + std::to_string(lom.version) + '\0' + std::to_string(lom.checksum);
-    auto bytes = index->read(readAt, member, range.offset, range.length, cache.get(), key);
+    auto bytes = index->read(readAt, member, range.offset, range.length, cache.get(),
+                             shardIdentity(ref, lom));
     if (!bytes.ok()) {
       if (bytes.code() != Code::kBadArchive) return bytes.status();
       return Status(Code::kBadArchive, where(ref) + ": " + bytes.status().message());
@@ -299,10 +380,7 @@ kj::Promise<Result<GetReply>> ArchiveService::decodeMember(const ObjectRef& ref,
       .then([this, ref, lom = ix.lom, inlineMax = range.inlineMax,
              sink = kj::mv(sink)](Result<Bytes> bytes) mutable -> kj::Promise<Result<GetReply>> {
         if (!bytes.ok()) return Result<GetReply>(bytes.status());
-        EcRestored decoded{lom, *bytes};
-        decoded.lom.size = (*bytes)->size();
-        GetRange all{0, 0, true, 0, inlineMax};
-        return objects_.sendMemory(ref, all, kj::mv(sink), std::move(decoded));
+        return sendMember(ref, lom, std::move(*bytes), inlineMax, kj::mv(sink));
       });
 }
 

@@ -6,12 +6,14 @@
 # REST on the proxy and the targets (with Range); --archive-mime / archmime, sniffing. Hostile and
 # damaged shards get clear errors and the node keeps serving: not a TAR, truncated, a corrupt
 # header, names with `..` and absolute paths (listed sanitized), bytes flipped on disk inside a
-# member or a TGZ (an error on every path, never wrong bytes); an overwritten shard serves its
-# new members; an EC shard's members (TAR, TGZ, ZIP) are read with its owner down. `ais archive
+# member or a TGZ (an error on every path, never wrong bytes; right bytes from the owner's kept
+# segments when it was indexed before); an overwritten or deleted shard serves its new members
+# or none (kept blocks and segments never outlive their version); an EC shard's members (TAR, TGZ, ZIP) are read with its owner down. `ais archive
 # put --append` adds files to a TAR shard (GNU tar reads the result; racing appends all land; a
 # compressed or missing shard is a clear error). GetBatch (`ais get --batch`, GET /v1/ml/moss):
 # objects and members of several buckets as one TAR in order; missing items; bad requests.
-# Archive jobs (`ais archive bucket`): shards built by their owner targets, in each format.
+# Archive jobs (`ais archive bucket`): shards built by their owner targets, in each format; a
+# damaged source object fails the job by name and stores no shard.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
@@ -255,11 +257,24 @@ if [[ -z $bad && $code == 400 ]] && grep -q BadArchive "$WORK/got"; then pass da
 fi
 check still_serving_after_bad_compressed "$AIS" get -q ais://shards/c.tgz --archpath a.txt "$WORK/got"
 
-# A byte flipped on disk inside a TGZ shard: its members fail (exit 9), never wrong bytes.
-"$AIS" put -q "$WORK/c.tgz" ais://shards/flip.tgz >/dev/null
-"$AIS" archive ls ais://shards/flip.tgz >/dev/null  # indexed while intact
-file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/shards/%ob/flip.tgz" | head -1)
-printf '\x00' | dd of="$file" bs=1 seek=$(($(stat -c %s "$file") / 2)) conv=notrunc status=none
+# A byte flipped on disk inside a TGZ shard. Indexed while intact, its decoded segments are kept
+# in the owner's memory (from verified bytes): every member still reads right. Flipped before its
+# first use: its members fail (exit 9), never wrong bytes.
+# flip_tgz NAME [indexed]: puts c.tgz as NAME (and lists it) and flips the byte in the middle of
+# its file.
+flip_tgz() {
+  "$AIS" put -q "$WORK/c.tgz" "ais://shards/$1" >/dev/null
+  [[ ${2:-} == indexed ]] && "$AIS" archive ls "ais://shards/$1" >/dev/null
+  local file
+  file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/shards/%ob/$1" | head -1)
+  printf '\x00' | dd of="$file" bs=1 seek=$(($(stat -c %s "$file") / 2)) conv=notrunc status=none
+}
+flip_tgz kept.tgz indexed
+bad=$(unreadable_members kept.tgz "$HTTP")
+if [[ -z $bad ]]; then pass flipped_tgz_kept_segments_read_right; else
+  fail flipped_tgz_kept_segments_read_right "$bad"
+fi
+flip_tgz flip.tgz
 wrong=0 failed=0
 for m in $files; do
   if "$AIS" get -q ais://shards/flip.tgz --archpath "$m" "$WORK/got" >/dev/null 2>&1; then
@@ -324,6 +339,31 @@ if [[ $got == "linked data" && $rest == "linked data" && $batch == "linked data"
 else
   fail hardlink_member_reads_as_target "cli '$got', rest '$rest', batch '$batch'; symlink rc $rc: $out; $types"
 fi
+
+# Kept blocks and segments never outlive their shard's version: a member read (the shard's blocks
+# or decoded segments kept), the shard overwritten with the same layout and other bytes, then
+# deleted: the reads follow.
+mkdir -p "$WORK/same"
+for v in one two; do
+  echo "same size, $v" >"$WORK/same/m.txt"
+  tar -C "$WORK/same" -cf "$WORK/same-$v.tar" m.txt
+  gzip -c "$WORK/same-$v.tar" >"$WORK/same-$v.tgz"
+done
+for ext in tar tgz; do
+  "$AIS" put -q "$WORK/same-one.$ext" "ais://shards/same.$ext" >/dev/null
+  one=$("$AIS" get -q "ais://shards/same.$ext" --archpath m.txt - 2>/dev/null)
+  "$AIS" put -q "$WORK/same-two.$ext" "ais://shards/same.$ext" >/dev/null
+  two=$("$AIS" get -q "ais://shards/same.$ext" --archpath m.txt - 2>/dev/null)
+  rest=$(curl -s "http://$HTTP/v1/objects/shards/same.$ext?archpath=m.txt")
+  "$AIS" rm "ais://shards/same.$ext" >/dev/null
+  "$AIS" get -q "ais://shards/same.$ext" --archpath m.txt "$WORK/got" >/dev/null 2>&1
+  rc=$?
+  if [[ $one == "same size, one" && $two == "same size, two" && $rest == "same size, two" && $rc == 3 ]]; then
+    pass "kept_bytes_follow_the_version_$ext"
+  else
+    fail "kept_bytes_follow_the_version_$ext" "'$one' '$two' rest '$rest'; after delete exit $rc"
+  fi
+done
 
 # An overwritten shard: its new members (the index follows the object's version).
 mkdir -p "$WORK/v2" && echo "version two" >"$WORK/v2/a.txt"
@@ -546,6 +586,23 @@ if [[ $r1 == 5 && $o1 == *"names 2 shard(s)"* && $r2 == 3 && $o2 == *nope* && $r
   pass archive_job_refusals
 else
   fail archive_job_refusals "$r1: $o1 | $r2: $o2 | $r3: $o3"
+fi
+
+# A source object damaged on disk: the job fails naming it, the shard that would hold it is not
+# stored (no shard with wrong bytes), and the cluster keeps serving.
+"$AIS" bucket create ais://dmgsrc >/dev/null
+mkdir -p "$WORK/dmg"
+for i in 0 1 2 3; do head -c 5000 /dev/urandom >"$WORK/dmg/d-$i"; done
+"$AIS" put -q "$WORK/dmg" ais://dmgsrc/ >/dev/null
+file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/dmgsrc/%ob/d-2" | head -1)
+printf '\x00' | dd of="$file" bs=1 seek=100 conv=notrunc status=none
+out=$("$AIS" archive bucket ais://dmgsrc ais://dstb/dmg.tar --wait 2>&1)
+rc=$?
+if [[ -n $file && $rc != 0 && $out == *d-2* ]] && ! "$AIS" object head ais://dstb/dmg.tar >/dev/null 2>&1 &&
+  "$AIS" get -q ais://dmgsrc/d-1 - 2>/dev/null | cmp -s - "$WORK/dmg/d-1"; then
+  pass archive_job_damaged_source
+else
+  fail archive_job_damaged_source "file '$file'; rc $rc: $out"
 fi
 
 # A shard in a bucket with EC: its members read with its owner down (from the slices).

@@ -18,6 +18,7 @@
 
 #include "../store/temp_dir.h"
 #include "node/archive/archive_writer.h"
+#include "node/archive/shard_blocks.h"
 #include "shard_bytes.h"
 
 namespace ais::archive {
@@ -138,6 +139,93 @@ TEST_F(ShardIndexTest, CompressedMembersThroughTheSegmentCache) {
     expectAllReadBack(*ix, shard, &tiny);
     EXPECT_LE(tiny.bytes(), size_t{100} << 10);
   }
+}
+
+// The index build keeps what it decoded: every segment it hands to the cache is what
+// decodeSegment makes, so member reads after the build decode nothing.
+TEST_F(ShardIndexTest, BuildKeepsDecodedSegments) {
+  for (const char* cmd : {"tar cf - . | gzip -6 -c", "tar cf - . | lz4 -q -c"}) {
+    std::string shard = make(cmd);
+    Format f = std::string(cmd).find("gzip") != std::string::npos ? Format::kTgz : Format::kTarLz4;
+    SegmentCache cache(64 << 20);
+    auto ix = ShardIndex::build(f, readerOf(shard), shard.size(), smallSpacing(), &cache, "k");
+    ASSERT_TRUE(ix.ok()) << ix.status().toString();
+    auto plain = ShardIndex::build(f, readerOf(shard), shard.size(), smallSpacing());
+    ASSERT_TRUE(plain.ok());
+    ASSERT_EQ(ix->restartPoints(), plain->restartPoints());
+    size_t segments = 0;
+    for (const auto& [name, data] : files_) {
+      const Member* m = ix->find(name);
+      ASSERT_NE(m, nullptr) << name;
+      EXPECT_EQ(m->offset, plain->find(name)->offset) << name;
+    }
+    auto stream = StreamIndex::build(f == Format::kTgz ? Codec::kGzip : Codec::kLz4,
+                                     readerOf(shard), shard.size(), smallSpacing().stream);
+    ASSERT_TRUE(stream.ok());
+    for (size_t k = 0; k < (*stream)->points(); ++k) {
+      auto kept = cache.find("k", k);
+      ASSERT_TRUE(kept) << cmd << " segment " << k;
+      auto decoded = (*stream)->decodeSegment(readerOf(shard), k);
+      ASSERT_TRUE(decoded.ok());
+      EXPECT_TRUE(*kept == *decoded) << cmd << " segment " << k;
+      ++segments;
+    }
+    EXPECT_GT(segments, 1u);  // (lz4's default 4 MiB blocks: a few points only)
+    // Reads now come from the cache alone: a reader that fails every read still serves them.
+    ReadAt dead = [](char*, size_t, uint64_t) -> Result<size_t> {
+      return Status(Code::kIoError, "no disk");
+    };
+    for (const auto& [name, data] : files_) {
+      auto got = ix->read(dead, *ix->find(name), 0, data.size(), &cache, "k");
+      ASSERT_TRUE(got.ok()) << name << ": " << got.status().toString();
+      EXPECT_TRUE(*got == data) << name;
+    }
+    // A shard larger than a quarter of the cache keeps at most that quarter.
+    SegmentCache small(shard.size());
+    ASSERT_TRUE(
+        ShardIndex::build(f, readerOf(shard), shard.size(), smallSpacing(), &small, "k").ok());
+    EXPECT_LE(small.bytes(), small.capacity() / 4) << cmd;
+  }
+}
+
+// A TAR's index build keeps the verified blocks it reads (those with headers), each read once;
+// the members within them come back from them exactly.
+TEST_F(ShardIndexTest, TarBuildKeepsShardBlocks) {
+  std::string shard = make("tar cf - .");
+  size_t reads = 0;
+  ReadAt counted = [&](char* buf, size_t len, uint64_t off) -> Result<size_t> {
+    ++reads;
+    EXPECT_EQ(off % kShardBlock, 0u);  // whole blocks only
+    return readerOf(shard)(buf, len, off);
+  };
+  SegmentCache cache(256 << 20);
+  auto ix = ShardIndex::build(Format::kTar, counted, shard.size(), {}, &cache, "t");
+  ASSERT_TRUE(ix.ok()) << ix.status().toString();
+  size_t blocks = (shard.size() + kShardBlock - 1) / kShardBlock;
+  EXPECT_LE(reads, blocks);
+  std::string key = rawBlocksKey("t");
+  size_t kept = 0;
+  for (const auto& [name, data] : files_) {
+    const Member* m = ix->find(name);
+    ASSERT_NE(m, nullptr) << name;
+    auto got = readCachedBlocks(cache, key, m->offset, m->size);
+    if (!got) continue;  // a block of a large member's data only, not read by the build
+    EXPECT_TRUE(*got == data) << name;
+    ++kept;
+  }
+  EXPECT_GT(kept, files_.size() / 2);
+  // Spans, and blocks kept from a read at an aligned start.
+  EXPECT_EQ(blockSpan(100, 10, 1 << 20).start, 0u);
+  EXPECT_EQ(blockSpan(100, 10, 1 << 20).length, kShardBlock);
+  EXPECT_EQ(blockSpan(kShardBlock - 1, 2, 1 << 20).length, 2 * kShardBlock);
+  EXPECT_EQ(blockSpan(kShardBlock + 5, 10, kShardBlock + 100).length, 100u);  // the last block
+  SegmentCache other(1 << 20);
+  cacheBlocks(other, "o", kShardBlock, std::string_view(shard).substr(kShardBlock, 100000));
+  EXPECT_FALSE(readCachedBlocks(other, "o", 0, 10).has_value());
+  auto mid = readCachedBlocks(other, "o", kShardBlock + 1000, 90000);
+  ASSERT_TRUE(mid.has_value());
+  EXPECT_TRUE(*mid == shard.substr(kShardBlock + 1000, 90000));
+  EXPECT_FALSE(readCachedBlocks(other, "o", kShardBlock + 1000, 100000).has_value());
 }
 
 TEST_F(ShardIndexTest, ConcatenatedGzipMembers) {

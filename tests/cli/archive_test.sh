@@ -588,6 +588,44 @@ else
   fail archive_job_refusals "$r1: $o1 | $r2: $o2 | $r3: $o3"
 fi
 
+# The owner killed -9 in the middle of an append: the CLI fails; restarted, the shard is its old
+# version whole (every old member, GNU tar reads it, no trace of the half-sent member, no work
+# file left), and the next append lands. (The append runs in 50 ms slices, stopped between them,
+# so the kill lands once the owner is writing the new version, never after it is done.)
+"$AIS" put -q "$WORK/gnu.tar" ais://shards/kill.tar >/dev/null
+head -c 150000000 /dev/urandom >"$WORK/huge.bin"
+owner=$("$AIS" object head ais://shards/kill.tar --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+"$AIS" archive put -q "$WORK/huge.bin" ais://shards/kill.tar --append --archpath huge.bin >/dev/null 2>&1 &
+pid=$!
+kill -STOP $pid
+writing=""
+for _ in $(seq 1 400); do
+  kill -CONT $pid
+  sleep 0.05
+  kill -STOP $pid 2>/dev/null || break
+  writing=$(find "$AIS_DEV_DIR" -path "*@ais/shards/%wk/*" -type f -size +4M 2>/dev/null | head -1)
+  [[ -n $writing ]] && break
+done
+"$DEV" kill "$owner" >/dev/null 2>&1
+kill -CONT $pid 2>/dev/null
+wait $pid
+rc=$?
+rm -f "$WORK/huge.bin"
+"$DEV" start "$owner" >/dev/null 2>&1
+listing=$("$AIS" archive ls ais://shards/kill.tar --json 2>/dev/null | $PY -c 'import json,sys; print(" ".join(m["name"] for m in json.load(sys.stdin)))' 2>/dev/null)
+bad=$(unreadable_members kill.tar)
+"$AIS" get -q ais://shards/kill.tar "$WORK/kill.tar" >/dev/null 2>&1
+left=$(find "$AIS_DEV_DIR" -path "*@ais/shards/%wk/*" -type f 2>/dev/null | head -3)
+"$AIS" archive put -q "$WORK/extra.txt" ais://shards/kill.tar --append --archpath after.txt >/dev/null 2>&1
+after=$("$AIS" get -q ais://shards/kill.tar --archpath after.txt - 2>/dev/null)
+if [[ -n $writing && $rc != 0 && -n $listing && $listing != *huge.bin* && -z $bad && -z $left ]] &&
+  tar -tf "$WORK/kill.tar" >/dev/null 2>&1 && cmp -s "$WORK/kill.tar" "$WORK/gnu.tar" &&
+  [[ $after == "$(cat "$WORK/extra.txt")" ]]; then
+  pass append_owner_killed_keeps_old_shard
+else
+  fail append_owner_killed_keeps_old_shard "writing '$writing', rc $rc, listing '$listing', unreadable:$bad, left '$left', after '$after'"
+fi
+
 # A source object damaged on disk: the job fails naming it, the shard that would hold it is not
 # stored (no shard with wrong bytes), and the cluster keeps serving.
 "$AIS" bucket create ais://dmgsrc >/dev/null
@@ -620,6 +658,22 @@ done
 # (the member appended before: in the slices too)
 "$AIS" get -q ais://ecshards/pax.tar --archpath new/extra.txt "$WORK/got" >/dev/null 2>&1 && cmp -s "$WORK/got" "$WORK/extra.txt" || bad+=" new/extra.txt"
 if [[ -z $bad ]]; then pass ec_members_owner_down; else fail ec_members_owner_down "failed:$bad"; fi
+# GetBatch too, owner still down: members whole (CLI) and a range within one (REST, proxy).
+printf 'ais://ecshards/pax.tar a.txt\nais://ecshards/pax.tar dir/sub/big.bin\n' >"$WORK/ecb.txt"
+rm -rf "$WORK/ecb" && mkdir -p "$WORK/ecb"
+"$AIS" get --batch "$WORK/ecb.txt" "$WORK/ecb.tar" >/dev/null 2>&1
+rc=$?
+tar -C "$WORK/ecb" -xf "$WORK/ecb.tar" 2>/dev/null
+curl -sf -X GET --data '{"in": [{"objname": "pax.tar", "archpath": "dir/s65536", "start": 100, "length": 1000}]}' \
+  -o "$WORK/ecb2.tar" "http://$HTTP/v1/ml/moss/ecshards"
+crc=$?
+if [[ $rc == 0 && $crc == 0 ]] && cmp -s "$WORK/ecb/ecshards/pax.tar/a.txt" "$SRC/a.txt" &&
+  cmp -s "$WORK/ecb/ecshards/pax.tar/dir/sub/big.bin" "$SRC/dir/sub/big.bin" &&
+  cmp -s <(tar -xOf "$WORK/ecb2.tar" ecshards/pax.tar/dir/s65536) <(tail -c +101 "$SRC/dir/s65536" | head -c 1000); then
+  pass ec_batch_owner_down
+else
+  fail ec_batch_owner_down "cli rc $rc, curl rc $crc: $(tar -tf "$WORK/ecb2.tar" 2>&1 | head -3)"
+fi
 "$DEV" start "$owner" >/dev/null 2>&1
 # Compressed shards too: TGZ and ZIP members decoded from the restored shard, owner down.
 for f in c.tgz c.zip; do "$AIS" put -q "$WORK/$f" "ais://ecshards/$f" >/dev/null; done

@@ -68,5 +68,8 @@ if [[ -c /dev/fuse ]]; then
 else
   skip shard_fuse_bench "needs /dev/fuse"
 fi
+MEMBERS=40 READS=8 timeout 300 "$REPO/tests/bench/degraded_member_bench.sh" >"$OUT/degraded" 2>&1
+figures_ok degraded_member_bench "$OUT/degraded" \
+  -F'|' '$2 ~ /^ (up|down) $/ { n++; if ($3 !~ /^ 8 \(0 bad\)/) bad = 1 } END { exit !(n == 2 && !bad) }'
 echo "bench_smoke_test: $FAILS failed"
 ((FAILS == 0))

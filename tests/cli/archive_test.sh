@@ -267,7 +267,7 @@ flip_tgz() {
   [[ ${2:-} == indexed ]] && "$AIS" archive ls "ais://shards/$1" >/dev/null
   local file
   file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/shards/%ob/$1" | head -1)
-  printf '\x00' | dd of="$file" bs=1 seek=$(($(stat -c %s "$file") / 2)) conv=notrunc status=none
+  flip_byte "$file"
 }
 flip_tgz kept.tgz indexed
 bad=$(unreadable_members kept.tgz "$HTTP")
@@ -304,7 +304,7 @@ fi
 "$AIS" put -q "$WORK/gnu.tar" ais://shards/flip.tar >/dev/null
 moff=$("$AIS" archive ls ais://shards/flip.tar --json | $PY -c 'import json,sys; print([m["offset"] for m in json.load(sys.stdin) if m["name"]=="dir/sub/big.bin"][0])')
 file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/shards/%ob/flip.tar" | head -1)
-printf '\x00' | dd of="$file" bs=1 seek=$((moff + 1000000)) conv=notrunc status=none
+flip_byte "$file" $((moff + 1000000))
 rm -f "$WORK/got"
 "$AIS" get -q ais://shards/flip.tar --archpath dir/sub/big.bin "$WORK/got" >/dev/null 2>&1
 rc=$?
@@ -498,7 +498,7 @@ fi
 # short (the client sees an error), never a whole TAR with the wrong byte.
 "$AIS" put -q "$SRC/dir/s65536" ais://batch2/flip.bin >/dev/null
 file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/batch2/%ob/flip.bin" | head -1)
-printf '\x00' | dd of="$file" bs=1 seek=30000 conv=notrunc status=none
+flip_byte "$file" 30000
 printf 'ais://batch2/small.bin\nais://batch2/flip.bin\n' >"$WORK/flip.txt"
 rm -f "$WORK/f.tar"
 "$AIS" get --batch "$WORK/flip.txt" "$WORK/f.tar" >/dev/null 2>&1
@@ -633,7 +633,7 @@ mkdir -p "$WORK/dmg"
 for i in 0 1 2 3; do head -c 5000 /dev/urandom >"$WORK/dmg/d-$i"; done
 "$AIS" put -q "$WORK/dmg" ais://dmgsrc/ >/dev/null
 file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/dmgsrc/%ob/d-2" | head -1)
-printf '\x00' | dd of="$file" bs=1 seek=100 conv=notrunc status=none
+flip_byte "$file" 100
 out=$("$AIS" archive bucket ais://dmgsrc ais://dstb/dmg.tar --wait 2>&1)
 rc=$?
 if [[ -n $file && $rc != 0 && $out == *d-2* ]] && ! "$AIS" object head ais://dstb/dmg.tar >/dev/null 2>&1 &&
@@ -673,6 +673,18 @@ if [[ $rc == 0 && $crc == 0 ]] && cmp -s "$WORK/ecb/ecshards/pax.tar/a.txt" "$SR
   pass ec_batch_owner_down
 else
   fail ec_batch_owner_down "cli rc $rc, curl rc $crc: $(tar -tf "$WORK/ecb2.tar" 2>&1 | head -3)"
+fi
+# Still down: a degraded PUT over the shard, then a degraded delete. The target serving degraded
+# reads keeps the restored shard, but the next member read sees each change.
+"$AIS" put -q "$WORK/v2.tar" ais://ecshards/pax.tar >/dev/null 2>&1
+prc=$?
+got=$("$AIS" get -q ais://ecshards/pax.tar --archpath a.txt - 2>/dev/null)
+"$AIS" rm ais://ecshards/pax.tar >/dev/null 2>&1
+drc=$?
+"$AIS" get -q ais://ecshards/pax.tar --archpath a.txt "$WORK/got" >/dev/null 2>&1
+grc=$?
+if [[ $prc == 0 && $got == "version two" && $drc == 0 && $grc == 3 ]]; then pass ec_degraded_shard_changes_seen; else
+  fail ec_degraded_shard_changes_seen "put rc $prc, then '$got'; rm rc $drc, then get rc $grc"
 fi
 "$DEV" start "$owner" >/dev/null 2>&1
 # Compressed shards too: TGZ and ZIP members decoded from the restored shard, owner down.

@@ -72,14 +72,6 @@ print(" ".join(out))
 PYEOF
 }
 main_file() { find "$AIS_DEV_DIR" -type f -path "*@ais/$1/%ob/$2" 2>/dev/null | head -1; }
-flip_byte() { # FILE: one byte in the middle changed
-  local f=$1 size off byte
-  size=$(stat -c %s "$f")
-  ((size > 0)) || return 0
-  off=$((size / 2))
-  byte=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
-  printf "$(printf '\\%03o' $(((byte + 1) % 256)))" | dd of="$f" bs=1 seek="$off" conv=notrunc 2>/dev/null
-}
 
 # Starts a playground of T targets with bucket BUCKET on EC D+P; puts src/ there.
 setup() {

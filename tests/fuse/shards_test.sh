@@ -78,7 +78,7 @@ PYEOF
 # (EIO), never wrong bytes. (Once indexed, the owner keeps its decoded segments in memory.)
 ais put -q "$WORK/shard-1.tgz" "ais://$B/data/flip.tgz" >/dev/null || fail put_flip
 file=$(find "$AIS_DEV_DIR" -type f -path "*@ais/$B/%ob/data/flip.tgz" | head -1)
-printf '\x00' | dd of="$file" bs=1 seek=$(($(stat -c %s "$file") / 2)) conv=notrunc status=none
+flip_byte "$file"
 wrong="" failed=0
 for m in $members; do
   if cat "$MNT/$B/data/flip.tgz/$m" >"$WORK/got" 2>/dev/null; then cmp -s "$WORK/got" "$SRC/$m" || wrong+=" $m"; else failed=$((failed + 1)); fi

@@ -426,17 +426,6 @@ done
 # ---------------------------------------------------------------------------------------------
 # 2. Damage the files, and verify that the damage is what was intended.
 
-flip_byte() { # FILE OFF: xor the byte at OFF with 0xff, in place
-  $PY - "$1" "$2" <<'PYEOF'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = f.read(1)
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0xFF]))
-PYEOF
-}
 
 for o in "${FAULTY[@]}"; do
   f=${FILE[$o]}

@@ -76,6 +76,18 @@ pick_port_in() {
   return 1
 }
 
+# flip_byte FILE [OFF]: the byte at OFF (default: the middle of FILE) xor 0xff, in place; always
+# a change, whatever the byte was.
+flip_byte() {
+  local f=$1 off=${2:-} size byte
+  size=$(stat -c %s "$f" 2>/dev/null) || return 1
+  [[ -n $off ]] || off=$((size / 2))
+  byte=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+  [[ -n $byte ]] || return 1
+  # shellcheck disable=SC2059
+  printf "$(printf '\\%03o' $((byte ^ 255)))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+
 # A playground of its own for one test script (tools/dev at $DEV): a temp AIS_DEV_DIR named after
 # NAME and a base of free ports picked by pick_port_in's arguments (AIS_DEV_PORT), both
 # exported; on exit the playground is stopped and AIS_DEV_DIR (and $WORK, if set) removed.

@@ -45,15 +45,93 @@ Result<ArchivePlan> parseArchivePlan(std::string_view text) {
 
 namespace {
 
-// One shard: members read from their owners in chunks, written through the archive writer into
-// one streamed PUT that commits only once the whole shard went through (an early return drops
-// the handle uncommitted: nothing is stored).
+// Shards up to kBatchedShard go many per putBatch call (up to kBatchItems or kBatchBytes), like
+// `ais put DIR`'s small files; larger ones are streamed into a PUT of their own.
+constexpr size_t kBatchedShard = size_t{1} << 20;
+constexpr size_t kBatchItems = 128;
+constexpr size_t kBatchBytes = size_t{4} << 20;
+
+// Finished small shards waiting for their batch PUT.
+class ShardBatch {
+ public:
+  ShardBatch(Client& client, const std::string& bucket) : client_(client), bucket_(bucket) {}
+
+  Status add(std::string name, std::string bytes) {
+    bytes_ += bytes.size();
+    shards_.emplace_back(std::move(name), std::move(bytes));
+    return shards_.size() >= kBatchItems || bytes_ >= kBatchBytes ? flush() : Status::OK();
+  }
+
+  // Stores every waiting shard; the first that failed names the error (the others are stored).
+  Status flush() {
+    if (shards_.empty()) return Status::OK();
+    std::vector<BatchPut> items;
+    items.reserve(shards_.size());
+    for (const auto& [name, bytes] : shards_) items.push_back({name, bytes, {}});
+    auto results = client_.putBatch(bucket_, items);
+    Status first = Status::OK();
+    for (size_t i = 0; i < results.size() && first.ok(); ++i) {
+      if (!results[i].ok()) {
+        first = Status(results[i].code(), "shard ais://" + bucket_ + "/" + shards_[i].first + ": " +
+                                              results[i].status().message());
+      }
+    }
+    shards_.clear();
+    bytes_ = 0;
+    return first;
+  }
+
+ private:
+  Client& client_;
+  const std::string& bucket_;
+  std::vector<std::pair<std::string, std::string>> shards_;
+  size_t bytes_ = 0;
+};
+
+// Where a shard's bytes go as the writer makes them: memory while the shard is small (then the
+// batch), a streamed PUT from the first byte past kBatchedShard. Dropped before finish(),
+// nothing is stored (an open PUT handle drops uncommitted).
+class ShardOut {
+ public:
+  ShardOut(Client& client, const std::string& bucket, const std::string& name)
+      : client_(client), bucket_(bucket), name_(name) {}
+
+  Status write(std::string_view b) {
+    if (!handle_) {
+      if (buffer_.size() + b.size() <= kBatchedShard) {
+        buffer_.append(b);
+        return Status::OK();
+      }
+      auto handle = client_.beginPut(bucket_, name_);
+      if (!handle.ok()) return handle.status();
+      handle_ = std::move(*handle);
+      AIS_RETURN_IF_ERROR(handle_->write(buffer_));
+      buffer_ = std::string();
+    }
+    return handle_->write(b);
+  }
+
+  Status finish(ShardBatch& batch) {
+    if (!handle_) return batch.add(name_, std::move(buffer_));
+    auto committed = handle_->commit();
+    return committed.ok() ? Status::OK() : committed.status();
+  }
+
+ private:
+  Client& client_;
+  const std::string& bucket_;
+  const std::string& name_;
+  std::string buffer_;
+  std::unique_ptr<PutHandle> handle_;
+};
+
+// One shard: members read from their owners in chunks, written through the archive writer to
+// its ShardOut; stored only once the whole shard went through.
 Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shard,
-                  const BuildProgress& progress) {
-  auto handle = client.beginPut(plan.dst, shard.name);
-  if (!handle.ok()) return handle.status();
-  auto writer = ArchiveWriter::make(plan.format,
-                                    [&handle](std::string_view b) { return (*handle)->write(b); });
+                  const BuildProgress& progress, ShardBatch& batch) {
+  ShardOut out(client, plan.dst, shard.name);
+  auto writer =
+      ArchiveWriter::make(plan.format, [&out](std::string_view b) { return out.write(b); });
   for (const std::string& name : shard.members) {
     if (progress.stopRequested && progress.stopRequested()) {
       return Status(Code::kInternal, "stopped");  // (the job registry calls it aborted)
@@ -86,20 +164,23 @@ Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shar
     if (progress.memberDone) progress.memberDone(info->size);
   }
   AIS_RETURN_IF_ERROR(writer->finish());
-  auto committed = (*handle)->commit();
-  return committed.ok() ? Status::OK() : committed.status();
+  return out.finish(batch);
 }
 
 }  // namespace
 
 Status buildShards(Client& client, const ArchivePlan& plan, const BuildProgress& progress) {
+  ShardBatch batch(client, plan.dst);
   for (const ShardPlan& shard : plan.shards) {
-    Status st = buildShard(client, plan, shard, progress);
+    Status st = buildShard(client, plan, shard, progress, batch);
     if (!st.ok()) {
+      // The shards finished before it are stored all the same.
+      (void)batch.flush();
+      if (st.message().rfind("shard ais://", 0) == 0) return st;  // (from a batch: named)
       return Status(st.code(), "shard ais://" + plan.dst + "/" + shard.name + ": " + st.message());
     }
   }
-  return Status::OK();
+  return batch.flush();
 }
 
 }  // namespace ais::archive

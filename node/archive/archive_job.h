@@ -2,9 +2,9 @@
 // client plans (which objects, grouped into shards up to a size, shard names from a template)
 // and gives each target the shards it owns by HRW; a target's part builds them one after another
 // with a fabric client of its own: every member read from its owner (block-verified, pinned to
-// the version it had when its header was written), the shard streamed into one PUT to itself in
-// the format asked. Source objects stay. This file: the plan as it travels (startJob params) and
-// the builder.
+// the version it had when its header was written), in the format asked, stored on itself: small
+// shards many per batch PUT, larger ones streamed into a PUT each. Source objects stay. This file:
+// the plan as it travels (startJob params) and the builder.
 #pragma once
 
 #include <atomic>
@@ -40,7 +40,8 @@ struct BuildProgress {
 };
 
 // Builds every shard of the plan (PUT to the cluster through `client`). The first failure ends
-// it (the shard being built is not stored), naming the shard and member; a stop ends it too.
+// it (the shard being built is not stored, those finished before it are), naming the shard and
+// member; a stop ends it too.
 Status buildShards(Client& client, const ArchivePlan& plan, const BuildProgress& progress);
 
 }  // namespace ais::archive

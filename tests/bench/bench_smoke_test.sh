@@ -71,5 +71,8 @@ fi
 MEMBERS=40 READS=8 timeout 300 "$REPO/tests/bench/degraded_member_bench.sh" >"$OUT/degraded" 2>&1
 figures_ok degraded_member_bench "$OUT/degraded" \
   -F'|' '$2 ~ /^ (up|down) $/ { n++; if ($3 !~ /^ 8 \(0 bad\)/) bad = 1 } END { exit !(n == 2 && !bad) }'
+OBJECTS=60 SHARD_KB=8 timeout 300 "$REPO/tests/bench/archive_job_bench.sh" >"$OUT/archive_job" 2>&1
+figures_ok archive_job_bench "$OUT/archive_job" \
+  -F'|' '$2 ~ /shards\)/ { n++; if (!($5 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
 echo "bench_smoke_test: $FAILS failed"
 ((FAILS == 0))

@@ -574,6 +574,16 @@ if [[ $rc1 == 0 && $members == "$(printf 'obj-0%02d ' $(seq 0 9))" && $rc2 == 0 
 else
   fail archive_job_tgz_template_zip_list "tgz rc $rc1 members '$members'; zip rc $rc2"
 fi
+# A shard past 1 MiB (streamed into its own PUT; the small ones above went in batch PUTs).
+"$AIS" archive bucket ais://batch2 ais://dstb/bigone.tar --list big.bin,small.bin --wait >/dev/null 2>&1
+rc=$?
+rm -rf "$WORK/bigone" && mkdir -p "$WORK/bigone"
+"$AIS" get -q ais://dstb/bigone.tar - 2>/dev/null | tar -C "$WORK/bigone" -xf - 2>/dev/null
+if [[ $rc == 0 ]] && cmp -s "$WORK/bigone/big.bin" "$WORK/big2.bin" && cmp -s "$WORK/bigone/small.bin" "$SRC/dir/s513"; then
+  pass archive_job_large_shard
+else
+  fail archive_job_large_shard "rc $rc: $(ls "$WORK/bigone")"
+fi
 # Clear refusals before anything starts: too few shard names, a missing listed object, no format.
 o1=$("$AIS" archive bucket ais://srcb "ais://dstb/few-{0..1}.tar" --prefix obj- --shard-size 1KiB 2>&1)
 r1=$?

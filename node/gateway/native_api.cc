@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "meta/names.h"
@@ -49,9 +50,24 @@ json objectJson(const ObjectInfo& o) {
               {"target", o.targetId}};
 }
 
-// A JSON string (escaped; bytes that are not UTF-8 replaced).
+// A JSON string (escaped; bytes that are not UTF-8 replaced). Plain printable ASCII, most names,
+// goes as it is.
 void appendJsonString(std::string& out, const std::string& s) {
-  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  bool plain = true;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  }
+  if (!plain) {
+    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
 }
 
 // The listing reply, written entry by entry: the same fields as objectJson, without building a
@@ -64,10 +80,12 @@ std::string listJson(const ListPage& page) {
     if (i) out += ',';
     out += "{\"name\":";
     appendJsonString(out, o.name);
-    out += fmt::format(",\"size\":{},\"checksum\":{},\"checksum_type\":", o.size, o.checksum);
+    fmt::format_to(std::back_inserter(out),
+                   ",\"size\":{},\"checksum\":{},\"checksum_type\":", o.size, o.checksum);
     appendJsonString(out, o.checksumType);
-    out += fmt::format(",\"version\":{},\"atime_ns\":{},\"mtime_ns\":{},\"custom\":", o.version,
-                       o.atimeNs, o.mtimeNs);
+    fmt::format_to(std::back_inserter(out),
+                   ",\"version\":{},\"atime_ns\":{},\"mtime_ns\":{},\"custom\":", o.version,
+                   o.atimeNs, o.mtimeNs);
     out += o.custom.empty() ? "{}"
                             : json(o.custom).dump(-1, ' ', false, json::error_handler_t::replace);
     out += ",\"target\":";

@@ -7,6 +7,7 @@
 
 #include "meta/names.h"
 #include "node/gateway/gateway.h"
+#include "node/gateway/http_dates.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/gateway/s3_errors.h"
 #include "node/gateway/url.h"
@@ -52,8 +53,6 @@ inline constexpr std::string_view kMetaContentType = "content-type";
 std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex);
 // ETag for responses, quoted; md5 for S3-written objects, else xxhash.
 std::string etagOf(const ObjectInfo& info);
-std::string httpDate(int64_t ns);  // RFC 1123
-std::string isoDate(int64_t ns);   // 2024-01-01T00:00:00.000Z
 
 // Service and buckets (s3_bucket.cc)
 void listBuckets(S3Request& r);

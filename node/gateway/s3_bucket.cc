@@ -12,26 +12,6 @@ void sendXml(S3Request& r, const XmlWriter& x) {
   (void)r.ex.respond(200, x.str());
 }
 
-std::string isoDate(int64_t ns) {
-  std::time_t t = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char ms[16];
-  std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>((ns / 1000000) % 1000));
-  return std::string(buf) + ms;
-}
-
-std::string httpDate(int64_t ns) {
-  std::time_t t = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
 void listBuckets(S3Request& r) {
   Client* c = r.client();
   if (!c) return;

@@ -181,8 +181,10 @@ std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex) {
 }
 
 std::string etagOf(const ObjectInfo& info) {
-  auto it = info.custom.find(std::string(kMetaEtag));
-  if (it != info.custom.end()) return "\"" + it->second + "\"";
+  if (!info.custom.empty()) {
+    auto it = info.custom.find(std::string(kMetaEtag));
+    if (it != info.custom.end()) return "\"" + it->second + "\"";
+  }
   // An md5 bucket's objects keep the MD5 of their content: the ETag S3 clients expect.
   if (info.checksumType == "md5" && !info.checksumValue.empty()) {
     return "\"" + info.checksumValue + "\"";

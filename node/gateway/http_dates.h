@@ -1,0 +1,12 @@
+// Dates as HTTP headers and S3 XML bodies write them (UTC, from nanoseconds since the epoch).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ais::gateway {
+
+std::string httpDate(int64_t ns);  // RFC 1123: Tue, 14 Nov 2023 22:13:20 GMT
+std::string isoDate(int64_t ns);   // ISO 8601 with milliseconds: 2023-11-14T22:13:20.123Z
+
+}  // namespace ais::gateway

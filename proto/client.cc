@@ -216,17 +216,10 @@ Result<ObjectInfo> Client::putFile(const std::string& bucket, const std::string&
 
 Result<std::string> Client::get(const std::string& bucket, const std::string& name,
                                 std::optional<ByteRange> range) {
-  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
-  std::shared_ptr<proto::SinkState> state;
-  auto r =
-      impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
-        auto t = impl_->owner(smap, bucket, name);
-        if (!t.ok()) return Result<ObjectInfo>(t.status());
-        state = std::make_shared<proto::SinkState>();
-        return impl_->getFollowingMoves(smap, **t, bucket, name, range, state);
-      });
+  std::string out;
+  auto r = impl_->getBuffered(bucket, name, range, &out);
   if (!r.ok()) return r.status();
-  return std::move(state->buffer);
+  return out;
 }
 
 Result<ObjectInfo> Client::getToFd(const std::string& bucket, const std::string& name, int fd,

@@ -6,17 +6,7 @@ namespace ais {
 
 Result<ObjectInfo> Client::getRange(const std::string& bucket, const std::string& name,
                                     ByteRange range, std::string* out) {
-  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
-  std::shared_ptr<proto::SinkState> state;
-  auto r =
-      impl_->withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
-        auto t = impl_->owner(smap, bucket, name);
-        if (!t.ok()) return Result<ObjectInfo>(t.status());
-        state = std::make_shared<proto::SinkState>();
-        return impl_->getFollowingMoves(smap, **t, bucket, name, range, state);
-      });
-  if (r.ok()) *out = std::move(state->buffer);
-  return r;
+  return impl_->getBuffered(bucket, name, range, out);
 }
 
 // The owner target of bucket/name does the work (assembleObject): part bytes go target to target,

@@ -500,6 +500,22 @@ class Client::Impl {
         });
   }
 
+  // A whole GET into memory (*out), started again from the owner if the Smap changes: what
+  // Client::get and Client::getRange share.
+  Result<ObjectInfo> getBuffered(const std::string& bucket, const std::string& name,
+                                 std::optional<ByteRange> range, std::string* out) {
+    AIS_RETURN_IF_ERROR(checkNames(options_, bucket, name));
+    std::shared_ptr<proto::SinkState> state;
+    auto r = withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+      auto t = owner(smap, bucket, name);
+      if (!t.ok()) return Result<ObjectInfo>(t.status());
+      state = std::make_shared<proto::SinkState>();
+      return getFollowingMoves(smap, **t, bucket, name, range, state);
+    });
+    if (r.ok()) *out = std::move(state->buffer);
+    return r;
+  }
+
   // GET from the owner; if a rebalance has not moved the object there yet, from its holder; if
   // the owner is down and the bucket has EC, a degraded read from the target after it.
   kj::Promise<Result<ObjectInfo>> getFollowingMoves(const meta::Smap& smap,

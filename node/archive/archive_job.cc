@@ -111,10 +111,13 @@ class ShardOut {
     return handle_->write(b);
   }
 
+  // Stores the shard (or hands it to the batch); errors name the shard they are about.
   Status finish(ShardBatch& batch) {
     if (!handle_) return batch.add(name_, std::move(buffer_));
     auto committed = handle_->commit();
-    return committed.ok() ? Status::OK() : committed.status();
+    if (committed.ok()) return Status::OK();
+    return Status(committed.code(),
+                  "shard ais://" + bucket_ + "/" + name_ + ": " + committed.status().message());
   }
 
  private:
@@ -126,10 +129,9 @@ class ShardOut {
 };
 
 // One shard: members read from their owners in chunks, written through the archive writer to
-// its ShardOut; stored only once the whole shard went through.
+// `out` (stored by the caller only once the whole shard went through).
 Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shard,
-                  const BuildProgress& progress, ShardBatch& batch) {
-  ShardOut out(client, plan.dst, shard.name);
+                  const BuildProgress& progress, ShardOut& out) {
   auto writer =
       ArchiveWriter::make(plan.format, [&out](std::string_view b) { return out.write(b); });
   for (const std::string& name : shard.members) {
@@ -163,8 +165,7 @@ Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shar
     }
     if (progress.memberDone) progress.memberDone(info->size);
   }
-  AIS_RETURN_IF_ERROR(writer->finish());
-  return out.finish(batch);
+  return writer->finish();
 }
 
 }  // namespace
@@ -172,12 +173,16 @@ Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shar
 Status buildShards(Client& client, const ArchivePlan& plan, const BuildProgress& progress) {
   ShardBatch batch(client, plan.dst);
   for (const ShardPlan& shard : plan.shards) {
-    Status st = buildShard(client, plan, shard, progress, batch);
+    ShardOut out(client, plan.dst, shard.name);
+    Status st = buildShard(client, plan, shard, progress, out);
     if (!st.ok()) {
-      // The shards finished before it are stored all the same.
-      (void)batch.flush();
-      if (st.message().rfind("shard ais://", 0) == 0) return st;  // (from a batch: named)
-      return Status(st.code(), "shard ais://" + plan.dst + "/" + shard.name + ": " + st.message());
+      st = Status(st.code(), "shard ais://" + plan.dst + "/" + shard.name + ": " + st.message());
+    } else {
+      st = out.finish(batch);  // (named already)
+    }
+    if (!st.ok()) {
+      (void)batch.flush();  // the shards finished before it are stored all the same
+      return st;
     }
   }
   return batch.flush();

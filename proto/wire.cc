@@ -28,19 +28,6 @@ std::map<std::string, std::string> fromWire(capnp::List<wire::KeyValue>::Reader 
   return kv;
 }
 
-void toWire(const ObjectInfo& info, wire::ObjectAttrs::Builder out) {
-  out.setName(info.name);
-  out.setSize(info.size);
-  out.setChecksum(info.checksum);
-  out.setChecksumType(info.checksumType);
-  out.setChecksumValue(info.checksumValue);
-  out.setVersion(info.version);
-  out.setAtimeNs(info.atimeNs);
-  out.setMtimeNs(info.mtimeNs);
-  if (!info.custom.empty()) toWire(info.custom, out.initCustom(info.custom.size()));
-  out.setTargetId(info.targetId);
-}
-
 ObjectInfo fromWire(wire::ObjectAttrs::Reader in) {
   ObjectInfo info;
   info.name = in.getName();

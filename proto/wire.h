@@ -19,7 +19,24 @@ Status toStatus(wire::Status::Reader in);
 void toWire(const std::map<std::string, std::string>& kv, capnp::List<wire::KeyValue>::Builder out);
 std::map<std::string, std::string> fromWire(capnp::List<wire::KeyValue>::Reader in);
 
-void toWire(const ObjectInfo& info, wire::ObjectAttrs::Builder out);
+// An object's attributes from anything with ObjectInfo's fields (ObjectInfo, the target's LOM)
+// written field by field, so a listing writes each LOM without copying it into an ObjectInfo.
+template <class Attrs>
+void attrsToWire(const Attrs& a, const std::string& targetId, wire::ObjectAttrs::Builder out) {
+  out.setName(a.name);
+  out.setSize(a.size);
+  out.setChecksum(a.checksum);
+  out.setChecksumType(a.checksumType);
+  out.setChecksumValue(a.checksumValue);
+  out.setVersion(a.version);
+  out.setAtimeNs(a.atimeNs);
+  out.setMtimeNs(a.mtimeNs);
+  if (!a.custom.empty()) toWire(a.custom, out.initCustom(a.custom.size()));
+  out.setTargetId(targetId);
+}
+inline void toWire(const ObjectInfo& info, wire::ObjectAttrs::Builder out) {
+  attrsToWire(info, info.targetId, out);
+}
 ObjectInfo fromWire(wire::ObjectAttrs::Reader in);
 
 // DISCONNECTED and OVERLOADED become kUnavailable (retryable), timeouts kTimeout, the rest

@@ -1,32 +1,37 @@
 #include "node/gateway/http_dates.h"
 
+#include <cstring>
 #include <ctime>
 
 namespace ais::gateway {
 
-std::string isoDate(int64_t ns) {
+IsoDateText isoDateText(int64_t ns) {
   // Objects of a listing were mostly written within the same seconds: the formatted second is
   // kept per thread.
   thread_local std::time_t lastSecond = -1;
-  thread_local char secondText[32];
+  thread_local char secondText[24];
+  thread_local size_t secondSize = 0;
   std::time_t t = static_cast<std::time_t>(ns / 1000000000);
   if (t != lastSecond) {
     std::tm tm{};
     gmtime_r(&t, &tm);
-    std::strftime(secondText, sizeof secondText, "%Y-%m-%dT%H:%M:%S", &tm);
+    secondSize = std::strftime(secondText, sizeof secondText, "%Y-%m-%dT%H:%M:%S", &tm);
     lastSecond = t;
   }
+  IsoDateText out;
+  std::memcpy(out.text, secondText, secondSize);
   int ms = static_cast<int>((ns / 1000000) % 1000);
-  std::string out(secondText);
-  char tail[6] = {'.',
-                  static_cast<char>('0' + ms / 100),
-                  static_cast<char>('0' + ms / 10 % 10),
-                  static_cast<char>('0' + ms % 10),
-                  'Z',
-                  '\0'};
-  out += tail;
+  char* tail = out.text + secondSize;
+  tail[0] = '.';
+  tail[1] = static_cast<char>('0' + ms / 100);
+  tail[2] = static_cast<char>('0' + ms / 10 % 10);
+  tail[3] = static_cast<char>('0' + ms % 10);
+  tail[4] = 'Z';
+  out.size = secondSize + 5;
   return out;
 }
+
+std::string isoDate(int64_t ns) { return std::string(isoDateText(ns).view()); }
 
 std::string httpDate(int64_t ns) {
   std::time_t t = static_cast<std::time_t>(ns / 1000000000);

@@ -57,21 +57,21 @@ std::string xmlEscape(std::string_view s) {
 }
 
 void XmlWriter::root(std::string_view tag) {
-  out_ += "<";
+  out_ += '<';
   out_ += tag;
-  out_ += " xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+  out_ += std::string_view(" xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 }
 
 void XmlWriter::open(std::string_view tag) {
-  out_ += "<";
+  out_ += '<';
   out_ += tag;
-  out_ += ">";
+  out_ += '>';
 }
 
 void XmlWriter::close(std::string_view tag) {
-  out_ += "</";
+  out_ += std::string_view("</");
   out_ += tag;
-  out_ += ">";
+  out_ += '>';
 }
 
 void XmlWriter::leaf(std::string_view tag, std::string_view text) {

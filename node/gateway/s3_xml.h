@@ -19,6 +19,7 @@ class XmlWriter {
   void open(std::string_view tag);
   void close(std::string_view tag);
   void leaf(std::string_view tag, std::string_view text);
+  void reserve(size_t bytes) { out_.reserve(bytes); }
   const std::string& str() const { return out_; }
 
  private:

@@ -154,6 +154,33 @@ Status LomDb::scan(std::string_view begin, std::string_view end, const Visitor& 
   return fromRocks(it->status(), dir_);
 }
 
+std::unique_ptr<LomDb::Cursor> LomDb::cursor(std::string_view begin, std::string_view end) const {
+  std::unique_ptr<Cursor> c(new Cursor);
+  c->upper_ = end;
+  c->dir_ = dir_;
+  rocksdb::ReadOptions ro;
+  if (!c->upper_.empty()) {
+    c->upperSlice_ = std::make_unique<rocksdb::Slice>(c->upper_);
+    ro.iterate_upper_bound = c->upperSlice_.get();
+  }
+  c->it_.reset(db_->NewIterator(ro));
+  c->it_->Seek(slice(begin));
+  return c;
+}
+
+LomDb::Cursor::~Cursor() = default;
+bool LomDb::Cursor::valid() const { return it_->Valid(); }
+std::string_view LomDb::Cursor::key() const {
+  rocksdb::Slice k = it_->key();
+  return std::string_view(k.data(), k.size());
+}
+std::string_view LomDb::Cursor::value() const {
+  rocksdb::Slice v = it_->value();
+  return std::string_view(v.data(), v.size());
+}
+void LomDb::Cursor::next() { it_->Next(); }
+Status LomDb::Cursor::status() const { return fromRocks(it_->status(), dir_); }
+
 uint64_t LomDb::estimateKeys() const {
   uint64_t n = 0;
   if (!db_->GetIntProperty("rocksdb.estimate-num-keys", &n)) return 0;

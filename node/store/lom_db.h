@@ -25,6 +25,8 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Iterator;
+class Slice;
 }  // namespace rocksdb
 
 namespace ais::store {
@@ -88,6 +90,24 @@ class LomDb {
   Status deleteRange(std::string_view begin, std::string_view end);
   // Keys in [begin, end) in bytewise order; an empty end means "to the last key".
   Status scan(std::string_view begin, std::string_view end, const Visitor& visit) const;
+  // The same keys, stepped by the caller (a merge of several LomDbs reads each key once).
+  class Cursor {
+   public:
+    ~Cursor();
+    bool valid() const;
+    std::string_view key() const;
+    std::string_view value() const;  // valid until next()
+    void next();
+    Status status() const;  // after !valid(): whether the end was reached or an error stopped it
+
+   private:
+    friend class LomDb;
+    Cursor() = default;
+    std::string upper_, dir_;
+    std::unique_ptr<rocksdb::Slice> upperSlice_;
+    std::unique_ptr<rocksdb::Iterator> it_;
+  };
+  std::unique_ptr<Cursor> cursor(std::string_view begin, std::string_view end) const;
   uint64_t estimateKeys() const;  // of the LOM family: objects (plus a few pending markers)
 
  private:

@@ -480,52 +480,52 @@ Result<std::vector<Lom>> Store::list(std::string_view bucket, std::string_view p
   std::string after = lomKey(bucket, startAfter);
   std::string begin = std::max(keyPrefix, after);
   const size_t nameAt = bucketKeyBegin(bucket).size();
-  // Each mountpath's first `limit` names (their LOMs still encoded), merged in order: the first
-  // `limit` of the merge are exact, and only those are decoded.
-  struct Raw {
-    std::string name, value;
+  // The mountpaths' LomDbs merged in name order as they are read: each key read once, only the
+  // returned LOMs decoded.
+  std::vector<std::unique_ptr<LomDb::Cursor>> runs;
+  auto skip = [&](LomDb::Cursor& c) {  // past `after` and the end of the prefix
+    while (c.valid() && c.key() == after) c.next();
   };
-  std::vector<std::vector<Raw>> runs;
   for (const auto& mp : mps_) {
-    auto& run = runs.emplace_back();
-    AIS_RETURN_IF_ERROR(mp->db->scan(
-        begin, bucketKeyEnd(bucket), [&](std::string_view key, std::string_view value) {
-          if (!key.starts_with(keyPrefix)) return false;
-          if (key == after) return true;
-          run.push_back({std::string(key.substr(nameAt)), std::string(value)});
-          return run.size() < limit;
-        }));
+    runs.push_back(mp->db->cursor(begin, bucketKeyEnd(bucket)));
+    skip(*runs.back());
   }
-  std::vector<size_t> pos(runs.size(), 0);
-  auto decoded = [&](size_t mp, Raw& raw) {
-    auto lom = decodeLom(raw.value);
+  auto live = [&](const LomDb::Cursor& c) { return c.valid() && c.key().starts_with(keyPrefix); };
+  auto decoded = [&](size_t mp, std::string_view key, std::string_view value) {
+    auto lom = decodeLom(value);
     if (lom.ok()) return std::move(lom).value();
     // Listed by name (its GET answers ObjectCorrupted): a damaged entry must neither hide the
     // object nor break the listing.
-    log::error("{}: ais://{}/{}: damaged LOM: {}", mps_[mp]->path, bucket, raw.name,
+    std::string name(key.substr(nameAt));
+    log::error("{}: ais://{}/{}: damaged LOM: {}", mps_[mp]->path, bucket, name,
                lom.status().message());
     Lom named;
-    named.name = std::move(raw.name);
+    named.name = std::move(name);
     return named;
   };
+  out.reserve(std::min<size_t>(limit, 4096));
+  std::string key;
   while (out.size() < limit) {
     size_t first = runs.size();
     for (size_t i = 0; i < runs.size(); ++i) {
-      if (pos[i] < runs[i].size() &&
-          (first == runs.size() || runs[i][pos[i]].name < runs[first][pos[first]].name)) {
+      if (live(*runs[i]) && (first == runs.size() || runs[i]->key() < runs[first]->key())) {
         first = i;
       }
     }
     if (first == runs.size()) break;
     // A mirrored object is in several mountpaths' LomDbs: listed once, its newest version.
-    std::string name = runs[first][pos[first]].name;
+    key.assign(runs[first]->key());
     std::optional<Lom> best;
-    for (size_t i = 0; i < runs.size(); ++i) {
-      if (pos[i] >= runs[i].size() || runs[i][pos[i]].name != name) continue;
-      Lom lom = decoded(i, runs[i][pos[i]++]);
+    for (size_t i = first; i < runs.size(); ++i) {
+      if (!live(*runs[i]) || runs[i]->key() != key) continue;
+      Lom lom = decoded(i, key, runs[i]->value());
       if (!best || lom.version > best->version) best = std::move(lom);
+      runs[i]->next();
     }
     out.push_back(std::move(*best));
+  }
+  for (const auto& run : runs) {
+    if (!run->valid()) AIS_RETURN_IF_ERROR(run->status());
   }
   return out;
 }

@@ -34,7 +34,7 @@ store::Lom lomFromInfo(ObjectInfo info) {
 }
 
 void toAttrs(const store::Lom& lom, const std::string& targetId, wire::ObjectAttrs::Builder out) {
-  proto::toWire(infoFromLom(lom, targetId), out);
+  proto::attrsToWire(lom, targetId, out);
 }
 
 }  // namespace ais::node

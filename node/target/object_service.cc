@@ -216,10 +216,10 @@ Result<ListPage> listPage(store::Store& store, const std::string& bucket, const 
         rolledUp = true;
         break;
       }
-      startAfter = lom.name;
       out.entries.push_back(std::move(lom));
     }
     if (!rolledUp && batch->size() < want) break;
+    if (!rolledUp) startAfter = out.entries.back().name;
   }
   return out;
 }

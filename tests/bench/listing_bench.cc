@@ -1,7 +1,10 @@
 // Small objects at scale (issue 20), through the client library: ingest of many tiny objects with
 // Client::putBatch (objects/s), then a full listing page by page (entries/s).
 // Usage: listing_bench [--objects N] [--threads T] [--page-size P] [--bucket B] [--keep]
-// With AIS_ENDPOINT set it uses that cluster (and leaves the bucket unless it created it and
+//                      [--list-only]
+// --list-only lists a bucket filled by an earlier --keep run (at least N objects) without
+// ingesting. With AIS_ENDPOINT set it uses that cluster (and leaves the bucket unless it created it
+// and
 // --keep is not given); otherwise it starts its own 1 proxy + 3 targets.
 #include <atomic>
 #include <chrono>
@@ -37,7 +40,7 @@ int main(int argc, char** argv) {
   int threads = 4;
   uint32_t pageSize = 1000;
   std::string bucket = "listing-bench";
-  bool keep = false;
+  bool keep = false, listOnly = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--objects") && i + 1 < argc)
       objects = std::strtoull(argv[++i], nullptr, 10);
@@ -49,12 +52,14 @@ int main(int argc, char** argv) {
       bucket = argv[++i];
     else if (!std::strcmp(argv[i], "--keep"))
       keep = true;
+    else if (!std::strcmp(argv[i], "--list-only"))
+      listOnly = keep = true;
   }
   std::unique_ptr<ais::testing::TestCluster> cluster;
   auto clients = ais::bench::clientsFor(threads, cluster);
   if (clients.empty()) return 1;
   ais::Client& c0 = *clients[0];
-  bool created = c0.createBucket(bucket).ok();
+  bool created = !listOnly && c0.createBucket(bucket).ok();
 
   // Ingest: every thread puts its share in batches of 1,000 names.
   constexpr uint64_t kBatch = 1000;
@@ -62,7 +67,7 @@ int main(int argc, char** argv) {
   std::atomic<uint64_t> next{0}, failed{0};
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
+  for (int t = 0; t < threads && !listOnly; ++t) {
     workers.emplace_back([&, t] {
       for (uint64_t first = next.fetch_add(kBatch); first < objects;
            first = next.fetch_add(kBatch)) {
@@ -76,9 +81,10 @@ int main(int argc, char** argv) {
   }
   for (auto& w : workers) w.join();
   double put = secondsSince(t0);
-  std::printf("ingest: %llu objects of %zu B in %.2f s: %.0f objects/s (%llu failed)\n",
-              static_cast<unsigned long long>(objects), payload.size(), put, objects / put,
-              static_cast<unsigned long long>(failed.load()));
+  if (!listOnly)
+    std::printf("ingest: %llu objects of %zu B in %.2f s: %.0f objects/s (%llu failed)\n",
+                static_cast<unsigned long long>(objects), payload.size(), put, objects / put,
+                static_cast<unsigned long long>(failed.load()));
 
   // Listing: the whole bucket, page by page.
   ais::ListOptions lo;

@@ -19,10 +19,11 @@ namespace ais {
 
 class ListCursor {
  public:
-  // Entries of `bucket` under `prefix` after `after`, `fetch` per target call, from the
-  // targets of `smap`.
+  // Entries of `bucket` under `prefix` after `after` from the targets of `smap`: `fetch` per
+  // target call at first, doubling with each call up to `maxFetch` (a long listing keeps the
+  // targets further ahead of its pages; a one-page listing reads no more than it needs).
   ListCursor(Client::Impl& impl, const meta::Smap& smap, std::string bucket, std::string prefix,
-             std::string after, uint32_t fetch);
+             std::string after, uint32_t fetch, uint32_t maxFetch = 0);
   ~ListCursor();  // cancels the fetches under way (on the client's loop)
   ListCursor(const ListCursor&) = delete;
   ListCursor& operator=(const ListCursor&) = delete;
@@ -38,7 +39,8 @@ class ListCursor {
  private:
   struct Target {
     std::string endpoint, id;
-    std::string after;  // the next page starts after this name
+    std::string after;   // the next page starts after this name
+    uint32_t fetch = 0;  // entries asked of the next call
     std::vector<ObjectInfo> entries;
     size_t pos = 0;
     kj::Maybe<kj::ForkedPromise<void>> pending;  // the next page (loop thread only)
@@ -50,7 +52,7 @@ class ListCursor {
 
   Client::Impl& impl_;
   std::string bucket_, prefix_;
-  uint32_t fetch_;
+  uint32_t maxFetch_;
   std::vector<Target> targets_;
   std::string last_;
   bool done_ = false;

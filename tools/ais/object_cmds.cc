@@ -61,17 +61,48 @@ int listObjects(Cli& cli, const LsArgs& a) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
 
-  std::vector<ObjectInfo> entries;
   ListOptions opts;
   opts.prefix = uri->name;
   opts.pageSize = a.pageSize;
   opts.allowPartial = true;  // a dead target: list the rest, say so, exit 7
   std::vector<std::pair<std::string, Status>> missed;
+  // What the output needs of each entry, kept compact: a million names are held until the NAME
+  // column's width is known (plain) or written as they come (--json).
+  struct Row {
+    std::string name;
+    uint64_t size;
+  };
+  std::vector<Row> rows;
+  size_t nameWidth = a.noHeaders ? 0 : std::string_view("NAME").size();
+  std::string out;  // written to stdout in large blocks, and only once the listing succeeded
+  auto spill = [&](size_t atLeast) {
+    if (out.size() < atLeast) return;
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    out.clear();
+  };
+  uint64_t listed = 0;
+  if (a.json) out += '[';
   Status st = (*client)->listAll(
       uri->bucket, opts,
       [&](ObjectInfo& e) {
-        if (a.limit && entries.size() >= a.limit) return false;
-        entries.push_back(std::move(e));
+        if (a.limit && listed >= a.limit) return false;
+        if (a.json) {
+          out.append(listed ? ",\n  " : "\n  ");
+          out.append("{\"name\": ");
+          out.append(nlohmann::json(e.name).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace));
+          fmt::format_to(
+              std::back_inserter(out),
+              ", \"size\": {}, \"checksum\": \"{}\", \"version\": {}, \"mtime\": \"{}\"}}", e.size,
+              checksumHex(e.checksum), e.version, formatTime(e.mtimeNs));
+        } else {
+          bool control = std::any_of(e.name.begin(), e.name.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+          });
+          rows.push_back({control ? log::escapeControl(e.name) : std::move(e.name), e.size});
+          nameWidth = std::max(nameWidth, rows.back().name.size());
+        }
+        ++listed;
         return true;
       },
       &missed);
@@ -79,26 +110,20 @@ int listObjects(Cli& cli, const LsArgs& a) {
   std::map<std::string, Status> missing(missed.begin(), missed.end());
 
   if (a.json) {
-    // One object per line, written as it goes: a million entries must not become one document
-    // in memory first.
-    std::string line;
-    std::fputs("[", stdout);
-    for (size_t i = 0; i < entries.size(); ++i) {
-      const auto& e = entries[i];
-      line.assign(i ? ",\n  " : "\n  ");
-      line += "{\"name\": ";
-      line += nlohmann::json(e.name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      line +=
-          fmt::format(", \"size\": {}, \"checksum\": \"{}\", \"version\": {}, \"mtime\": \"{}\"}}",
-                      e.size, checksumHex(e.checksum), e.version, formatTime(e.mtimeNs));
-      std::fwrite(line.data(), 1, line.size(), stdout);
-    }
-    std::fputs(entries.empty() ? "]\n" : "\n]\n", stdout);
+    out.append(listed == 0 ? "]\n" : "\n]\n");
   } else {
-    Table t({"NAME", "SIZE"});
-    for (const auto& e : entries) t.addRow({log::escapeControl(e.name), humanSize(e.size)});
-    std::fputs(t.render(!a.noHeaders).c_str(), stdout);
+    // As Table renders two columns: NAME padded to the widest plus two spaces, then SIZE.
+    auto row = [&](std::string_view name, std::string_view size) {
+      out.append(name);
+      out.append(nameWidth - name.size() + 2, ' ');
+      out.append(size);
+      out += '\n';
+      spill(1 << 20);
+    };
+    if (!a.noHeaders) row("NAME", "SIZE");
+    for (const auto& r : rows) row(r.name, humanSize(r.size));
   }
+  spill(0);
   for (const auto& [id, why] : missing) {
     std::fprintf(stderr, "warning: target %s could not be asked (%s): its objects are not listed\n",
                  id.c_str(), why.toString().c_str());

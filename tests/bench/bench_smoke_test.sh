@@ -49,6 +49,9 @@ timeout 300 "$REPO/tests/bench/ingest_bench.sh" 300 64 >"$OUT/ingest" 2>&1
 # Rows: local copy loop[, fsync] N / ais put DIR --conc 16[, bucket fsync=true] N
 figures_ok ingest_bench "$OUT/ingest" \
   '/^(local copy loop|ais put DIR)/ { n++; if (!($NF > 0)) bad = 1 } END { exit !(n == 4 && !bad) }'
+# ...and its bucket listed back through S3 and /v1 (http_list_rate.py): every file, a rate.
+figures_ok http_list_rate "$OUT/ingest" \
+  '/^(S3 ListObjectsV2|\/v1 list):/ { n++; if ($0 !~ /: 300 entries, 1 pages/ || $0 !~ / [1-9][0-9]* entries\/s/) bad = 1 } END { exit !(n == 2 && !bad) }'
 run_built listing_bench --objects 3000 --threads 2 && figures_ok listing_bench "$OUT/listing_bench" \
   '/^(ingest|list)/ { n++; if ($0 !~ / [1-9][0-9]* (objects|entries)\/s/) bad = 1 } END { exit !(n == 2 && !bad) }'
 run_built shard_bench --samples 600 --shards 3 --threads 2 && figures_ok shard_bench "$OUT/shard_bench" \

@@ -72,5 +72,8 @@ for fsync in 0 1; do
   "$AIS" put -q "$WORK/src" "ais://$b/" --conc 16 || echo "ais put failed"
   t1=$(now)
   printf '%-44s %10s\n' "ais put DIR --conc 16$([[ $fsync == 1 ]] && echo ", bucket fsync=true")" "$(rate "$t0" "$t1")"
+  if [[ $fsync == 0 && -n ${S3_ENDPOINT:-} ]]; then  # the ingested bucket listed back over HTTP
+    for api in s3 v1; do "$REPO/tests/bench/http_list_rate.py" "$S3_ENDPOINT" "$b" --api $api; done
+  fi
   "$AIS" bucket rm "ais://$b" --force >/dev/null 2>&1 || true
 done

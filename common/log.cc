@@ -2,6 +2,7 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
@@ -21,12 +22,21 @@ void setTag(std::string t) {
 void setLevel(Level level) { minLevel = static_cast<int>(level); }
 bool enabled(Level level) { return static_cast<int>(level) >= minLevel.load(); }
 
+namespace {
+bool isControl(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+}  // namespace
+
+bool hasControl(std::string_view s) { return std::any_of(s.begin(), s.end(), isControl); }
+
 std::string escapeControl(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
+    if (isControl(c)) {
       out += fmt::format("\\x{:02x}", u);
     } else {
       out.push_back(c);

@@ -13,6 +13,7 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 // Control characters (below 0x20, and 0x7f) as \xNN, so a hostile name cannot forge log lines or
 // drive a terminal. Used on every log line and where the CLI prints names.
 std::string escapeControl(std::string_view s);
+bool hasControl(std::string_view s);  // whether escapeControl would change s
 
 void setTag(std::string tag);  // e.g. "t1"; printed on every line
 void setLevel(Level level);

@@ -53,6 +53,7 @@ inline constexpr std::string_view kMetaContentType = "content-type";
 std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex);
 // ETag for responses, quoted; md5 for S3-written objects, else xxhash.
 std::string etagOf(const ObjectInfo& info);
+void appendEtag(const ObjectInfo& info, std::string& out);  // the same, appended (listings)
 
 // Service and buckets (s3_bucket.cc)
 void listBuckets(S3Request& r);

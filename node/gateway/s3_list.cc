@@ -9,22 +9,6 @@
 #include "node/gateway/s3_xml.h"
 
 namespace ais::gateway {
-namespace {
-
-// etagOf without allocating for the common object (no ETag of its own, not an md5 bucket):
-// written a thousand times per page.
-std::string_view listedEtag(const ObjectInfo& e, char (&text)[18], std::string& slow) {
-  if (!e.custom.empty() || e.checksumType == "md5") {
-    slow = etagOf(e);
-    return slow;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  text[0] = text[17] = '"';
-  for (int i = 0; i < 16; ++i) text[1 + i] = kHex[(e.checksum >> (60 - 4 * i)) & 0xf];
-  return std::string_view(text, sizeof text);
-}
-
-}  // namespace
 
 void listObjects(S3Request& r, bool v2) {
   std::string prefix = r.param("prefix");
@@ -112,8 +96,7 @@ void listObjects(S3Request& r, bool v2) {
   }
   bool owner = !v2 || r.param("fetch-owner") == "true";
   x.reserve(512 + page.entries.size() * (owner ? 320 : 240));
-  std::string slowEtag;
-  char etag[18];
+  std::string etag;  // (one buffer for the page's ETags)
   for (const auto& e : page.entries) {
     x.open("Contents");
     if (url) {
@@ -122,7 +105,9 @@ void listObjects(S3Request& r, bool v2) {
       x.leaf("Key", e.name);
     }
     x.leaf("LastModified", isoDateText(e.mtimeNs).view());
-    x.leaf("ETag", listedEtag(e, etag, slowEtag));
+    etag.clear();
+    appendEtag(e, etag);
+    x.leaf("ETag", etag);
     char size[24];
     x.leaf("Size",
            std::string_view(size, std::to_chars(size, size + sizeof size, e.size).ptr - size));

@@ -180,18 +180,30 @@ std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex) {
   return m;
 }
 
-std::string etagOf(const ObjectInfo& info) {
+void appendEtag(const ObjectInfo& info, std::string& out) {
+  out += '"';
+  const std::string* value = nullptr;
   if (!info.custom.empty()) {
     auto it = info.custom.find(std::string(kMetaEtag));
-    if (it != info.custom.end()) return "\"" + it->second + "\"";
+    if (it != info.custom.end()) value = &it->second;
   }
   // An md5 bucket's objects keep the MD5 of their content: the ETag S3 clients expect.
-  if (info.checksumType == "md5" && !info.checksumValue.empty()) {
-    return "\"" + info.checksumValue + "\"";
+  if (!value && info.checksumType == "md5" && !info.checksumValue.empty()) {
+    value = &info.checksumValue;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(info.checksum));
-  return buf;
+  if (value) {
+    out += *value;
+  } else {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int shift = 60; shift >= 0; shift -= 4) out += kHex[(info.checksum >> shift) & 0xf];
+  }
+  out += '"';
+}
+
+std::string etagOf(const ObjectInfo& info) {
+  std::string etag;
+  appendEtag(info, etag);
+  return etag;
 }
 
 std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,

@@ -483,7 +483,7 @@ Result<std::vector<Lom>> Store::list(std::string_view bucket, std::string_view p
   // The mountpaths' LomDbs merged in name order as they are read: each key read once, only the
   // returned LOMs decoded.
   std::vector<std::unique_ptr<LomDb::Cursor>> runs;
-  auto skip = [&](LomDb::Cursor& c) {  // past `after` and the end of the prefix
+  auto skip = [&](LomDb::Cursor& c) {  // past `after` (exclusive start)
     while (c.valid() && c.key() == after) c.next();
   };
   for (const auto& mp : mps_) {

@@ -67,7 +67,7 @@ int listObjects(Cli& cli, const LsArgs& a) {
   opts.allowPartial = true;  // a dead target: list the rest, say so, exit 7
   std::vector<std::pair<std::string, Status>> missed;
   // What the output needs of each entry, kept compact: a million names are held until the NAME
-  // column's width is known (plain) or written as they come (--json).
+  // column's width is known (plain); --json entries are formatted as they come into `out`.
   struct Row {
     std::string name;
     uint64_t size;
@@ -96,10 +96,8 @@ int listObjects(Cli& cli, const LsArgs& a) {
               ", \"size\": {}, \"checksum\": \"{}\", \"version\": {}, \"mtime\": \"{}\"}}", e.size,
               checksumHex(e.checksum), e.version, formatTime(e.mtimeNs));
         } else {
-          bool control = std::any_of(e.name.begin(), e.name.end(), [](char c) {
-            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-          });
-          rows.push_back({control ? log::escapeControl(e.name) : std::move(e.name), e.size});
+          rows.push_back(
+              {log::hasControl(e.name) ? log::escapeControl(e.name) : std::move(e.name), e.size});
           nameWidth = std::max(nameWidth, rows.back().name.size());
         }
         ++listed;

@@ -5,6 +5,9 @@
 // owner is down (degraded reads, rebuilt from slices) beside GETs of the same objects while the
 // cluster was healthy.
 // Usage: protection_bench [--threads N] [--seconds S] [--data D] [--parity P] [--sizes small]
+//                         [--buckets plain,mirror,coded]   (a subset, say to profile one of them)
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,9 +34,9 @@ std::string label(size_t size) { return size >= (16 << 20) ? "16 MiB" : "1 MiB";
 
 void row(const std::string& size, const std::string& what, const std::string& op, Figures f,
          double ref) {
-  std::printf("%-7s %-22s %-4s %10.1f %10.1f %8.2f%s\n", size.c_str(), what.c_str(), op.c_str(),
-              f.objsPerSec, f.mibPerSec, ref > 0 ? f.objsPerSec / ref : 1.0,
-              f.failed ? "  (an operation failed)" : "");
+  std::string vs = ref > 0 ? fmt::format("{:.2f}", f.objsPerSec / ref) : "-";
+  std::printf("%-7s %-22s %-4s %10.1f %10.1f %8s%s\n", size.c_str(), what.c_str(), op.c_str(),
+              f.objsPerSec, f.mibPerSec, vs.c_str(), f.failed ? "  (an operation failed)" : "");
   std::fflush(stdout);
 }
 
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
   int threads = 4, data = 4, parity = 2;
   double seconds = 3;
   bool small = false;
+  std::string only;  // empty: every bucket; else ",plain,coded," and the like
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
       threads = std::max(1, std::atoi(argv[++i]));
@@ -54,6 +58,8 @@ int main(int argc, char** argv) {
       parity = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--sizes") && i + 1 < argc)
       small = !std::strcmp(argv[++i], "small");
+    else if (!std::strcmp(argv[i], "--buckets") && i + 1 < argc)
+      only = std::string(",") + argv[++i] + ",";
   }
   TestCluster::Options o;
   o.targets = data + parity + 1;
@@ -62,7 +68,11 @@ int main(int argc, char** argv) {
   auto clients = ais::bench::startWithClients(cluster, threads);
   if (clients.empty()) return 1;
   ais::Client& c0 = *clients[0];
-  const std::vector<std::string> buckets = {"plain", "mirror", "coded"};
+  std::vector<std::string> buckets;
+  for (const char* b : {"plain", "mirror", "coded"}) {
+    if (only.empty() || only.find(std::string(",") + b + ",") != std::string::npos)
+      buckets.push_back(b);
+  }
   for (const auto& b : buckets) {
     auto created = c0.createBucket(b);
     auto props = created.ok() ? c0.bucketProps(b) : ais::Result<ais::meta::BucketProps>(created);
@@ -88,6 +98,7 @@ int main(int argc, char** argv) {
               o.targets, threads, seconds, data, parity);
   std::printf("%-7s %-22s %-4s %10s %10s %8s\n", "size", "bucket", "op", "obj/s", "MiB/s",
               "vs plain");
+  std::fflush(stdout);  // the header says the cluster is up (a profiler may wait for it)
   std::vector<size_t> sizes = {size_t(1) << 20};
   if (!small) sizes.push_back(size_t(16) << 20);
   // The EC objects of every size, and their healthy GET figure over those a victim owns.
@@ -133,6 +144,7 @@ int main(int argc, char** argv) {
     kept.push_back(std::move(k));
   }
 
+  if (std::find(buckets.begin(), buckets.end(), "coded") == buckets.end()) return 0;
   // The victims: the first P targets. Their EC objects, healthy, then degraded.
   auto ids = cluster.targetIds();
   std::vector<std::string> victims(ids.begin(), ids.begin() + parity);

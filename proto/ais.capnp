@@ -50,6 +50,9 @@ struct ObjectRef {
   # GET or HEAD sent past an owner that does not answer, to a target after it in HRW order: serve
   # the object from the erasure-coding slices or replicas (buckets with EC only).
   degraded @6 :Bool;
+  # PUT, assemble or DELETE only if the object is this version now (VersionChanged otherwise,
+  # atomically with the commit or removal): S3 If-Match. 0: whatever is there.
+  ifVersion @7 :UInt64;
 }
 
 struct NodeStatus {

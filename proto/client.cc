@@ -159,6 +159,7 @@ Result<ObjectInfo> Client::put(const std::string& bucket, const std::string& nam
         auto req = target.putObjectRequest();
         impl_->fillRef(req.initRef(), smap, bucket, name);
         req.getRef().setIfAbsent(options.ifAbsent);
+        req.getRef().setIfVersion(options.ifVersion);
         req.getRef().setDegraded(route->degraded);
         req.setData(asBytes(data));
         req.setChecksum(XXH64(data.data(), data.size(), 0));
@@ -276,7 +277,7 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
       });
 }
 
-Status Client::remove(const std::string& bucket, const std::string& name) {
+Status Client::remove(const std::string& bucket, const std::string& name, uint64_t ifVersion) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   std::set<std::string> silent;  // targets that did not answer an attempt
   auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
@@ -288,6 +289,7 @@ Status Client::remove(const std::string& bucket, const std::string& name) {
     auto req = impl_->pool_->get(ep).deleteObjectRequest();
     impl_->fillRef(req.initRef(), smap, bucket, name);
     req.getRef().setDegraded(route->degraded);
+    req.getRef().setIfVersion(ifVersion);
     return Impl::noteSilent(impl_->guard<bool>(ep, req.send().then([](auto&& r) -> Result<bool> {
       Status s = toStatus(r.getStatus());
       if (!s.ok()) return s;
@@ -632,6 +634,7 @@ Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
                          auto req = node.beginPutRequest();
                          impl_->fillRef(req.initRef(), smap, bucket, name);
                          req.getRef().setIfAbsent(options.ifAbsent);
+                         req.getRef().setIfVersion(options.ifVersion);
                          req.getRef().setDegraded(degraded);
                          if (!options.custom.empty()) {
                            proto::toWire(options.custom, req.initCustom(options.custom.size()));

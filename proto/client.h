@@ -71,6 +71,9 @@ struct PutOptions {
   // Store only if the object does not exist yet (atomic with the commit): ObjectExists otherwise
   // (S3 `If-None-Match: *`).
   bool ifAbsent = false;
+  // Store only if the object is this version now (atomic with the commit): VersionChanged
+  // otherwise (S3 `If-Match`, after a HEAD that found the ETag). 0: whatever is there.
+  uint64_t ifVersion = 0;
 };
 
 // One object of a putBatch: its bytes must stay valid for the call.
@@ -275,7 +278,8 @@ class Client {
   Result<ObjectInfo> copy(const std::string& srcBucket, const std::string& srcName,
                           const std::string& dstBucket, const std::string& dstName,
                           std::optional<std::map<std::string, std::string>> custom = std::nullopt);
-  Status remove(const std::string& bucket, const std::string& name);
+  // ifVersion (non-zero): only if the object is that version (VersionChanged otherwise).
+  Status remove(const std::string& bucket, const std::string& name, uint64_t ifVersion = 0);
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);
   // Merges the targets' sorted pages into one sorted page.
   Result<ListPage> list(const std::string& bucket, const ListOptions& options = {});

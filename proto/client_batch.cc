@@ -74,6 +74,7 @@ std::vector<Result<ObjectInfo>> Client::putBatch(const std::string& bucket,
             auto item = list[static_cast<unsigned>(k)];
             impl_->fillRef(item.initRef(), *smap, bucket, it.name);
             item.getRef().setIfAbsent(it.options.ifAbsent);
+            item.getRef().setIfVersion(it.options.ifVersion);
             item.getRef().setDegraded(degraded);
             item.setData(asBytes(it.data));
             item.setChecksum(sums[i]);

@@ -27,6 +27,8 @@ Result<ObjectInfo> Client::assemble(const std::string& bucket, const std::string
         const std::string& ep = (*t)->rpcEndpoint;
         auto req = impl_->pool_->get(ep).assembleObjectRequest();
         impl_->fillRef(req.initRef(), smap, bucket, name);
+        req.getRef().setIfAbsent(options.ifAbsent);
+        req.getRef().setIfVersion(options.ifVersion);
         req.setPartsBucket(partsBucket);
         auto list = req.initParts(parts.size());
         for (size_t i = 0; i < parts.size(); ++i) list.set(i, parts[i]);

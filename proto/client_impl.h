@@ -312,6 +312,7 @@ class Client::Impl {
     auto req = target.beginPutRequest();
     fillRef(req.initRef(), smap, bucket, name);
     req.getRef().setIfAbsent(opts.ifAbsent);
+    req.getRef().setIfVersion(opts.ifVersion);
     req.getRef().setDegraded(degraded);
     if (!opts.custom.empty()) proto::toWire(opts.custom, req.initCustom(opts.custom.size()));
     // Wait for the target's go-ahead: a refused PUT (no bucket, stale Smap) must not look like a

@@ -11,8 +11,8 @@ Result<std::string> fetchFirstPiece(Client& c, const std::string& bucket, const 
                                     const Within& within) {
   std::string first;
   uint64_t n = std::min(kForwardFirstPiece, len);
-  auto got = c.getRange(bucket, name, ByteRange{off, n, within.archpath, within.archiveMime},
-                        &first);
+  auto got =
+      c.getRange(bucket, name, ByteRange{off, n, within.archpath, within.archiveMime}, &first);
   if (!got.ok()) return got.status();
   if (got->version != version || first.size() != n) {
     return Status(Code::kVersionChanged, "overwritten while being read; retry");

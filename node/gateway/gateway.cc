@@ -109,19 +109,20 @@ Result<ObjectInfo> Gateway::head(Client& c, const std::string& bucket, const std
   return c.head(bucket, name);
 }
 
-Status Gateway::remove(Client& c, const std::string& bucket, const std::string& name) {
+Status Gateway::remove(Client& c, const std::string& bucket, const std::string& name,
+                       uint64_t ifVersion) {
   if (local_ && ownsLocally(bucket, name)) {
-    Status st = local_->remove(bucket, name);
+    Status st = local_->remove(bucket, name, ifVersion);
     if (!takeTheFabric(st.code())) return st;
   }
-  return c.remove(bucket, name);
+  return c.remove(bucket, name, ifVersion);
 }
 
 Result<std::unique_ptr<PutHandle>> Gateway::beginPut(Client& c, const std::string& bucket,
                                                      const std::string& name,
                                                      const PutOptions& opts) {
   if (local_ && ownsLocally(bucket, name)) {
-    auto h = local_->beginPut(bucket, name, opts.custom, opts.ifAbsent);
+    auto h = local_->beginPut(bucket, name, opts);
     if (!takeTheFabric(h.code())) return h;
   }
   return c.beginPut(bucket, name, opts);
@@ -130,7 +131,7 @@ Result<std::unique_ptr<PutHandle>> Gateway::beginPut(Client& c, const std::strin
 Result<ObjectInfo> Gateway::put(Client& c, const std::string& bucket, const std::string& name,
                                 std::string_view data, const PutOptions& opts) {
   if (local_ && ownsLocally(bucket, name)) {
-    auto h = local_->beginPut(bucket, name, opts.custom, opts.ifAbsent);
+    auto h = local_->beginPut(bucket, name, opts);
     if (!takeTheFabric(h.code())) {
       if (!h.ok()) return h.status();
       AIS_RETURN_IF_ERROR((*h)->write(data));

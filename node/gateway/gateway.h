@@ -75,7 +75,8 @@ class Gateway {
   // Object calls that go in-process when this node is the owner target (LocalTarget), else (or
   // when the target's placement differs) through the fabric client.
   Result<ObjectInfo> head(Client& c, const std::string& bucket, const std::string& name);
-  Status remove(Client& c, const std::string& bucket, const std::string& name);
+  Status remove(Client& c, const std::string& bucket, const std::string& name,
+                uint64_t ifVersion = 0);
   Result<std::unique_ptr<PutHandle>> beginPut(Client& c, const std::string& bucket,
                                               const std::string& name, const PutOptions& opts);
   // A whole body at once (one write into the target's writer when in-process).

@@ -342,8 +342,28 @@ class Session : public std::enable_shared_from_this<Session> {
       (void)ex.respond(500, "no response\n");
     }
     ex.finishResponse();
+    if (!parser_->is_done()) {
+      lingerOnUnreadBody(wait);
+      return false;
+    }
     stream_.expires_never();
     return !(close || ex.wantsClose());
+  }
+
+  // Answered before the request's body was read (an error, a failed precondition): closing now,
+  // with body bytes unread, would reset the connection, and a client still sending would see the
+  // reset instead of the answer. So the sending side closes, and the rest of the body is read and
+  // dropped for a while (bounded in time and bytes), as HTTP servers' "lingering close" does.
+  void lingerOnUnreadBody(CoroutineWait& wait) {
+    constexpr uint64_t kMaxBytes = 64 << 20;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(5));  // for the whole drain
+    std::array<char, 64 << 10> scratch;
+    for (uint64_t dropped = 0; !ec && dropped < kMaxBytes;) {
+      dropped += stream_.async_read_some(net::buffer(scratch), wait.yield()[ec]);
+    }
+    stream_.expires_never();
   }
 
   void close() {

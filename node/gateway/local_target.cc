@@ -16,9 +16,11 @@ Result<ObjectInfo> LocalTarget::head(const std::string& bucket, const std::strin
   return node::infoFromLom(*lom, objects_.targetId());
 }
 
-Status LocalTarget::remove(const std::string& bucket, const std::string& name) {
+Status LocalTarget::remove(const std::string& bucket, const std::string& name, uint64_t ifVersion) {
+  node::ObjectRef ref{bucket, name};
+  ref.ifVersion = ifVersion;
   auto r = call<bool>([&] {
-    return objects_.remove(node::ObjectRef{bucket, name}).then([](Status st) -> Result<bool> {
+    return objects_.remove(ref).then([](Status st) -> Result<bool> {
       if (!st.ok()) return st;
       return true;
     });
@@ -92,10 +94,11 @@ class LocalPutHandle final : public PutHandle {
 
 Result<std::unique_ptr<PutHandle>> LocalTarget::beginPut(const std::string& bucket,
                                                          const std::string& name,
-                                                         std::map<std::string, std::string> custom,
-                                                         bool ifAbsent) {
+                                                         const PutOptions& opts) {
+  node::ObjectRef ref{bucket, name, false, opts.ifAbsent};
+  ref.ifVersion = opts.ifVersion;
   auto box = call<LocalPutHandle::Box*>([&] {
-    return objects_.beginPut(node::ObjectRef{bucket, name, false, ifAbsent}, std::move(custom))
+    return objects_.beginPut(ref, opts.custom)
         .then([](Result<kj::Own<wire::PutStream::Server>> server) -> Result<LocalPutHandle::Box*> {
           if (!server.ok()) return server.status();
           return new LocalPutHandle::Box{wire::PutStream::Client(kj::mv(*server))};

@@ -26,10 +26,10 @@ class LocalTarget {
 
   // From gateway coroutines (any thread):
   Result<ObjectInfo> head(const std::string& bucket, const std::string& name);
-  Status remove(const std::string& bucket, const std::string& name);
+  Status remove(const std::string& bucket, const std::string& name, uint64_t ifVersion = 0);
+  // opts: custom metadata and the conditions (ifAbsent, ifVersion), as the client library's.
   Result<std::unique_ptr<PutHandle>> beginPut(const std::string& bucket, const std::string& name,
-                                              std::map<std::string, std::string> custom,
-                                              bool ifAbsent = false);
+                                              const PutOptions& opts);
 
   // Runs start() on the loop (it returns a kj::Promise<Result<T>>) and waits for its result.
   template <typename T, typename Start>

@@ -30,7 +30,15 @@ struct S3Request {
     return queryGet(query, name).value_or(std::move(def));
   }
   void fail(const S3Error& e) { sendS3Error(ex, e, resource); }
-  void fail(const Status& st) { fail(s3Error(st)); }
+  // A conditional write or delete (If-Match) met another version at its commit: the object
+  // changed after the ETag was checked (409 ConditionalRequestConflict, as S3: retry).
+  bool conditional = false;
+  void fail(const Status& st) {
+    if (conditional && st.code() == Code::kVersionChanged) {
+      return fail(s3Error("ConditionalRequestConflict", st.message()));
+    }
+    fail(s3Error(st));
+  }
   // The fabric client, or a 503 sent and nullptr.
   Client* client();
 };
@@ -78,6 +86,14 @@ void abortMultipart(S3Request& r);
 void listParts(S3Request& r);
 void listMultipartUploads(S3Request& r);
 
+// If-Match on a write or delete: the version of the object whose ETag matches, checked again
+// atomically at the commit (409 ConditionalRequestConflict if it changed meanwhile). Answers 404
+// (no object) or 412 (another ETag) itself and returns nullopt.
+std::optional<uint64_t> versionIfMatch(S3Request& r, std::string_view ifMatch);
+// Conditional writes (PUT, CompleteMultipartUpload): `If-None-Match: *` stores only if the key
+// is free, `If-Match` only over the version that has that ETag; both atomic with the commit.
+// Other conditions are refused (501), never ignored. False if it answered.
+bool conditionalWrite(S3Request& r, PutOptions& opts);
 // Stores the request body as bucket/name with the MD5 ETag (after checking every digest the
 // client sent); answers with the error itself and returns nullopt on failure.
 std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,

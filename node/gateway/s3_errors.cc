@@ -23,6 +23,8 @@ constexpr std::array kTable{
     Entry{"BucketAlreadyOwnedByYou", 409,
           "Your previous request to create the named bucket succeeded and you already own it"},
     Entry{"BucketNotEmpty", 409, "The bucket you tried to delete is not empty"},
+    Entry{"ConditionalRequestConflict", 409,
+          "A conflicting operation occurred. If using PutObject you can retry the request"},
     Entry{"EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"},
     Entry{"EntityTooSmall", 400,
           "Your proposed upload is smaller than the minimum allowed object size"},

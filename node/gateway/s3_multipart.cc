@@ -195,10 +195,6 @@ void uploadPart(S3Request& r) {
 }
 
 void completeMultipart(S3Request& r) {
-  if (!r.ex.header(http::field::if_match).empty() ||
-      !r.ex.header(http::field::if_none_match).empty()) {
-    return r.fail(s3Error("NotImplemented", "conditional CompleteMultipartUpload"));
-  }
   auto body = readSmallBody(r, 4 << 20);
   if (!body) return;
   auto parts = parseCompleteMultipart(*body);
@@ -216,13 +212,15 @@ void completeMultipart(S3Request& r) {
     x.close("CompleteMultipartUploadResult");
     sendXml(r, x);
   };
-  // A retry of a Complete that already succeeded: the same answer.
+  // A retry of a Complete that already succeeded: the same answer (its conditions held then).
   if (auto done = r.gw.head(*c, r.bucket, r.key); done.ok()) {
     auto it = done->custom.find(std::string(kMetaUploadId));
     if (it != done->custom.end() && it->second == id) return sendResult(*done);
   }
   auto rec = findUpload(r, c, id);
   if (!rec) return;
+  PutOptions opts;
+  if (!conditionalWrite(r, opts)) return;
   // Every listed part must exist with the ETag the client saw, in ascending order, and all but
   // the last must be at least 5 MiB.
   std::vector<ObjectInfo> infos;
@@ -252,7 +250,6 @@ void completeMultipart(S3Request& r) {
   Hasher h("md5");
   h.update(md5s);
   std::string etag = toHex(h.finish()) + "-" + std::to_string(parts->size());
-  PutOptions opts;
   for (const auto& [k, v] : rec->custom) {
     if (k != "key" && k != "initiated") opts.custom[k] = v;
   }

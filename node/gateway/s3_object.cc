@@ -264,14 +264,35 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
   return std::move(*info);
 }
 
-// Conditional writes: `If-None-Match: *` stores only if the key is free, atomically with the
-// commit (412 otherwise). Other conditions on writes are refused, never ignored.
+std::optional<uint64_t> versionIfMatch(S3Request& r, std::string_view ifMatch) {
+  Client* c = r.client();
+  if (!c) return std::nullopt;
+  auto cur = r.gw.head(*c, r.bucket, r.key);
+  if (!cur.ok()) {
+    r.fail(cur.status());  // NoSuchKey: nothing to match
+    return std::nullopt;
+  }
+  if (!etagMatches(ifMatch, etagOf(*cur))) {
+    r.fail(s3Error("PreconditionFailed", "If-Match: the object's ETag is " + etagOf(*cur)));
+    return std::nullopt;
+  }
+  r.conditional = true;
+  return cur->version;
+}
+
 bool conditionalWrite(S3Request& r, PutOptions& opts) {
-  if (!r.ex.header(http::field::if_match).empty()) {
-    r.fail(s3Error("NotImplemented", "If-Match on a write"));
+  std::string_view im = r.ex.header(http::field::if_match);
+  std::string_view inm = r.ex.header(http::field::if_none_match);
+  if (!im.empty() && !inm.empty()) {
+    r.fail(s3Error("InvalidRequest", "If-Match and If-None-Match together on a write"));
     return false;
   }
-  std::string_view inm = r.ex.header(http::field::if_none_match);
+  if (!im.empty()) {
+    auto v = versionIfMatch(r, im);
+    if (!v) return false;
+    opts.ifVersion = *v;
+    return true;
+  }
   if (inm.empty()) return true;
   if (inm != "*") {
     r.fail(s3Error("NotImplemented", "If-None-Match other than * on a write"));
@@ -356,12 +377,16 @@ void getObject(S3Request& r) {
 }
 
 void deleteObject(S3Request& r) {
-  if (!r.ex.header(http::field::if_match).empty()) {
-    return r.fail(s3Error("NotImplemented", "If-Match on DELETE"));
+  uint64_t ifVersion = 0;
+  if (std::string_view im = r.ex.header(http::field::if_match); !im.empty()) {
+    auto v = versionIfMatch(r, im);
+    if (!v) return;
+    ifVersion = *v;
   }
   Client* c = r.client();
   if (!c) return;
-  Status st = r.gw.remove(*c, r.bucket, r.key);
+  Status st = r.gw.remove(*c, r.bucket, r.key, ifVersion);
+  if (ifVersion && st.code() == Code::kObjectNotFound) return r.fail(st);  // gone meanwhile
   // S3 deletes are idempotent: a missing key is success (a missing bucket is not).
   if (!st.ok() && st.code() != Code::kObjectNotFound) return r.fail(st);
   (void)r.ex.respond(204);
@@ -430,20 +455,38 @@ void deleteObjects(S3Request& r) {
   if (!c) return;
   XmlWriter x;
   x.root("DeleteResult");
-  for (const auto& key : req->keys) {
-    Status st = r.gw.remove(*c, r.bucket, key);
-    if (st.ok() || st.code() == Code::kObjectNotFound) {
+  for (const auto& [key, etag, versionId] : req->keys) {
+    std::optional<S3Error> err;  // this key's error, if any
+    if (!versionId.empty() && versionId != "null") {
+      // (No S3 versioning: every object's one version is "null".)
+      err = s3Error("NotImplemented", "VersionId other than null");
+    } else if (!etag.empty()) {
+      // Conditional: only the version that has this ETag, atomically.
+      auto cur = r.gw.head(*c, r.bucket, key);
+      if (!cur.ok()) {
+        if (cur.code() == Code::kBucketNotFound) return r.fail(cur.status());
+        err = s3Error(cur.status());  // NoSuchKey: nothing to match
+      } else if (!etagMatches(etag, etagOf(*cur))) {
+        err = s3Error("PreconditionFailed", "the object's ETag is " + etagOf(*cur));
+      } else if (Status st = r.gw.remove(*c, r.bucket, key, cur->version); !st.ok()) {
+        bool changed = st.code() == Code::kVersionChanged || st.code() == Code::kObjectNotFound;
+        err = changed ? s3Error("ConditionalRequestConflict", st.message()) : s3Error(st);
+      }
+    } else if (Status st = r.gw.remove(*c, r.bucket, key);
+               !st.ok() && st.code() != Code::kObjectNotFound) {
+      if (st.code() == Code::kBucketNotFound) return r.fail(st);
+      err = s3Error(st);
+    }
+    if (!err) {
       if (req->quiet) continue;
       x.open("Deleted");
       x.leaf("Key", key);
       x.close("Deleted");
     } else {
-      if (st.code() == Code::kBucketNotFound) return r.fail(st);
-      S3Error e = s3Error(st);
       x.open("Error");
       x.leaf("Key", key);
-      x.leaf("Code", e.code);
-      x.leaf("Message", e.message);
+      x.leaf("Code", err->code);
+      x.leaf("Message", err->message);
       x.close("Error");
     }
   }

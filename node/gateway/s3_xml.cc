@@ -119,7 +119,7 @@ Result<DeleteRequest> parseDeleteObjects(std::string_view xml) {
     } else if (name == "Object") {
       pugi::xml_node key = n.child("Key");
       if (!key) return Status(Code::kInvalidArgument, "Object without Key");
-      req.keys.emplace_back(key.child_value());
+      req.keys.push_back({key.child_value(), n.child_value("ETag"), n.child_value("VersionId")});
     }
   }
   if (req.keys.empty() || req.keys.size() > 1000) {

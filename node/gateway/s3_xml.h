@@ -29,8 +29,13 @@ class XmlWriter {
 std::string xmlEscape(std::string_view s);
 
 struct DeleteRequest {
+  struct Key {
+    std::string key;
+    std::string etag;       // <ETag>: delete only if the object has it (conditional), or ""
+    std::string versionId;  // <VersionId>, or ""
+  };
   bool quiet = false;
-  std::vector<std::string> keys;
+  std::vector<Key> keys;
 };
 // kInvalidArgument (→ MalformedXML) on bad XML or more than 1000 keys.
 Result<DeleteRequest> parseDeleteObjects(std::string_view xml);

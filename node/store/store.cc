@@ -428,10 +428,26 @@ Status Store::removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lo
   return Status::OK();
 }
 
-Status Store::remove(std::string_view bucket, std::string_view name) {
+Status Store::remove(std::string_view bucket, std::string_view name, uint64_t ifVersion) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
   auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
+  if (ifVersion != 0) {
+    std::optional<Lom> cur;  // the first copy in mountpath order
+    for (size_t i : order) {
+      auto lom = readLom(*mps_[i], bucket, name);
+      AIS_RETURN_IF_ERROR(lom);
+      if (lom->has_value()) {
+        cur = std::move(**lom);
+        break;
+      }
+    }
+    if (!cur) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+    if (cur->version != ifVersion) {
+      return Status(Code::kVersionChanged, fmt::format("{}/{} is version {}, not {}", bucket, name,
+                                                       cur->version, ifVersion));
+    }
+  }
   // Every mountpath's copy, the main one last: a crash midway leaves the object readable.
   bool found = false;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {

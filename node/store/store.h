@@ -123,7 +123,8 @@ class Store {
   // head() for a network thread: the main copy's LOM if it is in memory and its name is not being
   // written; kWouldBlock otherwise (no LOM there included: head() on an I/O worker decides).
   Result<Lom> headCached(std::string_view bucket, std::string_view name);
-  Status remove(std::string_view bucket, std::string_view name);
+  // ifVersion (non-zero): VersionChanged, nothing removed, unless the object is that version.
+  Status remove(std::string_view bucket, std::string_view name, uint64_t ifVersion = 0);
   // Overwrites an existing `to`; kObjectNotFound if `from` is missing.
   Status rename(std::string_view bucket, std::string_view from, std::string_view to);
   // Replaces the custom metadata; the version is unchanged (the bytes are).

@@ -119,6 +119,8 @@ kj::Promise<void> Assembler::assembleObject(AssembleObjectContext context) {
   store::PutOptions opts;
   if (const auto* props = ctx_.meta.bmd().find(bucket)) opts.fsync = props->fsync;
   opts.custom = proto::fromWire(p.getCustom());
+  opts.ifAbsent = p.getRef().getIfAbsent();  // checked at the commit, under the name lock
+  opts.ifVersion = p.getRef().getIfVersion();
   auto job = std::make_shared<Job>();
   job->mp = ctx_.store->mountpathIndex(bucket, name);
   job->partsBucket = proto::str(p.getPartsBucket());

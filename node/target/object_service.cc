@@ -39,6 +39,20 @@ Status checkAbsent(store::Store& store, bool ifAbsent, const std::string& bucket
   return Status::OK();
 }
 
+// The same for ifVersion (S3 If-Match): VersionChanged before any byte is taken, when the object
+// is already another version (the commit checks again, atomically).
+Status checkVersion(store::Store& store, const ObjectRef& ref) {
+  if (ref.ifVersion == 0) return Status::OK();
+  auto cur = store.head(ref.bucket, ref.name);
+  if (!cur.ok() && cur.code() != Code::kObjectNotFound) return cur.status();
+  if (!cur.ok() || cur->version != ref.ifVersion) {
+    return Status(Code::kVersionChanged,
+                  fmt::format("ais://{}/{} is not version {} (now {})", ref.bucket, ref.name,
+                              ref.ifVersion, cur.ok() ? std::to_string(cur->version) : "none"));
+  }
+  return Status::OK();
+}
+
 // Sends [next, end) of an object held in memory to a sink, chunk by chunk with flow control.
 struct MemoryStreamer {
   wire::ByteSink::Client sink;
@@ -287,6 +301,7 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
   size_t mp = mountpathOf(ref.bucket, ref.name);
   store::PutOptions opts = putOptions(ref.bucket, std::move(custom));
   opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
+  opts.ifVersion = ref.ifVersion;
   opts.mtimeNs = ref.mtimeNs;
   return ctx_.io
       ->run(mp,
@@ -294,6 +309,7 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
              opts = std::move(opts)]() mutable -> Result<store::Lom> {
               AIS_RETURN_PROMISE_IF_ERROR(
                   store::Lom, checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name, ref.mtimeNs));
+              AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkVersion(*store, ref));
               auto writer = store->beginPut(ref.bucket, ref.name, std::move(opts));
               if (!writer.ok()) return writer.status();
               AIS_RETURN_PROMISE_IF_ERROR(store::Lom, (*writer)->write(data.begin(), data.size()));
@@ -323,7 +339,8 @@ kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector
       (*out)[i] = st;
       continue;
     }
-    if (ref.localOnly || ref.ifAbsent || ref.degraded || ref.mtimeNs || ec_.propsOf(ref.bucket)) {
+    if (ref.localOnly || ref.ifAbsent || ref.ifVersion || ref.degraded || ref.mtimeNs ||
+        ec_.propsOf(ref.bucket)) {
       work.add(put(ref, items[i].data, items[i].checksum, std::move(items[i].custom))
                    .then([out, i](Result<store::Lom> r) { (*out)[i] = std::move(r); }));
       continue;
@@ -483,7 +500,9 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
             -> Result<std::unique_ptr<store::ObjectWriter>> {
               AIS_RETURN_IF_ERROR(
                   checkAbsent(*store, ref.ifAbsent, ref.bucket, ref.name, ref.mtimeNs));
+              AIS_RETURN_IF_ERROR(checkVersion(*store, ref));
               opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
+              opts.ifVersion = ref.ifVersion;
               opts.mtimeNs = ref.mtimeNs;
               return store->beginPut(ref.bucket, ref.name, std::move(opts));
             })
@@ -748,9 +767,10 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
                 auto cur = store->head(b, ref.name);
                 return cur.ok() && cur->mtimeNs < ref.mtimeNs;
               };
-              Status st = older(ref.bucket) ? store->remove(ref.bucket, ref.name)
+              Status st = older(ref.bucket) ? store->remove(ref.bucket, ref.name, ref.ifVersion)
                                             : Status(Code::kObjectNotFound, ref.name);
-              if (meta::isEcBucket(ref.bucket)) return st;
+              // (A conditional delete that found another version keeps everything.)
+              if (meta::isEcBucket(ref.bucket) || st.code() == Code::kVersionChanged) return st;
               // What this target holds for the object's EC goes with it (kept even if EC was
               // turned off since).
               std::string ecb = meta::ecBucket(ref.bucket);

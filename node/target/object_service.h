@@ -38,6 +38,7 @@ struct ObjectRef {
   bool ifAbsent = false;   // PUT: ObjectExists if there is one (rebalance never overwrites)
   int64_t mtimeNs = 0;     // PUT: the modification time to keep (a moved object); 0: now
   bool degraded = false;   // GET/HEAD: the owner is down; serve from EC slices or replicas
+  uint64_t ifVersion = 0;  // PUT/DELETE: VersionChanged unless the object is this version now
 };
 
 // Which bytes a GET wants and how they travel.

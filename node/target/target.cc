@@ -12,7 +12,8 @@ namespace {
 template <typename Ref>
 ObjectRef objectRef(Ref ref) {
   return ObjectRef{proto::str(ref.getBucket()), proto::str(ref.getName()), ref.getLocalOnly(),
-                   ref.getIfAbsent(),           ref.getMtimeNs(),          ref.getDegraded()};
+                   ref.getIfAbsent(),           ref.getMtimeNs(),          ref.getDegraded(),
+                   ref.getIfVersion()};
 }
 
 // Fills the results' attrs from a LOM, or their status from the error.

@@ -11,24 +11,13 @@ gateways=("$S3_ENDPOINT")
 for i in 1 2 3; do gateways+=("http://127.0.0.1:$((AIS_DEV_PORT + i + 500))"); done
 check "create bucket" curl -sf -X PUT "$S3_ENDPOINT/ownerb"
 
-/usr/bin/python3 - "${gateways[@]}" <<'PY' || FAILS=$((FAILS + 1))
-import hashlib, http.client, os, sys, urllib.parse
+/usr/bin/python3 - "$(dirname "$0")" "${gateways[@]}" <<'PY' || FAILS=$((FAILS + 1))
+import hashlib, os, sys, urllib.parse
+sys.path.insert(0, sys.argv[1])
+from rawhttp import check, req, error_code
+import rawhttp
 
-gws = [urllib.parse.urlsplit(u) for u in sys.argv[1:]]
-fails = 0
-
-def check(name, ok, detail=""):
-    global fails
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    fails += not ok
-
-def req(gw, method, path, body=None, headers=None):
-    c = http.client.HTTPConnection(gw.hostname, gw.port, timeout=60)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, data, r
+gws = [urllib.parse.urlsplit(u) for u in sys.argv[2:]]
 
 sizes = [0, 1, 4096, 65536 + 3, 300000, 3 * (1 << 20) + 5]
 objects = {}
@@ -42,7 +31,7 @@ for g, gw in enumerate(gws[1:], 1):
             if st != 200 or etag != hashlib.md5(data).hexdigest():
                 check("PUT %s through target gateway %d" % (name, g), False, "%d etag %s" % (st, etag))
             objects[name] = data
-check("PUT %d objects through the targets' gateways" % len(objects), fails == 0)
+check("PUT %d objects through the targets' gateways" % len(objects), rawhttp.fails == 0)
 
 bad = 0
 for name, data in objects.items():
@@ -83,7 +72,7 @@ check("deleted objects are gone through every gateway (%d of %d)" % (gone, len(n
       gone == len(names))
 st, body, _ = req(gws[0], "GET", "/ownerb?list-type=2")
 check("the bucket lists empty", st == 200 and b"<Key>" not in body, body[:200].decode(errors="replace"))
-sys.exit(1 if fails else 0)
+sys.exit(1 if rawhttp.fails else 0)
 PY
 
 # A multipart upload through a target's gateway (parts land on whichever target owns them).

@@ -135,6 +135,28 @@ TEST_F(StoreTest, TransferReplacesOnlyAnOlderCopy) {
   EXPECT_EQ(store_->putBytes("bkt", "obj", "x", plain).code(), Code::kObjectExists);
 }
 
+// S3 If-Match: a write or delete conditioned on a version does nothing once another version is
+// there (the check and the change under one name lock); mirrored copies included.
+TEST_F(StoreTest, ConditionalWriteAndRemoveNeedTheirVersion) {
+  open(2);
+  put("c", "one");  // version 1
+  PutOptions onStale;
+  onStale.ifVersion = 2;
+  EXPECT_EQ(store_->putBytes("bkt", "c", "two", onStale).code(), Code::kVersionChanged);
+  EXPECT_EQ(get("c"), "one");
+  PutOptions onCurrent;
+  onCurrent.ifVersion = 1;
+  ASSERT_TRUE(store_->putBytes("bkt", "c", "two", onCurrent).ok());
+  EXPECT_EQ(get("c"), "two");
+  EXPECT_EQ(store_->remove("bkt", "c", 1).code(), Code::kVersionChanged);
+  EXPECT_EQ(get("c"), "two");
+  ASSERT_TRUE(store_->remove("bkt", "c", 2).ok());
+  EXPECT_EQ(store_->head("bkt", "c").code(), Code::kObjectNotFound);
+  EXPECT_EQ(store_->remove("bkt", "c", 2).code(), Code::kObjectNotFound);
+  EXPECT_EQ(store_->putBytes("bkt", "c", "x", onCurrent).code(), Code::kVersionChanged);
+  EXPECT_EQ(store_->head("bkt", "c").code(), Code::kObjectNotFound);
+}
+
 TEST_F(StoreTest, ChecksumMismatchStoresNothing) {
   open(1);
   put("keep", "old bytes");

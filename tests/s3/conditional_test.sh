@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# S3 conditional writes and deletes, atomic with the commit, through the proxy's gateway (objects
+# go over the fabric) and every target's own (its objects written in-process): PUT with If-Match
+# (412 on another ETag, 404 on no object, 409 when the object changed between the check and the
+# commit) and If-None-Match: *; DELETE with If-Match; DeleteObjects with a per-key ETag;
+# CompleteMultipartUpload with If-None-Match: * and If-Match. Of concurrent If-Match PUTs over the
+# same ETag exactly one wins. Conditions we do not support are refused, never ignored.
+set -u
+source "$(dirname "$0")/lib.sh"
+start_cluster
+
+gateways=("$S3_ENDPOINT")
+for i in 1 2 3; do gateways+=("http://127.0.0.1:$((AIS_DEV_PORT + i + 500))"); done
+check "create bucket" curl -sf -X PUT "$S3_ENDPOINT/cond"
+
+/usr/bin/python3 - "$(dirname "$0")" "${gateways[@]}" <<'PY' || FAILS=$((FAILS + 1))
+import os, re, sys, threading, urllib.parse
+sys.path.insert(0, sys.argv[1])
+from rawhttp import check, req, error_code
+import rawhttp
+
+gws = [urllib.parse.urlsplit(u) for u in sys.argv[2:]]
+
+def get(gw, key):
+    st, data, _ = req(gw, "GET", "/cond/" + key)
+    return data if st == 200 else st
+
+for g, gw in enumerate(gws):
+    for size, label in ((100, "small"), (3 * (1 << 20) + 5, "streamed")):
+        k = "c-%d-%s" % (g, label)
+        what = "(gateway %d, %s)" % (g, label)
+        v1, v2, v3 = os.urandom(size), os.urandom(size), os.urandom(size)
+        st, _, r = req(gw, "PUT", "/cond/" + k, v1)
+        e1 = r.getheader("ETag")
+        check("plain PUT " + what, st == 200 and e1, st)
+        st, data, _ = req(gw, "PUT", "/cond/" + k, v2, {"If-Match": '"0123456789abcdef"'})
+        check("If-Match with another ETag: 412 " + what,
+              st == 412 and error_code(data) == "PreconditionFailed", (st, data[:200]))
+        check("and the object is unchanged " + what, get(gw, k) == v1)
+        st, _, r = req(gw, "PUT", "/cond/" + k, v2, {"If-Match": e1})
+        e2 = r.getheader("ETag")
+        check("If-Match with its ETag stores " + what, st == 200 and e2 and e2 != e1, st)
+        check("the new bytes are read " + what, get(gw, k) == v2)
+        st, data, _ = req(gw, "PUT", "/cond/" + k, v3, {"If-Match": e1})
+        check("If-Match with a stale ETag: 412 " + what, st == 412, (st, data[:200]))
+        check("the newer object stays " + what, get(gw, k) == v2)
+        st, _, _ = req(gw, "PUT", "/cond/" + k, v3, {"If-Match": "*"})
+        check("If-Match: * over an object stores " + what, st == 200 and get(gw, k) == v3, st)
+        st, data, _ = req(gw, "PUT", "/cond/none-" + k, v1, {"If-Match": e1})
+        check("If-Match on no object: 404 NoSuchKey " + what,
+              st == 404 and error_code(data) == "NoSuchKey", (st, data[:200]))
+        check("and nothing was stored " + what, get(gw, "none-" + k) == 404)
+    # Refused, never ignored.
+    k = "c-%d-small" % g
+    st, data, _ = req(gw, "PUT", "/cond/" + k, b"x", {"If-Match": "*", "If-None-Match": "*"})
+    check("If-Match with If-None-Match on a write: 400 (gateway %d)" % g, st == 400, st)
+    st, data, _ = req(gw, "PUT", "/cond/" + k, b"x", {"If-None-Match": '"abc"'})
+    check("If-None-Match with an ETag on a write: 501 (gateway %d)" % g,
+          st == 501 and error_code(data) == "NotImplemented", (st, data[:200]))
+    check("the object is untouched (gateway %d)" % g, len(get(gw, k)) == 100)
+
+    # DELETE with If-Match.
+    k = "d-%d" % g
+    st, _, r = req(gw, "PUT", "/cond/" + k, b"to delete")
+    e = r.getheader("ETag")
+    st, data, _ = req(gw, "DELETE", "/cond/" + k, None, {"If-Match": '"ffff"'})
+    check("DELETE If-Match with another ETag: 412 (gateway %d)" % g, st == 412, (st, data[:200]))
+    check("and the object stays (gateway %d)" % g, get(gw, k) == b"to delete")
+    st, _, _ = req(gw, "DELETE", "/cond/" + k, None, {"If-Match": e})
+    check("DELETE If-Match with its ETag deletes (gateway %d)" % g, st == 204 and get(gw, k) == 404, st)
+    st, data, _ = req(gw, "DELETE", "/cond/" + k, None, {"If-Match": e})
+    check("DELETE If-Match of no object: 404 (gateway %d)" % g, st == 404, st)
+
+# Of concurrent If-Match PUTs over the same ETag, exactly one wins (atomic at the commit); every
+# loser gets 412 or 409 and the winner's bytes are what is read.
+for rnd in range(12):
+    k = "race-%d" % rnd
+    st, _, r = req(gws[0], "PUT", "/cond/" + k, b"base")
+    base = r.getheader("ETag")
+    results = [None] * 8
+    def put(i):
+        body = (b"writer %d " % i) * (1 + (i % 2) * 200000)  # some one message, some streamed
+        st, data, _ = req(gws[i % len(gws)], "PUT", "/cond/" + k, body, {"If-Match": base})
+        results[i] = (st, error_code(data), body)
+    ts = [threading.Thread(target=put, args=(i,)) for i in range(8)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    won = [x for x in results if x[0] == 200]
+    lost = [x for x in results if x[0] != 200]
+    ok = len(won) == 1 and all((s, c) in ((412, "PreconditionFailed"), (409, "ConditionalRequestConflict"))
+                               for s, c, _ in lost)
+    check("round %d: one of 8 racing If-Match PUTs wins" % rnd, ok, [(s, c) for s, c, _ in results])
+    if won:
+        check("round %d: the winner's bytes are read" % rnd, get(gws[1], k) == won[0][2])
+
+# DeleteObjects: a key with its ETag goes, one with another ETag stays (PreconditionFailed), a
+# VersionId other than null is refused, a plain missing key is deleted (idempotent).
+etags = {}
+for k in ("m1", "m2", "m3"):
+    st, _, r = req(gws[0], "PUT", "/cond/" + k, k.encode())
+    etags[k] = r.getheader("ETag")
+body = ("<Delete><Object><Key>m1</Key><ETag>%s</ETag></Object>"
+        "<Object><Key>m2</Key><ETag>\"0000\"</ETag></Object>"
+        "<Object><Key>m3</Key><VersionId>v123</VersionId></Object>"
+        "<Object><Key>m4</Key></Object></Delete>" % etags["m1"]).encode()
+st, data, _ = req(gws[0], "POST", "/cond?delete", body, {"Content-Type": "application/xml"})
+deleted = re.findall(rb"<Deleted><Key>([^<]*)</Key>", data)
+errors = dict(re.findall(rb"<Error><Key>([^<]*)</Key><Code>([^<]*)</Code>", data))
+check("DeleteObjects answers 200", st == 200, st)
+check("a key with its ETag and a missing key are deleted", sorted(deleted) == [b"m1", b"m4"], data)
+check("a key with another ETag: PreconditionFailed", errors.get(b"m2") == b"PreconditionFailed", data)
+check("a VersionId is refused", errors.get(b"m3") == b"NotImplemented", data)
+check("m1 is gone, m2 and m3 stay",
+      (get(gws[0], "m1"), get(gws[0], "m2"), get(gws[0], "m3")) == (404, b"m2", b"m3"))
+
+# CompleteMultipartUpload with conditions.
+def upload(gw, key, data, headers=None):
+    st, x, _ = req(gw, "POST", "/cond/%s?uploads" % key)
+    uid = re.search(rb"<UploadId>([^<]*)</UploadId>", x).group(1).decode()
+    st, _, r = req(gw, "PUT", "/cond/%s?partNumber=1&uploadId=%s" % (key, uid), data)
+    xml = ("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part>"
+           "</CompleteMultipartUpload>" % r.getheader("ETag")).encode()
+    st, out, _ = req(gw, "POST", "/cond/%s?uploadId=%s" % (key, uid), xml, headers or {})
+    return st, out, uid
+
+for g, gw in enumerate(gws):
+    k = "mp-%d" % g
+    st, out, _ = upload(gw, k, b"first", {"If-None-Match": "*"})
+    check("Complete with If-None-Match: * creates (gateway %d)" % g, st == 200 and get(gw, k) == b"first", (st, out[:200]))
+    st, out, uid = upload(gw, k, b"second", {"If-None-Match": "*"})
+    check("Complete with If-None-Match: * over an object: 412 (gateway %d)" % g,
+          st == 412 and error_code(out) == "PreconditionFailed", (st, out[:200]))
+    check("and the object stays (gateway %d)" % g, get(gw, k) == b"first")
+    st, _, r = req(gw, "HEAD", "/cond/" + k)
+    cur = r.getheader("ETag")
+    st, out, _ = upload(gw, k, b"third", {"If-Match": '"0000"'})
+    check("Complete with another If-Match ETag: 412 (gateway %d)" % g, st == 412 and get(gw, k) == b"first", (st, out[:200]))
+    st, out, _ = upload(gw, k, b"fourth", {"If-Match": cur})
+    check("Complete with its If-Match ETag replaces (gateway %d)" % g, st == 200 and get(gw, k) == b"fourth", (st, out[:200]))
+
+sys.exit(1 if rawhttp.fails else 0)
+PY
+finish

@@ -56,6 +56,8 @@ inline constexpr std::string_view kMetaEtag = "etag";
 // client did not see the first answer) gets the same success instead of NoSuchUpload.
 inline constexpr std::string_view kMetaUploadId = "s3-upload-id";
 inline constexpr std::string_view kMetaContentType = "content-type";
+// The object's S3 tags, URL-encoded as the x-amz-tagging header carries them ("k=v&k2=v2").
+inline constexpr std::string_view kMetaTags = "s3-tags";
 
 // Headers of the request that become object metadata (Content-Type, x-amz-meta-*, ...).
 std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex);
@@ -78,6 +80,15 @@ void getObject(S3Request& r);
 void deleteObject(S3Request& r);
 void copyObject(S3Request& r);
 void deleteObjects(S3Request& r);
+// Object tagging (s3_tagging.cc): GET, PUT and DELETE of ?tagging on an object.
+void getObjectTagging(S3Request& r);
+void putObjectTagging(S3Request& r);
+void deleteObjectTagging(S3Request& r);
+// The request's x-amz-tagging header, checked, into custom[kMetaTags] (nothing if absent).
+// Answers the error itself and returns false on bad tags.
+bool tagsFromHeader(S3Request& r, std::map<std::string, std::string>& custom);
+// x-amz-tagging-count on a GET or HEAD of an object that has tags.
+void setTaggingCount(S3Request& r, const ObjectInfo& info);
 // Multipart (s3_multipart.cc)
 void createMultipart(S3Request& r);
 void uploadPart(S3Request& r);

@@ -113,6 +113,7 @@ void createMultipart(S3Request& r) {
   std::string id = newUploadId();
   PutOptions opts;
   opts.custom = metadataFromHeaders(r.ex);
+  if (!tagsFromHeader(r, opts.custom)) return;
   opts.custom["key"] = r.key;
   opts.custom["initiated"] = std::to_string(unixNowNs());
   auto rec = c->put(kHidden, uploadRecord(r.bucket, id), "", opts);

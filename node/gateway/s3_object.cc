@@ -306,6 +306,7 @@ void putObject(S3Request& r) {
   PutOptions opts;
   if (!conditionalWrite(r, opts)) return;
   opts.custom = metadataFromHeaders(r.ex);
+  if (!tagsFromHeader(r, opts.custom)) return;
   auto info = receiveObject(r, r.bucket, r.key, std::move(opts));
   if (!info) return;
   r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
@@ -363,6 +364,7 @@ void getObject(S3Request& r) {
     first = std::move(*got);
   }
   setObjectHeaders(r, info);
+  setTaggingCount(r, info);
   unsigned status = 200;
   if (span->partial) {
     status = 206;
@@ -425,9 +427,26 @@ void copyObject(S3Request& r) {
     auto it = srcInfo->custom.find(std::string(kMetaEtag));
     if (it != srcInfo->custom.end()) (*custom)[std::string(kMetaEtag)] = it->second;
   }
+  // Tags follow their own directive: the source's (COPY, the default) or the request's
+  // x-amz-tagging (REPLACE), whatever happens to the rest of the metadata.
+  std::string_view tagging = r.ex.header("x-amz-tagging-directive");
+  if (!tagging.empty() && tagging != "COPY" && tagging != "REPLACE") {
+    return r.fail(s3Error("InvalidArgument", "x-amz-tagging-directive must be COPY or REPLACE"));
+  }
+  bool replaceTags = tagging == "REPLACE";
+  if (replace || replaceTags) {
+    if (!custom) custom = srcInfo->custom;
+    const std::string tagsKey(kMetaTags);
+    custom->erase(tagsKey);
+    if (replaceTags) {
+      if (!tagsFromHeader(r, *custom)) return;
+    } else if (auto it = srcInfo->custom.find(tagsKey); it != srcInfo->custom.end()) {
+      (*custom)[tagsKey] = it->second;
+    }
+  }
   Result<ObjectInfo> out = Status(Code::kInternal);
   if (srcBucket == r.bucket && srcKey == r.key) {
-    if (!replace) {
+    if (!replace && !replaceTags) {
       return r.fail(s3Error("InvalidRequest",
                             "This copy request is illegal because it is trying to copy an object "
                             "to itself without changing the object's metadata"));

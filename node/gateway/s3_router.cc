@@ -42,7 +42,6 @@ constexpr std::string_view kUnsupported[] = {"acl",
                                              "policy",
                                              "cors",
                                              "lifecycle",
-                                             "tagging",
                                              "website",
                                              "logging",
                                              "notification",
@@ -76,6 +75,7 @@ void dispatch(S3Request& r) {
     return r.fail(s3Error("MethodNotAllowed"));
   }
   if (r.key.empty()) {
+    if (r.has("tagging")) return r.fail(s3Error("NotImplemented", "bucket tagging"));
     switch (m) {
       case http::verb::get:
         if (r.has("location")) return getBucketLocation(r);
@@ -104,6 +104,12 @@ void dispatch(S3Request& r) {
         boost::beast::iequals(f.name_string().substr(0, 28), "x-amz-server-side-encryption")) {
       return r.fail(s3Error("NotImplemented", "server-side encryption is not supported"));
     }
+  }
+  if (r.has("tagging")) {
+    if (m == http::verb::get) return getObjectTagging(r);
+    if (m == http::verb::put) return putObjectTagging(r);
+    if (m == http::verb::delete_) return deleteObjectTagging(r);
+    return r.fail(s3Error("MethodNotAllowed"));
   }
   switch (m) {
     case http::verb::get:

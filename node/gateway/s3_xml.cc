@@ -128,6 +128,21 @@ Result<DeleteRequest> parseDeleteObjects(std::string_view xml) {
   return req;
 }
 
+Result<TagSet> parseTagging(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = parseRoot(doc, xml, "Tagging");
+  if (!root.ok()) return root.status();
+  pugi::xml_node set = root->child("TagSet");
+  if (!set) return Status(Code::kInvalidArgument, "Tagging without TagSet");
+  TagSet tags;
+  for (pugi::xml_node t : set.children("Tag")) {
+    pugi::xml_node key = t.child("Key");
+    if (!key) return Status(Code::kInvalidArgument, "Tag without Key");
+    tags.emplace_back(key.child_value(), t.child_value("Value"));
+  }
+  return tags;
+}
+
 Result<std::vector<CompletePart>> parseCompleteMultipart(std::string_view xml) {
   pugi::xml_document doc;
   auto root = parseRoot(doc, xml, "CompleteMultipartUpload");

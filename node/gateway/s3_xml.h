@@ -37,6 +37,12 @@ struct DeleteRequest {
   bool quiet = false;
   std::vector<Key> keys;
 };
+// An object's tags (S3 object tagging), in the order given.
+using TagSet = std::vector<std::pair<std::string, std::string>>;
+// <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>; kInvalidArgument (→
+// MalformedXML) on bad XML or a Tag without a Key. The tags' rules are checked by the caller.
+Result<TagSet> parseTagging(std::string_view xml);
+
 // kInvalidArgument (→ MalformedXML) on bad XML or more than 1000 keys.
 Result<DeleteRequest> parseDeleteObjects(std::string_view xml);
 

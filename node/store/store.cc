@@ -460,7 +460,7 @@ Status Store::remove(std::string_view bucket, std::string_view name, uint64_t if
 }
 
 Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
-                             std::map<std::string, std::string> custom) {
+                             std::map<std::string, std::string> custom, bool merge) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
   auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
@@ -475,7 +475,17 @@ Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
     AIS_RETURN_IF_ERROR(lom);
   }
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
-  (*lom)->custom = std::move(custom);
+  if (merge) {
+    for (auto& [k, v] : custom) {
+      if (v.empty()) {
+        (*lom)->custom.erase(k);
+      } else {
+        (*lom)->custom[k] = std::move(v);
+      }
+    }
+  } else {
+    (*lom)->custom = std::move(custom);
+  }
   AIS_RETURN_IF_ERROR(mp.db->put(lomKey(bucket, name), encodeLom(**lom)));
   // The copies of this version carry the same metadata (they may serve it).
   for (size_t k = 1; k < order.size(); ++k) {

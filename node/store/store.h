@@ -127,9 +127,11 @@ class Store {
   Status remove(std::string_view bucket, std::string_view name, uint64_t ifVersion = 0);
   // Overwrites an existing `to`; kObjectNotFound if `from` is missing.
   Status rename(std::string_view bucket, std::string_view from, std::string_view to);
-  // Replaces the custom metadata; the version is unchanged (the bytes are).
+  // Replaces the custom metadata, or with `merge` sets the keys given and removes those given
+  // empty, under the name lock (a PUT committed meanwhile is never given another version's
+  // metadata); the version is unchanged (the bytes are).
   Result<Lom> setCustom(std::string_view bucket, std::string_view name,
-                        std::map<std::string, std::string> custom);
+                        std::map<std::string, std::string> custom, bool merge = false);
 
   // Up to `limit` LOMs with name > startAfter and starting with prefix, bytewise sorted.
   Result<std::vector<Lom>> list(std::string_view bucket, std::string_view prefix,

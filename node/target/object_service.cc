@@ -997,22 +997,7 @@ kj::Promise<Result<store::Lom>> ObjectService::setCustom(
       ->run(mountpathOf(ref.bucket, ref.name),
             [store = ctx_.store.get(), ref, incoming = std::move(incoming),
              merge]() mutable -> Result<store::Lom> {
-              std::map<std::string, std::string> custom;
-              if (merge) {
-                auto cur = store->head(ref.bucket, ref.name);
-                if (!cur.ok()) return cur.status();
-                custom = cur->custom;
-                for (auto& [k, v] : incoming) {
-                  if (v.empty()) {
-                    custom.erase(k);
-                  } else {
-                    custom[k] = v;
-                  }
-                }
-              } else {
-                custom = std::move(incoming);
-              }
-              return store->setCustom(ref.bucket, ref.name, std::move(custom));
+              return store->setCustom(ref.bucket, ref.name, std::move(incoming), merge);
             })
       .then([this, ref](Result<store::Lom> lom) {
         // The slices carry the object's metadata too.

@@ -16,8 +16,8 @@ check "create bucket" curl -sf -X PUT "$S3_ENDPOINT/cond"
 /usr/bin/python3 - "$(dirname "$0")" "${gateways[@]}" <<'PY' || FAILS=$((FAILS + 1))
 import os, re, sys, threading, urllib.parse
 sys.path.insert(0, sys.argv[1])
-from rawhttp import check, req, error_code
-import rawhttp
+from s3checks import check, req, error_code
+import s3checks
 
 gws = [urllib.parse.urlsplit(u) for u in sys.argv[2:]]
 
@@ -138,6 +138,6 @@ for g, gw in enumerate(gws):
     st, out, _ = upload(gw, k, b"fourth", {"If-Match": cur})
     check("Complete with its If-Match ETag replaces (gateway %d)" % g, st == 200 and get(gw, k) == b"fourth", (st, out[:200]))
 
-sys.exit(1 if rawhttp.fails else 0)
+sys.exit(1 if s3checks.fails else 0)
 PY
 finish

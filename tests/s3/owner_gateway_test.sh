@@ -14,8 +14,8 @@ check "create bucket" curl -sf -X PUT "$S3_ENDPOINT/ownerb"
 /usr/bin/python3 - "$(dirname "$0")" "${gateways[@]}" <<'PY' || FAILS=$((FAILS + 1))
 import hashlib, os, sys, urllib.parse
 sys.path.insert(0, sys.argv[1])
-from rawhttp import check, req, error_code
-import rawhttp
+from s3checks import check, req, error_code
+import s3checks
 
 gws = [urllib.parse.urlsplit(u) for u in sys.argv[2:]]
 
@@ -31,7 +31,7 @@ for g, gw in enumerate(gws[1:], 1):
             if st != 200 or etag != hashlib.md5(data).hexdigest():
                 check("PUT %s through target gateway %d" % (name, g), False, "%d etag %s" % (st, etag))
             objects[name] = data
-check("PUT %d objects through the targets' gateways" % len(objects), rawhttp.fails == 0)
+check("PUT %d objects through the targets' gateways" % len(objects), s3checks.fails == 0)
 
 bad = 0
 for name, data in objects.items():
@@ -72,7 +72,7 @@ check("deleted objects are gone through every gateway (%d of %d)" % (gone, len(n
       gone == len(names))
 st, body, _ = req(gws[0], "GET", "/ownerb?list-type=2")
 check("the bucket lists empty", st == 200 and b"<Key>" not in body, body[:200].decode(errors="replace"))
-sys.exit(1 if rawhttp.fails else 0)
+sys.exit(1 if s3checks.fails else 0)
 PY
 
 # A multipart upload through a target's gateway (parts land on whichever target owns them).

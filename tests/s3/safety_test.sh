@@ -9,10 +9,9 @@ export AIS_S3_ACCESS_KEY=AKSAFE AIS_S3_SECRET_KEY=safesecret
 start_cluster
 unset AIS_S3_ACCESS_KEY AIS_S3_SECRET_KEY
 
-/usr/bin/python3 - "$S3_ENDPOINT" <<'PY' || FAILS=$((FAILS + 1))
+/usr/bin/python3 - "$S3_ENDPOINT" "$(dirname "$0")" <<'PY' || FAILS=$((FAILS + 1))
 import sys, urllib.request, urllib.error, boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 ep = sys.argv[1]
 s3 = boto3.client("s3", endpoint_url=ep, aws_access_key_id="AKSAFE",
@@ -23,12 +22,8 @@ def check(name, ok, detail=""):
     global fails
     print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + str(detail)))
     fails += not ok
-def code(fn):
-    try:
-        fn()
-        return "OK"
-    except ClientError as e:
-        return e.response["Error"]["Code"]
+sys.path.insert(0, sys.argv[2])
+from s3checks import sdk_code as code
 
 s3.create_bucket(Bucket="safe")
 c = code(lambda: s3.put_object(Bucket="safe", Key="enc", Body=b"secret", ServerSideEncryption="AES256"))

@@ -1,4 +1,4 @@
-"""Raw HTTP helpers of the tests/s3 scripts that talk to gateways without an S3 SDK."""
+"""Helpers of the tests/s3 Python scripts: PASS/FAIL lines, raw HTTP to a gateway, S3 error codes."""
 import http.client
 import re
 
@@ -27,3 +27,13 @@ def error_code(data):
     """The <Code> of an S3 error body, or ""."""
     m = re.search(rb"<Code>([^<]*)</Code>", data)
     return m.group(1).decode() if m else ""
+
+
+def sdk_code(fn):
+    """Runs fn (a boto3 call): "OK", or the S3 error code it raised."""
+    from botocore.exceptions import ClientError
+    try:
+        fn()
+        return "OK"
+    except ClientError as e:
+        return e.response["Error"]["Code"]

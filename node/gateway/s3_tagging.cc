@@ -1,0 +1,151 @@
+// S3 object tagging: up to 10 key/value tags per object, kept in the object's custom metadata
+// (kMetaTags, URL-encoded as the x-amz-tagging header carries them), so they travel with the
+// object through copies, mirrors, EC slices and rebalance. Set on PUT, CreateMultipartUpload
+// and CopyObject (x-amz-tagging), replaced or removed with ?tagging. Changing tags changes
+// neither the object's bytes, ETag nor version.
+#include <fmt/format.h>
+
+#include <set>
+
+#include "node/gateway/s3_api.h"
+#include "node/gateway/s3_xml.h"
+#include "node/gateway/url.h"
+
+namespace ais::gateway {
+
+namespace {
+
+constexpr size_t kMaxTags = 10;
+constexpr size_t kMaxKeyChars = 128;
+constexpr size_t kMaxValueChars = 256;
+
+// Length in Unicode characters (S3's limits count characters, not bytes).
+size_t utf8Chars(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::optional<S3Error> checkTags(const TagSet& tags) {
+  if (tags.size() > kMaxTags) {
+    return s3Error("BadRequest", fmt::format("Object tags cannot be greater than {}", kMaxTags));
+  }
+  std::set<std::string_view> keys;
+  for (const auto& [k, v] : tags) {
+    if (k.empty() || utf8Chars(k) > kMaxKeyChars) {
+      return s3Error("InvalidTag", "The TagKey you have provided is invalid");
+    }
+    if (utf8Chars(v) > kMaxValueChars) {
+      return s3Error("InvalidTag", "The TagValue you have provided is invalid");
+    }
+    if (k.rfind("aws:", 0) == 0) {
+      return s3Error("InvalidTag", "Your TagKey cannot be prefixed with aws:");
+    }
+    if (!keys.insert(k).second) {
+      return s3Error("InvalidTag", "Cannot provide multiple Tags with the same key");
+    }
+  }
+  return std::nullopt;
+}
+
+std::string encodeTags(const TagSet& tags) {
+  std::string out;
+  for (const auto& [k, v] : tags) {
+    if (!out.empty()) out += '&';
+    out += uriEncode(k, false);
+    out += '=';
+    out += uriEncode(v, false);
+  }
+  return out;
+}
+
+// The header's or the stored form, in order; nullopt if malformed.
+std::optional<TagSet> decodeTags(std::string_view encoded) {
+  TagSet tags;
+  size_t pos = 0;
+  while (pos < encoded.size()) {
+    size_t amp = encoded.find('&', pos);
+    std::string_view item = encoded.substr(pos, amp == std::string_view::npos ? amp : amp - pos);
+    pos = amp == std::string_view::npos ? encoded.size() : amp + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    auto k = urlDecode(item.substr(0, eq), true);
+    auto v = urlDecode(eq == std::string_view::npos ? "" : item.substr(eq + 1), true);
+    if (!k || !v) return std::nullopt;
+    tags.emplace_back(std::move(*k), std::move(*v));
+  }
+  return tags;
+}
+
+TagSet tagsOf(const ObjectInfo& info) {
+  auto it = info.custom.find(std::string(kMetaTags));
+  if (it == info.custom.end()) return {};
+  return decodeTags(it->second).value_or(TagSet{});
+}
+
+}  // namespace
+
+bool tagsFromHeader(S3Request& r, std::map<std::string, std::string>& custom) {
+  std::string_view header = r.ex.header("x-amz-tagging");
+  if (header.empty()) return true;
+  auto tags = decodeTags(header);
+  if (!tags) {
+    r.fail(s3Error("InvalidArgument", "x-amz-tagging is not a URL-encoded query string"));
+    return false;
+  }
+  if (auto err = checkTags(*tags)) {
+    r.fail(*err);
+    return false;
+  }
+  if (!tags->empty()) custom[std::string(kMetaTags)] = encodeTags(*tags);
+  return true;
+}
+
+void setTaggingCount(S3Request& r, const ObjectInfo& info) {
+  if (info.custom.find(std::string(kMetaTags)) == info.custom.end()) return;
+  size_t n = tagsOf(info).size();
+  if (n > 0) r.ex.responseHeaders().set("x-amz-tagging-count", std::to_string(n));
+}
+
+void getObjectTagging(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  auto info = r.gw.head(*c, r.bucket, r.key);
+  if (!info.ok()) return r.fail(info.status());
+  XmlWriter x;
+  x.root("Tagging");
+  x.open("TagSet");
+  for (const auto& [k, v] : tagsOf(*info)) {
+    x.open("Tag");
+    x.leaf("Key", k);
+    x.leaf("Value", v);
+    x.close("Tag");
+  }
+  x.close("TagSet");
+  x.close("Tagging");
+  sendXml(r, x);
+}
+
+void putObjectTagging(S3Request& r) {
+  auto body = readSmallBody(r, 64 << 10);
+  if (!body) return;
+  auto tags = parseTagging(*body);
+  if (!tags.ok()) return r.fail(s3Error("MalformedXML", tags.status().message()));
+  if (auto err = checkTags(*tags)) return r.fail(*err);
+  Client* c = r.client();
+  if (!c) return;
+  // Merged under the owner's name lock: only this key changes (an empty value removes it).
+  auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaTags), encodeTags(*tags)}}, true);
+  if (!out.ok()) return r.fail(out.status());
+  (void)r.ex.respond(200);
+}
+
+void deleteObjectTagging(S3Request& r) {
+  Client* c = r.client();
+  if (!c) return;
+  auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaTags), ""}}, true);
+  if (!out.ok()) return r.fail(out.status());
+  (void)r.ex.respond(204);
+}
+
+}  // namespace ais::gateway

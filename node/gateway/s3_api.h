@@ -102,8 +102,8 @@ void listMultipartUploads(S3Request& r);
 // (no object) or 412 (another ETag) itself and returns nullopt.
 std::optional<uint64_t> versionIfMatch(S3Request& r, std::string_view ifMatch);
 // Conditional writes (PUT, CompleteMultipartUpload): `If-None-Match: *` stores only if the key
-// is free, `If-Match` only over the version that has that ETag; both atomic with the commit.
-// Other conditions are refused (501), never ignored. False if it answered.
+// is free, `If-None-Match: <ETags>` unless the object has one of them, `If-Match` only over the
+// version that has that ETag; all decided atomically with the commit. False if it answered.
 bool conditionalWrite(S3Request& r, PutOptions& opts);
 // Stores the request body as bucket/name with the MD5 ETag (after checking every digest the
 // client sent); answers with the error itself and returns nullopt on failure.

@@ -269,7 +269,13 @@ std::optional<uint64_t> versionIfMatch(S3Request& r, std::string_view ifMatch) {
   if (!c) return std::nullopt;
   auto cur = r.gw.head(*c, r.bucket, r.key);
   if (!cur.ok()) {
-    r.fail(cur.status());  // NoSuchKey: nothing to match
+    // No object: `*` (any object) fails as HTTP has it (412); a named ETag answers NoSuchKey, as
+    // S3 does.
+    if (cur.code() == Code::kObjectNotFound && ifMatch == "*") {
+      r.fail(s3Error("PreconditionFailed", "If-Match: * and there is no object"));
+    } else {
+      r.fail(cur.status());
+    }
     return std::nullopt;
   }
   if (!etagMatches(ifMatch, etagOf(*cur))) {
@@ -294,11 +300,29 @@ bool conditionalWrite(S3Request& r, PutOptions& opts) {
     return true;
   }
   if (inm.empty()) return true;
-  if (inm != "*") {
-    r.fail(s3Error("NotImplemented", "If-None-Match other than * on a write"));
+  if (inm == "*") {
+    opts.ifAbsent = true;  // decided at the commit alone
+    return true;
+  }
+  // ETags: stored unless the object has one of them, over the version seen here (or only if
+  // there is still none), decided again at the commit.
+  Client* c = r.client();
+  if (!c) return false;
+  auto cur = r.gw.head(*c, r.bucket, r.key);
+  if (!cur.ok() && cur.code() != Code::kObjectNotFound) {
+    r.fail(cur.status());
     return false;
   }
-  opts.ifAbsent = true;
+  if (cur.ok() && etagMatches(inm, etagOf(*cur))) {
+    r.fail(s3Error("PreconditionFailed", "If-None-Match: the object's ETag is " + etagOf(*cur)));
+    return false;
+  }
+  r.conditional = true;
+  if (cur.ok()) {
+    opts.ifVersion = cur->version;
+  } else {
+    opts.ifAbsent = true;
+  }
   return true;
 }
 

@@ -54,10 +54,22 @@ for g, gw in enumerate(gws):
     k = "c-%d-small" % g
     st, data, _ = req(gw, "PUT", "/cond/" + k, b"x", {"If-Match": "*", "If-None-Match": "*"})
     check("If-Match with If-None-Match on a write: 400 (gateway %d)" % g, st == 400, st)
-    st, data, _ = req(gw, "PUT", "/cond/" + k, b"x", {"If-None-Match": '"abc"'})
-    check("If-None-Match with an ETag on a write: 501 (gateway %d)" % g,
-          st == 501 and error_code(data) == "NotImplemented", (st, data[:200]))
     check("the object is untouched (gateway %d)" % g, len(get(gw, k)) == 100)
+    st, _, r = req(gw, "HEAD", "/cond/" + k)
+    cur = r.getheader("ETag")
+    st, data, _ = req(gw, "PUT", "/cond/" + k, b"x", {"If-None-Match": cur})
+    check("If-None-Match with its ETag: 412 (gateway %d)" % g,
+          st == 412 and error_code(data) == "PreconditionFailed" and len(get(gw, k)) == 100,
+          (st, data[:200]))
+    st, data, _ = req(gw, "PUT", "/cond/" + k, b"replaced", {"If-None-Match": '"abc", "def"'})
+    check("If-None-Match with other ETags stores (gateway %d)" % g,
+          st == 200 and get(gw, k) == b"replaced", (st, data[:200]))
+    st, data, _ = req(gw, "PUT", "/cond/inm-" + k, b"new", {"If-None-Match": '"abc"'})
+    check("If-None-Match with an ETag and no object stores (gateway %d)" % g,
+          st == 200 and get(gw, "inm-" + k) == b"new", (st, data[:200]))
+    st, data, _ = req(gw, "PUT", "/cond/star-" + k, b"new", {"If-Match": "*"})
+    check("If-Match: * and no object: 412, nothing stored (gateway %d)" % g,
+          st == 412 and get(gw, "star-" + k) == 404, (st, data[:200]))
 
     # DELETE with If-Match.
     k = "d-%d" % g

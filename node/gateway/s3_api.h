@@ -105,6 +105,14 @@ std::optional<uint64_t> versionIfMatch(S3Request& r, std::string_view ifMatch);
 // is free, `If-None-Match: <ETags>` unless the object has one of them, `If-Match` only over the
 // version that has that ETag; all decided atomically with the commit. False if it answered.
 bool conditionalWrite(S3Request& r, PutOptions& opts);
+// The source of a CopyObject or UploadPartCopy (x-amz-copy-source: never the multipart staging
+// bucket, a versionId only "null") and its info, once the x-amz-copy-source-if-* conditions
+// hold; answers the error itself (412 for a failed condition) and returns nullopt.
+struct CopySource {
+  std::string bucket, key;
+  ObjectInfo info;
+};
+std::optional<CopySource> copySource(S3Request& r, Client& c);
 // Stores the request body as bucket/name with the MD5 ETag (after checking every digest the
 // client sent); answers with the error itself and returns nullopt on failure.
 std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,

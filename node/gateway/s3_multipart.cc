@@ -18,7 +18,6 @@ namespace {
 
 constexpr int kMaxParts = 10000;
 constexpr uint64_t kMinPartSize = 5 << 20;
-constexpr uint64_t kCopyChunk = 8 << 20;
 const std::string kHidden(kMultipartBucket);
 
 std::string uploadRecord(const std::string& bucket, const std::string& id) {
@@ -135,8 +134,8 @@ void uploadPart(S3Request& r) {
   std::string id = r.param("uploadId");
   if (!findUpload(r, c, id)) return;
   std::string name = partName(r.bucket, id, *n);
-  std::string_view copySource = r.ex.header("x-amz-copy-source");
-  if (copySource.empty()) {
+  std::string_view copyHeader = r.ex.header("x-amz-copy-source");
+  if (copyHeader.empty()) {
     auto info = receiveObject(r, kHidden, name, {});
     if (!info) return;
     r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
@@ -144,44 +143,37 @@ void uploadPart(S3Request& r) {
     return;
   }
   // UploadPartCopy: the source range is read and stored as the part, hashing for its ETag.
-  auto src = urlDecode(copySource, false);
-  if (!src) return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
-  std::string s = *src;
-  if (size_t q = s.find("?versionId="); q != std::string::npos) s.resize(q);
-  if (!s.empty() && s.front() == '/') s.erase(0, 1);
-  size_t slash = s.find('/');
-  if (slash == std::string::npos)
-    return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
-  std::string srcBucket = s.substr(0, slash), srcKey = s.substr(slash + 1);
-  auto srcInfo = r.gw.head(*c, srcBucket, srcKey);
-  if (!srcInfo.ok()) return r.fail(srcInfo.status());
-  uint64_t off = 0, len = srcInfo->size;
+  auto source = copySource(r, *c);
+  if (!source) return;
+  const ObjectInfo& srcInfo = source->info;
+  uint64_t off = 0, len = srcInfo.size;
   std::string_view range = r.ex.header("x-amz-copy-source-range");
   if (!range.empty()) {
     unsigned long long a = 0, b = 0;
-    if (std::sscanf(std::string(range).c_str(), "bytes=%llu-%llu", &a, &b) != 2 || b < a ||
-        b >= srcInfo->size) {
+    char extra = 0;
+    if (std::sscanf(std::string(range).c_str(), "bytes=%llu-%llu%c", &a, &b, &extra) != 2 ||
+        b < a) {
       return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source-range"));
+    }
+    if (b >= srcInfo.size) {
+      return r.fail(s3Error("InvalidRange", "x-amz-copy-source-range is past the source's end"));
     }
     off = a;
     len = b - a + 1;
   }
   auto handle = r.gw.beginPut(*c, kHidden, name, {});
   if (!handle.ok()) return r.fail(handle.status());
+  // One stream of the version whose conditions were checked: an overwrite meanwhile fails the
+  // copy (VersionChanged) rather than mixing two versions' bytes in the part.
   Hasher md5("md5");
-  for (uint64_t done = 0; done < len;) {
-    uint64_t k = std::min(kCopyChunk, len - done);
-    auto data = c->get(srcBucket, srcKey, ByteRange{off + done, k});
-    if (!data.ok() || data->size() != k) {
-      (*handle)->abort();
-      return r.fail(data.ok() ? Status(Code::kIoError, "short read") : data.status());
-    }
-    md5.update(*data);
-    if (Status st = (*handle)->write(*data); !st.ok()) {
-      (*handle)->abort();
-      return r.fail(st);
-    }
-    done += k;
+  auto got = c->getStream(source->bucket, source->key, ByteRange{off, len}, srcInfo.version,
+                          [&](std::string_view chunk) {
+                            md5.update(chunk);
+                            return (*handle)->write(chunk);
+                          });
+  if (!got.ok()) {
+    (*handle)->abort();
+    return r.fail(got.status());
   }
   std::string etag = toHex(md5.finish());
   auto tagged =

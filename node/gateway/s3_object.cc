@@ -418,33 +418,88 @@ void deleteObject(S3Request& r) {
   (void)r.ex.respond(204);
 }
 
+std::optional<CopySource> copySource(S3Request& r, Client& c) {
+  // "bucket/key[?versionId=...]", URL-encoded: the query split off before decoding (a key may
+  // hold an encoded '?').
+  std::string_view raw = r.ex.header("x-amz-copy-source");
+  std::string_view query;
+  if (size_t q = raw.find('?'); q != std::string_view::npos) {
+    query = raw.substr(q + 1);
+    raw = raw.substr(0, q);
+  }
+  auto path = urlDecode(raw, false);
+  if (!path) {
+    r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
+    return std::nullopt;
+  }
+  if (!query.empty()) {
+    auto params = parseQuery(query);
+    auto version = params ? queryGet(*params, "versionId") : std::nullopt;
+    if (!params || !version || *version != "null") {
+      // (No S3 versioning: the one version of every object is "null".)
+      r.fail(s3Error("NotImplemented", "x-amz-copy-source with a versionId other than null"));
+      return std::nullopt;
+    }
+  }
+  std::string s = *path;
+  if (!s.empty() && s.front() == '/') s.erase(0, 1);
+  size_t slash = s.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == s.size()) {
+    r.fail(s3Error("InvalidArgument", "x-amz-copy-source must be bucket/key"));
+    return std::nullopt;
+  }
+  CopySource src{s.substr(0, slash), s.substr(slash + 1), {}};
+  if (src.bucket == kMultipartBucket) {
+    r.fail(s3Error("AccessDenied"));
+    return std::nullopt;
+  }
+  auto info = r.gw.head(c, src.bucket, src.key);
+  if (!info.ok()) {
+    r.fail(info.status());
+    return std::nullopt;
+  }
+  src.info = std::move(*info);
+  // As S3 has them: a matching If-Match makes If-Unmodified-Since moot, a holding If-None-Match
+  // makes If-Modified-Since moot.
+  std::string etag = etagOf(src.info);
+  std::time_t mtime = static_cast<std::time_t>(src.info.mtimeNs / 1000000000);
+  std::string_view im = r.ex.header("x-amz-copy-source-if-match");
+  std::string_view inm = r.ex.header("x-amz-copy-source-if-none-match");
+  std::string_view ius = r.ex.header("x-amz-copy-source-if-unmodified-since");
+  std::string_view ims = r.ex.header("x-amz-copy-source-if-modified-since");
+  bool failed = false;
+  if (!im.empty()) {
+    failed = !etagMatches(im, etag);
+  } else if (!ius.empty()) {
+    std::time_t t = parseHttpDate(ius);
+    failed = t >= 0 && mtime > t;
+  }
+  if (!inm.empty()) {
+    failed = failed || etagMatches(inm, etag);
+  } else if (!ims.empty()) {
+    std::time_t t = parseHttpDate(ims);
+    failed = failed || (t >= 0 && mtime <= t);
+  }
+  if (failed) {
+    r.fail(s3Error("PreconditionFailed", "a condition on x-amz-copy-source does not hold"));
+    return std::nullopt;
+  }
+  return src;
+}
+
 void copyObject(S3Request& r) {
   if (!r.ex.header(http::field::if_match).empty() ||
       !r.ex.header(http::field::if_none_match).empty()) {
     return r.fail(s3Error("NotImplemented", "conditional write of a copy's destination"));
   }
-  auto src = urlDecode(r.ex.header("x-amz-copy-source"), false);
-  if (!src) return r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
-  std::string s = *src;
-  if (size_t q = s.find("?versionId="); q != std::string::npos) s.resize(q);
-  if (!s.empty() && s.front() == '/') s.erase(0, 1);
-  size_t slash = s.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == s.size()) {
-    return r.fail(s3Error("InvalidArgument", "x-amz-copy-source must be bucket/key"));
-  }
-  std::string srcBucket = s.substr(0, slash), srcKey = s.substr(slash + 1);
-  if (srcBucket == kMultipartBucket) return r.fail(s3Error("AccessDenied"));
   bool replace = r.ex.header("x-amz-metadata-directive") == "REPLACE";
   Client* c = r.client();
   if (!c) return;
-  auto srcInfo = r.gw.head(*c, srcBucket, srcKey);
-  if (!srcInfo.ok()) return r.fail(srcInfo.status());
-  std::string_view cim = r.ex.header("x-amz-copy-source-if-match");
-  std::string_view cinm = r.ex.header("x-amz-copy-source-if-none-match");
-  if ((!cim.empty() && !etagMatches(cim, etagOf(*srcInfo))) ||
-      (!cinm.empty() && etagMatches(cinm, etagOf(*srcInfo)))) {
-    return r.fail(s3Error("PreconditionFailed"));
-  }
+  auto source = copySource(r, *c);
+  if (!source) return;
+  const std::string& srcBucket = source->bucket;
+  const std::string& srcKey = source->key;
+  const ObjectInfo* srcInfo = &source->info;
   std::optional<std::map<std::string, std::string>> custom;
   if (replace) {
     custom = metadataFromHeaders(r.ex);

@@ -150,6 +150,58 @@ for g, gw in enumerate(gws):
     st, out, _ = upload(gw, k, b"fourth", {"If-Match": cur})
     check("Complete with its If-Match ETag replaces (gateway %d)" % g, st == 200 and get(gw, k) == b"fourth", (st, out[:200]))
 
+# Copies: x-amz-copy-source-if-* decide whether CopyObject and UploadPartCopy happen (412
+# otherwise, the destination untouched); a matching If-Match makes If-Unmodified-Since moot.
+gw = gws[0]
+st, _, r = req(gw, "PUT", "/cond/src", b"copy source")
+src_etag = r.getheader("ETag")
+past, future = "Sat, 29 Oct 1994 19:43:31 GMT", "Sat, 29 Oct 2100 19:43:31 GMT"
+cases = [
+    ("if-match, another ETag", {"x-amz-copy-source-if-match": '"0000"'}, 412),
+    ("if-match, its ETag", {"x-amz-copy-source-if-match": src_etag}, 200),
+    ("if-none-match, its ETag", {"x-amz-copy-source-if-none-match": src_etag}, 412),
+    ("if-none-match, another ETag", {"x-amz-copy-source-if-none-match": '"0000"'}, 200),
+    ("if-modified-since the future", {"x-amz-copy-source-if-modified-since": future}, 412),
+    ("if-modified-since the past", {"x-amz-copy-source-if-modified-since": past}, 200),
+    ("if-unmodified-since the past", {"x-amz-copy-source-if-unmodified-since": past}, 412),
+    ("if-unmodified-since the future", {"x-amz-copy-source-if-unmodified-since": future}, 200),
+    ("if-match its ETag and if-unmodified-since the past",
+     {"x-amz-copy-source-if-match": src_etag, "x-amz-copy-source-if-unmodified-since": past}, 200),
+]
+for i, (what, h, want) in enumerate(cases):
+    dst = "copy-%d" % i
+    hdrs = {"x-amz-copy-source": "/cond/src"}
+    hdrs.update(h)
+    st, data, _ = req(gw, "PUT", "/cond/" + dst, b"", hdrs)
+    copied = get(gw, dst)
+    ok = st == want and (copied == b"copy source" if want == 200 else copied == 404)
+    check("CopyObject with %s: %d" % (what, want), ok, (st, data[:200]))
+st, data, _ = req(gw, "PUT", "/cond/copy-v", b"", {"x-amz-copy-source": "/cond/src?versionId=abc"})
+check("CopyObject of a versionId other than null is refused",
+      st == 501 and get(gw, "copy-v") == 404, (st, data[:200]))
+st, data, _ = req(gw, "PUT", "/cond/copy-vn", b"", {"x-amz-copy-source": "/cond/src?versionId=null"})
+check("CopyObject of versionId null copies", st == 200 and get(gw, "copy-vn") == b"copy source", st)
+req(gw, "PUT", "/cond/q%3Fmark", b"question")
+st, data, _ = req(gw, "PUT", "/cond/copy-q", b"", {"x-amz-copy-source": "/cond/q%3Fmark"})
+check("a source key with an encoded ? is copied", st == 200 and get(gw, "copy-q") == b"question", (st, data[:200]))
+
+st, x, _ = req(gw, "POST", "/cond/upc?uploads")
+uid = re.search(rb"<UploadId>([^<]*)</UploadId>", x).group(1).decode()
+part = "/cond/upc?partNumber=1&uploadId=" + uid
+st, data, _ = req(gw, "PUT", part, b"", {"x-amz-copy-source": "/cond/src", "x-amz-copy-source-if-match": '"0000"'})
+check("UploadPartCopy with a failed condition: 412", st == 412, (st, data[:200]))
+st, data, _ = req(gw, "PUT", part, b"", {"x-amz-copy-source": "/cond/src", "x-amz-copy-source-range": "bytes=0-100"})
+check("UploadPartCopy past the source's end: InvalidRange", error_code(data) == "InvalidRange", (st, data[:200]))
+st, data, _ = req(gw, "PUT", part, b"", {"x-amz-copy-source": "/cond/src", "x-amz-copy-source-range": "bytes=0-"})
+check("UploadPartCopy with a malformed range: 400 InvalidArgument",
+      st == 400 and error_code(data) == "InvalidArgument", (st, data[:200]))
+st, data, _ = req(gw, "PUT", part, b"", {"x-amz-copy-source": "/aisgw-multipart/" + uid})
+check("UploadPartCopy from the multipart staging bucket: AccessDenied",
+      st == 403 and error_code(data) == "AccessDenied", (st, data[:200]))
+st, data, _ = req(gw, "PUT", part, b"", {"x-amz-copy-source": "/cond/src", "x-amz-copy-source-range": "bytes=5-10",
+                                         "x-amz-copy-source-if-match": src_etag})
+check("UploadPartCopy of a range whose condition holds", st == 200 and b"<ETag>" in data, (st, data[:200]))
+
 sys.exit(1 if s3checks.fails else 0)
 PY
 finish

@@ -59,6 +59,10 @@ Status validateBucketName(std::string_view name) {
   if (!alnum(name.front()) || !alnum(name.back()))
     return bad("must begin and end with a letter or digit");
   if (name.find("..") != std::string_view::npos) return bad("must not contain \"..\"");
+  // (Each dot-separated label is a DNS label: it neither begins nor ends with '-'.)
+  if (name.find(".-") != std::string_view::npos || name.find("-.") != std::string_view::npos) {
+    return bad("must not have '-' next to '.'");
+  }
   int dots = 0;
   bool digitsAndDots = true;
   for (char c : name) {

@@ -80,6 +80,13 @@ void getObject(S3Request& r);
 void deleteObject(S3Request& r);
 void copyObject(S3Request& r);
 void deleteObjects(S3Request& r);
+// Access control (s3_acl.cc). Every bucket and object is private to the one owner: the canned
+// ACL "private" (and bucket-owner-full-control, the same here) is what there is and is accepted;
+// anything granting more is refused (501), never stored and ignored.
+// False (and 501 answered) if the request carries an ACL header other than those.
+bool aclHeadersAccepted(S3Request& r);
+void getAcl(S3Request& r);  // GetBucketAcl, GetObjectAcl
+void putAcl(S3Request& r);  // PutBucketAcl, PutObjectAcl
 // Object tagging (s3_tagging.cc): GET, PUT and DELETE of ?tagging on an object.
 void getObjectTagging(S3Request& r);
 void putObjectTagging(S3Request& r);

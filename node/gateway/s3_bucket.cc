@@ -2,6 +2,7 @@
 // GetBucketLocation, GetBucketVersioning.
 #include <chrono>
 
+#include "common/ascii.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_xml.h"
 
@@ -37,8 +38,22 @@ void listBuckets(S3Request& r) {
 }
 
 void createBucket(S3Request& r) {
-  // The body may carry a CreateBucketConfiguration (LocationConstraint): accepted and ignored.
-  if (!readSmallBody(r, 64 << 10)) return;
+  // A CreateBucketConfiguration may name the region: this cluster's (or none) is the one there is.
+  auto body = readSmallBody(r, 64 << 10);
+  if (!body) return;
+  if (!body->empty()) {
+    auto where = parseLocationConstraint(*body);
+    if (!where.ok()) return r.fail(s3Error("MalformedXML", where.status().message()));
+    const std::string& region = r.gw.options().s3.region;
+    if (!where->empty() && *where != region) {
+      return r.fail(s3Error("IllegalLocationConstraintException",
+                            "The " + *where + " location constraint is incompatible for the " +
+                                region + " endpoint this request was sent to"));
+    }
+  }
+  if (asciiLower(r.ex.header("x-amz-bucket-object-lock-enabled")) == "true") {
+    return r.fail(s3Error("NotImplemented", "object lock"));
+  }
   Client* c = r.client();
   if (!c) return;
   Status st = c->createBucket(r.bucket);

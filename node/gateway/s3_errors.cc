@@ -29,6 +29,8 @@ constexpr std::array kTable{
     Entry{"EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"},
     Entry{"EntityTooSmall", 400,
           "Your proposed upload is smaller than the minimum allowed object size"},
+    Entry{"IllegalLocationConstraintException", 400,
+          "The location constraint is incompatible for the region specific endpoint"},
     Entry{"IncompleteBody", 400,
           "You did not provide the number of bytes specified by the Content-Length HTTP header"},
     Entry{"InternalError", 500, "We encountered an internal error. Please try again."},
@@ -48,6 +50,7 @@ constexpr std::array kTable{
           "The XML you provided was not well-formed or did not validate against our published "
           "schema"},
     Entry{"MethodNotAllowed", 405, "The specified method is not allowed against this resource"},
+    Entry{"MissingSecurityHeader", 400, "Your request was missing a required header"},
     Entry{"MissingContentLength", 411, "You must provide the Content-Length HTTP header"},
     Entry{"NoSuchBucket", 404, "The specified bucket does not exist"},
     Entry{"NoSuchKey", 404, "The specified key does not exist"},

@@ -38,8 +38,7 @@ std::string vhostBucket(std::string_view host, const std::string& domain) {
 }
 
 // Query parameters that name sub-resources we do not serve.
-constexpr std::string_view kUnsupported[] = {"acl",
-                                             "policy",
+constexpr std::string_view kUnsupported[] = {"policy",
                                              "cors",
                                              "lifecycle",
                                              "website",
@@ -69,6 +68,12 @@ void dispatch(S3Request& r) {
     if (r.has(std::string(u))) {
       return r.fail(s3Error("NotImplemented", "?" + std::string(u) + " is not supported"));
     }
+  }
+  if (!aclHeadersAccepted(r)) return;
+  if (!r.bucket.empty() && r.has("acl")) {
+    if (m == http::verb::get) return getAcl(r);
+    if (m == http::verb::put) return putAcl(r);
+    return r.fail(s3Error("MethodNotAllowed"));
   }
   if (r.bucket.empty()) {
     if (m == http::verb::get) return listBuckets(r);

@@ -128,6 +128,30 @@ Result<DeleteRequest> parseDeleteObjects(std::string_view xml) {
   return req;
 }
 
+Result<std::string> parseLocationConstraint(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = parseRoot(doc, xml, "CreateBucketConfiguration");
+  if (!root.ok()) return root.status();
+  return std::string(root->child_value("LocationConstraint"));
+}
+
+Result<bool> aclIsPrivate(std::string_view xml, std::string_view owner) {
+  pugi::xml_document doc;
+  auto root = parseRoot(doc, xml, "AccessControlPolicy");
+  if (!root.ok()) return root.status();
+  pugi::xml_node list = root->child("AccessControlList");
+  if (!list) return Status(Code::kInvalidArgument, "AccessControlPolicy without AccessControlList");
+  for (pugi::xml_node g : list.children("Grant")) {
+    pugi::xml_node grantee = g.child("Grantee");
+    if (std::string_view(g.child_value("Permission")) != "FULL_CONTROL" ||
+        std::string_view(grantee.child_value("ID")) != owner || grantee.child("URI") ||
+        grantee.child("EmailAddress")) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<TagSet> parseTagging(std::string_view xml) {
   pugi::xml_document doc;
   auto root = parseRoot(doc, xml, "Tagging");

@@ -37,6 +37,15 @@ struct DeleteRequest {
   bool quiet = false;
   std::vector<Key> keys;
 };
+// A CreateBucketConfiguration body: its LocationConstraint ("" if none). kInvalidArgument (→
+// MalformedXML) on bad XML.
+Result<std::string> parseLocationConstraint(std::string_view xml);
+
+// An AccessControlPolicy body (PutBucketAcl, PutObjectAcl): true if every grant gives
+// FULL_CONTROL to `owner` alone, i.e. the policy says "private". kInvalidArgument (→
+// MalformedXML) on bad XML.
+Result<bool> aclIsPrivate(std::string_view xml, std::string_view owner);
+
 // An object's tags (S3 object tagging), in the order given.
 using TagSet = std::vector<std::pair<std::string, std::string>>;
 // <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>; kInvalidArgument (→

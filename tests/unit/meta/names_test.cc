@@ -65,7 +65,7 @@ TEST(NamesTest, BucketNamesFollowS3Rules) {
   }
   const std::string bad[] = {
       "ab",  std::string(64, 'a'), "ABC",   "-abc", "abc-", ".abc", "abc.", "a..b", "a_b", "a b",
-      "a/b", "192.168.1.1",        "b\0c"s, ""};
+      "a/b", "192.168.1.1",        "b\0c"s, "",     "a-.b", "a.-b"};
   for (const auto& name : bad) {
     EXPECT_EQ(validateBucketName(name).code(), Code::kBadBucketName) << name;
   }

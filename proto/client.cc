@@ -328,8 +328,9 @@ struct ListItem {
   ObjectInfo info;
 };
 
-// The next page from every source's first pageSize items after the token: their union sorted,
-// deduplicated and cut at pageSize (exactly the cluster's next page).
+// The next page from every source's first pageSize + 1 items after the token: their union sorted,
+// deduplicated and cut at pageSize (exactly the cluster's next page; more than pageSize items:
+// there is a page after it).
 Result<ListPage> finishPage(std::vector<ListItem> all, bool maybeMore,
                             std::vector<std::pair<std::string, Status>> missing,
                             uint32_t pageSize) {
@@ -387,7 +388,9 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
       req.setBucket(b);
       req.setPrefix(options.prefix);
       req.setStartAfter(options.continuationToken);
-      req.setLimit(pageSize);
+      // One item more than a page: a target that has it has more, one that has not is done,
+      // so the last page is known as the last (S3's IsTruncated false) without an empty page.
+      req.setLimit(pageSize == UINT32_MAX ? pageSize : pageSize + 1);
       req.setDelimiter(options.delimiter);
       std::string tid = t->id;
       return impl_->guard<std::vector<Item>>(
@@ -423,7 +426,7 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
               missing.emplace_back(targets[i]->id, r.status());
               continue;
             }
-            maybeMore |= r->size() >= pageSize;
+            maybeMore |= r->size() > pageSize;
             for (auto& it : *r) all->push_back(std::move(it));
           }
           if (missing.empty()) return finishPage(std::move(*all), maybeMore, {}, pageSize);
@@ -447,7 +450,7 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
                 for (auto& r : pieces) {
                   if (!r.ok())
                     return Status(r.code(), "listing EC pieces: " + r.status().message());
-                  maybeMore |= r->size() >= pageSize;
+                  maybeMore |= r->size() > pageSize;
                   for (auto& it : *r) {
                     const meta::NodeInfo* owner =
                         it.isPrefix ? nullptr

@@ -136,7 +136,9 @@ void sendS3Error(Exchange& ex, const S3Error& err, std::string_view resource) {
   x.leaf("Code", err.code);
   x.leaf("Message", err.message);
   x.leaf("Resource", resource);
-  x.leaf("RequestId", "0");
+  auto id = ex.responseHeaders().find("x-amz-request-id");
+  x.leaf("RequestId",
+         id == ex.responseHeaders().end() ? std::string_view("0") : toStd(id->value()));
   x.close("Error");
   ex.responseHeaders().set(http::field::content_type, "application/xml");
   (void)ex.respond(err.http, x.str());

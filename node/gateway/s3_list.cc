@@ -72,7 +72,9 @@ void listObjects(S3Request& r, bool v2) {
   XmlWriter x;
   x.root("ListBucketResult");
   x.leaf("Name", r.bucket);
-  x.leaf("Prefix", enc(prefix));
+  // v1 sends its Prefix as given even under url encoding (botocore decodes only Delimiter,
+  // Marker, NextMarker and the entries of a v1 answer; v2 decodes Prefix and StartAfter too).
+  x.leaf("Prefix", v2 ? enc(prefix) : prefix);
   if (!delimiter.empty()) x.leaf("Delimiter", enc(delimiter));
   x.leaf("MaxKeys", std::to_string(maxKeys));
   if (url) x.leaf("EncodingType", "url");

@@ -1,6 +1,8 @@
 // S3 request routing: bucket and key from the path (path-style) or the Host (virtual-host style),
 // SigV4 verification, name checks, then the operation chosen by method and query.
+#include <atomic>
 #include <ctime>
+#include <random>
 
 #include "meta/names.h"
 #include "node/gateway/s3_api.h"
@@ -143,7 +145,23 @@ void dispatch(S3Request& r) {
 
 }  // namespace
 
+namespace {
+
+// A request's id (x-amz-request-id, and RequestId in an error body): unique in this process,
+// which started counting at a random point.
+std::string nextRequestId() {
+  static std::atomic<uint64_t> next{std::random_device{}() * 0x9E3779B97F4A7C15ull};
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  uint64_t v = next.fetch_add(1, std::memory_order_relaxed);
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) id[i] = kHex[v & 0xf];
+  return id;
+}
+
+}  // namespace
+
 void serveS3(Gateway& gw, Exchange& ex) {
+  ex.responseHeaders().set("x-amz-request-id", nextRequestId());
   std::string_view target = ex.target();
   size_t q = target.find('?');
   std::string_view rawPath = target.substr(0, q);

@@ -92,6 +92,16 @@ check("PutObjectAcl granting AllUsers READ: NotImplemented", c == "NotImplemente
 c = code(lambda: s3.put_object_acl(Bucket="acl-b", Key="nothing", ACL="private"))
 check("PutObjectAcl of no object: NoSuchKey", c == "NoSuchKey", c)
 check("the object is unchanged", s3.get_object(Bucket="acl-b", Key="obj")["Body"].read() == b"x")
+
+# Request ids: every answer has one of its own; an error body names the id of its header.
+st, data, r1 = req(gw, "GET", "/acl-b/nothing-here")
+st2, _, r2 = req(gw, "GET", "/acl-b/obj")
+rid = r1.getheader("x-amz-request-id")
+check("an error's RequestId is its x-amz-request-id",
+      rid and ("<RequestId>%s</RequestId>" % rid).encode() in data, (rid, data[:300]))
+check("each request has its own id", r2.getheader("x-amz-request-id") not in (None, rid))
+c = code(lambda: s3.get_object(Bucket="acl-b", Key="nothing-here"))
+check("(boto3 sees NoSuchKey)", c == "NoSuchKey", c)
 sys.exit(1 if s3checks.fails else 0)
 PY
 finish

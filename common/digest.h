@@ -1,10 +1,12 @@
 // Digests behind one adapter over OpenSSL and ISA-L: MD5 (S3 ETags, Content-MD5, the md5
 // checksum type), SHA-256 and HMAC-SHA256 (SigV4, the sha256 checksum type), CRC32/CRC32C
-// (x-amz-checksum-*, the crc32c checksum type), hex and base64.
+// (x-amz-checksum-*, the crc32c checksum type), CRC64/NVME (x-amz-checksum-crc64nvme, S3's
+// default checksum), hex and base64.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,9 +23,15 @@ bool constantTimeEquals(std::string_view a, std::string_view b);
 std::string sha256(std::string_view data);                            // raw 32 bytes
 std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 
-// Incremental digest: "md5", "sha256", "sha1", "crc32", "crc32c", "xxhash64". Raw bytes from
-// finish(); CRCs as 4 big-endian bytes, the way x-amz-checksum-crc32* carries them (base64 of
-// those), xxhash64 (seed 0) as 8 big-endian bytes.
+// The CRC ("crc32", "crc32c" or "crc64nvme"; raw big-endian bytes as Hasher gives them) of A
+// followed by B, from the CRCs of A and B and B's length, without the bytes (a multipart upload's
+// full-object checksum from its parts'). nullopt for another algorithm or malformed CRCs.
+std::optional<std::string> combineCrc(std::string_view algorithm, std::string_view crcA,
+                                      std::string_view crcB, uint64_t lengthB);
+
+// Incremental digest: "md5", "sha256", "sha1", "crc32", "crc32c", "crc64nvme", "xxhash64". Raw
+// bytes from finish(); CRCs big-endian (4 bytes, 8 for crc64nvme), the way x-amz-checksum-*
+// carries them (base64 of those), xxhash64 (seed 0) as 8 big-endian bytes.
 class Hasher {
  public:
   explicit Hasher(std::string_view algorithm);

@@ -56,6 +56,9 @@ inline constexpr std::string_view kMetaEtag = "etag";
 // client did not see the first answer) gets the same success instead of NoSuchUpload.
 inline constexpr std::string_view kMetaUploadId = "s3-upload-id";
 inline constexpr std::string_view kMetaContentType = "content-type";
+// + an algorithm of kChecksumAlgorithms: the x-amz-checksum-* the client sent with the object
+// (base64; "<base64>-N" for a multipart upload's composite checksum), verified on the way in.
+inline constexpr std::string_view kMetaChecksumPrefix = "s3-checksum-";
 // The object's S3 tags, URL-encoded as the x-amz-tagging header carries them ("k=v&k2=v2").
 inline constexpr std::string_view kMetaTags = "s3-tags";
 
@@ -94,6 +97,11 @@ void deleteObjectTagging(S3Request& r);
 // The request's x-amz-tagging header, checked, into custom[kMetaTags] (nothing if absent).
 // Answers the error itself and returns false on bad tags.
 bool tagsFromHeader(S3Request& r, std::map<std::string, std::string>& custom);
+// With x-amz-checksum-mode: ENABLED, the object's kept checksums as x-amz-checksum-* (and
+// x-amz-checksum-type) on a GET or HEAD of the whole object.
+void setChecksumHeaders(S3Request& r, const ObjectInfo& info, bool wholeObject);
+// The object's kept checksums as x-amz-checksum-* on a PUT's (or UploadPart's) answer.
+void echoChecksums(S3Request& r, const ObjectInfo& info);
 // x-amz-tagging-count on a GET or HEAD of an object that has tags.
 void setTaggingCount(S3Request& r, const ObjectInfo& info);
 // Multipart (s3_multipart.cc)

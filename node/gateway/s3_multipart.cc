@@ -4,12 +4,15 @@
 // into the object and removes them; Abort removes them. ETag of the result: md5-of-md5s "-N".
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include "common/ascii.h"
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/log.h"
 #include "node/gateway/s3_api.h"
+#include "node/gateway/s3_payload.h"
 #include "node/gateway/s3_xml.h"
 
 namespace ais::gateway {
@@ -89,6 +92,48 @@ void removeUpload(Client* c, const std::string& bucket, const std::string& id) {
   (void)c->remove(kHidden, uploadRecord(bucket, id));
 }
 
+// An upload record's keys for the checksum the upload was created with (x-amz-checksum-algorithm,
+// x-amz-checksum-type); never copied to the object.
+constexpr std::string_view kRecAlgorithm = "checksum-algorithm";
+constexpr std::string_view kRecChecksumType = "checksum-type";
+
+struct UploadChecksum {
+  std::string algorithm;  // "" if none
+  std::string type;       // COMPOSITE or FULL_OBJECT
+};
+
+UploadChecksum checksumOf(const ObjectInfo& rec) {
+  UploadChecksum u;
+  if (auto it = rec.custom.find(std::string(kRecAlgorithm)); it != rec.custom.end()) {
+    u.algorithm = it->second;
+  }
+  if (auto it = rec.custom.find(std::string(kRecChecksumType)); it != rec.custom.end()) {
+    u.type = it->second;
+  }
+  return u;
+}
+
+// "crc32" → "ChecksumCRC32", the XML element S3 names it by.
+std::string checksumElement(std::string_view alg) {
+  std::string e = "Checksum";
+  for (char ch : alg) e += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return e;
+}
+
+// Every kept checksum of an object or part, as the XML elements S3 names them.
+void checksumLeaves(XmlWriter& x, const ObjectInfo& info) {
+  const std::string prefix(kMetaChecksumPrefix);
+  for (auto it = info.custom.lower_bound(prefix);
+       it != info.custom.end() && it->first.starts_with(prefix); ++it) {
+    x.leaf(checksumElement(it->first.substr(prefix.size())), it->second);
+  }
+}
+
+bool knownChecksum(std::string_view alg) {
+  return std::find(std::begin(kChecksumAlgorithms), std::end(kChecksumAlgorithms), alg) !=
+         std::end(kChecksumAlgorithms);
+}
+
 Result<int> partNumber(const S3Request& r) {
   try {
     std::string v = r.param("partNumber");
@@ -113,6 +158,28 @@ void createMultipart(S3Request& r) {
   PutOptions opts;
   opts.custom = metadataFromHeaders(r.ex);
   if (!tagsFromHeader(r, opts.custom)) return;
+  // The checksum the parts carry and the object gets: COMPOSITE (a checksum of the parts'
+  // checksums, "-N") or FULL_OBJECT (the CRC of the whole, combined from the parts' CRCs).
+  std::string alg = asciiLower(r.ex.header("x-amz-checksum-algorithm"));
+  std::string type = asciiLower(r.ex.header("x-amz-checksum-type"));
+  for (auto& ch : type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (!alg.empty()) {
+    if (!knownChecksum(alg)) {
+      return r.fail(s3Error("InvalidRequest", "Checksum algorithm provided is unsupported"));
+    }
+    if (type.empty()) type = alg == "crc64nvme" ? "FULL_OBJECT" : "COMPOSITE";
+    bool crc = alg.starts_with("crc");
+    if ((type != "COMPOSITE" && type != "FULL_OBJECT") || (type == "FULL_OBJECT" && !crc) ||
+        (type == "COMPOSITE" && alg == "crc64nvme")) {
+      return r.fail(s3Error(
+          "InvalidRequest",
+          "The " + type + " checksum type cannot be used with the " + alg + " checksum algorithm"));
+    }
+    opts.custom[std::string(kRecAlgorithm)] = alg;
+    opts.custom[std::string(kRecChecksumType)] = type;
+  } else if (!type.empty()) {
+    return r.fail(s3Error("InvalidRequest", "x-amz-checksum-type needs x-amz-checksum-algorithm"));
+  }
   opts.custom["key"] = r.key;
   opts.custom["initiated"] = std::to_string(unixNowNs());
   auto rec = c->put(kHidden, uploadRecord(r.bucket, id), "", opts);
@@ -123,6 +190,11 @@ void createMultipart(S3Request& r) {
   x.leaf("Key", r.key);
   x.leaf("UploadId", id);
   x.close("InitiateMultipartUploadResult");
+  if (!alg.empty()) {
+    std::string upper = checksumElement(alg).substr(8);
+    r.ex.responseHeaders().set("x-amz-checksum-algorithm", upper);
+    r.ex.responseHeaders().set("x-amz-checksum-type", type);
+  }
   sendXml(r, x);
 }
 
@@ -132,13 +204,30 @@ void uploadPart(S3Request& r) {
   Client* c = r.client();
   if (!c) return;
   std::string id = r.param("uploadId");
-  if (!findUpload(r, c, id)) return;
+  auto rec = findUpload(r, c, id);
+  if (!rec) return;
+  const std::string alg = checksumOf(*rec).algorithm;
   std::string name = partName(r.bucket, id, *n);
   std::string_view copyHeader = r.ex.header("x-amz-copy-source");
   if (copyHeader.empty()) {
+    // An upload created with a checksum takes parts with that checksum, and no other.
+    for (std::string_view a : kChecksumAlgorithms) {
+      std::string h = "x-amz-checksum-" + std::string(a);
+      bool sent = !r.ex.header(h).empty() || asciiLower(r.ex.header("x-amz-trailer")) == h;
+      if (sent && a != alg) {
+        return r.fail(
+            s3Error("InvalidRequest", h + " on a part of an upload created " +
+                                          (alg.empty() ? "without a checksum" : "with " + alg)));
+      }
+      if (!sent && a == alg) {
+        return r.fail(s3Error("InvalidRequest", "the upload was created with a " + alg +
+                                                    " checksum: each part needs " + h));
+      }
+    }
     auto info = receiveObject(r, kHidden, name, {});
     if (!info) return;
     r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
+    echoChecksums(r, *info);
     (void)r.ex.respond(200);
     return;
   }
@@ -166,9 +255,12 @@ void uploadPart(S3Request& r) {
   // One stream of the version whose conditions were checked: an overwrite meanwhile fails the
   // copy (VersionChanged) rather than mixing two versions' bytes in the part.
   Hasher md5("md5");
+  std::optional<Hasher> sum;  // the upload's checksum algorithm, of the copied range
+  if (!alg.empty()) sum.emplace(alg);
   auto got = c->getStream(source->bucket, source->key, ByteRange{off, len}, srcInfo.version,
                           [&](std::string_view chunk) {
                             md5.update(chunk);
+                            if (sum) sum->update(chunk);
                             return (*handle)->write(chunk);
                           });
   if (!got.ok()) {
@@ -176,13 +268,15 @@ void uploadPart(S3Request& r) {
     return r.fail(got.status());
   }
   std::string etag = toHex(md5.finish());
-  auto tagged =
-      (*handle)->commit(std::map<std::string, std::string>{{std::string(kMetaEtag), etag}});
+  std::map<std::string, std::string> meta{{std::string(kMetaEtag), etag}};
+  if (sum) meta[std::string(kMetaChecksumPrefix) + alg] = base64Encode(sum->finish());
+  auto tagged = (*handle)->commit(meta);
   if (!tagged.ok()) return r.fail(tagged.status());
   XmlWriter x;
   x.root("CopyPartResult");
   x.leaf("LastModified", isoDate(tagged->mtimeNs));
   x.leaf("ETag", etagOf(*tagged));
+  checksumLeaves(x, *tagged);
   x.close("CopyPartResult");
   sendXml(r, x);
 }
@@ -202,6 +296,13 @@ void completeMultipart(S3Request& r) {
     x.leaf("Bucket", r.bucket);
     x.leaf("Key", r.key);
     x.leaf("ETag", etagOf(out));
+    checksumLeaves(x, out);
+    const std::string prefix(kMetaChecksumPrefix);
+    if (auto it = out.custom.lower_bound(prefix);
+        it != out.custom.end() && it->first.starts_with(prefix)) {
+      x.leaf("ChecksumType",
+             it->second.find('-') == std::string::npos ? "FULL_OBJECT" : "COMPOSITE");
+    }
     x.close("CompleteMultipartUploadResult");
     sendXml(r, x);
   };
@@ -231,6 +332,13 @@ void completeMultipart(S3Request& r) {
     std::string etag = info->custom[std::string(kMetaEtag)];
     if (etag != p.etag)
       return r.fail(s3Error("InvalidPart", "ETag mismatch for part " + std::to_string(p.number)));
+    for (const auto& [a, v] : p.checksums) {
+      auto kept = info->custom.find(std::string(kMetaChecksumPrefix) + a);
+      if (kept == info->custom.end() || kept->second != v) {
+        return r.fail(s3Error(
+            "InvalidPart", checksumElement(a) + " mismatch for part " + std::to_string(p.number)));
+      }
+    }
     if (i + 1 < parts->size() && info->size < kMinPartSize)
       return r.fail(s3Error("EntityTooSmall"));
     std::string raw;
@@ -244,7 +352,38 @@ void completeMultipart(S3Request& r) {
   h.update(md5s);
   std::string etag = toHex(h.finish()) + "-" + std::to_string(parts->size());
   for (const auto& [k, v] : rec->custom) {
-    if (k != "key" && k != "initiated") opts.custom[k] = v;
+    if (k != "key" && k != "initiated" && k != kRecAlgorithm && k != kRecChecksumType) {
+      opts.custom[k] = v;
+    }
+  }
+  // The object's checksum from its parts' (each verified when the part came in).
+  if (auto [alg, type] = checksumOf(*rec); !alg.empty()) {
+    const std::string key = std::string(kMetaChecksumPrefix) + alg;
+    std::optional<std::string> acc;  // FULL_OBJECT: the CRC so far (raw)
+    Hasher composite(alg);
+    for (size_t i = 0; i < infos.size(); ++i) {
+      auto kept = infos[i].custom.find(key);
+      std::string raw = kept == infos[i].custom.end() ? "" : base64Decode(kept->second);
+      if (raw.empty()) {
+        return r.fail(s3Error("InvalidPart", "part " + std::to_string((*parts)[i].number) +
+                                                 " has no " + alg + " checksum"));
+      }
+      if (type == "COMPOSITE") {
+        composite.update(raw);
+      } else {
+        acc = i == 0 ? std::optional<std::string>(raw) : combineCrc(alg, *acc, raw, infos[i].size);
+        if (!acc) return r.fail(Status(Code::kInternal, "cannot combine " + alg));
+      }
+    }
+    std::string value = type == "COMPOSITE"
+                            ? base64Encode(composite.finish()) + "-" + std::to_string(infos.size())
+                            : base64Encode(*acc);
+    // A full-object checksum the client computed itself must be the one the parts make.
+    std::string_view expected = r.ex.header("x-amz-checksum-" + alg);
+    if (!expected.empty() && expected != value) {
+      return r.fail(s3Error("BadDigest", "x-amz-checksum-" + alg + " does not match the parts'"));
+    }
+    opts.custom[key] = value;
   }
   opts.custom[std::string(kMetaEtag)] = etag;
   opts.custom[std::string(kMetaUploadId)] = id;
@@ -275,7 +414,8 @@ void listParts(S3Request& r) {
   Client* c = r.client();
   if (!c) return;
   std::string id = r.param("uploadId");
-  if (!findUpload(r, c, id)) return;
+  auto rec = findUpload(r, c, id);
+  if (!rec) return;
   auto parts = listAll(c, partPrefix(r.bucket, id));
   if (!parts.ok()) return r.fail(parts.status());
   int marker = 0, maxParts = 1000;
@@ -292,6 +432,10 @@ void listParts(S3Request& r) {
   x.leaf("UploadId", id);
   x.leaf("PartNumberMarker", std::to_string(marker));
   x.leaf("MaxParts", std::to_string(maxParts));
+  if (auto [alg, type] = checksumOf(*rec); !alg.empty()) {
+    x.leaf("ChecksumAlgorithm", checksumElement(alg).substr(8));
+    x.leaf("ChecksumType", type);
+  }
   int count = 0, last = marker;
   bool truncated = false;
   std::string body;
@@ -310,6 +454,7 @@ void listParts(S3Request& r) {
     px.leaf("LastModified", isoDate(p.mtimeNs));
     px.leaf("ETag", etagOf(p));
     px.leaf("Size", std::to_string(p.size));
+    checksumLeaves(px, p);
     px.close("Part");
     body += px.str().substr(px.str().find('>') + 2);  // drop the XML declaration
   }

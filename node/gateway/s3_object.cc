@@ -206,6 +206,36 @@ std::string etagOf(const ObjectInfo& info) {
   return etag;
 }
 
+namespace {
+
+// The verified x-amz-checksum-* into the object's metadata.
+void keepChecksum(const PayloadReader& body, std::map<std::string, std::string>& custom) {
+  if (auto sum = body.verifiedChecksum()) {
+    custom[std::string(kMetaChecksumPrefix) + sum->first] = sum->second;
+  }
+}
+
+}  // namespace
+
+void setChecksumHeaders(S3Request& r, const ObjectInfo& info, bool wholeObject) {
+  if (!wholeObject || asciiLower(r.ex.header("x-amz-checksum-mode")) != "enabled") return;
+  const std::string prefix(kMetaChecksumPrefix);
+  for (auto it = info.custom.lower_bound(prefix);
+       it != info.custom.end() && it->first.starts_with(prefix); ++it) {
+    r.ex.responseHeaders().set("x-amz-checksum-" + it->first.substr(prefix.size()), it->second);
+    bool composite = it->second.find('-') != std::string::npos;
+    r.ex.responseHeaders().set("x-amz-checksum-type", composite ? "COMPOSITE" : "FULL_OBJECT");
+  }
+}
+
+void echoChecksums(S3Request& r, const ObjectInfo& info) {
+  const std::string prefix(kMetaChecksumPrefix);
+  for (auto it = info.custom.lower_bound(prefix);
+       it != info.custom.end() && it->first.starts_with(prefix); ++it) {
+    r.ex.responseHeaders().set("x-amz-checksum-" + it->first.substr(prefix.size()), it->second);
+  }
+}
+
 std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
                                         const std::string& name, PutOptions opts) {
   PayloadReader body(r.ex, r.auth);
@@ -230,6 +260,7 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
       return std::nullopt;
     }
     opts.custom[std::string(kMetaEtag)] = body.md5Hex();
+    keepChecksum(body, opts.custom);
     auto info = r.gw.put(*c, bucket, name, data, opts);
     if (!info.ok()) {
       r.fail(info.status());
@@ -256,6 +287,7 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
   }
   // The MD5 is known only now: it is committed together with the bytes.
   opts.custom[std::string(kMetaEtag)] = body.md5Hex();
+  keepChecksum(body, opts.custom);
   auto info = (*handle)->commit(opts.custom);
   if (!info.ok()) {
     r.fail(info.status());
@@ -334,6 +366,7 @@ void putObject(S3Request& r) {
   auto info = receiveObject(r, r.bucket, r.key, std::move(opts));
   if (!info) return;
   r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
+  echoChecksums(r, *info);
   (void)r.ex.respond(200);
 }
 
@@ -389,6 +422,7 @@ void getObject(S3Request& r) {
   }
   setObjectHeaders(r, info);
   setTaggingCount(r, info);
+  setChecksumHeaders(r, info, !span->partial);
   unsigned status = 200;
   if (span->partial) {
     status = 206;
@@ -503,8 +537,10 @@ void copyObject(S3Request& r) {
   std::optional<std::map<std::string, std::string>> custom;
   if (replace) {
     custom = metadataFromHeaders(r.ex);
-    auto it = srcInfo->custom.find(std::string(kMetaEtag));
-    if (it != srcInfo->custom.end()) (*custom)[std::string(kMetaEtag)] = it->second;
+    // The bytes are the source's: so are their ETag and checksums.
+    for (const auto& [k, v] : srcInfo->custom) {
+      if (k == kMetaEtag || k.starts_with(kMetaChecksumPrefix)) (*custom)[k] = v;
+    }
   }
   // Tags follow their own directive: the source's (COPY, the default) or the request's
   // x-amz-tagging (REPLACE), whatever happens to the rest of the metadata.

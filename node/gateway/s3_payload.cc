@@ -53,7 +53,7 @@ PayloadReader::PayloadReader(Exchange& ex, const SigV4Context& auth) : ex_(ex), 
   }
   // A checksum either as a header now or announced as a trailer (x-amz-trailer).
   std::string trailer = asciiLower(ex.header("x-amz-trailer"));
-  for (std::string_view alg : {"crc32", "crc32c", "sha256", "sha1"}) {
+  for (std::string_view alg : kChecksumAlgorithms) {
     std::string h = "x-amz-checksum-" + std::string(alg);
     std::string_view v = ex.header(h);
     if (!v.empty() || trailer == h) {
@@ -66,15 +66,21 @@ PayloadReader::PayloadReader(Exchange& ex, const SigV4Context& auth) : ex_(ex), 
   if (!trailer.empty() && checksumHeader_.empty()) {
     fail(s3Error("InvalidRequest", "unsupported trailer " + trailer));
   }
-  // A checksum in an algorithm not listed above (e.g. crc64nvme) cannot be checked: refused, never
-  // accepted unchecked. (x-amz-checksum-type describes the others; it carries no value to check.)
+  // A checksum in an algorithm not listed above cannot be checked: refused, never accepted
+  // unchecked. (x-amz-checksum-type describes the others; it carries no value to check.)
   for (const auto& f : ex.headers()) {
     std::string name = asciiLower(toStd(f.name_string()));
     if (name.rfind("x-amz-checksum-", 0) != 0 || name == "x-amz-checksum-type") continue;
     std::string alg = name.substr(15);
-    if (alg != "crc32" && alg != "crc32c" && alg != "sha256" && alg != "sha1") {
+    if (std::find(std::begin(kChecksumAlgorithms), std::end(kChecksumAlgorithms), alg) ==
+        std::end(kChecksumAlgorithms)) {
       fail(s3Error("NotImplemented", "checksum algorithm " + alg + " is not supported"));
     }
+  }
+  // A full-object checksum of a single PUT is what there is; a composite one is for multipart.
+  std::string type = asciiLower(ex.header("x-amz-checksum-type"));
+  if (!type.empty() && type != "full_object") {
+    fail(s3Error("InvalidRequest", "x-amz-checksum-type " + type + " on a single upload"));
   }
 }
 
@@ -294,6 +300,7 @@ bool PayloadReader::finish() {
       fail(s3Error("BadDigest", "the " + checksumHeader_ + " you specified did not match"));
       return false;
     }
+    verifiedChecksum_ = std::move(got);
   }
   return true;
 }

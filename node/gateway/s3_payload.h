@@ -17,6 +17,11 @@
 
 namespace ais::gateway {
 
+// The x-amz-checksum-* algorithms checked on upload, kept with the object and returned to
+// GET/HEAD with x-amz-checksum-mode: ENABLED.
+inline constexpr std::string_view kChecksumAlgorithms[] = {"crc32", "crc32c", "crc64nvme", "sha1",
+                                                           "sha256"};
+
 class PayloadReader {
  public:
   PayloadReader(Exchange& ex, const SigV4Context& auth);
@@ -30,6 +35,12 @@ class PayloadReader {
   // After read() returned 0: verifies digests; sets error() on a mismatch. False on error.
   bool finish();
   std::string md5Hex() const { return md5Hex_; }
+  // After finish(): the x-amz-checksum-* the client sent and the body matched, as
+  // {algorithm, base64 value}; nullopt if it sent none.
+  std::optional<std::pair<std::string, std::string>> verifiedChecksum() const {
+    if (verifiedChecksum_.empty()) return std::nullopt;
+    return std::make_pair(checksumAlg_, verifiedChecksum_);
+  }
   uint64_t bytes() const { return total_; }
 
  private:
@@ -54,10 +65,11 @@ class PayloadReader {
   std::unique_ptr<Hasher> sha256_;  // signed payload hash to check
   std::string expectSha256_;
   std::string expectMd5_;       // raw bytes from Content-MD5
-  std::string checksumAlg_;     // crc32 | crc32c | sha256 | sha1
+  std::string checksumAlg_;     // one of kChecksumAlgorithms
   std::string checksumHeader_;  // x-amz-checksum-<alg>
   std::string expectChecksum_;  // base64, header or trailer
   std::unique_ptr<Hasher> checksum_;
+  std::string verifiedChecksum_;  // base64, once finish() matched it
   std::string md5Hex_;
 
   // aws-chunked state

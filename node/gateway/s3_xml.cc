@@ -183,6 +183,14 @@ Result<std::vector<CompletePart>> parseCompleteMultipart(std::string_view xml) {
       return Status(Code::kInvalidArgument, "bad PartNumber");
     }
     p.etag = unquote(n.child_value("ETag"));
+    for (pugi::xml_node c : n.children()) {
+      std::string_view name = c.name();
+      if (name.size() > 8 && name.starts_with("Checksum")) {
+        std::string alg(name.substr(8));
+        for (auto& ch : alg) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        p.checksums[alg] = c.child_value();
+      }
+    }
     parts.push_back(std::move(p));
   }
   if (parts.empty()) return Status(Code::kInvalidArgument, "no parts");

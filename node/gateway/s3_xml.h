@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,8 @@ Result<DeleteRequest> parseDeleteObjects(std::string_view xml);
 struct CompletePart {
   int number = 0;
   std::string etag;  // without quotes
+  // <ChecksumCRC32> & co: algorithm (lowercase, "crc32") → base64 value, as the client sent them
+  std::map<std::string, std::string> checksums;
 };
 Result<std::vector<CompletePart>> parseCompleteMultipart(std::string_view xml);
 

@@ -99,8 +99,11 @@ for body, label in ((b"first", "small"), (big, "streamed")):
     check("If-None-Match: * refuses a taken key, keeping it (%s)" % label,
           r2 == "PreconditionFailed" and kept == body, (r2, len(kept)))
 c = put_with("crc64", b"data", **{"x-amz-checksum-crc64nvme": "AAAAAAAAAAA="})
-check("a checksum in an unknown algorithm is refused", c == "NotImplemented", c)
+check("a wrong CRC64NVME is refused", c == "BadDigest", c)
 check("and nothing was stored (crc64)", code(lambda: s3.head_object(Bucket="safe", Key="crc64")) in ("404", "NoSuchKey"))
+c = put_with("crc128", b"data", **{"x-amz-checksum-crc128": "AAAAAAAAAAA="})
+check("a checksum in an unknown algorithm is refused", c == "NotImplemented", c)
+check("and nothing was stored (crc128)", code(lambda: s3.head_object(Bucket="safe", Key="crc128")) in ("404", "NoSuchKey"))
 c = put_with("cond-small", b"x", **{"If-Match": '"abc"'})
 check("If-Match with another ETag on PUT fails", c == "PreconditionFailed", c)
 check("the object is unchanged", s3.get_object(Bucket="safe", Key="cond-small")["Body"].read() == b"first")

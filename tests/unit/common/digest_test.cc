@@ -21,6 +21,7 @@ TEST(Digest, CheckValuesWholeAndInPieces) {
   for (size_t piece : {size_t{1}, size_t{4}, size_t{100}}) {
     EXPECT_EQ(digestHex("crc32", nine, piece), "cbf43926");
     EXPECT_EQ(digestHex("crc32c", nine, piece), "e3069283");
+    EXPECT_EQ(digestHex("crc64nvme", nine, piece), "ae8b14860a799888");
     EXPECT_EQ(digestHex("md5", "abc", piece), "900150983cd24fb0d6963f7d28e17f72");
     EXPECT_EQ(digestHex("xxhash64", "abc", piece), "44bc2cf5ad770999");
     EXPECT_EQ(digestHex("sha256", "abc", piece),
@@ -29,7 +30,13 @@ TEST(Digest, CheckValuesWholeAndInPieces) {
   EXPECT_EQ(digestHex("crc32c", "", 1), "00000000");
   std::string big(1 << 20, 'x');
   EXPECT_EQ(digestHex("crc32c", big, 1 << 20), digestHex("crc32c", big, 4093));
-  EXPECT_FALSE(Hasher("crc64nvme").valid());
+  EXPECT_EQ(digestHex("crc64nvme", "", 1), "0000000000000000");
+  // Slicing by 8 and byte by byte agree, whatever the alignment of the pieces.
+  std::string mixed;
+  for (int i = 0; i < 100003; ++i) mixed += static_cast<char>(i * 131 + (i >> 7));
+  EXPECT_EQ(digestHex("crc64nvme", mixed, 1), digestHex("crc64nvme", mixed, 1 << 20));
+  EXPECT_EQ(digestHex("crc64nvme", mixed, 13), digestHex("crc64nvme", mixed, 4096));
+  EXPECT_FALSE(Hasher("crc64").valid());
   EXPECT_EQ(base64Decode(base64Encode("hello")), "hello");
   EXPECT_TRUE(constantTimeEquals("abc", "abc"));
   EXPECT_FALSE(constantTimeEquals("abc", "abd"));
@@ -38,4 +45,27 @@ TEST(Digest, CheckValuesWholeAndInPieces) {
 }
 
 }  // namespace
+// A multipart upload's full-object CRC from its parts' CRCs and lengths equals the CRC of the
+// whole, for every CRC and for empty and uneven parts.
+TEST(Digest, CombinedCrcsAreTheWholesCrc) {
+  std::string whole;
+  for (int i = 0; i < 70001; ++i) whole += static_cast<char>(i * 7 + (i >> 9));
+  for (const char* alg : {"crc32", "crc32c", "crc64nvme"}) {
+    for (size_t cut : {size_t{0}, size_t{1}, size_t{4096}, size_t{70000}, whole.size()}) {
+      auto crc = [&](std::string_view s) {
+        Hasher h(alg);
+        h.update(s);
+        return h.finish();
+      };
+      std::string_view a = std::string_view(whole).substr(0, cut);
+      std::string_view b = std::string_view(whole).substr(cut);
+      auto combined = combineCrc(alg, crc(a), crc(b), b.size());
+      ASSERT_TRUE(combined.has_value()) << alg;
+      EXPECT_EQ(toHex(*combined), toHex(crc(whole))) << alg << " cut " << cut;
+    }
+  }
+  EXPECT_FALSE(combineCrc("sha256", "x", "y", 1).has_value());
+  EXPECT_FALSE(combineCrc("crc32", "abc", "abcd", 1).has_value());
+}
+
 }  // namespace ais

@@ -10,17 +10,13 @@ start_cluster
 
 /usr/bin/python3 - "$(dirname "$0")" "$S3_ENDPOINT" <<'PY' || FAILS=$((FAILS + 1))
 import sys, urllib.parse
-import boto3
-from botocore.config import Config
 sys.path.insert(0, sys.argv[1])
-from s3checks import check, req, error_code, sdk_code as code
+from s3checks import sdk_client, check, req, error_code, sdk_code as code
 import s3checks
 
 ep = sys.argv[2]
 gw = urllib.parse.urlsplit(ep)
-s3 = boto3.client("s3", endpoint_url=ep, aws_access_key_id="x", aws_secret_access_key="y",
-                  region_name="us-east-1",
-                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+s3 = sdk_client(ep)
 made = [0]
 
 def bucket_with(keys):

@@ -37,3 +37,12 @@ def sdk_code(fn):
         return "OK"
     except ClientError as e:
         return e.response["Error"]["Code"]
+
+
+def sdk_client(endpoint, key="x", secret="y"):
+    """A boto3 S3 client of the gateway at endpoint: SigV4, path-style, us-east-1."""
+    import boto3
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                        aws_secret_access_key=secret, region_name="us-east-1",
+                        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))

@@ -9,16 +9,9 @@ start_cluster
 
 /usr/bin/python3 - "$(dirname "$0")" "$S3_ENDPOINT" "http://127.0.0.1:$((AIS_DEV_PORT + 502))" <<'PY' || FAILS=$((FAILS + 1))
 import sys
-import boto3
-from botocore.config import Config
 sys.path.insert(0, sys.argv[1])
-from s3checks import check, sdk_code as code
+from s3checks import sdk_client, check, sdk_code as code
 import s3checks
-
-def client(ep):
-    return boto3.client("s3", endpoint_url=ep, aws_access_key_id="x", aws_secret_access_key="y",
-                        region_name="us-east-1",
-                        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
 
 def tags(s3, b, k):
     return [(t["Key"], t["Value"]) for t in s3.get_object_tagging(Bucket=b, Key=k)["TagSet"]]
@@ -26,10 +19,10 @@ def tags(s3, b, k):
 def count(s3, b, k):
     return s3.head_object(Bucket=b, Key=k)["ResponseMetadata"]["HTTPHeaders"].get("x-amz-tagging-count")
 
-first = client(sys.argv[2])
+first = sdk_client(sys.argv[2])
 first.create_bucket(Bucket="tags")
 for g, ep in enumerate(sys.argv[2:]):
-    s3 = client(ep)
+    s3 = sdk_client(ep)
     w = "(gateway %d)" % g
     k = "obj-%d" % g
     put = s3.put_object(Bucket="tags", Key=k, Body=b"tagged bytes",

@@ -4,6 +4,7 @@
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -194,6 +195,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   ::signal(SIGPIPE, SIG_IGN);
+  // Every client connection, object file and RocksDB file is a descriptor: the soft limit (often
+  // 1024) raised to the hard one, so many clients do not run the node out of them.
+  if (struct rlimit lim; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  }
   auto cfg = ais::node::loadLocalConfig(configPath, role);
   if (!cfg.ok()) {
     std::fprintf(stderr, "aisnode: %s\n", cfg.status().toString().c_str());

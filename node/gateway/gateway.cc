@@ -25,6 +25,7 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
       o.s3Domain = j.value("s3_domain", o.s3Domain);
       o.stallTimeout = std::chrono::seconds(
           j.value("http_stall_timeout_s", static_cast<int64_t>(o.stallTimeout.count())));
+      o.maxConnectionsPerClient = j.value("http_max_conns_per_client", o.maxConnectionsPerClient);
     } catch (const std::exception&) {
       // loadLocalConfig already vetted the file it was given; this copy is best effort.
     }
@@ -42,6 +43,16 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
                  o.stallTimeout.count());
     }
   }
+  if (const char* v = std::getenv("AIS_HTTP_MAX_CONNS_PER_CLIENT")) {
+    char* end = nullptr;
+    long n = std::strtol(v, &end, 10);
+    if (end && *end == '\0' && n >= 0 && n <= UINT32_MAX) {
+      o.maxConnectionsPerClient = static_cast<uint32_t>(n);
+    } else {
+      log::error("AIS_HTTP_MAX_CONNS_PER_CLIENT={}: not a number of connections; keeping {}", v,
+                 o.maxConnectionsPerClient);
+    }
+  }
   return o;
 }
 
@@ -56,6 +67,7 @@ Status Gateway::start() {
   so.endpoint = options_.httpEndpoint;
   so.threads = options_.threads;
   so.stallTimeout = options_.stallTimeout;
+  so.maxConnectionsPerClient = options_.maxConnectionsPerClient;
   server_ = std::make_unique<HttpServer>(so, [this](Exchange& ex) { handle(ex); });
   AIS_RETURN_IF_ERROR(server_->start());
   log::info("gateway listening on {} (S3 auth {})", options_.httpEndpoint,

@@ -33,6 +33,9 @@ struct GatewayOptions {
   // A client that sends or takes no bytes for this long is dropped ("http_stall_timeout_s" in
   // the node's JSON config or AIS_HTTP_STALL_TIMEOUT_S).
   std::chrono::seconds stallTimeout{60};
+  // Open connections one client address may hold ("http_max_conns_per_client",
+  // AIS_HTTP_MAX_CONNS_PER_CLIENT; 0: no limit): beyond it, 503 SlowDown and closed.
+  uint32_t maxConnectionsPerClient = 1024;
 };
 
 // From the node's config: "http", and "s3_access_key"/"s3_secret_key"/"s3_region"/"s3_domain"

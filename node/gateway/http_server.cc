@@ -261,11 +261,18 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler,
-          std::atomic<int>& live)
-      : stream_(std::move(socket)), options_(options), handler_(handler), live_(live) {
+          std::atomic<int>& live, std::function<void()> onClose)
+      : stream_(std::move(socket)),
+        options_(options),
+        handler_(handler),
+        live_(live),
+        onClose_(std::move(onClose)) {
     live_.fetch_add(1);
   }
-  ~Session() { live_.fetch_sub(1); }
+  ~Session() {
+    if (onClose_) onClose_();
+    live_.fetch_sub(1);
+  }
 
   void start() {
     net::spawn(
@@ -378,6 +385,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const HttpServerOptions& options_;
   const Handler& handler_;
   std::atomic<int>& live_;
+  std::function<void()> onClose_;
 };
 
 }  // namespace
@@ -427,14 +435,50 @@ Status HttpServer::start() {
   return Status::OK();
 }
 
+bool HttpServer::admit(const std::string& client) {
+  std::lock_guard lock(clients_->mu);
+  uint32_t& n = clients_->open[client];
+  if (options_.maxConnectionsPerClient != 0 && n >= options_.maxConnectionsPerClient) {
+    if (n == 0) clients_->open.erase(client);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
 void HttpServer::accept() {
   net::io_context& home = *ios_[nextIo_++ % ios_.size()];
   acceptor_->async_accept(home, [this](beast::error_code ec, tcp::socket sock) {
     if (ec == net::error::operation_aborted) return;
     if (!ec) {
       beast::error_code nec;
-      sock.set_option(tcp::no_delay(true), nec);
-      std::make_shared<Session>(std::move(sock), options_, handler_, liveSessions_)->start();
+      std::string client = sock.remote_endpoint(nec).address().to_string();
+      if (nec || !admit(client)) {
+        // Too many from this client: told so (S3 clients back off and retry on SlowDown), and
+        // closed without a session (a fresh socket's send buffer takes the few bytes at once).
+        static const std::string kBusy = [] {
+          std::string body =
+              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
+              "<Message>too many connections from this client</Message></Error>";
+          return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+                 "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body;
+        }();
+        (void)::send(sock.native_handle(), kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        sock.shutdown(tcp::socket::shutdown_both, nec);
+        sock.close(nec);
+      } else {
+        sock.set_option(tcp::no_delay(true), nec);
+        std::make_shared<Session>(std::move(sock), options_, handler_, liveSessions_,
+                                  [table = clients_, client] {
+                                    std::lock_guard lock(table->mu);
+                                    auto it = table->open.find(client);
+                                    if (it != table->open.end() && --it->second == 0) {
+                                      table->open.erase(it);
+                                    }
+                                  })
+            ->start();
+      }
     }
     accept();
   });

@@ -26,10 +26,12 @@
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -41,6 +43,14 @@ namespace http = boost::beast::http;
 
 // Bytes a handler reads from the store per step when it streams a response body.
 inline constexpr size_t kBodyChunk = 1 << 20;
+
+// A kBodyChunk buffer for a request body, left uninitialized: its pages are touched only as bytes
+// arrive, so a stalled upload costs the few pages it sent, not the whole chunk.
+struct BodyBuffer {
+  std::unique_ptr<char[]> bytes{new char[kBodyChunk]};
+  char* data() { return bytes.get(); }
+  static constexpr size_t size() { return kBodyChunk; }
+};
 
 // Beast (Boost 1.74) has its own string_view.
 inline std::string_view toStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
@@ -139,6 +149,9 @@ struct HttpServerOptions {
   // this long drops the connection (a stalled or vanished client).
   std::chrono::seconds stallTimeout{60};
   size_t coroutineStack = 512 << 10;  // per connection (virtual memory, touched as used)
+  // Open connections from one client address beyond this are answered 503 SlowDown and closed
+  // at once (0: no limit): one client cannot take the port's file descriptors from the others.
+  uint32_t maxConnectionsPerClient = 1024;
 };
 
 class HttpServer {
@@ -153,6 +166,8 @@ class HttpServer {
 
  private:
   void accept();
+  // Counts a new connection from `client`; false (not counted) if it has too many open.
+  bool admit(const std::string& client);
 
   HttpServerOptions options_;
   Handler handler_;
@@ -161,6 +176,13 @@ class HttpServer {
   std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
   size_t nextIo_ = 0;  // the next accepted connection's (acceptor's handler only)
   std::atomic<int> liveSessions_{0};
+  // Open connections per client address: the acceptor adds, closing sessions (which may
+  // outlive this server, see stop()) remove.
+  struct ClientTable {
+    std::mutex mu;
+    std::unordered_map<std::string, uint32_t> open;
+  };
+  std::shared_ptr<ClientTable> clients_ = std::make_shared<ClientTable>();
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
   std::vector<std::thread> threads_;
 };

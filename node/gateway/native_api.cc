@@ -243,7 +243,7 @@ void putObject(Gateway& gw, Exchange& ex, Client& c, const std::string& bucket,
   }
   auto h = gw.beginPut(c, bucket, name, {});
   if (!h.ok()) return sendError(ex, h.status());
-  std::vector<char> buf(kBodyChunk);
+  BodyBuffer buf;
   while (size_t n = body.read(buf.data(), buf.size())) {
     if (aisHash) aisHash->update(std::string_view(buf.data(), n));
     if (Status st = (*h)->write(std::string_view(buf.data(), n)); !st.ok()) {

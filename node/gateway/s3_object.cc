@@ -249,7 +249,7 @@ std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
   }
   Client* c = r.client();
   if (!c) return std::nullopt;
-  std::vector<char> buf(kBodyChunk);
+  BodyBuffer buf;
   auto declared = body.declaredLength();
   if (declared && *declared <= kInlinePutMax) {
     std::string data;

@@ -5,7 +5,11 @@
       lists PREFIX (ListObjectsV2, every page) and GETs every object: the listing must hold exactly
       the files (name and size) and every object the file's bytes. --failed FILE: paths a writer
       reported as not stored, which may be missing; with --partial any file may be missing (but
-      what is there must be whole). Prints one summary line; exit 1 on any mismatch."""
+      what is there must be whole). Prints one summary line; exit 1 on any mismatch.
+  ingest_check.py pages BUCKET COUNT
+      walks the whole bucket page by page: ListObjectsV2 in pages of 1,000 and of 777 (token) and
+      ListObjects v1 (marker); each walk must give COUNT keys in strictly increasing order (none
+      twice, none missing) and all walks the same keys."""
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +83,45 @@ def verify(bucket, prefix, src, failed_file=None, partial=False):
     return 1 if problems else 0
 
 
+def pages(bucket, count):
+    walks = {}
+    for name, page_size in (("v2/1000", 1000), ("v2/777", 777)):
+        keys, n = [], 0
+        for page in s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, PaginationConfig={"PageSize": page_size}):
+            keys += [o["Key"] for o in page.get("Contents", [])]
+            n += 1
+        walks[name] = (keys, n)
+    keys, n, marker = [], 0, ""
+    while True:
+        r = s3.list_objects(Bucket=bucket, Marker=marker, MaxKeys=1000)
+        got = [o["Key"] for o in r.get("Contents", [])]
+        keys += got
+        n += 1
+        if not r["IsTruncated"]:
+            break
+        marker = got[-1]
+    walks["v1/1000"] = (keys, n)
+    problems = []
+    ref = walks["v2/1000"][0]
+    for name, (keys, n) in walks.items():
+        if len(keys) != count:
+            problems.append("%s: %d keys, not %d" % (name, len(keys), count))
+        bad = [i for i in range(1, len(keys)) if keys[i - 1] >= keys[i]]
+        if bad:
+            problems.append("%s: out of order or repeated at %d (%r, %r)" %
+                            (name, bad[0], keys[bad[0] - 1], keys[bad[0]]))
+        if keys != ref:
+            problems.append("%s differs from v2/1000" % name)
+    print("pages of %s: %s; %d problems%s" % (
+        bucket, ", ".join("%s %d keys in %d pages" % (k, len(v[0]), v[1]) for k, v in walks.items()),
+        len(problems), (": " + "; ".join(problems[:5])) if problems else ""))
+    return 1 if problems else 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "pages":
+        sys.exit(pages(sys.argv[2], int(sys.argv[3])))
     a = sys.argv[1:]
     if len(a) >= 4 and a[0] == "put":
         sys.exit(put(a[1], a[2], a[3]))

@@ -28,6 +28,11 @@ echo "  S3 PUT: $N files in $(echo "$(date +%s.%N) - $start" | bc) s"
 check s3_put_verified $PY "$CHECK" verify ingest s3/ "$SRC"
 listed=$("$AIS" ls ais://ingest/s3/ --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')
 check ais_ls_counts_s3_put test "$listed" = "$N"
+# The whole bucket (2N objects) page by page: long enough for each target's fetch to grow to its
+# largest; every key once, in order, by every kind of paging.
+check whole_bucket_pages $PY "$CHECK" pages ingest $((2 * N))
+whole=$("$AIS" ls ais://ingest --json | $PY -c 'import json,sys; n=[e["name"] for e in json.load(sys.stdin)]; print(len(n) if n == sorted(set(n)) else -1)')
+check ais_ls_whole_bucket_in_order test "$whole" = $((2 * N))
 
 # kill -9 of a target while `ais put DIR` runs. The put (under a second for 10,000 files) runs in
 # 50 ms slices, stopped (SIGSTOP) between them, so the kill lands while it is surely mid-way:

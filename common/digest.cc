@@ -65,8 +65,11 @@ std::string hmacSha256(std::string_view key, std::string_view data) {
 
 namespace {
 
-// CRC-64/NVME (reflected polynomial 0x9A6C9329AC4BC9B5, init and xorout all ones): the ISA-L in
-// Debian 12 has no function for it. Slicing by 8: eight tables, eight bytes per step.
+// Reflected polynomial of CRC-64/NVME (init and xorout all ones).
+constexpr uint64_t kCrc64NvmePoly = 0x9A6C9329AC4BC9B5ull;
+
+// CRC-64/NVME: the ISA-L in Debian 12 has no function for it. Slicing by 8: eight tables, eight
+// bytes per step.
 class Crc64Nvme {
  public:
   static const Crc64Nvme& get() {
@@ -90,10 +93,9 @@ class Crc64Nvme {
 
  private:
   Crc64Nvme() {
-    constexpr uint64_t kPoly = 0x9A6C9329AC4BC9B5ull;
     for (uint64_t b = 0; b < 256; ++b) {
       uint64_t c = b;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kPoly : c >> 1;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kCrc64NvmePoly : c >> 1;
       t_[0][b] = c;
     }
     for (int j = 1; j < 8; ++j) {
@@ -145,7 +147,7 @@ std::optional<std::string> combineCrc(std::string_view algorithm, std::string_vi
   std::optional<CrcField> f;
   if (algorithm == "crc32") f = CrcField{32, 0xEDB88320u};
   if (algorithm == "crc32c") f = CrcField{32, 0x82F63B78u};
-  if (algorithm == "crc64nvme") f = CrcField{64, 0x9A6C9329AC4BC9B5ull};
+  if (algorithm == "crc64nvme") f = CrcField{64, kCrc64NvmePoly};
   size_t bytes = f ? static_cast<size_t>(f->width / 8) : 0;
   if (!f || crcA.size() != bytes || crcB.size() != bytes) return std::nullopt;
   auto load = [&](std::string_view s) {

@@ -435,15 +435,18 @@ Status HttpServer::start() {
   return Status::OK();
 }
 
-bool HttpServer::admit(const std::string& client) {
-  std::lock_guard lock(clients_->mu);
-  uint32_t& n = clients_->open[client];
-  if (options_.maxConnectionsPerClient != 0 && n >= options_.maxConnectionsPerClient) {
-    if (n == 0) clients_->open.erase(client);
-    return false;
-  }
+bool HttpServer::ClientTable::admit(const std::string& client, uint32_t max) {
+  std::lock_guard lock(mu);
+  uint32_t& n = open[client];
+  if (max != 0 && n >= max) return false;
   ++n;
   return true;
+}
+
+void HttpServer::ClientTable::release(const std::string& client) {
+  std::lock_guard lock(mu);
+  auto it = open.find(client);
+  if (it != open.end() && --it->second == 0) open.erase(it);
 }
 
 void HttpServer::accept() {
@@ -453,7 +456,7 @@ void HttpServer::accept() {
     if (!ec) {
       beast::error_code nec;
       std::string client = sock.remote_endpoint(nec).address().to_string();
-      if (nec || !admit(client)) {
+      if (nec || !clients_->admit(client, options_.maxConnectionsPerClient)) {
         // Too many from this client: told so (S3 clients back off and retry on SlowDown), and
         // closed without a session (a fresh socket's send buffer takes the few bytes at once).
         static const std::string kBusy = [] {
@@ -470,13 +473,7 @@ void HttpServer::accept() {
       } else {
         sock.set_option(tcp::no_delay(true), nec);
         std::make_shared<Session>(std::move(sock), options_, handler_, liveSessions_,
-                                  [table = clients_, client] {
-                                    std::lock_guard lock(table->mu);
-                                    auto it = table->open.find(client);
-                                    if (it != table->open.end() && --it->second == 0) {
-                                      table->open.erase(it);
-                                    }
-                                  })
+                                  [table = clients_, client] { table->release(client); })
             ->start();
       }
     }

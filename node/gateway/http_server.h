@@ -166,8 +166,6 @@ class HttpServer {
 
  private:
   void accept();
-  // Counts a new connection from `client`; false (not counted) if it has too many open.
-  bool admit(const std::string& client);
 
   HttpServerOptions options_;
   Handler handler_;
@@ -179,6 +177,11 @@ class HttpServer {
   // Open connections per client address: the acceptor adds, closing sessions (which may
   // outlive this server, see stop()) remove.
   struct ClientTable {
+    // Counts a new connection from `client`; false (not counted) if it has `max` open already
+    // (0: no limit).
+    bool admit(const std::string& client, uint32_t max);
+    void release(const std::string& client);
+
     std::mutex mu;
     std::unordered_map<std::string, uint32_t> open;
   };

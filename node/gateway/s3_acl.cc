@@ -11,8 +11,6 @@ namespace ais::gateway {
 
 namespace {
 
-constexpr std::string_view kAclOwner = "ais";  // as ListBuckets names the owner
-
 bool cannedPrivate(std::string_view acl) {
   return acl == "private" || acl == "bucket-owner-full-control";
 }
@@ -55,11 +53,11 @@ void getAcl(S3Request& r) {
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
       "<Owner><ID>" +
-      std::string(kAclOwner) + "</ID><DisplayName>" + std::string(kAclOwner) +
+      std::string(kS3Owner) + "</ID><DisplayName>" + std::string(kS3Owner) +
       "</DisplayName></Owner><AccessControlList><Grant>"
       "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
       "xsi:type=\"CanonicalUser\"><ID>" +
-      std::string(kAclOwner) + "</ID><DisplayName>" + std::string(kAclOwner) +
+      std::string(kS3Owner) + "</ID><DisplayName>" + std::string(kS3Owner) +
       "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
       "</AccessControlList></AccessControlPolicy>";
   r.ex.responseHeaders().set(http::field::content_type, "application/xml");
@@ -71,7 +69,7 @@ void putAcl(S3Request& r) {
   auto body = readSmallBody(r, 64 << 10);
   if (!body) return;
   if (!body->empty()) {
-    auto priv = aclIsPrivate(*body, kAclOwner);
+    auto priv = aclIsPrivate(*body, kS3Owner);
     if (!priv.ok()) return r.fail(s3Error("MalformedXML", priv.status().message()));
     if (!*priv) {
       return r.fail(s3Error("NotImplemented",

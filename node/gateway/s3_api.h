@@ -50,6 +50,10 @@ void sendXml(S3Request& r, const XmlWriter& x);
 // Hidden bucket that holds multipart upload state and parts (ListBuckets leaves it out).
 using meta::kMultipartBucket;
 
+// The one owner of every bucket and object (every access key acts for it): its ID and display
+// name in ListBuckets, listings and ACLs.
+inline constexpr std::string_view kS3Owner = "ais";
+
 // Custom metadata keys (the object's LOM custom map).
 inline constexpr std::string_view kMetaEtag = "etag";
 // On an object made by CompleteMultipartUpload: the upload's id, so a retried Complete (the
@@ -59,6 +63,19 @@ inline constexpr std::string_view kMetaContentType = "content-type";
 // + an algorithm of kChecksumAlgorithms: the x-amz-checksum-* the client sent with the object
 // (base64; "<base64>-N" for a multipart upload's composite checksum), verified on the way in.
 inline constexpr std::string_view kMetaChecksumPrefix = "s3-checksum-";
+// f(algorithm, value) for each checksum the object keeps.
+template <typename F>
+void forEachChecksum(const ObjectInfo& info, F&& f) {
+  const std::string prefix(kMetaChecksumPrefix);
+  for (auto it = info.custom.lower_bound(prefix);
+       it != info.custom.end() && it->first.starts_with(prefix); ++it) {
+    f(std::string_view(it->first).substr(prefix.size()), it->second);
+  }
+}
+// x-amz-checksum-type of a kept value: a multipart upload's composite one ends in "-N".
+inline const char* checksumType(std::string_view value) {
+  return value.find('-') == std::string_view::npos ? "FULL_OBJECT" : "COMPOSITE";
+}
 // The object's S3 tags, URL-encoded as the x-amz-tagging header carries them ("k=v&k2=v2").
 inline constexpr std::string_view kMetaTags = "s3-tags";
 

@@ -21,8 +21,8 @@ void listBuckets(S3Request& r) {
   XmlWriter x;
   x.root("ListAllMyBucketsResult");
   x.open("Owner");
-  x.leaf("ID", "ais");
-  x.leaf("DisplayName", "ais");
+  x.leaf("ID", kS3Owner);
+  x.leaf("DisplayName", kS3Owner);
   x.close("Owner");
   x.open("Buckets");
   for (const auto& b : *buckets) {

@@ -116,8 +116,8 @@ void listObjects(S3Request& r, bool v2) {
     x.leaf("StorageClass", "STANDARD");
     if (owner) {
       x.open("Owner");
-      x.leaf("ID", "ais");
-      x.leaf("DisplayName", "ais");
+      x.leaf("ID", kS3Owner);
+      x.leaf("DisplayName", kS3Owner);
       x.close("Owner");
     }
     x.close("Contents");

@@ -114,24 +114,13 @@ UploadChecksum checksumOf(const ObjectInfo& rec) {
 }
 
 // "crc32" → "ChecksumCRC32", the XML element S3 names it by.
-std::string checksumElement(std::string_view alg) {
-  std::string e = "Checksum";
-  for (char ch : alg) e += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return e;
-}
+std::string checksumElement(std::string_view alg) { return "Checksum" + asciiUpper(alg); }
 
 // Every kept checksum of an object or part, as the XML elements S3 names them.
 void checksumLeaves(XmlWriter& x, const ObjectInfo& info) {
-  const std::string prefix(kMetaChecksumPrefix);
-  for (auto it = info.custom.lower_bound(prefix);
-       it != info.custom.end() && it->first.starts_with(prefix); ++it) {
-    x.leaf(checksumElement(it->first.substr(prefix.size())), it->second);
-  }
-}
-
-bool knownChecksum(std::string_view alg) {
-  return std::find(std::begin(kChecksumAlgorithms), std::end(kChecksumAlgorithms), alg) !=
-         std::end(kChecksumAlgorithms);
+  forEachChecksum(info, [&](std::string_view alg, const std::string& value) {
+    x.leaf(checksumElement(alg), value);
+  });
 }
 
 Result<int> partNumber(const S3Request& r) {
@@ -161,8 +150,7 @@ void createMultipart(S3Request& r) {
   // The checksum the parts carry and the object gets: COMPOSITE (a checksum of the parts'
   // checksums, "-N") or FULL_OBJECT (the CRC of the whole, combined from the parts' CRCs).
   std::string alg = asciiLower(r.ex.header("x-amz-checksum-algorithm"));
-  std::string type = asciiLower(r.ex.header("x-amz-checksum-type"));
-  for (auto& ch : type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  std::string type = asciiUpper(r.ex.header("x-amz-checksum-type"));
   if (!alg.empty()) {
     if (!knownChecksum(alg)) {
       return r.fail(s3Error("InvalidRequest", "Checksum algorithm provided is unsupported"));
@@ -191,8 +179,7 @@ void createMultipart(S3Request& r) {
   x.leaf("UploadId", id);
   x.close("InitiateMultipartUploadResult");
   if (!alg.empty()) {
-    std::string upper = checksumElement(alg).substr(8);
-    r.ex.responseHeaders().set("x-amz-checksum-algorithm", upper);
+    r.ex.responseHeaders().set("x-amz-checksum-algorithm", asciiUpper(alg));
     r.ex.responseHeaders().set("x-amz-checksum-type", type);
   }
   sendXml(r, x);
@@ -297,12 +284,9 @@ void completeMultipart(S3Request& r) {
     x.leaf("Key", r.key);
     x.leaf("ETag", etagOf(out));
     checksumLeaves(x, out);
-    const std::string prefix(kMetaChecksumPrefix);
-    if (auto it = out.custom.lower_bound(prefix);
-        it != out.custom.end() && it->first.starts_with(prefix)) {
-      x.leaf("ChecksumType",
-             it->second.find('-') == std::string::npos ? "FULL_OBJECT" : "COMPOSITE");
-    }
+    forEachChecksum(out, [&](std::string_view, const std::string& value) {
+      x.leaf("ChecksumType", checksumType(value));
+    });
     x.close("CompleteMultipartUploadResult");
     sendXml(r, x);
   };
@@ -433,7 +417,7 @@ void listParts(S3Request& r) {
   x.leaf("PartNumberMarker", std::to_string(marker));
   x.leaf("MaxParts", std::to_string(maxParts));
   if (auto [alg, type] = checksumOf(*rec); !alg.empty()) {
-    x.leaf("ChecksumAlgorithm", checksumElement(alg).substr(8));
+    x.leaf("ChecksumAlgorithm", asciiUpper(alg));
     x.leaf("ChecksumType", type);
   }
   int count = 0, last = marker;

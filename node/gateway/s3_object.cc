@@ -87,34 +87,44 @@ void setObjectHeaders(S3Request& r, const ObjectInfo& info) {
   }
 }
 
-// Evaluates If-Match & co; returns true if it answered (304/412).
-bool preconditionsAnswered(S3Request& r, const ObjectInfo& info) {
+// How an object meets If-Match, If-None-Match, If-Unmodified-Since and If-Modified-Since (or
+// their x-amz-copy-source-if-* twins), as S3 has them: an If-Match makes If-Unmodified-Since
+// moot, an If-None-Match makes If-Modified-Since moot. Empty: not asked.
+struct ConditionsMet {
+  bool failed = false;       // If-Match or If-Unmodified-Since does not hold (412)
+  bool notModified = false;  // If-None-Match or If-Modified-Since does not hold (304 on a GET)
+};
+ConditionsMet evaluateConditions(const ObjectInfo& info, std::string_view im, std::string_view inm,
+                                 std::string_view ius, std::string_view ims) {
   std::string etag = etagOf(info);
   std::time_t mtime = static_cast<std::time_t>(info.mtimeNs / 1000000000);
-  std::string_view im = r.ex.header(http::field::if_match);
-  std::string_view inm = r.ex.header(http::field::if_none_match);
-  std::string_view ims = r.ex.header(http::field::if_modified_since);
-  std::string_view ius = r.ex.header(http::field::if_unmodified_since);
-  if (!im.empty() && !etagMatches(im, etag)) {
+  ConditionsMet c;
+  if (!im.empty()) {
+    c.failed = !etagMatches(im, etag);
+  } else if (!ius.empty()) {
+    std::time_t t = parseHttpDate(ius);
+    c.failed = t >= 0 && mtime > t;
+  }
+  if (!inm.empty()) {
+    c.notModified = etagMatches(inm, etag);
+  } else if (!ims.empty()) {
+    std::time_t t = parseHttpDate(ims);
+    c.notModified = t >= 0 && mtime <= t;
+  }
+  return c;
+}
+
+// Evaluates If-Match & co; returns true if it answered (304/412).
+bool preconditionsAnswered(S3Request& r, const ObjectInfo& info) {
+  auto c = evaluateConditions(
+      info, r.ex.header(http::field::if_match), r.ex.header(http::field::if_none_match),
+      r.ex.header(http::field::if_unmodified_since), r.ex.header(http::field::if_modified_since));
+  if (c.failed) {
     r.fail(s3Error("PreconditionFailed"));
     return true;
   }
-  if (im.empty() && !ius.empty()) {
-    std::time_t t = parseHttpDate(ius);
-    if (t >= 0 && mtime > t) {
-      r.fail(s3Error("PreconditionFailed"));
-      return true;
-    }
-  }
-  bool notModified = false;
-  if (!inm.empty()) {
-    notModified = etagMatches(inm, etag);
-  } else if (!ims.empty()) {
-    std::time_t t = parseHttpDate(ims);
-    notModified = t >= 0 && mtime <= t;
-  }
-  if (notModified) {
-    r.ex.responseHeaders().set(http::field::etag, etag);
+  if (c.notModified) {
+    r.ex.responseHeaders().set(http::field::etag, etagOf(info));
     r.ex.responseHeaders().set(http::field::last_modified, httpDate(info.mtimeNs));
     (void)r.ex.respond(304);
     return true;
@@ -219,21 +229,16 @@ void keepChecksum(const PayloadReader& body, std::map<std::string, std::string>&
 
 void setChecksumHeaders(S3Request& r, const ObjectInfo& info, bool wholeObject) {
   if (!wholeObject || asciiLower(r.ex.header("x-amz-checksum-mode")) != "enabled") return;
-  const std::string prefix(kMetaChecksumPrefix);
-  for (auto it = info.custom.lower_bound(prefix);
-       it != info.custom.end() && it->first.starts_with(prefix); ++it) {
-    r.ex.responseHeaders().set("x-amz-checksum-" + it->first.substr(prefix.size()), it->second);
-    bool composite = it->second.find('-') != std::string::npos;
-    r.ex.responseHeaders().set("x-amz-checksum-type", composite ? "COMPOSITE" : "FULL_OBJECT");
-  }
+  forEachChecksum(info, [&](std::string_view alg, const std::string& value) {
+    r.ex.responseHeaders().set("x-amz-checksum-" + std::string(alg), value);
+    r.ex.responseHeaders().set("x-amz-checksum-type", checksumType(value));
+  });
 }
 
 void echoChecksums(S3Request& r, const ObjectInfo& info) {
-  const std::string prefix(kMetaChecksumPrefix);
-  for (auto it = info.custom.lower_bound(prefix);
-       it != info.custom.end() && it->first.starts_with(prefix); ++it) {
-    r.ex.responseHeaders().set("x-amz-checksum-" + it->first.substr(prefix.size()), it->second);
-  }
+  forEachChecksum(info, [&](std::string_view alg, const std::string& value) {
+    r.ex.responseHeaders().set("x-amz-checksum-" + std::string(alg), value);
+  });
 }
 
 std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
@@ -493,28 +498,12 @@ std::optional<CopySource> copySource(S3Request& r, Client& c) {
     return std::nullopt;
   }
   src.info = std::move(*info);
-  // As S3 has them: a matching If-Match makes If-Unmodified-Since moot, a holding If-None-Match
-  // makes If-Modified-Since moot.
-  std::string etag = etagOf(src.info);
-  std::time_t mtime = static_cast<std::time_t>(src.info.mtimeNs / 1000000000);
-  std::string_view im = r.ex.header("x-amz-copy-source-if-match");
-  std::string_view inm = r.ex.header("x-amz-copy-source-if-none-match");
-  std::string_view ius = r.ex.header("x-amz-copy-source-if-unmodified-since");
-  std::string_view ims = r.ex.header("x-amz-copy-source-if-modified-since");
-  bool failed = false;
-  if (!im.empty()) {
-    failed = !etagMatches(im, etag);
-  } else if (!ius.empty()) {
-    std::time_t t = parseHttpDate(ius);
-    failed = t >= 0 && mtime > t;
-  }
-  if (!inm.empty()) {
-    failed = failed || etagMatches(inm, etag);
-  } else if (!ims.empty()) {
-    std::time_t t = parseHttpDate(ims);
-    failed = failed || (t >= 0 && mtime <= t);
-  }
-  if (failed) {
+  // A copy has no 304: any condition that does not hold fails it.
+  auto met = evaluateConditions(src.info, r.ex.header("x-amz-copy-source-if-match"),
+                                r.ex.header("x-amz-copy-source-if-none-match"),
+                                r.ex.header("x-amz-copy-source-if-unmodified-since"),
+                                r.ex.header("x-amz-copy-source-if-modified-since"));
+  if (met.failed || met.notModified) {
     r.fail(s3Error("PreconditionFailed", "a condition on x-amz-copy-source does not hold"));
     return std::nullopt;
   }

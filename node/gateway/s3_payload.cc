@@ -72,8 +72,7 @@ PayloadReader::PayloadReader(Exchange& ex, const SigV4Context& auth) : ex_(ex), 
     std::string name = asciiLower(toStd(f.name_string()));
     if (name.rfind("x-amz-checksum-", 0) != 0 || name == "x-amz-checksum-type") continue;
     std::string alg = name.substr(15);
-    if (std::find(std::begin(kChecksumAlgorithms), std::end(kChecksumAlgorithms), alg) ==
-        std::end(kChecksumAlgorithms)) {
+    if (!knownChecksum(alg)) {
       fail(s3Error("NotImplemented", "checksum algorithm " + alg + " is not supported"));
     }
   }

@@ -21,6 +21,12 @@ namespace ais::gateway {
 // GET/HEAD with x-amz-checksum-mode: ENABLED.
 inline constexpr std::string_view kChecksumAlgorithms[] = {"crc32", "crc32c", "crc64nvme", "sha1",
                                                            "sha256"};
+inline bool knownChecksum(std::string_view alg) {
+  for (std::string_view a : kChecksumAlgorithms) {
+    if (a == alg) return true;
+  }
+  return false;
+}
 
 class PayloadReader {
  public:

@@ -102,7 +102,6 @@ bool tagsFromHeader(S3Request& r, std::map<std::string, std::string>& custom) {
 }
 
 void setTaggingCount(S3Request& r, const ObjectInfo& info) {
-  if (info.custom.find(std::string(kMetaTags)) == info.custom.end()) return;
   size_t n = tagsOf(info).size();
   if (n > 0) r.ex.responseHeaders().set("x-amz-tagging-count", std::to_string(n));
 }

@@ -2,6 +2,8 @@
 
 #include <pugixml.hpp>
 
+#include "common/ascii.h"
+
 namespace ais::gateway {
 
 namespace {
@@ -186,9 +188,7 @@ Result<std::vector<CompletePart>> parseCompleteMultipart(std::string_view xml) {
     for (pugi::xml_node c : n.children()) {
       std::string_view name = c.name();
       if (name.size() > 8 && name.starts_with("Checksum")) {
-        std::string alg(name.substr(8));
-        for (auto& ch : alg) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        p.checksums[alg] = c.child_value();
+        p.checksums[asciiLower(name.substr(8))] = c.child_value();
       }
     }
     parts.push_back(std::move(p));

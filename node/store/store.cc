@@ -365,7 +365,11 @@ Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_
 
 Result<Lom> Store::head(std::string_view bucket, std::string_view name) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
-  auto order = mountpathOrder(bucket, name);
+  return currentLom(bucket, name, mountpathOrder(bucket, name));
+}
+
+Result<Lom> Store::currentLom(std::string_view bucket, std::string_view name,
+                              const std::vector<size_t>& order) {
   auto lom = readLom(*mps_[order[0]], bucket, name);
   if (lom.ok() && lom->has_value()) return std::move(**lom);
   if (!lom.ok() && lom.code() != Code::kObjectCorrupted) return lom.status();
@@ -433,16 +437,9 @@ Status Store::remove(std::string_view bucket, std::string_view name, uint64_t if
   auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
   if (ifVersion != 0) {
-    std::optional<Lom> cur;  // the first copy in mountpath order
-    for (size_t i : order) {
-      auto lom = readLom(*mps_[i], bucket, name);
-      AIS_RETURN_IF_ERROR(lom);
-      if (lom->has_value()) {
-        cur = std::move(**lom);
-        break;
-      }
-    }
-    if (!cur) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+    // The version a HEAD reports is the one the caller named (head()'s own choice of copy).
+    auto cur = currentLom(bucket, name, order);
+    AIS_RETURN_IF_ERROR(cur);
     if (cur->version != ifVersion) {
       return Status(Code::kVersionChanged, fmt::format("{}/{} is version {}, not {}", bucket, name,
                                                        cur->version, ifVersion));

@@ -280,6 +280,9 @@ class Store {
   // ObjectExists when the writer asked ifAbsent and an object it does not supersede is there;
   // VersionChanged when it asked ifVersion and the object is another version (name locked).
   Status checkConditionsLocked(const ObjectWriter& w);
+  // head() after its name checks: the main copy's LOM, else the newest copy's elsewhere.
+  Result<Lom> currentLom(std::string_view bucket, std::string_view name,
+                         const std::vector<size_t>& order);
   // The LOM a sealed writer's bytes get (version set at install).
   Lom newLom(const ObjectWriter& w, uint64_t checksum) const;
   // Renames src to the object's path; switches lom to hashed (and re-marks) on a collision.

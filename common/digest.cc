@@ -55,12 +55,24 @@ std::string sha256(std::string_view data) {
   return h.finish();
 }
 
-std::string hmacSha256(std::string_view key, std::string_view data) {
+namespace {
+
+std::string hmacWith(const EVP_MD* md, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  HMAC(md, key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
+}
+
+}  // namespace
+
+std::string hmacSha256(std::string_view key, std::string_view data) {
+  return hmacWith(EVP_sha256(), key, data);
+}
+
+std::string hmacSha1(std::string_view key, std::string_view data) {
+  return hmacWith(EVP_sha1(), key, data);
 }
 
 namespace {

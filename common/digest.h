@@ -1,7 +1,7 @@
 // Digests behind one adapter over OpenSSL and ISA-L: MD5 (S3 ETags, Content-MD5, the md5
-// checksum type), SHA-256 and HMAC-SHA256 (SigV4, the sha256 checksum type), CRC32/CRC32C
-// (x-amz-checksum-*, the crc32c checksum type), CRC64/NVME (x-amz-checksum-crc64nvme, S3's
-// default checksum), hex and base64.
+// checksum type), SHA-256 and HMAC-SHA256 (SigV4, the sha256 checksum type), HMAC-SHA1 (SigV2),
+// CRC32/CRC32C (x-amz-checksum-*, the crc32c checksum type), CRC64/NVME (x-amz-checksum-crc64nvme,
+// S3's default checksum), hex and base64.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +22,7 @@ bool constantTimeEquals(std::string_view a, std::string_view b);
 
 std::string sha256(std::string_view data);                            // raw 32 bytes
 std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
+std::string hmacSha1(std::string_view key, std::string_view data);    // raw 20 bytes (SigV2)
 
 // The CRC ("crc32", "crc32c" or "crc64nvme"; raw big-endian bytes as Hasher gives them) of A
 // followed by B, from the CRCs of A and B and B's length, without the bytes (a multipart upload's

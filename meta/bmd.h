@@ -15,6 +15,12 @@ inline bool checksumTypeSupported(std::string_view type) {
          type == "none";
 }
 
+// The canned ACLs a bucket (BucketProps::acl) or an S3 object may have; "" is private.
+inline bool cannedAclSupported(std::string_view acl) {
+  return acl.empty() || acl == "private" || acl == "public-read" || acl == "public-read-write" ||
+         acl == "authenticated-read";
+}
+
 struct EcProps {
   bool enabled = false;
   uint32_t dataSlices = 2;
@@ -30,6 +36,11 @@ struct BucketProps {
   uint32_t mirrorCopies = 1;
   EcProps ec;
   int64_t createdNs = 0;
+  // S3 access: the user that created the bucket ("" = the cluster's admin user) and its canned
+  // ACL ("" = private; else public-read, public-read-write or authenticated-read). Only the
+  // creation sets the owner; a change of props keeps it.
+  std::string owner;
+  std::string acl;
   bool operator==(const BucketProps&) const = default;
 };
 

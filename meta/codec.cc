@@ -56,6 +56,8 @@ void toWire(const BucketProps& p, wire::BucketProps::Builder out) {
   ec.setParitySlices(p.ec.paritySlices);
   ec.setObjSizeLimit(p.ec.objSizeLimit);
   out.setCreatedNs(p.createdNs);
+  out.setOwner(p.owner);
+  out.setAcl(p.acl);
 }
 
 BucketProps fromWire(wire::BucketProps::Reader in) {
@@ -69,6 +71,8 @@ BucketProps fromWire(wire::BucketProps::Reader in) {
   p.ec.paritySlices = in.getEc().getParitySlices();
   p.ec.objSizeLimit = in.getEc().getObjSizeLimit();
   p.createdNs = in.getCreatedNs();
+  p.owner = in.getOwner();
+  p.acl = in.getAcl();
   return p;
 }
 

@@ -34,6 +34,8 @@ struct BucketProps {
   mirrorCopies @3 :UInt32;
   ec @4 :EcProps;
   createdNs @5 :Int64;
+  owner @6 :Text;
+  acl @7 :Text;
 }
 
 struct Bucket {

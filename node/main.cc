@@ -137,6 +137,12 @@ int run(const ais::node::LocalConfig& cfg) {
       log::error("cannot start the gateway: {}", st.toString());
       return 1;
     }
+    gw->setBmd(std::make_shared<const meta::BMD>(ctx.meta.bmd()));
+    ctx.meta.onBmdChange = [&, targetHook = std::move(ctx.meta.onBmdChange)](
+                               const meta::BMD& before, const meta::BMD& after) {
+      if (targetHook) targetHook(before, after);
+      gw->setBmd(std::make_shared<const meta::BMD>(after));
+    };
   }
 
   // Rebalance once the node is in the cluster (first pass at start-up: objects misplaced while

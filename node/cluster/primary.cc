@@ -750,6 +750,12 @@ constexpr uint32_t kMaxMirrorCopies = 32;
 // Props the data path honours; the rest are refused rather than kept and ignored. Normalizes
 // AIStore's names ("xxhash") and the empty default.
 Status checkProps(meta::BucketProps& props) {
+  if (props.acl == "private") props.acl.clear();
+  if (!meta::cannedAclSupported(props.acl)) {
+    return Status(Code::kInvalidArgument, "acl '" + props.acl +
+                                              "': expected private, public-read, "
+                                              "public-read-write or authenticated-read");
+  }
   if (props.checksumType.empty() || props.checksumType == "xxhash") props.checksumType = "xxhash64";
   if (!meta::checksumTypeSupported(props.checksumType)) {
     return Status(Code::kInvalidArgument, "checksum type '" + props.checksumType +
@@ -919,6 +925,7 @@ kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::Bucke
         const meta::BucketProps* now = ctx_.meta.bmd().find(name);
         if (!now) return Status(Code::kBucketNotFound, "ais://" + name);
         props.createdNs = now->createdNs;
+        props.owner = now->owner;
         meta::BMD bmd = ctx_.meta.bmd();
         bmd.buckets[name] = props;
         bmd.version += 1;

@@ -15,12 +15,16 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
   o.fabricEndpoint = cfg.rpcEndpoint;
   o.nodeId = cfg.id;
   o.role = cfg.role;
+  std::string adminKey, adminSecret, usersFile;
+  nlohmann::json users;
   auto text = meta::readFile(cfg.confdir + "/aisnode.json");
   if (text.ok()) {
     try {
       auto j = nlohmann::json::parse(*text);
-      o.s3.accessKey = j.value("s3_access_key", "");
-      o.s3.secretKey = j.value("s3_secret_key", "");
+      adminKey = j.value("s3_access_key", "");
+      adminSecret = j.value("s3_secret_key", "");
+      usersFile = j.value("s3_users_file", "");
+      if (j.contains("s3_users")) users = j["s3_users"];
       o.s3.region = j.value("s3_region", o.s3.region);
       o.s3Domain = j.value("s3_domain", o.s3Domain);
       o.stallTimeout = std::chrono::seconds(
@@ -30,9 +34,19 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
       // loadLocalConfig already vetted the file it was given; this copy is best effort.
     }
   }
-  if (const char* v = std::getenv("AIS_S3_ACCESS_KEY")) o.s3.accessKey = v;
-  if (const char* v = std::getenv("AIS_S3_SECRET_KEY")) o.s3.secretKey = v;
+  if (const char* v = std::getenv("AIS_S3_ACCESS_KEY")) adminKey = v;
+  if (const char* v = std::getenv("AIS_S3_SECRET_KEY")) adminSecret = v;
+  if (const char* v = std::getenv("AIS_S3_USERS_FILE")) usersFile = v;
   if (const char* v = std::getenv("AIS_S3_REGION")) o.s3.region = v;
+  if (!adminKey.empty() || !adminSecret.empty()) {
+    addS3Users(o.s3,
+               nlohmann::json::array({{{"name", std::string(kS3AdminUser)},
+                                       {"access_key", adminKey},
+                                       {"secret_key", adminSecret}}}),
+               "s3_access_key/s3_secret_key (AIS_S3_ACCESS_KEY/AIS_S3_SECRET_KEY)");
+  }
+  if (!users.is_null()) addS3Users(o.s3, users, "s3_users in " + cfg.confdir + "/aisnode.json");
+  if (!usersFile.empty()) addS3UsersFile(o.s3, usersFile);
   if (const char* v = std::getenv("AIS_HTTP_STALL_TIMEOUT_S")) {
     char* end = nullptr;
     long n = std::strtol(v, &end, 10);
@@ -63,6 +77,9 @@ Gateway::Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* i
 Gateway::~Gateway() { stop(); }
 
 Status Gateway::start() {
+  if (!options_.s3.error.empty()) {
+    return Status(Code::kInvalidArgument, "S3 users: " + options_.s3.error);
+  }
   HttpServerOptions so;
   so.endpoint = options_.httpEndpoint;
   so.threads = options_.threads;
@@ -71,7 +88,8 @@ Status Gateway::start() {
   server_ = std::make_unique<HttpServer>(so, [this](Exchange& ex) { handle(ex); });
   AIS_RETURN_IF_ERROR(server_->start());
   log::info("gateway listening on {} (S3 auth {})", options_.httpEndpoint,
-            options_.s3.enabled() ? "on" : "off: anonymous");
+            options_.s3.enabled() ? "on: " + std::to_string(options_.s3.users.size()) + " user(s)"
+                                  : std::string("off: anonymous"));
   return Status::OK();
 }
 

@@ -12,9 +12,10 @@
 #include <string>
 #include <type_traits>
 
+#include "meta/bmd.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/local_target.h"
-#include "node/gateway/s3_auth_sigv4.h"
+#include "node/gateway/s3_auth.h"
 #include "node/local_config.h"
 #include "node/store/store.h"
 #include "node/target/io_workers.h"
@@ -27,7 +28,7 @@ struct GatewayOptions {
   std::string fabricEndpoint;  // this node's own fabric endpoint, for the Client
   std::string nodeId;          // to recognize "the owner target is me"
   std::string role;
-  S3Credentials s3;                    // access key empty: anonymous
+  S3Credentials s3;                    // no users: anonymous
   std::string s3Domain = "localhost";  // virtual-host style: <bucket>.<s3Domain>[:port]
   unsigned threads = 0;
   // A client that sends or takes no bytes for this long is dropped ("http_stall_timeout_s" in
@@ -38,8 +39,9 @@ struct GatewayOptions {
   uint32_t maxConnectionsPerClient = 1024;
 };
 
-// From the node's config: "http", and "s3_access_key"/"s3_secret_key"/"s3_region"/"s3_domain"
-// read from <confdir>/aisnode.json or, if set, AIS_S3_ACCESS_KEY / AIS_S3_SECRET_KEY /
+// From the node's config: "http", and "s3_access_key"/"s3_secret_key" (the admin user),
+// "s3_users" / "s3_users_file" (more users, s3_users.h), "s3_region"/"s3_domain" read from
+// <confdir>/aisnode.json or, if set, AIS_S3_ACCESS_KEY / AIS_S3_SECRET_KEY / AIS_S3_USERS_FILE /
 // AIS_S3_REGION in the environment.
 GatewayOptions gatewayOptions(const node::LocalConfig& cfg);
 
@@ -74,6 +76,17 @@ class Gateway {
   // True if this node is the owner target of bucket/name under the client's Smap.
   bool ownsLocally(const std::string& bucket, const std::string& name);
   const GatewayOptions& options() const { return options_; }
+  // The node's BMD (the primary publishes every change to each node before the change is
+  // acknowledged, so a bucket's owner and ACL here are current): set by the node's loop on
+  // every change, read by S3 access checks without a fabric call. nullptr until set.
+  void setBmd(std::shared_ptr<const meta::BMD> bmd) {
+    std::lock_guard lock(bmdMu_);
+    bmd_ = std::move(bmd);
+  }
+  std::shared_ptr<const meta::BMD> bmd() {
+    std::lock_guard lock(bmdMu_);
+    return bmd_;
+  }
 
   // Object calls that go in-process when this node is the owner target (LocalTarget), else (or
   // when the target's placement differs) through the fabric client.
@@ -96,6 +109,8 @@ class Gateway {
   std::mutex mu_;  // guards client_ creation
   std::unique_ptr<Client> client_;
   std::unique_ptr<HttpServer> server_;
+  std::mutex bmdMu_;
+  std::shared_ptr<const meta::BMD> bmd_;
 };
 
 // Entry points of the two APIs (s3_router.cc, native_api.cc).

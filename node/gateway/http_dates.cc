@@ -5,6 +5,15 @@
 
 namespace ais::gateway {
 
+std::time_t parseHttpDate(std::string_view s) {
+  std::tm tm{};
+  std::string str(s);
+  const char* end = strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return -1;
+  std::time_t t = timegm(&tm);
+  return t < 0 ? -1 : t;
+}
+
 IsoDateText isoDateText(int64_t ns) {
   // Objects of a listing were mostly written within the same seconds: the formatted second is
   // kept per thread.

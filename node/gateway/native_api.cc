@@ -123,7 +123,8 @@ json propsJson(const meta::BucketProps& p) {
                 {"data_slices", p.ec.dataSlices},
                 {"parity_slices", p.ec.paritySlices},
                 {"objsize_limit", p.ec.objSizeLimit}}},
-              {"created_ns", p.createdNs}};
+              {"created_ns", p.createdNs},
+              {"s3", {{"owner", p.owner}, {"acl", p.acl.empty() ? "private" : p.acl}}}};
 }
 
 json nodeJson(const meta::NodeInfo& n) {
@@ -138,7 +139,7 @@ json nodeJson(const meta::NodeInfo& n) {
 
 // A request's (small) body, checked as the S3 payload reader checks any; nullopt once an error
 // was answered (a reader error, or over `limit` bytes).
-std::optional<std::string> readMessage(Exchange& ex, const SigV4Context& auth, size_t limit,
+std::optional<std::string> readMessage(Exchange& ex, const S3Auth& auth, size_t limit,
                                        const std::string& what) {
   PayloadReader body(ex, auth);
   if (const auto& e = body.error()) {
@@ -168,7 +169,7 @@ std::optional<std::string> readMessage(Exchange& ex, const SigV4Context& auth, s
 // the default for items that name none): the items as one TAR, in order. Every item's size is
 // known before the status line, so a missing one is a 404 (without "coer"), never a cut TAR; an
 // item that changes while the TAR streams cuts it short (the connection closes).
-void getBatch(Exchange& ex, Client& c, const std::string& bucket, const SigV4Context& auth) {
+void getBatch(Exchange& ex, Client& c, const std::string& bucket, const S3Auth& auth) {
   auto text = readMessage(ex, auth, 16 << 20, "GetBatch request");
   if (!text) return;
   auto req = archive::parseBatchRequest(*text, bucket);
@@ -196,7 +197,7 @@ void getBatch(Exchange& ex, Client& c, const std::string& bucket, const SigV4Con
 // PUT (or POST) /v1/cluster with AIStore's action message {"action": A, "value": {"sid": NODE,
 // "rm_user_data": BOOL}}: A is start-maintenance, stop-maintenance or decommission-node (also
 // "decommission"). Answers {"smap_version": N} once the new Smap is published.
-void clusterAction(Exchange& ex, Client& c, const SigV4Context& auth) {
+void clusterAction(Exchange& ex, Client& c, const S3Auth& auth) {
   auto text = readMessage(ex, auth, 64 << 10, "action message");
   if (!text) return;
   json msg = json::parse(*text, nullptr, /*allow_exceptions=*/false);
@@ -224,7 +225,7 @@ void clusterAction(Exchange& ex, Client& c, const SigV4Context& auth) {
 // Content-MD5, x-amz-checksum-*, and AIStore's ais-checksum-type/ais-checksum-value (xxhash,
 // md5, crc32c, sha256). A mismatch stores nothing (400 BadDigest).
 void putObject(Gateway& gw, Exchange& ex, Client& c, const std::string& bucket,
-               const std::string& name, const SigV4Context& auth) {
+               const std::string& name, const S3Auth& auth) {
   auto badDigest = [&](const std::string& why) {
     return sendJson(ex, 400, json{{"code", "BadDigest"}, {"message", why}});
   };
@@ -387,7 +388,7 @@ void getMember(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
 }
 
 void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
-             const std::string& name, const Query& q, const SigV4Context& auth) {
+             const std::string& name, const Query& q, const S3Auth& auth) {
   switch (ex.method()) {
     case http::verb::get: {
       if (auto archpath = queryGet(q, "archpath")) {
@@ -544,21 +545,30 @@ void serveNative(Gateway& gw, Exchange& ex) {
   if (p == "/v1/health") {
     return sendJson(ex, 200, json{{"status", "ok"}, {"rpc", gw.options().fabricEndpoint}});
   }
-  // With access keys configured, the native API takes the same SigV4 signatures as S3 (e.g.
-  // curl --aws-sigv4 aws:amz:REGION:s3 --user KEY:SECRET); only the health probe stays open.
-  SigV4Context authCtx;  // anonymous unless keys are configured
+  // With S3 users configured, the native API takes the same signatures as S3 (e.g. curl
+  // --aws-sigv4 aws:amz:REGION:s3 --user KEY:SECRET), from the admin only: it is the cluster's
+  // administration (every bucket, no S3 ownership). Only the health probe stays open.
+  S3Auth authCtx;  // anonymous unless keys are configured
   if (gw.options().s3.enabled()) {
     std::string_view rawQuery = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
     // Without x-amz-content-sha256 a bodiless request signs the hash of the empty payload.
     static constexpr std::string_view kEmptySha256 =
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     bool bodiless = ex.contentLength().value_or(0) == 0;
-    auto auth = verifySigV4(ex, target.substr(0, qpos), rawQuery, *q, gw.options().s3,
-                            std::time(nullptr), bodiless ? kEmptySha256 : std::string_view());
+    auto auth = authenticate(ex, target.substr(0, qpos), rawQuery, *q, "", gw.options().s3,
+                             std::time(nullptr), bodiless ? kEmptySha256 : std::string_view());
     if (auto* e = std::get_if<S3Error>(&auth)) {
       return sendJson(ex, e->http, json{{"code", e->code}, {"message", e->message}});
     }
-    authCtx = std::get<SigV4Context>(std::move(auth));
+    authCtx = std::get<S3Auth>(std::move(auth));
+    if (authCtx.user != kS3AdminUser) {
+      return sendJson(
+          ex, 403,
+          json{{"code", "AccessDenied"},
+               {"message", authCtx.anonymous() ? "the native API needs the admin's signature"
+                                               : "the native API is the admin's; user '" +
+                                                     authCtx.user + "' may use S3"}});
+    }
   }
   if (p == "/v1/daemon") {
     const auto& o = gw.options();

@@ -1,7 +1,7 @@
-// S3 access control as it is here: one owner (the gateway's access keys all act for it), every
-// bucket and object private to it. GetBucketAcl/GetObjectAcl say so; PutBucketAcl/PutObjectAcl
-// and the x-amz-acl header accept what matches ("private", "bucket-owner-full-control") and refuse
-// every grant to anyone else with NotImplemented, so no client believes it made data public.
+// S3 ACL calls: GetBucketAcl/GetObjectAcl show the owner and the grants its canned ACL makes;
+// PutBucketAcl/PutObjectAcl take a canned ACL (x-amz-acl) or a policy body that amounts to one.
+// Grants to named users (x-amz-grant-*, other grantees in a policy) are not built: 501, nothing
+// changed, so no client believes it shared data it did not.
 #include <boost/beast/core/string.hpp>
 
 #include "node/gateway/s3_api.h"
@@ -11,18 +11,39 @@ namespace ais::gateway {
 
 namespace {
 
-bool cannedPrivate(std::string_view acl) {
-  return acl == "private" || acl == "bucket-owner-full-control";
+constexpr std::string_view kAllUsersUri = "http://acs.amazonaws.com/groups/global/AllUsers";
+constexpr std::string_view kAuthenticatedUri =
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+
+void groupGrant(XmlWriter& x, std::string_view uri, std::string_view permission) {
+  x.raw(
+      "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+      "xsi:type=\"Group\">");
+  x.leaf("URI", uri);
+  x.raw("</Grantee>");
+  x.leaf("Permission", permission);
+  x.raw("</Grant>");
 }
 
-// 404 answered unless the bucket (and the key, for an object) exists.
-bool aclSubjectExists(S3Request& r) {
-  Client* c = r.client();
-  if (!c) return false;
-  Status st =
-      r.key.empty() ? c->bucketProps(r.bucket).status() : r.gw.head(*c, r.bucket, r.key).status();
-  if (!st.ok()) r.fail(st);
-  return st.ok();
+void sendPolicy(S3Request& r, const std::string& owner, std::string_view acl) {
+  XmlWriter x;
+  x.root("AccessControlPolicy");
+  x.user("Owner", owner);
+  x.open("AccessControlList");
+  x.raw(
+      "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+      "xsi:type=\"CanonicalUser\">");
+  x.leaf("ID", owner);
+  x.leaf("DisplayName", owner);
+  x.raw("</Grantee>");
+  x.leaf("Permission", "FULL_CONTROL");
+  x.raw("</Grant>");
+  if (acl == "public-read" || acl == "public-read-write") groupGrant(x, kAllUsersUri, "READ");
+  if (acl == "public-read-write") groupGrant(x, kAllUsersUri, "WRITE");
+  if (acl == "authenticated-read") groupGrant(x, kAuthenticatedUri, "READ");
+  x.close("AccessControlList");
+  x.close("AccessControlPolicy");
+  sendXml(r, x);
 }
 
 }  // namespace
@@ -32,53 +53,75 @@ bool aclHeadersAccepted(S3Request& r) {
     auto name = f.name_string();
     if (name.size() > 12 && boost::beast::iequals(name.substr(0, 12), "x-amz-grant-")) {
       r.fail(s3Error("NotImplemented",
-                     "grants (x-amz-grant-*): every bucket and object is "
-                     "private to its owner"));
+                     "grants to named users (x-amz-grant-*): use a canned ACL (x-amz-acl)"));
       return false;
     }
-  }
-  std::string_view acl = r.ex.header("x-amz-acl");
-  if (!acl.empty() && !cannedPrivate(acl)) {
-    r.fail(s3Error("NotImplemented", "x-amz-acl " + std::string(acl) +
-                                         ": only private is supported (every bucket and object "
-                                         "is private to its owner)"));
-    return false;
   }
   return true;
 }
 
 void getAcl(S3Request& r) {
-  if (!aclSubjectExists(r)) return;
-  std::string body =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-      "<Owner><ID>" +
-      std::string(kS3Owner) + "</ID><DisplayName>" + std::string(kS3Owner) +
-      "</DisplayName></Owner><AccessControlList><Grant>"
-      "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-      "xsi:type=\"CanonicalUser\"><ID>" +
-      std::string(kS3Owner) + "</ID><DisplayName>" + std::string(kS3Owner) +
-      "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
-      "</AccessControlList></AccessControlPolicy>";
-  r.ex.responseHeaders().set(http::field::content_type, "application/xml");
-  (void)r.ex.respond(200, body);
+  if (r.key.empty()) {
+    if (!bucketAllowed(r, r.bucket, BucketAccess::kOwner)) return;
+    auto props = findBucket(r, r.bucket);
+    if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));
+    return sendPolicy(r, bucketOwner(*props), props->acl);
+  }
+  auto props = findBucket(r, r.bucket);
+  if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));
+  Client* c = r.client();
+  if (!c) return;
+  auto info = r.gw.head(*c, r.bucket, r.key);
+  if (!info.ok()) return failObjectLookup(r, r.bucket, info.status());
+  if (!objectOwnerAllowed(r, r.bucket, *info)) return;
+  auto acl = info->custom.find(std::string(kMetaAcl));
+  sendPolicy(r, objectOwner(*props, *info), acl == info->custom.end() ? "" : acl->second);
 }
 
 void putAcl(S3Request& r) {
-  // (x-amz-acl was checked by aclHeadersAccepted.)
+  auto props = findBucket(r, r.bucket);
+  if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));
+  Client* c = r.client();
+  if (!c) return;
+  ObjectInfo info;
+  if (r.key.empty()) {
+    if (!bucketAllowed(r, r.bucket, BucketAccess::kOwner)) return;
+  } else {
+    auto got = r.gw.head(*c, r.bucket, r.key);
+    if (!got.ok()) return failObjectLookup(r, r.bucket, got.status());
+    if (!objectOwnerAllowed(r, r.bucket, *got)) return;
+    info = std::move(*got);
+  }
   auto body = readSmallBody(r, 64 << 10);
   if (!body) return;
+  std::string acl;
   if (!body->empty()) {
-    auto priv = aclIsPrivate(*body, kS3Owner);
-    if (!priv.ok()) return r.fail(s3Error("MalformedXML", priv.status().message()));
-    if (!*priv) {
+    std::string owner = r.key.empty() ? bucketOwner(*props) : objectOwner(*props, info);
+    auto canned = cannedAclOfPolicy(*body, owner);
+    if (!canned.ok()) return r.fail(s3Error("MalformedXML", canned.status().message()));
+    if (!*canned) {
       return r.fail(s3Error("NotImplemented",
-                            "grants to anyone but the owner: every bucket and object is private"));
+                            "grants to named users: a policy may grant FULL_CONTROL to the "
+                            "owner and READ/WRITE to AllUsers or AuthenticatedUsers"));
     }
-  } else if (r.ex.header("x-amz-acl").empty()) {
-    return r.fail(s3Error("MissingSecurityHeader", "an ACL needs x-amz-acl or a policy body"));
+    acl = **canned;
+  } else {
+    if (r.ex.header("x-amz-acl").empty()) {
+      return r.fail(s3Error("MissingSecurityHeader", "an ACL needs x-amz-acl or a policy body"));
+    }
+    auto canned = cannedAclHeader(r);
+    if (!canned) return;
+    acl = *canned;
   }
-  if (!aclSubjectExists(r)) return;
+  if (r.key.empty()) {
+    meta::BucketProps next = *props;
+    next.acl = acl;
+    if (Status st = c->setBucketProps(r.bucket, next); !st.ok()) return r.fail(st);
+  } else {
+    // Merged under the owner target's name lock: only the ACL changes.
+    auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaAcl), acl}}, true);
+    if (!out.ok()) return r.fail(out.status());
+  }
   (void)r.ex.respond(200);
 }
 

@@ -22,7 +22,7 @@ struct S3Request {
   std::string key;     // "" for bucket operations
   std::string rawQuery;
   Query query;
-  SigV4Context auth;
+  S3Auth auth;
   std::string resource;  // "/bucket/key", for error bodies
 
   bool has(const std::string& param) const { return query.count(param) > 0; }
@@ -50,9 +50,9 @@ void sendXml(S3Request& r, const XmlWriter& x);
 // Hidden bucket that holds multipart upload state and parts (ListBuckets leaves it out).
 using meta::kMultipartBucket;
 
-// The one owner of every bucket and object (every access key acts for it): its ID and display
-// name in ListBuckets, listings and ACLs.
-inline constexpr std::string_view kS3Owner = "ais";
+// The owner of buckets and objects that name no other (the admin): its ID and display name in
+// ListBuckets, listings and ACLs.
+inline constexpr std::string_view kS3Owner = kS3AdminUser;
 
 // Custom metadata keys (the object's LOM custom map).
 inline constexpr std::string_view kMetaEtag = "etag";
@@ -100,10 +100,37 @@ void getObject(S3Request& r);
 void deleteObject(S3Request& r);
 void copyObject(S3Request& r);
 void deleteObjects(S3Request& r);
-// Access control (s3_acl.cc). Every bucket and object is private to the one owner: the canned
-// ACL "private" (and bucket-owner-full-control, the same here) is what there is and is accepted;
-// anything granting more is refused (501), never stored and ignored.
-// False (and 501 answered) if the request carries an ACL header other than those.
+// Access control (s3_access.cc). With S3 users, a bucket has an owner (its creator) and a canned
+// ACL; an object its writer (kMetaOwner, when not the bucket's owner) and a canned ACL
+// (kMetaAcl). The checks answer 404 NoSuchBucket or 403 AccessDenied themselves and return
+// false; a gateway without users allows everything.
+inline constexpr std::string_view kMetaAcl = "s3-acl";
+inline constexpr std::string_view kMetaOwner = "s3-owner";
+enum class BucketAccess {
+  kRead,   // list objects and uploads, HeadBucket: public-read(-write), authenticated-read
+  kWrite,  // put, copy into, delete objects, multipart uploads: public-read-write
+  kOwner,  // DeleteBucket, ACLs, location, versioning: the owner alone
+};
+bool bucketAllowed(S3Request& r, const std::string& bucket, BucketAccess access);
+// GET/HEAD of an object, a copy's source: the bucket's owner, the writer, or the object's ACL.
+bool objectReadAllowed(S3Request& r, const std::string& bucket, const ObjectInfo& info);
+// Changing an object's ACL or tags: the bucket's owner or the writer.
+bool objectOwnerAllowed(S3Request& r, const std::string& bucket, const ObjectInfo& info);
+// Answers a failed object lookup: a missing key is 404 to those who may list the bucket, 403 to
+// everyone else (whether a key exists is not theirs to learn).
+void failObjectLookup(S3Request& r, const std::string& bucket, const Status& st);
+// The bucket's props as this node's BMD has them (the cluster's if it has not); nullopt if none.
+std::optional<meta::BucketProps> findBucket(S3Request& r, const std::string& bucket);
+std::string bucketOwner(const meta::BucketProps& p);
+bool isBucketOwner(const S3Request& r, const meta::BucketProps& props);
+std::string objectOwner(const meta::BucketProps& bucket, const ObjectInfo& info);
+// x-amz-acl as a canned ACL to keep ("" for private and the ones that say no more here);
+// nullopt after answering 400 (unknown) or 501 (aws-exec-read, log-delivery-write).
+std::optional<std::string> cannedAclHeader(S3Request& r);
+// A write's x-amz-acl and writer into its custom metadata (replacing a copied source's); false
+// if it answered (a bad x-amz-acl).
+bool accessFromHeaders(S3Request& r, std::map<std::string, std::string>& custom);
+// ACL calls (s3_acl.cc). x-amz-grant-* (grants to named users) answer 501 everywhere.
 bool aclHeadersAccepted(S3Request& r);
 void getAcl(S3Request& r);  // GetBucketAcl, GetObjectAcl
 void putAcl(S3Request& r);  // PutBucketAcl, PutObjectAcl

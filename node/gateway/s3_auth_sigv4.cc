@@ -139,20 +139,17 @@ std::variant<Parsed, S3Error> parseCredential(std::string_view cred, Parsed p) {
 
 }  // namespace
 
-std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_view rawPath,
-                                                std::string_view rawQuery, const Query& query,
-                                                const S3Credentials& creds, std::time_t now,
-                                                std::string_view defaultPayloadHash) {
-  SigV4Context ctx;
+std::variant<S3Auth, S3Error> verifySigV4(const Exchange& ex, std::string_view rawPath,
+                                          std::string_view rawQuery, const Query& query,
+                                          const S3Credentials& creds, std::time_t now,
+                                          std::string_view defaultPayloadHash) {
+  S3Auth ctx;
   ctx.payloadHash = std::string(ex.header("x-amz-content-sha256"));
   if (ctx.payloadHash.empty()) ctx.payloadHash = std::string(defaultPayloadHash);
-  if (!creds.enabled()) return ctx;
-
   Parsed p;
   std::string_view auth = ex.header(http::field::authorization);
   if (!auth.empty()) {
     if (auth.rfind(kAlgorithm, 0) != 0) {
-      if (auth.rfind("AWS ", 0) == 0) return s3Error("AccessDenied", "SigV2 is not supported");
       return s3Error("AuthorizationHeaderMalformed", "unsupported algorithm");
     }
     std::string_view rest = auth.substr(kAlgorithm.size());
@@ -191,16 +188,15 @@ std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_
       return s3Error("AuthorizationQueryParametersError", "bad X-Amz-Expires");
     }
     if (p.expires <= 0 || p.expires > 7 * 24 * 3600) {
-      return s3Error("AuthorizationQueryParametersError", "X-Amz-Expires out of range");
+      return s3Error("AccessDenied", "X-Amz-Expires must be 1 to 604800 seconds");
     }
     ctx.payloadHash = "UNSIGNED-PAYLOAD";
-  } else if (queryGet(query, "AWSAccessKeyId") || queryGet(query, "Signature")) {
-    return s3Error("AccessDenied", "SigV2 presigned URLs are not supported: presign with SigV4");
   } else {
-    return s3Error("AccessDenied", "anonymous access is disabled");
+    return s3Error("AccessDenied", "no SigV4 signature");
   }
 
-  if (p.accessKey != creds.accessKey) return s3Error("InvalidAccessKeyId");
+  const S3User* user = creds.findByKey(p.accessKey);
+  if (!user) return s3Error("InvalidAccessKeyId");
   if (p.region != creds.region) {
     return s3Error("AuthorizationHeaderMalformed",
                    "the region '" + p.region + "' is wrong; expecting '" + creds.region + "'");
@@ -241,16 +237,17 @@ std::variant<SigV4Context, S3Error> verifySigV4(const Exchange& ex, std::string_
   ctx.amzDate = p.amzDate;
   std::string sts =
       std::string(kAlgorithm) + "\n" + p.amzDate + "\n" + ctx.scope + "\n" + toHex(sha256(canon));
-  std::string k = signingKey(creds.secretKey, p.date, p.region, p.service);
+  std::string k = signingKey(user->secretKey, p.date, p.region, p.service);
   std::string sig = toHex(hmacSha256(k, sts));
   if (!constantTimeEquals(sig, p.signature)) return s3Error("SignatureDoesNotMatch");
   ctx.verified = true;
+  ctx.user = user->name;
   ctx.signingKey = std::move(k);
   ctx.seedSignature = std::move(sig);
   return ctx;
 }
 
-std::string chunkSignature(const SigV4Context& ctx, std::string_view prevSignature,
+std::string chunkSignature(const S3Auth& ctx, std::string_view prevSignature,
                            std::string_view chunkData) {
   static const std::string kEmptyHash = toHex(sha256(""));
   std::string sts = "AWS4-HMAC-SHA256-PAYLOAD\n" + ctx.amzDate + "\n" + ctx.scope + "\n" +
@@ -259,7 +256,7 @@ std::string chunkSignature(const SigV4Context& ctx, std::string_view prevSignatu
   return toHex(hmacSha256(ctx.signingKey, sts));
 }
 
-std::string trailerSignature(const SigV4Context& ctx, std::string_view prevSignature,
+std::string trailerSignature(const S3Auth& ctx, std::string_view prevSignature,
                              std::string_view trailers) {
   std::string sts = "AWS4-HMAC-SHA256-TRAILER\n" + ctx.amzDate + "\n" + ctx.scope + "\n" +
                     std::string(prevSignature) + "\n" + toHex(sha256(trailers));

@@ -18,15 +18,16 @@ void listBuckets(S3Request& r) {
   if (!c) return;
   auto buckets = c->listBuckets();
   if (!buckets.ok()) return r.fail(buckets.status());
+  // The requester's own buckets (anonymous: none); without users, every bucket.
+  bool all = !r.gw.options().s3.enabled();
+  std::string me = all ? std::string(kS3Owner) : r.auth.user;
   XmlWriter x;
   x.root("ListAllMyBucketsResult");
-  x.open("Owner");
-  x.leaf("ID", kS3Owner);
-  x.leaf("DisplayName", kS3Owner);
-  x.close("Owner");
+  x.user("Owner", me);
   x.open("Buckets");
   for (const auto& b : *buckets) {
     if (b.name == kMultipartBucket) continue;
+    if (!all && (r.auth.anonymous() || bucketOwner(b.props) != me)) continue;
     x.open("Bucket");
     x.leaf("Name", b.name);
     x.leaf("CreationDate", isoDate(b.props.createdNs));
@@ -54,9 +55,22 @@ void createBucket(S3Request& r) {
   if (asciiLower(r.ex.header("x-amz-bucket-object-lock-enabled")) == "true") {
     return r.fail(s3Error("NotImplemented", "object lock"));
   }
+  bool checks = r.gw.options().s3.enabled();
+  if (checks && r.auth.anonymous()) return r.fail(s3Error("AccessDenied"));
+  auto acl = cannedAclHeader(r);
+  if (!acl) return;
   Client* c = r.client();
   if (!c) return;
-  Status st = c->createBucket(r.bucket);
+  meta::BucketProps props;
+  props.acl = *acl;
+  if (checks && r.auth.user != kS3AdminUser) props.owner = r.auth.user;
+  Status st = c->createBucket(r.bucket, props);
+  if (st.code() == Code::kBucketExists) {
+    auto existing = findBucket(r, r.bucket);
+    if (existing && checks && bucketOwner(*existing) != r.auth.user) {
+      return r.fail(s3Error("BucketAlreadyExists"));
+    }
+  }
   if (!st.ok()) return r.fail(st);
   r.ex.responseHeaders().set(http::field::location, "/" + r.bucket);
   (void)r.ex.respond(200);

@@ -21,6 +21,8 @@ constexpr std::array kTable{
     Entry{"AuthorizationHeaderMalformed", 400, "The authorization header is malformed"},
     Entry{"BadDigest", 400, "The Content-MD5 you specified did not match what we received"},
     Entry{"BadRequest", 400, "Bad Request"},
+    Entry{"BucketAlreadyExists", 409,
+          "The requested bucket name is not available: it belongs to another user"},
     Entry{"BucketAlreadyOwnedByYou", 409,
           "Your previous request to create the named bucket succeeded and you already own it"},
     Entry{"BucketNotEmpty", 409, "The bucket you tried to delete is not empty"},

@@ -115,10 +115,7 @@ void listObjects(S3Request& r, bool v2) {
            std::string_view(size, std::to_chars(size, size + sizeof size, e.size).ptr - size));
     x.leaf("StorageClass", "STANDARD");
     if (owner) {
-      x.open("Owner");
-      x.leaf("ID", kS3Owner);
-      x.leaf("DisplayName", kS3Owner);
-      x.close("Owner");
+      x.user("Owner", kS3Owner);
     }
     x.close("Contents");
   }

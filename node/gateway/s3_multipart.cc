@@ -146,7 +146,7 @@ void createMultipart(S3Request& r) {
   std::string id = newUploadId();
   PutOptions opts;
   opts.custom = metadataFromHeaders(r.ex);
-  if (!tagsFromHeader(r, opts.custom)) return;
+  if (!tagsFromHeader(r, opts.custom) || !accessFromHeaders(r, opts.custom)) return;
   // The checksum the parts carry and the object gets: COMPOSITE (a checksum of the parts'
   // checksums, "-N") or FULL_OBJECT (the CRC of the whole, combined from the parts' CRCs).
   std::string alg = asciiLower(r.ex.header("x-amz-checksum-algorithm"));

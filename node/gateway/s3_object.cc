@@ -32,14 +32,6 @@ std::string unquote(std::string_view s) {
   return std::string(s);
 }
 
-// -1 if unparseable.
-std::time_t parseHttpDate(std::string_view s) {
-  std::tm tm{};
-  std::string str(s);
-  if (!strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return -1;
-  return timegm(&tm);
-}
-
 bool etagMatches(std::string_view list, const std::string& etag) {
   // "*" or a comma-separated list of quoted tags.
   size_t pos = 0;
@@ -367,7 +359,7 @@ void putObject(S3Request& r) {
   PutOptions opts;
   if (!conditionalWrite(r, opts)) return;
   opts.custom = metadataFromHeaders(r.ex);
-  if (!tagsFromHeader(r, opts.custom)) return;
+  if (!tagsFromHeader(r, opts.custom) || !accessFromHeaders(r, opts.custom)) return;
   auto info = receiveObject(r, r.bucket, r.key, std::move(opts));
   if (!info) return;
   r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
@@ -402,9 +394,11 @@ void getObject(S3Request& r) {
     if (prefetch) h = c->getRange(r.bucket, r.key, ByteRange{0, kForwardFirstPiece}, &first);
     // (An empty object has no byte 0.)
     if (h.code() == Code::kRangeNotSatisfiable) h = r.gw.head(*c, r.bucket, r.key);
-    if (!h.ok()) return r.fail(h.status());
+    if (!h.ok()) return failObjectLookup(r, r.bucket, h.status());
     info = std::move(*h);
   }
+  // On the info of the very version served (its ACL and writer).
+  if (!objectReadAllowed(r, r.bucket, info)) return;
   if (preconditionsAnswered(r, info)) return;
   auto span = parseRange(r.ex.header(http::field::range), info.size);
   if (!span) {
@@ -492,11 +486,16 @@ std::optional<CopySource> copySource(S3Request& r, Client& c) {
     r.fail(s3Error("AccessDenied"));
     return std::nullopt;
   }
-  auto info = r.gw.head(c, src.bucket, src.key);
-  if (!info.ok()) {
-    r.fail(info.status());
+  if (!findBucket(r, src.bucket)) {
+    r.fail(Status(Code::kBucketNotFound, src.bucket));
     return std::nullopt;
   }
+  auto info = r.gw.head(c, src.bucket, src.key);
+  if (!info.ok()) {
+    failObjectLookup(r, src.bucket, info.status());
+    return std::nullopt;
+  }
+  if (!objectReadAllowed(r, src.bucket, *info)) return std::nullopt;
   src.info = std::move(*info);
   // A copy has no 304: any condition that does not hold fails it.
   auto met = evaluateConditions(src.info, r.ex.header("x-amz-copy-source-if-match"),
@@ -538,8 +537,10 @@ void copyObject(S3Request& r) {
     return r.fail(s3Error("InvalidArgument", "x-amz-tagging-directive must be COPY or REPLACE"));
   }
   bool replaceTags = tagging == "REPLACE";
-  if (replace || replaceTags) {
-    if (!custom) custom = srcInfo->custom;
+  // A copy's ACL and writer are the request's, never the source's.
+  if (!custom) custom = srcInfo->custom;
+  if (!accessFromHeaders(r, *custom)) return;
+  {
     const std::string tagsKey(kMetaTags);
     custom->erase(tagsKey);
     if (replaceTags) {

@@ -18,7 +18,7 @@ constexpr size_t kMaxLine = 4096;
 
 }  // namespace
 
-PayloadReader::PayloadReader(Exchange& ex, const SigV4Context& auth) : ex_(ex), auth_(auth) {
+PayloadReader::PayloadReader(Exchange& ex, const S3Auth& auth) : ex_(ex), auth_(auth) {
   const std::string& ph = auth.payloadHash;
   std::string_view enc = ex.header(http::field::content_encoding);
   if (ph.rfind("STREAMING-", 0) == 0 || enc.find("aws-chunked") != std::string_view::npos) {

@@ -30,7 +30,7 @@ inline bool knownChecksum(std::string_view alg) {
 
 class PayloadReader {
  public:
-  PayloadReader(Exchange& ex, const SigV4Context& auth);
+  PayloadReader(Exchange& ex, const S3Auth& auth);
   // Header-level problems (bad Content-MD5, unknown encoding); check before reading.
   const std::optional<S3Error>& error() const { return error_; }
   // Payload size if the client declared it.
@@ -59,7 +59,7 @@ class PayloadReader {
   }
 
   Exchange& ex_;
-  const SigV4Context& auth_;
+  const S3Auth& auth_;
   std::optional<S3Error> error_;
   std::optional<uint64_t> declared_;
   bool chunked_ = false;

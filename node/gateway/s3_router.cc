@@ -64,6 +64,21 @@ constexpr std::string_view kUnsupported[] = {"policy",
                                              "intelligent-tiering",
                                              "attributes"};
 
+// What a request needs of its bucket; nullopt when the object decides (reads, ACL and tags of
+// one object), its handler checking.
+std::optional<BucketAccess> bucketAccessOf(const S3Request& r, http::verb m) {
+  bool read = m == http::verb::get || m == http::verb::head;
+  if (r.key.empty()) {
+    if (r.has("acl") || m == http::verb::delete_) return BucketAccess::kOwner;
+    if (read && (r.has("location") || r.has("versioning"))) return BucketAccess::kOwner;
+    if (read) return BucketAccess::kRead;
+    return BucketAccess::kWrite;  // DeleteObjects
+  }
+  if (r.has("acl") || r.has("tagging")) return std::nullopt;
+  if (read && !r.has("uploadId")) return std::nullopt;
+  return BucketAccess::kWrite;  // writes, deletes, multipart uploads and their parts
+}
+
 void dispatch(S3Request& r) {
   auto m = r.ex.method();
   for (std::string_view u : kUnsupported) {
@@ -72,6 +87,15 @@ void dispatch(S3Request& r) {
     }
   }
   if (!aclHeadersAccepted(r)) return;
+  if (!r.bucket.empty() && !(r.key.empty() && m == http::verb::put && !r.has("acl"))) {
+    // (CreateBucket decides for itself.) An operation on one object whose right depends on the
+    // object (its ACL or writer) is checked by its handler, on the version it acts on.
+    if (auto need = bucketAccessOf(r, m)) {
+      if (!bucketAllowed(r, r.bucket, *need)) return;
+    } else if (!findBucket(r, r.bucket)) {
+      return r.fail(Status(Code::kBucketNotFound, r.bucket));
+    }
+  }
   if (!r.bucket.empty() && r.has("acl")) {
     if (m == http::verb::get) return getAcl(r);
     if (m == http::verb::put) return putAcl(r);
@@ -176,6 +200,7 @@ void serveS3(Gateway& gw, Exchange& ex) {
   r.query = std::move(*query);
   r.resource = *path;
   std::string bucket = vhostBucket(ex.header(http::field::host), gw.options().s3Domain);
+  const std::string hostBucket = bucket;
   std::string_view p = std::string_view(*path).substr(1);
   // AIStore serves S3 under /s3/ (an endpoint of http://host:port/s3): the same here. "s3" cannot
   // be a bucket name (3 characters at least), so the prefix is never ambiguous. Signatures cover
@@ -191,9 +216,10 @@ void serveS3(Gateway& gw, Exchange& ex) {
   }
   r.bucket = std::move(bucket);
 
-  auto auth = verifySigV4(ex, rawPath, rawQuery, r.query, gw.options().s3, std::time(nullptr));
+  auto auth =
+      authenticate(ex, rawPath, rawQuery, r.query, hostBucket, gw.options().s3, std::time(nullptr));
   if (auto* e = std::get_if<S3Error>(&auth)) return r.fail(*e);
-  r.auth = std::move(std::get<SigV4Context>(auth));
+  r.auth = std::move(std::get<S3Auth>(auth));
 
   if (!r.bucket.empty()) {
     if (r.bucket == kMultipartBucket) return r.fail(s3Error("AccessDenied", "reserved bucket"));

@@ -106,11 +106,30 @@ void setTaggingCount(S3Request& r, const ObjectInfo& info) {
   if (n > 0) r.ex.responseHeaders().set("x-amz-tagging-count", std::to_string(n));
 }
 
+namespace {
+
+// Tags are the business of the bucket's owner and the object's writer. (Others pay one HEAD
+// more; the owner none.)
+bool taggingAllowed(S3Request& r, Client& c) {
+  if (!r.gw.options().s3.enabled()) return true;
+  auto props = findBucket(r, r.bucket);
+  if (props && isBucketOwner(r, *props)) return true;
+  auto info = r.gw.head(c, r.bucket, r.key);
+  if (!info.ok()) {
+    failObjectLookup(r, r.bucket, info.status());
+    return false;
+  }
+  return objectOwnerAllowed(r, r.bucket, *info);
+}
+
+}  // namespace
+
 void getObjectTagging(S3Request& r) {
   Client* c = r.client();
   if (!c) return;
   auto info = r.gw.head(*c, r.bucket, r.key);
-  if (!info.ok()) return r.fail(info.status());
+  if (!info.ok()) return failObjectLookup(r, r.bucket, info.status());
+  if (!objectOwnerAllowed(r, r.bucket, *info)) return;
   XmlWriter x;
   x.root("Tagging");
   x.open("TagSet");
@@ -132,7 +151,7 @@ void putObjectTagging(S3Request& r) {
   if (!tags.ok()) return r.fail(s3Error("MalformedXML", tags.status().message()));
   if (auto err = checkTags(*tags)) return r.fail(*err);
   Client* c = r.client();
-  if (!c) return;
+  if (!c || !taggingAllowed(r, *c)) return;
   // Merged under the owner's name lock: only this key changes (an empty value removes it).
   auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaTags), encodeTags(*tags)}}, true);
   if (!out.ok()) return r.fail(out.status());
@@ -141,7 +160,7 @@ void putObjectTagging(S3Request& r) {
 
 void deleteObjectTagging(S3Request& r) {
   Client* c = r.client();
-  if (!c) return;
+  if (!c || !taggingAllowed(r, *c)) return;
   auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaTags), ""}}, true);
   if (!out.ok()) return r.fail(out.status());
   (void)r.ex.respond(204);

@@ -137,21 +137,44 @@ Result<std::string> parseLocationConstraint(std::string_view xml) {
   return std::string(root->child_value("LocationConstraint"));
 }
 
-Result<bool> aclIsPrivate(std::string_view xml, std::string_view owner) {
+Result<std::optional<std::string>> cannedAclOfPolicy(std::string_view xml, std::string_view owner) {
+  static constexpr std::string_view kAllUsers = "http://acs.amazonaws.com/groups/global/AllUsers";
+  static constexpr std::string_view kAuthenticated =
+      "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
   pugi::xml_document doc;
   auto root = parseRoot(doc, xml, "AccessControlPolicy");
   if (!root.ok()) return root.status();
   pugi::xml_node list = root->child("AccessControlList");
   if (!list) return Status(Code::kInvalidArgument, "AccessControlPolicy without AccessControlList");
+  bool allRead = false, allWrite = false, authRead = false;
   for (pugi::xml_node g : list.children("Grant")) {
     pugi::xml_node grantee = g.child("Grantee");
-    if (std::string_view(g.child_value("Permission")) != "FULL_CONTROL" ||
-        std::string_view(grantee.child_value("ID")) != owner || grantee.child("URI") ||
-        grantee.child("EmailAddress")) {
-      return false;
+    std::string_view perm = g.child_value("Permission");
+    std::string_view uri = grantee.child_value("URI");
+    if (grantee.child("EmailAddress")) return std::optional<std::string>();
+    if (!grantee.child("URI")) {
+      if (std::string_view(grantee.child_value("ID")) != owner || perm != "FULL_CONTROL") {
+        return std::optional<std::string>();
+      }
+    } else if (uri == kAllUsers && perm == "READ") {
+      allRead = true;
+    } else if (uri == kAllUsers && perm == "WRITE") {
+      allWrite = true;
+    } else if (uri == kAuthenticated && perm == "READ") {
+      authRead = true;
+    } else {
+      return std::optional<std::string>();
     }
   }
-  return true;
+  if (authRead) {
+    if (allRead || allWrite) return std::optional<std::string>();
+    return std::optional<std::string>("authenticated-read");
+  }
+  if (allWrite) {
+    if (!allRead) return std::optional<std::string>();
+    return std::optional<std::string>("public-read-write");
+  }
+  return std::optional<std::string>(allRead ? "public-read" : "");
 }
 
 Result<TagSet> parseTagging(std::string_view xml) {

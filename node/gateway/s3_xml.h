@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,15 @@ class XmlWriter {
   void open(std::string_view tag);
   void close(std::string_view tag);
   void leaf(std::string_view tag, std::string_view text);
+  // <tag><ID>name</ID><DisplayName>name</DisplayName></tag>: an S3 user (Owner, Grantee, ...).
+  void user(std::string_view tag, std::string_view name) {
+    open(tag);
+    leaf("ID", name);
+    leaf("DisplayName", name);
+    close(tag);
+  }
+  // Markup written as is (a tag with attributes, e.g. an ACL's <Grantee xsi:type=...>).
+  void raw(std::string_view markup) { out_ += markup; }
   void reserve(size_t bytes) { out_.reserve(bytes); }
   const std::string& str() const { return out_; }
 
@@ -42,10 +52,12 @@ struct DeleteRequest {
 // MalformedXML) on bad XML.
 Result<std::string> parseLocationConstraint(std::string_view xml);
 
-// An AccessControlPolicy body (PutBucketAcl, PutObjectAcl): true if every grant gives
-// FULL_CONTROL to `owner` alone, i.e. the policy says "private". kInvalidArgument (→
-// MalformedXML) on bad XML.
-Result<bool> aclIsPrivate(std::string_view xml, std::string_view owner);
+// An AccessControlPolicy body (PutBucketAcl, PutObjectAcl) as the canned ACL its grants amount
+// to: FULL_CONTROL of `owner` and nothing else is "" (private); READ for AllUsers public-read,
+// READ and WRITE for AllUsers public-read-write, READ for AuthenticatedUsers authenticated-read.
+// nullopt if the grants are not one of those (other grantees). kInvalidArgument (→ MalformedXML)
+// on bad XML.
+Result<std::optional<std::string>> cannedAclOfPolicy(std::string_view xml, std::string_view owner);
 
 // An object's tags (S3 object tagging), in the order given.
 using TagSet = std::vector<std::pair<std::string, std::string>>;

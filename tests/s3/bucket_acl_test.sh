@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # S3 bucket creation and access control with boto3 and raw HTTP: names outside S3's rules (a dash
 # next to a dot included) answer 400 InvalidBucketName and create nothing, a second create 409,
-# a LocationConstraint other than the cluster's region 400, object lock 501; every bucket and
-# object is private to the one owner, so GetBucketAcl/GetObjectAcl say so, "private" is accepted
-# and anything granting more (canned public ACLs, x-amz-grant-*, policies with other grantees) is
-# refused with 501 and changes nothing.
+# a LocationConstraint other than the cluster's region 400, object lock 501; canned ACLs (header
+# or policy body) are kept and shown by GetBucketAcl/GetObjectAcl, an unknown one is 400, grants
+# to named users (x-amz-grant-*, policies with other grantees) 501 and change nothing. (What the
+# ACLs allow whom: users_test.sh.)
 set -u
 source "$(dirname "$0")/lib.sh"
 start_cluster
@@ -50,12 +50,21 @@ check("GetBucketLocation: us-east-1 spelled as none", loc_now in (None, ""), loc
 # Access control.
 c = code(lambda: s3.create_bucket(Bucket="acl-private", ACL="private"))
 check("CreateBucket with ACL private", c == "OK", c)
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+def grants_of(acl):
+    return sorted((g["Grantee"].get("ID") or g["Grantee"].get("URI"), g["Permission"])
+                  for g in acl["Grants"])
 c = code(lambda: s3.create_bucket(Bucket="acl-public", ACL="public-read"))
-check("CreateBucket with ACL public-read: NotImplemented", c == "NotImplemented", c)
-check("and it was not created", "acl-public" not in buckets())
+check("CreateBucket with ACL public-read", c == "OK", c)
+g = grants_of(s3.get_bucket_acl(Bucket="acl-public"))
+check("and GetBucketAcl shows READ for AllUsers", g == [("ais", "FULL_CONTROL"), (ALL_USERS, "READ")], g)
 c = code(lambda: s3.put_object(Bucket="acl-b", Key="pub", Body=b"x", ACL="public-read"))
-check("PutObject with ACL public-read: NotImplemented", c == "NotImplemented", c)
-check("and nothing was stored", code(lambda: s3.head_object(Bucket="acl-b", Key="pub")) in ("404", "NoSuchKey"))
+check("PutObject with ACL public-read", c == "OK", c)
+g = grants_of(s3.get_object_acl(Bucket="acl-b", Key="pub"))
+check("and GetObjectAcl shows READ for AllUsers", g == [("ais", "FULL_CONTROL"), (ALL_USERS, "READ")], g)
+st, data, _ = req(gw, "PUT", "/acl-b/badacl", b"x", {"x-amz-acl": "public-ready"})
+check("an unknown canned ACL: 400 InvalidArgument", st == 400 and error_code(data) == "InvalidArgument", (st, data[:200]))
+check("and nothing was stored", code(lambda: s3.head_object(Bucket="acl-b", Key="badacl")) in ("404", "NoSuchKey"))
 st, data, _ = req(gw, "PUT", "/acl-b/grant", b"x", {"x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'})
 check("PutObject with x-amz-grant-read: 501", st == 501, (st, data[:200]))
 s3.put_object(Bucket="acl-b", Key="obj", Body=b"x", ACL="private")
@@ -74,7 +83,11 @@ check("GetBucketAcl of no bucket: NoSuchBucket", c == "NoSuchBucket", c)
 c = code(lambda: s3.put_bucket_acl(Bucket="acl-b", ACL="private"))
 check("PutBucketAcl private", c == "OK", c)
 c = code(lambda: s3.put_bucket_acl(Bucket="acl-b", ACL="public-read-write"))
-check("PutBucketAcl public-read-write: NotImplemented", c == "NotImplemented", c)
+check("PutBucketAcl public-read-write", c == "OK", c)
+g = grants_of(s3.get_bucket_acl(Bucket="acl-b"))
+check("and GetBucketAcl shows READ and WRITE for AllUsers",
+      g == [("ais", "FULL_CONTROL"), (ALL_USERS, "READ"), (ALL_USERS, "WRITE")], g)
+s3.put_bucket_acl(Bucket="acl-b", ACL="private")
 owner = {"ID": "ais", "DisplayName": "ais"}
 mine = {"Owner": owner, "Grants": [{"Grantee": {"ID": "ais", "Type": "CanonicalUser"},
                                     "Permission": "FULL_CONTROL"}]}
@@ -84,7 +97,16 @@ public = {"Owner": owner, "Grants": mine["Grants"] + [
     {"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AllUsers", "Type": "Group"},
      "Permission": "READ"}]}
 c = code(lambda: s3.put_object_acl(Bucket="acl-b", Key="obj", AccessControlPolicy=public))
-check("PutObjectAcl granting AllUsers READ: NotImplemented", c == "NotImplemented", c)
+check("PutObjectAcl granting AllUsers READ (a policy body)", c == "OK", c)
+g = grants_of(s3.get_object_acl(Bucket="acl-b", Key="obj"))
+check("and the object is public-read", g == [("ais", "FULL_CONTROL"), (ALL_USERS, "READ")], g)
+other = {"Owner": owner, "Grants": mine["Grants"] + [
+    {"Grantee": {"ID": "someone-else", "Type": "CanonicalUser"}, "Permission": "READ"}]}
+c = code(lambda: s3.put_object_acl(Bucket="acl-b", Key="obj", AccessControlPolicy=other))
+check("PutObjectAcl granting a named user: NotImplemented", c == "NotImplemented", c)
+g = grants_of(s3.get_object_acl(Bucket="acl-b", Key="obj"))
+check("and the ACL is unchanged", g == [("ais", "FULL_CONTROL"), (ALL_USERS, "READ")], g)
+s3.put_object_acl(Bucket="acl-b", Key="obj", ACL="private")
 c = code(lambda: s3.put_object_acl(Bucket="acl-b", Key="nothing", ACL="private"))
 check("PutObjectAcl of no object: NoSuchKey", c == "NoSuchKey", c)
 check("the object is unchanged", s3.get_object(Bucket="acl-b", Key="obj")["Body"].read() == b"x")

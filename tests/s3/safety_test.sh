@@ -121,13 +121,14 @@ other = code(lambda: s3.complete_multipart_upload(Bucket="safe", Key="mp", Uploa
                                                   MultipartUpload=parts))
 check("another upload id still gets NoSuchUpload", other == "NoSuchUpload", other)
 
-# A SigV2 presigned URL: refused saying so, not as anonymous access.
+# A SigV2 presigned URL is checked (a wrong signature refused as such, not taken as anonymous).
 try:
     urllib.request.urlopen(ep + "/safe/plain?AWSAccessKeyId=AKSAFE&Expires=9999999999&Signature=abc")
-    check("SigV2 presigned is refused", False, "200")
+    check("a bad SigV2 presigned URL is refused", False, "200")
 except urllib.error.HTTPError as e:
     body = e.read().decode()
-    check("SigV2 presigned is refused saying why", e.code == 403 and "SigV2" in body, body[:200])
+    check("a bad SigV2 presigned URL: 403 SignatureDoesNotMatch",
+          e.code == 403 and "<Code>SignatureDoesNotMatch</Code>" in body, body[:200])
 sys.exit(1 if fails else 0)
 PY
 

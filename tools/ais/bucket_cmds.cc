@@ -25,7 +25,8 @@ nlohmann::ordered_json propsJson(const meta::BucketProps& p) {
             {"data", p.ec.dataSlices},
             {"parity", p.ec.paritySlices},
             {"objsize_limit", p.ec.objSizeLimit}}},
-          {"created", formatTime(p.createdNs)}};
+          {"created", formatTime(p.createdNs)},
+          {"s3", {{"owner", p.owner}, {"acl", p.acl.empty() ? "private" : p.acl}}}};
 }
 
 std::string onOff(bool b) { return b ? "true" : "false"; }
@@ -164,6 +165,8 @@ int showProps(Cli& cli, const std::string& arg, bool json) {
   t.addRow({"ec.parity", std::to_string(props->ec.paritySlices)});
   t.addRow({"ec.objsize_limit", std::to_string(props->ec.objSizeLimit)});
   t.addRow({"created", formatTime(props->createdNs)});
+  t.addRow({"s3.owner", props->owner.empty() ? "-" : props->owner});
+  t.addRow({"s3.acl", props->acl.empty() ? "private" : props->acl});
   std::fputs(t.render().c_str(), stdout);
   return kExitOk;
 }

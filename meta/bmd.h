@@ -41,6 +41,8 @@ struct BucketProps {
   // creation sets the owner; a change of props keeps it.
   std::string owner;
   std::string acl;
+  // S3 CORS: the bucket's CORSConfiguration document ("" = none), checked when it was put.
+  std::string cors;
   bool operator==(const BucketProps&) const = default;
 };
 

@@ -58,6 +58,7 @@ void toWire(const BucketProps& p, wire::BucketProps::Builder out) {
   out.setCreatedNs(p.createdNs);
   out.setOwner(p.owner);
   out.setAcl(p.acl);
+  out.setCors(p.cors);
 }
 
 BucketProps fromWire(wire::BucketProps::Reader in) {
@@ -73,6 +74,7 @@ BucketProps fromWire(wire::BucketProps::Reader in) {
   p.createdNs = in.getCreatedNs();
   p.owner = in.getOwner();
   p.acl = in.getAcl();
+  p.cors = in.getCors();
   return p;
 }
 

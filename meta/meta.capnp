@@ -36,6 +36,7 @@ struct BucketProps {
   createdNs @5 :Int64;
   owner @6 :Text;
   acl @7 :Text;
+  cors @8 :Text;
 }
 
 struct Bucket {

@@ -148,6 +148,14 @@ void setChecksumHeaders(S3Request& r, const ObjectInfo& info, bool wholeObject);
 void echoChecksums(S3Request& r, const ObjectInfo& info);
 // x-amz-tagging-count on a GET or HEAD of an object that has tags.
 void setTaggingCount(S3Request& r, const ObjectInfo& info);
+// CORS (s3_cors.cc): the bucket's rules (?cors, the owner's), OPTIONS preflights (answered from
+// the rules, no signature needed), and the Access-Control-* headers of an actual request with
+// an Origin, set before its handler runs so that errors carry them too.
+void putBucketCors(S3Request& r);
+void getBucketCors(S3Request& r);
+void deleteBucketCors(S3Request& r);
+void corsPreflight(S3Request& r);
+void setCorsHeaders(S3Request& r);
 // Multipart (s3_multipart.cc)
 void createMultipart(S3Request& r);
 void uploadPart(S3Request& r);

@@ -18,6 +18,7 @@ struct Entry {
 
 constexpr std::array kTable{
     Entry{"AccessDenied", 403, "Access Denied"},
+    Entry{"AccessForbidden", 403, "CORSResponse: This CORS request is not allowed"},
     Entry{"AuthorizationHeaderMalformed", 400, "The authorization header is malformed"},
     Entry{"BadDigest", 400, "The Content-MD5 you specified did not match what we received"},
     Entry{"BadRequest", 400, "Bad Request"},
@@ -55,6 +56,7 @@ constexpr std::array kTable{
     Entry{"MissingSecurityHeader", 400, "Your request was missing a required header"},
     Entry{"MissingContentLength", 411, "You must provide the Content-Length HTTP header"},
     Entry{"NoSuchBucket", 404, "The specified bucket does not exist"},
+    Entry{"NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"},
     Entry{"NoSuchKey", 404, "The specified key does not exist"},
     Entry{"NoSuchUpload", 404, "The specified multipart upload does not exist"},
     Entry{"NotImplemented", 501,

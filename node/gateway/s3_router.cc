@@ -41,7 +41,6 @@ std::string vhostBucket(std::string_view host, const std::string& domain) {
 
 // Query parameters that name sub-resources we do not serve.
 constexpr std::string_view kUnsupported[] = {"policy",
-                                             "cors",
                                              "lifecycle",
                                              "website",
                                              "logging",
@@ -69,7 +68,7 @@ constexpr std::string_view kUnsupported[] = {"policy",
 std::optional<BucketAccess> bucketAccessOf(const S3Request& r, http::verb m) {
   bool read = m == http::verb::get || m == http::verb::head;
   if (r.key.empty()) {
-    if (r.has("acl") || m == http::verb::delete_) return BucketAccess::kOwner;
+    if (r.has("acl") || r.has("cors") || m == http::verb::delete_) return BucketAccess::kOwner;
     if (read && (r.has("location") || r.has("versioning"))) return BucketAccess::kOwner;
     if (read) return BucketAccess::kRead;
     return BucketAccess::kWrite;  // DeleteObjects
@@ -86,8 +85,12 @@ void dispatch(S3Request& r) {
       return r.fail(s3Error("NotImplemented", "?" + std::string(u) + " is not supported"));
     }
   }
+  // A preflight is unsigned by design: the bucket's CORS rules alone decide it.
+  if (m == http::verb::options) return corsPreflight(r);
+  if (!r.ex.header("origin").empty()) setCorsHeaders(r);
   if (!aclHeadersAccepted(r)) return;
-  if (!r.bucket.empty() && !(r.key.empty() && m == http::verb::put && !r.has("acl"))) {
+  bool creating = r.key.empty() && m == http::verb::put && !r.has("acl") && !r.has("cors");
+  if (!r.bucket.empty() && !creating) {
     // (CreateBucket decides for itself.) An operation on one object whose right depends on the
     // object (its ACL or writer) is checked by its handler, on the version it acts on.
     if (auto need = bucketAccessOf(r, m)) {
@@ -107,6 +110,12 @@ void dispatch(S3Request& r) {
   }
   if (r.key.empty()) {
     if (r.has("tagging")) return r.fail(s3Error("NotImplemented", "bucket tagging"));
+    if (r.has("cors")) {
+      if (m == http::verb::get) return getBucketCors(r);
+      if (m == http::verb::put) return putBucketCors(r);
+      if (m == http::verb::delete_) return deleteBucketCors(r);
+      return r.fail(s3Error("MethodNotAllowed"));
+    }
     switch (m) {
       case http::verb::get:
         if (r.has("location")) return getBucketLocation(r);
@@ -218,7 +227,10 @@ void serveS3(Gateway& gw, Exchange& ex) {
 
   auto auth =
       authenticate(ex, rawPath, rawQuery, r.query, hostBucket, gw.options().s3, std::time(nullptr));
-  if (auto* e = std::get_if<S3Error>(&auth)) return r.fail(*e);
+  if (auto* e = std::get_if<S3Error>(&auth)) {
+    setCorsHeaders(r);  // (a page sees why it was refused)
+    return r.fail(*e);
+  }
   r.auth = std::move(std::get<S3Auth>(auth));
 
   if (!r.bucket.empty()) {

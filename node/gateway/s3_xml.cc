@@ -1,5 +1,6 @@
 #include "node/gateway/s3_xml.h"
 
+#include <algorithm>
 #include <pugixml.hpp>
 
 #include "common/ascii.h"
@@ -175,6 +176,74 @@ Result<std::optional<std::string>> cannedAclOfPolicy(std::string_view xml, std::
     return std::optional<std::string>("public-read-write");
   }
   return std::optional<std::string>(allRead ? "public-read" : "");
+}
+
+Result<std::vector<CorsRule>> parseCorsConfiguration(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = parseRoot(doc, xml, "CORSConfiguration");
+  if (!root.ok()) return root.status();
+  std::vector<CorsRule> rules;
+  for (pugi::xml_node n : root->children("CORSRule")) {
+    CorsRule rule;
+    rule.id = n.child_value("ID");
+    for (pugi::xml_node c : n.children()) {
+      std::string_view name = c.name();
+      std::string value = c.child_value();
+      if (name == "AllowedOrigin") {
+        if (std::count(value.begin(), value.end(), '*') > 1) {
+          return Status(Code::kInvalidArgument,
+                        "AllowedOrigin \"" + value + "\" can not have more than one wildcard.");
+        }
+        rule.origins.push_back(std::move(value));
+      } else if (name == "AllowedMethod") {
+        if (value != "GET" && value != "PUT" && value != "HEAD" && value != "POST" &&
+            value != "DELETE") {
+          return Status(
+              Code::kInvalidArgument,
+              "Found unsupported HTTP method in CORS config. Unsupported method is " + value);
+        }
+        rule.methods.push_back(std::move(value));
+      } else if (name == "AllowedHeader") {
+        rule.headers.push_back(std::move(value));
+      } else if (name == "ExposeHeader") {
+        rule.exposeHeaders.push_back(std::move(value));
+      } else if (name == "MaxAgeSeconds") {
+        try {
+          size_t pos = 0;
+          rule.maxAgeSeconds = std::stoll(value, &pos);
+          if (pos != value.size() || rule.maxAgeSeconds < 0) throw std::invalid_argument(value);
+        } catch (...) {
+          return Status(Code::kInvalidArgument, "MaxAgeSeconds must be a non-negative number");
+        }
+      }
+    }
+    if (rule.origins.empty() || rule.methods.empty()) {
+      return Status(Code::kInvalidArgument,
+                    "Every CORSRule needs at least one AllowedOrigin and one AllowedMethod");
+    }
+    rules.push_back(std::move(rule));
+  }
+  if (rules.empty() || rules.size() > 100) {
+    return Status(Code::kInvalidArgument, "A CORS configuration holds 1 to 100 CORSRules");
+  }
+  return rules;
+}
+
+std::string corsConfigurationXml(const std::vector<CorsRule>& rules) {
+  XmlWriter x;
+  x.root("CORSConfiguration");
+  for (const auto& r : rules) {
+    x.open("CORSRule");
+    if (!r.id.empty()) x.leaf("ID", r.id);
+    for (const auto& v : r.headers) x.leaf("AllowedHeader", v);
+    for (const auto& v : r.methods) x.leaf("AllowedMethod", v);
+    for (const auto& v : r.origins) x.leaf("AllowedOrigin", v);
+    for (const auto& v : r.exposeHeaders) x.leaf("ExposeHeader", v);
+    if (r.maxAgeSeconds >= 0) x.leaf("MaxAgeSeconds", std::to_string(r.maxAgeSeconds));
+    x.close("CORSRule");
+  }
+  x.close("CORSConfiguration");
+  return x.str();
 }
 
 Result<TagSet> parseTagging(std::string_view xml) {

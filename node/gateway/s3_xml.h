@@ -59,6 +59,19 @@ Result<std::string> parseLocationConstraint(std::string_view xml);
 // on bad XML.
 Result<std::optional<std::string>> cannedAclOfPolicy(std::string_view xml, std::string_view owner);
 
+// One rule of a bucket's CORS configuration (PutBucketCors), as given.
+struct CorsRule {
+  std::string id;
+  std::vector<std::string> origins, methods, headers, exposeHeaders;
+  int64_t maxAgeSeconds = -1;  // -1: none
+};
+// A CORSConfiguration body: its rules, checked (1 to 100 rules, each with origins and methods
+// of GET/PUT/HEAD/POST/DELETE, at most one '*' per origin). kInvalidArgument with S3's message
+// on a bad rule, kMalformed... → MalformedXML on bad XML (the caller maps both).
+Result<std::vector<CorsRule>> parseCorsConfiguration(std::string_view xml);
+// The rules as a CORSConfiguration document (what is kept and what GetBucketCors returns).
+std::string corsConfigurationXml(const std::vector<CorsRule>& rules);
+
 // An object's tags (S3 object tagging), in the order given.
 using TagSet = std::vector<std::pair<std::string, std::string>>;
 // <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>; kInvalidArgument (→

@@ -43,6 +43,8 @@ struct BucketProps {
   std::string acl;
   // S3 CORS: the bucket's CORSConfiguration document ("" = none), checked when it was put.
   std::string cors;
+  // S3 bucket tags, URL-encoded ("k=v&k2=v2"; "" = none).
+  std::string tags;
   bool operator==(const BucketProps&) const = default;
 };
 

@@ -59,6 +59,7 @@ void toWire(const BucketProps& p, wire::BucketProps::Builder out) {
   out.setOwner(p.owner);
   out.setAcl(p.acl);
   out.setCors(p.cors);
+  out.setTags(p.tags);
 }
 
 BucketProps fromWire(wire::BucketProps::Reader in) {
@@ -75,6 +76,7 @@ BucketProps fromWire(wire::BucketProps::Reader in) {
   p.owner = in.getOwner();
   p.acl = in.getAcl();
   p.cors = in.getCors();
+  p.tags = in.getTags();
   return p;
 }
 

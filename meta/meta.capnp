@@ -37,6 +37,7 @@ struct BucketProps {
   owner @6 :Text;
   acl @7 :Text;
   cors @8 :Text;
+  tags @9 :Text;
 }
 
 struct Bucket {

@@ -114,9 +114,7 @@ void putAcl(S3Request& r) {
     acl = *canned;
   }
   if (r.key.empty()) {
-    meta::BucketProps next = *props;
-    next.acl = acl;
-    if (Status st = c->setBucketProps(r.bucket, next); !st.ok()) return r.fail(st);
+    if (!setBucketField(r, &meta::BucketProps::acl, acl)) return;
   } else {
     // Merged under the owner target's name lock: only the ACL changes.
     auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaAcl), acl}}, true);

@@ -92,8 +92,12 @@ void deleteBucket(S3Request& r);
 void headBucket(S3Request& r);
 void getBucketLocation(S3Request& r);
 void getBucketVersioning(S3Request& r);
+// Sets one S3 field of the bucket's props (acl, cors, tags; the rest as this node's BMD has
+// them) through the primary, unless it already has that value; false after answering an error.
+bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::string value);
 // Listing (s3_list.cc)
-void listObjects(S3Request& r, bool v2);
+enum class ListKind { kV1, kV2, kVersions };
+void listObjects(S3Request& r, ListKind kind);
 // Objects (s3_object.cc)
 void putObject(S3Request& r);
 void getObject(S3Request& r);
@@ -138,6 +142,11 @@ void putAcl(S3Request& r);  // PutBucketAcl, PutObjectAcl
 void getObjectTagging(S3Request& r);
 void putObjectTagging(S3Request& r);
 void deleteObjectTagging(S3Request& r);
+// Bucket tagging: GET (404 NoSuchTagSet without tags), PUT (up to 50), DELETE of ?tagging on a
+// bucket, the owner's.
+void getBucketTagging(S3Request& r);
+void putBucketTagging(S3Request& r);
+void deleteBucketTagging(S3Request& r);
 // The request's x-amz-tagging header, checked, into custom[kMetaTags] (nothing if absent).
 // Answers the error itself and returns false on bad tags.
 bool tagsFromHeader(S3Request& r, std::map<std::string, std::string>& custom);

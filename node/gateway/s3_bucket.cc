@@ -108,6 +108,23 @@ void getBucketLocation(S3Request& r) {
   (void)r.ex.respond(200, body);
 }
 
+bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::string value) {
+  auto props = findBucket(r, r.bucket);
+  if (!props) {
+    r.fail(Status(Code::kBucketNotFound, r.bucket));
+    return false;
+  }
+  if ((*props).*field == value) return true;
+  Client* c = r.client();
+  if (!c) return false;
+  (*props).*field = std::move(value);
+  if (Status st = c->setBucketProps(r.bucket, *props); !st.ok()) {
+    r.fail(st);
+    return false;
+  }
+  return true;
+}
+
 void getBucketVersioning(S3Request& r) {
   Client* c = r.client();
   if (!c) return;
@@ -115,8 +132,9 @@ void getBucketVersioning(S3Request& r) {
   if (!props.ok()) return r.fail(props.status());
   XmlWriter x;
   x.root("VersioningConfiguration");
-  // No Status: S3 versioning (older versions kept, ListObjectVersions, versionId) is not
-  // supported, so it is never enabled. (AIS's own object versions are a counter of overwrites.)
+  // No Status: S3 versioning (older versions kept, version ids) is not supported, so it is never
+  // enabled; every object is its one version "null". (AIS's own object versions are a counter
+  // of overwrites.)
   x.close("VersioningConfiguration");
   sendXml(r, x);
 }

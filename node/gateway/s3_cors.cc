@@ -118,12 +118,7 @@ void putBucketCors(S3Request& r) {
     bool xml = rules.status().message().starts_with("XML");
     return r.fail(s3Error(xml ? "MalformedXML" : "InvalidRequest", rules.status().message()));
   }
-  auto props = findBucket(r, r.bucket);
-  if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));
-  Client* c = r.client();
-  if (!c) return;
-  props->cors = corsConfigurationXml(*rules);
-  if (Status st = c->setBucketProps(r.bucket, *props); !st.ok()) return r.fail(st);
+  if (!setBucketField(r, &meta::BucketProps::cors, corsConfigurationXml(*rules))) return;
   (void)r.ex.respond(200);
 }
 
@@ -136,14 +131,7 @@ void getBucketCors(S3Request& r) {
 }
 
 void deleteBucketCors(S3Request& r) {
-  auto props = findBucket(r, r.bucket);
-  if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));
-  if (!props->cors.empty()) {
-    Client* c = r.client();
-    if (!c) return;
-    props->cors.clear();
-    if (Status st = c->setBucketProps(r.bucket, *props); !st.ok()) return r.fail(st);
-  }
+  if (!setBucketField(r, &meta::BucketProps::cors, "")) return;
   (void)r.ex.respond(204);
 }
 

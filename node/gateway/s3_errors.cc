@@ -57,6 +57,7 @@ constexpr std::array kTable{
     Entry{"MissingContentLength", 411, "You must provide the Content-Length HTTP header"},
     Entry{"NoSuchBucket", 404, "The specified bucket does not exist"},
     Entry{"NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"},
+    Entry{"NoSuchTagSet", 404, "The TagSet does not exist"},
     Entry{"NoSuchKey", 404, "The specified key does not exist"},
     Entry{"NoSuchUpload", 404, "The specified multipart upload does not exist"},
     Entry{"NotImplemented", 501,

@@ -1,6 +1,8 @@
-// ListObjects (v1) and ListObjectsV2: prefix, delimiter (CommonPrefixes), max-keys, marker /
-// continuation-token / start-after, encoding-type=url. Pages come from the cluster's merged,
-// sorted listing, so pagination is exact.
+// ListObjects (v1), ListObjectsV2 and ListObjectVersions: prefix, delimiter (CommonPrefixes),
+// max-keys, marker / continuation-token / start-after / key-marker, encoding-type=url. Pages come
+// from the cluster's merged, sorted listing, so pagination is exact. Without S3 versioning every
+// object is one version, "null" and latest, so ListObjectVersions is v1 in its own shape (what
+// S3 answers for a bucket whose versioning was never enabled).
 #include <charconv>
 
 #include "common/digest.h"
@@ -10,7 +12,9 @@
 
 namespace ais::gateway {
 
-void listObjects(S3Request& r, bool v2) {
+void listObjects(S3Request& r, ListKind kind) {
+  const bool v2 = kind == ListKind::kV2;
+  const bool versions = kind == ListKind::kVersions;
   std::string prefix = r.param("prefix");
   std::string delimiter = r.param("delimiter");
   std::string encoding = r.param("encoding-type");
@@ -42,7 +46,17 @@ void listObjects(S3Request& r, bool v2) {
   } else if (v2) {
     start = r.param("start-after");
   } else {
-    start = r.param("marker");
+    start = r.param(versions ? "key-marker" : "marker");
+    if (versions) {
+      std::string vm = r.param("version-id-marker");
+      if (!vm.empty() && start.empty()) {
+        return r.fail(s3Error("InvalidArgument",
+                              "A version-id marker cannot be specified without a key marker."));
+      }
+      if (!vm.empty() && vm != "null") {
+        return r.fail(s3Error("InvalidArgument", "Invalid version id specified"));
+      }
+    }
     // A NextMarker that was a common prefix: continue after everything under it.
     if (!delimiter.empty() && start.size() > prefix.size() && start.rfind(prefix, 0) == 0 &&
         start.compare(start.size() - delimiter.size(), delimiter.size(), delimiter) == 0) {
@@ -70,7 +84,9 @@ void listObjects(S3Request& r, bool v2) {
   auto enc = [url](const std::string& s) { return url ? uriEncode(s, true) : s; };
 
   XmlWriter x;
-  x.root("ListBucketResult");
+  const char* rootTag = versions ? "ListVersionsResult" : "ListBucketResult";
+  const char* entryTag = versions ? "Version" : "Contents";
+  x.root(rootTag);
   x.leaf("Name", r.bucket);
   // v1 sends its Prefix as given even under url encoding (botocore decodes only Delimiter,
   // Marker, NextMarker and the entries of a v1 answer; v2 decodes Prefix and StartAfter too).
@@ -85,26 +101,34 @@ void listObjects(S3Request& r, bool v2) {
     if (r.has("start-after")) x.leaf("StartAfter", enc(r.param("start-after")));
     if (truncated) x.leaf("NextContinuationToken", base64Encode(page.continuationToken));
   } else {
-    x.leaf("Marker", enc(start));
-    // v1 clients page by the last key; S3 sends NextMarker only with a delimiter: the last key
-    // or common prefix of this page (a marker that is a common prefix skips all under it).
-    if (truncated && !delimiter.empty()) {
+    std::string given = versions ? r.param("key-marker") : start;
+    x.leaf(versions ? "KeyMarker" : "Marker", enc(given));
+    if (versions) x.leaf("VersionIdMarker", r.param("version-id-marker"));
+    // v1 clients page by the last key; S3 sends NextMarker only with a delimiter (versions:
+    // NextKeyMarker always): the last key or common prefix of this page (a marker that is a
+    // common prefix skips all under it).
+    if (truncated && (versions || !delimiter.empty())) {
       std::string last = page.entries.empty() ? std::string() : page.entries.back().name;
       if (!page.commonPrefixes.empty() && page.commonPrefixes.back() > last) {
         last = page.commonPrefixes.back();
       }
-      x.leaf("NextMarker", enc(last));
+      x.leaf(versions ? "NextKeyMarker" : "NextMarker", enc(last));
+      if (versions) x.leaf("NextVersionIdMarker", "null");
     }
   }
   bool owner = !v2 || r.param("fetch-owner") == "true";
   x.reserve(512 + page.entries.size() * (owner ? 320 : 240));
   std::string etag;  // (one buffer for the page's ETags)
   for (const auto& e : page.entries) {
-    x.open("Contents");
+    x.open(entryTag);
     if (url) {
       x.leaf("Key", uriEncode(e.name, true));
     } else {
       x.leaf("Key", e.name);
+    }
+    if (versions) {
+      x.leaf("VersionId", "null");
+      x.leaf("IsLatest", "true");
     }
     x.leaf("LastModified", isoDateText(e.mtimeNs).view());
     etag.clear();
@@ -117,14 +141,14 @@ void listObjects(S3Request& r, bool v2) {
     if (owner) {
       x.user("Owner", kS3Owner);
     }
-    x.close("Contents");
+    x.close(entryTag);
   }
   for (const auto& p : page.commonPrefixes) {
     x.open("CommonPrefixes");
     x.leaf("Prefix", enc(p));
     x.close("CommonPrefixes");
   }
-  x.close("ListBucketResult");
+  x.close(rootTag);
   r.ex.responseHeaders().set(http::field::content_type, "application/xml");
   (void)r.ex.respond(200, x.str());
 }

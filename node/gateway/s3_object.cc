@@ -470,7 +470,7 @@ std::optional<CopySource> copySource(S3Request& r, Client& c) {
     auto version = params ? queryGet(*params, "versionId") : std::nullopt;
     if (!params || !version || *version != "null") {
       // (No S3 versioning: the one version of every object is "null".)
-      r.fail(s3Error("NotImplemented", "x-amz-copy-source with a versionId other than null"));
+      r.fail(s3Error("InvalidArgument", "Invalid version id specified"));
       return std::nullopt;
     }
   }
@@ -583,7 +583,7 @@ void deleteObjects(S3Request& r) {
     std::optional<S3Error> err;  // this key's error, if any
     if (!versionId.empty() && versionId != "null") {
       // (No S3 versioning: every object's one version is "null".)
-      err = s3Error("NotImplemented", "VersionId other than null");
+      err = s3Error("InvalidArgument", "Invalid version id specified");
     } else if (!etag.empty()) {
       // Conditional: only the version that has this ETag, atomically.
       auto cur = r.gw.head(*c, r.bucket, key);

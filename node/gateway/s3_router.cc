@@ -68,7 +68,9 @@ constexpr std::string_view kUnsupported[] = {"policy",
 std::optional<BucketAccess> bucketAccessOf(const S3Request& r, http::verb m) {
   bool read = m == http::verb::get || m == http::verb::head;
   if (r.key.empty()) {
-    if (r.has("acl") || r.has("cors") || m == http::verb::delete_) return BucketAccess::kOwner;
+    if (r.has("acl") || r.has("cors") || r.has("tagging") || m == http::verb::delete_) {
+      return BucketAccess::kOwner;
+    }
     if (read && (r.has("location") || r.has("versioning"))) return BucketAccess::kOwner;
     if (read) return BucketAccess::kRead;
     return BucketAccess::kWrite;  // DeleteObjects
@@ -89,7 +91,8 @@ void dispatch(S3Request& r) {
   if (m == http::verb::options) return corsPreflight(r);
   if (!r.ex.header("origin").empty()) setCorsHeaders(r);
   if (!aclHeadersAccepted(r)) return;
-  bool creating = r.key.empty() && m == http::verb::put && !r.has("acl") && !r.has("cors");
+  bool creating =
+      r.key.empty() && m == http::verb::put && !r.has("acl") && !r.has("cors") && !r.has("tagging");
   if (!r.bucket.empty() && !creating) {
     // (CreateBucket decides for itself.) An operation on one object whose right depends on the
     // object (its ACL or writer) is checked by its handler, on the version it acts on.
@@ -109,7 +112,12 @@ void dispatch(S3Request& r) {
     return r.fail(s3Error("MethodNotAllowed"));
   }
   if (r.key.empty()) {
-    if (r.has("tagging")) return r.fail(s3Error("NotImplemented", "bucket tagging"));
+    if (r.has("tagging")) {
+      if (m == http::verb::get) return getBucketTagging(r);
+      if (m == http::verb::put) return putBucketTagging(r);
+      if (m == http::verb::delete_) return deleteBucketTagging(r);
+      return r.fail(s3Error("MethodNotAllowed"));
+    }
     if (r.has("cors")) {
       if (m == http::verb::get) return getBucketCors(r);
       if (m == http::verb::put) return putBucketCors(r);
@@ -121,8 +129,8 @@ void dispatch(S3Request& r) {
         if (r.has("location")) return getBucketLocation(r);
         if (r.has("versioning")) return getBucketVersioning(r);
         if (r.has("uploads")) return listMultipartUploads(r);
-        if (r.has("versions")) return r.fail(s3Error("NotImplemented", "ListObjectVersions"));
-        return listObjects(r, r.param("list-type") == "2");
+        if (r.has("versions")) return listObjects(r, ListKind::kVersions);
+        return listObjects(r, r.param("list-type") == "2" ? ListKind::kV2 : ListKind::kV1);
       case http::verb::put:
         if (r.has("versioning")) return r.fail(s3Error("NotImplemented", "PutBucketVersioning"));
         return createBucket(r);
@@ -144,6 +152,10 @@ void dispatch(S3Request& r) {
         boost::beast::iequals(f.name_string().substr(0, 28), "x-amz-server-side-encryption")) {
       return r.fail(s3Error("NotImplemented", "server-side encryption is not supported"));
     }
+  }
+  // Without S3 versioning an object's one version is "null"; no other id names anything.
+  if (r.has("versionId") && r.param("versionId") != "null") {
+    return r.fail(s3Error("InvalidArgument", "Invalid version id specified"));
   }
   if (r.has("tagging")) {
     if (m == http::verb::get) return getObjectTagging(r);

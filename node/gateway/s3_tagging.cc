@@ -1,8 +1,9 @@
-// S3 object tagging: up to 10 key/value tags per object, kept in the object's custom metadata
+// S3 tagging. Objects: up to 10 key/value tags, kept in the object's custom metadata
 // (kMetaTags, URL-encoded as the x-amz-tagging header carries them), so they travel with the
 // object through copies, mirrors, EC slices and rebalance. Set on PUT, CreateMultipartUpload
 // and CopyObject (x-amz-tagging), replaced or removed with ?tagging. Changing tags changes
-// neither the object's bytes, ETag nor version.
+// neither the object's bytes, ETag nor version. Buckets: up to 50 tags in the bucket's props
+// (BucketProps::tags, the same encoding), the owner's to change.
 #include <fmt/format.h>
 
 #include <set>
@@ -16,6 +17,7 @@ namespace ais::gateway {
 namespace {
 
 constexpr size_t kMaxTags = 10;
+constexpr size_t kMaxBucketTags = 50;
 constexpr size_t kMaxKeyChars = 128;
 constexpr size_t kMaxValueChars = 256;
 
@@ -26,9 +28,11 @@ size_t utf8Chars(std::string_view s) {
   return n;
 }
 
-std::optional<S3Error> checkTags(const TagSet& tags) {
-  if (tags.size() > kMaxTags) {
-    return s3Error("BadRequest", fmt::format("Object tags cannot be greater than {}", kMaxTags));
+std::optional<S3Error> checkTags(const TagSet& tags, size_t maxTags = kMaxTags) {
+  if (tags.size() > maxTags) {
+    return s3Error(maxTags == kMaxTags ? "BadRequest" : "InvalidTag",
+                   fmt::format("{} tags cannot be greater than {}",
+                               maxTags == kMaxTags ? "Object" : "Bucket", maxTags));
   }
   std::set<std::string_view> keys;
   for (const auto& [k, v] : tags) {
@@ -83,6 +87,37 @@ TagSet tagsOf(const ObjectInfo& info) {
   return decodeTags(it->second).value_or(TagSet{});
 }
 
+void sendTagging(S3Request& r, const TagSet& tags) {
+  XmlWriter x;
+  x.root("Tagging");
+  x.open("TagSet");
+  for (const auto& [k, v] : tags) {
+    x.open("Tag");
+    x.leaf("Key", k);
+    x.leaf("Value", v);
+    x.close("Tag");
+  }
+  x.close("TagSet");
+  x.close("Tagging");
+  sendXml(r, x);
+}
+
+// A PutObjectTagging/PutBucketTagging body, checked; nullopt after answering.
+std::optional<TagSet> tagsFromBody(S3Request& r, size_t maxTags) {
+  auto body = readSmallBody(r, 64 << 10);
+  if (!body) return std::nullopt;
+  auto tags = parseTagging(*body);
+  if (!tags.ok()) {
+    r.fail(s3Error("MalformedXML", tags.status().message()));
+    return std::nullopt;
+  }
+  if (auto err = checkTags(*tags, maxTags)) {
+    r.fail(*err);
+    return std::nullopt;
+  }
+  return std::move(*tags);
+}
+
 }  // namespace
 
 bool tagsFromHeader(S3Request& r, std::map<std::string, std::string>& custom) {
@@ -130,26 +165,12 @@ void getObjectTagging(S3Request& r) {
   auto info = r.gw.head(*c, r.bucket, r.key);
   if (!info.ok()) return failObjectLookup(r, r.bucket, info.status());
   if (!objectOwnerAllowed(r, r.bucket, *info)) return;
-  XmlWriter x;
-  x.root("Tagging");
-  x.open("TagSet");
-  for (const auto& [k, v] : tagsOf(*info)) {
-    x.open("Tag");
-    x.leaf("Key", k);
-    x.leaf("Value", v);
-    x.close("Tag");
-  }
-  x.close("TagSet");
-  x.close("Tagging");
-  sendXml(r, x);
+  sendTagging(r, tagsOf(*info));
 }
 
 void putObjectTagging(S3Request& r) {
-  auto body = readSmallBody(r, 64 << 10);
-  if (!body) return;
-  auto tags = parseTagging(*body);
-  if (!tags.ok()) return r.fail(s3Error("MalformedXML", tags.status().message()));
-  if (auto err = checkTags(*tags)) return r.fail(*err);
+  auto tags = tagsFromBody(r, kMaxTags);
+  if (!tags) return;
   Client* c = r.client();
   if (!c || !taggingAllowed(r, *c)) return;
   // Merged under the owner's name lock: only this key changes (an empty value removes it).
@@ -163,6 +184,25 @@ void deleteObjectTagging(S3Request& r) {
   if (!c || !taggingAllowed(r, *c)) return;
   auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaTags), ""}}, true);
   if (!out.ok()) return r.fail(out.status());
+  (void)r.ex.respond(204);
+}
+
+void getBucketTagging(S3Request& r) {
+  auto props = findBucket(r, r.bucket);
+  if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));
+  if (props->tags.empty()) return r.fail(s3Error("NoSuchTagSet"));
+  sendTagging(r, decodeTags(props->tags).value_or(TagSet{}));
+}
+
+void putBucketTagging(S3Request& r) {
+  auto tags = tagsFromBody(r, kMaxBucketTags);
+  if (!tags) return;
+  if (!setBucketField(r, &meta::BucketProps::tags, encodeTags(*tags))) return;
+  (void)r.ex.respond(204);
+}
+
+void deleteBucketTagging(S3Request& r) {
+  if (!setBucketField(r, &meta::BucketProps::tags, "")) return;
   (void)r.ex.respond(204);
 }
 

@@ -2,7 +2,8 @@
 # S3 object tagging with boto3 through the proxy's gateway and a target's own: tags set on PUT,
 # CreateMultipartUpload and CopyObject (COPY and REPLACE directives), read, replaced and removed
 # with ?tagging without touching the bytes or the ETag, counted in x-amz-tagging-count, dropped
-# by an overwrite; S3's rules refused with S3's codes and nothing changed; bucket tagging refused.
+# by an overwrite; S3's rules refused with S3's codes and nothing changed; bucket tags kept,
+# shown and removed (up to 50).
 set -u
 source "$(dirname "$0")/lib.sh"
 start_cluster
@@ -102,8 +103,25 @@ c = code(lambda: first.copy_object(Bucket="tags", Key="copy-bad", CopySource="ta
                                    TaggingDirective="REPLACE", Tagging="aws:no=1"))
 check("a copy with bad tags is refused (InvalidTag)", c == "InvalidTag", c)
 
+# Bucket tagging: kept in the bucket's props, up to 50 tags.
 c = code(lambda: first.get_bucket_tagging(Bucket="tags"))
-check("bucket tagging is refused, not pretended", c == "NotImplemented", c)
+check("GetBucketTagging without tags: NoSuchTagSet", c == "NoSuchTagSet", c)
+btags = [{"Key": "team", "Value": "vision"}, {"Key": "cost center", "Value": "42 / a"}]
+check("PutBucketTagging", code(lambda: first.put_bucket_tagging(Bucket="tags", Tagging={"TagSet": btags})) == "OK")
+got = first.get_bucket_tagging(Bucket="tags")["TagSet"]
+check("GetBucketTagging gives them back", got == btags, got)
+c = code(lambda: first.put_bucket_tagging(Bucket="tags", Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(51)]}))
+check("51 bucket tags: InvalidTag", c == "InvalidTag", c)
+c = code(lambda: first.put_bucket_tagging(Bucket="tags", Tagging={"TagSet": [{"Key": "aws:x", "Value": "v"}]}))
+check("an aws: bucket tag key: InvalidTag", c == "InvalidTag", c)
+check("and the tags are unchanged", first.get_bucket_tagging(Bucket="tags")["TagSet"] == btags)
+c = code(lambda: first.put_bucket_tagging(Bucket="tags", Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(50)]}))
+check("50 bucket tags are accepted", c == "OK" and len(first.get_bucket_tagging(Bucket="tags")["TagSet"]) == 50, c)
+check("DeleteBucketTagging", code(lambda: first.delete_bucket_tagging(Bucket="tags")) == "OK")
+c = code(lambda: first.get_bucket_tagging(Bucket="tags"))
+check("and they are gone", c == "NoSuchTagSet", c)
+c = code(lambda: first.get_bucket_tagging(Bucket="nosuchtags"))
+check("GetBucketTagging of a missing bucket: NoSuchBucket", c == "NoSuchBucket", c)
 sys.exit(1 if s3checks.fails else 0)
 PY
 finish

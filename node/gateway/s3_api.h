@@ -165,6 +165,8 @@ void getBucketCors(S3Request& r);
 void deleteBucketCors(S3Request& r);
 void corsPreflight(S3Request& r);
 void setCorsHeaders(S3Request& r);
+// Browser POST uploads (s3_post.cc): a multipart/form-data form to the bucket.
+void postObject(S3Request& r);
 // Multipart (s3_multipart.cc)
 void createMultipart(S3Request& r);
 void uploadPart(S3Request& r);

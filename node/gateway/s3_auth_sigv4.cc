@@ -247,6 +247,12 @@ std::variant<S3Auth, S3Error> verifySigV4(const Exchange& ex, std::string_view r
   return ctx;
 }
 
+std::string policySignatureV4(const std::string& secret, const std::string& date,
+                              const std::string& region, const std::string& service,
+                              std::string_view policyBase64) {
+  return toHex(hmacSha256(signingKey(secret, date, region, service), policyBase64));
+}
+
 std::string chunkSignature(const S3Auth& ctx, std::string_view prevSignature,
                            std::string_view chunkData) {
   static const std::string kEmptyHash = toHex(sha256(""));

@@ -17,6 +17,12 @@ std::variant<S3Auth, S3Error> verifySigV4(const Exchange& ex, std::string_view r
                                           const S3Credentials& creds, std::time_t now,
                                           std::string_view defaultPayloadHash = {});
 
+// A browser POST form's x-amz-signature: hex HMAC-SHA256 of the base64 policy with the key of
+// the credential's day, region and service.
+std::string policySignatureV4(const std::string& secret, const std::string& date,
+                              const std::string& region, const std::string& service,
+                              std::string_view policyBase64);
+
 // Signature of one aws-chunked chunk, given the previous chunk's (or the seed) signature.
 std::string chunkSignature(const S3Auth& ctx, std::string_view prevSignature,
                            std::string_view chunkData);

@@ -49,6 +49,12 @@ constexpr std::array kTable{
     Entry{"InvalidRequest", 400, "Invalid Request"},
     Entry{"InsufficientStorage", 507, "Insufficient storage"},
     Entry{"KeyTooLongError", 400, "Your key is too long"},
+    Entry{"InvalidPolicyDocument", 400,
+          "The content of the form does not meet the conditions specified in the policy document"},
+    Entry{"MalformedPOSTRequest", 400,
+          "The body of your POST request is not well-formed multipart/form-data"},
+    Entry{"MaxPostPreDataLengthExceeded", 400,
+          "Your POST request fields preceding the upload file were too large"},
     Entry{"MalformedXML", 400,
           "The XML you provided was not well-formed or did not validate against our published "
           "schema"},

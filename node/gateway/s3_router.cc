@@ -93,7 +93,9 @@ void dispatch(S3Request& r) {
   if (!aclHeadersAccepted(r)) return;
   bool creating =
       r.key.empty() && m == http::verb::put && !r.has("acl") && !r.has("cors") && !r.has("tagging");
-  if (!r.bucket.empty() && !creating) {
+  // A POST form's signature is in its body: PostObject checks its own access.
+  bool form = r.key.empty() && m == http::verb::post && !r.has("delete");
+  if (!r.bucket.empty() && !creating && !form) {
     // (CreateBucket decides for itself.) An operation on one object whose right depends on the
     // object (its ACL or writer) is checked by its handler, on the version it acts on.
     if (auto need = bucketAccessOf(r, m)) {
@@ -140,7 +142,7 @@ void dispatch(S3Request& r) {
         return headBucket(r);
       case http::verb::post:
         if (r.has("delete")) return deleteObjects(r);
-        return r.fail(s3Error("NotImplemented", "POST on a bucket"));
+        return postObject(r);
       default:
         return r.fail(s3Error("MethodNotAllowed"));
     }

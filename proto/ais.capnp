@@ -187,7 +187,7 @@ interface Node {
       -> (status :Status, attrs :ObjectAttrs);
   # Served by the source's owner, which streams the object to the destination's owner.
   copyObject @17 (ref :ObjectRef, dstBucket :Text, dstName :Text, replaceCustom :Bool,
-                  custom :List(KeyValue))
+                  custom :List(KeyValue), dstIfAbsent :Bool, dstIfVersion :UInt64)
       -> (status :Status, attrs :ObjectAttrs);
   # Served by ref's owner: concatenates the objects `parts` of partsBucket, in order, into ref
   # (local parts read from its store, others streamed from their owners); nothing is visible

@@ -487,7 +487,8 @@ Result<ObjectInfo> Client::setCustom(const std::string& bucket, const std::strin
 
 Result<ObjectInfo> Client::copy(const std::string& srcBucket, const std::string& srcName,
                                 const std::string& dstBucket, const std::string& dstName,
-                                std::optional<std::map<std::string, std::string>> custom) {
+                                std::optional<std::map<std::string, std::string>> custom,
+                                bool dstIfAbsent, uint64_t dstIfVersion) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, srcBucket, srcName));
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, dstBucket, dstName));
   return impl_->withRetry<ObjectInfo>(
@@ -500,6 +501,8 @@ Result<ObjectInfo> Client::copy(const std::string& srcBucket, const std::string&
         req.setDstBucket(dstBucket);
         req.setDstName(dstName);
         req.setReplaceCustom(custom.has_value());
+        req.setDstIfAbsent(dstIfAbsent);
+        req.setDstIfVersion(dstIfVersion);
         if (custom && !custom->empty()) proto::toWire(*custom, req.initCustom(custom->size()));
         return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
           Status s = toStatus(r.getStatus());

@@ -275,9 +275,12 @@ class Client {
   Result<ObjectInfo> setCustom(const std::string& bucket, const std::string& name,
                                const std::map<std::string, std::string>& custom, bool merge = true);
   // Server-side copy (owner to owner); the copy's custom metadata is the source's unless given.
+  // dstIfAbsent / dstIfVersion: only if the destination is free (ObjectExists otherwise) / is
+  // that version (VersionChanged otherwise), decided at the commit.
   Result<ObjectInfo> copy(const std::string& srcBucket, const std::string& srcName,
                           const std::string& dstBucket, const std::string& dstName,
-                          std::optional<std::map<std::string, std::string>> custom = std::nullopt);
+                          std::optional<std::map<std::string, std::string>> custom = std::nullopt,
+                          bool dstIfAbsent = false, uint64_t dstIfVersion = 0);
   // ifVersion (non-zero): only if the object is that version (VersionChanged otherwise).
   Status remove(const std::string& bucket, const std::string& name, uint64_t ifVersion = 0);
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);

@@ -510,10 +510,10 @@ std::optional<CopySource> copySource(S3Request& r, Client& c) {
 }
 
 void copyObject(S3Request& r) {
-  if (!r.ex.header(http::field::if_match).empty() ||
-      !r.ex.header(http::field::if_none_match).empty()) {
-    return r.fail(s3Error("NotImplemented", "conditional write of a copy's destination"));
-  }
+  // If-Match / If-None-Match name the destination, decided atomically with the copy's commit.
+  PutOptions dst;
+  if (!conditionalWrite(r, dst)) return;
+  r.conditional = dst.ifAbsent || dst.ifVersion;
   bool replace = r.ex.header("x-amz-metadata-directive") == "REPLACE";
   Client* c = r.client();
   if (!c) return;
@@ -556,9 +556,12 @@ void copyObject(S3Request& r) {
                             "This copy request is illegal because it is trying to copy an object "
                             "to itself without changing the object's metadata"));
     }
+    if (r.conditional) {
+      return r.fail(s3Error("NotImplemented", "a conditional copy of an object onto itself"));
+    }
     out = c->setCustom(r.bucket, r.key, *custom, false);
   } else {
-    out = c->copy(srcBucket, srcKey, r.bucket, r.key, custom);
+    out = c->copy(srcBucket, srcKey, r.bucket, r.key, custom, dst.ifAbsent, dst.ifVersion);
   }
   if (!out.ok()) return r.fail(out.status());
   XmlWriter x;

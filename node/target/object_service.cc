@@ -887,17 +887,22 @@ void ObjectService::dropSilent(const std::pair<std::string, std::string>& key,
 kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std::string bucket,
                                                           std::string name,
                                                           std::map<std::string, std::string> custom,
-                                                          bool ifAbsent, bool keepMtime) {
+                                                          bool ifAbsent, bool keepMtime,
+                                                          uint64_t ifVersion) {
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
   if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
   if (owner->id == ctx_.cfg.id) {
     return ctx_.io
         ->run(mountpathOf(bucket, name),
-              [store = ctx_.store.get(), reader, bucket, name, ifAbsent, keepMtime,
+              [store = ctx_.store.get(), reader, bucket, name, ifAbsent, keepMtime, ifVersion,
                opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
                 if (keepMtime) opts.mtimeNs = reader->lom().mtimeNs;
                 AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name, opts.mtimeNs));
+                ObjectRef dst{bucket, name};
+                dst.ifVersion = ifVersion;
+                AIS_RETURN_IF_ERROR(checkVersion(*store, dst));
                 opts.ifAbsent = ifAbsent;
+                opts.ifVersion = ifVersion;
                 return copyLocal(*store, *reader, bucket, name, std::move(opts));
               })
         .then([this, bucket, name](Result<store::Lom> lom) {
@@ -911,6 +916,7 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
   ref.setName(name);
   ref.setSmapVersion(ctx_.meta.smap().version);
   ref.setIfAbsent(ifAbsent);
+  ref.setIfVersion(ifVersion);
   if (keepMtime) ref.setMtimeNs(reader->lom().mtimeNs);
   if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
   uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
@@ -1007,17 +1013,19 @@ kj::Promise<Result<store::Lom>> ObjectService::setCustom(
 
 kj::Promise<Result<store::Lom>> ObjectService::copy(
     ObjectRef ref, std::string dstBucket, std::string dstName,
-    std::optional<std::map<std::string, std::string>> replaced) {
+    std::optional<std::map<std::string, std::string>> replaced, bool dstIfAbsent,
+    uint64_t dstIfVersion) {
   ref.localOnly = false;
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkBucket(dstBucket));
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, meta::validateObjectName(dstName));
   return openOnDisk(ref.bucket, ref.name)
-      .then([this, dstBucket, dstName, replaced = std::move(replaced)](
-                Result<ReaderPtr> reader) mutable -> kj::Promise<Result<store::Lom>> {
+      .then([this, dstBucket, dstName, replaced = std::move(replaced), dstIfAbsent,
+             dstIfVersion](Result<ReaderPtr> reader) mutable -> kj::Promise<Result<store::Lom>> {
         if (!reader.ok()) return Result<store::Lom>(reader.status());
         auto custom = replaced ? std::move(*replaced) : (*reader)->lom().custom;
-        return sendObject(*reader, dstBucket, dstName, std::move(custom), false, false);
+        return sendObject(*reader, dstBucket, dstName, std::move(custom), dstIfAbsent, false,
+                          dstIfVersion);
       });
 }
 

@@ -117,9 +117,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // merge: keys are added or replaced, an empty value removes its key; else all are replaced.
   kj::Promise<Result<store::Lom>> setCustom(ObjectRef ref,
                                             std::map<std::string, std::string> custom, bool merge);
-  // custom: the copy's metadata (nullopt: the source's).
+  // custom: the copy's metadata (nullopt: the source's). dstIfAbsent / dstIfVersion: the copy is
+  // committed only if the destination is free / is that version (S3 conditional copy).
   kj::Promise<Result<store::Lom>> copy(ObjectRef ref, std::string dstBucket, std::string dstName,
-                                       std::optional<std::map<std::string, std::string>> custom);
+                                       std::optional<std::map<std::string, std::string>> custom,
+                                       bool dstIfAbsent = false, uint64_t dstIfVersion = 0);
   // Scrub of the bucket on every mountpath, merged; `counters` runs while it goes and its
   // stopRequested is polled between objects.
   kj::Promise<Result<store::ValidateReport>> validate(
@@ -211,10 +213,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                                           kj::Maybe<wire::ByteSink::Client> sink, Opened opened,
                                           std::shared_ptr<uint64_t> streamed = nullptr);
   // Stores the reader's object as bucket/name on its owner target (this one or another).
-  // keepMtime: the copy keeps the source's modification time (the object moves).
+  // keepMtime: the copy keeps the source's modification time (the object moves). ifVersion
+  // (non-zero): committed only over that version of bucket/name (S3 If-Match on a copy).
   kj::Promise<Result<store::Lom>> sendObject(ReaderPtr reader, std::string bucket, std::string name,
                                              std::map<std::string, std::string> custom,
-                                             bool ifAbsent, bool keepMtime);
+                                             bool ifAbsent, bool keepMtime, uint64_t ifVersion = 0);
   // The scrub's damaged objects of an EC bucket, one after another: restored from the slices,
   // written back, and moved in the report from corrupt/missing to repaired.
   kj::Promise<void> restoreDamaged(std::string bucket,

@@ -176,7 +176,7 @@ kj::Promise<void> TargetService::copyObject(CopyObjectContext context) {
   if (p.getReplaceCustom()) replaced = proto::fromWire(p.getCustom());
   return objects_
       .copy(objectRef(p.getRef()), proto::str(p.getDstBucket()), proto::str(p.getDstName()),
-            std::move(replaced))
+            std::move(replaced), p.getDstIfAbsent(), p.getDstIfVersion())
       .then([context](Result<store::Lom> lom) mutable {
         answerLom(context.getResults(), lom, "");  // the copy may live on another target
       });

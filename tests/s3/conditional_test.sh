@@ -3,8 +3,9 @@
 # go over the fabric) and every target's own (its objects written in-process): PUT with If-Match
 # (412 on another ETag, 404 on no object, 409 when the object changed between the check and the
 # commit) and If-None-Match: *; DELETE with If-Match; DeleteObjects with a per-key ETag;
-# CompleteMultipartUpload with If-None-Match: * and If-Match. Of concurrent If-Match PUTs over the
-# same ETag exactly one wins. Conditions we do not support are refused, never ignored.
+# CompleteMultipartUpload with If-None-Match: * and If-Match; CopyObject with either on its
+# destination. Of concurrent If-Match PUTs over the same ETag exactly one wins. Conditions we do not
+# support are refused, never ignored.
 set -u
 source "$(dirname "$0")/lib.sh"
 start_cluster
@@ -184,6 +185,36 @@ check("CopyObject of versionId null copies", st == 200 and get(gw, "copy-vn") ==
 req(gw, "PUT", "/cond/q%3Fmark", b"question")
 st, data, _ = req(gw, "PUT", "/cond/copy-q", b"", {"x-amz-copy-source": "/cond/q%3Fmark"})
 check("a source key with an encoded ? is copied", st == 200 and get(gw, "copy-q") == b"question", (st, data[:200]))
+
+# Conditions on a copy's destination, decided at the copy's commit, through every gateway.
+for g, gw in enumerate(gws):
+    dst = "/cond/cdst-%d" % g
+    def copy(headers):
+        h = {"x-amz-copy-source": "/cond/src"}
+        h.update(headers)
+        return req(gw, "PUT", dst, b"", h)
+    st, data, _ = copy({"If-Match": '"0000"'})
+    check("gw%d: copy with If-Match onto no object: 404 NoSuchKey" % g,
+          st == 404 and error_code(data) == "NoSuchKey" and get(gw, dst[6:]) == 404, (st, data[:200]))
+    st, data, _ = copy({"If-None-Match": "*"})
+    check("gw%d: copy with If-None-Match: * onto a free key" % g,
+          st == 200 and get(gw, dst[6:]) == b"copy source", (st, data[:200]))
+    req(gw, "PUT", dst, b"newer bytes")
+    st, data, _ = copy({"If-None-Match": "*"})
+    check("gw%d: copy with If-None-Match: * onto an object: 412, the object kept" % g,
+          st == 412 and get(gw, dst[6:]) == b"newer bytes", (st, data[:200]))
+    st, data, _ = copy({"If-Match": '"0000"'})
+    check("gw%d: copy with If-Match of another ETag: 412, the object kept" % g,
+          st == 412 and get(gw, dst[6:]) == b"newer bytes", (st, data[:200]))
+    _, _, h = req(gw, "HEAD", dst)
+    st, data, _ = copy({"If-Match": h.getheader("ETag")})
+    check("gw%d: copy with If-Match of its ETag replaces it" % g,
+          st == 200 and get(gw, dst[6:]) == b"copy source", (st, data[:200]))
+    st, data, _ = copy({"If-None-Match": h.getheader("ETag")})
+    check("gw%d: copy with If-None-Match of an old ETag" % g, st == 200, (st, data[:200]))
+gw = gws[0]
+st, data, _ = req(gw, "PUT", "/cond/src", b"", {"x-amz-copy-source": "/cond/src", "x-amz-metadata-directive": "REPLACE", "If-Match": src_etag})
+check("a conditional copy onto itself: 501", st == 501, (st, data[:200]))
 
 st, x, _ = req(gw, "POST", "/cond/upc?uploads")
 uid = re.search(rb"<UploadId>([^<]*)</UploadId>", x).group(1).decode()

@@ -152,8 +152,10 @@ kj::Promise<void> NodeServer::setBucketProps(SetBucketPropsContext context) {
   Primary* p = primaryOrNull();
   if (!p) return answer(context, kNotPrimaryStatus);
   auto params = context.getParams();
-  return answer(context,
-                p->setBucketProps(proto::str(params.getName()), meta::fromWire(params.getProps())));
+  std::optional<meta::BucketProps> expected;
+  if (params.getCheckExpected()) expected = meta::fromWire(params.getExpected());
+  return answer(context, p->setBucketProps(proto::str(params.getName()),
+                                           meta::fromWire(params.getProps()), std::move(expected)));
 }
 
 kj::Promise<void> NodeServer::bucketEmpty(BucketEmptyContext context) {

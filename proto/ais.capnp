@@ -156,7 +156,10 @@ interface Node {
   # --- buckets (primary proxy) ---
   createBucket @5 (name :Text, props :Meta.BucketProps) -> (status :Status);
   destroyBucket @6 (name :Text, force :Bool) -> (status :Status);
-  setBucketProps @7 (name :Text, props :Meta.BucketProps) -> (status :Status);
+  setBucketProps @7 (name :Text, props :Meta.BucketProps, expected :Meta.BucketProps,
+                     checkExpected :Bool) -> (status :Status);
+  # With checkExpected: VersionChanged, nothing changed, unless the bucket's props are `expected`
+  # at the change (a read-modify-write loses no concurrent change).
   # --- buckets (targets) ---
   bucketEmpty @8 (name :Text) -> (status :Status, empty :Bool);
 

@@ -128,12 +128,17 @@ Result<meta::BucketProps> Client::bucketProps(const std::string& bucket) {
   return Status(Code::kBucketNotFound, "ais://" + bucket);
 }
 
-Status Client::setBucketProps(const std::string& bucket, const meta::BucketProps& props) {
+Status Client::setBucketProps(const std::string& bucket, const meta::BucketProps& props,
+                              const meta::BucketProps* expected) {
   AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   return impl_->askPrimary([&](wire::Node::Client node) {
     auto req = node.setBucketPropsRequest();
     req.setName(bucket);
     meta::toWire(props, req.initProps());
+    if (expected) {
+      req.setCheckExpected(true);
+      meta::toWire(*expected, req.initExpected());
+    }
     return req.send();
   });
 }

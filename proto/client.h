@@ -230,7 +230,10 @@ class Client {
   Status destroyBucket(const std::string& bucket, bool force = false);
   Result<std::vector<BucketInfo>> listBuckets();
   Result<meta::BucketProps> bucketProps(const std::string& bucket);
-  Status setBucketProps(const std::string& bucket, const meta::BucketProps& props);
+  // expected (if given): the props read before; VersionChanged, nothing changed, if the bucket's
+  // props are others by now (read again and retry).
+  Status setBucketProps(const std::string& bucket, const meta::BucketProps& props,
+                        const meta::BucketProps* expected = nullptr);
 
   // Objects (served by the owner target)
   Result<ObjectInfo> put(const std::string& bucket, const std::string& name, std::string_view data,

@@ -912,27 +912,31 @@ kj::Promise<Status> Primary::destroyBucket(const std::string& name, bool force) 
   });
 }
 
-kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::BucketProps props) {
+kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::BucketProps props,
+                                            std::optional<meta::BucketProps> expected) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(name));
   const meta::BucketProps* cur = ctx_.meta.bmd().find(name);
   if (!cur) return Status(Code::kBucketNotFound, "ais://" + name);
   AIS_RETURN_IF_ERROR(checkProps(props));
   AIS_RETURN_IF_ERROR(checkEcChange(ctx_.meta.smap(), cur, props));
   uint32_t copies = props.mirrorCopies == cur->mirrorCopies ? 1 : props.mirrorCopies;
-  return targetsCanMirror(copies).then(
-      [this, name, props](Status st) mutable -> kj::Promise<Status> {
-        if (!st.ok()) return st;
-        const meta::BucketProps* now = ctx_.meta.bmd().find(name);
-        if (!now) return Status(Code::kBucketNotFound, "ais://" + name);
-        props.createdNs = now->createdNs;
-        props.owner = now->owner;
-        meta::BMD bmd = ctx_.meta.bmd();
-        bmd.buckets[name] = props;
-        bmd.version += 1;
-        return publish(std::nullopt, bmd).then([name](std::string missed) {
-          return bmdAcknowledged("changed the props of ais://" + name, missed);
-        });
-      });
+  return targetsCanMirror(copies).then([this, name, props, expected = std::move(expected)](
+                                           Status st) mutable -> kj::Promise<Status> {
+    if (!st.ok()) return st;
+    const meta::BucketProps* now = ctx_.meta.bmd().find(name);
+    if (!now) return Status(Code::kBucketNotFound, "ais://" + name);
+    if (expected && !(*now == *expected)) {
+      return Status(Code::kVersionChanged, "the props of ais://" + name + " changed meanwhile");
+    }
+    props.createdNs = now->createdNs;
+    props.owner = now->owner;
+    meta::BMD bmd = ctx_.meta.bmd();
+    bmd.buckets[name] = props;
+    bmd.version += 1;
+    return publish(std::nullopt, bmd).then([name](std::string missed) {
+      return bmdAcknowledged("changed the props of ais://" + name, missed);
+    });
+  });
 }
 
 }  // namespace ais::node

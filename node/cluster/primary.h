@@ -36,7 +36,9 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   kj::Promise<Status> keepalive(const std::string& id, meta::Role role, uint64_t smapVersion);
   kj::Promise<Status> createBucket(const std::string& name, meta::BucketProps props);
   kj::Promise<Status> destroyBucket(const std::string& name, bool force);
-  kj::Promise<Status> setBucketProps(const std::string& name, meta::BucketProps props);
+  // expected: the props the caller read; VersionChanged if they are not the bucket's any more.
+  kj::Promise<Status> setBucketProps(const std::string& name, meta::BucketProps props,
+                                     std::optional<meta::BucketProps> expected = std::nullopt);
   // A target's membership (fabric setNodeState): "start-maintenance", "stop-maintenance" or
   // "decommission". Resolves with the published Smap's version. A decommissioned target that is
   // up moves its objects away (its rebalance), then is stopped and removed (watched here, and

@@ -109,16 +109,30 @@ void getBucketLocation(S3Request& r) {
 }
 
 bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::string value) {
-  auto props = findBucket(r, r.bucket);
-  if (!props) {
-    r.fail(Status(Code::kBucketNotFound, r.bucket));
-    return false;
-  }
-  if ((*props).*field == value) return true;
   Client* c = r.client();
   if (!c) return false;
-  (*props).*field = std::move(value);
-  if (Status st = c->setBucketProps(r.bucket, *props); !st.ok()) {
+  // Compare-and-swap at the primary: a concurrent change of another field (or by `ais bucket
+  // props set`) is read again, never overwritten. The first read is this node's BMD, a retry the
+  // primary's.
+  Status st;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::optional<meta::BucketProps> props;
+    if (attempt == 0) {
+      props = findBucket(r, r.bucket);
+    } else if (auto fresh = c->bucketProps(r.bucket); fresh.ok()) {
+      props = std::move(*fresh);
+    }
+    if (!props) {
+      r.fail(Status(Code::kBucketNotFound, r.bucket));
+      return false;
+    }
+    if ((*props).*field == value) return true;
+    meta::BucketProps next = *props;
+    next.*field = value;
+    st = c->setBucketProps(r.bucket, next, &*props);
+    if (st.code() != Code::kVersionChanged) break;
+  }
+  if (!st.ok()) {
     r.fail(st);
     return false;
   }

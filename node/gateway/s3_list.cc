@@ -117,6 +117,12 @@ void listObjects(S3Request& r, ListKind kind) {
     }
   }
   bool owner = !v2 || r.param("fetch-owner") == "true";
+  // Each object's owner: its writer when not the bucket's owner, else the bucket's.
+  std::string bucketOwnerName(kS3Owner);
+  if (owner) {
+    if (auto props = findBucket(r, r.bucket)) bucketOwnerName = bucketOwner(*props);
+  }
+  const std::string writerKey(kMetaOwner);
   x.reserve(512 + page.entries.size() * (owner ? 320 : 240));
   std::string etag;  // (one buffer for the page's ETags)
   for (const auto& e : page.entries) {
@@ -139,7 +145,8 @@ void listObjects(S3Request& r, ListKind kind) {
            std::string_view(size, std::to_chars(size, size + sizeof size, e.size).ptr - size));
     x.leaf("StorageClass", "STANDARD");
     if (owner) {
-      x.user("Owner", kS3Owner);
+      auto writer = e.custom.find(writerKey);
+      x.user("Owner", writer == e.custom.end() ? bucketOwnerName : writer->second);
     }
     x.close(entryTag);
   }

@@ -337,6 +337,9 @@ got = get(bob, A, "bobs")
 check("bob (its writer) GETs bobs", got == ("OK", b"bob wrote this"), got)
 got = get(alice, A, "bobs")
 check("alice (the bucket's owner) GETs bobs", got == ("OK", b"bob wrote this"), got)
+owners = {o["Key"]: o.get("Owner", {}).get("ID") for o in alice.list_objects(Bucket=A).get("Contents", [])}
+check("a listing names bob as bobs' owner and alice as priv's",
+      owners.get("bobs") == "bob" and owners.get("priv") == "alice", owners)
 denied("anonymous GET of bobs (a private object)", lambda: anon.get_object(Bucket=A, Key="bobs"))
 denied("bob GET priv (still not granted)", lambda: bob.get_object(Bucket=A, Key="priv"))
 c = code(lambda: alice.delete_object(Bucket=A, Key="bobs"))

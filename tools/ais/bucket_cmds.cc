@@ -187,7 +187,14 @@ int setProps(Cli& cli, const std::string& arg, const std::vector<std::string>& k
   for (const auto& kv : kvs) {
     if (auto st = applyProp(updated, kv); !st.ok()) return fail(st);
   }
-  if (auto st = (*client)->setBucketProps(uri->bucket, updated); !st.ok()) return fail(st);
+  // Only over the props read above: a change made meanwhile (an S3 ACL, another `props set`) is
+  // not silently undone.
+  if (auto st = (*client)->setBucketProps(uri->bucket, updated, &*props); !st.ok()) {
+    if (st.code() == Code::kVersionChanged) {
+      return fail(Status(st.code(), st.message() + "; run the command again"));
+    }
+    return fail(st);
+  }
   std::printf("Updated %s: %s\n", uri->toString().c_str(),
               fmt::format("{}", fmt::join(kvs, " ")).c_str());
   return kExitOk;

@@ -29,16 +29,17 @@ std::string bucketOwner(const meta::BucketProps& p) {
   return p.owner.empty() ? std::string(kS3AdminUser) : p.owner;
 }
 
-std::optional<meta::BucketProps> findBucket(S3Request& r, const std::string& bucket) {
+std::shared_ptr<const meta::BucketProps> findBucket(S3Request& r, const std::string& bucket) {
   if (auto bmd = r.gw.bmd()) {
-    if (const meta::BucketProps* p = bmd->find(bucket)) return *p;
+    // (No copy: the props stay inside the BMD snapshot this pointer keeps alive.)
+    if (const meta::BucketProps* p = bmd->find(bucket)) return {std::move(bmd), p};
   }
   // Not in this node's BMD (or none yet): ask the cluster, in case this node missed a change.
   auto c = r.gw.client();
-  if (!c.ok()) return std::nullopt;
+  if (!c.ok()) return nullptr;
   auto props = (*c)->bucketProps(bucket);
-  if (!props.ok()) return std::nullopt;
-  return *props;
+  if (!props.ok()) return nullptr;
+  return std::make_shared<const meta::BucketProps>(std::move(*props));
 }
 
 bool isBucketOwner(const S3Request& r, const meta::BucketProps& props) {
@@ -109,8 +110,7 @@ std::string objectOwner(const meta::BucketProps& bucket, const ObjectInfo& info)
   return writer.empty() ? bucketOwner(bucket) : std::string(writer);
 }
 
-std::optional<std::string> cannedAclHeader(S3Request& r) {
-  std::string_view acl = r.ex.header("x-amz-acl");
+std::optional<std::string> cannedAcl(S3Request& r, std::string_view acl) {
   // The bucket's owner controls every object in its bucket already: these two say no more.
   if (acl.empty() || acl == "private" || acl == "bucket-owner-full-control" ||
       acl == "bucket-owner-read") {
@@ -125,17 +125,26 @@ std::optional<std::string> cannedAclHeader(S3Request& r) {
   return std::nullopt;
 }
 
-bool accessFromHeaders(S3Request& r, std::map<std::string, std::string>& custom) {
-  auto acl = cannedAclHeader(r);
-  if (!acl) return false;
+std::optional<std::string> cannedAclHeader(S3Request& r) {
+  return cannedAcl(r, r.ex.header("x-amz-acl"));
+}
+
+void recordAccess(S3Request& r, const std::string& acl,
+                  std::map<std::string, std::string>& custom) {
   const std::string aclKey(kMetaAcl), ownerKey(kMetaOwner);
   custom.erase(aclKey);
   custom.erase(ownerKey);
-  if (!acl->empty()) custom[aclKey] = *acl;
+  if (!acl.empty()) custom[aclKey] = acl;
   if (checksOn(r) && !r.auth.anonymous()) {
     auto props = findBucket(r, r.bucket);
     if (props && !isBucketOwner(r, *props)) custom[ownerKey] = r.auth.user;
   }
+}
+
+bool accessFromHeaders(S3Request& r, std::map<std::string, std::string>& custom) {
+  auto acl = cannedAclHeader(r);
+  if (!acl) return false;
+  recordAccess(r, *acl, custom);
   return true;
 }
 

@@ -79,6 +79,11 @@ inline const char* checksumType(std::string_view value) {
 // The object's S3 tags, URL-encoded as the x-amz-tagging header carries them ("k=v&k2=v2").
 inline constexpr std::string_view kMetaTags = "s3-tags";
 
+// Standard headers kept with the object (as custom metadata under these names) besides
+// x-amz-meta-*: from a PUT's headers or a POST form's fields, and sent back on GET/HEAD.
+inline constexpr std::string_view kKeptHeaders[] = {"content-type",        "cache-control",
+                                                    "content-disposition", "content-encoding",
+                                                    "content-language",    "expires"};
 // Headers of the request that become object metadata (Content-Type, x-amz-meta-*, ...).
 std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex);
 // ETag for responses, quoted; md5 for S3-written objects, else xxhash.
@@ -123,16 +128,20 @@ bool objectOwnerAllowed(S3Request& r, const std::string& bucket, const ObjectInf
 // Answers a failed object lookup: a missing key is 404 to those who may list the bucket, 403 to
 // everyone else (whether a key exists is not theirs to learn).
 void failObjectLookup(S3Request& r, const std::string& bucket, const Status& st);
-// The bucket's props as this node's BMD has them (the cluster's if it has not); nullopt if none.
-std::optional<meta::BucketProps> findBucket(S3Request& r, const std::string& bucket);
+// The bucket's props as this node's BMD has them (the cluster's if it has not); null if none.
+std::shared_ptr<const meta::BucketProps> findBucket(S3Request& r, const std::string& bucket);
 std::string bucketOwner(const meta::BucketProps& p);
 bool isBucketOwner(const S3Request& r, const meta::BucketProps& props);
 std::string objectOwner(const meta::BucketProps& bucket, const ObjectInfo& info);
-// x-amz-acl as a canned ACL to keep ("" for private and the ones that say no more here);
-// nullopt after answering 400 (unknown) or 501 (aws-exec-read, log-delivery-write).
-std::optional<std::string> cannedAclHeader(S3Request& r);
-// A write's x-amz-acl and writer into its custom metadata (replacing a copied source's); false
-// if it answered (a bad x-amz-acl).
+// A canned ACL (x-amz-acl, a POST form's acl) as the one to keep ("" for private and the ones
+// that say no more here); nullopt after answering 400 (unknown) or 501 (aws-exec-read,
+// log-delivery-write).
+std::optional<std::string> cannedAcl(S3Request& r, std::string_view acl);
+std::optional<std::string> cannedAclHeader(S3Request& r);  // of x-amz-acl
+// A write's ACL (as cannedAcl gave it) and writer into its custom metadata, replacing a copied
+// source's.
+void recordAccess(S3Request& r, const std::string& acl, std::map<std::string, std::string>& custom);
+// The same from the request's x-amz-acl; false if it answered (a bad x-amz-acl).
 bool accessFromHeaders(S3Request& r, std::map<std::string, std::string>& custom);
 // ACL calls (s3_acl.cc). x-amz-grant-* (grants to named users) answer 501 everywhere.
 bool aclHeadersAccepted(S3Request& r);

@@ -52,12 +52,6 @@ constexpr std::string_view kSignedSubresources[] = {"accelerate",
                                                     "versions",
                                                     "website"};
 
-std::string_view trimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // "/bucket/key?acl&uploadId=..": the path as sent (virtual-host style: the bucket in front),
 // then the signed sub-resources of the query.
 std::string canonicalResource(std::string_view rawPath, std::string_view rawQuery,
@@ -106,7 +100,7 @@ std::string canonicalAmzHeaders(const Exchange& ex, const Query& query) {
   auto add = [&amz](std::string name, std::string_view value) {
     auto [it, fresh] = amz.emplace(std::move(name), std::string());
     if (!fresh) it->second += ',';
-    it->second += trimSpaces(value);
+    it->second += asciiTrim(value);
   };
   for (const auto& f : ex.headers()) {
     std::string name = asciiLower(toStd(f.name_string()));
@@ -130,9 +124,9 @@ std::string stringToSign(const Exchange& ex, std::string_view dateLine,
                          const std::string& amzHeaders, const std::string& resource) {
   std::string sts(ex.methodString());
   sts += '\n';
-  sts += trimSpaces(ex.header("content-md5"));
+  sts += asciiTrim(ex.header("content-md5"));
   sts += '\n';
-  sts += trimSpaces(ex.header(http::field::content_type));
+  sts += asciiTrim(ex.header(http::field::content_type));
   sts += '\n';
   sts += dateLine;
   sts += '\n';
@@ -151,7 +145,7 @@ std::variant<S3Auth, S3Error> verifySigV2(const Exchange& ex, std::string_view r
   bool presigned = false;
   std::string_view auth = ex.header(http::field::authorization);
   if (!auth.empty()) {
-    std::string_view cred = trimSpaces(auth.substr(4));  // after "AWS "
+    std::string_view cred = asciiTrim(auth.substr(4));  // after "AWS "
     size_t colon = cred.rfind(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == cred.size()) {
       return s3Error("InvalidArgument",
@@ -200,12 +194,13 @@ std::variant<S3Auth, S3Error> verifySigV2(const Exchange& ex, std::string_view r
   }
   // Clients put the Date header in the string to sign; with x-amz-date present, AWS's rule is
   // an empty date line instead. Either is the client's own signature.
+  const bool hasAmzDate = ex.headers().find("x-amz-date") != ex.headers().end();
   std::vector<std::string_view> dateLines;
   if (presigned) {
     dateLines.push_back(dateLine);
   } else {
-    dateLines.push_back(trimSpaces(ex.header(http::field::date)));
-    if (ex.headers().find("x-amz-date") != ex.headers().end()) dateLines.push_back("");
+    dateLines.push_back(asciiTrim(ex.header(http::field::date)));
+    if (hasAmzDate) dateLines.push_back("");
   }
   bool match = false;
   for (const auto& resource : resources) {
@@ -219,9 +214,8 @@ std::variant<S3Auth, S3Error> verifySigV2(const Exchange& ex, std::string_view r
   if (!match) return s3Error("SignatureDoesNotMatch");
 
   if (!presigned) {
-    bool hasAmzDate = ex.headers().find("x-amz-date") != ex.headers().end();
     std::string_view date = hasAmzDate ? ex.header("x-amz-date") : ex.header(http::field::date);
-    std::time_t t = parseHttpDate(trimSpaces(date));
+    std::time_t t = parseHttpDate(asciiTrim(date));
     if (t < 0) return s3Error("AccessDenied", "missing or malformed Date / x-amz-date");
     if (t > now + kSigV2MaxSkewSec || t < now - kSigV2MaxSkewSec) {
       return s3Error("RequestTimeTooSkewed");

@@ -14,12 +14,6 @@ namespace {
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::time_t kMaxSkewSec = 15 * 60;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // "20240101T000000Z" → epoch seconds; -1 if malformed.
 std::time_t parseAmzDate(std::string_view s) {
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return -1;
@@ -103,7 +97,7 @@ std::string canonicalHeaderValue(const Exchange& ex, std::string_view name) {
   std::string joined;
   auto range = ex.headers().equal_range(boost::beast::string_view(name.data(), name.size()));
   for (auto it = range.first; it != range.second; ++it) {
-    std::string_view v = trim(std::string_view(it->value().data(), it->value().size()));
+    std::string_view v = asciiTrim(std::string_view(it->value().data(), it->value().size()));
     if (!joined.empty()) joined += ',';
     bool space = false;
     for (char c : v) {  // sequential spaces collapse to one
@@ -155,7 +149,7 @@ std::variant<S3Auth, S3Error> verifySigV4(const Exchange& ex, std::string_view r
     std::string_view rest = auth.substr(kAlgorithm.size());
     std::string credential;
     for (std::string_view item : split(rest, ',')) {
-      item = trim(item);
+      item = asciiTrim(item);
       size_t eq = item.find('=');
       if (eq == std::string_view::npos) continue;
       std::string_view k = item.substr(0, eq), v = item.substr(eq + 1);

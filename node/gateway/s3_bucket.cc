@@ -84,20 +84,13 @@ void deleteBucket(S3Request& r) {
   (void)r.ex.respond(204);
 }
 
+// (The router found the bucket, in this node's BMD, before any of these: no lookup again.)
 void headBucket(S3Request& r) {
-  Client* c = r.client();
-  if (!c) return;
-  auto props = c->bucketProps(r.bucket);
-  if (!props.ok()) return r.fail(props.status());
   r.ex.responseHeaders().set("x-amz-bucket-region", r.gw.options().s3.region);
   (void)r.ex.respond(200);
 }
 
 void getBucketLocation(S3Request& r) {
-  Client* c = r.client();
-  if (!c) return;
-  auto props = c->bucketProps(r.bucket);
-  if (!props.ok()) return r.fail(props.status());
   // us-east-1 is spelled as an empty constraint, as S3 does.
   const std::string& region = r.gw.options().s3.region;
   std::string body =
@@ -116,11 +109,11 @@ bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::st
   // primary's.
   Status st;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    std::optional<meta::BucketProps> props;
+    std::shared_ptr<const meta::BucketProps> props;
     if (attempt == 0) {
       props = findBucket(r, r.bucket);
     } else if (auto fresh = c->bucketProps(r.bucket); fresh.ok()) {
-      props = std::move(*fresh);
+      props = std::make_shared<const meta::BucketProps>(std::move(*fresh));
     }
     if (!props) {
       r.fail(Status(Code::kBucketNotFound, r.bucket));
@@ -129,7 +122,7 @@ bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::st
     if ((*props).*field == value) return true;
     meta::BucketProps next = *props;
     next.*field = value;
-    st = c->setBucketProps(r.bucket, next, &*props);
+    st = c->setBucketProps(r.bucket, next, props.get());
     if (st.code() != Code::kVersionChanged) break;
   }
   if (!st.ok()) {
@@ -140,10 +133,6 @@ bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::st
 }
 
 void getBucketVersioning(S3Request& r) {
-  Client* c = r.client();
-  if (!c) return;
-  auto props = c->bucketProps(r.bucket);
-  if (!props.ok()) return r.fail(props.status());
   XmlWriter x;
   x.root("VersioningConfiguration");
   // No Status: S3 versioning (older versions kept, version ids) is not supported, so it is never

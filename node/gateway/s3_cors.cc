@@ -3,6 +3,7 @@
 // answered from them without a signature, and an actual request with an Origin gets the
 // Access-Control-* headers of the first rule that allows its origin and method, whatever its
 // outcome (a browser shows the page an error only with them).
+#include "common/ascii.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_xml.h"
 
@@ -40,9 +41,7 @@ std::vector<std::string> headerList(std::string_view list) {
   std::vector<std::string> out;
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    std::string_view item = asciiTrim(list.substr(0, comma));
     if (!item.empty()) out.emplace_back(item);
     list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
   }

@@ -76,10 +76,7 @@ void listObjects(S3Request& r, ListKind kind) {
     auto p = c->list(r.bucket, opts);
     if (!p.ok()) return r.fail(p.status());
     page = std::move(*p);
-  } else {
-    auto props = c->bucketProps(r.bucket);
-    if (!props.ok()) return r.fail(props.status());
-  }
+  }  // (max-keys=0: the router found the bucket)
   bool truncated = !page.continuationToken.empty();
   auto enc = [url](const std::string& s) { return url ? uriEncode(s, true) : s; };
 

@@ -22,11 +22,6 @@ namespace {
 // larger ones stream through a PutHandle.
 constexpr uint64_t kInlinePutMax = 8 << 20;
 
-// Standard headers kept with the object besides Content-Type and x-amz-meta-*.
-constexpr std::string_view kKeptHeaders[] = {"content-type",        "cache-control",
-                                             "content-disposition", "content-encoding",
-                                             "content-language",    "expires"};
-
 std::string unquote(std::string_view s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   return std::string(s);

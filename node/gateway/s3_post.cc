@@ -298,8 +298,8 @@ class PostSink {
   Status write(std::string_view piece) {
     size_ += piece.size();
     if (size_ > maxSize_) {
-      return Status(Code::kInvalidArgument,
-                    "EntityTooLarge: the file is larger than the policy allows");
+      overLimit_ = true;
+      return Status(Code::kInvalidArgument, "the file is larger than the policy allows");
     }
     md5_.update(piece);
     if (!handle_ && mem_.size() + piece.size() <= kPostInlineMax) {
@@ -316,6 +316,8 @@ class PostSink {
     return handle_->write(piece);
   }
   uint64_t size() const { return size_; }
+  // The file went past the policy's content-length-range.
+  bool overLimit() const { return overLimit_; }
   Result<ObjectInfo> commit() {
     opts_.custom[std::string(kMetaEtag)] = toHex(md5_.finish());
     if (!handle_) return r_.gw.put(c_, r_.bucket, key_, mem_, opts_);
@@ -330,6 +332,7 @@ class PostSink {
   PutOptions opts_;
   uint64_t maxSize_;
   uint64_t size_ = 0;
+  bool overLimit_ = false;
   std::string mem_;
   Hasher md5_{"md5"};
   std::unique_ptr<PutHandle> handle_;
@@ -416,10 +419,7 @@ void postObject(S3Request& r) {
 
   // The object's metadata from the form's fields, as a PUT's headers would give it.
   PutOptions opts;
-  static constexpr std::string_view kHeaderFields[] = {
-      "content-type",     "cache-control", "content-disposition",
-      "content-encoding", "expires",       "content-language"};
-  for (std::string_view h : kHeaderFields) {
+  for (std::string_view h : kKeptHeaders) {
     if (form.has(std::string(h))) opts.custom[std::string(h)] = form.get(std::string(h));
   }
   for (const auto& [lower, value] : form.fields) {
@@ -430,26 +430,16 @@ void postObject(S3Request& r) {
     return r.fail(
         s3Error("NotImplemented", "tagging, encryption and storage classes in a POST form"));
   }
-  if (form.has("acl")) {
-    std::string acl = form.get("acl");
-    if (acl == "private" || acl == "bucket-owner-full-control" || acl == "bucket-owner-read")
-      acl.clear();
-    if (!acl.empty() && !meta::cannedAclSupported(acl)) {
-      return r.fail(s3Error("InvalidArgument", "unknown canned ACL '" + acl + "'"));
-    }
-    if (!acl.empty()) opts.custom[std::string(kMetaAcl)] = acl;
-  }
-  if (r.gw.options().s3.enabled() && !r.auth.anonymous() && !isBucketOwner(r, *props)) {
-    opts.custom[std::string(kMetaOwner)] = r.auth.user;
-  }
+  auto acl = cannedAcl(r, form.get("acl"));
+  if (!acl) return;
+  recordAccess(r, *acl, opts.custom);
 
   Client* c = r.client();
   if (!c) return;
-  std::optional<S3Error> sizeError;
   PostSink sink(r, *c, key, opts, sizeRange.second);
   Status st = in.stream([&](std::string_view piece) { return sink.write(piece); });
   if (!st.ok()) {
-    if (st.message().starts_with("EntityTooLarge")) {
+    if (sink.overLimit()) {
       return r.fail(
           s3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"));
     }

@@ -593,4 +593,31 @@ names = bucket_names(alice)
 check("and her ListBuckets", lists(names, [A, C, "alice-pubread"], [B, "admin-b"]), names)
 sys.exit(1 if s3checks.fails else 0)
 PY
+
+# A restart of the whole cluster: owners and ACLs are data (the BMD and the objects' metadata on
+# disk), so every decision holds as before.
+"$REPO/tools/dev" down >/dev/null 2>&1
+export AIS_S3_ACCESS_KEY=AKADMIN AIS_S3_SECRET_KEY=adminsecret AIS_S3_USERS_FILE=$WORK/users.json
+"$REPO/tools/dev" up >"$WORK/up2.log" 2>&1 || { cat "$WORK/up2.log"; FAILS=$((FAILS + 1)); }
+unset AIS_S3_ACCESS_KEY AIS_S3_SECRET_KEY AIS_S3_USERS_FILE
+for _ in $(seq 1 50); do curl -sf "$S3_ENDPOINT/v1/health" >/dev/null && break; sleep 0.1; done
+check restart_anonymous_reads_public_object answers 200 "" "$S3_ENDPOINT/alice-a/pub"
+check restart_anonymous_denied_private_object answers 403 AccessDenied "$S3_ENDPOINT/alice-a/priv"
+check restart_anonymous_lists_public_bucket answers 200 ListBucketResult "$S3_ENDPOINT/alice-pubread?list-type=2"
+check restart_anonymous_denied_private_bucket answers 403 AccessDenied "$S3_ENDPOINT/alice-a?list-type=2"
+/usr/bin/python3 - "$(dirname "$0")" "$S3_ENDPOINT" <<'PY' || FAILS=$((FAILS + 1))
+import sys
+sys.path.insert(0, sys.argv[1])
+from s3checks import sdk_client, check, sdk_code as code
+import s3checks
+alice = sdk_client(sys.argv[2], "AKALICE", "alicesecret")
+bob = sdk_client(sys.argv[2], "AKBOB", "bobsecret")
+owner = alice.get_bucket_acl(Bucket="alice-a")["Owner"]["ID"]
+check("after the restart alice still owns alice-a", owner == "alice", owner)
+c = code(lambda: bob.get_object(Bucket="alice-a", Key="priv"))
+check("and bob is still denied her private object", c == "AccessDenied", c)
+c = code(lambda: bob.create_bucket(Bucket="alice-a"))
+check("and her bucket's name is still hers", c == "BucketAlreadyExists", c)
+sys.exit(1 if s3checks.fails else 0)
+PY
 finish

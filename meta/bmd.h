@@ -21,6 +21,13 @@ inline bool cannedAclSupported(std::string_view acl) {
          acl == "authenticated-read";
 }
 
+inline constexpr std::string_view kVersioningOff = "";
+inline constexpr std::string_view kVersioningEnabled = "Enabled";
+inline constexpr std::string_view kVersioningSuspended = "Suspended";
+inline bool objectVersioningSupported(std::string_view v) {
+  return v == kVersioningOff || v == kVersioningEnabled || v == kVersioningSuspended;
+}
+
 struct EcProps {
   bool enabled = false;
   uint32_t dataSlices = 2;
@@ -45,6 +52,10 @@ struct BucketProps {
   std::string cors;
   // S3 bucket tags, URL-encoded ("k=v&k2=v2"; "" = none).
   std::string tags;
+  // S3 object versioning: kVersioningOff (never enabled), kVersioningEnabled (a write or delete
+  // keeps the version it replaces, under its own id) or kVersioningSuspended (writes replace the
+  // "null" version; the versions kept before stay). Once enabled it never returns to off.
+  std::string objectVersioning;
   bool operator==(const BucketProps&) const = default;
 };
 

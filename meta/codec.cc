@@ -60,6 +60,7 @@ void toWire(const BucketProps& p, wire::BucketProps::Builder out) {
   out.setAcl(p.acl);
   out.setCors(p.cors);
   out.setTags(p.tags);
+  out.setObjectVersioning(p.objectVersioning);
 }
 
 BucketProps fromWire(wire::BucketProps::Reader in) {
@@ -77,6 +78,7 @@ BucketProps fromWire(wire::BucketProps::Reader in) {
   p.acl = in.getAcl();
   p.cors = in.getCors();
   p.tags = in.getTags();
+  p.objectVersioning = in.getObjectVersioning();
   return p;
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "meta/names.h"
+
 namespace ais::meta {
 
 uint64_t xxhash64(std::string_view data, uint64_t seed) {
@@ -20,6 +22,10 @@ uint64_t mix64(uint64_t x) {
 }
 
 std::string uname(std::string_view bucket, std::string_view name) {
+  if (isVersionsBucket(bucket)) {
+    bucket = bucketOfVersions(bucket);
+    name = splitVersionName(name).first;
+  }
   std::string u;
   u.reserve(4 + bucket.size() + name.size());
   u.append("ais/").append(bucket).append("/").append(name);

@@ -16,7 +16,8 @@ uint64_t xxhash64(std::string_view data, uint64_t seed = 0);
 // splitmix64 finalizer: without it the ids' bit patterns decide the winners and balance is lost.
 uint64_t mix64(uint64_t x);
 
-// Uniform name of an object across the cluster: "ais/<bucket>/<name>".
+// Uniform name of an object across the cluster: "ais/<bucket>/<name>", which places it. A
+// version of an object (meta/names.h versionsBucket) has its key's: it lives with the key.
 std::string uname(std::string_view bucket, std::string_view name);
 
 // Index of the winning id in `ids` for the given uname hash; ids must not be empty.

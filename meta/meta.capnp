@@ -38,6 +38,9 @@ struct BucketProps {
   acl @7 :Text;
   cors @8 :Text;
   tags @9 :Text;
+  # S3 object versioning: "" never enabled, "Enabled" (every write keeps the version it
+  # replaces), "Suspended" (writes replace the "null" version; older ones stay).
+  objectVersioning @10 :Text;
 }
 
 struct Bucket {

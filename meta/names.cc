@@ -1,6 +1,10 @@
 #include "meta/names.h"
 
+#include <fmt/format.h>
+
+#include <chrono>
 #include <cstdint>
+#include <random>
 #include <string>
 
 namespace ais::meta {
@@ -95,6 +99,32 @@ Status validateObjectName(std::string_view name) {
     start = end + 1;
   }
   return Status::OK();
+}
+
+bool validVersionId(std::string_view id) {
+  if (id == kNullVersionId) return true;
+  if (id.size() != 32) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string newVersionId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return fmt::format("{:016x}{:016x}", static_cast<uint64_t>(ns), rng());
+}
+
+Status validateNameIn(std::string_view bucket, std::string_view name) {
+  if (!isVersionsBucket(bucket)) return validateObjectName(name);
+  auto [key, id] = splitVersionName(name);
+  if (key.size() == name.size() || !validVersionId(id)) {
+    return Status(Code::kBadObjectName, "not the name of an object version");
+  }
+  return validateObjectName(key);
 }
 
 Status refuseReservedBucket(std::string_view name) {

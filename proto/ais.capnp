@@ -179,7 +179,12 @@ interface Node {
                  sink :ByteSink, ifVersion :UInt64, archpath :Text, archiveMime :Text)
       -> (status :Status, attrs :ObjectAttrs, data :Data, sentBytes :UInt64, dataChecksum :UInt64);
   headObject @12 (ref :ObjectRef) -> (status :Status, attrs :ObjectAttrs);
-  deleteObject @13 (ref :ObjectRef) -> (status :Status);
+  # In a bucket with S3 object versioning (BucketProps.objectVersioning), a client's delete keeps
+  # the current version and makes a delete marker the latest (deleteMarker, versionId: its id);
+  # versionId (non-empty) removes that version for good, the current one or a kept one (the
+  # newest kept version, unless a delete marker, becomes current again when the current goes).
+  deleteObject @13 (ref :ObjectRef, versionId :Text)
+      -> (status :Status, versionId :Text, deleteMarker :Bool);
   renameObject @14 (ref :ObjectRef, newName :Text) -> (status :Status);
   # Up to `limit` entries with name > startAfter, sorted; the client merges the targets' pages.
   # With a delimiter, names are rolled up into `prefixes` (each counts against `limit`).

@@ -283,26 +283,32 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
 }
 
 Status Client::remove(const std::string& bucket, const std::string& name, uint64_t ifVersion) {
+  return removeObject(bucket, name, ifVersion).status();
+}
+
+Result<Client::Removal> Client::removeObject(const std::string& bucket, const std::string& name,
+                                             uint64_t ifVersion, const std::string& versionId) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
   std::set<std::string> silent;  // targets that did not answer an attempt
-  auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
+  return impl_->withRetry<Removal>([&](const meta::Smap& smap) -> kj::Promise<Result<Removal>> {
     // The owner down in a bucket with EC: a degraded delete at the target after it, which
     // repeats it on the owner once that is back (like a degraded PUT).
     auto route = impl_->putRoute(smap, bucket, name, silent);
-    if (!route.ok()) return Result<bool>(route.status());
+    if (!route.ok()) return Result<Removal>(route.status());
     const std::string& ep = route->target->rpcEndpoint;
     auto req = impl_->pool_->get(ep).deleteObjectRequest();
     impl_->fillRef(req.initRef(), smap, bucket, name);
     req.getRef().setDegraded(route->degraded);
     req.getRef().setIfVersion(ifVersion);
-    return Impl::noteSilent(impl_->guard<bool>(ep, req.send().then([](auto&& r) -> Result<bool> {
-      Status s = toStatus(r.getStatus());
-      if (!s.ok()) return s;
-      return true;
-    })),
-                            silent, route->target->id);
+    req.setVersionId(versionId);
+    return Impl::noteSilent(
+        impl_->guard<Removal>(ep, req.send().then([](auto&& r) -> Result<Removal> {
+          Status s = toStatus(r.getStatus());
+          if (!s.ok()) return s;
+          return Removal{proto::str(r.getVersionId()), r.getDeleteMarker()};
+        })),
+        silent, route->target->id);
   });
-  return r.status();
 }
 
 Status Client::rename(const std::string& bucket, const std::string& from, const std::string& to) {

@@ -286,6 +286,15 @@ class Client {
                           bool dstIfAbsent = false, uint64_t dstIfVersion = 0);
   // ifVersion (non-zero): only if the object is that version (VersionChanged otherwise).
   Status remove(const std::string& bucket, const std::string& name, uint64_t ifVersion = 0);
+  // remove() with S3 object versioning's answer: in a versioned bucket the delete keeps the
+  // current version and adds a delete marker (deleteMarker, versionId: the marker's id);
+  // versionId (non-empty) removes that version for good (ObjectNotFound if there is none).
+  struct Removal {
+    std::string versionId;
+    bool deleteMarker = false;
+  };
+  Result<Removal> removeObject(const std::string& bucket, const std::string& name,
+                               uint64_t ifVersion = 0, const std::string& versionId = "");
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);
   // Merges the targets' sorted pages into one sorted page.
   Result<ListPage> list(const std::string& bucket, const ListOptions& options = {});

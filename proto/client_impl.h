@@ -47,14 +47,18 @@ inline bool retryable(Code code) {
 }
 
 // A bucket name this client may use: valid, and not reserved unless the client is a gateway's.
+// (A gateway's also the kept versions of a bucket, meta::versionsBucket.)
 inline Status checkBucket(const Client::Options& options, const std::string& bucket) {
+  if (options.reservedBuckets && meta::isVersionsBucket(bucket)) {
+    return meta::validateBucketName(meta::bucketOfVersions(bucket));
+  }
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
   return options.reservedBuckets ? Status::OK() : meta::refuseReservedBucket(bucket);
 }
 inline Status checkNames(const Client::Options& options, const std::string& bucket,
                          const std::string& name) {
   AIS_RETURN_IF_ERROR(checkBucket(options, bucket));
-  return meta::validateObjectName(name);
+  return meta::validateNameIn(bucket, name);
 }
 
 // Reads a file or a memory buffer chunk by chunk while hashing, for streamed PUTs.

@@ -771,6 +771,16 @@ Status checkProps(meta::BucketProps& props) {
     return Status(Code::kInvalidArgument,
                   "mirror copies must be <= " + std::to_string(kMaxMirrorCopies));
   }
+  if (!meta::objectVersioningSupported(props.objectVersioning)) {
+    return Status(Code::kInvalidArgument, "object versioning '" + props.objectVersioning +
+                                              "': expected Enabled or Suspended");
+  }
+  if (!props.objectVersioning.empty() && props.ec.enabled) {
+    // The versions kept are plain objects of the key's target, not erasure-coded.
+    return Status(Code::kNotImplemented,
+                  "S3 object versioning in a bucket with erasure coding (the versions kept would "
+                  "not be erasure-coded)");
+  }
   const meta::EcProps& ec = props.ec;
   if (ec.dataSlices < 1 || ec.paritySlices < 1 || ec.dataSlices + ec.paritySlices > 32) {
     return Status(Code::kInvalidArgument,
@@ -919,6 +929,10 @@ kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::Bucke
   if (!cur) return Status(Code::kBucketNotFound, "ais://" + name);
   AIS_RETURN_IF_ERROR(checkProps(props));
   AIS_RETURN_IF_ERROR(checkEcChange(ctx_.meta.smap(), cur, props));
+  if (!cur->objectVersioning.empty() && props.objectVersioning.empty()) {
+    return Status(Code::kInvalidArgument,
+                  "object versioning of ais://" + name + " can be suspended, not turned off");
+  }
   uint32_t copies = props.mirrorCopies == cur->mirrorCopies ? 1 : props.mirrorCopies;
   return targetsCanMirror(copies).then([this, name, props, expected = std::move(expected)](
                                            Status st) mutable -> kj::Promise<Status> {

@@ -141,11 +141,17 @@ Result<ObjectInfo> Gateway::head(Client& c, const std::string& bucket, const std
 
 Status Gateway::remove(Client& c, const std::string& bucket, const std::string& name,
                        uint64_t ifVersion) {
+  return removeObject(c, bucket, name, ifVersion).status();
+}
+
+Result<Client::Removal> Gateway::removeObject(Client& c, const std::string& bucket,
+                                              const std::string& name, uint64_t ifVersion,
+                                              const std::string& versionId) {
   if (local_ && ownsLocally(bucket, name)) {
-    Status st = local_->remove(bucket, name, ifVersion);
-    if (!takeTheFabric(st.code())) return st;
+    auto r = local_->remove(bucket, name, ifVersion, versionId);
+    if (!takeTheFabric(r.code())) return r;
   }
-  return c.remove(bucket, name, ifVersion);
+  return c.removeObject(bucket, name, ifVersion, versionId);
 }
 
 Result<std::unique_ptr<PutHandle>> Gateway::beginPut(Client& c, const std::string& bucket,

@@ -93,6 +93,10 @@ class Gateway {
   Result<ObjectInfo> head(Client& c, const std::string& bucket, const std::string& name);
   Status remove(Client& c, const std::string& bucket, const std::string& name,
                 uint64_t ifVersion = 0);
+  // remove() with S3 object versioning's answer (Client::removeObject).
+  Result<Client::Removal> removeObject(Client& c, const std::string& bucket,
+                                       const std::string& name, uint64_t ifVersion = 0,
+                                       const std::string& versionId = "");
   Result<std::unique_ptr<PutHandle>> beginPut(Client& c, const std::string& bucket,
                                               const std::string& name, const PutOptions& opts);
   // A whole body at once (one write into the target's writer when in-process).

@@ -16,16 +16,17 @@ Result<ObjectInfo> LocalTarget::head(const std::string& bucket, const std::strin
   return node::infoFromLom(*lom, objects_.targetId());
 }
 
-Status LocalTarget::remove(const std::string& bucket, const std::string& name, uint64_t ifVersion) {
+Result<Client::Removal> LocalTarget::remove(const std::string& bucket, const std::string& name,
+                                            uint64_t ifVersion, const std::string& versionId) {
   node::ObjectRef ref{bucket, name};
   ref.ifVersion = ifVersion;
-  auto r = call<bool>([&] {
-    return objects_.remove(ref).then([](Status st) -> Result<bool> {
-      if (!st.ok()) return st;
-      return true;
-    });
+  return call<Client::Removal>([&] {
+    return objects_.removeObject(ref, versionId)
+        .then([](Result<store::Store::Removed> r) -> Result<Client::Removal> {
+          if (!r.ok()) return r.status();
+          return Client::Removal{r->versionId, r->deleteMarker};
+        });
   });
-  return r.status();
 }
 
 namespace {

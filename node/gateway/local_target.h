@@ -26,7 +26,9 @@ class LocalTarget {
 
   // From gateway coroutines (any thread):
   Result<ObjectInfo> head(const std::string& bucket, const std::string& name);
-  Status remove(const std::string& bucket, const std::string& name, uint64_t ifVersion = 0);
+  // As the fabric's deleteObject (ObjectService::removeObject).
+  Result<Client::Removal> remove(const std::string& bucket, const std::string& name,
+                                 uint64_t ifVersion = 0, const std::string& versionId = "");
   // opts: custom metadata and the conditions (ifAbsent, ifVersion), as the client library's.
   Result<std::unique_ptr<PutHandle>> beginPut(const std::string& bucket, const std::string& name,
                                               const PutOptions& opts);

@@ -124,7 +124,10 @@ json propsJson(const meta::BucketProps& p) {
                 {"parity_slices", p.ec.paritySlices},
                 {"objsize_limit", p.ec.objSizeLimit}}},
               {"created_ns", p.createdNs},
-              {"s3", {{"owner", p.owner}, {"acl", p.acl.empty() ? "private" : p.acl}}}};
+              {"s3",
+               {{"owner", p.owner},
+                {"acl", p.acl.empty() ? "private" : p.acl},
+                {"versioning", p.objectVersioning.empty() ? "off" : p.objectVersioning}}}};
 }
 
 json nodeJson(const meta::NodeInfo& n) {

@@ -96,12 +96,19 @@ void createBucket(S3Request& r);
 void deleteBucket(S3Request& r);
 void headBucket(S3Request& r);
 void getBucketLocation(S3Request& r);
-void getBucketVersioning(S3Request& r);
 // Sets one S3 field of the bucket's props (acl, cors, tags; the rest as this node's BMD has
 // them) through the primary, unless it already has that value; false after answering an error.
 bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::string value);
 // Listing (s3_list.cc)
 enum class ListKind { kV1, kV2, kVersions };
+// A listing's prefix, delimiter, encoding-type=url and max-keys (at most 1000); nullopt after
+// answering 400 for a bad encoding-type or max-keys.
+struct ListParams {
+  std::string prefix, delimiter;
+  bool url = false;
+  int maxKeys = 1000;
+};
+std::optional<ListParams> listParams(S3Request& r);
 void listObjects(S3Request& r, ListKind kind);
 // Objects (s3_object.cc)
 void putObject(S3Request& r);
@@ -193,17 +200,43 @@ std::optional<uint64_t> versionIfMatch(S3Request& r, std::string_view ifMatch);
 // version that has that ETag; all decided atomically with the commit. False if it answered.
 bool conditionalWrite(S3Request& r, PutOptions& opts);
 // The source of a CopyObject or UploadPartCopy (x-amz-copy-source: never the multipart staging
-// bucket, a versionId only "null") and its info, once the x-amz-copy-source-if-* conditions
-// hold; answers the error itself (412 for a failed condition) and returns nullopt.
+// bucket; a versionId names one version, findVersion) and its info, once the x-amz-copy-source-if-*
+// conditions hold; answers the error itself (412 for a failed condition) and returns nullopt.
 struct CopySource {
   std::string bucket, key;
   ObjectInfo info;
+  // Where its bytes are: bucket/key, or the versions bucket for an older version.
+  std::string readBucket, readName;
 };
 std::optional<CopySource> copySource(S3Request& r, Client& c);
 // Stores the request body as bucket/name with the MD5 ETag (after checking every digest the
 // client sent); answers with the error itself and returns nullopt on failure.
 std::optional<ObjectInfo> receiveObject(S3Request& r, const std::string& bucket,
                                         const std::string& name, PutOptions opts);
+// S3 object versioning (s3_versions.cc). Get/PutBucketVersioning (Enabled, Suspended; MFA
+// delete 501); ListObjectVersions (of a bucket never versioned: listObjects' kVersions).
+void getBucketVersioning(S3Request& r);
+void putBucketVersioning(S3Request& r);
+void listObjectVersions(S3Request& r);
+// An object's version id ("null" without one) and whether it is a delete marker.
+std::string versionIdOf(const ObjectInfo& info);
+bool isDeleteMarker(const ObjectInfo& info);
+bool versioningEverEnabled(S3Request& r, const std::string& bucket);
+// A GET or HEAD of r.bucket/key found no object: if its latest version is a delete marker, the
+// x-amz-delete-marker and x-amz-version-id headers that say so.
+void setDeleteMarkerHeaders(S3Request& r, Client& c, const std::string& key);
+// x-amz-version-id of the object, in a bucket whose versioning was ever enabled.
+void setVersionHeader(S3Request& r, const std::string& bucket, const ObjectInfo& info);
+// Where version versionId of bucket/key is: the object itself, or one kept in the versions
+// bucket (a delete marker included). Answers the error itself (400 for a malformed id or one
+// other than "null" where versioning was never enabled, 404 NoSuchVersion) and returns nullopt.
+struct VersionRef {
+  std::string bucket, name;  // where to read it
+  ObjectInfo info;
+};
+std::optional<VersionRef> findVersion(S3Request& r, Client& c, const std::string& bucket,
+                                      const std::string& key, const std::string& versionId);
+
 // Reads a small request body (XML) up to limit bytes; nullopt after answering with an error.
 std::optional<std::string> readSmallBody(S3Request& r, size_t limit);
 

@@ -132,14 +132,4 @@ bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::st
   return true;
 }
 
-void getBucketVersioning(S3Request& r) {
-  XmlWriter x;
-  x.root("VersioningConfiguration");
-  // No Status: S3 versioning (older versions kept, version ids) is not supported, so it is never
-  // enabled; every object is its one version "null". (AIS's own object versions are a counter
-  // of overwrites.)
-  x.close("VersioningConfiguration");
-  sendXml(r, x);
-}
-
 }  // namespace ais::gateway

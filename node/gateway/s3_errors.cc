@@ -66,6 +66,7 @@ constexpr std::array kTable{
     Entry{"NoSuchTagSet", 404, "The TagSet does not exist"},
     Entry{"NoSuchKey", 404, "The specified key does not exist"},
     Entry{"NoSuchUpload", 404, "The specified multipart upload does not exist"},
+    Entry{"NoSuchVersion", 404, "The specified version does not exist"},
     Entry{"NotImplemented", 501,
           "A header or query you provided implies functionality that is not implemented"},
     Entry{"PreconditionFailed", 412,

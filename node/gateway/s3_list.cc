@@ -12,28 +12,35 @@
 
 namespace ais::gateway {
 
+std::optional<ListParams> listParams(S3Request& r) {
+  ListParams p{r.param("prefix"), r.param("delimiter"), false, 1000};
+  std::string encoding = r.param("encoding-type");
+  if (!encoding.empty() && encoding != "url") {
+    r.fail(s3Error("InvalidArgument", "Invalid Encoding Method specified in Request"));
+    return std::nullopt;
+  }
+  p.url = encoding == "url";
+  if (r.has("max-keys")) {
+    std::string v = r.param("max-keys");
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p.maxKeys);
+    if (ec != std::errc() || end != v.data() + v.size() || p.maxKeys < 0) {
+      r.fail(s3Error("InvalidArgument", "max-keys must be a non-negative integer"));
+      return std::nullopt;
+    }
+  }
+  p.maxKeys = std::min(p.maxKeys, 1000);
+  return p;
+}
+
 void listObjects(S3Request& r, ListKind kind) {
   const bool v2 = kind == ListKind::kV2;
   const bool versions = kind == ListKind::kVersions;
-  std::string prefix = r.param("prefix");
-  std::string delimiter = r.param("delimiter");
-  std::string encoding = r.param("encoding-type");
-  if (!encoding.empty() && encoding != "url") {
-    return r.fail(s3Error("InvalidArgument", "Invalid Encoding Method specified in Request"));
-  }
-  bool url = encoding == "url";
-  int maxKeys = 1000;
-  if (r.has("max-keys")) {
-    try {
-      size_t pos = 0;
-      std::string v = r.param("max-keys");
-      maxKeys = std::stoi(v, &pos);
-      if (pos != v.size() || maxKeys < 0) throw std::invalid_argument(v);
-    } catch (...) {
-      return r.fail(s3Error("InvalidArgument", "max-keys must be a non-negative integer"));
-    }
-  }
-  maxKeys = std::min(maxKeys, 1000);
+  auto params = listParams(r);
+  if (!params) return;
+  const std::string& prefix = params->prefix;
+  const std::string& delimiter = params->delimiter;
+  const bool url = params->url;
+  const int maxKeys = params->maxKeys;
 
   // Where to start: v2's token is ours (base64 of the listing's own token), start-after and v1's
   // marker are keys; the listing continues after either.

@@ -243,8 +243,8 @@ void uploadPart(S3Request& r) {
   Hasher md5("md5");
   std::optional<Hasher> sum;  // the upload's checksum algorithm, of the copied range
   if (!alg.empty()) sum.emplace(alg);
-  auto got = c->getStream(source->bucket, source->key, ByteRange{off, len}, srcInfo.version,
-                          [&](std::string_view chunk) {
+  auto got = c->getStream(source->readBucket, source->readName, ByteRange{off, len},
+                          srcInfo.version, [&](std::string_view chunk) {
                             md5.update(chunk);
                             if (sum) sum->update(chunk);
                             return (*handle)->write(chunk);
@@ -287,6 +287,7 @@ void completeMultipart(S3Request& r) {
       x.leaf("ChecksumType", checksumType(value));
     });
     x.close("CompleteMultipartUploadResult");
+    setVersionHeader(r, r.bucket, out);
     sendXml(r, x);
   };
   // A retry of a Complete that already succeeded: the same answer (its conditions held then).

@@ -358,25 +358,32 @@ void putObject(S3Request& r) {
   auto info = receiveObject(r, r.bucket, r.key, std::move(opts));
   if (!info) return;
   r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
+  setVersionHeader(r, r.bucket, *info);
   echoChecksums(r, *info);
   (void)r.ex.respond(200);
 }
 
-void getObject(S3Request& r) {
+namespace {
+
+// GET or HEAD of bucket/key (the object, or a version kept in the versions bucket); bucket's
+// ACLs decide. wantVid (non-null): the version asked for by id, found there a moment ago: if the
+// object is another version by now, that one was kept meanwhile and is served from there.
+void serveObject(S3Request& r, const std::string& bucket, const std::string& key,
+                 const std::string* wantVid) {
   Client* c = r.client();
   if (!c) return;
   // The co-located owner serves from its own disk: one open gives the LOM and the bytes.
   std::optional<LocalObject> local;
   ObjectInfo info;
   // (HEAD reads metadata only, the same through every gateway.)
-  if (!r.ex.headOnly() && r.gw.ownsLocally(r.bucket, r.key)) {
+  if (!r.ex.headOnly() && r.gw.ownsLocally(bucket, key)) {
     // A whole small object is opened and verified in one hop to its I/O worker.
     bool whole = r.ex.header(http::field::range).empty();
-    auto rd = openLocal(r.gw, r.ex, r.bucket, r.key, whole ? kVerifyBeforeStatus : 0);
+    auto rd = openLocal(r.gw, r.ex, bucket, key, whole ? kVerifyBeforeStatus : 0);
     if (rd.ok()) {
       local = std::move(*rd);
       info = node::infoFromLom(local->reader->lom());
-    } else if (rd.code() == Code::kObjectCorrupted && !c->ecEnabled(r.bucket)) {
+    } else if (rd.code() == Code::kObjectCorrupted && !c->ecEnabled(bucket)) {
       return r.fail(rd.status());
     }  // (with EC, the owner's fabric GET below restores it)
   }
@@ -386,11 +393,19 @@ void getObject(S3Request& r) {
   if (!local) {
     bool prefetch = !r.ex.headOnly() && r.ex.header(http::field::range).empty();
     Result<ObjectInfo> h = Status(Code::kRangeNotSatisfiable);
-    if (prefetch) h = c->getRange(r.bucket, r.key, ByteRange{0, kForwardFirstPiece}, &first);
+    if (prefetch) h = c->getRange(bucket, key, ByteRange{0, kForwardFirstPiece}, &first);
     // (An empty object has no byte 0.)
-    if (h.code() == Code::kRangeNotSatisfiable) h = r.gw.head(*c, r.bucket, r.key);
-    if (!h.ok()) return failObjectLookup(r, r.bucket, h.status());
+    if (h.code() == Code::kRangeNotSatisfiable) h = r.gw.head(*c, bucket, key);
+    if (!h.ok()) {
+      if (h.code() == Code::kObjectNotFound && !wantVid && bucket == r.bucket) {
+        setDeleteMarkerHeaders(r, *c, key);
+      }
+      return failObjectLookup(r, r.bucket, h.status());
+    }
     info = std::move(*h);
+  }
+  if (wantVid && versionIdOf(info) != *wantVid) {
+    return serveObject(r, meta::versionsBucket(bucket), meta::versionName(key, *wantVid), nullptr);
   }
   // On the info of the very version served (its ACL and writer).
   if (!objectReadAllowed(r, r.bucket, info)) return;
@@ -403,18 +418,19 @@ void getObject(S3Request& r) {
   bool verified = false;
   if (local && !r.ex.headOnly()) {
     if (Status st = verifyBeforeStatus(r.gw, r.ex, *local, span->offset, span->length); !st.ok()) {
-      if (st.code() != Code::kObjectCorrupted || !c->ecEnabled(r.bucket)) return r.fail(st);
+      if (st.code() != Code::kObjectCorrupted || !c->ecEnabled(bucket)) return r.fail(st);
       local.reset();  // with EC, the owner's fabric GET below restores it
     }
     verified = span->length <= kVerifyBeforeStatus;
   }
   if (!local && !r.ex.headOnly() && span->length > 0 && (first.empty() || span->offset != 0)) {
     // A ranged GET from another owner: its first piece arrives verified before the status line.
-    auto got = fetchFirstPiece(*c, r.bucket, r.key, span->offset, span->length, info.version);
+    auto got = fetchFirstPiece(*c, bucket, key, span->offset, span->length, info.version);
     if (!got.ok()) return r.fail(got.status());
     first = std::move(*got);
   }
   setObjectHeaders(r, info);
+  setVersionHeader(r, r.bucket, info);
   setTaggingCount(r, info);
   setChecksumHeaders(r, info, !span->partial);
   unsigned status = 200;
@@ -427,22 +443,61 @@ void getObject(S3Request& r) {
   }
   if (Status st = r.ex.beginResponse(status, span->length); !st.ok() || r.ex.headOnly()) return;
   if (local) return sendVerified(r.gw, r.ex, *local, span->offset, span->length, verified);
-  sendForwarded(r.ex, *c, r.bucket, r.key, span->offset, span->length, info.version, first);
+  sendForwarded(r.ex, *c, bucket, key, span->offset, span->length, info.version, first);
+}
+
+}  // namespace
+
+void getObject(S3Request& r) {
+  if (!r.has("versionId")) return serveObject(r, r.bucket, r.key, nullptr);
+  Client* c = r.client();
+  if (!c) return;
+  std::string vid = r.param("versionId");
+  auto v = findVersion(r, *c, r.bucket, r.key, vid);
+  if (!v) return;
+  if (isDeleteMarker(v->info)) {
+    auto& h = r.ex.responseHeaders();
+    h.set("x-amz-delete-marker", "true");
+    h.set("x-amz-version-id", vid);
+    h.set(http::field::last_modified, httpDate(v->info.mtimeNs));
+    return r.fail(
+        s3Error("MethodNotAllowed", "The specified method is not allowed against this resource."));
+  }
+  serveObject(r, v->bucket, v->name, v->bucket == r.bucket ? &vid : nullptr);
 }
 
 void deleteObject(S3Request& r) {
   uint64_t ifVersion = 0;
+  std::string vid = r.param("versionId");
+  if (!vid.empty() && !versioningEverEnabled(r, r.bucket)) {
+    if (vid != meta::kNullVersionId) {
+      return r.fail(s3Error("InvalidArgument", "Invalid version id specified"));
+    }
+    vid.clear();  // (never versioned: "null" is the object)
+  }
   if (std::string_view im = r.ex.header(http::field::if_match); !im.empty()) {
+    if (!vid.empty()) {
+      return r.fail(s3Error("NotImplemented", "If-Match on a delete of one version"));
+    }
     auto v = versionIfMatch(r, im);
     if (!v) return;
     ifVersion = *v;
   }
   Client* c = r.client();
   if (!c) return;
-  Status st = r.gw.remove(*c, r.bucket, r.key, ifVersion);
-  if (ifVersion && st.code() == Code::kObjectNotFound) return r.fail(st);  // gone meanwhile
-  // S3 deletes are idempotent: a missing key is success (a missing bucket is not).
-  if (!st.ok() && st.code() != Code::kObjectNotFound) return r.fail(st);
+  auto removed = r.gw.removeObject(*c, r.bucket, r.key, ifVersion, vid);
+  if (ifVersion && removed.code() == Code::kObjectNotFound) {
+    return r.fail(removed.status());  // gone meanwhile
+  }
+  // S3 deletes are idempotent: a missing key or version is success (a missing bucket is not).
+  if (!removed.ok() && removed.code() != Code::kObjectNotFound) return r.fail(removed.status());
+  auto& h = r.ex.responseHeaders();
+  if (removed.ok() && removed->deleteMarker) h.set("x-amz-delete-marker", "true");
+  if (!vid.empty()) {
+    h.set("x-amz-version-id", vid);
+  } else if (removed.ok() && !removed->versionId.empty()) {
+    h.set("x-amz-version-id", removed->versionId);
+  }
   (void)r.ex.respond(204);
 }
 
@@ -460,11 +515,11 @@ std::optional<CopySource> copySource(S3Request& r, Client& c) {
     r.fail(s3Error("InvalidArgument", "bad x-amz-copy-source"));
     return std::nullopt;
   }
+  std::optional<std::string> versionId;
   if (!query.empty()) {
     auto params = parseQuery(query);
-    auto version = params ? queryGet(*params, "versionId") : std::nullopt;
-    if (!params || !version || *version != "null") {
-      // (No S3 versioning: the one version of every object is "null".)
+    versionId = params ? queryGet(*params, "versionId") : std::nullopt;
+    if (!versionId || !meta::validVersionId(*versionId)) {
       r.fail(s3Error("InvalidArgument", "Invalid version id specified"));
       return std::nullopt;
     }
@@ -476,7 +531,7 @@ std::optional<CopySource> copySource(S3Request& r, Client& c) {
     r.fail(s3Error("InvalidArgument", "x-amz-copy-source must be bucket/key"));
     return std::nullopt;
   }
-  CopySource src{s.substr(0, slash), s.substr(slash + 1), {}};
+  CopySource src{s.substr(0, slash), s.substr(slash + 1), {}, {}, {}};
   if (src.bucket == kMultipartBucket) {
     r.fail(s3Error("AccessDenied"));
     return std::nullopt;
@@ -485,13 +540,27 @@ std::optional<CopySource> copySource(S3Request& r, Client& c) {
     r.fail(Status(Code::kBucketNotFound, src.bucket));
     return std::nullopt;
   }
-  auto info = r.gw.head(c, src.bucket, src.key);
-  if (!info.ok()) {
-    failObjectLookup(r, src.bucket, info.status());
-    return std::nullopt;
+  src.readBucket = src.bucket;
+  src.readName = src.key;
+  if (versionId) {
+    auto v = findVersion(r, c, src.bucket, src.key, *versionId);
+    if (!v) return std::nullopt;
+    if (isDeleteMarker(v->info)) {
+      r.fail(s3Error("InvalidRequest", "The source of a copy may not be a delete marker"));
+      return std::nullopt;
+    }
+    src.readBucket = v->bucket;
+    src.readName = v->name;
+    src.info = std::move(v->info);
+  } else {
+    auto info = r.gw.head(c, src.bucket, src.key);
+    if (!info.ok()) {
+      failObjectLookup(r, src.bucket, info.status());
+      return std::nullopt;
+    }
+    src.info = std::move(*info);
   }
-  if (!objectReadAllowed(r, src.bucket, *info)) return std::nullopt;
-  src.info = std::move(*info);
+  if (!objectReadAllowed(r, src.bucket, src.info)) return std::nullopt;
   // A copy has no 304: any condition that does not hold fails it.
   auto met = evaluateConditions(src.info, r.ex.header("x-amz-copy-source-if-match"),
                                 r.ex.header("x-amz-copy-source-if-none-match"),
@@ -545,7 +614,9 @@ void copyObject(S3Request& r) {
     }
   }
   Result<ObjectInfo> out = Status(Code::kInternal);
-  if (srcBucket == r.bucket && srcKey == r.key) {
+  // (In a versioned bucket a copy onto itself is a new version: the copy below.)
+  if (srcBucket == r.bucket && srcKey == r.key && source->readBucket == r.bucket &&
+      !versioningEverEnabled(r, r.bucket)) {
     if (!replace && !replaceTags) {
       return r.fail(s3Error("InvalidRequest",
                             "This copy request is illegal because it is trying to copy an object "
@@ -556,9 +627,14 @@ void copyObject(S3Request& r) {
     }
     out = c->setCustom(r.bucket, r.key, *custom, false);
   } else {
-    out = c->copy(srcBucket, srcKey, r.bucket, r.key, custom, dst.ifAbsent, dst.ifVersion);
+    out = c->copy(source->readBucket, source->readName, r.bucket, r.key, custom, dst.ifAbsent,
+                  dst.ifVersion);
   }
   if (!out.ok()) return r.fail(out.status());
+  if (versioningEverEnabled(r, srcBucket)) {
+    r.ex.responseHeaders().set("x-amz-copy-source-version-id", versionIdOf(*srcInfo));
+  }
+  setVersionHeader(r, r.bucket, *out);
   XmlWriter x;
   x.root("CopyObjectResult");
   x.leaf("LastModified", isoDate(out->mtimeNs));
@@ -577,11 +653,25 @@ void deleteObjects(S3Request& r) {
   if (!c) return;
   XmlWriter x;
   x.root("DeleteResult");
+  const bool versioned = versioningEverEnabled(r, r.bucket);
   for (const auto& [key, etag, versionId] : req->keys) {
-    std::optional<S3Error> err;  // this key's error, if any
-    if (!versionId.empty() && versionId != "null") {
-      // (No S3 versioning: every object's one version is "null".)
+    std::optional<S3Error> err;              // this key's error, if any
+    std::optional<Client::Removal> removal;  // in a versioned bucket: what went
+    if (!versionId.empty() &&
+        (!meta::validVersionId(versionId) || (!versioned && versionId != "null"))) {
       err = s3Error("InvalidArgument", "Invalid version id specified");
+    } else if (versioned) {
+      if (!etag.empty()) {
+        err = s3Error("NotImplemented", "an ETag condition in a versioned bucket");
+      } else if (auto rm = r.gw.removeObject(*c, r.bucket, key, 0, versionId); rm.ok()) {
+        removal = std::move(*rm);
+      } else if (rm.code() == Code::kBucketNotFound) {
+        return r.fail(rm.status());
+      } else if (rm.code() == Code::kObjectNotFound) {
+        removal = Client::Removal{versionId, false};  // idempotent
+      } else {
+        err = s3Error(rm.status());
+      }
     } else if (!etag.empty()) {
       // Conditional: only the version that has this ETag, atomically.
       auto cur = r.gw.head(*c, r.bucket, key);
@@ -603,6 +693,11 @@ void deleteObjects(S3Request& r) {
       if (req->quiet) continue;
       x.open("Deleted");
       x.leaf("Key", key);
+      if (!versionId.empty()) x.leaf("VersionId", versionId);
+      if (removal && removal->deleteMarker) {
+        x.leaf("DeleteMarker", "true");
+        if (versionId.empty()) x.leaf("DeleteMarkerVersionId", removal->versionId);
+      }
       x.close("Deleted");
     } else {
       x.open("Error");

@@ -68,10 +68,11 @@ constexpr std::string_view kUnsupported[] = {"policy",
 std::optional<BucketAccess> bucketAccessOf(const S3Request& r, http::verb m) {
   bool read = m == http::verb::get || m == http::verb::head;
   if (r.key.empty()) {
-    if (r.has("acl") || r.has("cors") || r.has("tagging") || m == http::verb::delete_) {
+    if (r.has("acl") || r.has("cors") || r.has("tagging") || r.has("versioning") ||
+        m == http::verb::delete_) {
       return BucketAccess::kOwner;
     }
-    if (read && (r.has("location") || r.has("versioning"))) return BucketAccess::kOwner;
+    if (read && r.has("location")) return BucketAccess::kOwner;
     if (read) return BucketAccess::kRead;
     return BucketAccess::kWrite;  // DeleteObjects
   }
@@ -91,8 +92,8 @@ void dispatch(S3Request& r) {
   if (m == http::verb::options) return corsPreflight(r);
   if (!r.ex.header("origin").empty()) setCorsHeaders(r);
   if (!aclHeadersAccepted(r)) return;
-  bool creating =
-      r.key.empty() && m == http::verb::put && !r.has("acl") && !r.has("cors") && !r.has("tagging");
+  bool creating = r.key.empty() && m == http::verb::put && !r.has("acl") && !r.has("cors") &&
+                  !r.has("tagging") && !r.has("versioning");
   // A POST form's signature is in its body: PostObject checks its own access.
   bool form = r.key.empty() && m == http::verb::post && !r.has("delete");
   if (!r.bucket.empty() && !creating && !form) {
@@ -105,6 +106,9 @@ void dispatch(S3Request& r) {
     }
   }
   if (!r.bucket.empty() && r.has("acl")) {
+    if (r.has("versionId") && r.param("versionId") != meta::kNullVersionId) {
+      return r.fail(s3Error("NotImplemented", "the ACL of one version (versionId)"));
+    }
     if (m == http::verb::get) return getAcl(r);
     if (m == http::verb::put) return putAcl(r);
     return r.fail(s3Error("MethodNotAllowed"));
@@ -131,10 +135,10 @@ void dispatch(S3Request& r) {
         if (r.has("location")) return getBucketLocation(r);
         if (r.has("versioning")) return getBucketVersioning(r);
         if (r.has("uploads")) return listMultipartUploads(r);
-        if (r.has("versions")) return listObjects(r, ListKind::kVersions);
+        if (r.has("versions")) return listObjectVersions(r);
         return listObjects(r, r.param("list-type") == "2" ? ListKind::kV2 : ListKind::kV1);
       case http::verb::put:
-        if (r.has("versioning")) return r.fail(s3Error("NotImplemented", "PutBucketVersioning"));
+        if (r.has("versioning")) return putBucketVersioning(r);
         return createBucket(r);
       case http::verb::delete_:
         return deleteBucket(r);
@@ -155,8 +159,8 @@ void dispatch(S3Request& r) {
       return r.fail(s3Error("NotImplemented", "server-side encryption is not supported"));
     }
   }
-  // Without S3 versioning an object's one version is "null"; no other id names anything.
-  if (r.has("versionId") && r.param("versionId") != "null") {
+  // (A versionId is looked up by the handlers that take one: findVersion.)
+  if (r.has("versionId") && !meta::validVersionId(r.param("versionId"))) {
     return r.fail(s3Error("InvalidArgument", "Invalid version id specified"));
   }
   if (r.has("tagging")) {

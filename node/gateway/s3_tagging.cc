@@ -143,18 +143,38 @@ void setTaggingCount(S3Request& r, const ObjectInfo& info) {
 
 namespace {
 
-// Tags are the business of the bucket's owner and the object's writer. (Others pay one HEAD
-// more; the owner none.)
-bool taggingAllowed(S3Request& r, Client& c) {
-  if (!r.gw.options().s3.enabled()) return true;
-  auto props = findBucket(r, r.bucket);
-  if (props && isBucketOwner(r, *props)) return true;
+// The version whose tags are asked for: the object, or the one ?versionId names (never a delete
+// marker: 405). Answers the error itself.
+std::optional<VersionRef> taggedVersion(S3Request& r, Client& c) {
+  if (r.has("versionId")) {
+    auto v = findVersion(r, c, r.bucket, r.key, r.param("versionId"));
+    if (v && isDeleteMarker(v->info)) {
+      r.fail(s3Error("MethodNotAllowed"));
+      return std::nullopt;
+    }
+    return v;
+  }
   auto info = r.gw.head(c, r.bucket, r.key);
   if (!info.ok()) {
     failObjectLookup(r, r.bucket, info.status());
-    return false;
+    return std::nullopt;
   }
-  return objectOwnerAllowed(r, r.bucket, *info);
+  return VersionRef{r.bucket, r.key, std::move(*info)};
+}
+
+// Tags are the business of the bucket's owner and the object's writer.
+std::optional<VersionRef> taggingAllowed(S3Request& r, Client& c) {
+  auto v = taggedVersion(r, c);
+  if (!v || !objectOwnerAllowed(r, r.bucket, v->info)) return std::nullopt;
+  return v;
+}
+
+// Merged under the owner's name lock: only the tags change (an empty value removes them).
+void setTags(S3Request& r, Client& c, const VersionRef& v, std::string encoded, unsigned status) {
+  auto out = c.setCustom(v.bucket, v.name, {{std::string(kMetaTags), std::move(encoded)}}, true);
+  if (!out.ok()) return r.fail(out.status());
+  setVersionHeader(r, r.bucket, *out);
+  (void)r.ex.respond(status);
 }
 
 }  // namespace
@@ -162,29 +182,24 @@ bool taggingAllowed(S3Request& r, Client& c) {
 void getObjectTagging(S3Request& r) {
   Client* c = r.client();
   if (!c) return;
-  auto info = r.gw.head(*c, r.bucket, r.key);
-  if (!info.ok()) return failObjectLookup(r, r.bucket, info.status());
-  if (!objectOwnerAllowed(r, r.bucket, *info)) return;
-  sendTagging(r, tagsOf(*info));
+  auto v = taggingAllowed(r, *c);
+  if (!v) return;
+  setVersionHeader(r, r.bucket, v->info);
+  sendTagging(r, tagsOf(v->info));
 }
 
 void putObjectTagging(S3Request& r) {
   auto tags = tagsFromBody(r, kMaxTags);
   if (!tags) return;
   Client* c = r.client();
-  if (!c || !taggingAllowed(r, *c)) return;
-  // Merged under the owner's name lock: only this key changes (an empty value removes it).
-  auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaTags), encodeTags(*tags)}}, true);
-  if (!out.ok()) return r.fail(out.status());
-  (void)r.ex.respond(200);
+  if (!c) return;
+  if (auto v = taggingAllowed(r, *c)) setTags(r, *c, *v, encodeTags(*tags), 200);
 }
 
 void deleteObjectTagging(S3Request& r) {
   Client* c = r.client();
-  if (!c || !taggingAllowed(r, *c)) return;
-  auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaTags), ""}}, true);
-  if (!out.ok()) return r.fail(out.status());
-  (void)r.ex.respond(204);
+  if (!c) return;
+  if (auto v = taggingAllowed(r, *c)) setTags(r, *c, *v, "", 204);
 }
 
 void getBucketTagging(S3Request& r) {

@@ -131,6 +131,13 @@ Result<DeleteRequest> parseDeleteObjects(std::string_view xml) {
   return req;
 }
 
+Result<VersioningConfiguration> parseVersioningConfiguration(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = parseRoot(doc, xml, "VersioningConfiguration");
+  if (!root.ok()) return root.status();
+  return VersioningConfiguration{root->child_value("Status"), root->child_value("MfaDelete")};
+}
+
 Result<std::string> parseLocationConstraint(std::string_view xml) {
   pugi::xml_document doc;
   auto root = parseRoot(doc, xml, "CreateBucketConfiguration");

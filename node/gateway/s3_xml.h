@@ -51,6 +51,11 @@ struct DeleteRequest {
 // A CreateBucketConfiguration body: its LocationConstraint ("" if none). kInvalidArgument (→
 // MalformedXML) on bad XML.
 Result<std::string> parseLocationConstraint(std::string_view xml);
+// PutBucketVersioning's VersioningConfiguration: its Status and MfaDelete ("" when absent).
+struct VersioningConfiguration {
+  std::string status, mfaDelete;
+};
+Result<VersioningConfiguration> parseVersioningConfiguration(std::string_view xml);
 
 // An AccessControlPolicy body (PutBucketAcl, PutObjectAcl) as the canned ACL its grants amount
 // to: FULL_CONTROL of `owner` and nothing else is "" (private); READ for AllUsers public-read,

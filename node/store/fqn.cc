@@ -12,13 +12,16 @@ constexpr size_t kMaxComponentBytes = 255;
 }  // namespace
 
 Status validateBucket(std::string_view bucket) {
-  // A target's internal EC bucket of a valid bucket is path-safe too.
-  return meta::validateBucketName(meta::isEcBucket(bucket) ? meta::bucketOfEc(bucket) : bucket);
+  // A target's internal EC and versions buckets of a valid bucket are path-safe too.
+  if (meta::isEcBucket(bucket)) return meta::validateBucketName(meta::bucketOfEc(bucket));
+  if (meta::isVersionsBucket(bucket))
+    return meta::validateBucketName(meta::bucketOfVersions(bucket));
+  return meta::validateBucketName(bucket);
 }
 
 Status validateNames(std::string_view bucket, std::string_view name) {
   AIS_RETURN_IF_ERROR(validateBucket(bucket));
-  return meta::validateObjectName(name);
+  return meta::validateNameIn(bucket, name);
 }
 
 bool storableDirect(std::string_view name) {

@@ -12,6 +12,10 @@
 namespace ais::store {
 
 inline constexpr std::string_view kChecksumXxhash64 = "xxhash64";
+// Custom metadata of S3 object versioning (store/versions.cc): the id of the object's version
+// (absent: "null"), and the mark of a delete marker (a kept version of no bytes).
+inline constexpr std::string_view kVersionIdKey = "s3-version-id";
+inline constexpr std::string_view kDeleteMarkerKey = "s3-delete-marker";
 
 struct Lom {
   std::string name;

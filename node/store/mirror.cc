@@ -11,12 +11,23 @@
 
 #include "common/log.h"
 #include "meta/hrw.h"
+#include "meta/names.h"
 #include "node/store/fqn.h"
 #include "node/store/fs.h"
 #include "node/store/mountpath.h"
 #include "node/store/store.h"
 
 namespace ais::store {
+namespace {
+
+std::string repairKey(std::string_view bucket, std::string_view name) {
+  std::string k(bucket);
+  k.push_back('\0');
+  k.append(name);
+  return k;
+}
+
+}  // namespace
 
 std::vector<size_t> Store::mountpathOrder(std::string_view bucket, std::string_view name) const {
   uint64_t h = meta::xxhash64(meta::uname(bucket, name));
@@ -41,9 +52,14 @@ void Store::setBucketPolicies(std::map<std::string, BucketPolicy, std::less<>> p
 }
 
 BucketPolicy Store::policyOf(std::string_view bucket) const {
+  // Kept versions are stored like their bucket's objects (copies, checksum), never versioned.
+  bool versions = meta::isVersionsBucket(bucket);
+  if (versions) bucket = meta::bucketOfVersions(bucket);
   std::lock_guard lock(policiesMu_);
   auto it = policies_.find(bucket);
-  return it == policies_.end() ? BucketPolicy{} : it->second;
+  BucketPolicy p = it == policies_.end() ? BucketPolicy{} : it->second;
+  if (versions) p.versioning = Versioning::kOff;
+  return p;
 }
 
 uint32_t Store::copiesOf(std::string_view bucket) const {
@@ -59,7 +75,8 @@ void Store::requestRepair(std::string_view bucket, std::string_view name) {
   std::function<void(const std::string&, const std::string&)> hook;
   {
     std::lock_guard lock(repairMu_);
-    if (!repairHook_ || !repairing_.insert(meta::uname(bucket, name)).second) return;
+    // (Keyed by bucket and name: a key's versions share its uname.)
+    if (!repairHook_ || !repairing_.insert(repairKey(bucket, name)).second) return;
     hook = repairHook_;
   }
   hook(std::string(bucket), std::string(name));
@@ -152,7 +169,7 @@ Result<SyncReport> Store::syncCopies(std::string_view bucket, std::string_view n
     r = syncCopiesLocked(bucket, name, copiesOf(bucket));
   }
   std::lock_guard lock(repairMu_);
-  repairing_.erase(meta::uname(bucket, name));
+  repairing_.erase(repairKey(bucket, name));
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "meta/bmd.h"
 #include "meta/hrw.h"
+#include "meta/names.h"
 #include "node/store/fqn.h"
 #include "node/store/fs.h"
 #include "node/store/mountpath.h"
@@ -103,6 +104,10 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   Lom lom = newLom(w, checksum);
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
   AIS_RETURN_IF_ERROR(checkConditionsLocked(w));
+  if (w.opts_.mtimeNs == 0 && !meta::isVersionsBucket(w.bucket_)) {
+    // A client's write (not a move): versioning keeps what it replaces, before anything changes.
+    AIS_RETURN_IF_ERROR(versionWriteLocked(w.bucket_, w.name_, lom, w.opts_.fsync));
+  }
   uint32_t copies = std::min<uint32_t>(copiesOf(w.bucket_), static_cast<uint32_t>(enabledCount()));
   if (copies <= 1) {
     auto installed =

@@ -16,7 +16,8 @@ std::vector<Result<Lom>> Store::putGroup(std::string_view bucket, std::vector<Gr
   std::vector<Result<Lom>> out(items.size(), Status(Code::kInternal, "not stored"));
   // Every object's bytes into its work file, checked; grouped by mountpath. Mirrored buckets
   // write and install every copy per object (put.cc), in order.
-  bool mirrored = copiesOf(bucket) > 1;
+  // Versioned buckets too: each write keeps the version it replaces (versions.cc).
+  bool mirrored = copiesOf(bucket) > 1 || policyOf(bucket).versioning != Versioning::kOff;
   struct Staged {
     size_t index;
     std::unique_ptr<ObjectWriter> writer;

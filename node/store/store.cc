@@ -481,6 +481,11 @@ Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
       }
     }
   } else {
+    // The version id and delete mark are the store's, not the caller's to replace.
+    for (auto key : {kVersionIdKey, kDeleteMarkerKey}) {
+      auto it = (*lom)->custom.find(std::string(key));
+      if (it != (*lom)->custom.end()) custom[it->first] = it->second;
+    }
     (*lom)->custom = std::move(custom);
   }
   AIS_RETURN_IF_ERROR(mp.db->put(lomKey(bucket, name), encodeLom(**lom)));

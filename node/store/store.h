@@ -65,9 +65,13 @@ struct SyncReport {
   uint64_t bytes = 0;    // bytes written
 };
 
+// S3 object versioning of a bucket (BMD objectVersioning).
+enum class Versioning { kOff, kEnabled, kSuspended };
+
 // How a bucket's objects are stored (from its BMD props).
 struct BucketPolicy {
   uint32_t copies = 1;  // mirror.copies
+  Versioning versioning = Versioning::kOff;
   // checksum.type: the digest kept with each object and returned with it (lom.h); every object
   // also keeps its XXH64 and block checksums, which guard every read whatever this is.
   std::string checksumType = std::string(kChecksumXxhash64);
@@ -127,6 +131,23 @@ class Store {
   Status remove(std::string_view bucket, std::string_view name, uint64_t ifVersion = 0);
   // Overwrites an existing `to`; kObjectNotFound if `from` is missing.
   Status rename(std::string_view bucket, std::string_view from, std::string_view to);
+  // S3 object versioning (versions.cc). In a bucket with versioning on, a client's write (a PUT
+  // without mtimeNs: not a move) keeps the version it replaces in the versions bucket
+  // (meta::versionsBucket), a hard link made under the name lock before the new bytes go in,
+  // and gets a new version id (Enabled) or "null" (Suspended, which replaces a kept "null").
+  // removeVersioned is a client's DELETE there: the current version is kept likewise and a
+  // delete marker becomes the latest version (versionId: the marker's).
+  struct Removed {
+    std::string versionId;
+    bool deleteMarker = false;
+  };
+  Result<Removed> removeVersioned(std::string_view bucket, std::string_view name,
+                                  uint64_t ifVersion = 0);
+  // Removes one version for good, the current one or a kept one (kObjectNotFound if the key has
+  // no such version). When the current version goes, or the latest kept one while there is no
+  // current, the newest kept version becomes current again unless it is a delete marker.
+  Result<Removed> removeVersion(std::string_view bucket, std::string_view name,
+                                std::string_view versionId);
   // Replaces the custom metadata, or with `merge` sets the keys given and removes those given
   // empty, under the name lock (a PUT committed meanwhile is never given another version's
   // metadata); the version is unchanged (the bytes are).
@@ -295,6 +316,25 @@ class Store {
   Status renameMainLocked(std::string_view bucket, size_t srcIndex, Mountpath& dst, const Lom& from,
                           std::string_view to);
   Result<Lom> commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks);
+  // Versioning (versions.cc), all under the name's lock. The main copy's LOM, else the newest
+  // copy's elsewhere, with the index of its mountpath.
+  Result<std::optional<std::pair<Lom, size_t>>> currentWithIndexLocked(std::string_view bucket,
+                                                                       std::string_view name);
+  // Before a client's write of `lom` commits: keeps the current version as policy says and sets
+  // lom's version id.
+  Status versionWriteLocked(std::string_view bucket, std::string_view name, Lom& lom, bool sync);
+  // Installs `from`'s file (a hard link: object files never change once installed) on mp as
+  // `to` of toBucket, with from's block sums; kObjectCorrupted if the file is missing.
+  Result<Lom> linkInstallLocked(Mountpath& mp, std::string_view fromBucket, const Lom& from,
+                                std::string_view toBucket, Lom to, bool sync);
+  // Links the current version (`cur` on mountpath i) into the versions bucket under its id.
+  Status keepVersionLocked(std::string_view bucket, const Lom& cur, size_t i, bool sync);
+  // Removes one name from every mountpath (main copy last); false if none had it.
+  Result<bool> removeAllLocked(std::string_view bucket, std::string_view name);
+  // The kept versions of a key (versions bucket LOMs), newest first.
+  Result<std::vector<Lom>> keptVersionsLocked(std::string_view bucket, std::string_view key);
+  // With no current version: the newest kept one becomes current unless it is a delete marker.
+  Status promoteLocked(std::string_view bucket, std::string_view key);
 
   MountpathSet mps_;
   size_t enabledCount() const;

@@ -14,8 +14,12 @@ namespace {
 std::map<std::string, store::BucketPolicy, std::less<>> policiesOf(const meta::BMD& bmd) {
   std::map<std::string, store::BucketPolicy, std::less<>> out;
   for (const auto& [name, props] : bmd.buckets) {
-    out[name] =
-        store::BucketPolicy{.copies = props.mirrorCopies, .checksumType = props.checksumType};
+    store::Versioning v =
+        props.objectVersioning == meta::kVersioningEnabled     ? store::Versioning::kEnabled
+        : props.objectVersioning == meta::kVersioningSuspended ? store::Versioning::kSuspended
+                                                               : store::Versioning::kOff;
+    out[name] = store::BucketPolicy{
+        .copies = props.mirrorCopies, .versioning = v, .checksumType = props.checksumType};
   }
   return out;
 }
@@ -78,7 +82,7 @@ void CopiesKeeper::onBmdChange(const meta::BMD& before, const meta::BMD& after) 
     if (!old || old->mirrorCopies == props.mirrorCopies) continue;
     // Every target derives the same id from the BMD: the cluster sees one job.
     std::string id = fmt::format("make-n-copies-{}-v{}", name, after.version);
-    Status st = startJob(id, "make-n-copies", {name});
+    Status st = startJob(id, "make-n-copies", {name, meta::versionsBucket(name)});
     if (!st.ok()) log::error("ais://{}: make-n-copies: {}", name, st.toString());
   }
 }
@@ -94,7 +98,8 @@ Result<std::string> CopiesKeeper::resilver() {
   std::vector<std::string> buckets;
   for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
     buckets.push_back(name);
-    buckets.push_back(meta::ecBucket(name));  // the EC pieces held here move along
+    buckets.push_back(meta::ecBucket(name));        // the EC pieces held here move along
+    buckets.push_back(meta::versionsBucket(name));  // so do the kept versions
   }
   ctx_.jobs.stop("", "resilver");
   std::string id = fmt::format("resilver-{}-{}", ctx_.cfg.id, unixNowNs() / 1000000);

@@ -263,6 +263,13 @@ Status ObjectService::checkRouted(const ObjectRef& ref) {
     AIS_RETURN_IF_ERROR(checkBucket(std::string(meta::bucketOfEc(ref.bucket))));
     return meta::validateObjectName(ref.name);
   }
+  if (meta::isVersionsBucket(ref.bucket)) {
+    // Kept versions and delete markers (S3 object versioning): placed with their key.
+    AIS_RETURN_IF_ERROR(checkBucket(std::string(meta::bucketOfVersions(ref.bucket))));
+    AIS_RETURN_IF_ERROR(meta::validateNameIn(ref.bucket, ref.name));
+    if (ref.localOnly) return Status::OK();
+    return checkOwnedHere(ctx_, ref.bucket, ref.name);
+  }
   AIS_RETURN_IF_ERROR(checkBucket(ref.bucket));
   if (ref.degraded) {
     AIS_RETURN_IF_ERROR(meta::validateObjectName(ref.name));
@@ -796,6 +803,28 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
       });
 }
 
+kj::Promise<Result<store::Store::Removed>> ObjectService::removeObject(ObjectRef ref,
+                                                                       std::string versionId) {
+  using Removed = store::Store::Removed;
+  const meta::BucketProps* props = ctx_.meta.bmd().find(ref.bucket);
+  bool versioned = !versionId.empty() || (props && !props->objectVersioning.empty() &&
+                                          !ref.localOnly && !ref.degraded && ref.mtimeNs == 0);
+  if (!versioned) {
+    return remove(std::move(ref)).then([](Status st) -> Result<Removed> {
+      if (!st.ok()) return st;
+      return Removed{};
+    });
+  }
+  AIS_RETURN_PROMISE_IF_ERROR(Removed, checkRouted(ref));
+  return ctx_.io->run(mountpathOf(ref.bucket, ref.name),
+                      [store = ctx_.store.get(), ref, versionId]() {
+                        if (!versionId.empty()) {
+                          return store->removeVersion(ref.bucket, ref.name, versionId);
+                        }
+                        return store->removeVersioned(ref.bucket, ref.name, ref.ifVersion);
+                      });
+}
+
 kj::Promise<void> ObjectService::remember(const std::string& bucket, const std::string& name,
                                           int64_t deletedNs, std::set<std::string> silent) {
   log::info("ais://{}/{}: deleted while {} target(s) were silent; the delete is repeated there",
@@ -940,6 +969,13 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
 kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
   ref.localOnly = false;
   AIS_RETURN_IF_ERROR(checkRouted(ref));
+  if (const auto* props = ctx_.meta.bmd().find(ref.bucket);
+      props && !props->objectVersioning.empty()) {
+    return Status(Code::kNotImplemented,
+                  "rename in ais://" + ref.bucket +
+                      ", a bucket with S3 object versioning (the versions kept of either name "
+                      "would not follow); copy, then delete");
+  }
   AIS_RETURN_IF_ERROR(meta::validateObjectName(to));
   store::Store* store = ctx_.store.get();
   std::string bucket = ref.bucket, from = ref.name;
@@ -982,7 +1018,10 @@ kj::Promise<Result<ListPage>> ObjectService::list(ListQuery q) {
   // The EC pieces held here list as the objects they are pieces of (a listing that misses a
   // target completes itself from them).
   bool held = meta::isEcBucket(q.bucket);
-  Status st = checkBucket(held ? std::string(meta::bucketOfEc(q.bucket)) : q.bucket);
+  Status st =
+      checkBucket(held                               ? std::string(meta::bucketOfEc(q.bucket))
+                  : meta::isVersionsBucket(q.bucket) ? std::string(meta::bucketOfVersions(q.bucket))
+                                                     : q.bucket);
   if (!st.ok()) return Result<ListPage>(st);
   q.limit = q.limit == 0 ? 1000 : std::min<size_t>(q.limit, 100000);
   return ctx_.io->runAny([store = ctx_.store.get(), q, held]() -> Result<ListPage> {
@@ -1030,7 +1069,12 @@ kj::Promise<Result<store::Lom>> ObjectService::copy(
 }
 
 kj::Promise<Result<bool>> ObjectService::bucketEmpty(std::string bucket) {
-  return ctx_.io->runAny([store = ctx_.store.get(), bucket] { return store->bucketEmpty(bucket); });
+  // Kept versions and delete markers count: S3 deletes no bucket that still has them.
+  return ctx_.io->runAny([store = ctx_.store.get(), bucket]() -> Result<bool> {
+    auto empty = store->bucketEmpty(bucket);
+    if (!empty.ok() || !*empty) return empty;
+    return store->bucketEmpty(meta::versionsBucket(bucket));
+  });
 }
 
 kj::Promise<Result<store::ValidateReport>> ObjectService::validate(
@@ -1255,7 +1299,8 @@ void ObjectService::onBmdChange(const meta::BMD& before, const meta::BMD& after)
   ec_.onBmdChange(before, after);
   for (const auto& [bucketName, props] : before.buckets) {
     if (after.buckets.count(bucketName)) continue;
-    for (const std::string& name : {bucketName, meta::ecBucket(bucketName)}) {
+    for (const std::string& name :
+         {bucketName, meta::ecBucket(bucketName), meta::versionsBucket(bucketName)}) {
       detachBucketData(name);
     }
   }
@@ -1271,7 +1316,7 @@ void ObjectService::detachBucketData(const std::string& name) {
                detached.status().toString());
     return;
   }
-  if (detached->empty() && meta::isEcBucket(name)) return;
+  if (detached->empty() && (meta::isEcBucket(name) || meta::isVersionsBucket(name))) return;
   background_.add(ctx_.io->runAny([store = ctx_.store.get(), name, trash = std::move(*detached)] {
     Status st = store->removeTrash(trash);
     if (st.ok()) {

@@ -111,6 +111,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<Result<store::Lom>> head(ObjectRef ref);
   // Also removes misplaced copies on other targets (unless localOnly).
   kj::Promise<Status> remove(ObjectRef ref);
+  // A delete as the fabric's deleteObject has it: remove(), unless it is a client's delete in a
+  // bucket with S3 object versioning (Store::removeVersioned) or of the version versionId
+  // (Store::removeVersion), done on the owner alone (a key's versions live there). Moves, a
+  // target's own copies and kept versions themselves are plain deletes.
+  kj::Promise<Result<store::Store::Removed>> removeObject(ObjectRef ref, std::string versionId);
   kj::Promise<Status> rename(ObjectRef ref, std::string to);
   kj::Promise<Result<ListPage>> list(ListQuery query);
   kj::Promise<Result<bool>> bucketEmpty(std::string bucket);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "meta/names.h"
 #include "node/target/object_service.h"
 
 namespace ais::node {
@@ -63,9 +64,14 @@ kj::Promise<Status> Rebalancer::runPass(uint64_t generation,
     return Status::OK();
   }
   std::vector<std::string> buckets;
-  for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
+  std::vector<std::string> scanned;  // the buckets and the kept versions of versioned ones
+  for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
+    buckets.push_back(name);
+    scanned.push_back(name);
+    if (!props.objectVersioning.empty()) scanned.push_back(meta::versionsBucket(name));
+  }
   kj::Promise<void> chain = kj::READY_NOW;
-  for (auto& b : buckets) {
+  for (auto& b : scanned) {
     chain = chain.then(
         [this, generation, counters, b] { return scanBucket(generation, counters, b, ""); });
   }

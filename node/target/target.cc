@@ -134,8 +134,15 @@ kj::Promise<void> TargetService::headObject(HeadObjectContext context) {
 }
 
 kj::Promise<void> TargetService::deleteObject(DeleteObjectContext context) {
-  return objects_.remove(objectRef(context.getParams().getRef()))
-      .then([context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
+  auto p = context.getParams();
+  return objects_.removeObject(objectRef(p.getRef()), proto::str(p.getVersionId()))
+      .then([context](Result<store::Store::Removed> r) mutable {
+        auto results = context.getResults();
+        setStatus(results.initStatus(), r.status());
+        if (!r.ok()) return;
+        results.setVersionId(r->versionId);
+        results.setDeleteMarker(r->deleteMarker);
+      });
 }
 
 kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {

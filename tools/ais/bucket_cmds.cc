@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -26,7 +27,10 @@ nlohmann::ordered_json propsJson(const meta::BucketProps& p) {
             {"parity", p.ec.paritySlices},
             {"objsize_limit", p.ec.objSizeLimit}}},
           {"created", formatTime(p.createdNs)},
-          {"s3", {{"owner", p.owner}, {"acl", p.acl.empty() ? "private" : p.acl}}}};
+          {"s3",
+           {{"owner", p.owner},
+            {"acl", p.acl.empty() ? "private" : p.acl},
+            {"versioning", p.objectVersioning.empty() ? "off" : p.objectVersioning}}}};
 }
 
 std::string onOff(bool b) { return b ? "true" : "false"; }
@@ -51,7 +55,8 @@ Result<uint32_t> parseCount(const std::string& key, const std::string& v, uint32
 constexpr const char* kPropKeys =
     "checksum (or checksum.type), versioning (or versioning.enabled), fsync, mirror.enabled, "
     "mirror.copies, "
-    "ec.enabled, ec.data (or ec.data_slices), ec.parity (or ec.parity_slices), ec.objsize_limit";
+    "ec.enabled, ec.data (or ec.data_slices), ec.parity (or ec.parity_slices), ec.objsize_limit, "
+    "s3.versioning";
 
 // AIStore's names for the same keys and values.
 std::string canonicalKey(const std::string& key) {
@@ -100,6 +105,16 @@ Status applyProp(meta::BucketProps& p, const std::string& kv) {
                     "ec.objsize_limit: expected a size (e.g. 262144, 256KiB), got '" + value + "'");
     }
     p.ec.objSizeLimit = *n;
+  } else if (key == "s3.versioning") {
+    // S3 object versioning (docs/s3.md): older versions kept on overwrite and delete.
+    std::string v = value;
+    for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (v != "enabled" && v != "suspended") {
+      return Status(Code::kInvalidArgument,
+                    "s3.versioning: expected enabled or suspended, got '" + value + "'");
+    }
+    p.objectVersioning =
+        std::string(v == "enabled" ? meta::kVersioningEnabled : meta::kVersioningSuspended);
   } else {
     return Status(Code::kInvalidArgument,
                   "unknown bucket property '" + key + "' (valid: " + kPropKeys + ")");
@@ -167,6 +182,7 @@ int showProps(Cli& cli, const std::string& arg, bool json) {
   t.addRow({"created", formatTime(props->createdNs)});
   t.addRow({"s3.owner", props->owner.empty() ? "-" : props->owner});
   t.addRow({"s3.acl", props->acl.empty() ? "private" : props->acl});
+  t.addRow({"s3.versioning", props->objectVersioning.empty() ? "off" : props->objectVersioning});
   std::fputs(t.render().c_str(), stdout);
   return kExitOk;
 }

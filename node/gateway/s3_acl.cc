@@ -71,11 +71,12 @@ void getAcl(S3Request& r) {
   if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));
   Client* c = r.client();
   if (!c) return;
-  auto info = r.gw.head(*c, r.bucket, r.key);
-  if (!info.ok()) return failObjectLookup(r, r.bucket, info.status());
-  if (!objectOwnerAllowed(r, r.bucket, *info)) return;
-  auto acl = info->custom.find(std::string(kMetaAcl));
-  sendPolicy(r, objectOwner(*props, *info), acl == info->custom.end() ? "" : acl->second);
+  auto v = requestedVersion(r, *c);
+  if (!v || !objectOwnerAllowed(r, r.bucket, v->info)) return;
+  const ObjectInfo& info = v->info;
+  auto acl = info.custom.find(std::string(kMetaAcl));
+  setVersionHeader(r, r.bucket, info);
+  sendPolicy(r, objectOwner(*props, info), acl == info.custom.end() ? "" : acl->second);
 }
 
 void putAcl(S3Request& r) {
@@ -83,14 +84,14 @@ void putAcl(S3Request& r) {
   if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));
   Client* c = r.client();
   if (!c) return;
-  ObjectInfo info;
+  VersionRef target;  // an object's: the object or the version named
+  const ObjectInfo& info = target.info;
   if (r.key.empty()) {
     if (!bucketAllowed(r, r.bucket, BucketAccess::kOwner)) return;
   } else {
-    auto got = r.gw.head(*c, r.bucket, r.key);
-    if (!got.ok()) return failObjectLookup(r, r.bucket, got.status());
-    if (!objectOwnerAllowed(r, r.bucket, *got)) return;
-    info = std::move(*got);
+    auto v = requestedVersion(r, *c);
+    if (!v || !objectOwnerAllowed(r, r.bucket, v->info)) return;
+    target = std::move(*v);
   }
   auto body = readSmallBody(r, 64 << 10);
   if (!body) return;
@@ -117,8 +118,9 @@ void putAcl(S3Request& r) {
     if (!setBucketField(r, &meta::BucketProps::acl, acl)) return;
   } else {
     // Merged under the owner target's name lock: only the ACL changes.
-    auto out = c->setCustom(r.bucket, r.key, {{std::string(kMetaAcl), acl}}, true);
+    auto out = c->setCustom(target.bucket, target.name, {{std::string(kMetaAcl), acl}}, true);
     if (!out.ok()) return r.fail(out.status());
+    setVersionHeader(r, r.bucket, *out);
   }
   (void)r.ex.respond(200);
 }

@@ -236,6 +236,9 @@ struct VersionRef {
 };
 std::optional<VersionRef> findVersion(S3Request& r, Client& c, const std::string& bucket,
                                       const std::string& key, const std::string& versionId);
+// The version an object call (tagging, ACL) acts on: r.key's object, or the one ?versionId
+// names (a delete marker: 405). Answers the error itself.
+std::optional<VersionRef> requestedVersion(S3Request& r, Client& c);
 
 // Reads a small request body (XML) up to limit bytes; nullopt after answering with an error.
 std::optional<std::string> readSmallBody(S3Request& r, size_t limit);

@@ -106,8 +106,8 @@ void dispatch(S3Request& r) {
     }
   }
   if (!r.bucket.empty() && r.has("acl")) {
-    if (r.has("versionId") && r.param("versionId") != meta::kNullVersionId) {
-      return r.fail(s3Error("NotImplemented", "the ACL of one version (versionId)"));
+    if (r.has("versionId") && !meta::validVersionId(r.param("versionId"))) {
+      return r.fail(s3Error("InvalidArgument", "Invalid version id specified"));
     }
     if (m == http::verb::get) return getAcl(r);
     if (m == http::verb::put) return putAcl(r);

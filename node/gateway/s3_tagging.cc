@@ -143,28 +143,9 @@ void setTaggingCount(S3Request& r, const ObjectInfo& info) {
 
 namespace {
 
-// The version whose tags are asked for: the object, or the one ?versionId names (never a delete
-// marker: 405). Answers the error itself.
-std::optional<VersionRef> taggedVersion(S3Request& r, Client& c) {
-  if (r.has("versionId")) {
-    auto v = findVersion(r, c, r.bucket, r.key, r.param("versionId"));
-    if (v && isDeleteMarker(v->info)) {
-      r.fail(s3Error("MethodNotAllowed"));
-      return std::nullopt;
-    }
-    return v;
-  }
-  auto info = r.gw.head(c, r.bucket, r.key);
-  if (!info.ok()) {
-    failObjectLookup(r, r.bucket, info.status());
-    return std::nullopt;
-  }
-  return VersionRef{r.bucket, r.key, std::move(*info)};
-}
-
 // Tags are the business of the bucket's owner and the object's writer.
 std::optional<VersionRef> taggingAllowed(S3Request& r, Client& c) {
-  auto v = taggedVersion(r, c);
+  auto v = requestedVersion(r, c);
   if (!v || !objectOwnerAllowed(r, r.bucket, v->info)) return std::nullopt;
   return v;
 }

@@ -140,6 +140,23 @@ void setDeleteMarkerHeaders(S3Request& r, Client& c, const std::string& key) {
   }
 }
 
+std::optional<VersionRef> requestedVersion(S3Request& r, Client& c) {
+  if (r.has("versionId")) {
+    auto v = findVersion(r, c, r.bucket, r.key, r.param("versionId"));
+    if (v && isDeleteMarker(v->info)) {
+      r.fail(s3Error("MethodNotAllowed"));
+      return std::nullopt;
+    }
+    return v;
+  }
+  auto info = r.gw.head(c, r.bucket, r.key);
+  if (!info.ok()) {
+    failObjectLookup(r, r.bucket, info.status());
+    return std::nullopt;
+  }
+  return VersionRef{r.bucket, r.key, std::move(*info)};
+}
+
 void getBucketVersioning(S3Request& r) {
   auto props = findBucket(r, r.bucket);
   if (!props) return r.fail(Status(Code::kBucketNotFound, r.bucket));

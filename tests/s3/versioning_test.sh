@@ -502,6 +502,22 @@ def tagging():
     check("DeleteObjectTagging of the old version empties only its tags",
           tags(VersionId=g1) == ([], g1) and tags() == ([("v", "2")], g2), (tags(VersionId=g1), tags()))
 
+    # ACLs are per version too.
+    def public(**kw):
+        grants = s3.get_object_acl(Bucket="vers", Key="tg", **kw)["Grants"]
+        return any(g["Grantee"].get("URI", "").endswith("AllUsers") and g["Permission"] == "READ"
+                   for g in grants)
+    check("both versions start private", not public(VersionId=g1) and not public())
+    s3.put_object_acl(Bucket="vers", Key="tg", VersionId=g1, ACL="public-read")
+    check("PutObjectAcl of the old version: it is public-read", public(VersionId=g1))
+    check("the latest stays private", not public() and not public(VersionId=g2))
+    st, _, _ = req(urllib.parse.urlsplit(ep), "GET", "/vers/tg?versionId=" + g1)
+    check("anonymous GET of the public old version: 200", st == 200, st)
+    st, _, _ = req(urllib.parse.urlsplit(ep), "GET", "/vers/tg?versionId=" + g2)
+    check("anonymous GET of the private latest version: 403", st == 403, st)
+    got = sdk_versions(s3, "vers", "tg")
+    check("the ACL change made no new version", got == ([("tg", g2, True), ("tg", g1, False)], []), got)
+
 
 # 5, 6. Delete markers, deleting versions and markers by id.
 def deletes():

@@ -227,6 +227,9 @@ bool versioningEverEnabled(S3Request& r, const std::string& bucket);
 void setDeleteMarkerHeaders(S3Request& r, Client& c, const std::string& key);
 // x-amz-version-id of the object, in a bucket whose versioning was ever enabled.
 void setVersionHeader(S3Request& r, const std::string& bucket, const ObjectInfo& info);
+// The same on the answer of a write (PUT, copy, CompleteMultipartUpload): only a version id
+// other than "null" (a suspended bucket's writes answer none, as S3).
+void setWrittenVersionHeader(S3Request& r, const ObjectInfo& info);
 // Where version versionId of bucket/key is: the object itself, or one kept in the versions
 // bucket (a delete marker included). Answers the error itself (400 for a malformed id or one
 // other than "null" where versioning was never enabled, 404 NoSuchVersion) and returns nullopt.

@@ -287,7 +287,7 @@ void completeMultipart(S3Request& r) {
       x.leaf("ChecksumType", checksumType(value));
     });
     x.close("CompleteMultipartUploadResult");
-    setVersionHeader(r, r.bucket, out);
+    setWrittenVersionHeader(r, out);
     sendXml(r, x);
   };
   // A retry of a Complete that already succeeded: the same answer (its conditions held then).

@@ -358,7 +358,7 @@ void putObject(S3Request& r) {
   auto info = receiveObject(r, r.bucket, r.key, std::move(opts));
   if (!info) return;
   r.ex.responseHeaders().set(http::field::etag, etagOf(*info));
-  setVersionHeader(r, r.bucket, *info);
+  setWrittenVersionHeader(r, *info);
   echoChecksums(r, *info);
   (void)r.ex.respond(200);
 }
@@ -475,16 +475,23 @@ void deleteObject(S3Request& r) {
     }
     vid.clear();  // (never versioned: "null" is the object)
   }
-  if (std::string_view im = r.ex.header(http::field::if_match); !im.empty()) {
-    if (!vid.empty()) {
-      return r.fail(s3Error("NotImplemented", "If-Match on a delete of one version"));
-    }
-    auto v = versionIfMatch(r, im);
-    if (!v) return;
-    ifVersion = *v;
-  }
   Client* c = r.client();
   if (!c) return;
+  if (std::string_view im = r.ex.header(http::field::if_match); !im.empty()) {
+    if (!vid.empty()) {
+      // One version's bytes never change: its ETag holds until it is deleted.
+      auto v = findVersion(r, *c, r.bucket, r.key, vid);
+      if (!v) return;
+      if (isDeleteMarker(v->info) || !etagMatches(im, etagOf(v->info))) {
+        return r.fail(
+            s3Error("PreconditionFailed", "If-Match: version " + vid + " has another ETag"));
+      }
+    } else {
+      auto v = versionIfMatch(r, im);
+      if (!v) return;
+      ifVersion = *v;
+    }
+  }
   auto removed = r.gw.removeObject(*c, r.bucket, r.key, ifVersion, vid);
   if (ifVersion && removed.code() == Code::kObjectNotFound) {
     return r.fail(removed.status());  // gone meanwhile
@@ -634,7 +641,7 @@ void copyObject(S3Request& r) {
   if (versioningEverEnabled(r, srcBucket)) {
     r.ex.responseHeaders().set("x-amz-copy-source-version-id", versionIdOf(*srcInfo));
   }
-  setVersionHeader(r, r.bucket, *out);
+  setWrittenVersionHeader(r, *out);
   XmlWriter x;
   x.root("CopyObjectResult");
   x.leaf("LastModified", isoDate(out->mtimeNs));
@@ -661,16 +668,34 @@ void deleteObjects(S3Request& r) {
         (!meta::validVersionId(versionId) || (!versioned && versionId != "null"))) {
       err = s3Error("InvalidArgument", "Invalid version id specified");
     } else if (versioned) {
+      uint64_t ifVersion = 0;  // an <ETag> without <VersionId>: the current object's
       if (!etag.empty()) {
-        err = s3Error("NotImplemented", "an ETag condition in a versioned bucket");
-      } else if (auto rm = r.gw.removeObject(*c, r.bucket, key, 0, versionId); rm.ok()) {
-        removal = std::move(*rm);
-      } else if (rm.code() == Code::kBucketNotFound) {
-        return r.fail(rm.status());
-      } else if (rm.code() == Code::kObjectNotFound) {
-        removal = Client::Removal{versionId, false};  // idempotent
-      } else {
-        err = s3Error(rm.status());
+        // The current object, or the version named wherever it is (its ETag never changes).
+        Result<ObjectInfo> cur = r.gw.head(*c, r.bucket, key);
+        if (!versionId.empty() && (!cur.ok() || versionIdOf(*cur) != versionId)) {
+          cur = r.gw.head(*c, meta::versionsBucket(r.bucket), meta::versionName(key, versionId));
+        }
+        if (!cur.ok()) {
+          err = s3Error(cur.status());
+        } else if (isDeleteMarker(*cur) || !etagMatches(etag, etagOf(*cur))) {
+          err = s3Error("PreconditionFailed", "the object's ETag is " + etagOf(*cur));
+        } else if (versionId.empty()) {
+          ifVersion = cur->version;
+        }
+      }
+      if (!err) {
+        auto rm = r.gw.removeObject(*c, r.bucket, key, ifVersion, versionId);
+        if (rm.ok()) {
+          removal = std::move(*rm);
+        } else if (rm.code() == Code::kBucketNotFound) {
+          return r.fail(rm.status());
+        } else if (rm.code() == Code::kVersionChanged) {
+          err = s3Error("ConditionalRequestConflict", rm.status().message());
+        } else if (rm.code() == Code::kObjectNotFound && !ifVersion) {
+          removal = Client::Removal{versionId, false};  // idempotent
+        } else {
+          err = s3Error(rm.status());
+        }
       }
     } else if (!etag.empty()) {
       // Conditional: only the version that has this ETag, atomically.

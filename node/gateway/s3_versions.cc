@@ -87,6 +87,11 @@ void setVersionHeader(S3Request& r, const std::string& bucket, const ObjectInfo&
   }
 }
 
+void setWrittenVersionHeader(S3Request& r, const ObjectInfo& info) {
+  std::string id = versionIdOf(info);
+  if (id != meta::kNullVersionId) r.ex.responseHeaders().set("x-amz-version-id", id);
+}
+
 std::optional<VersionRef> findVersion(S3Request& r, Client& c, const std::string& bucket,
                                       const std::string& key, const std::string& versionId) {
   if (!meta::validVersionId(versionId)) {

@@ -130,6 +130,7 @@ int run(const ais::node::LocalConfig& cfg) {
     localTarget = std::make_unique<gateway::LocalTarget>(gatewayMailbox, target->objects());
   }
   std::unique_ptr<gateway::Gateway> gw;
+  std::function<void(const meta::Smap&)> gatewaySmapHook;  // the gateway's client follows the node
   if (!cfg.httpEndpoint.empty()) {
     gw = std::make_unique<gateway::Gateway>(gateway::gatewayOptions(cfg), ctx.store.get(),
                                             ctx.io.get(), localTarget.get());
@@ -138,6 +139,11 @@ int run(const ais::node::LocalConfig& cfg) {
       return 1;
     }
     gw->setBmd(std::make_shared<const meta::BMD>(ctx.meta.bmd()));
+    gw->setSmap(std::make_shared<const meta::Smap>(ctx.meta.smap()));
+    gatewaySmapHook = [&](const meta::Smap& smap) {
+      gw->setSmap(std::make_shared<const meta::Smap>(smap));
+    };
+    ctx.meta.onSmapChange = gatewaySmapHook;
     ctx.meta.onBmdChange = [&, targetHook = std::move(ctx.meta.onBmdChange)](
                                const meta::BMD& before, const meta::BMD& after) {
       if (targetHook) targetHook(before, after);
@@ -153,7 +159,10 @@ int run(const ais::node::LocalConfig& cfg) {
     target->copies().onJoined();
     if (mountpathLost) target->objects().ec().repairCluster("a mountpath came up empty");
     rebalancer->onSmap(ctx.meta.smap());
-    ctx.meta.onSmapChange = [&](const meta::Smap& smap) { rebalancer->onSmap(smap); };
+    ctx.meta.onSmapChange = [&](const meta::Smap& smap) {
+      if (gatewaySmapHook) gatewaySmapHook(smap);
+      rebalancer->onSmap(smap);
+    };
   };
 
   auto writeReady = [&] {

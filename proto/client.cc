@@ -33,6 +33,10 @@ std::vector<std::string> splitEndpoints(const std::string& list) {
 
 std::shared_ptr<const meta::Smap> Client::smapSnapshot() { return impl_->currentSmap(); }
 
+void Client::adoptSmap(std::shared_ptr<const meta::Smap> smap) {
+  impl_->adoptSmap(std::move(smap));
+}
+
 bool Client::ecEnabled(const std::string& bucket) { return impl_->ecEnabled(bucket); }
 
 Result<meta::Smap> Client::smap(bool refresh) {

@@ -220,6 +220,10 @@ class Client {
   Result<meta::Smap> smap(bool refresh = false);
   // The client's current Smap without a copy (per-request routing decisions).
   std::shared_ptr<const meta::Smap> smapSnapshot();
+  // A Smap learned out of band (the node this client runs in got it from the primary): used
+  // from now on if newer than the client's. Requests never fail against a target that was
+  // added (a listing would just not ask it), so a client inside a node must be told.
+  void adoptSmap(std::shared_ptr<const meta::Smap> smap);
   // True if the bucket has erasure coding in the client's BMD (no call made).
   bool ecEnabled(const std::string& bucket);
   Result<std::vector<NodeStatus>> clusterStatus();  // asks every node of the Smap

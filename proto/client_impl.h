@@ -204,6 +204,10 @@ class Client::Impl {
     std::lock_guard lock(mu_);
     return smap_;
   }
+  void adoptSmap(std::shared_ptr<const meta::Smap> smap) {
+    std::lock_guard lock(mu_);
+    if (smap && (!smap_ || smap->version > smap_->version)) smap_ = std::move(smap);
+  }
 
   // Asks the Smap's primary, else the configured endpoints, else any node of the Smap for the
   // newest metadata (each endpoint once, 3 s each: a frozen node must not hold the caller long).

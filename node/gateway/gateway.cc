@@ -100,6 +100,12 @@ void Gateway::stop() {
   client_.reset();
 }
 
+void Gateway::setSmap(std::shared_ptr<const meta::Smap> smap) {
+  std::lock_guard lock(mu_);
+  smap_ = smap;
+  if (client_) client_->adoptSmap(std::move(smap));
+}
+
 Result<Client*> Gateway::client() {
   std::lock_guard lock(mu_);
   if (!client_) {
@@ -117,6 +123,7 @@ Result<Client*> Gateway::client() {
     auto c = Client::connect(co);
     if (!c.ok()) return c.status();
     client_ = std::move(*c);
+    client_->adoptSmap(smap_);
   }
   return client_.get();
 }

@@ -87,6 +87,10 @@ class Gateway {
     std::lock_guard lock(bmdMu_);
     return bmd_;
   }
+  // The node's Smap, set by its loop on every change: the fabric client routes and lists by it
+  // from then on (a client's own Smap only refreshes on errors, and a listing that misses a
+  // joined target makes none).
+  void setSmap(std::shared_ptr<const meta::Smap> smap);
 
   // Object calls that go in-process when this node is the owner target (LocalTarget), else (or
   // when the target's placement differs) through the fabric client.
@@ -110,8 +114,9 @@ class Gateway {
   store::Store* store_;
   node::IoWorkers* io_;
   LocalTarget* local_;
-  std::mutex mu_;  // guards client_ creation
+  std::mutex mu_;  // guards client_ creation and smap_
   std::unique_ptr<Client> client_;
+  std::shared_ptr<const meta::Smap> smap_;  // the node's latest (setSmap)
   std::unique_ptr<HttpServer> server_;
   std::mutex bmdMu_;
   std::shared_ptr<const meta::BMD> bmd_;

@@ -76,6 +76,12 @@ void forEachChecksum(const ObjectInfo& info, F&& f) {
 inline const char* checksumType(std::string_view value) {
   return value.find('-') == std::string_view::npos ? "FULL_OBJECT" : "COMPOSITE";
 }
+// On an object made by CompleteMultipartUpload: its parts' sizes, run-length encoded
+// ("5242880*9,1234"), for GET/HEAD ?partNumber=N.
+inline constexpr std::string_view kMetaPartSizes = "s3-part-sizes";
+std::string encodePartSizes(const std::vector<uint64_t>& sizes);
+// The part sizes an object keeps (empty: none, or they do not add up to its size).
+std::vector<uint64_t> partSizesOf(const ObjectInfo& info);
 // The object's S3 tags, URL-encoded as the x-amz-tagging header carries them ("k=v&k2=v2").
 inline constexpr std::string_view kMetaTags = "s3-tags";
 

@@ -67,6 +67,7 @@ constexpr std::array kTable{
     Entry{"NoSuchKey", 404, "The specified key does not exist"},
     Entry{"NoSuchUpload", 404, "The specified multipart upload does not exist"},
     Entry{"NoSuchVersion", 404, "The specified version does not exist"},
+    Entry{"InvalidPartNumber", 416, "The requested partnumber is not satisfiable"},
     Entry{"NotImplemented", 501,
           "A header or query you provided implies functionality that is not implemented"},
     Entry{"PreconditionFailed", 412,

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "common/ascii.h"
@@ -16,6 +17,48 @@
 #include "node/gateway/s3_xml.h"
 
 namespace ais::gateway {
+
+std::string encodePartSizes(const std::vector<uint64_t>& sizes) {
+  std::string out;
+  for (size_t i = 0; i < sizes.size();) {
+    size_t run = 1;
+    while (i + run < sizes.size() && sizes[i + run] == sizes[i]) ++run;
+    if (!out.empty()) out += ',';
+    out += std::to_string(sizes[i]);
+    if (run > 1) out += '*' + std::to_string(run);
+    i += run;
+  }
+  return out;
+}
+
+std::vector<uint64_t> partSizesOf(const ObjectInfo& info) {
+  auto it = info.custom.find(std::string(kMetaPartSizes));
+  if (it == info.custom.end()) return {};
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
+  std::string_view s = it->second;
+  while (!s.empty()) {
+    size_t comma = s.find(',');
+    std::string_view item = s.substr(0, comma);
+    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    uint64_t size = 0, run = 1;
+    size_t star = item.find('*');
+    std::string_view a = item.substr(0, star);
+    auto r1 = std::from_chars(a.data(), a.data() + a.size(), size);
+    if (r1.ec != std::errc() || r1.ptr != a.data() + a.size()) return {};
+    if (star != std::string_view::npos) {
+      std::string_view b = item.substr(star + 1);
+      auto r2 = std::from_chars(b.data(), b.data() + b.size(), run);
+      if (r2.ec != std::errc() || r2.ptr != b.data() + b.size() || run > 10000) return {};
+    }
+    if (sizes.size() + run > 10000) return {};
+    sizes.insert(sizes.end(), run, size);
+    total += size * run;
+  }
+  // (Parts that do not add up to the object describe another one: none then.)
+  if (total != info.size) return {};
+  return sizes;
+}
 
 namespace {
 
@@ -371,6 +414,9 @@ void completeMultipart(S3Request& r) {
   }
   opts.custom[std::string(kMetaEtag)] = etag;
   opts.custom[std::string(kMetaUploadId)] = id;
+  std::vector<uint64_t> sizes;
+  for (const auto& info : infos) sizes.push_back(info.size);
+  opts.custom[std::string(kMetaPartSizes)] = encodePartSizes(sizes);
   std::vector<std::string> names;
   for (const auto& p : *parts) names.push_back(partName(r.bucket, id, p.number));
   auto out = c->assemble(r.bucket, r.key, kHidden, names, opts);

@@ -2,6 +2,7 @@
 // (ranges, conditionals; the co-located owner serves with sendfile), DeleteObject, CopyObject,
 // DeleteObjects.
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 
@@ -378,7 +379,7 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
   // (HEAD reads metadata only, the same through every gateway.)
   if (!r.ex.headOnly() && r.gw.ownsLocally(bucket, key)) {
     // A whole small object is opened and verified in one hop to its I/O worker.
-    bool whole = r.ex.header(http::field::range).empty();
+    bool whole = r.ex.header(http::field::range).empty() && !r.has("partNumber");
     auto rd = openLocal(r.gw, r.ex, bucket, key, whole ? kVerifyBeforeStatus : 0);
     if (rd.ok()) {
       local = std::move(*rd);
@@ -391,7 +392,8 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
   // HEAD and ranged GETs ask for the info alone.
   std::string first;
   if (!local) {
-    bool prefetch = !r.ex.headOnly() && r.ex.header(http::field::range).empty();
+    bool prefetch =
+        !r.ex.headOnly() && r.ex.header(http::field::range).empty() && !r.has("partNumber");
     Result<ObjectInfo> h = Status(Code::kRangeNotSatisfiable);
     if (prefetch) h = c->getRange(bucket, key, ByteRange{0, kForwardFirstPiece}, &first);
     // (An empty object has no byte 0.)
@@ -410,7 +412,31 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
   // On the info of the very version served (its ACL and writer).
   if (!objectReadAllowed(r, r.bucket, info)) return;
   if (preconditionsAnswered(r, info)) return;
-  auto span = parseRange(r.ex.header(http::field::range), info.size);
+  std::optional<Span> span;
+  if (r.has("partNumber")) {
+    // One part of a multipart upload's object (a plain object is its one part 1).
+    int n = 0;
+    std::string v = r.param("partNumber");
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 10000) {
+      return r.fail(s3Error("InvalidArgument",
+                            "Part number must be an integer between 1 and 10000, inclusive"));
+    }
+    std::vector<uint64_t> sizes = partSizesOf(info);
+    if (!sizes.empty()) {
+      r.ex.responseHeaders().set("x-amz-mp-parts-count", std::to_string(sizes.size()));
+    } else {
+      sizes.push_back(info.size);
+    }
+    if (static_cast<size_t>(n) > sizes.size()) {
+      return r.fail(s3Error("InvalidPartNumber", "The requested partnumber is not satisfiable"));
+    }
+    uint64_t offset = 0;
+    for (int i = 0; i + 1 < n; ++i) offset += sizes[i];
+    span = Span{offset, sizes[n - 1], sizes[n - 1] > 0};
+  } else {
+    span = parseRange(r.ex.header(http::field::range), info.size);
+  }
   if (!span) {
     r.ex.responseHeaders().set(http::field::content_range, "bytes */" + std::to_string(info.size));
     return r.fail(s3Error("InvalidRange"));

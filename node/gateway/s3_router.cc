@@ -173,9 +173,9 @@ void dispatch(S3Request& r) {
     case http::verb::get:
     case http::verb::head:
       if (m == http::verb::get && r.has("uploadId")) return listParts(r);
-      // Part boundaries of a completed upload are not kept.
-      if (r.has("partNumber")) {
-        return r.fail(s3Error("NotImplemented", "GET or HEAD of one part (partNumber)"));
+      if (r.has("partNumber") && !r.ex.header(http::field::range).empty()) {
+        return r.fail(s3Error("InvalidRequest",
+                              "Cannot specify both Range header and partNumber query parameter"));
       }
       return getObject(r);
     case http::verb::put:

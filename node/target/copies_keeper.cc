@@ -82,7 +82,10 @@ void CopiesKeeper::onBmdChange(const meta::BMD& before, const meta::BMD& after) 
     if (!old || old->mirrorCopies == props.mirrorCopies) continue;
     // Every target derives the same id from the BMD: the cluster sees one job.
     std::string id = fmt::format("make-n-copies-{}-v{}", name, after.version);
-    Status st = startJob(id, "make-n-copies", {name, meta::versionsBucket(name)});
+    // (The versions kept of a versioned bucket too: the job is the bucket's.)
+    std::vector<std::string> buckets{name};
+    if (!props.objectVersioning.empty()) buckets.push_back(meta::versionsBucket(name));
+    Status st = startJob(id, "make-n-copies", name, std::move(buckets));
     if (!st.ok()) log::error("ais://{}: make-n-copies: {}", name, st.toString());
   }
 }
@@ -103,13 +106,12 @@ Result<std::string> CopiesKeeper::resilver() {
   }
   ctx_.jobs.stop("", "resilver");
   std::string id = fmt::format("resilver-{}-{}", ctx_.cfg.id, unixNowNs() / 1000000);
-  AIS_RETURN_IF_ERROR(startJob(id, "resilver", std::move(buckets)));
+  AIS_RETURN_IF_ERROR(startJob(id, "resilver", "", std::move(buckets)));
   return id;
 }
 
 Status CopiesKeeper::startJob(const std::string& id, const std::string& kind,
-                              std::vector<std::string> buckets) {
-  std::string label = buckets.size() == 1 ? buckets[0] : "";
+                              const std::string& label, std::vector<std::string> buckets) {
   return ctx_.jobs.start(id, kind, label, [this, buckets = std::move(buckets)](Job& job) {
     return ctx_.io->runAny([store = ctx_.store.get(), buckets, counters = job.counters] {
       return syncAll(*store, buckets, *counters);

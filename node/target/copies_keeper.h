@@ -26,8 +26,9 @@ class CopiesKeeper {
   Result<std::string> resilver();
   // A job (kind "make-n-copies" or "resilver") that runs Store::syncCopies for every object of
   // `buckets`, one I/O worker at a time; progress in the job's counters (damaged = objects that
-  // could not be brought to their copies).
-  Status startJob(const std::string& id, const std::string& kind, std::vector<std::string> buckets);
+  // could not be brought to their copies). label: the bucket the job reports ("" for several).
+  Status startJob(const std::string& id, const std::string& kind, const std::string& label,
+                  std::vector<std::string> buckets);
 
  private:
   NodeContext& ctx_;

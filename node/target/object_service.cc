@@ -150,6 +150,27 @@ class GetStreamer {
   }
 };
 
+// Adds one scrub's counts and names (up to kMaxReportedNames each) to `all`.
+void addReport(store::ValidateReport& all, store::ValidateReport r) {
+  auto append = [](std::vector<std::string>& to, std::vector<std::string>& from) {
+    for (auto& s : from) {
+      if (to.size() < store::ValidateReport::kMaxReportedNames) to.push_back(std::move(s));
+    }
+  };
+  all.objects += r.objects;
+  all.bytes += r.bytes;
+  all.corruptCount += r.corruptCount;
+  all.missingCount += r.missingCount;
+  all.orphanedCount += r.orphanedCount;
+  all.errorCount += r.errorCount;
+  all.repairedCount += r.repairedCount;
+  append(all.corrupt, r.corrupt);
+  append(all.missing, r.missing);
+  append(all.orphaned, r.orphaned);
+  append(all.errors, r.errors);
+  append(all.repaired, r.repaired);
+}
+
 // Runs on an I/O worker: copies a verified local object into a new local object.
 Result<store::Lom> copyLocal(store::Store& store, store::ObjectReader& rd,
                              const std::string& bucket, const std::string& name,
@@ -1080,36 +1101,37 @@ kj::Promise<Result<bool>> ObjectService::bucketEmpty(std::string bucket) {
 kj::Promise<Result<store::ValidateReport>> ObjectService::validate(
     std::string bucket, std::shared_ptr<store::ScrubCounters> counters) {
   AIS_RETURN_PROMISE_IF_ERROR(store::ValidateReport, checkBucket(bucket));
+  const meta::BucketProps* props = ctx_.meta.bmd().find(bucket);
+  bool versioned = props && !props->objectVersioning.empty();
   kj::Vector<kj::Promise<Result<store::ValidateReport>>> parts;
   for (size_t i = 0; i < ctx_.io->mountpaths(); ++i) {
-    parts.add(ctx_.io->run(i, [store = ctx_.store.get(), i, bucket, counters] {
-      return store->validate(i, bucket, counters.get());
-    }));
+    parts.add(ctx_.io->run(
+        i,
+        [store = ctx_.store.get(), i, bucket, counters,
+         versioned]() -> Result<store::ValidateReport> {
+          auto r = store->validate(i, bucket, counters.get());
+          if (!r.ok() || !versioned) return r;
+          // The versions kept (S3 object versioning) are checked the same way.
+          auto kept = store->validate(i, meta::versionsBucket(bucket), counters.get());
+          if (!kept.ok()) return kept.status();
+          for (auto* names : {&kept->corrupt, &kept->missing, &kept->errors, &kept->repaired}) {
+            for (auto& n : *names) {
+              auto [key, id] = meta::splitVersionName(n);
+              if (key.size() < n.size())
+                n = std::string(key) + " (version " + std::string(id) + ")";
+            }
+          }
+          addReport(*r, std::move(*kept));
+          return r;
+        }));
   }
   return kj::joinPromises(parts.releaseAsArray())
       .then(
           [](kj::Array<Result<store::ValidateReport>>&& reports) -> Result<store::ValidateReport> {
             store::ValidateReport all;
-            auto append = [](std::vector<std::string>& to, std::vector<std::string>& from) {
-              for (auto& s : from) {
-                if (to.size() < store::ValidateReport::kMaxReportedNames)
-                  to.push_back(std::move(s));
-              }
-            };
             for (auto& r : reports) {
               if (!r.ok()) return r.status();
-              all.objects += r->objects;
-              all.bytes += r->bytes;
-              all.corruptCount += r->corruptCount;
-              all.missingCount += r->missingCount;
-              all.orphanedCount += r->orphanedCount;
-              all.errorCount += r->errorCount;
-              all.repairedCount += r->repairedCount;
-              append(all.corrupt, r->corrupt);
-              append(all.missing, r->missing);
-              append(all.orphaned, r->orphaned);
-              append(all.errors, r->errors);
-              append(all.repaired, r->repaired);
+              addReport(all, std::move(*r));
             }
             return all;
           })

@@ -39,6 +39,9 @@ BENCH_DURATION=1s timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gatewa
 # Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ...
 figures_ok gateway_bench "$OUT/gateway" \
   -F'|' '$2 ~ /^ (1m|16k) $/ { n++; if (!($3 > 0 && $5 > 0 && $8 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
+# Rows: | presigned SigV4 (verified) | req/s | µs/request |, the same anonymous
+figures_ok gateway_bench_sigv4 "$OUT/gateway" \
+  -F'|' '$2 ~ /presigned SigV4|anonymous/ { n++; if (!($3 > 0 && $4 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
 
 OBJS=24 SIZE_KB=64 timeout 600 "$REPO/tests/bench/rebalance_bench.sh" >"$OUT/rebalance" 2>&1
 # Rows: | raw copy ... | N MiB/s |, | rebalance throughput | N MiB/s (...) |, | GET before ... |

@@ -3,7 +3,10 @@
 # 3 targets, S3 keys on) holds a 1 MiB and a 16 KiB object; wrk GETs them (presigned SigV4 URLs)
 # through the proxy's gateway (bytes forwarded over the fabric) and through the owner target's
 # gateway (sendfile from the object file), and from nginx serving the same files (sendfile on).
-# Then signed 1 MiB PUTs with boto3 vs writing the same bytes to local files. Prints markdown.
+# Then the cost of SigV4 verification: the owner's gateway serving the 16 KiB object (public-read)
+# to presigned GETs and to anonymous ones in the same run, with the owner target's CPU time per
+# request. Then signed 1 MiB PUTs with boto3 vs writing the same bytes to local files. Prints
+# markdown.
 # Usage: AIS_BUILD_DIR=build tests/bench/gateway_bench.sh   (BENCH_DURATION=10s by default)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -98,7 +101,9 @@ if sys.argv[1] == "setup":  # bucket and objects
     c = client(S3)
     c.create_bucket(Bucket="bench")
     for name in ("obj-1m", "obj-16k"):
-        c.put_object(Bucket="bench", Key=name, Body=open(f"{WORK}/www/{name}", "rb").read())
+        # (public-read: anonymous GETs of it measure what the signature check costs)
+        c.put_object(Bucket="bench", Key=name, Body=open(f"{WORK}/www/{name}", "rb").read(),
+                     ACL="public-read")
 elif sys.argv[1] == "presign":  # ENDPOINT NAME
     print(client(sys.argv[4]).generate_presigned_url(
         "get_object", Params={"Bucket": "bench", "Key": sys.argv[5]}, ExpiresIn=3600))
@@ -145,6 +150,8 @@ for n in json.load(open(sys.argv[1]))["nodes"]:
   for pair in "proxy $S3" "owner $ownerHttp"; do
     echo "${pair%% *} $name $(/usr/bin/python3 "$WORK/s3.py" presign "$S3" "$WORK" "${pair#* }" "$name")"
   done
+  echo "anon $name $ownerHttp/bench/$name"
+  echo "ownerpid $name $(pgrep -f "$AIS_DEV_DIR/$owner/aisnode.json" | head -1)"
 done >"$WORK/urls"
 url() { awk -v l="$1" -v n="$2" '$1 == l && $2 == n {print $3}' "$WORK/urls"; }
 for n in obj-1m obj-16k; do  # every server must serve the same bytes
@@ -177,6 +184,27 @@ for n in obj-1m obj-16k; do
   printf "| %s | %.0f | %s | %.0f | %s | %s | %.0f | %s | %s |\n" "${n#obj-}" "$ng" "$(mib "$ng" "$size")" \
     "$px" "$(mib "$px" "$size")" "$(ratio "$px" "$ng")" "$ow" "$(mib "$ow" "$size")" "$(ratio "$ow" "$ng")"
 done
+
+# SigV4: the same 16 KiB GETs on the owner's gateway, presigned and anonymous, with the owner's
+# CPU time (utime + stime of the aisnode process) per request.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pid=$(url ownerpid obj-16k)
+hz=$(getconf CLK_TCK)
+echo
+echo "| 16 KiB GET on the owner's gateway (wrk -t2 -c16 -d$DURATION) | req/s | owner CPU µs/request |"
+echo "|---|---|---|"
+for kind in owner anon; do
+  before=$(cpu_ticks "$pid")
+  start=$(date +%s.%N)
+  r=$(rps "$(url $kind obj-16k)")
+  secs_run=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {print e - s}')
+  used=$(( $(cpu_ticks "$pid") - before ))
+  us=$(awk -v u="$used" -v hz="$hz" -v r="$r" -v t="$secs_run" 'BEGIN {printf "%.1f", u / hz * 1e6 / (r * t)}')
+  label=$([[ $kind == owner ]] && echo "presigned SigV4 (verified)" || echo "anonymous (public-read, no signature)")
+  printf "| %s | %.0f | %s |
+" "$label" "$r" "$us"
+done
+
 secs=${DURATION%s}
 put=$(/usr/bin/python3 "$WORK/s3.py" put "$S3" "$WORK" "$secs")
 disk=$(/usr/bin/python3 "$WORK/s3.py" disk "$S3" "$WORK" "$secs")

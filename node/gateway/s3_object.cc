@@ -647,17 +647,16 @@ void copyObject(S3Request& r) {
     }
   }
   Result<ObjectInfo> out = Status(Code::kInternal);
-  // (In a versioned bucket a copy onto itself is a new version: the copy below.)
-  if (srcBucket == r.bucket && srcKey == r.key && source->readBucket == r.bucket &&
-      !versioningEverEnabled(r, r.bucket)) {
-    if (!replace && !replaceTags) {
-      return r.fail(s3Error("InvalidRequest",
-                            "This copy request is illegal because it is trying to copy an object "
-                            "to itself without changing the object's metadata"));
-    }
-    if (r.conditional) {
-      return r.fail(s3Error("NotImplemented", "a conditional copy of an object onto itself"));
-    }
+  // The current object onto itself (an older version onto its key restores it: a copy).
+  bool ontoItself = srcBucket == r.bucket && srcKey == r.key && source->readBucket == r.bucket;
+  if (ontoItself && !replace && !replaceTags) {
+    return r.fail(s3Error("InvalidRequest",
+                          "This copy request is illegal because it is trying to copy an object "
+                          "to itself without changing the object's metadata"));
+  }
+  if (ontoItself && !r.conditional && !versioningEverEnabled(r, r.bucket)) {
+    // Only the metadata changes. (A conditional one is a copy, decided at its commit like any;
+    // in a versioned bucket it is a new version.)
     out = c->setCustom(r.bucket, r.key, *custom, false);
   } else {
     out = c->copy(source->readBucket, source->readName, r.bucket, r.key, custom, dst.ifAbsent,

@@ -213,8 +213,19 @@ for g, gw in enumerate(gws):
     st, data, _ = copy({"If-None-Match": h.getheader("ETag")})
     check("gw%d: copy with If-None-Match of an old ETag" % g, st == 200, (st, data[:200]))
 gw = gws[0]
-st, data, _ = req(gw, "PUT", "/cond/src", b"", {"x-amz-copy-source": "/cond/src", "x-amz-metadata-directive": "REPLACE", "If-Match": src_etag})
-check("a conditional copy onto itself: 501", st == 501, (st, data[:200]))
+st, data, _ = req(gw, "PUT", "/cond/src", b"", {"x-amz-copy-source": "/cond/src", "x-amz-metadata-directive": "REPLACE",
+                                                 "x-amz-meta-round": "1", "If-Match": '"0000"'})
+check("a conditional copy onto itself with another ETag: 412, the metadata kept",
+      st == 412 and req(gw, "HEAD", "/cond/src")[2].getheader("x-amz-meta-round") is None, (st, data[:200]))
+st, data, _ = req(gw, "PUT", "/cond/src", b"", {"x-amz-copy-source": "/cond/src", "x-amz-metadata-directive": "REPLACE",
+                                                 "x-amz-meta-round": "2", "If-Match": src_etag})
+_, body, h = req(gw, "GET", "/cond/src")
+check("a conditional copy onto itself with its ETag: 200, new metadata, same bytes and ETag",
+      st == 200 and h.getheader("x-amz-meta-round") == "2" and h.getheader("ETag") == src_etag and
+      body == b"copy source", (st, data[:200], h.getheader("x-amz-meta-round")))
+st, data, _ = req(gw, "PUT", "/cond/src", b"", {"x-amz-copy-source": "/cond/src", "x-amz-metadata-directive": "REPLACE",
+                                                 "If-None-Match": "*"})
+check("a copy onto itself with If-None-Match: *: 412", st == 412, (st, data[:200]))
 
 st, x, _ = req(gw, "POST", "/cond/upc?uploads")
 uid = re.search(rb"<UploadId>([^<]*)</UploadId>", x).group(1).decode()

@@ -103,6 +103,11 @@ Status Store::checkConditionsLocked(const ObjectWriter& w) {
 Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks) {
   Lom lom = newLom(w, checksum);
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
+  if (w.opts_.mtimeNs != 0 && !meta::isVersionsBucket(w.bucket_) &&
+      policyOf(w.bucket_).versioning != Versioning::kOff) {
+    // A version that moves in (rebalance): among the key's versions by its time.
+    if (auto placed = placeMovedLocked(w, lom, blocks)) return std::move(*placed);
+  }
   AIS_RETURN_IF_ERROR(checkConditionsLocked(w));
   if (w.opts_.mtimeNs == 0 && !meta::isVersionsBucket(w.bucket_)) {
     // A client's write (not a move): versioning keeps what it replaces, before anything changes.

@@ -327,6 +327,12 @@ class Store {
   // `to` of toBucket, with from's block sums; kObjectCorrupted if the file is missing.
   Result<Lom> linkInstallLocked(Mountpath& mp, std::string_view fromBucket, const Lom& from,
                                 std::string_view toBucket, Lom to, bool sync);
+  // A version of a versioned bucket's key moving in (rebalance: mtimeNs set) where the key may
+  // already have newer ones (written or deleted here while it was still on its old target): if
+  // anything here is newer, it is installed as a kept version (the result); if it is the newest,
+  // the current one here is kept first and nullopt lets the commit replace it as usual.
+  std::optional<Result<Lom>> placeMovedLocked(ObjectWriter& w, const Lom& lom,
+                                              const BlockSums& blocks);
   // Links the current version (`cur` on mountpath i) into the versions bucket under its id.
   Status keepVersionLocked(std::string_view bucket, const Lom& cur, size_t i, bool sync);
   // Removes one name from every mountpath (main copy last); false if none had it.

@@ -93,6 +93,33 @@ Status Store::keepVersionLocked(std::string_view bucket, const Lom& cur, size_t 
   return Status::OK();
 }
 
+std::optional<Result<Lom>> Store::placeMovedLocked(ObjectWriter& w, const Lom& lom,
+                                                   const BlockSums& blocks) {
+  using Out = std::optional<Result<Lom>>;
+  const std::string movedId = versionIdOf(lom);
+  auto cur = currentWithIndexLocked(w.bucket_, w.name_);
+  if (!cur.ok()) return Out(cur.status());
+  // The same version here already: as any move (a newer copy stays, an older one is replaced).
+  if (*cur && versionIdOf((*cur)->first) == movedId) return std::nullopt;
+  auto kept = keptVersionsLocked(w.bucket_, w.name_);
+  if (!kept.ok()) return Out(kept.status());
+  bool newerHere = *cur && (*cur)->first.mtimeNs > lom.mtimeNs;
+  for (const Lom& k : *kept) {
+    newerHere = newerHere || k.mtimeNs > lom.mtimeNs || versionIdOf(k) == movedId;
+  }
+  if (newerHere) {
+    Lom keptLom = lom;
+    keptLom.name = meta::versionName(w.name_, movedId);
+    return Out(installLocked(w.mp_, meta::versionsBucket(w.bucket_), w.workPath_,
+                             std::move(keptLom), blocks, w.opts_.fsync, {}, true));
+  }
+  if (*cur) {
+    Status st = keepVersionLocked(w.bucket_, (*cur)->first, (*cur)->second, w.opts_.fsync);
+    if (!st.ok()) return Out(st);
+  }
+  return std::nullopt;
+}
+
 Status Store::versionWriteLocked(std::string_view bucket, std::string_view name, Lom& lom,
                                  bool sync) {
   const std::string idKey(kVersionIdKey);

@@ -32,6 +32,11 @@ using ReaderPtr = std::shared_ptr<store::ObjectReader>;
 Status checkAbsent(store::Store& store, bool ifAbsent, const std::string& bucket,
                    const std::string& name, int64_t mtimeNs) {
   if (!ifAbsent) return Status::OK();
+  // A version that moves into a versioned bucket is placed among the key's versions at the
+  // commit (Store::placeMovedLocked), whatever is there.
+  if (mtimeNs > 0 && store.policyOf(bucket).versioning != store::Versioning::kOff) {
+    return Status::OK();
+  }
   auto cur = store.head(bucket, name);
   if (cur.ok() && !store::supersedes(mtimeNs, *cur)) {
     return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);

@@ -158,6 +158,46 @@ TEST_F(VersionsTest, MirroredVersionsSurviveAReopen) {
   EXPECT_EQ(read(kBucket, "dir/k"), "two");
 }
 
+// A rebalance moves a key's versions in from its old target (mtimeNs set); meanwhile the key
+// was deleted or written here. The moved version lands among the key's versions by its time.
+Result<Lom> moveIn(Store& store, std::string_view name, std::string_view data, int64_t mtimeNs,
+                   const std::string& id) {
+  PutOptions opts;
+  opts.ifAbsent = true;
+  opts.mtimeNs = mtimeNs;
+  opts.custom[std::string(kVersionIdKey)] = id;
+  return store.putBytes(kBucket, name, data, opts);
+}
+
+TEST_F(VersionsTest, AVersionMovedInUnderANewerDeleteStaysDeleted) {
+  auto removed = store_->removeVersioned(kBucket, "k");  // the key is still on its old target
+  ASSERT_TRUE(removed.ok());
+  std::string id = meta::newVersionId();
+  ASSERT_TRUE(moveIn(*store_, "k", "old", 1000, id).ok());              // (written long before)
+  EXPECT_EQ(store_->head(kBucket, "k").code(), Code::kObjectNotFound);  // not resurrected
+  EXPECT_EQ(keptBytes("k", id), "old");
+  EXPECT_EQ(kept("k").size(), 2u);  // the moved version and the marker
+}
+
+TEST_F(VersionsTest, AVersionMovedInUnderANewerWriteIsKept) {
+  Lom now = put("k", "new");
+  std::string id = meta::newVersionId();
+  ASSERT_TRUE(moveIn(*store_, "k", "old", now.mtimeNs - 1000, id).ok());
+  EXPECT_EQ(read(kBucket, "k"), "new");
+  EXPECT_EQ(keptBytes("k", id), "old");
+  // The same version moved in again (a repeated pass): nothing changes.
+  ASSERT_TRUE(moveIn(*store_, "k", "old", now.mtimeNs - 1000, id).ok());
+  EXPECT_EQ(kept("k").size(), 1u);
+}
+
+TEST_F(VersionsTest, ANewerVersionMovedInKeepsTheCurrentOne) {
+  Lom here = put("k", "here");
+  std::string id = meta::newVersionId();
+  ASSERT_TRUE(moveIn(*store_, "k", "moved", here.mtimeNs + 1000, id).ok());
+  EXPECT_EQ(read(kBucket, "k"), "moved");
+  EXPECT_EQ(keptBytes("k", idOf(here)), "here");
+}
+
 TEST_F(VersionsTest, KeysHoldingTheSeparatorAreRefused) {
   std::string key = "a";
   key += meta::kVersionSeparator;

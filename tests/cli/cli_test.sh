@@ -138,6 +138,25 @@ check bucket_mirror_rmb ais bucket rm $M
 check bucket_props_set ais bucket props set $B fsync=true
 expect_rc bucket_props_versioning_off_refused 1 ais bucket props set $B versioning=false
 expect_rc bucket_props_checksum_unknown 5 ais bucket props set $B checksum=md7
+# S3 object versioning through the CLI: kept versions, no return to off, rename refused.
+V=ais://cliver
+check bucket_versioning_create ais bucket create $V
+expect_rc bucket_versioning_bad_value 5 ais bucket props set $V s3.versioning=maybe
+check bucket_versioning_enable ais bucket props set $V s3.versioning=enabled
+if [[ $(ais bucket props show $V --json 2>/dev/null | json_field /dev/stdin 'd["s3"]["versioning"]') == Enabled ]]; then
+  pass bucket_versioning_shown
+else
+  fail bucket_versioning_shown "$(ais bucket props show $V --json 2>&1 | tail -5)"
+fi
+echo one >"$WORK/v1.txt"
+echo two >"$WORK/v2.txt"
+check bucket_versioning_put1 ais put "$WORK/v1.txt" $V/doc
+check bucket_versioning_put2 ais put "$WORK/v2.txt" $V/doc
+expect_rc bucket_versioning_rename_refused 1 ais object mv $V/doc doc2
+check bucket_versioning_rm ais object rm $V/doc
+expect_rc bucket_versioning_rmb_not_empty 6 ais bucket rm $V
+check bucket_versioning_suspend ais bucket props set $V s3.versioning=suspended
+check bucket_versioning_rmb_force ais bucket rm $V --force
 # checksum.type: each object keeps its bucket's digest (here md5: what md5sum prints).
 K=ais://clicksum
 check bucket_checksum_create ais bucket create $K

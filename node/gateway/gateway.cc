@@ -96,14 +96,20 @@ Status Gateway::start() {
 void Gateway::stop() {
   if (server_) server_->stop();
   server_.reset();
+  {
+    std::lock_guard lock(smapMu_);
+    published_ = nullptr;
+  }
   std::lock_guard lock(mu_);
   client_.reset();
 }
 
 void Gateway::setSmap(std::shared_ptr<const meta::Smap> smap) {
-  std::lock_guard lock(mu_);
+  // (Not under mu_: the node's loop must never wait for a client being connected, which may
+  // need that very loop to answer.)
+  std::lock_guard lock(smapMu_);
   smap_ = smap;
-  if (client_) client_->adoptSmap(std::move(smap));
+  if (published_) published_->adoptSmap(std::move(smap));
 }
 
 Result<Client*> Gateway::client() {
@@ -123,6 +129,8 @@ Result<Client*> Gateway::client() {
     auto c = Client::connect(co);
     if (!c.ok()) return c.status();
     client_ = std::move(*c);
+    std::lock_guard smapLock(smapMu_);
+    published_ = client_.get();
     client_->adoptSmap(smap_);
   }
   return client_.get();

@@ -114,9 +114,11 @@ class Gateway {
   store::Store* store_;
   node::IoWorkers* io_;
   LocalTarget* local_;
-  std::mutex mu_;  // guards client_ creation and smap_
+  std::mutex mu_;  // guards client_ creation
   std::unique_ptr<Client> client_;
+  std::mutex smapMu_;                       // guards smap_ and published_
   std::shared_ptr<const meta::Smap> smap_;  // the node's latest (setSmap)
+  Client* published_ = nullptr;             // client_ once connected (until stop)
   std::unique_ptr<HttpServer> server_;
   std::mutex bmdMu_;
   std::shared_ptr<const meta::BMD> bmd_;

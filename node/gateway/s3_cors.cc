@@ -3,6 +3,9 @@
 // answered from them without a signature, and an actual request with an Origin gets the
 // Access-Control-* headers of the first rule that allows its origin and method, whatever its
 // outcome (a browser shows the page an error only with them).
+#include <memory>
+#include <unordered_map>
+
 #include "common/ascii.h"
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_xml.h"
@@ -98,13 +101,19 @@ void varyOnCors(S3Request& r) {
       http::field::vary, "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
 }
 
-// The bucket's rules; nullopt when it has none (or no such bucket).
-std::optional<std::vector<CorsRule>> rulesOf(S3Request& r) {
+// The bucket's rules; null when it has none (or no such bucket). Parsed once per document and
+// thread (a few recent documents kept), not on every request with an Origin.
+std::shared_ptr<const std::vector<CorsRule>> rulesOf(S3Request& r) {
   auto props = findBucket(r, r.bucket);
-  if (!props || props->cors.empty()) return std::nullopt;
+  if (!props || props->cors.empty()) return nullptr;
+  thread_local std::unordered_map<std::string, std::shared_ptr<const std::vector<CorsRule>>> parsed;
+  if (auto it = parsed.find(props->cors); it != parsed.end()) return it->second;
   auto rules = parseCorsConfiguration(props->cors);
-  if (!rules.ok()) return std::nullopt;  // (checked when it was put)
-  return std::move(*rules);
+  if (!rules.ok()) return nullptr;          // (checked when it was put)
+  if (parsed.size() >= 64) parsed.clear();  // (old documents go; the busy ones come back)
+  auto shared = std::make_shared<const std::vector<CorsRule>>(std::move(*rules));
+  parsed.emplace(props->cors, shared);
+  return shared;
 }
 
 }  // namespace

@@ -245,6 +245,9 @@ struct VersionRef {
 };
 std::optional<VersionRef> findVersion(S3Request& r, Client& c, const std::string& bucket,
                                       const std::string& key, const std::string& versionId);
+// findVersion without answering (versionId already checked): kObjectNotFound if it names none.
+Result<VersionRef> lookupVersion(S3Request& r, Client& c, const std::string& bucket,
+                                 const std::string& key, const std::string& versionId);
 // The version an object call (tagging, ACL) acts on: r.key's object, or the one ?versionId
 // names (a delete marker: 405). Answers the error itself.
 std::optional<VersionRef> requestedVersion(S3Request& r, Client& c);

@@ -696,9 +696,13 @@ void deleteObjects(S3Request& r) {
       uint64_t ifVersion = 0;  // an <ETag> without <VersionId>: the current object's
       if (!etag.empty()) {
         // The current object, or the version named wherever it is (its ETag never changes).
-        Result<ObjectInfo> cur = r.gw.head(*c, r.bucket, key);
-        if (!versionId.empty() && (!cur.ok() || versionIdOf(*cur) != versionId)) {
-          cur = r.gw.head(*c, meta::versionsBucket(r.bucket), meta::versionName(key, versionId));
+        Result<ObjectInfo> cur = Status(Code::kInternal);
+        if (versionId.empty()) {
+          cur = r.gw.head(*c, r.bucket, key);
+        } else if (auto v = lookupVersion(r, *c, r.bucket, key, versionId); v.ok()) {
+          cur = std::move(v->info);
+        } else {
+          cur = v.status();
         }
         if (!cur.ok()) {
           err = s3Error(cur.status());

@@ -39,7 +39,6 @@ class ListCursor {
       next_ = 0;
       after_ = p->continuationToken;
       done_ = after_.empty();
-      if (!page_.empty() && after_.empty()) done_ = true;
     }
     if (next_ >= page_.size()) return static_cast<const ObjectInfo*>(nullptr);
     return &page_[next_];
@@ -92,6 +91,25 @@ void setWrittenVersionHeader(S3Request& r, const ObjectInfo& info) {
   if (id != meta::kNullVersionId) r.ex.responseHeaders().set("x-amz-version-id", id);
 }
 
+Result<VersionRef> lookupVersion(S3Request& r, Client& c, const std::string& bucket,
+                                 const std::string& key, const std::string& versionId) {
+  const std::string vb = meta::versionsBucket(bucket);
+  const std::string kept = meta::versionName(key, versionId);
+  bool versioned = versioningEverEnabled(r, bucket);
+  // The current version first (what most asks name), then the kept ones; a write that kept the
+  // current meanwhile is found there on the second look.
+  for (int look = 0; look < 2; ++look) {
+    auto cur = r.gw.head(c, bucket, key);
+    if (cur.ok() && versionIdOf(*cur) == versionId) return VersionRef{bucket, key, std::move(*cur)};
+    if (!cur.ok() && cur.code() != Code::kObjectNotFound) return cur.status();
+    if (!versioned) break;
+    auto old = r.gw.head(c, vb, kept);
+    if (old.ok()) return VersionRef{vb, kept, std::move(*old)};
+    if (old.code() != Code::kObjectNotFound) return old.status();
+  }
+  return Status(Code::kObjectNotFound, key + " has no version " + versionId);
+}
+
 std::optional<VersionRef> findVersion(S3Request& r, Client& c, const std::string& bucket,
                                       const std::string& key, const std::string& versionId) {
   if (!meta::validVersionId(versionId)) {
@@ -104,24 +122,11 @@ std::optional<VersionRef> findVersion(S3Request& r, Client& c, const std::string
     r.fail(s3Error("InvalidArgument", "Invalid version id specified"));
     return std::nullopt;
   }
-  const std::string vb = meta::versionsBucket(bucket);
-  const std::string kept = meta::versionName(key, versionId);
-  // The current version first (what most asks name), then the kept ones; a write that kept the
-  // current meanwhile is found there on the second look.
-  for (int look = 0; look < 2; ++look) {
-    auto cur = r.gw.head(c, bucket, key);
-    if (cur.ok() && versionIdOf(*cur) == versionId) return VersionRef{bucket, key, std::move(*cur)};
-    if (!cur.ok() && cur.code() != Code::kObjectNotFound) {
-      failObjectLookup(r, bucket, cur.status());
-      return std::nullopt;
-    }
-    if (!versioned) break;
-    auto old = r.gw.head(c, vb, kept);
-    if (old.ok()) return VersionRef{vb, kept, std::move(*old)};
-    if (old.code() != Code::kObjectNotFound) {
-      r.fail(old.status());
-      return std::nullopt;
-    }
+  auto v = lookupVersion(r, c, bucket, key, versionId);
+  if (v.ok()) return std::move(*v);
+  if (v.code() != Code::kObjectNotFound) {
+    failObjectLookup(r, bucket, v.status());
+    return std::nullopt;
   }
   if (!bucketAllowed(r, bucket, BucketAccess::kRead)) return std::nullopt;
   r.fail(s3Error("NoSuchVersion", "The specified version does not exist."));

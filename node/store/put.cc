@@ -102,18 +102,20 @@ Status Store::checkConditionsLocked(const ObjectWriter& w) {
 
 Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSums& blocks) {
   Lom lom = newLom(w, checksum);
+  const BucketPolicy policy = policyOf(w.bucket_);  // (a versions bucket's is never versioned)
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
-  if (w.opts_.mtimeNs != 0 && !meta::isVersionsBucket(w.bucket_) &&
-      policyOf(w.bucket_).versioning != Versioning::kOff) {
+  if (w.opts_.mtimeNs != 0 && policy.versioning != Versioning::kOff) {
     // A version that moves in (rebalance): among the key's versions by its time.
     if (auto placed = placeMovedLocked(w, lom, blocks)) return std::move(*placed);
   }
   AIS_RETURN_IF_ERROR(checkConditionsLocked(w));
   if (w.opts_.mtimeNs == 0 && !meta::isVersionsBucket(w.bucket_)) {
     // A client's write (not a move): versioning keeps what it replaces, before anything changes.
-    AIS_RETURN_IF_ERROR(versionWriteLocked(w.bucket_, w.name_, lom, w.opts_.fsync));
+    AIS_RETURN_IF_ERROR(
+        versionWriteLocked(w.bucket_, w.name_, policy.versioning, lom, w.opts_.fsync));
   }
-  uint32_t copies = std::min<uint32_t>(copiesOf(w.bucket_), static_cast<uint32_t>(enabledCount()));
+  uint32_t copies = std::min<uint32_t>(std::max<uint32_t>(policy.copies, 1),
+                                       static_cast<uint32_t>(enabledCount()));
   if (copies <= 1) {
     auto installed =
         installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});

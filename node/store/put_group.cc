@@ -17,7 +17,8 @@ std::vector<Result<Lom>> Store::putGroup(std::string_view bucket, std::vector<Gr
   // Every object's bytes into its work file, checked; grouped by mountpath. Mirrored buckets
   // write and install every copy per object (put.cc), in order.
   // Versioned buckets too: each write keeps the version it replaces (versions.cc).
-  bool mirrored = copiesOf(bucket) > 1 || policyOf(bucket).versioning != Versioning::kOff;
+  const BucketPolicy policy = policyOf(bucket);
+  bool mirrored = policy.copies > 1 || policy.versioning != Versioning::kOff;
   struct Staged {
     size_t index;
     std::unique_ptr<ObjectWriter> writer;

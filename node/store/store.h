@@ -320,9 +320,10 @@ class Store {
   // copy's elsewhere, with the index of its mountpath.
   Result<std::optional<std::pair<Lom, size_t>>> currentWithIndexLocked(std::string_view bucket,
                                                                        std::string_view name);
-  // Before a client's write of `lom` commits: keeps the current version as policy says and sets
-  // lom's version id.
-  Status versionWriteLocked(std::string_view bucket, std::string_view name, Lom& lom, bool sync);
+  // Before a client's write of `lom` commits: keeps the current version as the bucket's
+  // versioning `v` says and sets lom's version id.
+  Status versionWriteLocked(std::string_view bucket, std::string_view name, Versioning v, Lom& lom,
+                            bool sync);
   // Installs `from`'s file (a hard link: object files never change once installed) on mp as
   // `to` of toBucket, with from's block sums; kObjectCorrupted if the file is missing.
   Result<Lom> linkInstallLocked(Mountpath& mp, std::string_view fromBucket, const Lom& from,

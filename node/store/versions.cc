@@ -120,11 +120,10 @@ std::optional<Result<Lom>> Store::placeMovedLocked(ObjectWriter& w, const Lom& l
   return std::nullopt;
 }
 
-Status Store::versionWriteLocked(std::string_view bucket, std::string_view name, Lom& lom,
-                                 bool sync) {
+Status Store::versionWriteLocked(std::string_view bucket, std::string_view name, Versioning v,
+                                 Lom& lom, bool sync) {
   const std::string idKey(kVersionIdKey);
   lom.custom.erase(std::string(kDeleteMarkerKey));
-  Versioning v = policyOf(bucket).versioning;
   if (v == Versioning::kOff) {
     lom.custom.erase(idKey);  // (a copy of a kept version is a plain object here)
     return Status::OK();

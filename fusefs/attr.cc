@@ -1,5 +1,5 @@
-// setattr (chmod, chown, utimens, truncate) kept in custom metadata, and statfs from the
-// cluster's capacity.
+// setattr (chmod, chown, utimens, truncate) kept in custom metadata (changeMetaLocked, which
+// xattr.cc shares), and statfs from the cluster's capacity.
 #include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
@@ -51,27 +51,46 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
     forgetDirChanges(*inode);
   }
 
-  if (inode->ws && inode->ws->dirty) {
+  int err = changeMetaLocked(*inode, changes);
+  if (err != 0) return Errno{err};
+  return statOf(*inode);
+}
+
+int Fs::changeMetaLocked(Inode& inode, const std::map<std::string, std::string>& changes) {
+  Kind kind = inode.kind;
+  if (inode.ws && inode.ws->dirty) {
     // Travels with the data on flush.
-    for (auto& [k, v] : changes) inode->info.custom[k] = v;
-    if (changes.count(kKeyMtime)) inode->ws->mtimeSet = true;
-    return statOf(*inode);
+    for (auto& [k, v] : changes) {
+      if (v.empty()) {
+        inode.info.custom.erase(k);
+      } else {
+        inode.info.custom[k] = v;
+      }
+    }
+    if (changes.count(kKeyMtime)) inode.ws->mtimeSet = true;
+    return 0;
   }
-  std::string bucket = inode->bucket();
-  std::string name = inode->name();  // a directory's marker for kDir
+  std::string bucket = inode.bucket();
+  std::string name = inode.name();  // a directory's marker for kDir
   auto updated = client_.setCustom(bucket, name, changes, true);
   if (!updated.ok() && updated.code() == Code::kObjectNotFound && kind == Kind::kDir) {
     // An implicit directory gets a marker to hold its metadata.
-    PutOptions po{.custom = inode->haveInfo
-                                ? inode->info.custom
+    PutOptions po{.custom = inode.haveInfo
+                                ? inode.info.custom
                                 : newCustom(defaults_.dirMode, defaults_.uid, defaults_.gid)};
-    for (auto& [k, v] : changes) po.custom[k] = v;
+    for (auto& [k, v] : changes) {
+      if (v.empty()) {
+        po.custom.erase(k);
+      } else {
+        po.custom[k] = v;
+      }
+    }
     updated = client_.put(bucket, name, "", po);
   }
-  if (!updated.ok()) return errnoOf(updated.status());
-  inode->info = std::move(*updated);
-  inode->haveInfo = true;
-  inode->attrAt = Clock::now();
+  if (!updated.ok()) return toErrno(updated.status());
+  inode.info = std::move(*updated);
+  inode.haveInfo = true;
+  inode.attrAt = Clock::now();
   // Listings carry attributes (readdirplus): keep the cached one in step.
   std::string path = kind == Kind::kDir ? name.substr(0, name.size() - 1) : name;
   auto slash = path.rfind('/');
@@ -79,8 +98,8 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
   dirs_.upsert(
       bucket, prefix, path.substr(prefix.size()),
       DirEntry{
-          .kind = kind, .haveInfo = true, .hasMarker = kind == Kind::kDir, .info = inode->info});
-  return statOf(*inode);
+          .kind = kind, .haveInfo = true, .hasMarker = kind == Kind::kDir, .info = inode.info});
+  return 0;
 }
 
 ErrOr<struct statvfs> Fs::doStatfs() {

@@ -1,5 +1,6 @@
 // Names: unlink, rename (server-side for a file; object by object for a directory), symlinks
-// (an empty object with posix.symlink), mknod of regular files. Hard links are refused (EPERM).
+// (an empty object with posix.symlink), mknod (a regular file, or a FIFO, socket or device node:
+// an empty object with posix.type). Hard links are refused (EPERM).
 #include <fcntl.h>
 
 #include "common/log.h"
@@ -148,7 +149,7 @@ ErrOr<fuse_entry_param> Fs::doSymlink(const std::string& target, fuse_ino_t pare
   auto object = childObject(*parent, name, false);
   if (!object.ok()) return Errno{object.err()};
   std::string bucket = parent->bucket();
-  PutOptions po{.custom = newCustom(0777, ctx.uid, ctx.gid)};
+  PutOptions po{.custom = newCustom(0777, ctx.uid, ctx.gid), .ifAbsent = true};
   po.custom[kKeySymlink] = target;
   auto put = client_.put(bucket, *object, "", po);
   if (!put.ok()) return errnoOf(put.status());
@@ -169,9 +170,30 @@ ErrOr<std::string> Fs::doReadlink(fuse_ino_t ino) {
   return it->second;
 }
 
+ErrOr<fuse_entry_param> Fs::makeSpecial(fuse_ino_t parentIno, const std::string& name, mode_t mode,
+                                        dev_t rdev, const fuse_ctx& ctx) {
+  const char* type = specialTypeName(mode);
+  if (type == nullptr) return Errno{EINVAL};
+  auto parent = inodes_.get(parentIno);
+  if (!parent) return Errno{ENOENT};
+  auto object = childObject(*parent, name, false);
+  if (!object.ok()) return Errno{object.err()};
+  std::string bucket = parent->bucket();
+  // The kernel serves the file's opens (a pipe, a device): the object holds its metadata only.
+  PutOptions po{.custom = newCustom(mode, ctx.uid, ctx.gid), .ifAbsent = true};
+  po.custom[kKeyType] = type;
+  if (S_ISCHR(mode) || S_ISBLK(mode)) po.custom[kKeyRdev] = std::to_string(rdev);
+  auto put = client_.put(bucket, *object, "", po);
+  if (!put.ok()) return errnoOf(put.status());
+  DirEntry entry{.kind = Kind::kSpecial, .haveInfo = true, .info = std::move(*put)};
+  dirs_.upsert(bucket, parent->name(), name, entry);
+  dirChanged(*parent);
+  return entryFor(bucket, *object, entry);
+}
+
 ErrOr<fuse_entry_param> Fs::doMknod(fuse_ino_t parent, const std::string& name, mode_t mode,
-                                    const fuse_ctx& ctx) {
-  if (!S_ISREG(mode)) return Errno{EPERM};  // no devices, FIFOs or sockets in an object store
+                                    dev_t rdev, const fuse_ctx& ctx) {
+  if (!S_ISREG(mode)) return makeSpecial(parent, name, mode, rdev, ctx);
   auto created = doCreate(parent, name, mode, O_WRONLY, ctx);
   if (!created.ok()) return Errno{created.err()};
   auto& [entry, fh] = *created;

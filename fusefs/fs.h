@@ -82,6 +82,14 @@ class Fs {
   // attr.cc
   ErrOr<struct stat> doSetattr(fuse_ino_t ino, const struct stat& attr, int toSet, bool haveFh);
   ErrOr<struct statvfs> doStatfs();
+  // inode.mu held: sets (an empty value removes) custom-metadata keys of the file's object or
+  // directory's marker (made for an implicit directory), or of a dirty file's pending PUT.
+  int changeMetaLocked(Inode& inode, const std::map<std::string, std::string>& changes);
+  // xattr.cc (values: the bytes; a list: names each ending in NUL)
+  int doSetxattr(fuse_ino_t ino, const std::string& name, std::string_view value, int flags);
+  ErrOr<std::string> doGetxattr(fuse_ino_t ino, const std::string& name);
+  ErrOr<std::string> doListxattr(fuse_ino_t ino, bool privileged);
+  int doRemovexattr(fuse_ino_t ino, const std::string& name);
   // dir_ops.cc
   ErrOr<std::unique_ptr<DirHandle>> doOpendir(fuse_ino_t ino);
   // Fills in the markers of the subdirectories in `children` (a listing of bucket/prefix).
@@ -101,7 +109,7 @@ class Fs {
                                     const std::string& name, const fuse_ctx& ctx);
   ErrOr<std::string> doReadlink(fuse_ino_t ino);
   ErrOr<fuse_entry_param> doMknod(fuse_ino_t parent, const std::string& name, mode_t mode,
-                                  const fuse_ctx& ctx);
+                                  dev_t rdev, const fuse_ctx& ctx);
   // file_ops.cc
   ErrOr<std::unique_ptr<FileHandle>> doOpen(fuse_ino_t ino, int flags, bool& keepCache);
   ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> doCreate(fuse_ino_t parent,
@@ -143,6 +151,8 @@ class Fs {
     std::string name;  // object name or directory prefix
   };
   // lookup.cc
+  // What an object found in a listing or by a HEAD is on the mount.
+  Kind objectKind(const ObjectInfo& info, const std::string& name) const;
   // Resolves (parent, component) to a child: the inode table's dirty files first, then the
   // listing cache, then the cluster (HEAD of the object, else a 1-entry list of the prefix).
   ErrOr<DirEntry> resolve(Inode& parent, const std::string& component);
@@ -166,6 +176,12 @@ class Fs {
   // A child of a shard or of a directory in one (shard_view.h).
   ErrOr<DirEntry> resolveMember(Inode& parent, const std::string& component);
   ErrOr<std::vector<std::pair<std::string, DirEntry>>> listShardDir(Inode& dir);
+  // entry_ops.cc: a FIFO, socket or device node.
+  ErrOr<fuse_entry_param> makeSpecial(fuse_ino_t parent, const std::string& name, mode_t mode,
+                                      dev_t rdev, const fuse_ctx& ctx);
+  // xattr.cc
+  static constexpr int kNoHolder = -1;
+  int xattrHolderLocked(Inode& inode, bool change);
   // write.cc
   Status ensureSpoolLocked(Inode& inode);
   void dropWriteStateLocked(Inode& inode);

@@ -31,6 +31,7 @@ enum class Kind : uint8_t {
   kDir,
   kFile,
   kSymlink,
+  kSpecial,  // a FIFO, socket or device node (posix.type): metadata only
   kShard,
   kMemberDir,
   kMember

@@ -113,9 +113,7 @@ ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& pr
       }
       if (!visibleComponent(rel)) continue;
       if (unlinkedOpen(bucket, e.name)) continue;  // gone from this mount already
-      Kind kind = isSymlink(e)                                              ? Kind::kSymlink
-                  : options_.shardsAsDirs && ShardView::isShardName(e.name) ? Kind::kShard
-                                                                            : Kind::kFile;
+      Kind kind = objectKind(e, e.name);
       // An object and a directory of the same name: the object wins (docs/aisfs.md).
       listing.children[rel] = DirEntry{.kind = kind, .haveInfo = true, .info = std::move(e)};
     }
@@ -140,6 +138,13 @@ ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listDir(Inode& dir) {
                                                   listing->children.end());
   dirs_.put(bucket, prefix, std::move(*listing));
   return v;
+}
+
+Kind Fs::objectKind(const ObjectInfo& info, const std::string& name) const {
+  if (isSymlink(info)) return Kind::kSymlink;
+  if (specialType(info) != 0) return Kind::kSpecial;
+  if (options_.shardsAsDirs && ShardView::isShardName(name)) return Kind::kShard;
+  return Kind::kFile;
 }
 
 ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
@@ -186,9 +191,7 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
   }
   auto head = client_.head(bucket, object);
   if (head.ok()) {
-    Kind kind = isSymlink(*head)                                          ? Kind::kSymlink
-                : options_.shardsAsDirs && ShardView::isShardName(object) ? Kind::kShard
-                                                                          : Kind::kFile;
+    Kind kind = objectKind(*head, object);
     return DirEntry{.kind = kind, .haveInfo = true, .info = std::move(*head)};
   }
   if (head.code() != Code::kObjectNotFound) return errnoOf(head.status());
@@ -218,6 +221,7 @@ struct stat Fs::statOf(Inode& inode) {
       break;
     case Kind::kFile:
     case Kind::kSymlink:
+    case Kind::kSpecial:
       st = fileStat(inode.info, defaults_);
       if (inode.ws) st.st_size = static_cast<off_t>(inode.ws->size);
       st.st_blocks = (st.st_size + 511) / 512;
@@ -298,7 +302,8 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
     if (head.ok()) inode.info = std::move(*head);
   } else {
     if (!head.ok()) return head.status();
-    inode.kind = isSymlink(*head) ? Kind::kSymlink : Kind::kFile;
+    Kind kind = objectKind(*head, name);
+    inode.kind = kind == Kind::kShard ? Kind::kFile : kind;  // (a shard's inode stays what it was)
     inode.info = std::move(*head);
     inode.haveInfo = true;
   }
@@ -325,7 +330,10 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
   // The listing is younger than attrTtl and so newer than this stale inode: as good as a HEAD.
   if (!*cached) return Status(Code::kObjectNotFound, bucket + "/" + name);
   const DirEntry& e = **cached;
-  if ((e.kind != Kind::kFile && e.kind != Kind::kSymlink) || !e.haveInfo) return std::nullopt;
+  if ((e.kind != Kind::kFile && e.kind != Kind::kSymlink && e.kind != Kind::kSpecial) ||
+      !e.haveInfo) {
+    return std::nullopt;
+  }
   inode.kind = e.kind;
   inode.info = e.info;
   inode.haveInfo = true;

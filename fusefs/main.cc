@@ -112,7 +112,7 @@ int run(int argc, char** argv) {
   std::vector<const char*> args{argv[0], "-o", opts.c_str()};
   if (options.debug) args.push_back("-d");
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(args.size()), const_cast<char**>(args.data()));
-  fuse_lowlevel_ops ops = makeOps();
+  fuse_lowlevel_ops ops = makeOps(options.xattrs);
   fuse_session* se = fuse_session_new(&fargs, &ops, sizeof ops, &fs);
   if (se == nullptr) {
     report(notify, "aisfs: bad FUSE options: " + opts);

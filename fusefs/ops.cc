@@ -96,8 +96,8 @@ void replyEntry(fuse_req_t req, ErrOr<fuse_entry_param>& e) {
   }
 }
 
-void fsMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
-  auto e = fsOf(req).doMknod(parent, name, mode, *fuse_req_ctx(req));
+void fsMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+  auto e = fsOf(req).doMknod(parent, name, mode, rdev, *fuse_req_ctx(req));
   replyEntry(req, e);
 }
 
@@ -239,9 +239,39 @@ void fsStatfs(fuse_req_t req, fuse_ino_t) {
   }
 }
 
+// A value or name list: its size when asked with size 0, ERANGE when it does not fit.
+void replyXattr(fuse_req_t req, ErrOr<std::string> v, size_t size) {
+  if (!v.ok()) {
+    fuse_reply_err(req, v.err());
+  } else if (size == 0) {
+    fuse_reply_xattr(req, v->size());
+  } else if (v->size() > size) {
+    fuse_reply_err(req, ERANGE);
+  } else {
+    fuse_reply_buf(req, v->data(), v->size());
+  }
+}
+
+void fsSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
+                int flags) {
+  fuse_reply_err(req, fsOf(req).doSetxattr(ino, name, std::string_view(value, size), flags));
+}
+
+void fsGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  replyXattr(req, fsOf(req).doGetxattr(ino, name), size);
+}
+
+void fsListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  replyXattr(req, fsOf(req).doListxattr(ino, fuse_req_ctx(req)->uid == 0), size);
+}
+
+void fsRemovexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  fuse_reply_err(req, fsOf(req).doRemovexattr(ino, name));
+}
+
 }  // namespace
 
-fuse_lowlevel_ops makeOps() {
+fuse_lowlevel_ops makeOps(bool xattrs) {
   fuse_lowlevel_ops ops{};
   ops.init = fsInit;
   ops.destroy = fsDestroy;
@@ -270,6 +300,12 @@ fuse_lowlevel_ops makeOps() {
   ops.readdirplus = fsReaddirplus;
   ops.releasedir = fsReleasedir;
   ops.statfs = fsStatfs;
+  if (xattrs) {
+    ops.setxattr = fsSetxattr;
+    ops.getxattr = fsGetxattr;
+    ops.listxattr = fsListxattr;
+    ops.removexattr = fsRemovexattr;
+  }
   return ops;
 }
 

@@ -5,6 +5,7 @@
 
 namespace ais::fusefs {
 
-fuse_lowlevel_ops makeOps();
+// xattrs false: no extended-attribute handlers (libfuse answers ENOSYS, the kernel stops asking).
+fuse_lowlevel_ops makeOps(bool xattrs);
 
 }  // namespace ais::fusefs

@@ -61,6 +61,8 @@ Status applyOption(Options& o, const std::string& key, const std::optional<std::
     o.allowOther = true;
   } else if (key == "ro") {
     o.readOnly = true;
+  } else if (key == "noxattr") {
+    o.xattrs = false;
   } else if (key == "endpoint") {
     AIS_RETURN_IF_ERROR(need());
     o.endpoint = *value;
@@ -134,6 +136,7 @@ std::string usage(const char* prog) {
     << "  -s                    single-threaded request loop\n"
     << "  -o allow_other        let other users access the mount\n"
     << "  -o ro                 read-only mount\n"
+    << "  -o noxattr            no extended attributes (saves a round trip per write())\n"
     << "  -o OPT[,OPT...]       other FUSE mount options\n"
     << "  --endpoint HOST:PORT  cluster endpoint (default $AIS_ENDPOINT)\n"
     << "  --attr-ttl DUR        attribute cache lifetime (default 5s; e.g. 0, 500ms, 2)\n"

@@ -44,6 +44,9 @@ struct Options {
   // -o shards=dirs: TAR shards (objects named *.tar) appear as read-only directories of their
   // members (shard_view.h); shards=files (default): as the files they are.
   bool shardsAsDirs = false;
+  // -o noxattr: no extended attributes (the kernel is told ENOSYS once and stops asking). With
+  // them, the kernel asks for security.capability before every write(): a round trip each.
+  bool xattrs = true;
 };
 
 // Parses argv. Returns kInvalidArgument with a message on a bad command line; `help`/`version`

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 namespace ais::fusefs {
 namespace {
@@ -32,16 +33,40 @@ void setTimes(struct stat& st, int64_t mtimeNs, int64_t writtenNs, int64_t metaC
 
 bool isSymlink(const ObjectInfo& info) { return info.custom.count(kKeySymlink) != 0; }
 
+namespace {
+constexpr std::pair<mode_t, const char*> kSpecialTypes[] = {
+    {S_IFIFO, "fifo"}, {S_IFSOCK, "socket"}, {S_IFCHR, "char"}, {S_IFBLK, "block"}};
+}  // namespace
+
+mode_t specialType(const ObjectInfo& info) {
+  auto it = info.custom.find(kKeyType);
+  if (it == info.custom.end()) return 0;
+  for (auto& [type, name] : kSpecialTypes) {
+    if (it->second == name) return type;
+  }
+  return 0;
+}
+
+const char* specialTypeName(mode_t type) {
+  for (auto& [t, name] : kSpecialTypes) {
+    if (t == (type & S_IFMT)) return name;
+  }
+  return nullptr;
+}
+
 struct stat fileStat(const ObjectInfo& info, const AttrDefaults& d) {
   struct stat st {};
   bool link = isSymlink(info);
+  mode_t special = specialType(info);
   mode_t perm = customNumber<mode_t>(info, kKeyMode, link ? 0777 : d.fileMode, 8) & 07777;
-  st.st_mode = (link ? S_IFLNK : S_IFREG) | perm;
+  st.st_mode = (link ? S_IFLNK : special != 0 ? special : S_IFREG) | perm;
   st.st_nlink = 1;
   st.st_uid = customNumber<uid_t>(info, kKeyUid, d.uid);
   st.st_gid = customNumber<gid_t>(info, kKeyGid, d.gid);
-  st.st_size =
-      link ? static_cast<off_t>(info.custom.at(kKeySymlink).size()) : static_cast<off_t>(info.size);
+  st.st_size = link           ? static_cast<off_t>(info.custom.at(kKeySymlink).size())
+               : special != 0 ? 0
+                              : static_cast<off_t>(info.size);
+  if (special == S_IFCHR || special == S_IFBLK) st.st_rdev = customNumber<dev_t>(info, kKeyRdev, 0);
   // Large blocks: cp and friends size their buffers by st_blksize.
   st.st_blksize = 1 << 20;
   st.st_blocks = (st.st_size + 511) / 512;

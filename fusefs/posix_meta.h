@@ -20,6 +20,10 @@ inline constexpr char kKeyMtime[] = "posix.mtime_ns";
 // it and the last write (the object's PUT time).
 inline constexpr char kKeyCtime[] = "posix.ctime_ns";
 inline constexpr char kKeySymlink[] = "posix.symlink";  // link target; the object is a symlink
+// A special file (mknod): "fifo", "socket", "char" or "block", an empty object whose type and
+// device number (posix.rdev, decimal dev_t) live here; the kernel serves its opens.
+inline constexpr char kKeyType[] = "posix.type";
+inline constexpr char kKeyRdev[] = "posix.rdev";
 
 struct AttrDefaults {
   uint32_t uid = 0;
@@ -30,6 +34,10 @@ struct AttrDefaults {
 };
 
 bool isSymlink(const ObjectInfo& info);
+// S_IFIFO, S_IFSOCK, S_IFCHR or S_IFBLK for a special file, else 0.
+mode_t specialType(const ObjectInfo& info);
+// posix.type's value for a special file's type bits; nullptr for other types.
+const char* specialTypeName(mode_t type);
 // Stat of a file or symlink object.
 struct stat fileStat(const ObjectInfo& info, const AttrDefaults& defaults);
 // Stat of a directory; `marker` is its marker object, if any.

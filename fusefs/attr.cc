@@ -43,7 +43,12 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
   } else if (toSet & FUSE_SET_ATTR_MTIME) {
     changes[kKeyMtime] = std::to_string(toNs(attr.st_mtim));
   }
-  if (changes.empty()) return statOf(*inode);        // e.g. atime only: not kept
+  if (toSet & FUSE_SET_ATTR_ATIME_NOW) {
+    changes[kKeyAtime] = std::to_string(unixNowNs());
+  } else if (toSet & FUSE_SET_ATTR_ATIME) {
+    changes[kKeyAtime] = std::to_string(toNs(attr.st_atim));
+  }
+  if (changes.empty()) return statOf(*inode);
   changes[kKeyCtime] = std::to_string(unixNowNs());  // a metadata change is a status change
   if (changes.count(kKeyMtime) && kind == Kind::kDir) {
     // An explicit mtime (tar, cp -a, rsync set it after filling the directory) wins over the
@@ -91,7 +96,9 @@ int Fs::changeMetaLocked(Inode& inode, const std::map<std::string, std::string>&
   inode.info = std::move(*updated);
   inode.haveInfo = true;
   inode.attrAt = Clock::now();
-  // Listings carry attributes (readdirplus): keep the cached one in step.
+  // Listings carry attributes (readdirplus): keep the cached one in step. (A hard-linked file's
+  // names are wherever they are: the inode, which entryFor prefers, is up to date.)
+  if (isLinked(name)) return 0;
   std::string path = kind == Kind::kDir ? name.substr(0, name.size() - 1) : name;
   auto slash = path.rfind('/');
   std::string prefix = slash == std::string::npos ? "" : path.substr(0, slash + 1);

@@ -3,6 +3,7 @@
 // an empty object with posix.type). Hard links are refused (EPERM).
 #include <fcntl.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/names.h"
@@ -16,6 +17,14 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
   auto object = childObject(*parent, name, false);
   if (!object.ok()) return object.err();
   std::string bucket = parent->bucket();
+  if (auto entry = resolve(*parent, name);
+      entry.ok() && entry->haveInfo && isLinked(entry->info.name)) {
+    int err = dropLinkName(bucket, *object, entry->info.name);  // one name of a hard link
+    if (err != 0) return err;
+    dirs_.erase(bucket, parent->name(), name);
+    dirChanged(*parent);
+    return 0;
+  }
   bool localOnly = false;
   if (auto inode = inodes_.find(bucket, *object)) {
     std::lock_guard l(inode->mu);
@@ -67,12 +76,24 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
   }
 
   if (!isDir) {
-    if (auto inode = inodes_.find(bucket, *from)) {
+    // A hard-linked name moves as its entry; its file (the inode object) stays where it is.
+    bool linked = src->haveInfo && isLinked(src->info.name);
+    std::string fileKey = linked ? src->info.name : *from;
+    bool dstLinked = dst.ok() && dst->haveInfo && isLinked(dst->info.name);
+    if (linked && dstLinked && dst->info.name == src->info.name) return 0;  // one file: POSIX
+    // A rename changes the file's status (ctime, as on Linux); a file without an inode number of
+    // its own keeps the one it showed under its old name.
+    std::map<std::string, std::string> touch{{kKeyCtime, std::to_string(unixNowNs())}};
+    if (auto inode = inodes_.find(bucket, fileKey)) {
       std::lock_guard l(inode->mu);
       Status st = storeLocked(*inode);  // an open, changed file: store it before it moves
       if (!st.ok()) return toErrno(st);
+      if (persistentIno(inode->info) == 0) touch[kKeyIno] = inoValue(inode->ino);
     }
-    if (auto old = inodes_.find(bucket, *to)) {
+    if (dstLinked) {
+      int err = dropLinkName(bucket, *to, dst->info.name);  // the replaced name of a hard link
+      if (err != 0) return err;
+    } else if (auto old = inodes_.find(bucket, *to)) {
       std::lock_guard l(old->mu);
       old->unlinked = true;  // replaced: its open handles must not store over the moved file
     }
@@ -82,10 +103,26 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
       if (st.ok()) st = client_.rename(bucket, *from, *to);
     }
     if (!st.ok()) return toErrno(st);
-    inodes_.rename(bucket, *from, *to);
+    if (!linked) inodes_.rename(bucket, *from, *to);
+    std::string newKey = linked ? fileKey : *to;
     dirs_.erase(bucket, parent->name(), name);
     DirEntry moved = *src;
-    moved.info.name = *to;
+    moved.info.name = newKey;
+    auto touched = client_.setCustom(bucket, newKey, touch, true);
+    if (!touched.ok()) {
+      log::warn("aisfs: ctime of renamed ais://{}/{}: {}", bucket, *to,
+                touched.status().toString());
+    } else {
+      moved.info = *touched;
+      moved.info.name = newKey;
+      if (auto inode = inodes_.find(bucket, newKey)) {
+        std::lock_guard l(inode->mu);
+        if (!inode->ws || !inode->ws->dirty) {
+          inode->info = moved.info;
+          inode->attrAt = Clock::now();
+        }
+      }
+    }
     dirs_.upsert(bucket, newParent->name(), newName, moved);
     dirChanged(*parent);
     dirChanged(*newParent);

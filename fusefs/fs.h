@@ -110,6 +110,8 @@ class Fs {
   ErrOr<std::string> doReadlink(fuse_ino_t ino);
   ErrOr<fuse_entry_param> doMknod(fuse_ino_t parent, const std::string& name, mode_t mode,
                                   dev_t rdev, const fuse_ctx& ctx);
+  // links.cc
+  ErrOr<fuse_entry_param> doLink(fuse_ino_t ino, fuse_ino_t newParent, const std::string& newName);
   // file_ops.cc
   ErrOr<std::unique_ptr<FileHandle>> doOpen(fuse_ino_t ino, int flags, bool& keepCache);
   ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> doCreate(fuse_ino_t parent,
@@ -179,6 +181,14 @@ class Fs {
   // entry_ops.cc: a FIFO, socket or device node.
   ErrOr<fuse_entry_param> makeSpecial(fuse_ino_t parent, const std::string& name, mode_t mode,
                                       dev_t rdev, const fuse_ctx& ctx);
+  // links.cc
+  // A name entry's info becomes its inode object's (a HEAD); other objects stay as they are.
+  Status followLink(const std::string& bucket, ObjectInfo& info);
+  // The same for the entries of a listing, in parallel; dangling entries are dropped.
+  void followLinks(const std::string& bucket, std::map<std::string, DirEntry>& children);
+  // Removes the name entry `name` of the inode object `target` and counts down (the last name
+  // removes the file, at its last close if open on this mount).
+  int dropLinkName(const std::string& bucket, const std::string& name, const std::string& target);
   // xattr.cc
   static constexpr int kNoHolder = -1;
   int xattrHolderLocked(Inode& inode, bool change);

@@ -124,6 +124,7 @@ ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& pr
     }
     lo.continuationToken = page->continuationToken;
   } while (!lo.continuationToken.empty());
+  followLinks(bucket, listing.children);  // hard-linked names show their file
   return listing;
 }
 
@@ -191,7 +192,10 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
   }
   auto head = client_.head(bucket, object);
   if (head.ok()) {
-    Kind kind = objectKind(*head, object);
+    std::string target = linkTarget(*head);
+    Status st = followLink(bucket, *head);  // a hard-linked name: its file
+    if (!st.ok()) return errnoOf(st);
+    Kind kind = objectKind(*head, target.empty() ? object : target);
     return DirEntry{.kind = kind, .haveInfo = true, .info = std::move(*head)};
   }
   if (head.code() != Code::kObjectNotFound) return errnoOf(head.status());
@@ -257,7 +261,9 @@ struct stat Fs::statOf(Inode& inode) {
                                          static_cast<long>(changed % 1000000000)};
     }
   }
-  st.st_ino = inode.ino;
+  // The file's own inode number when it has one (kept across renames), else the table's.
+  uint64_t persistent = inode.haveInfo && !inShard(inode.kind) ? persistentIno(inode.info) : 0;
+  st.st_ino = persistent != 0 ? persistent : inode.ino;
   return st;
 }
 
@@ -302,6 +308,19 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
     if (head.ok()) inode.info = std::move(*head);
   } else {
     if (!head.ok()) return head.status();
+    if (std::string target = linkTarget(*head); !target.empty()) {
+      // The name got a second one elsewhere (another mount): this inode is the inode object's
+      // now, unless this mount already has one for it (then the name is looked up again).
+      Status st = followLink(bucket, *head);
+      if (!st.ok()) return st;
+      auto known = inodes_.find(bucket, target);
+      if (known && known.get() != &inode) {
+        inodes_.detach(bucket, name);
+        return Status(Code::kObjectNotFound, bucket + "/" + name + " is a hard link now");
+      }
+      inodes_.rename(bucket, name, target);
+      name = target;
+    }
     Kind kind = objectKind(*head, name);
     inode.kind = kind == Kind::kShard ? Kind::kFile : kind;  // (a shard's inode stays what it was)
     inode.info = std::move(*head);
@@ -331,7 +350,7 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
   if (!*cached) return Status(Code::kObjectNotFound, bucket + "/" + name);
   const DirEntry& e = **cached;
   if ((e.kind != Kind::kFile && e.kind != Kind::kSymlink && e.kind != Kind::kSpecial) ||
-      !e.haveInfo) {
+      !e.haveInfo || e.info.name != name) {  // (a name that became a hard link: the HEAD sees it)
     return std::nullopt;
   }
   inode.kind = e.kind;
@@ -343,9 +362,11 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
 
 fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name,
                               const DirEntry& entry) {
-  std::string key = entry.kind == Kind::kDir         ? asDirPrefix(name)
-                    : entry.kind == Kind::kMemberDir ? name + "/"
-                                                     : name;
+  // Every name of a hard-linked file is the inode object's inode.
+  std::string key = entry.kind == Kind::kDir                      ? asDirPrefix(name)
+                    : entry.kind == Kind::kMemberDir              ? name + "/"
+                    : entry.haveInfo && isLinked(entry.info.name) ? entry.info.name
+                                                                  : name;
   auto inode = entry.kind == Kind::kBucket ? inodes_.lookup(name, "", Kind::kBucket)
                                            : inodes_.lookup(bucket, key, entry.kind);
   fuse_entry_param e{};

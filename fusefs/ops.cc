@@ -111,8 +111,9 @@ void fsSymlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* 
   replyEntry(req, e);
 }
 
-void fsLink(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
-  fuse_reply_err(req, EPERM);  // objects have one name; tar/rsync report and go on
+void fsLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newParent, const char* newName) {
+  auto e = fsOf(req).doLink(ino, newParent, newName);
+  replyEntry(req, e);
 }
 
 void fsUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <random>
 #include <utility>
 
 namespace ais::fusefs {
@@ -22,11 +23,14 @@ timespec toTimespec(int64_t ns) {
   return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
 }
 
-// mtime (and atime, not kept) from `mtimeNs`; ctime the latest of the metadata change, the last
-// write and mtime.
-void setTimes(struct stat& st, int64_t mtimeNs, int64_t writtenNs, int64_t metaChangedNs) {
-  st.st_mtim = st.st_atim = toTimespec(mtimeNs);
-  st.st_ctim = toTimespec(std::max({mtimeNs, writtenNs, metaChangedNs}));
+// mtime from `mtimeNs`, atime as set explicitly (else mtime); ctime the latest of the metadata
+// change, the last write and mtime.
+void setTimes(struct stat& st, const ObjectInfo& info, int64_t writtenNs) {
+  int64_t mtimeNs = customNumber<int64_t>(info, kKeyMtime, writtenNs);
+  st.st_mtim = toTimespec(mtimeNs);
+  st.st_atim = toTimespec(customNumber<int64_t>(info, kKeyAtime, mtimeNs));
+  st.st_ctim =
+      toTimespec(std::max({mtimeNs, writtenNs, customNumber<int64_t>(info, kKeyCtime, 0)}));
 }
 
 }  // namespace
@@ -60,7 +64,7 @@ struct stat fileStat(const ObjectInfo& info, const AttrDefaults& d) {
   mode_t special = specialType(info);
   mode_t perm = customNumber<mode_t>(info, kKeyMode, link ? 0777 : d.fileMode, 8) & 07777;
   st.st_mode = (link ? S_IFLNK : special != 0 ? special : S_IFREG) | perm;
-  st.st_nlink = 1;
+  st.st_nlink = customNumber<nlink_t>(info, kKeyNlink, 1);
   st.st_uid = customNumber<uid_t>(info, kKeyUid, d.uid);
   st.st_gid = customNumber<gid_t>(info, kKeyGid, d.gid);
   st.st_size = link           ? static_cast<off_t>(info.custom.at(kKeySymlink).size())
@@ -70,8 +74,7 @@ struct stat fileStat(const ObjectInfo& info, const AttrDefaults& d) {
   // Large blocks: cp and friends size their buffers by st_blksize.
   st.st_blksize = 1 << 20;
   st.st_blocks = (st.st_size + 511) / 512;
-  setTimes(st, customNumber<int64_t>(info, kKeyMtime, info.mtimeNs), info.mtimeNs,
-           customNumber<int64_t>(info, kKeyCtime, 0));
+  setTimes(st, info, info.mtimeNs);
   return st;
 }
 
@@ -85,15 +88,45 @@ struct stat dirStat(const ObjectInfo* marker, const AttrDefaults& d) {
   st.st_gid = customNumber<gid_t>(info, kKeyGid, d.gid);
   st.st_blksize = 1 << 20;
   int64_t written = marker ? info.mtimeNs : d.mountTimeNs;
-  setTimes(st, customNumber<int64_t>(info, kKeyMtime, written), written,
-           customNumber<int64_t>(info, kKeyCtime, 0));
+  setTimes(st, info, written);
   return st;
 }
 
 std::map<std::string, std::string> newCustom(mode_t mode, uint32_t uid, uint32_t gid) {
   char buf[16];
   snprintf(buf, sizeof buf, "%o", static_cast<unsigned>(mode & 07777));
-  return {{kKeyMode, buf}, {kKeyUid, std::to_string(uid)}, {kKeyGid, std::to_string(gid)}};
+  return {{kKeyMode, buf},
+          {kKeyUid, std::to_string(uid)},
+          {kKeyGid, std::to_string(gid)},
+          {kKeyIno, inoValue(newIno())}};
+}
+
+uint64_t newIno() {
+  // 63 bits (st_ino stays positive for tools that print it signed), above FUSE's root id.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t id = 0;
+  while (id <= 1) id = rng() >> 1;
+  return id;
+}
+
+std::string linkTarget(const ObjectInfo& info) {
+  auto it = info.custom.find(kKeyLink);
+  if (it == info.custom.end() || it->second.empty() || it->second.find('/') != std::string::npos) {
+    return {};
+  }
+  return kLinksPrefix + it->second;
+}
+
+bool isLinked(const std::string& objectName) { return objectName.starts_with(kLinksPrefix); }
+
+uint64_t persistentIno(const ObjectInfo& info) {
+  return customNumber<uint64_t>(info, kKeyIno, 0, 16) & ~(1ull << 63);
+}
+
+std::string inoValue(uint64_t ino) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(ino));
+  return buf;
 }
 
 }  // namespace ais::fusefs

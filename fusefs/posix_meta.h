@@ -16,6 +16,10 @@ inline constexpr char kKeyMode[] = "posix.mode";  // permission bits, octal ("64
 inline constexpr char kKeyUid[] = "posix.uid";
 inline constexpr char kKeyGid[] = "posix.gid";
 inline constexpr char kKeyMtime[] = "posix.mtime_ns";
+inline constexpr char kKeyAtime[] = "posix.atime_ns";  // only after an explicit utimens
+// The file's inode number (hex), given at create: kept by renames (aisfs's, the CLI's), dropped
+// by server-side copies (a copy is another file). Objects without one get a hash of their name.
+inline constexpr char kKeyIno[] = "posix.ino";
 // Time of the last metadata change (chmod, chown, utimes); the status change time is the later of
 // it and the last write (the object's PUT time).
 inline constexpr char kKeyCtime[] = "posix.ctime_ns";
@@ -24,6 +28,12 @@ inline constexpr char kKeySymlink[] = "posix.symlink";  // link target; the obje
 // device number (posix.rdev, decimal dev_t) live here; the kernel serves its opens.
 inline constexpr char kKeyType[] = "posix.type";
 inline constexpr char kKeyRdev[] = "posix.rdev";
+// Hard links (links.cc): a file with more than one name keeps its bytes and metadata in an inode
+// object "./aisfs-links/<id>" (hidden from the mount: a "." component) whose posix.nlink counts
+// its names; each name is an empty object whose posix.link holds the id.
+inline constexpr char kKeyLink[] = "posix.link";
+inline constexpr char kKeyNlink[] = "posix.nlink";
+inline constexpr char kLinksPrefix[] = "./aisfs-links/";
 
 struct AttrDefaults {
   uint32_t uid = 0;
@@ -49,7 +59,15 @@ inline uint64_t cacheTag(const ObjectInfo& info) {
          (info.size << 1) ^ info.checksum;
 }
 
-// Custom metadata for a new object made by a caller with uid/gid.
+// Custom metadata for a new object made by a caller with uid/gid (with a new posix.ino).
 std::map<std::string, std::string> newCustom(mode_t mode, uint32_t uid, uint32_t gid);
+// The inode object a name entry points to; empty for other objects.
+std::string linkTarget(const ObjectInfo& info);
+// An inode object (its name is under kLinksPrefix).
+bool isLinked(const std::string& objectName);
+// The object's posix.ino; 0 if it has none.
+uint64_t persistentIno(const ObjectInfo& info);
+std::string inoValue(uint64_t ino);
+uint64_t newIno();  // a random inode number
 
 }  // namespace ais::fusefs

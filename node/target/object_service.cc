@@ -1085,10 +1085,12 @@ kj::Promise<Result<store::Lom>> ObjectService::copy(
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkBucket(dstBucket));
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, meta::validateObjectName(dstName));
   return openOnDisk(ref.bucket, ref.name)
-      .then([this, dstBucket, dstName, replaced = std::move(replaced), dstIfAbsent,
+      .then([this, ref, dstBucket, dstName, replaced = std::move(replaced), dstIfAbsent,
              dstIfVersion](Result<ReaderPtr> reader) mutable -> kj::Promise<Result<store::Lom>> {
         if (!reader.ok()) return Result<store::Lom>(reader.status());
         auto custom = replaced ? std::move(*replaced) : (*reader)->lom().custom;
+        // A copy is another file: aisfs's inode number (docs/aisfs.md) stays with the source.
+        if (dstBucket != ref.bucket || dstName != ref.name) custom.erase("posix.ino");
         return sendObject(*reader, dstBucket, dstName, std::move(custom), dstIfAbsent, false,
                           dstIfVersion);
       });

@@ -1,0 +1,177 @@
+// Hard links. When a file gets a second name, its object moves (a server-side rename: bytes,
+// metadata, mtime and inode number kept) to the inode object "./aisfs-links/<id>", and every name
+// becomes an entry: an empty object whose posix.link holds the id. posix.nlink on the inode
+// object counts the names. On this mount every name of the file is one inode, keyed by the inode
+// object's name, so all names read and write the same bytes and metadata and show one st_ino.
+// Removing a name removes its entry and counts down; the last one removes the inode object (at
+// the last close, when the file is open). Files with one name keep the plain format.
+#include <cstring>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "fusefs/fs.h"
+#include "fusefs/names.h"
+
+namespace ais::fusefs {
+namespace {
+
+std::string parentPrefix(const std::string& object) {
+  auto slash = object.rfind('/');
+  return slash == std::string::npos ? "" : object.substr(0, slash + 1);
+}
+
+}  // namespace
+
+Status Fs::followLink(const std::string& bucket, ObjectInfo& info) {
+  std::string target = linkTarget(info);
+  if (target.empty()) return Status::OK();
+  auto head = client_.head(bucket, target);
+  if (!head.ok()) return head.status();  // not found: a dangling entry (a link() cut short)
+  info = std::move(*head);
+  info.name = target;
+  return Status::OK();
+}
+
+void Fs::followLinks(const std::string& bucket, std::map<std::string, DirEntry>& children) {
+  std::vector<std::pair<std::string, std::future<Result<ObjectInfo>>>> heads;
+  for (auto& [name, entry] : children) {
+    if (!entry.haveInfo || entry.kind == Kind::kDir) continue;
+    std::string target = linkTarget(entry.info);
+    if (target.empty()) continue;
+    auto task = std::make_shared<std::packaged_task<Result<ObjectInfo>()>>(
+        [this, bucket, target] { return client_.head(bucket, target); });
+    heads.emplace_back(name, task->get_future());
+    readPool_.submit([task] { (*task)(); });
+  }
+  for (auto& [name, future] : heads) {
+    auto head = future.get();
+    DirEntry& entry = children[name];
+    if (head.ok()) {
+      std::string target = linkTarget(entry.info);
+      entry.info = std::move(*head);
+      entry.info.name = target;
+      entry.kind = objectKind(entry.info, target);
+    } else if (head.code() == Code::kObjectNotFound) {
+      children.erase(name);  // a dangling entry is not a file
+    } else {
+      entry.haveInfo = false;  // looked up again on use
+    }
+  }
+}
+
+ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
+                                   const std::string& newName) {
+  auto inode = inodes_.get(ino);
+  auto newParent = inodes_.get(newParentIno);
+  if (!inode || !newParent) return Errno{ENOENT};
+  Kind kind = inode->kind;
+  if (kind != Kind::kFile && kind != Kind::kSymlink && kind != Kind::kSpecial) return Errno{EPERM};
+  if (newParent->kind == Kind::kClusterRoot) return Errno{EPERM};
+  std::string bucket = inode->bucket();
+  if (newParent->bucket() != bucket) return Errno{EXDEV};
+  auto object = childObject(*newParent, newName, false);
+  if (!object.ok()) return Errno{object.err()};
+  std::string target;
+  DirEntry linked;
+  {
+    std::lock_guard l(inode->mu);
+    if (inode->removeAtLastClose) return Errno{ENOENT};  // unlinked while open
+    Status st = storeLocked(*inode);
+    if (!st.ok()) return errnoOf(st);
+    st = refreshLocked(*inode, true);
+    if (!st.ok()) return errnoOf(st);
+    std::string current = inode->name();
+    std::map<std::string, std::string> counted{{kKeyCtime, std::to_string(unixNowNs())}};
+    if (isLinked(current)) {
+      target = current;
+      PutOptions po{.custom = {{kKeyLink, current.substr(std::strlen(kLinksPrefix))}},
+                    .ifAbsent = true};
+      auto put = client_.put(bucket, *object, "", po);
+      if (!put.ok()) return errnoOf(put.status());
+      counted[kKeyNlink] = std::to_string(fileStat(inode->info, defaults_).st_nlink + 1);
+    } else {
+      // The file's second name: it keeps its inode number as the id, unless that is taken.
+      uint64_t id = persistentIno(inode->info);
+      if (id == 0) id = inode->ino;
+      if (client_.head(bucket, kLinksPrefix + inoValue(id)).ok()) id = newIno();
+      target = kLinksPrefix + inoValue(id);
+      PutOptions po{.custom = {{kKeyLink, inoValue(id)}}, .ifAbsent = true};
+      // The new name first (an entry without its inode object is not shown), then the move,
+      // then the old name's entry: at each step the file is there under one name at least.
+      auto put = client_.put(bucket, *object, "", po);
+      if (!put.ok()) return errnoOf(put.status());
+      st = client_.rename(bucket, current, target);
+      if (!st.ok()) {
+        (void)client_.remove(bucket, *object);
+        return errnoOf(st);
+      }
+      auto entry = client_.put(bucket, current, "", po);
+      if (!entry.ok()) {
+        Status back = client_.rename(bucket, target, current);
+        (void)client_.remove(bucket, *object);
+        log::error("aisfs: link {} -> {} in ais://{} undone ({}): {}", current, *object, bucket,
+                   back.ok() ? "restored" : back.toString(), entry.status().toString());
+        return errnoOf(entry.status());
+      }
+      inodes_.rename(bucket, current, target);
+      counted[kKeyNlink] = "2";
+      counted[kKeyIno] = inoValue(id);
+    }
+    auto updated = client_.setCustom(bucket, target, counted, true);
+    if (!updated.ok()) {
+      log::warn("aisfs: link count of ais://{}/{}: {}", bucket, target,
+                updated.status().toString());
+    } else {
+      inode->info = std::move(*updated);
+      inode->info.name = target;
+      inode->attrAt = Clock::now();
+    }
+    linked = DirEntry{.kind = kind, .haveInfo = true, .info = inode->info};
+    linked.info.name = target;
+    if (!isLinked(current)) {  // the old name's cached entry stands for the inode object now
+      dirs_.upsert(bucket, parentPrefix(current), current.substr(parentPrefix(current).size()),
+                   linked);
+    }
+  }
+  dirs_.upsert(bucket, newParent->name(), newName, linked);
+  dirChanged(*newParent);
+  return entryFor(bucket, target, linked);
+}
+
+int Fs::dropLinkName(const std::string& bucket, const std::string& name,
+                     const std::string& target) {
+  Status st = client_.remove(bucket, name);
+  if (!st.ok() && st.code() != Code::kObjectNotFound) return toErrno(st);
+  auto inode = inodes_.find(bucket, target);
+  std::unique_lock<std::mutex> l;
+  if (inode) l = std::unique_lock(inode->mu);
+  auto head = client_.head(bucket, target);
+  if (!head.ok()) return head.code() == Code::kObjectNotFound ? 0 : toErrno(head.status());
+  nlink_t n = fileStat(*head, defaults_).st_nlink;
+  if (n > 1) {
+    auto updated = client_.setCustom(
+        bucket, target,
+        {{kKeyNlink, std::to_string(n - 1)}, {kKeyCtime, std::to_string(unixNowNs())}}, true);
+    if (!updated.ok()) return toErrno(updated.status());
+    if (inode && !(inode->ws && inode->ws->dirty)) {
+      inode->info = std::move(*updated);
+      inode->info.name = target;
+      inode->attrAt = Clock::now();
+    } else if (inode) {
+      inode->info.custom[kKeyNlink] = std::to_string(n - 1);
+    }
+    return 0;
+  }
+  // The last name: the file goes, at its last close if it is open.
+  if (inode && inode->openCount > 0) {
+    inode->removeAtLastClose = true;
+    return 0;
+  }
+  if (inode) inode->unlinked = true;
+  st = client_.remove(bucket, target);
+  if (!st.ok() && st.code() != Code::kObjectNotFound) return toErrno(st);
+  inodes_.detach(bucket, target);
+  return 0;
+}
+
+}  // namespace ais::fusefs

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Hard links, inode numbers and times on aisfs (docs/aisfs.md, Mapping): link(2) gives a file more
+# names that share bytes, metadata, st_ino and st_nlink (in this mount, a second mount and after
+# a remount); removing names counts down and the last one removes the file (at the last close
+# when open); rename of and over linked names; EEXIST/EPERM/EXDEV; tar and rsync -H trees with
+# hard links round-trip; the S3/CLI view (an entry per name, the bytes in ./aisfs-links/<id>).
+# Inode numbers stay across renames (files, directories) and remounts, a server-side copy gets
+# its own; atime set by utimensat is kept; rename changes ctime.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_built links_test
+cluster_up
+B=fslinks
+ais bucket create ais://$B >/dev/null || fail bucket_create
+ais bucket create ais://${B}2 >/dev/null || fail bucket_create2
+mount_fs
+M=$MNT/$B
+mkdir -p "$M/h/sub" || fail mkdir
+links_held() { ais ls ais://$B/ 2>/dev/null | grep -c '^\./aisfs-links/'; }
+
+# ---- link, shared bytes and metadata ----
+printf 'first\n' >"$M/h/a"
+ino_a=$(stat -c %i "$M/h/a")
+check link ln "$M/h/a" "$M/h/b"
+check same_file test "$(stat -c '%i %h %s' "$M/h/a")" = "$(stat -c '%i %h %s' "$M/h/b")"
+check nlink_two test "$(stat -c %h "$M/h/a")" = 2
+check ino_kept_by_link test "$(stat -c %i "$M/h/a")" = "$ino_a"
+printf 'second\n' >>"$M/h/b"
+check write_through_other_name test "$(cat "$M/h/a")" = "$(printf 'first\nsecond')"
+chmod 0600 "$M/h/a"
+check chmod_through_other_name test "$(stat -c %a "$M/h/b")" = 600
+check link_other_dir ln "$M/h/b" "$M/h/sub/c"
+check nlink_three test "$(stat -c %h "$M/h/sub/c")" = 3
+check listing_shows_links test "$(ls -li "$M/h" | awk '$2 ~ /^-/ {print $1, $3}' | sort -u | wc -l)" = 1
+check cli_view bash -c "ais object show ais://$B/h/a | grep -q 'posix.link' && test \"\$(ais ls -H ais://$B/h/a 2>/dev/null)\" = 'h/a  0B'"
+check bytes_in_inode_object test "$(links_held)" = 1
+
+# ---- errors ----
+if ln "$M/h/a" "$M/h/b" 2>/dev/null; then fail link_existing "succeeded"; else pass link_existing_refused; fi
+if $PY -c "import os,sys; os.link('$M/h', '$M/hdir')" 2>/dev/null; then fail link_dir "succeeded"; else pass link_dir_refused; fi
+if $PY - "$M/h/a" "$MNT/${B}2/x" <<'PY'; then pass link_across_buckets_exdev; else fail link_across_buckets_exdev; fi
+import errno, os, sys
+try:
+    os.link(sys.argv[1], sys.argv[2])
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EXDEV else 1)
+sys.exit(1)
+PY
+
+# ---- rename and remove ----
+check rename_linked_name mv "$M/h/b" "$M/h/b2"
+check renamed_name_same_file test "$(stat -c '%i %h' "$M/h/b2")" = "$(stat -c '%i %h' "$M/h/a")"
+$PY -c "import os; os.rename('$M/h/a', '$M/h/b2')"  # one file: nothing happens (POSIX)
+check rename_onto_same_file test -e "$M/h/a" -a -e "$M/h/b2"
+printf 'other\n' >"$M/h/other"
+check rename_over_link mv "$M/h/other" "$M/h/b2"
+check replaced_name_counted test "$(stat -c %h "$M/h/a")" = 2
+check unlink_one_name rm "$M/h/a"
+check others_keep_bytes test "$(cat "$M/h/sub/c")" = "$(printf 'first\nsecond')"
+check nlink_counted_down test "$(stat -c %h "$M/h/sub/c")" = 1
+check last_name_removed rm "$M/h/sub/c"
+check inode_object_gone test "$(links_held)" = 0
+
+# ---- open, then every name removed: readable until the last close ----
+printf 'kept open\n' >"$M/h/o1" && ln "$M/h/o1" "$M/h/o2"
+if $PY - "$M/h" <<'PY'; then pass open_linked_unlinked; else fail open_linked_unlinked; fi
+import os, sys
+d = sys.argv[1]
+fd = os.open(os.path.join(d, "o1"), os.O_RDONLY)
+os.unlink(os.path.join(d, "o1"))
+os.unlink(os.path.join(d, "o2"))
+assert not os.path.exists(os.path.join(d, "o2"))
+assert os.pread(fd, 100, 0) == b"kept open\n"
+os.close(fd)
+PY
+for _ in $(seq 1 30); do (($(links_held) == 0)) && break; sleep 0.1; done
+check open_linked_removed_at_close test "$(links_held)" = 0
+
+# ---- tar and rsync -H with hard links, both ways ----
+mkdir -p "$WORK/src/d" && echo one >"$WORK/src/d/f1" && ln "$WORK/src/d/f1" "$WORK/src/d/f2" &&
+  ln "$WORK/src/d/f1" "$WORK/src/f3" && echo solo >"$WORK/src/solo"
+groups() { (cd "$1" && find . -type f -printf '%h/%f %n\n' | sort && find . -type f -printf '%i %p\n' | sort -n | awk '{print $1}' | uniq -c | awk '{print $1}' | sort); }
+check tar_in bash -c "tar -C '$WORK/src' -cf - . | (mkdir -p '$M/tx' && tar -C '$M/tx' -xf -)"
+check tar_in_links test "$(groups "$WORK/src")" = "$(groups "$M/tx")"
+check tar_out bash -c "mkdir -p '$WORK/back' && tar -C '$M/tx' -cf - . | tar -C '$WORK/back' -xf -"
+check tar_out_links test "$(groups "$WORK/src")" = "$(groups "$WORK/back")"
+check rsync_h_in rsync -aH "$WORK/src/" "$M/rs/"
+check rsync_h_in_links test "$(groups "$WORK/src")" = "$(groups "$M/rs")"
+check rsync_h_out rsync -aH "$M/rs/" "$WORK/rsback/"
+check rsync_h_out_links test "$(groups "$WORK/src")" = "$(groups "$WORK/rsback")"
+
+# ---- inode numbers and times ----
+printf 'x\n' >"$M/h/i1"
+ino=$(stat -c %i "$M/h/i1")
+ctime=$(stat -c %Z.%z "$M/h/i1")
+sleep 1.1
+check rename_file mv "$M/h/i1" "$M/h/i2"
+check ino_kept_by_rename test "$(stat -c %i "$M/h/i2")" = "$ino"
+check rename_changes_ctime test "$(stat -c %Z.%z "$M/h/i2")" != "$ctime"
+mkdir -p "$M/dir1/in" && echo y >"$M/dir1/in/f"
+dino=$(stat -c %i "$M/dir1") fino=$(stat -c %i "$M/dir1/in/f")
+check rename_dir mv "$M/dir1" "$M/dir2"
+check ino_kept_by_dir_rename test "$(stat -c %i "$M/dir2") $(stat -c %i "$M/dir2/in/f")" = "$dino $fino"
+check set_atime touch -a -d '2021-02-03 04:05:06.123456789' "$M/h/i2"
+check atime_kept test "$(stat -c %x "$M/h/i2")" = "2021-02-03 04:05:06.123456789 +0000"
+check utime_omit_keeps_atime $PY -c "
+import os; p='$M/h/i2'; a=os.stat(p).st_atime_ns
+os.utime(p, ns=(a, 1_600_000_000_000_000_000)); s=os.stat(p)
+assert s.st_atime_ns == a and s.st_mtime_ns == 1_600_000_000_000_000_000, s"
+check s3_copy curl -sf -o /dev/null -X PUT -H "x-amz-copy-source: /$B/h/i2" "$S3_ENDPOINT/$B/h/i3"
+for _ in $(seq 1 70); do [[ -e $M/h/i3 ]] && break; sleep 0.1; done  # (the mount's negative entry)
+check copy_has_own_ino test -e "$M/h/i3" -a "$(stat -c %i "$M/h/i3" 2>/dev/null)" != "$ino"
+printf 'linked later\n' >"$M/h/l1" && ln "$M/h/l1" "$M/h/l2"
+lino=$(stat -c '%i %h' "$M/h/l1")
+
+# ---- remount: everything from the cluster ----
+unmount_fs || fail unmount
+mount_fs --attr-ttl 1 --list-ttl 1
+check remount_links test "$(stat -c '%i %h' "$M/h/l1") $(stat -c '%i %h' "$M/h/l2")" = "$lino $lino"
+check remount_bytes test "$(cat "$M/h/l2")" = "linked later"
+check remount_ino test "$(stat -c %i "$M/h/i2")" = "$ino"
+check remount_atime test "$(stat -c %x "$M/h/i2")" = "2021-02-03 04:05:06.123456789 +0000"
+check remount_tar_links test "$(groups "$WORK/src")" = "$(groups "$M/tx")"
+
+# ---- a second mount: sees links made by the first, also for a file it had seen plain ----
+M2=$WORK/mnt2
+mkdir -p "$M2"
+AISFS_LOG=$WORK/aisfs2.log timeout 30 "$AISFS" --attr-ttl 1 --list-ttl 1 "$AIS_ENDPOINT" "$M2" || fail mount2
+trap 'fusermount3 -u "$M2" 2>/dev/null; cleanup' EXIT
+printf 'plain at first\n' >"$M/h/p1"
+sleep 1.2
+check second_sees_plain test "$(cat "$M2/$B/h/p1")" = "plain at first"
+ln "$M/h/p1" "$M/h/p2" && printf 'changed\n' >>"$M/h/p2"
+sleep 1.2
+check second_sees_link test "$(stat -c '%i %h' "$M2/$B/h/p1")" = "$(stat -c '%i %h' "$M/h/p2")"
+check second_reads_new_bytes test "$(cat "$M2/$B/h/p1")" = "$(printf 'plain at first\nchanged')"
+check second_reads_other_name test "$(cat "$M2/$B/h/p2")" = "$(printf 'plain at first\nchanged')"
+fusermount3 -u "$M2"
+finish links_test

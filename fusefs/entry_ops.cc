@@ -29,12 +29,23 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
   if (auto inode = inodes_.find(bucket, *object)) {
     std::lock_guard l(inode->mu);
     if (inode->openCount > 0) {
-      // POSIX: the open descriptors keep the file. The name goes from this mount now; the
-      // object stays in the cluster, read and written through them, until the last close.
+      // POSIX: the open descriptors keep the file until the last close. Its object moves to a
+      // hidden name now, so the name is gone for every client at once (a program that checks
+      // for a file it deleted, as sqlite3 does for its journal, must not find it), and the
+      // descriptors read and write it there. (The kernel's release of a descriptor closed just
+      // before the unlink may still be on its way: such a file counts as open here.)
       inode->removeAtLastClose = true;
-      setUnlinkedOpen(bucket, *object, true);
+      std::string hidden = kUnlinkedPrefix + inoValue(newIno());
+      Status moved = client_.rename(bucket, *object, hidden);
+      if (moved.ok() || moved.code() == Code::kObjectNotFound) {  // (not stored yet: nothing)
+        inodes_.rename(bucket, *object, hidden);
+      } else {
+        log::warn("aisfs: unlinked open file ais://{}/{} stays until its last close: {}", bucket,
+                  *object, moved.toString());
+        setUnlinkedOpen(bucket, *object, true);
+        inodes_.detach(bucket, *object);
+      }
       dirs_.erase(bucket, parent->name(), name);
-      inodes_.detach(bucket, *object);
       dirChanged(*parent);
       return 0;
     }

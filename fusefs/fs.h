@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <future>
 #include <map>
 #include <memory>
@@ -14,6 +15,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -110,6 +113,17 @@ class Fs {
   ErrOr<std::string> doReadlink(fuse_ino_t ino);
   ErrOr<fuse_entry_param> doMknod(fuse_ino_t parent, const std::string& name, mode_t mode,
                                   dev_t rdev, const fuse_ctx& ctx);
+  // locks.cc: flock (flock true, whole file) and fcntl record locks ([start, end] inclusive),
+  // taken on the object's owner target; type F_RDLCK/F_WRLCK/F_UNLCK; `wait` blocks (polling)
+  // until granted or interrupted.
+  int doLock(fuse_req_t req, fuse_ino_t ino, FileHandle* fh, uint64_t lockOwner, bool flock,
+             int type, uint64_t start, uint64_t end, pid_t pid, bool wait);
+  ErrOr<struct flock> doGetlk(fuse_ino_t ino, uint64_t lockOwner, const struct flock& lk);
+  // close() of a descriptor: the record locks of its lock owner on the file go (POSIX).
+  void releaseRecordLocks(fuse_ino_t ino, uint64_t lockOwner);
+  void startLockRenewer();
+  void stopLockRenewer();
+  void setSession(fuse_session* se) { session_ = se; }
   // links.cc
   ErrOr<fuse_entry_param> doLink(fuse_ino_t ino, fuse_ino_t newParent, const std::string& newName);
   // file_ops.cc
@@ -189,6 +203,21 @@ class Fs {
   // Removes the name entry `name` of the inode object `target` and counts down (the last name
   // removes the file, at its last close if open on this mount).
   int dropLinkName(const std::string& bucket, const std::string& name, const std::string& target);
+  // locks.cc
+  // The object a file's locks are taken on; nullopt for what has none (directories, shards).
+  std::optional<std::pair<std::string, std::string>> lockTarget(const Inode& inode);
+  // A lock was granted: drop what this mount cached of an older version of the file.
+  void revalidateForLock(Inode& inode, FileHandle* fh);
+  void revalidateSiblings(const Inode& inode);
+  std::string lockOwnerName(uint64_t lockOwner) const;
+  fuse_session* session_ = nullptr;
+  std::string mountId_;
+  std::mutex heldMu_;
+  std::condition_variable heldCv_;
+  bool stopRenewing_ = false;
+  // (bucket, name, owner, flock) of the locks held on the cluster, renewed by lockRenewer_.
+  std::set<std::tuple<std::string, std::string, std::string, bool>> held_;
+  std::thread lockRenewer_;
   // xattr.cc
   static constexpr int kNoHolder = -1;
   int xattrHolderLocked(Inode& inode, bool change);

@@ -36,6 +36,7 @@ Fs::Fs(const Options& options, Client& client)
 }
 
 Fs::~Fs() {
+  stopLockRenewer();
   if (batcher_) batcher_->stop();
 }
 

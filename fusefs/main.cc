@@ -118,6 +118,8 @@ int run(int argc, char** argv) {
     report(notify, "aisfs: bad FUSE options: " + opts);
     return 1;
   }
+  fs.setSession(se);
+  fs.startLockRenewer();
   if (fuse_set_signal_handlers(se) != 0 ||
       fuse_session_mount(se, options.mountpoint.c_str()) != 0) {
     report(notify, "aisfs: cannot mount on " + options.mountpoint);

@@ -3,6 +3,9 @@
 #include "fusefs/ops.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+
+#include <cstring>
 
 #include "common/log.h"
 #include "fusefs/fs.h"
@@ -24,6 +27,9 @@ void fsInit(void* userdata, fuse_conn_info* conn) {
   // per-entry LOOKUP.
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  // flock and fcntl locks come to us, so they hold between mounts (locks.cc).
+  if (conn->capable & FUSE_CAP_POSIX_LOCKS) conn->want |= FUSE_CAP_POSIX_LOCKS;
+  if (conn->capable & FUSE_CAP_FLOCK_LOCKS) conn->want |= FUSE_CAP_FLOCK_LOCKS;
   // No writeback cache: writes must reach us in order (streaming) and at write() time, so close()
   // can report a failed store. No splice: the client hands us strings anyway.
   conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
@@ -181,16 +187,25 @@ void fsWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off
   }
 }
 
-void fsFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  fuse_reply_err(req, fsOf(req).doFlush(fileOf(fi)));
+void fsFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Fs& fs = fsOf(req);
+  int err = fs.doFlush(fileOf(fi));
+  fs.releaseRecordLocks(ino, fi->lock_owner);  // any close() drops the owner's record locks
+  fuse_reply_err(req, err);
 }
 
 void fsFsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info* fi) {
   fuse_reply_err(req, fsOf(req).doFsync(fileOf(fi)));
 }
 
-void fsRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  fsOf(req).doRelease(std::unique_ptr<FileHandle>(&fileOf(fi)));
+void fsRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Fs& fs = fsOf(req);
+  if (fi->flock_release) {  // the last close of a descriptor holding a flock lock
+    int err =
+        fs.doLock(req, ino, &fileOf(fi), fi->lock_owner, true, F_UNLCK, 0, UINT64_MAX, 0, false);
+    if (err != 0) log::warn("aisfs: releasing a flock lock: {}", strerror(err));
+  }
+  fs.doRelease(std::unique_ptr<FileHandle>(&fileOf(fi)));
   fuse_reply_err(req, 0);
 }
 
@@ -238,6 +253,29 @@ void fsStatfs(fuse_req_t req, fuse_ino_t) {
   } else {
     fuse_reply_err(req, st.err());
   }
+}
+
+void fsGetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock) {
+  auto lk = fsOf(req).doGetlk(ino, fi->lock_owner, *lock);
+  if (lk.ok()) {
+    fuse_reply_lock(req, &*lk);
+  } else {
+    fuse_reply_err(req, lk.err());
+  }
+}
+
+void fsSetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, int sleep) {
+  uint64_t start = static_cast<uint64_t>(lock->l_start);
+  uint64_t end = lock->l_len == 0 ? UINT64_MAX : start + static_cast<uint64_t>(lock->l_len) - 1;
+  fuse_reply_err(req, fsOf(req).doLock(req, ino, &fileOf(fi), fi->lock_owner, false, lock->l_type,
+                                       start, end, lock->l_pid, sleep != 0));
+}
+
+void fsFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
+  int type = (op & LOCK_UN) ? F_UNLCK : (op & LOCK_EX) ? F_WRLCK : F_RDLCK;
+  int err = fsOf(req).doLock(req, ino, &fileOf(fi), fi->lock_owner, true, type, 0, UINT64_MAX, 0,
+                             (op & LOCK_NB) == 0);
+  fuse_reply_err(req, err == EAGAIN ? EWOULDBLOCK : err);
 }
 
 // A value or name list: its size when asked with size 0, ERANGE when it does not fit.
@@ -301,6 +339,9 @@ fuse_lowlevel_ops makeOps(bool xattrs) {
   ops.readdirplus = fsReaddirplus;
   ops.releasedir = fsReleasedir;
   ops.statfs = fsStatfs;
+  ops.getlk = fsGetlk;
+  ops.setlk = fsSetlk;
+  ops.flock = fsFlock;
   if (xattrs) {
     ops.setxattr = fsSetxattr;
     ops.getxattr = fsGetxattr;

@@ -71,6 +71,13 @@ Status applyOption(Options& o, const std::string& key, const std::optional<std::
     auto d = parseDuration(*value);
     if (!d) return bad("bad duration for " + key + ": " + *value);
     (key[0] == 'a' ? o.attrTtl : o.listTtl) = *d;
+  } else if (key == "lock-lease" || key == "lock_lease") {
+    AIS_RETURN_IF_ERROR(need());
+    auto d = parseDuration(*value);
+    if (!d || d->count() < 3000 || d->count() > 600000) {
+      return bad("bad lock lease (3s to 10m): " + *value);
+    }
+    o.lockLease = *d;
   } else if (key == "shards") {
     AIS_RETURN_IF_ERROR(need());
     if (*value != "dirs" && *value != "files") return bad("shards is dirs or files, not " + *value);
@@ -141,6 +148,7 @@ std::string usage(const char* prog) {
     << "  --endpoint HOST:PORT  cluster endpoint (default $AIS_ENDPOINT)\n"
     << "  --attr-ttl DUR        attribute cache lifetime (default 5s; e.g. 0, 500ms, 2)\n"
     << "  --list-ttl DUR        directory listing and negative lookup lifetime (default 5s)\n"
+    << "  --lock-lease DUR      lease of flock/fcntl locks held on the cluster (default 30s)\n"
     << "  --batch-writes DUR    write-behind of small files: close() returns once queued, queued\n"
     << "                        files are stored together within DUR (-o batch_writes: 10ms)\n"
     << "                        or at fsync (default off: close() returns once stored)\n"

@@ -47,6 +47,9 @@ struct Options {
   // -o noxattr: no extended attributes (the kernel is told ENOSYS once and stops asking). With
   // them, the kernel asks for security.capability before every write(): a round trip each.
   bool xattrs = true;
+  // Lease of the locks this mount holds on the cluster (renewed every third of it): how long the
+  // locks of a mount that died stay held.
+  std::chrono::milliseconds lockLease{30000};
 };
 
 // Parses argv. Returns kInvalidArgument with a message on a bad command line; `help`/`version`

@@ -34,6 +34,8 @@ inline constexpr char kKeyRdev[] = "posix.rdev";
 inline constexpr char kKeyLink[] = "posix.link";
 inline constexpr char kKeyNlink[] = "posix.nlink";
 inline constexpr char kLinksPrefix[] = "./aisfs-links/";
+// Where a file removed while open lives until its last close (hidden like the inode objects).
+inline constexpr char kUnlinkedPrefix[] = "./aisfs-unlinked/";
 
 struct AttrDefaults {
   uint32_t uid = 0;

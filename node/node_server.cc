@@ -226,6 +226,12 @@ kj::Promise<void> NodeServer::appendArchive(AppendArchiveContext context) {
       .then([this, context]() mutable { return target_->appendArchive(context); });
 }
 
+kj::Promise<void> NodeServer::lockObject(LockObjectContext context) {
+  if (!target_) return answer(context, notTarget());
+  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
+      .then([this, context]() mutable { return target_->lockObject(context); });
+}
+
 kj::Promise<void> NodeServer::setCustom(SetCustomContext context) {
   if (!target_) return answer(context, notTarget());
   return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))

@@ -44,6 +44,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> listObjects(ListObjectsContext context) override;
   kj::Promise<void> listArchive(ListArchiveContext context) override;
   kj::Promise<void> appendArchive(AppendArchiveContext context) override;
+  kj::Promise<void> lockObject(LockObjectContext context) override;
   kj::Promise<void> setCustom(SetCustomContext context) override;
   kj::Promise<void> copyObject(CopyObjectContext context) override;
   kj::Promise<void> assembleObject(AssembleObjectContext context) override;

@@ -255,5 +255,13 @@ interface Node {
   # (nothing appended: send again); InvalidArgument for a compressed shard; BadArchive if the sent
   # bytes are not a TAR archive; ObjectNotFound if there is no shard. archiveMime as in getObject.
   appendArchive @31 (ref :ObjectRef, archiveMime :Text) -> (status :Status, stream :PutStream);
+  # Advisory locks between aisfs mounts (flock, fcntl record locks), kept in memory by the
+  # object's owner target (node/target/lock_table.h). op: 0 unlock, 1 read, 2 write, 3 renew the
+  # lease of the owner's locks of this object. [start, end] inclusive (end 2^64-1: to the end of
+  # the file). `test` (F_GETLK) only looks. granted false: `holder*` describe the conflicting lock.
+  lockObject @32 (ref :ObjectRef, owner :Text, flock :Bool, op :UInt8, start :UInt64,
+                  end :UInt64, pid :UInt32, leaseMs :UInt32, test :Bool)
+      -> (status :Status, granted :Bool, holder :Text, holderWrite :Bool, holderStart :UInt64,
+          holderEnd :UInt64, holderPid :UInt32);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -286,6 +286,38 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
       });
 }
 
+Result<LockReply> Client::lock(const std::string& bucket, const std::string& name,
+                               const LockRequest& request) {
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
+  return impl_->withRetry<LockReply>([&](const meta::Smap& smap) -> kj::Promise<Result<LockReply>> {
+    auto t = impl_->owner(smap, bucket, name);
+    if (!t.ok()) return Result<LockReply>(t.status());
+    const std::string& ep = (*t)->rpcEndpoint;
+    auto req = impl_->pool_->get(ep).lockObjectRequest();
+    impl_->fillRef(req.initRef(), smap, bucket, name);
+    req.setOwner(request.owner);
+    req.setFlock(request.flock);
+    req.setOp(request.op);
+    req.setStart(request.start);
+    req.setEnd(request.end);
+    req.setPid(request.pid);
+    req.setLeaseMs(request.leaseMs);
+    req.setTest(request.test);
+    return impl_->guard<LockReply>(ep, req.send().then([](auto&& r) -> Result<LockReply> {
+      Status s = toStatus(r.getStatus());
+      if (!s.ok()) return s;
+      LockReply reply;
+      reply.granted = r.getGranted();
+      reply.holder = r.getHolder();
+      reply.holderWrite = r.getHolderWrite();
+      reply.holderStart = r.getHolderStart();
+      reply.holderEnd = r.getHolderEnd();
+      reply.holderPid = r.getHolderPid();
+      return reply;
+    }));
+  });
+}
+
 Status Client::remove(const std::string& bucket, const std::string& name, uint64_t ifVersion) {
   return removeObject(bucket, name, ifVersion).status();
 }

@@ -83,6 +83,26 @@ struct BatchPut {
   PutOptions options;
 };
 
+struct LockRequest {
+  std::string owner;  // unique across clients (aisfs: its mount's id and the kernel's owner)
+  bool flock = false;
+  uint8_t op = 0;  // 0 unlock, 1 read, 2 write, 3 renew
+  uint64_t start = 0;
+  uint64_t end = UINT64_MAX;
+  uint32_t pid = 0;
+  uint32_t leaseMs = 30000;
+  bool test = false;  // F_GETLK: only look
+};
+
+struct LockReply {
+  bool granted = false;
+  std::string holder;
+  bool holderWrite = false;
+  uint64_t holderStart = 0;
+  uint64_t holderEnd = 0;
+  uint32_t holderPid = 0;
+};
+
 struct ListOptions {
   std::string prefix;
   std::string continuationToken;  // from the previous page; empty for the first
@@ -277,6 +297,10 @@ class Client {
                                                         const std::string& name,
                                                         const std::string& archiveMime = "");
   Result<ObjectInfo> head(const std::string& bucket, const std::string& name);
+  // An advisory lock on the object's owner target (lockObject in ais.capnp): granted, or the
+  // conflicting lock in `holder`.
+  Result<LockReply> lock(const std::string& bucket, const std::string& name,
+                         const LockRequest& request);
   // Replaces (merge=false) or updates (merge=true; an empty value deletes a key) the object's
   // custom metadata; bytes and version stay as they are.
   Result<ObjectInfo> setCustom(const std::string& bucket, const std::string& name,

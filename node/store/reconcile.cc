@@ -20,6 +20,8 @@
 namespace ais::store {
 namespace {
 
+using namespace std::chrono_literals;
+
 bool isRegularFile(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
@@ -132,10 +134,19 @@ Status removeLeftovers(Mountpath& mp) {
 // object then reads as corrupted (never as the wrong bytes).
 Status checkLoms(Mountpath& mp, IntegrityStats* stats, const std::set<std::string>& keptLoms) {
   LomDb::Batch batch;
-  size_t dropped = 0;
+  size_t dropped = 0, checked = 0;
   std::vector<std::string> damaged;
   std::string begin(1, kFirstLomKey);
+  // One stat per object: minutes for millions of cold ones. Progress is logged so that whoever
+  // waits (tools/dev, an operator) sees a node at work rather than a hung one.
+  auto started = std::chrono::steady_clock::now();
+  auto reported = started;
   AIS_RETURN_IF_ERROR(mp.db->scan(begin, "", [&](std::string_view key, std::string_view value) {
+    if (++checked % 4096 == 0 && std::chrono::steady_clock::now() - reported > 5s) {
+      reported = std::chrono::steady_clock::now();
+      log::info("{}: start-up check: {} objects checked against their files so far", mp.path,
+                checked);
+    }
     std::string bucket, name;
     auto lom = decodeLom(value);
     if (!splitKey(key, &bucket, &name)) {
@@ -170,6 +181,12 @@ Status checkLoms(Mountpath& mp, IntegrityStats* stats, const std::set<std::strin
   }
   stats->lomsDropped += dropped;
   if (dropped > 0) AIS_RETURN_IF_ERROR(mp.db->write(batch));
+  if (reported != started) {
+    log::info("{}: start-up check: {} objects checked in {} s", mp.path, checked,
+              std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                               started)
+                  .count());
+  }
   return Status::OK();
 }
 

@@ -1,5 +1,7 @@
 #include "node/target/target.h"
 
+#include <algorithm>
+
 #include "node/target/object_attrs.h"
 #include "proto/wire.h"
 
@@ -88,6 +90,41 @@ kj::Promise<void> TargetService::appendArchive(AppendArchiveContext context) {
         if (!stream.ok()) return setStatus(results.initStatus(), stream.status());
         results.setStream(kj::mv(*stream));
       });
+}
+
+kj::Promise<void> TargetService::lockObject(LockObjectContext context) {
+  auto p = context.getParams();
+  auto results = context.getResults();
+  ObjectRef ref = objectRef(p.getRef());
+  ref.localOnly = false;
+  Status st = objects_.checkRouted(ref);
+  if (!st.ok()) {
+    setStatus(results.initStatus(), st);
+    return kj::READY_NOW;
+  }
+  if (p.getOp() > static_cast<uint8_t>(LockOp::kRenew) || p.getStart() > p.getEnd() ||
+      proto::str(p.getOwner()).empty()) {
+    setStatus(results.initStatus(), Status(Code::kInvalidArgument, "bad lock request"));
+    return kj::READY_NOW;
+  }
+  HeldLock want{.owner = proto::str(p.getOwner()),
+                .write = false,
+                .start = p.getStart(),
+                .end = p.getEnd(),
+                .pid = p.getPid()};
+  auto lease = std::chrono::milliseconds(std::clamp<uint32_t>(p.getLeaseMs(), 1000, 600000));
+  auto conflict =
+      locks_.apply(ref.bucket + '\0' + ref.name, p.getFlock(), static_cast<LockOp>(p.getOp()),
+                   std::move(want), lease, p.getTest(), LockTable::Clock::now());
+  results.setGranted(!conflict);
+  if (conflict) {
+    results.setHolder(conflict->owner);
+    results.setHolderWrite(conflict->write);
+    results.setHolderStart(conflict->start);
+    results.setHolderEnd(conflict->end);
+    results.setHolderPid(conflict->pid);
+  }
+  return kj::READY_NOW;
 }
 
 kj::Promise<void> TargetService::listArchive(ListArchiveContext context) {

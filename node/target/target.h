@@ -8,6 +8,7 @@
 
 #include "node/target/archive_service.h"
 #include "node/target/copies_keeper.h"
+#include "node/target/lock_table.h"
 #include "node/target/object_service.h"
 #include "proto/ais.capnp.h"
 
@@ -39,6 +40,8 @@ class TargetService {
       capnp::CallContext<wire::Node::ListArchiveParams, wire::Node::ListArchiveResults>;
   using AppendArchiveContext =
       capnp::CallContext<wire::Node::AppendArchiveParams, wire::Node::AppendArchiveResults>;
+  using LockObjectContext =
+      capnp::CallContext<wire::Node::LockObjectParams, wire::Node::LockObjectResults>;
   using BucketEmptyContext =
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
@@ -61,12 +64,14 @@ class TargetService {
   kj::Promise<void> copyObject(CopyObjectContext context);
   kj::Promise<void> listArchive(ListArchiveContext context);
   kj::Promise<void> appendArchive(AppendArchiveContext context);
+  kj::Promise<void> lockObject(LockObjectContext context);
 
  private:
   NodeContext& ctx_;
   ObjectService objects_;
   CopiesKeeper copies_;
   ArchiveService archives_;
+  LockTable locks_;  // used on the loop thread only
 };
 
 }  // namespace ais::node

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# flock and fcntl locks between aisfs mounts (docs/aisfs.md, Locks): two mounts of one cluster
+# exclude each other (flock exclusive/shared, blocking and not; fcntl byte ranges, F_GETLK with the
+# holder's range and pid, release at close); a mount killed with -9 loses its locks when its lease
+# runs out; a lock taken shows what the other mount wrote under its lock, on a descriptor opened
+# before; two sqlite3 writers on two mounts lose no row.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_built locks_test
+cluster_up
+B=fslocks
+ais bucket create ais://$B >/dev/null || fail bucket_create
+mount_fs --lock-lease 3s
+M2MNT=$WORK/mnt2
+mkdir -p "$M2MNT"
+AISFS_LOG=$WORK/aisfs2.log timeout 30 "$AISFS" --lock-lease 3s "$AIS_ENDPOINT" "$M2MNT" || fail mount2
+trap 'fusermount3 -uz "$M2MNT" 2>/dev/null; cleanup' EXIT
+A=$MNT/$B
+Bm=$M2MNT/$B
+printf 'lock me\n' >"$A/f"
+for _ in $(seq 1 60); do [[ -e $Bm/f ]] && break; sleep 0.1; done
+
+# ---- flock ----
+flock -x "$A/f" sleep 2 &
+holder=$!
+sleep 0.5
+if flock -n -x "$Bm/f" true; then fail flock_excludes_other_mount "granted"; else pass flock_excludes_other_mount; fi
+if flock -n -s "$Bm/f" true; then fail flock_shared_waits_for_exclusive "granted"; else pass flock_shared_waits_for_exclusive; fi
+start=$(date +%s%N)
+check flock_blocking_waits flock -x "$Bm/f" true
+waited=$((($(date +%s%N) - start) / 1000000))
+((waited >= 800)) && pass flock_waited_for_release || fail flock_waited_for_release "${waited} ms"
+wait $holder
+flock -s "$A/f" sleep 2 &
+holder=$!
+sleep 0.5
+check flock_shared_between_mounts flock -n -s "$Bm/f" true
+if flock -n -x "$Bm/f" true; then fail flock_exclusive_while_shared "granted"; else pass flock_exclusive_while_shared; fi
+wait $holder
+check flock_free_after_close flock -n -x "$Bm/f" true
+
+# ---- fcntl record locks ----
+if $PY - "$A/f" "$Bm/f" <<'PY'; then pass fcntl_ranges_between_mounts; else fail fcntl_ranges_between_mounts; fi
+import errno, fcntl, os, struct, subprocess, sys
+a, b = sys.argv[1], sys.argv[2]
+fa = os.open(a, os.O_RDWR)
+fcntl.lockf(fa, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)  # bytes 0-9
+probe = r'''
+import errno, fcntl, os, struct, sys
+fb = os.open(sys.argv[1], os.O_RDWR)
+out = []
+try:
+    fcntl.lockf(fb, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 5)
+    out.append("overlap-granted")
+except OSError as e:
+    out.append("overlap-" + errno.errorcode[e.errno])
+fcntl.lockf(fb, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 20)
+out.append("disjoint-granted")
+fmt = "hhqqi"
+r = fcntl.fcntl(fb, fcntl.F_GETLK, struct.pack(fmt, fcntl.F_WRLCK, 0, 0, 0, 0))
+t, _, s, l, p = struct.unpack(fmt, r[:struct.calcsize(fmt)])
+out.append("getlk-%s-%d-%d-%d" % ("W" if t == fcntl.F_WRLCK else "U" if t == fcntl.F_UNLCK else "R", s, l, p))
+print(" ".join(out))
+'''
+run = lambda: subprocess.run([sys.executable, "-c", probe, b], capture_output=True, text=True).stdout.split()
+got = run()
+assert got == ["overlap-EAGAIN", "disjoint-granted", "getlk-W-0-10-%d" % os.getpid()], got
+os.close(fa)  # any close drops the process's record locks
+got = run()
+assert got == ["overlap-granted", "disjoint-granted", "getlk-U-0-0-0"], got
+PY
+
+# ---- a lock shows what the other mount wrote under its lock (an fd opened before) ----
+if $PY - "$A/g" "$Bm/g" <<'PY'; then pass lock_revalidates; else fail lock_revalidates; fi
+import fcntl, os, sys, time
+a, b = sys.argv[1], sys.argv[2]
+open(a, "wb").write(b"old contents")
+for _ in range(60):
+    if os.path.exists(b):
+        break
+    time.sleep(0.1)
+fb = os.open(b, os.O_RDWR)
+assert os.pread(fb, 100, 0) == b"old contents"
+fa = os.open(a, os.O_RDWR)
+fcntl.lockf(fa, fcntl.LOCK_EX)
+os.pwrite(fa, b"NEW", 0)
+fcntl.lockf(fa, fcntl.LOCK_UN)  # stores what was written under the lock
+fcntl.lockf(fb, fcntl.LOCK_SH)
+assert os.pread(fb, 100, 0) == b"NEW contents", os.pread(fb, 100, 0)
+fcntl.lockf(fb, fcntl.LOCK_UN)
+os.close(fa)
+os.close(fb)
+PY
+
+# ---- sqlite3: two writers, one on each mount ----
+$PY -c "import sqlite3; c = sqlite3.connect('$A/db.sqlite'); c.execute('create table t(id integer primary key, who text, n int)'); c.commit()"
+cat >"$WORK/writer.py" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=120)
+for i in range(int(sys.argv[3])):
+    c.execute("insert into t(who, n) values (?, ?)", (sys.argv[2], i))
+    c.commit()
+PY
+for _ in $(seq 1 60); do [[ -e $Bm/db.sqlite ]] && break; sleep 0.1; done
+$PY "$WORK/writer.py" "$A/db.sqlite" a 200 2>"$WORK/wa.err" &
+wa=$!
+$PY "$WORK/writer.py" "$Bm/db.sqlite" b 200 2>"$WORK/wb.err" &
+wb=$!
+wait $wa && wait $wb && pass sqlite_writers_done || fail sqlite_writers_done "$(cat "$WORK/wa.err" "$WORK/wb.err")"
+got=$($PY -c "import sqlite3; c = sqlite3.connect('$A/db.sqlite'); print(c.execute('pragma integrity_check').fetchone()[0], c.execute('select count(*), count(distinct who) from t').fetchone())" 2>&1)
+[[ $got == "ok (400, 2)" ]] && pass sqlite_integrity || fail sqlite_integrity "$got"
+
+# ---- a mount that dies loses its locks when the lease (3 s) runs out ----
+flock -x "$Bm/f" sleep 60 &
+dead_holder=$!
+sleep 0.5
+if flock -n -x "$A/f" true; then fail held_before_kill "granted"; else pass held_before_kill; fi
+pkill -9 -f "aisfs --lock-lease 3s $AIS_ENDPOINT $M2MNT"
+start=$(date +%s)
+check lock_free_after_lease timeout 20 flock -x "$A/f" true
+after=$(($(date +%s) - start))
+((after >= 1 && after <= 8)) && pass lease_bounded || fail lease_bounded "${after} s"
+pkill -P "$dead_holder" 2>/dev/null; kill "$dead_holder" 2>/dev/null
+fusermount3 -uz "$M2MNT" 2>/dev/null
+finish locks_test

@@ -11,6 +11,18 @@ namespace {
 
 int64_t toNs(const timespec& ts) { return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec; }
 
+// Applies changes as the cluster's setCustom merge does: an empty value removes its key.
+void mergeInto(std::map<std::string, std::string>& custom,
+               const std::map<std::string, std::string>& changes) {
+  for (auto& [k, v] : changes) {
+    if (v.empty()) {
+      custom.erase(k);
+    } else {
+      custom[k] = v;
+    }
+  }
+}
+
 }  // namespace
 
 ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int toSet, bool haveFh) {
@@ -64,14 +76,7 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
 int Fs::changeMetaLocked(Inode& inode, const std::map<std::string, std::string>& changes) {
   Kind kind = inode.kind;
   if (inode.ws && inode.ws->dirty) {
-    // Travels with the data on flush.
-    for (auto& [k, v] : changes) {
-      if (v.empty()) {
-        inode.info.custom.erase(k);
-      } else {
-        inode.info.custom[k] = v;
-      }
-    }
+    mergeInto(inode.info.custom, changes);  // travels with the data on flush
     if (changes.count(kKeyMtime)) inode.ws->mtimeSet = true;
     return 0;
   }
@@ -83,13 +88,7 @@ int Fs::changeMetaLocked(Inode& inode, const std::map<std::string, std::string>&
     PutOptions po{.custom = inode.haveInfo
                                 ? inode.info.custom
                                 : newCustom(defaults_.dirMode, defaults_.uid, defaults_.gid)};
-    for (auto& [k, v] : changes) {
-      if (v.empty()) {
-        po.custom.erase(k);
-      } else {
-        po.custom[k] = v;
-      }
-    }
+    mergeInto(po.custom, changes);
     updated = client_.put(bucket, name, "", po);
   }
   if (!updated.ok()) return toErrno(updated.status());
@@ -100,8 +99,7 @@ int Fs::changeMetaLocked(Inode& inode, const std::map<std::string, std::string>&
   // names are wherever they are: the inode, which entryFor prefers, is up to date.)
   if (isLinked(name)) return 0;
   std::string path = kind == Kind::kDir ? name.substr(0, name.size() - 1) : name;
-  auto slash = path.rfind('/');
-  std::string prefix = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  std::string prefix = parentPrefix(path);
   dirs_.upsert(
       bucket, prefix, path.substr(prefix.size()),
       DirEntry{

@@ -1,6 +1,6 @@
 // Names: unlink, rename (server-side for a file; object by object for a directory), symlinks
 // (an empty object with posix.symlink), mknod (a regular file, or a FIFO, socket or device node:
-// an empty object with posix.type). Hard links are refused (EPERM).
+// an empty object with posix.type). Hard links are links.cc's.
 #include <fcntl.h>
 
 #include "common/clock.h"
@@ -190,21 +190,27 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
   return err;
 }
 
-ErrOr<fuse_entry_param> Fs::doSymlink(const std::string& target, fuse_ino_t parentIno,
-                                      const std::string& name, const fuse_ctx& ctx) {
+ErrOr<fuse_entry_param> Fs::createEmpty(fuse_ino_t parentIno, const std::string& name, Kind kind,
+                                        std::map<std::string, std::string> custom) {
   auto parent = inodes_.get(parentIno);
   if (!parent) return Errno{ENOENT};
   auto object = childObject(*parent, name, false);
   if (!object.ok()) return Errno{object.err()};
   std::string bucket = parent->bucket();
-  PutOptions po{.custom = newCustom(0777, ctx.uid, ctx.gid), .ifAbsent = true};
-  po.custom[kKeySymlink] = target;
-  auto put = client_.put(bucket, *object, "", po);
+  auto put =
+      client_.put(bucket, *object, "", PutOptions{.custom = std::move(custom), .ifAbsent = true});
   if (!put.ok()) return errnoOf(put.status());
-  DirEntry entry{.kind = Kind::kSymlink, .haveInfo = true, .info = std::move(*put)};
+  DirEntry entry{.kind = kind, .haveInfo = true, .info = std::move(*put)};
   dirs_.upsert(bucket, parent->name(), name, entry);
   dirChanged(*parent);
   return entryFor(bucket, *object, entry);
+}
+
+ErrOr<fuse_entry_param> Fs::doSymlink(const std::string& target, fuse_ino_t parentIno,
+                                      const std::string& name, const fuse_ctx& ctx) {
+  auto custom = newCustom(0777, ctx.uid, ctx.gid);
+  custom[kKeySymlink] = target;
+  return createEmpty(parentIno, name, Kind::kSymlink, std::move(custom));
 }
 
 ErrOr<std::string> Fs::doReadlink(fuse_ino_t ino) {
@@ -222,21 +228,11 @@ ErrOr<fuse_entry_param> Fs::makeSpecial(fuse_ino_t parentIno, const std::string&
                                         dev_t rdev, const fuse_ctx& ctx) {
   const char* type = specialTypeName(mode);
   if (type == nullptr) return Errno{EINVAL};
-  auto parent = inodes_.get(parentIno);
-  if (!parent) return Errno{ENOENT};
-  auto object = childObject(*parent, name, false);
-  if (!object.ok()) return Errno{object.err()};
-  std::string bucket = parent->bucket();
   // The kernel serves the file's opens (a pipe, a device): the object holds its metadata only.
-  PutOptions po{.custom = newCustom(mode, ctx.uid, ctx.gid), .ifAbsent = true};
-  po.custom[kKeyType] = type;
-  if (S_ISCHR(mode) || S_ISBLK(mode)) po.custom[kKeyRdev] = std::to_string(rdev);
-  auto put = client_.put(bucket, *object, "", po);
-  if (!put.ok()) return errnoOf(put.status());
-  DirEntry entry{.kind = Kind::kSpecial, .haveInfo = true, .info = std::move(*put)};
-  dirs_.upsert(bucket, parent->name(), name, entry);
-  dirChanged(*parent);
-  return entryFor(bucket, *object, entry);
+  auto custom = newCustom(mode, ctx.uid, ctx.gid);
+  custom[kKeyType] = type;
+  if (S_ISCHR(mode) || S_ISBLK(mode)) custom[kKeyRdev] = std::to_string(rdev);
+  return createEmpty(parentIno, name, Kind::kSpecial, std::move(custom));
 }
 
 ErrOr<fuse_entry_param> Fs::doMknod(fuse_ino_t parent, const std::string& name, mode_t mode,

@@ -116,6 +116,11 @@ class Fs {
   // locks.cc: flock (flock true, whole file) and fcntl record locks ([start, end] inclusive),
   // taken on the object's owner target; type F_RDLCK/F_WRLCK/F_UNLCK; `wait` blocks (polling)
   // until granted or interrupted.
+  // The last byte an fcntl lock covers (l_len 0: to the end of the file, whatever its size).
+  static uint64_t lockEnd(const struct flock& lk) {
+    return lk.l_len == 0 ? UINT64_MAX
+                         : static_cast<uint64_t>(lk.l_start) + static_cast<uint64_t>(lk.l_len) - 1;
+  }
   int doLock(fuse_req_t req, fuse_ino_t ino, FileHandle* fh, uint64_t lockOwner, bool flock,
              int type, uint64_t start, uint64_t end, pid_t pid, bool wait);
   ErrOr<struct flock> doGetlk(fuse_ino_t ino, uint64_t lockOwner, const struct flock& lk);
@@ -192,7 +197,11 @@ class Fs {
   // A child of a shard or of a directory in one (shard_view.h).
   ErrOr<DirEntry> resolveMember(Inode& parent, const std::string& component);
   ErrOr<std::vector<std::pair<std::string, DirEntry>>> listShardDir(Inode& dir);
-  // entry_ops.cc: a FIFO, socket or device node.
+  // entry_ops.cc: an empty object that is all metadata (a symlink, a special file), made only if
+  // the name is free (EEXIST).
+  ErrOr<fuse_entry_param> createEmpty(fuse_ino_t parent, const std::string& name, Kind kind,
+                                      std::map<std::string, std::string> custom);
+  // A FIFO, socket or device node.
   ErrOr<fuse_entry_param> makeSpecial(fuse_ino_t parent, const std::string& name, mode_t mode,
                                       dev_t rdev, const fuse_ctx& ctx);
   // links.cc

@@ -13,14 +13,6 @@
 #include "fusefs/names.h"
 
 namespace ais::fusefs {
-namespace {
-
-std::string parentPrefix(const std::string& object) {
-  auto slash = object.rfind('/');
-  return slash == std::string::npos ? "" : object.substr(0, slash + 1);
-}
-
-}  // namespace
 
 Status Fs::followLink(const std::string& bucket, ObjectInfo& info) {
   std::string target = linkTarget(info);

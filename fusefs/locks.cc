@@ -172,8 +172,7 @@ void Fs::revalidateSiblings(const Inode& inode) {
   std::string bucket = inode.bucket();
   std::string name = inode.name();
   if (isLinked(name)) return;  // (its names may be anywhere)
-  auto slash = name.rfind('/');
-  std::string prefix = slash == std::string::npos ? "" : name.substr(0, slash + 1);
+  std::string prefix = parentPrefix(name);
   dirs_.invalidate(bucket, prefix);
   std::vector<std::string> names;
   for (auto& other : inodes_.all()) {
@@ -200,12 +199,11 @@ ErrOr<struct flock> Fs::doGetlk(fuse_ino_t ino, uint64_t lockOwner, const struct
   if (!inode) return Errno{ENOENT};
   auto target = lockTarget(*inode);
   if (!target) return Errno{ENOLCK};
-  uint64_t start = static_cast<uint64_t>(lk.l_start);
   LockRequest r{.owner = lockOwnerName(lockOwner),
                 .flock = false,
                 .op = static_cast<uint8_t>(lk.l_type == F_RDLCK ? 1 : 2),
-                .start = start,
-                .end = lk.l_len == 0 ? kToEnd : start + static_cast<uint64_t>(lk.l_len) - 1,
+                .start = static_cast<uint64_t>(lk.l_start),
+                .end = lockEnd(lk),
                 .test = true};
   auto got = client_.lock(target->first, target->second, r);
   if (!got.ok()) return errnoOf(got.status());

@@ -333,8 +333,7 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
 
 std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::string& bucket,
                                                    const std::string& name) {
-  auto slash = name.rfind('/');
-  std::string prefix = slash == std::string::npos ? "" : name.substr(0, slash + 1);
+  std::string prefix = parentPrefix(name);
   std::string component = name.substr(prefix.size());
   Clock::time_point at;
   auto cached = dirs_.child(bucket, prefix, component, options_.attrTtl, &at);

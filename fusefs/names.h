@@ -23,6 +23,12 @@ inline std::string childName(std::string_view prefix, std::string_view component
   return s;
 }
 
+// The directory prefix an object name sits in ("" at the top, else "a/b/").
+inline std::string parentPrefix(std::string_view name) {
+  auto slash = name.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(name.substr(0, slash + 1));
+}
+
 inline std::string asDirPrefix(std::string_view name) {
   std::string s(name);
   s.push_back('/');

@@ -265,10 +265,9 @@ void fsGetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* l
 }
 
 void fsSetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, int sleep) {
-  uint64_t start = static_cast<uint64_t>(lock->l_start);
-  uint64_t end = lock->l_len == 0 ? UINT64_MAX : start + static_cast<uint64_t>(lock->l_len) - 1;
   fuse_reply_err(req, fsOf(req).doLock(req, ino, &fileOf(fi), fi->lock_owner, false, lock->l_type,
-                                       start, end, lock->l_pid, sleep != 0));
+                                       static_cast<uint64_t>(lock->l_start), Fs::lockEnd(*lock),
+                                       lock->l_pid, sleep != 0));
 }
 
 void fsFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {

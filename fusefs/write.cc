@@ -47,11 +47,6 @@ Status pwriteAll(int fd, const char* data, size_t size, uint64_t off) {
   return Status::OK();
 }
 
-std::string parentPrefix(const std::string& name) {
-  auto slash = name.rfind('/');
-  return slash == std::string::npos ? std::string() : name.substr(0, slash + 1);
-}
-
 }  // namespace
 
 void Fs::dropWriteStateLocked(Inode& inode) {

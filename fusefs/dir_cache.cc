@@ -25,6 +25,12 @@ std::optional<std::vector<std::pair<std::string, DirEntry>>> DirCache::snapshot(
                                                        it->second.children.end());
 }
 
+bool DirCache::fresh(const std::string& bucket, const std::string& prefix, Clock::duration ttl) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  return it != listings_.end() && Clock::now() - it->second.at <= ttl;
+}
+
 std::optional<size_t> DirCache::cachedSize(const std::string& bucket, const std::string& prefix) {
   std::lock_guard l(mu_);
   auto it = listings_.find(key(bucket, prefix));
@@ -41,7 +47,9 @@ void DirCache::upsert(const std::string& bucket, const std::string& prefix, cons
                       const DirEntry& entry) {
   std::lock_guard l(mu_);
   auto it = listings_.find(key(bucket, prefix));
-  if (it != listings_.end()) it->second.children[name] = entry;
+  if (it == listings_.end()) return;
+  DirEntry& e = it->second.children[name] = entry;
+  if (e.at == Clock::time_point{}) e.at = Clock::now();  // this mount's change: true as of now
 }
 
 void DirCache::erase(const std::string& bucket, const std::string& prefix,

@@ -21,6 +21,9 @@ struct DirEntry {
   bool haveInfo = false;  // directories: whether `info` (the marker) was fetched
   bool hasMarker = false;
   ObjectInfo info;
+  // When the cluster showed it: the time its listing or HEAD was asked. {}: this mount's own
+  // change, true now. Replies to the kernel are trusted for the TTL left from then.
+  Clock::time_point at{};
 };
 
 struct Listing {
@@ -39,6 +42,7 @@ class DirCache {
   std::optional<std::vector<std::pair<std::string, DirEntry>>> snapshot(const std::string& bucket,
                                                                         const std::string& prefix,
                                                                         Clock::duration ttl);
+  bool fresh(const std::string& bucket, const std::string& prefix, Clock::duration ttl);
   // Children of a cached listing, fresh or not; nullopt if the directory was never listed.
   std::optional<size_t> cachedSize(const std::string& bucket, const std::string& prefix);
   void put(const std::string& bucket, const std::string& prefix, Listing listing);

@@ -35,8 +35,10 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
       // descriptors read and write it there. (The kernel's release of a descriptor closed just
       // before the unlink may still be on its way: such a file counts as open here.)
       inode->removeAtLastClose = true;
-      std::string hidden = kUnlinkedPrefix + inoValue(newIno());
-      Status moved = client_.rename(bucket, *object, hidden);
+      std::string hidden = unlinkedName(inoValue(newIno()));
+      // The lease first: a mount that sees it free may remove the file (unlinked_sweep.cc).
+      Status moved = holdUnlinkedLease(bucket);
+      if (moved.ok()) moved = client_.rename(bucket, *object, hidden);
       if (moved.ok() || moved.code() == Code::kObjectNotFound) {  // (not stored yet: nothing)
         inodes_.rename(bucket, *object, hidden);
       } else {

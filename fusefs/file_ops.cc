@@ -1,5 +1,5 @@
-// File handles: open (with close-to-open revalidation), create, flush/fsync (where stores happen
-// and their errors reach close()), release, and the final store at unmount.
+// File handles: open (close-to-open: every open asks for the current version), create, flush/fsync
+// (where stores happen and their errors reach close()), release, and the final store at unmount.
 #include <fcntl.h>
 
 #include "common/log.h"
@@ -15,17 +15,22 @@ ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& k
   if (isDirKind(inode->kind)) return Errno{EISDIR};
   bool writable = (flags & O_ACCMODE) != O_RDONLY;
   if (writable && inShard(inode->kind)) return Errno{EROFS};  // a shard's member
-  std::lock_guard l(inode->mu);
-  // Close-to-open: attributes older than attrTtl are re-read, so a new version is seen.
-  Status st = refreshLocked(*inode, false);
-  if (!st.ok()) return errnoOf(st);
-  if (inode->ws) {
-    keepCache = true;  // the kernel's pages hold our own unstored writes
-  } else {
+  std::unique_lock l(inode->mu);
+  // Close-to-open, as NFS does it: every open of a file without unstored writes here asks the
+  // cluster for its version (a HEAD), whatever the attribute TTL, so an open that starts after
+  // another client's close sees that client's bytes. Shard members are as fresh as their tree.
+  bool staleAttrs = false;
+  if (!inode->ws) {
+    uint64_t sizeBefore = inode->info.size;
+    Status st = refreshLocked(*inode, inode->kind != Kind::kMember);
+    if (!st.ok()) return errnoOf(st);
     uint64_t tag = cacheTag(inode->info);
     keepCache = inode->pageCacheValid && inode->pageCacheVersion == tag;
     inode->pageCacheValid = true;
     inode->pageCacheVersion = tag;
+    staleAttrs = inode->info.size != sizeBefore;
+  } else {
+    keepCache = true;  // the kernel's pages hold our own unstored writes
   }
   if (writable && (flags & O_TRUNC)) {
     int err = truncateLocked(*inode, 0);
@@ -38,6 +43,10 @@ ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& k
   fh->append = (flags & O_APPEND) != 0;
   fh->size = inode->info.size;
   ++inode->openCount;
+  l.unlock();
+  // The kernel may hold the old size (its attributes live for attrTtl): it asks again before
+  // reading, so a grown file is read to its new end.
+  if (staleAttrs && session_ != nullptr) fuse_lowlevel_notify_inval_inode(session_, ino, -1, 0);
   return fh;
 }
 

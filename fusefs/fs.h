@@ -6,6 +6,7 @@
 
 #include <sys/statvfs.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -20,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/lock_table.h"
 #include "fusefs/block_cache.h"
 #include "fusefs/dir_cache.h"
 #include "fusefs/errno_map.h"
@@ -32,6 +34,9 @@
 #include "proto/client.h"
 
 namespace ais::fusefs {
+
+// The mount's own table of granted locks never expires them: the target's lease does.
+inline constexpr auto kLockForever = std::chrono::hours(24 * 365 * 10);
 
 using Chunk = std::shared_future<std::shared_ptr<const Result<std::string>>>;
 
@@ -77,11 +82,15 @@ class Fs {
   const Options& options() const { return options_; }
   double attrTimeout() const { return options_.attrTtl.count() / 1000.0; }
   double entryTimeout() const { return options_.listTtl.count() / 1000.0; }
+  // Seconds left of ttl for what the cluster showed at `since` (0 when expired).
+  double ttlLeft(Clock::duration ttl, Clock::time_point since) const;
+  double attrTimeoutOf(const Inode& inode) const;  // inode.mu held
 
   // lookup.cc
   ErrOr<fuse_entry_param> doLookup(fuse_ino_t parent, const std::string& name);
   void doForget(fuse_ino_t ino, uint64_t n);
-  ErrOr<struct stat> doGetattr(fuse_ino_t ino);
+  // The attributes and how long the kernel may trust them (what is left of attrTtl).
+  ErrOr<std::pair<struct stat, double>> doGetattr(fuse_ino_t ino);
   // attr.cc
   ErrOr<struct stat> doSetattr(fuse_ino_t ino, const struct stat& attr, int toSet, bool haveFh);
   ErrOr<struct statvfs> doStatfs();
@@ -129,6 +138,9 @@ class Fs {
   void startLockRenewer();
   void stopLockRenewer();
   void setSession(fuse_session* se) { session_ = se; }
+  // Removes what mounts that died left of files removed while open (unlinked_sweep.cc), on a
+  // thread of its own; after startLockRenewer.
+  void startUnlinkedSweep();
   // links.cc
   ErrOr<fuse_entry_param> doLink(fuse_ino_t ino, fuse_ino_t newParent, const std::string& newName);
   // file_ops.cc
@@ -176,8 +188,13 @@ class Fs {
   Kind objectKind(const ObjectInfo& info, const std::string& name) const;
   // Resolves (parent, component) to a child: the inode table's dirty files first, then the
   // listing cache, then the cluster (HEAD of the object, else a 1-entry list of the prefix).
-  ErrOr<DirEntry> resolve(Inode& parent, const std::string& component);
+  // missingSince: on ENOENT, since when the cluster is known not to have it.
+  ErrOr<DirEntry> resolve(Inode& parent, const std::string& component,
+                          Clock::time_point* missingSince = nullptr);
   ErrOr<Listing> fetchListing(const std::string& bucket, const std::string& prefix);
+  // Lists a directory again into the cache unless it is younger than ttl. Threads that find it
+  // stale together share one LIST: the others wait for it and use what it fetched.
+  int relist(const std::string& bucket, const std::string& prefix, Clock::duration ttl);  // errno
   // Fresh listing of a directory (fetched when stale); nullopt on a failure.
   ErrOr<std::vector<std::pair<std::string, DirEntry>>> listDir(Inode& dir);
   fuse_entry_param entryFor(const std::string& bucket, const std::string& name,
@@ -226,7 +243,18 @@ class Fs {
   bool stopRenewing_ = false;
   // (bucket, name, owner, flock) of the locks held on the cluster, renewed by lockRenewer_.
   std::set<std::tuple<std::string, std::string, std::string, bool>> held_;
+  // The granted ranges themselves (key: bucket '\0' name), cut as the target cuts them: what
+  // to reclaim when a target forgot them (restarted, or a new owner).
+  LockTable granted_;
   std::thread lockRenewer_;
+  // Renews (or reclaims) the locks of one held_ entry (heldMu_ not held).
+  void renewLocks(const std::string& bucket, const std::string& name, const std::string& owner,
+                  bool flock);
+  // unlinked_sweep.cc: files removed while open, and those a dead mount left.
+  std::string unlinkedName(const std::string& id) const;  // the hidden name of one
+  Status holdUnlinkedLease(const std::string& bucket);    // before the first in a bucket
+  void sweepUnlinked(const std::string& bucket);
+  std::thread sweeper_;
   // xattr.cc
   static constexpr int kNoHolder = -1;
   int xattrHolderLocked(Inode& inode, bool change);
@@ -250,6 +278,7 @@ class Fs {
   // until their last close removes them from the cluster.
   // When entries of a directory ("bucket\0prefix") were last created, removed or renamed through
   // this mount: its mtime and ctime (kept in memory, not in the cluster).
+  std::array<std::mutex, 64> relistMu_;  // by a hash of the directory
   std::mutex dirTimesMu_;
   std::unordered_map<std::string, int64_t> dirTimes_;
   void dirChanged(const Inode& dir);

@@ -18,6 +18,15 @@ namespace ais::fusefs {
 namespace {
 
 constexpr uint64_t kToEnd = UINT64_MAX;
+// Locks are renewed at a third of the lease, and at least this often: a target that restarted
+// learns them back within its grace period (15 s, ais.capnp lockObject).
+constexpr auto kMaxRenewPeriod = std::chrono::seconds(5);
+// F_GETLK while a target is in its grace period: asked again for up to this long.
+constexpr auto kGetlkGraceWait = std::chrono::seconds(20);
+
+std::string grantedKey(const std::string& bucket, const std::string& name) {
+  return bucket + '\0' + name;
+}
 
 std::string newMountId() {
   std::random_device rd;
@@ -32,23 +41,62 @@ void Fs::startLockRenewer() {
   mountId_ = newMountId();
   lockRenewer_ = std::thread([this] {
     std::unique_lock l(heldMu_);
+    auto period = std::min<std::chrono::milliseconds>(options_.lockLease / 3, kMaxRenewPeriod);
     while (!stopRenewing_) {
-      heldCv_.wait_for(l, options_.lockLease / 3, [this] { return stopRenewing_; });
+      heldCv_.wait_for(l, period, [this] { return stopRenewing_; });
       if (stopRenewing_) break;
       auto held = held_;
       l.unlock();
-      for (auto& [bucket, name, owner, flock] : held) {
-        LockRequest r{.owner = owner, .flock = flock, .op = 3};
-        r.leaseMs = static_cast<uint32_t>(options_.lockLease.count());
-        auto renewed = client_.lock(bucket, name, r);
-        if (!renewed.ok()) {
-          log::warn("aisfs: renewing locks on ais://{}/{}: {}", bucket, name,
-                    renewed.status().toString());
-        }
-      }
+      for (auto& [bucket, name, owner, flock] : held) renewLocks(bucket, name, owner, flock);
       l.lock();
     }
   });
+}
+
+void Fs::renewLocks(const std::string& bucket, const std::string& name, const std::string& owner,
+                    bool flock) {
+  uint32_t leaseMs = static_cast<uint32_t>(options_.lockLease.count());
+  LockRequest renew{.owner = owner, .flock = flock, .op = 3, .leaseMs = leaseMs};
+  auto renewed = client_.lock(bucket, name, renew);
+  if (!renewed.ok()) {  // (a target down: asked again next period, within the lease)
+    log::warn("aisfs: renewing locks on ais://{}/{}: {}", bucket, name,
+              renewed.status().toString());
+    return;
+  }
+  if (renewed->granted) return;
+  // The target no longer knows them (it restarted, or the object has a new owner): take them
+  // back, range by range, as reclaims its grace period lets through.
+  std::vector<HeldLock> mine;
+  {
+    std::lock_guard l(heldMu_);
+    for (auto& h : granted_.held(grantedKey(bucket, name), flock, LockTable::Clock::now())) {
+      if (h.owner == owner) mine.push_back(h);
+    }
+  }
+  for (auto& h : mine) {
+    LockRequest r{.owner = owner,
+                  .flock = flock,
+                  .op = static_cast<uint8_t>(h.write ? 2 : 1),
+                  .start = h.start,
+                  .end = h.end,
+                  .pid = h.pid,
+                  .leaseMs = leaseMs,
+                  .reclaim = true};
+    auto got = client_.lock(bucket, name, r);
+    if (got.ok() && got->granted) continue;
+    // Lost: another owner may have held it since. Nothing can tell the process but the log.
+    log::error("aisfs: lost a {} lock on ais://{}/{} [{}, {}] held by pid {}: {}",
+               flock ? "flock" : "record", bucket, name, h.start, h.end, h.pid,
+               got.ok() ? got->holder : got.status().toString());
+    std::lock_guard l(heldMu_);
+    granted_.apply(grantedKey(bucket, name), flock, LockOp::kUnlock, h, kLockForever, false,
+                   LockTable::Clock::now());
+  }
+  if (!mine.empty()) log::info("aisfs: reclaimed locks on ais://{}/{}", bucket, name);
+  std::lock_guard l(heldMu_);
+  if (granted_.held(grantedKey(bucket, name), flock, LockTable::Clock::now()).empty()) {
+    held_.erase({bucket, name, owner, flock});
+  }
 }
 
 void Fs::stopLockRenewer() {
@@ -111,17 +159,23 @@ int Fs::doLock(fuse_req_t req, fuse_ino_t ino, FileHandle* fh, uint64_t lockOwne
     }
     auto done = client_.lock(bucket, name, r);
     if (!done.ok()) return toErrno(done.status());
-    if (start == 0 && end == kToEnd) {
-      std::lock_guard l(heldMu_);
-      held_.erase(key);
+    std::lock_guard l(heldMu_);
+    auto now = LockTable::Clock::now();
+    HeldLock range{.owner = r.owner, .start = start, .end = end};
+    granted_.apply(grantedKey(bucket, name), flock, LockOp::kUnlock, range, kLockForever, false,
+                   now);
+    bool ownerHoldsMore = false;
+    for (auto& h : granted_.held(grantedKey(bucket, name), flock, now)) {
+      ownerHoldsMore = ownerHoldsMore || h.owner == r.owner;
     }
+    if (!ownerHoldsMore) held_.erase(key);
     return 0;
   }
   auto delay = std::chrono::milliseconds(10);
   for (;;) {
     auto got = client_.lock(bucket, name, r);
     if (!got.ok()) return toErrno(got.status());
-    if (got->granted) break;
+    if (got->granted) break;  // (inGrace: not granted yet, as if held)
     if (!wait) return EAGAIN;
     if (fuse_req_interrupted(req)) return EINTR;
     std::this_thread::sleep_for(delay);
@@ -130,6 +184,10 @@ int Fs::doLock(fuse_req_t req, fuse_ino_t ino, FileHandle* fh, uint64_t lockOwne
   {
     std::lock_guard l(heldMu_);
     held_.insert(key);
+    HeldLock range{.owner = r.owner, .start = start, .end = end, .pid = r.pid};
+    granted_.apply(grantedKey(bucket, name), flock,
+                   type == F_RDLCK ? LockOp::kRead : LockOp::kWrite, range, kLockForever, false,
+                   LockTable::Clock::now());
   }
   revalidateForLock(*inode, fh);
   return 0;
@@ -206,7 +264,14 @@ ErrOr<struct flock> Fs::doGetlk(fuse_ino_t ino, uint64_t lockOwner, const struct
                 .end = lockEnd(lk),
                 .test = true};
   auto got = client_.lock(target->first, target->second, r);
+  // A target in its grace period does not know every lock yet: ask again once it does.
+  auto giveUp = std::chrono::steady_clock::now() + kGetlkGraceWait;
+  while (got.ok() && got->inGrace && std::chrono::steady_clock::now() < giveUp) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    got = client_.lock(target->first, target->second, r);
+  }
   if (!got.ok()) return errnoOf(got.status());
+  if (got->inGrace) return Errno{ENOLCK};
   struct flock out = lk;
   if (got->granted) {
     out.l_type = F_UNLCK;

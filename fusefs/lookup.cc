@@ -37,6 +37,7 @@ Fs::Fs(const Options& options, Client& client)
 
 Fs::~Fs() {
   stopLockRenewer();
+  if (sweeper_.joinable()) sweeper_.join();
   if (batcher_) batcher_->stop();
 }
 
@@ -126,7 +127,19 @@ ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& pr
     lo.continuationToken = page->continuationToken;
   } while (!lo.continuationToken.empty());
   followLinks(bucket, listing.children);  // hard-linked names show their file
+  for (auto& child : listing.children) child.second.at = listing.at;
   return listing;
+}
+
+int Fs::relist(const std::string& bucket, const std::string& prefix, Clock::duration ttl) {
+  std::mutex& mu =
+      relistMu_[std::hash<std::string>{}(objectKey(bucket, prefix)) % relistMu_.size()];
+  std::lock_guard l(mu);
+  if (dirs_.fresh(bucket, prefix, ttl)) return 0;  // listed while this one waited
+  auto listing = fetchListing(bucket, prefix);
+  if (!listing.ok()) return listing.err();
+  dirs_.put(bucket, prefix, std::move(*listing));
+  return 0;
 }
 
 ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listDir(Inode& dir) {
@@ -134,12 +147,12 @@ ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listDir(Inode& dir) {
   std::string bucket = dir.bucket();
   std::string prefix = dir.name();
   if (auto snap = dirs_.snapshot(bucket, prefix, options_.listTtl)) return std::move(*snap);
-  auto listing = fetchListing(bucket, prefix);
+  if (int err = relist(bucket, prefix, options_.listTtl)) return Errno{err};
+  if (auto snap = dirs_.snapshot(bucket, prefix, std::chrono::hours(1))) return std::move(*snap);
+  auto listing = fetchListing(bucket, prefix);  // (dropped meanwhile by a change here)
   if (!listing.ok()) return Errno{listing.err()};
-  std::vector<std::pair<std::string, DirEntry>> v(listing->children.begin(),
-                                                  listing->children.end());
-  dirs_.put(bucket, prefix, std::move(*listing));
-  return v;
+  return std::vector<std::pair<std::string, DirEntry>>(listing->children.begin(),
+                                                       listing->children.end());
 }
 
 Kind Fs::objectKind(const ObjectInfo& info, const std::string& name) const {
@@ -149,16 +162,19 @@ Kind Fs::objectKind(const ObjectInfo& info, const std::string& name) const {
   return Kind::kFile;
 }
 
-ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
+ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component,
+                            Clock::time_point* missingSince) {
+  Clock::time_point asked = Clock::now();
+  if (missingSince) *missingSince = asked;
   if (component.size() > kMaxComponent) return Errno{ENAMETOOLONG};
   if (!visibleComponent(component)) return Errno{ENOENT};
   if (parent.kind == Kind::kClusterRoot) {
-    auto cached = dirs_.child("", "", component, options_.listTtl);
+    auto cached = dirs_.child("", "", component, options_.listTtl, missingSince);
     if (!cached) {
       auto listing = fetchListing("", "");
       if (!listing.ok()) return Errno{listing.err()};
       dirs_.put("", "", std::move(*listing));
-      cached = dirs_.child("", "", component, std::chrono::hours(1));
+      cached = dirs_.child("", "", component, std::chrono::hours(1), missingSince);
     }
     if (!cached || !*cached) return Errno{ENOENT};
     return **cached;
@@ -175,29 +191,28 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
       return DirEntry{.kind = inode->kind, .haveInfo = true, .info = inode->info};
     }
   }
-  auto cached = dirs_.child(bucket, prefix, component, options_.listTtl);
+  auto cached = dirs_.child(bucket, prefix, component, options_.listTtl, missingSince);
   if (!cached) {
     // A directory in use (tar x, rsync: mostly misses) is re-listed once per TTL rather than
     // probed name by name (a HEAD plus a list on every target per miss).
     auto size = dirs_.cachedSize(bucket, prefix);
     if (size && *size <= kRelistMax) {
-      auto listing = fetchListing(bucket, prefix);
-      if (!listing.ok()) return Errno{listing.err()};
-      dirs_.put(bucket, prefix, std::move(*listing));
-      cached = dirs_.child(bucket, prefix, component, std::chrono::hours(1));
+      if (int err = relist(bucket, prefix, options_.listTtl)) return Errno{err};
+      cached = dirs_.child(bucket, prefix, component, std::chrono::hours(1), missingSince);
     }
   }
   if (cached) {
     if (!*cached) return Errno{ENOENT};
     return **cached;
   }
+  if (missingSince) *missingSince = asked;
   auto head = client_.head(bucket, object);
   if (head.ok()) {
     std::string target = linkTarget(*head);
     Status st = followLink(bucket, *head);  // a hard-linked name: its file
     if (!st.ok()) return errnoOf(st);
     Kind kind = objectKind(*head, target.empty() ? object : target);
-    return DirEntry{.kind = kind, .haveInfo = true, .info = std::move(*head)};
+    return DirEntry{.kind = kind, .haveInfo = true, .info = std::move(*head), .at = asked};
   }
   if (head.code() != Code::kObjectNotFound) return errnoOf(head.status());
   // A directory exists while any object (its marker included) has its prefix. The marker sorts
@@ -206,7 +221,7 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component) {
   auto page = client_.list(bucket, ListOptions{.prefix = dirPrefix, .pageSize = 1});
   if (!page.ok()) return errnoOf(page.status());
   if (page->entries.empty() && page->commonPrefixes.empty()) return Errno{ENOENT};
-  DirEntry dir{.kind = Kind::kDir, .haveInfo = true};
+  DirEntry dir{.kind = Kind::kDir, .haveInfo = true, .at = asked};
   if (!page->entries.empty() && page->entries[0].name == dirPrefix) {
     dir.hasMarker = true;
     dir.info = page->entries[0];
@@ -340,9 +355,7 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
   if (!cached) {
     auto size = dirs_.cachedSize(bucket, prefix);
     if (!size || *size > kRelistForAttrsMax) return std::nullopt;
-    auto listing = fetchListing(bucket, prefix);
-    if (!listing.ok()) return std::nullopt;  // the HEAD reports the error
-    dirs_.put(bucket, prefix, std::move(*listing));
+    if (relist(bucket, prefix, options_.attrTtl) != 0) return std::nullopt;  // (the HEAD says)
     cached = dirs_.child(bucket, prefix, component, options_.attrTtl, &at);
     if (!cached) return std::nullopt;
   }
@@ -371,16 +384,18 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
                                            : inodes_.lookup(bucket, key, entry.kind);
   fuse_entry_param e{};
   std::lock_guard l(inode->mu);
-  // What the inode learnt within the TTL (e.g. a setattr reply) is newer than a cached listing.
-  bool fresh = Clock::now() - inode->attrAt < options_.attrTtl;
+  bool dated = entry.at != Clock::time_point{};
+  Clock::time_point seen = dated ? entry.at : Clock::now();
+  // What the inode learnt since (e.g. a setattr reply) is newer than a cached listing.
+  bool fresh = Clock::now() - inode->attrAt < options_.attrTtl && (!dated || inode->attrAt >= seen);
   if (!inode->ws && !fresh) {
     if (entry.haveInfo && (entry.kind != Kind::kDir || entry.hasMarker)) {
       inode->info = entry.info;
       inode->haveInfo = true;
-      inode->attrAt = Clock::now();
+      inode->attrAt = seen;
     } else if (entry.kind == Kind::kDir && entry.haveInfo) {
       inode->haveInfo = false;  // checked: no marker
-      inode->attrAt = Clock::now();
+      inode->attrAt = seen;
     } else if (entry.kind == Kind::kDir) {
       // From a listing: the marker (mode, owner, mtime of the directory) is fetched here.
       Status st = refreshLocked(*inode, true);
@@ -389,29 +404,48 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
   }
   e.ino = inode->ino;
   e.attr = statOf(*inode);
-  e.attr_timeout = attrTimeout();
-  e.entry_timeout = entryTimeout();
+  e.attr_timeout = attrTimeoutOf(*inode);
+  e.entry_timeout = ttlLeft(options_.listTtl, seen);
   return e;
+}
+
+double Fs::attrTimeoutOf(const Inode& inode) const {
+  Kind kind = inode.kind;
+  bool ours = inode.ws || kind == Kind::kClusterRoot || kind == Kind::kBucket ||
+              kind == Kind::kMemberDir;  // (what this mount holds or makes up)
+  return ours ? attrTimeout() : ttlLeft(options_.attrTtl, inode.attrAt);
+}
+
+double Fs::ttlLeft(Clock::duration ttl, Clock::time_point since) const {
+  auto left = ttl - (Clock::now() - since);
+  return left.count() <= 0 ? 0.0 : std::chrono::duration<double>(left).count();
 }
 
 ErrOr<fuse_entry_param> Fs::doLookup(fuse_ino_t parentIno, const std::string& name) {
   auto parent = inodes_.get(parentIno);
   if (!parent) return Errno{ENOENT};
   if (!isDirKind(parent->kind)) return Errno{ENOTDIR};
-  auto entry = resolve(*parent, name);
+  Clock::time_point missingSince;
+  auto entry = resolve(*parent, name, &missingSince);
+  if (entry.err() == ENOENT) {
+    // A negative entry: the kernel remembers the miss for what is left of the listing TTL.
+    fuse_entry_param negative{};
+    negative.entry_timeout = ttlLeft(options_.listTtl, missingSince);
+    return negative;
+  }
   if (!entry.ok()) return Errno{entry.err()};
   return entryFor(parent->bucket(), childKey(*parent, name), *entry);
 }
 
 void Fs::doForget(fuse_ino_t ino, uint64_t n) { inodes_.forget(ino, n); }
 
-ErrOr<struct stat> Fs::doGetattr(fuse_ino_t ino) {
+ErrOr<std::pair<struct stat, double>> Fs::doGetattr(fuse_ino_t ino) {
   auto inode = inodes_.get(ino);
   if (!inode) return Errno{ENOENT};
   std::lock_guard l(inode->mu);
   Status st = refreshLocked(*inode, false);
   if (!st.ok()) return errnoOf(st);
-  return statOf(*inode);
+  return std::pair{statOf(*inode), attrTimeoutOf(*inode)};
 }
 
 std::string Fs::childKey(const Inode& parent, const std::string& component) {

@@ -69,7 +69,7 @@ void fsGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   Fs& fs = fsOf(req);
   auto st = fs.doGetattr(ino);
   if (st.ok()) {
-    fuse_reply_attr(req, &*st, fs.attrTimeout());
+    fuse_reply_attr(req, &st->first, st->second);
   } else {
     fuse_reply_err(req, st.err());
   }

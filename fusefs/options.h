@@ -22,10 +22,11 @@ struct Options {
   bool allowOther = false;            // -o allow_other
   bool readOnly = false;              // -o ro
   std::vector<std::string> fuseOpts;  // other -o options, passed to the kernel/libfuse
-  // How long the kernel and aisfs trust attributes; an open after this re-checks the version.
-  std::chrono::milliseconds attrTtl{5000};
-  // How long a directory listing (and a negative lookup) is trusted.
-  std::chrono::milliseconds listTtl{5000};
+  // How long the kernel and aisfs trust attributes, from when the cluster was asked (every open
+  // re-checks the version anyway: close-to-open).
+  std::chrono::milliseconds attrTtl{1000};
+  // How long a directory listing, a name and a negative lookup are trusted, counted the same way.
+  std::chrono::milliseconds listTtl{1000};
   uint64_t readAhead = 8ull << 20;       // bytes fetched ahead of a sequential reader
   uint64_t readChunk = 1ull << 20;       // size of one ranged GET of the read-ahead
   uint64_t wholeObjectMax = 1ull << 20;  // objects up to this size are fetched in one GET

@@ -256,12 +256,17 @@ interface Node {
   # bytes are not a TAR archive; ObjectNotFound if there is no shard. archiveMime as in getObject.
   appendArchive @31 (ref :ObjectRef, archiveMime :Text) -> (status :Status, stream :PutStream);
   # Advisory locks between aisfs mounts (flock, fcntl record locks), kept in memory by the
-  # object's owner target (node/target/lock_table.h). op: 0 unlock, 1 read, 2 write, 3 renew the
-  # lease of the owner's locks of this object. [start, end] inclusive (end 2^64-1: to the end of
-  # the file). `test` (F_GETLK) only looks. granted false: `holder*` describe the conflicting lock.
+  # object's owner target (common/lock_table.h). op: 0 unlock, 1 read, 2 write, 3 renew the
+  # lease of the owner's locks of this object (granted false: it holds none there, the target
+  # forgot them: reclaim them). [start, end] inclusive (end 2^64-1: to the end of the file).
+  # `test` (F_GETLK) only looks. granted false: `holder*` describe the conflicting lock.
+  # Grace period: a target that restarts after granting locks, or that meets a new set of targets
+  # (objects may have a new owner), first takes back what holders had: for 15 s (the mounts
+  # renew every 5 s at most) only `reclaim` requests (1, 2 of a lock held before) are granted,
+  # others get inGrace (wait and ask again); a reclaim after it is refused (the lock is lost).
   lockObject @32 (ref :ObjectRef, owner :Text, flock :Bool, op :UInt8, start :UInt64,
-                  end :UInt64, pid :UInt32, leaseMs :UInt32, test :Bool)
+                  end :UInt64, pid :UInt32, leaseMs :UInt32, test :Bool, reclaim :Bool)
       -> (status :Status, granted :Bool, holder :Text, holderWrite :Bool, holderStart :UInt64,
-          holderEnd :UInt64, holderPid :UInt32);
+          holderEnd :UInt64, holderPid :UInt32, inGrace :Bool);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

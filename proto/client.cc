@@ -303,6 +303,7 @@ Result<LockReply> Client::lock(const std::string& bucket, const std::string& nam
     req.setPid(request.pid);
     req.setLeaseMs(request.leaseMs);
     req.setTest(request.test);
+    req.setReclaim(request.reclaim);
     return impl_->guard<LockReply>(ep, req.send().then([](auto&& r) -> Result<LockReply> {
       Status s = toStatus(r.getStatus());
       if (!s.ok()) return s;
@@ -313,6 +314,7 @@ Result<LockReply> Client::lock(const std::string& bucket, const std::string& nam
       reply.holderStart = r.getHolderStart();
       reply.holderEnd = r.getHolderEnd();
       reply.holderPid = r.getHolderPid();
+      reply.inGrace = r.getInGrace();
       return reply;
     }));
   });

@@ -91,7 +91,8 @@ struct LockRequest {
   uint64_t end = UINT64_MAX;
   uint32_t pid = 0;
   uint32_t leaseMs = 30000;
-  bool test = false;  // F_GETLK: only look
+  bool test = false;     // F_GETLK: only look
+  bool reclaim = false;  // a lock held before the target forgot it (grace period, ais.capnp)
 };
 
 struct LockReply {
@@ -101,6 +102,7 @@ struct LockReply {
   uint64_t holderStart = 0;
   uint64_t holderEnd = 0;
   uint32_t holderPid = 0;
+  bool inGrace = false;  // not granted: the target is taking back held locks, ask again
 };
 
 struct ListOptions {

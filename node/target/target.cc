@@ -1,6 +1,11 @@
 #include "node/target/target.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
 
 #include "node/target/object_attrs.h"
 #include "proto/wire.h"
@@ -92,6 +97,62 @@ kj::Promise<void> TargetService::appendArchive(AppendArchiveContext context) {
       });
 }
 
+namespace {
+
+// How long a target takes back held locks (ais.capnp, lockObject): three of the mounts' longest
+// renewal period (5 s).
+constexpr auto kLockGrace = std::chrono::seconds(15);
+
+void fillLockResults(wire::Node::LockObjectResults::Builder results,
+                     const std::optional<HeldLock>& conflict) {
+  results.setGranted(!conflict);
+  if (conflict) {
+    results.setHolder(conflict->owner);
+    results.setHolderWrite(conflict->write);
+    results.setHolderStart(conflict->start);
+    results.setHolderEnd(conflict->end);
+    results.setHolderPid(conflict->pid);
+  }
+}
+
+// An empty file, durable (the file and its directory entry) before it is relied on.
+Status writeMarkerFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status(Code::kIoError, "creating " + path + ": " + strerror(errno));
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ok = ::fsync(dfd) == 0 && ok;
+    ::close(dfd);
+  }
+  return ok ? Status::OK() : Status(Code::kIoError, "syncing " + path);
+}
+
+}  // namespace
+
+TargetService::TargetService(NodeContext& ctx)
+    : ctx_(ctx), objects_(ctx), copies_(ctx), archives_(ctx, objects_) {
+  // Granted locks before it stopped: their holders get the grace period to take them back.
+  // (Once, at start-up: a stat of a file in the config directory.)
+  std::error_code ec;
+  grantMarked_ = std::filesystem::exists(locksGrantedMarker(), ec);
+  if (grantMarked_) graceUntil_ = LockTable::Clock::now() + kLockGrace;
+}
+
+std::string TargetService::locksGrantedMarker() const {
+  return ctx_.cfg.confdir + "/locks-granted";
+}
+
+void TargetService::noteTargetSet(LockTable::Clock::time_point now) {
+  std::string ids;
+  for (const auto* t : ctx_.meta.smap().activeTargets()) ids += t->id + ',';
+  // Objects may have a new owner, which does not know their locks yet.
+  if (!lastTargets_.empty() && ids != lastTargets_) graceUntil_ = now + kLockGrace;
+  lastTargets_ = std::move(ids);
+}
+
 kj::Promise<void> TargetService::lockObject(LockObjectContext context) {
   auto p = context.getParams();
   auto results = context.getResults();
@@ -102,28 +163,55 @@ kj::Promise<void> TargetService::lockObject(LockObjectContext context) {
     setStatus(results.initStatus(), st);
     return kj::READY_NOW;
   }
+  auto op = static_cast<LockOp>(p.getOp());
   if (p.getOp() > static_cast<uint8_t>(LockOp::kRenew) || p.getStart() > p.getEnd() ||
-      proto::str(p.getOwner()).empty()) {
+      proto::str(p.getOwner()).empty() ||
+      (p.getReclaim() && op != LockOp::kRead && op != LockOp::kWrite)) {
     setStatus(results.initStatus(), Status(Code::kInvalidArgument, "bad lock request"));
     return kj::READY_NOW;
   }
-  HeldLock want{.owner = proto::str(p.getOwner()),
-                .write = false,
-                .start = p.getStart(),
-                .end = p.getEnd(),
-                .pid = p.getPid()};
+  auto now = LockTable::Clock::now();
+  noteTargetSet(now);
+  bool taking = op == LockOp::kRead || op == LockOp::kWrite;
+  bool inGrace = now < graceUntil_;
+  std::string key = ref.bucket + '\0' + ref.name;
+  std::string owner = proto::str(p.getOwner());
   auto lease = std::chrono::milliseconds(std::clamp<uint32_t>(p.getLeaseMs(), 1000, 600000));
-  auto conflict =
-      locks_.apply(ref.bucket + '\0' + ref.name, p.getFlock(), static_cast<LockOp>(p.getOp()),
-                   std::move(want), lease, p.getTest(), LockTable::Clock::now());
-  results.setGranted(!conflict);
-  if (conflict) {
-    results.setHolder(conflict->owner);
-    results.setHolderWrite(conflict->write);
-    results.setHolderStart(conflict->start);
-    results.setHolderEnd(conflict->end);
-    results.setHolderPid(conflict->pid);
+  if (op == LockOp::kRenew) {
+    results.setGranted(locks_.renew(key, p.getFlock(), owner, lease, now));
+    return kj::READY_NOW;
   }
+  if (taking && inGrace && !p.getReclaim()) {  // (tests too: a lock not yet reclaimed is unseen)
+    results.setInGrace(true);
+    return kj::READY_NOW;
+  }
+  if (p.getReclaim() && !inGrace) {  // another owner may have had it since: the lock is lost
+    results.setHolder("(grace period over)");
+    return kj::READY_NOW;
+  }
+  HeldLock want{
+      .owner = owner, .write = false, .start = p.getStart(), .end = p.getEnd(), .pid = p.getPid()};
+  auto apply = [this, context, key, op, want = std::move(want), lease, test = p.getTest(),
+                flock = p.getFlock()]() mutable {
+    auto results = context.getResults();
+    auto conflict =
+        locks_.apply(key, flock, op, std::move(want), lease, test, LockTable::Clock::now());
+    fillLockResults(results, conflict);
+  };
+  if (taking && !p.getTest() && !grantMarked_) {
+    // Before the first grant: the marker that gives a restarted target its grace period.
+    std::string path = locksGrantedMarker();
+    return ctx_.io->runAny([path] { return writeMarkerFile(path); })
+        .then([this, apply = kj::mv(apply), context](Status written) mutable {
+          if (!written.ok()) {
+            setStatus(context.getResults().initStatus(), written);
+            return;
+          }
+          grantMarked_ = true;
+          apply();
+        });
+  }
+  apply();
   return kj::READY_NOW;
 }
 

@@ -6,9 +6,9 @@
 
 #include <memory>
 
+#include "common/lock_table.h"
 #include "node/target/archive_service.h"
 #include "node/target/copies_keeper.h"
-#include "node/target/lock_table.h"
 #include "node/target/object_service.h"
 #include "proto/ais.capnp.h"
 
@@ -45,8 +45,7 @@ class TargetService {
   using BucketEmptyContext =
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
 
-  explicit TargetService(NodeContext& ctx)
-      : ctx_(ctx), objects_(ctx), copies_(ctx), archives_(ctx, objects_) {}
+  explicit TargetService(NodeContext& ctx);
 
   ObjectService& objects() { return objects_; }
   CopiesKeeper& copies() { return copies_; }
@@ -71,7 +70,14 @@ class TargetService {
   ObjectService objects_;
   CopiesKeeper copies_;
   ArchiveService archives_;
-  LockTable locks_;  // used on the loop thread only
+  // Locks (lockObject): the table, used on the loop thread only, and its grace period.
+  LockTable locks_;
+  // Until then only reclaims of locks held before take locks (ais.capnp, lockObject).
+  LockTable::Clock::time_point graceUntil_{};
+  std::string lastTargets_;   // the placement targets last seen by lockObject
+  bool grantMarked_ = false;  // locksGrantedMarker() exists: a restart must give a grace period
+  std::string locksGrantedMarker() const;
+  void noteTargetSet(LockTable::Clock::time_point now);
 };
 
 }  // namespace ais::node

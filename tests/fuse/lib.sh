@@ -76,6 +76,16 @@ mount_fs() {
   MOUNTED=1
 }
 
+# ranges_match COPY REFERENCE: 4 KiB reads at scattered offsets of COPY (on a mount: ranged GETs
+# and the block cache) equal REFERENCE's.
+ranges_match() {
+  local off
+  for off in 5 300 701 2 512 767; do
+    cmp -s <(dd if="$1" bs=4096 skip=$off count=1 2>/dev/null) \
+      <(dd if="$2" bs=4096 skip=$off count=1 2>/dev/null) || return 1
+  done
+}
+
 unmount_fs() {
   fusermount3 -u "$MNT" && MOUNTED=0
   # The daemon exits once the kernel lets go; wait for it so the next mount starts clean.

@@ -13,7 +13,7 @@ mount_fs --lock-lease 3s
 M2MNT=$WORK/mnt2
 mkdir -p "$M2MNT"
 AISFS_LOG=$WORK/aisfs2.log timeout 30 "$AISFS" --lock-lease 3s "$AIS_ENDPOINT" "$M2MNT" || fail mount2
-trap 'fusermount3 -uz "$M2MNT" 2>/dev/null; cleanup' EXIT
+trap 'fusermount3 -uz "$M2MNT" 2>/dev/null; fusermount3 -uz "$WORK/mnt3" 2>/dev/null; cleanup' EXIT
 A=$MNT/$B
 Bm=$M2MNT/$B
 printf 'lock me\n' >"$A/f"
@@ -109,6 +109,71 @@ wait $wa && wait $wb && pass sqlite_writers_done || fail sqlite_writers_done "$(
 got=$($PY -c "import sqlite3; c = sqlite3.connect('$A/db.sqlite'); print(c.execute('pragma integrity_check').fetchone()[0], c.execute('select count(*), count(distinct who) from t').fetchone())" 2>&1)
 [[ $got == "ok (400, 2)" ]] && pass sqlite_integrity || fail sqlite_integrity "$got"
 
+# ---- targets restart: holders take their locks back in the grace period ----
+# Every target is killed and started again (the file's owner among them). A holds an exclusive
+# flock and a record lock on bytes 0-9; B is refused both right after the restarts (the grace
+# period), and after it (A took them back), and gets what A does not hold; once A lets go, B
+# gets them.
+printf '0123456789abcdefghij' >"$A/g"
+for _ in $(seq 1 60); do [[ -e $Bm/g ]] && break; sleep 0.1; done
+flock -x "$A/g" sleep 60 &
+flock_holder=$!
+$PY -c "
+import fcntl, os, time
+fd = os.open('$A/g', os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX, 10, 0)
+open('$WORK/range_held', 'w').close()
+time.sleep(60)" &
+range_holder=$!
+for _ in $(seq 1 100); do [[ -e $WORK/range_held ]] && break; sleep 0.1; done
+range_try() { # START LEN: B's non-blocking record lock on that range
+  $PY -c "
+import fcntl, os, sys
+fd = os.open('$Bm/g', os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, $2, $1)
+except OSError:
+    sys.exit(1)"
+}
+if flock -n -x "$Bm/g" true; then fail restart_held_before "granted"; else pass restart_held_before; fi
+for t in t1 t2 t3; do
+  "$DEV" kill $t >/dev/null 2>&1 && "$DEV" start $t >/dev/null 2>&1 || fail restart_target "$t"
+done
+restarted=$(date +%s)
+if flock -n -x "$Bm/g" true; then fail restart_flock_in_grace "granted"; else pass restart_flock_in_grace; fi
+if range_try 0 10; then fail restart_range_in_grace "granted"; else pass restart_range_in_grace; fi
+sleep $((restarted + 17 - $(date +%s)))  # past the grace period (15 s from each target's start)
+if flock -n -x "$Bm/g" true; then fail restart_flock_reclaimed "granted"; else pass restart_flock_reclaimed; fi
+if range_try 5 3; then fail restart_range_reclaimed "granted"; else pass restart_range_reclaimed; fi
+check restart_free_range_granted range_try 10 5
+grep -q "reclaimed locks on ais://$B/g" "$WORK/aisfs.log" && pass restart_reclaim_logged ||
+  fail restart_reclaim_logged "$(grep -i lock "$WORK/aisfs.log" | tail -3)"
+pkill -P "$flock_holder" 2>/dev/null; kill "$flock_holder" "$range_holder" 2>/dev/null
+wait "$flock_holder" "$range_holder" 2>/dev/null
+check restart_flock_after_release timeout 20 flock -x "$Bm/g" true
+check restart_range_after_release range_try 0 10
+
+# ---- files removed while open: a mount that dies leaves them, the next mount removes them ----
+cat >"$WORK/hold_unlinked.py" <<'PY'
+import os, sys, time
+path, ready, go = sys.argv[1], sys.argv[2], sys.argv[3]
+fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+os.write(fd, b"u" * 5000)
+os.fsync(fd)
+os.unlink(path)
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.1)
+sys.exit(0 if os.pread(fd, 10000, 0) == b"u" * 5000 else 1)
+PY
+$PY "$WORK/hold_unlinked.py" "$Bm/u" "$WORK/u_ready" "$WORK/u_go" 2>/dev/null &
+dead_unlinked=$!
+$PY "$WORK/hold_unlinked.py" "$A/v" "$WORK/v_ready" "$WORK/v_go" &
+live_unlinked=$!
+for _ in $(seq 1 100); do [[ -e $WORK/u_ready && -e $WORK/v_ready ]] && break; sleep 0.1; done
+leftovers() { ais ls ais://$B -H 2>/dev/null | grep -c '^\./aisfs-unlinked/'; }
+[[ $(leftovers) == 2 ]] && pass unlinked_hidden_while_open || fail unlinked_hidden_while_open "$(leftovers)"
+
 # ---- a mount that dies loses its locks when the lease (3 s) runs out ----
 flock -x "$Bm/f" sleep 60 &
 dead_holder=$!
@@ -119,6 +184,20 @@ start=$(date +%s)
 check lock_free_after_lease timeout 20 flock -x "$A/f" true
 after=$(($(date +%s) - start))
 ((after >= 1 && after <= 8)) && pass lease_bounded || fail lease_bounded "${after} s"
-pkill -P "$dead_holder" 2>/dev/null; kill "$dead_holder" 2>/dev/null
+pkill -P "$dead_holder" 2>/dev/null; kill "$dead_holder" "$dead_unlinked" 2>/dev/null
 fusermount3 -uz "$M2MNT" 2>/dev/null
+[[ $(leftovers) == 2 ]] && pass unlinked_left_by_dead_mount || fail unlinked_left_by_dead_mount "$(leftovers)"
+# A mount started now finds the dead mount's lease free and removes its file, not A's (alive).
+M3MNT=$WORK/mnt3
+mkdir -p "$M3MNT"
+AISFS_LOG=$WORK/aisfs3.log timeout 30 "$AISFS" "$AIS_ENDPOINT" "$M3MNT" || fail mount3
+for _ in $(seq 1 100); do [[ $(leftovers) == 1 ]] && break; sleep 0.1; done
+[[ $(leftovers) == 1 ]] && pass unlinked_swept_dead_only || fail unlinked_swept_dead_only "$(leftovers)"
+grep -q "removed 1 of 1 file(s) left in ais://$B/" "$WORK/aisfs3.log" && pass unlinked_sweep_logged ||
+  fail unlinked_sweep_logged "$(cat "$WORK/aisfs3.log")"
+touch "$WORK/v_go"
+if wait "$live_unlinked"; then pass unlinked_live_kept_readable; else fail unlinked_live_kept_readable; fi
+for _ in $(seq 1 50); do [[ $(leftovers) == 0 ]] && break; sleep 0.1; done
+[[ $(leftovers) == 0 ]] && pass unlinked_removed_at_last_close || fail unlinked_removed_at_last_close "$(leftovers)"
+fusermount3 -u "$M3MNT" 2>/dev/null
 finish locks_test

@@ -1,11 +1,11 @@
 // LockTable: readers share, a writer excludes others, an owner's own locks never conflict and are
 // replaced (upgrade, split on unlock), leases expire and renew, flock and record locks are
-// separate spaces, and a test (F_GETLK) changes nothing.
-#include "node/target/lock_table.h"
+// separate spaces, a test (F_GETLK) changes nothing, and a renewal tells whether anything is held.
+#include "common/lock_table.h"
 
 #include <gtest/gtest.h>
 
-namespace ais::node {
+namespace ais {
 namespace {
 
 using namespace std::chrono_literals;
@@ -72,6 +72,18 @@ TEST_F(LockTableTest, LeasesExpireAndRenew) {
   EXPECT_FALSE(take("b", LockOp::kWrite));
 }
 
+TEST_F(LockTableTest, RenewSaysWhetherTheOwnerHoldsAnything) {
+  // false tells a holder the table forgot its locks (a restarted target): it reclaims them.
+  EXPECT_FALSE(table_.renew("b/o", false, "a", 30s, now_));
+  EXPECT_FALSE(take("a", LockOp::kWrite, 0, 9));
+  EXPECT_TRUE(table_.renew("b/o", false, "a", 30s, now_));
+  EXPECT_FALSE(table_.renew("b/o", false, "b", 30s, now_));  // another owner
+  EXPECT_FALSE(table_.renew("b/o", true, "a", 30s, now_));   // the flock space
+  now_ += 31s;
+  EXPECT_FALSE(table_.renew("b/o", false, "a", 30s, now_));  // expired before the renewal
+  EXPECT_TRUE(table_.held("b/o", false, now_).empty());
+}
+
 TEST_F(LockTableTest, FlockAndRecordLocksAreSeparateAndTestsChangeNothing) {
   EXPECT_FALSE(take("a", LockOp::kWrite, 0, UINT64_MAX, /*flock=*/true));
   EXPECT_FALSE(take("b", LockOp::kWrite, 0, UINT64_MAX, /*flock=*/false));
@@ -83,4 +95,4 @@ TEST_F(LockTableTest, FlockAndRecordLocksAreSeparateAndTestsChangeNothing) {
 }
 
 }  // namespace
-}  // namespace ais::node
+}  // namespace ais

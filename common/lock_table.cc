@@ -1,9 +1,9 @@
 // LockTable: conflicts, cuts and leases over plain vectors (few locks per object).
-#include "node/target/lock_table.h"
+#include "common/lock_table.h"
 
 #include <algorithm>
 
-namespace ais::node {
+namespace ais {
 
 void LockTable::dropExpired(Space& space, Clock::time_point now) {
   std::erase_if(space, [now](const HeldLock& l) { return l.expires <= now; });
@@ -39,12 +39,10 @@ std::optional<HeldLock> LockTable::apply(const std::string& key, bool flock, Loc
     if (it == spaces_.end() || test) return std::nullopt;
     if (op == LockOp::kUnlock) {
       cut(it->second, want.owner, want.start, want.end);
+      if (it->second.empty()) spaces_.erase(it);
     } else {
-      for (auto& l : it->second) {
-        if (l.owner == want.owner) l.expires = now + lease;
-      }
+      renew(key, flock, want.owner, lease, now);
     }
-    if (it->second.empty()) spaces_.erase(it);
     return std::nullopt;
   }
   want.write = op == LockOp::kWrite;
@@ -62,6 +60,21 @@ std::optional<HeldLock> LockTable::apply(const std::string& key, bool flock, Loc
   return std::nullopt;
 }
 
+bool LockTable::renew(const std::string& key, bool flock, const std::string& owner,
+                      std::chrono::milliseconds lease, Clock::time_point now) {
+  auto it = spaces_.find({key, flock});
+  if (it == spaces_.end()) return false;
+  dropExpired(it->second, now);
+  bool found = false;
+  for (auto& l : it->second) {
+    if (l.owner != owner) continue;
+    l.expires = now + lease;
+    found = true;
+  }
+  if (it->second.empty()) spaces_.erase(it);
+  return found;
+}
+
 std::vector<HeldLock> LockTable::held(const std::string& key, bool flock, Clock::time_point now) {
   auto it = spaces_.find({key, flock});
   if (it == spaces_.end()) return {};
@@ -69,4 +82,4 @@ std::vector<HeldLock> LockTable::held(const std::string& key, bool flock, Clock:
   return it->second;
 }
 
-}  // namespace ais::node
+}  // namespace ais

@@ -1,8 +1,10 @@
 // Advisory locks that hold between aisfs mounts (flock and fcntl record locks), kept in memory by
-// each object's owner target. A lock belongs to an owner (a mount and the kernel's lock owner on
-// it) and lives for a lease the holder renews; a holder that dies loses its locks when the lease
-// runs out. POSIX record locks and flock locks are separate spaces, as on Linux. Not persisted: a
-// restarted target, or one that stopped owning the object (a rebalance), has forgotten them.
+// each object's owner target (node/target/target.cc). A lock belongs to an owner (a mount and the
+// kernel's lock owner on it) and lives for a lease the holder renews; a holder that dies loses its
+// locks when the lease runs out. POSIX record locks and flock locks are separate spaces, as on
+// Linux. Not persisted: a restarted target, or a new owner after a membership change, learns them
+// again from their holders (reclaims in a grace period). An aisfs mount keeps a table of the locks
+// it was granted, with the same cuts, to know what to reclaim (fusefs/locks.cc).
 #pragma once
 
 #include <chrono>
@@ -12,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace ais::node {
+namespace ais {
 
 struct HeldLock {
   std::string owner;
@@ -35,7 +37,11 @@ class LockTable {
   // (nothing changed). `test`: only look (F_GETLK).
   std::optional<HeldLock> apply(const std::string& key, bool flock, LockOp op, HeldLock want,
                                 std::chrono::milliseconds lease, bool test, Clock::time_point now);
-  // Locks of `key` (tests, diagnostics).
+  // Extends the lease of `owner`'s locks of `key`; false when it holds none there (the table
+  // forgot them: the holder reclaims).
+  bool renew(const std::string& key, bool flock, const std::string& owner,
+             std::chrono::milliseconds lease, Clock::time_point now);
+  // Locks of `key`.
   std::vector<HeldLock> held(const std::string& key, bool flock, Clock::time_point now);
 
  private:
@@ -46,4 +52,4 @@ class LockTable {
   std::map<std::pair<std::string, bool>, Space> spaces_;
 };
 
-}  // namespace ais::node
+}  // namespace ais

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Consistency between aisfs mounts (docs/aisfs.md, Consistency). Close-to-open: an open that
+# starts after another client's close sees that client's bytes at once, whatever the attribute
+# TTL (a mount with --attr-ttl 60 reads a file, another mount or the CLI overwrites it with the
+# same size, a larger and a smaller one; the next open reads the new bytes, no waiting), also for
+# a large file read at random offsets through the block cache, and an open of a file removed
+# elsewhere fails. Names: on a mount with the default TTLs, a file removed, renamed or created on
+# another mount is gone / seen within the 1 s TTL (measured, with 0.5 s of slack), in lookups and
+# in listings.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_built consistency_test
+cluster_up
+B=fscons
+ais bucket create ais://$B >/dev/null || fail bucket_create
+mount_fs # the writer, default options
+M2MNT=$WORK/mnt2
+mkdir -p "$M2MNT"
+AISFS_LOG=$WORK/aisfs2.log timeout 30 "$AISFS" --attr-ttl 60 --list-ttl 60 "$AIS_ENDPOINT" "$M2MNT" ||
+  fail mount_long_ttl
+M3MNT=$WORK/mnt3
+mkdir -p "$M3MNT"
+AISFS_LOG=$WORK/aisfs3.log timeout 30 "$AISFS" "$AIS_ENDPOINT" "$M3MNT" || fail mount_default_ttl
+trap 'fusermount3 -uz "$M2MNT" 2>/dev/null; fusermount3 -uz "$M3MNT" 2>/dev/null; cleanup' EXIT
+W=$MNT/$B     # writes
+R=$M2MNT/$B   # reads, attributes and listings trusted for 60 s
+D=$M3MNT/$B   # the default TTLs
+
+# ---- close-to-open ----
+head -c 100000 /dev/urandom >"$WORK/v1"
+cp "$WORK/v1" "$W/f"
+for _ in $(seq 1 100); do [[ -e $R/f ]] && break; sleep 0.1; done # (R's first lookup of it)
+cmp -s "$WORK/v1" "$R/f" && pass cto_first_read || fail cto_first_read
+stat "$R/f" >/dev/null # attributes and pages cached on R
+overwrite_and_read() { # NAME SIZE WRITER(mount|cli): R's next open must read the new bytes
+  head -c "$2" /dev/urandom >"$WORK/$1"
+  if [[ $3 == cli ]]; then
+    ais put -q "$WORK/$1" ais://$B/f >/dev/null || fail "$1" "put"
+  else
+    cp "$WORK/$1" "$W/f" || fail "$1" "cp"
+  fi
+  if cmp -s "$WORK/$1" "$R/f"; then pass "$1"; else fail "$1" "size $(stat -c %s "$R/f") read $(wc -c <"$R/f")"; fi
+}
+overwrite_and_read cto_same_size 100000 mount
+overwrite_and_read cto_grown 300000 mount
+overwrite_and_read cto_shrunk 10000 mount
+overwrite_and_read cto_same_size_cli 10000 cli
+overwrite_and_read cto_grown_cli 2500000 cli
+overwrite_and_read cto_again_no_change 2500000 mount
+cmp -s "$WORK/cto_again_no_change" "$R/f" && pass cto_unchanged_reread || fail cto_unchanged_reread
+# An open descriptor keeps reading as it did; the next open sees the new version.
+exec {fd}<"$R/f"
+head -c 2500000 /dev/urandom >"$WORK/v9"
+cp "$WORK/v9" "$W/f"
+cmp -s "$WORK/v9" "$R/f" && pass cto_new_open_while_old_open || fail cto_new_open_while_old_open
+exec {fd}<&-
+
+# A large file read at random offsets (ranged GETs, the block cache): after another client's
+# overwrite of the same size, every new open reads only the new version's bytes.
+head -c $((4 << 20)) /dev/urandom >"$WORK/big1"
+head -c $((4 << 20)) /dev/urandom >"$WORK/big2"
+cp "$WORK/big1" "$W/big"
+ranges_match "$R/big" "$WORK/big1" && pass cto_big_first || fail cto_big_first
+cp "$WORK/big2" "$W/big"
+ranges_match "$R/big" "$WORK/big2" && pass cto_big_overwritten || fail cto_big_overwritten
+cmp -s "$WORK/big2" "$R/big" && pass cto_big_whole || fail cto_big_whole
+
+# Removed elsewhere: R still has the name cached (60 s) but its open asks the cluster.
+rm "$W/f"
+if cat "$R/f" >/dev/null 2>"$WORK/gone.err"; then fail cto_open_removed "read a removed file"; elif grep -q "No such file" "$WORK/gone.err"; then pass cto_open_removed; else fail cto_open_removed "$(cat "$WORK/gone.err")"; fi
+
+# ---- names seen from a mount with the default TTLs (1 s) ----
+# ms_until CMD...: milliseconds until CMD succeeds (polled every 50 ms, up to 5 s; 99999: never)
+ms_until() {
+  local start=$(date +%s%N)
+  for _ in $(seq 1 100); do
+    if "$@" 2>/dev/null; then
+      echo $((($(date +%s%N) - start) / 1000000))
+      return
+    fi
+    sleep 0.05
+  done
+  echo 99999
+}
+within_ttl() { # NAME MS
+  if (($2 <= 1500)); then pass "$1"; else fail "$1" "$2 ms (TTL 1 s)"; fi
+}
+absent() { [[ ! -e $1 ]]; }
+not_listed() { ! ls "$(dirname "$1")" | grep -qx "$(basename "$1")"; }
+listed() { ls "$(dirname "$1")" | grep -qx "$(basename "$1")"; }
+mkdir -p "$W/names"
+for n in gone moved; do echo "$n" >"$W/names/$n"; done
+for _ in $(seq 1 100); do [[ -e $D/names/moved ]] && break; sleep 0.1; done
+# D keeps refreshing its view of them (as a busy reader would) until the change.
+stat "$D/names/gone" "$D/names/moved" >/dev/null && pass names_seen || fail names_seen
+ls "$D/names" >/dev/null
+[[ -e $D/names/new ]] && fail names_new_absent_first # (a negative entry cached on D)
+rm "$W/names/gone"
+within_ttl removed_name_gone "$(ms_until absent "$D/names/gone")"
+within_ttl removed_name_unlisted "$(ms_until not_listed "$D/names/gone")"
+mv "$W/names/moved" "$W/names/renamed"
+within_ttl renamed_old_name_gone "$(ms_until absent "$D/names/moved")"
+within_ttl renamed_new_name_seen "$(ms_until test -e "$D/names/renamed")"
+[[ $(cat "$D/names/renamed" 2>/dev/null) == moved ]] && pass renamed_content || fail renamed_content
+echo new >"$W/names/new"
+within_ttl created_name_seen "$(ms_until test -e "$D/names/new")"
+within_ttl created_name_listed "$(ms_until listed "$D/names/new")"
+mkdir "$W/names/subdir"
+within_ttl created_dir_seen "$(ms_until test -d "$D/names/subdir")"
+rmdir "$W/names/subdir"
+within_ttl removed_dir_gone "$(ms_until absent "$D/names/subdir")"
+
+finish consistency_test

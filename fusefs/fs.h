@@ -167,6 +167,9 @@ class Fs {
                    const std::string& bytes);
   // write.cc
   ErrOr<size_t> doWrite(FileHandle& fh, const char* data, size_t size, off_t off);
+  // fallocate(2): allocation grows the size (nothing to reserve in the cluster); PUNCH_HOLE and
+  // ZERO_RANGE zero a range in the spool (stored at close); other modes EOPNOTSUPP.
+  int doFallocate(FileHandle& fh, int mode, off_t offset, off_t length);
 
   // write.cc, with inode.mu held: the file's local state.
   Status storeLocked(Inode& inode);  // PUT local changes, if any

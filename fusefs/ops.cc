@@ -177,6 +177,11 @@ void fsRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
   }
 }
 
+void fsFallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
+                 fuse_file_info* fi) {
+  fuse_reply_err(req, fsOf(req).doFallocate(fileOf(fi), mode, offset, length));
+}
+
 void fsWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off,
              fuse_file_info* fi) {
   auto n = fsOf(req).doWrite(fileOf(fi), buf, size, off);
@@ -330,6 +335,7 @@ fuse_lowlevel_ops makeOps(bool xattrs) {
   ops.create = fsCreate;
   ops.read = fsRead;
   ops.write = fsWrite;
+  ops.fallocate = fsFallocate;
   ops.flush = fsFlush;
   ops.fsync = fsFsync;
   ops.release = fsRelease;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -169,6 +170,47 @@ ErrOr<size_t> Fs::doWrite(FileHandle& fh, const char* data, size_t size, off_t o
   uint64_t at = static_cast<uint64_t>(off);
   if (fh.append) at = inode.ws ? inode.ws->size : inode.info.size;
   return writeLocked(inode, data, size, at);
+}
+
+int Fs::doFallocate(FileHandle& fh, int mode, off_t offset, off_t length) {
+  constexpr int kZeroing = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | kZeroing)) return EOPNOTSUPP;  // collapse, insert, unshare
+  if (offset < 0 || length <= 0) return EINVAL;
+  if ((mode & kZeroing) == kZeroing) return EOPNOTSUPP;
+  if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) return EOPNOTSUPP;  // (Linux)
+  if (!fh.writable) return EBADF;
+  Inode& inode = *fh.inode;
+  std::lock_guard l(inode.mu);
+  uint64_t size = inode.ws ? inode.ws->size : inode.info.size;
+  uint64_t start = static_cast<uint64_t>(offset);
+  uint64_t end = start + static_cast<uint64_t>(length);
+  bool keepSize = mode & FALLOC_FL_KEEP_SIZE;
+  uint64_t newSize = keepSize ? size : std::max(size, end);
+  if (!(mode & kZeroing)) return newSize == size ? 0 : truncateLocked(inode, newSize);
+  if (start >= size && newSize == size) return 0;  // zeroing past the end, size kept
+  Status st = ensureSpoolLocked(inode);
+  if (!st.ok()) return toErrno(st);
+  WriteState& ws = *inode.ws;
+  st = growSpool(ws, newSize);
+  if (!st.ok()) return toErrno(st);
+  if (start < size) {  // the bytes that exist become zeros: a hole in the spool
+    off_t len = static_cast<off_t>(std::min(end, size) - start);
+    if (::fallocate(ws.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len) != 0) {
+      std::string zeros(std::min<off_t>(len, 1 << 20), '\0');  // (a spool dir without holes)
+      for (off_t at = 0; at < len; at += static_cast<off_t>(zeros.size())) {
+        size_t n = static_cast<size_t>(std::min<off_t>(len - at, zeros.size()));
+        st = pwriteAll(ws.fd, zeros.data(), n, start + at);
+        if (!st.ok()) return toErrno(st);
+      }
+    }
+  }
+  if (newSize > size && ::ftruncate(ws.fd, static_cast<off_t>(newSize)) != 0) return errno;
+  ws.size = newSize;
+  ws.dirty = true;
+  inode.info.mtimeNs = unixNowNs();
+  inode.info.custom.erase(kKeyMtime);
+  ws.mtimeSet = false;
+  return 0;
 }
 
 int Fs::truncateLocked(Inode& inode, uint64_t size) {

@@ -234,6 +234,37 @@ PY
   else
     pass unlinked_removed_at_last_close
   fi
+  # ---- fallocate: the same steps on the mount and on a local file give the same bytes and
+  # sizes (allocate past the end, KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE); collapse is EOPNOTSUPP;
+  # O_TMPFILE is EOPNOTSUPP ----
+  fa_steps() { # FILE
+    head -c 300000 "$WORK/x1" >"$1" &&
+      fallocate -l 500000 "$1" && [[ $(stat -c %s "$1") == 500000 ]] &&
+      fallocate -n -o 0 -l 900000 "$1" && [[ $(stat -c %s "$1") == 500000 ]] &&
+      fallocate -p -o 1000 -l 5000 "$1" &&
+      fallocate -z -o 250000 -l 300000 "$1" && [[ $(stat -c %s "$1") == 550000 ]] &&
+      fallocate -z -n -o 540000 -l 50000 "$1" && [[ $(stat -c %s "$1") == 550000 ]]
+  }
+  if fa_steps "$WORK/fa_local" && fa_steps "$M/fa" && cmp -s "$WORK/fa_local" "$M/fa" &&
+    ais get -q ais://$B/fa "$WORK/fa_back" && cmp -s "$WORK/fa_local" "$WORK/fa_back"; then
+    pass fallocate_modes
+  else
+    fail fallocate_modes "$(stat -c %s "$WORK/fa_local" "$M/fa" 2>&1 | tr '\n' ' ')"
+  fi
+  if fallocate -c -o 0 -l 4096 "$M/fa" 2>"$WORK/fa.err"; then
+    fail fallocate_collapse_refused "succeeded"
+  elif grep -q "not supported" "$WORK/fa.err"; then
+    pass fallocate_collapse_refused
+  else
+    fail fallocate_collapse_refused "$(cat "$WORK/fa.err")"
+  fi
+  if $PY -c "
+import errno, os, sys
+try:
+    os.open(sys.argv[1], os.O_TMPFILE | os.O_RDWR, 0o600)
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EOPNOTSUPP else 1)
+sys.exit(1)" "$M/unl"; then pass o_tmpfile_eopnotsupp; else fail o_tmpfile_eopnotsupp; fi
   # ---- name lengths: 255 bytes work, 256 are ENAMETOOLONG (create and lookup) ----
   if $PY - "$M" <<'PY'
 import errno, os, sys

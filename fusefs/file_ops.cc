@@ -142,6 +142,7 @@ void Fs::removeUnlinkedLocked(Inode& inode) {
 
 void Fs::doDestroy() {
   if (batcher_) batcher_->stop();  // what is queued is stored first
+  stopDirTimes();
   for (auto& inode : inodes_.all()) {
     std::lock_guard l(inode->mu);
     if (inode->removeAtLastClose) {  // the mount going away is its last close

@@ -141,6 +141,10 @@ class Fs {
   // Removes what mounts that died left of files removed while open (unlinked_sweep.cc), on a
   // thread of its own; after startLockRenewer.
   void startUnlinkedSweep();
+  // Starts the thread that writes directories' new mtimes to their markers (dir_times.cc);
+  // stopDirTimes writes what is pending and stops it (unmount).
+  void startDirTimes();
+  void stopDirTimes();
   // links.cc
   ErrOr<fuse_entry_param> doLink(fuse_ino_t ino, fuse_ino_t newParent, const std::string& newName);
   // file_ops.cc
@@ -277,16 +281,22 @@ class Fs {
   InodeTable inodes_;
   DirCache dirs_;
   ShardView shards_;
-  // "bucket/name" of files unlinked while open: hidden from listings and lookups of this mount
-  // until their last close removes them from the cluster.
-  // When entries of a directory ("bucket\0prefix") were last created, removed or renamed through
-  // this mount: its mtime and ctime (kept in memory, not in the cluster).
-  std::array<std::mutex, 64> relistMu_;  // by a hash of the directory
+  std::array<std::mutex, 64> relistMu_;  // by a hash of the directory (relist)
+  // dir_times.cc: when entries of a directory ("bucket\0prefix") were last created, removed or
+  // renamed through this mount: its mtime and ctime, here at once and on its marker within a
+  // second (dirTimesPending_: the markers to update; a thread does it).
   std::mutex dirTimesMu_;
+  std::condition_variable dirTimesCv_;
   std::unordered_map<std::string, int64_t> dirTimes_;
+  std::set<std::string> dirTimesPending_;
+  bool stopDirTimes_ = false;
+  std::thread dirTimesWriter_;
   void dirChanged(const Inode& dir);
   int64_t dirChangedAt(const Inode& dir);
-  void forgetDirChanges(const Inode& dir);  // an explicit mtime replaces them
+  void forgetDirChanges(const Inode& dir);  // an explicit mtime replaces them (inode.mu held)
+  void writeDirTimes();                     // the pending ones, now
+  // "bucket/name" of files unlinked while open: hidden from listings and lookups of this mount
+  // until their last close removes them from the cluster.
   std::mutex unlinkedMu_;
   std::set<std::string> unlinkedOpen_;
   bool unlinkedOpen(const std::string& bucket, const std::string& object);

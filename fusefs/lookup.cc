@@ -36,6 +36,7 @@ Fs::Fs(const Options& options, Client& client)
 }
 
 Fs::~Fs() {
+  stopDirTimes();
   stopLockRenewer();
   if (sweeper_.joinable()) sweeper_.join();
   if (batcher_) batcher_->stop();
@@ -43,31 +44,11 @@ Fs::~Fs() {
 
 namespace {
 
-std::string dirKey(const Inode& dir) { return dir.bucket() + '\0' + dir.name(); }
 std::string objectKey(const std::string& bucket, const std::string& object) {
   return bucket + '\0' + object;
 }
 
 }  // namespace
-
-void Fs::dirChanged(const Inode& dir) {
-  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  std::lock_guard l(dirTimesMu_);
-  dirTimes_[dirKey(dir)] = now;
-}
-
-int64_t Fs::dirChangedAt(const Inode& dir) {
-  std::lock_guard l(dirTimesMu_);
-  auto it = dirTimes_.find(dirKey(dir));
-  return it == dirTimes_.end() ? 0 : it->second;
-}
-
-void Fs::forgetDirChanges(const Inode& dir) {
-  std::lock_guard l(dirTimesMu_);
-  dirTimes_.erase(dirKey(dir));
-}
 
 bool Fs::unlinkedOpen(const std::string& bucket, const std::string& object) {
   std::lock_guard l(unlinkedMu_);

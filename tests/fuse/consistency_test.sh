@@ -6,7 +6,8 @@
 # a large file read at random offsets through the block cache, and an open of a file removed
 # elsewhere fails. Names: on a mount with the default TTLs, a file removed, renamed or created on
 # another mount is gone / seen within the 1 s TTL (measured, with 0.5 s of slack), in lookups and
-# in listings.
+# in listings. A directory's mtime changed by its entries on one mount is seen on another within
+# 3 s (written to its marker within a second, then the TTL), and an explicit mtime wins.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built consistency_test
 cluster_up
@@ -108,5 +109,26 @@ mkdir "$W/names/subdir"
 within_ttl created_dir_seen "$(ms_until test -d "$D/names/subdir")"
 rmdir "$W/names/subdir"
 within_ttl removed_dir_gone "$(ms_until absent "$D/names/subdir")"
+
+# ---- a directory's mtime follows its entries on the other mounts too (its marker holds it) ----
+mkdir "$W/dm"
+for _ in $(seq 1 100); do [[ -d $D/dm ]] && break; sleep 0.05; done
+sleep 0.2
+echo x >"$W/dm/x"
+changed=$(stat -c %.9Y "$W/dm")
+same_mtime() { [[ $(stat -c %.9Y "$1") == "$changed" ]]; }
+# written to the marker within ~1 s, seen there within the 1 s TTL
+ms=$(ms_until same_mtime "$D/dm")
+if ((ms <= 3000)); then pass dir_mtime_seen_by_other_mount; else fail dir_mtime_seen_by_other_mount "$ms ms: $(stat -c %.9Y "$D/dm") vs $changed"; fi
+rm "$W/dm/x"
+changed=$(stat -c %.9Y "$W/dm")
+ms=$(ms_until same_mtime "$D/dm")
+if ((ms <= 3000)); then pass dir_mtime_after_remove_seen; else fail dir_mtime_after_remove_seen "$ms ms"; fi
+# An explicit mtime wins over the pending entry time (tar x sets it after filling a directory).
+echo y >"$W/dm/y"
+touch -d '2001-01-01 00:00:00 UTC' "$W/dm"
+sleep 2.5
+[[ $(stat -c %Y "$D/dm") == 978307200 && $(stat -c %Y "$W/dm") == 978307200 ]] &&
+  pass dir_explicit_mtime_wins || fail dir_explicit_mtime_wins "$(stat -c %Y "$D/dm") $(stat -c %Y "$W/dm")"
 
 finish consistency_test

@@ -4,7 +4,10 @@
 // object counts the names. On this mount every name of the file is one inode, keyed by the inode
 // object's name, so all names read and write the same bytes and metadata and show one st_ino.
 // Removing a name removes its entry and counts down; the last one removes the inode object (at
-// the last close, when the file is open). Files with one name keep the plain format.
+// the last close, when the file is open). Files with one name keep the plain format. Every
+// change of a count is a read-modify-write under a cluster lock on "<inode object>.count" that
+// every mount takes (withCountLock), so mounts linking and unlinking names of one file at once
+// never lose a count.
 #include <cstring>
 
 #include "common/clock.h"
@@ -13,6 +16,40 @@
 #include "fusefs/names.h"
 
 namespace ais::fusefs {
+
+namespace {
+
+// How long a count change waits for another mount's (then EIO: the count is left as it is).
+constexpr auto kCountLockWait = std::chrono::seconds(60);
+
+}  // namespace
+
+Status Fs::withCountLock(const std::string& bucket, const std::string& target,
+                         const std::function<Status()>& change) {
+  std::string key = target + ".count";
+  LockRequest r{.owner = mountId_ + "-count",
+                .flock = true,
+                .op = 2,
+                .leaseMs = static_cast<uint32_t>(options_.lockLease.count())};
+  auto giveUp = std::chrono::steady_clock::now() + kCountLockWait;
+  auto delay = std::chrono::milliseconds(5);
+  for (;;) {
+    auto got = client_.lock(bucket, key, r);
+    if (!got.ok()) return got.status();
+    if (got->granted) break;
+    if (std::chrono::steady_clock::now() > giveUp) {
+      return Status(Code::kIoError, "the link count of " + target + " stays locked by " +
+                                        (got->inGrace ? "a grace period" : got->holder));
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(100));
+  }
+  Status st = change();
+  r.op = 0;
+  auto released = client_.lock(bucket, key, r);  // (if not, the lease frees it)
+  if (!released.ok()) log::warn("aisfs: unlocking {}: {}", key, released.status().toString());
+  return st;
+}
 
 Status Fs::followLink(const std::string& bucket, ObjectInfo& info) {
   std::string target = linkTarget(info);
@@ -80,7 +117,7 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
                     .ifAbsent = true};
       auto put = client_.put(bucket, *object, "", po);
       if (!put.ok()) return errnoOf(put.status());
-      counted[kKeyNlink] = std::to_string(fileStat(inode->info, defaults_).st_nlink + 1);
+      counted[kKeyNlink] = "+1";  // (counted under the lock below)
     } else {
       // The file's second name: it keeps its inode number as the id, unless that is taken.
       uint64_t id = persistentIno(inode->info);
@@ -109,7 +146,17 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
       counted[kKeyNlink] = "2";
       counted[kKeyIno] = inoValue(id);
     }
-    auto updated = client_.setCustom(bucket, target, counted, true);
+    Result<ObjectInfo> updated = Status(Code::kIoError, "not counted");
+    Status counting = withCountLock(bucket, target, [&] {
+      if (counted[kKeyNlink] == "+1") {
+        auto head = client_.head(bucket, target);
+        if (!head.ok()) return head.status();
+        counted[kKeyNlink] = std::to_string(fileStat(*head, defaults_).st_nlink + 1);
+      }
+      updated = client_.setCustom(bucket, target, counted, true);
+      return updated.status();
+    });
+    if (!counting.ok() && updated.ok()) updated = counting;
     if (!updated.ok()) {
       log::warn("aisfs: link count of ais://{}/{}: {}", bucket, target,
                 updated.status().toString());
@@ -137,6 +184,16 @@ int Fs::dropLinkName(const std::string& bucket, const std::string& name,
   auto inode = inodes_.find(bucket, target);
   std::unique_lock<std::mutex> l;
   if (inode) l = std::unique_lock(inode->mu);
+  int err = 0;
+  Status st2 = withCountLock(bucket, target, [&] {
+    err = countDownLocked(bucket, target, inode);
+    return Status::OK();
+  });
+  return st2.ok() ? err : toErrno(st2);
+}
+
+int Fs::countDownLocked(const std::string& bucket, const std::string& target,
+                        const std::shared_ptr<Inode>& inode) {
   auto head = client_.head(bucket, target);
   if (!head.ok()) return head.code() == Code::kObjectNotFound ? 0 : toErrno(head.status());
   nlink_t n = fileStat(*head, defaults_).st_nlink;
@@ -160,7 +217,7 @@ int Fs::dropLinkName(const std::string& bucket, const std::string& name,
     return 0;
   }
   if (inode) inode->unlinked = true;
-  st = client_.remove(bucket, target);
+  Status st = client_.remove(bucket, target);
   if (!st.ok() && st.code() != Code::kObjectNotFound) return toErrno(st);
   inodes_.detach(bucket, target);
   return 0;

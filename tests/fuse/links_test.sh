@@ -5,7 +5,8 @@
 # when open); rename of and over linked names; EEXIST/EPERM/EXDEV; tar and rsync -H trees with
 # hard links round-trip; the S3/CLI view (an entry per name, the bytes in ./aisfs-links/<id>).
 # Inode numbers stay across renames (files, directories) and remounts, a server-side copy gets
-# its own; atime set by utimensat is kept; rename changes ctime.
+# its own; atime set by utimensat is kept; rename changes ctime. Two mounts adding and removing
+# names of one file at once keep the count right.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built links_test
 cluster_up
@@ -134,5 +135,32 @@ sleep 1.2
 check second_sees_link test "$(stat -c '%i %h' "$M2/$B/h/p1")" = "$(stat -c '%i %h' "$M/h/p2")"
 check second_reads_new_bytes test "$(cat "$M2/$B/h/p1")" = "$(printf 'plain at first\nchanged')"
 check second_reads_other_name test "$(cat "$M2/$B/h/p2")" = "$(printf 'plain at first\nchanged')"
+
+# ---- both mounts add and remove names of one file at once: no count is lost ----
+mkdir -p "$M/h/race"
+printf 'raced\n' >"$M/h/race/f" && ln "$M/h/race/f" "$M/h/race/g"
+sleep 1.2
+count_names() { # MOUNT_DIR PREFIX OP: OP = ln or rm of 15 names PREFIX1..15
+  local i
+  for i in $(seq 1 15); do
+    if [[ $3 == ln ]]; then ln "$1/f" "$1/$2$i" || return 1; else rm "$1/$2$i" || return 1; fi
+  done
+}
+both_mounts() { # OP: count_names on each mount at once
+  count_names "$M/h/race" a "$1" &
+  local first=$! second
+  count_names "$M2/$B/h/race" b "$1"
+  second=$?
+  wait $first && ((second == 0))
+}
+both_mounts ln && pass race_links_made || fail race_links_made
+sleep 1.2
+check race_links_counted test "$(stat -c %h "$M/h/race/f") $(stat -c %h "$M2/$B/h/race/g")" = "32 32"
+both_mounts rm && pass race_names_removed || fail race_names_removed
+sleep 1.2
+check race_count_after_removals test "$(stat -c %h "$M/h/race/f") $(stat -c %h "$M2/$B/h/race/g")" = "2 2"
+rm "$M/h/race/g"
+sleep 1.2
+check race_last_names test "$(stat -c %h "$M2/$B/h/race/f") $(cat "$M2/$B/h/race/f")" = "1 raced"
 fusermount3 -u "$M2"
 finish links_test

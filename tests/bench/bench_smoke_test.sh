@@ -67,6 +67,10 @@ else
   skip fuse_randread_bench "needs ../shared/bench and /dev/fuse"
 fi
 if [[ -c /dev/fuse ]]; then
+  FILES=40 timeout 300 "$REPO/tests/bench/ttl_bench.sh" 1 5 1 small >"$OUT/ttl" 2>&1
+  # Rows: | figure (unit) | ttl_5 | ttl_1 | ratio |, six figures
+  figures_ok ttl_bench "$OUT/ttl" \
+    -F'|' '$2 ~ /\((files|entries|samples)\/s\)/ { n++; if (!($3 > 0 && $4 > 0)) bad = 1 } END { exit !(n == 6 && !bad) }'
   SAMPLES=200 SHARDS=2 THREADS=2 timeout 300 "$REPO/tests/bench/shard_fuse_bench.sh" >"$OUT/shard_fuse" 2>&1
   # Rows: | local | N | MiB/s | ratio |, and loose, tar, tgz
   figures_ok shard_fuse_bench "$OUT/shard_fuse" \

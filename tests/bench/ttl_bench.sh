@@ -5,6 +5,7 @@
 # with the ratio B/A. WORKLOAD: `small` (tests/bench/small_files_workload.py, ~1 min a run) or
 # `fs` (the quick mode of ../shared/bench/fs-workloads.sh, ~12 min a run here).
 # Usage: tests/bench/ttl_bench.sh [ROUNDS=3] [TTL_A=5] [TTL_B=1] [WORKLOAD=small]  (root, fuse3)
+# FILES=N: files (and samples) of the small workload (default 2000; the smoke test uses 40).
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH=${AIS_BENCH_DIR:-$REPO/../shared/bench}
@@ -30,7 +31,7 @@ run() { # DIR LABEL
   if [[ $WORKLOAD == fs ]]; then
     bash "$BENCH/fs-workloads.sh" "$1" "$2" 1
   else
-    $PY "$REPO/tests/bench/small_files_workload.py" "$1" "$2"
+    $PY "$REPO/tests/bench/small_files_workload.py" "$1" "$2" "${FILES:-2000}"
   fi
 }
 for round in $(seq 1 "$ROUNDS"); do

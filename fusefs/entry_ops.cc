@@ -35,9 +35,9 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
       // descriptors read and write it there. (The kernel's release of a descriptor closed just
       // before the unlink may still be on its way: such a file counts as open here.)
       inode->removeAtLastClose = true;
-      std::string hidden = unlinkedName(inoValue(newIno()));
-      // The lease first: a mount that sees it free may remove the file (unlinked_sweep.cc).
-      Status moved = holdUnlinkedLease(bucket);
+      std::string hidden = recordName(kUnlinkedPrefix, inoValue(newIno()));
+      // The lease first: a mount that sees it free may remove the file (mount_records.cc).
+      Status moved = holdMountLease(bucket);
       if (moved.ok()) moved = client_.rename(bucket, *object, hidden);
       if (moved.ok() || moved.code() == Code::kObjectNotFound) {  // (not stored yet: nothing)
         inodes_.rename(bucket, *object, hidden);
@@ -155,27 +155,17 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
     Status st = storeLocked(*inode);
     if (!st.ok()) return toErrno(st);
   }
-  // Every object under the prefix moves; names are collected first, since listing pages
-  // would shift under the renames.
-  std::vector<std::string> names;
-  ListOptions lo{.prefix = *from, .pageSize = 1000};
-  do {
-    auto page = client_.list(bucket, lo);
-    if (!page.ok()) return toErrno(page.status());
-    for (auto& e : page->entries) names.push_back(e.name);
-    lo.continuationToken = page->continuationToken;
-  } while (!lo.continuationToken.empty());
-  int err = 0;
+  // Every object under the prefix moves, under an intent record that finishes the move if it
+  // is cut short (mount_records.cc).
   size_t done = 0;
-  for (auto& n : names) {
-    Status st = client_.rename(bucket, n, *to + n.substr(from->size()));
-    if (!st.ok()) {
-      log::error("aisfs: rename of directory ais://{}/{} stopped at {}: {}", bucket, *from, n,
-                 st.toString());
-      err = toErrno(st) == ENOENT ? EIO : toErrno(st);
-      break;
-    }
-    ++done;
+  Status moved = renameDirectory(bucket, *from, *to, &done);
+  int err = 0;
+  if (!moved.ok()) {
+    log::error(
+        "aisfs: rename of directory ais://{}/{} to {} stopped after {} object(s), to be "
+        "finished in the background: {}",
+        bucket, *from, *to, done, moved.toString());
+    err = toErrno(moved) == ENOENT ? EIO : toErrno(moved);
   }
   // Even a partial move changed both trees: forget what we knew of them.
   inodes_.renamePrefix(bucket, *from, *to);
@@ -185,10 +175,7 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
   dirs_.upsert(bucket, newParent->name(), newName, DirEntry{.kind = Kind::kDir});
   dirChanged(*parent);
   dirChanged(*newParent);
-  if (err != 0) {
-    dirs_.invalidate(bucket, parent->name());
-    log::error("aisfs: moved {} of {} objects", done, names.size());
-  }
+  if (err != 0) dirs_.invalidate(bucket, parent->name());
   return err;
 }
 

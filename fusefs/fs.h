@@ -139,9 +139,10 @@ class Fs {
   void startLockRenewer();
   void stopLockRenewer();
   void setSession(fuse_session* se) { session_ = se; }
-  // Removes what mounts that died left of files removed while open (unlinked_sweep.cc), on a
-  // thread of its own; after startLockRenewer.
-  void startUnlinkedSweep();
+  // On a thread of its own (mount_records.cc; after startLockRenewer): removes what mounts that
+  // died left of files removed while open, finishes their directory renames, then finishes this
+  // mount's own renames that were cut short.
+  void startRecordKeeper();
   // Starts the thread that writes directories' new mtimes to their markers (dir_times.cc);
   // stopDirTimes writes what is pending and stops it (unmount).
   void startDirTimes();
@@ -265,11 +266,20 @@ class Fs {
   // Renews (or reclaims) the locks of one held_ entry (heldMu_ not held).
   void renewLocks(const std::string& bucket, const std::string& name, const std::string& owner,
                   bool flock);
-  // unlinked_sweep.cc: files removed while open, and those a dead mount left.
-  std::string unlinkedName(const std::string& id) const;  // the hidden name of one
-  Status holdUnlinkedLease(const std::string& bucket);    // before the first in a bucket
-  void sweepUnlinked(const std::string& bucket);
-  std::thread sweeper_;
+  // mount_records.cc: files removed while open, directory renames (an intent first), and what a
+  // dead mount left of either.
+  std::string recordName(const char* prefix, const std::string& id) const;
+  Status holdMountLease(const std::string& bucket);  // before the first record in a bucket
+  // Moves every object under `from` to `to` (both end in '/') under an intent record; on a
+  // failure the intent stays and the move is finished in the background.
+  Status renameDirectory(const std::string& bucket, const std::string& from, const std::string& to,
+                         size_t* moved);
+  Status moveTree(const std::string& bucket, const std::string& from, const std::string& to,
+                  size_t* moved);
+  Status replayRename(const std::string& bucket, const std::string& intent);
+  void sweepRecords(const std::string& bucket);
+  std::set<std::pair<std::string, std::string>> unfinishedRenames_;  // (bucket, intent); heldMu_
+  std::thread recordKeeper_;
   // xattr.cc
   static constexpr int kNoHolder = -1;
   int xattrHolderLocked(Inode& inode, bool change);

@@ -38,7 +38,7 @@ Fs::Fs(const Options& options, Client& client)
 Fs::~Fs() {
   stopDirTimes();
   stopLockRenewer();
-  if (sweeper_.joinable()) sweeper_.join();
+  if (recordKeeper_.joinable()) recordKeeper_.join();
   if (batcher_) batcher_->stop();
 }
 

@@ -120,7 +120,7 @@ int run(int argc, char** argv) {
   }
   fs.setSession(se);
   fs.startLockRenewer();
-  fs.startUnlinkedSweep();
+  fs.startRecordKeeper();
   fs.startDirTimes();
   if (fuse_set_signal_handlers(se) != 0 ||
       fuse_session_mount(se, options.mountpoint.c_str()) != 0) {

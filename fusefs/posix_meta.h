@@ -34,8 +34,15 @@ inline constexpr char kKeyRdev[] = "posix.rdev";
 inline constexpr char kKeyLink[] = "posix.link";
 inline constexpr char kKeyNlink[] = "posix.nlink";
 inline constexpr char kLinksPrefix[] = "./aisfs-links/";
-// Where a file removed while open lives until its last close (hidden like the inode objects).
+// Records a mount leaves in a bucket (hidden like the inode objects; mount_records.cc): files
+// removed while open live as "./aisfs-unlinked/<mount id>.<n>" until their last close; a
+// directory rename in progress is "./aisfs-renames/<mount id>.<n>"; a mount that has either holds
+// a lock on "./aisfs-mounts/<mount id>" (its lease says it is alive).
 inline constexpr char kUnlinkedPrefix[] = "./aisfs-unlinked/";
+inline constexpr char kRenamesPrefix[] = "./aisfs-renames/";
+inline constexpr char kMountsPrefix[] = "./aisfs-mounts/";
+inline constexpr char kKeyRenameFrom[] = "rename.from";
+inline constexpr char kKeyRenameTo[] = "rename.to";
 
 struct AttrDefaults {
   uint32_t uid = 0;

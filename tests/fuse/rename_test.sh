@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Directory renames that are cut short finish from their intent record (docs/aisfs.md, Rename):
+# an aisfs mount killed with -9 while it moves a directory of 3,000 files leaves the tree half
+# moved and an intent (./aisfs-renames/...); a mount started after the dead mount's lease has run
+# out moves the rest and removes the intent: every file under the new name, byte-exact, none under
+# the old. A target killed during a rename: the mount finishes the move in the background once
+# the target is back, and the tree is whole. A rename that completes leaves no intent.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_built rename_test
+cluster_up
+B=fsren
+ais bucket create ais://$B >/dev/null || fail bucket_create
+N=3000
+mkdir -p "$WORK/src/sub"
+for i in $(seq 1 $N); do echo "file $i" >"$WORK/src/f$i"; done
+echo deep >"$WORK/src/sub/deep"
+ais put -q "$WORK/src" ais://$B/big --conc 16 >/dev/null || fail put_tree
+ais put -q "$WORK/src" ais://$B/big2 --conc 16 >/dev/null || fail put_tree2
+count_under() { ais ls ais://$B/"$1" -H 2>/dev/null | grep -c "^$1"; }
+intents() { ais ls ais://$B -H 2>/dev/null | grep -c '^\./aisfs-renames/'; }
+tree_whole() { # PREFIX: every file of src under it, byte-exact (through the CLI)
+  rm -rf "$WORK/back" && ais get -q ais://$B "$WORK/back" --prefix "$1/" >/dev/null 2>&1 &&
+    diff -r "$WORK/src" "$WORK/back/$1" >/dev/null
+}
+check tree_before test "$(count_under big/)" = $((N + 1))
+
+# ---- a plain rename: no intent left ----
+mount_fs --lock-lease 3s
+mkdir "$MNT/$B/small" && echo a >"$MNT/$B/small/a"
+check small_rename mv "$MNT/$B/small" "$MNT/$B/small2"
+check small_renamed test "$(cat "$MNT/$B/small2/a" 2>/dev/null)" = a
+check no_intent_after_rename test "$(intents)" = 0
+
+# ---- the mount is killed part-way ----
+mv "$MNT/$B/big" "$MNT/$B/moved" 2>/dev/null &
+mover=$!
+for _ in $(seq 1 400); do (($(count_under moved/) > 0)) && break; sleep 0.02; done
+pkill -9 -f "aisfs --spool-dir $WORK/spool --lock-lease 3s"
+wait $mover 2>/dev/null
+fusermount3 -uz "$MNT" 2>/dev/null
+MOUNTED=0
+left=$(count_under big/)
+((left > 0 && left < N + 1)) && pass killed_part_way || fail killed_part_way "$left left under big/"
+check intent_left test "$(intents)" = 1
+sleep 3.5 # the dead mount's lease (3 s) runs out
+mount_fs --lock-lease 3s
+for _ in $(seq 1 100); do [[ $(intents) == 0 ]] && break; sleep 0.1; done
+check intent_replayed test "$(intents)" = 0
+check old_name_empty test "$(count_under big/)" = 0
+check new_name_whole tree_whole moved
+grep -q "finished the rename of ais://$B/big/ to moved/" "$WORK/aisfs.log" && pass replay_logged ||
+  fail replay_logged "$(tail -5 "$WORK/aisfs.log")"
+check mount_shows_moved test "$(ls "$MNT/$B/moved" | wc -l)" = $((N + 1))
+[[ ! -e $MNT/$B/big ]] && pass mount_old_gone || fail mount_old_gone
+
+# ---- a target is killed part-way ----
+mv "$MNT/$B/big2" "$MNT/$B/moved2" 2>"$WORK/mv2.err" &
+mover=$!
+for _ in $(seq 1 400); do (($(count_under moved2/) > 0)) && break; sleep 0.02; done
+"$DEV" kill t2 >/dev/null 2>&1
+wait $mover
+mv_rc=$?
+sleep 1
+"$DEV" start t2 >/dev/null 2>&1 || fail restart_t2
+# Finished by this mount in the background (every 2 s) once t2 answers, if mv had not.
+for _ in $(seq 1 300); do [[ $(intents) == 0 ]] && break; sleep 0.1; done
+check target_kill_intent_done test "$(intents)" = 0
+check target_kill_old_empty test "$(count_under big2/)" = 0
+check target_kill_new_whole tree_whole moved2
+echo "mv exit status with a target killed: $mv_rc ($(cat "$WORK/mv2.err"))"
+finish rename_test

@@ -148,6 +148,9 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
     for (auto& e : page->entries) {
       if (e.name != *to) return ENOTEMPTY;
     }
+    // The empty directory is replaced: its marker goes (the moved one, if any, takes its place).
+    Status st = client_.remove(bucket, *to);
+    if (!st.ok() && st.code() != Code::kObjectNotFound) return toErrno(st);
   }
   for (auto& inode : inodes_.all()) {
     if (inode->bucket() != bucket || !inode->name().starts_with(*from)) continue;

@@ -6,11 +6,7 @@
 # shellcheck source=tests/fuse/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built data_test
-cluster_up
-B=fusedata
-ais bucket create ais://$B >/dev/null || fail bucket_create
-mount_fs
-M=$MNT/$B
+mounted_bucket fusedata
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 
 # ---- big file ----

@@ -76,6 +76,17 @@ mount_fs() {
   MOUNTED=1
 }
 
+# mounted_bucket BUCKET [aisfs options...]: a playground, a bucket in it, the cluster mounted;
+# B is the bucket, M its directory on the mount.
+mounted_bucket() {
+  B=$1
+  shift
+  cluster_up
+  ais bucket create "ais://$B" >/dev/null || fail bucket_create
+  mount_fs "$@"
+  M=$MNT/$B
+}
+
 # ranges_match COPY REFERENCE: 4 KiB reads at scattered offsets of COPY (on a mount: ranged GETs
 # and the block cache) equal REFERENCE's.
 ranges_match() {

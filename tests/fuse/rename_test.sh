@@ -4,7 +4,8 @@
 # moved and an intent (./aisfs-renames/...); a mount started after the dead mount's lease has run
 # out moves the rest and removes the intent: every file under the new name, byte-exact, none under
 # the old. A target killed during a rename: the mount finishes the move in the background once
-# the target is back, and the tree is whole. A rename that completes leaves no intent.
+# the target is back, and the tree is whole. A rename that completes leaves no intent. POSIX
+# rename of directories: over an empty one, ENOTEMPTY, EINVAL into itself, ENOTDIR, EISDIR.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built rename_test
 cluster_up
@@ -30,6 +31,25 @@ mkdir "$MNT/$B/small" && echo a >"$MNT/$B/small/a"
 check small_rename mv "$MNT/$B/small" "$MNT/$B/small2"
 check small_renamed test "$(cat "$MNT/$B/small2/a" 2>/dev/null)" = a
 check no_intent_after_rename test "$(intents)" = 0
+
+# ---- POSIX rename of directories: over an empty one, not over a non-empty one, not into itself,
+# types must match ----
+mkdir -p "$MNT/$B/ra/in" "$MNT/$B/rb" "$MNT/$B/rc/x" && echo a >"$MNT/$B/ra/in/f" && echo f >"$MNT/$B/plain"
+rename_errno() { # FROM TO: the errno name of os.rename, or OK
+  $PY -c "
+import errno, os, sys
+try:
+    os.rename(sys.argv[1], sys.argv[2]); print('OK')
+except OSError as e:
+    print(errno.errorcode[e.errno])" "$1" "$2"
+}
+check rename_dir_over_nonempty test "$(rename_errno "$MNT/$B/ra" "$MNT/$B/rc")" = ENOTEMPTY
+check rename_dir_into_itself test "$(rename_errno "$MNT/$B/ra" "$MNT/$B/ra/in/deeper")" = EINVAL
+check rename_dir_over_file test "$(rename_errno "$MNT/$B/ra" "$MNT/$B/plain")" = ENOTDIR
+check rename_file_over_dir test "$(rename_errno "$MNT/$B/plain" "$MNT/$B/rb")" = EISDIR
+check rename_dir_over_empty test "$(rename_errno "$MNT/$B/ra" "$MNT/$B/rb")" = OK
+check rename_over_empty_content test "$(cat "$MNT/$B/rb/in/f" 2>&1) $(ls "$MNT/$B" | grep -cx ra)" = "a 0"
+check rename_over_empty_cli test "$(ais ls ais://$B/rb/ -H | awk '{print $1}' | sort | tr '\n' ' ')" = "rb/ rb/in/ rb/in/f "
 
 # ---- the mount is killed part-way ----
 mv "$MNT/$B/big" "$MNT/$B/moved" 2>/dev/null &

@@ -161,6 +161,7 @@ int Fs::doRmdir(fuse_ino_t parentIno, const std::string& name) {
   }
   if (!page->commonPrefixes.empty()) return ENOTEMPTY;
   if (!hasMarker) return page->entries.empty() ? ENOENT : ENOTEMPTY;
+  forgetDirChanges(bucket, *marker);  // (its pending mtime has nothing left to go to)
   Status st = client_.remove(bucket, *marker);
   if (!st.ok() && st.code() != Code::kObjectNotFound) return toErrno(st);
   dirs_.erase(bucket, parent->name(), name);

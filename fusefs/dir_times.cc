@@ -31,10 +31,13 @@ int64_t Fs::dirChangedAt(const Inode& dir) {
   return it == dirTimes_.end() ? 0 : it->second;
 }
 
-void Fs::forgetDirChanges(const Inode& dir) {
+void Fs::forgetDirChanges(const Inode& dir) { forgetDirChanges(dir.bucket(), dir.name()); }
+
+void Fs::forgetDirChanges(const std::string& bucket, const std::string& marker) {
+  std::string key = bucket + '\0' + marker;
   std::lock_guard l(dirTimesMu_);
-  dirTimes_.erase(dirKey(dir));
-  dirTimesPending_.erase(dirKey(dir));
+  dirTimes_.erase(key);
+  dirTimesPending_.erase(key);
 }
 
 void Fs::startDirTimes() {
@@ -81,17 +84,20 @@ void Fs::writeDirTimes() {
     }
     std::map<std::string, std::string> times{{kKeyMtime, std::to_string(changed)},
                                              {kKeyCtime, std::to_string(changed)}};
-    if (inode) {
-      if (inode->kind != Kind::kDir || !inode->haveInfo) continue;  // no marker: memory only
-      int err = changeMetaLocked(*inode, times);
-      if (err != 0)
-        log::warn("aisfs: directory mtime of ais://{}/{}: errno {}", bucket, marker, err);
+    if (inode && (inode->kind != Kind::kDir || !inode->haveInfo)) continue;  // memory only
+    // Only an existing marker is updated: a directory removed meanwhile (rm -rf) must not get
+    // one back.
+    auto updated = client_.setCustom(bucket, marker, times, true);
+    if (!updated.ok()) {
+      if (updated.code() != Code::kObjectNotFound) {
+        log::warn("aisfs: directory mtime of ais://{}/{}: {}", bucket, marker,
+                  updated.status().toString());
+      }
       continue;
     }
-    auto updated = client_.setCustom(bucket, marker, times, true);
-    if (!updated.ok() && updated.code() != Code::kObjectNotFound) {
-      log::warn("aisfs: directory mtime of ais://{}/{}: {}", bucket, marker,
-                updated.status().toString());
+    if (inode) {
+      inode->info = std::move(*updated);
+      inode->attrAt = Clock::now();
     }
   }
 }

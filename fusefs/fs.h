@@ -312,7 +312,8 @@ class Fs {
   void dirChanged(const Inode& dir);
   int64_t dirChangedAt(const Inode& dir);
   void forgetDirChanges(const Inode& dir);  // an explicit mtime replaces them (inode.mu held)
-  void writeDirTimes();                     // the pending ones, now
+  void forgetDirChanges(const std::string& bucket, const std::string& marker);  // (rmdir)
+  void writeDirTimes();  // the pending ones, now
   // "bucket/name" of files unlinked while open: hidden from listings and lookups of this mount
   // until their last close removes them from the cluster.
   std::mutex unlinkedMu_;

@@ -67,6 +67,14 @@ else
   skip fuse_randread_bench "needs ../shared/bench and /dev/fuse"
 fi
 if [[ -c /dev/fuse ]]; then
+  if [[ -d $REPO/../shared/bench ]]; then
+    FILES=50 timeout 300 "$REPO/tests/bench/metadata_bench.sh" >"$OUT/metadata" 2>&1
+    # Rows: | figure (unit) | local | passthrough | aisfs | ratios |, five figures
+    figures_ok metadata_bench "$OUT/metadata" \
+      -F'|' '$2 ~ /^ (tar_x|ls_lR|rsync_aH|git_)/ { n++; if (!($5 > 0)) bad = 1 } END { exit !(n == 5 && !bad) }'
+  else
+    skip metadata_bench "needs ../shared/bench"
+  fi
   FILES=40 timeout 300 "$REPO/tests/bench/ttl_bench.sh" 1 5 1 small >"$OUT/ttl" 2>&1
   # Rows: | figure (unit) | ttl_5 | ttl_1 | ratio |, six figures
   figures_ok ttl_bench "$OUT/ttl" \

@@ -23,20 +23,4 @@ bash "$BENCH/fs-workloads.sh" "$WORK/pt_mnt/run" passthrough "$QUICK" | tee -a "
 bash "$BENCH/fs-workloads.sh" "$MNT/bench/run" aisfs "$QUICK" | tee -a "$OUT"
 
 echo
-$PY - "$OUT" <<'PYEOF'
-import sys, collections
-v = collections.defaultdict(dict); units = {}; order = []
-for line in open(sys.argv[1]):
-    p = line.split()
-    if len(p) != 4: continue
-    label, fig, val, unit = p
-    v[fig][label] = float(val); units[fig] = unit
-    if fig not in order: order.append(fig)
-print("| figure | local dir | passthrough | aisfs | aisfs/passthrough | aisfs/local |")
-print("|---|---|---|---|---|---|")
-for f in order:
-    l, p, a = (v[f].get(k) for k in ("local", "passthrough", "aisfs"))
-    r = lambda x, y: f"{x / y:.2f}" if x is not None and y else "-"
-    s = lambda x: f"{x:g}" if x is not None else "-"
-    print(f"| {f} ({units[f]}) | {s(l)} | {s(p)} | {s(a)} | {r(a, p)} | {r(a, l)} |")
-PYEOF
+$PY "$REPO/tests/bench/side_by_side.py" "$OUT"

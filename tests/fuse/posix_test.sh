@@ -234,6 +234,13 @@ PY
   else
     pass unlinked_removed_at_last_close
   fi
+  # ---- rm -rf of many directories: none comes back (a directory's pending mtime must not
+  # recreate the marker of a directory removed meanwhile) ----
+  for i in $(seq 1 150); do mkdir -p "$M/rmtree/d$i/sub" && echo x >"$M/rmtree/d$i/sub/f"; done
+  rm -rf "$M/rmtree" 2>"$WORK/rmtree.err" && pass rm_rf_tree || fail rm_rf_tree "$(head -3 "$WORK/rmtree.err")"
+  sleep 2.5 # (past the directory mtime writer's period, 1 s)
+  left=$(ais ls -H ais://$B/rmtree/ 2>/dev/null | wc -l)
+  ((left == 0)) && [[ ! -e $M/rmtree ]] && pass rm_rf_nothing_back || fail rm_rf_nothing_back "$left object(s) left"
   # ---- fallocate: the same steps on the mount and on a local file give the same bytes and
   # sizes (allocate past the end, KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE); collapse is EOPNOTSUPP;
   # O_TMPFILE is EOPNOTSUPP ----

@@ -11,8 +11,7 @@ SIZE_KB=${SIZE_KB:-4}
 SHARD_KB=${SHARD_KB:-16}
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
-WORK=$(mktemp -d /tmp/ais-archive-job-bench.XXXXXX)
-own_playground archive-job-bench 24400 15 10 10
+playground archive-job-bench 26200 30 10 10
 playground_up --targets 3 >/dev/null
 
 mkdir -p "$WORK/src"

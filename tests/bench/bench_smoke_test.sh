@@ -2,6 +2,9 @@
 # Smoke mode of the benchmarks, so they cannot rot: each runs for about a second and must print
 # its table with non-zero figures. (Their numbers mean nothing here; docs/performance.md has the
 # real runs and their commands.) The FUSE benches need ../shared/bench and are skipped without it.
+# Every bench is here but fuse_bench.sh: its workloads (../shared/bench/fs-workloads.sh, fixed
+# sizes and 10 s fio runs) take minutes; its parts (mount_passthrough, side_by_side.py) run here
+# through metadata_bench.sh.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
@@ -35,6 +38,10 @@ run_built fabric_bench --threads 2 --seconds 0.5 && figures_ok fabric_bench "$OU
 run_built ec_bench --benchmark_min_time=0.01 && figures_ok ec_bench "$OUT/ec_bench" \
   '/^BM_(Memcpy|Encode|Reconstruct)/ { n++; if ($0 !~ /bytes_per_second=[0-9.]+[kMG]?i?\/s/) bad = 1 } END { exit !(n == 10 && !bad) }'
 
+# Rows: size bucket op obj/s MiB/s vs-plain, 8 of them (plain, mirror, EC, degraded EC)
+run_built protection_bench --threads 2 --seconds 0.3 --sizes small &&
+  figures_ok protection_bench "$OUT/protection_bench" \
+    '/ (PUT|GET) / { n++; if ($0 ~ / (PUT|GET) +0\.0 / || $0 ~ /failed/) bad = 1 } END { exit !(n == 8 && !bad) }'
 BENCH_DURATION=1s timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gateway" 2>&1
 # Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ...
 figures_ok gateway_bench "$OUT/gateway" \
@@ -55,6 +62,9 @@ figures_ok ingest_bench "$OUT/ingest" \
 # ...and its bucket listed back through S3 and /v1 (http_list_rate.py): every file, a rate.
 figures_ok http_list_rate "$OUT/ingest" \
   '/^(S3 ListObjectsV2|\/v1 list):/ { n++; if ($0 !~ /: 300 entries, 1 pages/ || $0 !~ / [1-9][0-9]* entries\/s/) bad = 1 } END { exit !(n == 2 && !bad) }'
+# ...and as a directory (--delimiter /): the 50 subdirectories the files are in.
+figures_ok http_list_rate_delimited "$OUT/ingest" \
+  '/^S3 ListObjectsV2:/ && /: 50 entries/ { n++; if ($0 !~ / [1-9][0-9]* entries\/s/) bad = 1 } END { exit !(n == 1 && !bad) }'
 run_built listing_bench --objects 3000 --threads 2 && figures_ok listing_bench "$OUT/listing_bench" \
   '/^(ingest|list)/ { n++; if ($0 !~ / [1-9][0-9]* (objects|entries)\/s/) bad = 1 } END { exit !(n == 2 && !bad) }'
 run_built shard_bench --samples 600 --shards 3 --threads 2 && figures_ok shard_bench "$OUT/shard_bench" \

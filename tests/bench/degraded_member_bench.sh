@@ -11,8 +11,7 @@ SIZE_KB=${SIZE_KB:-64}
 READS=${READS:-143}
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
-WORK=$(mktemp -d /tmp/ais-degraded-bench.XXXXXX)
-own_playground degraded-bench 24100 15 10 10
+playground degraded-bench 26500 30 10 10
 playground_up --targets 3 >/dev/null
 
 mkdir -p "$WORK/src"

@@ -9,7 +9,7 @@ BENCH=${AIS_BENCH_DIR:-$REPO/../shared/bench}
 QUICK=${1:-1}
 # shellcheck source=tests/fuse/lib.sh
 source "$REPO/tests/fuse/lib.sh"
-require_built fuse_bench
+require_built fuse_bench --fuse
 
 mount_passthrough
 

@@ -10,7 +10,7 @@ BENCH=${AIS_BENCH_DIR:-$REPO/../shared/bench}
 RUNTIME=${BENCH_RUNTIME:-8}
 # shellcheck source=tests/fuse/lib.sh
 source "$REPO/tests/fuse/lib.sh"
-require_built fuse_randread_bench
+require_built fuse_randread_bench --fuse
 command -v fio >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y fio >/dev/null
 
 mount_passthrough

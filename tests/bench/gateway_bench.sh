@@ -9,20 +9,14 @@
 # markdown.
 # Usage: AIS_BUILD_DIR=build tests/bench/gateway_bench.sh   (BENCH_DURATION=10s by default)
 set -euo pipefail
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
-export AIS_DEV_NOBUILD=1
 DURATION=${BENCH_DURATION:-10s}
-WORK=$(mktemp -d)
-export AIS_DEV_DIR=$WORK/cluster
+# shellcheck source=tests/lib/playground.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/playground.sh"
+# 4 rpc ports at a base in 26000-26495, their gateways at base+500, nginx at base+4.
+playground gateway-bench 26000 124 4 5
+NGINX_PORT=$((AIS_DEV_PORT + 4))
 NGINX_PID=""
-
-cleanup() {
-  [[ -n $NGINX_PID ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
-  "$REPO/tools/dev" down >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap '[[ -n $NGINX_PID ]] && kill "$NGINX_PID" 2>/dev/null; playground_cleanup' EXIT
 
 for tool in nginx wrk; do
   command -v "$tool" >/dev/null ||
@@ -30,27 +24,9 @@ for tool in nginx wrk; do
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Ports 26000-26999 (below the ephemeral range): 4 rpc ports at base, their gateways at base+500, nginx at base+4.
-for _ in $(seq 1 100); do
-  base=$((26000 + (RANDOM % 124) * 4))
-  ok=1
-  for p in $base $((base + 1)) $((base + 2)) $((base + 3)) $((base + 4)) $((base + 500)) \
-    $((base + 501)) $((base + 502)) $((base + 503)); do
-    port_free "$p" || ok=0
-  done
-  ((ok)) && break
-done
-((ok)) || { echo "no free ports in 26000-26999" >&2; exit 1; }
-export AIS_DEV_PORT=$base
-NGINX_PORT=$((base + 4))
 export AIS_S3_ACCESS_KEY=benchkey AIS_S3_SECRET_KEY=benchsecret AIS_S3_REGION=us-east-1
-"$REPO/tools/dev" up >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
-S3=http://127.0.0.1:$((base + 500))
-for _ in $(seq 1 100); do
-  curl -sf "$S3/v1/health" >/dev/null && break
-  sleep 0.1
-done
+playground_up >/dev/null
+S3=$S3_ENDPOINT
 
 mkdir -p "$WORK/www" "$WORK/nginx" "$WORK/local"
 chmod 755 "$WORK" "$WORK/www"  # nginx workers run as an unprivileged user
@@ -138,8 +114,6 @@ elif sys.argv[1] == "disk":  # the same bytes to local files (no fsync), same co
 EOF
 /usr/bin/python3 "$WORK/s3.py" setup "$S3" "$WORK"
 # Each object's owner target (its gateway serves with sendfile) from the CLI; the proxy forwards.
-AIS=$AIS_BUILD_DIR/tools/ais
-export AIS_ENDPOINT=127.0.0.1:$base
 "$AIS" show cluster --json >"$WORK/cluster.json"
 for name in obj-1m obj-16k; do
   owner=$("$AIS" object head "ais://bench/$name" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["target"])')

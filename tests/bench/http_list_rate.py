@@ -3,12 +3,16 @@
 pages of 1,000, counting the entries without parsing (--parse: json.loads every /v1 page too).
 One kept-alive connection, as awscli, boto3 and the AIS clients use; --conn-per-page opens a new
 one per page (urllib's way, the figures recorded before 2026-12-03's second sitting).
-Usage: http_list_rate.py http://HOST:PORT BUCKET [--api s3|v1] [--parse] [--conn-per-page]"""
+--prefix P and --delimiter D (S3 only) list a directory: its common prefixes count as entries.
+Usage: http_list_rate.py http://HOST:PORT BUCKET [--api s3|v1] [--parse] [--conn-per-page]
+                         [--prefix P] [--delimiter D]"""
 import http.client, json, re, sys, time, urllib.parse
 
 ep, bucket = sys.argv[1], sys.argv[2]
 api = sys.argv[sys.argv.index("--api") + 1] if "--api" in sys.argv else "s3"
 parse, per_page = "--parse" in sys.argv, "--conn-per-page" in sys.argv
+opt = lambda name: sys.argv[sys.argv.index(name) + 1] if name in sys.argv else ""
+prefix, delimiter = opt("--prefix"), opt("--delimiter")
 host = urllib.parse.urlsplit(ep).netloc
 conn = None
 
@@ -30,12 +34,16 @@ while True:
     if api == "s3":
         q = {"list-type": "2", "max-keys": "1000"}
         if token: q["continuation-token"] = token
+        if prefix: q["prefix"] = prefix
+        if delimiter: q["delimiter"] = delimiter
         body = fetch(f"/{bucket}?{urllib.parse.urlencode(q)}")
-        n += body.count(b"<Key>")
+        n += body.count(b"<Key>") + body.count(b"<CommonPrefixes>")
         m = re.search(rb"<NextContinuationToken>(.*?)</NextContinuationToken>", body)
         token = m.group(1).decode() if m else ""
     else:
+        if delimiter: sys.exit("--delimiter: S3 only")
         q = {"page_size": "1000"}
+        if prefix: q["prefix"] = prefix
         if token: q["continuation_token"] = token
         body = fetch(f"/v1/buckets/{bucket}?{urllib.parse.urlencode(q)}")
         if parse:

@@ -8,20 +8,16 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 N=${1:-10000}
 SIZE=${2:-64}
-PY=/usr/bin/python3
-export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
-AIS=$AIS_BUILD_DIR/tools/ais
-WORK=$(mktemp -d /tmp/ais-ingest-bench.XXXXXX)
 if [[ -z ${AIS_ENDPOINT:-} ]]; then
-  source "$REPO/tests/lib/checks.sh"
-  export AIS_DEV_DIR=$WORK/cluster AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1
-  AIS_DEV_PORT=$(pick_port_in 25000 100 4 4) || { echo "no free ports"; exit 1; }
-  export AIS_DEV_PORT
-  trap '"$REPO/tools/dev" down --clean >/dev/null 2>&1; rm -rf "$WORK"' EXIT
-  "$REPO/tools/dev" up --targets 3 >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
-  eval "$("$REPO/tools/dev" env)"
-  export AIS_ENDPOINT
+  # shellcheck source=tests/lib/playground.sh
+  source "$REPO/tests/lib/playground.sh"
+  playground ingest-bench 26600 100 4 4
+  playground_up --targets 3 >/dev/null
 else
+  source "$REPO/tests/lib/checks.sh"
+  export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
+  AIS=$AIS_BUILD_DIR/tools/ais
+  WORK=$(mktemp -d /tmp/ais-ingest-bench.XXXXXX)
   trap 'rm -rf "$WORK"' EXIT
 fi
 $PY - "$WORK/src" "$N" "$SIZE" <<'PYEOF'
@@ -74,6 +70,8 @@ for fsync in 0 1; do
   printf '%-44s %10s\n' "ais put DIR --conc 16$([[ $fsync == 1 ]] && echo ", bucket fsync=true")" "$(rate "$t0" "$t1")"
   if [[ $fsync == 0 && -n ${S3_ENDPOINT:-} ]]; then  # the ingested bucket listed back over HTTP
     for api in s3 v1; do "$REPO/tests/bench/http_list_rate.py" "$S3_ENDPOINT" "$b" --api $api; done
+    # ...and as a directory of the 50 subdirectories (d00..d49) the files are in.
+    "$REPO/tests/bench/http_list_rate.py" "$S3_ENDPOINT" "$b" --delimiter /
   fi
   "$AIS" bucket rm "ais://$b" --force >/dev/null 2>&1 || true
 done

@@ -12,7 +12,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH=${AIS_BENCH_DIR:-$REPO/../shared/bench}
 # shellcheck source=tests/fuse/lib.sh
 source "$REPO/tests/fuse/lib.sh"
-require_built metadata_bench
+require_built metadata_bench --fuse
 FILES=${FILES:-1000000}
 
 mount_passthrough

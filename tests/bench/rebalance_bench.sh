@@ -11,10 +11,9 @@ source "$REPO/tests/lib/cli_suite.sh"
 OBJS=${OBJS:-800}
 SIZE_KB=${SIZE_KB:-1024}
 LOADER=$AIS_BUILD_DIR/tools/aisloader
-WORK=$(mktemp -d /tmp/ais-rebalance-bench.XXXXXX)
 LOADER_PID=""
-own_playground rebalance-bench 26000 120 8 8
-trap '[[ -n $LOADER_PID ]] && kill "$LOADER_PID" 2>/dev/null; "$DEV" down --clean >/dev/null 2>&1; rm -rf "$AIS_DEV_DIR" "$WORK"' EXIT
+playground rebalance-bench 26000 120 8 8
+trap '[[ -n $LOADER_PID ]] && kill "$LOADER_PID" 2>/dev/null; playground_cleanup' EXIT
 "$DEV" up --targets 3 >/dev/null
 eval "$("$DEV" env)"
 export AIS_ENDPOINT

@@ -13,7 +13,7 @@ SHARDS=${SHARDS:-10}
 THREADS=${THREADS:-4}
 # shellcheck source=tests/fuse/lib.sh
 source "$REPO/tests/fuse/lib.sh"
-require_built shard_fuse_bench
+require_built shard_fuse_bench --fuse
 
 SRC=$WORK/samples
 mkdir -p "$SRC"

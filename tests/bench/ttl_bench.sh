@@ -15,7 +15,7 @@ TTL_B=${3:-1}
 WORKLOAD=${4:-small}
 # shellcheck source=tests/fuse/lib.sh
 source "$REPO/tests/fuse/lib.sh"
-require_built ttl_bench
+require_built ttl_bench --fuse
 
 cluster_up >/dev/null
 ais bucket create ais://ttlbench >/dev/null
@@ -24,7 +24,6 @@ MNT_B=$WORK/mnt_b
 mkdir -p "$MNT_B"
 AISFS_LOG=$WORK/aisfs_b.log timeout 30 "$AISFS" --spool-dir "$WORK/spool" \
   --attr-ttl "$TTL_B" --list-ttl "$TTL_B" "$AIS_ENDPOINT" "$MNT_B" || exit 1
-trap 'fusermount3 -uz "$MNT_B" 2>/dev/null; cleanup' EXIT
 
 OUT=$WORK/figures
 run() { # DIR LABEL

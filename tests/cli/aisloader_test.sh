@@ -6,13 +6,11 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
 LOADER=$AIS_BUILD_DIR/tools/aisloader
-AIS_BIN=$AIS_BUILD_DIR/tools/ais
 if [[ ! -x $LOADER ]]; then
   fail aisloader_built "$LOADER is missing"
   exit 1
 fi
-WORK=$(mktemp -d /tmp/ais-loader-work.XXXXXX)
-own_playground loader-test 21200 100 8 8
+playground loader-test 21200 100 8 8
 check dev_up "$DEV" up
 export AIS_ENDPOINT=127.0.0.1:$AIS_DEV_PORT
 jq_() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }

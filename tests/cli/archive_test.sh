@@ -18,8 +18,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
-WORK=$(mktemp -d /tmp/ais-archive-work.XXXXXX)
-own_playground archive-test 23300 15 10 10
+playground archive-test 21800 20 10 10
 playground_up --targets 3
 HTTP=127.0.0.1:$((AIS_DEV_PORT + 500))
 TARGET_HTTP=$(for i in 1 2 3; do echo "127.0.0.1:$((AIS_DEV_PORT + 500 + i))"; done)

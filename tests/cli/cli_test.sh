@@ -4,26 +4,13 @@
 # on free ports. Prints PASS/FAIL/SKIP <name> per check; exits non-zero if any check failed.
 set -uo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEV=$REPO/tools/dev
-export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
-export AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1
-AIS_BIN=$AIS_BUILD_DIR/tools/ais
 CALL_TIMEOUT=${AIS_CLI_TEST_CALL_TIMEOUT:-60}
-
-if [[ ! -x $AIS_BIN || ! -x $AIS_BUILD_DIR/node/aisnode ]]; then
-  echo "SKIP cli_test: $AIS_BIN or $AIS_BUILD_DIR/node/aisnode not built"
-  exit 0
-fi
-
-# shellcheck source=tests/lib/checks.sh
-source "$REPO/tests/lib/checks.sh"
-
-WORK=$(mktemp -d /tmp/ais-cli-work.XXXXXX)
-trap 'exit 130' INT TERM
+# shellcheck source=tests/lib/playground.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/playground.sh"
+require_built cli_test
 # A base port with 8 free ports after it (the playground uses base..base+3, `add` the next), and
 # their gateways at +500.
-own_playground cli-test 20000 2000 1 8
+playground cli-test 20000 2000 1 8
 
 ais() { timeout "$CALL_TIMEOUT" "$AIS_BIN" "$@"; }
 

@@ -11,8 +11,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
-WORK=$(mktemp -d /tmp/ais-ec-work.XXXXXX)
-own_playground ec-test 22420 40 10 10
+playground ec-test 22420 40 10 10
 export AIS_ENDPOINT=127.0.0.1:$AIS_DEV_PORT
 HTTP=127.0.0.1:$((AIS_DEV_PORT + 500))
 

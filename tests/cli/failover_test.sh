@@ -11,8 +11,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$REPO/tests/lib/cli_suite.sh"
 # shellcheck source=tests/lib/primary_checks.sh
 source "$REPO/tests/lib/primary_checks.sh"
-WORK=$(mktemp -d /tmp/ais-failover-work.XXXXXX)
-own_playground failover-test 20600 50 8 8
+playground failover-test 20600 50 8 8
 playground_up --proxies 3 --targets 3  # (AIS_ENDPOINT: every proxy, p1 first)
 PIDS() { awk -v id="$1" '$1 == id { print $4 }' "$AIS_DEV_DIR/cluster"; }
 

@@ -10,8 +10,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
-WORK=$(mktemp -d /tmp/ais-membership-work.XXXXXX)
-own_playground membership-test 21600 100 8 8
+playground membership-test 21600 100 8 8
 export AIS_DEV_DOWN_GRACE_MS=3000  # (default 2 min)
 check dev_up "$DEV" up --targets 4
 export AIS_ENDPOINT=127.0.0.1:$AIS_DEV_PORT

@@ -7,8 +7,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
-WORK=$(mktemp -d /tmp/ais-mountpath-work.XXXXXX)
-own_playground mountpath-test 22900 50 4 4
+playground mountpath-test 22900 50 4 4
 playground_up --targets 1
 N=2000
 put_random_objects ais://mpt $N 2000

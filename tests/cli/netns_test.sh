@@ -15,8 +15,7 @@ if ((EUID != 0)) || ! ip netns list >/dev/null 2>&1; then
   skip netns_test "needs root and network namespaces (ip netns)"
   exit 0
 fi
-WORK=$(mktemp -d /tmp/ais-netns-work.XXXXXX)
-own_playground netns-test 20000 400 8 8
+playground netns-test 20000 400 8 8
 playground_up --netns --proxies 3 --targets 3
 
 hosts=$(awk '{ print $6 }' "$AIS_DEV_DIR/cluster" | sort -u | grep -c .)

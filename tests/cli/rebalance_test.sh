@@ -11,8 +11,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$REPO/tests/lib/cli_suite.sh"
 # shellcheck source=tests/lib/primary_checks.sh
 source "$REPO/tests/lib/primary_checks.sh"
-WORK=$(mktemp -d /tmp/ais-rebalance-work.XXXXXX)
-own_playground rebalance-test 21000 100 8 8
+playground rebalance-test 21000 100 8 8
 playground_up --targets 3
 N=3000
 put_random_objects ais://reb $N 4000

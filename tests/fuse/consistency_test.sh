@@ -9,7 +9,7 @@
 # in listings. A directory's mtime changed by its entries on one mount is seen on another within
 # 3 s (written to its marker within a second, then the TTL), and an explicit mtime wins.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built consistency_test
+require_built consistency_test --fuse
 cluster_up
 B=fscons
 ais bucket create ais://$B >/dev/null || fail bucket_create
@@ -21,7 +21,6 @@ AISFS_LOG=$WORK/aisfs2.log timeout 30 "$AISFS" --attr-ttl 60 --list-ttl 60 "$AIS
 M3MNT=$WORK/mnt3
 mkdir -p "$M3MNT"
 AISFS_LOG=$WORK/aisfs3.log timeout 30 "$AISFS" "$AIS_ENDPOINT" "$M3MNT" || fail mount_default_ttl
-trap 'fusermount3 -uz "$M2MNT" 2>/dev/null; fusermount3 -uz "$M3MNT" 2>/dev/null; cleanup' EXIT
 W=$MNT/$B     # writes
 R=$M2MNT/$B   # reads, attributes and listings trusted for 60 s
 D=$M3MNT/$B   # the default TTLs

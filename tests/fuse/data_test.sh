@@ -5,7 +5,7 @@
 # again after restart).
 # shellcheck source=tests/fuse/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built data_test
+require_built data_test --fuse
 mounted_bucket fusedata
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 

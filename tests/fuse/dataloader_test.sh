@@ -3,7 +3,7 @@
 # every sample's bytes checked against the checksum recorded when it was written.
 # shellcheck source=tests/fuse/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built dataloader_test
+require_built dataloader_test --fuse
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "SKIP dataloader_test: python3-torch not installed (apt-get install -y python3-torch)"
   exit 0

@@ -5,7 +5,7 @@
 # `ais ls`. fsync stores at once (another mount sees the file right after it); an unmount right
 # after writing stores what was queued. (Directories are marker objects, "name/": not counted.)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built ingest_test
+require_built ingest_test --fuse
 PY=/usr/bin/python3
 N=${INGEST_FILES:-20000}
 cluster_up
@@ -18,7 +18,6 @@ MNT2=$WORK/mnt2
 mkdir -p "$MNT2"
 AISFS_LOG=$WORK/aisfs2.log timeout 30 "$AISFS" --spool-dir "$WORK/spool" "$AIS_ENDPOINT" "$MNT2" ||
   { fail mount2 "$(cat "$WORK/aisfs2.log")"; exit 1; }
-trap 'fusermount3 -u "$MNT2" 2>/dev/null; cleanup' EXIT
 
 SRC=$WORK/src
 $PY "$REPO/tests/lib/make_small_files.py" "$SRC" "$N" 17

@@ -5,7 +5,7 @@
 # runs out; a lock taken shows what the other mount wrote under its lock, on a descriptor opened
 # before; two sqlite3 writers on two mounts lose no row.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built locks_test
+require_built locks_test --fuse
 cluster_up
 B=fslocks
 ais bucket create ais://$B >/dev/null || fail bucket_create
@@ -13,7 +13,6 @@ mount_fs --lock-lease 3s
 M2MNT=$WORK/mnt2
 mkdir -p "$M2MNT"
 AISFS_LOG=$WORK/aisfs2.log timeout 30 "$AISFS" --lock-lease 3s "$AIS_ENDPOINT" "$M2MNT" || fail mount2
-trap 'fusermount3 -uz "$M2MNT" 2>/dev/null; fusermount3 -uz "$WORK/mnt3" 2>/dev/null; cleanup' EXIT
 A=$MNT/$B
 Bm=$M2MNT/$B
 printf 'lock me\n' >"$A/f"

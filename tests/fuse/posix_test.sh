@@ -5,7 +5,7 @@
 # Prints PASS/FAIL/SKIP <name>; exits non-zero if any check failed.
 # shellcheck source=tests/fuse/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built posix_test
+require_built posix_test --fuse
 cluster_up
 B=fusetest
 ais bucket create ais://$B >/dev/null || fail bucket_create
@@ -203,9 +203,14 @@ if [[ -x $AIS_BIN ]]; then
   # ---- a file unlinked while open keeps working through its descriptors; the name is gone
   # from the mount at once and from the cluster at the last close ----
   mkdir -p "$M/unl"
-  if $PY - "$M/unl" <<'PY'
-import os, sys, time
-d = sys.argv[1]
+  if $PY - "$M/unl" "$AIS_BIN" "ais://$B/./aisfs-unlinked/" <<'PY'
+import os, subprocess, sys, time
+d, ais, hidden = sys.argv[1:4]
+
+def unlinked_left():  # the hidden objects of files unlinked while open (gone at the last close)
+    ls = subprocess.run([ais, "ls", "-H", hidden], capture_output=True, text=True, timeout=60)
+    return ls.returncode != 0 or ls.stdout.strip() != ""
+
 p = os.path.join(d, "f")
 fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
 os.unlink(p)
@@ -213,8 +218,14 @@ assert not os.path.exists(p)
 os.write(fd, b"a" * 10000)
 assert len(os.pread(fd, 20000, 0)) == 10000
 open(p, "wb").write(b"new")  # the name again while the unlinked file is open: another file
+assert unlinked_left()
 os.close(fd)
-time.sleep(0.5)
+# The release comes after close() returns: once it removed the hidden object, the file now
+# under the name must be untouched.
+deadline = time.time() + 20
+while unlinked_left() and time.time() < deadline:
+    time.sleep(0.1)
+assert not unlinked_left()
 assert open(p, "rb").read() == b"new"
 g = os.path.join(d, "g")
 open(g, "wb").write(b"b" * 3000000)

@@ -7,7 +7,7 @@
 # two cp -a of one tree at once (into two directories: into one, cp's own mkdir races fail on any
 # file system).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built programs_test
+require_built programs_test --fuse
 mounted_bucket fsprog
 GIT="git -c user.name=t -c user.email=t@example.com -c init.defaultBranch=main"
 

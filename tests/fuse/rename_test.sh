@@ -7,7 +7,7 @@
 # the target is back, and the tree is whole. A rename that completes leaves no intent. POSIX
 # rename of directories: over an empty one, ENOTEMPTY, EINVAL into itself, ENOTDIR, EISDIR.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built rename_test
+require_built rename_test --fuse
 cluster_up
 B=fsren
 ais bucket create ais://$B >/dev/null || fail bucket_create

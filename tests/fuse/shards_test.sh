@@ -8,7 +8,7 @@
 # default mount (shards=files) shows the same shard as the file it is, byte-exact.
 # shellcheck source=tests/fuse/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built shards_test
+require_built shards_test --fuse
 cluster_up
 B=fuseshards
 ais bucket create ais://$B >/dev/null || fail bucket_create

@@ -7,7 +7,7 @@
 # (visible to the CLI), on files, directories and files still being written, and checked by the
 # kernel for a non-root user on an allow_other mount; `-o noxattr` turns them off.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built special_xattr_test
+require_built special_xattr_test --fuse
 cluster_up
 B=fsspecial
 ais bucket create ais://$B >/dev/null || fail bucket_create

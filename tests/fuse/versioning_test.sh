@@ -7,7 +7,7 @@
 # with its bytes at close: in a versioned bucket those empty versions are kept too; the checks
 # look at the versions with content.)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_built versioning_test
+require_built versioning_test --fuse
 PY=/usr/bin/python3
 cluster_up
 B=fsver

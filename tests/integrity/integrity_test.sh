@@ -41,7 +41,7 @@ mapfile -t TARGETS < <(targets)
 HAVE_FS=0
 if have_fuse; then
   # Short TTLs: a restart or a fault must not hide behind cached attributes.
-  mount_fs --attr-ttl 1 --list-ttl 1 && HAVE_FS=1
+  mount_fs --attr-ttl 1 --list-ttl 1 && HAVE_FS=1 && pass mount
 else
   skip aisfs "no aisfs binary, /dev/fuse or fusermount3: aisfs reads are not checked"
 fi

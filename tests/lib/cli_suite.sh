@@ -1,12 +1,8 @@
-# The common start of a CLI suite script, sourced once REPO is set: tools/dev and the binaries of
-# the build (AIS_BUILD_DIR), playgrounds that neither build nor mount, checks.sh's bookkeeping.
+# The common start of a CLI suite script or bench (sourced): tests/lib/playground.sh, and helpers
+# that put, read back and compare sets of objects.
 # shellcheck shell=bash
-DEV=$REPO/tools/dev
-export AIS_BUILD_DIR=${AIS_BUILD_DIR:-$REPO/build}
-export AIS_DEV_NOBUILD=1 AIS_DEV_NOMOUNT=1
-# shellcheck source=tests/lib/checks.sh
-source "$REPO/tests/lib/checks.sh"
-AIS=$AIS_BUILD_DIR/tools/ais
+# shellcheck source=tests/lib/playground.sh
+source "$(dirname "${BASH_SOURCE[0]}")/playground.sh"
 
 # Number of objects `ais ls BUCKET` lists.
 listed_count() { "$AIS" ls "$1" --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
@@ -42,13 +38,6 @@ for root, _, files in os.walk(src):
             bad.append(rel)
 print(" ".join(sorted(bad)))
 PYEOF
-}
-
-# playground_up UP-ARGS...: `tools/dev up` (checked as dev_up) and its environment exported.
-playground_up() {
-  check dev_up "$DEV" up "$@"
-  eval "$("$DEV" env)"
-  export AIS_ENDPOINT
 }
 
 # verifying_reader BUCKET ID: GETs random objects of $WORK/src from BUCKET until $WORK/stop exists;

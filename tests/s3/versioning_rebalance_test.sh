@@ -751,20 +751,27 @@ check "no rebalance runs any more" no_rebalance_running
 T4=$(awk '$2 == "target" { t = $1 } END { print t }' "$AIS_DEV_DIR/cluster")
 vreb verify join before "$(gw_of "$T4"),$(gw_of t1),$(gw_of t3)" new="$T4" job="rebalance-v$v"
 
+# decommission_checked TARGET: TARGET is decommissioned (--wait), leaves the cluster map, its
+# aisnode stops, and no rebalance runs afterwards.
+decommission_checked() {
+  local t=$1 pid out rc
+  pid=$("$REPO/tools/dev" ps | awk -v d="$t" '$1 == d { print $3 }')
+  out=$("$AIS" cluster add-remove-nodes decommission "$t" --wait --timeout 120 2>&1)
+  rc=$?
+  if ((rc == 0)) && [[ $out == *"left the cluster"* ]] && [[ -z $(state_of "$t") ]]; then
+    pass "decommission of $t: it left the cluster map"
+  else
+    fail "decommission of $t: it left the cluster map" "exit $rc: $out; state '$(state_of "$t")'"
+  fi
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  check "$t's aisnode (pid $pid) stopped" bash -c "! kill -0 $pid 2>/dev/null"
+  check "no rebalance runs any more" no_rebalance_running
+}
+
 # 3. The original target holding the most keys is decommissioned (its data directory kept, so
 # what it did not move shows).
 D=$($PY "$WORK/vreb.py" busiest join t1 t2 t3)
-D_PID=$("$REPO/tools/dev" ps | awk -v d="$D" '$1 == d { print $3 }')
-out=$("$AIS" cluster add-remove-nodes decommission "$D" --wait --timeout 120 2>&1)
-rc=$?
-if ((rc == 0)) && [[ $out == *"left the cluster"* ]] && [[ -z $(state_of "$D") ]]; then
-  pass "decommission of $D: it left the cluster map"
-else
-  fail "decommission of $D: it left the cluster map" "exit $rc: $out; state '$(state_of "$D")'"
-fi
-for _ in $(seq 1 40); do kill -0 "$D_PID" 2>/dev/null || break; sleep 0.25; done
-check "$D's aisnode (pid $D_PID) stopped" bash -c "! kill -0 $D_PID 2>/dev/null"
-check "no rebalance runs any more" no_rebalance_running
+decommission_checked "$D"
 gws=$(gw_of "$T4")
 for t in t1 t3; do [[ $t == "$D" ]] || gws+=,$(gw_of $t); done
 vreb verify decommission join "$gws" leaving="$D"
@@ -776,17 +783,7 @@ rest=()
 for t in t1 t2 t3; do [[ $t == "$D" ]] || rest+=("$t"); done
 O=$($PY "$WORK/vreb.py" busiest decommission "${rest[@]}")
 vreb delete-all decommission "$O"
-O_PID=$("$REPO/tools/dev" ps | awk -v d="$O" '$1 == d { print $3 }')
-out=$("$AIS" cluster add-remove-nodes decommission "$O" --wait --timeout 120 2>&1)
-rc=$?
-if ((rc == 0)) && [[ $out == *"left the cluster"* ]] && [[ -z $(state_of "$O") ]]; then
-  pass "decommission of $O: it left the cluster map"
-else
-  fail "decommission of $O: it left the cluster map" "exit $rc: $out; state '$(state_of "$O")'"
-fi
-for _ in $(seq 1 40); do kill -0 "$O_PID" 2>/dev/null || break; sleep 0.25; done
-check "$O's aisnode (pid $O_PID) stopped" bash -c "! kill -0 $O_PID 2>/dev/null"
-check "no rebalance runs any more" no_rebalance_running
+decommission_checked "$O"
 gws=$(gw_of "$T4")
 for t in "${rest[@]}"; do [[ $t == "$O" ]] || gws+=,$(gw_of "$t"); done
 vreb verify decommission-2 decommission "$gws" leaving="$O"

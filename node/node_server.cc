@@ -30,6 +30,27 @@ Status NodeServer::notTarget() const {
   return Status(Code::kStaleSmap, "node " + ctx_.cfg.id + " is not a storage target");
 }
 
+namespace {
+// The bucket an object call names (in its ref, or as the call's own field).
+template <typename Params>
+std::string bucketOf(Params params) {
+  if constexpr (requires { params.getRef(); }) {
+    return proto::str(params.getRef().getBucket());
+  } else {
+    return proto::str(params.getBucket());
+  }
+}
+}  // namespace
+
+template <typename Handler, typename Context>
+kj::Promise<void> NodeServer::toTarget(Handler* handler,
+                                       kj::Promise<void> (Handler::*call)(Context),
+                                       Context context) {
+  if (!handler) return answer(context, notTarget());
+  return catchUp_.knowBucket(bucketOf(context.getParams()))
+      .then([handler, call, context]() mutable { return (handler->*call)(context); });
+}
+
 kj::Promise<void> NodeServer::getMeta(GetMetaContext context) {
   auto r = context.getResults();
   meta::toWire(ctx_.meta.smap(), r.initSmap());
@@ -163,9 +184,7 @@ kj::Promise<void> NodeServer::bucketEmpty(BucketEmptyContext context) {
   return target_->bucketEmpty(context);
 }
 kj::Promise<void> NodeServer::putObject(PutObjectContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->putObject(context); });
+  return toTarget(target_, &TargetService::putObject, context);
 }
 kj::Promise<void> NodeServer::putBatch(PutBatchContext context) {
   if (!target_) {
@@ -184,68 +203,44 @@ kj::Promise<void> NodeServer::putBatch(PutBatchContext context) {
   });
 }
 kj::Promise<void> NodeServer::beginPut(BeginPutContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->beginPut(context); });
+  return toTarget(target_, &TargetService::beginPut, context);
 }
 kj::Promise<void> NodeServer::getObject(GetObjectContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->getObject(context); });
+  return toTarget(target_, &TargetService::getObject, context);
 }
 kj::Promise<void> NodeServer::headObject(HeadObjectContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->headObject(context); });
+  return toTarget(target_, &TargetService::headObject, context);
 }
 kj::Promise<void> NodeServer::deleteObject(DeleteObjectContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->deleteObject(context); });
+  return toTarget(target_, &TargetService::deleteObject, context);
 }
 kj::Promise<void> NodeServer::renameObject(RenameObjectContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->renameObject(context); });
+  return toTarget(target_, &TargetService::renameObject, context);
 }
 kj::Promise<void> NodeServer::listObjects(ListObjectsContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getBucket()))
-      .then([this, context]() mutable { return target_->listObjects(context); });
+  return toTarget(target_, &TargetService::listObjects, context);
 }
 
 kj::Promise<void> NodeServer::listArchive(ListArchiveContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->listArchive(context); });
+  return toTarget(target_, &TargetService::listArchive, context);
 }
 
 kj::Promise<void> NodeServer::appendArchive(AppendArchiveContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->appendArchive(context); });
+  return toTarget(target_, &TargetService::appendArchive, context);
 }
 
 kj::Promise<void> NodeServer::lockObject(LockObjectContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->lockObject(context); });
+  return toTarget(target_, &TargetService::lockObject, context);
 }
 
 kj::Promise<void> NodeServer::setCustom(SetCustomContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->setCustom(context); });
+  return toTarget(target_, &TargetService::setCustom, context);
 }
 kj::Promise<void> NodeServer::copyObject(CopyObjectContext context) {
-  if (!target_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return target_->copyObject(context); });
+  return toTarget(target_, &TargetService::copyObject, context);
 }
 kj::Promise<void> NodeServer::assembleObject(AssembleObjectContext context) {
-  if (!assembler_) return answer(context, notTarget());
-  return catchUp_.knowBucket(proto::str(context.getParams().getRef().getBucket()))
-      .then([this, context]() mutable { return assembler_->assembleObject(context); });
+  return toTarget(assembler_.get(), &Assembler::assembleObject, context);
 }
 namespace {
 

@@ -63,6 +63,11 @@ class NodeServer final : public wire::Node::Server {
   // The primary's duty, or kNotPrimary (the client refreshes its Smap and goes to the primary).
   Primary* primaryOrNull() const { return ctx_.isPrimary() ? primary_ : nullptr; }
   Status notTarget() const;
+  // An object call on a target: refused with notTarget() on a proxy (handler null); else handed to
+  // handler->*call once this node's BMD knows the call's bucket (MetaCatchUp).
+  template <typename Handler, typename Context>
+  kj::Promise<void> toTarget(Handler* handler, kj::Promise<void> (Handler::*call)(Context),
+                             Context context);
 
   NodeContext& ctx_;
   Primary* primary_;                      // proxies only

@@ -20,6 +20,7 @@
 #include "node/gateway/gateway.h"
 #include "node/local_config.h"
 #include "node/meta_catch_up.h"
+#include "node/metrics_gauges.h"
 #include "node/mountpath_overrides.h"
 #include "node/node_context.h"
 #include "node/node_server.h"
@@ -133,7 +134,7 @@ int run(const ais::node::LocalConfig& cfg) {
   std::function<void(const meta::Smap&)> gatewaySmapHook;  // the gateway's client follows the node
   if (!cfg.httpEndpoint.empty()) {
     gw = std::make_unique<gateway::Gateway>(gateway::gatewayOptions(cfg), ctx.store.get(),
-                                            ctx.io.get(), localTarget.get());
+                                            ctx.io.get(), localTarget.get(), ctx.metrics);
     if (Status st = gw->start(); !st.ok()) {
       log::error("cannot start the gateway: {}", st.toString());
       return 1;
@@ -187,6 +188,12 @@ int run(const ais::node::LocalConfig& cfg) {
   background = background.eagerlyEvaluate([](kj::Exception&& e) {
     log::error("membership loop failed: {}", e.getDescription().cStr());
   });
+
+  // The metrics' gauges (served with the counters at GET /metrics).
+  auto gauges =
+      node::refreshMetricGauges(ctx, 2 * kj::SECONDS).eagerlyEvaluate([](kj::Exception&& e) {
+        log::error("metrics gauges: {}", e.getDescription().cStr());
+      });
 
   auto term = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   auto sig = term.wait(io.waitScope);

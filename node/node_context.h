@@ -1,7 +1,7 @@
 // What every part of an aisnode shares, built by main() and passed down by reference: local
 // config, accepted metadata, the store (targets), the fabric connection pool, the timer and the
 // node's jobs.
-// Loop-thread only.
+// Loop-thread only (but metrics).
 #pragma once
 
 #include <kj/timer.h>
@@ -13,6 +13,7 @@
 #include "node/jobs.h"
 #include "node/local_config.h"
 #include "node/meta_holder.h"
+#include "node/metrics.h"
 #include "node/store/store.h"
 #include "node/target/io_workers.h"
 #include "proto/connection_pool.h"
@@ -24,7 +25,8 @@ struct NodeContext {
       : cfg(std::move(cfg)),
         meta(this->cfg.confdir),
         pool(pool),
-        started(std::chrono::steady_clock::now()) {}
+        started(std::chrono::steady_clock::now()),
+        metrics(this->cfg.id, this->cfg.isTarget() ? "target" : "proxy") {}
 
   LocalConfig cfg;
   MetaHolder meta;
@@ -32,6 +34,7 @@ struct NodeContext {
   std::unique_ptr<store::Store> store;  // targets only
   std::unique_ptr<IoWorkers> io;        // targets only: the store's disk work runs there
   std::chrono::steady_clock::time_point started;
+  Metrics metrics;  // thread-safe: the gateway's threads record and serve them too
   // Decommissioned and about to exit: never join the cluster again (a keepalive answered "not a
   // member" after the primary removed it).
   bool leaving = false;

@@ -71,8 +71,8 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
 }
 
 Gateway::Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io,
-                 LocalTarget* local)
-    : options_(std::move(options)), store_(store), io_(io), local_(local) {}
+                 LocalTarget* local, node::Metrics& metrics)
+    : options_(std::move(options)), store_(store), io_(io), local_(local), metrics_(metrics) {}
 
 Gateway::~Gateway() { stop(); }
 
@@ -193,12 +193,23 @@ Result<ObjectInfo> Gateway::put(Client& c, const std::string& bucket, const std:
 }
 
 void Gateway::handle(Exchange& ex) {
+  auto start = node::Metrics::Clock::now();
   std::string_view target = ex.target();
-  if (target == "/v1" || target.rfind("/v1/", 0) == 0 || target.rfind("/v1?", 0) == 0) {
+  std::string_view api;
+  if (target == "/metrics" && (ex.method() == http::verb::get || ex.headOnly())) {
+    // Prometheus's scrape: open like /v1/health (no signature). Only the bare path: a bucket
+    // named "metrics" is still listed with any query, and always at /s3/metrics.
+    api = "metrics";
+    ex.responseHeaders().set(http::field::content_type, "text/plain; version=0.0.4");
+    (void)ex.respond(200, metrics_.render());  // (a client gone: nothing to do)
+  } else if (target == "/v1" || target.rfind("/v1/", 0) == 0 || target.rfind("/v1?", 0) == 0) {
+    api = "v1";
     serveNative(*this, ex);
   } else {
+    api = "s3";
     serveS3(*this, ex);
   }
+  metrics_.recordHttp(api, ex.methodString(), int(ex.status()), start);
 }
 
 }  // namespace ais::gateway

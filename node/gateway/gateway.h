@@ -17,6 +17,7 @@
 #include "node/gateway/local_target.h"
 #include "node/gateway/s3_auth.h"
 #include "node/local_config.h"
+#include "node/metrics.h"
 #include "node/store/store.h"
 #include "node/target/io_workers.h"
 #include "proto/client.h"
@@ -48,8 +49,10 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg);
 class Gateway {
  public:
   // store, io, local: this node's Store, its I/O workers and the door to its ObjectService
-  // (targets), else nullptr. Must outlive the gateway.
-  Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io, LocalTarget* local);
+  // (targets), else nullptr. metrics: the node's (served at GET /metrics; every request counted
+  // there). All must outlive the gateway.
+  Gateway(GatewayOptions options, store::Store* store, node::IoWorkers* io, LocalTarget* local,
+          node::Metrics& metrics);
   ~Gateway();
 
   Status start();
@@ -76,6 +79,7 @@ class Gateway {
   // True if this node is the owner target of bucket/name under the client's Smap.
   bool ownsLocally(const std::string& bucket, const std::string& name);
   const GatewayOptions& options() const { return options_; }
+  node::Metrics& metrics() { return metrics_; }
   // The node's BMD (the primary publishes every change to each node before the change is
   // acknowledged, so a bucket's owner and ACL here are current): set by the node's loop on
   // every change, read by S3 access checks without a fabric call. nullptr until set.
@@ -114,6 +118,7 @@ class Gateway {
   store::Store* store_;
   node::IoWorkers* io_;
   LocalTarget* local_;
+  node::Metrics& metrics_;
   std::mutex mu_;  // guards client_ creation
   std::unique_ptr<Client> client_;
   std::mutex smapMu_;                       // guards smap_ and published_

@@ -114,6 +114,7 @@ Result<size_t> Exchange::readBody(char* buf, size_t n) {
 Status Exchange::sendHeader(unsigned status, uint64_t contentLength) {
   if (responded_) return Status(Code::kInternal, "response already sent");
   responded_ = true;
+  status_ = status;
   // Unread request body: the rest of the stream is not the next request.
   if (!parser_.is_done()) close_ = true;
   if (!parser_.get().keep_alive()) close_ = true;

@@ -110,6 +110,8 @@ class Exchange {
     awaitCompletion(post);
   }
   bool responded() const { return responded_; }
+  // The status code sent (0 while none was).
+  unsigned status() const { return status_; }
   // The connection closes after this response (e.g. the request body was not consumed).
   void closeAfter() { close_ = true; }
   bool wantsClose() const { return close_; }
@@ -134,6 +136,7 @@ class Exchange {
   std::string pendingHeader_;  // serialized, waiting to go out with the body's first bytes
   bool continueSent_ = false;
   bool responded_ = false;
+  unsigned status_ = 0;
   bool close_ = false;
   uint64_t remaining_ = 0;  // body bytes still owed after beginResponse
 };

@@ -44,11 +44,18 @@ Status verifyBeforeStatus(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t 
   return gw.onDisk(ex, obj.bucket, obj.name, [&] { return obj.reader->verify(off, len); });
 }
 
+void countFailedGet(Gateway& gw, const std::string& bucket, const Status& st) {
+  gw.metrics().record(node::MetricOp::kGet, bucket, 0, node::Metrics::Clock::now(), st);
+}
+
 void sendVerified(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uint64_t len,
                   bool verified) {
   store::ObjectReader& rd = *obj.reader;
+  auto count = [&](const Status& st) {
+    gw.metrics().record(node::MetricOp::kGet, obj.bucket, st.ok() ? len : 0, obj.opened, st);
+  };
   if (verified) {
-    (void)ex.sendFile(rd.fd(), off, len);
+    count(ex.sendFile(rd.fd(), off, len));
     return;
   }
   for (uint64_t done = 0; done < len;) {
@@ -61,11 +68,12 @@ void sendVerified(Gateway& gw, Exchange& ex, LocalObject& obj, uint64_t off, uin
     if (!st.ok()) {
       log::error("GET aborted after {} of {} bytes: {}", done, len, st.toString());
       ex.closeAfter();
-      return;
+      return count(st);
     }
-    if (!ex.sendFile(rd.fd(), off + done, n).ok()) return;
+    if (Status sent = ex.sendFile(rd.fd(), off + done, n); !sent.ok()) return count(sent);
     done += n;
   }
+  count(Status::OK());
 }
 
 }  // namespace ais::gateway

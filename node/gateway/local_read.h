@@ -24,7 +24,11 @@ struct LocalObject {
   std::string bucket, name;
   std::unique_ptr<store::ObjectReader> reader;
   bool verifiedWhole = false;  // every block already checked (by openLocal)
+  node::Metrics::Clock::time_point opened = node::Metrics::Clock::now();  // (the GET's start)
 };
+
+// A local GET that failed before any byte was sent (the node's metrics count it).
+void countFailedGet(Gateway& gw, const std::string& bucket, const Status& st);
 
 // Opens bucket/name from this node's store: on this thread if its metadata and bytes are in
 // memory, else on its I/O worker. An object of at most `verifyWholeUpTo` bytes is verified whole

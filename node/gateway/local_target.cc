@@ -11,7 +11,9 @@
 namespace ais::gateway {
 
 Result<ObjectInfo> LocalTarget::head(const std::string& bucket, const std::string& name) {
+  auto start = node::Metrics::Clock::now();
   auto lom = call<store::Lom>([&] { return objects_.head(node::ObjectRef{bucket, name}); });
+  objects_.metrics().record(node::MetricOp::kHead, bucket, 0, start, lom.status());
   if (!lom.ok()) return lom.status();
   return node::infoFromLom(*lom, objects_.targetId());
 }
@@ -20,13 +22,16 @@ Result<Client::Removal> LocalTarget::remove(const std::string& bucket, const std
                                             uint64_t ifVersion, const std::string& versionId) {
   node::ObjectRef ref{bucket, name};
   ref.ifVersion = ifVersion;
-  return call<Client::Removal>([&] {
+  auto start = node::Metrics::Clock::now();
+  auto removal = call<Client::Removal>([&] {
     return objects_.removeObject(ref, versionId)
         .then([](Result<store::Store::Removed> r) -> Result<Client::Removal> {
           if (!r.ok()) return r.status();
           return Client::Removal{r->versionId, r->deleteMarker};
         });
   });
+  objects_.metrics().record(node::MetricOp::kDelete, bucket, 0, start, removal.status());
+  return removal;
 }
 
 namespace {

@@ -311,13 +311,17 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
     // With EC, a damaged copy is restored by the owner's fabric GET below.
     bool ec = c->ecEnabled(bucket);
     if (!rd.ok() && rd.code() == Code::kObjectCorrupted && !ec) {
+      countFailedGet(gw, bucket, rd.status());
       return sendError(ex, rd.status());
     }
     if (rd.ok() && rd->reader->lom().version == info->version &&
         rd->reader->lom().checksum == info->checksum) {
       local = std::move(*rd);
       Status st = verifyBeforeStatus(gw, ex, *local, off, len);
-      if (!st.ok() && (st.code() != Code::kObjectCorrupted || !ec)) return sendError(ex, st);
+      if (!st.ok() && (st.code() != Code::kObjectCorrupted || !ec)) {
+        countFailedGet(gw, bucket, st);
+        return sendError(ex, st);
+      }
       if (!st.ok()) local.reset();
       verified = len <= kVerifyBeforeStatus;
     }

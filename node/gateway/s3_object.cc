@@ -385,6 +385,7 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
       local = std::move(*rd);
       info = node::infoFromLom(local->reader->lom());
     } else if (rd.code() == Code::kObjectCorrupted && !c->ecEnabled(bucket)) {
+      countFailedGet(r.gw, bucket, rd.status());
       return r.fail(rd.status());
     }  // (with EC, the owner's fabric GET below restores it)
   }
@@ -444,7 +445,10 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
   bool verified = false;
   if (local && !r.ex.headOnly()) {
     if (Status st = verifyBeforeStatus(r.gw, r.ex, *local, span->offset, span->length); !st.ok()) {
-      if (st.code() != Code::kObjectCorrupted || !c->ecEnabled(bucket)) return r.fail(st);
+      if (st.code() != Code::kObjectCorrupted || !c->ecEnabled(bucket)) {
+        countFailedGet(r.gw, bucket, st);
+        return r.fail(st);
+      }
       local.reset();  // with EC, the owner's fabric GET below restores it
     }
     verified = span->length <= kVerifyBeforeStatus;

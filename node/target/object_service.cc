@@ -529,8 +529,14 @@ kj::Promise<void> ObjectService::handOffRound() {
 kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
     ObjectRef ref, std::map<std::string, std::string> custom) {
   using Out = Result<kj::Own<wire::PutStream::Server>>;
+  // A client's streamed PUT (fabric or the node's own gateway; not the targets' own, localOnly)
+  // counts in the metrics when it commits or fails to start; from the open to the commit.
+  auto start = Metrics::Clock::now();
   Status st = checkRouted(ref);
-  if (!st.ok()) return Out(st);
+  if (!st.ok()) {
+    if (!ref.localOnly) ctx_.metrics.record(MetricOp::kPut, ref.bucket, 0, start, st);
+    return Out(st);
+  }
   size_t mp = mountpathOf(ref.bucket, ref.name);
   return ctx_.io
       ->run(mp,
@@ -545,9 +551,17 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
               opts.mtimeNs = ref.mtimeNs;
               return store->beginPut(ref.bucket, ref.name, std::move(opts));
             })
-      .then([this, mp, ref](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {
-        if (!writer.ok()) return writer.status();
-        auto after = [this, ref](Result<store::Lom> lom) {
+      .then([this, mp, ref, start](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {
+        if (!writer.ok()) {
+          if (!ref.localOnly)
+            ctx_.metrics.record(MetricOp::kPut, ref.bucket, 0, start, writer.status());
+          return writer.status();
+        }
+        auto after = [this, ref, start](Result<store::Lom> lom) {
+          if (!ref.localOnly) {
+            ctx_.metrics.record(MetricOp::kPut, ref.bucket, lom.ok() ? lom->size : 0, start,
+                                lom.status());
+          }
           return protectCommitted(ref, std::move(lom));  // (and hands a degraded PUT off)
         };
         return kj::Own<wire::PutStream::Server>(

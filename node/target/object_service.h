@@ -142,6 +142,7 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   void onBmdChange(const meta::BMD& before, const meta::BMD& after);
 
   const std::string& targetId() const { return ctx_.cfg.id; }
+  Metrics& metrics() { return ctx_.metrics; }  // any thread
 
   // Bucket known, names valid, and (unless localOnly) this target is the HRW owner.
   Status checkRouted(const ObjectRef& ref);

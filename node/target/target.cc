@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "node/metrics.h"
 #include "node/target/object_attrs.h"
 #include "proto/wire.h"
 
@@ -30,14 +31,25 @@ void answerLom(Results results, const Result<store::Lom>& lom, const std::string
   toAttrs(*lom, targetId, results.initAttrs());
 }
 
+// Counts a client's object operation in the node's metrics; the targets' calls to each other
+// (localOnly: rebalance moves, searches for a moved object) are not counted.
+template <typename Ref>
+void countOp(Metrics& metrics, MetricOp op, Ref ref, uint64_t bytes,
+             Metrics::Clock::time_point start, const Status& result) {
+  if (!ref.getLocalOnly()) metrics.record(op, proto::str(ref.getBucket()), bytes, start, result);
+}
+
 }  // namespace
 
 kj::Promise<void> TargetService::putObject(PutObjectContext context) {
   auto p = context.getParams();
+  auto start = Metrics::Clock::now();
   // The data is read by an I/O worker; the call's params outlive the promise.
   return objects_
       .put(objectRef(p.getRef()), p.getData(), p.getChecksum(), proto::fromWire(p.getCustom()))
-      .then([this, context](Result<store::Lom> lom) mutable {
+      .then([this, context, start](Result<store::Lom> lom) mutable {
+        auto p = context.getParams();
+        countOp(ctx_.metrics, MetricOp::kPut, p.getRef(), p.getData().size(), start, lom.status());
         answerLom(context.getResults(), lom, ctx_.cfg.id);
       });
 }
@@ -51,10 +63,16 @@ kj::Promise<void> TargetService::putBatch(PutBatchContext context) {
     items.push_back(
         {objectRef(it.getRef()), it.getData(), it.getChecksum(), proto::fromWire(it.getCustom())});
   }
+  auto start = Metrics::Clock::now();
   return objects_.putBatch(std::move(items))
-      .then([this, context](std::vector<Result<store::Lom>> results) mutable {
+      .then([this, context, start](std::vector<Result<store::Lom>> results) mutable {
+        auto in = context.getParams().getItems();
         auto out = context.getResults().initResults(static_cast<unsigned>(results.size()));
-        for (size_t i = 0; i < results.size(); ++i) answerLom(out[i], results[i], ctx_.cfg.id);
+        for (size_t i = 0; i < results.size(); ++i) {
+          countOp(ctx_.metrics, MetricOp::kPut, in[i].getRef(), in[i].getData().size(), start,
+                  results[i].status());
+          answerLom(out[i], results[i], ctx_.cfg.id);
+        }
       });
 }
 
@@ -77,7 +95,9 @@ kj::Promise<void> TargetService::getObject(GetObjectContext context) {
                    ? archives_.getMember(objectRef(p.getRef()), proto::str(p.getArchpath()),
                                          proto::str(p.getArchiveMime()), range, kj::mv(sink))
                    : objects_.get(objectRef(p.getRef()), range, kj::mv(sink));
-  return reply.then([this, context](Result<GetReply> reply) mutable {
+  return reply.then([this, context, start = Metrics::Clock::now()](Result<GetReply> reply) mutable {
+    countOp(ctx_.metrics, MetricOp::kGet, context.getParams().getRef(),
+            reply.ok() ? reply->sentBytes : 0, start, reply.status());
     auto results = context.getResults();
     if (!reply.ok()) return setStatus(results.initStatus(), reply.status());
     if (reply->inlined) results.setData(proto::asBytes(*reply->inlined));
@@ -253,7 +273,9 @@ kj::Promise<void> TargetService::listArchive(ListArchiveContext context) {
 
 kj::Promise<void> TargetService::headObject(HeadObjectContext context) {
   return objects_.head(objectRef(context.getParams().getRef()))
-      .then([this, context](Result<store::Lom> lom) mutable {
+      .then([this, context, start = Metrics::Clock::now()](Result<store::Lom> lom) mutable {
+        countOp(ctx_.metrics, MetricOp::kHead, context.getParams().getRef(), 0, start,
+                lom.status());
         answerLom(context.getResults(), lom, ctx_.cfg.id);
       });
 }
@@ -261,37 +283,46 @@ kj::Promise<void> TargetService::headObject(HeadObjectContext context) {
 kj::Promise<void> TargetService::deleteObject(DeleteObjectContext context) {
   auto p = context.getParams();
   return objects_.removeObject(objectRef(p.getRef()), proto::str(p.getVersionId()))
-      .then([context](Result<store::Store::Removed> r) mutable {
-        auto results = context.getResults();
-        setStatus(results.initStatus(), r.status());
-        if (!r.ok()) return;
-        results.setVersionId(r->versionId);
-        results.setDeleteMarker(r->deleteMarker);
-      });
+      .then(
+          [this, context, start = Metrics::Clock::now()](Result<store::Store::Removed> r) mutable {
+            countOp(ctx_.metrics, MetricOp::kDelete, context.getParams().getRef(), 0, start,
+                    r.status());
+            auto results = context.getResults();
+            setStatus(results.initStatus(), r.status());
+            if (!r.ok()) return;
+            results.setVersionId(r->versionId);
+            results.setDeleteMarker(r->deleteMarker);
+          });
 }
 
 kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
   auto p = context.getParams();
   return objects_.rename(objectRef(p.getRef()), proto::str(p.getNewName()))
-      .then([context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
+      .then([this, context, start = Metrics::Clock::now()](Status st) mutable {
+        countOp(ctx_.metrics, MetricOp::kRename, context.getParams().getRef(), 0, start, st);
+        setStatus(context.getResults().initStatus(), st);
+      });
 }
 
 kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
   auto p = context.getParams();
   ListQuery q{proto::str(p.getBucket()), proto::str(p.getPrefix()), proto::str(p.getStartAfter()),
               proto::str(p.getDelimiter()), p.getLimit()};
-  return objects_.list(std::move(q)).then([this, context](Result<ListPage> page) mutable {
-    auto results = context.getResults();
-    if (!page.ok()) return setStatus(results.initStatus(), page.status());
-    auto entries = results.initEntries(page->entries.size());
-    for (size_t i = 0; i < page->entries.size(); ++i) {
-      toAttrs(page->entries[i], ctx_.cfg.id, entries[i]);
-    }
-    if (!page->prefixes.empty()) {
-      auto prefixes = results.initPrefixes(page->prefixes.size());
-      for (size_t i = 0; i < page->prefixes.size(); ++i) prefixes.set(i, page->prefixes[i]);
-    }
-  });
+  return objects_.list(std::move(q))
+      .then([this, context, start = Metrics::Clock::now()](Result<ListPage> page) mutable {
+        ctx_.metrics.record(MetricOp::kList, proto::str(context.getParams().getBucket()), 0, start,
+                            page.status());
+        auto results = context.getResults();
+        if (!page.ok()) return setStatus(results.initStatus(), page.status());
+        auto entries = results.initEntries(page->entries.size());
+        for (size_t i = 0; i < page->entries.size(); ++i) {
+          toAttrs(page->entries[i], ctx_.cfg.id, entries[i]);
+        }
+        if (!page->prefixes.empty()) {
+          auto prefixes = results.initPrefixes(page->prefixes.size());
+          for (size_t i = 0; i < page->prefixes.size(); ++i) prefixes.set(i, page->prefixes[i]);
+        }
+      });
 }
 
 kj::Promise<void> TargetService::setCustom(SetCustomContext context) {

@@ -37,6 +37,7 @@ void addMountpathCommands(CLI::App& storage, Cli& cli);  // under `storage`
 void addJobCommands(CLI::App& app, Cli& cli);
 void addEcCommands(CLI::App& app, Cli& cli);
 void addArchiveCommands(CLI::App& app, Cli& cli);
+void addPerformanceCommands(CLI::App& app, Cli& cli);  // under `show` (after addClusterCommands)
 // `ais job wait ID`: exit 0 once the job finished, 1 if it failed or stopped, 7 on timeout.
 int waitForJob(Cli& cli, const std::string& id, double timeoutSec);
 

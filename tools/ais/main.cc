@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   addClusterCommands(app, cli);
+  addPerformanceCommands(app, cli);
   addBucketCommands(app, cli);
   addStorageCommands(app, cli);
   addJobCommands(app, cli);

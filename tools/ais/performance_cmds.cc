@@ -1,0 +1,219 @@
+// `ais show performance [counters|throughput|latency]`: every target's object operations, read
+// from the Prometheus metrics its gateway serves at GET /metrics (node/metrics.h), as AIStore's
+// `ais show performance` shows its own: counters since start, throughput over an interval, and
+// average latencies.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tools/ais/cli.h"
+#include "tools/ais/exit_codes.h"
+#include "tools/ais/format.h"
+#include "tools/ais/http_get.h"
+
+namespace ais::cli {
+namespace {
+
+constexpr const char* kOps[] = {"get", "put", "head", "del", "ren", "lst"};
+
+// One target's scrape: each metric's value summed over its label sets (buckets).
+using Sums = std::map<std::string, double>;
+
+// The text exposition format: "name{labels} value" or "name value"; comments skipped.
+Sums parseMetrics(const std::string& text) {
+  Sums out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    if (line.empty() || line[0] == '#') continue;
+    size_t nameEnd = line.find_first_of("{ ");
+    size_t valueAt = line.rfind(' ');
+    if (nameEnd == std::string_view::npos || valueAt == std::string_view::npos) continue;
+    out[std::string(line.substr(0, nameEnd))] +=
+        std::strtod(std::string(line.substr(valueAt + 1)).c_str(), nullptr);
+  }
+  return out;
+}
+
+struct TargetSample {
+  std::string id;
+  Sums sums;
+  std::string error;  // why it has no figures
+};
+
+std::vector<TargetSample> scrape(Client& client, double timeoutSec) {
+  std::vector<TargetSample> out;
+  auto smap = client.smap(/*refresh=*/true);
+  if (!smap.ok()) return out;
+  for (const auto& n : smap->nodes) {
+    if (!n.isTarget()) continue;
+    TargetSample s{n.id, {}, {}};
+    if (n.httpEndpoint.empty()) {
+      s.error = "no HTTP endpoint";
+    } else if (auto r = httpGet(n.httpEndpoint, "/metrics", timeoutSec); !r.ok()) {
+      s.error = r.status().message();
+    } else if (r->status != 200) {
+      s.error = "GET /metrics: HTTP " + std::to_string(r->status);
+    } else {
+      s.sums = parseMetrics(r->body);
+    }
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+double get(const Sums& s, const std::string& name) {
+  auto it = s.find(name);
+  return it == s.end() ? 0 : it->second;
+}
+std::string count(double v) { return fmt::format("{:.0f}", v); }
+
+int show(Cli& cli, const std::string& what, double intervalSec, bool json, bool noHeaders) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  if (!(*client)->smap(true).ok()) return fail((*client)->smap(true).status());
+  auto before = scrape(**client, cli.timeoutSec);
+  std::vector<TargetSample> after;
+  if (what == "throughput") {
+    std::this_thread::sleep_for(std::chrono::duration<double>(intervalSec));
+    after = scrape(**client, cli.timeoutSec);
+  }
+  auto p = [](const std::string& op, const std::string& what) {
+    return "ais_target_" + op + "_" + what;
+  };
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  Table table(
+      what == "counters" ? std::vector<std::string>{"TARGET", "GET", "PUT", "HEAD", "DEL", "REN",
+                                                    "LST", "ERRORS", "GET-SIZE", "PUT-SIZE"}
+      : what == "throughput"
+          ? std::vector<std::string>{"TARGET", "GET/s", "GET-BW", "PUT/s", "PUT-BW", "ERR/s"}
+          : std::vector<std::string>{"TARGET", "GET(ms)", "PUT(ms)", "HEAD(ms)", "DEL(ms)",
+                                     "LST(ms)"});
+  int unreachable = 0;
+  Sums total;
+  for (size_t i = 0; i < before.size(); ++i) {
+    const auto& b = before[i];
+    std::string error = b.error;
+    if (error.empty() && !after.empty()) error = after[i].error;
+    if (!error.empty()) {
+      ++unreachable;
+      std::fprintf(stderr, "%s: %s\n", b.id.c_str(), error.c_str());
+      continue;
+    }
+    nlohmann::ordered_json j = {{"target", b.id}};
+    double errors = 0;
+    for (const char* op : kOps)
+      errors += get(b.sums, std::string("ais_target_err_") + op + "_count");
+    if (what == "counters") {
+      std::vector<std::string> row{b.id};
+      for (const char* op : kOps) {
+        double n = get(b.sums, p(op, "count"));
+        row.push_back(count(n));
+        j[std::string(op) + "_count"] = uint64_t(n);
+        total[op] += n;
+      }
+      row.push_back(count(errors));
+      row.push_back(humanSize(uint64_t(get(b.sums, p("get", "bytes")))));
+      row.push_back(humanSize(uint64_t(get(b.sums, p("put", "bytes")))));
+      j["err_count"] = uint64_t(errors);
+      j["get_bytes"] = uint64_t(get(b.sums, p("get", "bytes")));
+      j["put_bytes"] = uint64_t(get(b.sums, p("put", "bytes")));
+      total["errors"] += errors;
+      total["get_bytes"] += get(b.sums, p("get", "bytes"));
+      total["put_bytes"] += get(b.sums, p("put", "bytes"));
+      table.addRow(std::move(row));
+    } else if (what == "throughput") {
+      const Sums& a = after[i].sums;
+      auto rate = [&](const std::string& name) {
+        return (get(a, name) - get(b.sums, name)) / intervalSec;
+      };
+      double errorsAfter = 0;
+      for (const char* op : kOps)
+        errorsAfter += get(a, std::string("ais_target_err_") + op + "_count");
+      double gets = rate(p("get", "count")), puts = rate(p("put", "count"));
+      double getBw = rate(p("get", "bytes")), putBw = rate(p("put", "bytes"));
+      double errRate = (errorsAfter - errors) / intervalSec;
+      table.addRow({b.id, fmt::format("{:.1f}", gets), humanSize(uint64_t(getBw)) + "/s",
+                    fmt::format("{:.1f}", puts), humanSize(uint64_t(putBw)) + "/s",
+                    fmt::format("{:.1f}", errRate)});
+      j["get_per_sec"] = gets;
+      j["get_bytes_per_sec"] = getBw;
+      j["put_per_sec"] = puts;
+      j["put_bytes_per_sec"] = putBw;
+      j["errors_per_sec"] = errRate;
+      j["interval_sec"] = intervalSec;
+    } else {
+      std::vector<std::string> row{b.id};
+      for (const char* op : {"get", "put", "head", "del", "lst"}) {
+        double n = get(b.sums, p(op, "count"));
+        double ms = n > 0 ? get(b.sums, p(op, "ns_total")) / n / 1e6 : 0;
+        row.push_back(n > 0 ? fmt::format("{:.3f}", ms) : "-");
+        j[std::string(op) + "_avg_ms"] = ms;
+      }
+      table.addRow(std::move(row));
+    }
+    out.push_back(std::move(j));
+  }
+  if (what == "counters" && !table.empty()) {
+    std::vector<std::string> row{"TOTAL"};
+    for (const char* op : kOps) row.push_back(count(total[op]));
+    row.push_back(count(total["errors"]));
+    row.push_back(humanSize(uint64_t(total["get_bytes"])));
+    row.push_back(humanSize(uint64_t(total["put_bytes"])));
+    if (!noHeaders) table.addRow(std::move(row));
+  }
+  if (json) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::fputs(table.render(!noHeaders).c_str(), stdout);
+  }
+  // Some targets without figures: a partial answer, as `ais ls` with a target down.
+  return unreachable ? kExitUnavailable : kExitOk;
+}
+
+}  // namespace
+
+void addPerformanceCommands(CLI::App& app, Cli& cli) {
+  auto* showCmd = app.get_subcommand("show");  // (addClusterCommands made it)
+  auto* perf =
+      showCmd->add_subcommand("performance",
+                              "Targets' object operations from their /metrics: counters (default), "
+                              "throughput, latency");
+  auto json = std::make_shared<bool>(false);
+  auto noHeaders = std::make_shared<bool>(false);
+  auto interval = std::make_shared<double>(2);
+  perf->add_flag("--json,-j", *json, "JSON output");
+  perf->add_flag("--no-headers,-H", *noHeaders, "Table without headers and totals");
+  for (const char* what : {"counters", "throughput", "latency"}) {
+    auto* sub = perf->add_subcommand(
+        what,
+        std::string(what) == "counters" ? "Operations, errors and bytes since each target started"
+        : std::string(what) == "throughput" ? "Operations and bytes per second over an interval"
+                                            : "Average latency per operation since start (ms)");
+    sub->add_flag("--json,-j", *json, "JSON output");
+    sub->add_flag("--no-headers,-H", *noHeaders, "Table without headers and totals");
+    if (std::string(what) == "throughput") {
+      sub->add_option("--interval", *interval, "Seconds between the two samples (default 2)")
+          ->check(CLI::PositiveNumber);
+    }
+  }
+  perf->callback([&cli, perf, json, noHeaders, interval] {
+    std::string what = "counters";
+    for (auto* sub : perf->get_subcommands()) what = sub->get_name();
+    cli.action = [&cli, what, json, noHeaders, interval] {
+      return show(cli, what, *interval, *json, *noHeaders);
+    };
+  });
+}
+
+}  // namespace ais::cli

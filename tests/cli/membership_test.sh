@@ -48,6 +48,25 @@ for n in json.load(sys.stdin)["nodes"]:
 }
 # Object files under a target's data directory (mountpath trees).
 files_on() { find "$AIS_DEV_DIR/$1" -type f -path '*@ais/memb/*' 2>/dev/null | wc -l; }
+smap_version() { "$AIS" show cluster --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["smap_version"])'; }
+# passes_ended V: every target has run its rebalance pass for a Smap newer than V (the one in
+# maintenance too: it keeps its objects) and none of them runs.
+passes_ended() {
+  curl -sf --max-time 10 "$(node_gw "$(proxy_id)")/v1/jobs?kind=rebalance&all=true" 2>/dev/null |
+    $PY -c '
+import json, re, sys
+d = json.load(sys.stdin)
+v0 = int(sys.argv[1])
+seen, running = set(), False
+for j in d["jobs"]:
+    for p in j["parts"]:
+        running = running or p["state"] == "running"
+        m = re.match(r"rebalance-v(\d+)", j["id"])
+        if m and int(m[1]) > v0:
+            seen.add(p["node"])
+sys.exit(0 if not d["unreachable"] and not running and set(sys.argv[2:]) <= seen else 1)' "$1" \
+    $(awk '$2 == "target" { print $1 }' "$AIS_DEV_DIR/cluster")
+}
 
 owners >"$WORK/owners0"
 M=$(awk '{print $2}' "$WORK/owners0" | sort | uniq -c | sort -rn | awk 'NR==1 {print $2}')
@@ -55,13 +74,17 @@ held=$(awk -v t="$M" '$2 == t' "$WORK/owners0" | wc -l)
 files_before=$(files_on "$M")
 
 # --- maintenance: out of placement, its objects stay and are served from it ---
+v=$(smap_version)
 out=$("$AIS" cluster add-remove-nodes start-maintenance "$M" 2>&1)
 if [[ $? -eq 0 && $out == *"in maintenance"* && $(state_of "$M") == maintenance ]]; then
   pass maintenance_started
 else
   fail maintenance_started "$out / state $(state_of "$M")"
 fi
-sleep 1
+# Every target's pass for the new placement has run (a move would have happened by then).
+ok=0
+for _ in $(seq 1 120); do passes_ended "$v" && { ok=1; break; }; sleep 0.25; done
+check maintenance_passes_ended test $ok = 1
 bad=$(verify_all)
 if [[ -z $bad ]]; then pass maintenance_reads_all; else fail maintenance_reads_all "differ:$bad"; fi
 listed=$("$AIS" ls ais://memb --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')
@@ -90,8 +113,18 @@ if [[ -z $bad ]]; then pass maintenance_reads_new_versions; else fail maintenanc
 check stop_refused_for_unknown_node bash -c "! '$AIS' cluster add-remove-nodes stop-maintenance t99"
 # Stopped while in maintenance, away past the grace period (10 s keepalive timeout + 3 s): it
 # keeps its place in the cluster map, still in maintenance, and comes back with its objects.
+P_LOG=$AIS_DEV_DIR/$(proxy_id)/aisnode.log # the primary's
+downs=$(grep -c "node $M (target) silent" "$P_LOG")
 "$DEV" kill "$M" >/dev/null 2>&1
-sleep 16
+# The primary marks it down (after the 10 s keepalive timeout)...
+for _ in $(seq 1 60); do
+  (($(grep -c "node $M (target) silent" "$P_LOG") > downs)) && break
+  sleep 0.5
+done
+check maintenance_marked_down test "$(grep -c "node $M (target) silent" "$P_LOG")" -gt "$downs"
+# ... and the 3 s grace period (counted from the primary's next round, every 0.5 s) runs out,
+# with 2.5 s to spare: a target not in maintenance would have left the cluster map by now.
+sleep 6
 if [[ $(state_of "$M") == maintenance ]]; then pass maintenance_outlives_grace; else
   fail maintenance_outlives_grace "state '$(state_of "$M")'"
 fi

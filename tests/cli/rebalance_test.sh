@@ -33,6 +33,45 @@ for name, ts in sorted(held.items()):
     print(name, *ts)
 PYEOF
 }
+# rebalance_settled: every target answers the job listing and has run a rebalance pass since it
+# started (joined or restarted), none runs, and none waits to be retried (a pass that failed to
+# move something is run again after a delay with no job running meanwhile: its newest pass did not
+# fail).
+rebalance_settled() {
+  curl -sf --max-time 10 "$(node_gw "$(proxy_id)")/v1/jobs?kind=rebalance&all=true" 2>/dev/null |
+    $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+newest, running = {}, False
+for j in d["jobs"]:
+    for p in j["parts"]:
+        running = running or p["state"] == "running"
+        if p["node"] not in newest or p["start_ns"] > newest[p["node"]]["start_ns"]:
+            newest[p["node"]] = p
+ok = not d["unreachable"] and not running
+ok = ok and all(t in newest and newest[t]["state"] == "finished" for t in sys.argv[1:])
+sys.exit(0 if ok else 1)' $(targets)
+}
+# passes_ended_without ID NEWER_THAN: every target but ID has ended (finished, failed or
+# stopped) each of its rebalance passes for a Smap newer than NEWER_THAN, and has one.
+passes_ended_without() {
+  curl -sf --max-time 10 "$(node_gw "$(proxy_id)")/v1/jobs?kind=rebalance&all=true" 2>/dev/null |
+    $PY -c '
+import json, re, sys
+d = json.load(sys.stdin)
+skip, v0 = sys.argv[1], int(sys.argv[2])
+seen, running = set(), set()
+for j in d["jobs"]:
+    m = re.match(r"rebalance-v(\d+)", j["id"])
+    if not m or int(m[1]) <= v0:
+        continue
+    for p in j["parts"]:
+        seen.add(p["node"])
+        if p["state"] == "running":
+            running.add(p["node"])
+want = [t for t in sys.argv[3:] if t != skip]
+sys.exit(0 if all(t in seen and t not in running for t in want) else 1)' "$1" "$2" $(targets)
+}
 
 # 4 clients for the whole drill: readers check bytes (a failed read is logged with the phase it
 # fell in), writers add objects w/1..w/N and check them at the end.
@@ -52,7 +91,14 @@ verifying_reader ais://reb 1 &
 verifying_reader ais://reb 2 &
 writer 1 &
 writer 2 &
-sleep 2
+# The clients are at work before the join: each writer has stored (or failed) its first object
+# and each reader has read one.
+ok=0
+for _ in $(seq 1 100); do
+  [[ -e $WORK/w1/2 && -e $WORK/w2/2 && -e $WORK/r1 && -e $WORK/r2 ]] && { ok=1; break; }
+  sleep 0.1
+done
+check clients_at_work test $ok = 1
 
 holders_report >"$WORK/holders0"
 v=$(smap_version)
@@ -67,7 +113,10 @@ shown=$("$AIS" show rebalance --json | $PY -c 'import json,sys; d=json.load(sys.
 check show_rebalance test "$shown" = "rebalance-v$v finished $moved 4"
 check job_wait_by_kind "$AIS" job wait rebalance --timeout 60
 check job_show_by_kind test "$("$AIS" job show rebalance --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')" = "rebalance-v$v"
-sleep 1
+# No pass runs or waits for its retry before the disk is looked at.
+ok=0
+for _ in $(seq 1 120); do rebalance_settled && { ok=1; break; }; sleep 0.25; done
+check rebalance_settled_after_join test $ok = 1
 holders_report >"$WORK/holders1"
 read -r total doubles <"$WORK/holders1"
 check every_object_once test "$doubles" = 0
@@ -103,20 +152,21 @@ echo kill >"$WORK/phase"
 v=$(smap_version)
 "$DEV" add target >/dev/null 2>&1
 "$DEV" kill t1 >/dev/null
-sleep 2
+# t1 stays down while the others run their passes of the join's rebalance to the end.
+ok=0
+for _ in $(seq 1 240); do passes_ended_without t1 "$v" && { ok=1; break; }; sleep 0.25; done
+check rebalance_ran_without_t1 test $ok = 1
 "$DEV" start t1 >/dev/null
 echo after >"$WORK/phase"
-# Every target's part of the newest rebalance ends (the restarted t1 runs its own pass again).
+# Every target's part of the newest rebalance ends (the restarted t1 runs its own pass again),
+# and no pass waits for its retry.
 ok=0
-for _ in $(seq 1 120); do
-  running=$("$AIS" job ls --json 2>/dev/null | $PY -c 'import json,sys; print(sum(j["kind"] == "rebalance" for j in json.load(sys.stdin)))' 2>/dev/null || echo 1)
-  [[ $running == 0 ]] && { ok=1; break; }
-  sleep 0.5
-done
+for _ in $(seq 1 240); do rebalance_settled && { ok=1; break; }; sleep 0.25; done
 check rebalance_after_kill_completes test $ok = 1
 touch "$STOP"
 wait
-sleep 1
+# (The writers' last PUTs start no pass; settled still, nothing is moving while the disk is read.)
+for _ in $(seq 1 40); do rebalance_settled && break; sleep 0.25; done
 holders_report >"$WORK/holders2"
 read -r total doubles <"$WORK/holders2"
 check no_duplicates_after_kill test "$doubles" = 0
@@ -148,7 +198,9 @@ EOF
 setsid "$AIS_BUILD_DIR/node/aisnode" --role target --config "$confdir/aisnode.json" \
   </dev/null >>"$confdir/aisnode.log" 2>&1 &
 echo "t9 target $port $! $confdir" >>"$AIS_DEV_DIR/cluster"  # (tools/dev down stops it)
-sleep 1
+# t9 listens and its first join (to the wrong primary) has failed: it is not ready on its own.
+for _ in $(seq 1 100); do grep -q "join via 127.0.0.1:1:" "$confdir/aisnode.log" 2>/dev/null && break; sleep 0.1; done
+check t9_tried_to_join grep -q "join via 127.0.0.1:1:" "$confdir/aisnode.log"
 check t9_not_ready_alone test ! -e "$confdir/ready"
 check add_node "$AIS" cluster add-node "127.0.0.1:$port"
 ok=0

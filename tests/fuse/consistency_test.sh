@@ -112,7 +112,7 @@ within_ttl removed_dir_gone "$(ms_until absent "$D/names/subdir")"
 # ---- a directory's mtime follows its entries on the other mounts too (its marker holds it) ----
 mkdir "$W/dm"
 for _ in $(seq 1 100); do [[ -d $D/dm ]] && break; sleep 0.05; done
-sleep 0.2
+sleep 0.2 # (time, not sync: the entry's time is well after the mkdir's, a mtime that moved)
 echo x >"$W/dm/x"
 changed=$(stat -c %.9Y "$W/dm")
 same_mtime() { [[ $(stat -c %.9Y "$1") == "$changed" ]]; }
@@ -126,6 +126,8 @@ if ((ms <= 3000)); then pass dir_mtime_after_remove_seen; else fail dir_mtime_af
 # An explicit mtime wins over the pending entry time (tar x sets it after filling a directory).
 echo y >"$W/dm/y"
 touch -d '2001-01-01 00:00:00 UTC' "$W/dm"
+# A negative check that needs the time: past W's 1 s marker writer period and D's 1 s TTL, the
+# entry time pending before the touch would be on D by now if it had overwritten the touch.
 sleep 2.5
 [[ $(stat -c %Y "$D/dm") == 978307200 && $(stat -c %Y "$W/dm") == 978307200 ]] &&
   pass dir_explicit_mtime_wins || fail dir_explicit_mtime_wins "$(stat -c %Y "$D/dm") $(stat -c %Y "$W/dm")"

@@ -26,8 +26,13 @@ mkdir -p "$MNT/$B/tarx" || fail mkdir_tarx
 start=$(date +%s.%N)
 if tar -C "$MNT/$B/tarx" -xf "$WORK/src.tar"; then pass tar_x; else fail tar_x; fi
 echo "  tar x of $N files (batch-writes $BATCH): $(echo "$(date +%s.%N) - $start" | bc) s"
-sleep 0.5  # past the batch window: everything queued is stored
-listed=$("$AIS_BIN" ls "ais://$B/tarx/" --json | $PY -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if not e["name"].endswith("/")))')
+# Closes return once queued: the batches are stored in the background, within moments.
+tarx_listed() { "$AIS_BIN" ls "ais://$B/tarx/" --json | $PY -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if not e["name"].endswith("/")))'; }
+for _ in $(seq 1 60); do
+  listed=$(tarx_listed)
+  [[ $listed == "$N" ]] && break
+  sleep 0.5
+done
 check "all_files_listed ($listed)" test "$listed" = "$N"
 if diff -r "$SRC" "$MNT2/$B/tarx" >"$WORK/diff.out" 2>&1; then pass tar_x_byte_exact_on_second_mount; else
   fail tar_x_byte_exact_on_second_mount "$(head -5 "$WORK/diff.out")"

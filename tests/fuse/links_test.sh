@@ -93,7 +93,7 @@ check rsync_h_out_links test "$(groups "$WORK/src")" = "$(groups "$WORK/rsback")
 printf 'x\n' >"$M/h/i1"
 ino=$(stat -c %i "$M/h/i1")
 ctime=$(stat -c %Z.%z "$M/h/i1")
-sleep 1.1
+sleep 1.1 # (time, not sync) a newer second for the rename's ctime
 check rename_file mv "$M/h/i1" "$M/h/i2"
 check ino_kept_by_rename test "$(stat -c %i "$M/h/i2")" = "$ino"
 check rename_changes_ctime test "$(stat -c %Z.%z "$M/h/i2")" != "$ctime"
@@ -127,9 +127,10 @@ M2=$WORK/mnt2
 mkdir -p "$M2"
 AISFS_LOG=$WORK/aisfs2.log timeout 30 "$AISFS" --attr-ttl 1 --list-ttl 1 "$AIS_ENDPOINT" "$M2" || fail mount2
 printf 'plain at first\n' >"$M/h/p1"
-sleep 1.2
 check second_sees_plain test "$(cat "$M2/$B/h/p1")" = "plain at first"
 ln "$M/h/p1" "$M/h/p2" && printf 'changed\n' >>"$M/h/p2"
+# (Time, not sync, here and below: past the second mount's 1 s attribute and listing TTLs the
+# change must show there; what it cached before is asked again.)
 sleep 1.2
 check second_sees_link test "$(stat -c '%i %h' "$M2/$B/h/p1")" = "$(stat -c '%i %h' "$M/h/p2")"
 check second_reads_new_bytes test "$(cat "$M2/$B/h/p1")" = "$(printf 'plain at first\nchanged')"
@@ -138,7 +139,7 @@ check second_reads_other_name test "$(cat "$M2/$B/h/p2")" = "$(printf 'plain at 
 # ---- both mounts add and remove names of one file at once: no count is lost ----
 mkdir -p "$M/h/race"
 printf 'raced\n' >"$M/h/race/f" && ln "$M/h/race/f" "$M/h/race/g"
-sleep 1.2
+sleep 1.2 # (past the TTLs: the second mount's listing of h, without race, is asked again)
 count_names() { # MOUNT_DIR PREFIX OP: OP = ln or rm of 15 names PREFIX1..15
   local i
   for i in $(seq 1 15); do
@@ -153,13 +154,13 @@ both_mounts() { # OP: count_names on each mount at once
   wait $first && ((second == 0))
 }
 both_mounts ln && pass race_links_made || fail race_links_made
-sleep 1.2
+sleep 1.2 # (past the TTLs)
 check race_links_counted test "$(stat -c %h "$M/h/race/f") $(stat -c %h "$M2/$B/h/race/g")" = "32 32"
 both_mounts rm && pass race_names_removed || fail race_names_removed
-sleep 1.2
+sleep 1.2 # (past the TTLs)
 check race_count_after_removals test "$(stat -c %h "$M/h/race/f") $(stat -c %h "$M2/$B/h/race/g")" = "2 2"
 rm "$M/h/race/g"
-sleep 1.2
+sleep 1.2 # (past the TTLs)
 check race_last_names test "$(stat -c %h "$M2/$B/h/race/f") $(cat "$M2/$B/h/race/f")" = "1 raced"
 fusermount3 -u "$M2"
 finish links_test

@@ -19,21 +19,29 @@ printf 'lock me\n' >"$A/f"
 for _ in $(seq 1 60); do [[ -e $Bm/f ]] && break; sleep 0.1; done
 
 # ---- flock ----
-flock -x "$A/f" sleep 2 &
-holder=$!
-sleep 0.5
+# hold_flock MODE FILE TAG: a background flock of FILE held until $WORK/TAG.release exists;
+# $WORK/TAG.held says it is taken. Sets holder.
+hold_flock() {
+  flock "$1" "$2" sh -c 'touch "$1.held"; until [ -e "$1.release" ]; do sleep 0.05; done' _ "$WORK/$3" &
+  holder=$!
+  for _ in $(seq 1 100); do [[ -e $WORK/$3.held ]] && break; sleep 0.1; done
+}
+hold_flock -x "$A/f" x1
+check flock_taken test -e "$WORK/x1.held"
 if flock -n -x "$Bm/f" true; then fail flock_excludes_other_mount "granted"; else pass flock_excludes_other_mount; fi
 if flock -n -s "$Bm/f" true; then fail flock_shared_waits_for_exclusive "granted"; else pass flock_shared_waits_for_exclusive; fi
+# The holder lets go 1 s after B starts to wait: B's blocking flock must wait for that.
+(sleep 1 && touch "$WORK/x1.release") &
 start=$(date +%s%N)
 check flock_blocking_waits flock -x "$Bm/f" true
 waited=$((($(date +%s%N) - start) / 1000000))
 ((waited >= 800)) && pass flock_waited_for_release || fail flock_waited_for_release "${waited} ms"
 wait $holder
-flock -s "$A/f" sleep 2 &
-holder=$!
-sleep 0.5
+hold_flock -s "$A/f" s1
+check flock_shared_taken test -e "$WORK/s1.held"
 check flock_shared_between_mounts flock -n -s "$Bm/f" true
 if flock -n -x "$Bm/f" true; then fail flock_exclusive_while_shared "granted"; else pass flock_exclusive_while_shared; fi
+touch "$WORK/s1.release"
 wait $holder
 check flock_free_after_close flock -n -x "$Bm/f" true
 
@@ -115,8 +123,9 @@ got=$($PY -c "import sqlite3; c = sqlite3.connect('$A/db.sqlite'); print(c.execu
 # gets them.
 printf '0123456789abcdefghij' >"$A/g"
 for _ in $(seq 1 60); do [[ -e $Bm/g ]] && break; sleep 0.1; done
-flock -x "$A/g" sleep 60 &
+flock -x "$A/g" sh -c 'touch "$0"; exec sleep 60' "$WORK/g_held" &
 flock_holder=$!
+for _ in $(seq 1 100); do [[ -e $WORK/g_held ]] && break; sleep 0.1; done
 $PY -c "
 import fcntl, os, time
 fd = os.open('$A/g', os.O_RDWR)
@@ -141,7 +150,8 @@ done
 restarted=$(date +%s)
 if flock -n -x "$Bm/g" true; then fail restart_flock_in_grace "granted"; else pass restart_flock_in_grace; fi
 if range_try 0 10; then fail restart_range_in_grace "granted"; else pass restart_range_in_grace; fi
-sleep $((restarted + 17 - $(date +%s)))  # past the grace period (15 s from each target's start)
+# A negative check that needs the time: past the grace period (15 s from each target's start).
+sleep $((restarted + 17 - $(date +%s)))
 if flock -n -x "$Bm/g" true; then fail restart_flock_reclaimed "granted"; else pass restart_flock_reclaimed; fi
 if range_try 5 3; then fail restart_range_reclaimed "granted"; else pass restart_range_reclaimed; fi
 check restart_free_range_granted range_try 10 5
@@ -174,9 +184,9 @@ leftovers() { ais ls ais://$B -H 2>/dev/null | grep -c '^\./aisfs-unlinked/'; }
 [[ $(leftovers) == 2 ]] && pass unlinked_hidden_while_open || fail unlinked_hidden_while_open "$(leftovers)"
 
 # ---- a mount that dies loses its locks when the lease (3 s) runs out ----
-flock -x "$Bm/f" sleep 60 &
+flock -x "$Bm/f" sh -c 'touch "$0"; exec sleep 60' "$WORK/dead_held" &
 dead_holder=$!
-sleep 0.5
+for _ in $(seq 1 100); do [[ -e $WORK/dead_held ]] && break; sleep 0.1; done
 if flock -n -x "$A/f" true; then fail held_before_kill "granted"; else pass held_before_kill; fi
 pkill -9 -f "aisfs --lock-lease 3s $AIS_ENDPOINT $M2MNT"
 start=$(date +%s)

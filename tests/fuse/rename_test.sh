@@ -62,7 +62,7 @@ MOUNTED=0
 left=$(count_under big/)
 ((left > 0 && left < N + 1)) && pass killed_part_way || fail killed_part_way "$left left under big/"
 check intent_left test "$(intents)" = 1
-sleep 3.5 # the dead mount's lease (3 s) runs out
+sleep 3.5 # (time, on purpose) the dead mount's lease (3 s) runs out: no call tells when
 mount_fs --lock-lease 3s
 for _ in $(seq 1 100); do [[ $(intents) == 0 ]] && break; sleep 0.1; done
 check intent_replayed test "$(intents)" = 0
@@ -80,7 +80,14 @@ for _ in $(seq 1 400); do (($(count_under moved2/) > 0)) && break; sleep 0.02; d
 "$DEV" kill t2 >/dev/null 2>&1
 wait $mover
 mv_rc=$?
-sleep 1
+# If mv failed, t2 stays down until the mount's background retry (every 2 s) has met it down.
+if ((mv_rc != 0)); then
+  for _ in $(seq 1 100); do
+    grep -q "finishing a rename (ais://$B/" "$WORK/aisfs.log" && break
+    grep -q "finished the rename of ais://$B/big2/" "$WORK/aisfs.log" && break
+    sleep 0.1
+  done
+fi
 "$DEV" start t2 >/dev/null 2>&1 || fail restart_t2
 # Finished by this mount in the background (every 2 s) once t2 answers, if mv had not.
 for _ in $(seq 1 300); do [[ $(intents) == 0 ]] && break; sleep 0.1; done

@@ -101,7 +101,7 @@ os.setxattr(g, "user.early", b"before close")
 os.close(fd)
 PY
 ctime_before=$(stat -c %Z.%z "$F")
-sleep 1.1
+sleep 1.1 # (time, not sync) a newer second for the ctime the set gives
 check set_changes_ctime bash -c "setfattr -n user.t2 -v 1 '$F' && test \"\$(stat -c %Z.%z '$F')\" != '$ctime_before'"
 check remove_xattr setfattr -x user.t2 "$F"
 

@@ -29,6 +29,7 @@ export -f presign
 check auth_presigned_ok bash -c 'curl -sf "$(presign 60)" | grep -qx hi'
 # (The signature's last hex digit changed: to 1 if it was 0, else to 0.)
 check auth_presigned_bad_sig bash -c 'u=$(presign 60); d=0; [ "${u: -1}" = 0 ] && d=1; [ "$(curl -s -o /dev/null -w "%{http_code}" "${u%?}$d")" = 403 ]'
+# (The 2 s are time, on purpose: the URL's 1 s validity runs out.)
 check auth_presigned_expired bash -c 'u=$(presign 1); sleep 2; curl -s "$u" | grep -q "expired"'
 
 if command -v s3cmd >/dev/null; then
@@ -56,7 +57,8 @@ check bad_oversized_header bash -c '[ "$(curl -s -o /dev/null -w "%{http_code}" 
 check bad_malformed_request bash -c 'printf "GARBAGE\r\n\r\n" | timeout 5 nc -q 2 127.0.0.1 ${S3_ENDPOINT##*:} | head -1 | grep -q " 400 "'
 check bad_bucket_name bash -c 'good s3api create-bucket --bucket "Bad_Name" 2>&1 | grep -q InvalidBucketName'
 check bad_unknown_op bash -c 'good s3api get-bucket-policy --bucket authb 2>&1 | grep -q NotImplemented'
-# A client that disconnects mid-upload: nothing becomes visible, the server keeps serving.
+# A client that disconnects mid-upload: nothing becomes visible (looked for 5 times over a
+# second), the server keeps serving.
 check bad_truncated_upload bash -c '(printf "PUT /authb/partial HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n\r\n"; head -c 1000000 /dev/zero) | timeout 3 nc -q 1 127.0.0.1 ${S3_ENDPOINT##*:} >/dev/null; for i in 1 2 3 4 5; do good s3api head-object --bucket authb --key partial 2>&1 | grep -q 404 || exit 1; sleep 0.2; done'
 check still_serving bash -c 'good s3 ls s3://authb | grep -q hi.txt'
 check native_health bash -c 'curl -sf $S3_ENDPOINT/v1/health | grep -q ok'

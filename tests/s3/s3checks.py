@@ -46,3 +46,14 @@ def sdk_client(endpoint, key="x", secret="y"):
     return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
                         aws_secret_access_key=secret, region_name="us-east-1",
                         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+
+
+def accept_queue(port):
+    """Connections a gateway's listening socket on `port` has not accepted yet (-1: unknown)."""
+    import subprocess
+    try:
+        out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port], capture_output=True,
+                             text=True, timeout=10).stdout.splitlines()
+        return sum(int(line.split()[1]) for line in out) if out else -1
+    except (OSError, IndexError, ValueError, subprocess.SubprocessError):
+        return -1

@@ -17,11 +17,13 @@ check "put a small object" curl -sf -X PUT --data-binary "small object" "$S3_END
 gateways="$S3_ENDPOINT"
 for i in 1 2 3; do gateways+=" http://127.0.0.1:$((AIS_DEV_PORT + i + 500))"; done
 
-/usr/bin/python3 - "$WORK/big" $gateways <<'PY' || FAILS=$((FAILS + 1))
-import http.client, socket, sys, time, urllib.parse
+/usr/bin/python3 - "$(dirname "$0")" "$WORK/big" $gateways <<'PY' || FAILS=$((FAILS + 1))
+import fcntl, http.client, socket, struct, subprocess, sys, termios, time, urllib.parse
+sys.path.insert(0, sys.argv[1])
+import s3checks
 
-big = open(sys.argv[1], "rb").read()
-gateways = [urllib.parse.urlsplit(u) for u in sys.argv[2:]]
+big = open(sys.argv[2], "rb").read()
+gateways = [urllib.parse.urlsplit(u) for u in sys.argv[3:]]
 proxy = gateways[0]
 fails = 0
 
@@ -37,6 +39,13 @@ def connect(u, rcvbuf=None):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.connect((u.hostname, u.port))
     return s
+
+def accept_queue(u):
+    return s3checks.accept_queue(u.port)
+
+def waiting(s):
+    """Bytes received on s and not read yet."""
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
 
 held = []
 # Uploads that stop after 100 of 1,000,000 declared bytes.
@@ -56,7 +65,17 @@ for _ in range(40):
     s = connect(proxy)
     s.sendall(b"GET /slow/sm")
     held.append(("hdr", s))
-time.sleep(0.5)
+# They all stall before the others are measured: every gateway has taken them in, and every
+# unread download has bytes waiting (the server streams until the buffers are full).
+def in_place():
+    return all(accept_queue(u) == 0 for u in gateways) and \
+        all(waiting(s) > 0 for k, s in held if k == "get")
+for _ in range(100):
+    if in_place():
+        break
+    time.sleep(0.1)
+check("the stalled connections are in place", in_place(),
+      "accept queues %s" % [accept_queue(u) for u in gateways])
 
 # Meanwhile every gateway answers at once.
 worst = 0.0
@@ -83,7 +102,8 @@ check("the big object still reads whole (%.2f s)" % (time.time() - t),
       r.status == 200 and got == big, "status %d, %d bytes" % (r.status, len(got)))
 c.close()
 
-# After the stall timeout (3 s) the server has dropped the stalled uploads and downloads.
+# After the stall timeout (3 s) the server has dropped the stalled uploads and downloads. (Time,
+# on purpose: a download read before its timeout would no longer stall; 6 s leaves room.)
 time.sleep(6)
 def closed_by_server(s, limit):
     s.settimeout(10)

@@ -1,6 +1,8 @@
-// aisloader: AIStore's load generator, for this cluster's native (fabric) API. Workers PUT and GET
-// objects of random sizes in one bucket for a duration; it prints the throughput every interval
-// and, at the end, per operation: count, ops/s, MiB/s, latency percentiles and errors.
+// aisloader: AIStore's load generator, through this cluster's native (fabric) API or S3
+// (-s3endpoint). Workers PUT and GET objects of random sizes in one bucket for a duration (or
+// read the whole bucket -epochs times; or read the cluster map, -getconfig); it prints the
+// throughput every interval and, at the end, per operation: count, ops/s, MiB/s, latency
+// percentiles and errors.
 //
 // Flags take AIStore's aisloader spellings (`-bucket=ais://b -duration=30s -numworkers=8
 // -pctput=50 -minsize=4KiB -maxsize=1MiB -cleanup=true`) as well as `--name value`.
@@ -22,6 +24,7 @@
 
 #include "proto/client.h"
 #include "tools/ais/format.h"
+#include "tools/aisloader/s3_client.h"
 
 namespace ais::loader {
 namespace {
@@ -37,7 +40,84 @@ struct Config {
   bool cleanup = true, verify = false, json = false;
   uint64_t seed = 0;
   std::string statsIntervalText = "10s";
-  std::string s3endpoint;
+  std::string s3endpoint;  // S3 mode: http://host:port[/s3]
+  int epochs = 0;          // > 0: GET every object of the bucket this many times, then stop
+  bool getConfig = false;  // control-plane load: fetch the cluster map, no object I/O
+};
+
+// What a worker does to the cluster: the native client, or S3.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Status createBucket(const std::string& bucket) = 0;
+  virtual Status put(const std::string& bucket, const std::string& name,
+                     const std::string& data) = 0;
+  virtual Result<std::string> get(const std::string& bucket, const std::string& name) = 0;
+  virtual Status remove(const std::string& bucket, const std::string& name) = 0;
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> list(const std::string& bucket) = 0;
+  virtual Status getConfig() = 0;
+};
+
+class FabricBackend final : public Backend {
+ public:
+  explicit FabricBackend(std::unique_ptr<Client> c) : c_(std::move(c)) {}
+  Status createBucket(const std::string& bucket) override {
+    Status st = c_->createBucket(bucket);
+    return st.code() == Code::kBucketExists ? Status::OK() : st;
+  }
+  Status put(const std::string& bucket, const std::string& name, const std::string& data) override {
+    return c_->put(bucket, name, data).status();
+  }
+  Result<std::string> get(const std::string& bucket, const std::string& name) override {
+    return c_->get(bucket, name);
+  }
+  Status remove(const std::string& bucket, const std::string& name) override {
+    return c_->remove(bucket, name);
+  }
+  Result<std::vector<std::pair<std::string, uint64_t>>> list(const std::string& bucket) override {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    ListOptions lo;
+    for (;;) {
+      auto page = c_->list(bucket, lo);
+      if (!page.ok()) return page.status();
+      for (auto& e : page->entries) out.emplace_back(e.name, e.size);
+      if (page->continuationToken.empty()) return out;
+      lo.continuationToken = page->continuationToken;
+    }
+  }
+  // One fabric round trip to a proxy for the cluster map, the BMD and the config (getMeta).
+  Status getConfig() override { return c_->smap(/*refresh=*/true).status(); }
+
+ private:
+  std::unique_ptr<Client> c_;
+};
+
+class S3Backend final : public Backend {
+ public:
+  explicit S3Backend(std::unique_ptr<S3Client> c) : c_(std::move(c)) {}
+  Status createBucket(const std::string& bucket) override { return c_->createBucket(bucket); }
+  Status put(const std::string& bucket, const std::string& name, const std::string& data) override {
+    return c_->put(bucket, name, data);
+  }
+  Result<std::string> get(const std::string& bucket, const std::string& name) override {
+    return c_->get(bucket, name);
+  }
+  Status remove(const std::string& bucket, const std::string& name) override {
+    return c_->remove(bucket, name);
+  }
+  Result<std::vector<std::pair<std::string, uint64_t>>> list(const std::string& bucket) override {
+    auto all = c_->listAll(bucket);
+    if (!all.ok()) return all.status();
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (auto& e : *all) out.emplace_back(std::move(e.key), e.size);
+    return out;
+  }
+  Status getConfig() override {
+    return Status(Code::kInvalidArgument, "-getconfig needs the native API");
+  }
+
+ private:
+  std::unique_ptr<S3Client> c_;
 };
 
 // One operation kind's results.
@@ -93,26 +173,33 @@ struct Shared {
 };
 
 int run(const Config& cfg) {
-  if (!cfg.s3endpoint.empty()) {
-    std::fprintf(stderr,
-                 "aisloader: -s3endpoint (S3 mode) is not supported yet; use the native "
-                 "endpoint (-ip/-port or AIS_ENDPOINT)\n");
-    return 2;
-  }
   std::string endpoint = cfg.endpoint;
   if (!cfg.ip.empty()) endpoint = cfg.ip + ":" + std::to_string(cfg.port);
-  if (endpoint.empty()) {
-    std::fprintf(stderr, "aisloader: no endpoint: set AIS_ENDPOINT or -ip and -port\n");
+  bool s3 = !cfg.s3endpoint.empty();
+  if (!s3 && endpoint.empty()) {
+    std::fprintf(stderr,
+                 "aisloader: no endpoint: set AIS_ENDPOINT, -ip and -port, or -s3endpoint\n");
+    return 2;
+  }
+  if (s3 && cfg.getConfig) {
+    std::fprintf(stderr, "aisloader: -getconfig reads the cluster map: native API only\n");
+    return 2;
+  }
+  if (cfg.epochs < 0 || (cfg.epochs > 0 && cfg.pctPut != 0)) {
+    std::fprintf(stderr,
+                 "aisloader: -epochs N (N > 0) reads the whole bucket N times: it needs "
+                 "-pctput=0\n");
     return 2;
   }
   std::string bucket = cfg.bucket;
   if (bucket.rfind("ais://", 0) == 0) bucket = bucket.substr(6);
+  if (bucket.rfind("s3://", 0) == 0) bucket = bucket.substr(5);
   while (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
   auto duration = parseDuration(cfg.durationText);
   auto interval = parseDuration(cfg.statsIntervalText);
   auto minSize = cli::parseSize(cfg.minSizeText), maxSize = cli::parseSize(cfg.maxSizeText);
-  if (bucket.empty() || !duration || !interval || !minSize || !maxSize || *minSize > *maxSize ||
-      cfg.workers < 1 || cfg.pctPut < 0 || cfg.pctPut > 100) {
+  if ((bucket.empty() && !cfg.getConfig) || !duration || !interval || !minSize || !maxSize ||
+      *minSize > *maxSize || cfg.workers < 1 || cfg.pctPut < 0 || cfg.pctPut > 100) {
     std::fprintf(stderr,
                  "aisloader: need -bucket, a -duration (e.g. 30s, 2m), 0 <= -pctput <= 100, "
                  "-numworkers >= 1 and -minsize <= -maxsize\n");
@@ -121,55 +208,90 @@ int run(const Config& cfg) {
 
   Client::Options opts;
   opts.endpoint = endpoint;
-  auto admin = Client::connect(opts);
+  S3Credentials creds = S3Credentials::fromEnvironment();
+  auto connect = [&]() -> Result<std::unique_ptr<Backend>> {
+    if (s3) {
+      auto c = S3Client::connect(cfg.s3endpoint, creds);
+      if (!c.ok()) return c.status();
+      return std::unique_ptr<Backend>(std::make_unique<S3Backend>(std::move(*c)));
+    }
+    auto c = Client::connect(opts);
+    if (!c.ok()) return c.status();
+    return std::unique_ptr<Backend>(std::make_unique<FabricBackend>(std::move(*c)));
+  };
+  auto admin = connect();
   if (!admin.ok()) {
     std::fprintf(stderr, "aisloader: %s\n", admin.status().toString().c_str());
     return 7;
   }
   Shared shared;
-  {
+  if (!cfg.getConfig) {
     Status st = (*admin)->createBucket(bucket);
-    if (!st.ok() && st.code() != Code::kBucketExists) {
-      std::fprintf(stderr, "aisloader: create ais://%s: %s\n", bucket.c_str(),
-                   st.toString().c_str());
+    if (!st.ok()) {
+      std::fprintf(stderr, "aisloader: create %s: %s\n", cfg.bucket.c_str(), st.toString().c_str());
       return 1;
     }
     if (cfg.pctPut < 100) {  // GETs also read what the bucket already holds
-      ListOptions lo;
-      for (;;) {
-        auto page = (*admin)->list(bucket, lo);
-        if (!page.ok()) break;
-        for (auto& e : page->entries) shared.objects.emplace_back(e.name, e.size);
-        if (page->continuationToken.empty()) break;
-        lo.continuationToken = page->continuationToken;
+      auto all = (*admin)->list(bucket);
+      if (!all.ok()) {
+        std::fprintf(stderr, "aisloader: list %s: %s\n", cfg.bucket.c_str(),
+                     all.status().toString().c_str());
+        return 1;
       }
+      shared.objects = std::move(*all);
+    }
+    if (cfg.pctPut == 0 && shared.objects.empty()) {
+      std::fprintf(stderr, "aisloader: -pctput=0 and %s is empty: nothing to GET\n",
+                   cfg.bucket.c_str());
+      return 1;
     }
   }
-  if (cfg.pctPut == 0 && shared.objects.empty()) {
-    std::fprintf(stderr, "aisloader: -pctput=0 and ais://%s is empty: nothing to GET\n",
-                 bucket.c_str());
-    return 1;
-  }
+  // -epochs: every object once per epoch, handed out in order through one counter.
+  const uint64_t epochReads = uint64_t(cfg.epochs) * shared.objects.size();
+  std::atomic<uint64_t> nextRead{0};
 
   uint64_t seed =
       cfg.seed ? cfg.seed : static_cast<uint64_t>(Clock::now().time_since_epoch().count());
   std::string runId = fmt::format("{:08x}", static_cast<uint32_t>(seed));
-  std::vector<OpStats> putStats(cfg.workers), getStats(cfg.workers);
+  std::vector<OpStats> putStats(cfg.workers), getStats(cfg.workers), cfgStats(cfg.workers);
   std::vector<std::vector<std::string>> written(cfg.workers);
   std::vector<std::thread> threads;
   auto start = Clock::now();
   for (int w = 0; w < cfg.workers; ++w) {
     threads.emplace_back([&, w] {
-      auto client = Client::connect(opts);
+      auto client = connect();
       if (!client.ok()) {
         shared.errors.fetch_add(1);
         return;
       }
       std::mt19937_64 rng(seed + static_cast<uint64_t>(w) * 7919);
       for (uint64_t i = 0; !shared.stop; ++i) {
+        auto t0 = Clock::now();
+        auto ms = [&t0] {
+          return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        };
+        if (cfg.getConfig) {
+          OpStats& s = cfgStats[w];
+          if (!(*client)->getConfig().ok()) {
+            ++s.errors;
+            shared.errors.fetch_add(1);
+            continue;
+          }
+          ++s.count;
+          s.latenciesMs.push_back(ms());
+          shared.gets.fetch_add(1);
+          continue;
+        }
         bool put = static_cast<int>(rng() % 100) < cfg.pctPut;
         std::pair<std::string, uint64_t> target;
-        if (!put) {
+        if (cfg.epochs > 0) {
+          uint64_t k = nextRead.fetch_add(1);
+          if (k >= epochReads) {
+            shared.stop = true;  // every epoch read
+            break;
+          }
+          target = shared.objects[k % shared.objects.size()];
+        } else if (!put) {
           std::lock_guard lock(shared.mu);
           if (shared.objects.empty()) {
             put = true;
@@ -177,12 +299,11 @@ int run(const Config& cfg) {
             target = shared.objects[rng() % shared.objects.size()];
           }
         }
-        auto t0 = Clock::now();
         if (put) {
           uint64_t size = *minSize + (*maxSize > *minSize ? rng() % (*maxSize - *minSize + 1) : 0);
           std::string name = fmt::format("aisloader-{}/{}-{}", runId, w, i);
-          auto r = (*client)->put(bucket, name, contentOf(name, size));
-          double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+          Status r = (*client)->put(bucket, name, contentOf(name, size));
+          double took = ms();
           OpStats& s = putStats[w];
           if (!r.ok()) {
             ++s.errors;
@@ -191,7 +312,7 @@ int run(const Config& cfg) {
           }
           ++s.count;
           s.bytes += size;
-          s.latenciesMs.push_back(ms);
+          s.latenciesMs.push_back(took);
           shared.puts.fetch_add(1);
           shared.putBytes.fetch_add(size);
           written[w].push_back(name);
@@ -199,7 +320,7 @@ int run(const Config& cfg) {
           shared.objects.emplace_back(name, size);
         } else {
           auto r = (*client)->get(bucket, target.first);
-          double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+          double took = ms();
           OpStats& s = getStats[w];
           bool bad = !r.ok();
           // Objects this run wrote carry derived bytes: -verify compares them.
@@ -213,7 +334,7 @@ int run(const Config& cfg) {
           }
           ++s.count;
           s.bytes += r->size();
-          s.latenciesMs.push_back(ms);
+          s.latenciesMs.push_back(took);
           shared.gets.fetch_add(1);
           shared.getBytes.fetch_add(r->size());
         }
@@ -231,8 +352,11 @@ int run(const Config& cfg) {
   if (!cfg.json) {
     std::printf("%-10s %-6s %12s %12s %8s\n", "TIME", "OP", "OPS/s", "MiB/s", "ERRORS");
   }
-  while (Clock::now() < end) {
-    std::this_thread::sleep_until(std::min(end, next));
+  // (-epochs: until every epoch was read, whatever -duration says)
+  if (cfg.epochs > 0) end = Clock::time_point::max();
+  while (Clock::now() < end && !shared.stop) {
+    std::this_thread::sleep_until(
+        std::min({end, next, Clock::now() + std::chrono::milliseconds(100)}));
     if (Clock::now() < next || cfg.json) continue;
     double secs = std::chrono::duration<double>(Clock::now() - lastAt).count();
     double at = std::chrono::duration<double>(Clock::now() - start).count();
@@ -240,8 +364,8 @@ int run(const Config& cfg) {
     std::printf("%-10s %-6s %12.0f %12.1f %8llu\n", fmt::format("{:.0f}s", at).c_str(), "PUT",
                 (p - lastPuts) / secs, (pb - lastPutB) / secs / (1 << 20),
                 static_cast<unsigned long long>(shared.errors.load()));
-    std::printf("%-10s %-6s %12.0f %12.1f\n", "", "GET", (g - lastGets) / secs,
-                (gb - lastGetB) / secs / (1 << 20));
+    std::printf("%-10s %-6s %12.0f %12.1f\n", "", cfg.getConfig ? "CFG" : "GET",
+                (g - lastGets) / secs, (gb - lastGetB) / secs / (1 << 20));
     std::fflush(stdout);
     lastPuts = p, lastGets = g, lastPutB = pb, lastGetB = gb, lastAt = Clock::now();
     next += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*interval));
@@ -250,10 +374,11 @@ int run(const Config& cfg) {
   for (auto& t : threads) t.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
 
-  OpStats puts, gets;
+  OpStats puts, gets, cfgs;
   for (int w = 0; w < cfg.workers; ++w) {
     puts.merge(putStats[w]);
     gets.merge(getStats[w]);
+    cfgs.merge(cfgStats[w]);
   }
   uint64_t cleaned = 0, cleanupErrors = 0;
   if (cfg.cleanup) {
@@ -284,16 +409,27 @@ int run(const Config& cfg) {
                       : *std::max_element(s.latenciesMs.begin(), s.latenciesMs.end())}}},
         {"errors", s.errors}};
   };
-  auto pj = opJson("PUT", puts), gj = opJson("GET", gets);
+  std::vector<nlohmann::ordered_json> ops;
+  if (cfg.getConfig) {
+    ops.push_back(opJson("CFG", cfgs));  // (one cluster-map fetch per operation)
+  } else {
+    ops.push_back(opJson("PUT", puts));
+    ops.push_back(opJson("GET", gets));
+  }
   if (cfg.json) {
-    nlohmann::ordered_json doc = {{"bucket", "ais://" + bucket}, {"duration_sec", elapsed},
-                                  {"workers", cfg.workers},      {"ops", {pj, gj}},
-                                  {"cleaned_up", cleaned},       {"cleanup_errors", cleanupErrors}};
+    nlohmann::ordered_json doc = {{"bucket", (s3 ? "s3://" : "ais://") + bucket},
+                                  {"api", s3 ? "s3" : "native"},
+                                  {"duration_sec", elapsed},
+                                  {"workers", cfg.workers},
+                                  {"ops", ops},
+                                  {"cleaned_up", cleaned},
+                                  {"cleanup_errors", cleanupErrors}};
     std::printf("%s\n", doc.dump(2).c_str());
   } else {
     std::printf("\n%-4s %10s %10s %10s %9s %9s %9s %9s %8s\n", "OP", "COUNT", "OPS/s", "MiB/s",
                 "p50 ms", "p90 ms", "p99 ms", "max ms", "ERRORS");
-    for (auto* j : {&pj, &gj}) {
+    for (auto& op : ops) {
+      auto* j = &op;
       auto& l = (*j)["latency_ms"];
       std::printf("%-4s %10llu %10.0f %10.1f %9.2f %9.2f %9.2f %9.2f %8llu\n",
                   (*j)["op"].get<std::string>().c_str(),
@@ -308,7 +444,7 @@ int run(const Config& cfg) {
                   cleanupErrors ? fmt::format(", {} failed", cleanupErrors).c_str() : "");
     }
   }
-  return (puts.errors + gets.errors + cleanupErrors) == 0 ? 0 : 1;
+  return (puts.errors + gets.errors + cfgs.errors + cleanupErrors) == 0 ? 0 : 1;
 }
 
 // AIStore's aisloader takes Go-style flags (-name=value, -name value); CLI11 wants --name.
@@ -329,7 +465,7 @@ std::vector<std::string> goFlagsToLong(int argc, char** argv) {
 int main(int argc, char** argv) {
   using ais::loader::Config;
   Config cfg;
-  CLI::App app{"aisloader: load generator for AIStore in C++ (native fabric API)"};
+  CLI::App app{"aisloader: load generator for AIStore in C++ (native fabric API or S3)"};
   app.add_option("--endpoint", cfg.endpoint, "fabric host:port of any node")
       ->envname("AIS_ENDPOINT");
   app.add_option("--ip", cfg.ip, "node address (with --port; instead of --endpoint)");
@@ -345,7 +481,13 @@ int main(int argc, char** argv) {
   app.add_option("--seed", cfg.seed, "random seed (default: from the clock)");
   app.add_option("--statsinterval", cfg.statsIntervalText, "periodic figures every (default 10s)");
   app.add_flag("--json", cfg.json, "final report as JSON only");
-  app.add_option("--s3endpoint", cfg.s3endpoint, "S3 mode (not supported yet: refused)");
+  app.add_option(
+      "--s3endpoint", cfg.s3endpoint,
+      "S3 mode: http://host:port[/s3] (SigV4 with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)");
+  app.add_option("--epochs", cfg.epochs,
+                 "GET every object of the bucket N times, then stop (-pctput=0)");
+  app.add_flag("--getconfig", cfg.getConfig,
+               "control-plane load: fetch the cluster map (native only)");
   try {
     app.parse(ais::loader::goFlagsToLong(argc, argv));
   } catch (const CLI::ParseError& e) {

@@ -10,9 +10,11 @@
 
 #include "meta/names.h"
 #include "node/archive/get_batch.h"
+#include "node/gateway/ais_actions.h"
 #include "node/gateway/forward_read.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/local_read.h"
+#include "node/gateway/native_reply.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/gateway/s3_errors.h"
 #include "node/gateway/s3_payload.h"
@@ -30,18 +32,6 @@ void setChecksumHeaders(Exchange& ex, const ObjectInfo& info) {
 }
 
 using nlohmann::json;
-
-void sendJson(Exchange& ex, unsigned status, const json& j) {
-  ex.responseHeaders().set(http::field::content_type, "application/json");
-  (void)ex.respond(status, j.dump() + "\n");
-}
-
-void sendError(Exchange& ex, const Status& st) {
-  S3Error e = s3Error(st);
-  if (st.code() == Code::kNodeNotFound) e.http = 404;  // (S3 has no nodes)
-  sendJson(ex, e.http,
-           json{{"code", std::string(codeName(st.code()))}, {"message", st.toString()}});
-}
 
 json objectJson(const ObjectInfo& o) {
   return json{{"name", o.name},         {"size", o.size},
@@ -138,34 +128,6 @@ json nodeJson(const meta::NodeInfo& n) {
               {"down", n.down()},
               {"maintenance", n.inMaintenance()},
               {"decommissioning", n.decommissioning()}};
-}
-
-// A request's (small) body, checked as the S3 payload reader checks any; nullopt once an error
-// was answered (a reader error, or over `limit` bytes).
-std::optional<std::string> readMessage(Exchange& ex, const S3Auth& auth, size_t limit,
-                                       const std::string& what) {
-  PayloadReader body(ex, auth);
-  if (const auto& e = body.error()) {
-    sendJson(ex, e->http, json{{"code", e->code}, {"message", e->message}});
-    return std::nullopt;
-  }
-  std::string text;
-  char buf[4096];
-  while (size_t n = body.read(buf, sizeof buf)) {
-    text.append(buf, n);
-    if (text.size() > limit) {
-      ex.closeAfter();
-      sendError(ex,
-                Status(Code::kInvalidArgument, fmt::format("{} over {} KiB", what, limit >> 10)));
-      return std::nullopt;
-    }
-  }
-  if (!body.finish()) {
-    const auto& e = *body.error();
-    sendJson(ex, e.http, json{{"code", e.code}, {"message", e.message}});
-    return std::nullopt;
-  }
-  return text;
 }
 
 // GET (or POST) /v1/ml/moss[/BUCKET] with AIStore's GetBatch request (MossReq JSON; BUCKET is
@@ -420,6 +382,8 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
     }
     case http::verb::put:
       return putObject(gw, ex, *c, bucket, name, auth);
+    case http::verb::post:
+      return objectAction(ex, *c, bucket, name, auth);
     case http::verb::delete_: {
       Status st = gw.remove(*c, bucket, name);
       if (!st.ok()) return sendError(ex, st);
@@ -457,6 +421,8 @@ void buckets(Exchange& ex, Client* c, const std::string& bucket, const Query& q)
   if (m == http::verb::head || (m == http::verb::get && q.count("props"))) {
     auto props = c->bucketProps(bucket);
     if (!props.ok()) return sendError(ex, props.status());
+    // AIStore's HEAD answer: the props, its JSON, in a header.
+    ex.responseHeaders().set("Ais-Bucket-Props", aisBucketProps(*props).dump());
     return sendJson(ex, 200, json{{"name", bucket}, {"props", propsJson(*props)}});
   }
   if (m != http::verb::get)
@@ -475,6 +441,21 @@ void buckets(Exchange& ex, Client* c, const std::string& bucket, const Query& q)
   if (!page.ok()) return sendError(ex, page.status());
   ex.responseHeaders().set(http::field::content_type, "application/json");
   (void)ex.respond(200, listJson(*page));
+}
+
+// GET /v1/daemon?what=... and /v1/cluster?what=...: AIStore's shapes where we have them.
+void daemonWhat(Gateway& gw, Exchange& ex, const std::string& what) {
+  if (what != "smap") {
+    return sendError(
+        ex, Status(Code::kInvalidArgument, "what=" + what +
+                                               ": supported: smap (the others: /v1/cluster, "
+                                               "/v1/buckets, GET /metrics; docs/api.md)"));
+  }
+  auto c = gw.client();
+  if (!c.ok()) return sendError(ex, c.status());
+  auto smap = (*c)->smap(/*refresh=*/true);
+  if (!smap.ok()) return sendError(ex, smap.status());
+  sendJson(ex, 200, aisSmap(*smap));
 }
 
 json jobJson(const JobSummary& m) {
@@ -577,6 +558,9 @@ void serveNative(Gateway& gw, Exchange& ex) {
                                                      authCtx.user + "' may use S3"}});
     }
   }
+  if (p == "/v1/daemon" && queryGet(*q, "what")) {
+    return daemonWhat(gw, ex, *queryGet(*q, "what"));
+  }
   if (p == "/v1/daemon") {
     const auto& o = gw.options();
     json j{{"id", o.nodeId},
@@ -598,6 +582,7 @@ void serveNative(Gateway& gw, Exchange& ex) {
     if (ex.method() != http::verb::get && ex.method() != http::verb::head) {
       return sendError(ex, Status(Code::kInvalidArgument, "cluster: GET, or PUT an action"));
     }
+    if (auto what = queryGet(*q, "what")) return daemonWhat(gw, ex, *what);
     auto smap = (*c)->smap(true);
     if (!smap.ok()) return sendError(ex, smap.status());
     json nodes = json::array();
@@ -627,12 +612,16 @@ void serveNative(Gateway& gw, Exchange& ex) {
   }
   if (p == "/v1/jobs" || p == "/v1/jobs/") return jobs(ex, *c, "", *q);
   if (p.rfind("/v1/jobs/", 0) == 0) return jobs(ex, *c, std::string(p.substr(9)), *q);
-  if (p == "/v1/buckets" || p == "/v1/buckets/") return buckets(ex, *c, "", *q);
+  if (p == "/v1/buckets" || p == "/v1/buckets/") {
+    if (hasActionMessage(ex)) return bucketAction(ex, **c, "", authCtx);
+    return buckets(ex, *c, "", *q);
+  }
   if (p.rfind("/v1/buckets/", 0) == 0) {
     std::string bucket(p.substr(12));
     if (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
     if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
     if (Status st = meta::refuseReservedBucket(bucket); !st.ok()) return sendError(ex, st);
+    if (hasActionMessage(ex)) return bucketAction(ex, **c, bucket, authCtx);
     return buckets(ex, *c, bucket, *q);
   }
   if (p == "/v1/ml/moss" || p.rfind("/v1/ml/moss/", 0) == 0) {

@@ -7,11 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/size_text.h"
+
 namespace ais::cli {
 
-std::string humanSize(uint64_t bytes);  // "0B", "512B", "1.50KiB", "3.00GiB"
-// Parses "1048576", "1MiB", "64k", "2GB" (binary units either way); nullopt on junk.
-std::optional<uint64_t> parseSize(std::string_view text);
+std::string humanSize(uint64_t bytes);       // "0B", "512B", "1.50KiB", "3.00GiB"
+using ::ais::parseSize;                      // "1MiB", "64k" (common/size_text.h)
 std::string formatTime(int64_t unixNs);      // "2024-11-24T21:03:00Z" (UTC); "-" for 0
 std::string checksumHex(uint64_t checksum);  // 16 lowercase hex digits
 

@@ -1,0 +1,227 @@
+#include "node/gateway/ais_actions.h"
+
+#include <ctime>
+
+#include "meta/bucket_props_edit.h"
+#include "meta/names.h"
+#include "node/gateway/native_reply.h"
+
+namespace ais::gateway {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMessageLimit = 64 << 10;
+
+// {"action": A, ...} from the body; nullopt once an error was answered.
+std::optional<json> actionMessage(Exchange& ex, const S3Auth& auth) {
+  auto text = readMessage(ex, auth, kMessageLimit, "action message");
+  if (!text) return std::nullopt;
+  json msg = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!msg.is_object() || !msg.contains("action") || !msg["action"].is_string()) {
+    sendError(ex, Status(Code::kInvalidArgument,
+                         "expected an action message {\"action\": ..., \"value\": ...}"));
+    return std::nullopt;
+  }
+  return msg;
+}
+
+void wrongMethod(Exchange& ex, const std::string& action, const char* method) {
+  sendJson(ex, 405,
+           json{{"code", "MethodNotAllowed"},
+                {"message", "action '" + action + "' is " + method + " (AIStore's http_api)"}});
+}
+
+// AIStore's time format of list entries' atime (RFC 822 with a numeric zone).
+std::string aisTime(int64_t ns) {
+  std::time_t t = static_cast<std::time_t>(ns / 1000000000);
+  char buf[40];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%d %b %y %H:%M UTC", &tm);
+  return buf;
+}
+
+// {"checksum": {"type": "md5"}, "mirror": {"copies": 2}} -> checksum.type=md5, mirror.copies=2.
+void flatten(const json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_object()) {
+      flatten(*it, key, out);
+    } else if (it->is_string()) {
+      out.emplace_back(key, it->get<std::string>());
+    } else {
+      out.emplace_back(key, it->dump());  // true/false, numbers
+    }
+  }
+}
+
+void setBucketProps(Exchange& ex, Client& c, const std::string& bucket, const json& value) {
+  if (!value.is_object()) {
+    return sendError(ex, Status(Code::kInvalidArgument, "set-bprops: value must be an object"));
+  }
+  std::vector<std::pair<std::string, std::string>> edits;
+  flatten(value, "", edits);
+  auto current = c.bucketProps(bucket);
+  if (!current.ok()) return sendError(ex, current.status());
+  meta::BucketProps updated = *current;
+  for (const auto& [key, v] : edits) {
+    if (Status st = meta::applyBucketProp(updated, key, v); !st.ok()) return sendError(ex, st);
+  }
+  // Over the props read above: a change made meanwhile is not silently undone.
+  if (Status st = c.setBucketProps(bucket, updated, &*current); !st.ok()) {
+    return sendError(ex, st);
+  }
+  sendJson(ex, 200, json::object());
+}
+
+void listObjects(Exchange& ex, Client& c, const std::string& bucket, const json& value) {
+  ListOptions opts;
+  if (!value.is_null() && !value.is_object()) {
+    return sendError(ex, Status(Code::kInvalidArgument, "list: value must be an object"));
+  }
+  json v = value.is_object() ? value : json::object();
+  opts.prefix = v.value("prefix", "");
+  opts.continuationToken = v.value("continuation_token", "");
+  if (v.contains("pagesize")) {
+    if (!v["pagesize"].is_number_unsigned()) {
+      return sendError(ex, Status(Code::kInvalidArgument, "list: pagesize must be a number"));
+    }
+    opts.pageSize = static_cast<uint32_t>(v["pagesize"].get<uint64_t>());
+  }
+  opts.allowPartial = true;
+  auto page = c.list(bucket, opts);
+  if (!page.ok()) return sendError(ex, page.status());
+  json entries = json::array();
+  for (const auto& o : page->entries) {
+    entries.push_back(json{{"name", o.name},
+                           {"checksum", o.checksumValue},
+                           {"atime", aisTime(o.atimeNs)},
+                           {"size", std::to_string(o.size)},
+                           {"version", std::to_string(o.version)},
+                           {"flags", 64}});  // (present in the cluster: AIStore's EntryIsCached)
+  }
+  sendJson(ex, 200,
+           json{{"uuid", ""},
+                {"continuation_token", page->continuationToken},
+                {"entries", entries},
+                {"flags", 0}});
+}
+
+}  // namespace
+
+bool hasActionMessage(const Exchange& ex) {
+  if (ex.method() == http::verb::put) return false;
+  return ex.contentLength().value_or(0) > 0 || ex.chunked();
+}
+
+void bucketAction(Exchange& ex, Client& c, const std::string& bucket, const S3Auth& auth) {
+  auto msg = actionMessage(ex, auth);
+  if (!msg) return;
+  std::string action = (*msg)["action"].get<std::string>();
+  json value = msg->value("value", json());
+  auto m = ex.method();
+  if (bucket.empty()) {
+    if (action != "list") {
+      return sendError(ex,
+                       Status(Code::kInvalidArgument,
+                              "/v1/buckets takes the action 'list' (GET); got '" + action + "'"));
+    }
+    if (m != http::verb::get) return wrongMethod(ex, action, "GET");
+    auto list = c.listBuckets();
+    if (!list.ok()) return sendError(ex, list.status());
+    json arr = json::array();
+    for (const auto& b : *list) {
+      if (meta::isReservedBucket(b.name)) continue;
+      arr.push_back(
+          json{{"name", b.name}, {"provider", "ais"}, {"namespace", {{"uuid", ""}, {"name", ""}}}});
+    }
+    return sendJson(ex, 200, arr);
+  }
+  if (action == "list") {
+    if (m != http::verb::get) return wrongMethod(ex, action, "GET");
+    return listObjects(ex, c, bucket, value);
+  }
+  if (action == "create-bck") {
+    if (m != http::verb::post) return wrongMethod(ex, action, "POST");
+    Status st = c.createBucket(bucket);
+    return st.ok() ? sendJson(ex, 200, json::object()) : sendError(ex, st);
+  }
+  if (action == "destroy-bck") {
+    if (m != http::verb::delete_) return wrongMethod(ex, action, "DELETE");
+    Status st = c.destroyBucket(bucket, /*force=*/true);  // (AIStore's: objects and all)
+    return st.ok() ? sendJson(ex, 200, json::object()) : sendError(ex, st);
+  }
+  if (action == "set-bprops") {
+    if (m != http::verb::patch) return wrongMethod(ex, action, "PATCH");
+    return setBucketProps(ex, c, bucket, value);
+  }
+  sendError(ex, Status(Code::kInvalidArgument,
+                       "unsupported bucket action '" + action +
+                           "' (supported: list, create-bck, destroy-bck, set-bprops)"));
+}
+
+void objectAction(Exchange& ex, Client& c, const std::string& bucket, const std::string& name,
+                  const S3Auth& auth) {
+  auto msg = actionMessage(ex, auth);
+  if (!msg) return;
+  std::string action = (*msg)["action"].get<std::string>();
+  if (action != "rename") {
+    return sendError(ex, Status(Code::kInvalidArgument,
+                                "unsupported object action '" + action + "' (supported: rename)"));
+  }
+  if (ex.method() != http::verb::post) return wrongMethod(ex, action, "POST");
+  if (!msg->contains("name") || !(*msg)["name"].is_string()) {
+    return sendError(ex,
+                     Status(Code::kInvalidArgument, "rename: \"name\" (the new name) is required"));
+  }
+  std::string to = (*msg)["name"].get<std::string>();
+  if (Status st = meta::validateObjectName(to); !st.ok()) return sendError(ex, st);
+  Status st = c.rename(bucket, name, to);
+  st.ok() ? sendJson(ex, 200, json::object()) : sendError(ex, st);
+}
+
+json aisBucketProps(const meta::BucketProps& p) {
+  return json{{"provider", "ais"},
+              {"checksum", {{"type", p.checksumType == "xxhash64" ? "xxhash" : p.checksumType}}},
+              {"mirror", {{"enabled", p.mirrorCopies > 1}, {"copies", p.mirrorCopies}}},
+              {"ec",
+               {{"enabled", p.ec.enabled},
+                {"data_slices", p.ec.dataSlices},
+                {"parity_slices", p.ec.paritySlices},
+                {"objsize_limit", p.ec.objSizeLimit}}},
+              {"versioning", {{"enabled", p.versioning}}},
+              {"created", p.createdNs}};
+}
+
+json aisSmap(const meta::Smap& smap) {
+  auto net = [](const std::string& hostport, bool http) {
+    auto colon = hostport.rfind(':');
+    std::string host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
+    std::string port = colon == std::string::npos ? "" : hostport.substr(colon + 1);
+    return json{{"node_ip_addr", host},
+                {"daemon_port", port},
+                {"direct_url", http && !hostport.empty() ? "http://" + hostport : ""}};
+  };
+  auto snode = [&](const meta::NodeInfo& n) {
+    return json{{"daemon_id", n.id},
+                {"daemon_type", n.isProxy() ? "proxy" : "target"},
+                {"public_net", net(n.httpEndpoint, true)},
+                {"intra_control_net", net(n.rpcEndpoint, false)},  // (the Cap'n Proto fabric)
+                {"flags", n.flags}};
+  };
+  json pmap = json::object(), tmap = json::object(), primary;
+  for (const auto& n : smap.nodes) {
+    (n.isProxy() ? pmap : tmap)[n.id] = snode(n);
+    if (n.isProxy() && n.id == smap.primaryId) primary = snode(n);
+  }
+  return json{{"tmap", tmap},
+              {"pmap", pmap},
+              {"proxy_si", primary},
+              {"uuid", smap.uuid},
+              {"version", smap.version}};
+}
+
+}  // namespace ais::gateway

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# AIStore's shapes of the native API (its http_api document; docs/api.md "AIStore's action
+# messages") against a real cluster, with a plain HTTP client (Python's http.client, as curl would
+# send them): action messages on /v1/buckets and /v1/objects, list-objects pages, set-bprops and
+# the Ais-Bucket-Props header, ?what=smap; what is refused and how.
+set -u
+source "$(dirname "$0")/lib.sh"
+start_cluster
+
+$PY - "$(dirname "$0")" "$S3_ENDPOINT" "$AIS_BIN" <<'PY' || FAILS=$((FAILS + 1))
+import http.client, json, subprocess, sys, urllib.parse
+sys.path.insert(0, sys.argv[1])
+from s3checks import check
+import s3checks
+
+gw = urllib.parse.urlsplit(sys.argv[2])
+ais = sys.argv[3]
+
+def call(method, path, msg=None, body=None):
+    """One request; an action message goes as a JSON body (GET too, as AIStore's clients send
+    it). Returns status, parsed JSON (or None), headers."""
+    c = http.client.HTTPConnection(gw.hostname, gw.port, timeout=60)
+    headers = {}
+    if msg is not None:
+        body = json.dumps(msg) if not isinstance(msg, str) else msg
+        headers["Content-Type"] = "application/json"
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse()
+    raw = r.read()
+    try:
+        doc = json.loads(raw) if raw else None
+    except ValueError:
+        doc = raw
+    return r.status, doc, r
+
+def cli_json(*args):
+    out = subprocess.run([ais, *args, "--json"], capture_output=True, text=True, timeout=60)
+    return json.loads(out.stdout) if out.returncode == 0 else None
+
+# ---- buckets ----
+st, doc, _ = call("POST", "/v1/buckets/abc", {"action": "create-bck"})
+check("create-bck", st == 200, (st, doc))
+st, doc, _ = call("GET", "/v1/buckets", {"action": "list"})
+check("list buckets: AIStore's array", st == 200 and
+      {"name": "abc", "provider": "ais", "namespace": {"uuid": "", "name": ""}} in (doc or []),
+      (st, doc))
+
+# ---- objects, and their listing in pages ----
+for i in range(5):
+    st, _, _ = call("PUT", "/v1/objects/abc/dir1/o%d?provider=ais" % i, body=b"x" * (10 + i))
+    check("PUT o%d (?provider=ais)" % i, st == 200, st)
+st, doc, _ = call("GET", "/v1/buckets/abc?provider=ais", {"action": "list", "value": {"props": "size"}})
+entries = (doc or {}).get("entries") or []
+shown = cli_json("object", "show", "ais://abc/dir1/o3") or {}
+e3 = [e for e in entries if e["name"] == "dir1/o3"]
+check("list-objects: entries as AIStore writes them", st == 200 and len(entries) == 5 and e3 and
+      e3[0]["size"] == "13" and e3[0]["checksum"] == shown.get("checksum_value", shown.get("checksum")) and
+      e3[0]["version"] == "1" and doc.get("continuation_token") == "" and doc.get("flags") == 0,
+      (st, doc, shown))
+names, token, pages = [], "", 0
+while True:
+    st, doc, _ = call("GET", "/v1/buckets/abc",
+                      {"action": "list", "value": {"pagesize": 2, "continuation_token": token}})
+    if st != 200:
+        break
+    pages += 1
+    names += [e["name"] for e in doc["entries"]]
+    token = doc["continuation_token"]
+    if not token or pages > 10:
+        break
+check("list-objects: pages of pagesize, continuation_token", st == 200 and pages == 3 and
+      names == ["dir1/o%d" % i for i in range(5)], (st, pages, names))
+st, doc, _ = call("GET", "/v1/buckets/abc", {"action": "list", "value": {"prefix": "dir1/o4"}})
+check("list-objects: prefix", st == 200 and [e["name"] for e in doc["entries"]] == ["dir1/o4"], doc)
+
+# ---- rename ----
+st, doc, _ = call("POST", "/v1/objects/abc/dir1/o0", {"action": "rename", "name": "dir2/moved"})
+check("rename", st == 200, (st, doc))
+st_old, _, _ = call("GET", "/v1/objects/abc/dir1/o0")
+st_new, body, _ = call("GET", "/v1/objects/abc/dir2/moved")
+check("rename: the old name is gone, the new one has the bytes", st_old == 404 and
+      st_new == 200 and body == b"x" * 10, (st_old, st_new, body))
+st, doc, _ = call("POST", "/v1/objects/abc/dir2/moved", {"action": "rename"})
+check("rename without a name: 400", st == 400 and "name" in doc["message"], (st, doc))
+
+# ---- props ----
+st, doc, _ = call("PATCH", "/v1/buckets/abc", {"action": "set-bprops", "value": {
+    "checksum": {"type": "sha256"}, "mirror": {"enabled": True, "copies": 2}}})
+check("set-bprops", st == 200, (st, doc))
+props = cli_json("bucket", "props", "show", "ais://abc") or {}
+check("set-bprops took effect (ais bucket props show)", props.get("checksum") == "sha256" and
+      props.get("mirror") == {"enabled": True, "copies": 2}, props)
+st, _, r = call("HEAD", "/v1/buckets/abc")
+hp = json.loads(r.getheader("Ais-Bucket-Props") or "{}")
+check("HEAD: Ais-Bucket-Props in AIStore's JSON", st == 200 and
+      hp.get("checksum", {}).get("type") == "sha256" and hp.get("mirror") == {"enabled": True, "copies": 2} and
+      hp.get("provider") == "ais", (st, hp))
+st, doc, _ = call("PATCH", "/v1/buckets/abc", {"action": "set-bprops", "value": {"mirror": {"copies": 3}, "bogus": 1}})
+st2, _, r = call("HEAD", "/v1/buckets/abc")
+hp = json.loads(r.getheader("Ais-Bucket-Props") or "{}")
+check("set-bprops with an unknown key: 400 naming it, nothing changed", st == 400 and
+      "bogus" in doc["message"] and hp.get("mirror", {}).get("copies") == 2, (st, doc, hp))
+st, doc, _ = call("PATCH", "/v1/buckets/abc", {"action": "set-bprops", "value": {"checksum": {"type": "crc64"}}})
+check("set-bprops with a bad value: 400", st == 400 and "checksum" in doc["message"], (st, doc))
+
+# ---- what is refused ----
+st, doc, _ = call("POST", "/v1/buckets/abc", {"action": "copy-bck"})
+check("an action not served: 400 naming the supported ones", st == 400 and "create-bck" in doc["message"], (st, doc))
+st, doc, _ = call("GET", "/v1/buckets/abc", {"action": "create-bck"})
+check("an action with the wrong method: 405", st == 405, (st, doc))
+st, doc, _ = call("POST", "/v1/buckets/abc", "{not json")
+check("a malformed message: 400", st == 400, (st, doc))
+st, doc, _ = call("GET", "/v1/daemon?what=bogus")
+check("what=bogus: 400 naming what is served", st == 400 and "smap" in doc["message"], (st, doc))
+
+# ---- ?what=smap ----
+cluster = cli_json("show", "cluster") or {}
+primary = [cluster.get("primary")]
+targets = sorted(n["id"] for n in cluster.get("nodes", []) if n["role"] == "target")
+for path in ("/v1/daemon?what=smap", "/v1/cluster?what=smap"):
+    st, doc, _ = call("GET", path)
+    ok = st == 200 and len(targets) == 3 and sorted(doc["tmap"]) == targets
+    ok = ok and doc["proxy_si"]["daemon_id"] == primary[0] and doc["version"] == cluster["smap_version"]
+    ok = ok and all(n["daemon_type"] == "target" and n["public_net"]["direct_url"].startswith("http://")
+                    for n in doc["tmap"].values()) and doc["version"] > 0 and doc["uuid"]
+    check("%s: AIStore's Smap (pmap, tmap, proxy_si)" % path, ok, (st, doc))
+
+# ---- destroy-bck: AIStore's, objects and all ----
+st, doc, _ = call("DELETE", "/v1/buckets/abc", {"action": "destroy-bck"})
+check("destroy-bck of a bucket with objects", st == 200, (st, doc))
+st, doc, _ = call("GET", "/v1/buckets", {"action": "list"})
+check("destroyed: no longer listed", st == 200 and not any(b["name"] == "abc" for b in doc), doc)
+sys.exit(1 if s3checks.fails else 0)
+PY
+finish

@@ -23,6 +23,7 @@ expect_rc() {
   if ((rc == want)); then pass "$name"; else fail "$name" "exit $rc, want $want: $(tail -n 2 <<<"$out" | tr '\n' ' ')"; fi
 }
 
+listed_count_of() { ais ls "$1" --json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 json_field() { # FILE EXPR: evaluates EXPR on the parsed JSON document `d`
   /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
@@ -352,6 +353,36 @@ fi
 echo shape | ais put - ais://aisshape/o >/dev/null
 check ais_rmo ais rmo ais://aisshape/o
 check ais_rmb ais rmb ais://aisshape
+
+# ---- copies (server-side), bucket summary, completion ----
+ais create ais://cpsrc >/dev/null
+for i in 1 2 3; do head -c $((i * 1000)) /dev/urandom >"$WORK/cp$i"; ais put -q "$WORK/cp$i" "ais://cpsrc/d/f$i" >/dev/null; done
+echo top | ais put - ais://cpsrc/top >/dev/null
+check object_cp ais object cp ais://cpsrc/d/f1 ais://cpsrc/copy1
+ais get -q ais://cpsrc/copy1 "$WORK/cpgot" >/dev/null 2>&1
+check object_cp_bytes cmp "$WORK/cp1" "$WORK/cpgot"
+expect_rc object_cp_missing 3 ais object cp ais://cpsrc/nope ais://cpsrc/x
+check bucket_cp_prefix ais bucket cp ais://cpsrc/d/ ais://cpdst
+[[ $(listed_count_of ais://cpdst) == 3 ]] && pass bucket_cp_prefix_count || fail bucket_cp_prefix_count "$(listed_count_of ais://cpdst)"
+ais get -q ais://cpdst/d/f3 "$WORK/cpgot" >/dev/null 2>&1
+check bucket_cp_bytes cmp "$WORK/cp3" "$WORK/cpgot"
+check cp_alias_bucket ais cp ais://cpsrc ais://cpall
+[[ $(listed_count_of ais://cpall) == 5 ]] && pass cp_alias_bucket_count || fail cp_alias_bucket_count "$(listed_count_of ais://cpall)"
+check cp_alias_object ais cp ais://cpsrc/top ais://cpdst/renamed-top
+expect_rc bucket_cp_same 5 ais bucket cp ais://cpsrc ais://cpsrc
+ais bucket summary ais://cpall --json >"$WORK/sum.json"
+[[ $(json_field "$WORK/sum.json" '(d[0]["objects"], d[0]["bytes"])') == "(5, $((1000 + 2000 + 3000 + 1000 + 4)))" ]] &&
+  pass bucket_summary || fail bucket_summary "$(cat "$WORK/sum.json")"
+ais bucket summary >"$WORK/sum.txt"
+grep -Eq '^ais://cpdst +4 ' "$WORK/sum.txt" && pass bucket_summary_all || fail bucket_summary_all "$(cat "$WORK/sum.txt")"
+# Completion from the binary's own command tree (no cluster needed).
+if env -u AIS_ENDPOINT "$AIS_BIN" completion bash >"$WORK/compl.bash" &&
+  [[ $(bash -c "source '$WORK/compl.bash'; COMP_WORDS=(ais bucket su); COMP_CWORD=2; _ais; echo \${COMPREPLY[*]}") == summary ]] &&
+  [[ $(bash -c "source '$WORK/compl.bash'; COMP_WORDS=(ais show performance ''); COMP_CWORD=3; _ais; echo \${COMPREPLY[*]}") == *throughput* ]]; then
+  pass completion_bash
+else
+  fail completion_bash "$(head -c 300 "$WORK/compl.bash")"
+fi
 
 # ---- node restart keeps data ----
 check dev_kill_t2 "$DEV" kill t2

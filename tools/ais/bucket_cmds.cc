@@ -165,6 +165,48 @@ int listBuckets(Cli& cli, bool json, bool noHeaders) {
   return kExitOk;
 }
 
+// `ais bucket summary [ais://B[/PREFIX]]`: objects and bytes per bucket, counted from a full
+// listing (every target asked; a target that cannot be reached fails it rather than undercount).
+int summarize(Cli& cli, const std::string& arg, bool json, bool noHeaders) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  std::vector<Uri> targets;
+  if (arg.empty()) {
+    auto buckets = (*client)->listBuckets();
+    if (!buckets.ok()) return fail(buckets.status());
+    for (const auto& b : *buckets) targets.push_back(Uri{b.name, ""});
+  } else {
+    auto uri = parseUri(arg);
+    if (!uri.ok()) return fail(uri.status());
+    targets.push_back(*uri);
+  }
+  auto out = nlohmann::ordered_json::array();
+  Table t({"NAME", "OBJECTS", "SIZE", "BYTES"});
+  for (const auto& u : targets) {
+    ListOptions lo;
+    lo.prefix = u.name;
+    uint64_t objects = 0, bytes = 0;
+    for (;;) {
+      auto page = (*client)->list(u.bucket, lo);
+      if (!page.ok()) return fail(page.status());
+      for (const auto& e : page->entries) {
+        ++objects;
+        bytes += e.size;
+      }
+      if (page->continuationToken.empty()) break;
+      lo.continuationToken = page->continuationToken;
+    }
+    out.push_back({{"name", u.toString()}, {"objects", objects}, {"bytes", bytes}});
+    t.addRow({u.toString(), std::to_string(objects), humanSize(bytes), std::to_string(bytes)});
+  }
+  if (json) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::fputs(t.render(!noHeaders).c_str(), stdout);
+  }
+  return kExitOk;
+}
+
 void addCreate(CLI::App& parent, Cli& cli, const std::string& name) {
   auto args = std::make_shared<std::vector<std::string>>();
   auto* cmd = parent.add_subcommand(name, "Create buckets");
@@ -191,6 +233,18 @@ void addBucketCommands(CLI::App& app, Cli& cli) {
   addCreate(app, cli, "create");  // AIStore's `ais create`
   addRemove(*bucket, cli, "rm");
   addRemove(app, cli, "rmb");  // AIStore's `ais rmb`
+  {
+    auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
+    auto arg = std::make_shared<std::string>();
+    auto* sum =
+        bucket->add_subcommand("summary", "Objects and bytes per bucket (or of one, or a prefix)");
+    sum->add_option("BUCKET", *arg, "ais://BUCKET[/PREFIX] (default: every bucket)");
+    sum->add_flag("--json,-j", *json, "JSON output");
+    sum->add_flag("--no-headers,-H", *noHeaders, "Table without headers");
+    sum->callback([&cli, arg, json, noHeaders] {
+      cli.action = [&cli, arg, json, noHeaders] { return summarize(cli, *arg, *json, *noHeaders); };
+    });
+  }
   {
     auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
     auto* cmd = bucket->add_subcommand("ls", "List buckets");

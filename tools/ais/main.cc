@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the subcommand
   Cli cli;
-  app.add_option("--endpoint", cli.endpoint, "Fabric endpoint host:port of any node")
+  app.add_option("--endpoint", cli.endpoint,
+                 "Any node: its fabric host:port, or its gateway http://host:port (AIStore's form)")
       ->envname("AIS_ENDPOINT");
   app.add_option("--timeout", cli.timeoutSec, "Per-request timeout, seconds")
       ->check(CLI::PositiveNumber)
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
   addEcCommands(app, cli);
   addArchiveCommands(app, cli);
   addObjectCommands(app, cli);
+  addCopyCommands(app, cli);
+  addCompletionCommand(app, cli);
 
   if (argc == 1) {  // bare `ais`: show what there is, like NVIDIA's CLI
     std::fputs(app.help().c_str(), stdout);
@@ -66,10 +69,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   if (!cli.action) return kExitOk;
-  if (cli.endpoint.empty()) {
+  if (cli.endpoint.empty() && !app.got_subcommand("completion")) {
     std::fprintf(stderr,
-                 "Error: no cluster endpoint: set AIS_ENDPOINT=host:port (for the playground: "
-                 "eval \"$(tools/dev env)\") or pass --endpoint host:port\n");
+                 "Error: no cluster endpoint: set AIS_ENDPOINT=host:port or http://host:port (for "
+                 "the playground: eval \"$(tools/dev env)\") or pass --endpoint\n");
     return kExitUsage;
   }
   return cli.action();

@@ -183,9 +183,27 @@ kj::Promise<void> NodeServer::bucketEmpty(BucketEmptyContext context) {
   if (!target_) return answer(context, notTarget());
   return target_->bucketEmpty(context);
 }
-kj::Promise<void> NodeServer::putObject(PutObjectContext context) {
-  return toTarget(target_, &TargetService::putObject, context);
-}
+// The object calls a target serves, each refused on a proxy and handed over once the bucket is
+// known (toTarget): one line per capnp override.
+#define AIS_TARGET_CALL(Method, Context, handler, Handler) \
+  kj::Promise<void> NodeServer::Method(Context context) {  \
+    return toTarget(handler, &Handler::Method, context);   \
+  }
+AIS_TARGET_CALL(putObject, PutObjectContext, target_, TargetService)
+AIS_TARGET_CALL(beginPut, BeginPutContext, target_, TargetService)
+AIS_TARGET_CALL(getObject, GetObjectContext, target_, TargetService)
+AIS_TARGET_CALL(headObject, HeadObjectContext, target_, TargetService)
+AIS_TARGET_CALL(deleteObject, DeleteObjectContext, target_, TargetService)
+AIS_TARGET_CALL(renameObject, RenameObjectContext, target_, TargetService)
+AIS_TARGET_CALL(listObjects, ListObjectsContext, target_, TargetService)
+AIS_TARGET_CALL(listArchive, ListArchiveContext, target_, TargetService)
+AIS_TARGET_CALL(appendArchive, AppendArchiveContext, target_, TargetService)
+AIS_TARGET_CALL(lockObject, LockObjectContext, target_, TargetService)
+AIS_TARGET_CALL(setCustom, SetCustomContext, target_, TargetService)
+AIS_TARGET_CALL(copyObject, CopyObjectContext, target_, TargetService)
+AIS_TARGET_CALL(assembleObject, AssembleObjectContext, assembler_.get(), Assembler)
+#undef AIS_TARGET_CALL
+
 kj::Promise<void> NodeServer::putBatch(PutBatchContext context) {
   if (!target_) {
     auto items = context.getParams().getItems();
@@ -201,46 +219,6 @@ kj::Promise<void> NodeServer::putBatch(PutBatchContext context) {
   return kj::joinPromises(known.releaseAsArray()).then([this, context]() mutable {
     return target_->putBatch(context);
   });
-}
-kj::Promise<void> NodeServer::beginPut(BeginPutContext context) {
-  return toTarget(target_, &TargetService::beginPut, context);
-}
-kj::Promise<void> NodeServer::getObject(GetObjectContext context) {
-  return toTarget(target_, &TargetService::getObject, context);
-}
-kj::Promise<void> NodeServer::headObject(HeadObjectContext context) {
-  return toTarget(target_, &TargetService::headObject, context);
-}
-kj::Promise<void> NodeServer::deleteObject(DeleteObjectContext context) {
-  return toTarget(target_, &TargetService::deleteObject, context);
-}
-kj::Promise<void> NodeServer::renameObject(RenameObjectContext context) {
-  return toTarget(target_, &TargetService::renameObject, context);
-}
-kj::Promise<void> NodeServer::listObjects(ListObjectsContext context) {
-  return toTarget(target_, &TargetService::listObjects, context);
-}
-
-kj::Promise<void> NodeServer::listArchive(ListArchiveContext context) {
-  return toTarget(target_, &TargetService::listArchive, context);
-}
-
-kj::Promise<void> NodeServer::appendArchive(AppendArchiveContext context) {
-  return toTarget(target_, &TargetService::appendArchive, context);
-}
-
-kj::Promise<void> NodeServer::lockObject(LockObjectContext context) {
-  return toTarget(target_, &TargetService::lockObject, context);
-}
-
-kj::Promise<void> NodeServer::setCustom(SetCustomContext context) {
-  return toTarget(target_, &TargetService::setCustom, context);
-}
-kj::Promise<void> NodeServer::copyObject(CopyObjectContext context) {
-  return toTarget(target_, &TargetService::copyObject, context);
-}
-kj::Promise<void> NodeServer::assembleObject(AssembleObjectContext context) {
-  return toTarget(assembler_.get(), &Assembler::assembleObject, context);
 }
 namespace {
 

@@ -8,10 +8,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "node/archive/read_at.h"
+#include "tests/unit/node/store/temp_dir.h"
 
 namespace ais::archive::testing {
 
@@ -37,5 +39,18 @@ inline ReadAt readerOf(const std::string& shard) {
     return n;
   };
 }
+
+// A test's source tree: files_ (name -> bytes), written under src_ in a temp dir by writeFiles().
+class SourceTreeTest : public ::testing::Test {
+ protected:
+  void writeFiles() {
+    src_ = tmp_.sub("src");
+    for (auto& [name, data] : files_) spit(src_ + "/" + name, data);
+  }
+
+  store::testing::TempDir tmp_;
+  std::string src_;
+  std::map<std::string, std::string> files_;
+};
 
 }  // namespace ais::archive::testing

@@ -30,10 +30,9 @@ using testing::readerOf;
 using testing::slurp;
 using testing::spit;
 
-class ShardIndexTest : public ::testing::Test {
+class ShardIndexTest : public testing::SourceTreeTest {
  protected:
   void SetUp() override {
-    src_ = tmp_.sub("src");
     std::mt19937_64 rng(7);
     // Compressible and incompressible samples, enough to span many restart points.
     for (int i = 0; i < 120; ++i) {
@@ -45,7 +44,7 @@ class ShardIndexTest : public ::testing::Test {
       files_["d" + std::to_string(i % 4) + "/s" + std::to_string(i) + ".bin"] = std::move(data);
     }
     files_["empty"] = "";
-    for (auto& [name, data] : files_) spit(src_ + "/" + name, data);
+    writeFiles();
   }
 
   // Runs a shell pipeline in src_, output to a file; returns its bytes.
@@ -90,10 +89,6 @@ class ShardIndexTest : public ::testing::Test {
       EXPECT_TRUE(*got == it->second.substr(off, len)) << it->first << " at " << off;
     }
   }
-
-  TempDir tmp_;
-  std::string src_;
-  std::map<std::string, std::string> files_;
 };
 
 TEST_F(ShardIndexTest, FormatsByNameMimeAndBytes) {

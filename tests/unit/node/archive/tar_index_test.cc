@@ -26,16 +26,15 @@ using testing::readerOf;
 using testing::slurp;
 using testing::spit;
 
-class TarIndexTest : public ::testing::Test {
+class TarIndexTest : public testing::SourceTreeTest {
  protected:
   void SetUp() override {
-    src_ = tmp_.sub("src");
     files_["a.txt"] = "hello";
     files_["empty"] = "";
     files_["dir/b.bin"] = std::string(70000, 'b');
     files_["dir/sub/c"] = std::string(512, 'c');  // exactly one block
     files_[std::string(150, 'n') + "/" + std::string(120, 'm')] = "long";
-    for (auto& [name, data] : files_) spit(src_ + "/" + name, data);
+    writeFiles();
     ASSERT_EQ(0, ::symlink("a.txt", (src_ + "/link").c_str()));
   }
   std::string tar(const std::string& format) {
@@ -65,10 +64,6 @@ class TarIndexTest : public ::testing::Test {
     EXPECT_EQ(link->linkTarget, "a.txt");
     EXPECT_EQ(index->find("nope"), nullptr);
   }
-
-  TempDir tmp_;
-  std::string src_;
-  std::map<std::string, std::string> files_;
 };
 
 TEST_F(TarIndexTest, GnuFormatWithLongNames) { checkAll(tar("gnu")); }

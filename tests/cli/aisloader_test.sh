@@ -76,6 +76,13 @@ out=$("$LOADER" -bucket=ais://loadb -epochs=1 -pctput=50 2>&1)
 rc=$?
 if ((rc == 2)) && [[ $out == *"-pctput=0"* ]]; then pass loader_epochs_needs_reads_only; else fail loader_epochs_needs_reads_only "exit $rc: $out"; fi
 
+# tools/dev runs it against the playground, natively or (--s3) through S3.
+"$DEV" aisloader -bucket=ais://devload -duration=1s -numworkers=1 -pctput=100 -minsize=1KiB -maxsize=1KiB -cleanup=false -json >"$WORK/dev1.json" 2>&1
+"$DEV" aisloader --s3 -bucket=devload -epochs=1 -pctput=0 -numworkers=1 -json >"$WORK/dev2.json" 2>&1
+n1=$(jq_ "$WORK/dev1.json" 'd["ops"][0]["count"]' 2>/dev/null)
+got=$(jq_ "$WORK/dev2.json" '(d["api"], d["ops"][1]["count"], d["ops"][1]["errors"])' 2>/dev/null)
+[[ -n $n1 && $got == "('s3', $n1, 0)" ]] && pass dev_aisloader || fail dev_aisloader "native PUTs $n1, S3 run $got: $(head -c 200 "$WORK/dev2.json")"
+
 # With S3 keys on the cluster: SigV4 from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; a wrong secret
 # is refused (exit 1, the gateway's reason named).
 "$DEV" down >/dev/null 2>&1

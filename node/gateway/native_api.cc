@@ -13,6 +13,7 @@
 #include "node/gateway/ais_actions.h"
 #include "node/gateway/forward_read.h"
 #include "node/gateway/gateway.h"
+#include "node/gateway/http_range.h"
 #include "node/gateway/local_read.h"
 #include "node/gateway/native_reply.h"
 #include "node/gateway/s3_auth_sigv4.h"
@@ -240,16 +241,11 @@ struct ByteSpan {
   unsigned status = 200;
 };
 Result<ByteSpan> rangeOf(Exchange& ex, uint64_t size) {
-  ByteSpan out{0, size, 200};
   std::string_view range = ex.header(http::field::range);
-  if (range.empty()) return out;
-  unsigned long long a = 0, b = 0;
-  int n = std::sscanf(std::string(range).c_str(), "bytes=%llu-%llu", &a, &b);
-  if (n < 1 || a >= size || (n == 2 && b < a)) {
-    return Status(Code::kRangeNotSatisfiable, std::string(range));
-  }
-  out.off = a;
-  out.len = (n == 2 ? std::min<uint64_t>(b, size - 1) : size - 1) - a + 1;
+  auto span = parseRange(range, size);
+  if (!span) return Status(Code::kRangeNotSatisfiable, std::string(range));
+  ByteSpan out{span->offset, span->length, 200};
+  if (!span->partial) return out;
   out.status = 206;
   ex.responseHeaders().set(http::field::content_range, "bytes " + std::to_string(out.off) + "-" +
                                                            std::to_string(out.off + out.len - 1) +

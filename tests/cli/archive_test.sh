@@ -65,6 +65,12 @@ cp "$SRC/dir/s70000" "$WORK/usrc/"
 tar --format=ustar -C "$WORK/usrc" -cf "$WORK/ustar.tar" .
 "$AIS" put -q "$WORK/ustar.tar" ais://shards/ustar.tar >/dev/null
 
+# AIStore's `ais archive get`: the same member read as `ais get --archpath` reads it.
+"$AIS" archive get ais://shards/pax.tar "$WORK/aget" --archpath dir/s70000 >/dev/null 2>&1
+check archive_get cmp "$WORK/aget" "$SRC/dir/s70000"
+expect_missing=$("$AIS" archive get ais://shards/pax.tar "$WORK/aget2" --archpath no/such 2>&1)
+[[ $? == 3 && ! -e $WORK/aget2 ]] && pass archive_get_missing_member || fail archive_get_missing_member "$expect_missing"
+
 # Listing: every file tar lists, with its size.
 for fmt in gnu pax; do
   listed=$(listed_files "ais://shards/$fmt.tar")

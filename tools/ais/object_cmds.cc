@@ -622,6 +622,24 @@ void addHead(CLI::App& parent, Cli& cli, const std::string& name) {
   });
 }
 
+// AIStore's `ais archive get ais://B/SHARD [DST] --archpath MEMBER`: `ais get --archpath`.
+void addArchiveGet(CLI::App& archive, Cli& cli) {
+  auto a = std::make_shared<GetArgs>();
+  auto* cmd = archive.add_subcommand(
+      "get",
+      "Get a member of an archive shard into a file (default ./its base name) or stdout (-)");
+  cmd->add_option("SHARD", a->src, "ais://BUCKET/SHARD")->required();
+  cmd->add_option("DST", a->dst, "FILE, or - for stdout");
+  cmd->add_option("--archpath", a->archpath, "The member to get (as `ais archive ls` names it)")
+      ->required();
+  cmd->add_option("--archive-mime,--archmime", a->archiveMime,
+                  "The shard's format when its name does not say: tar, tgz, tar.gz, tar.lz4, zip");
+  cmd->add_option("--offset", a->offset, "Range start within the member (bytes)");
+  cmd->add_option("--length", a->length, "Range length (bytes; default to the end)");
+  cmd->add_flag("--quiet,-q", a->quiet, "No progress bar or summary");
+  cmd->callback([&cli, a] { cli.action = [&cli, a] { return getObject(cli, *a); }; });
+}
+
 void addMv(CLI::App& parent, Cli& cli) {
   auto from = std::make_shared<std::string>(), to = std::make_shared<std::string>();
   auto* cmd = parent.add_subcommand("mv", "Rename an object within its bucket");
@@ -651,6 +669,7 @@ void addObjectCommands(CLI::App& app, Cli& cli) {
   addRm(app, cli);
   addRm(app, cli, "rmo");  // AIStore's `ais rmo`
   addHead(app, cli, "head");
+  addArchiveGet(*app.get_subcommand("archive"), cli);  // (addArchiveCommands made it)
 }
 
 }  // namespace ais::cli

@@ -44,6 +44,11 @@ Result<meta::Smap> Client::smap(bool refresh) {
   return *impl_->currentSmap();
 }
 
+Result<meta::ClusterConfig> Client::clusterConfig() {
+  AIS_RETURN_IF_ERROR(impl_->refreshMeta());
+  return impl_->currentConfig();
+}
+
 Result<std::vector<NodeStatus>> Client::clusterStatus() {
   auto smap = impl_->currentSmap();
   // Every node at once, 3 s each: one that does not answer (dead, frozen) is shown unreachable.

@@ -240,6 +240,9 @@ class Client {
 
   // Cluster
   Result<meta::Smap> smap(bool refresh = false);
+  // The cluster-wide config (keepalive, fabric message sizes, down grace), as a node last sent it
+  // with the Smap; fetched anew.
+  Result<meta::ClusterConfig> clusterConfig();
   // The client's current Smap without a copy (per-request routing decisions).
   std::shared_ptr<const meta::Smap> smapSnapshot();
   // A Smap learned out of band (the node this client runs in got it from the primary): used

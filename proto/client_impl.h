@@ -204,6 +204,10 @@ class Client::Impl {
     std::lock_guard lock(mu_);
     return smap_;
   }
+  meta::ClusterConfig currentConfig() {
+    std::lock_guard lock(mu_);
+    return config_;
+  }
   void adoptSmap(std::shared_ptr<const meta::Smap> smap) {
     std::lock_guard lock(mu_);
     if (smap && (!smap_ || smap->version > smap_->version)) smap_ = std::move(smap);

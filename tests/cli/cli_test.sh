@@ -375,6 +375,13 @@ ais bucket summary ais://cpall --json >"$WORK/sum.json"
   pass bucket_summary || fail bucket_summary "$(cat "$WORK/sum.json")"
 ais bucket summary >"$WORK/sum.txt"
 grep -Eq '^ais://cpdst +4 ' "$WORK/sum.txt" && pass bucket_summary_all || fail bucket_summary_all "$(cat "$WORK/sum.txt")"
+# The cluster config, read-only (tools/dev's down grace: AIS_DEV_DOWN_GRACE_MS, default 120000).
+ais show config --json >"$WORK/cfg.json"
+[[ $(json_field "$WORK/cfg.json" '(d["membership.down_grace_ms"], d["version"] > 0, d["fabric.chunk_bytes"] > 0)') == "(${AIS_DEV_DOWN_GRACE_MS:-120000}, True, True)" ]] &&
+  pass show_config || fail show_config "$(cat "$WORK/cfg.json")"
+ais config cluster >"$WORK/cfg.txt" 2>&1
+grep -Eq '^keepalive.interval_ms +[0-9]+$' "$WORK/cfg.txt" && pass config_cluster || fail config_cluster "$(cat "$WORK/cfg.txt")"
+expect_rc config_cluster_set_refused 2 ais config cluster keepalive.interval_ms=5
 # Completion from the binary's own command tree (no cluster needed).
 if env -u AIS_ENDPOINT "$AIS_BIN" completion bash >"$WORK/compl.bash" &&
   [[ $(bash -c "source '$WORK/compl.bash'; COMP_WORDS=(ais bucket su); COMP_CWORD=2; _ais; echo \${COMPREPLY[*]}") == summary ]] &&

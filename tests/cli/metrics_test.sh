@@ -117,6 +117,12 @@ echo hi | ais put - ais://metrics/k >/dev/null
 check s3_bucket_metrics_listed bash -c "curl -sf '$S3_ENDPOINT/metrics?list-type=2' | grep -q '<Key>k</Key>'"
 check s3_bucket_metrics_under_s3 bash -c "curl -sf '$S3_ENDPOINT/s3/metrics' | grep -q '<Key>k</Key>'"
 
+# ---- ais show storage: every target's mountpaths (2 each in the playground) ----
+ais show storage --json >"$WORK/storage.json"
+check show_storage test "$(jq_ "$WORK/storage.json" '(len(d), len({m["target"] for m in d}), all(m["capacity_bytes"] > 0 and m["used_bytes"] + m["available_bytes"] <= m["capacity_bytes"] for m in d))')" = "(6, 3, True)"
+ais show storage >"$WORK/storage.txt"
+check show_storage_table test "$(grep -c '^t[0-9]' "$WORK/storage.txt")" = 6
+
 # ---- a dead target: the others' figures, its name, exit 7 ----
 victim=$(targets | tail -n 1)
 "$DEV" kill "$victim" >/dev/null 2>&1
@@ -127,4 +133,7 @@ if ((rc == 7)) && grep -q "^$victim:" "$WORK/dead.err" && [[ $(grep -c '^t[0-9]'
 else
   fail perf_dead_target "exit $rc: $(cat "$WORK/dead.err") / $(cat "$WORK/dead.out")"
 fi
+ais show storage >"$WORK/dead2.out" 2>"$WORK/dead2.err"
+rc=$?
+((rc == 7)) && grep -q "^$victim:" "$WORK/dead2.err" && pass storage_dead_target || fail storage_dead_target "exit $rc"
 finish metrics_test

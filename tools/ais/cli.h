@@ -38,7 +38,8 @@ void addJobCommands(CLI::App& app, Cli& cli);
 void addEcCommands(CLI::App& app, Cli& cli);
 void addArchiveCommands(CLI::App& app, Cli& cli);
 void addPerformanceCommands(CLI::App& app, Cli& cli);  // under `show` (after addClusterCommands)
-void addConfigCommands(CLI::App& app, Cli& cli);  // after addClusterCommands
+void addStorageView(CLI::App& app, Cli& cli);          // `show storage`, likewise
+void addConfigCommands(CLI::App& app, Cli& cli);       // after addClusterCommands
 void addCopyCommands(CLI::App& app, Cli& cli);         // after addObjectCommands, addBucketCommands
 void addCompletionCommand(CLI::App& app, Cli& cli);    // last: it walks the whole tree
 // `ais job wait ID`: exit 0 once the job finished, 1 if it failed or stopped, 7 on timeout.

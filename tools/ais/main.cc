@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
 
   addClusterCommands(app, cli);
   addPerformanceCommands(app, cli);
+  addStorageView(app, cli);
   addConfigCommands(app, cli);
   addBucketCommands(app, cli);
   addStorageCommands(app, cli);

@@ -1,7 +1,7 @@
-// `ais show performance [counters|throughput|latency]`: every target's object operations, read
-// from the Prometheus metrics its gateway serves at GET /metrics (node/metrics.h), as AIStore's
-// `ais show performance` shows its own: counters since start, throughput over an interval, and
-// average latencies.
+// What the targets' Prometheus metrics (GET /metrics on each gateway, node/metrics.h) say, as
+// AIStore's views show its own: `ais show performance [counters|throughput|latency]` (counters
+// since start, throughput over an interval, average latencies) and `ais show storage` (each
+// mountpath's use).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -47,6 +47,7 @@ Sums parseMetrics(const std::string& text) {
 struct TargetSample {
   std::string id;
   Sums sums;
+  std::string text;   // the scrape as it came
   std::string error;  // why it has no figures
 };
 
@@ -56,7 +57,7 @@ std::vector<TargetSample> scrape(Client& client, double timeoutSec) {
   if (!smap.ok()) return out;
   for (const auto& n : smap->nodes) {
     if (!n.isTarget()) continue;
-    TargetSample s{n.id, {}, {}};
+    TargetSample s{n.id, {}, {}, {}};
     if (n.httpEndpoint.empty()) {
       s.error = "no HTTP endpoint";
     } else if (auto r = httpGet(n.httpEndpoint, "/metrics", timeoutSec); !r.ok()) {
@@ -65,6 +66,7 @@ std::vector<TargetSample> scrape(Client& client, double timeoutSec) {
       s.error = "GET /metrics: HTTP " + std::to_string(r->status);
     } else {
       s.sums = parseMetrics(r->body);
+      s.text = std::move(r->body);
     }
     out.push_back(std::move(s));
   }
@@ -181,7 +183,75 @@ int show(Cli& cli, const std::string& what, double intervalSec, bool json, bool 
   return unreachable ? kExitUnavailable : kExitOk;
 }
 
+// The value of label `key` in a sample line's {...}, "" if absent.
+std::string labelOf(std::string_view line, const std::string& key) {
+  size_t at = line.find(key + "=\"");
+  if (at == std::string_view::npos) return {};
+  at += key.size() + 2;
+  size_t end = line.find('"', at);
+  return end == std::string_view::npos ? std::string() : std::string(line.substr(at, end - at));
+}
+
+// `ais show storage`: every target's mountpaths and their file systems' use, from the
+// ais_target_mountpath_bytes gauges (refreshed every 2 s by each target).
+int showStorage(Cli& cli, bool json, bool noHeaders) {
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto samples = scrape(**client, cli.timeoutSec);
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  Table table({"TARGET", "MOUNTPATH", "CAPACITY", "USED", "AVAILABLE", "USED%"});
+  int unreachable = 0;
+  for (const auto& t : samples) {
+    if (!t.error.empty()) {
+      ++unreachable;
+      std::fprintf(stderr, "%s: %s\n", t.id.c_str(), t.error.c_str());
+      continue;
+    }
+    std::map<std::string, std::map<std::string, double>> mps;  // mountpath -> kind -> bytes
+    size_t pos = 0;
+    while (pos < t.text.size()) {
+      size_t end = t.text.find('\n', pos);
+      if (end == std::string::npos) end = t.text.size();
+      std::string_view line(t.text.data() + pos, end - pos);
+      pos = end + 1;
+      if (line.rfind("ais_target_mountpath_bytes{", 0) != 0) continue;
+      size_t valueAt = line.rfind(' ');
+      mps[labelOf(line, "mountpath")][labelOf(line, "kind")] =
+          std::strtod(std::string(line.substr(valueAt + 1)).c_str(), nullptr);
+    }
+    for (auto& [path, kinds] : mps) {
+      uint64_t cap = uint64_t(kinds["capacity"]), used = uint64_t(kinds["used"]),
+               avail = uint64_t(kinds["available"]);
+      double pct = cap ? 100.0 * double(used) / double(cap) : 0;
+      table.addRow({t.id, path, humanSize(cap), humanSize(used), humanSize(avail),
+                    fmt::format("{:.0f}%", pct)});
+      out.push_back({{"target", t.id},
+                     {"mountpath", path},
+                     {"capacity_bytes", cap},
+                     {"used_bytes", used},
+                     {"available_bytes", avail}});
+    }
+  }
+  if (json) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::fputs(table.render(!noHeaders).c_str(), stdout);
+  }
+  return unreachable ? kExitUnavailable : kExitOk;
+}
+
 }  // namespace
+
+void addStorageView(CLI::App& app, Cli& cli) {
+  auto* cmd = app.get_subcommand("show")->add_subcommand(
+      "storage", "Every target's mountpaths: capacity, used, available (from /metrics)");
+  auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
+  cmd->add_flag("--json,-j", *json, "JSON output");
+  cmd->add_flag("--no-headers,-H", *noHeaders, "Table without headers");
+  cmd->callback([&cli, json, noHeaders] {
+    cli.action = [&cli, json, noHeaders] { return showStorage(cli, *json, *noHeaders); };
+  });
+}
 
 void addPerformanceCommands(CLI::App& app, Cli& cli) {
   auto* showCmd = app.get_subcommand("show");  // (addClusterCommands made it)

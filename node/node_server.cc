@@ -26,6 +26,18 @@ kj::Promise<void> answer(Context& context, kj::Promise<Status> work) {
 }
 }  // namespace
 
+namespace {
+// After a mountpath change: starts the resilver job (objects to their mountpaths under the new
+// set) and answers with its id, or why it could not start.
+template <typename Results>
+void startResilver(TargetService& target, Results res) {
+  auto id = target.copies().resilver();
+  if (!id.ok()) return setStatus(res.initStatus(), id.status());
+  res.setJobId(*id);
+  setStatus(res.initStatus(), Status::OK());
+}
+}  // namespace
+
 Status NodeServer::notTarget() const {
   return Status(Code::kStaleSmap, "node " + ctx_.cfg.id + " is not a storage target");
 }
@@ -314,10 +326,7 @@ kj::Promise<void> NodeServer::mountpaths(MountpathsContext context) {
 }
 
 kj::Promise<void> NodeServer::setMountpath(SetMountpathContext context) {
-  if (!target_) {
-    setStatus(context.getResults().initStatus(), notTarget());
-    return kj::READY_NOW;
-  }
+  if (!target_) return answer(context, notTarget());
   std::string path = proto::str(context.getParams().getPath());
   bool enabled = context.getParams().getEnabled();
   // The marker file is disk work: on an I/O worker.
@@ -329,20 +338,13 @@ kj::Promise<void> NodeServer::setMountpath(SetMountpathContext context) {
         auto res = context.getResults();
         if (!changed.ok()) return setStatus(res.initStatus(), changed.status());
         res.setChanged(*changed);
-        if (*changed) {
-          auto id = target_->copies().resilver();
-          if (!id.ok()) return setStatus(res.initStatus(), id.status());
-          res.setJobId(*id);
-        }
+        if (*changed) return startResilver(*target_, res);
         setStatus(res.initStatus(), Status::OK());
       });
 }
 
 kj::Promise<void> NodeServer::attachMountpath(AttachMountpathContext context) {
-  if (!target_) {
-    setStatus(context.getResults().initStatus(), notTarget());
-    return kj::READY_NOW;
-  }
+  if (!target_) return answer(context, notTarget());
   std::string path = proto::str(context.getParams().getPath());
   // Opening and reconciling its LomDb is disk work: on an I/O worker.
   return ctx_.io
@@ -356,18 +358,12 @@ kj::Promise<void> NodeServer::attachMountpath(AttachMountpathContext context) {
       .then([this, context](Result<std::string> attached) mutable {
         auto res = context.getResults();
         if (!attached.ok()) return setStatus(res.initStatus(), attached.status());
-        auto id = target_->copies().resilver();
-        if (!id.ok()) return setStatus(res.initStatus(), id.status());
-        res.setJobId(*id);
-        setStatus(res.initStatus(), Status::OK());
+        startResilver(*target_, res);
       });
 }
 
 kj::Promise<void> NodeServer::detachMountpath(DetachMountpathContext context) {
-  if (!target_) {
-    setStatus(context.getResults().initStatus(), notTarget());
-    return kj::READY_NOW;
-  }
+  if (!target_) return answer(context, notTarget());
   std::string path = proto::str(context.getParams().getPath());
   return ctx_.io
       ->runAny([store = ctx_.store.get(), confdir = ctx_.cfg.confdir, path]() -> Status {

@@ -6,6 +6,9 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <cstdio>
+
 namespace ais::node {
 
 namespace {
@@ -40,7 +43,8 @@ struct Metrics::OpSeries {
 Metrics::Metrics(const std::string& nodeId, const std::string& role)
     : registry_(std::make_shared<prometheus::Registry>()),
       prefix_("ais_" + role + "_"),
-      started_(Clock::now()) {
+      started_(Clock::now()),
+      series_(kOps) {
   const prometheus::Labels node{{"node_id", nodeId}};
   auto counter = [&](const std::string& name, const std::string& help) {
     return &prometheus::BuildCounter().Name(name).Help(help).Labels(node).Register(*registry_);
@@ -83,15 +87,14 @@ Metrics::Metrics(const std::string& nodeId, const std::string& role)
 Metrics::~Metrics() = default;
 
 Metrics::OpSeries& Metrics::series(MetricOp op, const std::string& bucket) {
-  auto key = std::make_pair(int(op), bucket);
+  size_t i = size_t(op);
   {
     std::shared_lock lock(mu_);
-    if (auto it = series_.find(key); it != series_.end()) return *it->second;
+    if (auto it = series_[i].find(bucket); it != series_[i].end()) return *it->second;
   }
   std::unique_lock lock(mu_);
-  auto& slot = series_[key];
+  auto& slot = series_[i][bucket];
   if (!slot) {
-    size_t i = size_t(op);
     const prometheus::Labels labels{{"bucket", bucket}};
     slot = std::make_unique<OpSeries>(
         OpSeries{&count_[i]->Add(labels), bytes_[i] ? &bytes_[i]->Add(labels) : nullptr,
@@ -122,24 +125,28 @@ void Metrics::record(MetricOp op, const std::string& bucket, uint64_t bytes,
 
 void Metrics::recordHttp(std::string_view api, std::string_view method, int code,
                          Clock::time_point start) {
-  httpRequests_
-      ->Add({{"api", std::string(api)},
-             {"method", std::string(method)},
-             {"code", std::to_string(code)}})
-      .Increment();
-  prometheus::Histogram* h;
+  char key[64];
+  int n = std::snprintf(key, sizeof key, "%.*s %.*s %d", int(api.size()), api.data(),
+                        int(method.size()), method.data(), code);
+  std::string_view k(key, size_t(std::clamp(n, 0, int(sizeof key) - 1)));
+  HttpSeries s{};
   {
     std::shared_lock lock(mu_);
-    auto it = httpHist_.find(std::string(api));
-    h = it == httpHist_.end() ? nullptr : it->second;
+    if (auto it = http_.find(k); it != http_.end()) s = it->second;
   }
-  if (!h) {
+  if (!s.requests) {
     std::unique_lock lock(mu_);
-    auto& slot = httpHist_[std::string(api)];
-    if (!slot) slot = &httpSeconds_->Add({{"api", std::string(api)}}, latencyBuckets());
-    h = slot;
+    auto& slot = http_[std::string(k)];
+    if (!slot.requests) {
+      slot.requests = &httpRequests_->Add({{"api", std::string(api)},
+                                           {"method", std::string(method)},
+                                           {"code", std::to_string(code)}});
+      slot.seconds = &httpSeconds_->Add({{"api", std::string(api)}}, latencyBuckets());
+    }
+    s = slot;
   }
-  h->Observe(secondsSince(start));
+  s.requests->Increment();
+  s.seconds->Observe(secondsSince(start));
 }
 
 void Metrics::refreshGauges(const std::vector<MountpathUse>& mountpaths,
@@ -156,22 +163,22 @@ void Metrics::refreshGauges(const std::vector<MountpathUse>& mountpaths,
   }
 
   // Jobs come and go (the registry keeps the last finished ones): drop the series of jobs gone.
-  std::vector<std::map<std::string, std::string>> now;
+  std::vector<prometheus::Gauge*> now;
   for (const auto& j : jobs) {
     auto set = [&](const char* what, double v) {
-      prometheus::Labels l{{"xkind", j.kind}, {"job_id", j.id}, {"what", what}};
-      jobs_->Add(l).Set(v);
-      now.push_back(l);
+      prometheus::Gauge& g = jobs_->Add({{"xkind", j.kind}, {"job_id", j.id}, {"what", what}});
+      g.Set(v);
+      now.push_back(&g);
     };
     set("objects", double(j.objects));
     set("bytes", double(j.bytes));
     set("errors", double(j.errors));
     set("running", j.running ? 1 : 0);
   }
-  for (const auto& old : jobLabels_) {
-    if (std::find(now.begin(), now.end(), old) == now.end()) jobs_->Remove(&jobs_->Add(old));
+  for (prometheus::Gauge* old : jobGauges_) {
+    if (std::find(now.begin(), now.end(), old) == now.end()) jobs_->Remove(old);
   }
-  jobLabels_ = std::move(now);
+  jobGauges_ = std::move(now);
 }
 
 std::string Metrics::render() const {

@@ -95,10 +95,16 @@ class Metrics {
   std::vector<prometheus::Family<prometheus::Counter>*> count_, bytes_, ns_, errors_;  // by op
   std::vector<prometheus::Family<prometheus::Histogram>*> latency_;                    // by op
 
-  mutable std::shared_mutex mu_;  // guards the caches below (the series are thread-safe)
-  std::map<std::pair<int, std::string>, std::unique_ptr<OpSeries>> series_;
-  std::map<std::string, prometheus::Histogram*> httpHist_;
-  std::vector<std::map<std::string, std::string>> jobLabels_;  // the job gauges set last time
+  // Caches of the series already made (prometheus-cpp's Family::Add takes an exclusive lock and
+  // hashes the labels: not on every request). The series themselves are thread-safe.
+  mutable std::shared_mutex mu_;
+  std::vector<std::map<std::string, std::unique_ptr<OpSeries>, std::less<>>> series_;  // by op
+  struct HttpSeries {
+    prometheus::Counter* requests;
+    prometheus::Histogram* seconds;
+  };
+  std::map<std::string, HttpSeries, std::less<>> http_;  // by "api method code"
+  std::vector<prometheus::Gauge*> jobGauges_;  // set by the last refresh (loop thread only)
 };
 
 }  // namespace ais::node

@@ -51,10 +51,10 @@ struct TargetSample {
   std::string error;  // why it has no figures
 };
 
-std::vector<TargetSample> scrape(Client& client, double timeoutSec) {
+Result<std::vector<TargetSample>> scrape(Client& client, double timeoutSec) {
   std::vector<TargetSample> out;
   auto smap = client.smap(/*refresh=*/true);
-  if (!smap.ok()) return out;
+  if (!smap.ok()) return smap.status();
   for (const auto& n : smap->nodes) {
     if (!n.isTarget()) continue;
     TargetSample s{n.id, {}, {}, {}};
@@ -83,12 +83,15 @@ std::string count(double v) { return fmt::format("{:.0f}", v); }
 int show(Cli& cli, const std::string& what, double intervalSec, bool json, bool noHeaders) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
-  if (!(*client)->smap(true).ok()) return fail((*client)->smap(true).status());
-  auto before = scrape(**client, cli.timeoutSec);
+  auto first = scrape(**client, cli.timeoutSec);
+  if (!first.ok()) return fail(first.status());
+  const std::vector<TargetSample>& before = *first;
   std::vector<TargetSample> after;
   if (what == "throughput") {
     std::this_thread::sleep_for(std::chrono::duration<double>(intervalSec));
-    after = scrape(**client, cli.timeoutSec);
+    auto second = scrape(**client, cli.timeoutSec);
+    if (!second.ok()) return fail(second.status());
+    after = std::move(*second);
   }
   auto p = [](const std::string& op, const std::string& what) {
     return "ais_target_" + op + "_" + what;
@@ -106,7 +109,11 @@ int show(Cli& cli, const std::string& what, double intervalSec, bool json, bool 
   for (size_t i = 0; i < before.size(); ++i) {
     const auto& b = before[i];
     std::string error = b.error;
-    if (error.empty() && !after.empty()) error = after[i].error;
+    if (error.empty() && what == "throughput") {
+      // (the cluster map can change between the two samples)
+      error = i < after.size() && after[i].id == b.id ? after[i].error
+                                                      : "joined or left during the interval";
+    }
     if (!error.empty()) {
       ++unreachable;
       std::fprintf(stderr, "%s: %s\n", b.id.c_str(), error.c_str());
@@ -198,10 +205,11 @@ int showStorage(Cli& cli, bool json, bool noHeaders) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
   auto samples = scrape(**client, cli.timeoutSec);
+  if (!samples.ok()) return fail(samples.status());
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   Table table({"TARGET", "MOUNTPATH", "CAPACITY", "USED", "AVAILABLE", "USED%"});
   int unreachable = 0;
-  for (const auto& t : samples) {
+  for (const auto& t : *samples) {
     if (!t.error.empty()) {
       ++unreachable;
       std::fprintf(stderr, "%s: %s\n", t.id.c_str(), t.error.c_str());

@@ -192,7 +192,6 @@ Result<S3Client::Reply> S3Client::request(
       beast::flat_buffer buf;
       http::response_parser<http::string_body> parser;
       parser.body_limit(std::numeric_limits<uint64_t>::max());
-      if (method == "HEAD") parser.skip(true);
       http::read(conn_->stream, buf, parser);
       auto res = parser.release();
       Reply r{res.result_int(), std::move(res.body())};

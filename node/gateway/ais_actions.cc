@@ -91,7 +91,8 @@ void listObjects(Exchange& ex, Client& c, const std::string& bucket, const json&
     }
     opts.pageSize = static_cast<uint32_t>(v["pagesize"].get<uint64_t>());
   }
-  opts.allowPartial = true;
+  // (No partial pages: AIStore's reply has no field to name a target that could not be asked, so
+  // a dead target fails the listing rather than silently leaving its objects out.)
   auto page = c.list(bucket, opts);
   if (!page.ok()) return sendError(ex, page.status());
   json entries = json::array();

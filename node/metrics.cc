@@ -186,4 +186,36 @@ std::string Metrics::render() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
+std::vector<std::pair<std::string, double>> Metrics::samples() const {
+  uptime_->Add({}).Set(secondsSince(started_));
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& family : registry_->Collect()) {
+    for (const auto& m : family.metric) {
+      std::string labels;
+      for (const auto& l : m.label) {
+        if (l.name == "node_id") continue;  // (the node is the reply's)
+        labels += (labels.empty() ? "" : ",") + l.name + "=\"" + l.value + "\"";
+      }
+      std::string name = family.name + (labels.empty() ? "" : "{" + labels + "}");
+      switch (family.type) {
+        case prometheus::MetricType::Counter:
+          out.emplace_back(name, m.counter.value);
+          break;
+        case prometheus::MetricType::Gauge:
+          out.emplace_back(name, m.gauge.value);
+          break;
+        case prometheus::MetricType::Histogram:
+          out.emplace_back(family.name + "_count" + (labels.empty() ? "" : "{" + labels + "}"),
+                           static_cast<double>(m.histogram.sample_count));
+          out.emplace_back(family.name + "_sum" + (labels.empty() ? "" : "{" + labels + "}"),
+                           m.histogram.sample_sum);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace ais::node

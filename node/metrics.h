@@ -76,6 +76,9 @@ class Metrics {
 
   // Everything, in the text exposition format (version 0.0.4).
   std::string render() const;
+  // Every counter and gauge (histograms: their _count and _sum) as "name{label=\"v\",...}" and
+  // its value, for AIStore's JSON stats (GET /v1/daemon?what=stats): the same numbers.
+  std::vector<std::pair<std::string, double>> samples() const;
 
  private:
   struct OpSeries;

@@ -5,10 +5,12 @@
 
 #include <set>
 
+#include "common/host_info.h"
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/names.h"
 #include "node/archive_job_part.h"
+#include "node/copy_bucket_part.h"
 #include "node/mountpath_overrides.h"
 #include "proto/wire.h"
 
@@ -163,6 +165,12 @@ kj::Promise<void> NodeServer::nodeStatus(NodeStatusContext context) {
   s.setUptimeSec(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                                   ctx_.started)
                      .count());
+  HostInfo host = readHostInfo();
+  s.setCpus(host.cpus);
+  s.setMemTotalBytes(host.memTotalBytes);
+  s.setMemAvailableBytes(host.memAvailableBytes);
+  s.setLoadAvgMilli(static_cast<uint32_t>(host.loadAvg1 * 1000));
+  s.setProcessRssBytes(host.processRssBytes);
   return kj::READY_NOW;
 }
 
@@ -189,6 +197,17 @@ kj::Promise<void> NodeServer::setBucketProps(SetBucketPropsContext context) {
   if (params.getCheckExpected()) expected = meta::fromWire(params.getExpected());
   return answer(context, p->setBucketProps(proto::str(params.getName()),
                                            meta::fromWire(params.getProps()), std::move(expected)));
+}
+
+kj::Promise<void> NodeServer::setClusterConfig(SetClusterConfigContext context) {
+  Primary* p = primaryOrNull();
+  if (!p) return answer(context, kNotPrimaryStatus);
+  return p->setClusterConfig(meta::fromWire(context.getParams().getConfig()))
+      .then([context](Result<uint64_t> version) mutable {
+        auto r = context.getResults();
+        setStatus(r.initStatus(), version.status());
+        if (version.ok()) r.setVersion(*version);
+      });
 }
 
 kj::Promise<void> NodeServer::bucketEmpty(BucketEmptyContext context) {
@@ -257,13 +276,18 @@ kj::Promise<void> NodeServer::startJob(StartJobContext context) {
     setStatus(context.getResults().initStatus(), st);
     return kj::READY_NOW;
   };
-  if (kind != "validate" && kind != "ec-encode" && kind != "archive") {
-    return answerNow(
-        Status(Code::kInvalidArgument,
-               "unknown job kind '" + kind + "' (startJob runs: validate, ec-encode, archive)"));
+  if (kind != "validate" && kind != "ec-encode" && kind != "archive" && kind != "copy-bck" &&
+      kind != "move-bck") {
+    return answerNow(Status(Code::kInvalidArgument,
+                            "unknown job kind '" + kind +
+                                "' (startJob runs: validate, ec-encode, archive, copy-bck, "
+                                "move-bck)"));
   }
   if (!target_) return answerNow(notTarget());
   if (kind == "archive") return answerNow(startArchivePart(ctx_, id, proto::str(p.getParams())));
+  if (kind == "copy-bck" || kind == "move-bck") {
+    return answerNow(startCopyBucketPart(ctx_, id, kind, bucket, proto::str(p.getParams())));
+  }
   if (Status st = meta::validateBucketName(bucket); !st.ok()) return answerNow(st);
   if (!ctx_.meta.bmd().find(bucket)) {
     return answerNow(Status(Code::kBucketNotFound, "ais://" + bucket));

@@ -33,6 +33,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> createBucket(CreateBucketContext context) override;
   kj::Promise<void> destroyBucket(DestroyBucketContext context) override;
   kj::Promise<void> setBucketProps(SetBucketPropsContext context) override;
+  kj::Promise<void> setClusterConfig(SetClusterConfigContext context) override;
   kj::Promise<void> bucketEmpty(BucketEmptyContext context) override;
   kj::Promise<void> putObject(PutObjectContext context) override;
   kj::Promise<void> beginPut(BeginPutContext context) override;

@@ -64,6 +64,13 @@ struct NodeStatus {
   uptimeSec @5 :Int64;
   integrity @6 :IntegrityStats;
   smapPrimary @7 :Text;  # the primary of the node's Smap (nodes that disagree are catching up)
+  # The host's (AIStore's sysinfo): online CPUs, memory from /proc/meminfo, 1-minute load average
+  # in thousandths, and this process's resident memory.
+  cpus @8 :UInt32;
+  memTotalBytes @9 :UInt64;
+  memAvailableBytes @10 :UInt64;
+  loadAvgMilli @11 :UInt32;
+  processRssBytes @12 :UInt64;
 }
 
 # Damage a target found since it started (reads refused, startup reconciliation, scrubs).
@@ -268,5 +275,9 @@ interface Node {
                   end :UInt64, pid :UInt32, leaseMs :UInt32, test :Bool, reclaim :Bool)
       -> (status :Status, granted :Bool, holder :Text, holderWrite :Bool, holderStart :UInt64,
           holderEnd :UInt64, holderPid :UInt32, inGrace :Bool);
+  # Primary proxy: replaces the cluster config with `config` (checked by meta::checkConfig) as
+  # version config.version + 1 and pushes it to every node, unless the config is no longer at
+  # config.version (VersionChanged: nothing changed, a concurrent change is not undone).
+  setClusterConfig @33 (config :Meta.ClusterConfig) -> (status :Status, version :UInt64);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

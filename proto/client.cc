@@ -70,6 +70,11 @@ Result<std::vector<NodeStatus>> Client::clusterStatus() {
                      ns.availableBytes = s.getAvailableBytes();
                      ns.objectCount = s.getObjectCount();
                      ns.uptimeSec = s.getUptimeSec();
+                     ns.cpus = s.getCpus();
+                     ns.memTotalBytes = s.getMemTotalBytes();
+                     ns.memAvailableBytes = s.getMemAvailableBytes();
+                     ns.processRssBytes = s.getProcessRssBytes();
+                     ns.loadAvg1 = s.getLoadAvgMilli() / 1000.0;
                      auto i = s.getIntegrity();
                      ns.integrity = IntegrityCounts{i.getCorruptReads(), i.getMissingFiles(),
                                                     i.getQuarantined(),  i.getLomsDropped(),

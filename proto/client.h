@@ -193,6 +193,10 @@ struct NodeStatus {
   uint64_t objectCount = 0;
   int64_t uptimeSec = 0;
   IntegrityCounts integrity;  // targets only
+  // The node's host (AIStore's sysinfo).
+  uint32_t cpus = 0;
+  uint64_t memTotalBytes = 0, memAvailableBytes = 0, processRssBytes = 0;
+  double loadAvg1 = 0;
 };
 
 // Called during long transfers with bytes done so far and the total (0 if unknown).
@@ -243,6 +247,10 @@ class Client {
   // The cluster-wide config (keepalive, fabric message sizes, down grace), as a node last sent it
   // with the Smap; fetched anew.
   Result<meta::ClusterConfig> clusterConfig();
+  // Sets config keys by name (meta::applyConfigKey: "keepalive.interval_ms" = "500ms", ...) at
+  // run time: the primary publishes the result to every node. Returns the new config.
+  Result<meta::ClusterConfig> setClusterConfig(
+      const std::vector<std::pair<std::string, std::string>>& edits);
   // The client's current Smap without a copy (per-request routing decisions).
   std::shared_ptr<const meta::Smap> smapSnapshot();
   // A Smap learned out of band (the node this client runs in got it from the primary): used
@@ -385,6 +393,27 @@ class Client {
   // then has the primary add it and send it the metadata (a node started without, or with a
   // wrong, primary address then follows the primary). Returns the node's id and the Smap version.
   Result<std::pair<std::string, uint64_t>> addNode(const std::string& endpoint);
+  // Erasure-codes the bucket (client_bucket_jobs.cc): turns EC on (with these slice counts, if
+  // given) when it is off or the counts change, which starts the ec-encode job on every target,
+  // else starts one; returns the job's id.
+  Result<std::string> ecEncode(const std::string& bucket, std::optional<uint32_t> data = {},
+                               std::optional<uint32_t> parity = {});
+  // Sets the bucket's mirror.copies, which starts the targets' make-n-copies job; returns its id
+  // ("" if the bucket had that many copies already).
+  Result<std::string> makeNCopies(const std::string& bucket, uint32_t copies);
+  // Copies the objects of src under prefix to the same names in dst (made with src's props if
+  // missing), server-side: a copy-bck job with a part on every target, each copying the objects
+  // it owns. dryRun: only counts them. Returns the job's id.
+  Result<std::string> copyBucket(const std::string& src, const std::string& dst,
+                                 const std::string& prefix = "", bool dryRun = false);
+  // Renames src to dst (AIStore's move-bck): dst is made with src's props (BucketExists if it
+  // is there), then a move-bck job copies each object and removes it from src if it is still
+  // the version copied. finishMove waits for the job and, if it finished without errors,
+  // destroys src once it is empty (an object written to src meanwhile keeps it). A bucket with
+  // S3 object versioning is not moved (its kept versions would not follow).
+  Result<std::string> moveBucket(const std::string& src, const std::string& dst);
+  Status finishMove(const std::string& jobId, const std::string& src,
+                    std::chrono::seconds timeout = std::chrono::hours(24));
   // A fresh job id ("<kind>-" and 8 random letters and digits).
   static std::string newJobId(const std::string& kind);
 
@@ -407,6 +436,9 @@ class Client {
 
  private:
   explicit Client(std::unique_ptr<Impl> impl);
+  Result<std::string> startBucketTransfer(const std::string& kind, const std::string& src,
+                                          const std::string& dst, const std::string& prefix,
+                                          bool dryRun);
   std::unique_ptr<Impl> impl_;
 };
 

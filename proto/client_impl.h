@@ -377,7 +377,10 @@ class Client::Impl {
     } else {
       req.setToEnd(true);
     }
-    req.setInlineMax(kInlineGetMax);
+    // (The cluster config's fabric.inline_max_bytes once a node sent it; 0: always streamed.)
+    meta::ClusterConfig config = currentConfig();
+    uint32_t inlineMax = config.version ? config.inlineMaxBytes : kInlineGetMax;
+    req.setInlineMax(inlineMax);
     req.setSink(kj::heap<proto::DataSink>(state));
     return req.send()
         .then([state](capnp::Response<wire::Node::GetObjectResults>&& r) -> Result<ObjectInfo> {

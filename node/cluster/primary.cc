@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "meta/codec.h"
+#include "meta/config_edit.h"
 #include "meta/names.h"
 #include "node/meta_catch_up.h"
 #include "proto/wire.h"
@@ -925,6 +926,30 @@ kj::Promise<Status> Primary::destroyBucket(const std::string& name, bool force) 
       return bmdAcknowledged("destroyed ais://" + name, missed);
     });
   });
+}
+
+kj::Promise<Result<uint64_t>> Primary::setClusterConfig(meta::ClusterConfig config) {
+  using Answer = Result<uint64_t>;
+  if (Status st = meta::checkConfig(config); !st.ok()) return Answer(st);
+  const meta::ClusterConfig& cur = ctx_.meta.config();
+  if (config.version != cur.version) {
+    return Answer(Status(Code::kVersionChanged, "the cluster config is at v" +
+                                                    std::to_string(cur.version) + ", not v" +
+                                                    std::to_string(config.version)));
+  }
+  config.version = cur.version + 1;
+  // Taken here first: the proposal to the other proxies and the push to every node carry this
+  // node's config. (Without a quorum the change stays on this proxy only until a primary that
+  // has one pushes its own: the caller is told it was not done.)
+  if (Status st = ctx_.meta.acceptConfig(config); !st.ok()) return Answer(st);
+  log::info("cluster config v{}", config.version);
+  uint64_t version = config.version;
+  return publish(std::nullopt, std::nullopt)
+      .then([version](std::string missed) -> Result<uint64_t> {
+        Status st = bmdAcknowledged("cluster config v" + std::to_string(version), missed);
+        if (!st.ok()) return st;
+        return version;
+      });
 }
 
 kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::BucketProps props,

@@ -39,6 +39,10 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   // expected: the props the caller read; VersionChanged if they are not the bucket's any more.
   kj::Promise<Status> setBucketProps(const std::string& name, meta::BucketProps props,
                                      std::optional<meta::BucketProps> expected = std::nullopt);
+  // The cluster config replaced (fabric setClusterConfig): checked, published as the next version
+  // with the current Smap and BMD, resolves with that version. VersionChanged unless the config
+  // is still at config.version.
+  kj::Promise<Result<uint64_t>> setClusterConfig(meta::ClusterConfig config);
   // A target's membership (fabric setNodeState): "start-maintenance", "stop-maintenance" or
   // "decommission". Resolves with the published Smap's version. A decommissioned target that is
   // up moves its objects away (its rebalance), then is stopped and removed (watched here, and

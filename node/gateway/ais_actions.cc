@@ -1,7 +1,9 @@
 #include "node/gateway/ais_actions.h"
 
 #include <ctime>
+#include <thread>
 
+#include "common/log.h"
 #include "meta/bucket_props_edit.h"
 #include "meta/names.h"
 #include "node/gateway/native_reply.h"
@@ -43,27 +45,11 @@ std::string aisTime(int64_t ns) {
   return buf;
 }
 
-// {"checksum": {"type": "md5"}, "mirror": {"copies": 2}} -> checksum.type=md5, mirror.copies=2.
-void flatten(const json& j, const std::string& prefix,
-             std::vector<std::pair<std::string, std::string>>& out) {
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
-    if (it->is_object()) {
-      flatten(*it, key, out);
-    } else if (it->is_string()) {
-      out.emplace_back(key, it->get<std::string>());
-    } else {
-      out.emplace_back(key, it->dump());  // true/false, numbers
-    }
-  }
-}
-
 void setBucketProps(Exchange& ex, Client& c, const std::string& bucket, const json& value) {
   if (!value.is_object()) {
     return sendError(ex, Status(Code::kInvalidArgument, "set-bprops: value must be an object"));
   }
-  std::vector<std::pair<std::string, std::string>> edits;
-  flatten(value, "", edits);
+  auto edits = flattenJson(value);
   auto current = c.bucketProps(bucket);
   if (!current.ok()) return sendError(ex, current.status());
   meta::BucketProps updated = *current;
@@ -111,6 +97,58 @@ void listObjects(Exchange& ex, Client& c, const std::string& bucket, const json&
                 {"flags", 0}});
 }
 
+// AIStore's answer to an action that starts a job: the job's id as plain text ("" when there was
+// nothing to do).
+void sendJobId(Exchange& ex, const Result<std::string>& id) {
+  if (!id.ok()) return sendError(ex, id.status());
+  ex.responseHeaders().set(http::field::content_type, "text/plain");
+  (void)ex.respond(200, *id);
+}
+
+// The props a new bucket gets, keeping what is not a setting: when it was made, its S3 owner and
+// ACL, and S3 object versioning once on (it can be suspended, never turned off).
+void resetBucketProps(Exchange& ex, Client& c, const std::string& bucket) {
+  auto current = c.bucketProps(bucket);
+  if (!current.ok()) return sendError(ex, current.status());
+  meta::BucketProps fresh;
+  fresh.createdNs = current->createdNs;
+  fresh.owner = current->owner;
+  fresh.acl = current->acl;
+  fresh.objectVersioning = current->objectVersioning;
+  fresh.cors = current->cors;
+  fresh.tags = current->tags;
+  if (Status st = c.setBucketProps(bucket, fresh, &*current); !st.ok()) return sendError(ex, st);
+  sendJson(ex, 200, json::object());
+}
+
+const char* const kBucketActions =
+    "list, create-bck, destroy-bck, set-bprops, reset-bprops, copy-bck, move-bck, "
+    "make-n-copies, ec-encode";
+
+// The destination of copy-bck/move-bck: AIStore's bck_to query ("ais/@#/NAME/", or a bare
+// name, or ais://NAME), else the message's "name".
+Result<std::string> destinationBucket(const json& msg, const Query& q) {
+  std::string raw = queryGet(q, "bck_to").value_or(queryGet(q, "bckto").value_or(""));
+  if (raw.empty() && msg.contains("name") && msg["name"].is_string()) raw = msg["name"];
+  if (raw.rfind("ais://", 0) == 0) raw = raw.substr(6);
+  std::vector<std::string> parts;
+  for (size_t at = 0; at <= raw.size();) {
+    size_t slash = raw.find('/', at);
+    if (slash == std::string::npos) slash = raw.size();
+    if (slash > at) parts.push_back(raw.substr(at, slash - at));
+    at = slash + 1;
+  }
+  if (parts.size() > 1 && parts[0] == "ais") parts.erase(parts.begin());
+  if (parts.size() > 1 && parts[0][0] == '@') parts.erase(parts.begin());
+  if (parts.size() != 1) {
+    return Status(Code::kInvalidArgument,
+                  "the destination bucket: ?bck_to=ais/@#/NAME/ (AIStore's) or ?bck_to=NAME");
+  }
+  AIS_RETURN_IF_ERROR(meta::validateBucketName(parts[0]));
+  AIS_RETURN_IF_ERROR(meta::refuseReservedBucket(parts[0]));
+  return parts[0];
+}
+
 }  // namespace
 
 bool hasActionMessage(const Exchange& ex) {
@@ -118,7 +156,8 @@ bool hasActionMessage(const Exchange& ex) {
   return ex.contentLength().value_or(0) > 0 || ex.chunked();
 }
 
-void bucketAction(Exchange& ex, Client& c, const std::string& bucket, const S3Auth& auth) {
+void bucketAction(Exchange& ex, Client& c, const std::string& bucket, const Query& q,
+                  const std::string& fabricEndpoint, const S3Auth& auth) {
   auto msg = actionMessage(ex, auth);
   if (!msg) return;
   std::string action = (*msg)["action"].get<std::string>();
@@ -159,9 +198,65 @@ void bucketAction(Exchange& ex, Client& c, const std::string& bucket, const S3Au
     if (m != http::verb::patch) return wrongMethod(ex, action, "PATCH");
     return setBucketProps(ex, c, bucket, value);
   }
-  sendError(ex, Status(Code::kInvalidArgument,
-                       "unsupported bucket action '" + action +
-                           "' (supported: list, create-bck, destroy-bck, set-bprops)"));
+  if (action == "copy-bck" || action == "move-bck") {
+    if (m != http::verb::post) return wrongMethod(ex, action, "POST");
+    auto dst = destinationBucket(*msg, q);
+    if (!dst.ok()) return sendError(ex, dst.status());
+    if (action == "copy-bck") {
+      json v = value.is_object() ? value : json::object();
+      return sendJobId(
+          ex, c.copyBucket(bucket, *dst, v.value("prefix", ""), v.value("dry_run", false)));
+    }
+    auto id = c.moveBucket(bucket, *dst);
+    if (id.ok()) {
+      // The source goes once the job has moved everything (Client::finishMove), whoever waits:
+      // a thread of its own with its own client, so the reply does not wait for the move.
+      std::thread([fabricEndpoint, jobId = *id, src = bucket] {
+        Client::Options options;
+        options.endpoint = fabricEndpoint;
+        auto client = Client::connect(options);
+        Status st = client.ok() ? (*client)->finishMove(jobId, src) : client.status();
+        if (!st.ok()) log::warn("move-bck {}: {}", jobId, st.toString());
+      }).detach();
+    }
+    return sendJobId(ex, id);
+  }
+  if (action == "reset-bprops") {
+    if (m != http::verb::patch) return wrongMethod(ex, action, "PATCH");
+    return resetBucketProps(ex, c, bucket);
+  }
+  if (action == "make-n-copies") {
+    if (m != http::verb::post) return wrongMethod(ex, action, "POST");
+    if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 || value.get<uint64_t>() > 32) {
+      return sendError(ex, Status(Code::kInvalidArgument,
+                                  "make-n-copies: value must be the number of copies (1..32)"));
+    }
+    return sendJobId(ex, c.makeNCopies(bucket, value.get<uint32_t>()));
+  }
+  if (action == "ec-encode") {
+    if (m != http::verb::post) return wrongMethod(ex, action, "POST");
+    std::optional<uint32_t> data, parity;
+    if (value.is_object()) {
+      for (auto [key, slot] : {std::pair{"data_slices", &data}, {"parity_slices", &parity}}) {
+        if (!value.contains(key)) continue;
+        if (!value[key].is_number_unsigned()) {
+          return sendError(ex, Status(Code::kInvalidArgument,
+                                      std::string("ec-encode: ") + key + " must be a number"));
+        }
+        *slot = value[key].get<uint32_t>();
+      }
+    }
+    return sendJobId(ex, c.ecEncode(bucket, data, parity));
+  }
+  if (action == "evict-remote-bck" || action == "evictobj" || action == "evict-listrange" ||
+      action == "prefetch" || action == "prefetch-listrange") {
+    return sendError(ex, Status(Code::kInvalidArgument,
+                                "'" + action + "': ais://" + bucket +
+                                    " is an ais bucket and there are no remote (cloud) buckets "
+                                    "here: nothing is cached to evict or to prefetch"));
+  }
+  sendError(ex, Status(Code::kInvalidArgument, "unsupported bucket action '" + action +
+                                                   "' (supported: " + kBucketActions + ")"));
 }
 
 void objectAction(Exchange& ex, Client& c, const std::string& bucket, const std::string& name,
@@ -197,7 +292,7 @@ json aisBucketProps(const meta::BucketProps& p) {
               {"created", p.createdNs}};
 }
 
-json aisSmap(const meta::Smap& smap) {
+json aisSnode(const meta::NodeInfo& n) {
   auto net = [](const std::string& hostport, bool http) {
     auto colon = hostport.rfind(':');
     std::string host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
@@ -206,17 +301,18 @@ json aisSmap(const meta::Smap& smap) {
                 {"daemon_port", port},
                 {"direct_url", http && !hostport.empty() ? "http://" + hostport : ""}};
   };
-  auto snode = [&](const meta::NodeInfo& n) {
-    return json{{"daemon_id", n.id},
-                {"daemon_type", n.isProxy() ? "proxy" : "target"},
-                {"public_net", net(n.httpEndpoint, true)},
-                {"intra_control_net", net(n.rpcEndpoint, false)},  // (the Cap'n Proto fabric)
-                {"flags", n.flags}};
-  };
+  return json{{"daemon_id", n.id},
+              {"daemon_type", n.isProxy() ? "proxy" : "target"},
+              {"public_net", net(n.httpEndpoint, true)},
+              {"intra_control_net", net(n.rpcEndpoint, false)},  // (the Cap'n Proto fabric)
+              {"flags", n.flags}};
+}
+
+json aisSmap(const meta::Smap& smap) {
   json pmap = json::object(), tmap = json::object(), primary;
   for (const auto& n : smap.nodes) {
-    (n.isProxy() ? pmap : tmap)[n.id] = snode(n);
-    if (n.isProxy() && n.id == smap.primaryId) primary = snode(n);
+    (n.isProxy() ? pmap : tmap)[n.id] = aisSnode(n);
+    if (n.isProxy() && n.id == smap.primaryId) primary = aisSnode(n);
   }
   return json{{"tmap", tmap},
               {"pmap", pmap},

@@ -11,8 +11,10 @@
 #include "meta/names.h"
 #include "node/archive/get_batch.h"
 #include "node/gateway/ais_actions.h"
+#include "node/gateway/ais_cluster.h"
 #include "node/gateway/forward_read.h"
 #include "node/gateway/gateway.h"
+#include "node/gateway/http_dates.h"
 #include "node/gateway/http_range.h"
 #include "node/gateway/local_read.h"
 #include "node/gateway/native_reply.h"
@@ -25,11 +27,20 @@ namespace ais::gateway {
 
 namespace {
 
-// The object's checksum as its bucket keeps it (checksum.type), under AIStore's header names.
-void setChecksumHeaders(Exchange& ex, const ObjectInfo& info) {
-  ex.responseHeaders().set("ais-checksum-type", info.checksumType);
-  if (!info.checksumValue.empty())
-    ex.responseHeaders().set("ais-checksum-value", info.checksumValue);
+// The object's attributes under AIStore's header names: the checksum as its bucket keeps it
+// (checksum.type), version, access time (ns), custom metadata ("k=v,k2=v2") and where it lives.
+void setObjectHeaders(Exchange& ex, const ObjectInfo& info) {
+  auto& h = ex.responseHeaders();
+  h.set("ais-version", std::to_string(info.version));
+  h.set("ais-checksum-type", info.checksumType);
+  if (!info.checksumValue.empty()) h.set("ais-checksum-value", info.checksumValue);
+  if (info.atimeNs > 0) h.set("ais-atime", std::to_string(info.atimeNs));
+  h.set("ais-present", "true");
+  if (!info.targetId.empty()) h.set("ais-location", "t[" + info.targetId + "]");
+  std::string custom;
+  for (const auto& [k, v] : info.custom) custom += (custom.empty() ? "" : ",") + k + "=" + v;
+  if (!custom.empty()) h.set("ais-custom-md", custom);
+  if (info.mtimeNs > 0) h.set(http::field::last_modified, httpDate(info.mtimeNs));
 }
 
 using nlohmann::json;
@@ -160,32 +171,6 @@ void getBatch(Exchange& ex, Client& c, const std::string& bucket, const S3Auth& 
   }
 }
 
-// PUT (or POST) /v1/cluster with AIStore's action message {"action": A, "value": {"sid": NODE,
-// "rm_user_data": BOOL}}: A is start-maintenance, stop-maintenance or decommission-node (also
-// "decommission"). Answers {"smap_version": N} once the new Smap is published.
-void clusterAction(Exchange& ex, Client& c, const S3Auth& auth) {
-  auto text = readMessage(ex, auth, 64 << 10, "action message");
-  if (!text) return;
-  json msg = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!msg.is_object() || !msg.contains("action") || !msg["action"].is_string()) {
-    return sendError(ex, Status(Code::kInvalidArgument,
-                                "expected {\"action\": ..., \"value\": {\"sid\": ...}}"));
-  }
-  std::string action = msg["action"].get<std::string>();
-  if (action == "decommission-node") action = "decommission";
-  json value = msg.value("value", json::object());
-  if (!value.is_object() || !value.contains("sid") || !value["sid"].is_string()) {
-    return sendError(ex, Status(Code::kInvalidArgument, "value.sid: the node id is required"));
-  }
-  if (value.contains("rm_user_data") && !value["rm_user_data"].is_boolean()) {
-    return sendError(ex, Status(Code::kInvalidArgument, "value.rm_user_data: true or false"));
-  }
-  bool rmUserData = value.value("rm_user_data", false);
-  auto version = c.setNodeState(value["sid"].get<std::string>(), action, rmUserData);
-  if (!version.ok()) return sendError(ex, version.status());
-  return sendJson(ex, 200, json{{"smap_version", *version}});
-}
-
 // PUT /v1/objects/B/NAME. The body goes through the S3 payload reader, so everything the client
 // asserted about it is checked before the object is committed: a signed x-amz-content-sha256,
 // Content-MD5, x-amz-checksum-*, and AIStore's ais-checksum-type/ais-checksum-value (xxhash,
@@ -293,8 +278,11 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
     first = std::move(*got);
   }
   ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
-  ex.responseHeaders().set("ais-version", std::to_string(info->version));
-  if (base == 0) setChecksumHeaders(ex, *info);  // (a member has no checksum of its own)
+  if (base == 0) {
+    setObjectHeaders(ex, *info);
+  } else {
+    ex.responseHeaders().set("ais-version", std::to_string(info->version));  // (of the shard)
+  }
   if (!ex.beginResponse(status, len).ok()) return;
   if (local) return sendVerified(gw, ex, *local, off, len, verified);
   sendForwarded(ex, *c, bucket, name, off, len, info->version, first);
@@ -370,8 +358,7 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
     case http::verb::head: {
       auto info = gw.head(*c, bucket, name);
       if (!info.ok()) return sendError(ex, info.status());
-      ex.responseHeaders().set("ais-version", std::to_string(info->version));
-      setChecksumHeaders(ex, *info);
+      setObjectHeaders(ex, *info);
       ex.responseHeaders().set(http::field::content_length, std::to_string(info->size));
       (void)ex.respond(200);
       return;
@@ -437,21 +424,6 @@ void buckets(Exchange& ex, Client* c, const std::string& bucket, const Query& q)
   if (!page.ok()) return sendError(ex, page.status());
   ex.responseHeaders().set(http::field::content_type, "application/json");
   (void)ex.respond(200, listJson(*page));
-}
-
-// GET /v1/daemon?what=... and /v1/cluster?what=...: AIStore's shapes where we have them.
-void daemonWhat(Gateway& gw, Exchange& ex, const std::string& what) {
-  if (what != "smap") {
-    return sendError(
-        ex, Status(Code::kInvalidArgument, "what=" + what +
-                                               ": supported: smap (the others: /v1/cluster, "
-                                               "/v1/buckets, GET /metrics; docs/api.md)"));
-  }
-  auto c = gw.client();
-  if (!c.ok()) return sendError(ex, c.status());
-  auto smap = (*c)->smap(/*refresh=*/true);
-  if (!smap.ok()) return sendError(ex, smap.status());
-  sendJson(ex, 200, aisSmap(*smap));
 }
 
 json jobJson(const JobSummary& m) {
@@ -555,7 +527,14 @@ void serveNative(Gateway& gw, Exchange& ex) {
     }
   }
   if (p == "/v1/daemon" && queryGet(*q, "what")) {
-    return daemonWhat(gw, ex, *queryGet(*q, "what"));
+    auto c = gw.client();
+    if (!c.ok()) return sendError(ex, c.status());
+    return aisWhat(gw, ex, **c, *queryGet(*q, "what"), /*wholeCluster=*/false, *q, authCtx);
+  }
+  if (p == "/v1/daemon/set-config" || p == "/v1/daemon/setconfig") {
+    return sendError(ex, Status(Code::kInvalidArgument,
+                                "a node's own config is not set here: every node follows the "
+                                "cluster config (PUT /v1/cluster/set-config?KEY=VALUE)"));
   }
   if (p == "/v1/daemon") {
     const auto& o = gw.options();
@@ -571,14 +550,22 @@ void serveNative(Gateway& gw, Exchange& ex) {
   }
   auto c = gw.client();
   if (!c.ok()) return sendError(ex, c.status());
+  if (p == "/v1/cluster/set-config" || p == "/v1/cluster/setconfig") {
+    if (ex.method() != http::verb::put) {
+      return sendError(ex, Status(Code::kInvalidArgument, "set-config is PUT"));
+    }
+    return setConfigFromQuery(ex, **c, *q);
+  }
   if (p == "/v1/cluster") {
     if (ex.method() == http::verb::put || ex.method() == http::verb::post) {
-      return clusterAction(ex, **c, authCtx);
+      return aisClusterAction(ex, **c, authCtx);
     }
     if (ex.method() != http::verb::get && ex.method() != http::verb::head) {
       return sendError(ex, Status(Code::kInvalidArgument, "cluster: GET, or PUT an action"));
     }
-    if (auto what = queryGet(*q, "what")) return daemonWhat(gw, ex, *what);
+    if (auto what = queryGet(*q, "what")) {
+      return aisWhat(gw, ex, **c, *what, /*wholeCluster=*/true, *q, authCtx);
+    }
     auto smap = (*c)->smap(true);
     if (!smap.ok()) return sendError(ex, smap.status());
     json nodes = json::array();
@@ -609,7 +596,9 @@ void serveNative(Gateway& gw, Exchange& ex) {
   if (p == "/v1/jobs" || p == "/v1/jobs/") return jobs(ex, *c, "", *q);
   if (p.rfind("/v1/jobs/", 0) == 0) return jobs(ex, *c, std::string(p.substr(9)), *q);
   if (p == "/v1/buckets" || p == "/v1/buckets/") {
-    if (hasActionMessage(ex)) return bucketAction(ex, **c, "", authCtx);
+    if (hasActionMessage(ex)) {
+      return bucketAction(ex, **c, "", *q, gw.options().fabricEndpoint, authCtx);
+    }
     return buckets(ex, *c, "", *q);
   }
   if (p.rfind("/v1/buckets/", 0) == 0) {
@@ -617,7 +606,9 @@ void serveNative(Gateway& gw, Exchange& ex) {
     if (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
     if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
     if (Status st = meta::refuseReservedBucket(bucket); !st.ok()) return sendError(ex, st);
-    if (hasActionMessage(ex)) return bucketAction(ex, **c, bucket, authCtx);
+    if (hasActionMessage(ex)) {
+      return bucketAction(ex, **c, bucket, *q, gw.options().fabricEndpoint, authCtx);
+    }
     return buckets(ex, *c, bucket, *q);
   }
   if (p == "/v1/ml/moss" || p.rfind("/v1/ml/moss/", 0) == 0) {

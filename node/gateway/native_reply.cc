@@ -47,4 +47,26 @@ std::optional<std::string> readMessage(Exchange& ex, const S3Auth& auth, size_t 
   return text;
 }
 
+namespace {
+
+void flattenInto(const nlohmann::json& j, const std::string& prefix,
+                 std::vector<std::pair<std::string, std::string>>& out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_object()) {
+      flattenInto(*it, key, out);
+    } else {
+      out.emplace_back(key, it->is_string() ? it->get<std::string>() : it->dump());
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> flattenJson(const nlohmann::json& j) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (j.is_object()) flattenInto(j, "", out);
+  return out;
+}
+
 }  // namespace ais::gateway

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "node/gateway/http_server.h"
@@ -19,5 +21,10 @@ void sendError(Exchange& ex, const Status& st);
 // was answered (a reader error, or over `limit` bytes).
 std::optional<std::string> readMessage(Exchange& ex, const S3Auth& auth, size_t limit,
                                        const std::string& what);
+
+// {"checksum": {"type": "md5"}, "copies": 2} -> ("checksum.type", "md5"), ("copies", "2"): the
+// keys of a props or config message as the CLI's KEY=VALUE edits name them (strings as they are,
+// numbers and booleans as JSON text).
+std::vector<std::pair<std::string, std::string>> flattenJson(const nlohmann::json& j);
 
 }  // namespace ais::gateway

@@ -23,6 +23,23 @@ def req(gw, method, path, body=None, headers=None):
     return r.status, data, r
 
 
+def native(gw, method, path, msg=None, body=None, headers=None):
+    """A native API request to gw (a urllib.parse.urlsplit result); an AIStore action message
+    goes as a JSON body (GET too, as AIStore's clients send it). Returns status, the parsed JSON
+    (else the raw bytes, else None), and the response."""
+    import json
+    headers = dict(headers or {})
+    if msg is not None:
+        body = json.dumps(msg) if not isinstance(msg, str) else msg
+        headers["Content-Type"] = "application/json"
+    st, raw, r = req(gw, method, path, body, headers)
+    try:
+        doc = json.loads(raw) if raw else None
+    except ValueError:
+        doc = raw
+    return st, doc, r
+
+
 def error_code(data):
     """The <Code> of an S3 error body, or ""."""
     m = re.search(rb"<Code>([^<]*)</Code>", data)

@@ -1,6 +1,7 @@
 // Copies inside the cluster, server-side (owner to owner; the bytes never pass through the CLI):
-// `ais object cp ais://A/NAME ais://B[/NEW]`, `ais bucket cp ais://A[/PREFIX] ais://B`, and
-// AIStore's `ais cp SRC DST` (an object if SRC names one, else the bucket or prefix).
+// `ais object cp ais://A/NAME ais://B[/NEW]`, `ais bucket cp ais://A[/PREFIX] ais://B` (a
+// copy-bck job), AIStore's `ais cp SRC DST` (an object if SRC names one, else the bucket or
+// prefix), and `ais bucket mv ais://A ais://B` (a move-bck job).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -28,73 +29,72 @@ int copyObject(Cli& cli, const Uri& src, const std::string& dstArg) {
   return kExitOk;
 }
 
-// Every object of src (under its prefix) to the same name in dst, created if missing. A failed
-// object is named on stderr; the rest are copied (exit 1 then).
-int copyBucket(Cli& cli, const Uri& src, const std::string& dstArg, bool quiet) {
-  auto dst = parseBucketUri(dstArg);
+struct CopyArgs {
+  std::string src, dst;
+  bool wait = false, dryRun = false, bucketOnly = false;
+  double timeoutSec = 0;
+};
+
+// Every object of src (under its prefix) to the same name in dst (made with src's props if
+// missing): AIStore's copy-bck job, a part on every target. Without --wait the job's id is
+// printed and it runs on; with it, its end decides the exit code.
+int copyBucket(Cli& cli, const Uri& src, const CopyArgs& a) {
+  auto dst = parseBucketUri(a.dst);
   if (!dst.ok()) return fail(dst.status());
-  if (dst->bucket == src.bucket) {
-    return fail(Status(Code::kInvalidArgument, "source and destination are the same bucket"));
-  }
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
-  if (Status st = (*client)->createBucket(dst->bucket);
-      !st.ok() && st.code() != Code::kBucketExists) {
-    return fail(st);
+  auto id = (*client)->copyBucket(src.bucket, dst->bucket, src.name, a.dryRun);
+  if (!id.ok()) return fail(id.status());
+  std::printf("Copying %s => %s%s: job %s\n", src.toString().c_str(), dst->toString().c_str(),
+              a.dryRun ? " (dry run: counted, not copied)" : "", id->c_str());
+  if (!a.wait) {
+    std::printf("(ais job wait %s; ais job show %s)\n", id->c_str(), id->c_str());
+    return kExitOk;
   }
-  ListOptions lo;
-  lo.prefix = src.name;
-  uint64_t copied = 0, failed = 0, bytes = 0;
-  for (;;) {
-    auto page = (*client)->list(src.bucket, lo);
-    if (!page.ok()) return fail(page.status());
-    for (const auto& e : page->entries) {
-      auto info = (*client)->copy(src.bucket, e.name, dst->bucket, e.name);
-      if (!info.ok()) {
-        ++failed;
-        std::fprintf(stderr, "%s: %s\n", Uri{src.bucket, e.name}.toString().c_str(),
-                     info.status().toString().c_str());
-        continue;
-      }
-      ++copied;
-      bytes += e.size;
-      if (!quiet && copied % 1000 == 0)
-        std::fprintf(stderr, "\rcopied %llu objects", (unsigned long long)copied);
-    }
-    if (page->continuationToken.empty()) break;
-    lo.continuationToken = page->continuationToken;
-  }
-  if (!quiet && copied >= 1000) std::fputc('\n', stderr);
-  std::printf("Copied %llu objects (%llu bytes) %s => %s%s\n", (unsigned long long)copied,
-              (unsigned long long)bytes, src.toString().c_str(), dst->toString().c_str(),
-              failed ? fmt::format(", {} failed", failed).c_str() : "");
-  return failed ? kExitOther : kExitOk;
+  return waitForJob(cli, *id, a.timeoutSec);
 }
 
-int copyAny(Cli& cli, const std::string& srcArg, const std::string& dstArg, bool quiet,
-            bool bucketOnly) {
-  auto src = parseUri(srcArg);
+// AIStore's `ais bucket mv`: the move-bck job, then the emptied source is destroyed; waits for
+// both (interrupted, the job goes on and the source stays, with what was not moved yet).
+int moveBucket(Cli& cli, const std::string& srcArg, const std::string& dstArg) {
+  auto src = parseBucketUri(srcArg);
+  if (!src.ok()) return fail(src.status());
+  auto dst = parseBucketUri(dstArg);
+  if (!dst.ok()) return fail(dst.status());
+  auto client = cli.client();
+  if (!client.ok()) return fail(client.status());
+  auto id = (*client)->moveBucket(src->bucket, dst->bucket);
+  if (!id.ok()) return fail(id.status());
+  std::fprintf(stderr, "Moving %s => %s: job %s\n", src->toString().c_str(),
+               dst->toString().c_str(), id->c_str());
+  if (int rc = waitForJob(cli, *id, 0); rc != kExitOk) return rc;
+  if (Status st = (*client)->finishMove(*id, src->bucket); !st.ok()) return fail(st);
+  std::printf("Moved %s => %s\n", src->toString().c_str(), dst->toString().c_str());
+  return kExitOk;
+}
+
+int copyAny(Cli& cli, const CopyArgs& a) {
+  auto src = parseUri(a.src);
   if (!src.ok()) return fail(src.status());
   bool wholePrefix = src->name.empty() || src->name.back() == '/';
-  if (bucketOnly || wholePrefix) return copyBucket(cli, *src, dstArg, quiet);
-  return copyObject(cli, *src, dstArg);
+  if (a.bucketOnly || wholePrefix) return copyBucket(cli, *src, a);
+  return copyObject(cli, *src, a.dst);
 }
 
 void addCp(CLI::App& parent, Cli& cli, const std::string& what, bool bucketOnly) {
-  auto src = std::make_shared<std::string>(), dst = std::make_shared<std::string>();
-  auto quiet = std::make_shared<bool>(false);
+  auto a = std::make_shared<CopyArgs>();
+  a->bucketOnly = bucketOnly;
   auto* cmd = parent.add_subcommand("cp", what);
   cmd->add_option(
-         "SRC", *src,
+         "SRC", a->src,
          bucketOnly ? "ais://BUCKET[/PREFIX]" : "ais://BUCKET/NAME (or a bucket or prefix/)")
       ->required();
-  cmd->add_option("DST", *dst, bucketOnly ? "ais://BUCKET" : "ais://BUCKET[/NEW_NAME]")->required();
-  cmd->add_flag("--quiet,-q", *quiet, "No progress on stderr");
-  cmd->callback([&cli, src, dst, quiet, bucketOnly] {
-    cli.action = [&cli, src, dst, quiet, bucketOnly] {
-      return copyAny(cli, *src, *dst, *quiet, bucketOnly);
-    };
-  });
+  cmd->add_option("DST", a->dst, bucketOnly ? "ais://BUCKET" : "ais://BUCKET[/NEW_NAME]")
+      ->required();
+  cmd->add_flag("--wait", a->wait, "a bucket or prefix: wait for the copy job to end");
+  cmd->add_option("--timeout", a->timeoutSec, "with --wait: give up after this many seconds");
+  cmd->add_flag("--dry-run", a->dryRun, "a bucket or prefix: only count what would be copied");
+  cmd->callback([&cli, a] { cli.action = [&cli, a] { return copyAny(cli, *a); }; });
 }
 
 }  // namespace
@@ -105,6 +105,13 @@ void addCopyCommands(CLI::App& app, Cli& cli) {
   addCp(*app.get_subcommand("bucket"), cli,
         "Copy a bucket's objects (or a prefix's) to another bucket, server-side", true);
   addCp(app, cli, "Copy an object, or a bucket or prefix/ (server-side)", false);
+  auto src = std::make_shared<std::string>(), dst = std::make_shared<std::string>();
+  auto* mv = app.get_subcommand("bucket")->add_subcommand(
+      "mv", "Rename a bucket: its objects move to a new bucket, then it is removed");
+  mv->add_option("SRC", *src, "ais://BUCKET")->required();
+  mv->add_option("DST", *dst, "ais://NEW_BUCKET (must not exist)")->required();
+  mv->callback(
+      [&cli, src, dst] { cli.action = [&cli, src, dst] { return moveBucket(cli, *src, *dst); }; });
 }
 
 }  // namespace ais::cli

@@ -22,19 +22,6 @@ struct EcEncodeArgs {
   double timeoutSec = 0;
 };
 
-// The newest ec-encode job of the bucket (the one a props change just started).
-Result<std::string> newestEncodeJob(Client& c, const std::string& bucket) {
-  auto list = c.listJobs("", "ec-encode");
-  if (!list.ok()) return list.status();
-  const JobSummary* newest = nullptr;
-  auto jobs = summarizeJobs(*list);
-  for (const auto& m : jobs) {
-    if (m.bucket == bucket && (!newest || m.startNs >= newest->startNs)) newest = &m;
-  }
-  if (!newest) return Status(Code::kInternal, "EC is on but no ec-encode job started");
-  return newest->id;
-}
-
 int ecEncode(Cli& cli, const EcEncodeArgs& a) {
   auto uri = parseUri(a.bucket);
   if (!uri.ok()) return fail(uri.status());
@@ -43,28 +30,11 @@ int ecEncode(Cli& cli, const EcEncodeArgs& a) {
   }
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
-  Client& c = **client;
-  auto props = c.bucketProps(uri->bucket);
-  if (!props.ok()) return fail(props.status());
-  std::string id;
-  bool changes = (a.data && *a.data != props->ec.dataSlices) ||
-                 (a.parity && *a.parity != props->ec.paritySlices);
-  if (!props->ec.enabled || changes) {
-    meta::BucketProps next = *props;
-    next.ec.enabled = true;
-    if (a.data) next.ec.dataSlices = *a.data;
-    if (a.parity) next.ec.paritySlices = *a.parity;
-    if (Status st = c.setBucketProps(uri->bucket, next); !st.ok()) return fail(st);
-    auto job = newestEncodeJob(c, uri->bucket);
-    if (!job.ok()) return fail(job.status());
-    id = *job;
-  } else {
-    id = Client::newJobId("ec-encode");
-    if (Status st = c.startJob(id, "ec-encode", uri->bucket); !st.ok()) return fail(st);
-  }
-  std::fprintf(stderr, "ec-encode job %s (ais job show %s; ais job stop %s)\n", id.c_str(),
-               id.c_str(), id.c_str());
-  return a.wait ? waitForJob(cli, id, a.timeoutSec) : kExitOk;
+  auto id = (*client)->ecEncode(uri->bucket, a.data, a.parity);
+  if (!id.ok()) return fail(id.status());
+  std::fprintf(stderr, "ec-encode job %s (ais job show %s; ais job stop %s)\n", id->c_str(),
+               id->c_str(), id->c_str());
+  return a.wait ? waitForJob(cli, *id, a.timeoutSec) : kExitOk;
 }
 
 }  // namespace

@@ -49,6 +49,11 @@ figures_ok gateway_bench "$OUT/gateway" \
 figures_ok gateway_bench_sigv4 "$OUT/gateway" \
   -F'|' '$2 ~ /presigned SigV4|anonymous/ { n++; if (!($3 > 0 && $4 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
 
+BENCH_DURATION=1s OBJECTS=16 timeout 600 "$REPO/tests/bench/aisloader_bench.sh" >"$OUT/aisloader" 2>&1
+# Rows: | GET 16 KiB | target | ops/s | MiB/s | p50 | p99 | vs reference |: 4 workloads x 4 targets
+figures_ok aisloader_bench "$OUT/aisloader" \
+  -F'|' '$2 ~ /^ (GET|PUT) / { n++; if (!($4 > 0 && $5 > 0 && $8 > 0)) bad = 1 } END { exit !(n == 16 && !bad) }'
+
 OBJS=24 SIZE_KB=64 timeout 600 "$REPO/tests/bench/rebalance_bench.sh" >"$OUT/rebalance" 2>&1
 # Rows: | raw copy ... | N MiB/s |, | rebalance throughput | N MiB/s (...) |, | GET before ... |
 figures_ok rebalance_bench "$OUT/rebalance" -F'|' \

@@ -15,50 +15,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/playground.sh"
 # 4 rpc ports at a base in 26000-26495, their gateways at base+500, nginx at base+4.
 playground gateway-bench 26000 124 4 5
 NGINX_PORT=$((AIS_DEV_PORT + 4))
-NGINX_PID=""
-trap '[[ -n $NGINX_PID ]] && kill "$NGINX_PID" 2>/dev/null; playground_cleanup' EXIT
+# shellcheck source=tests/bench/nginx.sh
+source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
+trap 'nginx_down; playground_cleanup' EXIT
 
-for tool in nginx wrk; do
-  command -v "$tool" >/dev/null ||
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$tool" >/dev/null
-done
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+command -v wrk >/dev/null ||
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null
 
 export AIS_S3_ACCESS_KEY=benchkey AIS_S3_SECRET_KEY=benchsecret AIS_S3_REGION=us-east-1
 playground_up >/dev/null
 S3=$S3_ENDPOINT
 
-mkdir -p "$WORK/www" "$WORK/nginx" "$WORK/local"
-chmod 755 "$WORK" "$WORK/www"  # nginx workers run as an unprivileged user
+mkdir -p "$WORK/www" "$WORK/local"
 head -c $((1 << 20)) /dev/urandom >"$WORK/www/obj-1m"
 head -c $((16 << 10)) /dev/urandom >"$WORK/www/obj-16k"
 
-cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon off;
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  default_type application/octet-stream;
-  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; }
-}
-EOF
-"$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-NGINX_PID=$!
-for _ in $(seq 1 50); do
-  curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/obj-16k" && break
-  sleep 0.1
-done
+nginx_up "$NGINX_PORT" "$WORK/www"
 
 # Upload with boto3, find each object's owner target, presign GET URLs for both gateways.
 cat >"$WORK/s3.py" <<'EOF'

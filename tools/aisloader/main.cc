@@ -1,5 +1,6 @@
 // aisloader: AIStore's load generator, through this cluster's native (fabric) API or S3
-// (-s3endpoint). Workers PUT and GET objects of random sizes in one bucket for a duration (or
+// (-s3endpoint), or, as the reference to compare them with, plain files in a local directory
+// (-filedir). Workers PUT and GET objects of random sizes in one bucket for a duration (or
 // read the whole bucket -epochs times; or read the cluster map, -getconfig); it prints the
 // throughput every interval and, at the end, per operation: count, ops/s, MiB/s, latency
 // percentiles and errors.
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -24,6 +26,7 @@
 
 #include "proto/client.h"
 #include "tools/ais/format.h"
+#include "tools/aisloader/file_store.h"
 #include "tools/aisloader/s3_client.h"
 
 namespace ais::loader {
@@ -43,9 +46,10 @@ struct Config {
   std::string s3endpoint;  // S3 mode: http://host:port[/s3]
   int epochs = 0;          // > 0: GET every object of the bucket this many times, then stop
   bool getConfig = false;  // control-plane load: fetch the cluster map, no object I/O
+  std::string fileDir;     // reference mode: files in this directory instead of a cluster
 };
 
-// What a worker does to the cluster: the native client, or S3.
+// What a worker does to the cluster: the native client, or S3 (or local files, the reference).
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -120,6 +124,31 @@ class S3Backend final : public Backend {
   std::unique_ptr<S3Client> c_;
 };
 
+// The reference: the same operations on local files (file_store.h).
+class FileBackend final : public Backend {
+ public:
+  explicit FileBackend(const std::string& dir) : f_(dir) {}
+  Status createBucket(const std::string& bucket) override { return f_.createBucket(bucket); }
+  Status put(const std::string& bucket, const std::string& name, const std::string& data) override {
+    return f_.put(bucket, name, data);
+  }
+  Result<std::string> get(const std::string& bucket, const std::string& name) override {
+    return f_.get(bucket, name);
+  }
+  Status remove(const std::string& bucket, const std::string& name) override {
+    return f_.remove(bucket, name);
+  }
+  Result<std::vector<std::pair<std::string, uint64_t>>> list(const std::string& bucket) override {
+    return f_.list(bucket);
+  }
+  Status getConfig() override {
+    return Status(Code::kInvalidArgument, "-getconfig needs the native API");
+  }
+
+ private:
+  FileStore f_;
+};
+
 // One operation kind's results.
 struct OpStats {
   uint64_t count = 0, bytes = 0, errors = 0;
@@ -133,12 +162,13 @@ struct OpStats {
 };
 
 // The bytes of object `name`: derived from it, so a GET can verify content without keeping it.
+// Eight bytes per step: a byte per step cost about 1 ms per MiB, as much as a local PUT.
 std::string contentOf(const std::string& name, uint64_t size) {
   std::string s(size, '\0');
   uint64_t x = std::hash<std::string>{}(name) | 1;
-  for (uint64_t i = 0; i < size; ++i) {
+  for (uint64_t i = 0; i < size; i += sizeof(x)) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    s[i] = static_cast<char>(x);
+    std::memcpy(s.data() + i, &x, std::min<uint64_t>(sizeof(x), size - i));
   }
   return s;
 }
@@ -175,13 +205,18 @@ struct Shared {
 int run(const Config& cfg) {
   std::string endpoint = cfg.endpoint;
   if (!cfg.ip.empty()) endpoint = cfg.ip + ":" + std::to_string(cfg.port);
-  bool s3 = !cfg.s3endpoint.empty();
-  if (!s3 && endpoint.empty()) {
-    std::fprintf(stderr,
-                 "aisloader: no endpoint: set AIS_ENDPOINT, -ip and -port, or -s3endpoint\n");
+  bool s3 = !cfg.s3endpoint.empty(), files = !cfg.fileDir.empty();
+  if (s3 && files) {
+    std::fprintf(stderr, "aisloader: -s3endpoint and -filedir exclude each other\n");
     return 2;
   }
-  if (s3 && cfg.getConfig) {
+  if (!s3 && !files && endpoint.empty()) {
+    std::fprintf(stderr,
+                 "aisloader: no endpoint: set AIS_ENDPOINT, -ip and -port, -s3endpoint or "
+                 "-filedir\n");
+    return 2;
+  }
+  if ((s3 || files) && cfg.getConfig) {
     std::fprintf(stderr, "aisloader: -getconfig reads the cluster map: native API only\n");
     return 2;
   }
@@ -210,6 +245,7 @@ int run(const Config& cfg) {
   opts.endpoint = endpoint;
   S3Credentials creds = S3Credentials::fromEnvironment();
   auto connect = [&]() -> Result<std::unique_ptr<Backend>> {
+    if (files) return std::unique_ptr<Backend>(std::make_unique<FileBackend>(cfg.fileDir));
     if (s3) {
       auto c = S3Client::connect(cfg.s3endpoint, creds);
       if (!c.ok()) return c.status();
@@ -302,7 +338,9 @@ int run(const Config& cfg) {
         if (put) {
           uint64_t size = *minSize + (*maxSize > *minSize ? rng() % (*maxSize - *minSize + 1) : 0);
           std::string name = fmt::format("aisloader-{}/{}-{}", runId, w, i);
-          Status r = (*client)->put(bucket, name, contentOf(name, size));
+          std::string data = contentOf(name, size);
+          t0 = Clock::now();  // (making the bytes is not the PUT's latency)
+          Status r = (*client)->put(bucket, name, data);
           double took = ms();
           OpStats& s = putStats[w];
           if (!r.ok()) {
@@ -380,18 +418,26 @@ int run(const Config& cfg) {
     gets.merge(getStats[w]);
     cfgs.merge(cfgStats[w]);
   }
-  uint64_t cleaned = 0, cleanupErrors = 0;
+  // Each worker's objects removed by a thread of their own: one by one, tens of thousands of
+  // small PUTs took longer to remove than the run took.
+  std::atomic<uint64_t> removed{0}, removeErrors{0};
   if (cfg.cleanup) {
+    threads.clear();
     for (auto& names : written) {
-      for (auto& n : names) {
-        if ((*admin)->remove(bucket, n).ok()) {
-          ++cleaned;
-        } else {
-          ++cleanupErrors;
+      threads.emplace_back([&, &mine = names] {
+        auto client = connect();
+        for (auto& n : mine) {
+          if (client.ok() && (*client)->remove(bucket, n).ok()) {
+            removed.fetch_add(1);
+          } else {
+            removeErrors.fetch_add(1);
+          }
         }
-      }
+      });
     }
+    for (auto& t : threads) t.join();
   }
+  const uint64_t cleaned = removed, cleanupErrors = removeErrors;
 
   auto opJson = [&](const char* op, OpStats& s) {
     return nlohmann::ordered_json{
@@ -417,13 +463,15 @@ int run(const Config& cfg) {
     ops.push_back(opJson("GET", gets));
   }
   if (cfg.json) {
-    nlohmann::ordered_json doc = {{"bucket", (s3 ? "s3://" : "ais://") + bucket},
-                                  {"api", s3 ? "s3" : "native"},
-                                  {"duration_sec", elapsed},
-                                  {"workers", cfg.workers},
-                                  {"ops", ops},
-                                  {"cleaned_up", cleaned},
-                                  {"cleanup_errors", cleanupErrors}};
+    const char* api = files ? "files" : s3 ? "s3" : "native";
+    nlohmann::ordered_json doc = {
+        {"bucket", files ? cfg.fileDir + "/" + bucket : (s3 ? "s3://" : "ais://") + bucket},
+        {"api", api},
+        {"duration_sec", elapsed},
+        {"workers", cfg.workers},
+        {"ops", ops},
+        {"cleaned_up", cleaned},
+        {"cleanup_errors", cleanupErrors}};
     std::printf("%s\n", doc.dump(2).c_str());
   } else {
     std::printf("\n%-4s %10s %10s %10s %9s %9s %9s %9s %8s\n", "OP", "COUNT", "OPS/s", "MiB/s",
@@ -488,6 +536,9 @@ int main(int argc, char** argv) {
                  "GET every object of the bucket N times, then stop (-pctput=0)");
   app.add_flag("--getconfig", cfg.getConfig,
                "control-plane load: fetch the cluster map (native only)");
+  app.add_option("--filedir", cfg.fileDir,
+                 "reference mode: no cluster; the same workload on plain files DIR/BUCKET/NAME "
+                 "(PUT: work file + rename, no fsync; GET: read the whole file)");
   try {
     app.parse(ais::loader::goFlagsToLong(argc, argv));
   } catch (const CLI::ParseError& e) {

@@ -37,6 +37,10 @@ run_built fabric_bench --threads 2 --seconds 0.5 && figures_ok fabric_bench "$OU
 run_built ec_bench --benchmark_min_time=0.01 && figures_ok ec_bench "$OUT/ec_bench" \
   '/^BM_(Memcpy|Encode|Reconstruct)/ { n++; if ($0 !~ /bytes_per_second=[0-9.]+[kMG]?i?\/s/) bad = 1 } END { exit !(n == 10 && !bad) }'
 
+# Rows: BM_Record*/threads:N time unit cpu unit iterations: what one metrics update costs.
+run_built metrics_bench --benchmark_min_time=0.01 && figures_ok metrics_bench "$OUT/metrics_bench" \
+  '/^BM_Record/ { n++; if (!($2 > 0)) bad = 1 } END { exit !(n == 7 && !bad) }'
+
 # Rows: size bucket op obj/s MiB/s vs-plain, 8 of them (plain, mirror, EC, degraded EC)
 run_built protection_bench --threads 2 --seconds 0.3 --sizes small &&
   figures_ok protection_bench "$OUT/protection_bench" \

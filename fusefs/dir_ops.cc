@@ -54,25 +54,38 @@ void Fs::fetchMarkers(const std::string& bucket, const std::string& prefix,
   }
 }
 
+ErrOr<std::vector<DirHandle::Child>> Fs::dirSnapshot(Inode& inode) {
+  auto children = listDir(inode);
+  if (!children.ok()) return Errno{children.err()};
+  if (inode.kind != Kind::kClusterRoot && !inShard(inode.kind)) {
+    fetchMarkers(inode.bucket(), inode.name(), *children);
+  }
+  std::vector<DirHandle::Child> out;
+  out.reserve(children->size());
+  for (auto& [name, entry] : *children) out.push_back({name, std::move(entry)});
+  return out;
+}
+
 ErrOr<std::unique_ptr<DirHandle>> Fs::doOpendir(fuse_ino_t ino) {
   auto inode = inodes_.get(ino);
   if (!inode) return Errno{ENOENT};
   if (!isDirKind(inode->kind)) return Errno{ENOTDIR};
-  auto children = listDir(*inode);
-  if (!children.ok()) return Errno{children.err()};
-  if (inode->kind != Kind::kClusterRoot && !inShard(inode->kind)) {
-    fetchMarkers(inode->bucket(), inode->name(), *children);
-  }
-  auto dir = std::make_unique<DirHandle>();
-  dir->children.reserve(children->size());
-  for (auto& [name, entry] : *children) dir->children.push_back({name, std::move(entry)});
-  return dir;
+  // (Listed at the first readdir, not here: a directory opened, then written in, then read lists
+  // what it holds when it is read, as on ext4.)
+  return std::make_unique<DirHandle>();
 }
 
 ErrOr<std::string> Fs::doReaddir(fuse_req_t req, fuse_ino_t ino, DirHandle& dir, size_t size,
                                  off_t off, bool plus) {
   auto inode = inodes_.get(ino);
   if (!inode) return Errno{ENOENT};
+  if (off == 0) {
+    // The first read, or a rewinddir, which POSIX makes refer to the directory as it is now
+    // (Python's os.listdir(fd) reads, then rewinds for the next): listed afresh.
+    auto children = dirSnapshot(*inode);
+    if (!children.ok()) return Errno{children.err()};
+    dir.children = std::move(*children);
+  }
   std::string bucket = inode->bucket();
   std::string buf(size, '\0');
   size_t pos = 0;

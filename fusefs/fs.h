@@ -59,7 +59,7 @@ struct DirHandle {
     std::string name;
     DirEntry entry;
   };
-  std::vector<Child> children;
+  std::vector<Child> children;  // the listing as of the last readdir at offset 0
 };
 
 // The 64 KiB blocks of a read from `first` on (block_cache.h); null where not cached.
@@ -206,6 +206,8 @@ class Fs {
   int relist(const std::string& bucket, const std::string& prefix, Clock::duration ttl);  // errno
   // Fresh listing of a directory (fetched when stale); nullopt on a failure.
   ErrOr<std::vector<std::pair<std::string, DirEntry>>> listDir(Inode& dir);
+  // listDir with the subdirectories' markers fetched: what a directory handle serves.
+  ErrOr<std::vector<DirHandle::Child>> dirSnapshot(Inode& dir);
   fuse_entry_param entryFor(const std::string& bucket, const std::string& name,
                             const DirEntry& entry);
   struct stat statOf(Inode& inode);  // inode.mu held

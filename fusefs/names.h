@@ -10,7 +10,7 @@
 namespace ais::fusefs {
 
 inline constexpr size_t kMaxComponent = 255;    // NAME_MAX of the kernel
-inline constexpr size_t kMaxObjectName = 1024;  // the store's limit
+inline constexpr size_t kMaxObjectName = 4095;  // the store's limit (meta::kMaxObjectNameBytes)
 
 // A path component shown in listings: not empty (from "a//b" or a leading '/'), not "." or "..",
 // at most NAME_MAX bytes. Objects under hidden components are not reachable through the mount.

@@ -9,7 +9,10 @@
 
 namespace ais::meta {
 
-inline constexpr size_t kMaxObjectNameBytes = 1024;
+// A name is a path as POSIX allows one (PATH_MAX 4096 with its NUL), so that a mount can hold
+// any path; S3 creates keys up to its own limit only (S3's KeyTooLongError past it).
+inline constexpr size_t kMaxObjectNameBytes = 4095;
+inline constexpr size_t kMaxS3KeyBytes = 1024;
 
 // Appended to a common prefix to list past every name under it: U+10FFFF, the largest code
 // point, sorts bytewise after any valid UTF-8 continuation (but a name holding U+10FFFF itself).

@@ -403,7 +403,7 @@ void postObject(S3Request& r) {
   form.fields["key"] = key;
   if (key.empty())
     return r.fail(s3Error("InvalidArgument", "User key must have a length greater than 0."));
-  if (key.size() > meta::kMaxObjectNameBytes) return r.fail(s3Error("KeyTooLongError"));
+  if (key.size() > meta::kMaxS3KeyBytes) return r.fail(s3Error("KeyTooLongError"));
   if (Status st = meta::validateObjectName(key); !st.ok()) {
     return r.fail(s3Error("InvalidArgument", "invalid key: " + st.message()));
   }

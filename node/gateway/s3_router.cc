@@ -258,7 +258,8 @@ void serveS3(Gateway& gw, Exchange& ex) {
     }
   }
   if (!r.key.empty()) {
-    if (r.key.size() > meta::kMaxObjectNameBytes) return r.fail(s3Error("KeyTooLongError"));
+    // (Longer names, which a mount or /v1 may make, are listed but not served through S3.)
+    if (r.key.size() > meta::kMaxS3KeyBytes) return r.fail(s3Error("KeyTooLongError"));
     if (Status st = meta::validateObjectName(r.key); !st.ok()) {
       return r.fail(s3Error("InvalidArgument", "invalid key: " + st.message()));
     }

@@ -9,6 +9,8 @@
 namespace ais::store {
 namespace {
 constexpr size_t kMaxComponentBytes = 255;
+// Longer names go by hash: the mountpath's prefix plus the name must stay under PATH_MAX.
+constexpr size_t kMaxDirectNameBytes = 1024;
 }  // namespace
 
 Status validateBucket(std::string_view bucket) {
@@ -25,7 +27,7 @@ Status validateNames(std::string_view bucket, std::string_view name) {
 }
 
 bool storableDirect(std::string_view name) {
-  if (name.empty() || name.front() == '/') return false;
+  if (name.empty() || name.front() == '/' || name.size() > kMaxDirectNameBytes) return false;
   size_t start = 0;
   for (;;) {
     size_t end = name.find('/', start);

@@ -17,8 +17,9 @@ Status validateBucket(std::string_view bucket);
 // Bucket name (kBadBucketName) then object name (kBadObjectName).
 Status validateNames(std::string_view bucket, std::string_view name);
 
-// True if a valid name is also a canonical relative path: no empty or "." components, and no
-// component longer than 255 bytes (NAME_MAX). Other valid names are stored by hash.
+// True if a valid name is also a canonical relative path of at most 1024 bytes: no empty or "."
+// components, and no component longer than 255 bytes (NAME_MAX). Other valid names are stored by
+// hash.
 bool storableDirect(std::string_view name);
 
 // 32 hex chars of XXH3-128 of the name.

@@ -20,7 +20,7 @@ TEST(NamesTest, HostileObjectNamesAreRejected) {
       "../../etc/passwd",
       "a\0b"s,
       "\0"s,
-      std::string(1025, 'x'),
+      std::string(4096, 'x'),
       "/abs",
       "/",
       "bad\xff",
@@ -50,6 +50,7 @@ TEST(NamesTest, OddLegalObjectNamesAreAccepted) {
       "日本語/ファイル.txt",
       "emoji-\xf0\x9f\x98\x80",
       std::string(1024, 'y'),
+      std::string(4095, 'y'),  // PATH_MAX less its NUL
       "with space and %ob",
   };
   for (const auto& name : legal) {

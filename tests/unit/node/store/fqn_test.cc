@@ -28,6 +28,17 @@ bool insideMountpath(const std::string& path) {
   }
 }
 
+// A canonical path of exactly `bytes` bytes: 200-byte components joined by '/'.
+std::string longPath(size_t bytes) {
+  std::string p;
+  while (p.size() < bytes) {
+    if (!p.empty()) p += '/';
+    p += std::string(std::min<size_t>(200, bytes - p.size()), 'p');
+  }
+  if (p.back() == '/') p.back() = 'q';
+  return p;
+}
+
 TEST(FqnTest, CanonicalNamesAreStoredDirectly) {
   EXPECT_EQ(objectFqn(kMp, "bkt", "a/b/c.txt", false), "/mnt/disk1/@ais/bkt/%ob/a/b/c.txt");
   EXPECT_EQ(objectFqn(kMp, "bkt", "x", false), "/mnt/disk1/@ais/bkt/%ob/x");
@@ -38,13 +49,11 @@ TEST(FqnTest, CanonicalNamesAreStoredDirectly) {
 }
 
 TEST(FqnTest, OddNamesAreStoredByHash) {
-  const std::string odd[] = {"a//b",
-                             "dir/",
-                             "./x",
-                             "a/./b",
-                             ".",
-                             std::string(256, 'x'),
-                             "d/" + std::string(300, 'y') + "/z"};
+  const std::string odd[] = {"a//b", "dir/", "./x", "a/./b", ".", std::string(256, 'x'),
+                             "d/" + std::string(300, 'y') + "/z",
+                             // canonical, but over 1024 bytes: the file path would near PATH_MAX
+                             longPath(1100), longPath(4095)};
+  EXPECT_TRUE(storableDirect(longPath(1024)));
   for (const auto& n : odd) {
     EXPECT_FALSE(storableDirect(n)) << n;
     std::string p = objectFqn(kMp, "bkt", n, false);

@@ -5,6 +5,15 @@
 
 namespace ais::node {
 
+Status partOutcome(const JobCounters& counters, const std::atomic<bool>& stop,
+                   const std::string& failed, const std::string& firstError) {
+  if (stop.load()) return Status(Code::kInternal, "stopped");
+  if (uint64_t n = counters.damaged.load(); n > 0) {
+    return Status(Code::kInternal, std::to_string(n) + " " + failed + "; the first: " + firstError);
+  }
+  return Status::OK();
+}
+
 Status startClientJobPart(NodeContext& ctx, const std::string& id, const std::string& kind,
                           const std::string& label, ClientWork work) {
   std::string endpoint = ctx.cfg.rpcEndpoint;

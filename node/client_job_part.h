@@ -17,6 +17,11 @@ namespace ais::node {
 using ClientWork =
     std::function<Status(Client& client, JobCounters& counters, const std::atomic<bool>& stop)>;
 
+// How a part that went item by item ends: stopped; else failed, with how many `failed` (e.g.
+// "objects not copied") and the first failure; else OK.
+Status partOutcome(const JobCounters& counters, const std::atomic<bool>& stop,
+                   const std::string& failed, const std::string& firstError);
+
 // Starts the part as job `id` of `kind` in ctx.jobs (label: the bucket it shows).
 Status startClientJobPart(NodeContext& ctx, const std::string& id, const std::string& kind,
                           const std::string& label, ClientWork work);

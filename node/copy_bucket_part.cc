@@ -58,12 +58,7 @@ Status startCopyBucketPart(NodeContext& ctx, const std::string& id, const std::s
           return true;
         });
         if (!listed.ok()) return listed;
-        if (stop.load()) return Status(Code::kInternal, "stopped");
-        if (counters.damaged.load() > 0) {
-          return Status(Code::kInternal, std::to_string(counters.damaged.load()) +
-                                             " objects not copied; the first: " + firstError);
-        }
-        return Status::OK();
+        return partOutcome(counters, stop, "objects not copied", firstError);
       });
 }
 

@@ -11,6 +11,7 @@
 #include "meta/names.h"
 #include "node/archive_job_part.h"
 #include "node/copy_bucket_part.h"
+#include "node/promote_part.h"
 #include "node/mountpath_overrides.h"
 #include "proto/wire.h"
 
@@ -277,14 +278,17 @@ kj::Promise<void> NodeServer::startJob(StartJobContext context) {
     return kj::READY_NOW;
   };
   if (kind != "validate" && kind != "ec-encode" && kind != "archive" && kind != "copy-bck" &&
-      kind != "move-bck") {
+      kind != "move-bck" && kind != "promote") {
     return answerNow(Status(Code::kInvalidArgument,
                             "unknown job kind '" + kind +
                                 "' (startJob runs: validate, ec-encode, archive, copy-bck, "
-                                "move-bck)"));
+                                "move-bck, promote)"));
   }
   if (!target_) return answerNow(notTarget());
   if (kind == "archive") return answerNow(startArchivePart(ctx_, id, proto::str(p.getParams())));
+  if (kind == "promote") {
+    return answerNow(startPromotePart(ctx_, id, bucket, proto::str(p.getParams())));
+  }
   if (kind == "copy-bck" || kind == "move-bck") {
     return answerNow(startCopyBucketPart(ctx_, id, kind, bucket, proto::str(p.getParams())));
   }

@@ -414,6 +414,17 @@ class Client {
   Result<std::string> moveBucket(const std::string& src, const std::string& dst);
   Status finishMove(const std::string& jobId, const std::string& src,
                     std::chrono::seconds timeout = std::chrono::hours(24));
+  // AIStore's promote: the file or directory `src` on the targets' own file systems becomes
+  // objects of `bucket` (named `objName`, or under it for a directory): a promote job
+  // (node/promote_part.h). target: only that target ("" : every one; with a shared directory
+  // each promotes the names it owns, with notFileShare each all of its own copy). Returns the
+  // job's id.
+  struct PromoteOptions {
+    std::string target;
+    bool recursive = false, overwrite = false, deleteSrc = false, notFileShare = false;
+  };
+  Result<std::string> promote(const std::string& bucket, const std::string& src,
+                              const std::string& objName, const PromoteOptions& options);
   // A fresh job id ("<kind>-" and 8 random letters and digits).
   static std::string newJobId(const std::string& kind);
 

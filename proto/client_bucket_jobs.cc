@@ -101,6 +101,28 @@ Result<std::string> Client::startBucketTransfer(const std::string& kind, const s
   return id;
 }
 
+Result<std::string> Client::promote(const std::string& bucket, const std::string& src,
+                                    const std::string& objName, const PromoteOptions& o) {
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
+  if (src.empty() || src.front() != '/') {
+    return Status(Code::kInvalidArgument, "promote: '" + src + "' is not an absolute path");
+  }
+  bool one = !o.target.empty();
+  nlohmann::json params{{"src", src},         {"obj", objName},
+                        {"rcr", o.recursive}, {"ovw", o.overwrite},
+                        {"dls", o.deleteSrc}, {"shared", !one && !o.notFileShare}};
+  std::map<std::string, std::string> parts;
+  for (const auto* t : impl_->currentSmap()->activeTargets()) {
+    if (!one || t->id == o.target) parts[t->id] = params.dump();
+  }
+  if (one && parts.empty()) {
+    return Status(Code::kNodeNotFound, o.target + " is not an active target");
+  }
+  std::string id = newJobId("promote");
+  AIS_RETURN_IF_ERROR(startJob(id, "promote", bucket, parts));
+  return id;
+}
+
 Status Client::finishMove(const std::string& jobId, const std::string& src,
                           std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

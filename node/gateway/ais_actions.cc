@@ -123,7 +123,7 @@ void resetBucketProps(Exchange& ex, Client& c, const std::string& bucket) {
 
 const char* const kBucketActions =
     "list, create-bck, destroy-bck, set-bprops, reset-bprops, copy-bck, move-bck, "
-    "make-n-copies, ec-encode";
+    "make-n-copies, ec-encode, promote";
 
 // The destination of copy-bck/move-bck: AIStore's bck_to query ("ais/@#/NAME/", or a bare
 // name, or ais://NAME), else the message's "name".
@@ -220,6 +220,25 @@ void bucketAction(Exchange& ex, Client& c, const std::string& bucket, const Quer
       }).detach();
     }
     return sendJobId(ex, id);
+  }
+  if (action == "promote") {
+    // AIStore's: {"name": SRC, "value": {"tid", "src", "obj", "rcr", "ovw", "dls", "notshr"}}.
+    if (m != http::verb::post) return wrongMethod(ex, action, "POST");
+    json v = value.is_object() ? value : json::object();
+    std::string src = v.value("src", "");
+    if (src.empty() && msg->contains("name") && (*msg)["name"].is_string()) src = (*msg)["name"];
+    Client::PromoteOptions o;
+    o.target = v.value("tid", "");
+    o.recursive = v.value("rcr", false);
+    o.overwrite = v.value("ovw", false);
+    o.deleteSrc = v.value("dls", false);
+    o.notFileShare = v.value("notshr", false);
+    std::string obj = v.value("obj", "");
+    if (!obj.empty()) {
+      std::string probe = obj.back() == '/' ? obj + "x" : obj;
+      if (Status st = meta::validateObjectName(probe); !st.ok()) return sendError(ex, st);
+    }
+    return sendJobId(ex, c.promote(bucket, src, obj, o));
   }
   if (action == "reset-bprops") {
     if (m != http::verb::patch) return wrongMethod(ex, action, "PATCH");

@@ -385,6 +385,13 @@ check bucket_mv ais bucket mv ais://mvsrc ais://mvdst
 ais get -q ais://mvdst/m2 "$WORK/mvgot" >/dev/null 2>&1
 check bucket_mv_bytes cmp "$WORK/cp3" "$WORK/mvgot"
 expect_rc bucket_mv_exists 4 ais bucket mv ais://cpsrc ais://mvdst
+# AIStore's `ais object promote` (files on the targets' own disks; one host here) and `evict`.
+mkdir -p "$WORK/prom/sub" && echo one >"$WORK/prom/f1" && echo two >"$WORK/prom/sub/f2"
+check object_promote ais object promote "$WORK/prom" ais://mvdst/prom/ --recursive --wait
+[[ $(ais get ais://mvdst/prom/sub/f2 - 2>/dev/null) == two ]] && pass object_promote_bytes ||
+  fail object_promote_bytes "$(ais ls ais://mvdst/prom/ 2>&1)"
+expect_rc object_promote_relative 5 ais object promote prom ais://mvdst
+expect_rc bucket_evict_absent 5 ais bucket evict ais://mvdst
 ais bucket summary ais://cpall --json >"$WORK/sum.json"
 [[ $(json_field "$WORK/sum.json" '(d[0]["objects"], d[0]["bytes"])') == "(5, $((1000 + 2000 + 3000 + 1000 + 4)))" ]] &&
   pass bucket_summary || fail bucket_summary "$(cat "$WORK/sum.json")"

@@ -90,7 +90,7 @@ st, doc, _ = call("PATCH", "/v1/buckets/abc", {"action": "set-bprops", "value": 
 check("set-bprops with a bad value: 400", st == 400 and "checksum" in doc["message"], (st, doc))
 
 # ---- what is refused ----
-st, doc, _ = call("POST", "/v1/buckets/abc", {"action": "promote", "name": "/etc"})
+st, doc, _ = call("POST", "/v1/buckets/abc", {"action": "etl-bck"})
 check("an action not served: 400 naming the supported ones", st == 400 and "create-bck" in doc["message"], (st, doc))
 st, doc, _ = call("GET", "/v1/buckets/abc", {"action": "create-bck"})
 check("an action with the wrong method: 405", st == 405, (st, doc))

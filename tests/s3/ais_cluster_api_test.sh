@@ -276,6 +276,42 @@ st, doc, _ = call("POST", "/v1/buckets/mvd", {"action": "copy-bck"})
 check("copy-bck without a destination: 400", st == 400 and "bck_to" in doc["message"], (st, doc))
 st, doc, _ = call("POST", "/v1/buckets/mvd?bck_to=mvd", {"action": "copy-bck"})
 check("copy-bck onto itself: 400", st == 400, (st, doc))
+
+# ---- promote: files on the targets' file system become objects (one host: a shared dir) ----
+import tempfile
+src = tempfile.mkdtemp(prefix="ais-promote-")
+files = {"a": b"alpha" * 100, "b": b"beta", "sub/c": os.urandom(70000)}
+for rel, b in files.items():
+    os.makedirs(os.path.dirname(os.path.join(src, rel)), exist_ok=True)
+    open(os.path.join(src, rel), "wb").write(b)
+call("POST", "/v1/buckets/prm", {"action": "create-bck"})
+st, job, _ = call("POST", "/v1/buckets/prm", {"action": "promote", "name": src,
+                                              "value": {"obj": "in/", "rcr": True}})
+job = job.decode() if isinstance(job, bytes) else str(job)
+status = wait_job(job) if st == 200 else None
+st2, doc, _ = call("GET", "/v1/buckets/prm", {"action": "list"})
+got = sorted(e["name"] for e in (doc or {}).get("entries", []))
+same = all(call("GET", "/v1/objects/prm/in/" + r)[1] == b for r, b in files.items())
+check("promote a directory recursively: each file once, byte for byte", st == 200 and
+      job.startswith("promote-") and status and status["err"] == "" and
+      got == ["in/a", "in/b", "in/sub/c"] and same, (st, job, status, got, same))
+open(os.path.join(src, "a"), "wb").write(b"changed")
+st, job, _ = call("POST", "/v1/buckets/prm", {"action": "promote", "name": src, "value": {"obj": "in/"}})
+wait_job(job.decode() if isinstance(job, bytes) else str(job))
+kept = call("GET", "/v1/objects/prm/in/a")[1] == files["a"]
+st, job, _ = call("POST", "/v1/buckets/prm", {"action": "promote", "name": src, "value": {"obj": "in/", "ovw": True, "dls": True}})
+wait_job(job.decode() if isinstance(job, bytes) else str(job))
+replaced = call("GET", "/v1/objects/prm/in/a")[1] == b"changed"
+check("promote: existing objects kept unless ovw; dls removes the promoted files", kept and replaced and
+      not os.path.exists(os.path.join(src, "a")) and os.path.exists(os.path.join(src, "sub/c")),
+      (kept, replaced, os.listdir(src)))
+st, doc, _ = call("POST", "/v1/buckets/prm", {"action": "promote", "name": "relative/dir"})
+check("promote of a relative path: 400", st == 400 and "absolute" in doc["message"], (st, doc))
+st, doc, _ = call("POST", "/v1/buckets/prm", {"action": "promote", "name": src + "/nope"})
+check("promote of a missing path: 400 naming it", st == 400 and "nope" in doc["message"], (st, doc))
+st, doc, _ = call("POST", "/v1/buckets/prm", {"action": "promote", "name": os.environ.get("AIS_DEV_DIR", "/nonexistent")})
+check("promote of a directory holding the store's mountpaths: 400", st == 400 and
+      "mountpath" in doc["message"], (st, doc))
 sys.exit(1 if s3checks.fails else 0)
 PY
 

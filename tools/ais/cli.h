@@ -41,6 +41,7 @@ void addPerformanceCommands(CLI::App& app, Cli& cli);  // under `show` (after ad
 void addStorageView(CLI::App& app, Cli& cli);          // `show storage`, likewise
 void addConfigCommands(CLI::App& app, Cli& cli);       // after addClusterCommands
 void addCopyCommands(CLI::App& app, Cli& cli);         // after addObjectCommands, addBucketCommands
+void addPromoteCommands(CLI::App& app, Cli& cli);      // likewise
 void addCompletionCommand(CLI::App& app, Cli& cli);    // last: it walks the whole tree
 // `ais job wait ID`: exit 0 once the job finished, 1 if it failed or stopped, 7 on timeout.
 int waitForJob(Cli& cli, const std::string& id, double timeoutSec);

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   addArchiveCommands(app, cli);
   addObjectCommands(app, cli);
   addCopyCommands(app, cli);
+  addPromoteCommands(app, cli);
   addCompletionCommand(app, cli);
 
   if (argc == 1) {  // bare `ais`: show what there is, like NVIDIA's CLI

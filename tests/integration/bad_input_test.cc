@@ -73,7 +73,7 @@ TEST_F(BadInputTest, RejectsNamesThatWouldEscapeTheMountpath) {
                                       "a/../../b",
                                       "..",
                                       "/etc/passwd",
-                                      std::string(2048, 'n'),
+                                      std::string(4096, 'n'),
                                       "bad\xff\xfeutf8",
                                       "\xc0\xaf",
                                       std::string("nul\0tail", 8),

@@ -206,17 +206,22 @@ TEST_F(ClusterTest, DeletesAndReportsTypedErrors) {
   EXPECT_EQ(client_->put("no-such-bucket", "a", "x").code(), Code::kBucketNotFound);
   EXPECT_EQ(client_->put(bucket, "../x", "x").code(), Code::kBadObjectName);
   EXPECT_EQ(client_->put(bucket, std::string("a\0b", 3), "x").code(), Code::kBadObjectName);
-  EXPECT_EQ(client_->put(bucket, std::string(1025, 'n'), "x").code(), Code::kBadObjectName);
+  EXPECT_EQ(client_->put(bucket, std::string(4096, 'n'), "x").code(), Code::kBadObjectName);
   EXPECT_EQ(client_->createBucket("Bad_Name").code(), Code::kBadBucketName);
   EXPECT_EQ(client_->createBucket(bucket).code(), Code::kBucketExists);
 }
 
 TEST_F(ClusterTest, StoresOddButLegalNames) {
   std::string bucket = newBucket("odd");
-  std::vector<std::string> names = {"a/b",        "a/b/c",
-                                    "dir/",       "x//y",
-                                    "./dot",      std::string(300, 'l'),
-                                    "ünï/cödé ✓", std::string(1024, 'm')};
+  std::vector<std::string> names = {"a/b",
+                                    "a/b/c",
+                                    "dir/",
+                                    "x//y",
+                                    "./dot",
+                                    std::string(300, 'l'),
+                                    "ünï/cödé ✓",
+                                    std::string(1024, 'm'),
+                                    std::string(4095, 'm')};
   for (size_t i = 0; i < names.size(); ++i) {
     auto r = client_->put(bucket, names[i], "v" + std::to_string(i));
     ASSERT_TRUE(r.ok()) << names[i] << ": " << r.status().toString();

@@ -3,7 +3,16 @@
 #include <memory>
 #include <thread>
 
+#include "meta/hrw.h"
+
 namespace ais::node {
+
+bool ownsName(Client& client, const std::string& self, const std::string& bucket,
+              const std::string& name) {
+  auto smap = client.smapSnapshot();
+  const meta::NodeInfo* owner = meta::ownerTarget(*smap, meta::uname(bucket, name));
+  return owner && owner->id == self;
+}
 
 Status partOutcome(const JobCounters& counters, const std::atomic<bool>& stop,
                    const std::string& failed, const std::string& firstError) {

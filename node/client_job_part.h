@@ -17,6 +17,11 @@ namespace ais::node {
 using ClientWork =
     std::function<Status(Client& client, JobCounters& counters, const std::atomic<bool>& stop)>;
 
+// True if `self` owns bucket/name under the client's current Smap: a part that walks names every
+// target sees (a whole listing, a shared directory) takes only its own, so each is done once.
+bool ownsName(Client& client, const std::string& self, const std::string& bucket,
+              const std::string& name);
+
 // How a part that went item by item ends: stopped; else failed, with how many `failed` (e.g.
 // "objects not copied") and the first failure; else OK.
 Status partOutcome(const JobCounters& counters, const std::atomic<bool>& stop,

@@ -3,8 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
-#include "meta/hrw.h"
-#include "meta/names.h"
 #include "node/client_job_part.h"
 
 namespace ais::node {
@@ -32,9 +30,7 @@ Status startCopyBucketPart(NodeContext& ctx, const std::string& id, const std::s
         Status listed = client.listAll(src, opts, [&](ObjectInfo& o) {
           if (stop.load()) return false;
           // Each object is copied by its owner only (the one that serves it), so once.
-          auto smap = client.smapSnapshot();
-          const meta::NodeInfo* owner = meta::ownerTarget(*smap, meta::uname(src, o.name));
-          if (!owner || owner->id != self) return true;
+          if (!ownsName(client, self, src, o.name)) return true;
           if (dryRun) {
             counters.objects += 1;
             counters.bytes += o.size;

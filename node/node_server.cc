@@ -11,8 +11,8 @@
 #include "meta/names.h"
 #include "node/archive_job_part.h"
 #include "node/copy_bucket_part.h"
-#include "node/promote_part.h"
 #include "node/mountpath_overrides.h"
+#include "node/promote_part.h"
 #include "proto/wire.h"
 
 namespace ais::node {
@@ -126,6 +126,7 @@ kj::Promise<void> NodeServer::keepalive(KeepaliveContext context) {
     setStatus(r.initStatus(), kNotPrimaryStatus);
     r.setSmapVersion(ctx_.meta.smap().version);
     r.setBmdVersion(ctx_.meta.bmd().version);
+    r.setConfigVersion(ctx_.meta.config().version);
     return kj::READY_NOW;
   }
   auto params = context.getParams();
@@ -137,6 +138,7 @@ kj::Promise<void> NodeServer::keepalive(KeepaliveContext context) {
         setStatus(r.initStatus(), st);
         r.setSmapVersion(ctx_.meta.smap().version);
         r.setBmdVersion(ctx_.meta.bmd().version);
+        r.setConfigVersion(ctx_.meta.config().version);
       });
 }
 

@@ -6,8 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
-#include "meta/hrw.h"
-#include "meta/names.h"
 #include "node/client_job_part.h"
 
 namespace ais::node {
@@ -61,11 +59,8 @@ Status startPromotePart(NodeContext& ctx, const std::string& id, const std::stri
       [=](Client& client, JobCounters& counters, const std::atomic<bool>& stop) -> Status {
         std::string firstError;
         auto promote = [&](const fs::path& file, const std::string& name) {
-          if (shared) {  // each file once: by the target that owns its name
-            auto smap = client.smapSnapshot();
-            const meta::NodeInfo* owner = meta::ownerTarget(*smap, meta::uname(bucket, name));
-            if (!owner || owner->id != self) return;
-          }
+          // A shared directory: each file once, by the target that owns its name.
+          if (shared && !ownsName(client, self, bucket, name)) return;
           PutOptions opts;
           opts.ifAbsent = !overwrite;
           auto put = client.putFile(bucket, name, file.string(), opts);

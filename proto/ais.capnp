@@ -156,8 +156,9 @@ interface Node {
                                     config :Meta.ClusterConfig);
   # The primary pushes new versions; a node keeps only newer ones (older → RejectedVersion).
   metasync @2 (smap :Meta.Smap, bmd :Meta.Bmd, config :Meta.ClusterConfig) -> (status :Status);
+  # The reply's versions are the primary's: a node behind on any pulls the metadata (getMeta).
   keepalive @3 (nodeId :Text, role :Meta.Role, smapVersion :UInt64, bmdVersion :UInt64)
-      -> (status :Status, smapVersion :UInt64, bmdVersion :UInt64);
+      -> (status :Status, smapVersion :UInt64, bmdVersion :UInt64, configVersion :UInt64);
   nodeStatus @4 () -> (status :NodeStatus);
 
   # --- buckets (primary proxy) ---

@@ -49,13 +49,17 @@ Result<meta::ClusterConfig> Client::clusterConfig() {
   return impl_->currentConfig();
 }
 
-Result<std::vector<NodeStatus>> Client::clusterStatus() {
+Result<std::vector<NodeStatus>> Client::clusterStatus(const std::string& onlyNode) {
   auto smap = impl_->currentSmap();
+  std::vector<meta::NodeInfo> asked;
+  for (const auto& n : smap->nodes) {
+    if (onlyNode.empty() || n.id == onlyNode) asked.push_back(n);
+  }
   // Every node at once, 3 s each: one that does not answer (dead, frozen) is shown unreachable.
   using Statuses = std::vector<NodeStatus>;
   return impl_->onLoop<Statuses>([&]() -> kj::Promise<Result<Statuses>> {
-    auto asks = kj::heapArrayBuilder<kj::Promise<NodeStatus>>(smap->nodes.size());
-    for (const auto& n : smap->nodes) {
+    auto asks = kj::heapArrayBuilder<kj::Promise<NodeStatus>>(asked.size());
+    for (const auto& n : asked) {
       auto p = impl_->pool_->get(n.rpcEndpoint)
                    .nodeStatusRequest()
                    .send()

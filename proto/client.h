@@ -259,7 +259,8 @@ class Client {
   void adoptSmap(std::shared_ptr<const meta::Smap> smap);
   // True if the bucket has erasure coding in the client's BMD (no call made).
   bool ecEnabled(const std::string& bucket);
-  Result<std::vector<NodeStatus>> clusterStatus();  // asks every node of the Smap
+  // Asks every node of the Smap (onlyNode: that one, if in the Smap).
+  Result<std::vector<NodeStatus>> clusterStatus(const std::string& onlyNode = "");
 
   // Buckets (served by the primary proxy)
   Status createBucket(const std::string& bucket, const meta::BucketProps& props = {});

@@ -106,8 +106,10 @@ kj::Promise<Status> Membership::keepaliveOnce(meta::Role role, std::string ep) {
       return joinRole(role, 0).then([] { return Status::OK(); });
     }
     kj::Promise<void> pulled = kj::READY_NOW;
+    // (A config push missed, e.g. while frozen, is caught up here like a BMD.)
     if (r.getSmapVersion() > ctx_.meta.smap().version ||
-        r.getBmdVersion() > ctx_.meta.bmd().version) {
+        r.getBmdVersion() > ctx_.meta.bmd().version ||
+        r.getConfigVersion() > ctx_.meta.config().version) {
       pulled = pullMeta(ep);
     }
     return pulled.then([] { return Status::OK(); });

@@ -736,18 +736,20 @@ kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role,
 
 namespace {
 
-// A bucket change is done once every live node took the new BMD; if one did not (after retries),
-// the caller hears which and why. (Not a retryable code: the change itself is in place, and the
-// node catches up from the primary before it serves that bucket.)
-Status bmdAcknowledged(const std::string& what, const std::string& missed) {
+// A bucket or config change is done once every live node took it; if one did not (after
+// retries), the caller hears which and why. (Not a retryable code: the change itself is in place,
+// and the node catches up from the primary: `catchUp` says when.)
+Status bmdAcknowledged(
+    const std::string& what, const std::string& missed,
+    const char* catchUp = "it catches up from the primary before serving the bucket") {
   if (missed.empty()) return Status::OK();
   if (notPublished(missed)) {
     // Nothing changed: this proxy could not show it still leads a majority of the proxies.
     return Status(Code::kUnavailable,
                   "not done: this proxy may no longer be the primary (" + missed + ")");
   }
-  return Status(Code::kInternal, what + ", but not every node took the change: " + missed +
-                                     " (it catches up from the primary before serving the bucket)");
+  return Status(Code::kInternal,
+                what + ", but not every node took the change: " + missed + " (" + catchUp + ")");
 }
 
 // Copies live on distinct mountpaths of a target; a target with fewer refuses the bucket's PUTs.
@@ -946,7 +948,8 @@ kj::Promise<Result<uint64_t>> Primary::setClusterConfig(meta::ClusterConfig conf
   uint64_t version = config.version;
   return publish(std::nullopt, std::nullopt)
       .then([version](std::string missed) -> Result<uint64_t> {
-        Status st = bmdAcknowledged("cluster config v" + std::to_string(version), missed);
+        Status st = bmdAcknowledged("cluster config v" + std::to_string(version), missed,
+                                    "it takes the config at its next keepalive");
         if (!st.ok()) return st;
         return version;
       });

@@ -37,8 +37,12 @@ json bmdJson(const meta::BMD& bmd) {
               {"providers", {{"ais", {{"@#", buckets}}}}}};
 }
 
+uint64_t usedBytes(const NodeStatus& s) {
+  return s.capacityBytes - std::min(s.capacityBytes, s.availableBytes);
+}
+
 json capacityJson(const NodeStatus& s) {
-  uint64_t used = s.capacityBytes - std::min(s.capacityBytes, s.availableBytes);
+  uint64_t used = usedBytes(s);
   return json{{"total", s.capacityBytes},
               {"used", used},
               {"avail", s.availableBytes},
@@ -70,7 +74,7 @@ json sysinfoJson(const NodeStatus& s) {
          {"pct_mem_used", s.memTotalBytes ? 100.0 * s.processRssBytes / s.memTotalBytes : 0.0},
          {"load_avg", {{"one", s.loadAvg1}}}};
   if (s.node.isTarget()) {
-    uint64_t used = s.capacityBytes - std::min(s.capacityBytes, s.availableBytes);
+    uint64_t used = usedBytes(s);
     j["capacity_used"] = used;
     j["capacity_avail"] = s.availableBytes;
     j["pct_capacity_used"] = s.capacityBytes ? 100.0 * used / s.capacityBytes : 0.0;
@@ -81,11 +85,10 @@ json sysinfoJson(const NodeStatus& s) {
 // {"proxy": {ID: f(status)}, "target": {ID: ...}} over the nodes asked (one if only is set).
 template <typename F>
 Result<json> perNode(Client& c, const std::string& only, F f) {
-  auto statuses = c.clusterStatus();
+  auto statuses = c.clusterStatus(only);  // (a node's own query asks only that node)
   if (!statuses.ok()) return statuses.status();
   json out{{"proxy", json::object()}, {"target", json::object()}};
   for (const auto& s : *statuses) {
-    if (!only.empty() && s.node.id != only) continue;
     out[s.node.isTarget() ? "target" : "proxy"][s.node.id] = f(s);
   }
   return out;

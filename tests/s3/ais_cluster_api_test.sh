@@ -160,6 +160,9 @@ st, si, _ = call("GET", "/v1/cluster?what=sysinfo")
 check("what=sysinfo: cpus, memory, capacity per node", st == 200 and len(si["target"]) == 3 and
       all(n["cpus"] >= 1 and n["mem_total"] > 0 and n["mem_used"] > 0 for n in list(si["target"].values()) + list(si["proxy"].values())) and
       all("capacity_avail" in n for n in si["target"].values()), (st, si))
+st, mine_si, _ = call("GET", "/v1/daemon?what=sysinfo", base=tgw)
+check("what=sysinfo of one node: that node only", st == 200 and not mine_si["proxy"] and
+      list(mine_si["target"]) == [owner.get("target")], (st, mine_si))
 st, mp, _ = call("GET", "/v1/cluster?what=mountpaths")
 check("what=mountpaths: every target's", st == 200 and len(mp["targets"]) == 3 and
       all(m["available"] for m in mp["targets"].values()), (st, mp))

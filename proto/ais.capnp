@@ -124,6 +124,9 @@ interface PutStream {
   # bytes in one step (e.g. an S3 ETag known only once the last byte arrived).
   commit @1 (checksum :UInt64, custom :List(KeyValue), replaceCustom :Bool)
       -> (status :Status, attrs :ObjectAttrs);
+  # length zero bytes at this point of the stream, not sent: the target leaves a hole in its file
+  # (a sparse object) and hashes them as bytes (the checksum covers them like any chunk).
+  writeZeros @2 (length :UInt64) -> stream;
 }
 
 # One object of a putBatch and its outcome.

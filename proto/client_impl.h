@@ -73,24 +73,38 @@ class ChunkSource {
     if (!state_) state_ = XXH64_createState();
     XXH64_reset(state_, 0);
     done_ = 0;
-    if (fd_ >= 0 && ::lseek(fd_, 0, SEEK_SET) < 0) {
-      return Status(Code::kIoError, std::string("seek: ") + std::strerror(errno));
-    }
+    dataEnd_ = 0;
     return Status::OK();
   }
-  // Next chunk; empty at the end.
-  Result<kj::ArrayPtr<const kj::byte>> next() {
+  // Next chunk: bytes, or (from a file) a hole of `zeros` bytes that the target stores without
+  // their being sent; both empty at the end. Holes come from SEEK_DATA, so a sparse file (a
+  // truncate up, a punched range) sends only its data.
+  struct Chunk {
+    kj::ArrayPtr<const kj::byte> bytes;
+    uint64_t zeros = 0;
+  };
+  Result<Chunk> next() {
     if (fd_ < 0) {
       size_t n = std::min(kChunkBytes, mem_.size() - done_);
       auto chunk = asBytes(mem_.substr(done_, n));
       XXH64_update(state_, chunk.begin(), n);
       done_ += n;
-      return chunk;
+      return Chunk{chunk};
     }
-    buf_.resize(kChunkBytes);
+    if (done_ >= dataEnd_ && done_ < total_) {
+      uint64_t hole = holeAt();
+      if (hole > 0) {
+        hashZeros(hole);
+        done_ += hole;
+        return Chunk{{}, hole};
+      }
+    }
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, dataEnd_ - done_));
+    if (done_ >= dataEnd_) want = kChunkBytes;  // past the end as the file was seen: read on
+    buf_.resize(want);
     size_t got = 0;
-    while (got < kChunkBytes) {
-      ssize_t n = ::read(fd_, buf_.data() + got, kChunkBytes - got);
+    while (got < want) {
+      ssize_t n = ::pread(fd_, buf_.data() + got, want - got, static_cast<off_t>(done_ + got));
       if (n < 0) {
         if (errno == EINTR) continue;
         return Status(Code::kIoError, std::string("read: ") + std::strerror(errno));
@@ -100,7 +114,7 @@ class ChunkSource {
     }
     XXH64_update(state_, buf_.data(), got);
     done_ += got;
-    return kj::ArrayPtr<const kj::byte>(buf_.data(), got);
+    return Chunk{kj::ArrayPtr<const kj::byte>(buf_.data(), got)};
   }
   uint64_t digest() const { return XXH64_digest(state_); }
   uint64_t done() const { return done_; }
@@ -111,8 +125,34 @@ class ChunkSource {
  private:
   std::string_view mem_;
   int fd_;
+  // A hole at done_ (SEEK_DATA), counted up to total_; 0 if data starts there. Sets dataEnd_ to
+  // where the data run starting at or after done_ ends (SEEK_HOLE), so reads stop at the next
+  // hole. Holes under kMinHole are read as bytes: not worth a call of their own.
+  uint64_t holeAt() {
+    static constexpr uint64_t kMinHole = 64 << 10;
+    off_t data = ::lseek(fd_, static_cast<off_t>(done_), SEEK_DATA);
+    uint64_t dataAt = data < 0 ? total_ : std::min<uint64_t>(static_cast<uint64_t>(data), total_);
+    if (data < 0 && errno != ENXIO) dataAt = done_;  // no SEEK_DATA here: read everything
+    off_t hole = dataAt < total_ ? ::lseek(fd_, static_cast<off_t>(dataAt), SEEK_HOLE) : -1;
+    dataEnd_ = hole < 0 ? std::max<uint64_t>(total_, dataAt) : static_cast<uint64_t>(hole);
+    if (dataAt - done_ < kMinHole) {
+      dataEnd_ = std::max(dataEnd_, dataAt);
+      return 0;
+    }
+    return dataAt - done_;
+  }
+  void hashZeros(uint64_t len) {
+    static const kj::byte zeros[64 << 10] = {};
+    for (; len > 0;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(len, sizeof(zeros)));
+      XXH64_update(state_, zeros, n);
+      len -= n;
+    }
+  }
+
   uint64_t total_ = 0;
   uint64_t done_ = 0;
+  uint64_t dataEnd_ = 0;  // reads before this offset need no hole check
   XXH64_state_t* state_ = nullptr;
   std::vector<kj::byte> buf_;
 };
@@ -352,10 +392,15 @@ class Client::Impl {
   kj::Promise<Status> writeChunks(wire::PutStream::Client stream, ChunkSource& src) {
     auto chunk = src.next();
     if (!chunk.ok()) return chunk.status();
-    if (chunk->size() == 0) return Status::OK();
-    auto req = stream.writeRequest();
-    req.setChunk(*chunk);
+    if (chunk->bytes.size() == 0 && chunk->zeros == 0) return Status::OK();
     if (src.progress) src.progress(src.done(), src.total());
+    if (chunk->zeros > 0) {
+      auto req = stream.writeZerosRequest();
+      req.setLength(chunk->zeros);
+      return req.send().then([this, stream, &src]() mutable { return writeChunks(stream, src); });
+    }
+    auto req = stream.writeRequest();
+    req.setChunk(chunk->bytes);
     return req.send().then([this, stream, &src]() mutable { return writeChunks(stream, src); });
   }
 

@@ -129,6 +129,7 @@ Result<Lom> Store::copyToLocked(Mountpath& mp, std::string_view bucket, const Lo
                   fmt::format("ais://{}/{}: copy for {} does not match the object's checksum",
                               bucket, like.name, mp.path));
   }
+  AIS_RETURN_IF_ERROR(out.extendToSize());  // a copy that ends in a hole
   if (sync) {
     int injected = faults_ ? faults_->beforeFsync(out.workPath_) : 0;
     if (injected || ::fsync(out.fd_) != 0) {

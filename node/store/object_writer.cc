@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "node/store/fs.h"
 #include "node/store/store.h"
 
@@ -17,6 +19,35 @@ ObjectWriter::ObjectWriter(Store& store, Mountpath& mp, std::string bucket, std:
       workPath_(std::move(workPath)),
       fd_(fd),
       opts_(std::move(opts)) {}
+
+namespace {
+
+constexpr size_t kHoleBlock = 4096;  // the unit of holes: a filesystem block
+
+const char* zeroBlock() {
+  static const char zeros[64 << 10] = {};
+  return zeros;
+}
+
+bool allZero(const char* p, size_t n) {
+  return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
+}
+
+Status pwriteAll(int fd, const char* p, size_t len, uint64_t off, const std::string& path) {
+  while (len > 0) {
+    ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ioError("write", path, errno);
+    }
+    p += n;
+    off += static_cast<uint64_t>(n);
+    len -= static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 ObjectWriter::~ObjectWriter() { discard(); }
 
@@ -43,7 +74,26 @@ Status ObjectWriter::write(const void* data, size_t len) {
   if (finished_) return Status(Code::kInternal, "write after commit: " + name_);
   if (!writeError_.ok()) return writeError_;
   int injected = store_.faults_ ? store_.faults_->beforeWrite(workPath_, len) : 0;
-  Status s = injected ? ioError("write", workPath_, injected) : writeAll(fd_, data, len, workPath_);
+  Status s = injected ? ioError("write", workPath_, injected) : Status::OK();
+  // Runs of data are written; whole aligned blocks of zeros are skipped (holes).
+  const char* p = static_cast<const char*>(data);
+  size_t i = 0;
+  while (s.ok() && i < len) {
+    size_t start = i;
+    bool zero = false;
+    while (i < len) {
+      uint64_t at = size_ + i;
+      size_t end = std::min(len, i + (kHoleBlock - at % kHoleBlock));
+      zero = end - i == kHoleBlock && allZero(p + i, kHoleBlock);
+      if (zero) break;
+      i = end;
+    }
+    if (i > start) {
+      s = pwriteAll(fd_, p + start, i - start, size_ + start, workPath_);
+      fileEnd_ = size_ + i;
+    }
+    if (zero) i += kHoleBlock;
+  }
   if (!s.ok()) {
     writeError_ = s;
     return s;
@@ -51,6 +101,37 @@ Status ObjectWriter::write(const void* data, size_t len) {
   hasher_.update(data, len);
   if (typed_) typed_->update(std::string_view(static_cast<const char*>(data), len));
   size_ += len;
+  return Status::OK();
+}
+
+void ObjectWriter::hashZeros(uint64_t len) {
+  while (len > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, 64 << 10));
+    hasher_.update(zeroBlock(), n);
+    if (typed_) typed_->update(std::string_view(zeroBlock(), n));
+    len -= n;
+  }
+}
+
+Status ObjectWriter::writeZeros(uint64_t len) {
+  if (finished_) return Status(Code::kInternal, "write after commit: " + name_);
+  if (!writeError_.ok()) return writeError_;
+  if (len > kMaxSparseObjectBytes || size_ > kMaxSparseObjectBytes - len) {
+    writeError_ =
+        Status(Code::kInvalidArgument, fmt::format("{}/{}: a sparse object may not exceed {} bytes",
+                                                   bucket_, name_, kMaxSparseObjectBytes));
+    return writeError_;
+  }
+  hashZeros(len);
+  size_ += len;
+  return Status::OK();
+}
+
+Status ObjectWriter::extendToSize() {
+  if (fileEnd_ >= size_) return Status::OK();
+  if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0)
+    return ioError("truncate", workPath_, errno);
+  fileEnd_ = size_;
   return Status::OK();
 }
 
@@ -63,7 +144,12 @@ Result<size_t> ObjectWriter::readBack(char* buf, size_t len, uint64_t off) const
     ssize_t n = ::pread(fd_, buf + got, len - got, static_cast<off_t>(off + got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ioError("read back", workPath_, errno);
-    if (n == 0) break;
+    if (n == 0) {
+      if (off + got < fileEnd_) break;       // the file is shorter than what was written to it
+      std::memset(buf + got, 0, len - got);  // a trailing hole, not yet in the file's size
+      got = len;
+      break;
+    }
     got += static_cast<size_t>(n);
   }
   return got;
@@ -81,6 +167,10 @@ Result<uint64_t> ObjectWriter::seal(std::optional<uint64_t> expectedChecksum, bo
     return Status(Code::kChecksumMismatch,
                   fmt::format("{}/{}: expected {:016x}, got {:016x}", bucket_, name_,
                               *expectedChecksum, checksum));
+  }
+  if (Status ext = extendToSize(); !ext.ok()) {
+    discard();
+    return ext;
   }
   int injected = opts_.fsync && store_.faults_ ? store_.faults_->beforeFsync(workPath_) : 0;
   if (injected || (fsyncNow && opts_.fsync && ::fsync(fd_) != 0)) {

@@ -1,8 +1,9 @@
 // ObjectWriter: one streaming PUT. Bytes go to a private work file while their XXH64 and block
-// checksums are computed;
-// commit() moves the file into place and commits the LOM. Dropping an uncommitted writer removes
-// its work file, so an abandoned PUT leaves nothing behind. Not thread-safe (one writer, one
-// stream); the Store must outlive it.
+// checksums are computed; commit() moves the file into place and commits the LOM. The file is
+// sparse: an aligned 4 KiB block of zeros (written, or a writeZeros run) is left as a hole, so
+// a truncated-up or punched file, a mirror copy or a moved object takes no disk for its zeros.
+// Dropping an uncommitted writer removes its work file, so an abandoned PUT leaves nothing behind.
+// Not thread-safe (one writer, one stream); the Store must outlive it.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +44,10 @@ class ObjectWriter {
   ObjectWriter& operator=(const ObjectWriter&) = delete;
 
   Status write(const void* data, size_t len);
+  // len zero bytes, hashed as written but stored as a hole (a sparse PUT). An object may not grow
+  // past kMaxSparseObjectBytes this way (hashing the zeros costs CPU: ~0.1 s per GiB).
+  Status writeZeros(uint64_t len);
+  static constexpr uint64_t kMaxSparseObjectBytes = 5ull << 40;  // S3's largest object
   // kChecksumMismatch (and nothing stored) if expectedChecksum is given and differs. The writer is
   // finished after commit, whatever the outcome.
   Result<Lom> commit(std::optional<uint64_t> expectedChecksum = std::nullopt);
@@ -65,6 +70,9 @@ class ObjectWriter {
   // commit makes them durable with one syncfs instead) and closes the file: the XXH64, or an
   // error with the writer discarded.
   Result<uint64_t> seal(std::optional<uint64_t> expectedChecksum, bool fsyncNow);
+  // The file's size is size_ even where it ends in a hole (nothing was written there).
+  Status extendToSize();
+  void hashZeros(uint64_t len);
 
   Store& store_;
   Mountpath& mp_;
@@ -77,6 +85,7 @@ class ObjectWriter {
   std::string checksumType_ = std::string(kChecksumXxhash64);
   std::unique_ptr<Hasher> typed_;  // md5, sha256, crc32c: computed beside the XXH64
   uint64_t size_ = 0;
+  uint64_t fileEnd_ = 0;  // end of the last byte written to the file (size_ may be past it)
   bool finished_ = false;
   Status writeError_;  // a failed write poisons the writer: commit must not store a short object
 };

@@ -27,6 +27,14 @@ kj::Promise<void> PutStreamImpl::write(WriteContext context) {
   });
 }
 
+kj::Promise<void> PutStreamImpl::writeZeros(WriteZerosContext context) {
+  if (!writer_) return kj::READY_NOW;
+  uint64_t len = context.getParams().getLength();
+  return io_.run(mp_, [w = writer_, err = &error_, len] {
+    if (err->ok()) *err = w->writeZeros(len);
+  });
+}
+
 kj::Promise<void> PutStreamImpl::commit(CommitContext context) {
   if (!writer_) {
     proto::setStatus(context.getResults().initStatus(),

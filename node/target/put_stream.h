@@ -28,6 +28,7 @@ class PutStreamImpl final : public wire::PutStream::Server {
 
  protected:
   kj::Promise<void> write(WriteContext context) override;
+  kj::Promise<void> writeZeros(WriteZerosContext context) override;
   kj::Promise<void> commit(CommitContext context) override;
 
  private:

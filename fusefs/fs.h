@@ -201,6 +201,11 @@ class Fs {
   ErrOr<DirEntry> resolve(Inode& parent, const std::string& component,
                           Clock::time_point* missingSince = nullptr);
   ErrOr<Listing> fetchListing(const std::string& bucket, const std::string& prefix);
+  ErrOr<Listing> listFromCluster(const std::string& bucket, const std::string& prefix);
+  // A name's entry from the cluster: the object (or its file, if a hard-linked name), or a
+  // directory if anything has its prefix; ENOENT otherwise.
+  ErrOr<DirEntry> askCluster(const std::string& bucket, const std::string& object,
+                             Clock::time_point asked);
   // Lists a directory again into the cache unless it is younger than ttl. Threads that find it
   // stale together share one LIST: the others wait for it and use what it fetched.
   int relist(const std::string& bucket, const std::string& prefix, Clock::duration ttl);  // errno
@@ -277,7 +282,29 @@ class Fs {
   Status renameDirectory(const std::string& bucket, const std::string& from, const std::string& to,
                          size_t* moved);
   Status moveTree(const std::string& bucket, const std::string& from, const std::string& to,
-                  size_t* moved);
+                  const std::string& intent, size_t* moved);
+  // rename_wait.cc: other mounts' (and this one's) directory renames in progress are waited for
+  // before the cluster is asked about a path they cover, so none is seen half done.
+  static constexpr auto kIntentsFresh = std::chrono::milliseconds(100);
+  static constexpr auto kRenameSettle = std::chrono::milliseconds(250);  // > 2 x kIntentsFresh
+  static constexpr auto kRenameAlive = std::chrono::seconds(5);
+  static constexpr auto kRenameStale = std::chrono::seconds(30);
+  static constexpr auto kRenameWaitMax = std::chrono::seconds(60);
+  struct RenameSpan {
+    std::string intent, from, to;
+  };
+  struct RenameSnapshot {
+    Clock::time_point at;
+    std::vector<RenameSpan> spans;
+  };
+  // The bucket's renames in progress, read anew if older than kIntentsFresh (or fresh is set).
+  std::vector<RenameSpan> renameSpans(const std::string& bucket, bool fresh);
+  // Waits while a rename in progress covers path (an object name, or a directory prefix ending
+  // in '/'); true if it waited (then what was read before may hold part of a move).
+  bool awaitRenames(const std::string& bucket, const std::string& path);
+  std::mutex renameSpansMu_;
+  std::map<std::string, RenameSnapshot> renameSpans_;
+  std::atomic<int> ownRenames_{0};  // this mount's directory renames running now
   Status replayRename(const std::string& bucket, const std::string& intent);
   void sweepRecords(const std::string& bucket);
   std::set<std::pair<std::string, std::string>> unfinishedRenames_;  // (bucket, intent); heldMu_

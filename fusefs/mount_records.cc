@@ -10,6 +10,7 @@
 // exclusive lock on ./aisfs-mounts/<mount id> there, which its lock renewer keeps (and takes back
 // after a target restart, locks.cc). Once a dead mount's lease runs out the lock is free, and a
 // mount that starts later removes its unlinked files and finishes its renames.
+#include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/posix_meta.h"
@@ -65,10 +66,19 @@ Status Fs::renameDirectory(const std::string& bucket, const std::string& from,
                            const std::string& to, size_t* moved) {
   AIS_RETURN_IF_ERROR(holdMountLease(bucket));
   std::string intent = recordName(kRenamesPrefix, inoValue(newIno()));
+  ++ownRenames_;
+  struct Done {
+    std::atomic<int>& n;
+    ~Done() { --n; }
+  } done{ownRenames_};
   auto put = client_.put(bucket, intent, "",
-                         PutOptions{.custom = {{kKeyRenameFrom, from}, {kKeyRenameTo, to}}});
+                         PutOptions{.custom = {{kKeyRenameFrom, from},
+                                               {kKeyRenameTo, to},
+                                               {kKeyRenameAlive, std::to_string(unixNowNs())}}});
   if (!put.ok()) return put.status();
-  Status st = moveTree(bucket, from, to, moved);
+  // Every mount's view of the intents is fresh by now (rename_wait.cc).
+  std::this_thread::sleep_for(kRenameSettle);
+  Status st = moveTree(bucket, from, to, intent, moved);
   if (st.ok()) {
     Status removed = client_.remove(bucket, intent);
     if (!removed.ok())
@@ -83,7 +93,7 @@ Status Fs::renameDirectory(const std::string& bucket, const std::string& from,
 }
 
 Status Fs::moveTree(const std::string& bucket, const std::string& from, const std::string& to,
-                    size_t* moved) {
+                    const std::string& intent, size_t* moved) {
   // Names are collected first: listing pages would shift under the renames.
   std::vector<std::string> names;
   ListOptions lo{.prefix = from, .pageSize = 1000};
@@ -93,7 +103,14 @@ Status Fs::moveTree(const std::string& bucket, const std::string& from, const st
     for (auto& e : page->entries) names.push_back(e.name);
     lo.continuationToken = page->continuationToken;
   } while (!lo.continuationToken.empty());
+  auto touched = Clock::now();
   for (auto& n : names) {
+    if (Clock::now() - touched > kRenameAlive) {  // still at it: other mounts keep waiting
+      touched = Clock::now();
+      auto t = client_.setCustom(bucket, intent, {{kKeyRenameAlive, std::to_string(unixNowNs())}});
+      if (!t.ok())
+        log::warn("aisfs: touching ais://{}/{}: {}", bucket, intent, t.status().toString());
+    }
     std::string dst = to + std::string(afterPrefix(n, from));
     Status st = client_.rename(bucket, n, dst);
     if (st.code() == Code::kObjectNotFound) continue;  // (moved by an earlier attempt)
@@ -115,8 +132,10 @@ Status Fs::replayRename(const std::string& bucket, const std::string& intent) {
       to->second.empty()) {
     return Status(Code::kInvalidArgument, "rename intent " + intent + " without its prefixes");
   }
+  // A move is running again: other mounts wait for it (rename_wait.cc).
+  (void)client_.setCustom(bucket, intent, {{kKeyRenameAlive, std::to_string(unixNowNs())}});
   size_t moved = 0;
-  AIS_RETURN_IF_ERROR(moveTree(bucket, from->second, to->second, &moved));
+  AIS_RETURN_IF_ERROR(moveTree(bucket, from->second, to->second, intent, &moved));
   log::info("aisfs: finished the rename of ais://{}/{} to {} ({} object(s) moved)", bucket,
             from->second, to->second, moved);
   dirs_.invalidateTree(bucket, from->second);

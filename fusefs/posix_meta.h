@@ -43,6 +43,7 @@ inline constexpr char kRenamesPrefix[] = "./aisfs-renames/";
 inline constexpr char kMountsPrefix[] = "./aisfs-mounts/";
 inline constexpr char kKeyRenameFrom[] = "rename.from";
 inline constexpr char kKeyRenameTo[] = "rename.to";
+inline constexpr char kKeyRenameAlive[] = "rename.alive_ns";  // the renaming mount's last touch
 
 struct AttrDefaults {
   uint32_t uid = 0;

@@ -6,6 +6,7 @@
 # the old. A target killed during a rename: the mount finishes the move in the background once
 # the target is back, and the tree is whole. A rename that completes leaves no intent. POSIX
 # rename of directories: over an empty one, ENOTEMPTY, EINVAL into itself, ENOTDIR, EISDIR.
+# A second mount listing the directories while one is renamed never sees it half done.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built rename_test --fuse
 cluster_up
@@ -31,6 +32,46 @@ mkdir "$MNT/$B/small" && echo a >"$MNT/$B/small/a"
 check small_rename mv "$MNT/$B/small" "$MNT/$B/small2"
 check small_renamed test "$(cat "$MNT/$B/small2/a" 2>/dev/null)" = a
 check no_intent_after_rename test "$(intents)" = 0
+
+# ---- another mount never sees a rename half done: each of its listings (parent, old and new
+# directory, asked of the cluster every time: TTLs 0) shows all 800 files on one side ----
+O=800
+mkdir -p "$WORK/obs"
+for i in $(seq 1 $O); do echo "o $i" >"$WORK/obs/o$i"; done
+ais put -q "$WORK/obs" ais://$B/obs/src --conc 16 >/dev/null || fail put_obs
+OMNT=$WORK/mnt_obs
+mkdir -p "$OMNT"
+AISFS_LOG=$WORK/aisfs_obs.log timeout 30 "$AISFS" --attr-ttl 0 --list-ttl 0 "$AIS_ENDPOINT" "$OMNT" ||
+  fail mount_observer
+cat >"$WORK/observe.py" <<'PY'
+import os, sys, time
+root, stop, want = sys.argv[1], sys.argv[2], int(sys.argv[3])
+seen, bad = 0, []
+def count(d):
+    try:
+        return len(os.listdir(d))
+    except FileNotFoundError:
+        return 0
+while not os.path.exists(stop):
+    parent = sorted(n for n in os.listdir(root) if n in ("src", "dst"))
+    src, dst = count(root + "/src"), count(root + "/dst")
+    seen += 1
+    if len(parent) != 1 or src not in (0, want) or dst not in (0, want):
+        bad.append((parent, src, dst))
+print(seen, "listings,", len(bad), "half done:", bad[:5])
+sys.exit(1 if bad or seen < 5 else 0)
+PY
+rm -f "$WORK/obs.stop"
+$PY "$WORK/observe.py" "$OMNT/$B/obs" "$WORK/obs.stop" $O >"$WORK/obs.out" 2>&1 &
+obs_pid=$!
+sleep 1
+check observed_rename mv "$MNT/$B/obs/src" "$MNT/$B/obs/dst"
+sleep 1
+touch "$WORK/obs.stop"
+if wait $obs_pid; then pass never_half_done; else fail never_half_done "$(cat "$WORK/obs.out")"; fi
+echo "observer: $(cat "$WORK/obs.out")"
+check observer_sees_result test "$(ls "$OMNT/$B/obs/dst" | wc -l)" = $O
+fusermount3 -u "$OMNT" || fail unmount_observer
 
 # ---- POSIX rename of directories: over an empty one, not over a non-empty one, not into itself,
 # types must match ----

@@ -245,13 +245,9 @@ class Fs {
   // Removes the name entry `name` of the inode object `target` and counts down (the last name
   // removes the file, at its last close if open on this mount).
   int dropLinkName(const std::string& bucket, const std::string& name, const std::string& target);
-  // The count down of dropLinkName, under the count lock (inode.mu held if inode).
+  // The count down of dropLinkName (inode.mu held if inode).
   int countDownLocked(const std::string& bucket, const std::string& target,
                       const std::shared_ptr<Inode>& inode);
-  // Runs change, a read-modify-write of the inode object's posix.nlink, under a cluster lock on
-  // "<target>.count" that every mount takes (links.cc).
-  Status withCountLock(const std::string& bucket, const std::string& target,
-                       const std::function<Status()>& change);
   // locks.cc
   // The object a file's locks are taken on; nullopt for what has none (directories, shards).
   std::optional<std::pair<std::string, std::string>> lockTarget(const Inode& inode);

@@ -5,9 +5,9 @@
 // object's name, so all names read and write the same bytes and metadata and show one st_ino.
 // Removing a name removes its entry and counts down; the last one removes the inode object (at
 // the last close, when the file is open). Files with one name keep the plain format. Every
-// change of a count is a read-modify-write under a cluster lock on "<inode object>.count" that
-// every mount takes (withCountLock), so mounts linking and unlinking names of one file at once
-// never lose a count.
+// change of a count is one atomic step on the inode object's owner (Client::addCustom, retried
+// without being applied twice), so mounts linking and unlinking names of one file at once never
+// lose a count.
 #include <cstring>
 
 #include "common/clock.h"
@@ -16,40 +16,6 @@
 #include "fusefs/names.h"
 
 namespace ais::fusefs {
-
-namespace {
-
-// How long a count change waits for another mount's (then EIO: the count is left as it is).
-constexpr auto kCountLockWait = std::chrono::seconds(60);
-
-}  // namespace
-
-Status Fs::withCountLock(const std::string& bucket, const std::string& target,
-                         const std::function<Status()>& change) {
-  std::string key = target + ".count";
-  LockRequest r{.owner = mountId_ + "-count",
-                .flock = true,
-                .op = 2,
-                .leaseMs = static_cast<uint32_t>(options_.lockLease.count())};
-  auto giveUp = std::chrono::steady_clock::now() + kCountLockWait;
-  auto delay = std::chrono::milliseconds(5);
-  for (;;) {
-    auto got = client_.lock(bucket, key, r);
-    if (!got.ok()) return got.status();
-    if (got->granted) break;
-    if (std::chrono::steady_clock::now() > giveUp) {
-      return Status(Code::kIoError, "the link count of " + target + " stays locked by " +
-                                        (got->inGrace ? "a grace period" : got->holder));
-    }
-    std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, std::chrono::milliseconds(100));
-  }
-  Status st = change();
-  r.op = 0;
-  auto released = client_.lock(bucket, key, r);  // (if not, the lease frees it)
-  if (!released.ok()) log::warn("aisfs: unlocking {}: {}", key, released.status().toString());
-  return st;
-}
 
 Status Fs::followLink(const std::string& bucket, ObjectInfo& info) {
   std::string target = linkTarget(info);
@@ -117,7 +83,6 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
                     .ifAbsent = true};
       auto put = client_.put(bucket, *object, "", po);
       if (!put.ok()) return errnoOf(put.status());
-      counted[kKeyNlink] = "+1";  // (counted under the lock below)
     } else {
       // The file's second name: it keeps its inode number as the id, unless that is taken.
       uint64_t id = persistentIno(inode->info);
@@ -143,20 +108,12 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
         return errnoOf(entry.status());
       }
       inodes_.rename(bucket, current, target);
-      counted[kKeyNlink] = "2";
       counted[kKeyIno] = inoValue(id);
     }
-    Result<ObjectInfo> updated = Status(Code::kIoError, "not counted");
-    Status counting = withCountLock(bucket, target, [&] {
-      if (counted[kKeyNlink] == "+1") {
-        auto head = client_.head(bucket, target);
-        if (!head.ok()) return head.status();
-        counted[kKeyNlink] = std::to_string(fileStat(*head, defaults_).st_nlink + 1);
-      }
-      updated = client_.setCustom(bucket, target, counted, true);
-      return updated.status();
-    });
-    if (!counting.ok() && updated.ok()) updated = counting;
+    // One more name, counted on the inode object's owner in one step (a file with one name has
+    // no count: it counts as 1).
+    counted.erase(kKeyNlink);
+    auto updated = client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, counted);
     if (!updated.ok()) {
       log::warn("aisfs: link count of ais://{}/{}: {}", bucket, target,
                 updated.status().toString());
@@ -184,30 +141,29 @@ int Fs::dropLinkName(const std::string& bucket, const std::string& name,
   auto inode = inodes_.find(bucket, target);
   std::unique_lock<std::mutex> l;
   if (inode) l = std::unique_lock(inode->mu);
-  int err = 0;
-  Status st2 = withCountLock(bucket, target, [&] {
-    err = countDownLocked(bucket, target, inode);
-    return Status::OK();
-  });
-  return st2.ok() ? err : toErrno(st2);
+  return countDownLocked(bucket, target, inode);
 }
 
 int Fs::countDownLocked(const std::string& bucket, const std::string& target,
                         const std::shared_ptr<Inode>& inode) {
-  auto head = client_.head(bucket, target);
-  if (!head.ok()) return head.code() == Code::kObjectNotFound ? 0 : toErrno(head.status());
-  nlink_t n = fileStat(*head, defaults_).st_nlink;
-  if (n > 1) {
-    auto updated = client_.setCustom(
-        bucket, target,
-        {{kKeyNlink, std::to_string(n - 1)}, {kKeyCtime, std::to_string(unixNowNs())}}, true);
-    if (!updated.ok()) return toErrno(updated.status());
+  // One name fewer, counted on the owner in one step: whoever takes the count to 0 removes the
+  // file.
+  auto updated = client_.addCustom(bucket, target, {{kKeyNlink, -1}}, 1,
+                                   {{kKeyCtime, std::to_string(unixNowNs())}});
+  if (!updated.ok()) {
+    return updated.code() == Code::kObjectNotFound ? 0 : toErrno(updated.status());
+  }
+  int64_t n = fileStat(*updated, defaults_).st_nlink;
+  if (auto it = updated->custom.find(kKeyNlink); it != updated->custom.end()) {
+    n = std::strtoll(it->second.c_str(), nullptr, 10);
+  }
+  if (n >= 1) {
     if (inode && !(inode->ws && inode->ws->dirty)) {
       inode->info = std::move(*updated);
       inode->info.name = target;
       inode->attrAt = Clock::now();
     } else if (inode) {
-      inode->info.custom[kKeyNlink] = std::to_string(n - 1);
+      inode->info.custom[kKeyNlink] = std::to_string(n);
     }
     return 0;
   }

@@ -18,6 +18,8 @@
 namespace ais::fusefs {
 namespace {
 
+// Objects of a directory rename moved at once.
+constexpr size_t kMoveThreads = 8;
 // How often this mount tries again to finish its own renames that were cut short.
 constexpr auto kReplayPeriod = std::chrono::seconds(2);
 // How long taking the mount's lease waits for a target's grace period (15 s) to end.
@@ -103,24 +105,50 @@ Status Fs::moveTree(const std::string& bucket, const std::string& from, const st
     for (auto& e : page->entries) names.push_back(e.name);
     lo.continuationToken = page->continuationToken;
   } while (!lo.continuationToken.empty());
-  auto touched = Clock::now();
-  for (auto& n : names) {
-    if (Clock::now() - touched > kRenameAlive) {  // still at it: other mounts keep waiting
-      touched = Clock::now();
-      auto t = client_.setCustom(bucket, intent, {{kKeyRenameAlive, std::to_string(unixNowNs())}});
-      if (!t.ok())
-        log::warn("aisfs: touching ais://{}/{}: {}", bucket, intent, t.status().toString());
+  // Several moves at once (each is a round trip, a cross-target one a copy): a directory of
+  // 2,000 files moves in a fraction of the time one by one takes.
+  std::atomic<size_t> next{0}, done{0};
+  std::atomic<int64_t> touchedNs{unixNowNs()};
+  std::mutex errMu;
+  Status firstError;
+  auto work = [&] {
+    for (size_t i; (i = next++) < names.size();) {
+      {
+        std::lock_guard l(errMu);
+        if (!firstError.ok()) return;
+      }
+      int64_t last = touchedNs.load();
+      int64_t now = unixNowNs();
+      if (now - last > std::chrono::nanoseconds(kRenameAlive).count() &&
+          touchedNs.compare_exchange_strong(last, now)) {  // still at it: other mounts wait on
+        auto t = client_.setCustom(bucket, intent, {{kKeyRenameAlive, std::to_string(now)}});
+        if (!t.ok()) {
+          log::warn("aisfs: touching ais://{}/{}: {}", bucket, intent, t.status().toString());
+        }
+      }
+      const std::string& n = names[i];
+      std::string dst = to + std::string(afterPrefix(n, from));
+      Status st = client_.rename(bucket, n, dst);
+      if (st.code() == Code::kObjectNotFound) continue;  // (moved by an earlier attempt)
+      if (!st.ok()) {
+        std::lock_guard l(errMu);
+        if (firstError.ok()) {
+          firstError = Status(
+              st.code(), "moving ais://" + bucket + "/" + n + " to " + dst + ": " + st.toString());
+        }
+        return;
+      }
+      ++done;
     }
-    std::string dst = to + std::string(afterPrefix(n, from));
-    Status st = client_.rename(bucket, n, dst);
-    if (st.code() == Code::kObjectNotFound) continue;  // (moved by an earlier attempt)
-    if (!st.ok()) {
-      return Status(st.code(),
-                    "moving ais://" + bucket + "/" + n + " to " + dst + ": " + st.toString());
-    }
-    if (moved) ++*moved;
+  };
+  std::vector<std::thread> workers;
+  for (size_t k = 1; k < std::min<size_t>(kMoveThreads, names.size()); ++k) {
+    workers.emplace_back(work);
   }
-  return Status::OK();
+  work();
+  for (auto& w : workers) w.join();
+  if (moved) *moved += done.load();
+  return firstError;
 }
 
 Status Fs::replayRename(const std::string& bucket, const std::string& intent) {

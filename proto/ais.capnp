@@ -202,7 +202,12 @@ interface Node {
   listObjects @15 (bucket :Text, prefix :Text, startAfter :Text, limit :UInt32, delimiter :Text)
       -> (status :Status, entries :List(ObjectAttrs), prefixes :List(Text));
   # Custom metadata only; bytes and version unchanged. merge: update keys, "" deletes a key.
-  setCustom @16 (ref :ObjectRef, custom :List(KeyValue), merge :Bool)
+  # add: counters changed atomically, after the merge: each value a signed decimal added to the
+  # key's number (addMissing if the key is absent or not a number). opId (non-empty) makes the
+  # call idempotent: one whose opId is the object's last (a retry of an applied call) changes
+  # nothing and answers the object as it is.
+  setCustom @16 (ref :ObjectRef, custom :List(KeyValue), merge :Bool, add :List(KeyValue),
+                 addMissing :Int64, opId :Text)
       -> (status :Status, attrs :ObjectAttrs);
   # Served by the source's owner, which streams the object to the destination's owner.
   copyObject @17 (ref :ObjectRef, dstBucket :Text, dstName :Text, replaceCustom :Bool,

@@ -2,6 +2,10 @@
 // attempt on that thread through kj::Executor and retry from the caller's thread.
 #include "proto/client.h"
 
+#include <fmt/format.h>
+
+#include <random>
+
 #include "common/read_file.h"
 #include "proto/client_impl.h"
 #include "proto/put_stream.h"
@@ -528,24 +532,68 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
   });
 }
 
+namespace {
+
+// What a setCustom call changes: metadata (replaced or merged), then counters (CustomCounters).
+struct CustomChange {
+  const std::map<std::string, std::string>& custom;
+  bool merge = true;
+  const std::map<std::string, int64_t>* deltas = nullptr;
+  int64_t missingAs = 0;
+  std::string opId;
+};
+
+Result<ObjectInfo> sendSetCustom(Client::Impl& impl, const std::string& bucket,
+                                 const std::string& name, const CustomChange& change) {
+  return impl.withRetry<ObjectInfo>([&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+    auto t = impl.owner(smap, bucket, name);
+    if (!t.ok()) return Result<ObjectInfo>(t.status());
+    const std::string& ep = (*t)->rpcEndpoint;
+    auto req = impl.pool_->get(ep).setCustomRequest();
+    impl.fillRef(req.initRef(), smap, bucket, name);
+    if (!change.custom.empty()) {
+      proto::toWire(change.custom, req.initCustom(change.custom.size()));
+    }
+    req.setMerge(change.merge);
+    if (change.deltas) {
+      auto add = req.initAdd(change.deltas->size());
+      size_t i = 0;
+      for (const auto& [k, d] : *change.deltas) {
+        add[i].setKey(k);
+        add[i++].setValue(std::to_string(d));
+      }
+      req.setAddMissing(change.missingAs);
+      req.setOpId(change.opId);
+    }
+    return impl.guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
+      Status s = toStatus(r.getStatus());
+      if (!s.ok()) return s;
+      return fromWire(r.getAttrs());
+    }));
+  });
+}
+
+}  // namespace
+
 Result<ObjectInfo> Client::setCustom(const std::string& bucket, const std::string& name,
                                      const std::map<std::string, std::string>& custom, bool merge) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
-  return impl_->withRetry<ObjectInfo>(
-      [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
-        auto t = impl_->owner(smap, bucket, name);
-        if (!t.ok()) return Result<ObjectInfo>(t.status());
-        const std::string& ep = (*t)->rpcEndpoint;
-        auto req = impl_->pool_->get(ep).setCustomRequest();
-        impl_->fillRef(req.initRef(), smap, bucket, name);
-        if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
-        req.setMerge(merge);
-        return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
-          Status s = toStatus(r.getStatus());
-          if (!s.ok()) return s;
-          return fromWire(r.getAttrs());
-        }));
-      });
+  return sendSetCustom(*impl_, bucket, name, CustomChange{.custom = custom, .merge = merge});
+}
+
+Result<ObjectInfo> Client::addCustom(const std::string& bucket, const std::string& name,
+                                     const std::map<std::string, int64_t>& deltas,
+                                     int64_t missingAs,
+                                     const std::map<std::string, std::string>& set) {
+  AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
+  if (deltas.empty()) return Status(Code::kInvalidArgument, "addCustom: no counter to change");
+  // One id for every attempt: a retry of a change that was applied is not applied again.
+  thread_local std::mt19937_64 gen(std::random_device{}());
+  return sendSetCustom(*impl_, bucket, name,
+                       CustomChange{.custom = set,
+                                    .deltas = &deltas,
+                                    .missingAs = missingAs,
+                                    .opId = fmt::format("{:016x}{:016x}", gen(), gen())});
 }
 
 Result<ObjectInfo> Client::copy(const std::string& srcBucket, const std::string& srcName,

@@ -319,6 +319,12 @@ class Client {
   // custom metadata; bytes and version stay as they are.
   Result<ObjectInfo> setCustom(const std::string& bucket, const std::string& name,
                                const std::map<std::string, std::string>& custom, bool merge = true);
+  // Counters in the custom metadata, changed atomically on the owner: each delta is added to the
+  // key's number (missingAs if the key is absent); `set` is merged first. Retries never apply it
+  // twice (one operation id for all attempts). Returns the object as changed.
+  Result<ObjectInfo> addCustom(const std::string& bucket, const std::string& name,
+                               const std::map<std::string, int64_t>& deltas, int64_t missingAs,
+                               const std::map<std::string, std::string>& set = {});
   // Server-side copy (owner to owner); the copy's custom metadata is the source's unless given.
   // dstIfAbsent / dstIfVersion: only if the destination is free (ObjectExists otherwise) / is
   // that version (VersionChanged otherwise), decided at the commit.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <set>
 
@@ -457,7 +458,8 @@ Status Store::remove(std::string_view bucket, std::string_view name, uint64_t if
 }
 
 Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
-                             std::map<std::string, std::string> custom, bool merge) {
+                             std::map<std::string, std::string> custom, bool merge,
+                             const CustomCounters* counters) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
   auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
@@ -472,6 +474,10 @@ Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
     AIS_RETURN_IF_ERROR(lom);
   }
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+  if (counters && !counters->opId.empty()) {
+    auto last = (*lom)->custom.find(std::string(kCounterOpKey));
+    if (last != (*lom)->custom.end() && last->second == counters->opId) return std::move(**lom);
+  }
   if (merge) {
     for (auto& [k, v] : custom) {
       if (v.empty()) {
@@ -487,6 +493,19 @@ Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
       if (it != (*lom)->custom.end()) custom[it->first] = it->second;
     }
     (*lom)->custom = std::move(custom);
+  }
+  if (counters) {
+    for (const auto& [k, delta] : counters->deltas) {
+      int64_t n = counters->missingAs;
+      if (auto it = (*lom)->custom.find(k); it != (*lom)->custom.end()) {
+        const std::string& v = it->second;
+        int64_t parsed = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+        if (ec == std::errc() && end == v.data() + v.size()) n = parsed;
+      }
+      (*lom)->custom[k] = std::to_string(n + delta);
+    }
+    if (!counters->opId.empty()) (*lom)->custom[std::string(kCounterOpKey)] = counters->opId;
   }
   AIS_RETURN_IF_ERROR(mp.db->put(lomKey(bucket, name), encodeLom(**lom)));
   // The copies of this version carry the same metadata (they may serve it).

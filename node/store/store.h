@@ -88,6 +88,17 @@ struct Capacity {
   uint64_t availBytes = 0;
 };
 
+// Counters in an object's custom metadata, changed atomically under the name lock (aisfs's link
+// counts): each delta is added to the key's number (missingAs if absent or not a number). An
+// opId equal to the object's last (kCounterOpKey) is a retry of an applied change: nothing is
+// changed again.
+struct CustomCounters {
+  std::map<std::string, int64_t> deltas;
+  int64_t missingAs = 0;
+  std::string opId;
+};
+inline constexpr std::string_view kCounterOpKey = "ais.counter_op";
+
 class Store {
  public:
   // Creates missing mountpath directories, opens their LomDbs and reconciles each after a crash.
@@ -152,7 +163,8 @@ class Store {
   // empty, under the name lock (a PUT committed meanwhile is never given another version's
   // metadata); the version is unchanged (the bytes are).
   Result<Lom> setCustom(std::string_view bucket, std::string_view name,
-                        std::map<std::string, std::string> custom, bool merge = false);
+                        std::map<std::string, std::string> custom, bool merge = false,
+                        const CustomCounters* counters = nullptr);
 
   // Up to `limit` LOMs with name > startAfter and starting with prefix, bytewise sorted.
   Result<std::vector<Lom>> list(std::string_view bucket, std::string_view prefix,

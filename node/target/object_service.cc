@@ -1081,14 +1081,16 @@ kj::Promise<Result<ListPage>> ObjectService::list(ListQuery q) {
 }
 
 kj::Promise<Result<store::Lom>> ObjectService::setCustom(
-    ObjectRef ref, std::map<std::string, std::string> incoming, bool merge) {
+    ObjectRef ref, std::map<std::string, std::string> incoming, bool merge,
+    std::optional<store::CustomCounters> counters) {
   ref.localOnly = false;
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   return ctx_.io
       ->run(mountpathOf(ref.bucket, ref.name),
-            [store = ctx_.store.get(), ref, incoming = std::move(incoming),
-             merge]() mutable -> Result<store::Lom> {
-              return store->setCustom(ref.bucket, ref.name, std::move(incoming), merge);
+            [store = ctx_.store.get(), ref, incoming = std::move(incoming), merge,
+             counters = std::move(counters)]() mutable -> Result<store::Lom> {
+              return store->setCustom(ref.bucket, ref.name, std::move(incoming), merge,
+                                      counters ? &*counters : nullptr);
             })
       .then([this, ref](Result<store::Lom> lom) {
         // The slices carry the object's metadata too.

@@ -120,8 +120,10 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<Result<ListPage>> list(ListQuery query);
   kj::Promise<Result<bool>> bucketEmpty(std::string bucket);
   // merge: keys are added or replaced, an empty value removes its key; else all are replaced.
+  // counters (if any): changed atomically after the merge (store::CustomCounters).
   kj::Promise<Result<store::Lom>> setCustom(ObjectRef ref,
-                                            std::map<std::string, std::string> custom, bool merge);
+                                            std::map<std::string, std::string> custom, bool merge,
+                                            std::optional<store::CustomCounters> counters = {});
   // custom: the copy's metadata (nullopt: the source's). dstIfAbsent / dstIfVersion: the copy is
   // committed only if the destination is free / is that version (S3 conditional copy).
   kj::Promise<Result<store::Lom>> copy(ObjectRef ref, std::string dstBucket, std::string dstName,

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 
@@ -327,7 +328,30 @@ kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
 
 kj::Promise<void> TargetService::setCustom(SetCustomContext context) {
   auto p = context.getParams();
-  return objects_.setCustom(objectRef(p.getRef()), proto::fromWire(p.getCustom()), p.getMerge())
+  std::optional<store::CustomCounters> counters;
+  if (p.hasAdd() && p.getAdd().size() > 0) {
+    counters.emplace();
+    counters->missingAs = p.getAddMissing();
+    counters->opId = p.getOpId();
+    for (auto kv : p.getAdd()) {
+      std::string_view v(kv.getValue().cStr(), kv.getValue().size());
+      int64_t delta = 0;
+      auto [end, ec] =
+          std::from_chars(v.data() + (v.starts_with('+') ? 1 : 0), v.data() + v.size(), delta);
+      if (ec != std::errc() || end != v.data() + v.size()) {
+        auto results = context.getResults();
+        proto::setStatus(results.initStatus(),
+                         Status(Code::kInvalidArgument, "setCustom: the add of " +
+                                                            std::string(kv.getKey().cStr()) +
+                                                            " is not a number: " + std::string(v)));
+        return kj::READY_NOW;
+      }
+      counters->deltas[kv.getKey().cStr()] = delta;
+    }
+  }
+  return objects_
+      .setCustom(objectRef(p.getRef()), proto::fromWire(p.getCustom()), p.getMerge(),
+                 std::move(counters))
       .then([this, context](Result<store::Lom> lom) mutable {
         answerLom(context.getResults(), lom, ctx_.cfg.id);
       });

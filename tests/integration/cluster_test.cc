@@ -452,6 +452,34 @@ TEST_F(ClusterTest, UpdatesMetadataWithoutTouchingBytes) {
   EXPECT_EQ(client_->setCustom(bucket, "missing", {{"a", "b"}}).code(), Code::kObjectNotFound);
 }
 
+TEST_F(ClusterTest, CountersChangeAtomicallyFromManyClients) {
+  std::string bucket = newBucket("counters");
+  ASSERT_TRUE(client_->put(bucket, "inode", "bytes").ok());
+  // Four threads add 25 each to a missing counter (counted from 1), one of them also sets a key.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto r = client_->addCustom(bucket, "inode", {{"n", t == 0 ? 2 : 1}}, 1,
+                                    t == 0 ? std::map<std::string, std::string>{{"who", "t0"}}
+                                           : std::map<std::string, std::string>{});
+        EXPECT_TRUE(r.ok()) << r.status().toString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto head = client_->head(bucket, "inode");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->custom.at("n"), std::to_string(1 + 25 * 2 + 75));
+  EXPECT_EQ(head->custom.at("who"), "t0");
+  EXPECT_EQ(head->version, 1u);  // metadata only
+  auto down = client_->addCustom(bucket, "inode", {{"n", -126}}, 1);
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(down->custom.at("n"), "0");
+  EXPECT_EQ(client_->addCustom(bucket, "missing", {{"n", 1}}, 1).code(), Code::kObjectNotFound);
+  EXPECT_EQ(client_->addCustom(bucket, "inode", {}, 1).code(), Code::kInvalidArgument);
+}
+
 TEST_F(ClusterTest, CopiesServerSideWithinAndAcrossBuckets) {
   std::string src = newBucket("copysrc");
   std::string dst = newBucket("copydst");

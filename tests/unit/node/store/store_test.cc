@@ -103,6 +103,33 @@ TEST_F(StoreTest, StreamingPutWithCustomMetadataAndExpectedChecksum) {
   EXPECT_EQ(store_->head("bkt", "big")->version, 1u);
 }
 
+TEST_F(StoreTest, CountersAddAtomicallyAndARetryIsNotAppliedTwice) {
+  open(1);
+  put("inode", "bytes");
+  CustomCounters up{.deltas = {{"n", 1}}, .missingAs = 1, .opId = "op-1"};
+  auto lom = store_->setCustom("bkt", "inode", {{"c", "t1"}}, true, &up);
+  ASSERT_TRUE(lom.ok()) << lom.status().toString();
+  EXPECT_EQ(lom->custom.at("n"), "2");  // absent counted as 1
+  EXPECT_EQ(lom->custom.at("c"), "t1");
+  // The same operation again (a retry whose first answer was lost): nothing changes.
+  lom = store_->setCustom("bkt", "inode", {{"c", "t2"}}, true, &up);
+  ASSERT_TRUE(lom.ok());
+  EXPECT_EQ(lom->custom.at("n"), "2");
+  EXPECT_EQ(lom->custom.at("c"), "t1");
+  CustomCounters down{.deltas = {{"n", -3}, {"m", 5}}, .missingAs = 0, .opId = "op-2"};
+  lom = store_->setCustom("bkt", "inode", {}, true, &down);
+  ASSERT_TRUE(lom.ok());
+  EXPECT_EQ(lom->custom.at("n"), "-1");
+  EXPECT_EQ(lom->custom.at("m"), "5");
+  // A value that is not a number counts as missingAs.
+  ASSERT_TRUE(store_->setCustom("bkt", "inode", {{"n", "junk"}}, true).ok());
+  CustomCounters again{.deltas = {{"n", 1}}, .missingAs = 10, .opId = "op-3"};
+  lom = store_->setCustom("bkt", "inode", {}, true, &again);
+  ASSERT_TRUE(lom.ok());
+  EXPECT_EQ(lom->custom.at("n"), "11");
+  EXPECT_EQ(store_->head("bkt", "inode")->version, 1u);
+}
+
 TEST_F(StoreTest, OverwriteBumpsVersion) {
   open(1);
   put("x", "one");

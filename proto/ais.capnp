@@ -114,6 +114,9 @@ struct JobInfo {
 # The reader's end of a streamed GET: the target pushes chunks with flow control.
 interface ByteSink {
   write @0 (chunk :Data) -> stream;
+  # length zero bytes (a hole of a sparse object, or a verified chunk of zeros), not sent: the
+  # reader counts and hashes them as bytes (a file sink may leave a hole).
+  writeZeros @1 (length :UInt64) -> stream;
 }
 
 # The writer's end of a streamed PUT; dropping it without commit discards the work file.

@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "common/zeros.h"
 #include "meta/codec.h"
 #include "meta/hrw.h"
 #include "meta/names.h"
@@ -94,7 +95,7 @@ class ChunkSource {
     if (done_ >= dataEnd_ && done_ < total_) {
       uint64_t hole = holeAt();
       if (hole > 0) {
-        hashZeros(hole);
+        xxh64UpdateZeros(state_, hole);
         done_ += hole;
         return Chunk{{}, hole};
       }
@@ -141,15 +142,6 @@ class ChunkSource {
     }
     return dataAt - done_;
   }
-  void hashZeros(uint64_t len) {
-    static const kj::byte zeros[64 << 10] = {};
-    for (; len > 0;) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(len, sizeof(zeros)));
-      XXH64_update(state_, zeros, n);
-      len -= n;
-    }
-  }
-
   uint64_t total_ = 0;
   uint64_t done_ = 0;
   uint64_t dataEnd_ = 0;  // reads before this offset need no hole check

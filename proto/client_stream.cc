@@ -10,6 +10,7 @@
 
 #include "proto/client.h"
 #include "proto/client_impl.h"
+#include "proto/data_sink.h"
 #include "proto/sink_progress.h"
 
 namespace ais {
@@ -79,13 +80,23 @@ class StreamSink final : public wire::ByteSink::Server {
  protected:
   kj::Promise<void> write(WriteContext context) override {
     auto chunk = context.getParams().getChunk();
-    XXH64_update(q_->hash, chunk.begin(), chunk.size());
+    return push(std::string(reinterpret_cast<const char*>(chunk.begin()), chunk.size()));
+  }
+  kj::Promise<void> writeZeros(WriteZerosContext context) override {
+    uint64_t len = context.getParams().getLength();
+    KJ_REQUIRE(len <= proto::kMaxZeroRun, "a run of zeros over 64 MiB");
+    return push(std::string(static_cast<size_t>(len), '\0'));
+  }
+
+ private:
+  kj::Promise<void> push(std::string chunk) {
+    XXH64_update(q_->hash, chunk.data(), chunk.size());
     q_->bytes += chunk.size();
     progress_->add(chunk.size());
     std::lock_guard lock(q_->mu);
     if (q_->abandoned) progress_->fail();
     KJ_REQUIRE(!q_->abandoned, "the reader went away");
-    q_->chunks.emplace_back(reinterpret_cast<const char*>(chunk.begin()), chunk.size());
+    q_->chunks.push_back(std::move(chunk));
     q_->notifyLocked();
     if (q_->chunks.size() < kWindow) return kj::READY_NOW;
     auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();
@@ -93,7 +104,6 @@ class StreamSink final : public wire::ByteSink::Server {
     return kj::mv(paf.promise);
   }
 
- private:
   std::shared_ptr<StreamQueue> q_;
   kj::Own<proto::SinkProgress> progress_;
 };

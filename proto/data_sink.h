@@ -13,6 +13,9 @@
 
 namespace ais::proto {
 
+// The longest run of zeros a sender may announce in one call (senders send at most a chunk).
+inline constexpr uint64_t kMaxZeroRun = 64 << 20;
+
 struct SinkState {
   SinkState() : hash(XXH64_createState()) { XXH64_reset(hash, 0); }
   ~SinkState() { XXH64_freeState(hash); }
@@ -21,6 +24,8 @@ struct SinkState {
 
   // Appends to `buffer` (fd < 0) or writes to fd; records the first failure in `error`.
   Status consume(const void* data, size_t size);
+  // len zero bytes: a hole in a file output past its end, zeros anywhere else.
+  Status consumeZeros(uint64_t len);
   uint64_t digest() const { return XXH64_digest(hash); }
 
   int fd = -1;
@@ -38,6 +43,7 @@ class DataSink final : public wire::ByteSink::Server {
 
  protected:
   kj::Promise<void> write(WriteContext context) override;
+  kj::Promise<void> writeZeros(WriteZerosContext context) override;
 
  private:
   std::shared_ptr<SinkState> state_;

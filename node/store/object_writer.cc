@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "common/zeros.h"
 #include "node/store/fs.h"
 #include "node/store/store.h"
 
@@ -23,15 +24,6 @@ ObjectWriter::ObjectWriter(Store& store, Mountpath& mp, std::string bucket, std:
 namespace {
 
 constexpr size_t kHoleBlock = 4096;  // the unit of holes: a filesystem block
-
-const char* zeroBlock() {
-  static const char zeros[64 << 10] = {};
-  return zeros;
-}
-
-bool allZero(const char* p, size_t n) {
-  return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
-}
 
 Status pwriteAll(int fd, const char* p, size_t len, uint64_t off, const std::string& path) {
   while (len > 0) {
@@ -106,9 +98,9 @@ Status ObjectWriter::write(const void* data, size_t len) {
 
 void ObjectWriter::hashZeros(uint64_t len) {
   while (len > 0) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(len, 64 << 10));
-    hasher_.update(zeroBlock(), n);
-    if (typed_) typed_->update(std::string_view(zeroBlock(), n));
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, kZeroPageBytes));
+    hasher_.update(zeroPage(), n);
+    if (typed_) typed_->update(std::string_view(zeroPage(), n));
     len -= n;
   }
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "common/log.h"
+#include "common/zeros.h"
 #include "meta/hrw.h"
 #include "meta/names.h"
 #include "node/target/object_attrs.h"
@@ -42,6 +43,14 @@ struct PartSinkState {
     bytes += size;
     return Status::OK();
   }
+  Status consumeZeros(uint64_t len) {
+    if (!error.ok()) return error;
+    if (closed) return error = Status(Code::kInternal, "data after the end of the part");
+    if (Status st = writer->writeZeros(len); !st.ok()) return error = st;
+    xxh64UpdateZeros(hash.get(), len);
+    bytes += len;
+    return Status::OK();
+  }
 
   std::shared_ptr<store::ObjectWriter> writer;  // shared: a late chunk must not outlive it
   HashPtr hash = newHash();
@@ -61,19 +70,27 @@ class PartSink final : public wire::ByteSink::Server {
  protected:
   kj::Promise<void> write(WriteContext context) override {
     auto chunk = context.getParams().getChunk();  // lives until the promise we return resolves
-    return io_
-        .run(mp_, [state = state_, chunk] { return state->consume(chunk.begin(), chunk.size()); })
-        .then([this, n = chunk.size()](Status st) {
-          if (st.ok()) {
-            progress_->add(n);
-          } else {
-            progress_->fail();
-          }
-          KJ_REQUIRE(st.ok(), "assemble sink refused data", st.toString());
-        });
+    return counted(io_.run(mp_, [state = state_,
+                                 chunk] { return state->consume(chunk.begin(), chunk.size()); }),
+                   chunk.size());
+  }
+  kj::Promise<void> writeZeros(WriteZerosContext context) override {
+    uint64_t len = context.getParams().getLength();
+    return counted(io_.run(mp_, [state = state_, len] { return state->consumeZeros(len); }), len);
   }
 
  private:
+  kj::Promise<void> counted(kj::Promise<Status> done, uint64_t n) {
+    return done.then([this, n](Status st) {
+      if (st.ok()) {
+        progress_->add(n);
+      } else {
+        progress_->fail();
+      }
+      KJ_REQUIRE(st.ok(), "assemble sink refused data", st.toString());
+    });
+  }
+
   std::shared_ptr<PartSinkState> state_;
   kj::Own<proto::SinkProgress> progress_;
   IoWorkers& io_;

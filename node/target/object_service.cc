@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/zeros.h"
 #include "meta/names.h"
 #include "node/target/object_attrs.h"
 #include "node/target/peer_calls.h"
@@ -101,14 +102,19 @@ class GetStreamer {
   kj::Promise<Status> run() {
     if (next_ >= end_) return Status::OK();
     Pending cur = ahead_.has_value() ? takeAhead() : startRead(next_);
-    return cur.read.then(
-        [this, req = kj::mv(cur.req), n = cur.n](Status st) mutable -> kj::Promise<Status> {
-          if (!st.ok()) return st;  // verified before it leaves: a bad block ends the stream
-          next_ += n;
-          sent_ += n;
-          if (next_ < end_) ahead_ = startRead(next_);
-          return req->send().then([this] { return run(); });
-        });
+    return cur.read.then([this, req = kj::mv(cur.req), n = cur.n,
+                          zeros = cur.zeros](Status st) mutable -> kj::Promise<Status> {
+      if (!st.ok()) return st;  // verified before it leaves: a bad block ends the stream
+      next_ += n;
+      sent_ += n;
+      if (next_ < end_) ahead_ = startRead(next_);
+      if (*zeros) {  // (a hole of a sparse object, mostly): its length, not its bytes
+        auto z = sink_.writeZerosRequest();
+        z.setLength(n);
+        return z.send().then([this] { return run(); });
+      }
+      return req->send().then([this] { return run(); });
+    });
   }
 
   uint64_t digest() const { return XXH64_digest(hash_); }
@@ -130,7 +136,9 @@ class GetStreamer {
     kj::Own<capnp::StreamingRequest<wire::ByteSink::WriteParams>> req;
     uint64_t n;
     kj::Promise<Status> read;
+    std::shared_ptr<bool> zeros;  // the chunk read is all zeros (set by the read)
   };
+  static constexpr uint64_t kZeroChunkMin = 64 << 10;  // smaller ones go as bytes
   std::optional<Pending> ahead_;  // a read in flight uses hash_: reset before it is freed
 
   Pending takeAhead() {
@@ -142,16 +150,18 @@ class GetStreamer {
     uint64_t n = std::min<uint64_t>(chunk_, end_ - off);
     auto req = kj::heap(sink_.writeRequest());
     auto buf = req->initChunk(n);
-    auto read = io_.run(mp_, [rd = reader_, buf, off, hash = hash_]() mutable -> Status {
+    auto zeros = std::make_shared<bool>(false);
+    auto read = io_.run(mp_, [rd = reader_, buf, off, hash = hash_, zeros]() mutable -> Status {
       auto r = rd->read(buf.begin(), buf.size(), off);
       if (!r.ok()) return r.status();
       if (*r != buf.size()) {
         return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
       }
       XXH64_update(hash, buf.begin(), buf.size());
+      *zeros = buf.size() >= kZeroChunkMin && allZero(buf.begin(), buf.size());
       return Status::OK();
     });
-    return Pending{kj::mv(req), n, kj::mv(read)};
+    return Pending{kj::mv(req), n, kj::mv(read), zeros};
   }
 };
 

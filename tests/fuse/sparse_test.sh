@@ -2,22 +2,24 @@
 # Sparse objects (docs/aisfs.md, Writes): `truncate -s` up, holes left by seeks and punched
 # ranges are not uploaded as zeros: a sparse file streams only its data (a PUT's writeZeros),
 # and the target leaves holes in the object's file. Every path still reads every byte, checked:
-# the mount, the CLI, S3 (ranges across a hole's edge), mirror copies. "Sent" below is what the
-# targets read (/proc/PID/io rchar: their sockets; nothing else reads files here), so a 2 GiB
-# upload of zeros could not pass.
+# the mount, the CLI, S3 (ranges across a hole's edge), mirror copies. Reads do not carry holes
+# either (a GET sends a chunk of zeros as its length). "Sent" below is what the targets read
+# (/proc/PID/io rchar: their sockets; nothing else reads files here), "served" what they wrote,
+# so a 2 GiB transfer of zeros could not pass.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built sparse_test --fuse
 mounted_bucket fssparse
 ais bucket create ais://fsmirror >/dev/null || fail bucket_create
 ais bucket props set ais://fsmirror mirror.enabled=true mirror.copies=2 >/dev/null || fail mirror_props
 
-targets_read() { # bytes the cluster's targets have read so far
+targets_io() { # rchar|wchar: bytes the cluster's targets have read / written so far
   local pid sum=0
   for pid in $(awk '$2 == "target" { print $4 }' "$AIS_DEV_DIR/cluster"); do
-    sum=$((sum + $(awk '$1 == "rchar:" { print $2 }' "/proc/$pid/io")))
+    sum=$((sum + $(awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/io")))
   done
   echo "$sum"
 }
+targets_read() { targets_io rchar; }
 # object_files BUCKET NAME: the object's files (every copy) on the targets' mountpaths
 object_files() { find "$AIS_DEV_DIR" -path "*/@ais/$1/%ob/$2" -type f; }
 allocated() { # bytes on disk of every copy of BUCKET NAME, summed
@@ -33,6 +35,16 @@ sent_under() { # LIMIT COMMAND...: the targets read less than LIMIT bytes while 
   echo "targets read $((after - before)) bytes" >&2
   ((after - before < $1))
 }
+# served_under LIMIT COMMAND...: the targets wrote less than LIMIT bytes (their sockets: a GET's
+# holes go as lengths; nothing else writes files here) while COMMAND ran
+served_under() {
+  local before after
+  before=$(targets_io wchar)
+  "${@:2}" || return 1
+  after=$(targets_io wchar)
+  echo "targets wrote $((after - before)) bytes" >&2
+  ((after - before < $1))
+}
 MiB=$((1 << 20))
 
 # ---- truncate up a new file: 2 GiB, nothing sent ----
@@ -44,11 +56,24 @@ if sent_under $((64 * MiB)) cp "$WORK/dense64" "$M/d/dense64" 2>/dev/null; then
 else
   pass measure_sees_data
 fi
+echo 3 >/proc/sys/vm/drop_caches
+if served_under $((64 * MiB)) cmp "$WORK/dense64" "$M/d/dense64" 2>/dev/null; then
+  fail measure_sees_reads "64 MiB read through the mount, the targets wrote less"
+else
+  pass measure_sees_reads
+fi
 check truncate_2g_sends_no_zeros sent_under $((64 * MiB)) truncate -s 2G "$M/d/big"
 check truncate_size test "$(stat -c %s "$M/d/big")" = 2147483648
 check truncate_size_cli bash -c "ais object show ais://$B/d/big | grep -q '(2147483648 bytes)'"
 check truncate_on_disk_sparse test "$(allocated "$B" d/big)" -lt $MiB
 check truncate_reads_zeros cmp <(dd if="$M/d/big" bs=1M skip=1500 count=2 2>/dev/null) <(head -c $((2 * MiB)) /dev/zero)
+# Reads of holes do not carry the zeros either: a GET of the 2 GiB object to a file gives a
+# sparse file, and the mount reads 64 MiB of a hole.
+check get_holes_not_sent served_under $((64 * MiB)) ais get ais://$B/d/big "$WORK/big.got"
+check get_file_size test "$(stat -c %s "$WORK/big.got")" = 2147483648
+check get_file_sparse test $(($(stat -c '%b * %B' "$WORK/big.got"))) -lt $MiB
+check mount_read_hole_not_sent served_under $((32 * MiB)) \
+  cmp <(dd if="$M/d/big" bs=1M skip=700 count=64 2>/dev/null) <(head -c $((64 * MiB)) /dev/zero)
 
 # ---- a file with data, holes and a tail: the same bytes everywhere ----
 cat >"$WORK/mk_sparse.py" <<'PY'
@@ -87,6 +112,21 @@ check punched_on_disk_sparse test "$(allocated "$B" d/punched)" -lt $((5 * MiB))
 # ---- truncate up an object with data: only its data travels ----
 head -c $MiB /dev/urandom >"$M/d/grown" || fail write_grown
 check grow_sends_only_data sent_under $((32 * MiB)) truncate -s 1G "$M/d/grown"
+# Growing an object that already has holes: its holes are neither fetched nor sent back.
+# (Here the targets read the holes from disk for the GET: the mount's own writes count instead,
+# its sockets and spool.)
+mount_wrote() { awk '$1 == "wchar:" { print $2 }' "/proc/$(pgrep -f "spool-dir $WORK/spool" | head -n 1)/io"; }
+regrow() {
+  local before after
+  before=$(mount_wrote)
+  served_under $((64 * MiB)) truncate -s 3G "$M/d/big" || return 1
+  after=$(mount_wrote)
+  echo "the mount wrote $((after - before)) bytes" >&2
+  ((after - before < 64 * MiB))
+}
+check regrow_moves_no_zeros regrow
+check regrow_size test "$(ais object show ais://$B/d/big | grep -c '(3221225472 bytes)')" = 1
+check regrow_sparse test "$(allocated "$B" d/big)" -lt $MiB
 check grow_keeps_data cmp <(head -c $MiB "$M/d/grown") <(ais get ais://$B/d/grown - 2>/dev/null | head -c $MiB)
 check grow_on_disk_sparse test "$(allocated "$B" d/grown)" -lt $((2 * MiB))
 

@@ -58,9 +58,17 @@ class CollectingSink final : public wire::ByteSink::Server {
     out_->append(reinterpret_cast<const char*>(chunk.begin()), chunk.size());
     return kj::READY_NOW;
   }
+  kj::Promise<void> writeZeros(WriteZerosContext context) override {
+    out_->append(context.getParams().getLength(), '\0');
+    zeroRuns_++;
+    return kj::READY_NOW;
+  }
 
  private:
   std::string* out_;
+
+ public:
+  static inline int zeroRuns_ = 0;  // writeZeros calls received, by every sink
 };
 
 std::string pattern(size_t n, uint32_t seed) {
@@ -189,6 +197,28 @@ TEST_F(ObjectServiceTest, PutThenGetInlineStreamedAndRanged) {
   // Too big to go inline and nowhere to stream to: refused, not truncated.
   auto noSink = svc_->get(ObjectRef{kBucket, "o"}, GetRange{}, nullptr).wait(ws());
   EXPECT_EQ(noSink.code(), Code::kInvalidArgument);
+}
+
+TEST_F(ObjectServiceTest, StreamedGetSendsChunksOfZerosAsLengths) {
+  // Data, 3 MiB of zeros (a hole on disk), data: the zeros go as writeZeros, the bytes and the
+  // transfer checksum are the same.
+  std::string data = pattern(100000, 3) + std::string(3 << 20, '\0') + pattern(5000, 4);
+  ASSERT_TRUE(put("sparse", data).ok());
+  std::string got;
+  CollectingSink::zeroRuns_ = 0;
+  auto st = getStreamed("sparse", {}, &got);
+  ASSERT_TRUE(st.ok()) << st.status().toString();
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(st->sentBytes, data.size());
+  EXPECT_EQ(st->dataChecksum, xxh(data));
+  EXPECT_GE(CollectingSink::zeroRuns_, 1);
+  // Data everywhere: no run of zeros.
+  std::string dense = pattern(3 << 20, 5);
+  ASSERT_TRUE(put("dense", dense).ok());
+  CollectingSink::zeroRuns_ = 0;
+  ASSERT_TRUE(getStreamed("dense", {}, &got).ok());
+  EXPECT_TRUE(got == dense);
+  EXPECT_EQ(CollectingSink::zeroRuns_, 0);
 }
 
 TEST_F(ObjectServiceTest, RefusesWhatIsRoutedWrong) {

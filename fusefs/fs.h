@@ -291,6 +291,7 @@ class Fs {
   };
   struct RenameSnapshot {
     Clock::time_point at;
+    Clock::time_point warnedAt;
     std::vector<RenameSpan> spans;
   };
   // The bucket's renames in progress, read anew if older than kIntentsFresh (or fresh is set).
@@ -298,6 +299,10 @@ class Fs {
   // Waits while a rename in progress covers path (an object name, or a directory prefix ending
   // in '/'); true if it waited (then what was read before may hold part of a move).
   bool awaitRenames(const std::string& bucket, const std::string& path);
+  // Runs ask (a query of the cluster about path that keeps its answer; false if it failed) so
+  // that its answer is from before or after any rename covering path, never from halfway.
+  void askUnmoved(const std::string& bucket, const std::string& path,
+                  const std::function<bool()>& ask);
   std::mutex renameSpansMu_;
   std::map<std::string, RenameSnapshot> renameSpans_;
   std::atomic<int> ownRenames_{0};  // this mount's directory renames running now

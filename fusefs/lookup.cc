@@ -72,11 +72,12 @@ bool Fs::holdsName(const Inode& inode) {
 ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& prefix) {
   // Never a directory half moved (rename_wait.cc): wait out a rename that covers it, and list
   // again if one started while listing.
-  awaitRenames(bucket, prefix);
-  for (int attempt = 0;; ++attempt) {
-    auto listing = listFromCluster(bucket, prefix);
-    if (!listing.ok() || attempt == 3 || !awaitRenames(bucket, prefix)) return listing;
-  }
+  ErrOr<Listing> listing = Errno{EIO};
+  askUnmoved(bucket, prefix, [&] {
+    listing = listFromCluster(bucket, prefix);
+    return listing.ok();
+  });
+  return listing;
 }
 
 ErrOr<Listing> Fs::listFromCluster(const std::string& bucket, const std::string& prefix) {
@@ -198,11 +199,12 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component,
   }
   if (missingSince) *missingSince = asked;
   // As for listings: not a name half moved (rename_wait.cc).
-  awaitRenames(bucket, object + "/");
-  for (int attempt = 0;; ++attempt) {
-    auto entry = askCluster(bucket, object, asked);
-    if (attempt == 3 || !awaitRenames(bucket, object + "/")) return entry;
-  }
+  ErrOr<DirEntry> entry = Errno{EIO};
+  askUnmoved(bucket, object + "/", [&] {
+    entry = askCluster(bucket, object, asked);
+    return entry.ok() || entry.err() == ENOENT;
+  });
+  return entry;
 }
 
 ErrOr<DirEntry> Fs::askCluster(const std::string& bucket, const std::string& object,

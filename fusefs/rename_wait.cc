@@ -1,13 +1,16 @@
 // Directory renames in progress, as other mounts see them: never half done. A mount renaming a
 // directory writes its intent (./aisfs-renames/..., mount_records.cc), waits kRenameSettle, then
-// moves the objects, touching the intent every kRenameAlive while it does. Every mount, before
-// it asks the cluster for a listing or a name, reads the bucket's intents (kept kIntentsFresh)
-// and, if one covers the path (under either prefix, or an ancestor listing that shows either),
-// waits until it is gone; and asks again if one appeared while it asked (its answer may hold a
-// part of the move). A listing is thus from before the move or after it. The settle time is
+// moves the objects, touching the intent every kRenameAlive while it does. Every mount, when it
+// asks the cluster for a listing or a name (askUnmoved), reads the bucket's intents (kept
+// kIntentsFresh; when stale, beside the query) and, if one covers the path (under either prefix,
+// or an ancestor listing that shows either), waits until it is gone and asks again; and checks
+// once more after the answer (it may hold a part of a move that started meanwhile). A listing is
+// thus from before the move or after it. The settle time is
 // twice the intents' freshness, so a mount's view of the intents is never older than the first
 // move. An intent not touched for kRenameStale (its mount died: finished by the next mount of
 // the bucket, docs/aisfs.md) is not waited for, and no wait lasts more than kRenameWaitMax.
+#include <future>
+
 #include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
@@ -44,13 +47,46 @@ std::vector<Fs::RenameSpan> Fs::renameSpans(const std::string& bucket, bool fres
     return true;
   });
   if (!st.ok()) {
-    // Not knowing is not a reason to fail the caller's lookup: the last view stands a while.
-    log::warn("aisfs: reading the renames in progress in ais://{}: {}", bucket, st.toString());
+    // Not knowing is not a reason to fail the caller's lookup: the last view stands until the
+    // next try (not at once: a target down must not cost every lookup a failing listing).
+    if (now - snap.warnedAt > std::chrono::seconds(10)) {
+      snap.warnedAt = now;
+      log::warn("aisfs: reading the renames in progress in ais://{}: {}", bucket, st.toString());
+    }
+    snap.at = now;
     return snap.spans;
   }
   snap.at = now;
   snap.spans = std::move(spans);
   return snap.spans;
+}
+
+void Fs::askUnmoved(const std::string& bucket, const std::string& path,
+                    const std::function<bool()>& ask) {
+  if (bucket.empty() || path.starts_with("./")) {  // the cluster's root, the records themselves
+    ask();
+    return;
+  }
+  for (int attempt = 0;; ++attempt) {
+    bool fresh;
+    {
+      std::lock_guard l(renameSpansMu_);
+      auto it = renameSpans_.find(bucket);
+      fresh = it != renameSpans_.end() && Clock::now() - it->second.at < kIntentsFresh;
+    }
+    bool ok;
+    if (fresh) {
+      awaitRenames(bucket, path);
+      ok = ask();
+    } else {
+      // The intents are read beside the query, not before it (a target down makes both slow):
+      // a rename seen running meanwhile means asking again once it is done.
+      auto before = std::async(std::launch::async, [&] { return awaitRenames(bucket, path); });
+      ok = ask();
+      if (before.get() && attempt < 3) continue;
+    }
+    if (!ok || attempt == 3 || !awaitRenames(bucket, path)) return;
+  }
 }
 
 bool Fs::awaitRenames(const std::string& bucket, const std::string& path) {

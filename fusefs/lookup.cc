@@ -91,7 +91,11 @@ ErrOr<Listing> Fs::listFromCluster(const std::string& bucket, const std::string&
     }
     return listing;
   }
-  ListOptions lo{.prefix = prefix, .continuationToken = {}, .pageSize = 1000, .delimiter = "/"};
+  ListOptions lo{.prefix = prefix,
+                 .continuationToken = {},
+                 .pageSize = 1000,
+                 .delimiter = "/",
+                 .dirMarkers = true};
   do {
     auto page = client_.list(bucket, lo);
     if (!page.ok()) return errnoOf(page.status());
@@ -102,7 +106,17 @@ ErrOr<Listing> Fs::listFromCluster(const std::string& bucket, const std::string&
       // that ignored the delimiter: not an entry of this directory.
       if (rel.find('/') != std::string::npos) {
         std::string first = rel.substr(0, rel.find('/'));
-        if (visibleComponent(first)) listing.children.emplace(first, DirEntry{.kind = Kind::kDir});
+        if (!visibleComponent(first)) continue;
+        if (rel.size() == first.size() + 1) {  // its marker: the directory with its attributes
+          auto [it, added] = listing.children.emplace(first, DirEntry{.kind = Kind::kDir});
+          if (it->second.kind == Kind::kDir) {
+            it->second.haveInfo = true;
+            it->second.hasMarker = true;
+            it->second.info = std::move(e);
+          }
+          continue;
+        }
+        listing.children.emplace(first, DirEntry{.kind = Kind::kDir});
         continue;
       }
       if (!visibleComponent(rel)) continue;

@@ -202,7 +202,10 @@ interface Node {
   renameObject @14 (ref :ObjectRef, newName :Text) -> (status :Status);
   # Up to `limit` entries with name > startAfter, sorted; the client merges the targets' pages.
   # With a delimiter, names are rolled up into `prefixes` (each counts against `limit`).
-  listObjects @15 (bucket :Text, prefix :Text, startAfter :Text, limit :UInt32, delimiter :Text)
+  # markers (with a delimiter): a rolled-up prefix's own object (a directory marker "d/", aisfs)
+  # is an entry too, beside the prefix.
+  listObjects @15 (bucket :Text, prefix :Text, startAfter :Text, limit :UInt32, delimiter :Text,
+                   markers :Bool)
       -> (status :Status, entries :List(ObjectAttrs), prefixes :List(Text));
   # Custom metadata only; bytes and version unchanged. merge: update keys, "" deletes a key.
   # add: counters changed atomically, after the merge: each value a signed decimal added to the

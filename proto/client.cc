@@ -459,6 +459,7 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
       // so the last page is known as the last (S3's IsTruncated false) without an empty page.
       req.setLimit(pageSize == UINT32_MAX ? pageSize : pageSize + 1);
       req.setDelimiter(options.delimiter);
+      req.setMarkers(options.dirMarkers);
       std::string tid = t->id;
       return impl_->guard<std::vector<Item>>(
           t->rpcEndpoint, req.send().then([tid](auto&& r) -> Result<std::vector<Item>> {

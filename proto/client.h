@@ -115,6 +115,9 @@ struct ListOptions {
   // A target that cannot be reached (after the retries) does not fail the listing: the page
   // comes from the others and names it in missingTargets. Off: the listing fails.
   bool allowPartial = false;
+  // With a delimiter: a rolled-up prefix's own object ("d/", a directory marker) is listed as an
+  // entry too (its attributes with the directory: aisfs).
+  bool dirMarkers = false;
 };
 
 struct ListPage {

@@ -248,7 +248,8 @@ struct ObjectPump {
 
 // Up to `limit` entries + common prefixes after startAfter (see ListOptions::delimiter).
 Result<ListPage> listPage(store::Store& store, const std::string& bucket, const std::string& prefix,
-                          std::string startAfter, const std::string& delimiter, size_t limit) {
+                          std::string startAfter, const std::string& delimiter, size_t limit,
+                          bool markers = false) {
   ListPage out;
   // With a delimiter, a batch is read in small steps that grow while no name rolls up: a rollup
   // ends its batch, and a directory of many subdirectories would otherwise read a full page of
@@ -267,6 +268,8 @@ Result<ListPage> listPage(store::Store& store, const std::string& bucket, const 
         // Everything under this common prefix is one item; continue listing past all of it.
         std::string common = lom.name.substr(0, pos + delimiter.size());
         if (out.prefixes.empty() || out.prefixes.back() != common) out.prefixes.push_back(common);
+        // The prefix's own object sorts first under it: a directory's marker, with its attributes.
+        if (markers && lom.name == common) out.entries.push_back(std::move(lom));
         startAfter = common + std::string(meta::kAfterAllNames);
         rolledUp = true;
         break;
@@ -1081,7 +1084,7 @@ kj::Promise<Result<ListPage>> ObjectService::list(ListQuery q) {
   if (!st.ok()) return Result<ListPage>(st);
   q.limit = q.limit == 0 ? 1000 : std::min<size_t>(q.limit, 100000);
   return ctx_.io->runAny([store = ctx_.store.get(), q, held]() -> Result<ListPage> {
-    auto page = listPage(*store, q.bucket, q.prefix, q.startAfter, q.delimiter, q.limit);
+    auto page = listPage(*store, q.bucket, q.prefix, q.startAfter, q.delimiter, q.limit, q.markers);
     if (!page.ok() || !held) return page;
     for (auto& entry : page->entries) {
       if (auto obj = EcService::objectOf(entry)) entry = std::move(*obj);

@@ -61,6 +61,7 @@ struct GetReply {
 struct ListQuery {
   std::string bucket, prefix, startAfter, delimiter;
   size_t limit = 1000;
+  bool markers = false;  // a rolled-up prefix's own object is listed too (listObjects)
 };
 
 struct ListPage {

@@ -307,8 +307,12 @@ kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
 
 kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
   auto p = context.getParams();
-  ListQuery q{proto::str(p.getBucket()), proto::str(p.getPrefix()), proto::str(p.getStartAfter()),
-              proto::str(p.getDelimiter()), p.getLimit()};
+  ListQuery q{proto::str(p.getBucket()),
+              proto::str(p.getPrefix()),
+              proto::str(p.getStartAfter()),
+              proto::str(p.getDelimiter()),
+              p.getLimit(),
+              p.getMarkers()};
   return objects_.list(std::move(q))
       .then([this, context, start = Metrics::Clock::now()](Result<ListPage> page) mutable {
         ctx_.metrics.record(MetricOp::kList, proto::str(context.getParams().getBucket()), 0, start,

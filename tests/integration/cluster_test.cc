@@ -452,6 +452,39 @@ TEST_F(ClusterTest, UpdatesMetadataWithoutTouchingBytes) {
   EXPECT_EQ(client_->setCustom(bucket, "missing", {{"a", "b"}}).code(), Code::kObjectNotFound);
 }
 
+TEST_F(ClusterTest, DelimitedListingsCarryDirectoryMarkersOnlyWhenAsked) {
+  std::string bucket = newBucket("markers");
+  ASSERT_TRUE(client_->put(bucket, "top/d/", "", PutOptions{{{"posix.mode", "700"}}}).ok());
+  ASSERT_TRUE(client_->put(bucket, "top/d/f", "x").ok());
+  ASSERT_TRUE(client_->put(bucket, "top/e/g", "y").ok());  // a directory without a marker
+  ASSERT_TRUE(client_->put(bucket, "top/h", "z").ok());
+  ListOptions lo{.prefix = "top/", .delimiter = "/"};
+  auto plain = client_->list(bucket, lo);  // as S3 lists: the marker is in its prefix only
+  ASSERT_TRUE(plain.ok()) << plain.status().toString();
+  EXPECT_EQ(plain->commonPrefixes, (std::vector<std::string>{"top/d/", "top/e/"}));
+  ASSERT_EQ(plain->entries.size(), 1u);
+  EXPECT_EQ(plain->entries[0].name, "top/h");
+  lo.dirMarkers = true;
+  auto withMarkers = client_->list(bucket, lo);
+  ASSERT_TRUE(withMarkers.ok());
+  EXPECT_EQ(withMarkers->commonPrefixes, (std::vector<std::string>{"top/d/", "top/e/"}));
+  ASSERT_EQ(withMarkers->entries.size(), 2u);
+  EXPECT_EQ(withMarkers->entries[0].name, "top/d/");
+  EXPECT_EQ(withMarkers->entries[0].custom.at("posix.mode"), "700");
+  EXPECT_EQ(withMarkers->entries[1].name, "top/h");
+  // Pages of one item: every item once, the marker before its prefix.
+  lo.pageSize = 1;
+  std::vector<std::string> seen;
+  do {
+    auto page = client_->list(bucket, lo);
+    ASSERT_TRUE(page.ok());
+    for (auto& e : page->entries) seen.push_back("e:" + e.name);
+    for (auto& p : page->commonPrefixes) seen.push_back("p:" + p);
+    lo.continuationToken = page->continuationToken;
+  } while (!lo.continuationToken.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"e:top/d/", "p:top/d/", "p:top/e/", "e:top/h"}));
+}
+
 TEST_F(ClusterTest, CountersChangeAtomicallyFromManyClients) {
   std::string bucket = newBucket("counters");
   ASSERT_TRUE(client_->put(bucket, "inode", "bytes").ok());

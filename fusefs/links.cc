@@ -9,6 +9,7 @@
 // without being applied twice), so mounts linking and unlinking names of one file at once never
 // lose a count.
 #include <cstring>
+#include <future>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -73,10 +74,26 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
     if (inode->removeAtLastClose) return Errno{ENOENT};  // unlinked while open
     Status st = storeLocked(*inode);
     if (!st.ok()) return errnoOf(st);
+    // A file's second name uses its inode number as the id, unless that is taken: checked while
+    // the attributes are read again (two round trips at once; the number rarely changes).
+    auto idOf = [&] {
+      uint64_t id = persistentIno(inode->info);
+      return id != 0 ? id : static_cast<uint64_t>(inode->ino);
+    };
+    uint64_t guess = isLinked(inode->name()) ? 0 : idOf();
+    std::future<bool> guessTaken;
+    if (guess != 0) {
+      guessTaken = std::async(std::launch::async, [this, bucket, guess] {
+        return client_.head(bucket, kLinksPrefix + inoValue(guess)).ok();
+      });
+    }
     st = refreshLocked(*inode, true);
+    bool taken = guessTaken.valid() && guessTaken.get();
     if (!st.ok()) return errnoOf(st);
     std::string current = inode->name();
     std::map<std::string, std::string> counted{{kKeyCtime, std::to_string(unixNowNs())}};
+    // (A file with one name has no count: it counts as 1.)
+    Result<ObjectInfo> updated = Status(Code::kIoError, "not counted");
     if (isLinked(current)) {
       target = current;
       PutOptions po{.custom = {{kKeyLink, current.substr(std::strlen(kLinksPrefix))}},
@@ -85,9 +102,10 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
       if (!put.ok()) return errnoOf(put.status());
     } else {
       // The file's second name: it keeps its inode number as the id, unless that is taken.
-      uint64_t id = persistentIno(inode->info);
-      if (id == 0) id = inode->ino;
-      if (client_.head(bucket, kLinksPrefix + inoValue(id)).ok()) id = newIno();
+      uint64_t id = idOf();
+      if (id == guess ? taken : client_.head(bucket, kLinksPrefix + inoValue(id)).ok()) {
+        id = newIno();
+      }
       target = kLinksPrefix + inoValue(id);
       PutOptions po{.custom = {{kKeyLink, inoValue(id)}}, .ifAbsent = true};
       // The new name first (an entry without its inode object is not shown), then the move,
@@ -99,21 +117,29 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
         (void)client_.remove(bucket, *object);
         return errnoOf(st);
       }
-      auto entry = client_.put(bucket, current, "", po);
-      if (!entry.ok()) {
+      counted[kKeyIno] = inoValue(id);
+      // The old name's entry and the count at once (different objects, likely different owners).
+      auto entry = std::async(std::launch::async, [this, bucket, current, po] {
+        return client_.put(bucket, current, "", po);
+      });
+      updated = client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, counted);
+      auto put2 = entry.get();
+      if (!put2.ok()) {
         Status back = client_.rename(bucket, target, current);
+        if (back.ok() && updated.ok()) {
+          (void)client_.setCustom(bucket, current, {{kKeyNlink, ""}});  // one name again
+        }
         (void)client_.remove(bucket, *object);
         log::error("aisfs: link {} -> {} in ais://{} undone ({}): {}", current, *object, bucket,
-                   back.ok() ? "restored" : back.toString(), entry.status().toString());
-        return errnoOf(entry.status());
+                   back.ok() ? "restored" : back.toString(), put2.status().toString());
+        return errnoOf(put2.status());
       }
       inodes_.rename(bucket, current, target);
-      counted[kKeyIno] = inoValue(id);
     }
-    // One more name, counted on the inode object's owner in one step (a file with one name has
-    // no count: it counts as 1).
-    counted.erase(kKeyNlink);
-    auto updated = client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, counted);
+    if (isLinked(current)) {
+      // One more name, counted on the inode object's owner in one step.
+      updated = client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, counted);
+    }
     if (!updated.ok()) {
       log::warn("aisfs: link count of ais://{}/{}: {}", bucket, target,
                 updated.status().toString());

@@ -123,6 +123,51 @@ TEST_F(BadInputTest, RefusesDataThatDoesNotMatchItsChecksum) {
   EXPECT_EQ((*c)->head("bad", "damaged").code(), Code::kObjectNotFound);
 }
 
+TEST_F(BadInputTest, HostileHolesAndCountersAreRefused) {
+  auto c = cluster_->client();
+  // A sparse PUT whose holes pass 5 TiB: refused at the commit, nothing stored.
+  {
+    auto raw = connectToOwner("bad", "huge-hole");
+    auto& scope = raw.rpc->getWaitScope();
+    auto req = raw.node.beginPutRequest();
+    auto ref = req.initRef();
+    ref.setBucket("bad");
+    ref.setName("huge-hole");
+    ref.setSmapVersion(raw.smapVersion);
+    auto resp = req.send().wait(scope);
+    ASSERT_EQ(proto::toStatus(resp.getStatus()).code(), Code::kOk);
+    auto stream = resp.getStream();
+    auto w = stream.writeRequest();
+    w.setChunk(proto::asBytes("x"));
+    w.send().wait(scope);
+    auto z = stream.writeZerosRequest();
+    z.setLength(6ull << 40);
+    z.send().wait(scope);
+    auto commit = stream.commitRequest();
+    commit.setChecksum(0);
+    auto done = commit.send().wait(scope);
+    EXPECT_EQ(proto::toStatus(done.getStatus()).code(), Code::kInvalidArgument);
+    EXPECT_EQ((*c)->head("bad", "huge-hole").code(), Code::kObjectNotFound);
+  }
+  // A counter change that is not a number: InvalidArgument, the metadata as it was.
+  ASSERT_TRUE((*c)->put("bad", "counted", "x", PutOptions{{{"n", "1"}}}).ok());
+  auto raw = connectToOwner("bad", "counted");
+  auto req = raw.node.setCustomRequest();
+  auto ref = req.initRef();
+  ref.setBucket("bad");
+  ref.setName("counted");
+  ref.setSmapVersion(raw.smapVersion);
+  req.setMerge(true);
+  auto add = req.initAdd(1);
+  add[0].setKey("n");
+  add[0].setValue("one");
+  auto resp = req.send().wait(raw.rpc->getWaitScope());
+  EXPECT_EQ(proto::toStatus(resp.getStatus()).code(), Code::kInvalidArgument);
+  EXPECT_EQ((*c)->head("bad", "counted")->custom.at("n"), "1");
+  // The node keeps serving.
+  EXPECT_TRUE((*c)->put("bad", "after-hostile", "ok").ok());
+}
+
 TEST_F(BadInputTest, ClientVanishingMidStreamLeavesNothing) {
   {
     auto raw = connectToOwner("bad", "vanished");

@@ -63,6 +63,21 @@ class BadInputTest : public ::testing::Test {
     return proto::toStatus(resp.getStatus()).code();
   }
 
+  // A ref to `name` in bucket "bad", routed as the owner expects.
+  static void fillRef(wire::ObjectRef::Builder ref, const Raw& raw, const std::string& name) {
+    ref.setBucket("bad");
+    ref.setName(name);
+    ref.setSmapVersion(raw.smapVersion);
+  }
+  // A streamed PUT of `name` opened on its owner.
+  static wire::PutStream::Client beginRawPut(Raw& raw, const std::string& name) {
+    auto req = raw.node.beginPutRequest();
+    fillRef(req.initRef(), raw, name);
+    auto resp = req.send().wait(raw.rpc->getWaitScope());
+    EXPECT_EQ(proto::toStatus(resp.getStatus()).code(), Code::kOk);
+    return resp.getStream();
+  }
+
   static TestCluster* cluster_;
 };
 TestCluster* BadInputTest::cluster_ = nullptr;
@@ -102,15 +117,8 @@ TEST_F(BadInputTest, RefusesDataThatDoesNotMatchItsChecksum) {
   EXPECT_EQ((*c)->head("bad", "damaged").code(), Code::kObjectNotFound);
 
   // Streamed: chunks then a wrong checksum at commit.
-  auto req = raw.node.beginPutRequest();
-  auto ref = req.initRef();
-  ref.setBucket("bad");
-  ref.setName("damaged");
-  ref.setSmapVersion(raw.smapVersion);
   auto& ws = raw.rpc->getWaitScope();
-  auto resp = req.send().wait(ws);
-  ASSERT_EQ(proto::toStatus(resp.getStatus()).code(), Code::kOk);
-  auto stream = resp.getStream();
+  auto stream = beginRawPut(raw, "damaged");
   for (int i = 0; i < 3; ++i) {
     auto w = stream.writeRequest();
     w.setChunk(proto::asBytes("chunk"));
@@ -129,14 +137,7 @@ TEST_F(BadInputTest, HostileHolesAndCountersAreRefused) {
   {
     auto raw = connectToOwner("bad", "huge-hole");
     auto& scope = raw.rpc->getWaitScope();
-    auto req = raw.node.beginPutRequest();
-    auto ref = req.initRef();
-    ref.setBucket("bad");
-    ref.setName("huge-hole");
-    ref.setSmapVersion(raw.smapVersion);
-    auto resp = req.send().wait(scope);
-    ASSERT_EQ(proto::toStatus(resp.getStatus()).code(), Code::kOk);
-    auto stream = resp.getStream();
+    auto stream = beginRawPut(raw, "huge-hole");
     auto w = stream.writeRequest();
     w.setChunk(proto::asBytes("x"));
     w.send().wait(scope);
@@ -153,10 +154,7 @@ TEST_F(BadInputTest, HostileHolesAndCountersAreRefused) {
   ASSERT_TRUE((*c)->put("bad", "counted", "x", PutOptions{{{"n", "1"}}}).ok());
   auto raw = connectToOwner("bad", "counted");
   auto req = raw.node.setCustomRequest();
-  auto ref = req.initRef();
-  ref.setBucket("bad");
-  ref.setName("counted");
-  ref.setSmapVersion(raw.smapVersion);
+  fillRef(req.initRef(), raw, "counted");
   req.setMerge(true);
   auto add = req.initAdd(1);
   add[0].setKey("n");
@@ -171,14 +169,8 @@ TEST_F(BadInputTest, HostileHolesAndCountersAreRefused) {
 TEST_F(BadInputTest, ClientVanishingMidStreamLeavesNothing) {
   {
     auto raw = connectToOwner("bad", "vanished");
-    auto req = raw.node.beginPutRequest();
-    auto ref = req.initRef();
-    ref.setBucket("bad");
-    ref.setName("vanished");
-    ref.setSmapVersion(raw.smapVersion);
     auto& ws = raw.rpc->getWaitScope();
-    auto resp = req.send().wait(ws);
-    auto stream = resp.getStream();
+    auto stream = beginRawPut(raw, "vanished");
     auto w = stream.writeRequest();
     w.setChunk(proto::asBytes(std::string(1 << 20, 'p')));
     w.send().wait(ws);

@@ -294,6 +294,7 @@ class Fs {
     Clock::time_point warnedAt;
     std::vector<RenameSpan> spans;
   };
+  static bool intentsFresh(const RenameSnapshot& snap, Clock::time_point now);
   // The bucket's renames in progress, read anew if older than kIntentsFresh (or fresh is set).
   std::vector<RenameSpan> renameSpans(const std::string& bucket, bool fresh);
   // Waits while a rename in progress covers path (an object name, or a directory prefix ending

@@ -92,7 +92,11 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
     if (!st.ok()) return errnoOf(st);
     std::string current = inode->name();
     std::map<std::string, std::string> counted{{kKeyCtime, std::to_string(unixNowNs())}};
-    // (A file with one name has no count: it counts as 1.)
+    // One more name, counted on the inode object's owner in one step (a file with one name has
+    // no count: it counts as 1).
+    auto countOneMore = [&] {
+      return client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, counted);
+    };
     Result<ObjectInfo> updated = Status(Code::kIoError, "not counted");
     if (isLinked(current)) {
       target = current;
@@ -122,7 +126,7 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
       auto entry = std::async(std::launch::async, [this, bucket, current, po] {
         return client_.put(bucket, current, "", po);
       });
-      updated = client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, counted);
+      updated = countOneMore();
       auto put2 = entry.get();
       if (!put2.ok()) {
         Status back = client_.rename(bucket, target, current);
@@ -136,10 +140,7 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
       }
       inodes_.rename(bucket, current, target);
     }
-    if (isLinked(current)) {
-      // One more name, counted on the inode object's owner in one step.
-      updated = client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, counted);
-    }
+    if (isLinked(current)) updated = countOneMore();
     if (!updated.ok()) {
       log::warn("aisfs: link count of ais://{}/{}: {}", bucket, target,
                 updated.status().toString());
@@ -179,10 +180,10 @@ int Fs::countDownLocked(const std::string& bucket, const std::string& target,
   if (!updated.ok()) {
     return updated.code() == Code::kObjectNotFound ? 0 : toErrno(updated.status());
   }
-  int64_t n = fileStat(*updated, defaults_).st_nlink;
-  if (auto it = updated->custom.find(kKeyNlink); it != updated->custom.end()) {
-    n = std::strtoll(it->second.c_str(), nullptr, 10);
-  }
+  // (The count as the owner left it: present after an add.)
+  auto counted = updated->custom.find(kKeyNlink);
+  int64_t n =
+      counted == updated->custom.end() ? 1 : std::strtoll(counted->second.c_str(), nullptr, 10);
   if (n >= 1) {
     if (inode && !(inode->ws && inode->ws->dirty)) {
       inode->info = std::move(*updated);

@@ -5,10 +5,10 @@
 // kIntentsFresh; when stale, beside the query) and, if one covers the path (under either prefix,
 // or an ancestor listing that shows either), waits until it is gone and asks again; and checks
 // once more after the answer (it may hold a part of a move that started meanwhile). A listing is
-// thus from before the move or after it. The settle time is
-// twice the intents' freshness, so a mount's view of the intents is never older than the first
-// move. An intent not touched for kRenameStale (its mount died: finished by the next mount of
-// the bucket, docs/aisfs.md) is not waited for, and no wait lasts more than kRenameWaitMax.
+// thus from before the move or after it. The settle time is twice the intents' freshness, so a
+// mount's view of the intents is never older than the first move. An intent not touched for
+// kRenameStale (its mount died: finished by the next mount of the bucket, docs/aisfs.md) is not
+// waited for, and no wait lasts more than kRenameWaitMax.
 #include <future>
 
 #include "common/clock.h"
@@ -25,13 +25,15 @@ bool overlaps(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+bool Fs::intentsFresh(const RenameSnapshot& snap, Clock::time_point now) {
+  return snap.at != Clock::time_point{} && now - snap.at < kIntentsFresh;
+}
+
 std::vector<Fs::RenameSpan> Fs::renameSpans(const std::string& bucket, bool fresh) {
   std::lock_guard l(renameSpansMu_);
   auto& snap = renameSpans_[bucket];
   auto now = Clock::now();
-  if (!fresh && snap.at != Clock::time_point{} && now - snap.at < kIntentsFresh) {
-    return snap.spans;
-  }
+  if (!fresh && intentsFresh(snap, now)) return snap.spans;
   std::vector<RenameSpan> spans;
   int64_t staleBefore = unixNowNs() - std::chrono::nanoseconds(kRenameStale).count();
   Status st = client_.listAll(bucket, ListOptions{.prefix = kRenamesPrefix}, [&](ObjectInfo& o) {
@@ -72,7 +74,7 @@ void Fs::askUnmoved(const std::string& bucket, const std::string& path,
     {
       std::lock_guard l(renameSpansMu_);
       auto it = renameSpans_.find(bucket);
-      fresh = it != renameSpans_.end() && Clock::now() - it->second.at < kIntentsFresh;
+      fresh = it != renameSpans_.end() && intentsFresh(it->second, Clock::now());
     }
     bool ok;
     if (fresh) {

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/write_fully.h"
 #include "fusefs/fs.h"
 #include "fusefs/names.h"
 #include "fusefs/write_state.h"
@@ -37,15 +38,8 @@ Result<int> openSpoolFile(const std::string& dir) {
 }
 
 Status pwriteAll(int fd, const char* data, size_t size, uint64_t off) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ioStatus("write", errno);
-    data += n;
-    size -= static_cast<size_t>(n);
-    off += static_cast<uint64_t>(n);
-  }
-  return Status::OK();
+  int err = pwriteFully(fd, data, size, off);
+  return err == 0 ? Status::OK() : ioStatus("write", err);
 }
 
 }  // namespace

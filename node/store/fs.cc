@@ -12,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+#include "common/write_fully.h"
+
 namespace ais::store {
 
 Status ioError(std::string_view op, const std::string& path, int err) {
@@ -62,18 +64,9 @@ Status makeDirs(const std::string& path, int* errOut) {
   return Status::OK();
 }
 
-Status writeAll(int fd, const void* data, size_t len, const std::string& path) {
-  auto p = static_cast<const char*>(data);
-  while (len > 0) {
-    ssize_t n = ::write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ioError("write", path, errno);
-    }
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-  return Status::OK();
+Status pwriteAll(int fd, const void* data, size_t len, uint64_t off, const std::string& path) {
+  int err = pwriteFully(fd, data, len, off);
+  return err == 0 ? Status::OK() : ioError("write", path, err);
 }
 
 namespace {

@@ -17,8 +17,8 @@ Status ioError(std::string_view op, const std::string& path, int err);
 // mkdir -p; returns the failing errno through `err` (ENOTDIR/EEXIST mean a file is in the way).
 Status makeDirs(const std::string& path, int* err = nullptr);
 
-// Writes all bytes, retrying short writes and EINTR.
-Status writeAll(int fd, const void* data, size_t len, const std::string& path);
+// Writes all bytes at offset off, retrying short writes and EINTR.
+Status pwriteAll(int fd, const void* data, size_t len, uint64_t off, const std::string& path);
 
 // fsync of a directory, so a rename inside it survives power loss.
 Status fsyncDir(const std::string& dir);

@@ -25,20 +25,6 @@ namespace {
 
 constexpr size_t kHoleBlock = 4096;  // the unit of holes: a filesystem block
 
-Status pwriteAll(int fd, const char* p, size_t len, uint64_t off, const std::string& path) {
-  while (len > 0) {
-    ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ioError("write", path, errno);
-    }
-    p += n;
-    off += static_cast<uint64_t>(n);
-    len -= static_cast<size_t>(n);
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 ObjectWriter::~ObjectWriter() { discard(); }

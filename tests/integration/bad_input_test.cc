@@ -77,6 +77,13 @@ class BadInputTest : public ::testing::Test {
     EXPECT_EQ(proto::toStatus(resp.getStatus()).code(), Code::kOk);
     return resp.getStream();
   }
+  // Commits a raw streamed PUT with the sender's checksum: the target's answer.
+  static Code commitRawPut(Raw& raw, wire::PutStream::Client& stream, uint64_t checksum) {
+    auto commit = stream.commitRequest();
+    commit.setChecksum(checksum);
+    auto done = commit.send().wait(raw.rpc->getWaitScope());
+    return proto::toStatus(done.getStatus()).code();
+  }
 
   static TestCluster* cluster_;
 };
@@ -124,10 +131,7 @@ TEST_F(BadInputTest, RefusesDataThatDoesNotMatchItsChecksum) {
     w.setChunk(proto::asBytes("chunk"));
     w.send().wait(ws);
   }
-  auto commit = stream.commitRequest();
-  commit.setChecksum(12345);
-  auto done = commit.send().wait(ws);
-  EXPECT_EQ(proto::toStatus(done.getStatus()).code(), Code::kChecksumMismatch);
+  EXPECT_EQ(commitRawPut(raw, stream, 12345), Code::kChecksumMismatch);
   EXPECT_EQ((*c)->head("bad", "damaged").code(), Code::kObjectNotFound);
 }
 
@@ -144,10 +148,7 @@ TEST_F(BadInputTest, HostileHolesAndCountersAreRefused) {
     auto z = stream.writeZerosRequest();
     z.setLength(6ull << 40);
     z.send().wait(scope);
-    auto commit = stream.commitRequest();
-    commit.setChecksum(0);
-    auto done = commit.send().wait(scope);
-    EXPECT_EQ(proto::toStatus(done.getStatus()).code(), Code::kInvalidArgument);
+    EXPECT_EQ(commitRawPut(raw, stream, 0), Code::kInvalidArgument);
     EXPECT_EQ((*c)->head("bad", "huge-hole").code(), Code::kObjectNotFound);
   }
   // A counter change that is not a number: InvalidArgument, the metadata as it was.

@@ -28,6 +28,16 @@ struct DirEntry {
 
 struct Listing {
   Clock::time_point at;
+  // false for a listing made by a stat of the directory (its st_nlink): it serves readdir and
+  // the names it holds, but a name it lacks is asked of the cluster, so that a file made
+  // elsewhere is not hidden because its directory was walked through or stat'ed.
+  bool answersMisses = true;
+  // A directory's listing from the cluster also shows its own marker (self; nullopt: it has
+  // none), which a stat takes as the directory's attributes instead of asking again.
+  bool listedSelf = false;
+  std::optional<ObjectInfo> self;
+  // The bucket's change token read before the listing was made (revalidate.cc); "" if none.
+  std::string stamp;
   std::map<std::string, DirEntry> children;  // by path component
 };
 
@@ -42,9 +52,29 @@ class DirCache {
   std::optional<std::vector<std::pair<std::string, DirEntry>>> snapshot(const std::string& bucket,
                                                                         const std::string& prefix,
                                                                         Clock::duration ttl);
-  bool fresh(const std::string& bucket, const std::string& prefix, Clock::duration ttl);
+  // A listing no older than ttl (and, with forMisses, one that answers misses).
+  bool fresh(const std::string& bucket, const std::string& prefix, Clock::duration ttl,
+             bool forMisses = false);
+  // How many children are directories (a directory's st_nlink is 2 + that, as on ext4), from a
+  // listing no older than ttl; nullopt when there is none.
+  std::optional<size_t> subdirs(const std::string& bucket, const std::string& prefix,
+                                Clock::duration ttl);
+  // Up to max directories of the bucket with a stamped listing (fresh or not).
+  std::vector<std::string> stampedPrefixes(const std::string& bucket, size_t max);
+  // The stamp of a cached listing (fresh or not); nullopt if none or unstamped.
+  std::optional<std::string> stamp(const std::string& bucket, const std::string& prefix);
+  // The listing, if it still has this stamp, made as of `at` (its entries too, but this mount's
+  // own changes, which are true now anyway); false if it is gone or was listed again.
+  bool renew(const std::string& bucket, const std::string& prefix, const std::string& stamp,
+             Clock::time_point at);
+  // The directory's own marker as a listing no older than ttl showed it (Listing::self), and
+  // when; false when there is no such listing.
+  bool self(const std::string& bucket, const std::string& prefix, Clock::duration ttl,
+            std::optional<ObjectInfo>* marker, Clock::time_point* at);
   // Children of a cached listing, fresh or not; nullopt if the directory was never listed.
-  std::optional<size_t> cachedSize(const std::string& bucket, const std::string& prefix);
+  // inUseOnly: only a listing that answers misses (one a readdir or a lookup made).
+  std::optional<size_t> cachedSize(const std::string& bucket, const std::string& prefix,
+                                   bool inUseOnly = false);
   void put(const std::string& bucket, const std::string& prefix, Listing listing);
   // Edits of a cached listing (no-ops when the directory is not cached).
   void upsert(const std::string& bucket, const std::string& prefix, const std::string& name,

@@ -134,7 +134,7 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
     Status st = client_.createBucket(name);
     if (!st.ok()) return errnoOf(st);
     dirs_.upsert("", "", name, DirEntry{.kind = Kind::kBucket});
-    dirs_.put(name, "", Listing{Clock::now(), {}});
+    dirs_.put(name, "", Listing{.at = Clock::now()});
     return entryFor("", name, DirEntry{.kind = Kind::kBucket});
   }
   auto marker = childObject(*parent, name, true);
@@ -147,7 +147,7 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
   dirs_.upsert(bucket, parent->name(), name, entry);
   dirChanged(*parent);
   // A directory we just made is empty: lookups in it (tar x, cp -r) need not ask the cluster.
-  dirs_.put(bucket, *marker, Listing{Clock::now(), {}});
+  dirs_.put(bucket, *marker, Listing{.at = Clock::now()});
   return entryFor(bucket, childName(parent->name(), name), entry);
 }
 

@@ -200,15 +200,25 @@ class Fs {
   // missingSince: on ENOENT, since when the cluster is known not to have it.
   ErrOr<DirEntry> resolve(Inode& parent, const std::string& component,
                           Clock::time_point* missingSince = nullptr);
-  ErrOr<Listing> fetchListing(const std::string& bucket, const std::string& prefix);
-  ErrOr<Listing> listFromCluster(const std::string& bucket, const std::string& prefix);
+  // maxPages (0: no limit): EFBIG for a directory longer than that many pages of 1,000.
+  ErrOr<Listing> fetchListing(const std::string& bucket, const std::string& prefix,
+                              size_t maxPages = 0);
+  ErrOr<Listing> listFromCluster(const std::string& bucket, const std::string& prefix,
+                                 size_t maxPages = 0);
   // A name's entry from the cluster: the object (or its file, if a hard-linked name), or a
   // directory if anything has its prefix; ENOENT otherwise.
   ErrOr<DirEntry> askCluster(const std::string& bucket, const std::string& object,
                              Clock::time_point asked);
   // Lists a directory again into the cache unless it is younger than ttl. Threads that find it
   // stale together share one LIST: the others wait for it and use what it fetched.
-  int relist(const std::string& bucket, const std::string& prefix, Clock::duration ttl);  // errno
+  // forMisses: a stat's listing (Listing::answersMisses false) does not count as fresh.
+  int relist(const std::string& bucket, const std::string& prefix, Clock::duration ttl,
+             size_t maxPages = 0, bool forMisses = false);  // errno
+  // A directory's st_nlink: 2 + its subdirectories when a fresh listing (or the shard's tree)
+  // tells, else 1, which find and fts read as "not counted" (inode.mu held).
+  nlink_t dirLinks(const Inode& dir);
+  // getattr of a directory: lists it (when not too large) so that dirLinks can count.
+  void listToCountLinks(Inode& dir);
   // Fresh listing of a directory (fetched when stale); nullopt on a failure.
   ErrOr<std::vector<std::pair<std::string, DirEntry>>> listDir(Inode& dir);
   // listDir with the subdirectories' markers fetched: what a directory handle serves.
@@ -311,6 +321,22 @@ class Fs {
   void sweepRecords(const std::string& bucket);
   std::set<std::pair<std::string, std::string>> unfinishedRenames_;  // (bucket, intent); heldMu_
   std::thread recordKeeper_;
+  // revalidate.cc
+  struct DirTokens {
+    Clock::time_point at;  // when they were asked
+    std::unordered_map<std::string, std::string> byPrefix;  // Client::bucketChanges
+  };
+  // The directory's token if read within kTokenReuse, and when.
+  std::optional<std::pair<std::string, Clock::time_point>> recentToken(const std::string& bucket,
+                                                                       const std::string& prefix);
+  // Reads the tokens of the directory and of the bucket's other stamped listings, in one call.
+  void fetchTokens(const std::string& bucket, const std::string& prefix);
+  // A stale listing of (bucket, prefix) made fresh if the directory's token has not changed
+  // since it was made; false if it has, or there is no stamped listing.
+  bool revalidate(const std::string& bucket, const std::string& prefix);
+  std::mutex tokensMu_;
+  std::unordered_map<std::string, DirTokens> tokens_;  // by bucket; tokensMu_
+  std::mutex tokenFetchMu_;
   // xattr.cc
   static constexpr int kNoHolder = -1;
   int xattrHolderLocked(Inode& inode, bool change);

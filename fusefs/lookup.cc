@@ -14,6 +14,8 @@ constexpr size_t kRelistMax = 20000;  // larger directories are probed name by n
 // A stat pass (rsync, cp -r, tar c, ls -l) re-lists a stale directory of up to one page rather
 // than HEAD each file: a LIST is one request per target, a HEAD per file is one each.
 constexpr size_t kRelistForAttrsMax = 1000;
+// A getattr of a directory lists it (to count its subdirectories) only up to this many pages.
+constexpr size_t kCountLinksPages = 4;
 
 size_t readPoolSize(const Options& o) {
   uint64_t n = o.readChunk ? o.readAhead / o.readChunk : 0;
@@ -69,18 +71,20 @@ bool Fs::holdsName(const Inode& inode) {
   return !now || now.get() == &inode;
 }
 
-ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& prefix) {
+ErrOr<Listing> Fs::fetchListing(const std::string& bucket, const std::string& prefix,
+                                size_t maxPages) {
   // Never a directory half moved (rename_wait.cc): wait out a rename that covers it, and list
   // again if one started while listing.
   ErrOr<Listing> listing = Errno{EIO};
   askUnmoved(bucket, prefix, [&] {
-    listing = listFromCluster(bucket, prefix);
-    return listing.ok();
+    listing = listFromCluster(bucket, prefix, maxPages);
+    return listing.ok() || listing.err() == EFBIG;
   });
   return listing;
 }
 
-ErrOr<Listing> Fs::listFromCluster(const std::string& bucket, const std::string& prefix) {
+ErrOr<Listing> Fs::listFromCluster(const std::string& bucket, const std::string& prefix,
+                                   size_t maxPages) {
   Listing listing;
   listing.at = Clock::now();
   if (bucket.empty()) {
@@ -96,10 +100,18 @@ ErrOr<Listing> Fs::listFromCluster(const std::string& bucket, const std::string&
                  .pageSize = 1000,
                  .delimiter = "/",
                  .dirMarkers = true};
+  size_t pages = 0;
+  listing.listedSelf = !prefix.empty();  // (a marker sorts before all it holds: in page one)
   do {
+    if (maxPages != 0 && pages++ == maxPages) return Errno{EFBIG};
     auto page = client_.list(bucket, lo);
     if (!page.ok()) return errnoOf(page.status());
+    if (lo.continuationToken.empty()) listing.stamp = page->changeStamp;  // (revalidate.cc)
     for (auto& e : page->entries) {
+      if (e.name == prefix) {
+        listing.self = std::move(e);
+        continue;
+      }
       if (!e.name.starts_with(prefix)) continue;
       std::string rel = e.name.substr(prefix.size());
       // The directory's own marker (rel empty), names under a hidden component, or a server
@@ -137,13 +149,19 @@ ErrOr<Listing> Fs::listFromCluster(const std::string& bucket, const std::string&
   return listing;
 }
 
-int Fs::relist(const std::string& bucket, const std::string& prefix, Clock::duration ttl) {
+int Fs::relist(const std::string& bucket, const std::string& prefix, Clock::duration ttl,
+               size_t maxPages, bool forMisses) {
   std::mutex& mu =
       relistMu_[std::hash<std::string>{}(objectKey(bucket, prefix)) % relistMu_.size()];
   std::lock_guard l(mu);
-  if (dirs_.fresh(bucket, prefix, ttl)) return 0;  // listed while this one waited
-  auto listing = fetchListing(bucket, prefix);
+  if (dirs_.fresh(bucket, prefix, ttl, forMisses)) return 0;  // listed while this one waited
+  // Nothing in the bucket changed since it was listed: it holds as of now.
+  if (revalidate(bucket, prefix) && dirs_.fresh(bucket, prefix, ttl, forMisses)) return 0;
+  auto listing = fetchListing(bucket, prefix, maxPages);
   if (!listing.ok()) return listing.err();
+  // (Only a stat's listing has a limit. It answers misses where the one it replaces did: a
+  // directory in use stays so.)
+  listing->answersMisses = maxPages == 0 || dirs_.cachedSize(bucket, prefix, true).has_value();
   dirs_.put(bucket, prefix, std::move(*listing));
   return 0;
 }
@@ -198,12 +216,17 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component,
     }
   }
   auto cached = dirs_.child(bucket, prefix, component, options_.listTtl, missingSince);
+  if (!cached && revalidate(bucket, prefix)) {
+    cached = dirs_.child(bucket, prefix, component, options_.listTtl, missingSince);
+  }
   if (!cached) {
     // A directory in use (tar x, rsync: mostly misses) is re-listed once per TTL rather than
     // probed name by name (a HEAD plus a list on every target per miss).
-    auto size = dirs_.cachedSize(bucket, prefix);
+    auto size = dirs_.cachedSize(bucket, prefix, /*inUseOnly=*/true);
     if (size && *size <= kRelistMax) {
-      if (int err = relist(bucket, prefix, options_.listTtl)) return Errno{err};
+      if (int err = relist(bucket, prefix, options_.listTtl, 0, /*forMisses=*/true)) {
+        return Errno{err};
+      }
       cached = dirs_.child(bucket, prefix, component, std::chrono::hours(1), missingSince);
     }
   }
@@ -260,8 +283,13 @@ struct stat Fs::statOf(Inode& inode) {
     case Kind::kSymlink:
     case Kind::kSpecial:
       st = fileStat(inode.info, defaults_);
-      if (inode.ws) st.st_size = static_cast<off_t>(inode.ws->size);
-      st.st_blocks = (st.st_size + 511) / 512;
+      if (inode.ws) {  // not stored yet: the spool file's blocks, else all of it
+        st.st_size = static_cast<off_t>(inode.ws->size);
+        struct stat spool {};
+        bool spooled = inode.ws->fd >= 0 && ::fstat(inode.ws->fd, &spool) == 0;
+        st.st_blocks = spooled ? std::min<blkcnt_t>(spool.st_blocks, (st.st_size + 511) / 512)
+                               : (st.st_size + 511) / 512;
+      }
       break;
     case Kind::kShard:  // read-only directories and files, with the shard's (member's) mtime
     case Kind::kMemberDir:
@@ -285,6 +313,7 @@ struct stat Fs::statOf(Inode& inode) {
       break;
     }
   }
+  if (isDirKind(inode.kind)) st.st_nlink = dirLinks(inode);
   if (isDirKind(inode.kind) && !inShard(inode.kind)) {
     // An entry created, removed or renamed in it through this mount.
     int64_t changed = dirChangedAt(inode);
@@ -369,6 +398,9 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
   std::string component = name.substr(prefix.size());
   Clock::time_point at;
   auto cached = dirs_.child(bucket, prefix, component, options_.attrTtl, &at);
+  if (!cached && revalidate(bucket, prefix)) {
+    cached = dirs_.child(bucket, prefix, component, options_.attrTtl, &at);
+  }
   if (!cached) {
     auto size = dirs_.cachedSize(bucket, prefix);
     if (!size || *size > kRelistForAttrsMax) return std::nullopt;
@@ -422,6 +454,9 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
   e.ino = inode->ino;
   e.attr = statOf(*inode);
   e.attr_timeout = attrTimeoutOf(*inode);
+  // A directory whose subdirectories this mount has not counted: its attributes are not kept,
+  // so a stat asks getattr, which counts them.
+  if (isDirKind(inode->kind) && e.attr.st_nlink < 2) e.attr_timeout = 0;
   e.entry_timeout = ttlLeft(options_.listTtl, seen);
   return e;
 }
@@ -456,9 +491,51 @@ ErrOr<fuse_entry_param> Fs::doLookup(fuse_ino_t parentIno, const std::string& na
 
 void Fs::doForget(fuse_ino_t ino, uint64_t n) { inodes_.forget(ino, n); }
 
+nlink_t Fs::dirLinks(const Inode& dir) {
+  std::optional<size_t> subdirs;
+  if (inShard(dir.kind)) {
+    auto [shard, path] = dir.kind == Kind::kShard
+                             ? std::pair<std::string, std::string>{dir.name(), ""}
+                             : splitMemberKey(dir.name());
+    if (auto tree = shards_.cached(dir.bucket(), shard)) {  // (as last listed)
+      auto it = tree->dirs.find(path);
+      if (it != tree->dirs.end()) {
+        subdirs = std::count_if(it->second.begin(), it->second.end(),
+                                [](auto& child) { return isDirKind(child.second.kind); });
+      }
+    }
+  } else {
+    subdirs = dirs_.subdirs(dir.bucket(), dir.name(), options_.listTtl);
+  }
+  return subdirs ? static_cast<nlink_t>(2 + *subdirs) : 1;
+}
+
+void Fs::listToCountLinks(Inode& dir) {
+  Kind kind = dir.kind;
+  if (kind != Kind::kDir && kind != Kind::kBucket && kind != Kind::kClusterRoot) return;
+  std::string bucket = dir.bucket();
+  std::string prefix = dir.name();
+  if (dirs_.fresh(bucket, prefix, options_.listTtl)) return;
+  // A stat of a huge directory (a flat bucket's root, walked through on every path) must not
+  // list it: past a few pages its links are not counted.
+  auto size = dirs_.cachedSize(bucket, prefix);
+  if (size && *size > kCountLinksPages * 1000) return;
+  if (relist(bucket, prefix, options_.listTtl, kCountLinksPages) != 0) return;  // not counted
+  // The listing showed the directory's marker too: its attributes need no HEAD now.
+  std::optional<ObjectInfo> marker;
+  Clock::time_point at;
+  if (kind != Kind::kDir || !dirs_.self(bucket, prefix, options_.listTtl, &marker, &at)) return;
+  std::lock_guard l(dir.mu);
+  if (dir.attrAt >= at) return;  // (what it learnt meanwhile is newer)
+  dir.haveInfo = marker.has_value();
+  if (marker) dir.info = std::move(*marker);
+  dir.attrAt = at;
+}
+
 ErrOr<std::pair<struct stat, double>> Fs::doGetattr(fuse_ino_t ino) {
   auto inode = inodes_.get(ino);
   if (!inode) return Errno{ENOENT};
+  listToCountLinks(*inode);
   std::lock_guard l(inode->mu);
   Status st = refreshLocked(*inode, false);
   if (!st.ok()) return errnoOf(st);

@@ -73,7 +73,10 @@ struct stat fileStat(const ObjectInfo& info, const AttrDefaults& d) {
   if (special == S_IFCHR || special == S_IFBLK) st.st_rdev = customNumber<dev_t>(info, kKeyRdev, 0);
   // Large blocks: cp and friends size their buffers by st_blksize.
   st.st_blksize = 1 << 20;
-  st.st_blocks = (st.st_size + 511) / 512;
+  // What it takes on disk: a sparse object's holes take none (du, ls -s, cp --sparse=auto).
+  uint64_t stored =
+      static_cast<uint64_t>(st.st_size) - std::min<uint64_t>(info.holeBytes, st.st_size);
+  st.st_blocks = static_cast<blkcnt_t>((stored + 511) / 512);
   setTimes(st, info, info.mtimeNs);
   return st;
 }

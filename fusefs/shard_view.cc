@@ -72,6 +72,13 @@ std::shared_ptr<const ShardTree> ShardView::build(ArchiveListing listing) {
   return tree;
 }
 
+std::shared_ptr<const ShardTree> ShardView::cached(const std::string& bucket,
+                                                   const std::string& shard) {
+  std::lock_guard l(mu_);
+  auto it = trees_.find(bucket + '\0' + shard);
+  return it == trees_.end() ? nullptr : it->second;
+}
+
 ErrOr<std::shared_ptr<const ShardTree>> ShardView::tree(const std::string& bucket,
                                                         const std::string& shard,
                                                         Clock::duration ttl) {

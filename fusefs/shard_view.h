@@ -40,6 +40,8 @@ class ShardView {
   // The member tree of bucket/shard, listed again when older than ttl.
   ErrOr<std::shared_ptr<const ShardTree>> tree(const std::string& bucket, const std::string& shard,
                                                Clock::duration ttl);
+  // The tree of bucket/shard if one was listed, whatever its age; never asks the cluster.
+  std::shared_ptr<const ShardTree> cached(const std::string& bucket, const std::string& shard);
   // Builds a tree from a listing: symlink members carry their target (posix.symlink), hard links
   // to file members are files of that member's size; special members are left out.
   static std::shared_ptr<const ShardTree> build(ArchiveListing listing);

@@ -43,6 +43,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> deleteObject(DeleteObjectContext context) override;
   kj::Promise<void> renameObject(RenameObjectContext context) override;
   kj::Promise<void> listObjects(ListObjectsContext context) override;
+  kj::Promise<void> bucketChanges(BucketChangesContext context) override;
   kj::Promise<void> listArchive(ListArchiveContext context) override;
   kj::Promise<void> appendArchive(AppendArchiveContext context) override;
   kj::Promise<void> lockObject(LockObjectContext context) override;

@@ -32,6 +32,7 @@ struct ObjectAttrs {
   custom @7 :List(KeyValue);
   targetId @8 :Text;
   checksumValue @9 :Text;  # checksumType's digest of the content, lowercase hex ("" for none)
+  holeBytes @10 :UInt64;   # bytes of the content stored as holes (a sparse object), else 0
 }
 
 # Names an object and says which Smap the caller routed by (stale-Smap detection).
@@ -206,7 +207,9 @@ interface Node {
   # is an entry too, beside the prefix.
   listObjects @15 (bucket :Text, prefix :Text, startAfter :Text, limit :UInt32, delimiter :Text,
                    markers :Bool)
-      -> (status :Status, entries :List(ObjectAttrs), prefixes :List(Text));
+      -> (status :Status, entries :List(ObjectAttrs), prefixes :List(Text), boot :UInt64,
+          fingerprint :UInt64);
+  # (boot, fingerprint: the prefix's bucketChanges, read before the page was.)
   # Custom metadata only; bytes and version unchanged. merge: update keys, "" deletes a key.
   # add: counters changed atomically, after the merge: each value a signed decimal added to the
   # key's number (addMissing if the key is absent or not a number). opId (non-empty) makes the
@@ -294,5 +297,12 @@ interface Node {
   # version config.version + 1 and pushes it to every node, unless the config is no longer at
   # config.version (VersionChanged: nothing changed, a concurrent change is not undone).
   setClusterConfig @33 (config :Meta.ClusterConfig) -> (status :Status, version :UInt64);
+  # Target: tokens of what it lists of directories of the bucket (from memory, no disk): for
+  # each prefix ("" the bucket, else ending in '/'; another counts as the directory it is in),
+  # the same boot and fingerprint read later mean no object under it was stored, changed or
+  # removed on this target meanwhile, so a listing made after the first read still holds
+  # (aisfs revalidates its cached listings with them; listObjects returns the same beside a page).
+  bucketChanges @34 (bucket :Text, prefixes :List(Text))
+      -> (status :Status, boot :UInt64, fingerprints :List(UInt64));
   # Ordinals are sequential: new methods take the next free number at the end.
 }

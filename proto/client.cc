@@ -450,7 +450,9 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
     if (targets.empty()) return Result<ListPage>(Status(Code::kNoTargets));
     // One target's first pageSize items after the token, of `b`: the bucket, or the EC pieces
     // the target holds of its objects (meta::ecBucket: entries carry the objects' attributes).
-    auto listOn = [this, &options, pageSize](const meta::NodeInfo* t, const std::string& b) {
+    // stamp (non-null): gets the target's bucketChanges of the prefix, as it was before the page.
+    auto listOn = [this, &options, pageSize](const meta::NodeInfo* t, const std::string& b,
+                                             std::shared_ptr<std::string> stamp = nullptr) {
       auto req = impl_->pool_->get(t->rpcEndpoint).listObjectsRequest();
       req.setBucket(b);
       req.setPrefix(options.prefix);
@@ -462,9 +464,12 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
       req.setMarkers(options.dirMarkers);
       std::string tid = t->id;
       return impl_->guard<std::vector<Item>>(
-          t->rpcEndpoint, req.send().then([tid](auto&& r) -> Result<std::vector<Item>> {
+          t->rpcEndpoint, req.send().then([tid, stamp](auto&& r) -> Result<std::vector<Item>> {
             Status s = toStatus(r.getStatus());
             if (!s.ok()) return s;
+            if (stamp && r.getBoot() != 0) {  // (0: a target from before bucketChanges)
+              *stamp = fmt::format("|{}:{:x}:{:x}", tid, r.getBoot(), r.getFingerprint());
+            }
             std::vector<Item> v;
             for (auto e : r.getEntries()) {
               Item it{e.getName(), false, fromWire(e)};
@@ -476,10 +481,14 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
           }));
     };
     kj::Vector<kj::Promise<Result<std::vector<Item>>>> pages;
-    for (const meta::NodeInfo* t : targets) pages.add(listOn(t, bucket));
+    std::vector<std::shared_ptr<std::string>> stamps;
+    for (const meta::NodeInfo* t : targets) {
+      stamps.push_back(std::make_shared<std::string>());
+      pages.add(listOn(t, bucket, stamps.back()));
+    }
     uint32_t parity = impl_->ecParity(bucket);
     return kj::joinPromises(pages.releaseAsArray())
-        .then([&smap, &bucket, pageSize, partialOk, targets, parity, listOn](
+        .then([&smap, &bucket, pageSize, partialOk, targets, parity, listOn, stamps](
                   kj::Array<Result<std::vector<Item>>>&& results) -> kj::Promise<Result<ListPage>> {
           // Each target sent its first pageSize items after the token, so the first pageSize of
           // the union are exactly the cluster's next page.
@@ -497,7 +506,13 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
             maybeMore |= r->size() > pageSize;
             for (auto& it : *r) all->push_back(std::move(it));
           }
-          if (missing.empty()) return finishPage(std::move(*all), maybeMore, {}, pageSize);
+          if (missing.empty()) {
+            auto page = finishPage(std::move(*all), maybeMore, {}, pageSize);
+            std::string stamp = std::to_string(smap.version);
+            for (auto& s : stamps) stamp = s->empty() || stamp.empty() ? "" : stamp + *s;
+            if (page.ok()) page->changeStamp = std::move(stamp);
+            return page;
+          }
           if (missing.size() > parity) {
             if (!partialOk) {
               const auto& [id, why] = missing.front();
@@ -529,6 +544,45 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
                 }
                 return finishPage(std::move(*all), maybeMore, {}, pageSize);
               });
+        });
+  });
+}
+
+Result<std::vector<std::string>> Client::bucketChanges(const std::string& bucket,
+                                                       const std::vector<std::string>& prefixes) {
+  AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
+  using Tokens = std::vector<std::string>;
+  auto smap = impl_->currentSmap();
+  return impl_->onLoop<Tokens>([&]() -> kj::Promise<Result<Tokens>> {
+    auto targets = smap->allTargets();
+    if (targets.empty()) return Result<Tokens>(Status(Code::kNoTargets));
+    kj::Vector<kj::Promise<Result<Tokens>>> asks;
+    for (const meta::NodeInfo* t : targets) {
+      auto req = impl_->pool_->get(t->rpcEndpoint).bucketChangesRequest();
+      req.setBucket(bucket);
+      auto list = req.initPrefixes(prefixes.size());
+      for (size_t i = 0; i < prefixes.size(); ++i) list.set(i, prefixes[i]);
+      asks.add(impl_->guard<Tokens>(
+          t->rpcEndpoint, req.send().then([id = t->id](auto&& r) -> Result<Tokens> {
+            Status s = toStatus(r.getStatus());
+            if (!s.ok()) return s;
+            Tokens parts;
+            for (uint64_t fp : r.getFingerprints()) {
+              parts.push_back(fmt::format("|{}:{:x}:{:x}", id, r.getBoot(), fp));
+            }
+            return parts;
+          })));
+    }
+    return kj::joinPromises(asks.releaseAsArray())
+        .then([version = smap->version, n = prefixes.size()](kj::Array<Result<Tokens>>&& parts) {
+          Tokens tokens(n, std::to_string(version));
+          for (auto& p : parts) {
+            if (!p.ok()) return Result<Tokens>(p.status());
+            if (p->size() != n)
+              return Result<Tokens>(Status(Code::kInternal, "bucketChanges: short answer"));
+            for (size_t i = 0; i < n; ++i) tokens[i] += (*p)[i];
+          }
+          return Result<Tokens>(std::move(tokens));
         });
   });
 }

@@ -23,7 +23,8 @@ namespace ais {
 struct ObjectInfo {
   std::string name;
   uint64_t size = 0;
-  uint64_t checksum = 0;  // xxhash64 of the whole object (always kept; transfers check it)
+  uint64_t holeBytes = 0;  // of size, bytes stored as holes (a sparse object), else 0
+  uint64_t checksum = 0;   // xxhash64 of the whole object (always kept; transfers check it)
   // The bucket's checksum type (checksum.type) when the object was stored, and its digest of the
   // content in lowercase hex ("" for "none"): what users see and compare.
   std::string checksumType = "xxhash64";
@@ -127,6 +128,9 @@ struct ListPage {
   // With ListOptions::allowPartial: targets that could not be asked (id, why); their objects
   // are missing from this page.
   std::vector<std::pair<std::string, Status>> missingTargets;
+  // Every target's bucketChanges of the prefix, as they were before it listed this page, in
+  // bucketChanges' form ("" when a target did not give one, or some were missing).
+  std::string changeStamp;
 };
 
 struct BucketInfo {
@@ -349,6 +353,13 @@ class Client {
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);
   // Merges the targets' sorted pages into one sorted page.
   Result<ListPage> list(const std::string& bucket, const ListOptions& options = {});
+  // Tokens of what the targets list of directories of the bucket ("" the bucket, else prefixes
+  // ending in '/'; the Smap's version, then each target's bucketChanges), one per prefix: the
+  // same token read later means nothing listed under it changed in between, so a listing made
+  // after the first read (ListPage::changeStamp) still holds. One call per target, answered from
+  // memory; an error (no retry) if a target does not answer.
+  Result<std::vector<std::string>> bucketChanges(const std::string& bucket,
+                                                 const std::vector<std::string>& prefixes);
   // Every object of the bucket under options.prefix (after options.continuationToken), in name
   // order, streamed (client_list_all.cc): each target's entries are read page after page from
   // its own last name, so nothing is fetched twice, and merged as they come. `each` returns

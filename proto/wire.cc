@@ -32,6 +32,7 @@ ObjectInfo fromWire(wire::ObjectAttrs::Reader in) {
   ObjectInfo info;
   info.name = in.getName();
   info.size = in.getSize();
+  info.holeBytes = in.getHoleBytes();
   info.checksum = in.getChecksum();
   info.checksumType = in.getChecksumType();
   info.checksumValue = in.getChecksumValue();

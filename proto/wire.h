@@ -25,6 +25,7 @@ template <class Attrs>
 void attrsToWire(const Attrs& a, const std::string& targetId, wire::ObjectAttrs::Builder out) {
   out.setName(a.name);
   out.setSize(a.size);
+  out.setHoleBytes(a.holeBytes);
   out.setChecksum(a.checksum);
   out.setChecksumType(a.checksumType);
   out.setChecksumValue(a.checksumValue);

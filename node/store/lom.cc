@@ -8,6 +8,7 @@ namespace {
 constexpr uint8_t kFormatV1 = 1;
 constexpr uint8_t kFormatV2 = 2;  // + blockSize
 constexpr uint8_t kFormatV3 = 3;  // + checksumValue
+constexpr uint8_t kFormatV4 = 4;  // + holeBytes
 constexpr uint8_t kFlagHashed = 1;
 
 void putVarint(std::string& out, uint64_t v) {
@@ -73,7 +74,7 @@ class Reader {
 std::string encodeLom(const Lom& lom) {
   std::string out;
   out.reserve(64 + lom.name.size());
-  out.push_back(static_cast<char>(kFormatV3));
+  out.push_back(static_cast<char>(lom.holeBytes != 0 ? kFormatV4 : kFormatV3));
   out.push_back(static_cast<char>(lom.hashedPath ? kFlagHashed : 0));
   putString(out, lom.name);
   putVarint(out, lom.size);
@@ -89,6 +90,7 @@ std::string encodeLom(const Lom& lom) {
   }
   putVarint(out, lom.blockSize);
   putString(out, lom.checksumValue);
+  if (lom.holeBytes != 0) putVarint(out, lom.holeBytes);
   return out;
 }
 
@@ -99,7 +101,7 @@ Result<Lom> decodeLom(std::string_view bytes) {
   Reader r(bytes);
   uint8_t format, flags;
   if (!r.byte(&format)) return bad("empty");
-  if (format < kFormatV1 || format > kFormatV3) return bad("unknown format version");
+  if (format < kFormatV1 || format > kFormatV4) return bad("unknown format version");
   if (!r.byte(&flags) || (flags & ~kFlagHashed)) return bad("bad flags");
   Lom lom;
   lom.hashedPath = flags & kFlagHashed;
@@ -125,6 +127,9 @@ Result<Lom> decodeLom(std::string_view bytes) {
     if (!r.string(&lom.checksumValue)) return bad("truncated checksum value");
   } else if (lom.checksumType == kChecksumXxhash64) {
     lom.checksumValue = fmt::format("{:016x}", lom.checksum);
+  }
+  if (format >= kFormatV4) {
+    if (!r.varint(&lom.holeBytes) || lom.holeBytes > lom.size) return bad("bad hole bytes");
   }
   if (!r.done()) return bad("trailing bytes");
   return lom;

@@ -33,6 +33,9 @@ struct Lom {
   // Block size of the per-block checksums (block_sums.h); 0 for an object stored before them.
   // Objects of more than one block keep their sums under LomDb's blocks key.
   uint32_t blockSize = 0;
+  // Bytes of the content stored as holes (a sparse object: what a file system's st_blocks
+  // leaves out); 0 for a dense object and for objects stored before it was kept.
+  uint64_t holeBytes = 0;
 
   bool operator==(const Lom&) const = default;
   // True if LomDb holds a blocks key for this object (more than one block).
@@ -47,7 +50,8 @@ inline bool supersedes(int64_t movedMtimeNs, const Lom& existing) {
 }
 
 // Compact binary form with a leading format-version byte (v1 had no blockSize, read as 0; v1 and
-// v2 had no checksumValue: an xxhash64 LOM gets its hex checksum).
+// v2 had no checksumValue: an xxhash64 LOM gets its hex checksum; v4 adds holeBytes and is
+// written only for a sparse object, so a dense one stays readable by a v3 node).
 // decodeLom rejects truncated, trailing or otherwise malformed input with kInternal; it never reads
 // out of bounds.
 std::string encodeLom(const Lom& lom);

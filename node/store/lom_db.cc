@@ -12,6 +12,9 @@
 namespace ais::store {
 namespace {
 
+// Directories whose changes a LomDb counts before it drops them all under a new epoch.
+constexpr size_t kMaxCountedDirs = size_t{1} << 18;
+
 // Block checksums live in their own column family: the LOM family's key estimate stays a count
 // of objects, and listing scans never step over them.
 const std::string kBlocksFamily = "blocks";
@@ -115,16 +118,50 @@ Result<std::optional<std::string>> LomDb::get(std::string_view key, bool cachedO
   return std::optional<std::string>(std::move(value));
 }
 
+void LomDb::countChange(std::string_view key) {
+  // LOM keys only: pending markers, block sums and notes do not change what is listed.
+  if (key.empty() || key.front() < kFirstLomKey) return;
+  size_t cut = key.find('\0');
+  if (cut == std::string_view::npos) return;
+  // "<bucket>\0" and each directory above the name: "<bucket>\0a/", "<bucket>\0a/b/", ...
+  std::lock_guard l(changesMu_);
+  if (changes_.size() > kMaxCountedDirs) {  // (a huge ingest: start again, under a new epoch)
+    changes_.clear();
+    ++changesEpoch_;
+  }
+  size_t end = cut + 1;
+  for (;;) {
+    ++changes_[std::string(key.substr(0, end))];
+    size_t slash = key.find('/', end);
+    if (slash == std::string_view::npos) break;
+    end = slash + 1;
+  }
+}
+
+LomDb::DirChanges LomDb::changes(std::string_view bucket, std::string_view dirPrefix) const {
+  std::string k;
+  k.reserve(bucket.size() + 1 + dirPrefix.size());
+  k.append(bucket).push_back('\0');
+  k.append(dirPrefix);
+  std::lock_guard l(changesMu_);
+  auto it = changes_.find(k);
+  return {changesEpoch_, it == changes_.end() ? 0 : it->second};
+}
+
 Status LomDb::put(std::string_view key, std::string_view value, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return fromRocks(db_->Put(wo, family(key), slice(key), slice(value)), dir_);
+  Status s = fromRocks(db_->Put(wo, family(key), slice(key), slice(value)), dir_);
+  countChange(key);  // (after the write: a count that moved means the change is visible)
+  return s;
 }
 
 Status LomDb::del(std::string_view key, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return fromRocks(db_->Delete(wo, family(key), slice(key)), dir_);
+  Status s = fromRocks(db_->Delete(wo, family(key), slice(key)), dir_);
+  countChange(key);
+  return s;
 }
 
 Status LomDb::write(const Batch& batch, bool sync) {
@@ -136,12 +173,19 @@ Status LomDb::write(const Batch& batch, bool sync) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return fromRocks(db_->Write(wo, &wb), dir_);
+  Status s = fromRocks(db_->Write(wo, &wb), dir_);
+  for (const auto& op : batch.ops_) countChange(op.key);
+  return s;
 }
 
 Status LomDb::deleteRange(std::string_view begin, std::string_view end) {
-  return fromRocks(
+  Status s = fromRocks(
       db_->DeleteRange(rocksdb::WriteOptions(), family(begin), slice(begin), slice(end)), dir_);
+  {
+    std::lock_guard l(changesMu_);  // (a bucket's range: every directory of it changed)
+    ++changesEpoch_;
+  }
+  return s;
 }
 
 Status LomDb::scan(std::string_view begin, std::string_view end, const Visitor& visit) const {

@@ -15,9 +15,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -109,13 +111,27 @@ class LomDb {
   };
   std::unique_ptr<Cursor> cursor(std::string_view begin, std::string_view end) const;
   uint64_t estimateKeys() const;  // of the LOM family: objects (plus a few pending markers)
+  // Writes of LOMs under a directory of a bucket ("" the whole bucket, else a prefix ending in
+  // '/': every directory above a name counts its writes) since this LomDb opened, counted after
+  // each write, with an epoch that moves when counts are dropped (a range deleted, too many
+  // directories kept). The same pair read before a listing of the directory and later means
+  // the listing is still what this mountpath holds (clients revalidate with it, Store::changes).
+  struct DirChanges {
+    uint64_t epoch = 0;
+    uint64_t count = 0;
+  };
+  DirChanges changes(std::string_view bucket, std::string_view dirPrefix) const;
 
  private:
   LomDb(std::unique_ptr<rocksdb::DB> db, std::string dir);
   rocksdb::ColumnFamilyHandle* family(std::string_view key) const;  // by the key's prefix
+  void countChange(std::string_view key);
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* blocks_ = nullptr;
   std::string dir_;
+  mutable std::mutex changesMu_;
+  std::unordered_map<std::string, uint64_t> changes_;  // by "<bucket>\0<dir prefix>"
+  uint64_t changesEpoch_ = 0;
 };
 
 }  // namespace ais::store

@@ -68,6 +68,10 @@ Status ObjectWriter::write(const void* data, size_t len) {
     }
     if (i > start) {
       s = pwriteAll(fd_, p + start, i - start, size_ + start, workPath_);
+      // Runs are written in order; one may begin in the block where the last one ended.
+      uint64_t first = (size_ + start) / kHoleBlock, last = (size_ + i - 1) / kHoleBlock;
+      bool shared = fileEnd_ != 0 && (fileEnd_ - 1) / kHoleBlock == first;
+      dataBlocks_ += last - first + (shared ? 0 : 1);
       fileEnd_ = size_ + i;
     }
     if (zero) i += kHoleBlock;
@@ -103,6 +107,11 @@ Status ObjectWriter::writeZeros(uint64_t len) {
   hashZeros(len);
   size_ += len;
   return Status::OK();
+}
+
+uint64_t ObjectWriter::holeBytes() const {
+  uint64_t stored = dataBlocks_ * kHoleBlock;
+  return size_ > stored ? size_ - stored : 0;
 }
 
 Status ObjectWriter::extendToSize() {

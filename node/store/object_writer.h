@@ -57,6 +57,8 @@ class ObjectWriter {
   // The checksum type the LOM keeps (the bucket's checksum.type); set before the first write.
   void setChecksumType(std::string type);
   uint64_t bytesWritten() const { return size_; }
+  // Bytes of the object left as holes: its size less the 4 KiB blocks written (0 when dense).
+  uint64_t holeBytes() const;
   // Reads back bytes [off, off + len) written so far (checks of what was streamed in, before
   // commit); short at the end.
   Result<size_t> readBack(char* buf, size_t len, uint64_t off) const;
@@ -85,7 +87,8 @@ class ObjectWriter {
   std::string checksumType_ = std::string(kChecksumXxhash64);
   std::unique_ptr<Hasher> typed_;  // md5, sha256, crc32c: computed beside the XXH64
   uint64_t size_ = 0;
-  uint64_t fileEnd_ = 0;  // end of the last byte written to the file (size_ may be past it)
+  uint64_t fileEnd_ = 0;     // end of the last byte written to the file (size_ may be past it)
+  uint64_t dataBlocks_ = 0;  // 4 KiB blocks of the file written to (the rest are holes)
   bool finished_ = false;
   Status writeError_;  // a failed write poisons the writer: commit must not store a short object
 };

@@ -70,6 +70,7 @@ Lom Store::newLom(const ObjectWriter& w, uint64_t checksum) const {
   Lom lom;
   lom.name = w.name_;
   lom.size = w.size_;
+  lom.holeBytes = w.holeBytes();
   lom.checksum = checksum;
   lom.checksumType = w.checksumType_;
   if (w.typed_) {

@@ -182,10 +182,10 @@ Status checkLoms(Mountpath& mp, IntegrityStats* stats, const std::set<std::strin
   stats->lomsDropped += dropped;
   if (dropped > 0) AIS_RETURN_IF_ERROR(mp.db->write(batch));
   if (reported != started) {
-    log::info("{}: start-up check: {} objects checked in {} s", mp.path, checked,
-              std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                               started)
-                  .count());
+    log::info(
+        "{}: start-up check: {} objects checked in {} s", mp.path, checked,
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+            .count());
   }
   return Status::OK();
 }

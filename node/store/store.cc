@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <random>
 #include <set>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "meta/codec.h"
 #include "meta/hrw.h"
@@ -46,11 +48,24 @@ Result<std::unique_ptr<Store>> Store::open(std::vector<std::string> mountpaths) 
   return store;
 }
 
-Store::Store(std::vector<std::unique_ptr<Mountpath>> mps) {
+Store::Store(std::vector<std::unique_ptr<Mountpath>> mps)
+    : boot_(std::random_device{}() * uint64_t{0x100000001} ^ unixNowNs()) {
   for (auto& mp : mps) {
     Status st = mps_.append(std::move(mp));
     if (!st.ok()) log::error("{}", st.toString());
   }
+}
+
+Store::Changes Store::changes(std::string_view bucket, std::string_view prefix) const {
+  std::string_view dir = prefix.substr(0, prefix.rfind('/') + 1);  // ("" if none)
+  uint64_t h = 0;
+  for (const auto& mp : mps_) {
+    auto [epoch, count] = mp->db->changes(bucket, dir);
+    const uint64_t parts[] = {mp->digest, mp->enabled.load() ? 1u : 0u,
+                              mp->detached.load() ? 1u : 0u, epoch, count};
+    h = meta::xxhash64(std::string_view(reinterpret_cast<const char*>(parts), sizeof parts), h);
+  }
+  return {boot_, h};
 }
 
 Store::~Store() = default;

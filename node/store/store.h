@@ -221,6 +221,16 @@ class Store {
   size_t mountpathIndex(std::string_view bucket, std::string_view name) const;
   std::vector<std::string> mountpaths() const;
   std::vector<MountpathState> mountpathStates() const;
+  // What this target lists of a directory of a bucket ("" the bucket, else a prefix ending in
+  // '/'; another prefix counts as the directory it is in), as a token: the same token read
+  // later means no LOM under it was written or removed meanwhile and the mountpaths are as they
+  // were (LomDb::changes), so a listing made after the first read still holds. boot is random
+  // per process.
+  struct Changes {
+    uint64_t boot = 0;
+    uint64_t fingerprint = 0;
+  };
+  Changes changes(std::string_view bucket, std::string_view prefix) const;
   // Enables or disables a mountpath (kept across restarts). A disabled one gets no new object or
   // copy, and objects move off it as syncCopies runs for them (the resilver job); until then
   // they are read from it. The last enabled mountpath cannot be disabled. Returns whether the
@@ -357,6 +367,7 @@ class Store {
 
   MountpathSet mps_;
   size_t enabledCount() const;
+  const uint64_t boot_;  // random per process: changes() counts restart from 0
   NameLocks locks_;
   std::atomic<uint64_t> workSeq_{0};  // unique work file and trash names
   std::atomic<uint64_t> corruptReads_{0};

@@ -297,7 +297,8 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
         range.toEnd ? m->size - range.offset : std::min(range.length, m->size - range.offset);
     store::Lom shard = ix->lom;
     shard.size = m->size;
-    shard.checksum = 0;  // the shard's whole-object checksums do not describe a member
+    shard.holeBytes = 0;  // (the shard's holes are not the member's)
+    shard.checksum = 0;   // the shard's whole-object checksums do not describe a member
     shard.checksumValue.clear();
     if (len == 0) return Out(GetReply{shard, std::string(), 0, XXH64(nullptr, 0, 0)});
     kj::Maybe<wire::ByteSink::Client> again;
@@ -406,6 +407,7 @@ kj::Promise<Result<GetReply>> ArchiveService::sendMember(const ObjectRef& ref,
                                                          kj::Maybe<wire::ByteSink::Client> sink) {
   EcRestored member{shard, std::move(bytes)};
   member.lom.size = member.bytes->size();
+  member.lom.holeBytes = 0;
   return objects_.sendMemory(ref, GetRange{0, 0, true, 0, inlineMax}, kj::mv(sink),
                              std::move(member));
 }

@@ -8,6 +8,7 @@ ObjectInfo infoFromLom(const store::Lom& lom, const std::string& targetId) {
   ObjectInfo info;
   info.name = lom.name;
   info.size = lom.size;
+  info.holeBytes = lom.holeBytes;
   info.checksum = lom.checksum;
   info.checksumType = lom.checksumType;
   info.checksumValue = lom.checksumValue;
@@ -23,6 +24,7 @@ store::Lom lomFromInfo(ObjectInfo info) {
   store::Lom lom;
   lom.name = std::move(info.name);
   lom.size = info.size;
+  lom.holeBytes = info.holeBytes;
   lom.checksum = info.checksum;
   lom.checksumType = std::move(info.checksumType);
   lom.checksumValue = std::move(info.checksumValue);

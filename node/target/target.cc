@@ -1,6 +1,7 @@
 #include "node/target/target.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -313,12 +314,16 @@ kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
               proto::str(p.getDelimiter()),
               p.getLimit(),
               p.getMarkers()};
+  // What it will list, as of before the page is read (bucketChanges).
+  auto changes = ctx_.store->changes(q.bucket, q.prefix);
   return objects_.list(std::move(q))
-      .then([this, context, start = Metrics::Clock::now()](Result<ListPage> page) mutable {
+      .then([this, context, changes, start = Metrics::Clock::now()](Result<ListPage> page) mutable {
         ctx_.metrics.record(MetricOp::kList, proto::str(context.getParams().getBucket()), 0, start,
                             page.status());
         auto results = context.getResults();
         if (!page.ok()) return setStatus(results.initStatus(), page.status());
+        results.setBoot(changes.boot);
+        results.setFingerprint(changes.fingerprint);
         auto entries = results.initEntries(page->entries.size());
         for (size_t i = 0; i < page->entries.size(); ++i) {
           toAttrs(page->entries[i], ctx_.cfg.id, entries[i]);
@@ -328,6 +333,31 @@ kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
           for (size_t i = 0; i < page->prefixes.size(); ++i) prefixes.set(i, page->prefixes[i]);
         }
       });
+}
+
+// One bucketChanges call answers at most this many directories (aisfs asks for up to 4,096).
+constexpr uint32_t kMaxChangePrefixes = 65536;
+
+kj::Promise<void> TargetService::bucketChanges(BucketChangesContext context) {
+  auto p = context.getParams();
+  std::string bucket = proto::str(p.getBucket());
+  auto results = context.getResults();
+  if (p.getPrefixes().size() > kMaxChangePrefixes) {
+    setStatus(results.initStatus(),
+              Status(Code::kInvalidArgument,
+                     fmt::format("bucketChanges: more than {} prefixes", kMaxChangePrefixes)));
+    return kj::READY_NOW;
+  }
+  auto fingerprints = results.initFingerprints(p.getPrefixes().size());
+  uint64_t boot = 0;
+  for (uint32_t i = 0; i < fingerprints.size(); ++i) {
+    auto changes = ctx_.store->changes(bucket, proto::str(p.getPrefixes()[i]));
+    boot = changes.boot;
+    fingerprints.set(i, changes.fingerprint);
+  }
+  setStatus(results.initStatus(), Status::OK());
+  results.setBoot(boot);
+  return kj::READY_NOW;
 }
 
 kj::Promise<void> TargetService::setCustom(SetCustomContext context) {

@@ -32,6 +32,8 @@ class TargetService {
       capnp::CallContext<wire::Node::RenameObjectParams, wire::Node::RenameObjectResults>;
   using ListObjectsContext =
       capnp::CallContext<wire::Node::ListObjectsParams, wire::Node::ListObjectsResults>;
+  using BucketChangesContext =
+      capnp::CallContext<wire::Node::BucketChangesParams, wire::Node::BucketChangesResults>;
   using SetCustomContext =
       capnp::CallContext<wire::Node::SetCustomParams, wire::Node::SetCustomResults>;
   using CopyObjectContext =
@@ -58,6 +60,7 @@ class TargetService {
   kj::Promise<void> deleteObject(DeleteObjectContext context);
   kj::Promise<void> renameObject(RenameObjectContext context);
   kj::Promise<void> listObjects(ListObjectsContext context);
+  kj::Promise<void> bucketChanges(BucketChangesContext context);
   kj::Promise<void> bucketEmpty(BucketEmptyContext context);
   kj::Promise<void> setCustom(SetCustomContext context);
   kj::Promise<void> copyObject(CopyObjectContext context);

@@ -109,6 +109,34 @@ within_ttl created_dir_seen "$(ms_until test -d "$D/names/subdir")"
 rmdir "$W/names/subdir"
 within_ttl removed_dir_gone "$(ms_until absent "$D/names/subdir")"
 
+# ---- a read-only pass after the TTL: the listings are revalidated with the bucket's change
+# token (one call per target for the bucket), not listed again; changes are still seen ----
+lists() { # LIST calls the targets answered so far
+  local t s=0
+  for t in $(targets); do
+    s=$((s + $(curl -sf --max-time 10 "$(node_gw "$t")/metrics" |
+      awk '$1 ~ /^ais_target_lst_count/ { s += $NF } END { printf "%.0f", s }')))
+  done
+  echo "$s"
+}
+for d in a b c d e; do
+  mkdir -p "$W/tree/$d"
+  for f in 1 2 3 4 5 6; do echo "$d$f" >"$W/tree/$d/$f"; done
+done
+sleep 2.5 # (W's directory times reach their markers within ~1 s: the bucket is quiet after)
+view() { find "$D/tree" -printf '%p %s %n %y\n' | sort; }
+view >"$WORK/pass1"
+sleep 1.3 # past D's TTLs
+before=$(lists)
+view >"$WORK/pass2"
+after=$(lists)
+cmp -s "$WORK/pass1" "$WORK/pass2" && pass revalidated_same_view || fail revalidated_same_view "$(diff "$WORK/pass1" "$WORK/pass2" | head -4)"
+(( after == before )) && pass revalidated_without_listing || fail revalidated_without_listing "$((after - before)) LISTs for a quiet tree"
+echo added >"$W/tree/c/added"
+rm "$W/tree/d/1"
+within_ttl revalidated_created_seen "$(ms_until listed "$D/tree/c/added")"
+within_ttl revalidated_removed_gone "$(ms_until absent "$D/tree/d/1")"
+
 # ---- a directory's mtime follows its entries on the other mounts too (its marker holds it) ----
 mkdir "$W/dm"
 for _ in $(seq 1 100); do [[ -d $D/dm ]] && break; sleep 0.05; done

@@ -40,6 +40,29 @@ else
   fail tar_create_modes_mtimes "$(head -6 "$WORK/meta2.diff")"
 fi
 
+# ---- a directory's st_nlink is 2 + its subdirectories, as on ext4 (fresh and after the TTL) ----
+links_list() { (cd "$1" && find . -type d -printf '%p %n\n' | sort); }
+if diff <(links_list $SRC) <(links_list "$M/tar/linux") >"$WORK/nlink.diff"; then
+  pass dir_nlink_tree
+else
+  fail dir_nlink_tree "$(head -6 "$WORK/nlink.diff")"
+fi
+sleep 1.2  # every listing and attribute of the tree expired: counted again from the cluster
+if diff <(links_list $SRC) <(links_list "$M/tar/linux") >"$WORK/nlink2.diff"; then
+  pass dir_nlink_tree_relisted
+else
+  fail dir_nlink_tree_relisted "$(head -6 "$WORK/nlink2.diff")"
+fi
+mkdir -p "$M/nl/src/sub" "$M/nl/dst"
+links() { stat -c %h "$@" | tr '\n' ' '; }
+expect_eq() { [[ $2 == "$3" ]] && pass "$1" || fail "$1" "want '$2', got '$3'"; }
+expect_eq dir_nlink_mkdir "3 2 2 " "$(links "$M/nl/src" "$M/nl/dst" "$M/nl/src/sub")"
+mv "$M/nl/src/sub" "$M/nl/dst/moved"
+expect_eq dir_nlink_rename "2 3 " "$(links "$M/nl/src" "$M/nl/dst")"
+rmdir "$M/nl/dst/moved"
+expect_eq dir_nlink_rmdir "2 4 " "$(links "$M/nl/dst" "$M/nl")"
+[[ $(stat -c %h "$M") -ge 3 ]] && pass dir_nlink_bucket || fail dir_nlink_bucket "$(stat -c %h "$M")"
+
 # ---- rsync -a ----
 if command -v rsync >/dev/null; then
   RS=$WORK/rsrc

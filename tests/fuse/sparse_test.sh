@@ -66,6 +66,9 @@ check truncate_2g_sends_no_zeros sent_under $((64 * MiB)) truncate -s 2G "$M/d/b
 check truncate_size test "$(stat -c %s "$M/d/big")" = 2147483648
 check truncate_size_cli bash -c "ais object show ais://$B/d/big | grep -q '(2147483648 bytes)'"
 check truncate_on_disk_sparse test "$(allocated "$B" d/big)" -lt $MiB
+# st_blocks counts what is stored (du, ls -s), not the holes.
+check truncate_st_blocks test "$(stat -c %b "$M/d/big")" -lt 2048
+check truncate_du test "$(du -k "$M/d/big" | cut -f1)" -lt 1024
 check truncate_reads_zeros cmp <(dd if="$M/d/big" bs=1M skip=1500 count=2 2>/dev/null) <(head -c $((2 * MiB)) /dev/zero)
 # Reads of holes do not carry the zeros either: a GET of the 2 GiB object to a file gives a
 # sparse file, and the mount reads 64 MiB of a hole.
@@ -108,6 +111,9 @@ done
 echo 3 >/proc/sys/vm/drop_caches
 check punched_same cmp "$WORK/punched" "$M/d/punched"
 check punched_on_disk_sparse test "$(allocated "$B" d/punched)" -lt $((5 * MiB))
+# The same blocks as the local copy (within 64 KiB), from this mount and from the CLI's view.
+near() { (($1 - $2 < 128 && $2 - $1 < 128)) || { echo "st_blocks $1 vs $2" >&2; return 1; }; }
+check punched_st_blocks near "$(stat -c %b "$M/d/punched")" "$(stat -c %b "$WORK/punched")"
 
 # ---- truncate up an object with data: only its data travels ----
 head -c $MiB /dev/urandom >"$M/d/grown" || fail write_grown
@@ -129,12 +135,14 @@ check regrow_size test "$(ais object show ais://$B/d/big | grep -c '(3221225472 
 check regrow_sparse test "$(allocated "$B" d/big)" -lt $MiB
 check grow_keeps_data cmp <(head -c $MiB "$M/d/grown") <(ais get ais://$B/d/grown - 2>/dev/null | head -c $MiB)
 check grow_on_disk_sparse test "$(allocated "$B" d/grown)" -lt $((2 * MiB))
+check grow_st_blocks near "$(stat -c %b "$M/d/grown")" 2048  # its 1 MiB of data
 
 # ---- the CLI and S3 ----
 truncate -s 1G "$WORK/local_sparse" && printf abc | dd of="$WORK/local_sparse" bs=1 seek=500000000 conv=notrunc 2>/dev/null
 check cli_put_sends_only_data sent_under $((16 * MiB)) ais put "$WORK/local_sparse" ais://$B/from_cli
 check cli_put_sparse test "$(allocated "$B" from_cli)" -lt $MiB
 check cli_put_same cmp "$WORK/local_sparse" "$M/from_cli"
+check cli_put_st_blocks near "$(stat -c %b "$M/from_cli")" "$(stat -c %b "$WORK/local_sparse")"
 # Mirror copies are sparse too (both copies), and an S3 PUT of zeros is stored as a hole.
 check mirror_put ais put "$WORK/local_sparse" ais://fsmirror/m
 check mirror_copies_two test "$(object_files fsmirror m | wc -l)" = 2

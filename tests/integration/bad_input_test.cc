@@ -167,6 +167,29 @@ TEST_F(BadInputTest, HostileHolesAndCountersAreRefused) {
   EXPECT_TRUE((*c)->put("bad", "after-hostile", "ok").ok());
 }
 
+TEST_F(BadInputTest, ChangeTokensOfTooManyOrHostilePrefixesAreRefusedOrHarmless) {
+  auto c = cluster_->client();
+  auto raw = connectToOwner("bad", "any");
+  auto& scope = raw.rpc->getWaitScope();
+  auto ask = [&](size_t n, std::string_view prefix) {
+    auto req = raw.node.bucketChangesRequest();
+    req.setBucket("bad");
+    auto list = req.initPrefixes(n);
+    for (size_t i = 0; i < n; ++i) list.set(i, capnp::Text::Reader(prefix.data(), prefix.size()));
+    auto resp = req.send().wait(scope);
+    return std::pair{proto::toStatus(resp.getStatus()).code(), resp.getFingerprints().size()};
+  };
+  EXPECT_EQ(ask(70000, "d/").first, Code::kInvalidArgument);
+  // A NUL, a 2 KiB prefix, "../": tokens of directories that hold nothing, nothing more.
+  std::string nul("a\0b/", 4), longName(2048, 'x');
+  for (const std::string& p : {nul, longName + "/", std::string("../")}) {
+    auto [code, n] = ask(1, p);
+    EXPECT_EQ(code, Code::kOk) << p.size();
+    EXPECT_EQ(n, 1u);
+  }
+  EXPECT_TRUE((*c)->put("bad", "after-tokens", "ok").ok());
+}
+
 TEST_F(BadInputTest, ClientVanishingMidStreamLeavesNothing) {
   {
     auto raw = connectToOwner("bad", "vanished");

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <set>
 #include <thread>
@@ -511,6 +512,64 @@ TEST_F(ClusterTest, CountersChangeAtomicallyFromManyClients) {
   EXPECT_EQ(down->custom.at("n"), "0");
   EXPECT_EQ(client_->addCustom(bucket, "missing", {{"n", 1}}, 1).code(), Code::kObjectNotFound);
   EXPECT_EQ(client_->addCustom(bucket, "inode", {}, 1).code(), Code::kInvalidArgument);
+}
+
+// aisfs keeps a listing past its TTL while the bucket's token is unchanged: the token must move
+// with every change to the bucket on any target, and with nothing else.
+TEST_F(ClusterTest, BucketChangesMoveWithTheBucketsWritesOnly) {
+  std::string bucket = newBucket("tokens");
+  std::string other = newBucket("tokens-other");
+  for (int i = 0; i < 12; ++i) {  // (on every target)
+    ASSERT_TRUE(client_->put(bucket, "o" + std::to_string(i), "bytes").ok());
+  }
+  auto token = [&](const std::string& b, const std::string& dir = "") {
+    auto t = client_->bucketChanges(b, {dir, "elsewhere/"});
+    EXPECT_TRUE(t.ok()) << t.status().toString();
+    return t.ok() && t->size() == 2 ? (*t)[0] : std::string("<error>");
+  };
+  std::string quiet = token(bucket);
+  ASSERT_TRUE(client_->put(bucket, "dir/a", "x").ok());
+  std::string dirQuiet = token(bucket, "dir/");
+  quiet = token(bucket);
+  // A listing carries the tokens of its directory as they were before it.
+  auto page = client_->list(bucket, ListOptions{.delimiter = "/"});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->changeStamp, quiet);
+  auto dirPage = client_->list(bucket, ListOptions{.prefix = "dir/", .delimiter = "/"});
+  ASSERT_TRUE(dirPage.ok());
+  EXPECT_EQ(dirPage->changeStamp, dirQuiet);
+  ASSERT_TRUE(client_->get(bucket, "o3").ok());
+  ASSERT_TRUE(client_->head(bucket, "o4").ok());
+  ASSERT_TRUE(client_->put(other, "x", "elsewhere").ok());
+  EXPECT_EQ(token(bucket), quiet) << "reads and another bucket's writes changed the token";
+  EXPECT_NE(token(other), token(bucket));
+  // A write elsewhere in the bucket leaves a directory's token as it was.
+  ASSERT_TRUE(client_->put(bucket, "elsewhere/x", "x").ok());
+  EXPECT_EQ(token(bucket, "dir/"), dirQuiet);
+  EXPECT_NE(token(bucket), quiet);
+  quiet = token(bucket);
+
+  std::vector<std::pair<std::string, std::function<Status()>>> changes = {
+      {"put", [&] { return client_->put(bucket, "new", "x").status(); }},
+      {"overwrite", [&] { return client_->put(bucket, "o1", "y").status(); }},
+      {"metadata", [&] { return client_->setCustom(bucket, "o2", {{"k", "v"}}, true).status(); }},
+      {"rename", [&] { return client_->rename(bucket, "o5", "o5-renamed"); }},
+      {"delete", [&] { return client_->remove(bucket, "o6"); }},
+  };
+  std::string before = quiet;
+  for (auto& [what, change] : changes) {
+    ASSERT_TRUE(change().ok()) << what;
+    std::string now = token(bucket);
+    EXPECT_NE(now, before) << what << " left the token as it was";
+    before = now;
+  }
+  // A target that restarts counts from zero again under a new boot: never the old token.
+  ASSERT_TRUE(cluster_->restart(cluster_->targetIds().front()).ok());
+  auto fresh = cluster_->client();
+  ASSERT_TRUE(fresh.ok());
+  auto afterRestart = (*fresh)->bucketChanges(bucket, {""});
+  ASSERT_TRUE(afterRestart.ok()) << afterRestart.status().toString();
+  EXPECT_NE(afterRestart->at(0), before);
 }
 
 TEST_F(ClusterTest, CopiesServerSideWithinAndAcrossBuckets) {

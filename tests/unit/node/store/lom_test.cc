@@ -39,6 +39,21 @@ TEST(LomTest, RoundTrip) {
   EXPECT_EQ(out2->checksumType, "xxhash64");
 }
 
+TEST(LomTest, HoleBytesRoundTripAndADenseLomKeepsTheOlderFormat) {
+  Lom dense = sampleLom();
+  EXPECT_EQ(encodeLom(dense)[0], 3) << "a dense object's LOM stays readable by a v3 node";
+  Lom sparse = sampleLom();
+  sparse.size = 1 << 30;
+  sparse.holeBytes = (1 << 30) - 4096;
+  std::string bytes = encodeLom(sparse);
+  EXPECT_EQ(bytes[0], 4);
+  auto out = decodeLom(bytes);
+  ASSERT_TRUE(out.ok()) << out.status().toString();
+  EXPECT_EQ(*out, sparse);
+  sparse.holeBytes = sparse.size + 1;  // more holes than bytes: corrupt
+  EXPECT_EQ(decodeLom(encodeLom(sparse)).code(), Code::kInternal);
+}
+
 TEST(LomTest, AnOlderFormatGetsItsXxhashAsTheChecksumValue) {
   Lom lom;
   lom.checksum = 0x0123456789abcdefULL;

@@ -73,6 +73,11 @@ TEST_F(SparseTest, ZeroRunsAndWrittenZeroBlocksBecomeHoles) {
   ASSERT_TRUE(lom.ok()) << lom.status().toString();
   EXPECT_EQ(lom->size, whole.size());
   EXPECT_EQ(lom->checksum, xxh(whole));
+  // Stored: the head's 2 blocks and the 2 blocks of mixed that hold its data; the rest holes.
+  EXPECT_EQ(lom->holeBytes, whole.size() - 4 * 4096);
+  auto kept = store_->head("bkt", "sparse");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->holeBytes, lom->holeBytes);
 
   std::string fqn = *store_->fqn("bkt", "sparse");
   EXPECT_EQ(fileSize(fqn), whole.size());  // the trailing hole is in the file's size
@@ -83,6 +88,30 @@ TEST_F(SparseTest, ZeroRunsAndWrittenZeroBlocksBecomeHoles) {
   EXPECT_EQ(read("bkt", "sparse", 10 << 20, 4096), std::string(4096, '\0'));
   EXPECT_EQ(read("bkt", "sparse", 8000, 400), whole.substr(8000, 400));
   EXPECT_EQ(read("bkt", "sparse", whole.size() - 10, 100), std::string(10, '\0'));
+}
+
+TEST_F(SparseTest, HoleBytesCountWholeBlocksOnly) {
+  // Runs that meet inside one block count it once; a dense object has none.
+  auto put = [&](std::string_view name, auto&&... steps) {
+    auto w = store_->beginPut("bkt", name);
+    EXPECT_TRUE(w.ok());
+    (steps(**w), ...);
+    auto lom = (*w)->commit();
+    EXPECT_TRUE(lom.ok()) << lom.status().toString();
+    return lom.ok() ? lom->holeBytes : ~uint64_t{0};
+  };
+  auto data = [](std::string s) {
+    return [s](ObjectWriter& w) { ASSERT_TRUE(w.write(s.data(), s.size()).ok()); };
+  };
+  auto zeros = [](uint64_t n) {
+    return [n](ObjectWriter& w) { ASSERT_TRUE(w.writeZeros(n).ok()); };
+  };
+  EXPECT_EQ(put("dense", data(pattern(100000, 1))), 0u);
+  EXPECT_EQ(put("short-gap", data("abc"), zeros(100), data("def")), 0u);
+  // Blocks 0 and 2 hold data; block 1 is a hole; 10,006 bytes in 8 KiB of blocks.
+  EXPECT_EQ(put("gap", data("abc"), zeros(10000), data("def")), 10006u - 8192u);
+  EXPECT_EQ(put("all-hole", zeros(1 << 20)), uint64_t{1} << 20);
+  EXPECT_EQ(put("written-zeros", data(std::string(1 << 20, '\0'))), uint64_t{1} << 20);
 }
 
 TEST_F(SparseTest, MismatchedChecksumOverZerosStoresNothing) {
@@ -122,6 +151,7 @@ TEST_F(SparseTest, MirrorCopiesStaySparse) {
   std::string data = pattern(5000, 9) + std::string(16 << 20, '\0') + "end";
   auto lom = store_->putBytes("mir", "m", data);
   ASSERT_TRUE(lom.ok()) << lom.status().toString();
+  EXPECT_EQ(lom->holeBytes, data.size() - 3 * 4096);
   auto copies = store_->copyFqns("mir", "m");
   ASSERT_EQ(copies.size(), 2u);
   for (const auto& path : copies) {

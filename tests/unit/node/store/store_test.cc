@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -128,6 +129,57 @@ TEST_F(StoreTest, CountersAddAtomicallyAndARetryIsNotAppliedTwice) {
   ASSERT_TRUE(lom.ok());
   EXPECT_EQ(lom->custom.at("n"), "11");
   EXPECT_EQ(store_->head("bkt", "inode")->version, 1u);
+}
+
+TEST_F(StoreTest, ChangesMoveWithEveryWriteOfTheBucketAndNothingElse) {
+  open(2);
+  auto token = [&](std::string_view bucket = "bkt", std::string_view dir = "") {
+    auto c = store_->changes(bucket, dir);
+    return std::pair{c.boot, c.fingerprint};
+  };
+  auto first = token();
+  put("a", "bytes");
+  put("b", pattern(300000, 1));  // (an object of several blocks: its sums are written too)
+  auto afterPuts = token();
+  EXPECT_NE(afterPuts, first);
+  EXPECT_EQ(afterPuts.first, first.first);  // same process, same boot
+  // Reads, heads and listings change nothing; another bucket's writes neither.
+  get("a");
+  ASSERT_TRUE(store_->head("bkt", "b").ok());
+  ASSERT_TRUE(store_->list("bkt", "", "", 1000).ok());
+  put("x", "other", "another");
+  EXPECT_EQ(token(), afterPuts);
+  // Every kind of change to the bucket does.
+  std::vector<std::function<Status()>> changes = {
+      [&] { return store_->setCustom("bkt", "a", {{"k", "v"}}, true).status(); },
+      [&] { return store_->rename("bkt", "a", "renamed"); },
+      [&] { return store_->remove("bkt", "b"); },
+      [&] { return store_->putBytes("bkt", "renamed", "over").status(); },
+      [&] { return store_->destroyBucket("bkt"); },
+  };
+  auto before = token();
+  for (size_t i = 0; i < changes.size(); ++i) {
+    ASSERT_TRUE(changes[i]().ok()) << i;
+    auto now = token();
+    EXPECT_NE(now, before) << "change " << i;
+    before = now;
+  }
+  // Directories count what is under them, at any depth, and nothing else.
+  put("d1/sub/x", "x");
+  put("d2/y", "y");
+  auto d1 = token("bkt", "d1/"), d1sub = token("bkt", "d1/sub/"), d2 = token("bkt", "d2/");
+  auto root = token();
+  EXPECT_EQ(token("bkt", "d1/sub/name-prefix"), d1sub);  // (a prefix counts as its directory)
+  put("d1/sub/deep/z", "z");
+  EXPECT_NE(token("bkt", "d1/"), d1);
+  EXPECT_NE(token("bkt", "d1/sub/"), d1sub);
+  EXPECT_NE(token(), root);
+  EXPECT_EQ(token("bkt", "d2/"), d2);
+  put("d2/", "");  // a directory's marker is under it and under its parent
+  EXPECT_NE(token("bkt", "d2/"), d2);
+  // A restart starts counting again: a new boot.
+  open(2);
+  EXPECT_NE(token().first, first.first);
 }
 
 TEST_F(StoreTest, OverwriteBumpsVersion) {

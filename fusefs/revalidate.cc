@@ -1,0 +1,64 @@
+// Listings kept past their TTL while their directory has not changed. Each target counts the
+// writes of LOMs under every directory of a bucket (Client::bucketChanges: answered from
+// memory); a listing carries the targets' tokens of its directory as they were before it was
+// made (ListPage::changeStamp), and when it goes stale, tokens read now that are the same prove
+// nothing under the directory changed on any target since: the listing is as good as one made
+// now, without listing again. One call asks for every stamped directory of the bucket, so a
+// read-only pass over a tree (git status, a second rsync, make, find) asks the targets about
+// ten times a second instead of listing each directory once per TTL, while writes elsewhere in
+// the bucket (git's index.lock) cost nothing to the directories they are not under. Changes
+// made elsewhere are still seen within the TTL: freshness counts from when the tokens were read,
+// as it does from a listing's time.
+#include "common/log.h"
+#include "fusefs/fs.h"
+
+namespace ais::fusefs {
+namespace {
+
+// Tokens read this recently serve a revalidation (what the listing gets as its time).
+constexpr Clock::duration kTokenReuse = std::chrono::milliseconds(100);
+// Directories asked about in one call (each a few dozen bytes each way, per target).
+constexpr size_t kMaxTokenBatch = 4096;
+
+}  // namespace
+
+std::optional<std::pair<std::string, Clock::time_point>> Fs::recentToken(
+    const std::string& bucket, const std::string& prefix) {
+  std::lock_guard l(tokensMu_);
+  auto it = tokens_.find(bucket);
+  if (it == tokens_.end() || Clock::now() - it->second.at > kTokenReuse) return std::nullopt;
+  auto token = it->second.byPrefix.find(prefix);
+  if (token == it->second.byPrefix.end()) return std::nullopt;
+  return std::pair{token->second, it->second.at};
+}
+
+void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
+  std::lock_guard fetching(tokenFetchMu_);  // threads that need them share a call
+  if (recentToken(bucket, prefix)) return;
+  std::vector<std::string> prefixes = dirs_.stampedPrefixes(bucket, kMaxTokenBatch - 1);
+  prefixes.push_back(prefix);
+  Clock::time_point asked = Clock::now();
+  auto tokens = client_.bucketChanges(bucket, prefixes);
+  if (!tokens.ok()) {  // (a target down: directories are listed again, as without tokens)
+    log::debug("aisfs: changes of {}: {}", bucket, tokens.status().toString());
+    return;
+  }
+  DirTokens fresh{.at = asked};
+  for (size_t i = 0; i < prefixes.size(); ++i) fresh.byPrefix[prefixes[i]] = (*tokens)[i];
+  std::lock_guard l(tokensMu_);
+  tokens_[bucket] = std::move(fresh);
+}
+
+bool Fs::revalidate(const std::string& bucket, const std::string& prefix) {
+  if (bucket.empty()) return false;  // (the bucket list: no tokens)
+  auto stamp = dirs_.stamp(bucket, prefix);
+  if (!stamp) return false;
+  auto now = recentToken(bucket, prefix);
+  if (!now) {
+    fetchTokens(bucket, prefix);
+    now = recentToken(bucket, prefix);
+  }
+  return now && now->first == *stamp && dirs_.renew(bucket, prefix, *stamp, now->second);
+}
+
+}  // namespace ais::fusefs

@@ -2,6 +2,13 @@
 #include "fusefs/dir_cache.h"
 
 namespace ais::fusefs {
+namespace {
+
+// How long this mount's own edits are kept for listings in flight (a listing of a huge
+// directory takes seconds; DirCache::put).
+constexpr Clock::duration kOwnChangesKept = std::chrono::seconds(30);
+
+}  // namespace
 
 std::optional<std::optional<DirEntry>> DirCache::child(const std::string& bucket,
                                                        const std::string& prefix,
@@ -46,13 +53,17 @@ std::optional<size_t> DirCache::subdirs(const std::string& bucket, const std::st
   return n;
 }
 
-std::vector<std::string> DirCache::stampedPrefixes(const std::string& bucket, size_t max) {
+std::vector<std::string> DirCache::staleStamped(const std::string& bucket, Clock::duration ttl,
+                                                size_t max) {
   std::vector<std::string> out;
   std::string lead = key(bucket, "");
+  auto now = Clock::now();
   std::lock_guard l(mu_);
   for (auto& [k, listing] : listings_) {
     if (out.size() >= max) break;
-    if (!listing.stamp.empty() && k.starts_with(lead)) out.push_back(k.substr(lead.size()));
+    if (!listing.stamp.empty() && now - listing.at > ttl && k.starts_with(lead)) {
+      out.push_back(k.substr(lead.size()));
+    }
   }
   return out;
 }
@@ -98,24 +109,55 @@ std::optional<size_t> DirCache::cachedSize(const std::string& bucket, const std:
   return it->second.children.size();
 }
 
+void DirCache::recordLocked(const std::string& k, const std::string& name,
+                            std::optional<DirEntry> entry, Clock::time_point at) {
+  auto& changes = ownChanges_[k];
+  while (!changes.empty() && at - changes.front().at > kOwnChangesKept) changes.pop_front();
+  changes.push_back({at, name, std::move(entry)});
+  if (++recordsSincePrune_ >= 4096) {  // (directories no longer written to)
+    recordsSincePrune_ = 0;
+    std::erase_if(ownChanges_, [&](auto& kv) {
+      return kv.second.empty() || at - kv.second.back().at > kOwnChangesKept;
+    });
+  }
+}
+
 void DirCache::put(const std::string& bucket, const std::string& prefix, Listing listing) {
+  std::string k = key(bucket, prefix);
   std::lock_guard l(mu_);
-  listings_[key(bucket, prefix)] = std::move(listing);
+  // This mount's changes made since the listing was asked for, which it may not show.
+  if (auto own = ownChanges_.find(k); own != ownChanges_.end()) {
+    for (const OwnChange& c : own->second) {
+      if (c.at < listing.at) continue;
+      if (c.entry) {
+        listing.children[c.name] = *c.entry;
+      } else {
+        listing.children.erase(c.name);
+      }
+    }
+  }
+  listings_[k] = std::move(listing);
 }
 
 void DirCache::upsert(const std::string& bucket, const std::string& prefix, const std::string& name,
                       const DirEntry& entry) {
+  std::string k = key(bucket, prefix);
   std::lock_guard l(mu_);
-  auto it = listings_.find(key(bucket, prefix));
-  if (it == listings_.end()) return;
-  DirEntry& e = it->second.children[name] = entry;
-  if (e.at == Clock::time_point{}) e.at = Clock::now();  // this mount's change: true as of now
+  DirEntry e = entry;
+  if (e.at == Clock::time_point{}) {  // this mount's change: true as of now
+    e.at = Clock::now();
+    recordLocked(k, name, e, e.at);
+  }
+  auto it = listings_.find(k);
+  if (it != listings_.end()) it->second.children[name] = std::move(e);
 }
 
 void DirCache::erase(const std::string& bucket, const std::string& prefix,
                      const std::string& name) {
+  std::string k = key(bucket, prefix);
   std::lock_guard l(mu_);
-  auto it = listings_.find(key(bucket, prefix));
+  recordLocked(k, name, std::nullopt, Clock::now());
+  auto it = listings_.find(k);
   if (it != listings_.end()) it->second.children.erase(name);
 }
 

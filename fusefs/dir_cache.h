@@ -3,6 +3,7 @@
 // made answers lookups (mostly negative, e.g. during tar x) without asking the cluster.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,8 +60,8 @@ class DirCache {
   // listing no older than ttl; nullopt when there is none.
   std::optional<size_t> subdirs(const std::string& bucket, const std::string& prefix,
                                 Clock::duration ttl);
-  // Up to max directories of the bucket with a stamped listing (fresh or not).
-  std::vector<std::string> stampedPrefixes(const std::string& bucket, size_t max);
+  // Up to max directories of the bucket with a stamped listing older than ttl.
+  std::vector<std::string> staleStamped(const std::string& bucket, Clock::duration ttl, size_t max);
   // The stamp of a cached listing (fresh or not); nullopt if none or unstamped.
   std::optional<std::string> stamp(const std::string& bucket, const std::string& prefix);
   // The listing, if it still has this stamp, made as of `at` (its entries too, but this mount's
@@ -88,8 +89,21 @@ class DirCache {
   static std::string key(const std::string& bucket, const std::string& prefix) {
     return bucket + '\0' + prefix;
   }
+  // This mount's own edits of a directory (upsert with no time, erase), kept kOwnChangesKept
+  // whether or not it is cached: a listing asked before one of them and put after it gets it
+  // again, so a listing in flight while this mount stored or removed a name never undoes that
+  // (rsync's rename of the temp file it just closed would find no file).
+  struct OwnChange {
+    Clock::time_point at;
+    std::string name;
+    std::optional<DirEntry> entry;  // nullopt: removed
+  };
+  void recordLocked(const std::string& k, const std::string& name, std::optional<DirEntry> entry,
+                    Clock::time_point at);
   std::mutex mu_;
   std::unordered_map<std::string, Listing> listings_;
+  std::unordered_map<std::string, std::deque<OwnChange>> ownChanges_;  // by key
+  size_t recordsSincePrune_ = 0;
 };
 
 }  // namespace ais::fusefs

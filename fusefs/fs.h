@@ -322,20 +322,20 @@ class Fs {
   std::set<std::pair<std::string, std::string>> unfinishedRenames_;  // (bucket, intent); heldMu_
   std::thread recordKeeper_;
   // revalidate.cc
-  struct DirTokens {
-    Clock::time_point at;  // when they were asked
-    std::unordered_map<std::string, std::string> byPrefix;  // Client::bucketChanges
+  struct DirToken {
+    std::string token;     // Client::bucketChanges
+    Clock::time_point at;  // when it was asked
   };
-  // The directory's token if read within kTokenReuse, and when.
-  std::optional<std::pair<std::string, Clock::time_point>> recentToken(const std::string& bucket,
-                                                                       const std::string& prefix);
-  // Reads the tokens of the directory and of the bucket's other stamped listings, in one call.
+  // The directory's token if read within kTokenReuse.
+  std::optional<DirToken> recentToken(const std::string& bucket, const std::string& prefix);
+  // Reads the tokens of the directory and of the bucket's other stale stamped listings, in one
+  // call.
   void fetchTokens(const std::string& bucket, const std::string& prefix);
   // A stale listing of (bucket, prefix) made fresh if the directory's token has not changed
   // since it was made; false if it has, or there is no stamped listing.
   bool revalidate(const std::string& bucket, const std::string& prefix);
   std::mutex tokensMu_;
-  std::unordered_map<std::string, DirTokens> tokens_;  // by bucket; tokensMu_
+  std::unordered_map<std::string, DirToken> tokens_;  // by "bucket\0prefix"; tokensMu_
   std::mutex tokenFetchMu_;
   // xattr.cc
   static constexpr int kNoHolder = -1;

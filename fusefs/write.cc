@@ -330,15 +330,16 @@ void Fs::storedLocked(Inode& inode, ObjectInfo stored) {
   inode.attrAt = Clock::now();
   inode.pageCacheValid = true;  // the kernel's pages came from our own writes
   inode.pageCacheVersion = cacheTag(inode.info);
+  // (Cached before the write state goes: a lookup meanwhile finds one or the other.)
+  std::string name = inode.name();
+  std::string prefix = parentPrefix(name);
+  dirs_.upsert(inode.bucket(), prefix, name.substr(prefix.size()),
+               DirEntry{.kind = inode.kind, .haveInfo = true, .info = inode.info});
   if (inode.ws && inode.ws->mode == WriteState::Mode::kSpool) {
     inode.ws->dirty = false;  // keep the spool while the file is open: later writes need no GET
   } else {
     dropWriteStateLocked(inode);
   }
-  std::string name = inode.name();
-  std::string prefix = parentPrefix(name);
-  dirs_.upsert(inode.bucket(), prefix, name.substr(prefix.size()),
-               DirEntry{.kind = inode.kind, .haveInfo = true, .info = inode.info});
 }
 
 }  // namespace ais::fusefs

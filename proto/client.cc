@@ -562,16 +562,16 @@ Result<std::vector<std::string>> Client::bucketChanges(const std::string& bucket
       req.setBucket(bucket);
       auto list = req.initPrefixes(prefixes.size());
       for (size_t i = 0; i < prefixes.size(); ++i) list.set(i, prefixes[i]);
-      asks.add(impl_->guard<Tokens>(
-          t->rpcEndpoint, req.send().then([id = t->id](auto&& r) -> Result<Tokens> {
-            Status s = toStatus(r.getStatus());
-            if (!s.ok()) return s;
-            Tokens parts;
-            for (uint64_t fp : r.getFingerprints()) {
-              parts.push_back(fmt::format("|{}:{:x}:{:x}", id, r.getBoot(), fp));
-            }
-            return parts;
-          })));
+      asks.add(impl_->guard<Tokens>(t->rpcEndpoint,
+                                    req.send().then([id = t->id](auto&& r) -> Result<Tokens> {
+                                      Status s = toStatus(r.getStatus());
+                                      if (!s.ok()) return s;
+                                      Tokens parts;
+                                      std::string head = fmt::format("|{}:{:x}:", id, r.getBoot());
+                                      for (uint64_t fp : r.getFingerprints())
+                                        parts.push_back(head + fmt::format("{:x}", fp));
+                                      return parts;
+                                    })));
     }
     return kj::joinPromises(asks.releaseAsArray())
         .then([version = smap->version, n = prefixes.size()](kj::Array<Result<Tokens>>&& parts) {

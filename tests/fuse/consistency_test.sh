@@ -137,6 +137,26 @@ rm "$W/tree/d/1"
 within_ttl revalidated_created_seen "$(ms_until listed "$D/tree/c/added")"
 within_ttl revalidated_removed_gone "$(ms_until absent "$D/tree/d/1")"
 
+# ---- a file just closed is renamed (rsync's temp files, editors' saves) while another process
+# stats and lists its directory, so that listings of it are made while the file is written:
+# none of them may hide the file from the rename (listings in flight keep this mount's edits) ----
+mkdir -p "$W/busy" "$WORK/filler"
+# (3,000 other names: each listing of the directory takes long enough to overlap the writes)
+for i in $(seq 1 3000); do : >"$WORK/filler/x$i"; done
+ais put "$WORK/filler" "ais://$B/busy/" --conc 16 >/dev/null || fail busy_filler
+( end=$((SECONDS + 6)); while ((SECONDS < end)); do stat "$W/busy" >/dev/null; ls "$W/busy" >/dev/null; done ) &
+watcher=$!
+renamed=0 failed=0 end=$((SECONDS + 5))
+while ((SECONDS < end)); do
+  renamed=$((renamed + 1))
+  echo "$renamed" >"$W/busy/.tmp.$renamed"
+  mv "$W/busy/.tmp.$renamed" "$W/busy/f$renamed" 2>>"$WORK/busy.err" || failed=$((failed + 1))
+done
+wait "$watcher"
+((failed == 0 && renamed > 50)) && pass busy_dir_renames_of_closed_files ||
+  fail busy_dir_renames_of_closed_files "$failed of $renamed renames failed: $(head -2 "$WORK/busy.err")"
+[[ $(ls "$W/busy" | grep -c '^f') == "$renamed" ]] && pass busy_dir_all_named || fail busy_dir_all_named "$(ls "$W/busy" | grep -c '^f') of $renamed"
+
 # ---- a directory's mtime follows its entries on the other mounts too (its marker holds it) ----
 mkdir "$W/dm"
 for _ in $(seq 1 100); do [[ -d $D/dm ]] && break; sleep 0.05; done

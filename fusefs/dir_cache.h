@@ -37,7 +37,8 @@ struct Listing {
   // none), which a stat takes as the directory's attributes instead of asking again.
   bool listedSelf = false;
   std::optional<ObjectInfo> self;
-  // The bucket's change token read before the listing was made (revalidate.cc); "" if none.
+  // The targets' change tokens of the directory as they were before the listing was made
+  // (ListPage::changeStamp, revalidate.cc); "" if none.
   std::string stamp;
   std::map<std::string, DirEntry> children;  // by path component
 };

@@ -334,6 +334,11 @@ class Fs {
   // A stale listing of (bucket, prefix) made fresh if the directory's token has not changed
   // since it was made; false if it has, or there is no stamped listing.
   bool revalidate(const std::string& bucket, const std::string& prefix);
+  // DirCache::child, from the listing revalidated if it is stale.
+  std::optional<std::optional<DirEntry>> cachedChild(const std::string& bucket,
+                                                     const std::string& prefix,
+                                                     const std::string& name, Clock::duration ttl,
+                                                     Clock::time_point* at);
   std::mutex tokensMu_;
   std::unordered_map<std::string, DirToken> tokens_;  // by "bucket\0prefix"; tokensMu_
   std::mutex tokenFetchMu_;

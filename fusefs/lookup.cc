@@ -155,7 +155,7 @@ int Fs::relist(const std::string& bucket, const std::string& prefix, Clock::dura
       relistMu_[std::hash<std::string>{}(objectKey(bucket, prefix)) % relistMu_.size()];
   std::lock_guard l(mu);
   if (dirs_.fresh(bucket, prefix, ttl, forMisses)) return 0;  // listed while this one waited
-  // Nothing in the bucket changed since it was listed: it holds as of now.
+  // Nothing under the directory changed since it was listed: it holds as of now.
   if (revalidate(bucket, prefix) && dirs_.fresh(bucket, prefix, ttl, forMisses)) return 0;
   auto listing = fetchListing(bucket, prefix, maxPages);
   if (!listing.ok()) return listing.err();
@@ -215,10 +215,7 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component,
       return DirEntry{.kind = inode->kind, .haveInfo = true, .info = inode->info};
     }
   }
-  auto cached = dirs_.child(bucket, prefix, component, options_.listTtl, missingSince);
-  if (!cached && revalidate(bucket, prefix)) {
-    cached = dirs_.child(bucket, prefix, component, options_.listTtl, missingSince);
-  }
+  auto cached = cachedChild(bucket, prefix, component, options_.listTtl, missingSince);
   if (!cached) {
     // A directory in use (tar x, rsync: mostly misses) is re-listed once per TTL rather than
     // probed name by name (a HEAD plus a list on every target per miss).
@@ -397,10 +394,7 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
   std::string prefix = parentPrefix(name);
   std::string component = name.substr(prefix.size());
   Clock::time_point at;
-  auto cached = dirs_.child(bucket, prefix, component, options_.attrTtl, &at);
-  if (!cached && revalidate(bucket, prefix)) {
-    cached = dirs_.child(bucket, prefix, component, options_.attrTtl, &at);
-  }
+  auto cached = cachedChild(bucket, prefix, component, options_.attrTtl, &at);
   if (!cached) {
     auto size = dirs_.cachedSize(bucket, prefix);
     if (!size || *size > kRelistForAttrsMax) return std::nullopt;

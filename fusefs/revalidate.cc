@@ -3,12 +3,12 @@
 // memory); a listing carries the targets' tokens of its directory as they were before it was
 // made (ListPage::changeStamp), and when it goes stale, tokens read now that are the same prove
 // nothing under the directory changed on any target since: the listing is as good as one made
-// now, without listing again. One call asks for every stale stamped directory of the bucket, so a
-// read-only pass over a tree (git status, a second rsync, make, find) asks the targets about
-// ten times a second instead of listing each directory once per TTL, while writes elsewhere in
-// the bucket (git's index.lock) cost nothing to the directories they are not under. Changes
-// made elsewhere are still seen within the TTL: freshness counts from when the tokens were read,
-// as it does from a listing's time.
+// now, without listing again. One call asks for the directory and other stale ones (nearest
+// first), so a read-only pass over a tree (git status, a second rsync, make, find) asks the
+// targets a few times a second instead of listing each directory once per TTL, while writes
+// elsewhere in the bucket (git's index.lock) cost nothing to the directories they are not
+// under. Changes made elsewhere are still seen within the TTL: freshness counts from when the
+// tokens were read, as it does from a listing's time.
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/names.h"
@@ -33,9 +33,8 @@ std::optional<Fs::DirToken> Fs::recentToken(const std::string& bucket, const std
 void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   std::lock_guard fetching(tokenFetchMu_);  // threads that need them share a call
   if (recentToken(bucket, prefix)) return;
-  // This directory's, and those of the other listings due for revalidation (a pass over a tree
-  // needs them next) that have none this recent.
-  // Nearest first: a walk goes on with the directory's siblings and what is under them.
+  // This directory's, and those of the other listings due for revalidation that have none this
+  // recent, nearest first: a walk goes on with the directory's siblings and what is under them.
   std::vector<std::string> prefixes{prefix}, farther;
   std::string near = parentPrefix(prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1));
   for (auto& p : dirs_.staleStamped(bucket, options_.listTtl, 8 * kMaxTokenBatch)) {
@@ -57,6 +56,15 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   for (size_t i = 0; i < prefixes.size(); ++i) {
     tokens_[bucket + '\0' + prefixes[i]] = DirToken{std::move((*tokens)[i]), asked};
   }
+}
+
+std::optional<std::optional<DirEntry>> Fs::cachedChild(const std::string& bucket,
+                                                       const std::string& prefix,
+                                                       const std::string& name, Clock::duration ttl,
+                                                       Clock::time_point* at) {
+  auto cached = dirs_.child(bucket, prefix, name, ttl, at);
+  if (!cached && revalidate(bucket, prefix)) cached = dirs_.child(bucket, prefix, name, ttl, at);
+  return cached;
 }
 
 bool Fs::revalidate(const std::string& bucket, const std::string& prefix) {

@@ -388,6 +388,12 @@ Status Client::rename(const std::string& bucket, const std::string& from, const 
 
 namespace {
 
+// One target's part of a change token. Client::bucketChanges and ListPage::changeStamp must build
+// it alike, or a listing's stamp never equals the tokens read later.
+std::string changePart(const std::string& targetId, uint64_t boot, uint64_t fingerprint) {
+  return fmt::format("|{}:{:x}:{:x}", targetId, boot, fingerprint);
+}
+
 // One sorted item stream of a listing: objects and common prefixes (isPrefix) by key.
 struct ListItem {
   std::string key;
@@ -468,7 +474,7 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
             Status s = toStatus(r.getStatus());
             if (!s.ok()) return s;
             if (stamp && r.getBoot() != 0) {  // (0: a target from before bucketChanges)
-              *stamp = fmt::format("|{}:{:x}:{:x}", tid, r.getBoot(), r.getFingerprint());
+              *stamp = changePart(tid, r.getBoot(), r.getFingerprint());
             }
             std::vector<Item> v;
             for (auto e : r.getEntries()) {
@@ -567,9 +573,8 @@ Result<std::vector<std::string>> Client::bucketChanges(const std::string& bucket
                                       Status s = toStatus(r.getStatus());
                                       if (!s.ok()) return s;
                                       Tokens parts;
-                                      std::string head = fmt::format("|{}:{:x}:", id, r.getBoot());
                                       for (uint64_t fp : r.getFingerprints())
-                                        parts.push_back(head + fmt::format("{:x}", fp));
+                                        parts.push_back(changePart(id, r.getBoot(), fp));
                                       return parts;
                                     })));
     }

@@ -335,7 +335,7 @@ kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
       });
 }
 
-// One bucketChanges call answers at most this many directories (aisfs asks for up to 4,096).
+// One bucketChanges call answers at most this many directories (aisfs asks for up to 1,024).
 constexpr uint32_t kMaxChangePrefixes = 65536;
 
 kj::Promise<void> TargetService::bucketChanges(BucketChangesContext context) {

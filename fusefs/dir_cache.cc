@@ -7,6 +7,10 @@ namespace {
 // How long this mount's own edits are kept for listings in flight (a listing of a huge
 // directory takes seconds; DirCache::put).
 constexpr Clock::duration kOwnChangesKept = std::chrono::seconds(30);
+// How long after it was listed a listing this mount edited is renewed by tokens (which leave
+// this mount's writes out): every edit of this mount is made in the cached listing too, and
+// this bounds the harm of one that was not (a store that failed after it committed).
+constexpr Clock::duration kOwnEditsRenewed = std::chrono::seconds(60);
 
 }  // namespace
 
@@ -61,11 +65,29 @@ std::vector<std::string> DirCache::staleStamped(const std::string& bucket, Clock
   std::lock_guard l(mu_);
   for (auto& [k, listing] : listings_) {
     if (out.size() >= max) break;
-    if (!listing.stamp.empty() && now - listing.at > ttl && k.starts_with(lead)) {
+    if ((!listing.stamp.empty() || listing.anchor) && now - listing.at > ttl &&
+        k.starts_with(lead)) {
       out.push_back(k.substr(lead.size()));
     }
   }
   return out;
+}
+
+std::optional<std::pair<std::string, std::string>> DirCache::anchor(const std::string& bucket,
+                                                                    const std::string& prefix) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end() || !it->second.stamp.empty()) return std::nullopt;
+  return it->second.anchor;
+}
+
+std::optional<std::pair<std::string, std::string>> DirCache::anchorBelow(
+    const std::string& bucket, const std::string& prefix) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end()) return std::nullopt;
+  if (!it->second.stamp.empty()) return std::make_pair(prefix, it->second.stamp);
+  return it->second.anchor;
 }
 
 std::optional<std::string> DirCache::stamp(const std::string& bucket, const std::string& prefix) {
@@ -80,12 +102,34 @@ bool DirCache::renew(const std::string& bucket, const std::string& prefix, const
   std::lock_guard l(mu_);
   auto it = listings_.find(key(bucket, prefix));
   if (it == listings_.end() || it->second.stamp != stamp) return false;
-  Listing& listing = it->second;
+  return renewLocked(it->second, at);
+}
+
+bool DirCache::renewLocked(Listing& listing, Clock::time_point at) {
+  if (listing.ownEdits && at - listing.listed > kOwnEditsRenewed) return false;
   if (at <= listing.at) return true;
+  // Every entry as of `at`: the tokens say nothing under the directory changed since the
+  // listing but this mount's own edits, which are in it (those made after `at` stay as dated).
   for (auto& [name, entry] : listing.children) {
-    if (entry.at == listing.at) entry.at = at;  // (not this mount's own: those stay "now")
+    if (entry.at >= listing.listed && entry.at < at) entry.at = at;
   }
   listing.at = at;
+  return true;
+}
+
+bool DirCache::adopt(const std::string& bucket, const std::string& prefix,
+                     const std::string& anchorStamp, const std::string& stamp,
+                     Clock::time_point at) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end() || !it->second.stamp.empty() || !it->second.anchor ||
+      it->second.anchor->second != anchorStamp || stamp.empty()) {
+    return false;
+  }
+  Listing& listing = it->second;
+  if (!renewLocked(listing, at)) return false;
+  listing.stamp = stamp;
+  listing.anchor.reset();
   return true;
 }
 
@@ -124,11 +168,13 @@ void DirCache::recordLocked(const std::string& k, const std::string& name,
 
 void DirCache::put(const std::string& bucket, const std::string& prefix, Listing listing) {
   std::string k = key(bucket, prefix);
+  if (listing.listed == Clock::time_point{}) listing.listed = listing.at;
   std::lock_guard l(mu_);
   // This mount's changes made since the listing was asked for, which it may not show.
   if (auto own = ownChanges_.find(k); own != ownChanges_.end()) {
     for (const OwnChange& c : own->second) {
       if (c.at < listing.at) continue;
+      listing.ownEdits = true;
       if (c.entry) {
         listing.children[c.name] = *c.entry;
       } else {
@@ -148,8 +194,18 @@ void DirCache::upsert(const std::string& bucket, const std::string& prefix, cons
     e.at = Clock::now();
     recordLocked(k, name, e, e.at);
   }
+  // A directory's attributes are its listing's `self` too (a stat of it reads them there).
+  if (e.kind == Kind::kDir && e.haveInfo) {
+    std::string sub = k + name + '/';
+    if (auto s = listings_.find(sub); s != listings_.end() && s->second.listedSelf) {
+      s->second.self = e.hasMarker ? std::optional<ObjectInfo>(e.info) : std::nullopt;
+    }
+  }
   auto it = listings_.find(k);
-  if (it != listings_.end()) it->second.children[name] = std::move(e);
+  if (it != listings_.end()) {
+    if (entry.at == Clock::time_point{}) it->second.ownEdits = true;
+    it->second.children[name] = std::move(e);
+  }
 }
 
 void DirCache::erase(const std::string& bucket, const std::string& prefix,
@@ -158,7 +214,10 @@ void DirCache::erase(const std::string& bucket, const std::string& prefix,
   std::lock_guard l(mu_);
   recordLocked(k, name, std::nullopt, Clock::now());
   auto it = listings_.find(k);
-  if (it != listings_.end()) it->second.children.erase(name);
+  if (it != listings_.end()) {
+    it->second.ownEdits = true;
+    it->second.children.erase(name);
+  }
 }
 
 void DirCache::invalidate(const std::string& bucket, const std::string& prefix) {

@@ -38,8 +38,19 @@ struct Listing {
   bool listedSelf = false;
   std::optional<ObjectInfo> self;
   // The targets' change tokens of the directory as they were before the listing was made
-  // (ListPage::changeStamp, revalidate.cc); "" if none.
+  // (ListPage::changeStamp, revalidate.cc); "" if none. They leave this mount's own writes out,
+  // which it edits into the listing itself.
   std::string stamp;
+  // A directory this mount made (mkdir) starts with an empty listing and no stamp; `anchor` is
+  // the nearest directory above it whose listing had one then (prefix, stamp). The anchor's
+  // token found unchanged later proves that nothing under it changed but this mount's own
+  // writes, so the listing is then stamped with its directory's token read with it (adopt).
+  std::optional<std::pair<std::string, std::string>> anchor;
+  // When the cluster listed it, or this mount made it (renewals move `at`, not this), and
+  // whether this mount edited it since: such a listing is renewed only for kOwnEditsRenewed
+  // after that, then listed again (a bound on what an edit this mount missed can hide).
+  Clock::time_point listed{};
+  bool ownEdits = false;
   std::map<std::string, DirEntry> children;  // by path component
 };
 
@@ -61,14 +72,25 @@ class DirCache {
   // listing no older than ttl; nullopt when there is none.
   std::optional<size_t> subdirs(const std::string& bucket, const std::string& prefix,
                                 Clock::duration ttl);
-  // Up to max directories of the bucket with a stamped listing older than ttl.
+  // Up to max directories of the bucket with a stamped or anchored listing older than ttl.
   std::vector<std::string> staleStamped(const std::string& bucket, Clock::duration ttl, size_t max);
   // The stamp of a cached listing (fresh or not); nullopt if none or unstamped.
   std::optional<std::string> stamp(const std::string& bucket, const std::string& prefix);
-  // The listing, if it still has this stamp, made as of `at` (its entries too, but this mount's
-  // own changes, which are true now anyway); false if it is gone or was listed again.
+  // The anchor of an unstamped listing (Listing::anchor); nullopt if none.
+  std::optional<std::pair<std::string, std::string>> anchor(const std::string& bucket,
+                                                            const std::string& prefix);
+  // What a directory made now under this one gets as its anchor: this listing's stamp if it
+  // has one, else its own anchor.
+  std::optional<std::pair<std::string, std::string>> anchorBelow(const std::string& bucket,
+                                                                 const std::string& prefix);
+  // The listing, if it still has this stamp, made as of `at` (its entries too); false if it is
+  // gone, was listed again, or has carried this mount's edits for longer than kOwnEditsRenewed.
   bool renew(const std::string& bucket, const std::string& prefix, const std::string& stamp,
              Clock::time_point at);
+  // An anchored listing whose anchor still had anchorStamp when `stamp` (its directory's token)
+  // was read, at `at`: stamped with it and renewed as of `at`.
+  bool adopt(const std::string& bucket, const std::string& prefix, const std::string& anchorStamp,
+             const std::string& stamp, Clock::time_point at);
   // The directory's own marker as a listing no older than ttl showed it (Listing::self), and
   // when; false when there is no such listing.
   bool self(const std::string& bucket, const std::string& prefix, Clock::duration ttl,
@@ -101,6 +123,7 @@ class DirCache {
   };
   void recordLocked(const std::string& k, const std::string& name, std::optional<DirEntry> entry,
                     Clock::time_point at);
+  bool renewLocked(Listing& listing, Clock::time_point at);
   std::mutex mu_;
   std::unordered_map<std::string, Listing> listings_;
   std::unordered_map<std::string, std::deque<OwnChange>> ownChanges_;  // by key

@@ -147,7 +147,11 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
   dirs_.upsert(bucket, parent->name(), name, entry);
   dirChanged(*parent);
   // A directory we just made is empty: lookups in it (tar x, cp -r) need not ask the cluster.
-  dirs_.put(bucket, *marker, Listing{.at = Clock::now()});
+  // Its listing is stamped later through the nearest stamped listing above it (revalidate.cc).
+  dirs_.put(bucket, *marker,
+            Listing{.at = Clock::now(),
+                    .anchor = dirs_.anchorBelow(bucket, parent->name()),
+                    .ownEdits = true});
   return entryFor(bucket, childName(parent->name(), name), entry);
 }
 

@@ -6,6 +6,7 @@
 // memory only: no marker is made for it. An explicit utimens wins: it drops what is pending.
 #include "common/log.h"
 #include "fusefs/fs.h"
+#include "fusefs/names.h"
 
 namespace ais::fusefs {
 namespace {
@@ -95,6 +96,13 @@ void Fs::writeDirTimes() {
       }
       continue;
     }
+    // The parent's listing shows the directory's times too (and its own listing's `self`): the
+    // tokens this mount revalidates them with leave its own writes out.
+    std::string path = marker.substr(0, marker.size() - 1);
+    std::string prefix = parentPrefix(path);
+    dirs_.upsert(
+        bucket, prefix, path.substr(prefix.size()),
+        DirEntry{.kind = Kind::kDir, .haveInfo = true, .hasMarker = true, .info = *updated});
     if (inode) {
       inode->info = std::move(*updated);
       inode->attrAt = Clock::now();

@@ -328,11 +328,14 @@ class Fs {
   };
   // The directory's token if read within kTokenReuse.
   std::optional<DirToken> recentToken(const std::string& bucket, const std::string& prefix);
-  // Reads the tokens of the directory and of the bucket's other stale stamped listings, in one
-  // call.
+  // Whether the directory's token was read within kTokenReuse, with its anchor's if it has one.
+  bool tokensFresh(const std::string& bucket, const std::string& prefix);
+  // Reads the tokens of the directory and of the bucket's other stale stamped or anchored
+  // listings (and their anchors), in one call.
   void fetchTokens(const std::string& bucket, const std::string& prefix);
   // A stale listing of (bucket, prefix) made fresh if the directory's token has not changed
-  // since it was made; false if it has, or there is no stamped listing.
+  // since it was made (or, made by this mount, its anchor's: DirCache::adopt); false if it
+  // has, or there is no stamped or anchored listing.
   bool revalidate(const std::string& bucket, const std::string& prefix);
   // DirCache::child, from the listing revalidated if it is stale.
   std::optional<std::optional<DirEntry>> cachedChild(const std::string& bucket,

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -89,7 +90,12 @@ int run(int argc, char** argv) {
   log::setTag("aisfs");
   int notify = options.foreground ? -1 : detach();
 
-  auto client = Client::connect(Client::Options{.endpoint = options.endpoint});
+  // A random id per mount: the targets leave this mount's own writes out of the change tokens
+  // it is answered (revalidate.cc), so the listings it caches and edits stay valid.
+  std::random_device rd;
+  uint64_t writer = (uint64_t{rd()} << 32 | rd()) | 1;  // (never 0: that is "anyone")
+  auto client =
+      Client::connect(Client::Options{.endpoint = options.endpoint, .changeWriter = writer});
   if (!client.ok()) {
     report(notify, "aisfs: cannot reach " + options.endpoint + ": " + client.status().toString());
     return 1;

@@ -9,6 +9,15 @@
 // elsewhere in the bucket (git's index.lock) cost nothing to the directories they are not
 // under. Changes made elsewhere are still seen within the TTL: freshness counts from when the
 // tokens were read, as it does from a listing's time.
+//
+// This mount's own writes do not move the tokens it is answered (the targets leave out the
+// writes of the mount's id, Client::Options::changeWriter): it edits its cached listings as it
+// writes, so a tree it is writing (tar x, git add) stays revalidated, not listed again. A
+// directory it makes (mkdir) gets an empty listing with no stamp but an anchor: the nearest
+// stamped listing above it then. Read together later, the anchor's token unchanged stamps the
+// new listing with its own token (DirCache::adopt), so `ls -lR` after `tar x` lists nothing.
+#include <set>
+
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/names.h"
@@ -30,19 +39,41 @@ std::optional<Fs::DirToken> Fs::recentToken(const std::string& bucket, const std
   return it->second;
 }
 
+bool Fs::tokensFresh(const std::string& bucket, const std::string& prefix) {
+  auto own = recentToken(bucket, prefix);
+  if (!own) return false;
+  auto anchor = dirs_.anchor(bucket, prefix);
+  if (!anchor) return true;
+  auto above = recentToken(bucket, anchor->first);
+  return above && above->at == own->at;  // (read together: see fetchTokens)
+}
+
 void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   std::lock_guard fetching(tokenFetchMu_);  // threads that need them share a call
-  if (recentToken(bucket, prefix)) return;
+  if (tokensFresh(bucket, prefix)) return;
   // This directory's, and those of the other listings due for revalidation that have none this
   // recent, nearest first: a walk goes on with the directory's siblings and what is under them.
-  std::vector<std::string> prefixes{prefix}, farther;
+  std::vector<std::string> candidates{prefix}, farther;
   std::string near = parentPrefix(prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1));
   for (auto& p : dirs_.staleStamped(bucket, options_.listTtl, 8 * kMaxTokenBatch)) {
-    if (p == prefix || recentToken(bucket, p)) continue;
-    (p.starts_with(near) ? prefixes : farther).push_back(std::move(p));
+    if (p == prefix || tokensFresh(bucket, p)) continue;
+    (p.starts_with(near) ? candidates : farther).push_back(std::move(p));
   }
-  for (auto& p : farther) prefixes.push_back(std::move(p));
-  if (prefixes.size() > kMaxTokenBatch) prefixes.resize(kMaxTokenBatch);
+  for (auto& p : farther) candidates.push_back(std::move(p));
+  // Anchors (the listings this mount made: DirCache::adopt) go last: each target reads the
+  // prefixes in order, so a directory's token is read before its anchor's, and the anchor found
+  // unchanged then covers the directory up to its own token's reading.
+  std::vector<std::string> prefixes;
+  std::set<std::string> anchors;
+  for (auto& p : candidates) {
+    auto anchor = dirs_.anchor(bucket, p);
+    size_t more = anchor && !anchors.contains(anchor->first) ? 2 : 1;
+    if (prefixes.size() + anchors.size() + more > kMaxTokenBatch) break;
+    if (anchor) anchors.insert(anchor->first);
+    prefixes.push_back(std::move(p));
+  }
+  std::erase_if(prefixes, [&](const std::string& p) { return anchors.contains(p); });
+  prefixes.insert(prefixes.end(), anchors.begin(), anchors.end());
   Clock::time_point asked = Clock::now();
   auto tokens = client_.bucketChanges(bucket, prefixes);
   if (!tokens.ok()) {  // (a target down: directories are listed again, as without tokens)
@@ -70,13 +101,17 @@ std::optional<std::optional<DirEntry>> Fs::cachedChild(const std::string& bucket
 bool Fs::revalidate(const std::string& bucket, const std::string& prefix) {
   if (bucket.empty()) return false;  // (the bucket list: no tokens)
   auto stamp = dirs_.stamp(bucket, prefix);
-  if (!stamp) return false;
+  auto anchor = stamp ? std::nullopt : dirs_.anchor(bucket, prefix);
+  if (!stamp && !anchor) return false;
+  if (!tokensFresh(bucket, prefix)) fetchTokens(bucket, prefix);
   auto now = recentToken(bucket, prefix);
-  if (!now) {
-    fetchTokens(bucket, prefix);
-    now = recentToken(bucket, prefix);
-  }
-  return now && now->token == *stamp && dirs_.renew(bucket, prefix, *stamp, now->at);
+  if (!now) return false;
+  if (stamp) return now->token == *stamp && dirs_.renew(bucket, prefix, *stamp, now->at);
+  // A listing this mount made: its anchor unchanged since before it was made, read after the
+  // directory's token, proves the listing right as of that token.
+  auto above = recentToken(bucket, anchor->first);
+  return above && above->at == now->at && above->token == anchor->second &&
+         dirs_.adopt(bucket, prefix, anchor->second, now->token, now->at);
 }
 
 }  // namespace ais::fusefs

@@ -54,6 +54,10 @@ struct ObjectRef {
   # PUT, assemble or DELETE only if the object is this version now (VersionChanged otherwise,
   # atomically with the commit or removal): S3 If-Match. 0: whatever is there.
   ifVersion @7 :UInt64;
+  # The aisfs mount that makes this change (a random id per mount; 0: anyone else). A target's
+  # change tokens (bucketChanges) leave a mount's own writes out of the tokens it answers that
+  # mount, so its cached listings, which it edits itself, outlive its own writes.
+  writer @8 :UInt64;
 }
 
 struct NodeStatus {
@@ -206,10 +210,10 @@ interface Node {
   # markers (with a delimiter): a rolled-up prefix's own object (a directory marker "d/", aisfs)
   # is an entry too, beside the prefix.
   listObjects @15 (bucket :Text, prefix :Text, startAfter :Text, limit :UInt32, delimiter :Text,
-                   markers :Bool)
+                   markers :Bool, writer :UInt64)
       -> (status :Status, entries :List(ObjectAttrs), prefixes :List(Text), boot :UInt64,
           fingerprint :UInt64);
-  # (boot, fingerprint: the prefix's bucketChanges, read before the page was.)
+  # (boot, fingerprint: the prefix's bucketChanges for `writer`, read before the page was.)
   # Custom metadata only; bytes and version unchanged. merge: update keys, "" deletes a key.
   # add: counters changed atomically, after the merge: each value a signed decimal added to the
   # key's number (addMissing if the key is absent or not a number). opId (non-empty) makes the
@@ -302,7 +306,9 @@ interface Node {
   # the same boot and fingerprint read later mean no object under it was stored, changed or
   # removed on this target meanwhile, so a listing made after the first read still holds
   # (aisfs revalidates its cached listings with them; listObjects returns the same beside a page).
-  bucketChanges @34 (bucket :Text, prefixes :List(Text))
+  # writer (non-zero): the asking mount's id (ObjectRef.writer); its own writes do not move the
+  # tokens it gets, anyone else's do.
+  bucketChanges @34 (bucket :Text, prefixes :List(Text), writer :UInt64)
       -> (status :Status, boot :UInt64, fingerprints :List(UInt64));
   # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -468,6 +468,7 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
       req.setLimit(pageSize == UINT32_MAX ? pageSize : pageSize + 1);
       req.setDelimiter(options.delimiter);
       req.setMarkers(options.dirMarkers);
+      req.setWriter(impl_->options_.changeWriter);
       std::string tid = t->id;
       return impl_->guard<std::vector<Item>>(
           t->rpcEndpoint, req.send().then([tid, stamp](auto&& r) -> Result<std::vector<Item>> {
@@ -566,6 +567,7 @@ Result<std::vector<std::string>> Client::bucketChanges(const std::string& bucket
     for (const meta::NodeInfo* t : targets) {
       auto req = impl_->pool_->get(t->rpcEndpoint).bucketChangesRequest();
       req.setBucket(bucket);
+      req.setWriter(impl_->options_.changeWriter);
       auto list = req.initPrefixes(prefixes.size());
       for (size_t i = 0; i < prefixes.size(); ++i) list.set(i, prefixes[i]);
       asks.add(impl_->guard<Tokens>(t->rpcEndpoint,

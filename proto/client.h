@@ -241,6 +241,10 @@ class Client {
     std::chrono::milliseconds requestTimeout{60000};
     // The S3 gateways only: may list and use reserved buckets (meta::isReservedBucket).
     bool reservedBuckets = false;
+    // aisfs only: the mount's random id, sent with every change it makes (ObjectRef.writer) and
+    // with its listings and bucketChanges, whose tokens then leave its own writes out: the
+    // listings it caches, and edits as it writes, stay valid. 0: none.
+    uint64_t changeWriter = 0;
   };
 
   // Connects and fetches the Smap; fails with kUnavailable if the endpoint does not answer.

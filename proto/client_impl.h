@@ -346,6 +346,7 @@ class Client::Impl {
     ref.setBucket(bucket);
     ref.setName(name);
     ref.setSmapVersion(smap.version);
+    ref.setWriter(options_.changeWriter);
   }
 
   // Streams `src` into a PutStream then commits with the sender's checksum.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "node/store/block_sums.h"
+#include "node/store/change_writer.h"
 #include "node/store/lom.h"
 
 namespace ais::store {
@@ -129,23 +130,35 @@ void LomDb::countChange(std::string_view key) {
     changes_.clear();
     ++changesEpoch_;
   }
+  const uint64_t writer = currentChangeWriter();
   size_t end = cut + 1;
   for (;;) {
-    ++changes_[std::string(key.substr(0, end))];
+    DirCount& c = changes_[std::string(key.substr(0, end))];
+    ++c.total;
+    if (writer != 0 && c.writer == writer) {
+      ++c.byWriter;
+    } else {  // (a new run: the previous writer's count now takes in all of its writes)
+      c.writer = writer;
+      c.byWriter = writer != 0 ? 1 : 0;
+    }
     size_t slash = key.find('/', end);
     if (slash == std::string_view::npos) break;
     end = slash + 1;
   }
 }
 
-LomDb::DirChanges LomDb::changes(std::string_view bucket, std::string_view dirPrefix) const {
+LomDb::DirChanges LomDb::changes(std::string_view bucket, std::string_view dirPrefix,
+                                 uint64_t asker) const {
   std::string k;
   k.reserve(bucket.size() + 1 + dirPrefix.size());
   k.append(bucket).push_back('\0');
   k.append(dirPrefix);
   std::lock_guard l(changesMu_);
   auto it = changes_.find(k);
-  return {changesEpoch_, it == changes_.end() ? 0 : it->second};
+  if (it == changes_.end()) return {changesEpoch_, 0};
+  const DirCount& c = it->second;
+  // (the asker's own run is left out: what it is answered moves with anyone else's write only)
+  return {changesEpoch_, c.total - (asker != 0 && c.writer == asker ? c.byWriter : 0)};
 }
 
 Status LomDb::put(std::string_view key, std::string_view value, bool sync) {

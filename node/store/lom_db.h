@@ -116,11 +116,15 @@ class LomDb {
   // each write, with an epoch that moves when counts are dropped (a range deleted, too many
   // directories kept). The same pair read before a listing of the directory and later means
   // the listing is still what this mountpath holds (clients revalidate with it, Store::changes).
+  // asker (non-zero: an aisfs mount's id, change_writer.h): the count leaves out the writes that
+  // mount made while it was the directory's last writer, so its own writes do not move it and
+  // anyone else's always do (each directory remembers one writer: a write by another ends that
+  // writer's run, and the count it is answered then takes in all of the run again).
   struct DirChanges {
     uint64_t epoch = 0;
     uint64_t count = 0;
   };
-  DirChanges changes(std::string_view bucket, std::string_view dirPrefix) const;
+  DirChanges changes(std::string_view bucket, std::string_view dirPrefix, uint64_t asker = 0) const;
 
  private:
   LomDb(std::unique_ptr<rocksdb::DB> db, std::string dir);
@@ -130,7 +134,12 @@ class LomDb {
   rocksdb::ColumnFamilyHandle* blocks_ = nullptr;
   std::string dir_;
   mutable std::mutex changesMu_;
-  std::unordered_map<std::string, uint64_t> changes_;  // by "<bucket>\0<dir prefix>"
+  struct DirCount {
+    uint64_t total = 0;     // writes under the directory
+    uint64_t writer = 0;    // who made the last of them (0: anyone)
+    uint64_t byWriter = 0;  // how many of the last ones that writer made in a row
+  };
+  std::unordered_map<std::string, DirCount> changes_;  // by "<bucket>\0<dir prefix>"
   uint64_t changesEpoch_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/zeros.h"
+#include "node/store/change_writer.h"
 #include "node/store/fs.h"
 #include "node/store/store.h"
 
@@ -171,6 +172,8 @@ Result<uint64_t> ObjectWriter::seal(std::optional<uint64_t> expectedChecksum, bo
 }
 
 Result<Lom> ObjectWriter::commit(std::optional<uint64_t> expectedChecksum) {
+  // (a writer given to the store call as a whole stays if the options name none)
+  ChangeWriterScope writer(opts_.changeWriter ? opts_.changeWriter : currentChangeWriter());
   auto checksum = seal(expectedChecksum, /*fsyncNow=*/true);
   if (!checksum.ok()) return checksum.status();
   auto lom = store_.commitWork(*this, *checksum, hasher_.blocks());

@@ -35,6 +35,8 @@ struct PutOptions {
   // Commit only if the object is this version now (under the name lock, with the commit):
   // kVersionChanged otherwise, nothing stored. 0: any (or none).
   uint64_t ifVersion = 0;
+  // The aisfs mount storing it (change_writer.h): its commit does not move that mount's tokens.
+  uint64_t changeWriter = 0;
 };
 
 class ObjectWriter {

@@ -8,6 +8,7 @@
 #include <set>
 #include <shared_mutex>
 
+#include "node/store/change_writer.h"
 #include "node/store/fs.h"
 #include "node/store/store.h"
 
@@ -25,6 +26,12 @@ std::vector<Result<Lom>> Store::putGroup(std::string_view bucket, std::vector<Gr
     uint64_t checksum;
   };
   std::map<Mountpath*, std::vector<Staged>> byMountpath;
+  // One aisfs mount's batch (all items from one writer) keeps that mount's tokens.
+  uint64_t writer = items.empty() ? 0 : items[0].opts.changeWriter;
+  for (const auto& it : items) {
+    if (it.opts.changeWriter != writer) writer = 0;
+  }
+  ChangeWriterScope changeWriter(writer ? writer : currentChangeWriter());
   for (size_t i = 0; i < items.size(); ++i) {
     auto w = beginPut(bucket, items[i].name, items[i].opts);
     Status st = w.ok() ? (*w)->write(items[i].data.data(), items[i].data.size()) : w.status();

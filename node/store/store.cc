@@ -56,11 +56,12 @@ Store::Store(std::vector<std::unique_ptr<Mountpath>> mps)
   }
 }
 
-Store::Changes Store::changes(std::string_view bucket, std::string_view prefix) const {
+Store::Changes Store::changes(std::string_view bucket, std::string_view prefix,
+                              uint64_t asker) const {
   std::string_view dir = prefix.substr(0, prefix.rfind('/') + 1);  // ("" if none)
   uint64_t h = 0;
   for (const auto& mp : mps_) {
-    auto [epoch, count] = mp->db->changes(bucket, dir);
+    auto [epoch, count] = mp->db->changes(bucket, dir, asker);
     const uint64_t parts[] = {mp->digest, mp->enabled.load() ? 1u : 0u,
                               mp->detached.load() ? 1u : 0u, epoch, count};
     h = meta::xxhash64(std::string_view(reinterpret_cast<const char*>(parts), sizeof parts), h);

@@ -225,12 +225,12 @@ class Store {
   // '/'; another prefix counts as the directory it is in), as a token: the same token read
   // later means no LOM under it was written or removed meanwhile and the mountpaths are as they
   // were (LomDb::changes), so a listing made after the first read still holds. boot is random
-  // per process.
+  // per process. asker: as for LomDb::changes (an aisfs mount's own writes left out).
   struct Changes {
     uint64_t boot = 0;
     uint64_t fingerprint = 0;
   };
-  Changes changes(std::string_view bucket, std::string_view prefix) const;
+  Changes changes(std::string_view bucket, std::string_view prefix, uint64_t asker = 0) const;
   // Enables or disables a mountpath (kept across restarts). A disabled one gets no new object or
   // copy, and objects move off it as syncCopies runs for them (the resilver job); until then
   // they are read from it. The last enabled mountpath cannot be disabled. Returns whether the

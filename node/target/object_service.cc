@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/zeros.h"
 #include "meta/names.h"
+#include "node/store/change_writer.h"
 #include "node/target/object_attrs.h"
 #include "node/target/peer_calls.h"
 #include "node/target/put_stream.h"
@@ -355,6 +356,7 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
   opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
   opts.ifVersion = ref.ifVersion;
   opts.mtimeNs = ref.mtimeNs;
+  opts.changeWriter = ref.writer;
   return ctx_.io
       ->run(mp,
             [store = ctx_.store.get(), ref, data, checksum,
@@ -411,6 +413,7 @@ kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector
             {it.ref.name,
              std::string_view(reinterpret_cast<const char*>(it.data.begin()), it.data.size()),
              it.checksum, putOptions(bucket, std::move(it.custom))});
+        group.back().opts.changeWriter = it.ref.writer;
       }
       work.add(ctx_.io
                    ->run(mp, [store = ctx_.store.get(), bucket = bucket,
@@ -562,6 +565,7 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
               opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
               opts.ifVersion = ref.ifVersion;
               opts.mtimeNs = ref.mtimeNs;
+              opts.changeWriter = ref.writer;
               return store->beginPut(ref.bucket, ref.name, std::move(opts));
             })
       .then([this, mp, ref, start](Result<std::unique_ptr<store::ObjectWriter>> writer) -> Out {
@@ -827,6 +831,7 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
   return ctx_.io
       ->run(mountpathOf(ref.bucket, ref.name),
             [store = ctx_.store.get(), ref] {
+              store::ChangeWriterScope writer(ref.writer);
               // A late delete (ref.mtimeNs): only what was written before it.
               auto older = [&](const std::string& b) {
                 if (ref.mtimeNs == 0) return true;
@@ -877,6 +882,7 @@ kj::Promise<Result<store::Store::Removed>> ObjectService::removeObject(ObjectRef
   AIS_RETURN_PROMISE_IF_ERROR(Removed, checkRouted(ref));
   return ctx_.io->run(mountpathOf(ref.bucket, ref.name),
                       [store = ctx_.store.get(), ref, versionId]() {
+                        store::ChangeWriterScope writer(ref.writer);
                         if (!versionId.empty()) {
                           return store->removeVersion(ref.bucket, ref.name, versionId);
                         }
@@ -976,13 +982,15 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
                                                           std::string name,
                                                           std::map<std::string, std::string> custom,
                                                           bool ifAbsent, bool keepMtime,
-                                                          uint64_t ifVersion) {
+                                                          uint64_t ifVersion,
+                                                          uint64_t changeWriter) {
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
   if (!owner) return Result<store::Lom>(Status(Code::kNoTargets));
   if (owner->id == ctx_.cfg.id) {
     return ctx_.io
         ->run(mountpathOf(bucket, name),
               [store = ctx_.store.get(), reader, bucket, name, ifAbsent, keepMtime, ifVersion,
+               changeWriter,
                opts = putOptions(bucket, std::move(custom))]() mutable -> Result<store::Lom> {
                 if (keepMtime) opts.mtimeNs = reader->lom().mtimeNs;
                 AIS_RETURN_IF_ERROR(checkAbsent(*store, ifAbsent, bucket, name, opts.mtimeNs));
@@ -991,6 +999,7 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
                 AIS_RETURN_IF_ERROR(checkVersion(*store, dst));
                 opts.ifAbsent = ifAbsent;
                 opts.ifVersion = ifVersion;
+                opts.changeWriter = changeWriter;
                 return copyLocal(*store, *reader, bucket, name, std::move(opts));
               })
         .then([this, bucket, name](Result<store::Lom> lom) {
@@ -1005,6 +1014,7 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
   ref.setSmapVersion(ctx_.meta.smap().version);
   ref.setIfAbsent(ifAbsent);
   ref.setIfVersion(ifVersion);
+  ref.setWriter(changeWriter);
   if (keepMtime) ref.setMtimeNs(reader->lom().mtimeNs);
   if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
   uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
@@ -1038,6 +1048,7 @@ kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
   AIS_RETURN_IF_ERROR(meta::validateObjectName(to));
   store::Store* store = ctx_.store.get();
   std::string bucket = ref.bucket, from = ref.name;
+  const uint64_t writer = ref.writer;
   size_t mp = mountpathOf(bucket, from);
   if (from == to) {
     return ctx_.io->run(mp, [store, bucket, from] { return store->head(bucket, from).status(); });
@@ -1045,7 +1056,12 @@ kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, to));
   if (!owner) return Status(Code::kNoTargets);
   if (owner->id == ctx_.cfg.id) {
-    return ctx_.io->run(mp, [store, bucket, from, to] { return store->rename(bucket, from, to); })
+    return ctx_.io
+        ->run(mp,
+              [store, bucket, from, to, writer] {
+                store::ChangeWriterScope scope(writer);
+                return store->rename(bucket, from, to);
+              })
         .then([this, bucket, from, to](Status st) -> kj::Promise<Status> {
           if (!st.ok() || !ec_.propsOf(bucket)) return st;
           return ec_.protect(bucket, to).then([this, bucket, from](Status st) {
@@ -1054,17 +1070,20 @@ kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
         });
   }
   return openOnDisk(bucket, from)
-      .then([this, bucket, from, to](Result<ReaderPtr> reader) -> kj::Promise<Status> {
+      .then([this, bucket, from, to, writer](Result<ReaderPtr> reader) -> kj::Promise<Status> {
         if (!reader.ok()) return reader.status();
         auto custom = (*reader)->lom().custom;
         // A rename is not a modification: the object keeps its mtime.
-        return sendObject(*reader, bucket, to, std::move(custom), false, true)
-            .then([this, bucket, from](Result<store::Lom> moved) -> kj::Promise<Status> {
+        return sendObject(*reader, bucket, to, std::move(custom), false, true, 0, writer)
+            .then([this, bucket, from, writer](Result<store::Lom> moved) -> kj::Promise<Status> {
               if (!moved.ok()) return moved.status();
               // Remove the source only once the destination committed (and protected).
               return ctx_.io
-                  ->run(mountpathOf(bucket, from), [store = ctx_.store.get(), bucket,
-                                                    from] { return store->remove(bucket, from); })
+                  ->run(mountpathOf(bucket, from),
+                        [store = ctx_.store.get(), bucket, from, writer] {
+                          store::ChangeWriterScope scope(writer);
+                          return store->remove(bucket, from);
+                        })
                   .then([this, bucket, from](Status st) -> kj::Promise<Status> {
                     if (!st.ok() || !ec_.propsOf(bucket)) return st;
                     return ec_.dropSlices(bucket, from).then([st] { return st; });
@@ -1102,6 +1121,7 @@ kj::Promise<Result<store::Lom>> ObjectService::setCustom(
       ->run(mountpathOf(ref.bucket, ref.name),
             [store = ctx_.store.get(), ref, incoming = std::move(incoming), merge,
              counters = std::move(counters)]() mutable -> Result<store::Lom> {
+              store::ChangeWriterScope writer(ref.writer);
               return store->setCustom(ref.bucket, ref.name, std::move(incoming), merge,
                                       counters ? &*counters : nullptr);
             })

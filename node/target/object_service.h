@@ -39,6 +39,7 @@ struct ObjectRef {
   int64_t mtimeNs = 0;     // PUT: the modification time to keep (a moved object); 0: now
   bool degraded = false;   // GET/HEAD: the owner is down; serve from EC slices or replicas
   uint64_t ifVersion = 0;  // PUT/DELETE: VersionChanged unless the object is this version now
+  uint64_t writer = 0;     // the aisfs mount making the change (store/change_writer.h); 0: anyone
 };
 
 // Which bytes a GET wants and how they travel.
@@ -62,6 +63,7 @@ struct ListQuery {
   std::string bucket, prefix, startAfter, delimiter;
   size_t limit = 1000;
   bool markers = false;  // a rolled-up prefix's own object is listed too (listObjects)
+  uint64_t writer = 0;   // the asking aisfs mount: its change token leaves its own writes out
 };
 
 struct ListPage {
@@ -224,9 +226,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // Stores the reader's object as bucket/name on its owner target (this one or another).
   // keepMtime: the copy keeps the source's modification time (the object moves). ifVersion
   // (non-zero): committed only over that version of bucket/name (S3 If-Match on a copy).
+  // changeWriter: the aisfs mount whose rename this is (ObjectRef::writer).
   kj::Promise<Result<store::Lom>> sendObject(ReaderPtr reader, std::string bucket, std::string name,
                                              std::map<std::string, std::string> custom,
-                                             bool ifAbsent, bool keepMtime, uint64_t ifVersion = 0);
+                                             bool ifAbsent, bool keepMtime, uint64_t ifVersion = 0,
+                                             uint64_t changeWriter = 0);
   // The scrub's damaged objects of an EC bucket, one after another: restored from the slices,
   // written back, and moved in the report from corrupt/missing to repaired.
   kj::Promise<void> restoreDamaged(std::string bucket,

@@ -21,9 +21,14 @@ namespace {
 
 template <typename Ref>
 ObjectRef objectRef(Ref ref) {
-  return ObjectRef{proto::str(ref.getBucket()), proto::str(ref.getName()), ref.getLocalOnly(),
-                   ref.getIfAbsent(),           ref.getMtimeNs(),          ref.getDegraded(),
-                   ref.getIfVersion()};
+  return ObjectRef{proto::str(ref.getBucket()),
+                   proto::str(ref.getName()),
+                   ref.getLocalOnly(),
+                   ref.getIfAbsent(),
+                   ref.getMtimeNs(),
+                   ref.getDegraded(),
+                   ref.getIfVersion(),
+                   ref.getWriter()};
 }
 
 // Fills the results' attrs from a LOM, or their status from the error.
@@ -313,9 +318,10 @@ kj::Promise<void> TargetService::listObjects(ListObjectsContext context) {
               proto::str(p.getStartAfter()),
               proto::str(p.getDelimiter()),
               p.getLimit(),
-              p.getMarkers()};
+              p.getMarkers(),
+              p.getWriter()};
   // What it will list, as of before the page is read (bucketChanges).
-  auto changes = ctx_.store->changes(q.bucket, q.prefix);
+  auto changes = ctx_.store->changes(q.bucket, q.prefix, q.writer);
   return objects_.list(std::move(q))
       .then([this, context, changes, start = Metrics::Clock::now()](Result<ListPage> page) mutable {
         ctx_.metrics.record(MetricOp::kList, proto::str(context.getParams().getBucket()), 0, start,
@@ -351,7 +357,7 @@ kj::Promise<void> TargetService::bucketChanges(BucketChangesContext context) {
   auto fingerprints = results.initFingerprints(p.getPrefixes().size());
   uint64_t boot = 0;
   for (uint32_t i = 0; i < fingerprints.size(); ++i) {
-    auto changes = ctx_.store->changes(bucket, proto::str(p.getPrefixes()[i]));
+    auto changes = ctx_.store->changes(bucket, proto::str(p.getPrefixes()[i]), p.getWriter());
     boot = changes.boot;
     fingerprints.set(i, changes.fingerprint);
   }

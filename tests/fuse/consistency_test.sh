@@ -7,7 +7,9 @@
 # elsewhere fails. Names: on a mount with the default TTLs, a file removed, renamed or created on
 # another mount is gone / seen within the 1 s TTL (measured, with 0.5 s of slack), in lookups and
 # in listings. A directory's mtime changed by its entries on one mount is seen on another within
-# 3 s (written to its marker within a second, then the TTL), and an explicit mtime wins.
+# 3 s (written to its marker within a second, then the TTL), and an explicit mtime wins. A tree a
+# mount extracted itself is walked after the TTL without a LIST (its own writes do not move its
+# change tokens), and what others change in it is still seen within the TTL.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built consistency_test --fuse
 cluster_up
@@ -136,6 +138,40 @@ echo added >"$W/tree/c/added"
 rm "$W/tree/d/1"
 within_ttl revalidated_created_seen "$(ms_until listed "$D/tree/c/added")"
 within_ttl revalidated_removed_gone "$(ms_until absent "$D/tree/d/1")"
+
+# ---- this mount's own writes keep its listings (the targets leave them out of its tokens): a
+# tree it extracted is walked after the TTL without a LIST, and shows what was written; what
+# others change in it, and in a directory it just made, is still seen within the TTL ----
+mkdir -p "$WORK/own/x/y" "$WORK/own/z"
+for f in 1 2 3; do
+  echo "x$f" >"$WORK/own/x/$f"
+  echo "yy$f" >"$WORK/own/x/y/$f"
+  echo "zzz$f" >"$WORK/own/z/$f"
+done
+chmod 700 "$WORK/own/z"
+tar -C "$WORK/own" -cf "$WORK/own.tar" .
+mkdir "$W/own"
+tar -C "$W/own" -xpf "$WORK/own.tar" || fail own_tree_extract
+sleep 1.3 # past W's TTLs: its listings are revalidated from here on
+before=$(lists)
+(cd "$W/own" && find . -printf '%p %y %m\n' -type f -printf '%p %s\n' | sort) >"$WORK/own.mount"
+after=$(lists)
+(cd "$WORK/own" && find . -printf '%p %y %m\n' -type f -printf '%p %s\n' | sort) >"$WORK/own.local"
+cmp -s "$WORK/own.local" "$WORK/own.mount" && pass own_tree_same_view ||
+  fail own_tree_same_view "$(diff "$WORK/own.local" "$WORK/own.mount" | head -4)"
+((after == before)) && pass own_tree_walked_without_listing ||
+  fail own_tree_walked_without_listing "$((after - before)) LISTs for a tree this mount wrote"
+echo cli >"$WORK/cli.txt"
+ais put "$WORK/cli.txt" "ais://$B/own/x/y/cli.txt" >/dev/null || fail own_tree_cli_put
+echo other >"$D/own/z/other"
+rm "$D/own/x/1"
+within_ttl own_tree_cli_put_seen "$(ms_until listed "$W/own/x/y/cli.txt")"
+within_ttl own_tree_other_mount_create_seen "$(ms_until listed "$W/own/z/other")"
+within_ttl own_tree_other_mount_remove_seen "$(ms_until not_listed "$W/own/x/1")"
+mkdir "$W/own/fresh"
+ls "$W/own/fresh" >/dev/null
+ais put "$WORK/cli.txt" "ais://$B/own/fresh/cli.txt" >/dev/null || fail own_new_dir_cli_put
+within_ttl own_new_dir_cli_put_seen "$(ms_until listed "$W/own/fresh/cli.txt")"
 
 # ---- a file just closed is renamed (rsync's temp files, editors' saves) while another process
 # stats and lists its directory, so that listings of it are made while the file is written:

@@ -552,7 +552,10 @@ TEST_F(ClusterTest, BucketChangesMoveWithTheBucketsWritesOnly) {
   std::vector<std::pair<std::string, std::function<Status()>>> changes = {
       {"put", [&] { return client_->put(bucket, "new", "x").status(); }},
       {"overwrite", [&] { return client_->put(bucket, "o1", "y").status(); }},
-      {"metadata", [&] { return client_->setCustom(bucket, "o2", {{"k", "v"}}, true).status(); }},
+      {"metadata",
+       [&] {
+         return client_->setCustom(bucket, "o2", {{"k", "v"}}, true).status();
+       }},
       {"rename", [&] { return client_->rename(bucket, "o5", "o5-renamed"); }},
       {"delete", [&] { return client_->remove(bucket, "o6"); }},
   };
@@ -570,6 +573,52 @@ TEST_F(ClusterTest, BucketChangesMoveWithTheBucketsWritesOnly) {
   auto afterRestart = (*fresh)->bucketChanges(bucket, {""});
   ASSERT_TRUE(afterRestart.ok()) << afterRestart.status().toString();
   EXPECT_NE(afterRestart->at(0), before);
+}
+
+// An aisfs mount's own writes (its client's changeWriter) leave the tokens it is answered as they
+// were, on every target, for every kind of change; another mount's and anyone's still move them,
+// in its listings' stamps too.
+TEST_F(ClusterTest, BucketChangesLeaveTheMountsOwnWritesOut) {
+  std::string bucket = newBucket("own-tokens");
+  auto mine = cluster_->client(0x5eed1);
+  auto theirs = cluster_->client(0x5eed2);
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  Client& m = **mine;
+  Client& t = **theirs;
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(t.put(bucket, "d/o" + std::to_string(i), "x").ok());
+  auto token = [&](Client& c, const std::string& dir) {
+    auto r = c.bucketChanges(bucket, {dir});
+    EXPECT_TRUE(r.ok()) << r.status().toString();
+    return r.ok() ? r->at(0) : std::string("<error>");
+  };
+  std::string root = token(m, ""), dir = token(m, "d/"), sub = token(m, "d/sub/");
+  std::string theirDir = token(t, "d/");
+  auto page = m.list(bucket, ListOptions{.prefix = "d/", .delimiter = "/"});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->changeStamp, dir);
+  // Every kind of change the mount makes, on objects all over the targets.
+  for (int i = 0; i < 12; ++i) {
+    std::string n = "d/new" + std::to_string(i);
+    ASSERT_TRUE(m.put(bucket, n, "y").ok());
+    ASSERT_TRUE(m.setCustom(bucket, n, {{"k", "v"}}, true).ok());
+    ASSERT_TRUE(m.rename(bucket, n, "d/sub/moved" + std::to_string(i)).ok());
+    ASSERT_TRUE(m.remove(bucket, "d/o" + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(m.putBatch(bucket, {{"d/b1", "1"}, {"d/b2", "2"}}).size() == 2);
+  EXPECT_EQ(token(m, ""), root);
+  EXPECT_EQ(token(m, "d/"), dir);
+  EXPECT_EQ(token(m, "d/sub/"), sub);
+  page = m.list(bucket, ListOptions{.prefix = "d/", .delimiter = "/"});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->changeStamp, dir);
+  EXPECT_NE(token(t, "d/"), theirDir);  // the other mount sees them
+  // The other mount's write, and a write by anyone, move the mount's tokens.
+  ASSERT_TRUE(t.put(bucket, "d/sub/theirs", "z").ok());
+  EXPECT_NE(token(m, "d/sub/"), sub);
+  EXPECT_NE(token(m, "d/"), dir);
+  dir = token(m, "d/");
+  ASSERT_TRUE(client_->remove(bucket, "d/b1").ok());
+  EXPECT_NE(token(m, "d/"), dir);
 }
 
 TEST_F(ClusterTest, CopiesServerSideWithinAndAcrossBuckets) {

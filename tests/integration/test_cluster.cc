@@ -174,10 +174,11 @@ Status TestCluster::start() {
 
 std::string TestCluster::endpoint() const { return primaryEndpoint_; }
 
-Result<std::unique_ptr<Client>> TestCluster::client() const {
+Result<std::unique_ptr<Client>> TestCluster::client(uint64_t changeWriter) const {
   Client::Options o;
   o.endpoint = primaryEndpoint_;
   o.maxAttempts = 6;
+  o.changeWriter = changeWriter;
   return Client::connect(o);
 }
 

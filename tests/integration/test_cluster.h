@@ -42,7 +42,8 @@ class TestCluster {
 
   Status start();
   std::string endpoint() const;  // the primary's fabric endpoint
-  Result<std::unique_ptr<Client>> client() const;
+  // changeWriter: as an aisfs mount's client (Client::Options::changeWriter).
+  Result<std::unique_ptr<Client>> client(uint64_t changeWriter = 0) const;
 
   void kill(const std::string& id);       // SIGKILL
   Status restart(const std::string& id);  // same config and data; waits until ready

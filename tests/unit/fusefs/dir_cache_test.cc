@@ -49,5 +49,68 @@ TEST(DirCacheTest, AListingInFlightKeepsTheEditsMadeMeanwhile) {
   EXPECT_TRUE(made && *made);
 }
 
+// A directory this mount made has no stamp; its anchor (the stamped listing above it then)
+// stamps it once read unchanged with it, and not otherwise.
+TEST(DirCacheTest, AListingThisMountMadeIsStampedThroughItsAnchor) {
+  DirCache cache;
+  Listing root{.at = Clock::now(), .stamp = "root-1"};
+  cache.put("b", "", std::move(root));
+  EXPECT_EQ(cache.anchorBelow("b", ""), std::make_pair(std::string(""), std::string("root-1")));
+  cache.put("b", "new/",
+            Listing{.at = Clock::now(), .anchor = cache.anchorBelow("b", ""), .ownEdits = true});
+  // Below an unstamped listing: the same anchor.
+  EXPECT_EQ(cache.anchorBelow("b", "new/"), cache.anchorBelow("b", ""));
+  cache.upsert("b", "new/", "f", file("new/f"));
+  EXPECT_FALSE(cache.stamp("b", "new/"));
+  EXPECT_EQ(cache.staleStamped("b", std::chrono::seconds(0), 10).size(), 2u);
+  auto later = Clock::now() + std::chrono::milliseconds(5);
+  // The anchor moved: not adopted.
+  EXPECT_FALSE(cache.adopt("b", "new/", "root-2", "new-1", later));
+  EXPECT_FALSE(cache.stamp("b", "new/"));
+  EXPECT_TRUE(cache.adopt("b", "new/", "root-1", "new-1", later));
+  EXPECT_EQ(cache.stamp("b", "new/"), "new-1");
+  EXPECT_FALSE(cache.anchor("b", "new/"));
+  // Its own edit, dated before, is as fresh as the listing now.
+  Clock::time_point at;
+  auto f = cache.child("b", "new/", "f", std::chrono::hours(1), &at);
+  ASSERT_TRUE(f && *f);
+  EXPECT_EQ((*f)->at, later);
+  EXPECT_EQ(at, later);
+}
+
+// A listing this mount edited is renewed for a minute after it was listed, then listed again;
+// one it never edited is renewed as long as its stamp holds.
+TEST(DirCacheTest, AnEditedListingIsRenewedForAMinuteOnly) {
+  DirCache cache;
+  auto listed = Clock::now();
+  cache.put("b", "quiet/", Listing{.at = listed, .stamp = "q"});
+  cache.put("b", "edited/", Listing{.at = listed, .stamp = "e"});
+  cache.erase("b", "edited/", "x");
+  EXPECT_TRUE(cache.renew("b", "quiet/", "q", listed + std::chrono::seconds(50)));
+  EXPECT_TRUE(cache.renew("b", "edited/", "e", listed + std::chrono::seconds(50)));
+  EXPECT_FALSE(cache.renew("b", "edited/", "e", listed + std::chrono::seconds(70)));
+  EXPECT_TRUE(cache.renew("b", "quiet/", "q", listed + std::chrono::seconds(70)));
+  EXPECT_FALSE(cache.renew("b", "quiet/", "other", listed + std::chrono::seconds(80)));
+}
+
+// A directory's entry upserted in its parent (a chmod, its mtime written) is its own listing's
+// `self` too.
+TEST(DirCacheTest, ADirectorysEntryIsItsListingsSelf) {
+  DirCache cache;
+  Listing sub{.at = Clock::now(), .listedSelf = true};
+  sub.self = ObjectInfo{};
+  sub.self->name = "d/";
+  cache.put("b", "d/", std::move(sub));
+  DirEntry dir{.kind = Kind::kDir, .haveInfo = true, .hasMarker = true};
+  dir.info.name = "d/";
+  dir.info.custom["mode"] = "0700";
+  cache.upsert("b", "", "d", dir);
+  std::optional<ObjectInfo> marker;
+  Clock::time_point at;
+  ASSERT_TRUE(cache.self("b", "d/", std::chrono::hours(1), &marker, &at));
+  ASSERT_TRUE(marker);
+  EXPECT_EQ(marker->custom.at("mode"), "0700");
+}
+
 }  // namespace
 }  // namespace ais::fusefs

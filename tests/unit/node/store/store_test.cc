@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "node/store/change_writer.h"
 #include "node/store/fqn.h"
 #include "temp_dir.h"
 #include "xxh.h"
@@ -151,7 +152,9 @@ TEST_F(StoreTest, ChangesMoveWithEveryWriteOfTheBucketAndNothingElse) {
   EXPECT_EQ(token(), afterPuts);
   // Every kind of change to the bucket does.
   std::vector<std::function<Status()>> changes = {
-      [&] { return store_->setCustom("bkt", "a", {{"k", "v"}}, true).status(); },
+      [&] {
+        return store_->setCustom("bkt", "a", {{"k", "v"}}, true).status();
+      },
       [&] { return store_->rename("bkt", "a", "renamed"); },
       [&] { return store_->remove("bkt", "b"); },
       [&] { return store_->putBytes("bkt", "renamed", "over").status(); },
@@ -180,6 +183,55 @@ TEST_F(StoreTest, ChangesMoveWithEveryWriteOfTheBucketAndNothingElse) {
   // A restart starts counting again: a new boot.
   open(2);
   EXPECT_NE(token().first, first.first);
+}
+
+// An aisfs mount's own writes (ChangeWriterScope) leave the tokens it is answered as they were;
+// anyone else's move them, whoever wrote last and however the writers take turns.
+TEST_F(StoreTest, ChangesLeaveTheAskersOwnWritesOut) {
+  open(2);
+  constexpr uint64_t kMount = 0x1234567, kOther = 0x7654321;
+  auto token = [&](uint64_t asker, std::string_view dir = "") {
+    return store_->changes("bkt", dir, asker).fingerprint;
+  };
+  auto as = [&](uint64_t writer, const std::string& name, const std::string& body = "x") {
+    ChangeWriterScope scope(writer);
+    put(name, body);
+  };
+  put("d/seed", "s");
+  auto mine = token(kMount, "d/"), theirs = token(kOther, "d/"), anyone = token(0, "d/");
+  as(kMount, "d/a");
+  as(kMount, "d/b");
+  {
+    ChangeWriterScope scope(kMount);
+    ASSERT_TRUE(store_->setCustom("bkt", "d/a", {{"k", "v"}}, true).ok());
+    ASSERT_TRUE(store_->rename("bkt", "d/b", "d/c").ok());
+    ASSERT_TRUE(store_->remove("bkt", "d/c").ok());
+  }
+  EXPECT_EQ(token(kMount, "d/"), mine);  // its own: unchanged, for the directory and above
+  EXPECT_NE(token(kOther, "d/"), theirs);
+  EXPECT_NE(token(0, "d/"), anyone);
+  EXPECT_NE(token(kOther), token(kMount));
+  // Someone else writes: the mount sees it, and its own writes after that stay out again.
+  as(kOther, "d/theirs");
+  auto seen = token(kMount, "d/");
+  EXPECT_NE(seen, mine);
+  as(kMount, "d/again");
+  EXPECT_EQ(token(kMount, "d/"), seen);
+  // Turns: the other mount's token moves with the first mount's writes, and a write by anyone
+  // (no scope: S3, the CLI) moves both.
+  auto other = token(kOther, "d/");
+  as(kMount, "d/more");
+  EXPECT_NE(token(kOther, "d/"), other);
+  seen = token(kMount, "d/");
+  other = token(kOther, "d/");
+  as(0, "d/anyone");
+  EXPECT_NE(token(kMount, "d/"), seen);
+  EXPECT_NE(token(kOther, "d/"), other);
+  // A directory first written by the mount reads as never written, to it.
+  auto fresh = token(kMount, "new/");
+  as(kMount, "new/file");
+  EXPECT_EQ(token(kMount, "new/"), fresh);
+  EXPECT_NE(token(0, "new/"), fresh);
 }
 
 TEST_F(StoreTest, OverwriteBumpsVersion) {

@@ -169,6 +169,7 @@ int Fs::doRmdir(fuse_ino_t parentIno, const std::string& name) {
   auto marker = childObject(*parent, name, true);
   if (!marker.ok()) return marker.err();
   std::string bucket = parent->bucket();
+  settleAllLinks();  // (a name linked in it and not stored yet makes it not empty)
   auto page = client_.list(bucket, ListOptions{.prefix = *marker, .pageSize = 2});
   if (!page.ok()) return toErrno(page.status());
   bool hasMarker = false;

@@ -17,6 +17,7 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
   auto object = childObject(*parent, name, false);
   if (!object.ok()) return object.err();
   std::string bucket = parent->bucket();
+  if (auto pending = unlinkPending(*parent, name, *object)) return *pending;  // (a link not stored)
   if (auto entry = resolve(*parent, name);
       entry.ok() && entry->haveInfo && isLinked(entry->info.name)) {
     int err = dropLinkName(bucket, *object, entry->info.name);  // one name of a hard link
@@ -62,6 +63,62 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
   return 0;
 }
 
+int Fs::moveFile(Inode& parent, const std::string& name, Inode& newParent,
+                 const std::string& newName, const DirEntry& src, const ErrOr<DirEntry>& dst,
+                 const std::string& from, const std::string& to) {
+  std::string bucket = parent.bucket();
+  // A hard-linked name moves as its entry; its file (the inode object) stays where it is.
+  bool linked = src.haveInfo && isLinked(src.info.name);
+  std::string fileKey = linked ? src.info.name : from;
+  bool dstLinked = dst.ok() && dst->haveInfo && isLinked(dst->info.name);
+  if (linked && dstLinked && dst->info.name == src.info.name) return 0;  // one file: POSIX
+  // A rename changes the file's status (ctime, as on Linux); a file without an inode number of
+  // its own keeps the one it showed under its old name.
+  std::map<std::string, std::string> touch{{kKeyCtime, std::to_string(unixNowNs())}};
+  if (auto inode = inodes_.find(bucket, fileKey)) {
+    std::lock_guard l(inode->mu);
+    Status st = storeLocked(*inode);  // an open, changed file: store it before it moves
+    if (!st.ok()) return toErrno(st);
+    if (persistentIno(inode->info) == 0) touch[kKeyIno] = inoValue(inode->ino);
+  }
+  if (dstLinked) {
+    int err = dropLinkName(bucket, to, dst->info.name);  // the replaced name of a hard link
+    if (err != 0) return err;
+  } else if (auto old = inodes_.find(bucket, to)) {
+    std::lock_guard l(old->mu);
+    old->unlinked = true;  // replaced: its open handles must not store over the moved file
+  }
+  Status st = client_.rename(bucket, from, to);
+  if (st.code() == Code::kObjectExists) {
+    st = client_.remove(bucket, to);
+    if (st.ok()) st = client_.rename(bucket, from, to);
+  }
+  if (!st.ok()) return toErrno(st);
+  if (!linked) inodes_.rename(bucket, from, to);
+  std::string newKey = linked ? fileKey : to;
+  dirs_.erase(bucket, parent.name(), name);
+  DirEntry moved = src;
+  moved.info.name = newKey;
+  auto touched = client_.setCustom(bucket, newKey, touch, true);
+  if (!touched.ok()) {
+    log::warn("aisfs: ctime of renamed ais://{}/{}: {}", bucket, to, touched.status().toString());
+  } else {
+    moved.info = *touched;
+    moved.info.name = newKey;
+    if (auto inode = inodes_.find(bucket, newKey)) {
+      std::lock_guard l(inode->mu);
+      if (!inode->ws || !inode->ws->dirty) {
+        inode->info = moved.info;
+        inode->attrAt = Clock::now();
+      }
+    }
+  }
+  dirs_.upsert(bucket, newParent.name(), newName, moved);
+  dirChanged(parent);
+  dirChanged(newParent);
+  return 0;
+}
+
 int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newParentIno,
                  const std::string& newName, unsigned flags) {
   if (flags & RENAME_EXCHANGE) return EINVAL;
@@ -73,6 +130,10 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
   }
   std::string bucket = parent->bucket();
   if (newParent->bucket() != bucket) return EXDEV;  // mv falls back to copy + remove
+  // Links not stored yet of either name are stored first (deferred_links.cc).
+  for (auto [dir, n] : {std::pair{parent.get(), &name}, std::pair{newParent.get(), &newName}}) {
+    if (auto file = childObject(*dir, *n, false); file.ok()) settleLinks(bucket, *file);
+  }
   auto src = resolve(*parent, name);
   if (!src.ok()) return src.err();
   bool isDir = src->kind == Kind::kDir;
@@ -88,59 +149,8 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
     if (!isDir && dst->kind == Kind::kDir) return EISDIR;
   }
 
-  if (!isDir) {
-    // A hard-linked name moves as its entry; its file (the inode object) stays where it is.
-    bool linked = src->haveInfo && isLinked(src->info.name);
-    std::string fileKey = linked ? src->info.name : *from;
-    bool dstLinked = dst.ok() && dst->haveInfo && isLinked(dst->info.name);
-    if (linked && dstLinked && dst->info.name == src->info.name) return 0;  // one file: POSIX
-    // A rename changes the file's status (ctime, as on Linux); a file without an inode number of
-    // its own keeps the one it showed under its old name.
-    std::map<std::string, std::string> touch{{kKeyCtime, std::to_string(unixNowNs())}};
-    if (auto inode = inodes_.find(bucket, fileKey)) {
-      std::lock_guard l(inode->mu);
-      Status st = storeLocked(*inode);  // an open, changed file: store it before it moves
-      if (!st.ok()) return toErrno(st);
-      if (persistentIno(inode->info) == 0) touch[kKeyIno] = inoValue(inode->ino);
-    }
-    if (dstLinked) {
-      int err = dropLinkName(bucket, *to, dst->info.name);  // the replaced name of a hard link
-      if (err != 0) return err;
-    } else if (auto old = inodes_.find(bucket, *to)) {
-      std::lock_guard l(old->mu);
-      old->unlinked = true;  // replaced: its open handles must not store over the moved file
-    }
-    Status st = client_.rename(bucket, *from, *to);
-    if (st.code() == Code::kObjectExists) {
-      st = client_.remove(bucket, *to);
-      if (st.ok()) st = client_.rename(bucket, *from, *to);
-    }
-    if (!st.ok()) return toErrno(st);
-    if (!linked) inodes_.rename(bucket, *from, *to);
-    std::string newKey = linked ? fileKey : *to;
-    dirs_.erase(bucket, parent->name(), name);
-    DirEntry moved = *src;
-    moved.info.name = newKey;
-    auto touched = client_.setCustom(bucket, newKey, touch, true);
-    if (!touched.ok()) {
-      log::warn("aisfs: ctime of renamed ais://{}/{}: {}", bucket, *to,
-                touched.status().toString());
-    } else {
-      moved.info = *touched;
-      moved.info.name = newKey;
-      if (auto inode = inodes_.find(bucket, newKey)) {
-        std::lock_guard l(inode->mu);
-        if (!inode->ws || !inode->ws->dirty) {
-          inode->info = moved.info;
-          inode->attrAt = Clock::now();
-        }
-      }
-    }
-    dirs_.upsert(bucket, newParent->name(), newName, moved);
-    dirChanged(*parent);
-    dirChanged(*newParent);
-    return 0;
-  }
+  if (!isDir) return moveFile(*parent, name, *newParent, newName, *src, dst, *from, *to);
+  settleAllLinks();  // (a directory's names move as objects: none may be left waiting)
 
   if (dst.ok()) {
     auto page = client_.list(bucket, ListOptions{.prefix = *to, .pageSize = 2});

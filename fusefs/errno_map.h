@@ -28,7 +28,9 @@ class [[nodiscard]] ErrOr {
   int err() const { return ok() ? 0 : std::get<1>(v_).value; }
   T& value() { return std::get<0>(v_); }
   T* operator->() { return &std::get<0>(v_); }
+  const T* operator->() const { return &std::get<0>(v_); }
   T& operator*() { return std::get<0>(v_); }
+  const T& operator*() const { return std::get<0>(v_); }
 
  private:
   std::variant<T, Errno> v_;

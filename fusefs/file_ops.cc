@@ -107,6 +107,7 @@ int Fs::doFlush(FileHandle& fh) {
 }
 
 int Fs::doFsync(FileHandle& fh) {
+  settleLinks(fh.inode->bucket(), fh.inode->name());  // (its names are stored too)
   std::lock_guard l(fh.inode->mu);
   return toErrno(storeLocked(*fh.inode));
 }
@@ -142,6 +143,7 @@ void Fs::removeUnlinkedLocked(Inode& inode) {
 
 void Fs::doDestroy() {
   if (batcher_) batcher_->stop();  // what is queued is stored first
+  stopLinkSettler();
   stopDirTimes();
   for (auto& inode : inodes_.all()) {
     std::lock_guard l(inode->mu);

@@ -116,6 +116,10 @@ class Fs {
   int doRmdir(fuse_ino_t parent, const std::string& name);
   // entry_ops.cc
   int doUnlink(fuse_ino_t parent, const std::string& name);
+  // A file's rename (doRename's; src: the name's entry, dst: the new name's if it exists).
+  int moveFile(Inode& parent, const std::string& name, Inode& newParent, const std::string& newName,
+               const DirEntry& src, const ErrOr<DirEntry>& dst, const std::string& from,
+               const std::string& to);
   int doRename(fuse_ino_t parent, const std::string& name, fuse_ino_t newParent,
                const std::string& newName, unsigned flags);
   ErrOr<fuse_entry_param> doSymlink(const std::string& target, fuse_ino_t parent,
@@ -147,6 +151,8 @@ class Fs {
   // stopDirTimes writes what is pending and stops it (unmount).
   void startDirTimes();
   void stopDirTimes();
+  void startLinkSettler();  // deferred_links.cc: stores the links left waiting
+  void stopLinkSettler();   // (and stores what waits)
   // links.cc
   ErrOr<fuse_entry_param> doLink(fuse_ino_t ino, fuse_ino_t newParent, const std::string& newName);
   // file_ops.cc
@@ -258,6 +264,46 @@ class Fs {
   // The count down of dropLinkName (inode.mu held if inode).
   int countDownLocked(const std::string& bucket, const std::string& target,
                       const std::shared_ptr<Inode>& inode);
+  // Stores the file's name `object` as a hard link and returns its entry (the file is moved to
+  // its inode object if it had one name). pending: a deferred link being stored.
+  ErrOr<DirEntry> linkNow(const std::shared_ptr<Inode>& inode, const std::string& object,
+                          bool pending);
+  // deferred_links.cc: link() of a file with one name, kept in memory for a moment; its file's
+  // name unlinked meanwhile makes the pair a rename (git's objects), else it is stored.
+  struct PendingLink {
+    std::string bucket;
+    std::string file;  // the file's object: its one stored name
+    std::string name;  // the new name's object
+    std::shared_ptr<Inode> inode;
+    std::shared_ptr<Inode> newParent;
+    std::string newComponent;
+    Clock::time_point at;
+    bool settling = false;  // a thread is dealing with it: others wait (pendingLinksCv_)
+  };
+  // nullopt: not deferred (the caller stores the link now).
+  std::optional<ErrOr<fuse_entry_param>> deferLink(const std::shared_ptr<Inode>& inode,
+                                                   const std::shared_ptr<Inode>& newParent,
+                                                   const std::string& newName,
+                                                   const std::string& object);
+  // The file a pending link's new name `object` stands for.
+  std::optional<std::string> pendingLinkFile(const std::string& bucket, const std::string& object);
+  // The pending link whose file or new name is `object`, marked as being dealt with by the
+  // caller (who ends with releasePendingLink); waits while another thread deals with it.
+  std::optional<PendingLink> claimPendingLink(const std::string& bucket, const std::string& object);
+  void releasePendingLink(const PendingLink& p);
+  void storePendingLink(const PendingLink& p);  // as a hard link; then released
+  // Stores the pending link of which `object` is the file or the new name, if any.
+  void settleLinks(const std::string& bucket, const std::string& object);
+  void settleAllLinks();
+  // unlink of a pending link's file (a rename to the new name) or new name (nothing stored);
+  // nullopt when `object` is neither.
+  std::optional<int> unlinkPending(Inode& parent, const std::string& name,
+                                   const std::string& object);
+  std::mutex pendingLinksMu_;
+  std::condition_variable pendingLinksCv_;
+  std::map<std::string, PendingLink> pendingLinks_;  // by "bucket\0file"
+  bool stopLinkSettler_ = false;
+  std::thread linkSettler_;
   // locks.cc
   // The object a file's locks are taken on; nullopt for what has none (directories, shards).
   std::optional<std::pair<std::string, std::string>> lockTarget(const Inode& inode);

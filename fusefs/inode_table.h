@@ -73,6 +73,7 @@ struct Inode {
   // Unlinked while open: hidden from this mount at once; the object is removed from the cluster
   // at the last close (until then the open descriptors read and write it as before).
   bool removeAtLastClose = false;
+  int pendingLinks = 0;  // names link() gave it that are not stored yet (deferred_links.cc)
   // Queued for write-behind (write_batcher.h): the table keeps it while the kernel forgets it, so
   // lookups still find the unstored file. Read without mu.
   std::atomic<bool> writeBehind{false};

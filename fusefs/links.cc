@@ -67,10 +67,25 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
   if (newParent->bucket() != bucket) return Errno{EXDEV};
   auto object = childObject(*newParent, newName, false);
   if (!object.ok()) return Errno{object.err()};
+  // A file whose own pending link waits (deferred_links.cc) gets it stored first.
+  settleLinks(bucket, inode->name());
+  if (auto deferred = deferLink(inode, newParent, newName, *object)) return std::move(*deferred);
+  auto linked = linkNow(inode, *object, false);
+  if (!linked.ok()) return Errno{linked.err()};
+  dirs_.upsert(bucket, newParent->name(), newName, *linked);
+  dirChanged(*newParent);
+  return entryFor(bucket, linked->info.name, *linked);
+}
+
+ErrOr<DirEntry> Fs::linkNow(const std::shared_ptr<Inode>& inode, const std::string& object,
+                            bool pending) {
+  std::string bucket = inode->bucket();
+  Kind kind = inode->kind;
   std::string target;
   DirEntry linked;
   {
     std::lock_guard l(inode->mu);
+    if (pending) --inode->pendingLinks;                  // (stored now, or not at all)
     if (inode->removeAtLastClose) return Errno{ENOENT};  // unlinked while open
     Status st = storeLocked(*inode);
     if (!st.ok()) return errnoOf(st);
@@ -102,7 +117,7 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
       target = current;
       PutOptions po{.custom = {{kKeyLink, current.substr(std::strlen(kLinksPrefix))}},
                     .ifAbsent = true};
-      auto put = client_.put(bucket, *object, "", po);
+      auto put = client_.put(bucket, object, "", po);
       if (!put.ok()) return errnoOf(put.status());
     } else {
       // The file's second name: it keeps its inode number as the id, unless that is taken.
@@ -114,11 +129,11 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
       PutOptions po{.custom = {{kKeyLink, inoValue(id)}}, .ifAbsent = true};
       // The new name first (an entry without its inode object is not shown), then the move,
       // then the old name's entry: at each step the file is there under one name at least.
-      auto put = client_.put(bucket, *object, "", po);
+      auto put = client_.put(bucket, object, "", po);
       if (!put.ok()) return errnoOf(put.status());
       st = client_.rename(bucket, current, target);
       if (!st.ok()) {
-        (void)client_.remove(bucket, *object);
+        (void)client_.remove(bucket, object);
         return errnoOf(st);
       }
       counted[kKeyIno] = inoValue(id);
@@ -133,8 +148,8 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
         if (back.ok() && updated.ok()) {
           (void)client_.setCustom(bucket, current, {{kKeyNlink, ""}});  // one name again
         }
-        (void)client_.remove(bucket, *object);
-        log::error("aisfs: link {} -> {} in ais://{} undone ({}): {}", current, *object, bucket,
+        (void)client_.remove(bucket, object);
+        log::error("aisfs: link {} -> {} in ais://{} undone ({}): {}", current, object, bucket,
                    back.ok() ? "restored" : back.toString(), put2.status().toString());
         return errnoOf(put2.status());
       }
@@ -156,9 +171,7 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
                    linked);
     }
   }
-  dirs_.upsert(bucket, newParent->name(), newName, linked);
-  dirChanged(*newParent);
-  return entryFor(bucket, target, linked);
+  return linked;
 }
 
 int Fs::dropLinkName(const std::string& bucket, const std::string& name,

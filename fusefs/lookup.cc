@@ -38,6 +38,7 @@ Fs::Fs(const Options& options, Client& client)
 }
 
 Fs::~Fs() {
+  stopLinkSettler();
   stopDirTimes();
   stopLockRenewer();
   if (recordKeeper_.joinable()) recordKeeper_.join();
@@ -280,7 +281,8 @@ struct stat Fs::statOf(Inode& inode) {
     case Kind::kSymlink:
     case Kind::kSpecial:
       st = fileStat(inode.info, defaults_);
-      if (inode.ws) {  // not stored yet: the spool file's blocks, else all of it
+      st.st_nlink += inode.pendingLinks;  // (names link() gave it, stored a moment later)
+      if (inode.ws) {                     // not stored yet: the spool file's blocks, else all of it
         st.st_size = static_cast<off_t>(inode.ws->size);
         struct stat spool {};
         bool spooled = inode.ws->fd >= 0 && ::fstat(inode.ws->fd, &spool) == 0;
@@ -423,6 +425,10 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
                     : entry.kind == Kind::kMemberDir              ? name + "/"
                     : entry.haveInfo && isLinked(entry.info.name) ? entry.info.name
                                                                   : name;
+  // A name link() gave and that is not stored yet stands for its file (deferred_links.cc).
+  if (entry.kind == Kind::kFile && entry.haveInfo && entry.info.name != name) {
+    if (auto file = pendingLinkFile(bucket, name); file && *file == entry.info.name) key = *file;
+  }
   auto inode = entry.kind == Kind::kBucket ? inodes_.lookup(name, "", Kind::kBucket)
                                            : inodes_.lookup(bucket, key, entry.kind);
   fuse_entry_param e{};

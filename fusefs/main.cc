@@ -128,6 +128,7 @@ int run(int argc, char** argv) {
   fs.startLockRenewer();
   fs.startRecordKeeper();
   fs.startDirTimes();
+  fs.startLinkSettler();
   if (fuse_set_signal_handlers(se) != 0 ||
       fuse_session_mount(se, options.mountpoint.c_str()) != 0) {
     report(notify, "aisfs: cannot mount on " + options.mountpoint);

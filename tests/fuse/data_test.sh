@@ -44,6 +44,8 @@ if cmp -s "$M/fsx" "$WORK/fsx.ref"; then pass fsx_final_content; else fail fsx_f
 # ---- a target down mid-read ----
 head -c $((96 << 20)) /dev/urandom >"$WORK/fault"
 ais put -q "$WORK/fault" ais://$B/fault >/dev/null
+# (a name made elsewhere shows on the mount within the listing TTL, 1 s: docs/aisfs.md)
+for _ in $(seq 1 30); do [[ -e $M/fault ]] && break; sleep 0.1; done
 owner=$(ais head ais://$B/fault --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
 drop_caches
 cat >"$WORK/fault.py" <<PYEOF

@@ -4,6 +4,7 @@
 # a remount); removing names counts down and the last one removes the file (at the last close
 # when open); rename of and over linked names; EEXIST/EPERM/EXDEV; tar and rsync -H trees with
 # hard links round-trip; the S3/CLI view (an entry per name, the bytes in ./aisfs-links/<id>).
+# link() then unlink() of the old name is a rename (git), stored as a plain object.
 # Inode numbers stay across renames (files, directories) and remounts, a server-side copy gets
 # its own; atime set by utimensat is kept; rename changes ctime. Two mounts adding and removing
 # names of one file at once keep the count right.
@@ -163,4 +164,45 @@ rm "$M/h/race/g"
 sleep 1.2 # (past the TTLs)
 check race_last_names test "$(stat -c %h "$M2/$B/h/race/f") $(cat "$M2/$B/h/race/f")" = "1 raced"
 fusermount3 -u "$M2"
+# ---- deferred links: link() then unlink() of the old name (git's objects) is a rename; the
+# pair undone at once stores nothing; a link left alone is stored within a moment ----
+mkdir -p "$M/g"
+printf 'object bytes\n' >"$M/g/tmp_obj"
+ino_t=$(stat -c %i "$M/g/tmp_obj")
+if $PY - "$M/g" <<'EOPY'; then pass deferred_link_then_unlink; else fail deferred_link_then_unlink; fi
+import os, sys
+d = sys.argv[1]
+os.link(f"{d}/tmp_obj", f"{d}/final")
+a, b = os.stat(f"{d}/tmp_obj"), os.stat(f"{d}/final")
+assert (a.st_ino, a.st_nlink) == (b.st_ino, 2), (a, b)
+os.unlink(f"{d}/tmp_obj")
+c = os.stat(f"{d}/final")
+assert (c.st_ino, c.st_nlink) == (a.st_ino, 1), c
+assert open(f"{d}/final").read() == "object bytes\n"
+EOPY
+check deferred_rename_keeps_ino test "$(stat -c %i "$M/g/final")" = "$ino_t"
+check deferred_rename_plain_object test "$(ais ls -H ais://$B/g/final 2>/dev/null)" = "g/final  13B"
+check deferred_rename_old_name_gone test ! -e "$M/g/tmp_obj"
+held=$(links_held)
+before_ctime=$(stat -c %Z "$M/g/final")
+sleep 1.1
+$PY -c "import os; os.link('$M/g/final', '$M/g/undone'); os.unlink('$M/g/undone')" ||
+  fail deferred_link_undone
+check deferred_undone_one_name test "$(stat -c %h "$M/g/final") $(ls "$M/g")" = "1 final"
+check deferred_undone_ctime test "$(stat -c %Z "$M/g/final")" -gt "$before_ctime"
+check deferred_undone_stores_nothing test "$(links_held) $(ais ls -H ais://$B/g/ 2>/dev/null | wc -l)" = "$held 2"
+# Left alone, the link is stored (the bytes move to ./aisfs-links/); a rename of a name just
+# linked stores it first.
+ln "$M/g/final" "$M/g/kept" && sleep 0.5
+check deferred_link_stored test "$(links_held)" = $((held + 1))
+ln "$M/g/final" "$M/g/moved" && mv "$M/g/moved" "$M/g/moved2"
+check deferred_link_renamed test "$(stat -c %h "$M/g/final") $(cat "$M/g/moved2")" = "3 object bytes"
+check deferred_link_renamed_cli bash -c "ais object show ais://$B/g/moved2 | grep -q 'posix.link'"
+# rm -rf of a directory with a link not stored yet; a link stored at unmount.
+mkdir "$M/g/d" && printf x >"$M/g/d/f" && ln "$M/g/d/f" "$M/g/d/l" && rm -rf "$M/g/d"
+check deferred_link_rm_rf test ! -e "$M/g/d"
+printf y >"$M/g/u" && ln "$M/g/u" "$M/g/u2"
+unmount_fs && mount_fs
+check deferred_link_stored_at_unmount test "$(stat -c %h "$M/g/u2") $(cat "$M/g/u2")" = "2 y"
+
 finish links_test

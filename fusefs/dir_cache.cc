@@ -10,7 +10,7 @@ constexpr Clock::duration kOwnChangesKept = std::chrono::seconds(30);
 // How long after it was listed a listing this mount edited is renewed by tokens (which leave
 // this mount's writes out): every edit of this mount is made in the cached listing too, and
 // this bounds the harm of one that was not (a store that failed after it committed).
-constexpr Clock::duration kOwnEditsRenewed = std::chrono::seconds(60);
+constexpr Clock::duration kOwnEditsRenewed = std::chrono::seconds(120);
 
 }  // namespace
 

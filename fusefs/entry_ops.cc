@@ -88,18 +88,22 @@ int Fs::moveFile(Inode& parent, const std::string& name, Inode& newParent,
     std::lock_guard l(old->mu);
     old->unlinked = true;  // replaced: its open handles must not store over the moved file
   }
-  Status st = client_.rename(bucket, from, to);
-  if (st.code() == Code::kObjectExists) {
-    st = client_.remove(bucket, to);
-    if (st.ok()) st = client_.rename(bucket, from, to);
+  // A plain file's move takes its ctime (and inode number) with it, in the same step; a
+  // hard-linked name's entry moves and its file (the inode object) is touched after.
+  auto renamed = client_.renameWith(bucket, from, to, linked ? decltype(touch){} : touch);
+  if (renamed.code() == Code::kObjectExists) {
+    Status removed = client_.remove(bucket, to);
+    renamed = removed.ok()
+                  ? client_.renameWith(bucket, from, to, linked ? decltype(touch){} : touch)
+                  : Result<ObjectInfo>(removed);
   }
-  if (!st.ok()) return toErrno(st);
+  if (!renamed.ok()) return toErrno(renamed.status());
   if (!linked) inodes_.rename(bucket, from, to);
   std::string newKey = linked ? fileKey : to;
   dirs_.erase(bucket, parent.name(), name);
   DirEntry moved = src;
   moved.info.name = newKey;
-  auto touched = client_.setCustom(bucket, newKey, touch, true);
+  auto touched = linked ? client_.setCustom(bucket, newKey, touch, true) : std::move(renamed);
   if (!touched.ok()) {
     log::warn("aisfs: ctime of renamed ais://{}/{}: {}", bucket, to, touched.status().toString());
   } else {

@@ -204,7 +204,10 @@ interface Node {
   # newest kept version, unless a delete marker, becomes current again when the current goes).
   deleteObject @13 (ref :ObjectRef, versionId :Text)
       -> (status :Status, versionId :Text, deleteMarker :Bool);
-  renameObject @14 (ref :ObjectRef, newName :Text) -> (status :Status);
+  # custom: merged into the object's metadata as it moves ("" deletes a key; aisfs's ctime and
+  # inode number), in the same step. attrs: the object under its new name.
+  renameObject @14 (ref :ObjectRef, newName :Text, custom :List(KeyValue))
+      -> (status :Status, attrs :ObjectAttrs);
   # Up to `limit` entries with name > startAfter, sorted; the client merges the targets' pages.
   # With a delimiter, names are rolled up into `prefixes` (each counts against `limit`).
   # markers (with a delimiter): a rolled-up prefix's own object (a directory marker "d/", aisfs)

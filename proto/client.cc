@@ -368,22 +368,29 @@ Result<Client::Removal> Client::removeObject(const std::string& bucket, const st
 }
 
 Status Client::rename(const std::string& bucket, const std::string& from, const std::string& to) {
+  return renameWith(bucket, from, to, {}).status();
+}
+
+Result<ObjectInfo> Client::renameWith(const std::string& bucket, const std::string& from,
+                                      const std::string& to,
+                                      const std::map<std::string, std::string>& custom) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, from));
   AIS_RETURN_IF_ERROR(meta::validateObjectName(to));
-  auto r = impl_->withRetry<bool>([&](const meta::Smap& smap) -> kj::Promise<Result<bool>> {
-    auto t = impl_->owner(smap, bucket, from);
-    if (!t.ok()) return Result<bool>(t.status());
-    const std::string& ep = (*t)->rpcEndpoint;
-    auto req = impl_->pool_->get(ep).renameObjectRequest();
-    impl_->fillRef(req.initRef(), smap, bucket, from);
-    req.setNewName(to);
-    return impl_->guard<bool>(ep, req.send().then([](auto&& r) -> Result<bool> {
-      Status s = toStatus(r.getStatus());
-      if (!s.ok()) return s;
-      return true;
-    }));
-  });
-  return r.status();
+  return impl_->withRetry<ObjectInfo>(
+      [&](const meta::Smap& smap) -> kj::Promise<Result<ObjectInfo>> {
+        auto t = impl_->owner(smap, bucket, from);
+        if (!t.ok()) return Result<ObjectInfo>(t.status());
+        const std::string& ep = (*t)->rpcEndpoint;
+        auto req = impl_->pool_->get(ep).renameObjectRequest();
+        impl_->fillRef(req.initRef(), smap, bucket, from);
+        req.setNewName(to);
+        if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
+        return impl_->guard<ObjectInfo>(ep, req.send().then([](auto&& r) -> Result<ObjectInfo> {
+          Status s = toStatus(r.getStatus());
+          if (!s.ok()) return s;
+          return fromWire(r.getAttrs());
+        }));
+      });
 }
 
 namespace {

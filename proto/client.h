@@ -355,6 +355,11 @@ class Client {
   Result<Removal> removeObject(const std::string& bucket, const std::string& name,
                                uint64_t ifVersion = 0, const std::string& versionId = "");
   Status rename(const std::string& bucket, const std::string& from, const std::string& to);
+  // The same, merging `custom` into the object's metadata in the same step ("" deletes a key);
+  // returns the object under its new name.
+  Result<ObjectInfo> renameWith(const std::string& bucket, const std::string& from,
+                                const std::string& to,
+                                const std::map<std::string, std::string>& custom);
   // Merges the targets' sorted pages into one sorted page.
   Result<ListPage> list(const std::string& bucket, const ListOptions& options = {});
   // Tokens of what the targets list of directories of the bucket ("" the bucket, else prefixes

@@ -1035,48 +1035,70 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
       });
 }
 
-kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
+kj::Promise<Result<store::Lom>> ObjectService::rename(ObjectRef ref, std::string to,
+                                                      std::map<std::string, std::string> custom) {
+  using Out = Result<store::Lom>;
   ref.localOnly = false;
-  AIS_RETURN_IF_ERROR(checkRouted(ref));
+  AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   if (const auto* props = ctx_.meta.bmd().find(ref.bucket);
       props && !props->objectVersioning.empty()) {
-    return Status(Code::kNotImplemented,
-                  "rename in ais://" + ref.bucket +
-                      ", a bucket with S3 object versioning (the versions kept of either name "
-                      "would not follow); copy, then delete");
+    return Out(Status(Code::kNotImplemented,
+                      "rename in ais://" + ref.bucket +
+                          ", a bucket with S3 object versioning (the versions kept of either name "
+                          "would not follow); copy, then delete"));
   }
-  AIS_RETURN_IF_ERROR(meta::validateObjectName(to));
+  AIS_RETURN_PROMISE_IF_ERROR(store::Lom, meta::validateObjectName(to));
   store::Store* store = ctx_.store.get();
   std::string bucket = ref.bucket, from = ref.name;
   const uint64_t writer = ref.writer;
   size_t mp = mountpathOf(bucket, from);
-  if (from == to) {
-    return ctx_.io->run(mp, [store, bucket, from] { return store->head(bucket, from).status(); });
-  }
+  // The metadata changes, made where the object lands, in the step that moves it.
+  auto touch = [store, bucket, custom, writer](const std::string& name) -> Out {
+    store::ChangeWriterScope scope(writer);
+    if (custom.empty()) return store->head(bucket, name);
+    return store->setCustom(bucket, name, custom, true, nullptr);
+  };
+  if (from == to) return ctx_.io->run(mp, [touch, from] { return touch(from); });
   const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, to));
-  if (!owner) return Status(Code::kNoTargets);
+  if (!owner) return Out(Status(Code::kNoTargets));
   if (owner->id == ctx_.cfg.id) {
     return ctx_.io
         ->run(mp,
-              [store, bucket, from, to, writer] {
-                store::ChangeWriterScope scope(writer);
-                return store->rename(bucket, from, to);
+              [store, bucket, from, to, writer, touch]() -> Out {
+                {
+                  store::ChangeWriterScope scope(writer);
+                  AIS_RETURN_IF_ERROR(store->rename(bucket, from, to));
+                }
+                return touch(to);
               })
-        .then([this, bucket, from, to](Status st) -> kj::Promise<Status> {
-          if (!st.ok() || !ec_.propsOf(bucket)) return st;
-          return ec_.protect(bucket, to).then([this, bucket, from](Status st) {
-            return ec_.dropSlices(bucket, from).then([st] { return st; });
-          });
+        .then([this, bucket, from, to](Out moved) -> kj::Promise<Out> {
+          if (!moved.ok() || !ec_.propsOf(bucket)) return kj::mv(moved);
+          return ec_.protect(bucket, to)
+              .then([this, bucket, from, moved = std::move(moved)](Status st) mutable {
+                return ec_.dropSlices(bucket, from)
+                    .then([st, moved = std::move(moved)]() mutable -> Out {
+                      if (!st.ok()) return st;
+                      return std::move(moved);
+                    });
+              });
         });
   }
   return openOnDisk(bucket, from)
-      .then([this, bucket, from, to, writer](Result<ReaderPtr> reader) -> kj::Promise<Status> {
-        if (!reader.ok()) return reader.status();
-        auto custom = (*reader)->lom().custom;
+      .then([this, bucket, from, to, writer,
+             custom = std::move(custom)](Result<ReaderPtr> reader) mutable -> kj::Promise<Out> {
+        if (!reader.ok()) return Out(reader.status());
+        auto merged = (*reader)->lom().custom;
+        for (auto& [k, v] : custom) {
+          if (v.empty()) {
+            merged.erase(k);
+          } else {
+            merged[k] = v;
+          }
+        }
         // A rename is not a modification: the object keeps its mtime.
-        return sendObject(*reader, bucket, to, std::move(custom), false, true, 0, writer)
-            .then([this, bucket, from, writer](Result<store::Lom> moved) -> kj::Promise<Status> {
-              if (!moved.ok()) return moved.status();
+        return sendObject(*reader, bucket, to, std::move(merged), false, true, 0, writer)
+            .then([this, bucket, from, writer](Out moved) -> kj::Promise<Out> {
+              if (!moved.ok()) return kj::mv(moved);
               // Remove the source only once the destination committed (and protected).
               return ctx_.io
                   ->run(mountpathOf(bucket, from),
@@ -1084,9 +1106,14 @@ kj::Promise<Status> ObjectService::rename(ObjectRef ref, std::string to) {
                           store::ChangeWriterScope scope(writer);
                           return store->remove(bucket, from);
                         })
-                  .then([this, bucket, from](Status st) -> kj::Promise<Status> {
-                    if (!st.ok() || !ec_.propsOf(bucket)) return st;
-                    return ec_.dropSlices(bucket, from).then([st] { return st; });
+                  .then([this, bucket, from,
+                         moved = std::move(moved)](Status st) mutable -> kj::Promise<Out> {
+                    if (!st.ok()) return Out(st);
+                    if (!ec_.propsOf(bucket)) return std::move(moved);
+                    return ec_.dropSlices(bucket, from)
+                        .then([moved = std::move(moved)]() mutable -> Out {
+                          return std::move(moved);
+                        });
                   });
             });
       });

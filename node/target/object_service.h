@@ -119,7 +119,9 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // (Store::removeVersion), done on the owner alone (a key's versions live there). Moves, a
   // target's own copies and kept versions themselves are plain deletes.
   kj::Promise<Result<store::Store::Removed>> removeObject(ObjectRef ref, std::string versionId);
-  kj::Promise<Status> rename(ObjectRef ref, std::string to);
+  // custom: merged into the moved object's metadata in the same step ("" deletes a key).
+  kj::Promise<Result<store::Lom>> rename(ObjectRef ref, std::string to,
+                                         std::map<std::string, std::string> custom = {});
   kj::Promise<Result<ListPage>> list(ListQuery query);
   kj::Promise<Result<bool>> bucketEmpty(std::string bucket);
   // merge: keys are added or replaced, an empty value removes its key; else all are replaced.

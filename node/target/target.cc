@@ -304,10 +304,12 @@ kj::Promise<void> TargetService::deleteObject(DeleteObjectContext context) {
 
 kj::Promise<void> TargetService::renameObject(RenameObjectContext context) {
   auto p = context.getParams();
-  return objects_.rename(objectRef(p.getRef()), proto::str(p.getNewName()))
-      .then([this, context, start = Metrics::Clock::now()](Status st) mutable {
-        countOp(ctx_.metrics, MetricOp::kRename, context.getParams().getRef(), 0, start, st);
-        setStatus(context.getResults().initStatus(), st);
+  return objects_
+      .rename(objectRef(p.getRef()), proto::str(p.getNewName()), proto::fromWire(p.getCustom()))
+      .then([this, context, start = Metrics::Clock::now()](Result<store::Lom> moved) mutable {
+        countOp(ctx_.metrics, MetricOp::kRename, context.getParams().getRef(), 0, start,
+                moved.status());
+        answerLom(context.getResults(), moved, ctx_.cfg.id);
       });
 }
 

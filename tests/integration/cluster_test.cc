@@ -189,6 +189,39 @@ TEST_F(ClusterTest, RenamesWithinTheBucketAcrossTargets) {
   EXPECT_EQ(client_->rename(bucket, "missing", "x").code(), Code::kObjectNotFound);
 }
 
+// A rename can change metadata in the same step (aisfs's ctime): merged ("" deletes a key) on
+// both paths, bytes and mtime kept, the moved object's attributes returned.
+TEST_F(ClusterTest, RenamesWithMetadataInOneStep) {
+  std::string bucket = newBucket("rename-with");
+  auto smap = client_->smap();
+  ASSERT_TRUE(smap.ok());
+  int crossTarget = 0;
+  for (int i = 0; i < 12; ++i) {
+    std::string from = "f" + std::to_string(i), to = "d/t" + std::to_string(i);
+    std::string data = patternBytes(i, 5000 + i * 70000);
+    ASSERT_TRUE(client_->put(bucket, from, data, PutOptions{{{"keep", "1"}, {"drop", "x"}}}).ok());
+    int64_t mtime = client_->head(bucket, from)->mtimeNs;
+    crossTarget += meta::ownerTarget(*smap, meta::uname(bucket, from))->id !=
+                   meta::ownerTarget(*smap, meta::uname(bucket, to))->id;
+    auto moved = client_->renameWith(bucket, from, to, {{"ctime", "42"}, {"drop", ""}});
+    ASSERT_TRUE(moved.ok()) << moved.status().toString();
+    EXPECT_EQ(moved->name, to);
+    EXPECT_EQ(moved->size, data.size());
+    EXPECT_EQ(moved->mtimeNs, mtime);
+    std::map<std::string, std::string> want{{"keep", "1"}, {"ctime", "42"}};
+    EXPECT_EQ(moved->custom, want);
+    auto head = client_->head(bucket, to);
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(head->custom, want);
+    EXPECT_EQ(*client_->get(bucket, to), data);
+    EXPECT_EQ(client_->head(bucket, from).code(), Code::kObjectNotFound);
+  }
+  EXPECT_GT(crossTarget, 0);
+  EXPECT_LT(crossTarget, 12);
+  EXPECT_EQ(client_->renameWith(bucket, "missing", "x", {{"a", "b"}}).code(),
+            Code::kObjectNotFound);
+}
+
 TEST_F(ClusterTest, DeletesAndReportsTypedErrors) {
   std::string bucket = newBucket("delete");
   ASSERT_TRUE(client_->put(bucket, "a", "hello").ok());

@@ -1007,19 +1007,52 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
         });
   }
   std::string ep = owner->rpcEndpoint;
-  auto req = ctx_.pool.get(ep).beginPutRequest();
-  auto ref = req.initRef();
-  ref.setBucket(bucket);
-  ref.setName(name);
-  ref.setSmapVersion(ctx_.meta.smap().version);
-  ref.setIfAbsent(ifAbsent);
-  ref.setIfVersion(ifVersion);
-  ref.setWriter(changeWriter);
-  if (keepMtime) ref.setMtimeNs(reader->lom().mtimeNs);
-  if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
   uint32_t chunk = std::max<uint32_t>(64 << 10, ctx_.meta.config().chunkBytes);
   // The source's mountpath: the reader reads from there.
   size_t mp = reader->mountpathIndex();
+  auto fillRef = [&](wire::ObjectRef::Builder ref) {
+    ref.setBucket(bucket);
+    ref.setName(name);
+    ref.setSmapVersion(ctx_.meta.smap().version);
+    ref.setIfAbsent(ifAbsent);
+    ref.setIfVersion(ifVersion);
+    ref.setWriter(changeWriter);
+    if (keepMtime) ref.setMtimeNs(reader->lom().mtimeNs);
+  };
+  if (reader->lom().size <= chunk) {
+    // One chunk or less: one putObject with the bytes (read and verified here), not a stream's
+    // three round trips (open, write, commit) to the other target.
+    auto req = kj::heap(ctx_.pool.get(ep).putObjectRequest());
+    fillRef(req->initRef());
+    if (!custom.empty()) proto::toWire(custom, req->initCustom(custom.size()));
+    req->setChecksum(reader->lom().checksum);
+    auto buf = req->initData(reader->lom().size);
+    return ctx_.io
+        ->run(mp,
+              [rd = reader, buf]() mutable -> Status {
+                auto got = rd->read(buf.begin(), buf.size(), 0);
+                if (!got.ok()) return got.status();
+                if (*got != buf.size()) {
+                  return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+                }
+                return Status::OK();
+              })
+        .then([req = kj::mv(req)](Status st) mutable -> kj::Promise<Result<store::Lom>> {
+          if (!st.ok()) return Result<store::Lom>(st);
+          return req->send().then([](auto&& r) -> Result<store::Lom> {
+            Status st = proto::toStatus(r.getStatus());
+            if (!st.ok()) return st;
+            return lomFromInfo(proto::fromWire(r.getAttrs()));
+          });
+        })
+        .catch_([this, ep](kj::Exception&& e) -> Result<store::Lom> {
+          ctx_.pool.drop(ep);
+          return proto::statusFromException(e);
+        });
+  }
+  auto req = ctx_.pool.get(ep).beginPutRequest();
+  fillRef(req.initRef());
+  if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
   return req.send()
       .then([this, reader, chunk, mp](capnp::Response<wire::Node::BeginPutResults>&& r)
                 -> kj::Promise<Result<store::Lom>> {

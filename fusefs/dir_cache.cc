@@ -1,6 +1,8 @@
 // The listing cache (see dir_cache.h).
 #include "fusefs/dir_cache.h"
 
+#include <algorithm>
+
 namespace ais::fusefs {
 namespace {
 
@@ -57,20 +59,36 @@ std::optional<size_t> DirCache::subdirs(const std::string& bucket, const std::st
   return n;
 }
 
-std::vector<std::string> DirCache::staleStamped(const std::string& bucket, Clock::duration ttl,
+std::vector<std::string> DirCache::staleStamped(const std::string& bucket, const std::string& after,
+                                                Clock::duration ttl, Clock::time_point askedSince,
                                                 size_t max) {
   std::vector<std::string> out;
   std::string lead = key(bucket, "");
   auto now = Clock::now();
-  std::lock_guard l(mu_);
-  for (auto& [k, listing] : listings_) {
-    if (out.size() >= max) break;
-    if ((!listing.stamp.empty() || listing.anchor) && now - listing.at > ttl &&
-        k.starts_with(lead)) {
-      out.push_back(k.substr(lead.size()));
+  {
+    std::lock_guard l(mu_);
+    for (auto& [k, listing] : listings_) {
+      if ((!listing.stamp.empty() || listing.anchor) && now - listing.at > ttl &&
+          listing.tokensAsked < askedSince && k.starts_with(lead)) {
+        out.push_back(k.substr(lead.size()));
+      }
     }
   }
+  std::sort(out.begin(), out.end());
+  auto next = std::upper_bound(out.begin(), out.end(), after);
+  std::rotate(out.begin(), next, out.end());  // (those after it first, then from the start)
+  std::erase(out, after);
+  if (out.size() > max) out.resize(max);
   return out;
+}
+
+void DirCache::tokensAsked(const std::string& bucket, const std::vector<std::string>& prefixes,
+                           Clock::time_point at) {
+  std::lock_guard l(mu_);
+  for (const auto& p : prefixes) {
+    if (auto it = listings_.find(key(bucket, p)); it != listings_.end())
+      it->second.tokensAsked = at;
+  }
 }
 
 std::optional<std::pair<std::string, std::string>> DirCache::anchor(const std::string& bucket,

@@ -51,6 +51,7 @@ struct Listing {
   // after that, then listed again (a bound on what an edit this mount missed can hide).
   Clock::time_point listed{};
   bool ownEdits = false;
+  Clock::time_point tokensAsked{};           // when its tokens were last asked for (revalidate.cc)
   std::map<std::string, DirEntry> children;  // by path component
 };
 
@@ -72,8 +73,16 @@ class DirCache {
   // listing no older than ttl; nullopt when there is none.
   std::optional<size_t> subdirs(const std::string& bucket, const std::string& prefix,
                                 Clock::duration ttl);
-  // Up to max directories of the bucket with a stamped or anchored listing older than ttl.
-  std::vector<std::string> staleStamped(const std::string& bucket, Clock::duration ttl, size_t max);
+  // Up to max directories of the bucket, other than `after`, whose stamped or anchored listing is
+  // older than ttl and whose tokens were not asked for since askedSince (tokensAsked): those
+  // after `after` in name order first (a walk of the tree goes on with them), then from the
+  // start.
+  std::vector<std::string> staleStamped(const std::string& bucket, const std::string& after,
+                                        Clock::duration ttl, Clock::time_point askedSince,
+                                        size_t max);
+  // The tokens of these directories' listings were asked for at `at`.
+  void tokensAsked(const std::string& bucket, const std::vector<std::string>& prefixes,
+                   Clock::time_point at);
   // The stamp of a cached listing (fresh or not); nullopt if none or unstamped.
   std::optional<std::string> stamp(const std::string& bucket, const std::string& prefix);
   // The anchor of an unstamped listing (Listing::anchor); nullopt if none.

@@ -51,15 +51,15 @@ bool Fs::tokensFresh(const std::string& bucket, const std::string& prefix) {
 void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   std::lock_guard fetching(tokenFetchMu_);  // threads that need them share a call
   if (tokensFresh(bucket, prefix)) return;
-  // This directory's, and those of the other listings due for revalidation that have none this
-  // recent, nearest first: a walk goes on with the directory's siblings and what is under them.
-  std::vector<std::string> candidates{prefix}, farther;
-  std::string near = parentPrefix(prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1));
-  for (auto& p : dirs_.staleStamped(bucket, options_.listTtl, 8 * kMaxTokenBatch)) {
-    if (p == prefix || tokensFresh(bucket, p)) continue;
-    (p.starts_with(near) ? candidates : farther).push_back(std::move(p));
+  // This directory's, and those of the other listings due for revalidation whose tokens were not
+  // asked for this recently: the ones after it in name order first, as a walk of the tree (ls
+  // -R, find, git status) goes on with its subdirectories and then its next siblings.
+  Clock::time_point asked = Clock::now();
+  std::vector<std::string> candidates{prefix};
+  for (auto& p :
+       dirs_.staleStamped(bucket, prefix, options_.listTtl, asked - kTokenReuse, kMaxTokenBatch)) {
+    candidates.push_back(std::move(p));
   }
-  for (auto& p : farther) candidates.push_back(std::move(p));
   // Anchors (the listings this mount made: DirCache::adopt) go last: each target reads the
   // prefixes in order, so a directory's token is read before its anchor's, and the anchor found
   // unchanged then covers the directory up to its own token's reading.
@@ -74,12 +74,12 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   }
   std::erase_if(prefixes, [&](const std::string& p) { return anchors.contains(p); });
   prefixes.insert(prefixes.end(), anchors.begin(), anchors.end());
-  Clock::time_point asked = Clock::now();
   auto tokens = client_.bucketChanges(bucket, prefixes);
   if (!tokens.ok()) {  // (a target down: directories are listed again, as without tokens)
     log::debug("aisfs: changes of {}: {}", bucket, tokens.status().toString());
     return;
   }
+  dirs_.tokensAsked(bucket, prefixes, asked);
   std::lock_guard l(tokensMu_);
   if (tokens_.size() > 4 * kMaxTokenBatch) {
     std::erase_if(tokens_, [&](auto& kv) { return asked - kv.second.at > kTokenReuse; });

@@ -62,7 +62,13 @@ TEST(DirCacheTest, AListingThisMountMadeIsStampedThroughItsAnchor) {
   EXPECT_EQ(cache.anchorBelow("b", "new/"), cache.anchorBelow("b", ""));
   cache.upsert("b", "new/", "f", file("new/f"));
   EXPECT_FALSE(cache.stamp("b", "new/"));
-  EXPECT_EQ(cache.staleStamped("b", std::chrono::seconds(0), 10).size(), 2u);
+  auto stale = cache.staleStamped("b", "", std::chrono::seconds(0), Clock::now(), 10);
+  EXPECT_EQ(stale, std::vector<std::string>{"new/"});  // (and "", the one asked about)
+  cache.tokensAsked("b", {"new/"}, Clock::now());
+  EXPECT_TRUE(cache
+                  .staleStamped("b", "", std::chrono::seconds(0),
+                                Clock::now() - std::chrono::seconds(1), 10)
+                  .empty());
   auto later = Clock::now() + std::chrono::milliseconds(5);
   // The anchor moved: not adopted.
   EXPECT_FALSE(cache.adopt("b", "new/", "root-2", "new-1", later));
@@ -76,6 +82,25 @@ TEST(DirCacheTest, AListingThisMountMadeIsStampedThroughItsAnchor) {
   ASSERT_TRUE(f && *f);
   EXPECT_EQ((*f)->at, later);
   EXPECT_EQ(at, later);
+}
+
+// The listings due for revalidation come in the order a walk of the tree needs them: after the
+// directory asked about, then from the start; those whose tokens were just asked for are left out.
+TEST(DirCacheTest, StaleListingsComeInWalkOrder) {
+  DirCache cache;
+  auto old = Clock::now() - std::chrono::seconds(5);
+  for (std::string p : {"a/", "b/", "b/x/", "c/", "d/"}) {
+    cache.put("b", p, Listing{.at = old, .stamp = "s-" + p});
+  }
+  cache.put("b", "e/", Listing{.at = old});  // (unstamped: listed again, not revalidated)
+  auto order = cache.staleStamped("b", "b/", std::chrono::seconds(1), Clock::now(), 10);
+  EXPECT_EQ(order, (std::vector<std::string>{"b/x/", "c/", "d/", "a/"}));
+  EXPECT_EQ(cache.staleStamped("b", "b/", std::chrono::seconds(1), Clock::now(), 2),
+            (std::vector<std::string>{"b/x/", "c/"}));
+  cache.tokensAsked("b", {"c/", "d/"}, Clock::now());
+  order = cache.staleStamped("b", "b/", std::chrono::seconds(1),
+                             Clock::now() - std::chrono::milliseconds(100), 10);
+  EXPECT_EQ(order, (std::vector<std::string>{"b/x/", "a/"}));
 }
 
 // A listing this mount edited is renewed for two minutes after it was listed, then listed again;

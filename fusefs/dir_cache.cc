@@ -10,9 +10,10 @@ namespace {
 // directory takes seconds; DirCache::put).
 constexpr Clock::duration kOwnChangesKept = std::chrono::seconds(30);
 // How long after it was listed a listing this mount edited is renewed by tokens (which leave
-// this mount's writes out): every edit of this mount is made in the cached listing too, and
-// this bounds the harm of one that was not (a store that failed after it committed).
-constexpr Clock::duration kOwnEditsRenewed = std::chrono::seconds(120);
+// this mount's writes out): every edit of this mount is made in the cached listing too (a store
+// that failed, perhaps after it committed, drops the listing), and this bounds the harm of one
+// that was not.
+constexpr Clock::duration kOwnEditsRenewed = std::chrono::seconds(600);
 
 }  // namespace
 

@@ -316,6 +316,9 @@ Status Fs::storeLocked(Inode& inode) {
   }
   if (!stored.ok()) {
     log::warn("aisfs: store ais://{}/{}: {}", bucket, name, stored.status().toString());
+    // (It may have been stored all the same, a reply lost: the directory is listed again, as
+    // its tokens leave this mount's writes out.)
+    dirs_.invalidate(bucket, parentPrefix(name));
     if (ws->mode != WriteState::Mode::kSpool) dropWriteStateLocked(inode);  // bytes are gone
     return stored.status();
   }

@@ -103,19 +103,19 @@ TEST(DirCacheTest, StaleListingsComeInWalkOrder) {
   EXPECT_EQ(order, (std::vector<std::string>{"b/x/", "a/"}));
 }
 
-// A listing this mount edited is renewed for two minutes after it was listed, then listed again;
+// A listing this mount edited is renewed for ten minutes after it was listed, then listed again;
 // one it never edited is renewed as long as its stamp holds.
-TEST(DirCacheTest, AnEditedListingIsRenewedForTwoMinutesOnly) {
+TEST(DirCacheTest, AnEditedListingIsRenewedForTenMinutesOnly) {
   DirCache cache;
   auto listed = Clock::now();
   cache.put("b", "quiet/", Listing{.at = listed, .stamp = "q"});
   cache.put("b", "edited/", Listing{.at = listed, .stamp = "e"});
   cache.erase("b", "edited/", "x");
-  EXPECT_TRUE(cache.renew("b", "quiet/", "q", listed + std::chrono::seconds(110)));
-  EXPECT_TRUE(cache.renew("b", "edited/", "e", listed + std::chrono::seconds(110)));
-  EXPECT_FALSE(cache.renew("b", "edited/", "e", listed + std::chrono::seconds(130)));
-  EXPECT_TRUE(cache.renew("b", "quiet/", "q", listed + std::chrono::seconds(130)));
-  EXPECT_FALSE(cache.renew("b", "quiet/", "other", listed + std::chrono::seconds(140)));
+  EXPECT_TRUE(cache.renew("b", "quiet/", "q", listed + std::chrono::seconds(590)));
+  EXPECT_TRUE(cache.renew("b", "edited/", "e", listed + std::chrono::seconds(590)));
+  EXPECT_FALSE(cache.renew("b", "edited/", "e", listed + std::chrono::seconds(610)));
+  EXPECT_TRUE(cache.renew("b", "quiet/", "q", listed + std::chrono::seconds(610)));
+  EXPECT_FALSE(cache.renew("b", "quiet/", "other", listed + std::chrono::seconds(620)));
 }
 
 // A directory's entry upserted in its parent (a chmod, its mtime written) is its own listing's

@@ -11,6 +11,8 @@
 // unmount) stores it first, and a thread stores those left after kLinkDeferral, so other mounts
 // see the name within that and their TTL. Like a local filesystem's metadata before a journal
 // commit, a link not yet stored is lost if the mount dies in that window.
+#include <algorithm>
+
 #include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
@@ -62,13 +64,19 @@ std::optional<ErrOr<fuse_entry_param>> Fs::deferLink(const std::shared_ptr<Inode
   return entryFor(bucket, object, entry);
 }
 
+std::map<std::string, Fs::PendingLink>::iterator Fs::pendingByNameLocked(
+    const std::string& bucket, const std::string& object) {
+  return std::find_if(pendingLinks_.begin(), pendingLinks_.end(), [&](const auto& kv) {
+    return kv.second.name == object && kv.second.bucket == bucket;
+  });
+}
+
 std::optional<std::string> Fs::pendingLinkFile(const std::string& bucket,
                                                const std::string& object) {
   std::lock_guard l(pendingLinksMu_);
-  for (const auto& [key, p] : pendingLinks_) {
-    if (p.name == object && p.bucket == bucket) return p.file;
-  }
-  return std::nullopt;
+  auto it = pendingByNameLocked(bucket, object);
+  if (it == pendingLinks_.end()) return std::nullopt;
+  return it->second.file;
 }
 
 std::optional<Fs::PendingLink> Fs::claimPendingLink(const std::string& bucket,
@@ -76,11 +84,7 @@ std::optional<Fs::PendingLink> Fs::claimPendingLink(const std::string& bucket,
   std::unique_lock l(pendingLinksMu_);
   for (;;) {
     auto it = pendingLinks_.find(pendingKey(bucket, object));
-    if (it == pendingLinks_.end()) {
-      it = std::find_if(pendingLinks_.begin(), pendingLinks_.end(), [&](const auto& kv) {
-        return kv.second.name == object && kv.second.bucket == bucket;
-      });
-    }
+    if (it == pendingLinks_.end()) it = pendingByNameLocked(bucket, object);
     if (it == pendingLinks_.end()) return std::nullopt;
     if (!it->second.settling) {
       it->second.settling = true;

@@ -90,12 +90,12 @@ int Fs::moveFile(Inode& parent, const std::string& name, Inode& newParent,
   }
   // A plain file's move takes its ctime (and inode number) with it, in the same step; a
   // hard-linked name's entry moves and its file (the inode object) is touched after.
-  auto renamed = client_.renameWith(bucket, from, to, linked ? decltype(touch){} : touch);
+  const auto carried = linked ? decltype(touch){} : touch;
+  auto renamed = client_.renameWith(bucket, from, to, carried);
   if (renamed.code() == Code::kObjectExists) {
     Status removed = client_.remove(bucket, to);
-    renamed = removed.ok()
-                  ? client_.renameWith(bucket, from, to, linked ? decltype(touch){} : touch)
-                  : Result<ObjectInfo>(removed);
+    renamed =
+        removed.ok() ? client_.renameWith(bucket, from, to, carried) : Result<ObjectInfo>(removed);
   }
   if (!renamed.ok()) return toErrno(renamed.status());
   if (!linked) inodes_.rename(bucket, from, to);

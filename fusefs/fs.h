@@ -287,6 +287,9 @@ class Fs {
                                                    const std::string& object);
   // The file a pending link's new name `object` stands for.
   std::optional<std::string> pendingLinkFile(const std::string& bucket, const std::string& object);
+  // The pending link whose new name is `object` (pendingLinksMu_ held), or end().
+  std::map<std::string, PendingLink>::iterator pendingByNameLocked(const std::string& bucket,
+                                                                   const std::string& object);
   // The pending link whose file or new name is `object`, marked as being dealt with by the
   // caller (who ends with releasePendingLink); waits while another thread deals with it.
   std::optional<PendingLink> claimPendingLink(const std::string& bucket, const std::string& object);

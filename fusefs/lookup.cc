@@ -426,7 +426,7 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
                     : entry.haveInfo && isLinked(entry.info.name) ? entry.info.name
                                                                   : name;
   // A name link() gave and that is not stored yet stands for its file (deferred_links.cc).
-  if (entry.kind == Kind::kFile && entry.haveInfo && entry.info.name != name) {
+  if (key == name && entry.kind == Kind::kFile && entry.haveInfo && entry.info.name != name) {
     if (auto file = pendingLinkFile(bucket, name); file && *file == entry.info.name) key = *file;
   }
   auto inode = entry.kind == Kind::kBucket ? inodes_.lookup(name, "", Kind::kBucket)

@@ -3,12 +3,12 @@
 // memory); a listing carries the targets' tokens of its directory as they were before it was
 // made (ListPage::changeStamp), and when it goes stale, tokens read now that are the same prove
 // nothing under the directory changed on any target since: the listing is as good as one made
-// now, without listing again. One call asks for the directory and other stale ones (nearest
-// first), so a read-only pass over a tree (git status, a second rsync, make, find) asks the
-// targets a few times a second instead of listing each directory once per TTL, while writes
-// elsewhere in the bucket (git's index.lock) cost nothing to the directories they are not
-// under. Changes made elsewhere are still seen within the TTL: freshness counts from when the
-// tokens were read, as it does from a listing's time.
+// now, without listing again. One call asks for the directory and other stale ones (those after
+// it in name order first, as a walk meets them), so a read-only pass over a tree (git status, a
+// second rsync, make, find) asks the targets a few times a second instead of listing each directory
+// once per TTL, while writes elsewhere in the bucket (git's index.lock) cost nothing to the
+// directories they are not under. Changes made elsewhere are still seen within the TTL: freshness
+// counts from when the tokens were read, as it does from a listing's time.
 //
 // This mount's own writes do not move the tokens it is answered (the targets leave out the
 // writes of the mount's id, Client::Options::changeWriter): it edits its cached listings as it
@@ -20,7 +20,6 @@
 
 #include "common/log.h"
 #include "fusefs/fs.h"
-#include "fusefs/names.h"
 
 namespace ais::fusefs {
 namespace {

@@ -205,6 +205,23 @@ Result<store::Lom> copyLocal(store::Store& store, store::ObjectReader& rd,
   return (*writer)->commit(rd.lom().checksum);
 }
 
+// Exactly buf.size() bytes of the object at `at`, read and verified (on its I/O worker).
+Status readExactly(const ReaderPtr& rd, kj::ArrayPtr<kj::byte> buf, uint64_t at) {
+  auto got = rd->read(buf.begin(), buf.size(), at);
+  if (!got.ok()) return got.status();
+  if (*got != buf.size())
+    return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
+  return Status::OK();
+}
+
+// The object another target stored, from its reply (putObject, a PutStream's commit).
+template <typename Reply>
+Result<store::Lom> storedLom(Reply&& r) {
+  Status st = proto::toStatus(r.getStatus());
+  if (!st.ok()) return st;
+  return lomFromInfo(proto::fromWire(r.getAttrs()));
+}
+
 // Pushes an open object through a PutStream in chunks (each read and verified by the object's
 // I/O worker), then commits with the LOM's checksum so the receiver verifies what arrived.
 struct ObjectPump {
@@ -220,25 +237,12 @@ struct ObjectPump {
     if (off >= size) {
       auto c = stream.commitRequest();
       c.setChecksum(rd->lom().checksum);
-      return c.send().then([](auto&& r) -> Result<store::Lom> {
-        Status st = proto::toStatus(r.getStatus());
-        if (!st.ok()) return st;
-        return lomFromInfo(proto::fromWire(r.getAttrs()));
-      });
+      return c.send().then([](auto&& r) { return storedLom(r); });
     }
     uint64_t n = std::min<uint64_t>(chunk, size - off);
     auto w = kj::heap(stream.writeRequest());
     auto buf = w->initChunk(n);
-    return io
-        .run(mp,
-             [rd = rd, buf, at = off]() mutable -> Status {
-               auto g = rd->read(buf.begin(), buf.size(), at);
-               if (!g.ok()) return g.status();
-               if (*g != buf.size()) {
-                 return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
-               }
-               return Status::OK();
-             })
+    return io.run(mp, [rd = rd, buf, at = off]() mutable { return readExactly(rd, buf, at); })
         .then([this, n, w = kj::mv(w)](Status st) mutable -> kj::Promise<Result<store::Lom>> {
           if (!st.ok()) return Result<store::Lom>(st);
           off += n;
@@ -1019,6 +1023,7 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
     ref.setWriter(changeWriter);
     if (keepMtime) ref.setMtimeNs(reader->lom().mtimeNs);
   };
+  kj::Promise<Result<store::Lom>> sent = nullptr;
   if (reader->lom().size <= chunk) {
     // One chunk or less: one putObject with the bytes (read and verified here), not a stream's
     // three round trips (open, write, commit) to the other target.
@@ -1027,45 +1032,29 @@ kj::Promise<Result<store::Lom>> ObjectService::sendObject(ReaderPtr reader, std:
     if (!custom.empty()) proto::toWire(custom, req->initCustom(custom.size()));
     req->setChecksum(reader->lom().checksum);
     auto buf = req->initData(reader->lom().size);
-    return ctx_.io
-        ->run(mp,
-              [rd = reader, buf]() mutable -> Status {
-                auto got = rd->read(buf.begin(), buf.size(), 0);
-                if (!got.ok()) return got.status();
-                if (*got != buf.size()) {
-                  return Status(Code::kObjectCorrupted, "object file shorter than its metadata");
-                }
-                return Status::OK();
-              })
-        .then([req = kj::mv(req)](Status st) mutable -> kj::Promise<Result<store::Lom>> {
+    sent = ctx_.io->run(mp, [rd = reader, buf]() mutable { return readExactly(rd, buf, 0); })
+               .then([req = kj::mv(req)](Status st) mutable -> kj::Promise<Result<store::Lom>> {
+                 if (!st.ok()) return Result<store::Lom>(st);
+                 return req->send().then([](auto&& r) { return storedLom(r); });
+               });
+  } else {
+    auto req = ctx_.pool.get(ep).beginPutRequest();
+    fillRef(req.initRef());
+    if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
+    sent = req.send().then(
+        [this, reader, chunk,
+         mp](capnp::Response<wire::Node::BeginPutResults>&& r) -> kj::Promise<Result<store::Lom>> {
+          Status st = proto::toStatus(r.getStatus());
           if (!st.ok()) return Result<store::Lom>(st);
-          return req->send().then([](auto&& r) -> Result<store::Lom> {
-            Status st = proto::toStatus(r.getStatus());
-            if (!st.ok()) return st;
-            return lomFromInfo(proto::fromWire(r.getAttrs()));
-          });
-        })
-        .catch_([this, ep](kj::Exception&& e) -> Result<store::Lom> {
-          ctx_.pool.drop(ep);
-          return proto::statusFromException(e);
+          auto pump = kj::heap<ObjectPump>(ObjectPump{reader, r.getStream(), chunk, *ctx_.io, mp});
+          auto& p = *pump;
+          return p.run().attach(kj::mv(pump));
         });
   }
-  auto req = ctx_.pool.get(ep).beginPutRequest();
-  fillRef(req.initRef());
-  if (!custom.empty()) proto::toWire(custom, req.initCustom(custom.size()));
-  return req.send()
-      .then([this, reader, chunk, mp](capnp::Response<wire::Node::BeginPutResults>&& r)
-                -> kj::Promise<Result<store::Lom>> {
-        Status st = proto::toStatus(r.getStatus());
-        if (!st.ok()) return Result<store::Lom>(st);
-        auto pump = kj::heap<ObjectPump>(ObjectPump{reader, r.getStream(), chunk, *ctx_.io, mp});
-        auto& p = *pump;
-        return p.run().attach(kj::mv(pump));
-      })
-      .catch_([this, ep](kj::Exception&& e) -> Result<store::Lom> {
-        ctx_.pool.drop(ep);
-        return proto::statusFromException(e);
-      });
+  return sent.catch_([this, ep](kj::Exception&& e) -> Result<store::Lom> {
+    ctx_.pool.drop(ep);
+    return proto::statusFromException(e);
+  });
 }
 
 kj::Promise<Result<store::Lom>> ObjectService::rename(ObjectRef ref, std::string to,

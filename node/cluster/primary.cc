@@ -93,10 +93,29 @@ Status Primary::bootstrap() {
   return Status::OK();
 }
 
+namespace {
+
+// Runs `body` once every change queued on `tail` before it has ended, and queues it there: the
+// next starts after this one, whatever its outcome.
+template <typename Body>
+auto inTurn(kj::ForkedPromise<void>& tail, Body&& body, const char* what) {
+  auto forked = tail.addBranch().then(std::forward<Body>(body)).fork();
+  tail = forked.addBranch()
+             .ignoreResult()
+             .catch_([what](kj::Exception&& e) {
+               log::error("{} change failed: {}", what, e.getDescription().cStr());
+             })
+             .fork();
+  return forked.addBranch();
+}
+
+}  // namespace
+
 kj::Promise<std::string> Primary::changeSmap(std::function<bool(meta::Smap&)> edit,
                                              std::string excused, bool takingOver,
                                              std::function<void()> taken) {
-  auto turn = smapTail_.addBranch().then(
+  return inTurn(
+      smapTail_,
       [this, edit = std::move(edit), excused = std::move(excused), takingOver,
        taken = std::move(taken)]() mutable -> kj::Promise<std::string> {
         if (!takingOver && !ctx_.isPrimary()) return std::string(kNoLongerPrimary);
@@ -104,15 +123,12 @@ kj::Promise<std::string> Primary::changeSmap(std::function<bool(meta::Smap&)> ed
         if (!edit(smap)) return std::string();
         smap.version += 1;
         return publish(std::move(smap), std::nullopt, excused, std::move(taken));
-      });
-  auto forked = turn.fork();
-  smapTail_ = forked.addBranch()
-                  .ignoreResult()
-                  .catch_([](kj::Exception&& e) {
-                    log::error("Smap change failed: {}", e.getDescription().cStr());
-                  })
-                  .fork();
-  return forked.addBranch();
+      },
+      "Smap");
+}
+
+kj::Promise<Status> Primary::changeBmd(std::function<kj::Promise<Status>()> change) {
+  return inTurn(bmdTail_, std::move(change), "BMD");
 }
 
 kj::Promise<std::string> Primary::proposeToProxies(const meta::Smap& smap) {
@@ -833,14 +849,16 @@ kj::Promise<Status> Primary::createBucket(const std::string& name, meta::BucketP
   return targetsCanMirror(props.mirrorCopies)
       .then([this, name, props](Status st) mutable -> kj::Promise<Status> {
         if (!st.ok()) return st;
-        if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
-        props.createdNs = unixNowNs();
-        meta::BMD bmd = ctx_.meta.bmd();
-        bmd.buckets[name] = props;
-        bmd.version += 1;
-        log::info("create bucket ais://{}", name);
-        return publish(std::nullopt, bmd).then([name](std::string missed) {
-          return bmdAcknowledged("created ais://" + name, missed);
+        return changeBmd([this, name, props]() mutable -> kj::Promise<Status> {
+          if (ctx_.meta.bmd().find(name)) return Status(Code::kBucketExists, "ais://" + name);
+          props.createdNs = unixNowNs();
+          meta::BMD bmd = ctx_.meta.bmd();
+          bmd.buckets[name] = props;
+          bmd.version += 1;
+          log::info("create bucket ais://{}", name);
+          return publish(std::nullopt, bmd).then([name](std::string missed) {
+            return bmdAcknowledged("created ais://" + name, missed);
+          });
         });
       });
 }
@@ -920,12 +938,14 @@ kj::Promise<Status> Primary::destroyBucket(const std::string& name, bool force) 
   kj::Promise<Status> check = force ? kj::Promise<Status>(Status::OK()) : allTargetsEmpty(name);
   return check.then([this, name](Status st) -> kj::Promise<Status> {
     if (!st.ok()) return st;
-    meta::BMD bmd = ctx_.meta.bmd();
-    if (bmd.buckets.erase(name) == 0) return Status(Code::kBucketNotFound, "ais://" + name);
-    bmd.version += 1;
-    log::info("destroy bucket ais://{}", name);
-    return publish(std::nullopt, bmd).then([name](std::string missed) {
-      return bmdAcknowledged("destroyed ais://" + name, missed);
+    return changeBmd([this, name]() -> kj::Promise<Status> {
+      meta::BMD bmd = ctx_.meta.bmd();
+      if (bmd.buckets.erase(name) == 0) return Status(Code::kBucketNotFound, "ais://" + name);
+      bmd.version += 1;
+      log::info("destroy bucket ais://{}", name);
+      return publish(std::nullopt, bmd).then([name](std::string missed) {
+        return bmdAcknowledged("destroyed ais://" + name, missed);
+      });
     });
   });
 }
@@ -970,18 +990,20 @@ kj::Promise<Status> Primary::setBucketProps(const std::string& name, meta::Bucke
   return targetsCanMirror(copies).then([this, name, props, expected = std::move(expected)](
                                            Status st) mutable -> kj::Promise<Status> {
     if (!st.ok()) return st;
-    const meta::BucketProps* now = ctx_.meta.bmd().find(name);
-    if (!now) return Status(Code::kBucketNotFound, "ais://" + name);
-    if (expected && !(*now == *expected)) {
-      return Status(Code::kVersionChanged, "the props of ais://" + name + " changed meanwhile");
-    }
-    props.createdNs = now->createdNs;
-    props.owner = now->owner;
-    meta::BMD bmd = ctx_.meta.bmd();
-    bmd.buckets[name] = props;
-    bmd.version += 1;
-    return publish(std::nullopt, bmd).then([name](std::string missed) {
-      return bmdAcknowledged("changed the props of ais://" + name, missed);
+    return changeBmd([this, name, props, expected]() mutable -> kj::Promise<Status> {
+      const meta::BucketProps* now = ctx_.meta.bmd().find(name);
+      if (!now) return Status(Code::kBucketNotFound, "ais://" + name);
+      if (expected && !(*now == *expected)) {
+        return Status(Code::kVersionChanged, "the props of ais://" + name + " changed meanwhile");
+      }
+      props.createdNs = now->createdNs;
+      props.owner = now->owner;
+      meta::BMD bmd = ctx_.meta.bmd();
+      bmd.buckets[name] = props;
+      bmd.version += 1;
+      return publish(std::nullopt, bmd).then([name](std::string missed) {
+        return bmdAcknowledged("changed the props of ais://" + name, missed);
+      });
     });
   });
 }

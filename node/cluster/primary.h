@@ -80,6 +80,10 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   kj::Promise<std::string> changeSmap(std::function<bool(meta::Smap&)> edit,
                                       std::string excused = "", bool takingOver = false,
                                       std::function<void()> taken = nullptr);
+  // BMD changes run one at a time, each on the BMD the previous one left: `change` reads
+  // ctx_.meta.bmd(), edits a copy and publishes it. (Two built on the same version would both be
+  // v+1, and every node keeps the first: the second, answered OK, would be lost.)
+  kj::Promise<Status> changeBmd(std::function<kj::Promise<Status>()> change);
   // One node's metasync, retried; "" once it took it, else why not.
   kj::Promise<std::string> metasyncTo(std::string endpoint, int attempt);
   // Right after an election nobody knows which nodes went down with the old primary: each is
@@ -107,6 +111,7 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   std::set<std::string> leaving_;           // targets whose decommission is being watched
   std::map<std::string, bool> rmUserData_;  // decommissioned targets whose data is wiped
   kj::ForkedPromise<void> smapTail_ = kj::Promise<void>(kj::READY_NOW).fork();
+  kj::ForkedPromise<void> bmdTail_ = kj::Promise<void>(kj::READY_NOW).fork();
   bool catchingUp_ = false;
   bool watching_ = false;  // watchKeepalives is in a stint as primary
   kj::TaskSet tasks_;

@@ -106,7 +106,8 @@ bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::st
   if (!c) return false;
   // Compare-and-swap at the primary: a concurrent change of another field (or by `ais bucket
   // props set`) is read again, never overwritten. The first read is this node's BMD, a retry the
-  // primary's.
+  // primary's. A value already in place is taken for done only as the primary reads it (this
+  // node's BMD may not have the change that replaced it yet).
   Status st;
   for (int attempt = 0; attempt < 5; ++attempt) {
     std::shared_ptr<const meta::BucketProps> props;
@@ -119,7 +120,10 @@ bool setBucketField(S3Request& r, std::string meta::BucketProps::*field, std::st
       r.fail(Status(Code::kBucketNotFound, r.bucket));
       return false;
     }
-    if ((*props).*field == value) return true;
+    if ((*props).*field == value) {
+      if (attempt == 0) continue;
+      return true;
+    }
     meta::BucketProps next = *props;
     next.*field = value;
     st = c->setBucketProps(r.bucket, next, props.get());

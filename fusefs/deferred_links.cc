@@ -11,6 +11,13 @@
 // unmount) stores it first, and a thread stores those left after kLinkDeferral, so other mounts
 // see the name within that and their TTL. Like a local filesystem's metadata before a journal
 // commit, a link not yet stored is lost if the mount dies in that window.
+//
+// When the file's own name is unlinked, the unlink returns at once and the move follows right
+// after on the settler thread: the old name is gone from this mount's listing and the new one
+// resolves to the file meanwhile, and every operation on the file (open, read, write, stat,
+// setattr, xattrs, locks; ops.cc calls settleMoveOf) or on either name makes or waits for the
+// move first. A move that fails leaves the file under its old name: both listings are read
+// again, and the error is logged.
 #include <algorithm>
 
 #include "common/clock.h"
@@ -103,6 +110,20 @@ void Fs::releasePendingLink(const PendingLink& p) {
 }
 
 void Fs::storePendingLink(const PendingLink& p) {
+  if (p.move) {
+    int err = moveFile(*p.oldParent, p.oldComponent, *p.newParent, p.newComponent, p.moveFrom,
+                       Errno{ENOENT}, p.file, p.name);
+    if (err != 0) {
+      // The file stays under its old name in the cluster: both listings are read again.
+      log::error("aisfs: moving ais://{}/{} to {} (a link and an unlink) failed: {}", p.bucket,
+                 p.file, p.name, std::strerror(err));
+      dirs_.invalidate(p.bucket, p.oldParent->name());
+      dirs_.invalidate(p.bucket, p.newParent->name());
+    }
+    --pendingMoves_;
+    releasePendingLink(p);
+    return;
+  }
   auto linked = linkNow(p.inode, p.name, true);
   if (linked.ok()) {
     dirs_.upsert(p.bucket, p.newParent->name(), p.newComponent, *linked);
@@ -127,11 +148,37 @@ void Fs::settleAllLinks() {
   for (const auto& [bucket, file] : all) settleLinks(bucket, file);
 }
 
+void Fs::settleMoveOf(fuse_ino_t ino) {
+  if (pendingMoves_.load() == 0) return;
+  auto inode = inodes_.get(ino);
+  if (!inode) return;
+  std::string bucket = inode->bucket(), file = inode->name();
+  std::optional<PendingLink> p;
+  {
+    std::unique_lock l(pendingLinksMu_);
+    for (;;) {
+      auto it = pendingLinks_.find(pendingKey(bucket, file));
+      if (it == pendingLinks_.end() || !it->second.move) return;
+      if (!it->second.settling) {
+        it->second.settling = true;
+        p = it->second;
+        break;
+      }
+      pendingLinksCv_.wait(l);
+    }
+  }
+  storePendingLink(*p);
+}
+
 std::optional<int> Fs::unlinkPending(Inode& parent, const std::string& name,
                                      const std::string& object) {
   std::string bucket = parent.bucket();
   auto p = claimPendingLink(bucket, object);
   if (!p) return std::nullopt;
+  if (p->move) {  // (the name is the moved file's new one: moved first, then unlinked as such)
+    storePendingLink(*p);
+    return std::nullopt;
+  }
   {
     std::lock_guard l(p->inode->mu);
     --p->inode->pendingLinks;
@@ -149,19 +196,32 @@ std::optional<int> Fs::unlinkPending(Inode& parent, const std::string& name,
       p->inode->attrAt = Clock::now();
     }
   } else {
-    // The file's own name goes: the file moves to the new name (a rename, inode kept).
+    // The file's own name goes: the file moves to the new name (a rename, inode kept). The
+    // unlink returns at once: the old name leaves this mount's listing now, and the move is
+    // made by the settler thread right away (git goes on to its next object meanwhile), or
+    // first by whatever else touches the file or either name.
     auto src = resolve(parent, name);
-    if (src.ok()) {
-      err = moveFile(parent, name, *p->newParent, p->newComponent, *src, Errno{ENOENT}, p->file,
-                     p->name);
-    } else {
-      err = src.err();
+    auto oldParent = inodes_.get(parent.ino);
+    if (src.ok() && oldParent) {
+      dirs_.erase(bucket, parent.name(), name);
+      dirChanged(parent);
+      {
+        std::lock_guard l(pendingLinksMu_);
+        PendingLink& pending = pendingLinks_.at(pendingKey(bucket, p->file));
+        pending.move = true;
+        pending.oldParent = std::move(oldParent);
+        pending.oldComponent = name;
+        pending.moveFrom = std::move(*src);
+        pending.settling = false;
+        ++pendingMoves_;
+      }
+      pendingLinksCv_.notify_all();
+      return 0;
     }
-    if (err != 0) {
-      log::error("aisfs: link ais://{}/{} -> {} lost: the move that stores it failed: {}", bucket,
-                 p->file, p->name, std::strerror(err));
-      dirs_.erase(bucket, p->newParent->name(), p->newComponent);
-    }
+    err = src.ok() ? ENOENT : src.err();
+    log::error("aisfs: link ais://{}/{} -> {} lost: the move that stores it failed: {}", bucket,
+               p->file, p->name, std::strerror(err));
+    dirs_.erase(bucket, p->newParent->name(), p->newComponent);
   }
   releasePendingLink(*p);
   return err;
@@ -175,7 +235,7 @@ void Fs::startLinkSettler() {
       std::vector<PendingLink> due;
       auto now = Clock::now();
       for (auto& [key, p] : pendingLinks_) {
-        if (!p.settling && now - p.at >= kLinkDeferral) {
+        if (!p.settling && (p.move || now - p.at >= kLinkDeferral)) {
           p.settling = true;
           due.push_back(p);
         }

@@ -63,23 +63,32 @@ std::optional<size_t> DirCache::subdirs(const std::string& bucket, const std::st
 std::vector<std::string> DirCache::staleStamped(const std::string& bucket, const std::string& after,
                                                 Clock::duration ttl, Clock::time_point askedSince,
                                                 size_t max) {
-  std::vector<std::string> out;
   std::string lead = key(bucket, "");
   auto now = Clock::now();
-  {
-    std::lock_guard l(mu_);
-    for (auto& [k, listing] : listings_) {
-      if ((!listing.stamp.empty() || listing.anchor) && now - listing.at > ttl &&
-          listing.tokensAsked < askedSince && k.starts_with(lead)) {
-        out.push_back(k.substr(lead.size()));
+  std::lock_guard l(mu_);
+  // The `max` first in name order after `after`, then from the start (wrapping around), picked
+  // without copying or sorting every candidate: this runs under the lock on every token fetch.
+  std::vector<std::string_view> later, earlier;
+  for (auto& [k, listing] : listings_) {
+    if ((!listing.stamp.empty() || listing.anchor) && now - listing.at > ttl &&
+        listing.tokensAsked < askedSince && k.starts_with(lead)) {
+      std::string_view prefix = std::string_view(k).substr(lead.size());
+      if (prefix > after) {
+        later.push_back(prefix);
+      } else if (prefix < after) {
+        earlier.push_back(prefix);
       }
     }
   }
-  std::sort(out.begin(), out.end());
-  auto next = std::upper_bound(out.begin(), out.end(), after);
-  std::rotate(out.begin(), next, out.end());  // (those after it first, then from the start)
-  std::erase(out, after);
-  if (out.size() > max) out.resize(max);
+  auto smallest = [](std::vector<std::string_view>& v, size_t n) {
+    n = std::min(n, v.size());
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end());
+    v.resize(n);
+  };
+  smallest(later, max);
+  smallest(earlier, max - later.size());
+  std::vector<std::string> out(later.begin(), later.end());
+  out.insert(out.end(), earlier.begin(), earlier.end());
   return out;
 }
 

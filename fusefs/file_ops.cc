@@ -20,9 +20,11 @@ ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& k
   // cluster for its version (a HEAD), whatever the attribute TTL, so an open that starts after
   // another client's close sees that client's bytes. Shard members are as fresh as their tree.
   bool staleAttrs = false;
+  std::shared_ptr<const std::string> bytes;
   if (!inode->ws) {
     uint64_t sizeBefore = inode->info.size;
-    Status st = refreshLocked(*inode, inode->kind != Kind::kMember);
+    Status st = inode->kind == Kind::kMember ? refreshLocked(*inode, false)
+                                             : refreshForOpenLocked(*inode, !writable, &bytes);
     if (!st.ok()) return errnoOf(st);
     uint64_t tag = cacheTag(inode->info);
     keepCache = inode->pageCacheValid && inode->pageCacheVersion == tag;
@@ -42,12 +44,36 @@ ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& k
   fh->writable = writable;
   fh->append = (flags & O_APPEND) != 0;
   fh->size = inode->info.size;
+  fh->whole = std::move(bytes);
   ++inode->openCount;
   l.unlock();
   // The kernel may hold the old size (its attributes live for attrTtl): it asks again before
   // reading, so a grown file is read to its new end.
   if (staleAttrs && session_ != nullptr) fuse_lowlevel_notify_inval_inode(session_, ino, -1, 0);
   return fh;
+}
+
+Status Fs::refreshForOpenLocked(Inode& inode, bool reading,
+                                std::shared_ptr<const std::string>* bytes) {
+  std::string bucket = inode.bucket(), name = inode.name();
+  std::string object = bucket + "/" + name;
+  // (A name that is a hard link answers with its link entry: the HEAD's path follows it.)
+  bool small = reading && inode.kind == Kind::kFile && inode.haveInfo && inode.info.size > 0 &&
+               inode.info.size <= kOpenFetchMax && linkTarget(inode.info).empty();
+  if (small && !blockCache_.get(object, cacheTag(inode.info), 0)) {
+    auto data = std::make_shared<std::string>();
+    auto got = client_.getRange(bucket, name, ByteRange{0, kOpenFetchMax}, data.get());
+    if (got.ok() && linkTarget(*got).empty() && objectKind(*got, name) == Kind::kFile) {
+      if (got->size == data->size()) {
+        cacheBlocks(object, cacheTag(*got), 0, *data);
+        *bytes = std::move(data);
+      }
+      return takeInfoLocked(inode, std::move(bucket), std::move(name), std::move(got));
+    }
+    if (got.code() == Code::kObjectNotFound) return got.status();
+    // Anything else (empty now, a link, a failure): the HEAD below says what it is.
+  }
+  return refreshLocked(inode, true);
 }
 
 ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> Fs::doCreate(

@@ -163,6 +163,9 @@ class Fs {
                                                                            const fuse_ctx& ctx);
   int doFlush(FileHandle& fh);  // close(): stores the file's changes (or queues them)
   int doFsync(FileHandle& fh);  // stores them now, queued or not
+  // Makes the move pending for the file of inode `ino` now (or waits for the thread making it;
+  // deferred_links.cc): what follows uses the file's object under its new name.
+  void settleMoveOf(fuse_ino_t ino);
   void doRelease(std::unique_ptr<FileHandle> fh);
   void doDestroy();  // unmount: store what is still dirty
   // read.cc
@@ -234,6 +237,14 @@ class Fs {
   struct stat statOf(Inode& inode);  // inode.mu held
   // Re-reads an inode's object/marker from the cluster when older than attrTtl (inode.mu held).
   Status refreshLocked(Inode& inode, bool force);
+  // What a HEAD (or a GET) of the inode's object answered, taken into the inode (inode.mu held).
+  Status takeInfoLocked(Inode& inode, std::string bucket, std::string name,
+                        Result<ObjectInfo> head);
+  // Close-to-open's question to the cluster (inode.mu held). A small plain file opened for
+  // reading whose bytes this mount does not hold is read in the same round trip (a GET of up to
+  // kOpenFetchMax in place of the HEAD); *bytes is then the whole object, else left empty.
+  Status refreshForOpenLocked(Inode& inode, bool reading,
+                              std::shared_ptr<const std::string>* bytes);
   // A file's attributes from its parent's listing younger than attrTtl (a small parent is
   // re-listed once); nullopt when no such listing exists (inode.mu held).
   std::optional<Status> refreshFromListingLocked(Inode& inode, const std::string& bucket,
@@ -279,6 +290,13 @@ class Fs {
     std::string newComponent;
     Clock::time_point at;
     bool settling = false;  // a thread is dealing with it: others wait (pendingLinksCv_)
+    // The file's own name was unlinked: the pair is a move to the new name, made at once by the
+    // settler thread, or by the first operation on the file that cannot wait for it. moveFrom
+    // is the old name's entry (already gone from its listing) in oldParent.
+    bool move = false;
+    std::shared_ptr<Inode> oldParent;
+    std::string oldComponent;
+    DirEntry moveFrom;
   };
   // nullopt: not deferred (the caller stores the link now).
   std::optional<ErrOr<fuse_entry_param>> deferLink(const std::shared_ptr<Inode>& inode,
@@ -294,7 +312,7 @@ class Fs {
   // caller (who ends with releasePendingLink); waits while another thread deals with it.
   std::optional<PendingLink> claimPendingLink(const std::string& bucket, const std::string& object);
   void releasePendingLink(const PendingLink& p);
-  void storePendingLink(const PendingLink& p);  // as a hard link; then released
+  void storePendingLink(const PendingLink& p);  // as a hard link or a move; then released
   // Stores the pending link of which `object` is the file or the new name, if any.
   void settleLinks(const std::string& bucket, const std::string& object);
   void settleAllLinks();
@@ -305,6 +323,7 @@ class Fs {
   std::mutex pendingLinksMu_;
   std::condition_variable pendingLinksCv_;
   std::map<std::string, PendingLink> pendingLinks_;  // by "bucket\0file"
+  std::atomic<int> pendingMoves_{0};                 // of pendingLinks_, those with move set
   bool stopLinkSettler_ = false;
   std::thread linkSettler_;
   // locks.cc
@@ -340,6 +359,7 @@ class Fs {
                   const std::string& intent, size_t* moved);
   // rename_wait.cc: other mounts' (and this one's) directory renames in progress are waited for
   // before the cluster is asked about a path they cover, so none is seen half done.
+  static constexpr uint64_t kOpenFetchMax = 64 << 10;  // refreshForOpenLocked: one cache block
   static constexpr auto kIntentsFresh = std::chrono::milliseconds(100);
   static constexpr auto kRenameSettle = std::chrono::milliseconds(250);  // > 2 x kIntentsFresh
   static constexpr auto kRenameAlive = std::chrono::seconds(5);
@@ -374,6 +394,9 @@ class Fs {
   struct DirToken {
     std::string token;     // Client::bucketChanges
     Clock::time_point at;  // when it was asked
+    // For a listing this mount made: its anchor's token, read in the same call after this one
+    // (what DirCache::adopt needs; the anchor's own entry may be from a later call by then).
+    std::optional<std::pair<std::string, std::string>> anchorToken;  // (prefix, token)
   };
   // The directory's token if read within kTokenReuse.
   std::optional<DirToken> recentToken(const std::string& bucket, const std::string& prefix);
@@ -394,6 +417,11 @@ class Fs {
   std::mutex tokensMu_;
   std::unordered_map<std::string, DirToken> tokens_;  // by "bucket\0prefix"; tokensMu_
   std::mutex tokenFetchMu_;
+  // How many other stale directories a token fetch takes along (revalidate.cc): grown while
+  // the last batch's tokens served revalidations before they aged, shrunk while they did not.
+  size_t tokenBatch_ = 256;    // tokenFetchMu_
+  size_t lastTokenBatch_ = 0;  // tokenFetchMu_: the other directories the last fetch asked for
+  std::atomic<size_t> tokenHits_{0};  // revalidations served by tokens fetched before
   // xattr.cc
   static constexpr int kNoHolder = -1;
   int xattrHolderLocked(Inode& inode, bool change);

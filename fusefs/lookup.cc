@@ -363,6 +363,11 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
     if (auto st = refreshFromListingLocked(inode, bucket, name)) return *st;
   }
   auto head = client_.head(bucket, name);
+  return takeInfoLocked(inode, std::move(bucket), std::move(name), std::move(head));
+}
+
+Status Fs::takeInfoLocked(Inode& inode, std::string bucket, std::string name,
+                          Result<ObjectInfo> head) {
   if (inode.kind == Kind::kDir) {
     if (!head.ok() && head.code() != Code::kObjectNotFound) return head.status();
     inode.haveInfo = head.ok();

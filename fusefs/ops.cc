@@ -16,6 +16,14 @@ namespace {
 Fs& fsOf(fuse_req_t req) { return *static_cast<Fs*>(fuse_req_userdata(req)); }
 FileHandle& fileOf(fuse_file_info* fi) { return *reinterpret_cast<FileHandle*>(fi->fh); }
 
+// The Fs, once a move pending for the file of `ino` (deferred_links.cc) is made: operations on
+// a file use its object's name.
+Fs& settled(fuse_req_t req, fuse_ino_t ino) {
+  Fs& fs = fsOf(req);
+  fs.settleMoveOf(ino);
+  return fs;
+}
+
 void fsInit(void* userdata, fuse_conn_info* conn) {
   // Up to 1 MiB per read/write request (the kernel's max_pages follows max_write): fewer round
   // trips, and stream writes arrive in the fabric's preferred chunk size.
@@ -66,7 +74,7 @@ void fsForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
 }
 
 void fsGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  Fs& fs = fsOf(req);
+  Fs& fs = settled(req, ino);
   auto st = fs.doGetattr(ino);
   if (st.ok()) {
     fuse_reply_attr(req, &st->first, st->second);
@@ -76,7 +84,7 @@ void fsGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
 }
 
 void fsSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int toSet, fuse_file_info* fi) {
-  Fs& fs = fsOf(req);
+  Fs& fs = settled(req, ino);
   auto st = fs.doSetattr(ino, *attr, toSet, fi != nullptr);
   if (st.ok()) {
     fuse_reply_attr(req, &*st, fs.attrTimeout());
@@ -137,7 +145,7 @@ void fsRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
 
 void fsOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   bool keepCache = false;
-  auto fh = fsOf(req).doOpen(ino, fi->flags, keepCache);
+  auto fh = settled(req, ino).doOpen(ino, fi->flags, keepCache);
   if (!fh.ok()) {
     fuse_reply_err(req, fh.err());
     return;
@@ -166,8 +174,8 @@ void fsCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   }
 }
 
-void fsRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
-  auto r = fsOf(req).doRead(fileOf(fi), size, off);
+void fsRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  auto r = settled(req, ino).doRead(fileOf(fi), size, off);
   if (!r.ok()) {
     fuse_reply_err(req, r.err());
   } else if (r->size == 0) {
@@ -177,14 +185,14 @@ void fsRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
   }
 }
 
-void fsFallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
+void fsFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
                  fuse_file_info* fi) {
-  fuse_reply_err(req, fsOf(req).doFallocate(fileOf(fi), mode, offset, length));
+  fuse_reply_err(req, settled(req, ino).doFallocate(fileOf(fi), mode, offset, length));
 }
 
-void fsWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off,
+void fsWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
              fuse_file_info* fi) {
-  auto n = fsOf(req).doWrite(fileOf(fi), buf, size, off);
+  auto n = settled(req, ino).doWrite(fileOf(fi), buf, size, off);
   if (n.ok()) {
     fuse_reply_write(req, *n);
   } else {
@@ -193,18 +201,18 @@ void fsWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off
 }
 
 void fsFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  Fs& fs = fsOf(req);
+  Fs& fs = settled(req, ino);
   int err = fs.doFlush(fileOf(fi));
   fs.releaseRecordLocks(ino, fi->lock_owner);  // any close() drops the owner's record locks
   fuse_reply_err(req, err);
 }
 
-void fsFsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info* fi) {
-  fuse_reply_err(req, fsOf(req).doFsync(fileOf(fi)));
+void fsFsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info* fi) {
+  fuse_reply_err(req, settled(req, ino).doFsync(fileOf(fi)));
 }
 
 void fsRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  Fs& fs = fsOf(req);
+  Fs& fs = settled(req, ino);
   if (fi->flock_release) {  // the last close of a descriptor holding a flock lock
     int err =
         fs.doLock(req, ino, &fileOf(fi), fi->lock_owner, true, F_UNLCK, 0, UINT64_MAX, 0, false);
@@ -261,7 +269,7 @@ void fsStatfs(fuse_req_t req, fuse_ino_t) {
 }
 
 void fsGetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock) {
-  auto lk = fsOf(req).doGetlk(ino, fi->lock_owner, *lock);
+  auto lk = settled(req, ino).doGetlk(ino, fi->lock_owner, *lock);
   if (lk.ok()) {
     fuse_reply_lock(req, &*lk);
   } else {
@@ -270,15 +278,15 @@ void fsGetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* l
 }
 
 void fsSetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, int sleep) {
-  fuse_reply_err(req, fsOf(req).doLock(req, ino, &fileOf(fi), fi->lock_owner, false, lock->l_type,
-                                       static_cast<uint64_t>(lock->l_start), Fs::lockEnd(*lock),
-                                       lock->l_pid, sleep != 0));
+  fuse_reply_err(req, settled(req, ino).doLock(req, ino, &fileOf(fi), fi->lock_owner, false,
+                                               lock->l_type, static_cast<uint64_t>(lock->l_start),
+                                               Fs::lockEnd(*lock), lock->l_pid, sleep != 0));
 }
 
 void fsFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
   int type = (op & LOCK_UN) ? F_UNLCK : (op & LOCK_EX) ? F_WRLCK : F_RDLCK;
-  int err = fsOf(req).doLock(req, ino, &fileOf(fi), fi->lock_owner, true, type, 0, UINT64_MAX, 0,
-                             (op & LOCK_NB) == 0);
+  int err = settled(req, ino).doLock(req, ino, &fileOf(fi), fi->lock_owner, true, type, 0,
+                                     UINT64_MAX, 0, (op & LOCK_NB) == 0);
   fuse_reply_err(req, err == EAGAIN ? EWOULDBLOCK : err);
 }
 
@@ -297,19 +305,20 @@ void replyXattr(fuse_req_t req, ErrOr<std::string> v, size_t size) {
 
 void fsSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
                 int flags) {
-  fuse_reply_err(req, fsOf(req).doSetxattr(ino, name, std::string_view(value, size), flags));
+  fuse_reply_err(req,
+                 settled(req, ino).doSetxattr(ino, name, std::string_view(value, size), flags));
 }
 
 void fsGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
-  replyXattr(req, fsOf(req).doGetxattr(ino, name), size);
+  replyXattr(req, settled(req, ino).doGetxattr(ino, name), size);
 }
 
 void fsListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
-  replyXattr(req, fsOf(req).doListxattr(ino, fuse_req_ctx(req)->uid == 0), size);
+  replyXattr(req, settled(req, ino).doListxattr(ino, fuse_req_ctx(req)->uid == 0), size);
 }
 
 void fsRemovexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
-  fuse_reply_err(req, fsOf(req).doRemovexattr(ino, name));
+  fuse_reply_err(req, settled(req, ino).doRemovexattr(ino, name));
 }
 
 }  // namespace

@@ -88,19 +88,28 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   if (off >= objSize || size == 0) return ReadReply{};
   size_t n = static_cast<size_t>(std::min<uint64_t>(size, objSize - off));
 
+  const std::string object = bucket + "/" + name + (archpath.empty() ? "" : '\0' + archpath);
   if (objSize <= options_.wholeObjectMax) {
     std::lock_guard l(fh.mu);
+    // A one-block object read before (the kernel dropped its pages since) is in the block cache.
+    if ((!fh.whole || fh.whole->size() != objSize) && objSize <= BlockCache::kBlock) {
+      auto block = blockCache_.enabled() ? blockCache_.get(object, tag, 0) : nullptr;
+      if (block && block->size() == objSize) fh.whole = std::move(block);
+    }
     if (!fh.whole || fh.whole->size() != objSize) {
-      auto got = archpath.empty() ? client_.get(bucket, name)
-                                  : client_.get(bucket, name, ByteRange{0, std::nullopt, archpath});
+      auto data = std::make_shared<std::string>();
+      auto got = client_.getRange(bucket, name, ByteRange{0, std::nullopt, archpath}, data.get());
       if (!got.ok()) return errnoOf(got.status());
-      fh.whole = std::make_shared<const std::string>(std::move(*got));
+      // (Kept under the tag of the version read, which may be newer than the one opened.)
+      if (archpath.empty() && data->size() <= BlockCache::kBlock) {
+        cacheBlocks(object, cacheTag(*got), 0, *data);
+      }
+      fh.whole = std::move(data);
     }
     if (off >= fh.whole->size()) return ReadReply{};
     return ReadReply{fh.whole, off, std::min<size_t>(n, fh.whole->size() - off)};
   }
 
-  const std::string object = bucket + "/" + name + (archpath.empty() ? "" : '\0' + archpath);
   // Everything already in memory: no GET, and no read-ahead started for it.
   BlockRange cached = cachedBlocks(object, tag, off, n);
   if (complete(cached, objSize)) return replyFrom(cached, objSize, off, n);

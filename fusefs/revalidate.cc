@@ -8,7 +8,8 @@
 // second rsync, make, find) asks the targets a few times a second instead of listing each directory
 // once per TTL, while writes elsewhere in the bucket (git's index.lock) cost nothing to the
 // directories they are not under. Changes made elsewhere are still seen within the TTL: freshness
-// counts from when the tokens were read, as it does from a listing's time.
+// counts from when the tokens were read, as it does from a listing's time. The batch size
+// follows how many of the last batch's tokens were used (fetchTokens).
 //
 // This mount's own writes do not move the tokens it is answered (the targets leave out the
 // writes of the mount's id, Client::Options::changeWriter): it edits its cached listings as it
@@ -26,8 +27,10 @@ namespace {
 
 // Tokens read this recently serve a revalidation (what the listing gets as its time).
 constexpr Clock::duration kTokenReuse = std::chrono::milliseconds(100);
-// Directories asked about in one call (each a few dozen bytes each way, per target).
+// Directories asked about in one call (each a few dozen bytes each way, per target), at most
+// and at least (besides the one asked about).
 constexpr size_t kMaxTokenBatch = 1024;
+constexpr size_t kMinTokenBatch = 16;
 
 }  // namespace
 
@@ -41,10 +44,7 @@ std::optional<Fs::DirToken> Fs::recentToken(const std::string& bucket, const std
 bool Fs::tokensFresh(const std::string& bucket, const std::string& prefix) {
   auto own = recentToken(bucket, prefix);
   if (!own) return false;
-  auto anchor = dirs_.anchor(bucket, prefix);
-  if (!anchor) return true;
-  auto above = recentToken(bucket, anchor->first);
-  return above && above->at == own->at;  // (read together: see fetchTokens)
+  return own->anchorToken || !dirs_.anchor(bucket, prefix);  // (read together: fetchTokens)
 }
 
 void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
@@ -53,10 +53,20 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   // This directory's, and those of the other listings due for revalidation whose tokens were not
   // asked for this recently: the ones after it in name order first, as a walk of the tree (ls
   // -R, find, git status) goes on with its subdirectories and then its next siblings.
+  // How many: a walk (ls -lR, git status) meets the directories of the last batch before their
+  // tokens age (kTokenReuse), so the batch doubles; lookups that wander over a big tree (git
+  // add's source files and .git/objects) use few of them, so it halves: a batch costs the
+  // targets and this mount's cache lock time by its size.
+  size_t hits = tokenHits_.exchange(0);
+  if (lastTokenBatch_ > 0 && hits * 4 >= lastTokenBatch_) {
+    tokenBatch_ = std::min(tokenBatch_ * 2, kMaxTokenBatch);
+  } else if (lastTokenBatch_ > 0 && hits * 16 < lastTokenBatch_) {
+    tokenBatch_ = std::max(tokenBatch_ / 2, kMinTokenBatch);
+  }
   Clock::time_point asked = Clock::now();
   std::vector<std::string> candidates{prefix};
   for (auto& p :
-       dirs_.staleStamped(bucket, prefix, options_.listTtl, asked - kTokenReuse, kMaxTokenBatch)) {
+       dirs_.staleStamped(bucket, prefix, options_.listTtl, asked - kTokenReuse, tokenBatch_)) {
     candidates.push_back(std::move(p));
   }
   // Anchors (the listings this mount made: DirCache::adopt) go last: each target reads the
@@ -73,6 +83,7 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   }
   std::erase_if(prefixes, [&](const std::string& p) { return anchors.contains(p); });
   prefixes.insert(prefixes.end(), anchors.begin(), anchors.end());
+  lastTokenBatch_ = prefixes.size() - 1;
   auto tokens = client_.bucketChanges(bucket, prefixes);
   if (!tokens.ok()) {  // (a target down: directories are listed again, as without tokens)
     log::debug("aisfs: changes of {}: {}", bucket, tokens.status().toString());
@@ -83,8 +94,16 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   if (tokens_.size() > 4 * kMaxTokenBatch) {
     std::erase_if(tokens_, [&](auto& kv) { return asked - kv.second.at > kTokenReuse; });
   }
+  std::map<std::string_view, size_t> inCall;
+  for (size_t i = 0; i < prefixes.size(); ++i) inCall.emplace(prefixes[i], i);
   for (size_t i = 0; i < prefixes.size(); ++i) {
-    tokens_[bucket + '\0' + prefixes[i]] = DirToken{std::move((*tokens)[i]), asked};
+    DirToken t{(*tokens)[i], asked, std::nullopt};
+    if (auto anchor = dirs_.anchor(bucket, prefixes[i])) {
+      if (auto it = inCall.find(anchor->first); it != inCall.end()) {
+        t.anchorToken = std::pair{anchor->first, (*tokens)[it->second]};
+      }
+    }
+    tokens_[bucket + '\0' + prefixes[i]] = std::move(t);
   }
 }
 
@@ -102,14 +121,17 @@ bool Fs::revalidate(const std::string& bucket, const std::string& prefix) {
   auto stamp = dirs_.stamp(bucket, prefix);
   auto anchor = stamp ? std::nullopt : dirs_.anchor(bucket, prefix);
   if (!stamp && !anchor) return false;
-  if (!tokensFresh(bucket, prefix)) fetchTokens(bucket, prefix);
+  if (!tokensFresh(bucket, prefix)) {
+    fetchTokens(bucket, prefix);
+  } else {
+    ++tokenHits_;
+  }
   auto now = recentToken(bucket, prefix);
   if (!now) return false;
   if (stamp) return now->token == *stamp && dirs_.renew(bucket, prefix, *stamp, now->at);
   // A listing this mount made: its anchor unchanged since before it was made, read after the
   // directory's token, proves the listing right as of that token.
-  auto above = recentToken(bucket, anchor->first);
-  return above && above->at == now->at && above->token == anchor->second &&
+  return now->anchorToken && *now->anchorToken == *anchor &&
          dirs_.adopt(bucket, prefix, anchor->second, now->token, now->at);
 }
 

@@ -4,7 +4,8 @@
 # TTL (a mount with --attr-ttl 60 reads a file, another mount or the CLI overwrites it with the
 # same size, a larger and a smaller one; the next open reads the new bytes, no waiting), also for
 # a large file read at random offsets through the block cache, and an open of a file removed
-# elsewhere fails. Names: on a mount with the default TTLs, a file removed, renamed or created on
+# elsewhere fails; an open of a small file reads it in that one round trip (a GET, no HEAD), and
+# a re-read after the kernel dropped its pages comes from the block cache. Names: on a mount with the default TTLs, a file removed, renamed or created on
 # another mount is gone / seen within the 1 s TTL (measured, with 0.5 s of slack), in lookups and
 # in listings. A directory's mtime changed by its entries on one mount is seen on another within
 # 3 s (written to its marker within a second, then the TTL), and an explicit mtime wins. A tree a
@@ -111,16 +112,44 @@ within_ttl created_dir_seen "$(ms_until test -d "$D/names/subdir")"
 rmdir "$W/names/subdir"
 within_ttl removed_dir_gone "$(ms_until absent "$D/names/subdir")"
 
-# ---- a read-only pass after the TTL: the listings are revalidated with the bucket's change
-# token (one call per target for the bucket), not listed again; changes are still seen ----
-lists() { # LIST calls the targets answered so far
+calls() { # OP (lst, get, head): how many the targets answered so far
   local t s=0
   for t in $(targets); do
     s=$((s + $(curl -sf --max-time 10 "$(node_gw "$t")/metrics" |
-      awk '$1 ~ /^ais_target_lst_count/ { s += $NF } END { printf "%.0f", s }')))
+      awk -v op="^ais_target_$1_count" '$1 ~ op { s += $NF } END { printf "%.0f", s }')))
   done
   echo "$s"
 }
+lists() { calls lst; }
+
+# ---- an open of a small file whose bytes this mount does not hold fetches them with the open
+# (a GET in place of close-to-open's HEAD): one round trip. Read again once the kernel dropped
+# its pages: the open's HEAD, the bytes from the mount's block cache. Overwritten elsewhere: the
+# next open reads the new bytes ----
+head -c 12000 /dev/urandom >"$WORK/small1"
+ais put -q "$WORK/small1" ais://$B/small >/dev/null || fail small_put
+for _ in $(seq 1 100); do [[ -e $D/small ]] && break; sleep 0.1; done
+g0=$(calls get) h0=$(calls head)
+cmp -s "$WORK/small1" "$D/small" && pass small_open_read || fail small_open_read
+g1=$(calls get) h1=$(calls head)
+((g1 - g0 == 1 && h1 == h0)) && pass small_open_one_get_no_head ||
+  fail small_open_one_get_no_head "$((g1 - g0)) GETs, $((h1 - h0)) HEADs"
+sync
+echo 1 >/proc/sys/vm/drop_caches
+cmp -s "$WORK/small1" "$D/small" && pass small_reread_pages_dropped || fail small_reread_pages_dropped
+g2=$(calls get) h2=$(calls head)
+((g2 == g1 && h2 - h1 == 1)) && pass small_reread_from_block_cache ||
+  fail small_reread_from_block_cache "$((g2 - g1)) GETs, $((h2 - h1)) HEADs"
+head -c 12000 /dev/urandom >"$WORK/small2"
+ais put -q "$WORK/small2" ais://$B/small >/dev/null || fail small_put_again
+cmp -s "$WORK/small2" "$D/small" && pass small_overwritten_read_new || fail small_overwritten_read_new
+echo "tail" >>"$W/small"
+cat "$WORK/small2" - <<<"tail" >"$WORK/small3"
+cmp -s "$WORK/small3" "$D/small" && pass small_appended_elsewhere_read_new ||
+  fail small_appended_elsewhere_read_new "size $(stat -c %s "$D/small")"
+
+# ---- a read-only pass after the TTL: the listings are revalidated with the bucket's change
+# token (one call per target for the bucket), not listed again; changes are still seen ----
 for d in a b c d e; do
   mkdir -p "$W/tree/$d"
   for f in 1 2 3 4 5 6; do echo "$d$f" >"$W/tree/$d/$f"; done

@@ -198,6 +198,45 @@ check deferred_link_stored test "$(links_held)" = $((held + 1))
 ln "$M/g/final" "$M/g/moved" && mv "$M/g/moved" "$M/g/moved2"
 check deferred_link_renamed test "$(stat -c %h "$M/g/final") $(cat "$M/g/moved2")" = "3 object bytes"
 check deferred_link_renamed_cli bash -c "ais object show ais://$B/g/moved2 | grep -q 'posix.link'"
+# The unlink of the old name returns before the move is made: whatever comes next on the file
+# or either name, at once, sees it moved (git's loop of objects; a write, chmod, xattr, rename
+# or unlink right after), and the cluster holds each file under its final name only.
+if $PY - "$M/g" <<'EOPY'; then pass deferred_moves_back_to_back; else fail deferred_moves_back_to_back; fi
+import os, sys
+d = sys.argv[1]
+os.mkdir(f"{d}/objs")
+for i in range(200):
+    tmp, final = f"{d}/objs/tmp_{i}", f"{d}/objs/obj_{i:03d}"
+    with open(tmp, "w") as f:
+        f.write(f"object {i}\n")
+    os.link(tmp, final)
+    os.unlink(tmp)
+    if i % 4 == 1:
+        with open(final, "a") as f:
+            f.write("appended\n")
+    elif i % 4 == 2:
+        os.chmod(final, 0o444)
+        os.setxattr(final, "user.k", b"v")
+    elif i % 4 == 3:
+        os.rename(final, final + ".renamed")
+for i in range(200):
+    name = f"{d}/objs/obj_{i:03d}" + (".renamed" if i % 4 == 3 else "")
+    want = f"object {i}\n" + ("appended\n" if i % 4 == 1 else "")
+    assert open(name).read() == want, (name, open(name).read())
+    if i % 4 == 2:
+        assert os.stat(name).st_mode & 0o777 == 0o444 and os.getxattr(name, "user.k") == b"v", name
+with open(f"{d}/objs/tmp_x", "w") as f:
+    f.write("x")
+os.link(f"{d}/objs/tmp_x", f"{d}/objs/obj_x")
+os.unlink(f"{d}/objs/tmp_x")
+os.unlink(f"{d}/objs/obj_x")
+assert sorted(os.listdir(f"{d}/objs")) == sorted(
+    f"obj_{i:03d}" + (".renamed" if i % 4 == 3 else "") for i in range(200)), os.listdir(f"{d}/objs")
+EOPY
+sleep 0.5 # (the last moves reach the cluster)
+ais ls ais://$B/g/objs/ -H 2>/dev/null | awk '{print $1}' >"$WORK/objs.listed"
+check deferred_moves_in_cluster test "$(grep -c '/obj_[0-9]*\(\.renamed\)\?$' "$WORK/objs.listed") $(grep -c -e tmp_ -e obj_x "$WORK/objs.listed")" = "200 0"
+check deferred_moves_cli_bytes test "$(ais get ais://$B/g/objs/obj_001 - 2>/dev/null)" = "$(printf 'object 1\nappended')"
 # rm -rf of a directory with a link not stored yet; a link stored at unmount.
 mkdir "$M/g/d" && printf x >"$M/g/d/f" && ln "$M/g/d/f" "$M/g/d/l" && rm -rf "$M/g/d"
 check deferred_link_rm_rf test ! -e "$M/g/d"

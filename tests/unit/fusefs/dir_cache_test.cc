@@ -97,6 +97,9 @@ TEST(DirCacheTest, StaleListingsComeInWalkOrder) {
   EXPECT_EQ(order, (std::vector<std::string>{"b/x/", "c/", "d/", "a/"}));
   EXPECT_EQ(cache.staleStamped("b", "b/", std::chrono::seconds(1), Clock::now(), 2),
             (std::vector<std::string>{"b/x/", "c/"}));
+  // Past the last one, the first ones in name order (the walk wraps around).
+  EXPECT_EQ(cache.staleStamped("b", "c/", std::chrono::seconds(1), Clock::now(), 3),
+            (std::vector<std::string>{"d/", "a/", "b/"}));
   cache.tokensAsked("b", {"c/", "d/"}, Clock::now());
   order = cache.staleStamped("b", "b/", std::chrono::seconds(1),
                              Clock::now() - std::chrono::milliseconds(100), 10);

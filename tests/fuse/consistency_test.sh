@@ -10,7 +10,8 @@
 # in listings. A directory's mtime changed by its entries on one mount is seen on another within
 # 3 s (written to its marker within a second, then the TTL), and an explicit mtime wins. A tree a
 # mount extracted itself is walked after the TTL without a LIST (its own writes do not move its
-# change tokens), and what others change in it is still seen within the TTL.
+# change tokens), and what others change in it (the CLI, another mount, an S3 client) is still
+# seen within the TTL.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_built consistency_test --fuse
 cluster_up
@@ -197,6 +198,12 @@ rm "$D/own/x/1"
 within_ttl own_tree_cli_put_seen "$(ms_until listed "$W/own/x/y/cli.txt")"
 within_ttl own_tree_other_mount_create_seen "$(ms_until listed "$W/own/z/other")"
 within_ttl own_tree_other_mount_remove_seen "$(ms_until not_listed "$W/own/x/1")"
+# An S3 client's writes are another writer's too (the gateway carries no mount's id).
+curl -sf -o /dev/null -X PUT --data-binary @"$WORK/cli.txt" "$S3_ENDPOINT/$B/own/z/s3.txt" ||
+  fail own_tree_s3_put
+within_ttl own_tree_s3_put_seen "$(ms_until listed "$W/own/z/s3.txt")"
+curl -sf -o /dev/null -X DELETE "$S3_ENDPOINT/$B/own/x/2" || fail own_tree_s3_delete
+within_ttl own_tree_s3_delete_seen "$(ms_until not_listed "$W/own/x/2")"
 mkdir "$W/own/fresh"
 ls "$W/own/fresh" >/dev/null
 ais put "$WORK/cli.txt" "ais://$B/own/fresh/cli.txt" >/dev/null || fail own_new_dir_cli_put

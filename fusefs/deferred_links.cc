@@ -87,12 +87,12 @@ std::optional<std::string> Fs::pendingLinkFile(const std::string& bucket,
 }
 
 std::optional<Fs::PendingLink> Fs::claimPendingLink(const std::string& bucket,
-                                                    const std::string& object) {
+                                                    const std::string& object, bool movesOnly) {
   std::unique_lock l(pendingLinksMu_);
   for (;;) {
     auto it = pendingLinks_.find(pendingKey(bucket, object));
-    if (it == pendingLinks_.end()) it = pendingByNameLocked(bucket, object);
-    if (it == pendingLinks_.end()) return std::nullopt;
+    if (it == pendingLinks_.end() && !movesOnly) it = pendingByNameLocked(bucket, object);
+    if (it == pendingLinks_.end() || (movesOnly && !it->second.move)) return std::nullopt;
     if (!it->second.settling) {
       it->second.settling = true;
       return it->second;
@@ -152,22 +152,7 @@ void Fs::settleMoveOf(fuse_ino_t ino) {
   if (pendingMoves_.load() == 0) return;
   auto inode = inodes_.get(ino);
   if (!inode) return;
-  std::string bucket = inode->bucket(), file = inode->name();
-  std::optional<PendingLink> p;
-  {
-    std::unique_lock l(pendingLinksMu_);
-    for (;;) {
-      auto it = pendingLinks_.find(pendingKey(bucket, file));
-      if (it == pendingLinks_.end() || !it->second.move) return;
-      if (!it->second.settling) {
-        it->second.settling = true;
-        p = it->second;
-        break;
-      }
-      pendingLinksCv_.wait(l);
-    }
-  }
-  storePendingLink(*p);
+  if (auto p = claimPendingLink(inode->bucket(), inode->name(), true)) storePendingLink(*p);
 }
 
 std::optional<int> Fs::unlinkPending(Inode& parent, const std::string& name,

@@ -56,7 +56,7 @@ ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& k
 Status Fs::refreshForOpenLocked(Inode& inode, bool reading,
                                 std::shared_ptr<const std::string>* bytes) {
   std::string bucket = inode.bucket(), name = inode.name();
-  std::string object = bucket + "/" + name;
+  std::string object = blockKey(bucket, name);
   // (A name that is a hard link answers with its link entry: the HEAD's path follows it.)
   bool small = reading && inode.kind == Kind::kFile && inode.haveInfo && inode.info.size > 0 &&
                inode.info.size <= kOpenFetchMax && linkTarget(inode.info).empty();

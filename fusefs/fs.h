@@ -170,6 +170,11 @@ class Fs {
   void doDestroy();  // unmount: store what is still dirty
   // read.cc
   ErrOr<ReadReply> doRead(FileHandle& fh, size_t size, off_t off);
+  // The block cache's name of an object (of a shard's member when archpath is set).
+  static std::string blockKey(const std::string& bucket, const std::string& name,
+                              const std::string& archpath = "") {
+    return bucket + "/" + name + (archpath.empty() ? "" : '\0' + archpath);
+  }
   // The cached blocks of [off, off+n) (null where missing; none with the cache off).
   BlockRange cachedBlocks(const std::string& object, uint64_t tag, uint64_t off, size_t n);
   // A random read: the range's missing blocks in one GET (then cached), the reply from them.
@@ -310,7 +315,9 @@ class Fs {
                                                                    const std::string& object);
   // The pending link whose file or new name is `object`, marked as being dealt with by the
   // caller (who ends with releasePendingLink); waits while another thread deals with it.
-  std::optional<PendingLink> claimPendingLink(const std::string& bucket, const std::string& object);
+  // movesOnly: only a pending move whose file is `object`.
+  std::optional<PendingLink> claimPendingLink(const std::string& bucket, const std::string& object,
+                                              bool movesOnly = false);
   void releasePendingLink(const PendingLink& p);
   void storePendingLink(const PendingLink& p);  // as a hard link or a move; then released
   // Stores the pending link of which `object` is the file or the new name, if any.

@@ -88,12 +88,12 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   if (off >= objSize || size == 0) return ReadReply{};
   size_t n = static_cast<size_t>(std::min<uint64_t>(size, objSize - off));
 
-  const std::string object = bucket + "/" + name + (archpath.empty() ? "" : '\0' + archpath);
+  const std::string object = blockKey(bucket, name, archpath);
   if (objSize <= options_.wholeObjectMax) {
     std::lock_guard l(fh.mu);
     // A one-block object read before (the kernel dropped its pages since) is in the block cache.
     if ((!fh.whole || fh.whole->size() != objSize) && objSize <= BlockCache::kBlock) {
-      auto block = blockCache_.enabled() ? blockCache_.get(object, tag, 0) : nullptr;
+      auto block = blockCache_.get(object, tag, 0);
       if (block && block->size() == objSize) fh.whole = std::move(block);
     }
     if (!fh.whole || fh.whole->size() != objSize) {

@@ -74,11 +74,15 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   // unchanged then covers the directory up to its own token's reading.
   std::vector<std::string> prefixes;
   std::set<std::string> anchors;
+  std::map<std::string, std::string> anchorOf;  // a listing this mount made -> its anchor
   for (auto& p : candidates) {
     auto anchor = dirs_.anchor(bucket, p);
     size_t more = anchor && !anchors.contains(anchor->first) ? 2 : 1;
     if (prefixes.size() + anchors.size() + more > kMaxTokenBatch) break;
-    if (anchor) anchors.insert(anchor->first);
+    if (anchor) {
+      anchors.insert(anchor->first);
+      anchorOf.emplace(p, anchor->first);
+    }
     prefixes.push_back(std::move(p));
   }
   std::erase_if(prefixes, [&](const std::string& p) { return anchors.contains(p); });
@@ -94,14 +98,12 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   if (tokens_.size() > 4 * kMaxTokenBatch) {
     std::erase_if(tokens_, [&](auto& kv) { return asked - kv.second.at > kTokenReuse; });
   }
-  std::map<std::string_view, size_t> inCall;
-  for (size_t i = 0; i < prefixes.size(); ++i) inCall.emplace(prefixes[i], i);
+  std::map<std::string_view, const std::string*> inCall;  // prefix -> its token
+  for (size_t i = 0; i < prefixes.size(); ++i) inCall.emplace(prefixes[i], &(*tokens)[i]);
   for (size_t i = 0; i < prefixes.size(); ++i) {
     DirToken t{(*tokens)[i], asked, std::nullopt};
-    if (auto anchor = dirs_.anchor(bucket, prefixes[i])) {
-      if (auto it = inCall.find(anchor->first); it != inCall.end()) {
-        t.anchorToken = std::pair{anchor->first, (*tokens)[it->second]};
-      }
+    if (auto a = anchorOf.find(prefixes[i]); a != anchorOf.end()) {
+      t.anchorToken = std::pair{a->second, *inCall.at(a->second)};  // (every anchor is in it)
     }
     tokens_[bucket + '\0' + prefixes[i]] = std::move(t);
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/heap_tuning.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/ops.h"
@@ -88,6 +89,7 @@ int run(int argc, char** argv) {
   }
   Options options = std::move(parsed.value());
   log::setTag("aisfs");
+  if (!keepFreedMemory()) log::warn("malloc tuning refused: large buffers are returned to the kernel");
   int notify = options.foreground ? -1 : detach();
 
   // A random id per mount: the targets leave this mount's own writes out of the change tokens

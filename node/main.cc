@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "common/heap_tuning.h"
 #include "common/log.h"
 #include "meta/codec.h"
 #include "node/cluster/election.h"
@@ -216,6 +217,7 @@ int main(int argc, char** argv) {
   app.add_option("--config", configPath, "node configuration file (JSON)")->required();
   CLI11_PARSE(app, argc, argv);
 
+  bool heapTuned = ais::keepFreedMemory();
   ::signal(SIGPIPE, SIG_IGN);
   // Every client connection, object file and RocksDB file is a descriptor: the soft limit (often
   // 1024) raised to the hard one, so many clients do not run the node out of them.
@@ -230,6 +232,7 @@ int main(int argc, char** argv) {
   }
   ais::log::setTag(cfg->id);
   ais::log::setLevel(parseLevel(cfg->logLevel));
+  if (!heapTuned) ais::log::warn("malloc tuning refused: large buffers are returned to the kernel");
   try {
     return run(*cfg);
   } catch (const kj::Exception& e) {

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/heap_tuning.h"
 #include "proto/client.h"
 #include "tools/ais/format.h"
 #include "tools/aisloader/file_store.h"
@@ -512,6 +513,7 @@ std::vector<std::string> goFlagsToLong(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using ais::loader::Config;
+  (void)ais::keepFreedMemory();  // (1 MiB GETs would fault in fresh pages each)
   Config cfg;
   CLI::App app{"aisloader: load generator for AIStore in C++ (native fabric API or S3)"};
   app.add_option("--endpoint", cfg.endpoint, "fabric host:port of any node")

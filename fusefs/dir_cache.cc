@@ -38,6 +38,7 @@ std::optional<std::vector<std::pair<std::string, DirEntry>>> DirCache::snapshot(
   std::lock_guard l(mu_);
   auto it = listings_.find(key(bucket, prefix));
   if (it == listings_.end() || Clock::now() - it->second.at > ttl) return std::nullopt;
+  it->second.answersMisses = true;
   return std::vector<std::pair<std::string, DirEntry>>(it->second.children.begin(),
                                                        it->second.children.end());
 }

@@ -62,7 +62,9 @@ class DirCache {
   std::optional<std::optional<DirEntry>> child(const std::string& bucket, const std::string& prefix,
                                                const std::string& name, Clock::duration ttl,
                                                Clock::time_point* at = nullptr);
-  // A copy of the listing if fresh.
+  // A copy of the listing if fresh, for a readdir. The directory is in use from then on: a
+  // listing made for a stat answers misses too (what the reader saw is what a readdir's own
+  // listing would hold; git status reads each directory, then looks up its .gitignore).
   std::optional<std::vector<std::pair<std::string, DirEntry>>> snapshot(const std::string& bucket,
                                                                         const std::string& prefix,
                                                                         Clock::duration ttl);

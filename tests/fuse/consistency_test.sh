@@ -169,6 +169,30 @@ rm "$W/tree/d/1"
 within_ttl revalidated_created_seen "$(ms_until listed "$D/tree/c/added")"
 within_ttl revalidated_removed_gone "$(ms_until absent "$D/tree/d/1")"
 
+# ---- a name missing from a directory only stat'ed is asked of the cluster (a file just made
+# elsewhere is not hidden); once the directory is read (readdir), its listing answers such
+# lookups, in this pass and, revalidated, in the next (git status reads every directory, then
+# looks up its .gitignore) ----
+for d in a b c; do mkdir -p "$W/walk/$d" && echo "$d" >"$W/walk/$d/f"; done
+sleep 1.3 # (D has not seen walk/ yet)
+misses() { echo $(($(calls err_head) + $(lists))); }
+m0=$(misses)
+for d in a b c; do stat "$D/walk/$d" >/dev/null; [[ -e $D/walk/$d/.gitignore ]] && fail walked_dir_miss_absent; done
+m1=$(misses)
+((m1 > m0)) && pass walked_dir_miss_asked || fail walked_dir_miss_asked "no HEAD or LIST for a name missing from a stat's listing"
+for d in a b c; do ls "$D/walk/$d" >/dev/null; done
+m2=$(misses)
+for d in a b c; do [[ -e $D/walk/$d/.gitignore ]] && fail read_dir_miss_absent; done
+m3=$(misses)
+((m3 == m2)) && pass read_dir_answers_misses || fail read_dir_answers_misses "$((m3 - m2)) HEADs or LISTs after readdir"
+sleep 1.3 # past D's TTLs: revalidated, still answering misses
+m4=$(misses)
+for d in a b c; do stat "$D/walk/$d" >/dev/null; ls "$D/walk/$d" >/dev/null; [[ -e $D/walk/$d/.gitignore ]] && fail read_dir_miss_absent_again; done
+m5=$(misses)
+((m5 == m4)) && pass read_dir_answers_misses_next_pass || fail read_dir_answers_misses_next_pass "$((m5 - m4)) HEADs or LISTs"
+echo ignore >"$W/walk/b/.gitignore"
+within_ttl read_dir_created_elsewhere_seen "$(ms_until test -e "$D/walk/b/.gitignore")"
+
 # ---- this mount's own writes keep its listings (the targets leave them out of its tokens): a
 # tree it extracted is walked after the TTL without a LIST, and shows what was written; what
 # others change in it, and in a directory it just made, is still seen within the TTL ----

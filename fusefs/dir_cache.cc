@@ -43,6 +43,14 @@ std::optional<std::vector<std::pair<std::string, DirEntry>>> DirCache::snapshot(
                                                        it->second.children.end());
 }
 
+std::optional<Clock::time_point> DirCache::listedAt(const std::string& bucket,
+                                                    const std::string& prefix) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end()) return std::nullopt;
+  return it->second.at;
+}
+
 bool DirCache::fresh(const std::string& bucket, const std::string& prefix, Clock::duration ttl,
                      bool forMisses) {
   std::lock_guard l(mu_);

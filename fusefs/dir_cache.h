@@ -68,6 +68,8 @@ class DirCache {
   std::optional<std::vector<std::pair<std::string, DirEntry>>> snapshot(const std::string& bucket,
                                                                         const std::string& prefix,
                                                                         Clock::duration ttl);
+  // When the listing was made or last renewed (Listing::at); nullopt without one.
+  std::optional<Clock::time_point> listedAt(const std::string& bucket, const std::string& prefix);
   // A listing no older than ttl (and, with forMisses, one that answers misses).
   bool fresh(const std::string& bucket, const std::string& prefix, Clock::duration ttl,
              bool forMisses = false);

@@ -416,7 +416,11 @@ class Fs {
   // since it was made (or, made by this mount, its anchor's: DirCache::adopt); false if it
   // has, or there is no stamped or anchored listing.
   bool revalidate(const std::string& bucket, const std::string& prefix);
-  // DirCache::child, from the listing revalidated if it is stale.
+  // A listing past half its TTL renewed now if its directory's token has not changed (tokens
+  // are read in batches, so a walk renews its next directories in the same call): what the
+  // kernel is answered from it then keeps most of a TTL instead of what is left of it.
+  void renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at);
+  // DirCache::child, from the listing revalidated if it is stale (or renewed if aging).
   std::optional<std::optional<DirEntry>> cachedChild(const std::string& bucket,
                                                      const std::string& prefix,
                                                      const std::string& name, Clock::duration ttl,

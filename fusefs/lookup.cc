@@ -171,6 +171,7 @@ ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listDir(Inode& dir) {
   if (inShard(dir.kind)) return listShardDir(dir);
   std::string bucket = dir.bucket();
   std::string prefix = dir.name();
+  if (auto at = dirs_.listedAt(bucket, prefix)) renewAhead(bucket, prefix, *at);
   if (auto snap = dirs_.snapshot(bucket, prefix, options_.listTtl)) return std::move(*snap);
   if (int err = relist(bucket, prefix, options_.listTtl)) return Errno{err};
   if (auto snap = dirs_.snapshot(bucket, prefix, std::chrono::hours(1))) return std::move(*snap);
@@ -433,6 +434,12 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
   // A name link() gave and that is not stored yet stands for its file (deferred_links.cc).
   if (key == name && entry.kind == Kind::kFile && entry.haveInfo && entry.info.name != name) {
     if (auto file = pendingLinkFile(bucket, name); file && *file == entry.info.name) key = *file;
+  }
+  // A subdirectory's link count comes from its own listing: renewed now if stale or aging (the
+  // tokens of a walk's next directories come in one call), so that the kernel keeps its
+  // attributes instead of asking for them again (attr_timeout 0 when not counted, below).
+  if (entry.kind == Kind::kDir) {
+    if (auto at = dirs_.listedAt(bucket, key)) renewAhead(bucket, key, *at);
   }
   auto inode = entry.kind == Kind::kBucket ? inodes_.lookup(name, "", Kind::kBucket)
                                            : inodes_.lookup(bucket, key, entry.kind);

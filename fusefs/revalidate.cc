@@ -11,6 +11,11 @@
 // counts from when the tokens were read, as it does from a listing's time. The batch size
 // follows how many of the last batch's tokens were used (fetchTokens).
 //
+// A listing is renewed ahead too, once past half its TTL (renewAhead; batches take those as
+// well): the kernel keeps what it is answered for what is left of the TTL, so a walk answered
+// from listings renewed in one batch a while ago got ever shorter timeouts and looked every
+// name up again on its next pass (git status run twice; measured in docs/performance.md).
+//
 // This mount's own writes do not move the tokens it is answered (the targets leave out the
 // writes of the mount's id, Client::Options::changeWriter): it edits its cached listings as it
 // writes, so a tree it is writing (tar x, git add) stays revalidated, not listed again. A
@@ -66,7 +71,7 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   Clock::time_point asked = Clock::now();
   std::vector<std::string> candidates{prefix};
   for (auto& p :
-       dirs_.staleStamped(bucket, prefix, options_.listTtl, asked - kTokenReuse, tokenBatch_)) {
+       dirs_.staleStamped(bucket, prefix, options_.listTtl / 2, asked - kTokenReuse, tokenBatch_)) {
     candidates.push_back(std::move(p));
   }
   // Anchors (the listings this mount made: DirCache::adopt) go last: each target reads the
@@ -109,12 +114,23 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   }
 }
 
+void Fs::renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at) {
+  if (Clock::now() - at > options_.listTtl / 2) (void)revalidate(bucket, prefix);
+}
+
 std::optional<std::optional<DirEntry>> Fs::cachedChild(const std::string& bucket,
                                                        const std::string& prefix,
                                                        const std::string& name, Clock::duration ttl,
                                                        Clock::time_point* at) {
-  auto cached = dirs_.child(bucket, prefix, name, ttl, at);
-  if (!cached && revalidate(bucket, prefix)) cached = dirs_.child(bucket, prefix, name, ttl, at);
+  Clock::time_point listed{};
+  auto cached = dirs_.child(bucket, prefix, name, ttl, &listed);
+  if (listed != Clock::time_point{} && Clock::now() - listed > options_.listTtl / 2) {
+    renewAhead(bucket, prefix, listed);
+    cached = dirs_.child(bucket, prefix, name, ttl, &listed);
+  }
+  if (!cached && revalidate(bucket, prefix))
+    cached = dirs_.child(bucket, prefix, name, ttl, &listed);
+  if (at && listed != Clock::time_point{}) *at = listed;
   return cached;
 }
 

@@ -239,6 +239,11 @@ class Fs {
   ErrOr<std::vector<DirHandle::Child>> dirSnapshot(Inode& dir);
   fuse_entry_param entryFor(const std::string& bucket, const std::string& name,
                             const DirEntry& entry);
+  // The same, moving the entry's info into the inode instead of copying it (a lookup's own).
+  fuse_entry_param entryFor(const std::string& bucket, const std::string& name, DirEntry&& entry);
+  // ownInfo: entry's info, which the inode may take (nullptr: copied).
+  fuse_entry_param entryFor(const std::string& bucket, const std::string& name,
+                            const DirEntry& entry, ObjectInfo* ownInfo);
   struct stat statOf(Inode& inode);  // inode.mu held
   // Re-reads an inode's object/marker from the cluster when older than attrTtl (inode.mu held).
   Status refreshLocked(Inode& inode, bool force);

@@ -203,7 +203,7 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component,
       cached = dirs_.child("", "", component, std::chrono::hours(1), missingSince);
     }
     if (!cached || !*cached) return Errno{ENOENT};
-    return **cached;
+    return std::move(**cached);
   }
   if (inShard(parent.kind)) return resolveMember(parent, component);
   std::string bucket = parent.bucket();
@@ -231,7 +231,7 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component,
   }
   if (cached) {
     if (!*cached) return Errno{ENOENT};
-    return **cached;
+    return std::move(**cached);
   }
   if (missingSince) *missingSince = asked;
   // As for listings: not a name half moved (rename_wait.cc).
@@ -426,6 +426,16 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
 
 fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name,
                               const DirEntry& entry) {
+  return entryFor(bucket, name, entry, nullptr);
+}
+
+fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name,
+                              DirEntry&& entry) {
+  return entryFor(bucket, name, entry, &entry.info);
+}
+
+fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name,
+                              const DirEntry& entry, ObjectInfo* ownInfo) {
   // Every name of a hard-linked file is the inode object's inode.
   std::string key = entry.kind == Kind::kDir                      ? asDirPrefix(name)
                     : entry.kind == Kind::kMemberDir              ? name + "/"
@@ -451,7 +461,11 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
   bool fresh = Clock::now() - inode->attrAt < options_.attrTtl && (!dated || inode->attrAt >= seen);
   if (!inode->ws && !fresh) {
     if (entry.haveInfo && (entry.kind != Kind::kDir || entry.hasMarker)) {
-      inode->info = entry.info;
+      if (ownInfo) {
+        inode->info = std::move(*ownInfo);
+      } else {
+        inode->info = entry.info;
+      }
       inode->haveInfo = true;
       inode->attrAt = seen;
     } else if (entry.kind == Kind::kDir && entry.haveInfo) {
@@ -498,7 +512,7 @@ ErrOr<fuse_entry_param> Fs::doLookup(fuse_ino_t parentIno, const std::string& na
     return negative;
   }
   if (!entry.ok()) return Errno{entry.err()};
-  return entryFor(parent->bucket(), childKey(*parent, name), *entry);
+  return entryFor(parent->bucket(), childKey(*parent, name), std::move(*entry));
 }
 
 void Fs::doForget(fuse_ino_t ino, uint64_t n) { inodes_.forget(ino, n); }

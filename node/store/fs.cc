@@ -48,20 +48,39 @@ Status makeDirs(const std::string& path, int* errOut) {
   if (::stat(path.c_str(), &st) == 0) {
     return S_ISDIR(st.st_mode) ? Status::OK() : fail(ENOTDIR, path);
   }
-  size_t pos = 1;
-  while (pos <= path.size()) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string::npos) slash = path.size();
-    std::string sub = path.substr(0, slash);
-    if (::mkdir(sub.c_str(), 0755) != 0) {
-      if (errno != EEXIST) return fail(errno, sub);
-      // EEXIST may be a file in the way: only a directory lets us continue.
-      if (::stat(sub.c_str(), &st) != 0) return fail(errno, sub);
-      if (!S_ISDIR(st.st_mode)) return fail(ENOTDIR, sub);
+  // A parent found in place may be pruned a moment later (removeEmptyParents after a delete or
+  // a move out of it, on another I/O worker): its child's mkdir then fails with ENOENT, and
+  // the walk starts over from the top (a few times; each start over means a removal won).
+  constexpr int kWalks = 8;
+  for (int walk = 1;; ++walk) {
+    size_t pos = 1;
+    bool pruned = false;
+    while (pos <= path.size() && !pruned) {
+      size_t slash = path.find('/', pos);
+      if (slash == std::string::npos) slash = path.size();
+      std::string sub = path.substr(0, slash);
+      if (::mkdir(sub.c_str(), 0755) != 0) {
+        int e = errno;
+        if (e == EEXIST) {
+          // EEXIST may be a file in the way: only a directory lets us continue.
+          if (::stat(sub.c_str(), &st) != 0) {
+            e = errno;
+          } else if (!S_ISDIR(st.st_mode)) {
+            return fail(ENOTDIR, sub);
+          } else {
+            e = 0;
+          }
+        }
+        if (e == ENOENT && walk < kWalks) {
+          pruned = true;
+          continue;
+        }
+        if (e != 0) return fail(e, sub);
+      }
+      pos = slash + 1;
     }
-    pos = slash + 1;
+    if (!pruned) return Status::OK();
   }
-  return Status::OK();
 }
 
 Status pwriteAll(int fd, const void* data, size_t len, uint64_t off, const std::string& path) {

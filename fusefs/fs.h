@@ -423,8 +423,9 @@ class Fs {
   bool revalidate(const std::string& bucket, const std::string& prefix);
   // A listing past half its TTL renewed now if its directory's token has not changed (tokens
   // are read in batches, so a walk renews its next directories in the same call): what the
-  // kernel is answered from it then keeps most of a TTL instead of what is left of it.
-  void renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at);
+  // kernel is answered from it then keeps most of a TTL instead of what is left of it. Whether
+  // it was renewed.
+  bool renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at);
   // DirCache::child, from the listing revalidated if it is stale (or renewed if aging).
   std::optional<std::optional<DirEntry>> cachedChild(const std::string& bucket,
                                                      const std::string& prefix,

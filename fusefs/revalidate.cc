@@ -114,8 +114,8 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   }
 }
 
-void Fs::renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at) {
-  if (Clock::now() - at > options_.listTtl / 2) (void)revalidate(bucket, prefix);
+bool Fs::renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at) {
+  return Clock::now() - at > options_.listTtl / 2 && revalidate(bucket, prefix);
 }
 
 std::optional<std::optional<DirEntry>> Fs::cachedChild(const std::string& bucket,
@@ -124,8 +124,7 @@ std::optional<std::optional<DirEntry>> Fs::cachedChild(const std::string& bucket
                                                        Clock::time_point* at) {
   Clock::time_point listed{};
   auto cached = dirs_.child(bucket, prefix, name, ttl, &listed);
-  if (listed != Clock::time_point{} && Clock::now() - listed > options_.listTtl / 2) {
-    renewAhead(bucket, prefix, listed);
+  if (listed != Clock::time_point{} && renewAhead(bucket, prefix, listed)) {
     cached = dirs_.child(bucket, prefix, name, ttl, &listed);
   }
   if (!cached && revalidate(bucket, prefix))

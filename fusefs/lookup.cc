@@ -457,9 +457,10 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
   std::lock_guard l(inode->mu);
   bool dated = entry.at != Clock::time_point{};
   Clock::time_point seen = dated ? entry.at : Clock::now();
-  // What the inode learnt since (e.g. a setattr reply) is newer than a cached listing.
-  bool fresh = Clock::now() - inode->attrAt < options_.attrTtl && (!dated || inode->attrAt >= seen);
-  if (!inode->ws && !fresh) {
+  // What the inode learnt since (e.g. a setattr reply, a link count) is newer than a cached
+  // listing: kept, and asked for again by the kernel once past attrTtl.
+  bool newer = dated ? inode->attrAt >= seen : Clock::now() - inode->attrAt < options_.attrTtl;
+  if (!inode->ws && !newer) {
     if (entry.haveInfo && (entry.kind != Kind::kDir || entry.hasMarker)) {
       if (ownInfo) {
         inode->info = std::move(*ownInfo);

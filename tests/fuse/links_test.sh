@@ -62,6 +62,25 @@ check nlink_counted_down test "$(stat -c %h "$M/h/sub/c")" = 1
 check last_name_removed rm "$M/h/sub/c"
 check inode_object_gone test "$(links_held)" = 0
 
+# ---- counts past a listing's renewal: the directory's tokens say nothing of the file's count ----
+# (A renewed listing once showed the count it was made with, and a lookup put that back over
+# the inode's newer one: the CI failed replaced_name_counted this way on a slow machine.)
+printf 'r\n' >"$M/h/r1" && ln "$M/h/r1" "$M/h/r2" && ls -l "$M/h" >/dev/null
+sleep 0.6 # (time, not sync: past half the 1 s listing TTL, when listings are renewed)
+ln "$M/h/r1" "$M/h/sub/r3"
+sleep 0.6
+check count_after_renewal test "$(stat -c %h "$M/h/r2")" = 3
+mv "$M/h/r2" "$M/h/r4"
+sleep 0.6
+check count_after_renamed_link test "$(stat -c %h "$M/h/r1")" = 3
+printf 'o\n' >"$M/h/r5" && mv "$M/h/r5" "$M/h/r4"
+sleep 0.6
+check count_after_replaced_link test "$(stat -c %h "$M/h/r1")" = 2
+rm "$M/h/r1"
+sleep 0.6
+check count_after_unlink_renewed test "$(stat -c %h "$M/h/sub/r3")" = 1
+rm -f "$M/h/sub/r3" "$M/h/r4"
+
 # ---- open, then every name removed: readable until the last close ----
 printf 'kept open\n' >"$M/h/o1" && ln "$M/h/o1" "$M/h/o2"
 if $PY - "$M/h" <<'PY'; then pass open_linked_unlinked; else fail open_linked_unlinked; fi
@@ -136,6 +155,13 @@ sleep 1.2
 check second_sees_link test "$(stat -c '%i %h' "$M2/$B/h/p1")" = "$(stat -c '%i %h' "$M/h/p2")"
 check second_reads_new_bytes test "$(cat "$M2/$B/h/p1")" = "$(printf 'plain at first\nchanged')"
 check second_reads_other_name test "$(cat "$M2/$B/h/p2")" = "$(printf 'plain at first\nchanged')"
+# A name added in another directory changes no token of this one: the second mount's renewed
+# listing of it must not keep the count it was made with.
+ls -l "$M2/$B/h" >/dev/null
+mkdir -p "$M/elsewhere" && ln "$M/h/p1" "$M/elsewhere/p3"
+sleep 1.2
+check second_sees_count_from_elsewhere test "$(stat -c %h "$M2/$B/h/p1")" = 3
+rm "$M/elsewhere/p3"
 
 # ---- both mounts add and remove names of one file at once: no count is lost ----
 mkdir -p "$M/h/race"

@@ -120,8 +120,6 @@ std::string linkTarget(const ObjectInfo& info) {
   return kLinksPrefix + it->second;
 }
 
-bool isLinked(const std::string& objectName) { return objectName.starts_with(kLinksPrefix); }
-
 uint64_t persistentIno(const ObjectInfo& info) {
   return customNumber<uint64_t>(info, kKeyIno, 0, 16) & ~(1ull << 63);
 }

@@ -74,7 +74,7 @@ std::map<std::string, std::string> newCustom(mode_t mode, uint32_t uid, uint32_t
 // The inode object a name entry points to; empty for other objects.
 std::string linkTarget(const ObjectInfo& info);
 // An inode object (its name is under kLinksPrefix).
-bool isLinked(const std::string& objectName);
+inline bool isLinked(const std::string& objectName) { return objectName.starts_with(kLinksPrefix); }
 // The object's posix.ino; 0 if it has none.
 uint64_t persistentIno(const ObjectInfo& info);
 std::string inoValue(uint64_t ino);

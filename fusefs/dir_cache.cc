@@ -149,11 +149,15 @@ bool DirCache::renewLocked(Listing& listing, Clock::time_point at) {
   if (at <= listing.at) return true;
   // Every entry as of `at`: the tokens say nothing under the directory changed since the
   // listing but this mount's own edits, which are in it (those made after `at` stay as dated).
-  // Not a hard-linked name's: it shows its file's attributes (the inode object's, link count
-  // included), which change outside the directory; they stay as of when they were read.
+  // A hard-linked name's file attributes (the inode object's, link count included) change
+  // outside the directory: they keep the time they were read (DirEntry::infoAt).
   for (auto& [name, entry] : listing.children) {
-    if (entry.haveInfo && isLinked(entry.info.name)) continue;
-    if (entry.at >= listing.listed && entry.at < at) entry.at = at;
+    if (entry.at >= listing.listed && entry.at < at) {
+      if (entry.haveInfo && isLinked(entry.info.name) && entry.infoAt == Clock::time_point{}) {
+        entry.infoAt = entry.at;
+      }
+      entry.at = at;
+    }
   }
   listing.at = at;
   return true;

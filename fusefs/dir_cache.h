@@ -25,6 +25,10 @@ struct DirEntry {
   // When the cluster showed it: the time its listing or HEAD was asked. {}: this mount's own
   // change, true now. Replies to the kernel are trusted for the TTL left from then.
   Clock::time_point at{};
+  // A hard-linked name's: when its file's attributes (`info`, the inode object's) were read;
+  // {}: at `at`. A renewal moves `at` (the name is still there) but not this: the directory's
+  // tokens say nothing of the inode object.
+  Clock::time_point infoAt{};
 };
 
 struct Listing {

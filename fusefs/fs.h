@@ -433,6 +433,15 @@ class Fs {
                                                      Clock::time_point* at);
   std::mutex tokensMu_;
   std::unordered_map<std::string, DirToken> tokens_;  // by "bucket\0prefix"; tokensMu_
+  // A hard-linked file's stale attributes (its inode object under ./aisfs-links/, which no
+  // listing's token covers) renewed as of now, without a HEAD, when they were read after the
+  // bucket's links base (the token of ./aisfs-links/ and when it was read) and that token has
+  // not changed since: no one else changed any hard-linked file of the bucket meanwhile, and
+  // this mount's own changes are in its inodes. inode.mu held. Whether it renewed them.
+  bool renewLinked(Inode& inode);
+  std::mutex linksMu_;
+  std::unordered_map<std::string, DirToken> linksBase_;  // by bucket; linksMu_
+  std::unordered_map<std::string, DirToken> linksNow_;   // by bucket: the last read; linksMu_
   std::mutex tokenFetchMu_;
   // How many other stale directories a token fetch takes along (revalidate.cc): grown while
   // the last batch's tokens served revalidations before they aged, shrunk while they did not.

@@ -360,6 +360,7 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
     inode.attrAt = Clock::now();
     return Status::OK();
   }
+  if (!force && isLinked(name) && inode.haveInfo && renewLinked(inode)) return Status::OK();
   if (!force && inode.kind != Kind::kDir) {
     if (auto st = refreshFromListingLocked(inode, bucket, name)) return *st;
   }
@@ -458,8 +459,11 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
   bool dated = entry.at != Clock::time_point{};
   Clock::time_point seen = dated ? entry.at : Clock::now();
   // What the inode learnt since (e.g. a setattr reply, a link count) is newer than a cached
-  // listing: kept, and asked for again by the kernel once past attrTtl.
-  bool newer = dated ? inode->attrAt >= seen : Clock::now() - inode->attrAt < options_.attrTtl;
+  // listing: kept, and asked for again by the kernel once past attrTtl. A hard-linked name's
+  // file attributes are as of when they were read, which a renewal of its listing does not move
+  // (DirEntry::infoAt; the inode renews its own: renewLinked).
+  Clock::time_point infoSeen = entry.infoAt != Clock::time_point{} ? entry.infoAt : seen;
+  bool newer = dated ? inode->attrAt >= infoSeen : Clock::now() - inode->attrAt < options_.attrTtl;
   if (!inode->ws && !newer) {
     if (entry.haveInfo && (entry.kind != Kind::kDir || entry.hasMarker)) {
       if (ownInfo) {
@@ -468,10 +472,10 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
         inode->info = entry.info;
       }
       inode->haveInfo = true;
-      inode->attrAt = seen;
+      inode->attrAt = infoSeen;
     } else if (entry.kind == Kind::kDir && entry.haveInfo) {
       inode->haveInfo = false;  // checked: no marker
-      inode->attrAt = seen;
+      inode->attrAt = infoSeen;
     } else if (entry.kind == Kind::kDir) {
       // From a listing: the marker (mode, owner, mtime of the directory) is fetched here.
       Status st = refreshLocked(*inode, true);

@@ -26,6 +26,7 @@
 
 #include "common/log.h"
 #include "fusefs/fs.h"
+#include "fusefs/posix_meta.h"
 
 namespace ais::fusefs {
 namespace {
@@ -112,6 +113,34 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
     }
     tokens_[bucket + '\0' + prefixes[i]] = std::move(t);
   }
+}
+
+bool Fs::renewLinked(Inode& inode) {
+  std::string bucket = inode.bucket();
+  Clock::time_point asked = Clock::now();
+  std::optional<DirToken> now;
+  {
+    std::lock_guard l(linksMu_);
+    auto it = linksNow_.find(bucket);
+    if (it != linksNow_.end() && asked - it->second.at <= kTokenReuse) now = it->second;
+  }
+  if (!now) {  // (a stat pass asks once per kTokenReuse, not once per file)
+    auto tokens = client_.bucketChanges(bucket, {kLinksPrefix});
+    if (!tokens.ok() || tokens->size() != 1) return false;  // (a target down: HEAD)
+    now = DirToken{std::move((*tokens)[0]), asked, std::nullopt};
+  }
+  std::lock_guard l(linksMu_);
+  auto& last = linksNow_[bucket];
+  if (now->at > last.at) last = *now;
+  auto base = linksBase_.find(bucket);
+  if (base == linksBase_.end() || base->second.token != now->token) {
+    // The first read, or a change: what is read from now on is covered by this token.
+    if (base == linksBase_.end() || now->at > base->second.at) linksBase_[bucket] = *now;
+    return false;
+  }
+  if (inode.attrAt < base->second.at) return false;  // read before the base: not covered
+  inode.attrAt = std::max(inode.attrAt, now->at);
+  return true;
 }
 
 bool Fs::renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at) {

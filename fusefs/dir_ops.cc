@@ -133,6 +133,12 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
   if (!parent) return Errno{ENOENT};
   if (parent->kind == Kind::kClusterRoot) {
     Status st = client_.createBucket(name);
+    if (st.code() == Code::kBucketExists) {
+      // Made elsewhere since the bucket list was read (`ais bucket create`, then `mkdir -p`
+      // here): from now on a lookup finds it (no miss of the cluster root is kept by the
+      // kernel: doLookup), so `mkdir -p` goes on into it.
+      dirs_.upsert("", "", name, DirEntry{.kind = Kind::kBucket});
+    }
     if (!st.ok()) return errnoOf(st);
     dirs_.upsert("", "", name, DirEntry{.kind = Kind::kBucket});
     dirs_.put(name, "", Listing{.at = Clock::now()});

@@ -513,7 +513,10 @@ ErrOr<fuse_entry_param> Fs::doLookup(fuse_ino_t parentIno, const std::string& na
   if (entry.err() == ENOENT) {
     // A negative entry: the kernel remembers the miss for what is left of the listing TTL.
     fuse_entry_param negative{};
-    negative.entry_timeout = ttlLeft(options_.listTtl, missingSince);
+    // (Not for a bucket: one made elsewhere must not stay missing in the kernel after this
+    // mount has learnt of it, as a mkdir that found it there does.)
+    negative.entry_timeout =
+        parent->kind == Kind::kClusterRoot ? 0.0 : ttlLeft(options_.listTtl, missingSince);
     return negative;
   }
   if (!entry.ok()) return Errno{entry.err()};

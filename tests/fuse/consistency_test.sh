@@ -276,4 +276,13 @@ sleep 2.5
 [[ $(stat -c %Y "$D/dm") == 978307200 && $(stat -c %Y "$W/dm") == 978307200 ]] &&
   pass dir_explicit_mtime_wins || fail dir_explicit_mtime_wins "$(stat -c %Y "$D/dm") $(stat -c %Y "$W/dm")"
 
+# ---- a bucket made elsewhere, then `mkdir -p` into it at once (the mount's bucket list is fresh
+# and says it is not there: the mkdir finds it made, and the path goes on) ----
+ls "$MNT" >/dev/null
+stat "$MNT/${B}-new" >/dev/null 2>&1 # (the miss the kernel once kept)
+ais bucket create "ais://${B}-new" >/dev/null || fail bucket_create_new
+check mkdir_p_into_bucket_made_elsewhere mkdir -p "$MNT/${B}-new/sub/deeper"
+check bucket_made_elsewhere_listed bash -c "ls '$MNT' | grep -qx '${B}-new'"
+ais bucket rm "ais://${B}-new" --force >/dev/null 2>&1
+
 finish consistency_test

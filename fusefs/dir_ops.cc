@@ -147,10 +147,23 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
   auto marker = childObject(*parent, name, true);
   if (!marker.ok()) return Errno{marker.err()};
   std::string bucket = parent->bucket();
-  auto put =
-      client_.put(bucket, *marker, "", PutOptions{.custom = newCustom(mode, ctx.uid, ctx.gid)});
+  auto put = client_.put(bucket, *marker, "",
+                         PutOptions{.custom = newCustom(mode, ctx.uid, ctx.gid), .ifAbsent = true});
+  bool madeElsewhere = put.code() == Code::kObjectExists;
+  if (madeElsewhere) {
+    // Made by another client since this mount last looked (within the listing TTL, which the
+    // kernel keeps the miss for): it is there, with its creator's mode and owner, which a
+    // second marker must not overwrite. Answered as made, so that `mkdir -p` and
+    // os.makedirs(exist_ok=True) on many nodes at once go on (an EEXIST here would meet the
+    // kernel's kept miss in their check that it is a directory).
+    put = client_.head(bucket, *marker);
+  }
   if (!put.ok()) return errnoOf(put.status());
   DirEntry entry{.kind = Kind::kDir, .haveInfo = true, .hasMarker = true, .info = std::move(*put)};
+  if (madeElsewhere) {
+    dirs_.upsert(bucket, parent->name(), name, entry);
+    return entryFor(bucket, childName(parent->name(), name), entry);
+  }
   dirs_.upsert(bucket, parent->name(), name, entry);
   dirChanged(*parent);
   // A directory we just made is empty: lookups in it (tar x, cp -r) need not ask the cluster.

@@ -276,6 +276,17 @@ sleep 2.5
 [[ $(stat -c %Y "$D/dm") == 978307200 && $(stat -c %Y "$W/dm") == 978307200 ]] &&
   pass dir_explicit_mtime_wins || fail dir_explicit_mtime_wins "$(stat -c %Y "$D/dm") $(stat -c %Y "$W/dm")"
 
+# ---- a mkdir of a directory another mount made meanwhile (the miss kept in the kernel): it
+# succeeds, as `mkdir -p` and os.makedirs(exist_ok=True) on many nodes need, and never
+# overwrites the maker's mode and owner ----
+ls "$R" >/dev/null
+stat "$R/made-elsewhere" >/dev/null 2>&1 # (R keeps the miss for its 60 s)
+mkdir "$W/made-elsewhere" && chmod 0710 "$W/made-elsewhere" && echo x >"$W/made-elsewhere/f"
+check mkdir_p_over_dir_made_elsewhere mkdir -p "$R/made-elsewhere/sub"
+check dir_made_elsewhere_keeps_file test "$(cat "$R/made-elsewhere/f")" = x
+sleep 1.2 # (time, not sync: past the default mount's attribute TTL)
+check dir_made_elsewhere_keeps_mode test "$(stat -c %a "$D/made-elsewhere")" = 710
+
 # ---- a bucket made elsewhere, then `mkdir -p` into it at once (the mount's bucket list is fresh
 # and says it is not there: the mkdir finds it made, and the path goes on) ----
 ls "$MNT" >/dev/null

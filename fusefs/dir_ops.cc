@@ -133,14 +133,13 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
   if (!parent) return Errno{ENOENT};
   if (parent->kind == Kind::kClusterRoot) {
     Status st = client_.createBucket(name);
-    if (st.code() == Code::kBucketExists) {
-      // Made elsewhere since the bucket list was read (`ais bucket create`, then `mkdir -p`
-      // here): from now on a lookup finds it (no miss of the cluster root is kept by the
-      // kernel: doLookup), so `mkdir -p` goes on into it.
+    // Made, or made elsewhere since the bucket list was read (`ais bucket create`, then
+    // `mkdir -p` here: EEXIST, and from now on a lookup finds it, as the kernel keeps no miss of
+    // the cluster root: doLookup), so `mkdir -p` goes on into it.
+    if (st.ok() || st.code() == Code::kBucketExists) {
       dirs_.upsert("", "", name, DirEntry{.kind = Kind::kBucket});
     }
     if (!st.ok()) return errnoOf(st);
-    dirs_.upsert("", "", name, DirEntry{.kind = Kind::kBucket});
     dirs_.put(name, "", Listing{.at = Clock::now()});
     return entryFor("", name, DirEntry{.kind = Kind::kBucket});
   }
@@ -160,18 +159,16 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
   }
   if (!put.ok()) return errnoOf(put.status());
   DirEntry entry{.kind = Kind::kDir, .haveInfo = true, .hasMarker = true, .info = std::move(*put)};
-  if (madeElsewhere) {
-    dirs_.upsert(bucket, parent->name(), name, entry);
-    return entryFor(bucket, childName(parent->name(), name), entry);
-  }
   dirs_.upsert(bucket, parent->name(), name, entry);
-  dirChanged(*parent);
-  // A directory we just made is empty: lookups in it (tar x, cp -r) need not ask the cluster.
-  // Its listing is stamped later through the nearest stamped listing above it (revalidate.cc).
-  dirs_.put(bucket, *marker,
-            Listing{.at = Clock::now(),
-                    .anchor = dirs_.anchorBelow(bucket, parent->name()),
-                    .ownEdits = true});
+  if (!madeElsewhere) {
+    dirChanged(*parent);
+    // A directory we just made is empty: lookups in it (tar x, cp -r) need not ask the cluster.
+    // Its listing is stamped later through the nearest stamped listing above it (revalidate.cc).
+    dirs_.put(bucket, *marker,
+              Listing{.at = Clock::now(),
+                      .anchor = dirs_.anchorBelow(bucket, parent->name()),
+                      .ownEdits = true});
+  }
   return entryFor(bucket, childName(parent->name(), name), entry);
 }
 

@@ -441,7 +441,6 @@ class Fs {
   bool renewLinked(Inode& inode);
   std::mutex linksMu_;
   std::unordered_map<std::string, DirToken> linksBase_;  // by bucket; linksMu_
-  std::unordered_map<std::string, DirToken> linksNow_;   // by bucket: the last read; linksMu_
   std::mutex tokenFetchMu_;
   // How many other stale directories a token fetch takes along (revalidate.cc): grown while
   // the last batch's tokens served revalidations before they aged, shrunk while they did not.

@@ -117,21 +117,18 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
 
 bool Fs::renewLinked(Inode& inode) {
   std::string bucket = inode.bucket();
-  Clock::time_point asked = Clock::now();
-  std::optional<DirToken> now;
-  {
-    std::lock_guard l(linksMu_);
-    auto it = linksNow_.find(bucket);
-    if (it != linksNow_.end() && asked - it->second.at <= kTokenReuse) now = it->second;
-  }
-  if (!now) {  // (a stat pass asks once per kTokenReuse, not once per file)
+  // (Kept with the directories' tokens: a stat pass asks once per kTokenReuse, not per file.)
+  auto now = recentToken(bucket, kLinksPrefix);
+  if (!now) {
+    Clock::time_point asked = Clock::now();
     auto tokens = client_.bucketChanges(bucket, {kLinksPrefix});
     if (!tokens.ok() || tokens->size() != 1) return false;  // (a target down: HEAD)
     now = DirToken{std::move((*tokens)[0]), asked, std::nullopt};
+    std::lock_guard l(tokensMu_);
+    auto& kept = tokens_[bucket + '\0' + kLinksPrefix];
+    if (now->at > kept.at) kept = *now;
   }
   std::lock_guard l(linksMu_);
-  auto& last = linksNow_[bucket];
-  if (now->at > last.at) last = *now;
   auto base = linksBase_.find(bucket);
   if (base == linksBase_.end() || base->second.token != now->token) {
     // The first read, or a change: what is read from now on is covered by this token.

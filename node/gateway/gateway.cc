@@ -30,6 +30,7 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
       o.stallTimeout = std::chrono::seconds(
           j.value("http_stall_timeout_s", static_cast<int64_t>(o.stallTimeout.count())));
       o.maxConnectionsPerClient = j.value("http_max_conns_per_client", o.maxConnectionsPerClient);
+      o.relayToOwner = j.value("http_relay_to_owner", o.relayToOwner);
     } catch (const std::exception&) {
       // loadLocalConfig already vetted the file it was given; this copy is best effort.
     }
@@ -65,6 +66,14 @@ GatewayOptions gatewayOptions(const node::LocalConfig& cfg) {
     } else {
       log::error("AIS_HTTP_MAX_CONNS_PER_CLIENT={}: not a number of connections; keeping {}", v,
                  o.maxConnectionsPerClient);
+    }
+  }
+  if (const char* v = std::getenv("AIS_HTTP_RELAY_TO_OWNER")) {
+    std::string_view b = v;
+    if (b == "0" || b == "1") {
+      o.relayToOwner = b == "1";
+    } else {
+      log::error("AIS_HTTP_RELAY_TO_OWNER={}: not 0 or 1; keeping {}", v, o.relayToOwner ? 1 : 0);
     }
   }
   return o;

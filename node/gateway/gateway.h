@@ -38,6 +38,9 @@ struct GatewayOptions {
   // Open connections one client address may hold ("http_max_conns_per_client",
   // AIS_HTTP_MAX_CONNS_PER_CLIENT; 0: no limit): beyond it, 503 SlowDown and closed.
   uint32_t maxConnectionsPerClient = 1024;
+  // GETs of objects another target owns are relayed to that target's gateway (owner_relay.h)
+  // rather than fetched through the fabric ("http_relay_to_owner", AIS_HTTP_RELAY_TO_OWNER=0|1).
+  bool relayToOwner = true;
 };
 
 // From the node's config: "http", and "s3_access_key"/"s3_secret_key" (the admin user),

@@ -1,5 +1,6 @@
 #include "node/gateway/http_server.h"
 
+#include <fcntl.h>
 #include <kj/exception.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -169,6 +170,8 @@ Status Exchange::flushHeader() {
   return Status::OK();
 }
 
+std::chrono::seconds Exchange::stallTimeout() const { return options_.stallTimeout; }
+
 void Exchange::finishResponse() {
   if (!flushHeader().ok() || remaining_ > 0) close_ = true;  // a short body ends the connection
 }
@@ -209,39 +212,52 @@ Status Exchange::write(std::string_view data) {
   return Status::OK();
 }
 
-Status Exchange::sendFile(int fd, uint64_t offset, uint64_t length) {
+Status Exchange::sendHeaderCorked() {
+  if (pendingHeader_.empty()) return Status::OK();
+  // Corked by MSG_MORE: the kernel sends the header with the body's first bytes.
+  ssize_t n = ::send(stream_.socket().native_handle(), pendingHeader_.data(), pendingHeader_.size(),
+                     MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n > 0) pendingHeader_.erase(0, static_cast<size_t>(n));
+  return flushHeader();  // whatever did not fit
+}
+
+bool awaitSocket(tcp::socket& socket, net::socket_base::wait_type what, net::yield_context& yield,
+                 std::chrono::seconds limit) {
+  // The timer's handler may run after the wait ended (it expired just as the socket became
+  // ready), when the socket may be closed or gone: it touches the socket only while armed.
+  auto armed = std::make_shared<bool>(true);
+  net::steady_timer timer(socket.get_executor(), limit);
+  timer.async_wait([armed, &socket](beast::error_code ec) {
+    if (ec || !*armed) return;
+    beast::error_code ignored;
+    socket.cancel(ignored);  // stalled: the wait below fails
+  });
+  beast::error_code ec;
+  socket.async_wait(what, yield[ec]);
+  *armed = false;
+  timer.cancel();
+  return !ec;
+}
+
+bool Exchange::waitWritable() {
+  bool ok =
+      awaitSocket(stream_.socket(), tcp::socket::wait_write, wait_.yield(), options_.stallTimeout);
+  resumed();
+  return ok;
+}
+
+Status Exchange::sendByKernel(const char* call, uint64_t length,
+                              const std::function<ssize_t(uint64_t left)>& step) {
   if (length > remaining_) return Status(Code::kInternal, "response longer than declared");
-  int sock = stream_.socket().native_handle();
-  if (!pendingHeader_.empty()) {
-    // Corked by MSG_MORE: the kernel sends the header with the file's first bytes.
-    ssize_t n = ::send(sock, pendingHeader_.data(), pendingHeader_.size(),
-                       MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) pendingHeader_.erase(0, static_cast<size_t>(n));
-    AIS_RETURN_IF_ERROR(flushHeader());  // whatever did not fit
-  }
-  off_t off = static_cast<off_t>(offset);
+  AIS_RETURN_IF_ERROR(sendHeaderCorked());
   uint64_t left = length;
   while (left > 0) {
-    ssize_t n = ::sendfile(sock, fd, &off, std::min<uint64_t>(left, 1 << 30));
+    ssize_t n = step(left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        // The socket is full: suspend until the client drained some (or gave up).
-        net::steady_timer limit(stream_.get_executor(), options_.stallTimeout);
-        auto& socket = stream_.socket();
-        limit.async_wait([&socket](beast::error_code ec) {
-          if (!ec) socket.cancel();  // stalled: the wait below fails
-        });
-        beast::error_code ec;
-        socket.async_wait(tcp::socket::wait_write, wait_.yield()[ec]);
-        resumed();
-        limit.cancel();
-        if (ec) {
-          errno = ETIMEDOUT;
-          break;
-        }
-        continue;
-      }
+      // The socket is full: suspend until the client drained some (or gave up).
+      if (errno == EAGAIN && waitWritable()) continue;
+      if (errno == EAGAIN) errno = ETIMEDOUT;
       break;
     }
     if (n == 0) break;
@@ -250,9 +266,25 @@ Status Exchange::sendFile(int fd, uint64_t offset, uint64_t length) {
   remaining_ -= length - left;
   if (left > 0) {
     close_ = true;
-    return Status(Code::kIoError, std::string("sendfile: ") + std::strerror(errno));
+    return Status(Code::kIoError, std::string(call) + ": " + std::strerror(errno));
   }
   return Status::OK();
+}
+
+Status Exchange::sendFromPipe(int pipeRead, uint64_t length) {
+  int sock = stream_.socket().native_handle();
+  return sendByKernel("splice", length, [&](uint64_t left) {
+    return ::splice(pipeRead, nullptr, sock, nullptr, left,
+                    SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE);
+  });
+}
+
+Status Exchange::sendFile(int fd, uint64_t offset, uint64_t length) {
+  int sock = stream_.socket().native_handle();
+  off_t off = static_cast<off_t>(offset);
+  return sendByKernel("sendfile", length, [&](uint64_t left) {
+    return ::sendfile(sock, fd, &off, std::min<uint64_t>(left, 1 << 30));
+  });
 }
 
 namespace {

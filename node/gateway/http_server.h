@@ -57,6 +57,11 @@ inline std::string_view toStd(boost::beast::string_view s) { return {s.data(), s
 
 struct HttpServerOptions;
 
+// Suspends the calling coroutine until `socket` is ready for `what`; false if it was not within
+// `limit` (a stalled peer) or the wait failed.
+bool awaitSocket(boost::asio::ip::tcp::socket& socket, boost::asio::socket_base::wait_type what,
+                 boost::asio::yield_context& yield, std::chrono::seconds limit);
+
 // Suspends the connection's coroutine while a fabric call or disk work completes elsewhere; the
 // completion (from any thread) resumes it on its connection's thread.
 class CoroutineWait final : public WaitHook {
@@ -104,6 +109,9 @@ class Exchange {
   // sendfile(2) from fd straight to the socket (the co-located owner's fast path): the file's
   // bytes must be in the page cache (just verified), so the call does not wait for the disk.
   Status sendFile(int fd, uint64_t offset, uint64_t length);
+  // splice(2) of exactly length bytes from a pipe (filled from another socket by the caller)
+  // to the client: a relayed body never crosses user space. On failure the pipe may keep some.
+  Status sendFromPipe(int pipeRead, uint64_t length);
   // Runs blocking work (disk) through `post`, which must run it elsewhere (an I/O worker) and
   // call the function it is given when done; this connection waits without holding its thread.
   void offload(const std::function<void(std::function<void()> done)>& post) {
@@ -120,12 +128,26 @@ class Exchange {
   // connection (the next response must not be read as its rest).
   void finishResponse();
 
+  // --- for a handler's own socket work on this connection's thread (owner_relay.cc) ---
+  boost::asio::yield_context& yield() { return wait_.yield(); }
+  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
+  std::chrono::seconds stallTimeout() const;
+  // After every suspension on yield(): other coroutines of this thread installed their hooks.
+  void resumed() { WaitHook::setCurrent(&wait_); }
+
  private:
   const http::request<http::buffer_body>& req() const { return parser_.get(); }
   Status sendHeader(unsigned status, uint64_t contentLength);
   Status flushHeader();
-  // After each suspension: this coroutine may have moved to another thread.
-  void resumed() { WaitHook::setCurrent(&wait_); }
+  // Before a sendfile or splice: the held-back header, corked to leave with the body's first bytes.
+  Status sendHeaderCorked();
+  // Moves length bytes to the client by calls of step(bytes left) (sendfile, splice: copies the
+  // kernel makes), suspending while the socket is full. call names it in errors.
+  Status sendByKernel(const char* call, uint64_t length,
+                      const std::function<ssize_t(uint64_t left)>& step);
+  // Suspends until the client's socket takes bytes again; false if it did not within the stall
+  // timeout (the connection is then dropped).
+  bool waitWritable();
 
   boost::beast::tcp_stream& stream_;
   boost::beast::flat_buffer& buffer_;

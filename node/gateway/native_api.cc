@@ -18,6 +18,7 @@
 #include "node/gateway/http_range.h"
 #include "node/gateway/local_read.h"
 #include "node/gateway/native_reply.h"
+#include "node/gateway/owner_relay.h"
 #include "node/gateway/s3_auth_sigv4.h"
 #include "node/gateway/s3_errors.h"
 #include "node/gateway/s3_payload.h"
@@ -632,6 +633,8 @@ void serveNative(Gateway& gw, Exchange& ex) {
     if (Status st = meta::validateBucketName(bucket); !st.ok()) return sendError(ex, st);
     if (Status st = meta::refuseReservedBucket(bucket); !st.ok()) return sendError(ex, st);
     if (Status st = meta::validateObjectName(name); !st.ok()) return sendError(ex, st);
+    // Another target owns it: a GET is answered by that target's gateway (owner_relay.h).
+    if (relayToOwner(gw, ex, bucket, name)) return;
     return objects(gw, ex, *c, bucket, name, *q, authCtx);
   }
   sendError(ex, Status(Code::kNotImplemented, "unknown endpoint " + std::string(p)));

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "meta/names.h"
+#include "node/gateway/owner_relay.h"
 #include "node/gateway/s3_api.h"
 
 namespace ais::gateway {
@@ -242,6 +243,8 @@ void serveS3(Gateway& gw, Exchange& ex) {
     r.resource = "/" + bucket + *path;
   }
   r.bucket = std::move(bucket);
+  // An object another target owns: its own gateway answers, checks included (owner_relay.h).
+  if (!r.bucket.empty() && !r.key.empty() && relayToOwner(gw, ex, r.bucket, r.key)) return;
 
   auto auth =
       authenticate(ex, rawPath, rawQuery, r.query, hostBucket, gw.options().s3, std::time(nullptr));

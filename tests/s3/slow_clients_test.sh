@@ -141,6 +141,8 @@ for i in range(40):
     r = c.getresponse()
     r.read()
     missing += r.status == 404
+    if r.status != 404:
+        print("HEAD stalled-%d: %d" % (i, r.status))
 check("no stalled upload left an object (%d of 40 absent)" % missing, missing == 40)
 for _, s in held:
     s.close()
@@ -148,4 +150,8 @@ sys.exit(1 if fails else 0)
 PY
 
 check "the gateway still serves" curl -sf "$S3_ENDPOINT/slow/small"
+# (A stall timer that fired as the socket drained once killed the node that owned "big".)
+alive=0
+while read -r _ _ _ pid _; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done <"$AIS_DEV_DIR/cluster"
+check "every node still runs ($alive of 4)" test "$alive" -eq 4
 finish

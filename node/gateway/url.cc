@@ -16,37 +16,46 @@ int hexValue(char c) {
 std::optional<std::string> urlDecode(std::string_view s, bool plusIsSpace) {
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+' && plusIsSpace) {
+  size_t i = 0;
+  while (i < s.size()) {
+    // Plain characters in runs (every request's path and query pass here).
+    size_t next = plusIsSpace ? s.find_first_of("%+", i) : s.find('%', i);
+    if (next == std::string_view::npos) next = s.size();
+    out.append(s.substr(i, next - i));
+    i = next;
+    if (i == s.size()) break;
+    if (s[i] == '+') {
       out += ' ';
-    } else {
-      out += c;
+      ++i;
+      continue;
     }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 3;
   }
   return out;
 }
 
 std::string uriEncode(std::string_view s, bool keepSlash) {
   static const char* kHex = "0123456789ABCDEF";
+  auto plain = [keepSlash](unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~' || (c == '/' && keepSlash);
+  };
   std::string out;
-  out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || (c == '/' && keepSlash)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
+  out.reserve(s.size() + s.size() / 2);
+  size_t run = 0;  // start of the plain characters not yet appended
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (plain(c)) continue;
+    out.append(s.substr(run, i - run));
+    char esc[3] = {'%', kHex[c >> 4], kHex[c & 15]};
+    out.append(esc, 3);
+    run = i + 1;
   }
+  out.append(s.substr(run));
   return out;
 }
 

@@ -48,7 +48,7 @@ uint64_t ObjectReader::blockBytes(uint64_t b) const {
   return std::min<uint64_t>(blocks_.blockSize, lom_.size - start);
 }
 
-Status ObjectReader::rawRead(char* dst, size_t len, uint64_t off) {
+Status ObjectReader::rawRead(char* dst, size_t len, uint64_t off, bool report) {
   size_t done = 0;
   while (done < len) {
     struct iovec iov {
@@ -63,6 +63,7 @@ Status ObjectReader::rawRead(char* dst, size_t len, uint64_t off) {
     }
     if (n == 0) {
       if (cachedOnly_) return Status(Code::kWouldBlock, what_);
+      if (!report) return Status(Code::kObjectCorrupted, what_);
       if (corruptCount_) corruptCount_->fetch_add(1, std::memory_order_relaxed);
       log::error("{}: file ends at {} but its LOM says {} bytes", what_, off + done, lom_.size);
       return Status(Code::kObjectCorrupted, what_ + ": file shorter than its metadata");
@@ -161,9 +162,28 @@ Status ObjectReader::verifyAll() {
 Status ObjectReader::verify(uint64_t off, uint64_t len) {
   if (off >= lom_.size || len == 0 || !verify_) return Status::OK();
   uint64_t end = std::min(off + len, lom_.size);
-  if (!scratch_) scratch_.reset(new char[blocks_.blockSize]);
-  for (uint64_t b = off / blocks_.blockSize; b * blocks_.blockSize < end; ++b) {
-    AIS_RETURN_IF_ERROR(readBlockAnyCopy(b, scratch_.get()));
+  const uint64_t bs = blocks_.blockSize;
+  // Several blocks per read (a 1 MiB piece: 4 system calls, not 16) into a buffer of the thread
+  // that stays in its core's cache; verify() never suspends, so the buffer is this call's.
+  const uint64_t per = std::max<uint64_t>(1, kVerifyReadBytes / bs);
+  thread_local std::vector<char> buf;
+  if (buf.size() < per * bs) buf.resize(per * bs);
+  uint64_t b = off / bs, last = (end - 1) / bs;
+  while (b <= last) {
+    uint64_t k = std::min(per, last - b + 1);
+    uint64_t from = b * bs, to = std::min((b + k) * bs, lom_.size);
+    uint64_t good = 0;  // blocks of this read that check out
+    if (rawRead(buf.data(), to - from, from, /*report=*/false).ok()) {
+      while (good < k &&
+             XXH64(buf.data() + good * bs, blockBytes(b + good), 0) == blocks_.sums[b + good]) {
+        ++good;
+      }
+    }
+    b += good;
+    if (good == k) continue;
+    // A read that failed or a bad block: block by block, which reports, counts and fails over.
+    AIS_RETURN_IF_ERROR(readBlockAnyCopy(b, buf.data()));
+    ++b;
   }
   return Status::OK();
 }

@@ -23,6 +23,9 @@ namespace ais::store {
 // off (logged as an error at startup), to measure what verification costs. Never in production.
 bool verifyReadsEnabled();
 
+// verify() reads up to this many bytes of whole blocks per system call.
+inline constexpr uint64_t kVerifyReadBytes = 256 << 10;
+
 class ObjectReader {
  public:
   // corruptCount (may be null) is incremented on each corrupt block found; faults (tests, may be
@@ -68,7 +71,8 @@ class ObjectReader {
   // readBlock, switching to other copies (failover_) while it fails.
   Status readBlockAnyCopy(uint64_t b, char* dst);
   uint64_t blockBytes(uint64_t b) const;
-  Status rawRead(char* dst, size_t len, uint64_t off);
+  // report: a file shorter than its LOM is logged and counted as corrupt (else only failed).
+  Status rawRead(char* dst, size_t len, uint64_t off, bool report = true);
 
   Lom lom_;
   BlockSums blocks_;

@@ -68,4 +68,26 @@ TEST(Digest, CombinedCrcsAreTheWholesCrc) {
   EXPECT_FALSE(combineCrc("crc32", "abc", "abcd", 1).has_value());
 }
 
+// SHA-256 (FIPS 180-2 "abc" and the empty string), HMAC-SHA256 (RFC 4231 cases 2 and 6: a
+// short key and one longer than a block) and AWS's published SigV4 signing key example, each
+// twice on one thread (its context is reused).
+TEST(Digest, Sha256AndHmacSha256CheckValues) {
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(toHex(sha256("abc")),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(toHex(sha256("")),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(toHex(hmacSha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(toHex(hmacSha256(std::string(131, '\xaa'),
+                               "Test Using Larger Than Block-Size Key - Hash Key First")),
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    std::string k = hmacSha256("AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215");
+    k = hmacSha256(k, "us-east-1");
+    k = hmacSha256(k, "iam");
+    k = hmacSha256(k, "aws4_request");
+    EXPECT_EQ(toHex(k), "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+  }
+}
+
 }  // namespace ais

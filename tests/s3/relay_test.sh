@@ -3,7 +3,8 @@
 # gateway (node/gateway/owner_relay.h): the owner checks the client's signature and serves the
 # bytes. Through the proxy's gateway, with S3 keys on: boto3 (signed headers) and presigned URLs,
 # every size, ranges, conditional GETs, errors, bad signatures; the owners' request counters show
-# the relay was taken; a request already relayed is not relayed again; an owner restarted (its
+# the relay was taken; a request already relayed is not relayed again; a gateway with relaying
+# turned off (AIS_HTTP_RELAY_TO_OWNER=0) uses the fabric; an owner restarted (its
 # kept-alive connections gone) or killed (its object answered with an error, the others still
 # served).
 set -u
@@ -115,6 +116,35 @@ for _ in range(100):
         time.sleep(0.2)
 ok = all(s3.get_object(Bucket="relayb", Key=big)["Body"].read() == data[big] for _ in range(3))
 check("GETs through the proxy right after the owner restarted", ok)
+
+# A gateway started with AIS_HTTP_RELAY_TO_OWNER=0 serves other owners' objects over the fabric.
+relayer = next(r for r in owners if r != t)
+theirs = next(k for k in data if owner[k] != relayer and len(data[k]) > 0)
+subprocess.run([dev, "kill", relayer], check=True, capture_output=True, timeout=60)
+subprocess.run([dev, "start", relayer], check=True, capture_output=True, timeout=120,
+               env=dict(os.environ, AIS_HTTP_RELAY_TO_OWNER="0"))
+via = sdk_client(owners[relayer], "relaykey", "relaysecret")
+got = None
+for _ in range(100):
+    try:
+        got = via.get_object(Bucket="relayb", Key=theirs)["Body"].read()
+        break
+    except Exception:
+        time.sleep(0.3)
+n0 = owner_gets(owners[owner[theirs]])
+for _ in range(3):
+    got = via.get_object(Bucket="relayb", Key=theirs)["Body"].read()
+check("relaying off: another owner's object served through the fabric", got == data[theirs])
+check("... its owner's gateway not asked", owner_gets(owners[owner[theirs]]) == n0,
+      (n0, owner_gets(owners[owner[theirs]])))
+subprocess.run([dev, "kill", relayer], check=True, capture_output=True, timeout=60)
+subprocess.run([dev, "start", relayer], check=True, capture_output=True, timeout=120)
+for _ in range(100):
+    try:
+        if via.get_object(Bucket="relayb", Key=theirs)["Body"].read() == data[theirs]:
+            break
+    except Exception:
+        time.sleep(0.3)
 
 # The owner killed: its objects get an error (not a hang, not wrong bytes); the others' are served.
 victim = next(k for k in data if owner[k] == t and len(data[k]) > 0)

@@ -145,14 +145,19 @@ Result<Client*> Gateway::client() {
   return client_.get();
 }
 
+Gateway::Owner Gateway::ownerOf(const std::string& bucket, const std::string& name) {
+  Owner o;
+  auto c = client();
+  if (!c.ok()) return o;
+  o.smap = (*c)->smapSnapshot();
+  if (o.smap) o.node = meta::ownerTarget(*o.smap, meta::uname(bucket, name));
+  return o;
+}
+
 bool Gateway::ownsLocally(const std::string& bucket, const std::string& name) {
   if (!store_) return false;
-  auto c = client();
-  if (!c.ok()) return false;
-  auto smap = (*c)->smapSnapshot();
-  if (!smap) return false;
-  const meta::NodeInfo* t = meta::ownerTarget(*smap, meta::uname(bucket, name));
-  return t && t->id == options_.nodeId;
+  Owner o = ownerOf(bucket, name);
+  return o.node && o.node->id == options_.nodeId;
 }
 
 Result<ObjectInfo> Gateway::head(Client& c, const std::string& bucket, const std::string& name) {

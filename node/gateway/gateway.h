@@ -79,6 +79,13 @@ class Gateway {
     });
     return std::move(*out);
   }
+  // The owner target of bucket/name under the client's Smap (node null if none), held with that
+  // Smap (the client may move to a newer one meanwhile).
+  struct Owner {
+    std::shared_ptr<const meta::Smap> smap;
+    const meta::NodeInfo* node = nullptr;
+  };
+  Owner ownerOf(const std::string& bucket, const std::string& name);
   // True if this node is the owner target of bucket/name under the client's Smap.
   bool ownsLocally(const std::string& bucket, const std::string& name);
   const GatewayOptions& options() const { return options_; }

@@ -246,8 +246,8 @@ bool Exchange::waitWritable() {
   return ok;
 }
 
-Status Exchange::sendByKernel(const char* call, uint64_t length,
-                              const std::function<ssize_t(uint64_t left)>& step) {
+template <typename Step>
+Status Exchange::sendByKernel(const char* call, uint64_t length, Step&& step) {
   if (length > remaining_) return Status(Code::kInternal, "response longer than declared");
   AIS_RETURN_IF_ERROR(sendHeaderCorked());
   uint64_t left = length;

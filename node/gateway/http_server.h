@@ -141,10 +141,12 @@ class Exchange {
   Status flushHeader();
   // Before a sendfile or splice: the held-back header, corked to leave with the body's first bytes.
   Status sendHeaderCorked();
-  // Moves length bytes to the client by calls of step(bytes left) (sendfile, splice: copies the
-  // kernel makes), suspending while the socket is full. call names it in errors.
-  Status sendByKernel(const char* call, uint64_t length,
-                      const std::function<ssize_t(uint64_t left)>& step);
+  // Moves length bytes to the client by calls of step(bytes left) -> ssize_t (sendfile, splice:
+  // copies the kernel makes), suspending while the socket is full. call names it in errors.
+  // (A template, defined in http_server.cc where its two callers are: no std::function to
+  // allocate on every GET.)
+  template <typename Step>
+  Status sendByKernel(const char* call, uint64_t length, Step&& step);
   // Suspends until the client's socket takes bytes again; false if it did not within the stall
   // timeout (the connection is then dropped).
   bool waitWritable();

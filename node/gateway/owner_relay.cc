@@ -15,8 +15,6 @@
 #include <vector>
 
 #include "common/log.h"
-#include "meta/hrw.h"
-#include "meta/names.h"
 #include "node/gateway/gateway.h"
 
 namespace ais::gateway {
@@ -58,11 +56,8 @@ bool hopByHop(http::field f) {
 
 // The owner's gateway address when another node owns bucket/name and serves HTTP, else "".
 std::string ownerGateway(Gateway& gw, const std::string& bucket, const std::string& name) {
-  auto c = gw.client();
-  if (!c.ok()) return {};
-  auto smap = (*c)->smapSnapshot();
-  if (!smap) return {};
-  const meta::NodeInfo* t = meta::ownerTarget(*smap, meta::uname(bucket, name));
+  Gateway::Owner o = gw.ownerOf(bucket, name);
+  const meta::NodeInfo* t = o.node;
   if (!t || t->id == gw.options().nodeId || t->down() || t->httpEndpoint.empty()) return {};
   return t->httpEndpoint;
 }

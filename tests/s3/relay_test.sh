@@ -45,6 +45,24 @@ def owner_gets(gw):
             n += float(line.rsplit(" ", 1)[1])
     return n
 
+def stop(node):
+    subprocess.run([dev, "kill", node], check=True, capture_output=True, timeout=60)
+
+def start(node, **env):
+    subprocess.run([dev, "start", node], check=True, capture_output=True, timeout=120,
+                   env=dict(os.environ, **env))
+
+def read_back(client, key, tries=100):
+    """client's GET of key once it answers with its bytes (a node just started), else False."""
+    for _ in range(tries):
+        try:
+            if client.get_object(Bucket="relayb", Key=key)["Body"].read() == data[key]:
+                return True
+        except Exception:
+            pass
+        time.sleep(0.3)
+    return False
+
 sizes = [0, 1, 16384, 300000, 5 * (1 << 20) + 3]
 data = {}
 for s in sizes:
@@ -106,8 +124,8 @@ check("... without another relay", owner_gets(owners[t]) == n0, (n0, owner_gets(
 # The owner restarts: the proxy's kept-alive connections to it are dead; the next GETs open new ones.
 big = "obj-%d-0" % sizes[-1]
 t = owner[big]
-subprocess.run([dev, "kill", t], check=True, capture_output=True, timeout=60)
-subprocess.run([dev, "start", t], check=True, capture_output=True, timeout=120)
+stop(t)
+start(t)
 for _ in range(100):
     try:
         urllib.request.urlopen(owners[t] + "/v1/health", timeout=5)
@@ -120,53 +138,32 @@ check("GETs through the proxy right after the owner restarted", ok)
 # A gateway started with AIS_HTTP_RELAY_TO_OWNER=0 serves other owners' objects over the fabric.
 relayer = next(r for r in owners if r != t)
 theirs = next(k for k in data if owner[k] != relayer and len(data[k]) > 0)
-subprocess.run([dev, "kill", relayer], check=True, capture_output=True, timeout=60)
-subprocess.run([dev, "start", relayer], check=True, capture_output=True, timeout=120,
-               env=dict(os.environ, AIS_HTTP_RELAY_TO_OWNER="0"))
+stop(relayer)
+start(relayer, AIS_HTTP_RELAY_TO_OWNER="0")
 via = sdk_client(owners[relayer], "relaykey", "relaysecret")
-got = None
-for _ in range(100):
-    try:
-        got = via.get_object(Bucket="relayb", Key=theirs)["Body"].read()
-        break
-    except Exception:
-        time.sleep(0.3)
+read_back(via, theirs)
 n0 = owner_gets(owners[owner[theirs]])
 for _ in range(3):
     got = via.get_object(Bucket="relayb", Key=theirs)["Body"].read()
 check("relaying off: another owner's object served through the fabric", got == data[theirs])
 check("... its owner's gateway not asked", owner_gets(owners[owner[theirs]]) == n0,
       (n0, owner_gets(owners[owner[theirs]])))
-subprocess.run([dev, "kill", relayer], check=True, capture_output=True, timeout=60)
-subprocess.run([dev, "start", relayer], check=True, capture_output=True, timeout=120)
-for _ in range(100):
-    try:
-        if via.get_object(Bucket="relayb", Key=theirs)["Body"].read() == data[theirs]:
-            break
-    except Exception:
-        time.sleep(0.3)
+stop(relayer)
+start(relayer)
+read_back(via, theirs)
 
 # The owner killed: its objects get an error (not a hang, not wrong bytes); the others' are served.
 victim = next(k for k in data if owner[k] == t and len(data[k]) > 0)
 other = next(k for k in data if owner[k] != t and len(data[k]) > 0)
-subprocess.run([dev, "kill", t], check=True, capture_output=True, timeout=60)
-start = time.time()
+stop(t)
+began = time.time()
 code = sdk_code(lambda: s3.get_object(Bucket="relayb", Key=victim)["Body"].read())
-check("an object of a killed owner: an error within 60 s", code != "OK" and time.time() - start < 60,
-      (code, time.time() - start))
+check("an object of a killed owner: an error within 60 s", code != "OK" and time.time() - began < 60,
+      (code, time.time() - began))
 check("another owner's object still served",
       s3.get_object(Bucket="relayb", Key=other)["Body"].read() == data[other])
-subprocess.run([dev, "start", t], check=True, capture_output=True, timeout=120)
-ok = False
-for _ in range(100):
-    try:
-        ok = s3.get_object(Bucket="relayb", Key=victim)["Body"].read() == data[victim]
-        if ok:
-            break
-    except Exception:
-        pass
-    time.sleep(0.3)
-check("the owner back: its object served again", ok)
+start(t)
+check("the owner back: its object served again", read_back(s3, victim))
 sys.exit(1 if s3checks.fails else 0)
 PY
 finish relay_test

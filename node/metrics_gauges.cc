@@ -18,6 +18,9 @@ void refreshOnce(NodeContext& ctx) {
       uint64_t free = uint64_t(vfs.f_bfree) * vfs.f_frsize;
       mountpaths.push_back({path, total, total - free, uint64_t(vfs.f_bavail) * vfs.f_frsize});
     }
+    // Files kept open for reads and idle: closed on a worker (a last close may free an
+    // unlinked file's blocks: disk work).
+    if (ctx.io) ctx.io->post(0, [store = ctx.store.get()] { store->expireOpenFiles(); });
     auto stats = ctx.store->integrityStats();
     integrity = {stats.corruptReads, stats.missingFiles, stats.quarantined};
   }

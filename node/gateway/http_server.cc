@@ -289,6 +289,8 @@ Status Exchange::sendFile(int fd, uint64_t offset, uint64_t length) {
 
 namespace {
 
+void noCompletion() {}  // a connection's coroutine reports to no one when it ends
+
 // One connection: a coroutine reading a request header, running its handler, and repeating while
 // the connection is kept alive.
 class Session : public std::enable_shared_from_this<Session> {
@@ -308,8 +310,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void start() {
+    // Bound to the connection's executor, not to a strand (what spawn(executor) would add):
+    // each io_context is run by one thread, so its handlers never run concurrently anyway,
+    // and a strand costs a mutex and a queue on every resumption.
     net::spawn(
-        stream_.get_executor(),
+        net::bind_executor(net::any_io_executor(stream_.get_executor()), &noCompletion),
         [self = shared_from_this()](net::yield_context yield) { self->run(yield); },
         boost::coroutines::attributes(options_.coroutineStack));
   }

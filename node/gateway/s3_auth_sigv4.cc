@@ -41,23 +41,25 @@ std::time_t parseAmzDate(std::string_view s) {
 
 // The key derived from the secret for a day, region and service: four HMACs, the same for every
 // request of that day, so each thread keeps the few it has derived.
-std::string signingKey(const std::string& secret, const std::string& date,
-                       const std::string& region, const std::string& service) {
-  thread_local std::unordered_map<std::string, std::string> derived;
-  std::string id;
-  for (const std::string* part : {&date, &region, &service, &secret}) {
-    id += std::to_string(part->size());
-    id += ':';
-    id += *part;
+const std::string& signingKey(const std::string& secret, std::string_view date,
+                              std::string_view region, std::string_view service) {
+  struct Derived {
+    std::string secret, date, region, service, key;
+  };
+  thread_local std::vector<Derived> derived;
+  for (const Derived& d : derived) {
+    if (d.date == date && d.region == region && d.service == service && d.secret == secret) {
+      return d.key;
+    }
   }
-  if (auto it = derived.find(id); it != derived.end()) return it->second;
   std::string k = hmacSha256("AWS4" + secret, date);
   k = hmacSha256(k, region);
   k = hmacSha256(k, service);
   k = hmacSha256(k, "aws4_request");
   if (derived.size() >= 16) derived.clear();  // (clients' scopes are few; stale days go)
-  derived.emplace(std::move(id), k);
-  return k;
+  derived.push_back(
+      {secret, std::string(date), std::string(region), std::string(service), std::move(k)});
+  return derived.back().key;
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -71,24 +73,71 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
+bool unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~';
+}
+
+int upperHexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// True if raw is its own canonical form: unreserved characters, and escapes (upper-case hex) of
+// only the bytes that must be escaped. What SDKs send; such parts need no decode and re-encode.
+bool alreadyCanonical(std::string_view raw) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    auto c = static_cast<unsigned char>(raw[i]);
+    if (unreserved(c)) continue;
+    if (c != '%' || i + 2 >= raw.size()) return false;
+    int hi = upperHexValue(raw[i + 1]), lo = upperHexValue(raw[i + 2]);
+    if (hi < 0 || lo < 0 || unreserved(static_cast<unsigned char>(hi * 16 + lo))) return false;
+    i += 2;
+  }
+  return true;
+}
+
+// A query component in canonical form: a view of the request when it already is one.
+std::string_view canonicalPart(std::string_view raw, std::string& storage) {
+  if (alreadyCanonical(raw)) return raw;
+  storage = uriEncode(urlDecode(raw, true).value_or(std::string(raw)), false);
+  return storage;
+}
+
 std::string canonicalQuery(std::string_view rawQuery, bool dropSignature) {
-  std::vector<std::pair<std::string, std::string>> kv;
+  struct Param {
+    std::string_view k, v;
+    std::string kStorage, vStorage;  // when a component had to be re-encoded
+  };
+  std::vector<Param> params;
+  params.reserve(16);
   for (std::string_view part : split(rawQuery, '&')) {
     if (part.empty()) continue;
     size_t eq = part.find('=');
-    auto k = urlDecode(part.substr(0, eq), true).value_or(std::string(part.substr(0, eq)));
     std::string_view rawV = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-    auto v = urlDecode(rawV, true).value_or(std::string(rawV));
-    if (dropSignature && k == "X-Amz-Signature") continue;
-    kv.emplace_back(uriEncode(k, false), uriEncode(v, false));
+    Param& p = params.emplace_back();
+    p.k = canonicalPart(part.substr(0, eq), p.kStorage);
+    if (dropSignature && p.k == "X-Amz-Signature") {
+      params.pop_back();
+      continue;
+    }
+    p.v = canonicalPart(rawV, p.vStorage);
   }
-  std::sort(kv.begin(), kv.end());
+  // (Views into storage stay valid: the vector no longer grows.)
+  for (Param& p : params) {
+    if (!p.kStorage.empty()) p.k = p.kStorage;
+    if (!p.vStorage.empty()) p.v = p.vStorage;
+  }
+  std::sort(params.begin(), params.end(),
+            [](const Param& a, const Param& b) { return a.k != b.k ? a.k < b.k : a.v < b.v; });
   std::string out;
-  for (const auto& [k, v] : kv) {
+  out.reserve(rawQuery.size() + 32);
+  for (const Param& p : params) {
     if (!out.empty()) out += '&';
-    out += k;
+    out += p.k;
     out += '=';
-    out += v;
+    out += p.v;
   }
   return out;
 }
@@ -231,12 +280,12 @@ std::variant<S3Auth, S3Error> verifySigV4(const Exchange& ex, std::string_view r
   ctx.amzDate = p.amzDate;
   std::string sts =
       std::string(kAlgorithm) + "\n" + p.amzDate + "\n" + ctx.scope + "\n" + toHex(sha256(canon));
-  std::string k = signingKey(user->secretKey, p.date, p.region, p.service);
+  const std::string& k = signingKey(user->secretKey, p.date, p.region, p.service);
   std::string sig = toHex(hmacSha256(k, sts));
   if (!constantTimeEquals(sig, p.signature)) return s3Error("SignatureDoesNotMatch");
   ctx.verified = true;
   ctx.user = user->name;
-  ctx.signingKey = std::move(k);
+  ctx.signingKey = k;
   ctx.seedSignature = std::move(sig);
   return ctx;
 }

@@ -19,8 +19,9 @@ std::optional<std::string> urlDecode(std::string_view s, bool plusIsSpace) {
   size_t i = 0;
   while (i < s.size()) {
     // Plain characters in runs (every request's path and query pass here).
-    size_t next = plusIsSpace ? s.find_first_of("%+", i) : s.find('%', i);
-    if (next == std::string_view::npos) next = s.size();
+    // (A loop, not find_first_of("%+"): libstdc++ calls memchr on the set for each character.)
+    size_t next = i;
+    while (next < s.size() && s[next] != '%' && !(plusIsSpace && s[next] == '+')) ++next;
     out.append(s.substr(i, next - i));
     i = next;
     if (i == s.size()) break;

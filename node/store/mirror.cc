@@ -167,6 +167,7 @@ Result<SyncReport> Store::syncCopies(std::string_view bucket, std::string_view n
   Result<SyncReport> r = SyncReport{};
   {
     std::lock_guard lock(lockFor(bucket, name));
+    openFiles_.forget(bucket, name);
     r = syncCopiesLocked(bucket, name, copiesOf(bucket));
   }
   std::lock_guard lock(repairMu_);

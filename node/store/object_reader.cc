@@ -27,21 +27,20 @@ bool verifyReadsEnabled() {
   return enabled;
 }
 
-ObjectReader::ObjectReader(Lom lom, BlockSums blocks, int fd, std::string what,
-                           std::atomic<uint64_t>* corruptCount, size_t mountpath,
+ObjectReader::ObjectReader(Lom lom, BlockSums blocks, std::shared_ptr<const OpenFile> file,
+                           std::string what, std::atomic<uint64_t>* corruptCount, size_t mountpath,
                            DiskFaults* faults)
     : lom_(std::move(lom)),
       blocks_(std::move(blocks)),
-      fd_(fd),
+      file_(std::move(file)),
+      fd_(file_->fd()),
       what_(std::move(what)),
       corruptCount_(corruptCount),
       mountpath_(mountpath),
       faults_(faults),
       verify_(verifyReadsEnabled()) {}
 
-ObjectReader::~ObjectReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
+ObjectReader::~ObjectReader() = default;
 
 uint64_t ObjectReader::blockBytes(uint64_t b) const {
   uint64_t start = b * blocks_.blockSize;
@@ -104,6 +103,7 @@ Status ObjectReader::readBlockAnyCopy(uint64_t b, char* dst) {
     if (!other) break;
     if (other->blocks_.blockSize != blocks_.blockSize || other->lom_.size != lom_.size) continue;
     log::warn("{}: reading {} instead", what_, other->what_);
+    std::swap(file_, other->file_);
     std::swap(fd_, other->fd_);
     std::swap(blocks_, other->blocks_);
     std::swap(what_, other->what_);

@@ -16,6 +16,7 @@
 #include "node/store/block_sums.h"
 #include "node/store/disk_faults.h"
 #include "node/store/lom.h"
+#include "node/store/open_files.h"
 
 namespace ais::store {
 
@@ -30,7 +31,7 @@ class ObjectReader {
  public:
   // corruptCount (may be null) is incremented on each corrupt block found; faults (tests, may be
   // null) sees every pread.
-  ObjectReader(Lom lom, BlockSums blocks, int fd, std::string what,
+  ObjectReader(Lom lom, BlockSums blocks, std::shared_ptr<const OpenFile> file, std::string what,
                std::atomic<uint64_t>* corruptCount = nullptr, size_t mountpath = 0,
                DiskFaults* faults = nullptr);
   ~ObjectReader();
@@ -76,8 +77,9 @@ class ObjectReader {
 
   Lom lom_;
   BlockSums blocks_;
-  int fd_;
-  std::string what_;  // "<mountpath>: ais://bucket/name" for errors
+  std::shared_ptr<const OpenFile> file_;  // may be shared with Store's OpenFiles
+  int fd_;                                // file_'s
+  std::string what_;                      // "<mountpath>: ais://bucket/name" for errors
   std::atomic<uint64_t>* corruptCount_;
   size_t mountpath_;
   DiskFaults* faults_;

@@ -105,6 +105,7 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   Lom lom = newLom(w, checksum);
   const BucketPolicy policy = policyOf(w.bucket_);  // (a versions bucket's is never versioned)
   std::lock_guard lock(lockFor(w.bucket_, w.name_));
+  openFiles_.forget(w.bucket_, w.name_);
   if (w.opts_.mtimeNs != 0 && policy.versioning != Versioning::kOff) {
     // A version that moves in (rebalance): among the key's versions by its time.
     if (auto placed = placeMovedLocked(w, lom, blocks)) return std::move(*placed);

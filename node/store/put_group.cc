@@ -75,6 +75,7 @@ std::vector<Result<Lom>> Store::putGroup(std::string_view bucket, std::vector<Gr
       stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
       std::vector<std::unique_lock<std::shared_mutex>> held;
       for (auto* m : stripes) held.emplace_back(*m);
+      for (size_t k = begin; k < end; ++k) openFiles_.forget(bucket, staged[k].writer->name_);
 
       std::vector<Install> installs;
       std::vector<size_t> installed;  // staged index of each install

@@ -26,6 +26,8 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   } else {
     std::lock(l1, l2);
   }
+  openFiles_.forget(bucket, from);
+  openFiles_.forget(bucket, to);
   auto lom = readLom(src, bucket, from);
   AIS_RETURN_IF_ERROR(lom);
   if (!lom->has_value() && mps_.size() > 1) {

@@ -126,6 +126,7 @@ Result<bool> Store::setMountpathEnabled(const std::string& path, bool enabled) {
   AIS_RETURN_IF_ERROR(found);
   Mountpath* mp = *found;
   if (mp->enabled == enabled) return false;
+  openFiles_.forgetAll();  // (none may hold a mountpath busy or outlive its HRW place)
   std::string marker = mp->path + "/" + kDisabledMarker;
   if (!enabled) {
     if (enabledCount() <= 1) {
@@ -151,6 +152,7 @@ Result<bool> Store::setMountpathEnabled(const std::string& path, bool enabled) {
 
 Result<std::string> Store::attachMountpath(const std::string& path) {
   std::lock_guard lock(policiesMu_);  // one mountpath change at a time
+  openFiles_.forgetAll();
   auto normalized = normalizeMountpath(path);
   AIS_RETURN_IF_ERROR(normalized);
   for (const auto& m : mps_) {
@@ -182,6 +184,7 @@ Result<std::string> Store::attachMountpath(const std::string& path) {
 
 Status Store::detachMountpath(const std::string& path) {
   std::lock_guard lock(policiesMu_);
+  openFiles_.forgetAll();
   auto found = findMountpath(path);
   AIS_RETURN_IF_ERROR(found);
   Mountpath* mp = *found;
@@ -290,7 +293,7 @@ Result<std::unique_ptr<ObjectReader>> Store::openObject(std::string_view bucket,
   // LOM, block sums and fd under the name lock: a concurrent overwrite renames a new inode into
   // place and commits its LOM under the same lock, so what we take describes the same bytes.
   std::lock_guard lock(lockFor(bucket, name));
-  auto main = openAtLocked(order[0], bucket, name);
+  auto main = openAtLocked(order[0], bucket, name, /*cachedOnly=*/false, /*keepOpen=*/true);
   if (order.size() == 1) return main;
   if (main.ok()) {
     setFailover(**main, std::string(bucket), {order[0]});
@@ -326,7 +329,7 @@ Result<std::unique_ptr<ObjectReader>> Store::openCached(std::string_view bucket,
   auto order = mountpathOrder(bucket, name);
   std::shared_lock lock(lockFor(bucket, name), std::try_to_lock);
   if (!lock.owns_lock()) return Status(Code::kWouldBlock, "name lock busy");
-  auto rd = openAtLocked(order[0], bucket, name, /*cachedOnly=*/true);
+  auto rd = openAtLocked(order[0], bucket, name, /*cachedOnly=*/true, /*keepOpen=*/true);
   if (!rd.ok()) return Status(Code::kWouldBlock, rd.status().message());
   lock.unlock();
   if (order.size() > 1) setFailover(**rd, std::string(bucket), {order[0]});
@@ -334,36 +337,44 @@ Result<std::unique_ptr<ObjectReader>> Store::openCached(std::string_view bucket,
 }
 
 Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_view bucket,
-                                                          std::string_view name, bool cachedOnly) {
+                                                          std::string_view name, bool cachedOnly,
+                                                          bool keepOpen) {
   Mountpath& mp = *mps_[i];
   auto lom = readLom(mp, bucket, name, cachedOnly);
   AIS_RETURN_IF_ERROR(lom);
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
   std::string what = fmt::format("{}: ais://{}/{}", mp.path, bucket, name);
   std::string path = objectFqn(mp.path, bucket, name, (*lom)->hashedPath);
-  int fd = cachedOnly ? openCachedPath(path) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && cachedOnly) return Status(Code::kWouldBlock, path);
-  if (fd < 0) {
-    if (errno != ENOENT && errno != ENOTDIR) return ioError("open", path, errno);
-    // The LOM says the object exists: its bytes are lost, not elsewhere.
-    missingFiles_.fetch_add(1, std::memory_order_relaxed);
-    log::error("{}: file {} is missing", what, path);
-    return Status(Code::kObjectCorrupted, what + ": object file is missing");
-  }
-  struct Fd {
-    int fd;
-    ~Fd() {
-      if (fd >= 0) ::close(fd);
-    }
-  } guard{fd};
   struct stat st;
-  if (::fstat(fd, &st) != 0) return ioError("fstat", path, errno);
-  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != (*lom)->size) {
-    if (cachedOnly) return Status(Code::kWouldBlock, path);  // reported by the full open
-    // Never serve bytes the LOM does not describe.
-    corruptReads_.fetch_add(1, std::memory_order_relaxed);
-    log::error("{}: file size {} differs from the LOM's {}", what, st.st_size, (*lom)->size);
-    return Status(Code::kObjectCorrupted, what + ": file size does not match its metadata");
+  std::shared_ptr<const OpenFile> file;
+  if (keepOpen) {  // a file kept open by an earlier read, if it is still this LOM's
+    OpenFiles::Identity id;
+    file = openFiles_.find(bucket, name, path, &id);
+    if (file && (::fstat(file->fd(), &st) != 0 || !OpenFiles::stillSame(id, st, (*lom)->size))) {
+      openFiles_.forget(bucket, name);
+      file.reset();
+    }
+  }
+  const bool reused = file != nullptr;
+  if (!file) {
+    int fd = cachedOnly ? openCachedPath(path) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && cachedOnly) return Status(Code::kWouldBlock, path);
+    if (fd < 0) {
+      if (errno != ENOENT && errno != ENOTDIR) return ioError("open", path, errno);
+      // The LOM says the object exists: its bytes are lost, not elsewhere.
+      missingFiles_.fetch_add(1, std::memory_order_relaxed);
+      log::error("{}: file {} is missing", what, path);
+      return Status(Code::kObjectCorrupted, what + ": object file is missing");
+    }
+    file = std::make_shared<OpenFile>(fd);
+    if (::fstat(fd, &st) != 0) return ioError("fstat", path, errno);
+    if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != (*lom)->size) {
+      if (cachedOnly) return Status(Code::kWouldBlock, path);  // reported by the full open
+      // Never serve bytes the LOM does not describe.
+      corruptReads_.fetch_add(1, std::memory_order_relaxed);
+      log::error("{}: file size {} differs from the LOM's {}", what, st.st_size, (*lom)->size);
+      return Status(Code::kObjectCorrupted, what + ": file size does not match its metadata");
+    }
   }
   auto blocks = readBlocks(mp, bucket, **lom, cachedOnly);
   if (cachedOnly && (!blocks.ok() || blocks->blockSize == 0)) {
@@ -372,12 +383,12 @@ Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_
   if (!blocks.ok() && blocks.code() != Code::kObjectCorrupted) return blocks.status();
   if (!blocks.ok() || blocks->blockSize == 0) {
     if (!blocks.ok()) log::error("{}", blocks.status().message());
-    blocks = addBlocksLocked(mp, bucket, **lom, fd, what);
+    blocks = addBlocksLocked(mp, bucket, **lom, file->fd(), what);
     AIS_RETURN_IF_ERROR(blocks);
   }
-  guard.fd = -1;
-  return std::make_unique<ObjectReader>(std::move(**lom), std::move(*blocks), fd, std::move(what),
-                                        &corruptReads_, i, faults_);
+  if (keepOpen && !reused) openFiles_.keep(bucket, name, path, file, OpenFiles::identityOf(st));
+  return std::make_unique<ObjectReader>(std::move(**lom), std::move(*blocks), std::move(file),
+                                        std::move(what), &corruptReads_, i, faults_);
 }
 
 Result<Lom> Store::head(std::string_view bucket, std::string_view name) {
@@ -453,6 +464,7 @@ Status Store::remove(std::string_view bucket, std::string_view name, uint64_t if
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
   auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
+  openFiles_.forget(bucket, name);
   if (ifVersion != 0) {
     // The version a HEAD reports is the one the caller named (head()'s own choice of copy).
     auto cur = currentLom(bucket, name, order);
@@ -632,6 +644,7 @@ Result<std::vector<std::string>> Store::detachBucket(std::string_view bucket) {
           mp->db->deleteRange(p + bucketKeyBegin(bucket), p + bucketKeyEnd(bucket)));
     }
   }
+  openFiles_.forgetBucket(bucket);
   return trashed;
 }
 

@@ -210,6 +210,9 @@ class Store {
   uint64_t objectCount() const;  // estimate
   IntegrityStats integrityStats() const;
   Result<Capacity> capacity() const;
+  // Closes the object files kept open for reads (OpenFiles) that no read used lately; periodic.
+  void expireOpenFiles() { openFiles_.expire(); }
+  size_t openFilesKept() const { return openFiles_.size(); }
 
   // On-disk path of an existing object's main copy.
   Result<std::string> fqn(std::string_view bucket, std::string_view name);
@@ -272,10 +275,11 @@ class Store {
   std::vector<size_t> mountpathOrder(std::string_view bucket, std::string_view name) const;
   // The object as mountpath i's LOM describes it (no failover): kObjectNotFound without a LOM,
   // kObjectCorrupted if its file is missing or not its size.
-  // cachedOnly: openCached's rules (kWouldBlock instead of waiting or reporting).
+  // cachedOnly: openCached's rules (kWouldBlock instead of waiting or reporting). keepOpen: the
+  // file may come from, and is kept in, openFiles_ (GETs' main copy).
   Result<std::unique_ptr<ObjectReader>> openAtLocked(size_t i, std::string_view bucket,
-                                                     std::string_view name,
-                                                     bool cachedOnly = false);
+                                                     std::string_view name, bool cachedOnly = false,
+                                                     bool keepOpen = false);
   // Lets `reader` switch to the other mountpaths' copies of the same bytes (not `tried`).
   void setFailover(ObjectReader& reader, std::string bucket, std::set<size_t> tried);
   void requestRepair(std::string_view bucket, std::string_view name);
@@ -375,6 +379,7 @@ class Store {
   std::atomic<uint64_t> orphans_{0};
   IntegrityStats startup_;  // what reconciliation found
   DiskFaults* faults_ = nullptr;
+  OpenFiles openFiles_;  // forgotten wherever a name's files change (open_files.h)
   mutable std::mutex policiesMu_;
   std::map<std::string, BucketPolicy, std::less<>> policies_;
   std::mutex repairMu_;

@@ -216,6 +216,7 @@ Result<Store::Removed> Store::removeVersioned(std::string_view bucket, std::stri
     return Removed{};
   }
   std::lock_guard lock(lockFor(bucket, name));
+  openFiles_.forget(bucket, name);
   auto cur = currentWithIndexLocked(bucket, name);
   AIS_RETURN_IF_ERROR(cur);
   if (ifVersion != 0 && (!*cur || (*cur)->first.version != ifVersion)) {
@@ -263,6 +264,7 @@ Result<Store::Removed> Store::removeVersion(std::string_view bucket, std::string
   const std::string vb = meta::versionsBucket(bucket);
   const std::string keptName = meta::versionName(name, versionId);
   std::lock_guard lock(lockFor(bucket, name));
+  openFiles_.forget(bucket, name);
   auto cur = currentWithIndexLocked(bucket, name);
   AIS_RETURN_IF_ERROR(cur);
   Removed out;

@@ -1,0 +1,185 @@
+// Object files kept open between reads (OpenFiles): reused only while they are still the files
+// their LOMs describe, forgotten whenever the store changes a name, a bucket or a mountpath.
+#include "node/store/open_files.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "node/store/store.h"
+#include "temp_dir.h"
+
+namespace ais::store {
+namespace {
+
+using testing::flipByte;
+using testing::pattern;
+using testing::TempDir;
+
+std::shared_ptr<const OpenFile> openFile(const std::string& path, OpenFiles::Identity* id) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  struct stat st;
+  ::fstat(fd, &st);
+  *id = OpenFiles::identityOf(st);
+  return std::make_shared<OpenFile>(fd);
+}
+
+TEST(OpenFiles, LeastRecentlyUsedGoesAndForgettingCloses) {
+  TempDir tmp;
+  OpenFiles files(2, std::chrono::hours(1));
+  std::vector<std::string> paths;
+  for (int i = 0; i < 3; ++i) {
+    paths.push_back(tmp.sub("f" + std::to_string(i)) + ".bin");
+    std::ofstream(paths.back()) << "x";
+  }
+  OpenFiles::Identity id;
+  files.keep("b", "0", paths[0], openFile(paths[0], &id), id);
+  files.keep("b", "1", paths[1], openFile(paths[1], &id), id);
+  ASSERT_NE(files.find("b", "0", paths[0], &id), nullptr);  // now the most recent
+  files.keep("c", "2", paths[2], openFile(paths[2], &id), id);
+  EXPECT_EQ(files.size(), 2u);
+  EXPECT_EQ(files.find("b", "1", paths[1], &id), nullptr);  // the least recent went
+  EXPECT_NE(files.find("b", "0", paths[0], &id), nullptr);
+  EXPECT_EQ(files.find("b", "0", paths[2], &id), nullptr);  // kept for another path
+  // A reader's share outlives the cache's.
+  auto held = files.find("c", "2", paths[2], &id);
+  files.forgetBucket("c");
+  EXPECT_EQ(files.find("c", "2", paths[2], &id), nullptr);
+  char c;
+  EXPECT_EQ(::pread(held->fd(), &c, 1, 0), 1);
+  files.forget("b", "0");
+  EXPECT_EQ(files.size(), 0u);
+  files.keep("b", "0", paths[0], openFile(paths[0], &id), id);
+  files.forgetAll();
+  EXPECT_EQ(files.size(), 0u);
+}
+
+TEST(OpenFiles, IdleFilesExpire) {
+  TempDir tmp;
+  std::string path = tmp.sub("f") + ".bin";
+  std::ofstream(path) << "x";
+  OpenFiles files(8, std::chrono::milliseconds(0));
+  OpenFiles::Identity id;
+  files.keep("b", "o", path, openFile(path, &id), id);
+  ::usleep(2000);
+  files.expire();
+  EXPECT_EQ(files.size(), 0u);
+}
+
+TEST(OpenFiles, StillSameSeesUnlinkTruncateAndReplace) {
+  TempDir tmp;
+  std::string path = tmp.sub("f") + ".bin", other = tmp.sub("g") + ".bin";
+  std::ofstream(path) << "hello";
+  std::ofstream(other) << "world";
+  OpenFiles::Identity id;
+  auto f = openFile(path, &id);
+  struct stat st;
+  ASSERT_EQ(::fstat(f->fd(), &st), 0);
+  EXPECT_TRUE(OpenFiles::stillSame(id, st, 5));
+  EXPECT_FALSE(OpenFiles::stillSame(id, st, 6));        // not the LOM's size
+  ASSERT_EQ(::rename(other.c_str(), path.c_str()), 0);  // replaced: the kept one is unlinked
+  ASSERT_EQ(::fstat(f->fd(), &st), 0);
+  EXPECT_FALSE(OpenFiles::stillSame(id, st, 5));
+}
+
+class KeptOpenTest : public testing::OneMountpathStoreTest {
+ protected:
+  Result<std::string> get(std::string_view name) {
+    auto r = store_->openObject("bkt", name);
+    if (!r.ok()) return r.status();
+    std::string out((*r)->lom().size, '\0');
+    auto n = (*r)->read(out.data(), out.size(), 0);
+    if (!n.ok()) return n.status();
+    return out;
+  }
+  Result<std::string> getCached(std::string_view name) {
+    auto r = store_->openCached("bkt", name);
+    if (!r.ok()) return r.status();
+    std::string out((*r)->lom().size, '\0');
+    auto n = (*r)->readCached(out.data(), out.size(), 0);
+    if (!n.ok()) return n.status();
+    return out;
+  }
+};
+
+TEST_F(KeptOpenTest, ReusedWhileTheSameFileAndNeverServingWhatChangedBehindTheStore) {
+  std::string a = pattern(100000, 1), b = pattern(100000, 2);
+  ASSERT_TRUE(store_->putBytes("bkt", "o", a).ok());
+  EXPECT_EQ(*get("o"), a);
+  EXPECT_EQ(store_->openFilesKept(), 1u);
+  EXPECT_EQ(*getCached("o"), a);
+  EXPECT_EQ(store_->openFilesKept(), 1u);
+
+  // Overwritten through the store: the new bytes, never the kept file's.
+  ASSERT_TRUE(store_->putBytes("bkt", "o", b).ok());
+  EXPECT_EQ(store_->openFilesKept(), 0u);
+  EXPECT_EQ(*getCached("o"), b);
+  EXPECT_EQ(*get("o"), b);
+
+  // A flipped byte in the kept file: the same inode, so verification still refuses it.
+  std::string path = *store_->fqn("bkt", "o");
+  flipByte(path, 70000);
+  EXPECT_EQ(getCached("o").code(), Code::kWouldBlock);
+  EXPECT_EQ(get("o").code(), Code::kObjectCorrupted);
+
+  // Deleted by hand: missing (kObjectCorrupted), not served from the kept descriptor.
+  ASSERT_TRUE(store_->putBytes("bkt", "o", a).ok());
+  EXPECT_EQ(*get("o"), a);
+  std::filesystem::remove(path);
+  EXPECT_EQ(getCached("o").code(), Code::kWouldBlock);
+  EXPECT_EQ(get("o").code(), Code::kObjectCorrupted);
+
+  // Truncated by hand.
+  ASSERT_TRUE(store_->putBytes("bkt", "o", a).ok());
+  EXPECT_EQ(*get("o"), a);
+  ASSERT_EQ(::truncate(path.c_str(), 1000), 0);
+  EXPECT_EQ(get("o").code(), Code::kObjectCorrupted);
+
+  // Moved away by hand (still linked elsewhere, same size and bytes): missing here.
+  ASSERT_TRUE(store_->putBytes("bkt", "o", a).ok());
+  EXPECT_EQ(*get("o"), a);
+  std::string aside = tmp_.sub("aside") + ".bin";
+  ::usleep(20000);  // (a rename's new ctime must differ from the open's)
+  ASSERT_EQ(::rename(path.c_str(), aside.c_str()), 0);
+  EXPECT_EQ(get("o").code(), Code::kObjectCorrupted);
+
+  // Replaced by hand with other bytes of the same size: those fail their checksums.
+  ASSERT_TRUE(store_->putBytes("bkt", "o", a).ok());
+  EXPECT_EQ(*get("o"), a);
+  std::string other = tmp_.sub("other") + ".bin";
+  std::ofstream(other) << b;
+  ASSERT_EQ(::rename(other.c_str(), path.c_str()), 0);
+  EXPECT_EQ(get("o").code(), Code::kObjectCorrupted);
+}
+
+TEST_F(KeptOpenTest, ForgottenWhenTheStoreRemovesRenamesOrDestroys) {
+  std::string a = pattern(5000, 3);
+  for (const char* n : {"x", "y", "z"}) ASSERT_TRUE(store_->putBytes("bkt", n, a).ok());
+  for (const char* n : {"x", "y", "z"}) ASSERT_EQ(*get(n), a);
+  ASSERT_TRUE(store_->putBytes("other", "w", a).ok());
+  auto w = store_->openObject("other", "w");
+  ASSERT_TRUE(w.ok());
+  w->reset();
+  EXPECT_EQ(store_->openFilesKept(), 4u);
+
+  ASSERT_TRUE(store_->remove("bkt", "x").ok());
+  EXPECT_EQ(store_->openFilesKept(), 3u);
+  EXPECT_EQ(get("x").code(), Code::kObjectNotFound);
+  ASSERT_TRUE(store_->rename("bkt", "y", "y2").ok());
+  EXPECT_EQ(store_->openFilesKept(), 2u);
+  EXPECT_EQ(get("y").code(), Code::kObjectNotFound);
+  EXPECT_EQ(*get("y2"), a);
+  ASSERT_TRUE(store_->destroyBucket("bkt").ok());
+  EXPECT_EQ(store_->openFilesKept(), 1u);  // other's
+  EXPECT_EQ(get("z").code(), Code::kObjectNotFound);
+  ASSERT_TRUE(store_->setMountpathEnabled(mp_, true).ok());  // (no change: nothing forgotten)
+  store_->expireOpenFiles();                                 // (used just now: kept)
+  EXPECT_EQ(store_->openFilesKept(), 1u);
+}
+
+}  // namespace
+}  // namespace ais::store

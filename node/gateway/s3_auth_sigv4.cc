@@ -98,49 +98,49 @@ bool alreadyCanonical(std::string_view raw) {
   return true;
 }
 
-// A query component in canonical form: a view of the request when it already is one.
-std::string_view canonicalPart(std::string_view raw, std::string& storage) {
-  if (alreadyCanonical(raw)) return raw;
-  storage = uriEncode(urlDecode(raw, true).value_or(std::string(raw)), false);
-  return storage;
-}
+// A query component in canonical form: the request's own bytes when they already are one (what
+// SDKs send), else decoded and re-encoded into storage.
+struct CanonicalPart {
+  std::string_view raw;
+  std::string storage;
+  bool reencoded = false;
+  explicit CanonicalPart(std::string_view r) : raw(r) {
+    if (alreadyCanonical(r)) return;
+    storage = uriEncode(urlDecode(r, true).value_or(std::string(r)), false);
+    reencoded = true;
+  }
+  std::string_view view() const { return reencoded ? std::string_view(storage) : raw; }
+};
 
-std::string canonicalQuery(std::string_view rawQuery, bool dropSignature) {
-  struct Param {
-    std::string_view k, v;
-    std::string kStorage, vStorage;  // when a component had to be re-encoded
-  };
-  std::vector<Param> params;
+}  // namespace
+
+std::string sigV4CanonicalQuery(std::string_view rawQuery, bool dropSignature) {
+  std::vector<std::pair<CanonicalPart, CanonicalPart>> params;
   params.reserve(16);
   for (std::string_view part : split(rawQuery, '&')) {
     if (part.empty()) continue;
     size_t eq = part.find('=');
+    CanonicalPart k(part.substr(0, eq));
+    if (dropSignature && k.view() == "X-Amz-Signature") continue;
     std::string_view rawV = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-    Param& p = params.emplace_back();
-    p.k = canonicalPart(part.substr(0, eq), p.kStorage);
-    if (dropSignature && p.k == "X-Amz-Signature") {
-      params.pop_back();
-      continue;
-    }
-    p.v = canonicalPart(rawV, p.vStorage);
+    params.emplace_back(std::move(k), CanonicalPart(rawV));
   }
-  // (Views into storage stay valid: the vector no longer grows.)
-  for (Param& p : params) {
-    if (!p.kStorage.empty()) p.k = p.kStorage;
-    if (!p.vStorage.empty()) p.v = p.vStorage;
-  }
-  std::sort(params.begin(), params.end(),
-            [](const Param& a, const Param& b) { return a.k != b.k ? a.k < b.k : a.v < b.v; });
+  std::sort(params.begin(), params.end(), [](const auto& a, const auto& b) {
+    std::string_view ak = a.first.view(), bk = b.first.view();
+    return ak != bk ? ak < bk : a.second.view() < b.second.view();
+  });
   std::string out;
   out.reserve(rawQuery.size() + 32);
-  for (const Param& p : params) {
+  for (const auto& [k, v] : params) {
     if (!out.empty()) out += '&';
-    out += p.k;
+    out += k.view();
     out += '=';
-    out += p.v;
+    out += v.view();
   }
   return out;
 }
+
+namespace {
 
 std::string canonicalHeaderValue(const Exchange& ex, std::string_view name) {
   std::string joined;
@@ -263,7 +263,7 @@ std::variant<S3Auth, S3Error> verifySigV4(const Exchange& ex, std::string_view r
   if (!path) return s3Error("InvalidURI", "bad escape in path");
   canon += uriEncode(*path, true);
   canon += '\n';
-  canon += canonicalQuery(rawQuery, p.presigned);
+  canon += sigV4CanonicalQuery(rawQuery, p.presigned);
   canon += '\n';
   for (std::string_view h : split(p.signedHeaders, ';')) {
     canon += asciiLower(h);

@@ -17,6 +17,10 @@ std::variant<S3Auth, S3Error> verifySigV4(const Exchange& ex, std::string_view r
                                           const S3Credentials& creds, std::time_t now,
                                           std::string_view defaultPayloadHash = {});
 
+// The canonical query string of a request's raw query: every name and value URI-encoded as SigV4
+// says (decoded first), sorted; X-Amz-Signature left out when dropSignature (presigned).
+std::string sigV4CanonicalQuery(std::string_view rawQuery, bool dropSignature);
+
 // A browser POST form's x-amz-signature: hex HMAC-SHA256 of the base64 policy with the key of
 // the credential's day, region and service.
 std::string policySignatureV4(const std::string& secret, const std::string& date,

@@ -82,7 +82,7 @@ Status ObjectReader::readBlock(uint64_t b, char* dst) {
   uint64_t n = blockBytes(b);
   AIS_RETURN_IF_ERROR(rawRead(dst, n, b * blocks_.blockSize));
   if (!verify_) return Status::OK();
-  uint64_t got = XXH64(dst, n, 0);
+  uint64_t got = blockSum(blocks_.hash, dst, n);
   if (got != blocks_.sums[b]) {
     std::memset(dst, 0, n);  // never leave bad bytes in a caller's buffer
     if (cachedOnly_) return Status(Code::kWouldBlock, what_);  // verify() reports it
@@ -174,8 +174,8 @@ Status ObjectReader::verify(uint64_t off, uint64_t len) {
     uint64_t from = b * bs, to = std::min((b + k) * bs, lom_.size);
     uint64_t good = 0;  // blocks of this read that check out
     if (rawRead(buf.data(), to - from, from, /*report=*/false).ok()) {
-      while (good < k &&
-             XXH64(buf.data() + good * bs, blockBytes(b + good), 0) == blocks_.sums[b + good]) {
+      while (good < k && blockSum(blocks_.hash, buf.data() + good * bs, blockBytes(b + good)) ==
+                             blocks_.sums[b + good]) {
         ++good;
       }
     }

@@ -38,12 +38,29 @@ TEST(BlockSums, SameSumsWhateverTheChunking) {
     ASSERT_EQ(b.sums.size(), blockCount(size, kBlockSize));
     for (size_t i = 0; i < b.sums.size(); ++i) {
       size_t n = std::min<size_t>(kBlockSize, size - i * kBlockSize);
-      EXPECT_EQ(b.sums[i], XXH64(data.data() + i * kBlockSize, n, 0));
+      EXPECT_EQ(b.sums[i], blockSum(b.hash, data.data() + i * kBlockSize, n));
+    }
+    // One block: its sum is the whole XXH64; several: XXH3-64 each.
+    if (size <= kBlockSize) {
+      EXPECT_EQ(b.hash, BlockHash::kXxh64) << size;
+      if (size > 0) {
+        EXPECT_EQ(b.sums.at(0), XXH64(data.data(), size, 0));
+      }
+    } else {
+      EXPECT_EQ(b.hash, BlockHash::kXxh3) << size;
+      EXPECT_EQ(b.sums.at(1), XXH3_64bits(data.data() + kBlockSize,
+                                          std::min<size_t>(kBlockSize, size - kBlockSize)));
     }
     auto decoded = decodeBlockSums(encodeBlockSums(b));
     ASSERT_TRUE(decoded.ok());
     EXPECT_EQ(*decoded, b);
   }
+  // A list written before the hash tag (XXH64, the plain block size) still decodes as XXH64.
+  BlockSums old{kBlockSize, {1, 2}, BlockHash::kXxh64};
+  auto decodedOld = decodeBlockSums(encodeBlockSums(old));
+  ASSERT_TRUE(decodedOld.ok());
+  EXPECT_EQ(decodedOld->hash, BlockHash::kXxh64);
+  EXPECT_EQ(decodedOld->blockSize, kBlockSize);
   EXPECT_FALSE(decodeBlockSums("abc").ok());
   EXPECT_FALSE(decodeBlockSums(std::string(4, '\0')).ok());  // block size 0
 }
@@ -234,6 +251,32 @@ TEST_F(IntegrityTest, ObjectWithoutBlockSumsIsVerifiedWholeAndUpgraded) {
   EXPECT_EQ(*read("old", 300000, 1000), data.substr(300000, 1000));
   EXPECT_EQ(store_->head("bkt", "old")->blockSize, kBlockSize);  // upgraded
   EXPECT_EQ(read("oldbad", 400000, 10).code(), Code::kObjectCorrupted);
+}
+
+TEST_F(IntegrityTest, BlockListsOfXxh64FromOlderStoresAreStillVerified) {
+  std::string data = pattern(300000, 7);
+  ASSERT_TRUE(store_->putBytes("bkt", "x64", data).ok());
+  ASSERT_TRUE(store_->putBytes("bkt", "x64bad", data).ok());
+  std::string badPath = *store_->fqn("bkt", "x64bad");
+  store_.reset();
+  {  // Their block lists rewritten as an older store wrote them: XXH64 per block.
+    auto db = LomDb::open(mp_ + "/.ais.lomdb");
+    ASSERT_TRUE(db.ok());
+    BlockSums old{kBlockSize, {}, BlockHash::kXxh64};
+    for (size_t off = 0; off < data.size(); off += kBlockSize) {
+      old.sums.push_back(
+          XXH64(data.data() + off, std::min<size_t>(kBlockSize, data.size() - off), 0));
+    }
+    for (const char* name : {"x64", "x64bad"}) {
+      ASSERT_TRUE((*db)->put(blocksKey("bkt", name), encodeBlockSums(old)).ok());
+    }
+  }
+  flipByte(badPath, 200000);
+  reopen();
+  EXPECT_EQ(*read("x64", 0, data.size()), data);
+  EXPECT_EQ(*read("x64", 140000, 70000), data.substr(140000, 70000));
+  EXPECT_EQ(read("x64bad", 190000, 20000).code(), Code::kObjectCorrupted);
+  EXPECT_EQ(*read("x64bad", 0, 1000), data.substr(0, 1000));  // its other blocks are fine
 }
 
 TEST_F(IntegrityTest, LostLomDatabaseIsRebuiltFromTheFilesLoudly) {

@@ -7,7 +7,7 @@
 # to presigned GETs and to anonymous ones in the same run, with the owner target's CPU time per
 # request. Then signed 1 MiB PUTs with boto3 vs writing the same bytes to local files. Prints
 # markdown.
-# Usage: AIS_BUILD_DIR=build tests/bench/gateway_bench.sh   (BENCH_DURATION=10s by default)
+# Usage: AIS_BUILD_DIR=build tests/bench/gateway_bench.sh   (BENCH_DURATION=10s, BENCH_ROUNDS=3 by default)
 set -euo pipefail
 DURATION=${BENCH_DURATION:-10s}
 # shellcheck source=tests/lib/playground.sh
@@ -120,15 +120,28 @@ rps() {
 mib() { awk -v r="$1" -v s="$2" 'BEGIN {printf "%.0f", r * s / 1048576}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
-echo "| GET (wrk -t2 -c16 -d$DURATION) | nginx req/s | nginx MiB/s | proxy gw req/s | proxy gw MiB/s | ratio | owner gw req/s | owner gw MiB/s | ratio |"
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+# This machine's speed drifts from minute to minute (a shared VM): each round measures nginx,
+# the proxy and the owner back to back, and the table shows the median of ROUNDS rounds (req/s
+# and each round's own ratio).
+ROUNDS=${BENCH_ROUNDS:-3}
+echo "| GET (wrk -t2 -c16 -d$DURATION, median of $ROUNDS rounds) | nginx req/s | nginx MiB/s | proxy gw req/s | proxy gw MiB/s | ratio | owner gw req/s | owner gw MiB/s | ratio |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for n in obj-1m obj-16k; do
   size=$(stat -c %s "$WORK/www/$n")
-  ng=$(rps "http://127.0.0.1:$NGINX_PORT/$n")
-  px=$(rps "$(url proxy $n)")
-  ow=$(rps "$(url owner $n)")
+  ngs="" pxs="" ows="" prs="" ors=""
+  for _ in $(seq "$ROUNDS"); do
+    ng=$(rps "http://127.0.0.1:$NGINX_PORT/$n")
+    px=$(rps "$(url proxy $n)")
+    ow=$(rps "$(url owner $n)")
+    ngs+=" $ng" pxs+=" $px" ows+=" $ow"
+    prs+=" $(ratio "$px" "$ng")" ors+=" $(ratio "$ow" "$ng")"
+  done
+  ng=$(median <<<"$ngs") px=$(median <<<"$pxs") ow=$(median <<<"$ows")
   printf "| %s | %.0f | %s | %.0f | %s | %s | %.0f | %s | %s |\n" "${n#obj-}" "$ng" "$(mib "$ng" "$size")" \
-    "$px" "$(mib "$px" "$size")" "$(ratio "$px" "$ng")" "$ow" "$(mib "$ow" "$size")" "$(ratio "$ow" "$ng")"
+    "$px" "$(mib "$px" "$size")" "$(median <<<"$prs")" "$ow" "$(mib "$ow" "$size")" "$(median <<<"$ors")"
+  echo "  ${n#obj-} rounds: proxy ratios$prs; owner ratios$ors" >&2
 done
 
 # SigV4: the same 16 KiB GETs on the owner's gateway, presigned and anonymous, with the owner's

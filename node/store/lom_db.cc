@@ -165,6 +165,7 @@ Status LomDb::put(std::string_view key, std::string_view value, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   Status s = fromRocks(db_->Put(wo, family(key), slice(key), slice(value)), dir_);
+  writes_.fetch_add(1, std::memory_order_release);
   countChange(key);  // (after the write: a count that moved means the change is visible)
   return s;
 }
@@ -173,6 +174,7 @@ Status LomDb::del(std::string_view key, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   Status s = fromRocks(db_->Delete(wo, family(key), slice(key)), dir_);
+  writes_.fetch_add(1, std::memory_order_release);
   countChange(key);
   return s;
 }
@@ -187,6 +189,7 @@ Status LomDb::write(const Batch& batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   Status s = fromRocks(db_->Write(wo, &wb), dir_);
+  writes_.fetch_add(1, std::memory_order_release);
   for (const auto& op : batch.ops_) countChange(op.key);
   return s;
 }
@@ -194,6 +197,7 @@ Status LomDb::write(const Batch& batch, bool sync) {
 Status LomDb::deleteRange(std::string_view begin, std::string_view end) {
   Status s = fromRocks(
       db_->DeleteRange(rocksdb::WriteOptions(), family(begin), slice(begin), slice(end)), dir_);
+  writes_.fetch_add(1, std::memory_order_release);
   {
     std::lock_guard l(changesMu_);  // (a bucket's range: every directory of it changed)
     ++changesEpoch_;

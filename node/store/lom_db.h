@@ -12,6 +12,7 @@
 //                               -> a note (notes.cc): the target's pending work on an object
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -90,6 +91,9 @@ class LomDb {
   Status del(std::string_view key, bool sync = false);
   Status write(const Batch& batch, bool sync = false);
   Status deleteRange(std::string_view begin, std::string_view end);
+  // Counts the writes above, each after it is done: what was read while this did not move is
+  // still what the database holds (OpenFiles keeps LOMs on it).
+  uint64_t writes() const { return writes_.load(std::memory_order_acquire); }
   // Keys in [begin, end) in bytewise order; an empty end means "to the last key".
   Status scan(std::string_view begin, std::string_view end, const Visitor& visit) const;
   // The same keys, stepped by the caller (a merge of several LomDbs reads each key once).
@@ -131,6 +135,7 @@ class LomDb {
   rocksdb::ColumnFamilyHandle* family(std::string_view key) const;  // by the key's prefix
   void countChange(std::string_view key);
   std::unique_ptr<rocksdb::DB> db_;
+  std::atomic<uint64_t> writes_{0};
   rocksdb::ColumnFamilyHandle* blocks_ = nullptr;
   std::string dir_;
   mutable std::mutex changesMu_;

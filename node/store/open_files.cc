@@ -37,8 +37,29 @@ std::shared_ptr<const OpenFile> OpenFiles::find(std::string_view bucket, std::st
   return it->second->file;
 }
 
+std::shared_ptr<const OpenFile> OpenFiles::findDescribed(std::string_view bucket,
+                                                         std::string_view name, size_t mountpath,
+                                                         uint64_t dbWrites, Identity* id,
+                                                         Described* out, std::string* path) {
+  std::string key = keyOf(bucket, name);
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return nullptr;
+  Entry& e = *it->second;
+  if (!e.described || e.described->mountpath != mountpath || e.described->dbWrites != dbWrites) {
+    return nullptr;
+  }
+  e.used = Clock::now();
+  lru_.splice(lru_.begin(), lru_, it->second);
+  *id = e.id;
+  *out = *e.described;
+  *path = e.path;
+  return e.file;
+}
+
 void OpenFiles::keep(std::string_view bucket, std::string_view name, const std::string& path,
-                     std::shared_ptr<const OpenFile> file, const Identity& id) {
+                     std::shared_ptr<const OpenFile> file, const Identity& id,
+                     std::optional<Described> described) {
   if (capacity_ == 0) return;
   std::vector<std::shared_ptr<const OpenFile>> closing;  // closed after unlocking
   {
@@ -46,7 +67,8 @@ void OpenFiles::keep(std::string_view bucket, std::string_view name, const std::
     std::string key = keyOf(bucket, name);
     if (auto it = index_.find(key); it != index_.end()) eraseLocked(it->second, closing);
     while (lru_.size() >= capacity_) eraseLocked(std::prev(lru_.end()), closing);
-    lru_.push_front(Entry{std::move(key), path, std::move(file), id, Clock::now()});
+    lru_.push_front(
+        Entry{std::move(key), path, std::move(file), id, Clock::now(), std::move(described)});
     index_.emplace(lru_.front().key, lru_.begin());
   }
 }

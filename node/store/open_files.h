@@ -9,6 +9,11 @@
 // rename, copies), a whole bucket when it goes, everything when a mountpath changes, so a removed
 // object's space is freed at once and no mountpath is held busy; files unused for a few seconds
 // are closed by expire().
+//
+// An entry may also keep the LOM and block checksums read with the file (Described), so that a
+// hot object's GET skips its RocksDB lookups: they are used only while the mountpath's LomDb has
+// taken no write since they were read (LomDb::writes, counted after each write), on top of the
+// name lock every reader and writer of the name holds.
 #pragma once
 
 #include <sys/stat.h>
@@ -18,9 +23,14 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
+
+#include "node/store/block_sums.h"
+#include "node/store/lom.h"
 
 namespace ais::store {
 
@@ -50,15 +60,29 @@ class OpenFiles {
   // st (an fstat of the kept file) shows the same file, still linked, of the expected size.
   static bool stillSame(const Identity& id, const struct stat& st, uint64_t size);
 
+  // What a mountpath's LomDb said of the object when the file was kept.
+  struct Described {
+    size_t mountpath = 0;
+    uint64_t dbWrites = 0;  // LomDb::writes() read before the LOM was
+    Lom lom;
+    BlockSums blocks;
+  };
+
   explicit OpenFiles(size_t capacity = 512, Clock::duration idle = std::chrono::seconds(5))
       : capacity_(capacity), idle_(idle) {}
 
   // The file kept for (bucket, name) if it was opened at path, with its identity; else null.
   std::shared_ptr<const OpenFile> find(std::string_view bucket, std::string_view name,
                                        const std::string& path, Identity* id);
+  // The file kept for (bucket, name) with its description, if it was described on mountpath with
+  // dbWrites writes (copied out with the path the file was opened at); else null.
+  std::shared_ptr<const OpenFile> findDescribed(std::string_view bucket, std::string_view name,
+                                                size_t mountpath, uint64_t dbWrites, Identity* id,
+                                                Described* out, std::string* path);
   // Keeps file as (bucket, name)'s, opened at path; the least recently used goes when full.
   void keep(std::string_view bucket, std::string_view name, const std::string& path,
-            std::shared_ptr<const OpenFile> file, const Identity& id);
+            std::shared_ptr<const OpenFile> file, const Identity& id,
+            std::optional<Described> described = std::nullopt);
   void forget(std::string_view bucket, std::string_view name);
   void forgetBucket(std::string_view bucket);
   void forgetAll();
@@ -73,6 +97,7 @@ class OpenFiles {
     std::shared_ptr<const OpenFile> file;
     Identity id;
     Clock::time_point used;
+    std::optional<Described> described;
   };
   static std::string keyOf(std::string_view bucket, std::string_view name);
   // (Called with mu_ held; the files are closed by the caller after unlocking.)

@@ -340,6 +340,21 @@ Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_
                                                           std::string_view name, bool cachedOnly,
                                                           bool keepOpen) {
   Mountpath& mp = *mps_[i];
+  const uint64_t dbWrites = mp.db->writes();  // (before the LOM is read: see OpenFiles)
+  if (keepOpen) {  // a hot object: file, LOM and block sums as an earlier read left them
+    OpenFiles::Identity id;
+    OpenFiles::Described d;
+    std::string keptPath;
+    if (auto kept = openFiles_.findDescribed(bucket, name, i, dbWrites, &id, &d, &keptPath)) {
+      struct stat st;
+      if (::fstat(kept->fd(), &st) == 0 && OpenFiles::stillSame(id, st, d.lom.size)) {
+        return std::make_unique<ObjectReader>(
+            std::move(d.lom), std::move(d.blocks), std::move(kept),
+            fmt::format("{}: ais://{}/{}", mp.path, bucket, name), &corruptReads_, i, faults_);
+      }
+      openFiles_.forget(bucket, name);  // (then opened again below, which reports what is wrong)
+    }
+  }
   auto lom = readLom(mp, bucket, name, cachedOnly);
   AIS_RETURN_IF_ERROR(lom);
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
@@ -355,7 +370,6 @@ Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_
       file.reset();
     }
   }
-  const bool reused = file != nullptr;
   if (!file) {
     int fd = cachedOnly ? openCachedPath(path) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && cachedOnly) return Status(Code::kWouldBlock, path);
@@ -386,7 +400,12 @@ Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_
     blocks = addBlocksLocked(mp, bucket, **lom, file->fd(), what);
     AIS_RETURN_IF_ERROR(blocks);
   }
-  if (keepOpen && !reused) openFiles_.keep(bucket, name, path, file, OpenFiles::identityOf(st));
+  if (keepOpen) {
+    // (Kept again when reused too: with the description read now.)
+    OpenFiles::Identity id = OpenFiles::identityOf(st);
+    openFiles_.keep(bucket, name, path, file, id,
+                    OpenFiles::Described{i, dbWrites, **lom, *blocks});
+  }
   return std::make_unique<ObjectReader>(std::move(**lom), std::move(*blocks), std::move(file),
                                         std::move(what), &corruptReads_, i, faults_);
 }

@@ -181,5 +181,30 @@ TEST_F(KeptOpenTest, ForgottenWhenTheStoreRemovesRenamesOrDestroys) {
   EXPECT_EQ(store_->openFilesKept(), 1u);
 }
 
+TEST_F(KeptOpenTest, KeptLomIsUsedOnlyWhileItsLomDbTookNoWrite) {
+  std::string a = pattern(200000, 4);
+  ASSERT_TRUE(store_->putBytes("bkt", "m", a).ok());
+  EXPECT_EQ(*get("m"), a);
+  EXPECT_EQ(*getCached("m"), a);  // (from the kept file, LOM and block sums)
+  // A metadata change (no file change, nothing forgotten): the LomDb's write shows it.
+  ASSERT_TRUE(store_->setCustom("bkt", "m", {{"k", "v1"}}, true).ok());
+  auto r = store_->openCached("bkt", "m");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->lom().custom.at("k"), "v1");
+  r->reset();
+  ASSERT_TRUE(store_->setCustom("bkt", "m", {{"k", "v2"}}, true).ok());
+  r = store_->openObject("bkt", "m");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->lom().custom.at("k"), "v2");
+  r->reset();
+  // Another object's write: still the right LOM and bytes.
+  ASSERT_TRUE(store_->putBytes("bkt", "other", "x").ok());
+  EXPECT_EQ(*getCached("m"), a);
+  EXPECT_EQ((*store_->openCached("bkt", "m"))->lom().custom.at("k"), "v2");
+  // Flipped behind the store's back while described: still refused.
+  flipByte(*store_->fqn("bkt", "m"), 150000);
+  EXPECT_EQ(get("m").code(), Code::kObjectCorrupted);
+}
+
 }  // namespace
 }  // namespace ais::store

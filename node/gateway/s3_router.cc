@@ -221,11 +221,9 @@ void serveS3(Gateway& gw, Exchange& ex) {
       q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   S3Request r{ex, gw, {}, {}, std::string(rawQuery), {}, {}, std::string(rawPath)};
   auto path = urlDecode(rawPath, false);
-  auto query = parseQuery(rawQuery);
-  if (!path || !query || rawPath.empty() || rawPath.front() != '/') {
+  if (!path || rawPath.empty() || rawPath.front() != '/') {
     return r.fail(s3Error("InvalidURI", "Couldn't parse the specified URI."));
   }
-  r.query = std::move(*query);
   r.resource = *path;
   std::string bucket = vhostBucket(ex.header(http::field::host), gw.options().s3Domain);
   const std::string hostBucket = bucket;
@@ -244,7 +242,11 @@ void serveS3(Gateway& gw, Exchange& ex) {
   }
   r.bucket = std::move(bucket);
   // An object another target owns: its own gateway answers, checks included (owner_relay.h).
+  // (Before the query is parsed: the owner parses it, and answers a bad one.)
   if (!r.bucket.empty() && !r.key.empty() && relayToOwner(gw, ex, r.bucket, r.key)) return;
+  auto query = parseQuery(rawQuery);
+  if (!query) return r.fail(s3Error("InvalidURI", "Couldn't parse the specified URI."));
+  r.query = std::move(*query);
 
   auto auth =
       authenticate(ex, rawPath, rawQuery, r.query, hostBucket, gw.options().s3, std::time(nullptr));

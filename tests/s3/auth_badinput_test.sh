@@ -57,6 +57,11 @@ check bad_oversized_header bash -c '[ "$(curl -s -o /dev/null -w "%{http_code}" 
 check bad_malformed_request bash -c 'printf "GARBAGE\r\n\r\n" | timeout 5 nc -q 2 127.0.0.1 ${S3_ENDPOINT##*:} | head -1 | grep -q " 400 "'
 check bad_bucket_name bash -c 'good s3api create-bucket --bucket "Bad_Name" 2>&1 | grep -q InvalidBucketName'
 check bad_unknown_op bash -c 'good s3api get-bucket-policy --bucket authb 2>&1 | grep -q NotImplemented'
+# Bad escapes in the query or the path, a presigned URL with a malformed expiry: 400 with S3's
+# code (never 500), whichever gateway gets them.
+check bad_query_escape bash -c 'out=$(curl -s -w "%{http_code}" "$S3_ENDPOINT/authb/hi.txt?x=%zz"); [[ $out == *InvalidURI*400 ]]'
+check bad_path_escape bash -c 'out=$(curl -s -w "%{http_code}" "$S3_ENDPOINT/authb/h%zzi.txt"); [[ $out == *InvalidURI*400 ]]'
+check bad_presigned_expires bash -c 'u=$(presign 60 | sed "s/X-Amz-Expires=[0-9]*/X-Amz-Expires=abc/"); out=$(curl -s -w "%{http_code}" "$u"); [[ $out == *AuthorizationQueryParametersError*400 ]]'
 # A client that disconnects mid-upload: nothing becomes visible (looked for 5 times over a
 # second), the server keeps serving.
 check bad_truncated_upload bash -c '(printf "PUT /authb/partial HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n\r\n"; head -c 1000000 /dev/zero) | timeout 3 nc -q 1 127.0.0.1 ${S3_ENDPOINT##*:} >/dev/null; for i in 1 2 3 4 5; do good s3api head-object --bucket authb --key partial 2>&1 | grep -q 404 || exit 1; sleep 0.2; done'

@@ -25,36 +25,20 @@ std::string OpenFiles::keyOf(std::string_view bucket, std::string_view name) {
   return key;
 }
 
-std::shared_ptr<const OpenFile> OpenFiles::find(std::string_view bucket, std::string_view name,
-                                                const std::string& path, Identity* id) {
+std::optional<OpenFiles::Kept> OpenFiles::find(std::string_view bucket, std::string_view name,
+                                               size_t mountpath, uint64_t dbWrites) {
   std::string key = keyOf(bucket, name);
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
-  if (it == index_.end() || it->second->path != path) return nullptr;
-  it->second->used = Clock::now();
-  lru_.splice(lru_.begin(), lru_, it->second);
-  *id = it->second->id;
-  return it->second->file;
-}
-
-std::shared_ptr<const OpenFile> OpenFiles::findDescribed(std::string_view bucket,
-                                                         std::string_view name, size_t mountpath,
-                                                         uint64_t dbWrites, Identity* id,
-                                                         Described* out, std::string* path) {
-  std::string key = keyOf(bucket, name);
-  std::lock_guard lock(mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
+  if (it == index_.end()) return std::nullopt;
   Entry& e = *it->second;
-  if (!e.described || e.described->mountpath != mountpath || e.described->dbWrites != dbWrites) {
-    return nullptr;
-  }
   e.used = Clock::now();
   lru_.splice(lru_.begin(), lru_, it->second);
-  *id = e.id;
-  *out = *e.described;
-  *path = e.path;
-  return e.file;
+  Kept kept{e.file, e.path, e.id, std::nullopt};
+  if (e.described && e.described->mountpath == mountpath && e.described->dbWrites == dbWrites) {
+    kept.described = *e.described;
+  }
+  return kept;
 }
 
 void OpenFiles::keep(std::string_view bucket, std::string_view name, const std::string& path,

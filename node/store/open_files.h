@@ -71,14 +71,17 @@ class OpenFiles {
   explicit OpenFiles(size_t capacity = 512, Clock::duration idle = std::chrono::seconds(5))
       : capacity_(capacity), idle_(idle) {}
 
-  // The file kept for (bucket, name) if it was opened at path, with its identity; else null.
-  std::shared_ptr<const OpenFile> find(std::string_view bucket, std::string_view name,
-                                       const std::string& path, Identity* id);
-  // The file kept for (bucket, name) with its description, if it was described on mountpath with
-  // dbWrites writes (copied out with the path the file was opened at); else null.
-  std::shared_ptr<const OpenFile> findDescribed(std::string_view bucket, std::string_view name,
-                                                size_t mountpath, uint64_t dbWrites, Identity* id,
-                                                Described* out, std::string* path);
+  // A kept file, where it was opened and what it was; its description only while it holds.
+  struct Kept {
+    std::shared_ptr<const OpenFile> file;
+    std::string path;
+    Identity id;
+    std::optional<Described> described;
+  };
+  // The file kept for (bucket, name), if any; with its description if that was taken on
+  // mountpath when its LomDb had dbWrites writes (still what the LomDb holds).
+  std::optional<Kept> find(std::string_view bucket, std::string_view name, size_t mountpath,
+                           uint64_t dbWrites);
   // Keeps file as (bucket, name)'s, opened at path; the least recently used goes when full.
   void keep(std::string_view bucket, std::string_view name, const std::string& path,
             std::shared_ptr<const OpenFile> file, const Identity& id,

@@ -341,35 +341,33 @@ Result<std::unique_ptr<ObjectReader>> Store::openAtLocked(size_t i, std::string_
                                                           bool keepOpen) {
   Mountpath& mp = *mps_[i];
   const uint64_t dbWrites = mp.db->writes();  // (before the LOM is read: see OpenFiles)
-  if (keepOpen) {  // a hot object: file, LOM and block sums as an earlier read left them
-    OpenFiles::Identity id;
-    OpenFiles::Described d;
-    std::string keptPath;
-    if (auto kept = openFiles_.findDescribed(bucket, name, i, dbWrites, &id, &d, &keptPath)) {
-      struct stat st;
-      if (::fstat(kept->fd(), &st) == 0 && OpenFiles::stillSame(id, st, d.lom.size)) {
-        return std::make_unique<ObjectReader>(
-            std::move(d.lom), std::move(d.blocks), std::move(kept),
-            fmt::format("{}: ais://{}/{}", mp.path, bucket, name), &corruptReads_, i, faults_);
-      }
-      openFiles_.forget(bucket, name);  // (then opened again below, which reports what is wrong)
+  std::optional<OpenFiles::Kept> kept;
+  if (keepOpen) kept = openFiles_.find(bucket, name, i, dbWrites);
+  struct stat st;
+  // The kept file is still the one of that size (else it is dropped, and the path opened again
+  // below reports what is wrong).
+  auto stillKept = [&](uint64_t size) {
+    if (::fstat(kept->file->fd(), &st) == 0 && OpenFiles::stillSame(kept->id, st, size)) {
+      return true;
     }
+    openFiles_.forget(bucket, name);
+    kept.reset();
+    return false;
+  };
+  if (kept && kept->described && stillKept(kept->described->lom.size)) {
+    // A hot object: file, LOM and block sums as an earlier read left them.
+    return std::make_unique<ObjectReader>(
+        std::move(kept->described->lom), std::move(kept->described->blocks), std::move(kept->file),
+        fmt::format("{}: ais://{}/{}", mp.path, bucket, name), &corruptReads_, i, faults_);
   }
   auto lom = readLom(mp, bucket, name, cachedOnly);
   AIS_RETURN_IF_ERROR(lom);
   if (!lom->has_value()) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
   std::string what = fmt::format("{}: ais://{}/{}", mp.path, bucket, name);
   std::string path = objectFqn(mp.path, bucket, name, (*lom)->hashedPath);
-  struct stat st;
   std::shared_ptr<const OpenFile> file;
-  if (keepOpen) {  // a file kept open by an earlier read, if it is still this LOM's
-    OpenFiles::Identity id;
-    file = openFiles_.find(bucket, name, path, &id);
-    if (file && (::fstat(file->fd(), &st) != 0 || !OpenFiles::stillSame(id, st, (*lom)->size))) {
-      openFiles_.forget(bucket, name);
-      file.reset();
-    }
-  }
+  // A file kept open by an earlier read, if it is still this LOM's.
+  if (kept && kept->path == path && stillKept((*lom)->size)) file = std::move(kept->file);
   if (!file) {
     int fd = cachedOnly ? openCachedPath(path) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && cachedOnly) return Status(Code::kWouldBlock, path);

@@ -39,16 +39,18 @@ TEST(OpenFiles, LeastRecentlyUsedGoesAndForgettingCloses) {
   OpenFiles::Identity id;
   files.keep("b", "0", paths[0], openFile(paths[0], &id), id);
   files.keep("b", "1", paths[1], openFile(paths[1], &id), id);
-  ASSERT_NE(files.find("b", "0", paths[0], &id), nullptr);  // now the most recent
+  ASSERT_TRUE(files.find("b", "0", 0, 0).has_value());  // now the most recent
   files.keep("c", "2", paths[2], openFile(paths[2], &id), id);
   EXPECT_EQ(files.size(), 2u);
-  EXPECT_EQ(files.find("b", "1", paths[1], &id), nullptr);  // the least recent went
-  EXPECT_NE(files.find("b", "0", paths[0], &id), nullptr);
-  EXPECT_EQ(files.find("b", "0", paths[2], &id), nullptr);  // kept for another path
+  EXPECT_FALSE(files.find("b", "1", 0, 0).has_value());  // the least recent went
+  auto kept = files.find("b", "0", 0, 0);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->path, paths[0]);  // where it was opened (the store compares it with the LOM's)
+  EXPECT_FALSE(kept->described.has_value());
   // A reader's share outlives the cache's.
-  auto held = files.find("c", "2", paths[2], &id);
+  auto held = files.find("c", "2", 0, 0)->file;
   files.forgetBucket("c");
-  EXPECT_EQ(files.find("c", "2", paths[2], &id), nullptr);
+  EXPECT_FALSE(files.find("c", "2", 0, 0).has_value());
   char c;
   EXPECT_EQ(::pread(held->fd(), &c, 1, 0), 1);
   files.forget("b", "0");
@@ -56,6 +58,25 @@ TEST(OpenFiles, LeastRecentlyUsedGoesAndForgettingCloses) {
   files.keep("b", "0", paths[0], openFile(paths[0], &id), id);
   files.forgetAll();
   EXPECT_EQ(files.size(), 0u);
+}
+
+TEST(OpenFiles, DescriptionOnlyForItsMountpathAndLomDbWrites) {
+  TempDir tmp;
+  std::string path = tmp.sub("f") + ".bin";
+  std::ofstream(path) << "x";
+  OpenFiles files(8, std::chrono::hours(1));
+  OpenFiles::Identity id;
+  Lom lom;
+  lom.name = "o";
+  lom.size = 1;
+  files.keep("b", "o", path, openFile(path, &id), id, OpenFiles::Described{2, 7, lom, {}});
+  auto now = files.find("b", "o", 2, 7);
+  ASSERT_TRUE(now.has_value() && now->described.has_value());
+  EXPECT_EQ(now->described->lom, lom);
+  auto written = files.find("b", "o", 2, 8);  // the LomDb took a write since
+  ASSERT_TRUE(written.has_value());           // (the file may still serve)
+  EXPECT_FALSE(written->described.has_value());
+  EXPECT_FALSE(files.find("b", "o", 1, 7)->described.has_value());  // another mountpath's
 }
 
 TEST(OpenFiles, IdleFilesExpire) {
@@ -88,19 +109,15 @@ TEST(OpenFiles, StillSameSeesUnlinkTruncateAndReplace) {
 
 class KeptOpenTest : public testing::OneMountpathStoreTest {
  protected:
-  Result<std::string> get(std::string_view name) {
-    auto r = store_->openObject("bkt", name);
+  Result<std::string> get(std::string_view name) { return whole(name, /*cached=*/false); }
+  Result<std::string> getCached(std::string_view name) { return whole(name, /*cached=*/true); }
+  // The whole object through openObject and read, or openCached and readCached.
+  Result<std::string> whole(std::string_view name, bool cached) {
+    auto r = cached ? store_->openCached("bkt", name) : store_->openObject("bkt", name);
     if (!r.ok()) return r.status();
     std::string out((*r)->lom().size, '\0');
-    auto n = (*r)->read(out.data(), out.size(), 0);
-    if (!n.ok()) return n.status();
-    return out;
-  }
-  Result<std::string> getCached(std::string_view name) {
-    auto r = store_->openCached("bkt", name);
-    if (!r.ok()) return r.status();
-    std::string out((*r)->lom().size, '\0');
-    auto n = (*r)->readCached(out.data(), out.size(), 0);
+    auto n = cached ? (*r)->readCached(out.data(), out.size(), 0)
+                    : (*r)->read(out.data(), out.size(), 0);
     if (!n.ok()) return n.status();
     return out;
   }

@@ -87,30 +87,12 @@ kj::Promise<Result<T>> ArchiveService::overShard(
   using Out = Result<T>;
   auto fromRestore = [this, ref, early, fn](Status original) -> kj::Promise<Out> {
     if (!objects_.ec().propsOf(ref.bucket)) return Out(original);
-    auto restore = [this, ref]() {
-      return objects_.ec().restore(ref.bucket, ref.name).then([this, ref](Result<EcRestored> r) {
-        if (r.ok() && ref.degraded) keepRestore(ref, *r);
-        if (r.ok() && !ref.degraded) objects_.ec().writeBack(ref.bucket, *r);
-        return r;
-      });
-    };
-    kj::Promise<Result<EcRestored>> restoring = nullptr;
-    if (auto kept = ref.degraded ? keptRestore(ref) : std::nullopt) {
-      // Still the newest generation in the slices (a degraded PUT or delete may have come
-      // since): their metadata, not their bytes.
-      restoring = objects_.ec()
-                      .restoreMeta(ref.bucket, ref.name)
-                      .then([kept = std::move(*kept), restore](
-                                Result<store::Lom> now) mutable -> kj::Promise<Result<EcRestored>> {
-                        if (now.ok() && now->version == kept.lom.version &&
-                            now->checksum == kept.lom.checksum) {
-                          return Result<EcRestored>(std::move(kept));
-                        }
-                        return restore();
-                      });
-    } else {
-      restoring = restore();
-    }
+    kj::Promise<Result<EcRestored>> restoring =
+        ref.degraded ? objects_.ec().restoreDegraded(ref.bucket, ref.name, /*keepAtOnce=*/true)
+                     : objects_.ec().restore(ref.bucket, ref.name).then([this, ref](auto r) {
+                         if (r.ok()) objects_.ec().writeBack(ref.bucket, *r);
+                         return r;
+                       });
     return restoring.then([this, early, fn](Result<EcRestored> r) {
       if (!r.ok()) return kj::Promise<Out>(Out(r.status()));
       if (early) {
@@ -359,39 +341,6 @@ kj::Promise<Result<GetReply>> ArchiveService::readRangeMember(
                               read->inlined->substr(static_cast<size_t>(at - span.start), len)),
                           inlineMax, kj::mv(sink));
       });
-}
-
-std::optional<EcRestored> ArchiveService::keptRestore(const ObjectRef& ref) {
-  auto now = std::chrono::steady_clock::now();
-  for (auto it = restored_.begin(); it != restored_.end();) {
-    if (now - it->at > kRestoreKeptFor) {
-      restoredBytes_ -= it->shard.bytes->size();
-      it = restored_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (const auto& k : restored_) {
-    if (k.bucket == ref.bucket && k.name == ref.name) return k.shard;
-  }
-  return std::nullopt;
-}
-
-void ArchiveService::keepRestore(const ObjectRef& ref, const EcRestored& shard) {
-  if (!shard.bytes || shard.bytes->size() > kRestoreKeptBytes) return;
-  for (auto it = restored_.begin(); it != restored_.end(); ++it) {
-    if (it->bucket == ref.bucket && it->name == ref.name) {
-      restoredBytes_ -= it->shard.bytes->size();
-      restored_.erase(it);
-      break;
-    }
-  }
-  restored_.push_front({ref.bucket, ref.name, shard, std::chrono::steady_clock::now()});
-  restoredBytes_ += shard.bytes->size();
-  while (restoredBytes_ > kRestoreKeptBytes) {
-    restoredBytes_ -= restored_.back().shard.bytes->size();
-    restored_.pop_back();
-  }
 }
 
 bool ArchiveService::stillIndexed(const ObjectRef& ref, const Indexed& ix) {

@@ -66,11 +66,6 @@ class ArchiveService final : private kj::TaskSet::ErrorHandler {
   // Whether the shard is still the version the index describes (its LOM from memory; false when
   // not known without waiting): what kept blocks and segments may be served for.
   bool stillIndexed(const ObjectRef& ref, const Indexed& ix);
-  // A shard restored from EC for a degraded request (its owner down), kept a short while so that
-  // the member reads that follow (and their index) do not restore it again each (they check the
-  // slices' metadata instead).
-  std::optional<EcRestored> keptRestore(const ObjectRef& ref);
-  void keepRestore(const ObjectRef& ref, const EcRestored& shard);
   // A member's bytes from memory; reply.lom is the shard's with the member's size.
   kj::Promise<Result<GetReply>> sendMember(const ObjectRef& ref, const store::Lom& shard,
                                            std::shared_ptr<const std::string> bytes,
@@ -117,17 +112,6 @@ class ArchiveService final : private kj::TaskSet::ErrorHandler {
   using BuildKey = std::tuple<std::string, std::string, std::string, bool>;
   std::map<BuildKey, kj::ForkedPromise<Result<Indexed>>> building_;
   kj::TaskSet cleanups_;  // drop a build from building_ once it is done
-  // Restored shards of degraded requests, most recent first; one serves while the slices'
-  // metadata still describe that version (a degraded PUT or delete may come meanwhile).
-  struct KeptRestore {
-    std::string bucket, name;
-    EcRestored shard;
-    std::chrono::steady_clock::time_point at;
-  };
-  static constexpr auto kRestoreKeptFor = std::chrono::seconds(30);
-  static constexpr size_t kRestoreKeptBytes = size_t{1} << 30;
-  std::list<KeptRestore> restored_;
-  size_t restoredBytes_ = 0;
 };
 
 }  // namespace ais::node

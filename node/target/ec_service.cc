@@ -421,12 +421,15 @@ kj::Promise<std::vector<EcService::Holding>> EcService::gather(const std::string
                             return h;
                           });
                         });
-  auto local = ctx_.io->run(ctx_.store->mountpathIndex(ecb, name),
-                            [store = ctx_.store.get(), ecb, name]() -> std::optional<Holding> {
-                              auto lom = store->head(ecb, name);
-                              if (!lom.ok()) return std::nullopt;
-                              return Holding::of(*lom);
-                            });
+  auto cached = ctx_.store->headCached(ecb, name);
+  auto local =
+      cached.ok() ? kj::Promise<std::optional<Holding>>(Holding::of(*cached))
+                  : ctx_.io->run(ctx_.store->mountpathIndex(ecb, name),
+                                 [store = ctx_.store.get(), ecb, name]() -> std::optional<Holding> {
+                                   auto lom = store->head(ecb, name);
+                                   if (!lom.ok()) return std::nullopt;
+                                   return Holding::of(*lom);
+                                 });
   return local.then([this, remote = kj::mv(remote)](std::optional<Holding> mine) mutable {
     return remote.then([this, mine = std::move(mine)](kj::Array<std::optional<Holding>>&& theirs) {
       std::vector<Holding> all;
@@ -493,6 +496,52 @@ kj::Promise<Result<EcRestored>> EcService::restore(std::string bucket, std::stri
                          [](const Holding& a, const Holding& b) { return a.index < b.index; });
         return rebuild(plan, 0);
       });
+}
+
+kj::Promise<Result<EcRestored>> EcService::restoreDegraded(std::string bucket, std::string name,
+                                                           bool keepAtOnce) {
+  auto key = std::make_pair(bucket, name);
+  if (auto it = restoring_.find(key); it != restoring_.end()) return it->second.addBranch();
+  auto rebuildAndKeep = [this, bucket, name, keepAtOnce]() {
+    return restore(bucket, name).then([this, bucket, name, keepAtOnce](Result<EcRestored> r) {
+      if (r.ok()) kept_.offer(bucket, name, *r, keepAtOnce);
+      return r;
+    });
+  };
+  kj::Promise<Result<EcRestored>> restoring = nullptr;
+  if (auto kept = kept_.find(bucket, name)) {
+    // A degraded PUT or delete through another target (its Smap differed) leaves no trace
+    // here: the slices' metadata, not the cache, say which version is the object.
+    restoring = restoreMeta(bucket, name)
+                    .then([this, bucket, name, kept = std::move(*kept), rebuildAndKeep](
+                              Result<store::Lom> now) mutable -> kj::Promise<Result<EcRestored>> {
+                      if (now.ok() && now->version == kept.lom.version &&
+                          now->checksum == kept.lom.checksum && now->mtimeNs == kept.lom.mtimeNs) {
+                        return Result<EcRestored>(std::move(kept));
+                      }
+                      kept_.forget(bucket, name);
+                      if (!now.ok() && now.code() == Code::kObjectNotFound) {
+                        return Result<EcRestored>(now.status());
+                      }
+                      return rebuildAndKeep();
+                    });
+  } else {
+    restoring = rebuildAndKeep();
+  }
+  auto fork = restoring.fork();
+  auto mine = fork.addBranch();
+  background_.add(fork.addBranch().ignoreResult().then(
+      [this, key]() { restoring_.erase(key); },
+      [this, key](kj::Exception&& e) {
+        restoring_.erase(key);
+        kj::throwRecoverableException(kj::mv(e));  // (logged by the task set)
+      }));
+  restoring_.emplace(key, kj::mv(fork));
+  return mine;
+}
+
+void EcService::forgetRestored(const std::string& bucket, const std::string& name) {
+  kept_.forget(bucket, name);
 }
 
 kj::Promise<Result<EcRestored>> EcService::rebuild(std::shared_ptr<Plan> plan, size_t next) {

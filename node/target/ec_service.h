@@ -17,6 +17,7 @@
 
 #include <kj/async.h>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -28,14 +29,9 @@
 #include "meta/bmd.h"
 #include "node/node_context.h"
 #include "node/store/lom.h"
+#include "node/target/kept_restores.h"
 
 namespace ais::node {
-
-// An object rebuilt from its slices or a replica: the bytes match lom.checksum.
-struct EcRestored {
-  store::Lom lom;
-  std::shared_ptr<const std::string> bytes;
-};
 
 class EcService final : private kj::TaskSet::ErrorHandler {
  public:
@@ -65,6 +61,15 @@ class EcService final : private kj::TaskSet::ErrorHandler {
   // one holds anything of it; kObjectCorrupted if too few slices of its newest generation are
   // readable or the rebuilt bytes fail the checksum.
   kj::Promise<Result<EcRestored>> restore(std::string bucket, std::string name);
+  // The same for a degraded read (the owner down; this target answers for it): an object read
+  // again within 30 s is kept (KeptRestores), and a kept copy serves while the slices'
+  // metadata, asked again, still describe its version (one metadata round instead of D slice
+  // fetches and a decode); concurrent reads of one object share one rebuild. `keepAtOnce`: kept
+  // from the first rebuild (a shard: its index, then its members, are read).
+  kj::Promise<Result<EcRestored>> restoreDegraded(std::string bucket, std::string name,
+                                                  bool keepAtOnce = false);
+  // A degraded PUT or delete of bucket/name went through this target: its kept copy is old.
+  void forgetRestored(const std::string& bucket, const std::string& name);
   // In the background: stores a restored object as this target's main copy, unless a newer one
   // was written meanwhile (the damaged copy it replaces is removed first).
   void writeBack(std::string bucket, EcRestored restored);
@@ -114,7 +119,12 @@ class EcService final : private kj::TaskSet::ErrorHandler {
   void taskFailed(kj::Exception&& exception) override;
 
   NodeContext& ctx_;
-  kj::TaskSet background_;  // write-backs
+  kj::TaskSet background_;  // write-backs, and dropping finished rebuilds from restoring_
+  static constexpr size_t kKeptRestoreBytes = size_t{1} << 30;
+  static constexpr auto kKeptRestoreFor = std::chrono::seconds(30);
+  KeptRestores kept_{kKeptRestoreBytes, kKeptRestoreFor};
+  // Degraded rebuilds under way, by bucket and name.
+  std::map<std::pair<std::string, std::string>, kj::ForkedPromise<Result<EcRestored>>> restoring_;
 };
 
 }  // namespace ais::node

@@ -448,6 +448,7 @@ kj::Promise<Result<store::Lom>> ObjectService::afterProtect(const ObjectRef& ref
     return std::move(lom);
   };
   if (!ref.degraded) return answer();
+  ec_.forgetRestored(ref.bucket, ref.name);  // (a degraded read's kept copy is the old version)
   return handOff(ref.bucket, ref.name).then(kj::mv(answer));  // stored, protected or not
 }
 
@@ -604,7 +605,7 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
                                                  kj::Maybe<wire::ByteSink::Client> sink) {
   AIS_RETURN_PROMISE_IF_ERROR(GetReply, checkRouted(ref));
   if (ref.degraded) {
-    return restoreAndServe(ref, range, kj::mv(sink), /*writeBack=*/false,
+    return restoreAndServe(ref, range, kj::mv(sink),
                            Status(Code::kObjectNotFound, "ais://" + ref.bucket + "/" + ref.name));
   }
   // A hot object is opened and its inline bytes read right here, from memory; otherwise one
@@ -626,13 +627,13 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
                    sink = kj::mv(sink)](Status st) mutable -> kj::Promise<Result<GetReply>> {
               // (Not what a delete left behind on a target that missed it.)
               if (ec && st.code() == Code::kObjectNotFound && !tombstoned(ref.bucket, ref.name)) {
-                return restoreAndServe(ref, range, kj::mv(sink), true, st);
+                return restoreAndServe(ref, range, kj::mv(sink), st);
               }
               return Result<GetReply>(st);
             });
       }
       if (ec && opened.code() == Code::kObjectCorrupted) {
-        return restoreAndServe(ref, range, kj::mv(sink), true, opened.status());
+        return restoreAndServe(ref, range, kj::mv(sink), opened.status());
       }
       return Result<GetReply>(opened.status());
     }
@@ -647,7 +648,7 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
           if (!ec || reply.code() != Code::kObjectCorrupted) return kj::mv(reply);
           // Nothing went out yet: answer from the slices.
           if (*streamed == 0) {
-            return restoreAndServe(ref, range, kj::mv(again), true, reply.status());
+            return restoreAndServe(ref, range, kj::mv(again), reply.status());
           }
           // A stream under way cannot take other bytes: the copy is restored before the
           // answer, which tells the reader to read again (kUnavailable: clients retry).
@@ -670,17 +671,18 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
 kj::Promise<Result<GetReply>> ObjectService::restoreAndServe(const ObjectRef& ref,
                                                              const GetRange& range,
                                                              kj::Maybe<wire::ByteSink::Client> sink,
-                                                             bool writeBack, Status original) {
-  return ec_.restore(ref.bucket, ref.name)
-      .then([this, ref, range, sink = kj::mv(sink), writeBack,
-             original](Result<EcRestored> restored) mutable -> kj::Promise<Result<GetReply>> {
-        if (!restored.ok()) {
-          if (restored.code() == Code::kObjectNotFound) return Result<GetReply>(original);
-          return Result<GetReply>(restored.status());
-        }
-        if (writeBack) ec_.writeBack(ref.bucket, *restored);
-        return sendMemory(ref, range, kj::mv(sink), std::move(*restored));
-      });
+                                                             Status original) {
+  auto restoring =
+      ref.degraded ? ec_.restoreDegraded(ref.bucket, ref.name) : ec_.restore(ref.bucket, ref.name);
+  return restoring.then([this, ref, range, sink = kj::mv(sink), original](
+                            Result<EcRestored> restored) mutable -> kj::Promise<Result<GetReply>> {
+    if (!restored.ok()) {
+      if (restored.code() == Code::kObjectNotFound) return Result<GetReply>(original);
+      return Result<GetReply>(restored.status());
+    }
+    if (!ref.degraded) ec_.writeBack(ref.bucket, *restored);  // (not this target's object)
+    return sendMemory(ref, range, kj::mv(sink), std::move(*restored));
+  });
 }
 
 kj::Promise<Result<GetReply>> ObjectService::sendMemory(const ObjectRef& ref, const GetRange& range,
@@ -691,6 +693,7 @@ kj::Promise<Result<GetReply>> ObjectService::sendMemory(const ObjectRef& ref, co
   uint64_t offset = range.offset;
   const char* at = restored.bytes->data() + offset;
   uint64_t digest = XXH64(at, *length, 0);
+  *length == restored.bytes->size() ? restored.lom.checksum : XXH64(at, *length, 0);
   if (*length <= range.inlineMax) {
     GetReply reply{restored.lom, std::string(at, *length), *length, digest};
     return Result<GetReply>(std::move(reply));
@@ -810,23 +813,29 @@ kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, con
 kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   if (ref.degraded) return ec_.restoreMeta(ref.bucket, ref.name);
-  return ctx_.io
-      ->run(mountpathOf(ref.bucket, ref.name),
-            [store = ctx_.store.get(), ref] { return store->head(ref.bucket, ref.name); })
-      .then([this, ref](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
-        if (!lom.ok() && lom.code() == Code::kObjectNotFound && !ref.localOnly) {
-          return findElsewhere(ref.bucket, ref.name)
-              .then([this, ref](Status st) -> kj::Promise<Result<store::Lom>> {
-                // Lost here but protected: its slices or replicas still describe it.
-                if (st.code() == Code::kObjectNotFound && ec_.propsOf(ref.bucket) &&
-                    !tombstoned(ref.bucket, ref.name)) {
-                  return ec_.restoreMeta(ref.bucket, ref.name);
-                }
-                return Result<store::Lom>(st);
-              });
-        }
-        return kj::mv(lom);
-      });
+  // A LOM in memory answers here, without the hop to an I/O worker (a degraded read asks every
+  // target holding pieces of the object for theirs).
+  auto cached = ctx_.store->headCached(ref.bucket, ref.name);
+  kj::Promise<Result<store::Lom>> found =
+      cached.ok()
+          ? kj::Promise<Result<store::Lom>>(std::move(cached))
+          : ctx_.io->run(mountpathOf(ref.bucket, ref.name), [store = ctx_.store.get(), ref] {
+              return store->head(ref.bucket, ref.name);
+            });
+  return found.then([this, ref](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
+    if (!lom.ok() && lom.code() == Code::kObjectNotFound && !ref.localOnly) {
+      return findElsewhere(ref.bucket, ref.name)
+          .then([this, ref](Status st) -> kj::Promise<Result<store::Lom>> {
+            // Lost here but protected: its slices or replicas still describe it.
+            if (st.code() == Code::kObjectNotFound && ec_.propsOf(ref.bucket) &&
+                !tombstoned(ref.bucket, ref.name)) {
+              return ec_.restoreMeta(ref.bucket, ref.name);
+            }
+            return Result<store::Lom>(st);
+          });
+    }
+    return kj::mv(lom);
+  });
 }
 
 kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
@@ -857,7 +866,10 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
         if (ref.localOnly || (!st.ok() && st.code() != Code::kObjectNotFound)) return st;
         // A degraded delete (the owner down) takes this target's copy of a degraded PUT: it is
         // no longer to be handed over.
-        if (ref.degraded) handedOver(ref.bucket, ref.name);
+        if (ref.degraded) {
+          handedOver(ref.bucket, ref.name);
+          ec_.forgetRestored(ref.bucket, ref.name);
+        }
         // Misplaced copies (a rebalance not finished) must go too, or a later GET would find
         // them; so must the EC pieces.
         return removeElsewhere(ref.bucket, ref.name)

@@ -214,12 +214,13 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // (offset past the end, another version wanted).
   Result<uint64_t> rangeLength(const ObjectRef& ref, const GetRange& range,
                                const store::Lom& lom) const;
-  // Restores ref's object from EC slices or replicas and serves the range from memory; the owner
-  // (writeBack) also stores the restored copy. `original` is the local failure, answered if
+  // Restores ref's object from EC slices or replicas and serves the range from memory: the
+  // owner's copy is missing or damaged (the owner stores the restored copy), or a degraded read
+  // (EcService::restoreDegraded: nothing stored). `original` is the local failure, answered if
   // there is nothing to restore from.
   kj::Promise<Result<GetReply>> restoreAndServe(const ObjectRef& ref, const GetRange& range,
                                                 kj::Maybe<wire::ByteSink::Client> sink,
-                                                bool writeBack, Status original);
+                                                Status original);
   // The bytes of an open object: inline or streamed to the sink (`streamed`, if given, gets how
   // many went to it, also when the stream failed).
   kj::Promise<Result<GetReply>> sendBytes(const ObjectRef& ref, const GetRange& range,

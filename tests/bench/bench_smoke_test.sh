@@ -41,10 +41,11 @@ run_built ec_bench --benchmark_min_time=0.01 && figures_ok ec_bench "$OUT/ec_ben
 run_built metrics_bench --benchmark_min_time=0.01 && figures_ok metrics_bench "$OUT/metrics_bench" \
   '/^BM_Record/ { n++; if (!($2 > 0)) bad = 1 } END { exit !(n == 7 && !bad) }'
 
-# Rows: size bucket op obj/s MiB/s vs-plain, 8 of them (plain, mirror, EC, degraded EC)
+# Rows: size bucket op obj/s MiB/s vs-plain, 9 of them (plain, mirror, EC, the victims' objects
+# healthy, degraded EC read once and again)
 run_built protection_bench --threads 2 --seconds 0.3 --sizes small &&
   figures_ok protection_bench "$OUT/protection_bench" \
-    '/ (PUT|GET) / { n++; if ($0 ~ / (PUT|GET) +0\.0 / || $0 ~ /failed/) bad = 1 } END { exit !(n == 8 && !bad) }'
+    '/ (PUT|GET) / { n++; if ($0 ~ / (PUT|GET) +0\.0 / || $0 ~ /failed/) bad = 1 } END { exit !(n == 9 && !bad) }'
 BENCH_DURATION=1s BENCH_ROUNDS=1 timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gateway" 2>&1
 # Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ...
 figures_ok gateway_bench "$OUT/gateway" \

@@ -3,7 +3,8 @@
 // 1 MiB and 16 MiB objects in a plain bucket, a 2-copy mirror (mirror.copies=2) and EC D+P
 // (default 4+2; every object sliced). Then P targets are killed: GETs of the EC objects whose
 // owner is down (degraded reads, rebuilt from slices) beside GETs of the same objects while the
-// cluster was healthy.
+// cluster was healthy, and the first read of each of other such objects (what a reader that
+// comes once per object, an epoch of a data loader, sees: every read a rebuild).
 // Usage: protection_bench [--threads N] [--seconds S] [--data D] [--parity P] [--sizes small]
 //                         [--buckets plain,mirror,coded]   (a subset, say to profile one of them)
 #include <fmt/format.h>
@@ -35,9 +36,37 @@ std::string label(size_t size) { return size >= (16 << 20) ? "16 MiB" : "1 MiB";
 void row(const std::string& size, const std::string& what, const std::string& op, Figures f,
          double ref) {
   std::string vs = ref > 0 ? fmt::format("{:.2f}", f.objsPerSec / ref) : "-";
-  std::printf("%-7s %-22s %-4s %10.1f %10.1f %8s%s\n", size.c_str(), what.c_str(), op.c_str(),
+  std::printf("%-7s %-28s %-4s %10.1f %10.1f %8s%s\n", size.c_str(), what.c_str(), op.c_str(),
               f.objsPerSec, f.mibPerSec, vs.c_str(), f.failed ? "  (an operation failed)" : "");
   std::fflush(stdout);
+}
+
+// Runs `op(thread, i)` once for each i < count, spread over `threads` threads (each takes the
+// next index); op returns false on failure.
+Figures onceEach(int threads, size_t count, size_t objSize,
+                 const std::function<bool(int, size_t)>& op) {
+  std::atomic<size_t> next{0}, done{0};
+  std::atomic<bool> failed{false};
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      for (size_t i = next++; i < count; i = next++) {
+        if (!op(t, i)) {
+          failed = true;
+          return;
+        }
+        ++done;
+      }
+    });
+  }
+  for (auto& th : ts) th.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Figures f;
+  f.objsPerSec = secs > 0 ? done / secs : 0;
+  f.mibPerSec = f.objsPerSec * objSize / (1 << 20);
+  f.failed = failed;
+  return f;
 }
 
 }  // namespace
@@ -96,7 +125,7 @@ int main(int argc, char** argv) {
 
   std::printf("protection: 1 proxy + %d targets, %d threads, %.0f s per figure, EC %d+%d\n",
               o.targets, threads, seconds, data, parity);
-  std::printf("%-7s %-22s %-4s %10s %10s %8s\n", "size", "bucket", "op", "obj/s", "MiB/s",
+  std::printf("%-7s %-28s %-4s %10s %10s %8s\n", "size", "bucket", "op", "obj/s", "MiB/s",
               "vs plain");
   std::fflush(stdout);  // the header says the cluster is up (a profiler may wait for it)
   std::vector<size_t> sizes = {size_t(1) << 20};
@@ -105,6 +134,7 @@ int main(int argc, char** argv) {
   struct Kept {
     size_t size;
     std::vector<std::string> names;
+    std::vector<std::string> once;  // read once each, degraded
   };
   std::vector<Kept> kept;
   for (size_t size : sizes) {
@@ -137,9 +167,17 @@ int main(int argc, char** argv) {
       row(label(size), what, "PUT", put, plainPut);
       row(label(size), what, "GET", get, plainGet);
     }
-    Kept k{size, {}};
+    Kept k{size, {}, {}};
     for (int t = 0; t < threads; ++t) {
       for (uint64_t i = 0; i < keys; ++i) k.names.push_back(name(t, i));
+    }
+    if (std::find(buckets.begin(), buckets.end(), "coded") != buckets.end()) {
+      // Objects for the first-read figure (about 2/7 of them have a victim for owner).
+      size_t extra = size >= (16 << 20) ? 24 : 192;
+      for (size_t i = 0; i < extra; ++i) {
+        std::string n = "once-" + std::to_string(size) + "-" + std::to_string(i);
+        if (clients[0]->put("coded", n, bytes).ok()) k.once.push_back(n);
+      }
     }
     kept.push_back(std::move(k));
   }
@@ -151,16 +189,20 @@ int main(int argc, char** argv) {
   auto smap = c0.smap(true);
   if (!smap.ok()) return 1;
   std::vector<double> healthy;
-  for (auto& k : kept) {
+  auto victimsOwn = [&](const std::vector<std::string>& names) {
     std::vector<std::string> owned;
-    for (auto& n : k.names) {
+    for (auto& n : names) {
       const ais::meta::NodeInfo* owner =
           ais::meta::ownerTarget(*smap, ais::meta::uname("coded", n));
       if (owner && std::find(victims.begin(), victims.end(), owner->id) != victims.end()) {
         owned.push_back(n);
       }
     }
-    k.names = std::move(owned);
+    return owned;
+  };
+  for (auto& k : kept) {
+    k.names = victimsOwn(k.names);
+    k.once = victimsOwn(k.once);
     if (k.names.empty()) {
       healthy.push_back(0);
       continue;
@@ -180,11 +222,19 @@ int main(int argc, char** argv) {
   for (size_t j = 0; j < kept.size(); ++j) {
     const Kept& k = kept[j];
     if (k.names.empty()) continue;
+    std::string down = "EC, " + std::to_string(parity) + " targets down";
+    if (!k.once.empty()) {
+      Figures first = onceEach(threads, k.once.size(), k.size, [&](int t, size_t i) {
+        auto r = clients[t]->get("coded", k.once[i]);
+        return r.ok() && r->size() == k.size;
+      });
+      row(label(k.size), down + ", 1st", "GET", first, healthy[j]);
+    }
     Figures d = runFor(threads, seconds, k.size, [&](int t, uint64_t i) {
       auto r = clients[t]->get("coded", k.names[(t * 7 + i) % k.names.size()]);
       return r.ok() && r->size() == k.size;
     });
-    row(label(k.size), "EC, " + std::to_string(parity) + " targets down", "GET", d, healthy[j]);
+    row(label(k.size), down + ", again", "GET", d, healthy[j]);
   }
   return 0;
 }

@@ -190,8 +190,22 @@ if "$AIS" get -q "ais://ec21/$ow" "$WORK/got/new" >/dev/null 2>&1 && cmp -s "$WO
 else
   fail overwrite_degraded_newest "degraded read of $ow is not the new content"
 fi
+# Read again: from its second rebuild on, the target answering for the owner keeps the rebuilt
+# copy (and asks the slices' metadata before serving it). Written again with the owner down, the
+# next reads (native and HTTP) have the newer bytes, never the kept ones.
+again=""
+for i in 1 2 3; do
+  "$AIS" get -q "ais://ec21/$ow" "$WORK/got/again$i" >/dev/null 2>&1 && cmp -s "$WORK/new" "$WORK/got/again$i" || again+=" read$i"
+done
+head -c 140000 /dev/urandom >"$WORK/newer"
+"$AIS" put -q "$WORK/newer" "ais://ec21/$ow" >/dev/null 2>&1 || again+=" degraded-put"
+"$AIS" get -q "ais://ec21/$ow" "$WORK/got/newer" >/dev/null 2>&1 && cmp -s "$WORK/newer" "$WORK/got/newer" || again+=" after-put"
+curl -sf "http://$HTTP/v1/objects/ec21/$ow" -o "$WORK/got/newer-http" && cmp -s "$WORK/newer" "$WORK/got/newer-http" || again+=" after-put(http)"
+if [[ -z $again ]]; then pass degraded_reread_then_overwrite_newest; else
+  fail degraded_reread_then_overwrite_newest "$ow: wrong or failed:$again"
+fi
 "$DEV" start "$owner" >/dev/null 2>&1
-cp "$WORK/new" "$WORK/src/$ow"
+cp "$WORK/newer" "$WORK/src/$ow"
 
 # Deletes take the slices and replicas along.
 before=$(held_files ec21)

@@ -180,7 +180,12 @@ int run(const ais::node::LocalConfig& cfg) {
     kj::Promise<void> duty = ctx.isPrimary() ? primary->watchKeepalives() : membership.follow();
     return duty.then([&] { return roleLoop(); });
   };
-  kj::Promise<void> joined = primaryRole ? kj::Promise<void>(kj::READY_NOW) : membership.join();
+  // A target first has its peers hand over what they took for it while it was away (degraded
+  // PUTs and deletes): once it is a member, reads of those objects come here.
+  kj::Promise<void> caughtUp =
+      target ? target->objects().catchUp() : kj::Promise<void>(kj::READY_NOW);
+  kj::Promise<void> joined =
+      primaryRole ? kj::mv(caughtUp) : caughtUp.then([&] { return membership.join(); });
   kj::Promise<void> background = joined.then([&] {
     writeReady();
     startRebalancing();

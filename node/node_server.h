@@ -35,6 +35,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> setBucketProps(SetBucketPropsContext context) override;
   kj::Promise<void> setClusterConfig(SetClusterConfigContext context) override;
   kj::Promise<void> bucketEmpty(BucketEmptyContext context) override;
+  kj::Promise<void> handOver(HandOverContext context) override;
   kj::Promise<void> putObject(PutObjectContext context) override;
   kj::Promise<void> beginPut(BeginPutContext context) override;
   kj::Promise<void> putBatch(PutBatchContext context) override;

@@ -313,5 +313,10 @@ interface Node {
   # tokens it gets, anyone else's do.
   bucketChanges @34 (bucket :Text, prefixes :List(Text), writer :UInt64)
       -> (status :Status, boot :UInt64, fingerprints :List(UInt64));
+  # Target: what this target holds for target `targetId`, written or deleted here while that
+  # one was away (degraded PUTs and deletes), sent to it now (objects moved, deletes repeated);
+  # a target asks each peer at start-up, before it joins. done: delivered; left: failed (still
+  # retried in the background).
+  handOver @35 (targetId :Text) -> (status :Status, done :UInt32, left :UInt32);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

@@ -531,20 +531,90 @@ kj::Promise<void> ObjectService::handOffRound() {
       }
       // (Tried whether or not the owner is marked down yet: the sooner it has the newest copy,
       // the shorter it serves an older one.)
-      moves.add(ctx_.timer()
-                    .timeoutAfter(30 * kj::SECONDS, moveToOwner(bucket, name))
-                    .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
-                    .then([this, bucket = bucket, name = name](Status st) {
-                      if (!st.ok() && st.code() != Code::kObjectNotFound) return;
-                      handedOver(bucket, name);
-                      log::info("ais://{}/{}: handed over to its owner", bucket, name);
-                    }));
+      moves.add(handOverOne(bucket, name).ignoreResult());
     }
     return kj::joinPromises(moves.releaseAsArray()).then([this]() -> kj::Promise<void> {
       if (handoffs_.empty()) return kj::READY_NOW;
       return handOffRound();
     });
   });
+}
+
+kj::Promise<bool> ObjectService::handOverOne(const std::string& bucket, const std::string& name) {
+  return ctx_.timer()
+      .timeoutAfter(30 * kj::SECONDS, moveToOwner(bucket, name))
+      .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
+      .then([this, bucket, name](Status st) {
+        if (!st.ok() && st.code() != Code::kObjectNotFound) return false;
+        handedOver(bucket, name);
+        log::info("ais://{}/{}: handed over to its owner", bucket, name);
+        return true;
+      });
+}
+
+kj::Promise<ObjectService::HandOverReport> ObjectService::handOverTo(const std::string& targetId) {
+  kj::Vector<kj::Promise<bool>> work;
+  std::vector<std::pair<std::string, std::string>> pending(handoffs_.begin(), handoffs_.end());
+  for (auto& [bucket, name] : pending) {
+    const meta::NodeInfo* owner = meta::ownerTarget(ctx_.meta.smap(), meta::uname(bucket, name));
+    if (owner && owner->id == targetId) work.add(handOverOne(bucket, name));
+  }
+  if (const meta::NodeInfo* t = ctx_.meta.smap().find(targetId, meta::Role::kTarget)) {
+    for (auto& [key, stone] : tombstones_) {
+      if (stone.silent.count(targetId)) {
+        work.add(repeatDelete(key, stone.deletedNs, targetId, t->rpcEndpoint));
+      }
+    }
+  }
+  return kj::joinPromises(work.releaseAsArray()).then([](kj::Array<bool>&& done) {
+    HandOverReport r;
+    for (bool d : done) ++(d ? r.done : r.left);
+    return r;
+  });
+}
+
+kj::Promise<void> ObjectService::catchUp() {
+  std::vector<const meta::NodeInfo*> peers;
+  for (const meta::NodeInfo* t : ctx_.meta.smap().allTargets()) {
+    if (t->id != ctx_.cfg.id) peers.push_back(t);
+  }
+  if (peers.empty()) return kj::READY_NOW;
+  catchingUp_ = true;
+  kj::Vector<kj::Promise<std::optional<HandOverReport>>> asks;
+  for (const meta::NodeInfo* t : peers) {
+    // (A peer that is down answers at once: refused. One that takes longer leaves the rest to
+    // its rounds: this target's start waits 10 s at most.)
+    asks.add(
+        callPeer(ctx_, t->rpcEndpoint, 10 * kj::SECONDS,
+                 [id = ctx_.cfg.id](wire::Node::Client node) {
+                   auto req = node.handOverRequest();
+                   req.setTargetId(id);
+                   return req.send().then([](auto&& r) -> std::optional<HandOverReport> {
+                     if (!proto::toStatus(r.getStatus()).ok()) return std::nullopt;
+                     return HandOverReport{r.getDone(), r.getLeft()};
+                   });
+                 })
+            .catch_([](kj::Exception&&) -> std::optional<HandOverReport> { return std::nullopt; }));
+  }
+  return kj::joinPromises(asks.releaseAsArray())
+      .then([this](kj::Array<std::optional<HandOverReport>>&& answers) {
+        uint64_t done = 0, left = 0, silent = 0;
+        for (auto& a : answers) {
+          if (!a) {
+            ++silent;
+            continue;
+          }
+          done += a->done;
+          left += a->left;
+        }
+        catchingUp_ = false;
+        if (done + left > 0 || silent > 0) {
+          log::info(
+              "caught up with the peers: {} object(s) written or deleted here while away "
+              "handed over, {} still to come, {} peer(s) did not answer",
+              done, left, silent);
+        }
+      });
 }
 
 kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
@@ -608,6 +678,33 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
     return restoreAndServe(ref, range, kj::mv(sink),
                            Status(Code::kObjectNotFound, "ais://" + ref.bucket + "/" + ref.name));
   }
+  if (catchingUp_ && !ref.localOnly && ec_.propsOf(ref.bucket)) {
+    return newerInSlices(ref).then([this, ref, range, sink = kj::mv(sink)](
+                                       bool newer) mutable -> kj::Promise<Result<GetReply>> {
+      if (!newer) return getHere(ref, range, kj::mv(sink));
+      return restoreAndServe(ref, range, kj::mv(sink),
+                             Status(Code::kObjectNotFound, "ais://" + ref.bucket + "/" + ref.name));
+    });
+  }
+  return getHere(ref, range, kj::mv(sink));
+}
+
+kj::Promise<bool> ObjectService::newerInSlices(const ObjectRef& ref) {
+  auto local = ctx_.io->run(mountpathOf(ref.bucket, ref.name), [store = ctx_.store.get(), ref] {
+    return store->head(ref.bucket, ref.name);
+  });
+  return local.then([this, ref](Result<store::Lom> mine) {
+    return ec_.restoreMeta(ref.bucket, ref.name)
+        .then([mine = std::move(mine)](Result<store::Lom> newest) {
+          // (No slices at all: the local copy answers, as it would without the check.)
+          if (!newest.ok()) return false;
+          return !mine.ok() || newest->mtimeNs > mine->mtimeNs;
+        });
+  });
+}
+
+kj::Promise<Result<GetReply>> ObjectService::getHere(ObjectRef ref, GetRange range,
+                                                     kj::Maybe<wire::ByteSink::Client> sink) {
   // A hot object is opened and its inline bytes read right here, from memory; otherwise one
   // worker call does both: a small GET costs one hop to a worker and back.
   auto cached = openForGet(*ctx_.store, ref, range, /*cachedOnly=*/true);
@@ -813,6 +910,16 @@ kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, con
 kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   if (ref.degraded) return ec_.restoreMeta(ref.bucket, ref.name);
+  if (catchingUp_ && !ref.localOnly && ec_.propsOf(ref.bucket)) {
+    return newerInSlices(ref).then([this, ref](bool newer) -> kj::Promise<Result<store::Lom>> {
+      if (newer) return ec_.restoreMeta(ref.bucket, ref.name);
+      return headHere(ref);
+    });
+  }
+  return headHere(ref);
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::headHere(const ObjectRef& ref) {
   // A LOM in memory answers here, without the hop to an I/O worker (a degraded read asks every
   // target holding pieces of the object for theirs).
   auto cached = ctx_.store->headCached(ref.bucket, ref.name);
@@ -964,15 +1071,7 @@ kj::Promise<void> ObjectService::tombstoneRound() {
           sends.add(kj::evalLater([this, key = key, id] { dropSilent(key, id); }));
           continue;
         }
-        sends.add(
-            callPeer(ctx_, t->rpcEndpoint, 5 * kj::SECONDS,
-                     [key = key, ts = stone.deletedNs](wire::Node::Client node) {
-                       auto req = node.deleteObjectRequest();
-                       setLocalRef(req.initRef(), key.first, key.second);
-                       req.getRef().setMtimeNs(ts);
-                       return req.send().then([](auto&&) {});
-                     })
-                .then([this, key = key, id] { dropSilent(key, id); }, [](kj::Exception&&) {}));
+        sends.add(repeatDelete(key, stone.deletedNs, id, t->rpcEndpoint).ignoreResult());
       }
     }
     return kj::joinPromises(sends.releaseAsArray()).then([this]() -> kj::Promise<void> {
@@ -980,6 +1079,24 @@ kj::Promise<void> ObjectService::tombstoneRound() {
       return tombstoneRound();
     });
   });
+}
+
+kj::Promise<bool> ObjectService::repeatDelete(const std::pair<std::string, std::string>& key,
+                                              int64_t deletedNs, const std::string& id,
+                                              const std::string& ep) {
+  return callPeer(ctx_, ep, 5 * kj::SECONDS,
+                  [key, deletedNs](wire::Node::Client node) {
+                    auto req = node.deleteObjectRequest();
+                    setLocalRef(req.initRef(), key.first, key.second);
+                    req.getRef().setMtimeNs(deletedNs);
+                    return req.send().then([](auto&&) {});
+                  })
+      .then(
+          [this, key, id] {
+            dropSilent(key, id);
+            return true;
+          },
+          [](kj::Exception&&) { return false; });
 }
 
 void ObjectService::dropSilent(const std::pair<std::string, std::string>& key,

@@ -139,6 +139,19 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<Result<store::ValidateReport>> validate(
       std::string bucket, std::shared_ptr<store::ScrubCounters> counters);
 
+  // What this target holds for targetId, written or deleted here while it was away (degraded
+  // PUTs and deletes), sent to it now rather than at the next round: the objects handed over,
+  // the deletes repeated there. done: delivered; left: failed (the rounds go on).
+  struct HandOverReport {
+    uint32_t done = 0, left = 0;
+  };
+  kj::Promise<HandOverReport> handOverTo(const std::string& targetId);
+  // At start-up, before this target joins (and is sent reads as a member): every peer is asked to
+  // hand over what it holds for it (handOverTo). Until the answers are in, GETs and HEADs of
+  // objects of EC buckets compare the local copy with the slices' newest generation and serve
+  // the newer (a restart faster than the primary's keepalive leaves this target a member).
+  kj::Promise<void> catchUp();
+
   // Rebalance: sends a local object to its HRW owner (never overwriting a copy there), then
   // deletes it here.
   kj::Promise<Status> moveToOwner(const std::string& bucket, const std::string& name);
@@ -249,6 +262,18 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                                                Status protectStatus);
   void handedOver(const std::string& bucket, const std::string& name);
   kj::Promise<void> handOffRound();
+  // While catching up: whether the slices' newest generation of ref's object is newer than the
+  // local copy (or there is none here), i.e. it was written while this target was away.
+  kj::Promise<bool> newerInSlices(const ObjectRef& ref);
+  // get() and head() of the local copy (with its failover to other targets and EC).
+  kj::Promise<Result<GetReply>> getHere(ObjectRef ref, GetRange range,
+                                        kj::Maybe<wire::ByteSink::Client> sink);
+  kj::Promise<Result<store::Lom>> headHere(const ObjectRef& ref);
+  // One handover (moveToOwner, 30 s at most); true once the owner has it (or it is gone here).
+  kj::Promise<bool> handOverOne(const std::string& bucket, const std::string& name);
+  // A delete noted while target `id` (at ep) was away, repeated there; true once it answered.
+  kj::Promise<bool> repeatDelete(const std::pair<std::string, std::string>& key, int64_t deletedNs,
+                                 const std::string& id, const std::string& ep);
   // The scrub of the EC pieces this target holds of the bucket's objects: a damaged or missing
   // piece is removed and its owner re-protects the object (listed in the report as repaired).
   kj::Promise<void> scrubHeld(std::string bucket, std::shared_ptr<store::ValidateReport> report);
@@ -260,6 +285,7 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
 
   NodeContext& ctx_;
   EcService ec_;
+  bool catchingUp_ = false;                                 // catchUp() under way
   std::set<std::pair<std::string, std::string>> handoffs_;  // (bucket, name) held for owners
   kj::Promise<void> handoffLoop_ = nullptr;                 // runs while handoffs_ is not empty
   struct Tombstone {

@@ -420,4 +420,13 @@ kj::Promise<void> TargetService::bucketEmpty(BucketEmptyContext context) {
       });
 }
 
+kj::Promise<void> TargetService::handOver(HandOverContext context) {
+  return objects_.handOverTo(proto::str(context.getParams().getTargetId()))
+      .then([context](ObjectService::HandOverReport r) mutable {
+        auto results = context.getResults();
+        results.setDone(r.done);
+        results.setLeft(r.left);
+      });
+}
+
 }  // namespace ais::node

@@ -46,6 +46,8 @@ class TargetService {
       capnp::CallContext<wire::Node::LockObjectParams, wire::Node::LockObjectResults>;
   using BucketEmptyContext =
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
+  using HandOverContext =
+      capnp::CallContext<wire::Node::HandOverParams, wire::Node::HandOverResults>;
 
   explicit TargetService(NodeContext& ctx);
 
@@ -62,6 +64,7 @@ class TargetService {
   kj::Promise<void> listObjects(ListObjectsContext context);
   kj::Promise<void> bucketChanges(BucketChangesContext context);
   kj::Promise<void> bucketEmpty(BucketEmptyContext context);
+  kj::Promise<void> handOver(HandOverContext context);
   kj::Promise<void> setCustom(SetCustomContext context);
   kj::Promise<void> copyObject(CopyObjectContext context);
   kj::Promise<void> listArchive(ListArchiveContext context);

@@ -204,7 +204,17 @@ curl -sf "http://$HTTP/v1/objects/ec21/$ow" -o "$WORK/got/newer-http" && cmp -s 
 if [[ -z $again ]]; then pass degraded_reread_then_overwrite_newest; else
   fail degraded_reread_then_overwrite_newest "$ow: wrong or failed:$again"
 fi
+# The owner back: the target that took the degraded PUT hands it over before the owner joins
+# (catch-up at start-up), so the first reads from the owner already have the newer bytes.
 "$DEV" start "$owner" >/dev/null 2>&1
+back=""
+"$AIS" get -q "ais://ec21/$ow" "$WORK/got/newer-back" >/dev/null 2>&1 && cmp -s "$WORK/newer" "$WORK/got/newer-back" || back+=" native"
+curl -sf "http://$HTTP/v1/objects/ec21/$ow" -o "$WORK/got/newer-back-http" && cmp -s "$WORK/newer" "$WORK/got/newer-back-http" || back+=" http"
+size=$("$AIS" object head "ais://ec21/$ow" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["size"])' 2>/dev/null)
+[[ $size == 140000 ]] || back+=" head(size $size)"
+if [[ -z $back ]]; then pass degraded_put_seen_when_owner_back; else
+  fail degraded_put_seen_when_owner_back "$ow read from $owner, back: older or failed:$back"
+fi
 cp "$WORK/newer" "$WORK/src/$ow"
 
 # Deletes take the slices and replicas along.

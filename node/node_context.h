@@ -40,6 +40,15 @@ struct NodeContext {
   bool leaving = false;
   JobRegistry jobs;  // last: its jobs stop before the workers and store they use go away
 
+  // Targets: the LOM of bucket/name (Store::head), answered here on the loop thread when it is
+  // in memory (Store::headCached), else read on the name's I/O worker.
+  kj::Promise<Result<store::Lom>> headLocal(const std::string& bucket, const std::string& name) {
+    auto cached = store->headCached(bucket, name);
+    if (cached.ok()) return kj::Promise<Result<store::Lom>>(std::move(cached));
+    return io->run(store->mountpathIndex(bucket, name),
+                   [st = store.get(), bucket, name] { return st->head(bucket, name); });
+  }
+
   meta::NodeInfo selfInfo(meta::Role role) const {
     meta::NodeInfo n;
     n.id = cfg.id;

@@ -421,15 +421,10 @@ kj::Promise<std::vector<EcService::Holding>> EcService::gather(const std::string
                             return h;
                           });
                         });
-  auto cached = ctx_.store->headCached(ecb, name);
-  auto local =
-      cached.ok() ? kj::Promise<std::optional<Holding>>(Holding::of(*cached))
-                  : ctx_.io->run(ctx_.store->mountpathIndex(ecb, name),
-                                 [store = ctx_.store.get(), ecb, name]() -> std::optional<Holding> {
-                                   auto lom = store->head(ecb, name);
-                                   if (!lom.ok()) return std::nullopt;
-                                   return Holding::of(*lom);
-                                 });
+  auto local = ctx_.headLocal(ecb, name).then([](Result<store::Lom> lom) -> std::optional<Holding> {
+    if (!lom.ok()) return std::nullopt;
+    return Holding::of(*lom);
+  });
   return local.then([this, remote = kj::mv(remote)](std::optional<Holding> mine) mutable {
     return remote.then([this, mine = std::move(mine)](kj::Array<std::optional<Holding>>&& theirs) {
       std::vector<Holding> all;

@@ -574,29 +574,22 @@ kj::Promise<ObjectService::HandOverReport> ObjectService::handOverTo(const std::
 }
 
 kj::Promise<void> ObjectService::catchUp() {
-  std::vector<const meta::NodeInfo*> peers;
-  for (const meta::NodeInfo* t : ctx_.meta.smap().allTargets()) {
-    if (t->id != ctx_.cfg.id) peers.push_back(t);
-  }
+  auto peers = otherTargets();
   if (peers.empty()) return kj::READY_NOW;
   catchingUp_ = true;
-  kj::Vector<kj::Promise<std::optional<HandOverReport>>> asks;
-  for (const meta::NodeInfo* t : peers) {
-    // (A peer that is down answers at once: refused. One that takes longer leaves the rest to
-    // its rounds: this target's start waits 10 s at most.)
-    asks.add(
-        callPeer(ctx_, t->rpcEndpoint, 10 * kj::SECONDS,
-                 [id = ctx_.cfg.id](wire::Node::Client node) {
-                   auto req = node.handOverRequest();
-                   req.setTargetId(id);
-                   return req.send().then([](auto&& r) -> std::optional<HandOverReport> {
-                     if (!proto::toStatus(r.getStatus()).ok()) return std::nullopt;
-                     return HandOverReport{r.getDone(), r.getLeft()};
-                   });
-                 })
-            .catch_([](kj::Exception&&) -> std::optional<HandOverReport> { return std::nullopt; }));
-  }
-  return kj::joinPromises(asks.releaseAsArray())
+  // (A peer that is down answers at once: refused. One that takes longer leaves the rest to
+  // its rounds: this target's start waits 10 s at most.)
+  return askEach(
+             ctx_, std::move(peers), std::optional<HandOverReport>(),
+             [id = ctx_.cfg.id](wire::Node::Client node, std::string) {
+               auto req = node.handOverRequest();
+               req.setTargetId(id);
+               return req.send().then([](auto&& r) -> std::optional<HandOverReport> {
+                 if (!proto::toStatus(r.getStatus()).ok()) return std::nullopt;
+                 return HandOverReport{r.getDone(), r.getLeft()};
+               });
+             },
+             10 * kj::SECONDS)
       .then([this](kj::Array<std::optional<HandOverReport>>&& answers) {
         uint64_t done = 0, left = 0, silent = 0;
         for (auto& a : answers) {
@@ -690,10 +683,7 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
 }
 
 kj::Promise<bool> ObjectService::newerInSlices(const ObjectRef& ref) {
-  auto local = ctx_.io->run(mountpathOf(ref.bucket, ref.name), [store = ctx_.store.get(), ref] {
-    return store->head(ref.bucket, ref.name);
-  });
-  return local.then([this, ref](Result<store::Lom> mine) {
+  return ctx_.headLocal(ref.bucket, ref.name).then([this, ref](Result<store::Lom> mine) {
     return ec_.restoreMeta(ref.bucket, ref.name)
         .then([mine = std::move(mine)](Result<store::Lom> newest) {
           // (No slices at all: the local copy answers, as it would without the check.)
@@ -790,7 +780,6 @@ kj::Promise<Result<GetReply>> ObjectService::sendMemory(const ObjectRef& ref, co
   uint64_t offset = range.offset;
   const char* at = restored.bytes->data() + offset;
   uint64_t digest = XXH64(at, *length, 0);
-  *length == restored.bytes->size() ? restored.lom.checksum : XXH64(at, *length, 0);
   if (*length <= range.inlineMax) {
     GetReply reply{restored.lom, std::string(at, *length), *length, digest};
     return Result<GetReply>(std::move(reply));
@@ -920,29 +909,23 @@ kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
 }
 
 kj::Promise<Result<store::Lom>> ObjectService::headHere(const ObjectRef& ref) {
-  // A LOM in memory answers here, without the hop to an I/O worker (a degraded read asks every
-  // target holding pieces of the object for theirs).
-  auto cached = ctx_.store->headCached(ref.bucket, ref.name);
-  kj::Promise<Result<store::Lom>> found =
-      cached.ok()
-          ? kj::Promise<Result<store::Lom>>(std::move(cached))
-          : ctx_.io->run(mountpathOf(ref.bucket, ref.name), [store = ctx_.store.get(), ref] {
-              return store->head(ref.bucket, ref.name);
-            });
-  return found.then([this, ref](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
-    if (!lom.ok() && lom.code() == Code::kObjectNotFound && !ref.localOnly) {
-      return findElsewhere(ref.bucket, ref.name)
-          .then([this, ref](Status st) -> kj::Promise<Result<store::Lom>> {
-            // Lost here but protected: its slices or replicas still describe it.
-            if (st.code() == Code::kObjectNotFound && ec_.propsOf(ref.bucket) &&
-                !tombstoned(ref.bucket, ref.name)) {
-              return ec_.restoreMeta(ref.bucket, ref.name);
-            }
-            return Result<store::Lom>(st);
-          });
-    }
-    return kj::mv(lom);
-  });
+  // (A LOM in memory answers without the hop to an I/O worker: a degraded read asks every
+  // target holding pieces of the object for theirs.)
+  return ctx_.headLocal(ref.bucket, ref.name)
+      .then([this, ref](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
+        if (!lom.ok() && lom.code() == Code::kObjectNotFound && !ref.localOnly) {
+          return findElsewhere(ref.bucket, ref.name)
+              .then([this, ref](Status st) -> kj::Promise<Result<store::Lom>> {
+                // Lost here but protected: its slices or replicas still describe it.
+                if (st.code() == Code::kObjectNotFound && ec_.propsOf(ref.bucket) &&
+                    !tombstoned(ref.bucket, ref.name)) {
+                  return ec_.restoreMeta(ref.bucket, ref.name);
+                }
+                return Result<store::Lom>(st);
+              });
+        }
+        return kj::mv(lom);
+      });
 }
 
 kj::Promise<Status> ObjectService::remove(ObjectRef ref) {

@@ -35,17 +35,17 @@ auto callPeer(NodeContext& ctx, const std::string& ep, kj::Duration deadline, Ca
       });
 }
 
-// Asks every target in `targets` (ask(node, id) -> promise of T), 5 s each, in parallel (see
-// callPeer); a target that cannot be reached answers `unreachable`. `ask` must own what it uses.
+// Asks every target in `targets` (ask(node, id) -> promise of T), `deadline` each, in parallel
+// (see callPeer); a target that cannot be reached answers `unreachable`. `ask` must own what it
+// uses.
 template <typename T, typename Ask>
 kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::NodeInfo*> targets,
-                                  T unreachable, Ask ask) {
+                                  T unreachable, Ask ask, kj::Duration deadline = 5 * kj::SECONDS) {
   kj::Vector<kj::Promise<T>> answers;
   for (const meta::NodeInfo* t : targets) {
-    answers.add(
-        callPeer(ctx, t->rpcEndpoint, 5 * kj::SECONDS, [ask, id = t->id](wire::Node::Client node) {
-          return ask(node, id);
-        }).catch_([unreachable](kj::Exception&&) { return unreachable; }));
+    answers.add(callPeer(ctx, t->rpcEndpoint, deadline, [ask, id = t->id](wire::Node::Client node) {
+                  return ask(node, id);
+                }).catch_([unreachable](kj::Exception&&) { return unreachable; }));
   }
   return kj::joinPromises(answers.releaseAsArray());
 }

@@ -28,14 +28,18 @@ std::shared_ptr<const OpenFile> openFile(const std::string& path, OpenFiles::Ide
   return std::make_shared<OpenFile>(fd);
 }
 
+// A file of one byte in tmp, named `name`.bin.
+std::string oneByteFile(TempDir& tmp, const std::string& name) {
+  std::string path = tmp.sub(name) + ".bin";
+  std::ofstream(path) << "x";
+  return path;
+}
+
 TEST(OpenFiles, LeastRecentlyUsedGoesAndForgettingCloses) {
   TempDir tmp;
   OpenFiles files(2, std::chrono::hours(1));
   std::vector<std::string> paths;
-  for (int i = 0; i < 3; ++i) {
-    paths.push_back(tmp.sub("f" + std::to_string(i)) + ".bin");
-    std::ofstream(paths.back()) << "x";
-  }
+  for (int i = 0; i < 3; ++i) paths.push_back(oneByteFile(tmp, "f" + std::to_string(i)));
   OpenFiles::Identity id;
   files.keep("b", "0", paths[0], openFile(paths[0], &id), id);
   files.keep("b", "1", paths[1], openFile(paths[1], &id), id);
@@ -62,8 +66,7 @@ TEST(OpenFiles, LeastRecentlyUsedGoesAndForgettingCloses) {
 
 TEST(OpenFiles, DescriptionOnlyForItsMountpathAndLomDbWrites) {
   TempDir tmp;
-  std::string path = tmp.sub("f") + ".bin";
-  std::ofstream(path) << "x";
+  std::string path = oneByteFile(tmp, "f");
   OpenFiles files(8, std::chrono::hours(1));
   OpenFiles::Identity id;
   Lom lom;
@@ -81,8 +84,7 @@ TEST(OpenFiles, DescriptionOnlyForItsMountpathAndLomDbWrites) {
 
 TEST(OpenFiles, IdleFilesExpire) {
   TempDir tmp;
-  std::string path = tmp.sub("f") + ".bin";
-  std::ofstream(path) << "x";
+  std::string path = oneByteFile(tmp, "f");
   OpenFiles files(8, std::chrono::milliseconds(0));
   OpenFiles::Identity id;
   files.keep("b", "o", path, openFile(path, &id), id);

@@ -120,6 +120,12 @@ int run(const ais::node::LocalConfig& cfg) {
   });
   log::info("{} {} listening on {}", cfg.role, cfg.id, cfg.rpcEndpoint);
 
+  // A target first has its peers hand over what they took for it while it was away (degraded
+  // PUTs and deletes): once it is a member, reads of those objects come here. Begun before the
+  // gateway listens: its reads from this disk wait for the catch-up's end.
+  kj::Promise<void> caughtUp =
+      target ? target->objects().catchUp() : kj::Promise<void>(kj::READY_NOW);
+
   // HTTP gateway (S3 + native REST) on its own threads; it reaches the cluster through a client
   // of this node's fabric endpoint and, on a target, calls this node's ObjectService in-process
   // through a mailbox this loop pumps (it never touches this loop's objects directly).
@@ -180,10 +186,6 @@ int run(const ais::node::LocalConfig& cfg) {
     kj::Promise<void> duty = ctx.isPrimary() ? primary->watchKeepalives() : membership.follow();
     return duty.then([&] { return roleLoop(); });
   };
-  // A target first has its peers hand over what they took for it while it was away (degraded
-  // PUTs and deletes): once it is a member, reads of those objects come here.
-  kj::Promise<void> caughtUp =
-      target ? target->objects().catchUp() : kj::Promise<void>(kj::READY_NOW);
   kj::Promise<void> joined =
       primaryRole ? kj::mv(caughtUp) : caughtUp.then([&] { return membership.join(); });
   kj::Promise<void> background = joined.then([&] {

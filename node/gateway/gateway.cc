@@ -160,6 +160,11 @@ bool Gateway::ownsLocally(const std::string& bucket, const std::string& name) {
   return o.node && o.node->id == options_.nodeId;
 }
 
+bool Gateway::readsOwnCopy(const std::string& bucket, const std::string& name) {
+  if (local_ && local_->objects().catchingUp()) return false;
+  return ownsLocally(bucket, name);
+}
+
 Result<ObjectInfo> Gateway::head(Client& c, const std::string& bucket, const std::string& name) {
   if (local_ && ownsLocally(bucket, name)) {
     auto r = local_->head(bucket, name);

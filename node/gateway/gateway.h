@@ -88,6 +88,9 @@ class Gateway {
   Owner ownerOf(const std::string& bucket, const std::string& name);
   // True if this node is the owner target of bucket/name under the client's Smap.
   bool ownsLocally(const std::string& bucket, const std::string& name);
+  // ownsLocally, and its local copy may be served as it is: not while the target catches up at
+  // start-up (a peer may still hold a newer version for it; the fabric GET checks).
+  bool readsOwnCopy(const std::string& bucket, const std::string& name);
   const GatewayOptions& options() const { return options_; }
   node::Metrics& metrics() { return metrics_; }
   // The node's BMD (the primary publishes every change to each node before the change is

@@ -250,7 +250,7 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   unsigned status = span.status;
   std::optional<LocalObject> local;
   bool verified = false;
-  if (gw.ownsLocally(bucket, name)) {
+  if (gw.readsOwnCopy(bucket, name)) {
     auto rd = openLocal(gw, ex, bucket, name);
     // With EC, a damaged copy is restored by the owner's fabric GET below.
     bool ec = c->ecEnabled(bucket);

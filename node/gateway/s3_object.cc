@@ -339,7 +339,7 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
   std::optional<LocalObject> local;
   ObjectInfo info;
   // (HEAD reads metadata only, the same through every gateway.)
-  if (!r.ex.headOnly() && r.gw.ownsLocally(bucket, key)) {
+  if (!r.ex.headOnly() && r.gw.readsOwnCopy(bucket, key)) {
     // A whole small object is opened and verified in one hop to its I/O worker.
     bool whole = r.ex.header(http::field::range).empty() && !r.has("partNumber");
     auto rd = openLocal(r.gw, r.ex, bucket, key, whole ? kVerifyBeforeStatus : 0);

@@ -104,6 +104,23 @@ kj::Promise<Result<T>> ArchiveService::overShard(
     });
   };
   if (ref.degraded) return fromRestore(Status(Code::kObjectNotFound, where(ref)));
+  if (objects_.catchingUp()) {
+    // (The local copy may be older than what a peer took while this target was away.)
+    return objects_.staleHere(ref).then(
+        [this, ref, early, fn, fromRestore](bool stale) mutable -> kj::Promise<Out> {
+          if (stale) return fromRestore(Status(Code::kObjectNotFound, where(ref)));
+          return fromDisk<T>(ref, kj::mv(early), kj::mv(fn), kj::mv(fromRestore));
+        });
+  }
+  return fromDisk<T>(ref, kj::mv(early), kj::mv(fn), kj::mv(fromRestore));
+}
+
+template <class T>
+kj::Promise<Result<T>> ArchiveService::fromDisk(
+    const ObjectRef& ref, std::function<std::optional<T>(const store::Lom&)> early,
+    std::function<Result<T>(const store::Lom&, const archive::ReadAt&)> fn,
+    std::function<kj::Promise<Result<T>>(Status)> fromRestore) {
+  using Out = Result<T>;
   return objects_.openOnDisk(ref.bucket, ref.name)
       .then([this, ref, early, fn,
              fromRestore](Result<ObjectService::ReaderPtr> rd) mutable -> kj::Promise<Out> {
@@ -141,7 +158,10 @@ kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref
   if (it != building_.end()) return it->second.addBranch();
   auto fork = indexOnce(std::move(ref), std::move(mime)).fork();
   auto mine = fork.addBranch();
-  cleanups_.add(fork.addBranch().ignoreResult().then([this, key]() { building_.erase(key); }));
+  // (Dropped however the build ends: a build that threw is not handed to later readers.)
+  cleanups_.add(
+      fork.addBranch().ignoreResult().then([this, key]() { building_.erase(key); },
+                                           [this, key](kj::Exception&&) { building_.erase(key); }));
   building_.emplace(key, kj::mv(fork));
   return mine;
 }

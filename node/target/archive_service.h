@@ -79,6 +79,12 @@ class ArchiveService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<Result<T>> overShard(
       const ObjectRef& ref, std::function<std::optional<T>(const store::Lom&)> early,
       std::function<Result<T>(const store::Lom&, const archive::ReadAt&)> fn);
+  // overShard's reading of the local copy (fromRestore: when it is missing or damaged).
+  template <class T>
+  kj::Promise<Result<T>> fromDisk(
+      const ObjectRef& ref, std::function<std::optional<T>(const store::Lom&)> early,
+      std::function<Result<T>(const store::Lom&, const archive::ReadAt&)> fn,
+      std::function<kj::Promise<Result<T>>(Status)> fromRestore);
   kj::Promise<Result<Indexed>> indexOnce(ObjectRef ref, std::string mime);
   void taskFailed(kj::Exception&& e) override;
   void remember(const ObjectRef& ref, const Indexed& ix);

@@ -671,15 +671,20 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
     return restoreAndServe(ref, range, kj::mv(sink),
                            Status(Code::kObjectNotFound, "ais://" + ref.bucket + "/" + ref.name));
   }
-  if (catchingUp_ && !ref.localOnly && ec_.propsOf(ref.bucket)) {
-    return newerInSlices(ref).then([this, ref, range, sink = kj::mv(sink)](
-                                       bool newer) mutable -> kj::Promise<Result<GetReply>> {
+  if (catchingUp()) {
+    return staleHere(ref).then([this, ref, range, sink = kj::mv(sink)](
+                                   bool newer) mutable -> kj::Promise<Result<GetReply>> {
       if (!newer) return getHere(ref, range, kj::mv(sink));
       return restoreAndServe(ref, range, kj::mv(sink),
                              Status(Code::kObjectNotFound, "ais://" + ref.bucket + "/" + ref.name));
     });
   }
   return getHere(ref, range, kj::mv(sink));
+}
+
+kj::Promise<bool> ObjectService::staleHere(const ObjectRef& ref) {
+  if (!catchingUp() || ref.localOnly || !ec_.propsOf(ref.bucket)) return false;
+  return newerInSlices(ref);
 }
 
 kj::Promise<bool> ObjectService::newerInSlices(const ObjectRef& ref) {
@@ -899,8 +904,8 @@ kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, con
 kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   if (ref.degraded) return ec_.restoreMeta(ref.bucket, ref.name);
-  if (catchingUp_ && !ref.localOnly && ec_.propsOf(ref.bucket)) {
-    return newerInSlices(ref).then([this, ref](bool newer) -> kj::Promise<Result<store::Lom>> {
+  if (catchingUp()) {
+    return staleHere(ref).then([this, ref](bool newer) -> kj::Promise<Result<store::Lom>> {
       if (newer) return ec_.restoreMeta(ref.bucket, ref.name);
       return headHere(ref);
     });

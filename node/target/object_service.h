@@ -13,6 +13,7 @@
 
 #include <kj/async.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -151,6 +152,12 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // objects of EC buckets compare the local copy with the slices' newest generation and serve
   // the newer (a restart faster than the primary's keepalive leaves this target a member).
   kj::Promise<void> catchUp();
+  // True while catchUp() runs; read by the node's gateway threads, whose own-disk GETs would
+  // otherwise serve the local copy unchecked (they go through get() meanwhile).
+  bool catchingUp() const { return catchingUp_.load(std::memory_order_acquire); }
+  // Whether the local copy of ref's object may not be served as it is: while catching up, an EC
+  // object whose slices hold a newer generation (or none is here). False at once otherwise.
+  kj::Promise<bool> staleHere(const ObjectRef& ref);
 
   // Rebalance: sends a local object to its HRW owner (never overwriting a copy there), then
   // deletes it here.
@@ -285,7 +292,7 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
 
   NodeContext& ctx_;
   EcService ec_;
-  bool catchingUp_ = false;                                 // catchUp() under way
+  std::atomic<bool> catchingUp_{false};                     // catchUp() under way
   std::set<std::pair<std::string, std::string>> handoffs_;  // (bucket, name) held for owners
   kj::Promise<void> handoffLoop_ = nullptr;                 // runs while handoffs_ is not empty
   struct Tombstone {

@@ -5,7 +5,8 @@
 # also ranged and over HTTP; back up, nothing is lost or listed twice. Bytes flipped in main copies
 # and in slices on disk: reads return the right bytes (restored and written back), never wrong
 # ones. Overwrites never serve an older generation; deletes remove the slices, also while the
-# owner or a holder is down (repeated there, durably, once it is back). ec-encode of a
+# owner or a holder is down (repeated there, durably, once it is back); a restarted owner never
+# serves its older copy, not even before it caught up (S3 and member reads). ec-encode of a
 # populated bucket, interrupted by a node kill and run again, leaves every object protected.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -216,6 +217,49 @@ if [[ -z $back ]]; then pass degraded_put_seen_when_owner_back; else
   fail degraded_put_seen_when_owner_back "$ow read from $owner, back: older or failed:$back"
 fi
 cp "$WORK/newer" "$WORK/src/$ow"
+# While the owner still catches up (the peer that took a degraded PUT for it stopped: its
+# hand-over answer does not come), its own gateway serves the newer version of a shard, by S3 GET
+# and by a member read, never its older local copy.
+mkdir -p "$WORK/cu/old" "$WORK/cu/new"
+head -c 90000 /dev/urandom >"$WORK/cu/old/m.bin"
+head -c 80000 /dev/urandom >"$WORK/cu/new/m.bin"
+tar -cf "$WORK/cu/old.tar" -C "$WORK/cu/old" m.bin
+tar -cf "$WORK/cu/new.tar" -C "$WORK/cu/new" m.bin
+cu=catchup.tar
+"$AIS" put -q "$WORK/cu/old.tar" "ais://ec21/$cu" >/dev/null
+cuowner=$("$AIS" object head "ais://ec21/$cu" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+"$DEV" kill "$cuowner" >/dev/null 2>&1
+"$AIS" put -q "$WORK/cu/new.tar" "ais://ec21/$cu" >/dev/null 2>&1
+taker=$(find "$AIS_DEV_DIR" -path "*/@ais/ec21/%ob/$cu" | grep -v "^$AIS_DEV_DIR/$cuowner/" | head -1)
+taker=${taker#"$AIS_DEV_DIR/"}
+taker=${taker%%/*}
+takerpid=$(pgrep -f "$AIS_DEV_DIR/$taker/aisnode.json" | head -1)
+gw=127.0.0.1:$(( $(awk -v id="$cuowner" '$1 == id {print $3}' "$AIS_DEV_DIR/cluster") + 500 ))
+seen=""
+if [[ -n $takerpid ]]; then
+  kill -STOP "$takerpid"
+  caught=$(grep -c "caught up" "$AIS_DEV_DIR/$cuowner/aisnode.log")
+  "$DEV" start "$cuowner" >"$WORK/cu/start.log" 2>&1 &
+  startpid=$!
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://$gw/" && break; sleep 0.1; done
+  curl -s -m 60 -o "$WORK/cu/s3" "http://$gw/ec21/$cu" &
+  s3pid=$!
+  curl -s -m 60 -o "$WORK/cu/member" "http://$gw/v1/objects/ec21/$cu?archpath=m.bin" &
+  memberpid=$!
+  sleep 0.5
+  (($(grep -c "caught up" "$AIS_DEV_DIR/$cuowner/aisnode.log") == caught)) || seen+=" (caught up before the reads)"
+  wait "$s3pid" "$memberpid"
+  cmp -s "$WORK/cu/s3" "$WORK/cu/new.tar" || seen+=" s3:$(cmp -s "$WORK/cu/s3" "$WORK/cu/old.tar" && echo old || echo other)"
+  cmp -s "$WORK/cu/member" "$WORK/cu/new/m.bin" || seen+=" member:$(cmp -s "$WORK/cu/member" "$WORK/cu/old/m.bin" && echo old || echo other)"
+  kill -CONT "$takerpid"
+  wait "$startpid"
+else
+  seen=" no target took the degraded PUT"
+fi
+if [[ -z $seen ]]; then pass catching_up_owner_serves_newest; else
+  fail catching_up_owner_serves_newest "$cu on $cuowner ($taker stopped):$seen"
+fi
+"$AIS" object rm "ais://ec21/$cu" >/dev/null 2>&1  # (not one of src/, which the checks below count)
 
 # Deletes take the slices and replicas along.
 before=$(held_files ec21)

@@ -260,6 +260,30 @@ if [[ -z $seen ]]; then pass catching_up_owner_serves_newest; else
   fail catching_up_owner_serves_newest "$cu on $cuowner ($taker stopped):$seen"
 fi
 "$AIS" object rm "ais://ec21/$cu" >/dev/null 2>&1  # (not one of src/, which the checks below count)
+# A kept rebuild is checked against the slices before it is served: the owner down, the object
+# read three times (the target answering for it keeps the rebuilt copy), the owner back and the
+# object overwritten through it, the owner down again: the reads have the newest bytes, not the
+# copy kept from before (that target saw no PUT to forget it by).
+kp=$(ls "$WORK/src" | grep -v "^$ow\$" | tail -n 1)
+kpowner=$("$AIS" object head "ais://ec21/$kp" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+"$DEV" kill "$kpowner" >/dev/null 2>&1
+kept=""
+for i in 1 2 3; do
+  "$AIS" get -q "ais://ec21/$kp" "$WORK/got/kp$i" >/dev/null 2>&1 && cmp -s "$WORK/src/$kp" "$WORK/got/kp$i" || kept+=" read$i"
+done
+"$DEV" start "$kpowner" >/dev/null 2>&1
+head -c 120000 /dev/urandom >"$WORK/kp-newer"
+"$AIS" put -q "$WORK/kp-newer" "ais://ec21/$kp" >/dev/null 2>&1 || kept+=" put"
+"$DEV" kill "$kpowner" >/dev/null 2>&1
+for i in 1 2; do
+  "$AIS" get -q "ais://ec21/$kp" "$WORK/got/kp-after$i" >/dev/null 2>&1 && cmp -s "$WORK/kp-newer" "$WORK/got/kp-after$i" ||
+    kept+=" after$i:$(cmp -s "$WORK/src/$kp" "$WORK/got/kp-after$i" && echo kept-copy || echo other)"
+done
+"$DEV" start "$kpowner" >/dev/null 2>&1
+cp "$WORK/kp-newer" "$WORK/src/$kp"
+if [[ -z $kept ]]; then pass kept_rebuild_checked_against_slices; else
+  fail kept_rebuild_checked_against_slices "$kp (owner $kpowner):$kept"
+fi
 
 # Deletes take the slices and replicas along.
 before=$(held_files ec21)

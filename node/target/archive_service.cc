@@ -154,16 +154,7 @@ kj::Promise<Result<T>> ArchiveService::fromDisk(
 kj::Promise<Result<ArchiveService::Indexed>> ArchiveService::index(ObjectRef ref,
                                                                    std::string mime) {
   BuildKey key{ref.bucket, ref.name, mime, ref.degraded};
-  auto it = building_.find(key);
-  if (it != building_.end()) return it->second.addBranch();
-  auto fork = indexOnce(std::move(ref), std::move(mime)).fork();
-  auto mine = fork.addBranch();
-  // (Dropped however the build ends: a build that threw is not handed to later readers.)
-  cleanups_.add(
-      fork.addBranch().ignoreResult().then([this, key]() { building_.erase(key); },
-                                           [this, key](kj::Exception&&) { building_.erase(key); }));
-  building_.emplace(key, kj::mv(fork));
-  return mine;
+  return building_.run(key, [&] { return indexOnce(std::move(ref), std::move(mime)); });
 }
 
 void ArchiveService::taskFailed(kj::Exception&& e) {

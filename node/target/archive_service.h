@@ -24,6 +24,7 @@
 #include <tuple>
 
 #include "node/archive/shard_index.h"
+#include "node/single_flight.h"
 #include "node/target/object_service.h"
 
 namespace ais::node {
@@ -115,9 +116,9 @@ class ArchiveService final : private kj::TaskSet::ErrorHandler {
   size_t members_ = 0, bytes_ = 0;
   // Index builds under way, by bucket, name, mime and degraded (a first epoch's readers all ask
   // for a shard's index at once: one build serves them).
+  kj::TaskSet cleanups_;  // the ends of building_'s runs
   using BuildKey = std::tuple<std::string, std::string, std::string, bool>;
-  std::map<BuildKey, kj::ForkedPromise<Result<Indexed>>> building_;
-  kj::TaskSet cleanups_;  // drop a build from building_ once it is done
+  SingleFlight<BuildKey, Result<Indexed>> building_{cleanups_};
 };
 
 }  // namespace ais::node

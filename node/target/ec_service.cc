@@ -495,8 +495,12 @@ kj::Promise<Result<EcRestored>> EcService::restore(std::string bucket, std::stri
 
 kj::Promise<Result<EcRestored>> EcService::restoreDegraded(std::string bucket, std::string name,
                                                            bool keepAtOnce) {
-  auto key = std::make_pair(bucket, name);
-  if (auto it = restoring_.find(key); it != restoring_.end()) return it->second.addBranch();
+  return restoring_.run(std::make_pair(bucket, name),
+                        [&] { return rebuildOrKept(bucket, name, keepAtOnce); });
+}
+
+kj::Promise<Result<EcRestored>> EcService::rebuildOrKept(std::string bucket, std::string name,
+                                                         bool keepAtOnce) {
   auto rebuildAndKeep = [this, bucket, name, keepAtOnce]() {
     return restore(bucket, name).then([this, bucket, name, keepAtOnce](Result<EcRestored> r) {
       if (r.ok()) kept_.offer(bucket, name, *r, keepAtOnce);
@@ -523,16 +527,7 @@ kj::Promise<Result<EcRestored>> EcService::restoreDegraded(std::string bucket, s
   } else {
     restoring = rebuildAndKeep();
   }
-  auto fork = restoring.fork();
-  auto mine = fork.addBranch();
-  background_.add(fork.addBranch().ignoreResult().then(
-      [this, key]() { restoring_.erase(key); },
-      [this, key](kj::Exception&& e) {
-        restoring_.erase(key);
-        kj::throwRecoverableException(kj::mv(e));  // (logged by the task set)
-      }));
-  restoring_.emplace(key, kj::mv(fork));
-  return mine;
+  return restoring;
 }
 
 void EcService::forgetRestored(const std::string& bucket, const std::string& name) {

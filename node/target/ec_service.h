@@ -28,6 +28,7 @@
 #include "common/status.h"
 #include "meta/bmd.h"
 #include "node/node_context.h"
+#include "node/single_flight.h"
 #include "node/store/lom.h"
 #include "node/target/kept_restores.h"
 
@@ -116,15 +117,18 @@ class EcService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<bool> ensureMain(const std::string& bucket, const std::string& name);
   kj::Promise<uint64_t> rebuildFrom(std::string bucket, std::string after,
                                     std::function<bool()> stop, uint64_t restored);
+  // restoreDegraded's one run: the kept copy if the slices still describe it, else a rebuild.
+  kj::Promise<Result<EcRestored>> rebuildOrKept(std::string bucket, std::string name,
+                                                bool keepAtOnce);
   void taskFailed(kj::Exception&& exception) override;
 
   NodeContext& ctx_;
-  kj::TaskSet background_;  // write-backs, and dropping finished rebuilds from restoring_
+  kj::TaskSet background_;  // write-backs, and the ends of restoring_'s runs
   static constexpr size_t kKeptRestoreBytes = size_t{1} << 30;
   static constexpr auto kKeptRestoreFor = std::chrono::seconds(30);
   KeptRestores kept_{kKeptRestoreBytes, kKeptRestoreFor};
   // Degraded rebuilds under way, by bucket and name.
-  std::map<std::pair<std::string, std::string>, kj::ForkedPromise<Result<EcRestored>>> restoring_;
+  SingleFlight<std::pair<std::string, std::string>, Result<EcRestored>> restoring_{background_};
 };
 
 }  // namespace ais::node

@@ -41,6 +41,10 @@ run_built ec_bench --benchmark_min_time=0.01 && figures_ok ec_bench "$OUT/ec_ben
 run_built metrics_bench --benchmark_min_time=0.01 && figures_ok metrics_bench "$OUT/metrics_bench" \
   '/^BM_Record/ { n++; if (!($2 > 0)) bad = 1 } END { exit !(n == 7 && !bad) }'
 
+# Rows: | socket kind | CPU µs | wall µs |, TCP and Unix.
+run_built loopback_rtt 2000 && figures_ok loopback_rtt "$OUT/loopback_rtt" -F'|' \
+  '/TCP|Unix/ { n++; if (!($3 > 0 && $4 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
+
 # Rows: size bucket op obj/s MiB/s vs-plain, 9 of them (plain, mirror, EC, the victims' objects
 # healthy, degraded EC read once and again)
 run_built protection_bench --threads 2 --seconds 0.3 --sizes small &&

@@ -302,13 +302,46 @@ class Client::Impl {
     });
   }
 
-  // Continuation helper: drops the connection on transport faults so the next attempt redials.
+  // Continuation helper for a call to the node at ep: drops the connection on transport faults
+  // so the next attempt redials, and fails the call when the node stops answering (see
+  // whileAnswering): a hung node (stopped, its loop stuck, its network black-holed) then costs
+  // seconds instead of the request's whole timeout, and the retry routes around it (with EC, a
+  // degraded PUT or read at the next target).
   template <typename T>
   kj::Promise<Result<T>> guard(const std::string& ep, kj::Promise<Result<T>> p) {
-    return p.catch_([this, ep](kj::Exception&& e) -> Result<T> {
-      pool_->drop(ep);
-      return proto::statusFromException(e);
-    });
+    return p.exclusiveJoin(whileAnswering<T>(ep))
+        .catch_([this, ep](kj::Exception&& e) -> Result<T> {
+          pool_->drop(ep);
+          return proto::statusFromException(e);
+        });
+  }
+
+  // Never resolves while the node at ep answers: once a call to it has been out for
+  // kProbeEvery, and every kProbeEvery after, the node is asked a cheap question (getMeta, the
+  // primary's liveness check too) on the same connection. No answer within kProbeLimit (an
+  // answer that is an error counts as one): kUnavailable. A node merely busy answers: its loop
+  // does no disk work.
+  static constexpr auto kProbeEvery = 5 * kj::SECONDS;
+  static constexpr auto kProbeLimit = 5 * kj::SECONDS;
+  template <typename T>
+  kj::Promise<Result<T>> whileAnswering(std::string ep) {
+    return pool_->timer()
+        .afterDelay(kProbeEvery)
+        .then([this, ep] {
+          auto asked = pool_->get(ep).getMetaRequest().send().then(
+              [](auto&&) { return true; },
+              [](kj::Exception&& e) { return e.getType() != kj::Exception::Type::DISCONNECTED; });
+          return pool_->timer()
+              .timeoutAfter(kProbeLimit, kj::mv(asked))
+              .catch_([](kj::Exception&&) { return false; });
+        })
+        .then([this, ep](bool answered) -> kj::Promise<Result<T>> {
+          if (answered) return whileAnswering<T>(ep);
+          pool_->drop(ep);
+          return Result<T>(Status(Code::kUnavailable,
+                                  "node at " + ep + " stopped answering (a call to it was out " +
+                                      "and a probe got no reply within 5 s)"));
+        });
   }
 
   Result<const meta::NodeInfo*> owner(const meta::Smap& smap, const std::string& bucket,

@@ -284,6 +284,32 @@ cp "$WORK/kp-newer" "$WORK/src/$kp"
 if [[ -z $kept ]]; then pass kept_rebuild_checked_against_slices; else
   fail kept_rebuild_checked_against_slices "$kp (owner $kpowner):$kept"
 fi
+# A hung owner (stopped: its connections stay open, nothing answers) costs a client seconds, not
+# the request's whole timeout (60 s): a call out to a node for 5 s makes the client probe it, and
+# with no answer within 5 s more it routes around it: a degraded PUT, then a degraded read.
+hg=$(ls "$WORK/src" | grep -v -e "^$ow\$" -e "^$kp\$" | tail -n 2 | head -n 1)
+hgowner=$("$AIS" object head "ais://ec21/$hg" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+hgpid=$(pgrep -f "$AIS_DEV_DIR/$hgowner/aisnode.json" | head -1)
+head -c 110000 /dev/urandom >"$WORK/hg-newer"
+hung=""
+if [[ -n $hgpid ]]; then
+  kill -STOP "$hgpid"
+  t0=$(date +%s)
+  timeout 120 "$AIS" put -q "$WORK/hg-newer" "ais://ec21/$hg" >/dev/null 2>&1 || hung+=" put-failed"
+  t1=$(date +%s)
+  timeout 120 "$AIS" get -q "ais://ec21/$hg" "$WORK/got/hg" >/dev/null 2>&1 &&
+    cmp -s "$WORK/hg-newer" "$WORK/got/hg" || hung+=" get-failed"
+  t2=$(date +%s)
+  kill -CONT "$hgpid"
+  ((t1 - t0 <= 30)) || hung+=" put-took-$((t1 - t0))s"
+  ((t2 - t1 <= 30)) || hung+=" get-took-$((t2 - t1))s"
+else
+  hung=" no pid for $hgowner"
+fi
+cp "$WORK/hg-newer" "$WORK/src/$hg"
+if [[ -z $hung ]]; then pass hung_owner_routed_around; else
+  fail hung_owner_routed_around "$hg (owner $hgowner stopped):$hung"
+fi
 
 # Deletes take the slices and replicas along.
 before=$(held_files ec21)

@@ -58,6 +58,13 @@ struct ObjectRef {
   # change tokens (bucketChanges) leave a mount's own writes out of the tokens it answers that
   # mount, so its cached listings, which it edits itself, outlive its own writes.
   writer @8 :UInt64;
+  # PUT (a client's, not a move): when the client sent the write, by its clock, in ns since the
+  # epoch (a streamed PUT: its commit, PutStream.commit's issuedNs). The version's modification
+  # time (never later than the commit here), and the order of the writes of a name: a commit
+  # sent before the current version was made does not replace it. So a PUT whose client gave up
+  # on a hung target (and retried elsewhere), committed when that target resumes, never undoes a
+  # write made meanwhile. 0: not known (the commit's time; it replaces whatever is there).
+  issuedNs @9 :Int64;
 }
 
 struct NodeStatus {
@@ -130,7 +137,8 @@ interface PutStream {
   # checksum: xxhash64 of all chunks as the sender computed it; the target refuses a mismatch.
   # custom (with replaceCustom): the object's metadata instead of beginPut's, committed with the
   # bytes in one step (e.g. an S3 ETag known only once the last byte arrived).
-  commit @1 (checksum :UInt64, custom :List(KeyValue), replaceCustom :Bool)
+  # issuedNs: when the client sent this commit (ObjectRef.issuedNs; 0: not known).
+  commit @1 (checksum :UInt64, custom :List(KeyValue), replaceCustom :Bool, issuedNs :Int64)
       -> (status :Status, attrs :ObjectAttrs);
   # length zero bytes at this point of the stream, not sent: the target leaves a hole in its file
   # (a sparse object) and hashes them as bytes (the checksum covers them like any chunk).

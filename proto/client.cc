@@ -188,6 +188,7 @@ Result<ObjectInfo> Client::put(const std::string& bucket, const std::string& nam
         req.getRef().setIfAbsent(options.ifAbsent);
         req.getRef().setIfVersion(options.ifVersion);
         req.getRef().setDegraded(route->degraded);
+        req.getRef().setIssuedNs(Impl::issuedAt(options));
         req.setData(asBytes(data));
         req.setChecksum(XXH64(data.data(), data.size(), 0));
         if (!options.custom.empty()) {
@@ -822,6 +823,7 @@ Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
                          req.getRef().setIfAbsent(options.ifAbsent);
                          req.getRef().setIfVersion(options.ifVersion);
                          req.getRef().setDegraded(degraded);
+                         req.getRef().setIssuedNs(options.issuedNs);  // (else: the commit's)
                          if (!options.custom.empty()) {
                            proto::toWire(options.custom, req.initCustom(options.custom.size()));
                          }

@@ -75,6 +75,10 @@ struct PutOptions {
   // Store only if the object is this version now (atomic with the commit): VersionChanged
   // otherwise (S3 `If-Match`, after a HEAD that found the ETag). 0: whatever is there.
   uint64_t ifVersion = 0;
+  // When the write was issued (ns since the epoch, this host's clock); 0: when each attempt
+  // sends it (a streamed PUT: its commit). The version's modification time, and a commit issued
+  // before the current version was made does not replace it (ais.capnp ObjectRef.issuedNs).
+  int64_t issuedNs = 0;
 };
 
 // One object of a putBatch: its bytes must stay valid for the call.

@@ -24,12 +24,18 @@ std::vector<Result<ObjectInfo>> Client::putBatch(const std::string& bucket,
                                       Result<ObjectInfo>(Status(Code::kInternal, "not sent")));
   std::vector<size_t> pending;
   std::vector<uint64_t> sums(items.size());
+  const int64_t issued = Impl::issuedAt({});  // (items that give none)
+  auto issuedOf = [issued](const BatchPut& it) {
+    return it.options.issuedNs ? it.options.issuedNs : issued;
+  };
   for (size_t i = 0; i < items.size(); ++i) {
     const BatchPut& it = items[i];
     if (Status st = checkNames(impl_->options_, bucket, it.name); !st.ok()) {
       out[i] = st;
     } else if (it.data.size() > kInlinePutMax) {
-      out[i] = put(bucket, it.name, it.data, it.options);
+      PutOptions opts = it.options;
+      opts.issuedNs = issuedOf(it);
+      out[i] = put(bucket, it.name, it.data, opts);
     } else {
       sums[i] = XXH64(it.data.data(), it.data.size(), 0);
       pending.push_back(i);
@@ -76,6 +82,7 @@ std::vector<Result<ObjectInfo>> Client::putBatch(const std::string& bucket,
             item.getRef().setIfAbsent(it.options.ifAbsent);
             item.getRef().setIfVersion(it.options.ifVersion);
             item.getRef().setDegraded(degraded);
+            item.getRef().setIssuedNs(issuedOf(it));
             item.setData(asBytes(it.data));
             item.setChecksum(sums[i]);
             if (!it.options.custom.empty()) {

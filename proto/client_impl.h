@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <kj/vector.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/zeros.h"
 #include "meta/codec.h"
 #include "meta/hrw.h"
@@ -338,9 +340,11 @@ class Client::Impl {
         .then([this, ep](bool answered) -> kj::Promise<Result<T>> {
           if (answered) return whileAnswering<T>(ep);
           pool_->drop(ep);
-          return Result<T>(Status(Code::kUnavailable,
-                                  "node at " + ep + " stopped answering (a call to it was out " +
-                                      "and a probe got no reply within 5 s)"));
+          return Result<T>(Status(
+              Code::kUnavailable,
+              fmt::format("node at {} stopped answering (a call to it was out and a probe got no "
+                          "reply within {} s)",
+                          ep, kProbeLimit / kj::SECONDS)));
         });
   }
 
@@ -374,6 +378,11 @@ class Client::Impl {
     return p;
   }
 
+  // A write's issue time as an attempt sends it (PutOptions::issuedNs): the caller's, else now.
+  static int64_t issuedAt(const PutOptions& opts) {
+    return opts.issuedNs ? opts.issuedNs : unixNowNs();
+  }
+
   void fillRef(wire::ObjectRef::Builder ref, const meta::Smap& smap, const std::string& bucket,
                const std::string& name) {
     ref.setBucket(bucket);
@@ -392,19 +401,21 @@ class Client::Impl {
     req.getRef().setIfAbsent(opts.ifAbsent);
     req.getRef().setIfVersion(opts.ifVersion);
     req.getRef().setDegraded(degraded);
+    req.getRef().setIssuedNs(opts.issuedNs);
     if (!opts.custom.empty()) proto::toWire(opts.custom, req.initCustom(opts.custom.size()));
     // Wait for the target's go-ahead: a refused PUT (no bucket, stale Smap) must not look like a
     // broken stream.
-    return req.send().then([this, &src](capnp::Response<wire::Node::BeginPutResults>&& r)
+    return req.send().then([this, &src, &opts](capnp::Response<wire::Node::BeginPutResults>&& r)
                                -> kj::Promise<Result<ObjectInfo>> {
       Status s = toStatus(r.getStatus());
       if (!s.ok()) return Result<ObjectInfo>(s);
       wire::PutStream::Client stream = r.getStream();
       return writeChunks(stream, src)
-          .then([stream, &src](Status st) mutable -> kj::Promise<Result<ObjectInfo>> {
+          .then([stream, &src, &opts](Status st) mutable -> kj::Promise<Result<ObjectInfo>> {
             if (!st.ok()) return Result<ObjectInfo>(st);
             auto commit = stream.commitRequest();
             commit.setChecksum(src.digest());
+            commit.setIssuedNs(issuedAt(opts));
             return commit.send().then(
                 [](capnp::Response<wire::PutStream::CommitResults>&& r) -> Result<ObjectInfo> {
                   Status s = toStatus(r.getStatus());

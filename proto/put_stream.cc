@@ -1,5 +1,6 @@
 #include "proto/put_stream.h"
 
+#include "common/clock.h"
 #include "proto/wire.h"
 
 namespace ais::proto {
@@ -20,6 +21,7 @@ kj::Promise<Result<ObjectInfo>> putStreamCommit(
   KJ_IF_MAYBE (s, stream) {
     auto req = s->commitRequest();
     req.setChecksum(checksum);
+    req.setIssuedNs(unixNowNs());  // (its order among the name's writes: ais.capnp)
     if (custom) {
       req.setReplaceCustom(true);
       if (!custom->empty()) toWire(*custom, req.initCustom(custom->size()));

@@ -103,6 +103,7 @@ Result<std::unique_ptr<PutHandle>> LocalTarget::beginPut(const std::string& buck
                                                          const PutOptions& opts) {
   node::ObjectRef ref{bucket, name, false, opts.ifAbsent};
   ref.ifVersion = opts.ifVersion;
+  ref.issuedNs = opts.issuedNs;
   auto box = call<LocalPutHandle::Box*>([&] {
     return objects_.beginPut(ref, opts.custom)
         .then([](Result<kj::Own<wire::PutStream::Server>> server) -> Result<LocalPutHandle::Box*> {

@@ -36,6 +36,9 @@ struct Lom {
   // Bytes of the content stored as holes (a sparse object: what a file system's st_blocks
   // leaves out); 0 for a dense object and for objects stored before it was kept.
   uint64_t holeBytes = 0;
+  // Not stored: set on a commit's answer when the write did not become the current version (a
+  // newer one was there: PutOptions::issuedNs); it was dropped, or kept as a noncurrent version.
+  bool superseded = false;
 
   bool operator==(const Lom&) const = default;
   // True if LomDb holds a blocks key for this object (more than one block).

@@ -32,6 +32,15 @@ struct PutOptions {
   bool ifAbsent = false;
   // The LOM's modification time (an object moved between targets keeps its own); 0: now.
   int64_t mtimeNs = 0;
+  // A client's write (mtimeNs 0): when the client issued it, by its clock (its retries, on any
+  // target, keep it); 0: unknown. It is the LOM's modification time (never later than the
+  // commit) and orders the writes of a name: a commit issued before the current version's
+  // modification time does not replace it (the later-issued write wins, whatever the order of
+  // the commits, as S3's "the request with the latest timestamp wins"). Such a write answers
+  // with Lom::superseded; in a bucket with versioning enabled it is kept as a noncurrent
+  // version, else dropped. So a write whose client gave up on a hung target, committed when that
+  // target resumes, never undoes a newer write another target took meanwhile.
+  int64_t issuedNs = 0;
   // Commit only if the object is this version now (under the name lock, with the commit):
   // kVersionChanged otherwise, nothing stored. 0: any (or none).
   uint64_t ifVersion = 0;
@@ -56,6 +65,8 @@ class ObjectWriter {
   // Replaces the custom metadata given to beginPut; lands in the LOM with the bytes at commit
   // (e.g. an ETag known only after the last byte).
   void setCustom(std::map<std::string, std::string> custom) { opts_.custom = std::move(custom); }
+  // PutOptions::issuedNs, known only at commit (a streamed PUT's commit says when it was sent).
+  void setIssuedNs(int64_t ns) { opts_.issuedNs = ns; }
   // The checksum type the LOM keeps (the bucket's checksum.type); set before the first write.
   void setChecksumType(std::string type);
   uint64_t bytesWritten() const { return size_; }

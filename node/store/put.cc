@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -79,7 +80,11 @@ Lom Store::newLom(const ObjectWriter& w, uint64_t checksum) const {
     lom.checksumValue = fmt::format("{:016x}", checksum);
   }
   lom.mtimeNs = lom.atimeNs = unixNowNs();
-  if (w.opts_.mtimeNs > 0) lom.mtimeNs = w.opts_.mtimeNs;
+  if (w.opts_.mtimeNs > 0) {
+    lom.mtimeNs = w.opts_.mtimeNs;
+  } else if (w.opts_.issuedNs > 0) {
+    lom.mtimeNs = std::min(lom.mtimeNs, w.opts_.issuedNs);  // (a fast client clock: the commit's)
+  }
   lom.custom = w.opts_.custom;
   return lom;
 }
@@ -111,6 +116,7 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
     if (auto placed = placeMovedLocked(w, lom, blocks)) return std::move(*placed);
   }
   AIS_RETURN_IF_ERROR(checkConditionsLocked(w));
+  if (auto lost = supersededLocked(w, lom, blocks, policy.versioning)) return std::move(*lost);
   if (w.opts_.mtimeNs == 0 && !meta::isVersionsBucket(w.bucket_)) {
     // A client's write (not a move): versioning keeps what it replaces, before anything changes.
     AIS_RETURN_IF_ERROR(
@@ -150,6 +156,35 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
       installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {}, true);
   if (installed.ok()) AIS_RETURN_IF_ERROR(dropExtraCopiesLocked(w.bucket_, w.name_, copies));
   return installed;
+}
+
+std::optional<Result<Lom>> Store::supersededLocked(ObjectWriter& w, Lom& lom,
+                                                   const BlockSums& blocks, Versioning v) {
+  using Out = std::optional<Result<Lom>>;
+  if (w.opts_.issuedNs <= 0 || w.opts_.mtimeNs != 0) return std::nullopt;
+  auto cur = readLom(w.mp_, w.bucket_, w.name_);
+  if (!cur.ok() || !cur->has_value() || (*cur)->mtimeNs <= lom.mtimeNs) return std::nullopt;
+  log::info("{}/{}: a write issued at {} is older than the current version ({}): not current",
+            w.bucket_, w.name_, lom.mtimeNs, (*cur)->mtimeNs);
+  if (v != Versioning::kEnabled || meta::isVersionsBucket(w.bucket_)) {
+    ::unlink(w.workPath_.c_str());  // dropped (the caller treats the work file as used)
+    lom.superseded = true;
+    return Out(std::move(lom));
+  }
+  // Kept among the key's versions, by its time (the current one stays).
+  const std::string id = meta::newVersionId();
+  lom.custom[std::string(kVersionIdKey)] = id;
+  lom.custom.erase(std::string(kDeleteMarkerKey));
+  lom.version = (*cur)->version;
+  Lom kept = lom;
+  kept.name = meta::versionName(w.name_, id);
+  const std::string vb = meta::versionsBucket(w.bucket_);
+  auto installed = installLocked(w.mp_, vb, w.workPath_, std::move(kept), blocks, w.opts_.fsync, {},
+                                 /*keepVersion=*/true);
+  if (!installed.ok()) return Out(installed.status());
+  if (copiesOf(vb) > 1) requestRepair(vb, installed->name);  // its mirror copies
+  lom.superseded = true;
+  return Out(std::move(lom));
 }
 
 Status Store::dropExtraCopiesLocked(std::string_view bucket, std::string_view name,

@@ -89,6 +89,13 @@ std::vector<Result<Lom>> Store::putGroup(std::string_view bucket, std::vector<Gr
         in.src = w.workPath_;
         in.lom = newLom(w, staged[k].checksum);
         in.blocks = w.hasher_.blocks();
+        // (Versioned buckets never come here: the group is unversioned, a superseded write is
+        // dropped.)
+        if (auto lost = supersededLocked(w, in.lom, in.blocks, Versioning::kOff)) {
+          if (lost->ok()) w.finished_ = true;
+          out[staged[k].index] = std::move(*lost);
+          continue;
+        }
         installs.push_back(std::move(in));
         installed.push_back(k);
       }

@@ -327,6 +327,11 @@ class Store {
   // ObjectExists when the writer asked ifAbsent and an object it does not supersede is there;
   // VersionChanged when it asked ifVersion and the object is another version (name locked).
   Status checkConditionsLocked(const ObjectWriter& w);
+  // A client's write issued before the current version was made (PutOptions::issuedNs): kept
+  // as a noncurrent version (versioning enabled) or dropped, with Lom::superseded; nullopt if it
+  // is to be installed as the current version.
+  std::optional<Result<Lom>> supersededLocked(ObjectWriter& w, Lom& lom, const BlockSums& blocks,
+                                              Versioning v);
   // head() after its name checks: the main copy's LOM, else the newest copy's elsewhere.
   Result<Lom> currentLom(std::string_view bucket, std::string_view name,
                          const std::vector<size_t>& order);

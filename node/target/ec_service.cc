@@ -120,10 +120,14 @@ kj::Promise<Status> putHeld(wire::Node::Client node, uint64_t smapVersion,
                             std::map<std::string, std::string> meta) {
   const std::string& bytes = enc->parts[part];
   uint64_t sum = XXH64(bytes.data(), bytes.size(), 0);
+  // Stamped with its generation: a piece of an older generation (a late commit on a target that
+  // hung) never replaces a newer one (store::PutOptions::issuedNs).
+  const int64_t gen = static_cast<int64_t>(parseU64(meta, kGen).value_or(0));
   if (bytes.size() <= kInlineSliceBytes) {
     auto req = node.putObjectRequest();
     setLocalRef(req.initRef(), bucket, name);
     req.getRef().setSmapVersion(smapVersion);
+    req.getRef().setIssuedNs(gen);
     req.setData(kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
     req.setChecksum(sum);
     proto::toWire(meta, req.initCustom(meta.size()));
@@ -132,6 +136,7 @@ kj::Promise<Status> putHeld(wire::Node::Client node, uint64_t smapVersion,
   auto req = node.beginPutRequest();
   setLocalRef(req.initRef(), bucket, name);
   req.getRef().setSmapVersion(smapVersion);
+  req.getRef().setIssuedNs(gen);
   proto::toWire(meta, req.initCustom(meta.size()));
   return req.send().then([enc, part, sum](auto&& r) -> kj::Promise<Status> {
     Status st = proto::toStatus(r.getStatus());

@@ -360,6 +360,7 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
   opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
   opts.ifVersion = ref.ifVersion;
   opts.mtimeNs = ref.mtimeNs;
+  opts.issuedNs = ref.issuedNs;
   opts.changeWriter = ref.writer;
   return ctx_.io
       ->run(mp,
@@ -374,7 +375,10 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
               return (*writer)->commit(checksum);
             })
       .then([this, ref, data](Result<store::Lom> lom) -> kj::Promise<Result<store::Lom>> {
-        if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
+        // (A superseded write is not the object: the newer one is protected already.)
+        if (!lom.ok() || lom->superseded || ref.localOnly || !ec_.propsOf(ref.bucket)) {
+          return kj::mv(lom);
+        }
         forgetTombstone(ref.bucket, ref.name);  // written again
         // The bytes are at hand: cut them, no read back.
         return ec_.protectBytes(ref.bucket, *lom, data)
@@ -418,6 +422,7 @@ kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector
              std::string_view(reinterpret_cast<const char*>(it.data.begin()), it.data.size()),
              it.checksum, putOptions(bucket, std::move(it.custom))});
         group.back().opts.changeWriter = it.ref.writer;
+        group.back().opts.issuedNs = it.ref.issuedNs;
       }
       work.add(ctx_.io
                    ->run(mp, [store = ctx_.store.get(), bucket = bucket,
@@ -433,7 +438,9 @@ kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector
 
 kj::Promise<Result<store::Lom>> ObjectService::protectCommitted(const ObjectRef& ref,
                                                                 Result<store::Lom> lom) {
-  if (!lom.ok() || ref.localOnly || !ec_.propsOf(ref.bucket)) return kj::mv(lom);
+  if (!lom.ok() || lom->superseded || ref.localOnly || !ec_.propsOf(ref.bucket)) {
+    return kj::mv(lom);
+  }
   forgetTombstone(ref.bucket, ref.name);  // written again: its newer pieces are the ones
   return ec_.protect(ref.bucket, ref.name)
       .then([this, ref, lom = std::move(lom)](Status st) mutable {
@@ -633,6 +640,7 @@ kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(
               opts.ifAbsent = ref.ifAbsent;  // checked again, atomically, at commit
               opts.ifVersion = ref.ifVersion;
               opts.mtimeNs = ref.mtimeNs;
+              opts.issuedNs = ref.issuedNs;
               opts.changeWriter = ref.writer;
               return store->beginPut(ref.bucket, ref.name, std::move(opts));
             })

@@ -41,6 +41,7 @@ struct ObjectRef {
   bool degraded = false;   // GET/HEAD: the owner is down; serve from EC slices or replicas
   uint64_t ifVersion = 0;  // PUT/DELETE: VersionChanged unless the object is this version now
   uint64_t writer = 0;     // the aisfs mount making the change (store/change_writer.h); 0: anyone
+  int64_t issuedNs = 0;  // PUT: when the client issued it (store::PutOptions::issuedNs); 0: unknown
 };
 
 // Which bytes a GET wants and how they travel.

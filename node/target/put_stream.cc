@@ -46,6 +46,7 @@ kj::Promise<void> PutStreamImpl::commit(CommitContext context) {
   std::optional<std::map<std::string, std::string>> custom;
   if (params.getReplaceCustom()) custom = proto::fromWire(params.getCustom());
   uint64_t checksum = params.getChecksum();
+  if (int64_t issued = params.getIssuedNs(); issued > 0) writer->setIssuedNs(issued);
   return io_
       .run(mp_,
            [writer, err = error_, custom = std::move(custom), checksum,

@@ -21,14 +21,9 @@ namespace {
 
 template <typename Ref>
 ObjectRef objectRef(Ref ref) {
-  return ObjectRef{proto::str(ref.getBucket()),
-                   proto::str(ref.getName()),
-                   ref.getLocalOnly(),
-                   ref.getIfAbsent(),
-                   ref.getMtimeNs(),
-                   ref.getDegraded(),
-                   ref.getIfVersion(),
-                   ref.getWriter()};
+  return ObjectRef{proto::str(ref.getBucket()), proto::str(ref.getName()), ref.getLocalOnly(),
+                   ref.getIfAbsent(),           ref.getMtimeNs(),          ref.getDegraded(),
+                   ref.getIfVersion(),          ref.getWriter(),           ref.getIssuedNs()};
 }
 
 // Fills the results' attrs from a LOM, or their status from the error.

@@ -6,7 +6,8 @@
 # and in slices on disk: reads return the right bytes (restored and written back), never wrong
 # ones. Overwrites never serve an older generation; deletes remove the slices, also while the
 # owner or a holder is down (repeated there, durably, once it is back); a restarted owner never
-# serves its older copy, not even before it caught up (S3 and member reads). ec-encode of a
+# serves its older copy, not even before it caught up (S3 and member reads); a PUT a hung owner
+# commits late never undoes a newer write taken meanwhile. ec-encode of a
 # populated bucket, interrupted by a node kill and run again, leaves every object protected.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -292,6 +293,7 @@ hgowner=$("$AIS" object head "ais://ec21/$hg" --json | $PY -c 'import json,sys; 
 hgpid=$(pgrep -f "$AIS_DEV_DIR/$hgowner/aisnode.json" | head -1)
 head -c 110000 /dev/urandom >"$WORK/hg-newer"
 hung=""
+late=""
 if [[ -n $hgpid ]]; then
   kill -STOP "$hgpid"
   t0=$(date +%s)
@@ -300,15 +302,30 @@ if [[ -n $hgpid ]]; then
   timeout 120 "$AIS" get -q "ais://ec21/$hg" "$WORK/got/hg" >/dev/null 2>&1 &&
     cmp -s "$WORK/hg-newer" "$WORK/got/hg" || hung+=" get-failed"
   t2=$(date +%s)
+  # A second write while the owner still hangs: degraded too. The first PUT's messages still sit
+  # in the owner's socket: when it resumes it commits them, late. That stale write must not win
+  # over the newer one (the later-issued write is the object, whatever the order of the commits).
+  head -c 110000 /dev/urandom >"$WORK/hg-newest"
+  timeout 120 "$AIS" put -q "$WORK/hg-newest" "ais://ec21/$hg" >/dev/null 2>&1 || late+=" put2-failed"
   kill -CONT "$hgpid"
   ((t1 - t0 <= 30)) || hung+=" put-took-$((t1 - t0))s"
   ((t2 - t1 <= 30)) || hung+=" get-took-$((t2 - t1))s"
+  sleep 4  # the late commit, and the handover round after it
+  for i in 1 2 3; do
+    "$AIS" get -q "ais://ec21/$hg" "$WORK/got/hg-late$i" >/dev/null 2>&1 || { late+=" read$i-failed"; continue; }
+    cmp -s "$WORK/hg-newest" "$WORK/got/hg-late$i" ||
+      late+=" read$i:$(cmp -s "$WORK/hg-newer" "$WORK/got/hg-late$i" && echo stale-first-put || echo other)"
+    sleep 1
+  done
 else
   hung=" no pid for $hgowner"
 fi
-cp "$WORK/hg-newer" "$WORK/src/$hg"
+cp "$WORK/hg-newest" "$WORK/src/$hg"
 if [[ -z $hung ]]; then pass hung_owner_routed_around; else
   fail hung_owner_routed_around "$hg (owner $hgowner stopped):$hung"
+fi
+if [[ -z $late && -z $hung ]]; then pass hung_owner_late_commit_loses; else
+  fail hung_owner_late_commit_loses "$hg (owner $hgowner stopped):${late:-$hung}"
 fi
 
 # Deletes take the slices and replicas along.

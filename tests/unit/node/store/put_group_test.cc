@@ -30,24 +30,9 @@ class PutGroupTest : public ::testing::Test {
     store_ = std::move(s).value();
   }
   std::string get(std::string_view name, std::string_view bucket = "bkt") {
-    auto r = store_->openObject(bucket, name);
-    if (!r.ok()) return "<" + r.status().toString() + ">";
-    std::string out((*r)->lom().size, '\0');
-    auto n = (*r)->read(out.data(), out.size(), 0);
-    if (!n.ok() || *n != out.size()) return "<short read>";
-    return out;
+    return testing::readObject(*store_, bucket, name);
   }
-  size_t workFiles() {
-    size_t n = 0;
-    for (const auto& mp : store_->mountpaths()) {
-      std::error_code ec;
-      for (auto it = std::filesystem::recursive_directory_iterator(mp, ec);
-           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->path().string().find("/%wk/") != std::string::npos && it->is_regular_file()) ++n;
-      }
-    }
-    return n;
-  }
+  size_t workFiles() { return testing::workFileCount(*store_); }
   Store::GroupPut item(std::string name, const std::string& data, bool withChecksum = true) {
     Store::GroupPut g;
     g.name = std::move(name);

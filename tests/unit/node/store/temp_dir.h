@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "node/store/store.h"
 #include "tests/lib/file_damage.h"
@@ -53,6 +54,29 @@ class OneMountpathStoreTest : public ::testing::Test {
 };
 
 using ais::testing::flipByte;
+
+// The whole content of bucket/name, or "<error>" / "<short read>".
+inline std::string readObject(Store& store, std::string_view bucket, std::string_view name) {
+  auto r = store.openObject(bucket, name);
+  if (!r.ok()) return "<" + r.status().toString() + ">";
+  std::string out((*r)->lom().size, '\0');
+  auto n = (*r)->read(out.data(), out.size(), 0);
+  if (!n.ok() || *n != out.size()) return "<short read>";
+  return out;
+}
+
+// Work files (PUTs not yet committed, or left behind) on every mountpath of the store.
+inline size_t workFileCount(const Store& store) {
+  size_t n = 0;
+  for (const auto& mp : store.mountpaths()) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(mp, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().string().find("/%wk/") != std::string::npos && it->is_regular_file()) ++n;
+    }
+  }
+  return n;
+}
 
 // Deterministic pseudo-random bytes (an LCG), different per seed.
 inline std::string pattern(size_t n, uint64_t seed = 1) {

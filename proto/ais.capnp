@@ -202,8 +202,12 @@ interface Node {
   # archpath (non-empty): the range is of that member of the archive shard (attrs: the shard's,
   # with the member's size; no whole-object checksum). archiveMime (non-empty): the shard's
   # format (tar, tgz, tar.gz, tar.lz4, zip), else by its name's extension, else its first bytes.
+  # ifVersion, ifChecksum (non-zero): VersionChanged unless the object is that version with that
+  # xxhash64 (a reader that took the object's attributes, or its first piece, in an earlier call:
+  # version numbers alone can repeat, e.g. a name deleted and written again).
   getObject @11 (ref :ObjectRef, offset :UInt64, length :UInt64, toEnd :Bool, inlineMax :UInt32,
-                 sink :ByteSink, ifVersion :UInt64, archpath :Text, archiveMime :Text)
+                 sink :ByteSink, ifVersion :UInt64, archpath :Text, archiveMime :Text,
+                 ifChecksum :UInt64)
       -> (status :Status, attrs :ObjectAttrs, data :Data, sentBytes :UInt64, dataChecksum :UInt64);
   headObject @12 (ref :ObjectRef) -> (status :Status, attrs :ObjectAttrs);
   # In a bucket with S3 object versioning (BucketProps.objectVersioning), a client's delete keeps

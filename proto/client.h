@@ -45,6 +45,9 @@ struct ByteRange {
   // The shard's format (tar, tgz, tar.gz, tar.lz4, zip or a MIME type); empty: by the name's
   // extension, else by its first bytes.
   std::string archiveMime;
+  // Non-zero: VersionChanged unless the object's xxhash64 is this (with a version to match, the
+  // very object a reader took its attributes or first piece from: version numbers can repeat).
+  uint64_t ifChecksum = 0;
 };
 
 // One member of an archive shard (Client::listArchive).

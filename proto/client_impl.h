@@ -456,6 +456,7 @@ class Client::Impl {
       req.setToEnd(!range->length.has_value());
       req.setLength(range->length.value_or(0));
       if (!range->archpath.empty()) req.setArchpath(range->archpath);
+      req.setIfChecksum(range->ifChecksum);
     } else {
       req.setToEnd(true);
     }

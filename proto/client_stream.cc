@@ -146,6 +146,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
       req.setToEnd(!range.length.has_value());
       req.setLength(range.length.value_or(0));
       req.setIfVersion(ifVersion);
+      req.setIfChecksum(range.ifChecksum);
       if (!range.archpath.empty()) req.setArchpath(range.archpath);
       if (!range.archiveMime.empty()) req.setArchiveMime(range.archiveMime);
       req.setInlineMax(0);

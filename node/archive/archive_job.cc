@@ -148,6 +148,7 @@ Status buildShard(Client& client, const ArchivePlan& plan, const ShardPlan& shar
       ByteRange range;
       range.offset = off;
       range.length = std::min<uint64_t>(len, info->size - off);
+      range.ifChecksum = info->checksum;
       size_t got = 0;
       auto r = client.getStream(plan.src, name, range, info->version, [&](std::string_view c) {
         if (got + c.size() > len) return Status(Code::kInternal, "more bytes than asked");

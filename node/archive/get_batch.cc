@@ -82,6 +82,7 @@ Status describe(Client& client, GetBatch::Entry& e) {
     if (!info.ok()) return info.status();
     whole = info->size;
     e.version = info->version;
+    e.checksum = info->checksum;
     e.mtimeSec = info->mtimeNs / 1'000'000'000;
   } else {
     auto listing = client.memberToRead(it.bucket, it.name, it.archpath);
@@ -92,6 +93,7 @@ Status describe(Client& client, GetBatch::Entry& e) {
     }
     whole = m.size;
     e.version = listing->shard.version;
+    e.checksum = listing->shard.checksum;
     e.mtimeSec = m.mtimeSec;
   }
   if (it.start > whole) {
@@ -215,6 +217,7 @@ Status GetBatch::stream(Client& client, const Sink& sink) const {
     range.offset = e.item.start;
     range.length = e.size;
     range.archpath = e.item.archpath;
+    range.ifChecksum = e.checksum;
     uint64_t got = 0;
     auto info =
         client.getStream(e.item.bucket, e.item.name, range, e.version, [&](std::string_view chunk) {

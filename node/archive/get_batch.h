@@ -53,6 +53,7 @@ class GetBatch {
     std::string tarName;
     uint64_t size = 0;
     uint64_t version = 0;
+    uint64_t checksum = 0;  // the object's (the shard's) xxhash64: read pinned to it too
     int64_t mtimeSec = 0;
     Status missing;       // continueOnError: why the item is a placeholder
     std::string headers;  // its TAR header block(s)

@@ -22,16 +22,24 @@ struct Within {
   std::string archpath, archiveMime;
 };
 
+// The version whose headers go out: its number and its xxhash64 (0: not known). Both are asked
+// for: a number alone can repeat (a name deleted and written again; a copy a target took for a
+// down owner), and bytes of another object must never follow those headers.
+struct Pinned {
+  uint64_t version = 0;
+  uint64_t checksum = 0;
+};
+
 // Up to kForwardFirstPiece bytes at off (len bytes wanted in all); kVersionChanged unless they
-// come from `version` (of the object, or of the shard).
+// come from `pin` (of the object, or of the shard).
 Result<std::string> fetchFirstPiece(Client& c, const std::string& bucket, const std::string& name,
-                                    uint64_t off, uint64_t len, uint64_t version,
+                                    uint64_t off, uint64_t len, Pinned pin,
                                     const Within& within = {});
 
 // The body after beginResponse: `first` (bytes at off, fetched before the status line), then the
 // rest of [off, off+len) as one stream. A failure closes the connection after a short body.
 void sendForwarded(Exchange& ex, Client& c, const std::string& bucket, const std::string& name,
-                   uint64_t off, uint64_t len, uint64_t version, std::string_view first,
+                   uint64_t off, uint64_t len, Pinned pin, std::string_view first,
                    const Within& within = {});
 
 }  // namespace ais::gateway

@@ -274,7 +274,7 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   // the status line, so a damaged object gets an error response, not a truncated 200.
   std::string first;
   if (!local && len > 0) {
-    auto got = fetchFirstPiece(*c, bucket, name, off, len, info->version);
+    auto got = fetchFirstPiece(*c, bucket, name, off, len, {info->version, info->checksum});
     if (!got.ok()) return sendError(ex, got.status());
     first = std::move(*got);
   }
@@ -286,7 +286,7 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   }
   if (!ex.beginResponse(status, len).ok()) return;
   if (local) return sendVerified(gw, ex, *local, off, len, verified);
-  sendForwarded(ex, *c, bucket, name, off, len, info->version, first);
+  sendForwarded(ex, *c, bucket, name, off, len, {info->version, info->checksum}, first);
 }
 
 json memberJson(const ArchiveMember& m) {
@@ -330,15 +330,16 @@ void getMember(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   Within within{archpath, mime};
   std::string first;
   if (span->len > 0) {
-    auto got =
-        fetchFirstPiece(*c, bucket, name, span->off, span->len, listing->shard.version, within);
+    auto got = fetchFirstPiece(*c, bucket, name, span->off, span->len,
+                               {listing->shard.version, listing->shard.checksum}, within);
     if (!got.ok()) return sendError(ex, got.status());
     first = std::move(*got);
   }
   ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
   ex.responseHeaders().set("ais-version", std::to_string(listing->shard.version));
   if (!ex.beginResponse(span->status, span->len).ok()) return;
-  sendForwarded(ex, *c, bucket, name, span->off, span->len, listing->shard.version, first, within);
+  sendForwarded(ex, *c, bucket, name, span->off, span->len,
+                {listing->shard.version, listing->shard.checksum}, first, within);
 }
 
 void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,

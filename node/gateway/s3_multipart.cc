@@ -286,8 +286,10 @@ void uploadPart(S3Request& r) {
   Hasher md5("md5");
   std::optional<Hasher> sum;  // the upload's checksum algorithm, of the copied range
   if (!alg.empty()) sum.emplace(alg);
-  auto got = c->getStream(source->readBucket, source->readName, ByteRange{off, len},
-                          srcInfo.version, [&](std::string_view chunk) {
+  ByteRange pinned{off, len};
+  pinned.ifChecksum = srcInfo.checksum;
+  auto got = c->getStream(source->readBucket, source->readName, pinned, srcInfo.version,
+                          [&](std::string_view chunk) {
                             md5.update(chunk);
                             if (sum) sum->update(chunk);
                             return (*handle)->write(chunk);

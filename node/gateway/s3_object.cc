@@ -417,7 +417,8 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
   }
   if (!local && !r.ex.headOnly() && span->length > 0 && (first.empty() || span->offset != 0)) {
     // A ranged GET from another owner: its first piece arrives verified before the status line.
-    auto got = fetchFirstPiece(*c, bucket, key, span->offset, span->length, info.version);
+    auto got =
+        fetchFirstPiece(*c, bucket, key, span->offset, span->length, {info.version, info.checksum});
     if (!got.ok()) return r.fail(got.status());
     first = std::move(*got);
   }
@@ -435,7 +436,8 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
   }
   if (Status st = r.ex.beginResponse(status, span->length); !st.ok() || r.ex.headOnly()) return;
   if (local) return sendVerified(r.gw, r.ex, *local, span->offset, span->length, verified);
-  sendForwarded(r.ex, *c, bucket, key, span->offset, span->length, info.version, first);
+  sendForwarded(r.ex, *c, bucket, key, span->offset, span->length, {info.version, info.checksum},
+                first);
 }
 
 }  // namespace

@@ -277,7 +277,8 @@ kj::Promise<Result<GetReply>> ArchiveService::getMemberOnce(ObjectRef ref, std::
       return Out(Status(Code::kInvalidArgument,
                         where(ref) + ": member '" + m->name + "' is not a regular file"));
     }
-    if (range.ifVersion != 0 && range.ifVersion != ix->lom.version) {
+    if ((range.ifVersion != 0 && range.ifVersion != ix->lom.version) ||
+        (range.ifChecksum != 0 && range.ifChecksum != ix->lom.checksum)) {
       return Out(Status(Code::kVersionChanged, where(ref) + " is another version now"));
     }
     bool whole = range.offset == 0 && range.toEnd;

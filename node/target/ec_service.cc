@@ -240,6 +240,7 @@ struct EcService::Plan {
   std::vector<std::optional<std::string>> slices;
   int have = 0;
   std::vector<std::string> failures;
+  bool changed = false;  // a piece was replaced since it was asked for (placed again meanwhile)
 };
 
 std::optional<store::Lom> EcService::objectOf(const store::Lom& held) {
@@ -482,6 +483,15 @@ kj::Promise<Result<store::Lom>> EcService::restoreMeta(std::string bucket, std::
 }
 
 kj::Promise<Result<EcRestored>> EcService::restore(std::string bucket, std::string name) {
+  // (Pieces placed again while they were fetched, e.g. by a write-back's protection: the same
+  // generation may land under other slice indexes, so the round starts over, once.)
+  return restoreOnce(bucket, name).then([this, bucket, name](Result<EcRestored> r) {
+    if (r.code() != Code::kVersionChanged) return kj::Promise<Result<EcRestored>>(kj::mv(r));
+    return restoreOnce(bucket, name);
+  });
+}
+
+kj::Promise<Result<EcRestored>> EcService::restoreOnce(std::string bucket, std::string name) {
   return gather(bucket, name)
       .then([this, bucket, name](std::vector<Holding> all) -> kj::Promise<Result<EcRestored>> {
         auto pieces = newestRestorable(std::move(all), "ais://" + bucket + "/" + name);
@@ -547,7 +557,7 @@ kj::Promise<Result<EcRestored>> EcService::rebuild(std::shared_ptr<Plan> plan, s
   size_t want = replicas ? 1 : first.data - plan->have;
   if (next >= plan->candidates.size()) {
     return Result<EcRestored>(Status(
-        Code::kObjectCorrupted,
+        plan->changed ? Code::kVersionChanged : Code::kObjectCorrupted,
         fmt::format("{}: cannot restore: {} of {} slices of its newest version are readable ({})",
                     what, plan->have, first.data, fmt::join(plan->failures, "; "))));
   }
@@ -564,14 +574,14 @@ kj::Promise<Result<EcRestored>> EcService::rebuild(std::shared_ptr<Plan> plan, s
                                }));
       continue;
     }
-    auto fetchOnce = [ecb, name = plan->name](wire::Node::Client node) {
+    auto fetchOnce = [ecb, name = plan->name, expect = h.heldChecksum](wire::Node::Client node) {
       auto state = std::make_shared<proto::SinkState>();
       auto req = node.getObjectRequest();
       setLocalRef(req.initRef(), ecb, name);
       req.setToEnd(true);
       req.setInlineMax(1 << 20);
       req.setSink(kj::heap<proto::DataSink>(state));
-      return req.send().then([state](auto&& r) -> Result<std::string> {
+      return req.send().then([state, expect](auto&& r) -> Result<std::string> {
         Status s = proto::toStatus(r.getStatus());
         if (!s.ok()) return s;
         auto data = r.getData();
@@ -583,6 +593,9 @@ kj::Promise<Result<EcRestored>> EcService::rebuild(std::shared_ptr<Plan> plan, s
         if (state->bytes != r.getSentBytes() || state->digest() != r.getDataChecksum() ||
             state->digest() != r.getAttrs().getChecksum()) {
           return Status(Code::kChecksumMismatch, "slice damaged in transit");
+        }
+        if (state->digest() != expect) {
+          return Status(Code::kVersionChanged, "piece replaced since it was asked for");
         }
         return std::move(state->buffer);
       });
@@ -608,6 +621,7 @@ kj::Promise<Result<EcRestored>> EcService::rebuild(std::shared_ptr<Plan> plan, s
           std::string who = h.targetId.empty() ? std::string("this target") : h.targetId;
           if (!r.ok()) {
             plan->failures.push_back(who + ": " + r.status().message());
+            plan->changed |= r.code() == Code::kVersionChanged;
             continue;
           }
           if (h.index < 0) {

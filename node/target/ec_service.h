@@ -112,6 +112,8 @@ class EcService final : private kj::TaskSet::ErrorHandler {
   static Result<std::vector<Holding>> newestRestorable(std::vector<Holding> all,
                                                        const std::string& what);
   kj::Promise<Result<EcRestored>> rebuild(std::shared_ptr<Plan> plan, size_t next);
+  // One gather and rebuild; kVersionChanged if a piece changed while it was fetched.
+  kj::Promise<Result<EcRestored>> restoreOnce(std::string bucket, std::string name);
   kj::Promise<Status> encodeLoop(std::shared_ptr<struct EncodeState> st);
   // Whether the owner holds the object's main copy; if not, it restores it. True if it did.
   kj::Promise<bool> ensureMain(const std::string& bucket, const std::string& name);

@@ -580,41 +580,79 @@ kj::Promise<ObjectService::HandOverReport> ObjectService::handOverTo(const std::
   });
 }
 
+kj::Promise<kj::Array<std::optional<ObjectService::HandOverReport>>> ObjectService::askHandOver(
+    std::vector<const meta::NodeInfo*> peers, kj::Duration deadline) {
+  return askEach(
+      ctx_, std::move(peers), std::optional<HandOverReport>(),
+      [id = ctx_.cfg.id](wire::Node::Client node, std::string) {
+        auto req = node.handOverRequest();
+        req.setTargetId(id);
+        return req.send().then([](auto&& r) -> std::optional<HandOverReport> {
+          if (!proto::toStatus(r.getStatus()).ok()) return std::nullopt;
+          return HandOverReport{r.getDone(), r.getLeft()};
+        });
+      },
+      deadline);
+}
+
 kj::Promise<void> ObjectService::catchUp() {
   auto peers = otherTargets();
   if (peers.empty()) return kj::READY_NOW;
   catchingUp_ = true;
+  std::vector<std::string> ids;
+  for (const meta::NodeInfo* p : peers) ids.push_back(p->id);
   // (A peer that is down answers at once: refused. One that takes longer leaves the rest to
-  // its rounds: this target's start waits 10 s at most.)
-  return askEach(
-             ctx_, std::move(peers), std::optional<HandOverReport>(),
-             [id = ctx_.cfg.id](wire::Node::Client node, std::string) {
-               auto req = node.handOverRequest();
-               req.setTargetId(id);
-               return req.send().then([](auto&& r) -> std::optional<HandOverReport> {
-                 if (!proto::toStatus(r.getStatus()).ok()) return std::nullopt;
-                 return HandOverReport{r.getDone(), r.getLeft()};
-               });
-             },
-             10 * kj::SECONDS)
-      .then([this](kj::Array<std::optional<HandOverReport>>&& answers) {
+  // recatchRound: this target's start waits 10 s at most.)
+  return askHandOver(std::move(peers), 10 * kj::SECONDS)
+      .then([this, ids = std::move(ids)](kj::Array<std::optional<HandOverReport>>&& answers) {
         uint64_t done = 0, left = 0, silent = 0;
-        for (auto& a : answers) {
-          if (!a) {
-            ++silent;
-            continue;
-          }
-          done += a->done;
-          left += a->left;
+        for (size_t i = 0; i < answers.size(); ++i) {
+          const auto& a = answers[i];
+          if (!a) ++silent;
+          if (a) done += a->done, left += a->left;
+          if (!a || a->left > 0) uncaught_.insert(ids[i]);
         }
-        catchingUp_ = false;
         if (done + left > 0 || silent > 0) {
           log::info(
               "caught up with the peers: {} object(s) written or deleted here while away "
               "handed over, {} still to come, {} peer(s) did not answer",
               done, left, silent);
         }
+        if (uncaught_.empty()) {
+          catchingUp_ = false;
+          return;
+        }
+        log::info("reads of EC objects check the slices until {} peer(s) have handed over",
+                  uncaught_.size());
+        recatchLoop_ = recatchRound().eagerlyEvaluate(nullptr);
       });
+}
+
+kj::Promise<void> ObjectService::recatchRound() {
+  return ctx_.timer().afterDelay(2 * kj::SECONDS).then([this]() -> kj::Promise<void> {
+    std::vector<const meta::NodeInfo*> ask;
+    std::vector<std::string> ids;
+    for (auto it = uncaught_.begin(); it != uncaught_.end();) {
+      const meta::NodeInfo* t = ctx_.meta.smap().find(*it, meta::Role::kTarget);
+      if (!t) {  // removed from the cluster: what it held is gone with it or moved by rebalance
+        it = uncaught_.erase(it);
+        continue;
+      }
+      ask.push_back(t);
+      ids.push_back(*it++);
+    }
+    return askHandOver(std::move(ask), 5 * kj::SECONDS)
+        .then([this, ids = std::move(ids)](
+                  kj::Array<std::optional<HandOverReport>>&& answers) -> kj::Promise<void> {
+          for (size_t i = 0; i < answers.size(); ++i) {
+            if (answers[i] && answers[i]->left == 0) uncaught_.erase(ids[i]);
+          }
+          if (!uncaught_.empty()) return recatchRound();
+          catchingUp_ = false;
+          log::info("caught up with every peer: reads serve the local copy again");
+          return kj::READY_NOW;
+        });
+  });
 }
 
 kj::Promise<Result<kj::Own<wire::PutStream::Server>>> ObjectService::beginPut(

@@ -151,10 +151,13 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // At start-up, before this target joins (and is sent reads as a member): every peer is asked to
   // hand over what it holds for it (handOverTo). Until the answers are in, GETs and HEADs of
   // objects of EC buckets compare the local copy with the slices' newest generation and serve
-  // the newer (a restart faster than the primary's keepalive leaves this target a member).
+  // the newer (a restart faster than the primary's keepalive leaves this target a member). Peers
+  // that do not answer within 10 s (down, hung) or fail part of it are asked again every 2 s
+  // (recatchRound), and the reads keep comparing until each has answered in full or left the
+  // cluster: what such a peer holds for this target may be newer than the local copy.
   kj::Promise<void> catchUp();
-  // True while catchUp() runs; read by the node's gateway threads, whose own-disk GETs would
-  // otherwise serve the local copy unchecked (they go through get() meanwhile).
+  // True while catchUp() has peers left; read by the node's gateway threads, whose own-disk GETs
+  // would otherwise serve the local copy unchecked (they go through get() meanwhile).
   bool catchingUp() const { return catchingUp_.load(std::memory_order_acquire); }
   // Whether the local copy of ref's object may not be served as it is: while catching up, an EC
   // object whose slices hold a newer generation (or none is here). False at once otherwise.
@@ -270,6 +273,10 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                                                Status protectStatus);
   void handedOver(const std::string& bucket, const std::string& name);
   kj::Promise<void> handOffRound();
+  // catchUp's ask of `peers`, each answer in order (nullopt: none within the deadline).
+  kj::Promise<kj::Array<std::optional<HandOverReport>>> askHandOver(
+      std::vector<const meta::NodeInfo*> peers, kj::Duration deadline);
+  kj::Promise<void> recatchRound();  // uncaught_ asked again, every 2 s until it is empty
   // While catching up: whether the slices' newest generation of ref's object is newer than the
   // local copy (or there is none here), i.e. it was written while this target was away.
   kj::Promise<bool> newerInSlices(const ObjectRef& ref);
@@ -293,7 +300,10 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
 
   NodeContext& ctx_;
   EcService ec_;
-  std::atomic<bool> catchingUp_{false};                     // catchUp() under way
+  std::atomic<bool> catchingUp_{false};  // catchUp() under way
+  // Peers that have not handed over yet what they hold for this target (catchUp).
+  std::set<std::string> uncaught_;
+  kj::Promise<void> recatchLoop_ = nullptr;                 // runs while uncaught_ is not empty
   std::set<std::pair<std::string, std::string>> handoffs_;  // (bucket, name) held for owners
   kj::Promise<void> handoffLoop_ = nullptr;                 // runs while handoffs_ is not empty
   struct Tombstone {

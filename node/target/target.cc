@@ -91,6 +91,7 @@ kj::Promise<void> TargetService::beginPut(BeginPutContext context) {
 kj::Promise<void> TargetService::getObject(GetObjectContext context) {
   auto p = context.getParams();
   GetRange range{p.getOffset(), p.getLength(), p.getToEnd(), p.getIfVersion(), p.getInlineMax()};
+  range.ifChecksum = p.getIfChecksum();
   kj::Maybe<wire::ByteSink::Client> sink;
   if (p.hasSink()) sink = p.getSink();
   auto reply = p.getArchpath().size() > 0

@@ -247,10 +247,18 @@ if [[ -n $takerpid ]]; then
   s3pid=$!
   curl -s -m 60 -o "$WORK/cu/member" "http://$gw/v1/objects/ec21/$cu?archpath=m.bin" &
   memberpid=$!
+  curl -s -m 60 -o "$WORK/cu/v1" "http://$gw/v1/objects/ec21/$cu" &
+  v1pid=$!
+  curl -s -m 60 -r 1000-5999 -o "$WORK/cu/s3range" "http://$gw/ec21/$cu" &
+  rangepid=$!
   sleep 0.5
   (($(grep -c "caught up" "$AIS_DEV_DIR/$cuowner/aisnode.log") == caught)) || seen+=" (caught up before the reads)"
-  wait "$s3pid" "$memberpid"
+  wait "$s3pid" "$memberpid" "$v1pid" "$rangepid"
   cmp -s "$WORK/cu/s3" "$WORK/cu/new.tar" || seen+=" s3:$(cmp -s "$WORK/cu/s3" "$WORK/cu/old.tar" && echo old || echo other)"
+  cmp -s "$WORK/cu/v1" "$WORK/cu/new.tar" || seen+=" v1:$(cmp -s "$WORK/cu/v1" "$WORK/cu/old.tar" && echo old || echo other)"
+  tail -c +1001 "$WORK/cu/new.tar" | head -c 5000 >"$WORK/cu/new-range"
+  tail -c +1001 "$WORK/cu/old.tar" | head -c 5000 >"$WORK/cu/old-range"
+  cmp -s "$WORK/cu/s3range" "$WORK/cu/new-range" || seen+=" s3-range:$(cmp -s "$WORK/cu/s3range" "$WORK/cu/old-range" && echo old || echo other)"
   cmp -s "$WORK/cu/member" "$WORK/cu/new/m.bin" || seen+=" member:$(cmp -s "$WORK/cu/member" "$WORK/cu/old/m.bin" && echo old || echo other)"
   kill -CONT "$takerpid"
   wait "$startpid"

@@ -1,6 +1,7 @@
 // Client::getStream (the gateway's forwarded GET): chunks reach a slow consumer in order with flow
-// control, a consumer error stops the transfer, a version pin refuses another version, and a
-// damaged block ends the stream after only verified bytes.
+// control, a consumer error stops the transfer, a version pin refuses another version (and a
+// checksum pin other content under the same version number), and a damaged block ends the
+// stream after only verified bytes.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -31,12 +32,12 @@ TEST_F(StreamTest, SlowConsumerGetsEveryByteInOrder) {
   std::string got;
   size_t calls = 0;
   auto r = client_->getStream("strm", "big", ByteRange{100, data.size() - 100}, info->version,
-                           [&](std::string_view chunk) {
-                             std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                             got.append(chunk);
-                             ++calls;
-                             return Status::OK();
-                           });
+                              [&](std::string_view chunk) {
+                                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                                got.append(chunk);
+                                ++calls;
+                                return Status::OK();
+                              });
   ASSERT_TRUE(r.ok()) << r.status().toString();
   EXPECT_EQ(r->version, info->version);
   EXPECT_GT(calls, 5u);
@@ -71,12 +72,42 @@ TEST_F(StreamTest, VersionPinRefusesAnotherVersionBeforeAnyByte) {
   ASSERT_TRUE(client_->put("strm", "pinned", patternBytes(4, 3 << 20)).ok());
   size_t bytes = 0;
   auto r = client_->getStream("strm", "pinned", ByteRange{0, 3 << 20}, v1->version,
-                           [&](std::string_view chunk) {
-                             bytes += chunk.size();
-                             return Status::OK();
-                           });
+                              [&](std::string_view chunk) {
+                                bytes += chunk.size();
+                                return Status::OK();
+                              });
   EXPECT_EQ(r.code(), Code::kVersionChanged);
   EXPECT_EQ(bytes, 0u);
+}
+
+TEST_F(StreamTest, ChecksumPinRefusesOtherContentOfTheSameVersionNumber) {
+  // Deleted and written again: version 1 both times, other bytes. A reader pinned to the first
+  // (its headers already sent) must get none of the second's bytes.
+  auto first = client_->put("strm", "reborn", patternBytes(5, 3 << 20));
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(client_->remove("strm", "reborn").ok());
+  auto second = client_->put("strm", "reborn", patternBytes(6, 3 << 20));
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->version, first->version);
+  size_t bytes = 0;
+  auto count = [&](std::string_view chunk) {
+    bytes += chunk.size();
+    return Status::OK();
+  };
+  ByteRange pinned{0, 3 << 20};
+  pinned.ifChecksum = first->checksum;
+  auto r = client_->getStream("strm", "reborn", pinned, first->version, count);
+  EXPECT_EQ(r.code(), Code::kVersionChanged);
+  EXPECT_EQ(bytes, 0u);
+  std::string piece;
+  EXPECT_EQ(client_->getRange("strm", "reborn", ByteRange{0, 1000, "", "", first->checksum}, &piece)
+                .code(),
+            Code::kVersionChanged);
+  // Pinned to the object there now: served.
+  pinned.ifChecksum = second->checksum;
+  r = client_->getStream("strm", "reborn", pinned, second->version, count);
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  EXPECT_EQ(bytes, size_t{3} << 20);
 }
 
 TEST_F(StreamTest, DamagedBlockEndsTheStreamAfterVerifiedBytesOnly) {
@@ -97,10 +128,11 @@ TEST_F(StreamTest, DamagedBlockEndsTheStreamAfterVerifiedBytesOnly) {
     f.write(&flipped, 1);
   }
   std::string got;
-  auto r = client_->getStream("strm", "rot", ByteRange{0, data.size()}, 0, [&](std::string_view ch) {
-    got.append(ch);
-    return Status::OK();
-  });
+  auto r =
+      client_->getStream("strm", "rot", ByteRange{0, data.size()}, 0, [&](std::string_view ch) {
+        got.append(ch);
+        return Status::OK();
+      });
   EXPECT_EQ(r.code(), Code::kObjectCorrupted);
   EXPECT_LE(got.size(), bad);
   EXPECT_TRUE(got == data.substr(0, got.size()));

@@ -618,18 +618,39 @@ kj::Promise<void> ObjectService::catchUp() {
               "handed over, {} still to come, {} peer(s) did not answer",
               done, left, silent);
         }
+        stallWatch_ = watchStalls(std::chrono::steady_clock::now()).eagerlyEvaluate(nullptr);
         if (uncaught_.empty()) {
           catchingUp_ = false;
           return;
         }
         log::info("reads of EC objects check the slices until {} peer(s) have handed over",
                   uncaught_.size());
-        recatchLoop_ = recatchRound().eagerlyEvaluate(nullptr);
+        recatchLoop_ = recatchRound(2 * kj::SECONDS).eagerlyEvaluate(nullptr);
       });
 }
 
-kj::Promise<void> ObjectService::recatchRound() {
-  return ctx_.timer().afterDelay(2 * kj::SECONDS).then([this]() -> kj::Promise<void> {
+kj::Promise<void> ObjectService::watchStalls(std::chrono::steady_clock::time_point last) {
+  static constexpr auto kTick = std::chrono::milliseconds(500);
+  static constexpr auto kStall = std::chrono::seconds(3);
+  return ctx_.timer().afterDelay(500 * kj::MILLISECONDS).then([this, last] {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last > kTick + kStall && !otherTargets().empty()) {
+      // Stopped, paused or starved for seconds: clients may have gone to other targets with
+      // writes of this target's objects meanwhile (degraded PUTs and deletes), as after a
+      // restart. Reads compare with the slices again until every peer has handed over.
+      log::warn("this target's loop stood still for {} ms: catching up with the peers again",
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count());
+      bool running = !uncaught_.empty();
+      for (const meta::NodeInfo* t : otherTargets()) uncaught_.insert(t->id);
+      catchingUp_ = true;
+      if (!running) recatchLoop_ = recatchRound(0 * kj::SECONDS).eagerlyEvaluate(nullptr);
+    }
+    return watchStalls(now);
+  });
+}
+
+kj::Promise<void> ObjectService::recatchRound(kj::Duration delay) {
+  return ctx_.timer().afterDelay(delay).then([this]() -> kj::Promise<void> {
     std::vector<const meta::NodeInfo*> ask;
     std::vector<std::string> ids;
     for (auto it = uncaught_.begin(); it != uncaught_.end();) {
@@ -647,7 +668,7 @@ kj::Promise<void> ObjectService::recatchRound() {
           for (size_t i = 0; i < answers.size(); ++i) {
             if (answers[i] && answers[i]->left == 0) uncaught_.erase(ids[i]);
           }
-          if (!uncaught_.empty()) return recatchRound();
+          if (!uncaught_.empty()) return recatchRound(2 * kj::SECONDS);
           catchingUp_ = false;
           log::info("caught up with every peer: reads serve the local copy again");
           return kj::READY_NOW;

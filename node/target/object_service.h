@@ -14,6 +14,7 @@
 #include <kj/async.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -154,7 +155,9 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // the newer (a restart faster than the primary's keepalive leaves this target a member). Peers
   // that do not answer within 10 s (down, hung) or fail part of it are asked again every 2 s
   // (recatchRound), and the reads keep comparing until each has answered in full or left the
-  // cluster: what such a peer holds for this target may be newer than the local copy.
+  // cluster: what such a peer holds for this target may be newer than the local copy. The same
+  // again, in the background, whenever this target's loop stood still for seconds (stopped,
+  // paused: watchStalls), since clients then took its writes elsewhere.
   kj::Promise<void> catchUp();
   // True while catchUp() has peers left; read by the node's gateway threads, whose own-disk GETs
   // would otherwise serve the local copy unchecked (they go through get() meanwhile).
@@ -276,7 +279,10 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // catchUp's ask of `peers`, each answer in order (nullopt: none within the deadline).
   kj::Promise<kj::Array<std::optional<HandOverReport>>> askHandOver(
       std::vector<const meta::NodeInfo*> peers, kj::Duration deadline);
-  kj::Promise<void> recatchRound();  // uncaught_ asked again, every 2 s until it is empty
+  // uncaught_ asked (after `delay`), then every 2 s until it is empty.
+  kj::Promise<void> recatchRound(kj::Duration delay);
+  // Every 500 ms: a loop that stood still for seconds catches up again (catchUp's check).
+  kj::Promise<void> watchStalls(std::chrono::steady_clock::time_point last);
   // While catching up: whether the slices' newest generation of ref's object is newer than the
   // local copy (or there is none here), i.e. it was written while this target was away.
   kj::Promise<bool> newerInSlices(const ObjectRef& ref);
@@ -304,6 +310,7 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // Peers that have not handed over yet what they hold for this target (catchUp).
   std::set<std::string> uncaught_;
   kj::Promise<void> recatchLoop_ = nullptr;                 // runs while uncaught_ is not empty
+  kj::Promise<void> stallWatch_ = nullptr;                  // watchStalls, from the first catchUp
   std::set<std::pair<std::string, std::string>> handoffs_;  // (bucket, name) held for owners
   kj::Promise<void> handoffLoop_ = nullptr;                 // runs while handoffs_ is not empty
   struct Tombstone {

@@ -316,6 +316,12 @@ if [[ -n $hgpid ]]; then
   head -c 110000 /dev/urandom >"$WORK/hg-newest"
   timeout 120 "$AIS" put -q "$WORK/hg-newest" "ais://ec21/$hg" >/dev/null 2>&1 || late+=" put2-failed"
   kill -CONT "$hgpid"
+  # At once: the owner's loop stood still, so it checks the slices before it serves its own
+  # copy (older, or the late first PUT) until the peers have handed over.
+  hggw=127.0.0.1:$(( $(awk -v id="$hgowner" '$1 == id {print $3}' "$AIS_DEV_DIR/cluster") + 500 ))
+  curl -s -m 30 -o "$WORK/got/hg-resumed-s3" "http://$hggw/ec21/$hg"
+  cmp -s "$WORK/hg-newest" "$WORK/got/hg-resumed-s3" ||
+    late+=" resumed-s3:$(cmp -s "$WORK/hg-newer" "$WORK/got/hg-resumed-s3" && echo stale-first-put || echo older)"
   ((t1 - t0 <= 30)) || hung+=" put-took-$((t1 - t0))s"
   ((t2 - t1 <= 30)) || hung+=" get-took-$((t2 - t1))s"
   sleep 4  # the late commit, and the handover round after it

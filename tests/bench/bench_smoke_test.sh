@@ -41,6 +41,10 @@ run_built ec_bench --benchmark_min_time=0.01 && figures_ok ec_bench "$OUT/ec_ben
 run_built metrics_bench --benchmark_min_time=0.01 && figures_ok metrics_bench "$OUT/metrics_bench" \
   '/^BM_Record/ { n++; if (!($2 > 0)) bad = 1 } END { exit !(n == 7 && !bad) }'
 
+# Rows: BM_Put4KiB/stamped:S/overwrite:O time unit cpu unit iterations items_per_second=...
+run_built store_put_bench --benchmark_min_time=0.01 && figures_ok store_put_bench "$OUT/store_put_bench" \
+  '/^BM_Put4KiB/ { n++; if (!($2 > 0) || $0 !~ /items_per_second=/) bad = 1 } END { exit !(n == 4 && !bad) }'
+
 # Rows: | socket kind | CPU µs | wall µs |, TCP and Unix.
 run_built loopback_rtt 2000 && figures_ok loopback_rtt "$OUT/loopback_rtt" -F'|' \
   '/TCP|Unix/ { n++; if (!($3 > 0 && $4 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'

@@ -598,7 +598,7 @@ kj::Promise<kj::Array<std::optional<ObjectService::HandOverReport>>> ObjectServi
 kj::Promise<void> ObjectService::catchUp() {
   auto peers = otherTargets();
   if (peers.empty()) return kj::READY_NOW;
-  catchingUp_ = true;
+  beginCatchingUp();
   std::vector<std::string> ids;
   for (const meta::NodeInfo* p : peers) ids.push_back(p->id);
   // (A peer that is down answers at once: refused. One that takes longer leaves the rest to
@@ -642,7 +642,7 @@ kj::Promise<void> ObjectService::watchStalls(std::chrono::steady_clock::time_poi
                 std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count());
       bool running = !uncaught_.empty();
       for (const meta::NodeInfo* t : otherTargets()) uncaught_.insert(t->id);
-      catchingUp_ = true;
+      beginCatchingUp();
       if (!running) recatchLoop_ = recatchRound(0 * kj::SECONDS).eagerlyEvaluate(nullptr);
     }
     return watchStalls(now);
@@ -751,16 +751,31 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
 
 kj::Promise<bool> ObjectService::staleHere(const ObjectRef& ref) {
   if (!catchingUp() || ref.localOnly || !ec_.propsOf(ref.bucket)) return false;
-  return newerInSlices(ref);
+  std::string key = ref.bucket + '\0' + ref.name;  // (names hold no NUL)
+  if (confirmedNewest_.count(key)) return false;
+  return newerInSlices(ref).then([this, key = std::move(key)](Staleness s) {
+    if (s == Staleness::kNewestHere) {
+      if (confirmedNewest_.size() >= kConfirmedMax) confirmedNewest_.clear();
+      confirmedNewest_.insert(key);
+    }
+    return s == Staleness::kNewerInSlices;
+  });
 }
 
-kj::Promise<bool> ObjectService::newerInSlices(const ObjectRef& ref) {
+void ObjectService::beginCatchingUp() {
+  catchingUp_ = true;
+  confirmedNewest_.clear();
+}
+
+kj::Promise<ObjectService::Staleness> ObjectService::newerInSlices(const ObjectRef& ref) {
   return ctx_.headLocal(ref.bucket, ref.name).then([this, ref](Result<store::Lom> mine) {
     return ec_.restoreMeta(ref.bucket, ref.name)
         .then([mine = std::move(mine)](Result<store::Lom> newest) {
-          // (No slices at all: the local copy answers, as it would without the check.)
-          if (!newest.ok()) return false;
-          return !mine.ok() || newest->mtimeNs > mine->mtimeNs;
+          // (No slices at all, or none reached: the local copy answers, as it would without
+          // the check.)
+          if (!newest.ok()) return Staleness::kUnknown;
+          if (!mine.ok() || newest->mtimeNs > mine->mtimeNs) return Staleness::kNewerInSlices;
+          return Staleness::kNewestHere;
         });
   });
 }

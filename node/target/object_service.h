@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "node/node_context.h"
@@ -285,7 +286,9 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<void> watchStalls(std::chrono::steady_clock::time_point last);
   // While catching up: whether the slices' newest generation of ref's object is newer than the
   // local copy (or there is none here), i.e. it was written while this target was away.
-  kj::Promise<bool> newerInSlices(const ObjectRef& ref);
+  enum class Staleness { kNewerInSlices, kNewestHere, kUnknown };
+  kj::Promise<Staleness> newerInSlices(const ObjectRef& ref);
+  void beginCatchingUp();  // catchingUp_ set, confirmedNewest_ emptied
   // get() and head() of the local copy (with its failover to other targets and EC).
   kj::Promise<Result<GetReply>> getHere(ObjectRef ref, GetRange range,
                                         kj::Maybe<wire::ByteSink::Client> sink);
@@ -309,6 +312,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   std::atomic<bool> catchingUp_{false};  // catchUp() under way
   // Peers that have not handed over yet what they hold for this target (catchUp).
   std::set<std::string> uncaught_;
+  // While catching up: objects whose local copy a check found the newest (bucket NUL name); their
+  // reads skip the metadata round until the next catch-up begins (no degraded write of them can
+  // happen while this target answers). Emptied when it reaches kConfirmedMax.
+  std::unordered_set<std::string> confirmedNewest_;
+  static constexpr size_t kConfirmedMax = size_t{1} << 20;
   kj::Promise<void> recatchLoop_ = nullptr;                 // runs while uncaught_ is not empty
   kj::Promise<void> stallWatch_ = nullptr;                  // watchStalls, from the first catchUp
   std::set<std::pair<std::string, std::string>> handoffs_;  // (bucket, name) held for owners

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "common/log.h"
 #include "meta/names.h"
 #include "node/archive/get_batch.h"
 #include "node/gateway/ais_actions.h"

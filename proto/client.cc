@@ -697,11 +697,13 @@ Result<ObjectInfo> Client::copy(const std::string& srcBucket, const std::string&
 
 class FabricPutHandle final : public PutHandle {
  public:
-  FabricPutHandle(Client::Impl& client, std::string endpoint, wire::PutStream::Client stream)
+  FabricPutHandle(Client::Impl& client, std::string endpoint, wire::PutStream::Client stream,
+                  int64_t issuedNs)
       : client_(client),
         endpoint_(std::move(endpoint)),
         stream_(kj::mv(stream)),
-        hash_(XXH64_createState()) {
+        hash_(XXH64_createState()),
+        issuedNs_(issuedNs) {
     XXH64_reset(hash_, 0);
   }
   ~FabricPutHandle() noexcept override {
@@ -731,8 +733,8 @@ class FabricPutHandle final : public PutHandle {
     if (done_) return Status(Code::kInvalidArgument, "PUT already finished");
     done_ = true;
     uint64_t digest = XXH64_digest(hash_);
-    auto r =
-        client_.onLoop<ObjectInfo>([&] { return proto::putStreamCommit(stream_, digest, custom); });
+    auto r = client_.onLoop<ObjectInfo>(
+        [&] { return proto::putStreamCommit(stream_, digest, custom, issuedNs_); });
     release();
     return r;
   }
@@ -755,6 +757,7 @@ class FabricPutHandle final : public PutHandle {
   kj::Maybe<wire::PutStream::Client> stream_;
   XXH64_state_t* hash_;
   uint64_t bytes_ = 0;
+  int64_t issuedNs_;  // PutOptions::issuedNs (0: the commit's time)
   bool done_ = false;
   Status error_;
 };
@@ -768,7 +771,7 @@ namespace {
 template <class Send>
 Result<std::unique_ptr<PutHandle>> openPutStream(Client::Impl& impl, const std::string& bucket,
                                                  const std::string& name, bool ownerOnly,
-                                                 Send send) {
+                                                 int64_t issuedNs, Send send) {
   std::string endpoint;
   // The stream capability is created on the loop thread and handed out wrapped in a Maybe.
   struct Started {
@@ -802,7 +805,7 @@ Result<std::unique_ptr<PutHandle>> openPutStream(Client::Impl& impl, const std::
   std::unique_ptr<FabricPutHandle> handle;
   impl.runOnLoop([&] {
     KJ_IF_MAYBE (s, *(*r)->stream) {
-      handle = std::make_unique<FabricPutHandle>(impl, endpoint, kj::mv(*s));
+      handle = std::make_unique<FabricPutHandle>(impl, endpoint, kj::mv(*s), issuedNs);
     }
     (*r)->stream = nullptr;
   });
@@ -816,14 +819,13 @@ Result<std::unique_ptr<PutHandle>> Client::beginPut(const std::string& bucket,
                                                     const std::string& name,
                                                     const PutOptions& options) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
-  return openPutStream(*impl_, bucket, name, false,
+  return openPutStream(*impl_, bucket, name, false, options.issuedNs,
                        [&](wire::Node::Client node, const meta::Smap& smap, bool degraded) {
                          auto req = node.beginPutRequest();
                          impl_->fillRef(req.initRef(), smap, bucket, name);
                          req.getRef().setIfAbsent(options.ifAbsent);
                          req.getRef().setIfVersion(options.ifVersion);
                          req.getRef().setDegraded(degraded);
-                         req.getRef().setIssuedNs(options.issuedNs);  // (else: the commit's)
                          if (!options.custom.empty()) {
                            proto::toWire(options.custom, req.initCustom(options.custom.size()));
                          }
@@ -835,7 +837,7 @@ Result<std::unique_ptr<PutHandle>> Client::beginAppendArchive(const std::string&
                                                               const std::string& name,
                                                               const std::string& archiveMime) {
   AIS_RETURN_IF_ERROR(checkNames(impl_->options_, bucket, name));
-  return openPutStream(*impl_, bucket, name, true,
+  return openPutStream(*impl_, bucket, name, true, 0,
                        [&](wire::Node::Client node, const meta::Smap& smap, bool) {
                          auto req = node.appendArchiveRequest();
                          impl_->fillRef(req.initRef(), smap, bucket, name);

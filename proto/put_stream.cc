@@ -17,11 +17,11 @@ kj::Promise<Result<bool>> putStreamWrite(kj::Maybe<wire::PutStream::Client>& str
 
 kj::Promise<Result<ObjectInfo>> putStreamCommit(
     kj::Maybe<wire::PutStream::Client>& stream, uint64_t checksum,
-    const std::optional<std::map<std::string, std::string>>& custom) {
+    const std::optional<std::map<std::string, std::string>>& custom, int64_t issuedNs) {
   KJ_IF_MAYBE (s, stream) {
     auto req = s->commitRequest();
     req.setChecksum(checksum);
-    req.setIssuedNs(unixNowNs());  // (its order among the name's writes: ais.capnp)
+    req.setIssuedNs(issuedNs ? issuedNs : unixNowNs());  // (its order among the name's writes)
     if (custom) {
       req.setReplaceCustom(true);
       if (!custom->empty()) toWire(*custom, req.initCustom(custom->size()));

@@ -18,8 +18,9 @@ namespace ais::proto {
 kj::Promise<Result<bool>> putStreamWrite(kj::Maybe<wire::PutStream::Client>& stream,
                                          std::string_view chunk);
 // Commits with the sender's checksum of all chunks; custom (if given) replaces the metadata.
+// issuedNs: the write's issue time (PutOptions::issuedNs); 0: now, as the commit is sent.
 kj::Promise<Result<ObjectInfo>> putStreamCommit(
     kj::Maybe<wire::PutStream::Client>& stream, uint64_t checksum,
-    const std::optional<std::map<std::string, std::string>>& custom);
+    const std::optional<std::map<std::string, std::string>>& custom, int64_t issuedNs);
 
 }  // namespace ais::proto

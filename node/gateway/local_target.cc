@@ -44,8 +44,12 @@ class LocalPutHandle final : public PutHandle {
     kj::Maybe<wire::PutStream::Client> stream;
   };
 
-  LocalPutHandle(LocalTarget& target, proto::LoopMailbox& mailbox, Box* box)
-      : target_(target), mailbox_(mailbox), box_(box), hash_(XXH64_createState()) {
+  LocalPutHandle(LocalTarget& target, proto::LoopMailbox& mailbox, Box* box, int64_t issuedNs)
+      : target_(target),
+        mailbox_(mailbox),
+        box_(box),
+        hash_(XXH64_createState()),
+        issuedNs_(issuedNs) {
     XXH64_reset(hash_, 0);
   }
   ~LocalPutHandle() noexcept override {
@@ -72,7 +76,7 @@ class LocalPutHandle final : public PutHandle {
     if (!box_) return Status(Code::kInvalidArgument, "PUT already finished");
     uint64_t digest = XXH64_digest(hash_);
     auto r = target_.call<ObjectInfo>(
-        [&] { return proto::putStreamCommit(box_->stream, digest, custom); });
+        [&] { return proto::putStreamCommit(box_->stream, digest, custom, issuedNs_); });
     release();
     return r;
   }
@@ -93,6 +97,7 @@ class LocalPutHandle final : public PutHandle {
   Box* box_;
   XXH64_state_t* hash_;
   uint64_t bytes_ = 0;
+  int64_t issuedNs_;  // PutOptions::issuedNs (0: the commit's time)
   Status error_;
 };
 
@@ -103,7 +108,6 @@ Result<std::unique_ptr<PutHandle>> LocalTarget::beginPut(const std::string& buck
                                                          const PutOptions& opts) {
   node::ObjectRef ref{bucket, name, false, opts.ifAbsent};
   ref.ifVersion = opts.ifVersion;
-  ref.issuedNs = opts.issuedNs;
   auto box = call<LocalPutHandle::Box*>([&] {
     return objects_.beginPut(ref, opts.custom)
         .then([](Result<kj::Own<wire::PutStream::Server>> server) -> Result<LocalPutHandle::Box*> {
@@ -112,7 +116,8 @@ Result<std::unique_ptr<PutHandle>> LocalTarget::beginPut(const std::string& buck
         });
   });
   if (!box.ok()) return box.status();
-  return std::unique_ptr<PutHandle>(std::make_unique<LocalPutHandle>(*this, mailbox_, *box));
+  return std::unique_ptr<PutHandle>(
+      std::make_unique<LocalPutHandle>(*this, mailbox_, *box, opts.issuedNs));
 }
 
 }  // namespace ais::gateway

@@ -32,8 +32,8 @@ struct PutOptions {
   bool ifAbsent = false;
   // The LOM's modification time (an object moved between targets keeps its own); 0: now.
   int64_t mtimeNs = 0;
-  // A client's write (mtimeNs 0): when the client issued it, by its clock (its retries, on any
-  // target, keep it); 0: unknown. It is the LOM's modification time (never later than the
+  // A client's write (mtimeNs 0): when the client sent it, by its clock (a streamed PUT: its
+  // commit); 0: unknown. It is the LOM's modification time (never later than the
   // commit) and orders the writes of a name: a commit issued before the current version's
   // modification time does not replace it (the later-issued write wins, whatever the order of
   // the commits, as S3's "the request with the latest timestamp wins"). Such a write answers

@@ -596,6 +596,8 @@ kj::Promise<kj::Array<std::optional<ObjectService::HandOverReport>>> ObjectServi
 }
 
 kj::Promise<void> ObjectService::catchUp() {
+  // (Watched from the start, peers or not: targets that join later may take this one's writes.)
+  stallWatch_ = watchStalls(std::chrono::steady_clock::now()).eagerlyEvaluate(nullptr);
   auto peers = otherTargets();
   if (peers.empty()) return kj::READY_NOW;
   beginCatchingUp();
@@ -608,8 +610,12 @@ kj::Promise<void> ObjectService::catchUp() {
         uint64_t done = 0, left = 0, silent = 0;
         for (size_t i = 0; i < answers.size(); ++i) {
           const auto& a = answers[i];
-          if (!a) ++silent;
-          if (a) done += a->done, left += a->left;
+          if (a) {
+            done += a->done;
+            left += a->left;
+          } else {
+            ++silent;
+          }
           if (!a || a->left > 0) uncaught_.insert(ids[i]);
         }
         if (done + left > 0 || silent > 0) {
@@ -618,7 +624,6 @@ kj::Promise<void> ObjectService::catchUp() {
               "handed over, {} still to come, {} peer(s) did not answer",
               done, left, silent);
         }
-        stallWatch_ = watchStalls(std::chrono::steady_clock::now()).eagerlyEvaluate(nullptr);
         if (uncaught_.empty()) {
           catchingUp_ = false;
           return;
@@ -632,16 +637,17 @@ kj::Promise<void> ObjectService::catchUp() {
 kj::Promise<void> ObjectService::watchStalls(std::chrono::steady_clock::time_point last) {
   static constexpr auto kTick = std::chrono::milliseconds(500);
   static constexpr auto kStall = std::chrono::seconds(3);
-  return ctx_.timer().afterDelay(500 * kj::MILLISECONDS).then([this, last] {
+  return ctx_.timer().afterDelay(kTick.count() * kj::MILLISECONDS).then([this, last] {
     auto now = std::chrono::steady_clock::now();
-    if (now - last > kTick + kStall && !otherTargets().empty()) {
+    auto peers = otherTargets();
+    if (now - last > kTick + kStall && !peers.empty()) {
       // Stopped, paused or starved for seconds: clients may have gone to other targets with
       // writes of this target's objects meanwhile (degraded PUTs and deletes), as after a
       // restart. Reads compare with the slices again until every peer has handed over.
       log::warn("this target's loop stood still for {} ms: catching up with the peers again",
                 std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count());
       bool running = !uncaught_.empty();
-      for (const meta::NodeInfo* t : otherTargets()) uncaught_.insert(t->id);
+      for (const meta::NodeInfo* t : peers) uncaught_.insert(t->id);
       beginCatchingUp();
       if (!running) recatchLoop_ = recatchRound(0 * kj::SECONDS).eagerlyEvaluate(nullptr);
     }

@@ -25,6 +25,8 @@ int toErrno(const Status& status) {
       return ENOSPC;
     case Code::kNotImplemented:
       return ENOSYS;
+    case Code::kVersionChanged:  // a read pinned to a version another client replaced
+      return ESTALE;
     case Code::kUnavailable:
     case Code::kTimeout:
     case Code::kChecksumMismatch:

@@ -45,6 +45,7 @@ ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& k
   fh->append = (flags & O_APPEND) != 0;
   fh->size = inode->info.size;
   fh->whole = std::move(bytes);
+  fh->tag = cacheTag(inode->info);
   ++inode->openCount;
   l.unlock();
   // The kernel may hold the old size (its attributes live for attrTtl): it asks again before

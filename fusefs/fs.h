@@ -51,6 +51,12 @@ struct FileHandle {
   std::shared_ptr<const std::string> whole;  // a small object, fetched in one GET
   std::map<uint64_t, Chunk> chunks;          // read-ahead by chunk index
   uint64_t lastEnd = 0;                      // end of the previous read, for sequential detection
+  uint64_t tag = 0;                          // cacheTag of the version `whole` and `chunks` hold
+  // The content this handle has handed out (the object's checksum; 0: none yet or unknown) and
+  // the inode's storedGen then: another client's version replacing it is ESTALE here, this
+  // mount's own store is followed (read.cc).
+  uint64_t servedChecksum = 0;
+  uint64_t servedGen = 0;
 };
 
 // One opendir(): the listing as it was then, so offsets stay stable.
@@ -170,6 +176,12 @@ class Fs {
   void doDestroy();  // unmount: store what is still dirty
   // read.cc
   ErrOr<ReadReply> doRead(FileHandle& fh, size_t size, off_t off);
+  // One try of doRead: every GET is pinned to the checksum of the version the mount knows (ESTALE
+  // if the cluster holds another).
+  ErrOr<ReadReply> readOnce(FileHandle& fh, size_t size, off_t off);
+  ErrOr<ReadReply> readVersion(FileHandle& fh, const ByteRange& pin, const std::string& bucket,
+                               const std::string& name, uint64_t tag, uint64_t objSize,
+                               uint64_t off, size_t size);
   // The block cache's name of an object (of a shard's member when archpath is set).
   static std::string blockKey(const std::string& bucket, const std::string& name,
                               const std::string& archpath = "") {
@@ -180,8 +192,8 @@ class Fs {
   // A random read: the range's missing blocks in one GET (then cached), the reply from them.
   // (archpath non-empty: name is a shard and the bytes are of that member.)
   ErrOr<ReadReply> readBlocks(const std::string& object, uint64_t tag, const std::string& bucket,
-                              const std::string& name, const std::string& archpath,
-                              uint64_t objSize, uint64_t off, size_t n, BlockRange cached);
+                              const std::string& name, const ByteRange& pin, uint64_t objSize,
+                              uint64_t off, size_t n, BlockRange cached);
   // Caches the 64 KiB blocks of bytes fetched at `start` (a block boundary).
   void cacheBlocks(const std::string& object, uint64_t tag, uint64_t start,
                    const std::string& bytes);
@@ -456,7 +468,8 @@ class Fs {
   ErrOr<size_t> writeLocked(Inode& inode, const char* data, size_t size, uint64_t off);
   Status growSpool(WriteState& ws, uint64_t newSize);
   // read.cc
-  Chunk startChunk(const std::string& bucket, const std::string& name, const std::string& archpath,
+  // (pin: the archpath and ifChecksum of every GET of the read.)
+  Chunk startChunk(const std::string& bucket, const std::string& name, const ByteRange& pin,
                    uint64_t index, uint64_t objSize);
 
  public:

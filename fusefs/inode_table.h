@@ -67,6 +67,7 @@ struct Inode {
   Clock::time_point attrAt{};   // when info was fetched
   bool pageCacheValid = false;  // the kernel's cached pages belong to pageCacheVersion
   uint64_t pageCacheVersion = 0;
+  uint64_t storedGen = 0;  // counts this mount's stores of the file (open handles follow them)
   std::unique_ptr<WriteState> ws;  // local changes (or a spool kept for open writers)
   int openCount = 0;
   bool unlinked = false;  // replaced by a rename while open: nothing is stored on close

@@ -4,9 +4,12 @@
 // opens, keyed by the object's version) or in one ranged GET of the missing ones, which are then
 // cached; the sequential path caches the blocks of its chunks too. Failed GETs (after the
 // client's bounded retries) are EIO; a chunk shorter than expected is a short read, never
-// made-up bytes.
+// made-up bytes. Every GET is pinned to the checksum of the version the mount knows, and bytes
+// are cached under that version's tag only: another client's replace meanwhile is ESTALE (then
+// learnt), never a read spliced from two versions.
 #include <algorithm>
 
+#include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/posix_meta.h"
 #include "fusefs/write_state.h"
@@ -53,24 +56,58 @@ ReadReply replyFrom(const BlockRange& r, uint64_t objSize, uint64_t off, size_t 
 
 }  // namespace
 
-Chunk Fs::startChunk(const std::string& bucket, const std::string& name,
-                     const std::string& archpath, uint64_t index, uint64_t objSize) {
+Chunk Fs::startChunk(const std::string& bucket, const std::string& name, const ByteRange& pin,
+                     uint64_t index, uint64_t objSize) {
   uint64_t offset = index * options_.readChunk;
   uint64_t length = std::min(options_.readChunk, objSize - offset);
   auto promise = std::make_shared<std::promise<std::shared_ptr<const Result<std::string>>>>();
   Chunk chunk = promise->get_future().share();
-  readPool_.submit([this, promise, bucket, name, archpath, offset, length] {
-    auto r = client_.get(bucket, name, ByteRange{offset, length, archpath});
+  ByteRange range = pin;
+  range.offset = offset;
+  range.length = length;
+  readPool_.submit([this, promise, bucket, name, range] {
+    auto r = client_.get(bucket, name, range);
     promise->set_value(std::make_shared<const Result<std::string>>(std::move(r)));
   });
   return chunk;
 }
 
 ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
+  auto r = readOnce(fh, size, offset);
+  if (r.ok() || r.err() != ESTALE) return r;
+  // The cluster holds another version than the one this mount knows: learn it. A handle that
+  // handed out none of the old bytes reads the new version; one that did fails (ESTALE, as an
+  // NFS handle whose file was replaced): a reader never gets two versions' bytes spliced.
+  Inode& inode = *fh.inode;
+  bool served;
+  {
+    std::lock_guard l(fh.mu);
+    served = fh.servedChecksum != 0;
+  }
+  {
+    std::lock_guard l(inode.mu);
+    Status st = refreshLocked(inode, true);
+    if (!st.ok()) return served && st.code() == Code::kObjectNotFound ? Errno{ESTALE} : errnoOf(st);
+  }
+  // The kernel asks for the new attributes (size) before its next read. (Only those: dropping
+  // its pages here would wait on the pages this very read holds locked.)
+  if (session_ != nullptr) fuse_lowlevel_notify_inval_inode(session_, inode.ino, -1, 0);
+  {
+    if (served) {
+      log::warn("aisfs: ais://{}/{} was replaced by another client while open here: ESTALE",
+                inode.bucket(), inode.name());
+      return Errno{ESTALE};
+    }
+  }
+  return readOnce(fh, size, offset);
+}
+
+ErrOr<ReadReply> Fs::readOnce(FileHandle& fh, size_t size, off_t offset) {
   Inode& inode = *fh.inode;
   uint64_t off = static_cast<uint64_t>(offset);
-  uint64_t objSize, tag;
-  std::string bucket, name, archpath;  // archpath: a shard's member (name is the shard)
+  uint64_t objSize, tag, gen;
+  std::string bucket, name;
+  ByteRange pin;  // archpath: a shard's member (name is the shard)
   {
     std::lock_guard l(inode.mu);
     if (inode.ws) {
@@ -81,10 +118,38 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
     }
     objSize = inode.info.size;
     tag = cacheTag(inode.info);
+    gen = inode.storedGen;
     bucket = inode.bucket();
     name = inode.name();
-    if (inode.kind == Kind::kMember) std::tie(name, archpath) = splitMemberKey(name);
+    if (inode.kind == Kind::kMember) std::tie(name, pin.archpath) = splitMemberKey(name);
+    // (A member's info carries no checksum: its reads are not pinned.)
+    if (pin.archpath.empty()) pin.ifChecksum = inode.info.checksum;
   }
+  {
+    std::lock_guard l(fh.mu);
+    if (fh.servedChecksum != 0 && pin.ifChecksum != 0 && pin.ifChecksum != fh.servedChecksum &&
+        gen == fh.servedGen) {
+      return Errno{ESTALE};  // another client's version replaced the one handed out here
+    }
+    if (fh.tag != tag) {  // bytes fetched for another version
+      fh.whole.reset();
+      fh.chunks.clear();
+      fh.tag = tag;
+    }
+  }
+  auto reply = readVersion(fh, pin, bucket, name, tag, objSize, off, size);
+  if (reply.ok() && reply->size > 0) {
+    std::lock_guard l(fh.mu);
+    fh.servedChecksum = pin.ifChecksum;
+    fh.servedGen = gen;
+  }
+  return reply;
+}
+
+ErrOr<ReadReply> Fs::readVersion(FileHandle& fh, const ByteRange& pin, const std::string& bucket,
+                                 const std::string& name, uint64_t tag, uint64_t objSize,
+                                 uint64_t off, size_t size) {
+  const std::string& archpath = pin.archpath;
   if (off >= objSize || size == 0) return ReadReply{};
   size_t n = static_cast<size_t>(std::min<uint64_t>(size, objSize - off));
 
@@ -98,11 +163,12 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
     }
     if (!fh.whole || fh.whole->size() != objSize) {
       auto data = std::make_shared<std::string>();
-      auto got = client_.getRange(bucket, name, ByteRange{0, std::nullopt, archpath}, data.get());
+      ByteRange range = pin;
+      range.offset = 0;
+      auto got = client_.getRange(bucket, name, range, data.get());
       if (!got.ok()) return errnoOf(got.status());
-      // (Kept under the tag of the version read, which may be newer than the one opened.)
       if (archpath.empty() && data->size() <= BlockCache::kBlock) {
-        cacheBlocks(object, cacheTag(*got), 0, *data);
+        cacheBlocks(object, tag, 0, *data);
       }
       fh.whole = std::move(data);
     }
@@ -129,7 +195,7 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
       uint64_t ahead = options_.readAhead / c;
       for (uint64_t i = first; i <= last + ahead && i * c < objSize; ++i) {
         if (!fh.chunks.count(i)) {
-          fh.chunks.emplace(i, startChunk(bucket, name, archpath, i, objSize));
+          fh.chunks.emplace(i, startChunk(bucket, name, pin, i, objSize));
         }
       }
       fh.chunks.erase(fh.chunks.begin(), fh.chunks.lower_bound(first == 0 ? 0 : first - 1));
@@ -138,12 +204,15 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   }
   if (wanted.empty()) {            // random access
     if (!blockCache_.enabled()) {  // just the bytes asked for
-      auto got = client_.get(bucket, name, ByteRange{off, n, archpath});
+      ByteRange range = pin;
+      range.offset = off;
+      range.length = n;
+      auto got = client_.get(bucket, name, range);
       if (!got.ok()) return errnoOf(got.status());
       auto data = std::make_shared<const std::string>(std::move(*got));
       return ReadReply{data, 0, std::min(n, data->size())};
     }
-    return readBlocks(object, tag, bucket, name, archpath, objSize, off, n, std::move(cached));
+    return readBlocks(object, tag, bucket, name, pin, objSize, off, n, std::move(cached));
   }
   std::shared_ptr<std::string> joined;
   for (auto& [index, chunk] : wanted) {
@@ -192,8 +261,8 @@ BlockRange Fs::cachedBlocks(const std::string& object, uint64_t tag, uint64_t of
 }
 
 ErrOr<ReadReply> Fs::readBlocks(const std::string& object, uint64_t tag, const std::string& bucket,
-                                const std::string& name, const std::string& archpath,
-                                uint64_t objSize, uint64_t off, size_t n, BlockRange r) {
+                                const std::string& name, const ByteRange& pin, uint64_t objSize,
+                                uint64_t off, size_t n, BlockRange r) {
   constexpr uint64_t B = BlockCache::kBlock;
   uint64_t missFirst = UINT64_MAX, missLast = 0;
   for (size_t k = 0; k < r.blocks.size(); ++k) {
@@ -205,7 +274,10 @@ ErrOr<ReadReply> Fs::readBlocks(const std::string& object, uint64_t tag, const s
     // One GET for the blocks from the first missing one to the last (cached ones between are
     // fetched again: one round trip beats several).
     uint64_t from = missFirst * B, to = std::min((missLast + 1) * B, objSize);
-    auto got = client_.get(bucket, name, ByteRange{from, to - from, archpath});
+    ByteRange range = pin;
+    range.offset = from;
+    range.length = to - from;
+    auto got = client_.get(bucket, name, range);
     if (!got.ok()) return errnoOf(got.status());
     cacheBlocks(object, tag, from, *got);
     for (uint64_t b = missFirst; b <= missLast; ++b) {

@@ -30,6 +30,11 @@ constexpr auto kConnectTimeout = std::chrono::seconds(2);
 // After a failed connect, the owner's gateway is not tried again for this long (each request
 // would otherwise pay the connect timeout of a node that does not answer).
 constexpr auto kDownFor = std::chrono::seconds(2);
+// The owner's gateway sends a GET's header once it has the first bytes. None within this (the
+// fabric client's probe interval): the owner may hang (stopped, a stalled disk); the fabric path,
+// whose client probes a silent node and routes around it, serves the request instead, and the
+// relay skips that owner for kDownFor. (A merely slow owner is then read over the fabric.)
+constexpr auto kHeaderWait = std::chrono::seconds(5);
 // Per gateway thread and owner: relays at once beyond this go through the fabric (the owner
 // limits connections per client address, and this gateway is one address), idle connections
 // kept beyond that are closed.
@@ -187,9 +192,17 @@ Outcome relayOnce(Exchange& ex, Upstream& up, const std::string& endpoint,
   res.header_limit(64 << 10);
   res.body_limit(std::numeric_limits<std::uint64_t>::max());  // (read by hand below)
   if (!ec) {
-    s->expires_after(ex.stallTimeout());
+    s->expires_after(std::min<Clock::duration>(ex.stallTimeout(), kHeaderWait));
     http::async_read_header(*s, buf, res, ex.yield()[ec]);
     ex.resumed();
+    if (ec == beast::error::timeout) {
+      up.downUntil = Clock::now() + kDownFor;
+      log::warn(
+          "gateway: owner's gateway {} sent no header for {}: GETs go through the fabric "
+          "for {} s",
+          endpoint, ex.target(), kDownFor.count());
+      return Outcome::kNotRelayed;
+    }
   }
   if (ec) {
     // A kept-alive connection the owner closed meanwhile: once more on a new one. Nothing went

@@ -7,7 +7,8 @@
 # ones. Overwrites never serve an older generation; deletes remove the slices, also while the
 # owner or a holder is down (repeated there, durably, once it is back); a restarted owner never
 # serves its older copy, not even before it caught up (S3 and member reads); a PUT a hung owner
-# commits late never undoes a newer write taken meanwhile. ec-encode of a
+# commits late never undoes a newer write taken meanwhile, and a hung owner costs an S3 GET
+# through another gateway seconds, not the relay's stall timeout. ec-encode of a
 # populated bucket, interrupted by a node kill and run again, leaves every object protected.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -304,7 +305,14 @@ hung=""
 late=""
 if [[ -n $hgpid ]]; then
   kill -STOP "$hgpid"
+  # At once, through another node's gateway (S3), before the primary marks the owner down: the
+  # relay to the owner's gateway gets no header within 5 s and the GET goes through the fabric,
+  # routed around the owner too (before, the relay waited out the 60 s stall timeout).
+  ts=$(date +%s)
+  curl -sf -m 90 -o "$WORK/got/hg-s3-proxy" "http://$HTTP/ec21/$hg" &&
+    cmp -s "$WORK/src/$hg" "$WORK/got/hg-s3-proxy" || hung+=" s3-get-via-proxy-failed"
   t0=$(date +%s)
+  ((t0 - ts <= 30)) || hung+=" s3-get-via-proxy-took-$((t0 - ts))s"
   timeout 120 "$AIS" put -q "$WORK/hg-newer" "ais://ec21/$hg" >/dev/null 2>&1 || hung+=" put-failed"
   t1=$(date +%s)
   timeout 120 "$AIS" get -q "ais://ec21/$hg" "$WORK/got/hg" >/dev/null 2>&1 &&

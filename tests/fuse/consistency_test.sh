@@ -5,7 +5,10 @@
 # same size, a larger and a smaller one; the next open reads the new bytes, no waiting), also for
 # a large file read at random offsets through the block cache, and an open of a file removed
 # elsewhere fails; an open of a small file reads it in that one round trip (a GET, no HEAD), and
-# a re-read after the kernel dropped its pages comes from the block cache. Names: on a mount with the default TTLs, a file removed, renamed or created on
+# a re-read after the kernel dropped its pages comes from the block cache. A descriptor that read
+# part of a 32 MiB file replaced elsewhere never gets the new bytes spliced in (old bytes or
+# ESTALE; the mount's reads are pinned to the version's checksum), one that read nothing yet
+# reads the new version. Names: on a mount with the default TTLs, a file removed, renamed or created on
 # another mount is gone / seen within the 1 s TTL (measured, with 0.5 s of slack), in lookups and
 # in listings. A directory's mtime changed by its entries on one mount is seen on another within
 # 3 s (written to its marker within a second, then the TTL), and an explicit mtime wins. A tree a
@@ -67,6 +70,45 @@ ranges_match "$R/big" "$WORK/big1" && pass cto_big_first || fail cto_big_first
 cp "$WORK/big2" "$W/big"
 ranges_match "$R/big" "$WORK/big2" && pass cto_big_overwritten || fail cto_big_overwritten
 cmp -s "$WORK/big2" "$R/big" && pass cto_big_whole || fail cto_big_whole
+
+# A descriptor that read part of a large file replaced elsewhere never gets the new version's
+# bytes spliced in: its later reads give the old bytes (kernel or block cache) or ESTALE. A
+# descriptor opened before the replace that read nothing yet reads the new version.
+head -c $((32 << 20)) /dev/urandom >"$WORK/splice1"
+head -c $((32 << 20)) /dev/urandom >"$WORK/splice2"
+splice_read() { # MOUNT_FILE WAIT_S: read 64 KiB, replace via the CLI, wait, read the rest
+  cp "$WORK/splice1" "$W/splice" || return 1
+  /usr/bin/python3 - "$1" "$WORK/splice1" "$WORK/splice2" "$2" "$AIS_BIN" "ais://$B/splice" <<'PY'
+import errno, os, subprocess, sys, time
+path, old_path, new_path, wait, ais, uri = sys.argv[1:7]
+old, new = open(old_path, "rb").read(), open(new_path, "rb").read()
+fd = os.open(path, os.O_RDONLY)
+assert os.pread(fd, 65536, 0) == old[:65536], "first read"
+subprocess.run([ais, "put", "-q", new_path, uri], check=True, stdout=subprocess.DEVNULL)
+time.sleep(float(wait))
+os.fstat(fd)  # (past the attribute TTL: the mount learns the new version here)
+outcome = "old"
+for off in (24 << 20, 1 << 20, 8 << 20, 31 << 20):
+    try:
+        got = os.pread(fd, 65536, off)
+    except OSError as e:
+        if e.errno != errno.ESTALE:
+            raise
+        outcome = "estale"
+        continue
+    if got != old[off:off + 65536]:
+        sys.exit(f"offset {off}: {'new version' if got == new[off:off + 65536] else 'other'} bytes")
+os.close(fd)
+fd = os.open(path, os.O_RDONLY)  # opened before the next replace, nothing read yet
+subprocess.run([ais, "put", "-q", old_path, uri], check=True, stdout=subprocess.DEVNULL)
+if os.pread(fd, 65536, 16 << 20) != old[16 << 20:(16 << 20) + 65536]:
+    sys.exit("a descriptor that read nothing yet did not read the new version")
+print(outcome)
+PY
+}
+out=$(splice_read "$R/splice" 0) && pass "cto_no_splice_pinned ($out)" || fail cto_no_splice_pinned "$out"
+out=$(splice_read "$D/splice" 1.3) && pass "cto_no_splice_revalidated ($out)" || fail cto_no_splice_revalidated "$out"
+rm -f "$W/splice" "$WORK/splice1" "$WORK/splice2"
 
 # Removed elsewhere: R still has the name cached (60 s) but its open asks the cluster.
 rm "$W/f"

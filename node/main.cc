@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 
@@ -67,6 +68,10 @@ int run(const ais::node::LocalConfig& cfg) {
       return 1;
     }
     ctx.store = std::move(*store);
+    // (AIS_PREPARE_WORK_FILES=0: every PUT creates its work file, for comparisons.)
+    if (const char* v = std::getenv("AIS_PREPARE_WORK_FILES"); !v || std::string_view(v) != "0") {
+      ctx.store->prepareWorkFiles();
+    }
     ctx.io = std::make_unique<node::IoWorkers>(ctx.store->mountpaths().size(),
                                                node::kIoWorkersPerMountpath);
     target = kj::heap<node::TargetService>(ctx);

@@ -2,6 +2,7 @@
 //   <mp>/@ais/<bucket>/%ob/<name>   object stored under its own name (the open, rsync-able format)
 //   <mp>/@ais/<bucket>/%hs/<hash>   object whose name is not a canonical path, or collides with a
 //   dir <mp>/@ais/<bucket>/%wk/<unique> work file of a PUT in progress
+//   <mp>/@ais/<bucket>/%pw/<unique>     empty file made ahead for a PUT (prepared_files.h)
 // Callers validate names first; every path built here stays inside its mountpath.
 #pragma once
 

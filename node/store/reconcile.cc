@@ -110,6 +110,7 @@ Status removeLeftovers(Mountpath& mp) {
       victims.push_back(root + "/" + entry);
     } else {
       victims.push_back(workDir(mp.path, entry));
+      victims.push_back(bucketDir(mp.path, entry) + "/%pw");  // files made ahead (prepared_files.h)
     }
   }
   ::closedir(dir);

@@ -24,6 +24,7 @@
 #include "node/store/name_locks.h"
 #include "node/store/object_reader.h"
 #include "node/store/object_writer.h"
+#include "node/store/prepared_files.h"
 
 namespace ais::store {
 
@@ -106,6 +107,10 @@ class Store {
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
+
+  // From now on PUTs take their work files from ones made ahead by a background thread
+  // (prepared_files.h); aisnode turns it on. Call before the first PUT.
+  void prepareWorkFiles() { prepared_ = std::make_unique<PreparedFiles>(); }
 
   Result<std::unique_ptr<ObjectWriter>> beginPut(std::string_view bucket, std::string_view name,
                                                  PutOptions opts = {});
@@ -385,6 +390,7 @@ class Store {
   IntegrityStats startup_;  // what reconciliation found
   DiskFaults* faults_ = nullptr;
   OpenFiles openFiles_;  // forgotten wherever a name's files change (open_files.h)
+  std::unique_ptr<PreparedFiles> prepared_;  // null unless prepareWorkFiles()
   mutable std::mutex policiesMu_;
   std::map<std::string, BucketPolicy, std::less<>> policies_;
   std::mutex repairMu_;

@@ -1,0 +1,137 @@
+#include "node/store/prepared_files.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace ais::store {
+namespace {
+
+void markTopDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  int flags = 0;
+  // (Other filesystems refuse or ignore the flag: only the placement differs.)
+  if (::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+    flags |= FS_TOPDIR_FL;
+    (void)::ioctl(fd, FS_IOC_SETFLAGS, &flags);
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+PreparedFiles::PreparedFiles() : thread_([this] { run(); }) {}
+
+PreparedFiles::~PreparedFiles() {
+  {
+    std::lock_guard l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+bool PreparedFiles::take(const std::string& bucketDir, const std::string& workPath) {
+  std::string from;
+  {
+    std::lock_guard l(mu_);
+    auto it = dirs_.find(bucketDir);
+    if (it == dirs_.end()) {
+      if (dirs_.size() >= kMaxDirs) {
+        auto oldest = dirs_.begin();
+        for (auto d = dirs_.begin(); d != dirs_.end(); ++d) {
+          if (d->second.used < oldest->second.used) oldest = d;
+        }
+        dropLocked(oldest);
+      }
+      it = dirs_.emplace(bucketDir, Dir{}).first;
+    }
+    it->second.used = Clock::now();
+    if (!it->second.ready.empty()) {
+      from = std::move(it->second.ready.front());
+      it->second.ready.pop_front();
+    }
+  }
+  cv_.notify_one();
+  if (from.empty()) return false;
+  if (::rename(from.c_str(), workPath.c_str()) == 0) return true;
+  ::unlink(from.c_str());  // (the work directory is not made yet, or the bucket went)
+  return false;
+}
+
+void PreparedFiles::run() {
+  std::unique_lock l(mu_);
+  while (!stop_) {
+    auto now = Clock::now();
+    auto wake = now + kIdle;
+    std::string want;
+    for (auto it = dirs_.begin(); it != dirs_.end();) {
+      if (now - it->second.used > kIdle) {
+        auto next = std::next(it);
+        dropLocked(it);
+        it = next;
+        continue;
+      }
+      if (it->second.ready.size() < kDepth) {
+        if (it->second.retryAt > now) {
+          wake = std::min(wake, it->second.retryAt);
+        } else if (want.empty()) {
+          want = it->first;
+        }
+      }
+      ++it;
+    }
+    if (want.empty()) {
+      cv_.wait_until(l, wake);
+      continue;
+    }
+    l.unlock();
+    std::string path;
+    bool made = makeOne(want, &path);
+    l.lock();
+    auto it = dirs_.find(want);
+    if (!made) {
+      if (it != dirs_.end()) it->second.retryAt = Clock::now() + kRetry;
+    } else if (it == dirs_.end()) {
+      ::unlink(path.c_str());
+    } else {
+      it->second.ready.push_back(std::move(path));
+    }
+  }
+}
+
+bool PreparedFiles::makeOne(const std::string& bucketDir, std::string* path) {
+  // A new subdirectory every kPerSubdir files. %pw is marked a top directory (ext4's TOPDIR), so
+  // the filesystem spreads its subdirectories, and the inodes made in them, over its groups:
+  // new files stay away from the group where this bucket's removed objects just freed theirs.
+  const uint64_t seq = seq_++;
+  std::string top = bucketDir + "/%pw";
+  std::string dir = fmt::format("{}/{}.{}", top, ::getpid(), seq / kPerSubdir);
+  *path = fmt::format("{}/{}", dir, seq % kPerSubdir);
+  int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) {
+    // Never the bucket's directory itself: a destroyed bucket's is not made again here.
+    if (::mkdir(top.c_str(), 0755) == 0) markTopDir(top);
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    if (seq >= kPerSubdir) {  // the one before, once its files are taken (else at the next start)
+      ::rmdir(fmt::format("{}/{}.{}", top, ::getpid(), seq / kPerSubdir - 1).c_str());
+    }
+    fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+void PreparedFiles::dropLocked(std::unordered_map<std::string, Dir>::iterator it) {
+  for (const auto& p : it->second.ready) ::unlink(p.c_str());
+  dirs_.erase(it);
+}
+
+}  // namespace ais::store

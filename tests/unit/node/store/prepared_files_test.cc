@@ -1,0 +1,89 @@
+// Work files made ahead (Store::prepareWorkFiles, prepared_files.h): PUTs that take them store
+// the right bytes, leave no work file behind, survive their bucket's destroy, and a restart
+// removes the files not taken.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "node/store/store.h"
+#include "tests/unit/node/store/temp_dir.h"
+
+namespace ais::store {
+namespace {
+
+using testing::OneMountpathStoreTest;
+using testing::readObject;
+using testing::workFileCount;
+
+size_t preparedCount(const std::string& mp) {
+  size_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(mp, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().string().find("/%pw/") != std::string::npos && it->is_regular_file()) ++n;
+  }
+  return n;
+}
+
+// Waits until the background thread has files ready in mp (up to 5 s).
+bool someReady(const std::string& mp) {
+  for (int i = 0; i < 500; ++i) {
+    if (preparedCount(mp) > 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+class PreparedFilesTest : public OneMountpathStoreTest {
+ protected:
+  void SetUp() override {
+    OneMountpathStoreTest::SetUp();
+    store_->prepareWorkFiles();
+  }
+};
+
+TEST_F(PreparedFilesTest, PutsTakeFilesMadeAheadAndStoreTheirBytes) {
+  ASSERT_TRUE(store_->putBytes("pfb", "first", "a").ok());  // asks for files in pfb
+  ASSERT_TRUE(someReady(mp_));
+  for (int i = 0; i < 300; ++i) {
+    std::string data(100 + i, static_cast<char>('a' + i % 26));
+    ASSERT_TRUE(store_->putBytes("pfb", "dir/o" + std::to_string(i), data).ok()) << i;
+  }
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(readObject(*store_, "pfb", "dir/o" + std::to_string(i)),
+              std::string(100 + i, static_cast<char>('a' + i % 26)));
+  }
+  EXPECT_EQ(workFileCount(*store_), 0u);
+  // An aborted PUT leaves nothing either.
+  auto w = store_->beginPut("pfb", "aborted");
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->write("xyz", 3).ok());
+  EXPECT_EQ(workFileCount(*store_), 1u);
+  w->reset();
+  EXPECT_EQ(workFileCount(*store_), 0u);
+  EXPECT_EQ(store_->openObject("pfb", "aborted").status().code(), Code::kObjectNotFound);
+}
+
+TEST_F(PreparedFilesTest, ADestroyedBucketTakesItsFilesAndPutsStillWork) {
+  ASSERT_TRUE(store_->putBytes("pfd", "first", "a").ok());
+  ASSERT_TRUE(someReady(mp_));
+  ASSERT_TRUE(store_->destroyBucket("pfd").ok());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(store_->putBytes("pfd", "again" + std::to_string(i), "b").ok()) << i;
+  }
+  EXPECT_EQ(readObject(*store_, "pfd", "again49"), "b");
+  EXPECT_EQ(store_->openObject("pfd", "first").status().code(), Code::kObjectNotFound);
+}
+
+TEST_F(PreparedFilesTest, ARestartRemovesTheFilesNotTaken) {
+  ASSERT_TRUE(store_->putBytes("pfr", "first", "a").ok());
+  ASSERT_TRUE(someReady(mp_));
+  reopen();  // (without prepareWorkFiles: nothing makes new ones)
+  EXPECT_EQ(preparedCount(mp_), 0u);
+  EXPECT_EQ(readObject(*store_, "pfr", "first"), "a");
+}
+
+}  // namespace
+}  // namespace ais::store

@@ -17,15 +17,7 @@ using testing::OneMountpathStoreTest;
 using testing::readObject;
 using testing::workFileCount;
 
-size_t preparedCount(const std::string& mp) {
-  size_t n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(mp, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->path().string().find("/%pw/") != std::string::npos && it->is_regular_file()) ++n;
-  }
-  return n;
-}
+size_t preparedCount(const std::string& mp) { return testing::filesWith(mp, "/%pw/"); }
 
 // Waits until the background thread has files ready in mp (up to 5 s).
 bool someReady(const std::string& mp) {

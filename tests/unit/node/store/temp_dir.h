@@ -66,15 +66,19 @@ inline std::string readObject(Store& store, std::string_view bucket, std::string
 }
 
 // Work files (PUTs not yet committed, or left behind) on every mountpath of the store.
+// Regular files under dir whose path holds `part` (e.g. "/%wk/").
+inline size_t filesWith(const std::string& dir, std::string_view part) {
+  size_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().string().find(part) != std::string::npos && it->is_regular_file()) ++n;
+  }
+  return n;
+}
 inline size_t workFileCount(const Store& store) {
   size_t n = 0;
-  for (const auto& mp : store.mountpaths()) {
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(mp, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->path().string().find("/%wk/") != std::string::npos && it->is_regular_file()) ++n;
-    }
-  }
+  for (const auto& mp : store.mountpaths()) n += filesWith(mp, "/%wk/");
   return n;
 }
 

@@ -53,8 +53,8 @@ struct FileHandle {
   uint64_t lastEnd = 0;                      // end of the previous read, for sequential detection
   uint64_t tag = 0;                          // cacheTag of the version `whole` and `chunks` hold
   // The content this handle has handed out (the object's checksum; 0: none yet or unknown) and
-  // the inode's storedGen then: another client's version replacing it is ESTALE here, this
-  // mount's own store is followed (read.cc).
+  // the inode's followGen then: another client's version replacing it is ESTALE here, this
+  // mount's own store or a lock's revalidation is followed (read.cc).
   uint64_t servedChecksum = 0;
   uint64_t servedGen = 0;
 };

@@ -67,7 +67,10 @@ struct Inode {
   Clock::time_point attrAt{};   // when info was fetched
   bool pageCacheValid = false;  // the kernel's cached pages belong to pageCacheVersion
   uint64_t pageCacheVersion = 0;
-  uint64_t storedGen = 0;  // counts this mount's stores of the file (open handles follow them)
+  // Counts the versions every open descriptor here follows: this mount's stores of the file and
+  // the revalidation of a lock (another mount's writes under it). Any other change of the
+  // content is ESTALE for a descriptor that read the old one (read.cc).
+  uint64_t followGen = 0;
   std::unique_ptr<WriteState> ws;  // local changes (or a spool kept for open writers)
   int openCount = 0;
   bool unlinked = false;  // replaced by a rename while open: nothing is stored on close

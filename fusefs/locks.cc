@@ -205,6 +205,7 @@ void Fs::revalidateForLock(Inode& inode, FileHandle* fh) {
     // Compared with the version the kernel's pages came from, not with the attributes (a stat
     // may have read the new version already, leaving the pages of the old one).
     uint64_t tag = cacheTag(inode.info);
+    ++inode.followGen;  // (what a lock shows, every descriptor reads)
     stalePages = !(inode.pageCacheValid && inode.pageCacheVersion == tag);
     inode.pageCacheValid = true;
     inode.pageCacheVersion = tag;

@@ -118,7 +118,7 @@ ErrOr<ReadReply> Fs::readOnce(FileHandle& fh, size_t size, off_t offset) {
     }
     objSize = inode.info.size;
     tag = cacheTag(inode.info);
-    gen = inode.storedGen;
+    gen = inode.followGen;
     bucket = inode.bucket();
     name = inode.name();
     if (inode.kind == Kind::kMember) std::tie(name, pin.archpath) = splitMemberKey(name);

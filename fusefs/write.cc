@@ -329,7 +329,7 @@ Status Fs::storeLocked(Inode& inode) {
 void Fs::storedLocked(Inode& inode, ObjectInfo stored) {
   inode.writeBehind = false;
   inode.info = std::move(stored);
-  ++inode.storedGen;
+  ++inode.followGen;
   inode.haveInfo = true;
   inode.attrAt = Clock::now();
   inode.pageCacheValid = true;  // the kernel's pages came from our own writes

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace ais::store {
 namespace {
@@ -63,6 +64,23 @@ bool PreparedFiles::take(const std::string& bucketDir, const std::string& workPa
   if (::rename(from.c_str(), workPath.c_str()) == 0) return true;
   ::unlink(from.c_str());  // (the work directory is not made yet, or the bucket went)
   return false;
+}
+
+void PreparedFiles::forget(const std::string& root) {
+  {
+    std::lock_guard l(mu_);
+    for (auto it = dirs_.begin(); it != dirs_.end();) {
+      auto next = std::next(it);
+      if (it->first.starts_with(root + "/")) dropLocked(it);
+      it = next;
+    }
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(root, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::error_code ignored;
+    std::filesystem::remove_all(it->path() / "%pw", ignored);
+  }
 }
 
 void PreparedFiles::run() {

@@ -30,6 +30,9 @@ class PreparedFiles {
   // Moves a prepared empty file of bucketDir to `workPath` (its directory must exist); false if
   // none is ready (the caller creates its file as before). Either way more are made for it.
   bool take(const std::string& bucketDir, const std::string& workPath);
+  // No more files under root (a mountpath's "<mp>/@ais", disabled or detached): those ready are
+  // removed with their directories.
+  void forget(const std::string& root);
 
   static constexpr size_t kDepth = 32;  // files kept ready per bucket directory
   static constexpr size_t kMaxDirs = 256;

@@ -146,6 +146,7 @@ Result<bool> Store::setMountpathEnabled(const std::string& path, bool enabled) {
     return ioError("unlink", marker, errno);
   }
   mp->enabled = enabled;
+  if (!enabled && prepared_) prepared_->forget(mp->path + "/@ais");
   log::warn("mountpath {} {}", mp->path, enabled ? "enabled" : "disabled");
   return true;
 }
@@ -208,6 +209,7 @@ Status Store::detachMountpath(const std::string& path) {
   }
   AIS_RETURN_IF_ERROR(moveNotesOff(*mp));
   mp->detached = true;
+  if (prepared_) prepared_->forget(mp->path + "/@ais");
   log::warn("mountpath {} detached", mp->path);
   return Status::OK();
 }

@@ -43,7 +43,7 @@ run_built metrics_bench --benchmark_min_time=0.01 && figures_ok metrics_bench "$
 
 # Rows: BM_Put4KiB/stamped:S/overwrite:O time unit cpu unit iterations items_per_second=...
 run_built store_put_bench --benchmark_min_time=0.01 && figures_ok store_put_bench "$OUT/store_put_bench" \
-  '/^BM_Put4KiB/ { n++; if (!($2 > 0) || $0 !~ /items_per_second=/) bad = 1 } END { exit !(n == 4 && !bad) }'
+  '/^BM_Put4KiB/ { n++; if (!($2 > 0) || $0 !~ /items_per_second=/) bad = 1 } END { exit !(n == 6 && !bad) }'
 
 # Rows: | socket kind | CPU µs | wall µs |, TCP and Unix.
 run_built loopback_rtt 2000 && figures_ok loopback_rtt "$OUT/loopback_rtt" -F'|' \

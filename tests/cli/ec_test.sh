@@ -41,7 +41,7 @@ verify_all() {
 }
 listed() { "$AIS" ls "ais://$1" --json 2>/dev/null | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 # Files a target holds for others' objects of BUCKET (slices and replicas).
-held_files() { find "$AIS_DEV_DIR" -type f -path "*@ais/%ec.$1/*" 2>/dev/null | wc -l; }
+held_files() { find "$AIS_DEV_DIR" -type f -path "*@ais/%ec.$1/*" -not -path "*/%pw/*" 2>/dev/null | wc -l; }
 # What the placement needs for src/: P replicas of a small object, D+P slices of a large one.
 expected_held() {
   local d=$1 p=$2 limit=$3 total=0 f s

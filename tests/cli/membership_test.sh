@@ -47,7 +47,7 @@ for n in json.load(sys.stdin)["nodes"]:
     if n["id"] == sys.argv[1] and n["role"] == "target": print(n["status"])' "$1"
 }
 # Object files under a target's data directory (mountpath trees).
-files_on() { find "$AIS_DEV_DIR/$1" -type f -path '*@ais/memb/*' 2>/dev/null | wc -l; }
+files_on() { find "$AIS_DEV_DIR/$1" -type f -path '*@ais/memb/*' -not -path '*/%pw/*' 2>/dev/null | wc -l; }
 smap_version() { "$AIS" show cluster --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["smap_version"])'; }
 # passes_ended V: every target has run its rebalance pass for a Smap newer than V (the one in
 # maintenance too: it keeps its objects) and none of them runs.

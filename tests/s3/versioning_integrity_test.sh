@@ -26,7 +26,7 @@ sys.exit(1 if s3checks.fails else 0)
 PY
 
 # The kept version's file: the only object file under the versions bucket.
-mapfile -t kept < <(find "$AIS_DEV_DIR" -path '*/@ais/%v.vint/*' -type f ! -path '*/%wk/*')
+mapfile -t kept < <(find "$AIS_DEV_DIR" -path '*/@ais/%v.vint/*' -type f ! -path '*/%wk/*' ! -path '*/%pw/*')
 check "one kept version file on disk" test "${#kept[@]}" -eq 1
 # One byte in the middle (block 1 of 0..3), xor 0xff.
 off=$((100 << 10))

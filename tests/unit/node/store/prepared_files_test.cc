@@ -77,5 +77,23 @@ TEST_F(PreparedFilesTest, ARestartRemovesTheFilesNotTaken) {
   EXPECT_EQ(readObject(*store_, "pfr", "first"), "a");
 }
 
+TEST(PreparedFilesMountpaths, ADisabledMountpathKeepsNoFilesMadeAhead) {
+  testing::TempDir tmp;
+  auto s = Store::open({tmp.sub("mp1"), tmp.sub("mp2")});
+  ASSERT_TRUE(s.ok()) << s.status().toString();
+  auto& store = **s;
+  store.prepareWorkFiles();
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(store.putBytes("pfm", "o" + std::to_string(i), "x").ok());
+  const auto mps = store.mountpaths();
+  ASSERT_TRUE(someReady(mps[0]) && someReady(mps[1]));
+  ASSERT_TRUE(store.setMountpathEnabled(mps[0], false).ok());
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(store.putBytes("pfm", "p" + std::to_string(i), "y").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(preparedCount(mps[0]), 0u);
+  EXPECT_GT(preparedCount(mps[1]), 0u);
+}
+
 }  // namespace
 }  // namespace ais::store

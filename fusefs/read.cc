@@ -8,6 +8,7 @@
 // are cached under that version's tag only: another client's replace meanwhile is ESTALE (then
 // learnt), never a read spliced from two versions.
 #include <algorithm>
+#include <optional>
 
 #include "common/log.h"
 #include "fusefs/fs.h"
@@ -54,6 +55,14 @@ ReadReply replyFrom(const BlockRange& r, uint64_t objSize, uint64_t off, size_t 
   return ReadReply{std::move(joined), 0, len};
 }
 
+// The range [offset, offset+length) of the version (and member) that `pin` names.
+ByteRange pinnedRange(const ByteRange& pin, uint64_t offset, std::optional<uint64_t> length) {
+  ByteRange range = pin;
+  range.offset = offset;
+  range.length = length;
+  return range;
+}
+
 }  // namespace
 
 Chunk Fs::startChunk(const std::string& bucket, const std::string& name, const ByteRange& pin,
@@ -62,10 +71,7 @@ Chunk Fs::startChunk(const std::string& bucket, const std::string& name, const B
   uint64_t length = std::min(options_.readChunk, objSize - offset);
   auto promise = std::make_shared<std::promise<std::shared_ptr<const Result<std::string>>>>();
   Chunk chunk = promise->get_future().share();
-  ByteRange range = pin;
-  range.offset = offset;
-  range.length = length;
-  readPool_.submit([this, promise, bucket, name, range] {
+  readPool_.submit([this, promise, bucket, name, range = pinnedRange(pin, offset, length)] {
     auto r = client_.get(bucket, name, range);
     promise->set_value(std::make_shared<const Result<std::string>>(std::move(r)));
   });
@@ -92,12 +98,10 @@ ErrOr<ReadReply> Fs::doRead(FileHandle& fh, size_t size, off_t offset) {
   // The kernel asks for the new attributes (size) before its next read. (Only those: dropping
   // its pages here would wait on the pages this very read holds locked.)
   if (session_ != nullptr) fuse_lowlevel_notify_inval_inode(session_, inode.ino, -1, 0);
-  {
-    if (served) {
-      log::warn("aisfs: ais://{}/{} was replaced by another client while open here: ESTALE",
-                inode.bucket(), inode.name());
-      return Errno{ESTALE};
-    }
+  if (served) {
+    log::warn("aisfs: ais://{}/{} was replaced by another client while open here: ESTALE",
+              inode.bucket(), inode.name());
+    return Errno{ESTALE};
   }
   return readOnce(fh, size, offset);
 }
@@ -163,9 +167,7 @@ ErrOr<ReadReply> Fs::readVersion(FileHandle& fh, const ByteRange& pin, const std
     }
     if (!fh.whole || fh.whole->size() != objSize) {
       auto data = std::make_shared<std::string>();
-      ByteRange range = pin;
-      range.offset = 0;
-      auto got = client_.getRange(bucket, name, range, data.get());
+      auto got = client_.getRange(bucket, name, pinnedRange(pin, 0, std::nullopt), data.get());
       if (!got.ok()) return errnoOf(got.status());
       if (archpath.empty() && data->size() <= BlockCache::kBlock) {
         cacheBlocks(object, tag, 0, *data);
@@ -204,10 +206,7 @@ ErrOr<ReadReply> Fs::readVersion(FileHandle& fh, const ByteRange& pin, const std
   }
   if (wanted.empty()) {            // random access
     if (!blockCache_.enabled()) {  // just the bytes asked for
-      ByteRange range = pin;
-      range.offset = off;
-      range.length = n;
-      auto got = client_.get(bucket, name, range);
+      auto got = client_.get(bucket, name, pinnedRange(pin, off, n));
       if (!got.ok()) return errnoOf(got.status());
       auto data = std::make_shared<const std::string>(std::move(*got));
       return ReadReply{data, 0, std::min(n, data->size())};
@@ -274,10 +273,7 @@ ErrOr<ReadReply> Fs::readBlocks(const std::string& object, uint64_t tag, const s
     // One GET for the blocks from the first missing one to the last (cached ones between are
     // fetched again: one round trip beats several).
     uint64_t from = missFirst * B, to = std::min((missLast + 1) * B, objSize);
-    ByteRange range = pin;
-    range.offset = from;
-    range.length = to - from;
-    auto got = client_.get(bucket, name, range);
+    auto got = client_.get(bucket, name, pinnedRange(pin, from, to - from));
     if (!got.ok()) return errnoOf(got.status());
     cacheBlocks(object, tag, from, *got);
     for (uint64_t b = missFirst; b <= missLast; ++b) {

@@ -468,8 +468,8 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
     if (entry.haveInfo && (entry.kind != Kind::kDir || entry.hasMarker)) {
       if (ownInfo) {
         inode->info = std::move(*ownInfo);
-      } else {
-        inode->info = entry.info;
+      } else if (!inode->haveInfo || inode->info != entry.info) {
+        inode->info = entry.info;  // (a walk meets the same version again: no copy)
       }
       inode->haveInfo = true;
       inode->attrAt = infoSeen;

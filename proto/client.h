@@ -34,6 +34,8 @@ struct ObjectInfo {
   int64_t mtimeNs = 0;                        // time of the last PUT
   std::map<std::string, std::string> custom;  // user/POSIX metadata
   std::string targetId;                       // the target that holds it
+
+  bool operator==(const ObjectInfo&) const = default;
 };
 
 struct ByteRange {

@@ -480,6 +480,10 @@ class Fs {
   DirCache dirs_;
   ShardView shards_;
   std::array<std::mutex, 64> relistMu_;  // by a hash of the directory (relist)
+  // Directories whose listing failed with EIO (a target down or hung), and when: not listed
+  // again within the listing TTL, so each lookup under them asks its name's owner at once.
+  std::mutex listFailedMu_;
+  std::unordered_map<std::string, Clock::time_point> listFailedAt_;
   // dir_times.cc: when entries of a directory ("bucket\0prefix") were last created, removed or
   // renamed through this mount: its mtime and ctime, here at once and on its marker within a
   // second (dirTimesPending_: the markers to update; a thread does it).

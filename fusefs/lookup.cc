@@ -158,8 +158,21 @@ int Fs::relist(const std::string& bucket, const std::string& prefix, Clock::dura
   if (dirs_.fresh(bucket, prefix, ttl, forMisses)) return 0;  // listed while this one waited
   // Nothing under the directory changed since it was listed: it holds as of now.
   if (revalidate(bucket, prefix) && dirs_.fresh(bucket, prefix, ttl, forMisses)) return 0;
+  const std::string failedKey = objectKey(bucket, prefix);
+  {
+    std::lock_guard f(listFailedMu_);
+    auto it = listFailedAt_.find(failedKey);
+    if (it != listFailedAt_.end() && Clock::now() - it->second < options_.listTtl) return EIO;
+  }
   auto listing = fetchListing(bucket, prefix, maxPages);
-  if (!listing.ok()) return listing.err();
+  if (!listing.ok()) {
+    if (listing.err() == EIO) {
+      std::lock_guard f(listFailedMu_);
+      if (listFailedAt_.size() > 4096) listFailedAt_.clear();
+      listFailedAt_[failedKey] = Clock::now();
+    }
+    return listing.err();
+  }
   // (Only a stat's listing has a limit. It answers misses where the one it replaces did: a
   // directory in use stays so.)
   listing->answersMisses = maxPages == 0 || dirs_.cachedSize(bucket, prefix, true).has_value();
@@ -223,10 +236,14 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component,
     // probed name by name (a HEAD plus a list on every target per miss).
     auto size = dirs_.cachedSize(bucket, prefix, /*inUseOnly=*/true);
     if (size && *size <= kRelistMax) {
-      if (int err = relist(bucket, prefix, options_.listTtl, 0, /*forMisses=*/true)) {
-        return Errno{err};
+      int err = relist(bucket, prefix, options_.listTtl, 0, /*forMisses=*/true);
+      // EIO: the directory cannot be listed whole (a target of a plain bucket down or hung):
+      // the name is asked of its owner below, so the files of the targets that answer stay
+      // reachable.
+      if (err != 0 && err != EIO) return Errno{err};
+      if (err == 0) {
+        cached = dirs_.child(bucket, prefix, component, std::chrono::hours(1), missingSince);
       }
-      cached = dirs_.child(bucket, prefix, component, std::chrono::hours(1), missingSince);
     }
   }
   if (cached) {
@@ -253,13 +270,20 @@ ErrOr<DirEntry> Fs::askCluster(const std::string& bucket, const std::string& obj
     Kind kind = objectKind(*head, target.empty() ? object : target);
     return DirEntry{.kind = kind, .haveInfo = true, .info = std::move(*head), .at = asked};
   }
-  if (head.code() != Code::kObjectNotFound) return errnoOf(head.status());
+  // (The owner down or hung: the name may still be a directory, which the others show.)
+  bool unknown = head.code() == Code::kUnavailable || head.code() == Code::kTimeout;
+  if (head.code() != Code::kObjectNotFound && !unknown) return errnoOf(head.status());
   // A directory exists while any object (its marker included) has its prefix. The marker sorts
   // first, so one entry tells both.
   std::string dirPrefix = asDirPrefix(object);
-  auto page = client_.list(bucket, ListOptions{.prefix = dirPrefix, .pageSize = 1});
+  // (Partial: a target down or hung leaves its part out; any name found proves the directory,
+  // none found then proves nothing: EIO.)
+  auto page =
+      client_.list(bucket, ListOptions{.prefix = dirPrefix, .pageSize = 1, .allowPartial = true});
   if (!page.ok()) return errnoOf(page.status());
-  if (page->entries.empty() && page->commonPrefixes.empty()) return Errno{ENOENT};
+  if (page->entries.empty() && page->commonPrefixes.empty()) {
+    return page->missingTargets.empty() && !unknown ? Errno{ENOENT} : Errno{EIO};
+  }
   DirEntry dir{.kind = Kind::kDir, .haveInfo = true, .at = asked};
   if (!page->entries.empty() && page->entries[0].name == dirPrefix) {
     dir.hasMarker = true;

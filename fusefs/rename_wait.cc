@@ -36,7 +36,9 @@ std::vector<Fs::RenameSpan> Fs::renameSpans(const std::string& bucket, bool fres
   if (!fresh && intentsFresh(snap, now)) return snap.spans;
   std::vector<RenameSpan> spans;
   int64_t staleBefore = unixNowNs() - std::chrono::nanoseconds(kRenameStale).count();
-  Status st = client_.listAll(bucket, ListOptions{.prefix = kRenamesPrefix}, [&](ObjectInfo& o) {
+  // (Partial when a target is down: the intents the others hold still count.)
+  ListOptions all{.prefix = kRenamesPrefix, .allowPartial = true};
+  Status st = client_.listAll(bucket, all, [&](ObjectInfo& o) {
     auto from = o.custom.find(kKeyRenameFrom);
     auto to = o.custom.find(kKeyRenameTo);
     if (from == o.custom.end() || to == o.custom.end()) return true;

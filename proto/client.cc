@@ -289,7 +289,10 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
         auto headDegraded = [this, &smap, &bucket, &name]() {
           return impl_->headDegraded(smap, bucket, name, {});
         };
-        if (ec && (*t)->down()) return headDegraded();
+        if (impl_->goesAround(**t)) {
+          if (ec) return headDegraded();
+          return Result<ObjectInfo>(impl_->ownerUnavailable(**t));  // (no copy elsewhere)
+        }
         return headAt((*t)->rpcEndpoint, false)
             .then([&smap, headAt, ec,
                    headDegraded](Result<ObjectInfo> r) -> kj::Promise<Result<ObjectInfo>> {
@@ -450,6 +453,7 @@ Result<ListPage> finishPage(std::vector<ListItem> all, bool maybeMore,
 Result<ListPage> Client::list(const std::string& bucket, const ListOptions& options) {
   AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   uint32_t pageSize = options.pageSize == 0 ? 1000 : options.pageSize;
+  impl_->refreshIfDegraded();
   // Without a delimiter a page continues the cursor of the listing it follows (or starts one).
   if (auto page = impl_->pageFromCursor(bucket, options, pageSize)) return std::move(*page);
   using Item = ListItem;
@@ -499,11 +503,19 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
     std::vector<std::shared_ptr<std::string>> stamps;
     for (const meta::NodeInfo* t : targets) {
       stamps.push_back(std::make_shared<std::string>());
+      if (impl_->fanOutSkips(*t, lastTry)) {
+        // Flagged down, or its probe just went unanswered: not asked. A stopped node's kernel
+        // still accepts the connection, so each page would wait out the probe (10 s) again.
+        pages.add(Result<std::vector<Item>>(
+            Status(Code::kUnavailable, "target " + t->id + " is down (cluster map)")));
+        continue;
+      }
       pages.add(listOn(t, bucket, stamps.back()));
     }
     uint32_t parity = impl_->ecParity(bucket);
     return kj::joinPromises(pages.releaseAsArray())
-        .then([&smap, &bucket, pageSize, partialOk, targets, parity, listOn, stamps](
+        .then([&smap, &bucket, pageSize, partialOk, allowPartial = options.allowPartial, targets,
+               parity, listOn, stamps](
                   kj::Array<Result<std::vector<Item>>>&& results) -> kj::Promise<Result<ListPage>> {
           // Each target sent its first pageSize items after the token, so the first pageSize of
           // the union are exactly the cluster's next page.
@@ -529,7 +541,13 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
             return page;
           }
           if (missing.size() > parity) {
-            if (!partialOk) {
+            // Every missing target flagged down in the Smap: asking again only repeats this
+            // answer (until a new Smap), so a caller that takes a partial listing has it now.
+            bool allDown = std::all_of(missing.begin(), missing.end(), [&smap](const auto& m) {
+              const meta::NodeInfo* n = smap.find(m.first, meta::Role::kTarget);
+              return n && n->down();
+            });
+            if (!partialOk && !(allowPartial && allDown)) {
               const auto& [id, why] = missing.front();
               return Result<ListPage>(Status(why.code(), "target " + id + ": " + why.message()));
             }
@@ -567,12 +585,17 @@ Result<std::vector<std::string>> Client::bucketChanges(const std::string& bucket
                                                        const std::vector<std::string>& prefixes) {
   AIS_RETURN_IF_ERROR(checkBucket(impl_->options_, bucket));
   using Tokens = std::vector<std::string>;
+  impl_->refreshIfDegraded();
   auto smap = impl_->currentSmap();
   return impl_->onLoop<Tokens>([&]() -> kj::Promise<Result<Tokens>> {
     auto targets = smap->allTargets();
     if (targets.empty()) return Result<Tokens>(Status(Code::kNoTargets));
     kj::Vector<kj::Promise<Result<Tokens>>> asks;
     for (const meta::NodeInfo* t : targets) {
+      if (impl_->fanOutSkips(*t)) {  // (as in list; the caller lists, which says what is missing)
+        return Result<Tokens>(
+            Status(Code::kUnavailable, "target " + t->id + " is down (cluster map)"));
+      }
       auto req = impl_->pool_->get(t->rpcEndpoint).bucketChangesRequest();
       req.setBucket(bucket);
       req.setWriter(impl_->options_.changeWriter);

@@ -11,9 +11,11 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -211,6 +213,7 @@ class Client::Impl {
   Result<T> withRetry(F&& attempt,
                       std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     auto backoff = options_.initialBackoff;
+    refreshIfDegraded();
     for (int i = 1;; ++i) {
       std::shared_ptr<const meta::Smap> smap = currentSmap();
       Result<T> r = onLoop<T>([&] { return attempt(*smap); }, timeout);
@@ -312,6 +315,10 @@ class Client::Impl {
   template <typename T>
   kj::Promise<Result<T>> guard(const std::string& ep, kj::Promise<Result<T>> p) {
     return p.exclusiveJoin(whileAnswering<T>(ep))
+        .then([this, ep](Result<T> r) {
+          if (r.ok() && suspectCount_.load(std::memory_order_relaxed) != 0) clearSuspect(ep);
+          return r;
+        })
         .catch_([this, ep](kj::Exception&& e) -> Result<T> {
           pool_->drop(ep);
           return proto::statusFromException(e);
@@ -340,6 +347,7 @@ class Client::Impl {
         .then([this, ep](bool answered) -> kj::Promise<Result<T>> {
           if (answered) return whileAnswering<T>(ep);
           pool_->drop(ep);
+          suspect(ep);
           return Result<T>(Status(
               Code::kUnavailable,
               fmt::format("node at {} stopped answering (a call to it was out and a probe got no "
@@ -537,7 +545,7 @@ class Client::Impl {
                             const std::string& name, const std::set<std::string>& silent) {
     auto t = owner(smap, bucket, name);
     if (!t.ok()) return t.status();
-    if (!((*t)->down() || silent.count((*t)->id)) || !ecEnabled(bucket)) {
+    if (!(goesAround(**t) || silent.count((*t)->id)) || !ecEnabled(bucket)) {
       return PutRoute{*t, false};
     }
     const meta::NodeInfo* d = degradedTarget(smap, bucket, name, silent);
@@ -624,7 +632,10 @@ class Client::Impl {
                                                     std::optional<ByteRange> range,
                                                     std::shared_ptr<proto::SinkState> state) {
     bool ec = ecEnabled(bucket);
-    if (ec && owner.down()) return getDegraded(smap, bucket, name, range, state);
+    if (goesAround(owner)) {
+      if (ec) return getDegraded(smap, bucket, name, range, state);
+      return Result<ObjectInfo>(ownerUnavailable(owner));  // (no copy elsewhere)
+    }
     const std::string& ep = owner.rpcEndpoint;
     return guard(ep, getInto(pool_->get(ep), smap, bucket, name, range, state, false))
         .then([this, &smap, &bucket, &name, range, state,
@@ -648,10 +659,73 @@ class Client::Impl {
   kj::Own<kj::PromiseFulfiller<void>> stop_;
   kj::Own<proto::ConnectionPool> pool_;  // loop thread only
 
-  std::mutex mu_;  // guards the metadata snapshots below
+  std::mutex mu_;  // guards the metadata snapshots below, and the suspects
   std::shared_ptr<const meta::Smap> smap_;
   std::shared_ptr<const meta::BMD> bmd_;
   meta::ClusterConfig config_;
+  std::chrono::steady_clock::time_point metaAt_{};  // the last refreshMeta (or try of one)
+  // Nodes whose probe went unanswered (whileAnswering), until when: listings that ask every
+  // target skip them (fanOutSkips) rather than wait out the probe again on every page. A node is
+  // suspected for longer than the primary takes to flag a silent node down (10 s of silence),
+  // so that the Smap refreshed meanwhile (refreshIfDegraded) takes over.
+  static constexpr auto kSuspectFor = std::chrono::seconds(15);
+  std::map<std::string, std::chrono::steady_clock::time_point> suspects_;
+  std::atomic<size_t> suspectCount_{0};  // suspects_.size(), read without the lock
+
+  void suspect(const std::string& ep) {
+    std::lock_guard lock(mu_);
+    suspects_[ep] = std::chrono::steady_clock::now() + kSuspectFor;
+    suspectCount_ = suspects_.size();
+  }
+  // A call to it succeeded: it answers again.
+  void clearSuspect(const std::string& ep) {
+    std::lock_guard lock(mu_);
+    suspects_.erase(ep);
+    suspectCount_ = suspects_.size();
+  }
+  // A target a listing across all targets does not ask: flagged down in the Smap, or (but on a
+  // listing's last try, which asks it anyway) suspected here. Its part is then missing: answered
+  // from EC pieces, or an error that says which target (Client::list).
+  bool fanOutSkips(const meta::NodeInfo& t, bool lastTry = false) {
+    return t.down() || (!lastTry && suspected(t.rpcEndpoint));
+  }
+  // An owner a read or write of a bucket with EC goes around (degraded) without asking it first.
+  bool goesAround(const meta::NodeInfo& owner) {
+    return owner.down() || suspected(owner.rpcEndpoint);
+  }
+  // What a read of a plain bucket's object gets while its owner is flagged down or suspected:
+  // at once, rather than each attempt waiting out the probe of a node that does not answer.
+  static Status ownerUnavailable(const meta::NodeInfo& owner) {
+    return Status(Code::kUnavailable,
+                  "target " + owner.id + " (the owner) is down or does not answer");
+  }
+  bool suspected(const std::string& ep) {
+    std::lock_guard lock(mu_);
+    auto it = suspects_.find(ep);
+    if (it == suspects_.end()) return false;
+    if (std::chrono::steady_clock::now() < it->second) return true;
+    suspects_.erase(it);
+    suspectCount_ = suspects_.size();
+    return false;
+  }
+  // While a target is flagged down or suspected, asks for the Smap again, at most once a second
+  // (every call through withRetry, and listings, call this first): a node the primary flags
+  // down, or back up, is known soon, not only when a call fails.
+  void refreshIfDegraded() {
+    {
+      std::lock_guard lock(mu_);
+      auto now = std::chrono::steady_clock::now();
+      std::erase_if(suspects_, [&](const auto& kv) { return kv.second <= now; });
+      suspectCount_ = suspects_.size();
+      bool degraded = !suspects_.empty();
+      if (smap_ && !degraded) {
+        for (const auto& n : smap_->nodes) degraded |= n.isTarget() && n.down();
+      }
+      if (!degraded || now - metaAt_ < std::chrono::seconds(1)) return;
+      metaAt_ = now;  // (one caller refreshes; the others go on with the map they have)
+    }
+    (void)refreshMeta();
+  }
 
   // A page of a listing without a delimiter from the cursor of the listing that stopped at the
   // page's token, or a new one (client_list_cursor.cc); nullopt if a target did not answer.

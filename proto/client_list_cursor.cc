@@ -19,6 +19,7 @@ ListCursor::ListCursor(Client::Impl& impl, const meta::Smap& smap, std::string b
   for (const meta::NodeInfo* t : smap.allTargets()) {
     targets_[i].endpoint = t->rpcEndpoint;
     targets_[i].id = t->id;
+    targets_[i].down = impl_.fanOutSkips(*t);
     targets_[i].fetch = fetch;
     targets_[i++].after = after;
   }
@@ -36,6 +37,11 @@ ListCursor::~ListCursor() {
 }
 
 void ListCursor::startFetch(Target& t) {
+  if (t.down) {  // (its part is missing: the caller lists page by page, which says so)
+    t.error = Status(Code::kUnavailable, "target " + t.id + " is down (cluster map)");
+    t.pending = kj::Promise<void>(kj::READY_NOW).fork();
+    return;
+  }
   auto req = impl_.pool_->get(t.endpoint).listObjectsRequest();
   req.setBucket(bucket_);
   req.setPrefix(prefix_);

@@ -129,7 +129,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
     // The owner down and the bucket with EC: a degraded read from the target after it.
     bool degraded = false;
     std::string degradedId;
-    if (ec && holderEp.empty() && (ownerSilent || (*owner)->down())) {
+    if (ec && holderEp.empty() && (ownerSilent || impl_->goesAround(**owner))) {
       if (const meta::NodeInfo* d = Impl::degradedTarget(*smap, bucket, name, silent)) {
         ep = d->rpcEndpoint;
         degraded = true;

@@ -36,13 +36,19 @@ auto callPeer(NodeContext& ctx, const std::string& ep, kj::Duration deadline, Ca
 }
 
 // Asks every target in `targets` (ask(node, id) -> promise of T), `deadline` each, in parallel
-// (see callPeer); a target that cannot be reached answers `unreachable`. `ask` must own what it
-// uses.
+// (see callPeer); a target that cannot be reached answers `unreachable`, and so does one the
+// Smap flags down, at once: a stopped node's kernel still accepts connections, so asking it
+// would cost every round the whole deadline (an aisfs `ls -l` of a directory whose files a hung
+// target owned took 5 s per name). `ask` must own what it uses.
 template <typename T, typename Ask>
 kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::NodeInfo*> targets,
                                   T unreachable, Ask ask, kj::Duration deadline = 5 * kj::SECONDS) {
   kj::Vector<kj::Promise<T>> answers;
   for (const meta::NodeInfo* t : targets) {
+    if (t->down()) {
+      answers.add(kj::Promise<T>(unreachable));
+      continue;
+    }
     answers.add(callPeer(ctx, t->rpcEndpoint, deadline, [ask, id = t->id](wire::Node::Client node) {
                   return ask(node, id);
                 }).catch_([unreachable](kj::Exception&&) { return unreachable; }));

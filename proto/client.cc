@@ -289,10 +289,9 @@ Result<ObjectInfo> Client::head(const std::string& bucket, const std::string& na
         auto headDegraded = [this, &smap, &bucket, &name]() {
           return impl_->headDegraded(smap, bucket, name, {});
         };
-        if (impl_->goesAround(**t)) {
-          if (ec) return headDegraded();
-          return Result<ObjectInfo>(impl_->ownerUnavailable(**t));  // (no copy elsewhere)
-        }
+        if (ec && impl_->goesAround(**t)) return headDegraded();
+        // (No copy elsewhere. Only when flagged down: a node merely suspected may answer again.)
+        if ((*t)->down()) return Result<ObjectInfo>(impl_->ownerUnavailable(**t));
         return headAt((*t)->rpcEndpoint, false)
             .then([&smap, headAt, ec,
                    headDegraded](Result<ObjectInfo> r) -> kj::Promise<Result<ObjectInfo>> {

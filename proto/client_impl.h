@@ -632,10 +632,9 @@ class Client::Impl {
                                                     std::optional<ByteRange> range,
                                                     std::shared_ptr<proto::SinkState> state) {
     bool ec = ecEnabled(bucket);
-    if (goesAround(owner)) {
-      if (ec) return getDegraded(smap, bucket, name, range, state);
-      return Result<ObjectInfo>(ownerUnavailable(owner));  // (no copy elsewhere)
-    }
+    if (ec && goesAround(owner)) return getDegraded(smap, bucket, name, range, state);
+    // (No copy elsewhere. Only when flagged down: a node merely suspected may answer again.)
+    if (owner.down()) return Result<ObjectInfo>(ownerUnavailable(owner));
     const std::string& ep = owner.rpcEndpoint;
     return guard(ep, getInto(pool_->get(ep), smap, bucket, name, range, state, false))
         .then([this, &smap, &bucket, &name, range, state,
@@ -693,8 +692,8 @@ class Client::Impl {
   bool goesAround(const meta::NodeInfo& owner) {
     return owner.down() || suspected(owner.rpcEndpoint);
   }
-  // What a read of a plain bucket's object gets while its owner is flagged down or suspected:
-  // at once, rather than each attempt waiting out the probe of a node that does not answer.
+  // What a read of a plain bucket's object gets while the Smap flags its owner down: at once,
+  // rather than each attempt waiting out the probe of a node that does not answer.
   static Status ownerUnavailable(const meta::NodeInfo& owner) {
     return Status(Code::kUnavailable,
                   "target " + owner.id + " (the owner) is down or does not answer");

@@ -3,7 +3,8 @@
 # the files of a bucket with EC that it owned stay readable through the mount, byte-exact, and
 # only the first call that meets the silent node waits out its probe (10 s); after that lookups,
 # reads, `ls -l` and writes go around it at once (the client suspects the node, then the Smap
-# flags it down; listings and peers' rounds skip it: docs/aisfs.md, "A target down or hung").
+# flags it down; listings and peers' rounds skip it: docs/aisfs.md, "A target down or hung"),
+# and an S3 listing of the bucket is complete.
 # A plain bucket's files on the other targets stay readable, and nothing hangs there either.
 # Then the target resumes and every file still reads back.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -59,6 +60,18 @@ t=$(date +%s.%N)
 n=$(timeout 60 ls -l "$M/d" | grep -c ' f[0-9]*$')
 if ((n == 18)) && within 5 "$t"; then pass ls_l_complete_at_once; else
   fail ls_l_complete_at_once "$n of 18 names after $(secs "$t") s"
+fi
+# The same bucket through S3 (the gateway's own client): complete, the second listing at once.
+s3_keys() { curl -s -m 90 "$S3_ENDPOINT/$B?list-type=2&prefix=d/f" | grep -o '<Key>d/f[0-9]*</Key>' | wc -l; }
+t=$(date +%s.%N)
+n1=$(s3_keys)
+first=$(within 30 "$t" && echo ok)
+t=$(date +%s.%N)
+n2=$(s3_keys)
+if ((n1 == 18 && n2 == 18)) && [[ $first == ok ]] && within 5 "$t"; then
+  pass s3_listing_complete_at_once
+else
+  fail s3_listing_complete_at_once "$n1 then $n2 of 18 keys (second after $(secs "$t") s)"
 fi
 t=$(date +%s.%N)
 head -c 123457 /dev/urandom >"$WORK/src/new"

@@ -209,7 +209,9 @@ ErrOr<DirEntry> Fs::resolve(Inode& parent, const std::string& component,
   if (!visibleComponent(component)) return Errno{ENOENT};
   if (parent.kind == Kind::kClusterRoot) {
     auto cached = dirs_.child("", "", component, options_.listTtl, missingSince);
-    if (!cached) {
+    // A bucket missing from the cached list is asked for again (one call: the cluster's bucket
+    // list): `ais bucket create b`, then at once `ls $MNT/b`, finds it.
+    if (!cached || !*cached) {
       auto listing = fetchListing("", "");
       if (!listing.ok()) return Errno{listing.err()};
       dirs_.put("", "", std::move(*listing));

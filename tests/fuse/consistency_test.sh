@@ -337,5 +337,13 @@ ais bucket create "ais://${B}-new" >/dev/null || fail bucket_create_new
 check mkdir_p_into_bucket_made_elsewhere mkdir -p "$MNT/${B}-new/sub/deeper"
 check bucket_made_elsewhere_listed bash -c "ls '$MNT' | grep -qx '${B}-new'"
 ais bucket rm "ais://${B}-new" --force >/dev/null 2>&1
+# The same with a file put by the CLI and read at once (a lookup, not a mkdir): the mount's
+# fresh bucket list does not answer the miss, the cluster's does.
+ls "$MNT" >/dev/null
+ais bucket create "ais://${B}-new2" >/dev/null || fail bucket_create_new2
+echo hi >"$WORK/hi"
+ais put -q "$WORK/hi" "ais://${B}-new2/hi" >/dev/null || fail put_new2
+check file_in_bucket_made_elsewhere_read_at_once test "$(cat "$MNT/${B}-new2/hi")" = hi
+ais bucket rm "ais://${B}-new2" --force >/dev/null 2>&1
 
 finish consistency_test

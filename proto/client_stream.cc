@@ -120,6 +120,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
   bool ec = impl_->ecEnabled(bucket);
   bool ownerSilent = false;      // the owner did not answer the last attempt
   std::set<std::string> silent;  // targets that did not answer a degraded read
+  impl_->refreshIfDegraded();
   for (int attempt = 1;; ++attempt) {
     auto smap = impl_->currentSmap();
     auto owner = impl_->owner(*smap, bucket, name);
@@ -135,6 +136,15 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
         degraded = true;
         degradedId = d->id;
       }
+    }
+    // A plain bucket's owner the Smap flags down: no copy elsewhere, so not asked (each attempt
+    // would wait out the probe of a node that does not answer), as the buffered GET and HEAD.
+    if (!ec && holderEp.empty() && (*owner)->down()) {
+      if (attempt >= impl_->options_.maxAttempts) return Impl::ownerUnavailable(**owner);
+      sleepOrSuspend(std::chrono::duration_cast<std::chrono::milliseconds>(backoff));
+      backoff *= 2;
+      (void)impl_->refreshMeta();
+      continue;
     }
     auto q = std::make_shared<StreamQueue>();
     impl_->runOnLoop([&] {

@@ -24,13 +24,13 @@ done
 owner_of() { ais object head "ais://$1/$2" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])'; }
 victim=$(owner_of "$B" d/f1)
 pid=$(awk -v id="$victim" '$1 == id { print $4 }' "$AIS_DEV_DIR/cluster")
-owned=() others=()
+owned=() others=() plainowned=()
 for i in $(seq 1 18); do
   if [[ $(owner_of "$B" "d/f$i") == "$victim" ]]; then owned+=("f$i"); fi
-  if [[ $(owner_of fsplainh "d/f$i") != "$victim" ]]; then others+=("f$i"); fi
+  if [[ $(owner_of fsplainh "d/f$i") != "$victim" ]]; then others+=("f$i"); else plainowned+=("f$i"); fi
 done
 echo "victim $victim (pid $pid) owns ${#owned[@]} EC files; ${#others[@]} plain files elsewhere"
-((${#owned[@]} >= 3)) && ((${#others[@]} >= 2)) && [[ -n $pid ]] || { fail setup "too few files"; finish; }
+((${#owned[@]} >= 3)) && ((${#others[@]} >= 2)) && ((${#plainowned[@]} >= 1)) && [[ -n $pid ]] || { fail setup "too few files"; finish; }
 
 # A fresh mount: nothing of the files is cached in this aisfs or the kernel.
 unmount_fs || fail unmount
@@ -89,6 +89,22 @@ fi
 t=$(date +%s.%N)
 timeout 100 ls "$P/d" >/dev/null 2>&1
 if within 75 "$t"; then pass plain_listing_returns; else fail plain_listing_returns; fi
+
+# Once the primary flags the target down, the CLI's GET of a plain object it owns fails at
+# once (no copy elsewhere), rather than each attempt waiting out the probe.
+for _ in $(seq 1 60); do
+  ais show cluster 2>/dev/null | awk -v id="$victim" '$2 == id && $4 == "down" { f = 1 } END { exit !f }' && break
+  sleep 0.5
+done
+t=$(date +%s.%N)
+ais get "ais://fsplainh/d/${plainowned[0]}" "$WORK/plain.got" >/dev/null 2>&1
+got=$?
+echo "ais get of ${plainowned[0]} (owner $victim, down): exit $got after $(secs "$t") s"
+if ((got != 0)) && within 10 "$t"; then
+  pass plain_get_of_down_owner_fails_at_once
+else
+  fail plain_get_of_down_owner_fails_at_once "after $(secs "$t") s"
+fi
 
 kill -CONT "$pid"
 sleep 3

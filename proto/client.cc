@@ -505,8 +505,7 @@ Result<ListPage> Client::list(const std::string& bucket, const ListOptions& opti
       if (impl_->fanOutSkips(*t, lastTry)) {
         // Flagged down, or its probe just went unanswered: not asked. A stopped node's kernel
         // still accepts the connection, so each page would wait out the probe (10 s) again.
-        pages.add(Result<std::vector<Item>>(
-            Status(Code::kUnavailable, "target " + t->id + " is down (cluster map)")));
+        pages.add(Result<std::vector<Item>>(Impl::notAsked(t->id)));
         continue;
       }
       pages.add(listOn(t, bucket, stamps.back()));
@@ -592,8 +591,7 @@ Result<std::vector<std::string>> Client::bucketChanges(const std::string& bucket
     kj::Vector<kj::Promise<Result<Tokens>>> asks;
     for (const meta::NodeInfo* t : targets) {
       if (impl_->fanOutSkips(*t)) {  // (as in list; the caller lists, which says what is missing)
-        return Result<Tokens>(
-            Status(Code::kUnavailable, "target " + t->id + " is down (cluster map)"));
+        return Result<Tokens>(Impl::notAsked(t->id));
       }
       auto req = impl_->pool_->get(t->rpcEndpoint).bucketChangesRequest();
       req.setBucket(bucket);

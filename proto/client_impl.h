@@ -692,6 +692,11 @@ class Client::Impl {
   bool goesAround(const meta::NodeInfo& owner) {
     return owner.down() || suspected(owner.rpcEndpoint);
   }
+  // What a listing gets for a target it skipped (fanOutSkips).
+  static Status notAsked(const std::string& id) {
+    return Status(Code::kUnavailable,
+                  "target " + id + " is flagged down or did not answer a probe: not asked");
+  }
   // What a read of a plain bucket's object gets while the Smap flags its owner down: at once,
   // rather than each attempt waiting out the probe of a node that does not answer.
   static Status ownerUnavailable(const meta::NodeInfo& owner) {

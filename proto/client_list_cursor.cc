@@ -38,7 +38,7 @@ ListCursor::~ListCursor() {
 
 void ListCursor::startFetch(Target& t) {
   if (t.down) {  // (its part is missing: the caller lists page by page, which says so)
-    t.error = Status(Code::kUnavailable, "target " + t.id + " is down (cluster map)");
+    t.error = Client::Impl::notAsked(t.id);
     t.pending = kj::Promise<void>(kj::READY_NOW).fork();
     return;
   }

@@ -46,7 +46,7 @@ class ListCursor {
     kj::Maybe<kj::ForkedPromise<void>> pending;  // the next page (loop thread only)
     std::vector<ObjectInfo> next;                // written by the loop when it arrives
     bool nextIsLast = false;
-    bool down = false;  // flagged down in the Smap: not asked (a hung node costs no probe)
+    bool down = false;  // skipped (Impl::fanOutSkips): a hung node costs no probe
     Status error;
   };
   void startFetch(Target& t);  // loop thread

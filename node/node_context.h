@@ -7,7 +7,9 @@
 #include <kj/timer.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "meta/hrw.h"
 #include "node/jobs.h"
@@ -38,6 +40,9 @@ struct NodeContext {
   // Decommissioned and about to exit: never join the cluster again (a keepalive answered "not a
   // member" after the primary removed it).
   bool leaving = false;
+  // Peers that let a round of askEach (node/target/peer_calls.h) run out its deadline, by fabric
+  // endpoint, until when later rounds count them unreachable without asking.
+  std::map<std::string, std::chrono::steady_clock::time_point> silentPeers;
   JobRegistry jobs;  // last: its jobs stop before the workers and store they use go away
 
   // Targets: the LOM of bucket/name (Store::head), answered here on the loop thread when it is

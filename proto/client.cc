@@ -43,6 +43,12 @@ void Client::adoptSmap(std::shared_ptr<const meta::Smap> smap) {
 
 bool Client::ecEnabled(const std::string& bucket) { return impl_->ecEnabled(bucket); }
 
+bool Client::probe(const std::string& rpcEndpoint, std::chrono::milliseconds limit) {
+  return impl_->probe(rpcEndpoint, limit);
+}
+
+bool Client::suspected(const std::string& rpcEndpoint) { return impl_->suspected(rpcEndpoint); }
+
 Result<meta::Smap> Client::smap(bool refresh) {
   if (refresh) AIS_RETURN_IF_ERROR(impl_->refreshMeta());
   return *impl_->currentSmap();

@@ -277,6 +277,12 @@ class Client {
   // from now on if newer than the client's. Requests never fail against a target that was
   // added (a listing would just not ask it), so a client inside a node must be told.
   void adoptSmap(std::shared_ptr<const meta::Smap> smap);
+  // Asks the node at rpcEndpoint a cheap question: false if no answer came within limit, and the
+  // node is then suspected, as after a call's unanswered probe (requests go around it for a
+  // while: docs/architecture.md). For a caller that saw the node fall silent another way.
+  bool probe(const std::string& rpcEndpoint, std::chrono::milliseconds limit);
+  // True while the node at rpcEndpoint is suspected (no call made).
+  bool suspected(const std::string& rpcEndpoint);
   // True if the bucket has erasure coding in the client's BMD (no call made).
   bool ecEnabled(const std::string& bucket);
   // Asks every node of the Smap (onlyNode: that one, if in the Smap).

@@ -325,6 +325,28 @@ class Client::Impl {
         });
   }
 
+  // whileAnswering's probe, asked on demand by a caller that saw the node fall silent another way
+  // (the gateway relaying to the node's HTTP port): true if the node at ep answers within
+  // limit; else it is suspected, like after an unanswered probe, and false.
+  bool probe(const std::string& ep, std::chrono::milliseconds limit) {
+    auto r = onLoop<bool>(
+        [&] {
+          return pool_->get(ep).getMetaRequest().send().then(
+              [](auto&&) -> Result<bool> { return true; },
+              [](kj::Exception&& e) -> Result<bool> {
+                return e.getType() != kj::Exception::Type::DISCONNECTED;
+              });
+        },
+        limit);
+    if (r.ok() && *r) {
+      if (suspectCount_.load(std::memory_order_relaxed) != 0) clearSuspect(ep);
+      return true;
+    }
+    dropOnLoop(ep);
+    suspect(ep);
+    return false;
+  }
+
   // Never resolves while the node at ep answers: once a call to it has been out for
   // kProbeEvery, and every kProbeEvery after, the node is asked a cheap question (getMeta, the
   // primary's liveness check too) on the same connection. No answer within kProbeLimit (an
@@ -704,6 +726,7 @@ class Client::Impl {
                   "target " + owner.id + " (the owner) is down or does not answer");
   }
   bool suspected(const std::string& ep) {
+    if (suspectCount_.load(std::memory_order_relaxed) == 0) return false;
     std::lock_guard lock(mu_);
     auto it = suspects_.find(ep);
     if (it == suspects_.end()) return false;

@@ -31,10 +31,13 @@ constexpr auto kConnectTimeout = std::chrono::seconds(2);
 // would otherwise pay the connect timeout of a node that does not answer).
 constexpr auto kDownFor = std::chrono::seconds(2);
 // The owner's gateway sends a GET's header once it has the first bytes. None within this (the
-// fabric client's probe interval): the owner may hang (stopped, a stalled disk); the fabric path,
-// whose client probes a silent node and routes around it, serves the request instead, and the
-// relay skips that owner for kDownFor. (A merely slow owner is then read over the fabric.)
+// fabric client's probe interval): the owner may hang (stopped, a stalled disk); the fabric path
+// serves the request instead, and the relay skips that owner for kDownFor. (A merely slow owner
+// is then read over the fabric.) Before that, the owner is asked over the fabric whether it
+// answers at all (kProbeLimit): if not, the fabric client suspects it and goes around it at once
+// (with EC, a degraded read) instead of waiting out a probe of its own on the same silent node.
 constexpr auto kHeaderWait = std::chrono::seconds(5);
+constexpr auto kProbeLimit = std::chrono::milliseconds(2000);
 // Per gateway thread and owner: relays at once beyond this go through the fabric (the owner
 // limits connections per client address, and this gateway is one address), idle connections
 // kept beyond that are closed.
@@ -59,12 +62,21 @@ bool hopByHop(http::field f) {
          f == http::field::transfer_encoding || f == http::field::upgrade;
 }
 
-// The owner's gateway address when another node owns bucket/name and serves HTTP, else "".
-std::string ownerGateway(Gateway& gw, const std::string& bucket, const std::string& name) {
+struct OwnerAddress {
+  std::string http, rpc;
+};
+
+// The owner's addresses when another node owns bucket/name and serves HTTP, neither flagged
+// down nor suspected by this node's fabric client; else none.
+std::optional<OwnerAddress> ownerGateway(Gateway& gw, Client& c, const std::string& bucket,
+                                         const std::string& name) {
   Gateway::Owner o = gw.ownerOf(bucket, name);
   const meta::NodeInfo* t = o.node;
-  if (!t || t->id == gw.options().nodeId || t->down() || t->httpEndpoint.empty()) return {};
-  return t->httpEndpoint;
+  if (!t || t->id == gw.options().nodeId || t->down() || t->httpEndpoint.empty() ||
+      c.suspected(t->rpcEndpoint)) {
+    return std::nullopt;
+  }
+  return OwnerAddress{t->httpEndpoint, t->rpcEndpoint};
 }
 
 std::string requestHead(Exchange& ex, const std::string& self) {
@@ -177,8 +189,9 @@ Status relayBody(Exchange& ex, beast::tcp_stream& s, uint64_t& left) {
 
 enum class Outcome { kAnswered, kNotRelayed, kRetry };
 
-Outcome relayOnce(Exchange& ex, Upstream& up, const std::string& endpoint,
+Outcome relayOnce(Exchange& ex, Client& c, Upstream& up, const OwnerAddress& owner,
                   const std::string& head) {
+  const std::string& endpoint = owner.http;
   bool reused = false;
   auto s = takeConnection(ex, up, endpoint, reused);
   if (!s) return Outcome::kNotRelayed;
@@ -197,10 +210,13 @@ Outcome relayOnce(Exchange& ex, Upstream& up, const std::string& endpoint,
     ex.resumed();
     if (ec == beast::error::timeout) {
       up.downUntil = Clock::now() + kDownFor;
+      bool answers = c.probe(owner.rpc, kProbeLimit);
+      ex.resumed();
       log::warn(
           "gateway: owner's gateway {} sent no header for {}: GETs go through the fabric "
-          "for {} s",
-          endpoint, ex.target(), kDownFor.count());
+          "for {} s{}",
+          endpoint, ex.target(), kDownFor.count(),
+          answers ? "" : " (its node does not answer either: suspected, read around it)");
       return Outcome::kNotRelayed;
     }
   }
@@ -255,14 +271,16 @@ bool relayToOwner(Gateway& gw, Exchange& ex, const std::string& bucket, const st
   if (!gw.options().relayToOwner || ex.method() != http::verb::get) return false;
   if (!ex.header(kRelayedHeader).empty() || !ex.header(http::field::expect).empty()) return false;
   if (ex.chunked() || ex.contentLength().value_or(0) > 0) return false;
-  std::string endpoint = ownerGateway(gw, bucket, name);
-  if (endpoint.empty()) return false;
-  Upstream& up = upstreams[endpoint];
+  auto c = gw.client();
+  if (!c.ok()) return false;
+  auto owner = ownerGateway(gw, **c, bucket, name);
+  if (!owner) return false;
+  Upstream& up = upstreams[owner->http];
   if (up.inFlight >= kMaxInFlight || Clock::now() < up.downUntil) return false;
   std::string head = requestHead(ex, gw.options().nodeId);
   ++up.inFlight;
-  Outcome o = relayOnce(ex, up, endpoint, head);
-  if (o == Outcome::kRetry) o = relayOnce(ex, up, endpoint, head);
+  Outcome o = relayOnce(ex, **c, up, *owner, head);
+  if (o == Outcome::kRetry) o = relayOnce(ex, **c, up, *owner, head);
   --up.inFlight;
   return o == Outcome::kAnswered;
 }

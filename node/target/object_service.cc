@@ -741,6 +741,7 @@ kj::Promise<Result<GetReply>> ObjectService::get(ObjectRef ref, GetRange range,
                                                  kj::Maybe<wire::ByteSink::Client> sink) {
   AIS_RETURN_PROMISE_IF_ERROR(GetReply, checkRouted(ref));
   if (ref.degraded) {
+    takeOwnerSilent(ref);
     return restoreAndServe(ref, range, kj::mv(sink),
                            Status(Code::kObjectNotFound, "ais://" + ref.bucket + "/" + ref.name));
   }
@@ -991,7 +992,10 @@ kj::Promise<Result<GetReply>> ObjectService::sendBytes(const ObjectRef& ref, con
 
 kj::Promise<Result<store::Lom>> ObjectService::head(ObjectRef ref) {
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
-  if (ref.degraded) return ec_.restoreMeta(ref.bucket, ref.name);
+  if (ref.degraded) {
+    takeOwnerSilent(ref);
+    return ec_.restoreMeta(ref.bucket, ref.name);
+  }
   if (catchingUp()) {
     return staleHere(ref).then([this, ref](bool newer) -> kj::Promise<Result<store::Lom>> {
       if (newer) return ec_.restoreMeta(ref.bucket, ref.name);
@@ -1583,6 +1587,13 @@ kj::Promise<Status> ObjectService::findElsewhere(const std::string& bucket,
           return here ? Status(Code::kObjectMoved, ctx_.cfg.id) : notFound;
         });
   });
+}
+
+void ObjectService::takeOwnerSilent(const ObjectRef& ref) {
+  const meta::NodeInfo* owner =
+      meta::ownerTarget(ctx_.meta.smap(), meta::uname(ref.bucket, ref.name));
+  if (!owner || owner->id == ctx_.cfg.id || owner->down()) return;
+  ctx_.silentPeers[owner->rpcEndpoint] = std::chrono::steady_clock::now() + kSilentPeerFor;
 }
 
 kj::Promise<ObjectService::RemovedElsewhere> ObjectService::removeElsewhere(

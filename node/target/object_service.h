@@ -181,6 +181,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
 
   // Bucket known, names valid, and (unless localOnly) this target is the HRW owner.
   Status checkRouted(const ObjectRef& ref);
+  // A degraded read comes from a client that found the object's owner silent (its probe went
+  // unanswered, or the Smap flags the owner down): this target's rounds about the object's
+  // copies give the owner a short deadline for a while (peer_calls.h, kSilentPeerFor), instead
+  // of the first of them waiting out the whole deadline on a node that may hang.
+  void takeOwnerSilent(const ObjectRef& ref);
   // The bucket's options for a PUT of an object with this metadata (fsync).
   store::PutOptions putOptions(const std::string& bucket,
                                std::map<std::string, std::string> custom) const;

@@ -5,6 +5,8 @@
 #include <kj/async.h>
 #include <kj/vector.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -35,11 +37,28 @@ auto callPeer(NodeContext& ctx, const std::string& ep, kj::Duration deadline, Ca
       });
 }
 
+// A peer that let a round run out its deadline is counted silent for this long (the primary
+// flags a node down after 10 s without an answer), or until it answers a round again; rounds
+// meanwhile give it this deadline instead of theirs (it is asked, not skipped: it may be back).
+inline constexpr auto kSilentPeerFor = std::chrono::seconds(10);
+inline constexpr auto kSilentPeerDeadline = 1 * kj::SECONDS;
+
+inline bool peerSilent(NodeContext& ctx, const std::string& ep) {
+  if (ctx.silentPeers.empty()) return false;
+  auto it = ctx.silentPeers.find(ep);
+  if (it == ctx.silentPeers.end()) return false;
+  if (std::chrono::steady_clock::now() < it->second) return true;
+  ctx.silentPeers.erase(it);
+  return false;
+}
+
 // Asks every target in `targets` (ask(node, id) -> promise of T), `deadline` each, in parallel
 // (see callPeer); a target that cannot be reached answers `unreachable`, and so does one the
-// Smap flags down, at once: a stopped node's kernel still accepts connections, so asking it
-// would cost every round the whole deadline (an aisfs `ls -l` of a directory whose files a hung
-// target owned took 5 s per name). `ask` must own what it uses.
+// Smap flags down, at once, and one that let an earlier round run out its deadline within
+// kSilentPeerDeadline: a stopped node's kernel still accepts connections, so asking it would
+// cost every round the whole deadline (an aisfs `ls -l` of a directory whose files a hung target
+// owned took 5 s per name; every degraded read of an EC object it owned, until the primary
+// flagged it down). `ask` must own what it uses.
 template <typename T, typename Ask>
 kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::NodeInfo*> targets,
                                   T unreachable, Ask ask, kj::Duration deadline = 5 * kj::SECONDS) {
@@ -49,9 +68,23 @@ kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::Node
       answers.add(kj::Promise<T>(unreachable));
       continue;
     }
-    answers.add(callPeer(ctx, t->rpcEndpoint, deadline, [ask, id = t->id](wire::Node::Client node) {
-                  return ask(node, id);
-                }).catch_([unreachable](kj::Exception&&) { return unreachable; }));
+    kj::Duration wait =
+        peerSilent(ctx, t->rpcEndpoint) ? std::min(deadline, kSilentPeerDeadline) : deadline;
+    answers.add(callPeer(ctx, t->rpcEndpoint, wait,
+                         [ask, id = t->id](wire::Node::Client node) { return ask(node, id); })
+                    .then(
+                        [&ctx, ep = t->rpcEndpoint](T answer) {
+                          if (!ctx.silentPeers.empty()) ctx.silentPeers.erase(ep);
+                          return answer;
+                        },
+                        [&ctx, ep = t->rpcEndpoint, unreachable](kj::Exception&& e) {
+                          // (A timeout; a refused connection is not a hang, and the Smap will
+                          // say so.)
+                          if (e.getType() == kj::Exception::Type::OVERLOADED) {
+                            ctx.silentPeers[ep] = std::chrono::steady_clock::now() + kSilentPeerFor;
+                          }
+                          return unreachable;
+                        }));
   }
   return kj::joinPromises(answers.releaseAsArray());
 }

@@ -4,7 +4,8 @@
 # only the first call that meets the silent node waits out its probe (10 s); after that lookups,
 # reads, `ls -l` and writes go around it at once (the client suspects the node, then the Smap
 # flags it down; listings and peers' rounds skip it: docs/aisfs.md, "A target down or hung"),
-# and an S3 listing of the bucket is complete.
+# S3 GETs through the proxy meanwhile read them within seconds, and an S3 listing of the bucket
+# is complete.
 # A plain bucket's files on the other targets stay readable, and nothing hangs there either.
 # Then the target resumes and every file still reads back.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -45,6 +46,21 @@ within() { # LIMIT START: the time since START is under LIMIT seconds
 
 kill -STOP "$pid"
 t0=$(date +%s.%N)
+# At the same time, S3 GETs of those files through the proxy's gateway (which relays a GET to
+# its owner's gateway): each byte-exact within 11 s, in the seconds before the primary flags
+# the victim down (the relay waits 5 s for a header, then the node's fabric probe, 2 s, goes
+# unanswered: the proxy's client and the target serving the degraded read then go around it).
+s3_get() { # FILE: "ok SECONDS" or "bad SECONDS"
+  local t verdict=bad
+  t=$(date +%s.%N)
+  curl -sf -m 60 "$S3_ENDPOINT/$B/d/$1" | cmp -s - "$WORK/src/$1" && verdict=ok
+  echo "$verdict $(secs "$t")"
+}
+getters=()
+for f in "${owned[@]}"; do
+  s3_get "$f" >"$WORK/s3get.$f" &
+  getters+=($!)
+done
 got=$(timeout 90 cat "$M/d/${owned[0]}" | cmp - "$WORK/src/${owned[0]}" && echo same)
 if [[ $got == same ]] && within 30 "$t0"; then pass first_read_around_hung_owner; else
   fail first_read_around_hung_owner "${owned[0]}: ${got:-differs or failed} after $(secs "$t0") s"
@@ -56,6 +72,14 @@ for f in "${owned[@]:1}"; do
   within 5 "$t" 2>/dev/null || slow+=" $f:$(secs "$t")s"
 done
 if [[ -z $slow ]]; then pass later_reads_go_around_at_once; else fail later_reads_go_around_at_once "$slow"; fi
+wait "${getters[@]}"
+bad=""
+for f in "${owned[@]}"; do
+  read -r verdict took <"$WORK/s3get.$f"
+  echo "S3 GET of $f: $verdict after $took s"
+  [[ $verdict == ok ]] && (($(echo "$took < 11" | bc))) || bad+=" $f:$verdict:${took}s"
+done
+if [[ -z $bad ]]; then pass s3_gets_around_hung_owner; else fail s3_gets_around_hung_owner "$bad"; fi
 t=$(date +%s.%N)
 n=$(timeout 60 ls -l "$M/d" | grep -c ' f[0-9]*$')
 if ((n == 18)) && within 5 "$t"; then pass ls_l_complete_at_once; else

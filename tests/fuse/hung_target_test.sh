@@ -130,6 +130,16 @@ else
   fail plain_get_of_down_owner_fails_at_once "after $(secs "$t") s"
 fi
 
+# The same through the proxy's gateway, S3 and /v1: a clear 503 within 10 s, no bytes.
+for path in "fsplainh/d/${plainowned[0]}" "v1/objects/fsplainh/d/${plainowned[0]}"; do
+  t=$(date +%s.%N)
+  code=$(curl -s -m 60 -o "$WORK/plain.http" -w '%{http_code}' "$S3_ENDPOINT/$path")
+  echo "GET /$path (owner $victim, down): $code after $(secs "$t") s"
+  if [[ $code == 503 ]] && within 10 "$t"; then pass "http_get_of_down_owner_503_${path%%/*}"; else
+    fail "http_get_of_down_owner_503_${path%%/*}" "$code after $(secs "$t") s: $(head -c 200 "$WORK/plain.http")"
+  fi
+done
+
 kill -CONT "$pid"
 sleep 3
 bad=""

@@ -247,7 +247,14 @@ class Client::Impl {
   }
   void adoptSmap(std::shared_ptr<const meta::Smap> smap) {
     std::lock_guard lock(mu_);
-    if (smap && (!smap_ || smap->version > smap_->version)) smap_ = std::move(smap);
+    if (smap && (!smap_ || smap->version > smap_->version)) setSmapLocked(std::move(smap));
+  }
+  // Under mu_: the Smap from now on, and whether it flags a target down.
+  void setSmapLocked(std::shared_ptr<const meta::Smap> smap) {
+    bool down = false;
+    for (const auto& n : smap->nodes) down |= n.isTarget() && n.down();
+    smap_ = std::move(smap);
+    targetDown_.store(down, std::memory_order_relaxed);
   }
 
   // Asks the Smap's primary, else the configured endpoints, else any node of the Smap for the
@@ -276,7 +283,7 @@ class Client::Impl {
                   auto smap = std::make_shared<const meta::Smap>(meta::fromWire(resp.getSmap()));
                   auto bmd = std::make_shared<const meta::BMD>(meta::fromWire(resp.getBmd()));
                   std::lock_guard lock(mu_);
-                  if (!smap_ || smap->version >= smap_->version) smap_ = smap;
+                  if (!smap_ || smap->version >= smap_->version) setSmapLocked(smap);
                   if (!bmd_ || bmd->version >= bmd_->version) bmd_ = bmd;
                   config_ = meta::fromWire(resp.getConfig());
                   return true;
@@ -692,6 +699,7 @@ class Client::Impl {
   static constexpr auto kSuspectFor = std::chrono::seconds(15);
   std::map<std::string, std::chrono::steady_clock::time_point> suspects_;
   std::atomic<size_t> suspectCount_{0};  // suspects_.size(), read without the lock
+  std::atomic<bool> targetDown_{false};  // smap_ flags a target down (setSmapLocked)
 
   void suspect(const std::string& ep) {
     std::lock_guard lock(mu_);
@@ -739,15 +747,17 @@ class Client::Impl {
   // (every call through withRetry, and listings, call this first): a node the primary flags
   // down, or back up, is known soon, not only when a call fails.
   void refreshIfDegraded() {
+    // (Every call comes here first: a healthy cluster costs two atomic loads, no lock.)
+    if (suspectCount_.load(std::memory_order_relaxed) == 0 &&
+        !targetDown_.load(std::memory_order_relaxed)) {
+      return;
+    }
     {
       std::lock_guard lock(mu_);
       auto now = std::chrono::steady_clock::now();
       std::erase_if(suspects_, [&](const auto& kv) { return kv.second <= now; });
       suspectCount_ = suspects_.size();
-      bool degraded = !suspects_.empty();
-      if (smap_ && !degraded) {
-        for (const auto& n : smap_->nodes) degraded |= n.isTarget() && n.down();
-      }
+      bool degraded = !suspects_.empty() || targetDown_.load(std::memory_order_relaxed);
       if (!degraded || now - metaAt_ < std::chrono::seconds(1)) return;
       metaAt_ = now;  // (one caller refreshes; the others go on with the map they have)
     }

@@ -552,16 +552,19 @@ class Client::Impl {
     return code == Code::kUnavailable || code == Code::kTimeout;
   }
   // Where a degraded read goes (the owner is down or did not answer): the first target after
-  // the owner in HRW order that is not marked down nor in `silent` (did not answer this read);
-  // it rebuilds the object from the EC slices.
-  static const meta::NodeInfo* degradedTarget(const meta::Smap& smap, const std::string& bucket,
-                                              const std::string& name,
-                                              const std::set<std::string>& silent = {}) {
+  // the owner in HRW order that is not marked down nor in `silent` (did not answer this read),
+  // and not suspected unless every such target is; it rebuilds the object from the EC slices.
+  const meta::NodeInfo* degradedTarget(const meta::Smap& smap, const std::string& bucket,
+                                       const std::string& name,
+                                       const std::set<std::string>& silent = {}) {
     auto order = meta::targetsInHrwOrder(smap, meta::uname(bucket, name));
+    const meta::NodeInfo* suspect = nullptr;
     for (size_t i = 1; i < order.size(); ++i) {
-      if (!order[i]->down() && !silent.count(order[i]->id)) return order[i];
+      if (order[i]->down() || silent.count(order[i]->id)) continue;
+      if (!suspected(order[i]->rpcEndpoint)) return order[i];
+      if (!suspect) suspect = order[i];
     }
-    return nullptr;
+    return suspect;
   }
   // Where a PUT goes: the owner; in a bucket with EC whose owner is marked down or did not answer
   // (`silent`), the next target after it in HRW order that may answer, which stores the object,

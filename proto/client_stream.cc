@@ -131,7 +131,7 @@ Result<ObjectInfo> Client::getStream(const std::string& bucket, const std::strin
     bool degraded = false;
     std::string degradedId;
     if (ec && holderEp.empty() && (ownerSilent || impl_->goesAround(**owner))) {
-      if (const meta::NodeInfo* d = Impl::degradedTarget(*smap, bucket, name, silent)) {
+      if (const meta::NodeInfo* d = impl_->degradedTarget(*smap, bucket, name, silent)) {
         ep = d->rpcEndpoint;
         degraded = true;
         degradedId = d->id;

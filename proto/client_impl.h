@@ -169,10 +169,12 @@ class Client::Impl {
       stop_ = kj::mv(paf.fulfiller);
       executor_ = &kj::getCurrentThreadExecutor();
       auto pump = mailbox_.run().eagerlyEvaluate(nullptr);
+      background_ = kj::heap<kj::TaskSet>(ignoreFailures_);
       ready.set_value();
       paf.promise.wait(io.waitScope);
       mailbox_.close();
       pump = nullptr;
+      background_ = nullptr;
       pool_ = nullptr;
     });
     readyFuture.wait();
@@ -689,6 +691,11 @@ class Client::Impl {
   proto::LoopMailbox mailbox_;  // work from coroutine callers (see WaitHook)
   kj::Own<kj::PromiseFulfiller<void>> stop_;
   kj::Own<proto::ConnectionPool> pool_;  // loop thread only
+  // Calls nobody waits for (reprobe), loop thread only; gone before the pool they use.
+  struct IgnoreFailures : kj::TaskSet::ErrorHandler {
+    void taskFailed(kj::Exception&&) override {}
+  } ignoreFailures_;
+  kj::Own<kj::TaskSet> background_;
 
   std::mutex mu_;  // guards the metadata snapshots below, and the suspects
   std::shared_ptr<const meta::Smap> smap_;
@@ -763,8 +770,21 @@ class Client::Impl {
       bool degraded = !suspects_.empty() || targetDown_.load(std::memory_order_relaxed);
       if (!degraded || now - metaAt_ < std::chrono::seconds(1)) return;
       metaAt_ = now;  // (one caller refreshes; the others go on with the map they have)
+      for (const auto& kv : suspects_) reprobe(kv.first);
     }
     (void)refreshMeta();
+  }
+  // Asks a suspected node again without waiting for the answer (refreshIfDegraded, at most once
+  // a second): a node that only missed a probe (a long pause, a burst of load) is trusted again
+  // as soon as it answers, not only when its suspicion runs out (kSuspectFor): EC reads and
+  // writes stop going degraded around an owner that is fine.
+  void reprobe(std::string ep) {
+    mailbox_.post([this, ep = std::move(ep)] {
+      background_->add(
+          pool_->timer()
+              .timeoutAfter(kProbeLimit, pool_->get(ep).getMetaRequest().send().ignoreResult())
+              .then([this, ep] { clearSuspect(ep); }, [](kj::Exception&&) {}));
+    });
   }
 
   // A page of a listing without a delimiter from the cursor of the listing that stopped at the

@@ -592,7 +592,7 @@ kj::Promise<kj::Array<std::optional<ObjectService::HandOverReport>>> ObjectServi
           return HandOverReport{r.getDone(), r.getLeft()};
         });
       },
-      deadline);
+      deadline, SilentPeers::kWholeDeadline);
 }
 
 kj::Promise<void> ObjectService::catchUp() {

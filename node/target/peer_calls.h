@@ -58,18 +58,24 @@ inline bool peerSilent(NodeContext& ctx, const std::string& ep) {
 // kSilentPeerDeadline: a stopped node's kernel still accepts connections, so asking it would
 // cost every round the whole deadline (an aisfs `ls -l` of a directory whose files a hung target
 // owned took 5 s per name; every degraded read of an EC object it owned, until the primary
-// flagged it down). `ask` must own what it uses.
+// flagged it down). `ask` must own what it uses. Rounds whose calls may take long for a healthy
+// peer (a hand-over of many objects) pass kWholeDeadline: their deadline stands, and running it
+// out marks nothing.
+enum class SilentPeers { kShortDeadline, kWholeDeadline };
 template <typename T, typename Ask>
 kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::NodeInfo*> targets,
-                                  T unreachable, Ask ask, kj::Duration deadline = 5 * kj::SECONDS) {
+                                  T unreachable, Ask ask, kj::Duration deadline = 5 * kj::SECONDS,
+                                  SilentPeers silentPeers = SilentPeers::kShortDeadline) {
+  bool shortens = silentPeers == SilentPeers::kShortDeadline;
   kj::Vector<kj::Promise<T>> answers;
   for (const meta::NodeInfo* t : targets) {
     if (t->down()) {
       answers.add(kj::Promise<T>(unreachable));
       continue;
     }
-    kj::Duration wait =
-        peerSilent(ctx, t->rpcEndpoint) ? std::min(deadline, kSilentPeerDeadline) : deadline;
+    kj::Duration wait = shortens && peerSilent(ctx, t->rpcEndpoint)
+                            ? std::min(deadline, kSilentPeerDeadline)
+                            : deadline;
     answers.add(callPeer(ctx, t->rpcEndpoint, wait,
                          [ask, id = t->id](wire::Node::Client node) { return ask(node, id); })
                     .then(
@@ -77,10 +83,10 @@ kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::Node
                           if (!ctx.silentPeers.empty()) ctx.silentPeers.erase(ep);
                           return answer;
                         },
-                        [&ctx, ep = t->rpcEndpoint, unreachable](kj::Exception&& e) {
+                        [&ctx, ep = t->rpcEndpoint, unreachable, shortens](kj::Exception&& e) {
                           // (A timeout; a refused connection is not a hang, and the Smap will
                           // say so.)
-                          if (e.getType() == kj::Exception::Type::OVERLOADED) {
+                          if (shortens && e.getType() == kj::Exception::Type::OVERLOADED) {
                             ctx.silentPeers[ep] = std::chrono::steady_clock::now() + kSilentPeerFor;
                           }
                           return unreachable;

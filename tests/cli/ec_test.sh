@@ -490,7 +490,15 @@ if ((repaired)); then pass lost_mountpath_repaired; else
     [[ -n $(main_file ec21 "$(basename "$f")") ]] || nomain+=" $(basename "$f")"
   done
   [[ -n ${DEBUG_EC:-} ]] && for n in $nomain; do grep -h "$n" "$AIS_DEV_DIR"/*/aisnode.log | tail -5; find "$AIS_DEV_DIR" -path "*/$n" | head; done
-  fail lost_mountpath_repaired "$(mains ec21) main copies of $N (none:$nomain); under-protected:$(underprotected ec21 2 1 65536 | head -c 300)"
+  # (Names with more than one main copy, and where: what a count over N is made of.)
+  twice=$(find "$AIS_DEV_DIR" -type f -path "*@ais/ec21/%ob/*" -printf '%f\n' 2>/dev/null | sort | uniq -d)
+  where=""
+  for n in $twice; do where+=" $n: [$(find "$AIS_DEV_DIR" -type f -path "*@ais/ec21/%ob/$n" | sed "s|$AIS_DEV_DIR/||" | tr '\n' ' ')]"; done
+  extra=""  # main copies of names no longer written (deleted above)
+  for n in $(find "$AIS_DEV_DIR" -type f -path "*@ais/ec21/%ob/*" -printf '%f\n' 2>/dev/null | sort -u); do
+    [[ -e $WORK/src/$n ]] || extra+=" $n"
+  done
+  fail lost_mountpath_repaired "$(mains ec21) main copies of $N (none:$nomain; twice:$where; not written:$extra); under-protected:$(underprotected ec21 2 1 65536 | head -c 300)"
 fi
 
 # ec-encode of a populated bucket, interrupted by a kill, run again: everything protected.

@@ -201,6 +201,11 @@ else
 fi
 [[ $(ais ls $B --limit 5 --page-size 2 --no-headers | wc -l) == 5 ]] && pass ls_limit || fail ls_limit
 [[ $(ais ls $B/docs/ --no-headers | awk '{ print $1 }') == docs/small.txt ]] && pass ls_prefix || fail ls_prefix
+# AIS's spelling: the prefix as a flag; given twice differently, an error.
+[[ $(ais ls $B --prefix docs/ --no-headers | awk '{ print $1 }') == docs/small.txt ]] && pass ls_prefix_flag || fail ls_prefix_flag
+if ais ls $B/docs/ --prefix tree/ >/dev/null 2>"$WORK/ls2.err"; then fail ls_prefix_twice_refused; else
+  grep -q "give it once" "$WORK/ls2.err" && pass ls_prefix_twice_refused || fail ls_prefix_twice_refused "$(cat "$WORK/ls2.err")"
+fi
 
 # ---- get ----
 check get_file ais get $B/big.bin "$WORK/big.out"

@@ -48,6 +48,7 @@ std::string baseName(const std::string& path) {
 
 struct LsArgs {
   std::string target;
+  std::string prefix;
   uint32_t pageSize = 0;
   uint64_t limit = 0;
   bool json = false;
@@ -63,6 +64,14 @@ int listObjects(Cli& cli, const LsArgs& a) {
 
   ListOptions opts;
   opts.prefix = uri->name;
+  if (!a.prefix.empty()) {
+    // (AIS's `ais ls ais://B --prefix P`; the prefix given once, either way.)
+    if (!uri->name.empty() && uri->name != a.prefix) {
+      return fail(Status(Code::kInvalidArgument,
+                         "a prefix both in " + a.target + " and in --prefix: give it once"));
+    }
+    opts.prefix = a.prefix;
+  }
   opts.pageSize = a.pageSize;
   opts.allowPartial = true;  // a dead target: list the rest, say so, exit 7
   std::vector<std::pair<std::string, Status>> missed;
@@ -548,6 +557,8 @@ void addLs(CLI::App& parent, Cli& cli) {
   auto a = std::make_shared<LsArgs>();
   auto* cmd = parent.add_subcommand("ls", "List buckets, or objects of ais://BUCKET[/PREFIX]");
   cmd->add_option("BUCKET", a->target, "ais://BUCKET[/PREFIX]; none lists buckets");
+  cmd->add_option("--prefix", a->prefix,
+                  "Only names that start with this (as ais://BUCKET/PREFIX)");
   cmd->add_option("--page-size", a->pageSize, "Objects per request (0: server default)");
   cmd->add_option("--limit", a->limit, "Stop after this many objects (0: all)");
   cmd->add_flag("--json,-j", a->json, "JSON array of {name,size,checksum,version,mtime}");

@@ -203,6 +203,17 @@ fi
 [[ $(ais ls $B/docs/ --no-headers | awk '{ print $1 }') == docs/small.txt ]] && pass ls_prefix || fail ls_prefix
 # AIS's spelling: the prefix as a flag; given twice differently, an error.
 [[ $(ais ls $B --prefix docs/ --no-headers | awk '{ print $1 }') == docs/small.txt ]] && pass ls_prefix_flag || fail ls_prefix_flag
+# --props picks the columns (AIS's names): the header and each row carry them in order.
+ais ls $B --prefix docs/ --props name,version,location,size >"$WORK/ls.props" 2>&1
+if [[ $(head -n 1 "$WORK/ls.props" | tr -s ' ') == "NAME VERSION LOCATION SIZE" ]] &&
+  [[ $(sed -n 2p "$WORK/ls.props" | awk '{ print $1, ($2 > 0), ($3 ~ /^t/) }') == "docs/small.txt 1 1" ]]; then
+  pass ls_props_columns
+else
+  fail ls_props_columns "$(head -c 300 "$WORK/ls.props")"
+fi
+if ais ls $B --props size,nosuch >/dev/null 2>"$WORK/ls3.err"; then fail ls_props_unknown_refused; else
+  grep -q 'unknown property "nosuch"' "$WORK/ls3.err" && pass ls_props_unknown_refused || fail ls_props_unknown_refused "$(cat "$WORK/ls3.err")"
+fi
 if ais ls $B/docs/ --prefix tree/ >/dev/null 2>"$WORK/ls2.err"; then fail ls_prefix_twice_refused; else
   grep -q "give it once" "$WORK/ls2.err" && pass ls_prefix_twice_refused || fail ls_prefix_twice_refused "$(cat "$WORK/ls2.err")"
 fi

@@ -18,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/ascii.h"
 #include "common/log.h"
 #include "common/read_file.h"
 #include "meta/names.h"
@@ -49,6 +50,7 @@ std::string baseName(const std::string& path) {
 struct LsArgs {
   std::string target;
   std::string prefix;
+  std::string props;  // --props: the table's columns
   uint32_t pageSize = 0;
   uint64_t limit = 0;
   bool json = false;
@@ -61,6 +63,49 @@ int listObjects(Cli& cli, const LsArgs& a) {
   if (!uri.ok()) return fail(uri.status());
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
+
+  // The table's columns: NAME and SIZE, or --props (AIS's names; "all": every one).
+  static const std::vector<std::string> kProps = {"name",  "size",  "checksum", "version",
+                                                  "atime", "mtime", "location", "custom"};
+  std::vector<std::string> columns = {"name", "size"};
+  if (!a.props.empty()) {
+    columns = {"name"};
+    std::string_view rest = a.props;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string prop(asciiTrim(rest.substr(0, comma)));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (prop == "all") {
+        columns = kProps;
+        break;
+      }
+      if (prop.empty() || std::find(columns.begin(), columns.end(), prop) != columns.end())
+        continue;
+      if (std::find(kProps.begin(), kProps.end(), prop) == kProps.end()) {
+        std::string known;
+        for (const auto& k : kProps) known += k + ", ";
+        return fail(Status(Code::kInvalidArgument,
+                           "--props: unknown property \"" + prop + "\" (known: " + known + "all)"));
+      }
+      columns.push_back(prop);
+    }
+  }
+  auto cell = [](const std::string& prop, const ObjectInfo& e) -> std::string {
+    if (prop == "size") return humanSize(e.size);
+    if (prop == "checksum") {
+      return e.checksumValue.empty() ? checksumHex(e.checksum) : e.checksumValue;
+    }
+    if (prop == "version") return std::to_string(e.version);
+    if (prop == "atime") return formatTime(e.atimeNs);
+    if (prop == "mtime") return formatTime(e.mtimeNs);
+    if (prop == "location") return e.targetId.empty() ? "-" : e.targetId;
+    if (prop == "custom") {
+      std::string out;
+      for (const auto& [k, v] : e.custom) out += (out.empty() ? "" : ",") + k + "=" + v;
+      return out.empty() ? "-" : out;
+    }
+    return "";
+  };
 
   ListOptions opts;
   opts.prefix = uri->name;
@@ -77,12 +122,14 @@ int listObjects(Cli& cli, const LsArgs& a) {
   std::vector<std::pair<std::string, Status>> missed;
   // What the output needs of each entry, kept compact: a million names are held until the NAME
   // column's width is known (plain); --json entries are formatted as they come into `out`.
+  // (Each row's cells after NAME, in column order.)
   struct Row {
     std::string name;
-    uint64_t size;
+    std::vector<std::string> rest;
   };
   std::vector<Row> rows;
-  size_t nameWidth = a.noHeaders ? 0 : std::string_view("NAME").size();
+  std::vector<size_t> widths;
+  for (const auto& c : columns) widths.push_back(a.noHeaders ? 0 : c.size());
   std::string out;  // written to stdout in large blocks, and only once the listing succeeded
   auto spill = [&](size_t atLeast) {
     if (out.size() < atLeast) return;
@@ -105,9 +152,14 @@ int listObjects(Cli& cli, const LsArgs& a) {
               ", \"size\": {}, \"checksum\": \"{}\", \"version\": {}, \"mtime\": \"{}\"}}", e.size,
               checksumHex(e.checksum), e.version, formatTime(e.mtimeNs));
         } else {
-          rows.push_back(
-              {log::hasControl(e.name) ? log::escapeControl(e.name) : std::move(e.name), e.size});
-          nameWidth = std::max(nameWidth, rows.back().name.size());
+          Row r;
+          for (size_t i = 1; i < columns.size(); ++i) {
+            r.rest.push_back(cell(columns[i], e));
+            widths[i] = std::max(widths[i], r.rest.back().size());
+          }
+          r.name = log::hasControl(e.name) ? log::escapeControl(e.name) : std::move(e.name);
+          widths[0] = std::max(widths[0], r.name.size());
+          rows.push_back(std::move(r));
         }
         ++listed;
         return true;
@@ -119,16 +171,22 @@ int listObjects(Cli& cli, const LsArgs& a) {
   if (a.json) {
     out.append(listed == 0 ? "]\n" : "\n]\n");
   } else {
-    // As Table renders two columns: NAME padded to the widest plus two spaces, then SIZE.
-    auto row = [&](std::string_view name, std::string_view size) {
+    // As Table renders columns: each padded to its widest plus two spaces, the last as it is.
+    auto row = [&](std::string_view name, const std::vector<std::string>& rest) {
       out.append(name);
-      out.append(nameWidth - name.size() + 2, ' ');
-      out.append(size);
+      for (size_t i = 0; i < rest.size(); ++i) {
+        out.append(widths[i] - (i == 0 ? name.size() : rest[i - 1].size()) + 2, ' ');
+        out.append(rest[i]);
+      }
       out += '\n';
       spill(1 << 20);
     };
-    if (!a.noHeaders) row("NAME", "SIZE");
-    for (const auto& r : rows) row(r.name, humanSize(r.size));
+    if (!a.noHeaders) {
+      std::vector<std::string> heads;
+      for (size_t i = 1; i < columns.size(); ++i) heads.push_back(asciiUpper(columns[i]));
+      row("NAME", heads);
+    }
+    for (const auto& r : rows) row(r.name, r.rest);
   }
   spill(0);
   for (const auto& [id, why] : missing) {
@@ -559,6 +617,9 @@ void addLs(CLI::App& parent, Cli& cli) {
   cmd->add_option("BUCKET", a->target, "ais://BUCKET[/PREFIX]; none lists buckets");
   cmd->add_option("--prefix", a->prefix,
                   "Only names that start with this (as ais://BUCKET/PREFIX)");
+  cmd->add_option("--props", a->props,
+                  "The table's columns, comma-separated: name, size, checksum, version, atime, "
+                  "mtime, location, custom, or all (default: name,size)");
   cmd->add_option("--page-size", a->pageSize, "Objects per request (0: server default)");
   cmd->add_option("--limit", a->limit, "Stop after this many objects (0: all)");
   cmd->add_flag("--json,-j", a->json, "JSON array of {name,size,checksum,version,mtime}");

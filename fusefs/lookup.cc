@@ -309,6 +309,8 @@ struct stat Fs::statOf(Inode& inode) {
     case Kind::kSpecial:
       st = fileStat(inode.info, defaults_);
       st.st_nlink += inode.pendingLinks;  // (names link() gave it, stored a moment later)
+      // Unlinked (or renamed over) while open: no name is left, as fstat shows on ext4.
+      if (inode.removeAtLastClose || inode.unlinked) st.st_nlink = 0;
       if (inode.ws) {                     // not stored yet: the spool file's blocks, else all of it
         st.st_size = static_cast<off_t>(inode.ws->size);
         struct stat spool {};
@@ -646,8 +648,8 @@ ErrOr<std::string> Fs::childObject(Inode& parent, const std::string& component, 
   if (!visibleComponent(component)) return Errno{EINVAL};
   if (parent.kind == Kind::kClusterRoot) return Errno{EPERM};  // only buckets live at the root
   std::string name = childName(parent.name(), component);
-  if (dir) name.push_back('/');
   if (name.size() > kMaxObjectName) return Errno{ENAMETOOLONG};
+  if (dir) name.push_back('/');  // (a marker may take the one byte more: meta/names.h)
   return name;
 }
 

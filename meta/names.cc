@@ -87,7 +87,10 @@ Status validateObjectName(std::string_view name) {
     return Status(Code::kBadObjectName, "\"" + shown + "\": " + why);
   };
   if (name.empty()) return bad("object name is empty");
-  if (name.size() > kMaxObjectNameBytes) return bad("longer than 4095 bytes");
+  // (A directory's marker, "path/", may take one byte more: the path itself is within the limit.)
+  if (name.size() > kMaxObjectNameBytes + (name.ends_with('/') ? 1 : 0)) {
+    return bad("longer than 4095 bytes");
+  }
   if (name.find('\0') != std::string_view::npos) return bad("contains a NUL byte");
   if (!validUtf8(name)) return bad("not valid UTF-8");
   if (name.front() == '/') return bad("must not begin with '/'");

@@ -10,7 +10,8 @@
 namespace ais::meta {
 
 // A name is a path as POSIX allows one (PATH_MAX 4096 with its NUL), so that a mount can hold
-// any path; S3 creates keys up to its own limit only (S3's KeyTooLongError past it).
+// any path; S3 creates keys up to its own limit only (S3's KeyTooLongError past it). A name that
+// ends in '/' (a directory's marker: the path and its slash) may be one byte longer.
 inline constexpr size_t kMaxObjectNameBytes = 4095;
 inline constexpr size_t kMaxS3KeyBytes = 1024;
 

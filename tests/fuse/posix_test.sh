@@ -238,6 +238,7 @@ p = os.path.join(d, "f")
 fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
 os.unlink(p)
 assert not os.path.exists(p)
+assert os.fstat(fd).st_nlink == 0, os.fstat(fd).st_nlink  # no name left, as on ext4
 os.write(fd, b"a" * 10000)
 assert len(os.pread(fd, 20000, 0)) == 10000
 open(p, "wb").write(b"new")  # the name again while the unlinked file is open: another file
@@ -322,8 +323,9 @@ for op in (lambda p: open(p, "w"), os.stat, os.mkdir):
 os.unlink(ok)
 PY
   then pass name_lengths; else fail name_lengths; fi
-  # ---- long paths: up to 4,095 bytes in the bucket work (stored by hash past 1,024), longer ones
-  # are ENAMETOOLONG; a name past S3's 1,024-byte keys is read through the CLI all the same ----
+  # ---- long paths: up to 4,095 bytes in the bucket work (stored by hash past 1,024), directories
+  # too, longer ones are ENAMETOOLONG; a name past S3's 1,024-byte keys is read through the CLI
+  # all the same ----
   if $PY - "$M" "$WORK/longname" <<'PY'
 import errno, os, sys
 m, out = sys.argv[1], sys.argv[2]
@@ -366,6 +368,22 @@ for op in (lambda n: os.open(n, os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=dfd),
         sys.exit("a name past 4095 bytes was made")
     except OSError as e:
         assert e.errno == errno.ENAMETOOLONG, e
+# A directory and a file whose paths in the bucket are exactly 4,095 bytes (a directory's marker
+# takes the byte more for its '/'); one byte more is refused.
+edge = "k" * (4095 - len(rel) - 1)
+assert 0 < len(edge) <= 255, len(edge)
+os.mkdir(edge, 0o755, dir_fd=dfd)
+st = os.stat(edge, dir_fd=dfd)
+assert oct(st.st_mode) == oct(0o40755), oct(st.st_mode)
+os.rmdir(edge, dir_fd=dfd)
+f = os.open(edge, os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=dfd)
+os.close(f)
+os.unlink(edge, dir_fd=dfd)
+try:
+    os.mkdir(edge + "k", dir_fd=dfd)
+    sys.exit("a directory past 4095 bytes was made")
+except OSError as e:
+    assert e.errno == errno.ENAMETOOLONG, e
 open(out, "w").write(name)
 PY
   then pass long_paths; else fail long_paths; fi

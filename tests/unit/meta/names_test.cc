@@ -21,6 +21,7 @@ TEST(NamesTest, HostileObjectNamesAreRejected) {
       "a\0b"s,
       "\0"s,
       std::string(4096, 'x'),
+      std::string(4096, 'x') + "/",  // a marker one byte past the path's limit
       "/abs",
       "/",
       "bad\xff",
@@ -51,6 +52,7 @@ TEST(NamesTest, OddLegalObjectNamesAreAccepted) {
       "emoji-\xf0\x9f\x98\x80",
       std::string(1024, 'y'),
       std::string(4095, 'y'),  // PATH_MAX less its NUL
+      std::string(4095, 'y') + "/",  // the marker of a directory with the longest path
       "with space and %ob",
   };
   for (const auto& name : legal) {

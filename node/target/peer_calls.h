@@ -37,9 +37,11 @@ auto callPeer(NodeContext& ctx, const std::string& ep, kj::Duration deadline, Ca
       });
 }
 
-// A peer that let a round run out its deadline is counted silent for this long (the primary
-// flags a node down after 10 s without an answer), or until it answers a round again; rounds
-// meanwhile give it this deadline instead of theirs (it is asked, not skipped: it may be back).
+// A peer a client found silent (it asked for a degraded read: its probe of the owner went
+// unanswered, ObjectService::takeOwnerSilent) is counted silent for this long, or until it
+// answers a round again; rounds meanwhile give it this deadline instead of theirs (it is asked,
+// not skipped: it may be back). (A round that merely runs out its deadline marks nothing: on a
+// loaded machine a live peer can, and a shorter deadline would then fail it again.)
 inline constexpr auto kSilentPeerFor = std::chrono::seconds(10);
 inline constexpr auto kSilentPeerDeadline = 1 * kj::SECONDS;
 
@@ -54,13 +56,12 @@ inline bool peerSilent(NodeContext& ctx, const std::string& ep) {
 
 // Asks every target in `targets` (ask(node, id) -> promise of T), `deadline` each, in parallel
 // (see callPeer); a target that cannot be reached answers `unreachable`, and so does one the
-// Smap flags down, at once, and one that let an earlier round run out its deadline within
-// kSilentPeerDeadline: a stopped node's kernel still accepts connections, so asking it would
-// cost every round the whole deadline (an aisfs `ls -l` of a directory whose files a hung target
-// owned took 5 s per name; every degraded read of an EC object it owned, until the primary
-// flagged it down). `ask` must own what it uses. Rounds whose calls may take long for a healthy
-// peer (a hand-over of many objects) pass kWholeDeadline: their deadline stands, and running it
-// out marks nothing.
+// Smap flags down, at once, and a silent one (peerSilent) within kSilentPeerDeadline: a stopped
+// node's kernel still accepts connections, so asking it would cost every round the whole
+// deadline (an aisfs `ls -l` of a directory whose files a hung target owned took 5 s per name;
+// every degraded read of an EC object it owned, until the primary flagged it down). `ask` must
+// own what it uses. Rounds whose calls may take long for a healthy peer (a hand-over of many
+// objects) pass kWholeDeadline: their deadline stands.
 enum class SilentPeers { kShortDeadline, kWholeDeadline };
 template <typename T, typename Ask>
 kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::NodeInfo*> targets,
@@ -83,14 +84,7 @@ kj::Promise<kj::Array<T>> askEach(NodeContext& ctx, std::vector<const meta::Node
                           if (!ctx.silentPeers.empty()) ctx.silentPeers.erase(ep);
                           return answer;
                         },
-                        [&ctx, ep = t->rpcEndpoint, unreachable, shortens](kj::Exception&& e) {
-                          // (A timeout; a refused connection is not a hang, and the Smap will
-                          // say so.)
-                          if (shortens && e.getType() == kj::Exception::Type::OVERLOADED) {
-                            ctx.silentPeers[ep] = std::chrono::steady_clock::now() + kSilentPeerFor;
-                          }
-                          return unreachable;
-                        }));
+                        [unreachable](kj::Exception&&) { return unreachable; }));
   }
   return kj::joinPromises(answers.releaseAsArray());
 }

@@ -40,8 +40,8 @@ struct NodeContext {
   // Decommissioned and about to exit: never join the cluster again (a keepalive answered "not a
   // member" after the primary removed it).
   bool leaving = false;
-  // Peers that let a round of askEach (node/target/peer_calls.h) run out its deadline, by fabric
-  // endpoint, until when later rounds count them unreachable without asking.
+  // Peers a client found silent (ObjectService::takeOwnerSilent), by fabric endpoint, until when
+  // rounds of askEach (node/target/peer_calls.h) give them a short deadline.
   std::map<std::string, std::chrono::steady_clock::time_point> silentPeers;
   JobRegistry jobs;  // last: its jobs stop before the workers and store they use go away
 

@@ -340,11 +340,9 @@ class Client::Impl {
   bool probe(const std::string& ep, std::chrono::milliseconds limit) {
     auto r = onLoop<bool>(
         [&] {
-          return pool_->get(ep).getMetaRequest().send().then(
-              [](auto&&) -> Result<bool> { return true; },
-              [](kj::Exception&& e) -> Result<bool> {
-                return e.getType() != kj::Exception::Type::DISCONNECTED;
-              });
+          return answers(ep, limit.count() * kj::MILLISECONDS).then([](bool a) -> Result<bool> {
+            return a;
+          });
         },
         limit);
     if (r.ok() && *r) {
@@ -363,18 +361,22 @@ class Client::Impl {
   // does no disk work.
   static constexpr auto kProbeEvery = 5 * kj::SECONDS;
   static constexpr auto kProbeLimit = 5 * kj::SECONDS;
+  // The probe's question to the node at ep (loop thread): true once it answers (an answer that
+  // is an error counts: the node is there), false when it does not within `limit` or its
+  // connection drops. whileAnswering, probe and reprobe ask it.
+  kj::Promise<bool> answers(const std::string& ep, kj::Duration limit = kProbeLimit) {
+    auto asked = pool_->get(ep).getMetaRequest().send().then(
+        [](auto&&) { return true; },
+        [](kj::Exception&& e) { return e.getType() != kj::Exception::Type::DISCONNECTED; });
+    return pool_->timer().timeoutAfter(limit, kj::mv(asked)).catch_([](kj::Exception&&) {
+      return false;
+    });
+  }
   template <typename T>
   kj::Promise<Result<T>> whileAnswering(std::string ep) {
     return pool_->timer()
         .afterDelay(kProbeEvery)
-        .then([this, ep] {
-          auto asked = pool_->get(ep).getMetaRequest().send().then(
-              [](auto&&) { return true; },
-              [](kj::Exception&& e) { return e.getType() != kj::Exception::Type::DISCONNECTED; });
-          return pool_->timer()
-              .timeoutAfter(kProbeLimit, kj::mv(asked))
-              .catch_([](kj::Exception&&) { return false; });
-        })
+        .then([this, ep] { return answers(ep); })
         .then([this, ep](bool answered) -> kj::Promise<Result<T>> {
           if (answered) return whileAnswering<T>(ep);
           pool_->drop(ep);
@@ -780,10 +782,9 @@ class Client::Impl {
   // writes stop going degraded around an owner that is fine.
   void reprobe(std::string ep) {
     mailbox_.post([this, ep = std::move(ep)] {
-      background_->add(
-          pool_->timer()
-              .timeoutAfter(kProbeLimit, pool_->get(ep).getMetaRequest().send().ignoreResult())
-              .then([this, ep] { clearSuspect(ep); }, [](kj::Exception&&) {}));
+      background_->add(answers(ep).then([this, ep](bool answered) {
+        if (answered) clearSuspect(ep);
+      }));
     });
   }
 

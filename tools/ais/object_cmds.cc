@@ -64,45 +64,59 @@ int listObjects(Cli& cli, const LsArgs& a) {
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
 
-  // The table's columns: NAME and SIZE, or --props (AIS's names; "all": every one).
-  static const std::vector<std::string> kProps = {"name",  "size",  "checksum", "version",
-                                                  "atime", "mtime", "location", "custom"};
-  std::vector<std::string> columns = {"name", "size"};
+  // The table's columns after NAME: SIZE, or those --props names (AIS's names; "all": every one;
+  // NAME is always first).
+  enum Prop : size_t { kSize, kChecksum, kVersion, kAtime, kMtime, kLocation, kCustom };
+  static constexpr std::string_view kPropNames[] = {"size",  "checksum", "version", "atime",
+                                                    "mtime", "location", "custom"};
+  constexpr size_t kPropCount = std::size(kPropNames);
+  std::vector<Prop> columns = {kSize};
   if (!a.props.empty()) {
-    columns = {"name"};
+    columns.clear();
     std::string_view rest = a.props;
     while (!rest.empty()) {
       size_t comma = rest.find(',');
-      std::string prop(asciiTrim(rest.substr(0, comma)));
+      std::string_view prop = asciiTrim(rest.substr(0, comma));
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       if (prop == "all") {
-        columns = kProps;
+        columns.clear();
+        for (size_t i = 0; i < kPropCount; ++i) columns.push_back(static_cast<Prop>(i));
         break;
       }
-      if (prop.empty() || std::find(columns.begin(), columns.end(), prop) != columns.end())
-        continue;
-      if (std::find(kProps.begin(), kProps.end(), prop) == kProps.end()) {
-        std::string known;
-        for (const auto& k : kProps) known += k + ", ";
-        return fail(Status(Code::kInvalidArgument,
-                           "--props: unknown property \"" + prop + "\" (known: " + known + "all)"));
+      if (prop.empty() || prop == "name") continue;
+      size_t i = std::find(kPropNames, kPropNames + kPropCount, prop) - kPropNames;
+      if (i == kPropCount) {
+        std::string known = "name";
+        for (auto k : kPropNames) known += ", " + std::string(k);
+        return fail(Status(
+            Code::kInvalidArgument,
+            "--props: unknown property \"" + std::string(prop) + "\" (known: " + known + ", all)"));
       }
-      columns.push_back(prop);
+      if (std::find(columns.begin(), columns.end(), i) == columns.end()) {
+        columns.push_back(static_cast<Prop>(i));
+      }
     }
   }
-  auto cell = [](const std::string& prop, const ObjectInfo& e) -> std::string {
-    if (prop == "size") return humanSize(e.size);
-    if (prop == "checksum") {
-      return e.checksumValue.empty() ? checksumHex(e.checksum) : e.checksumValue;
-    }
-    if (prop == "version") return std::to_string(e.version);
-    if (prop == "atime") return formatTime(e.atimeNs);
-    if (prop == "mtime") return formatTime(e.mtimeNs);
-    if (prop == "location") return e.targetId.empty() ? "-" : e.targetId;
-    if (prop == "custom") {
-      std::string out;
-      for (const auto& [k, v] : e.custom) out += (out.empty() ? "" : ",") + k + "=" + v;
-      return out.empty() ? "-" : out;
+  auto cell = [](Prop prop, const ObjectInfo& e) -> std::string {
+    switch (prop) {
+      case kSize:
+        return humanSize(e.size);
+      case kChecksum:
+        return e.checksumValue.empty() ? checksumHex(e.checksum) : e.checksumValue;
+      case kVersion:
+        return std::to_string(e.version);
+      case kAtime:
+        return formatTime(e.atimeNs);
+      case kMtime:
+        return formatTime(e.mtimeNs);
+      case kLocation:
+        return e.targetId.empty() ? "-" : e.targetId;
+      case kCustom: {
+        std::string out;
+        for (const auto& [k, v] : e.custom) out += (out.empty() ? "" : ",") + k + "=" + v;
+        if (out.empty()) return "-";
+        return log::hasControl(out) ? log::escapeControl(out) : out;
+      }
     }
     return "";
   };
@@ -122,14 +136,13 @@ int listObjects(Cli& cli, const LsArgs& a) {
   std::vector<std::pair<std::string, Status>> missed;
   // What the output needs of each entry, kept compact: a million names are held until the NAME
   // column's width is known (plain); --json entries are formatted as they come into `out`.
-  // (Each row's cells after NAME, in column order.)
   struct Row {
     std::string name;
-    std::vector<std::string> rest;
+    std::string cells;  // the other columns' text in order, each ended by '\n' (none holds one)
   };
   std::vector<Row> rows;
-  std::vector<size_t> widths;
-  for (const auto& c : columns) widths.push_back(a.noHeaders ? 0 : c.size());
+  std::vector<size_t> widths = {a.noHeaders ? 0 : std::string_view("NAME").size()};
+  for (Prop c : columns) widths.push_back(a.noHeaders ? 0 : kPropNames[c].size());
   std::string out;  // written to stdout in large blocks, and only once the listing succeeded
   auto spill = [&](size_t atLeast) {
     if (out.size() < atLeast) return;
@@ -153,9 +166,11 @@ int listObjects(Cli& cli, const LsArgs& a) {
               checksumHex(e.checksum), e.version, formatTime(e.mtimeNs));
         } else {
           Row r;
-          for (size_t i = 1; i < columns.size(); ++i) {
-            r.rest.push_back(cell(columns[i], e));
-            widths[i] = std::max(widths[i], r.rest.back().size());
+          for (size_t i = 0; i < columns.size(); ++i) {
+            std::string text = cell(columns[i], e);
+            widths[i + 1] = std::max(widths[i + 1], text.size());
+            r.cells += text;
+            r.cells += '\n';
           }
           r.name = log::hasControl(e.name) ? log::escapeControl(e.name) : std::move(e.name);
           widths[0] = std::max(widths[0], r.name.size());
@@ -172,21 +187,25 @@ int listObjects(Cli& cli, const LsArgs& a) {
     out.append(listed == 0 ? "]\n" : "\n]\n");
   } else {
     // As Table renders columns: each padded to its widest plus two spaces, the last as it is.
-    auto row = [&](std::string_view name, const std::vector<std::string>& rest) {
+    auto row = [&](std::string_view name, std::string_view cells) {
       out.append(name);
-      for (size_t i = 0; i < rest.size(); ++i) {
-        out.append(widths[i] - (i == 0 ? name.size() : rest[i - 1].size()) + 2, ' ');
-        out.append(rest[i]);
+      size_t before = name.size();  // the previous cell's length
+      for (size_t i = 0; !cells.empty(); ++i) {
+        size_t end = cells.find('\n');
+        out.append(widths[i] - before + 2, ' ');
+        out.append(cells.substr(0, end));
+        before = end;
+        cells.remove_prefix(end + 1);
       }
       out += '\n';
       spill(1 << 20);
     };
     if (!a.noHeaders) {
-      std::vector<std::string> heads;
-      for (size_t i = 1; i < columns.size(); ++i) heads.push_back(asciiUpper(columns[i]));
+      std::string heads;
+      for (Prop c : columns) heads += asciiUpper(kPropNames[c]) + '\n';
       row("NAME", heads);
     }
-    for (const auto& r : rows) row(r.name, r.rest);
+    for (const auto& r : rows) row(r.name, r.cells);
   }
   spill(0);
   for (const auto& [id, why] : missing) {

@@ -297,6 +297,8 @@ class Fs {
   // The count down of dropLinkName (inode.mu held if inode).
   int countDownLocked(const std::string& bucket, const std::string& target,
                       const std::shared_ptr<Inode>& inode);
+  // The id of the inode object of a file getting its second name (links.cc).
+  uint64_t linkIdNear(const std::string& bucket, const std::string& name, uint64_t ino);
   // Stores the file's name `object` as a hard link and returns its entry (the file is moved to
   // its inode object if it had one name). pending: a deferred link being stored.
   ErrOr<DirEntry> linkNow(const std::shared_ptr<Inode>& inode, const std::string& object,

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "fusefs/fs.h"
 #include "fusefs/names.h"
+#include "meta/hrw.h"
 
 namespace ais::fusefs {
 
@@ -77,6 +78,29 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
   return entryFor(bucket, linked->info.name, *linked);
 }
 
+uint64_t Fs::linkIdNear(const std::string& bucket, const std::string& name, uint64_t ino) {
+  // The file's inode number when its inode object would have the owner of `name`, else the
+  // first of a sequence derived from it that has: the move is then a rename on one target (no
+  // bytes over the network; a file rename when the mountpath matches too). ~N tries for N
+  // targets, all local hashing.
+  auto smap = client_.smapSnapshot();
+  if (!smap) return ino;
+  const meta::NodeInfo* owner = meta::ownerTarget(*smap, meta::uname(bucket, name));
+  if (!owner) return ino;
+  uint64_t candidate = ino;
+  for (int i = 0; i < 256; ++i) {
+    const meta::NodeInfo* lands =
+        meta::ownerTarget(*smap, meta::uname(bucket, kLinksPrefix + inoValue(candidate)));
+    if (lands && lands->id == owner->id) return candidate;
+    // splitmix64 of the inode number and the try: spread over 63 bits, above FUSE's root id.
+    uint64_t z = ino + 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(i + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    candidate = std::max<uint64_t>((z ^ (z >> 31)) >> 1, 2);
+  }
+  return ino;
+}
+
 ErrOr<DirEntry> Fs::linkNow(const std::shared_ptr<Inode>& inode, const std::string& object,
                             bool pending) {
   std::string bucket = inode->bucket();
@@ -89,29 +113,27 @@ ErrOr<DirEntry> Fs::linkNow(const std::shared_ptr<Inode>& inode, const std::stri
     if (inode->removeAtLastClose) return Errno{ENOENT};  // unlinked while open
     Status st = storeLocked(*inode);
     if (!st.ok()) return errnoOf(st);
-    // A file's second name uses its inode number as the id, unless that is taken: checked while
-    // the attributes are read again (two round trips at once; the number rarely changes).
+    // A file's second name needs an id for its inode object, chosen so that the object lands on
+    // the target that holds the file now (linkIdNear); whether it is taken is asked while the
+    // attributes are read again (two round trips at once; the number rarely changes).
     auto idOf = [&] {
       uint64_t id = persistentIno(inode->info);
       return id != 0 ? id : static_cast<uint64_t>(inode->ino);
     };
-    uint64_t guess = isLinked(inode->name()) ? 0 : idOf();
+    uint64_t guess = isLinked(inode->name()) ? 0 : linkIdNear(bucket, inode->name(), idOf());
     std::future<bool> guessTaken;
     if (guess != 0) {
-      guessTaken = std::async(std::launch::async, [this, bucket, guess] {
+      auto task = std::make_shared<std::packaged_task<bool()>>([this, bucket, guess] {
         return client_.head(bucket, kLinksPrefix + inoValue(guess)).ok();
       });
+      guessTaken = task->get_future();
+      readPool_.submit([task] { (*task)(); });
     }
     st = refreshLocked(*inode, true);
     bool taken = guessTaken.valid() && guessTaken.get();
     if (!st.ok()) return errnoOf(st);
     std::string current = inode->name();
-    std::map<std::string, std::string> counted{{kKeyCtime, std::to_string(unixNowNs())}};
-    // One more name, counted on the inode object's owner in one step (a file with one name has
-    // no count: it counts as 1).
-    auto countOneMore = [&] {
-      return client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, counted);
-    };
+    std::string ctime = std::to_string(unixNowNs());
     Result<ObjectInfo> updated = Status(Code::kIoError, "not counted");
     if (isLinked(current)) {
       target = current;
@@ -119,9 +141,13 @@ ErrOr<DirEntry> Fs::linkNow(const std::shared_ptr<Inode>& inode, const std::stri
                     .ifAbsent = true};
       auto put = client_.put(bucket, object, "", po);
       if (!put.ok()) return errnoOf(put.status());
+      // One more name, counted on the inode object's owner in one step.
+      updated = client_.addCustom(bucket, target, {{kKeyNlink, 1}}, 1, {{kKeyCtime, ctime}});
     } else {
-      // The file's second name: it keeps its inode number as the id, unless that is taken.
-      uint64_t id = idOf();
+      // The file keeps its inode number (st_ino) whatever the id; a taken id (another file's
+      // inode object) gives way to a random one.
+      uint64_t ino = idOf();
+      uint64_t id = linkIdNear(bucket, current, ino);
       if (id == guess ? taken : client_.head(bucket, kLinksPrefix + inoValue(id)).ok()) {
         id = newIno();
       }
@@ -131,31 +157,25 @@ ErrOr<DirEntry> Fs::linkNow(const std::shared_ptr<Inode>& inode, const std::stri
       // then the old name's entry: at each step the file is there under one name at least.
       auto put = client_.put(bucket, object, "", po);
       if (!put.ok()) return errnoOf(put.status());
-      st = client_.rename(bucket, current, target);
-      if (!st.ok()) {
+      // The move sets the count in the same step: the inode object is new, so nobody else
+      // counted on it yet (a file with one name has no count).
+      updated =
+          client_.renameWith(bucket, current, target,
+                             {{kKeyNlink, "2"}, {kKeyCtime, ctime}, {kKeyIno, inoValue(ino)}});
+      if (!updated.ok()) {
         (void)client_.remove(bucket, object);
-        return errnoOf(st);
+        return errnoOf(updated.status());
       }
-      counted[kKeyIno] = inoValue(id);
-      // The old name's entry and the count at once (different objects, likely different owners).
-      auto entry = std::async(std::launch::async, [this, bucket, current, po] {
-        return client_.put(bucket, current, "", po);
-      });
-      updated = countOneMore();
-      auto put2 = entry.get();
+      auto put2 = client_.put(bucket, current, "", po);
       if (!put2.ok()) {
-        Status back = client_.rename(bucket, target, current);
-        if (back.ok() && updated.ok()) {
-          (void)client_.setCustom(bucket, current, {{kKeyNlink, ""}});  // one name again
-        }
+        auto back = client_.renameWith(bucket, target, current, {{kKeyNlink, ""}});
         (void)client_.remove(bucket, object);
         log::error("aisfs: link {} -> {} in ais://{} undone ({}): {}", current, object, bucket,
-                   back.ok() ? "restored" : back.toString(), put2.status().toString());
+                   back.ok() ? "restored" : back.status().toString(), put2.status().toString());
         return errnoOf(put2.status());
       }
       inodes_.rename(bucket, current, target);
     }
-    if (isLinked(current)) updated = countOneMore();
     if (!updated.ok()) {
       log::warn("aisfs: link count of ais://{}/{}: {}", bucket, target,
                 updated.status().toString());

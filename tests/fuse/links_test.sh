@@ -35,6 +35,25 @@ check nlink_three test "$(stat -c %h "$M/h/sub/c")" = 3
 check listing_shows_links test "$(ls -li "$M/h" | awk '$2 ~ /^-/ {print $1, $3}' | sort -u | wc -l)" = 1
 check cli_view bash -c "ais object show ais://$B/h/a | grep -q 'posix.link' && test \"\$(ais ls -H ais://$B/h/a 2>/dev/null)\" = 'h/a  0B'"
 check bytes_in_inode_object test "$(links_held)" = 1
+# Each inode object's id is chosen to land on the target that held the file (a rename there, no
+# bytes over the network); by chance alone 6 of 6 would, with 3 targets, once in 729 runs.
+mkdir -p "$M/o"
+for i in 1 2 3 4 5 6; do printf 'o%s\n' $i >"$M/o/f$i"; done
+owners_before=$(ais ls -H --props location ais://$B/o/ 2>/dev/null | sort)
+for i in 1 2 3 4 5 6; do ln "$M/o/f$i" "$M/o/g$i"; done
+sync "$M/o/f1" "$M/o/f2" "$M/o/f3" "$M/o/f4" "$M/o/f5" "$M/o/f6"  # (stores deferred links)
+check inode_objects_on_files_targets $PY - "$owners_before" "$(ais ls -H --props location,custom ais://$B/ 2>/dev/null)" <<'PY'
+import sys
+before = dict(l.split()[:2] for l in sys.argv[1].splitlines() if l.strip() and not l.split()[0].endswith("/"))
+rows = [l.split() for l in sys.argv[2].splitlines() if l.strip()]
+where = {r[0]: r[1] for r in rows}
+ids = {r[0]: kv.split("=", 1)[1] for r in rows for kv in r[2].split(",") if kv.startswith("posix.link=")}
+assert len(before) == 6, before
+for name, owner in before.items():
+    inode = where["./aisfs-links/" + ids[name]]
+    assert inode == owner, (name, owner, inode)
+PY
+rm -f "$M"/o/* && rmdir "$M/o"
 
 # ---- errors ----
 if ln "$M/h/a" "$M/h/b" 2>/dev/null; then fail link_existing "succeeded"; else pass link_existing_refused; fi

@@ -4,8 +4,9 @@
 # only the first call that meets the silent node waits out its probe (10 s); after that lookups,
 # reads, `ls -l` and writes go around it at once (the client suspects the node, then the Smap
 # flags it down; listings and peers' rounds skip it: docs/aisfs.md, "A target down or hung"),
-# S3 GETs through the proxy meanwhile read them within seconds, and an S3 listing of the bucket
-# is complete.
+# S3 GETs through the proxy meanwhile read them within seconds (so do /v1 and ranged GETs of
+# objects nobody read yet), and an S3 listing of the bucket is complete. Once the Smap flags the
+# target down, its EC objects read at once by S3, /v1 and the CLI, whole and ranged.
 # A plain bucket's files on the other targets stay readable, and nothing hangs there either.
 # Then the target resumes and every file still reads back.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,8 +31,17 @@ for i in $(seq 1 18); do
   if [[ $(owner_of "$B" "d/f$i") == "$victim" ]]; then owned+=("f$i"); fi
   if [[ $(owner_of fsplainh "d/f$i") != "$victim" ]]; then others+=("f$i"); else plainowned+=("f$i"); fi
 done
+# Objects of the victim no client reads before the hang (no copy restored or kept anywhere):
+# one for each path checked below, put through the CLI.
+head -c 70000 /dev/urandom >"$WORK/src/x"
+fresh=()
+for i in $(seq 1 90); do
+  ais put "$WORK/src/x" "ais://$B/x/x$i" >/dev/null || fail "put_x$i"
+  [[ $(owner_of "$B" "x/x$i") == "$victim" ]] && fresh+=("x$i")
+  ((${#fresh[@]} == 9)) && break
+done
 echo "victim $victim (pid $pid) owns ${#owned[@]} EC files; ${#others[@]} plain files elsewhere"
-((${#owned[@]} >= 3)) && ((${#others[@]} >= 2)) && ((${#plainowned[@]} >= 1)) && [[ -n $pid ]] || { fail setup "too few files"; finish; }
+((${#owned[@]} >= 3)) && ((${#others[@]} >= 2)) && ((${#plainowned[@]} >= 1)) && ((${#fresh[@]} == 9)) && [[ -n $pid ]] || { fail setup "too few files"; finish; }
 
 # A fresh mount: nothing of the files is cached in this aisfs or the kernel.
 unmount_fs || fail unmount
@@ -56,11 +66,30 @@ s3_get() { # FILE: "ok SECONDS" or "bad SECONDS"
   curl -sf -m 60 "$S3_ENDPOINT/$B/d/$1" | cmp -s - "$WORK/src/$1" && verdict=ok
   echo "$verdict $(secs "$t")"
 }
+# ...and /v1 and ranged GETs of objects of the victim no client read yet, in the same window:
+# within 13 s (measured 9-10 s: after the relay gives up, these ask the object's info and then
+# its bytes, two degraded calls, and the target serving each gives the silent owner 1 s).
+tail -c +1001 "$WORK/src/x" | head -c 50000 >"$WORK/range.want"  # bytes 1000..50999
+http_get() { # URL-PATH RANGE|-: "ok SECONDS" or "bad SECONDS"
+  local t verdict=bad want=$WORK/src/x
+  [[ $2 != - ]] && want=$WORK/range.want
+  t=$(date +%s.%N)
+  local range=()
+  [[ $2 != - ]] && range=(-r "$2")
+  curl -sf -m 60 "${range[@]}" "$S3_ENDPOINT/$1" | cmp -s - "$want" && verdict=ok
+  echo "$verdict $(secs "$t")"
+}
 getters=()
 for f in "${owned[@]}"; do
   s3_get "$f" >"$WORK/s3get.$f" &
   getters+=($!)
 done
+http_get "v1/objects/$B/x/${fresh[6]}" - >"$WORK/early.v1" &
+getters+=($!)
+http_get "$B/x/${fresh[7]}" 1000-50999 >"$WORK/early.s3range" &
+getters+=($!)
+http_get "v1/objects/$B/x/${fresh[8]}" 1000-50999 >"$WORK/early.v1range" &
+getters+=($!)
 got=$(timeout 90 cat "$M/d/${owned[0]}" | cmp - "$WORK/src/${owned[0]}" && echo same)
 if [[ $got == same ]] && within 30 "$t0"; then pass first_read_around_hung_owner; else
   fail first_read_around_hung_owner "${owned[0]}: ${got:-differs or failed} after $(secs "$t0") s"
@@ -80,6 +109,13 @@ for f in "${owned[@]}"; do
   [[ $verdict == ok ]] && (($(echo "$took < 11" | bc))) || bad+=" $f:$verdict:${took}s"
 done
 if [[ -z $bad ]]; then pass s3_gets_around_hung_owner; else fail s3_gets_around_hung_owner "$bad"; fi
+for kind in v1 s3range v1range; do
+  read -r verdict took <"$WORK/early.$kind"
+  echo "early $kind GET of a fresh EC object: $verdict after $took s"
+  if [[ $verdict == ok ]] && (($(echo "$took < 13" | bc))); then pass "early_${kind}_get_around_hung_owner"; else
+    fail "early_${kind}_get_around_hung_owner" "$verdict after $took s"
+  fi
+done
 t=$(date +%s.%N)
 n=$(timeout 60 ls -l "$M/d" | grep -c ' f[0-9]*$')
 if ((n == 18)) && within 5 "$t"; then pass ls_l_complete_at_once; else
@@ -139,6 +175,37 @@ for path in "fsplainh/d/${plainowned[0]}" "v1/objects/fsplainh/d/${plainowned[0]
     fail "http_get_of_down_owner_503_${path%%/*}" "$code after $(secs "$t") s: $(head -c 200 "$WORK/plain.http")"
   fi
 done
+
+# EC objects the hung target owns, by every other path while it is flagged down: whole and
+# ranged, S3 and /v1 through the proxy's gateway, and the CLI whole and ranged: the right bytes
+# within 10 s each (a degraded read from the slices: each object read for the first time),
+# never an error or a hang.
+ec_path() { # NAME URL-PATH [RANGE]: the body of a GET through the proxy's gateway is right
+  local name=$1 path=$2 range=${3:-} t code want=$WORK/src/x f=${2##*/}
+  [[ -n $range ]] && want=$WORK/range.want
+  t=$(date +%s.%N)
+  code=$(curl -s -m 60 -o "$WORK/ec.http" -w '%{http_code}' ${range:+-H "Range: bytes=$range"} "$S3_ENDPOINT/$path")
+  echo "GET /$path ${range:+(bytes $range) }of EC $f (owner $victim, down): $code after $(secs "$t") s"
+  if [[ $code == 20[06] ]] && cmp -s "$WORK/ec.http" "$want" && within 10 "$t"; then pass "$name"; else
+    fail "$name" "$code after $(secs "$t") s, $(stat -c %s "$WORK/ec.http") bytes"
+  fi
+}
+ec_path ec_s3_get_of_down_owner "$B/x/${fresh[0]}"
+ec_path ec_s3_range_get_of_down_owner "$B/x/${fresh[1]}" 1000-50999
+ec_path ec_v1_get_of_down_owner "v1/objects/$B/x/${fresh[2]}"
+ec_path ec_v1_range_get_of_down_owner "v1/objects/$B/x/${fresh[3]}" 1000-50999
+t=$(date +%s.%N)
+if timeout 60 "$AIS_BIN" get "ais://$B/x/${fresh[4]}" "$WORK/ec.cli" >/dev/null 2>&1 && cmp -s "$WORK/ec.cli" "$WORK/src/x" &&
+  within 10 "$t"; then pass ec_cli_get_of_down_owner; else
+  fail ec_cli_get_of_down_owner "after $(secs "$t") s"
+fi
+t=$(date +%s.%N)
+if timeout 60 "$AIS_BIN" get "ais://$B/x/${fresh[5]}" "$WORK/ec.cli.range" --offset 1000 --length 50000 >/dev/null 2>&1 &&
+  cmp -s "$WORK/ec.cli.range" "$WORK/range.want" && within 10 "$t"; then
+  pass ec_cli_range_get_of_down_owner
+else
+  fail ec_cli_range_get_of_down_owner "after $(secs "$t") s, $(stat -c %s "$WORK/ec.cli.range" 2>/dev/null) bytes"
+fi
 
 kill -CONT "$pid"
 sleep 3

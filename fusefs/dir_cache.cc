@@ -27,6 +27,7 @@ std::optional<std::optional<DirEntry>> DirCache::child(const std::string& bucket
   auto it = listings_.find(key(bucket, prefix));
   if (it == listings_.end() || Clock::now() - it->second.at > ttl) return std::nullopt;
   if (at) *at = it->second.at;
+  usedLocked(it->second);
   auto c = it->second.children.find(name);
   if (c == it->second.children.end()) {
     if (!it->second.answersMisses) return std::nullopt;
@@ -41,6 +42,7 @@ std::optional<std::vector<std::pair<std::string, DirEntry>>> DirCache::snapshot(
   auto it = listings_.find(key(bucket, prefix));
   if (it == listings_.end() || Clock::now() - it->second.at > ttl) return std::nullopt;
   it->second.answersMisses = true;
+  usedLocked(it->second);
   return std::vector<std::pair<std::string, DirEntry>>(it->second.children.begin(),
                                                        it->second.children.end());
 }
@@ -176,6 +178,29 @@ bool DirCache::adopt(const std::string& bucket, const std::string& prefix,
   if (!renewLocked(listing, at)) return false;
   listing.stamp = stamp;
   listing.anchor.reset();
+  return true;
+}
+
+bool DirCache::renewBatched(const std::string& bucket, const std::string& prefix,
+                            const std::string& token, const std::optional<std::string>& anchorToken,
+                            Clock::time_point at) {
+  std::lock_guard l(mu_);
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end() || token.empty()) return false;
+  Listing& listing = it->second;
+  Clock::time_point before = listing.at;
+  if (!listing.stamp.empty()) {
+    if (listing.stamp != token || !renewLocked(listing, at)) return false;
+  } else {
+    // (As adopt: the anchor unchanged since the listing was made proves it as of `token`.)
+    if (!listing.anchor || !anchorToken || *anchorToken != listing.anchor->second ||
+        !renewLocked(listing, at)) {
+      return false;
+    }
+    listing.stamp = token;
+    listing.anchor.reset();
+  }
+  if (listing.at > before) listing.renewedAhead = true;  // (not one fresher already)
   return true;
 }
 

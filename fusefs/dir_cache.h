@@ -3,6 +3,7 @@
 // made answers lookups (mostly negative, e.g. during tar x) without asking the cluster.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -55,7 +56,8 @@ struct Listing {
   // after that, then listed again (a bound on what an edit this mount missed can hide).
   Clock::time_point listed{};
   bool ownEdits = false;
-  Clock::time_point tokensAsked{};           // when its tokens were last asked for (revalidate.cc)
+  Clock::time_point tokensAsked{};  // when its tokens were last asked for (revalidate.cc)
+  bool renewedAhead = false;  // renewed by a batch of tokens and not used since (renewBatched)
   std::map<std::string, DirEntry> children;  // by path component
 };
 
@@ -108,6 +110,13 @@ class DirCache {
   // was read, at `at`: stamped with it and renewed as of `at`.
   bool adopt(const std::string& bucket, const std::string& prefix, const std::string& anchorStamp,
              const std::string& stamp, Clock::time_point at);
+  // A listing a batch of tokens asked for along with another (revalidate.cc), renewed at once
+  // as renew() or adopt() would on its own use, and marked so that its first use counts toward
+  // takeBatchHits. anchorToken: the anchor's token read in the same call, if it has an anchor.
+  bool renewBatched(const std::string& bucket, const std::string& prefix, const std::string& token,
+                    const std::optional<std::string>& anchorToken, Clock::time_point at);
+  // Listings renewed by renewBatched that lookups or readdirs used since the last call.
+  size_t takeBatchHits() { return batchHits_.exchange(0); }
   // The directory's own marker as a listing no older than ttl showed it (Listing::self), and
   // when; false when there is no such listing.
   bool self(const std::string& bucket, const std::string& prefix, Clock::duration ttl,
@@ -141,7 +150,15 @@ class DirCache {
   void recordLocked(const std::string& k, const std::string& name, std::optional<DirEntry> entry,
                     Clock::time_point at);
   bool renewLocked(Listing& listing, Clock::time_point at);
+  // A renewedAhead listing's first use (mu_ held).
+  void usedLocked(Listing& listing) {
+    if (listing.renewedAhead) {
+      listing.renewedAhead = false;
+      batchHits_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
   std::mutex mu_;
+  std::atomic<size_t> batchHits_{0};
   std::unordered_map<std::string, Listing> listings_;
   std::unordered_map<std::string, std::deque<OwnChange>> ownChanges_;  // by key
   size_t recordsSincePrune_ = 0;

@@ -4,12 +4,13 @@
 // made (ListPage::changeStamp), and when it goes stale, tokens read now that are the same prove
 // nothing under the directory changed on any target since: the listing is as good as one made
 // now, without listing again. One call asks for the directory and other stale ones (those after
-// it in name order first, as a walk meets them), so a read-only pass over a tree (git status, a
+// it in name order first, as a walk meets them), and renews those others at once (as of the
+// call: DirCache::renewBatched), so a read-only pass over a tree (git status, a
 // second rsync, make, find) asks the targets a few times a second instead of listing each directory
 // once per TTL, while writes elsewhere in the bucket (git's index.lock) cost nothing to the
 // directories they are not under. Changes made elsewhere are still seen within the TTL: freshness
 // counts from when the tokens were read, as it does from a listing's time. The batch size
-// follows how many of the last batch's tokens were used (fetchTokens).
+// follows how many of the last batch's listings were used (fetchTokens).
 //
 // A listing is renewed ahead too, once past half its TTL (renewAhead; batches take those as
 // well): the kernel keeps what it is answered for what is left of the TTL, so a walk answered
@@ -59,11 +60,11 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   // This directory's, and those of the other listings due for revalidation whose tokens were not
   // asked for this recently: the ones after it in name order first, as a walk of the tree (ls
   // -R, find, git status) goes on with its subdirectories and then its next siblings.
-  // How many: a walk (ls -lR, git status) meets the directories of the last batch before their
-  // tokens age (kTokenReuse), so the batch doubles; lookups that wander over a big tree (git
-  // add's source files and .git/objects) use few of them, so it halves: a batch costs the
-  // targets and this mount's cache lock time by its size.
-  size_t hits = tokenHits_.exchange(0);
+  // How many: a walk (ls -lR, git status) uses most listings of the last batch while they are
+  // fresh, and so do directories met again and again (git add's .git/objects/xx), so the batch
+  // doubles; lookups that wander over a big tree once (git add's source files) use few of them,
+  // so it halves: a batch costs the targets and this mount's cache lock time by its size.
+  size_t hits = tokenHits_.exchange(0) + dirs_.takeBatchHits();
   if (lastTokenBatch_ > 0 && hits * 4 >= lastTokenBatch_) {
     tokenBatch_ = std::min(tokenBatch_ * 2, kMaxTokenBatch);
   } else if (lastTokenBatch_ > 0 && hits * 16 < lastTokenBatch_) {
@@ -110,6 +111,14 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
     DirToken t{(*tokens)[i], asked, std::nullopt};
     if (auto a = anchorOf.find(prefixes[i]); a != anchorOf.end()) {
       t.anchorToken = std::pair{a->second, *inCall.at(a->second)};  // (every anchor is in it)
+    }
+    // The others asked along are renewed now, as their own use of these tokens would (within
+    // kTokenReuse) renew them: a directory met again a while later (git add's .git/objects/xx,
+    // each met about once per TTL) finds its listing fresh instead of asking once more.
+    if (prefixes[i] != prefix) {
+      std::optional<std::string> anchorToken;
+      if (t.anchorToken) anchorToken = t.anchorToken->second;
+      dirs_.renewBatched(bucket, prefixes[i], t.token, anchorToken, asked);
     }
     tokens_[bucket + '\0' + prefixes[i]] = std::move(t);
   }

@@ -106,6 +106,40 @@ TEST(DirCacheTest, StaleListingsComeInWalkOrder) {
   EXPECT_EQ(order, (std::vector<std::string>{"b/x/", "a/"}));
 }
 
+// The listings a batch of tokens asked for along with another are renewed at once when their
+// token (or their anchor's) holds, and each one's first use afterwards counts as a hit of the
+// batch.
+TEST(DirCacheTest, ABatchRenewsTheListingsItAskedForAlong) {
+  DirCache cache;
+  auto old = Clock::now() - std::chrono::seconds(5);
+  cache.put("b", "", Listing{.at = old, .stamp = "root-1"});
+  cache.put("b", "same/", Listing{.at = old, .stamp = "s-1"});
+  cache.put("b", "moved/", Listing{.at = old, .stamp = "m-1"});
+  cache.put("b", "made/",
+            Listing{.at = old, .anchor = std::pair{std::string(""), std::string("root-1")}});
+  auto asked = Clock::now();
+  EXPECT_TRUE(cache.renewBatched("b", "same/", "s-1", std::nullopt, asked));
+  EXPECT_FALSE(cache.renewBatched("b", "moved/", "m-2", std::nullopt, asked));  // changed
+  EXPECT_FALSE(
+      cache.renewBatched("b", "made/", "d-1", std::string("root-2"), asked));  // anchor moved
+  EXPECT_TRUE(cache.renewBatched("b", "made/", "d-1", std::string("root-1"), asked));
+  EXPECT_EQ(cache.stamp("b", "made/"), "d-1");
+  EXPECT_FALSE(cache.renewBatched("b", "gone/", "g-1", std::nullopt, asked));  // not cached
+  EXPECT_TRUE(cache.fresh("b", "same/", std::chrono::seconds(1), false));
+  EXPECT_FALSE(cache.fresh("b", "moved/", std::chrono::seconds(1), false));
+  EXPECT_EQ(cache.takeBatchHits(), 0u);
+  EXPECT_TRUE(cache.child("b", "same/", "x", std::chrono::seconds(1)));
+  EXPECT_TRUE(cache.child("b", "same/", "y", std::chrono::seconds(1)));  // (counted once)
+  EXPECT_TRUE(cache.snapshot("b", "made/", std::chrono::seconds(1)));
+  EXPECT_EQ(cache.takeBatchHits(), 2u);
+  EXPECT_EQ(cache.takeBatchHits(), 0u);
+  // One already fresher than the batch's time is left as it is, and no hit of it.
+  cache.put("b", "fresh/", Listing{.at = Clock::now(), .stamp = "f-1"});
+  EXPECT_TRUE(cache.renewBatched("b", "fresh/", "f-1", std::nullopt, asked));
+  EXPECT_TRUE(cache.child("b", "fresh/", "x", std::chrono::seconds(1)));
+  EXPECT_EQ(cache.takeBatchHits(), 0u);
+}
+
 // A listing this mount edited is renewed for ten minutes after it was listed, then listed again;
 // one it never edited is renewed as long as its stamp holds.
 TEST(DirCacheTest, AnEditedListingIsRenewedForTenMinutesOnly) {

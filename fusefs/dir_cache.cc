@@ -170,12 +170,15 @@ bool DirCache::adopt(const std::string& bucket, const std::string& prefix,
                      Clock::time_point at) {
   std::lock_guard l(mu_);
   auto it = listings_.find(key(bucket, prefix));
-  if (it == listings_.end() || !it->second.stamp.empty() || !it->second.anchor ||
-      it->second.anchor->second != anchorStamp || stamp.empty()) {
+  return it != listings_.end() && adoptLocked(it->second, anchorStamp, stamp, at);
+}
+
+bool DirCache::adoptLocked(Listing& listing, const std::string& anchorStamp,
+                           const std::string& stamp, Clock::time_point at) {
+  if (!listing.stamp.empty() || !listing.anchor || listing.anchor->second != anchorStamp ||
+      stamp.empty() || !renewLocked(listing, at)) {
     return false;
   }
-  Listing& listing = it->second;
-  if (!renewLocked(listing, at)) return false;
   listing.stamp = stamp;
   listing.anchor.reset();
   return true;
@@ -189,17 +192,10 @@ bool DirCache::renewBatched(const std::string& bucket, const std::string& prefix
   if (it == listings_.end() || token.empty()) return false;
   Listing& listing = it->second;
   Clock::time_point before = listing.at;
-  if (!listing.stamp.empty()) {
-    if (listing.stamp != token || !renewLocked(listing, at)) return false;
-  } else {
-    // (As adopt: the anchor unchanged since the listing was made proves it as of `token`.)
-    if (!listing.anchor || !anchorToken || *anchorToken != listing.anchor->second ||
-        !renewLocked(listing, at)) {
-      return false;
-    }
-    listing.stamp = token;
-    listing.anchor.reset();
-  }
+  bool renewed = !listing.stamp.empty()
+                     ? listing.stamp == token && renewLocked(listing, at)  // (as renew)
+                     : anchorToken && adoptLocked(listing, *anchorToken, token, at);
+  if (!renewed) return false;
   if (listing.at > before) listing.renewedAhead = true;  // (not one fresher already)
   return true;
 }

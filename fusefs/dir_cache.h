@@ -150,6 +150,9 @@ class DirCache {
   void recordLocked(const std::string& k, const std::string& name, std::optional<DirEntry> entry,
                     Clock::time_point at);
   bool renewLocked(Listing& listing, Clock::time_point at);
+  // adopt() on a listing (mu_ held).
+  bool adoptLocked(Listing& listing, const std::string& anchorStamp, const std::string& stamp,
+                   Clock::time_point at);
   // A renewedAhead listing's first use (mu_ held).
   void usedLocked(Listing& listing) {
     if (listing.renewedAhead) {

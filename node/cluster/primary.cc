@@ -633,6 +633,7 @@ kj::Promise<void> Primary::decommissionStep(std::string id) {
   const meta::NodeInfo* n = ctx_.meta.smap().find(id, meta::Role::kTarget);
   if (!ctx_.isPrimary() || !n || !n->decommissioning()) {
     leaving_.erase(id);
+    leavingWaits_.erase(id);
     return kj::READY_NOW;
   }
   if (n->down()) {
@@ -641,6 +642,7 @@ kj::Promise<void> Primary::decommissionStep(std::string id) {
     log::warn("decommission: {} is down; removing it from the cluster map", id);
     return removeNode(id, meta::Role::kTarget).then([this, id](Status) {
       leaving_.erase(id);
+      leavingWaits_.erase(id);
       rmUserData_.erase(id);
     });
   }
@@ -657,9 +659,17 @@ kj::Promise<void> Primary::decommissionStep(std::string id) {
       return decommissionStep(id);
     });
   };
-  return holdsObjects(ep, std::move(buckets))
-      .then([this, id, ep, again](Result<bool> holds) -> kj::Promise<void> {
-        if (!holds.ok() || *holds) return again();  // still moving (or not answering): wait
+  return firstObjectHeld(ep, std::move(buckets))
+      .then([this, id, ep, again](Result<std::string> held) -> kj::Promise<void> {
+        if (!held.ok() || !held->empty()) {  // still moving (or not answering): wait
+          // (Said every 10 s: what a decommission that does not end waits for.)
+          if (++leavingWaits_[id] % 10 == 0) {
+            log::info("decommission: {} still {}", id,
+                      held.ok() ? "holds ais://" + *held
+                                : "does not answer a listing: " + held.status().toString());
+          }
+          return again();
+        }
         log::info("decommission: {} holds no object any more; stopping it", id);
         auto req = ctx_.pool.get(ep).shutdownRequest();
         req.setRmUserData(rmUserData_.count(id) ? rmUserData_[id] : false);
@@ -675,6 +685,7 @@ kj::Promise<void> Primary::decommissionStep(std::string id) {
             .then([this, id] { return removeNode(id, meta::Role::kTarget); })
             .then([this, id](Status st) {
               leaving_.erase(id);
+              leavingWaits_.erase(id);
               rmUserData_.erase(id);
               if (st.ok()) {
                 log::info("decommission of {} done: removed from the cluster map", id);
@@ -685,28 +696,30 @@ kj::Promise<void> Primary::decommissionStep(std::string id) {
       });
 }
 
-kj::Promise<Result<bool>> Primary::holdsObjects(std::string ep, std::vector<std::string> buckets) {
-  if (buckets.empty()) return Result<bool>(false);
+kj::Promise<Result<std::string>> Primary::firstObjectHeld(std::string ep,
+                                                          std::vector<std::string> buckets) {
+  if (buckets.empty()) return Result<std::string>(std::string());
   std::string bucket = buckets.back();
   buckets.pop_back();
   auto req = ctx_.pool.get(ep).listObjectsRequest();
   req.setBucket(bucket);
   req.setLimit(1);
-  auto listed = req.send().then([](auto&& r) -> Result<bool> {
+  auto listed = req.send().then([bucket](auto&& r) -> Result<std::string> {
     Status st = proto::toStatus(r.getStatus());
-    if (!st.ok()) return st;
-    return r.getEntries().size() > 0;
+    if (!st.ok()) return Status(st.code(), "ais://" + bucket + ": " + st.message());
+    if (r.getEntries().size() == 0) return std::string();
+    return bucket + "/" + proto::str(r.getEntries()[0].getName());
   });
   return ctx_.timer()
       .timeoutAfter(10 * kj::SECONDS, kj::mv(listed))
-      .catch_([this, ep](kj::Exception&& e) -> Result<bool> {
+      .catch_([this, ep](kj::Exception&& e) -> Result<std::string> {
         ctx_.pool.drop(ep);
         return Status(Code::kUnavailable, e.getDescription().cStr());
       })
-      .then([this, ep,
-             buckets = std::move(buckets)](Result<bool> here) mutable -> kj::Promise<Result<bool>> {
-        if (!here.ok() || *here) return here;
-        return holdsObjects(ep, std::move(buckets));
+      .then([this, ep, buckets = std::move(buckets)](
+                Result<std::string> here) mutable -> kj::Promise<Result<std::string>> {
+        if (!here.ok() || !here->empty()) return here;
+        return firstObjectHeld(ep, std::move(buckets));
       });
 }
 

@@ -100,16 +100,19 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   kj::Promise<Result<uint64_t>> setProxyState(const std::string& id, const std::string& action);
   void watchDecommission(const std::string& id);
   kj::Promise<void> decommissionStep(std::string id);
-  // True if the target at ep lists an object in any bucket of the BMD.
-  kj::Promise<Result<bool>> holdsObjects(std::string ep, std::vector<std::string> buckets);
+  // The first object ("bucket/name") the target at ep lists in any bucket of the BMD; empty if
+  // none.
+  kj::Promise<Result<std::string>> firstObjectHeld(std::string ep,
+                                                   std::vector<std::string> buckets);
   kj::Promise<Status> removeNode(const std::string& id, meta::Role role);
   void taskFailed(kj::Exception&& exception) override;
 
   NodeContext& ctx_;
   std::map<std::pair<std::string, meta::Role>, Clock::time_point> lastSeen_;
   std::map<std::string, Clock::time_point> downSince_;  // targets seen down, since when
-  std::set<std::string> leaving_;           // targets whose decommission is being watched
-  std::map<std::string, bool> rmUserData_;  // decommissioned targets whose data is wiped
+  std::set<std::string> leaving_;                 // targets whose decommission is being watched
+  std::map<std::string, uint32_t> leavingWaits_;  // steps each waited (logged every 10)
+  std::map<std::string, bool> rmUserData_;        // decommissioned targets whose data is wiped
   kj::ForkedPromise<void> smapTail_ = kj::Promise<void>(kj::READY_NOW).fork();
   kj::ForkedPromise<void> bmdTail_ = kj::Promise<void>(kj::READY_NOW).fork();
   bool catchingUp_ = false;

@@ -26,6 +26,7 @@ std::string activeTargetKey(const meta::Smap& smap, const std::string& self) {
 
 constexpr size_t kScanBatch = 256;
 constexpr uint64_t kMaxRetryDelayMs = 30000;
+constexpr auto kLeavingRescan = 1 * kj::SECONDS;
 
 }  // namespace
 
@@ -64,17 +65,8 @@ kj::Promise<Status> Rebalancer::runPass(uint64_t generation,
     return Status::OK();
   }
   std::vector<std::string> buckets;
-  std::vector<std::string> scanned;  // the buckets and the kept versions of versioned ones
-  for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
-    buckets.push_back(name);
-    scanned.push_back(name);
-    if (!props.objectVersioning.empty()) scanned.push_back(meta::versionsBucket(name));
-  }
-  kj::Promise<void> chain = kj::READY_NOW;
-  for (auto& b : scanned) {
-    chain = chain.then(
-        [this, generation, counters, b] { return scanBucket(generation, counters, b, ""); });
-  }
+  for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
+  kj::Promise<void> chain = scanAll(generation, counters);
   // Then the objects whose main copy left with a target: their owners restore them from EC.
   for (auto& b : buckets) {
     chain = chain.then([this, generation, counters, b] {
@@ -86,6 +78,8 @@ kj::Promise<Status> Rebalancer::runPass(uint64_t generation,
           });
     });
   }
+  chain =
+      chain.then([this, generation, counters] { return rescanWhileLeaving(generation, counters); });
   uint64_t movedBefore = stats_.moved;
   uint64_t failedBefore = stats_.failed;
   return chain.then([this, generation, counters, movedBefore, failedBefore]() -> Status {
@@ -117,6 +111,30 @@ kj::Promise<Status> Rebalancer::runPass(uint64_t generation,
         Code::kIoError,
         fmt::format("{} objects could not be moved; another pass in {} ms", failed, delayMs));
   });
+}
+
+kj::Promise<void> Rebalancer::scanAll(uint64_t generation, std::shared_ptr<JobCounters> counters) {
+  std::vector<std::string> scanned;  // the buckets and the kept versions of versioned ones
+  for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
+    scanned.push_back(name);
+    if (!props.objectVersioning.empty()) scanned.push_back(meta::versionsBucket(name));
+  }
+  kj::Promise<void> chain = kj::READY_NOW;
+  for (auto& b : scanned) {
+    chain = chain.then(
+        [this, generation, counters, b] { return scanBucket(generation, counters, b, ""); });
+  }
+  return chain;
+}
+
+kj::Promise<void> Rebalancer::rescanWhileLeaving(uint64_t generation,
+                                                 std::shared_ptr<JobCounters> counters) {
+  const meta::NodeInfo* self = ctx_.meta.smap().find(ctx_.cfg.id, meta::Role::kTarget);
+  if (!self || !self->decommissioning() || superseded(generation, *counters)) return kj::READY_NOW;
+  return ctx_.timer()
+      .afterDelay(kLeavingRescan)
+      .then([this, generation, counters] { return scanAll(generation, counters); })
+      .then([this, generation, counters] { return rescanWhileLeaving(generation, counters); });
 }
 
 kj::Promise<void> Rebalancer::scanBucket(uint64_t generation, std::shared_ptr<JobCounters> counters,

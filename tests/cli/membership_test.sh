@@ -170,7 +170,7 @@ wait $BG
 if ((rc == 0)) && [[ $out == *"left the cluster"* ]] && [[ -z $(state_of "$D") ]]; then
   pass decommission_leaves_smap
 else
-  fail decommission_leaves_smap "exit $rc: $out"
+  fail decommission_leaves_smap "exit $rc: $out; primary: $(grep 'decommission' "$P_LOG" | tail -2 | tr '\n' ' ')$D: $(grep -i 'rebalance' "$AIS_DEV_DIR/$D/aisnode.log" 2>/dev/null | tail -3 | tr '\n' ' ')"
 fi
 bad=$(verify_all)
 if [[ -z $bad ]]; then pass decommission_loses_nothing; else fail decommission_loses_nothing "differ:$bad"; fi

@@ -315,6 +315,8 @@ check("promote of a missing path: 400 naming it", st == 400 and "nope" in doc["m
 st, doc, _ = call("POST", "/v1/buckets/prm", {"action": "promote", "name": os.environ.get("AIS_DEV_DIR", "/nonexistent")})
 check("promote of a directory holding the store's mountpaths: 400", st == 400 and
       "mountpath" in doc["message"], (st, doc))
+import shutil
+shutil.rmtree(src, ignore_errors=True)
 sys.exit(1 if s3checks.fails else 0)
 PY
 

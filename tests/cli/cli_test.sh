@@ -92,24 +92,25 @@ mcopies=$(find "$AIS_DEV_DIR" -path '*/@ais/climirror/%ob/m.bin' -type f | wc -l
 # ranged; the scrub then rewrites the damaged copy.
 ais show cluster --json >"$WORK/mcluster.json"
 meps=$(json_field "$WORK/mcluster.json" '" ".join(n["http_endpoint"] for n in d["nodes"] if n["http_endpoint"])')
-mbad=0 mreads=0
+mbad=0 mreads=0 mwhat=""
+mfail() { mbad=$((mbad + 1)) mwhat+=" $1"; } # (which read went wrong, for the failure message)
 for mfile in $(find "$AIS_DEV_DIR" -path '*/@ais/climirror/%ob/m.bin' -type f); do
   printf '\xff' | dd of="$mfile" bs=1 seek=70000 conv=notrunc 2>/dev/null
-  cmp -s "$mfile" "$WORK/mirrored.bin" && mbad=$((mbad + 1))  # the flip must have taken
-  ais get $M/m.bin "$WORK/m.fabric" >/dev/null 2>&1 && cmp -s "$WORK/m.fabric" "$WORK/mirrored.bin" || mbad=$((mbad + 1))
+  cmp -s "$mfile" "$WORK/mirrored.bin" && mfail "flip:$mfile"  # the flip must have taken
+  ais get $M/m.bin "$WORK/m.fabric" >/dev/null 2>&1 && cmp -s "$WORK/m.fabric" "$WORK/mirrored.bin" || mfail fabric
   [[ $(ais get $M/m.bin - --offset 65000 --length 10000 2>/dev/null | od -An -tx1 | tr -d ' \n') == \
-    $(tail -c +65001 "$WORK/mirrored.bin" | head -c 10000 | od -An -tx1 | tr -d ' \n') ]] || mbad=$((mbad + 1))
+    $(tail -c +65001 "$WORK/mirrored.bin" | head -c 10000 | od -An -tx1 | tr -d ' \n') ]] || mfail fabric-range
   for ep in $meps; do
-    curl -sf "http://$ep/v1/objects/climirror/m.bin" | cmp -s - "$WORK/mirrored.bin" || mbad=$((mbad + 1))
+    curl -sf "http://$ep/v1/objects/climirror/m.bin" | cmp -s - "$WORK/mirrored.bin" || mfail "v1:$ep"
     curl -sf -r 60000-79999 "http://$ep/v1/objects/climirror/m.bin" |
-      cmp -s - <(tail -c +60001 "$WORK/mirrored.bin" | head -c 20000) || mbad=$((mbad + 1))
+      cmp -s - <(tail -c +60001 "$WORK/mirrored.bin" | head -c 20000) || mfail "v1-range:$ep"
     mreads=$((mreads + 2))
   done
   ais storage validate $M >/dev/null 2>&1  # repairs what the reads' background repair left
-  cmp -s "$mfile" "$WORK/mirrored.bin" || mbad=$((mbad + 1))
+  cmp -s "$mfile" "$WORK/mirrored.bin" || mfail "repair:$mfile"
 done
 ((mbad == 0 && mreads >= 16)) && pass bucket_mirror_reads_fail_over ||
-  fail bucket_mirror_reads_fail_over "$mbad bad of $mreads gateway reads (+ fabric)"
+  fail bucket_mirror_reads_fail_over "$mbad bad of $mreads gateway reads (+ fabric):$mwhat"
 if ais job ls make-n-copies --all 2>/dev/null | grep -q climirror; then
   pass bucket_mirror_job_listed
 else

@@ -367,7 +367,8 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
   std::string bucket = inode.bucket();
   if (inode.kind == Kind::kMember) {  // from the shard's member tree, listed again if stale
     auto [shard, path] = splitMemberKey(name);
-    auto tree = shards_.tree(bucket, shard, options_.attrTtl);
+    // (Forced: the shard is known to be another version now, whatever the tree's age.)
+    auto tree = shards_.tree(bucket, shard, force ? Clock::duration::zero() : options_.attrTtl);
     if (!tree.ok()) return Status(Code::kIoError, "listing shard " + shard);
     size_t cut = path.rfind('/');
     auto dir = (*tree)->dirs.find(cut == std::string::npos ? "" : path.substr(0, cut));

@@ -126,8 +126,9 @@ ErrOr<ReadReply> Fs::readOnce(FileHandle& fh, size_t size, off_t offset) {
     bucket = inode.bucket();
     name = inode.name();
     if (inode.kind == Kind::kMember) std::tie(name, pin.archpath) = splitMemberKey(name);
-    // (A member's info carries no checksum: its reads are not pinned.)
-    if (pin.archpath.empty()) pin.ifChecksum = inode.info.checksum;
+    // (A member's info carries its shard's checksum, which the owner checks a member's read
+    // against: a member is pinned to the shard version its tree came from.)
+    pin.ifChecksum = inode.info.checksum;
   }
   {
     std::lock_guard l(fh.mu);

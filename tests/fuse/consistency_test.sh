@@ -78,33 +78,8 @@ head -c $((32 << 20)) /dev/urandom >"$WORK/splice1"
 head -c $((32 << 20)) /dev/urandom >"$WORK/splice2"
 splice_read() { # MOUNT_FILE WAIT_S: read 64 KiB, replace via the CLI, wait, read the rest
   cp "$WORK/splice1" "$W/splice" || return 1
-  /usr/bin/python3 - "$1" "$WORK/splice1" "$WORK/splice2" "$2" "$AIS_BIN" "ais://$B/splice" <<'PY'
-import errno, os, subprocess, sys, time
-path, old_path, new_path, wait, ais, uri = sys.argv[1:7]
-old, new = open(old_path, "rb").read(), open(new_path, "rb").read()
-fd = os.open(path, os.O_RDONLY)
-assert os.pread(fd, 65536, 0) == old[:65536], "first read"
-subprocess.run([ais, "put", "-q", new_path, uri], check=True, stdout=subprocess.DEVNULL)
-time.sleep(float(wait))
-os.fstat(fd)  # (past the attribute TTL: the mount learns the new version here)
-outcome = "old"
-for off in (24 << 20, 1 << 20, 8 << 20, 31 << 20):
-    try:
-        got = os.pread(fd, 65536, off)
-    except OSError as e:
-        if e.errno != errno.ESTALE:
-            raise
-        outcome = "estale"
-        continue
-    if got != old[off:off + 65536]:
-        sys.exit(f"offset {off}: {'new version' if got == new[off:off + 65536] else 'other'} bytes")
-os.close(fd)
-fd = os.open(path, os.O_RDONLY)  # opened before the next replace, nothing read yet
-subprocess.run([ais, "put", "-q", old_path, uri], check=True, stdout=subprocess.DEVNULL)
-if os.pread(fd, 65536, 16 << 20) != old[16 << 20:(16 << 20) + 65536]:
-    sys.exit("a descriptor that read nothing yet did not read the new version")
-print(outcome)
-PY
+  /usr/bin/python3 "$(dirname "$0")/splice_read.py" "$1" "$WORK/splice1" "$WORK/splice2" "$2" \
+    "$AIS_BIN" "ais://$B/splice" "$WORK/splice1" "$WORK/splice2"
 }
 out=$(splice_read "$R/splice" 0) && pass "cto_no_splice_pinned ($out)" || fail cto_no_splice_pinned "$out"
 out=$(splice_read "$D/splice" 1.3) && pass "cto_no_splice_revalidated ($out)" || fail cto_no_splice_revalidated "$out"

@@ -4,7 +4,8 @@
 # byte-exact (cat, cmp, find, a sequential and a random reader); a byte flipped in a TGZ shard on
 # disk fails its member reads (never wrong bytes); symlink members are symlinks and hard links
 # files of their targets; shards made by the archive job browse too; a
-# PyTorch DataLoader reads members in random order; writes inside a shard fail with EROFS; the
+# PyTorch DataLoader reads members in random order; a member's reads are pinned to its shard's
+# version (a replace never splices its bytes into an open read); writes inside a shard fail with EROFS; the
 # default mount (shards=files) shows the same shard as the file it is, byte-exact.
 # shellcheck source=tests/fuse/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -140,6 +141,17 @@ PYEOF
 else
   skip dataloader_reads_members "python3-torch not installed"
 fi
+# A member is pinned to its shard's version: a descriptor that read part of a member whose shard
+# is replaced elsewhere gets the old bytes or ESTALE, never the new version's bytes spliced in;
+# one opened before a replace that read nothing yet reads the new version.
+mkdir -p "$WORK/sp1" "$WORK/sp2"
+head -c $((16 << 20)) /dev/urandom >"$WORK/sp1/m.bin"
+head -c $((16 << 20)) /dev/urandom >"$WORK/sp2/m.bin"
+tar -C "$WORK/sp1" -cf "$WORK/splice1.tar" m.bin && tar -C "$WORK/sp2" -cf "$WORK/splice2.tar" m.bin
+ais put -q "$WORK/splice1.tar" ais://$B/data/splice.tar >/dev/null || fail put_splice
+if out=$(/usr/bin/python3 "$(dirname "$0")/splice_read.py" "$MNT/$B/data/splice.tar/m.bin" \
+  "$WORK/sp1/m.bin" "$WORK/sp2/m.bin" 1.2 "$AIS_BIN" "ais://$B/data/splice.tar" \
+  "$WORK/splice1.tar" "$WORK/splice2.tar" 2>&1); then pass "member_reads_pinned_to_shard ($out)"; else fail member_reads_pinned_to_shard "$(tail -c 300 <<<"$out")"; fi
 unmount_fs
 
 # Default (shards=files): the shard is the file it is.

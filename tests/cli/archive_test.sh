@@ -610,6 +610,7 @@ fi
 "$AIS" put -q "$WORK/gnu.tar" ais://shards/kill.tar >/dev/null
 head -c 150000000 /dev/urandom >"$WORK/huge.bin"
 owner=$("$AIS" object head ais://shards/kill.tar --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+owner_pid=$("$DEV" ps | awk -v t="$owner" '$1 == t {print $3}')
 "$AIS" archive put -q "$WORK/huge.bin" ais://shards/kill.tar --append --archpath huge.bin >/dev/null 2>&1 &
 pid=$!
 kill -STOP $pid
@@ -619,7 +620,9 @@ for _ in $(seq 1 400); do
   sleep 0.05
   kill -STOP $pid 2>/dev/null || break
   writing=$(find "$AIS_DEV_DIR" -path "*@ais/shards/%wk/*" -type f -size +4M 2>/dev/null | head -1)
-  [[ -n $writing ]] && break
+  # (Frozen at once: what the owner holds in its socket buffers cannot finish the append while
+  # the kill's own start-up runs.)
+  [[ -n $writing ]] && kill -STOP "$owner_pid" 2>/dev/null && break
 done
 "$DEV" kill "$owner" >/dev/null 2>&1
 kill -CONT $pid 2>/dev/null

@@ -121,7 +121,11 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
     if (auto placed = placeMovedLocked(w, lom, blocks)) return std::move(*placed);
   }
   AIS_RETURN_IF_ERROR(checkConditionsLocked(w));
-  if (auto lost = supersededLocked(w, lom, blocks, policy.versioning)) return std::move(*lost);
+  CurrentLom current;
+  if (auto lost = supersededLocked(w, lom, blocks, policy.versioning, &current)) {
+    return std::move(*lost);
+  }
+  if (policy.versioning != Versioning::kOff) current.reset();  // (keeping a version writes)
   if (w.opts_.mtimeNs == 0 && !meta::isVersionsBucket(w.bucket_)) {
     // A client's write (not a move): versioning keeps what it replaces, before anything changes.
     AIS_RETURN_IF_ERROR(
@@ -130,8 +134,8 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
   uint32_t copies = std::min<uint32_t>(std::max<uint32_t>(policy.copies, 1),
                                        static_cast<uint32_t>(enabledCount()));
   if (copies <= 1) {
-    auto installed =
-        installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks, w.opts_.fsync, {});
+    auto installed = installLocked(w.mp_, w.bucket_, w.workPath_, std::move(lom), blocks,
+                                   w.opts_.fsync, {}, false, std::move(current));
     if (installed.ok()) AIS_RETURN_IF_ERROR(dropExtraCopiesLocked(w.bucket_, w.name_, 1));
     return installed;
   }
@@ -164,10 +168,12 @@ Result<Lom> Store::commitWork(ObjectWriter& w, uint64_t checksum, const BlockSum
 }
 
 std::optional<Result<Lom>> Store::supersededLocked(ObjectWriter& w, Lom& lom,
-                                                   const BlockSums& blocks, Versioning v) {
+                                                   const BlockSums& blocks, Versioning v,
+                                                   CurrentLom* current) {
   using Out = std::optional<Result<Lom>>;
   if (w.opts_.issuedNs <= 0 || w.opts_.mtimeNs != 0) return std::nullopt;
   auto cur = readLom(w.mp_, w.bucket_, w.name_);
+  if (current) *current = cur;
   if (!cur.ok() || !cur->has_value() || (*cur)->mtimeNs <= lom.mtimeNs) return std::nullopt;
   log::info("{}/{}: a write issued at {} is older than the current version ({}): not current",
             w.bucket_, w.name_, lom.mtimeNs, (*cur)->mtimeNs);
@@ -208,12 +214,13 @@ Status Store::dropExtraCopiesLocked(std::string_view bucket, std::string_view na
 
 Result<Lom> Store::installLocked(Mountpath& mp, std::string_view bucket, const std::string& src,
                                  Lom lom, const BlockSums& blocks, bool sync, LomDb::Batch extra,
-                                 bool keepVersion) {
+                                 bool keepVersion, CurrentLom current) {
   std::vector<Install> one(1);
   one[0].src = src;
   one[0].lom = std::move(lom);
   one[0].blocks = blocks;
   one[0].keepVersion = keepVersion;
+  one[0].current = std::move(current);
   installGroupLocked(mp, bucket, one, sync, std::move(extra));
   if (!one[0].status.ok()) return one[0].status;
   return std::move(one[0].lom);
@@ -230,7 +237,7 @@ void Store::installGroupLocked(Mountpath& mp, std::string_view bucket,
   std::vector<Step> steps;
   LomDb::Batch markers;
   for (Install& in : installs) {
-    auto old = readLom(mp, bucket, in.lom.name);
+    auto old = in.current ? std::move(*in.current) : readLom(mp, bucket, in.lom.name);
     // A damaged LOM is replaced like a missing one (its file, if at the other path, is then an
     // orphan that a scrub reports).
     bool oldDamaged = old.code() == Code::kObjectCorrupted;

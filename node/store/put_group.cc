@@ -91,7 +91,7 @@ std::vector<Result<Lom>> Store::putGroup(std::string_view bucket, std::vector<Gr
         in.blocks = w.hasher_.blocks();
         // (Versioned buckets never come here: the group is unversioned, a superseded write is
         // dropped.)
-        if (auto lost = supersededLocked(w, in.lom, in.blocks, Versioning::kOff)) {
+        if (auto lost = supersededLocked(w, in.lom, in.blocks, Versioning::kOff, &in.current)) {
           if (lost->ok()) w.finished_ = true;
           out[staged[k].index] = std::move(*lost);
           continue;

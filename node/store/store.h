@@ -312,10 +312,12 @@ class Store {
   Result<std::unique_ptr<ObjectWriter>> newWriter(Mountpath& mp, std::string_view bucket,
                                                   std::string_view name, PutOptions opts);
   // Moves `src` into place as `lom.name` and commits the LOM (plus `extra`), under the name lock.
-  // keepVersion: lom.version as given (a copy), else the old LOM's + 1.
+  // keepVersion: lom.version as given (a copy), else the old LOM's + 1. current: the name's LOM
+  // as read under this lock already (nothing changed it since), not read again.
+  using CurrentLom = std::optional<Result<std::optional<Lom>>>;
   Result<Lom> installLocked(Mountpath& mp, std::string_view bucket, const std::string& src, Lom lom,
                             const BlockSums& blocks, bool sync, LomDb::Batch extra,
-                            bool keepVersion = false);
+                            bool keepVersion = false, CurrentLom current = std::nullopt);
   // One file to move into place as lom.name; `status` and `lom` are the outcome.
   struct Install {
     std::string src;
@@ -323,6 +325,7 @@ class Store {
     BlockSums blocks;
     bool keepVersion = false;
     Status status;
+    CurrentLom current;  // (as for installLocked)
   };
   // installLocked for several distinct names of one mountpath, all locked: one marker batch, the
   // renames, the directory fsyncs (sync), one LOM batch. `extra` is committed with the LOMs only
@@ -334,9 +337,9 @@ class Store {
   Status checkConditionsLocked(const ObjectWriter& w);
   // A client's write issued before the current version was made (PutOptions::issuedNs): kept
   // as a noncurrent version (versioning enabled) or dropped, with Lom::superseded; nullopt if it
-  // is to be installed as the current version.
+  // is to be installed as the current version. *current: the current LOM if it was read.
   std::optional<Result<Lom>> supersededLocked(ObjectWriter& w, Lom& lom, const BlockSums& blocks,
-                                              Versioning v);
+                                              Versioning v, CurrentLom* current = nullptr);
   // head() after its name checks: the main copy's LOM, else the newest copy's elsewhere.
   Result<Lom> currentLom(std::string_view bucket, std::string_view name,
                          const std::vector<size_t>& order);

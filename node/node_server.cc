@@ -432,18 +432,39 @@ kj::Promise<void> NodeServer::shutdown(ShutdownContext context) {
     return kj::READY_NOW;
   }
   bool wipe = context.getParams().getRmUserData();
-  kj::Promise<void> wiped = kj::READY_NOW;
-  if (wipe && ctx_.store) {
-    std::vector<std::string> buckets;
-    for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
-    wiped = ctx_.io->runAny([store = ctx_.store.get(), buckets] {
+  kj::Promise<Status> wiped = Status::OK();
+  if (ctx_.store) {
+    std::vector<std::string> buckets, held;  // held: where objects live (kept versions too)
+    for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
+      buckets.push_back(name);
+      held.push_back(name);
+      if (!props.objectVersioning.empty()) held.push_back(meta::versionsBucket(name));
+    }
+    // A write this target took just before it learnt it is leaving may have committed since the
+    // primary found it empty: then it does not stop (nor wipe), and its rebalance moves the
+    // object before the primary asks again.
+    wiped = ctx_.io->runAny([store = ctx_.store.get(), buckets, held, wipe]() -> Status {
+      for (const auto& b : held) {
+        auto one = store->list(b, "", "", 1);
+        if (one.ok() && !one->empty()) {
+          return Status(Code::kUnavailable,
+                        "still holds ais://" + b + "/" + one->front().name + ": not stopping yet");
+        }
+      }
+      if (!wipe) return Status::OK();
       for (const auto& b : buckets) {
         Status st = store->destroyBucket(b);
         if (!st.ok()) log::warn("decommission: removing the data of {}: {}", b, st.toString());
       }
+      return Status::OK();
     });
   }
-  return wiped.then([this, context, wipe]() mutable {
+  return wiped.then([this, context, wipe](Status held) mutable {
+    if (!held.ok()) {
+      log::info("decommission: {}", held.toString());
+      setStatus(context.getResults().initStatus(), held);
+      return;
+    }
     log::info("decommissioned{}: shutting down", wipe ? " (data removed)" : "");
     setStatus(context.getResults().initStatus(), Status::OK());
     // The answer goes out first; then the usual SIGTERM path stops the node.

@@ -673,25 +673,35 @@ kj::Promise<void> Primary::decommissionStep(std::string id) {
         log::info("decommission: {} holds no object any more; stopping it", id);
         auto req = ctx_.pool.get(ep).shutdownRequest();
         req.setRmUserData(rmUserData_.count(id) ? rmUserData_[id] : false);
+        auto stopped = req.send().then([](auto&& r) { return proto::toStatus(r.getStatus()); });
         return ctx_.timer()
-            .timeoutAfter(10 * kj::SECONDS, req.send().ignoreResult())
+            .timeoutAfter(10 * kj::SECONDS, kj::mv(stopped))
             .catch_([this, id, ep](kj::Exception&& e) {
               ctx_.pool.drop(ep);
               log::warn("decommission: shutdown of {}: {}", id, e.getDescription().cStr());
+              return Status::OK();  // (gone, or going: as before, it leaves the Smap)
             })
-            // (It answers, then exits: give it the moment before it leaves the Smap, so it
-            // does not rejoin after a keepalive sent meanwhile.)
-            .then([this] { return ctx_.timer().afterDelay(1 * kj::SECONDS); })
-            .then([this, id] { return removeNode(id, meta::Role::kTarget); })
-            .then([this, id](Status st) {
-              leaving_.erase(id);
-              leavingWaits_.erase(id);
-              rmUserData_.erase(id);
-              if (st.ok()) {
-                log::info("decommission of {} done: removed from the cluster map", id);
-              } else {
-                log::warn("decommission of {}: {}", id, st.toString());
+            .then([this, id, again](Status st) -> kj::Promise<void> {
+              if (st.code() == Code::kUnavailable) {
+                // It took a write after it was found empty: moved, then asked again.
+                log::info("decommission: {} {}", id, st.message());
+                return again();
               }
+              // (It answers, then exits: give it the moment before it leaves the Smap, so it
+              // does not rejoin after a keepalive sent meanwhile.)
+              return ctx_.timer()
+                  .afterDelay(1 * kj::SECONDS)
+                  .then([this, id] { return removeNode(id, meta::Role::kTarget); })
+                  .then([this, id](Status st) {
+                    leaving_.erase(id);
+                    leavingWaits_.erase(id);
+                    rmUserData_.erase(id);
+                    if (st.ok()) {
+                      log::info("decommission of {} done: removed from the cluster map", id);
+                    } else {
+                      log::warn("decommission of {}: {}", id, st.toString());
+                    }
+                  });
             });
       });
 }

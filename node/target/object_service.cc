@@ -385,7 +385,8 @@ kj::Promise<Result<store::Lom>> ObjectService::put(ObjectRef ref, kj::ArrayPtr<c
             .then([this, ref, lom = std::move(lom)](Status st) mutable {
               return afterProtect(ref, std::move(*lom), st);
             });
-      });
+      })
+      .then([this, ref](Result<store::Lom> lom) { return handOffIfAway(ref, std::move(lom)); });
 }
 
 kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector<BatchItem> items) {
@@ -415,8 +416,10 @@ kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector
       std::vector<size_t> part(indexes.begin() + begin,
                                indexes.begin() + std::min(indexes.size(), begin + kGroupMax));
       std::vector<store::Store::GroupPut> group;
+      std::vector<ObjectRef> refs;
       for (size_t i : part) {
         BatchItem& it = items[i];
+        refs.push_back(it.ref);
         group.push_back(
             {it.ref.name,
              std::string_view(reinterpret_cast<const char*>(it.data.begin()), it.data.size()),
@@ -428,8 +431,16 @@ kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector
                    ->run(mp, [store = ctx_.store.get(), bucket = bucket,
                               group = std::move(
                                   group)]() mutable { return store->putGroup(bucket, group); })
-                   .then([out, part = std::move(part)](std::vector<Result<store::Lom>> r) {
-                     for (size_t k = 0; k < part.size(); ++k) (*out)[part[k]] = std::move(r[k]);
+                   .then([this, out, part = std::move(part),
+                          refs = std::move(refs)](std::vector<Result<store::Lom>> r) {
+                     kj::Vector<kj::Promise<void>> notes;
+                     for (size_t k = 0; k < part.size(); ++k) {
+                       if (committedAway(refs[k], r[k])) {
+                         notes.add(handOff(refs[k].bucket, refs[k].name));
+                       }
+                       (*out)[part[k]] = std::move(r[k]);
+                     }
+                     return kj::joinPromises(notes.releaseAsArray());
                    }));
     }
   }
@@ -439,13 +450,14 @@ kj::Promise<std::vector<Result<store::Lom>>> ObjectService::putBatch(std::vector
 kj::Promise<Result<store::Lom>> ObjectService::protectCommitted(const ObjectRef& ref,
                                                                 Result<store::Lom> lom) {
   if (!lom.ok() || lom->superseded || ref.localOnly || !ec_.propsOf(ref.bucket)) {
-    return kj::mv(lom);
+    return handOffIfAway(ref, kj::mv(lom));
   }
   forgetTombstone(ref.bucket, ref.name);  // written again: its newer pieces are the ones
   return ec_.protect(ref.bucket, ref.name)
       .then([this, ref, lom = std::move(lom)](Status st) mutable {
         return afterProtect(ref, std::move(*lom), st);
-      });
+      })
+      .then([this, ref](Result<store::Lom> lom) { return handOffIfAway(ref, std::move(lom)); });
 }
 
 kj::Promise<Result<store::Lom>> ObjectService::afterProtect(const ObjectRef& ref, store::Lom lom,
@@ -459,8 +471,24 @@ kj::Promise<Result<store::Lom>> ObjectService::afterProtect(const ObjectRef& ref
   return handOff(ref.bucket, ref.name).then(kj::mv(answer));  // stored, protected or not
 }
 
+bool ObjectService::committedAway(const ObjectRef& ref, const Result<store::Lom>& lom) const {
+  // (Degraded writes are handed off already; EC pieces and a target's own copies stay.)
+  return lom.ok() && !lom->superseded && !ref.localOnly && !ref.degraded &&
+         !meta::isEcBucket(ref.bucket) && !checkOwnedHere(ctx_, ref.bucket, ref.name).ok();
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::handOffIfAway(const ObjectRef& ref,
+                                                             Result<store::Lom> lom) {
+  if (!committedAway(ref, lom)) return kj::mv(lom);
+  return handOff(ref.bucket, ref.name).then([this, ref, lom = std::move(lom)]() mutable {
+    // (At once, not at the next round: the owner may serve an older copy meanwhile.)
+    background_.add(handOverOne(ref.bucket, ref.name).ignoreResult());
+    return std::move(lom);
+  });
+}
+
 kj::Promise<void> ObjectService::handOff(const std::string& bucket, const std::string& name) {
-  log::info("ais://{}/{}: stored here while its owner is down; handed over when it is back", bucket,
+  log::info("ais://{}/{}: stored here, not on its owner; handed over as soon as it answers", bucket,
             name);
   handoffs_.emplace(bucket, name);
   if (handoffs_.size() == 1) handoffLoop_ = handOffRound().eagerlyEvaluate(nullptr);

@@ -276,6 +276,13 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // that answers (tried every second, the newer copy wins there), then removed here. Kept as a
   // note: a restart resumes it. Resolves once the note is written.
   kj::Promise<void> handOff(const std::string& bucket, const std::string& name);
+  // A client's write committed here though the current Smap gives the name to another target:
+  // this target took it under the Smap before (a target joined, or this one is leaving, while
+  // it was under way), and the rebalance pass may have gone past the name already. It is
+  // handed off like a degraded PUT, the note written before the write is answered, so the
+  // acknowledged bytes reach the owner within a second and never stay stranded here.
+  bool committedAway(const ObjectRef& ref, const Result<store::Lom>& lom) const;
+  kj::Promise<Result<store::Lom>> handOffIfAway(const ObjectRef& ref, Result<store::Lom> lom);
   // A protected commit's answer: lom, or the protection's failure; a degraded PUT's handover
   // noted first.
   kj::Promise<Result<store::Lom>> afterProtect(const ObjectRef& ref, store::Lom lom,

@@ -1340,6 +1340,11 @@ kj::Promise<Result<store::Lom>> ObjectService::rename(ObjectRef ref, std::string
                       return std::move(moved);
                     });
               });
+        })
+        .then([this, ref, to](Out moved) {  // (the new name given to another target meanwhile)
+          ObjectRef renamed = ref;
+          renamed.name = to;
+          return handOffIfAway(renamed, std::move(moved));
         });
   }
   return openOnDisk(bucket, from)

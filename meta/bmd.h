@@ -5,6 +5,9 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "meta/names.h"
 
 namespace ais::meta {
 
@@ -67,6 +70,16 @@ struct BMD {
   const BucketProps* find(const std::string& name) const {
     auto it = buckets.find(name);
     return it == buckets.end() ? nullptr : &it->second;
+  }
+  // Where a target holds the buckets' objects: each bucket, then (S3 object versioning) the
+  // versions kept of a versioned one (versionsBucket), which move after its objects.
+  std::vector<std::string> objectBuckets() const {
+    std::vector<std::string> out;
+    for (const auto& [name, props] : buckets) {
+      out.push_back(name);
+      if (!props.objectVersioning.empty()) out.push_back(versionsBucket(name));
+    }
+    return out;
   }
 };
 

@@ -434,12 +434,8 @@ kj::Promise<void> NodeServer::shutdown(ShutdownContext context) {
   bool wipe = context.getParams().getRmUserData();
   kj::Promise<Status> wiped = Status::OK();
   if (ctx_.store) {
-    std::vector<std::string> buckets, held;  // held: where objects live (kept versions too)
-    for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
-      buckets.push_back(name);
-      held.push_back(name);
-      if (!props.objectVersioning.empty()) held.push_back(meta::versionsBucket(name));
-    }
+    std::vector<std::string> buckets, held = ctx_.meta.bmd().objectBuckets();
+    for (const auto& [name, props] : ctx_.meta.bmd().buckets) buckets.push_back(name);
     // A write this target took just before it learnt it is leaving may have committed since the
     // primary found it empty: then it does not stop (nor wipe), and its rebalance moves the
     // object before the primary asks again.

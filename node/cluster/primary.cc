@@ -647,13 +647,9 @@ kj::Promise<void> Primary::decommissionStep(std::string id) {
     });
   }
   std::string ep = n->rpcEndpoint;
-  std::vector<std::string> buckets;
-  for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
-    buckets.push_back(name);
-    // The versions kept move after the objects: stopping the target between the two would
-    // lose them.
-    if (!props.objectVersioning.empty()) buckets.push_back(meta::versionsBucket(name));
-  }
+  // (The versions kept move after the objects: stopping the target between the two would
+  // lose them.)
+  std::vector<std::string> buckets = ctx_.meta.bmd().objectBuckets();
   auto again = [this, id] {
     return ctx_.timer().afterDelay(1 * kj::SECONDS).then([this, id] {
       return decommissionStep(id);

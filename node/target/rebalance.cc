@@ -114,13 +114,8 @@ kj::Promise<Status> Rebalancer::runPass(uint64_t generation,
 }
 
 kj::Promise<void> Rebalancer::scanAll(uint64_t generation, std::shared_ptr<JobCounters> counters) {
-  std::vector<std::string> scanned;  // the buckets and the kept versions of versioned ones
-  for (const auto& [name, props] : ctx_.meta.bmd().buckets) {
-    scanned.push_back(name);
-    if (!props.objectVersioning.empty()) scanned.push_back(meta::versionsBucket(name));
-  }
   kj::Promise<void> chain = kj::READY_NOW;
-  for (auto& b : scanned) {
+  for (auto& b : ctx_.meta.bmd().objectBuckets()) {
     chain = chain.then(
         [this, generation, counters, b] { return scanBucket(generation, counters, b, ""); });
   }

@@ -108,6 +108,11 @@ Status Store::checkConditionsLocked(const ObjectWriter& w) {
   if (w.opts_.ifAbsent && cur->has_value() && !supersedes(w.opts_.mtimeNs, **cur)) {
     return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_);
   }
+  if (w.opts_.ifAbsent && w.opts_.mtimeNs > 0 &&
+      deleted_.deletedSince(w.bucket_, w.name_, w.opts_.mtimeNs)) {
+    return Status(Code::kObjectExists, "ais://" + w.bucket_ + "/" + w.name_ +
+                                           " was deleted after this copy was written");
+  }
   return Status::OK();
 }
 

@@ -479,7 +479,8 @@ Status Store::removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lo
   return Status::OK();
 }
 
-Status Store::remove(std::string_view bucket, std::string_view name, uint64_t ifVersion) {
+Status Store::remove(std::string_view bucket, std::string_view name, uint64_t ifVersion,
+                     int64_t clientDeleteNs) {
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
   auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
@@ -493,6 +494,9 @@ Status Store::remove(std::string_view bucket, std::string_view name, uint64_t if
                                                        cur->version, ifVersion));
     }
   }
+  // Noted under the name lock before anything goes: a move's commit (which checks it under the
+  // same lock) either went before and is removed now, or comes after and is refused.
+  if (clientDeleteNs != 0) deleted_.note(bucket, name, clientDeleteNs);
   // Every mountpath's copy, the main one last: a crash midway leaves the object readable.
   bool found = false;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
@@ -646,6 +650,7 @@ Status Store::destroyBucket(std::string_view bucket) {
 
 Result<std::vector<std::string>> Store::detachBucket(std::string_view bucket) {
   AIS_RETURN_IF_ERROR(validateBucket(bucket));
+  deleted_.forgetBucket(bucket);
   std::vector<std::string> trashed;
   for (const auto& mp : mps_) {
     // Move the tree aside first (atomic), so a crash leaves either the whole bucket or trash that

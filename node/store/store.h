@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "node/store/deleted_names.h"
 #include "node/store/disk_faults.h"
 #include "node/store/lom.h"
 #include "node/store/lom_db.h"
@@ -144,7 +145,15 @@ class Store {
   // written; kWouldBlock otherwise (no LOM there included: head() on an I/O worker decides).
   Result<Lom> headCached(std::string_view bucket, std::string_view name);
   // ifVersion (non-zero): VersionChanged, nothing removed, unless the object is that version.
-  Status remove(std::string_view bucket, std::string_view name, uint64_t ifVersion = 0);
+  // clientDeleteNs (non-zero): a client's delete of the name at that time, noted (whether a copy
+  // was here or not) so that a copy written before it that moves in later is refused
+  // (deleted_names.h); zero for the store's own removals (a copy moved away, repaired).
+  Status remove(std::string_view bucket, std::string_view name, uint64_t ifVersion = 0,
+                int64_t clientDeleteNs = 0);
+  // A copy of bucket/name written at writtenNs moving in now would undo a client's later delete.
+  bool deletedSince(std::string_view bucket, std::string_view name, int64_t writtenNs) const {
+    return deleted_.deletedSince(bucket, name, writtenNs);
+  }
   // Overwrites an existing `to`; kObjectNotFound if `from` is missing.
   Status rename(std::string_view bucket, std::string_view from, std::string_view to);
   // S3 object versioning (versions.cc). In a bucket with versioning on, a client's write (a PUT
@@ -392,7 +401,8 @@ class Store {
   std::atomic<uint64_t> orphans_{0};
   IntegrityStats startup_;  // what reconciliation found
   DiskFaults* faults_ = nullptr;
-  OpenFiles openFiles_;  // forgotten wherever a name's files change (open_files.h)
+  OpenFiles openFiles_;   // forgotten wherever a name's files change (open_files.h)
+  DeletedNames deleted_;  // clients' recent deletes, against moves that come in late
   std::unique_ptr<PreparedFiles> prepared_;  // null unless prepareWorkFiles()
   mutable std::mutex policiesMu_;
   std::map<std::string, BucketPolicy, std::less<>> policies_;

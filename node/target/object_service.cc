@@ -43,6 +43,10 @@ Status checkAbsent(store::Store& store, bool ifAbsent, const std::string& bucket
   if (cur.ok() && !store::supersedes(mtimeNs, *cur)) {
     return Status(Code::kObjectExists, "ais://" + bucket + "/" + name);
   }
+  if (mtimeNs > 0 && store.deletedSince(bucket, name, mtimeNs)) {
+    return Status(Code::kObjectExists,
+                  "ais://" + bucket + "/" + name + " was deleted after this copy was written");
+  }
   return Status::OK();
 }
 
@@ -1058,7 +1062,7 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
   int64_t deletedNs = unixNowNs();
   return ctx_.io
       ->run(mountpathOf(ref.bucket, ref.name),
-            [store = ctx_.store.get(), ref] {
+            [store = ctx_.store.get(), ref, deletedNs] {
               store::ChangeWriterScope writer(ref.writer);
               // A late delete (ref.mtimeNs): only what was written before it.
               auto older = [&](const std::string& b) {
@@ -1066,8 +1070,15 @@ kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
                 auto cur = store->head(b, ref.name);
                 return cur.ok() && cur->mtimeNs < ref.mtimeNs;
               };
-              Status st = older(ref.bucket) ? store->remove(ref.bucket, ref.name, ref.ifVersion)
-                                            : Status(Code::kObjectNotFound, ref.name);
+              // A move of a copy written before this delete (in flight from a target the
+              // delete has not reached yet) must not bring the name back: the store notes it.
+              // (Not for EC pieces: the owner places them again when it re-encodes.)
+              int64_t clientDeleteNs = meta::isEcBucket(ref.bucket) ? 0
+                                       : ref.mtimeNs != 0           ? ref.mtimeNs
+                                                                    : deletedNs;
+              Status st = older(ref.bucket)
+                              ? store->remove(ref.bucket, ref.name, ref.ifVersion, clientDeleteNs)
+                              : Status(Code::kObjectNotFound, ref.name);
               // (A conditional delete that found another version keeps everything.)
               if (meta::isEcBucket(ref.bucket) || st.code() == Code::kVersionChanged) return st;
               // What this target holds for the object's EC goes with it (kept even if EC was

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "common/clock.h"
 #include "node/store/change_writer.h"
 #include "node/store/fqn.h"
 #include "temp_dir.h"
@@ -264,6 +265,43 @@ TEST_F(StoreTest, TransferReplacesOnlyAnOlderCopy) {
   PutOptions plain;  // a client's If-None-Match: * (no mtime): never replaces
   plain.ifAbsent = true;
   EXPECT_EQ(store_->putBytes("bkt", "obj", "x", plain).code(), Code::kObjectExists);
+}
+
+// A client's delete, then a move of a copy written before it (a handover or rebalance move that
+// read its copy before the delete reached its sender): refused, the name stays deleted. A copy
+// written after the delete moves in; the store's own removals (a copy moved away) note nothing;
+// a conditional delete that finds another version notes nothing either.
+TEST_F(StoreTest, MoveOlderThanClientDeleteIsRefused) {
+  open(2);
+  put("gone", "deleted by a client");
+  int64_t written = store_->head("bkt", "gone")->mtimeNs;
+  int64_t deleted = written + 1'000'000;
+  ASSERT_TRUE(store_->remove("bkt", "gone", 0, deleted).ok());
+  EXPECT_TRUE(store_->deletedSince("bkt", "gone", written));
+  PutOptions late;
+  late.ifAbsent = true;
+  late.mtimeNs = written;
+  EXPECT_EQ(store_->putBytes("bkt", "gone", "handed over late", late).code(), Code::kObjectExists);
+  EXPECT_EQ(store_->head("bkt", "gone").code(), Code::kObjectNotFound);
+  // Noted even where no copy was (the owner of a degraded PUT held elsewhere).
+  EXPECT_EQ(store_->remove("bkt", "never-here", 0, deleted).code(), Code::kObjectNotFound);
+  EXPECT_EQ(store_->putBytes("bkt", "never-here", "x", late).code(), Code::kObjectExists);
+  PutOptions after = late;
+  after.mtimeNs = deleted + 1;
+  ASSERT_TRUE(store_->putBytes("bkt", "gone", "written after the delete", after).ok());
+  EXPECT_EQ(get("gone"), "written after the delete");
+  // A client's PUT (no mtime) is never refused by a delete.
+  ASSERT_TRUE(store_->putBytes("bkt", "never-here", "client").ok());
+
+  put("moved", "moved away");
+  ASSERT_TRUE(store_->remove("bkt", "moved").ok());
+  EXPECT_FALSE(store_->deletedSince("bkt", "moved", 1));
+  put("cond", "v1");
+  EXPECT_EQ(store_->remove("bkt", "cond", 7, unixNowNs()).code(), Code::kVersionChanged);
+  EXPECT_FALSE(store_->deletedSince("bkt", "cond", 1));
+  // A destroyed bucket's deletes are forgotten with it.
+  ASSERT_TRUE(store_->destroyBucket("bkt").ok());
+  EXPECT_FALSE(store_->deletedSince("bkt", "gone", written));
 }
 
 // S3 If-Match: a write or delete conditioned on a version does nothing once another version is

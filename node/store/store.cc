@@ -497,14 +497,27 @@ Status Store::remove(std::string_view bucket, std::string_view name, uint64_t if
   // Noted under the name lock before anything goes: a move's commit (which checks it under the
   // same lock) either went before and is removed now, or comes after and is refused.
   if (clientDeleteNs != 0) deleted_.note(bucket, name, clientDeleteNs);
-  // Every mountpath's copy, the main one last: a crash midway leaves the object readable.
-  bool found = false;
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    auto removed = removeAtLocked(*it, bucket, name);
-    AIS_RETURN_IF_ERROR(removed);
-    found = found || *removed;
+  auto found = removeAllLocked(bucket, name);
+  AIS_RETURN_IF_ERROR(found);
+  if (!*found) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+  return Status::OK();
+}
+
+Status Store::removeIfSame(std::string_view bucket, std::string_view name, const Lom& seen) {
+  AIS_RETURN_IF_ERROR(validateNames(bucket, name));
+  auto order = mountpathOrder(bucket, name);
+  std::lock_guard lock(lockFor(bucket, name));
+  auto cur = currentLom(bucket, name, order);
+  AIS_RETURN_IF_ERROR(cur);
+  if (cur->version != seen.version || cur->mtimeNs != seen.mtimeNs ||
+      cur->checksum != seen.checksum || cur->size != seen.size) {
+    return Status(Code::kVersionChanged, fmt::format("{}/{} was written again (version {}, was {})",
+                                                     bucket, name, cur->version, seen.version));
   }
-  if (!found) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
+  openFiles_.forget(bucket, name);
+  auto found = removeAllLocked(bucket, name);
+  AIS_RETURN_IF_ERROR(found);
+  if (!*found) return Status(Code::kObjectNotFound, fmt::format("{}/{}", bucket, name));
   return Status::OK();
 }
 

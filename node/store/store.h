@@ -150,6 +150,10 @@ class Store {
   // (deleted_names.h); zero for the store's own removals (a copy moved away, repaired).
   Status remove(std::string_view bucket, std::string_view name, uint64_t ifVersion = 0,
                 int64_t clientDeleteNs = 0);
+  // Removes the object only if it is still the copy `seen` (same version, time, checksum and
+  // size), checked and removed under the name lock: kVersionChanged, nothing removed, if it was
+  // written again since (a copy moved away must not take a newer write with it).
+  Status removeIfSame(std::string_view bucket, std::string_view name, const Lom& seen);
   // A copy of bucket/name written at writtenNs moving in now would undo a client's later delete.
   bool deletedSince(std::string_view bucket, std::string_view name, int64_t writtenNs) const {
     return deleted_.deletedSince(bucket, name, writtenNs);

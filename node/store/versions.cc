@@ -152,6 +152,7 @@ Status Store::versionWriteLocked(std::string_view bucket, std::string_view name,
 
 Result<bool> Store::removeAllLocked(std::string_view bucket, std::string_view name) {
   auto order = mountpathOrder(bucket, name);
+  // Every mountpath's copy, the main one last: a crash midway leaves the object readable.
   bool found = false;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     auto removed = removeAtLocked(*it, bucket, name);

@@ -584,6 +584,8 @@ kj::Promise<bool> ObjectService::handOverOne(const std::string& bucket, const st
       .timeoutAfter(30 * kj::SECONDS, moveToOwner(bucket, name))
       .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
       .then([this, bucket, name](Status st) {
+        // (kVersionChanged: the copy moved, but a newer one was written here meanwhile: it is
+        // the next round's.)
         if (!st.ok() && st.code() != Code::kObjectNotFound) return false;
         handedOver(bucket, name);
         log::info("ais://{}/{}: handed over to its owner", bucket, name);
@@ -1663,19 +1665,21 @@ kj::Promise<Status> ObjectService::moveToOwner(const std::string& bucket, const 
   return openOnDisk(bucket, name)
       .then([this, bucket, name](Result<ReaderPtr> reader) -> kj::Promise<Status> {
         if (!reader.ok()) return reader.status();
-        uint64_t version = (*reader)->lom().version;
-        auto custom = (*reader)->lom().custom;
+        store::Lom seen = (*reader)->lom();
+        auto custom = seen.custom;
         return sendObject(*reader, bucket, name, std::move(custom), true, true)
-            .then([this, bucket, name, version](Result<store::Lom> sent) -> kj::Promise<Status> {
+            .then([this, bucket, name,
+                   seen = std::move(seen)](Result<store::Lom> sent) mutable -> kj::Promise<Status> {
               // Delivered, or the owner already has a newer copy: either way this one is redundant.
               if (!sent.ok() && sent.code() != Code::kObjectExists) return sent.status();
-              return ctx_.io->run(mountpathOf(bucket, name),
-                                  [store = ctx_.store.get(), bucket, name, version]() -> Status {
-                                    auto now = store->head(bucket, name);
-                                    // Changed meanwhile: keep it.
-                                    if (now.ok() && now->version != version) return Status::OK();
-                                    return store->remove(bucket, name);
-                                  });
+              // Written here again meanwhile (a degraded PUT, a write committed away): that copy
+              // stays, and the answer says so (kVersionChanged), so that its handover goes on.
+              return ctx_.io->run(
+                  mountpathOf(bucket, name),
+                  [store = ctx_.store.get(), bucket, name, seen = std::move(seen)]() -> Status {
+                    Status st = store->removeIfSame(bucket, name, seen);
+                    return st.code() == Code::kObjectNotFound ? Status::OK() : st;
+                  });
             });
       });
 }

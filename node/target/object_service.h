@@ -167,8 +167,9 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // object whose slices hold a newer generation (or none is here). False at once otherwise.
   kj::Promise<bool> staleHere(const ObjectRef& ref);
 
-  // Rebalance: sends a local object to its HRW owner (never overwriting a copy there), then
-  // deletes it here.
+  // Rebalance and handovers: sends a local object to its HRW owner (never overwriting a newer
+  // copy there), then deletes it here if it is still the copy sent; kVersionChanged if it was
+  // written here again meanwhile (that copy stays).
   kj::Promise<Status> moveToOwner(const std::string& bucket, const std::string& name);
   // Up to `limit` local LOMs of a bucket after `after`, read on an I/O worker (rebalance scans).
   kj::Promise<Result<std::vector<store::Lom>>> listLocal(const std::string& bucket,

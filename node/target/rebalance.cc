@@ -160,6 +160,12 @@ kj::Promise<void> Rebalancer::scanBucket(uint64_t generation, std::shared_ptr<Jo
                     ++stats_.moved;
                     counters->objects.fetch_add(1);
                     counters->bytes.fetch_add(size);
+                  } else if (st.code() == Code::kVersionChanged) {
+                    // Moved, and written here again meanwhile: that write was committed away
+                    // from its owner and is handed off (ObjectService::handOffIfAway).
+                    ++stats_.moved;
+                    counters->objects.fetch_add(1);
+                    counters->bytes.fetch_add(size);
                   } else if (st.code() != Code::kObjectNotFound) {
                     ++stats_.failed;
                     counters->damaged.fetch_add(1);

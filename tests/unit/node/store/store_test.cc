@@ -304,6 +304,22 @@ TEST_F(StoreTest, MoveOlderThanClientDeleteIsRefused) {
   EXPECT_FALSE(store_->deletedSince("bkt", "gone", written));
 }
 
+// A copy moved away is removed only if it is still the copy that was sent: a write that came in
+// meanwhile stays (with mirrored copies), the same bytes written again included.
+TEST_F(StoreTest, RemoveIfSameKeepsAWriteThatCameMeanwhile) {
+  open(2);
+  store_->setBucketPolicies({{"bkt", {.copies = 2}}});
+  put("moving", "sent to the owner");
+  Lom sent = *store_->head("bkt", "moving");
+  put("moving", "sent to the owner");  // (same bytes, a new version)
+  EXPECT_EQ(store_->removeIfSame("bkt", "moving", sent).code(), Code::kVersionChanged);
+  EXPECT_EQ(get("moving"), "sent to the owner");
+  Lom now = *store_->head("bkt", "moving");
+  ASSERT_TRUE(store_->removeIfSame("bkt", "moving", now).ok());
+  EXPECT_EQ(store_->head("bkt", "moving").code(), Code::kObjectNotFound);
+  EXPECT_EQ(store_->removeIfSame("bkt", "moving", now).code(), Code::kObjectNotFound);
+}
+
 // S3 If-Match: a write or delete conditioned on a version does nothing once another version is
 // there (the check and the change under one name lock); mirrored copies included.
 TEST_F(StoreTest, ConditionalWriteAndRemoveNeedTheirVersion) {

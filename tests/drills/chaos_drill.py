@@ -77,9 +77,15 @@ class MountNames:
         self.dir = directory
 
     def make(self, rnd):
-        return os.urandom(rnd.choice([100, 5000, 70000, 2000000]))
+        return os.urandom(rnd.choice([100, 5000, 70000, 2000000]) + rnd.randrange(3))
 
     def write(self, w, key, data):
+        if len(data) % 3 == 0:  # (a third or so: written aside and renamed over, as rsync does)
+            tmp = os.path.join(self.dir, f".{key}.tmp{w}")
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.rename(tmp, os.path.join(self.dir, key))
+            return
         with open(os.path.join(self.dir, key), "wb") as f:
             f.write(data)
 

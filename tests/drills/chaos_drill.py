@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """Chaos drill on a running playground: writers overwrite and delete a set of names while
-targets are killed and restarted (and, with --maintenance, put in and out of maintenance); at
-the end every name must hold what its last acknowledged write left, or be absent after an
-acknowledged delete. A request that failed leaves its name in either state (it may or may not
-have taken effect). Not part of `tools/dev test` (it is random and takes minutes): run by hand,
+targets are killed and restarted (with --maintenance, also put in and out of maintenance; with
+--hang, also stopped for seconds and resumed); at the end every name must hold what its last
+acknowledged write left, or be absent after an acknowledged delete. A request that failed
+leaves its name in either state (it may or may not have taken effect). Not part of `tools/dev test` (it is random and takes minutes): run by hand,
 
   eval "$(tools/dev env)"
-  tests/drills/chaos_drill.py --s3 BUCKET [--multipart] [--maintenance] [--seconds 60]
-  tests/drills/chaos_drill.py --mount "$AIS_MOUNT/BUCKET" [--maintenance]
+  tests/drills/chaos_drill.py --s3 BUCKET [--multipart] [--maintenance] [--hang] [--seconds 60]
+  tests/drills/chaos_drill.py --mount "$AIS_MOUNT/BUCKET" [--maintenance] [--hang]
 
 Prints the operations done and failed, then `bad N` and the names in a state no acknowledged
 history explains (exit 1 if any)."""
@@ -115,6 +115,8 @@ def main():
     ap.add_argument("--multipart", action="store_true", help="S3: a third of the writes multipart")
     ap.add_argument("--maintenance", action="store_true",
                     help="half the disruptions are maintenance in and out instead of a kill")
+    ap.add_argument("--hang", action="store_true",
+                    help="half the disruptions stop a target (SIGSTOP) for 1-12 s instead")
     ap.add_argument("--settle", type=float, default=10, help="seconds before the final reads")
     args = ap.parse_args()
     if args.mount and not os.path.isdir(args.mount):
@@ -151,7 +153,16 @@ def main():
         rnd = random.Random(99)
         while time.time() < stop - 3:
             t = rnd.choice(targets)
-            if args.maintenance and rnd.random() < 0.5:
+            if args.hang and rnd.random() < 0.5:
+                pid = subprocess.run(["pgrep", "-f", f"{os.environ['AIS_DEV_DIR']}/{t}/aisnode.json"],
+                                     capture_output=True, text=True).stdout.split()
+                for p in pid:
+                    os.kill(int(p), 19)  # SIGSTOP: connections stay open, nothing answers
+                time.sleep(rnd.uniform(1, 12))
+                for p in pid:
+                    os.kill(int(p), 18)  # SIGCONT
+                what = "hung and resumed"
+            elif args.maintenance and rnd.random() < 0.5:
                 subprocess.run([AIS, "cluster", "add-remove-nodes", "start-maintenance", t],
                                capture_output=True)
                 time.sleep(rnd.uniform(0.5, 4))

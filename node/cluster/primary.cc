@@ -28,6 +28,8 @@ std::string randomUuid() {
 }
 
 constexpr std::string_view kNoQuorum = "no quorum";
+// metasyncTo's answer for a node that gave none (no connection, timeout, disconnect).
+constexpr std::string_view kUnreachable = "unreachable: ";
 constexpr std::string_view kNoLongerPrimary = "no longer the primary";
 
 // True if publish()/changeSmap() answered that nothing was published (no majority of the proxies
@@ -241,7 +243,16 @@ kj::Promise<std::string> Primary::publishAccepted(std::optional<meta::Smap> smap
     bool excuse = node->id == excused;
     std::string id = node->id;
     acks.add(metasyncTo(ep, 1).then([excuse, id](std::string why) {
-      return why.empty() || excuse ? std::string() : id + ": " + why;
+      if (why.empty() || excuse) return std::string();
+      // A node that does not answer at all (dead, hung, cut off) is one the keepalives are about
+      // to flag down: like a flagged one, it pulls the metadata when it reports back, and
+      // catches up before it serves a bucket it does not know (meta_catch_up.h). The change
+      // stands for the cluster; only a node that answered and refused it is a failure.
+      if (why.starts_with(kUnreachable)) {
+        log::warn("{} did not take the change ({}); it catches up when it reports back", id, why);
+        return std::string();
+      }
+      return id + ": " + why;
     }));
   }
   return kj::joinPromises(acks.releaseAsArray()).then([](kj::Array<std::string>&& failed) {
@@ -268,7 +279,7 @@ kj::Promise<std::string> Primary::metasyncTo(std::string ep, int attempt) {
       .timeoutAfter(5 * kj::SECONDS, kj::mv(sent))
       .catch_([this, ep](kj::Exception&& e) {
         ctx_.pool.drop(ep);
-        return std::string(e.getDescription().cStr());
+        return std::string(kUnreachable) + e.getDescription().cStr();
       })
       .then([this, ep, attempt](std::string why) -> kj::Promise<std::string> {
         if (why.empty()) return why;

@@ -205,6 +205,12 @@ ts = [n["id"] for n in json.load(sys.stdin)["nodes"] if n["role"] == "target" an
 print(ts[0])' "$M")
 owners >"$WORK/owners3"
 "$DEV" kill "$G" >/dev/null 2>&1
+# A bucket created at once (the primary has not flagged it down yet): created, and said so; the
+# dead target takes the metadata when it is back.
+out=$("$AIS" bucket create ais://memb-late 2>&1)
+if [[ $? -eq 0 && $out == *"Created bucket ais://memb-late"* ]]; then pass create_while_target_dead; else
+  fail create_while_target_dead "$out"
+fi
 gone=0
 for _ in $(seq 1 80); do
   [[ -z $(state_of "$G") ]] && { gone=1; break; }

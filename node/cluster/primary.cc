@@ -242,14 +242,16 @@ kj::Promise<std::string> Primary::publishAccepted(std::optional<meta::Smap> smap
     }
     bool excuse = node->id == excused;
     std::string id = node->id;
-    acks.add(metasyncTo(ep, 1).then([excuse, id](std::string why) {
+    acks.add(metasyncTo(ep, 1).then([this, excuse, id](std::string why) {
       if (why.empty() || excuse) return std::string();
       // A node that does not answer at all (dead, hung, cut off) is one the keepalives are about
-      // to flag down: like a flagged one, it pulls the metadata when it reports back, and
-      // catches up before it serves a bucket it does not know (meta_catch_up.h). The change
-      // stands for the cluster; only a node that answered and refused it is a failure.
+      // to flag down: like a flagged one, it is sent the metadata when it reports back (its next
+      // keepalive, or its join after a restart), and catches up before it serves a bucket it
+      // does not know (meta_catch_up.h). The change stands for the cluster; only a node that
+      // answered and refused it is a failure.
       if (why.starts_with(kUnreachable)) {
-        log::warn("{} did not take the change ({}); it catches up when it reports back", id, why);
+        log::warn("{} did not take the change ({}); it is sent it when it reports back", id, why);
+        behind_.insert(id);
         return std::string();
       }
       return id + ": " + why;
@@ -764,6 +766,14 @@ kj::Promise<Status> Primary::keepalive(const std::string& id, meta::Role role,
   const meta::NodeInfo* n = ctx_.meta.smap().find(id, role);
   if (!n) return Status(Code::kNodeNotFound, id + " is not in the cluster map");
   lastSeen_[{id, role}] = Clock::now();
+  if (behind_.erase(id) > 0 && !n->down()) {
+    log::info("{} reports back after missing a metasync: sending it the metadata", id);
+    tasks_.add(metasyncTo(n->rpcEndpoint, 1).then([this, id](std::string why) {
+      if (why.empty()) return;
+      log::warn("metasync to {} after it reported back: {}", id, why);
+      if (why.starts_with(kUnreachable)) behind_.insert(id);  // (the next keepalive, again)
+    }));
+  }
   if (!n->down()) return Status::OK();
   log::info("node {} is back", id);
   downSince_.erase(id);

@@ -110,6 +110,9 @@ class Primary final : private kj::TaskSet::ErrorHandler {
   NodeContext& ctx_;
   std::map<std::pair<std::string, meta::Role>, Clock::time_point> lastSeen_;
   std::map<std::string, Clock::time_point> downSince_;  // targets seen down, since when
+  // Nodes (by id) that gave no answer to a metasync while not flagged down: sent the metadata
+  // again at their next keepalive, which may come before any flag does (a pause of seconds).
+  std::set<std::string> behind_;
   std::set<std::string> leaving_;                 // targets whose decommission is being watched
   std::map<std::string, uint32_t> leavingWaits_;  // steps each waited (logged every 10)
   std::map<std::string, bool> rmUserData_;        // decommissioned targets whose data is wiped

@@ -64,6 +64,8 @@ struct ObjectRef {
   # sent before the current version was made does not replace it. So a PUT whose client gave up
   # on a hung target (and retried elsewhere), committed when that target resumes, never undoes a
   # write made meanwhile. 0: not known (the commit's time; it replaces whatever is there).
+  # DELETE (a client's): when the client sent it, which orders it among the name's writes the
+  # same way (a write sent before it and committed after it is dropped).
   issuedNs @9 :Int64;
 }
 

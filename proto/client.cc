@@ -365,6 +365,7 @@ Result<Client::Removal> Client::removeObject(const std::string& bucket, const st
     impl_->fillRef(req.initRef(), smap, bucket, name);
     req.getRef().setDegraded(route->degraded);
     req.getRef().setIfVersion(ifVersion);
+    req.getRef().setIssuedNs(unixNowNs());  // (ordered among the name's writes by issue time)
     req.setVersionId(versionId);
     return Impl::noteSilent(
         impl_->guard<Removal>(ep, req.send().then([](auto&& r) -> Result<Removal> {

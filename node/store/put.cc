@@ -179,7 +179,20 @@ std::optional<Result<Lom>> Store::supersededLocked(ObjectWriter& w, Lom& lom,
   if (w.opts_.issuedNs <= 0 || w.opts_.mtimeNs != 0) return std::nullopt;
   auto cur = readLom(w.mp_, w.bucket_, w.name_);
   if (current) *current = cur;
-  if (!cur.ok() || !cur->has_value() || (*cur)->mtimeNs <= lom.mtimeNs) return std::nullopt;
+  bool newerHere = cur.ok() && cur->has_value() && (*cur)->mtimeNs > lom.mtimeNs;
+  if (!newerHere && v != Versioning::kEnabled &&
+      deleted_.deletedSince(w.bucket_, w.name_, lom.mtimeNs)) {
+    // Issued before a client's delete that is done already (it came late: another path, a
+    // target that hung): by issue order the delete is the newer change, as a newer write would
+    // be. (Otherwise the name would come back, and go again with the next move, which the same
+    // note refuses.)
+    log::info("{}/{}: a write issued at {} is older than the name's delete: not current", w.bucket_,
+              w.name_, lom.mtimeNs);
+    ::unlink(w.workPath_.c_str());
+    lom.superseded = true;
+    return Out(std::move(lom));
+  }
+  if (!newerHere) return std::nullopt;
   log::info("{}/{}: a write issued at {} is older than the current version ({}): not current",
             w.bucket_, w.name_, lom.mtimeNs, (*cur)->mtimeNs);
   if (v != Versioning::kEnabled || meta::isVersionsBucket(w.bucket_)) {

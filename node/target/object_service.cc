@@ -1061,7 +1061,10 @@ kj::Promise<Result<store::Lom>> ObjectService::headHere(const ObjectRef& ref) {
 
 kj::Promise<Status> ObjectService::remove(ObjectRef ref) {
   AIS_RETURN_IF_ERROR(checkRouted(ref));
+  // When the client issued it (as a write's time is: the earlier of the two clocks), so that
+  // its order among the name's writes is the same however each of them travelled.
   int64_t deletedNs = unixNowNs();
+  if (ref.issuedNs > 0) deletedNs = std::min(deletedNs, ref.issuedNs);
   return ctx_.io
       ->run(mountpathOf(ref.bucket, ref.name),
             [store = ctx_.store.get(), ref, deletedNs] {

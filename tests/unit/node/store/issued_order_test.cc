@@ -131,5 +131,26 @@ TEST_F(IssuedOrderTest, AGroupCommitDropsItsOlderWrites) {
   EXPECT_EQ(workFiles(), 0u);
 }
 
+// A client's delete is ordered among the writes the same way: a write issued before it and
+// committed after it is dropped (the name stays deleted); one issued after it is stored.
+TEST_F(IssuedOrderTest, AWriteIssuedBeforeADeleteIsDropped) {
+  const int64_t now = unixNowNs();
+  ASSERT_TRUE(put("d", "before", now - 3 * kOneSecondNs).ok());
+  ASSERT_TRUE(store_->remove(kOrderedBucket, "d", 0, now - kOneSecondNs).ok());
+  auto late = put("d", "sent before the delete", now - 2 * kOneSecondNs);
+  ASSERT_TRUE(late.ok()) << late.status().toString();
+  EXPECT_TRUE(late->superseded);
+  EXPECT_EQ(store_->head(kOrderedBucket, "d").code(), Code::kObjectNotFound);
+  EXPECT_EQ(workFiles(), 0u);
+  auto after = put("d", "sent after the delete", now);
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->superseded);
+  EXPECT_EQ(read(kOrderedBucket, "d"), "sent after the delete");
+  // Unstamped writes (issue time unknown) are not ordered: stored.
+  ASSERT_TRUE(store_->remove(kOrderedBucket, "d", 0, unixNowNs()).ok());
+  ASSERT_TRUE(store_->putBytes(kOrderedBucket, "d", "unstamped").ok());
+  EXPECT_EQ(read(kOrderedBucket, "d"), "unstamped");
+}
+
 }  // namespace
 }  // namespace ais::store

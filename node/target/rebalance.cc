@@ -156,13 +156,9 @@ kj::Promise<void> Rebalancer::scanBucket(uint64_t generation, std::shared_ptr<Jo
             if (superseded(generation, *counters)) return kj::READY_NOW;
             return target_.moveToOwner(bucket, name)
                 .then([this, counters, bucket, name, size](Status st) {
-                  if (st.ok()) {
-                    ++stats_.moved;
-                    counters->objects.fetch_add(1);
-                    counters->bytes.fetch_add(size);
-                  } else if (st.code() == Code::kVersionChanged) {
-                    // Moved, and written here again meanwhile: that write was committed away
-                    // from its owner and is handed off (ObjectService::handOffIfAway).
+                  // (kVersionChanged: moved, and written here again meanwhile; that write was
+                  // committed away from its owner and is handed off: handOffIfAway.)
+                  if (st.ok() || st.code() == Code::kVersionChanged) {
                     ++stats_.moved;
                     counters->objects.fetch_add(1);
                     counters->bytes.fetch_add(size);

@@ -329,6 +329,10 @@ kj::Promise<void> Primary::watchKeepalives() {
     if (n.down() && n.isTarget() && !n.inMaintenance() && cfg.downGraceMs > 0) {
       auto since = downSince_.try_emplace(n.id, now).first->second;
       if (now - since > std::chrono::milliseconds(cfg.downGraceMs)) expired.push_back(n.id);
+    } else {
+      // Up again (a keepalive, a rejoin after a restart) or in maintenance: a later down counts
+      // from then, not from an earlier one.
+      downSince_.erase(n.id);
     }
     if (n.id == ctx_.cfg.id || n.down()) continue;
     auto it = lastSeen_.find({n.id, n.role});

@@ -810,6 +810,47 @@ TEST(MetasyncTest, ATargetThatMissedABucketCatchesUpBeforeServingIt) {
   EXPECT_TRUE((*c)->createBucket("everyone").ok());
 }
 
+// A target down, restarted (it rejoins), and down again much later gets the whole grace
+// period again: the grace counts from the latest down, not from the first one (which removed
+// it at once, all its objects moving, on its second down).
+TEST(MembershipTest, TheDownGraceCountsFromTheLatestDown) {
+  TestCluster cluster(TestCluster::Options{});
+  ASSERT_TRUE(cluster.start().ok());
+  auto c = cluster.client();
+  ASSERT_TRUE(c.ok());
+  auto cfg = (*c)->setClusterConfig({{"membership.down_grace_ms", "8000"}});
+  ASSERT_TRUE(cfg.ok()) << cfg.status().toString();
+  std::string victim = cluster.targetIds().back();
+  // "down", "up", or "" (not in the Smap), as the primary publishes it.
+  auto state = [&]() -> std::string {
+    auto smap = (*c)->smap(true);
+    if (!smap.ok()) return "?";
+    const meta::NodeInfo* n = smap->find(victim, meta::Role::kTarget);
+    return !n ? "" : n->down() ? "down" : "up";
+  };
+  auto waitFor = [&](const std::string& want, int seconds) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      if (state() == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  cluster.kill(victim);
+  ASSERT_TRUE(waitFor("down", 15));
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // (the primary's rounds see it down)
+  ASSERT_TRUE(cluster.restart(victim).ok());
+  ASSERT_TRUE(waitFor("up", 10));
+  std::this_thread::sleep_for(std::chrono::seconds(9));  // past the grace since the first down
+  cluster.kill(victim);
+  ASSERT_TRUE(waitFor("down", 15));
+  for (int i = 0; i < 40; ++i) {  // 4 s, half the grace
+    ASSERT_EQ(state(), "down") << "after " << i * 100 << " ms down again";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // ... and once the grace has run out, it is removed.
+  EXPECT_TRUE(waitFor("", 15));
+}
+
 }  // namespace
 }  // namespace ais::testing
 

@@ -5,8 +5,13 @@
 // owner is down (degraded reads, rebuilt from slices) beside GETs of the same objects while the
 // cluster was healthy, and the first read of each of other such objects (what a reader that
 // comes once per object, an epoch of a data loader, sees: every read a rebuild).
+// Beside EC's PUT, its floor on this cluster: the same bytes and commits as plain PUTs (the
+// object, then D+P slice-sized objects, one PUT each): what any EC PUT that keeps the object
+// whole and its D+P slices must at least do, without the encode or the coordination. And a
+// degraded read's: D slice-sized GETs and a GET of the whole object (the bytes a rebuild moves
+// before the reader has them), without the decode or finding the slices.
 // Usage: protection_bench [--threads N] [--seconds S] [--data D] [--parity P] [--sizes small]
-//                         [--buckets plain,mirror,coded]   (a subset, say to profile one of them)
+//                         [--buckets plain,mirror,coded,shaped]   (a subset, say to profile one)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -36,7 +41,7 @@ std::string label(size_t size) { return size >= (16 << 20) ? "16 MiB" : "1 MiB";
 void row(const std::string& size, const std::string& what, const std::string& op, Figures f,
          double ref) {
   std::string vs = ref > 0 ? fmt::format("{:.2f}", f.objsPerSec / ref) : "-";
-  std::printf("%-7s %-28s %-4s %10.1f %10.1f %8s%s\n", size.c_str(), what.c_str(), op.c_str(),
+  std::printf("%-7s %-34s %-4s %10.1f %10.1f %8s%s\n", size.c_str(), what.c_str(), op.c_str(),
               f.objsPerSec, f.mibPerSec, vs.c_str(), f.failed ? "  (an operation failed)" : "");
   std::fflush(stdout);
 }
@@ -98,7 +103,7 @@ int main(int argc, char** argv) {
   if (clients.empty()) return 1;
   ais::Client& c0 = *clients[0];
   std::vector<std::string> buckets;
-  for (const char* b : {"plain", "mirror", "coded"}) {
+  for (const char* b : {"plain", "mirror", "coded", "shaped"}) {
     if (only.empty() || only.find(std::string(",") + b + ",") != std::string::npos)
       buckets.push_back(b);
   }
@@ -125,7 +130,7 @@ int main(int argc, char** argv) {
 
   std::printf("protection: 1 proxy + %d targets, %d threads, %.0f s per figure, EC %d+%d\n",
               o.targets, threads, seconds, data, parity);
-  std::printf("%-7s %-28s %-4s %10s %10s %8s\n", "size", "bucket", "op", "obj/s", "MiB/s",
+  std::printf("%-7s %-34s %-4s %10s %10s %8s\n", "size", "bucket", "op", "obj/s", "MiB/s",
               "vs plain");
   std::fflush(stdout);  // the header says the cluster is up (a profiler may wait for it)
   std::vector<size_t> sizes = {size_t(1) << 20};
@@ -145,6 +150,34 @@ int main(int argc, char** argv) {
     };
     double plainPut = 0, plainGet = 0;
     for (const auto& b : buckets) {
+      if (b == "shaped") {
+        // (The slices' names spread over the targets by HRW, as EC's D+P targets after the owner.)
+        std::string slice = bytes.substr(0, (size + data - 1) / data);
+        auto putShaped = [&](int t, uint64_t i) {
+          if (!clients[t]->put(b, name(t, i), bytes).ok()) return false;
+          for (int s = 0; s < data + parity; ++s) {
+            if (!clients[t]->put(b, name(t, i) + ".s" + std::to_string(s), slice).ok())
+              return false;
+          }
+          return true;
+        };
+        Figures put = runFor(threads, seconds, size, putShaped);
+        row(label(size), "plain, EC's bytes (floor)", "PUT", put, plainPut);
+        for (int t = 0; t < threads; ++t) {
+          for (uint64_t i = 0; i < keys; ++i) (void)putShaped(t, i);
+        }
+        // A rebuild's floor: D slice-sized objects in, the whole object out.
+        Figures get = runFor(threads, seconds, size, [&](int t, uint64_t i) {
+          for (int s = 0; s < data; ++s) {
+            auto r = clients[t]->get(b, name(t, i) + ".s" + std::to_string(s));
+            if (!r.ok() || r->size() != slice.size()) return false;
+          }
+          auto r = clients[t]->get(b, name(t, i));
+          return r.ok() && r->size() == size;
+        });
+        row(label(size), "plain, a rebuild's bytes (floor)", "GET", get, plainGet);
+        continue;
+      }
       Figures put = runFor(threads, seconds, size, [&](int t, uint64_t i) {
         return clients[t]->put(b, name(t, i), bytes).ok();
       });

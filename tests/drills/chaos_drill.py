@@ -9,8 +9,9 @@ leaves its name in either state (it may or may not have taken effect). Not part 
   tests/drills/chaos_drill.py --s3 BUCKET [--multipart] [--maintenance] [--hang] [--seconds 60]
   tests/drills/chaos_drill.py --mount "$AIS_MOUNT/BUCKET" [--maintenance] [--hang]
 
-Prints the operations done and failed, then `bad N` and the names in a state no acknowledged
-history explains (exit 1 if any)."""
+Prints the operations done and failed, then `bad N`: the names in a state no acknowledged
+history explains, and the names the listing shows twice, leaves out although they read back, or
+shows although they do not (exit 1 if any)."""
 import argparse, hashlib, os, random, subprocess, sys, threading, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -60,6 +61,16 @@ class S3Names:
     def delete(self, w, key):
         self.clients[w].delete_object(Bucket=self.bucket, Key=key)
 
+    def listing(self):
+        keys, token = [], None
+        while True:
+            extra = {"ContinuationToken": token} if token else {}
+            page = self.clients[WRITERS].list_objects_v2(Bucket=self.bucket, **extra)
+            keys += [o["Key"] for o in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return keys
+            token = page["NextContinuationToken"]
+
     def read(self, key):
         from botocore.exceptions import ClientError
         try:
@@ -94,6 +105,9 @@ class MountNames:
             os.unlink(os.path.join(self.dir, key))
         except FileNotFoundError:
             pass
+
+    def listing(self):
+        return [n for n in os.listdir(self.dir) if not n.startswith(".")]
 
     def read(self, key):
         try:
@@ -187,12 +201,22 @@ def main():
     for f in failures[:10]:
         print("  failed:", f)
     time.sleep(args.settle)
-    bad = [(k, got, possible[k]) for k in keys if (got := names.read(k)) not in possible[k]]
-    print("bad", len(bad))
+    held = {k: names.read(k) for k in keys}
+    bad = [(k, got, possible[k]) for k, got in held.items() if got not in possible[k]]
+    # The listing names each name that reads back, once, and nothing else.
+    listed = names.listing()
+    present = {k for k, got in held.items() if got is not None and not str(got).startswith("error")}
+    twice = sorted({k for k in listed if listed.count(k) > 1})
+    missing, extra = sorted(present - set(listed)), sorted(set(listed) - present)
+    print("bad", len(bad) + len(twice) + len(missing) + len(extra))
     for k, got, want in bad[:20]:
         shown = sorted(map(str, want))
         print(f"  {k}: holds {got}; may hold {len(shown)} state(s): {' '.join(shown[:4])}")
-    sys.exit(1 if bad else 0)
+    for what, ks in (("listed twice", twice), ("reads back, not listed", missing),
+                     ("listed, does not read back", extra)):
+        if ks:
+            print(f"  {what}: {len(ks)}: {' '.join(ks[:10])}")
+    sys.exit(1 if bad or twice or missing or extra else 0)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Chaos drill on a running playground: writers overwrite and delete a set of names while
 targets are killed and restarted (with --maintenance, also put in and out of maintenance; with
---hang, also stopped for seconds and resumed); at the end every name must hold what its last
+--hang, also stopped for seconds and resumed; with --mountpaths, a mountpath disabled and enabled
+again); at the end every name must hold what its last
 acknowledged write left, or be absent after an acknowledged delete. A request that failed
 leaves its name in either state (it may or may not have taken effect). Not part of `tools/dev test` (it is random and takes minutes): run by hand,
 
   eval "$(tools/dev env)"
-  tests/drills/chaos_drill.py --s3 BUCKET [--multipart] [--maintenance] [--hang] [--seconds 60]
+  tests/drills/chaos_drill.py --s3 BUCKET [--multipart] [--maintenance] [--hang] [--mountpaths]
+                              [--seconds 60]
   tests/drills/chaos_drill.py --mount "$AIS_MOUNT/BUCKET" [--maintenance] [--hang]
 
 Prints the operations done and failed, then `bad N`: the names in a state no acknowledged
@@ -131,6 +133,9 @@ def main():
                     help="half the disruptions are maintenance in and out instead of a kill")
     ap.add_argument("--hang", action="store_true",
                     help="half the disruptions stop a target (SIGSTOP) for 1-12 s instead")
+    ap.add_argument("--mountpaths", action="store_true",
+                    help="half the disruptions disable a target's mountpath for 1-6 s instead "
+                         "(its objects move in a resilver job, and back once it is enabled)")
     ap.add_argument("--settle", type=float, default=10, help="seconds before the final reads")
     args = ap.parse_args()
     if args.mount and not os.path.isdir(args.mount):
@@ -176,6 +181,12 @@ def main():
                 for p in pid:
                     os.kill(int(p), 18)  # SIGCONT
                 what = "hung and resumed"
+            elif args.mountpaths and rnd.random() < 0.5:
+                mp = os.path.join(os.environ["AIS_DEV_DIR"], t, rnd.choice(["mp1", "mp2"]))
+                subprocess.run([AIS, "storage", "mountpath", "disable", t, mp], capture_output=True)
+                time.sleep(rnd.uniform(1, 6))
+                subprocess.run([AIS, "storage", "mountpath", "enable", t, mp], capture_output=True)
+                what = f"mountpath {os.path.basename(mp)} disabled and enabled"
             elif args.maintenance and rnd.random() < 0.5:
                 subprocess.run([AIS, "cluster", "add-remove-nodes", "start-maintenance", t],
                                capture_output=True)

@@ -2,7 +2,7 @@
 """Chaos drill on a running playground: writers overwrite and delete a set of names while
 targets are killed and restarted (with --maintenance, also put in and out of maintenance; with
 --hang, also stopped for seconds and resumed; with --mountpaths, a mountpath disabled and enabled
-again); at the end every name must hold what its last
+again; with --membership, a target added or an added one decommissioned); at the end every name must hold what its last
 acknowledged write left, or be absent after an acknowledged delete. A request that failed
 leaves its name in either state (it may or may not have taken effect). Not part of `tools/dev test` (it is random and takes minutes): run by hand,
 
@@ -136,6 +136,9 @@ def main():
     ap.add_argument("--mountpaths", action="store_true",
                     help="half the disruptions disable a target's mountpath for 1-6 s instead "
                          "(its objects move in a resilver job, and back once it is enabled)")
+    ap.add_argument("--membership", action="store_true",
+                    help="half the disruptions add a target or decommission one that was added "
+                         "(every object moves off it while the writers go on)")
     ap.add_argument("--settle", type=float, default=10, help="seconds before the final reads")
     args = ap.parse_args()
     if args.mount and not os.path.isdir(args.mount):
@@ -144,6 +147,7 @@ def main():
     targets = subprocess.run(["awk", '$2 == "target" { print $1 }',
                               os.path.join(os.environ["AIS_DEV_DIR"], "cluster")],
                              capture_output=True, text=True, check=True).stdout.split()
+    initial = len(targets)
     keys = [f"n{i:05d}" for i in range(args.names)]
     possible = {k: {None} for k in keys}  # name -> the digests it may hold (None: absent)
     counts = {"writes": 0, "deletes": 0, "failed": 0}
@@ -172,7 +176,20 @@ def main():
         rnd = random.Random(99)
         while time.time() < stop - 3:
             t = rnd.choice(targets)
-            if args.hang and rnd.random() < 0.5:
+            if args.membership and rnd.random() < 0.5:
+                if len(targets) > initial:
+                    t = targets.pop()
+                    subprocess.run([AIS, "cluster", "rm-node", t, "--mode", "decommission",
+                                    "--wait", "--timeout", "120"], capture_output=True)
+                    what = "decommissioned"
+                else:
+                    r = subprocess.run([DEV, "add", "target"], capture_output=True, text=True)
+                    out = r.stdout + r.stderr + " "
+                    t = out.split("added target ")[1].split()[0] if "added target " in out else "?"
+                    if t != "?":
+                        targets.append(t)
+                    what = "added"
+            elif args.hang and rnd.random() < 0.5:
                 pid = subprocess.run(["pgrep", "-f", f"{os.environ['AIS_DEV_DIR']}/{t}/aisnode.json"],
                                      capture_output=True, text=True).stdout.split()
                 for p in pid:

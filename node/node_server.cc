@@ -221,6 +221,10 @@ kj::Promise<void> NodeServer::handOver(HandOverContext context) {
   if (!target_) return answer(context, notTarget());
   return target_->handOver(context);
 }
+kj::Promise<void> NodeServer::moveToOwner(MoveToOwnerContext context) {
+  if (!target_) return answer(context, notTarget());
+  return target_->moveToOwner(context);
+}
 // The object calls a target serves, each refused on a proxy and handed over once the bucket is
 // known (toTarget): one line per capnp override.
 #define AIS_TARGET_CALL(Method, Context, handler, Handler) \

@@ -36,6 +36,7 @@ class NodeServer final : public wire::Node::Server {
   kj::Promise<void> setClusterConfig(SetClusterConfigContext context) override;
   kj::Promise<void> bucketEmpty(BucketEmptyContext context) override;
   kj::Promise<void> handOver(HandOverContext context) override;
+  kj::Promise<void> moveToOwner(MoveToOwnerContext context) override;
   kj::Promise<void> putObject(PutObjectContext context) override;
   kj::Promise<void> beginPut(BeginPutContext context) override;
   kj::Promise<void> putBatch(PutBatchContext context) override;

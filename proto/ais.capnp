@@ -332,5 +332,10 @@ interface Node {
   # a target asks each peer at start-up, before it joins. done: delivered; left: failed (still
   # retried in the background).
   handOver @35 (targetId :Text) -> (status :Status, done :UInt32, left :UInt32);
+  # Target: sends its copy of ref's object (held here, owned by another target) to the name's
+  # owner now, as a rebalance move does (ifAbsent with its mtime; the copy here removed once the
+  # owner has it). The owner asks it when a rename meets a name that has not reached it yet.
+  # ObjectNotFound: no copy here; StaleSmap: this target's Smap makes it the owner.
+  moveToOwner @36 (ref :ObjectRef) -> (status :Status);
   # Ordinals are sequential: new methods take the next free number at the end.
 }

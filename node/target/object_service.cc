@@ -1315,6 +1315,44 @@ kj::Promise<Result<store::Lom>> ObjectService::rename(ObjectRef ref, std::string
   using Out = Result<store::Lom>;
   ref.localOnly = false;
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
+  return renameHere(ref, to, custom).then([this, ref, to, custom](Out renamed) -> kj::Promise<Out> {
+    if (renamed.code() != Code::kObjectNotFound) return kj::mv(renamed);
+    // (Not what the rename's own steps lost: the name is on its way here.)
+    return findElsewhere(ref.bucket, ref.name)
+        .then([this, ref, to, custom,
+               renamed = kj::mv(renamed)](Status where) mutable -> kj::Promise<Out> {
+          if (where.code() != Code::kObjectMoved) return kj::mv(renamed);
+          if (where.message() == ctx_.cfg.id) return renameHere(ref, to, custom);
+          const meta::NodeInfo* holder =
+              ctx_.meta.smap().find(where.message(), meta::Role::kTarget);
+          std::string what = "ais://" + ref.bucket + "/" + ref.name;
+          if (!holder) return Out(Status(Code::kStaleSmap, "unknown holder of " + what));
+          return callPeer(ctx_, holder->rpcEndpoint, 30 * kj::SECONDS,
+                          [bucket = ref.bucket, name = ref.name](wire::Node::Client node) {
+                            auto req = node.moveToOwnerRequest();
+                            setLocalRef(req.initRef(), bucket, name);
+                            return req.send().then(
+                                [](auto&& r) { return proto::toStatus(r.getStatus()); });
+                          })
+              .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
+              .then([this, ref, to, custom, what,
+                     holderId = holder->id](Status moved) -> kj::Promise<Out> {
+                // (Not there any more: moved here or deleted meanwhile; the rename says which.)
+                if (moved.ok() || moved.code() == Code::kObjectNotFound) {
+                  return renameHere(ref, to, custom);
+                }
+                return Out(Status(Code::kUnavailable,
+                                  what + " is on its way to " + ctx_.cfg.id + " (its owner) from " +
+                                      holderId +
+                                      ", which could not move it now: " + moved.toString()));
+              });
+        });
+  });
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::renameHere(
+    ObjectRef ref, std::string to, std::map<std::string, std::string> custom) {
+  using Out = Result<store::Lom>;
   if (const auto* props = ctx_.meta.bmd().find(ref.bucket);
       props && !props->objectVersioning.empty()) {
     return Out(Status(Code::kNotImplemented,
@@ -1661,6 +1699,22 @@ kj::Promise<ObjectService::RemovedElsewhere> ObjectService::removeElsewhere(
       if (answers[i] < 0) out.silent.insert(targets[i]->id);
     }
     return out;
+  });
+}
+
+kj::Promise<Status> ObjectService::moveHeld(ObjectRef ref) {
+  if (Status st = meta::validateNameIn(ref.bucket, ref.name); !st.ok()) return st;
+  const meta::NodeInfo* owner =
+      meta::ownerTarget(ctx_.meta.smap(), meta::uname(ref.bucket, ref.name));
+  if (!owner) return Status(Code::kNoTargets);
+  if (owner->id == ctx_.cfg.id) {
+    return Status(Code::kStaleSmap, "ais://" + ref.bucket + "/" + ref.name + " is owned by " +
+                                        ctx_.cfg.id + " in Smap v" +
+                                        std::to_string(ctx_.meta.smap().version));
+  }
+  return moveToOwner(ref.bucket, ref.name).then([this, ref](Status st) {
+    if (st.ok()) handedOver(ref.bucket, ref.name);  // (if a handover of it was pending)
+    return st;
   });
 }
 

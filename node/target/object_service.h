@@ -124,8 +124,14 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // target's own copies and kept versions themselves are plain deletes.
   kj::Promise<Result<store::Store::Removed>> removeObject(ObjectRef ref, std::string versionId);
   // custom: merged into the moved object's metadata in the same step ("" deletes a key).
+  // A `from` that has not reached this target (its owner) yet, held by another one (a
+  // rebalance pass has not come to it, a handover is on its way), is fetched first: the holder
+  // is asked to move it here now (moveHeld), then the rename is done.
   kj::Promise<Result<store::Lom>> rename(ObjectRef ref, std::string to,
                                          std::map<std::string, std::string> custom = {});
+  // The fabric's moveToOwner: this target's copy of ref's object, which another target owns,
+  // moved to it now (moveToOwner; a pending handover of it counts as done).
+  kj::Promise<Status> moveHeld(ObjectRef ref);
   kj::Promise<Result<ListPage>> list(ListQuery query);
   kj::Promise<Result<bool>> bucketEmpty(std::string bucket);
   // merge: keys are added or replaced, an empty value removes its key; else all are replaced.
@@ -290,6 +296,9 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                                                Status protectStatus);
   void handedOver(const std::string& bucket, const std::string& name);
   kj::Promise<void> handOffRound();
+  // rename() of an object this target holds (ObjectNotFound if not here).
+  kj::Promise<Result<store::Lom>> renameHere(ObjectRef ref, std::string to,
+                                             std::map<std::string, std::string> custom);
   // catchUp's ask of `peers`, each answer in order (nullopt: none within the deadline).
   kj::Promise<kj::Array<std::optional<HandOverReport>>> askHandOver(
       std::vector<const meta::NodeInfo*> peers, kj::Duration deadline);

@@ -416,6 +416,11 @@ kj::Promise<void> TargetService::bucketEmpty(BucketEmptyContext context) {
       });
 }
 
+kj::Promise<void> TargetService::moveToOwner(MoveToOwnerContext context) {
+  return objects_.moveHeld(objectRef(context.getParams().getRef()))
+      .then([context](Status st) mutable { setStatus(context.getResults().initStatus(), st); });
+}
+
 kj::Promise<void> TargetService::handOver(HandOverContext context) {
   return objects_.handOverTo(proto::str(context.getParams().getTargetId()))
       .then([context](ObjectService::HandOverReport r) mutable {

@@ -48,6 +48,8 @@ class TargetService {
       capnp::CallContext<wire::Node::BucketEmptyParams, wire::Node::BucketEmptyResults>;
   using HandOverContext =
       capnp::CallContext<wire::Node::HandOverParams, wire::Node::HandOverResults>;
+  using MoveToOwnerContext =
+      capnp::CallContext<wire::Node::MoveToOwnerParams, wire::Node::MoveToOwnerResults>;
 
   explicit TargetService(NodeContext& ctx);
 
@@ -65,6 +67,7 @@ class TargetService {
   kj::Promise<void> bucketChanges(BucketChangesContext context);
   kj::Promise<void> bucketEmpty(BucketEmptyContext context);
   kj::Promise<void> handOver(HandOverContext context);
+  kj::Promise<void> moveToOwner(MoveToOwnerContext context);
   kj::Promise<void> setCustom(SetCustomContext context);
   kj::Promise<void> copyObject(CopyObjectContext context);
   kj::Promise<void> listArchive(ListArchiveContext context);

@@ -1315,38 +1315,46 @@ kj::Promise<Result<store::Lom>> ObjectService::rename(ObjectRef ref, std::string
   using Out = Result<store::Lom>;
   ref.localOnly = false;
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
-  return renameHere(ref, to, custom).then([this, ref, to, custom](Out renamed) -> kj::Promise<Out> {
-    if (renamed.code() != Code::kObjectNotFound) return kj::mv(renamed);
-    // (Not what the rename's own steps lost: the name is on its way here.)
-    return findElsewhere(ref.bucket, ref.name)
-        .then([this, ref, to, custom,
-               renamed = kj::mv(renamed)](Status where) mutable -> kj::Promise<Out> {
-          if (where.code() != Code::kObjectMoved) return kj::mv(renamed);
-          if (where.message() == ctx_.cfg.id) return renameHere(ref, to, custom);
-          const meta::NodeInfo* holder =
-              ctx_.meta.smap().find(where.message(), meta::Role::kTarget);
-          std::string what = "ais://" + ref.bucket + "/" + ref.name;
-          if (!holder) return Out(Status(Code::kStaleSmap, "unknown holder of " + what));
-          return callPeer(ctx_, holder->rpcEndpoint, 30 * kj::SECONDS,
-                          [bucket = ref.bucket, name = ref.name](wire::Node::Client node) {
-                            auto req = node.moveToOwnerRequest();
-                            setLocalRef(req.initRef(), bucket, name);
-                            return req.send().then(
-                                [](auto&& r) { return proto::toStatus(r.getStatus()); });
-                          })
-              .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
-              .then([this, ref, to, custom, what,
-                     holderId = holder->id](Status moved) -> kj::Promise<Out> {
-                // (Not there any more: moved here or deleted meanwhile; the rename says which.)
-                if (moved.ok() || moved.code() == Code::kObjectNotFound) {
-                  return renameHere(ref, to, custom);
-                }
-                return Out(Status(Code::kUnavailable,
-                                  what + " is on its way to " + ctx_.cfg.id + " (its owner) from " +
-                                      holderId +
-                                      ", which could not move it now: " + moved.toString()));
-              });
+  return renameHere(ref, to, custom).then([this, ref, to, custom](Out renamed) mutable {
+    return orFetched(ref, kj::mv(renamed),
+                     [this, ref, to, custom]() mutable { return renameHere(ref, to, custom); });
+  });
+}
+
+kj::Promise<Status> ObjectService::fetchHeld(const ObjectRef& ref) {
+  return findElsewhere(ref.bucket, ref.name).then([this, ref](Status where) -> kj::Promise<Status> {
+    if (where.code() != Code::kObjectMoved) return Status(Code::kObjectNotFound, ref.name);
+    if (where.message() == ctx_.cfg.id) return Status::OK();  // (it landed meanwhile)
+    const meta::NodeInfo* holder = ctx_.meta.smap().find(where.message(), meta::Role::kTarget);
+    std::string what = "ais://" + ref.bucket + "/" + ref.name;
+    if (!holder) return Status(Code::kStaleSmap, "unknown holder of " + what);
+    return callPeer(
+               ctx_, holder->rpcEndpoint, 30 * kj::SECONDS,
+               [bucket = ref.bucket, name = ref.name](wire::Node::Client node) {
+                 auto req = node.moveToOwnerRequest();
+                 setLocalRef(req.initRef(), bucket, name);
+                 return req.send().then([](auto&& r) { return proto::toStatus(r.getStatus()); });
+               })
+        .catch_([](kj::Exception&& e) { return proto::statusFromException(e); })
+        .then([this, what, holderId = holder->id](Status moved) {
+          // (Not there any more: moved here or deleted meanwhile; the operation says which.)
+          if (moved.ok() || moved.code() == Code::kObjectNotFound) return Status::OK();
+          return Status(Code::kUnavailable,
+                        what + " is on its way to " + ctx_.cfg.id + " (its owner) from " +
+                            holderId + ", which could not move it now: " + moved.toString());
         });
+  });
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::orFetched(
+    const ObjectRef& ref, Result<store::Lom> first,
+    kj::Function<kj::Promise<Result<store::Lom>>()> again) {
+  if (first.code() != Code::kObjectNotFound || ref.localOnly) return kj::mv(first);
+  return fetchHeld(ref).then([first = kj::mv(first), again = kj::mv(again)](
+                                 Status st) mutable -> kj::Promise<Result<store::Lom>> {
+    if (st.ok()) return again();
+    if (st.code() == Code::kObjectNotFound) return kj::mv(first);
+    return Result<store::Lom>(st);
   });
 }
 
@@ -1462,6 +1470,17 @@ kj::Promise<Result<store::Lom>> ObjectService::setCustom(
     std::optional<store::CustomCounters> counters) {
   ref.localOnly = false;
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
+  return setCustomHere(ref, incoming, merge, counters)
+      .then([this, ref, incoming, merge, counters](Result<store::Lom> lom) mutable {
+        return orFetched(ref, kj::mv(lom), [this, ref, incoming, merge, counters]() mutable {
+          return setCustomHere(ref, incoming, merge, counters);
+        });
+      });
+}
+
+kj::Promise<Result<store::Lom>> ObjectService::setCustomHere(
+    const ObjectRef& ref, std::map<std::string, std::string> incoming, bool merge,
+    std::optional<store::CustomCounters> counters) {
   return ctx_.io
       ->run(mountpathOf(ref.bucket, ref.name),
             [store = ctx_.store.get(), ref, incoming = std::move(incoming), merge,
@@ -1484,7 +1503,17 @@ kj::Promise<Result<store::Lom>> ObjectService::copy(
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkBucket(dstBucket));
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, meta::validateObjectName(dstName));
+  // (The source fetched first if it has not reached this target, its owner, yet.)
   return openOnDisk(ref.bucket, ref.name)
+      .then([this, ref](Result<ReaderPtr> reader) -> kj::Promise<Result<ReaderPtr>> {
+        if (reader.code() != Code::kObjectNotFound) return kj::mv(reader);
+        return fetchHeld(ref).then([this, ref, reader = kj::mv(reader)](
+                                       Status st) mutable -> kj::Promise<Result<ReaderPtr>> {
+          if (st.ok()) return openOnDisk(ref.bucket, ref.name);
+          if (st.code() == Code::kObjectNotFound) return kj::mv(reader);
+          return Result<ReaderPtr>(st);
+        });
+      })
       .then([this, ref, dstBucket, dstName, replaced = std::move(replaced), dstIfAbsent,
              dstIfVersion](Result<ReaderPtr> reader) mutable -> kj::Promise<Result<store::Lom>> {
         if (!reader.ok()) return Result<store::Lom>(reader.status());

@@ -124,9 +124,8 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // target's own copies and kept versions themselves are plain deletes.
   kj::Promise<Result<store::Store::Removed>> removeObject(ObjectRef ref, std::string versionId);
   // custom: merged into the moved object's metadata in the same step ("" deletes a key).
-  // A `from` that has not reached this target (its owner) yet, held by another one (a
-  // rebalance pass has not come to it, a handover is on its way), is fetched first: the holder
-  // is asked to move it here now (moveHeld), then the rename is done.
+  // A `from` that has not reached this target (its owner) yet is fetched first (fetchHeld);
+  // so is the object of setCustom and copy.
   kj::Promise<Result<store::Lom>> rename(ObjectRef ref, std::string to,
                                          std::map<std::string, std::string> custom = {});
   // The fabric's moveToOwner: this target's copy of ref's object, which another target owns,
@@ -296,6 +295,19 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                                                Status protectStatus);
   void handedOver(const std::string& bucket, const std::string& name);
   kj::Promise<void> handOffRound();
+  // An object this target owns but does not hold yet, held by another target (a rebalance pass
+  // has not come to it, a target in maintenance holds it, a handover is on its way): that one
+  // moves it here now (moveToOwner). OK: here now (or gone meanwhile); ObjectNotFound: no target
+  // holds it; Unavailable: the holder could not move it.
+  kj::Promise<Status> fetchHeld(const ObjectRef& ref);
+  // `first`, an operation's answer on ref's object here; if ObjectNotFound and the object was
+  // fetched (fetchHeld), `again`'s answer instead.
+  kj::Promise<Result<store::Lom>> orFetched(const ObjectRef& ref, Result<store::Lom> first,
+                                            kj::Function<kj::Promise<Result<store::Lom>>()> again);
+  kj::Promise<Result<store::Lom>> setCustomHere(const ObjectRef& ref,
+                                                std::map<std::string, std::string> incoming,
+                                                bool merge,
+                                                std::optional<store::CustomCounters> counters);
   // rename() of an object this target holds (ObjectNotFound if not here).
   kj::Promise<Result<store::Lom>> renameHere(ObjectRef ref, std::string to,
                                              std::map<std::string, std::string> custom);

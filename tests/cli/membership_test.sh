@@ -112,14 +112,18 @@ bad=$(verify_all)
 if [[ -z $bad ]]; then pass maintenance_reads_new_versions; else fail maintenance_reads_new_versions "differ:$bad"; fi
 check stop_refused_for_unknown_node bash -c "! '$AIS' cluster add-remove-nodes stop-maintenance t99"
 # Objects it holds renamed (each name's owner now another target, which fetches the object from
-# it first), read under the new name, gone under the old one, and renamed back.
+# it first), read under the new name, gone under the old one, renamed back, and copied.
 renamed=0
 for n in $(awk -v t="$M" '$2 == t {print $1}' "$WORK/owners0" | tail -2); do
   out=$("$AIS" object mv "ais://memb/$n" "ais://memb/$n.mv" 2>&1) &&
     "$AIS" get -q "ais://memb/$n.mv" "$WORK/got/$n.mv" >/dev/null 2>&1 &&
     cmp -s "$WORK/src/$n" "$WORK/got/$n.mv" &&
     ! "$AIS" object head "ais://memb/$n" >/dev/null 2>&1 &&
-    out=$("$AIS" object mv "ais://memb/$n.mv" "ais://memb/$n" 2>&1) && renamed=$((renamed + 1))
+    out=$("$AIS" object mv "ais://memb/$n.mv" "ais://memb/$n" 2>&1) &&
+    out=$("$AIS" object cp "ais://memb/$n" "ais://memb/$n.cp" 2>&1) &&
+    "$AIS" get -q "ais://memb/$n.cp" "$WORK/got/$n.cp" >/dev/null 2>&1 &&
+    cmp -s "$WORK/src/$n" "$WORK/got/$n.cp" && "$AIS" object rm "ais://memb/$n.cp" >/dev/null 2>&1 &&
+    renamed=$((renamed + 1))
 done
 if ((renamed == 2)); then pass maintenance_renames_its_objects; else
   fail maintenance_renames_its_objects "$renamed of 2 renamed and back: $out"

@@ -70,6 +70,26 @@ wait $writer
 sleep 0.5 # (the handover's moment)
 kept "$name" returned_owner_gets_late_write
 
+# --- files a target in maintenance holds: their names now owned by others, which fetch them ---
+held=()
+for i in $(seq 1 60); do
+  echo "kept $i" >"$WORK/k$i"
+  ais put -q "$WORK/k$i" "ais://$B/k$i" >/dev/null
+  [[ $(owner_of "k$i") == t4 ]] && held+=("k$i")
+  ((${#held[@]} == 2)) && break
+done
+((${#held[@]} == 2)) || fail pick_held "fewer than 2 names of 60 on t4"
+ais cluster add-remove-nodes start-maintenance t4 >/dev/null 2>&1 || fail start_maintenance_2
+sleep 1.5 # (past the mount's attribute TTL)
+f=$MNT/$B/${held[0]}
+chmod 600 "$f" && touch -d 2020-01-02 "$f" && setfattr -n user.held -v yes "$f"
+check maintenance_file_metadata_changes test "$(stat -c '%a %Y' "$f") $(getfattr -n user.held --only-values "$f" 2>/dev/null)" = "600 $(date -d 2020-01-02 +%s) yes"
+mv "$MNT/$B/${held[1]}" "$MNT/$B/${held[1]}.mv"
+check maintenance_file_renamed cmp "$MNT/$B/${held[1]}.mv" "$WORK/${held[1]}"
+check maintenance_file_old_name_gone test ! -e "$MNT/$B/${held[1]}"
+ais cluster add-remove-nodes stop-maintenance t4 >/dev/null 2>&1 || fail stop_maintenance_2
+n_k=$(ais ls ais://$B --json | $PY -c 'import json,sys; print(sum(e["name"].startswith("k") for e in json.load(sys.stdin)))')
+
 # --- the owner is decommissioned mid-write ---
 for i in $(seq 1 30); do echo "$i" >"$WORK/s$i"; ais put -q "$WORK/s$i" "ais://$B/small$i" >/dev/null; done
 ais put -q "$WORK/old" ais://$B/late >/dev/null || fail put_late
@@ -84,6 +104,6 @@ if ((rc == 0)) && [[ $out == *"left the cluster"* ]]; then pass decommission_end
 fi
 kept late decommission_keeps_late_write
 listed=$(ais ls ais://$B --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')
-want=$((30 + 1 + ${name#j}))  # small*, late, j1..jN
+want=$((30 + 1 + ${name#j} + n_k))  # small*, late, j1..jN, k*
 check placement_changes_lose_nothing test "$listed" = "$want"
 finish

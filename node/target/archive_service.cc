@@ -104,15 +104,27 @@ kj::Promise<Result<T>> ArchiveService::overShard(
     });
   };
   if (ref.degraded) return fromRestore(Status(Code::kObjectNotFound, where(ref)));
+  // A shard missing here may not have reached this target, its owner, yet: fetched first, then
+  // read (ObjectService::fetchHeld); held nowhere, restored from EC if it can be.
+  std::function<kj::Promise<Out>(Status)> fetchOrRestore =
+      [this, ref, early, fn, fromRestore](Status original) -> kj::Promise<Out> {
+    if (original.code() != Code::kObjectNotFound || ref.localOnly) return fromRestore(original);
+    return objects_.fetchHeld(ref).then(
+        [this, ref, early, fn, fromRestore, original](Status st) -> kj::Promise<Out> {
+          if (st.ok()) return fromDisk<T>(ref, early, fn, fromRestore);
+          if (st.code() == Code::kObjectNotFound) return fromRestore(original);
+          return Out(st);
+        });
+  };
   if (objects_.catchingUp()) {
     // (The local copy may be older than what a peer took while this target was away.)
-    return objects_.staleHere(ref).then(
-        [this, ref, early, fn, fromRestore](bool stale) mutable -> kj::Promise<Out> {
-          if (stale) return fromRestore(Status(Code::kObjectNotFound, where(ref)));
-          return fromDisk<T>(ref, kj::mv(early), kj::mv(fn), kj::mv(fromRestore));
-        });
+    return objects_.staleHere(ref).then([this, ref, early, fn, fromRestore,
+                                         fetchOrRestore](bool stale) mutable -> kj::Promise<Out> {
+      if (stale) return fromRestore(Status(Code::kObjectNotFound, where(ref)));
+      return fromDisk<T>(ref, kj::mv(early), kj::mv(fn), kj::mv(fetchOrRestore));
+    });
   }
-  return fromDisk<T>(ref, kj::mv(early), kj::mv(fn), kj::mv(fromRestore));
+  return fromDisk<T>(ref, kj::mv(early), kj::mv(fn), kj::mv(fetchOrRestore));
 }
 
 template <class T>

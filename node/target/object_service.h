@@ -128,6 +128,11 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   // so is the object of setCustom and copy.
   kj::Promise<Result<store::Lom>> rename(ObjectRef ref, std::string to,
                                          std::map<std::string, std::string> custom = {});
+  // An object this target owns but does not hold yet, held by another target (a rebalance pass
+  // has not come to it, a target in maintenance holds it, a handover is on its way): that one
+  // moves it here now (moveToOwner). OK: here now (or gone meanwhile); ObjectNotFound: no target
+  // holds it; Unavailable: the holder could not move it.
+  kj::Promise<Status> fetchHeld(const ObjectRef& ref);
   // The fabric's moveToOwner: this target's copy of ref's object, which another target owns,
   // moved to it now (moveToOwner; a pending handover of it counts as done).
   kj::Promise<Status> moveHeld(ObjectRef ref);
@@ -295,11 +300,6 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
                                                Status protectStatus);
   void handedOver(const std::string& bucket, const std::string& name);
   kj::Promise<void> handOffRound();
-  // An object this target owns but does not hold yet, held by another target (a rebalance pass
-  // has not come to it, a target in maintenance holds it, a handover is on its way): that one
-  // moves it here now (moveToOwner). OK: here now (or gone meanwhile); ObjectNotFound: no target
-  // holds it; Unavailable: the holder could not move it.
-  kj::Promise<Status> fetchHeld(const ObjectRef& ref);
   // `first`, an operation's answer on ref's object here; if ObjectNotFound and the object was
   // fetched (fetchHeld), `again`'s answer instead.
   kj::Promise<Result<store::Lom>> orFetched(const ObjectRef& ref, Result<store::Lom> first,

@@ -73,6 +73,15 @@ M=$(awk '{print $2}' "$WORK/owners0" | sort | uniq -c | sort -rn | awk 'NR==1 {p
 held=$(awk -v t="$M" '$2 == t' "$WORK/owners0" | wc -l)
 files_before=$(files_on "$M")
 
+# A TAR shard it holds (in another bucket), for the archive calls while it is in maintenance.
+mkdir -p "$WORK/shard" && echo alpha >"$WORK/shard/a.txt" && echo beta >"$WORK/shard/b.txt"
+"$AIS" bucket create ais://memb-sh >/dev/null 2>&1
+SH=""
+for i in $(seq 1 40); do
+  "$AIS" archive put "$WORK/shard" "ais://memb-sh/s$i.tar" >/dev/null 2>&1
+  [[ $("$AIS" object head "ais://memb-sh/s$i.tar" --json 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])') == "$M" ]] && SH=s$i.tar && break
+done
+
 # --- maintenance: out of placement, its objects stay and are served from it ---
 v=$(smap_version)
 out=$("$AIS" cluster add-remove-nodes start-maintenance "$M" 2>&1)
@@ -128,6 +137,13 @@ done
 if ((renamed == 2)); then pass maintenance_renames_its_objects; else
   fail maintenance_renames_its_objects "$renamed of 2 renamed and back: $out"
 fi
+# Its shard listed, a member read, another appended (the shard's owner fetches it first).
+echo gamma >"$WORK/c.txt"
+out=$("$AIS" archive ls "ais://memb-sh/$SH" 2>&1) && [[ $out == *a.txt* && $out == *b.txt* ]] &&
+  [[ $("$AIS" archive get "ais://memb-sh/$SH" --archpath a.txt - 2>&1) == alpha ]] &&
+  out=$("$AIS" archive put --append "$WORK/c.txt" "ais://memb-sh/$SH" 2>&1) &&
+  [[ $("$AIS" archive get "ais://memb-sh/$SH" --archpath c.txt - 2>&1) == gamma ]]
+check maintenance_shard_calls test $? -eq 0 -a -n "$SH"
 # Stopped while in maintenance, away past the grace period (10 s keepalive timeout + 3 s): it
 # keeps its place in the cluster map, still in maintenance, and comes back with its objects.
 P_LOG=$AIS_DEV_DIR/$(proxy_id)/aisnode.log # the primary's

@@ -49,11 +49,11 @@ run_built store_put_bench --benchmark_min_time=0.01 && figures_ok store_put_benc
 run_built loopback_rtt 2000 && figures_ok loopback_rtt "$OUT/loopback_rtt" -F'|' \
   '/TCP|Unix/ { n++; if (!($3 > 0 && $4 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
 
-# Rows: size bucket op obj/s MiB/s vs-plain, 9 of them (plain, mirror, EC, the victims' objects
-# healthy, degraded EC read once and again)
+# Rows: size bucket op obj/s MiB/s vs-plain, 11 of them (plain, mirror, EC, EC's two floors, the
+# victims' objects healthy, degraded EC read once and again)
 run_built protection_bench --threads 2 --seconds 0.3 --sizes small &&
   figures_ok protection_bench "$OUT/protection_bench" \
-    '/ (PUT|GET) / { n++; if ($0 ~ / (PUT|GET) +0\.0 / || $0 ~ /failed/) bad = 1 } END { exit !(n == 9 && !bad) }'
+    '/ (PUT|GET) / { n++; if ($0 ~ / (PUT|GET) +0\.0 / || $0 ~ /failed/) bad = 1 } END { exit !(n == 11 && !bad) }'
 BENCH_DURATION=1s BENCH_ROUNDS=1 timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gateway" 2>&1
 # Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ...
 figures_ok gateway_bench "$OUT/gateway" \

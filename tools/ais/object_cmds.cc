@@ -1,4 +1,5 @@
-// Object commands: ls, put, get, rm, head, mv (under `ais object` and as top-level shortcuts).
+// Object commands: ls, put, get, rm, head, mv (under `ais object` and as top-level shortcuts; cp
+// and promote have files of their own).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -744,7 +745,8 @@ void addMv(CLI::App& parent, Cli& cli) {
 }  // namespace
 
 void addObjectCommands(CLI::App& app, Cli& cli) {
-  auto* object = app.add_subcommand("object", "Object commands: put, get, ls, rm, head, mv");
+  auto* object = app.add_subcommand(
+      "object", "Object commands: put, get, ls, rm, head (show), mv, cp, promote");
   object->require_subcommand(1);
   addPut(*object, cli);
   addGet(*object, cli);

@@ -1316,8 +1316,9 @@ kj::Promise<Result<store::Lom>> ObjectService::rename(ObjectRef ref, std::string
   ref.localOnly = false;
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   return renameHere(ref, to, custom).then([this, ref, to, custom](Out renamed) mutable {
-    return orFetched(ref, kj::mv(renamed),
-                     [this, ref, to, custom]() mutable { return renameHere(ref, to, custom); });
+    return orFetched<store::Lom>(ref, kj::mv(renamed), [this, ref, to, custom]() mutable {
+      return renameHere(ref, to, custom);
+    });
   });
 }
 
@@ -1343,18 +1344,6 @@ kj::Promise<Status> ObjectService::fetchHeld(const ObjectRef& ref) {
                         what + " is on its way to " + ctx_.cfg.id + " (its owner) from " +
                             holderId + ", which could not move it now: " + moved.toString());
         });
-  });
-}
-
-kj::Promise<Result<store::Lom>> ObjectService::orFetched(
-    const ObjectRef& ref, Result<store::Lom> first,
-    kj::Function<kj::Promise<Result<store::Lom>>()> again) {
-  if (first.code() != Code::kObjectNotFound || ref.localOnly) return kj::mv(first);
-  return fetchHeld(ref).then([first = kj::mv(first), again = kj::mv(again)](
-                                 Status st) mutable -> kj::Promise<Result<store::Lom>> {
-    if (st.ok()) return again();
-    if (st.code() == Code::kObjectNotFound) return kj::mv(first);
-    return Result<store::Lom>(st);
   });
 }
 
@@ -1472,9 +1461,10 @@ kj::Promise<Result<store::Lom>> ObjectService::setCustom(
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, checkRouted(ref));
   return setCustomHere(ref, incoming, merge, counters)
       .then([this, ref, incoming, merge, counters](Result<store::Lom> lom) mutable {
-        return orFetched(ref, kj::mv(lom), [this, ref, incoming, merge, counters]() mutable {
-          return setCustomHere(ref, incoming, merge, counters);
-        });
+        return orFetched<store::Lom>(ref, kj::mv(lom),
+                                     [this, ref, incoming, merge, counters]() mutable {
+                                       return setCustomHere(ref, incoming, merge, counters);
+                                     });
       });
 }
 
@@ -1505,14 +1495,9 @@ kj::Promise<Result<store::Lom>> ObjectService::copy(
   AIS_RETURN_PROMISE_IF_ERROR(store::Lom, meta::validateObjectName(dstName));
   // (The source fetched first if it has not reached this target, its owner, yet.)
   return openOnDisk(ref.bucket, ref.name)
-      .then([this, ref](Result<ReaderPtr> reader) -> kj::Promise<Result<ReaderPtr>> {
-        if (reader.code() != Code::kObjectNotFound) return kj::mv(reader);
-        return fetchHeld(ref).then([this, ref, reader = kj::mv(reader)](
-                                       Status st) mutable -> kj::Promise<Result<ReaderPtr>> {
-          if (st.ok()) return openOnDisk(ref.bucket, ref.name);
-          if (st.code() == Code::kObjectNotFound) return kj::mv(reader);
-          return Result<ReaderPtr>(st);
-        });
+      .then([this, ref](Result<ReaderPtr> reader) {
+        return orFetched<ReaderPtr>(ref, kj::mv(reader),
+                                    [this, ref] { return openOnDisk(ref.bucket, ref.name); });
       })
       .then([this, ref, dstBucket, dstName, replaced = std::move(replaced), dstIfAbsent,
              dstIfVersion](Result<ReaderPtr> reader) mutable -> kj::Promise<Result<store::Lom>> {

@@ -302,8 +302,17 @@ class ObjectService final : private kj::TaskSet::ErrorHandler {
   kj::Promise<void> handOffRound();
   // `first`, an operation's answer on ref's object here; if ObjectNotFound and the object was
   // fetched (fetchHeld), `again`'s answer instead.
-  kj::Promise<Result<store::Lom>> orFetched(const ObjectRef& ref, Result<store::Lom> first,
-                                            kj::Function<kj::Promise<Result<store::Lom>>()> again);
+  template <class T>
+  kj::Promise<Result<T>> orFetched(const ObjectRef& ref, Result<T> first,
+                                   kj::Function<kj::Promise<Result<T>>()> again) {
+    if (first.code() != Code::kObjectNotFound || ref.localOnly) return kj::mv(first);
+    return fetchHeld(ref).then([first = kj::mv(first), again = kj::mv(again)](
+                                   Status st) mutable -> kj::Promise<Result<T>> {
+      if (st.ok()) return again();
+      if (st.code() == Code::kObjectNotFound) return kj::mv(first);
+      return Result<T>(st);
+    });
+  }
   kj::Promise<Result<store::Lom>> setCustomHere(const ObjectRef& ref,
                                                 std::map<std::string, std::string> incoming,
                                                 bool merge,

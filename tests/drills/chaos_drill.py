@@ -2,14 +2,16 @@
 """Chaos drill on a running playground: writers overwrite and delete a set of names while
 targets are killed and restarted (with --maintenance, also put in and out of maintenance; with
 --hang, also stopped for seconds and resumed; with --mountpaths, a mountpath disabled and enabled
-again; with --membership, a target added or an added one decommissioned); at the end every name must hold what its last
-acknowledged write left, or be absent after an acknowledged delete. A request that failed
-leaves its name in either state (it may or may not have taken effect). Not part of `tools/dev test` (it is random and takes minutes): run by hand,
+again; with --membership, a target added or an added one decommissioned); at the end every
+name must hold what its last acknowledged write left, or be absent after an acknowledged delete.
+A request that failed leaves its name in either state (it may or may not have taken effect).
+Not part of `tools/dev test` (it is random and takes minutes): run by hand,
 
   eval "$(tools/dev env)"
   tests/drills/chaos_drill.py --s3 BUCKET [--multipart] [--maintenance] [--hang] [--mountpaths]
-                              [--seconds 60]
-  tests/drills/chaos_drill.py --mount "$AIS_MOUNT/BUCKET" [--maintenance] [--hang]
+                              [--membership] [--seconds 60]
+  tests/drills/chaos_drill.py --mount "$AIS_MOUNT/BUCKET" [--maintenance] [--hang] [--mountpaths]
+                              [--membership]
 
 Prints the operations done and failed, then `bad N`: the names in a state no acknowledged
 history explains, and the names the listing shows twice, leaves out although they read back, or

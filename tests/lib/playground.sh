@@ -106,14 +106,33 @@ mount_fs() {
   fi
 }
 
-# unmount_fs: unmounts $MNT and waits until the kernel let go (the daemon exits then), so that
-# the next mount starts clean.
+# unmount_fs: unmounts $MNT and waits until the kernel let go and the daemon exited: after the
+# kernel's unmount, aisfs still stores what it deferred (links made in the last 50 ms, dirty
+# files) before it exits, so a remount or another client sees them only after that.
 unmount_fs() {
+  local -a daemons
+  mapfile -t daemons < <(aisfs_pids_of "$MNT")
   fusermount3 -u "$MNT" || return 1
-  for _ in $(seq 1 50); do
-    mountpoint -q "$MNT" || return 0
+  for _ in $(seq 1 300); do
+    if ! mountpoint -q "$MNT" && ! pids_alive "${daemons[@]}"; then return 0; fi
     sleep 0.1
   done
+  return 1
+}
+
+# aisfs_pids_of DIR: the aisfs daemons mounted at DIR (their last argument).
+aisfs_pids_of() {
+  local p
+  for p in $(pgrep -x aisfs); do
+    [[ $(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | tail -n 1) == "$1" ]] && echo "$p"
+  done
+  return 0
+}
+
+# pids_alive PID...: true while any of them runs.
+pids_alive() {
+  local p
+  for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done
   return 1
 }
 

@@ -55,9 +55,9 @@ run_built protection_bench --threads 2 --seconds 0.3 --sizes small &&
   figures_ok protection_bench "$OUT/protection_bench" \
     '/ (PUT|GET) / { n++; if ($0 ~ / (PUT|GET) +0\.0 / || $0 ~ /failed/) bad = 1 } END { exit !(n == 11 && !bad) }'
 BENCH_DURATION=1s BENCH_ROUNDS=1 timeout 600 "$REPO/tests/bench/gateway_bench.sh" >"$OUT/gateway" 2>&1
-# Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ...
+# Rows: | 1m | nginx req/s | ... | proxy gw req/s | ... | owner gw req/s | ... | nginx relay req/s | ratio |
 figures_ok gateway_bench "$OUT/gateway" \
-  -F'|' '$2 ~ /^ (1m|16k) $/ { n++; if (!($3 > 0 && $5 > 0 && $8 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
+  -F'|' '$2 ~ /^ (1m|16k) $/ { n++; if (!($3 > 0 && $5 > 0 && $8 > 0 && $11 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'
 # Rows: | presigned SigV4 (verified) | req/s | µs/request |, the same anonymous
 figures_ok gateway_bench_sigv4 "$OUT/gateway" \
   -F'|' '$2 ~ /presigned SigV4|anonymous/ { n++; if (!($3 > 0 && $4 > 0)) bad = 1 } END { exit !(n == 2 && !bad) }'

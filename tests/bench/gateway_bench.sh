@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # HTTP gateway throughput next to nginx on the same machine. A private playground (1 proxy +
 # 3 targets, S3 keys on) holds a 1 MiB and a 16 KiB object; wrk GETs them (presigned SigV4 URLs)
-# through the proxy's gateway (bytes forwarded over the fabric) and through the owner target's
-# gateway (sendfile from the object file), and from nginx serving the same files (sendfile on).
+# through the proxy's gateway (relayed to the owner's gateway) and through the owner target's
+# gateway (sendfile from the object file), from nginx serving the same files (sendfile on), and
+# from a second nginx relaying to that one (the reference for the proxy's relay).
 # Then the cost of SigV4 verification: the owner's gateway serving the 16 KiB object (public-read)
 # to presigned GETs and to anonymous ones in the same run, with the owner target's CPU time per
 # request. Then signed 1 MiB PUTs with boto3 vs writing the same bytes to local files. Prints
@@ -12,9 +13,11 @@ set -euo pipefail
 DURATION=${BENCH_DURATION:-10s}
 # shellcheck source=tests/lib/playground.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/playground.sh"
-# 4 rpc ports at a base in 26000-26495, their gateways at base+500, nginx at base+4.
-playground gateway-bench 26000 124 4 5
+# 4 rpc ports at a base in 26000-26495, their gateways at base+500, nginx at base+4, the nginx
+# relaying to it at base+5.
+playground gateway-bench 26000 124 4 6
 NGINX_PORT=$((AIS_DEV_PORT + 4))
+NGINX_RELAY_PORT=$((AIS_DEV_PORT + 5))
 # shellcheck source=tests/bench/nginx.sh
 source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
 trap 'nginx_down; playground_cleanup' EXIT
@@ -31,6 +34,7 @@ head -c $((1 << 20)) /dev/urandom >"$WORK/www/obj-1m"
 head -c $((16 << 10)) /dev/urandom >"$WORK/www/obj-16k"
 
 nginx_up "$NGINX_PORT" "$WORK/www"
+nginx_relay_up "$NGINX_RELAY_PORT" "$NGINX_PORT"
 
 # Upload with boto3, find each object's owner target, presign GET URLs for both gateways.
 cat >"$WORK/s3.py" <<'EOF'
@@ -101,7 +105,8 @@ for n in json.load(open(sys.argv[1]))["nodes"]:
 done >"$WORK/urls"
 url() { awk -v l="$1" -v n="$2" '$1 == l && $2 == n {print $3}' "$WORK/urls"; }
 for n in obj-1m obj-16k; do  # every server must serve the same bytes
-  for u in "$(url proxy $n)" "$(url owner $n)" "http://127.0.0.1:$NGINX_PORT/$n"; do
+  for u in "$(url proxy $n)" "$(url owner $n)" "http://127.0.0.1:$NGINX_PORT/$n" \
+    "http://127.0.0.1:$NGINX_RELAY_PORT/$n"; do
     curl -sf "$u" | cmp -s - "$WORK/www/$n" || { echo "$u: wrong bytes" >&2; exit 1; }
   done
 done
@@ -123,25 +128,27 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 # This machine's speed drifts from minute to minute (a shared VM): each round measures nginx,
-# the proxy and the owner back to back, and the table shows the median of ROUNDS rounds (req/s
-# and each round's own ratio).
+# the proxy, the owner and nginx's relay back to back, and the table shows the median of ROUNDS
+# rounds (req/s and each round's own ratio to nginx).
 ROUNDS=${BENCH_ROUNDS:-3}
-echo "| GET (wrk -t2 -c16 -d$DURATION, median of $ROUNDS rounds) | nginx req/s | nginx MiB/s | proxy gw req/s | proxy gw MiB/s | ratio | owner gw req/s | owner gw MiB/s | ratio |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| GET (wrk -t2 -c16 -d$DURATION, median of $ROUNDS rounds) | nginx req/s | nginx MiB/s | proxy gw req/s | proxy gw MiB/s | ratio | owner gw req/s | owner gw MiB/s | ratio | nginx relay req/s | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for n in obj-1m obj-16k; do
   size=$(stat -c %s "$WORK/www/$n")
-  ngs="" pxs="" ows="" prs="" ors=""
+  ngs="" pxs="" ows="" nrs="" prs="" ors="" nrrs=""
   for _ in $(seq "$ROUNDS"); do
     ng=$(rps "http://127.0.0.1:$NGINX_PORT/$n")
     px=$(rps "$(url proxy $n)")
     ow=$(rps "$(url owner $n)")
-    ngs+=" $ng" pxs+=" $px" ows+=" $ow"
-    prs+=" $(ratio "$px" "$ng")" ors+=" $(ratio "$ow" "$ng")"
+    nr=$(rps "http://127.0.0.1:$NGINX_RELAY_PORT/$n")
+    ngs+=" $ng" pxs+=" $px" ows+=" $ow" nrs+=" $nr"
+    prs+=" $(ratio "$px" "$ng")" ors+=" $(ratio "$ow" "$ng")" nrrs+=" $(ratio "$nr" "$ng")"
   done
-  ng=$(median <<<"$ngs") px=$(median <<<"$pxs") ow=$(median <<<"$ows")
-  printf "| %s | %.0f | %s | %.0f | %s | %s | %.0f | %s | %s |\n" "${n#obj-}" "$ng" "$(mib "$ng" "$size")" \
-    "$px" "$(mib "$px" "$size")" "$(median <<<"$prs")" "$ow" "$(mib "$ow" "$size")" "$(median <<<"$ors")"
-  echo "  ${n#obj-} rounds: proxy ratios$prs; owner ratios$ors" >&2
+  ng=$(median <<<"$ngs") px=$(median <<<"$pxs") ow=$(median <<<"$ows") nr=$(median <<<"$nrs")
+  printf "| %s | %.0f | %s | %.0f | %s | %s | %.0f | %s | %s | %.0f | %s |\n" "${n#obj-}" "$ng" \
+    "$(mib "$ng" "$size")" "$px" "$(mib "$px" "$size")" "$(median <<<"$prs")" "$ow" \
+    "$(mib "$ow" "$size")" "$(median <<<"$ors")" "$nr" "$(median <<<"$nrrs")"
+  echo "  ${n#obj-} rounds: proxy ratios$prs; owner ratios$ors; nginx relay ratios$nrrs" >&2
 done
 
 # SigV4: the same 16 KiB GETs on the owner's gateway, presigned and anonymous, with the owner's

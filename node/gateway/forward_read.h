@@ -15,6 +15,9 @@
 namespace ais::gateway {
 
 inline constexpr uint64_t kForwardFirstPiece = 4 << 20;
+// A GET whose object was overwritten between its HEAD and its first bytes (fetchFirstPiece:
+// kVersionChanged, nothing sent yet) is served again this many times before it fails.
+inline constexpr int kReadsOfChangedObject = 5;
 
 // Which bytes are meant: the object's, or (archpath non-empty) a member's of the archive shard,
 // decoded by the owner as its format needs; offsets are then within the member.

@@ -242,22 +242,39 @@ Result<ByteSpan> rangeOf(Exchange& ex, uint64_t size) {
 
 // Sends [base + span.off, +span.len) of the object at info->version (base: a member's offset in
 // its shard, which then sends no checksum headers): from this node's own copy when it has it, else
-// forwarded from the owner; every byte verified before it leaves.
-void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
+// forwarded from the owner; every byte verified before it leaves. False, with nothing sent, if
+// `orChanged` and the object is another version by now (overwritten since its HEAD, or a
+// catching-up owner's newer copy found meanwhile): the caller asks again.
+bool sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
                const std::string& name, const ObjectInfo& objectInfo, const ByteSpan& span,
-               uint64_t base = 0) {
+               uint64_t base = 0, bool orChanged = false) {
   const ObjectInfo* info = &objectInfo;
   uint64_t off = base + span.off, len = span.len;
   unsigned status = span.status;
   std::optional<LocalObject> local;
   bool verified = false;
+  ObjectInfo opened;
   if (gw.readsOwnCopy(bucket, name)) {
     auto rd = openLocal(gw, ex, bucket, name);
     // With EC, a damaged copy is restored by the owner's fabric GET below.
     bool ec = c->ecEnabled(bucket);
     if (!rd.ok() && rd.code() == Code::kObjectCorrupted && !ec) {
       countFailedGet(gw, bucket, rd.status());
-      return sendError(ex, rd.status());
+      sendError(ex, rd.status());
+      return true;
+    }
+    if (rd.ok() && orChanged && base == 0 &&
+        (rd->reader->lom().version != info->version ||
+         rd->reader->lom().checksum != info->checksum)) {
+      // Overwritten since the HEAD: the copy opened is the newest, its LOM and bytes one version.
+      opened = node::infoFromLom(rd->reader->lom(), info->targetId);  // (the same node)
+      auto again = rangeOf(ex, opened.size);
+      if (!again.ok()) {
+        sendError(ex, again.status());
+        return true;
+      }
+      info = &opened;
+      off = again->off, len = again->len, status = again->status;
     }
     if (rd.ok() && rd->reader->lom().version == info->version &&
         rd->reader->lom().checksum == info->checksum) {
@@ -265,7 +282,8 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
       Status st = verifyBeforeStatus(gw, ex, *local, off, len);
       if (!st.ok() && (st.code() != Code::kObjectCorrupted || !ec)) {
         countFailedGet(gw, bucket, st);
-        return sendError(ex, st);
+        sendError(ex, st);
+        return true;
       }
       if (!st.ok()) local.reset();
       verified = len <= kVerifyBeforeStatus;
@@ -276,7 +294,11 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   std::string first;
   if (!local && len > 0) {
     auto got = fetchFirstPiece(*c, bucket, name, off, len, {info->version, info->checksum});
-    if (!got.ok()) return sendError(ex, got.status());
+    if (!got.ok() && orChanged && got.code() == Code::kVersionChanged) return false;
+    if (!got.ok()) {
+      sendError(ex, got.status());
+      return true;
+    }
     first = std::move(*got);
   }
   ex.responseHeaders().set(http::field::content_type, "application/octet-stream");
@@ -285,9 +307,13 @@ void sendBytes(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   } else {
     ex.responseHeaders().set("ais-version", std::to_string(info->version));  // (of the shard)
   }
-  if (!ex.beginResponse(status, len).ok()) return;
-  if (local) return sendVerified(gw, ex, *local, off, len, verified);
+  if (!ex.beginResponse(status, len).ok()) return true;
+  if (local) {
+    sendVerified(gw, ex, *local, off, len, verified);
+    return true;
+  }
   sendForwarded(ex, *c, bucket, name, off, len, {info->version, info->checksum}, first);
+  return true;
 }
 
 json memberJson(const ArchiveMember& m) {
@@ -326,8 +352,10 @@ void getMember(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
   }
   auto span = rangeOf(ex, m.size);
   if (!span.ok()) return sendError(ex, span.status());
-  if (listing->format == "tar")
-    return sendBytes(gw, ex, c, bucket, name, listing->shard, *span, m.offset);
+  if (listing->format == "tar") {
+    sendBytes(gw, ex, c, bucket, name, listing->shard, *span, m.offset);
+    return;
+  }
   Within within{archpath, mime};
   std::string first;
   if (span->len > 0) {
@@ -352,11 +380,16 @@ void objects(Gateway& gw, Exchange& ex, Client* c, const std::string& bucket,
         return archpath->empty() ? archiveListing(ex, *c, bucket, name, mime)
                                  : getMember(gw, ex, c, bucket, name, *archpath, mime);
       }
-      auto info = gw.head(*c, bucket, name);
-      if (!info.ok()) return sendError(ex, info.status());
-      auto span = rangeOf(ex, info->size);
-      if (!span.ok()) return sendError(ex, span.status());
-      return sendBytes(gw, ex, c, bucket, name, *info, *span);
+      // HEAD, then the bytes of that version: asked again (kReadsOfChangedObject
+      // times at most) if it changed between.
+      for (int attempt = 0;; ++attempt) {
+        auto info = gw.head(*c, bucket, name);
+        if (!info.ok()) return sendError(ex, info.status());
+        auto span = rangeOf(ex, info->size);
+        if (!span.ok()) return sendError(ex, span.status());
+        if (sendBytes(gw, ex, c, bucket, name, *info, *span, 0, attempt < kReadsOfChangedObject))
+          return;
+      }
     }
     case http::verb::head: {
       auto info = gw.head(*c, bucket, name);

@@ -331,8 +331,10 @@ namespace {
 // GET or HEAD of bucket/key (the object, or a version kept in the versions bucket); bucket's
 // ACLs decide. wantVid (non-null): the version asked for by id, found there a moment ago: if the
 // object is another version by now, that one was kept meanwhile and is served from there.
+// attempt: a ranged read from another owner whose object was overwritten between its HEAD and
+// its first bytes is served again (kReadsOfChangedObject times at most), not failed.
 void serveObject(S3Request& r, const std::string& bucket, const std::string& key,
-                 const std::string* wantVid) {
+                 const std::string* wantVid, int attempt = 0) {
   Client* c = r.client();
   if (!c) return;
   // The co-located owner serves from its own disk: one open gives the LOM and the bytes.
@@ -419,6 +421,11 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
     // A ranged GET from another owner: its first piece arrives verified before the status line.
     auto got =
         fetchFirstPiece(*c, bucket, key, span->offset, span->length, {info.version, info.checksum});
+    if (!got.ok() && got.code() == Code::kVersionChanged && !wantVid &&
+        attempt < kReadsOfChangedObject) {
+      r.ex.responseHeaders().erase("x-amz-mp-parts-count");  // (of the version read before)
+      return serveObject(r, bucket, key, wantVid, attempt + 1);
+    }
     if (!got.ok()) return r.fail(got.status());
     first = std::move(*got);
   }

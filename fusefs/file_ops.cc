@@ -25,6 +25,13 @@ ErrOr<std::unique_ptr<FileHandle>> Fs::doOpen(fuse_ino_t ino, int flags, bool& k
     uint64_t sizeBefore = inode->info.size;
     Status st = inode->kind == Kind::kMember ? refreshLocked(*inode, false)
                                              : refreshForOpenLocked(*inode, !writable, &bytes);
+    if (!st.ok() && st.code() == Code::kObjectNotFound && inode->kind == Kind::kFile) {
+      // Removed by another client since the kernel looked the name up: the cached listing
+      // goes, and ESTALE makes the kernel look the name up again (LOOKUP_REVAL), then fail
+      // with ENOENT or, with O_CREAT (`echo x > f`), create the file, as on a local filesystem.
+      dirs_.invalidate(inode->bucket(), parentPrefix(inode->name()));
+      return Errno{ESTALE};
+    }
     if (!st.ok()) return errnoOf(st);
     uint64_t tag = cacheTag(inode->info);
     keepCache = inode->pageCacheValid && inode->pageCacheVersion == tag;

@@ -4,8 +4,9 @@
 # TTL (a mount with --attr-ttl 60 reads a file, another mount or the CLI overwrites it with the
 # same size, a larger and a smaller one; the next open reads the new bytes, no waiting), also for
 # a large file read at random offsets through the block cache, and an open of a file removed
-# elsewhere fails; an open of a small file reads it in that one round trip (a GET, no HEAD), and
-# a re-read after the kernel dropped its pages comes from the block cache. A descriptor that read
+# elsewhere fails (ENOENT) unless it creates (O_CREAT: a shell's `>`, `>>` make it again); an
+# open of a small file reads it in that one round trip (a GET, no HEAD), and a re-read after the
+# kernel dropped its pages comes from the block cache. A descriptor that read
 # part of a 32 MiB file replaced elsewhere never gets the new bytes spliced in (old bytes or
 # ESTALE; the mount's reads are pinned to the version's checksum), one that read nothing yet
 # reads the new version. Names: on a mount with the default TTLs, a file removed, renamed or created on
@@ -88,6 +89,22 @@ rm -f "$W/splice" "$WORK/splice1" "$WORK/splice2"
 # Removed elsewhere: R still has the name cached (60 s) but its open asks the cluster.
 rm "$W/f"
 if cat "$R/f" >/dev/null 2>"$WORK/gone.err"; then fail cto_open_removed "read a removed file"; elif grep -q "No such file" "$WORK/gone.err"; then pass cto_open_removed; else fail cto_open_removed "$(cat "$WORK/gone.err")"; fi
+# ... and written anew from R by a shell's `>` and `>>` (O_CREAT): the file is made again (the
+# open answers ESTALE, the kernel looks the name up again and creates it), as on ext4.
+check cto_recreate_removed bash -c "echo again >'$R/f'"
+check cto_recreated test "$(ais get "ais://$B/f" - 2>/dev/null)" = again
+ais object rm "ais://$B/f" >/dev/null || fail rm_cli
+check cto_append_to_removed bash -c "echo more >>'$R/f'"
+check cto_appended_is_new test "$(ais get "ais://$B/f" - 2>/dev/null)" = more
+ais object rm "ais://$B/f" >/dev/null || fail rm_cli
+check cto_write_removed_without_creat /usr/bin/python3 -c "
+import errno, os
+try:
+    os.open('$R/f', os.O_WRONLY)
+except OSError as e:
+    assert e.errno == errno.ENOENT, e
+else:
+    raise SystemExit('opened a removed file')"
 
 # ---- names seen from a mount with the default TTLs (1 s) ----
 # ms_until CMD...: milliseconds until CMD succeeds (polled every 50 ms, up to 5 s; 99999: never)

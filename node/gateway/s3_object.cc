@@ -121,6 +121,21 @@ bool preconditionsAnswered(S3Request& r, const ObjectInfo& info) {
   return false;
 }
 
+// A Content-Encoding list without aws-chunked, which is transport framing, not the object's
+// encoding ("gzip, aws-chunked" is stored as "gzip"; "aws-chunked" alone as none).
+std::string withoutAwsChunked(std::string_view encodings) {
+  std::string out;
+  while (!encodings.empty()) {
+    size_t comma = encodings.find(',');
+    std::string_view one = asciiTrim(encodings.substr(0, comma));
+    encodings.remove_prefix(comma == std::string_view::npos ? encodings.size() : comma + 1);
+    if (one.empty() || asciiLower(one) == "aws-chunked") continue;
+    if (!out.empty()) out += ", ";
+    out += one;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex) {
@@ -133,8 +148,9 @@ std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex) {
       continue;
     }
     for (std::string_view kept : kKeptHeaders) {
-      // aws-chunked is transport framing, not the object's encoding.
-      if (name == kept && !(name == "content-encoding" && value == "aws-chunked")) m[name] = value;
+      if (name != kept) continue;
+      if (name == "content-encoding") value = withoutAwsChunked(value);
+      if (!value.empty()) m[name] = value;
     }
   }
   return m;

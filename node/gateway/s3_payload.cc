@@ -21,7 +21,12 @@ constexpr size_t kMaxLine = 4096;
 PayloadReader::PayloadReader(Exchange& ex, const S3Auth& auth) : ex_(ex), auth_(auth) {
   const std::string& ph = auth.payloadHash;
   std::string_view enc = ex.header(http::field::content_encoding);
-  if (ph.rfind("STREAMING-", 0) == 0 || enc.find("aws-chunked") != std::string_view::npos) {
+  // The payload hash says whether the body is chunk-framed, as S3 decides it; aws-chunked in
+  // Content-Encoding alone is framing only with the decoded length beside it (a plain body
+  // sent with "Content-Encoding: gzip, aws-chunked" and its own SHA-256 is not framed).
+  bool framedByEncoding = enc.find("aws-chunked") != std::string_view::npos &&
+                          !ex.header("x-amz-decoded-content-length").empty() && !isHex64(ph);
+  if (ph.rfind("STREAMING-", 0) == 0 || framedByEncoding) {
     chunked_ = true;
     signedChunks_ = ph == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" ||
                     ph == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";

@@ -102,6 +102,16 @@ got = preflight("/web/page", None, "GET")
 check("preflight without Origin: 400", got[0] == 400, got)
 st, data, _ = req(gw, "OPTIONS", "/web/page", headers={"Origin": "http://a.example"})
 check("preflight without Access-Control-Request-Method: 400", st == 400, (st, data[:200]))
+# A preflight of a presigned URL (its query carries the GET's signature) is a preflight all the
+# same: never checked as a signed request.
+signed = urllib.parse.urlsplit(
+    s3.generate_presigned_url("get_object", Params={"Bucket": "web", "Key": "page"}))
+st, data, _ = req(gw, "OPTIONS", signed.path + "?" + signed.query)
+check("preflight of a presigned URL without Origin: 400", st == 400, (st, data[:200]))
+st, data, resp = req(gw, "OPTIONS", signed.path + "?" + signed.query,
+                     headers={"Origin": "http://any.origin", "Access-Control-Request-Method": "GET"})
+check("preflight of a presigned URL: 200 '*'",
+      st == 200 and resp.getheader("Access-Control-Allow-Origin") == "*", (st, data[:200]))
 got = preflight("/nosuchbucket/x", "http://a.example", "GET")
 check("preflight on a missing bucket: 404", got[0] == 404, got)
 got = preflight("/web/page", "http://any.origin", "GET", via=target_gw)

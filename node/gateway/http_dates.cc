@@ -8,8 +8,12 @@ namespace ais::gateway {
 std::time_t parseHttpDate(std::string_view s) {
   std::tm tm{};
   std::string str(s);
-  const char* end = strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return -1;
+  const char* end = strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S ", &tm);
+  // GMT, as RFC 9110 writes it, or the UTC offset RFC 2822 mail dates use (Python's formatdate)
+  if (!end || (std::strcmp(end, "GMT") != 0 && std::strcmp(end, "UTC") != 0 &&
+               std::strcmp(end, "-0000") != 0 && std::strcmp(end, "+0000") != 0)) {
+    return -1;
+  }
   std::time_t t = timegm(&tm);
   return t < 0 ? -1 : t;
 }

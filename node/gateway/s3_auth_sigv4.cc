@@ -6,6 +6,7 @@
 
 #include "common/ascii.h"
 #include "common/digest.h"
+#include "node/gateway/http_dates.h"
 
 namespace ais::gateway {
 
@@ -213,6 +214,17 @@ std::variant<S3Auth, S3Error> verifySigV4(const Exchange& ex, std::string_view r
     if (auto* e = std::get_if<S3Error>(&r)) return *e;
     p = std::get<Parsed>(r);
     p.amzDate = ex.header("x-amz-date");
+    if (p.amzDate.empty()) {
+      // Without X-Amz-Date, SigV4 takes the Date header's time (botocore sends that when the
+      // caller sets Date); the string to sign has it in the basic ISO 8601 form.
+      std::time_t t = parseHttpDate(asciiTrim(ex.header(http::field::date)));
+      if (t >= 0) {
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[20];
+        p.amzDate.assign(buf, std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm));
+      }
+    }
     if (ctx.payloadHash.empty()) {
       return s3Error("InvalidRequest", "missing x-amz-content-sha256");
     }

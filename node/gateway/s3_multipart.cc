@@ -212,6 +212,7 @@ void createMultipart(S3Request& r) {
   }
   opts.custom["key"] = r.key;
   opts.custom["initiated"] = std::to_string(unixNowNs());
+  if (!r.auth.user.empty()) opts.custom["initiator"] = r.auth.user;
   auto rec = c->put(kHidden, uploadRecord(r.bucket, id), "", opts);
   if (!rec.ok()) return r.fail(rec.status());
   XmlWriter x;
@@ -504,14 +505,14 @@ void listMultipartUploads(S3Request& r) {
   auto recs = listAll(c, r.bucket + "/u/");
   if (!recs.ok()) return r.fail(recs.status());
   std::string prefix = r.param("prefix");
-  XmlWriter x;
-  x.root("ListMultipartUploadsResult");
-  x.leaf("Bucket", r.bucket);
-  x.leaf("KeyMarker", "");
-  x.leaf("UploadIdMarker", "");
-  x.leaf("Prefix", prefix);
-  x.leaf("MaxUploads", "1000");
-  x.leaf("IsTruncated", "false");
+  std::string bucketOwnerName(kS3Owner);
+  if (auto props = findBucket(r, r.bucket)) bucketOwnerName = bucketOwner(*props);
+  // S3's order: by key, then by when each upload began; each with who began it.
+  struct Upload {
+    std::string key, id, initiator;
+    int64_t initiated = 0;
+  };
+  std::vector<Upload> uploads;
   for (auto& rec : *recs) {
     // A record's custom holds the key; listing should return it with the entry.
     ObjectInfo h = rec;
@@ -522,10 +523,29 @@ void listMultipartUploads(S3Request& r) {
     }
     const std::string& key = h.custom["key"];
     if (key.rfind(prefix, 0) != 0) continue;
+    auto who = h.custom.find("initiator");
+    uploads.push_back({key, rec.name.substr(rec.name.rfind('/') + 1),
+                       who == h.custom.end() ? bucketOwnerName : who->second,
+                       std::atoll(h.custom["initiated"].c_str())});
+  }
+  std::sort(uploads.begin(), uploads.end(), [](const Upload& a, const Upload& b) {
+    return a.key != b.key ? a.key < b.key : a.initiated < b.initiated;
+  });
+  XmlWriter x;
+  x.root("ListMultipartUploadsResult");
+  x.leaf("Bucket", r.bucket);
+  x.leaf("KeyMarker", "");
+  x.leaf("UploadIdMarker", "");
+  x.leaf("Prefix", prefix);
+  x.leaf("MaxUploads", "1000");
+  x.leaf("IsTruncated", "false");
+  for (const Upload& u : uploads) {
     x.open("Upload");
-    x.leaf("Key", key);
-    x.leaf("UploadId", rec.name.substr(rec.name.rfind('/') + 1));
-    x.leaf("Initiated", isoDate(std::atoll(h.custom["initiated"].c_str())));
+    x.leaf("Key", u.key);
+    x.leaf("UploadId", u.id);
+    x.user("Initiator", u.initiator);
+    x.user("Owner", u.initiator);
+    x.leaf("Initiated", isoDate(u.initiated));
     x.leaf("StorageClass", "STANDARD");
     x.close("Upload");
   }

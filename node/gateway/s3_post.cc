@@ -469,7 +469,7 @@ void postObject(S3Request& r) {
   std::string status = form.get("success_action_status");
   if (status == "201") {
     XmlWriter x;
-    x.root("PostResponse");
+    x.open("PostResponse");  // (S3's has no namespace: clients find Key without one)
     x.leaf("Location", location);
     x.leaf("Bucket", r.bucket);
     x.leaf("Key", key);

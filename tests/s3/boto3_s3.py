@@ -81,6 +81,16 @@ def multipart():
     up = s3.create_multipart_upload(Bucket=B, Key="mp.bin", ContentType="x/mp")
     uid = up["UploadId"]
     expect(any(u["UploadId"] == uid for u in s3.list_multipart_uploads(Bucket=B).get("Uploads", [])), "listed")
+    # Listed by key, then by when each began, each with its Initiator and Owner (rclone and
+    # awscli read these to clean up).
+    others = [s3.create_multipart_upload(Bucket=B, Key=k)["UploadId"] for k in ("mp.b", "mp.a", "mp.b")]
+    listed = s3.list_multipart_uploads(Bucket=B)["Uploads"]
+    expect([(u["Key"], u["UploadId"]) for u in listed] ==
+           [("mp.a", others[1]), ("mp.b", others[0]), ("mp.b", others[2]), ("mp.bin", uid)],
+           "uploads by key, then by start: %s" % [(u["Key"], u["UploadId"]) for u in listed])
+    expect(all(u["Initiator"]["ID"] and u["Owner"]["ID"] for u in listed), "initiator and owner")
+    for k, other in zip(("mp.b", "mp.a", "mp.b"), others):
+        s3.abort_multipart_upload(Bucket=B, Key=k, UploadId=other)
     e1 = s3.upload_part(Bucket=B, Key="mp.bin", UploadId=uid, PartNumber=1, Body=part)["ETag"]
     e2 = s3.upload_part_copy(Bucket=B, Key="mp.bin", UploadId=uid, PartNumber=2,
                              CopySource={"Bucket": B, "Key": "a/b.bin"},

@@ -72,6 +72,9 @@ p201 = s3.generate_presigned_post("forms", "k201", Fields={"success_action_statu
 st, data, _ = post("forms", p201["fields"], b"created")
 check("success_action_status 201: a PostResponse", st == 201 and b"<Key>k201</Key>" in data and b"<ETag>" in data,
       (st, data[:300]))
+import xml.etree.ElementTree as ET
+check("... without a namespace, as S3's (a client's find('Key') gets it)",
+      st == 201 and ET.fromstring(data).find("Key") is not None, data[:300])
 redirect = "http://app.example/done"
 p303 = s3.generate_presigned_post("forms", "k303", Fields={"success_action_redirect": redirect},
                                   Conditions=[{"success_action_redirect": redirect}])

@@ -86,25 +86,35 @@ def request(method, key, body_chunks, tamper=None):
     return resp.status, payload
 
 
-def get(key):
-    """A SigV4-signed GET of the object (UNSIGNED-PAYLOAD)."""
-    now = datetime.datetime.utcnow()
+def signed(method, key, body=b"", extra=None, date_header=False):
+    """A SigV4-signed request of the object with a plain body (its SHA-256 signed; a GET's:
+    UNSIGNED-PAYLOAD), timed by X-Amz-Date or, with date_header, by the Date header alone."""
+    now = datetime.datetime.utcnow().replace(microsecond=0)
     amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     scope = f"{day}/{region}/{service}/aws4_request"
     path = f"/{bucket}/{urllib.parse.quote(key)}"
-    h = {"host": host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": amz_date}
-    signed = sorted(h)
-    canonical = "\n".join(["GET", path, "", "".join(f"{k}:{h[k]}\n" for k in signed),
-                           ";".join(signed), "UNSIGNED-PAYLOAD"])
+    payload = "UNSIGNED-PAYLOAD" if method == "GET" else hashlib.sha256(body).hexdigest()
+    h = {"host": host, "x-amz-content-sha256": payload, **(extra or {})}
+    if date_header:
+        h["date"] = email.utils.formatdate(now.replace(tzinfo=datetime.timezone.utc).timestamp())
+    else:
+        h["x-amz-date"] = amz_date
+    names = sorted(h)
+    canonical = "\n".join([method, path, "", "".join(f"{k}:{h[k]}\n" for k in names),
+                           ";".join(names), payload])
     sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
                      hashlib.sha256(canonical.encode()).hexdigest()])
     sig = hmac.new(signing_key(day), sts.encode(), hashlib.sha256).hexdigest()
     h["authorization"] = (f"AWS4-HMAC-SHA256 Credential={access}/{scope}, "
-                          f"SignedHeaders={';'.join(signed)}, Signature={sig}")
+                          f"SignedHeaders={';'.join(names)}, Signature={sig}")
     conn = http.client.HTTPConnection(host, timeout=30)
-    conn.request("GET", path, headers=h)
+    conn.request(method, path, body=body or None, headers=h)
     resp = conn.getresponse()
     return resp.status, resp.read()
+
+
+def get(key):
+    return signed("GET", key)
 
 
 chunks = [os.urandom(64 * 1024), os.urandom(64 * 1024), os.urandom(12345)]
@@ -120,36 +130,13 @@ report("nothing stored for tampered data", get("chunked/bad-data")[0] == 404)
 status, body = request("PUT", "chunked/bad-sig", chunks, tamper="sig")
 report("wrong chunk signature refused", status == 403 and b"SignatureDoesNotMatch" in body)
 report("nothing stored for a wrong chunk signature", get("chunked/bad-sig")[0] == 404)
+
 # SigV4 timed by the Date header (no X-Amz-Date: botocore's signer sends that when the caller
 # sets Date; the string to sign has the time in basic ISO 8601), and an empty Content-MD5 (400).
-def plain_put(key, body, extra, date_header):
-    now = datetime.datetime.utcnow().replace(microsecond=0)
-    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-    scope = f"{day}/{region}/{service}/aws4_request"
-    path = f"/{bucket}/{urllib.parse.quote(key)}"
-    h = {"host": host, "x-amz-content-sha256": hashlib.sha256(body).hexdigest(), **extra}
-    if date_header:
-        h["date"] = email.utils.formatdate(now.replace(tzinfo=datetime.timezone.utc).timestamp())
-    else:
-        h["x-amz-date"] = amz_date
-    signed = sorted(h)
-    canonical = "\n".join(["PUT", path, "", "".join(f"{k}:{h[k]}\n" for k in signed),
-                           ";".join(signed), h["x-amz-content-sha256"]])
-    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
-                     hashlib.sha256(canonical.encode()).hexdigest()])
-    sig = hmac.new(signing_key(day), sts.encode(), hashlib.sha256).hexdigest()
-    h["authorization"] = (f"AWS4-HMAC-SHA256 Credential={access}/{scope}, "
-                          f"SignedHeaders={';'.join(signed)}, Signature={sig}")
-    conn = http.client.HTTPConnection(host, timeout=30)
-    conn.request("PUT", path, body=body, headers=h)
-    resp = conn.getresponse()
-    return resp.status, resp.read()
-
-
-st, body = plain_put("dated", b"by date", {}, date_header=True)
+st, body = signed("PUT", "dated", b"by date", date_header=True)
 report("SigV4 timed by the Date header (no X-Amz-Date) accepted", st == 200, (st, body[:200]))
 report("... and stored", get("dated") == (200, b"by date"))
-st, body = plain_put("md5-empty", b"abc", {"content-md5": ""}, date_header=False)
+st, body = signed("PUT", "md5-empty", b"abc", {"content-md5": ""})
 report("an empty Content-MD5: 400 InvalidDigest", st == 400 and b"InvalidDigest" in body,
        (st, body[:200]))
 

@@ -77,6 +77,13 @@ if ais bucket props show $M --json >"$WORK/mprops.json" &&
 else
   fail bucket_mirror_props "$(head -c 300 "$WORK/mprops.json")"
 fi
+# AIStore's `props show BUCKET SECTION`: that section only; an unknown one is an error.
+out=$(ais bucket props show $M mirror 2>&1)
+[[ $(grep -c '^mirror\.' <<<"$out") == 2 && $(grep -vc '^mirror\.\|^PROPERTY' <<<"$out") == 0 ]] &&
+  pass bucket_props_section || fail bucket_props_section "$out"
+[[ $(ais bucket props show $M mirror.copies --json 2>&1 | tr -d ' \n') == '{"mirror":{"copies":2}}' ]] &&
+  pass bucket_props_one_json || fail bucket_props_one_json "$(ais bucket props show $M mirror.copies --json 2>&1)"
+expect_rc bucket_props_unknown_section 5 ais bucket props show $M nosuch
 head -c 300000 /dev/urandom >"$WORK/mirrored.bin"
 check bucket_mirror_put ais put "$WORK/mirrored.bin" $M/m.bin
 if ais get $M/m.bin "$WORK/mirrored.out" >/dev/null 2>&1 && cmp -s "$WORK/mirrored.bin" "$WORK/mirrored.out"; then
@@ -414,6 +421,8 @@ ais bucket summary ais://cpall --json >"$WORK/sum.json"
   pass bucket_summary || fail bucket_summary "$(cat "$WORK/sum.json")"
 ais bucket summary >"$WORK/sum.txt"
 grep -Eq '^ais://cpdst +4 ' "$WORK/sum.txt" && pass bucket_summary_all || fail bucket_summary_all "$(cat "$WORK/sum.txt")"
+ais storage summary >"$WORK/ssum.txt"  # (AIStore's name for it)
+cmp -s "$WORK/sum.txt" "$WORK/ssum.txt" && pass storage_summary || fail storage_summary "$(cat "$WORK/ssum.txt")"
 # The cluster config (tools/dev's down grace: AIS_DEV_DOWN_GRACE_MS, default 120000).
 ais show config --json >"$WORK/cfg.json"
 [[ $(json_field "$WORK/cfg.json" '(d["membership.down_grace_ms"], d["version"] > 0, d["fabric.chunk_bytes"] > 0)') == "(${AIS_DEV_DOWN_GRACE_MS:-120000}, True, True)" ]] &&

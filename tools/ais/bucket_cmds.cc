@@ -80,15 +80,31 @@ int removeBuckets(Cli& cli, const std::vector<std::string>& args, bool force) {
   return rc;
 }
 
-int showProps(Cli& cli, const std::string& arg, bool json) {
+// section: AIStore's `ais bucket props show ais://B mirror`: only the properties named so or
+// under it ("mirror" shows mirror.enabled and mirror.copies); "" for all.
+int showProps(Cli& cli, const std::string& arg, bool json, const std::string& section = "") {
   auto uri = parseBucketUri(arg);
   if (!uri.ok()) return fail(uri.status());
   auto client = cli.client();
   if (!client.ok()) return fail(client.status());
   auto props = (*client)->bucketProps(uri->bucket);
   if (!props.ok()) return fail(props.status());
+  auto wanted = [&](std::string_view name) {
+    return section.empty() || name == section ||
+           (name.starts_with(section) && name[section.size()] == '.');
+  };
   if (json) {
-    std::printf("%s\n", propsJson(*props).dump(2).c_str());
+    nlohmann::json all = propsJson(*props), out = nlohmann::json::object();
+    for (auto& [k, v] : all.items()) {
+      if (wanted(k)) out[k] = v;
+      // (one property of a section: {"mirror": {"copies": 2}})
+      if (section.starts_with(k + ".") && v.is_object() && v.contains(section.substr(k.size() + 1)))
+        out[k][section.substr(k.size() + 1)] = v[section.substr(k.size() + 1)];
+    }
+    if (out.empty()) {
+      return fail(Status(Code::kInvalidArgument, "no bucket property '" + section + "'"));
+    }
+    std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
   Table t({"PROPERTY", "VALUE"});
@@ -105,7 +121,18 @@ int showProps(Cli& cli, const std::string& arg, bool json) {
   t.addRow({"s3.owner", props->owner.empty() ? "-" : props->owner});
   t.addRow({"s3.acl", props->acl.empty() ? "private" : props->acl});
   t.addRow({"s3.versioning", props->objectVersioning.empty() ? "off" : props->objectVersioning});
-  std::fputs(t.render().c_str(), stdout);
+  if (section.empty()) {
+    std::fputs(t.render().c_str(), stdout);
+    return kExitOk;
+  }
+  Table some({"PROPERTY", "VALUE"});
+  for (const auto& row : t.rows()) {
+    if (wanted(row[0])) some.addRow(row);
+  }
+  if (some.empty()) {
+    return fail(Status(Code::kInvalidArgument, "no bucket property '" + section + "'"));
+  }
+  std::fputs(some.render().c_str(), stdout);
   return kExitOk;
 }
 
@@ -273,12 +300,18 @@ void addBucketCommands(CLI::App& app, Cli& cli) {
     });
     // AIStore's `ais bucket props show ais://B`.
     auto showArg = std::make_shared<std::string>();
+    auto showSection = std::make_shared<std::string>();
     auto showJson = std::make_shared<bool>(false);
-    auto* show = props->add_subcommand("show", "Show bucket properties");
+    auto* show = props->add_subcommand("show", "Show bucket properties (all, or one section)");
     show->add_option("BUCKET", *showArg, "ais://BUCKET")->required();
+    show->add_option("PROPERTY", *showSection,
+                     "only this property or section: checksum, versioning, fsync, mirror, ec, "
+                     "created, s3, or one of theirs (mirror.copies)");
     show->add_flag("--json,-j", *showJson, "JSON output");
-    show->callback([&cli, showArg, showJson] {
-      cli.action = [&cli, showArg, showJson] { return showProps(cli, *showArg, *showJson); };
+    show->callback([&cli, showArg, showSection, showJson] {
+      cli.action = [&cli, showArg, showSection, showJson] {
+        return showProps(cli, *showArg, *showJson, *showSection);
+      };
     });
 
     // Children's callbacks run first: `props set|show` has already chosen its action.

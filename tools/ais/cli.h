@@ -28,6 +28,8 @@ struct Cli {
 
 // Shared by `ais bucket ls` and `ais ls` without a bucket.
 int listBuckets(Cli& cli, bool json, bool noHeaders);
+// `ais bucket summary [ais://B[/PREFIX]]` (and AIStore's `ais storage summary`).
+int summarize(Cli& cli, const std::string& arg, bool json, bool noHeaders);
 
 void addClusterCommands(CLI::App& app, Cli& cli);
 void addBucketCommands(CLI::App& app, Cli& cli);

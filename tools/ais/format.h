@@ -22,6 +22,7 @@ class Table {
   explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
   void addRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
   bool empty() const { return rows_.empty(); }
+  const std::vector<std::vector<std::string>>& rows() const { return rows_; }
   std::string render(bool withHeaders = true) const;
 
  private:

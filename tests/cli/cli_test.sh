@@ -101,8 +101,10 @@ ais show cluster --json >"$WORK/mcluster.json"
 meps=$(json_field "$WORK/mcluster.json" '" ".join(n["http_endpoint"] for n in d["nodes"] if n["http_endpoint"])')
 mbad=0 mreads=0 mwhat=""
 mfail() { mbad=$((mbad + 1)) mwhat+=" $1"; } # (which read went wrong, for the failure message)
+# (The byte's complement: a fixed value would leave a random file unchanged 1 time in 256.)
+mflip=$(printf '\\x%02x' $((255 - $(od -An -tu1 -j70000 -N1 "$WORK/mirrored.bin"))))
 for mfile in $(find "$AIS_DEV_DIR" -path '*/@ais/climirror/%ob/m.bin' -type f); do
-  printf '\xff' | dd of="$mfile" bs=1 seek=70000 conv=notrunc 2>/dev/null
+  printf "$mflip" | dd of="$mfile" bs=1 seek=70000 conv=notrunc 2>/dev/null
   cmp -s "$mfile" "$WORK/mirrored.bin" && mfail "flip:$mfile"  # the flip must have taken
   ais get $M/m.bin "$WORK/m.fabric" >/dev/null 2>&1 && cmp -s "$WORK/m.fabric" "$WORK/mirrored.bin" || mfail fabric
   [[ $(ais get $M/m.bin - --offset 65000 --length 10000 2>/dev/null | od -An -tx1 | tr -d ' \n') == \
@@ -219,6 +221,13 @@ if [[ $(head -n 1 "$WORK/ls.props" | tr -s ' ') == "NAME VERSION LOCATION SIZE" 
 else
   fail ls_props_columns "$(head -c 300 "$WORK/ls.props")"
 fi
+# AIStore's --name-only (the NAME column; {name} in JSON) and --summary (the bucket summary).
+[[ $(ais ls $B --prefix docs/ --name-only) == $'NAME\ndocs/small.txt' ]] && pass ls_name_only ||
+  fail ls_name_only "$(ais ls $B --prefix docs/ --name-only 2>&1)"
+[[ $(ais ls $B --prefix docs/ --name-only --json | tr -d ' \n') == '[{"name":"docs/small.txt"}]' ]] &&
+  pass ls_name_only_json || fail ls_name_only_json "$(ais ls $B --prefix docs/ --name-only --json 2>&1)"
+[[ $(ais ls $B/docs/ --summary --no-headers | awk '{ print $1, $2 }') == "$B/docs/ 1" ]] &&
+  pass ls_summary || fail ls_summary "$(ais ls $B/docs/ --summary 2>&1)"
 if ais ls $B --props size,nosuch >/dev/null 2>"$WORK/ls3.err"; then fail ls_props_unknown_refused; else
   grep -q 'unknown property "nosuch"' "$WORK/ls3.err" && pass ls_props_unknown_refused || fail ls_props_unknown_refused "$(cat "$WORK/ls3.err")"
 fi

@@ -56,9 +56,12 @@ struct LsArgs {
   uint64_t limit = 0;
   bool json = false;
   bool noHeaders = false;
+  bool nameOnly = false;  // AIStore's --name-only: the NAME column alone
+  bool summary = false;   // AIStore's --summary: `ais bucket summary` of the bucket or prefix
 };
 
 int listObjects(Cli& cli, const LsArgs& a) {
+  if (a.summary) return summarize(cli, a.target, a.json, a.noHeaders);
   if (a.target.empty()) return listBuckets(cli, a.json, a.noHeaders);
   auto uri = parseUri(a.target);
   if (!uri.ok()) return fail(uri.status());
@@ -72,6 +75,10 @@ int listObjects(Cli& cli, const LsArgs& a) {
                                                     "mtime", "location", "custom"};
   constexpr size_t kPropCount = std::size(kPropNames);
   std::vector<Prop> columns = {kSize};
+  if (a.nameOnly && !a.props.empty()) {
+    return fail(Status(Code::kInvalidArgument, "--name-only and --props: give one"));
+  }
+  if (a.nameOnly) columns.clear();
   if (!a.props.empty()) {
     columns.clear();
     std::string_view rest = a.props;
@@ -161,10 +168,14 @@ int listObjects(Cli& cli, const LsArgs& a) {
           out.append("{\"name\": ");
           out.append(nlohmann::json(e.name).dump(-1, ' ', false,
                                                  nlohmann::json::error_handler_t::replace));
-          fmt::format_to(
-              std::back_inserter(out),
-              ", \"size\": {}, \"checksum\": \"{}\", \"version\": {}, \"mtime\": \"{}\"}}", e.size,
-              checksumHex(e.checksum), e.version, formatTime(e.mtimeNs));
+          if (a.nameOnly) {
+            out += '}';
+          } else {
+            fmt::format_to(
+                std::back_inserter(out),
+                ", \"size\": {}, \"checksum\": \"{}\", \"version\": {}, \"mtime\": \"{}\"}}",
+                e.size, checksumHex(e.checksum), e.version, formatTime(e.mtimeNs));
+          }
         } else {
           Row r;
           for (size_t i = 0; i < columns.size(); ++i) {
@@ -644,6 +655,9 @@ void addLs(CLI::App& parent, Cli& cli) {
   cmd->add_option("--limit", a->limit, "Stop after this many objects (0: all)");
   cmd->add_flag("--json,-j", a->json, "JSON array of {name,size,checksum,version,mtime}");
   cmd->add_flag("--no-headers,-H", a->noHeaders, "Table without headers");
+  cmd->add_flag("--name-only", a->nameOnly, "Names only (the NAME column; --json: {name})");
+  cmd->add_flag("--summary", a->summary,
+                "Objects and bytes of the bucket or prefix instead (`ais bucket summary`)");
   cmd->callback([&cli, a] { cli.action = [&cli, a] { return listObjects(cli, *a); }; });
 }
 

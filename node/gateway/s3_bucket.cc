@@ -1,5 +1,7 @@
 // S3 service and bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket,
 // GetBucketLocation, GetBucketVersioning.
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "common/ascii.h"
@@ -18,22 +20,47 @@ void listBuckets(S3Request& r) {
   if (!c) return;
   auto buckets = c->listBuckets();
   if (!buckets.ok()) return r.fail(buckets.status());
+  // Pages (max-buckets, continuation-token: the last name of the page before, opaque to the
+  // client) and prefix, as S3 has them; by name.
+  size_t max = 10000;
+  if (r.has("max-buckets")) {
+    std::string v = r.param("max-buckets");
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), max);
+    if (ec != std::errc() || end != v.data() + v.size() || max < 1 || max > 10000) {
+      return r.fail(s3Error("InvalidArgument", "max-buckets must be 1 to 10000"));
+    }
+  }
+  std::string after;
+  if (r.has("continuation-token")) {
+    after = base64Decode(r.param("continuation-token"));
+    if (after.empty()) return r.fail(s3Error("InvalidArgument", "bad continuation-token"));
+  }
+  std::string prefix = r.param("prefix");
+  std::vector<const BucketInfo*> mine;
   // The requester's own buckets (anonymous: none); without users, every bucket.
   bool all = !r.gw.options().s3.enabled();
   std::string me = all ? std::string(kS3Owner) : r.auth.user;
+  for (const auto& b : *buckets) {
+    if (b.name == kMultipartBucket || !b.name.starts_with(prefix) || b.name <= after) continue;
+    if (!all && (r.auth.anonymous() || bucketOwner(b.props) != me)) continue;
+    mine.push_back(&b);
+  }
+  std::sort(mine.begin(), mine.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  bool truncated = mine.size() > max;
+  if (truncated) mine.resize(max);
   XmlWriter x;
   x.root("ListAllMyBucketsResult");
   x.user("Owner", me);
   x.open("Buckets");
-  for (const auto& b : *buckets) {
-    if (b.name == kMultipartBucket) continue;
-    if (!all && (r.auth.anonymous() || bucketOwner(b.props) != me)) continue;
+  for (const auto* b : mine) {
     x.open("Bucket");
-    x.leaf("Name", b.name);
-    x.leaf("CreationDate", isoDate(b.props.createdNs));
+    x.leaf("Name", b->name);
+    x.leaf("CreationDate", isoDate(b->props.createdNs));
     x.close("Bucket");
   }
   x.close("Buckets");
+  if (truncated) x.leaf("ContinuationToken", base64Encode(mine.back()->name));
+  if (r.has("prefix")) x.leaf("Prefix", prefix);
   x.close("ListAllMyBucketsResult");
   sendXml(r, x);
 }

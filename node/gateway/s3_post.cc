@@ -261,6 +261,9 @@ std::variant<S3Auth, S3Error> formAuth(S3Request& r, const Form& form) {
       return s3Error("InvalidArgument", "malformed x-amz-credential");
     }
     if (policy.empty()) return s3Error("InvalidArgument", "a signed form needs a policy");
+    if (!form.has("x-amz-signature")) {
+      return s3Error("InvalidArgument", "Bucket POST must contain a field named 'x-amz-signature'");
+    }
     const S3User* user = creds.findByKey(parts[0]);
     if (!user) return s3Error("InvalidAccessKeyId");
     if (parts[2] != creds.region) {
@@ -275,6 +278,9 @@ std::variant<S3Auth, S3Error> formAuth(S3Request& r, const Form& form) {
     who.verified = true;
   } else if (form.has("awsaccesskeyid") || form.has("signature")) {
     if (policy.empty()) return s3Error("InvalidArgument", "a signed form needs a policy");
+    if (!form.has("signature")) {
+      return s3Error("InvalidArgument", "Bucket POST must contain a field named 'signature'");
+    }
     const S3User* user = creds.findByKey(form.get("awsaccesskeyid"));
     if (!user) return s3Error("InvalidAccessKeyId");
     if (!constantTimeEquals(base64Encode(hmacSha1(user->secretKey, policy)),

@@ -138,6 +138,31 @@ for t in threads: t.join()
 check("GETs during overwrites: each 200 with one version", got[0] > 20 and not bad,
       (got[0], bad[:3], len(bad)))
 
+# ---- S3 ListBuckets in pages (max-buckets, continuation-token) and by prefix ----
+import re
+def bucket_page(query):
+    st, data, _ = s3checks.req(gw, "GET", "/?" + query)
+    token = re.search(rb"<ContinuationToken>([^<]*)</ContinuationToken>", data)
+    return st, [n.decode() for n in re.findall(rb"<Name>([^<]*)</Name>", data)], \
+        token and urllib.parse.quote(token.group(1).decode(), safe="")
+call("POST", "/v1/buckets/abd", {"action": "create-bck"})
+st, every, _ = bucket_page("")
+paged, token, pages = [], None, 0
+while pages < 50:
+    st, names, token = bucket_page("max-buckets=1" + ("&continuation-token=" + token if token else ""))
+    pages += 1
+    if st != 200 or len(names) > 1:
+        break
+    paged += names
+    if not token:
+        break
+check("ListBuckets a bucket a page, all of them in order", st == 200 and len(every) >= 2 and
+      paged == sorted(every), (st, paged, every))
+st, names, _ = bucket_page("prefix=abd")
+check("ListBuckets by prefix", st == 200 and names == ["abd"], (st, names))
+st, _, _ = bucket_page("max-buckets=0")
+check("ListBuckets max-buckets=0: 400", st == 400, st)
+
 # ---- destroy-bck: AIStore's, objects and all ----
 st, doc, _ = call("DELETE", "/v1/buckets/abc", {"action": "destroy-bck"})
 check("destroy-bck of a bucket with objects", st == 200, (st, doc))

@@ -100,6 +100,9 @@ refused("an expired policy", 403, "AccessDenied", expired["fields"])
 bad = dict(s3.generate_presigned_post("forms", "tampered")["fields"])
 bad["x-amz-signature"] = "0" * 64
 refused("a tampered signature", 403, "SignatureDoesNotMatch", bad)
+unsigned = dict(s3.generate_presigned_post("forms", "unsigned")["fields"])
+del unsigned["x-amz-signature"]
+refused("a signed form without its signature", 400, "InvalidArgument", unsigned)
 extra = dict(s3.generate_presigned_post("forms", "extra")["fields"])
 extra["x-amz-meta-sneaky"] = "1"
 refused("a field the policy does not cover", 403, "AccessDenied", extra)

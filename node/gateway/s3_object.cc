@@ -348,7 +348,8 @@ namespace {
 // ACLs decide. wantVid (non-null): the version asked for by id, found there a moment ago: if the
 // object is another version by now, that one was kept meanwhile and is served from there.
 // attempt: a ranged read from another owner whose object was overwritten between its HEAD and
-// its first bytes is served again (kReadsOfChangedObject times at most), not failed.
+// its first bytes is served again (kReadsOfChangedObject times, then from one call that returns
+// the bytes with their version's info), not failed.
 void serveObject(S3Request& r, const std::string& bucket, const std::string& key,
                  const std::string* wantVid, int attempt = 0) {
   Client* c = r.client();
@@ -437,10 +438,24 @@ void serveObject(S3Request& r, const std::string& bucket, const std::string& key
     // A ranged GET from another owner: its first piece arrives verified before the status line.
     auto got =
         fetchFirstPiece(*c, bucket, key, span->offset, span->length, {info.version, info.checksum});
-    if (!got.ok() && got.code() == Code::kVersionChanged && !wantVid &&
-        attempt < kReadsOfChangedObject) {
-      r.ex.responseHeaders().erase("x-amz-mp-parts-count");  // (of the version read before)
-      return serveObject(r, bucket, key, wantVid, attempt + 1);
+    if (!got.ok() && got.code() == Code::kVersionChanged && !wantVid && !r.has("partNumber")) {
+      if (attempt < kReadsOfChangedObject) {
+        return serveObject(r, bucket, key, wantVid, attempt + 1);
+      }
+      // Overwritten again every time: the bytes with the info of the version they are of, in
+      // one call, served if that version's span is the same bytes (and it may be read).
+      uint64_t n = std::min<uint64_t>(kForwardFirstPiece, span->length);
+      std::string bytes;
+      auto newer = c->getRange(bucket, key, ByteRange{span->offset, n}, &bytes);
+      if (newer.ok() && bytes.size() == n) {
+        auto again = parseRange(r.ex.header(http::field::range), newer->size);
+        if (again && again->offset == span->offset && again->length == span->length) {
+          if (!objectReadAllowed(r, r.bucket, *newer)) return;
+          if (preconditionsAnswered(r, *newer)) return;
+          info = std::move(*newer);
+          got = std::move(bytes);
+        }
+      }
     }
     if (!got.ok()) return r.fail(got.status());
     first = std::move(*got);

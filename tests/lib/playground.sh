@@ -22,6 +22,8 @@ HTTP_OFFSET=500 # a node's HTTP gateway listens on its rpc port + this (tools/de
 TMO=${TMO:-120} # every `ais` call runs under `timeout $TMO`: a hang is a failure, not a stall
 # shellcheck source=tests/lib/checks.sh
 source "$REPO/tests/lib/checks.sh"
+# shellcheck source=tests/lib/fuse_daemons.sh
+source "$REPO/tests/lib/fuse_daemons.sh"
 
 # require_built NAME: aisnode and ais exist (tools/dev test built them: a missing one fails the
 # suite). With --fuse, aisfs too, and the machine must have /dev/fuse and fusermount3 (if not,
@@ -106,9 +108,8 @@ mount_fs() {
   fi
 }
 
-# unmount_fs: unmounts $MNT and waits until the kernel let go and the daemon exited: after the
-# kernel's unmount, aisfs still stores what it deferred (links made in the last 50 ms, dirty
-# files) before it exits, so a remount or another client sees them only after that.
+# unmount_fs: unmounts $MNT and waits until the kernel let go and the daemon exited (it stores
+# what it deferred first: tests/lib/fuse_daemons.sh), so a remount or another client sees it.
 unmount_fs() {
   local -a daemons
   mapfile -t daemons < <(aisfs_pids_of "$MNT")
@@ -117,22 +118,6 @@ unmount_fs() {
     if ! mountpoint -q "$MNT" && ! pids_alive "${daemons[@]}"; then return 0; fi
     sleep 0.1
   done
-  return 1
-}
-
-# aisfs_pids_of DIR: the aisfs daemons mounted at DIR (their last argument).
-aisfs_pids_of() {
-  local p
-  for p in $(pgrep -x aisfs); do
-    [[ $(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | tail -n 1) == "$1" ]] && echo "$p"
-  done
-  return 0
-}
-
-# pids_alive PID...: true while any of them runs.
-pids_alive() {
-  local p
-  for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done
   return 1
 }
 

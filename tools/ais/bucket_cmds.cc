@@ -98,8 +98,9 @@ int showProps(Cli& cli, const std::string& arg, bool json, const std::string& se
     for (auto& [k, v] : all.items()) {
       if (wanted(k)) out[k] = v;
       // (one property of a section: {"mirror": {"copies": 2}})
-      if (section.starts_with(k + ".") && v.is_object() && v.contains(section.substr(k.size() + 1)))
-        out[k][section.substr(k.size() + 1)] = v[section.substr(k.size() + 1)];
+      if (!section.starts_with(k + ".") || !v.is_object()) continue;
+      std::string leaf = section.substr(k.size() + 1);
+      if (v.contains(leaf)) out[k][leaf] = v[leaf];
     }
     if (out.empty()) {
       return fail(Status(Code::kInvalidArgument, "no bucket property '" + section + "'"));
@@ -253,6 +254,19 @@ void addRemove(CLI::App& parent, Cli& cli, const std::string& name) {
   if (name == "rm") cmd->alias("destroy");
 }
 
+void addSummaryCommand(CLI::App& parent, Cli& cli) {
+  auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
+  auto arg = std::make_shared<std::string>();
+  auto* sum =
+      parent.add_subcommand("summary", "Objects and bytes per bucket (or of one, or a prefix)");
+  sum->add_option("BUCKET", *arg, "ais://BUCKET[/PREFIX] (default: every bucket)");
+  sum->add_flag("--json,-j", *json, "JSON output");
+  sum->add_flag("--no-headers,-H", *noHeaders, "Table without headers");
+  sum->callback([&cli, arg, json, noHeaders] {
+    cli.action = [&cli, arg, json, noHeaders] { return summarize(cli, *arg, *json, *noHeaders); };
+  });
+}
+
 void addBucketCommands(CLI::App& app, Cli& cli) {
   auto* bucket = app.add_subcommand("bucket", "Create, list, remove buckets; show/set properties");
   bucket->require_subcommand(1);
@@ -260,18 +274,7 @@ void addBucketCommands(CLI::App& app, Cli& cli) {
   addCreate(app, cli, "create");  // AIStore's `ais create`
   addRemove(*bucket, cli, "rm");
   addRemove(app, cli, "rmb");  // AIStore's `ais rmb`
-  {
-    auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
-    auto arg = std::make_shared<std::string>();
-    auto* sum =
-        bucket->add_subcommand("summary", "Objects and bytes per bucket (or of one, or a prefix)");
-    sum->add_option("BUCKET", *arg, "ais://BUCKET[/PREFIX] (default: every bucket)");
-    sum->add_flag("--json,-j", *json, "JSON output");
-    sum->add_flag("--no-headers,-H", *noHeaders, "Table without headers");
-    sum->callback([&cli, arg, json, noHeaders] {
-      cli.action = [&cli, arg, json, noHeaders] { return summarize(cli, *arg, *json, *noHeaders); };
-    });
-  }
+  addSummaryCommand(*bucket, cli);
   {
     auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
     auto* cmd = bucket->add_subcommand("ls", "List buckets");

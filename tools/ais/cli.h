@@ -28,8 +28,10 @@ struct Cli {
 
 // Shared by `ais bucket ls` and `ais ls` without a bucket.
 int listBuckets(Cli& cli, bool json, bool noHeaders);
-// `ais bucket summary [ais://B[/PREFIX]]` (and AIStore's `ais storage summary`).
+// `ais bucket summary [ais://B[/PREFIX]]` (also `ais ls --summary`), and its command under a
+// parent (`bucket`, and AIStore's `storage`).
 int summarize(Cli& cli, const std::string& arg, bool json, bool noHeaders);
+void addSummaryCommand(CLI::App& parent, Cli& cli);
 
 void addClusterCommands(CLI::App& app, Cli& cli);
 void addBucketCommands(CLI::App& app, Cli& cli);

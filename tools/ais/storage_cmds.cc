@@ -129,18 +129,7 @@ int validate(Cli& cli, const std::string& target, bool json) {
 
 void addStorageCommands(CLI::App& app, Cli& cli) {
   auto* storage = app.add_subcommand("storage", "Storage commands: summary, validate, mountpath");
-  {
-    auto json = std::make_shared<bool>(false), noHeaders = std::make_shared<bool>(false);
-    auto arg = std::make_shared<std::string>();
-    auto* sum = storage->add_subcommand(
-        "summary", "Objects and bytes per bucket (or of one, or a prefix): `ais bucket summary`");
-    sum->add_option("BUCKET", *arg, "ais://BUCKET[/PREFIX] (default: every bucket)");
-    sum->add_flag("--json,-j", *json, "JSON output");
-    sum->add_flag("--no-headers,-H", *noHeaders, "Table without headers");
-    sum->callback([&cli, arg, json, noHeaders] {
-      cli.action = [&cli, arg, json, noHeaders] { return summarize(cli, *arg, *json, *noHeaders); };
-    });
-  }
+  addSummaryCommand(*storage, cli);  // (AIStore's name for `ais bucket summary`)
   storage->require_subcommand(1);
   addMountpathCommands(*storage, cli);
   auto* v = storage->add_subcommand(

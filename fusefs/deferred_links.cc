@@ -56,7 +56,7 @@ std::optional<ErrOr<fuse_entry_param>> Fs::deferLink(const std::shared_ptr<Inode
     ++inode->pendingLinks;
     inode->info.custom[kKeyCtime] = std::to_string(unixNowNs());  // a new name changes the file
     entry = DirEntry{.kind = Kind::kFile, .haveInfo = true, .info = inode->info};
-    entry.info.name = file;  // (the name it stands for: entryFor finds the inode by it)
+    entry.info.edit().name = file;  // (the name it stands for: entryFor finds the inode by it)
     std::lock_guard pl(pendingLinksMu_);
     pendingLinks_[pendingKey(bucket, file)] = PendingLink{.bucket = bucket,
                                                           .file = file,

@@ -155,7 +155,7 @@ bool DirCache::renewLocked(Listing& listing, Clock::time_point at) {
   // outside the directory: they keep the time they were read (DirEntry::infoAt).
   for (auto& [name, entry] : listing.children) {
     if (entry.at >= listing.listed && entry.at < at) {
-      if (entry.haveInfo && isLinked(entry.info.name) && entry.infoAt == Clock::time_point{}) {
+      if (entry.haveInfo && isLinked(entry.info->name) && entry.infoAt == Clock::time_point{}) {
         entry.infoAt = entry.at;
       }
       entry.at = at;
@@ -265,7 +265,7 @@ void DirCache::upsert(const std::string& bucket, const std::string& prefix, cons
   if (e.kind == Kind::kDir && e.haveInfo) {
     std::string sub = k + name + '/';
     if (auto s = listings_.find(sub); s != listings_.end() && s->second.listedSelf) {
-      s->second.self = e.hasMarker ? std::optional<ObjectInfo>(e.info) : std::nullopt;
+      s->second.self = e.hasMarker ? std::optional<ObjectInfo>(*e.info) : std::nullopt;
     }
   }
   auto it = listings_.find(k);

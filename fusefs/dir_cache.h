@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fusefs/inode_table.h"
+#include "fusefs/shared_info.h"
 #include "proto/client.h"
 
 namespace ais::fusefs {
@@ -22,7 +23,7 @@ struct DirEntry {
   Kind kind = Kind::kFile;
   bool haveInfo = false;  // directories: whether `info` (the marker) was fetched
   bool hasMarker = false;
-  ObjectInfo info;
+  SharedInfo info;  // (shared by the entry's copies: snapshots, lookups)
   // When the cluster showed it: the time its listing or HEAD was asked. {}: this mount's own
   // change, true now. Replies to the kernel are trusted for the TTL left from then.
   Clock::time_point at{};

@@ -101,8 +101,8 @@ ErrOr<std::string> Fs::doReaddir(fuse_req_t req, fuse_ino_t ino, DirHandle& dir,
       st.st_ino = i < 2 ? ino : kUnknownIno;
       const DirEntry* child = i < 2 ? nullptr : &dir.children[i - 2].entry;
       st.st_mode = !child                                                   ? S_IFDIR
-                   : child->kind == Kind::kMember && isSymlink(child->info) ? S_IFLNK
-                   : child->kind == Kind::kSpecial ? specialType(child->info)
+                   : child->kind == Kind::kMember && isSymlink(*child->info) ? S_IFLNK
+                   : child->kind == Kind::kSpecial ? specialType(*child->info)
                                                    : typeBits(child->kind);
       size_t len = fuse_add_direntry(req, buf.get() + pos, left, name, &st, next);
       if (len > left) break;

@@ -19,8 +19,8 @@ int Fs::doUnlink(fuse_ino_t parentIno, const std::string& name) {
   std::string bucket = parent->bucket();
   if (auto pending = unlinkPending(*parent, name, *object)) return *pending;  // (a link not stored)
   if (auto entry = resolve(*parent, name);
-      entry.ok() && entry->haveInfo && isLinked(entry->info.name)) {
-    int err = dropLinkName(bucket, *object, entry->info.name);  // one name of a hard link
+      entry.ok() && entry->haveInfo && isLinked(entry->info->name)) {
+    int err = dropLinkName(bucket, *object, entry->info->name);  // one name of a hard link
     if (err != 0) return err;
     dirs_.erase(bucket, parent->name(), name);
     dirChanged(*parent);
@@ -68,10 +68,10 @@ int Fs::moveFile(Inode& parent, const std::string& name, Inode& newParent,
                  const std::string& from, const std::string& to) {
   std::string bucket = parent.bucket();
   // A hard-linked name moves as its entry; its file (the inode object) stays where it is.
-  bool linked = src.haveInfo && isLinked(src.info.name);
-  std::string fileKey = linked ? src.info.name : from;
-  bool dstLinked = dst.ok() && dst->haveInfo && isLinked(dst->info.name);
-  if (linked && dstLinked && dst->info.name == src.info.name) return 0;  // one file: POSIX
+  bool linked = src.haveInfo && isLinked(src.info->name);
+  std::string fileKey = linked ? src.info->name : from;
+  bool dstLinked = dst.ok() && dst->haveInfo && isLinked(dst->info->name);
+  if (linked && dstLinked && dst->info->name == src.info->name) return 0;  // one file: POSIX
   // A rename changes the file's status (ctime, as on Linux); a file without an inode number of
   // its own keeps the one it showed under its old name.
   std::map<std::string, std::string> touch{{kKeyCtime, std::to_string(unixNowNs())}};
@@ -82,7 +82,7 @@ int Fs::moveFile(Inode& parent, const std::string& name, Inode& newParent,
     if (persistentIno(inode->info) == 0) touch[kKeyIno] = inoValue(inode->ino);
   }
   if (dstLinked) {
-    int err = dropLinkName(bucket, to, dst->info.name);  // the replaced name of a hard link
+    int err = dropLinkName(bucket, to, dst->info->name);  // the replaced name of a hard link
     if (err != 0) return err;
   } else if (auto old = inodes_.find(bucket, to)) {
     std::lock_guard l(old->mu);
@@ -102,17 +102,17 @@ int Fs::moveFile(Inode& parent, const std::string& name, Inode& newParent,
   std::string newKey = linked ? fileKey : to;
   dirs_.erase(bucket, parent.name(), name);
   DirEntry moved = src;
-  moved.info.name = newKey;
+  moved.info.edit().name = newKey;
   auto touched = linked ? client_.setCustom(bucket, newKey, touch, true) : std::move(renamed);
   if (!touched.ok()) {
     log::warn("aisfs: ctime of renamed ais://{}/{}: {}", bucket, to, touched.status().toString());
   } else {
     moved.info = *touched;
-    moved.info.name = newKey;
+    moved.info.edit().name = newKey;
     if (auto inode = inodes_.find(bucket, newKey)) {
       std::lock_guard l(inode->mu);
       if (!inode->ws || !inode->ws->dirty) {
-        inode->info = moved.info;
+        inode->info = *moved.info;
         inode->attrAt = Clock::now();
       }
     }

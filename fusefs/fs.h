@@ -255,7 +255,7 @@ class Fs {
   fuse_entry_param entryFor(const std::string& bucket, const std::string& name, DirEntry&& entry);
   // ownInfo: entry's info, which the inode may take (nullptr: copied).
   fuse_entry_param entryFor(const std::string& bucket, const std::string& name,
-                            const DirEntry& entry, ObjectInfo* ownInfo);
+                            const DirEntry& entry, SharedInfo* ownInfo);
   struct stat statOf(Inode& inode);  // inode.mu held
   // Re-reads an inode's object/marker from the cluster when older than attrTtl (inode.mu held).
   Status refreshLocked(Inode& inode, bool force);

@@ -33,7 +33,7 @@ void Fs::followLinks(const std::string& bucket, std::map<std::string, DirEntry>&
   std::vector<std::pair<std::string, std::future<Result<ObjectInfo>>>> heads;
   for (auto& [name, entry] : children) {
     if (!entry.haveInfo || entry.kind == Kind::kDir) continue;
-    std::string target = linkTarget(entry.info);
+    std::string target = linkTarget(*entry.info);
     if (target.empty()) continue;
     auto task = std::make_shared<std::packaged_task<Result<ObjectInfo>()>>(
         [this, bucket, target] { return client_.head(bucket, target); });
@@ -44,10 +44,10 @@ void Fs::followLinks(const std::string& bucket, std::map<std::string, DirEntry>&
     auto head = future.get();
     DirEntry& entry = children[name];
     if (head.ok()) {
-      std::string target = linkTarget(entry.info);
+      std::string target = linkTarget(*entry.info);
       entry.info = std::move(*head);
-      entry.info.name = target;
-      entry.kind = objectKind(entry.info, target);
+      entry.info.edit().name = target;
+      entry.kind = objectKind(*entry.info, target);
     } else if (head.code() == Code::kObjectNotFound) {
       children.erase(name);  // a dangling entry is not a file
     } else {
@@ -75,7 +75,7 @@ ErrOr<fuse_entry_param> Fs::doLink(fuse_ino_t ino, fuse_ino_t newParentIno,
   if (!linked.ok()) return Errno{linked.err()};
   dirs_.upsert(bucket, newParent->name(), newName, *linked);
   dirChanged(*newParent);
-  return entryFor(bucket, linked->info.name, *linked);
+  return entryFor(bucket, linked->info->name, *linked);
 }
 
 uint64_t Fs::linkIdNear(const std::string& bucket, const std::string& name, uint64_t ino) {
@@ -185,7 +185,7 @@ ErrOr<DirEntry> Fs::linkNow(const std::shared_ptr<Inode>& inode, const std::stri
       inode->attrAt = Clock::now();
     }
     linked = DirEntry{.kind = kind, .haveInfo = true, .info = inode->info};
-    linked.info.name = target;
+    linked.info.edit().name = target;
     if (!isLinked(current)) {  // the old name's cached entry stands for the inode object now
       dirs_.upsert(bucket, parentPrefix(current), current.substr(parentPrefix(current).size()),
                    linked);

@@ -377,7 +377,7 @@ Status Fs::refreshLocked(Inode& inode, bool force) {
     if (it == dir->second.end() || it->second.kind != Kind::kMember) {
       return Status(Code::kObjectNotFound, path);
     }
-    inode.info = it->second.info;
+    inode.info = *it->second.info;
     inode.attrAt = Clock::now();
     return Status::OK();
   }
@@ -444,11 +444,11 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
   if (!*cached) return Status(Code::kObjectNotFound, bucket + "/" + name);
   const DirEntry& e = **cached;
   if ((e.kind != Kind::kFile && e.kind != Kind::kSymlink && e.kind != Kind::kSpecial) ||
-      !e.haveInfo || e.info.name != name) {  // (a name that became a hard link: the HEAD sees it)
+      !e.haveInfo || e.info->name != name) {  // (a name that became a hard link: the HEAD sees it)
     return std::nullopt;
   }
   inode.kind = e.kind;
-  inode.info = e.info;
+  inode.info = *e.info;
   inode.haveInfo = true;
   inode.attrAt = at;
   return Status::OK();
@@ -465,15 +465,15 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
 }
 
 fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name,
-                              const DirEntry& entry, ObjectInfo* ownInfo) {
+                              const DirEntry& entry, SharedInfo* ownInfo) {
   // Every name of a hard-linked file is the inode object's inode.
   std::string key = entry.kind == Kind::kDir                      ? asDirPrefix(name)
                     : entry.kind == Kind::kMemberDir              ? name + "/"
-                    : entry.haveInfo && isLinked(entry.info.name) ? entry.info.name
+                    : entry.haveInfo && isLinked(entry.info->name) ? entry.info->name
                                                                   : name;
   // A name link() gave and that is not stored yet stands for its file (deferred_links.cc).
-  if (key == name && entry.kind == Kind::kFile && entry.haveInfo && entry.info.name != name) {
-    if (auto file = pendingLinkFile(bucket, name); file && *file == entry.info.name) key = *file;
+  if (key == name && entry.kind == Kind::kFile && entry.haveInfo && entry.info->name != name) {
+    if (auto file = pendingLinkFile(bucket, name); file && *file == entry.info->name) key = *file;
   }
   // A subdirectory's link count comes from its own listing: renewed now if stale or aging (the
   // tokens of a walk's next directories come in one call), so that the kernel keeps its
@@ -496,9 +496,9 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
   if (!inode->ws && !newer) {
     if (entry.haveInfo && (entry.kind != Kind::kDir || entry.hasMarker)) {
       if (ownInfo) {
-        inode->info = std::move(*ownInfo);
-      } else if (!inode->haveInfo || inode->info != entry.info) {
-        inode->info = entry.info;  // (a walk meets the same version again: no copy)
+        inode->info = std::move(*ownInfo).release();
+      } else if (!inode->haveInfo || !(entry.info == inode->info)) {
+        inode->info = *entry.info;  // (a walk meets the same version again: no copy)
       }
       inode->haveInfo = true;
       inode->attrAt = infoSeen;

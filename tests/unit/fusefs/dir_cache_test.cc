@@ -11,7 +11,7 @@ namespace {
 
 DirEntry file(const std::string& name) {
   DirEntry e{.kind = Kind::kFile, .haveInfo = true};
-  e.info.name = name;
+  e.info.edit().name = name;
   return e;
 }
 
@@ -164,8 +164,8 @@ TEST(DirCacheTest, ADirectorysEntryIsItsListingsSelf) {
   sub.self->name = "d/";
   cache.put("b", "d/", std::move(sub));
   DirEntry dir{.kind = Kind::kDir, .haveInfo = true, .hasMarker = true};
-  dir.info.name = "d/";
-  dir.info.custom["mode"] = "0700";
+  dir.info.edit().name = "d/";
+  dir.info.edit().custom["mode"] = "0700";
   cache.upsert("b", "", "d", dir);
   std::optional<ObjectInfo> marker;
   Clock::time_point at;

@@ -50,6 +50,8 @@ constexpr std::array kTable{
     Entry{"InvalidPartOrder", 400, "The list of parts was not in ascending order"},
     Entry{"InvalidRange", 416, "The requested range is not satisfiable"},
     Entry{"InvalidRequest", 400, "Invalid Request"},
+    Entry{"InvalidRedirectLocation", 400, "The website redirect location is not valid"},
+    Entry{"InvalidStorageClass", 400, "The storage class you specified is not valid"},
     Entry{"InsufficientStorage", 507, "Insufficient storage"},
     Entry{"KeyTooLongError", 400, "Your key is too long"},
     Entry{"InvalidPolicyDocument", 400,

@@ -644,6 +644,12 @@ void copyObject(S3Request& r) {
   if (!custom) custom = srcInfo->custom;
   if (!accessFromHeaders(r, *custom)) return;
   {
+    // A website redirect location is each object's own: the request's, never the source's (S3).
+    const std::string redirect(kMetaWebsiteRedirect);
+    custom->erase(redirect);
+    if (auto to = r.ex.header(redirect); !to.empty()) (*custom)[redirect] = std::string(to);
+  }
+  {
     const std::string tagsKey(kMetaTags);
     custom->erase(tagsKey);
     if (replaceTags) {

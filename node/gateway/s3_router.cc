@@ -62,7 +62,12 @@ constexpr std::string_view kUnsupported[] = {"policy",
                                              "publicAccessBlock",
                                              "requestPayment",
                                              "intelligent-tiering",
-                                             "attributes"};
+                                             "attributes",
+                                             "policyStatus",
+                                             "session",
+                                             "renameObject",
+                                             "metadataTable",
+                                             "metadataConfiguration"};
 
 // What a request needs of its bucket; nullopt when the object decides (reads, ACL and tags of
 // one object), its handler checking.
@@ -159,6 +164,27 @@ void dispatch(S3Request& r) {
         boost::beast::iequals(f.name_string().substr(0, 28), "x-amz-server-side-encryption")) {
       return r.fail(s3Error("NotImplemented", "server-side encryption is not supported"));
     }
+  }
+  // Nor storage classes (every object is stored alike; mirroring and EC are bucket properties)
+  // or object locks (no retention is kept): a write asking for them would silently not get them.
+  if (auto sc = r.ex.header("x-amz-storage-class"); !sc.empty() && sc != "STANDARD") {
+    return r.fail(s3Error("InvalidStorageClass",
+                          "the storage class you specified is not valid: this store offers only "
+                          "STANDARD"));
+  }
+  for (const char* lock : {"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
+                           "x-amz-object-lock-legal-hold"}) {
+    if (!r.ex.header(lock).empty()) {
+      return r.fail(s3Error("InvalidRequest", "Bucket is missing Object Lock Configuration (" +
+                                                  std::string(lock) + ")"));
+    }
+  }
+  if (auto to = r.ex.header("x-amz-website-redirect-location");
+      !to.empty() && !to.starts_with("/") && !to.starts_with("http://") &&
+      !to.starts_with("https://")) {
+    return r.fail(s3Error("InvalidRedirectLocation",
+                          "The website redirect location must have a prefix of 'http://' or "
+                          "'https://' or '/'"));
   }
   // (A versionId is looked up by the handlers that take one: findVersion.)
   if (r.has("versionId") && !meta::validVersionId(r.param("versionId"))) {

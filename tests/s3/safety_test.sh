@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # S3 requests the gateway must not pretend to honour, and edge cases that lost or leaked data:
-# server-side encryption is refused (never stored or served in clear), partNumber is served
+# server-side encryption, storage classes other than STANDARD and object locks are refused (never
+# stored or served as if honoured), a website redirect location is kept, partNumber is served
 # (tests/s3/part_number_test.sh), a key of
 # one space is deleted as itself, v1 NextMarker is a real key or prefix (pages walk every item
 # once), response-* overrides apply, SigV2 presigned URLs get a clear refusal.
@@ -34,6 +35,65 @@ key = b"k" * 32
 c = code(lambda: s3.put_object(Bucket="safe", Key="encc", Body=b"x", SSECustomerAlgorithm="AES256",
                                SSECustomerKey=key.decode()))
 check("SSE-C PUT is refused", c == "NotImplemented", c)
+# Storage classes and object locks are not offered: refused, never accepted and dropped.
+for kw, want, what in [({"StorageClass": "GLACIER"}, "InvalidStorageClass", "storage class GLACIER"),
+                       ({"StorageClass": "STANDARD_IA"}, "InvalidStorageClass", "storage class STANDARD_IA"),
+                       ({"ObjectLockMode": "GOVERNANCE",
+                         "ObjectLockRetainUntilDate": "2030-01-01T00:00:00Z"}, "InvalidRequest", "object lock retention"),
+                       ({"ObjectLockLegalHoldStatus": "ON"}, "InvalidRequest", "object lock legal hold"),
+                       ({"WebsiteRedirectLocation": "example.com/x"}, "InvalidRedirectLocation",
+                        "a redirect location without http(s):// or /")]:
+    c = code(lambda: s3.put_object(Bucket="safe", Key="refused", Body=b"x", **kw))
+    check("PUT with " + what + " is refused", c == want, c)
+    c = code(lambda: s3.create_multipart_upload(Bucket="safe", Key="refused", **kw))
+    check("CreateMultipartUpload with " + what + " is refused", c == want, c)
+check("and nothing was stored under that name",
+      code(lambda: s3.head_object(Bucket="safe", Key="refused")) in ("404", "NoSuchKey"))
+r = s3.put_object(Bucket="safe", Key="std", Body=b"x", StorageClass="STANDARD")
+check("PUT with storage class STANDARD is stored", r["ResponseMetadata"]["HTTPStatusCode"] == 200, r)
+s3.put_object(Bucket="safe", Key="src", Body=b"copy me")
+c = code(lambda: s3.copy_object(Bucket="safe", Key="src", CopySource={"Bucket": "safe", "Key": "src"},
+                                StorageClass="GLACIER"))
+check("CopyObject to storage class GLACIER is refused", c == "InvalidStorageClass", c)
+r = s3.copy_object(Bucket="safe", Key="dst", CopySource={"Bucket": "safe", "Key": "src"},
+                   StorageClass="STANDARD")
+check("CopyObject to STANDARD is done", s3.get_object(Bucket="safe", Key="dst")["Body"].read() == b"copy me", r)
+# Sub-resources not served are refused, never taken for the plain request (a PUT ?renameObject
+# taken for a PutObject would overwrite the key with the request's body).
+s3.put_object(Bucket="safe", Key="keepme", Body=b"original")
+def with_query(q):
+    def add(request, **kwargs):
+        request.url += ("&" if "?" in request.url else "?") + q
+    return add
+for op, q, call in [("PutObject", "renameObject", lambda: s3.put_object(Bucket="safe", Key="keepme", Body=b"")),
+                    ("ListObjects", "policyStatus", lambda: s3.list_objects(Bucket="safe")),
+                    ("ListObjects", "session", lambda: s3.list_objects(Bucket="safe"))]:
+    hook = with_query(q)
+    s3.meta.events.register("before-sign.s3." + op, hook)
+    try:
+        c = code(call)
+    finally:
+        s3.meta.events.unregister("before-sign.s3." + op, hook)
+    check("?" + q + " is refused (501)", c == "NotImplemented", c)
+check("the key a PUT ?renameObject named is unchanged",
+      s3.get_object(Bucket="safe", Key="keepme")["Body"].read() == b"original")
+# A website redirect location is kept and returned, as S3 does.
+s3.put_object(Bucket="safe", Key="redir", Body=b"r", WebsiteRedirectLocation="/elsewhere")
+h = s3.head_object(Bucket="safe", Key="redir")
+check("x-amz-website-redirect-location is kept", h.get("WebsiteRedirectLocation") == "/elsewhere", h)
+up = s3.create_multipart_upload(Bucket="safe", Key="redir-mp", WebsiteRedirectLocation="https://example.com/")
+part = s3.upload_part(Bucket="safe", Key="redir-mp", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
+s3.complete_multipart_upload(Bucket="safe", Key="redir-mp", UploadId=up["UploadId"],
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+h = s3.head_object(Bucket="safe", Key="redir-mp")
+check("and kept by a multipart upload", h.get("WebsiteRedirectLocation") == "https://example.com/", h)
+s3.copy_object(Bucket="safe", Key="redir-copy", CopySource={"Bucket": "safe", "Key": "redir"})
+h = s3.head_object(Bucket="safe", Key="redir-copy")
+check("a copy does not take the source's redirect location", "WebsiteRedirectLocation" not in h, h)
+s3.copy_object(Bucket="safe", Key="redir-copy", CopySource={"Bucket": "safe", "Key": "redir"},
+               WebsiteRedirectLocation="/other")
+h = s3.head_object(Bucket="safe", Key="redir-copy")
+check("but the request's", h.get("WebsiteRedirectLocation") == "/other", h)
 s3.put_object(Bucket="safe", Key="plain", Body=b"0123456789")
 r = s3.get_object(Bucket="safe", Key="plain", PartNumber=1)
 check("GET by partNumber 1 of a plain object: the whole object, 206",

@@ -15,6 +15,7 @@
 #include "node/gateway/s3_api.h"
 #include "node/gateway/s3_payload.h"
 #include "node/gateway/s3_xml.h"
+#include "proto/wait_hook.h"
 
 namespace ais::gateway {
 
@@ -423,10 +424,22 @@ void completeMultipart(S3Request& r) {
   std::vector<std::string> names;
   for (const auto& p : *parts) names.push_back(partName(r.bucket, id, p.number));
   auto out = c->assemble(r.bucket, r.key, kHidden, names, opts);
+  // A part the owner target did not find though it was just there: a rebalance moving it while a
+  // target restarts (the chaos drill saw it). Asked again while every part still answers; a part
+  // that went (a concurrent Abort) is InvalidPart, one that stays out of reach 503.
+  for (int again = 1; again <= 3 && out.code() == Code::kObjectNotFound; ++again) {
+    for (const auto& name : names) {
+      if (auto part = c->head(kHidden, name); part.code() == Code::kObjectNotFound) {
+        return r.fail(s3Error("InvalidPart", out.status().message()));
+      }
+    }
+    sleepOrSuspend(std::chrono::milliseconds(250 * again));
+    out = c->assemble(r.bucket, r.key, kHidden, names, opts);
+  }
   if (!out.ok()) {
-    // A part removed since the check above (e.g. a concurrent Abort).
     if (out.code() == Code::kObjectNotFound) {
-      return r.fail(s3Error("InvalidPart", out.status().message()));
+      return r.fail(Status(Code::kUnavailable,
+                           out.status().message() + " is listed but out of reach now: try again"));
     }
     return r.fail(out.status());
   }

@@ -87,6 +87,24 @@ std::optional<BucketAccess> bucketAccessOf(const S3Request& r, http::verb m) {
   return BucketAccess::kWrite;  // writes, deletes, multipart uploads and their parts
 }
 
+// False (and answered 403) when the request names an owner the bucket does not have.
+bool expectedOwnerHolds(S3Request& r, const char* header, const std::string& bucket) {
+  std::string_view expected = r.ex.header(header);
+  if (expected.empty()) return true;
+  auto props = findBucket(r, bucket);
+  if (!props || bucketOwner(*props) == expected) return true;  // (a missing bucket: its own error)
+  r.fail(
+      s3Error("AccessDenied", std::string(header) + " does not name the owner of ais://" + bucket));
+  return false;
+}
+
+// The bucket of x-amz-copy-source ("bucket/key" or "/bucket/key", URL-encoded); "" if none.
+std::string copySourceBucket(const S3Request& r) {
+  std::string_view src = r.ex.header("x-amz-copy-source");
+  if (src.starts_with("/")) src.remove_prefix(1);
+  return std::string(src.substr(0, src.find('/')));
+}
+
 void dispatch(S3Request& r) {
   auto m = r.ex.method();
   for (std::string_view u : kUnsupported) {
@@ -110,6 +128,16 @@ void dispatch(S3Request& r) {
     } else if (!findBucket(r, r.bucket)) {
       return r.fail(Status(Code::kBucketNotFound, r.bucket));
     }
+  }
+  // A client that names the owner it expects (x-amz-expected-bucket-owner, and for a copy's
+  // source x-amz-source-expected-bucket-owner) is refused by another owner's bucket, as by S3.
+  if (!r.bucket.empty() && !creating &&
+      !expectedOwnerHolds(r, "x-amz-expected-bucket-owner", r.bucket)) {
+    return;
+  }
+  if (auto src = copySourceBucket(r);
+      !src.empty() && !expectedOwnerHolds(r, "x-amz-source-expected-bucket-owner", src)) {
+    return;
   }
   if (!r.bucket.empty() && r.has("acl")) {
     if (r.has("versionId") && !meta::validVersionId(r.param("versionId"))) {

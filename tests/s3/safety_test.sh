@@ -77,6 +77,21 @@ for op, q, call in [("PutObject", "renameObject", lambda: s3.put_object(Bucket="
     check("?" + q + " is refused (501)", c == "NotImplemented", c)
 check("the key a PUT ?renameObject named is unchanged",
       s3.get_object(Bucket="safe", Key="keepme")["Body"].read() == b"original")
+# x-amz-expected-bucket-owner: another owner's bucket refuses the request (403), its own serves it.
+owner = s3.get_bucket_acl(Bucket="safe")["Owner"]["ID"]
+c = code(lambda: s3.put_object(Bucket="safe", Key="ebo", Body=b"x", ExpectedBucketOwner="111122223333"))
+check("a PUT expecting another bucket owner is refused", c == "AccessDenied", c)
+check("and stored nothing", code(lambda: s3.head_object(Bucket="safe", Key="ebo")) in ("404", "NoSuchKey"))
+c = code(lambda: s3.put_object(Bucket="safe", Key="ebo", Body=b"x", ExpectedBucketOwner=owner))
+check("a PUT expecting the bucket's owner is stored", c == "OK", c)
+c = code(lambda: s3.list_objects_v2(Bucket="safe", ExpectedBucketOwner="111122223333"))
+check("a listing expecting another owner is refused", c == "AccessDenied", c)
+c = code(lambda: s3.copy_object(Bucket="safe", Key="ebo2", CopySource={"Bucket": "safe", "Key": "ebo"},
+                                ExpectedSourceBucketOwner="111122223333"))
+check("a copy expecting another source owner is refused", c == "AccessDenied", c)
+c = code(lambda: s3.copy_object(Bucket="safe", Key="ebo2", CopySource={"Bucket": "safe", "Key": "ebo"},
+                                ExpectedSourceBucketOwner=owner, ExpectedBucketOwner=owner))
+check("a copy expecting the right owners is done", c == "OK", c)
 # A website redirect location is kept and returned, as S3 does.
 s3.put_object(Bucket="safe", Key="redir", Body=b"r", WebsiteRedirectLocation="/elsewhere")
 h = s3.head_object(Bucket="safe", Key="redir")

@@ -523,6 +523,31 @@ void jobs(Exchange& ex, Client* c, const std::string& id, const Query& q) {
   }
 }
 
+// AIStore query parameters that ask for what this cluster does not do: refused, never dropped (a
+// PUT with appendty=append taken for a plain PUT would replace the object it meant to extend;
+// provider=aws would read and write the ais:// bucket of that name).
+Status refuseUnservedQuery(const Query& q) {
+  if (auto provider = queryGet(q, "provider");
+      provider && !provider->empty() && *provider != "ais") {
+    return Status(Code::kNotImplemented,
+                  "provider=" + *provider +
+                      ": remote backends are not supported, only ais:// buckets (provider=ais)");
+  }
+  if (auto ns = queryGet(q, "namespace"); ns && !ns->empty() && *ns != "@#") {  // (the global one)
+    return Status(Code::kNotImplemented,
+                  "namespace=" + *ns + ": remote AIS clusters (namespaces) are not supported");
+  }
+  for (const char* name : {"appendty", "handle", "archregx", "archmode"}) {
+    if (queryGet(q, name)) {
+      return Status(Code::kNotImplemented,
+                    std::string(name) +
+                        ": not supported (appends: PUT the whole object; several members of a "
+                        "shard: one GET with archpath each)");
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void serveNative(Gateway& gw, Exchange& ex) {
@@ -562,6 +587,7 @@ void serveNative(Gateway& gw, Exchange& ex) {
                                                      authCtx.user + "' may use S3"}});
     }
   }
+  if (Status st = refuseUnservedQuery(*q); !st.ok()) return sendError(ex, st);
   if (p == "/v1/daemon" && queryGet(*q, "what")) {
     auto c = gw.client();
     if (!c.ok()) return sendError(ex, c.status());

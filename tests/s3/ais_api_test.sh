@@ -35,6 +35,19 @@ check("list buckets: AIStore's array", st == 200 and
 for i in range(5):
     st, _, _ = call("PUT", "/v1/objects/abc/dir1/o%d?provider=ais" % i, body=b"x" * (10 + i))
     check("PUT o%d (?provider=ais)" % i, st == 200, st)
+# What this cluster does not do is refused, never done on the ais:// bucket instead.
+for what, method, path in [("provider=aws GET", "GET", "/v1/objects/abc/dir1/o1?provider=aws"),
+                           ("provider=gcp listing", "GET", "/v1/buckets/abc?provider=gcp"),
+                           ("provider=aws PUT", "PUT", "/v1/objects/abc/dir1/o1?provider=aws"),
+                           ("a remote namespace", "GET", "/v1/objects/abc/dir1/o1?namespace=%40uuid%23name"),
+                           ("an append (appendty)", "PUT", "/v1/objects/abc/dir1/o1?appendty=append&handle="),
+                           ("archregx", "GET", "/v1/objects/abc/dir1/o1?archregx=x")]:
+    st, doc, _ = call(method, path, body=b"new bytes" if method == "PUT" else None)
+    check(what + " is 501", st == 501, (st, doc))
+st, body, _ = call("GET", "/v1/objects/abc/dir1/o1?namespace=%40%23")
+check("the global namespace (@#) is served", st == 200, st)
+st, body, _ = call("GET", "/v1/objects/abc/dir1/o1")
+check("and the refused PUTs left the object as it was", st == 200 and body == b"x" * 11, (st, body))
 st, doc, _ = call("GET", "/v1/buckets/abc?provider=ais", {"action": "list", "value": {"props": "size"}})
 entries = (doc or {}).get("entries") or []
 shown = cli_json("object", "show", "ais://abc/dir1/o3") or {}

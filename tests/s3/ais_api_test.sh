@@ -127,7 +127,7 @@ for path in ("/v1/daemon?what=smap", "/v1/cluster?what=smap"):
 # ---- GETs while the object is overwritten: always one version, never an error ----
 # (/v1 and S3's ranged GET read the object's HEAD, then that version's bytes: an overwrite
 # between the two is read again, not answered with "overwritten while being read".)
-import threading, time
+import os, threading, time
 versions = {b"a" * 100000, b"b" * 120000, b"c" * 90000}
 stop, bad, got = time.time() + 3, [], [0]
 def overwrite():
@@ -144,11 +144,27 @@ def read():
         st, data, _ = s3checks.req(gw, "GET", "/abc/busy", None, {"Range": "bytes=1000-5999"})
         if st != 206 or data not in {v[1000:6000] for v in versions}:
             bad.append(("s3 range", st, data[:200]))
+        st, data, _ = s3checks.req(gw, "GET", "/abc/busy", None, {})
+        if st != 200 or data not in versions:
+            bad.append(("s3 whole", st, data[:200] if st != 200 else len(data)))
+def cli_get():  # `ais get` (the fabric): the same promise
+    out = "/tmp/ais-api-busy-%d" % os.getpid()
+    while time.time() < stop:
+        r = subprocess.run([ais, "get", "ais://abc/busy", out], capture_output=True, text=True,
+                           timeout=60)
+        got[0] += 1
+        data = open(out, "rb").read() if r.returncode == 0 else b""
+        if r.returncode != 0 or data not in versions:
+            bad.append(("ais get", r.returncode, r.stderr[:200] or len(data)))
+    if os.path.exists(out):
+        os.remove(out)
 call("PUT", "/v1/objects/abc/busy", body=b"a" * 100000)
-threads = [threading.Thread(target=overwrite)] + [threading.Thread(target=read) for _ in range(2)]
+threads = [threading.Thread(target=overwrite), threading.Thread(target=cli_get)] + \
+    [threading.Thread(target=read) for _ in range(2)]
 for t in threads: t.start()
 for t in threads: t.join()
-check("GETs during overwrites: each 200 with one version", got[0] > 20 and not bad,
+check("GETs during overwrites (/v1, S3 whole and ranged, ais get): each 200 with one version",
+      got[0] > 20 and not bad,
       (got[0], bad[:3], len(bad)))
 
 # ---- S3 ListBuckets in pages (max-buckets, continuation-token) and by prefix ----

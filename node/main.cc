@@ -179,6 +179,7 @@ int run(const ais::node::LocalConfig& cfg) {
   };
 
   auto writeReady = [&] {
+    ctx.ready = true;
     Status st = meta::writeFileAtomic(readyPath, std::to_string(::getpid()) + "\n");
     if (!st.ok()) log::error("cannot write {}: {}", readyPath, st.toString());
     log::info("ready (Smap v{}, BMD v{})", ctx.meta.smap().version, ctx.meta.bmd().version);

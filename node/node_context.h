@@ -40,6 +40,9 @@ struct NodeContext {
   // Decommissioned and about to exit: never join the cluster again (a keepalive answered "not a
   // member" after the primary removed it).
   bool leaving = false;
+  // Caught up with the primary's metadata and joined (main.cc, then "ready"): until then a
+  // bucket missing from this node's BMD may be one it has not received yet (loop thread).
+  bool ready = false;
   // Peers a client found silent (ObjectService::takeOwnerSilent), by fabric endpoint, until when
   // rounds of askEach (node/target/peer_calls.h) give them a short deadline.
   std::map<std::string, std::chrono::steady_clock::time_point> silentPeers;

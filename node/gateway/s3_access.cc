@@ -36,9 +36,19 @@ std::shared_ptr<const meta::BucketProps> findBucket(S3Request& r, const std::str
   }
   // Not in this node's BMD (or none yet): ask the cluster, in case this node missed a change.
   auto c = r.gw.client();
-  if (!c.ok()) return nullptr;
+  if (!c.ok()) {
+    r.bucketUnknown = Status(Code::kUnavailable, "ais://" + bucket + ": " + c.status().message());
+    return nullptr;
+  }
   auto props = (*c)->bucketProps(bucket);
-  if (!props.ok()) return nullptr;
+  if (!props.ok()) {
+    if (props.code() != Code::kBucketNotFound) {
+      r.bucketUnknown = Status(Code::kUnavailable,
+                               "ais://" + bucket + ": the cluster's buckets could not be read: " +
+                                   props.status().message());
+    }
+    return nullptr;
+  }
   return std::make_shared<const meta::BucketProps>(std::move(*props));
 }
 

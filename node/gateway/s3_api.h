@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "meta/names.h"
@@ -33,10 +34,15 @@ struct S3Request {
   // A conditional write or delete (If-Match) met another version at its commit: the object
   // changed after the ETag was checked (409 ConditionalRequestConflict, as S3: retry).
   bool conditional = false;
+  // Why a bucket could not be looked up (findBucket: this node's BMD lacks it and the cluster did
+  // not answer): a "no such bucket" of this request is then this error (503), not a 404 that
+  // clients take as final (a target that just joined, its metadata not in yet).
+  std::optional<Status> bucketUnknown;
   void fail(const Status& st) {
     if (conditional && st.code() == Code::kVersionChanged) {
       return fail(s3Error("ConditionalRequestConflict", st.message()));
     }
+    if (st.code() == Code::kBucketNotFound && bucketUnknown) return fail(s3Error(*bucketUnknown));
     fail(s3Error(st));
   }
   // The fabric client, or a 503 sent and nullptr.

@@ -306,7 +306,15 @@ Status checkOwnedHere(const NodeContext& ctx, const std::string& bucket, const s
 
 Status ObjectService::checkBucket(const std::string& bucket) {
   AIS_RETURN_IF_ERROR(meta::validateBucketName(bucket));
-  if (!ctx_.meta.bmd().find(bucket)) return Status(Code::kBucketNotFound, "ais://" + bucket);
+  if (!ctx_.meta.bmd().find(bucket)) {
+    // A target joining the cluster may be asked before the buckets' metadata reached it (the
+    // primary publishes the Smap with it first): not "no such bucket" then, but try again.
+    if (!ctx_.ready) {
+      return Status(Code::kUnavailable, "ais://" + bucket + ": target " + ctx_.cfg.id +
+                                            " is joining: bucket metadata not received yet");
+    }
+    return Status(Code::kBucketNotFound, "ais://" + bucket);
+  }
   return Status::OK();
 }
 

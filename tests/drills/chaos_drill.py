@@ -5,6 +5,8 @@ targets are killed and restarted (with --maintenance, also put in and out of mai
 again; with --membership, a target added or an added one decommissioned); at the end every
 name must hold what its last acknowledged write left, or be absent after an acknowledged delete.
 A request that failed leaves its name in either state (it may or may not have taken effect).
+Meanwhile a reader reads names written once before the disruptions and never changed: a read
+may fail (a node is down) but never answer "absent" or other bytes.
 Not part of `tools/dev test` (it is random and takes minutes): run by hand,
 
   eval "$(tools/dev env)"
@@ -14,8 +16,9 @@ Not part of `tools/dev test` (it is random and takes minutes): run by hand,
                               [--membership]
 
 Prints the operations done and failed, then `bad N`: the names in a state no acknowledged
-history explains, and the names the listing shows twice, leaves out although they read back, or
-shows although they do not (exit 1 if any)."""
+history explains, the names the listing shows twice, leaves out although they read back, or
+shows although they do not, and the wrong answers to reads of the unchanged names (exit 1 if
+any)."""
 import argparse, hashlib, os, random, subprocess, sys, threading, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -142,6 +145,8 @@ def main():
                     help="half the disruptions add a target or decommission one that was added "
                          "(every object moves off it while the writers go on)")
     ap.add_argument("--settle", type=float, default=10, help="seconds before the final reads")
+    ap.add_argument("--stable", type=int, default=50,
+                    help="names written once before the disruptions and read throughout")
     args = ap.parse_args()
     if args.mount and not os.path.isdir(args.mount):
         sys.exit(f"{args.mount}: not a directory")
@@ -154,7 +159,24 @@ def main():
     possible = {k: {None} for k in keys}  # name -> the digests it may hold (None: absent)
     counts = {"writes": 0, "deletes": 0, "failed": 0}
     failures = []
+    # The unchanged names: written before the disruptions start.
+    stable = {}
+    for i in range(args.stable):
+        data = os.urandom(random.Random(1000 + i).choice([100, 5000, 70000, 300000]))
+        names.write(0, f"stable{i:03d}", data)
+        stable[f"stable{i:03d}"] = digest(data)
+    wrong_reads, stable_reads = [], [0]
     stop = time.time() + args.seconds
+
+    def reader():
+        rnd = random.Random(7)
+        ks = sorted(stable)
+        while time.time() < stop:
+            k = rnd.choice(ks)
+            got = names.read(k)
+            stable_reads[0] += 1
+            if got is None or (not str(got).startswith("error") and got != stable[k]):
+                wrong_reads.append(f"{time.strftime('%T')} {k}: {'absent' if got is None else got}")
 
     def writer(w):
         rnd = random.Random(w)
@@ -223,11 +245,12 @@ def main():
 
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
     threads.append(threading.Thread(target=disrupt))
+    threads.append(threading.Thread(target=reader))
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    print("operations:", counts, flush=True)
+    print("operations:", counts, "reads of unchanged names:", stable_reads[0], flush=True)
     for f in failures[:10]:
         print("  failed:", f)
     time.sleep(args.settle)
@@ -237,16 +260,20 @@ def main():
     listed = names.listing()
     present = {k for k, got in held.items() if got is not None and not str(got).startswith("error")}
     twice = sorted({k for k in listed if listed.count(k) > 1})
-    missing, extra = sorted(present - set(listed)), sorted(set(listed) - present)
-    print("bad", len(bad) + len(twice) + len(missing) + len(extra))
+    missing = sorted(present - set(listed))
+    extra = sorted(set(listed) - present - set(stable))
+    gone = sorted(set(stable) - set(listed))  # (the unchanged names stay listed)
+    print("bad", len(bad) + len(twice) + len(missing) + len(extra) + len(gone) + len(wrong_reads))
     for k, got, want in bad[:20]:
         shown = sorted(map(str, want))
         print(f"  {k}: holds {got}; may hold {len(shown)} state(s): {' '.join(shown[:4])}")
     for what, ks in (("listed twice", twice), ("reads back, not listed", missing),
-                     ("listed, does not read back", extra)):
+                     ("listed, does not read back", extra), ("unchanged, not listed", gone)):
         if ks:
             print(f"  {what}: {len(ks)}: {' '.join(ks[:10])}")
-    sys.exit(1 if bad or twice or missing or extra else 0)
+    for w in wrong_reads[:10]:
+        print("  wrong answer to a read of an unchanged name:", w)
+    sys.exit(1 if bad or twice or missing or extra or gone or wrong_reads else 0)
 
 
 if __name__ == "__main__":

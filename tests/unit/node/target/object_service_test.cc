@@ -99,6 +99,7 @@ class ObjectServiceTest : public ::testing::Test {
     std::filesystem::create_directories(cfg.confdir);
     cfg.rpcEndpoint = "127.0.0.1:1";
     ctx_ = std::make_unique<NodeContext>(std::move(cfg), *pool_);
+    ctx_->ready = true;  // (joined: its BMD is the cluster's)
     ASSERT_TRUE(ctx_->meta.load().ok());
     auto st = store::Store::open({tmp_.sub("mp1"), tmp_.sub("mp2")});
     ASSERT_TRUE(st.ok()) << st.status().toString();
@@ -219,6 +220,17 @@ TEST_F(ObjectServiceTest, StreamedGetSendsChunksOfZerosAsLengths) {
   ASSERT_TRUE(getStreamed("dense", {}, &got).ok());
   EXPECT_TRUE(got == dense);
   EXPECT_EQ(CollectingSink::zeroRuns_, 0);
+}
+
+TEST_F(ObjectServiceTest, ABucketUnknownWhileJoiningIsUnavailableNotMissing) {
+  // Asked before the buckets' metadata reached it (the primary publishes the Smap with a joining
+  // target first): a retryable answer, never "no such bucket" for a bucket that may exist.
+  ctx_->ready = false;
+  EXPECT_EQ(put("o", "x", "nosuch").code(), Code::kUnavailable);
+  EXPECT_EQ(svc_->head(ObjectRef{"nosuch", "o"}).wait(ws()).code(), Code::kUnavailable);
+  EXPECT_TRUE(put("o", "x").ok());  // (a bucket it knows is served)
+  ctx_->ready = true;
+  EXPECT_EQ(put("o", "x", "nosuch").code(), Code::kBucketNotFound);
 }
 
 TEST_F(ObjectServiceTest, RefusesWhatIsRoutedWrong) {

@@ -98,11 +98,14 @@ bool expectedOwnerHolds(S3Request& r, const char* header, const std::string& buc
   return false;
 }
 
-// The bucket of x-amz-copy-source ("bucket/key" or "/bucket/key", URL-encoded); "" if none.
+// The bucket of x-amz-copy-source ("bucket/key" or "/bucket/key", URL-encoded, the slash too by
+// some clients); "" if none or undecodable (CopyObject then refuses it).
 std::string copySourceBucket(const S3Request& r) {
-  std::string_view src = r.ex.header("x-amz-copy-source");
-  if (src.starts_with("/")) src.remove_prefix(1);
-  return std::string(src.substr(0, src.find('/')));
+  auto src = urlDecode(r.ex.header("x-amz-copy-source"), false);
+  if (!src) return {};
+  std::string_view s = *src;
+  if (s.starts_with("/")) s.remove_prefix(1);
+  return std::string(s.substr(0, s.find('/')));
 }
 
 void dispatch(S3Request& r) {

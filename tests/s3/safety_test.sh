@@ -89,6 +89,15 @@ check("a listing expecting another owner is refused", c == "AccessDenied", c)
 c = code(lambda: s3.copy_object(Bucket="safe", Key="ebo2", CopySource={"Bucket": "safe", "Key": "ebo"},
                                 ExpectedSourceBucketOwner="111122223333"))
 check("a copy expecting another source owner is refused", c == "AccessDenied", c)
+def encoded_slash(request, **kwargs):  # x-amz-copy-source with its slash encoded too
+    request.headers.replace_header("x-amz-copy-source", "safe%2Febo")
+s3.meta.events.register("before-sign.s3.CopyObject", encoded_slash)
+try:
+    c = code(lambda: s3.copy_object(Bucket="safe", Key="ebo3", CopySource={"Bucket": "safe", "Key": "ebo"},
+                                    ExpectedSourceBucketOwner="111122223333"))
+finally:
+    s3.meta.events.unregister("before-sign.s3.CopyObject", encoded_slash)
+check("... also when its copy source encodes the slash", c == "AccessDenied", c)
 c = code(lambda: s3.copy_object(Bucket="safe", Key="ebo2", CopySource={"Bucket": "safe", "Key": "ebo"},
                                 ExpectedSourceBucketOwner=owner, ExpectedBucketOwner=owner))
 check("a copy expecting the right owners is done", c == "OK", c)

@@ -93,14 +93,11 @@ inline constexpr std::string_view kMetaTags = "s3-tags";
 
 // Standard headers kept with the object (as custom metadata under these names) besides
 // x-amz-meta-*: from a PUT's headers or a POST form's fields, and sent back on GET/HEAD.
-inline constexpr std::string_view kKeptHeaders[] = {"content-type",
-                                                    "cache-control",
-                                                    "content-disposition",
-                                                    "content-encoding",
-                                                    "content-language",
-                                                    "expires",
-                                                    "x-amz-website-redirect-location"};
+// (Each object's own: a copy takes the request's, never the source's.)
 inline constexpr std::string_view kMetaWebsiteRedirect = "x-amz-website-redirect-location";
+inline constexpr std::string_view kKeptHeaders[] = {
+    "content-type",     "cache-control", "content-disposition", "content-encoding",
+    "content-language", "expires",       kMetaWebsiteRedirect};
 // Headers of the request that become object metadata (Content-Type, x-amz-meta-*, ...).
 std::map<std::string, std::string> metadataFromHeaders(const Exchange& ex);
 // ETag for responses, quoted; md5 for S3-written objects, else xxhash.

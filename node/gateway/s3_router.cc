@@ -210,9 +210,9 @@ void dispatch(S3Request& r) {
                                                   std::string(lock) + ")"));
     }
   }
-  if (auto to = r.ex.header("x-amz-website-redirect-location");
-      !to.empty() && !to.starts_with("/") && !to.starts_with("http://") &&
-      !to.starts_with("https://")) {
+  if (auto to = r.ex.header(kMetaWebsiteRedirect); !to.empty() && !to.starts_with("/") &&
+                                                   !to.starts_with("http://") &&
+                                                   !to.starts_with("https://")) {
     return r.fail(s3Error("InvalidRedirectLocation",
                           "The website redirect location must have a prefix of 'http://' or "
                           "'https://' or '/'"));

@@ -1,11 +1,17 @@
 #include "node/store/lom_db.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
 #include <vector>
 
+#include "common/log.h"
 #include "node/store/block_sums.h"
 #include "node/store/change_writer.h"
 #include "node/store/lom.h"
@@ -22,10 +28,49 @@ const std::string kBlocksFamily = "blocks";
 
 rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
+// RocksDB's own messages go to the node's log, not to a LOG file beside the database: that file
+// lives on the mountpath, and once a full disk failed one of its writes, Debian's librocksdb
+// (built with assertions) aborts the whole process at the next message, at every start too.
+class NodeLogger : public rocksdb::Logger {
+ public:
+  explicit NodeLogger(std::string dir)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), dir_(std::move(dir)) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    va_list copy;
+    va_copy(copy, ap);
+    int n = std::vsnprintf(buf, sizeof buf, format, copy);
+    va_end(copy);
+    if (n < 0) return;
+    std::string_view text(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1));
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    std::string line = "rocksdb " + dir_ + ": " + std::string(text);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      log::error("{}", line);
+    } else {
+      log::warn("{}", line);
+    }
+  }
+
+ private:
+  std::string dir_;
+};
+
 Status fromRocks(const rocksdb::Status& s, const std::string& dir) {
   if (s.ok()) return Status::OK();
-  Code code = s.IsNoSpace() ? Code::kOutOfSpace : Code::kIoError;
-  return Status(code, "lomdb " + dir + ": " + s.ToString());
+  if (s.IsNoSpace()) {
+    return Status(Code::kOutOfSpace,
+                  "mountpath " + dir.substr(0, dir.rfind('/')) +
+                      " is out of space: its metadata cannot be written (writes resume a few "
+                      "seconds after space is freed): " +
+                      s.ToString());
+  }
+  return Status(Code::kIoError, "lomdb " + dir + ": " + s.ToString());
 }
 
 }  // namespace
@@ -82,26 +127,46 @@ LomDb::~LomDb() {
   }
 }
 
-Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir) {
+Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir, bool readOnly) {
   rocksdb::Options options;
   options.create_if_missing = true;
-  options.keep_log_file_num = 2;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.info_log = std::make_shared<NodeLogger>(dir);
   options.create_missing_column_families = true;
   // Metadata is a sliver of the objects' bytes, block checksums do not compress, and listings
   // read every block: uncompressed blocks are copied, not decoded, on each read.
   options.compression = rocksdb::kNoCompression;
+  // After a full disk stopped its writes, RocksDB resumes by itself once this much is free
+  // again (it must be able to flush a memtable); the default, 64 MiB, is more than the space
+  // reserve (space_reserve.h) keeps.
+  options.write_buffer_size = kMemtableBytes;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
       {kBlocksFamily, rocksdb::ColumnFamilyOptions(options)}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, families, &handles, &raw);
+  if (!readOnly) {
+    // (RocksDB makes it for its LOG file, which it does not write here; without it, it reports
+    // a missing directory as an error while it creates the database)
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+  }
+  rocksdb::Status s = readOnly
+                          ? rocksdb::DB::OpenForReadOnly(options, dir, families, &handles, &raw)
+                          : rocksdb::DB::Open(options, dir, families, &handles, &raw);
   if (!s.ok()) return fromRocks(s, dir);
   auto db = std::unique_ptr<LomDb>(new LomDb(std::unique_ptr<rocksdb::DB>(raw), dir));
   db->blocks_ = handles[1];
+  db->readOnly_ = readOnly;
   delete handles[0];  // the default family's handle is the DB's own
   return db;
+}
+
+Status LomDb::readOnlyError() const {
+  return Status(Code::kOutOfSpace,
+                "mountpath " + dir_.substr(0, dir_.rfind('/')) +
+                    " is read-only: its disk was full when the target started (free space on it "
+                    "and restart the target)");
 }
 
 rocksdb::ColumnFamilyHandle* LomDb::family(std::string_view key) const {
@@ -162,6 +227,7 @@ LomDb::DirChanges LomDb::changes(std::string_view bucket, std::string_view dirPr
 }
 
 Status LomDb::put(std::string_view key, std::string_view value, bool sync) {
+  if (readOnly_) return readOnlyError();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   Status s = fromRocks(db_->Put(wo, family(key), slice(key), slice(value)), dir_);
@@ -171,6 +237,7 @@ Status LomDb::put(std::string_view key, std::string_view value, bool sync) {
 }
 
 Status LomDb::del(std::string_view key, bool sync) {
+  if (readOnly_) return readOnlyError();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   Status s = fromRocks(db_->Delete(wo, family(key), slice(key)), dir_);
@@ -180,6 +247,7 @@ Status LomDb::del(std::string_view key, bool sync) {
 }
 
 Status LomDb::write(const Batch& batch, bool sync) {
+  if (readOnly_) return readOnlyError();
   rocksdb::WriteBatch wb;  // atomic across the families
   for (const auto& op : batch.ops_) {
     rocksdb::Status s = op.value ? wb.Put(family(op.key), slice(op.key), slice(*op.value))
@@ -195,6 +263,7 @@ Status LomDb::write(const Batch& batch, bool sync) {
 }
 
 Status LomDb::deleteRange(std::string_view begin, std::string_view end) {
+  if (readOnly_) return readOnlyError();
   Status s = fromRocks(
       db_->DeleteRange(rocksdb::WriteOptions(), family(begin), slice(begin), slice(end)), dir_);
   writes_.fetch_add(1, std::memory_order_release);

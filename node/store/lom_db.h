@@ -78,7 +78,12 @@ class LomDb {
   // Return false to stop the scan.
   using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
 
-  static Result<std::unique_ptr<LomDb>> open(const std::string& dir);
+  // RocksDB's memtable size per column family.
+  static constexpr uint64_t kMemtableBytes = uint64_t{16} << 20;
+  // readOnly: RocksDB writes nothing, not even at open (a full disk); every write here then
+  // fails with kOutOfSpace.
+  static Result<std::unique_ptr<LomDb>> open(const std::string& dir, bool readOnly = false);
+  bool readOnly() const { return readOnly_; }
   ~LomDb();
   LomDb(const LomDb&) = delete;
   LomDb& operator=(const LomDb&) = delete;
@@ -134,7 +139,9 @@ class LomDb {
   LomDb(std::unique_ptr<rocksdb::DB> db, std::string dir);
   rocksdb::ColumnFamilyHandle* family(std::string_view key) const;  // by the key's prefix
   void countChange(std::string_view key);
+  Status readOnlyError() const;
   std::unique_ptr<rocksdb::DB> db_;
+  bool readOnly_ = false;
   std::atomic<uint64_t> writes_{0};
   rocksdb::ColumnFamilyHandle* blocks_ = nullptr;
   std::string dir_;

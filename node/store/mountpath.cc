@@ -29,6 +29,15 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   bool hadDb = std::filesystem::exists(dbDir + "/CURRENT", ec);
   bool hasObjects = std::filesystem::exists(mp->path + "/@ais", ec);
   auto db = LomDb::open(dbDir);
+  if (!db.ok() && hadDb && db.code() == Code::kOutOfSpace) {
+    // A full disk is not a damaged database: open it without writing, serve what it holds, and
+    // refuse writes here until a restart finds space.
+    log::error(
+        "{}: the disk is full ({}); the mountpath is read-only until the target restarts "
+        "with free space on it",
+        mp->path, db.status().toString());
+    db = LomDb::open(dbDir, /*readOnly=*/true);
+  }
   if (!db.ok() && hadDb) {
     std::string aside = dbDir + ".damaged." + std::to_string(::time(nullptr));
     log::error("{}: cannot open the LOM database ({}); moving it to {} and rebuilding", mp->path,
@@ -49,6 +58,7 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   AIS_RETURN_IF_ERROR(unfinished);
   if (unfinished->has_value()) mp->lomDbLost = true;  // a rebuild was interrupted: redo it
   mp->db = std::move(db).value();
+  mp->space = std::make_unique<SpaceReserve>(mp->path);
   return mp;
 }
 

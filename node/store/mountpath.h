@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "node/store/lom_db.h"
+#include "node/store/space_reserve.h"
 
 namespace ais::store {
 
@@ -18,6 +19,7 @@ struct Mountpath {
   std::string path;     // absolute, no trailing '/'
   uint64_t digest = 0;  // xxhash64(path): its HRW id
   std::unique_ptr<LomDb> db;
+  std::unique_ptr<SpaceReserve> space;  // what object bytes leave free for db (openMountpath)
   // The LomDb was missing or unreadable and is new: rebuildLoms must run.
   bool lomDbLost = false;
   // The LomDb did not exist before this open (a new, wiped or lost mountpath): its objects, if

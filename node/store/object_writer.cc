@@ -8,6 +8,7 @@
 #include "common/zeros.h"
 #include "node/store/change_writer.h"
 #include "node/store/fs.h"
+#include "node/store/space_reserve.h"
 #include "node/store/store.h"
 
 namespace ais::store {
@@ -54,6 +55,7 @@ Status ObjectWriter::write(const void* data, size_t len) {
   if (!writeError_.ok()) return writeError_;
   int injected = store_.faults_ ? store_.faults_->beforeWrite(workPath_, len) : 0;
   Status s = injected ? ioError("write", workPath_, injected) : Status::OK();
+  if (s.ok() && mp_.space) s = mp_.space->admit(len);
   // Runs of data are written; whole aligned blocks of zeros are skipped (holes).
   const char* p = static_cast<const char*>(data);
   size_t i = 0;

@@ -194,6 +194,12 @@ Status checkLoms(Mountpath& mp, IntegrityStats* stats, const std::set<std::strin
 }  // namespace
 
 Status reconcile(Mountpath& mp, IntegrityStats* stats) {
+  if (mp.db->readOnly()) {
+    // (a full disk: nothing can be recorded; a PUT a crash left half done keeps its old LOM,
+    // whose checksums its new bytes then fail, so they are refused, never served)
+    log::error("{}: read-only, crash recovery postponed to a start with free space", mp.path);
+    return removeLeftovers(mp);  // (work files: frees what it can)
+  }
   std::vector<std::pair<std::string, std::string>> pending;
   std::string begin(1, kPendingPrefix), end(1, kBlocksPrefix);
   AIS_RETURN_IF_ERROR(mp.db->scan(begin, end, [&](std::string_view k, std::string_view v) {

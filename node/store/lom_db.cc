@@ -140,6 +140,10 @@ Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir, bool readOnly
   // again (it must be able to flush a memtable); the default, 64 MiB, is more than the space
   // reserve (space_reserve.h) keeps.
   options.write_buffer_size = kMemtableBytes;
+  // A log cut short by a crash loses only its unfinished last write; damage inside it fails
+  // the open (the database is then rebuilt from the files, loudly) instead of RocksDB's default,
+  // which silently drops every write after the damaged record: objects on disk, unlisted.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
       {kBlocksFamily, rocksdb::ColumnFamilyOptions(options)}};
@@ -162,6 +166,11 @@ Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir, bool readOnly
   return db;
 }
 
+Status LomDb::check(const rocksdb::Status& s) const {
+  if (s.IsCorruption()) damaged_.store(true, std::memory_order_relaxed);
+  return fromRocks(s, dir_);
+}
+
 Status LomDb::readOnlyError() const {
   return Status(Code::kOutOfSpace,
                 "mountpath " + dir_.substr(0, dir_.rfind('/')) +
@@ -180,7 +189,7 @@ Result<std::optional<std::string>> LomDb::get(std::string_view key, bool cachedO
   rocksdb::Status s = db_->Get(ro, family(key), slice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (cachedOnly && s.IsIncomplete()) return Status(Code::kWouldBlock, dir_);
-  if (!s.ok()) return fromRocks(s, dir_);
+  if (!s.ok()) return check(s);
   return std::optional<std::string>(std::move(value));
 }
 
@@ -230,7 +239,7 @@ Status LomDb::put(std::string_view key, std::string_view value, bool sync) {
   if (readOnly_) return readOnlyError();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  Status s = fromRocks(db_->Put(wo, family(key), slice(key), slice(value)), dir_);
+  Status s = check(db_->Put(wo, family(key), slice(key), slice(value)));
   writes_.fetch_add(1, std::memory_order_release);
   countChange(key);  // (after the write: a count that moved means the change is visible)
   return s;
@@ -240,7 +249,7 @@ Status LomDb::del(std::string_view key, bool sync) {
   if (readOnly_) return readOnlyError();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  Status s = fromRocks(db_->Delete(wo, family(key), slice(key)), dir_);
+  Status s = check(db_->Delete(wo, family(key), slice(key)));
   writes_.fetch_add(1, std::memory_order_release);
   countChange(key);
   return s;
@@ -252,11 +261,11 @@ Status LomDb::write(const Batch& batch, bool sync) {
   for (const auto& op : batch.ops_) {
     rocksdb::Status s = op.value ? wb.Put(family(op.key), slice(op.key), slice(*op.value))
                                  : wb.Delete(family(op.key), slice(op.key));
-    if (!s.ok()) return fromRocks(s, dir_);
+    if (!s.ok()) return check(s);
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  Status s = fromRocks(db_->Write(wo, &wb), dir_);
+  Status s = check(db_->Write(wo, &wb));
   writes_.fetch_add(1, std::memory_order_release);
   for (const auto& op : batch.ops_) countChange(op.key);
   return s;
@@ -264,8 +273,8 @@ Status LomDb::write(const Batch& batch, bool sync) {
 
 Status LomDb::deleteRange(std::string_view begin, std::string_view end) {
   if (readOnly_) return readOnlyError();
-  Status s = fromRocks(
-      db_->DeleteRange(rocksdb::WriteOptions(), family(begin), slice(begin), slice(end)), dir_);
+  Status s =
+      check(db_->DeleteRange(rocksdb::WriteOptions(), family(begin), slice(begin), slice(end)));
   writes_.fetch_add(1, std::memory_order_release);
   {
     std::lock_guard l(changesMu_);  // (a bucket's range: every directory of it changed)
@@ -284,7 +293,7 @@ Status LomDb::scan(std::string_view begin, std::string_view end, const Visitor& 
     rocksdb::Slice k = it->key(), v = it->value();
     if (!visit(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
   }
-  return fromRocks(it->status(), dir_);
+  return check(it->status());
 }
 
 std::unique_ptr<LomDb::Cursor> LomDb::cursor(std::string_view begin, std::string_view end) const {

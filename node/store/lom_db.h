@@ -30,6 +30,7 @@ class DB;
 class ColumnFamilyHandle;
 class Iterator;
 class Slice;
+class Status;
 }  // namespace rocksdb
 
 namespace ais::store {
@@ -84,6 +85,9 @@ class LomDb {
   // fails with kOutOfSpace.
   static Result<std::unique_ptr<LomDb>> open(const std::string& dir, bool readOnly = false);
   bool readOnly() const { return readOnly_; }
+  // A read or write met blocks that fail RocksDB's checksums (damage on disk): the database is
+  // to be rebuilt from the object files (openAndRecover).
+  bool damaged() const { return damaged_.load(std::memory_order_relaxed); }
   ~LomDb();
   LomDb(const LomDb&) = delete;
   LomDb& operator=(const LomDb&) = delete;
@@ -140,6 +144,8 @@ class LomDb {
   rocksdb::ColumnFamilyHandle* family(std::string_view key) const;  // by the key's prefix
   void countChange(std::string_view key);
   Status readOnlyError() const;
+  Status check(const rocksdb::Status& s) const;  // ours, and notes damage
+  mutable std::atomic<bool> damaged_{false};
   std::unique_ptr<rocksdb::DB> db_;
   bool readOnly_ = false;
   std::atomic<uint64_t> writes_{0};

@@ -18,6 +18,41 @@ Result<std::string> normalizeMountpath(const std::string& path) {
   return canonical.string();
 }
 
+namespace {
+
+// The damaged database is kept (renamed) for a post-mortem; a new one is built from the files.
+Status moveLomDbAside(const std::string& mpPath, const std::string& why) {
+  const std::string dbDir = mpPath + "/.ais.lomdb";
+  const std::string aside = dbDir + ".damaged." + std::to_string(::time(nullptr));
+  log::error("{}: {}; moving it to {} and rebuilding", mpPath, why, aside);
+  std::error_code ec;
+  std::filesystem::rename(dbDir, aside, ec);
+  if (ec) return ioError("rename", dbDir, ec.value());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Mountpath>> openAndRecover(const std::string& path, IntegrityStats* found) {
+  auto mp = openMountpath(path);
+  AIS_RETURN_IF_ERROR(mp);
+  Status recovered = reconcile(**mp, found);
+  if (!recovered.ok() && (*mp)->db->damaged() && !(*mp)->db->readOnly()) {
+    // Reconciliation reads every LOM: blocks that fail RocksDB's checksums make the database as
+    // unreadable as one that does not open.
+    std::string where = (*mp)->path;
+    mp->reset();  // (closed before it is moved)
+    AIS_RETURN_IF_ERROR(
+        moveLomDbAside(where, "the LOM database is damaged (" + recovered.toString() + ")"));
+    mp = openMountpath(where);
+    AIS_RETURN_IF_ERROR(mp);
+    recovered = reconcile(**mp, found);
+  }
+  AIS_RETURN_IF_ERROR(recovered);
+  if ((*mp)->lomDbLost) AIS_RETURN_IF_ERROR(rebuildLoms(**mp, found));
+  return mp;
+}
+
 Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   auto normalized = normalizeMountpath(path);
   AIS_RETURN_IF_ERROR(normalized);
@@ -39,11 +74,8 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
     db = LomDb::open(dbDir, /*readOnly=*/true);
   }
   if (!db.ok() && hadDb) {
-    std::string aside = dbDir + ".damaged." + std::to_string(::time(nullptr));
-    log::error("{}: cannot open the LOM database ({}); moving it to {} and rebuilding", mp->path,
-               db.status().toString(), aside);
-    std::filesystem::rename(dbDir, aside, ec);
-    if (ec) return ioError("rename", dbDir, ec.value());
+    AIS_RETURN_IF_ERROR(
+        moveLomDbAside(mp->path, "cannot open the LOM database (" + db.status().toString() + ")"));
     db = LomDb::open(dbDir);
     hadDb = false;
   }

@@ -70,6 +70,10 @@ Result<std::string> normalizeMountpath(const std::string& path);
 // normalizeMountpath, then opens the LomDb. A missing LomDb beside existing objects, or one that
 // cannot be opened (moved aside to .ais.lomdb.damaged.<time>), is created anew with lomDbLost set.
 Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path);
+// openMountpath, reconcile and, for a lost LomDb, rebuildLoms: a mountpath ready to serve. A
+// LomDb that opens but fails RocksDB's block checksums while reconcile reads it is moved aside
+// and rebuilt too.
+Result<std::unique_ptr<Mountpath>> openAndRecover(const std::string& path, IntegrityStats* found);
 
 // Crash recovery, run before serving: resolves pending markers, removes work files and trash,
 // deletes LOMs whose file is gone and quarantines files that contradict their LOM. See README.md

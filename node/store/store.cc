@@ -37,10 +37,8 @@ Result<std::unique_ptr<Store>> Store::open(std::vector<std::string> mountpaths) 
   }
   IntegrityStats found;
   for (const auto& path : normalizedPaths) {
-    auto mp = openMountpath(path);
+    auto mp = openAndRecover(path, &found);
     AIS_RETURN_IF_ERROR(mp);
-    AIS_RETURN_IF_ERROR(reconcile(**mp, &found));
-    if ((*mp)->lomDbLost) AIS_RETURN_IF_ERROR(rebuildLoms(**mp, &found));
     mps.push_back(std::move(mp).value());
   }
   auto store = std::unique_ptr<Store>(new Store(std::move(mps)));
@@ -173,10 +171,8 @@ Result<std::string> Store::attachMountpath(const std::string& path) {
   std::string marker = *normalized + "/" + kDisabledMarker;
   if (::unlink(marker.c_str()) != 0 && errno != ENOENT) return ioError("unlink", marker, errno);
   IntegrityStats found;
-  auto mp = openMountpath(*normalized);
+  auto mp = openAndRecover(*normalized, &found);
   AIS_RETURN_IF_ERROR(mp);
-  AIS_RETURN_IF_ERROR(reconcile(**mp, &found));
-  if ((*mp)->lomDbLost) AIS_RETURN_IF_ERROR(rebuildLoms(**mp, &found));
   std::string canonical = (*mp)->path;
   AIS_RETURN_IF_ERROR(mps_.append(std::move(mp).value()));
   log::warn("mountpath {} attached", canonical);

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "meta/hrw.h"
+
 namespace ais::meta {
 
 void toWire(const NodeInfo& n, wire::NodeInfo::Builder out) {
@@ -159,6 +161,34 @@ Result<Smap> decodeSmap(std::string_view b) { return decodeAs<wire::Smap, Smap>(
 Result<BMD> decodeBmd(std::string_view b) { return decodeAs<wire::Bmd, BMD>(b, "BMD"); }
 Result<ClusterConfig> decodeConfig(std::string_view b) {
   return decodeAs<wire::ClusterConfig, ClusterConfig>(b, "config");
+}
+
+namespace {
+constexpr std::string_view kSealMagic{"AISMETA\x01", 8};
+}  // namespace
+
+std::string seal(std::string_view payload) {
+  uint64_t sum = xxhash64(payload);
+  std::string out(kSealMagic);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((sum >> (8 * i)) & 0xff));
+  out.append(payload);
+  return out;
+}
+
+Result<std::string> unseal(std::string_view bytes) {
+  if (bytes.substr(0, kSealMagic.size()) != kSealMagic) return std::string(bytes);
+  if (bytes.size() < kSealMagic.size() + 8) {
+    return Status(Code::kChecksumMismatch, "metadata file cut short");
+  }
+  uint64_t sum = 0;
+  for (int i = 0; i < 8; ++i) {
+    sum |= uint64_t{static_cast<unsigned char>(bytes[kSealMagic.size() + i])} << (8 * i);
+  }
+  std::string_view payload = bytes.substr(kSealMagic.size() + 8);
+  if (xxhash64(payload) != sum) {
+    return Status(Code::kChecksumMismatch, "metadata file fails its checksum");
+  }
+  return std::string(payload);
 }
 
 Status writeFileAtomic(const std::string& path, std::string_view bytes) {

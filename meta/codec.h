@@ -33,6 +33,11 @@ Result<ClusterConfig> decodeConfig(std::string_view bytes);
 
 // Atomic file write (temp file, fsync, rename) and whole-file read.
 Status writeFileAtomic(const std::string& path, std::string_view bytes);
+// A persisted metadata file's bytes: a magic, the payload's xxhash64, the payload. unseal gives
+// the payload back, kChecksumMismatch if it does not match (damage on disk); bytes without the
+// magic (files written before the seal) are taken as the payload.
+std::string seal(std::string_view payload);
+Result<std::string> unseal(std::string_view bytes);
 Result<std::string> readFile(const std::string& path);
 
 }  // namespace ais::meta

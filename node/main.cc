@@ -97,6 +97,14 @@ int run(const ais::node::LocalConfig& cfg) {
                 ctx.meta.smap().primaryId);
     }
   }
+  if (primaryRole && ctx.meta.smap().version > 0 &&
+      (ctx.meta.bmd().version == 0 || ctx.meta.config().version == 0)) {
+    log::warn("no persisted {}: asking the cluster's nodes for theirs",
+              ctx.meta.bmd().version == 0 ? "BMD" : "config");
+    node::recoverMetaFromNodes(ctx).wait(io.waitScope);
+    log::warn("recovered BMD v{} ({} buckets), config v{}", ctx.meta.bmd().version,
+              ctx.meta.bmd().buckets.size(), ctx.meta.config().version);
+  }
   kj::Own<node::Primary> primary;
   kj::Own<node::Election> election;
   if (cfg.isProxy()) {

@@ -73,6 +73,35 @@ kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip) {
   return kj::joinPromises(asks.releaseAsArray());
 }
 
+kj::Promise<void> recoverMetaFromNodes(NodeContext& ctx) {
+  kj::Vector<kj::Promise<void>> asks;
+  const std::string uuid = ctx.meta.smap().uuid;
+  for (const auto& n : ctx.meta.smap().nodes) {
+    if (n.id == ctx.cfg.id) continue;
+    std::string ep = n.rpcEndpoint;
+    auto got = ctx.pool.get(ep).getMetaRequest().send().then(
+        [&ctx, uuid](capnp::Response<wire::Node::GetMetaResults>&& r) {
+          meta::BMD bmd = meta::fromWire(r.getBmd());
+          if (bmd.uuid == uuid && bmd.version > ctx.meta.bmd().version) {
+            if (Status st = ctx.meta.acceptBmd(std::move(bmd)); !st.ok()) {
+              log::warn("{}", st.toString());
+            }
+          }
+          meta::ClusterConfig config = meta::fromWire(r.getConfig());
+          if (config.version > ctx.meta.config().version) {
+            if (Status st = ctx.meta.acceptConfig(std::move(config)); !st.ok()) {
+              log::warn("{}", st.toString());
+            }
+          }
+        });
+    asks.add(
+        ctx.timer().timeoutAfter(2 * kj::SECONDS, kj::mv(got)).catch_([&ctx, ep](kj::Exception&&) {
+          ctx.pool.drop(ep);
+        }));
+  }
+  return kj::joinPromises(asks.releaseAsArray());
+}
+
 kj::Promise<bool> nodeAnswers(NodeContext& ctx, std::string endpoint, kj::Duration timeout) {
   auto asked = ctx.pool.get(endpoint).getMetaRequest().send().then([](auto&&) { return true; });
   return ctx.timer().timeoutAfter(timeout, kj::mv(asked)).catch_([&ctx, endpoint](kj::Exception&&) {

@@ -18,6 +18,10 @@ namespace ais::node {
 // Asks every other proxy of the Smap (but `skip`) for its metadata and takes what is newer: a
 // primary elected while this node was away, cut off or silent is learnt this way. Never fails.
 kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip = "");
+// A primary starting without its BMD or config (lost or damaged on disk) while its Smap names
+// other nodes: takes the newest of theirs (of this cluster's uuid), so it does not found an
+// empty BMD over the buckets its targets hold. Never fails.
+kj::Promise<void> recoverMetaFromNodes(NodeContext& ctx);
 // True if the node at `endpoint` answers a getMeta within `timeout` (dead, frozen or cut off: no).
 kj::Promise<bool> nodeAnswers(NodeContext& ctx, std::string endpoint, kj::Duration timeout);
 

@@ -1,28 +1,60 @@
 #include "node/meta_holder.h"
 
+#include <stdio.h>
+
+#include <ctime>
+
 #include "common/log.h"
 #include "meta/codec.h"
 
 namespace ais::node {
 
+namespace {
+
+// A persisted BMD or config that does not decode is a copy of what the cluster holds: it is
+// kept aside (for a post-mortem) and the node starts without it, to be sent the cluster's (a
+// primary asks the Smap's nodes for theirs: recoverMetaFromNodes). The Smap is not set aside:
+// without it a primary would found a new cluster beside its own targets.
+void setAside(const std::string& path, const Status& why) {
+  std::string aside = path + ".damaged." + std::to_string(::time(nullptr));
+  log::error("{} is damaged ({}); moved to {}: the cluster's copy replaces it", path,
+             why.toString(), aside);
+  if (::rename(path.c_str(), aside.c_str()) != 0) ::unlink(path.c_str());
+}
+
+}  // namespace
+
 Status MetaHolder::load() {
   auto s = meta::readFile(confdir_ + "/smap.bin");
   if (s.ok()) {
-    auto smap = meta::decodeSmap(*s);
-    if (!smap.ok()) return smap.status();
+    auto payload = meta::unseal(*s);
+    auto smap = payload.ok() ? meta::decodeSmap(*payload) : Result<meta::Smap>(payload.status());
+    if (!smap.ok()) {
+      return Status(smap.code(), confdir_ + "/smap.bin: " + smap.status().message() +
+                                     " (remove it to join the cluster as a new node)");
+    }
     smap_ = std::move(*smap);
   }
   auto b = meta::readFile(confdir_ + "/bmd.bin");
   if (b.ok()) {
-    auto bmd = meta::decodeBmd(*b);
-    if (!bmd.ok()) return bmd.status();
-    bmd_ = std::move(*bmd);
+    auto payload = meta::unseal(*b);
+    auto bmd = payload.ok() ? meta::decodeBmd(*payload) : Result<meta::BMD>(payload.status());
+    if (bmd.ok()) {
+      bmd_ = std::move(*bmd);
+    } else {
+      setAside(confdir_ + "/bmd.bin", bmd.status());
+    }
   }
   auto c = meta::readFile(confdir_ + "/config.bin");
   if (c.ok()) {
-    auto cfg = meta::decodeConfig(*c);
-    if (!cfg.ok()) return cfg.status();
-    config_ = *cfg;
+    auto payload = meta::unseal(*c);
+    auto cfg =
+        payload.ok() ? meta::decodeConfig(*payload) : Result<meta::ClusterConfig>(payload.status());
+    if (cfg.ok()) {
+      config_ = *cfg;
+    } else {
+      setAside(confdir_ + "/config.bin", cfg.status());
+    }
   }
   return Status::OK();
 }
@@ -57,7 +89,8 @@ Status MetaHolder::acceptSmap(meta::Smap smap) {
     }
     return Status::OK();
   }
-  AIS_RETURN_IF_ERROR(meta::writeFileAtomic(confdir_ + "/smap.bin", meta::encode(smap)));
+  AIS_RETURN_IF_ERROR(
+      meta::writeFileAtomic(confdir_ + "/smap.bin", meta::seal(meta::encode(smap))));
   log::info("accepted Smap v{} ({} nodes, primary {})", smap.version, smap.nodes.size(),
             smap.primaryId);
   smap_ = std::move(smap);
@@ -68,7 +101,7 @@ Status MetaHolder::acceptSmap(meta::Smap smap) {
 Status MetaHolder::acceptBmd(meta::BMD bmd) {
   AIS_RETURN_IF_ERROR(checkVersion("BMD", bmd_, bmd));
   if (bmd.version == bmd_.version) return Status::OK();
-  AIS_RETURN_IF_ERROR(meta::writeFileAtomic(confdir_ + "/bmd.bin", meta::encode(bmd)));
+  AIS_RETURN_IF_ERROR(meta::writeFileAtomic(confdir_ + "/bmd.bin", meta::seal(meta::encode(bmd))));
   log::info("accepted BMD v{} ({} buckets)", bmd.version, bmd.buckets.size());
   meta::BMD before = std::move(bmd_);
   bmd_ = std::move(bmd);
@@ -89,7 +122,8 @@ Status MetaHolder::acceptConfig(meta::ClusterConfig config) {
                                               " is older than v" + std::to_string(config_.version));
   }
   if (config.version == config_.version) return Status::OK();
-  AIS_RETURN_IF_ERROR(meta::writeFileAtomic(confdir_ + "/config.bin", meta::encode(config)));
+  AIS_RETURN_IF_ERROR(
+      meta::writeFileAtomic(confdir_ + "/config.bin", meta::seal(meta::encode(config))));
   config_ = config;
   return Status::OK();
 }

@@ -174,8 +174,8 @@ Status LomDb::check(const rocksdb::Status& s) const {
 Status LomDb::readOnlyError() const {
   return Status(Code::kOutOfSpace,
                 "mountpath " + dir_.substr(0, dir_.rfind('/')) +
-                    " is read-only: its disk was full when the target started (free space on it "
-                    "and restart the target)");
+                    " is read-only: its disk was full or its file system read-only when the "
+                    "target started (free space on it or repair it, then restart the target)");
 }
 
 rocksdb::ColumnFamilyHandle* LomDb::family(std::string_view key) const {

@@ -1,5 +1,10 @@
 #include "node/store/mountpath.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 
@@ -20,6 +25,17 @@ Result<std::string> normalizeMountpath(const std::string& path) {
 
 namespace {
 
+// Whether a file can be made in dir: a file system the kernel stopped after an error (ext4's
+// errors=remount-ro, or its emergency_ro, which the mount options do not show) refuses it.
+bool writable(const std::string& dir) {
+  std::string probe = dir + "/.ais.probe." + std::to_string(::getpid());
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno != EROFS && errno != EIO;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return true;
+}
+
 // The damaged database is kept (renamed) for a post-mortem; a new one is built from the files.
 Status moveLomDbAside(const std::string& mpPath, const std::string& why) {
   const std::string dbDir = mpPath + "/.ais.lomdb";
@@ -32,6 +48,21 @@ Status moveLomDbAside(const std::string& mpPath, const std::string& why) {
 }
 
 }  // namespace
+
+bool noteWriteFault(Mountpath& mp, int err) {
+  if (mp.faulted.load()) return true;
+  if (err != EROFS && err != EIO) return false;
+  bool readOnly = !writable(mp.path);
+  if (!readOnly && err != EIO) return false;
+  if (!mp.faulted.exchange(true)) {
+    mp.enabled = false;
+    log::error(
+        "mountpath {} failed ({}): {}; no new object goes there, its objects are still "
+        "read (repair its disk, then restart the target)",
+        mp.path, std::strerror(err), readOnly ? "its file system is read-only" : "an I/O error");
+  }
+  return true;
+}
 
 Result<std::unique_ptr<Mountpath>> openAndRecover(const std::string& path, IntegrityStats* found) {
   auto mp = openMountpath(path);
@@ -63,6 +94,21 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   std::error_code ec;
   bool hadDb = std::filesystem::exists(dbDir + "/CURRENT", ec);
   bool hasObjects = std::filesystem::exists(mp->path + "/@ais", ec);
+  if (hadDb && !writable(mp->path)) {
+    // A file system the kernel made read-only after an error (or mounted so): serve what it
+    // holds, place nothing new there; the rest of the target works as before.
+    log::error(
+        "{}: the file system is read-only; its objects are read, no new object goes "
+        "there (repair its disk, then restart the target)",
+        mp->path);
+    mp->faulted = true;
+    mp->enabled = false;
+    auto ro = LomDb::open(dbDir, /*readOnly=*/true);
+    AIS_RETURN_IF_ERROR(ro);
+    mp->db = std::move(ro).value();
+    mp->space = std::make_unique<SpaceReserve>(mp->path);
+    return mp;
+  }
   auto db = LomDb::open(dbDir);
   if (!db.ok() && hadDb && db.code() == Code::kOutOfSpace) {
     // A full disk is not a damaged database: open it without writing, serve what it holds, and

@@ -28,6 +28,10 @@ struct Mountpath {
   // Disabled (by an operator, kept across restarts by <mp>/.ais.disabled): no new object or
   // copy goes here; what is here is still read until the resilver job has moved it.
   std::atomic<bool> enabled{true};
+  // Its file system went read-only (an error made the kernel remount it, or it was mounted so):
+  // out of HRW for new objects like a disabled one (in memory only: nothing can be written on it),
+  // its objects still read. Set at open or by noteWriteFault.
+  std::atomic<bool> faulted{false};
   // Detached at runtime (empty, and disabled): out of every use until the process restarts
   // without it (the node's mountpath overrides drop it from the list).
   std::atomic<bool> detached{false};
@@ -74,6 +78,10 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path);
 // LomDb that opens but fails RocksDB's block checksums while reconcile reads it is moved aside
 // and rebuilt too.
 Result<std::unique_ptr<Mountpath>> openAndRecover(const std::string& path, IntegrityStats* found);
+
+// A write on mp failed with err: if its file system is now read-only (or err is EIO), mp is
+// faulted and taken out of HRW for new objects, loudly, once. True if it is (or was) faulted.
+bool noteWriteFault(Mountpath& mp, int err);
 
 // Crash recovery, run before serving: resolves pending markers, removes work files and trash,
 // deletes LOMs whose file is gone and quarantines files that contradict their LOM. See README.md

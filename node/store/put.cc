@@ -39,7 +39,29 @@ Result<std::unique_ptr<ObjectWriter>> Store::beginPut(std::string_view bucket,
   if (!meta::checksumTypeSupported(policy.checksumType)) {
     return Status(Code::kInvalidArgument, "checksum type " + policy.checksumType);
   }
-  auto w = newWriter(mountpathFor(bucket, name), bucket, name, std::move(opts));
+  // An object on a failed mountpath cannot be replaced: its old copy there could not be
+  // removed, and would come back as the object once the disk is repaired.
+  auto heldOnFailed = [&]() -> Status {
+    for (const auto& m : mps_) {
+      if (!m->faulted) continue;
+      auto held = readLom(*m, bucket, name);
+      if (held.ok() && held->has_value()) {
+        return Status(Code::kIoError,
+                      fmt::format("ais://{}/{} is on mountpath {}, which failed: it can be read, "
+                                  "not replaced, until its disk is repaired",
+                                  bucket, name, m->path));
+      }
+    }
+    return Status::OK();
+  };
+  AIS_RETURN_IF_ERROR(heldOnFailed());
+  Mountpath& mp = mountpathFor(bucket, name);
+  auto w = newWriter(mp, bucket, name, opts);
+  if (!w.ok() && mp.faulted && &mountpathFor(bucket, name) != &mp) {
+    // (it failed just now: the write goes to the next mountpath, unless the object is there)
+    AIS_RETURN_IF_ERROR(heldOnFailed());
+    w = newWriter(mountpathFor(bucket, name), bucket, name, std::move(opts));
+  }
   if (w.ok()) (*w)->setChecksumType(policy.checksumType);
   return w;
 }
@@ -59,7 +81,11 @@ Result<std::unique_ptr<ObjectWriter>> Store::newWriter(Mountpath& mp, std::strin
     AIS_RETURN_IF_ERROR(makeDirs(dir));
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   }
-  if (fd < 0) return ioError("create", path, errno);
+  if (fd < 0) {
+    int err = errno;
+    noteWriteFault(mp, err);
+    return ioError("create", path, err);
+  }
   return std::unique_ptr<ObjectWriter>(new ObjectWriter(
       *this, mp, std::string(bucket), std::string(name), std::move(path), fd, std::move(opts)));
 }

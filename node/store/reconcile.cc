@@ -194,6 +194,10 @@ Status checkLoms(Mountpath& mp, IntegrityStats* stats, const std::set<std::strin
 }  // namespace
 
 Status reconcile(Mountpath& mp, IntegrityStats* stats) {
+  if (mp.faulted) {
+    log::error("{}: read-only file system, crash recovery postponed", mp.path);
+    return Status::OK();
+  }
   if (mp.db->readOnly()) {
     // (a full disk: nothing can be recorded; a PUT a crash left half done keeps its old LOM,
     // whose checksums its new bytes then fail, so they are refused, never served)

@@ -123,6 +123,12 @@ Result<bool> Store::setMountpathEnabled(const std::string& path, bool enabled) {
   auto found = findMountpath(path);
   AIS_RETURN_IF_ERROR(found);
   Mountpath* mp = *found;
+  if (enabled && mp->faulted) {
+    return Status(Code::kInvalidArgument,
+                  mp->path +
+                      " failed (its file system took no write): repair its disk, then "
+                      "restart the target");
+  }
   if (mp->enabled == enabled) return false;
   openFiles_.forgetAll();  // (none may hold a mountpath busy or outlive its HRW place)
   std::string marker = mp->path + "/" + kDisabledMarker;

@@ -16,6 +16,7 @@
 #include "common/heap_tuning.h"
 #include "common/log.h"
 #include "meta/codec.h"
+#include "node/accept_retry.h"
 #include "node/cluster/election.h"
 #include "node/cluster/membership.h"
 #include "node/cluster/primary.h"
@@ -128,9 +129,10 @@ int run(const ais::node::LocalConfig& cfg) {
     log::error("cannot listen on {}: {}", cfg.rpcEndpoint, e.getDescription().cStr());
     return 1;
   }
-  auto serving = server.listen(*listener).eagerlyEvaluate([](kj::Exception&& e) {
-    log::error("fabric listener failed: {}", e.getDescription().cStr());
-  });
+  auto serving =
+      node::serveFabric(server, *listener, ctx.timer()).eagerlyEvaluate([](kj::Exception&& e) {
+        log::error("fabric listener failed: {}", e.getDescription().cStr());
+      });
   log::info("{} {} listening on {}", cfg.role, cfg.id, cfg.rpcEndpoint);
 
   // A target first has its peers hand over what they took for it while it was away (degraded

@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "common/log.h"
+#include "node/accept_retry.h"
 
 namespace ais::gateway {
 
@@ -504,9 +505,20 @@ void HttpServer::ClientTable::release(const std::string& client) {
 
 void HttpServer::accept() {
   net::io_context& home = *ios_[nextIo_++ % ios_.size()];
-  acceptor_->async_accept(home, [this](beast::error_code ec, tcp::socket sock) {
+  acceptor_->async_accept(home, [this, &home](beast::error_code ec, tcp::socket sock) {
     if (ec == net::error::operation_aborted) return;
-    if (!ec) {
+    if (ec && !acceptor_->is_open()) return;  // (stopped)
+    if (ec) {
+      // (out of descriptors or memory: the connection stays queued and an immediate retry
+      // fails again at once, so wait; node/accept_retry.h)
+      node::logAcceptFailure("HTTP gateway", ec.message());
+      auto pause = std::make_shared<net::steady_timer>(home, node::kAcceptRetryDelay);
+      pause->async_wait([this, pause](beast::error_code wec) {
+        if (wec != net::error::operation_aborted && acceptor_->is_open()) accept();
+      });
+      return;
+    }
+    {
       beast::error_code nec;
       std::string client = sock.remote_endpoint(nec).address().to_string();
       if (nec || !clients_->admit(client, options_.maxConnectionsPerClient)) {

@@ -71,6 +71,10 @@ c=$(code_of -X PUT --data-binary "over" "$S3/fail/$victim")
 if [[ $c == 500 && $(message) == *"which failed"* ]]; then pass replace_on_failed_disk_refused; else
   fail replace_on_failed_disk_refused "$c $(message)"
 fi
+c=$(code_of -X DELETE "$S3/fail/$victim")
+if [[ $c == 500 && $(message) == *"not removed"* ]]; then pass delete_on_failed_disk_refused; else
+  fail delete_on_failed_disk_refused "$c $(message)"
+fi
 check replace_elsewhere_works test "$(code_of -X PUT --data-binary "over" "$S3/fail/$other")" = 200
 echo -n over >"$WORK/src/$other"
 

@@ -359,6 +359,7 @@ kj::Promise<void> NodeServer::mountpaths(MountpathsContext context) {
   for (size_t i = 0; i < states.size(); ++i) {
     out[i].setPath(states[i].path);
     out[i].setEnabled(states[i].enabled);
+    out[i].setFaulted(states[i].faulted);
   }
   setStatus(res.initStatus(), Status::OK());
   return kj::READY_NOW;

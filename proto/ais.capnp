@@ -19,6 +19,7 @@ struct KeyValue {
 struct MountpathState {
   path @0 :Text;
   enabled @1 :Bool;
+  faulted @2 :Bool;  # its file system takes no write (node/store/README.md, "A failed disk")
 }
 
 struct ObjectAttrs {

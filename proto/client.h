@@ -177,6 +177,7 @@ struct JobInfo {
 struct MountpathInfo {
   std::string path;
   bool enabled = true;
+  bool faulted = false;  // its file system takes no write: out of placement until repaired
 };
 
 // The jobs of every node that answered, and the nodes that did not.

@@ -40,7 +40,8 @@ Result<std::vector<MountpathInfo>> Client::mountpaths(const std::string& targetI
       Status st = proto::toStatus(r.getStatus());
       if (!st.ok()) return st;
       Out out;
-      for (auto m : r.getMountpaths()) out.push_back({proto::str(m.getPath()), m.getEnabled()});
+      for (auto m : r.getMountpaths())
+        out.push_back({proto::str(m.getPath()), m.getEnabled(), m.getFaulted()});
       return out;
     });
   });

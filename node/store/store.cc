@@ -102,7 +102,7 @@ size_t Store::enabledCount() const {
 std::vector<MountpathState> Store::mountpathStates() const {
   std::vector<MountpathState> out;
   for (const auto& mp : mps_) {
-    if (!mp->detached) out.push_back({mp->path, mp->enabled.load()});
+    if (!mp->detached) out.push_back({mp->path, mp->enabled.load(), mp->faulted.load()});
   }
   return out;
 }

@@ -83,6 +83,7 @@ struct BucketPolicy {
 struct MountpathState {
   std::string path;
   bool enabled = true;
+  bool faulted = false;  // Mountpath::faulted
 };
 
 struct Capacity {

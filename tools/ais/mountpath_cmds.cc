@@ -34,8 +34,14 @@ int showMountpaths(Cli& cli, const std::string& only, bool json) {
       continue;
     }
     for (const auto& m : *mps) {
-      t.addRow({n.id, m.path, m.enabled ? "enabled" : "disabled"});
-      doc.push_back({{"target", n.id}, {"mountpath", m.path}, {"enabled", m.enabled}});
+      t.addRow({n.id, m.path,
+                m.faulted   ? "failed (read-only file system)"
+                : m.enabled ? "enabled"
+                            : "disabled"});
+      doc.push_back({{"target", n.id},
+                     {"mountpath", m.path},
+                     {"enabled", m.enabled},
+                     {"faulted", m.faulted}});
     }
   }
   if (!any) return fail(Status(Code::kInvalidArgument, "no target '" + only + "'"));

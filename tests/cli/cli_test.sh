@@ -303,7 +303,9 @@ expect_rc bucket_rm_not_empty 6 ais bucket rm $B
 # ---- mountpaths: show, disable (a resilver job moves the objects), enable ----
 ais bucket create ais://climp >/dev/null
 mkdir -p "$WORK/mpsrc"
-for i in $(seq 1 30); do head -c $((i * 977)) /dev/urandom >"$WORK/mpsrc/f$i"; done
+# (120: a mountpath attached later takes ~1/3 of t1's share, never none by chance; with 30 it
+# took 3-8, and none in one clean-clone run)
+for i in $(seq 1 120); do head -c $((i * 977)) /dev/urandom >"$WORK/mpsrc/f$i"; done
 check mountpath_put_dir ais put -r -q "$WORK/mpsrc" ais://climp/d/
 if ais storage mountpath show --json >"$WORK/mps.json" &&
   [[ $(json_field "$WORK/mps.json" 'sum(1 for m in d if m["enabled"])') == 6 ]]; then

@@ -53,18 +53,19 @@ kj::Promise<void> MetaCatchUp::pull() {
       });
 }
 
-kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip) {
+namespace {
+
+// Asks every node of the Smap that `ask` accepts (never this one) for its metadata, 2 s each, and
+// hands each answer to `take` on the loop; a node that does not answer has its connection
+// dropped. Resolves once all answered or timed out.
+template <typename Ask, typename Take>
+kj::Promise<void> askNodesForMeta(NodeContext& ctx, Ask ask, Take take) {
   kj::Vector<kj::Promise<void>> asks;
   for (const auto& n : ctx.meta.smap().nodes) {
-    if (!n.isProxy() || n.id == ctx.cfg.id || n.id == skip) continue;
+    if (n.id == ctx.cfg.id || !ask(n)) continue;
     std::string ep = n.rpcEndpoint;
     auto got = ctx.pool.get(ep).getMetaRequest().send().then(
-        [&ctx](capnp::Response<wire::Node::GetMetaResults>&& r) {
-          meta::Smap smap = meta::fromWire(r.getSmap());
-          if (smap.version <= ctx.meta.smap().version) return;
-          ctx.meta.acceptNewer(std::move(smap), meta::fromWire(r.getBmd()),
-                               meta::fromWire(r.getConfig()));
-        });
+        [take](capnp::Response<wire::Node::GetMetaResults>&& r) { take(r); });
     asks.add(
         ctx.timer().timeoutAfter(2 * kj::SECONDS, kj::mv(got)).catch_([&ctx, ep](kj::Exception&&) {
           ctx.pool.drop(ep);
@@ -73,33 +74,35 @@ kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip) {
   return kj::joinPromises(asks.releaseAsArray());
 }
 
+}  // namespace
+
+kj::Promise<void> pullFromProxies(NodeContext& ctx, std::string skip) {
+  return askNodesForMeta(
+      ctx, [skip](const meta::NodeInfo& n) { return n.isProxy() && n.id != skip; },
+      [&ctx](capnp::Response<wire::Node::GetMetaResults>& r) {
+        meta::Smap smap = meta::fromWire(r.getSmap());
+        if (smap.version <= ctx.meta.smap().version) return;
+        ctx.meta.acceptNewer(std::move(smap), meta::fromWire(r.getBmd()),
+                             meta::fromWire(r.getConfig()));
+      });
+}
+
 kj::Promise<void> recoverMetaFromNodes(NodeContext& ctx) {
-  kj::Vector<kj::Promise<void>> asks;
-  const std::string uuid = ctx.meta.smap().uuid;
-  for (const auto& n : ctx.meta.smap().nodes) {
-    if (n.id == ctx.cfg.id) continue;
-    std::string ep = n.rpcEndpoint;
-    auto got = ctx.pool.get(ep).getMetaRequest().send().then(
-        [&ctx, uuid](capnp::Response<wire::Node::GetMetaResults>&& r) {
-          meta::BMD bmd = meta::fromWire(r.getBmd());
-          if (bmd.uuid == uuid && bmd.version > ctx.meta.bmd().version) {
-            if (Status st = ctx.meta.acceptBmd(std::move(bmd)); !st.ok()) {
-              log::warn("{}", st.toString());
-            }
+  return askNodesForMeta(
+      ctx, [](const meta::NodeInfo&) { return true; },
+      [&ctx, uuid = ctx.meta.smap().uuid](capnp::Response<wire::Node::GetMetaResults>& r) {
+        meta::BMD bmd = meta::fromWire(r.getBmd());
+        if (bmd.uuid == uuid && bmd.version > ctx.meta.bmd().version) {
+          if (Status st = ctx.meta.acceptBmd(std::move(bmd)); !st.ok())
+            log::warn("{}", st.toString());
+        }
+        meta::ClusterConfig config = meta::fromWire(r.getConfig());
+        if (config.version > ctx.meta.config().version) {
+          if (Status st = ctx.meta.acceptConfig(std::move(config)); !st.ok()) {
+            log::warn("{}", st.toString());
           }
-          meta::ClusterConfig config = meta::fromWire(r.getConfig());
-          if (config.version > ctx.meta.config().version) {
-            if (Status st = ctx.meta.acceptConfig(std::move(config)); !st.ok()) {
-              log::warn("{}", st.toString());
-            }
-          }
-        });
-    asks.add(
-        ctx.timer().timeoutAfter(2 * kj::SECONDS, kj::mv(got)).catch_([&ctx, ep](kj::Exception&&) {
-          ctx.pool.drop(ep);
-        }));
-  }
-  return kj::joinPromises(asks.releaseAsArray());
+        }
+      });
 }
 
 kj::Promise<bool> nodeAnswers(NodeContext& ctx, std::string endpoint, kj::Duration timeout) {

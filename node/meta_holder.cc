@@ -3,6 +3,8 @@
 #include <stdio.h>
 
 #include <ctime>
+#include <optional>
+#include <string_view>
 
 #include "common/log.h"
 #include "meta/codec.h"
@@ -22,38 +24,40 @@ void setAside(const std::string& path, const Status& why) {
   if (::rename(path.c_str(), aside.c_str()) != 0) ::unlink(path.c_str());
 }
 
+// A persisted file's contents: nullopt if it cannot be read (a fresh node), else what its
+// sealed bytes decode to, or why they do not.
+template <typename T>
+std::optional<Result<T>> readSealed(const std::string& path,
+                                    Result<T> (*decode)(std::string_view)) {
+  auto bytes = meta::readFile(path);
+  if (!bytes.ok()) return std::nullopt;
+  auto payload = meta::unseal(*bytes);
+  if (!payload.ok()) return Result<T>(payload.status());
+  return decode(*payload);
+}
+
 }  // namespace
 
 Status MetaHolder::load() {
-  auto s = meta::readFile(confdir_ + "/smap.bin");
-  if (s.ok()) {
-    auto payload = meta::unseal(*s);
-    auto smap = payload.ok() ? meta::decodeSmap(*payload) : Result<meta::Smap>(payload.status());
-    if (!smap.ok()) {
-      return Status(smap.code(), confdir_ + "/smap.bin: " + smap.status().message() +
-                                     " (remove it to join the cluster as a new node)");
+  if (auto smap = readSealed(confdir_ + "/smap.bin", meta::decodeSmap)) {
+    if (!smap->ok()) {
+      return Status(smap->code(), confdir_ + "/smap.bin: " + smap->status().message() +
+                                      " (remove it to join the cluster as a new node)");
     }
-    smap_ = std::move(*smap);
+    smap_ = std::move(**smap);
   }
-  auto b = meta::readFile(confdir_ + "/bmd.bin");
-  if (b.ok()) {
-    auto payload = meta::unseal(*b);
-    auto bmd = payload.ok() ? meta::decodeBmd(*payload) : Result<meta::BMD>(payload.status());
-    if (bmd.ok()) {
-      bmd_ = std::move(*bmd);
+  if (auto bmd = readSealed(confdir_ + "/bmd.bin", meta::decodeBmd)) {
+    if (bmd->ok()) {
+      bmd_ = std::move(**bmd);
     } else {
-      setAside(confdir_ + "/bmd.bin", bmd.status());
+      setAside(confdir_ + "/bmd.bin", bmd->status());
     }
   }
-  auto c = meta::readFile(confdir_ + "/config.bin");
-  if (c.ok()) {
-    auto payload = meta::unseal(*c);
-    auto cfg =
-        payload.ok() ? meta::decodeConfig(*payload) : Result<meta::ClusterConfig>(payload.status());
-    if (cfg.ok()) {
-      config_ = *cfg;
+  if (auto cfg = readSealed(confdir_ + "/config.bin", meta::decodeConfig)) {
+    if (cfg->ok()) {
+      config_ = **cfg;
     } else {
-      setAside(confdir_ + "/config.bin", cfg.status());
+      setAside(confdir_ + "/config.bin", cfg->status());
     }
   }
   return Status::OK();

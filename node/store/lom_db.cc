@@ -61,11 +61,14 @@ class NodeLogger : public rocksdb::Logger {
   std::string dir_;
 };
 
+// A LomDb's directory is <mountpath>/.ais.lomdb.
+std::string mountpathOfDb(const std::string& dir) { return dir.substr(0, dir.rfind('/')); }
+
 Status fromRocks(const rocksdb::Status& s, const std::string& dir) {
   if (s.ok()) return Status::OK();
   if (s.IsNoSpace()) {
     return Status(Code::kOutOfSpace,
-                  "mountpath " + dir.substr(0, dir.rfind('/')) +
+                  "mountpath " + mountpathOfDb(dir) +
                       " is out of space: its metadata cannot be written (writes resume a few "
                       "seconds after space is freed): " +
                       s.ToString());
@@ -173,7 +176,7 @@ Status LomDb::check(const rocksdb::Status& s) const {
 
 Status LomDb::readOnlyError() const {
   return Status(Code::kOutOfSpace,
-                "mountpath " + dir_.substr(0, dir_.rfind('/')) +
+                "mountpath " + mountpathOfDb(dir_) +
                     " is read-only: its disk was full or its file system read-only when the "
                     "target started (free space on it or repair it, then restart the target)");
 }

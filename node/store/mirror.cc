@@ -158,12 +158,7 @@ Result<bool> Store::removeAtLocked(size_t i, std::string_view bucket, std::strin
   }
   AIS_RETURN_IF_ERROR(lom);
   if (!lom->has_value()) return false;
-  if (mp.faulted) {
-    return Status(Code::kIoError, fmt::format("ais://{}/{} is on mountpath {}, which failed: it "
-                                              "can be read, not removed, until its disk is "
-                                              "repaired",
-                                              bucket, name, mp.path));
-  }
+  if (mp.faulted) return heldByFailed(mp, bucket, name, "removed");
   AIS_RETURN_IF_ERROR(removeLocked(mp, bucket, **lom));
   return true;
 }

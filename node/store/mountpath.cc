@@ -1,6 +1,7 @@
 #include "node/store/mountpath.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,6 +50,14 @@ Status moveLomDbAside(const std::string& mpPath, const std::string& why) {
 
 }  // namespace
 
+Status heldByFailed(const Mountpath& mp, std::string_view bucket, std::string_view name,
+                    std::string_view refused) {
+  return Status(Code::kIoError,
+                fmt::format("ais://{}/{} is on mountpath {}, which failed: it can be read, not "
+                            "{}, until its disk is repaired",
+                            bucket, name, mp.path, refused));
+}
+
 bool noteWriteFault(Mountpath& mp, int err) {
   if (mp.faulted.load()) return true;
   if (err != EROFS && err != EIO) return false;
@@ -90,6 +99,7 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   auto mp = std::make_unique<Mountpath>();
   mp->path = std::move(normalized).value();
   mp->digest = meta::xxhash64(mp->path);
+  mp->space = std::make_unique<SpaceReserve>(mp->path);
   std::string dbDir = mp->path + "/.ais.lomdb";
   std::error_code ec;
   bool hadDb = std::filesystem::exists(dbDir + "/CURRENT", ec);
@@ -106,7 +116,6 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
     auto ro = LomDb::open(dbDir, /*readOnly=*/true);
     AIS_RETURN_IF_ERROR(ro);
     mp->db = std::move(ro).value();
-    mp->space = std::make_unique<SpaceReserve>(mp->path);
     return mp;
   }
   auto db = LomDb::open(dbDir);
@@ -136,7 +145,6 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   AIS_RETURN_IF_ERROR(unfinished);
   if (unfinished->has_value()) mp->lomDbLost = true;  // a rebuild was interrupted: redo it
   mp->db = std::move(db).value();
-  mp->space = std::make_unique<SpaceReserve>(mp->path);
   return mp;
 }
 

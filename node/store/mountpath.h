@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "node/store/lom_db.h"
@@ -79,6 +80,10 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path);
 // and rebuilt too.
 Result<std::unique_ptr<Mountpath>> openAndRecover(const std::string& path, IntegrityStats* found);
 
+// The refusal of a change (`refused`: "replaced", "removed") to an object a failed mountpath
+// holds: its copy there could not be removed, and would come back once the disk is repaired.
+Status heldByFailed(const Mountpath& mp, std::string_view bucket, std::string_view name,
+                    std::string_view refused);
 // A write on mp failed with err: if its file system is now read-only (or err is EIO), mp is
 // faulted and taken out of HRW for new objects, loudly, once. True if it is (or was) faulted.
 bool noteWriteFault(Mountpath& mp, int err);

@@ -39,18 +39,12 @@ Result<std::unique_ptr<ObjectWriter>> Store::beginPut(std::string_view bucket,
   if (!meta::checksumTypeSupported(policy.checksumType)) {
     return Status(Code::kInvalidArgument, "checksum type " + policy.checksumType);
   }
-  // An object on a failed mountpath cannot be replaced: its old copy there could not be
-  // removed, and would come back as the object once the disk is repaired.
+  // (an object on a failed mountpath cannot be replaced: heldByFailed)
   auto heldOnFailed = [&]() -> Status {
     for (const auto& m : mps_) {
       if (!m->faulted) continue;
       auto held = readLom(*m, bucket, name);
-      if (held.ok() && held->has_value()) {
-        return Status(Code::kIoError,
-                      fmt::format("ais://{}/{} is on mountpath {}, which failed: it can be read, "
-                                  "not replaced, until its disk is repaired",
-                                  bucket, name, m->path));
-      }
+      if (held.ok() && held->has_value()) return heldByFailed(*m, bucket, name, "replaced");
     }
     return Status::OK();
   };

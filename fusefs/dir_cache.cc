@@ -68,9 +68,12 @@ std::optional<size_t> DirCache::subdirs(const std::string& bucket, const std::st
   std::lock_guard l(mu_);
   auto it = listings_.find(key(bucket, prefix));
   if (it == listings_.end() || Clock::now() - it->second.at > ttl) return std::nullopt;
-  size_t n = 0;
-  for (auto& [name, entry] : it->second.children) n += isDirKind(entry.kind) ? 1 : 0;
-  return n;
+  Listing& listing = it->second;
+  if (!listing.subdirCount) {
+    listing.subdirCount = std::count_if(listing.children.begin(), listing.children.end(),
+                                        [](auto& child) { return isDirKind(child.second.kind); });
+  }
+  return *listing.subdirCount;
 }
 
 std::vector<std::string> DirCache::staleStamped(const std::string& bucket, const std::string& after,
@@ -249,6 +252,7 @@ void DirCache::put(const std::string& bucket, const std::string& prefix, Listing
       }
     }
   }
+  listing.subdirCount.reset();  // (built by the caller)
   listings_[k] = std::move(listing);
 }
 
@@ -270,8 +274,11 @@ void DirCache::upsert(const std::string& bucket, const std::string& prefix, cons
   }
   auto it = listings_.find(k);
   if (it != listings_.end()) {
-    if (entry.at == Clock::time_point{}) it->second.ownEdits = true;
-    it->second.children[name] = std::move(e);
+    Listing& listing = it->second;
+    if (entry.at == Clock::time_point{}) listing.ownEdits = true;
+    auto [c, added] = listing.children.try_emplace(name);
+    if (isDirKind(e.kind) || (!added && isDirKind(c->second.kind))) listing.subdirCount.reset();
+    c->second = std::move(e);
   }
 }
 
@@ -283,7 +290,11 @@ void DirCache::erase(const std::string& bucket, const std::string& prefix,
   auto it = listings_.find(k);
   if (it != listings_.end()) {
     it->second.ownEdits = true;
-    it->second.children.erase(name);
+    auto c = it->second.children.find(name);
+    if (c != it->second.children.end()) {
+      if (isDirKind(c->second.kind)) it->second.subdirCount.reset();
+      it->second.children.erase(c);
+    }
   }
 }
 

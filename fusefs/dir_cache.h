@@ -60,6 +60,10 @@ struct Listing {
   Clock::time_point tokensAsked{};  // when its tokens were last asked for (revalidate.cc)
   bool renewedAhead = false;  // renewed by a batch of tokens and not used since (renewBatched)
   std::map<std::string, DirEntry> children;  // by path component
+  // How many children are directories, counted at the first DirCache::subdirs after a change
+  // of a directory entry (a create of a file keeps it: a stat of a huge directory being filled
+  // would count it for every file).
+  std::optional<size_t> subdirCount;
 };
 
 class DirCache {

@@ -29,6 +29,7 @@
 #include "node/node_server.h"
 #include "node/target/rebalance.h"
 #include "node/target/target.h"
+#include "proto/local_socket.h"
 
 namespace {
 
@@ -133,7 +134,24 @@ int run(const ais::node::LocalConfig& cfg) {
       node::serveFabric(server, *listener, ctx.timer()).eagerlyEvaluate([](kj::Exception&& e) {
         log::error("fabric listener failed: {}", e.getDescription().cStr());
       });
-  log::info("{} {} listening on {}", cfg.role, cfg.id, cfg.rpcEndpoint);
+  // The same-host shortcut (proto/local_socket.h); without it, local clients use TCP.
+  kj::Own<kj::ConnectionReceiver> localListener;
+  kj::Promise<void> servingLocal = kj::READY_NOW;
+  if (auto local = proto::localSocketOf(cfg.rpcEndpoint)) {
+    try {
+      localListener = io.provider->getNetwork().parseAddress(*local).wait(io.waitScope)->listen();
+      servingLocal =
+          node::serveFabric(server, *localListener, ctx.timer())
+              .eagerlyEvaluate([](kj::Exception&& e) {
+                log::error("local fabric listener failed: {}", e.getDescription().cStr());
+              });
+    } catch (const kj::Exception& e) {
+      log::warn("cannot listen on {} (local clients use TCP): {}", *local,
+                e.getDescription().cStr());
+    }
+  }
+  log::info("{} {} listening on {}{}", cfg.role, cfg.id, cfg.rpcEndpoint,
+            localListener ? " (and its local socket)" : "");
 
   // A target first has its peers hand over what they took for it while it was away (degraded
   // PUTs and deletes): once it is a member, reads of those objects come here. Begun before the

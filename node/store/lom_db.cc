@@ -2,7 +2,9 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -147,6 +149,11 @@ Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir, bool readOnly
   // the open (the database is then rebuilt from the files, loudly) instead of RocksDB's default,
   // which silently drops every write after the damaged record: objects on disk, unlisted.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // A PUT of a new name looks its LOM (and its block sums) up first: without a filter the
+  // miss reads an index and a data block of every table file, ~10% of a small PUT's time.
+  rocksdb::BlockBasedTableOptions tables;
+  tables.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(tables));
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
       {kBlocksFamily, rocksdb::ColumnFamilyOptions(options)}};

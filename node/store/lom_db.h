@@ -81,6 +81,7 @@ class LomDb {
 
   // RocksDB's memtable size per column family.
   static constexpr uint64_t kMemtableBytes = uint64_t{16} << 20;
+  static constexpr double kBloomBitsPerKey = 10;  // ~1% false positives, 1.25 bytes per LOM
   // readOnly: RocksDB writes nothing, not even at open (a full disk); every write here then
   // fails with kOutOfSpace.
   static Result<std::unique_ptr<LomDb>> open(const std::string& dir, bool readOnly = false);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,8 +39,9 @@ PreparedFiles::~PreparedFiles() {
   thread_.join();
 }
 
-bool PreparedFiles::take(const std::string& bucketDir, const std::string& workPath) {
+std::optional<std::string> PreparedFiles::take(const std::string& bucketDir) {
   std::string from;
+  bool wake = false;
   {
     std::lock_guard l(mu_);
     auto it = dirs_.find(bucketDir);
@@ -58,12 +60,13 @@ bool PreparedFiles::take(const std::string& bucketDir, const std::string& workPa
       from = std::move(it->second.ready.front());
       it->second.ready.pop_front();
     }
+    // The maker is woken at half depth, then fills the directory up: one wake-up per
+    // kDepth / 2 PUTs, not one per PUT (each a hand-off that can preempt the PUT's worker).
+    wake = it->second.ready.size() < kDepth / 2;
   }
-  cv_.notify_one();
-  if (from.empty()) return false;
-  if (::rename(from.c_str(), workPath.c_str()) == 0) return true;
-  ::unlink(from.c_str());  // (the work directory is not made yet, or the bucket went)
-  return false;
+  if (wake) cv_.notify_one();
+  if (from.empty()) return std::nullopt;
+  return from;
 }
 
 void PreparedFiles::forget(const std::string& root) {
@@ -84,6 +87,8 @@ void PreparedFiles::forget(const std::string& root) {
 }
 
 void PreparedFiles::run() {
+  // Below the I/O workers: the maker uses idle time, and yields to the PUTs it serves.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kNice);
   std::unique_lock l(mu_);
   while (!stop_) {
     auto now = Clock::now();

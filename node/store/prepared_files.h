@@ -1,12 +1,13 @@
 // Empty files made ahead of the PUTs that need them, per bucket directory, by a background
-// thread: a PUT renames one into its work directory instead of creating its work file, so the
-// filesystem's inode allocation is off the PUT's path. On an ext4 without a journal (this
+// thread: a PUT writes into one as its work file instead of creating that, so the filesystem's
+// inode allocation is off the PUT's path. On an ext4 without a journal (this
 // project's test VMs) that allocation scans past every inode freed in its group in the last five
 // minutes, ~250 µs per create once a workload has removed a few thousand files, all of it on the
 // path of a tar or git writing through aisfs.
 //
-// The files wait in <mp>/@ais/<bucket>/%pw (fqn.h); they are never objects: a restart removes
-// them with the work files (reconcile.cc), a destroyed bucket's go with its tree.
+// The files wait in <mp>/@ais/<bucket>/%pw (fqn.h), and stay there as work files until renamed
+// into place; they are never objects: a restart removes them with the work files in %wk
+// (reconcile.cc), a destroyed bucket's go with its tree.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -27,9 +29,11 @@ class PreparedFiles {
   PreparedFiles(const PreparedFiles&) = delete;
   PreparedFiles& operator=(const PreparedFiles&) = delete;
 
-  // Moves a prepared empty file of bucketDir to `workPath` (its directory must exist); false if
-  // none is ready (the caller creates its file as before). Either way more are made for it.
-  bool take(const std::string& bucketDir, const std::string& workPath);
+  // The path of a prepared empty file of bucketDir, the caller's from now on: its PUT's work file
+  // where it is, in %pw (a rename into %wk would cost as much again); nullopt if none is ready
+  // (the caller creates its work file as before). Fewer than kDepth / 2 left: the maker fills
+  // the directory up again.
+  std::optional<std::string> take(const std::string& bucketDir);
   // No more files under root (a mountpath's "<mp>/@ais", disabled or detached): those ready are
   // removed with their directories.
   void forget(const std::string& root);
@@ -40,6 +44,7 @@ class PreparedFiles {
   // A directory not asked for this long gets no more files (those ready are removed).
   static constexpr auto kIdle = std::chrono::seconds(60);
   static constexpr auto kRetry = std::chrono::milliseconds(200);
+  static constexpr int kNice = 10;  // the maker thread's (setpriority of its own tid)
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -62,15 +62,22 @@ Result<std::unique_ptr<ObjectWriter>> Store::beginPut(std::string_view bucket,
 
 Result<std::unique_ptr<ObjectWriter>> Store::newWriter(Mountpath& mp, std::string_view bucket,
                                                        std::string_view name, PutOptions opts) {
-  std::string dir = workDir(mp.path, bucket);
-  std::string path =
-      fmt::format("{}/{:016x}.{}.{}", dir, meta::xxhash64(name), ::getpid(), workSeq_.fetch_add(1));
   int fd = -1;
-  if (prepared_ && prepared_->take(bucketDir(mp.path, bucket), path)) {
-    fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) ::unlink(path.c_str());
+  std::string path;
+  if (auto ready = prepared_ ? prepared_->take(bucketDir(mp.path, bucket)) : std::nullopt) {
+    fd = ::open(ready->c_str(), O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+      path = std::move(*ready);
+    } else {
+      ::unlink(ready->c_str());  // (the bucket went)
+    }
   }
-  if (fd < 0) fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  std::string dir = workDir(mp.path, bucket);
+  if (fd < 0) {
+    path = fmt::format("{}/{:016x}.{}.{}", dir, meta::xxhash64(name), ::getpid(),
+                       workSeq_.fetch_add(1));
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
   if (fd < 0 && errno == ENOENT) {
     AIS_RETURN_IF_ERROR(makeDirs(dir));
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -46,6 +46,7 @@ void IoWorkers::post(size_t mountpath, std::function<void()> fn) {
       } catch (const kj::Exception& e) {
         log::error("I/O worker: {}", e.getDescription().cStr());
       }
+      markDone();
     }
     std::function<void()> fn;
   };
@@ -74,13 +75,8 @@ void IoWorkers::workerMain(Pool& p) {
     int expected = kQueued;
     if (!job->state.compare_exchange_strong(expected, kRunning)) continue;  // canceled
     tCancel = &job->cancelRequested;
-    job->run();
+    job->run();  // (marks it done)
     tCancel = nullptr;
-    {
-      std::lock_guard lock(job->mu);
-      job->state = kDone;
-    }
-    job->cv.notify_all();
   }
 }
 

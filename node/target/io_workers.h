@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -67,7 +68,14 @@ class IoWorkers {
   enum State : int { kQueued, kRunning, kDone, kCanceled };
   struct Job {
     virtual ~Job() noexcept(false) = default;  // kj::Own members may throw
-    virtual void run() = 0;  // calls the function and fulfills (or rejects) the promise
+    virtual void run() = 0;  // calls the function, markDone(), fulfills (or rejects) the promise
+    void markDone() {
+      {
+        std::lock_guard lock(mu);
+        state = kDone;
+      }
+      cv.notify_all();
+    }
     std::atomic<int> state{kQueued};
     std::atomic<bool> cancelRequested{false};
     std::mutex mu;
@@ -77,18 +85,32 @@ class IoWorkers {
   struct JobImpl final : Job {
     JobImpl(Fn f, kj::Own<kj::CrossThreadPromiseFulfiller<T>> p)
         : fn(std::move(f)), fulfiller(kj::mv(p)) {}
+    using ValueOf = std::conditional_t<std::is_void_v<T>, bool, T>;
+    // Done before the promise is fulfilled: the loop thread, woken by the fulfill, drops the
+    // guard at once, which then need not wait for this worker to mark the job done (a block of
+    // the loop and one more wake-up per job).
     void run() override {
+      kj::Maybe<kj::Exception> failure;
+      std::optional<ValueOf> value;
       try {
         if constexpr (std::is_void_v<T>) {
           fn();
-          fulfiller->fulfill();
+          value.emplace();
         } else {
-          fulfiller->fulfill(fn());
+          value.emplace(fn());
         }
       } catch (const kj::Exception& e) {
-        fulfiller->reject(kj::cp(e));
+        failure = kj::cp(e);
       } catch (const std::exception& e) {
-        fulfiller->reject(KJ_EXCEPTION(FAILED, "I/O worker", e.what()));
+        failure = KJ_EXCEPTION(FAILED, "I/O worker", e.what());
+      }
+      markDone();
+      KJ_IF_MAYBE (f, failure) {
+        fulfiller->reject(kj::mv(*f));
+      } else if constexpr (std::is_void_v<T>) {
+        fulfiller->fulfill();
+      } else {
+        fulfiller->fulfill(kj::mv(*value));
       }
     }
     Fn fn;

@@ -45,6 +45,18 @@ else
   fail show_cluster_json "$(head -c 300 "$WORK/cluster.json")"
 fi
 
+# Each node also listens on the abstract Unix socket of its loopback endpoint, and its peers and
+# local clients reach it there: no TCP connection to a fabric port (proto/local_socket.h).
+ais show cluster >/dev/null 2>&1
+missing="" tcp=0
+for p in 0 1 2 3; do
+  ss -xlH | grep -q "@ais-fabric/127.0.0.1:$((AIS_DEV_PORT + p)) " || missing+=" $((AIS_DEV_PORT + p))"
+  tcp=$((tcp + $(ss -tnH state established "( dport = :$((AIS_DEV_PORT + p)) )" | grep -c .)))
+done
+check fabric_local_sockets test -z "$missing"
+check fabric_not_over_tcp test "$tcp" = 0
+check fabric_peers_over_local_sockets test "$(ss -xpH | grep -c aisnode)" -gt 0
+
 # ---- buckets ----
 B=ais://clitest
 check bucket_create ais bucket create $B

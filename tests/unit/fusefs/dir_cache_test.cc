@@ -51,6 +51,37 @@ TEST(DirCacheTest, AListingInFlightKeepsTheEditsMadeMeanwhile) {
 
 // A directory this mount made has no stamp; its anchor (the stamped listing above it then)
 // stamps it once read unchanged with it, and not otherwise.
+// st_nlink of a directory counts its subdirectories: kept right through every kind of edit
+// (the count is cached between changes of a subdirectory).
+TEST(DirCacheTest, SubdirectoriesAreCountedThroughEdits) {
+  DirCache cache;
+  const auto ttl = std::chrono::hours(1);
+  EXPECT_FALSE(cache.subdirs("b", "d/", ttl).has_value());
+  Listing listing{.at = Clock::now()};
+  listing.children["s1"] = DirEntry{.kind = Kind::kDir};
+  listing.children["f1"] = file("d/f1");
+  cache.put("b", "d/", std::move(listing));
+  EXPECT_EQ(cache.subdirs("b", "d/", ttl), 1u);
+  cache.upsert("b", "d/", "f2", file("d/f2"));
+  EXPECT_EQ(cache.subdirs("b", "d/", ttl), 1u);
+  cache.upsert("b", "d/", "s2", DirEntry{.kind = Kind::kDir});
+  EXPECT_EQ(cache.subdirs("b", "d/", ttl), 2u);
+  cache.upsert("b", "d/", "s2", file("d/s2"));  // a directory's name now a file's
+  EXPECT_EQ(cache.subdirs("b", "d/", ttl), 1u);
+  cache.upsert("b", "d/", "f1", DirEntry{.kind = Kind::kDir});  // and the other way
+  EXPECT_EQ(cache.subdirs("b", "d/", ttl), 2u);
+  cache.erase("b", "d/", "s1");
+  EXPECT_EQ(cache.subdirs("b", "d/", ttl), 1u);
+  cache.erase("b", "d/", "f2");
+  cache.erase("b", "d/", "nothing");
+  EXPECT_EQ(cache.subdirs("b", "d/", ttl), 1u);
+  // A listing put again counts afresh, with this mount's edits replayed into it.
+  Listing again{.at = Clock::now() - std::chrono::seconds(1)};
+  again.children["x"] = DirEntry{.kind = Kind::kDir};
+  cache.put("b", "d/", std::move(again));
+  EXPECT_EQ(cache.subdirs("b", "d/", ttl), 2u);  // x, and f1 made a directory meanwhile
+}
+
 TEST(DirCacheTest, AListingThisMountMadeIsStampedThroughItsAnchor) {
   DirCache cache;
   Listing root{.at = Clock::now(), .stamp = "root-1"};

@@ -65,7 +65,6 @@ inline std::string readObject(Store& store, std::string_view bucket, std::string
   return out;
 }
 
-// Work files (PUTs not yet committed, or left behind) on every mountpath of the store.
 // Regular files under dir whose path holds `part` (e.g. "/%wk/").
 inline size_t filesWith(const std::string& dir, std::string_view part) {
   size_t n = 0;
@@ -76,9 +75,21 @@ inline size_t filesWith(const std::string& dir, std::string_view part) {
   }
   return n;
 }
+// Work files (PUTs not yet committed, or left behind) on every mountpath of the store: files in
+// %wk, and those made ahead in %pw that a PUT wrote into (the others are empty).
 inline size_t workFileCount(const Store& store) {
   size_t n = 0;
-  for (const auto& mp : store.mountpaths()) n += filesWith(mp, "/%wk/");
+  for (const auto& mp : store.mountpaths()) {
+    n += filesWith(mp, "/%wk/");
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(mp, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().string().find("/%pw/") != std::string::npos && it->is_regular_file() &&
+          it->file_size() > 0) {
+        ++n;
+      }
+    }
+  }
   return n;
 }
 

@@ -124,7 +124,25 @@ void PreparedFiles::run() {
     } else if (it == dirs_.end()) {
       ::unlink(path.c_str());
     } else {
-      it->second.ready.push_back(std::move(path));
+      Dir& d = it->second;
+      std::string sub = std::filesystem::path(path).parent_path().string();
+      d.ready.push_back(std::move(path));
+      if (sub != d.subdir) {
+        if (!d.subdir.empty()) d.retired.push_back(d.subdir);
+        d.subdir = std::move(sub);
+        std::vector<std::string> tries = d.retired;
+        l.unlock();
+        std::vector<std::string> gone;
+        for (const auto& r : tries) {
+          if (::rmdir(r.c_str()) == 0 || errno == ENOENT) gone.push_back(r);
+        }
+        l.lock();
+        if (auto again = dirs_.find(want); again != dirs_.end()) {
+          std::erase_if(again->second.retired, [&](const std::string& r) {
+            return std::find(gone.begin(), gone.end(), r) != gone.end();
+          });
+        }
+      }
     }
   }
 }
@@ -142,9 +160,6 @@ bool PreparedFiles::makeOne(const std::string& bucketDir, std::string* path) {
     // Never the bucket's directory itself: a destroyed bucket's is not made again here.
     if (::mkdir(top.c_str(), 0755) == 0) markTopDir(top);
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return false;
-    if (seq >= kPerSubdir) {  // the one before, once its files are taken (else at the next start)
-      ::rmdir(fmt::format("{}/{}.{}", top, ::getpid(), seq / kPerSubdir - 1).c_str());
-    }
     fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   }
   if (fd < 0) return false;
@@ -154,6 +169,9 @@ bool PreparedFiles::makeOne(const std::string& bucketDir, std::string* path) {
 
 void PreparedFiles::dropLocked(std::unordered_map<std::string, Dir>::iterator it) {
   for (const auto& p : it->second.ready) ::unlink(p.c_str());
+  // (Those a PUT still writes into stay, removed at the next start.)
+  for (const auto& r : it->second.retired) ::rmdir(r.c_str());
+  if (!it->second.subdir.empty()) ::rmdir(it->second.subdir.c_str());
   dirs_.erase(it);
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 namespace ais::store {
 
@@ -52,6 +53,11 @@ class PreparedFiles {
     std::deque<std::string> ready;  // paths of empty files
     Clock::time_point used{};
     Clock::time_point retryAt{};  // after a failed make (no bucket directory yet, or any more)
+    std::string subdir;           // where its files are made now
+    // Subdirectories it made files in before, removed once empty: their last files may still
+    // wait in `ready`, or be a PUT's work file (a long stream), so each switch to a new one
+    // tries them all again; what is left at a restart goes with %pw.
+    std::vector<std::string> retired;
   };
   void run();
   // One more file for dir (unlocked); false if it cannot be made (the bucket is gone).

@@ -619,7 +619,7 @@ for _ in $(seq 1 400); do
   kill -CONT $pid
   sleep 0.05
   kill -STOP $pid 2>/dev/null || break
-  writing=$(find "$AIS_DEV_DIR" -path "*@ais/shards/%wk/*" -type f -size +4M 2>/dev/null | head -1)
+  writing=$(find "$AIS_DEV_DIR" \( -path "*@ais/shards/%wk/*" -o -path "*@ais/shards/%pw/*" \) -type f -size +4M 2>/dev/null | head -1)
   # (Frozen at once: what the owner holds in its socket buffers cannot finish the append while
   # the kill's own start-up runs.)
   [[ -n $writing ]] && kill -STOP "$owner_pid" 2>/dev/null && break
@@ -633,7 +633,8 @@ rm -f "$WORK/huge.bin"
 listing=$("$AIS" archive ls ais://shards/kill.tar --json 2>/dev/null | $PY -c 'import json,sys; print(" ".join(m["name"] for m in json.load(sys.stdin)))' 2>/dev/null)
 bad=$(unreadable_members kill.tar)
 "$AIS" get -q ais://shards/kill.tar "$WORK/kill.tar" >/dev/null 2>&1
-left=$(find "$AIS_DEV_DIR" -path "*@ais/shards/%wk/*" -type f 2>/dev/null | head -3)
+# (Work files: in %wk, or written into a file made ahead in %pw, which is empty until then.)
+left=$(find "$AIS_DEV_DIR" \( -path "*@ais/shards/%wk/*" -o -path "*@ais/shards/%pw/*" -size +0 \) -type f 2>/dev/null | head -3)
 "$AIS" archive put -q "$WORK/extra.txt" ais://shards/kill.tar --append --archpath after.txt >/dev/null 2>&1
 after=$("$AIS" get -q ais://shards/kill.tar --archpath after.txt - 2>/dev/null)
 if [[ -n $writing && $rc != 0 && -n $listing && $listing != *huge.bin* && -z $bad && -z $left ]] &&

@@ -32,13 +32,13 @@ echo small >"$WORK/small"
 owner_of() { "$AIS" object head "ais://$B/$1" --json 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])'; }
 pid_of() { awk -v id="$1" '$1 == id { print $4 }' "$AIS_DEV_DIR/cluster"; }
 # hold_mid_stream SENDER RECEIVER: the sender runs in 50 ms slices until the receiver has a work
-# file of the bucket with 4 MiB in it, then stays stopped. False if none appeared (the sender is
-# left running).
+# file of the bucket (%wk, or a file made ahead in %pw) with 4 MiB in it, then stays stopped.
+# False if none appeared (the sender is left running).
 hold_mid_stream() {
   local pid=$1 to=$2
   kill -STOP "$pid"
   for _ in $(seq 1 600); do
-    if [[ -n $(find "$AIS_DEV_DIR/$to" -path "*@ais/$B/%wk/*" -type f -size +4M 2>/dev/null | head -1) ]]; then
+    if [[ -n $(find "$AIS_DEV_DIR/$to" \( -path "*@ais/$B/%wk/*" -o -path "*@ais/$B/%pw/*" \) -type f -size +4M 2>/dev/null | head -1) ]]; then
       return 0
     fi
     kill -CONT "$pid"

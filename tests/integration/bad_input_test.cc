@@ -212,6 +212,11 @@ TEST_F(BadInputTest, ClientVanishingMidStreamLeavesNothing) {
           (void)e;
           leftover = true;
         }
+        // (A work file may be one made ahead in %pw, written where it is: empty until then.)
+        for (auto it = fs::recursive_directory_iterator(mp + "/@ais/bad/%pw", ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+          if (it->is_regular_file() && it->file_size() > 0) leftover = true;
+        }
       }
     }
     if (leftover) std::this_thread::sleep_for(std::chrono::milliseconds(100));

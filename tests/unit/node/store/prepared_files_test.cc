@@ -58,6 +58,28 @@ TEST_F(PreparedFilesTest, PutsTakeFilesMadeAheadAndStoreTheirBytes) {
   EXPECT_EQ(store_->openObject("pfb", "aborted").status().code(), Code::kObjectNotFound);
 }
 
+// Files are made in subdirectories of 1,024; one whose files are all used is removed (before,
+// every one stayed until the next start: one directory per 1,024 PUTs).
+TEST_F(PreparedFilesTest, UsedSubdirectoriesAreRemoved) {
+  ASSERT_TRUE(store_->putBytes("pfs", "first", "a").ok());
+  ASSERT_TRUE(someReady(mp_));
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(store_->putBytes("pfs", "o" + std::to_string(i), "x").ok()) << i;
+    if (i % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // (refills)
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  size_t subdirs = 0;
+  std::error_code ec;
+  for (const auto& bucketDir : std::filesystem::directory_iterator(mp_ + "/@ais", ec)) {
+    for (auto it = std::filesystem::directory_iterator(bucketDir.path() / "%pw", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      subdirs += it->is_directory() ? 1 : 0;
+    }
+  }
+  EXPECT_LE(subdirs, 2u);
+  EXPECT_EQ(readObject(*store_, "pfs", "o4999"), "x");
+}
+
 TEST_F(PreparedFilesTest, ADestroyedBucketTakesItsFilesAndPutsStillWork) {
   ASSERT_TRUE(store_->putBytes("pfd", "first", "a").ok());
   ASSERT_TRUE(someReady(mp_));

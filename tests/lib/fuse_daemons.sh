@@ -13,10 +13,15 @@ aisfs_pids_of() {
   return 0
 }
 
-# pids_alive PID...: true while any of them runs.
+# pids_alive PID...: true while any of them runs. One that exited is not running even before its
+# parent reaps it (a zombie: this VM's init reaps a daemon's 1-2 s later, and under load once
+# took over 30 s).
 pids_alive() {
-  local p
-  for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done
+  local p state
+  for p in "$@"; do
+    state=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$p/stat" 2>/dev/null)
+    [[ -n $state && $state != Z && $state != X ]] && return 0
+  done
   return 1
 }
 

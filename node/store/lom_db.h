@@ -89,6 +89,9 @@ class LomDb {
   // A read or write met blocks that fail RocksDB's checksums (damage on disk): the database is
   // to be rebuilt from the object files (openAndRecover).
   bool damaged() const { return damaged_.load(std::memory_order_relaxed); }
+  // A call failed with an I/O error of its disk (EIO, a file system gone read-only): RocksDB
+  // takes no more writes until reopened, so the store treats the mountpath as a failed disk.
+  bool ioFailed() const { return ioFailed_.load(std::memory_order_relaxed); }
   ~LomDb();
   LomDb(const LomDb&) = delete;
   LomDb& operator=(const LomDb&) = delete;
@@ -147,6 +150,7 @@ class LomDb {
   Status readOnlyError() const;
   Status check(const rocksdb::Status& s) const;  // ours, and notes damage
   mutable std::atomic<bool> damaged_{false};
+  mutable std::atomic<bool> ioFailed_{false};
   std::unique_ptr<rocksdb::DB> db_;
   bool readOnly_ = false;
   std::atomic<uint64_t> writes_{0};

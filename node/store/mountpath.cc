@@ -104,7 +104,8 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   std::error_code ec;
   bool hadDb = std::filesystem::exists(dbDir + "/CURRENT", ec);
   bool hasObjects = std::filesystem::exists(mp->path + "/@ais", ec);
-  if (hadDb && !writable(mp->path)) {
+  // (The database may live on a file system of its own, which can fail alone.)
+  if (hadDb && (!writable(mp->path) || !writable(dbDir))) {
     // A file system the kernel made read-only after an error (or mounted so): serve what it
     // holds, place nothing new there; the rest of the target works as before.
     log::error(

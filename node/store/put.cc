@@ -301,6 +301,7 @@ void Store::installGroupLocked(Mountpath& mp, std::string_view bucket,
   }
   if (steps.empty()) return;
   if (Status st = mp.db->write(markers, sync); !st.ok()) {
+    if (mp.db->ioFailed()) noteWriteFault(mp, EIO);  // (later PUTs go elsewhere)
     for (Step& s : steps) s.in->status = st;
     return;
   }
@@ -337,6 +338,7 @@ void Store::installGroupLocked(Mountpath& mp, std::string_view bucket,
       lomsBatch.del(s->marker);
     }
     committed = mp.db->write(lomsBatch, sync);
+    if (!committed.ok() && mp.db->ioFailed()) noteWriteFault(mp, EIO);
   }
   for (Step* s : placed) {
     const Lom& lom = s->in->lom;

@@ -59,7 +59,7 @@ if ((pfail == 0)); then pass puts_go_on_after_disk_failure; else
   fail puts_go_on_after_disk_failure "$pfail of 100: $(head -3 "$WORK/put-errors.log")"
 fi
 check failure_logged grep -q "mountpath $MP failed" "$T1_LOG"
-check failure_shown bash -c "'$AIS' storage mountpath show t1 | grep -F '$MP' | grep -q 'failed (read-only file system)'"
+check failure_shown bash -c "'$AIS' storage mountpath show t1 | grep -F '$MP' | grep -q 'failed (its disk refuses writes)'"
 check failed_not_enabled_again bash -c "! '$AIS' storage mountpath enable t1 '$MP' 2>'$WORK/enable.err' && grep -q 'repair its disk' '$WORK/enable.err'"
 check new_objects_elsewhere test -z "$(find "$MP/@ais/fail" -name 'n*' -path '*/%ob/*' 2>/dev/null)"
 all_readable() { # the 2,000 and, if given, the 100 new ones

@@ -35,7 +35,7 @@ int showMountpaths(Cli& cli, const std::string& only, bool json) {
     }
     for (const auto& m : *mps) {
       t.addRow({n.id, m.path,
-                m.faulted   ? "failed (read-only file system)"
+                m.faulted   ? "failed (its disk refuses writes)"
                 : m.enabled ? "enabled"
                             : "disabled"});
       doc.push_back({{"target", n.id},

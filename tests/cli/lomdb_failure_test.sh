@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A disk that fails under a mountpath's LOM database alone: 1 proxy + 1 target whose first
+# mountpath keeps its RocksDB (`.ais.lomdb`) on an ext4 of its own on a loop device
+# (errors=remount-ro), its object files on the other disk. An ext4 error then stops every write
+# to the database while the files stay writable. The first PUT that cannot commit there takes the
+# mountpath out of placement (it fails; the next ones go to the other mountpath), every object
+# reads, and the target starts again with the database's disk still failed. Before: every PUT
+# placed on that mountpath failed with 500 for as long as the target ran (the disk-failure check
+# looked at the creation of work files only), and a restart moved the database aside and failed.
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/lib/cli_suite.sh
+source "$REPO/tests/lib/cli_suite.sh"
+playground lomdb-failure-test 28700 20 8 8
+MP=$AIS_DEV_DIR/t1/mp1
+DB=$MP/.ais.lomdb
+LOOP=""
+trap 'umount -l "$DB" 2>/dev/null; [[ -n $LOOP ]] && losetup -d "$LOOP" 2>/dev/null; playground_cleanup' EXIT
+playground_up --targets 1
+S3=$S3_ENDPOINT
+T1_LOG=$AIS_DEV_DIR/t1/aisnode.log
+code_of() { curl -s -o "$WORK/resp" -w '%{http_code}' "$@"; }
+message() { grep -o '<Message>[^<]*' "$WORK/resp" | head -c 300; }
+
+truncate -s 256M "$WORK/db.img"
+LOOP=$(losetup -f --show "$WORK/db.img") || { skip lomdb_failure "no loop device"; finish lomdb-failure; }
+mkfs.ext4 -q -F "$LOOP"
+"$DEV" kill t1 >/dev/null
+find "$MP" -mindepth 1 -delete
+mkdir -p "$DB"
+mount -o errors=remount-ro "$LOOP" "$DB"
+rmdir "$DB/lost+found" 2>/dev/null
+"$DEV" start t1 >"$WORK/start.log" 2>&1
+check target_up_with_db_on_loop_disk grep -q "started t1" "$WORK/start.log"
+DEVNAME=$(basename "$LOOP")
+if [[ ! -w /sys/fs/ext4/$DEVNAME/trigger_fs_error ]]; then
+  skip lomdb_failure "this kernel cannot trigger an ext4 error"
+  finish lomdb-failure
+fi
+
+mkdir -p "$WORK/src"
+for i in $(seq -w 1 1000); do echo "object $i $RANDOM$RANDOM" >"$WORK/src/f$i"; done
+"$AIS" bucket create ais://dbf >/dev/null && "$AIS" put -q "$WORK/src" ais://dbf/ >/dev/null
+check put_all test "$(listed_count ais://dbf)" = 1000
+check first_mountpath_holds_some test "$(find "$MP/@ais/dbf" -type f -path '*/%ob/*' | wc -l)" -ge 300
+
+echo 1 >"/sys/fs/ext4/$DEVNAME/trigger_fs_error"
+pfail=0
+for i in $(seq -w 1 100); do
+  c=$(code_of -X PUT --data-binary "new $i" "$S3/dbf/n$i")
+  if [[ $c == 200 ]]; then echo -n "new $i" >"$WORK/src/n$i"; else
+    pfail=$((pfail + 1))
+    echo "n$i: $c $(message)" >>"$WORK/put-errors.log"
+  fi
+done
+# (The PUT that met the failure fails: its bytes could not be recorded.)
+if ((pfail <= 1)); then pass puts_go_on_after_db_failure; else
+  fail puts_go_on_after_db_failure "$pfail of 100: $(head -3 "$WORK/put-errors.log")"
+fi
+check failure_logged grep -q "mountpath $MP failed" "$T1_LOG"
+check failure_shown bash -c "'$AIS' storage mountpath show t1 | grep -F '$MP' | grep -q 'failed (its disk refuses writes)'"
+check new_objects_elsewhere test -z "$(find "$MP/@ais/dbf" -name 'n*' -path '*/%ob/*' 2>/dev/null)"
+all_readable() {
+  local bad
+  bad=$(differing_objects ais://dbf)
+  [[ -z $bad ]] || { echo "differ: $(head -c 300 <<<"$bad")"; return 1; }
+}
+check reads_after_db_failure all_readable
+
+"$DEV" kill t1 >/dev/null
+"$DEV" start t1 >"$WORK/start2.log" 2>&1
+check restart_with_failed_db_disk grep -q "started t1" "$WORK/start2.log"
+check reads_after_restart all_readable
+check puts_after_restart test "$(code_of -X PUT --data-binary "late" "$S3/dbf/late")" = 200
+finish lomdb-failure

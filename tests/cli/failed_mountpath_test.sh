@@ -12,10 +12,10 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
+# shellcheck source=tests/lib/failing_disk.sh
+source "$REPO/tests/lib/failing_disk.sh"
 playground failed-mountpath-test 28340 20 8 8
 MP=$AIS_DEV_DIR/t1/mp1
-LOOP=""
-trap 'umount -l "$MP" 2>/dev/null; [[ -n $LOOP ]] && losetup -d "$LOOP" 2>/dev/null; playground_cleanup' EXIT
 playground_up --targets 1
 S3=$S3_ENDPOINT
 T1_LOG=$AIS_DEV_DIR/t1/aisnode.log
@@ -23,19 +23,8 @@ code_of() { curl -s -o "$WORK/resp" -w '%{http_code}' "$@"; }
 message() { grep -o '<Message>[^<]*' "$WORK/resp" | head -c 300; }
 on_mp1() { [[ -n $(find "$MP/@ais/$1" -type f -name "$2" -path '*/%ob/*' 2>/dev/null) ]]; }
 
-truncate -s 256M "$WORK/disk.img"
-LOOP=$(losetup -f --show "$WORK/disk.img") || { skip failed_mountpath "no loop device"; finish failed-mountpath; }
-mkfs.ext4 -q -F "$LOOP"
-"$DEV" kill t1 >/dev/null
-find "$MP" -mindepth 1 -delete
-mount -o errors=remount-ro "$LOOP" "$MP"
-"$DEV" start t1 >"$WORK/start.log" 2>&1
-check target_up_on_loop_disk grep -q "started t1" "$WORK/start.log"
-DEVNAME=$(basename "$LOOP")
-if [[ ! -w /sys/fs/ext4/$DEVNAME/trigger_fs_error ]]; then
-  skip failed_mountpath "this kernel cannot trigger an ext4 error"
-  finish failed-mountpath
-fi
+failing_disk_at "$MP" failed-mountpath
+LOOP=$FAILING_LOOP
 
 mkdir -p "$WORK/src"
 for i in $(seq -w 1 2000); do echo "object $i $RANDOM$RANDOM" >"$WORK/src/f$i"; done
@@ -49,7 +38,7 @@ for i in $(seq -w 1 2000 | head -50); do
 done
 
 check objects_on_both_disks test -n "$victim" -a -n "$other"
-echo 1 >"/sys/fs/ext4/$DEVNAME/trigger_fs_error"
+fail_disk
 pfail=0
 for i in $(seq -w 1 100); do
   c=$(code_of -X PUT --data-binary "new $i" "$S3/fail/n$i")

@@ -11,32 +11,17 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/cli_suite.sh
 source "$REPO/tests/lib/cli_suite.sh"
+# shellcheck source=tests/lib/failing_disk.sh
+source "$REPO/tests/lib/failing_disk.sh"
 playground lomdb-failure-test 28700 20 8 8
 MP=$AIS_DEV_DIR/t1/mp1
-DB=$MP/.ais.lomdb
-LOOP=""
-trap 'umount -l "$DB" 2>/dev/null; [[ -n $LOOP ]] && losetup -d "$LOOP" 2>/dev/null; playground_cleanup' EXIT
 playground_up --targets 1
 S3=$S3_ENDPOINT
 T1_LOG=$AIS_DEV_DIR/t1/aisnode.log
 code_of() { curl -s -o "$WORK/resp" -w '%{http_code}' "$@"; }
 message() { grep -o '<Message>[^<]*' "$WORK/resp" | head -c 300; }
 
-truncate -s 256M "$WORK/db.img"
-LOOP=$(losetup -f --show "$WORK/db.img") || { skip lomdb_failure "no loop device"; finish lomdb-failure; }
-mkfs.ext4 -q -F "$LOOP"
-"$DEV" kill t1 >/dev/null
-find "$MP" -mindepth 1 -delete
-mkdir -p "$DB"
-mount -o errors=remount-ro "$LOOP" "$DB"
-rmdir "$DB/lost+found" 2>/dev/null
-"$DEV" start t1 >"$WORK/start.log" 2>&1
-check target_up_with_db_on_loop_disk grep -q "started t1" "$WORK/start.log"
-DEVNAME=$(basename "$LOOP")
-if [[ ! -w /sys/fs/ext4/$DEVNAME/trigger_fs_error ]]; then
-  skip lomdb_failure "this kernel cannot trigger an ext4 error"
-  finish lomdb-failure
-fi
+failing_disk_at "$MP/.ais.lomdb" lomdb-failure
 
 mkdir -p "$WORK/src"
 for i in $(seq -w 1 1000); do echo "object $i $RANDOM$RANDOM" >"$WORK/src/f$i"; done
@@ -44,7 +29,7 @@ for i in $(seq -w 1 1000); do echo "object $i $RANDOM$RANDOM" >"$WORK/src/f$i"; 
 check put_all test "$(listed_count ais://dbf)" = 1000
 check first_mountpath_holds_some test "$(find "$MP/@ais/dbf" -type f -path '*/%ob/*' | wc -l)" -ge 300
 
-echo 1 >"/sys/fs/ext4/$DEVNAME/trigger_fs_error"
+fail_disk
 pfail=0
 for i in $(seq -w 1 100); do
   c=$(code_of -X PUT --data-binary "new $i" "$S3/dbf/n$i")

@@ -179,9 +179,7 @@ Result<std::unique_ptr<LomDb>> LomDb::open(const std::string& dir, bool readOnly
 Status LomDb::check(const rocksdb::Status& s) const {
   if (s.IsCorruption()) damaged_.store(true, std::memory_order_relaxed);
   // (RocksDB's "no space" and "path not found" are I/O errors too: neither is a failed disk.)
-  if (s.IsIOError() && !s.IsNoSpace() && !s.IsPathNotFound()) {
-    ioFailed_.store(true, std::memory_order_relaxed);
-  }
+  if (s.IsIOError() && !s.IsNoSpace() && !s.IsPathNotFound() && onIoFailure_) onIoFailure_();
   return fromRocks(s, dir_);
 }
 

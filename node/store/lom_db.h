@@ -89,9 +89,10 @@ class LomDb {
   // A read or write met blocks that fail RocksDB's checksums (damage on disk): the database is
   // to be rebuilt from the object files (openAndRecover).
   bool damaged() const { return damaged_.load(std::memory_order_relaxed); }
-  // A call failed with an I/O error of its disk (EIO, a file system gone read-only): RocksDB
-  // takes no more writes until reopened, so the store treats the mountpath as a failed disk.
-  bool ioFailed() const { return ioFailed_.load(std::memory_order_relaxed); }
+  // Called at each call that fails with an I/O error of its disk (EIO, a file system gone
+  // read-only; not "no space"): RocksDB takes no more writes until reopened, so the owner treats
+  // the mountpath as a failed disk (openMountpath: noteWriteFault). Set before the first call.
+  void onIoFailure(std::function<void()> fn) { onIoFailure_ = std::move(fn); }
   ~LomDb();
   LomDb(const LomDb&) = delete;
   LomDb& operator=(const LomDb&) = delete;
@@ -150,7 +151,7 @@ class LomDb {
   Status readOnlyError() const;
   Status check(const rocksdb::Status& s) const;  // ours, and notes damage
   mutable std::atomic<bool> damaged_{false};
-  mutable std::atomic<bool> ioFailed_{false};
+  std::function<void()> onIoFailure_;
   std::unique_ptr<rocksdb::DB> db_;
   bool readOnly_ = false;
   std::atomic<uint64_t> writes_{0};

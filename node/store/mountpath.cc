@@ -146,6 +146,8 @@ Result<std::unique_ptr<Mountpath>> openMountpath(const std::string& path) {
   AIS_RETURN_IF_ERROR(unfinished);
   if (unfinished->has_value()) mp->lomDbLost = true;  // a rebuild was interrupted: redo it
   mp->db = std::move(db).value();
+  // (The database may sit on a disk of its own that fails alone.)
+  mp->db->onIoFailure([m = mp.get()] { noteWriteFault(*m, EIO); });
   return mp;
 }
 

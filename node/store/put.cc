@@ -72,15 +72,15 @@ Result<std::unique_ptr<ObjectWriter>> Store::newWriter(Mountpath& mp, std::strin
       ::unlink(ready->c_str());  // (the bucket went)
     }
   }
-  std::string dir = workDir(mp.path, bucket);
-  if (fd < 0) {
+  if (fd < 0) {  // none made ahead: a work file of its own in %wk
+    std::string dir = workDir(mp.path, bucket);
     path = fmt::format("{}/{:016x}.{}.{}", dir, meta::xxhash64(name), ::getpid(),
                        workSeq_.fetch_add(1));
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  }
-  if (fd < 0 && errno == ENOENT) {
-    AIS_RETURN_IF_ERROR(makeDirs(dir));
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT) {
+      AIS_RETURN_IF_ERROR(makeDirs(dir));
+      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    }
   }
   if (fd < 0) {
     int err = errno;
@@ -301,7 +301,6 @@ void Store::installGroupLocked(Mountpath& mp, std::string_view bucket,
   }
   if (steps.empty()) return;
   if (Status st = mp.db->write(markers, sync); !st.ok()) {
-    if (mp.db->ioFailed()) noteWriteFault(mp, EIO);  // (later PUTs go elsewhere)
     for (Step& s : steps) s.in->status = st;
     return;
   }
@@ -338,7 +337,6 @@ void Store::installGroupLocked(Mountpath& mp, std::string_view bucket,
       lomsBatch.del(s->marker);
     }
     committed = mp.db->write(lomsBatch, sync);
-    if (!committed.ok() && mp.db->ioFailed()) noteWriteFault(mp, EIO);
   }
   for (Step* s : placed) {
     const Lom& lom = s->in->lom;

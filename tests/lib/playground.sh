@@ -113,12 +113,32 @@ mount_fs() {
 unmount_fs() {
   local -a daemons
   mapfile -t daemons < <(aisfs_pids_of "$MNT")
-  fusermount3 -u "$MNT" || return 1
+  local out
+  if ! out=$(fusermount3 -u "$MNT" 2>&1); then
+    echo "unmount_fs: fusermount3 -u $MNT failed: $out"
+    unmount_fs_report "${daemons[@]}"
+    return 1
+  fi
   for _ in $(seq 1 300); do
     if ! mountpoint -q "$MNT" && ! pids_alive "${daemons[@]}"; then return 0; fi
     sleep 0.1
   done
+  echo "unmount_fs: after 30 s: $(mountpoint -q "$MNT" && echo "$MNT still mounted" || echo "$MNT unmounted")"
+  unmount_fs_report "${daemons[@]}"
   return 1
+}
+
+# unmount_fs_report PID...: what an aisfs daemon that did not exit is doing (state, every
+# thread's stack, its log's tail), for the suite's log.
+unmount_fs_report() {
+  local p
+  for p in "$@"; do
+    echo "unmount_fs: aisfs $p: $(sed -n 's/^.*) \(.\).*/state \1/p' "/proc/$p/stat" 2>/dev/null || echo gone)"
+    [[ -d /proc/$p ]] && timeout 60 gdb -p "$p" -batch -nx -ex "thread apply all bt" 2>/dev/null |
+      grep -E '^(Thread|#)' | head -n 400
+  done
+  [[ -f $WORK/aisfs.log ]] && { echo "unmount_fs: tail of $WORK/aisfs.log:"; tail -n 40 "$WORK/aisfs.log"; }
+  return 0
 }
 
 # finish [NAME]: the suite's verdict (exit 1 if any check failed).

@@ -21,6 +21,13 @@ playground_up --netns --proxies 3 --targets 3
 hosts=$(awk '{ print $6 }' "$AIS_DEV_DIR/cluster" | sort -u | grep -c .)
 check six_hosts test "$hosts" = 6
 check endpoints_not_loopback test -z "$(grep -o '127\.0\.0\.1' <<<"$AIS_ENDPOINT")"
+# A node enters its network namespace only: with a mount namespace of its own (a copy of this
+# host's mounts) it would keep every FUSE mount of that moment alive after its unmount here.
+own_mnt_ns=$(readlink /proc/self/ns/mnt)
+other_ns=$(awk '{ print $4 }' "$AIS_DEV_DIR/cluster" | while read -r pid; do
+  [[ $(readlink "/proc/$pid/ns/mnt") == "$own_mnt_ns" ]] || echo "$pid"
+done)
+check nodes_share_mount_namespace test -z "$other_ns"
 
 N=40
 put_random_objects ais://netns $N 20000
@@ -50,7 +57,7 @@ T0=$(date +%s.%N)
 # A client on p1's side of the cut asks it (still primary in its own eyes) for a bucket: refused,
 # since no majority of the proxies follows it any more.
 p1addr=$(awk '$1 == "p1" { print $6 ":" $3 }' "$AIS_DEV_DIR/cluster")
-(ip netns exec "ais$AIS_DEV_PORT-p1" env AIS_ENDPOINT="$p1addr" timeout 60 "$AIS" bucket create ais://split-side \
+(nsenter "--net=/var/run/netns/ais$AIS_DEV_PORT-p1" env AIS_ENDPOINT="$p1addr" timeout 60 "$AIS" bucket create ais://split-side \
   >"$WORK/split.out" 2>&1; echo "rc=$?" >>"$WORK/split.out") &
 SPLIT=$!
 read -r P took <<<"$(wait_primary p1 20)"

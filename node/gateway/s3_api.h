@@ -26,8 +26,8 @@ struct S3Request {
   S3Auth auth;
   std::string resource;  // "/bucket/key", for error bodies
 
-  bool has(const std::string& param) const { return query.count(param) > 0; }
-  std::string param(const std::string& name, std::string def = {}) const {
+  bool has(std::string_view param) const { return query.find(param) != query.end(); }
+  std::string param(std::string_view name, std::string def = {}) const {
     return queryGet(query, name).value_or(std::move(def));
   }
   void fail(const S3Error& e) { sendS3Error(ex, e, resource); }

@@ -1,5 +1,6 @@
 // S3 request routing: bucket and key from the path (path-style) or the Host (virtual-host style),
 // SigV4 verification, name checks, then the operation chosen by method and query.
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <random>
@@ -110,9 +111,9 @@ std::string copySourceBucket(const S3Request& r) {
 
 void dispatch(S3Request& r) {
   auto m = r.ex.method();
-  for (std::string_view u : kUnsupported) {
-    if (r.has(std::string(u))) {
-      return r.fail(s3Error("NotImplemented", "?" + std::string(u) + " is not supported"));
+  for (const auto& [k, v] : r.query) {  // (a request's few parameters, not every refused one)
+    if (std::find(std::begin(kUnsupported), std::end(kUnsupported), k) != std::end(kUnsupported)) {
+      return r.fail(s3Error("NotImplemented", "?" + k + " is not supported"));
     }
   }
   // A preflight is unsigned by design: the bucket's CORS rules alone decide it.

@@ -76,7 +76,7 @@ std::optional<Query> parseQuery(std::string_view raw) {
   return q;
 }
 
-std::optional<std::string> queryGet(const Query& q, const std::string& key) {
+std::optional<std::string> queryGet(const Query& q, std::string_view key) {
   auto [b, e] = q.equal_range(key);
   if (b == e) return std::nullopt;
   return std::prev(e)->second;

@@ -14,8 +14,9 @@ std::optional<std::string> urlDecode(std::string_view s, bool plusIsSpace);
 std::string uriEncode(std::string_view s, bool keepSlash);
 
 // Decoded query parameters; repeated keys keep the last value. A key without '=' maps to "".
-using Query = std::multimap<std::string, std::string>;
+// (std::less<>: looked up by string_view, with no string made per lookup.)
+using Query = std::multimap<std::string, std::string, std::less<>>;
 std::optional<Query> parseQuery(std::string_view raw);
-std::optional<std::string> queryGet(const Query& q, const std::string& key);
+std::optional<std::string> queryGet(const Query& q, std::string_view key);
 
 }  // namespace ais::gateway

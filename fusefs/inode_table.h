@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fusefs/shared_info.h"
 #include "proto/client.h"
 
 namespace ais::fusefs {
@@ -65,6 +66,12 @@ struct Inode {
   ObjectInfo info;  // last known object (file) or marker (dir)
   bool haveInfo = false;
   Clock::time_point attrAt{};   // when info was fetched
+  // The listing entry's info that `info` was last made or found equal to, and attrAt then: that
+  // same entry met again (a walk of the tree, pass after pass) while attrAt has not moved needs
+  // no comparison of the two infos (Fs::entryFor), which was the walk's largest user-space cost.
+  bool infoSynced = false;
+  SharedInfo infoSyncedFrom;
+  Clock::time_point infoSyncedAt{};
   bool pageCacheValid = false;  // the kernel's cached pages belong to pageCacheVersion
   uint64_t pageCacheVersion = 0;
   // Counts the versions every open descriptor here follows: this mount's stores of the file and

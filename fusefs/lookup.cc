@@ -311,7 +311,7 @@ struct stat Fs::statOf(Inode& inode) {
       st.st_nlink += inode.pendingLinks;  // (names link() gave it, stored a moment later)
       // Unlinked (or renamed over) while open: no name is left, as fstat shows on ext4.
       if (inode.removeAtLastClose || inode.unlinked) st.st_nlink = 0;
-      if (inode.ws) {                     // not stored yet: the spool file's blocks, else all of it
+      if (inode.ws) {  // not stored yet: the spool file's blocks, else all of it
         st.st_size = static_cast<off_t>(inode.ws->size);
         struct stat spool {};
         bool spooled = inode.ws->fd >= 0 && ::fstat(inode.ws->fd, &spool) == 0;
@@ -451,6 +451,7 @@ std::optional<Status> Fs::refreshFromListingLocked(Inode& inode, const std::stri
   inode.info = *e.info;
   inode.haveInfo = true;
   inode.attrAt = at;
+  inode.infoSynced = false;  // (a listing's time: entryFor compares again)
   return Status::OK();
 }
 
@@ -467,10 +468,10 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
 fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name,
                               const DirEntry& entry, SharedInfo* ownInfo) {
   // Every name of a hard-linked file is the inode object's inode.
-  std::string key = entry.kind == Kind::kDir                      ? asDirPrefix(name)
-                    : entry.kind == Kind::kMemberDir              ? name + "/"
+  std::string key = entry.kind == Kind::kDir                       ? asDirPrefix(name)
+                    : entry.kind == Kind::kMemberDir               ? name + "/"
                     : entry.haveInfo && isLinked(entry.info->name) ? entry.info->name
-                                                                  : name;
+                                                                   : name;
   // A name link() gave and that is not stored yet stands for its file (deferred_links.cc).
   if (key == name && entry.kind == Kind::kFile && entry.haveInfo && entry.info->name != name) {
     if (auto file = pendingLinkFile(bucket, name); file && *file == entry.info->name) key = *file;
@@ -497,11 +498,20 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
     if (entry.haveInfo && (entry.kind != Kind::kDir || entry.hasMarker)) {
       if (ownInfo) {
         inode->info = std::move(*ownInfo).release();
-      } else if (!inode->haveInfo || !(entry.info == inode->info)) {
-        inode->info = *entry.info;  // (a walk meets the same version again: no copy)
+        inode->infoSynced = false;
+      } else if (inode->infoSynced && inode->haveInfo && inode->attrAt == inode->infoSyncedAt &&
+                 inode->infoSyncedFrom.same(entry.info)) {
+        // The entry it was synced with, and nothing set its attributes since: equal already.
+      } else {
+        if (!inode->haveInfo || !(entry.info == inode->info)) {
+          inode->info = *entry.info;  // (a walk meets the same version again: no copy)
+        }
+        inode->infoSynced = true;
+        inode->infoSyncedFrom = entry.info;
       }
       inode->haveInfo = true;
       inode->attrAt = infoSeen;
+      inode->infoSyncedAt = infoSeen;
     } else if (entry.kind == Kind::kDir && entry.haveInfo) {
       inode->haveInfo = false;  // checked: no marker
       inode->attrAt = infoSeen;
@@ -593,6 +603,7 @@ void Fs::listToCountLinks(Inode& dir) {
   dir.haveInfo = marker.has_value();
   if (marker) dir.info = std::move(*marker);
   dir.attrAt = at;
+  dir.infoSynced = false;  // (a listing's time: entryFor compares again)
 }
 
 ErrOr<std::pair<struct stat, double>> Fs::doGetattr(fuse_ino_t ino) {

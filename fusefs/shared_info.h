@@ -38,6 +38,9 @@ class SharedInfo {
     return *p_;
   }
 
+  // The very same shared info (not merely equal).
+  bool same(const SharedInfo& o) const { return p_ == o.p_; }
+
   // Equal infos; the same shared one answers without comparing them.
   bool operator==(const SharedInfo& o) const { return p_ == o.p_ || *p_ == *o.p_; }
   bool operator==(const ObjectInfo& o) const { return *p_ == o; }

@@ -29,7 +29,7 @@ InodeTable::InodeTable(Kind rootKind, std::string rootBucket) {
   auto root = std::make_shared<Inode>(FUSE_ROOT_ID, rootKind, rootBucket, "");
   root->nlookup_ = 1;  // the kernel never forgets the root
   byIno_[FUSE_ROOT_ID] = root;
-  byName_[key(rootBucket, "")] = FUSE_ROOT_ID;
+  byName_[key(rootBucket, "")] = root;
 }
 
 std::shared_ptr<Inode> InodeTable::get(fuse_ino_t ino) {
@@ -44,7 +44,7 @@ std::shared_ptr<Inode> InodeTable::lookup(const std::string& bucket, const std::
   std::string k = key(bucket, name);
   auto it = byName_.find(k);
   if (it != byName_.end()) {
-    auto& inode = byIno_.at(it->second);
+    auto& inode = it->second;
     ++inode->nlookup_;
     if (inode->kind != kind && !isDirKind(kind)) inode->kind = kind;  // file <-> symlink
     return inode;
@@ -52,7 +52,7 @@ std::shared_ptr<Inode> InodeTable::lookup(const std::string& bucket, const std::
   auto inode = std::make_shared<Inode>(idFor(k), kind, bucket, name);
   inode->nlookup_ = 1;
   byIno_[inode->ino] = inode;
-  byName_[k] = inode->ino;
+  byName_[k] = inode;
   return inode;
 }
 
@@ -70,7 +70,7 @@ fuse_ino_t InodeTable::idFor(const std::string& key) const {
 std::shared_ptr<Inode> InodeTable::find(const std::string& bucket, const std::string& name) {
   std::lock_guard l(mu_);
   auto it = byName_.find(key(bucket, name));
-  return it == byName_.end() ? nullptr : byIno_.at(it->second);
+  return it == byName_.end() ? nullptr : it->second;
 }
 
 void InodeTable::forget(fuse_ino_t ino, uint64_t n) {
@@ -81,7 +81,7 @@ void InodeTable::forget(fuse_ino_t ino, uint64_t n) {
   inode->nlookup_ = n >= inode->nlookup_ ? 0 : inode->nlookup_ - n;
   if (inode->nlookup_ > 0 || inode->writeBehind.load()) return;
   auto nameIt = byName_.find(key(inode->bucket(), inode->name()));
-  if (nameIt != byName_.end() && nameIt->second == ino) byName_.erase(nameIt);
+  if (nameIt != byName_.end() && nameIt->second == inode) byName_.erase(nameIt);
   byIno_.erase(it);  // open handles still hold the shared_ptr
 }
 
@@ -91,29 +91,29 @@ void InodeTable::rename(const std::string& bucket, const std::string& from, cons
   if (dst != byName_.end()) byName_.erase(dst);
   auto src = byName_.find(key(bucket, from));
   if (src == byName_.end()) return;
-  fuse_ino_t ino = src->second;
+  std::shared_ptr<Inode> inode = std::move(src->second);
   byName_.erase(src);
-  byIno_.at(ino)->setName(to);
-  byName_[key(bucket, to)] = ino;
+  inode->setName(to);
+  byName_[key(bucket, to)] = std::move(inode);
 }
 
 void InodeTable::renamePrefix(const std::string& bucket, const std::string& from,
                               const std::string& to) {
   std::lock_guard l(mu_);
-  std::vector<std::pair<std::string, fuse_ino_t>> moved;
+  std::vector<std::pair<std::string, std::shared_ptr<Inode>>> moved;
   for (auto it = byName_.begin(); it != byName_.end();) {
-    auto& inode = byIno_.at(it->second);
+    auto& inode = it->second;
     std::string name = inode->name();
     if (inode->bucket() == bucket && name.starts_with(from)) {
       std::string renamed = to + name.substr(from.size());
       inode->setName(renamed);
-      moved.emplace_back(key(bucket, renamed), it->second);
+      moved.emplace_back(key(bucket, renamed), inode);
       it = byName_.erase(it);
     } else {
       ++it;
     }
   }
-  for (auto& [k, ino] : moved) byName_[k] = ino;
+  for (auto& [k, inode] : moved) byName_[k] = std::move(inode);
 }
 
 void InodeTable::detach(const std::string& bucket, const std::string& name) {

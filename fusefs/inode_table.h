@@ -124,7 +124,9 @@ class InodeTable {
   fuse_ino_t idFor(const std::string& key) const;
   std::mutex mu_;
   std::unordered_map<fuse_ino_t, std::shared_ptr<Inode>> byIno_;
-  std::unordered_map<std::string, fuse_ino_t> byName_;
+  // Each name's inode itself (not its number: a walk's lookups paid a second hash lookup), always
+  // one byIno_ holds under its current name.
+  std::unordered_map<std::string, std::shared_ptr<Inode>> byName_;
 };
 
 }  // namespace ais::fusefs

@@ -65,7 +65,7 @@ struct Inode {
   std::mutex mu;
   ObjectInfo info;  // last known object (file) or marker (dir)
   bool haveInfo = false;
-  Clock::time_point attrAt{};   // when info was fetched
+  Clock::time_point attrAt{};  // when info was fetched
   // The listing entry's info that `info` was last made or found equal to, and attrAt then: that
   // same entry met again (a walk of the tree, pass after pass) while attrAt has not moved needs
   // no comparison of the two infos (Fs::entryFor), which was the walk's largest user-space cost.

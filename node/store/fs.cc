@@ -43,43 +43,30 @@ Status makeDirs(const std::string& path, int* errOut) {
     if (errOut) *errOut = e;
     return ioError("mkdir", p, e);
   };
-  if (path.empty()) return Status::OK();
+  if (path.empty() || path == "/") return Status::OK();
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
     return S_ISDIR(st.st_mode) ? Status::OK() : fail(ENOTDIR, path);
   }
-  // A parent found in place may be pruned a moment later (removeEmptyParents after a delete or
-  // a move out of it, on another I/O worker): its child's mkdir then fails with ENOENT, and
-  // the walk starts over from the top (a few times; each start over means a removal won).
-  constexpr int kWalks = 8;
-  for (int walk = 1;; ++walk) {
-    size_t pos = 1;
-    bool pruned = false;
-    while (pos <= path.size() && !pruned) {
-      size_t slash = path.find('/', pos);
-      if (slash == std::string::npos) slash = path.size();
-      std::string sub = path.substr(0, slash);
-      if (::mkdir(sub.c_str(), 0755) != 0) {
-        int e = errno;
-        if (e == EEXIST) {
-          // EEXIST may be a file in the way: only a directory lets us continue.
-          if (::stat(sub.c_str(), &st) != 0) {
-            e = errno;
-          } else if (!S_ISDIR(st.st_mode)) {
-            return fail(ENOTDIR, sub);
-          } else {
-            e = 0;
-          }
-        }
-        if (e == ENOENT && walk < kWalks) {
-          pruned = true;
-          continue;
-        }
-        if (e != 0) return fail(e, sub);
+  // From the deepest directory up: a new directory in one that exists (the first PUT into a new
+  // directory of a bucket) is one mkdir, not a walk of every component from the root. A parent
+  // found or made may be pruned a moment later (removeEmptyParents after a delete or a move out
+  // of it, on another I/O worker): the mkdir then fails with ENOENT again and is tried again (a
+  // few times; each try again means a removal won).
+  constexpr int kTries = 8;
+  for (int attempt = 1;; ++attempt) {
+    if (::mkdir(path.c_str(), 0755) == 0) return Status::OK();
+    int e = errno;
+    if (e == EEXIST) {  // (made meanwhile, or a file in the way: only a directory will do)
+      if (::stat(path.c_str(), &st) == 0) {
+        return S_ISDIR(st.st_mode) ? Status::OK() : fail(ENOTDIR, path);
       }
-      pos = slash + 1;
+      e = errno;
     }
-    if (!pruned) return Status::OK();
+    if (e != ENOENT || attempt >= kTries) return fail(e, path);
+    size_t slash = path.rfind('/');
+    if (slash == std::string::npos || slash == 0) return fail(e, path);
+    AIS_RETURN_IF_ERROR(makeDirs(path.substr(0, slash), errOut));
   }
 }
 

@@ -39,25 +39,26 @@ Result<std::unique_ptr<ObjectWriter>> Store::beginPut(std::string_view bucket,
   if (!meta::checksumTypeSupported(policy.checksumType)) {
     return Status(Code::kInvalidArgument, "checksum type " + policy.checksumType);
   }
-  // (an object on a failed mountpath cannot be replaced: heldByFailed)
-  auto heldOnFailed = [&]() -> Status {
-    for (const auto& m : mps_) {
-      if (!m->faulted) continue;
-      auto held = readLom(*m, bucket, name);
-      if (held.ok() && held->has_value()) return heldByFailed(*m, bucket, name, "replaced");
-    }
-    return Status::OK();
-  };
-  AIS_RETURN_IF_ERROR(heldOnFailed());
+  AIS_RETURN_IF_ERROR(refuseIfHeldOnFailed(bucket, name, "replaced"));
   Mountpath& mp = mountpathFor(bucket, name);
   auto w = newWriter(mp, bucket, name, opts);
   if (!w.ok() && mp.faulted && &mountpathFor(bucket, name) != &mp) {
     // (it failed just now: the write goes to the next mountpath, unless the object is there)
-    AIS_RETURN_IF_ERROR(heldOnFailed());
+    AIS_RETURN_IF_ERROR(refuseIfHeldOnFailed(bucket, name, "replaced"));
     w = newWriter(mountpathFor(bucket, name), bucket, name, std::move(opts));
   }
   if (w.ok()) (*w)->setChecksumType(policy.checksumType);
   return w;
+}
+
+Status Store::refuseIfHeldOnFailed(std::string_view bucket, std::string_view name,
+                                   std::string_view refused) {
+  for (const auto& m : mps_) {
+    if (!m->faulted) continue;
+    auto held = readLom(*m, bucket, name);
+    if (held.ok() && held->has_value()) return heldByFailed(*m, bucket, name, refused);
+  }
+  return Status::OK();
 }
 
 Result<std::unique_ptr<ObjectWriter>> Store::newWriter(Mountpath& mp, std::string_view bucket,

@@ -26,6 +26,8 @@ Status Store::rename(std::string_view bucket, std::string_view from, std::string
   } else {
     std::lock(l1, l2);
   }
+  AIS_RETURN_IF_ERROR(refuseIfHeldOnFailed(bucket, from, "renamed"));
+  if (from != to) AIS_RETURN_IF_ERROR(refuseIfHeldOnFailed(bucket, to, "replaced"));
   openFiles_.forget(bucket, from);
   openFiles_.forget(bucket, to);
   auto lom = readLom(src, bucket, from);

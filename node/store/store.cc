@@ -529,6 +529,7 @@ Result<Lom> Store::setCustom(std::string_view bucket, std::string_view name,
   AIS_RETURN_IF_ERROR(validateNames(bucket, name));
   auto order = mountpathOrder(bucket, name);
   std::lock_guard lock(lockFor(bucket, name));
+  AIS_RETURN_IF_ERROR(refuseIfHeldOnFailed(bucket, name, "changed"));
   Mountpath& mp = *mps_[order[0]];
   auto lom = readLom(mp, bucket, name);
   AIS_RETURN_IF_ERROR(lom);

@@ -363,6 +363,10 @@ class Store {
   Status placeFile(Mountpath& mp, std::string_view bucket, const std::string& src, Lom& lom,
                    const std::string& marker);
   Status removeLocked(Mountpath& mp, std::string_view bucket, const Lom& lom);
+  // heldByFailed if a failed mountpath holds bucket/name (its database records no change of it:
+  // a change made elsewhere meanwhile would leave two objects), else OK. `refused` says what.
+  Status refuseIfHeldOnFailed(std::string_view bucket, std::string_view name,
+                              std::string_view refused);
   // Before a detach: the mountpath's notes go to their objects' mountpaths now.
   Status moveNotesOff(Mountpath& from);
   // Renames the main copy (LOM `from` on mountpath srcIndex) to `to` on dst (both names locked).

@@ -4,7 +4,10 @@
 # (errors=remount-ro), its object files on the other disk. An ext4 error then stops every write
 # to the database while the files stay writable. The first PUT that cannot commit there takes the
 # mountpath out of placement (it fails; the next ones go to the other mountpath), every object
-# reads, and the target starts again with the database's disk still failed. Before: every PUT
+# reads, a rename, delete or metadata update of an object held there is refused as such (and
+# leaves nothing behind: before, a refused rename had made the new name and a refused metadata
+# update had applied to a copy on the other mountpath), and the target starts again with the
+# database's disk still failed. Before: every PUT
 # placed on that mountpath failed with 500 for as long as the target ran (the disk-failure check
 # looked at the creation of work files only), and a restart moved the database aside and failed.
 set -uo pipefail
@@ -51,6 +54,30 @@ all_readable() {
   [[ -z $bad ]] || { echo "differ: $(head -c 300 <<<"$bad")"; return 1; }
 }
 check reads_after_db_failure all_readable
+# An object whose LOM is on the failed database: a rename, a delete and a metadata update are
+# refused with a message that says so (the database cannot record them), and it reads as before.
+held=$(basename "$(find "$MP/@ais/dbf" -type f -path '*/%ob/*' -name 'f*' | head -1)")
+refused() { grep -q "which failed: it can be read, not" <<<"$1"; }
+out=$("$AIS" object mv "ais://dbf/$held" "ais://dbf/$held.moved" 2>&1)
+rc=$?
+if ((rc != 0)) && refused "$out"; then pass rename_refused_on_failed_db; else
+  fail rename_refused_on_failed_db "rc=$rc $out"
+fi
+c=$(code_of -X DELETE "$S3/dbf/$held")
+if [[ $c == 500 ]] && refused "$(message)"; then pass delete_refused_on_failed_db; else
+  fail delete_refused_on_failed_db "$c $(message)"
+fi
+c=$(code_of -X PUT -H "x-amz-copy-source: dbf/$held" -H "x-amz-metadata-directive: REPLACE" \
+  -H "x-amz-meta-k: v" "$S3/dbf/$held")
+if [[ $c == 500 ]] && refused "$(message)"; then pass metadata_update_refused_on_failed_db; else
+  fail metadata_update_refused_on_failed_db "$c $(message)"
+fi
+c=$(code_of -I "$S3/dbf/$held")
+if [[ $c == 200 ]] && ! grep -qi '^x-amz-meta-k:' "$WORK/resp" && curl -sf "$S3/dbf/$held" |
+  cmp -s - "$WORK/src/$held"; then pass held_object_unchanged; else
+  fail held_object_unchanged "$c $(head -c 300 "$WORK/resp")"
+fi
+check moved_name_absent test "$(code_of -I "$S3/dbf/$held.moved")" = 404
 
 "$DEV" kill t1 >/dev/null
 "$DEV" start t1 >"$WORK/start2.log" 2>&1

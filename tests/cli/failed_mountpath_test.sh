@@ -19,8 +19,6 @@ MP=$AIS_DEV_DIR/t1/mp1
 playground_up --targets 1
 S3=$S3_ENDPOINT
 T1_LOG=$AIS_DEV_DIR/t1/aisnode.log
-code_of() { curl -s -o "$WORK/resp" -w '%{http_code}' "$@"; }
-message() { grep -o '<Message>[^<]*' "$WORK/resp" | head -c 300; }
 on_mp1() { [[ -n $(find "$MP/@ais/$1" -type f -name "$2" -path '*/%ob/*' 2>/dev/null) ]]; }
 
 failing_disk_at "$MP" failed-mountpath

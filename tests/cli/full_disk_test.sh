@@ -27,8 +27,6 @@ mount -t tmpfs -o size=256m tmpfs "$MP" || { fail tmpfs_mount "cannot mount a tm
 check target_up_on_tmpfs grep -q "started t1" "$WORK/start.log"
 t1_alive() { "$DEV" ps | awk '$1 == "t1" { print $4 }' | grep -qx running; }
 avail_mib() { df -m --output=avail "$MP" | tail -1 | tr -d ' '; }
-code_of() { curl -s -o "$WORK/resp" -w '%{http_code}' "$@"; }
-message() { grep -o '<Message>[^<]*' "$WORK/resp" | head -c 300; }
 on_mp1() { [[ -n $(find "$MP/@ais/full" -type f -name "$1" -path '*/%ob/*' 2>/dev/null) ]]; }
 
 curl -sf -X PUT "$S3/full" >/dev/null

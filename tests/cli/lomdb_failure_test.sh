@@ -21,8 +21,6 @@ MP=$AIS_DEV_DIR/t1/mp1
 playground_up --targets 1
 S3=$S3_ENDPOINT
 T1_LOG=$AIS_DEV_DIR/t1/aisnode.log
-code_of() { curl -s -o "$WORK/resp" -w '%{http_code}' "$@"; }
-message() { grep -o '<Message>[^<]*' "$WORK/resp" | head -c 300; }
 
 failing_disk_at "$MP/.ais.lomdb" lomdb-failure
 

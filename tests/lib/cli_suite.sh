@@ -4,6 +4,11 @@
 # shellcheck source=tests/lib/playground.sh
 source "$(dirname "${BASH_SOURCE[0]}")/playground.sh"
 
+# code_of CURL-ARGS...: the HTTP status of a request, its body in $WORK/resp; message: the S3
+# error's <Message> in that body (300 bytes at most).
+code_of() { curl -s -o "$WORK/resp" -w '%{http_code}' "$@"; }
+message() { grep -o '<Message>[^<]*' "$WORK/resp" | head -c 300; }
+
 # Number of objects `ais ls BUCKET` lists.
 listed_count() { "$AIS" ls "$1" --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 # put_random_objects BUCKET N MAXBYTES: N files of 1..MAXBYTES random bytes in $WORK/src (o001...),

@@ -13,13 +13,16 @@ aisfs_pids_of() {
   return 0
 }
 
+# proc_state PID: its state letter from /proc/PID/stat (R, S, D, Z...); nothing if it is gone.
+proc_state() { sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null; }
+
 # pids_alive PID...: true while any of them runs. One that exited is not running even before its
 # parent reaps it (a zombie: this VM's init reaps a daemon's 1-2 s later, and under load once
 # took over 30 s).
 pids_alive() {
   local p state
   for p in "$@"; do
-    state=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$p/stat" 2>/dev/null)
+    state=$(proc_state "$p")
     [[ -n $state && $state != Z && $state != X ]] && return 0
   done
   return 1

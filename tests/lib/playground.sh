@@ -133,7 +133,9 @@ unmount_fs() {
 unmount_fs_report() {
   local p
   for p in "$@"; do
-    echo "unmount_fs: aisfs $p: $(sed -n 's/^.*) \(.\).*/state \1/p' "/proc/$p/stat" 2>/dev/null || echo gone)"
+    local state
+    state=$(proc_state "$p")
+    echo "unmount_fs: aisfs $p: ${state:+state }${state:-gone}"
     [[ -d /proc/$p ]] && timeout 60 gdb -p "$p" -batch -nx -ex "thread apply all bt" 2>/dev/null |
       grep -E '^(Thread|#)' | head -n 400
   done

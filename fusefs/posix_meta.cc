@@ -2,21 +2,79 @@
 #include "fusefs/posix_meta.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <random>
+#include <string_view>
 #include <utility>
 
 namespace ais::fusefs {
 namespace {
 
+constexpr std::pair<mode_t, const char*> kSpecialTypes[] = {
+    {S_IFIFO, "fifo"}, {S_IFSOCK, "socket"}, {S_IFCHR, "char"}, {S_IFBLK, "block"}};
+
+// A metadata value as a number; `fallback` when absent, empty or not a number.
 template <typename T>
-T customNumber(const ObjectInfo& info, const char* key, T fallback, int base = 10) {
-  auto it = info.custom.find(key);
-  if (it == info.custom.end() || it->second.empty()) return fallback;
-  char* end = nullptr;
-  long long v = std::strtoll(it->second.c_str(), &end, base);
-  if (end == nullptr || *end != '\0') return fallback;
+T number(const std::string* value, T fallback, int base = 10) {
+  if (value == nullptr || value->empty()) return fallback;
+  long long v = 0;
+  const char* end = value->data() + value->size();
+  auto [at, ec] = std::from_chars(value->data(), end, v, base);
+  if (ec == std::errc() && at == end) return static_cast<T>(v);
+  char* stop = nullptr;  // (what from_chars does not take: leading spaces, a '+', "0x")
+  v = std::strtoll(value->c_str(), &stop, base);
+  if (stop == nullptr || *stop != '\0') return fallback;
   return static_cast<T>(v);
+}
+
+const std::string* valueOf(const ObjectInfo& info, const char* key) {
+  auto it = info.custom.find(key);
+  return it == info.custom.end() ? nullptr : &it->second;
+}
+
+// The posix.* values of an info, gathered in one pass over its metadata (sorted by key, they
+// sit together): a find per key was most of what an entry of a READDIRPLUS cost aisfs.
+struct PosixValues {
+  const std::string* mode = nullptr;
+  const std::string* uid = nullptr;
+  const std::string* gid = nullptr;
+  const std::string* mtime = nullptr;
+  const std::string* atime = nullptr;
+  const std::string* ctime = nullptr;
+  const std::string* nlink = nullptr;
+  const std::string* type = nullptr;
+  const std::string* rdev = nullptr;
+  const std::string* symlink = nullptr;
+};
+
+PosixValues posixValues(const ObjectInfo& info) {
+  static constexpr std::string_view kPrefix = "posix.";
+  static constexpr std::pair<std::string_view, const std::string * PosixValues::*> kFields[] = {
+      {kKeyMode, &PosixValues::mode},   {kKeyUid, &PosixValues::uid},
+      {kKeyGid, &PosixValues::gid},     {kKeyMtime, &PosixValues::mtime},
+      {kKeyAtime, &PosixValues::atime}, {kKeyCtime, &PosixValues::ctime},
+      {kKeyNlink, &PosixValues::nlink}, {kKeyType, &PosixValues::type},
+      {kKeyRdev, &PosixValues::rdev},   {kKeySymlink, &PosixValues::symlink}};
+  PosixValues v;
+  for (auto it = info.custom.lower_bound(std::string(kPrefix));
+       it != info.custom.end() && std::string_view(it->first).starts_with(kPrefix); ++it) {
+    for (const auto& [key, field] : kFields) {
+      if (it->first == key) {
+        v.*field = &it->second;
+        break;
+      }
+    }
+  }
+  return v;
+}
+
+mode_t specialTypeOf(const std::string* type) {
+  if (type == nullptr) return 0;
+  for (auto& [t, name] : kSpecialTypes) {
+    if (*type == name) return t;
+  }
+  return 0;
 }
 
 timespec toTimespec(int64_t ns) {
@@ -25,31 +83,18 @@ timespec toTimespec(int64_t ns) {
 
 // mtime from `mtimeNs`, atime as set explicitly (else mtime); ctime the latest of the metadata
 // change, the last write and mtime.
-void setTimes(struct stat& st, const ObjectInfo& info, int64_t writtenNs) {
-  int64_t mtimeNs = customNumber<int64_t>(info, kKeyMtime, writtenNs);
+void setTimes(struct stat& st, const PosixValues& v, int64_t writtenNs) {
+  int64_t mtimeNs = number<int64_t>(v.mtime, writtenNs);
   st.st_mtim = toTimespec(mtimeNs);
-  st.st_atim = toTimespec(customNumber<int64_t>(info, kKeyAtime, mtimeNs));
-  st.st_ctim =
-      toTimespec(std::max({mtimeNs, writtenNs, customNumber<int64_t>(info, kKeyCtime, 0)}));
+  st.st_atim = toTimespec(number<int64_t>(v.atime, mtimeNs));
+  st.st_ctim = toTimespec(std::max({mtimeNs, writtenNs, number<int64_t>(v.ctime, 0)}));
 }
 
 }  // namespace
 
 bool isSymlink(const ObjectInfo& info) { return info.custom.count(kKeySymlink) != 0; }
 
-namespace {
-constexpr std::pair<mode_t, const char*> kSpecialTypes[] = {
-    {S_IFIFO, "fifo"}, {S_IFSOCK, "socket"}, {S_IFCHR, "char"}, {S_IFBLK, "block"}};
-}  // namespace
-
-mode_t specialType(const ObjectInfo& info) {
-  auto it = info.custom.find(kKeyType);
-  if (it == info.custom.end()) return 0;
-  for (auto& [type, name] : kSpecialTypes) {
-    if (it->second == name) return type;
-  }
-  return 0;
-}
+mode_t specialType(const ObjectInfo& info) { return specialTypeOf(valueOf(info, kKeyType)); }
 
 const char* specialTypeName(mode_t type) {
   for (auto& [t, name] : kSpecialTypes) {
@@ -60,38 +105,38 @@ const char* specialTypeName(mode_t type) {
 
 struct stat fileStat(const ObjectInfo& info, const AttrDefaults& d) {
   struct stat st {};
-  bool link = isSymlink(info);
-  mode_t special = specialType(info);
-  mode_t perm = customNumber<mode_t>(info, kKeyMode, link ? 0777 : d.fileMode, 8) & 07777;
+  PosixValues v = posixValues(info);
+  bool link = v.symlink != nullptr;
+  mode_t special = specialTypeOf(v.type);
+  mode_t perm = number<mode_t>(v.mode, link ? 0777 : d.fileMode, 8) & 07777;
   st.st_mode = (link ? S_IFLNK : special != 0 ? special : S_IFREG) | perm;
-  st.st_nlink = customNumber<nlink_t>(info, kKeyNlink, 1);
-  st.st_uid = customNumber<uid_t>(info, kKeyUid, d.uid);
-  st.st_gid = customNumber<gid_t>(info, kKeyGid, d.gid);
-  st.st_size = link           ? static_cast<off_t>(info.custom.at(kKeySymlink).size())
+  st.st_nlink = number<nlink_t>(v.nlink, 1);
+  st.st_uid = number<uid_t>(v.uid, d.uid);
+  st.st_gid = number<gid_t>(v.gid, d.gid);
+  st.st_size = link           ? static_cast<off_t>(v.symlink->size())
                : special != 0 ? 0
                               : static_cast<off_t>(info.size);
-  if (special == S_IFCHR || special == S_IFBLK) st.st_rdev = customNumber<dev_t>(info, kKeyRdev, 0);
+  if (special == S_IFCHR || special == S_IFBLK) st.st_rdev = number<dev_t>(v.rdev, 0);
   // Large blocks: cp and friends size their buffers by st_blksize.
   st.st_blksize = 1 << 20;
   // What it takes on disk: a sparse object's holes take none (du, ls -s, cp --sparse=auto).
   uint64_t stored =
       static_cast<uint64_t>(st.st_size) - std::min<uint64_t>(info.holeBytes, st.st_size);
   st.st_blocks = static_cast<blkcnt_t>((stored + 511) / 512);
-  setTimes(st, info, info.mtimeNs);
+  setTimes(st, v, info.mtimeNs);
   return st;
 }
 
 struct stat dirStat(const ObjectInfo* marker, const AttrDefaults& d) {
   struct stat st {};
-  ObjectInfo none;
-  const ObjectInfo& info = marker != nullptr ? *marker : none;
-  st.st_mode = S_IFDIR | (customNumber<mode_t>(info, kKeyMode, d.dirMode, 8) & 07777);
+  PosixValues v = marker != nullptr ? posixValues(*marker) : PosixValues{};
+  st.st_mode = S_IFDIR | (number<mode_t>(v.mode, d.dirMode, 8) & 07777);
   st.st_nlink = 2;
-  st.st_uid = customNumber<uid_t>(info, kKeyUid, d.uid);
-  st.st_gid = customNumber<gid_t>(info, kKeyGid, d.gid);
+  st.st_uid = number<uid_t>(v.uid, d.uid);
+  st.st_gid = number<gid_t>(v.gid, d.gid);
   st.st_blksize = 1 << 20;
-  int64_t written = marker ? info.mtimeNs : d.mountTimeNs;
-  setTimes(st, info, written);
+  int64_t written = marker ? marker->mtimeNs : d.mountTimeNs;
+  setTimes(st, v, written);
   return st;
 }
 
@@ -121,7 +166,7 @@ std::string linkTarget(const ObjectInfo& info) {
 }
 
 uint64_t persistentIno(const ObjectInfo& info) {
-  return customNumber<uint64_t>(info, kKeyIno, 0, 16) & ~(1ull << 63);
+  return number<uint64_t>(valueOf(info, kKeyIno), 0, 16) & ~(1ull << 63);
 }
 
 std::string inoValue(uint64_t ino) {

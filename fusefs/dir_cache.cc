@@ -19,6 +19,19 @@ constexpr Clock::duration kOwnEditsRenewed = std::chrono::seconds(600);
 
 }  // namespace
 
+DirEntry DirCache::asOf(const Listing& listing, const DirEntry& entry) {
+  DirEntry e = entry;
+  // The tokens say nothing under the directory changed between the listing and its renewal
+  // but this mount's own edits, which are in it (those made after the renewal stay as dated).
+  // A hard-linked name's file attributes (the inode object's, link count included) change
+  // outside the directory: they keep the time they were read (DirEntry::infoAt).
+  if (e.at >= listing.listed && e.at < listing.at) {
+    if (e.haveInfo && isLinked(e.info->name) && e.infoAt == Clock::time_point{}) e.infoAt = e.at;
+    e.at = listing.at;
+  }
+  return e;
+}
+
 std::optional<std::optional<DirEntry>> DirCache::child(const std::string& bucket,
                                                        const std::string& prefix,
                                                        const std::string& name, Clock::duration ttl,
@@ -33,7 +46,7 @@ std::optional<std::optional<DirEntry>> DirCache::child(const std::string& bucket
     if (!it->second.answersMisses) return std::nullopt;
     return std::optional<DirEntry>();
   }
-  return std::optional<DirEntry>(c->second);
+  return std::optional<DirEntry>(asOf(it->second, c->second));
 }
 
 std::optional<std::vector<std::pair<std::string, DirEntry>>> DirCache::snapshot(
@@ -43,8 +56,12 @@ std::optional<std::vector<std::pair<std::string, DirEntry>>> DirCache::snapshot(
   if (it == listings_.end() || Clock::now() - it->second.at > ttl) return std::nullopt;
   it->second.answersMisses = true;
   usedLocked(it->second);
-  return std::vector<std::pair<std::string, DirEntry>>(it->second.children.begin(),
-                                                       it->second.children.end());
+  std::vector<std::pair<std::string, DirEntry>> out;
+  out.reserve(it->second.children.size());
+  for (const auto& [name, entry] : it->second.children) {
+    out.emplace_back(name, asOf(it->second, entry));
+  }
+  return out;
 }
 
 std::optional<Clock::time_point> DirCache::listedAt(const std::string& bucket,
@@ -80,31 +97,26 @@ std::vector<std::string> DirCache::staleStamped(const std::string& bucket, const
                                                 Clock::duration ttl, Clock::time_point askedSince,
                                                 size_t max) {
   std::string lead = key(bucket, "");
+  std::string from = lead + after;
   auto now = Clock::now();
   std::lock_guard l(mu_);
-  // The `max` first in name order after `after`, then from the start (wrapping around), picked
-  // without copying or sorting every candidate: this runs under the lock on every token fetch.
-  std::vector<std::string_view> later, earlier;
-  for (auto& [k, listing] : listings_) {
-    if ((!listing.stamp.empty() || listing.anchor) && now - listing.at > ttl &&
-        listing.tokensAsked < askedSince && k.starts_with(lead)) {
-      std::string_view prefix = std::string_view(k).substr(lead.size());
-      if (prefix > after) {
-        later.push_back(prefix);
-      } else if (prefix < after) {
-        earlier.push_back(prefix);
+  // The `max` first in name order after `after`, then from the start (wrapping around): a walk
+  // of the index from there, which ends as soon as it has them (this runs under the lock on
+  // every token fetch).
+  std::vector<std::string> out;
+  auto take = [&](auto it, std::string_view end) {
+    for (; it != order_.end() && out.size() < max && it->first.starts_with(lead) &&
+           (end.empty() || it->first < end);
+         ++it) {
+      const Listing& listing = *it->second;
+      if ((!listing.stamp.empty() || listing.anchor) && now - listing.at > ttl &&
+          listing.tokensAsked < askedSince && it->first != from) {
+        out.emplace_back(it->first.substr(lead.size()));
       }
     }
-  }
-  auto smallest = [](std::vector<std::string_view>& v, size_t n) {
-    n = std::min(n, v.size());
-    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end());
-    v.resize(n);
   };
-  smallest(later, max);
-  smallest(earlier, max - later.size());
-  std::vector<std::string> out(later.begin(), later.end());
-  out.insert(out.end(), earlier.begin(), earlier.end());
+  take(order_.upper_bound(from), {});
+  take(order_.lower_bound(lead), from);
   return out;
 }
 
@@ -152,19 +164,7 @@ bool DirCache::renew(const std::string& bucket, const std::string& prefix, const
 bool DirCache::renewLocked(Listing& listing, Clock::time_point at) {
   if (listing.ownEdits && at - listing.listed > kOwnEditsRenewed) return false;
   if (at <= listing.at) return true;
-  // Every entry as of `at`: the tokens say nothing under the directory changed since the
-  // listing but this mount's own edits, which are in it (those made after `at` stay as dated).
-  // A hard-linked name's file attributes (the inode object's, link count included) change
-  // outside the directory: they keep the time they were read (DirEntry::infoAt).
-  for (auto& [name, entry] : listing.children) {
-    if (entry.at >= listing.listed && entry.at < at) {
-      if (entry.haveInfo && isLinked(entry.info->name) && entry.infoAt == Clock::time_point{}) {
-        entry.infoAt = entry.at;
-      }
-      entry.at = at;
-    }
-  }
-  listing.at = at;
+  listing.at = at;  // (and its entries with it: asOf)
   return true;
 }
 
@@ -253,7 +253,13 @@ void DirCache::put(const std::string& bucket, const std::string& prefix, Listing
     }
   }
   listing.subdirCount.reset();  // (built by the caller)
-  listings_[k] = std::move(listing);
+  storeLocked(k, std::move(listing));
+}
+
+Listing& DirCache::storeLocked(const std::string& k, Listing listing) {
+  auto [it, added] = listings_.insert_or_assign(k, std::move(listing));
+  if (added) order_.emplace(it->first, &it->second);
+  return it->second;
 }
 
 void DirCache::upsert(const std::string& bucket, const std::string& prefix, const std::string& name,
@@ -300,14 +306,19 @@ void DirCache::erase(const std::string& bucket, const std::string& prefix,
 
 void DirCache::invalidate(const std::string& bucket, const std::string& prefix) {
   std::lock_guard l(mu_);
-  listings_.erase(key(bucket, prefix));
+  auto it = listings_.find(key(bucket, prefix));
+  if (it == listings_.end()) return;
+  order_.erase(it->first);
+  listings_.erase(it);
 }
 
 void DirCache::invalidateTree(const std::string& bucket, const std::string& prefix) {
   std::lock_guard l(mu_);
   std::string k = key(bucket, prefix);
-  for (auto it = listings_.begin(); it != listings_.end();) {
-    it = it->first.starts_with(k) ? listings_.erase(it) : std::next(it);
+  for (auto it = order_.lower_bound(k); it != order_.end() && it->first.starts_with(k);) {
+    std::string_view name = it->first;
+    it = order_.erase(it);
+    listings_.erase(std::string(name));  // (after: the view is the key's)
   }
 }
 

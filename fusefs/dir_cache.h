@@ -25,7 +25,8 @@ struct DirEntry {
   bool hasMarker = false;
   SharedInfo info;  // (shared by the entry's copies: snapshots, lookups)
   // When the cluster showed it: the time its listing or HEAD was asked. {}: this mount's own
-  // change, true now. Replies to the kernel are trusted for the TTL left from then.
+  // change, true now. Replies to the kernel are trusted for the TTL left from then. A renewal
+  // of its listing moves it (to Listing::at) as the entry leaves the cache (DirCache::asOf).
   Clock::time_point at{};
   // A hard-linked name's: when its file's attributes (`info`, the inode object's) were read;
   // {}: at `at`. A renewal moves `at` (the name is still there) but not this: the directory's
@@ -143,6 +144,12 @@ class DirCache {
   static std::string key(const std::string& bucket, const std::string& prefix) {
     return bucket + '\0' + prefix;
   }
+  // An entry as of its listing's renewals: one the listing showed (or learnt since it was made)
+  // before its last renewal is true as of that renewal. (Renewing a listing is then one store,
+  // not one per entry: a batch renews up to a thousand listings inside one request.)
+  static DirEntry asOf(const Listing& listing, const DirEntry& entry);
+  // listings_[k] made or replaced, and indexed by name (order_).
+  Listing& storeLocked(const std::string& k, Listing listing);
   // This mount's own edits of a directory (upsert with no time, erase), kept kOwnChangesKept
   // whether or not it is cached: a listing asked before one of them and put after it gets it
   // again, so a listing in flight while this mount stored or removed a name never undoes that
@@ -168,6 +175,9 @@ class DirCache {
   std::mutex mu_;
   std::atomic<size_t> batchHits_{0};
   std::unordered_map<std::string, Listing> listings_;
+  // The listings in name order (keys and values are listings_'s: nodes that stay put), for
+  // staleStamped's walk from a directory on, and invalidateTree's.
+  std::map<std::string_view, Listing*> order_;
   std::unordered_map<std::string, std::deque<OwnChange>> ownChanges_;  // by key
   size_t recordsSincePrune_ = 0;
 };

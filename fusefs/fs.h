@@ -429,17 +429,32 @@ class Fs {
   // Whether the directory's token was read within kTokenReuse, with its anchor's if it has one.
   bool tokensFresh(const std::string& bucket, const std::string& prefix);
   // Reads the tokens of the directory and of the bucket's other stale stamped or anchored
-  // listings (and their anchors), in one call.
-  void fetchTokens(const std::string& bucket, const std::string& prefix);
+  // listings (and their anchors), in one call; `aging`: how old another listing is to be taken
+  // along (renewAhead).
+  void fetchTokens(const std::string& bucket, const std::string& prefix, Clock::duration aging);
   // A stale listing of (bucket, prefix) made fresh if the directory's token has not changed
   // since it was made (or, made by this mount, its anchor's: DirCache::adopt); false if it
   // has, or there is no stamped or anchored listing.
-  bool revalidate(const std::string& bucket, const std::string& prefix);
-  // A listing past half its TTL renewed now if its directory's token has not changed (tokens
-  // are read in batches, so a walk renews its next directories in the same call): what the
-  // kernel is answered from it then keeps most of a TTL instead of what is left of it. Whether
-  // it was renewed.
-  bool renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at);
+  bool revalidate(const std::string& bucket, const std::string& prefix) {
+    return revalidate(bucket, prefix, options_.listTtl / 2);
+  }
+  bool revalidate(const std::string& bucket, const std::string& prefix, Clock::duration aging);
+  // A listing past half its TTL (`aging`) renewed if its directory's token has not changed
+  // (tokens are read in batches, so a walk renews its next directories in the same call): what
+  // the kernel is answered from it then keeps most of a TTL instead of what is left of it. A
+  // stale one is renewed now (whether it was: the return); an aging one by a pool thread
+  // (renewSoon), as the request goes on with it as it is. A readdir renews sooner
+  // (kReaddirAging): the kernel keeps its entries for the TTL left, and the next pass of a walk
+  // that takes longer than the TTL (git status's lstat of every file, then its readdir of every
+  // directory) would find them all expired.
+  bool renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at) {
+    return renewAhead(bucket, prefix, at, options_.listTtl / 2);
+  }
+  bool renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at,
+                  Clock::duration aging);
+  // One renewal (with its batch) at a time on readPool_; none while one is queued or running.
+  void renewSoon(const std::string& bucket, const std::string& prefix, Clock::duration aging);
+  std::atomic<bool> renewing_{false};
   // DirCache::child, from the listing revalidated if it is stale (or renewed if aging).
   std::optional<std::optional<DirEntry>> cachedChild(const std::string& bucket,
                                                      const std::string& prefix,

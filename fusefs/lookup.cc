@@ -16,6 +16,8 @@ constexpr size_t kRelistMax = 20000;  // larger directories are probed name by n
 constexpr size_t kRelistForAttrsMax = 1000;
 // A getattr of a directory lists it (to count its subdirectories) only up to this many pages.
 constexpr size_t kCountLinksPages = 4;
+// A readdir renews a listing this old (Fs::renewAhead), so that its entries keep nearly a TTL.
+constexpr Clock::duration kReaddirAging = std::chrono::milliseconds(100);
 
 size_t readPoolSize(const Options& o) {
   uint64_t n = o.readChunk ? o.readAhead / o.readChunk : 0;
@@ -184,7 +186,9 @@ ErrOr<std::vector<std::pair<std::string, DirEntry>>> Fs::listDir(Inode& dir) {
   if (inShard(dir.kind)) return listShardDir(dir);
   std::string bucket = dir.bucket();
   std::string prefix = dir.name();
-  if (auto at = dirs_.listedAt(bucket, prefix)) renewAhead(bucket, prefix, *at);
+  if (auto at = dirs_.listedAt(bucket, prefix)) {
+    renewAhead(bucket, prefix, *at, std::min<Clock::duration>(kReaddirAging, options_.listTtl / 2));
+  }
   if (auto snap = dirs_.snapshot(bucket, prefix, options_.listTtl)) return std::move(*snap);
   if (int err = relist(bucket, prefix, options_.listTtl)) return Errno{err};
   if (auto snap = dirs_.snapshot(bucket, prefix, std::chrono::hours(1))) return std::move(*snap);

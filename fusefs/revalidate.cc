@@ -12,10 +12,11 @@
 // counts from when the tokens were read, as it does from a listing's time. The batch size
 // follows how many of the last batch's listings were used (fetchTokens).
 //
-// A listing is renewed ahead too, once past half its TTL (renewAhead; batches take those as
-// well): the kernel keeps what it is answered for what is left of the TTL, so a walk answered
-// from listings renewed in one batch a while ago got ever shorter timeouts and looked every
-// name up again on its next pass (git status run twice; measured in docs/performance.md).
+// A listing is renewed ahead too, once past half its TTL, and a readdir's once 100 ms old
+// (renewAhead; batches take those as well), by a pool thread while the request goes on: the
+// kernel keeps what it is answered for what is left of the TTL, so a walk answered from
+// listings renewed a while ago got ever shorter timeouts and looked every name up again on its
+// next pass (git status run twice; measured in docs/performance.md).
 //
 // This mount's own writes do not move the tokens it is answered (the targets leave out the
 // writes of the mount's id, Client::Options::changeWriter): it edits its cached listings as it
@@ -54,7 +55,7 @@ bool Fs::tokensFresh(const std::string& bucket, const std::string& prefix) {
   return own->anchorToken || !dirs_.anchor(bucket, prefix);  // (read together: fetchTokens)
 }
 
-void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
+void Fs::fetchTokens(const std::string& bucket, const std::string& prefix, Clock::duration aging) {
   std::lock_guard fetching(tokenFetchMu_);  // threads that need them share a call
   if (tokensFresh(bucket, prefix)) return;
   // This directory's, and those of the other listings due for revalidation whose tokens were not
@@ -72,8 +73,7 @@ void Fs::fetchTokens(const std::string& bucket, const std::string& prefix) {
   }
   Clock::time_point asked = Clock::now();
   std::vector<std::string> candidates{prefix};
-  for (auto& p :
-       dirs_.staleStamped(bucket, prefix, options_.listTtl / 2, asked - kTokenReuse, tokenBatch_)) {
+  for (auto& p : dirs_.staleStamped(bucket, prefix, aging, asked - kTokenReuse, tokenBatch_)) {
     candidates.push_back(std::move(p));
   }
   // Anchors (the listings this mount made: DirCache::adopt) go last: each target reads the
@@ -149,8 +149,23 @@ bool Fs::renewLinked(Inode& inode) {
   return true;
 }
 
-bool Fs::renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at) {
-  return Clock::now() - at > options_.listTtl / 2 && revalidate(bucket, prefix);
+bool Fs::renewAhead(const std::string& bucket, const std::string& prefix, Clock::time_point at,
+                    Clock::duration aging) {
+  auto age = Clock::now() - at;
+  if (age > options_.listTtl) return revalidate(bucket, prefix, aging);
+  if (age > aging) renewSoon(bucket, prefix, aging);
+  return false;
+}
+
+void Fs::renewSoon(const std::string& bucket, const std::string& prefix, Clock::duration aging) {
+  if (renewing_.exchange(true)) return;
+  readPool_.submit([this, bucket, prefix, aging] {
+    struct Done {
+      std::atomic<bool>& renewing;
+      ~Done() { renewing = false; }
+    } done{renewing_};
+    revalidate(bucket, prefix, aging);
+  });
 }
 
 std::optional<std::optional<DirEntry>> Fs::cachedChild(const std::string& bucket,
@@ -168,13 +183,13 @@ std::optional<std::optional<DirEntry>> Fs::cachedChild(const std::string& bucket
   return cached;
 }
 
-bool Fs::revalidate(const std::string& bucket, const std::string& prefix) {
+bool Fs::revalidate(const std::string& bucket, const std::string& prefix, Clock::duration aging) {
   if (bucket.empty()) return false;  // (the bucket list: no tokens)
   auto stamp = dirs_.stamp(bucket, prefix);
   auto anchor = stamp ? std::nullopt : dirs_.anchor(bucket, prefix);
   if (!stamp && !anchor) return false;
   if (!tokensFresh(bucket, prefix)) {
-    fetchTokens(bucket, prefix);
+    fetchTokens(bucket, prefix, aging);
   } else {
     ++tokenHits_;
   }

@@ -137,6 +137,74 @@ TEST(DirCacheTest, StaleListingsComeInWalkOrder) {
   EXPECT_EQ(order, (std::vector<std::string>{"b/x/", "a/"}));
 }
 
+// The index the walk uses follows the listings: those of another bucket (even one whose name
+// starts with this one's) and those dropped with their tree are never offered.
+TEST(DirCacheTest, StaleListingsComeFromThisBucketsCachedListingsOnly) {
+  DirCache cache;
+  auto old = Clock::now() - std::chrono::seconds(5);
+  for (std::string p : {"a/", "t/", "t/x/", "t/x/y/", "tu/", "z/"}) {
+    cache.put("b", p, Listing{.at = old, .stamp = "s-" + p});
+    cache.put("bb", p, Listing{.at = old, .stamp = "s-" + p});
+  }
+  cache.put("a", "q/", Listing{.at = old, .stamp = "s"});
+  cache.invalidateTree("b", "t/");
+  cache.invalidate("b", "z/");
+  cache.put("b", "t/x/", Listing{.at = old, .stamp = "again"});  // (listed again since)
+  EXPECT_EQ(cache.staleStamped("b", "", std::chrono::seconds(1), Clock::now(), 10),
+            (std::vector<std::string>{"a/", "t/x/", "tu/"}));
+  EXPECT_EQ(cache.staleStamped("b", "t/x/", std::chrono::seconds(1), Clock::now(), 10),
+            (std::vector<std::string>{"tu/", "a/"}));
+  EXPECT_FALSE(cache.fresh("b", "t/x/y/", std::chrono::hours(1)));
+  EXPECT_TRUE(cache.fresh("bb", "t/x/y/", std::chrono::hours(1)));
+  EXPECT_EQ(cache.staleStamped("bb", "tu/", std::chrono::seconds(1), Clock::now(), 10).size(), 5u);
+}
+
+// A renewal dates what the listing holds as of it (the kernel is then answered for a whole
+// TTL): what it showed, and what a HEAD taught since that is older than the renewal. What is
+// newer keeps its own time, and a hard-linked name's file attributes keep when they were read.
+TEST(DirCacheTest, ARenewalDatesItsEntriesAsOfIt) {
+  DirCache cache;
+  auto listed = Clock::now() - std::chrono::seconds(5);
+  Listing listing{.at = listed, .stamp = "s"};
+  listing.children["shown"] = file("d/shown");
+  listing.children["shown"].at = listed;
+  DirEntry linked = file("./aisfs-links/0001");
+  linked.at = listed;
+  listing.children["linked"] = linked;
+  cache.put("b", "d/", std::move(listing));
+  DirEntry headed = file("d/headed");
+  headed.at = listed + std::chrono::seconds(1);
+  cache.upsert("b", "d/", "headed", headed);
+  auto renewed = listed + std::chrono::seconds(2);
+  EXPECT_TRUE(cache.renew("b", "d/", "s", renewed));
+  DirEntry later = file("d/later");
+  later.at = listed + std::chrono::seconds(3);
+  cache.upsert("b", "d/", "later", later);
+  auto at = [&](const std::string& name) {
+    auto c = cache.child("b", "d/", name, std::chrono::hours(1));
+    return c && *c ? (*c)->at : Clock::time_point{};
+  };
+  EXPECT_EQ(at("shown"), renewed);
+  EXPECT_EQ(at("headed"), renewed);
+  EXPECT_EQ(at("linked"), renewed);
+  EXPECT_EQ(at("later"), later.at);
+  auto c = cache.child("b", "d/", "linked", std::chrono::hours(1));
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->infoAt, listed);
+  EXPECT_EQ(cache.child("b", "d/", "shown", std::chrono::hours(1)).value()->infoAt,
+            Clock::time_point{});
+  auto snap = cache.snapshot("b", "d/", std::chrono::hours(1));
+  ASSERT_TRUE(snap);
+  for (auto& [name, entry] : *snap) {
+    EXPECT_EQ(entry.at, name == "later" ? later.at : renewed) << name;
+    EXPECT_EQ(entry.infoAt, name == "linked" ? listed : Clock::time_point{}) << name;
+  }
+  // A later renewal moves them again, the linked name's file attributes still not.
+  EXPECT_TRUE(cache.renew("b", "d/", "s", renewed + std::chrono::seconds(2)));
+  EXPECT_EQ(at("later"), renewed + std::chrono::seconds(2));
+  EXPECT_EQ(cache.child("b", "d/", "linked", std::chrono::hours(1)).value()->infoAt, listed);
+}
+
 // The listings a batch of tokens asked for along with another are renewed at once when their
 // token (or their anchor's) holds, and each one's first use afterwards counts as a hit of the
 // batch.

@@ -147,7 +147,8 @@ ErrOr<fuse_entry_param> Fs::doMkdir(fuse_ino_t parentIno, const std::string& nam
   if (!marker.ok()) return Errno{marker.err()};
   std::string bucket = parent->bucket();
   auto put = client_.put(bucket, *marker, "",
-                         PutOptions{.custom = newCustom(mode, ctx.uid, ctx.gid), .ifAbsent = true});
+                         PutOptions{.custom = newEntryCustom(parentIno, mode, true, ctx),
+                                    .ifAbsent = true});
   bool madeElsewhere = put.code() == Code::kObjectExists;
   if (madeElsewhere) {
     // Made by another client since this mount last looked (within the listing TTL, which the

@@ -3,6 +3,9 @@
 // an empty object with posix.type). Hard links are links.cc's.
 #include <fcntl.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "common/clock.h"
 #include "common/log.h"
 #include "fusefs/fs.h"
@@ -212,9 +215,53 @@ ErrOr<fuse_entry_param> Fs::createEmpty(fuse_ino_t parentIno, const std::string&
   return entryFor(bucket, *object, entry);
 }
 
+namespace {
+
+// Whether the process has gid among its supplementary groups (/proc/PID/status, as libfuse's
+// fuse_req_getgroups reads them); false if it cannot be read.
+bool inSupplementaryGroup(pid_t pid, uint32_t gid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!line.starts_with("Groups:")) continue;
+    std::istringstream groups(line.substr(7));
+    uint32_t g = 0;
+    while (groups >> g) {
+      if (g == gid) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> Fs::newEntryCustom(fuse_ino_t parentIno, mode_t mode, bool isDir,
+                                                      const fuse_ctx& ctx) {
+  uint32_t gid = ctx.gid;
+  auto parent = inodes_.get(parentIno);
+  if (parent && parent->kind == Kind::kDir) {
+    struct stat dir {};
+    {
+      std::lock_guard l(parent->mu);
+      dir = dirStat(parent->haveInfo ? &parent->info : nullptr, defaults_);
+    }
+    if (dir.st_mode & S_ISGID) {
+      gid = dir.st_gid;
+      if (isDir) {
+        mode |= S_ISGID;
+      } else if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) && ctx.uid != 0 &&
+                 ctx.gid != gid && !inSupplementaryGroup(ctx.pid, gid)) {
+        mode &= ~S_ISGID;
+      }
+    }
+  }
+  return newCustom(mode, ctx.uid, gid);
+}
+
 ErrOr<fuse_entry_param> Fs::doSymlink(const std::string& target, fuse_ino_t parentIno,
                                       const std::string& name, const fuse_ctx& ctx) {
-  auto custom = newCustom(0777, ctx.uid, ctx.gid);
+  auto custom = newEntryCustom(parentIno, 0777, false, ctx);
   custom[kKeySymlink] = target;
   return createEmpty(parentIno, name, Kind::kSymlink, std::move(custom));
 }
@@ -235,7 +282,7 @@ ErrOr<fuse_entry_param> Fs::makeSpecial(fuse_ino_t parentIno, const std::string&
   const char* type = specialTypeName(mode);
   if (type == nullptr) return Errno{EINVAL};
   // The kernel serves the file's opens (a pipe, a device): the object holds its metadata only.
-  auto custom = newCustom(mode, ctx.uid, ctx.gid);
+  auto custom = newEntryCustom(parentIno, mode, false, ctx);
   custom[kKeyType] = type;
   if (S_ISCHR(mode) || S_ISBLK(mode)) custom[kKeyRdev] = std::to_string(rdev);
   return createEmpty(parentIno, name, Kind::kSpecial, std::move(custom));

@@ -91,6 +91,7 @@ ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> Fs::doCreate(
   auto object = childObject(*parent, name, false);
   if (!object.ok()) return Errno{object.err()};
   std::string bucket = parent->bucket();
+  auto custom = newEntryCustom(parentIno, mode, false, ctx);  // (locks the parent: not below)
   // The name is this new file's now, even if an unlinked one of that name is still open.
   setUnlinkedOpen(bucket, *object, false);
   auto inode = inodes_.lookup(bucket, *object, Kind::kFile);
@@ -105,7 +106,7 @@ ErrOr<std::pair<fuse_entry_param, std::unique_ptr<FileHandle>>> Fs::doCreate(
     inode->info.mtimeNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
-    inode->info.custom = newCustom(mode, ctx.uid, ctx.gid);
+    inode->info.custom = custom;
     inode->haveInfo = true;
     inode->attrAt = Clock::now();
     inode->unlinked = false;

@@ -283,6 +283,12 @@ class Fs {
   // the name is free (EEXIST).
   ErrOr<fuse_entry_param> createEmpty(fuse_ino_t parent, const std::string& name, Kind kind,
                                       std::map<std::string, std::string> custom);
+  // A new entry's POSIX metadata: its creator's uid and gid and the mode asked, except in a
+  // set-group-ID directory, whose group it takes (a subdirectory the bit too), as on ext4; a
+  // file asking for set-group-ID with group execute there keeps the bit only if its creator is
+  // root or in that group.
+  std::map<std::string, std::string> newEntryCustom(fuse_ino_t parent, mode_t mode, bool isDir,
+                                                    const fuse_ctx& ctx);
   // A FIFO, socket or device node.
   ErrOr<fuse_entry_param> makeSpecial(fuse_ino_t parent, const std::string& name, mode_t mode,
                                       dev_t rdev, const fuse_ctx& ctx);

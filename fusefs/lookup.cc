@@ -480,8 +480,8 @@ fuse_entry_param Fs::entryFor(const std::string& bucket, const std::string& name
   if (key == name && entry.kind == Kind::kFile && entry.haveInfo && entry.info->name != name) {
     if (auto file = pendingLinkFile(bucket, name); file && *file == entry.info->name) key = *file;
   }
-  // A subdirectory's link count comes from its own listing: renewed now if stale or aging (the
-  // tokens of a walk's next directories come in one call), so that the kernel keeps its
+  // A subdirectory's link count comes from its own listing: renewed now if stale, soon if aging
+  // (the tokens of a walk's next directories come in one call), so that the kernel keeps its
   // attributes instead of asking for them again (attr_timeout 0 when not counted, below).
   if (entry.kind == Kind::kDir) {
     if (auto at = dirs_.listedAt(bucket, key)) renewAhead(bucket, key, *at);

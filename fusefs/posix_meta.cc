@@ -165,6 +165,12 @@ std::string linkTarget(const ObjectInfo& info) {
   return kLinksPrefix + it->second;
 }
 
+void keepAtime(ObjectInfo& info) {
+  if (info.custom.count(kKeyAtime)) return;
+  int64_t mtimeNs = number<int64_t>(valueOf(info, kKeyMtime), info.mtimeNs);
+  info.custom[kKeyAtime] = std::to_string(mtimeNs);
+}
+
 uint64_t persistentIno(const ObjectInfo& info) {
   return number<uint64_t>(valueOf(info, kKeyIno), 0, 16) & ~(1ull << 63);
 }

@@ -16,7 +16,8 @@ inline constexpr char kKeyMode[] = "posix.mode";  // permission bits, octal ("64
 inline constexpr char kKeyUid[] = "posix.uid";
 inline constexpr char kKeyGid[] = "posix.gid";
 inline constexpr char kKeyMtime[] = "posix.mtime_ns";
-inline constexpr char kKeyAtime[] = "posix.atime_ns";  // only after an explicit utimens
+// After an explicit utimens, or from the first change of the bytes (keepAtime); else mtime.
+inline constexpr char kKeyAtime[] = "posix.atime_ns";
 // The file's inode number (hex), given at create: kept by renames (aisfs's, the CLI's), dropped
 // by server-side copies (a copy is another file). Objects without one get a hash of their name.
 inline constexpr char kKeyIno[] = "posix.ino";
@@ -77,6 +78,9 @@ std::string linkTarget(const ObjectInfo& info);
 inline bool isLinked(const std::string& objectName) { return objectName.starts_with(kLinksPrefix); }
 // The object's posix.ino; 0 if it has none.
 uint64_t persistentIno(const ObjectInfo& info);
+// A change of a file's bytes (write, truncate, fallocate) moves its mtime and ctime, not its
+// atime: an atime that is mtime's (no posix.atime_ns) is written down as it is before mtime moves.
+void keepAtime(ObjectInfo& info);
 std::string inoValue(uint64_t ino);
 uint64_t newIno();  // a random inode number
 

@@ -152,6 +152,7 @@ ErrOr<size_t> Fs::writeLocked(Inode& inode, const char* data, size_t size, uint6
     if (end > ws->size) ws->size = end;
     ws->dirty = true;
   }
+  keepAtime(inode.info);
   inode.info.mtimeNs = unixNowNs();
   inode.info.custom.erase(kKeyMtime);
   ws->mtimeSet = false;
@@ -201,6 +202,7 @@ int Fs::doFallocate(FileHandle& fh, int mode, off_t offset, off_t length) {
   if (newSize > size && ::ftruncate(ws.fd, static_cast<off_t>(newSize)) != 0) return errno;
   ws.size = newSize;
   ws.dirty = true;
+  keepAtime(inode.info);
   inode.info.mtimeNs = unixNowNs();
   inode.info.custom.erase(kKeyMtime);
   ws.mtimeSet = false;
@@ -228,6 +230,7 @@ int Fs::truncateLocked(Inode& inode, uint64_t size) {
     ws->size = size;
     ws->dirty = true;
   }
+  keepAtime(inode.info);
   inode.info.mtimeNs = unixNowNs();
   inode.info.custom.erase(kKeyMtime);
   return 0;

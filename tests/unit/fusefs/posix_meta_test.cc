@@ -93,5 +93,24 @@ TEST(PosixMetaTest, SymlinksSpecialFilesAndDirectories) {
   EXPECT_EQ(bare.st_mtim.tv_sec, 5);  // (the mount's time)
 }
 
+// A change of the bytes moves mtime, never atime: an implicit atime (mtime's) is written down
+// as it was first; an explicit one is left alone.
+TEST(PosixMetaTest, ABytesChangeKeepsTheAtimeItHad) {
+  auto implicit = withCustom({});
+  keepAtime(implicit);
+  EXPECT_EQ(implicit.custom.at(kKeyAtime), "2000000123");  // the PUT time
+  auto set = withCustom({{kKeyMtime, "1000000007"}});
+  keepAtime(set);
+  EXPECT_EQ(set.custom.at(kKeyAtime), "1000000007");
+  auto explicitAtime = withCustom({{kKeyAtime, "5"}});
+  keepAtime(explicitAtime);
+  EXPECT_EQ(explicitAtime.custom.at(kKeyAtime), "5");
+  set.mtimeNs = 9'000'000'000;  // (the write)
+  set.custom.erase(kKeyMtime);
+  auto st = fileStat(set, kDefaults);
+  EXPECT_EQ(st.st_atim.tv_sec, 1);
+  EXPECT_EQ(st.st_mtim.tv_sec, 9);
+}
+
 }  // namespace
 }  // namespace ais::fusefs

@@ -4,7 +4,7 @@
 # (errors=remount-ro), its object files on the other disk. An ext4 error then stops every write
 # to the database while the files stay writable. The first PUT that cannot commit there takes the
 # mountpath out of placement (it fails; the next ones go to the other mountpath), every object
-# reads, a rename, delete or metadata update of an object held there is refused as such (and
+# reads, a rename, delete, metadata update or tagging of an object held there is refused as such (and
 # leaves nothing behind: before, a refused rename had made the new name and a refused metadata
 # update had applied to a copy on the other mountpath), and the target starts again with the
 # database's disk still failed. Before: every PUT
@@ -70,6 +70,13 @@ c=$(code_of -X PUT -H "x-amz-copy-source: dbf/$held" -H "x-amz-metadata-directiv
 if [[ $c == 500 ]] && refused "$(message)"; then pass metadata_update_refused_on_failed_db; else
   fail metadata_update_refused_on_failed_db "$c $(message)"
 fi
+# Tags are the object's metadata too (the fabric's setCustom, as aisfs's chmod and utimes).
+c=$(code_of -X PUT --data-binary \
+  '<Tagging><TagSet><Tag><Key>t</Key><Value>v</Value></Tag></TagSet></Tagging>' "$S3/dbf/$held?tagging")
+if [[ $c == 500 ]] && refused "$(message)"; then pass tagging_refused_on_failed_db; else
+  fail tagging_refused_on_failed_db "$c $(message)"
+fi
+check tags_unchanged bash -c "! curl -sf '$S3/dbf/$held?tagging' | grep -q '<Key>t</Key>'"
 c=$(code_of -I "$S3/dbf/$held")
 if [[ $c == 200 ]] && ! grep -qi '^x-amz-meta-k:' "$WORK/resp" && curl -sf "$S3/dbf/$held" |
   cmp -s - "$WORK/src/$held"; then pass held_object_unchanged; else

@@ -61,6 +61,12 @@ ErrOr<struct stat> Fs::doSetattr(fuse_ino_t ino, const struct stat& attr, int to
     changes[kKeyAtime] = std::to_string(toNs(attr.st_atim));
   }
   if (changes.empty()) return statOf(*inode);
+  if (changes.count(kKeyMtime) && !changes.count(kKeyAtime) &&
+      !(inode->haveInfo && inode->info.custom.count(kKeyAtime))) {
+    // mtime alone (`touch -m`: atime UTIME_OMIT): the atime, which was mtime's (or the mount's
+    // time for a directory without a marker), stays as it shows now.
+    changes[kKeyAtime] = std::to_string(toNs(statOf(*inode).st_atim));
+  }
   changes[kKeyCtime] = std::to_string(unixNowNs());  // a metadata change is a status change
   if (changes.count(kKeyMtime) && kind == Kind::kDir) {
     // An explicit mtime (tar, cp -a, rsync set it after filling the directory) wins over the

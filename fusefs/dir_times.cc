@@ -86,6 +86,12 @@ void Fs::writeDirTimes() {
     std::map<std::string, std::string> times{{kKeyMtime, std::to_string(changed)},
                                              {kKeyCtime, std::to_string(changed)}};
     if (inode && (inode->kind != Kind::kDir || !inode->haveInfo)) continue;  // memory only
+    if (inode && !inode->info.custom.count(kKeyAtime)) {
+      // An entry made or removed moves the directory's mtime, not its atime, which was mtime's.
+      ObjectInfo before = inode->info;
+      keepAtime(before);
+      times[kKeyAtime] = before.custom[kKeyAtime];
+    }
     // Only an existing marker is updated: a directory removed meanwhile (rm -rf) must not get
     // one back.
     auto updated = client_.setCustom(bucket, marker, times, true);

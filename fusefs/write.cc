@@ -331,7 +331,14 @@ Status Fs::storeLocked(Inode& inode) {
 
 void Fs::storedLocked(Inode& inode, ObjectInfo stored) {
   inode.writeBehind = false;
+  // The stored file's mtime is when its PUT was sent, not its last write, which the kernel may
+  // hold from a reply before the store: it asks again (a stat right after close shows what a
+  // remount or another mount shows, and a later `touch -m` keeps that atime).
+  bool timesMoved = stored.mtimeNs != inode.info.mtimeNs;
   inode.info = std::move(stored);
+  if (timesMoved && session_ != nullptr) {
+    fuse_lowlevel_notify_inval_inode(session_, inode.ino, -1, 0);
+  }
   ++inode.followGen;
   inode.haveInfo = true;
   inode.attrAt = Clock::now();

@@ -51,6 +51,12 @@ def omit_mtime():  # UTIME_OMIT for mtime, UTIME_NOW for atime, through touch -a
     os.system("touch -a t/f")
 step("touch_a", omit_mtime, "t/f")
 step("touch_m", lambda: os.system("touch -m t/f"), "t/f")
+# mtime alone on a file and a directory whose atime was never set (UTIME_OMIT for atime)
+open("t/h", "w").close()
+os.mkdir("t/dm")
+step("touch_m_fresh_file", lambda: os.system("touch -m t/h"), "t/h")
+step("touch_m_fresh_dir", lambda: os.system("touch -m t/dm"), "t/dm")
+step("write_fresh_file", lambda: open("t/h", "a").write("x"), "t/h")
 step("setxattr", lambda: os.setxattr("t/f", "user.k", b"v"), "t/f", "t")
 step("removexattr", lambda: os.removexattr("t/f", "user.k"), "t/f", "t")
 step("link", lambda: os.link("t/f", "t/f2"), "t/f", "t")
@@ -82,7 +88,15 @@ while IFS= read -r want; do
   [[ $path == *: ]] || name=$step
   [[ $got == "$want" ]] && pass "$name" || fail "$name" "mount: '$got', local: '$want'"
 done <"$WORK/local.out"
-stamp() { stat -c '%X.%x %Y.%y %Z.%z' "$M/times/t/f" "$M/times/t"; }
+# A directory's atime stays when entries are made in it, also once this mount has written its
+# new mtime to the directory's marker (within about a second) and read it back (past the TTL).
+dir_atime_kept() { # DIR
+  mkdir "$1/at" && sleep 1.1 && local before && before=$(stat -c %x "$1/at") &&
+    touch "$1/at/new" && sleep 2.5 && test "$(stat -c %x "$1/at")" = "$before"
+}
+check dir_atime_kept_locally dir_atime_kept "$WORK/local"
+check dir_atime_kept dir_atime_kept "$M/times"
+stamp() { stat -c '%X.%x %Y.%y %Z.%z' "$M/times/t/f" "$M/times/t" "$M/times/at"; }
 before=$(stamp)
 unmount_fs || fail unmount
 mount_fs

@@ -189,6 +189,11 @@ int Fs::doRename(fuse_ino_t parentIno, const std::string& name, fuse_ino_t newPa
   }
   // Even a partial move changed both trees: forget what we knew of them.
   inodes_.renamePrefix(bucket, *from, *to);
+  if (auto moved = inodes_.find(bucket, *to)) {  // (its marker's new ctime: asked for again)
+    std::lock_guard l(moved->mu);
+    moved->attrAt = Clock::time_point{};
+    if (session_ != nullptr) fuse_lowlevel_notify_inval_inode(session_, moved->ino, -1, 0);
+  }
   dirs_.invalidateTree(bucket, *from);
   dirs_.invalidateTree(bucket, *to);
   dirs_.erase(bucket, parent->name(), name);

@@ -348,12 +348,14 @@ struct stat Fs::statOf(Inode& inode) {
   if (isDirKind(inode.kind)) st.st_nlink = dirLinks(inode);
   if (isDirKind(inode.kind) && !inShard(inode.kind)) {
     // An entry created, removed or renamed in it through this mount.
+    // (ctime: the later of that and its own last status change, a chmod after the entries.)
     int64_t changed = dirChangedAt(inode);
-    int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    if (changed > mtime) {
-      st.st_mtim = st.st_ctim = timespec{static_cast<time_t>(changed / 1000000000),
-                                         static_cast<long>(changed % 1000000000)};
-    }
+    auto ns = [](const timespec& t) {
+      return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+    };
+    timespec at{static_cast<time_t>(changed / 1000000000), static_cast<long>(changed % 1000000000)};
+    if (changed > ns(st.st_mtim)) st.st_mtim = at;
+    if (changed > ns(st.st_ctim)) st.st_ctim = at;
   }
   // The file's own inode number when it has one (kept across renames), else the table's.
   uint64_t persistent = inode.haveInfo && !inShard(inode.kind) ? persistentIno(inode.info) : 0;

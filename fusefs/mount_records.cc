@@ -109,6 +109,8 @@ Status Fs::moveTree(const std::string& bucket, const std::string& from, const st
   // 2,000 files moves in a fraction of the time one by one takes.
   std::atomic<size_t> next{0}, done{0};
   std::atomic<int64_t> touchedNs{unixNowNs()};
+  // The directory's own marker moves with a new ctime (a rename is a status change, as on Linux).
+  const std::string ctime = std::to_string(unixNowNs());
   std::mutex errMu;
   Status firstError;
   auto work = [&] {
@@ -128,7 +130,8 @@ Status Fs::moveTree(const std::string& bucket, const std::string& from, const st
       }
       const std::string& n = names[i];
       std::string dst = to + std::string(afterPrefix(n, from));
-      Status st = client_.rename(bucket, n, dst);
+      Status st = n == from ? client_.renameWith(bucket, n, dst, {{kKeyCtime, ctime}}).status()
+                            : client_.rename(bucket, n, dst);
       if (st.code() == Code::kObjectNotFound) continue;  // (moved by an earlier attempt)
       if (!st.ok()) {
         std::lock_guard l(errMu);

@@ -67,6 +67,17 @@ step("mkdir", lambda: os.mkdir("t/sub"), "t")
 step("create_in_sub", lambda: open("t/sub/x", "w").close(), "t/sub", "t")
 step("rmdir_sub_content", lambda: os.unlink("t/sub/x"), "t/sub", "t")
 step("rmdir", lambda: os.rmdir("t/sub"), "t")
+# Across directories: both directories, and the moved file or directory itself (its ctime);
+# a directory's own status changes after entries were made in it.
+os.makedirs("t/a/sd")
+os.mkdir("t/b")
+open("t/a/f", "w").write("1")
+step("rename_across", lambda: os.rename("t/a/f", "t/b/f"), ("t/a/f", "t/b/f"), "t/a", "t/b")
+step("rename_dir_across", lambda: os.rename("t/a/sd", "t/b/sd"), ("t/a/sd", "t/b/sd"), "t/a", "t/b")
+step("symlink", lambda: os.symlink("f", "t/b/l"), "t/b")
+step("mkfifo", lambda: os.mkfifo("t/b/p"), "t/b")
+step("chmod_dir", lambda: os.chmod("t/b", 0o700), "t/b")
+step("setxattr_dir", lambda: os.setxattr("t/b", "user.k", b"v"), "t/b")
 def open_trunc():
     open("t/f", "w").close()
 step("open_o_trunc", open_trunc, "t/f", "t")

@@ -168,6 +168,7 @@ std::string linkTarget(const ObjectInfo& info) {
 void keepAtime(ObjectInfo& info) {
   if (info.custom.count(kKeyAtime)) return;
   int64_t mtimeNs = number<int64_t>(valueOf(info, kKeyMtime), info.mtimeNs);
+  if (mtimeNs <= 0) return;  // (attributes not known: nothing to keep)
   info.custom[kKeyAtime] = std::to_string(mtimeNs);
 }
 

@@ -102,6 +102,9 @@ TEST(PosixMetaTest, ABytesChangeKeepsTheAtimeItHad) {
   auto set = withCustom({{kKeyMtime, "1000000007"}});
   keepAtime(set);
   EXPECT_EQ(set.custom.at(kKeyAtime), "1000000007");
+  ObjectInfo unknown;  // (no attributes read yet: no atime of 1970 written down)
+  keepAtime(unknown);
+  EXPECT_EQ(unknown.custom.count(kKeyAtime), 0u);
   auto explicitAtime = withCustom({{kKeyAtime, "5"}});
   keepAtime(explicitAtime);
   EXPECT_EQ(explicitAtime.custom.at(kKeyAtime), "5");

@@ -86,11 +86,9 @@ void Fs::writeDirTimes() {
     std::map<std::string, std::string> times{{kKeyMtime, std::to_string(changed)},
                                              {kKeyCtime, std::to_string(changed)}};
     if (inode && (inode->kind != Kind::kDir || !inode->haveInfo)) continue;  // memory only
-    if (inode && !inode->info.custom.count(kKeyAtime)) {
-      // An entry made or removed moves the directory's mtime, not its atime, which was mtime's.
-      ObjectInfo before = inode->info;
-      keepAtime(before);
-      times[kKeyAtime] = before.custom[kKeyAtime];
+    // An entry made or removed moves the directory's mtime, not its atime, which was mtime's.
+    if (auto atime = inode ? implicitAtime(inode->info) : std::nullopt) {
+      times[kKeyAtime] = std::to_string(*atime);
     }
     // Only an existing marker is updated: a directory removed meanwhile (rm -rf) must not get
     // one back.

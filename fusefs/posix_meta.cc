@@ -165,11 +165,15 @@ std::string linkTarget(const ObjectInfo& info) {
   return kLinksPrefix + it->second;
 }
 
-void keepAtime(ObjectInfo& info) {
-  if (info.custom.count(kKeyAtime)) return;
+std::optional<int64_t> implicitAtime(const ObjectInfo& info) {
+  if (info.custom.count(kKeyAtime)) return std::nullopt;
   int64_t mtimeNs = number<int64_t>(valueOf(info, kKeyMtime), info.mtimeNs);
-  if (mtimeNs <= 0) return;  // (attributes not known: nothing to keep)
-  info.custom[kKeyAtime] = std::to_string(mtimeNs);
+  if (mtimeNs <= 0) return std::nullopt;  // (attributes not known: nothing to keep)
+  return mtimeNs;
+}
+
+void keepAtime(ObjectInfo& info) {
+  if (auto atime = implicitAtime(info)) info.custom[kKeyAtime] = std::to_string(*atime);
 }
 
 uint64_t persistentIno(const ObjectInfo& info) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "proto/client.h"
@@ -80,6 +81,9 @@ inline bool isLinked(const std::string& objectName) { return objectName.starts_w
 uint64_t persistentIno(const ObjectInfo& info);
 // A change of a file's bytes (write, truncate, fallocate) moves its mtime and ctime, not its
 // atime: an atime that is mtime's (no posix.atime_ns) is written down as it is before mtime moves.
+// implicitAtime: that value, if there is one to write down (none when the atime is explicit or
+// the times are not known).
+std::optional<int64_t> implicitAtime(const ObjectInfo& info);
 void keepAtime(ObjectInfo& info);
 std::string inoValue(uint64_t ino);
 uint64_t newIno();  // a random inode number

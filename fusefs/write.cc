@@ -26,6 +26,14 @@ Status ioStatus(const char* what, int err) {
   return Status(Code::kIoError, std::string("spool ") + what + ": " + std::strerror(err));
 }
 
+// The file's bytes changed now: mtime moves (to the PUT's time when stored: posix.mtime_ns goes),
+// atime stays where it showed (keepAtime).
+void bytesChanged(ObjectInfo& info) {
+  keepAtime(info);
+  info.mtimeNs = unixNowNs();
+  info.custom.erase(kKeyMtime);
+}
+
 // An anonymous temp file: it vanishes with the process, whatever happens.
 Result<int> openSpoolFile(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -152,9 +160,7 @@ ErrOr<size_t> Fs::writeLocked(Inode& inode, const char* data, size_t size, uint6
     if (end > ws->size) ws->size = end;
     ws->dirty = true;
   }
-  keepAtime(inode.info);
-  inode.info.mtimeNs = unixNowNs();
-  inode.info.custom.erase(kKeyMtime);
+  bytesChanged(inode.info);
   ws->mtimeSet = false;
   return size;
 }
@@ -202,9 +208,7 @@ int Fs::doFallocate(FileHandle& fh, int mode, off_t offset, off_t length) {
   if (newSize > size && ::ftruncate(ws.fd, static_cast<off_t>(newSize)) != 0) return errno;
   ws.size = newSize;
   ws.dirty = true;
-  keepAtime(inode.info);
-  inode.info.mtimeNs = unixNowNs();
-  inode.info.custom.erase(kKeyMtime);
+  bytesChanged(inode.info);
   ws.mtimeSet = false;
   return 0;
 }
@@ -230,9 +234,7 @@ int Fs::truncateLocked(Inode& inode, uint64_t size) {
     ws->size = size;
     ws->dirty = true;
   }
-  keepAtime(inode.info);
-  inode.info.mtimeNs = unixNowNs();
-  inode.info.custom.erase(kKeyMtime);
+  bytesChanged(inode.info);
   return 0;
 }
 

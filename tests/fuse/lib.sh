@@ -35,3 +35,20 @@ ranges_match() {
       <(dd if="$2" bs=4096 skip=$off count=1 2>/dev/null) || return 1
   done
 }
+
+# same_as_local LOCAL_OUT MOUNT_OUT MIN_LINES [NAMER]: the answers of one scenario run in a local
+# directory (the reference) and on the mount (permissions, times, errnos suites). The reference
+# must have at least MIN_LINES lines (it ran), and each of its lines must be the same line of
+# the mount's: one check per line, named by `NAMER LINE` (default: the line's first word).
+same_as_local() {
+  local local_out=$1 mount_out=$2 min=$3 namer=${4:-first_word} want got name n=0
+  (($(wc -l <"$local_out") >= min)) && pass scenario_ran_locally ||
+    fail scenario_ran_locally "$(cat "$local_out")"
+  while IFS= read -r want; do
+    n=$((n + 1))
+    got=$(sed -n "${n}p" "$mount_out")
+    name=$($namer "$want")
+    [[ $got == "$want" ]] && pass "$name" || fail "$name" "mount: '$got', local: '$want'"
+  done <"$local_out"
+}
+first_word() { echo "${1%% *}"; }
